@@ -1,0 +1,121 @@
+/**
+ * The arch plugin ABI, version 1.
+ *
+ * An arch plugin is a separately published package whose default export is an
+ * {@link ArchPlugin} descriptor. The core validates the descriptor once when it is loaded
+ * ({@link validateArchPlugin}), calls {@link ArchPlugin.setup} once per worker and option set,
+ * and then calls the returned {@link ArchHooks} unwrapped on the hot path: no per-call
+ * validation, no allocation expected. Hooks receive the {@link Kernel} (the simulated
+ * machine: typed arrays plus the few actions an arch may take, such as sending IPIs).
+ *
+ * Hook names follow the kernel functions they model (arch/x86/mm/tlb.c,
+ * arch/powerpc/mm/book3s64/radix_tlb.c, ...). `cpu` is always the CPU executing the hook.
+ */
+import type { ZodType } from 'zod';
+import type { Kernel } from '../model/kernel.js';
+
+export const ABI_VERSION = 1 as const;
+
+export interface ArchCapabilities {
+  /**
+   * The arch runs as a guest whose vCPUs the hypervisor may preempt and resume (KVM,
+   * Hyper-V, Xen). The explorer then gets a hypervisor actor per CPU, and the core calls
+   * {@link ArchHooks.vcpu_preempt} / {@link ArchHooks.vcpu_resume}.
+   */
+  readonly vcpuPreemption: boolean;
+  /**
+   * CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM: exec_mmap() keeps IRQs off over activate_mm().
+   * Without it the IRQs-off block of exec_mmap is split at local_irq_enable() (fs/exec.c).
+   */
+  readonly irqsOffActivateMm: boolean;
+  /** Largest CPU count the plugin models (at most 32, the width of the core's mm_cpumask). */
+  readonly maxCpus: number;
+}
+
+/** Documentation of one arch invariant reported under I13. */
+export interface ArchInvariantDoc {
+  readonly id: 'I13';
+  readonly name: string;
+  readonly description: string;
+}
+
+/** Given to {@link ArchPlugin.setup}: facts about the worker, fixed for its lifetime. */
+export interface ArchSetupEnv {
+  readonly coreVersion: string;
+  readonly abi: typeof ABI_VERSION;
+}
+
+/**
+ * The hot hooks. Every function is called with the executing CPU; mm and task arguments
+ * are the core's ids (INIT_MM = 0 is init_mm, NO_MM = -1 is NULL).
+ */
+export interface ArchHooks {
+  /** Start of a run: reset all per-CPU and per-mm arch state. Sized by k.ncpu / k.mmCapacity. */
+  reset(k: Kernel): void;
+  /** init_new_context(): a new mm is being set up (mm_init, kernel/fork.c). */
+  init_new_context(k: Kernel, cpu: number, mm: number): void;
+  /** destroy_context(): called from __mmdrop after mm_free_pgd. */
+  destroy_context(k: Kernel, cpu: number, mm: number): void;
+  /**
+   * switch_mm_irqs_off(prev, next, tsk), IRQs off. `prev` is the core's idea of the
+   * previous mm (prev->active_mm); an arch is free to ignore it (x86 uses loaded_mm).
+   */
+  switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): void;
+  /** enter_lazy_tlb(mm, tsk): the CPU keeps `mm` loaded for a kernel thread. */
+  enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: number): void;
+  /**
+   * flush_tlb_mm_range() (and flush_tlb_mm() with FLUSH_MM): the page tables of `mm` changed
+   * and `k.mmUnmapGen[mm]` was bumped. Flush locally and plan the remote part: IPIs through
+   * k.sendIpi / k.onEachCpuMask (wait = true makes the core wait for them), hypercall flushes
+   * by changing the target's TLB state directly and counting k.countHypercall().
+   */
+  flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flags: number): void;
+  /** An arch IPI function (fn >= IPI_ARCH_BASE) runs on `cpu` with IRQs off. */
+  handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void;
+  /** arch_exit_mmap(): start of exit_mmap (Xen PV: xen_exit_mmap; ppc radix: clear prtb0). */
+  arch_exit_mmap(k: Kernel, cpu: number, mm: number): void;
+  /** The mask cleanup_lazy_tlbs() IPIs (mm_cpumask(mm) in mainline). */
+  shoot_lazies_mask(k: Kernel, mm: number): number;
+  /** Hardware view for I1: the mm whose page tables / context this CPU's MMU root belongs to (INIT_MM for none). */
+  hw_root(k: Kernel, cpu: number): number;
+  /**
+   * Hardware view for I2: may `cpu` still hold translations or paging-structure entries of
+   * `mm` that were valid before unmap generation `gen` (see Kernel.mmUnmapGen)?
+   */
+  tlb_may_hold(k: Kernel, cpu: number, mm: number, gen: number): boolean;
+  /** I13: check the arch's own invariants for `cpu` after it stepped; report with k.violate('I13', ...). */
+  check(k: Kernel, cpu: number): void;
+  /** The hypervisor preempts vCPU `cpu` (KVM: steal_time.preempted = KVM_VCPU_PREEMPTED). */
+  vcpu_preempt?(k: Kernel, cpu: number): void;
+  /** The hypervisor resumes vCPU `cpu` (KVM: record_steal_time, flush on entry). Runs no guest code. */
+  vcpu_resume?(k: Kernel, cpu: number): void;
+  /** Arch per-CPU state for traces, e.g. "loaded_mm=M2 lazy". Only called while tracing. */
+  describe_cpu(k: Kernel, cpu: number): string;
+  /** Name of an arch IPI function for traces, e.g. "flush_tlb_func". */
+  ipi_name(fn: number): string;
+}
+
+/** The descriptor a plugin package exports. */
+export interface ArchPlugin<O = unknown> {
+  /** ABI version this plugin implements. */
+  readonly abi: typeof ABI_VERSION;
+  /** Short arch name, e.g. "x86-native". Lowercase letters, digits and dashes. */
+  readonly name: string;
+  /** The plugin package's own version (semver). Recorded in every artifact. */
+  readonly version: string;
+  /** Semver range of @lazytlb/core versions the plugin supports. */
+  readonly coreVersions: string;
+  readonly description: string;
+  /** zod schema of the plugin's options; it must accept `{}` and fill defaults. */
+  readonly options: ZodType<O>;
+  readonly capabilities: ArchCapabilities;
+  /** Arch invariants this plugin reports as I13. */
+  readonly invariants: readonly ArchInvariantDoc[];
+  /** Called once per worker and option set; returns the hot hooks. */
+  setup(options: O, env: ArchSetupEnv): ArchHooks;
+}
+
+/** Helper for plugin authors: identity function that gives the descriptor its type. */
+export function defineArchPlugin<O>(plugin: ArchPlugin<O>): ArchPlugin<O> {
+  return plugin;
+}

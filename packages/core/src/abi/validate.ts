@@ -1,0 +1,87 @@
+/**
+ * Load-time validation of an arch plugin (once; hooks are then called unwrapped, as Rollup
+ * does with plugin hooks). Errors name the plugin, the field and what is allowed.
+ */
+import semver from 'semver';
+import { z } from 'zod';
+import { CORE_VERSION } from '../generated/model-hash.js';
+import { MAX_CPUS } from '../model/constants.js';
+import { ABI_VERSION, type ArchHooks, type ArchPlugin } from './plugin.js';
+
+export class PluginLoadError extends Error {
+  override name = 'PluginLoadError';
+}
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });
+
+const Descriptor = z.object({
+  abi: z.literal(ABI_VERSION, { message: `must be ${ABI_VERSION} (this @lazytlb/core implements arch ABI v${ABI_VERSION})` }),
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
+  version: z.string().refine((v) => semver.valid(v) !== null, 'must be a valid semver version'),
+  coreVersions: z.string().refine((v) => semver.validRange(v) !== null, 'must be a valid semver range'),
+  description: z.string(),
+  options: z.custom<z.ZodType>((v) => typeof v === 'object' && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function', {
+    message: 'must be a zod schema',
+  }),
+  capabilities: z.object({
+    vcpuPreemption: z.boolean(),
+    irqsOffActivateMm: z.boolean(),
+    maxCpus: z.number().int().min(1).max(MAX_CPUS),
+  }),
+  invariants: z.array(z.object({ id: z.literal('I13'), name: z.string(), description: z.string() })),
+  setup: fn,
+});
+
+const REQUIRED_HOOKS = [
+  'reset', 'init_new_context', 'destroy_context', 'switch_mm_irqs_off', 'enter_lazy_tlb', 'flush_tlb_mm_range',
+  'handle_ipi', 'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold', 'check', 'describe_cpu', 'ipi_name',
+] as const;
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `  - ${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
+}
+
+/** Validate a plugin descriptor; returns it typed. `source` names where it came from (package or path). */
+export function validateArchPlugin(value: unknown, source = 'arch plugin'): ArchPlugin<unknown> {
+  const candidate = (value as { default?: unknown } | null)?.default ?? value;
+  const r = Descriptor.safeParse(candidate);
+  if (!r.success) {
+    throw new PluginLoadError(`invalid arch plugin ${source}:\n${describeIssues(r.error)}`);
+  }
+  const plugin = candidate as ArchPlugin<unknown>;
+  if (!semver.satisfies(CORE_VERSION, plugin.coreVersions, { includePrerelease: true })) {
+    throw new PluginLoadError(
+      `arch plugin ${plugin.name}@${plugin.version} (${source}) supports @lazytlb/core ${plugin.coreVersions}, but this is @lazytlb/core ${CORE_VERSION}`,
+    );
+  }
+  const defaults = plugin.options.safeParse({});
+  if (!defaults.success) {
+    throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): its options schema must accept {} (all options need defaults):\n${describeIssues(defaults.error)}`);
+  }
+  return plugin;
+}
+
+/** Validate a plugin's options; errors say which option is wrong and why. */
+export function parseArchOptions<O>(plugin: ArchPlugin<O>, options: unknown): O {
+  const r = plugin.options.safeParse(options ?? {});
+  if (!r.success) {
+    throw new PluginLoadError(`invalid options for arch ${plugin.name}:\n${describeIssues(r.error)}`);
+  }
+  return r.data;
+}
+
+/** Validate the hooks object returned by setup(). */
+export function validateHooks(plugin: ArchPlugin<unknown>, hooks: unknown): ArchHooks {
+  if (typeof hooks !== 'object' || hooks === null) {
+    throw new PluginLoadError(`arch plugin ${plugin.name}: setup() must return an object of hooks, got ${hooks === null ? 'null' : typeof hooks}`);
+  }
+  const h = hooks as Record<string, unknown>;
+  const missing = REQUIRED_HOOKS.filter((n) => typeof h[n] !== 'function');
+  if (missing.length > 0) {
+    throw new PluginLoadError(`arch plugin ${plugin.name}: setup() returned hooks without ${missing.join(', ')} (each must be a function)`);
+  }
+  if (plugin.capabilities.vcpuPreemption && (typeof h.vcpu_preempt !== 'function' || typeof h.vcpu_resume !== 'function')) {
+    throw new PluginLoadError(`arch plugin ${plugin.name}: capabilities.vcpuPreemption needs vcpu_preempt and vcpu_resume hooks`);
+  }
+  return hooks as ArchHooks;
+}

@@ -1,0 +1,69 @@
+/**
+ * Cost counters of one run (model-spec §1 question 2). Indices into a Float64Array so the
+ * hot loop only does `k.cost[C_X] += 1`.
+ */
+export const C_STEPS = 0;
+/** context_switch() by transition (kernel/sched/core.c: the four cases). */
+export const C_CS_USER_USER = 1;
+export const C_CS_USER_KERNEL = 2;
+export const C_CS_KERNEL_KERNEL = 3;
+export const C_CS_KERNEL_USER = 4;
+/** atomic_inc / atomic_dec_and_test on mm->mm_count (mmgrab, mmdrop and the lazy variants). */
+export const C_MM_COUNT_ATOMICS = 5;
+/** mm_count atomics that found the cache line owned by another CPU (a cross-CPU line transfer). */
+export const C_MM_COUNT_LINE_TRANSFERS = 6;
+/** smp_mb() executed by mmdrop_lazy_tlb*() instead of an atomic (REFCOUNT=n). */
+export const C_SMP_MB = 7;
+/** IPIs sent / handled, by reason (REASON_FLUSH, REASON_SHOOTDOWN, REASON_ARCH). */
+export const C_IPI_SENT_FLUSH = 8;
+export const C_IPI_SENT_SHOOTDOWN = 9;
+export const C_IPI_SENT_ARCH = 10;
+export const C_IPI_HANDLED_FLUSH = 11;
+export const C_IPI_HANDLED_SHOOTDOWN = 12;
+export const C_IPI_HANDLED_ARCH = 13;
+/** TLB flushes executed on the flushing CPU / on another CPU (by IPI or by the hypervisor). */
+export const C_TLB_FLUSH_LOCAL = 14;
+export const C_TLB_FLUSH_REMOTE = 15;
+export const C_HYPERCALLS = 16;
+/** Sum over steps of the number of mms whose users are gone but which are not yet freed (pinned memory). */
+export const C_LAZY_PINNED_MM_STEPS = 17;
+/** __mmput (last mm_users reference) and free_mm (struct freed). */
+export const C_MM_EXITS = 18;
+export const C_MM_FREES = 19;
+export const C_VCPU_PREEMPTIONS = 20;
+export const C_WAKEUPS = 21;
+export const COST_COUNT = 22;
+
+export const COST_NAMES = [
+  'steps',
+  'cs_user_user',
+  'cs_user_kernel',
+  'cs_kernel_kernel',
+  'cs_kernel_user',
+  'mm_count_atomics',
+  'mm_count_line_transfers',
+  'smp_mb',
+  'ipi_sent_flush',
+  'ipi_sent_shootdown',
+  'ipi_sent_arch',
+  'ipi_handled_flush',
+  'ipi_handled_shootdown',
+  'ipi_handled_arch',
+  'tlb_flush_local',
+  'tlb_flush_remote',
+  'hypercalls',
+  'lazy_pinned_mm_steps',
+  'mm_exits',
+  'mm_frees',
+  'vcpu_preemptions',
+  'wakeups',
+] as const;
+
+export type CostName = (typeof COST_NAMES)[number];
+export type Costs = Record<CostName, number>;
+
+export function costsToObject(cost: ArrayLike<number>): Costs {
+  const out = {} as Costs;
+  for (let i = 0; i < COST_COUNT; i++) out[COST_NAMES[i]!] = cost[i]!;
+  return out;
+}

@@ -1,0 +1,50 @@
+/**
+ * @lazytlb/core: the mm/scheduler model of Linux lazy TLB mm handling, the arch plugin ABI
+ * (v1), explorer strategies, invariant oracles, cost counters, traces and exact replay.
+ */
+export { ABI_VERSION, defineArchPlugin } from './abi/plugin.js';
+export type { ArchCapabilities, ArchHooks, ArchInvariantDoc, ArchPlugin, ArchSetupEnv } from './abi/plugin.js';
+export { PluginLoadError, parseArchOptions, validateArchPlugin, validateHooks } from './abi/validate.js';
+
+export * as constants from './model/constants.js';
+export {
+  FLUSH_FREED_TABLES, FLUSH_FULLMM, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, IPI_SHOOT_LAZY, MAX_CPUS, NO_MM, NO_TASK,
+  REASON_ARCH, REASON_FLUSH, REASON_SHOOTDOWN,
+} from './model/constants.js';
+export { Kernel, ModelError, type Violation } from './model/kernel.js';
+
+export {
+  InvalidKconfigError, Kconfig, SCHEME_DESCRIPTIONS, SCHEMES, Scheme, SchemeInput, kconfigOf, resolveScheme, schemeFromKconfig,
+} from './config/scheme.js';
+
+export * as costs from './cost/counters.js';
+export { COST_NAMES, costsToObject, type CostName, type Costs } from './cost/counters.js';
+
+export { INVARIANT_IDS, INVARIANTS, invariantName, type InvariantId } from './invariants/catalog.js';
+
+export {
+  PctExplorer, RandomExplorer, ReplayDivergence, ReplayExplorer, StrategySpec, createExplorer, parseStrategy, strategyToString,
+  type Explorer,
+} from './explorer/strategy.js';
+
+export { Sfc32 } from './prng/sfc32.js';
+export { hashString128, runSeed, seedFromHex, seedToHex, type RunSeed } from './prng/seed.js';
+
+export { OpWeights, WorkloadParams, type WorkloadParamsInput } from './workload/params.js';
+export { PROFILE_NAMES, ProfileName, WorkloadSpec, resolveWorkload } from './workload/profiles.js';
+
+export { canonicalJson } from './run/canonical.js';
+export {
+  DEFAULT_STEP_BUDGET, Simulator, createSimulator,
+  type CellConfig, type OutcomeKind, type PluginErrorInfo, type RunOptions, type RunResult, type SimulatorOptions,
+} from './run/simulator.js';
+export {
+  ARTIFACT_SCHEMA, Artifact, ArtifactError, Outcome, makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayResult,
+} from './run/artifact.js';
+
+export { Tracer, type ActorKind, type TraceEvent } from './trace/tracer.js';
+export { formatTraceColumns, type FormatOptions } from './trace/format.js';
+
+export { REF_IPI_FLUSH, ReferenceArchOptions, referenceArch } from './reference-arch/reference-arch.js';
+
+export { CORE_VERSION, MODEL_HASH } from './generated/model-hash.js';

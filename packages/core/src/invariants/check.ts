@@ -1,0 +1,134 @@
+/**
+ * The oracles. Per-step checks look only at what a step can change: the acting CPU's own
+ * state (every change to a CPU's mm state happens in a step of that CPU) and the mms whose
+ * mm_count or holders changed (Kernel.touched). Events that affect every CPU at once
+ * (mm_free_pgd, destroy_context, free_mm, freeing unmapped pages) scan all CPUs.
+ */
+import { arch_check, arch_hw_root, arch_tlb_may_hold } from '../model/arch-calls.js';
+import { INIT_MM, MM_CTX_DESTROYED, MM_FREED, MM_PGD_FREED, MM_STAGE_NAMES, NO_MM, TS_DEAD, TS_RUNNING } from '../model/constants.js';
+import type { Kernel } from '../model/kernel.js';
+
+/** I1 for one CPU: its MMU root must not belong to an mm whose pgd or context was freed. */
+export function checkHwRoot(k: Kernel, cpu: number): void {
+  const root = arch_hw_root(k, cpu);
+  if (root > INIT_MM && k.mmStage[root]! >= MM_PGD_FREED) {
+    const what = k.mmStage[root]! >= MM_CTX_DESTROYED ? 'context' : 'pgd';
+    k.violate('I1', cpu, `CPU${cpu}'s MMU root is ${k.mmName(root)}'s ${what}, which is ${MM_STAGE_NAMES[k.mmStage[root]!]}`);
+  }
+}
+
+/** I1 for all CPUs (after mm_free_pgd / destroy_context of `mm`). */
+export function checkHwRootsAll(k: Kernel): void {
+  for (let c = 0; c < k.ncpu; c++) checkHwRoot(k, c);
+}
+
+/** I2: pages / tables of `mm` unmapped at generation `gen` are being freed now. */
+export function checkStaleTlb(k: Kernel, mm: number, gen: number, what: string): void {
+  for (let c = 0; c < k.ncpu; c++) {
+    if (arch_tlb_may_hold(k, c, mm, gen)) {
+      k.violate('I2', c, `${what} of ${k.mmName(mm)} freed while CPU${c} may still hold translations to them (no flush reached it)`);
+      return;
+    }
+  }
+}
+
+/** I3 at free_mm(mm): no lazy pointer anywhere may name it. */
+export function checkLazyPointers(k: Kernel, mm: number): void {
+  for (let c = 0; c < k.ncpu; c++) {
+    const t = k.cpuCurr[c]!;
+    if (k.taskActiveMm[t] === mm) {
+      k.violate('I3', c, `free_mm(${k.mmName(mm)}) while CPU${c}'s ${k.taskName(t)} still has it as active_mm (lazy, no reference)`);
+      return;
+    }
+    if (k.cpuPrevMm[c] === mm) {
+      k.violate('I3', c, `free_mm(${k.mmName(mm)}) while CPU${c}'s rq->prev_mm names it`);
+      return;
+    }
+  }
+}
+
+/** I7 at the final mmdrop under SHOOTDOWN: every CPU lazy on `mm` must be in the mask cleanup_lazy_tlbs IPIs. */
+export function checkMaskCoverage(k: Kernel, cpu: number, mm: number, mask: number): void {
+  for (let c = 0; c < k.ncpu; c++) {
+    if (k.cpuOnline[c] === 0) continue;
+    if (k.lazyMm(c) === mm && (mask & (1 << c)) === 0) {
+      k.violate('I7', cpu, `cleanup_lazy_tlbs(${k.mmName(mm)}): CPU${c} is lazy on it but not in mm_cpumask (0x${(mask >>> 0).toString(16)})`);
+      return;
+    }
+  }
+}
+
+/** Number of lazy references the CPUs hold on `mm` (H_curr + H_prev + H_local, kernel-reference §1.6). */
+export function lazyHolders(k: Kernel, mm: number): number {
+  let n = 0;
+  for (let c = 0; c < k.ncpu; c++) {
+    const t = k.cpuCurr[c]!;
+    if (k.taskMm[t] === NO_MM && k.taskActiveMm[t] === mm) n++;
+    if (k.cpuPrevMm[c] === mm) n++;
+    if (k.cpuLocalMm[c] === mm) n++;
+  }
+  return n;
+}
+
+/** I4: mm_count == [users ref] + mmgrab holders + (REFCOUNT=y) lazy holders, for every mm touched this step. */
+export function checkRefcounts(k: Kernel, cpu: number): void {
+  for (let i = 0; i < k.touchedLen; i++) {
+    const mm = k.touched[i]!;
+    if (k.mmStage[mm] === MM_FREED) continue;
+    const lazy = k.refcount ? lazyHolders(k, mm) : 0;
+    const expected = k.mmUsersRef[mm]! + k.mmGrabs[mm]! + lazy;
+    if (k.mmCount[mm] !== expected) {
+      k.violate('I4', cpu, `mm_count of ${k.mmName(mm)} is ${k.mmCount[mm]} but its holders account for ${expected} (users ref ${k.mmUsersRef[mm]}, mmgrab ${k.mmGrabs[mm]}, lazy ${lazy})`);
+      break;
+    }
+  }
+  k.touchedLen = 0;
+}
+
+/** Checks on the CPU that just stepped: I9, I12, I3 (its own pointers), I1 and the arch's I13. */
+export function checkCpu(k: Kernel, cpu: number): void {
+  const t = k.cpuCurr[cpu]!;
+  const mm = k.taskMm[t]!;
+  const active = k.taskActiveMm[t]!;
+  // I9: between steps IRQs are on (unless a path holds them off), so mm and active_mm must agree.
+  if (mm !== NO_MM && active !== mm && k.cpuIrqsOff[cpu] === 0) {
+    k.violate('I9', cpu, `${k.taskName(t)} has mm=${k.mmName(mm)} but active_mm=${k.mmName(active)} with IRQs on`);
+  }
+  // I12: a running task always has an active_mm; rq->prev_mm only inside the IRQs-off switch.
+  if (active === NO_MM && k.taskState[t] !== TS_DEAD) {
+    k.violate('I12', cpu, `${k.taskName(t)} runs with active_mm == NULL`);
+  }
+  if (k.cpuPrevMm[cpu] !== NO_MM && k.cpuIrqsOff[cpu] === 0) {
+    k.violate('I12', cpu, `rq->prev_mm=${k.mmName(k.cpuPrevMm[cpu]!)} visible with IRQs on`);
+  }
+  // I3: the CPU's own lazy pointer.
+  if (mm === NO_MM && active > INIT_MM && k.mmStage[active] === MM_FREED) {
+    k.violate('I3', cpu, `${k.taskName(t)} runs lazily on freed ${k.mmName(active)}`);
+  }
+  checkHwRoot(k, cpu);
+  arch_check(k, cpu);
+}
+
+/** I12 after a switch: a task that is no longer running and has mm == NULL holds no active_mm. */
+export function checkSwitchedOut(k: Kernel, cpu: number, prev: number): void {
+  if (k.taskMm[prev] === NO_MM && k.taskActiveMm[prev] !== NO_MM && k.taskState[prev] !== TS_RUNNING) {
+    k.violate('I12', cpu, `${k.taskName(prev)} switched out still holding active_mm=${k.mmName(k.taskActiveMm[prev]!)}`);
+  }
+}
+
+/**
+ * I6 at quiescence: an mm that is not freed must still have a holder (a lazy CPU, an
+ * mmgrab, or users). Under REFCOUNT=y a CPU that stayed in kernel threads legitimately pins
+ * its lazy mm; that is a holder, not a leak.
+ */
+export function checkQuiescent(k: Kernel): void {
+  for (let mm = 1; mm < k.nmm; mm++) {
+    const stage = k.mmStage[mm]!;
+    if (stage === MM_FREED) continue;
+    const holders = k.mmUsers[mm]! + k.mmGrabs[mm]! + lazyHolders(k, mm);
+    if (holders === 0) {
+      k.violate('I6', 0, `at quiescence ${k.mmName(mm)} (${MM_STAGE_NAMES[stage]}, mm_count=${k.mmCount[mm]}) has no holder left but was never freed`);
+      return;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Calls into the arch plugin. Each wrapper records which hook is running, so an exception
+ * thrown inside a plugin is reported as a plugin error naming the hook, never as a model
+ * violation. The hooks themselves are called unwrapped (validated once at load).
+ */
+import type { Kernel } from './kernel.js';
+
+export const HOOK_NAMES = [
+  'none', 'reset', 'init_new_context', 'destroy_context', 'switch_mm_irqs_off', 'enter_lazy_tlb',
+  'flush_tlb_mm_range', 'handle_ipi', 'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold',
+  'check', 'vcpu_preempt', 'vcpu_resume', 'describe_cpu', 'ipi_name',
+] as const;
+
+export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): void {
+  k.hook = 4;
+  k.arch.switch_mm_irqs_off(k, cpu, prev, next, task);
+  k.hook = 0;
+}
+
+export function arch_enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: number): void {
+  k.hook = 5;
+  k.arch.enter_lazy_tlb(k, cpu, mm, task);
+  k.hook = 0;
+}
+
+export function arch_flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flags: number): void {
+  k.hook = 6;
+  k.arch.flush_tlb_mm_range(k, cpu, mm, flags);
+  k.hook = 0;
+}
+
+export function arch_handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void {
+  k.hook = 7;
+  k.arch.handle_ipi(k, cpu, fn, mm, arg);
+  k.hook = 0;
+}
+
+export function arch_exit_mmap(k: Kernel, cpu: number, mm: number): void {
+  k.hook = 8;
+  k.arch.arch_exit_mmap(k, cpu, mm);
+  k.hook = 0;
+}
+
+export function arch_init_new_context(k: Kernel, cpu: number, mm: number): void {
+  k.hook = 2;
+  k.arch.init_new_context(k, cpu, mm);
+  k.hook = 0;
+}
+
+export function arch_destroy_context(k: Kernel, cpu: number, mm: number): void {
+  k.hook = 3;
+  k.arch.destroy_context(k, cpu, mm);
+  k.hook = 0;
+}
+
+export function arch_shoot_lazies_mask(k: Kernel, mm: number): number {
+  k.hook = 9;
+  const m = k.arch.shoot_lazies_mask(k, mm);
+  k.hook = 0;
+  return m;
+}
+
+export function arch_hw_root(k: Kernel, cpu: number): number {
+  k.hook = 10;
+  const r = k.arch.hw_root(k, cpu);
+  k.hook = 0;
+  return r;
+}
+
+export function arch_tlb_may_hold(k: Kernel, cpu: number, mm: number, gen: number): boolean {
+  k.hook = 11;
+  const r = k.arch.tlb_may_hold(k, cpu, mm, gen);
+  k.hook = 0;
+  return r;
+}
+
+export function arch_check(k: Kernel, cpu: number): void {
+  k.hook = 12;
+  k.arch.check(k, cpu);
+  k.hook = 0;
+}

@@ -1,0 +1,66 @@
+/**
+ * exec: bprm_execve -> exec_mmap() (fs/exec.c), for a user task (old_mm != NULL: mmput it)
+ * and for kernel_execve() from a kernel thread (old_mm == NULL: the lazy active_mm is
+ * dropped with mmdrop_lazy_tlb). The IRQs-off block is one step; without
+ * ARCH_WANT_IRQS_OFF_ACTIVATE_MM it is split at local_irq_enable() before activate_mm().
+ * Registers: a = new mm, b = active_mm read in the block, c = old_mm.
+ */
+import { arch_switch_mm_irqs_off } from './arch-calls.js';
+import { NO_MM, TASK_USER } from './constants.js';
+import { ret } from './frames.js';
+import type { Kernel } from './kernel.js';
+import { allocMm } from './mm-alloc.js';
+import { mmdrop_lazy_tlb, mmput } from './refs.js';
+
+export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: boolean): void {
+  const t = k.cpuCurr[cpu]!;
+  switch (k.frPc[f]) {
+    case 0: {
+      // bprm_mm_init -> mm_alloc(): the new mm (mm_users = mm_count = 1)
+      const mm = allocMm(k, cpu);
+      k.frA[f] = mm;
+      k.frPc[f] = 1;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'bprm_mm_init', `mm_alloc -> ${k.mmName(mm)}`);
+      return;
+    }
+    case 1: {
+      // exec_mmap(): local_irq_disable(); active_mm = tsk->active_mm; tsk->active_mm = mm; tsk->mm = mm;
+      const mm = k.frA[f]!;
+      const oldMm = k.taskMm[t]!;
+      const active = k.taskActiveMm[t]!;
+      k.frB[f] = active;
+      k.frC[f] = oldMm;
+      k.setActiveMm(t, mm);
+      k.taskMm[t] = mm;
+      k.taskKind[t] = TASK_USER;
+      if (oldMm === NO_MM) k.setLocalMm(cpu, active); // the lazy reference now lives in a local
+      if (irqsOffActivateMm) {
+        arch_switch_mm_irqs_off(k, cpu, active, mm, t); // activate_mm() with IRQs still off
+        k.frPc[f] = 3;
+      } else {
+        k.frPc[f] = 2; // local_irq_enable() before activate_mm()
+      }
+      if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `${k.taskName(t)} mm=${k.mmName(mm)} (was ${k.mmName(oldMm)}, active_mm ${k.mmName(active)})${irqsOffActivateMm ? '; activate_mm' : ''}`);
+      return;
+    }
+    case 2:
+      // activate_mm(active_mm, mm) with IRQs on (!ARCH_WANT_IRQS_OFF_ACTIVATE_MM)
+      arch_switch_mm_irqs_off(k, cpu, k.frB[f]!, k.frA[f]!, t);
+      k.frPc[f] = 3;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'activate_mm', `${k.mmName(k.frB[f]!)} -> ${k.mmName(k.frA[f]!)}`);
+      return;
+    default: {
+      const oldMm = k.frC[f]!;
+      const active = k.frB[f]!;
+      ret(k, cpu);
+      if (oldMm !== NO_MM) {
+        if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `mmput(old_mm ${k.mmName(oldMm)})`);
+        mmput(k, cpu, oldMm);
+      } else {
+        k.setLocalMm(cpu, NO_MM);
+        if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `mmdrop_lazy_tlb(${k.mmName(active)})`);
+        mmdrop_lazy_tlb(k, cpu, active);
+      }
+    }
+  }
+}

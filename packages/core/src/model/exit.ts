@@ -1,0 +1,202 @@
+/**
+ * Process exit and mm teardown (kernel/exit.c, kernel/fork.c, mm/mmap.c):
+ * do_exit -> exit_mm -> mmput -> __mmput -> exit_mmap -> mmdrop -> __mmdrop, and the
+ * shoot-lazies IPI do_shoot_lazy_tlb used by cleanup_lazy_tlbs under SHOOTDOWN.
+ */
+import { C_MM_EXITS, C_MM_FREES } from '../cost/counters.js';
+import { checkHwRootsAll, checkLazyPointers, checkMaskCoverage, checkStaleTlb } from '../invariants/check.js';
+import { arch_destroy_context, arch_enter_lazy_tlb, arch_exit_mmap, arch_flush_tlb_mm_range, arch_shoot_lazies_mask, arch_switch_mm_irqs_off } from './arch-calls.js';
+import {
+  FLUSH_FREED_TABLES, FLUSH_FULLMM, INIT_MM, IPI_SHOOT_LAZY, MM_CTX_DESTROYED, MM_EXITING, MM_FREED, MM_PGD_FREED,
+  MM_TABLES_FREED, NO_MM, REASON_SHOOTDOWN, TS_DEAD,
+} from './constants.js';
+import { ret } from './frames.js';
+import type { Kernel } from './kernel.js';
+import { mmdrop, mmdropUsersRef, mmgrab_lazy_tlb, mmput } from './refs.js';
+
+/**
+ * do_exit(): exit_mm() [one IRQs-off step], mmput(), the io_uring ring's mmdrop
+ * (io_ring_ctx_free) for workers, then do_task_dead(). Registers: a = the mm being left.
+ */
+export function stepExit(k: Kernel, cpu: number, f: number): void {
+  const t = k.cpuCurr[cpu]!;
+  switch (k.frPc[f]) {
+    case 0: {
+      const mm = k.taskMm[t]!;
+      if (mm === NO_MM) {
+        // A kernel thread: exit_mm() returns early.
+        k.frPc[f] = 2;
+        stepExit(k, cpu, f);
+        return;
+      }
+      // exit_mm(): mmgrab_lazy_tlb(mm); task_lock; local_irq_disable(); current->mm = NULL;
+      // enter_lazy_tlb(mm, current); local_irq_enable(). The exiting task is now a lazy holder.
+      k.deref(cpu, mm, 'exit_mm');
+      mmgrab_lazy_tlb(k, cpu, mm);
+      k.taskMm[t] = NO_MM;
+      k.touch(mm);
+      arch_enter_lazy_tlb(k, cpu, mm, t);
+      if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mm', `${k.taskName(t)}: mm=NULL, lazy on ${k.mmName(mm)}`);
+      k.frA[f] = mm;
+      k.frPc[f] = 1;
+      return;
+    }
+    case 1:
+      k.frPc[f] = 2;
+      mmput(k, cpu, k.frA[f]!);
+      return;
+    case 2: {
+      const io = k.taskIoMm[t]!;
+      if (io !== NO_MM) {
+        // io_ring_ctx_free(): mmdrop(ctx->mm_account); may be the final mmdrop of a dead process's mm.
+        k.taskIoMm[t] = NO_MM;
+        k.frPc[f] = 3;
+        if (k.tracer !== null) k.tracer.ev(cpu, 'io_ring_ctx_free', `mmdrop(${k.mmName(io)})`);
+        mmdrop(k, cpu, io);
+        return;
+      }
+      doTaskDead(k, cpu, t);
+      return;
+    }
+    default:
+      doTaskDead(k, cpu, t);
+  }
+}
+
+function doTaskDead(k: Kernel, cpu: number, t: number): void {
+  ret(k, cpu);
+  k.taskState[t] = TS_DEAD;
+  if (k.tracer !== null) k.tracer.ev(cpu, 'do_task_dead', `${k.taskName(t)} TASK_DEAD`);
+}
+
+/**
+ * mmput(): atomic_dec_and_test(&mm->mm_users); on the last user, __mmput -> exit_mmap
+ * (arch_exit_mmap, unmap + free_pgtables + final fullmm flush with freed_tables, then the
+ * batched table pages are freed) -> mmdrop(mm). Registers: a = mm, b = unmap generation.
+ */
+export function stepMmput(k: Kernel, cpu: number, f: number): void {
+  const mm = k.frA[f]!;
+  switch (k.frPc[f]) {
+    case 0: {
+      k.deref(cpu, mm, 'mmput');
+      const users = k.mmUsers[mm]! - 1;
+      k.mmUsers[mm] = users;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'mmput', `${k.mmName(mm)} mm_users ${users + 1}->${users}`);
+      if (users < 0) k.violate('I5', cpu, `mmput: mm_users of ${k.mmName(mm)} went negative`);
+      if (users !== 0) {
+        ret(k, cpu);
+        return;
+      }
+      k.mmStage[mm] = MM_EXITING;
+      k.zombies++;
+      k.cost[C_MM_EXITS]! += 1;
+      k.frPc[f] = 1;
+      return;
+    }
+    case 1:
+      // __mmput -> exit_mmap(): arch_exit_mmap() first (Xen PV: xen_exit_mmap drops CR3 users).
+      if (k.tracer !== null) k.tracer.ev(cpu, '__mmput', `exit_mmap(${k.mmName(mm)}): arch_exit_mmap`);
+      k.frPc[f] = 2;
+      arch_exit_mmap(k, cpu, mm);
+      return;
+    case 2:
+      if (k.mmHasVmas[mm] === 0) {
+        // exit_mmap(): no VMA left -> goto destroy: no mmu_gather, no final TLB flush.
+        if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mmap', `${k.mmName(mm)} has no VMA: no final flush`);
+        k.frPc[f] = 4;
+        return;
+      }
+      // unmap_vmas + free_pgtables; tlb_finish_mmu -> flush_tlb_mm_range(fullmm, freed_tables).
+      k.mmHasVmas[mm] = 0;
+      k.frB[f] = ++k.mmUnmapGen[mm]!;
+      k.frPc[f] = 3;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mmap', `unmap_vmas+free_pgtables ${k.mmName(mm)}; tlb_finish_mmu -> flush_tlb_mm_range(freed_tables)`);
+      arch_flush_tlb_mm_range(k, cpu, mm, FLUSH_FREED_TABLES | FLUSH_FULLMM);
+      return;
+    case 3:
+      // tlb_finish_mmu(): after the flush, the batched page-table pages and pages are freed.
+      k.mmStage[mm] = MM_TABLES_FREED;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'tlb_finish_mmu', `free page tables of ${k.mmName(mm)}`);
+      checkStaleTlb(k, mm, k.frB[f]!, 'page tables');
+      k.frPc[f] = 4;
+      return;
+    default:
+      // __mmput's mmdrop(mm): the reference mm_users > 0 held on mm_count.
+      ret(k, cpu);
+      mmdropUsersRef(k, cpu, mm);
+  }
+}
+
+/**
+ * __mmdrop(): BUG_ON(init_mm); cleanup_lazy_tlbs() (SHOOTDOWN: on_each_cpu_mask with wait);
+ * mm_free_pgd(); destroy_context(); free_mm() — each its own step so others interleave.
+ */
+export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
+  const mm = k.frA[f]!;
+  switch (k.frPc[f]) {
+    case 0: {
+      if (mm === INIT_MM) {
+        k.violate('I5', cpu, '__mmdrop(&init_mm)');
+        ret(k, cpu);
+        return;
+      }
+      if (k.mmStage[mm] === MM_FREED) {
+        k.violate('I5', cpu, `__mmdrop of ${k.mmName(mm)}, which is already freed (double free)`);
+        ret(k, cpu);
+        return;
+      }
+      const t = k.cpuCurr[cpu]!;
+      if (k.taskMm[t] === mm) k.violate('I5', cpu, `__mmdrop(${k.mmName(mm)}) while it is current->mm of ${k.taskName(t)}`);
+      k.frPc[f] = 1;
+      if (k.shootdown) {
+        // cleanup_lazy_tlbs(): IPI mm_cpumask(mm); lazy users switch to init_mm (do_shoot_lazy_tlb).
+        const mask = arch_shoot_lazies_mask(k, mm);
+        checkMaskCoverage(k, cpu, mm, mask);
+        if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_shoot_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
+        k.onEachCpuMask(cpu, mask, IPI_SHOOT_LAZY, mm, 0, true, REASON_SHOOTDOWN);
+      }
+      return;
+    }
+    case 1:
+      if (k.tracer !== null) {
+        const t = k.cpuCurr[cpu]!;
+        if (k.taskActiveMm[t] === mm) k.tracer.ev(cpu, 'WARN_ON_ONCE', `__mmdrop: ${k.mmName(mm)} == current->active_mm`);
+        k.tracer.ev(cpu, 'mm_free_pgd', k.mmName(mm));
+      }
+      k.mmStage[mm] = MM_PGD_FREED;
+      k.frPc[f] = 2;
+      checkHwRootsAll(k);
+      return;
+    case 2:
+      if (k.tracer !== null) k.tracer.ev(cpu, 'destroy_context', k.mmName(mm));
+      k.mmStage[mm] = MM_CTX_DESTROYED;
+      k.frPc[f] = 3;
+      arch_destroy_context(k, cpu, mm);
+      checkHwRootsAll(k);
+      return;
+    default: {
+      ret(k, cpu);
+      // free_mm(): the struct goes back to mm_cachep; SLUB hands the same address out next (LIFO).
+      k.mmStage[mm] = MM_FREED;
+      k.zombies--;
+      k.cost[C_MM_FREES]! += 1;
+      k.freeAddrs[k.freeAddrLen++] = k.mmAddr[mm]!;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'free_mm', `${k.mmName(mm)} freed`);
+      checkLazyPointers(k, mm);
+    }
+  }
+}
+
+/** do_shoot_lazy_tlb() (kernel/fork.c), run by IPI or locally with IRQs off. */
+export function do_shoot_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
+  const t = k.cpuCurr[cpu]!;
+  if (k.taskActiveMm[t] !== mm) return;
+  if (k.taskMm[t] !== NO_MM) {
+    // WARN_ON_ONCE(current->mm): a real user of an mm whose last reference is being dropped.
+    k.violate('I11', cpu, `do_shoot_lazy_tlb: ${k.taskName(t)} really uses ${k.mmName(mm)} (current->mm) at its final mmdrop`);
+  }
+  if (k.tracer !== null) k.tracer.ev(cpu, 'do_shoot_lazy_tlb', `${k.taskName(t)} active_mm ${k.mmName(mm)} -> init_mm`);
+  k.setActiveMm(t, INIT_MM);
+  arch_switch_mm_irqs_off(k, cpu, mm, INIT_MM, t);
+}
+

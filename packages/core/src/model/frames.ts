@@ -1,0 +1,36 @@
+/**
+ * Kernel paths in progress. A path that spans several atomic steps keeps a small
+ * continuation on its CPU: the path id, the next step (pc) and up to three registers.
+ * A path that calls another (mmput -> __mmput -> mmdrop -> __mmdrop) pushes a frame.
+ *
+ * Convention: a step first advances its own pc (or pops itself) and only then does work
+ * that may push a callee frame, so the callee runs next and returns to the right place.
+ */
+import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
+
+export const P_FINISH_SWITCH = 1; // finish_task_switch(): mmdrop_lazy_tlb_sched(mm) after IRQs are back on
+export const P_MUNMAP = 2; // do_vmi_munmap -> unmap_region -> tlb_finish_mmu
+export const P_FORK = 3; // copy_process -> copy_mm -> dup_mm -> dup_mmap (flush_tlb_mm(oldmm))
+export const P_EXEC = 4; // bprm_execve -> exec_mmap (user exec and kernel_execve)
+export const P_EXIT = 5; // do_exit -> exit_mm -> mmput -> do_task_dead
+export const P_MMPUT = 6; // mmput -> __mmput -> exit_mmap -> mmdrop
+export const P_MMDROP = 7; // __mmdrop: cleanup_lazy_tlbs -> mm_free_pgd -> destroy_context -> free_mm
+export const P_USE_MM = 8; // mmget_not_zero + kthread_use_mm
+export const P_UNUSE_MM = 9; // kthread_unuse_mm + mmput
+export const PATH_NAMES = ['none', 'finish_task_switch', 'munmap', 'fork', 'exec', 'do_exit', 'mmput', '__mmdrop', 'kthread_use_mm', 'kthread_unuse_mm'] as const;
+
+export function call(k: Kernel, cpu: number, path: number, a: number, b: number, c: number): void {
+  const sp = k.cpuSp[cpu]!;
+  if (sp >= FRAME_DEPTH) throw new ModelError(`kernel path stack overflow on CPU${cpu}`);
+  const f = cpu * FRAME_DEPTH + sp;
+  k.frPath[f] = path;
+  k.frPc[f] = 0;
+  k.frA[f] = a;
+  k.frB[f] = b;
+  k.frC[f] = c;
+  k.cpuSp[cpu] = sp + 1;
+}
+
+export function ret(k: Kernel, cpu: number): void {
+  k.cpuSp[cpu]! -= 1;
+}

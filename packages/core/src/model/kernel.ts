@@ -1,0 +1,384 @@
+/**
+ * The simulated machine: CPUs, runqueues, tasks, mms and pending IPIs, as typed arrays
+ * (struct-of-arrays) so a step allocates nothing. Generic kernel paths live in the files
+ * beside this one and operate on a Kernel; arch plugins receive it in every hook.
+ *
+ * Field names follow the kernel: `cpuCurr` is rq->curr, `cpuPrevMm` is rq->prev_mm,
+ * `taskActiveMm` is task->active_mm, `mmCpumask` is mm_cpumask(mm) (a 32-bit word), ...
+ */
+import type { ArchHooks } from '../abi/plugin.js';
+import { C_HYPERCALLS, C_IPI_SENT_ARCH, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
+import type { InvariantId } from '../invariants/catalog.js';
+import type { Tracer } from '../trace/tracer.js';
+import { INIT_MM, MM_FREED, NO_MM, NO_TASK, REASON_FLUSH, REASON_SHOOTDOWN, SCHEME_REFCOUNT, TASK_IDLE, TASK_KTHREAD } from './constants.js';
+
+/** Kernel-path nesting depth per CPU (e.g. munmap -> ... ; exit -> mmput -> __mmput -> mmdrop -> __mmdrop). */
+export const FRAME_DEPTH = 8;
+/** Pending IPIs per CPU. smp_call_function queues are lists in the kernel; the model bounds them. */
+export const IPI_QUEUE = 32;
+
+/** A violation found during a run. */
+export interface Violation {
+  readonly invariant: InvariantId;
+  readonly cpu: number;
+  readonly step: number;
+  readonly message: string;
+}
+
+/** Raised when the model itself is inconsistent (a bug in lazytlb, not in the simulated kernel). */
+export class ModelError extends Error {
+  override name = 'ModelError';
+}
+
+export class Kernel {
+  // ---- dimensions ---------------------------------------------------------------------
+  ncpu = 0;
+  cpuCapacity = 0;
+  taskCapacity = 0;
+  mmCapacity = 0;
+  scheme = SCHEME_REFCOUNT;
+  /** Lazy references hold mm_count (CONFIG_MMU_LAZY_TLB_REFCOUNT=y). */
+  refcount = true;
+  /** __mmdrop shoots lazy users first (CONFIG_MMU_LAZY_TLB_SHOOTDOWN=y). */
+  shootdown = false;
+  arch!: ArchHooks;
+  /** Non-null only while tracing; every trace call site checks it first. */
+  tracer: Tracer | null = null;
+
+  // ---- run progress -------------------------------------------------------------------
+  /** Index of the step being executed. */
+  step = 0;
+  /** CPU executing the current step. */
+  cpu = 0;
+  /** The current step runs in interrupt context (IPI handler, wakeup, tick). */
+  inIrq = false;
+  violation: Violation | null = null;
+  /** While an IPI function runs: the CPU that sent it (equal to the running CPU when run locally). */
+  ipiSender = -1;
+  /** Which arch hook is running (for attributing exceptions to the plugin); 0 = none. */
+  hook = 0;
+
+  // ---- per CPU ------------------------------------------------------------------------
+  cpuCurr = new Int32Array(0); // rq->curr
+  cpuPrevMm = new Int32Array(0); // rq->prev_mm
+  /** The lazy reference held in a local variable between steps (finish_task_switch's `mm`, kthread_use_mm's `active_mm`, ...). */
+  cpuLocalMm = new Int32Array(0);
+  cpuIrqsOff = new Uint8Array(0);
+  cpuOnline = new Uint8Array(0);
+  cpuPreempted = new Uint8Array(0); // vCPU preempted by the hypervisor
+  cpuNeedResched = new Uint8Array(0);
+  /** Outstanding acknowledgements of IPIs this CPU sent with wait=1 (smp_call_function_many). */
+  cpuWait = new Int32Array(0);
+  cpuSp = new Int32Array(0);
+  frPath = new Int32Array(0);
+  frPc = new Int32Array(0);
+  frA = new Int32Array(0);
+  frB = new Int32Array(0);
+  frC = new Int32Array(0);
+  rq = new Int32Array(0);
+  rqHead = new Int32Array(0);
+  rqLen = new Int32Array(0);
+  /** Blocked, switched-out tasks whose wakeup is delivered by this CPU's interrupt (ttwu onto it). */
+  wakeQ = new Int32Array(0);
+  wakeHead = new Int32Array(0);
+  wakeLen = new Int32Array(0);
+  ipiFn = new Int32Array(0);
+  ipiMm = new Int32Array(0);
+  ipiArg = new Int32Array(0);
+  ipiFrom = new Int32Array(0);
+  ipiWaitReason = new Int32Array(0); // bit 8: wait; low bits: reason
+  ipiHead = new Int32Array(0);
+  ipiLen = new Int32Array(0);
+
+  // ---- per task -----------------------------------------------------------------------
+  ntasks = 0;
+  taskMm = new Int32Array(0);
+  taskActiveMm = new Int32Array(0);
+  taskKind = new Uint8Array(0);
+  taskState = new Uint8Array(0);
+  /** CPU the task runs on, is queued on, or will be enqueued on when switched out / woken. */
+  taskCpu = new Int32Array(0);
+  /** The task is rq->curr somewhere (task->on_cpu). */
+  taskOnCpu = new Uint8Array(0);
+  taskPc = new Int32Array(0);
+  taskEnd = new Int32Array(0);
+  /** io_uring-style worker: the mm its ring pinned with mmgrab() (ctx->mm_account). */
+  taskIoMm = new Int32Array(0);
+  /** Worker is between kthread_use_mm and kthread_unuse_mm (its mmget_not_zero succeeded). */
+  taskUsingMm = new Uint8Array(0);
+
+  // ---- per mm -------------------------------------------------------------------------
+  /** mm ids allocated so far in this run (ids are never reused; addresses are). */
+  nmm = 0;
+  mmUsers = new Int32Array(0); // mm_users
+  mmCount = new Int32Array(0); // mm_count
+  mmStage = new Uint8Array(0);
+  /** Slab address of the struct mm_struct: reused after free_mm (ABA). */
+  mmAddr = new Int32Array(0);
+  mmCpumask = new Int32Array(0); // mm_cpumask(mm), bit c = CPU c
+  /** Non-lazy mmgrab() references (kthread_use_mm, io_uring ring). */
+  mmGrabs = new Int32Array(0);
+  /** The one mm_count reference that mm_users > 0 stands for, until __mmput's mmdrop. */
+  mmUsersRef = new Uint8Array(0);
+  /** CPU whose cache holds mm->mm_count's line (for the cache-line transfer counter). */
+  mmLineOwner = new Int32Array(0);
+  /** Unmap generation: bumped whenever PTEs or page tables of the mm are torn down (for I2). */
+  mmUnmapGen = new Int32Array(0);
+  mmHasVmas = new Uint8Array(0);
+  /** Free slab addresses, most recently freed last (SLUB reuses LIFO). */
+  freeAddrs = new Int32Array(0);
+  freeAddrLen = 0;
+  nextAddr = 1;
+  /** mms with mm_users == 0 that are not freed yet (memory pinned by lazy/grab holders). */
+  zombies = 0;
+
+  // ---- workload -----------------------------------------------------------------------
+  prog = new Int32Array(0);
+  progLen = 0;
+  tickBudget = 0;
+  vcpuBudget = 0;
+
+  // ---- accounting ---------------------------------------------------------------------
+  cost = new Float64Array(COST_COUNT);
+  /** mms whose mm_count or holders changed during the current step (checked for I4). */
+  touched = new Int32Array(64);
+  touchedLen = 0;
+
+  /** Size the arrays (grows only, so a worker reuses them across runs). */
+  ensureCapacity(ncpu: number, tasks: number, mms: number, progWords: number): void {
+    if (ncpu > this.cpuCapacity) this.allocCpus(ncpu);
+    this.ncpu = ncpu;
+    if (tasks > this.taskCapacity) this.allocTasks(tasks, this.cpuCapacity);
+    if (mms > this.mmCapacity) this.allocMms(mms);
+    if (progWords > this.prog.length) this.prog = new Int32Array(progWords);
+  }
+
+  private allocCpus(n: number): void {
+    this.cpuCapacity = n;
+    this.cpuCurr = new Int32Array(n);
+    this.cpuPrevMm = new Int32Array(n);
+    this.cpuLocalMm = new Int32Array(n);
+    this.cpuIrqsOff = new Uint8Array(n);
+    this.cpuOnline = new Uint8Array(n);
+    this.cpuPreempted = new Uint8Array(n);
+    this.cpuNeedResched = new Uint8Array(n);
+    this.cpuWait = new Int32Array(n);
+    this.cpuSp = new Int32Array(n);
+    this.frPath = new Int32Array(n * FRAME_DEPTH);
+    this.frPc = new Int32Array(n * FRAME_DEPTH);
+    this.frA = new Int32Array(n * FRAME_DEPTH);
+    this.frB = new Int32Array(n * FRAME_DEPTH);
+    this.frC = new Int32Array(n * FRAME_DEPTH);
+    this.rqHead = new Int32Array(n);
+    this.rqLen = new Int32Array(n);
+    this.wakeHead = new Int32Array(n);
+    this.wakeLen = new Int32Array(n);
+    this.ipiFn = new Int32Array(n * IPI_QUEUE);
+    this.ipiMm = new Int32Array(n * IPI_QUEUE);
+    this.ipiArg = new Int32Array(n * IPI_QUEUE);
+    this.ipiFrom = new Int32Array(n * IPI_QUEUE);
+    this.ipiWaitReason = new Int32Array(n * IPI_QUEUE);
+    this.ipiHead = new Int32Array(n);
+    this.ipiLen = new Int32Array(n);
+    this.taskCapacity = 0; // runqueues are sized by CPUs x tasks: reallocate them
+  }
+
+  private allocTasks(n: number, ncpu: number): void {
+    this.taskCapacity = n;
+    this.taskMm = new Int32Array(n);
+    this.taskActiveMm = new Int32Array(n);
+    this.taskKind = new Uint8Array(n);
+    this.taskState = new Uint8Array(n);
+    this.taskCpu = new Int32Array(n);
+    this.taskOnCpu = new Uint8Array(n);
+    this.taskPc = new Int32Array(n);
+    this.taskEnd = new Int32Array(n);
+    this.taskIoMm = new Int32Array(n);
+    this.taskUsingMm = new Uint8Array(n);
+    this.rq = new Int32Array(ncpu * n);
+    this.wakeQ = new Int32Array(ncpu * n);
+  }
+
+  private allocMms(n: number): void {
+    this.mmCapacity = n;
+    this.mmUsers = new Int32Array(n);
+    this.mmCount = new Int32Array(n);
+    this.mmStage = new Uint8Array(n);
+    this.mmAddr = new Int32Array(n);
+    this.mmCpumask = new Int32Array(n);
+    this.mmGrabs = new Int32Array(n);
+    this.mmUsersRef = new Uint8Array(n);
+    this.mmLineOwner = new Int32Array(n);
+    this.mmUnmapGen = new Int32Array(n);
+    this.mmHasVmas = new Uint8Array(n);
+    this.freeAddrs = new Int32Array(n);
+  }
+
+  /** Clear all run state (arrays keep their capacity). */
+  resetState(): void {
+    const n = this.ncpu;
+    this.step = 0;
+    this.cpu = 0;
+    this.inIrq = false;
+    this.violation = null;
+    this.hook = 0;
+    this.cpuPrevMm.fill(NO_MM, 0, n);
+    this.cpuLocalMm.fill(NO_MM, 0, n);
+    this.cpuIrqsOff.fill(0, 0, n);
+    this.cpuOnline.fill(1, 0, n);
+    this.cpuPreempted.fill(0, 0, n);
+    this.cpuNeedResched.fill(0, 0, n);
+    this.cpuWait.fill(0, 0, n);
+    this.cpuSp.fill(0, 0, n);
+    this.rqHead.fill(0, 0, n);
+    this.rqLen.fill(0, 0, n);
+    this.wakeHead.fill(0, 0, n);
+    this.wakeLen.fill(0, 0, n);
+    this.ipiHead.fill(0, 0, n);
+    this.ipiLen.fill(0, 0, n);
+    this.ntasks = 0;
+    this.nmm = 0;
+    this.freeAddrLen = 0;
+    this.nextAddr = 1;
+    this.zombies = 0;
+    this.cost.fill(0);
+    this.touchedLen = 0;
+    // init_mm: static, users/count never reach zero, address 0.
+    this.nmm = 1;
+    this.mmUsers[INIT_MM] = 1;
+    this.mmCount[INIT_MM] = 1;
+    this.mmStage[INIT_MM] = 1;
+    this.mmAddr[INIT_MM] = 0;
+    this.mmCpumask[INIT_MM] = 0;
+    this.mmGrabs[INIT_MM] = 0;
+    this.mmUsersRef[INIT_MM] = 1;
+    this.mmLineOwner[INIT_MM] = 0;
+    this.mmUnmapGen[INIT_MM] = 0;
+    this.mmHasVmas[INIT_MM] = 0;
+  }
+
+  // ---- small helpers used by paths and plugins ------------------------------------------
+
+  /** The task running on `cpu` is a lazy user of an mm (mm == NULL: kthread, idle, or exiting task). */
+  isLazy(cpu: number): boolean {
+    return this.taskMm[this.cpuCurr[cpu]!] === NO_MM;
+  }
+
+  /** H_curr(cpu): the mm the CPU's current task holds lazily, or NO_MM. */
+  lazyMm(cpu: number): number {
+    const t = this.cpuCurr[cpu]!;
+    return this.taskMm[t] === NO_MM ? this.taskActiveMm[t]! : NO_MM;
+  }
+
+  isKernelTask(t: number): boolean {
+    const kind = this.taskKind[t];
+    return kind === TASK_KTHREAD || kind === TASK_IDLE;
+  }
+
+  /** Record that `mm`'s count or holders changed in this step (I4 is re-checked for it). */
+  touch(mm: number): void {
+    if (mm > INIT_MM && this.touchedLen < 64) this.touched[this.touchedLen++] = mm;
+  }
+
+  setActiveMm(task: number, mm: number): void {
+    this.touch(this.taskActiveMm[task]!);
+    this.taskActiveMm[task] = mm;
+    this.touch(mm);
+  }
+
+  setLocalMm(cpu: number, mm: number): void {
+    this.touch(this.cpuLocalMm[cpu]!);
+    this.cpuLocalMm[cpu] = mm;
+    this.touch(mm);
+  }
+
+  /**
+   * A read of `mm`'s fields by `cpu`. Reading a freed mm_struct is a use-after-free (I3).
+   * `what` names the access for the report ("mm_cpumask(prev)", "atomic_dec(&mm->mm_count)").
+   */
+  deref(cpu: number, mm: number, what: string): void {
+    if (mm > INIT_MM && this.mmStage[mm] === MM_FREED) {
+      this.violate('I3', cpu, `use-after-free: ${what} reads ${this.mmName(mm)} after free_mm`);
+    }
+  }
+
+  /** An atomic RMW on mm->mm_count by `cpu`: counts the atomic and a line transfer if another CPU owned the line. */
+  countAtomic(cpu: number, mm: number): void {
+    this.cost[C_MM_COUNT_ATOMICS]! += 1;
+    if (this.mmLineOwner[mm] !== cpu) {
+      this.cost[C_MM_COUNT_LINE_TRANSFERS]! += 1;
+      this.mmLineOwner[mm] = cpu;
+    }
+  }
+
+  /** Report a violation; the run stops after the current step. The first one wins. */
+  violate(invariant: InvariantId, cpu: number, message: string): void {
+    if (this.violation !== null) return;
+    this.violation = { invariant, cpu, step: this.step, message };
+    if (this.tracer !== null) this.tracer.violation(cpu, invariant, message);
+  }
+
+  // ---- IPIs ---------------------------------------------------------------------------
+
+  /**
+   * Queue IPI function `fn(mm, arg)` on `target` (smp_call_function_single / _many). With
+   * `wait`, `from` does not proceed until the target has run it (cpuWait). The target runs
+   * it as an interrupt step whenever its IRQs are on and it is not a preempted vCPU.
+   */
+  sendIpi(from: number, target: number, fn: number, mm: number, arg: number, wait: boolean, reason: number): void {
+    const len = this.ipiLen[target]!;
+    if (len >= IPI_QUEUE) throw new ModelError(`IPI queue of CPU${target} overflowed (${IPI_QUEUE} pending)`);
+    const slot = target * IPI_QUEUE + ((this.ipiHead[target]! + len) % IPI_QUEUE);
+    this.ipiFn[slot] = fn;
+    this.ipiMm[slot] = mm;
+    this.ipiArg[slot] = arg;
+    this.ipiFrom[slot] = from;
+    this.ipiWaitReason[slot] = (wait ? 256 : 0) | reason;
+    this.ipiLen[target] = len + 1;
+    if (wait) this.cpuWait[from]! += 1;
+    this.cost[reason === REASON_FLUSH ? C_IPI_SENT_FLUSH : reason === REASON_SHOOTDOWN ? C_IPI_SENT_SHOOTDOWN : C_IPI_SENT_ARCH]! += 1;
+    if (this.tracer !== null) this.tracer.ipiSend(from, target, fn, mm);
+  }
+
+  /**
+   * on_each_cpu_mask(mask, fn, info, wait) from `from`: the local CPU (if in the mask) runs
+   * fn right away with IRQs off; every other online CPU in the mask gets an IPI.
+   */
+  onEachCpuMask(from: number, mask: number, fn: number, mm: number, arg: number, wait: boolean, reason: number): void {
+    for (let c = 0; c < this.ncpu; c++) {
+      if ((mask & (1 << c)) === 0 || c === from || this.cpuOnline[c] === 0) continue;
+      this.sendIpi(from, c, fn, mm, arg, wait, reason);
+    }
+    if ((mask & (1 << from)) !== 0) this.runIpiFn(from, fn, mm, arg, from);
+  }
+
+  /** Installed by the simulator: runs an IPI function on `cpu` (core function or arch handle_ipi). */
+  runIpiFn: (cpu: number, fn: number, mm: number, arg: number, from: number) => void = () => {
+    throw new ModelError('runIpiFn not installed');
+  };
+
+  countHypercall(): void {
+    this.cost[C_HYPERCALLS]! += 1;
+  }
+
+  // ---- naming (traces and messages only) ------------------------------------------------
+
+  mmName(mm: number): string {
+    if (mm === NO_MM) return 'NULL';
+    if (mm === INIT_MM) return 'init_mm';
+    return `M${mm}@${this.mmAddr[mm]}`;
+  }
+
+  taskName(t: number): string {
+    if (t === NO_TASK) return 'none';
+    const kind = this.taskKind[t];
+    if (kind === TASK_IDLE) return `swapper/${t}`;
+    if (kind === TASK_KTHREAD) return `K${t}`;
+    return `T${t}`;
+  }
+
+  /** The frame base index of the top kernel-path frame on `cpu` (requires cpuSp[cpu] > 0). */
+  top(cpu: number): number {
+    return cpu * FRAME_DEPTH + this.cpuSp[cpu]! - 1;
+  }
+}

@@ -1,0 +1,23 @@
+/** mm_alloc() / dup_mm() -> mm_init() (kernel/fork.c): a new mm with mm_users = mm_count = 1. */
+import { arch_init_new_context } from './arch-calls.js';
+import { MM_LIVE } from './constants.js';
+import { type Kernel, ModelError } from './kernel.js';
+
+export function allocMm(k: Kernel, cpu: number): number {
+  const mm = k.nmm;
+  if (mm >= k.mmCapacity) throw new ModelError(`mm capacity ${k.mmCapacity} exceeded (workload sizing bug)`);
+  k.nmm = mm + 1;
+  k.mmUsers[mm] = 1;
+  k.mmCount[mm] = 1;
+  k.mmUsersRef[mm] = 1;
+  k.mmGrabs[mm] = 0;
+  k.mmStage[mm] = MM_LIVE;
+  k.mmCpumask[mm] = 0; // mm_init_cpumask(): empty
+  k.mmLineOwner[mm] = cpu;
+  k.mmUnmapGen[mm] = 0;
+  k.mmHasVmas[mm] = 1;
+  // kmem_cache_alloc(mm_cachep): reuse the most recently freed slot first (ABA on the address).
+  k.mmAddr[mm] = k.freeAddrLen > 0 ? k.freeAddrs[--k.freeAddrLen]! : k.nextAddr++;
+  arch_init_new_context(k, cpu, mm);
+  return mm;
+}

@@ -1,0 +1,98 @@
+/**
+ * mm reference counting (include/linux/sched/mm.h, kernel/fork.c): mm_users via
+ * mmget/mmput, mm_count via mmgrab/mmdrop, and the lazy-TLB helpers whose meaning depends
+ * on the scheme (mmgrab_lazy_tlb / mmdrop_lazy_tlb / mmdrop_lazy_tlb_sched).
+ */
+import { C_SMP_MB } from '../cost/counters.js';
+import { INIT_MM, MM_FREED } from './constants.js';
+import { call, P_MMDROP, P_MMPUT } from './frames.js';
+import type { Kernel } from './kernel.js';
+
+/** atomic_inc(&mm->mm_count). Grabbing an mm whose count already reached zero is a resurrection (I11). */
+function incCount(k: Kernel, cpu: number, mm: number, what: string): void {
+  k.deref(cpu, mm, what);
+  if (k.mmCount[mm]! <= 0 && k.mmStage[mm] !== MM_FREED) {
+    k.violate('I11', cpu, `${what} on ${k.mmName(mm)} after its mm_count reached 0`);
+  }
+  k.mmCount[mm]! += 1;
+  k.countAtomic(cpu, mm);
+  k.touch(mm);
+}
+
+/** atomic_dec_and_test(&mm->mm_count); on 1 -> 0 calls __mmdrop (pushed as the next steps of `cpu`). */
+function decCount(k: Kernel, cpu: number, mm: number, what: string): void {
+  k.deref(cpu, mm, what);
+  if (mm === INIT_MM) return; // init_mm's count never reaches zero; its lazy refs are not modelled
+  const n = k.mmCount[mm]! - 1;
+  k.mmCount[mm] = n;
+  k.countAtomic(cpu, mm);
+  k.touch(mm);
+  if (n < 0) {
+    k.violate('I5', cpu, `${what}: mm_count of ${k.mmName(mm)} went negative (${n})`);
+  } else if (n === 0) {
+    if (k.inIrq) {
+      // __mmdrop frees memory and (SHOOTDOWN) sends IPIs with wait=1: never from hardirq.
+      k.violate('I5', cpu, `${what}: final mmdrop of ${k.mmName(mm)} from interrupt context`);
+      return;
+    }
+    if (k.tracer !== null) k.tracer.ev(cpu, '__mmdrop', `${k.mmName(mm)} mm_count 1->0`);
+    call(k, cpu, P_MMDROP, mm, 0, 0);
+  }
+}
+
+/** mmgrab(): a real (non-lazy) mm_count reference. */
+export function mmgrab(k: Kernel, cpu: number, mm: number): void {
+  if (mm === INIT_MM) return;
+  incCount(k, cpu, mm, 'mmgrab');
+  k.mmGrabs[mm]! += 1;
+}
+
+/** mmdrop() of a real reference taken with mmgrab(). */
+export function mmdrop(k: Kernel, cpu: number, mm: number): void {
+  if (mm === INIT_MM) return;
+  k.mmGrabs[mm]! -= 1;
+  decCount(k, cpu, mm, 'mmdrop');
+}
+
+/** __mmput's mmdrop(mm): the mm_count reference that mm_users > 0 collectively held. */
+export function mmdropUsersRef(k: Kernel, cpu: number, mm: number): void {
+  k.mmUsersRef[mm] = 0;
+  decCount(k, cpu, mm, 'mmdrop');
+}
+
+/** mmgrab_lazy_tlb(): mmgrab() under MMU_LAZY_TLB_REFCOUNT=y, nothing otherwise. */
+export function mmgrab_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
+  if (k.refcount && mm !== INIT_MM) incCount(k, cpu, mm, 'mmgrab_lazy_tlb');
+}
+
+/**
+ * mmdrop_lazy_tlb() / mmdrop_lazy_tlb_sched() (identical on !PREEMPT_RT): mmdrop() under
+ * REFCOUNT=y; otherwise only smp_mb(), which membarrier relies on (include/linux/sched/mm.h).
+ */
+export function mmdrop_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
+  if (k.refcount) {
+    if (mm !== INIT_MM) decCount(k, cpu, mm, 'mmdrop_lazy_tlb');
+  } else {
+    k.cost[C_SMP_MB]! += 1;
+  }
+}
+
+/** mmget(): CLONE_VM and the like; the caller already holds a users reference. */
+export function mmget(k: Kernel, cpu: number, mm: number): void {
+  k.deref(cpu, mm, 'mmget');
+  if (k.mmUsers[mm]! <= 0) k.violate('I11', cpu, `mmget on ${k.mmName(mm)} after mm_users reached 0`);
+  k.mmUsers[mm]! += 1;
+}
+
+/** mmget_not_zero(): fails once mm_users is 0 (kthread_use_mm users such as io_uring). */
+export function mmget_not_zero(k: Kernel, cpu: number, mm: number): boolean {
+  k.deref(cpu, mm, 'mmget_not_zero');
+  if (k.mmUsers[mm]! <= 0) return false;
+  k.mmUsers[mm]! += 1;
+  return true;
+}
+
+/** mmput(): pushes the mmput path (atomic_dec_and_test(&mm->mm_users) is its first step). */
+export function mmput(k: Kernel, cpu: number, mm: number): void {
+  call(k, cpu, P_MMPUT, mm, 0, 0);
+}

@@ -1,0 +1,171 @@
+/**
+ * The scheduler side (kernel/sched/core.c): __schedule -> context_switch ->
+ * finish_task_switch, with the four user/kernel transitions and rq->prev_mm; wakeups
+ * (try_to_wake_up), tick preemption and migration.
+ */
+import { C_CS_KERNEL_KERNEL, C_CS_KERNEL_USER, C_CS_USER_KERNEL, C_CS_USER_USER, C_WAKEUPS } from '../cost/counters.js';
+import { checkSwitchedOut } from '../invariants/check.js';
+import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
+import { MM_EXITING, MM_FREED, MM_PGD_FREED, MM_TABLES_FREED, NO_MM, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING } from './constants.js';
+import { call, P_FINISH_SWITCH, ret } from './frames.js';
+import type { Kernel } from './kernel.js';
+import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
+
+export function enqueue(k: Kernel, cpu: number, t: number): void {
+  const len = k.rqLen[cpu]!;
+  k.rq[cpu * k.taskCapacity + ((k.rqHead[cpu]! + len) % k.taskCapacity)] = t;
+  k.rqLen[cpu] = len + 1;
+  k.taskState[t] = TS_RUNNABLE;
+  k.taskCpu[t] = cpu;
+}
+
+function dequeue(k: Kernel, cpu: number): number {
+  const head = k.rqHead[cpu]!;
+  const t = k.rq[cpu * k.taskCapacity + head]!;
+  k.rqHead[cpu] = (head + 1) % k.taskCapacity;
+  k.rqLen[cpu]! -= 1;
+  return t;
+}
+
+/** Does `cpu` have to call schedule() before running anything else? */
+export function needsSwitch(k: Kernel, cpu: number): boolean {
+  const t = k.cpuCurr[cpu]!;
+  if (k.taskState[t] !== TS_RUNNING || k.cpuNeedResched[cpu] !== 0) return true;
+  return k.taskKind[t] === TASK_IDLE && k.rqLen[cpu]! > 0;
+}
+
+/**
+ * __schedule(): pick the next task (runqueue FIFO, else the idle task) and switch. The
+ * whole of context_switch() up to finish_task_switch()'s `rq->prev_mm = NULL` is one
+ * atomic step (IRQs off, rq lock held); the k->u mmdrop_lazy_tlb_sched() after IRQs are
+ * re-enabled is the next step of this CPU (P_FINISH_SWITCH).
+ */
+export function schedule(k: Kernel, cpu: number): void {
+  const prev = k.cpuCurr[cpu]!;
+  k.cpuNeedResched[cpu] = 0;
+  const prevState = k.taskState[prev]!;
+  let next: number;
+  if (k.rqLen[cpu]! > 0) {
+    next = dequeue(k, cpu);
+  } else if (prevState === TS_RUNNING || (prevState === TS_RUNNABLE && k.taskCpu[prev] === cpu)) {
+    // Nothing else to run: keep running prev (a yield with an empty runqueue).
+    k.taskState[prev] = TS_RUNNING;
+    if (k.tracer !== null) k.tracer.ev(cpu, '__schedule', `${k.taskName(prev)} keeps running (runqueue empty)`);
+    return;
+  } else {
+    next = cpu; // the idle task of CPU c has task id c
+  }
+  if (next === prev) {
+    k.taskState[prev] = TS_RUNNING;
+    return;
+  }
+  context_switch(k, cpu, prev, next);
+}
+
+/** context_switch() + finish_task_switch() up to finish_lock_switch() (kernel/sched/core.c). */
+export function context_switch(k: Kernel, cpu: number, prev: number, next: number): void {
+  const prevActive = k.taskActiveMm[prev]!;
+  const prevMm = k.taskMm[prev]!;
+  const nextMm = k.taskMm[next]!;
+  if (nextMm === NO_MM) {
+    // to kernel: enter_lazy_tlb(prev->active_mm, next); next->active_mm = prev->active_mm
+    arch_enter_lazy_tlb(k, cpu, prevActive, next);
+    k.setActiveMm(next, prevActive);
+    if (prevMm !== NO_MM) {
+      // user -> kernel: lazy + mmgrab_lazy_tlb(prev->active_mm)
+      k.cost[C_CS_USER_KERNEL]! += 1;
+      mmgrab_lazy_tlb(k, cpu, prevActive);
+    } else {
+      // kernel -> kernel: transfer the lazy reference, no atomic
+      k.cost[C_CS_KERNEL_KERNEL]! += 1;
+      k.setActiveMm(prev, NO_MM);
+    }
+  } else {
+    // to user: switch_mm_irqs_off(prev->active_mm, next->mm, next)
+    checkLoadable(k, cpu, nextMm, prevActive);
+    arch_switch_mm_irqs_off(k, cpu, prevActive, nextMm, next);
+    if (prevMm === NO_MM) {
+      // kernel -> user: rq->prev_mm = prev->active_mm; prev->active_mm = NULL
+      k.cost[C_CS_KERNEL_USER]! += 1;
+      k.cpuPrevMm[cpu] = prevActive;
+      k.setActiveMm(prev, NO_MM);
+    } else {
+      k.cost[C_CS_USER_USER]! += 1;
+    }
+  }
+  k.cpuCurr[cpu] = next;
+  k.taskOnCpu[prev] = 0;
+  k.taskOnCpu[next] = 1;
+  k.taskState[next] = TS_RUNNING;
+  k.taskCpu[next] = cpu;
+  if (k.tracer !== null) {
+    k.tracer.ev(cpu, 'context_switch', `${k.taskName(prev)} -> ${k.taskName(next)}` +
+      (nextMm === NO_MM ? ` (lazy on ${k.mmName(prevActive)})` : ` switch_mm_irqs_off(${k.mmName(prevActive)}, ${k.mmName(nextMm)})`));
+  }
+
+  // finish_task_switch(): mm = rq->prev_mm; rq->prev_mm = NULL; ... finish_lock_switch() (IRQs on)
+  const mm = k.cpuPrevMm[cpu]!;
+  k.cpuPrevMm[cpu] = NO_MM;
+  const prevState = k.taskState[prev]!;
+  if (prevState === TS_RUNNABLE) {
+    enqueue(k, k.taskCpu[prev]!, prev);
+  } else if (prevState === TS_BLOCKED) {
+    // The wakeup will come as an interrupt on the CPU it is enqueued on.
+    const w = k.taskCpu[prev]!;
+    const len = k.wakeLen[w]!;
+    k.wakeQ[w * k.taskCapacity + ((k.wakeHead[w]! + len) % k.taskCapacity)] = prev;
+    k.wakeLen[w] = len + 1;
+  }
+  checkSwitchedOut(k, cpu, prev);
+  if (mm !== NO_MM) {
+    k.setLocalMm(cpu, mm);
+    call(k, cpu, P_FINISH_SWITCH, mm, 0, 0);
+  }
+}
+
+/** I11: once mm_users is 0, nothing may newly load the mm (unless this CPU already has it as active_mm). */
+export function checkLoadable(k: Kernel, cpu: number, next: number, prevActive: number): void {
+  if (next === prevActive || next <= 0) return;
+  const stage = k.mmStage[next]!;
+  if (stage === MM_FREED) {
+    k.violate('I3', cpu, `switch_mm to ${k.mmName(next)}, which is freed`);
+  } else if (k.mmUsers[next]! <= 0 || stage === MM_EXITING || stage === MM_TABLES_FREED || stage >= MM_PGD_FREED) {
+    k.violate('I11', cpu, `switch_mm to ${k.mmName(next)} after its mm_users reached 0`);
+  }
+}
+
+/** finish_task_switch() after finish_lock_switch(): if (mm) mmdrop_lazy_tlb_sched(mm). */
+export function stepFinishSwitch(k: Kernel, cpu: number, f: number): void {
+  const mm = k.frA[f]!;
+  ret(k, cpu);
+  k.setLocalMm(cpu, NO_MM);
+  if (k.tracer !== null) k.tracer.ev(cpu, 'finish_task_switch', `mmdrop_lazy_tlb_sched(${k.mmName(mm)})`);
+  mmdrop_lazy_tlb(k, cpu, mm);
+}
+
+/** try_to_wake_up() of the first task whose wakeup this CPU delivers (an interrupt step). */
+export function wakeOne(k: Kernel, cpu: number): void {
+  const head = k.wakeHead[cpu]!;
+  const t = k.wakeQ[cpu * k.taskCapacity + head]!;
+  k.wakeHead[cpu] = (head + 1) % k.taskCapacity;
+  k.wakeLen[cpu]! -= 1;
+  k.cost[C_WAKEUPS]! += 1;
+  enqueue(k, cpu, t);
+  if (k.tracer !== null) k.tracer.ev(cpu, 'try_to_wake_up', `${k.taskName(t)} enqueued`);
+}
+
+/** scheduler_tick(): preempt the current task at its next step if others are queued. */
+export function tickPreemptPossible(k: Kernel, cpu: number): boolean {
+  const t = k.cpuCurr[cpu]!;
+  return k.tickBudget > 0 && k.rqLen[cpu]! > 0 && k.taskKind[t] !== TASK_IDLE && k.taskState[t] === TS_RUNNING &&
+    k.cpuNeedResched[cpu] === 0 && k.cpuSp[cpu] === 0;
+}
+
+export function tickPreempt(k: Kernel, cpu: number): void {
+  k.tickBudget--;
+  k.cpuNeedResched[cpu] = 1;
+  const t = k.cpuCurr[cpu]!;
+  k.taskState[t] = TS_RUNNABLE;
+  k.taskCpu[t] = cpu;
+  if (k.tracer !== null) k.tracer.ev(cpu, 'scheduler_tick', `resched_curr: preempt ${k.taskName(t)}`);
+}

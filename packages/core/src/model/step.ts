@@ -1,0 +1,203 @@
+/**
+ * One atomic step of one actor. Actors per CPU (model-spec §3): the CPU's task/kernel-path
+ * step, its interrupt (an IPI, a wakeup it delivers, a scheduler tick), and — for arches
+ * that run as guests — the hypervisor preempting or resuming it.
+ */
+import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS } from '../cost/counters.js';
+import { arch_handle_ipi } from './arch-calls.js';
+import {
+  IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
+  OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
+  TASK_IDLE, TS_BLOCKED, TS_RUNNABLE,
+} from './constants.js';
+import { do_shoot_lazy_tlb, stepExit, stepMmdrop, stepMmput } from './exit.js';
+import { cloneThread, stepFork } from './fork.js';
+import { call, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_MMDROP, P_MMPUT, P_MUNMAP, P_UNUSE_MM, P_USE_MM } from './frames.js';
+import { stepExec } from './exec.js';
+import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
+import { stepUnuseMm, stepUseMm } from './kthread.js';
+import { stepMunmap } from './munmap.js';
+import { mmgrab } from './refs.js';
+import { enqueue, needsSwitch, schedule, stepFinishSwitch, tickPreempt, tickPreemptPossible, wakeOne } from './sched.js';
+
+export class Stepper {
+  constructor(
+    private readonly k: Kernel,
+    private readonly irqsOffActivateMm: boolean,
+    private readonly vcpuPreemption: boolean,
+  ) {
+    k.runIpiFn = (cpu, fn, mm, arg, from) => this.runIpiFn(cpu, fn, mm, arg, from);
+  }
+
+  taskEnabled(c: number): boolean {
+    const k = this.k;
+    if (k.cpuOnline[c] === 0 || k.cpuPreempted[c] !== 0 || k.cpuWait[c]! > 0) return false;
+    if (k.cpuSp[c]! > 0 || needsSwitch(k, c)) return true;
+    const t = k.cpuCurr[c]!;
+    return k.taskKind[t] !== TASK_IDLE && k.taskPc[t]! < k.taskEnd[t]!;
+  }
+
+  irqEnabled(c: number): boolean {
+    const k = this.k;
+    if (k.cpuOnline[c] === 0 || k.cpuPreempted[c] !== 0 || k.cpuIrqsOff[c] !== 0) return false;
+    return k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || tickPreemptPossible(k, c);
+  }
+
+  hypEnabled(c: number): boolean {
+    const k = this.k;
+    if (!this.vcpuPreemption || k.cpuOnline[c] === 0) return false;
+    return k.cpuPreempted[c] !== 0 || k.vcpuBudget > 0;
+  }
+
+  /** The CPU's own step: continue its kernel path, else schedule if needed, else start the next op. */
+  taskStep(c: number): void {
+    const k = this.k;
+    if (k.cpuSp[c]! > 0) {
+      this.runFrame(c);
+    } else if (needsSwitch(k, c)) {
+      schedule(k, c);
+    } else {
+      this.startOp(c, k.cpuCurr[c]!);
+    }
+  }
+
+  irqStep(c: number): void {
+    const k = this.k;
+    k.inIrq = true;
+    if (k.ipiLen[c]! > 0) {
+      const slot = c * IPI_QUEUE + k.ipiHead[c]!;
+      const fn = k.ipiFn[slot]!;
+      const mm = k.ipiMm[slot]!;
+      const arg = k.ipiArg[slot]!;
+      const from = k.ipiFrom[slot]!;
+      const wr = k.ipiWaitReason[slot]!;
+      k.ipiHead[c] = (k.ipiHead[c]! + 1) % IPI_QUEUE;
+      k.ipiLen[c]! -= 1;
+      const reason = wr & 255;
+      k.cost[reason === REASON_FLUSH ? C_IPI_HANDLED_FLUSH : reason === REASON_SHOOTDOWN ? C_IPI_HANDLED_SHOOTDOWN : C_IPI_HANDLED_ARCH]! += 1;
+      if (k.tracer !== null) k.tracer.ipiRecv(c, from, fn, mm);
+      this.runIpiFn(c, fn, mm, arg, from);
+      if ((wr & 256) !== 0) k.cpuWait[from]! -= 1;
+    } else if (k.wakeLen[c]! > 0) {
+      wakeOne(k, c);
+    } else {
+      tickPreempt(k, c);
+    }
+    k.inIrq = false;
+  }
+
+  hypStep(c: number): void {
+    const k = this.k;
+    if (k.cpuPreempted[c] !== 0) {
+      k.cpuPreempted[c] = 0;
+      if (k.tracer !== null) k.tracer.ev(c, 'vcpu_resume', `hypervisor resumes vCPU${c}`);
+      k.hook = 14;
+      k.arch.vcpu_resume?.(k, c);
+      k.hook = 0;
+    } else {
+      k.vcpuBudget--;
+      k.cpuPreempted[c] = 1;
+      k.cost[C_VCPU_PREEMPTIONS]! += 1;
+      if (k.tracer !== null) k.tracer.ev(c, 'vcpu_preempt', `hypervisor preempts vCPU${c}`);
+      k.hook = 13;
+      k.arch.vcpu_preempt?.(k, c);
+      k.hook = 0;
+    }
+  }
+
+  private runIpiFn(cpu: number, fn: number, mm: number, arg: number, from: number): void {
+    const k = this.k;
+    const wasIrq = k.inIrq;
+    const wasSender = k.ipiSender;
+    k.inIrq = true;
+    k.ipiSender = from;
+    if (fn === IPI_SHOOT_LAZY) do_shoot_lazy_tlb(k, cpu, mm);
+    else arch_handle_ipi(k, cpu, fn, mm, arg);
+    k.inIrq = wasIrq;
+    k.ipiSender = wasSender;
+  }
+
+  private runFrame(c: number): void {
+    const k = this.k;
+    const f = k.top(c);
+    switch (k.frPath[f]) {
+      case P_FINISH_SWITCH: stepFinishSwitch(k, c, f); break;
+      case P_MUNMAP: stepMunmap(k, c, f); break;
+      case P_FORK: stepFork(k, c, f); break;
+      case P_EXEC: stepExec(k, c, f, this.irqsOffActivateMm); break;
+      case P_EXIT: stepExit(k, c, f); break;
+      case P_MMPUT: stepMmput(k, c, f); break;
+      case P_MMDROP: stepMmdrop(k, c, f); break;
+      case P_USE_MM: stepUseMm(k, c, f); break;
+      case P_UNUSE_MM: stepUnuseMm(k, c, f); break;
+      default: throw new ModelError(`unknown kernel path ${k.frPath[f]} on CPU${c}`);
+    }
+  }
+
+  /** Start the task's next program op; paths run their first step right away. */
+  private startOp(c: number, t: number): void {
+    const k = this.k;
+    const word = k.prog[k.taskPc[t]!]!;
+    k.taskPc[t]! += 1;
+    const op = word & OP_MASK;
+    const arg = word >> OP_SHIFT;
+    const mm = k.taskMm[t]!;
+    if (k.tracer !== null && op !== OP_EXIT && op !== OP_MUNMAP) k.tracer.ev(c, OP_NAMES[op] ?? '?', k.taskName(t));
+    switch (op) {
+      case OP_RUN:
+      case OP_KWORK:
+        return;
+      case OP_MUNMAP:
+        if (mm === NO_MM) return;
+        call(k, c, P_MUNMAP, mm, 0, arg);
+        break;
+      case OP_SLEEP:
+        k.taskState[t] = TS_BLOCKED;
+        k.taskCpu[t] = arg;
+        return;
+      case OP_YIELD:
+        if (k.rqLen[c]! > 0) {
+          k.taskState[t] = TS_RUNNABLE;
+          k.taskCpu[t] = c;
+        }
+        return;
+      case OP_MIGRATE:
+        if (arg !== c && k.cpuOnline[arg] !== 0) {
+          k.taskState[t] = TS_RUNNABLE;
+          k.taskCpu[t] = arg;
+        }
+        return;
+      case OP_CLONE_THREAD:
+        cloneThread(k, c, t, arg);
+        return;
+      case OP_FORK:
+        call(k, c, P_FORK, arg, 0, 0);
+        break;
+      case OP_EXEC:
+      case OP_KERNEL_EXECVE:
+        call(k, c, P_EXEC, 0, 0, 0);
+        break;
+      case OP_EXIT:
+        call(k, c, P_EXIT, 0, 0, 0);
+        break;
+      case OP_IOURING_SETUP:
+        // io_uring_setup -> io_ring_ctx_alloc: ctx->mm_account = current->mm; mmgrab(); the worker starts.
+        mmgrab(k, c, mm);
+        k.taskIoMm[arg] = mm;
+        enqueue(k, k.taskCpu[arg]!, arg);
+        if (k.tracer !== null) k.tracer.ev(c, 'io_uring_setup', `mmgrab(${k.mmName(mm)}) for worker ${k.taskName(arg)}`);
+        return;
+      case OP_USE_MM:
+        if (k.taskIoMm[t] === NO_MM || k.taskUsingMm[t] !== 0) return;
+        call(k, c, P_USE_MM, k.taskIoMm[t]!, 0, 0);
+        break;
+      case OP_UNUSE_MM:
+        if (k.taskUsingMm[t] === 0) return;
+        call(k, c, P_UNUSE_MM, mm, 0, 0);
+        break;
+      default:
+        throw new ModelError(`unknown op ${op} in program of ${k.taskName(t)}`);
+    }
+    this.runFrame(c);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The reference arch: a minimal asm-generic-style MMU used to test the core alone and as a
+ * worked example of the ABI. One page-table root per CPU, no ASIDs (loading a root flushes
+ * the whole TLB), mm_cpumask set when a CPU loads an mm and cleared when it loads another,
+ * and TLB flushes by IPI to mm_cpumask (flush_tlb_mm_range -> on_each_cpu_mask, wait=1).
+ *
+ * Like x86's flush_tlb_func, a CPU that is lazy on the mm leaves it for init_mm when page
+ * tables were freed (so its MMU cannot walk freed tables), and keeps its mm_cpumask bit so
+ * that shoot-lazies still finds it.
+ */
+import { z } from 'zod';
+import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
+import { C_TLB_FLUSH_LOCAL, C_TLB_FLUSH_REMOTE } from '../cost/counters.js';
+import { FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, REASON_FLUSH } from '../model/constants.js';
+import type { Kernel } from '../model/kernel.js';
+import { CORE_VERSION } from '../generated/model-hash.js';
+
+/** flush_tlb_func-like IPI of the reference arch. */
+export const REF_IPI_FLUSH = IPI_ARCH_BASE;
+
+export const ReferenceArchOptions = z
+  .object({
+    leaveLazyOnFreedTables: z
+      .boolean()
+      .default(true)
+      .describe('a lazy CPU switches its root to init_mm when a flush reports freed page tables (x86-style)'),
+  })
+  .strict();
+export type ReferenceArchOptions = z.infer<typeof ReferenceArchOptions>;
+
+function createHooks(opts: ReferenceArchOptions): ArchHooks {
+  let root = new Int32Array(0); // page-table root loaded in the MMU
+  let tlbMm = new Int32Array(0); // whose translations the TLB may hold (only the root's: no ASIDs)
+  let tlbClean = new Int32Array(0); // unmap generation of tlbMm the TLB was last flushed at
+
+  /** Load `next`'s root: the TLB is flushed entirely (no ASIDs). */
+  function loadRoot(k: Kernel, cpu: number, next: number): void {
+    const old = root[cpu]!;
+    if (old > INIT_MM) {
+      k.deref(cpu, old, 'mm_cpumask(prev)');
+      k.mmCpumask[old]! &= ~(1 << cpu);
+    }
+    if (next > INIT_MM) k.mmCpumask[next]! |= 1 << cpu;
+    root[cpu] = next;
+    tlbMm[cpu] = next;
+    tlbClean[cpu] = k.mmUnmapGen[next]!;
+  }
+
+  function flushLocal(k: Kernel, cpu: number, mm: number, flags: number, remote: boolean): void {
+    if (root[cpu] !== mm) return;
+    if (opts.leaveLazyOnFreedTables && (flags & (FLUSH_FREED_TABLES | FLUSH_MM)) !== 0 && k.isLazy(cpu)) {
+      // leave_mm(): switch to init_mm; keep the mm_cpumask bit (shoot-lazies must still find us)
+      root[cpu] = INIT_MM;
+      tlbMm[cpu] = INIT_MM;
+      tlbClean[cpu] = 0;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'leave_mm', `lazy on ${k.mmName(mm)}: root -> init_mm`);
+    } else {
+      tlbClean[cpu] = k.mmUnmapGen[mm]!;
+    }
+    k.cost[remote ? C_TLB_FLUSH_REMOTE : C_TLB_FLUSH_LOCAL]! += 1;
+  }
+
+  return {
+    reset(k) {
+      if (root.length < k.ncpu) {
+        root = new Int32Array(k.ncpu);
+        tlbMm = new Int32Array(k.ncpu);
+        tlbClean = new Int32Array(k.ncpu);
+      }
+      root.fill(INIT_MM);
+      tlbMm.fill(INIT_MM);
+      tlbClean.fill(0);
+    },
+    init_new_context() {},
+    destroy_context() {},
+    switch_mm_irqs_off(k, cpu, _prev, next) {
+      if (root[cpu] !== next) loadRoot(k, cpu, next);
+    },
+    enter_lazy_tlb() {},
+    flush_tlb_mm_range(k, cpu, mm, flags) {
+      k.onEachCpuMask(cpu, k.mmCpumask[mm]! | (root[cpu] === mm ? 1 << cpu : 0), REF_IPI_FLUSH, mm, flags, true, REASON_FLUSH);
+    },
+    handle_ipi(k, cpu, fn, mm, arg) {
+      if (fn === REF_IPI_FLUSH) flushLocal(k, cpu, mm, arg, k.ipiSender !== cpu);
+    },
+    arch_exit_mmap() {},
+    shoot_lazies_mask(k, mm) {
+      return k.mmCpumask[mm]!;
+    },
+    hw_root(_k, cpu) {
+      return root[cpu]!;
+    },
+    tlb_may_hold(_k, cpu, mm, gen) {
+      return tlbMm[cpu] === mm && tlbClean[cpu]! < gen;
+    },
+    check(k, cpu) {
+      const t = k.cpuCurr[cpu]!;
+      const mm = k.taskMm[t]!;
+      const r = root[cpu]!;
+      if (mm !== NO_MM ? r !== mm : r !== INIT_MM && r !== k.taskActiveMm[t]) {
+        k.violate('I13', cpu, `root ${k.mmName(r)} does not match ${k.taskName(t)} (mm=${k.mmName(mm)}, active_mm=${k.mmName(k.taskActiveMm[t]!)})`);
+      }
+      if (r > INIT_MM && (k.mmCpumask[r]! & (1 << cpu)) === 0) {
+        k.violate('I13', cpu, `root ${k.mmName(r)} loaded but CPU${cpu} is not in its mm_cpumask`);
+      }
+    },
+    describe_cpu(k, cpu) {
+      return `root=${k.mmName(root[cpu]!)}`;
+    },
+    ipi_name(fn) {
+      return fn === REF_IPI_FLUSH ? 'flush_tlb_func' : `ipi${fn}`;
+    },
+  };
+}
+
+export const referenceArch = defineArchPlugin<ReferenceArchOptions>({
+  abi: 1,
+  name: 'reference',
+  version: CORE_VERSION,
+  coreVersions: `>=${CORE_VERSION.split('-')[0]} <1.0.0 || ${CORE_VERSION}`,
+  description: 'asm-generic-style reference MMU: one root per CPU, no ASIDs, flush by IPI to mm_cpumask',
+  options: ReferenceArchOptions,
+  capabilities: { vcpuPreemption: false, irqsOffActivateMm: true, maxCpus: 32 },
+  invariants: [
+    { id: 'I13', name: 'root-matches-mm', description: 'with IRQs on, the MMU root is current->mm, or for a lazy task its active_mm or init_mm' },
+    { id: 'I13', name: 'root-in-cpumask', description: 'a CPU with an mm loaded is in that mm\'s mm_cpumask' },
+  ],
+  setup(options) {
+    return createHooks(options);
+  },
+});

@@ -1,0 +1,37 @@
+/**
+ * Workload parameters (model-spec §5). A run's workload is drawn from its seed by a named
+ * profile; every program is finite, so every run terminates.
+ */
+import { z } from 'zod';
+
+export const OpWeights = z
+  .object({
+    run: z.number().min(0).default(3).describe('user code runs (populates TLB entries)'),
+    munmap: z.number().min(0).default(2).describe('munmap that frees no page-table page'),
+    munmapFreeTables: z.number().min(0).default(1).describe('munmap whose free_pgtables frees page-table pages'),
+    munmapAll: z.number().min(0).default(0.2).describe('munmap of the whole address space (exit_mmap then skips its final flush)'),
+    sleep: z.number().min(0).default(3).describe('block; woken later onto a random CPU'),
+    yield: z.number().min(0).default(1).describe('sched_yield'),
+    migrate: z.number().min(0).default(1).describe('move to another CPU (sched_setaffinity)'),
+  })
+  .strict();
+
+export const WorkloadParams = z
+  .object({
+    processes: z.number().int().min(1).max(8).describe('user processes alive at the start'),
+    threadsPerProcess: z.number().int().min(1).max(8).describe('most threads per process (CLONE_VM), drawn 1..N'),
+    forksPerProcess: z.number().int().min(0).max(4).describe('most child processes a leader forks, drawn 0..N'),
+    execRate: z.number().min(0).max(1).describe('chance a forked child execs a new mm'),
+    kthreads: z.number().int().min(0).max(8).describe('kernel threads (kworker-like, never touch an mm)'),
+    ioWorkers: z.number().int().min(0).max(4).describe('io_uring-style workers using kthread_use_mm'),
+    useMmRounds: z.number().int().min(1).max(8).describe('kthread_use_mm / kthread_unuse_mm rounds per worker'),
+    usermodehelpers: z.number().int().min(0).max(4).describe('kernel threads that kernel_execve into a user process'),
+    opsPerTask: z.number().int().min(1).max(64).describe('most body ops per task program, drawn 1..N'),
+    ops: OpWeights.default(OpWeights.parse({})),
+    tickPreemptions: z.number().int().min(0).max(64).describe('scheduler-tick preemptions the explorer may inject per run'),
+    vcpuPreemptions: z.number().int().min(0).max(64).describe('vCPU preemptions the hypervisor may inject per run (paravirt arches)'),
+  })
+  .strict();
+
+export type WorkloadParams = z.infer<typeof WorkloadParams>;
+export type WorkloadParamsInput = z.input<typeof WorkloadParams>;

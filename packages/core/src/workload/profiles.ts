@@ -1,0 +1,52 @@
+/** Named workload profiles (model-spec §5). */
+import { z } from 'zod';
+import { WorkloadParams, type WorkloadParamsInput } from './params.js';
+
+const PROFILE_INPUTS = {
+  /** A mix of everything: threads, forks, execs, munmaps, sleeps, an io_uring worker and a kworker. */
+  default: {
+    processes: 2, threadsPerProcess: 3, forksPerProcess: 1, execRate: 0.5, kthreads: 1, ioWorkers: 1,
+    useMmRounds: 2, usermodehelpers: 1, opsPerTask: 6, tickPreemptions: 4, vcpuPreemptions: 4,
+    ops: { run: 3, munmap: 2, munmapFreeTables: 1, munmapAll: 0.2, sleep: 3, yield: 1, migrate: 1 },
+  },
+  /** Many short-lived multi-threaded processes: stresses the final mmdrop and exit-time flushes. */
+  'exit-heavy': {
+    processes: 4, threadsPerProcess: 4, forksPerProcess: 2, execRate: 0.3, kthreads: 2, ioWorkers: 0,
+    useMmRounds: 1, usermodehelpers: 0, opsPerTask: 2, tickPreemptions: 2, vcpuPreemptions: 4,
+    ops: { run: 2, munmap: 1, munmapFreeTables: 1, munmapAll: 0.3, sleep: 2, yield: 1, migrate: 1 },
+  },
+  /** io_uring / vhost style: workers that kthread_use_mm a process's mm, plus kernel_execve helpers. */
+  'kthread-heavy': {
+    processes: 2, threadsPerProcess: 2, forksPerProcess: 0, execRate: 0, kthreads: 2, ioWorkers: 4,
+    useMmRounds: 4, usermodehelpers: 2, opsPerTask: 4, tickPreemptions: 4, vcpuPreemptions: 4,
+    ops: { run: 2, munmap: 2, munmapFreeTables: 1, munmapAll: 0.1, sleep: 2, yield: 1, migrate: 1 },
+  },
+  /** context_switch1_threads-like: threads of one process block and wake on many CPUs (refcount contention). */
+  'idle-heavy': {
+    processes: 1, threadsPerProcess: 8, forksPerProcess: 0, execRate: 0, kthreads: 0, ioWorkers: 0,
+    useMmRounds: 1, usermodehelpers: 0, opsPerTask: 12, tickPreemptions: 2, vcpuPreemptions: 4,
+    ops: { run: 1, munmap: 0.3, munmapFreeTables: 0.2, munmapAll: 0, sleep: 6, yield: 1, migrate: 2 },
+  },
+} as const satisfies Record<string, WorkloadParamsInput>;
+
+export const PROFILE_NAMES = Object.keys(PROFILE_INPUTS) as (keyof typeof PROFILE_INPUTS)[];
+export type ProfileName = keyof typeof PROFILE_INPUTS;
+export const ProfileName = z.enum(PROFILE_NAMES as [ProfileName, ...ProfileName[]]);
+
+/** The workload a cell names: a profile plus optional overrides of its parameters. */
+export const WorkloadSpec = z
+  .object({
+    profile: ProfileName.default('default'),
+    params: WorkloadParams.partial().extend({ ops: WorkloadParams.shape.ops.unwrap().partial().optional() }).strict().optional(),
+  })
+  .strict();
+export type WorkloadSpec = z.input<typeof WorkloadSpec>;
+
+/** Resolve a profile name plus overrides into full, validated parameters. */
+export function resolveWorkload(spec: WorkloadSpec | string): { profile: ProfileName; params: WorkloadParams } {
+  const s = WorkloadSpec.parse(typeof spec === 'string' ? { profile: spec } : spec);
+  const base = PROFILE_INPUTS[s.profile];
+  const over = s.params ?? {};
+  const params = WorkloadParams.parse({ ...base, ...over, ops: { ...base.ops, ...(over.ops ?? {}) } });
+  return { profile: s.profile, params };
+}
