@@ -31,6 +31,7 @@ export { Sfc32 } from './prng/sfc32.js';
 export { hashString128, runSeed, seedFromHex, seedToHex, type RunSeed } from './prng/seed.js';
 
 export { OpWeights, WorkloadParams, type WorkloadParamsInput } from './workload/params.js';
+export { ExplicitTask, ExplicitWorkload, ExplicitWorkloadLoader, WorkloadError, type ExplicitWorkloadInput } from './workload/explicit.js';
 export { PROFILE_NAMES, ProfileName, WorkloadSpec, resolveWorkload } from './workload/profiles.js';
 
 export { canonicalJson } from './run/canonical.js';

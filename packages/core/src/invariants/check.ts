@@ -72,9 +72,10 @@ export function lazyHolders(k: Kernel, mm: number): number {
 
 /** I4: mm_count == [users ref] + mmgrab holders + (REFCOUNT=y) lazy holders, for every mm touched this step. */
 export function checkRefcounts(k: Kernel, cpu: number): void {
-  for (let i = 0; i < k.touchedLen; i++) {
+  outer: for (let i = 0; i < k.touchedLen; i++) {
     const mm = k.touched[i]!;
     if (k.mmStage[mm] === MM_FREED) continue;
+    for (let j = 0; j < i; j++) if (k.touched[j] === mm) continue outer;
     const lazy = k.refcount ? lazyHolders(k, mm) : 0;
     const expected = k.mmUsersRef[mm]! + k.mmGrabs[mm]! + lazy;
     if (k.mmCount[mm] !== expected) {

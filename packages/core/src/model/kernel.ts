@@ -53,6 +53,12 @@ export class Kernel {
   /** The current step runs in interrupt context (IPI handler, wakeup, tick). */
   inIrq = false;
   violation: Violation | null = null;
+  /**
+   * CPUs whose enabled actors may have changed since the explorer last looked (bit c = CPU c;
+   * -1 = all). The stepping CPU marks itself; cross-CPU effects (IPIs, acks, enqueues,
+   * wakeups, budgets running out) mark their target.
+   */
+  dirtyCpus = -1;
   /** While an IPI function runs: the CPU that sent it (equal to the running CPU when run locally). */
   ipiSender = -1;
   /** Which arch hook is running (for attributing exceptions to the plugin); 0 = none. */
@@ -243,6 +249,7 @@ export class Kernel {
     this.zombies = 0;
     this.cost.fill(0);
     this.touchedLen = 0;
+    this.dirtyCpus = -1;
     // init_mm: static, users/count never reach zero, address 0.
     this.nmm = 1;
     this.mmUsers[INIT_MM] = 1;
@@ -335,6 +342,7 @@ export class Kernel {
     this.ipiFrom[slot] = from;
     this.ipiWaitReason[slot] = (wait ? 256 : 0) | reason;
     this.ipiLen[target] = len + 1;
+    this.dirtyCpus |= 1 << target;
     if (wait) this.cpuWait[from]! += 1;
     this.cost[reason === REASON_FLUSH ? C_IPI_SENT_FLUSH : reason === REASON_SHOOTDOWN ? C_IPI_SENT_SHOOTDOWN : C_IPI_SENT_ARCH]! += 1;
     if (this.tracer !== null) this.tracer.ipiSend(from, target, fn, mm);

@@ -17,6 +17,7 @@ export function enqueue(k: Kernel, cpu: number, t: number): void {
   k.rqLen[cpu] = len + 1;
   k.taskState[t] = TS_RUNNABLE;
   k.taskCpu[t] = cpu;
+  k.dirtyCpus |= 1 << cpu;
 }
 
 function dequeue(k: Kernel, cpu: number): number {
@@ -115,6 +116,7 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
     const len = k.wakeLen[w]!;
     k.wakeQ[w * k.taskCapacity + ((k.wakeHead[w]! + len) % k.taskCapacity)] = prev;
     k.wakeLen[w] = len + 1;
+    k.dirtyCpus |= 1 << w;
   }
   checkSwitchedOut(k, cpu, prev);
   if (mm !== NO_MM) {
@@ -154,15 +156,9 @@ export function wakeOne(k: Kernel, cpu: number): void {
   if (k.tracer !== null) k.tracer.ev(cpu, 'try_to_wake_up', `${k.taskName(t)} enqueued`);
 }
 
-/** scheduler_tick(): preempt the current task at its next step if others are queued. */
-export function tickPreemptPossible(k: Kernel, cpu: number): boolean {
-  const t = k.cpuCurr[cpu]!;
-  return k.tickBudget > 0 && k.rqLen[cpu]! > 0 && k.taskKind[t] !== TASK_IDLE && k.taskState[t] === TS_RUNNING &&
-    k.cpuNeedResched[cpu] === 0 && k.cpuSp[cpu] === 0;
-}
-
+/** scheduler_tick() -> resched_curr(): preempt the current task at its next step (others are queued). */
 export function tickPreempt(k: Kernel, cpu: number): void {
-  k.tickBudget--;
+  if (--k.tickBudget === 0) k.dirtyCpus = -1; // no CPU can be tick-preempted any more
   k.cpuNeedResched[cpu] = 1;
   const t = k.cpuCurr[cpu]!;
   k.taskState[t] = TS_RUNNABLE;

@@ -8,7 +8,7 @@ import { arch_handle_ipi } from './arch-calls.js';
 import {
   IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
   OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
-  TASK_IDLE, TS_BLOCKED, TS_RUNNABLE,
+  ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING,
 } from './constants.js';
 import { do_shoot_lazy_tlb, stepExit, stepMmdrop, stepMmput } from './exit.js';
 import { cloneThread, stepFork } from './fork.js';
@@ -18,7 +18,7 @@ import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
 import { stepUnuseMm, stepUseMm } from './kthread.js';
 import { stepMunmap } from './munmap.js';
 import { mmgrab } from './refs.js';
-import { enqueue, needsSwitch, schedule, stepFinishSwitch, tickPreempt, tickPreemptPossible, wakeOne } from './sched.js';
+import { enqueue, needsSwitch, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
 
 export class Stepper {
   constructor(
@@ -29,24 +29,59 @@ export class Stepper {
     k.runIpiFn = (cpu, fn, mm, arg, from) => this.runIpiFn(cpu, fn, mm, arg, from);
   }
 
-  taskEnabled(c: number): boolean {
+  /** Enabled-actor bits per CPU (bit 0 task, 1 irq, 2 hypervisor), valid for CPUs not in k.dirtyCpus. */
+  private bits = new Uint8Array(0);
+
+  /**
+   * The enabled-actor bits of CPU `c`, computed from scratch. This is the hottest code of a
+   * sweep, so the enabling rules are spelled out inline:
+   * - task actor: online, not a preempted vCPU, not spinning in smp_call_function's wait,
+   *   and either a kernel path is in progress, a switch is due (current task blocked, dead,
+   *   runnable or need_resched; or idle with a non-empty runqueue), or the task has ops left;
+   * - irq actor: IRQs on and an IPI pending, a wakeup to deliver, or a tick preemption possible;
+   * - hypervisor actor: the vCPU is preempted (resume), or preemption budget is left.
+   */
+  actorBits(c: number): number {
     const k = this.k;
-    if (k.cpuOnline[c] === 0 || k.cpuPreempted[c] !== 0 || k.cpuWait[c]! > 0) return false;
-    if (k.cpuSp[c]! > 0 || needsSwitch(k, c)) return true;
+    if (k.cpuOnline[c] === 0) return 0;
+    if (k.cpuPreempted[c] !== 0) return this.vcpuPreemption ? 4 : 0;
     const t = k.cpuCurr[c]!;
-    return k.taskKind[t] !== TASK_IDLE && k.taskPc[t]! < k.taskEnd[t]!;
+    const running = k.taskState[t] === TS_RUNNING && k.cpuNeedResched[c] === 0;
+    const idle = k.taskKind[t] === TASK_IDLE;
+    const inPath = k.cpuSp[c]! > 0;
+    const queued = k.rqLen[c]! > 0;
+    let b = 0;
+    if (k.cpuWait[c] === 0 && (inPath || !running || (idle ? queued : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
+    if (k.cpuIrqsOff[c] === 0 && (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && !inPath && !idle))) b |= 2;
+    if (this.vcpuPreemption && k.vcpuBudget > 0) b |= 4;
+    return b;
   }
 
-  irqEnabled(c: number): boolean {
+  /**
+   * Write the enabled actors (ascending ids) into `en`; returns how many. Only CPUs whose
+   * state changed since the last call are recomputed: the acting CPU, and CPUs another CPU
+   * touched (an IPI queued or acknowledged, a task enqueued, a wakeup queued), which the
+   * Kernel records in `dirtyCpus`.
+   */
+  collectEnabled(en: Uint8Array): number {
     const k = this.k;
-    if (k.cpuOnline[c] === 0 || k.cpuPreempted[c] !== 0 || k.cpuIrqsOff[c] !== 0) return false;
-    return k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || tickPreemptPossible(k, c);
-  }
-
-  hypEnabled(c: number): boolean {
-    const k = this.k;
-    if (!this.vcpuPreemption || k.cpuOnline[c] === 0) return false;
-    return k.cpuPreempted[c] !== 0 || k.vcpuBudget > 0;
+    const ncpu = k.ncpu;
+    if (this.bits.length < ncpu) this.bits = new Uint8Array(ncpu);
+    const bits = this.bits;
+    let dirty = k.dirtyCpus;
+    if (dirty !== 0) {
+      for (let c = 0; c < ncpu && dirty !== 0; c++, dirty >>>= 1) if ((dirty & 1) !== 0) bits[c] = this.actorBits(c);
+      k.dirtyCpus = 0;
+    }
+    let n = 0;
+    for (let c = 0, base = 0; c < ncpu; c++, base += ACTORS_PER_CPU) {
+      const b = bits[c]!;
+      if (b === 0) continue;
+      if ((b & 1) !== 0) en[n++] = base;
+      if ((b & 2) !== 0) en[n++] = base + 1;
+      if ((b & 4) !== 0) en[n++] = base + 2;
+    }
+    return n;
   }
 
   /** The CPU's own step: continue its kernel path, else schedule if needed, else start the next op. */
@@ -77,7 +112,10 @@ export class Stepper {
       k.cost[reason === REASON_FLUSH ? C_IPI_HANDLED_FLUSH : reason === REASON_SHOOTDOWN ? C_IPI_HANDLED_SHOOTDOWN : C_IPI_HANDLED_ARCH]! += 1;
       if (k.tracer !== null) k.tracer.ipiRecv(c, from, fn, mm);
       this.runIpiFn(c, fn, mm, arg, from);
-      if ((wr & 256) !== 0) k.cpuWait[from]! -= 1;
+      if ((wr & 256) !== 0) {
+        k.cpuWait[from]! -= 1;
+        k.dirtyCpus |= 1 << from;
+      }
     } else if (k.wakeLen[c]! > 0) {
       wakeOne(k, c);
     } else {
@@ -95,7 +133,7 @@ export class Stepper {
       k.arch.vcpu_resume?.(k, c);
       k.hook = 0;
     } else {
-      k.vcpuBudget--;
+      if (--k.vcpuBudget === 0) k.dirtyCpus = -1; // every CPU loses its hypervisor actor
       k.cpuPreempted[c] = 1;
       k.cost[C_VCPU_PREEMPTIONS]! += 1;
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_preempt', `hypervisor preempts vCPU${c}`);

@@ -11,6 +11,7 @@ import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import { seedFromHex, seedToHex, type RunSeed } from '../prng/seed.js';
 import { WorkloadParams } from '../workload/params.js';
+import { ExplicitWorkload } from '../workload/explicit.js';
 import { ProfileName } from '../workload/profiles.js';
 import { type CellConfig, type RunResult, Simulator } from './simulator.js';
 
@@ -42,7 +43,7 @@ export const Artifact = z
         arch: z.object({ name: z.string(), version: z.string(), options: z.unknown() }).strict(),
         scheme: Scheme,
         cpus: z.number().int().min(1).max(32),
-        workload: z.object({ profile: ProfileName, params: WorkloadParams }).strict(),
+        workload: z.union([z.object({ profile: ProfileName, params: WorkloadParams }).strict(), z.object({ explicit: ExplicitWorkload }).strict()]),
         strategy: StrategySpec,
         stepBudget: z.number().int().min(1),
       })
@@ -130,7 +131,7 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     archOptions: c.arch.options,
     scheme: c.scheme,
     cpus: c.cpus,
-    workload: { profile: c.workload.profile, params: c.workload.params },
+    workload: 'explicit' in c.workload ? { explicit: c.workload.explicit } : { profile: c.workload.profile, params: c.workload.params },
     strategy: c.strategy,
     stepBudget: c.stepBudget,
   });

@@ -20,6 +20,7 @@ import { Sfc32 } from '../prng/sfc32.js';
 import { Tracer, type TraceEvent } from '../trace/tracer.js';
 import { WorkloadGenerator, workloadBounds } from '../workload/generate.js';
 import type { WorkloadParams } from '../workload/params.js';
+import { ExplicitWorkload, type ExplicitWorkloadInput, ExplicitWorkloadLoader } from '../workload/explicit.js';
 import { type ProfileName, resolveWorkload, type WorkloadSpec } from '../workload/profiles.js';
 import { canonicalJson } from './canonical.js';
 
@@ -31,7 +32,8 @@ export interface SimulatorOptions {
   readonly archOptions?: unknown;
   readonly scheme: SchemeInput;
   readonly cpus: number;
-  readonly workload?: WorkloadSpec | ProfileName;
+  /** A profile (name or { profile, params }) drawn from each run's seed, or an explicit task list. */
+  readonly workload?: WorkloadSpec | ProfileName | { readonly explicit: ExplicitWorkloadInput };
   readonly strategy?: StrategySpec;
   readonly stepBudget?: number;
 }
@@ -41,7 +43,7 @@ export interface CellConfig {
   readonly arch: { readonly name: string; readonly version: string; readonly options: unknown };
   readonly scheme: Scheme;
   readonly cpus: number;
-  readonly workload: { readonly profile: ProfileName; readonly params: WorkloadParams };
+  readonly workload: { readonly profile: ProfileName; readonly params: WorkloadParams } | { readonly explicit: ExplicitWorkload };
   readonly strategy: StrategySpec;
   readonly stepBudget: number;
 }
@@ -83,8 +85,11 @@ export class Simulator {
   readonly cellId: string;
   readonly plugin: ArchPlugin<unknown>;
   private readonly hooks: ArchHooks;
-  private readonly stepper: Stepper;
-  private readonly generator: WorkloadGenerator;
+  /** The step executor (exposed for tests and tools that inspect enabled actors). */
+  readonly stepper: Stepper;
+  private readonly generator: WorkloadGenerator | null;
+  /** Set when the cell runs an explicit workload: resolves task and mm names. */
+  readonly explicit: ExplicitWorkloadLoader | null;
   private readonly explorer: Explorer;
   private readonly wlRng = new Sfc32();
   private readonly exRng = new Sfc32();
@@ -104,7 +109,9 @@ export class Simulator {
     if (cpus > plugin.capabilities.maxCpus) {
       throw new RangeError(`arch ${plugin.name} models at most ${plugin.capabilities.maxCpus} CPUs, ${cpus} requested`);
     }
-    const workload = resolveWorkload(opts.workload ?? 'default');
+    const wl = opts.workload ?? 'default';
+    const explicit = typeof wl === 'object' && 'explicit' in wl ? new ExplicitWorkloadLoader(wl.explicit, cpus) : null;
+    const workload = explicit !== null ? { explicit: explicit.spec } : resolveWorkload(wl as WorkloadSpec | ProfileName);
     const strategy = StrategySchema.parse(opts.strategy ?? { kind: 'random' });
     const stepBudget = BudgetSchema.parse(opts.stepBudget ?? DEFAULT_STEP_BUDGET);
     this.cell = { arch: { name: plugin.name, version: plugin.version, options }, scheme, cpus, workload, strategy, stepBudget };
@@ -116,11 +123,16 @@ export class Simulator {
     k.scheme = schemeCode(scheme);
     k.refcount = k.scheme === SCHEME_REFCOUNT;
     k.shootdown = k.scheme === SCHEME_SHOOTDOWN;
-    const b = workloadBounds(workload.params, cpus);
-    k.ensureCapacity(cpus, b.tasks, b.mms, b.progWords);
+    if (explicit !== null) {
+      k.ensureCapacity(cpus, explicit.taskCount, explicit.mmBound, explicit.progWords);
+    } else {
+      const b = workloadBounds((workload as { params: WorkloadParams }).params, cpus);
+      k.ensureCapacity(cpus, b.tasks, b.mms, b.progWords);
+    }
+    this.explicit = explicit;
     this.hyp = plugin.capabilities.vcpuPreemption;
     this.stepper = new Stepper(k, plugin.capabilities.irqsOffActivateMm, this.hyp);
-    this.generator = new WorkloadGenerator(workload.params);
+    this.generator = explicit !== null ? null : new WorkloadGenerator((workload as { params: WorkloadParams }).params);
     this.explorer = createExplorer(strategy);
     const nActors = cpus * ACTORS_PER_CPU;
     this.enabled = new Uint8Array(nActors);
@@ -131,6 +143,7 @@ export class Simulator {
       this.actorKind[a] = a % ACTORS_PER_CPU;
     }
     this.decisions = new Uint8Array(stepBudget);
+    this.activeExplorer = this.explorer;
   }
 
   get modelHash(): string {
@@ -157,12 +170,32 @@ export class Simulator {
   }
 
   run(seed: RunSeed, opts: RunOptions = {}): RunResult {
+    const tracer = this.begin(seed, opts);
+    let outcome: OutcomeKind = 'ok';
+    if (this.pendingError === null) {
+      try {
+        outcome = this.loop(tracer);
+      } catch (e) {
+        outcome = this.catchPluginError(e);
+      }
+    }
+    return this.end(outcome, opts);
+  }
+
+  // ---- step-by-step control (directed scenarios) ------------------------------------------
+
+  private activeExplorer: Explorer;
+  private activeTracer: Tracer | null = null;
+  private pendingError: PluginErrorInfo | null = null;
+
+  /** Reset and load the workload for `seed` without taking a step. Returns the tracer, if tracing. */
+  begin(seed: RunSeed, opts: RunOptions = {}): Tracer | null {
     const k = this.k;
     const tracer = opts.trace === true ? new Tracer(k) : null;
     k.tracer = tracer;
-    const explorer = opts.decisions !== undefined ? new ReplayExplorer(opts.decisions) : this.explorer;
-    let outcome: OutcomeKind = 'ok';
-    let pluginError: PluginErrorInfo | null = null;
+    this.activeTracer = tracer;
+    this.activeExplorer = opts.decisions !== undefined ? new ReplayExplorer(opts.decisions) : this.explorer;
+    this.pendingError = null;
     try {
       k.resetState();
       k.hook = 1;
@@ -170,64 +203,101 @@ export class Simulator {
       k.hook = 0;
       this.wlRng.seed(seed[0], seed[1], seed[2], seed[3]);
       this.exRng.seed(seed[0] ^ 0x5bd1e995, seed[1] ^ 0x27d4eb2f, seed[2] ^ 0x165667b1, seed[3] ^ 0x61c88647);
-      this.lastEstimate = this.generator.generate(k, this.wlRng);
-      explorer.begin(this.exRng, this.cell.cpus * ACTORS_PER_CPU, this.lastEstimate);
-      outcome = this.loop(explorer, tracer);
+      this.lastEstimate = this.generator !== null ? this.generator.generate(k, this.wlRng) : this.explicit!.generate(k);
+      this.activeExplorer.begin(this.exRng, this.cell.cpus * ACTORS_PER_CPU, this.lastEstimate);
     } catch (e) {
-      if (k.hook !== 0) {
-        outcome = 'plugin-error';
-        pluginError = { hook: HOOK_NAMES[k.hook] ?? `hook ${k.hook}`, message: e instanceof Error ? e.message : String(e) };
-        k.hook = 0;
-      } else {
-        throw e;
-      }
-    } finally {
-      k.tracer = null;
+      this.catchPluginError(e);
     }
-    const keep = opts.keepDecisions === true || outcome !== 'ok';
+    return tracer;
+  }
+
+  /** Actor ids enabled now (actor = cpu * 3 + 0 task / 1 irq / 2 hypervisor). */
+  enabledActors(): number[] {
+    const n = this.collectEnabled();
+    return Array.from(this.enabled.subarray(0, n));
+  }
+
+  /**
+   * Take one step with `actor` (must be enabled). Returns false once the run has ended (a
+   * violation or plugin error); the caller then calls end().
+   */
+  stepActor(actor: number): boolean {
+    if (this.pendingError !== null || this.k.violation !== null) return false;
+    const n = this.collectEnabled();
+    let ok = false;
+    for (let i = 0; i < n; i++) if (this.enabled[i] === actor) ok = true;
+    if (!ok) throw new Error(`actor ${actor} (CPU${Math.floor(actor / ACTORS_PER_CPU)} ${['task', 'irq', 'hyp'][actor % ACTORS_PER_CPU]}) is not enabled now`);
+    try {
+      this.doStep(actor, this.activeTracer);
+    } catch (e) {
+      this.catchPluginError(e);
+      return false;
+    }
+    return this.k.violation === null;
+  }
+
+  /** Finish a run: with no actor enabled, quiescence (I6) or deadlock; otherwise as it stands. */
+  end(outcome?: OutcomeKind, opts: RunOptions = {}): RunResult {
+    const k = this.k;
+    let kind: OutcomeKind;
+    if (this.pendingError !== null) kind = 'plugin-error';
+    else if (outcome !== undefined) kind = outcome;
+    else if (k.violation !== null) kind = 'violation';
+    else kind = this.collectEnabled() === 0 ? this.finish() : 'ok';
+    const tracer = this.activeTracer;
+    k.tracer = null;
+    this.activeTracer = null;
+    const keep = opts.keepDecisions === true || kind !== 'ok';
     return {
-      outcome,
+      outcome: kind,
       steps: k.step,
       violation: k.violation,
-      pluginError,
+      pluginError: this.pendingError,
       decisions: keep ? this.decisions.slice(0, k.step) : null,
       trace: tracer !== null ? tracer.events : null,
     };
   }
 
-  private loop(explorer: Explorer, tracer: Tracer | null): OutcomeKind {
+  private catchPluginError(e: unknown): OutcomeKind {
     const k = this.k;
-    const st = this.stepper;
-    const en = this.enabled;
-    const ncpu = this.cell.cpus;
+    if (k.hook === 0) throw e;
+    this.pendingError = { hook: HOOK_NAMES[k.hook] ?? `hook ${k.hook}`, message: e instanceof Error ? e.message : String(e) };
+    k.hook = 0;
+    return 'plugin-error';
+  }
+
+  private collectEnabled(): number {
+    return this.stepper.collectEnabled(this.enabled);
+  }
+
+  private doStep(a: number, tracer: Tracer | null): void {
+    const k = this.k;
+    this.decisions[k.step] = a;
+    const c = this.actorCpu[a]!;
+    const kind = this.actorKind[a]!;
+    k.cpu = c;
+    k.dirtyCpus |= 1 << c;
+    if (tracer !== null) tracer.beginStep(k.step, kind === 0 ? 'task' : kind === 1 ? 'irq' : 'hyp');
+    if (kind === 0) this.stepper.taskStep(c);
+    else if (kind === 1) this.stepper.irqStep(c);
+    else this.stepper.hypStep(c);
+    checkCpu(k, c);
+    if (k.touchedLen > 0) checkRefcounts(k, c);
+    k.cost[C_STEPS]! += 1;
+    k.cost[C_LAZY_PINNED_MM_STEPS]! += k.zombies;
+    k.step++;
+  }
+
+  private loop(tracer: Tracer | null): OutcomeKind {
+    const k = this.k;
+    const explorer = this.activeExplorer;
     const budget = this.cell.stepBudget;
-    const hyp = this.hyp;
-    const cost = k.cost;
-    const decisions = this.decisions;
+    const en = this.enabled;
     for (;;) {
-      let n = 0;
-      for (let c = 0; c < ncpu; c++) {
-        const base = c * ACTORS_PER_CPU;
-        if (st.taskEnabled(c)) en[n++] = base;
-        if (st.irqEnabled(c)) en[n++] = base + 1;
-        if (hyp && st.hypEnabled(c)) en[n++] = base + 2;
-      }
+      const n = this.collectEnabled();
       if (n === 0) return this.finish();
       if (k.step >= budget) return 'budget';
-      const a = explorer.pick(en, n, k.step);
-      decisions[k.step] = a;
-      const c = this.actorCpu[a]!;
-      const kind = this.actorKind[a]!;
-      k.cpu = c;
-      if (tracer !== null) tracer.beginStep(k.step, kind === 0 ? 'task' : kind === 1 ? 'irq' : 'hyp');
-      if (kind === 0) st.taskStep(c);
-      else if (kind === 1) st.irqStep(c);
-      else st.hypStep(c);
-      checkCpu(k, c);
-      if (k.touchedLen > 0) checkRefcounts(k, c);
-      cost[C_STEPS]! += 1;
-      cost[C_LAZY_PINNED_MM_STEPS]! += k.zombies;
-      k.step++;
+      this.doStep(explorer.pick(en, n, k.step), tracer);
       if (k.violation !== null) return 'violation';
     }
   }

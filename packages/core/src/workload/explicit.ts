@@ -1,0 +1,202 @@
+/**
+ * Explicit workloads: tasks and programs written out by hand (directed scenarios, the
+ * testkit DSL) instead of drawn from a profile. Tasks sharing an `mm` name are threads of
+ * one process whose mm exists before the run; every task starts on its CPU's runqueue (in
+ * the order given) unless it is `unstarted` (started later by a clone/fork/io_uring_setup op).
+ *
+ * Program ops are written as kernel-ish words:
+ *   run | kwork | yield | exec | kernel_execve | exit | kthread_use_mm | kthread_unuse_mm
+ *   munmap | munmap freed-tables | munmap all
+ *   sleep <wake-cpu> | migrate <cpu> | clone <task> | fork <task> | io_uring_setup <worker>
+ */
+import { z } from 'zod';
+import {
+  MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE,
+  OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD,
+  TASK_USER, TS_RUNNING, TS_UNSTARTED, INIT_MM,
+} from '../model/constants.js';
+import type { Kernel } from '../model/kernel.js';
+import { allocMm } from '../model/mm-alloc.js';
+import { mmget } from '../model/refs.js';
+import { enqueue } from '../model/sched.js';
+
+const Name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'names are letters, digits, "_" and "."');
+
+export const ExplicitTask = z
+  .object({
+    name: Name,
+    kind: z.enum(['user', 'kthread']),
+    cpu: z.number().int().min(0),
+    /** user tasks: the mm (process) they belong to; tasks with the same name share it. */
+    mm: Name.optional(),
+    /** Started later by another task's clone/fork/io_uring_setup op. */
+    unstarted: z.boolean().default(false),
+    program: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const ExplicitWorkload = z
+  .object({
+    tasks: z.array(ExplicitTask).min(1),
+    tickPreemptions: z.number().int().min(0).default(0),
+    vcpuPreemptions: z.number().int().min(0).default(0),
+  })
+  .strict();
+export type ExplicitWorkload = z.infer<typeof ExplicitWorkload>;
+export type ExplicitWorkloadInput = z.input<typeof ExplicitWorkload>;
+
+export class WorkloadError extends Error {
+  override name = 'WorkloadError';
+}
+
+interface Compiled {
+  readonly words: Int32Array[];
+  readonly mmOf: (string | null)[];
+}
+
+/** Loads an explicit workload into a Kernel; also resolves task and mm names for scenarios. */
+export class ExplicitWorkloadLoader {
+  readonly spec: ExplicitWorkload;
+  private readonly compiled: Compiled;
+  /** mm name -> mm id after load(). */
+  readonly mmIds = new Map<string, number>();
+
+  constructor(input: ExplicitWorkloadInput, readonly ncpu: number) {
+    this.spec = ExplicitWorkload.parse(input);
+    this.compiled = this.compile();
+  }
+
+  get taskCount(): number {
+    return this.ncpu + this.spec.tasks.length;
+  }
+
+  get mmBound(): number {
+    let forks = 0;
+    for (const t of this.spec.tasks) for (const op of t.program) if (/^(fork|exec|kernel_execve)\b/.test(op)) forks++;
+    return 1 + new Set(this.spec.tasks.map((t) => t.mm).filter(Boolean)).size + forks;
+  }
+
+  get progWords(): number {
+    return this.compiled.words.reduce((n, w) => n + w.length, 0) + 1;
+  }
+
+  /** Task id of a named task (idle tasks are 0..ncpu-1; named tasks follow in order). */
+  taskId(name: string): number {
+    const i = this.spec.tasks.findIndex((t) => t.name === name);
+    if (i < 0) throw new WorkloadError(`no task named "${name}" (tasks: ${this.spec.tasks.map((t) => t.name).join(', ')})`);
+    return this.ncpu + i;
+  }
+
+  private compile(): Compiled {
+    const names = new Map<string, number>();
+    this.spec.tasks.forEach((t, i) => {
+      if (names.has(t.name)) throw new WorkloadError(`task "${t.name}" is defined twice`);
+      names.set(t.name, i);
+      if (t.cpu >= this.ncpu) throw new WorkloadError(`task "${t.name}": cpu ${t.cpu} does not exist (CPUs 0..${this.ncpu - 1})`);
+      if (t.kind === 'user' && t.mm === undefined && !t.unstarted) throw new WorkloadError(`task "${t.name}": a user task needs an mm (or unstarted: true for a fork/clone child)`);
+      if (t.kind === 'kthread' && t.mm !== undefined) throw new WorkloadError(`task "${t.name}": a kernel thread has no mm`);
+    });
+    const taskRef = (owner: string, word: string, ref: string | undefined): number => {
+      if (ref === undefined || !names.has(ref)) throw new WorkloadError(`task "${owner}": "${word}" names no task`);
+      return this.ncpu + names.get(ref)!;
+    };
+    const cpuRef = (owner: string, word: string, ref: string | undefined): number => {
+      const c = Number(ref);
+      if (!Number.isInteger(c) || c < 0 || c >= this.ncpu) throw new WorkloadError(`task "${owner}": "${word}" needs a CPU in 0..${this.ncpu - 1}`);
+      return c;
+    };
+    const words = this.spec.tasks.map((t) => {
+      const out: number[] = [];
+      const ops = t.program.length > 0 && t.program[t.program.length - 1]!.trim() === 'exit' ? t.program : [...t.program, 'exit'];
+      for (const raw of ops) {
+        const word = raw.trim();
+        const [op, arg] = word.split(/\s+/);
+        switch (op) {
+          case 'run': out.push(OP_RUN); break;
+          case 'kwork': out.push(OP_KWORK); break;
+          case 'yield': out.push(OP_YIELD); break;
+          case 'exec': out.push(OP_EXEC); break;
+          case 'kernel_execve': out.push(OP_KERNEL_EXECVE); break;
+          case 'exit': out.push(OP_EXIT); break;
+          case 'kthread_use_mm': out.push(OP_USE_MM); break;
+          case 'kthread_unuse_mm': out.push(OP_UNUSE_MM); break;
+          case 'munmap':
+            if (arg === undefined) out.push(OP_MUNMAP);
+            else if (arg === 'freed-tables') out.push(OP_MUNMAP | (MUNMAP_FREED_TABLES << OP_SHIFT));
+            else if (arg === 'all') out.push(OP_MUNMAP | (MUNMAP_ALL << OP_SHIFT));
+            else throw new WorkloadError(`task "${t.name}": "${word}": munmap takes nothing, "freed-tables" or "all"`);
+            break;
+          case 'sleep': out.push(OP_SLEEP | (cpuRef(t.name, word, arg ?? String(t.cpu)) << OP_SHIFT)); break;
+          case 'migrate': out.push(OP_MIGRATE | (cpuRef(t.name, word, arg) << OP_SHIFT)); break;
+          case 'clone': out.push(OP_CLONE_THREAD | (taskRef(t.name, word, arg) << OP_SHIFT)); break;
+          case 'fork': out.push(OP_FORK | (taskRef(t.name, word, arg) << OP_SHIFT)); break;
+          case 'io_uring_setup': out.push(OP_IOURING_SETUP | (taskRef(t.name, word, arg) << OP_SHIFT)); break;
+          default:
+            throw new WorkloadError(
+              `task "${t.name}": unknown op "${word}". Allowed: run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm, ` +
+                'kthread_unuse_mm, munmap [freed-tables|all], sleep <cpu>, migrate <cpu>, clone <task>, fork <task>, io_uring_setup <task>',
+            );
+        }
+      }
+      return Int32Array.from(out);
+    });
+    return { words, mmOf: this.spec.tasks.map((t) => t.mm ?? null) };
+  }
+
+  /** Fill `k` (after resetState and the arch reset). Returns an estimated step count. */
+  generate(k: Kernel): number {
+    const ncpu = this.ncpu;
+    k.progLen = 0;
+    k.ntasks = 0;
+    this.mmIds.clear();
+    for (let c = 0; c < ncpu; c++) {
+      k.taskKind[c] = TASK_IDLE;
+      k.taskState[c] = TS_RUNNING;
+      k.taskOnCpu[c] = 1;
+      k.taskMm[c] = NO_MM;
+      k.taskActiveMm[c] = INIT_MM;
+      k.taskCpu[c] = c;
+      k.taskPc[c] = 0;
+      k.taskEnd[c] = 0;
+      k.taskIoMm[c] = NO_MM;
+      k.taskUsingMm[c] = 0;
+      k.cpuCurr[c] = c;
+    }
+    k.ntasks = ncpu;
+    let ops = 0;
+    this.spec.tasks.forEach((spec, i) => {
+      const t = ncpu + i;
+      k.ntasks++;
+      k.taskKind[t] = spec.kind === 'user' ? TASK_USER : TASK_KTHREAD;
+      k.taskState[t] = TS_UNSTARTED;
+      k.taskOnCpu[t] = 0;
+      k.taskCpu[t] = spec.cpu;
+      k.taskIoMm[t] = NO_MM;
+      k.taskUsingMm[t] = 0;
+      k.taskMm[t] = NO_MM;
+      k.taskActiveMm[t] = NO_MM;
+      const name = this.compiled.mmOf[i];
+      if (name !== null && !spec.unstarted) {
+        let mm = this.mmIds.get(name);
+        if (mm === undefined) {
+          mm = allocMm(k, 0);
+          this.mmIds.set(name, mm);
+        } else {
+          mmget(k, 0, mm);
+        }
+        k.taskMm[t] = mm;
+        k.taskActiveMm[t] = mm;
+      }
+      const w = this.compiled.words[i]!;
+      k.taskPc[t] = k.progLen;
+      k.prog.set(w, k.progLen);
+      k.progLen += w.length;
+      k.taskEnd[t] = k.progLen;
+      ops += w.length;
+      if (!spec.unstarted) enqueue(k, spec.cpu, t);
+    });
+    k.tickBudget = this.spec.tickPreemptions;
+    k.vcpuBudget = this.spec.vcpuPreemptions;
+    return 5 * (ops + k.ntasks) + 4 * ncpu;
+  }
+}
