@@ -17,8 +17,8 @@ const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function
 const Descriptor = z.object({
   abi: z.literal(ABI_VERSION, { message: `must be ${ABI_VERSION} (this @lazytlb/core implements arch ABI v${ABI_VERSION})` }),
   name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
-  version: z.string().refine((v) => semver.valid(v) !== null, 'must be a valid semver version'),
-  coreVersions: z.string().refine((v) => semver.validRange(v) !== null, 'must be a valid semver range'),
+  version: z.string().refine((v) => semver.valid(v) === v, 'must be a valid semver version such as 1.2.3'),
+  coreVersions: z.string().refine((v) => v.trim() !== '' && semver.validRange(v) !== null, 'must be a valid, non-empty semver range such as ^0.1.0'),
   description: z.string(),
   options: z.custom<z.ZodType>((v) => typeof v === 'object' && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function', {
     message: 'must be a zod schema',

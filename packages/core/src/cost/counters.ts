@@ -25,14 +25,22 @@ export const C_IPI_HANDLED_ARCH = 13;
 export const C_TLB_FLUSH_LOCAL = 14;
 export const C_TLB_FLUSH_REMOTE = 15;
 export const C_HYPERCALLS = 16;
-/** Sum over steps of the number of mms whose users are gone but which are not yet freed (pinned memory). */
+/**
+ * Memory pinned by lazy CPUs: sum over steps of the number of mms whose users are gone and
+ * that still had lazy holders at their last mmput (REFCOUNT=y keeps them until the last
+ * lazy CPU switches to a user task), until they are freed.
+ */
 export const C_LAZY_PINNED_MM_STEPS = 17;
 /** __mmput (last mm_users reference) and free_mm (struct freed). */
 export const C_MM_EXITS = 18;
 export const C_MM_FREES = 19;
 export const C_VCPU_PREEMPTIONS = 20;
 export const C_WAKEUPS = 21;
-export const COST_COUNT = 22;
+/** Sum over steps of the number of mms whose users are gone but which are not freed yet (any reason). */
+export const C_EXITED_MM_STEPS = 22;
+/** mms still pinned only by lazy references when the run quiesced (freed only at a later kernel->user switch). */
+export const C_LAZY_PINNED_AT_END = 23;
+export const COST_COUNT = 24;
 
 export const COST_NAMES = [
   'steps',
@@ -57,6 +65,8 @@ export const COST_NAMES = [
   'mm_frees',
   'vcpu_preemptions',
   'wakeups',
+  'exited_mm_steps',
+  'lazy_pinned_at_end',
 ] as const;
 
 export type CostName = (typeof COST_NAMES)[number];

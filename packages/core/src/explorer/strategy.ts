@@ -16,7 +16,10 @@ export type StrategySpec = z.infer<typeof StrategySpec>;
 export function parseStrategy(text: string): StrategySpec {
   if (text === 'random') return { kind: 'random' };
   const m = /^pct:(\d+)$/.exec(text);
-  if (m) return StrategySpec.parse({ kind: 'pct', depth: Number(m[1]) });
+  if (m) {
+    const r = StrategySpec.safeParse({ kind: 'pct', depth: Number(m[1]) });
+    if (r.success) return r.data;
+  }
   throw new Error(`invalid strategy "${text}": expected "random" or "pct:D" with D in 1..16`);
 }
 

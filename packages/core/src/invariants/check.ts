@@ -77,9 +77,9 @@ export function checkRefcounts(k: Kernel, cpu: number): void {
     if (k.mmStage[mm] === MM_FREED) continue;
     for (let j = 0; j < i; j++) if (k.touched[j] === mm) continue outer;
     const lazy = k.refcount ? lazyHolders(k, mm) : 0;
-    const expected = k.mmUsersRef[mm]! + k.mmGrabs[mm]! + lazy;
+    const expected = k.mmUsersRef[mm]! + k.mmGrabHolders[mm]! + lazy;
     if (k.mmCount[mm] !== expected) {
-      k.violate('I4', cpu, `mm_count of ${k.mmName(mm)} is ${k.mmCount[mm]} but its holders account for ${expected} (users ref ${k.mmUsersRef[mm]}, mmgrab ${k.mmGrabs[mm]}, lazy ${lazy})`);
+      k.violate('I4', cpu, `mm_count of ${k.mmName(mm)} is ${k.mmCount[mm]} but its holders account for ${expected} (users ref ${k.mmUsersRef[mm]}, mmgrab ${k.mmGrabHolders[mm]}, lazy ${lazy})`);
       break;
     }
   }
@@ -126,7 +126,7 @@ export function checkQuiescent(k: Kernel): void {
   for (let mm = 1; mm < k.nmm; mm++) {
     const stage = k.mmStage[mm]!;
     if (stage === MM_FREED) continue;
-    const holders = k.mmUsers[mm]! + k.mmGrabs[mm]! + lazyHolders(k, mm);
+    const holders = k.mmUsers[mm]! + k.mmGrabHolders[mm]! + lazyHolders(k, mm);
     if (holders === 0) {
       k.violate('I6', 0, `at quiescence ${k.mmName(mm)} (${MM_STAGE_NAMES[stage]}, mm_count=${k.mmCount[mm]}) has no holder left but was never freed`);
       return;

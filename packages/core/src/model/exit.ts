@@ -50,6 +50,7 @@ export function stepExit(k: Kernel, cpu: number, f: number): void {
       if (io !== NO_MM) {
         // io_ring_ctx_free(): mmdrop(ctx->mm_account); may be the final mmdrop of a dead process's mm.
         k.taskIoMm[t] = NO_MM;
+        k.mmGrabHolders[io]! -= 1;
         k.frPc[f] = 3;
         if (k.tracer !== null) k.tracer.ev(cpu, 'io_ring_ctx_free', `mmdrop(${k.mmName(io)})`);
         mmdrop(k, cpu, io);
@@ -179,6 +180,10 @@ export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
       // free_mm(): the struct goes back to mm_cachep; SLUB hands the same address out next (LIFO).
       k.mmStage[mm] = MM_FREED;
       k.zombies--;
+      if (k.mmLazyPinned[mm] !== 0) {
+        k.mmLazyPinned[mm] = 0;
+        k.lazyPinned--;
+      }
       k.cost[C_MM_FREES]! += 1;
       k.freeAddrs[k.freeAddrLen++] = k.mmAddr[mm]!;
       if (k.tracer !== null) k.tracer.ev(cpu, 'free_mm', `${k.mmName(mm)} freed`);

@@ -122,8 +122,12 @@ export class Kernel {
   /** Slab address of the struct mm_struct: reused after free_mm (ABA). */
   mmAddr = new Int32Array(0);
   mmCpumask = new Int32Array(0); // mm_cpumask(mm), bit c = CPU c
-  /** Non-lazy mmgrab() references (kthread_use_mm, io_uring ring). */
-  mmGrabs = new Int32Array(0);
+  /**
+   * Tasks holding a real mmgrab() reference by their state: an io_uring ring's pin
+   * (taskIoMm) and a worker inside kthread_use_mm (taskUsingMm). Updated where that state
+   * changes, not in mmgrab/mmdrop, so I4 catches a grab or drop that is missing or doubled.
+   */
+  mmGrabHolders = new Int32Array(0);
   /** The one mm_count reference that mm_users > 0 stands for, until __mmput's mmdrop. */
   mmUsersRef = new Uint8Array(0);
   /** CPU whose cache holds mm->mm_count's line (for the cache-line transfer counter). */
@@ -135,8 +139,11 @@ export class Kernel {
   freeAddrs = new Int32Array(0);
   freeAddrLen = 0;
   nextAddr = 1;
-  /** mms with mm_users == 0 that are not freed yet (memory pinned by lazy/grab holders). */
+  /** mms with mm_users == 0 that are not freed yet. */
   zombies = 0;
+  /** Of those, mms that had lazy holders at their last mmput (REFCOUNT=y pins them). */
+  lazyPinned = 0;
+  mmLazyPinned = new Uint8Array(0);
 
   // ---- workload -----------------------------------------------------------------------
   prog = new Int32Array(0);
@@ -212,12 +219,13 @@ export class Kernel {
     this.mmStage = new Uint8Array(n);
     this.mmAddr = new Int32Array(n);
     this.mmCpumask = new Int32Array(n);
-    this.mmGrabs = new Int32Array(n);
+    this.mmGrabHolders = new Int32Array(n);
     this.mmUsersRef = new Uint8Array(n);
     this.mmLineOwner = new Int32Array(n);
     this.mmUnmapGen = new Int32Array(n);
     this.mmHasVmas = new Uint8Array(n);
     this.freeAddrs = new Int32Array(n);
+    this.mmLazyPinned = new Uint8Array(n);
   }
 
   /** Clear all run state (arrays keep their capacity). */
@@ -247,6 +255,7 @@ export class Kernel {
     this.freeAddrLen = 0;
     this.nextAddr = 1;
     this.zombies = 0;
+    this.lazyPinned = 0;
     this.cost.fill(0);
     this.touchedLen = 0;
     this.dirtyCpus = -1;
@@ -257,7 +266,7 @@ export class Kernel {
     this.mmStage[INIT_MM] = 1;
     this.mmAddr[INIT_MM] = 0;
     this.mmCpumask[INIT_MM] = 0;
-    this.mmGrabs[INIT_MM] = 0;
+    this.mmGrabHolders[INIT_MM] = 0;
     this.mmUsersRef[INIT_MM] = 1;
     this.mmLineOwner[INIT_MM] = 0;
     this.mmUnmapGen[INIT_MM] = 0;

@@ -33,6 +33,7 @@ export function stepUseMm(k: Kernel, cpu: number, f: number): void {
       k.setActiveMm(t, mm);
       k.taskMm[t] = mm;
       k.taskUsingMm[t] = 1;
+      k.mmGrabHolders[mm]! += 1;
       k.setLocalMm(cpu, active);
       checkLoadable(k, cpu, mm, active);
       arch_switch_mm_irqs_off(k, cpu, active, mm, t);
@@ -58,7 +59,6 @@ export function stepUnuseMm(k: Kernel, cpu: number, f: number): void {
     case 0:
       // task_lock; local_irq_disable(); tsk->mm = NULL; mmgrab_lazy_tlb(mm); enter_lazy_tlb(mm, tsk)
       k.taskMm[t] = NO_MM;
-      k.taskUsingMm[t] = 0;
       k.touch(mm);
       mmgrab_lazy_tlb(k, cpu, mm);
       arch_enter_lazy_tlb(k, cpu, mm, t);
@@ -68,6 +68,8 @@ export function stepUnuseMm(k: Kernel, cpu: number, f: number): void {
     case 1:
       // mmdrop(mm): the real reference kthread_use_mm took
       k.frPc[f] = 2;
+      k.taskUsingMm[t] = 0;
+      k.mmGrabHolders[mm]! -= 1;
       if (k.tracer !== null) k.tracer.ev(cpu, 'kthread_unuse_mm', `mmdrop(${k.mmName(mm)})`);
       mmdrop(k, cpu, mm);
       return;

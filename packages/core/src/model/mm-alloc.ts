@@ -10,12 +10,13 @@ export function allocMm(k: Kernel, cpu: number): number {
   k.mmUsers[mm] = 1;
   k.mmCount[mm] = 1;
   k.mmUsersRef[mm] = 1;
-  k.mmGrabs[mm] = 0;
+  k.mmGrabHolders[mm] = 0;
   k.mmStage[mm] = MM_LIVE;
   k.mmCpumask[mm] = 0; // mm_init_cpumask(): empty
   k.mmLineOwner[mm] = cpu;
   k.mmUnmapGen[mm] = 0;
   k.mmHasVmas[mm] = 1;
+  k.mmLazyPinned[mm] = 0;
   // kmem_cache_alloc(mm_cachep): reuse the most recently freed slot first (ABA on the address).
   k.mmAddr[mm] = k.freeAddrLen > 0 ? k.freeAddrs[--k.freeAddrLen]! : k.nextAddr++;
   arch_init_new_context(k, cpu, mm);

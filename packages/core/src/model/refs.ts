@@ -44,19 +44,22 @@ function decCount(k: Kernel, cpu: number, mm: number, what: string): void {
 export function mmgrab(k: Kernel, cpu: number, mm: number): void {
   if (mm === INIT_MM) return;
   incCount(k, cpu, mm, 'mmgrab');
-  k.mmGrabs[mm]! += 1;
 }
 
 /** mmdrop() of a real reference taken with mmgrab(). */
 export function mmdrop(k: Kernel, cpu: number, mm: number): void {
   if (mm === INIT_MM) return;
-  k.mmGrabs[mm]! -= 1;
   decCount(k, cpu, mm, 'mmdrop');
 }
 
 /** __mmput's mmdrop(mm): the mm_count reference that mm_users > 0 collectively held. */
 export function mmdropUsersRef(k: Kernel, cpu: number, mm: number): void {
   k.mmUsersRef[mm] = 0;
+  if (k.refcount && k.mmCount[mm]! - 1 > k.mmGrabHolders[mm]!) {
+    // lazy CPUs still hold it: the struct, pgd and context stay allocated until they switch away
+    k.mmLazyPinned[mm] = 1;
+    k.lazyPinned++;
+  }
   decCount(k, cpu, mm, 'mmdrop');
 }
 

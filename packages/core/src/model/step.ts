@@ -222,6 +222,7 @@ export class Stepper {
         // io_uring_setup -> io_ring_ctx_alloc: ctx->mm_account = current->mm; mmgrab(); the worker starts.
         mmgrab(k, c, mm);
         k.taskIoMm[arg] = mm;
+        k.mmGrabHolders[mm]! += 1;
         enqueue(k, k.taskCpu[arg]!, arg);
         if (k.tracer !== null) k.tracer.ev(c, 'io_uring_setup', `mmgrab(${k.mmName(mm)}) for worker ${k.taskName(arg)}`);
         return;

@@ -47,7 +47,7 @@ export function runSeed(cell: RunSeed, runIndex: number): RunSeed {
   const hi = Math.floor(runIndex / 4294967296) >>> 0;
   return [
     fmix32(cell[0] ^ fmix32(lo + 0x9e3779b9)),
-    fmix32(cell[1] ^ fmix32(hi + 0x7f4a7c15)),
+    fmix32(cell[1] ^ fmix32(hi + 0x7f4a7c15) ^ Math.imul(lo, 0x9e3779b1)),
     fmix32(cell[2] ^ fmix32((lo ^ 0x632be59b) >>> 0)),
     fmix32(cell[3] ^ fmix32((hi ^ 0x85157af5) >>> 0) ^ lo),
   ];

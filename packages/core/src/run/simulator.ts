@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ArchHooks, ArchPlugin } from '../abi/plugin.js';
 import { parseArchOptions, validateArchPlugin, validateHooks } from '../abi/validate.js';
 import { resolveScheme, type Scheme, SchemeInput, schemeCode } from '../config/scheme.js';
-import { C_LAZY_PINNED_MM_STEPS, C_STEPS, costsToObject, type Costs } from '../cost/counters.js';
+import { C_EXITED_MM_STEPS, C_LAZY_PINNED_AT_END, C_LAZY_PINNED_MM_STEPS, C_STEPS, costsToObject, type Costs } from '../cost/counters.js';
 import { createExplorer, type Explorer, ReplayExplorer, type StrategySpec, StrategySpec as StrategySchema } from '../explorer/strategy.js';
 import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
 import { checkCpu, checkQuiescent, checkRefcounts } from '../invariants/check.js';
@@ -284,7 +284,8 @@ export class Simulator {
     checkCpu(k, c);
     if (k.touchedLen > 0) checkRefcounts(k, c);
     k.cost[C_STEPS]! += 1;
-    k.cost[C_LAZY_PINNED_MM_STEPS]! += k.zombies;
+    k.cost[C_EXITED_MM_STEPS]! += k.zombies;
+    k.cost[C_LAZY_PINNED_MM_STEPS]! += k.lazyPinned;
     k.step++;
   }
 
@@ -313,6 +314,7 @@ export class Simulator {
       if (k.cpuSp[c]! > 0 || k.cpuWait[c]! > 0 || k.ipiLen[c]! > 0) return 'deadlock';
     }
     checkQuiescent(k);
+    k.cost[C_LAZY_PINNED_AT_END] = k.lazyPinned;
     return k.violation !== null ? 'violation' : 'ok';
   }
 }

@@ -72,7 +72,7 @@ export class ExplicitWorkloadLoader {
 
   get mmBound(): number {
     let forks = 0;
-    for (const t of this.spec.tasks) for (const op of t.program) if (/^(fork|exec|kernel_execve)\b/.test(op)) forks++;
+    for (const t of this.spec.tasks) for (const op of t.program) if (/^(fork|exec|kernel_execve)\b/.test(op.trim())) forks++;
     return 1 + new Set(this.spec.tasks.map((t) => t.mm).filter(Boolean)).size + forks;
   }
 
@@ -96,8 +96,16 @@ export class ExplicitWorkloadLoader {
       if (t.kind === 'user' && t.mm === undefined && !t.unstarted) throw new WorkloadError(`task "${t.name}": a user task needs an mm (or unstarted: true for a fork/clone child)`);
       if (t.kind === 'kthread' && t.mm !== undefined) throw new WorkloadError(`task "${t.name}": a kernel thread has no mm`);
     });
-    const taskRef = (owner: string, word: string, ref: string | undefined): number => {
+    const started = new Map<string, string>();
+    const taskRef = (owner: string, word: string, ref: string | undefined, kind: 'user' | 'kthread'): number => {
       if (ref === undefined || !names.has(ref)) throw new WorkloadError(`task "${owner}": "${word}" names no task`);
+      const target = this.spec.tasks[names.get(ref)!]!;
+      // clone/fork/io_uring_setup start a task: it must be waiting to be started, and only once.
+      if (!target.unstarted) throw new WorkloadError(`task "${owner}": "${word}" starts "${ref}", which is not marked unstarted: true`);
+      if (target.kind !== kind) throw new WorkloadError(`task "${owner}": "${word}" needs a ${kind} task, "${ref}" is a ${target.kind}`);
+      const by = started.get(ref);
+      if (by !== undefined) throw new WorkloadError(`task "${owner}": "${word}": "${ref}" is already started by "${by}"`);
+      started.set(ref, owner);
       return this.ncpu + names.get(ref)!;
     };
     const cpuRef = (owner: string, word: string, ref: string | undefined): number => {
@@ -128,9 +136,9 @@ export class ExplicitWorkloadLoader {
             break;
           case 'sleep': out.push(OP_SLEEP | (cpuRef(t.name, word, arg ?? String(t.cpu)) << OP_SHIFT)); break;
           case 'migrate': out.push(OP_MIGRATE | (cpuRef(t.name, word, arg) << OP_SHIFT)); break;
-          case 'clone': out.push(OP_CLONE_THREAD | (taskRef(t.name, word, arg) << OP_SHIFT)); break;
-          case 'fork': out.push(OP_FORK | (taskRef(t.name, word, arg) << OP_SHIFT)); break;
-          case 'io_uring_setup': out.push(OP_IOURING_SETUP | (taskRef(t.name, word, arg) << OP_SHIFT)); break;
+          case 'clone': out.push(OP_CLONE_THREAD | (taskRef(t.name, word, arg, 'user') << OP_SHIFT)); break;
+          case 'fork': out.push(OP_FORK | (taskRef(t.name, word, arg, 'user') << OP_SHIFT)); break;
+          case 'io_uring_setup': out.push(OP_IOURING_SETUP | (taskRef(t.name, word, arg, 'kthread') << OP_SHIFT)); break;
           default:
             throw new WorkloadError(
               `task "${t.name}": unknown op "${word}". Allowed: run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm, ` +

@@ -69,18 +69,20 @@ export class WorkloadGenerator {
       const firstChild = k.ntasks;
       for (let i = 0; i < threads; i++) this.newTask(k, TASK_USER, rng.int(ncpu));
       for (let i = 0; i < forks; i++) this.newTask(k, TASK_USER, rng.int(ncpu));
-      let ioWorker = -1;
-      if (proc < p.ioWorkers) ioWorker = this.newTask(k, TASK_KTHREAD, rng.int(ncpu));
+      // io workers are spread over the processes round-robin: process i gets workers i, i+P, ...
+      const workers = Math.floor(p.ioWorkers / p.processes) + (proc < p.ioWorkers % p.processes ? 1 : 0);
+      const firstWorker = k.ntasks;
+      for (let i = 0; i < workers; i++) this.newTask(k, TASK_KTHREAD, rng.int(ncpu));
       // Leader program: clones, the io_uring setup and forks interleaved with body ops.
       k.taskPc[leader] = k.progLen;
-      const specials = threads + forks + (ioWorker >= 0 ? 1 : 0);
+      const specials = threads + forks + workers;
       let body = rng.range(1, p.opsPerTask);
       let s = 0;
       while (s < specials || body > 0) {
         if (s < specials && (body === 0 || rng.chance(0.5))) {
           if (s < threads) this.emit(k, OP_CLONE_THREAD, firstChild + s);
           else if (s < threads + forks) this.emit(k, OP_FORK, firstChild + s);
-          else this.emit(k, OP_IOURING_SETUP, ioWorker);
+          else this.emit(k, OP_IOURING_SETUP, firstWorker + s - threads - forks);
           s++;
         } else {
           this.emitBody(k, rng, true);
@@ -100,10 +102,8 @@ export class WorkloadGenerator {
         this.emit(k, OP_EXIT, 0);
         k.taskEnd[t] = k.progLen;
       }
-      if (ioWorker >= 0) ops += this.ioWorkerProgram(k, rng, ioWorker);
+      for (let i = 0; i < workers; i++) ops += this.ioWorkerProgram(k, rng, firstWorker + i);
     }
-    // io workers beyond one per process attach to random processes' leaders: keep it simple and
-    // give the surplus to process 0 via extra setup ops would reorder ids; instead they exit unused.
     for (let i = 0; i < p.kthreads; i++) {
       const t = this.newTask(k, TASK_KTHREAD, rng.int(ncpu));
       k.taskPc[t] = k.progLen;

@@ -14,6 +14,20 @@ export const OpWeights = z
     yield: z.number().min(0).default(1).describe('sched_yield'),
     migrate: z.number().min(0).default(1).describe('move to another CPU (sched_setaffinity)'),
   })
+  .strict()
+  .refine((w) => Object.values(w).some((v) => v > 0), { message: 'at least one op weight must be positive' });
+
+/** Overrides of op weights: every field optional and without defaults (so unset fields keep the profile's). */
+export const OpWeightsOverride = z
+  .object({
+    run: z.number().min(0).optional(),
+    munmap: z.number().min(0).optional(),
+    munmapFreeTables: z.number().min(0).optional(),
+    munmapAll: z.number().min(0).optional(),
+    sleep: z.number().min(0).optional(),
+    yield: z.number().min(0).optional(),
+    migrate: z.number().min(0).optional(),
+  })
   .strict();
 
 export const WorkloadParams = z
@@ -27,7 +41,7 @@ export const WorkloadParams = z
     useMmRounds: z.number().int().min(1).max(8).describe('kthread_use_mm / kthread_unuse_mm rounds per worker'),
     usermodehelpers: z.number().int().min(0).max(4).describe('kernel threads that kernel_execve into a user process'),
     opsPerTask: z.number().int().min(1).max(64).describe('most body ops per task program, drawn 1..N'),
-    ops: OpWeights.default(OpWeights.parse({})),
+    ops: OpWeights.default(() => OpWeights.parse({})),
     tickPreemptions: z.number().int().min(0).max(64).describe('scheduler-tick preemptions the explorer may inject per run'),
     vcpuPreemptions: z.number().int().min(0).max(64).describe('vCPU preemptions the hypervisor may inject per run (paravirt arches)'),
   })

@@ -1,6 +1,6 @@
 /** Named workload profiles (model-spec §5). */
 import { z } from 'zod';
-import { WorkloadParams, type WorkloadParamsInput } from './params.js';
+import { OpWeightsOverride, WorkloadParams, type WorkloadParamsInput } from './params.js';
 
 const PROFILE_INPUTS = {
   /** A mix of everything: threads, forks, execs, munmaps, sleeps, an io_uring worker and a kworker. */
@@ -37,7 +37,7 @@ export const ProfileName = z.enum(PROFILE_NAMES as [ProfileName, ...ProfileName[
 export const WorkloadSpec = z
   .object({
     profile: ProfileName.default('default'),
-    params: WorkloadParams.partial().extend({ ops: WorkloadParams.shape.ops.unwrap().partial().optional() }).strict().optional(),
+    params: WorkloadParams.partial().extend({ ops: OpWeightsOverride.optional() }).strict().optional(),
   })
   .strict();
 export type WorkloadSpec = z.input<typeof WorkloadSpec>;

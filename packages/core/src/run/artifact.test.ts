@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { MODEL_HASH } from '../generated/model-hash.js';
+import { hashString128, runSeed } from '../prng/seed.js';
+import { referenceArch } from '../reference-arch/reference-arch.js';
+import { ArtifactError, makeArtifact, parseArtifact, replayArtifact } from './artifact.js';
+import { Simulator } from './simulator.js';
+
+function firstFailure(sim: Simulator) {
+  const cell = hashString128(sim.cellId);
+  for (let i = 0; i < 1000; i++) {
+    const seed = runSeed(cell, i);
+    const r = sim.run(seed);
+    if (r.outcome === 'violation') return { seed, r, i };
+  }
+  throw new Error('no failure found');
+}
+
+describe('artifacts', () => {
+  const sim = new Simulator({ plugin: referenceArch, scheme: 'none', cpus: 4, workload: 'default', strategy: { kind: 'pct', depth: 3 } });
+
+  it('round-trip through JSON and replay the violation exactly', () => {
+    const { seed, r, i } = firstFailure(sim);
+    const artifact = makeArtifact(sim.cell, seed, r, i);
+    const parsed = parseArtifact(JSON.parse(JSON.stringify(artifact)));
+    expect(parsed).toEqual(artifact);
+    const replay = replayArtifact(parsed, referenceArch, { trace: true });
+    expect(replay.reproduced).toBe(true);
+    expect(replay.result.violation).toEqual(r.violation);
+    expect(replay.result.trace!.some((e) => e.violation === r.violation!.invariant)).toBe(true);
+    expect(artifact.outcome.invariantName).toBe(r.violation!.invariant === 'I3' ? 'lazy-pointer-live' : 'hw-root-live');
+  });
+
+  it('refuses an artifact of another model version, naming both', () => {
+    const { seed, r } = firstFailure(sim);
+    const artifact = { ...makeArtifact(sim.cell, seed, r), modelHash: '0123456789abcdef' };
+    expect(() => replayArtifact(artifact, referenceArch)).toThrow(ArtifactError);
+    expect(() => replayArtifact(artifact, referenceArch)).toThrow(new RegExp(`0123456789abcdef.*${MODEL_HASH}`));
+  });
+
+  it('refuses an artifact of another arch plugin', () => {
+    const { seed, r } = firstFailure(sim);
+    const artifact = makeArtifact(sim.cell, seed, r);
+    expect(() => replayArtifact(artifact, { ...referenceArch, version: '9.9.9' })).toThrow(/reference@9\.9\.9/);
+  });
+
+  it('rejects a malformed artifact naming the field', () => {
+    const { seed, r } = firstFailure(sim);
+    const artifact = makeArtifact(sim.cell, seed, r);
+    expect(() => parseArtifact({ ...artifact, seed: 'xyz' })).toThrow(/seed: must be 32 lowercase hex digits/);
+    expect(() => parseArtifact({ ...artifact, cell: { ...artifact.cell, scheme: 'lazy' } })).toThrow(/cell\.scheme/);
+  });
+
+  it('detects a tampered decision list', () => {
+    const { seed, r } = firstFailure(sim);
+    const artifact = makeArtifact(sim.cell, seed, r);
+    const d = Buffer.from(artifact.decisions, 'base64');
+    d.reverse();
+    const tampered = { ...artifact, decisions: d.toString('base64') };
+    let reproduced = true;
+    try {
+      reproduced = replayArtifact(tampered, referenceArch).reproduced;
+    } catch (e) {
+      reproduced = false;
+      expect((e as Error).name).toBe('ReplayDivergence');
+    }
+    expect(reproduced).toBe(false);
+  });
+});
