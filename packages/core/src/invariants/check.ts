@@ -126,7 +126,13 @@ export function checkQuiescent(k: Kernel): void {
   for (let mm = 1; mm < k.nmm; mm++) {
     const stage = k.mmStage[mm]!;
     if (stage === MM_FREED) continue;
-    const holders = k.mmUsers[mm]! + k.mmGrabHolders[mm]! + lazyHolders(k, mm);
+    // Real holders only: a dead task holds nothing, whatever counters say.
+    let grabs = 0;
+    for (let t = 0; t < k.ntasks; t++) {
+      if (k.taskState[t] === TS_DEAD || k.taskIoMm[t] !== mm) continue;
+      grabs += 1 + k.taskUsingMm[t]!;
+    }
+    const holders = k.mmUsers[mm]! + grabs + lazyHolders(k, mm);
     if (holders === 0) {
       k.violate('I6', 0, `at quiescence ${k.mmName(mm)} (${MM_STAGE_NAMES[stage]}, mm_count=${k.mmCount[mm]}) has no holder left but was never freed`);
       return;

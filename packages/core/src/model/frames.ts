@@ -5,6 +5,8 @@
  *
  * Convention: a step first advances its own pc (or pops itself) and only then does work
  * that may push a callee frame, so the callee runs next and returns to the right place.
+ * A call is not an interleaving point: the step that calls also takes the callee's first
+ * step (Stepper.runFrame); returning is one (the caller continues at its next step).
  */
 import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
 
@@ -29,6 +31,7 @@ export function call(k: Kernel, cpu: number, path: number, a: number, b: number,
   k.frB[f] = b;
   k.frC[f] = c;
   k.cpuSp[cpu] = sp + 1;
+  k.calls++;
 }
 
 export function ret(k: Kernel, cpu: number): void {

@@ -76,6 +76,8 @@ export class Kernel {
   /** Outstanding acknowledgements of IPIs this CPU sent with wait=1 (smp_call_function_many). */
   cpuWait = new Int32Array(0);
   cpuSp = new Int32Array(0);
+  /** Number of kernel-path calls so far (lets the stepper see that a step entered a callee). */
+  calls = 0;
   frPath = new Int32Array(0);
   frPc = new Int32Array(0);
   frA = new Int32Array(0);

@@ -155,7 +155,18 @@ export class Stepper {
     k.ipiSender = wasSender;
   }
 
+  /** Run the top frame's next step; if it called another path, also run the callee's first step. */
   private runFrame(c: number): void {
+    const k = this.k;
+    let calls = k.calls;
+    this.dispatch(c);
+    while (k.calls !== calls && k.cpuSp[c]! > 0) {
+      calls = k.calls;
+      this.dispatch(c);
+    }
+  }
+
+  private dispatch(c: number): void {
     const k = this.k;
     const f = k.top(c);
     switch (k.frPath[f]) {

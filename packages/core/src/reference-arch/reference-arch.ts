@@ -5,8 +5,9 @@
  * and TLB flushes by IPI to mm_cpumask (flush_tlb_mm_range -> on_each_cpu_mask, wait=1).
  *
  * Like x86's flush_tlb_func, a CPU that is lazy on the mm leaves it for init_mm when page
- * tables were freed (so its MMU cannot walk freed tables), and keeps its mm_cpumask bit so
- * that shoot-lazies still finds it.
+ * tables were freed (so its MMU cannot walk freed tables), and keeps its mm_cpumask bit
+ * while that mm is still its active_mm, so that shoot-lazies still finds it; the bit goes
+ * when the CPU next switches to another mm.
  */
 import { z } from 'zod';
 import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
@@ -32,9 +33,20 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
   let root = new Int32Array(0); // page-table root loaded in the MMU
   let tlbMm = new Int32Array(0); // whose translations the TLB may hold (only the root's: no ASIDs)
   let tlbClean = new Int32Array(0); // unmap generation of tlbMm the TLB was last flushed at
+  let keptBit = new Int32Array(0); // mm left by leave_mm whose mm_cpumask bit is kept while it is active_mm
 
   /** Load `next`'s root: the TLB is flushed entirely (no ASIDs). */
   function loadRoot(k: Kernel, cpu: number, next: number): void {
+    const kept = keptBit[cpu]!;
+    if (kept !== NO_MM) {
+      // The CPU moves on from the mm it left lazily: to another mm (drop the kept bit), or back
+      // to it (the bit now belongs to the loaded root again).
+      if (kept !== next) {
+        k.deref(cpu, kept, 'mm_cpumask(prev)');
+        k.mmCpumask[kept]! &= ~(1 << cpu);
+      }
+      keptBit[cpu] = NO_MM;
+    }
     const old = root[cpu]!;
     if (old > INIT_MM) {
       k.deref(cpu, old, 'mm_cpumask(prev)');
@@ -53,6 +65,7 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
       root[cpu] = INIT_MM;
       tlbMm[cpu] = INIT_MM;
       tlbClean[cpu] = 0;
+      keptBit[cpu] = mm;
       if (k.tracer !== null) k.tracer.ev(cpu, 'leave_mm', `lazy on ${k.mmName(mm)}: root -> init_mm`);
     } else {
       tlbClean[cpu] = k.mmUnmapGen[mm]!;
@@ -66,7 +79,9 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
         root = new Int32Array(k.ncpu);
         tlbMm = new Int32Array(k.ncpu);
         tlbClean = new Int32Array(k.ncpu);
+        keptBit = new Int32Array(k.ncpu);
       }
+      keptBit.fill(NO_MM);
       root.fill(INIT_MM);
       tlbMm.fill(INIT_MM);
       tlbClean.fill(0);
@@ -74,7 +89,7 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
     init_new_context() {},
     destroy_context() {},
     switch_mm_irqs_off(k, cpu, _prev, next) {
-      if (root[cpu] !== next) loadRoot(k, cpu, next);
+      if (root[cpu] !== next || keptBit[cpu] !== NO_MM) loadRoot(k, cpu, next);
     },
     enter_lazy_tlb() {},
     flush_tlb_mm_range(k, cpu, mm, flags) {
@@ -91,7 +106,8 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
       return root[cpu]!;
     },
     tlb_may_hold(_k, cpu, mm, gen) {
-      return tlbMm[cpu] === mm && tlbClean[cpu]! < gen;
+      // init_mm's (kernel) mappings are never torn down in the model
+      return mm !== INIT_MM && tlbMm[cpu] === mm && tlbClean[cpu]! < gen;
     },
     check(k, cpu) {
       const t = k.cpuCurr[cpu]!;

@@ -115,10 +115,25 @@ export class ExplicitWorkloadLoader {
     };
     const words = this.spec.tasks.map((t) => {
       const out: number[] = [];
+      let hasMm = t.kind === 'user'; // kernel threads get one by kernel_execve
+      let using = false;
       const ops = t.program.length > 0 && t.program[t.program.length - 1]!.trim() === 'exit' ? t.program : [...t.program, 'exit'];
       for (const raw of ops) {
         const word = raw.trim();
         const [op, arg] = word.split(/\s+/);
+        if ((op === 'clone' || op === 'fork' || op === 'io_uring_setup' || op === 'exec') && !hasMm) {
+          throw new WorkloadError(`task "${t.name}": "${word}" needs a task with an mm (a user task, or a kernel thread after kernel_execve)`);
+        }
+        if (op === 'kthread_use_mm' || op === 'kthread_unuse_mm') {
+          if (t.kind !== 'kthread' || hasMm) throw new WorkloadError(`task "${t.name}": "${word}" is for kernel threads (PF_KTHREAD without an mm of their own)`);
+          using = op === 'kthread_use_mm';
+        }
+        if (op === 'kernel_execve') {
+          if (t.kind !== 'kthread' || hasMm) throw new WorkloadError(`task "${t.name}": "${word}" is for kernel threads without an mm`);
+          if (using) throw new WorkloadError(`task "${t.name}": "${word}" inside kthread_use_mm`);
+          hasMm = true;
+        }
+        if (op === 'exit' && using) throw new WorkloadError(`task "${t.name}": exits inside kthread_use_mm (add kthread_unuse_mm before exit)`);
         switch (op) {
           case 'run': out.push(OP_RUN); break;
           case 'kwork': out.push(OP_KWORK); break;

@@ -1,0 +1,59 @@
+/**
+ * Cells of the configuration space the suite runs (arch + options, scheme, CPUs, workload),
+ * their per-run seeds (derived exactly as a sweep derives them: runSeed(hash(cell id), i)),
+ * and a readable report of a failed run: its outcome, its LKML-style trace (replayed from the
+ * artifact with tracing on) and the artifact itself, so the failure can be replayed.
+ */
+import {
+  Simulator, formatTraceColumns, hashString128, makeArtifact, replayArtifact, runSeed, seedToHex,
+  type ArchPlugin, type ProfileName, type RunResult, type RunSeed, type Scheme, type WorkloadSpec,
+} from '@lazytlb/core';
+
+export interface CellSpec {
+  readonly plugin: ArchPlugin<unknown>;
+  readonly archOptions: unknown;
+  readonly scheme: Scheme;
+  readonly cpus: number;
+  readonly workload: WorkloadSpec | ProfileName;
+}
+
+export function makeSim(c: CellSpec): Simulator {
+  return new Simulator({ plugin: c.plugin, archOptions: c.archOptions, scheme: c.scheme, cpus: c.cpus, workload: c.workload, strategy: { kind: 'random' } });
+}
+
+export function seedsOf(sim: Simulator, n: number, offset = 0): RunSeed[] {
+  const cell = hashString128(sim.cellId);
+  return Array.from({ length: n }, (_, i) => runSeed(cell, offset + i));
+}
+
+export function cellLabel(c: CellSpec): string {
+  const wl = typeof c.workload === 'string' ? c.workload : JSON.stringify(c.workload);
+  return `${c.plugin.name} ${JSON.stringify(c.archOptions ?? {})} ${c.scheme} ${c.cpus} CPUs ${wl}`;
+}
+
+function outcomeLine(r: RunResult): string {
+  if (r.violation !== null) return `violation of ${r.violation.invariant} on CPU${r.violation.cpu} at step ${r.violation.step}: ${r.violation.message}`;
+  if (r.pluginError !== null) return `plugin error in hook ${r.pluginError.hook}: ${r.pluginError.message}`;
+  return `${r.outcome} after ${r.steps} steps`;
+}
+
+/** The last `max` lines of a long trace (the end is where a failure shows). */
+function tail(text: string, max: number): string {
+  const lines = text.split('\n');
+  if (lines.length <= max + 2) return text;
+  return [...lines.slice(0, 2), `      … ${lines.length - max - 2} earlier lines omitted …`, ...lines.slice(-max)].join('\n');
+}
+
+/** A report of a run that did not end as required: outcome, replayed trace and artifact. */
+export function reportRun(c: CellSpec, sim: Simulator, seed: RunSeed, r: RunResult, runIndex: number): string {
+  const head = `${cellLabel(c)}: run ${runIndex} (seed ${seedToHex(seed)}) ended ${r.outcome}: ${outcomeLine(r)}`;
+  if (r.decisions === null) return head;
+  try {
+    const artifact = makeArtifact(sim.cell, seed, r, runIndex);
+    const replay = replayArtifact(artifact, c.plugin, { trace: true });
+    const trace = replay.result.trace !== null ? tail(formatTraceColumns(replay.result.trace, { ncpu: c.cpus, width: c.cpus <= 2 ? 56 : 40 }), 80) : '(no trace)';
+    return `${head}\n\ntrace (replayed from the artifact):\n${trace}\n\nartifact (replay with replayArtifact):\n${JSON.stringify(artifact)}`;
+  } catch (e) {
+    return `${head}\n(replaying it for a trace failed: ${e instanceof Error ? e.message : String(e)})`;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * describeArchConformance(plugin, { describe, it, expect }, options?): the shared test suite
+ * every arch plugin runs from its own test file, with its own runner:
+ *
+ *     import { describe, expect, it } from 'vitest';
+ *     import { describeArchConformance } from '@lazytlb/testkit';
+ *     import plugin from '../src/index.js';
+ *     describeArchConformance(plugin, { describe, it, expect });
+ *
+ * It registers one describe block per plugin (and one nested block per option set) with a
+ * test per contract; see the check modules beside this file for what each one means.
+ */
+import type { ArchPlugin, Scheme } from '@lazytlb/core';
+import type { CellSpec } from './cell.js';
+import { checkCleanRuns } from './clean-runs.js';
+import { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkSetupHooks } from './descriptor.js';
+import { checkDeterminism } from './determinism.js';
+import { checkBootState, checkHookTypesDuringRuns } from './hook-contracts.js';
+import { checkNoMathRandom } from './no-random.js';
+import { type ConformanceOptions, resolveConformanceOptions } from './options.js';
+import { checkReplay } from './replay.js';
+import type { TestRunner } from './runner.js';
+import { checkSerialization } from './serialization.js';
+
+export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRunner, options: ConformanceOptions = {}): void {
+  const { describe, it, expect } = runner;
+  const o = resolveConformanceOptions(options, plugin.capabilities?.maxCpus ?? 2);
+  const cell = (archOptions: unknown, scheme: Scheme, cpus: number): CellSpec => ({ plugin, archOptions, scheme, cpus, workload: o.workload });
+  const smallCpus = o.cpuCounts[0]!;
+
+  describe(`arch conformance: ${String(plugin.name)}@${String(plugin.version)}`, () => {
+    it('descriptor is valid (validateArchPlugin)', () => checkDescriptor(plugin, expect), o.timeout);
+    it('options: {} parses to JSON-safe defaults that re-parse to themselves', () => checkDefaultOptions(plugin, expect, o.archOptions), o.timeout);
+    it('options: garbage is rejected with a clear PluginLoadError', () => checkGarbageOptions(plugin, o.strictOptions, o.invalidOptions), o.timeout);
+
+    for (const archOptions of o.archOptions) {
+      const body = (): void => {
+        it('setup() returns complete hooks (validateHooks)', () => checkSetupHooks(plugin, expect, archOptions), o.timeout);
+        it('boot state: hw_root is init_mm on every CPU, tlb_may_hold(init_mm) is false, switch to init_mm stays there', () => {
+          for (const cpus of o.cpuCounts) checkBootState(cell(archOptions, 'refcount', cpus));
+        }, o.timeout);
+        it('hooks return values of the right types at every step (hw_root, shoot_lazies_mask, tlb_may_hold, describe_cpu)', () => {
+          for (const scheme of o.schemes) checkHookTypesDuringRuns(cell(archOptions, scheme, smallCpus), 3);
+        }, o.timeout);
+        for (const scheme of o.schemes) {
+          it(`determinism (${scheme}): same cell + seed => same outcome, steps, costs and decisions`, () => {
+            for (const cpus of o.cpuCounts) checkDeterminism(cell(archOptions, scheme, cpus), expect, o.determinismSeeds);
+          }, o.timeout);
+        }
+        it('no Math.random during setup or runs', () => {
+          for (const scheme of o.schemes) checkNoMathRandom(cell(archOptions, scheme, smallCpus), o.determinismSeeds);
+        }, o.timeout);
+        for (const scheme of o.cleanSchemes) {
+          for (const cpus of o.cpuCounts) {
+            it(`clean runs: ${scheme}, ${cpus} CPUs, ${o.seeds} seeds of the ${typeof o.workload === 'string' ? o.workload : 'given'} workload all end ok`, () => {
+              checkCleanRuns(cell(archOptions, scheme, cpus), o.seeds);
+            }, o.timeout);
+          }
+        }
+        it('RunResult and artifacts survive structuredClone; artifacts survive JSON + parseArtifact', () => {
+          for (const scheme of o.schemes) checkSerialization(cell(archOptions, scheme, smallCpus), expect, 2);
+        }, o.timeout);
+        it('replayArtifact reproduces recorded runs (ok and failing), with tracing off and on', () => {
+          for (const scheme of o.schemes) checkReplay(cell(archOptions, scheme, smallCpus), expect, o.replaySeeds);
+        }, o.timeout);
+      };
+      if (o.archOptions.length > 1) describe(`options ${JSON.stringify(archOptions)}`, body);
+      else body();
+    }
+  });
+}

@@ -1,0 +1,13 @@
+/** The shared arch conformance suite and its building blocks. */
+export { describeArchConformance } from './describe.js';
+export type { ConformanceOptions, ResolvedConformanceOptions } from './options.js';
+export { resolveConformanceOptions } from './options.js';
+export type { ConformanceExpect, ConformanceMatchers, TestRunner } from './runner.js';
+export { type CellSpec, makeSim, reportRun, seedsOf } from './cell.js';
+export { checkCleanRuns } from './clean-runs.js';
+export { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkSetupHooks } from './descriptor.js';
+export { checkDeterminism, fingerprint, type RunFingerprint } from './determinism.js';
+export { checkBootState, checkHookTypesDuringRuns } from './hook-contracts.js';
+export { checkNoMathRandom, MathRandomCalled, withMathRandomForbidden } from './no-random.js';
+export { checkReplay } from './replay.js';
+export { checkSerialization } from './serialization.js';

@@ -1,0 +1,66 @@
+/**
+ * Options of the conformance suite. Defaults are sized so the whole suite runs in a few
+ * seconds on the reference arch; raise `seeds` in CI or when hunting a rare failure.
+ */
+import type { ProfileName, Scheme, WorkloadSpec } from '@lazytlb/core';
+import { SCHEMES } from '@lazytlb/core';
+
+export interface ConformanceOptions {
+  /** Option sets to run the dynamic checks with (each becomes its own describe block). Default [{}]. */
+  readonly archOptions?: readonly unknown[];
+  /** Seeds per CPU count for the clean-run check (default 300). */
+  readonly seeds?: number;
+  /** CPU counts of the clean-run, determinism and replay checks (default [2, 4], capped by maxCpus). */
+  readonly cpuCounts?: readonly number[];
+  /** Seeds per scheme for determinism and the Math.random check (default 8). */
+  readonly determinismSeeds?: number;
+  /** Recorded runs per scheme replayed from their artifacts (default 3). */
+  readonly replaySeeds?: number;
+  /** Schemes of the determinism, Math.random, serialization and replay checks (default all three). */
+  readonly schemes?: readonly Scheme[];
+  /**
+   * Schemes whose runs must all end 'ok' (default ['refcount']: every arch must be safe with
+   * the mainline default; shootdown/none verdicts are results, not conformance).
+   */
+  readonly cleanSchemes?: readonly Scheme[];
+  /** Workload of the dynamic checks (default 'default'). */
+  readonly workload?: WorkloadSpec | ProfileName;
+  /** Unknown option keys must be rejected (a typo must not silently fall back to a default). Default true. */
+  readonly strictOptions?: boolean;
+  /** More option values the schema must reject, e.g. [{ mode: 'bogus' }]. */
+  readonly invalidOptions?: readonly unknown[];
+  /** Per-test timeout in ms, passed to `it` (default 60000). */
+  readonly timeout?: number;
+}
+
+export interface ResolvedConformanceOptions {
+  readonly archOptions: readonly unknown[];
+  readonly seeds: number;
+  readonly cpuCounts: readonly number[];
+  readonly determinismSeeds: number;
+  readonly replaySeeds: number;
+  readonly schemes: readonly Scheme[];
+  readonly cleanSchemes: readonly Scheme[];
+  readonly workload: WorkloadSpec | ProfileName;
+  readonly strictOptions: boolean;
+  readonly invalidOptions: readonly unknown[];
+  readonly timeout: number;
+}
+
+export function resolveConformanceOptions(o: ConformanceOptions, maxCpus: number): ResolvedConformanceOptions {
+  const wanted = o.cpuCounts ?? [2, 4];
+  const fit = wanted.filter((c) => c >= 1 && c <= maxCpus);
+  return {
+    archOptions: o.archOptions ?? [{}],
+    seeds: o.seeds ?? 300,
+    cpuCounts: fit.length > 0 ? fit : [Math.min(2, maxCpus)],
+    determinismSeeds: o.determinismSeeds ?? 8,
+    replaySeeds: o.replaySeeds ?? 3,
+    schemes: o.schemes ?? SCHEMES,
+    cleanSchemes: o.cleanSchemes ?? ['refcount'],
+    workload: o.workload ?? 'default',
+    strictOptions: o.strictOptions ?? true,
+    invalidOptions: o.invalidOptions ?? [],
+    timeout: o.timeout ?? 60_000,
+  };
+}

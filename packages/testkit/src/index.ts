@@ -1,0 +1,21 @@
+/**
+ * @lazytlb/testkit: directed scenarios (LKML-style interleavings driven step by step
+ * through the core model) and the shared conformance suite every arch plugin runs from its
+ * own tests. The minimal asm-generic-style reference arch lives in @lazytlb/core (so core
+ * can test itself); it is re-exported here for plugin authors.
+ */
+export { referenceArch, ReferenceArchOptions, REF_IPI_FLUSH } from '@lazytlb/core';
+
+export {
+  Scenario, scenario, SCENARIO_SEED,
+  type CommandRecord, type CpuExpectation, type EventFilter, type FinishOptions, type MmExpectation, type ScenarioOptions,
+  type TaskExpectation,
+} from './scenario/scenario.js';
+export { CpuDriver, type UntilOptions } from './scenario/cpu-driver.js';
+export { ScenarioError } from './scenario/errors.js';
+export { ScenarioNames, UnknownNameError, type MmRef } from './scenario/names.js';
+export { formatCommand, parseCommand, parseScript, ScriptSyntaxError, type Command, type StepActor } from './scenario/script.js';
+export { type MmStage, type TaskState, TASK_STATE_NAMES } from './scenario/state.js';
+export { child, ioWorker, kthread, programWords, thread, toExplicitWorkload, type TaskSpec } from './scenario/task-spec.js';
+
+export * from './conformance/index.js';
