@@ -89,7 +89,7 @@ export function stepMmput(k: Kernel, cpu: number, f: number): void {
         return;
       }
       k.mmStage[mm] = MM_EXITING;
-      k.zombies++;
+      k.adjustPinned(1, 0);
       k.cost[C_MM_EXITS]! += 1;
       k.frPc[f] = 1;
       return;
@@ -179,11 +179,9 @@ export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
       ret(k, cpu);
       // free_mm(): the struct goes back to mm_cachep; SLUB hands the same address out next (LIFO).
       k.mmStage[mm] = MM_FREED;
-      k.zombies--;
-      if (k.mmLazyPinned[mm] !== 0) {
-        k.mmLazyPinned[mm] = 0;
-        k.lazyPinned--;
-      }
+      const pinned = k.mmLazyPinned[mm]!;
+      k.mmLazyPinned[mm] = 0;
+      k.adjustPinned(-1, -pinned);
       k.cost[C_MM_FREES]! += 1;
       k.freeAddrs[k.freeAddrLen++] = k.mmAddr[mm]!;
       if (k.tracer !== null) k.tracer.ev(cpu, 'free_mm', `${k.mmName(mm)} freed`);

@@ -7,7 +7,7 @@
  * `taskActiveMm` is task->active_mm, `mmCpumask` is mm_cpumask(mm) (a 32-bit word), ...
  */
 import type { ArchHooks } from '../abi/plugin.js';
-import { C_HYPERCALLS, C_IPI_SENT_ARCH, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
+import { C_EXITED_MM_STEPS, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
 import type { InvariantId } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
 import { INIT_MM, MM_FREED, NO_MM, NO_TASK, REASON_FLUSH, REASON_SHOOTDOWN, SCHEME_REFCOUNT, TASK_IDLE, TASK_KTHREAD } from './constants.js';
@@ -141,10 +141,12 @@ export class Kernel {
   freeAddrs = new Int32Array(0);
   freeAddrLen = 0;
   nextAddr = 1;
-  /** mms with mm_users == 0 that are not freed yet. */
+  /** mms with mm_users == 0 that are not freed yet (change through adjustPinned). */
   zombies = 0;
   /** Of those, mms that had lazy holders at their last mmput (REFCOUNT=y pins them). */
   lazyPinned = 0;
+  /** Step since which zombies / lazyPinned hold their current values (for the mm·steps integrals). */
+  private pinnedSince = 0;
   mmLazyPinned = new Uint8Array(0);
 
   // ---- workload -----------------------------------------------------------------------
@@ -258,6 +260,7 @@ export class Kernel {
     this.nextAddr = 1;
     this.zombies = 0;
     this.lazyPinned = 0;
+    this.pinnedSince = 0;
     this.cost.fill(0);
     this.touchedLen = 0;
     this.dirtyCpus = -1;
@@ -291,6 +294,26 @@ export class Kernel {
   isKernelTask(t: number): boolean {
     const kind = this.taskKind[t];
     return kind === TASK_KTHREAD || kind === TASK_IDLE;
+  }
+
+  /**
+   * Change the exited / lazily pinned mm counts. The mm·steps cost counters are integrals of
+   * these counts over steps (the value after each step, summed); they are accumulated here,
+   * when a count changes, instead of on every step.
+   */
+  adjustPinned(dZombies: number, dLazy: number): void {
+    const held = this.step - this.pinnedSince;
+    this.cost[C_EXITED_MM_STEPS]! += this.zombies * held;
+    this.cost[C_LAZY_PINNED_MM_STEPS]! += this.lazyPinned * held;
+    this.pinnedSince = this.step;
+    this.zombies += dZombies;
+    this.lazyPinned += dLazy;
+  }
+
+  /** Close the run's accounting (called once when the run ends). */
+  finishAccounting(): void {
+    this.adjustPinned(0, 0);
+    this.cost[C_STEPS] = this.step;
   }
 
   /** Record that `mm`'s count or holders changed in this step (I4 is re-checked for it). */

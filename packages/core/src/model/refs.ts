@@ -58,7 +58,7 @@ export function mmdropUsersRef(k: Kernel, cpu: number, mm: number): void {
   if (k.refcount && k.mmCount[mm]! - 1 > k.mmGrabHolders[mm]!) {
     // lazy CPUs still hold it: the struct, pgd and context stay allocated until they switch away
     k.mmLazyPinned[mm] = 1;
-    k.lazyPinned++;
+    k.adjustPinned(0, 1);
   }
   decCount(k, cpu, mm, 'mmdrop');
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ArchHooks, ArchPlugin } from '../abi/plugin.js';
 import { parseArchOptions, validateArchPlugin, validateHooks } from '../abi/validate.js';
 import { resolveScheme, type Scheme, SchemeInput, schemeCode } from '../config/scheme.js';
-import { C_EXITED_MM_STEPS, C_LAZY_PINNED_AT_END, C_LAZY_PINNED_MM_STEPS, C_STEPS, costsToObject, type Costs } from '../cost/counters.js';
+import { C_LAZY_PINNED_AT_END, costsToObject, type Costs } from '../cost/counters.js';
 import { createExplorer, type Explorer, ReplayExplorer, type StrategySpec, StrategySpec as StrategySchema } from '../explorer/strategy.js';
 import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
 import { checkCpu, checkQuiescent, checkRefcounts } from '../invariants/check.js';
@@ -246,6 +246,7 @@ export class Simulator {
     else kind = this.collectEnabled() === 0 ? this.finish() : 'ok';
     const tracer = this.activeTracer;
     k.tracer = null;
+    k.finishAccounting();
     this.activeTracer = null;
     const keep = opts.keepDecisions === true || kind !== 'ok';
     return {
@@ -283,9 +284,6 @@ export class Simulator {
     else this.stepper.hypStep(c);
     checkCpu(k, c);
     if (k.touchedLen > 0) checkRefcounts(k, c);
-    k.cost[C_STEPS]! += 1;
-    k.cost[C_EXITED_MM_STEPS]! += k.zombies;
-    k.cost[C_LAZY_PINNED_MM_STEPS]! += k.lazyPinned;
     k.step++;
   }
 
