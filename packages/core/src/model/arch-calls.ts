@@ -1,7 +1,9 @@
 /**
  * Calls into the arch plugin. Each wrapper records which hook is running, so an exception
  * thrown inside a plugin is reported as a plugin error naming the hook, never as a model
- * violation. The hooks themselves are called unwrapped (validated once at load).
+ * violation. The hooks themselves are called unwrapped (validated once at load). Hooks nest
+ * (flush_tlb_mm_range -> on_each_cpu_mask -> the local handle_ipi), so each restores the
+ * outer hook id on return.
  */
 import type { Kernel } from './kernel.js';
 
@@ -12,70 +14,81 @@ export const HOOK_NAMES = [
 ] as const;
 
 export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): void {
+  const outer = k.hook;
   k.hook = 4;
   k.arch.switch_mm_irqs_off(k, cpu, prev, next, task);
-  k.hook = 0;
+  k.hook = outer;
 }
 
 export function arch_enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: number): void {
+  const outer = k.hook;
   k.hook = 5;
   k.arch.enter_lazy_tlb(k, cpu, mm, task);
-  k.hook = 0;
+  k.hook = outer;
 }
 
 export function arch_flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flags: number): void {
+  const outer = k.hook;
   k.hook = 6;
   k.arch.flush_tlb_mm_range(k, cpu, mm, flags);
-  k.hook = 0;
+  k.hook = outer;
 }
 
 export function arch_handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void {
+  const outer = k.hook;
   k.hook = 7;
   k.arch.handle_ipi(k, cpu, fn, mm, arg);
-  k.hook = 0;
+  k.hook = outer;
 }
 
 export function arch_exit_mmap(k: Kernel, cpu: number, mm: number): void {
+  const outer = k.hook;
   k.hook = 8;
   k.arch.arch_exit_mmap(k, cpu, mm);
-  k.hook = 0;
+  k.hook = outer;
 }
 
 export function arch_init_new_context(k: Kernel, cpu: number, mm: number): void {
+  const outer = k.hook;
   k.hook = 2;
   k.arch.init_new_context(k, cpu, mm);
-  k.hook = 0;
+  k.hook = outer;
 }
 
 export function arch_destroy_context(k: Kernel, cpu: number, mm: number): void {
+  const outer = k.hook;
   k.hook = 3;
   k.arch.destroy_context(k, cpu, mm);
-  k.hook = 0;
+  k.hook = outer;
 }
 
 export function arch_shoot_lazies_mask(k: Kernel, mm: number): number {
+  const outer = k.hook;
   k.hook = 9;
   const m = k.arch.shoot_lazies_mask(k, mm);
-  k.hook = 0;
+  k.hook = outer;
   return m;
 }
 
 export function arch_hw_root(k: Kernel, cpu: number): number {
+  const outer = k.hook;
   k.hook = 10;
   const r = k.arch.hw_root(k, cpu);
-  k.hook = 0;
+  k.hook = outer;
   return r;
 }
 
 export function arch_tlb_may_hold(k: Kernel, cpu: number, mm: number, gen: number): boolean {
+  const outer = k.hook;
   k.hook = 11;
   const r = k.arch.tlb_may_hold(k, cpu, mm, gen);
-  k.hook = 0;
+  k.hook = outer;
   return r;
 }
 
 export function arch_check(k: Kernel, cpu: number): void {
+  const outer = k.hook;
   k.hook = 12;
   k.arch.check(k, cpu);
-  k.hook = 0;
+  k.hook = outer;
 }

@@ -96,6 +96,27 @@ describe('Simulator', () => {
     expect(seen).toBe(1);
   });
 
+  it('attributes an exception to the outer hook even after a nested hook ran (local on_each_cpu_mask)', () => {
+    const throwsAfterLocalRun = defineArchPlugin({
+      ...referenceArch,
+      name: 'throws-after-local-ipi',
+      setup(options, env): ArchHooks {
+        const hooks = referenceArch.setup(options, env);
+        return {
+          ...hooks,
+          flush_tlb_mm_range(k, cpu, mm, flags) {
+            hooks.flush_tlb_mm_range(k, cpu, mm, flags); // runs handle_ipi locally when cpu is in the mask
+            throw new Error('plugin bug after the local flush');
+          },
+        };
+      },
+    });
+    const sim = new Simulator({ plugin: throwsAfterLocalRun, scheme: 'refcount', cpus: 2, workload: 'default' });
+    const r = sim.run(cellSeed(sim, 0));
+    expect(r.outcome).toBe('plugin-error');
+    expect(r.pluginError).toEqual({ hook: 'flush_tlb_mm_range', message: 'plugin bug after the local flush' });
+  });
+
   it('counts the costs each scheme pays', () => {
     const totals: Record<string, Record<string, number>> = {};
     for (const scheme of ['refcount', 'shootdown'] as const) {
