@@ -8,7 +8,7 @@
  */
 import type { ArchHooks } from '../abi/plugin.js';
 import { C_EXITED_MM_STEPS, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
-import type { InvariantId } from '../invariants/catalog.js';
+import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
 import { INIT_MM, MM_FREED, NO_MM, NO_TASK, REASON_FLUSH, REASON_SHOOTDOWN, SCHEME_REFCOUNT, TASK_IDLE, TASK_KTHREAD } from './constants.js';
 
@@ -20,6 +20,8 @@ export const IPI_QUEUE = 32;
 /** A violation found during a run. */
 export interface Violation {
   readonly invariant: InvariantId;
+  /** The invariant's short name, e.g. "lazy-pointer-live". */
+  readonly name: string;
   readonly cpu: number;
   readonly step: number;
   readonly message: string;
@@ -355,7 +357,7 @@ export class Kernel {
   /** Report a violation; the run stops after the current step. The first one wins. */
   violate(invariant: InvariantId, cpu: number, message: string): void {
     if (this.violation !== null) return;
-    this.violation = { invariant, cpu, step: this.step, message };
+    this.violation = { invariant, name: INVARIANTS[invariant].name, cpu, step: this.step, message };
     if (this.tracer !== null) this.tracer.violation(cpu, invariant, message);
   }
 
