@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Computes a stable hash of the core model sources and writes
 // src/generated/model-hash.ts. The hash covers every src/**/*.ts file except
-// tests (*.test.ts) and the generated folder itself, sorted by relative path.
+// tests (*.test.ts, src/test-support/) and the generated folder itself, sorted by relative path.
 // The output file is only rewritten when its content changes, so builds that
 // change nothing leave its mtime alone.
 import { createHash } from "node:crypto";
@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 const pkgRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const srcDir = join(pkgRoot, "src");
 const genDir = join(srcDir, "generated");
+const testSupportDir = join(srcDir, "test-support");
 const outFile = join(genDir, "model-hash.ts");
 
 /** @param {string} dir @returns {string[]} */
@@ -28,7 +29,7 @@ function walk(dir) {
   for (const entry of entries) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (full === genDir) continue;
+      if (full === genDir || full === testSupportDir) continue;
       found.push(...walk(full));
     } else if (entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts")) {
       found.push(full);

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../test-support/thrown.js';
 import { z } from 'zod';
 import { CORE_VERSION } from '../generated/model-hash.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { ABI_VERSION, type ArchHooks, type ArchPlugin } from './plugin.js';
 import { parseArchOptions, PluginLoadError, validateArchPlugin, validateHooks } from './validate.js';
 
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an exception, none was thrown');
-}
 
 function loadError(f: () => unknown): PluginLoadError {
   const e = thrown(f);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../test-support/thrown.js';
 import { ZodError } from 'zod';
 import { SCHEME_NONE, SCHEME_REFCOUNT, SCHEME_SHOOTDOWN } from '../model/constants.js';
 import {
@@ -6,14 +7,6 @@ import {
   SCHEMES,
 } from './scheme.js';
 
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an exception, none was thrown');
-}
 
 describe('SCHEMES', () => {
   it('lists exactly the three lazy-mm regimes of model-spec §6', () => {

@@ -1,18 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../test-support/thrown.js';
 import { Sfc32 } from '../prng/sfc32.js';
 import {
   createExplorer, type Explorer, parseStrategy, PctExplorer, RandomExplorer, ReplayDivergence, ReplayExplorer, StrategySpec, strategyToString,
 } from './strategy.js';
 
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an exception, none was thrown');
-}
 
 const all = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => i);
 

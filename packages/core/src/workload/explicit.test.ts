@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../test-support/thrown.js';
 import { ZodError } from 'zod';
 import {
   INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE,
@@ -13,14 +14,6 @@ import { type ExplicitWorkloadInput, ExplicitWorkloadLoader, WorkloadError } fro
 
 type TaskInput = ExplicitWorkloadInput['tasks'][number];
 
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an exception, none was thrown');
-}
 
 function workloadError(tasks: TaskInput[], ncpu = 2): WorkloadError {
   const e = thrown(() => new ExplicitWorkloadLoader({ tasks }, ncpu));
