@@ -19,7 +19,6 @@ export const P_MMPUT = 6; // mmput -> __mmput -> exit_mmap -> mmdrop
 export const P_MMDROP = 7; // __mmdrop: cleanup_lazy_tlbs -> mm_free_pgd -> destroy_context -> free_mm
 export const P_USE_MM = 8; // mmget_not_zero + kthread_use_mm
 export const P_UNUSE_MM = 9; // kthread_unuse_mm + mmput
-export const PATH_NAMES = ['none', 'finish_task_switch', 'munmap', 'fork', 'exec', 'do_exit', 'mmput', '__mmdrop', 'kthread_use_mm', 'kthread_unuse_mm'] as const;
 
 export function call(k: Kernel, cpu: number, path: number, a: number, b: number, c: number): void {
   const sp = k.cpuSp[cpu]!;

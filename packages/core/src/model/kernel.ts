@@ -293,11 +293,6 @@ export class Kernel {
     return this.taskMm[t] === NO_MM ? this.taskActiveMm[t]! : NO_MM;
   }
 
-  isKernelTask(t: number): boolean {
-    const kind = this.taskKind[t];
-    return kind === TASK_KTHREAD || kind === TASK_IDLE;
-  }
-
   /**
    * Change the exited / lazily pinned mm counts. The mm·steps cost counters are integrals of
    * these counts over steps (the value after each step, summed); they are accumulated here,

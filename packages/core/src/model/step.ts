@@ -129,17 +129,19 @@ export class Stepper {
     if (k.cpuPreempted[c] !== 0) {
       k.cpuPreempted[c] = 0;
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_resume', `hypervisor resumes vCPU${c}`);
+      const outer = k.hook;
       k.hook = 14;
       k.arch.vcpu_resume?.(k, c);
-      k.hook = 0;
+      k.hook = outer;
     } else {
       if (--k.vcpuBudget === 0) k.dirtyCpus = -1; // every CPU loses its hypervisor actor
       k.cpuPreempted[c] = 1;
       k.cost[C_VCPU_PREEMPTIONS]! += 1;
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_preempt', `hypervisor preempts vCPU${c}`);
+      const outer = k.hook;
       k.hook = 13;
       k.arch.vcpu_preempt?.(k, c);
-      k.hook = 0;
+      k.hook = outer;
     }
   }
 
