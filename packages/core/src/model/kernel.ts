@@ -391,6 +391,19 @@ export class Kernel {
     if ((mask & (1 << from)) !== 0) this.runIpiFn(from, fn, mm, arg, from);
   }
 
+  /**
+   * mmgrab_lazy_tlb(mm) / mmdrop_lazy_tlb(mm) for arch code that moves a lazy CPU itself (powerpc
+   * exit_lazy_flush_tlb: `mmgrab_lazy_tlb(&init_mm); current->active_mm = &init_mm; ...
+   * mmdrop_lazy_tlb(mm)`). They follow the scheme (REFCOUNT=y: mm_count atomics; else smp_mb).
+   * Installed by the simulator.
+   */
+  mmgrabLazyTlb: (cpu: number, mm: number) => void = () => {
+    throw new ModelError('mmgrabLazyTlb not installed');
+  };
+  mmdropLazyTlb: (cpu: number, mm: number) => void = () => {
+    throw new ModelError('mmdropLazyTlb not installed');
+  };
+
   /** Installed by the simulator: runs an IPI function on `cpu` (core function or arch handle_ipi). */
   runIpiFn: (cpu: number, fn: number, mm: number, arg: number, from: number) => void = () => {
     throw new ModelError('runIpiFn not installed');

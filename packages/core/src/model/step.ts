@@ -17,7 +17,7 @@ import { stepExec } from './exec.js';
 import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
 import { stepUnuseMm, stepUseMm } from './kthread.js';
 import { stepMunmap } from './munmap.js';
-import { mmgrab } from './refs.js';
+import { mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
 import { enqueue, needsSwitch, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
 
 export class Stepper {
@@ -27,6 +27,8 @@ export class Stepper {
     private readonly vcpuPreemption: boolean,
   ) {
     k.runIpiFn = (cpu, fn, mm, arg, from) => this.runIpiFn(cpu, fn, mm, arg, from);
+    k.mmgrabLazyTlb = (cpu, mm) => mmgrab_lazy_tlb(k, cpu, mm);
+    k.mmdropLazyTlb = (cpu, mm) => mmdrop_lazy_tlb(k, cpu, mm);
   }
 
   /** Enabled-actor bits per CPU (bit 0 task, 1 irq, 2 hypervisor), valid for CPUs not in k.dirtyCpus. */
