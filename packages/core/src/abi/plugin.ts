@@ -89,6 +89,12 @@ export interface ArchHooks {
   vcpu_preempt?(k: Kernel, cpu: number): void;
   /** The hypervisor resumes vCPU `cpu` (KVM: record_steal_time, flush on entry). Runs no guest code. */
   vcpu_resume?(k: Kernel, cpu: number): void;
+  /**
+   * Continuation of arch code that waits in the middle (requested with k.archContinue(cpu,
+   * fn, mm, arg) from a hook running in task context): called as the CPU's next task step
+   * once its wait=1 IPIs are all handled, before the calling kernel path goes on.
+   */
+  arch_continue?(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void;
   /** Arch per-CPU state for traces, e.g. "loaded_mm=M2 lazy". Only called while tracing. */
   describe_cpu(k: Kernel, cpu: number): string;
   /** Name of an arch IPI function for traces, e.g. "flush_tlb_func". */

@@ -10,7 +10,7 @@ import type { Kernel } from './kernel.js';
 export const HOOK_NAMES = [
   'none', 'reset', 'init_new_context', 'destroy_context', 'switch_mm_irqs_off', 'enter_lazy_tlb',
   'flush_tlb_mm_range', 'handle_ipi', 'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold',
-  'check', 'vcpu_preempt', 'vcpu_resume', 'describe_cpu', 'ipi_name',
+  'check', 'vcpu_preempt', 'vcpu_resume', 'describe_cpu', 'ipi_name', 'arch_continue',
 ] as const;
 
 export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): void {
@@ -90,5 +90,12 @@ export function arch_check(k: Kernel, cpu: number): void {
   const outer = k.hook;
   k.hook = 12;
   k.arch.check(k, cpu);
+  k.hook = outer;
+}
+
+export function arch_continue(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void {
+  const outer = k.hook;
+  k.hook = 17;
+  k.arch.arch_continue!(k, cpu, fn, mm, arg);
   k.hook = outer;
 }

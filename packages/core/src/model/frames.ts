@@ -19,8 +19,13 @@ export const P_MMPUT = 6; // mmput -> __mmput -> exit_mmap -> mmdrop
 export const P_MMDROP = 7; // __mmdrop: cleanup_lazy_tlbs -> mm_free_pgd -> destroy_context -> free_mm
 export const P_USE_MM = 8; // mmget_not_zero + kthread_use_mm
 export const P_UNUSE_MM = 9; // kthread_unuse_mm + mmput
+export const P_ARCH = 10; // an arch hook's continuation (Kernel.archContinue): runs after the CPU's IPI waits
 
-export function call(k: Kernel, cpu: number, path: number, a: number, b: number, c: number): void {
+/**
+ * Push a frame. With `enter` (the default) the calling step also takes the callee's first
+ * step; without it the frame runs as the CPU's next task step (after any IPI wait).
+ */
+export function call(k: Kernel, cpu: number, path: number, a: number, b: number, c: number, enter = true): void {
   const sp = k.cpuSp[cpu]!;
   if (sp >= FRAME_DEPTH) throw new ModelError(`kernel path stack overflow on CPU${cpu}`);
   const f = cpu * FRAME_DEPTH + sp;
@@ -30,7 +35,7 @@ export function call(k: Kernel, cpu: number, path: number, a: number, b: number,
   k.frB[f] = b;
   k.frC[f] = c;
   k.cpuSp[cpu] = sp + 1;
-  k.calls++;
+  if (enter) k.calls++;
 }
 
 export function ret(k: Kernel, cpu: number): void {

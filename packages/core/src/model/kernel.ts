@@ -155,7 +155,32 @@ export class Kernel {
   prog = new Int32Array(0);
   progLen = 0;
   tickBudget = 0;
+  /** vCPU preemptions left in this run. */
   vcpuBudget = 0;
+  /**
+   * Steps at which the next vCPU preemptions become possible (ascending, drawn over the run's
+   * estimated length), so that preemptions are spread over the run rather than spent in its
+   * first steps; the hypervisor may preempt once k.step >= vcpuNextAt.
+   */
+  vcpuAt = new Int32Array(64);
+  vcpuNextAt = 0;
+  private vcpuIdx = 0;
+
+  /** Set the run's vCPU preemption budget and the steps from which each may happen (ascending). */
+  setVcpuPreemptions(count: number, at: ArrayLike<number> | null): void {
+    this.vcpuBudget = count;
+    this.vcpuIdx = 0;
+    for (let i = 0; i < count; i++) this.vcpuAt[i] = at === null ? 0 : at[i]!;
+    this.vcpuNextAt = count > 0 ? this.vcpuAt[0]! : 0x7fffffff;
+  }
+
+  /** The hypervisor used one preemption: the next one waits for its step. */
+  consumeVcpuPreemption(): void {
+    this.vcpuBudget--;
+    this.vcpuIdx++;
+    this.vcpuNextAt = this.vcpuBudget > 0 ? this.vcpuAt[this.vcpuIdx]! : 0x7fffffff;
+    this.dirtyCpus = -1; // every CPU's hypervisor actor changes
+  }
 
   // ---- accounting ---------------------------------------------------------------------
   cost = new Float64Array(COST_COUNT);
@@ -402,6 +427,24 @@ export class Kernel {
   };
   mmdropLazyTlb: (cpu: number, mm: number) => void = () => {
     throw new ModelError('mmdropLazyTlb not installed');
+  };
+
+  /**
+   * Continue arch code after this step, once `cpu` is done waiting for the IPIs it sent with
+   * wait=1: the core calls the arch's `arch_continue(k, cpu, fn, mm, arg)` as the CPU's next
+   * task step, before the kernel path that called the hook goes on. For arch paths that
+   * wait in the middle (powerpc radix__tlb_flush: exit_flush_lazy_tlbs, then __flush_all_mm).
+   * Not from interrupt context.
+   */
+  archContinue(cpu: number, fn: number, mm: number, arg: number): void {
+    if (this.inIrq) throw new Error('archContinue() called from interrupt context (handle_ipi)');
+    if (this.arch.arch_continue === undefined) throw new Error('archContinue() needs the arch_continue hook');
+    this.pushArch(cpu, fn, mm, arg);
+  }
+
+  /** Installed by the simulator (pushes a P_ARCH frame). */
+  pushArch: (cpu: number, fn: number, mm: number, arg: number) => void = () => {
+    throw new ModelError('pushArch not installed');
   };
 
   /** Installed by the simulator: runs an IPI function on `cpu` (core function or arch handle_ipi). */

@@ -4,7 +4,7 @@
  * that run as guests — the hypervisor preempting or resuming it.
  */
 import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS } from '../cost/counters.js';
-import { arch_handle_ipi } from './arch-calls.js';
+import { arch_continue, arch_handle_ipi } from './arch-calls.js';
 import {
   IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
   OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
@@ -12,7 +12,7 @@ import {
 } from './constants.js';
 import { do_shoot_lazy_tlb, stepExit, stepMmdrop, stepMmput } from './exit.js';
 import { cloneThread, stepFork } from './fork.js';
-import { call, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_MMDROP, P_MMPUT, P_MUNMAP, P_UNUSE_MM, P_USE_MM } from './frames.js';
+import { call, P_ARCH, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_MMDROP, P_MMPUT, P_MUNMAP, P_UNUSE_MM, P_USE_MM, ret } from './frames.js';
 import { stepExec } from './exec.js';
 import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
 import { stepUnuseMm, stepUseMm } from './kthread.js';
@@ -28,6 +28,7 @@ export class Stepper {
   ) {
     k.runIpiFn = (cpu, fn, mm, arg, from) => this.runIpiFn(cpu, fn, mm, arg, from);
     k.mmgrabLazyTlb = (cpu, mm) => mmgrab_lazy_tlb(k, cpu, mm);
+    k.pushArch = (cpu, fn, mm, arg) => call(k, cpu, P_ARCH, fn, mm, arg, false);
     k.mmdropLazyTlb = (cpu, mm) => mmdrop_lazy_tlb(k, cpu, mm);
   }
 
@@ -41,7 +42,8 @@ export class Stepper {
    *   and either a kernel path is in progress, a switch is due (current task blocked, dead,
    *   runnable or need_resched; or idle with a non-empty runqueue), or the task has ops left;
    * - irq actor: IRQs on and an IPI pending, a wakeup to deliver, or a tick preemption possible;
-   * - hypervisor actor: the vCPU is preempted (resume), or preemption budget is left.
+   * - hypervisor actor: the vCPU is preempted (resume), or a preemption is left and its step
+   *   (Kernel.vcpuNextAt) has come.
    */
   actorBits(c: number): number {
     const k = this.k;
@@ -55,7 +57,7 @@ export class Stepper {
     let b = 0;
     if (k.cpuWait[c] === 0 && (inPath || !running || (idle ? queued : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
     if (k.cpuIrqsOff[c] === 0 && (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && !inPath && !idle))) b |= 2;
-    if (this.vcpuPreemption && k.vcpuBudget > 0) b |= 4;
+    if (this.vcpuPreemption && k.vcpuBudget > 0 && k.step >= k.vcpuNextAt) b |= 4;
     return b;
   }
 
@@ -136,7 +138,7 @@ export class Stepper {
       k.arch.vcpu_resume?.(k, c);
       k.hook = outer;
     } else {
-      if (--k.vcpuBudget === 0) k.dirtyCpus = -1; // every CPU loses its hypervisor actor
+      k.consumeVcpuPreemption();
       k.cpuPreempted[c] = 1;
       k.cost[C_VCPU_PREEMPTIONS]! += 1;
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_preempt', `hypervisor preempts vCPU${c}`);
@@ -183,6 +185,12 @@ export class Stepper {
       case P_MMDROP: stepMmdrop(k, c, f); break;
       case P_USE_MM: stepUseMm(k, c, f); break;
       case P_UNUSE_MM: stepUnuseMm(k, c, f); break;
+      case P_ARCH: {
+        const fn = k.frA[f]!, mm = k.frB[f]!, arg = k.frC[f]!;
+        ret(k, c);
+        arch_continue(k, c, fn, mm, arg);
+        break;
+      }
       default: throw new ModelError(`unknown kernel path ${k.frPath[f]} on CPU${c}`);
     }
   }

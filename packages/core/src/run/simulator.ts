@@ -285,6 +285,7 @@ export class Simulator {
     checkCpu(k, c);
     if (k.touchedLen > 0) checkRefcounts(k, c);
     k.step++;
+    if (k.step === k.vcpuNextAt) k.dirtyCpus = -1; // a vCPU preemption becomes possible
   }
 
   private loop(tracer: Tracer | null): OutcomeKind {

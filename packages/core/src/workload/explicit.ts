@@ -39,7 +39,7 @@ export const ExplicitWorkload = z
   .object({
     tasks: z.array(ExplicitTask).min(1),
     tickPreemptions: z.number().int().min(0).default(0),
-    vcpuPreemptions: z.number().int().min(0).default(0),
+    vcpuPreemptions: z.number().int().min(0).max(64).default(0),
   })
   .strict();
 export type ExplicitWorkload = z.infer<typeof ExplicitWorkload>;
@@ -219,7 +219,7 @@ export class ExplicitWorkloadLoader {
       if (!spec.unstarted) enqueue(k, spec.cpu, t);
     });
     k.tickBudget = this.spec.tickPreemptions;
-    k.vcpuBudget = this.spec.vcpuPreemptions;
+    k.setVcpuPreemptions(this.spec.vcpuPreemptions, null); // a scenario decides when
     return 5 * (ops + k.ntasks) + 4 * ncpu;
   }
 }

@@ -27,6 +27,7 @@ const BODY_KINDS = 7;
 
 export class WorkloadGenerator {
   private readonly cum = new Float64Array(BODY_KINDS);
+  private readonly vcpuAt = new Int32Array(64);
   private total = 0;
 
   constructor(private readonly p: WorkloadParams) {
@@ -124,8 +125,18 @@ export class WorkloadGenerator {
       enqueue(k, k.taskCpu[t]!, t);
     }
     k.tickBudget = p.tickPreemptions;
-    k.vcpuBudget = p.vcpuPreemptions;
-    return 5 * (ops + k.ntasks) + 4 * ncpu;
+    const est = 5 * (ops + k.ntasks) + 4 * ncpu;
+    // vCPU preemptions become possible at steps drawn uniformly over the estimated run (sorted).
+    const at = this.vcpuAt;
+    const n = p.vcpuPreemptions;
+    for (let i = 0; i < n; i++) {
+      const v = rng.int(est);
+      let j = i;
+      for (; j > 0 && at[j - 1]! > v; j--) at[j] = at[j - 1]!;
+      at[j] = v;
+    }
+    k.setVcpuPreemptions(n, at);
+    return est;
   }
 
   private ioWorkerProgram(k: Kernel, rng: Sfc32, t: number): number {

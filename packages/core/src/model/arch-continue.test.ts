@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
+import { hashString128, runSeed } from '../prng/seed.js';
+import { referenceArch, type ReferenceArchOptions } from '../reference-arch/reference-arch.js';
+import { Simulator } from '../run/simulator.js';
+
+/** A reference arch whose flush has a second phase after its wait=1 IPIs (like radix__tlb_flush). */
+const twoPhase = defineArchPlugin<ReferenceArchOptions>({
+  ...referenceArch,
+  name: 'two-phase-flush',
+  setup(options, env): ArchHooks {
+    const hooks = referenceArch.setup(options, env);
+    return {
+      ...hooks,
+      flush_tlb_mm_range(k, cpu, mm, flags) {
+        hooks.flush_tlb_mm_range(k, cpu, mm, flags);
+        k.archContinue(cpu, 99, mm, flags);
+      },
+      arch_continue(k, cpu, fn, mm) {
+        if (fn !== 99) throw new Error(`unexpected continuation ${fn}`);
+        if (k.cpuWait[cpu] !== 0) throw new Error('continuation ran before the IPIs were acknowledged');
+        if (k.tracer !== null) k.tracer.ev(cpu, 'phase2', k.mmName(mm));
+      },
+    };
+  },
+});
+
+describe('Kernel.archContinue', () => {
+  it('runs the continuation as the next task step after the IPI wait, before the caller goes on', () => {
+    const sim = new Simulator({ plugin: twoPhase, scheme: 'refcount', cpus: 4, workload: 'default' });
+    const cell = hashString128(sim.cellId);
+    let phases = 0;
+    for (let i = 0; i < 300; i++) {
+      const r = sim.run(runSeed(cell, i), { trace: i < 50 });
+      expect(r.outcome).toBe('ok');
+      if (r.trace === null) continue;
+      // Per CPU, every flush (munmap / exit_mmap / dup_mm) is followed by exactly one phase2 before its tlb_finish_mmu / wake_up_new_task.
+      for (let c = 0; c < 4; c++) {
+        let open = 0;
+        for (const e of r.trace.filter((x) => x.cpu === c && x.actor === 'task')) {
+          if (e.fn === 'munmap' || (e.fn === 'exit_mmap' && e.text.includes('tlb_finish_mmu')) || e.fn === 'dup_mm') open++;
+          if (e.fn === 'phase2') {
+            expect(open).toBe(1);
+            open = 0;
+            phases++;
+          }
+          if (e.fn === 'tlb_finish_mmu' || e.fn === 'wake_up_new_task') expect(open).toBe(0);
+        }
+      }
+    }
+    expect(phases).toBeGreaterThan(50);
+  });
+
+  it('is refused from interrupt context and without the hook', () => {
+    const fromIrq = defineArchPlugin<ReferenceArchOptions>({
+      ...referenceArch,
+      name: 'continue-from-irq',
+      setup(options, env): ArchHooks {
+        const hooks = referenceArch.setup(options, env);
+        return { ...hooks, arch_continue() {}, handle_ipi(k, cpu, fn, mm, arg) { hooks.handle_ipi(k, cpu, fn, mm, arg); k.archContinue(cpu, 1, mm, 0); } };
+      },
+    });
+    const sim = new Simulator({ plugin: fromIrq, scheme: 'refcount', cpus: 2, workload: 'default' });
+    const r = sim.run(runSeed(hashString128(sim.cellId), 0));
+    expect(r.outcome).toBe('plugin-error');
+    expect(r.pluginError?.message).toMatch(/interrupt context/);
+  });
+});

@@ -1,0 +1,16 @@
+/**
+ * Numeric codes of the powerpc plugin: IPI functions and flush types.
+ */
+import { IPI_ARCH_BASE } from '@lazytlb/core';
+
+/** do_exit_flush_lazy_tlb() (radix_tlb.c): exit_lazy_flush_tlb(mm, true) on the target, sent by exit_flush_lazy_tlbs(). */
+export const PPC_IPI_EXIT_FLUSH_LAZY = IPI_ARCH_BASE;
+
+/** enum tlb_flush_type (radix_tlb.c). */
+export const FLUSH_TYPE_NONE = 0;
+export const FLUSH_TYPE_LOCAL = 1;
+export const FLUSH_TYPE_GLOBAL = 2;
+export const FLUSH_TYPE_NAMES = ['NONE', 'LOCAL', 'GLOBAL'] as const;
+
+/** The kernel's PID / context id of init_mm: quadrant-0 translations go nowhere (kernel uses PID 0). */
+export const KERNEL_CONTEXT = 0;

@@ -1,0 +1,36 @@
+/**
+ * @lazytlb/arch-powerpc: powerpc 64s (Book3S-64) for lazytlb — radix (PID, process table,
+ * flush_type_needed trimming, exit_lazy_flush_tlb, the v6.6 combined final flush + shootdown)
+ * and hash (context ids, SLB/paca context, mm_cpumask never trimmed). switch_mm_irqs_off
+ * compares the core's `prev` pointer with `next` (`prev == next`), so a recycled mm address
+ * (ABA) skips the context load, as in arch/powerpc/mm/mmu_context.c.
+ */
+import { defineArchPlugin } from '@lazytlb/core';
+import { createHooks } from './hooks.js';
+import { PowerpcOptions } from './options.js';
+
+export const POWERPC_VERSION = '0.1.0';
+
+export const powerpc = defineArchPlugin<PowerpcOptions>({
+  abi: 1,
+  name: 'powerpc',
+  version: POWERPC_VERSION,
+  coreVersions: '>=0.1.0 <1.0.0',
+  description:
+    'powerpc 64s: radix (SPRN_PID, process_tb, flush_type_needed trimming, exit_lazy_flush_tlb, v6.6 combined final flush) or hash (context id, SLB); switch_mm_irqs_off skips the context load on prev == next (pointer compare)',
+  options: PowerpcOptions,
+  // ARCH_WANT_IRQS_OFF_ACTIVATE_MM: selected by powerpc (arch/powerpc/Kconfig).
+  capabilities: { vcpuPreemption: false, irqsOffActivateMm: true, maxCpus: 32 },
+  invariants: [
+    { id: 'I13', name: 'ppc-context-matches-active-mm', description: 'with IRQs on, SPRN_PID (radix) / the paca context id (hash) is active_mm->context.id' },
+    { id: 'I13', name: 'ppc-cpumask-covers-active-mm', description: 'I7-ppc: a CPU whose active_mm is M is in mm_cpumask(M)' },
+    { id: 'I13', name: 'ppc-active-cpus', description: 'M->context.active_cpus == |mm_cpumask(M)| (+1 while a copro is attached, radix)' },
+  ],
+  setup(options) {
+    return createHooks(options);
+  },
+});
+
+export default powerpc;
+export { PowerpcOptions, DEFAULT_TRIM_PERIOD } from './options.js';
+export { PPC_IPI_EXIT_FLUSH_LAZY, FLUSH_TYPE_GLOBAL, FLUSH_TYPE_LOCAL, FLUSH_TYPE_NONE } from './constants.js';

@@ -1,0 +1,16 @@
+/**
+ * @lazytlb/arch-x86-native: the x86 bare-metal arch plugin of lazytlb, and the x86 building
+ * blocks (per-CPU cpu_tlbstate, switch_mm_irqs_off, flush_tlb_mm_range, flush_tlb_func, ...)
+ * that @lazytlb/arch-x86-paravirt composes with its own flush_tlb_multi.
+ */
+import { x86Native } from './plugin.js';
+
+export { X86NativeOptions } from './options.js';
+export { X86_INVARIANTS, X86_PLUGIN_VERSION, x86Native } from './plugin.js';
+export {
+  GLOBAL_ASID, INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, X86_IPI_FLUSH_TLB_FUNC, X86_IPI_NEXT, X86Tlb, createX86Hooks, decodeFlushInfo,
+  encodeFlushInfo, type FlushTlbInfo, type X86PvOps,
+} from './tlb.js';
+
+export default x86Native;
+export { sweepCell, type SweepCell, type SweepResult } from './sweep.js';

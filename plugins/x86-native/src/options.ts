@@ -1,0 +1,40 @@
+/**
+ * Options of the x86-native arch plugin (zod, strict, every field defaulted).
+ */
+import { z } from 'zod';
+
+export const X86NativeOptions = z
+  .object({
+    cpumask: z
+      .enum(['lazy-trim', 'clear-on-switch'])
+      .default('lazy-trim')
+      .describe(
+        'mm_cpumask policy. lazy-trim (v6.14+, 209954cbc7d0): the bit is set in switch_mm_irqs_off and cleared only by the CPU ' +
+          'itself in flush_tlb_func when f->mm != loaded_mm, with should_trim_cpumask IPIing stale CPUs at most once per simulated ' +
+          'second. clear-on-switch (v4.19-v6.13): switch_mm_irqs_off clears the bit of prev (loaded_mm) and sets the bit of next.',
+      ),
+    invlpgb: z
+      .boolean()
+      .default(false)
+      .describe(
+        'AMD INVLPGB global ASIDs (≈v6.15): every user mm gets a global ASID and flush_tlb_mm_range uses broadcast_tlb_flush ' +
+          '(INVLPGB+TLBSYNC): no IPIs, lazy CPUs keep CR3 on the mm while their TLB/PWC entries are invalidated.',
+      ),
+    exitFlushSkipsEmptyMm: z
+      .boolean()
+      .default(true)
+      .describe(
+        'true (mainline): exit_mmap of an mm without VMAs takes `goto destroy` and nothing at all flushes or moves lazy CPUs off ' +
+          'the mm (kernel-reference §5.2-C2). false (hypothetical hardening): x86 arch_exit_mmap does its own flush_tlb_mm(mm) ' +
+          '(freed_tables) for such an mm, so every CPU in mm_cpumask still lazy on it (the exiting CPU included) leaves for init_mm.',
+      ),
+    trimIntervalSteps: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(50)
+      .describe('HZ in model steps: should_trim_cpumask() fires at most once per this many steps per mm (jiffies = k.step)'),
+  })
+  .strict();
+export type X86NativeOptions = z.infer<typeof X86NativeOptions>;

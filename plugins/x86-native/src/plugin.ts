@@ -1,0 +1,40 @@
+/**
+ * The x86-native arch plugin descriptor (ABI v1).
+ */
+import { defineArchPlugin, type ArchInvariantDoc } from '@lazytlb/core';
+import { X86NativeOptions } from './options.js';
+import { createX86Hooks } from './tlb.js';
+
+export const X86_PLUGIN_VERSION = '0.1.0';
+
+/** The I13 checks of x86 (kernel-reference §4), shared with x86-paravirt. */
+export const X86_INVARIANTS: readonly ArchInvariantDoc[] = [
+  { id: 'I13', name: 'lazy-not-init', description: 'is_lazy(c) ⇒ loaded_mm(c) ≠ &init_mm' },
+  {
+    id: 'I13',
+    name: 'loaded-in-cpumask',
+    description: 'I7-x86: {c : loaded_mm(c) == M} ⊆ mm_cpumask(M) for M ≠ init_mm (LOADED_MM_SWITCHING never outlives a step in v1)',
+  },
+  { id: 'I13', name: 'loaded-is-mm', description: 'with IRQs on, current->mm ≠ NULL ⇒ loaded_mm == current->mm and !is_lazy' },
+  {
+    id: 'I13',
+    name: 'loaded-is-active-or-init',
+    description: 'with IRQs on, for a lazy task loaded_mm ≠ active_mm only when loaded_mm == &init_mm (kicked by flush_tlb_func or leave_mm)',
+  },
+];
+
+export const x86Native = defineArchPlugin<X86NativeOptions>({
+  abi: 1,
+  name: 'x86-native',
+  version: X86_PLUGIN_VERSION,
+  coreVersions: '>=0.1.0 <1.0.0',
+  description:
+    'x86-64 bare metal (arch/x86/mm/tlb.c): loaded_mm/is_lazy, 6 dynamic PCID slots keyed by never-reused ctx_id with tlb_gen ' +
+    'catch-up, flush_tlb_mm_range with freed_tables IPIs to lazy CPUs, v6.14 lazy mm_cpumask trimming or v4.19 clear-on-switch, optional INVLPGB',
+  options: X86NativeOptions,
+  capabilities: { vcpuPreemption: false, irqsOffActivateMm: true, maxCpus: 32 },
+  invariants: X86_INVARIANTS,
+  setup(options) {
+    return createX86Hooks(options).hooks;
+  },
+});

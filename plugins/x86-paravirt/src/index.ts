@@ -1,0 +1,9 @@
+/**
+ * @lazytlb/arch-x86-paravirt: x86 guests (KVM, Hyper-V, Xen PV) as a lazytlb arch plugin,
+ * composed over @lazytlb/arch-x86-native.
+ */
+import { x86Paravirt } from './plugin.js';
+
+export { X86ParavirtOptions } from './options.js';
+export { XEN_IPI_DROP_MM_REF, createParavirtHooks, x86Paravirt } from './plugin.js';
+export default x86Paravirt;

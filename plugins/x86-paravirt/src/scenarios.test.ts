@@ -1,0 +1,176 @@
+/**
+ * Directed scenarios for the x86 guests, one per interleaving of kernel-reference §5.3
+ * (KVM C), §5.4 (Xen B, Xen C) and §5.5 (Hyper-V C), each reproducing the named violation,
+ * with the mainline configuration of the same row passing the same interleaving.
+ */
+import { describe, expect, it } from 'vitest';
+import { Scenario, child, thread, type ScenarioOptions } from '@lazytlb/testkit';
+import plugin, { type X86ParavirtOptions } from './index.js';
+
+type Scheme = ScenarioOptions['scheme'];
+
+/** CPU1: T1 (P) exits and idles lazy on P; CPU0: T0 (P) runs `ops`, then exits last; U (Q) clones V onto CPU1. */
+function exitWhileLazy(scheme: Scheme, archOptions: Partial<X86ParavirtOptions>, extra: Partial<ScenarioOptions> = {}, ...ops: string[]): Scenario {
+  const s = new Scenario({
+    arch: plugin,
+    archOptions,
+    scheme,
+    cpus: 2,
+    tasks: { T0: thread('P', 0, 'run', ...ops), T1: thread('P', 1), U: thread('Q', 0, 'run', 'clone V'), V: child(1, 'run') },
+    ...extra,
+  });
+  s.run(`
+    CPU1: op
+    CPU1: until do_task_dead
+    CPU1: until context_switch   # swapper/1 lazy on P: loaded_mm P, CR3 P
+    CPU0: op
+    CPU0: op
+  `);
+  s.expectCpu(1, { curr: 'swapper/1', lazy: 'P', hw_root: 'P' });
+  return s;
+}
+
+function finishClean(s: Scenario): void {
+  s.finish();
+  s.expectNoViolation();
+  s.expectMmFreed('P');
+}
+
+describe('KVM §5.3-C: a preempted lazy vCPU is skipped by kvm_flush_tlb_multi', () => {
+  function preemptedAtExit(scheme: Scheme): Scenario {
+    const s = exitWhileLazy(scheme, { backend: 'kvm' }, { vcpuPreemptions: 1 });
+    s.run(`
+      hyp CPU1: preempt
+      CPU0: until exit_mmap   # final flush: vCPU1 preempted -> KVM_VCPU_FLUSH_TLB, no IPI; CPU0 flushes locally
+    `);
+    s.expectEvent({ fn: 'kvm_flush_tlb_multi', text: 'vCPU1 preempted: KVM_VCPU_FLUSH_TLB, no IPI' });
+    expect(s.costs().ipi_sent_flush).toBe(0);
+    s.expectCpu(0, { lazy: 'P', hw_root: 'init_mm' });
+    s.expectCpu(1, { lazy: 'P', hw_root: 'P' });
+    s.run('CPU0: step'); // tlb_finish_mmu: the flagged vCPU cannot use its TLB before the host flushes it: no I2
+    s.expectNoViolation();
+    return s;
+  }
+
+  it('none: mm_free_pgd frees the pgd still in vCPU1\'s CR3 -> I1', () => {
+    const s = preemptedAtExit('none');
+    s.run('CPU0: until mm_free_pgd');
+    const v = s.expectViolation('I1', "CPU1's MMU root is P's pgd, which is pgd_freed");
+    expect(v.cpu).toBe(1);
+  });
+
+  it('refcount: the host flushes vCPU1 on resume without moving its CR3; the lazy reference pins the pgd: clean', () => {
+    const s = preemptedAtExit('refcount');
+    s.run('hyp CPU1: resume');
+    s.expectEvent({ fn: 'kvm_vcpu_flush_tlb_guest', cpu: 1 });
+    s.expectCpu(1, { lazy: 'P', hw_root: 'P' }); // no guest code ran
+    finishClean(s);
+  });
+
+  it('shootdown: do_shoot_lazy_tlb is a real IPI and waits for the preempted vCPU: clean', () => {
+    const s = preemptedAtExit('shootdown');
+    s.run('CPU0: until cleanup_lazy_tlbs');
+    expect(() => s.cpu(0).step()).toThrow(/preempted|spins/);
+    s.run(`
+      hyp CPU1: resume
+      CPU1: irq until do_shoot_lazy_tlb
+    `);
+    s.expectCpu(1, { lazy: 'init_mm', hw_root: 'init_mm' });
+    finishClean(s);
+  });
+});
+
+describe('Hyper-V §5.5-C: the hypercall flush runs no guest code', () => {
+  it('none: after the final flush both lazy vCPUs (the exiting one too) keep CR3 = P -> I1 at mm_free_pgd', () => {
+    const s = exitWhileLazy('none', { backend: 'hyperv' });
+    s.run('CPU0: until exit_mmap');
+    s.expectEvent({ fn: 'hyperv_flush_tlb_multi', text: 'vCPUs {0,1}' }); // freed_tables: lazy vCPUs included
+    expect(s.costs()).toMatchObject({ hypercalls: 1, ipi_sent_flush: 0 });
+    s.expectCpu(0, { lazy: 'P', hw_root: 'P' });
+    s.expectCpu(1, { lazy: 'P', hw_root: 'P' });
+    s.run('CPU0: step'); // tlb_finish_mmu: the hypervisor did flush both TLBs: no I2
+    s.expectNoViolation();
+    s.run('CPU0: until mm_free_pgd');
+    s.expectViolation('I1', /CPU[01]'s MMU root is P's pgd, which is pgd_freed/);
+  });
+
+  it('refcount: clean', () => {
+    const s = exitWhileLazy('refcount', { backend: 'hyperv' });
+    s.run('CPU0: until exit_mmap');
+    finishClean(s);
+  });
+
+  it('none with the hypercall failing: native IPIs move the lazy vCPUs to init_mm, so it is native C1 (I3, hardware safe)', () => {
+    const s = exitWhileLazy('none', { backend: 'hyperv', hypercallFails: true });
+    s.run(`
+      CPU0: until exit_mmap
+      CPU1: irq
+    `);
+    s.expectCpu(1, { hw_root: 'init_mm' });
+    s.run('CPU0: until free_mm');
+    s.expectViolation('I3', "free_mm(P) while CPU0's T0 still has it as active_mm");
+    expect(s.costs().hypercalls).toBe(0);
+  });
+});
+
+describe('Xen PV §5.4-C: xen_exit_mmap drops every CR3 user of the pgd', () => {
+  it('none: hardware safe (both vCPUs leave_mm before the unpin), I3 only', () => {
+    const s = exitWhileLazy('none', { backend: 'xen' });
+    s.run('CPU0: until xen_exit_mmap');
+    s.expectEvent({ fn: 'xen_exit_mmap', text: 'CR3 users {0,1}' });
+    s.expectCpu(0, { hw_root: 'init_mm' }); // drop_mm_ref_this_cpu ran locally
+    s.run('CPU1: irq');
+    s.expectEvent({ fn: 'drop_mm_ref_this_cpu', cpu: 1 });
+    s.expectCpu(1, { lazy: 'P', hw_root: 'init_mm' });
+    s.run('CPU0: until free_mm');
+    s.expectViolation('I3', "free_mm(P) while CPU0's T0 still has it as active_mm");
+    expect(s.findEvents({ fn: 'mm_free_pgd', mm: 'P' })).toHaveLength(1);
+  });
+
+  it('refcount: clean', () => {
+    const s = exitWhileLazy('refcount', { backend: 'xen' });
+    s.run(`
+      CPU0: until xen_exit_mmap
+      CPU1: irq
+    `);
+    finishClean(s);
+  });
+});
+
+describe('Xen PV §5.4-B: shoot-lazies', () => {
+  /** T0 munmaps twice (tables, then pages after a simulated second) before exiting. */
+  function xenB(archOptions: Partial<X86ParavirtOptions>): Scenario {
+    const s = exitWhileLazy('shootdown', { backend: 'xen', trimIntervalSteps: 1, ...archOptions }, {}, 'munmap freed-tables', 'munmap');
+    s.run(`
+      CPU0: step   # munmap(freed_tables): xen_flush_tlb_multi (multicall), no guest code on vCPU1
+      CPU0: step
+      CPU0: step   # munmap: trim requested, but the hypercall never runs flush_tlb_func remotely
+      CPU0: step
+    `);
+    expect(s.costs().ipi_sent_flush).toBe(0);
+    s.expectNoEvent({ fn: 'cpumask_clear_cpu' });
+    s.expectMm('P', { mm_cpumask: [0, 1] });
+    s.run(`
+      CPU0: until xen_exit_mmap
+      CPU1: irq                 # drop_mm_ref_this_cpu -> leave_mm
+    `);
+    return s;
+  }
+
+  it('≥6.14 (lazy-trim): leave_mm keeps the bit, so cleanup_lazy_tlbs reaches vCPU1: clean', () => {
+    const s = xenB({});
+    s.expectMm('P', { mm_cpumask: [0, 1] });
+    s.run(`
+      CPU0: until cleanup_lazy_tlbs
+      CPU1: irq until do_shoot_lazy_tlb
+    `);
+    finishClean(s);
+  });
+
+  it('<6.14 (clear-on-switch): leave_mm in xen_drop_mm_ref cleared the bits -> I7 (the I3 of the table, reported at its cause)', () => {
+    const s = xenB({ cpumask: 'clear-on-switch' });
+    s.expectMm('P', { mm_cpumask: [] });
+    s.run('CPU0: until cleanup_lazy_tlbs');
+    s.expectViolation('I7', /cleanup_lazy_tlbs\(P\): CPU[01] is lazy on it but not in mm_cpumask/);
+  });
+});
