@@ -5,6 +5,8 @@ import { IPI_ARCH_BASE } from '@lazytlb/core';
 
 /** do_exit_flush_lazy_tlb() (radix_tlb.c): exit_lazy_flush_tlb(mm, true) on the target, sent by exit_flush_lazy_tlbs(). */
 export const PPC_IPI_EXIT_FLUSH_LAZY = IPI_ARCH_BASE;
+/** arch_continue: radix__tlb_flush's __flush_all_mm after the combined exit_flush_lazy_tlbs IPIs. */
+export const PPC_CONT_FINAL_FLUSH = 1;
 
 /** enum tlb_flush_type (radix_tlb.c). */
 export const FLUSH_TYPE_NONE = 0;

@@ -3,14 +3,14 @@
  * core's ABI v1 hooks.
  */
 import type { ArchHooks } from '@lazytlb/core';
-import { PPC_IPI_EXIT_FLUSH_LAZY } from './constants.js';
+import { PPC_CONT_FINAL_FLUSH, PPC_IPI_EXIT_FLUSH_LAZY } from './constants.js';
 import { archExitMmap, destroyContext, initNewContext } from './context.js';
 import { checkCpu } from './check.js';
 import type { Ppc } from './ctx.js';
 import { hashFlushTlbMmRange } from './hash-flush.js';
 import { hwRoot } from './hw-view.js';
 import type { PowerpcOptions } from './options.js';
-import { exitLazyFlushTlb, radixFlushTlbMmRange } from './radix-flush.js';
+import { exitLazyFlushTlb, radixFinalFlush, radixFlushTlbMmRange } from './radix-flush.js';
 import { PpcState } from './state.js';
 import { switchMmIrqsOff } from './switch-mm.js';
 import { tlbMayHold } from './tlb.js';
@@ -40,6 +40,9 @@ export function createHooks(opts: PowerpcOptions): ArchHooks {
     handle_ipi(k, cpu, fn, mm) {
       // do_exit_flush_lazy_tlb(arg): exit_lazy_flush_tlb(mm, true)
       if (fn === PPC_IPI_EXIT_FLUSH_LAZY) exitLazyFlushTlb(p, k, cpu, mm, true, k.ipiSender !== cpu);
+    },
+    arch_continue(k, cpu, fn, mm) {
+      if (fn === PPC_CONT_FINAL_FLUSH) radixFinalFlush(p, k, cpu, mm);
     },
     arch_exit_mmap(k, cpu, mm) {
       archExitMmap(p, k, cpu, mm);

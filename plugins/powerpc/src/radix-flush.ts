@@ -10,7 +10,7 @@
  * (a665eec0a22e, §7.4). active_cpus counts the bits (+1 while a copro is attached).
  */
 import { INIT_MM, NO_MM, REASON_FLUSH, type Kernel, FLUSH_FULLMM } from '@lazytlb/core';
-import { FLUSH_TYPE_GLOBAL, FLUSH_TYPE_LOCAL, FLUSH_TYPE_NAMES, FLUSH_TYPE_NONE, PPC_IPI_EXIT_FLUSH_LAZY } from './constants.js';
+import { FLUSH_TYPE_GLOBAL, FLUSH_TYPE_LOCAL, FLUSH_TYPE_NAMES, FLUSH_TYPE_NONE, PPC_CONT_FINAL_FLUSH, PPC_IPI_EXIT_FLUSH_LAZY } from './constants.js';
 import type { Ppc } from './ctx.js';
 import { cpumaskWeight } from './state.js';
 import { switchMmIrqsOff } from './switch-mm.js';
@@ -75,14 +75,10 @@ export function exitFlushLazyTlbs(p: Ppc, k: Kernel, cpu: number, mm: number): n
   return n;
 }
 
-/**
- * flush_type_needed(mm, fullmm). `pendingClears`: bits the caller's exit_flush_lazy_tlbs IPIs
- * will clear before the kernel would evaluate this (the combined final flush); the hook runs
- * in one step, so their effect on active_cpus is anticipated (see README).
- */
-export function flushTypeNeeded(p: Ppc, k: Kernel, cpu: number, mm: number, fullmm: boolean, pendingClears: number): number {
+/** flush_type_needed(mm, fullmm). */
+export function flushTypeNeeded(p: Ppc, k: Kernel, cpu: number, mm: number, fullmm: boolean): number {
   const st = p.st;
-  const active = st.mmActiveCpus[mm]! - pendingClears;
+  const active = st.mmActiveCpus[mm]!;
   const cur = k.taskMm[k.cpuCurr[cpu]!]!;
   const inMask = (k.mmCpumask[mm]! & (1 << cpu)) !== 0;
   if (active <= 0) return FLUSH_TYPE_NONE;
@@ -126,17 +122,22 @@ function doFlush(p: Ppc, k: Kernel, cpu: number, mm: number, type: number, ric2:
 export function radixFlushTlbMmRange(p: Ppc, k: Kernel, cpu: number, mm: number, flags: number): void {
   k.deref(cpu, mm, 'radix__flush_tlb_mm: mm->context.id');
   if ((flags & FLUSH_FULLMM) !== 0) {
-    let pending = 0;
-    if (k.shootdown && p.opts.combinedFinalFlush) {
+    if (k.shootdown && p.opts.combinedFinalFlush && exitFlushLazyTlbs(p, k, cpu, mm) > 0) {
       // Shootdown means we IPI the mm_cpumask soon anyway when the mm goes away: do it as
-      // part of the final flush now. mm_users == 0, so every target clears its bit.
-      pending = exitFlushLazyTlbs(p, k, cpu, mm);
+      // part of the final flush now. __flush_all_mm runs once every IPI has completed
+      // (smp_call_function_many, wait=1): a continuation after the wait.
+      k.archContinue(cpu, PPC_CONT_FINAL_FLUSH, mm, 0);
+      return;
     }
-    // __flush_all_mm(mm, true): RIC=2 (TLB + PWC + process-table cache).
-    doFlush(p, k, cpu, mm, flushTypeNeeded(p, k, cpu, mm, true, pending), true);
+    radixFinalFlush(p, k, cpu, mm);
     return;
   }
-  doFlush(p, k, cpu, mm, flushTypeNeeded(p, k, cpu, mm, false, 0), false);
+  doFlush(p, k, cpu, mm, flushTypeNeeded(p, k, cpu, mm, false), false);
+}
+
+/** __flush_all_mm(mm, true): RIC=2 (TLB + PWC + process-table cache) with the flush type chosen now. */
+export function radixFinalFlush(p: Ppc, k: Kernel, cpu: number, mm: number): void {
+  doFlush(p, k, cpu, mm, flushTypeNeeded(p, k, cpu, mm, true), true);
 }
 
 /** I7-ppc bookkeeping check: active_cpus == |mm_cpumask| + [copros > 0] (radix). */
