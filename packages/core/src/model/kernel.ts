@@ -163,23 +163,50 @@ export class Kernel {
    * first steps; the hypervisor may preempt once k.step >= vcpuNextAt.
    */
   vcpuAt = new Int32Array(64);
+  /** How long each of those preemptions lasts, in model steps. */
+  vcpuFor = new Int32Array(64);
   vcpuNextAt = 0;
   private vcpuIdx = 0;
+  /** Per CPU: the step from which a preempted vCPU may be resumed (its time slice is over). */
+  cpuResumeAt = new Int32Array(0);
+  /** Number of preempted vCPUs (while non-zero the run loop watches their clocks). */
+  vcpusPreempted = 0;
 
-  /** Set the run's vCPU preemption budget and the steps from which each may happen (ascending). */
-  setVcpuPreemptions(count: number, at: ArrayLike<number> | null): void {
+  /** Set the run's vCPU preemptions: the steps from which each may happen (ascending) and how long each lasts. */
+  setVcpuPreemptions(count: number, at: ArrayLike<number> | null, lasts: ArrayLike<number> | null): void {
     this.vcpuBudget = count;
     this.vcpuIdx = 0;
-    for (let i = 0; i < count; i++) this.vcpuAt[i] = at === null ? 0 : at[i]!;
+    for (let i = 0; i < count; i++) {
+      this.vcpuAt[i] = at === null ? 0 : at[i]!;
+      this.vcpuFor[i] = lasts === null ? 0 : lasts[i]!;
+    }
     this.vcpuNextAt = count > 0 ? this.vcpuAt[0]! : 0x7fffffff;
+    this.vcpusPreempted = 0;
   }
 
-  /** The hypervisor used one preemption: the next one waits for its step. */
-  consumeVcpuPreemption(): void {
+  /** The hypervisor preempts `cpu`: one preemption used; the vCPU is out until its slice ends. */
+  consumeVcpuPreemption(cpu: number): void {
+    const lasts = this.vcpuFor[this.vcpuIdx]!;
     this.vcpuBudget--;
     this.vcpuIdx++;
     this.vcpuNextAt = this.vcpuBudget > 0 ? this.vcpuAt[this.vcpuIdx]! : 0x7fffffff;
+    this.cpuResumeAt[cpu] = this.step + 1 + lasts;
+    this.cpuPreempted[cpu] = 1;
+    this.vcpusPreempted++;
     this.dirtyCpus = -1; // every CPU's hypervisor actor changes
+  }
+
+  /** The hypervisor resumes `cpu`. */
+  resumeVcpu(cpu: number): void {
+    this.cpuPreempted[cpu] = 0;
+    this.vcpusPreempted--;
+  }
+
+  /** Called after each step while vCPUs are preempted: a vCPU whose slice just ended may be resumed. */
+  tickVcpuClocks(): void {
+    for (let c = 0; c < this.ncpu; c++) {
+      if (this.cpuPreempted[c] !== 0 && this.cpuResumeAt[c] === this.step) this.dirtyCpus |= 1 << c;
+    }
   }
 
   // ---- accounting ---------------------------------------------------------------------
@@ -207,6 +234,7 @@ export class Kernel {
     this.cpuPreempted = new Uint8Array(n);
     this.cpuNeedResched = new Uint8Array(n);
     this.cpuWait = new Int32Array(n);
+    this.cpuResumeAt = new Int32Array(n);
     this.cpuSp = new Int32Array(n);
     this.frPath = new Int32Array(n * FRAME_DEPTH);
     this.frPc = new Int32Array(n * FRAME_DEPTH);

@@ -42,13 +42,14 @@ export class Stepper {
    *   and either a kernel path is in progress, a switch is due (current task blocked, dead,
    *   runnable or need_resched; or idle with a non-empty runqueue), or the task has ops left;
    * - irq actor: IRQs on and an IPI pending, a wakeup to deliver, or a tick preemption possible;
-   * - hypervisor actor: the vCPU is preempted (resume), or a preemption is left and its step
-   *   (Kernel.vcpuNextAt) has come.
+   * - hypervisor actor: the vCPU is preempted and its time slice is over (resume; any
+   *   preempted vCPU may resume when nothing else can run), or a preemption is left and its
+   *   step (Kernel.vcpuNextAt) has come.
    */
   actorBits(c: number): number {
     const k = this.k;
     if (k.cpuOnline[c] === 0) return 0;
-    if (k.cpuPreempted[c] !== 0) return this.vcpuPreemption ? 4 : 0;
+    if (k.cpuPreempted[c] !== 0) return this.vcpuPreemption && k.step >= k.cpuResumeAt[c]! ? 4 : 0;
     const t = k.cpuCurr[c]!;
     const running = k.taskState[t] === TS_RUNNING && k.cpuNeedResched[c] === 0;
     const idle = k.taskKind[t] === TASK_IDLE;
@@ -84,6 +85,10 @@ export class Stepper {
       if ((b & 1) !== 0) en[n++] = base;
       if ((b & 2) !== 0) en[n++] = base + 1;
       if ((b & 4) !== 0) en[n++] = base + 2;
+    }
+    if (n === 0 && this.vcpuPreemption) {
+      // Nothing else can run: time passes until the preempted vCPUs' slices are over.
+      for (let c = 0; c < ncpu; c++) if (k.cpuPreempted[c] !== 0) en[n++] = c * ACTORS_PER_CPU + 2;
     }
     return n;
   }
@@ -131,15 +136,14 @@ export class Stepper {
   hypStep(c: number): void {
     const k = this.k;
     if (k.cpuPreempted[c] !== 0) {
-      k.cpuPreempted[c] = 0;
+      k.resumeVcpu(c);
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_resume', `hypervisor resumes vCPU${c}`);
       const outer = k.hook;
       k.hook = 14;
       k.arch.vcpu_resume?.(k, c);
       k.hook = outer;
     } else {
-      k.consumeVcpuPreemption();
-      k.cpuPreempted[c] = 1;
+      k.consumeVcpuPreemption(c);
       k.cost[C_VCPU_PREEMPTIONS]! += 1;
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_preempt', `hypervisor preempts vCPU${c}`);
       const outer = k.hook;

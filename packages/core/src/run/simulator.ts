@@ -286,6 +286,7 @@ export class Simulator {
     if (k.touchedLen > 0) checkRefcounts(k, c);
     k.step++;
     if (k.step === k.vcpuNextAt) k.dirtyCpus = -1; // a vCPU preemption becomes possible
+    if (k.vcpusPreempted > 0) k.tickVcpuClocks();
   }
 
   private loop(tracer: Tracer | null): OutcomeKind {

@@ -219,7 +219,7 @@ export class ExplicitWorkloadLoader {
       if (!spec.unstarted) enqueue(k, spec.cpu, t);
     });
     k.tickBudget = this.spec.tickPreemptions;
-    k.setVcpuPreemptions(this.spec.vcpuPreemptions, null); // a scenario decides when
+    k.setVcpuPreemptions(this.spec.vcpuPreemptions, null, null); // a scenario decides when, and for how long
     return 5 * (ops + k.ntasks) + 4 * ncpu;
   }
 }

@@ -28,6 +28,7 @@ const BODY_KINDS = 7;
 export class WorkloadGenerator {
   private readonly cum = new Float64Array(BODY_KINDS);
   private readonly vcpuAt = new Int32Array(64);
+  private readonly vcpuFor = new Int32Array(64);
   private total = 0;
 
   constructor(private readonly p: WorkloadParams) {
@@ -135,7 +136,9 @@ export class WorkloadGenerator {
       for (; j > 0 && at[j - 1]! > v; j--) at[j] = at[j - 1]!;
       at[j] = v;
     }
-    k.setVcpuPreemptions(n, at);
+    const lasts = this.vcpuFor;
+    for (let i = 0; i < n; i++) lasts[i] = rng.int(p.vcpuPreemptSteps + 1);
+    k.setVcpuPreemptions(n, at, lasts);
     return est;
   }
 

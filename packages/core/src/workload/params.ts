@@ -44,6 +44,13 @@ export const WorkloadParams = z
     ops: OpWeights.default(() => OpWeights.parse({})),
     tickPreemptions: z.number().int().min(0).max(64).describe('scheduler-tick preemptions the explorer may inject per run'),
     vcpuPreemptions: z.number().int().min(0).max(64).describe('vCPU preemptions the hypervisor may inject per run (paravirt arches)'),
+    vcpuPreemptSteps: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(40)
+      .describe('a preempted vCPU stays out for 0..N model steps (drawn per preemption) unless nothing else can run'),
   })
   .strict();
 
