@@ -3,6 +3,7 @@ import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
 import { costsToObject } from '../cost/counters.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
+import { makeArtifact, replayArtifact } from './artifact.js';
 import { Simulator } from './simulator.js';
 
 function cellSeed(sim: Simulator, i: number) {
@@ -90,7 +91,12 @@ describe('Simulator', () => {
         seen++;
         expect(r.pluginError).toEqual({ hook: 'flush_tlb_mm_range', message: 'boom in flush' });
         expect(r.violation).toBeNull();
-        expect(r.decisions).not.toBeNull();
+        expect(r.decisions).toHaveLength(r.steps + 1); // includes the step that threw
+        // the artifact replays to the same plugin error
+        calls = 0;
+        const replay = replayArtifact(makeArtifact(sim.cell, cellSeed(sim, i), r), broken);
+        expect(replay.reproduced).toBe(true);
+        expect(replay.result.pluginError).toEqual(r.pluginError);
       }
     }
     expect(seen).toBe(1);

@@ -187,6 +187,8 @@ export class Simulator {
   private activeExplorer: Explorer;
   private activeTracer: Tracer | null = null;
   private pendingError: PluginErrorInfo | null = null;
+  /** The pending plugin error was thrown during a step (not while setting the run up). */
+  private errorInStep = false;
 
   /** Reset and load the workload for `seed` without taking a step. Returns the tracer, if tracing. */
   begin(seed: RunSeed, opts: RunOptions = {}): Tracer | null {
@@ -196,6 +198,7 @@ export class Simulator {
     this.activeTracer = tracer;
     this.activeExplorer = opts.decisions !== undefined ? new ReplayExplorer(opts.decisions) : this.explorer;
     this.pendingError = null;
+    this.errorInStep = false;
     try {
       k.resetState();
       k.hook = 1;
@@ -206,7 +209,7 @@ export class Simulator {
       this.lastEstimate = this.generator !== null ? this.generator.generate(k, this.wlRng) : this.explicit!.generate(k);
       this.activeExplorer.begin(this.exRng, this.cell.cpus * ACTORS_PER_CPU, this.lastEstimate);
     } catch (e) {
-      this.catchPluginError(e);
+      this.catchPluginError(e, false);
     }
     return tracer;
   }
@@ -254,13 +257,16 @@ export class Simulator {
       steps: k.step,
       violation: k.violation,
       pluginError: this.pendingError,
-      decisions: keep ? this.decisions.slice(0, k.step) : null,
+      // A hook that threw did so inside step k.step: keep that step's decision so the replay
+      // takes it too and throws again (the artifact reproduces the plugin error).
+      decisions: keep ? this.decisions.slice(0, this.errorInStep ? k.step + 1 : k.step) : null,
       trace: tracer !== null ? tracer.events : null,
     };
   }
 
-  private catchPluginError(e: unknown): OutcomeKind {
+  private catchPluginError(e: unknown, inStep = true): OutcomeKind {
     const k = this.k;
+    this.errorInStep = inStep;
     if (k.hook === 0) throw e;
     this.pendingError = { hook: HOOK_NAMES[k.hook] ?? `hook ${k.hook}`, message: e instanceof Error ? e.message : String(e) };
     k.hook = 0;
