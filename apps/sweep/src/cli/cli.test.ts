@@ -1,0 +1,161 @@
+/**
+ * The `lazytlb` executable end to end (compiled dist/cli.js in a child process, as a user
+ * runs it): exit codes, bad input messages, --out atomicity, replay of written artifacts,
+ * shards + merge, and Ctrl-C + --resume.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+function lazytlb(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'lazytlb-cli-'));
+}
+
+/** results.json without the fields that legitimately differ between equal sweeps. */
+function stable(dir: string): unknown {
+  const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Record<string, unknown>;
+  delete r.timing;
+  return r;
+}
+
+const SMALL = ['sweep', '--arch', 'reference', '--scheme', 'refcount,none', '--cpus', '2', '--runs', '300', '--no-progress'];
+
+describe('lazytlb sweep', () => {
+  it('exits 1 with violations, 0 without, and prints the verdict table', () => {
+    const bad = lazytlb([...SMALL, '--threads', '1']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/reference\s+none\s+2\s+default\s+random\s+300\s+VIOLATES\s+I\d/);
+    expect(bad.stdout).toMatch(/reference\s+refcount\s+2\s+default\s+random\s+300\s+SAFE/);
+    const good = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '200', '--no-progress', '--threads', '1']);
+    expect(good.code).toBe(0);
+  });
+
+  it('prints results.json on stdout with --json (and nothing else there)', () => {
+    const r = lazytlb([...SMALL, '--threads', '1', '--json']);
+    const j = JSON.parse(r.stdout) as { schema: string; cells: { verdict: string }[] };
+    expect(j.schema).toBe('lazytlb.results/1');
+    expect(j.cells.map((c) => c.verdict)).toEqual(['safe', 'violates']);
+  });
+
+  it('writes results.json, report.md and replayable, shrunk failures; identical for 1 and 2 threads', () => {
+    const a = tmp();
+    const b = tmp();
+    expect(lazytlb([...SMALL, '--threads', '1', '--out', a]).code).toBe(1);
+    expect(lazytlb([...SMALL, '--threads', '2', '--out', b]).code).toBe(1);
+    expect(stable(b)).toEqual(stable(a));
+    const results = JSON.parse(readFileSync(join(a, 'results.json'), 'utf8')) as { cells: { firstFailures: { artifact: string; steps: number; shrunkSteps: number | null; invariant: string }[] }[] };
+    const ff = results.cells[1]!.firstFailures;
+    expect(ff.length).toBeGreaterThan(0);
+    for (const f of ff) {
+      expect(f.shrunkSteps).not.toBeNull();
+      expect(f.shrunkSteps!).toBeLessThan(f.steps);
+      // the written artifact replays to the same violation
+      const replay = lazytlb(['replay', join(a, f.artifact)]);
+      expect(replay.code).toBe(0);
+      expect(replay.stdout).toContain(`${f.invariant} `);
+      expect(replay.stdout).toContain('reproduced exactly');
+      const shrunk = lazytlb(['replay', join(a, f.artifact.replace(/\.json$/, '.shrunk.json')), '--format', 'json']);
+      expect(shrunk.code).toBe(0);
+    }
+    expect(readFileSync(join(a, 'report.md'), 'utf8')).toContain('## Verdicts');
+  });
+
+  it('merging shards 1/2 and 2/2 gives the single-machine result', () => {
+    const whole = tmp();
+    const s1 = tmp();
+    const s2 = tmp();
+    const merged = tmp();
+    lazytlb([...SMALL, '--threads', '1', '--out', whole]);
+    lazytlb([...SMALL, '--threads', '1', '--shard', '1/2', '--out', s1]);
+    // the second shard takes its index from a Kubernetes Indexed Job's environment (0-based)
+    lazytlb([...SMALL, '--threads', '2', '--shards', '2', '--out', s2], { JOB_COMPLETION_INDEX: '1' });
+    const m = lazytlb(['merge', s1, s2, '--out', merged]);
+    expect(m.code).toBe(1);
+    expect(stable(merged)).toEqual(stable(whole));
+    expect(readFileSync(join(merged, 'failures', '1-I3.json'), 'utf8')).toBe(readFileSync(join(whole, 'failures', '1-I3.json'), 'utf8'));
+  });
+
+  it('Ctrl-C writes partial results marked interrupted (exit 130); --resume finishes to the same result', async () => {
+    const whole = tmp();
+    const part = tmp();
+    const args = ['--arch', 'reference', '--scheme', 'refcount,none', '--cpus', '2,4', '--runs', '40000', '--no-progress', '--no-shrink', '--threads', '2'];
+    lazytlb(['sweep', ...args, '--out', whole]);
+    const child = spawn(process.execPath, [CLI, 'sweep', ...args, '--out', part], { stdio: 'pipe' });
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    const partial = JSON.parse(readFileSync(join(part, 'results.json'), 'utf8')) as { interrupted: boolean; totals: { runs: number } };
+    expect(partial.interrupted).toBe(true);
+    expect(partial.totals.runs).toBeLessThan(4 * 40000);
+    const resumed = lazytlb(['sweep', '--resume', part, '--no-progress', '--no-shrink', '--threads', '1', ...args.slice(0, -2)]);
+    expect(resumed.code).toBe(1);
+    expect(stable(part)).toEqual(stable(whole));
+  }, 120_000);
+});
+
+describe('bad input', () => {
+  it('a matrix file error names the file, line, column, field and what is allowed; exit 2', () => {
+    const dir = tmp();
+    const file = join(dir, 'm.yaml');
+    writeFileSync(file, 'arch: [x86-native]\nscheme: [refcount, lazy]\ncpus: [2]\n');
+    const r = lazytlb(['sweep', '--matrix', file, '--no-progress']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/m\.yaml:2:\d+: scheme\[1\]: .*refcount.*shootdown.*none/);
+  });
+
+  it('the invalid Kconfig combination says why; exit 2', () => {
+    const dir = tmp();
+    const file = join(dir, 'm.json');
+    writeFileSync(file, JSON.stringify({ arch: ['reference'], scheme: [{ MMU_LAZY_TLB_REFCOUNT: true, MMU_LAZY_TLB_SHOOTDOWN: true }] }, null, 2));
+    const r = lazytlb(['sweep', '--matrix', file, '--no-progress']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('depends on !MMU_LAZY_TLB_SHOOTDOWN');
+  });
+
+  it('an unknown arch lists the installed ones; an invalid option says why; exit 2', () => {
+    const r = lazytlb(['sweep', '--arch', 'sparc64', '--runs', '10', '--no-progress']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown arch "sparc64".*reference, x86-native, x86-paravirt, powerpc/);
+    const o = lazytlb(['sweep', '--arch', 'x86-native:cpumask=sometimes', '--runs', '10', '--no-progress']);
+    expect(o.code).toBe(2);
+    expect(o.stderr).toMatch(/cpumask/);
+    expect(o.stderr).toMatch(/lazy-trim/);
+  });
+
+  it('a sweep that fails validation leaves an existing --out untouched', () => {
+    const out = tmp();
+    mkdirSync(join(out, 'failures'));
+    writeFileSync(join(out, 'results.json'), 'precious');
+    const r = lazytlb(['sweep', '--arch', 'reference', '--cpus', '64', '--runs', '10', '--out', out, '--no-progress']);
+    expect(r.code).toBe(2);
+    expect(readFileSync(join(out, 'results.json'), 'utf8')).toBe('precious');
+  });
+
+  it('usage errors exit 2: bad flag values, an unknown option, a missing artifact', () => {
+    expect(lazytlb(['sweep', '--threads', 'zero']).code).toBe(2);
+    expect(lazytlb(['sweep', '--shard', '3/2']).code).toBe(2);
+    expect(lazytlb(['sweep', '--bogus']).code).toBe(2);
+    const missing = lazytlb(['replay', '/nonexistent/artifact.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('/nonexistent/artifact.json');
+    expect(existsSync(CLI)).toBe(true);
+  });
+
+  it('lists arches with their option schemas', () => {
+    const r = lazytlb(['arches']);
+    expect(r.code).toBe(0);
+    for (const name of ['reference', 'x86-native', 'x86-paravirt', 'powerpc']) expect(r.stdout).toContain(name);
+    expect(r.stdout).toContain('cpumask');
+  });
+});

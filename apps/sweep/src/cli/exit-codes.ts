@@ -1,0 +1,11 @@
+/** Exit codes of the `lazytlb` command. */
+export const EXIT_OK = 0; // no violations
+export const EXIT_VIOLATIONS = 1; // violations found
+export const EXIT_USAGE = 2; // bad usage or config
+export const EXIT_ERROR = 3; // plugin or internal error
+export const EXIT_INTERRUPTED = 130; // interrupted (SIGINT)
+
+/** Bad usage or configuration: printed without a stack trace, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

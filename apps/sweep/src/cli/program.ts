@@ -1,0 +1,147 @@
+/**
+ * The `lazytlb` command line (commander): sweep, replay, shrink, merge, arches. Every command
+ * returns its exit code; errors a user can fix exit 2 with a one-paragraph message, plugin
+ * and internal errors exit 3.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ArtifactError, InvalidKconfigError, PluginLoadError } from '@lazytlb/core';
+import { SweepMismatchError } from '../engine/sweep.js';
+import { MatrixError } from '../matrix/errors.js';
+import { formatArches, listArches } from '../plugins/list.js';
+import { UnknownArchError } from '../plugins/resolve.js';
+import { ReplayError, replayFile, REPLAY_FORMATS, type ReplayFormat } from '../replay/replay.js';
+import { mergeResultDirs } from '../results/merge.js';
+import { ResultsError } from '../results/schema.js';
+import { resultsJson, writeResultDir } from '../results/write.js';
+import { shrinkFile } from '../shrink/shrink-file.js';
+import { TOOL_VERSION } from '../results/version.js';
+import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
+import { shrinkFirstFailures, sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Map an error to its exit code and print it (no stack for errors a user can fix). */
+export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
+  if (e instanceof ReplayError) {
+    stderr.write(`lazytlb: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const usage = [UsageError, MatrixError, UnknownArchError, PluginLoadError, InvalidKconfigError, ArtifactError, SweepMismatchError, ResultsError];
+  if (usage.some((cls) => e instanceof cls)) {
+    stderr.write(`lazytlb: ${(e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  stderr.write(`lazytlb: internal error: ${err.stack ?? err.message}\n`);
+  return EXIT_ERROR;
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('lazytlb')
+    .description('Simulate Linux lazy TLB mm references across arches and schemes; find where a scheme is unsafe and what it costs.')
+    .version(TOOL_VERSION)
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('sweep')
+    .description('run a config matrix of seeded runs on a worker pool and report verdicts, costs and shrunk counterexamples')
+    .option('--matrix <file>', 'matrix file (YAML or JSON)')
+    .option('--arch <name[:key=value,...]>', 'arch plugin and options (repeatable)', collect)
+    .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
+    .option('--scheme <scheme>', 'refcount | shootdown | none (repeatable or comma-separated)', collect)
+    .option('--cpus <n>', 'CPU counts (repeatable or comma-separated)', collect)
+    .option('--workload <profile>', 'default | exit-heavy | kthread-heavy | idle-heavy, or JSON {profile, params} (repeatable)', collect)
+    .option('--strategy <s>', 'random | pct:D (repeatable or comma-separated)', collect)
+    .option('--runs <n>', 'runs per cell')
+    .option('--time-budget <duration>', 'stop dispatching after this long (e.g. 90s, 2m)')
+    .option('--seed <s>', 'base seed (part of every cell id)')
+    .option('--step-budget <n>', 'steps per run before it counts as budget exceeded')
+    .option('--threads <n>', 'worker threads (default: cores)')
+    .addOption(new Option('--batch-size <n>', 'runs per batch (results do not depend on it)').hideHelp())
+    .option('--out <dir>', 'write results.json, report.md and failures/ there')
+    .option('--json', 'print results.json on stdout')
+    .option('--shard <i/n>', 'run shard I of N')
+    .option('--shards <n>', 'run shard (index from JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID / AWS_BATCH_JOB_ARRAY_INDEX) of N')
+    .option('--resume <dir>', 'continue an interrupted sweep written to DIR')
+    .option('--no-shrink', 'do not shrink first failures')
+    .option('--no-progress', 'no progress on stderr')
+    .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(o)));
+
+  program
+    .command('replay')
+    .description('re-run a failure artifact exactly and print it')
+    .argument('<artifact>', 'failure artifact (JSON)')
+    .addOption(new Option('--format <format>', 'output format').choices([...REPLAY_FORMATS]).default('lkml'))
+    .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
+    .action(async (artifact: string, o: { format: ReplayFormat; plugin?: string[] }) => {
+      process.stdout.write(await replayFile(artifact, { format: o.format, pluginPaths: o.plugin ?? [] }));
+      setExit(EXIT_OK);
+    });
+
+  program
+    .command('shrink')
+    .description('minimize a failure (steps, tasks, ops, CPUs) and write a new artifact')
+    .argument('<artifact>', 'failure artifact (JSON)')
+    .option('--out <file>', 'where to write the shrunk artifact (default: ARTIFACT.shrunk.json)')
+    .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
+    .action(async (artifact: string, o: { out?: string; plugin?: string[] }) => {
+      const r = await shrinkFile(artifact, { pluginPaths: o.plugin ?? [], ...(o.out !== undefined ? { out: o.out } : {}) });
+      const n = (v: number | null): string => (v === null ? 'generated' : String(v));
+      process.stdout.write(
+        `${artifact}: ${r.beforeSteps} -> ${r.afterSteps} steps, ${r.before.cpus} -> ${r.after.cpus} CPUs, ` +
+          `${n(r.before.tasks)} -> ${n(r.after.tasks)} tasks, ${n(r.before.ops)} -> ${n(r.after.ops)} ops (${r.attempts} attempts); wrote ${r.out}\n`,
+      );
+      setExit(EXIT_OK);
+    });
+
+  program
+    .command('merge')
+    .description('merge shard outputs into the single-machine result')
+    .argument('<dirs...>', 'shard output directories')
+    .requiredOption('--out <dir>', 'where to write the merged results')
+    .option('--json', 'print the merged results.json on stdout')
+    .option('--no-shrink', 'do not shrink first failures')
+    .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
+    .action(async (dirs: string[], o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[] }) => {
+      const merged = mergeResultDirs(dirs);
+      // The merged first failures are the single machine's: shrink them as `sweep` does.
+      const shrunk = o.shrink === false ? new Map() : await shrinkFirstFailures(merged, o.plugin ?? [], (s) => void process.stderr.write(s));
+      const file = writeResultDir(o.out, merged, { shrunkSteps: new Map([...shrunk].map(([p, s]) => [p, s.steps] as const)) });
+      writeShrunk(o.out, shrunk);
+      if (o.json === true) process.stdout.write(resultsJson(file));
+      else process.stderr.write(`lazytlb: merged ${dirs.length} shard(s) into ${o.out}\n`);
+      setExit(file.cells.some((c) => c.verdict === 'error') ? EXIT_ERROR : file.cells.some((c) => c.verdict === 'violates') ? 1 : EXIT_OK);
+    });
+
+  program
+    .command('arches')
+    .description('list installed arch plugins with their option schemas')
+    .option('--plugin <path>', 'also load an arch plugin from a path (repeatable)', collect)
+    .option('--json', 'print as JSON')
+    .action(async (o: { plugin?: string[]; json?: boolean }) => {
+      const arches = await listArches(o.plugin ?? []);
+      process.stdout.write(o.json === true ? `${JSON.stringify(arches, null, 2)}\n` : formatArches(arches));
+      setExit(EXIT_OK);
+    });
+
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help / --version exit 0; usage errors (unknown option, missing argument) exit 2
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    return reportError(e);
+  }
+}

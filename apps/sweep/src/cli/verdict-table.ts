@@ -1,0 +1,55 @@
+/** The verdict table the `sweep` command prints (stdout, without --json). */
+import type { ResultsFile } from '../results/schema.js';
+
+const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
+
+function archLabel(arch: string, options: Record<string, unknown>): string {
+  const opts = Object.entries(options)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(',');
+  return opts === '' ? arch : `${arch}:${opts}`;
+}
+
+function workloadLabel(w: unknown): string {
+  if (typeof w === 'string') return w;
+  if (typeof w === 'object' && w !== null && 'profile' in w) return String((w as { profile: unknown }).profile);
+  return 'custom';
+}
+
+export function formatVerdictTable(f: ResultsFile): string {
+  const rows: string[][] = [['arch', 'scheme', 'cpus', 'workload', 'strategy', 'runs', 'verdict', 'violations (runs)', 'atomics/cs', 'xfers/cs', 'IPIs/exit', 'shoot/exit', 'shrunk']];
+  for (const c of f.cells) {
+    const v = Object.entries(c.violations).map(([k, n]) => `${k}:${n}`);
+    if (c.pluginErrors > 0) v.push(`plugin-errors:${c.pluginErrors}`);
+    if (c.budgetExceeded > 0) v.push(`budget:${c.budgetExceeded}`);
+    if (c.deadlocks > 0) v.push(`deadlocks:${c.deadlocks}`);
+    if (c.crashes > 0) v.push(`crashes:${c.crashes}`);
+    const shrunk = c.firstFailures.map((x) => x.shrunkSteps).filter((x): x is number => x !== null);
+    rows.push([
+      archLabel(c.arch, c.options),
+      c.scheme,
+      String(c.cpus),
+      workloadLabel(c.workload),
+      c.strategy.kind === 'pct' ? `pct:${c.strategy.depth}` : 'random',
+      String(c.runs),
+      c.verdict.toUpperCase(),
+      v.join(' ') || '-',
+      fmt(c.costs.perContextSwitch.mmCountAtomics, 3),
+      fmt(c.costs.perContextSwitch.mmCountLineTransfers, 3),
+      fmt(c.costs.perMmExit.ipis),
+      fmt(c.costs.perMmExit.shootdownIpis),
+      shrunk.length > 0 ? `${Math.min(...shrunk)} steps` : '-',
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
+  const t = f.totals;
+  out.push(
+    '',
+    `${t.runs} runs, ${t.steps} steps: ${t.safe} safe, ${t.violates} violating, ${t.error} error cell(s)` +
+      `${f.interrupted ? ' (INTERRUPTED: continue with --resume DIR)' : ''}${f.timeBudgetHit ? ' (time budget reached)' : ''}`,
+  );
+  return `${out.join('\n')}\n`;
+}

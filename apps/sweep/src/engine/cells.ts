@@ -1,0 +1,48 @@
+/**
+ * Validating and identifying cells in the main thread before anything runs: each cell's
+ * plugin is resolved and a Simulator built once (so a bad arch, option, scheme or workload
+ * fails the sweep up front, before --out is touched), giving the cell's canonical id, seed
+ * base and actor count.
+ */
+import { createSimulator, type Simulator } from '@lazytlb/core';
+import type { CellSpec } from '../matrix/types.js';
+import { resolvePlugin } from '../plugins/resolve.js';
+import { cellHashOf } from './seed.js';
+import type { PreparedCell } from './types.js';
+
+/** Build the simulator of a cell (used by the main thread and by workers). */
+export async function simulatorFor(cell: CellSpec, pluginPaths: readonly string[]): Promise<Simulator> {
+  const plugin = await resolvePlugin(cell.arch.name, pluginPaths);
+  return createSimulator({
+    plugin,
+    archOptions: cell.arch.options,
+    scheme: cell.scheme,
+    cpus: cell.cpus,
+    workload: cell.workload,
+    strategy: cell.strategy,
+    ...(cell.stepBudget !== undefined ? { stepBudget: cell.stepBudget } : {}),
+  });
+}
+
+export class CellError extends Error {
+  override name = 'CellError';
+}
+
+export async function prepareCells(cells: readonly CellSpec[], matrixSeed: string, pluginPaths: readonly string[]): Promise<PreparedCell[]> {
+  const out: PreparedCell[] = [];
+  const seen = new Map<string, number>();
+  for (const [i, spec] of cells.entries()) {
+    if (spec.index !== i) throw new CellError(`cell ${i} has index ${spec.index}: cells must be numbered 0..n-1 in order`);
+    let sim: Simulator;
+    try {
+      sim = await simulatorFor(spec, pluginPaths);
+    } catch (e) {
+      throw new CellError(`cell ${i} (${spec.arch.name}, ${spec.scheme}, ${spec.cpus} CPUs): ${(e as Error).message}`);
+    }
+    const dup = seen.get(sim.cellId);
+    if (dup !== undefined) throw new CellError(`cells ${dup} and ${i} are the same cell (after resolving defaults)`);
+    seen.set(sim.cellId, i);
+    out.push({ index: i, spec, cellId: sim.cellId, cellHash: cellHashOf(sim.cellId, matrixSeed), actors: sim.actorCount, config: sim.cell });
+  }
+  return out;
+}

@@ -1,0 +1,194 @@
+/**
+ * runSweep: validate the cells, plan the batches (shard, resume), dispatch them over the
+ * worker pool with bounded concurrency, and merge the aggregates.
+ *
+ * - Abort (`signal`, Ctrl-C): no new batch is dispatched, in-flight ones finish, the result is
+ *   marked `interrupted` and records every completed batch, so `resume` continues it to the
+ *   same final result as an uninterrupted sweep.
+ * - Time budget: dispatch stops at the deadline; each cell then keeps only the runs of its
+ *   batches that completed contiguously from the start of its plan (a prefix [0, R) without a
+ *   shard), so what is reported is exactly "the first R runs" — deterministic given R.
+ */
+import { CORE_VERSION, MODEL_HASH } from '@lazytlb/core';
+import type { CellSpec } from '../matrix/types.js';
+import { TOOL_VERSION } from '../results/version.js';
+import { mergeAll, mergeAggregate, violatingRuns } from './aggregate.js';
+import { prepareCells } from './cells.js';
+import { parseInterval } from './intervals.js';
+import { planBatches, remainingBatches, selectShard, type Shard } from './plan.js';
+import { defaultThreads, WorkerPool } from './pool.js';
+import type { Batch, EngineCellAggregate, SweepResult } from './types.js';
+
+export interface SweepProgress {
+  readonly runs: number;
+  readonly totalRuns: number;
+  readonly steps: number;
+  readonly violations: number;
+  readonly elapsedMs: number;
+}
+
+export interface SweepOptions {
+  readonly cells: readonly CellSpec[];
+  readonly matrixSeed: string;
+  /** Runs per cell. */
+  readonly runs: number;
+  /** Worker threads (default: available cores). */
+  readonly threads?: number;
+  /** --plugin PATH modules. */
+  readonly pluginPaths?: readonly string[];
+  /** Runs per batch (default: a function of the cell; shards of one sweep must use the same). */
+  readonly batchSize?: number;
+  readonly shard?: Shard | null;
+  readonly timeBudgetMs?: number;
+  /** A previous, interrupted result of the same sweep (and shard) to continue. */
+  readonly resume?: SweepResult;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: SweepProgress) => void;
+  /** Override the compiled worker file (tests). */
+  readonly workerFile?: string;
+}
+
+export class SweepMismatchError extends Error {
+  override name = 'SweepMismatchError';
+}
+
+function checkResume(prev: SweepResult, cur: { modelHash: string; matrixSeed: string; runs: number; cellIds: string[]; shard: Shard | null }): void {
+  const why: string[] = [];
+  if (prev.modelHash !== cur.modelHash) why.push(`model hash ${prev.modelHash} vs ${cur.modelHash} (lazytlb changed since)`);
+  if (prev.matrixSeed !== cur.matrixSeed) why.push(`seed "${prev.matrixSeed}" vs "${cur.matrixSeed}"`);
+  if (prev.runs !== cur.runs) why.push(`runs ${prev.runs} vs ${cur.runs}`);
+  const ids = prev.cells.map((c) => c.cellId);
+  if (ids.length !== cur.cellIds.length || ids.some((id, i) => id !== cur.cellIds[i])) why.push('the matrix expands to different cells');
+  const ps = prev.shard, cs = cur.shard;
+  if ((ps?.index ?? 1) !== (cs?.index ?? 1) || (ps?.count ?? 1) !== (cs?.count ?? 1)) {
+    why.push(`shard ${ps ? `${ps.index}/${ps.count}` : 'none'} vs ${cs ? `${cs.index}/${cs.count}` : 'none'}`);
+  }
+  if (why.length > 0) throw new SweepMismatchError(`cannot resume: the previous sweep differs: ${why.join('; ')}`);
+}
+
+export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const threads = opts.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+  const pluginPaths = opts.pluginPaths ?? [];
+  const shard = opts.shard != null && opts.shard.count > 1 ? opts.shard : null;
+  const cells = await prepareCells(opts.cells, opts.matrixSeed, pluginPaths);
+  if (opts.resume !== undefined) {
+    checkResume(opts.resume, { modelHash: MODEL_HASH, matrixSeed: opts.matrixSeed, runs: opts.runs, cellIds: cells.map((c) => c.cellId), shard });
+  }
+
+  const shardBatches = selectShard(planBatches(opts.cells, { runs: opts.runs, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}) }), shard);
+  const covered = new Map<number, readonly string[]>();
+  if (opts.resume !== undefined) for (const a of opts.resume.aggregates) covered.set(a.cell, a.batches);
+  const todo = remainingBatches(shardBatches, covered);
+  const totalRuns = shardBatches.reduce((n, b) => n + b.runEnd - b.runStart, 0);
+
+  // Completed work, per cell: the resumed aggregate plus each finished batch.
+  const done = new Map<number, { batch: Batch; agg: EngineCellAggregate }[]>();
+  let runsDone = 0, stepsDone = 0, violationsDone = 0;
+  if (opts.resume !== undefined) {
+    for (const a of opts.resume.aggregates) {
+      runsDone += a.runs;
+      stepsDone += a.steps;
+      violationsDone += violatingRuns(a);
+    }
+  }
+
+  const deadline = opts.timeBudgetMs !== undefined ? t0 + opts.timeBudgetMs : Infinity;
+  let timeBudgetHit = false;
+  let interrupted = false;
+  let next = 0;
+  const pool = todo.length > 0 ? new WorkerPool(threads, opts.workerFile) : null;
+  const lane = async (): Promise<void> => {
+    for (;;) {
+      if (opts.signal?.aborted === true) {
+        if (next < todo.length) interrupted = true;
+        return;
+      }
+      if (next >= todo.length) return;
+      if (performance.now() >= deadline) {
+        timeBudgetHit = true;
+        return;
+      }
+      const batch = todo[next++]!;
+      const cell = cells[batch.cell]!;
+      const agg = await pool!.runBatch(
+        { cell: cell.spec, cellHash: cell.cellHash, pluginPaths, runStart: batch.runStart, runEnd: batch.runEnd },
+        cell.actors,
+      );
+      let list = done.get(batch.cell);
+      if (list === undefined) done.set(batch.cell, (list = []));
+      list.push({ batch, agg });
+      runsDone += agg.runs;
+      stepsDone += agg.steps;
+      violationsDone += violatingRuns(agg);
+      opts.onProgress?.({ runs: runsDone, totalRuns, steps: stepsDone, violations: violationsDone, elapsedMs: performance.now() - t0 });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(todo.length, threads * 2) }, lane));
+  } finally {
+    await pool?.close();
+  }
+  if (opts.signal?.aborted === true && todo.length > 0 && next < todo.length) interrupted = true;
+
+  const aggregates = cells.map((c) => {
+    const prev = opts.resume?.aggregates[c.index];
+    let list = (done.get(c.index) ?? []).map((d) => d.agg);
+    if (timeBudgetHit && !interrupted) list = prefixOnly(c.index, shardBatches, prev?.batches ?? [], done.get(c.index) ?? []);
+    const merged = mergeAll(c.index, c.actors, list);
+    return prev !== undefined ? mergeAggregate(prev, merged) : merged;
+  });
+
+  return {
+    toolVersion: TOOL_VERSION,
+    coreVersion: CORE_VERSION,
+    modelHash: MODEL_HASH,
+    matrixSeed: opts.matrixSeed,
+    runs: opts.runs,
+    cells,
+    aggregates,
+    shard,
+    interrupted,
+    timeBudgetHit: timeBudgetHit && !interrupted,
+    timing: { startedAt, elapsedMs: Math.round(performance.now() - t0), threads, batchesRun: pool?.tasks ?? 0 },
+  };
+}
+
+/**
+ * Under a time budget: the aggregates of the cell's batches that completed contiguously, in
+ * plan order, from its first batch (already-covered runs from a resumed result count as done).
+ */
+function prefixOnly(
+  cell: number,
+  shardBatches: readonly Batch[],
+  prevCovered: readonly string[],
+  done: readonly { batch: Batch; agg: EngineCellAggregate }[],
+): EngineCellAggregate[] {
+  const prev = prevCovered.map(parseInterval);
+  const isPrev = (s: number, e: number): boolean => prev.some(([a, b]) => a <= s && e <= b);
+  const byStart = new Map(done.map((d) => [d.batch.runStart, d]));
+  const out: EngineCellAggregate[] = [];
+  for (const b of shardBatches) {
+    if (b.cell !== cell) continue;
+    if (isPrev(b.runStart, b.runEnd)) continue;
+    // A plan batch may have been run as pieces (after a resume): all of them must be done.
+    let s = b.runStart;
+    const parts: EngineCellAggregate[] = [];
+    while (s < b.runEnd) {
+      const d = byStart.get(s);
+      if (d !== undefined) {
+        parts.push(d.agg);
+        s = d.batch.runEnd;
+        continue;
+      }
+      const p = prev.find(([a, e]) => a <= s && s < e);
+      if (p === undefined) break;
+      s = p[1];
+    }
+    if (s < b.runEnd) break;
+    out.push(...parts);
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+/**
+ * What crosses the worker boundary: a batch of runs of one cell goes in, a compact
+ * aggregate comes out. Aggregates merge associatively and deterministically (counts add;
+ * for each invariant the first failure is the one with the lowest run index), so a sweep's
+ * result never depends on threads, batch sizes or shards.
+ */
+import type { Artifact, InvariantId } from '@lazytlb/core';
+
+/** A batch: runs [runStart, runEnd) of cell `cell`. */
+export interface Batch {
+  readonly cell: number;
+  readonly runStart: number;
+  readonly runEnd: number;
+}
+
+/** The first failure of one kind (an invariant, or a budget overrun / plugin error / deadlock) in a cell. */
+export interface FirstFailure {
+  /** Invariant id, or 'budget', 'plugin-error', 'deadlock'. */
+  readonly kind: InvariantId | 'budget' | 'plugin-error' | 'deadlock';
+  readonly runIndex: number;
+  /** 32 hex digits. */
+  readonly seed: string;
+  readonly steps: number;
+  readonly message: string;
+  /** The replayable artifact (decision list included). */
+  readonly artifact: Artifact;
+}
+
+export interface CellAggregate {
+  readonly cell: number;
+  runs: number;
+  steps: number;
+  /** Runs ending in a violation, by invariant id. */
+  violations: Record<string, number>;
+  budgetExceeded: number;
+  pluginErrors: number;
+  deadlocks: number;
+  /** Sum of each core cost counter over the runs (COST_NAMES order). */
+  costs: number[];
+  /** Sum of PCT's estimated steps k over the runs (for the residual-risk bound). */
+  estimatedSteps: number;
+  /** Explorer actors n (fixed per cell). */
+  actors: number;
+  /** Lowest-run-index failure per kind. */
+  firstFailures: Record<string, FirstFailure>;
+  /** Batches merged into this aggregate (for resume bookkeeping): "runStart-runEnd". */
+  batches: string[];
+}
+
+// ---- engine extensions (compatible additions) -------------------------------------------
+
+/**
+ * A run that produced no RunResult: the worker running its batch crashed (found by
+ * bisecting the batch down to the run), or the model threw outside any plugin hook (a bug
+ * in lazytlb). No artifact is possible; the seed replays it.
+ */
+export interface RunError {
+  readonly kind: 'crash' | 'model-error';
+  readonly runIndex: number;
+  /** 32 hex digits. */
+  readonly seed: string;
+  readonly message: string;
+}
+
+/** CellAggregate plus the fields the engine adds (all merge like the base ones). */
+export interface EngineCellAggregate extends CellAggregate {
+  /** Runs that crashed their worker / threw a model error (counted in `runs`, not in `steps` or costs). */
+  crashes: number;
+  modelErrors: number;
+  /** Lowest-run-index error per kind. */
+  firstErrors: Record<string, RunError>;
+}
+
+/** A cell after validation in the main thread: its resolved identity and seed base. */
+export interface PreparedCell {
+  readonly index: number;
+  readonly spec: import('../matrix/types.js').CellSpec;
+  /** Canonical JSON of the resolved cell (core's `sim.cellId`). */
+  readonly cellId: string;
+  /** hashString128(cell id + matrix seed) as 32 hex digits: the base of every run seed of the cell. */
+  readonly cellHash: string;
+  /** Explorer actors n (PCT bound). */
+  readonly actors: number;
+  /** The resolved cell (what artifacts record). */
+  readonly config: import('@lazytlb/core').CellConfig;
+}
+
+/** What a sweep (or a shard, or an interrupted sweep) produced, before it becomes results.json. */
+export interface SweepResult {
+  readonly toolVersion: string;
+  readonly coreVersion: string;
+  readonly modelHash: string;
+  readonly matrixSeed: string;
+  /** Runs per cell asked for. */
+  readonly runs: number;
+  readonly cells: readonly PreparedCell[];
+  /** Index-aligned with `cells`. */
+  readonly aggregates: readonly EngineCellAggregate[];
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  /** Stopped by the abort signal (Ctrl-C) before the plan was done: resumable. */
+  readonly interrupted: boolean;
+  /** The time budget stopped dispatch; each cell covers a prefix [0, R) of its runs. */
+  readonly timeBudgetHit: boolean;
+  /** Timing and machine facts: never compared (they differ between equal sweeps). */
+  readonly timing: {
+    readonly startedAt: string;
+    readonly elapsedMs: number;
+    readonly threads: number;
+    readonly batchesRun: number;
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * @lazytlb/sweep: the `lazytlb` CLI and its building blocks (matrix parsing, the worker-pool
+ * engine, results, replay and shrinking), usable from code.
+ */
+export { main, buildProgram, reportError } from './cli/program.js';
+export { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, UsageError } from './cli/exit-codes.js';
+export type { ArchSpec, CellSpec, MatrixSpec } from './matrix/types.js';
+export { DEFAULT_MATRIX, DEFAULT_RUNS } from './matrix/default.js';
+export { expandMatrix, cellKey } from './matrix/expand.js';
+export { matrixFromFlags } from './matrix/flags.js';
+export { parseMatrixFile, parseMatrixText } from './matrix/parse-file.js';
+export { MatrixError } from './matrix/errors.js';
+export { parseDuration } from './matrix/duration.js';
+export { runSweep, type SweepOptions, type SweepProgress } from './engine/sweep.js';
+export type { SweepResult } from './engine/types.js';
+export { buildResults } from './results/build.js';
+export { mergeResultDirs } from './results/merge.js';
+export { readResultDir } from './results/read.js';
+export { parseResults, RESULTS_SCHEMA, ResultsFile } from './results/schema.js';
+export { writeResultDir } from './results/write.js';
+export { listArches } from './plugins/list.js';
+export { resolvePlugin, UnknownArchError } from './plugins/resolve.js';
+export { replayFile } from './replay/replay.js';
+export { formatLkml } from './replay/lkml.js';
+export { shrinkArtifact } from './shrink/shrink.js';

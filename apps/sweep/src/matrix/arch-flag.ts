@@ -1,0 +1,55 @@
+/**
+ * The `--arch NAME[:key=value,...]` form (also accepted as a string entry of a matrix
+ * file's `arch` list): NAME is a bundled plugin, an installed package or the name of a
+ * `--plugin PATH` plugin; values are coerced (true/false, numbers, else strings).
+ */
+import type { ArchSpec } from './types.js';
+
+export class ArchFlagError extends Error {
+  override name = 'ArchFlagError';
+}
+
+const NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i;
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Coerce an option value written on a command line: true/false, numbers, else the string. */
+export function coerceOptionValue(raw: string): unknown {
+  const v = raw.trim();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (v !== '' && /^-?(\d+(\.\d+)?|\.\d+)(e[+-]?\d+)?$/i.test(v)) return Number(v);
+  return v;
+}
+
+/** Parse "x86-native:cpumask=clear-on-switch,invlpgb=true" into { name, options }. */
+export function parseArchFlag(text: string): ArchSpec {
+  const s = text.trim();
+  const colon = s.indexOf(':');
+  const name = (colon < 0 ? s : s.slice(0, colon)).trim();
+  if (!NAME.test(name)) {
+    throw new ArchFlagError(`invalid arch "${text}": expected NAME[:key=value,...] where NAME is an arch plugin name such as x86-native`);
+  }
+  const options: Record<string, unknown> = {};
+  if (colon >= 0) {
+    const rest = s.slice(colon + 1);
+    if (rest.trim() === '') throw new ArchFlagError(`invalid arch "${text}": nothing after ":" (expected key=value,...)`);
+    for (const part of rest.split(',')) {
+      const eq = part.indexOf('=');
+      const key = (eq < 0 ? part : part.slice(0, eq)).trim();
+      if (eq < 0 || !KEY.test(key)) {
+        throw new ArchFlagError(`invalid arch "${text}": option "${part.trim()}" is not key=value (e.g. ${name}:cpumask=clear-on-switch,invlpgb=true)`);
+      }
+      if (key in options) throw new ArchFlagError(`invalid arch "${text}": option "${key}" is given twice`);
+      options[key] = coerceOptionValue(part.slice(eq + 1));
+    }
+  }
+  return { name, options };
+}
+
+/** The inverse of parseArchFlag (for labels and messages). */
+export function formatArchSpec(spec: ArchSpec): string {
+  const opts = Object.entries(spec.options)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return opts.length > 0 ? `${spec.name}:${opts.join(',')}` : spec.name;
+}

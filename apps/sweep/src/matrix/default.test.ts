@@ -1,0 +1,32 @@
+import { createSimulator } from '@lazytlb/core';
+import { describe, expect, it } from 'vitest';
+import { resolvePlugin } from '../plugins/resolve.js';
+import { DEFAULT_MATRIX, DEFAULT_RUNS } from './default.js';
+import { cellCount, expandMatrix } from './expand.js';
+import { matrixFromFlags } from './flags.js';
+
+describe('default matrix', () => {
+  it('covers every bundled plugin with its main options, 3 schemes, 2 and 4 CPUs', () => {
+    expect(DEFAULT_MATRIX.arches.map((a) => a.name)).toEqual(['x86-native', 'x86-native', 'x86-native', 'x86-paravirt', 'x86-paravirt', 'x86-paravirt', 'powerpc', 'powerpc']);
+    expect(DEFAULT_MATRIX.schemes).toEqual(['refcount', 'shootdown', 'none']);
+    expect(DEFAULT_MATRIX.cpus).toEqual([2, 4]);
+    expect(cellCount(DEFAULT_MATRIX)).toBe(48);
+  });
+
+  it('is valid: every cell builds a simulator', async () => {
+    for (const cell of expandMatrix(DEFAULT_MATRIX)) {
+      const plugin = await resolvePlugin(cell.arch.name, []);
+      expect(() => createSimulator({ plugin, archOptions: cell.arch.options, scheme: cell.scheme, cpus: cell.cpus, workload: cell.workload, strategy: cell.strategy })).not.toThrow();
+    }
+  });
+
+  it('is what an empty flag set gives', async () => {
+    expect(await matrixFromFlags({})).toEqual(DEFAULT_MATRIX);
+  });
+
+  it('is sized for about two minutes on two cores (~30k runs/s/thread)', () => {
+    const seconds = (cellCount(DEFAULT_MATRIX) * DEFAULT_RUNS) / (2 * 30_000);
+    expect(seconds).toBeGreaterThan(45);
+    expect(seconds).toBeLessThan(120);
+  });
+});

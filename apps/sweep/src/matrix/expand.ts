@@ -1,0 +1,42 @@
+/**
+ * Expanding a matrix into cells, in a documented deterministic order: arches (each with its
+ * options, in the order given) outermost, then schemes, CPU counts, workloads and strategies
+ * innermost — the order of the lists as written. Cell indices are positions in that order.
+ */
+import { canonicalJson } from '@lazytlb/core';
+import type { CellSpec, MatrixSpec } from './types.js';
+
+export function expandMatrix(spec: MatrixSpec): CellSpec[] {
+  const cells: CellSpec[] = [];
+  for (const arch of spec.arches) {
+    for (const scheme of spec.schemes) {
+      for (const cpus of spec.cpus) {
+        for (const workload of spec.workloads) {
+          for (const strategy of spec.strategies) {
+            cells.push({
+              index: cells.length,
+              arch,
+              scheme,
+              cpus,
+              workload,
+              strategy,
+              ...(spec.stepBudget !== undefined ? { stepBudget: spec.stepBudget } : {}),
+            });
+          }
+        }
+      }
+    }
+  }
+  return cells;
+}
+
+/** Number of cells without expanding. */
+export function cellCount(spec: MatrixSpec): number {
+  return spec.arches.length * spec.schemes.length * spec.cpus.length * spec.workloads.length * spec.strategies.length;
+}
+
+/** A cell's identity (everything but its index) as canonical JSON: equal cells give equal keys. */
+export function cellKey(cell: CellSpec): string {
+  const { index: _index, ...rest } = cell;
+  return canonicalJson(rest);
+}

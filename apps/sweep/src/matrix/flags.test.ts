@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { MatrixError } from './errors.js';
+import { matrixFromFlags } from './flags.js';
+
+async function err(p: Promise<unknown>): Promise<MatrixError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(MatrixError);
+    return e as MatrixError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('matrixFromFlags', () => {
+  it('builds a spec with coercion, comma lists and repeated flags', async () => {
+    const m = await matrixFromFlags({
+      arch: ['x86-native:cpumask=clear-on-switch,invlpgb=true', 'reference'],
+      scheme: ['refcount,none'],
+      cpus: ['2', '4,8'],
+      workload: ['default', '{"profile":"exit-heavy","params":{"processes":3}}'],
+      strategy: ['random', 'pct:3'],
+      runs: '50',
+      timeBudget: '2m',
+      seed: 'abc',
+      stepBudget: '5000',
+    });
+    expect(m).toEqual({
+      arches: [{ name: 'x86-native', options: { cpumask: 'clear-on-switch', invlpgb: true } }, { name: 'reference', options: {} }],
+      schemes: ['refcount', 'none'],
+      cpus: [2, 4, 8],
+      workloads: [{ profile: 'default' }, { profile: 'exit-heavy', params: { processes: 3 } }],
+      strategies: [{ kind: 'random' }, { kind: 'pct', depth: 3 }],
+      runs: 50,
+      timeBudgetMs: 120_000,
+      seed: 'abc',
+      stepBudget: 5000,
+    });
+  });
+
+  it.each([
+    [{ scheme: ['refcnt'] }, /--scheme refcnt: Invalid option: expected one of "refcount"\|"shootdown"\|"none"/],
+    [{ cpus: ['two'] }, /--cpus two: expected a CPU count/],
+    [{ cpus: ['64'] }, /--cpus 64: at most 32 CPUs/],
+    [{ strategy: ['pct:99'] }, /--strategy pct:99: invalid strategy "pct:99": expected "random" or "pct:D"/],
+    [{ strategy: ['dfs'] }, /--strategy dfs: invalid strategy "dfs"/],
+    [{ workload: ['heavy'] }, /--workload heavy: unknown workload profile "heavy": allowed default, exit-heavy/],
+    [{ workload: ['{"profile":"default","params":{"processes":99}}'] }, /--workload .*params\.processes/],
+    [{ workload: ['{oops'] }, /--workload: invalid JSON/],
+    [{ runs: '0' }, /--runs: expected an integer >= 1/],
+    [{ timeBudget: 'soon' }, /--time-budget: invalid duration "soon"/],
+    [{ arch: ['x86-native:cpumask'] }, /--arch x86-native:cpumask: .*not key=value/],
+    [{ arch: ['x86-native:cpumask=sometimes'] }, /--arch x86-native:cpumask=sometimes \(options\.cpumask\): invalid option for arch x86-native: Invalid option: expected one of "lazy-trim"\|"clear-on-switch"/],
+    [{ arch: ['x86-native:bogus=1'] }, /invalid option for arch x86-native: .*bogus.*options of x86-native: cpumask, invlpgb/],
+    [{ arch: ['nosuch'] }, /--arch nosuch \(name\): unknown arch "nosuch". Installed arches: reference, x86-native, x86-paravirt, powerpc/],
+  ])('names the flag and what is allowed: %j', async (flags, re) => {
+    const e = await err(matrixFromFlags(flags));
+    expect(e.source).toBe('command line');
+    expect(e.message).toMatch(re);
+  });
+});

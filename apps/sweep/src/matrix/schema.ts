@@ -1,0 +1,184 @@
+/**
+ * The zod schema of a matrix file (YAML or JSON) and of the same values given as flags.
+ * Every list field also accepts a single scalar. Example:
+ *
+ *   arch: [x86-native, { name: x86-native, options: { cpumask: clear-on-switch } }, "powerpc:mmu=hash"]
+ *   scheme: [refcount, shootdown, { MMU_LAZY_TLB_REFCOUNT: false, MMU_LAZY_TLB_SHOOTDOWN: false }]
+ *   cpus: [2, 4]
+ *   workload: [default, { profile: exit-heavy, params: { processes: 3 } }]
+ *   strategy: [random, "pct:3"]
+ *   runs: 1000
+ *   timeBudget: 2m        # or 30s, 500ms, or a number of ms
+ *   seed: nightly-1
+ *   stepBudget: 20000
+ */
+import {
+  InvalidKconfigError, Kconfig, MAX_CPUS, PROFILE_NAMES, Scheme, StrategySpec, WorkloadParams, WorkloadSpec, parseStrategy, resolveWorkload,
+  schemeFromKconfig, type Scheme as SchemeT, type StrategySpec as StrategySpecT, type WorkloadSpec as WorkloadSpecT,
+} from '@lazytlb/core';
+import { z } from 'zod';
+import { parseArchFlag } from './arch-flag.js';
+import { parseDuration } from './duration.js';
+import type { ArchSpec } from './types.js';
+
+type Issue = { message: string; path: PropertyKey[] };
+
+/** Parse `v` with `schema`, forwarding its issues (with their relative paths) to `ctx`. */
+function forward<T>(schema: z.ZodType<T>, v: unknown, ctx: z.RefinementCtx): T | typeof z.NEVER {
+  const r = schema.safeParse(v);
+  if (r.success) return r.data;
+  for (const i of r.error.issues as Issue[]) {
+    // unknown keys keep their code so the caller can point at each key and list the allowed ones
+    if ((i as { code?: string }).code === 'unrecognized_keys') ctx.addIssue({ ...(i as object), input: v } as Parameters<typeof ctx.addIssue>[0]);
+    else ctx.addIssue({ code: 'custom', message: i.message, path: i.path as (string | number)[] });
+  }
+  return z.NEVER;
+}
+
+function custom(ctx: z.RefinementCtx, message: string): typeof z.NEVER {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** A scalar or a non-empty list of `item`s, always a list after parsing. */
+function listOf<T>(item: z.ZodType<T>, what: string) {
+  return z.unknown().transform((v, ctx): T[] => {
+    if (Array.isArray(v)) {
+      if (v.length === 0) return custom(ctx, `must not be empty: give one or more ${what}`);
+      return forward(z.array(item), v, ctx) as T[];
+    }
+    return [forward(item, v, ctx) as T];
+  });
+}
+
+const ArchObject = z
+  .object({
+    name: z.string().min(1, 'must be an arch plugin name such as x86-native'),
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const ArchEntry = z.unknown().transform((v, ctx): ArchSpec => {
+  if (typeof v === 'string') {
+    try {
+      return parseArchFlag(v);
+    } catch (e) {
+      return custom(ctx, (e as Error).message);
+    }
+  }
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return forward(ArchObject, v, ctx) as ArchSpec;
+  return custom(ctx, `expected an arch name ("x86-native", "x86-native:cpumask=clear-on-switch") or { name, options }, got ${describeValue(v)}`);
+});
+
+export const SchemeEntry = z.unknown().transform((v, ctx): SchemeT => {
+  if (typeof v === 'string') return forward(Scheme, v, ctx) as SchemeT;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const k = forward(Kconfig, v, ctx);
+    if (k === z.NEVER) return z.NEVER;
+    try {
+      return schemeFromKconfig(k as Kconfig);
+    } catch (e) {
+      if (e instanceof InvalidKconfigError) return custom(ctx, e.message);
+      throw e;
+    }
+  }
+  return custom(
+    ctx,
+    `expected a scheme (refcount, shootdown, none) or Kconfig symbols { MMU_LAZY_TLB_REFCOUNT: bool, MMU_LAZY_TLB_SHOOTDOWN: bool }, got ${describeValue(v)}`,
+  );
+});
+
+export const CpusEntry = z
+  .number({ message: `expected a CPU count (an integer 1..${MAX_CPUS})` })
+  .int(`expected a CPU count (an integer 1..${MAX_CPUS})`)
+  .min(1, `expected a CPU count (an integer 1..${MAX_CPUS})`)
+  .max(MAX_CPUS, `at most ${MAX_CPUS} CPUs (mm_cpumask is a 32-bit word)`);
+
+export const WorkloadEntry = z.unknown().transform((v, ctx): WorkloadSpecT => {
+  let spec: WorkloadSpecT;
+  if (typeof v === 'string') {
+    if (!(PROFILE_NAMES as string[]).includes(v)) return custom(ctx, `unknown workload profile "${v}": allowed ${PROFILE_NAMES.join(', ')}`);
+    spec = { profile: v as WorkloadSpecT['profile'] };
+  } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const r = forward(WorkloadSpec, v, ctx);
+    if (r === z.NEVER) return z.NEVER;
+    spec = v as WorkloadSpecT;
+  } else {
+    return custom(ctx, `expected a workload profile (${PROFILE_NAMES.join(', ')}) or { profile, params }, got ${describeValue(v)}`);
+  }
+  try {
+    resolveWorkload(spec);
+  } catch (e) {
+    return custom(ctx, e instanceof z.ZodError ? e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (e as Error).message);
+  }
+  return spec;
+});
+
+export const StrategyEntry = z.unknown().transform((v, ctx): StrategySpecT => {
+  if (typeof v === 'string') {
+    try {
+      return parseStrategy(v);
+    } catch (e) {
+      return custom(ctx, (e as Error).message);
+    }
+  }
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return forward(StrategySpec, v, ctx) as StrategySpecT;
+  return custom(ctx, `expected a strategy ("random" or "pct:D" with D in 1..16), got ${describeValue(v)}`);
+});
+
+export const DurationEntry = z.unknown().transform((v, ctx): number => {
+  if (typeof v !== 'string' && typeof v !== 'number') return custom(ctx, `expected a duration such as "2m", "30s", "500ms" or a number of ms, got ${describeValue(v)}`);
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    return custom(ctx, (e as Error).message);
+  }
+});
+
+export const SeedEntry = z.union([z.string().min(1), z.number()], { message: 'expected a seed (a string or a number)' }).transform((v) => String(v));
+
+export const RunsEntry = z.number({ message: 'expected a number of runs per cell (an integer >= 1)' }).int('expected an integer >= 1').min(1, 'expected an integer >= 1');
+export const StepBudgetEntry = z
+  .number({ message: 'expected a step budget per run (an integer 1..100000000)' })
+  .int('expected an integer 1..100000000')
+  .min(1, 'expected an integer 1..100000000')
+  .max(100_000_000, 'expected an integer 1..100000000');
+
+export const MATRIX_KEYS = ['arch', 'scheme', 'cpus', 'workload', 'strategy', 'runs', 'timeBudget', 'seed', 'stepBudget'] as const;
+
+/** A matrix file, validated and normalised (lists everywhere; missing fields are filled by toMatrixSpec). */
+export const MatrixFile = z
+  .object({
+    arch: listOf(ArchEntry, 'arches').optional(),
+    scheme: listOf(SchemeEntry, 'schemes').optional(),
+    cpus: listOf(CpusEntry, 'CPU counts').optional(),
+    workload: listOf(WorkloadEntry, 'workloads').optional(),
+    strategy: listOf(StrategyEntry, 'strategies').optional(),
+    runs: RunsEntry.optional(),
+    timeBudget: DurationEntry.optional(),
+    seed: SeedEntry.optional(),
+    stepBudget: StepBudgetEntry.optional(),
+  })
+  .strict();
+export type MatrixFile = z.output<typeof MatrixFile>;
+
+/** Keys allowed at a path of a matrix file (for "unknown key" messages). */
+export function allowedKeysAt(path: readonly PropertyKey[]): readonly string[] | null {
+  if (path.length === 0) return MATRIX_KEYS;
+  const [top] = path;
+  const rest = typeof path[1] === 'number' ? path.slice(2) : path.slice(1);
+  if (top === 'arch' && rest.length === 0) return ['name', 'options'];
+  if (top === 'workload' && rest.length === 0) return ['profile', 'params'];
+  if (top === 'workload' && rest.length === 1 && rest[0] === 'params') return Object.keys(WorkloadParams.shape);
+  if (top === 'workload' && rest.length === 2 && rest[1] === 'ops') return ['run', 'munmap', 'munmapFreeTables', 'munmapAll', 'sleep', 'yield', 'migrate'];
+  if (top === 'scheme' && rest.length === 0) return ['MMU_LAZY_TLB_REFCOUNT', 'MMU_LAZY_TLB_SHOOTDOWN'];
+  if (top === 'strategy' && rest.length === 0) return ['kind', 'depth'];
+  return null;
+}

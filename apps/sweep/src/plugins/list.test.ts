@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { formatArches, listArches } from './list.js';
+
+describe('listArches', () => {
+  it('lists the bundled arches with their options', async () => {
+    const arches = await listArches([]);
+    expect(arches.map((a) => a.name)).toEqual(['reference', 'x86-native', 'x86-paravirt', 'powerpc']);
+    const x86 = arches.find((a) => a.name === 'x86-native')!;
+    expect(x86.source).toBe('bundled (@lazytlb/arch-x86-native)');
+    const cpumask = x86.options.find((o) => o.name === 'cpumask')!;
+    expect(cpumask.type).toBe('"lazy-trim" | "clear-on-switch"');
+    expect(cpumask.default).toBe('lazy-trim');
+    expect(cpumask.description).toMatch(/mm_cpumask policy/);
+    expect(x86.options.find((o) => o.name === 'trimIntervalSteps')!.type).toMatch(/integer 1\.\.1000000/);
+    const pv = arches.find((a) => a.name === 'x86-paravirt')!;
+    expect(pv.options.map((o) => o.name)).toContain('backend');
+    expect(pv.vcpuPreemption).toBe(true);
+    const text = formatArches(arches);
+    expect(text).toMatch(/^reference /);
+    expect(text).toContain('invlpgb: boolean = false');
+    expect(text).toContain('mmu: "radix" | "hash" = "radix"');
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * Finding an arch plugin by name: a bundled one (`reference` from @lazytlb/core, and the
+ * workspace packages `x86-native`, `x86-paravirt`, `powerpc`), else a module given with
+ * `--plugin PATH` whose descriptor has that name, else an installed package
+ * (`@lazytlb/arch-NAME`, then `NAME`). Every plugin is checked with core's validateArchPlugin.
+ */
+import { readdirSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import powerpc from '@lazytlb/arch-powerpc';
+import x86Native from '@lazytlb/arch-x86-native';
+import x86Paravirt from '@lazytlb/arch-x86-paravirt';
+import { type ArchPlugin, PluginLoadError, referenceArch, validateArchPlugin } from '@lazytlb/core';
+
+/** Where a plugin came from. */
+export type PluginSource = { readonly kind: 'bundled'; readonly module: string } | { readonly kind: 'path'; readonly path: string } | { readonly kind: 'package'; readonly module: string };
+
+export interface LoadedPlugin {
+  readonly plugin: ArchPlugin<unknown>;
+  readonly source: PluginSource;
+}
+
+export class UnknownArchError extends Error {
+  override name = 'UnknownArchError';
+  constructor(
+    readonly arch: string,
+    readonly available: readonly string[],
+  ) {
+    super(
+      `unknown arch "${arch}". Installed arches: ${available.join(', ')}. ` +
+        'Give a bundled name, an installed package (@lazytlb/arch-NAME or NAME) or load one with --plugin PATH (`lazytlb arches` lists them with their options).',
+    );
+  }
+}
+
+export const BUNDLED: readonly { readonly plugin: ArchPlugin<any>; readonly module: string }[] = [
+  { plugin: referenceArch, module: '@lazytlb/core' },
+  { plugin: x86Native, module: '@lazytlb/arch-x86-native' },
+  { plugin: x86Paravirt, module: '@lazytlb/arch-x86-paravirt' },
+  { plugin: powerpc, module: '@lazytlb/arch-powerpc' },
+];
+
+export const BUNDLED_NAMES: readonly string[] = BUNDLED.map((b) => b.plugin.name);
+
+const pathCache = new Map<string, Promise<ArchPlugin<unknown>>>();
+
+/** Load and validate the plugin module at `path` (a --plugin PATH). */
+export function loadPluginPath(path: string): Promise<ArchPlugin<unknown>> {
+  const abs = resolvePath(path);
+  let p = pathCache.get(abs);
+  if (p === undefined) {
+    p = (async () => {
+      let mod: unknown;
+      try {
+        mod = await import(pathToFileURL(abs).href);
+      } catch (e) {
+        throw new PluginLoadError(`cannot load --plugin ${path}: ${(e as Error).message}`);
+      }
+      return validateArchPlugin(mod, path);
+    })();
+    pathCache.set(abs, p);
+    p.catch(() => pathCache.delete(abs));
+  }
+  return p;
+}
+
+function isModuleNotFound(e: unknown, spec: string): boolean {
+  const err = e as { code?: string; message?: string };
+  return (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') && (err.message ?? '').includes(spec);
+}
+
+/** Installed arch packages next to the CLI (node_modules/@lazytlb/arch-*), by package name. */
+export function installedArchPackages(): string[] {
+  const out = new Set<string>();
+  for (const base of [resolvePath('node_modules/@lazytlb'), resolvePath(new URL('.', import.meta.url).pathname, '../../node_modules/@lazytlb')]) {
+    try {
+      for (const d of readdirSync(base)) if (d.startsWith('arch-')) out.add(`@lazytlb/${d}`);
+    } catch {
+      /* no such directory */
+    }
+  }
+  for (const b of BUNDLED) out.delete(b.module);
+  return [...out].sort();
+}
+
+/** Names the resolver can find without guessing: bundled, --plugin paths and installed @lazytlb/arch-* packages. */
+export async function availableArchNames(pluginPaths: readonly string[]): Promise<string[]> {
+  const names = [...BUNDLED_NAMES];
+  for (const p of pluginPaths) {
+    try {
+      names.push((await loadPluginPath(p)).name);
+    } catch {
+      /* reported when that plugin is used */
+    }
+  }
+  for (const pkg of installedArchPackages()) {
+    try {
+      names.push(validateArchPlugin(await import(pkg), pkg).name);
+    } catch {
+      /* not a valid plugin */
+    }
+  }
+  return [...new Set(names)];
+}
+
+/** Resolve an arch name to a validated plugin, with where it came from. */
+export async function resolvePluginWithSource(name: string, pluginPaths: readonly string[]): Promise<LoadedPlugin> {
+  const bundled = BUNDLED.find((b) => b.plugin.name === name);
+  if (bundled !== undefined) return { plugin: validateArchPlugin(bundled.plugin, bundled.module), source: { kind: 'bundled', module: bundled.module } };
+  for (const path of pluginPaths) {
+    const plugin = await loadPluginPath(path);
+    if (plugin.name === name) return { plugin, source: { kind: 'path', path } };
+  }
+  const candidates = name.startsWith('@') || name.startsWith('lazytlb-') ? [name] : [`@lazytlb/arch-${name}`, name];
+  for (const spec of candidates) {
+    let mod: unknown;
+    try {
+      mod = await import(spec);
+    } catch (e) {
+      if (isModuleNotFound(e, spec)) continue;
+      throw new PluginLoadError(`cannot load arch package ${spec}: ${(e as Error).message}`);
+    }
+    return { plugin: validateArchPlugin(mod, spec), source: { kind: 'package', module: spec } };
+  }
+  throw new UnknownArchError(name, await availableArchNames(pluginPaths));
+}
+
+/** Resolve an arch name to a validated plugin; an unknown name lists the available arches. */
+export async function resolvePlugin(name: string, pluginPaths: readonly string[]): Promise<ArchPlugin<unknown>> {
+  return (await resolvePluginWithSource(name, pluginPaths)).plugin;
+}

@@ -1,0 +1,87 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Artifact, createSimulator, hashString128, makeArtifact, referenceArch, runSeed } from '@lazytlb/core';
+import { describe, expect, it } from 'vitest';
+import { wrap } from './lkml.js';
+import { ReplayError, replayFile } from './replay.js';
+
+function firstFailure(cpus: number): Artifact {
+  const sim = createSimulator({ plugin: referenceArch, scheme: 'none', cpus, workload: 'default' });
+  const cell = hashString128(sim.cellId);
+  for (let i = 0; i < 5000; i++) {
+    const r = sim.run(runSeed(cell, i));
+    if (r.outcome === 'violation') return makeArtifact(sim.cell, runSeed(cell, i), r, i);
+  }
+  throw new Error('no failure found');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'lazytlb-replay-'));
+function file(name: string, content: unknown): string {
+  const p = join(dir, name);
+  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+  return p;
+}
+
+describe('replayFile --format lkml', () => {
+  const a = firstFailure(4);
+  const path = file('fail.json', a);
+
+  it('prints a header, one column per CPU, one row per step and the violation marker', async () => {
+    const text = await replayFile(path);
+    expect(text).toMatch(new RegExp(`^lazytlb: ${a.outcome.invariant} lazy-pointer-live violated at step ${a.outcome.step} on CPU${a.outcome.cpu}`));
+    expect(text).toContain('scheme:    none (MMU_LAZY_TLB_REFCOUNT=n, MMU_LAZY_TLB_SHOOTDOWN=n)');
+    expect(text).toContain(`seed:      ${a.seed} (run ${a.runIndex})`);
+    expect(text).toContain(`model:     ${a.modelHash}`);
+    expect(text).toContain('replay:    reproduced exactly');
+    const head = text.split('\n').find((l) => l.trimStart().startsWith('step'))!;
+    expect(head.match(/CPU\d/g)).toEqual(['CPU0', 'CPU1', 'CPU2', 'CPU3']);
+    expect(text).toContain('*** I3 lazy-pointer-live ***');
+    expect(text).toMatch(/\^\^\^ I3 lazy-pointer-live violated here/);
+    expect(text).toContain('context_switch');
+    expect(text).toContain('Legend:');
+    // every step of the run has a row, in order
+    const rows = text.split('\n').filter((l) => /^\s*\d+ \|/.test(l)).map((l) => Number(l.split('|')[0]));
+    expect(rows).toEqual([...Array(a.outcome.steps).keys()]);
+    // every table line has ncpu column separators
+    const table = text.split('\n').filter((l) => /^\s*\d* \|/.test(l));
+    for (const l of table) expect(l.split(' | ').length).toBeLessThanOrEqual(5);
+  });
+
+  it('wraps long text instead of truncating', () => {
+    expect(wrap('free_mm(M1@1) while CPU0 still has it as active_mm', 20, '  ')).toEqual(['free_mm(M1@1) while', '  CPU0 still has it', '  as active_mm']);
+    expect(wrap('x'.repeat(25), 10)).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
+  });
+
+  it('renders JSON with events and outcome', async () => {
+    const j = JSON.parse(await replayFile(path, { format: 'json' })) as { reproduced: boolean; outcome: { invariant: string; steps: number }; events: { violation?: string }[] };
+    expect(j.reproduced).toBe(true);
+    expect(j.outcome.invariant).toBe(a.outcome.invariant);
+    expect(j.outcome.steps).toBe(a.outcome.steps);
+    expect(j.events.filter((e) => e.violation !== undefined)).toHaveLength(1);
+  });
+
+  it('refuses an artifact of another model version with a clear message', async () => {
+    const p = file('old.json', { ...a, modelHash: '0000000000000000' });
+    const e = (await replayFile(p).catch((x: unknown) => x)) as ReplayError;
+    expect(e).toBeInstanceOf(ReplayError);
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/cannot replay .*old\.json: artifact was recorded with model 0000000000000000 .* use the lazytlb version that wrote it/);
+  });
+
+  it('refuses another plugin version, an unknown arch, bad JSON, a missing file and an invalid artifact', async () => {
+    await expect(replayFile(file('v.json', { ...a, cell: { ...a.cell, arch: { ...a.cell.arch, version: '9.9.9' } } }))).rejects.toThrow(/recorded with arch reference@9.9.9/);
+    await expect(replayFile(file('u.json', { ...a, cell: { ...a.cell, arch: { ...a.cell.arch, name: 'riscv' } } }))).rejects.toThrow(/unknown arch "riscv". Installed arches: reference/);
+    await expect(replayFile(file('bad.json', '{ nope'))).rejects.toThrow(/is not JSON/);
+    await expect(replayFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read artifact/);
+    await expect(replayFile(file('inv.json', { ...a, seed: 'xyz' }))).rejects.toThrow(/seed: must be 32 lowercase hex digits/);
+  });
+
+  it('reports a run that does not reproduce with exit code 1', async () => {
+    const p = file('diff.json', { ...a, outcome: { ...a.outcome, steps: a.outcome.steps + 1 } });
+    const e = (await replayFile(p).catch((x: unknown) => x)) as ReplayError;
+    expect(e).toBeInstanceOf(ReplayError);
+    expect(e.exitCode).toBe(1);
+    expect(e.message).toMatch(/did not reproduce/);
+  });
+});

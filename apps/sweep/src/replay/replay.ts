@@ -1,0 +1,96 @@
+/**
+ * `lazytlb replay ARTIFACT [--format lkml|json]`: re-run a recorded failure exactly (core's
+ * replayArtifact, which refuses other model or plugin versions) and print it.
+ */
+import { readFile } from 'node:fs/promises';
+import { type Artifact, ArtifactError, ReplayDivergence, outcomeOf, parseArtifact, replayArtifact } from '@lazytlb/core';
+import { resolvePlugin } from '../plugins/resolve.js';
+import { formatJson } from './json.js';
+import { formatLkml } from './lkml.js';
+
+export type ReplayFormat = 'lkml' | 'json';
+export const REPLAY_FORMATS: readonly ReplayFormat[] = ['lkml', 'json'];
+
+/** A replay that could not be done; `exitCode` is what the CLI should exit with. */
+export class ReplayError extends Error {
+  override name = 'ReplayError';
+  constructor(
+    message: string,
+    /** 2: unusable input (file, JSON, artifact, model/plugin version); 1: the run did not reproduce. */
+    readonly exitCode: 1 | 2 = 2,
+  ) {
+    super(message);
+  }
+}
+
+export interface ReplayOptions {
+  readonly format?: ReplayFormat;
+  readonly pluginPaths?: readonly string[];
+  /** LKML column width. */
+  readonly width?: number;
+}
+
+/** Read and validate an artifact file. */
+export async function readArtifactFile(path: string): Promise<Artifact> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ReplayError(`cannot read artifact ${path}: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ReplayError(`artifact ${path} is not JSON: ${(e as Error).message}`);
+  }
+  try {
+    return parseArtifact(value, `artifact ${path}`);
+  } catch (e) {
+    throw new ReplayError((e as Error).message);
+  }
+}
+
+export interface ReplayRendered {
+  readonly text: string;
+  readonly reproduced: boolean;
+}
+
+/** Replay a parsed artifact and render it. */
+export async function replayArtifactText(artifact: Artifact, source: string, opts: ReplayOptions = {}): Promise<ReplayRendered> {
+  const format = opts.format ?? 'lkml';
+  if (!REPLAY_FORMATS.includes(format)) throw new ReplayError(`unknown format "${String(format)}": allowed ${REPLAY_FORMATS.join(', ')}`);
+  let plugin;
+  try {
+    plugin = await resolvePlugin(artifact.cell.arch.name, opts.pluginPaths ?? []);
+  } catch (e) {
+    throw new ReplayError(`cannot replay ${source}: ${(e as Error).message}`);
+  }
+  let r;
+  try {
+    r = replayArtifact(artifact, plugin, { trace: true });
+  } catch (e) {
+    if (e instanceof ArtifactError) throw new ReplayError(`cannot replay ${source}: ${e.message}`);
+    if (e instanceof ReplayDivergence) throw new ReplayError(`${source} does not replay: its decision list does not fit the run (${e.message})`, 1);
+    throw new ReplayError(`cannot replay ${source}: ${(e as Error).message}`);
+  }
+  const trace = r.result.trace ?? [];
+  const text =
+    format === 'json'
+      ? formatJson(artifact, outcomeOf(r.result), trace, r.reproduced)
+      : formatLkml({ artifact, trace, reproduced: r.reproduced }, opts.width !== undefined ? { width: opts.width } : {});
+  return { text, reproduced: r.reproduced };
+}
+
+/**
+ * Replay an artifact file and return the rendering. Throws a ReplayError (with an exit
+ * code) when it cannot be replayed or does not reproduce the recorded outcome.
+ */
+export async function replayFile(path: string, opts: ReplayOptions = {}): Promise<string> {
+  const artifact = await readArtifactFile(path);
+  const r = await replayArtifactText(artifact, path, opts);
+  if (!r.reproduced) {
+    throw new ReplayError(`${path} did not reproduce: the replay ended differently from the recorded ${artifact.outcome.kind} at step ${artifact.outcome.steps}\n\n${r.text}`, 1);
+  }
+  return r.text;
+}

@@ -1,0 +1,153 @@
+/**
+ * SweepResult → the results.json object. Verdicts: `error` if any run hit a plugin error, a
+ * deadlock, a worker crash or a model error; else `violates` if any run violated an
+ * invariant; else `safe`. Costs are normalised per context switch and per mm exit.
+ */
+import { canonicalJson, COST_NAMES, costs as C, hashString128, INVARIANT_IDS, seedToHex } from '@lazytlb/core';
+import { violatingRuns } from '../engine/aggregate.js';
+import { coveredCount, parseInterval } from '../engine/intervals.js';
+import type { EngineCellAggregate, PreparedCell, SweepResult } from '../engine/types.js';
+import { type CellCosts, type CellResult, type FirstFailureEntry, type PctMissBound, RESULTS_SCHEMA, type ResultsFile } from './schema.js';
+
+export type Verdict = CellResult['verdict'];
+
+export function verdictOf(a: EngineCellAggregate): Verdict {
+  if (a.pluginErrors > 0 || a.deadlocks > 0 || a.crashes > 0 || a.modelErrors > 0) return 'error';
+  return violatingRuns(a) > 0 ? 'violates' : 'safe';
+}
+
+/** Path of a first failure's artifact, relative to the results directory. */
+export function artifactPath(cellIndex: number, kind: string): string {
+  return `failures/${cellIndex}-${kind}.json`;
+}
+
+const KIND_ORDER: readonly string[] = [...INVARIANT_IDS, 'budget', 'deadlock', 'plugin-error'];
+export function kindRank(kind: string): number {
+  const i = KIND_ORDER.indexOf(kind);
+  return i < 0 ? KIND_ORDER.length : i;
+}
+
+function div(a: number, b: number): number | null {
+  return b > 0 ? a / b : null;
+}
+
+export function normaliseCosts(costs: readonly number[], steps: number): CellCosts {
+  const v = (i: number): number => costs[i] ?? 0;
+  const cs = v(C.C_CS_USER_USER) + v(C.C_CS_USER_KERNEL) + v(C.C_CS_KERNEL_KERNEL) + v(C.C_CS_KERNEL_USER);
+  const ipis = v(C.C_IPI_SENT_FLUSH) + v(C.C_IPI_SENT_SHOOTDOWN) + v(C.C_IPI_SENT_ARCH);
+  const exits = v(C.C_MM_EXITS);
+  return {
+    contextSwitches: cs,
+    mmExits: exits,
+    perContextSwitch: {
+      mmCountAtomics: div(v(C.C_MM_COUNT_ATOMICS), cs),
+      mmCountLineTransfers: div(v(C.C_MM_COUNT_LINE_TRANSFERS), cs),
+      smpMb: div(v(C.C_SMP_MB), cs),
+      ipis: div(ipis, cs),
+    },
+    perMmExit: {
+      ipis: div(ipis, exits),
+      shootdownIpis: div(v(C.C_IPI_SENT_SHOOTDOWN), exits),
+      hypercalls: div(v(C.C_HYPERCALLS), exits),
+      tlbFlushes: div(v(C.C_TLB_FLUSH_LOCAL) + v(C.C_TLB_FLUSH_REMOTE), exits),
+    },
+    pinnedMmStepsPerStep: div(v(C.C_LAZY_PINNED_MM_STEPS), steps),
+  };
+}
+
+/**
+ * PCT (model-spec: a depth-d bug is hit by one run with probability p ≥ 1/(n·k^(d−1)), n
+ * actors, k the mean estimated steps): after N runs that all missed it, the chance of that is
+ * at most (1−p)^N. Only for PCT cells, only for d ≤ the cell's depth (the guarantee needs
+ * d − 1 change points); null otherwise.
+ */
+export function pctMissBound(strategy: PreparedCell['spec']['strategy'], actors: number, runs: number, estimatedSteps: number): PctMissBound | null {
+  if (strategy.kind !== 'pct' || runs === 0 || actors === 0) return null;
+  const k = Math.max(1, estimatedSteps / runs);
+  const bound = (d: number): number | null => {
+    if (d > strategy.depth) return null;
+    const p = 1 / (actors * k ** (d - 1));
+    return p >= 1 ? 0 : Math.exp(runs * Math.log1p(-p));
+  };
+  return { d1: bound(1), d2: bound(2), d3: bound(3) };
+}
+
+export function matrixHash(seed: string, runs: number, cellIds: readonly string[]): string {
+  return seedToHex(hashString128(canonicalJson({ seed, runs, cells: cellIds })));
+}
+
+function sortedRecord(r: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(r).sort((a, b) => kindRank(a) - kindRank(b) || (a < b ? -1 : a > b ? 1 : 0))) out[k] = r[k]!;
+  return out;
+}
+
+export interface BuildOptions {
+  /** Steps of shrunk counterexamples, by artifact path (filled in by the CLI after shrinking). */
+  readonly shrunkSteps?: ReadonlyMap<string, number>;
+}
+
+export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: BuildOptions = {}): CellResult {
+  const verdict = verdictOf(a);
+  const firstFailures: FirstFailureEntry[] = Object.values(a.firstFailures)
+    .sort((x, y) => kindRank(x.kind) - kindRank(y.kind) || (x.kind < y.kind ? -1 : 1))
+    .map((f) => {
+      const path = artifactPath(cell.index, f.kind);
+      return { invariant: f.kind, runIndex: f.runIndex, seed: f.seed, artifact: path, steps: f.steps, shrunkSteps: opts.shrunkSteps?.get(path) ?? null, message: f.message };
+    });
+  const rawCosts = {} as Record<(typeof COST_NAMES)[number], number>;
+  COST_NAMES.forEach((n, i) => (rawCosts[n] = a.costs[i] ?? 0));
+  return {
+    index: cell.index,
+    id: seedToHex(hashString128(cell.cellId)),
+    arch: cell.spec.arch.name,
+    options: { ...cell.spec.arch.options },
+    scheme: cell.spec.scheme,
+    cpus: cell.spec.cpus,
+    workload: cell.spec.workload,
+    strategy: cell.spec.strategy,
+    stepBudget: cell.spec.stepBudget ?? null,
+    runs: a.runs,
+    steps: a.steps,
+    verdict,
+    violations: sortedRecord(a.violations),
+    firstFailures,
+    budgetExceeded: a.budgetExceeded,
+    pluginErrors: a.pluginErrors,
+    deadlocks: a.deadlocks,
+    crashes: a.crashes,
+    modelErrors: a.modelErrors,
+    errors: Object.values(a.firstErrors)
+      .sort((x, y) => (x.kind < y.kind ? -1 : x.kind > y.kind ? 1 : 0))
+      .map((e) => ({ kind: e.kind, runIndex: e.runIndex, seed: e.seed, message: e.message })),
+    costs: normaliseCosts(a.costs, a.steps),
+    pctMissBound: verdict === 'safe' ? pctMissBound(cell.spec.strategy, a.actors, a.runs - a.crashes - a.modelErrors, a.estimatedSteps) : null,
+    raw: { cellId: cell.cellId, cellHash: cell.cellHash, actors: a.actors, estimatedSteps: a.estimatedSteps, costs: rawCosts, coverage: [...a.batches] },
+  };
+}
+
+export function buildResults(r: SweepResult, opts: BuildOptions = {}): ResultsFile {
+  const cells = r.cells.map((c, i) => buildCell(c, r.aggregates[i]!, opts));
+  const complete = r.aggregates.every((a) => coveredCount(a.batches.map(parseInterval)) === r.runs);
+  return {
+    schema: RESULTS_SCHEMA,
+    toolVersion: r.toolVersion,
+    coreVersion: r.coreVersion,
+    modelHash: r.modelHash,
+    matrix: { seed: r.matrixSeed, runs: r.runs, cells: r.cells.length, hash: matrixHash(r.matrixSeed, r.runs, r.cells.map((c) => c.cellId)) },
+    shard: r.shard === null ? null : { index: r.shard.index, count: r.shard.count },
+    interrupted: r.interrupted,
+    timeBudgetHit: r.timeBudgetHit,
+    complete,
+    totals: {
+      runs: cells.reduce((n, c) => n + c.runs, 0),
+      steps: cells.reduce((n, c) => n + c.steps, 0),
+      safe: cells.filter((c) => c.verdict === 'safe').length,
+      violates: cells.filter((c) => c.verdict === 'violates').length,
+      error: cells.filter((c) => c.verdict === 'error').length,
+      violatingRuns: r.aggregates.reduce((n, a) => n + violatingRuns(a), 0),
+    },
+    cells,
+    timing: { ...r.timing },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Merging shard results: N results of one sweep (same tool, model, matrix, seed, runs) merge
+ * into exactly the results.json one machine would have written (cells matched by cell id;
+ * aggregates merge exactly; overlapping runs are refused).
+ */
+import { mergeAggregate } from '../engine/aggregate.js';
+import type { SweepResult } from '../engine/types.js';
+import { matrixHash } from './build.js';
+import { readResultDir } from './read.js';
+import { ResultsError } from './schema.js';
+
+export function mergeResults(parts: readonly { readonly source: string; readonly result: SweepResult }[]): SweepResult {
+  if (parts.length === 0) throw new ResultsError('nothing to merge');
+  const first = parts[0]!;
+  const f = first.result;
+  const hashOf = (r: SweepResult): string => matrixHash(r.matrixSeed, r.runs, r.cells.map((c) => c.cellId));
+  const shards = new Map<string, string>();
+  for (const { source, result: r } of parts) {
+    if (r.modelHash !== f.modelHash) {
+      throw new ResultsError(`cannot merge ${source} with ${first.source}: model hash ${r.modelHash} vs ${f.modelHash} (different lazytlb models)`);
+    }
+    if (r.toolVersion !== f.toolVersion) throw new ResultsError(`cannot merge ${source} with ${first.source}: lazytlb ${r.toolVersion} vs ${f.toolVersion}`);
+    if (hashOf(r) !== hashOf(f)) {
+      const why = r.matrixSeed !== f.matrixSeed ? `seed "${r.matrixSeed}" vs "${f.matrixSeed}"` : r.runs !== f.runs ? `runs ${r.runs} vs ${f.runs}` : 'the matrices expand to different cells';
+      throw new ResultsError(`cannot merge ${source} with ${first.source}: not the same sweep (${why})`);
+    }
+    if (r.shard !== null) {
+      const key = `${r.shard.index}/${r.shard.count}`;
+      const dup = shards.get(key);
+      if (dup !== undefined) throw new ResultsError(`cannot merge: ${dup} and ${source} are both shard ${key}`);
+      shards.set(key, source);
+    }
+  }
+  const aggregates = f.cells.map((c, i) => {
+    let acc = f.aggregates[i]!;
+    for (const p of parts.slice(1)) {
+      const j = p.result.cells.findIndex((x) => x.cellId === c.cellId);
+      try {
+        acc = mergeAggregate(acc, p.result.aggregates[j]!);
+      } catch (e) {
+        throw new ResultsError(`cannot merge cell ${c.index} of ${p.source}: ${(e as Error).message}`);
+      }
+    }
+    return acc;
+  });
+  const all = parts.map((p) => p.result);
+  return {
+    toolVersion: f.toolVersion,
+    coreVersion: f.coreVersion,
+    modelHash: f.modelHash,
+    matrixSeed: f.matrixSeed,
+    runs: f.runs,
+    cells: f.cells,
+    aggregates,
+    shard: null,
+    interrupted: all.some((r) => r.interrupted),
+    timeBudgetHit: all.some((r) => r.timeBudgetHit),
+    timing: {
+      startedAt: all.map((r) => r.timing.startedAt).sort()[0]!,
+      elapsedMs: Math.max(...all.map((r) => r.timing.elapsedMs)),
+      threads: all.reduce((n, r) => n + r.timing.threads, 0),
+      batchesRun: all.reduce((n, r) => n + r.timing.batchesRun, 0),
+    },
+  };
+}
+
+/** Read and merge result directories (shards of one sweep). Write the result with writeResultDir. */
+export function mergeResultDirs(dirs: readonly string[]): SweepResult {
+  return mergeResults(dirs.map((d) => ({ source: d, result: readResultDir(d) })));
+}

@@ -1,0 +1,91 @@
+/**
+ * Reading a results directory back into a SweepResult (for --resume and merge): the cells'
+ * raw sums and coverage from results.json, the first failures' artifacts from failures/.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Artifact, COST_NAMES, parseArtifact } from '@lazytlb/core';
+import type { CellSpec } from '../matrix/types.js';
+import type { EngineCellAggregate, FirstFailure, PreparedCell, RunError, SweepResult } from '../engine/types.js';
+import { parseResults, type ResultsFile, ResultsError } from './schema.js';
+
+export function readResultsFile(dir: string): ResultsFile {
+  const path = join(dir, 'results.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ResultsError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ResultsError(`${path} is not JSON: ${(e as Error).message}`);
+  }
+  return parseResults(json, path);
+}
+
+export function readResultDir(dir: string): SweepResult {
+  const f = readResultsFile(dir);
+  const cells: PreparedCell[] = [];
+  const aggregates: EngineCellAggregate[] = [];
+  for (const c of f.cells) {
+    const spec: CellSpec = {
+      index: c.index,
+      arch: { name: c.arch, options: c.options },
+      scheme: c.scheme,
+      cpus: c.cpus,
+      workload: c.workload as CellSpec['workload'],
+      strategy: c.strategy,
+      ...(c.stepBudget !== null ? { stepBudget: c.stepBudget } : {}),
+    };
+    cells.push({ index: c.index, spec, cellId: c.raw.cellId, cellHash: c.raw.cellHash, actors: c.raw.actors, config: JSON.parse(c.raw.cellId) as PreparedCell['config'] });
+    const firstFailures: Record<string, FirstFailure> = {};
+    for (const x of c.firstFailures) {
+      const path = join(dir, x.artifact);
+      let artifact: Artifact;
+      try {
+        // Validated, but kept as written (zod's output would reorder the keys).
+        const json = JSON.parse(readFileSync(path, 'utf8')) as Artifact;
+        parseArtifact(json, path);
+        artifact = json;
+      } catch (e) {
+        throw new ResultsError(`cell ${c.index}: cannot load the artifact of its first ${x.invariant} failure: ${(e as Error).message}`);
+      }
+      firstFailures[x.invariant] = { kind: x.invariant as FirstFailure['kind'], runIndex: x.runIndex, seed: x.seed, steps: x.steps, message: x.message, artifact };
+    }
+    const firstErrors: Record<string, RunError> = {};
+    for (const e of c.errors) firstErrors[e.kind] = { ...e };
+    aggregates.push({
+      cell: c.index,
+      runs: c.runs,
+      steps: c.steps,
+      violations: { ...c.violations },
+      budgetExceeded: c.budgetExceeded,
+      pluginErrors: c.pluginErrors,
+      deadlocks: c.deadlocks,
+      costs: COST_NAMES.map((n) => c.raw.costs[n] ?? 0),
+      estimatedSteps: c.raw.estimatedSteps,
+      actors: c.raw.actors,
+      firstFailures,
+      batches: [...c.raw.coverage],
+      crashes: c.crashes,
+      modelErrors: c.modelErrors,
+      firstErrors,
+    });
+  }
+  return {
+    toolVersion: f.toolVersion,
+    coreVersion: f.coreVersion,
+    modelHash: f.modelHash,
+    matrixSeed: f.matrix.seed,
+    runs: f.matrix.runs,
+    cells,
+    aggregates,
+    shard: f.shard,
+    interrupted: f.interrupted,
+    timeBudgetHit: f.timeBudgetHit,
+    timing: { ...f.timing },
+  };
+}

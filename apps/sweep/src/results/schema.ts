@@ -1,0 +1,130 @@
+/**
+ * results.json, schema `lazytlb.results/1`. Everything except `timing` is a pure function of
+ * (tool version, model hash, matrix, seed, runs, shard and which runs were done): equal sweeps
+ * give byte-identical files once `timing` is removed.
+ */
+import { z } from 'zod';
+import { COST_NAMES, Scheme, StrategySpec } from '@lazytlb/core';
+
+export const RESULTS_SCHEMA = 'lazytlb.results/1';
+
+const count = z.number().int().min(0);
+const ratio = z.number().nullable();
+const hex32 = z.string().regex(/^[0-9a-f]{32}$/);
+
+export const FirstFailureEntry = z
+  .object({
+    /** Invariant id, or 'budget', 'plugin-error', 'deadlock'. */
+    invariant: z.string(),
+    runIndex: count,
+    seed: hex32,
+    /** Path of the artifact, relative to the results directory. */
+    artifact: z.string(),
+    steps: count,
+    /** Steps of the shrunk counterexample, when it was shrunk. */
+    shrunkSteps: count.nullable(),
+    message: z.string(),
+  })
+  .strict();
+export type FirstFailureEntry = z.infer<typeof FirstFailureEntry>;
+
+export const RunErrorEntry = z
+  .object({ kind: z.enum(['crash', 'model-error']), runIndex: count, seed: hex32, message: z.string() })
+  .strict();
+
+export const CellCosts = z
+  .object({
+    contextSwitches: count,
+    mmExits: count,
+    perContextSwitch: z.object({ mmCountAtomics: ratio, mmCountLineTransfers: ratio, smpMb: ratio, ipis: ratio }).strict(),
+    perMmExit: z.object({ ipis: ratio, shootdownIpis: ratio, hypercalls: ratio, tlbFlushes: ratio }).strict(),
+    pinnedMmStepsPerStep: ratio,
+  })
+  .strict();
+export type CellCosts = z.infer<typeof CellCosts>;
+
+/** PCT's bound on the chance that a bug of depth d was missed by all runs (null: not applicable). */
+export const PctMissBound = z.object({ d1: ratio, d2: ratio, d3: ratio }).strict();
+export type PctMissBound = z.infer<typeof PctMissBound>;
+
+export const CellResult = z
+  .object({
+    index: count,
+    /** Hash of the resolved cell identity (32 hex digits). */
+    id: hex32,
+    arch: z.string(),
+    options: z.record(z.string(), z.unknown()),
+    scheme: Scheme,
+    cpus: z.number().int().min(1),
+    workload: z.unknown(),
+    strategy: StrategySpec,
+    stepBudget: count.nullable(),
+    runs: count,
+    steps: count,
+    verdict: z.enum(['safe', 'violates', 'error']),
+    violations: z.record(z.string(), count),
+    firstFailures: z.array(FirstFailureEntry),
+    budgetExceeded: count,
+    pluginErrors: count,
+    deadlocks: count,
+    crashes: count,
+    modelErrors: count,
+    errors: z.array(RunErrorEntry),
+    costs: CellCosts,
+    pctMissBound: PctMissBound.nullable(),
+    /** What merging and resuming need: raw sums, the resolved cell and the runs covered. */
+    raw: z
+      .object({
+        cellId: z.string(),
+        cellHash: hex32,
+        actors: count,
+        estimatedSteps: z.number().min(0),
+        costs: z.record(z.enum(COST_NAMES), z.number().min(0)),
+        /** Run ranges done, "start-end" (half-open), sorted and merged. */
+        coverage: z.array(z.string().regex(/^\d+-\d+$/)),
+      })
+      .strict(),
+  })
+  .strict();
+export type CellResult = z.infer<typeof CellResult>;
+
+export const ResultsFile = z
+  .object({
+    schema: z.literal(RESULTS_SCHEMA),
+    toolVersion: z.string(),
+    coreVersion: z.string(),
+    modelHash: z.string(),
+    matrix: z.object({ seed: z.string(), runs: count, cells: count, hash: hex32 }).strict(),
+    shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).strict().nullable(),
+    /** Stopped by Ctrl-C: `--resume DIR` continues it. */
+    interrupted: z.boolean(),
+    timeBudgetHit: z.boolean(),
+    /** Every cell covers all its runs. */
+    complete: z.boolean(),
+    totals: z
+      .object({ runs: count, steps: count, safe: count, violates: count, error: count, violatingRuns: count })
+      .strict(),
+    cells: z.array(CellResult),
+    /** Wall-clock facts: differ between equal sweeps; strip before comparing. */
+    timing: z
+      .object({ startedAt: z.string(), elapsedMs: z.number().min(0), threads: count, batchesRun: count })
+      .strict(),
+  })
+  .strict();
+export type ResultsFile = z.infer<typeof ResultsFile>;
+
+export class ResultsError extends Error {
+  override name = 'ResultsError';
+}
+
+export function parseResults(value: unknown, source = 'results.json'): ResultsFile {
+  if (typeof value === 'object' && value !== null && 'schema' in value && (value as { schema: unknown }).schema !== RESULTS_SCHEMA) {
+    throw new ResultsError(`${source}: schema ${JSON.stringify((value as { schema: unknown }).schema)} is not ${RESULTS_SCHEMA}`);
+  }
+  const r = ResultsFile.safeParse(value);
+  if (!r.success) {
+    const issues = r.error.issues.slice(0, 10).map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new ResultsError(`invalid ${source}:\n${issues}`);
+  }
+  return r.data;
+}

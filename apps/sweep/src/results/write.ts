@@ -1,0 +1,108 @@
+/**
+ * Writing a results directory: failures/<cell>-<kind>.json (one artifact per first failure),
+ * report.md, and results.json last (it is the commit point). Every file is written to a
+ * temporary name and renamed, so a reader never sees a half-written file; callers validate
+ * before calling this, so a sweep that failed validation never touches --out.
+ */
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { strategyToString } from '@lazytlb/core';
+import type { SweepResult } from '../engine/types.js';
+import { type BuildOptions, buildResults } from './build.js';
+import type { ResultsFile } from './schema.js';
+
+let tmpCounter = 0;
+
+/** Write `data` to `path` atomically (temp file in the same directory + rename). */
+export function writeFileAtomic(path: string, data: string): void {
+  const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function resultsJson(file: ResultsFile): string {
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** Write results.json, report.md and failures/ for a sweep result; returns the results object. */
+export function writeResultDir(dir: string, r: SweepResult, opts: BuildOptions = {}): ResultsFile {
+  const file = buildResults(r, opts);
+  mkdirSync(join(dir, 'failures'), { recursive: true });
+  const keep = new Set<string>();
+  for (const [i, a] of r.aggregates.entries()) {
+    for (const f of Object.values(a.firstFailures)) {
+      const name = `${i}-${f.kind}.json`;
+      keep.add(name);
+      writeFileAtomic(join(dir, 'failures', name), `${JSON.stringify(f.artifact, null, 2)}\n`);
+    }
+  }
+  writeFileAtomic(join(dir, 'report.md'), renderReport(file));
+  writeFileAtomic(join(dir, 'results.json'), resultsJson(file));
+  // Artifacts of an earlier sweep into the same directory that this one does not reference.
+  for (const name of readdirSync(join(dir, 'failures'))) {
+    if (/^\d+-[\w-]+\.json$/.test(name) && !keep.has(name)) rmSync(join(dir, 'failures', name), { force: true });
+  }
+  return file;
+}
+
+const fmt = (v: number | null, digits = 3): string => (v === null ? '–' : v.toFixed(digits));
+const exp = (v: number | null): string => (v === null ? '–' : v === 0 ? '0' : v.toExponential(1));
+
+function workloadName(w: unknown): string {
+  if (typeof w === 'string') return w;
+  if (typeof w === 'object' && w !== null) {
+    if ('explicit' in w) return 'explicit';
+    const o = w as { profile?: string; params?: unknown };
+    return `${o.profile ?? 'default'}${o.params !== undefined ? '*' : ''}`;
+  }
+  return String(w);
+}
+
+/** report.md: a verdict table, per-cell costs and the first failures. */
+export function renderReport(f: ResultsFile): string {
+  const L: string[] = [];
+  const status = f.interrupted ? ' — INTERRUPTED (resume with --resume)' : f.timeBudgetHit ? ' — time budget reached' : f.complete ? '' : ' — partial';
+  L.push(`# lazytlb sweep${status}`, '');
+  L.push(`lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.modelHash}), seed \`${f.matrix.seed}\`, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}.`, '');
+  L.push(`**${f.totals.safe} safe, ${f.totals.violates} violate, ${f.totals.error} error** — ${f.totals.runs} runs, ${f.totals.steps} steps.`, '');
+  L.push('## Verdicts', '');
+  L.push('| # | arch | options | scheme | CPUs | workload | strategy | runs | verdict | violating runs | errors | PCT miss bound d1 / d2 / d3 |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of f.cells) {
+    const viol = Object.entries(c.violations).map(([k, v]) => `${k}: ${v}`).join(', ') || '–';
+    const errs = [
+      c.pluginErrors ? `plugin ${c.pluginErrors}` : '', c.deadlocks ? `deadlock ${c.deadlocks}` : '', c.crashes ? `crash ${c.crashes}` : '',
+      c.modelErrors ? `model ${c.modelErrors}` : '', c.budgetExceeded ? `budget ${c.budgetExceeded}` : '',
+    ].filter(Boolean).join(', ') || '–';
+    const b = c.pctMissBound;
+    const bound = b === null ? '–' : `${exp(b.d1)} / ${exp(b.d2)} / ${exp(b.d3)}`;
+    const opts = Object.keys(c.options).length > 0 ? `\`${JSON.stringify(c.options)}\`` : '–';
+    L.push(`| ${c.index} | ${c.arch} | ${opts} | ${c.scheme} | ${c.cpus} | ${workloadName(c.workload)} | ${strategyToString(c.strategy)} | ${c.runs} | **${c.verdict}** | ${viol} | ${errs} | ${bound} |`);
+  }
+  L.push('', '## Costs', '');
+  L.push('Per context switch: `mm_count` atomics, their cross-CPU line transfers, `smp_mb`, IPIs sent. Per mm exit: IPIs, shoot-lazies IPIs, hypercalls, TLB flushes. Pinned: lazily pinned mm·steps per step.', '');
+  L.push('| # | arch | scheme | CPUs | strategy | atomics/cs | xfers/cs | smp_mb/cs | IPIs/cs | IPIs/exit | shootdown/exit | hypercalls/exit | flushes/exit | pinned/step |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of f.cells) {
+    const k = c.costs;
+    L.push(
+      `| ${c.index} | ${c.arch} | ${c.scheme} | ${c.cpus} | ${strategyToString(c.strategy)} | ${fmt(k.perContextSwitch.mmCountAtomics)} | ${fmt(k.perContextSwitch.mmCountLineTransfers)} | ${fmt(k.perContextSwitch.smpMb)} | ${fmt(k.perContextSwitch.ipis)} | ${fmt(k.perMmExit.ipis, 2)} | ${fmt(k.perMmExit.shootdownIpis, 2)} | ${fmt(k.perMmExit.hypercalls, 2)} | ${fmt(k.perMmExit.tlbFlushes, 2)} | ${fmt(k.pinnedMmStepsPerStep)} |`,
+    );
+  }
+  const failures = f.cells.flatMap((c) => c.firstFailures.map((x) => ({ c, x })));
+  const errors = f.cells.flatMap((c) => c.errors.map((e) => ({ c, e })));
+  if (failures.length > 0 || errors.length > 0) {
+    L.push('', '## First failures', '');
+    for (const { c, x } of failures) {
+      L.push(`- cell ${c.index} **${x.invariant}** run ${x.runIndex} (seed \`${x.seed}\`, ${x.steps} steps${x.shrunkSteps !== null ? `, shrunk to ${x.shrunkSteps}` : ''}): ${x.message} — [\`${x.artifact}\`](${x.artifact})`);
+    }
+    for (const { c, e } of errors) L.push(`- cell ${c.index} **${e.kind}** run ${e.runIndex} (seed \`${e.seed}\`): ${e.message}`);
+  }
+  L.push('', `_${f.timing.startedAt}, ${(f.timing.elapsedMs / 1000).toFixed(1)} s on ${f.timing.threads} threads._`, '');
+  return L.join('\n');
+}

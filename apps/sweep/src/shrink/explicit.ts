@@ -1,0 +1,68 @@
+/**
+ * Turning a run's generated workload into an explicit one (core's ExplicitWorkload): after
+ * `sim.begin(seed)` the Kernel holds the task table and the programs; tasks are listed in
+ * id order (so task ids, mm ids and trace names stay the same) and op words are mapped back
+ * to the explicit op words via the encoding in core's constants.
+ */
+import { type ExplicitWorkloadInput, NO_MM, type Simulator, type RunSeed, constants as C } from '@lazytlb/core';
+
+type Task = { name: string; kind: 'user' | 'kthread'; cpu: number; mm?: string; unstarted?: boolean; program: string[] };
+
+/** Name of task `t` as the trace prints it (T<n> user, K<n> kernel thread). */
+function taskName(kind: number, t: number): string {
+  return kind === C.TASK_USER ? `T${t}` : `K${t}`;
+}
+
+/** The explicit op word of a program word; `names` maps task ids to names. */
+export function opWord(word: number, names: ReadonlyMap<number, string>): string {
+  const op = word & C.OP_MASK;
+  const arg = word >> C.OP_SHIFT;
+  const task = (): string => {
+    const n = names.get(arg);
+    if (n === undefined) throw new Error(`op word ${word}: task ${arg} is not in the task table`);
+    return n;
+  };
+  switch (op) {
+    case C.OP_RUN: return 'run';
+    case C.OP_MUNMAP: return (arg & C.MUNMAP_ALL) !== 0 ? 'munmap all' : (arg & C.MUNMAP_FREED_TABLES) !== 0 ? 'munmap freed-tables' : 'munmap';
+    case C.OP_SLEEP: return `sleep ${arg}`;
+    case C.OP_YIELD: return 'yield';
+    case C.OP_MIGRATE: return `migrate ${arg}`;
+    case C.OP_CLONE_THREAD: return `clone ${task()}`;
+    case C.OP_FORK: return `fork ${task()}`;
+    case C.OP_EXEC: return 'exec';
+    case C.OP_EXIT: return 'exit';
+    case C.OP_IOURING_SETUP: return `io_uring_setup ${task()}`;
+    case C.OP_USE_MM: return 'kthread_use_mm';
+    case C.OP_UNUSE_MM: return 'kthread_unuse_mm';
+    case C.OP_KERNEL_EXECVE: return 'kernel_execve';
+    case C.OP_KWORK: return 'kwork';
+    default: throw new Error(`op word ${word}: unknown opcode ${op}`);
+  }
+}
+
+/** The workload `sim` draws for `seed`, as an explicit task list. */
+export function explicitFromRun(sim: Simulator, seed: RunSeed): ExplicitWorkloadInput {
+  sim.begin(seed);
+  const k = sim.k;
+  const names = new Map<number, string>();
+  for (let t = k.ncpu; t < k.ntasks; t++) names.set(t, taskName(k.taskKind[t]!, t));
+  const tasks: Task[] = [];
+  for (let t = k.ncpu; t < k.ntasks; t++) {
+    const kind = k.taskKind[t] === C.TASK_USER ? 'user' : 'kthread';
+    const program: string[] = [];
+    for (let pc = k.taskPc[t]!; pc < k.taskEnd[t]!; pc++) program.push(opWord(k.prog[pc]!, names));
+    const task: Task = { name: names.get(t)!, kind, cpu: k.taskCpu[t]!, program };
+    if (k.taskState[t] === C.TS_UNSTARTED) task.unstarted = true;
+    else if (kind === 'user' && k.taskMm[t] !== NO_MM) task.mm = `mm${k.taskMm[t]}`;
+    tasks.push(task);
+  }
+  const tickPreemptions = k.tickBudget;
+  sim.end();
+  const params = 'params' in sim.cell.workload ? sim.cell.workload.params : null;
+  return {
+    tasks,
+    tickPreemptions,
+    vcpuPreemptions: sim.plugin.capabilities.vcpuPreemption && params !== null ? params.vcpuPreemptions : 0,
+  };
+}

@@ -1,0 +1,32 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSimulator, hashString128, makeArtifact, parseArtifact, referenceArch, runSeed } from '@lazytlb/core';
+import { describe, expect, it } from 'vitest';
+import { replayFile } from '../replay/replay.js';
+import { defaultShrunkPath, shrinkFile } from './shrink-file.js';
+
+describe('shrinkFile', () => {
+  it('writes a new, shorter artifact that replays, with tasks named as in the trace', async () => {
+    const sim = createSimulator({ plugin: referenceArch, scheme: 'none', cpus: 2, workload: 'default' });
+    const cell = hashString128(sim.cellId);
+    let i = 0;
+    let r = sim.run(runSeed(cell, i));
+    while (r.outcome !== 'violation') r = sim.run(runSeed(cell, ++i));
+    const dir = mkdtempSync(join(tmpdir(), 'lazytlb-shrink-'));
+    const path = join(dir, 'fail.json');
+    writeFileSync(path, JSON.stringify(makeArtifact(sim.cell, runSeed(cell, i), r, i)));
+    const res = await shrinkFile(path);
+    expect(res.out).toBe(defaultShrunkPath(path));
+    expect(res.out.endsWith('fail.shrunk.json')).toBe(true);
+    expect(res.afterSteps).toBeLessThan(res.beforeSteps);
+    const shrunk = parseArtifact(JSON.parse(readFileSync(res.out, 'utf8')));
+    expect(shrunk.outcome.steps).toBe(res.afterSteps);
+    const text = await replayFile(res.out);
+    expect(text).toContain('replay:    reproduced exactly');
+    const w = shrunk.cell.workload;
+    if (!('explicit' in w)) throw new Error('expected an explicit workload');
+    for (const t of w.explicit.tasks) expect(text).toContain(t.name);
+    await expect(shrinkFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read artifact/);
+  });
+});
