@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MatrixError } from './errors.js';
+import { matrixErrorOf } from '../test-support/matrix-error.js';
 import { matrixFromFlags } from './flags.js';
 
-async function err(p: Promise<unknown>): Promise<MatrixError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MatrixError);
-    return e as MatrixError;
-  }
-  throw new Error('expected an error');
-}
+const err = matrixErrorOf;
 
 describe('matrixFromFlags', () => {
   it('builds a spec with coercion, comma lists and repeated flags', async () => {

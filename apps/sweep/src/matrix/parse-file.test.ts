@@ -2,18 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MatrixError } from './errors.js';
+import { matrixErrorOf } from '../test-support/matrix-error.js';
 import { parseMatrixFile, parseMatrixText } from './parse-file.js';
 
-async function err(p: Promise<unknown>): Promise<MatrixError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MatrixError);
-    return e as MatrixError;
-  }
-  throw new Error('expected an error');
-}
+const err = matrixErrorOf;
 
 const GOOD_YAML = `# a matrix
 arch:
