@@ -24,9 +24,10 @@ describe('default matrix', () => {
     expect(await matrixFromFlags({})).toEqual(DEFAULT_MATRIX);
   });
 
-  it('is sized for about two minutes on two cores (~30k runs/s/thread)', () => {
-    const seconds = (cellCount(DEFAULT_MATRIX) * DEFAULT_RUNS) / (2 * 30_000);
-    expect(seconds).toBeGreaterThan(45);
-    expect(seconds).toBeLessThan(120);
+  it('is sized for about two minutes on two cores', () => {
+    // Measured 2026-11-25: 48 cells x 100 000 runs in 63 s on two idle cores (~38k runs/s/thread).
+    const seconds = (cellCount(DEFAULT_MATRIX) * DEFAULT_RUNS) / (2 * 38_000);
+    expect(seconds).toBeGreaterThan(90);
+    expect(seconds).toBeLessThan(150);
   });
 });
