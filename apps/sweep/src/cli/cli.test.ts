@@ -34,8 +34,8 @@ describe('lazytlb sweep', () => {
   it('exits 1 with violations, 0 without, and prints the verdict table', () => {
     const bad = lazytlb([...SMALL, '--threads', '1']);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/reference\s+none\s+2\s+default\s+random\s+300\s+VIOLATES\s+I\d/);
-    expect(bad.stdout).toMatch(/reference\s+refcount\s+2\s+default\s+random\s+300\s+SAFE/);
+    expect(bad.stdout).toMatch(/reference\s+none\s+2\s+default\s+pct:3\s+300\s+VIOLATES\s+I\d/);
+    expect(bad.stdout).toMatch(/reference\s+refcount\s+2\s+default\s+pct:3\s+300\s+SAFE/);
     const good = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '200', '--no-progress', '--threads', '1']);
     expect(good.code).toBe(0);
   });
