@@ -14,6 +14,7 @@ export const HOOK_NAMES = [
 ] as const;
 
 export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): void {
+  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = 4;
   k.arch.switch_mm_irqs_off(k, cpu, prev, next, task);
@@ -21,6 +22,7 @@ export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, ne
 }
 
 export function arch_enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: number): void {
+  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = 5;
   k.arch.enter_lazy_tlb(k, cpu, mm, task);
@@ -28,6 +30,7 @@ export function arch_enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: nu
 }
 
 export function arch_flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flags: number): void {
+  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = 6;
   k.arch.flush_tlb_mm_range(k, cpu, mm, flags);
@@ -35,6 +38,7 @@ export function arch_flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flag
 }
 
 export function arch_handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void {
+  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = 7;
   k.arch.handle_ipi(k, cpu, fn, mm, arg);
@@ -42,6 +46,7 @@ export function arch_handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, 
 }
 
 export function arch_exit_mmap(k: Kernel, cpu: number, mm: number): void {
+  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = 8;
   k.arch.arch_exit_mmap(k, cpu, mm);
@@ -49,6 +54,7 @@ export function arch_exit_mmap(k: Kernel, cpu: number, mm: number): void {
 }
 
 export function arch_init_new_context(k: Kernel, cpu: number, mm: number): void {
+  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = 2;
   k.arch.init_new_context(k, cpu, mm);
@@ -56,6 +62,7 @@ export function arch_init_new_context(k: Kernel, cpu: number, mm: number): void 
 }
 
 export function arch_destroy_context(k: Kernel, cpu: number, mm: number): void {
+  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = 3;
   k.arch.destroy_context(k, cpu, mm);
@@ -94,6 +101,7 @@ export function arch_check(k: Kernel, cpu: number): void {
 }
 
 export function arch_continue(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void {
+  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = 17;
   k.arch.arch_continue!(k, cpu, fn, mm, arg);

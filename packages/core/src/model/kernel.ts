@@ -63,6 +63,12 @@ export class Kernel {
   dirtyCpus = -1;
   /** While an IPI function runs: the CPU that sent it (equal to the running CPU when run locally). */
   ipiSender = -1;
+  /**
+   * The current step changed the stepping CPU's mm state (an arch hook ran, or an
+   * active_mm changed): only then can the per-CPU checks (I1 root, I3, I9, I12, I13) have
+   * become false, so only then are they re-evaluated.
+   */
+  mmStateTouched = false;
   /** Which arch hook is running (for attributing exceptions to the plugin); 0 = none. */
   hook = 0;
 
@@ -372,6 +378,7 @@ export class Kernel {
   }
 
   setActiveMm(task: number, mm: number): void {
+    this.mmStateTouched = true;
     this.touch(this.taskActiveMm[task]!);
     this.taskActiveMm[task] = mm;
     this.touch(mm);

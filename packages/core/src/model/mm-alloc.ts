@@ -1,4 +1,5 @@
 /** mm_alloc() / dup_mm() -> mm_init() (kernel/fork.c): a new mm with mm_users = mm_count = 1. */
+import { checkHwRootsAll } from '../invariants/check.js';
 import { arch_init_new_context } from './arch-calls.js';
 import { MM_LIVE } from './constants.js';
 import { type Kernel, ModelError } from './kernel.js';
@@ -20,5 +21,8 @@ export function allocMm(k: Kernel, cpu: number): number {
   // kmem_cache_alloc(mm_cachep): reuse the most recently freed slot first (ABA on the address).
   k.mmAddr[mm] = k.freeAddrLen > 0 ? k.freeAddrs[--k.freeAddrLen]! : k.nextAddr++;
   arch_init_new_context(k, cpu, mm);
+  // Handing out a context id / PID may reassign one a CPU still has loaded (powerpc): every
+  // CPU's MMU root is re-checked, as at mm_free_pgd and destroy_context.
+  checkHwRootsAll(k);
   return mm;
 }

@@ -135,6 +135,7 @@ export class Stepper {
 
   hypStep(c: number): void {
     const k = this.k;
+    k.mmStateTouched = true; // the hypervisor may change the vCPU's hardware state
     if (k.cpuPreempted[c] !== 0) {
       k.resumeVcpu(c);
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_resume', `hypervisor resumes vCPU${c}`);

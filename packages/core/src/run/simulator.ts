@@ -36,6 +36,11 @@ export interface SimulatorOptions {
   readonly workload?: WorkloadSpec | ProfileName | { readonly explicit: ExplicitWorkloadInput };
   readonly strategy?: StrategySpec;
   readonly stepBudget?: number;
+  /**
+   * Re-evaluate the per-CPU checks after every step, not only after steps that changed the
+   * CPU's mm state (for cross-checking that optimisation; results must be identical).
+   */
+  readonly checkEveryStep?: boolean;
 }
 
 /** The resolved, serialisable identity of a cell (recorded in artifacts). */
@@ -98,6 +103,7 @@ export class Simulator {
   private readonly actorKind: Uint8Array;
   private readonly decisions: Uint8Array;
   private readonly hyp: boolean;
+  private readonly checkEveryStep: boolean;
   private lastEstimate = 0;
 
   constructor(opts: SimulatorOptions) {
@@ -143,6 +149,7 @@ export class Simulator {
       this.actorKind[a] = a % ACTORS_PER_CPU;
     }
     this.decisions = new Uint8Array(stepBudget);
+    this.checkEveryStep = opts.checkEveryStep === true;
     this.activeExplorer = this.explorer;
   }
 
@@ -285,10 +292,11 @@ export class Simulator {
     k.cpu = c;
     k.dirtyCpus |= 1 << c;
     if (tracer !== null) tracer.beginStep(k.step, kind === 0 ? 'task' : kind === 1 ? 'irq' : 'hyp');
+    k.mmStateTouched = false;
     if (kind === 0) this.stepper.taskStep(c);
     else if (kind === 1) this.stepper.irqStep(c);
     else this.stepper.hypStep(c);
-    checkCpu(k, c);
+    if (k.mmStateTouched || this.checkEveryStep) checkCpu(k, c);
     if (k.touchedLen > 0) checkRefcounts(k, c);
     k.step++;
     if (k.step === k.vcpuNextAt) k.dirtyCpus = -1; // a vCPU preemption becomes possible
