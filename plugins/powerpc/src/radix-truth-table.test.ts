@@ -35,6 +35,11 @@ describe('powerpc radix §5.6-C: REFCOUNT=n without shootdown', () => {
       CPU2: op     # swapper/2 -> U
       CPU2: op     # fork V: dup_mm -> N at P's slab address, PID reused
     `);
+    // init_new_context hands P's PID to N while a CPU still has it in SPRN_PID: I1 right there
+    // (the PID is reassigned while loaded); acknowledge it to follow the ABA path on.
+    s.expectViolation('I1', /MMU root is P's context/);
+    acknowledgeViolation(s);
+    s.run('CPU2: op     # the rest of the fork: dup_mmap flush, wake_up_new_task');
     const n = s.mmOf('V');
     s.nameMm('N', n);
     expect(s.k.mmAddr[n]).toBe(addrP); // SLUB LIFO reuse: &N == &P
@@ -53,6 +58,12 @@ describe('powerpc radix §5.6-C: REFCOUNT=n without shootdown', () => {
     s.run(`
       CPU2: op     # swapper/2 -> U
       CPU2: op     # fork V: N gets P's PID while CPU1 still has it loaded
+    `);
+    // The reassignment itself is I1 (SPRN_PID names a reassigned PID); follow on to the TLB hazard.
+    s.expectViolation('I1', /MMU root is P's context/);
+    acknowledgeViolation(s);
+    s.run(`
+      CPU2: op     # the rest of the fork: dup_mmap flush, wake_up_new_task
       CPU2: op     # yield
       CPU2: op     # U -> V: SPRN_PID = N's PID (the reused one), bit 2 in mm_cpumask(N)
       CPU2: op     # run
