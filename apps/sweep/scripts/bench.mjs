@@ -14,16 +14,28 @@ const rows = [];
 for (const threads of [1, 2]) {
   await runSweep({ cells, matrixSeed: 'bench-warmup', runs: 2000, threads }); // warm up JIT + workers
   const t0 = performance.now();
-  const r = await runSweep({ cells, matrixSeed: 'bench', runs: RUNS, threads });
-  const secs = (performance.now() - t0) / 1000;
+  // Steady state: from the first progress report past 10% of the runs (pool started, workers warm) to the end.
+  let mark = null;
+  const r = await runSweep({
+    cells, matrixSeed: 'bench', runs: RUNS, threads,
+    onProgress: (p) => { if (mark === null && p.runs >= RUNS / 10) mark = { t: performance.now(), runs: p.runs, steps: p.steps }; },
+  });
+  const t1 = performance.now();
+  const secs = (t1 - t0) / 1000;
   const a = r.aggregates[0];
-  rows.push({ threads, secs, runs: a.runs, steps: a.steps, runsPerSec: a.runs / secs, stepsPerSec: a.steps / secs, batches: r.timing.batchesRun });
+  const steadySecs = mark === null ? secs : (t1 - mark.t) / 1000;
+  const steadySteps = mark === null ? a.steps : a.steps - mark.steps;
+  rows.push({
+    threads, secs, runs: a.runs, steps: a.steps, runsPerSec: a.runs / secs, stepsPerSec: a.steps / secs, batches: r.timing.batchesRun,
+    steadyStepsPerSec: steadySteps / steadySecs,
+  });
 }
 console.log(`x86-native, refcount, 4 CPUs, default, pct:3 — ${RUNS} runs (wall time includes pool start-up)`);
 for (const x of rows) {
   console.log(
     `${x.threads} thread(s): ${x.secs.toFixed(2)} s, ${x.batches} batches, ${Math.round(x.runsPerSec)} runs/s (${Math.round(x.runsPerSec / x.threads)}/thread), ` +
-      `${(x.stepsPerSec / 1e6).toFixed(2)}M steps/s (${(x.stepsPerSec / x.threads / 1e6).toFixed(2)}M/thread)`,
+      `${(x.stepsPerSec / 1e6).toFixed(2)}M steps/s (${(x.stepsPerSec / x.threads / 1e6).toFixed(2)}M/thread); ` +
+      `steady state ${(x.steadyStepsPerSec / 1e6).toFixed(2)}M steps/s (${(x.steadyStepsPerSec / x.threads / 1e6).toFixed(2)}M/thread)`,
   );
 }
-console.log(`scaling 2 threads / 1 thread: ${(rows[1].runsPerSec / rows[0].runsPerSec).toFixed(2)}x`);
+console.log(`scaling 2 threads / 1 thread: ${(rows[1].runsPerSec / rows[0].runsPerSec).toFixed(2)}x wall, ${(rows[1].steadyStepsPerSec / rows[0].steadyStepsPerSec).toFixed(2)}x steady state`);
