@@ -4,23 +4,14 @@
  * model's state through the step API.
  */
 import { describe, expect, it } from 'vitest';
-import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
 import { INIT_MM, MM_FREED, MM_TABLES_FREED } from '../model/constants.js';
 import { hashString128, runSeed } from '../prng/seed.js';
-import { referenceArch, type ReferenceArchOptions } from '../reference-arch/reference-arch.js';
+import { referenceArch } from '../reference-arch/reference-arch.js';
+import { referenceVariant } from '../test-support/reference-variant.js';
 import { Simulator } from '../run/simulator.js';
 import type { InvariantId } from './catalog.js';
 
-function variant(name: string, patch: (hooks: ArchHooks) => Partial<ArchHooks>) {
-  return defineArchPlugin<ReferenceArchOptions>({
-    ...referenceArch,
-    name,
-    setup(options, env) {
-      const hooks = referenceArch.setup(options, env);
-      return { ...hooks, ...patch(hooks) };
-    },
-  });
-}
+const variant = referenceVariant;
 
 /** Invariants violated over `runs` runs of a cell. */
 function found(sim: Simulator, runs = 2000): Set<InvariantId> {

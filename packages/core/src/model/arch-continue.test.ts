@@ -1,29 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
 import { hashString128, runSeed } from '../prng/seed.js';
-import { referenceArch, type ReferenceArchOptions } from '../reference-arch/reference-arch.js';
 import { Simulator } from '../run/simulator.js';
+import { referenceVariant } from '../test-support/reference-variant.js';
 
 /** A reference arch whose flush has a second phase after its wait=1 IPIs (like radix__tlb_flush). */
-const twoPhase = defineArchPlugin<ReferenceArchOptions>({
-  ...referenceArch,
-  name: 'two-phase-flush',
-  setup(options, env): ArchHooks {
-    const hooks = referenceArch.setup(options, env);
-    return {
-      ...hooks,
-      flush_tlb_mm_range(k, cpu, mm, flags) {
-        hooks.flush_tlb_mm_range(k, cpu, mm, flags);
-        k.archContinue(cpu, 99, mm, flags);
-      },
-      arch_continue(k, cpu, fn, mm) {
-        if (fn !== 99) throw new Error(`unexpected continuation ${fn}`);
-        if (k.cpuWait[cpu] !== 0) throw new Error('continuation ran before the IPIs were acknowledged');
-        if (k.tracer !== null) k.tracer.ev(cpu, 'phase2', k.mmName(mm));
-      },
-    };
+const twoPhase = referenceVariant('two-phase-flush', (hooks) => ({
+  flush_tlb_mm_range(k, cpu, mm, flags) {
+    hooks.flush_tlb_mm_range(k, cpu, mm, flags);
+    k.archContinue(cpu, 99, mm, flags);
   },
-});
+  arch_continue(k, cpu, fn, mm) {
+    if (fn !== 99) throw new Error(`unexpected continuation ${fn}`);
+    if (k.cpuWait[cpu] !== 0) throw new Error('continuation ran before the IPIs were acknowledged');
+    if (k.tracer !== null) k.tracer.ev(cpu, 'phase2', k.mmName(mm));
+  },
+}));
 
 describe('Kernel.archContinue', () => {
   it('runs the continuation as the next task step after the IPI wait, before the caller goes on', () => {
@@ -52,17 +43,24 @@ describe('Kernel.archContinue', () => {
   });
 
   it('is refused from interrupt context and without the hook', () => {
-    const fromIrq = defineArchPlugin<ReferenceArchOptions>({
-      ...referenceArch,
-      name: 'continue-from-irq',
-      setup(options, env): ArchHooks {
-        const hooks = referenceArch.setup(options, env);
-        return { ...hooks, arch_continue() {}, handle_ipi(k, cpu, fn, mm, arg) { hooks.handle_ipi(k, cpu, fn, mm, arg); k.archContinue(cpu, 1, mm, 0); } };
+    const fromIrq = referenceVariant('continue-from-irq', (hooks) => ({
+      arch_continue() {},
+      handle_ipi(k, cpu, fn, mm, arg) {
+        hooks.handle_ipi(k, cpu, fn, mm, arg);
+        k.archContinue(cpu, 1, mm, 0);
       },
-    });
-    const sim = new Simulator({ plugin: fromIrq, scheme: 'refcount', cpus: 2, workload: 'default' });
-    const r = sim.run(runSeed(hashString128(sim.cellId), 0));
-    expect(r.outcome).toBe('plugin-error');
-    expect(r.pluginError?.message).toMatch(/interrupt context/);
+    }));
+    const noHook = referenceVariant('continue-without-hook', (hooks) => ({
+      flush_tlb_mm_range(k, cpu, mm, flags) {
+        hooks.flush_tlb_mm_range(k, cpu, mm, flags);
+        k.archContinue(cpu, 1, mm, 0);
+      },
+    }));
+    for (const [plugin, message] of [[fromIrq, /interrupt context/], [noHook, /needs the arch_continue hook/]] as const) {
+      const sim = new Simulator({ plugin, scheme: 'refcount', cpus: 2, workload: 'default' });
+      const r = sim.run(runSeed(hashString128(sim.cellId), 0));
+      expect(r.outcome).toBe('plugin-error');
+      expect(r.pluginError?.message).toMatch(message);
+    }
   });
 });

@@ -50,7 +50,6 @@ export const IPI_ARCH_BASE = 16;
 export const REASON_FLUSH = 0;
 export const REASON_SHOOTDOWN = 1;
 export const REASON_ARCH = 2;
-export const REASON_NAMES = ['flush', 'shootdown', 'arch'] as const;
 
 /** Workload program opcodes (one per `prog` word, argument in the upper bits). */
 export const OP_RUN = 1; // user code runs (may populate TLB entries)

@@ -10,7 +10,7 @@ import type { ArchHooks } from '../abi/plugin.js';
 import { C_EXITED_MM_STEPS, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
-import { INIT_MM, MM_FREED, NO_MM, NO_TASK, REASON_FLUSH, REASON_SHOOTDOWN, SCHEME_REFCOUNT, TASK_IDLE, TASK_KTHREAD } from './constants.js';
+import { INIT_MM, MM_FREED, NO_MM, NO_TASK, REASON_FLUSH, REASON_SHOOTDOWN, TASK_IDLE, TASK_KTHREAD } from './constants.js';
 
 /** Kernel-path nesting depth per CPU (e.g. munmap -> ... ; exit -> mmput -> __mmput -> mmdrop -> __mmdrop). */
 export const FRAME_DEPTH = 8;
@@ -38,7 +38,6 @@ export class Kernel {
   cpuCapacity = 0;
   taskCapacity = 0;
   mmCapacity = 0;
-  scheme = SCHEME_REFCOUNT;
   /** Lazy references hold mm_count (CONFIG_MMU_LAZY_TLB_REFCOUNT=y). */
   refcount = true;
   /** __mmdrop shoots lazy users first (CONFIG_MMU_LAZY_TLB_SHOOTDOWN=y). */

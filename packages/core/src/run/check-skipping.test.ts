@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
 import { INIT_MM } from '../model/constants.js';
 import { hashString128, runSeed } from '../prng/seed.js';
-import { referenceArch, type ReferenceArchOptions } from '../reference-arch/reference-arch.js';
+import { referenceArch } from '../reference-arch/reference-arch.js';
+import { referenceVariant } from '../test-support/reference-variant.js';
 import { PROFILE_NAMES } from '../workload/profiles.js';
 import { Simulator, type SimulatorOptions } from './simulator.js';
 
 /** An arch whose switch_mm skips loading init_mm: I13 fires (a check that must not be skipped). */
-const noInitLoad = defineArchPlugin<ReferenceArchOptions>({
-  ...referenceArch,
-  name: 'no-init-load',
-  setup(options, env): ArchHooks {
-    const h = referenceArch.setup(options, env);
-    return { ...h, switch_mm_irqs_off: (k, cpu, prev, next, task) => (next !== INIT_MM ? h.switch_mm_irqs_off(k, cpu, prev, next, task) : undefined) };
-  },
-});
+const noInitLoad = referenceVariant('no-init-load', (h) => ({
+  switch_mm_irqs_off: (k, cpu, prev, next, task) => (next !== INIT_MM ? h.switch_mm_irqs_off(k, cpu, prev, next, task) : undefined),
+}));
 
 /**
  * The per-CPU checks run only after steps that touched the CPU's mm state. Cross-check against

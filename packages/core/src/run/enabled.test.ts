@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
+import { referenceVariant } from '../test-support/reference-variant.js';
 import { Simulator } from './simulator.js';
 
 /** The reference arch as a guest: the hypervisor may preempt and resume its vCPUs. */
-const guestArch = {
-  ...referenceArch,
-  name: 'reference-guest',
-  capabilities: { ...referenceArch.capabilities, vcpuPreemption: true },
-  setup(options: Parameters<typeof referenceArch.setup>[0], env: Parameters<typeof referenceArch.setup>[1]) {
-    return { ...referenceArch.setup(options, env), vcpu_preempt() {}, vcpu_resume() {} };
-  },
-};
+const guestArch = referenceVariant('reference-guest', () => ({ vcpu_preempt() {}, vcpu_resume() {} }), { vcpuPreemption: true });
 
 /**
  * The explorer's enabled set is maintained incrementally (only CPUs marked dirty are

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
 import { costsToObject } from '../cost/counters.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
+import { referenceVariant } from '../test-support/reference-variant.js';
 import { makeArtifact, replayArtifact } from './artifact.js';
 import { Simulator } from './simulator.js';
 
@@ -69,20 +69,12 @@ describe('Simulator', () => {
 
   it('reports a plugin that throws as a plugin error naming the hook, not a violation', () => {
     let calls = 0;
-    const broken = defineArchPlugin({
-      ...referenceArch,
-      name: 'broken',
-      setup(options, env): ArchHooks {
-        const hooks = referenceArch.setup(options, env);
-        return {
-          ...hooks,
-          flush_tlb_mm_range(k, cpu, mm, flags) {
-            if (++calls > 3) throw new Error('boom in flush');
-            hooks.flush_tlb_mm_range(k, cpu, mm, flags);
-          },
-        };
+    const broken = referenceVariant('broken', (hooks) => ({
+      flush_tlb_mm_range(k, cpu, mm, flags) {
+        if (++calls > 3) throw new Error('boom in flush');
+        hooks.flush_tlb_mm_range(k, cpu, mm, flags);
       },
-    });
+    }));
     const sim = new Simulator({ plugin: broken, scheme: 'refcount', cpus: 2, workload: 'default' });
     let seen = 0;
     for (let i = 0; i < 20 && seen === 0; i++) {
@@ -103,20 +95,12 @@ describe('Simulator', () => {
   });
 
   it('attributes an exception to the outer hook even after a nested hook ran (local on_each_cpu_mask)', () => {
-    const throwsAfterLocalRun = defineArchPlugin({
-      ...referenceArch,
-      name: 'throws-after-local-ipi',
-      setup(options, env): ArchHooks {
-        const hooks = referenceArch.setup(options, env);
-        return {
-          ...hooks,
-          flush_tlb_mm_range(k, cpu, mm, flags) {
-            hooks.flush_tlb_mm_range(k, cpu, mm, flags); // runs handle_ipi locally when cpu is in the mask
-            throw new Error('plugin bug after the local flush');
-          },
-        };
+    const throwsAfterLocalRun = referenceVariant('throws-after-local-ipi', (hooks) => ({
+      flush_tlb_mm_range(k, cpu, mm, flags) {
+        hooks.flush_tlb_mm_range(k, cpu, mm, flags); // runs handle_ipi locally when cpu is in the mask
+        throw new Error('plugin bug after the local flush');
       },
-    });
+    }));
     const sim = new Simulator({ plugin: throwsAfterLocalRun, scheme: 'refcount', cpus: 2, workload: 'default' });
     const r = sim.run(cellSeed(sim, 0));
     expect(r.outcome).toBe('plugin-error');

@@ -6,13 +6,13 @@
 import { z } from 'zod';
 import type { ArchHooks, ArchPlugin } from '../abi/plugin.js';
 import { parseArchOptions, validateArchPlugin, validateHooks } from '../abi/validate.js';
-import { resolveScheme, type Scheme, SchemeInput, schemeCode } from '../config/scheme.js';
+import { resolveScheme, type Scheme, SchemeInput } from '../config/scheme.js';
 import { C_LAZY_PINNED_AT_END, costsToObject, type Costs } from '../cost/counters.js';
 import { createExplorer, type Explorer, ReplayExplorer, type StrategySpec, StrategySpec as StrategySchema } from '../explorer/strategy.js';
 import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
 import { checkCpu, checkQuiescent, checkRefcounts } from '../invariants/check.js';
 import { HOOK_NAMES } from '../model/arch-calls.js';
-import { ACTORS_PER_CPU, MAX_CPUS, SCHEME_REFCOUNT, SCHEME_SHOOTDOWN, TASK_IDLE, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
+import { ACTORS_PER_CPU, MAX_CPUS, TASK_IDLE, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
 import { Kernel, ModelError, type Violation } from '../model/kernel.js';
 import { Stepper } from '../model/step.js';
 import { type RunSeed } from '../prng/seed.js';
@@ -126,9 +126,8 @@ export class Simulator {
     this.hooks = validateHooks(plugin, plugin.setup(options, { coreVersion: CORE_VERSION, abi: 1 }));
     const k = this.k;
     k.arch = this.hooks;
-    k.scheme = schemeCode(scheme);
-    k.refcount = k.scheme === SCHEME_REFCOUNT;
-    k.shootdown = k.scheme === SCHEME_SHOOTDOWN;
+    k.refcount = scheme === 'refcount';
+    k.shootdown = scheme === 'shootdown';
     if (explicit !== null) {
       k.ensureCapacity(cpus, explicit.taskCount, explicit.mmBound, explicit.progWords);
     } else {

@@ -68,6 +68,15 @@ function make(arch: ScenarioOptions['arch'], scheme: ScenarioOptions['scheme'], 
 const SPINS = /CPU0 spins in smp_call_function_many\(wait=1\) until 1 IPI\(s\) it sent are handled; pending on CPU1 \(flush_tlb_func\(P\)\): deliver with "CPU1: irq"/;
 
 /** CPU0 runs T0 (P), CPU1 runs T1 (P): both have P loaded; mm_cpumask(P) = {0,1}. */
+/** T0 (CPU0) will munmap with freed tables; T1 on CPU1 yields to kthread K, which then runs lazy on P. */
+function munmapWhileCpu1YieldsToK(): Scenario {
+  return make(referenceArch, 'refcount', {
+    T0: thread('P', 0, 'munmap freed-tables'),
+    T1: thread('P', 1, 'yield'),
+    K: kthread(1, 'kwork'),
+  });
+}
+
 function bothRunP(s: Scenario): void {
   s.run(`
     CPU1: op   # swapper/1 -> T1: root P
@@ -123,11 +132,7 @@ describe('1. on_each_cpu_mask(wait=1) is synchronous (reference arch, refcount)'
   });
 
   it('lazy target: CPU1 (a kthread lazy on P) leaves for init_mm in its flush_tlb_func, before CPU0 frees the tables', () => {
-    const s = make(referenceArch, 'refcount', {
-      T0: thread('P', 0, 'munmap freed-tables'),
-      T1: thread('P', 1, 'yield'),
-      K: kthread(1, 'kwork'),
-    });
+    const s = munmapWhileCpu1YieldsToK();
     s.run(`
       CPU1: op   # swapper/1 -> T1
       CPU1: op   # T1: yield (K is queued behind it)
@@ -207,11 +212,7 @@ describe('2. an IPI is taken between two steps of the target, never inside one (
   });
 
   it('a pending IPI stays pending across the IRQs-off context switch and runs after it, on the post-switch state', () => {
-    const s = make(referenceArch, 'refcount', {
-      T0: thread('P', 0, 'munmap freed-tables'),
-      T1: thread('P', 1, 'yield'),
-      K: kthread(1, 'kwork'),
-    });
+    const s = munmapWhileCpu1YieldsToK();
     s.run(`
       CPU1: op   # swapper/1 -> T1
       CPU1: op   # T1: yield -> a switch to K is due
