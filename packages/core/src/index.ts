@@ -3,7 +3,7 @@
  * (v1), explorer strategies, invariant oracles, cost counters, traces and exact replay.
  */
 export { ABI_VERSION, defineArchPlugin } from './abi/plugin.js';
-export type { ArchCapabilities, ArchHooks, ArchInvariantDoc, ArchPlugin, ArchSetupEnv } from './abi/plugin.js';
+export type { ArchCapabilities, ArchHooks, ArchInvariantDoc, ArchPlugin, ArchSetupEnv, MutationCell, MutationDoc } from './abi/plugin.js';
 export { PluginLoadError, parseArchOptions, validateArchPlugin, validateHooks } from './abi/validate.js';
 
 export * as constants from './model/constants.js';
@@ -16,6 +16,12 @@ export { Kernel, ModelError, type Violation } from './model/kernel.js';
 export {
   InvalidKconfigError, Kconfig, SCHEME_DESCRIPTIONS, SCHEMES, Scheme, SchemeInput, kconfigOf, resolveScheme, schemeFromKconfig,
 } from './config/scheme.js';
+
+export {
+  CORE_MUTATIONS, MUT_HOTPLUG_NO_FORCE_INIT_MM, MUT_IDLE_TASK_EXIT_MMDROP, MUT_KERNEL_EXECVE_PREEMPT, MUT_KTHREAD_USE_MM_IRQS_ON,
+  coreMutation, type CoreMutation,
+} from './mutations/catalog.js';
+export { MutationError, mutationsFor, resolveMutations, type ResolvedMutations } from './mutations/resolve.js';
 
 export * as costs from './cost/counters.js';
 export { COST_NAMES, costsToObject, type CostName, type Costs } from './cost/counters.js';

@@ -39,10 +39,52 @@ export interface ArchInvariantDoc {
   readonly description: string;
 }
 
+/**
+ * Where a mutation's bug lived: the cell(s) `lazytlb mutants` sweeps to kill it. The same
+ * cell without the mutation must be clean (the false-alarm check).
+ */
+export interface MutationCell {
+  /** Arch plugin name, e.g. "powerpc". */
+  readonly arch: string;
+  /** Arch options (defaults filled by the plugin). */
+  readonly options?: Readonly<Record<string, unknown>>;
+  readonly scheme: 'refcount' | 'shootdown' | 'none';
+  /** Workload profile (default: "default"). */
+  readonly workload?: string;
+  /** CPU count (default: 4). */
+  readonly cpus?: number;
+}
+
+/**
+ * A named mutation: a switch that restores a real, since-fixed kernel code path
+ * (model-spec §9, kernel-reference §7). Core mutations act on the generic paths; an arch
+ * plugin declares its own in {@link ArchPlugin.mutations} and sees the enabled ones in
+ * {@link ArchSetupEnv.mutations}.
+ */
+export interface MutationDoc {
+  /** Lowercase id, unique across core and all plugins, e.g. "x86-lazy-skip-freed-tables". */
+  readonly id: string;
+  /** One line: what the buggy code did. */
+  readonly title: string;
+  /** The kernel commit that fixed it: "<12-hex id> <subject>". */
+  readonly fixedBy: string;
+  /** The invariant the mutation should break first. */
+  readonly breaks: string;
+  /** Where the bug bites (the cells `lazytlb mutants` sweeps). */
+  readonly cells: readonly MutationCell[];
+  /** The mechanism in a few sentences, citing the kernel functions. */
+  readonly description: string;
+}
+
 /** Given to {@link ArchPlugin.setup}: facts about the worker, fixed for its lifetime. */
 export interface ArchSetupEnv {
   readonly coreVersion: string;
   readonly abi: typeof ABI_VERSION;
+  /**
+   * Ids of this plugin's own mutations enabled for the cell (a subset of
+   * {@link ArchPlugin.mutations}); empty for the unmutated model.
+   */
+  readonly mutations: readonly string[];
 }
 
 /**
@@ -95,6 +137,18 @@ export interface ArchHooks {
    * once its wait=1 IPIs are all handled, before the calling kernel path goes on.
    */
   arch_continue?(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void;
+  /**
+   * __cpu_disable()'s mm part, on the dying CPU inside take_cpu_down() (stop_machine, IRQs
+   * off), before it is marked offline. powerpc: cleanup_cpu_mmu_context() ->
+   * clear_tasks_mm_cpumask(cpu) (k.clearTasksMmCpumask). Optional: x86 clears nothing.
+   */
+  cpu_disable?(k: Kernel, cpu: number): void;
+  /**
+   * Secondary CPU bring-up (x86 cpu_init -> initialize_tlbstate_and_flush, powerpc
+   * start_secondary), after the core has set the idle task's active_mm to init_mm, taken
+   * mmgrab_lazy_tlb(&init_mm) and called enter_lazy_tlb(&init_mm). Optional.
+   */
+  cpu_up?(k: Kernel, cpu: number): void;
   /** Arch per-CPU state for traces, e.g. "loaded_mm=M2 lazy". Only called while tracing. */
   describe_cpu(k: Kernel, cpu: number): string;
   /** Name of an arch IPI function for traces, e.g. "flush_tlb_func". */
@@ -117,6 +171,8 @@ export interface ArchPlugin<O = unknown> {
   readonly capabilities: ArchCapabilities;
   /** Arch invariants this plugin reports as I13. */
   readonly invariants: readonly ArchInvariantDoc[];
+  /** Historical arch bugs this plugin can restore (enabled per cell; see {@link ArchSetupEnv.mutations}). */
+  readonly mutations?: readonly MutationDoc[];
   /** Called once per worker and option set; returns the hot hooks. */
   setup(options: O, env: ArchSetupEnv): ArchHooks;
 }

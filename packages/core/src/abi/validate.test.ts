@@ -19,7 +19,7 @@ function broken(fields: Record<string, unknown>): unknown {
   return { ...referenceArch, ...fields };
 }
 
-const env = { coreVersion: CORE_VERSION, abi: ABI_VERSION } as const;
+const env = { coreVersion: CORE_VERSION, abi: ABI_VERSION, mutations: [] } as const;
 
 function refHooks(): Record<string, unknown> {
   return { ...referenceArch.setup(referenceArch.options.parse({}), env) };

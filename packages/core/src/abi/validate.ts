@@ -5,6 +5,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { CORE_VERSION } from '../generated/model-hash.js';
+import { INVARIANT_IDS, type InvariantId } from '../invariants/catalog.js';
 import { MAX_CPUS } from '../model/constants.js';
 import { ABI_VERSION, type ArchHooks, type ArchPlugin } from './plugin.js';
 
@@ -13,6 +14,29 @@ export class PluginLoadError extends Error {
 }
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });
+
+const MutationDocSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
+    title: z.string().min(1),
+    fixedBy: z.string().regex(/^[0-9a-f]{12,40} \S/, 'must be "<commit id, 12+ hex digits> <subject>"'),
+    breaks: z.enum(INVARIANT_IDS as [InvariantId, ...InvariantId[]]),
+    cells: z
+      .array(
+        z
+          .object({
+            arch: z.string().min(1),
+            options: z.record(z.string(), z.unknown()).optional(),
+            scheme: z.enum(['refcount', 'shootdown', 'none']),
+            workload: z.string().optional(),
+            cpus: z.number().int().min(1).max(MAX_CPUS).optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'must name at least one cell where the bug bites'),
+    description: z.string().min(1),
+  })
+  .strict();
 
 const Descriptor = z.object({
   abi: z.literal(ABI_VERSION, { message: `must be ${ABI_VERSION} (this @lazytlb/core implements arch ABI v${ABI_VERSION})` }),
@@ -29,6 +53,7 @@ const Descriptor = z.object({
     maxCpus: z.number().int().min(1).max(MAX_CPUS),
   }),
   invariants: z.array(z.object({ id: z.literal('I13'), name: z.string(), description: z.string() })),
+  mutations: z.array(MutationDocSchema).optional(),
   setup: fn,
 });
 
@@ -54,6 +79,9 @@ export function validateArchPlugin(value: unknown, source = 'arch plugin'): Arch
       `arch plugin ${plugin.name}@${plugin.version} (${source}) supports @lazytlb/core ${plugin.coreVersions}, but this is @lazytlb/core ${CORE_VERSION}`,
     );
   }
+  const ids = (plugin.mutations ?? []).map((m) => m.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined) throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): mutation id "${dup}" is declared twice`);
   const defaults = plugin.options.safeParse({});
   if (!defaults.success) {
     throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): its options schema must accept {} (all options need defaults):\n${describeIssues(defaults.error)}`);

@@ -43,6 +43,8 @@ export class Kernel {
   /** __mmdrop shoots lazy users first (CONFIG_MMU_LAZY_TLB_SHOOTDOWN=y). */
   shootdown = false;
   arch!: ArchHooks;
+  /** Enabled core mutations (MUT_* bits of mutations/catalog.ts); 0 = the mainline model. */
+  mutations = 0;
   /** Non-null only while tracing; every trace call site checks it first. */
   tracer: Tracer | null = null;
 

@@ -46,6 +46,7 @@ export const Artifact = z
         workload: z.union([z.object({ profile: ProfileName, params: WorkloadParams }).strict(), z.object({ explicit: ExplicitWorkload }).strict()]),
         strategy: StrategySpec,
         stepBudget: z.number().int().min(1),
+        mutations: z.array(z.string()).min(1).optional(),
       })
       .strict(),
     seed: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits'),
@@ -79,7 +80,10 @@ export function makeArtifact(cell: CellConfig, seed: RunSeed, result: RunResult,
     schema: ARTIFACT_SCHEMA,
     toolVersion: CORE_VERSION,
     modelHash: MODEL_HASH,
-    cell: { ...cell, arch: { ...cell.arch }, workload: { ...cell.workload }, strategy: { ...cell.strategy } },
+    cell: {
+      arch: { ...cell.arch }, scheme: cell.scheme, cpus: cell.cpus, workload: { ...cell.workload }, strategy: { ...cell.strategy },
+      stepBudget: cell.stepBudget, ...(cell.mutations !== undefined ? { mutations: [...cell.mutations] } : {}),
+    },
     seed: seedToHex(seed),
     decisions: Buffer.from(result.decisions).toString('base64'),
     outcome: outcomeOf(result),
@@ -134,6 +138,7 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     workload: 'explicit' in c.workload ? { explicit: c.workload.explicit } : { profile: c.workload.profile, params: c.workload.params },
     strategy: c.strategy,
     stepBudget: c.stepBudget,
+    ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
   });
   const decisions = new Uint8Array(Buffer.from(artifact.decisions, 'base64'));
   const result = sim.run(seedFromHex(artifact.seed), { trace: opts.trace ?? false, decisions, keepDecisions: true });

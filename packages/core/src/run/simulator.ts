@@ -22,6 +22,7 @@ import { WorkloadGenerator, workloadBounds } from '../workload/generate.js';
 import type { WorkloadParams } from '../workload/params.js';
 import { ExplicitWorkload, type ExplicitWorkloadInput, ExplicitWorkloadLoader } from '../workload/explicit.js';
 import { type ProfileName, resolveWorkload, type WorkloadSpec } from '../workload/profiles.js';
+import { resolveMutations } from '../mutations/resolve.js';
 import { canonicalJson } from './canonical.js';
 
 export const DEFAULT_STEP_BUDGET = 100_000;
@@ -41,6 +42,11 @@ export interface SimulatorOptions {
    * CPU's mm state (for cross-checking that optimisation; results must be identical).
    */
   readonly checkEveryStep?: boolean;
+  /**
+   * Named mutations to enable (core ones and the plugin's own; see CORE_MUTATIONS and
+   * ArchPlugin.mutations): each restores a historical, since-fixed kernel bug.
+   */
+  readonly mutations?: readonly string[];
 }
 
 /** The resolved, serialisable identity of a cell (recorded in artifacts). */
@@ -51,6 +57,8 @@ export interface CellConfig {
   readonly workload: { readonly profile: ProfileName; readonly params: WorkloadParams } | { readonly explicit: ExplicitWorkload };
   readonly strategy: StrategySpec;
   readonly stepBudget: number;
+  /** Enabled mutations, sorted; absent for the unmutated model (so unmutated cell ids are unchanged). */
+  readonly mutations?: readonly string[];
 }
 
 export type OutcomeKind = 'ok' | 'violation' | 'budget' | 'plugin-error' | 'deadlock';
@@ -120,12 +128,17 @@ export class Simulator {
     const workload = explicit !== null ? { explicit: explicit.spec } : resolveWorkload(wl as WorkloadSpec | ProfileName);
     const strategy = StrategySchema.parse(opts.strategy ?? { kind: 'random' });
     const stepBudget = BudgetSchema.parse(opts.stepBudget ?? DEFAULT_STEP_BUDGET);
-    this.cell = { arch: { name: plugin.name, version: plugin.version, options }, scheme, cpus, workload, strategy, stepBudget };
+    const mutations = resolveMutations(opts.mutations, plugin);
+    this.cell = {
+      arch: { name: plugin.name, version: plugin.version, options }, scheme, cpus, workload, strategy, stepBudget,
+      ...(mutations.ids.length > 0 ? { mutations: mutations.ids } : {}),
+    };
     this.cellId = canonicalJson(this.cell);
 
-    this.hooks = validateHooks(plugin, plugin.setup(options, { coreVersion: CORE_VERSION, abi: 1 }));
+    this.hooks = validateHooks(plugin, plugin.setup(options, { coreVersion: CORE_VERSION, abi: 1, mutations: mutations.arch }));
     const k = this.k;
     k.arch = this.hooks;
+    k.mutations = mutations.coreBits;
     k.refcount = scheme === 'refcount';
     k.shootdown = scheme === 'shootdown';
     if (explicit !== null) {

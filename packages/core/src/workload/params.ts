@@ -51,6 +51,13 @@ export const WorkloadParams = z
       .max(100_000)
       .default(40)
       .describe('a preempted vCPU stays out for 0..N model steps (drawn per preemption) unless nothing else can run'),
+    hotplugs: z
+      .number()
+      .int()
+      .min(0)
+      .max(4)
+      .optional()
+      .describe('CPU offline/online cycles per run (cpu_down -> sched_force_init_mm ... finish_cpu, then cpu_up); needs 2+ CPUs'),
   })
   .strict();
 

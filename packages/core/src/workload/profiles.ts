@@ -27,6 +27,12 @@ const PROFILE_INPUTS = {
     useMmRounds: 1, usermodehelpers: 0, opsPerTask: 12, tickPreemptions: 2, vcpuPreemptions: 4,
     ops: { run: 1, munmap: 0.3, munmapFreeTables: 0.2, munmapAll: 0, sleep: 6, yield: 1, migrate: 2 },
   },
+  /** The default mix plus CPU hotplug: a control thread takes one CPU offline and back, twice. */
+  hotplug: {
+    processes: 2, threadsPerProcess: 3, forksPerProcess: 1, execRate: 0.5, kthreads: 1, ioWorkers: 1,
+    useMmRounds: 2, usermodehelpers: 1, opsPerTask: 6, tickPreemptions: 4, vcpuPreemptions: 4, hotplugs: 2,
+    ops: { run: 3, munmap: 2, munmapFreeTables: 1, munmapAll: 0.2, sleep: 3, yield: 1, migrate: 1 },
+  },
 } as const satisfies Record<string, WorkloadParamsInput>;
 
 export const PROFILE_NAMES = Object.keys(PROFILE_INPUTS) as (keyof typeof PROFILE_INPUTS)[];

@@ -91,6 +91,6 @@ export function checkGarbageOptions(plugin: ArchPlugin<unknown>, strict: boolean
 /** setup() returns every hook the ABI requires (and the vCPU hooks when it claims preemption). */
 export function checkSetupHooks(plugin: ArchPlugin<unknown>, expect: ConformanceExpect, archOptions: unknown): void {
   const options = parseArchOptions(plugin, archOptions);
-  const hooks = plugin.setup(options, { coreVersion: CORE_VERSION, abi: ABI_VERSION });
+  const hooks = plugin.setup(options, { coreVersion: CORE_VERSION, abi: ABI_VERSION, mutations: [] });
   expect(validateHooks(plugin, hooks), 'validateHooks returns the hooks').toBe(hooks);
 }
