@@ -25,11 +25,39 @@ export function workloadBounds(p: WorkloadParams, ncpu: number): { tasks: number
 
 const BODY_KINDS = 7;
 
+/**
+ * Swarm testing (params.ts `swarm`): bits of WorkloadGenerator.swarmKept. Bits 0..6 are the
+ * body op kinds in OpWeights order (run, munmap, munmapFreeTables, munmapAll, sleep, yield,
+ * migrate); the feature classes follow, in the order they are drawn.
+ */
+export const SWARM_KIND_BITS = (1 << BODY_KINDS) - 1;
+export const SWARM_THREADS = 1 << 8;
+export const SWARM_FORKS = 1 << 9;
+export const SWARM_EXEC = 1 << 10;
+export const SWARM_KTHREADS = 1 << 11;
+export const SWARM_IO_WORKERS = 1 << 12;
+export const SWARM_USERMODEHELPERS = 1 << 13;
+export const SWARM_TICKS = 1 << 14;
+export const SWARM_VCPU = 1 << 15;
+export const SWARM_FEATURE_BITS = 0xff00;
+export const SWARM_FEATURE_NAMES = [
+  'threads', 'forks', 'exec', 'kthreads', 'ioWorkers', 'usermodehelpers', 'tickPreemptions', 'vcpuPreemptions',
+] as const;
+
 export class WorkloadGenerator {
   private readonly cum = new Float64Array(BODY_KINDS);
   private readonly vcpuAt = new Int32Array(64);
   private readonly vcpuFor = new Int32Array(64);
   private total = 0;
+  // Swarm: the base weights, the run's cumulative weights over its kept kinds, the run's
+  // parameters (one object, rewritten per run) and what emitBody draws from.
+  private readonly weights = new Float64Array(BODY_KINDS);
+  private readonly swarmCum = new Float64Array(BODY_KINDS);
+  private readonly swarmP: WorkloadParams | null;
+  private curCum: Float64Array;
+  private curTotal: number;
+  /** Swarm: op kinds and feature classes (SWARM_* bits) the last run kept; all bits when swarm is off. */
+  swarmKept = SWARM_KIND_BITS | SWARM_FEATURE_BITS;
 
   constructor(private readonly p: WorkloadParams) {
     const w = p.ops;
@@ -38,8 +66,12 @@ export class WorkloadGenerator {
     for (let i = 0; i < BODY_KINDS; i++) {
       acc += ws[i]!;
       this.cum[i] = acc;
+      this.weights[i] = ws[i]!;
     }
     this.total = acc;
+    this.curCum = this.cum;
+    this.curTotal = acc;
+    this.swarmP = p.swarm === undefined ? null : { ...p };
   }
 
   /**
@@ -48,7 +80,7 @@ export class WorkloadGenerator {
    * estimated step count (PCT needs it).
    */
   generate(k: Kernel, rng: Sfc32): number {
-    const p = this.p;
+    const p = this.swarmP === null ? this.p : this.drawSwarm(rng);
     const ncpu = k.ncpu;
     k.progLen = 0;
     k.ntasks = 0;
@@ -180,9 +212,9 @@ export class WorkloadGenerator {
   }
 
   private emitBody(k: Kernel, rng: Sfc32, user: boolean): void {
-    const x = (rng.nextU32() / 4294967296) * this.total;
+    const x = (rng.nextU32() / 4294967296) * this.curTotal;
     let kind = 0;
-    while (kind < BODY_KINDS - 1 && x >= this.cum[kind]!) kind++;
+    while (kind < BODY_KINDS - 1 && x >= this.curCum[kind]!) kind++;
     const ncpu = k.ncpu;
     switch (kind) {
       case 0: this.emit(k, user ? OP_RUN : OP_KWORK, 0); return;
@@ -193,5 +225,52 @@ export class WorkloadGenerator {
       case 5: this.emit(k, OP_YIELD, 0); return;
       default: this.emit(k, OP_MIGRATE, rng.int(ncpu));
     }
+  }
+
+  /**
+   * Swarm testing: draw the run's kept op kinds and feature classes (params.ts `swarm`) and
+   * return the run's parameters with the dropped classes set to their "none" values.
+   */
+  private drawSwarm(rng: Sfc32): WorkloadParams {
+    const base = this.p;
+    const keep = base.swarm!;
+    const w = this.weights;
+    let kinds = 0;
+    let positive = 0;
+    for (let i = 0; i < BODY_KINDS; i++) {
+      if (w[i]! > 0) {
+        positive++;
+        if (rng.chance(keep)) kinds |= 1 << i;
+      }
+    }
+    if (kinds === 0) {
+      let pick = rng.int(positive); // at least one kind: one of the positive ones, uniformly
+      for (let i = 0; i < BODY_KINDS && kinds === 0; i++) if (w[i]! > 0 && pick-- === 0) kinds = 1 << i;
+    }
+    let acc = 0;
+    for (let i = 0; i < BODY_KINDS; i++) {
+      if ((kinds & (1 << i)) !== 0) acc += w[i]!;
+      this.swarmCum[i] = acc;
+    }
+    this.curCum = this.swarmCum;
+    this.curTotal = acc;
+    this.swarmKept = kinds;
+    const q = this.swarmP!;
+    q.threadsPerProcess = this.keepFeature(rng, keep, base.threadsPerProcess > 1, SWARM_THREADS) ? base.threadsPerProcess : 1;
+    q.forksPerProcess = this.keepFeature(rng, keep, base.forksPerProcess > 0, SWARM_FORKS) ? base.forksPerProcess : 0;
+    q.execRate = this.keepFeature(rng, keep, base.execRate > 0, SWARM_EXEC) ? base.execRate : 0;
+    q.kthreads = this.keepFeature(rng, keep, base.kthreads > 0, SWARM_KTHREADS) ? base.kthreads : 0;
+    q.ioWorkers = this.keepFeature(rng, keep, base.ioWorkers > 0, SWARM_IO_WORKERS) ? base.ioWorkers : 0;
+    q.usermodehelpers = this.keepFeature(rng, keep, base.usermodehelpers > 0, SWARM_USERMODEHELPERS) ? base.usermodehelpers : 0;
+    q.tickPreemptions = this.keepFeature(rng, keep, base.tickPreemptions > 0, SWARM_TICKS) ? base.tickPreemptions : 0;
+    q.vcpuPreemptions = this.keepFeature(rng, keep, base.vcpuPreemptions > 0, SWARM_VCPU) ? base.vcpuPreemptions : 0;
+    return q;
+  }
+
+  /** A feature class that is on in the parameters is kept with probability `keep` (one draw); one that is off draws nothing. */
+  private keepFeature(rng: Sfc32, keep: number, on: boolean, bit: number): boolean {
+    if (!on || !rng.chance(keep)) return false;
+    this.swarmKept |= bit;
+    return true;
   }
 }

@@ -58,6 +58,23 @@ export const WorkloadParams = z
       .max(4)
       .optional()
       .describe('CPU offline/online cycles per run (cpu_down -> sched_force_init_mm ... finish_cpu, then cpu_up); needs 2+ CPUs'),
+    swarm: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'swarm testing (Groce et al., ISSTA 2012): omitted = off (runs and cell JSON exactly as without it). With ' +
+          'p = swarm, each run first draws from its workload PRNG which features it uses: (1) each body op kind ' +
+          'of ops with a positive weight (run, munmap, munmapFreeTables, munmapAll, sleep, yield, migrate, in that ' +
+          'order) is kept with probability p, and if none is kept one of them is kept (uniformly); the run draws ' +
+          'body ops among the kept kinds in proportion to their weights; (2) then each feature class is kept with ' +
+          'probability p, in this order, a dropped one set to its "none" value for the run: threads ' +
+          '(threadsPerProcess -> 1: no CLONE_VM), forks (forksPerProcess -> 0), exec (execRate -> 0), kthreads ' +
+          '(-> 0), ioWorkers (io_uring kthread_use_mm workers -> 0), usermodehelpers (kernel_execve -> 0), ' +
+          'tickPreemptions (-> 0), vcpuPreemptions (-> 0). Classes already off in the parameters draw nothing. ' +
+          'processes, opsPerTask, useMmRounds, vcpuPreemptSteps and hotplugs are never dropped.',
+      ),
   })
   .strict();
 

@@ -26,16 +26,20 @@ function zodError(f: () => unknown): ZodError {
 const IDLE_HEAVY_OPS = { run: 1, munmap: 0.3, munmapFreeTables: 0.2, munmapAll: 0, sleep: 6, yield: 1, migrate: 2 };
 
 describe('profiles', () => {
-  it('has the four profiles model-spec §5 asks for', () => {
-    expect([...PROFILE_NAMES].sort()).toEqual(['default', 'exit-heavy', 'idle-heavy', 'kthread-heavy']);
+  it('has the four profiles model-spec §5 asks for, plus hotplug', () => {
+    expect([...PROFILE_NAMES].sort()).toEqual(['default', 'exit-heavy', 'hotplug', 'idle-heavy', 'kthread-heavy']);
   });
 
   it.each(PROFILE_NAMES)('resolveWorkload("%s") returns params that validate, unchanged, against WorkloadParams', (name) => {
     const r = resolveWorkload(name);
     expect(r.profile).toBe(name);
     expect(WorkloadParams.parse(r.params)).toEqual(r.params);
-    // Every field is present (nothing left to defaults the profile did not choose).
-    expect(Object.keys(r.params).sort()).toEqual(Object.keys(WorkloadParams.shape).sort());
+    // Every field is present (nothing left to defaults the profile did not choose), except the
+    // optional ones that are absent unless given (so cells without them keep their canonical JSON).
+    const optional = new Set(['hotplugs', 'swarm']);
+    const required = Object.keys(WorkloadParams.shape).filter((key) => !optional.has(key));
+    expect(Object.keys(r.params).filter((key) => !optional.has(key)).sort()).toEqual(required.sort());
+    expect('swarm' in r.params).toBe(false);
     expect(Object.keys(r.params.ops).sort()).toEqual(Object.keys(OpWeights.shape).sort());
   });
 
