@@ -7,6 +7,7 @@ import { x86Native } from './plugin.js';
 
 export { X86NativeOptions } from './options.js';
 export { X86_INVARIANTS, X86_PLUGIN_VERSION, x86Native } from './plugin.js';
+export { MUT_X86_LAZY_SKIP_FREED_TABLES, X86_NATIVE_MUTATIONS, x86MutationFlags, type X86MutationFlags } from './mutations.js';
 export {
   GLOBAL_ASID, INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, X86_IPI_FLUSH_TLB_FUNC, X86_IPI_NEXT, X86Tlb, createX86Hooks, decodeFlushInfo,
   encodeFlushInfo, type FlushTlbInfo, type X86PvOps,

@@ -2,6 +2,7 @@
  * The x86-native arch plugin descriptor (ABI v1).
  */
 import { defineArchPlugin, type ArchInvariantDoc } from '@lazytlb/core';
+import { X86_NATIVE_MUTATIONS, x86MutationFlags } from './mutations.js';
 import { X86NativeOptions } from './options.js';
 import { createX86Hooks } from './tlb.js';
 
@@ -34,7 +35,8 @@ export const x86Native = defineArchPlugin<X86NativeOptions>({
   options: X86NativeOptions,
   capabilities: { vcpuPreemption: false, irqsOffActivateMm: true, maxCpus: 32 },
   invariants: X86_INVARIANTS,
-  setup(options) {
-    return createX86Hooks(options).hooks;
+  mutations: X86_NATIVE_MUTATIONS,
+  setup(options, env) {
+    return createX86Hooks(options, {}, x86MutationFlags(env.mutations)).hooks;
   },
 });

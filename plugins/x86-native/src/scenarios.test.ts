@@ -4,16 +4,21 @@
  * the mainline configuration of the same row passing the same interleaving.
  */
 import { describe, expect, it } from 'vitest';
-import type { ArchHooks, ArchPlugin } from '@lazytlb/core';
+import type { ArchPlugin } from '@lazytlb/core';
 import { Scenario, child, thread, type ScenarioOptions } from '@lazytlb/testkit';
-import plugin, { X86NativeOptions, X86Tlb, X86_INVARIANTS, type X86NativeOptions as Opts } from './index.js';
+import plugin, { MUT_X86_LAZY_SKIP_FREED_TABLES, X86NativeOptions, X86_INVARIANTS, type X86NativeOptions as Opts } from './index.js';
+import { withMutations } from './test-support/with-mutations.js';
 
 type Scheme = ScenarioOptions['scheme'];
 
 /** CPU1: T1 (thread of P) exits, CPU1 idles lazy on P; CPU0: T0 (P) runs `ops` and exits last; then U (Q) clones V onto CPU1. */
 function exitWhileLazy(scheme: Scheme, archOptions: Partial<Opts>, ...ops: string[]): Scenario {
+  return exitWhileLazyOn(plugin, scheme, archOptions, ...ops);
+}
+
+function exitWhileLazyOn(arch: ArchPlugin<Opts>, scheme: Scheme, archOptions: Partial<Opts>, ...ops: string[]): Scenario {
   const s = new Scenario({
-    arch: plugin,
+    arch,
     archOptions,
     scheme,
     cpus: 2,
@@ -199,47 +204,60 @@ describe('x86 native §5.2-C3: INVLPGB global ASIDs', () => {
   });
 });
 
-describe('§7.8 (2018): lazy CPUs skipped on table free', () => {
+describe('§7.8 (2018): lazy CPUs skipped on table free (mutation x86-lazy-skip-freed-tables)', () => {
   /** native_flush_tlb_multi without the freed_tables special case (before 2ff6ddf19c0e / v4.20). */
-  const buggy: ArchPlugin<Opts> = {
-    ...plugin,
-    name: 'x86-native-skip-lazy',
-    setup(options) {
-      const tlb = new X86Tlb(options, {
-        flushTlbMulti: (x, k, cpu, mask, info) => x.nativeFlushTlbMulti(k, cpu, mask, { ...info, freedTables: false }),
-      });
-      return tlb.hooks() as ArchHooks;
-    },
-  };
+  const buggy = withMutations(plugin, [MUT_X86_LAZY_SKIP_FREED_TABLES]);
 
-  function lazyMunmap(arch: ArchPlugin<Opts>): Scenario {
-    const s = new Scenario({ arch, scheme: 'refcount', cpus: 2, tasks: { T0: thread('P', 0, 'munmap freed-tables'), T1: thread('P', 1) } });
+  /**
+   * The interleaving of kernel-reference §7.8: CPU1 is a kthread lazy on P (swapper/1 after
+   * T1's exit: loaded_mm P, CR3 P, is_lazy); CPU0's munmap frees a page-table page of P.
+   */
+  function lazyMunmap(arch: ArchPlugin<Opts>, archOptions: Partial<Opts> = {}): Scenario {
+    const s = new Scenario({ arch, archOptions, scheme: 'refcount', cpus: 2, tasks: { T0: thread('P', 0, 'munmap freed-tables'), T1: thread('P', 1) } });
     s.run(`
       CPU1: op
       CPU1: until context_switch   # T1 exits; swapper/1 lazy on P
       CPU0: op
       CPU0: step                   # munmap freeing a page-table page
     `);
+    s.expectCpu(1, { curr: 'swapper/1', lazy: 'P', hw_root: 'P' });
     return s;
   }
 
-  it('buggy: the lazy CPU1 is not IPI\'d, its paging-structure cache still points into the freed table -> I2', () => {
-    const s = lazyMunmap(buggy);
-    expect(s.costs().ipi_sent_flush).toBe(0);
-    s.run('CPU0: step'); // tlb_finish_mmu
-    const v = s.expectViolation('I2', 'page tables of P freed while CPU1 may still hold translations');
-    expect(v.cpu).toBe(1);
-  });
+  for (const archOptions of [{}, { cpumask: 'clear-on-switch' }] as const) {
+    describe(JSON.stringify(archOptions), () => {
+      it('mutated: the lazy CPU1 is not IPI\'d, its paging-structure cache still points into the freed table -> I2', () => {
+        const s = lazyMunmap(buggy, archOptions);
+        expect(s.costs().ipi_sent_flush).toBe(0);
+        s.expectCpu(1, { lazy: 'P', hw_root: 'P' }); // still walking P's tables
+        s.run('CPU0: step'); // tlb_finish_mmu: the table page is freed
+        const v = s.expectViolation('I2', 'page tables of P freed while CPU1 may still hold translations');
+        expect(v.cpu).toBe(1);
+      });
 
-  it('mainline: freed_tables IPIs the lazy CPU, which leaves for init_mm first: clean', () => {
-    const s = lazyMunmap(plugin);
-    s.run(`
-      CPU1: irq
-      CPU0: step
-    `);
-    s.expectCpu(1, { hw_root: 'init_mm' });
-    s.expectNoViolation();
-    s.finish();
+      it('unmutated (mainline), same interleaving: freed_tables IPIs the lazy CPU, which leaves for init_mm first: clean', () => {
+        const s = lazyMunmap(plugin, archOptions);
+        expect(s.costs().ipi_sent_flush).toBe(1);
+        s.run(`
+          CPU1: irq    # flush_tlb_func: lazy -> switch_mm_irqs_off(init_mm)
+          CPU0: step   # tlb_finish_mmu
+        `);
+        s.expectCpu(1, { hw_root: 'init_mm' });
+        s.expectNoViolation();
+        s.finish();
+      });
+    });
+  }
+
+  it('mutated: exit_mmap\'s final flush (fullmm, freed_tables) skips the lazy CPU1 too -> I2; the exiting CPU0 still flushes itself', () => {
+    const mutated = exitWhileLazyOn(buggy, 'refcount', {});
+    mutated.run('CPU0: until exit_mmap   # T0 exits last: the final flush IPIs nobody; CPU0 runs flush_tlb_func locally');
+    expect(mutated.costs().ipi_sent_flush).toBe(0);
+    mutated.expectCpu(0, { lazy: 'P', hw_root: 'init_mm' });
+    mutated.expectCpu(1, { lazy: 'P', hw_root: 'P' });
+    mutated.run('CPU0: until tlb_finish_mmu');
+    const v = mutated.expectViolation('I2', /page tables of P freed while CPU1/);
+    expect(v.cpu).toBe(1);
   });
 
   it('a munmap that frees no tables skips the lazy CPU (should_flush_tlb), which catches up via tlb_gen later: clean', () => {

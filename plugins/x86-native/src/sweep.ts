@@ -13,6 +13,8 @@ export interface SweepCell {
   readonly runs: number;
   readonly workload?: SimulatorOptions['workload'];
   readonly strategy?: StrategySpec;
+  /** Mutations to enable (core's and the plugin's own ids). */
+  readonly mutations?: readonly string[];
 }
 
 export interface SweepResult {
@@ -32,6 +34,7 @@ export function sweepCell(c: SweepCell): SweepResult {
     cpus: c.cpus,
     workload: c.workload ?? 'default',
     strategy: c.strategy ?? { kind: 'random' },
+    ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
   });
   const cell = hashString128(sim.cellId);
   const bad: Record<string, number> = {};

@@ -22,6 +22,7 @@ import {
   FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, REASON_FLUSH, costs,
   type ArchHooks, type Kernel,
 } from '@lazytlb/core';
+import type { X86MutationFlags } from './mutations.js';
 import type { X86NativeOptions } from './options.js';
 
 /** TLB_NR_DYN_ASIDS (arch/x86/include/asm/tlbflush.h). */
@@ -67,6 +68,8 @@ export interface X86PvOps {
 export class X86Tlb {
   readonly opts: X86NativeOptions;
   readonly pcid: boolean;
+  /** Mutation x86-lazy-skip-freed-tables: native_flush_tlb_multi ignores freed_tables (pre-2ff6ddf19c0e). */
+  readonly lazySkipFreedTables: boolean;
   private readonly flushTlbMultiOp: (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo) => void;
 
   // ---- per CPU (cpu_tlbstate / cpu_tlbstate_shared) ---------------------------------------
@@ -93,9 +96,10 @@ export class X86Tlb {
   private tablesFreed = new Uint8Array(0);
   private genStride = 64;
 
-  constructor(opts: X86NativeOptions, pv: X86PvOps = {}) {
+  constructor(opts: X86NativeOptions, pv: X86PvOps = {}, mutations: X86MutationFlags = {}) {
     this.opts = opts;
     this.pcid = pv.pcid ?? true;
+    this.lazySkipFreedTables = mutations.lazySkipFreedTables ?? false;
     this.flushTlbMultiOp = pv.flushTlbMulti ?? ((x, k, cpu, mask, info) => x.nativeFlushTlbMulti(k, cpu, mask, info));
   }
 
@@ -251,6 +255,35 @@ export class X86Tlb {
     this.switchMmIrqsOff(k, cpu, INIT_MM);
   }
 
+  /**
+   * Secondary CPU bring-up (cpu_init -> initialize_tlbstate_and_flush(), arch/x86/mm/tlb.c):
+   * write_cr3(build_cr3(loaded_mm->pgd, 0)) with a flush, loaded_mm_asid = 0, next_asid = 1,
+   * ctxs[0] = { loaded_mm's ctx_id, its tlb_gen }, ctxs[1..] ctx_id = 0 (any later use of those
+   * slots flushes). The core has already done mmgrab_lazy_tlb(&init_mm), idle->active_mm =
+   * &init_mm and enter_lazy_tlb(&init_mm) (the kernel calls enter_lazy_tlb right after this
+   * function; with loaded_mm == init_mm it is a no-op, so the order does not matter). An
+   * offlined CPU left for init_mm in idle_task_exit(), so loaded_mm is init_mm here; the model
+   * forces it (and is_lazy off) so a CPU that went down on a user mm comes back clean too.
+   */
+  cpuUp(k: Kernel, cpu: number): void {
+    const base = cpu * TLB_NR_DYN_ASIDS;
+    for (let a = 0; a < TLB_NR_DYN_ASIDS; a++) {
+      this.ctxId[base + a] = 0;
+      this.ctxTlbGen[base + a] = 0;
+    }
+    this.ctxId[base] = INIT_MM_CTX_ID;
+    this.ctxTlbGen[base] = this.mmTlbGen[INIT_MM]!;
+    // The CR3 write flushes ASID 0; the other slots keep whatever the hardware had, unusable
+    // now that their ctx_id is 0 (tlb_may_hold looks at inactive slots only through ctx_id).
+    this.slotMm[base] = INIT_MM;
+    this.slotClean[base] = k.mmUnmapGen[INIT_MM]!;
+    this.loadedMm[cpu] = INIT_MM;
+    this.loadedAsid[cpu] = 0;
+    this.nextAsid[cpu] = 1;
+    this.isLazy[cpu] = 0;
+    if (k.tracer !== null) k.tracer.ev(cpu, 'initialize_tlbstate_and_flush', `CPU${cpu}: loaded_mm = init_mm, ASID 0, ctxs[] reset`);
+  }
+
   // ---- flush side ---------------------------------------------------------------------------
 
   /** should_trim_cpumask(): at most once per simulated second (trimIntervalSteps steps) per mm. */
@@ -293,12 +326,23 @@ export class X86Tlb {
     }
   }
 
-  /** native_flush_tlb_multi(): all of the mask when tables were freed, else on_each_cpu_cond_mask(should_flush_tlb). */
+  /**
+   * native_flush_tlb_multi(): all of the mask when tables were freed, else
+   * on_each_cpu_cond_mask(should_flush_tlb). Mutation x86-lazy-skip-freed-tables restores the
+   * ac0315896970-era code that filtered every flush through should_flush_tlb (lazy CPUs skipped
+   * even when page tables are freed; fixed by 2ff6ddf19c0e).
+   */
   nativeFlushTlbMulti(k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo): void {
     let mask = cpumask;
     if (!info.freedTables) {
       mask = 0;
       for (let c = 0; c < k.ncpu; c++) if ((cpumask & (1 << c)) !== 0 && this.shouldFlushTlb(c, info)) mask |= 1 << c;
+    } else if (this.lazySkipFreedTables) {
+      // 2018: flush_tlb_mm_range() flushed the local CPU itself (flush_tlb_func_local: a lazy
+      // CPU leaves for init_mm) and flush_tlb_others() IPI'd only the remote CPUs that were
+      // not lazy (tlb_is_not_lazy), whatever the flush freed.
+      mask = cpumask & (1 << cpu);
+      for (let c = 0; c < k.ncpu; c++) if (c !== cpu && (cpumask & (1 << c)) !== 0 && this.shouldFlushTlb(c, info)) mask |= 1 << c;
     }
     k.onEachCpuMask(cpu, mask, X86_IPI_FLUSH_TLB_FUNC, info.mm, encodeFlushInfo(info), true, REASON_FLUSH);
   }
@@ -458,6 +502,8 @@ export class X86Tlb {
         }
       },
       shoot_lazies_mask: (k, mm) => k.mmCpumask[mm]!,
+      // x86 __cpu_disable() leaves mm_cpumask alone (no cpu_disable hook); bring-up resets cpu_tlbstate.
+      cpu_up: (k, cpu) => this.cpuUp(k, cpu),
       hw_root: (_k, cpu) => this.loadedMm[cpu]!,
       tlb_may_hold: (k, cpu, mm, gen) => this.tlbMayHold(k, cpu, mm, gen),
       check: (k, cpu) => this.check(k, cpu),
@@ -467,8 +513,11 @@ export class X86Tlb {
   }
 }
 
-/** Build x86 hooks with replaceable pv-ops: `{ tlb, hooks }` (tlb exposes the state and the native functions). */
-export function createX86Hooks(options: X86NativeOptions, pv: X86PvOps = {}): { tlb: X86Tlb; hooks: ArchHooks } {
-  const tlb = new X86Tlb(options, pv);
+/**
+ * Build x86 hooks with replaceable pv-ops: `{ tlb, hooks }` (tlb exposes the state and the
+ * native functions). `mutations`: the enabled x86 mutations, read once (see mutations.ts).
+ */
+export function createX86Hooks(options: X86NativeOptions, pv: X86PvOps = {}, mutations: X86MutationFlags = {}): { tlb: X86Tlb; hooks: ArchHooks } {
+  const tlb = new X86Tlb(options, pv, mutations);
   return { tlb, hooks: tlb.hooks() };
 }

@@ -4,7 +4,8 @@
  * composed over @lazytlb/arch-x86-native's X86Tlb. Everything else is native x86.
  */
 import { REASON_ARCH, costs, defineArchPlugin, type ArchHooks, type Kernel } from '@lazytlb/core';
-import { X86_INVARIANTS, X86_IPI_NEXT, X86Tlb, type FlushTlbInfo, type X86PvOps } from '@lazytlb/arch-x86-native';
+import { X86_INVARIANTS, X86_IPI_NEXT, X86Tlb, type FlushTlbInfo, type X86MutationFlags, type X86PvOps } from '@lazytlb/arch-x86-native';
+import { X86_PARAVIRT_MUTATIONS, paravirtMutationFlags } from './mutations.js';
 import { X86ParavirtOptions } from './options.js';
 
 /** IPI function: Xen drop_mm_ref_this_cpu(mm). */
@@ -16,8 +17,11 @@ function cpusText(mask: number, ncpu: number): string {
   return `{${out.join(',')}}`;
 }
 
-/** Build the paravirt hooks (exported for composition and tests). */
-export function createParavirtHooks(options: X86ParavirtOptions): { tlb: X86Tlb; hooks: ArchHooks } {
+/**
+ * Build the paravirt hooks (exported for composition and tests). `mutations`: the enabled
+ * mutations as x86 flags (see mutations.ts), read once.
+ */
+export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86MutationFlags = {}): { tlb: X86Tlb; hooks: ArchHooks } {
   /** steal_time.preempted & KVM_VCPU_FLUSH_TLB, per vCPU. */
   let flushOnEntry = new Uint8Array(0);
 
@@ -76,7 +80,7 @@ export function createParavirtHooks(options: X86ParavirtOptions): { tlb: X86Tlb;
       : options.backend === 'hyperv'
         ? { flushTlbMulti: hypervFlushTlbMulti }
         : { flushTlbMulti: xenFlushTlbMulti, pcid: false };
-  const tlb = new X86Tlb(options, pv);
+  const tlb = new X86Tlb(options, pv, mutations);
   const native = tlb.hooks();
 
   /** drop_mm_ref_this_cpu(mm): leave_mm() if this vCPU has mm loaded (xen_current_cr3 == pgd). */
@@ -144,7 +148,8 @@ export const x86Paravirt = defineArchPlugin<X86ParavirtOptions>({
   options: X86ParavirtOptions,
   capabilities: { vcpuPreemption: true, irqsOffActivateMm: true, maxCpus: 32 },
   invariants: X86_INVARIANTS,
-  setup(options) {
-    return createParavirtHooks(options).hooks;
+  mutations: X86_PARAVIRT_MUTATIONS,
+  setup(options, env) {
+    return createParavirtHooks(options, paravirtMutationFlags(env.mutations)).hooks;
   },
 });
