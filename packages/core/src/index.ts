@@ -49,6 +49,11 @@ export {
   ARTIFACT_SCHEMA, Artifact, ArtifactError, Outcome, makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayResult,
 } from './run/artifact.js';
 
+export { fingerprint, fmix32 } from './coverage/fingerprint.js';
+export {
+  HLL_BASE64_LENGTH, HLL_P, HLL_REGISTERS, HyperLogLog, SketchError, hllAdd, hllEstimate, hllIsEmpty, hllMergeInto, hllParse, hllSerialize,
+} from './coverage/hll.js';
+
 export { Tracer, type ActorKind, type TraceEvent } from './trace/tracer.js';
 export { formatTraceColumns, type FormatOptions } from './trace/format.js';
 

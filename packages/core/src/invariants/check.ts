@@ -50,9 +50,10 @@ export function checkLazyPointers(k: Kernel, mm: number): void {
 /** I7 at the final mmdrop under SHOOTDOWN: every CPU lazy on `mm` must be in the mask cleanup_lazy_tlbs IPIs. */
 export function checkMaskCoverage(k: Kernel, cpu: number, mm: number, mask: number): void {
   for (let c = 0; c < k.ncpu; c++) {
-    if (k.cpuOnline[c] === 0) continue;
+    // An offline CPU counts too: its idle task's active_mm (H_dead) is the same kind of lazy pointer.
     if (k.lazyMm(c) === mm && (mask & (1 << c)) === 0) {
-      k.violate('I7', cpu, `cleanup_lazy_tlbs(${k.mmName(mm)}): CPU${c} is lazy on it but not in mm_cpumask (0x${(mask >>> 0).toString(16)})`);
+      const off = k.cpuOnline[c] === 0 ? ' (offline)' : '';
+      k.violate('I7', cpu, `cleanup_lazy_tlbs(${k.mmName(mm)}): CPU${c}${off} is lazy on it but not in mm_cpumask (0x${(mask >>> 0).toString(16)})`);
       return;
     }
   }

@@ -10,7 +10,7 @@ import type { Kernel } from './kernel.js';
 export const HOOK_NAMES = [
   'none', 'reset', 'init_new_context', 'destroy_context', 'switch_mm_irqs_off', 'enter_lazy_tlb',
   'flush_tlb_mm_range', 'handle_ipi', 'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold',
-  'check', 'vcpu_preempt', 'vcpu_resume', 'describe_cpu', 'ipi_name', 'arch_continue',
+  'check', 'vcpu_preempt', 'vcpu_resume', 'describe_cpu', 'ipi_name', 'arch_continue', 'cpu_disable', 'cpu_up',
 ] as const;
 
 export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): void {
@@ -105,5 +105,23 @@ export function arch_continue(k: Kernel, cpu: number, fn: number, mm: number, ar
   const outer = k.hook;
   k.hook = 17;
   k.arch.arch_continue!(k, cpu, fn, mm, arg);
+  k.hook = outer;
+}
+
+export function arch_cpu_disable(k: Kernel, cpu: number): void {
+  if (k.arch.cpu_disable === undefined) return;
+  k.mmStateTouched = true;
+  const outer = k.hook;
+  k.hook = 18;
+  k.arch.cpu_disable(k, cpu);
+  k.hook = outer;
+}
+
+export function arch_cpu_up(k: Kernel, cpu: number): void {
+  if (k.arch.cpu_up === undefined) return;
+  k.mmStateTouched = true;
+  const outer = k.hook;
+  k.hook = 19;
+  k.arch.cpu_up(k, cpu);
   k.hook = outer;
 }

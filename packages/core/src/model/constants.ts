@@ -66,9 +66,12 @@ export const OP_USE_MM = 11; // kthread: mmget_not_zero + kthread_use_mm
 export const OP_UNUSE_MM = 12; // kthread: kthread_unuse_mm + mmput
 export const OP_KERNEL_EXECVE = 13; // kthread exec (call_usermodehelper): lazy active_mm replaced by a new mm
 export const OP_KWORK = 14; // kernel thread work, no mm access
+export const OP_CPU_DOWN = 15; // arg: the cpuhp kthread of the CPU to take offline (its taskCpu); cpu_down() on the control CPU
+export const OP_CPU_UP = 16; // arg: CPU to bring back online; cpu_up() on the control CPU
+export const OP_CPUHP = 17; // the cpuhp/N thread's teardown on the dying CPU (sched_cpu_wait_empty ... take_cpu_down)
 export const OP_NAMES = [
   '?', 'run', 'munmap', 'sleep', 'yield', 'migrate', 'clone_thread', 'fork', 'exec', 'exit',
-  'io_uring_setup', 'kthread_use_mm', 'kthread_unuse_mm', 'kernel_execve', 'kwork',
+  'io_uring_setup', 'kthread_use_mm', 'kthread_unuse_mm', 'kernel_execve', 'kwork', 'cpu_down', 'cpu_up', 'cpuhp',
 ] as const;
 export const OP_SHIFT = 8;
 export const OP_MASK = 0xff;

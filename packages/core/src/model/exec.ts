@@ -11,6 +11,7 @@ import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { allocMm } from './mm-alloc.js';
 import { mmdrop_lazy_tlb, mmput } from './refs.js';
+import { MUT_KERNEL_EXECVE_PREEMPT } from '../mutations/catalog.js';
 
 export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: boolean): void {
   const t = k.cpuCurr[cpu]!;
@@ -24,6 +25,16 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
       return;
     }
     case 1: {
+      if ((k.mutations & MUT_KERNEL_EXECVE_PREEMPT) !== 0 && k.taskMm[t] === NO_MM) {
+        // Pre-d53c3dfb23c4 kernel_execve(): `active_mm = tsk->active_mm` is read with IRQs and
+        // preemption on; a tick may switch the kthread out (the scheduler drops or hands over
+        // that lazy reference) and back in (on another lazy mm) before the stores below.
+        k.frB[f] = k.taskActiveMm[t]!;
+        k.frPc[f] = 5;
+        k.cpuPreemptPoint[cpu] = 1;
+        if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `active_mm = ${k.mmName(k.frB[f]!)} read with IRQs on (mutation: preemptible)`);
+        return;
+      }
       // exec_mmap(): local_irq_disable(); active_mm = tsk->active_mm; tsk->active_mm = mm; tsk->mm = mm;
       const mm = k.frA[f]!;
       const oldMm = k.taskMm[t]!;
@@ -49,6 +60,25 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
       k.frPc[f] = 3;
       if (k.tracer !== null) k.tracer.ev(cpu, 'activate_mm', `${k.mmName(k.frB[f]!)} -> ${k.mmName(k.frA[f]!)}`);
       return;
+    case 5: {
+      // (mutation) tsk->mm = mm; tsk->active_mm = mm; activate_mm(active_mm, mm), with the
+      // active_mm value read before the preemption point
+      k.cpuPreemptPoint[cpu] = 0;
+      const mm = k.frA[f]!;
+      const active = k.frB[f]!;
+      k.frC[f] = NO_MM;
+      if (k.tracer !== null && k.taskActiveMm[t] !== active) {
+        k.tracer.ev(cpu, 'exec_mmap', `active_mm is now ${k.mmName(k.taskActiveMm[t]!)}, but the stale ${k.mmName(active)} will be dropped`);
+      }
+      k.setActiveMm(t, mm);
+      k.taskMm[t] = mm;
+      k.taskKind[t] = TASK_USER;
+      k.setLocalMm(cpu, active);
+      arch_switch_mm_irqs_off(k, cpu, active, mm, t);
+      k.frPc[f] = 3;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `${k.taskName(t)} mm=${k.mmName(mm)}; activate_mm(${k.mmName(active)}, ${k.mmName(mm)})`);
+      return;
+    }
     default: {
       const oldMm = k.frC[f]!;
       const active = k.frB[f]!;

@@ -10,7 +10,7 @@ import type { ArchHooks } from '../abi/plugin.js';
 import { C_EXITED_MM_STEPS, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
-import { INIT_MM, MM_FREED, NO_MM, NO_TASK, REASON_FLUSH, REASON_SHOOTDOWN, TASK_IDLE, TASK_KTHREAD } from './constants.js';
+import { INIT_MM, MM_FREED, MM_LIVE, NO_MM, NO_TASK, REASON_FLUSH, REASON_SHOOTDOWN, TASK_IDLE, TASK_KTHREAD } from './constants.js';
 
 /** Kernel-path nesting depth per CPU (e.g. munmap -> ... ; exit -> mmput -> __mmput -> mmdrop -> __mmdrop). */
 export const FRAME_DEPTH = 8;
@@ -80,8 +80,20 @@ export class Kernel {
   cpuLocalMm = new Int32Array(0);
   cpuIrqsOff = new Uint8Array(0);
   cpuOnline = new Uint8Array(0);
+  /** cpu_active_mask: the scheduler may place tasks here (cleared first when a CPU goes down). */
+  cpuActive = new Uint8Array(0);
+  /** Offline, but its idle task still has to run idle_task_exit() (after take_cpu_down). */
+  cpuDying = new Uint8Array(0);
+  /** The control CPU waiting in cpu_down() for this CPU to die (-1: none). */
+  cpuDownWaiter = new Int32Array(0);
   cpuPreempted = new Uint8Array(0); // vCPU preempted by the hypervisor
   cpuNeedResched = new Uint8Array(0);
+  /**
+   * The top kernel path is at a preemption point (preempt enabled, IRQs on): a tick may
+   * preempt it and the task is switched out with its frame (only set by mutations that
+   * restore preemptible windows, e.g. kernel-execve-preempt).
+   */
+  cpuPreemptPoint = new Uint8Array(0);
   /** Outstanding acknowledgements of IPIs this CPU sent with wait=1 (smp_call_function_many). */
   cpuWait = new Int32Array(0);
   cpuSp = new Int32Array(0);
@@ -123,6 +135,12 @@ export class Kernel {
   taskIoMm = new Int32Array(0);
   /** Worker is between kthread_use_mm and kthread_unuse_mm (its mmget_not_zero succeeded). */
   taskUsingMm = new Uint8Array(0);
+  /** A kernel path frame saved when the task was preempted inside it (path 0 = none). */
+  taskSavedPath = new Int32Array(0);
+  taskSavedPc = new Int32Array(0);
+  taskSavedA = new Int32Array(0);
+  taskSavedB = new Int32Array(0);
+  taskSavedC = new Int32Array(0);
 
   // ---- per mm -------------------------------------------------------------------------
   /** mm ids allocated so far in this run (ids are never reused; addresses are). */
@@ -238,8 +256,12 @@ export class Kernel {
     this.cpuLocalMm = new Int32Array(n);
     this.cpuIrqsOff = new Uint8Array(n);
     this.cpuOnline = new Uint8Array(n);
+    this.cpuActive = new Uint8Array(n);
+    this.cpuDying = new Uint8Array(n);
+    this.cpuDownWaiter = new Int32Array(n);
     this.cpuPreempted = new Uint8Array(n);
     this.cpuNeedResched = new Uint8Array(n);
+    this.cpuPreemptPoint = new Uint8Array(n);
     this.cpuWait = new Int32Array(n);
     this.cpuResumeAt = new Int32Array(n);
     this.cpuSp = new Int32Array(n);
@@ -274,6 +296,11 @@ export class Kernel {
     this.taskEnd = new Int32Array(n);
     this.taskIoMm = new Int32Array(n);
     this.taskUsingMm = new Uint8Array(n);
+    this.taskSavedPath = new Int32Array(n);
+    this.taskSavedPc = new Int32Array(n);
+    this.taskSavedA = new Int32Array(n);
+    this.taskSavedB = new Int32Array(n);
+    this.taskSavedC = new Int32Array(n);
     this.rq = new Int32Array(ncpu * n);
     this.wakeQ = new Int32Array(ncpu * n);
   }
@@ -306,8 +333,12 @@ export class Kernel {
     this.cpuLocalMm.fill(NO_MM, 0, n);
     this.cpuIrqsOff.fill(0, 0, n);
     this.cpuOnline.fill(1, 0, n);
+    this.cpuActive.fill(1, 0, n);
+    this.cpuDying.fill(0, 0, n);
+    this.cpuDownWaiter.fill(-1, 0, n);
     this.cpuPreempted.fill(0, 0, n);
     this.cpuNeedResched.fill(0, 0, n);
+    this.cpuPreemptPoint.fill(0, 0, n);
     this.cpuWait.fill(0, 0, n);
     this.cpuSp.fill(0, 0, n);
     this.rqHead.fill(0, 0, n);
@@ -317,6 +348,7 @@ export class Kernel {
     this.ipiHead.fill(0, 0, n);
     this.ipiLen.fill(0, 0, n);
     this.ntasks = 0;
+    this.taskSavedPath.fill(0);
     this.nmm = 0;
     this.freeAddrLen = 0;
     this.nextAddr = 1;
@@ -425,6 +457,8 @@ export class Kernel {
    * it as an interrupt step whenever its IRQs are on and it is not a preempted vCPU.
    */
   sendIpi(from: number, target: number, fn: number, mm: number, arg: number, wait: boolean, reason: number): void {
+    // smp_call_function_many() only targets cpu_online_mask: an offline CPU gets nothing.
+    if (this.cpuOnline[target] === 0) return;
     const len = this.ipiLen[target]!;
     if (len >= IPI_QUEUE) throw new ModelError(`IPI queue of CPU${target} overflowed (${IPI_QUEUE} pending)`);
     const slot = target * IPI_QUEUE + ((this.ipiHead[target]! + len) % IPI_QUEUE);
@@ -486,6 +520,33 @@ export class Kernel {
   /** Installed by the simulator: runs an IPI function on `cpu` (core function or arch handle_ipi). */
   runIpiFn: (cpu: number, fn: number, mm: number, arg: number, from: number) => void = () => {
     throw new ModelError('runIpiFn not installed');
+  };
+
+  /**
+   * clear_tasks_mm_cpumask(cpu) (kernel/cpu.c), for arch __cpu_disable() code (powerpc
+   * cleanup_cpu_mmu_context, arm): clear `cpu` from mm_cpumask of every mm a live task
+   * still uses (find_lock_task_mm). mms without users keep their bits.
+   */
+  clearTasksMmCpumask(cpu: number): void {
+    const bit = ~(1 << cpu);
+    for (let mm = 1; mm < this.nmm; mm++) {
+      if (this.mmUsers[mm]! > 0 && this.mmStage[mm] === MM_LIVE) this.mmCpumask[mm]! &= bit;
+    }
+  }
+
+  /** The first active CPU after `cpu` (cyclically), where work meant for an inactive CPU goes (balance_push). */
+  activeCpu(cpu: number): number {
+    if (this.cpuActive[cpu] !== 0) return cpu;
+    for (let i = 1; i < this.ncpu; i++) {
+      const c = (cpu + i) % this.ncpu;
+      if (this.cpuActive[c] !== 0) return c;
+    }
+    throw new ModelError('no active CPU left');
+  }
+
+  /** Installed by the simulator: handle every IPI queued on `cpu` now (flush_smp_call_function_queue). */
+  flushIpiQueue: (cpu: number) => void = () => {
+    throw new ModelError('flushIpiQueue not installed');
   };
 
   countHypercall(): void {

@@ -9,6 +9,7 @@ import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { mmdrop, mmdrop_lazy_tlb, mmget_not_zero, mmgrab, mmgrab_lazy_tlb, mmput } from './refs.js';
 import { checkLoadable } from './sched.js';
+import { MUT_KTHREAD_USE_MM_IRQS_ON } from '../mutations/catalog.js';
 
 /** Registers: a = mm, b = the previous (lazy) active_mm. */
 export function stepUseMm(k: Kernel, cpu: number, f: number): void {
@@ -35,10 +36,26 @@ export function stepUseMm(k: Kernel, cpu: number, f: number): void {
       k.taskUsingMm[t] = 1;
       k.mmGrabHolders[mm]! += 1;
       k.setLocalMm(cpu, active);
+      if ((k.mutations & MUT_KTHREAD_USE_MM_IRQS_ON) !== 0) {
+        // Pre-38cf307c1f20: the stores ran under task_lock() only; switch_mm() comes in a later
+        // step, so an interrupt in between sees active_mm == mm with the old MMU context loaded.
+        k.frPc[f] = 3;
+        if (k.tracer !== null) k.tracer.ev(cpu, 'kthread_use_mm', `${k.taskName(t)} active_mm=mm=${k.mmName(mm)} with IRQs on (mutation: switch_mm not yet done)`);
+        return;
+      }
       checkLoadable(k, cpu, mm, active);
       arch_switch_mm_irqs_off(k, cpu, active, mm, t);
       k.frPc[f] = 2;
       if (k.tracer !== null) k.tracer.ev(cpu, 'kthread_use_mm', `${k.taskName(t)} mm=${k.mmName(mm)} (was lazy on ${k.mmName(active)})`);
+      return;
+    }
+    case 3: {
+      // (mutation) switch_mm(active_mm, mm, tsk), after the stores, IRQs on until now
+      const active = k.frB[f]!;
+      checkLoadable(k, cpu, mm, active);
+      arch_switch_mm_irqs_off(k, cpu, active, mm, t);
+      k.frPc[f] = 2;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'kthread_use_mm', `switch_mm(${k.mmName(active)}, ${k.mmName(mm)})`);
       return;
     }
     default: {

@@ -35,6 +35,11 @@ function decCount(k: Kernel, cpu: number, mm: number, what: string): void {
       k.violate('I5', cpu, `${what}: final mmdrop of ${k.mmName(mm)} from interrupt context`);
       return;
     }
+    if (k.cpuOnline[cpu] === 0) {
+      // __mmdrop frees memory and may use RCU: not on a CPU RCU no longer watches (bf2c59fce407)
+      k.violate('I5', cpu, `${what}: final mmdrop of ${k.mmName(mm)} on offline CPU${cpu}`);
+      return;
+    }
     if (k.tracer !== null) k.tracer.ev(cpu, '__mmdrop', `${k.mmName(mm)} mm_count 1->0`);
     call(k, cpu, P_MMDROP, mm, 0, 0);
   }

@@ -8,10 +8,16 @@ import { checkSwitchedOut } from '../invariants/check.js';
 import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
 import { MM_EXITING, MM_FREED, MM_PGD_FREED, MM_TABLES_FREED, NO_MM, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING } from './constants.js';
 import { call, P_FINISH_SWITCH, ret } from './frames.js';
-import type { Kernel } from './kernel.js';
+import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
 
+/** Enqueue `t` on `cpu`'s runqueue, or on an active CPU if `cpu` is going down (balance_push). */
 export function enqueue(k: Kernel, cpu: number, t: number): void {
+  enqueueOn(k, k.cpuActive[cpu] !== 0 ? cpu : k.activeCpu(cpu), t);
+}
+
+/** Enqueue on exactly `cpu` (the cpuhp thread of a dying CPU). */
+export function enqueueOn(k: Kernel, cpu: number, t: number): void {
   const len = k.rqLen[cpu]!;
   k.rq[cpu * k.taskCapacity + ((k.rqHead[cpu]! + len) % k.taskCapacity)] = t;
   k.rqLen[cpu] = len + 1;
@@ -52,12 +58,14 @@ export function schedule(k: Kernel, cpu: number): void {
     // Nothing else to run: keep running prev (a yield with an empty runqueue).
     k.taskState[prev] = TS_RUNNING;
     if (k.tracer !== null) k.tracer.ev(cpu, '__schedule', `${k.taskName(prev)} keeps running (runqueue empty)`);
+    restoreSavedFrame(k, cpu, prev);
     return;
   } else {
     next = cpu; // the idle task of CPU c has task id c
   }
   if (next === prev) {
     k.taskState[prev] = TS_RUNNING;
+    restoreSavedFrame(k, cpu, prev);
     return;
   }
   context_switch(k, cpu, prev, next);
@@ -111,14 +119,17 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
   if (prevState === TS_RUNNABLE) {
     enqueue(k, k.taskCpu[prev]!, prev);
   } else if (prevState === TS_BLOCKED) {
-    // The wakeup will come as an interrupt on the CPU it is enqueued on.
-    const w = k.taskCpu[prev]!;
+    // The wakeup will come as an interrupt on the CPU it is enqueued on (an active one).
+    const w = k.activeCpu(k.taskCpu[prev]!);
+    k.taskCpu[prev] = w;
     const len = k.wakeLen[w]!;
     k.wakeQ[w * k.taskCapacity + ((k.wakeHead[w]! + len) % k.taskCapacity)] = prev;
     k.wakeLen[w] = len + 1;
     k.dirtyCpus |= 1 << w;
   }
   checkSwitchedOut(k, cpu, prev);
+  // A task preempted inside a kernel path resumes it after finish_task_switch().
+  restoreSavedFrame(k, cpu, next);
   if (mm !== NO_MM) {
     k.setLocalMm(cpu, mm);
     call(k, cpu, P_FINISH_SWITCH, mm, 0, 0);
@@ -164,4 +175,56 @@ export function tickPreempt(k: Kernel, cpu: number): void {
   k.taskState[t] = TS_RUNNABLE;
   k.taskCpu[t] = cpu;
   if (k.tracer !== null) k.tracer.ev(cpu, 'scheduler_tick', `resched_curr: preempt ${k.taskName(t)}`);
+}
+
+/**
+ * preempt_schedule_irq() from a preemption point inside a kernel path: the task keeps its
+ * path (saved with the task, the model's CPU frames being per CPU) and is switched out; it
+ * resumes the path when it is switched back in. Only one frame deep (a top-level path).
+ */
+export function preemptInPath(k: Kernel, cpu: number): void {
+  const t = k.cpuCurr[cpu]!;
+  if (k.cpuSp[cpu] !== 1) throw new ModelError(`preemption inside a nested kernel path on CPU${cpu}`);
+  const f = cpu * FRAME_DEPTH;
+  k.taskSavedPath[t] = k.frPath[f]!;
+  k.taskSavedPc[t] = k.frPc[f]!;
+  k.taskSavedA[t] = k.frA[f]!;
+  k.taskSavedB[t] = k.frB[f]!;
+  k.taskSavedC[t] = k.frC[f]!;
+  k.cpuSp[cpu] = 0;
+  k.cpuPreemptPoint[cpu] = 0;
+  if (k.tracer !== null) k.tracer.ev(cpu, 'preempt_schedule_irq', `${k.taskName(t)} preempted inside a kernel path`);
+  schedule(k, cpu);
+}
+
+function restoreSavedFrame(k: Kernel, cpu: number, t: number): void {
+  const path = k.taskSavedPath[t]!;
+  if (path === 0) return;
+  k.taskSavedPath[t] = 0;
+  call(k, cpu, path, k.taskSavedA[t]!, k.taskSavedB[t]!, k.taskSavedC[t]!, false);
+  k.frPc[k.top(cpu)] = k.taskSavedPc[t]!;
+}
+
+/**
+ * balance_push for a CPU going down: its queued tasks and the wakeups it would deliver move
+ * to active CPUs (in queue order, so the move is deterministic).
+ */
+export function moveQueuedTasks(k: Kernel, cpu: number): void {
+  while (k.rqLen[cpu]! > 0) {
+    const t = dequeue(k, cpu);
+    enqueue(k, k.activeCpu(cpu), t);
+  }
+  while (k.wakeLen[cpu]! > 0) {
+    const head = k.wakeHead[cpu]!;
+    const t = k.wakeQ[cpu * k.taskCapacity + head]!;
+    k.wakeHead[cpu] = (head + 1) % k.taskCapacity;
+    k.wakeLen[cpu]! -= 1;
+    const w = k.activeCpu(cpu);
+    k.taskCpu[t] = w;
+    const len = k.wakeLen[w]!;
+    k.wakeQ[w * k.taskCapacity + ((k.wakeHead[w]! + len) % k.taskCapacity)] = t;
+    k.wakeLen[w] = len + 1;
+    k.dirtyCpus |= 1 << w;
+  }
+  k.dirtyCpus |= 1 << cpu;
 }

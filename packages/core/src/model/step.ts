@@ -6,19 +6,20 @@
 import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS } from '../cost/counters.js';
 import { arch_continue, arch_handle_ipi } from './arch-calls.js';
 import {
-  IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
+  IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
   OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
   ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING,
 } from './constants.js';
 import { do_shoot_lazy_tlb, stepExit, stepMmdrop, stepMmput } from './exit.js';
 import { cloneThread, stepFork } from './fork.js';
-import { call, P_ARCH, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_MMDROP, P_MMPUT, P_MUNMAP, P_UNUSE_MM, P_USE_MM, ret } from './frames.js';
+import { cpuUp, stepCpuDown, stepCpuhpAp, stepIdleDead } from './hotplug.js';
+import { call, P_ARCH, P_CPU_DOWN, P_CPUHP_AP, P_IDLE_DEAD, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_MMDROP, P_MMPUT, P_MUNMAP, P_UNUSE_MM, P_USE_MM, ret } from './frames.js';
 import { stepExec } from './exec.js';
 import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
 import { stepUnuseMm, stepUseMm } from './kthread.js';
 import { stepMunmap } from './munmap.js';
 import { mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
-import { enqueue, needsSwitch, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
+import { enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
 
 export class Stepper {
   constructor(
@@ -30,6 +31,7 @@ export class Stepper {
     k.mmgrabLazyTlb = (cpu, mm) => mmgrab_lazy_tlb(k, cpu, mm);
     k.pushArch = (cpu, fn, mm, arg) => call(k, cpu, P_ARCH, fn, mm, arg, false);
     k.mmdropLazyTlb = (cpu, mm) => mmdrop_lazy_tlb(k, cpu, mm);
+    k.flushIpiQueue = (cpu) => this.flushIpiQueue(cpu);
   }
 
   /** Enabled-actor bits per CPU (bit 0 task, 1 irq, 2 hypervisor), valid for CPUs not in k.dirtyCpus. */
@@ -48,7 +50,7 @@ export class Stepper {
    */
   actorBits(c: number): number {
     const k = this.k;
-    if (k.cpuOnline[c] === 0) return 0;
+    if (k.cpuOnline[c] === 0) return k.cpuDying[c] !== 0 ? 1 : 0; // a dying CPU's idle still runs idle_task_exit
     if (k.cpuPreempted[c] !== 0) return this.vcpuPreemption && k.step >= k.cpuResumeAt[c]! ? 4 : 0;
     const t = k.cpuCurr[c]!;
     const running = k.taskState[t] === TS_RUNNING && k.cpuNeedResched[c] === 0;
@@ -57,7 +59,7 @@ export class Stepper {
     const queued = k.rqLen[c]! > 0;
     let b = 0;
     if (k.cpuWait[c] === 0 && (inPath || !running || (idle ? queued : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
-    if (k.cpuIrqsOff[c] === 0 && (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && !inPath && !idle))) b |= 2;
+    if (k.cpuIrqsOff[c] === 0 && (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && (!inPath || k.cpuPreemptPoint[c] !== 0) && !idle))) b |= 2;
     if (this.vcpuPreemption && k.vcpuBudget > 0 && k.step >= k.vcpuNextAt) b |= 4;
     return b;
   }
@@ -97,7 +99,8 @@ export class Stepper {
   taskStep(c: number): void {
     const k = this.k;
     if (k.cpuSp[c]! > 0) {
-      this.runFrame(c);
+      if (k.cpuPreemptPoint[c] !== 0 && k.cpuNeedResched[c] !== 0) preemptInPath(k, c);
+      else this.runFrame(c);
     } else if (needsSwitch(k, c)) {
       schedule(k, c);
     } else {
@@ -109,6 +112,19 @@ export class Stepper {
     const k = this.k;
     k.inIrq = true;
     if (k.ipiLen[c]! > 0) {
+      this.handleIpi(c);
+    } else if (k.wakeLen[c]! > 0) {
+      wakeOne(k, c);
+    } else {
+      tickPreempt(k, c);
+    }
+    k.inIrq = false;
+  }
+
+  /** Run the first IPI queued on `c` (generic_smp_call_function_single_interrupt) and acknowledge it. */
+  private handleIpi(c: number): void {
+    const k = this.k;
+    {
       const slot = c * IPI_QUEUE + k.ipiHead[c]!;
       const fn = k.ipiFn[slot]!;
       const mm = k.ipiMm[slot]!;
@@ -125,12 +141,16 @@ export class Stepper {
         k.cpuWait[from]! -= 1;
         k.dirtyCpus |= 1 << from;
       }
-    } else if (k.wakeLen[c]! > 0) {
-      wakeOne(k, c);
-    } else {
-      tickPreempt(k, c);
     }
-    k.inIrq = false;
+  }
+
+  /** flush_smp_call_function_queue() on a dying CPU: run every queued IPI now. */
+  private flushIpiQueue(c: number): void {
+    const k = this.k;
+    const was = k.inIrq;
+    k.inIrq = true;
+    while (k.ipiLen[c]! > 0) this.handleIpi(c);
+    k.inIrq = was;
   }
 
   hypStep(c: number): void {
@@ -190,6 +210,9 @@ export class Stepper {
       case P_MMDROP: stepMmdrop(k, c, f); break;
       case P_USE_MM: stepUseMm(k, c, f); break;
       case P_UNUSE_MM: stepUnuseMm(k, c, f); break;
+      case P_CPU_DOWN: stepCpuDown(k, c, f); break;
+      case P_CPUHP_AP: stepCpuhpAp(k, c, f); break;
+      case P_IDLE_DEAD: stepIdleDead(k, c); break;
       case P_ARCH: {
         const fn = k.frA[f]!, mm = k.frB[f]!, arg = k.frC[f]!;
         ret(k, c);
@@ -228,7 +251,7 @@ export class Stepper {
         }
         return;
       case OP_MIGRATE:
-        if (arg !== c && k.cpuOnline[arg] !== 0) {
+        if (arg !== c && k.cpuActive[arg] !== 0) {
           k.taskState[t] = TS_RUNNABLE;
           k.taskCpu[t] = arg;
         }
@@ -261,6 +284,15 @@ export class Stepper {
       case OP_UNUSE_MM:
         if (k.taskUsingMm[t] === 0) return;
         call(k, c, P_UNUSE_MM, mm, 0, 0);
+        break;
+      case OP_CPU_DOWN:
+        call(k, c, P_CPU_DOWN, arg, 0, 0);
+        break;
+      case OP_CPU_UP:
+        cpuUp(k, c, arg);
+        return;
+      case OP_CPUHP:
+        call(k, c, P_CPUHP_AP, 0, 0, 0);
         break;
       default:
         throw new ModelError(`unknown op ${op} in program of ${k.taskName(t)}`);

@@ -116,9 +116,16 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
       if (mm !== NO_MM ? r !== mm : r !== INIT_MM && r !== k.taskActiveMm[t]) {
         k.violate('I13', cpu, `root ${k.mmName(r)} does not match ${k.taskName(t)} (mm=${k.mmName(mm)}, active_mm=${k.mmName(k.taskActiveMm[t]!)})`);
       }
-      if (r > INIT_MM && (k.mmCpumask[r]! & (1 << cpu)) === 0) {
+      // An offline CPU's bits were cleared by clear_tasks_mm_cpumask() (cpu_disable below).
+      if (r > INIT_MM && k.cpuOnline[cpu] !== 0 && (k.mmCpumask[r]! & (1 << cpu)) === 0) {
         k.violate('I13', cpu, `root ${k.mmName(r)} loaded but CPU${cpu} is not in its mm_cpumask`);
       }
+    },
+    cpu_disable(k, cpu) {
+      // __cpu_disable() as on arm and powerpc: clear_tasks_mm_cpumask(cpu)
+      k.clearTasksMmCpumask(cpu);
+      // ... and flush the local TLB (powerpc cleanup_cpu_mmu_context: tlbiel_all())
+      tlbClean[cpu] = k.mmUnmapGen[root[cpu]!]!;
     },
     describe_cpu(k, cpu) {
       return `root=${k.mmName(root[cpu]!)}`;

@@ -24,6 +24,8 @@ import { ExplicitWorkload, type ExplicitWorkloadInput, ExplicitWorkloadLoader } 
 import { type ProfileName, resolveWorkload, type WorkloadSpec } from '../workload/profiles.js';
 import { resolveMutations } from '../mutations/resolve.js';
 import { canonicalJson } from './canonical.js';
+import { fingerprint } from '../coverage/fingerprint.js';
+import { HLL_REGISTERS, hllAdd } from '../coverage/hll.js';
 
 export const DEFAULT_STEP_BUDGET = 100_000;
 
@@ -113,6 +115,8 @@ export class Simulator {
   private readonly hyp: boolean;
   private readonly checkEveryStep: boolean;
   private lastEstimate = 0;
+  /** Coverage sink: HyperLogLog registers the abstract-state fingerprints go to (null: off). */
+  private cov: Uint8Array | null = null;
 
   constructor(opts: SimulatorOptions) {
     const plugin = validateArchPlugin(opts.plugin, opts.plugin?.name ?? 'arch plugin');
@@ -181,6 +185,26 @@ export class Simulator {
   /** PCT's estimate of the last run's length (k in the 1/(n k^(d-1)) bound). */
   get estimatedSteps(): number {
     return this.lastEstimate;
+  }
+
+  /**
+   * Coverage mode: after every step that changed mm state (an arch hook ran, an active_mm
+   * changed, or an mm's count or holders changed), add the abstract-state fingerprint of the
+   * machine (coverage/fingerprint.ts) to `registers`, a HyperLogLog register array of
+   * HLL_REGISTERS bytes that the caller owns (swap it between runs to sketch runs apart).
+   * `null` turns it off (the default; then it costs one null check per step). Results of the
+   * runs are the same either way.
+   */
+  setCoverageSink(registers: Uint8Array | null): void {
+    if (registers !== null && registers.length !== HLL_REGISTERS) {
+      throw new RangeError(`a coverage sink has ${HLL_REGISTERS} registers, got ${registers.length}`);
+    }
+    this.cov = registers;
+  }
+
+  /** The current coverage sink (null: coverage off). */
+  get coverageSink(): Uint8Array | null {
+    return this.cov;
   }
 
   /** Number of explorer actors (n in the PCT bound). */
@@ -309,6 +333,7 @@ export class Simulator {
     else if (kind === 1) this.stepper.irqStep(c);
     else this.stepper.hypStep(c);
     if (k.mmStateTouched || this.checkEveryStep) checkCpu(k, c);
+    if (this.cov !== null && (k.mmStateTouched || k.touchedLen > 0)) hllAdd(this.cov, fingerprint(k));
     if (k.touchedLen > 0) checkRefcounts(k, c);
     k.step++;
     if (k.step === k.vcpuNextAt) k.dirtyCpus = -1; // a vCPU preemption becomes possible

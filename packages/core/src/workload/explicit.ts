@@ -8,10 +8,11 @@
  *   run | kwork | yield | exec | kernel_execve | exit | kthread_use_mm | kthread_unuse_mm
  *   munmap | munmap freed-tables | munmap all
  *   sleep <wake-cpu> | migrate <cpu> | clone <task> | fork <task> | io_uring_setup <worker>
+ *   cpu_down <cpuhp task> | cpu_up <cpu> (a control kthread) ; cpuhp (the program of a cpuhp/N thread)
  */
 import { z } from 'zod';
 import {
-  MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE,
+  MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE,
   OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD,
   TASK_USER, TS_RUNNING, TS_UNSTARTED, INIT_MM,
 } from '../model/constants.js';
@@ -154,10 +155,28 @@ export class ExplicitWorkloadLoader {
           case 'clone': out.push(OP_CLONE_THREAD | (taskRef(t.name, word, arg, 'user') << OP_SHIFT)); break;
           case 'fork': out.push(OP_FORK | (taskRef(t.name, word, arg, 'user') << OP_SHIFT)); break;
           case 'io_uring_setup': out.push(OP_IOURING_SETUP | (taskRef(t.name, word, arg, 'kthread') << OP_SHIFT)); break;
+          case 'cpu_down': {
+            // starts the cpuhp/N kthread named by arg; it must sit on the CPU to take down and run "cpuhp"
+            if (t.kind !== 'kthread') throw new WorkloadError(`task "${t.name}": "${word}" is for the control kernel thread`);
+            const hp = taskRef(t.name, word, arg, 'kthread');
+            const hpSpec = this.spec.tasks[hp - this.ncpu]!;
+            if (hpSpec.program.length !== 1 || hpSpec.program[0]!.trim() !== 'cpuhp') {
+              throw new WorkloadError(`task "${t.name}": "${word}": "${arg}" must be a cpuhp thread (program: [cpuhp])`);
+            }
+            if (hpSpec.cpu === t.cpu) throw new WorkloadError(`task "${t.name}": "${word}" would take down the CPU it runs on (CPU${t.cpu})`);
+            out.push(OP_CPU_DOWN | (hp << OP_SHIFT));
+            break;
+          }
+          case 'cpu_up': out.push(OP_CPU_UP | (cpuRef(t.name, word, arg) << OP_SHIFT)); break;
+          case 'cpuhp':
+            if (t.kind !== 'kthread' || !t.unstarted) throw new WorkloadError(`task "${t.name}": "cpuhp" is the program of an unstarted kernel thread started by cpu_down`);
+            out.push(OP_CPUHP);
+            break;
           default:
             throw new WorkloadError(
               `task "${t.name}": unknown op "${word}". Allowed: run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm, ` +
-                'kthread_unuse_mm, munmap [freed-tables|all], sleep <cpu>, migrate <cpu>, clone <task>, fork <task>, io_uring_setup <task>',
+                'kthread_unuse_mm, munmap [freed-tables|all], sleep <cpu>, migrate <cpu>, clone <task>, fork <task>, io_uring_setup <task>, ' +
+                'cpu_down <cpuhp task>, cpu_up <cpu>, cpuhp',
             );
         }
       }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE,
   OP_KWORK, OP_MASK, OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE,
-  TASK_KTHREAD, TASK_USER, TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED,
+  TASK_KTHREAD, TASK_USER, TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP,
 } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
@@ -100,7 +100,10 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
       continue;
     }
     if (k.taskEnd[t]! > k.progLen) bad(`task ${t}'s program ends past progLen`);
-    if (op(prog[prog.length - 1]!) !== OP_EXIT) bad(`task ${t}'s program does not end with exit: ${prog.map((w) => OP_NAMES[op(w)]).join(' ')}`);
+    // A cpuhp/N thread runs its teardown and parks for good (take_cpu_down): [cpuhp], no exit.
+    const cpuhp = prog.length === 1 && op(prog[0]!) === OP_CPUHP;
+    if (cpuhp && (kind !== TASK_KTHREAD || k.taskState[t] !== TS_UNSTARTED)) bad(`cpuhp thread ${t} is not an unstarted kernel thread`);
+    if (!cpuhp && op(prog[prog.length - 1]!) !== OP_EXIT) bad(`task ${t}'s program does not end with exit: ${prog.map((w) => OP_NAMES[op(w)]).join(' ')}`);
     if (prog.slice(0, -1).some((w) => op(w) === OP_EXIT)) bad(`task ${t} exits before the end of its program`);
     let execved = false;
     prog.forEach((w, i) => {
@@ -108,7 +111,9 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
       const a = arg(w);
       if (o < 1 || o >= OP_NAMES.length) bad(`task ${t} op ${i}: unknown opcode ${o}`);
       if ((o === OP_SLEEP || o === OP_MIGRATE) && (a < 0 || a >= ncpu)) bad(`task ${t}: ${OP_NAMES[o]} to CPU ${a}`);
-      if (o === OP_CLONE_THREAD || o === OP_FORK || o === OP_IOURING_SETUP) {
+      if (o === OP_CPU_DOWN && (a < ncpu || a >= k.ntasks || k.taskCpu[a] === k.taskCpu[t])) bad(`task ${t}: cpu_down of task ${a} on its own CPU`);
+      if (o === OP_CPU_UP && (a < 0 || a >= ncpu)) bad(`task ${t}: cpu_up of CPU ${a}`);
+      if (o === OP_CLONE_THREAD || o === OP_FORK || o === OP_IOURING_SETUP || o === OP_CPU_DOWN) {
         const list = startedBy.get(a) ?? [];
         list.push({ by: t, op: o });
         startedBy.set(a, list);
@@ -157,7 +162,7 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
     for (const { by, op: o } of s) {
       const kind = k.taskKind[t]!;
       if ((o === OP_CLONE_THREAD || o === OP_FORK) && kind !== TASK_USER) bad(`${OP_NAMES[o]} by ${by} starts non-user task ${t}`);
-      if (o === OP_IOURING_SETUP && kind !== TASK_KTHREAD) bad(`io_uring_setup by ${by} starts non-kthread ${t}`);
+      if ((o === OP_IOURING_SETUP || o === OP_CPU_DOWN) && kind !== TASK_KTHREAD) bad(`${OP_NAMES[o]} by ${by} starts non-kthread ${t}`);
       if (k.taskState[by] === TS_UNSTARTED) bad(`task ${t} is started by ${by}, which is itself a child`);
     }
   }

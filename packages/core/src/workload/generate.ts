@@ -4,7 +4,7 @@
  * start tasks the generator created, and io workers are started by an io_uring_setup op.
  */
 import {
-  INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP,
+  INIT_MM, MUNMAP_ALL, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP,
   OP_KERNEL_EXECVE, OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD,
   TASK_IDLE, TASK_KTHREAD, TASK_USER, TS_RUNNING, TS_UNSTARTED,
 } from '../model/constants.js';
@@ -17,7 +17,8 @@ import type { WorkloadParams } from './params.js';
 /** Upper bounds of a run's size for these parameters (arrays are sized once per cell). */
 export function workloadBounds(p: WorkloadParams, ncpu: number): { tasks: number; mms: number; progWords: number } {
   const perProcess = p.threadsPerProcess + p.forksPerProcess;
-  const tasks = ncpu + p.processes * perProcess + p.kthreads + p.ioWorkers + p.usermodehelpers;
+  const hotplugTasks = (p.hotplugs ?? 0) > 0 ? 1 + p.hotplugs! : 0; // the control thread + one cpuhp/N per cycle
+  const tasks = ncpu + p.processes * perProcess + p.kthreads + p.ioWorkers + p.usermodehelpers + hotplugTasks;
   const mms = 1 + p.processes * (1 + 2 * p.forksPerProcess) + 2 * p.usermodehelpers;
   const progWords = tasks * (p.opsPerTask + perProcess + 4 * p.useMmRounds + 8) + 16;
   return { tasks, mms, progWords };
@@ -157,6 +158,7 @@ export class WorkloadGenerator {
       k.taskEnd[t] = k.progLen;
       enqueue(k, k.taskCpu[t]!, t);
     }
+    if ((p.hotplugs ?? 0) > 0 && ncpu >= 2) ops += this.hotplugPrograms(k, rng, p.hotplugs!);
     k.tickBudget = p.tickPreemptions;
     const est = 5 * (ops + k.ntasks) + 4 * ncpu;
     // vCPU preemptions become possible at steps drawn uniformly over the estimated run (sorted).
@@ -185,6 +187,36 @@ export class WorkloadGenerator {
     this.emit(k, OP_EXIT, 0);
     k.taskEnd[t] = k.progLen;
     return 4 * this.p.useMmRounds;
+  }
+
+  /**
+   * CPU hotplug: a control thread pinned to one CPU takes another CPU down and back up
+   * `cycles` times (echo 0/1 > /sys/devices/system/cpu/cpuN/online). Each cycle has its own
+   * cpuhp/N thread on the target CPU, started by the cpu_down op. Returns the ops emitted.
+   */
+  private hotplugPrograms(k: Kernel, rng: Sfc32, cycles: number): number {
+    const ncpu = k.ncpu;
+    const bp = rng.int(ncpu);
+    const target = (bp + 1 + rng.int(ncpu - 1)) % ncpu;
+    const ctl = this.newTask(k, TASK_KTHREAD, bp);
+    const first = k.ntasks;
+    for (let i = 0; i < cycles; i++) {
+      const hp = this.newTask(k, TASK_KTHREAD, target);
+      k.taskPc[hp] = k.progLen;
+      this.emit(k, OP_CPUHP, 0);
+      k.taskEnd[hp] = k.progLen;
+    }
+    k.taskPc[ctl] = k.progLen;
+    for (let i = 0; i < cycles; i++) {
+      this.emit(k, OP_KWORK, 0);
+      this.emit(k, OP_CPU_DOWN, first + i);
+      this.emit(k, OP_KWORK, 0);
+      this.emit(k, OP_CPU_UP, target);
+    }
+    this.emit(k, OP_EXIT, 0);
+    k.taskEnd[ctl] = k.progLen;
+    enqueue(k, bp, ctl);
+    return 5 * cycles;
   }
 
   private newTask(k: Kernel, kind: number, cpu: number): number {
