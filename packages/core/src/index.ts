@@ -49,7 +49,7 @@ export {
   ARTIFACT_SCHEMA, Artifact, ArtifactError, Outcome, makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayResult,
 } from './run/artifact.js';
 
-export { fingerprint, fmix32 } from './coverage/fingerprint.js';
+export { fingerprint, fingerprintInt32, fmix32 } from './coverage/fingerprint.js';
 export {
   HLL_BASE64_LENGTH, HLL_P, HLL_REGISTERS, HyperLogLog, SketchError, hllAdd, hllEstimate, hllIsEmpty, hllMergeInto, hllParse, hllSerialize,
 } from './coverage/hll.js';

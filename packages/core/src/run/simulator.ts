@@ -24,7 +24,7 @@ import { ExplicitWorkload, type ExplicitWorkloadInput, ExplicitWorkloadLoader } 
 import { type ProfileName, resolveWorkload, type WorkloadSpec } from '../workload/profiles.js';
 import { resolveMutations } from '../mutations/resolve.js';
 import { canonicalJson } from './canonical.js';
-import { fingerprint } from '../coverage/fingerprint.js';
+import { fingerprintInt32 } from '../coverage/fingerprint.js';
 import { HLL_REGISTERS, hllAdd } from '../coverage/hll.js';
 
 export const DEFAULT_STEP_BUDGET = 100_000;
@@ -333,7 +333,7 @@ export class Simulator {
     else if (kind === 1) this.stepper.irqStep(c);
     else this.stepper.hypStep(c);
     if (k.mmStateTouched || this.checkEveryStep) checkCpu(k, c);
-    if (this.cov !== null && (k.mmStateTouched || k.touchedLen > 0)) hllAdd(this.cov, fingerprint(k));
+    if (this.cov !== null && (k.mmStateTouched || k.touchedLen > 0)) hllAdd(this.cov, fingerprintInt32(k));
     if (k.touchedLen > 0) checkRefcounts(k, c);
     k.step++;
     if (k.step === k.vcpuNextAt) k.dirtyCpus = -1; // a vCPU preemption becomes possible
