@@ -3,20 +3,35 @@
  * core's ABI v1 hooks.
  */
 import type { ArchHooks } from '@lazytlb/core';
-import { PPC_CONT_FINAL_FLUSH, PPC_IPI_EXIT_FLUSH_LAZY } from './constants.js';
+import {
+  PPC_CONT_EXIT_LAZY_SWITCH, PPC_CONT_FINAL_FLUSH, PPC_CONT_RESET_THREAD_LOCAL, PPC_IPI_EXIT_FLUSH_LAZY, PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX,
+} from './constants.js';
 import { archExitMmap, destroyContext, initNewContext } from './context.js';
 import { checkCpu } from './check.js';
 import type { Ppc } from './ctx.js';
 import { hashFlushTlbMmRange } from './hash-flush.js';
 import { hwRoot } from './hw-view.js';
 import type { PowerpcOptions } from './options.js';
-import { exitLazyFlushTlb, radixFinalFlush, radixFlushTlbMmRange } from './radix-flush.js';
+import { cpuDisable, cpuUp } from './hotplug.js';
+import { MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON, MUT_RADIX_TRIM_CLEARS_OTHER_CPUS } from './mutations.js';
+import {
+  doExitFlushLazyTlbPreFix, exitLazyFlushTlb, exitLazyFlushTlbResume, mmResetThreadLocal, radixFinalFlush, radixFlushTlbMmRange,
+} from './radix-flush.js';
 import { PpcState } from './state.js';
 import { switchMmIrqsOff } from './switch-mm.js';
 import { tlbMayHold } from './tlb.js';
 
-export function createHooks(opts: PowerpcOptions): ArchHooks {
-  const p: Ppc = { opts, st: new PpcState(), radix: opts.mmu === 'radix' };
+/** `mutations`: the ids of this plugin's mutations enabled for the cell (ArchSetupEnv.mutations), read once here. */
+export function createHooks(opts: PowerpcOptions, mutations: readonly string[] = []): ArchHooks {
+  const radix = opts.mmu === 'radix';
+  const p: Ppc = {
+    opts,
+    st: new PpcState(),
+    radix,
+    // Both are radix code paths (radix_tlb.c); on hash they change nothing.
+    trimClearsOthers: radix && mutations.includes(MUT_RADIX_TRIM_CLEARS_OTHER_CPUS),
+    exitLazyIrqsOn: radix && mutations.includes(MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON),
+  };
   const st = p.st;
   return {
     reset(k) {
@@ -40,9 +55,18 @@ export function createHooks(opts: PowerpcOptions): ArchHooks {
     handle_ipi(k, cpu, fn, mm) {
       // do_exit_flush_lazy_tlb(arg): exit_lazy_flush_tlb(mm, true)
       if (fn === PPC_IPI_EXIT_FLUSH_LAZY) exitLazyFlushTlb(p, k, cpu, mm, true, k.ipiSender !== cpu);
+      else if (fn === PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX) doExitFlushLazyTlbPreFix(p, k, cpu, mm);
     },
-    arch_continue(k, cpu, fn, mm) {
+    arch_continue(k, cpu, fn, mm, arg) {
       if (fn === PPC_CONT_FINAL_FLUSH) radixFinalFlush(p, k, cpu, mm);
+      else if (fn === PPC_CONT_RESET_THREAD_LOCAL) mmResetThreadLocal(p, k, cpu, mm);
+      else if (fn === PPC_CONT_EXIT_LAZY_SWITCH) exitLazyFlushTlbResume(p, k, cpu, mm, arg !== 0);
+    },
+    cpu_disable(k, cpu) {
+      cpuDisable(p, k, cpu);
+    },
+    cpu_up(k, cpu) {
+      cpuUp(p, k, cpu);
     },
     arch_exit_mmap(k, cpu, mm) {
       archExitMmap(p, k, cpu, mm);
@@ -66,7 +90,7 @@ export function createHooks(opts: PowerpcOptions): ArchHooks {
         : `ctx=${id}(${k.mmName(st.cpuIdMm[cpu]!)})`;
     },
     ipi_name(fn) {
-      return fn === PPC_IPI_EXIT_FLUSH_LAZY ? 'do_exit_flush_lazy_tlb' : `ipi${fn}`;
+      return fn === PPC_IPI_EXIT_FLUSH_LAZY || fn === PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX ? 'do_exit_flush_lazy_tlb' : `ipi${fn}`;
     },
   };
 }

@@ -7,6 +7,7 @@
  */
 import { defineArchPlugin } from '@lazytlb/core';
 import { createHooks } from './hooks.js';
+import { POWERPC_MUTATIONS } from './mutations.js';
 import { PowerpcOptions } from './options.js';
 
 export const POWERPC_VERSION = '0.1.0';
@@ -26,11 +27,13 @@ export const powerpc = defineArchPlugin<PowerpcOptions>({
     { id: 'I13', name: 'ppc-cpumask-covers-active-mm', description: 'I7-ppc: a CPU whose active_mm is M is in mm_cpumask(M)' },
     { id: 'I13', name: 'ppc-active-cpus', description: 'M->context.active_cpus == |mm_cpumask(M)| (+1 while a copro is attached, radix)' },
   ],
-  setup(options) {
-    return createHooks(options);
+  mutations: POWERPC_MUTATIONS,
+  setup(options, env) {
+    return createHooks(options, env.mutations);
   },
 });
 
 export default powerpc;
 export { PowerpcOptions, DEFAULT_TRIM_PERIOD } from './options.js';
 export { PPC_IPI_EXIT_FLUSH_LAZY, FLUSH_TYPE_GLOBAL, FLUSH_TYPE_LOCAL, FLUSH_TYPE_NONE } from './constants.js';
+export { MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON, MUT_RADIX_TRIM_CLEARS_OTHER_CPUS, POWERPC_MUTATIONS } from './mutations.js';

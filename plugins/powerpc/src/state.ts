@@ -37,6 +37,8 @@ export class PpcState {
   mmActiveCpus = new Int32Array(0);
   /** mm->context.copros. */
   mmCopros = new Int32Array(0);
+  /** Scratch per mm (hotplug: which masks had the dying CPU before clear_tasks_mm_cpumask). */
+  scratchMm = new Uint8Array(0);
 
   // ---- per id -----------------------------------------------------------------------------
   /** Owner of a PID / context id; NO_MM when free. */
@@ -64,6 +66,7 @@ export class PpcState {
       this.mmIdEver = new Int32Array(k.mmCapacity);
       this.mmActiveCpus = new Int32Array(k.mmCapacity);
       this.mmCopros = new Int32Array(k.mmCapacity);
+      this.scratchMm = new Uint8Array(k.mmCapacity);
     }
     if (idCap > this.idOwner.length) {
       this.idOwner = new Int32Array(idCap);

@@ -50,6 +50,21 @@ export function tlbiel(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean
   if (k.tracer !== null) k.tracer.ev(cpu, 'tlbiel', `PID ${id}${ric2 ? ' RIC=2' : ''}`);
 }
 
+/**
+ * tlbiel_all() (radix__tlbiel_all / hash__tlbiel_all: every set, RIC=2, IS=3): this CPU's TLB,
+ * page-walk cache and process-table cache lose everything, for every id. The MMU may refill
+ * from the id still loaded in SPRN_PID (populate).
+ */
+export function tlbielAll(p: Ppc, k: Kernel, cpu: number): void {
+  const st = p.st;
+  for (let id = 1; id < st.idCap; id++) st.tlbMm[st.slot(cpu, id)] = NO_MM;
+  const loaded = st.cpuId[cpu]!;
+  st.cpuPrtbCached[cpu] = p.radix && loaded !== 0 ? st.idPrtbValid[loaded]! : 0;
+  populate(p, k, cpu);
+  k.cost[costs.C_TLB_FLUSH_LOCAL]! += 1;
+  if (k.tracer !== null) k.tracer.ev(cpu, 'tlbiel_all', `CPU${cpu}: whole TLB${p.radix ? ', PWC and process-table cache' : ''}`);
+}
+
 /** tlbie: broadcast invalidation of `id`, reaching every CPU's TLB (no code runs on them). */
 export function tlbie(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean): void {
   if (id !== 0) for (let c = 0; c < k.ncpu; c++) invalidate(p, k, c, id, ric2);
