@@ -76,6 +76,7 @@ describe('describeArchConformance catches broken plugins', () => {
       'no Math.random during setup or runs',
       'clean runs: refcount, 2 CPUs, 300 seeds of the default workload all end ok',
       'clean runs: refcount, 4 CPUs, 300 seeds of the default workload all end ok',
+      'clean runs under CPU hotplug: refcount, 4 CPUs, 100 seeds of the hotplug profile (cpu_down/cpu_up, cpu_disable/cpu_up hooks)',
       'RunResult and artifacts survive structuredClone; artifacts survive JSON + parseArtifact',
       'replayArtifact reproduces recorded runs (ok and failing), with tracing off and on',
     ]);

@@ -57,6 +57,14 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
             }, o.timeout);
           }
         }
+        const maxCpus = o.cpuCounts[o.cpuCounts.length - 1]!;
+        if (o.hotplugSeeds > 0 && maxCpus >= 2) {
+          for (const scheme of o.cleanSchemes) {
+            it(`clean runs under CPU hotplug: ${scheme}, ${maxCpus} CPUs, ${o.hotplugSeeds} seeds of the hotplug profile (cpu_down/cpu_up, cpu_disable/cpu_up hooks)`, () => {
+              checkCleanRuns({ plugin, archOptions, scheme, cpus: maxCpus, workload: 'hotplug' }, o.hotplugSeeds);
+            }, o.timeout);
+          }
+        }
         it('RunResult and artifacts survive structuredClone; artifacts survive JSON + parseArtifact', () => {
           for (const scheme of o.schemes) checkSerialization(cell(archOptions, scheme, smallCpus), expect, 2);
         }, o.timeout);

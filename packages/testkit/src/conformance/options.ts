@@ -29,6 +29,11 @@ export interface ConformanceOptions {
   readonly strictOptions?: boolean;
   /** More option values the schema must reject, e.g. [{ mode: 'bogus' }]. */
   readonly invalidOptions?: readonly unknown[];
+  /**
+   * Seeds of the `hotplug` profile (a CPU taken offline and back, twice per run) that must
+   * run clean under each clean scheme with the largest CPU count; 0 skips it (default 100).
+   */
+  readonly hotplugSeeds?: number;
   /** Per-test timeout in ms, passed to `it` (default 60000). */
   readonly timeout?: number;
 }
@@ -44,6 +49,7 @@ export interface ResolvedConformanceOptions {
   readonly workload: WorkloadSpec | ProfileName;
   readonly strictOptions: boolean;
   readonly invalidOptions: readonly unknown[];
+  readonly hotplugSeeds: number;
   readonly timeout: number;
 }
 
@@ -61,6 +67,7 @@ export function resolveConformanceOptions(o: ConformanceOptions, maxCpus: number
     workload: o.workload ?? 'default',
     strictOptions: o.strictOptions ?? true,
     invalidOptions: o.invalidOptions ?? [],
+    hotplugSeeds: o.hotplugSeeds ?? 100,
     timeout: o.timeout ?? 60_000,
   };
 }

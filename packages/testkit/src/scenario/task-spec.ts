@@ -35,7 +35,9 @@ export interface TaskSpec {
   /**
    * Op words: run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm,
    * kthread_unuse_mm, munmap [freed-tables|all], sleep <cpu>, migrate <cpu>,
-   * clone <task>, fork <task>, io_uring_setup <task>.
+   * clone <task>, fork <task>, io_uring_setup <task>; CPU hotplug: cpu_down <cpuhp task>,
+   * cpu_up <cpu> (a control kthread) and cpuhp (the program of an unstarted cpuhp/N kthread
+   * on the CPU to take down).
    */
   readonly program?: string | readonly string[];
 }
