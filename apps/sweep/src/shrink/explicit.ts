@@ -37,6 +37,9 @@ export function opWord(word: number, names: ReadonlyMap<number, string>): string
     case C.OP_UNUSE_MM: return 'kthread_unuse_mm';
     case C.OP_KERNEL_EXECVE: return 'kernel_execve';
     case C.OP_KWORK: return 'kwork';
+    case C.OP_CPU_DOWN: return `cpu_down ${task()}`;
+    case C.OP_CPU_UP: return `cpu_up ${arg}`;
+    case C.OP_CPUHP: return 'cpuhp';
     default: throw new Error(`op word ${word}: unknown opcode ${op}`);
   }
 }
