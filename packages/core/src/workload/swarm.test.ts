@@ -278,7 +278,7 @@ describe('swarm on', () => {
   it('runs terminate and are clean with the reference arch under refcount and shootdown', () => {
     const bad: string[] = [];
     let runs = 0;
-    for (const profile of PROFILE_NAMES.filter((n) => n !== 'hotplug')) {
+    for (const profile of PROFILE_NAMES) {
       for (const cpus of [2, 4]) {
         for (const [scheme, pct] of [['refcount', false], ['refcount', true], ['shootdown', true]] as const) {
           const sim = makeSim({ profile, params: { swarm: 0.5 } }, cpus, scheme, pct);
@@ -291,7 +291,7 @@ describe('swarm on', () => {
         }
       }
     }
-    expect(runs).toBe(600);
+    expect(runs).toBe(750);
     expect(bad).toEqual([]);
   });
 });
