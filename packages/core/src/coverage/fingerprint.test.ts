@@ -2,7 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { INIT_MM, MM_EXITING, MM_FREED, MM_LIVE, MM_TABLES_FREED, NO_MM, TASK_IDLE, TASK_KTHREAD, TASK_USER, TS_RUNNING } from '../model/constants.js';
 import { P_FINISH_SWITCH, P_MMDROP, P_MMPUT } from '../model/frames.js';
 import { FRAME_DEPTH, Kernel } from '../model/kernel.js';
+import { hashString128, runSeed } from '../prng/seed.js';
+import { referenceArch } from '../reference-arch/reference-arch.js';
+import { Simulator } from '../run/simulator.js';
 import { fingerprint, fingerprintInt32, fmix32 } from './fingerprint.js';
+
+/** The abstract state as the module comment states it, written plainly (O(ncpu²), strings): the spec. */
+function naiveKey(k: Kernel): string {
+  const n = k.ncpu;
+  const lazyMm = (c: number): number => (k.taskMm[k.cpuCurr[c]!] === NO_MM ? k.taskActiveMm[k.cpuCurr[c]!]! : NO_MM);
+  const holders = (mm: number): number => {
+    let h = 0;
+    for (let c = 0; c < n; c++) h += Number(lazyMm(c) === mm) + Number(k.cpuPrevMm[c] === mm) + Number(k.cpuLocalMm[c] === mm);
+    return h;
+  };
+  const tuples: string[] = [];
+  for (let c = 0; c < n; c++) {
+    const t = k.cpuCurr[c]!;
+    const a = k.taskActiveMm[t]!;
+    const sp = k.cpuSp[c]!;
+    const sig = a === NO_MM ? 'null' : a === INIT_MM ? `init/${(k.mmCpumask[INIT_MM]! >>> c) & 1}` : [
+      k.mmStage[a], k.mmUsers[a]! > 0, Math.min(holders(a), 3), Math.max(-1, Math.min(2, k.mmCount[a]! - holders(a))), (k.mmCpumask[a]! >>> c) & 1,
+    ].join('/');
+    tuples.push([k.cpuOnline[c], k.taskKind[t], k.taskMm[t] === NO_MM, k.cpuPrevMm[c] !== NO_MM, k.ipiLen[c]! > 0, sp > 0 ? k.frPath[c * FRAME_DEPTH + sp - 1] : 0, sig].join(','));
+  }
+  return tuples.sort().join(' | '); // a multiset of per-CPU tuples
+}
 
 /** A hand-written machine state: mms by label, CPUs by position. */
 interface MmDesc { stage: number; users: number; count: number; addr?: number }
@@ -165,6 +190,29 @@ describe('abstract-state fingerprint', () => {
     ] };
     const two: State = { ...one, cpus: [one.cpus[0]!, one.cpus[0]!, one.cpus[2]!] };
     expect(fingerprint(build(two))).not.toBe(fingerprint(build(one)));
+  });
+
+  it('agrees with the plain statement of the abstraction on states of real runs (equal keys, equal fingerprints)', () => {
+    for (const cpus of [2, 3, 8]) {
+      const sim = new Simulator({ plugin: referenceArch, scheme: cpus === 3 ? 'none' : 'refcount', cpus, workload: 'default', strategy: { kind: 'pct', depth: 3 } });
+      const byKey = new Map<string, number>();
+      const byFp = new Map<number, string>();
+      for (let i = 0; i < 40; i++) {
+        sim.begin(runSeed(hashString128(sim.cellId), i));
+        for (let s = 0; s < 2000; s++) {
+          const en = sim.enabledActors();
+          if (en.length === 0 || !sim.stepActor(en[(s * 7 + i) % en.length]!)) break;
+          const key = naiveKey(sim.k);
+          const f = fingerprint(sim.k);
+          if (byKey.has(key)) expect(byKey.get(key)).toBe(f);
+          else byKey.set(key, f);
+          if (byFp.has(f)) expect(byFp.get(f), 'a fingerprint collision between different abstract states').toBe(key);
+          else byFp.set(f, key);
+        }
+        sim.end();
+      }
+      expect(byKey.size).toBeGreaterThan(50);
+    }
   });
 
   it('fmix32 is a bijection-style mixer (no collisions on a range)', () => {

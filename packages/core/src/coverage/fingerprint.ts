@@ -1,8 +1,9 @@
 /**
  * Abstract-state fingerprints: a 32-bit hash of the part of the Kernel's state that lazy TLB
  * mm handling is about, for measuring how many distinct such states a sweep reaches
- * (coverage) with a HyperLogLog sketch (./hll.ts). No allocation (a module-level scratch
- * array of MAX_CPUS entries, int32 arithmetic only); O(ncpu²) typed-array reads.
+ * (coverage) with a HyperLogLog sketch (./hll.ts). No allocation per call (module-level
+ * scratch arrays, the per-mm one grown with the kernel's mm capacity; int32 arithmetic only);
+ * O(ncpu) typed-array reads.
  *
  * **Kept**, per CPU (a 20-bit tuple):
  * - online;
@@ -67,6 +68,8 @@ export function fmix32(h: number): number {
 
 /** Per-CPU scratch: the mm each CPU holds lazily (H_curr), or NO_MM. */
 const lazyOf = new Int32Array(MAX_CPUS);
+/** Per-mm scratch: lazy holders (all zero between calls; grows with the kernel's mm capacity). */
+let holdersOf = new Int32Array(64);
 
 /**
  * The fingerprint as a signed int32 (what the simulator's hot path adds to its sketch: no
@@ -74,11 +77,20 @@ const lazyOf = new Int32Array(MAX_CPUS);
  */
 export function fingerprintInt32(k: Kernel): number {
   const n = k.ncpu;
+  if (holdersOf.length < k.mmCapacity) holdersOf = new Int32Array(k.mmCapacity);
+  const h = holdersOf;
   const curr = k.cpuCurr, taskMm = k.taskMm, taskActive = k.taskActiveMm, taskKind = k.taskKind;
   const prevMm = k.cpuPrevMm, localMm = k.cpuLocalMm, stage = k.mmStage;
+  // Lazy holders per mm: H_curr + rq->prev_mm + H_local (init_mm's are not counted).
   for (let c = 0; c < n; c++) {
     const t = curr[c]!;
-    lazyOf[c] = t >= 0 && taskMm[t] === NO_MM ? taskActive[t]! : NO_MM;
+    const l = t >= 0 && taskMm[t] === NO_MM ? taskActive[t]! : NO_MM;
+    lazyOf[c] = l;
+    if (l > INIT_MM) h[l]!++;
+    const p = prevMm[c]!;
+    if (p > INIT_MM) h[p]!++;
+    const q = localMm[c]!;
+    if (q > INIT_MM) h[q]!++;
   }
   let sum = 0;
   for (let c = 0; c < n; c++) {
@@ -101,12 +113,7 @@ export function fingerprintInt32(k: Kernel): number {
     if (active === INIT_MM) {
       tuple |= (7 << 12) | (((k.mmCpumask[INIT_MM]! >>> c) & 1) << 4);
     } else if (active !== NO_MM) {
-      let holders = 0;
-      for (let c2 = 0; c2 < n; c2++) {
-        if (lazyOf[c2] === active) holders++;
-        if (prevMm[c2] === active) holders++;
-        if (localMm[c2] === active) holders++;
-      }
+      const holders = h[active]!;
       const rel = k.mmCount[active]! - holders;
       tuple |=
         (((k.mmCpumask[active]! >>> c) & 1) << 4) |
@@ -116,6 +123,11 @@ export function fingerprintInt32(k: Kernel): number {
         ((rel < 0 ? 0 : rel > 2 ? 3 : rel + 1) << 18);
     }
     sum = (sum + mix(tuple ^ 0x9e3779b9)) | 0;
+  }
+  for (let c = 0; c < n; c++) {
+    h[lazyOf[c]! > INIT_MM ? lazyOf[c]! : 0] = 0;
+    h[prevMm[c]! > INIT_MM ? prevMm[c]! : 0] = 0;
+    h[localMm[c]! > INIT_MM ? localMm[c]! : 0] = 0;
   }
   return mix(sum ^ n);
 }
