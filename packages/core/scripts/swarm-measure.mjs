@@ -3,7 +3,9 @@
 // For each cell, runs the same N seeds without swarm and with each swarm value, and reports the
 // run index of the first violation ("kill"), the violations per 100 000 runs, runs / model steps /
 // seconds per kill (N / kills: the geometric estimate of the mean runs to a kill, far less noisy
-// than the first index alone) and the with/without rate ratio with a 95% interval.
+// than the first index alone) and the with/without rate ratio with a 95% interval. Swarm runs
+// are shorter (dropped features), so compare cost per kill in model steps too: steps/kill is
+// machine-independent, s/kill and runs/s are wall-clock figures of a possibly shared machine.
 //
 // Cells: x86-native and KVM (x86-paravirt backend kvm) shootdown at 2 CPUs (I7), x86-native and
 // powerpc radix `none` at 2 CPUs counting only I1 (the rarer of its two violations), and every
