@@ -77,8 +77,8 @@ export function createHooks(opts: PowerpcOptions, mutations: readonly string[] =
     hw_root(k, cpu) {
       return hwRoot(p, k, cpu);
     },
-    tlb_may_hold(_k, cpu, mm, gen) {
-      return tlbMayHold(p, cpu, mm, gen);
+    tlb_may_hold(k, cpu, mm, gen) {
+      return tlbMayHold(p, k, cpu, mm, gen);
     },
     check(k, cpu) {
       checkCpu(p, k, cpu);

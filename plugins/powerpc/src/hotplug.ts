@@ -18,14 +18,20 @@
  *   their flushes stay global (tlbie reaches the offline CPU too), and its bit goes when it
  *   is next trimmed or the mm is freed. init_mm is no process's mm: its bit stays until
  *   __cpu_die() (below).
- * - cpu_up = start_secondary(): mmgrab_lazy_tlb(&init_mm); current->active_mm = &init_mm (the
- *   core did both); VM_WARN_ON(cpumask_test_cpu(cpu, mm_cpumask(&init_mm)));
- *   cpumask_set_cpu(cpu, mm_cpumask(&init_mm)); inc_mm_active_cpus(&init_mm). The matching
- *   clear + dec_mm_active_cpus(&init_mm) is in __cpu_die() on the control CPU, which has no
- *   hook: the model keeps the init_mm bit across the offline period (nothing reads init_mm's
- *   mask while the CPU is offline: kernel flushes are not modelled), so the pair is a no-op
- *   here. A CPU comes back with SPRN_PID 0 / no user context (start_secondary after
- *   idle_task_exit switched it to init_mm).
+ * - cpu_up = the secondary's bring-up, modelled as on pseries (RTAS stop-self / start-cpu:
+ *   the thread restarts at generic_secondary_smp_init -> __secondary_start):
+ *   early_setup_secondary() -> early_init_mmu_secondary() (radix: radix__switch_mmu_context(NULL,
+ *   &init_mm); tlbiel_all(); hash: SLB reinitialised, tlbiel_all()), then start_secondary():
+ *   mmgrab_lazy_tlb(&init_mm); current->active_mm = &init_mm (the core did both);
+ *   VM_WARN_ON(cpumask_test_cpu(cpu, mm_cpumask(&init_mm))); cpumask_set_cpu(cpu,
+ *   mm_cpumask(&init_mm)); inc_mm_active_cpus(&init_mm). The matching clear +
+ *   dec_mm_active_cpus(&init_mm) is in __cpu_die() on the control CPU, which has no hook: the
+ *   model keeps the init_mm bit across the offline period (nothing reads init_mm's mask while
+ *   the CPU is offline: kernel flushes are not modelled), so the pair is a no-op here.
+ *   (powernv's offline CPU instead resumes in start_secondary_resume without
+ *   early_init_mmu_secondary; cleanup_cpu_mmu_context's tlbiel_all is what protects it.)
+ *   Because of that flush, an offline CPU that has left an id (idle_task_exit) cannot use its
+ *   old entries again: tlb_may_hold ignores them (tlb.ts).
  *
  * What the I13 checks tolerate (check.ts): between cleanup_cpu_mmu_context() and
  * idle_task_exit() an offline CPU may still be lazy on a user mm whose mask no longer has it
@@ -34,19 +40,9 @@
  * window (idle_task_exit only VM_WARNs on it, the 177255afb405 warning of linuxppc/issues#469),
  * so ppc-cpumask-covers-active-mm skips offline CPUs. active_cpus == |mm_cpumask| keeps holding.
  */
-import { INIT_MM, constants, type Kernel } from '@lazytlb/core';
+import { INIT_MM, type Kernel } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
 import { tlbielAll } from './tlb.js';
-
-/** k.clearTasksMmCpumask (core's clear_tasks_mm_cpumask) as seen by a plugin built against a core that may predate it. */
-type MaybeHotplugKernel = Kernel & { clearTasksMmCpumask?: (cpu: number) => void };
-
-/** clear_tasks_mm_cpumask(cpu) without the core's helper: every live mm with users (what the core documents). */
-function clearTasksMmCpumaskFallback(k: Kernel, cpu: number): void {
-  for (let mm = INIT_MM + 1; mm < k.nmm; mm++) {
-    if (k.mmUsers[mm]! > 0 && k.mmStage[mm] === constants.MM_LIVE) k.mmCpumask[mm]! &= ~(1 << cpu);
-  }
-}
 
 /** cleanup_cpu_mmu_context(): clear_tasks_mm_cpumask(cpu) with arch_clear_mm_cpumask_cpu(), then tlbiel_all(). */
 export function cpuDisable(p: Ppc, k: Kernel, cpu: number): void {
@@ -54,9 +50,7 @@ export function cpuDisable(p: Ppc, k: Kernel, cpu: number): void {
   const bit = 1 << cpu;
   const had = st.scratchMm;
   for (let mm = INIT_MM + 1; mm < k.nmm; mm++) had[mm] = (k.mmCpumask[mm]! & bit) !== 0 ? 1 : 0;
-  const hk = k as MaybeHotplugKernel;
-  if (hk.clearTasksMmCpumask !== undefined) hk.clearTasksMmCpumask(cpu);
-  else clearTasksMmCpumaskFallback(k, cpu);
+  k.clearTasksMmCpumask(cpu);
   let cleared = 0;
   for (let mm = INIT_MM + 1; mm < k.nmm; mm++) {
     if (had[mm] === 0 || (k.mmCpumask[mm]! & bit) !== 0) continue;
@@ -77,8 +71,11 @@ export function cpuUp(p: Ppc, k: Kernel, cpu: number): void {
     k.mmCpumask[INIT_MM]! |= bit;
     st.mmActiveCpus[INIT_MM]! += 1; // inc_mm_active_cpus(&init_mm)
   }
+  // early_init_mmu_secondary(): radix__switch_mmu_context(NULL, &init_mm); tlbiel_all()
+  // (hash__early_init_mmu_secondary: SLB reinitialised, tlbiel_all())
   st.cpuId[cpu] = 0;
   st.cpuIdMm[cpu] = INIT_MM;
   st.cpuPrtbCached[cpu] = 0;
   if (k.tracer !== null) k.tracer.ev(cpu, 'start_secondary', `CPU${cpu}: init_mm (mm_cpumask bit, active_cpus), ${p.radix ? 'SPRN_PID = 0' : 'no user context'}`);
+  tlbielAll(p, k, cpu);
 }

@@ -52,15 +52,17 @@ export function tlbiel(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean
 
 /**
  * tlbiel_all() (radix__tlbiel_all / hash__tlbiel_all: every set, RIC=2, IS=3): this CPU's TLB,
- * page-walk cache and process-table cache lose everything, for every id. The MMU may refill
- * from the id still loaded in SPRN_PID (populate).
+ * page-walk cache and process-table cache lose everything, for every id. On radix the MMU may
+ * refill at once from the PID still in SPRN_PID (speculative walks, as for any lazy kernel
+ * thread); on hash only user accesses refill, and its callers (cleanup_cpu_mmu_context in the
+ * stopper thread, early_init_mmu_secondary) run kernel code only.
  */
 export function tlbielAll(p: Ppc, k: Kernel, cpu: number): void {
   const st = p.st;
   for (let id = 1; id < st.idCap; id++) st.tlbMm[st.slot(cpu, id)] = NO_MM;
   const loaded = st.cpuId[cpu]!;
   st.cpuPrtbCached[cpu] = p.radix && loaded !== 0 ? st.idPrtbValid[loaded]! : 0;
-  populate(p, k, cpu);
+  if (p.radix) populate(p, k, cpu);
   k.cost[costs.C_TLB_FLUSH_LOCAL]! += 1;
   if (k.tracer !== null) k.tracer.ev(cpu, 'tlbiel_all', `CPU${cpu}: whole TLB${p.radix ? ', PWC and process-table cache' : ''}`);
 }
@@ -73,12 +75,19 @@ export function tlbie(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean)
   if (k.tracer !== null) k.tracer.ev(cpu, 'tlbie', `PID ${id}${ric2 ? ' RIC=2' : ''} (all CPUs)`);
 }
 
-/** I2: may `cpu` hold translations of `mm` that were valid before unmap generation `gen`? */
-export function tlbMayHold(p: Ppc, cpu: number, mm: number, gen: number): boolean {
+/**
+ * I2: may `cpu` hold translations of `mm` that were valid before unmap generation `gen`?
+ * Entries under an id the CPU has not loaded count too (loading it again does not flush),
+ * except on an offline CPU that has left the id (idle_task_exit): it runs nothing until
+ * start_secondary(), whose early_init_mmu_secondary() does tlbiel_all() (cpu_up, hotplug.ts)
+ * before any id is loaded again.
+ */
+export function tlbMayHold(p: Ppc, k: Kernel, cpu: number, mm: number, gen: number): boolean {
   if (mm <= INIT_MM) return false;
   const st = p.st;
   const id = st.mmIdEver[mm]!;
   if (id === 0) return false;
+  if (k.cpuOnline[cpu] === 0 && st.cpuId[cpu] !== id) return false;
   const s = st.slot(cpu, id);
   return st.tlbMm[s] === mm && st.tlbClean[s]! < gen;
 }
