@@ -3,7 +3,7 @@
  * and keyed by VSID; tearing down PTEs invalidates their HPT entries with `tlbiel` when
  * mm_is_thread_local(mm) (active_cpus <= 1 and this CPU in mm_cpumask, asm/tlb.h), else
  * with a global `tlbie`. flush_tlb_mm() itself does nothing more on hash. No IPIs, and no
- * trimming: mm_cpumask(mm) only grows (hotplug is the only clearer, not modelled yet).
+ * trimming: mm_cpumask(mm) only grows (CPU hotplug is the only clearer: hotplug.ts).
  */
 import type { Kernel } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
