@@ -39,7 +39,8 @@ function tickAndTestTrimClock(p: Ppc, cpu: number): boolean {
 /**
  * exit_lazy_flush_tlb(mm, always_flush), on the CPU being trimmed: from the
  * do_exit_flush_lazy_tlb IPI, or called locally from flush_type_needed. A lazy user switches
- * to init_mm under local_irq_save (T14, §7.6: the whole hook is one step, IRQs off).
+ * to init_mm under local_irq_save (dfaed3e1fa70, §7.6: the whole hook is one step, IRQs off;
+ * the mutation radix-exit-lazy-flush-irqs-on splits a local call in two, IRQs on between).
  */
 export function exitLazyFlushTlb(p: Ppc, k: Kernel, cpu: number, mm: number, alwaysFlush: boolean, remote: boolean): void {
   k.deref(cpu, mm, 'exit_lazy_flush_tlb: mm->context.id');
