@@ -13,10 +13,10 @@ import { ReplayError, replayFile, REPLAY_FORMATS, type ReplayFormat } from '../r
 import { mergeResultDirs } from '../results/merge.js';
 import { ResultsError } from '../results/schema.js';
 import { resultsJson, writeResultDir } from '../results/write.js';
-import { shrinkFile } from '../shrink/shrink-file.js';
+import { formatShrinkResult, shrinkFile } from '../shrink/shrink-file.js';
 import { TOOL_VERSION } from '../results/version.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
-import { shrinkFirstFailures, sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
+import { type ShrunkEntry, shrinkFirstFailures, shrunkBuildOptions, sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -81,17 +81,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('shrink')
-    .description('minimize a failure (steps, tasks, ops, CPUs) and write a new artifact')
+    .description('minimize a failure (steps, CPUs, tasks, ops, arch options), report its bug depth, and write a new artifact')
     .argument('<artifact>', 'failure artifact (JSON)')
     .option('--out <file>', 'where to write the shrunk artifact (default: ARTIFACT.shrunk.json)')
     .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
     .action(async (artifact: string, o: { out?: string; plugin?: string[] }) => {
       const r = await shrinkFile(artifact, { pluginPaths: o.plugin ?? [], ...(o.out !== undefined ? { out: o.out } : {}) });
-      const n = (v: number | null): string => (v === null ? 'generated' : String(v));
-      process.stdout.write(
-        `${artifact}: ${r.beforeSteps} -> ${r.afterSteps} steps, ${r.before.cpus} -> ${r.after.cpus} CPUs, ` +
-          `${n(r.before.tasks)} -> ${n(r.after.tasks)} tasks, ${n(r.before.ops)} -> ${n(r.after.ops)} ops (${r.attempts} attempts); wrote ${r.out}\n`,
-      );
+      process.stdout.write(formatShrinkResult(artifact, r));
       setExit(EXIT_OK);
     });
 
@@ -106,8 +102,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (dirs: string[], o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[] }) => {
       const merged = mergeResultDirs(dirs);
       // The merged first failures are the single machine's: shrink them as `sweep` does.
-      const shrunk = o.shrink === false ? new Map() : await shrinkFirstFailures(merged, o.plugin ?? [], (s) => void process.stderr.write(s));
-      const file = writeResultDir(o.out, merged, { shrunkSteps: new Map([...shrunk].map(([p, s]) => [p, s.steps] as const)) });
+      const shrunk = o.shrink === false ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(merged, o.plugin ?? [], (s) => void process.stderr.write(s));
+      const file = writeResultDir(o.out, merged, shrunkBuildOptions(shrunk));
       writeShrunk(o.out, shrunk);
       if (o.json === true) process.stdout.write(resultsJson(file));
       else process.stderr.write(`lazytlb: merged ${dirs.length} shard(s) into ${o.out}\n`);

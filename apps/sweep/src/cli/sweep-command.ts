@@ -15,7 +15,7 @@ import { matrixFromFlags, type MatrixFlags } from '../matrix/flags.js';
 import { parseMatrixFile } from '../matrix/parse-file.js';
 import type { MatrixSpec } from '../matrix/types.js';
 import { resolvePlugin } from '../plugins/resolve.js';
-import { artifactPath, buildResults } from '../results/build.js';
+import { artifactPath, type BuildOptions, buildResults, type ShrunkFailure } from '../results/build.js';
 import { readResultDir } from '../results/read.js';
 import type { ResultsFile } from '../results/schema.js';
 import { resultsJson, writeFileAtomic, writeResultDir } from '../results/write.js';
@@ -98,9 +98,15 @@ function shardOf(o: SweepCommandOptions): Shard | null {
   return null;
 }
 
+/** A shrunk first failure: its steps, the new artifact, sizes before/after and bug depth. */
+export interface ShrunkEntry extends ShrunkFailure {
+  readonly steps: number;
+  readonly artifact: unknown;
+}
+
 /** Shrink the first failures; returns shrunk artifacts by their results.json artifact path. */
 export async function shrinkFirstFailures(r: SweepResult, pluginPaths: readonly string[], log: (s: string) => void) {
-  const shrunk = new Map<string, { steps: number; artifact: unknown }>();
+  const shrunk = new Map<string, ShrunkEntry>();
   const plugins = new Map<string, ArchPlugin<unknown>>();
   let n = 0;
   for (const [i, a] of r.aggregates.entries()) {
@@ -113,12 +119,23 @@ export async function shrinkFirstFailures(r: SweepResult, pluginPaths: readonly 
         plugins.set(name, plugin);
       }
       const s = shrinkArtifact(f.artifact, plugin, { maxAttempts: 2000 });
-      shrunk.set(artifactPath(i, f.kind), { steps: s.afterSteps, artifact: s.artifact });
+      const d = s.bugDepth;
+      shrunk.set(artifactPath(i, f.kind), {
+        steps: s.afterSteps,
+        artifact: s.artifact,
+        shrunk: { before: { ...s.before, options: [...s.before.options] }, after: { ...s.after, options: [...s.after.options] } },
+        bugDepth: d === null ? null : { depth: d.depth, preemptions: d.preemptions, pct: d.pctDepth },
+      });
       n++;
     }
   }
   if (n > 0) log(`lazytlb: shrank ${n} first failure(s)\n`);
   return shrunk;
+}
+
+/** results.json build options for shrunk first failures (steps, sizes, bug depths). */
+export function shrunkBuildOptions(shrunk: ReadonlyMap<string, ShrunkEntry>): BuildOptions {
+  return { shrunkSteps: new Map([...shrunk].map(([path, s]) => [path, s.steps] as const)), shrunk };
 }
 
 export function writeShrunk(dir: string, shrunk: ReadonlyMap<string, { steps: number; artifact: unknown }>): void {
@@ -185,16 +202,16 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
   }
 
   const log = (s: string): void => void process.stderr.write(s);
-  const shrunk = o.shrink === false || result.interrupted ? new Map() : await shrinkFirstFailures(result, pluginPaths, log);
-  const shrunkSteps = new Map([...shrunk].map(([path, s]) => [path, s.steps] as const));
+  const shrunk = o.shrink === false || result.interrupted ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(result, pluginPaths, log);
+  const buildOpts = shrunkBuildOptions(shrunk);
   let file: ResultsFile;
   if (out !== undefined) {
     mkdirSync(out, { recursive: true });
-    file = writeResultDir(out, result, { shrunkSteps });
+    file = writeResultDir(out, result, buildOpts);
     writeShrunk(out, shrunk);
     log(`lazytlb: wrote ${join(out, 'results.json')}, report.md and failures/\n`);
   } else {
-    file = buildResults(result, { shrunkSteps });
+    file = buildResults(result, buildOpts);
   }
   if (o.json === true) process.stdout.write(resultsJson(file));
   else process.stdout.write(formatVerdictTable(file));

@@ -82,9 +82,17 @@ function sortedRecord(r: Record<string, number>): Record<string, number> {
   return out;
 }
 
+/** What shrinking found for one first failure (see shrink/shrink.ts and shrink/bug-depth.ts). */
+export interface ShrunkFailure {
+  readonly shrunk: NonNullable<FirstFailureEntry['shrunk']>;
+  readonly bugDepth: FirstFailureEntry['bugDepth'] | null;
+}
+
 export interface BuildOptions {
   /** Steps of shrunk counterexamples, by artifact path (filled in by the CLI after shrinking). */
   readonly shrunkSteps?: ReadonlyMap<string, number>;
+  /** Sizes before/after and bug depths of shrunk counterexamples, by artifact path. */
+  readonly shrunk?: ReadonlyMap<string, ShrunkFailure>;
 }
 
 export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: BuildOptions = {}): CellResult {
@@ -93,7 +101,12 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
     .sort((x, y) => kindRank(x.kind) - kindRank(y.kind) || (x.kind < y.kind ? -1 : 1))
     .map((f) => {
       const path = artifactPath(cell.index, f.kind);
-      return { invariant: f.kind, runIndex: f.runIndex, seed: f.seed, artifact: path, steps: f.steps, shrunkSteps: opts.shrunkSteps?.get(path) ?? null, message: f.message };
+      const s = opts.shrunk?.get(path);
+      return {
+        invariant: f.kind, runIndex: f.runIndex, seed: f.seed, artifact: path, steps: f.steps,
+        shrunkSteps: opts.shrunkSteps?.get(path) ?? s?.shrunk.after.steps ?? null, message: f.message,
+        shrunk: s?.shrunk ?? null, bugDepth: s?.bugDepth ?? null,
+      };
     });
   const rawCosts = {} as Record<(typeof COST_NAMES)[number], number>;
   COST_NAMES.forEach((n, i) => (rawCosts[n] = a.costs[i] ?? 0));

@@ -12,6 +12,15 @@ const count = z.number().int().min(0);
 const ratio = z.number().nullable();
 const hex32 = z.string().regex(/^[0-9a-f]{32}$/);
 
+/**
+ * A failure's size: steps, CPUs, tasks, program ops, the arch options away from their defaults
+ * (`name=value`) and the preemptions in its decision list.
+ */
+export const FailureSize = z
+  .object({ steps: count, cpus: z.number().int().min(1), tasks: count, ops: count, options: z.array(z.string()), preemptions: count })
+  .strict();
+export type FailureSize = z.infer<typeof FailureSize>;
+
 export const FirstFailureEntry = z
   .object({
     /** Invariant id, or 'budget', 'plugin-error', 'deadlock'. */
@@ -24,6 +33,14 @@ export const FirstFailureEntry = z
     /** Steps of the shrunk counterexample, when it was shrunk. */
     shrunkSteps: count.nullable(),
     message: z.string(),
+    /** The failure's size before and after shrinking (null: not shrunk; absent in files of older versions). */
+    shrunk: z.object({ before: FailureSize, after: FailureSize }).strict().nullable().optional(),
+    /**
+     * Bug depth of the shrunk failure, an UPPER bound (the smallest the search found):
+     * depth = min(preemptions + 1, pct); preemptions = fewest found in a reproducing decision
+     * list; pct = smallest PCT depth (1..3) whose run of the shrunk workload reproduced, or null.
+     */
+    bugDepth: z.object({ depth: z.number().int().min(1), preemptions: count, pct: z.number().int().min(1).nullable() }).strict().nullable().optional(),
   })
   .strict();
 export type FirstFailureEntry = z.infer<typeof FirstFailureEntry>;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { strategyToString } from '@lazytlb/core';
 import type { SweepResult } from '../engine/types.js';
 import { type BuildOptions, buildResults } from './build.js';
-import type { ResultsFile } from './schema.js';
+import type { FirstFailureEntry, ResultsFile } from './schema.js';
 
 let tmpCounter = 0;
 
@@ -63,6 +63,18 @@ function workloadName(w: unknown): string {
   return String(w);
 }
 
+/** ", shrunk to 11 steps (1 CPU, 1 task, 2 ops, default options), bug depth ≤ 1 (0 preemptions)". */
+function shrunkText(x: FirstFailureEntry): string {
+  if (x.shrunkSteps === null) return '';
+  const a = x.shrunk?.after;
+  const size = a !== undefined ? ` (${a.cpus} CPU${a.cpus === 1 ? '' : 's'}, ${a.tasks} task${a.tasks === 1 ? '' : 's'}, ${a.ops} op${a.ops === 1 ? '' : 's'}, ${a.options.length === 0 ? 'default options' : a.options.map((o) => `\`${o}\``).join(' ')})` : '';
+  const d = x.bugDepth;
+  const depth = d !== null && d !== undefined
+    ? `, bug depth ≤ ${d.depth} (${d.preemptions} preemption${d.preemptions === 1 ? '' : 's'}${d.pct !== null ? `; PCT depth ${d.pct} reproduces` : ''})`
+    : '';
+  return `, shrunk to ${x.shrunkSteps} steps${size}${depth}`;
+}
+
 /** report.md: a verdict table, per-cell costs and the first failures. */
 export function renderReport(f: ResultsFile): string {
   const L: string[] = [];
@@ -98,8 +110,11 @@ export function renderReport(f: ResultsFile): string {
   const errors = f.cells.flatMap((c) => c.errors.map((e) => ({ c, e })));
   if (failures.length > 0 || errors.length > 0) {
     L.push('', '## First failures', '');
+    if (failures.some(({ x }) => x.bugDepth !== null && x.bugDepth !== undefined)) {
+      L.push('Bug depth (PCT\'s d = preemptions + 1) is an upper bound: the fewest preemptions the search found in a reproducing schedule, or the smallest PCT depth that reproduced the shrunk workload.', '');
+    }
     for (const { c, x } of failures) {
-      L.push(`- cell ${c.index} **${x.invariant}** run ${x.runIndex} (seed \`${x.seed}\`, ${x.steps} steps${x.shrunkSteps !== null ? `, shrunk to ${x.shrunkSteps}` : ''}): ${x.message} — [\`${x.artifact}\`](${x.artifact})`);
+      L.push(`- cell ${c.index} **${x.invariant}** run ${x.runIndex} (seed \`${x.seed}\`, ${x.steps} steps${shrunkText(x)}): ${x.message} — [\`${x.artifact}\`](${x.artifact})`);
     }
     for (const { c, e } of errors) L.push(`- cell ${c.index} **${e.kind}** run ${e.runIndex} (seed \`${e.seed}\`): ${e.message}`);
   }

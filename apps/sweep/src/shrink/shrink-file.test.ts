@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createSimulator, hashString128, makeArtifact, parseArtifact, referenceArch, runSeed } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import { replayFile } from '../replay/replay.js';
-import { defaultShrunkPath, shrinkFile } from './shrink-file.js';
+import { defaultShrunkPath, formatShrinkResult, shrinkFile } from './shrink-file.js';
 
 describe('shrinkFile', () => {
   it('writes a new, shorter artifact that replays, with tasks named as in the trace', async () => {
@@ -27,6 +27,12 @@ describe('shrinkFile', () => {
     const w = shrunk.cell.workload;
     if (!('explicit' in w)) throw new Error('expected an explicit workload');
     for (const t of w.explicit.tasks) expect(text).toContain(t.name);
+    // what `lazytlb shrink` prints: before -> after for every dimension, and the bug depth as an upper bound
+    const printed = formatShrinkResult(path, res);
+    expect(printed).toContain(`shrunk ${res.before.steps} -> ${res.after.steps} steps, 2 -> ${res.after.cpus} CPUs, ${res.before.tasks} -> ${res.after.tasks} tasks`);
+    expect(printed).toContain('options default options -> default options');
+    expect(printed).toContain(`${res.before.preemptions} -> ${res.after.preemptions} preemptions`);
+    expect(printed).toContain(`bug depth <= ${res.bugDepth!.depth} (an upper bound: the smallest the search found): a reproducing schedule with ${res.bugDepth!.preemptions} preemption(s)`);
     await expect(shrinkFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read artifact/);
   });
 });

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolvePlugin } from '../plugins/resolve.js';
 import { ReplayError, readArtifactFile } from '../replay/replay.js';
-import { type ShrinkOptions, type ShrinkResult, shrinkArtifact } from './shrink.js';
+import { type ShrinkOptions, type ShrinkResult, type ShrinkSize, shrinkArtifact } from './shrink.js';
 
 export interface ShrinkFileOptions extends ShrinkOptions {
   readonly pluginPaths?: readonly string[];
@@ -32,4 +32,27 @@ export async function shrinkFile(path: string, opts: ShrinkFileOptions = {}): Pr
   const out = opts.out ?? defaultShrunkPath(path);
   await writeFile(out, `${JSON.stringify(r.artifact, null, 2)}\n`);
   return { ...r, out };
+}
+
+function optionsText(o: readonly string[]): string {
+  return o.length === 0 ? 'default options' : o.join(',');
+}
+
+/** What `lazytlb shrink` prints: before -> after for every dimension, and the bug depth. */
+export function formatShrinkResult(artifact: string, r: ShrinkResult & { readonly out: string }): string {
+  const b: ShrinkSize = r.before;
+  const a: ShrinkSize = r.after;
+  const lines = [
+    `${artifact}: shrunk ${b.steps} -> ${a.steps} steps, ${b.cpus} -> ${a.cpus} CPUs, ${b.tasks} -> ${a.tasks} tasks, ${b.ops} -> ${a.ops} ops, ` +
+      `${b.preemptions} -> ${a.preemptions} preemptions, options ${optionsText(b.options)} -> ${optionsText(a.options)} ` +
+      `(${r.attempts} attempts${r.budgetExhausted ? ', budget exhausted' : ''}); wrote ${r.out}`,
+  ];
+  const d = r.bugDepth;
+  if (d !== null) {
+    lines.push(
+      `bug depth <= ${d.depth} (an upper bound: the smallest the search found): a reproducing schedule with ${d.preemptions} preemption(s)` +
+        `${d.pctDepth !== null ? `; PCT depth ${d.pctDepth} reproduces the shrunk workload` : ''} (${d.attempts} attempts)`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,17 +1,51 @@
 import x86Native from '@lazytlb/arch-x86-native';
-import { type ArchPlugin, type Artifact, createSimulator, hashString128, makeArtifact, parseArtifact, referenceArch, replayArtifact, runSeed } from '@lazytlb/core';
+import x86Paravirt from '@lazytlb/arch-x86-paravirt';
+import {
+  type ArchPlugin, type Artifact, createSimulator, hashString128, makeArtifact, parseArtifact, referenceArch, replayArtifact, runSeed, seedFromHex,
+  type SimulatorOptions,
+} from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
+import { artifactPreemptions } from './bug-depth.js';
 import { explicitFromRun } from './explicit.js';
-import { lenientRun, removeTask, shrinkArtifact } from './shrink.js';
+import { compareSimplicity, optionSpace } from './options.js';
+import { lenientRun, removeTask, shrinkArtifact, type ShrinkResult } from './shrink.js';
 
-function firstFailure(plugin: ArchPlugin<any>, cpus: number, archOptions: unknown = {}): Artifact {
-  const sim = createSimulator({ plugin, archOptions, scheme: 'none', cpus, workload: 'default' });
+function firstFailure(plugin: ArchPlugin<any>, cpus: number, archOptions: unknown = {}, more: Partial<SimulatorOptions> = {}): Artifact {
+  const sim = createSimulator({ plugin, archOptions, scheme: 'none', cpus, workload: 'default', ...more });
   const cell = hashString128(sim.cellId);
-  for (let i = 0; i < 5000; i++) {
+  for (let i = 0; i < 20000; i++) {
     const r = sim.run(runSeed(cell, i));
     if (r.outcome === 'violation') return makeArtifact(sim.cell, runSeed(cell, i), r, i);
   }
   throw new Error('no failure found');
+}
+
+/** What every shrink must give: same invariant, nothing bigger, options never more complex, an exact replay. */
+function expectSound(a: Artifact, plugin: ArchPlugin<any>, r: ShrinkResult): void {
+  expect(r.artifact.outcome.invariant).toBe(a.outcome.invariant);
+  expect(r.before.steps).toBe(a.outcome.steps);
+  expect(r.after.steps).toBe(r.artifact.outcome.steps);
+  expect(r.after.steps).toBeLessThanOrEqual(r.before.steps);
+  expect(r.after.cpus).toBeLessThanOrEqual(r.before.cpus);
+  expect(r.after.tasks).toBeLessThanOrEqual(r.before.tasks);
+  expect(r.after.ops).toBeLessThanOrEqual(r.before.ops);
+  expect(compareSimplicity(optionSpace(plugin), r.artifact.cell.arch.options, a.cell.arch.options)).toBeLessThanOrEqual(0);
+  expect(r.after.options.length).toBeLessThanOrEqual(r.before.options.length);
+  // never changes what is being tested
+  expect(r.artifact.cell.arch.name).toBe(a.cell.arch.name);
+  expect(r.artifact.cell.scheme).toBe(a.cell.scheme);
+  expect(r.artifact.cell.mutations).toEqual(a.cell.mutations);
+  // a valid artifact (round-trips through JSON + zod) that core's replay reproduces exactly
+  const parsed = parseArtifact(JSON.parse(JSON.stringify(r.artifact)));
+  const replay = replayArtifact(parsed, plugin, { trace: true });
+  expect(replay.reproduced).toBe(true);
+  expect(replay.result.violation!.invariant).toBe(a.outcome.invariant);
+  // the bug depth is measured on the result: no more preemptions than the unshrunk run, and its artifact replays
+  const d = r.bugDepth!;
+  expect(d.preemptions).toBeLessThanOrEqual(artifactPreemptions(a, plugin));
+  expect(d.depth).toBeLessThanOrEqual(d.preemptions + 1);
+  expect(replayArtifact(d.artifact, plugin).reproduced).toBe(true);
+  expect(d.artifact.outcome.invariant).toBe(a.outcome.invariant);
 }
 
 function decisionsOf(a: Artifact): number {
@@ -50,23 +84,62 @@ describe.each([
     const r = shrinkArtifact(a, plugin);
     expect(r.beforeSteps).toBe(a.outcome.steps);
     expect(r.afterSteps).toBeLessThan(r.beforeSteps);
-    expect(r.artifact.outcome.invariant).toBe(a.outcome.invariant);
     expect(r.artifact.outcome.steps).toBe(r.afterSteps);
     expect(decisionsOf(r.artifact)).toBe(r.afterSteps);
-    // a valid artifact (round-trips through JSON + zod) that core's replay reproduces exactly
-    const parsed = parseArtifact(JSON.parse(JSON.stringify(r.artifact)));
-    const replay = replayArtifact(parsed, plugin, { trace: true });
-    expect(replay.reproduced).toBe(true);
-    expect(replay.result.violation!.invariant).toBe(a.outcome.invariant);
+    expectSound(a, plugin, r);
     // the workload got simpler too
     expect('explicit' in r.artifact.cell.workload).toBe(true);
-    expect(r.after.cpus).toBeLessThanOrEqual(r.before.cpus);
+    expect(r.after.tasks).toBeLessThan(r.before.tasks);
+    expect(r.after.ops).toBeLessThan(r.before.ops);
     // deterministic
     const again = shrinkArtifact(a, plugin);
     expect(again.artifact).toEqual(r.artifact);
     // a fixpoint never gets longer
     const twice = shrinkArtifact(r.artifact, plugin);
     expect(twice.afterSteps).toBeLessThanOrEqual(r.afterSteps);
+  });
+});
+
+describe('shrinkArtifact: configuration, CPUs and mutations', () => {
+  it('shrinks the default x86-native none cell jointly: fewer CPUs together with fewer tasks', () => {
+    const a = firstFailure(x86Native, 4, {}, { strategy: { kind: 'pct', depth: 3 } });
+    const r = shrinkArtifact(a, x86Native);
+    expectSound(a, x86Native, r);
+    expect(r.before).toMatchObject({ cpus: 4, options: [] });
+    expect(r.after.cpus).toBeLessThan(4);
+    expect(r.after.tasks).toBeLessThan(r.before.tasks);
+    expect(r.after.options).toEqual([]);
+  });
+
+  it('tries simpler arch options and keeps them only when the same invariant breaks in no more steps', () => {
+    const a = firstFailure(x86Paravirt, 2, { backend: 'xen', cpumask: 'clear-on-switch' });
+    const r = shrinkArtifact(a, x86Paravirt);
+    expectSound(a, x86Paravirt, r);
+    expect(r.before.options).toEqual(['backend=xen', 'cpumask=clear-on-switch']);
+    expect(r.after.options.length).toBeLessThan(2);
+    // the kept options still fail that way: the shrunk artifact replays under them (checked above);
+    // with option shrinking off, the options stay as they were
+    const same = shrinkArtifact(a, x86Paravirt, { options: false, bugDepth: false });
+    expect(same.after.options).toEqual(r.before.options);
+    expect(same.artifact.cell.arch.options).toEqual(a.cell.arch.options);
+    expect(same.bugDepth).toBeNull();
+  });
+
+  it('keeps the mutations of a mutated artifact (x86-native refcount, kernel-execve-preempt)', () => {
+    const mutations = ['kernel-execve-preempt'];
+    const a = firstFailure(x86Native, 2, {}, { scheme: 'refcount', workload: 'kthread-heavy', strategy: { kind: 'pct', depth: 3 }, mutations });
+    expect(a.cell.mutations).toEqual(mutations);
+    const r = shrinkArtifact(a, x86Native);
+    expectSound(a, x86Native, r);
+    expect(r.after.steps).toBeLessThan(r.before.steps);
+    expect(r.bugDepth!.artifact.cell.mutations).toEqual(mutations);
+    // the mutation is what fails: the same shrunk run on the unmutated model (refcount: safe) does not
+    const c = r.artifact.cell;
+    const w = c.workload;
+    if (!('explicit' in w)) throw new Error('expected an explicit workload');
+    const plain = createSimulator({ plugin: x86Native, archOptions: c.arch.options, scheme: c.scheme, cpus: c.cpus, workload: { explicit: w.explicit } });
+    const replay = lenientRun(plain, seedFromHex(r.artifact.seed), Buffer.from(r.artifact.decisions, 'base64'));
+    expect(replay.outcome).not.toBe('violation');
   });
 });
 

@@ -6,22 +6,30 @@
  *    re-played leniently: a recorded decision that is not enabled falls back to the lowest
  *    enabled actor, and so does every step after the list runs out, until the run ends. A
  *    candidate is kept when it violates the same invariant in fewer steps.
- * 2. Workload shrinking: a generated workload is converted into an explicit one (same task
- *    ids, mms and programs), then CPUs, tasks, ops, tick and vCPU preemptions are removed
- *    while the run still violates the same invariant in no more steps. Decision shrinking
- *    runs again after every workload reduction, to a fixpoint.
+ * 2. Configuration and workload shrinking, jointly: a generated workload is converted into an
+ *    explicit one (same task ids, mms and programs); then, to a fixpoint, the arch options
+ *    (each one at its default, an enum option at its other simpler values: see options.ts),
+ *    CPUs (each CPU removed together with the tasks that start on it, or with its tasks moved
+ *    to a neighbour), tasks, ops, tick and vCPU preemptions are reduced while the run still
+ *    violates the same invariant in no more steps, and decision shrinking runs again after
+ *    every round that changed something. The scheme, the arch and the mutations never change:
+ *    they are what the failure is about.
  *
- * Every accepted candidate lowers (steps, CPUs, tasks, ops) lexicographically, so the trace
- * never gets longer, and it is strictly shorter whenever any of the tried reductions shortens
- * it. The search is deterministic (no clocks or randomness in what is tried); it is bounded by
- * an attempt budget (and optionally a wall-clock budget, which makes the result depend on the
- * machine's speed). The result is re-played with core's replayArtifact and must reproduce.
+ * Every accepted candidate lowers (steps, CPUs, tasks, ops, tick+vCPU preemptions, option
+ * simplicity) lexicographically, so the trace never gets longer and the options never get
+ * more complex. The search is deterministic (no clocks or randomness in what is tried); it is
+ * bounded by an attempt budget (and optionally a wall-clock budget, which makes the result
+ * depend on the machine's speed). The result is re-played with core's replayArtifact and
+ * must reproduce. Afterwards the bug depth (bug-depth.ts) of the result is measured.
  */
 import {
-  type Artifact, type ArchPlugin, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator, type SimulatorOptions, constants as C,
+  type Artifact, type ArchPlugin, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator, constants as C,
   makeArtifact, replayArtifact, seedFromHex,
 } from '@lazytlb/core';
+import { artifactPreemptions, type BugDepthOptions, type BugDepthResult, bugDepth } from './bug-depth.js';
+import { simOptionsFor, type Workload, workloadOf } from './cell.js';
 import { explicitFromRun } from './explicit.js';
+import { compareSimplicity, nonDefaultOptions, optionSpace, simplerOptionCandidates } from './options.js';
 
 export class ShrinkError extends Error {
   override name = 'ShrinkError';
@@ -34,6 +42,24 @@ export interface ShrinkOptions {
   readonly timeBudgetMs?: number;
   /** Try workload reductions (explicit workload, fewer CPUs/tasks/ops); default true. */
   readonly workload?: boolean;
+  /** Try simpler arch options (defaults, simpler enum values); default true. */
+  readonly options?: boolean;
+  /** Measure the shrunk failure's bug depth (default on; false turns it off). */
+  readonly bugDepth?: false | BugDepthOptions;
+}
+
+/** The size of a failure, before or after shrinking. */
+export interface ShrinkSize {
+  readonly steps: number;
+  readonly cpus: number;
+  /** Tasks of the workload (for a generated one: the tasks the run's seed draws). */
+  readonly tasks: number;
+  /** Program ops over all tasks. */
+  readonly ops: number;
+  /** Arch options away from their defaults, sorted `name=value`. */
+  readonly options: readonly string[];
+  /** Preemptions in the decision list (switches away from a still-enabled actor, see bug-depth.ts). */
+  readonly preemptions: number;
 }
 
 export interface ShrinkResult {
@@ -43,14 +69,15 @@ export interface ShrinkResult {
   readonly attempts: number;
   /** The budget ran out before a fixpoint was reached. */
   readonly budgetExhausted: boolean;
-  readonly before: { readonly cpus: number; readonly tasks: number | null; readonly ops: number | null };
-  readonly after: { readonly cpus: number; readonly tasks: number | null; readonly ops: number | null };
+  readonly before: ShrinkSize;
+  readonly after: ShrinkSize;
+  /** Bug depth of the shrunk failure (an upper bound), unless turned off. */
+  readonly bugDepth: BugDepthResult | null;
 }
-
-type Workload = SimulatorOptions['workload'];
 
 interface Best {
   sim: Simulator;
+  archOptions: unknown;
   workload: Workload;
   explicit: ExplicitWorkloadInput | null;
   cpus: number;
@@ -91,28 +118,22 @@ export function lenientRun(sim: Simulator, seed: RunSeed, decisions: ArrayLike<n
   return sim.end(undefined, { keepDecisions: true });
 }
 
-function explicitSize(w: ExplicitWorkloadInput | null): { tasks: number | null; ops: number | null } {
-  if (w === null) return { tasks: null, ops: null };
+function explicitSize(w: ExplicitWorkloadInput): { tasks: number; ops: number } {
   return { tasks: w.tasks.length, ops: w.tasks.reduce((n, t) => n + (t.program?.length ?? 0), 0) };
 }
 
-/** (steps, cpus, tasks, ops): lexicographically smaller is better. */
-function better(a: { steps: number; cpus: number; w: ExplicitWorkloadInput | null }, b: { steps: number; cpus: number; w: ExplicitWorkloadInput | null }): boolean {
-  if (a.steps !== b.steps) return a.steps < b.steps;
-  if (a.cpus !== b.cpus) return a.cpus < b.cpus;
-  const sa = explicitSize(a.w);
-  const sb = explicitSize(b.w);
-  if (sa.tasks === null || sb.tasks === null) return false;
-  if (sa.tasks !== sb.tasks) return sa.tasks < sb.tasks;
-  if (sa.ops! !== sb.ops!) return sa.ops! < sb.ops!;
-  const ta = (a.w!.tickPreemptions ?? 0) + (a.w!.vcpuPreemptions ?? 0);
-  const tb = (b.w!.tickPreemptions ?? 0) + (b.w!.vcpuPreemptions ?? 0);
-  return ta < tb;
+/** Tasks and ops of an artifact's workload (a generated one is drawn for the artifact's seed). */
+export function workloadSize(artifact: Artifact, plugin: ArchPlugin<any>): { tasks: number; ops: number } {
+  const w = artifact.cell.workload;
+  if ('explicit' in w) return explicitSize(w.explicit);
+  return explicitSize(explicitFromRun(new Simulator(simOptionsFor(plugin, artifact)), seedFromHex(artifact.seed)));
 }
 
-function simOptions(plugin: ArchPlugin<unknown>, artifact: Artifact, cpus: number, workload: Workload): SimulatorOptions {
-  const c = artifact.cell;
-  return { plugin, archOptions: c.arch.options, scheme: c.scheme, cpus, workload, strategy: c.strategy, stepBudget: c.stepBudget };
+interface Rank {
+  steps: number;
+  cpus: number;
+  w: ExplicitWorkloadInput | null;
+  options: unknown;
 }
 
 /** Minimise a failing artifact; the result still violates the same invariant and replays exactly. */
@@ -127,10 +148,12 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
   const inv = want.invariant;
   const budget = new Budget(opts.maxAttempts ?? 4000, opts.timeBudgetMs);
   const c = artifact.cell;
-  const initialWorkload: Workload = 'explicit' in c.workload ? { explicit: c.workload.explicit } : { profile: c.workload.profile, params: c.workload.params };
-  const initialSim = new Simulator(simOptions(plugin, artifact, c.cpus, initialWorkload));
+  const space = optionSpace(plugin);
+  const initialWorkload = workloadOf(artifact);
+  const initialSim = new Simulator(simOptionsFor(plugin, artifact));
   let best: Best = {
     sim: initialSim,
+    archOptions: c.arch.options,
     workload: initialWorkload,
     explicit: 'explicit' in c.workload ? c.workload.explicit : null,
     cpus: c.cpus,
@@ -138,16 +161,37 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     steps: first.result.steps,
     result: first.result,
   };
-  const before = { cpus: c.cpus, ...explicitSize(best.explicit) };
+  const before: ShrinkSize = {
+    steps: want.steps, cpus: c.cpus, ...workloadSize(artifact, plugin), options: nonDefaultOptions(space, c.arch.options), preemptions: artifactPreemptions(artifact, plugin),
+  };
+
+  /** (steps, cpus, tasks, ops, tick+vCPU preemptions, option simplicity): lexicographically smaller is better. */
+  const better = (a: Rank, b: Rank): boolean => {
+    if (a.steps !== b.steps) return a.steps < b.steps;
+    if (a.cpus !== b.cpus) return a.cpus < b.cpus;
+    if (a.w !== null && b.w !== null) {
+      const sa = explicitSize(a.w);
+      const sb = explicitSize(b.w);
+      if (sa.tasks !== sb.tasks) return sa.tasks < sb.tasks;
+      if (sa.ops !== sb.ops) return sa.ops < sb.ops;
+      const ta = (a.w.tickPreemptions ?? 0) + (a.w.vcpuPreemptions ?? 0);
+      const tb = (b.w.tickPreemptions ?? 0) + (b.w.vcpuPreemptions ?? 0);
+      if (ta !== tb) return ta < tb;
+    } else if (a.w !== b.w) {
+      return false; // a generated and an explicit workload: not comparable beyond steps and CPUs
+    }
+    return compareSimplicity(space, a.options, b.options) < 0;
+  };
 
   /** Run a candidate; returns the new best if it is better, else null. */
-  const attempt = (sim: Simulator, w: Workload, explicit: ExplicitWorkloadInput | null, cpus: number, decisions: ArrayLike<number>, allowEqualSteps: boolean): Best | null => {
+  const attempt = (sim: Simulator, archOptions: unknown, w: Workload, explicit: ExplicitWorkloadInput | null, cpus: number, decisions: ArrayLike<number>, allowEqualSteps: boolean): Best | null => {
     if (budget.exhausted) return null;
     budget.attempts++;
     const r = lenientRun(sim, seed, decisions, allowEqualSteps ? best.steps : best.steps - 1);
     if (r.outcome !== 'violation' || r.violation?.invariant !== inv) return null;
-    const cand = { sim, workload: w, explicit, cpus, decisions: r.decisions!, steps: r.steps, result: r };
-    return better({ steps: r.steps, cpus, w: explicit }, { steps: best.steps, cpus: best.cpus, w: best.explicit }) ? cand : null;
+    const cand: Best = { sim, archOptions, workload: w, explicit, cpus, decisions: r.decisions!, steps: r.steps, result: r };
+    const rank = (x: Best): Rank => ({ steps: x.steps, cpus: x.cpus, w: x.explicit, options: x.archOptions });
+    return better(rank(cand), rank(best)) ? cand : null;
   };
 
   const shrinkDecisions = (): boolean => {
@@ -158,7 +202,7 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
         const cand = new Uint8Array(d.length - Math.min(chunk, d.length - i));
         cand.set(d.subarray(0, i));
         cand.set(d.subarray(Math.min(d.length, i + chunk)), i);
-        const b = attempt(best.sim, best.workload, best.explicit, best.cpus, cand, false);
+        const b = attempt(best.sim, best.archOptions, best.workload, best.explicit, best.cpus, cand, false);
         if (b !== null) {
           best = b;
           improved = true;
@@ -171,7 +215,7 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     const actors = [...new Set(best.decisions)].sort((a, b) => b - a);
     for (const a of actors) {
       if (budget.exhausted) break;
-      const b = attempt(best.sim, best.workload, best.explicit, best.cpus, best.decisions.filter((x) => x !== a), false);
+      const b = attempt(best.sim, best.archOptions, best.workload, best.explicit, best.cpus, best.decisions.filter((x) => x !== a), false);
       if (b !== null) {
         best = b;
         improved = true;
@@ -180,37 +224,76 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     return improved;
   };
 
-  const newSim = (cpus: number, w: ExplicitWorkloadInput): Simulator | null => {
+  const newSim = (archOptions: unknown, cpus: number, w: Workload): Simulator | null => {
     try {
-      return new Simulator(simOptions(plugin, artifact, cpus, { explicit: w }));
+      return new Simulator(simOptionsFor(plugin, artifact, { archOptions, cpus, workload: w }));
     } catch {
-      return null; // the reduced workload is not valid (e.g. an op names a removed CPU)
+      return null; // not a valid cell (e.g. an op names a removed CPU, or an invalid option combination)
     }
   };
 
   const tryWorkload = (cpus: number, w: ExplicitWorkloadInput, decisions: ArrayLike<number>): boolean => {
-    const sim = newSim(cpus, w);
+    const sim = newSim(best.archOptions, cpus, { explicit: w });
     if (sim === null) return false;
-    const b = attempt(sim, { explicit: w }, w, cpus, decisions, true);
+    const b = attempt(sim, best.archOptions, { explicit: w }, w, cpus, decisions, true);
     if (b === null) return false;
     best = b;
     return true;
   };
 
+  /** Simpler arch options, one change at a time, same workload and decisions. */
+  const shrinkOptions = (): boolean => {
+    let improved = false;
+    for (let again = true; again && !budget.exhausted; ) {
+      again = false;
+      for (const o of simplerOptionCandidates(space, best.archOptions)) {
+        if (budget.exhausted) break;
+        const sim = newSim(o, best.cpus, best.workload);
+        if (sim === null) continue;
+        const b = attempt(sim, sim.cell.arch.options, best.workload, best.explicit, best.cpus, best.decisions, true);
+        if (b !== null) {
+          best = b;
+          improved = again = true;
+          break; // the candidates depend on the options: list them again
+        }
+      }
+    }
+    return improved;
+  };
+
+  const cpuOfActor = (a: number): number => Math.floor(a / C.ACTORS_PER_CPU);
+
   const shrinkWorkload = (): boolean => {
     let improved = false;
-    // Fewer CPUs: remove CPU x, renumbering the ones above it; its tasks and actors move to x-1 (or 0).
+    // Fewer CPUs: remove CPU x, renumbering the ones above it, either together with the tasks
+    // that start on it (and its actors' decisions), or moving its tasks and actors to x-1 (or 0).
     for (let x = best.cpus - 1; x >= 0 && best.cpus > 1 && !budget.exhausted; x--) {
       const n = best.cpus - 1;
       const map = (cpu: number): number => (cpu === x ? Math.max(0, Math.min(x - 1, n - 1)) : cpu > x ? cpu - 1 : cpu);
-      const w = remapCpus(best.explicit!, map);
-      const decisions = best.decisions.map((a) => map(Math.floor(a / C.ACTORS_PER_CPU)) * C.ACTORS_PER_CPU + (a % C.ACTORS_PER_CPU));
-      if (tryWorkload(n, w, decisions)) improved = true;
+      const remapActor = (a: number): number => map(cpuOfActor(a)) * C.ACTORS_PER_CPU + (a % C.ACTORS_PER_CPU);
+      const tasks = best.explicit!.tasks;
+      const onX = tasks.flatMap((t, i) => (t.cpu === x ? [i] : []));
+      if (onX.length > 0 && onX.length < tasks.length) {
+        let w = best.explicit!;
+        for (let i = onX.length - 1; i >= 0; i--) w = removeTask(w, onX[i]!);
+        const decisions = best.decisions.filter((a) => cpuOfActor(a) !== x).map(remapActor);
+        if (tryWorkload(n, remapCpus(w, map), decisions)) {
+          improved = true;
+          continue;
+        }
+      }
+      if (tryWorkload(n, remapCpus(best.explicit!, map), best.decisions.map(remapActor))) improved = true;
     }
-    // Fewer tasks (last first, so earlier names stay put).
+    // Fewer tasks (last first, so earlier names stay put): drop the task, or drop it and start
+    // the children it forks or clones at boot instead.
     for (let i = best.explicit!.tasks.length - 1; i >= 0 && !budget.exhausted; i--) {
       if (best.explicit!.tasks.length <= 1 || i >= best.explicit!.tasks.length) continue;
-      if (tryWorkload(best.cpus, removeTask(best.explicit!, i), best.decisions)) improved = true;
+      if (tryWorkload(best.cpus, removeTask(best.explicit!, i), best.decisions)) {
+        improved = true;
+        continue;
+      }
+      const promoted = removeTaskStartingChildren(best.explicit!, i);
+      if (promoted !== null && tryWorkload(best.cpus, promoted, best.decisions)) improved = true;
     }
     // Fewer ops (never the final exit).
     for (let i = best.explicit!.tasks.length - 1; i >= 0 && !budget.exhausted; i--) {
@@ -230,32 +313,34 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
   };
 
   shrinkDecisions();
-  if (opts.workload !== false && !budget.exhausted) {
-    if (best.explicit === null) {
-      // Convert the generated workload; keep it if it fails the same way in no more steps.
-      const w = explicitFromRun(best.sim, seed);
-      const sim = newSim(best.cpus, w);
-      if (sim !== null && !budget.exhausted) {
-        budget.attempts++;
-        const r = lenientRun(sim, seed, best.decisions, best.steps);
-        if (r.outcome === 'violation' && r.violation?.invariant === inv && r.steps <= best.steps) {
-          best = { sim, workload: { explicit: w }, explicit: w, cpus: best.cpus, decisions: r.decisions!, steps: r.steps, result: r };
-        }
+  const doWorkload = opts.workload !== false;
+  if (doWorkload && !budget.exhausted && best.explicit === null) {
+    // Convert the generated workload; keep it if it fails the same way in no more steps.
+    const w = explicitFromRun(best.sim, seed);
+    const sim = newSim(best.archOptions, best.cpus, { explicit: w });
+    if (sim !== null && !budget.exhausted) {
+      budget.attempts++;
+      const r = lenientRun(sim, seed, best.decisions, best.steps);
+      if (r.outcome === 'violation' && r.violation?.invariant === inv && r.steps <= best.steps) {
+        best = { sim, archOptions: best.archOptions, workload: { explicit: w }, explicit: w, cpus: best.cpus, decisions: r.decisions!, steps: r.steps, result: r };
       }
     }
-    if (best.explicit !== null) {
-      while (!budget.exhausted && shrinkWorkload()) shrinkDecisions();
-    }
+  }
+  while (!budget.exhausted) {
+    let improved = opts.options !== false && shrinkOptions();
+    if (doWorkload && best.explicit !== null) improved = shrinkWorkload() || improved;
+    if (!improved) break;
+    shrinkDecisions();
   }
 
   // Name tasks as the trace does (T<id> / K<id>), so the artifact and the printed trace agree.
   if (best.explicit !== null && 'params' in c.workload) {
     const renamed = renameTasks(best.explicit, best.cpus);
-    const sim = newSim(best.cpus, renamed);
+    const sim = newSim(best.archOptions, best.cpus, { explicit: renamed });
     if (sim !== null) {
       const r = lenientRun(sim, seed, best.decisions);
       if (r.outcome === 'violation' && r.violation?.invariant === inv && r.steps === best.steps) {
-        best = { sim, workload: { explicit: renamed }, explicit: renamed, cpus: best.cpus, decisions: r.decisions!, steps: r.steps, result: r };
+        best = { ...best, sim, workload: { explicit: renamed }, explicit: renamed, decisions: r.decisions!, result: r };
       }
     }
   }
@@ -264,7 +349,17 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
   const check = replayArtifact(out, plugin);
   const ok = check.reproduced && check.result.violation?.invariant === inv && out.outcome.steps <= want.steps;
   const finalArtifact = ok ? out : artifact;
-  const afterExplicit = ok ? best.explicit : 'explicit' in c.workload ? c.workload.explicit : null;
+  const after: ShrinkSize = {
+    steps: finalArtifact.outcome.steps,
+    cpus: finalArtifact.cell.cpus,
+    ...workloadSize(finalArtifact, plugin),
+    options: nonDefaultOptions(space, finalArtifact.cell.arch.options),
+    preemptions: finalArtifact === artifact ? before.preemptions : artifactPreemptions(finalArtifact, plugin),
+  };
+  // Started from the shrunk failure and from the original too, so it never has more preemptions than either.
+  const depth = opts.bugDepth === false
+    ? null
+    : bugDepth(finalArtifact, plugin, { ...opts.bugDepth, alsoFrom: [...(finalArtifact !== artifact ? [artifact] : []), ...(opts.bugDepth?.alsoFrom ?? [])] });
   return {
     artifact: finalArtifact,
     beforeSteps: want.steps,
@@ -272,11 +367,12 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     attempts: budget.attempts,
     budgetExhausted: budget.exhausted,
     before,
-    after: { cpus: finalArtifact.cell.cpus, ...explicitSize(afterExplicit) },
+    after,
+    bugDepth: depth,
   };
 }
 
-/** Renumber CPUs in task placement and sleep/migrate ops. */
+/** Renumber CPUs in task placement and sleep/migrate/cpu_up ops. */
 export function remapCpus(w: ExplicitWorkloadInput, map: (cpu: number) => number): ExplicitWorkloadInput {
   return {
     ...w,
@@ -284,7 +380,7 @@ export function remapCpus(w: ExplicitWorkloadInput, map: (cpu: number) => number
       ...t,
       cpu: map(t.cpu),
       program: (t.program ?? []).map((op) => {
-        const m = /^(sleep|migrate)\s+(\d+)$/.exec(op.trim());
+        const m = /^(sleep|migrate|cpu_up)\s+(\d+)$/.exec(op.trim());
         return m !== null ? `${m[1]} ${map(Number(m[2]))}` : op;
       }),
     })),
@@ -298,7 +394,40 @@ export function removeTask(w: ExplicitWorkloadInput, i: number): ExplicitWorkloa
     ...w,
     tasks: w.tasks
       .filter((_, j) => j !== i)
-      .map((t) => ({ ...t, program: (t.program ?? []).filter((op) => !new RegExp(`^(clone|fork|io_uring_setup)\\s+${name.replace(/\./g, '\\.')}$`).test(op.trim())) })),
+      .map((t) => ({ ...t, program: (t.program ?? []).filter((op) => !new RegExp(`^(clone|fork|io_uring_setup|cpu_down)\\s+${name.replace(/\./g, '\\.')}$`).test(op.trim())) })),
+  };
+}
+
+/**
+ * Remove task i and start the tasks it forks or clones at boot instead (a forked child with
+ * an mm of its own, a cloned thread in task i's mm); null when task i starts none.
+ */
+export function removeTaskStartingChildren(w: ExplicitWorkloadInput, i: number): ExplicitWorkloadInput | null {
+  const parent = w.tasks[i]!;
+  const children = new Map<string, 'fork' | 'clone'>();
+  for (const op of parent.program ?? []) {
+    const m = /^(clone|fork)\s+(\S+)$/.exec(op.trim());
+    if (m !== null) children.set(m[2]!, m[1] as 'fork' | 'clone');
+  }
+  if (children.size === 0 || parent.kind !== 'user') return null;
+  const used = new Set(w.tasks.flatMap((t) => (t.mm !== undefined ? [t.mm] : [])));
+  const fresh = (base: string): string => {
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
+    used.add(name);
+    return name;
+  };
+  const parentMm = parent.mm ?? fresh(`mm_${parent.name.replace(/\./g, '_')}`);
+  return {
+    ...w,
+    tasks: w.tasks
+      .filter((_, j) => j !== i)
+      .map((t) => {
+        const how = children.get(t.name);
+        if (how === undefined || t.unstarted !== true || t.kind !== 'user') return t;
+        const { unstarted: _u, ...rest } = t;
+        return { ...rest, mm: how === 'clone' ? parentMm : fresh(`mm_${t.name.replace(/\./g, '_')}`) };
+      }),
   };
 }
 
@@ -311,7 +440,7 @@ export function renameTasks(w: ExplicitWorkloadInput, ncpu: number): ExplicitWor
       ...t,
       name: names.get(t.name)!,
       program: (t.program ?? []).map((op) => {
-        const m = /^(clone|fork|io_uring_setup)\s+(\S+)$/.exec(op.trim());
+        const m = /^(clone|fork|io_uring_setup|cpu_down)\s+(\S+)$/.exec(op.trim());
         return m !== null && names.has(m[2]!) ? `${m[1]} ${names.get(m[2]!)}` : op;
       }),
     })),
