@@ -85,6 +85,29 @@ describe('lazytlb sweep', () => {
     expect(readFileSync(join(merged, 'failures', '1-I3.json'), 'utf8')).toBe(readFileSync(join(whole, 'failures', '1-I3.json'), 'utf8'));
   });
 
+  it('--coverage: growth per cell in results.json and report.md; shards merged give the single-machine coverage', () => {
+    const args = [...SMALL, '--coverage', '--no-shrink'];
+    const whole = tmp();
+    const s1 = tmp();
+    const s2 = tmp();
+    const merged = tmp();
+    lazytlb([...args, '--threads', '2', '--out', whole]);
+    lazytlb([...args, '--threads', '1', '--shard', '1/2', '--out', s1]);
+    lazytlb([...args, '--threads', '2', '--shard', '2/2', '--out', s2]);
+    expect(lazytlb(['merge', s1, s2, '--out', merged, '--no-shrink']).code).toBe(1);
+    expect(stable(merged)).toEqual(stable(whole));
+    const r = JSON.parse(readFileSync(join(whole, 'results.json'), 'utf8')) as { cells: { coverage: { distinctStates: number; growth: { runs: number }[] } }[] };
+    for (const c of r.cells) expect(c.coverage.growth.at(-1)!.runs).toBe(300);
+    expect(readFileSync(join(merged, 'report.md'), 'utf8')).toContain('## Coverage');
+    // a shard without --coverage does not merge with one with it
+    const plain = tmp();
+    lazytlb([...SMALL, '--no-shrink', '--threads', '1', '--shard', '2/2', '--out', plain]);
+    const bad = lazytlb(['merge', s1, plain, '--out', tmp()]);
+    expect(bad.stderr).toMatch(/coverage off vs on/);
+    expect(bad.code).not.toBe(0);
+    expect(bad.code).not.toBe(1);
+  });
+
   it('Ctrl-C writes partial results marked interrupted (exit 130); --resume finishes to the same result', async () => {
     const whole = tmp();
     const part = tmp();

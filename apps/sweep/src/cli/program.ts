@@ -64,6 +64,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--shard <i/n>', 'run shard I of N')
     .option('--shards <n>', 'run shard (index from JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID / AWS_BATCH_JOB_ARRAY_INDEX) of N')
     .option('--resume <dir>', 'continue an interrupted sweep written to DIR')
+    .option('--coverage', 'measure abstract-state coverage: distinct lazy-TLB states per cell and their growth (about a third slower)')
     .option('--no-shrink', 'do not shrink first failures')
     .option('--no-progress', 'no progress on stderr')
     .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(o)));

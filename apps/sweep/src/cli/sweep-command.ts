@@ -43,6 +43,8 @@ export interface SweepCommandOptions {
   readonly shard?: string;
   readonly shards?: string;
   readonly resume?: string;
+  /** --coverage: sketch each cell's abstract states (results.json `coverage`, report.md's Coverage section). */
+  readonly coverage?: boolean;
   readonly shrink?: boolean;
   readonly progress?: boolean;
 }
@@ -193,6 +195,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
       shard,
       ...(matrix.timeBudgetMs !== undefined ? { timeBudgetMs: matrix.timeBudgetMs } : {}),
       ...(resume !== undefined ? { resume } : {}),
+      coverage: o.coverage === true || (resume?.coverage ?? false),
       signal: controller.signal,
       ...(progress !== null ? { onProgress: (p) => progress.update(p) } : {}),
     });

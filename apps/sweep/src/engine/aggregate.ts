@@ -1,11 +1,13 @@
 /**
  * Cell aggregates: the compact result of a batch of runs. Merging is commutative and
  * associative — counts and (integer-valued) cost sums add, the first failure of each kind is
- * the one with the lowest run index, coverage is a union — so the merged aggregate of a cell
+ * the one with the lowest run index, coverage (runs done; state sketches, bucket-wise register max)
+ * is a union — so the merged aggregate of a cell
  * never depends on how its runs were split into batches, threads or shards.
  */
 import { COST_NAMES } from '@lazytlb/core';
 import type { EngineCellAggregate, FirstFailure, RunError } from './types.js';
+import { mergeSketches } from './coverage.js';
 import { formatInterval, parseInterval, unionIntervals } from './intervals.js';
 
 export function emptyAggregate(cell: number, actors: number): EngineCellAggregate {
@@ -25,6 +27,7 @@ export function emptyAggregate(cell: number, actors: number): EngineCellAggregat
     crashes: 0,
     modelErrors: 0,
     firstErrors: {},
+    stateSketches: {},
   };
 }
 
@@ -67,6 +70,7 @@ export function mergeAggregate(a: EngineCellAggregate, b: EngineCellAggregate): 
     crashes: a.crashes + b.crashes,
     modelErrors: a.modelErrors + b.modelErrors,
     firstErrors: lowest<RunError>(a.firstErrors, b.firstErrors),
+    stateSketches: mergeSketches(a.stateSketches, b.stateSketches),
   };
 }
 

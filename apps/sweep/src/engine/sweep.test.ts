@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArtifact, referenceArch } from '@lazytlb/core';
 import { buildResults } from '../results/build.js';
+import type { ResultsFile } from '../results/schema.js';
 import { mergeResultDirs } from '../results/merge.js';
 import { readResultDir } from '../results/read.js';
 import { writeResultDir } from '../results/write.js';
@@ -12,7 +13,8 @@ import { CRASHER, smallCells, stripTiming, THROWER } from './test-support.js';
 
 const RUNS = 300;
 const cells = smallCells();
-const base = { cells, matrixSeed: 'sweep-test', runs: RUNS } as const;
+// Coverage on: every determinism check below covers the state sketches and growth too.
+const base = { cells, matrixSeed: 'sweep-test', runs: RUNS, coverage: true } as const;
 const tmp = mkdtempSync(join(tmpdir(), 'lazytlb-sweep-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -27,6 +29,29 @@ describe('runSweep', () => {
     expect(f.cells[1]!.pctMissBound).not.toBeNull();
     expect(f.cells[0]!.pctMissBound).toBeNull();
     expect(f.cells[2]!.firstFailures.length).toBeGreaterThan(0);
+    for (const c of f.cells) {
+      const cov = c.coverage!;
+      expect(cov.growth.map((g) => g.runs)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300]);
+      expect(cov.distinctStates).toBe(cov.growth.at(-1)!.distinctStates);
+      expect(cov.distinctStates).toBeGreaterThan(50);
+      expect(Object.keys(c.raw.stateSketches!)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+      expect(c.pct!.n).toBe(4);
+      expect(c.pct!.runs).toBe(RUNS);
+      expect(c.pct!.k).toBe(Math.max(c.pct!.kEstimated, c.pct!.meanSteps));
+      expect(c.pct!.meanSteps).toBeCloseTo(c.steps / RUNS, 9);
+    }
+    expect(f.cells[1]!.pct!.missBound).toEqual(f.cells[1]!.pctMissBound);
+    expect(f.cells[3]!.pct!.hitBound).not.toBeNull();
+    expect(f.cells[3]!.pct!.missBound).toBeNull(); // violates: nothing was missed
+    expect(f.cells[0]!.pct!.hitBound).toBeNull(); // random
+  });
+
+  it('without coverage: no coverage, no sketches, the rest identical', async () => {
+    const off = buildResults(await runSweep({ ...base, coverage: false, threads: 2 }));
+    const on = buildResults(await reference);
+    expect(off.cells.every((c) => c.coverage === null && c.raw.stateSketches === undefined)).toBe(true);
+    const strip = (f: ResultsFile) => stripTiming({ ...f, cells: f.cells.map(({ coverage: _c, raw: { stateSketches: _s, ...raw }, ...c }) => ({ ...c, raw })) });
+    expect(strip(off)).toBe(strip(on));
   });
 
   it('gives identical results for 1 or 2 threads and any batch size', async () => {
@@ -47,6 +72,10 @@ describe('runSweep', () => {
     const merged = writeResultDir(join(tmp, 'merged'), mergeResultDirs(dirs));
     const single = writeResultDir(join(tmp, 'single'), await reference);
     expect(stripTiming(merged)).toBe(stripTiming(single));
+    expect(merged.cells.map((c) => c.coverage)).toEqual(single.cells.map((c) => c.coverage));
+    // each shard alone saw only its runs: fewer states, growth points over the runs it did
+    const shard1 = readResultDir(dirs[0]!);
+    expect(buildResults(shard1).cells[0]!.coverage!.growth.at(-1)!.runs).toBeLessThan(RUNS);
     for (const c of single.cells) for (const x of c.firstFailures) {
       expect(readFileSync(join(tmp, 'merged', x.artifact), 'utf8')).toBe(readFileSync(join(tmp, 'single', x.artifact), 'utf8'));
     }
@@ -58,6 +87,11 @@ describe('runSweep', () => {
     writeResultDir(other, await runSweep({ ...base, matrixSeed: 'other', threads: 1 }));
     writeResultDir(join(tmp, 'single2'), await reference);
     expect(() => mergeResultDirs([join(tmp, 'single2'), other])).toThrow(/not the same sweep.*seed/);
+    const noCov = join(tmp, 'no-coverage');
+    writeResultDir(noCov, await runSweep({ ...base, coverage: false, threads: 1, shard: { index: 2, count: 2 } }));
+    const cov1 = join(tmp, 'coverage-1');
+    writeResultDir(cov1, await runSweep({ ...base, threads: 1, shard: { index: 1, count: 2 } }));
+    expect(() => mergeResultDirs([cov1, noCov])).toThrow(/no-coverage with .*coverage-1: coverage off vs on/);
   });
 
   it('resumes an interrupted sweep to the uninterrupted result', async () => {
@@ -76,6 +110,7 @@ describe('runSweep', () => {
     expect(r2.interrupted).toBe(false);
     expect(stripTiming(writeResultDir(dir, r2))).toBe(stripTiming(buildResults(await reference)));
     await expect(runSweep({ ...base, runs: RUNS + 1, threads: 1, resume: readResultDir(dir) })).rejects.toThrow(/cannot resume.*runs/);
+    await expect(runSweep({ ...base, coverage: false, threads: 1, resume: readResultDir(dir) })).rejects.toThrow(/cannot resume.*coverage on vs off/);
   });
 
   it('a time budget keeps a prefix of each cell', async () => {

@@ -44,6 +44,11 @@ export interface SweepOptions {
   readonly resume?: SweepResult;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SweepProgress) => void;
+  /**
+   * Sketch the abstract states each cell's runs reach (engine/coverage.ts). Default off: it
+   * costs about a third of the model's speed (README, Speed).
+   */
+  readonly coverage?: boolean;
   /** Override the compiled worker file (tests). */
   readonly workerFile?: string;
 }
@@ -52,8 +57,9 @@ export class SweepMismatchError extends Error {
   override name = 'SweepMismatchError';
 }
 
-function checkResume(prev: SweepResult, cur: { modelHash: string; matrixSeed: string; runs: number; cellIds: string[]; shard: Shard | null }): void {
+function checkResume(prev: SweepResult, cur: { modelHash: string; matrixSeed: string; runs: number; cellIds: string[]; shard: Shard | null; coverage: boolean }): void {
   const why: string[] = [];
+  if (prev.coverage !== cur.coverage) why.push(`coverage ${prev.coverage ? 'on' : 'off'} vs ${cur.coverage ? 'on' : 'off'}`);
   if (prev.modelHash !== cur.modelHash) why.push(`model hash ${prev.modelHash} vs ${cur.modelHash} (lazytlb changed since)`);
   if (prev.matrixSeed !== cur.matrixSeed) why.push(`seed "${prev.matrixSeed}" vs "${cur.matrixSeed}"`);
   if (prev.runs !== cur.runs) why.push(`runs ${prev.runs} vs ${cur.runs}`);
@@ -72,10 +78,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
   const pluginPaths = opts.pluginPaths ?? [];
+  const coverage = opts.coverage ?? false;
   const shard = opts.shard != null && opts.shard.count > 1 ? opts.shard : null;
   const cells = await prepareCells(opts.cells, opts.matrixSeed, pluginPaths);
   if (opts.resume !== undefined) {
-    checkResume(opts.resume, { modelHash: MODEL_HASH, matrixSeed: opts.matrixSeed, runs: opts.runs, cellIds: cells.map((c) => c.cellId), shard });
+    checkResume(opts.resume, { modelHash: MODEL_HASH, matrixSeed: opts.matrixSeed, runs: opts.runs, cellIds: cells.map((c) => c.cellId), shard, coverage });
   }
 
   const shardBatches = selectShard(planBatches(opts.cells, { runs: opts.runs, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}) }), shard);
@@ -114,12 +121,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       const batch = todo[next++]!;
       const cell = cells[batch.cell]!;
       const agg = await pool!.runBatch(
-        { cell: cell.spec, cellHash: cell.cellHash, pluginPaths, runStart: batch.runStart, runEnd: batch.runEnd },
+        { cell: cell.spec, cellHash: cell.cellHash, pluginPaths, runStart: batch.runStart, runEnd: batch.runEnd, coverage },
         cell.actors,
       );
       let list = done.get(batch.cell);
       if (list === undefined) done.set(batch.cell, (list = []));
-      list.push({ batch, agg });
+      // Without a time budget nothing needs the batches apart: fold them now (bounded memory).
+      if (deadline === Infinity && list.length > 0) list[0] = { batch, agg: mergeAggregate(list[0]!.agg, agg) };
+      else list.push({ batch, agg });
       runsDone += agg.runs;
       stepsDone += agg.steps;
       violationsDone += violatingRuns(agg);
@@ -152,6 +161,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     shard,
     interrupted,
     timeBudgetHit: timeBudgetHit && !interrupted,
+    coverage,
     timing: { startedAt, elapsedMs: Math.round(performance.now() - t0), threads, batchesRun: pool?.tasks ?? 0 },
   };
 }

@@ -69,6 +69,11 @@ export interface EngineCellAggregate extends CellAggregate {
   modelErrors: number;
   /** Lowest-run-index error per kind. */
   firstErrors: Record<string, RunError>;
+  /**
+   * Coverage: HyperLogLog sketches of the abstract states the runs reached, by run-index
+   * bucket (engine/coverage.ts; only buckets with states). Empty when coverage is off.
+   */
+  stateSketches: import('./coverage.js').StateSketches;
 }
 
 /** A cell after validation in the main thread: its resolved identity and seed base. */
@@ -101,6 +106,8 @@ export interface SweepResult {
   readonly interrupted: boolean;
   /** The time budget stopped dispatch; each cell covers a prefix [0, R) of its runs. */
   readonly timeBudgetHit: boolean;
+  /** Abstract-state coverage was measured (aggregates carry state sketches). */
+  readonly coverage: boolean;
   /** Timing and machine facts: never compared (they differ between equal sweeps). */
   readonly timing: {
     readonly startedAt: string;

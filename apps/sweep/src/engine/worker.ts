@@ -15,6 +15,8 @@ export interface WorkerTask {
   readonly pluginPaths: readonly string[];
   readonly runStart: number;
   readonly runEnd: number;
+  /** Sketch the runs' abstract states. */
+  readonly coverage: boolean;
 }
 
 const sims = new Map<string, Promise<Simulator>>();
@@ -25,5 +27,5 @@ export default async function runTask(task: WorkerTask): Promise<EngineCellAggre
     sim = simulatorFor(task.cell, task.pluginPaths);
     sims.set(task.cellHash, sim);
   }
-  return runBatch(await sim, task.cell.index, task.cellHash, task.runStart, task.runEnd);
+  return runBatch(await sim, task.cell.index, task.cellHash, task.runStart, task.runEnd, { coverage: task.coverage });
 }

@@ -3,11 +3,12 @@
  * deadlock, a worker crash or a model error; else `violates` if any run violated an
  * invariant; else `safe`. Costs are normalised per context switch and per mm exit.
  */
-import { canonicalJson, COST_NAMES, costs as C, hashString128, INVARIANT_IDS, seedToHex } from '@lazytlb/core';
+import { canonicalJson, COST_NAMES, costs as C, hashString128, hllSerialize, INVARIANT_IDS, seedToHex } from '@lazytlb/core';
 import { violatingRuns } from '../engine/aggregate.js';
 import { coveredCount, parseInterval } from '../engine/intervals.js';
 import type { EngineCellAggregate, PreparedCell, SweepResult } from '../engine/types.js';
-import { type CellCosts, type CellResult, type FirstFailureEntry, type PctMissBound, RESULTS_SCHEMA, type ResultsFile } from './schema.js';
+import { type CellCosts, type CellCoverage, type CellResult, type FirstFailureEntry, type PctMissBound, type PctReport, RESULTS_SCHEMA, type ResultsFile } from './schema.js';
+import { coverageSummary } from '../engine/coverage.js';
 
 export type Verdict = CellResult['verdict'];
 
@@ -57,19 +58,36 @@ export function normaliseCosts(costs: readonly number[], steps: number): CellCos
 
 /**
  * PCT (model-spec: a depth-d bug is hit by one run with probability p ≥ 1/(n·k^(d−1)), n
- * actors, k the mean estimated steps): after N runs that all missed it, the chance of that is
- * at most (1−p)^N. Only for PCT cells, only for d ≤ the cell's depth (the guarantee needs
- * d − 1 change points); null otherwise.
+ * actors, k the run length PCT draws its change points over): after N runs that all missed
+ * it, the chance of that is at most (1−p)^N. Only for PCT cells, only for d ≤ the cell's depth
+ * (the guarantee needs d − 1 change points); null otherwise. k = max(mean estimated steps,
+ * mean actual steps), at least 1 (schema.ts PctReport says why). `runs`: runs that completed.
  */
-export function pctMissBound(strategy: PreparedCell['spec']['strategy'], actors: number, runs: number, estimatedSteps: number): PctMissBound | null {
-  if (strategy.kind !== 'pct' || runs === 0 || actors === 0) return null;
-  const k = Math.max(1, estimatedSteps / runs);
-  const bound = (d: number): number | null => {
-    if (d > strategy.depth) return null;
-    const p = 1 / (actors * k ** (d - 1));
-    return p >= 1 ? 0 : Math.exp(runs * Math.log1p(-p));
-  };
-  return { d1: bound(1), d2: bound(2), d3: bound(3) };
+export function pctReport(
+  strategy: PreparedCell['spec']['strategy'], actors: number, runs: number, estimatedSteps: number, steps: number, safe: boolean,
+): PctReport | null {
+  if (runs === 0) return null;
+  const kEstimated = estimatedSteps / runs;
+  const meanSteps = steps / runs;
+  const k = Math.max(1, kEstimated, meanSteps);
+  const depth = strategy.kind === 'pct' ? strategy.depth : null;
+  const p = (d: number): number | null => (depth === null || d > depth ? null : 1 / (actors * k ** (d - 1)));
+  const hitBound = depth === null || actors === 0 ? null : { d1: p(1), d2: p(2), d3: p(3) };
+  const miss = (q: number | null): number | null => (q === null ? null : q >= 1 ? 0 : Math.exp(runs * Math.log1p(-q)));
+  const missBound = hitBound === null || !safe ? null : { d1: miss(hitBound.d1), d2: miss(hitBound.d2), d3: miss(hitBound.d3) };
+  return { n: actors, depth, runs, kEstimated, meanSteps, k, hitBound, missBound };
+}
+
+/** The miss bound alone (pctReport's `missBound` for a safe cell). `steps`: total actual steps (0: use the estimate only). */
+export function pctMissBound(strategy: PreparedCell['spec']['strategy'], actors: number, runs: number, estimatedSteps: number, steps = 0): PctMissBound | null {
+  return pctReport(strategy, actors, runs, estimatedSteps, steps, true)?.missBound ?? null;
+}
+
+/** Coverage of a cell from its state sketches and the runs it covers (null when coverage was off). */
+export function cellCoverage(a: EngineCellAggregate, on: boolean): CellCoverage | null {
+  if (!on) return null;
+  const s = coverageSummary(a.stateSketches, a.batches.map(parseInterval));
+  return { distinctStates: s.distinctStates, growth: s.growth.map((g) => ({ runs: g.runs, distinctStates: g.distinctStates })), saturated: s.saturated };
 }
 
 export function matrixHash(seed: string, runs: number, cellIds: readonly string[]): string {
@@ -91,6 +109,8 @@ export interface ShrunkFailure {
 export interface BuildOptions {
   /** Steps of shrunk counterexamples, by artifact path (filled in by the CLI after shrinking). */
   readonly shrunkSteps?: ReadonlyMap<string, number>;
+  /** Coverage was on: write each cell's `coverage` and its raw state sketches (buildResults takes it from the SweepResult). */
+  readonly coverage?: boolean;
   /** Sizes before/after and bug depths of shrunk counterexamples, by artifact path. */
   readonly shrunk?: ReadonlyMap<string, ShrunkFailure>;
 }
@@ -108,6 +128,7 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
         shrunk: s?.shrunk ?? null, bugDepth: s?.bugDepth ?? null,
       };
     });
+  const pct = pctReport(cell.spec.strategy, a.actors, a.runs - a.crashes - a.modelErrors, a.estimatedSteps, a.steps, verdict === 'safe');
   const rawCosts = {} as Record<(typeof COST_NAMES)[number], number>;
   COST_NAMES.forEach((n, i) => (rawCosts[n] = a.costs[i] ?? 0));
   return {
@@ -134,13 +155,18 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
       .sort((x, y) => (x.kind < y.kind ? -1 : x.kind > y.kind ? 1 : 0))
       .map((e) => ({ kind: e.kind, runIndex: e.runIndex, seed: e.seed, message: e.message })),
     costs: normaliseCosts(a.costs, a.steps),
-    pctMissBound: verdict === 'safe' ? pctMissBound(cell.spec.strategy, a.actors, a.runs - a.crashes - a.modelErrors, a.estimatedSteps) : null,
-    raw: { cellId: cell.cellId, cellHash: cell.cellHash, actors: a.actors, estimatedSteps: a.estimatedSteps, costs: rawCosts, coverage: [...a.batches] },
+    pctMissBound: pct?.missBound ?? null,
+    pct,
+    coverage: cellCoverage(a, opts.coverage === true),
+    raw: {
+      cellId: cell.cellId, cellHash: cell.cellHash, actors: a.actors, estimatedSteps: a.estimatedSteps, costs: rawCosts, coverage: [...a.batches],
+      ...(opts.coverage === true ? { stateSketches: Object.fromEntries(Object.entries(a.stateSketches).map(([b, regs]) => [b, hllSerialize(regs)])) } : {}),
+    },
   };
 }
 
 export function buildResults(r: SweepResult, opts: BuildOptions = {}): ResultsFile {
-  const cells = r.cells.map((c, i) => buildCell(c, r.aggregates[i]!, opts));
+  const cells = r.cells.map((c, i) => buildCell(c, r.aggregates[i]!, { ...opts, coverage: r.coverage }));
   const complete = r.aggregates.every((a) => coveredCount(a.batches.map(parseInterval)) === r.runs);
   return {
     schema: RESULTS_SCHEMA,

@@ -20,6 +20,9 @@ export function mergeResults(parts: readonly { readonly source: string; readonly
       throw new ResultsError(`cannot merge ${source} with ${first.source}: model hash ${r.modelHash} vs ${f.modelHash} (different lazytlb models)`);
     }
     if (r.toolVersion !== f.toolVersion) throw new ResultsError(`cannot merge ${source} with ${first.source}: lazytlb ${r.toolVersion} vs ${f.toolVersion}`);
+    if (r.coverage !== f.coverage) {
+      throw new ResultsError(`cannot merge ${source} with ${first.source}: coverage ${r.coverage ? 'on' : 'off'} vs ${f.coverage ? 'on' : 'off'} (run every shard with the same --coverage)`);
+    }
     if (hashOf(r) !== hashOf(f)) {
       const why = r.matrixSeed !== f.matrixSeed ? `seed "${r.matrixSeed}" vs "${f.matrixSeed}"` : r.runs !== f.runs ? `runs ${r.runs} vs ${f.runs}` : 'the matrices expand to different cells';
       throw new ResultsError(`cannot merge ${source} with ${first.source}: not the same sweep (${why})`);
@@ -55,6 +58,7 @@ export function mergeResults(parts: readonly { readonly source: string; readonly
     shard: null,
     interrupted: all.some((r) => r.interrupted),
     timeBudgetHit: all.some((r) => r.timeBudgetHit),
+    coverage: f.coverage,
     timing: {
       startedAt: all.map((r) => r.timing.startedAt).sort()[0]!,
       elapsedMs: Math.max(...all.map((r) => r.timing.elapsedMs)),

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Artifact, COST_NAMES, parseArtifact } from '@lazytlb/core';
+import { type Artifact, COST_NAMES, hllParse, parseArtifact } from '@lazytlb/core';
 import type { CellSpec } from '../matrix/types.js';
 import type { EngineCellAggregate, FirstFailure, PreparedCell, RunError, SweepResult } from '../engine/types.js';
 import { parseResults, type ResultsFile, ResultsError } from './schema.js';
@@ -73,6 +73,7 @@ export function readResultDir(dir: string): SweepResult {
       crashes: c.crashes,
       modelErrors: c.modelErrors,
       firstErrors,
+      stateSketches: readSketches(c),
     });
   }
   return {
@@ -86,6 +87,20 @@ export function readResultDir(dir: string): SweepResult {
     shard: f.shard,
     interrupted: f.interrupted,
     timeBudgetHit: f.timeBudgetHit,
+    // Coverage was on when every cell carries its state sketches (files of older versions: off).
+    coverage: f.cells.length > 0 && f.cells.every((c) => c.raw.stateSketches !== undefined),
     timing: { ...f.timing },
   };
+}
+
+function readSketches(c: ResultsFile['cells'][number]): EngineCellAggregate['stateSketches'] {
+  const out: EngineCellAggregate['stateSketches'] = {};
+  for (const [b, text] of Object.entries(c.raw.stateSketches ?? {})) {
+    try {
+      out[Number(b)] = hllParse(text);
+    } catch (e) {
+      throw new ResultsError(`cell ${c.index}: state sketch of bucket ${b}: ${(e as Error).message}`);
+    }
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../engine/sweep.js';
 import { smallCells } from '../engine/test-support.js';
-import { normaliseCosts, pctMissBound } from './build.js';
+import { normaliseCosts, pctMissBound, pctReport } from './build.js';
 import { readResultDir } from './read.js';
 import { parseResults, RESULTS_SCHEMA } from './schema.js';
 import { writeResultDir } from './write.js';
@@ -32,6 +32,41 @@ describe('results', () => {
     expect(JSON.stringify(readResultDir(dir).aggregates)).toBe(JSON.stringify(r.aggregates));
   });
 
+  it('with coverage: a Coverage and a PCT section in report.md, sketches that round-trip exactly', async () => {
+    const r = await runSweep({ cells: smallCells(), matrixSeed: 'w', runs: 100, threads: 1, coverage: true });
+    const dir = join(tmp, 'cov');
+    const f = writeResultDir(dir, r);
+    expect(f.cells.every((c) => c.coverage !== null && c.coverage!.growth.at(-1)!.runs === 100)).toBe(true);
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toMatch(/## Coverage/);
+    expect(md).toMatch(/\| 0 \| reference \| refcount \| 2 \| random \| 100 \| \d+ \| \+\d+\.\d% \| (yes|no) \| 1: \d+ · 4: \d+ · 16: \d+ · 64: \d+ · 100: \d+ \|/);
+    expect(md).toMatch(/## PCT bounds/);
+    expect(md).toMatch(/\| 1 \| reference \| refcount \| 2 \| pct:3 \| 100 \| 4 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 0\.250 \| [\d.e-]+ \| [\d.e-]+ \| [\d.e-]+ \| /);
+    const back = readResultDir(dir);
+    expect(back.coverage).toBe(true);
+    expect(JSON.stringify(back.aggregates)).toBe(JSON.stringify(r.aggregates));
+    // a corrupted sketch is refused with its cell and bucket
+    const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    json.cells[1].raw.stateSketches['3'] = '/'.repeat(json.cells[1].raw.stateSketches['3'].length);
+    writeFileSync(join(dir, 'results.json'), JSON.stringify(json));
+    expect(() => readResultDir(dir)).toThrow(/cell 1: state sketch of bucket 3: coverage sketch: register \d+ is \d+/);
+  });
+
+  it('still reads lazytlb.results/1 files written before coverage and the PCT report (coverage off)', async () => {
+    const r = await runSweep({ cells: smallCells().slice(0, 2), matrixSeed: 'old', runs: 20, threads: 1 });
+    const dir = join(tmp, 'old');
+    writeResultDir(dir, r);
+    const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    for (const c of json.cells) {
+      delete c.pct;
+      delete c.coverage;
+    }
+    writeFileSync(join(dir, 'results.json'), JSON.stringify(json));
+    const back = readResultDir(dir);
+    expect(back.coverage).toBe(false);
+    expect(back.aggregates.every((a) => Object.keys(a.stateSketches).length === 0)).toBe(true);
+  });
+
   it('rejects another schema with a clear error', () => {
     expect(() => parseResults({ schema: 'lazytlb.results/2' })).toThrow(/is not lazytlb\.results\/1/);
   });
@@ -55,5 +90,24 @@ describe('results', () => {
     expect(b.d2).toBeCloseTo(Math.pow(1 - 1 / 400, 1000), 12);
     expect(b.d3).toBeNull();
     expect(pctMissBound({ kind: 'random' }, 4, 1000, 1000)).toBeNull();
+  });
+
+  it('PCT report: n, k = max(mean estimate, mean actual steps), p_d per depth, miss bounds only for safe cells', () => {
+    // estimate 100/run, actual 150/run: k = 150
+    const r = pctReport({ kind: 'pct', depth: 2 }, 4, 1000, 100_000, 150_000, true)!;
+    expect(r).toMatchObject({ n: 4, depth: 2, runs: 1000, kEstimated: 100, meanSteps: 150, k: 150 });
+    expect(r.hitBound).toEqual({ d1: 0.25, d2: 1 / (4 * 150), d3: null });
+    expect(r.missBound!.d1).toBeCloseTo(0.75 ** 1000, 12);
+    expect(r.missBound!.d2).toBeCloseTo((1 - 1 / 600) ** 1000, 12);
+    expect(r.missBound!.d3).toBeNull();
+    // the usual case: the estimate is the larger
+    expect(pctReport({ kind: 'pct', depth: 3 }, 8, 10, 2500, 1600, true)!.k).toBe(250);
+    expect(pctReport({ kind: 'pct', depth: 3 }, 8, 10, 2500, 1600, false)!.missBound).toBeNull();
+    const random = pctReport({ kind: 'random' }, 4, 10, 2500, 1600, true)!;
+    expect(random.hitBound).toBeNull();
+    expect(random.missBound).toBeNull();
+    expect(random.k).toBe(250);
+    expect(pctReport({ kind: 'pct', depth: 3 }, 4, 0, 0, 0, true)).toBeNull();
+    expect(pctMissBound({ kind: 'pct', depth: 2 }, 4, 1000, 100_000, 150_000)).toEqual(r.missBound);
   });
 });

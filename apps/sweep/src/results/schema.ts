@@ -4,7 +4,7 @@
  * give byte-identical files once `timing` is removed.
  */
 import { z } from 'zod';
-import { COST_NAMES, Scheme, StrategySpec } from '@lazytlb/core';
+import { COST_NAMES, HLL_BASE64_LENGTH, Scheme, StrategySpec } from '@lazytlb/core';
 
 export const RESULTS_SCHEMA = 'lazytlb.results/1';
 
@@ -64,6 +64,70 @@ export type CellCosts = z.infer<typeof CellCosts>;
 export const PctMissBound = z.object({ d1: ratio, d2: ratio, d3: ratio }).strict();
 export type PctMissBound = z.infer<typeof PctMissBound>;
 
+/**
+ * PCT's parameters and bounds for a cell. PCT (Burckhardt et al., ASPLOS 2010) with depth D
+ * hits a given bug of depth d ≤ D in one run with probability at least p_d = 1/(n·k^(d−1)).
+ *
+ * - `n`: explorer actors (task and interrupt, plus hypervisor on vCPU arches, per CPU).
+ * - `kEstimated`: mean over the runs of the workload generator's length estimate — the range
+ *   PCT draws its change points from; `meanSteps`: mean actual steps per run.
+ * - `k` = max(kEstimated, meanSteps), what the bounds use. The theorem needs k ≥ the run's
+ *   length; the generator overestimates (default workload: ~250–270 estimated vs ~160 taken),
+ *   so k is normally kEstimated, and if runs outgrew their estimates on average the larger,
+ *   more conservative value is taken. Means are conservative as well: 1/k^(d−1) is convex, so
+ *   the mean of the per-run p_d is at least p_d of the mean k (Jensen). Not covered: PCT puts
+ *   no change point past a run's estimate, so in a run that outgrows it a bug whose ordering
+ *   points lie past the estimate is outside the guarantee.
+ * - `hitBound`: p_d for d = 1, 2, 3. Null for d > `depth`: PCT(D) has D − 1 change points and
+ *   guarantees nothing for deeper bugs. Null as a whole for non-PCT strategies (random walks
+ *   have no such bound; n and k are still given).
+ * - `missBound`: only for `safe` cells (a cell that found violations did not miss them): the
+ *   chance that all N runs missed a given depth-d bug, (1 − p_d)^N, N = `runs` (runs that
+ *   completed; crashed and model-error runs excluded). Null for d > depth (no p_d), for
+ *   non-PCT strategies and for cells that are not safe. Equal to the older `pctMissBound`.
+ */
+export const PctDepths = z.object({ d1: ratio, d2: ratio, d3: ratio }).strict();
+export const PctReport = z
+  .object({
+    n: count,
+    depth: z.number().int().min(1).nullable(),
+    runs: count,
+    kEstimated: z.number().min(0),
+    meanSteps: z.number().min(0),
+    k: z.number().min(0),
+    hitBound: PctDepths.nullable(),
+    missBound: PctDepths.nullable(),
+  })
+  .strict();
+export type PctReport = z.infer<typeof PctReport>;
+
+/**
+ * Abstract-state coverage (`lazytlb sweep --coverage`; null when it was off): how many distinct
+ * abstract lazy-TLB states the cell's runs reached — per CPU: online, task kind, lazy or not,
+ * its active_mm's lifecycle stage, mm_users == 0 and mm_count against the lazy holders (coarse
+ * buckets), its mm_cpumask bit, rq->prev_mm set, the kernel path in progress and IPIs pending,
+ * combined so that renaming CPUs gives the same state (core: coverage/fingerprint.ts) —
+ * estimated with a HyperLogLog sketch (1024 registers: ±3%, closer below a few thousand).
+ *
+ * - `distinctStates`: over all the runs done.
+ * - `growth`: after the first 1, 2, 4, …, 2^b runs and after all of them (`runs`: how many of
+ *   those were done, all of them in a complete cell). Exact functions of the runs done: the
+ *   same for any threads, batch sizes or shards.
+ * - `saturated`: the last point added less than 1% over the latest point with at most half
+ *   its runs (at least one doubling of the runs found almost nothing new).
+ */
+export const CellCoverage = z
+  .object({
+    distinctStates: count,
+    growth: z.array(z.object({ runs: count, distinctStates: count }).strict()),
+    saturated: z.boolean(),
+  })
+  .strict();
+export type CellCoverage = z.infer<typeof CellCoverage>;
+
+/** A serialised HyperLogLog sketch: base64 of its 1024 registers. */
+const sketchB64 = z.string().length(HLL_BASE64_LENGTH).regex(/^[A-Za-z0-9+/]+={0,2}$/);
+
 export const CellResult = z
   .object({
     index: count,
@@ -89,6 +153,10 @@ export const CellResult = z
     errors: z.array(RunErrorEntry),
     costs: CellCosts,
     pctMissBound: PctMissBound.nullable(),
+    /** PCT parameters and bounds (see PctReport); null when no run completed; absent in files of older versions. */
+    pct: PctReport.nullable().optional(),
+    /** Abstract-state coverage (see CellCoverage); null when off; absent in files of older versions. */
+    coverage: CellCoverage.nullable().optional(),
     /** What merging and resuming need: raw sums, the resolved cell and the runs covered. */
     raw: z
       .object({
@@ -99,6 +167,12 @@ export const CellResult = z
         costs: z.record(z.enum(COST_NAMES), z.number().min(0)),
         /** Run ranges done, "start-end" (half-open), sorted and merged. */
         coverage: z.array(z.string().regex(/^\d+-\d+$/)),
+        /**
+         * Abstract-state sketches by run-index bucket (bucket 0: run 0; bucket b ≥ 1: runs
+         * [2^(b−1), 2^b)), only buckets with states; merged register-wise by `lazytlb merge`.
+         * Present when coverage was on.
+         */
+        stateSketches: z.record(z.string().regex(/^\d+$/), sketchB64).optional(),
       })
       .strict(),
   })

@@ -75,6 +75,65 @@ function shrunkText(x: FirstFailureEntry): string {
   return `, shrunk to ${x.shrunkSteps} steps${size}${depth}`;
 }
 
+const pctFmt = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : v === 0 ? '0' : v >= 0.01 ? v.toFixed(3) : v.toExponential(1));
+
+/** report.md's PCT section: n, k and the per-run hit / after-N-runs miss bounds per depth. */
+function renderPct(f: ResultsFile, L: string[]): void {
+  const cells = f.cells.filter((c) => c.pct != null);
+  if (cells.length === 0) return;
+  L.push('', '## PCT bounds', '');
+  L.push(
+    'One PCT(D) run hits a given bug of depth d ≤ D with probability p_d ≥ 1/(n·k^(d−1)): n explorer actors, k = max(mean estimated steps, mean actual steps) per run. ' +
+      'For a safe cell, the chance that all N runs missed a given depth-d bug is at most (1 − p_d)^N. ' +
+      '–: d is above the cell\'s PCT depth (no guarantee), the strategy is not PCT, or (miss) the cell is not safe.',
+    '',
+  );
+  L.push('| # | arch | scheme | CPUs | strategy | N | n | k est. | steps/run | k | p1 | p2 | p3 | miss d1 | miss d2 | miss d3 |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of cells) {
+    const p = c.pct!;
+    const h = p.hitBound, m = p.missBound;
+    L.push(
+      `| ${c.index} | ${c.arch} | ${c.scheme} | ${c.cpus} | ${strategyToString(c.strategy)} | ${p.runs} | ${p.n} | ${p.kEstimated.toFixed(1)} | ${p.meanSteps.toFixed(1)} | ${p.k.toFixed(1)} | ` +
+        `${pctFmt(h?.d1)} | ${pctFmt(h?.d2)} | ${pctFmt(h?.d3)} | ${pctFmt(m?.d1)} | ${pctFmt(m?.d2)} | ${pctFmt(m?.d3)} |`,
+    );
+  }
+}
+
+/** The states added by the last doubling (or more) of the runs, as a fraction of all (null: too few points). */
+function lastDoubling(growth: readonly { runs: number; distinctStates: number }[]): number | null {
+  const top = growth[growth.length - 1];
+  if (top === undefined || top.distinctStates === 0) return null;
+  let prev: { runs: number; distinctStates: number } | undefined;
+  for (const g of growth) if (2 * g.runs <= top.runs) prev = g;
+  return prev === undefined ? null : (top.distinctStates - prev.distinctStates) / top.distinctStates;
+}
+
+/** report.md's coverage section (only when the sweep measured coverage). */
+function renderCoverage(f: ResultsFile, L: string[]): void {
+  const cells = f.cells.filter((c) => c.coverage != null);
+  if (cells.length === 0) return;
+  L.push('', '## Coverage', '');
+  L.push(
+    'Distinct abstract lazy-TLB states the runs reached (HyperLogLog estimate, about ±3%): per CPU online, task kind, lazy, ' +
+      'its `active_mm`\'s lifecycle stage, `mm_users` = 0 and `mm_count` against the lazy holders, its `mm_cpumask` bit, `rq->prev_mm`, ' +
+      'the kernel path in progress and IPIs pending, CPU-symmetric. Growth: states after the first 1, 4, 16, … runs and after all. ' +
+      'Last doubling: what the last half (or more) of the runs added; saturated when under 1%.',
+    '',
+  );
+  L.push('| # | arch | scheme | CPUs | strategy | runs | distinct states | last doubling | saturated | growth (runs: states) |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of cells) {
+    const cov = c.coverage!;
+    const pts = cov.growth.filter((g, i) => i === cov.growth.length - 1 || (g.runs & (g.runs - 1)) === 0 && Math.log2(g.runs) % 2 === 0);
+    const growth = pts.map((g) => `${g.runs}: ${g.distinctStates}`).join(' · ') || '–';
+    const d = lastDoubling(cov.growth);
+    L.push(
+      `| ${c.index} | ${c.arch} | ${c.scheme} | ${c.cpus} | ${strategyToString(c.strategy)} | ${c.runs} | ${cov.distinctStates} | ${d === null ? '–' : `+${(100 * d).toFixed(1)}%`} | ${cov.saturated ? 'yes' : 'no'} | ${growth} |`,
+    );
+  }
+}
+
 /** report.md: a verdict table, per-cell costs and the first failures. */
 export function renderReport(f: ResultsFile): string {
   const L: string[] = [];
@@ -106,6 +165,8 @@ export function renderReport(f: ResultsFile): string {
       `| ${c.index} | ${c.arch} | ${c.scheme} | ${c.cpus} | ${strategyToString(c.strategy)} | ${fmt(k.perContextSwitch.mmCountAtomics)} | ${fmt(k.perContextSwitch.mmCountLineTransfers)} | ${fmt(k.perContextSwitch.smpMb)} | ${fmt(k.perContextSwitch.ipis)} | ${fmt(k.perMmExit.ipis, 2)} | ${fmt(k.perMmExit.shootdownIpis, 2)} | ${fmt(k.perMmExit.hypercalls, 2)} | ${fmt(k.perMmExit.tlbFlushes, 2)} | ${fmt(k.pinnedMmStepsPerStep)} |`,
     );
   }
+  renderPct(f, L);
+  renderCoverage(f, L);
   const failures = f.cells.flatMap((c) => c.firstFailures.map((x) => ({ c, x })));
   const errors = f.cells.flatMap((c) => c.errors.map((e) => ({ c, e })));
   if (failures.length > 0 || errors.length > 0) {

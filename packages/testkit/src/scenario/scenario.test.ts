@@ -262,3 +262,39 @@ describe('Scenario: assertions and the end of the run', () => {
     expect(s.result?.outcome).toBe('plugin-error');
   });
 });
+
+describe('Scenario: mutations and CPU hotplug', () => {
+  // The §7.7 interleaving on the reference arch (clear_tasks_mm_cpumask in its cpu_disable):
+  // CPU1 lazy on M goes offline; with the mutation it stays lazy on M outside the mask.
+  const tasks = {
+    A: { cpu: 1, mm: 'M', program: 'munmap all; sleep 0; exit' },
+    ctl: { cpu: 2, kthread: true, program: 'cpu_down hp; cpu_up 1' },
+    hp: { cpu: 1, kthread: true, unstarted: true, program: 'cpuhp' },
+  } as const;
+  function script(mutations: string[]) {
+    const s = new Scenario({ arch: referenceArch, scheme: 'shootdown', cpus: 3, tasks, mutations });
+    s.cpu(1).until('sleep');
+    s.cpu(1).step();
+    s.cpu(2).until('cpu_down');
+    s.cpu(1).until('take_cpu_down');
+    return s;
+  }
+  it('cpu_down starts the cpuhp thread; the mutation is recorded in the cell', () => {
+    expect(script(['hotplug-no-force-init-mm']).sim.cell.mutations).toEqual(['hotplug-no-force-init-mm']);
+    expect(script([]).sim.cell.mutations).toBeUndefined();
+  });
+  it('mainline: sched_force_init_mm leaves M first, the run finishes clean', () => {
+    const s = script([]);
+    expect(s.trace().some((e) => e.fn === 'sched_force_init_mm')).toBe(true);
+    s.cpu(0).until('try_to_wake_up', { irq: true });
+    s.cpu(0).until('__mmdrop');
+    s.finish();
+  });
+  it('hotplug-no-force-init-mm: the offline CPU is still lazy on M at its final mmdrop -> I7', () => {
+    const s = script(['hotplug-no-force-init-mm']);
+    s.cpu(0).until('try_to_wake_up', { irq: true });
+    s.cpu(0).until('__mmdrop');
+    s.finish({ expect: 'violation' });
+    expect(s.result?.violation?.invariant).toBe('I7');
+  });
+});

@@ -46,6 +46,8 @@ export interface ScenarioOptions {
   readonly stepBudget?: number;
   /** Column width of the trace in error messages (default 64 for 2 CPUs, 48 for 3-4, else 36). */
   readonly traceWidth?: number;
+  /** Mutations to enable (core's and the arch's own ids; see CORE_MUTATIONS / ArchPlugin.mutations). */
+  readonly mutations?: readonly string[];
 }
 
 export interface FinishOptions {
@@ -142,6 +144,7 @@ export class Scenario implements CommandSink {
       cpus: options.cpus,
       workload: { explicit: workload },
       stepBudget: options.stepBudget ?? DEFAULT_STEP_BUDGET,
+      ...(options.mutations !== undefined ? { mutations: options.mutations } : {}),
     });
     this.k = this.sim.k;
     this.plugin = this.sim.plugin;

@@ -37,6 +37,6 @@ describe('task declarations', () => {
     expect(() => toExplicitWorkload({ A: thread('P', 0, 'clone W'), W: ioWorker(1) })).toThrow(/clone starts a user task \(child\(\)\), but W is a kernel thread/);
     expect(() => toExplicitWorkload({ K: kthread(0, 'clone C'), C: child(1) })).toThrow(/needs current->mm, but K is a kernel thread/);
     expect(() => toExplicitWorkload({ K: kthread(0, 'kernel_execve', 'clone C'), C: child(1) })).not.toThrow();
-    expect(() => toExplicitWorkload({ A: thread('P', 0), C: child(1) })).toThrow(/task "C" is unstarted but no clone\/fork\/io_uring_setup op starts it/);
+    expect(() => toExplicitWorkload({ A: thread('P', 0), C: child(1) })).toThrow(/task "C" is unstarted but no clone\/fork\/io_uring_setup\/cpu_down op starts it/);
   });
 });

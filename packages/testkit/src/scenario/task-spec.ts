@@ -74,10 +74,12 @@ export interface WorkloadExtras {
   readonly vcpuPreemptions?: number;
 }
 
-const STARTERS: Readonly<Record<string, 'user' | 'kthread'>> = { clone: 'user', fork: 'user', io_uring_setup: 'kthread' };
+const STARTERS: Readonly<Record<string, 'user' | 'kthread'>> = { clone: 'user', fork: 'user', io_uring_setup: 'kthread', cpu_down: 'kthread' };
+/** Ops that start a task without needing current->mm (cpu_down kicks the cpuhp/N kthread). */
+const NO_MM_STARTERS = new Set(['cpu_down']);
 
 /**
- * Start consistency: each unstarted task is started by exactly one clone/fork/io_uring_setup
+ * Start consistency: each unstarted task is started by exactly one clone/fork/io_uring_setup/cpu_down
  * of the right kind, and no task is started twice (a second enqueue would corrupt the
  * runqueue). Core's loader checks the latter too; checking here first gives messages that
  * name the helpers. Two checks are the kit's own: an unstarted task nobody starts (it would
@@ -95,7 +97,7 @@ function checkStarts(tasks: Readonly<Record<string, TaskSpec>>): void {
       if (kind === undefined || target === undefined) continue;
       const spec = tasks[target];
       if (spec === undefined) continue; // core names the unknown task
-      if (!hasMm) throw new WorkloadError(`task "${name}": "${word}" needs current->mm, but ${name} is a kernel thread (kernel_execve first)`);
+      if (!hasMm && !NO_MM_STARTERS.has(op!)) throw new WorkloadError(`task "${name}": "${word}" needs current->mm, but ${name} is a kernel thread (kernel_execve first)`);
       if (spec.unstarted !== true) {
         throw new WorkloadError(`task "${name}": "${word}" starts ${target}, which is already runnable at the start: declare it unstarted (child() / ioWorker())`);
       }
@@ -109,7 +111,7 @@ function checkStarts(tasks: Readonly<Record<string, TaskSpec>>): void {
   }
   for (const [name, t] of Object.entries(tasks)) {
     if (t.unstarted === true && !startedBy.has(name)) {
-      throw new WorkloadError(`task "${name}" is unstarted but no clone/fork/io_uring_setup op starts it`);
+      throw new WorkloadError(`task "${name}" is unstarted but no clone/fork/io_uring_setup/cpu_down op starts it`);
     }
   }
 }
