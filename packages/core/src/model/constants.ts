@@ -21,6 +21,7 @@ export const TS_RUNNABLE = 1; // on a runqueue (or about to be enqueued on taskC
 export const TS_RUNNING = 2;
 export const TS_BLOCKED = 3; // TASK_INTERRUPTIBLE, waiting for a wakeup
 export const TS_DEAD = 4; // TASK_DEAD after do_task_dead()
+export const TS_PARKED = 5; // TASK_UNINTERRUPTIBLE in wait_for_completion(): woken by the completing path, not by a queued wakeup
 
 /** mm lifecycle: live -> exiting (mm_users == 0, exit_mmap running) -> tables_freed -> pgd_freed -> freed. */
 export const MM_UNUSED = 0; // slot not allocated in this run

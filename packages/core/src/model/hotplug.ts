@@ -5,7 +5,7 @@
  * Offline, in the kernel's order:
  * - the control CPU (cpu_down): sched_cpu_deactivate() clears cpu_active, balance_push moves
  *   the CPU's queued tasks away; the cpuhp/N thread is kicked on the dying CPU and the
- *   control CPU waits for it (P_CPU_DOWN);
+ *   control task sleeps until it is dead (P_CPU_DOWN; its CPU runs other tasks meanwhile);
  * - cpuhp/N on the dying CPU (P_CPUHP_AP): sched_cpu_wait_empty() -> sched_force_init_mm()
  *   (21641bd9a7a7: if the thread is lazy on a user mm, switch to init_mm and drop it), then
  *   take_cpu_down() under stop_machine: pending IPIs are flushed, the arch __cpu_disable()
@@ -27,7 +27,7 @@ import { INIT_MM, NO_MM, TS_DEAD } from './constants.js';
 import { call, P_IDLE_DEAD, ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
-import { context_switch, enqueueOn, moveQueuedTasks } from './sched.js';
+import { context_switch, enqueue, enqueueOn, moveQueuedTasks, waitInPath } from './sched.js';
 
 /** The pre-21641bd9a7a7 offline sequence (both hotplug mutations restore it). */
 function noForceInitMm(k: Kernel): boolean {
@@ -47,10 +47,11 @@ export function stepCpuDown(k: Kernel, cpu: number, f: number): void {
       moveQueuedTasks(k, c);
       // cpuhp_kick_ap(): the cpuhp/N thread runs the AP states on the dying CPU.
       enqueueOn(k, c, hp);
-      k.cpuDownWaiter[c] = cpu;
-      k.cpuWait[cpu]! += 1; // wait_for_ap_thread(): until the CPU is dead
+      k.cpuDownWaiter[c] = k.cpuCurr[cpu]!;
       k.frPc[f] = 1;
-      if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_down', `CPU${c}: set_cpu_active(false), balance_push; kick ${k.taskName(hp)}`);
+      if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_down', `CPU${c}: set_cpu_active(false), balance_push; kick ${k.taskName(hp)}; wait_for_ap_thread`);
+      // wait_for_ap_thread(): sleep until the dying CPU reports dead (other tasks run here meanwhile)
+      waitInPath(k, cpu);
       return;
     }
     default: {
@@ -146,14 +147,11 @@ export function stepIdleDead(k: Kernel, cpu: number): void {
       mmdrop_lazy_tlb(k, cpu, mm);
     }
   }
-  // cpuhp_report_idle_dead(): the control CPU's wait ends
+  // cpuhp_report_idle_dead() -> complete(): the control task waiting in cpu_down() is woken
   k.cpuDying[cpu] = 0;
   const w = k.cpuDownWaiter[cpu]!;
   k.cpuDownWaiter[cpu] = -1;
-  if (w >= 0) {
-    k.cpuWait[w]! -= 1;
-    k.dirtyCpus |= 1 << w;
-  }
+  if (w >= 0) enqueue(k, k.taskCpu[w]!, w);
   if (k.tracer !== null) k.tracer.ev(cpu, 'cpuhp_report_idle_dead', `CPU${cpu} is dead`);
 }
 

@@ -84,7 +84,7 @@ export class Kernel {
   cpuActive = new Uint8Array(0);
   /** Offline, but its idle task still has to run idle_task_exit() (after take_cpu_down). */
   cpuDying = new Uint8Array(0);
-  /** The control CPU waiting in cpu_down() for this CPU to die (-1: none). */
+  /** The control task sleeping in cpu_down() until this CPU is dead (-1: none). */
   cpuDownWaiter = new Int32Array(0);
   cpuPreempted = new Uint8Array(0); // vCPU preempted by the hypervisor
   cpuNeedResched = new Uint8Array(0);

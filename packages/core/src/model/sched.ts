@@ -6,7 +6,7 @@
 import { C_CS_KERNEL_KERNEL, C_CS_KERNEL_USER, C_CS_USER_KERNEL, C_CS_USER_USER, C_WAKEUPS } from '../cost/counters.js';
 import { checkSwitchedOut } from '../invariants/check.js';
 import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
-import { MM_EXITING, MM_FREED, MM_PGD_FREED, MM_TABLES_FREED, NO_MM, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING } from './constants.js';
+import { MM_EXITING, MM_FREED, MM_PGD_FREED, MM_TABLES_FREED, NO_MM, TASK_IDLE, TS_BLOCKED, TS_PARKED, TS_RUNNABLE, TS_RUNNING } from './constants.js';
 import { call, P_FINISH_SWITCH, ret } from './frames.js';
 import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
@@ -194,6 +194,24 @@ export function preemptInPath(k: Kernel, cpu: number): void {
   k.cpuSp[cpu] = 0;
   k.cpuPreemptPoint[cpu] = 0;
   if (k.tracer !== null) k.tracer.ev(cpu, 'preempt_schedule_irq', `${k.taskName(t)} preempted inside a kernel path`);
+  schedule(k, cpu);
+}
+
+/**
+ * wait_for_completion() inside a kernel path: the task sleeps (TS_PARKED, on no queue) with
+ * its path saved, and whoever completes it enqueues it; it resumes the path when switched in.
+ */
+export function waitInPath(k: Kernel, cpu: number): void {
+  const t = k.cpuCurr[cpu]!;
+  if (k.cpuSp[cpu] !== 1) throw new ModelError(`wait_for_completion inside a nested kernel path on CPU${cpu}`);
+  const f = cpu * FRAME_DEPTH;
+  k.taskSavedPath[t] = k.frPath[f]!;
+  k.taskSavedPc[t] = k.frPc[f]!;
+  k.taskSavedA[t] = k.frA[f]!;
+  k.taskSavedB[t] = k.frB[f]!;
+  k.taskSavedC[t] = k.frC[f]!;
+  k.cpuSp[cpu] = 0;
+  k.taskState[t] = TS_PARKED;
   schedule(k, cpu);
 }
 

@@ -53,7 +53,10 @@ export const CORE_MUTATIONS: readonly CoreMutation[] = [
     title: 'CPU offline without sched_force_init_mm(): the dying CPU stays lazy on a user mm after clear_tasks_mm_cpumask()',
     fixedBy: '21641bd9a7a7 lazy tlb: fix hotplug exit race with MMU_LAZY_TLB_SHOOTDOWN',
     breaks: 'I7',
-    cells: [{ arch: 'powerpc', options: { mmu: 'radix' }, scheme: 'shootdown', workload: 'hotplug', cpus: 4 }],
+    cells: [
+      { arch: 'powerpc', options: { mmu: 'radix' }, scheme: 'shootdown', workload: 'hotplug', cpus: 2 },
+      { arch: 'powerpc', options: { mmu: 'hash' }, scheme: 'shootdown', workload: 'hotplug', cpus: 2 },
+    ],
     description:
       'powerpc __cpu_disable() -> cleanup_cpu_mmu_context() -> clear_tasks_mm_cpumask(cpu) clears the dying CPU from ' +
       'every mm_cpumask while its cpuhp thread / idle task is still lazy on a user mm (until idle_task_exit()). If ' +
