@@ -41,9 +41,11 @@
  * tlb_gen, loaded_mm: plugin-specific, not visible through the ABI); TLB contents and unmap
  * generations (I2's domain, not the lazy mm's lifecycle).
  *
- * Measured state spaces (x86-native, refcount, PCT(3), exact counts over 50 000 runs): 2 CPUs
- * ~2 900 states, nearly saturated (+13% from 20 000 to 50 000 runs); 4 CPUs ~110 000 and
- * still growing (the per-CPU tuples saturate at ~680, their 4-element multisets do not).
+ * Measured state spaces (x86-native, refcount, PCT(3); exact counts over 50 000 runs, and the
+ * sweep's HyperLogLog estimate): 2 CPUs ~2 900 states after 50 000 runs, growing slowly (+13%
+ * from 20 000 to 50 000; ~3 700 after 200 000); 4 CPUs ~110 000 after 50 000 and ~164 000
+ * after 100 000, still growing (the per-CPU tuples saturate at ~680 values, their 4-element
+ * multisets do not).
  *
  * The simulator adds the fingerprint after each step that changed mm state (see
  * Simulator.setCoverageSink), so a state reached by a step that changed nothing mm-related
