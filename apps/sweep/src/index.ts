@@ -24,3 +24,6 @@ export { resolvePlugin, UnknownArchError } from './plugins/resolve.js';
 export { replayFile } from './replay/replay.js';
 export { formatLkml } from './replay/lkml.js';
 export { shrinkArtifact } from './shrink/shrink.js';
+export { runMutants, type MutantsOptions, type MutantsRun } from './mutants/run.js';
+export { loadCatalog, type CatalogEntry } from './mutants/catalog.js';
+export { MUTANTS_SCHEMA, MutantsFile } from './mutants/schema.js';

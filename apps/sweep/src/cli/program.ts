@@ -4,7 +4,7 @@
  * and internal errors exit 3.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ArtifactError, InvalidKconfigError, PluginLoadError } from '@lazytlb/core';
+import { ArtifactError, InvalidKconfigError, MutationError, PluginLoadError } from '@lazytlb/core';
 import { SweepMismatchError } from '../engine/sweep.js';
 import { MatrixError } from '../matrix/errors.js';
 import { formatArches, listArches } from '../plugins/list.js';
@@ -16,6 +16,7 @@ import { resultsJson, writeResultDir } from '../results/write.js';
 import { formatShrinkResult, shrinkFile } from '../shrink/shrink-file.js';
 import { TOOL_VERSION } from '../results/version.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
+import { DEFAULT_MUTANT_BUDGET, mutantsCommand, type MutantsCommandOptions } from '../mutants/command.js';
 import { type ShrunkEntry, shrinkFirstFailures, shrunkBuildOptions, sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -26,7 +27,7 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.
     stderr.write(`lazytlb: ${e.message}\n`);
     return e.exitCode;
   }
-  const usage = [UsageError, MatrixError, UnknownArchError, PluginLoadError, InvalidKconfigError, ArtifactError, SweepMismatchError, ResultsError];
+  const usage = [UsageError, MatrixError, UnknownArchError, PluginLoadError, InvalidKconfigError, ArtifactError, SweepMismatchError, ResultsError, MutationError];
   if (usage.some((cls) => e instanceof cls)) {
     stderr.write(`lazytlb: ${(e as Error).message}\n`);
     return EXIT_USAGE;
@@ -53,6 +54,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--cpus <n>', 'CPU counts (repeatable or comma-separated)', collect)
     .option('--workload <profile>', 'default | exit-heavy | kthread-heavy | idle-heavy, or JSON {profile, params} (repeatable)', collect)
     .option('--strategy <s>', 'random | pct:D (repeatable or comma-separated)', collect)
+    .option('--mutation <id>', 'mutation set per value: ID, ID+ID (together) or none (repeatable or comma-separated; `lazytlb mutants --list` lists them)', collect)
     .option('--runs <n>', 'runs per cell')
     .option('--time-budget <duration>', 'stop dispatching after this long (e.g. 90s, 2m)')
     .option('--seed <s>', 'base seed (part of every cell id)')
@@ -68,6 +70,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-shrink', 'do not shrink first failures')
     .option('--no-progress', 'no progress on stderr')
     .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(o)));
+
+  program
+    .command('mutants')
+    .description('sweep every catalogued mutation (a restored, since-fixed kernel bug) on its cells: is it killed, after how many runs, by which strategy; plus the same cells unmutated (false-alarm check)')
+    .option('--budget <runs|duration>', `runs per (cell, strategy), or wall clock for the whole command such as 2m (default ${DEFAULT_MUTANT_BUDGET} runs)`)
+    .option('--mutation <id>', 'only these mutations (repeatable or comma-separated)', collect)
+    .option('--strategies <list>', 'random, pct:D, swarm+STRATEGY (comma-separated; default random,pct:1,pct:2,pct:3,swarm+pct:3)', collect)
+    .option('--seed <s>', 'base seed (part of every cell id)')
+    .option('--threads <n>', 'worker threads (default: cores)')
+    .option('--plugin <path>', 'load an arch plugin (and its mutations) from a path (repeatable)', collect)
+    .option('--out <dir>', 'write mutants.json, kills/ (each kill and its shrunk artifact) and false-alarms/ there')
+    .option('--json', 'print mutants.json on stdout')
+    .option('--list', 'list the catalogue (with --json: as JSON) and exit')
+    .option('--no-shrink', 'do not shrink the kills (nor bound their depth)')
+    .option('--no-progress', 'no progress on stderr')
+    .action(async (o: MutantsCommandOptions) => setExit(await mutantsCommand(o)));
 
   program
     .command('replay')

@@ -32,6 +32,7 @@ export interface SweepCommandOptions {
   readonly cpus?: string[];
   readonly workload?: string[];
   readonly strategy?: string[];
+  readonly mutation?: string[];
   readonly runs?: string;
   readonly timeBudget?: string;
   readonly seed?: string;
@@ -56,13 +57,13 @@ function positiveInt(flag: string, text: string | undefined): number | undefined
 }
 
 async function buildMatrix(o: SweepCommandOptions, pluginPaths: readonly string[]): Promise<MatrixSpec> {
-  const axisFlags = o.arch ?? o.scheme ?? o.cpus ?? o.workload ?? o.strategy;
+  const axisFlags = o.arch ?? o.scheme ?? o.cpus ?? o.workload ?? o.strategy ?? o.mutation;
   const flags: MatrixFlags = {
-    arch: o.arch, scheme: o.scheme, cpus: o.cpus, workload: o.workload, strategy: o.strategy,
+    arch: o.arch, scheme: o.scheme, cpus: o.cpus, workload: o.workload, strategy: o.strategy, mutation: o.mutation,
     runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget,
   };
   if (o.matrix !== undefined) {
-    if (axisFlags !== undefined) throw new UsageError('--matrix FILE cannot be combined with --arch/--scheme/--cpus/--workload/--strategy (put them in the file)');
+    if (axisFlags !== undefined) throw new UsageError('--matrix FILE cannot be combined with --arch/--scheme/--cpus/--workload/--strategy/--mutation (put them in the file)');
     const fromFile = await parseMatrixFile(o.matrix, { pluginPaths });
     // --runs / --time-budget / --seed / --step-budget override the file
     const over = await matrixFromFlags({ runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget }, { pluginPaths });

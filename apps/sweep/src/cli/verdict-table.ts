@@ -18,7 +18,9 @@ function workloadLabel(w: unknown): string {
 }
 
 export function formatVerdictTable(f: ResultsFile): string {
-  const rows: string[][] = [['arch', 'scheme', 'cpus', 'workload', 'strategy', 'runs', 'verdict', 'violations (runs)', 'atomics/cs', 'xfers/cs', 'IPIs/exit', 'shoot/exit', 'shrunk']];
+  // A mutations column only when some cell is mutated (the unmutated table is unchanged).
+  const mutated = f.cells.some((c) => c.mutations !== undefined);
+  const rows: string[][] = [['arch', 'scheme', 'cpus', 'workload', 'strategy', ...(mutated ? ['mutations'] : []), 'runs', 'verdict', 'violations (runs)', 'atomics/cs', 'xfers/cs', 'IPIs/exit', 'shoot/exit', 'shrunk']];
   for (const c of f.cells) {
     const v = Object.entries(c.violations).map(([k, n]) => `${k}:${n}`);
     if (c.pluginErrors > 0) v.push(`plugin-errors:${c.pluginErrors}`);
@@ -32,6 +34,7 @@ export function formatVerdictTable(f: ResultsFile): string {
       String(c.cpus),
       workloadLabel(c.workload),
       c.strategy.kind === 'pct' ? `pct:${c.strategy.depth}` : 'random',
+      ...(mutated ? [c.mutations !== undefined ? c.mutations.join('+') : 'none'] : []),
       String(c.runs),
       c.verdict.toUpperCase(),
       v.join(' ') || '-',

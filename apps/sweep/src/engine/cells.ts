@@ -2,7 +2,8 @@
  * Validating and identifying cells in the main thread before anything runs: each cell's
  * plugin is resolved and a Simulator built once (so a bad arch, option, scheme or workload
  * fails the sweep up front, before --out is touched), giving the cell's canonical id, seed
- * base and actor count.
+ * base and actor count. A cell's mutations go to createSimulator, which validates them and
+ * records them in the cell id (so mutated cells get their own seeds) and in every artifact.
  */
 import { createSimulator, type Simulator } from '@lazytlb/core';
 import type { CellSpec } from '../matrix/types.js';
@@ -21,6 +22,7 @@ export async function simulatorFor(cell: CellSpec, pluginPaths: readonly string[
     workload: cell.workload,
     strategy: cell.strategy,
     ...(cell.stepBudget !== undefined ? { stepBudget: cell.stepBudget } : {}),
+    ...(cell.mutations !== undefined && cell.mutations.length > 0 ? { mutations: cell.mutations } : {}),
   });
 }
 
@@ -37,7 +39,8 @@ export async function prepareCells(cells: readonly CellSpec[], matrixSeed: strin
     try {
       sim = await simulatorFor(spec, pluginPaths);
     } catch (e) {
-      throw new CellError(`cell ${i} (${spec.arch.name}, ${spec.scheme}, ${spec.cpus} CPUs): ${(e as Error).message}`);
+      const mutated = spec.mutations !== undefined && spec.mutations.length > 0 ? `, mutations ${spec.mutations.join('+')}` : '';
+      throw new CellError(`cell ${i} (${spec.arch.name}, ${spec.scheme}, ${spec.cpus} CPUs${mutated}): ${(e as Error).message}`);
     }
     const dup = seen.get(sim.cellId);
     if (dup !== undefined) throw new CellError(`cells ${dup} and ${i} are the same cell (after resolving defaults)`);

@@ -8,6 +8,13 @@
  * - Time budget: dispatch stops at the deadline; each cell then keeps only the runs of its
  *   batches that completed contiguously from the start of its plan (a prefix [0, R) without a
  *   shard), so what is reported is exactly "the first R runs" — deterministic given R.
+ * - Early stop (`stopOnViolation`, for `lazytlb mutants`): once a batch of such a cell reports
+ *   an invariant violation at run v, its batches starting after v are skipped; batches are
+ *   dispatched per cell in increasing run order, so every batch below v has been dispatched and
+ *   still completes, and the cell's lowest violating run index is exact (the same as without
+ *   the early stop).
+ * - `interleave`: batches go out round-robin across cells (by run index) instead of cell by
+ *   cell, so a time budget gives every cell an equal prefix. Results do not depend on it.
  */
 import { CORE_VERSION, MODEL_HASH } from '@lazytlb/core';
 import type { CellSpec } from '../matrix/types.js';
@@ -44,6 +51,12 @@ export interface SweepOptions {
   readonly resume?: SweepResult;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SweepProgress) => void;
+  /** Cells (by index) that stop at their first invariant violation (see the module comment). */
+  readonly stopOnViolation?: (cell: number) => boolean;
+  /** Dispatch round-robin across cells by run index (see the module comment). */
+  readonly interleave?: boolean;
+  /** Called with every completed batch, in completion order. */
+  readonly onBatch?: (batch: Batch, agg: EngineCellAggregate) => void;
   /**
    * Sketch the abstract states each cell's runs reach (engine/coverage.ts). Default off: it
    * costs about a third of the model's speed (README, Speed).
@@ -89,7 +102,18 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const covered = new Map<number, readonly string[]>();
   if (opts.resume !== undefined) for (const a of opts.resume.aggregates) covered.set(a.cell, a.batches);
   const todo = remainingBatches(shardBatches, covered);
-  const totalRuns = shardBatches.reduce((n, b) => n + b.runEnd - b.runStart, 0);
+  if (opts.interleave === true) todo.sort((a, b) => a.runStart - b.runStart || a.cell - b.cell);
+  let totalRuns = shardBatches.reduce((n, b) => n + b.runEnd - b.runStart, 0);
+  // Early stop: the lowest invariant-violating run index seen so far, per stopping cell.
+  const stopAt = new Map<number, number>();
+  const violationAt = (a: EngineCellAggregate): number => {
+    let v = Infinity;
+    for (const f of Object.values(a.firstFailures)) if (f.kind in a.violations && f.runIndex < v) v = f.runIndex;
+    return v;
+  };
+  if (opts.stopOnViolation !== undefined && opts.resume !== undefined) {
+    for (const a of opts.resume.aggregates) if (opts.stopOnViolation(a.cell) && violationAt(a) < Infinity) stopAt.set(a.cell, violationAt(a));
+  }
 
   // Completed work, per cell: the resumed aggregate plus each finished batch.
   const done = new Map<number, { batch: Batch; agg: EngineCellAggregate }[]>();
@@ -119,6 +143,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
         return;
       }
       const batch = todo[next++]!;
+      if (batch.runStart > (stopAt.get(batch.cell) ?? Infinity)) {
+        totalRuns -= batch.runEnd - batch.runStart;
+        continue;
+      }
       const cell = cells[batch.cell]!;
       const agg = await pool!.runBatch(
         { cell: cell.spec, cellHash: cell.cellHash, pluginPaths, runStart: batch.runStart, runEnd: batch.runEnd, coverage },
@@ -129,6 +157,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       // Without a time budget nothing needs the batches apart: fold them now (bounded memory).
       if (deadline === Infinity && list.length > 0) list[0] = { batch, agg: mergeAggregate(list[0]!.agg, agg) };
       else list.push({ batch, agg });
+      if (opts.stopOnViolation?.(batch.cell) === true) {
+        const v = violationAt(agg);
+        if (v < (stopAt.get(batch.cell) ?? Infinity)) stopAt.set(batch.cell, v);
+      }
+      opts.onBatch?.(batch, agg);
       runsDone += agg.runs;
       stepsDone += agg.steps;
       violationsDone += violatingRuns(agg);

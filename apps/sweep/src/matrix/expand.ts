@@ -1,7 +1,8 @@
 /**
  * Expanding a matrix into cells, in a documented deterministic order: arches (each with its
- * options, in the order given) outermost, then schemes, CPU counts, workloads and strategies
- * innermost — the order of the lists as written. Cell indices are positions in that order.
+ * options, in the order given) outermost, then schemes, CPU counts, workloads, strategies and
+ * mutation sets innermost — the order of the lists as written (so a mutated cell sits right
+ * after its unmutated twin when both are listed). Cell indices are positions in that order.
  */
 import { canonicalJson } from '@lazytlb/core';
 import type { CellSpec, MatrixSpec } from './types.js';
@@ -13,15 +14,19 @@ export function expandMatrix(spec: MatrixSpec): CellSpec[] {
       for (const cpus of spec.cpus) {
         for (const workload of spec.workloads) {
           for (const strategy of spec.strategies) {
-            cells.push({
-              index: cells.length,
-              arch,
-              scheme,
-              cpus,
-              workload,
-              strategy,
-              ...(spec.stepBudget !== undefined ? { stepBudget: spec.stepBudget } : {}),
-            });
+            for (const set of spec.mutations ?? [[]]) {
+              const mutations = normaliseMutationSet(set);
+              cells.push({
+                index: cells.length,
+                arch,
+                scheme,
+                cpus,
+                workload,
+                strategy,
+                ...(spec.stepBudget !== undefined ? { stepBudget: spec.stepBudget } : {}),
+                ...(mutations.length > 0 ? { mutations } : {}),
+              });
+            }
           }
         }
       }
@@ -30,9 +35,14 @@ export function expandMatrix(spec: MatrixSpec): CellSpec[] {
   return cells;
 }
 
+/** A mutation set as cells record it: sorted, without duplicates (core's order). */
+export function normaliseMutationSet(set: readonly string[]): string[] {
+  return [...new Set(set)].sort();
+}
+
 /** Number of cells without expanding. */
 export function cellCount(spec: MatrixSpec): number {
-  return spec.arches.length * spec.schemes.length * spec.cpus.length * spec.workloads.length * spec.strategies.length;
+  return spec.arches.length * spec.schemes.length * spec.cpus.length * spec.workloads.length * spec.strategies.length * (spec.mutations ?? [[]]).length;
 }
 
 /** A cell's identity (everything but its index) as canonical JSON: equal cells give equal keys. */

@@ -1,6 +1,6 @@
 /**
  * A MatrixSpec from command-line flags (`--arch`, `--scheme`, `--cpus`, `--workload`,
- * `--strategy`, `--runs`, `--time-budget`, `--seed`, `--step-budget`), validated by the same
+ * `--strategy`, `--mutation`, `--runs`, `--time-budget`, `--seed`, `--step-budget`), validated by the same
  * schema as a matrix file; messages name the flag. List flags are repeatable and also take
  * comma-separated values (`--cpus 2,4`), except `--arch`, whose commas separate options.
  */
@@ -16,6 +16,8 @@ export interface MatrixFlags {
   readonly cpus?: readonly string[];
   readonly workload?: readonly string[];
   readonly strategy?: readonly string[];
+  /** Mutation sets: an id, "a+b" (together) or "none"; each value is one cell dimension value. */
+  readonly mutation?: readonly string[];
   readonly runs?: string;
   readonly timeBudget?: string;
   readonly seed?: string;
@@ -23,7 +25,7 @@ export interface MatrixFlags {
 }
 
 const FLAG_OF: Record<string, string> = {
-  arch: '--arch', scheme: '--scheme', cpus: '--cpus', workload: '--workload', strategy: '--strategy',
+  arch: '--arch', scheme: '--scheme', cpus: '--cpus', workload: '--workload', strategy: '--strategy', mutation: '--mutation',
   runs: '--runs', timeBudget: '--time-budget', seed: '--seed', stepBudget: '--step-budget',
 };
 
@@ -62,6 +64,7 @@ export async function matrixFromFlags(flags: MatrixFlags, opts: BuildOptions = {
   set('scheme', splitList(flags.scheme));
   set('cpus', splitList(flags.cpus)?.map(num));
   set('strategy', splitList(flags.strategy));
+  set('mutation', splitList(flags.mutation));
   if (flags.workload !== undefined && flags.workload.length > 0) {
     const ws = flags.workload.flatMap((w) => (w.trim().startsWith('{') ? [w] : w.split(','))).map(workloadValue);
     const bad = ws.find((w) => typeof w === 'object' && w !== null && '__invalidJson' in w) as { __invalidJson: string } | undefined;

@@ -11,6 +11,10 @@
  *   timeBudget: 2m        # or 30s, 500ms, or a number of ms
  *   seed: nightly-1
  *   stepBudget: 20000
+ *   mutation: [none, kernel-execve-preempt, "kthread-use-mm-irqs-on+kernel-execve-preempt"]
+ *
+ * `mutation` lists mutation sets, one cell dimension value each: an id enables that mutation,
+ * "a+b" (or a list [a, b]) enables both together, "none" is the unmutated model.
  */
 import {
   InvalidKconfigError, Kconfig, MAX_CPUS, PROFILE_NAMES, Scheme, StrategySpec, WorkloadParams, WorkloadSpec, parseStrategy, resolveWorkload,
@@ -142,6 +146,34 @@ export const DurationEntry = z.unknown().transform((v, ctx): number => {
   }
 });
 
+/** Mutation ids: as core's MutationDoc ids. */
+const MUTATION_ID = /^[a-z][a-z0-9-]*$/;
+const MUTATION_HELP = 'expected a mutation id (e.g. kernel-execve-preempt), several joined with "+" (a+b), a list of ids, or "none" (unmutated)';
+
+/** One mutation set: "none" → [], "a" → [a], "a+b" → [a, b], [a, b] → [a, b]. Ids are checked against the arches in spec.ts. */
+export const MutationEntry = z.unknown().transform((v, ctx): string[] => {
+  let ids: unknown[];
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (t === 'none') return [];
+    ids = t.split('+').map((x) => x.trim());
+  } else if (Array.isArray(v)) {
+    if (v.length === 0) return [];
+    ids = v;
+  } else {
+    return custom(ctx, `${MUTATION_HELP}, got ${describeValue(v)}`);
+  }
+  for (const id of ids) {
+    if (typeof id !== 'string' || !MUTATION_ID.test(id) || (id === 'none' && ids.length > 1)) {
+      const what = typeof id === 'string' ? `"${id}"` : describeValue(id);
+      return custom(ctx, `invalid mutation ${what}${ids.length > 1 ? ` in ${JSON.stringify(v)}` : ''}: ${MUTATION_HELP}`);
+    }
+  }
+  const dup = (ids as string[]).find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined) return custom(ctx, `mutation "${dup}" is given twice in ${JSON.stringify(v)}`);
+  return ids as string[];
+});
+
 export const SeedEntry = z.union([z.string().min(1), z.number()], { message: 'expected a seed (a string or a number)' }).transform((v) => String(v));
 
 export const RunsEntry = z.number({ message: 'expected a number of runs per cell (an integer >= 1)' }).int('expected an integer >= 1').min(1, 'expected an integer >= 1');
@@ -151,7 +183,7 @@ export const StepBudgetEntry = z
   .min(1, 'expected an integer 1..100000000')
   .max(100_000_000, 'expected an integer 1..100000000');
 
-export const MATRIX_KEYS = ['arch', 'scheme', 'cpus', 'workload', 'strategy', 'runs', 'timeBudget', 'seed', 'stepBudget'] as const;
+export const MATRIX_KEYS = ['arch', 'scheme', 'cpus', 'workload', 'strategy', 'runs', 'timeBudget', 'seed', 'stepBudget', 'mutation'] as const;
 
 /** A matrix file, validated and normalised (lists everywhere; missing fields are filled by toMatrixSpec). */
 export const MatrixFile = z
@@ -165,6 +197,7 @@ export const MatrixFile = z
     timeBudget: DurationEntry.optional(),
     seed: SeedEntry.optional(),
     stepBudget: StepBudgetEntry.optional(),
+    mutation: listOf(MutationEntry, 'mutation sets').optional(),
   })
   .strict();
 export type MatrixFile = z.output<typeof MatrixFile>;

@@ -1,10 +1,13 @@
 /**
  * From validated input (a matrix file or flags) to a MatrixSpec: fill defaults, then check
  * every arch against its plugin (it must resolve, its options must parse, the CPU counts
- * must fit its maxCpus). Shared by parse-file.ts and flags.ts so both give the same messages.
+ * must fit its maxCpus, every mutation must be one it declares: core's or its own). Shared by
+ * parse-file.ts and flags.ts so both give the same messages.
  */
+import { type ArchPlugin, mutationsFor } from '@lazytlb/core';
 import type { z } from 'zod';
-import { resolvePlugin } from '../plugins/resolve.js';
+import { BUNDLED, loadPluginPath, resolvePlugin } from '../plugins/resolve.js';
+import { normaliseMutationSet } from './expand.js';
 import { DEFAULT_MATRIX } from './default.js';
 import { MatrixError, type MatrixIssue, fieldPath } from './errors.js';
 import { MatrixFile, allowedKeysAt } from './schema.js';
@@ -63,15 +66,36 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
     seed: f.seed ?? DEFAULT_MATRIX.seed,
     ...(f.timeBudget !== undefined ? { timeBudgetMs: f.timeBudget } : {}),
     ...(f.stepBudget !== undefined ? { stepBudget: f.stepBudget } : {}),
+    ...(f.mutation !== undefined ? { mutations: f.mutation } : {}),
   };
-  if (opts.checkPlugins !== false) await checkArches(spec, source, locate, opts.pluginPaths ?? [], f.arch !== undefined, f.cpus !== undefined);
+  const mutationList = Array.isArray((raw as Record<string, unknown>).mutation);
+  checkDuplicateSets(spec, source, locate, mutationList);
+  if (opts.checkPlugins !== false) await checkArches(spec, source, locate, opts.pluginPaths ?? [], f.arch !== undefined, f.cpus !== undefined, mutationList);
   return spec;
 }
 
+const setLabel = (set: readonly string[]): string => (set.length === 0 ? 'none' : set.join('+'));
+
+/** The same mutation set twice would give the same cell twice. */
+function checkDuplicateSets(spec: MatrixSpec, source: string, locate: Locate, mutationList: boolean): void {
+  const seen = new Map<string, number>();
+  const issues: MatrixIssue[] = [];
+  (spec.mutations ?? []).forEach((set, j) => {
+    const key = setLabel(normaliseMutationSet(set));
+    const first = seen.get(key);
+    if (first !== undefined) issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `mutation set "${key}" is listed twice (also mutation[${first}])`));
+    else seen.set(key, j);
+  });
+  if (issues.length > 0) throw new MatrixError(source, issues);
+}
+
 /** Every arch must resolve, its options parse against the plugin's schema and every CPU count fit its maxCpus. */
-async function checkArches(spec: MatrixSpec, source: string, locate: Locate, pluginPaths: readonly string[], archGiven: boolean, cpusGiven: boolean): Promise<void> {
+async function checkArches(
+  spec: MatrixSpec, source: string, locate: Locate, pluginPaths: readonly string[], archGiven: boolean, cpusGiven: boolean, mutationList: boolean,
+): Promise<void> {
   const issues: MatrixIssue[] = [];
   const archPath = (i: number, ...rest: PropertyKey[]): PropertyKey[] => (archGiven ? ['arch', i, ...rest] : ['arch']);
+  const resolved: ArchPlugin<unknown>[] = [];
   for (let i = 0; i < spec.arches.length; i++) {
     const a = spec.arches[i]!;
     let plugin;
@@ -93,8 +117,52 @@ async function checkArches(spec: MatrixSpec, source: string, locate: Locate, plu
         issues.push(issue(locate, cpusGiven ? ['cpus', j] : ['cpus'], `arch ${plugin.name} models at most ${plugin.capabilities.maxCpus} CPUs, ${n} requested`));
       }
     });
+    resolved.push(plugin);
   }
+  // Plugins that may declare a mutation an arch lacks (for "declared by ..."): bundled, --plugin paths, the matrix's.
+  const known: ArchPlugin<unknown>[] = [...BUNDLED.map((b) => b.plugin as ArchPlugin<unknown>), ...resolved];
+  for (const p of pluginPaths) {
+    try {
+      known.push(await loadPluginPath(p));
+    } catch {
+      /* reported where that plugin is used */
+    }
+  }
+  issues.push(...checkMutations(spec, locate, resolved, known, mutationList));
   if (issues.length > 0) throw new MatrixError(source, issues);
+}
+
+/**
+ * Every id of every mutation set must be declared for every arch of the matrix (a mutation set
+ * applies to each cell): core mutations exist for all arches, a plugin's only for its own.
+ */
+function checkMutations(
+  spec: MatrixSpec, locate: Locate, plugins: readonly ArchPlugin<unknown>[], known: readonly ArchPlugin<unknown>[], mutationList: boolean,
+): MatrixIssue[] {
+  const issues: MatrixIssue[] = [];
+  const declaredBy = (id: string): string[] => {
+    const names = new Set<string>();
+    for (const p of known) {
+      if ((p.mutations ?? []).some((m) => m.id === id)) names.add(p.name);
+    }
+    return [...names];
+  };
+  const reported = new Set<string>();
+  (spec.mutations ?? []).forEach((set, j) => {
+    for (const plugin of plugins) {
+      const allowed = mutationsFor(plugin).map((m) => m.id);
+      for (const id of set) {
+        if (allowed.includes(id) || reported.has(`${j}\u0000${plugin.name}\u0000${id}`)) continue;
+        reported.add(`${j}\u0000${plugin.name}\u0000${id}`);
+        const others = declaredBy(id);
+        const why = others.length > 0
+          ? `arch ${plugin.name} lacks mutation "${id}" (declared by ${others.join(', ')})`
+          : `unknown mutation "${id}" for arch ${plugin.name}`;
+        issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `${why}: allowed ${allowed.join(', ')}`));
+      }
+    }
+  });
+  return issues;
 }
 
 function optionKeys(schema: unknown): string[] {

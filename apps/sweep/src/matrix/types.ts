@@ -25,6 +25,11 @@ export interface MatrixSpec {
   readonly seed: string;
   /** Step budget per run (default: core's). */
   readonly stepBudget?: number;
+  /**
+   * Mutation sets, one cell dimension value each (innermost axis): `[]` is the unmutated
+   * model, `['a', 'b']` enables mutations a and b together. Absent: `[[]]` (unmutated only).
+   */
+  readonly mutations?: readonly (readonly string[])[];
 }
 
 /** One cell of the matrix, in expansion order. */
@@ -36,4 +41,6 @@ export interface CellSpec {
   readonly workload: WorkloadSpec;
   readonly strategy: StrategySpec;
   readonly stepBudget?: number;
+  /** Enabled mutations, sorted and de-duplicated; absent for the unmutated model (its cell key is unchanged). */
+  readonly mutations?: readonly string[];
 }

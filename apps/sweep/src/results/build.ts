@@ -140,6 +140,7 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
     cpus: cell.spec.cpus,
     workload: cell.spec.workload,
     strategy: cell.spec.strategy,
+    ...(cell.spec.mutations !== undefined && cell.spec.mutations.length > 0 ? { mutations: [...cell.spec.mutations] } : {}),
     stepBudget: cell.spec.stepBudget ?? null,
     runs: a.runs,
     steps: a.steps,

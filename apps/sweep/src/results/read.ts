@@ -39,6 +39,7 @@ export function readResultDir(dir: string): SweepResult {
       workload: c.workload as CellSpec['workload'],
       strategy: c.strategy,
       ...(c.stepBudget !== null ? { stepBudget: c.stepBudget } : {}),
+      ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
     };
     cells.push({ index: c.index, spec, cellId: c.raw.cellId, cellHash: c.raw.cellHash, actors: c.raw.actors, config: JSON.parse(c.raw.cellId) as PreparedCell['config'] });
     const firstFailures: Record<string, FirstFailure> = {};

@@ -139,6 +139,8 @@ export const CellResult = z
     cpus: z.number().int().min(1),
     workload: z.unknown(),
     strategy: StrategySpec,
+    /** Enabled mutations (sorted); absent for the unmutated model. */
+    mutations: z.array(z.string()).min(1).optional(),
     stepBudget: count.nullable(),
     runs: count,
     steps: count,

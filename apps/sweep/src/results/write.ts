@@ -142,8 +142,10 @@ export function renderReport(f: ResultsFile): string {
   L.push(`lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.modelHash}), seed \`${f.matrix.seed}\`, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}.`, '');
   L.push(`**${f.totals.safe} safe, ${f.totals.violates} violate, ${f.totals.error} error** — ${f.totals.runs} runs, ${f.totals.steps} steps.`, '');
   L.push('## Verdicts', '');
-  L.push('| # | arch | options | scheme | CPUs | workload | strategy | runs | verdict | violating runs | errors | PCT miss bound d1 / d2 / d3 |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  // A mutations column only when some cell is mutated (unmutated reports are unchanged).
+  const mutated = f.cells.some((c) => c.mutations !== undefined);
+  L.push(`| # | arch | options | scheme | CPUs | workload | strategy |${mutated ? ' mutations |' : ''} runs | verdict | violating runs | errors | PCT miss bound d1 / d2 / d3 |`);
+  L.push(`|---|---|---|---|---|---|---|${mutated ? '---|' : ''}---|---|---|---|---|`);
   for (const c of f.cells) {
     const viol = Object.entries(c.violations).map(([k, v]) => `${k}: ${v}`).join(', ') || '–';
     const errs = [
@@ -153,7 +155,8 @@ export function renderReport(f: ResultsFile): string {
     const b = c.pctMissBound;
     const bound = b === null ? '–' : `${exp(b.d1)} / ${exp(b.d2)} / ${exp(b.d3)}`;
     const opts = Object.keys(c.options).length > 0 ? `\`${JSON.stringify(c.options)}\`` : '–';
-    L.push(`| ${c.index} | ${c.arch} | ${opts} | ${c.scheme} | ${c.cpus} | ${workloadName(c.workload)} | ${strategyToString(c.strategy)} | ${c.runs} | **${c.verdict}** | ${viol} | ${errs} | ${bound} |`);
+    const muts = mutated ? ` ${c.mutations !== undefined ? c.mutations.map((m) => `\`${m}\``).join(' + ') : 'none'} |` : '';
+    L.push(`| ${c.index} | ${c.arch} | ${opts} | ${c.scheme} | ${c.cpus} | ${workloadName(c.workload)} | ${strategyToString(c.strategy)} |${muts} ${c.runs} | **${c.verdict}** | ${viol} | ${errs} | ${bound} |`);
   }
   L.push('', '## Costs', '');
   L.push('Per context switch: `mm_count` atomics, their cross-CPU line transfers, `smp_mb`, IPIs sent. Per mm exit: IPIs, shoot-lazies IPIs, hypercalls, TLB flushes. Pinned: lazily pinned mm·steps per step.', '');

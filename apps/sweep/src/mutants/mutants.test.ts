@@ -1,0 +1,177 @@
+/**
+ * `lazytlb mutants` in-process: the catalogue, budgets and variants, exact runs to kill under
+ * the early stop, the false-alarm check, the mutants.json schema and exit codes. The test
+ * plugin (test-fixtures/toy-plugin.mjs) declares mutations that die at once (toy-no-flush),
+ * after a few runs (toy-rare), never (toy-noop), and one whose cell is unsafe unmutated
+ * (toy-on-none).
+ */
+import { fileURLToPath } from 'node:url';
+import { CORE_MUTATIONS } from '@lazytlb/core';
+import { describe, expect, it } from 'vitest';
+import { EXIT_FALSE_ALARM, EXIT_OK, EXIT_SURVIVED, UsageError } from '../cli/exit-codes.js';
+import { runSweep } from '../engine/sweep.js';
+import type { CellSpec } from '../matrix/types.js';
+import { type CatalogEntry, loadCatalog } from './catalog.js';
+import { mutantsExitCode, parseBudget } from './command.js';
+import { firstViolation, runMutants } from './run.js';
+import { MutantsFile } from './schema.js';
+import { parseVariants } from './variants.js';
+
+const TOY = fileURLToPath(new URL('./test-fixtures/toy-plugin.mjs', import.meta.url));
+
+async function toy(ids: string[]): Promise<CatalogEntry[]> {
+  return loadCatalog([TOY], ids);
+}
+
+function usageMessage(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('catalogue, budget and variants', () => {
+  it('lists core mutations first, then bundled plugins\', then --plugin ones', async () => {
+    const all = await loadCatalog([TOY]);
+    const ids = all.map((e) => e.doc.id);
+    expect(ids.slice(0, CORE_MUTATIONS.length)).toEqual(CORE_MUTATIONS.map((m) => m.id));
+    expect(ids.slice(-4)).toEqual(['toy-no-flush', 'toy-rare', 'toy-noop', 'toy-on-none']);
+    expect(all.at(-1)!.source).toBe('toy');
+    expect(all.at(-1)!.cells).toEqual([{ arch: { name: 'toy', options: {} }, scheme: 'none', cpus: 2, profile: 'default' }]);
+  });
+
+  it('an unknown --mutation lists the catalogued ids', async () => {
+    await expect(loadCatalog([TOY], ['toy-rare', 'nosuch'])).rejects.toThrow(/^unknown mutation "nosuch": catalogued kthread-use-mm-irqs-on, .*toy-on-none$/);
+  });
+
+  it('--budget: runs or a duration', () => {
+    expect(parseBudget(undefined).kind).toBe('runs');
+    expect(parseBudget('20000')).toEqual({ kind: 'runs', runs: 20000 });
+    expect(parseBudget('2m')).toEqual({ kind: 'time', ms: 120_000 });
+    expect(parseBudget('1m30s')).toEqual({ kind: 'time', ms: 90_000 });
+    expect(usageMessage(() => parseBudget('soon'))).toBe(
+      '--budget soon: expected a number of runs per (cell, strategy) such as 20000, or a duration such as "500ms", "90s", "2m", "1h", "1m30s" or a number of milliseconds',
+    );
+    expect(usageMessage(() => parseBudget('0'))).toMatch(/^--budget 0: expected a positive number of runs/);
+  });
+
+  it('--strategies: random, pct:D and swarm variants', () => {
+    expect(parseVariants(undefined).map((v) => v.label)).toEqual(['random', 'pct:1', 'pct:2', 'pct:3', 'swarm+pct:3']);
+    expect(parseVariants(['random,swarm', 'swarm=0.75+pct:2'])).toEqual([
+      { label: 'random', strategy: { kind: 'random' } },
+      { label: 'swarm+random', strategy: { kind: 'random' }, swarm: 0.5 },
+      { label: 'swarm=0.75+pct:2', strategy: { kind: 'pct', depth: 2 }, swarm: 0.75 },
+    ]);
+    expect(usageMessage(() => parseVariants(['dfs']))).toBe('--strategies dfs: invalid strategy "dfs": expected "random" or "pct:D" with D in 1..16, optionally prefixed by "swarm+" or "swarm=P+"');
+    expect(usageMessage(() => parseVariants(['random,random']))).toBe('--strategies: random is given twice');
+  });
+});
+
+describe('runs to kill under the early stop', { timeout: 180_000 }, () => {
+  it('is the lowest violating run index + 1 of a full sweep, for any threads and batch size', async () => {
+    const cells: CellSpec[] = ['random', 'pct:1', 'pct:3'].map((s, index) => ({
+      index, arch: { name: 'toy', options: {} }, scheme: 'refcount', cpus: 2, workload: { profile: 'default' },
+      strategy: s === 'random' ? { kind: 'random' } : { kind: 'pct', depth: Number(s.slice(4)) }, mutations: ['toy-rare'],
+    }));
+    const full = await runSweep({ cells, matrixSeed: '0', runs: 400, threads: 1, pluginPaths: [TOY] });
+    const want = full.aggregates.map((a) => firstViolation(a)?.runIndex ?? null);
+    expect(want.every((v) => v !== null && v > 2)).toBe(true); // not all at run 0: the test means something
+    for (const [threads, batchSize] of [[1, 3], [2, 2], [2, 7]] as const) {
+      const early = await runSweep({ cells, matrixSeed: '0', runs: 400, threads, batchSize, pluginPaths: [TOY], stopOnViolation: () => true, interleave: true });
+      expect(early.aggregates.map((a) => firstViolation(a)?.runIndex ?? null)).toEqual(want);
+      // it stopped well before the budget (how far past the kill depends on timing: batches in flight, and
+      // batches above it may complete first)
+      expect(early.aggregates.reduce((n, a) => n + a.runs, 0)).toBeLessThan(0.75 * 3 * 400);
+    }
+  });
+});
+
+// Each test starts a worker pool: generous timeouts for loaded machines.
+describe('runMutants', { timeout: 180_000 }, () => {
+  it('kills, reports the strategy with the fewest runs, shrinks, and keeps the false-alarm check clean', async () => {
+    const variants = parseVariants(['random,pct:1,pct:3']);
+    const r = await runMutants({ entries: await toy(['toy-rare', 'toy-no-flush']), variants, budget: { kind: 'runs', runs: 400 }, seed: '0', threads: 2, pluginPaths: [TOY], artifactPaths: true });
+    const f = r.file;
+    expect(f.totals).toMatchObject({ mutations: 2, killed: 2, survived: 0, matchingDeclared: 2, controls: 3, falseAlarms: 0 });
+    const rare = f.mutations.find((m) => m.id === 'toy-rare')!.cells[0]!;
+    const best = Math.min(...rare.strategies.map((s) => s.runsToKill!));
+    expect(rare.runsToKill).toBe(best);
+    expect(rare.strategy).toBe(rare.strategies.find((s) => s.runsToKill === best)!.strategy);
+    expect(rare.invariant).toBe('I2');
+    expect(rare.matchesDeclared).toBe(true);
+    expect(rare.kill!.runIndex).toBe(best - 1);
+    expect(rare.secondsToKill).toBeGreaterThan(0);
+    expect(rare.shrunkSteps).not.toBeNull();
+    expect(rare.depth).toBeGreaterThanOrEqual(1);
+    expect(r.artifacts.has(rare.kill!.artifact!)).toBe(true);
+    expect(r.artifacts.get(rare.kill!.shrunkArtifact!)!.cell.mutations).toEqual(['toy-rare']);
+    // the same (cell, strategy) unmutated ran the whole budget, cleanly
+    expect(f.controls.map((c) => [c.strategy, c.runs, c.clean, c.mutations])).toEqual(variants.map((v) => [v.label, 400, true, ['toy-no-flush', 'toy-rare']]));
+    expect(mutantsExitCode(f)).toBe(EXIT_OK);
+    // the schema round-trips
+    expect(MutantsFile.parse(JSON.parse(JSON.stringify(f)))).toEqual(f);
+  });
+
+  it('kills real catalogued mutations (core and x86) on their declared cells, cleanly without them', async () => {
+    const ids = ['kthread-use-mm-irqs-on', 'x86-lazy-skip-freed-tables'];
+    const r = await runMutants({ entries: await loadCatalog([], ids), variants: parseVariants(['random,pct:3']), budget: { kind: 'runs', runs: 300 }, seed: '0', threads: 2, depth: false });
+    expect(r.file.mutations.map((m) => [m.id, m.source, m.killed])).toEqual([[ids[0], 'core', true], [ids[1], 'x86-native', true]]);
+    for (const m of r.file.mutations) {
+      for (const c of m.cells) {
+        expect(c.invariant).toBe(m.breaks);
+        expect(c.runsToKill).toBeLessThanOrEqual(20);
+        expect(c.shrunkSteps!).toBeLessThanOrEqual(c.kill!.steps);
+      }
+    }
+    expect(r.file.totals.falseAlarms).toBe(0);
+    expect(mutantsExitCode(r.file)).toBe(EXIT_OK);
+  });
+
+  it('runs to kill do not depend on threads or batch size', async () => {
+    const go = async (threads: number, batchSize: number) => {
+      const r = await runMutants({
+        entries: await toy(['toy-rare']), variants: parseVariants(['random,pct:2']), budget: { kind: 'runs', runs: 300 }, seed: 's1', threads, batchSize,
+        pluginPaths: [TOY], shrink: false,
+      });
+      return r.file.mutations[0]!.cells[0]!.strategies.map((s) => [s.strategy, s.runsToKill, s.invariant]);
+    };
+    expect(await go(2, 5)).toEqual(await go(1, 64));
+  });
+
+  it('a survivor is reported with the runs it got, exit 4', async () => {
+    const r = await runMutants({ entries: await toy(['toy-noop']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 50 }, seed: '0', threads: 1, pluginPaths: [TOY] });
+    const c = r.file.mutations[0]!.cells[0]!;
+    expect(c).toMatchObject({ killed: false, runsToKill: null, strategy: null, invariant: null, depth: null, shrunkSteps: null, kill: null });
+    expect(c.strategies[0]!.runs).toBe(50);
+    expect(r.file.totals.survived).toBe(1);
+    expect(mutantsExitCode(r.file)).toBe(EXIT_SURVIVED);
+  });
+
+  it('the false-alarm check catches an unmutated cell that violates (scheme none), exit 5', async () => {
+    const r = await runMutants({ entries: await toy(['toy-on-none']), variants: parseVariants(['random,pct:3']), budget: { kind: 'runs', runs: 200 }, seed: '0', threads: 1, pluginPaths: [TOY], artifactPaths: true, shrink: false });
+    const f = r.file;
+    expect(f.totals.falseAlarms).toBe(2);
+    for (const c of f.controls) {
+      expect(c.clean).toBe(false);
+      expect(c.label).toBe('toy none 2cpu default');
+      expect(c.firstViolation!.invariant).toMatch(/^I(1|3)$/);
+      expect(r.artifacts.get(c.firstViolation!.artifact!)!.cell.mutations).toBeUndefined();
+    }
+    expect(mutantsExitCode(f)).toBe(EXIT_FALSE_ALARM);
+  });
+
+  it('a time budget is shared by the cells and bounds the command', async () => {
+    const t0 = Date.now();
+    const r = await runMutants({ entries: await toy(['toy-noop']), variants: parseVariants(['random,pct:3']), budget: { kind: 'time', ms: 2000 }, seed: '0', threads: 2, pluginPaths: [TOY] });
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(r.file.budget).toMatchObject({ kind: 'time', ms: 2000 });
+    expect(r.file.timeBudgetHit).toBe(true);
+    const runs = [...r.file.mutations[0]!.cells[0]!.strategies.map((s) => s.runs), ...r.file.controls.map((c) => c.runs)];
+    expect(Math.min(...runs)).toBeGreaterThan(0);
+    // interleaved dispatch: no cell got far ahead of another (within a few batches)
+    expect(Math.max(...runs) - Math.min(...runs)).toBeLessThanOrEqual(4 * 512);
+  });
+});
