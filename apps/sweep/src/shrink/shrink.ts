@@ -31,6 +31,9 @@ import { simOptionsFor, type Workload, workloadOf } from './cell.js';
 import { explicitFromRun } from './explicit.js';
 import { compareSimplicity, nonDefaultOptions, optionSpace, simplerOptionCandidates } from './options.js';
 
+/** Fixed explorer seeds for re-searching a schedule after a workload reduction (deterministic). */
+const RESEARCH_SEEDS: readonly RunSeed[] = Array.from({ length: 32 }, (_, i) => [0x5eed0000 + i, 0x9e3779b9, 0x7f4a7c15 ^ i, 0x2545f491] as RunSeed);
+
 export class ShrinkError extends Error {
   override name = 'ShrinkError';
 }
@@ -44,6 +47,11 @@ export interface ShrinkOptions {
   readonly workload?: boolean;
   /** Try simpler arch options (defaults, simpler enum values); default true. */
   readonly options?: boolean;
+  /**
+   * Explorer seeds tried when the old schedule no longer fails on a smaller workload (the
+   * schedule is searched again with the cell's strategy); default 8, 0 turns it off.
+   */
+  readonly researchSeeds?: number;
   /** Measure the shrunk failure's bug depth (default on; false turns it off). */
   readonly bugDepth?: false | BugDepthOptions;
 }
@@ -147,6 +155,7 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
   const seed = seedFromHex(artifact.seed);
   const inv = want.invariant;
   const budget = new Budget(opts.maxAttempts ?? 4000, opts.timeBudgetMs);
+  const researchSeeds = Math.min(RESEARCH_SEEDS.length, opts.researchSeeds ?? 8);
   const c = artifact.cell;
   const space = optionSpace(plugin);
   const initialWorkload = workloadOf(artifact);
@@ -235,7 +244,17 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
   const tryWorkload = (cpus: number, w: ExplicitWorkloadInput, decisions: ArrayLike<number>): boolean => {
     const sim = newSim(best.archOptions, cpus, { explicit: w });
     if (sim === null) return false;
-    const b = attempt(sim, best.archOptions, { explicit: w }, w, cpus, decisions, true);
+    let b = attempt(sim, best.archOptions, { explicit: w }, w, cpus, decisions, true);
+    // The old schedule does not fit the smaller workload: search it with the cell's own
+    // strategy over a few fixed explorer seeds (the workload is explicit, so the seed only
+    // drives the explorer), and keep the first schedule that still fails the same way.
+    for (let i = 0; b === null && i < researchSeeds && !budget.exhausted; i++) {
+      budget.attempts++;
+      const r = sim.run(RESEARCH_SEEDS[i]!, { keepDecisions: true });
+      if (r.outcome === 'violation' && r.violation?.invariant === inv && r.steps <= best.steps) {
+        b = attempt(sim, best.archOptions, { explicit: w }, w, cpus, r.decisions!, true);
+      }
+    }
     if (b === null) return false;
     best = b;
     return true;
