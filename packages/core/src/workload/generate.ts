@@ -49,7 +49,6 @@ export class WorkloadGenerator {
   private readonly cum = new Float64Array(BODY_KINDS);
   private readonly vcpuAt = new Int32Array(64);
   private readonly vcpuFor = new Int32Array(64);
-  private total = 0;
   // Swarm: the base weights, the run's cumulative weights over its kept kinds, the run's
   // parameters (one object, rewritten per run) and what emitBody draws from.
   private readonly weights = new Float64Array(BODY_KINDS);
@@ -69,7 +68,6 @@ export class WorkloadGenerator {
       this.cum[i] = acc;
       this.weights[i] = ws[i]!;
     }
-    this.total = acc;
     this.curCum = this.cum;
     this.curTotal = acc;
     this.swarmP = p.swarm === undefined ? null : { ...p };
