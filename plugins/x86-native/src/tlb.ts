@@ -94,6 +94,8 @@ export class X86Tlb {
   mmGlobalClean = new Int32Array(0);
   /** Oracle bookkeeping: did the unmap of generation g free page tables? bit at mm * genStride + g. */
   private tablesFreed = new Uint8Array(0);
+  private readonly sendInfo: FlushTlbInfo = { mm: 0, newTlbGen: 0, freedTables: false, trimCpumask: false };
+  private readonly recvInfo: FlushTlbInfo = { mm: 0, newTlbGen: 0, freedTables: false, trimCpumask: false };
   private genStride = 64;
 
   constructor(opts: X86NativeOptions, pv: X86PvOps = {}, mutations: X86MutationFlags = {}) {
@@ -310,7 +312,13 @@ export class X86Tlb {
    */
   flushTlbMmRange(k: Kernel, cpu: number, mm: number, freedTables: boolean): void {
     const newTlbGen = ++this.mmTlbGen[mm]!;
-    const info: FlushTlbInfo = { mm, newTlbGen, freedTables, trimCpumask: false };
+    // One scratch flush_tlb_info per direction (the hot path allocates nothing): a flush never
+    // starts another flush before it has been handed to onEachCpuMask.
+    const info = this.sendInfo;
+    info.mm = mm;
+    info.newTlbGen = newTlbGen;
+    info.freedTables = freedTables;
+    info.trimCpumask = false;
     const mask = k.mmCpumask[mm]!;
     if (this.mmGlobalAsid[mm] !== 0) {
       // broadcast_tlb_flush(): INVLPGB + TLBSYNC. No IPIs; lazy CPUs keep CR3 on the mm.
@@ -491,7 +499,14 @@ export class X86Tlb {
         this.flushTlbMmRange(k, cpu, mm, (flags & (FLUSH_FREED_TABLES | FLUSH_MM)) !== 0);
       },
       handle_ipi: (k, cpu, fn, mm, arg) => {
-        if (fn === X86_IPI_FLUSH_TLB_FUNC) this.flushTlbFunc(k, cpu, decodeFlushInfo(mm, arg));
+        if (fn === X86_IPI_FLUSH_TLB_FUNC) {
+          const info = this.recvInfo;
+          info.mm = mm;
+          info.newTlbGen = arg >>> 2;
+          info.freedTables = (arg & 1) !== 0;
+          info.trimCpumask = (arg & 2) !== 0;
+          this.flushTlbFunc(k, cpu, info);
+        }
       },
       arch_exit_mmap: (k, cpu, mm) => {
         if (!this.opts.exitFlushSkipsEmptyMm && k.mmHasVmas[mm] === 0) {
