@@ -23,6 +23,7 @@ export { listArches } from './plugins/list.js';
 export { resolvePlugin, UnknownArchError } from './plugins/resolve.js';
 export { replayFile } from './replay/replay.js';
 export { formatLkml } from './replay/lkml.js';
+export { toPerfetto, formatPerfetto, type PerfettoTrace } from './replay/perfetto.js';
 export { shrinkArtifact } from './shrink/shrink.js';
 export { runMutants, type MutantsOptions, type MutantsRun } from './mutants/run.js';
 export { loadCatalog, type CatalogEntry } from './mutants/catalog.js';

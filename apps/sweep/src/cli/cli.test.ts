@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Artifact, createSimulator, hashString128, makeArtifact, referenceArch, runSeed } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -181,5 +182,38 @@ describe('bad input', () => {
     expect(r.code).toBe(0);
     for (const name of ['reference', 'x86-native', 'x86-paravirt', 'powerpc']) expect(r.stdout).toContain(name);
     expect(r.stdout).toContain('cpumask');
+  });
+});
+
+describe('lazytlb replay --format perfetto', () => {
+  const sim = createSimulator({ plugin: referenceArch, scheme: 'none', cpus: 2, workload: 'default' });
+  const cell = hashString128(sim.cellId);
+  let artifact: Artifact | undefined;
+  for (let i = 0; artifact === undefined && i < 5000; i++) {
+    const r = sim.run(runSeed(cell, i));
+    if (r.outcome === 'violation') artifact = makeArtifact(sim.cell, runSeed(cell, i), r, i);
+  }
+  const dir = tmp();
+  const path = join(dir, 'fail.json');
+  writeFileSync(path, JSON.stringify(artifact));
+
+  it('prints trace-event JSON, or writes it to --out FILE', () => {
+    const r = lazytlb(['replay', path, '--format', 'perfetto']);
+    expect(r.code).toBe(0);
+    const t = JSON.parse(r.stdout) as { traceEvents: { ph: string; name: string; args?: { name?: string } }[] };
+    expect(t.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args?.name)).toEqual(['CPU0', 'CPU1']);
+    expect(t.traceEvents.filter((e) => e.ph === 'i')).toHaveLength(1);
+    const out = join(dir, 'trace.json');
+    const w = lazytlb(['replay', path, '--format', 'perfetto', '--out', out]);
+    expect(w.code).toBe(0);
+    expect(w.stdout).toBe('');
+    expect(w.stderr).toContain(`wrote ${out}`);
+    expect(readFileSync(out, 'utf8')).toBe(r.stdout);
+  });
+
+  it('rejects an unknown format listing the allowed ones (exit 2)', () => {
+    const r = lazytlb(['replay', path, '--format', 'chrome']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Allowed choices are lkml, json, perfetto/);
   });
 });

@@ -3,6 +3,7 @@
  * returns its exit code; errors a user can fix exit 2 with a one-paragraph message, plugin
  * and internal errors exit 3.
  */
+import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ArtifactError, InvalidKconfigError, MutationError, PluginLoadError } from '@lazytlb/core';
 import { SweepMismatchError } from '../engine/sweep.js';
@@ -91,10 +92,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('replay')
     .description('re-run a failure artifact exactly and print it')
     .argument('<artifact>', 'failure artifact (JSON)')
-    .addOption(new Option('--format <format>', 'output format').choices([...REPLAY_FORMATS]).default('lkml'))
+    .addOption(new Option('--format <format>', 'output format (perfetto: trace-event JSON for ui.perfetto.dev)').choices([...REPLAY_FORMATS]).default('lkml'))
+    .option('--out <file>', 'write the output to FILE instead of stdout')
     .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
-    .action(async (artifact: string, o: { format: ReplayFormat; plugin?: string[] }) => {
-      process.stdout.write(await replayFile(artifact, { format: o.format, pluginPaths: o.plugin ?? [] }));
+    .action(async (artifact: string, o: { format: ReplayFormat; out?: string; plugin?: string[] }) => {
+      const text = await replayFile(artifact, { format: o.format, pluginPaths: o.plugin ?? [] });
+      if (o.out === undefined) process.stdout.write(text);
+      else {
+        try {
+          writeFileSync(o.out, text);
+        } catch (e) {
+          throw new ReplayError(`cannot write ${o.out}: ${(e as Error).message}`);
+        }
+        process.stderr.write(`lazytlb: wrote ${o.out}${o.format === 'perfetto' ? ' (open it at https://ui.perfetto.dev: Open trace file)' : ''}\n`);
+      }
       setExit(EXIT_OK);
     });
 

@@ -1,5 +1,5 @@
 /**
- * `lazytlb replay ARTIFACT [--format lkml|json]`: re-run a recorded failure exactly (core's
+ * `lazytlb replay ARTIFACT [--format lkml|json|perfetto] [--out FILE]`: re-run a recorded failure exactly (core's
  * replayArtifact, which refuses other model or plugin versions) and print it.
  */
 import { readFile } from 'node:fs/promises';
@@ -7,9 +7,10 @@ import { type Artifact, ArtifactError, ReplayDivergence, outcomeOf, parseArtifac
 import { resolvePlugin } from '../plugins/resolve.js';
 import { formatJson } from './json.js';
 import { formatLkml } from './lkml.js';
+import { formatPerfetto } from './perfetto.js';
 
-export type ReplayFormat = 'lkml' | 'json';
-export const REPLAY_FORMATS: readonly ReplayFormat[] = ['lkml', 'json'];
+export type ReplayFormat = 'lkml' | 'json' | 'perfetto';
+export const REPLAY_FORMATS: readonly ReplayFormat[] = ['lkml', 'json', 'perfetto'];
 
 /** A replay that could not be done; `exitCode` is what the CLI should exit with. */
 export class ReplayError extends Error {
@@ -78,7 +79,9 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
   const text =
     format === 'json'
       ? formatJson(artifact, outcomeOf(r.result), trace, r.reproduced)
-      : formatLkml({ artifact, trace, reproduced: r.reproduced }, opts.width !== undefined ? { width: opts.width } : {});
+      : format === 'perfetto'
+        ? formatPerfetto({ artifact, trace, reproduced: r.reproduced })
+        : formatLkml({ artifact, trace, reproduced: r.reproduced }, opts.width !== undefined ? { width: opts.width } : {});
   return { text, reproduced: r.reproduced };
 }
 
