@@ -151,7 +151,7 @@ describe('bad input', () => {
   it('an unknown arch lists the installed ones; an invalid option says why; exit 2', () => {
     const r = lazytlb(['sweep', '--arch', 'sparc64', '--runs', '10', '--no-progress']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown arch "sparc64".*reference, x86-native, x86-paravirt, powerpc/);
+    expect(r.stderr).toMatch(/unknown arch "sparc64".*reference, x86-native, x86-paravirt, powerpc, arm64/);
     const o = lazytlb(['sweep', '--arch', 'x86-native:cpumask=sometimes', '--runs', '10', '--no-progress']);
     expect(o.code).toBe(2);
     expect(o.stderr).toMatch(/cpumask/);
@@ -180,7 +180,7 @@ describe('bad input', () => {
   it('lists arches with their option schemas', () => {
     const r = lazytlb(['arches']);
     expect(r.code).toBe(0);
-    for (const name of ['reference', 'x86-native', 'x86-paravirt', 'powerpc']) expect(r.stdout).toContain(name);
+    for (const name of ['reference', 'x86-native', 'x86-paravirt', 'powerpc', 'arm64']) expect(r.stdout).toContain(name);
     expect(r.stdout).toContain('cpumask');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The `lazytlb` command line (commander): sweep, replay, shrink, merge, arches. Every command
+ * The `lazytlb` command line (commander): sweep, replay, shrink, merge, arches, new-arch. Every command
  * returns its exit code; errors a user can fix exit 2 with a one-paragraph message, plugin
  * and internal errors exit 3.
  */
@@ -9,6 +9,7 @@ import { ArtifactError, InvalidKconfigError, MutationError, PluginLoadError } fr
 import { SweepMismatchError } from '../engine/sweep.js';
 import { MatrixError } from '../matrix/errors.js';
 import { formatArches, listArches } from '../plugins/list.js';
+import { formatNewArch, newArch } from '../new-arch/new-arch.js';
 import { UnknownArchError } from '../plugins/resolve.js';
 import { ReplayError, replayFile, REPLAY_FORMATS, type ReplayFormat } from '../replay/replay.js';
 import { mergeResultDirs } from '../results/merge.js';
@@ -148,6 +149,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (o: { plugin?: string[]; json?: boolean }) => {
       const arches = await listArches(o.plugin ?? []);
       process.stdout.write(o.json === true ? `${JSON.stringify(arches, null, 2)}\n` : formatArches(arches));
+      setExit(EXIT_OK);
+    });
+
+  program
+    .command('new-arch')
+    .description('generate an arch plugin package (@lazytlb/arch-NAME) with a working model, conformance and scenario tests, a truth-table script and a README')
+    .argument('<name>', 'arch name: lowercase letters, digits and dashes, starting with a letter')
+    .option('--dir <dir>', 'parent directory of the package', 'plugins')
+    .option('--force', 'write into an existing directory, overwriting the generated files')
+    .action((name: string, o: { dir: string; force?: boolean }) => {
+      const r = newArch({ name, dir: o.dir, force: o.force === true });
+      process.stdout.write(formatNewArch(r, name));
       setExit(EXIT_OK);
     });
 

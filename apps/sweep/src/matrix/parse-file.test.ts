@@ -54,7 +54,7 @@ describe('parseMatrixText', () => {
     ['unknown strategy', 'arch: reference\nstrategy: [random, dfs]\n', 'm.yaml:2:20: strategy[1]', /invalid strategy "dfs": expected "random" or "pct:D"/],
     ['unknown nested key', 'arch: [{ name: reference, opts: {} }]\n', 'm.yaml:1:27: arch[0].opts', /unknown key "opts": allowed name, options/],
     ['bad arch option', 'arch:\n  - name: x86-native\n    options:\n      cpumask: sometimes\n', 'm.yaml:4:16: arch[0].options.cpumask', /invalid option for arch x86-native: .*"lazy-trim"\|"clear-on-switch"/],
-    ['unknown arch', 'arch: [reference, riscv]\n', 'm.yaml:1:19: arch[1].name', /unknown arch "riscv". Installed arches: reference, x86-native, x86-paravirt, powerpc/],
+    ['unknown arch', 'arch: [reference, riscv]\n', 'm.yaml:1:19: arch[1].name', /unknown arch "riscv". Installed arches: reference, x86-native, x86-paravirt, powerpc, arm64/],
     ['workload params', 'arch: reference\nworkload: { profile: default, params: { threads: 2 } }\n', 'm.yaml:2:41: workload.params.threads', /unknown key "threads": allowed processes, threadsPerProcess/],
     ['empty list', 'arch: reference\nscheme: []\n', 'm.yaml:2:9: scheme', /must not be empty/],
     ['bad duration', 'arch: reference\ntimeBudget: 2 minutes\n', 'm.yaml:2:13: timeBudget', /invalid duration "2 minutes"/],

@@ -4,7 +4,7 @@ import { formatArches, listArches } from './list.js';
 describe('listArches', () => {
   it('lists the bundled arches with their options', async () => {
     const arches = await listArches([]);
-    expect(arches.map((a) => a.name)).toEqual(['reference', 'x86-native', 'x86-paravirt', 'powerpc']);
+    expect(arches.map((a) => a.name)).toEqual(['reference', 'x86-native', 'x86-paravirt', 'powerpc', 'arm64']);
     const x86 = arches.find((a) => a.name === 'x86-native')!;
     expect(x86.source).toBe('bundled (@lazytlb/arch-x86-native)');
     const cpumask = x86.options.find((o) => o.name === 'cpumask')!;

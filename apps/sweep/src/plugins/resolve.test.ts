@@ -44,7 +44,7 @@ describe('resolvePlugin', () => {
     const file = pluginFile('other-arch');
     const e = await resolvePlugin('riscv', [file]).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(UnknownArchError);
-    expect((e as Error).message).toMatch(/unknown arch "riscv". Installed arches: reference, x86-native, x86-paravirt, powerpc, other-arch/);
+    expect((e as Error).message).toMatch(/unknown arch "riscv". Installed arches: reference, x86-native, x86-paravirt, powerpc, arm64, other-arch/);
     expect((e as UnknownArchError).available).toContain('other-arch');
   });
 

@@ -1,12 +1,13 @@
 /**
  * Finding an arch plugin by name: a bundled one (`reference` from @lazytlb/core, and the
- * workspace packages `x86-native`, `x86-paravirt`, `powerpc`), else a module given with
+ * workspace packages `x86-native`, `x86-paravirt`, `powerpc`, `arm64`), else a module given with
  * `--plugin PATH` whose descriptor has that name, else an installed package
  * (`@lazytlb/arch-NAME`, then `NAME`). Every plugin is checked with core's validateArchPlugin.
  */
 import { readdirSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import arm64 from '@lazytlb/arch-arm64';
 import powerpc from '@lazytlb/arch-powerpc';
 import x86Native from '@lazytlb/arch-x86-native';
 import x86Paravirt from '@lazytlb/arch-x86-paravirt';
@@ -38,6 +39,7 @@ export const BUNDLED: readonly { readonly plugin: ArchPlugin<any>; readonly modu
   { plugin: x86Native, module: '@lazytlb/arch-x86-native' },
   { plugin: x86Paravirt, module: '@lazytlb/arch-x86-paravirt' },
   { plugin: powerpc, module: '@lazytlb/arch-powerpc' },
+  { plugin: arm64, module: '@lazytlb/arch-arm64' },
 ];
 
 export const BUNDLED_NAMES: readonly string[] = BUNDLED.map((b) => b.plugin.name);
