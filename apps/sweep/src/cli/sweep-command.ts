@@ -213,7 +213,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
     mkdirSync(out, { recursive: true });
     file = writeResultDir(out, result, buildOpts);
     writeShrunk(out, shrunk);
-    log(`lazytlb: wrote ${join(out, 'results.json')}, report.md and failures/\n`);
+    log(`lazytlb: wrote ${join(out, 'results.json')}, report.md, report.html and failures/\n`);
   } else {
     file = buildResults(result, buildOpts);
   }

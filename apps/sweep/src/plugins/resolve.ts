@@ -105,8 +105,25 @@ export async function availableArchNames(pluginPaths: readonly string[]): Promis
   return [...new Set(names)];
 }
 
+/** Plugins resolved so far in this process (not bundled ones), by name: see resolvedPlugin. */
+const resolvedByName = new Map<string, ArchPlugin<unknown>>();
+
+/**
+ * A plugin by name without loading anything: a bundled one, or one this process already
+ * resolved (the sweep resolves every arch it runs, so report.html's replays find them here).
+ */
+export function resolvedPlugin(name: string): ArchPlugin<unknown> | undefined {
+  return BUNDLED.find((b) => b.plugin.name === name)?.plugin ?? resolvedByName.get(name);
+}
+
 /** Resolve an arch name to a validated plugin, with where it came from. */
 export async function resolvePluginWithSource(name: string, pluginPaths: readonly string[]): Promise<LoadedPlugin> {
+  const r = await resolveUncached(name, pluginPaths);
+  if (r.source.kind !== 'bundled') resolvedByName.set(name, r.plugin);
+  return r;
+}
+
+async function resolveUncached(name: string, pluginPaths: readonly string[]): Promise<LoadedPlugin> {
   const bundled = BUNDLED.find((b) => b.plugin.name === name);
   if (bundled !== undefined) return { plugin: validateArchPlugin(bundled.plugin, bundled.module), source: { kind: 'bundled', module: bundled.module } };
   for (const path of pluginPaths) {

@@ -104,6 +104,8 @@ function sortedRecord(r: Record<string, number>): Record<string, number> {
 export interface ShrunkFailure {
   readonly shrunk: NonNullable<FirstFailureEntry['shrunk']>;
   readonly bugDepth: FirstFailureEntry['bugDepth'] | null;
+  /** The shrunk artifact itself (report.html replays it for its swimlane timeline). */
+  readonly artifact?: unknown;
 }
 
 export interface BuildOptions {

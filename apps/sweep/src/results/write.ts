@@ -1,35 +1,25 @@
 /**
  * Writing a results directory: failures/<cell>-<kind>.json (one artifact per first failure),
- * report.md, and results.json last (it is the commit point). Every file is written to a
+ * report.md, report.html (src/report/), and results.json last (it is the commit point). Every file is written to a
  * temporary name and renamed, so a reader never sees a half-written file; callers validate
  * before calling this, so a sweep that failed validation never touches --out.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { strategyToString } from '@lazytlb/core';
 import type { SweepResult } from '../engine/types.js';
+import { writeReportHtml } from '../report/write.js';
+import { writeFileAtomic } from './atomic.js';
 import { type BuildOptions, buildResults } from './build.js';
 import type { FirstFailureEntry, ResultsFile } from './schema.js';
 
-let tmpCounter = 0;
-
-/** Write `data` to `path` atomically (temp file in the same directory + rename). */
-export function writeFileAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeFileAtomic } from './atomic.js';
 
 export function resultsJson(file: ResultsFile): string {
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-/** Write results.json, report.md and failures/ for a sweep result; returns the results object. */
+/** Write results.json, report.md, report.html and failures/ for a sweep result; returns the results object. */
 export function writeResultDir(dir: string, r: SweepResult, opts: BuildOptions = {}): ResultsFile {
   const file = buildResults(r, opts);
   mkdirSync(join(dir, 'failures'), { recursive: true });
@@ -42,6 +32,7 @@ export function writeResultDir(dir: string, r: SweepResult, opts: BuildOptions =
     }
   }
   writeFileAtomic(join(dir, 'report.md'), renderReport(file));
+  writeReportHtml(dir, file, opts.shrunk);
   writeFileAtomic(join(dir, 'results.json'), resultsJson(file));
   // Artifacts of an earlier sweep into the same directory that this one does not reference.
   for (const name of readdirSync(join(dir, 'failures'))) {

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { runSweep } from '../engine/sweep.js';
+import { smallCells } from '../engine/test-support.js';
+import { buildResults } from '../results/build.js';
+import type { CellResult, ResultsFile } from '../results/schema.js';
+import { buildCostCharts, buildHeatmap, buildReportData, COST_METRICS, rowLabels } from './data.js';
+
+const file: ResultsFile = buildResults(await runSweep({ cells: smallCells(), matrixSeed: 'report-data', runs: 60, threads: 1 }));
+
+describe('report.html data model', () => {
+  it('heatmap: rows arch + options (+ the strategy, which varies), columns scheme × CPUs, one point per cell', () => {
+    const h = buildHeatmap(file);
+    expect(h.rows).toEqual(['reference · random', 'reference · pct:3']);
+    expect(h.columns).toEqual(['refcount × 2 CPUs', 'none × 2 CPUs']);
+    expect(h.points).toHaveLength(file.cells.length);
+    for (const p of h.points) {
+      const c = file.cells[p.cells[0]!]!;
+      expect(h.columns[p.x]).toBe(`${c.scheme} × 2 CPUs`);
+      expect(p.verdict).toBe(c.verdict);
+      expect(p.tooltip).toContain(`#${c.index} `);
+      for (const [inv, n] of Object.entries(c.violations)) expect(p.tooltip).toContain(`${inv} ${n}`);
+    }
+    expect(h.points.filter((p) => p.verdict === 'violates').every((p) => p.tooltip.includes('violating runs: '))).toBe(true);
+  });
+
+  it('rows name options and mutations; the worst verdict wins when cells share a point', () => {
+    const base = file.cells[0]!;
+    const cells: CellResult[] = [
+      { ...base, index: 0, options: { invlpgb: true } },
+      { ...base, index: 1, options: { invlpgb: true }, mutations: ['m1', 'm2'] },
+      { ...base, index: 2, options: { invlpgb: true }, verdict: 'error', pluginErrors: 3 },
+    ];
+    expect(rowLabels(cells)).toEqual(['reference {invlpgb=true}', 'reference {invlpgb=true} +m1+m2', 'reference {invlpgb=true}']);
+    const h = buildHeatmap({ ...file, cells });
+    expect(h.rows).toEqual(['reference {invlpgb=true}', 'reference {invlpgb=true} +m1+m2']);
+    const shared = h.points.find((p) => p.y === 0)!;
+    expect(shared.cells).toEqual([0, 2]);
+    expect(shared.verdict).toBe('error');
+    expect(shared.tooltip).toContain('plugin errors 3');
+  });
+
+  it('cost charts: per arch row, one series per scheme × CPUs with the four metrics', () => {
+    const charts = buildCostCharts(file);
+    expect(charts.map((c) => c.title)).toEqual(['reference · random', 'reference · pct:3']);
+    for (const ch of charts) {
+      expect(ch.metrics).toEqual(COST_METRICS.map((m) => m.label));
+      expect(ch.series.map((s) => s.name)).toEqual(['refcount × 2 CPUs', 'none × 2 CPUs']);
+    }
+    const c = file.cells.find((x) => x.scheme === 'refcount' && x.strategy.kind === 'random')!;
+    expect(charts[0]!.series[0]!.values).toEqual([
+      c.costs.perContextSwitch.mmCountAtomics, c.costs.perContextSwitch.mmCountLineTransfers, c.costs.perMmExit.ipis, c.costs.pinnedMmStepsPerStep,
+    ]);
+  });
+
+  it('the whole model is plain JSON with the summary and notes', () => {
+    const d = buildReportData(file, [], ['a note']);
+    expect(JSON.parse(JSON.stringify(d))).toEqual(d);
+    expect(d.title).toBe('lazytlb sweep');
+    expect(d.summary).toContain(`${file.totals.safe} safe, ${file.totals.violates} violate`);
+    expect(d.notes).toEqual(['a note']);
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * report.html's data model: what the page's charts show, computed from results.json (and the
+ * swimlanes of the shrunk first failures, src/report/swimlane.ts). Plain JSON, inlined into
+ * the page; the page's script only draws it. Pure: the same input gives the same object.
+ *
+ * - heatmap: one row per arch + options [+ mutations] (+ workload / strategy when the sweep
+ *   has more than one), one column per scheme × CPUs; each point is a cell's verdict with a
+ *   tooltip listing its violating runs per invariant and its errors.
+ * - costs: one chart per heatmap row ("per arch"), grouped bars: per metric (mm_count atomics
+ *   and their cache-line transfers per context switch, IPIs per mm exit, pinned mm·steps per
+ *   step) one bar per scheme × CPUs.
+ */
+import { strategyToString } from '@lazytlb/core';
+import type { CellResult, ResultsFile } from '../results/schema.js';
+import type { SwimlaneData } from './swimlane.js';
+
+export type Verdict = CellResult['verdict'];
+
+/** Verdicts in the order of the heatmap's colour scale (its `value`). */
+export const VERDICTS: readonly Verdict[] = ['safe', 'violates', 'error'];
+
+export interface HeatmapPoint {
+  /** Column (scheme × CPUs). */
+  readonly x: number;
+  /** Row (arch + options …). */
+  readonly y: number;
+  readonly verdict: Verdict;
+  /** Indices of the cells at this point (more than one only for duplicate cells). */
+  readonly cells: readonly number[];
+  readonly tooltip: string;
+}
+
+export interface HeatmapData {
+  readonly rows: readonly string[];
+  readonly columns: readonly string[];
+  readonly points: readonly HeatmapPoint[];
+}
+
+export interface CostChart {
+  /** The row label of the heatmap this chart belongs to (arch + options …). */
+  readonly title: string;
+  readonly metrics: readonly string[];
+  /** One series per scheme × CPUs; values by metric (null: nothing to normalise by). */
+  readonly series: readonly { readonly name: string; readonly values: readonly (number | null)[] }[];
+}
+
+export interface ReportData {
+  readonly title: string;
+  readonly summary: string;
+  readonly heatmap: HeatmapData;
+  readonly costs: readonly CostChart[];
+  readonly swimlanes: readonly SwimlaneData[];
+  /** Why some first failures have no swimlane (not shrunk, replay failed, over the limit). */
+  readonly notes: readonly string[];
+}
+
+export const COST_METRICS: readonly { readonly label: string; readonly get: (c: CellResult) => number | null }[] = [
+  { label: 'mm_count atomics / context switch', get: (c) => c.costs.perContextSwitch.mmCountAtomics },
+  { label: 'cache-line transfers / context switch', get: (c) => c.costs.perContextSwitch.mmCountLineTransfers },
+  { label: 'IPIs / mm exit', get: (c) => c.costs.perMmExit.ipis },
+  { label: 'pinned mm·steps / step', get: (c) => c.costs.pinnedMmStepsPerStep },
+];
+
+const SCHEME_ORDER = ['refcount', 'shootdown', 'none'];
+
+export function workloadLabel(w: unknown): string {
+  if (typeof w === 'string') return w;
+  if (typeof w === 'object' && w !== null) {
+    if ('explicit' in w) return 'explicit';
+    const o = w as { profile?: string; params?: unknown };
+    return `${o.profile ?? 'default'}${o.params !== undefined ? `${JSON.stringify(o.params)}` : ''}`;
+  }
+  return String(w);
+}
+
+export function optionsLabel(options: Record<string, unknown>): string {
+  return Object.entries(options)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(',');
+}
+
+/** Row labels of the cells: arch + options [+ mutations] [· workload] [· strategy]. */
+export function rowLabels(cells: readonly CellResult[]): string[] {
+  const workloads = new Set(cells.map((c) => workloadLabel(c.workload)));
+  const strategies = new Set(cells.map((c) => strategyToString(c.strategy)));
+  return cells.map((c) => {
+    const opts = optionsLabel(c.options);
+    let s = opts === '' ? c.arch : `${c.arch} {${opts}}`;
+    if (c.mutations !== undefined) s += ` +${c.mutations.join('+')}`;
+    if (workloads.size > 1) s += ` · ${workloadLabel(c.workload)}`;
+    if (strategies.size > 1) s += ` · ${strategyToString(c.strategy)}`;
+    return s;
+  });
+}
+
+export function columnLabel(c: Pick<CellResult, 'scheme' | 'cpus'>): string {
+  return `${c.scheme} × ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}`;
+}
+
+function columnOrder(cells: readonly CellResult[]): string[] {
+  const cols = [...new Map(cells.map((c) => [columnLabel(c), c])).values()];
+  const rank = (s: string): number => (SCHEME_ORDER.includes(s) ? SCHEME_ORDER.indexOf(s) : SCHEME_ORDER.length);
+  cols.sort((a, b) => rank(a.scheme) - rank(b.scheme) || (a.scheme < b.scheme ? -1 : a.scheme > b.scheme ? 1 : 0) || a.cpus - b.cpus);
+  return cols.map(columnLabel);
+}
+
+function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/** The tooltip of one cell: identity, verdict, runs, violating runs per invariant, errors. */
+export function cellTooltip(c: CellResult, row: string): string {
+  const lines = [`#${c.index} ${row} — ${columnLabel(c)}`, `${c.verdict}: ${c.runs} runs, ${workloadLabel(c.workload)}, ${strategyToString(c.strategy)}`];
+  const viol = Object.entries(c.violations);
+  if (viol.length > 0) lines.push(`violating runs: ${viol.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const errs = [
+    ['plugin errors', c.pluginErrors], ['deadlocks', c.deadlocks], ['crashes', c.crashes], ['model errors', c.modelErrors], ['over step budget', c.budgetExceeded],
+  ].filter(([, n]) => (n as number) > 0);
+  if (errs.length > 0) lines.push(errs.map(([k, n]) => `${k} ${n}`).join(', '));
+  return lines.join('\n');
+}
+
+const VERDICT_RANK: Record<Verdict, number> = { safe: 0, violates: 1, error: 2 };
+
+export function buildHeatmap(f: ResultsFile): HeatmapData {
+  const labels = rowLabels(f.cells);
+  const rows = unique(labels);
+  const columns = columnOrder(f.cells);
+  const at = new Map<string, CellResult[]>();
+  f.cells.forEach((c, i) => {
+    const key = `${columns.indexOf(columnLabel(c))}/${rows.indexOf(labels[i]!)}`;
+    at.set(key, [...(at.get(key) ?? []), c]);
+  });
+  const points: HeatmapPoint[] = [];
+  for (const [key, cs] of at) {
+    const [x, y] = key.split('/').map(Number) as [number, number];
+    const verdict = cs.map((c) => c.verdict).reduce((a, b) => (VERDICT_RANK[b] > VERDICT_RANK[a] ? b : a));
+    points.push({ x, y, verdict, cells: cs.map((c) => c.index), tooltip: cs.map((c) => cellTooltip(c, rows[y]!)).join('\n\n') });
+  }
+  points.sort((a, b) => a.y - b.y || a.x - b.x);
+  return { rows, columns, points };
+}
+
+export function buildCostCharts(f: ResultsFile): CostChart[] {
+  const labels = rowLabels(f.cells);
+  return unique(labels).map((title) => {
+    const cells = f.cells.filter((_, i) => labels[i] === title);
+    const columns = columnOrder(cells);
+    return {
+      title,
+      metrics: COST_METRICS.map((m) => m.label),
+      series: columns.map((name) => {
+        const c = cells.find((x) => columnLabel(x) === name)!;
+        return { name, values: COST_METRICS.map((m) => m.get(c)) };
+      }),
+    };
+  });
+}
+
+export function buildReportData(f: ResultsFile, swimlanes: readonly SwimlaneData[] = [], notes: readonly string[] = []): ReportData {
+  const status = f.interrupted ? ' — INTERRUPTED' : f.timeBudgetHit ? ' — time budget reached' : f.complete ? '' : ' — partial';
+  return {
+    title: `lazytlb sweep${status}`,
+    summary:
+      `lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.modelHash}), seed ${f.matrix.seed}, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells` +
+      `${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}: ${f.totals.safe} safe, ${f.totals.violates} violate, ${f.totals.error} error — ${f.totals.runs} runs, ${f.totals.steps} steps.`,
+    heatmap: buildHeatmap(f),
+    costs: buildCostCharts(f),
+    swimlanes: [...swimlanes],
+    notes: [...notes],
+  };
+}

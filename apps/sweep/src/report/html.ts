@@ -1,0 +1,228 @@
+/**
+ * report.html's template: one self-contained page (no network: the echarts library and the
+ * data are inlined) with stable element ids and classes —
+ *
+ * - `#heatmap`: the verdict heatmap (`#verdicts` section);
+ * - `.cost-chart` (`#cost-<i>`): one grouped-bar chart of costs per arch row (`#costs`);
+ * - `.swimlane` (`#swimlane-<cell>-<invariant>`): the per-CPU timeline of a shrunk first
+ *   failure, inside `.swimlane-section` with its `.swimlane-caption` (`#failures`);
+ *   `.note` items in `#notes` say which failures have no swimlane and why;
+ * - `#report-data`: the ReportData JSON; `body[data-rendered]` is set to the number of charts
+ *   once the inline script has drawn them all.
+ *
+ * Pure: the same data and library source give the same text.
+ */
+import type { ReportData } from './data.js';
+import { VERDICTS } from './data.js';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** JSON safe inside a <script> element (no "</script", "<!--", or line separators that end it). */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** A script's source made safe to inline (it must not close its <script> element). */
+export function inlineScript(source: string): string {
+  return source.replace(/<\/script/gi, '<\\/script').replace(/<!--/g, '<\\!--');
+}
+
+export const VERDICT_COLORS: Record<(typeof VERDICTS)[number], string> = { safe: '#43a047', violates: '#e53935', error: '#fb8c00' };
+export const ACTOR_COLORS = { task: '#5470c6', irq: '#ee9b2a', hyp: '#9a60b4', violation: '#b71c1c' } as const;
+
+const CSS = `
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px; color: #222; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 24px 0 8px; } h3 { font-size: 14px; margin: 16px 0 4px; }
+.chart, .cost-chart, .swimlane { width: 100%; border: 1px solid #ddd; border-radius: 4px; }
+#heatmap { min-height: 200px; }
+.cost-chart { height: 320px; margin-bottom: 12px; }
+.swimlane { min-height: 150px; }
+.swimlane-caption { margin: 4px 0 0; font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap; }
+.legend span { display: inline-block; margin-right: 14px; }
+.legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; border-radius: 2px; }
+.note { color: #8d6e00; }
+.muted { color: #666; }
+`;
+
+/** Draws the charts from #report-data with the global `echarts`. */
+export const RENDER_SCRIPT = `(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var VERDICTS = ${JSON.stringify(VERDICTS)};
+  var VERDICT_COLORS = ${JSON.stringify(VERDICT_COLORS)};
+  var ACTOR_COLORS = ${JSON.stringify(ACTOR_COLORS)};
+  var charts = [];
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]; });
+  }
+  function init(el) {
+    var c = echarts.init(el, null, { renderer: 'canvas' });
+    charts.push(c);
+    return c;
+  }
+
+  var hm = data.heatmap;
+  var hmEl = document.getElementById('heatmap');
+  hmEl.style.height = Math.max(200, 110 + 34 * hm.rows.length) + 'px';
+  init(hmEl).setOption({
+    animation: false,
+    tooltip: { formatter: function (p) { return esc(p.data.tooltip).replace(/\\n/g, '<br>'); } },
+    grid: { left: 10, right: 20, top: 20, bottom: 50, containLabel: true },
+    xAxis: { type: 'category', data: hm.columns, splitArea: { show: true }, axisLabel: { interval: 0, rotate: hm.columns.length > 6 ? 30 : 0 } },
+    yAxis: { type: 'category', data: hm.rows, inverse: true, splitArea: { show: true } },
+    visualMap: {
+      type: 'piecewise', dimension: 2, orient: 'horizontal', left: 'center', bottom: 0,
+      pieces: VERDICTS.map(function (v, i) { return { value: i, label: v, color: VERDICT_COLORS[v] }; })
+    },
+    series: [{
+      type: 'heatmap',
+      data: hm.points.map(function (p) { return { value: [p.x, p.y, VERDICTS.indexOf(p.verdict)], verdict: p.verdict, tooltip: p.tooltip }; }),
+      label: { show: true, color: '#fff', formatter: function (p) { return p.data.verdict; } },
+      itemStyle: { borderColor: '#fff', borderWidth: 2 }
+    }]
+  });
+
+  data.costs.forEach(function (c, i) {
+    init(document.getElementById('cost-' + i)).setOption({
+      animation: false,
+      title: { text: c.title, textStyle: { fontSize: 13 } },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      legend: { top: 22, type: 'scroll' },
+      grid: { left: 10, right: 10, top: 60, bottom: 10, containLabel: true },
+      xAxis: { type: 'category', data: c.metrics, axisLabel: { interval: 0, width: 150, overflow: 'break' } },
+      yAxis: { type: 'value' },
+      series: c.series.map(function (s) {
+        return { name: s.name, type: 'bar', data: s.values.map(function (v) { return v === null ? '-' : Number(v.toFixed(4)); }) };
+      })
+    });
+  });
+
+  data.swimlanes.forEach(function (s) {
+    var el = document.getElementById(s.id);
+    el.style.height = (110 + 54 * s.cpus) + 'px';
+    var lanes = [];
+    for (var i = 0; i < s.cpus; i++) lanes.push('CPU' + i);
+    var last = 0;
+    var items = s.events.map(function (e) {
+      last = Math.max(last, e.step + 1);
+      return { value: [e.step + e.slot / e.slots, e.cpu, e.step + (e.slot + 1) / e.slots, e.step], ev: e };
+    });
+    function block(params, api) {
+      var e = items[params.dataIndex].ev;
+      var a = api.coord([api.value(0), api.value(1)]);
+      var b = api.coord([api.value(2), api.value(1)]);
+      var h = api.size([0, 1])[1] * 0.72;
+      var cs = params.coordSys;
+      var shape = echarts.graphic.clipRectByRect(
+        { x: a[0], y: a[1] - h / 2, width: Math.max(1, b[0] - a[0] - 1), height: h },
+        { x: cs.x, y: cs.y, width: cs.width, height: cs.height }
+      );
+      if (!shape) return null;
+      var fill = e.violation ? ACTOR_COLORS.violation : ACTOR_COLORS[e.actor];
+      return {
+        type: 'rect', shape: shape,
+        style: { fill: fill, stroke: e.actor === 'task' ? null : '#333', lineWidth: e.actor === 'task' ? 0 : 1, lineDash: e.actor === 'hyp' ? [3, 2] : null },
+        textContent: { style: { text: (e.actor === 'task' ? '' : '<' + e.actor + '> ') + (e.violation ? e.violation : e.fn), fill: '#fff', fontSize: 10, width: Math.max(0, shape.width - 4), overflow: 'truncate' } },
+        textConfig: { position: 'inside' }
+      };
+    }
+    var v = s.violation;
+    var series = {
+      type: 'custom', name: 'events', renderItem: block, encode: { x: [0, 2], y: 1 }, data: items,
+      markArea: v ? {
+        silent: true,
+        itemStyle: { color: 'rgba(229, 57, 53, 0.14)', borderColor: ACTOR_COLORS.violation, borderWidth: 1 },
+        label: { position: 'top', align: 'right', color: ACTOR_COLORS.violation, fontWeight: 'bold' },
+        data: [[{ name: v.invariant + ' ' + v.name + ' violated (step ' + v.step + ', CPU' + v.cpu + ')', xAxis: v.step }, { xAxis: v.step + 1 }]]
+      } : undefined
+    };
+    init(el).setOption({
+      animation: false,
+      tooltip: {
+        formatter: function (p) {
+          var e = p.data && p.data.ev;
+          if (!e) return '';
+          return 'step ' + e.step + ', CPU' + e.cpu + ' &lt;' + e.actor + '&gt;<br><b>' + esc(e.violation ? e.violation + ' violated' : e.fn) + '</b>: ' + esc(e.text);
+        }
+      },
+      grid: { left: 60, right: 40, top: 40, bottom: 56 },
+      dataZoom: [
+        { type: 'slider', xAxisIndex: 0, filterMode: 'weakFilter', bottom: 8, height: 18 },
+        { type: 'inside', xAxisIndex: 0, filterMode: 'weakFilter' }
+      ],
+      xAxis: { type: 'value', name: 'step', min: 0, max: Math.max(last, s.steps), minInterval: 1 },
+      yAxis: { type: 'category', data: lanes, inverse: true },
+      series: [series]
+    });
+  });
+
+  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
+  document.body.setAttribute('data-rendered', String(charts.length));
+})();
+`;
+
+function swimlaneSections(d: ReportData): string {
+  const L: string[] = [];
+  for (const s of d.swimlanes) {
+    const v = s.violation;
+    const caption = v === null ? 'no violation in the replayed trace' : `${v.invariant} ${v.name} violated at step ${v.step} on CPU${v.cpu}: ${v.message}`;
+    const extra = [
+      s.reproduced ? '' : 'the replay did NOT reproduce the recorded outcome',
+      s.truncated ? `only the first ${s.events.length} events are drawn` : '',
+    ].filter(Boolean);
+    L.push(
+      `<article class="swimlane-section" data-cell="${s.cell}" data-invariant="${escapeHtml(s.invariant)}">`,
+      `<h3>${escapeHtml(s.title)} — <code>${escapeHtml(s.artifact)}</code></h3>`,
+      `<div class="swimlane" id="${escapeHtml(s.id)}"></div>`,
+      `<p class="swimlane-caption">${escapeHtml(caption)}${extra.length > 0 ? `<br><span class="note">${escapeHtml(extra.join('; '))}</span>` : ''}</p>`,
+      '</article>',
+    );
+  }
+  return L.join('\n');
+}
+
+/** The whole page. `echartsSource`: the text of echarts/dist/echarts.min.js. */
+export function renderReportHtml(d: ReportData, echartsSource: string): string {
+  const costs = d.costs.map((c, i) => `<div class="cost-chart" id="cost-${i}" data-title="${escapeHtml(c.title)}"></div>`).join('\n');
+  const legend = (Object.entries(ACTOR_COLORS) as [string, string][])
+    .map(([k, col]) => `<span><i style="background:${col}"></i>${k === 'task' ? 'task' : k === 'irq' ? '&lt;irq&gt; interrupt (IPI handler, wake-up, tick)' : k === 'hyp' ? '&lt;hyp&gt; hypervisor (vCPU preempt / resume)' : 'violation'}</span>`)
+    .join('');
+  const notes = d.notes.map((n) => `<li class="note">${escapeHtml(n)}</li>`).join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(d.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+<h1 id="title">${escapeHtml(d.title)}</h1>
+<p id="summary">${escapeHtml(d.summary)}</p>
+</header>
+<section id="verdicts">
+<h2>Verdicts</h2>
+<p class="muted">Rows: arch and options (and mutations); columns: scheme × CPUs. Hover a cell for its violating runs per invariant.</p>
+<div id="heatmap" class="chart"></div>
+</section>
+<section id="costs">
+<h2>Costs</h2>
+<p class="muted">Per arch, each scheme × CPUs: <code>mm_count</code> atomics and their cross-CPU cache-line transfers per context switch, IPIs per mm exit, lazily pinned mm·steps per step (pinned memory). A missing bar: nothing to normalise by.</p>
+${costs}
+</section>
+<section id="failures">
+<h2>Shrunk first failures</h2>
+${d.swimlanes.length > 0 ? `<p class="legend">One lane per CPU, one block per trace event in its step (kernel function names; the events of one step split it in order): ${legend}. The red band marks the violation's step, labelled with the invariant.</p>` : '<p class="muted">No shrunk first failures.</p>'}
+${swimlaneSections(d)}
+<ul id="notes">${notes}</ul>
+</section>
+<script type="application/json" id="report-data">${scriptJson(d)}</script>
+<script>${inlineScript(echartsSource)}</script>
+<script>${inlineScript(RENDER_SCRIPT)}</script>
+</body>
+</html>
+`;
+}

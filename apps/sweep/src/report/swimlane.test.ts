@@ -1,0 +1,54 @@
+import type { TraceEvent } from '@lazytlb/core';
+import { describe, expect, it } from 'vitest';
+import { shrinkFirstFailures, shrunkBuildOptions } from '../cli/sweep-command.js';
+import { runSweep } from '../engine/sweep.js';
+import { smallCells } from '../engine/test-support.js';
+import { resolvedPlugin } from '../plugins/resolve.js';
+import { buildResults } from '../results/build.js';
+import { buildSwimlanes, slotEvents } from './swimlane.js';
+
+const r = await runSweep({ cells: smallCells(), matrixSeed: 'report-swimlane', runs: 60, threads: 1 });
+const shrunk = await shrinkFirstFailures(r, [], () => {});
+const file = buildResults(r, shrunkBuildOptions(shrunk));
+
+describe('report.html swimlanes', () => {
+  it('one per shrunk first failure: the replayed trace in per-CPU slots, the violation marked', () => {
+    const { swimlanes, notes } = buildSwimlanes(file, shrunk, resolvedPlugin);
+    expect(notes).toEqual([]);
+    const withShrunk = file.cells.flatMap((c) => c.firstFailures.filter((x) => x.shrunkSteps !== null).map((x) => ({ c, x })));
+    expect(withShrunk.length).toBeGreaterThan(0);
+    expect(swimlanes.map((s) => s.id)).toEqual(withShrunk.map(({ c, x }) => `swimlane-${c.index}-${x.invariant}`));
+    for (const [i, s] of swimlanes.entries()) {
+      const { x } = withShrunk[i]!;
+      expect(s.artifact).toBe(x.artifact.replace(/\.json$/, '.shrunk.json'));
+      expect(s.reproduced).toBe(true);
+      expect(s.steps).toBe(x.shrunkSteps);
+      expect(s.events.length).toBeGreaterThan(0);
+      for (const e of s.events) {
+        expect(e.cpu).toBeLessThan(s.cpus);
+        expect(e.slot).toBeLessThan(e.slots);
+        expect(e.fn).not.toBe('');
+      }
+      expect(s.violation).not.toBeNull();
+      expect(s.violation!.invariant).toBe(x.invariant);
+      expect(s.violation!.name).not.toBe('');
+      expect(s.violation!.message).not.toBe('');
+      expect(s.events.some((e) => e.violation === x.invariant && e.step === s.violation!.step)).toBe(true);
+    }
+  });
+
+  it('a failure that cannot be replayed gets a note, not a swimlane; no shrunk artifacts, no swimlanes', () => {
+    const none = buildSwimlanes(file, shrunk, () => undefined);
+    expect(none.swimlanes).toEqual([]);
+    expect(none.notes.length).toBe(shrunk.size);
+    expect(none.notes[0]).toMatch(/^cell \d+ I\d+: no swimlane, failures\/\d+-I\d+\.shrunk\.json could not be replayed: arch plugin "reference" is not loaded$/);
+    expect(buildSwimlanes(file, undefined, resolvedPlugin)).toEqual({ swimlanes: [], notes: [] });
+  });
+
+  it('splits a step among the events a CPU has in it', () => {
+    const ev = (step: number, cpu: number, fn: string): TraceEvent => ({ step, cpu, actor: 'task', fn, text: '' });
+    expect(slotEvents([ev(0, 0, 'a'), ev(0, 1, 'b'), ev(0, 0, 'c'), ev(1, 0, 'd')]).map((e) => [e.fn, e.slot, e.slots])).toEqual([
+      ['a', 0, 2], ['b', 0, 1], ['c', 1, 2], ['d', 0, 1],
+    ]);
+  });
+});

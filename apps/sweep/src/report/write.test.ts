@@ -1,0 +1,47 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { shrinkFirstFailures, shrunkBuildOptions, writeShrunk } from '../cli/sweep-command.js';
+import { runSweep } from '../engine/sweep.js';
+import { smallCells } from '../engine/test-support.js';
+import { mergeResultDirs } from '../results/merge.js';
+import { writeResultDir } from '../results/write.js';
+import type { ReportData } from './data.js';
+import { echartsSource } from './write.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lazytlb-report-write-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function reportDataOf(dir: string): ReportData {
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  return JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!) as ReportData;
+}
+
+describe('report.html writer', () => {
+  it('writeResultDir writes report.html next to report.md, atomically, with echarts inlined and swimlanes of the shrunk failures', async () => {
+    const r = await runSweep({ cells: smallCells(), matrixSeed: 'report-write', runs: 60, threads: 1 });
+    const shrunk = await shrinkFirstFailures(r, [], () => {});
+    const dir = join(tmp, 'out');
+    const f = writeResultDir(dir, r, shrunkBuildOptions(shrunk));
+    writeShrunk(dir, shrunk);
+    expect(readdirSync(dir).sort()).toEqual(['failures', 'report.html', 'report.md', 'results.json']);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    const lib = readFileSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), 'utf8');
+    expect(echartsSource()).toBe(lib);
+    expect(html).toContain(lib.slice(0, 200));
+    const d = reportDataOf(dir);
+    expect(d.heatmap.points).toHaveLength(f.cells.length);
+    expect(d.swimlanes.length).toBe(shrunk.size);
+    expect(d.swimlanes.length).toBeGreaterThan(0);
+
+    // merge output (the same code path) gets one too, with the same charts
+    const merged = join(tmp, 'merged');
+    writeResultDir(merged, mergeResultDirs([dir]));
+    const m = reportDataOf(merged);
+    expect(m.heatmap).toEqual(d.heatmap);
+    expect(m.costs).toEqual(d.costs);
+    expect(m.swimlanes).toEqual([]); // not shrunk again here: no swimlanes, no error
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * Writing report.html next to report.md (results/write.ts's writeResultDir calls this, so
+ * sweep, resume and merge outputs all get it): the data model (data.ts) with the swimlanes of
+ * the shrunk first failures (swimlane.ts), rendered by the template (html.ts) with the echarts
+ * library inlined, read from the installed package at write time. Written atomically.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { resolvedPlugin } from '../plugins/resolve.js';
+import { writeFileAtomic } from '../results/atomic.js';
+import type { ShrunkFailure } from '../results/build.js';
+import type { ResultsFile } from '../results/schema.js';
+import { buildReportData, type ReportData } from './data.js';
+import { renderReportHtml } from './html.js';
+import { buildSwimlanes, type PluginLookup } from './swimlane.js';
+
+const require = createRequire(import.meta.url);
+let echartsCache: string | undefined;
+
+/** The text of echarts/dist/echarts.min.js (read once per process). */
+export function echartsSource(): string {
+  echartsCache ??= readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8');
+  return echartsCache;
+}
+
+export interface ReportHtmlOptions {
+  /** Finds a plugin by arch name to replay shrunk artifacts (default: bundled and already resolved plugins). */
+  readonly plugin?: PluginLookup;
+}
+
+/** report.html's data for a results file and its shrunk first failures (by artifact path). */
+export function reportData(file: ResultsFile, shrunk?: ReadonlyMap<string, ShrunkFailure>, opts: ReportHtmlOptions = {}): ReportData {
+  const { swimlanes, notes } = buildSwimlanes(file, shrunk, opts.plugin ?? resolvedPlugin);
+  return buildReportData(file, swimlanes, notes);
+}
+
+/** The text of report.html. */
+export function reportHtml(file: ResultsFile, shrunk?: ReadonlyMap<string, ShrunkFailure>, opts: ReportHtmlOptions = {}): string {
+  return renderReportHtml(reportData(file, shrunk, opts), echartsSource());
+}
+
+/** Write DIR/report.html atomically. */
+export function writeReportHtml(dir: string, file: ResultsFile, shrunk?: ReadonlyMap<string, ShrunkFailure>, opts: ReportHtmlOptions = {}): void {
+  writeFileAtomic(join(dir, 'report.html'), reportHtml(file, shrunk, opts));
+}
