@@ -8,7 +8,6 @@ import { ioWorker, scenario, thread, type Scenario } from '@lazytlb/testkit';
 import type { Scheme } from '@lazytlb/core';
 import powerpc, { MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON, MUT_RADIX_TRIM_CLEARS_OTHER_CPUS } from './index.js';
 import { acknowledgeViolation } from './test-support/scenario-helpers.js';
-import { withMutations } from './test-support/with-mutations.js';
 
 describe('§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes an io_uring worker\'s bit', () => {
   /**
@@ -19,7 +18,8 @@ describe('§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes a
    */
   function trimWindow(mutated: boolean, scheme: Scheme): Scenario {
     const s = scenario({
-      arch: mutated ? withMutations(powerpc, [MUT_RADIX_TRIM_CLEARS_OTHER_CPUS]) : powerpc,
+      arch: powerpc,
+      mutations: mutated ? [MUT_RADIX_TRIM_CLEARS_OTHER_CPUS] : [],
       scheme,
       cpus: 3,
       tasks: {
@@ -97,7 +97,8 @@ describe('§7.6 radix-exit-lazy-flush-irqs-on (dfaed3e1fa70): the local exit_laz
    */
   function exitTrim(mutated: boolean, scheme: Scheme): Scenario {
     const s = scenario({
-      arch: mutated ? withMutations(powerpc, [MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON]) : powerpc,
+      arch: powerpc,
+      mutations: mutated ? [MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON] : [],
       archOptions: { trimPeriod: 1 },
       scheme,
       cpus: 2,

@@ -4,21 +4,21 @@
  * the mainline configuration of the same row passing the same interleaving.
  */
 import { describe, expect, it } from 'vitest';
-import type { ArchPlugin } from '@lazytlb/core';
 import { Scenario, child, thread, type ScenarioOptions } from '@lazytlb/testkit';
 import plugin, { MUT_X86_LAZY_SKIP_FREED_TABLES, X86NativeOptions, X86_INVARIANTS, type X86NativeOptions as Opts } from './index.js';
-import { withMutations } from './test-support/with-mutations.js';
 
 type Scheme = ScenarioOptions['scheme'];
 
 /** CPU1: T1 (thread of P) exits, CPU1 idles lazy on P; CPU0: T0 (P) runs `ops` and exits last; then U (Q) clones V onto CPU1. */
 function exitWhileLazy(scheme: Scheme, archOptions: Partial<Opts>, ...ops: string[]): Scenario {
-  return exitWhileLazyOn(plugin, scheme, archOptions, ...ops);
+  return exitWhileLazyOn([], scheme, archOptions, ...ops);
 }
 
-function exitWhileLazyOn(arch: ArchPlugin<Opts>, scheme: Scheme, archOptions: Partial<Opts>, ...ops: string[]): Scenario {
+/** The same with `mutations` enabled. */
+function exitWhileLazyOn(mutations: readonly string[], scheme: Scheme, archOptions: Partial<Opts>, ...ops: string[]): Scenario {
   const s = new Scenario({
-    arch,
+    arch: plugin,
+    mutations,
     archOptions,
     scheme,
     cpus: 2,
@@ -206,14 +206,14 @@ describe('x86 native §5.2-C3: INVLPGB global ASIDs', () => {
 
 describe('§7.8 (2018): lazy CPUs skipped on table free (mutation x86-lazy-skip-freed-tables)', () => {
   /** native_flush_tlb_multi without the freed_tables special case (before 2ff6ddf19c0e / v4.20). */
-  const buggy = withMutations(plugin, [MUT_X86_LAZY_SKIP_FREED_TABLES]);
+  const buggy = [MUT_X86_LAZY_SKIP_FREED_TABLES];
 
   /**
    * The interleaving of kernel-reference §7.8: CPU1 is a kthread lazy on P (swapper/1 after
    * T1's exit: loaded_mm P, CR3 P, is_lazy); CPU0's munmap frees a page-table page of P.
    */
-  function lazyMunmap(arch: ArchPlugin<Opts>, archOptions: Partial<Opts> = {}): Scenario {
-    const s = new Scenario({ arch, archOptions, scheme: 'refcount', cpus: 2, tasks: { T0: thread('P', 0, 'munmap freed-tables'), T1: thread('P', 1) } });
+  function lazyMunmap(mutations: readonly string[], archOptions: Partial<Opts> = {}): Scenario {
+    const s = new Scenario({ arch: plugin, archOptions, mutations, scheme: 'refcount', cpus: 2, tasks: { T0: thread('P', 0, 'munmap freed-tables'), T1: thread('P', 1) } });
     s.run(`
       CPU1: op
       CPU1: until context_switch   # T1 exits; swapper/1 lazy on P
@@ -236,7 +236,7 @@ describe('§7.8 (2018): lazy CPUs skipped on table free (mutation x86-lazy-skip-
       });
 
       it('unmutated (mainline), same interleaving: freed_tables IPIs the lazy CPU, which leaves for init_mm first: clean', () => {
-        const s = lazyMunmap(plugin, archOptions);
+        const s = lazyMunmap([], archOptions);
         expect(s.costs().ipi_sent_flush).toBe(1);
         s.run(`
           CPU1: irq    # flush_tlb_func: lazy -> switch_mm_irqs_off(init_mm)

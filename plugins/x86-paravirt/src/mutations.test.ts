@@ -9,16 +9,15 @@ import { resolveMutations, validateArchPlugin, ProfileName, type Scheme } from '
 import { sweepCell } from '@lazytlb/arch-x86-native';
 import { Scenario, thread } from '@lazytlb/testkit';
 import plugin, { MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES, X86_PARAVIRT_MUTATIONS, type X86ParavirtOptions } from './index.js';
-import { withMutations } from './test-support/with-mutations.js';
 
 const RUNS = 2000;
-const mutatedPlugin = withMutations(plugin, [MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES]);
 
 /** §7.8: vCPU1 idles lazy on P (T1 exited); T0's munmap on vCPU0 frees a page-table page of P. */
 function lazyMunmap(mutated: boolean, archOptions: Partial<X86ParavirtOptions>): Scenario {
   const s = new Scenario({
-    arch: mutated ? mutatedPlugin : plugin,
+    arch: plugin,
     archOptions,
+    mutations: mutated ? [MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES] : [],
     scheme: 'refcount',
     cpus: 2,
     tasks: { T0: thread('P', 0, 'munmap freed-tables'), T1: thread('P', 1) },

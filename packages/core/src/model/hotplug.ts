@@ -84,8 +84,8 @@ export function stepCpuhpAp(k: Kernel, cpu: number, f: number): void {
   const t = k.cpuCurr[cpu]!;
   switch (k.frPc[f]) {
     case 0: {
-      // sched_cpu_wait_empty(): balance_hotplug_wait() (nothing else is queued here any more)
-      moveQueuedTasks(k, cpu);
+      // sched_cpu_wait_empty(): balance_hotplug_wait(); cpu_down already pushed the queued
+      // tasks away and enqueue() redirects new ones, so nothing else is queued here.
       const mm = k.taskActiveMm[t]!;
       if (noForceInitMm(k) || mm === INIT_MM) {
         k.frPc[f] = 2;

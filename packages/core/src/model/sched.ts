@@ -183,15 +183,7 @@ export function tickPreempt(k: Kernel, cpu: number): void {
  * resumes the path when it is switched back in. Only one frame deep (a top-level path).
  */
 export function preemptInPath(k: Kernel, cpu: number): void {
-  const t = k.cpuCurr[cpu]!;
-  if (k.cpuSp[cpu] !== 1) throw new ModelError(`preemption inside a nested kernel path on CPU${cpu}`);
-  const f = cpu * FRAME_DEPTH;
-  k.taskSavedPath[t] = k.frPath[f]!;
-  k.taskSavedPc[t] = k.frPc[f]!;
-  k.taskSavedA[t] = k.frA[f]!;
-  k.taskSavedB[t] = k.frB[f]!;
-  k.taskSavedC[t] = k.frC[f]!;
-  k.cpuSp[cpu] = 0;
+  const t = saveFrame(k, cpu, 'preemption');
   k.cpuPreemptPoint[cpu] = 0;
   if (k.tracer !== null) k.tracer.ev(cpu, 'preempt_schedule_irq', `${k.taskName(t)} preempted inside a kernel path`);
   schedule(k, cpu);
@@ -202,8 +194,15 @@ export function preemptInPath(k: Kernel, cpu: number): void {
  * its path saved, and whoever completes it enqueues it; it resumes the path when switched in.
  */
 export function waitInPath(k: Kernel, cpu: number): void {
+  const t = saveFrame(k, cpu, 'wait_for_completion');
+  k.taskState[t] = TS_PARKED;
+  schedule(k, cpu);
+}
+
+/** Move the current task's (single, top-level) kernel path frame from the CPU to the task. */
+function saveFrame(k: Kernel, cpu: number, why: string): number {
   const t = k.cpuCurr[cpu]!;
-  if (k.cpuSp[cpu] !== 1) throw new ModelError(`wait_for_completion inside a nested kernel path on CPU${cpu}`);
+  if (k.cpuSp[cpu] !== 1) throw new ModelError(`${why} inside a nested kernel path on CPU${cpu}`);
   const f = cpu * FRAME_DEPTH;
   k.taskSavedPath[t] = k.frPath[f]!;
   k.taskSavedPc[t] = k.frPc[f]!;
@@ -211,8 +210,7 @@ export function waitInPath(k: Kernel, cpu: number): void {
   k.taskSavedB[t] = k.frB[f]!;
   k.taskSavedC[t] = k.frC[f]!;
   k.cpuSp[cpu] = 0;
-  k.taskState[t] = TS_PARKED;
-  schedule(k, cpu);
+  return t;
 }
 
 function restoreSavedFrame(k: Kernel, cpu: number, t: number): void {
