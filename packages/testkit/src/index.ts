@@ -16,6 +16,6 @@ export { ScenarioError } from './scenario/errors.js';
 export { ScenarioNames, UnknownNameError, type MmRef } from './scenario/names.js';
 export { formatCommand, parseCommand, parseScript, ScriptSyntaxError, type Command, type StepActor } from './scenario/script.js';
 export { type MmStage, type TaskState, TASK_STATE_NAMES } from './scenario/state.js';
-export { child, ioWorker, kthread, programWords, thread, toExplicitWorkload, type TaskSpec } from './scenario/task-spec.js';
+export { child, ioWorker, kthread, programWords, ringExitWorker, thread, toExplicitWorkload, useMmWorker, type TaskSpec } from './scenario/task-spec.js';
 
 export * from './conformance/index.js';

@@ -4,7 +4,7 @@
  * script runs clean).
  */
 import { describe, expect, it } from 'vitest';
-import { ioWorker, scenario, thread, type Scenario } from '@lazytlb/testkit';
+import { useMmWorker, scenario, thread, type Scenario } from '@lazytlb/testkit';
 import type { Scheme } from '@lazytlb/core';
 import powerpc, { MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON, MUT_RADIX_TRIM_CLEARS_OTHER_CPUS } from './index.js';
 import { acknowledgeViolation } from './test-support/scenario-helpers.js';
@@ -23,9 +23,9 @@ describe('§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes a
       scheme,
       cpus: 3,
       tasks: {
-        T0: thread('P', 0, 'io_uring_setup W', 'run', 'munmap', 'munmap'),
+        T0: thread('P', 0, 'use_mm_setup W', 'run', 'munmap', 'munmap'),
         T1: thread('P', 1, 'run'),
-        W: ioWorker(2, 'kthread_use_mm', 'kwork', 'kthread_unuse_mm'),
+        W: useMmWorker(2, 'kthread_use_mm', 'kwork', 'kthread_unuse_mm'),
       },
     });
     s.run(`
@@ -34,7 +34,7 @@ describe('§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes a
       CPU1: until do_task_dead          # T1 exits: mm_users 2 -> 1
       CPU1: op                          # T1 -> swapper/1, lazy on P
       CPU0: op                          # swapper/0 -> T0: bit 0, active_cpus 2
-      CPU0: op                          # io_uring_setup: mmgrab(P); W runnable on CPU2
+      CPU0: op                          # use_mm_setup: mmgrab(P); W runnable on CPU2
       CPU0: op                          # run
       CPU0: until exit_flush_lazy_tlbs  # munmap: single-threaded -> IPI CPU1 (wait=1)
       CPU2: op                          # swapper/2 -> W

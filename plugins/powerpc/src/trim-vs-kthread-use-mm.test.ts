@@ -10,7 +10,7 @@
  * flush is global because mm_users is 2 again. The model runs the racy interleaving clean.
  */
 import { describe, it } from 'vitest';
-import { ioWorker, scenario, thread } from '@lazytlb/testkit';
+import { useMmWorker, scenario, thread } from '@lazytlb/testkit';
 import powerpc from './index.js';
 
 describe('powerpc radix §7.4: mm_cpumask trimming vs kthread_use_mm', () => {
@@ -21,9 +21,9 @@ describe('powerpc radix §7.4: mm_cpumask trimming vs kthread_use_mm', () => {
         scheme,
         cpus: 2,
         tasks: {
-          T0: thread('P', 0, 'io_uring_setup W', 'run', 'munmap', 'munmap'),
+          T0: thread('P', 0, 'use_mm_setup W', 'run', 'munmap', 'munmap'),
           T1: thread('P', 1, 'run'),
-          W: ioWorker(1, 'kthread_use_mm', 'kwork', 'kthread_unuse_mm'),
+          W: useMmWorker(1, 'kthread_use_mm', 'kwork', 'kthread_unuse_mm'),
         },
       });
       s.run(`
@@ -32,7 +32,7 @@ describe('powerpc radix §7.4: mm_cpumask trimming vs kthread_use_mm', () => {
         CPU1: until do_task_dead     # T1 exits: mm_users 2 -> 1
         CPU1: op                     # T1 -> swapper/1, lazy on P
         CPU0: op                     # swapper/0 -> T0: bit 0, active_cpus 2
-        CPU0: op                     # io_uring_setup: mmgrab(P); W runnable on CPU1
+        CPU0: op                     # use_mm_setup: mmgrab(P); W runnable on CPU1
         CPU0: op                     # run
         CPU0: until exit_flush_lazy_tlbs  # munmap: mm_users == 1 && current->mm == P: IPI CPU1 (wait=1)
       `);

@@ -1,5 +1,8 @@
 /**
- * The worker pool: piscina with a fixed number of threads running dist/engine/worker.js.
+ * The worker pool: piscina with a fixed number of threads. Each worker loads
+ * dist/engine/worker-entry.cjs, a CommonJS entry that import()s the ESM worker
+ * (dist/engine/worker.js, or an explicit worker file) — never require(esm), which aborts
+ * the process when a worker is terminated while still loading (see worker-entry.cts).
  *
  * Crashes: when a task rejects (the worker died, or threw outside a run), the batch is
  * bisected — each half is re-run in a (fresh, if the old one died) worker — down to the
@@ -16,11 +19,14 @@ import { emptyAggregate, mergeAggregate } from './aggregate.js';
 import type { EngineCellAggregate } from './types.js';
 import type { WorkerTask } from './worker.js';
 
-/** The compiled worker: next to this module in dist, or dist/engine/worker.js when running from src (tests). */
+/**
+ * The compiled CommonJS worker entry (which loads worker.js next to it): next to this module
+ * in dist, or dist/engine/worker-entry.cjs when running from src (tests).
+ */
 export function workerFileUrl(): string {
-  const here = new URL('./worker.js', import.meta.url);
+  const here = new URL('./worker-entry.cjs', import.meta.url);
   if (existsSync(fileURLToPath(here))) return here.href;
-  const dist = new URL('../../dist/engine/worker.js', import.meta.url);
+  const dist = new URL('../../dist/engine/worker-entry.cjs', import.meta.url);
   if (existsSync(fileURLToPath(dist))) return dist.href;
   throw new Error(`the sweep worker is not built: ${fileURLToPath(dist)} is missing (run the build first)`);
 }
@@ -34,9 +40,10 @@ export class WorkerPool {
   /** Tasks dispatched to workers (including bisection retries). */
   tasks = 0;
 
+  /** `workerFile`: a worker module to use instead of worker.js (its default export runs the tasks); the entry import()s it. */
   constructor(threads: number, workerFile?: string) {
-    const filename = workerFile !== undefined ? pathToFileURL(workerFile).href : workerFileUrl();
-    this.pool = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 1 });
+    const workerData = workerFile !== undefined ? { workerModule: pathToFileURL(workerFile).href } : {};
+    this.pool = new Piscina({ filename: workerFileUrl(), workerData, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 1 });
   }
 
   /** Run a batch; a rejected task is bisected down to the crashing run(s) (see the module comment). */

@@ -84,6 +84,8 @@ function runRange(sim: Simulator, agg: EngineCellAggregate, cellHash: string, ru
         agg.deadlocks++;
         message = 'deadlock: no actor enabled before all tasks finished';
         break;
+      case 'stopped':
+        throw new Error('runBatch: a sweep run was stopped at a finding (stopAt is for replays only)');
     }
     if (agg.firstFailures[kind] === undefined) {
       agg.firstFailures[kind] = { kind, runIndex: i, seed: seedToHex(seed), steps: r.steps, message, artifact: makeArtifact(sim.cell, seed, r, i) };

@@ -32,7 +32,7 @@ export function opWord(word: number, names: ReadonlyMap<number, string>): string
     case C.OP_FORK: return `fork ${task()}`;
     case C.OP_EXEC: return 'exec';
     case C.OP_EXIT: return 'exit';
-    case C.OP_IOURING_SETUP: return `io_uring_setup ${task()}`;
+    case C.OP_USE_MM_SETUP: return `use_mm_setup ${task()}`;
     case C.OP_USE_MM: return 'kthread_use_mm';
     case C.OP_UNUSE_MM: return 'kthread_unuse_mm';
     case C.OP_KERNEL_EXECVE: return 'kernel_execve';

@@ -413,7 +413,7 @@ export function removeTask(w: ExplicitWorkloadInput, i: number): ExplicitWorkloa
     ...w,
     tasks: w.tasks
       .filter((_, j) => j !== i)
-      .map((t) => ({ ...t, program: (t.program ?? []).filter((op) => !new RegExp(`^(clone|fork|io_uring_setup|cpu_down)\\s+${name.replace(/\./g, '\\.')}$`).test(op.trim())) })),
+      .map((t) => ({ ...t, program: (t.program ?? []).filter((op) => !new RegExp(`^(clone|fork|use_mm_setup|cpu_down)\\s+${name.replace(/\./g, '\\.')}$`).test(op.trim())) })),
   };
 }
 
@@ -459,7 +459,7 @@ export function renameTasks(w: ExplicitWorkloadInput, ncpu: number): ExplicitWor
       ...t,
       name: names.get(t.name)!,
       program: (t.program ?? []).map((op) => {
-        const m = /^(clone|fork|io_uring_setup|cpu_down)\s+(\S+)$/.exec(op.trim());
+        const m = /^(clone|fork|use_mm_setup|cpu_down)\s+(\S+)$/.exec(op.trim());
         return m !== null && names.has(m[2]!) ? `${m[1]} ${names.get(m[2]!)}` : op;
       }),
     })),

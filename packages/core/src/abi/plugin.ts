@@ -12,6 +12,7 @@
  * arch/powerpc/mm/book3s64/radix_tlb.c, ...). `cpu` is always the CPU executing the hook.
  */
 import type { ZodType } from 'zod';
+import type { UseSiteDoc } from '../findings/sites.js';
 import type { Kernel } from '../model/kernel.js';
 
 export const ABI_VERSION = 1 as const;
@@ -49,6 +50,10 @@ export interface MutationCell {
   /** Arch options (defaults filled by the plugin). */
   readonly options?: Readonly<Record<string, unknown>>;
   readonly scheme: 'refcount' | 'shootdown' | 'none';
+  /** Scheme options (e.g. { mask: 'online' } for shootdown); default: the scheme's defaults. */
+  readonly schemeOptions?: Readonly<Record<string, unknown>>;
+  /** Preemption model (default: "full"); e.g. "rt" for a window that sits under task_lock(). */
+  readonly preempt?: 'none' | 'voluntary' | 'full' | 'rt';
   /** Workload profile (default: "default"). */
   readonly workload?: string;
   /** CPU count (default: 4). */
@@ -70,8 +75,16 @@ export interface MutationDoc {
   readonly fixedBy: string;
   /** The invariant the mutation should break first. */
   readonly breaks: string;
-  /** Where the bug bites (the cells `lazytlb mutants` sweeps). */
+  /**
+   * Where the bug bites (the cells `lazytlb mutants` sweeps). Empty only with `noVictim`: the
+   * model has no cell where the restored code can be shown to break.
+   */
   readonly cells: readonly MutationCell[];
+  /**
+   * Why no modelled cell can kill the mutation faithfully (say what the model lacks); set
+   * exactly when `cells` is empty. A mutation is never killed by tuning the model.
+   */
+  readonly noVictim?: string;
   /** The mechanism in a few sentences, citing the kernel functions. */
   readonly description: string;
 }
@@ -149,6 +162,29 @@ export interface ArchHooks {
    * mmgrab_lazy_tlb(&init_mm) and called enter_lazy_tlb(&init_mm). Optional.
    */
   cpu_up?(k: Kernel, cpu: number): void;
+  /**
+   * cpuidle_enter_state() of a deep C-state by `cpu`'s idle task, IRQs off (x86: leave_mm() for
+   * CPUIDLE_FLAG_TLB_FLUSHED states; arm64: cpu_suspend() and its resume path,
+   * cpu_uninstall_idmap()). Optional: an arch whose idle leaves the MMU alone has none.
+   */
+  cpu_idle_deep?(k: Kernel, cpu: number): void;
+  /**
+   * text_poke() / an EFI runtime call by `task` on `cpu`, IRQs off: switch to the arch's
+   * temporary mm and back (x86 use_temporary_mm/unuse_temporary_mm; powerpc radix
+   * start_using_temp_mm/stop_using_temp_mm; arm64 efi_virtmap_load/unload). Optional.
+   */
+  use_temporary_mm?(k: Kernel, cpu: number, task: number): void;
+  /**
+   * A suspend/resume cycle by `task` (a kworker) on `cpu`: the arch's save/restore of
+   * processor state (x86 fix_processor_context: load_mm_ldt(current->active_mm)). Optional.
+   */
+  suspend_resume?(k: Kernel, cpu: number, task: number): void;
+  /**
+   * try_to_unmap_flush() -> arch_tlbbatch_flush() after reclaim unmapped a page of `mm` (the
+   * batch's cpumask is mm_cpumask(mm); no page tables freed). Optional: without it the core
+   * calls flush_tlb_mm_range(mm, 0).
+   */
+  tlbbatch_flush?(k: Kernel, cpu: number, mm: number): void;
   /** Arch per-CPU state for traces, e.g. "loaded_mm=M2 lazy". Only called while tracing. */
   describe_cpu(k: Kernel, cpu: number): string;
   /** Name of an arch IPI function for traces, e.g. "flush_tlb_func". */
@@ -173,6 +209,12 @@ export interface ArchPlugin<O = unknown> {
   readonly invariants: readonly ArchInvariantDoc[];
   /** Historical arch bugs this plugin can restore (enabled per cell; see {@link ArchSetupEnv.mutations}). */
   readonly mutations?: readonly MutationDoc[];
+  /**
+   * The arch's use sites of a possibly dangling lazy mm pointer (kernel-reference §12.2):
+   * every id a hook passes to k.useMm / k.staleCompare / k.lazyWarn must be declared here
+   * (or be a core site, CORE_USE_SITES). Results count findings per site.
+   */
+  readonly useSites?: readonly UseSiteDoc[];
   /** Called once per worker and option set; returns the hot hooks. */
   setup(options: O, env: ArchSetupEnv): ArchHooks;
 }

@@ -6,6 +6,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { CORE_VERSION } from '../generated/model-hash.js';
 import { INVARIANT_IDS, type InvariantId } from '../invariants/catalog.js';
+import { CORE_USE_SITES, MAX_USE_SITES } from '../findings/sites.js';
 import { MAX_CPUS } from '../model/constants.js';
 import { ABI_VERSION, type ArchHooks, type ArchPlugin } from './plugin.js';
 
@@ -28,13 +29,28 @@ const MutationDocSchema = z
             arch: z.string().min(1),
             options: z.record(z.string(), z.unknown()).optional(),
             scheme: z.enum(['refcount', 'shootdown', 'none']),
+            schemeOptions: z.record(z.string(), z.unknown()).optional(),
+            preempt: z.enum(['none', 'voluntary', 'full', 'rt']).optional(),
             workload: z.string().optional(),
             cpus: z.number().int().min(1).max(MAX_CPUS).optional(),
           })
           .strict(),
-      )
-      .min(1, 'must name at least one cell where the bug bites'),
+      ),
+    noVictim: z.string().min(1).optional(),
     description: z.string().min(1),
+  })
+  .strict()
+  .refine((m) => (m.cells.length === 0) === (m.noVictim !== undefined), {
+    message: 'must name at least one cell where the bug bites, or none with `noVictim` saying why no modelled cell can kill it',
+  });
+
+const UseSiteDocSchema = z
+  .object({
+    id: z.string().min(1),
+    kind: z.enum(['dereference', 'stale-compare', 'warn']),
+    source: z.string().min(1),
+    reads: z.string().min(1),
+    consequence: z.string().min(1),
   })
   .strict();
 
@@ -54,6 +70,7 @@ const Descriptor = z.object({
   }),
   invariants: z.array(z.object({ id: z.literal('I13'), name: z.string(), description: z.string() })),
   mutations: z.array(MutationDocSchema).optional(),
+  useSites: z.array(UseSiteDocSchema).optional(),
   setup: fn,
 });
 
@@ -82,6 +99,12 @@ export function validateArchPlugin(value: unknown, source = 'arch plugin'): Arch
   const ids = (plugin.mutations ?? []).map((m) => m.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup !== undefined) throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): mutation id "${dup}" is declared twice`);
+  const siteIds = (plugin.useSites ?? []).map((u) => u.id);
+  const clash = siteIds.find((id, i) => siteIds.indexOf(id) !== i || CORE_USE_SITES.some((c) => c.id === id));
+  if (clash !== undefined) throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): use site "${clash}" is declared twice (or is a core site)`);
+  if (siteIds.length + CORE_USE_SITES.length > MAX_USE_SITES) {
+    throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): ${siteIds.length} use sites; at most ${MAX_USE_SITES - CORE_USE_SITES.length} besides the core's`);
+  }
   const defaults = plugin.options.safeParse({});
   if (!defaults.success) {
     throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): its options schema must accept {} (all options need defaults):\n${describeIssues(defaults.error)}`);

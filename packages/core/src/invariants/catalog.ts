@@ -1,11 +1,13 @@
 /**
  * The invariant oracles of model-spec §7 / kernel-reference §4. Ids are the reference's;
- * I8 and I10 need weak memory and are not modelled in v1.
+ * I8 and I10 need weak memory and are not modelled yet. I3 is a violation or a hazard
+ * depending on the scheme (config/scheme.ts SCHEME_DANGLING_PREMISE); I14 is new in the
+ * second round (findings/sites.ts).
  */
 export const INVARIANTS = {
   I1: { name: 'hw-root-live', summary: "no CPU's MMU root (pgd / PID / context) belongs to a freed mm or a freed/reassigned context" },
   I2: { name: 'no-stale-tlb', summary: 'no CPU may still hold a translation or paging-structure entry when the page or table it points to is freed' },
-  I3: { name: 'lazy-pointer-live', summary: "no lazy active_mm, rq->prev_mm or offline idle active_mm names a freed mm; no dereference of a freed mm" },
+  I3: { name: 'lazy-pointer-live', summary: "no lazy active_mm, rq->prev_mm, kernel-path local or offline idle active_mm names a freed mm (a hazard under `none`)" },
   I4: { name: 'refcount-conservation', summary: 'mm_count equals the holders it stands for' },
   I5: { name: 'single-free', summary: '__mmdrop once, on 1->0, never for init_mm, never negative, never from IRQ context' },
   I6: { name: 'no-leak', summary: 'at quiescence every mm with no holder left has been freed' },
@@ -14,6 +16,12 @@ export const INVARIANTS = {
   I11: { name: 'no-resurrection', summary: 'after mm_users == 0 nothing newly loads the mm; after mm_count == 0 nothing grabs it' },
   I12: { name: 'lazy-cardinality', summary: 'one lazy mm per CPU; rq->prev_mm only inside IRQs-off; sleeping kthreads hold none' },
   I13: { name: 'arch-coherence', summary: 'arch-specific coherence between core and arch per-CPU state (plugin-provided)' },
+  I14: {
+    name: 'freed-mm-use',
+    summary:
+      'no kernel function reads a field of a freed mm (dereference), or acts on a compare that a stale pointer decided ' +
+      'by address reuse (stale compare); counted per use site',
+  },
 } as const;
 
 export type InvariantId = keyof typeof INVARIANTS;

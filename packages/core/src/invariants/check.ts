@@ -5,7 +5,7 @@
  * (mm_free_pgd, destroy_context, free_mm, freeing unmapped pages) scan all CPUs.
  */
 import { arch_check, arch_hw_root, arch_tlb_may_hold } from '../model/arch-calls.js';
-import { INIT_MM, MM_CTX_DESTROYED, MM_FREED, MM_PGD_FREED, MM_STAGE_NAMES, NO_MM, TS_DEAD, TS_RUNNING } from '../model/constants.js';
+import { HOLD_ACTIVE_MM, HOLD_PREV_MM, INIT_MM, MM_CTX_DESTROYED, MM_FREED, MM_PGD_FREED, MM_STAGE_NAMES, NO_MM, TS_DEAD, TS_RUNNING } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
 
 /** I1 for one CPU: its MMU root must not belong to an mm whose pgd or context was freed. */
@@ -32,18 +32,25 @@ export function checkStaleTlb(k: Kernel, mm: number, gen: number, what: string):
   }
 }
 
-/** I3 at free_mm(mm): no lazy pointer anywhere may name it. */
+/**
+ * I3 at free_mm(mm): no lazy pointer anywhere may name it (a lazy task's active_mm, or
+ * rq->prev_mm). Under a scheme whose premise is a dangling pointer each one is recorded as a
+ * hazard and the run goes on; otherwise the first is a violation. A kernel path's local
+ * (finish_task_switch's `mm`, kthread_use_mm's `active_mm`, ...) is not a lazy reference
+ * under REFCOUNT=n: its only uses, the compares of the arch's switch_mm and mmdrop_lazy_tlb's
+ * smp_mb(), come in the same step or are checked at their use sites (I14).
+ */
 export function checkLazyPointers(k: Kernel, mm: number): void {
   for (let c = 0; c < k.ncpu; c++) {
     const t = k.cpuCurr[c]!;
     if (k.taskActiveMm[t] === mm) {
-      k.violate('I3', c, `free_mm(${k.mmName(mm)}) while CPU${c}'s ${k.taskName(t)} still has it as active_mm (lazy, no reference)`);
-      return;
+      k.danglingPointer(c, mm, HOLD_ACTIVE_MM, t);
+    } else if (k.cpuPrevMm[c] === mm) {
+      k.danglingPointer(c, mm, HOLD_PREV_MM, t);
+    } else {
+      continue;
     }
-    if (k.cpuPrevMm[c] === mm) {
-      k.violate('I3', c, `free_mm(${k.mmName(mm)}) while CPU${c}'s rq->prev_mm names it`);
-      return;
-    }
+    if (k.violation !== null) return;
   }
 }
 
@@ -103,8 +110,8 @@ export function checkCpu(k: Kernel, cpu: number): void {
   if (k.cpuPrevMm[cpu] !== NO_MM && k.cpuIrqsOff[cpu] === 0) {
     k.violate('I12', cpu, `rq->prev_mm=${k.mmName(k.cpuPrevMm[cpu]!)} visible with IRQs on`);
   }
-  // I3: the CPU's own lazy pointer.
-  if (mm === NO_MM && active > INIT_MM && k.mmStage[active] === MM_FREED) {
+  // I3: the CPU's own lazy pointer (under a dangling-premise scheme free_mm recorded the hazard).
+  if (mm === NO_MM && active > INIT_MM && !k.danglingPremise && k.mmStage[active] === MM_FREED) {
     k.violate('I3', cpu, `${k.taskName(t)} runs lazily on freed ${k.mmName(active)}`);
   }
   checkHwRoot(k, cpu);
@@ -128,7 +135,7 @@ export function checkQuiescent(k: Kernel): void {
     const stage = k.mmStage[mm]!;
     if (stage === MM_FREED) continue;
     // Real holders only: a dead task holds nothing, whatever counters say.
-    let grabs = 0;
+    let grabs = k.mmSlotHeld[mm]!; // khugepaged's mm_slot keeps an mmgrab until it collects the slot
     for (let t = 0; t < k.ntasks; t++) {
       if (k.taskState[t] === TS_DEAD || k.taskIoMm[t] !== mm) continue;
       grabs += 1 + k.taskUsingMm[t]!;

@@ -11,10 +11,13 @@ export const HOOK_NAMES = [
   'none', 'reset', 'init_new_context', 'destroy_context', 'switch_mm_irqs_off', 'enter_lazy_tlb',
   'flush_tlb_mm_range', 'handle_ipi', 'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold',
   'check', 'vcpu_preempt', 'vcpu_resume', 'describe_cpu', 'ipi_name', 'arch_continue', 'cpu_disable', 'cpu_up',
+  'cpu_idle_deep', 'use_temporary_mm', 'suspend_resume', 'tlbbatch_flush',
 ] as const;
 
-export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): void {
+/** `caller`: SWITCH_* (who calls it: context_switch, activate_mm, kthread_use_mm, a switch to init_mm), in k.switchCaller. */
+export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number, caller: number): void {
   k.mmStateTouched = true;
+  k.switchCaller = caller;
   const outer = k.hook;
   k.hook = 4;
   k.arch.switch_mm_irqs_off(k, cpu, prev, next, task);
@@ -123,5 +126,52 @@ export function arch_cpu_up(k: Kernel, cpu: number): void {
   const outer = k.hook;
   k.hook = 19;
   k.arch.cpu_up(k, cpu);
+  k.hook = outer;
+}
+
+/** cpuidle_enter_state() of a deep C-state on `cpu` (its idle task runs it). Optional hook. */
+export function arch_cpu_idle_deep(k: Kernel, cpu: number): void {
+  if (k.arch.cpu_idle_deep === undefined) return;
+  k.mmStateTouched = true;
+  const outer = k.hook;
+  k.hook = 20;
+  k.arch.cpu_idle_deep(k, cpu);
+  k.hook = outer;
+}
+
+/** text_poke() / an EFI runtime call on `cpu` by `task`: the arch's temporary-mm switch and back. Optional hook. */
+export function arch_use_temporary_mm(k: Kernel, cpu: number, task: number): void {
+  if (k.arch.use_temporary_mm === undefined) return;
+  k.mmStateTouched = true;
+  const outer = k.hook;
+  k.hook = 21;
+  k.arch.use_temporary_mm(k, cpu, task);
+  k.hook = outer;
+}
+
+/** A suspend/resume cycle run by `task` on `cpu` (the arch's save/restore of processor state). Optional hook. */
+export function arch_suspend_resume(k: Kernel, cpu: number, task: number): void {
+  if (k.arch.suspend_resume === undefined) return;
+  k.mmStateTouched = true;
+  const outer = k.hook;
+  k.hook = 22;
+  k.arch.suspend_resume(k, cpu, task);
+  k.hook = outer;
+}
+
+/**
+ * try_to_unmap_flush() -> arch_tlbbatch_flush() for a page of `mm` that reclaim unmapped (the
+ * batch's cpumask is mm_cpumask(mm)). Without the hook: flush_tlb_mm_range(mm, no freed tables).
+ */
+export function arch_tlbbatch_flush(k: Kernel, cpu: number, mm: number): void {
+  k.mmStateTouched = true;
+  const outer = k.hook;
+  if (k.arch.tlbbatch_flush === undefined) {
+    k.hook = 6;
+    k.arch.flush_tlb_mm_range(k, cpu, mm, 0);
+  } else {
+    k.hook = 23;
+    k.arch.tlbbatch_flush(k, cpu, mm);
+  }
   k.hook = outer;
 }

@@ -25,17 +25,24 @@ describe('Kernel.archContinue', () => {
       const r = sim.run(runSeed(cell, i), { trace: i < 50 });
       expect(r.outcome).toBe('ok');
       if (r.trace === null) continue;
-      // Per CPU, every flush (munmap / exit_mmap / dup_mm) is followed by exactly one phase2 before its tlb_finish_mmu / wake_up_new_task.
+      // Per CPU, every flush (munmap, exit_mmap, dup_mmap, mremap, khugepaged, reclaim) is followed by
+      // exactly one phase2 before the step that frees what it flushed (or wakes the child).
+      const flush = (fn: string, text: string): boolean =>
+        (fn === 'tlb_finish_mmu' && text.includes('flush_tlb_mm_range')) || (fn === 'exit_mmap' && text.includes('tlb_finish_mmu')) ||
+        fn === 'dup_mmap' || (fn === 'mremap' && text.includes('flush_tlb_range')) || (fn === 'collapse_huge_page' && text.includes('pmdp_collapse_flush')) || fn === 'try_to_unmap';
+      const after = (fn: string, text: string): boolean =>
+        (fn === 'tlb_finish_mmu' && text.startsWith('free')) || fn === 'wake_up_new_task' || (fn === 'collapse_huge_page' && text.startsWith('free')) ||
+        fn === 'shrink_folio_list';
       for (let c = 0; c < 4; c++) {
         let open = 0;
         for (const e of r.trace.filter((x) => x.cpu === c && x.actor === 'task')) {
-          if (e.fn === 'munmap' || (e.fn === 'exit_mmap' && e.text.includes('tlb_finish_mmu')) || e.fn === 'dup_mm') open++;
+          if (flush(e.fn, e.text)) open++;
           if (e.fn === 'phase2') {
             expect(open).toBe(1);
             open = 0;
             phases++;
           }
-          if (e.fn === 'tlb_finish_mmu' || e.fn === 'wake_up_new_task') expect(open).toBe(0);
+          if (after(e.fn, e.text)) expect(open).toBe(0);
         }
       }
     }

@@ -42,6 +42,13 @@ export const SCHEME_NONE = 2;
 export const FLUSH_FREED_TABLES = 1; // mmu_gather freed page-table pages (tlb->freed_tables)
 export const FLUSH_FULLMM = 2; // exit_mmap's final flush (tlb->fullmm)
 export const FLUSH_MM = 4; // flush_tlb_mm(): whole address space (fork's dup_mmap flush of oldmm)
+/**
+ * flush_tlb_range(vma, start, end) outside an mmu_gather (mremap, THP split and collapse,
+ * hugetlb PMD unshare). With FLUSH_FREED_TABLES: the caller frees a page-table page after the
+ * flush (khugepaged collapse); the arch decides what its flush_tlb_range() passes as
+ * freed_tables (x86: true since 3ef938c35035, v6.15; false before).
+ */
+export const FLUSH_RANGE = 8;
 
 /** IPI functions. Core functions are below 16; an arch numbers its own from IPI_ARCH_BASE. */
 export const IPI_SHOOT_LAZY = 1; // do_shoot_lazy_tlb (kernel/fork.c)
@@ -62,7 +69,7 @@ export const OP_CLONE_THREAD = 6; // arg: child task id (CLONE_VM)
 export const OP_FORK = 7; // arg: child task id (new mm via dup_mm)
 export const OP_EXEC = 8; // exec_mmap with a new mm
 export const OP_EXIT = 9; // do_exit
-export const OP_IOURING_SETUP = 10; // arg: worker kthread id; mmgrab(current->mm) and wake the worker
+export const OP_USE_MM_SETUP = 10; // arg: kthread_use_mm worker id; mmgrab(current->mm) and wake the worker (amdkfd / USB ffs / vhost style)
 export const OP_USE_MM = 11; // kthread: mmget_not_zero + kthread_use_mm
 export const OP_UNUSE_MM = 12; // kthread: kthread_unuse_mm + mmput
 export const OP_KERNEL_EXECVE = 13; // kthread exec (call_usermodehelper): lazy active_mm replaced by a new mm
@@ -70,10 +77,30 @@ export const OP_KWORK = 14; // kernel thread work, no mm access
 export const OP_CPU_DOWN = 15; // arg: the cpuhp kthread of the CPU to take offline (its taskCpu); cpu_down() on the control CPU
 export const OP_CPU_UP = 16; // arg: CPU to bring back online; cpu_up() on the control CPU
 export const OP_CPUHP = 17; // the cpuhp/N thread's teardown on the dying CPU (sched_cpu_wait_empty ... take_cpu_down)
+/** arg: the CLONE_VM io-wq thread (create_io_thread, PF_IO_WORKER) | exit kworker << OP_PAIR_SHIFT; io_uring_setup of today's kernels. */
+export const OP_IO_URING_SETUP = 18;
+/** The io_ring_exit_work kworker's program: io_ring_ctx_free -> mmdrop(ctx->mm_account). */
+export const OP_IO_RING_EXIT = 19;
+/** mremap() moving page tables: flush_tlb_range() over the old range; no page-table page is freed. */
+export const OP_MREMAP = 20;
+/** khugepaged collapse: arg = mm id; pmdp_collapse_flush() -> flush_tlb_range(), then the PTE table page is freed. */
+export const OP_KHUGEPAGED = 21;
+/** text_poke() / an EFI runtime call: use_temporary_mm() and back (arch hook use_temporary_mm). */
+export const OP_TEXT_POKE = 22;
+/** A suspend/resume cycle run by a kworker (the autosleep work): arch hook suspend_resume (x86 fix_processor_context). */
+export const OP_SUSPEND = 23;
+/** membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED): mm->membarrier_state and the runqueues running the mm. */
+export const OP_MEMBARRIER_REGISTER = 24;
+/** kswapd page reclaim: unmap a page of every live mm, then one batched flush (try_to_unmap_flush -> arch_tlbbatch_flush). */
+export const OP_RECLAIM = 25;
 export const OP_NAMES = [
   '?', 'run', 'munmap', 'sleep', 'yield', 'migrate', 'clone_thread', 'fork', 'exec', 'exit',
-  'io_uring_setup', 'kthread_use_mm', 'kthread_unuse_mm', 'kernel_execve', 'kwork', 'cpu_down', 'cpu_up', 'cpuhp',
+  'use_mm_setup', 'kthread_use_mm', 'kthread_unuse_mm', 'kernel_execve', 'kwork', 'cpu_down', 'cpu_up', 'cpuhp',
+  'io_uring_setup', 'io_ring_exit_work', 'mremap', 'khugepaged', 'text_poke', 'suspend', 'membarrier_register', 'reclaim',
 ] as const;
+/** Two 10-bit task ids in one op argument (OP_IO_URING_SETUP). */
+export const OP_PAIR_SHIFT = 10;
+export const OP_PAIR_MASK = 0x3ff;
 export const OP_SHIFT = 8;
 export const OP_MASK = 0xff;
 
@@ -85,6 +112,29 @@ export const ACTOR_TASK = 0;
 export const ACTOR_IRQ = 1;
 export const ACTOR_HYP = 2;
 export const ACTORS_PER_CPU = 3;
+
+/**
+ * Preemption models (CONFIG_PREEMPT_NONE / _VOLUNTARY / PREEMPT / PREEMPT_RT) and the
+ * preemption points of kernel paths: a point of level L is a place where the task may be
+ * switched out when the cell's model is at least L.
+ */
+export const PREEMPT_NONE = 0; // only cond_resched() points
+export const PREEMPT_VOLUNTARY = 1; // + might_sleep() points (cond_resched via might_resched)
+export const PREEMPT_FULL = 2; // anywhere preempt_count() == 0 with IRQs on
+export const PREEMPT_RT = 3; // + inside spinlock_t sections (task_lock, ...): sleeping locks
+export const PREEMPT_MODELS = ['none', 'voluntary', 'full', 'rt'] as const;
+
+/** Who calls the arch's switch_mm_irqs_off (Kernel.switchCaller): an arch comparing `prev` names its use site by it. */
+export const SWITCH_CONTEXT_SWITCH = 0; // context_switch(): switch_mm_irqs_off(prev->active_mm, next->mm, next)
+export const SWITCH_ACTIVATE_MM = 1; // exec_mmap(): activate_mm(active_mm, mm)
+export const SWITCH_KTHREAD_USE_MM = 2; // kthread_use_mm(): switch_mm_irqs_off(active_mm, mm, tsk)
+export const SWITCH_TO_INIT_MM = 3; // do_shoot_lazy_tlb, sched_force_init_mm, idle_task_exit: switch to &init_mm
+export const SWITCH_CALLER_NAMES = ['context_switch', 'activate_mm', 'kthread_use_mm', 'switch_to_init_mm'] as const;
+
+/** Where a dangling lazy pointer (an I3 hazard) lives. */
+export const HOLD_ACTIVE_MM = 0; // current->active_mm of a lazy task (kthread, idle, exiting task)
+export const HOLD_PREV_MM = 1; // rq->prev_mm
+export const HOLDER_NAMES = ['active_mm', 'rq->prev_mm'] as const;
 
 /** Most CPUs a run may have: mm_cpumask is a 32-bit word. */
 export const MAX_CPUS = 32;

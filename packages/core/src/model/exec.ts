@@ -6,7 +6,8 @@
  * Registers: a = new mm, b = active_mm read in the block, c = old_mm.
  */
 import { arch_switch_mm_irqs_off } from './arch-calls.js';
-import { NO_MM, TASK_USER } from './constants.js';
+import { NO_MM, PREEMPT_RT, SWITCH_ACTIVATE_MM, TASK_USER } from './constants.js';
+import { membarrier_exec_mmap } from './membarrier.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { allocMm } from './mm-alloc.js';
@@ -26,17 +27,20 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
     }
     case 1: {
       if ((k.mutations & MUT_KERNEL_EXECVE_PREEMPT) !== 0 && k.taskMm[t] === NO_MM) {
-        // Pre-d53c3dfb23c4 kernel_execve(): `active_mm = tsk->active_mm` is read with IRQs and
-        // preemption on; a tick may switch the kthread out (the scheduler drops or hands over
-        // that lazy reference) and back in (on another lazy mm) before the stores below.
+        // Pre-d53c3dfb23c4 kernel_execve(): `active_mm = tsk->active_mm` is read with IRQs on,
+        // under task_lock() (kernel-reference §11): preemptible only on PREEMPT_RT, where a tick
+        // may switch the kthread out (the scheduler drops or hands over that lazy reference) and
+        // back in (on another lazy mm) before the stores below.
         k.frB[f] = k.taskActiveMm[t]!;
         k.frPc[f] = 5;
-        k.cpuPreemptPoint[cpu] = 1;
+        k.preemptPoint(cpu, PREEMPT_RT);
         if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `active_mm = ${k.mmName(k.frB[f]!)} read with IRQs on (mutation: preemptible)`);
         return;
       }
-      // exec_mmap(): local_irq_disable(); active_mm = tsk->active_mm; tsk->active_mm = mm; tsk->mm = mm;
+      // exec_mmap(): membarrier_exec_mmap(mm); local_irq_disable(); active_mm = tsk->active_mm;
+      // tsk->active_mm = mm; tsk->mm = mm;
       const mm = k.frA[f]!;
+      membarrier_exec_mmap(k, cpu, mm);
       const oldMm = k.taskMm[t]!;
       const active = k.taskActiveMm[t]!;
       k.frB[f] = active;
@@ -46,7 +50,7 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
       k.taskKind[t] = TASK_USER;
       if (oldMm === NO_MM) k.setLocalMm(cpu, active); // the lazy reference now lives in a local
       if (irqsOffActivateMm) {
-        arch_switch_mm_irqs_off(k, cpu, active, mm, t); // activate_mm() with IRQs still off
+        arch_switch_mm_irqs_off(k, cpu, active, mm, t, SWITCH_ACTIVATE_MM); // activate_mm() with IRQs still off
         k.frPc[f] = 3;
       } else {
         k.frPc[f] = 2; // local_irq_enable() before activate_mm()
@@ -56,7 +60,7 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
     }
     case 2:
       // activate_mm(active_mm, mm) with IRQs on (!ARCH_WANT_IRQS_OFF_ACTIVATE_MM)
-      arch_switch_mm_irqs_off(k, cpu, k.frB[f]!, k.frA[f]!, t);
+      arch_switch_mm_irqs_off(k, cpu, k.frB[f]!, k.frA[f]!, t, SWITCH_ACTIVATE_MM);
       k.frPc[f] = 3;
       if (k.tracer !== null) k.tracer.ev(cpu, 'activate_mm', `${k.mmName(k.frB[f]!)} -> ${k.mmName(k.frA[f]!)}`);
       return;
@@ -74,7 +78,8 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
       k.taskMm[t] = mm;
       k.taskKind[t] = TASK_USER;
       k.setLocalMm(cpu, active);
-      arch_switch_mm_irqs_off(k, cpu, active, mm, t);
+      membarrier_exec_mmap(k, cpu, mm);
+      arch_switch_mm_irqs_off(k, cpu, active, mm, t, SWITCH_ACTIVATE_MM);
       k.frPc[f] = 3;
       if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `${k.taskName(t)} mm=${k.mmName(mm)}; activate_mm(${k.mmName(active)}, ${k.mmName(mm)})`);
       return;

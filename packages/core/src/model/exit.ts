@@ -2,21 +2,31 @@
  * Process exit and mm teardown (kernel/exit.c, kernel/fork.c, mm/mmap.c):
  * do_exit -> exit_mm -> mmput -> __mmput -> exit_mmap -> mmdrop -> __mmdrop, and the
  * shoot-lazies IPI do_shoot_lazy_tlb used by cleanup_lazy_tlbs under SHOOTDOWN.
+ *
+ * Preemption points (Kernel.preemptPoint): between exit_mm() and mmput() (might_sleep:
+ * voluntary), inside exit_mmap() between unmap_vmas() and the final flush (cond_resched() in
+ * the zap loops: every model), and in __mmput() between exit_mmap() and its mmdrop()
+ * (might_sleep: voluntary). A task switched out there keeps its path and resumes it when it
+ * runs again, possibly on another CPU and lazy on another mm.
  */
 import { C_MM_EXITS, C_MM_FREES } from '../cost/counters.js';
 import { checkHwRootsAll, checkLazyPointers, checkMaskCoverage, checkStaleTlb } from '../invariants/check.js';
 import { arch_destroy_context, arch_enter_lazy_tlb, arch_exit_mmap, arch_flush_tlb_mm_range, arch_shoot_lazies_mask, arch_switch_mm_irqs_off } from './arch-calls.js';
 import {
   FLUSH_FREED_TABLES, FLUSH_FULLMM, INIT_MM, IPI_SHOOT_LAZY, MM_CTX_DESTROYED, MM_EXITING, MM_FREED, MM_PGD_FREED,
-  MM_TABLES_FREED, NO_MM, REASON_SHOOTDOWN, TS_DEAD,
+  MM_TABLES_FREED, NO_MM, NO_TASK, PREEMPT_NONE, PREEMPT_VOLUNTARY, REASON_SHOOTDOWN, SWITCH_TO_INIT_MM, TS_DEAD,
 } from './constants.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
+import { khugepaged_exit } from './khugepaged.js';
+import { membarrier_update_current_mm } from './membarrier.js';
 import { mmdrop, mmdropUsersRef, mmgrab_lazy_tlb, mmput } from './refs.js';
+import { enqueue, waitInPath } from './sched.js';
 
 /**
- * do_exit(): exit_mm() [one IRQs-off step], mmput(), the io_uring ring's mmdrop
- * (io_ring_ctx_free) for workers, then do_task_dead(). Registers: a = the mm being left.
+ * do_exit(): exit_mm() [one IRQs-off step], mmput(), the ring's mmdrop of a kthread_use_mm
+ * worker (its owner's mm it pinned), exit_files() (io_uring_release queues the ring's
+ * io_ring_exit_work), then do_task_dead(). Registers: a = the mm being left.
  */
 export function stepExit(k: Kernel, cpu: number, f: number): void {
   const t = k.cpuCurr[cpu]!;
@@ -30,15 +40,18 @@ export function stepExit(k: Kernel, cpu: number, f: number): void {
         return;
       }
       // exit_mm(): mmgrab_lazy_tlb(mm); task_lock; local_irq_disable(); current->mm = NULL;
-      // enter_lazy_tlb(mm, current); local_irq_enable(). The exiting task is now a lazy holder.
-      k.deref(cpu, mm, 'exit_mm');
+      // membarrier_update_current_mm(NULL); enter_lazy_tlb(mm, current); local_irq_enable().
+      // The exiting task is now a lazy holder.
+      k.useMm(cpu, mm, 'exit_mm');
       mmgrab_lazy_tlb(k, cpu, mm);
       k.taskMm[t] = NO_MM;
       k.touch(mm);
+      membarrier_update_current_mm(k, cpu, NO_MM);
       arch_enter_lazy_tlb(k, cpu, mm, t);
       if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mm', `${k.taskName(t)}: mm=NULL, lazy on ${k.mmName(mm)}`);
       k.frA[f] = mm;
       k.frPc[f] = 1;
+      k.preemptPoint(cpu, PREEMPT_VOLUNTARY); // task_unlock; mmap_read_unlock; mm_update_next_owner; mmput (might_sleep)
       return;
     }
     case 1:
@@ -48,13 +61,27 @@ export function stepExit(k: Kernel, cpu: number, f: number): void {
     case 2: {
       const io = k.taskIoMm[t]!;
       if (io !== NO_MM) {
-        // io_ring_ctx_free(): mmdrop(ctx->mm_account); may be the final mmdrop of a dead process's mm.
+        // The pin a kthread_use_mm worker's owner handed it (an mmgrab): dropped as the worker goes;
+        // may be the final mmdrop of a dead process's mm.
         k.taskIoMm[t] = NO_MM;
         k.mmGrabHolders[io]! -= 1;
         k.frPc[f] = 3;
-        if (k.tracer !== null) k.tracer.ev(cpu, 'io_ring_ctx_free', `mmdrop(${k.mmName(io)})`);
+        if (k.tracer !== null) k.tracer.ev(cpu, 'do_exit', `mmdrop(${k.mmName(io)}) (the worker's pin)`);
         mmdrop(k, cpu, io);
         return;
+      }
+      k.frPc[f] = 3;
+      stepExit(k, cpu, f);
+      return;
+    }
+    case 3: {
+      // exit_files() -> fput -> io_uring_release(): io_ring_ctx_wait_and_kill() queues the
+      // ring's io_ring_exit_work on a kworker (which does the ring's final mmdrop).
+      const w = k.taskRingExit[t]!;
+      if (w !== NO_TASK) {
+        k.taskRingExit[t] = NO_TASK;
+        enqueue(k, k.taskCpu[w]!, w);
+        if (k.tracer !== null) k.tracer.ev(cpu, 'io_uring_release', `queue io_ring_exit_work on ${k.taskName(w)}`);
       }
       doTaskDead(k, cpu, t);
       return;
@@ -71,15 +98,16 @@ function doTaskDead(k: Kernel, cpu: number, t: number): void {
 }
 
 /**
- * mmput(): atomic_dec_and_test(&mm->mm_users); on the last user, __mmput -> exit_mmap
- * (arch_exit_mmap, unmap + free_pgtables + final fullmm flush with freed_tables, then the
- * batched table pages are freed) -> mmdrop(mm). Registers: a = mm, b = unmap generation.
+ * mmput(): atomic_dec_and_test(&mm->mm_users); on the last user, __mmput -> khugepaged_exit,
+ * exit_mmap (arch_exit_mmap, unmap_vmas, free_pgtables + the final fullmm flush with
+ * freed_tables, then the batched table pages are freed) -> mmdrop(mm).
+ * Registers: a = mm, b = unmap generation.
  */
 export function stepMmput(k: Kernel, cpu: number, f: number): void {
   const mm = k.frA[f]!;
   switch (k.frPc[f]) {
     case 0: {
-      k.deref(cpu, mm, 'mmput');
+      k.useMm(cpu, mm, 'mmput');
       const users = k.mmUsers[mm]! - 1;
       k.mmUsers[mm] = users;
       if (k.tracer !== null) k.tracer.ev(cpu, 'mmput', `${k.mmName(mm)} mm_users ${users + 1}->${users}`);
@@ -95,31 +123,49 @@ export function stepMmput(k: Kernel, cpu: number, f: number): void {
       return;
     }
     case 1:
-      // __mmput -> exit_mmap(): arch_exit_mmap() first (Xen PV: xen_exit_mmap drops CR3 users).
-      if (k.tracer !== null) k.tracer.ev(cpu, '__mmput', `exit_mmap(${k.mmName(mm)}): arch_exit_mmap`);
+      // __mmput(): khugepaged_exit(mm) first: drops the mm_slot's mmgrab, or (khugepaged is
+      // collapsing this mm) sleeps in mmap_write_lock() until khugepaged lets go; b = 1 once woken.
+      if (k.frB[f] === 0 && !khugepaged_exit(k, cpu, mm)) {
+        k.frB[f] = 1;
+        waitInPath(k, cpu);
+        return;
+      }
+      k.frB[f] = 0;
       k.frPc[f] = 2;
-      arch_exit_mmap(k, cpu, mm);
       return;
     case 2:
+      // exit_mmap(): arch_exit_mmap() first (Xen PV: xen_exit_mmap drops CR3 users).
+      if (k.tracer !== null) k.tracer.ev(cpu, '__mmput', `exit_mmap(${k.mmName(mm)}): arch_exit_mmap`);
+      k.frPc[f] = 3;
+      arch_exit_mmap(k, cpu, mm);
+      return;
+    case 3:
       if (k.mmHasVmas[mm] === 0) {
         // exit_mmap(): no VMA left -> goto destroy: no mmu_gather, no final TLB flush.
         if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mmap', `${k.mmName(mm)} has no VMA: no final flush`);
-        k.frPc[f] = 4;
+        k.frPc[f] = 6;
         return;
       }
-      // unmap_vmas + free_pgtables; tlb_finish_mmu -> flush_tlb_mm_range(fullmm, freed_tables).
+      // unmap_vmas(): the PTEs go (pages stay in the mmu_gather until the flush).
       k.mmHasVmas[mm] = 0;
       k.frB[f] = ++k.mmUnmapGen[mm]!;
-      k.frPc[f] = 3;
-      if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mmap', `unmap_vmas+free_pgtables ${k.mmName(mm)}; tlb_finish_mmu -> flush_tlb_mm_range(freed_tables)`);
+      k.frPc[f] = 4;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mmap', `unmap_vmas ${k.mmName(mm)}`);
+      k.preemptPoint(cpu, PREEMPT_NONE); // cond_resched() in zap_pte_range / unmap_vmas
+      return;
+    case 4:
+      // free_pgtables(); tlb_finish_mmu -> flush_tlb_mm_range(fullmm, freed_tables).
+      k.frPc[f] = 5;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mmap', `free_pgtables ${k.mmName(mm)}; tlb_finish_mmu -> flush_tlb_mm_range(freed_tables)`);
       arch_flush_tlb_mm_range(k, cpu, mm, FLUSH_FREED_TABLES | FLUSH_FULLMM);
       return;
-    case 3:
+    case 5:
       // tlb_finish_mmu(): after the flush, the batched page-table pages and pages are freed.
       k.mmStage[mm] = MM_TABLES_FREED;
       if (k.tracer !== null) k.tracer.ev(cpu, 'tlb_finish_mmu', `free page tables of ${k.mmName(mm)}`);
       checkStaleTlb(k, mm, k.frB[f]!, 'page tables');
-      k.frPc[f] = 4;
+      k.frPc[f] = 6;
+      k.preemptPoint(cpu, PREEMPT_VOLUNTARY); // back in __mmput: set_mm_exe_file, ... (might_sleep) before mmdrop
       return;
     default:
       // __mmput's mmdrop(mm): the reference mm_users > 0 held on mm_count.
@@ -130,7 +176,8 @@ export function stepMmput(k: Kernel, cpu: number, f: number): void {
 
 /**
  * __mmdrop(): BUG_ON(init_mm); cleanup_lazy_tlbs() (SHOOTDOWN: on_each_cpu_mask with wait);
- * mm_free_pgd(); destroy_context(); free_mm() — each its own step so others interleave.
+ * WARN_ON_ONCE(mm == current->active_mm); mm_free_pgd(); destroy_context(); free_mm() — each
+ * its own step so others interleave.
  */
 export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
   const mm = k.frA[f]!;
@@ -150,24 +197,25 @@ export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
       if (k.taskMm[t] === mm) k.violate('I5', cpu, `__mmdrop(${k.mmName(mm)}) while it is current->mm of ${k.taskName(t)}`);
       k.frPc[f] = 1;
       if (k.shootdown) {
-        // cleanup_lazy_tlbs(): IPI mm_cpumask(mm); lazy users switch to init_mm (do_shoot_lazy_tlb).
-        const mask = arch_shoot_lazies_mask(k, mm);
+        // cleanup_lazy_tlbs(): IPI mm_cpumask(mm) (or, shootdown:mask=online, every online CPU as
+        // DEBUG_VM_SHOOT_LAZIES' on_each_cpu does); lazy users switch to init_mm (do_shoot_lazy_tlb).
+        const mask = k.shootOnline ? onlineMask(k) : arch_shoot_lazies_mask(k, mm);
         checkMaskCoverage(k, cpu, mm, mask);
         if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_shoot_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
         k.onEachCpuMask(cpu, mask, IPI_SHOOT_LAZY, mm, 0, true, REASON_SHOOTDOWN);
       }
       return;
     }
-    case 1:
-      if (k.tracer !== null) {
-        const t = k.cpuCurr[cpu]!;
-        if (k.taskActiveMm[t] === mm) k.tracer.ev(cpu, 'WARN_ON_ONCE', `__mmdrop: ${k.mmName(mm)} == current->active_mm`);
-        k.tracer.ev(cpu, 'mm_free_pgd', k.mmName(mm));
-      }
+    case 1: {
+      // WARN_ON_ONCE(mm == current->active_mm): the freeing CPU is still lazy on the mm.
+      const t = k.cpuCurr[cpu]!;
+      if (k.taskActiveMm[t] === mm) k.lazyWarn(cpu, '__mmdrop', mm, `${k.mmName(mm)} == current->active_mm of ${k.taskName(t)}`);
+      if (k.tracer !== null) k.tracer.ev(cpu, 'mm_free_pgd', k.mmName(mm));
       k.mmStage[mm] = MM_PGD_FREED;
       k.frPc[f] = 2;
       checkHwRootsAll(k);
       return;
+    }
     case 2:
       if (k.tracer !== null) k.tracer.ev(cpu, 'destroy_context', k.mmName(mm));
       k.mmStage[mm] = MM_CTX_DESTROYED;
@@ -177,17 +225,24 @@ export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
       return;
     default: {
       ret(k, cpu);
-      // free_mm(): the struct goes back to mm_cachep; SLUB hands the same address out next (LIFO).
+      // free_mm(): the struct goes back to mm_cachep on this CPU (SLUB: LIFO on its active slab).
       k.mmStage[mm] = MM_FREED;
       const pinned = k.mmLazyPinned[mm]!;
       k.mmLazyPinned[mm] = 0;
       k.adjustPinned(-1, -pinned);
       k.cost[C_MM_FREES]! += 1;
-      k.freeAddrs[k.freeAddrLen++] = k.mmAddr[mm]!;
+      k.slab.free(cpu, k.mmAddr[mm]!);
       if (k.tracer !== null) k.tracer.ev(cpu, 'free_mm', `${k.mmName(mm)} freed`);
       checkLazyPointers(k, mm);
     }
   }
+}
+
+/** cpu_online_mask as a word. */
+function onlineMask(k: Kernel): number {
+  let m = 0;
+  for (let c = 0; c < k.ncpu; c++) if (k.cpuOnline[c] !== 0) m |= 1 << c;
+  return m;
 }
 
 /** do_shoot_lazy_tlb() (kernel/fork.c), run by IPI or locally with IRQs off. */
@@ -200,6 +255,5 @@ export function do_shoot_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
   }
   if (k.tracer !== null) k.tracer.ev(cpu, 'do_shoot_lazy_tlb', `${k.taskName(t)} active_mm ${k.mmName(mm)} -> init_mm`);
   k.setActiveMm(t, INIT_MM);
-  arch_switch_mm_irqs_off(k, cpu, mm, INIT_MM, t);
+  arch_switch_mm_irqs_off(k, cpu, mm, INIT_MM, t, SWITCH_TO_INIT_MM);
 }
-

@@ -1,11 +1,12 @@
 /**
  * fork/clone: copy_mm() (kernel/fork.c). CLONE_VM takes mmget(oldmm); otherwise dup_mm()
  * allocates a new mm (mm_init, init_new_context) and dup_mmap() ends with
- * flush_tlb_mm(oldmm) after write-protecting the parent's COW pages.
+ * flush_tlb_mm(oldmm) after write-protecting the parent's COW pages; the parent may be switched
+ * out at a cond_resched() while copying.
  * Registers: a = child task, b = child mm.
  */
 import { arch_flush_tlb_mm_range } from './arch-calls.js';
-import { FLUSH_MM } from './constants.js';
+import { FLUSH_MM, PREEMPT_NONE } from './constants.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { allocMm } from './mm-alloc.js';
@@ -24,16 +25,26 @@ export function cloneThread(k: Kernel, cpu: number, parent: number, child: numbe
 
 export function stepFork(k: Kernel, cpu: number, f: number): void {
   const child = k.frA[f]!;
-  if (k.frPc[f] === 0) {
-    const parent = k.cpuCurr[cpu]!;
-    const oldmm = k.taskMm[parent]!;
-    const mm = allocMm(k, cpu);
-    k.frB[f] = mm;
-    k.frPc[f] = 1;
-    if (k.tracer !== null) k.tracer.ev(cpu, 'dup_mm', `${k.taskName(child)} gets ${k.mmName(mm)}; dup_mmap -> flush_tlb_mm(${k.mmName(oldmm)})`);
-    k.mmUnmapGen[oldmm]! += 1; // COW write-protect of the parent's PTEs
-    arch_flush_tlb_mm_range(k, cpu, oldmm, FLUSH_MM);
-    return;
+  switch (k.frPc[f]) {
+    case 0: {
+      // dup_mm(): allocate and set up the child's mm; dup_mmap() copies the VMAs
+      // (copy_page_range's loops cond_resched()).
+      const mm = allocMm(k, cpu);
+      k.frB[f] = mm;
+      k.frPc[f] = 1;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'dup_mm', `${k.taskName(child)} gets ${k.mmName(mm)}`);
+      k.preemptPoint(cpu, PREEMPT_NONE);
+      return;
+    }
+    case 1: {
+      // end of dup_mmap(): flush_tlb_mm(oldmm) after write-protecting the parent's COW PTEs
+      const oldmm = k.taskMm[k.cpuCurr[cpu]!]!;
+      k.frPc[f] = 2;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'dup_mmap', `flush_tlb_mm(${k.mmName(oldmm)})`);
+      k.mmUnmapGen[oldmm]! += 1; // COW write-protect of the parent's PTEs
+      arch_flush_tlb_mm_range(k, cpu, oldmm, FLUSH_MM);
+      return;
+    }
   }
   ret(k, cpu);
   const mm = k.frB[f]!;

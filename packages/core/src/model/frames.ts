@@ -22,7 +22,9 @@ export const P_UNUSE_MM = 9; // kthread_unuse_mm + mmput
 export const P_ARCH = 10; // an arch hook's continuation (Kernel.archContinue): runs after the CPU's IPI waits
 export const P_CPU_DOWN = 11; // cpu_down() on the control CPU: deactivate, kick cpuhp/N, wait for it to die, finish_cpu()
 export const P_CPUHP_AP = 12; // cpuhp/N on the dying CPU: sched_cpu_wait_empty -> sched_force_init_mm; take_cpu_down
-export const P_IDLE_DEAD = 13; // the dying CPU's idle task: arch_cpu_idle_dead -> idle_task_exit, cpuhp_report_idle_dead
+export const P_IDLE_DEAD = 13; // the dying CPU's idle task: arch_cpu_idle_dead, cpuhp_report_idle_dead
+export const P_KHUGEPAGED = 14; // khugepaged on one mm: collapse (flush_tlb_range, free the PTE table) or collect_mm_slot
+export const P_RECLAIM = 15; // kswapd: try_to_unmap a page of an mm, arch_tlbbatch_flush, free the page
 
 /**
  * Push a frame. With `enter` (the default) the calling step also takes the callee's first

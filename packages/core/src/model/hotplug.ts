@@ -23,7 +23,7 @@
 import { MUT_HOTPLUG_NO_FORCE_INIT_MM, MUT_IDLE_TASK_EXIT_MMDROP } from '../mutations/catalog.js';
 import { checkCpu } from '../invariants/check.js';
 import { arch_cpu_disable, arch_cpu_up, arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
-import { INIT_MM, NO_MM, TS_DEAD } from './constants.js';
+import { INIT_MM, NO_MM, SWITCH_TO_INIT_MM, TS_DEAD } from './constants.js';
 import { call, P_IDLE_DEAD, ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
@@ -73,7 +73,6 @@ export function stepCpuDown(k: Kernel, cpu: number, f: number): void {
         k.setActiveMm(idle, NO_MM);
       }
       if (k.tracer !== null) k.tracer.ev(cpu, 'finish_cpu', `CPU${c}: idle->active_mm = ${k.mmName(k.taskActiveMm[idle]!)}; mmdrop_lazy_tlb(${k.mmName(mm)})`);
-      k.deref(cpu, mm, 'finish_cpu: mmdrop_lazy_tlb(idle->active_mm)');
       mmdrop_lazy_tlb(k, cpu, mm);
     }
   }
@@ -97,7 +96,7 @@ export function stepCpuhpAp(k: Kernel, cpu: number, f: number): void {
       mmgrab_lazy_tlb(k, cpu, INIT_MM);
       k.setActiveMm(t, INIT_MM);
       k.setLocalMm(cpu, mm);
-      arch_switch_mm_irqs_off(k, cpu, mm, INIT_MM, t);
+      arch_switch_mm_irqs_off(k, cpu, mm, INIT_MM, t, SWITCH_TO_INIT_MM);
       k.frA[f] = mm;
       k.frPc[f] = 1;
       if (k.tracer !== null) k.tracer.ev(cpu, 'sched_force_init_mm', `${k.taskName(t)} lazy ${k.mmName(mm)} -> init_mm`);
@@ -131,14 +130,18 @@ export function stepCpuhpAp(k: Kernel, cpu: number, f: number): void {
   }
 }
 
-/** The dying CPU's idle task: arch_cpu_idle_dead() -> idle_task_exit(); cpuhp_report_idle_dead(). */
+/**
+ * The dying CPU's idle task: arch_cpu_idle_dead(); cpuhp_report_idle_dead(). Mainline has no
+ * idle_task_exit() any more: 21641bd9a7a7 moved its body (switch to init_mm) into
+ * sched_force_init_mm(), which already ran. The two hotplug mutations restore the old body.
+ */
 export function stepIdleDead(k: Kernel, cpu: number): void {
   const idle = k.cpuCurr[cpu]!;
   const mm = k.taskActiveMm[idle]!;
   ret(k, cpu);
-  if (mm !== INIT_MM && mm !== NO_MM) {
-    // switch_mm(mm, &init_mm, current): the MMU leaves the lazy mm; active_mm is finish_cpu()'s
-    arch_switch_mm_irqs_off(k, cpu, mm, INIT_MM, idle);
+  if (noForceInitMm(k) && mm !== INIT_MM && mm !== NO_MM) {
+    // idle_task_exit(): switch_mm(mm, &init_mm, current): the MMU leaves the lazy mm; active_mm is finish_cpu()'s
+    arch_switch_mm_irqs_off(k, cpu, mm, INIT_MM, idle, SWITCH_TO_INIT_MM);
     if (k.tracer !== null) k.tracer.ev(cpu, 'idle_task_exit', `switch_mm(${k.mmName(mm)}, init_mm)`);
     if ((k.mutations & MUT_IDLE_TASK_EXIT_MMDROP) !== 0) {
       // before bf2c59fce407: current->active_mm = &init_mm; mmdrop(mm), on this offline CPU

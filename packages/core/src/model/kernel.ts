@@ -10,12 +10,27 @@ import type { ArchHooks } from '../abi/plugin.js';
 import { C_EXITED_MM_STEPS, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
-import { INIT_MM, MM_FREED, MM_LIVE, NO_MM, NO_TASK, REASON_FLUSH, REASON_SHOOTDOWN, TASK_IDLE, TASK_KTHREAD } from './constants.js';
+import { MAX_USE_SITES, type UseSiteDoc, type UseSiteKind } from '../findings/sites.js';
+import { Sfc32 } from '../prng/sfc32.js';
+import {
+  HOLD_ACTIVE_MM, INIT_MM, MM_FREED, MM_LIVE, NO_MM, NO_TASK, PREEMPT_FULL, REASON_FLUSH, REASON_SHOOTDOWN, TASK_IDLE,
+  TASK_KTHREAD,
+} from './constants.js';
+import { ModelError } from './model-error.js';
+import { MmSlab } from './slab.js';
+
+export { ModelError };
 
 /** Kernel-path nesting depth per CPU (e.g. munmap -> ... ; exit -> mmput -> __mmput -> mmdrop -> __mmdrop). */
 export const FRAME_DEPTH = 8;
 /** Pending IPIs per CPU. smp_call_function queues are lists in the kernel; the model bounds them. */
 export const IPI_QUEUE = 32;
+
+/** Hazards: findings that are recorded while the run goes on (model-spec §0). Bit i of Kernel.hazardMask. */
+export const HAZARD_IDS = ['I3'] as const;
+export type HazardId = (typeof HAZARD_IDS)[number];
+/** Most hazard records kept per run (more are counted in Kernel.hazardOverflow). */
+export const HAZARD_RECORDS = 32;
 
 /** A violation found during a run. */
 export interface Violation {
@@ -25,11 +40,9 @@ export interface Violation {
   readonly cpu: number;
   readonly step: number;
   readonly message: string;
-}
-
-/** Raised when the model itself is inconsistent (a bug in lazytlb, not in the simulated kernel). */
-export class ModelError extends Error {
-  override name = 'ModelError';
+  /** I14 and the __mmdrop WARN: the use site (kernel function) and what it did with the mm. */
+  readonly site?: string;
+  readonly siteKind?: UseSiteKind;
 }
 
 export class Kernel {
@@ -45,6 +58,23 @@ export class Kernel {
   arch!: ArchHooks;
   /** Enabled core mutations (MUT_* bits of mutations/catalog.ts); 0 = the mainline model. */
   mutations = 0;
+  /**
+   * The scheme lets lazy pointers dangle by premise (`none`): a lazy pointer naming a freed mm
+   * (I3) is then a hazard, recorded while the run goes on; otherwise a violation.
+   */
+  danglingPremise = false;
+  /** shootdown:mask=online: cleanup_lazy_tlbs() IPIs every online CPU instead of mm_cpumask(mm). */
+  shootOnline = false;
+  /** The cell's preemption model (PREEMPT_NONE .. PREEMPT_RT): which preemption points are live. */
+  preemptLevel = PREEMPT_FULL;
+  /**
+   * The run's PRNG for choices made inside a step (e.g. Hyper-V falling back to IPIs for a
+   * share of its flushes, where a preempted task is balanced to): seeded from the run seed, so
+   * a run stays a pure function of (cell, seed). Arch plugins draw from it with k.chance().
+   */
+  readonly rng = new Sfc32();
+  /** The mm_struct slab cache (SLUB object reuse: addresses of freed mms come back). */
+  readonly slab = new MmSlab();
   /** Non-null only while tracing; every trace call site checks it first. */
   tracer: Tracer | null = null;
 
@@ -72,6 +102,38 @@ export class Kernel {
   mmStateTouched = false;
   /** Which arch hook is running (for attributing exceptions to the plugin); 0 = none. */
   hook = 0;
+  /**
+   * Who is calling the arch's switch_mm_irqs_off right now (SWITCH_* in constants.ts):
+   * context_switch, exec_mmap's activate_mm, kthread_use_mm, ... An arch that compares its
+   * `prev` argument names the use site by it.
+   */
+  switchCaller = 0;
+
+  // ---- findings (use sites of dangling pointers, hazards) ----------------------------------
+  /** Declared use sites of this cell (core + arch), in bit order; set by the simulator. */
+  sites: readonly UseSiteDoc[] = [];
+  private siteIndex = new Map<string, number>();
+  /** Bit i: use site i fired in this run. */
+  siteMask = 0;
+  /** First firing of each site in this run: step, CPU, the stale mm, the mm it met. */
+  siteStep = new Int32Array(MAX_USE_SITES);
+  siteCpu = new Int32Array(MAX_USE_SITES);
+  siteMm = new Int32Array(MAX_USE_SITES);
+  siteOther = new Int32Array(MAX_USE_SITES);
+  /** Bit i: hazard HAZARD_IDS[i] was recorded in this run. */
+  hazardMask = 0;
+  /** Hazard records (I3: a lazy pointer left naming a freed mm): step, CPU, mm, holder (HOLD_*), task, step it stopped dangling (-1: still). */
+  hzStep = new Int32Array(HAZARD_RECORDS);
+  hzCpu = new Int32Array(HAZARD_RECORDS);
+  hzMm = new Int32Array(HAZARD_RECORDS);
+  hzHolder = new Int32Array(HAZARD_RECORDS);
+  hzTask = new Int32Array(HAZARD_RECORDS);
+  hzUntil = new Int32Array(HAZARD_RECORDS);
+  hzLen = 0;
+  /** Hazard records that did not fit. */
+  hazardOverflow = 0;
+  /** Records whose pointer still dangles (checked after every step while non-zero). */
+  danglingOpen = 0;
 
   // ---- per CPU ------------------------------------------------------------------------
   cpuCurr = new Int32Array(0); // rq->curr
@@ -135,12 +197,18 @@ export class Kernel {
   taskIoMm = new Int32Array(0);
   /** Worker is between kthread_use_mm and kthread_unuse_mm (its mmget_not_zero succeeded). */
   taskUsingMm = new Uint8Array(0);
-  /** A kernel path frame saved when the task was preempted inside it (path 0 = none). */
+  /**
+   * Kernel path frames saved when the task was switched out inside them (preemption, a sleep
+   * in wait_for_completion): taskSavedSp frames at t * FRAME_DEPTH (0 = none).
+   */
+  taskSavedSp = new Int32Array(0);
   taskSavedPath = new Int32Array(0);
   taskSavedPc = new Int32Array(0);
   taskSavedA = new Int32Array(0);
   taskSavedB = new Int32Array(0);
   taskSavedC = new Int32Array(0);
+  /** io_uring: the io_ring_exit_work kworker of the ring this task owns (queued at its exit), or NO_TASK. */
+  taskRingExit = new Int32Array(0);
 
   // ---- per mm -------------------------------------------------------------------------
   /** mm ids allocated so far in this run (ids are never reused; addresses are). */
@@ -164,10 +232,6 @@ export class Kernel {
   /** Unmap generation: bumped whenever PTEs or page tables of the mm are torn down (for I2). */
   mmUnmapGen = new Int32Array(0);
   mmHasVmas = new Uint8Array(0);
-  /** Free slab addresses, most recently freed last (SLUB reuses LIFO). */
-  freeAddrs = new Int32Array(0);
-  freeAddrLen = 0;
-  nextAddr = 1;
   /** mms with mm_users == 0 that are not freed yet (change through adjustPinned). */
   zombies = 0;
   /** Of those, mms that had lazy holders at their last mmput (REFCOUNT=y pins them). */
@@ -175,11 +239,26 @@ export class Kernel {
   /** Step since which zombies / lazyPinned hold their current values (for the mm·steps integrals). */
   private pinnedSince = 0;
   mmLazyPinned = new Uint8Array(0);
+  /** khugepaged's mm_slot holds an mmgrab() of the mm (__khugepaged_enter .. __khugepaged_exit / collect_mm_slot). */
+  mmSlotHeld = new Uint8Array(0);
+  /** The mm khugepaged is working on right now (khugepaged_scan.mm_slot), or NO_MM. */
+  khugepagedScan = NO_MM;
+  /** A task sleeping in __khugepaged_exit()'s mmap_write_lock() until khugepaged lets go of its mm, or NO_TASK. */
+  khugepagedWaiter = NO_TASK;
+  /** mm->membarrier_state (MEMBARRIER_STATE_* bits; 0 = never registered). */
+  mmMembarrierState = new Int32Array(0);
+  /** rq->membarrier_state per CPU (updated by membarrier_switch_mm and the register IPI). */
+  cpuMembarrierState = new Int32Array(0);
 
   // ---- workload -----------------------------------------------------------------------
   prog = new Int32Array(0);
   progLen = 0;
   tickBudget = 0;
+  /**
+   * Deep-idle entries left in this run: an idle CPU with nothing to run may enter a deep
+   * C-state (cpuidle_enter_state -> the arch's cpu_idle_deep hook) while this is non-zero.
+   */
+  idleBudget = 0;
   /** vCPU preemptions left in this run. */
   vcpuBudget = 0;
   /**
@@ -247,6 +326,14 @@ export class Kernel {
     if (tasks > this.taskCapacity) this.allocTasks(tasks, this.cpuCapacity);
     if (mms > this.mmCapacity) this.allocMms(mms);
     if (progWords > this.prog.length) this.prog = new Int32Array(progWords);
+    this.slab.ensureCapacity(ncpu, this.mmCapacity);
+  }
+
+  /** Declare the cell's use sites (core + arch): their order is their bit in siteMask. */
+  setSites(sites: readonly UseSiteDoc[]): void {
+    if (sites.length > MAX_USE_SITES) throw new ModelError(`${sites.length} use sites declared; at most ${MAX_USE_SITES}`);
+    this.sites = sites;
+    this.siteIndex = new Map(sites.map((s, i) => [s.id, i]));
   }
 
   private allocCpus(n: number): void {
@@ -264,6 +351,7 @@ export class Kernel {
     this.cpuPreemptPoint = new Uint8Array(n);
     this.cpuWait = new Int32Array(n);
     this.cpuResumeAt = new Int32Array(n);
+    this.cpuMembarrierState = new Int32Array(n);
     this.cpuSp = new Int32Array(n);
     this.frPath = new Int32Array(n * FRAME_DEPTH);
     this.frPc = new Int32Array(n * FRAME_DEPTH);
@@ -296,11 +384,13 @@ export class Kernel {
     this.taskEnd = new Int32Array(n);
     this.taskIoMm = new Int32Array(n);
     this.taskUsingMm = new Uint8Array(n);
-    this.taskSavedPath = new Int32Array(n);
-    this.taskSavedPc = new Int32Array(n);
-    this.taskSavedA = new Int32Array(n);
-    this.taskSavedB = new Int32Array(n);
-    this.taskSavedC = new Int32Array(n);
+    this.taskSavedSp = new Int32Array(n);
+    this.taskSavedPath = new Int32Array(n * FRAME_DEPTH);
+    this.taskSavedPc = new Int32Array(n * FRAME_DEPTH);
+    this.taskSavedA = new Int32Array(n * FRAME_DEPTH);
+    this.taskSavedB = new Int32Array(n * FRAME_DEPTH);
+    this.taskSavedC = new Int32Array(n * FRAME_DEPTH);
+    this.taskRingExit = new Int32Array(n);
     this.rq = new Int32Array(ncpu * n);
     this.wakeQ = new Int32Array(ncpu * n);
   }
@@ -317,8 +407,9 @@ export class Kernel {
     this.mmLineOwner = new Int32Array(n);
     this.mmUnmapGen = new Int32Array(n);
     this.mmHasVmas = new Uint8Array(n);
-    this.freeAddrs = new Int32Array(n);
     this.mmLazyPinned = new Uint8Array(n);
+    this.mmMembarrierState = new Int32Array(n);
+    this.mmSlotHeld = new Uint8Array(n);
   }
 
   /** Clear all run state (arrays keep their capacity). */
@@ -348,10 +439,20 @@ export class Kernel {
     this.ipiHead.fill(0, 0, n);
     this.ipiLen.fill(0, 0, n);
     this.ntasks = 0;
-    this.taskSavedPath.fill(0);
+    this.taskSavedSp.fill(0);
+    this.taskRingExit.fill(NO_TASK);
+    this.cpuMembarrierState.fill(0, 0, n);
     this.nmm = 0;
-    this.freeAddrLen = 0;
-    this.nextAddr = 1;
+    this.slab.reset();
+    this.siteMask = 0;
+    this.hazardMask = 0;
+    this.hzLen = 0;
+    this.hazardOverflow = 0;
+    this.danglingOpen = 0;
+    this.switchCaller = 0;
+    this.idleBudget = 0;
+    this.khugepagedScan = NO_MM;
+    this.khugepagedWaiter = NO_TASK;
     this.zombies = 0;
     this.lazyPinned = 0;
     this.pinnedSince = 0;
@@ -370,6 +471,8 @@ export class Kernel {
     this.mmLineOwner[INIT_MM] = 0;
     this.mmUnmapGen[INIT_MM] = 0;
     this.mmHasVmas[INIT_MM] = 0;
+    this.mmMembarrierState[INIT_MM] = 0;
+    this.mmSlotHeld[INIT_MM] = 0;
   }
 
   // ---- small helpers used by paths and plugins ------------------------------------------
@@ -424,13 +527,139 @@ export class Kernel {
   }
 
   /**
-   * A read of `mm`'s fields by `cpu`. Reading a freed mm_struct is a use-after-free (I3).
-   * `what` names the access for the report ("mm_cpumask(prev)", "atomic_dec(&mm->mm_count)").
+   * A read of `mm`'s fields by `cpu` at use site `site` (a declared UseSiteDoc id). Reading a
+   * freed mm_struct is a use after free (I14, dereference). Returns true when the mm was freed.
    */
-  deref(cpu: number, mm: number, what: string): void {
-    if (mm > INIT_MM && this.mmStage[mm] === MM_FREED) {
-      this.violate('I3', cpu, `use-after-free: ${what} reads ${this.mmName(mm)} after free_mm`);
+  useMm(cpu: number, mm: number, site: string): boolean {
+    if (mm <= INIT_MM || this.mmStage[mm] !== MM_FREED) return false;
+    const i = this.siteBit(site);
+    this.noteSite(i, cpu, mm, NO_MM);
+    this.violateAt('I14', cpu, `use after free: ${site} reads ${this.mmName(mm)} after free_mm`, site, 'dereference');
+    return true;
+  }
+
+  /** @deprecated use useMm(cpu, mm, site). */
+  deref(cpu: number, mm: number, site: string): void {
+    this.useMm(cpu, mm, site);
+  }
+
+  /**
+   * Pointer equality as the kernel sees it: two mm pointers are equal when their addresses
+   * are. A freed mm keeps its old address in the model, so a stale pointer equals the live mm
+   * SLUB handed the same address to (ABA).
+   */
+  ptrEq(a: number, b: number): boolean {
+    return a === b || (a > INIT_MM && b > INIT_MM && this.mmAddr[a] === this.mmAddr[b]);
+  }
+
+  /**
+   * A compare at `site` was decided by a stale pointer (`stale`, freed, at the address `live`
+   * now has) and that changed what the kernel does (`effect`, the site's consequence rule): I14.
+   */
+  staleCompare(cpu: number, site: string, stale: number, live: number, effect: string): void {
+    const i = this.siteBit(site);
+    this.noteSite(i, cpu, stale, live);
+    this.violateAt(
+      'I14', cpu,
+      `stale compare in ${site}: freed ${this.mmName(stale)} equals live ${this.mmName(live)} by address reuse; ${effect}`,
+      site, 'stale-compare',
+    );
+  }
+
+  /**
+   * A kernel WARN at `site` fired because a lazy pointer names an mm being freed (the I3
+   * class: a hazard under a scheme whose premise is a dangling pointer, else a violation).
+   */
+  lazyWarn(cpu: number, site: string, mm: number, message: string): void {
+    const i = this.siteBit(site);
+    this.noteSite(i, cpu, mm, NO_MM);
+    if (this.danglingPremise) {
+      // The run goes on: the scheme is "mainline with this WARN removed". The I3 hazard itself
+      // is recorded where the pointer starts to dangle (free_mm).
+      if (this.tracer !== null) this.tracer.ev(cpu, 'WARN_ON_ONCE', `${message} (${site}; not fatal under this scheme)`);
+      return;
     }
+    this.violateAt('I3', cpu, `WARN in ${site}: ${message}`, site, 'warn');
+  }
+
+  /**
+   * I3: `cpu` holds a lazy pointer (`holder`: HOLD_*) to `mm`, which was just freed. Under a
+   * dangling-premise scheme a hazard is recorded (where, and how long it dangles) and the run
+   * goes on; otherwise it is a violation.
+   */
+  danglingPointer(cpu: number, mm: number, holder: number, task: number): void {
+    if (!this.danglingPremise) {
+      this.violate('I3', cpu, this.danglingMessage(cpu, mm, holder, task));
+      return;
+    }
+    this.hazardMask |= 1;
+    if (this.tracer !== null) this.tracer.ev(cpu, 'hazard', `I3: ${this.danglingMessage(cpu, mm, holder, task)}`);
+    if (this.hzLen >= this.hzStep.length) {
+      this.hazardOverflow++;
+      return;
+    }
+    const r = this.hzLen++;
+    this.hzStep[r] = this.step;
+    this.hzCpu[r] = cpu;
+    this.hzMm[r] = mm;
+    this.hzHolder[r] = holder;
+    this.hzTask[r] = task;
+    this.hzUntil[r] = -1;
+    this.danglingOpen++;
+  }
+
+  /** The I3 message for a lazy pointer of `cpu` (holder HOLD_*) to the freed `mm`. */
+  danglingMessage(cpu: number, mm: number, holder: number, task: number): string {
+    const what = holder === HOLD_ACTIVE_MM ? `${this.taskName(task)} still has it as active_mm (lazy, no reference)` : 'rq->prev_mm names it';
+    return `free_mm(${this.mmName(mm)}) while CPU${cpu}'s ${what}`;
+  }
+
+  /** After a step: close the hazard records of CPUs that no longer hold their dangling pointer. */
+  closeDangling(): void {
+    for (let r = 0; r < this.hzLen; r++) {
+      if (this.hzUntil[r] !== -1) continue;
+      const c = this.hzCpu[r]!;
+      const mm = this.hzMm[r]!;
+      if (this.lazyMm(c) === mm || this.cpuPrevMm[c] === mm) continue;
+      this.hzUntil[r] = this.step;
+      this.danglingOpen--;
+    }
+  }
+
+  private siteBit(site: string): number {
+    const i = this.siteIndex.get(site);
+    if (i === undefined) {
+      throw new ModelError(`use site "${site}" is not declared (declared: ${this.sites.map((s) => s.id).join(', ')}); arch plugins declare theirs in useSites`);
+    }
+    return i;
+  }
+
+  private noteSite(i: number, cpu: number, mm: number, other: number): void {
+    const bit = 1 << i;
+    if ((this.siteMask & bit) !== 0) return;
+    this.siteMask |= bit;
+    this.siteStep[i] = this.step;
+    this.siteCpu[i] = cpu;
+    this.siteMm[i] = mm;
+    this.siteOther[i] = other;
+  }
+
+  /**
+   * The kernel path running on `cpu` stops at a preemption point of `level` (PREEMPT_NONE: a
+   * cond_resched(); PREEMPT_VOLUNTARY: a might_sleep(); PREEMPT_FULL: preempt_count() == 0
+   * with IRQs on; PREEMPT_RT: inside a spinlock_t section). Live when the cell's preemption
+   * model is at least `level`: a tick may then switch the task out with its path (sched.ts
+   * preemptInPath). The next step of the path clears it.
+   */
+  preemptPoint(cpu: number, level: number): void {
+    if (level <= this.preemptLevel) this.cpuPreemptPoint[cpu] = 1;
+  }
+
+  /** Draw true with probability `p` from the run's in-step PRNG (k.rng). p <= 0 never draws, p >= 1 never draws. */
+  chance(p: number): boolean {
+    if (p <= 0) return false;
+    if (p >= 1) return true;
+    return this.rng.nextU32() / 4294967296 < p;
   }
 
   /** An atomic RMW on mm->mm_count by `cpu`: counts the atomic and a line transfer if another CPU owned the line. */
@@ -446,6 +675,12 @@ export class Kernel {
   violate(invariant: InvariantId, cpu: number, message: string): void {
     if (this.violation !== null) return;
     this.violation = { invariant, name: INVARIANTS[invariant].name, cpu, step: this.step, message };
+    if (this.tracer !== null) this.tracer.violation(cpu, invariant, message);
+  }
+
+  private violateAt(invariant: InvariantId, cpu: number, message: string, site: string, siteKind: UseSiteKind): void {
+    if (this.violation !== null) return;
+    this.violation = { invariant, name: INVARIANTS[invariant].name, cpu, step: this.step, message, site, siteKind };
     if (this.tracer !== null) this.tracer.violation(cpu, invariant, message);
   }
 

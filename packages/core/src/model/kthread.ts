@@ -4,7 +4,8 @@
  * pinned with mmgrab(), and drops it with mmput() after kthread_unuse_mm().
  */
 import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
-import { NO_MM } from './constants.js';
+import { NO_MM, SWITCH_KTHREAD_USE_MM } from './constants.js';
+import { membarrier_update_current_mm } from './membarrier.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { mmdrop, mmdrop_lazy_tlb, mmget_not_zero, mmgrab, mmgrab_lazy_tlb, mmput } from './refs.js';
@@ -27,7 +28,8 @@ export function stepUseMm(k: Kernel, cpu: number, f: number): void {
       return;
     case 1: {
       // mmgrab(mm); task_lock; local_irq_disable(); active_mm = tsk->active_mm; tsk->active_mm = mm;
-      // tsk->mm = mm; switch_mm_irqs_off(active_mm, mm, tsk); local_irq_enable()
+      // tsk->mm = mm; membarrier_update_current_mm(mm); switch_mm_irqs_off(active_mm, mm, tsk);
+      // local_irq_enable()
       mmgrab(k, cpu, mm);
       const active = k.taskActiveMm[t]!;
       k.frB[f] = active;
@@ -36,6 +38,7 @@ export function stepUseMm(k: Kernel, cpu: number, f: number): void {
       k.taskUsingMm[t] = 1;
       k.mmGrabHolders[mm]! += 1;
       k.setLocalMm(cpu, active);
+      membarrier_update_current_mm(k, cpu, mm);
       if ((k.mutations & MUT_KTHREAD_USE_MM_IRQS_ON) !== 0) {
         // Pre-38cf307c1f20: the stores ran under task_lock() only; switch_mm() comes in a later
         // step, so an interrupt in between sees active_mm == mm with the old MMU context loaded.
@@ -44,7 +47,7 @@ export function stepUseMm(k: Kernel, cpu: number, f: number): void {
         return;
       }
       checkLoadable(k, cpu, mm, active);
-      arch_switch_mm_irqs_off(k, cpu, active, mm, t);
+      arch_switch_mm_irqs_off(k, cpu, active, mm, t, SWITCH_KTHREAD_USE_MM);
       k.frPc[f] = 2;
       if (k.tracer !== null) k.tracer.ev(cpu, 'kthread_use_mm', `${k.taskName(t)} mm=${k.mmName(mm)} (was lazy on ${k.mmName(active)})`);
       return;
@@ -53,7 +56,7 @@ export function stepUseMm(k: Kernel, cpu: number, f: number): void {
       // (mutation) switch_mm(active_mm, mm, tsk), after the stores, IRQs on until now
       const active = k.frB[f]!;
       checkLoadable(k, cpu, mm, active);
-      arch_switch_mm_irqs_off(k, cpu, active, mm, t);
+      arch_switch_mm_irqs_off(k, cpu, active, mm, t, SWITCH_KTHREAD_USE_MM);
       k.frPc[f] = 2;
       if (k.tracer !== null) k.tracer.ev(cpu, 'kthread_use_mm', `switch_mm(${k.mmName(active)}, ${k.mmName(mm)})`);
       return;
@@ -74,9 +77,11 @@ export function stepUnuseMm(k: Kernel, cpu: number, f: number): void {
   const mm = k.frA[f]!;
   switch (k.frPc[f]) {
     case 0:
-      // task_lock; local_irq_disable(); tsk->mm = NULL; mmgrab_lazy_tlb(mm); enter_lazy_tlb(mm, tsk)
+      // task_lock; local_irq_disable(); tsk->mm = NULL; membarrier_update_current_mm(NULL);
+      // mmgrab_lazy_tlb(mm); enter_lazy_tlb(mm, tsk)
       k.taskMm[t] = NO_MM;
       k.touch(mm);
+      membarrier_update_current_mm(k, cpu, NO_MM);
       mmgrab_lazy_tlb(k, cpu, mm);
       arch_enter_lazy_tlb(k, cpu, mm, t);
       k.frPc[f] = 1;

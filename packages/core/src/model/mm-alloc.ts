@@ -18,8 +18,10 @@ export function allocMm(k: Kernel, cpu: number): number {
   k.mmUnmapGen[mm] = 0;
   k.mmHasVmas[mm] = 1;
   k.mmLazyPinned[mm] = 0;
-  // kmem_cache_alloc(mm_cachep): reuse the most recently freed slot first (ABA on the address).
-  k.mmAddr[mm] = k.freeAddrLen > 0 ? k.freeAddrs[--k.freeAddrLen]! : k.nextAddr++;
+  k.mmMembarrierState[mm] = 0;
+  k.mmSlotHeld[mm] = 0;
+  // kmem_cache_alloc(mm_cachep) on this CPU: SLUB hands out the CPU's most recently freed object first (ABA).
+  k.mmAddr[mm] = k.slab.alloc(cpu);
   arch_init_new_context(k, cpu, mm);
   // Handing out a context id / PID may reassign one a CPU still has loaded (powerpc): every
   // CPU's MMU root is re-checked, as at mm_free_pgd and destroy_context.

@@ -8,9 +8,23 @@ import { INIT_MM, MM_FREED } from './constants.js';
 import { call, P_MMDROP, P_MMPUT } from './frames.js';
 import type { Kernel } from './kernel.js';
 
+/**
+ * init_mm's mm_count: mainline really does atomic_inc / atomic_dec on it (mmgrab_lazy_tlb of a
+ * CPU lazy on init_mm, sched_force_init_mm, cpu_up), so the atomics and cache-line transfers
+ * are counted; its value is not tracked (it never reaches zero, and its lazy holders are not
+ * part of I4).
+ */
+function initMmAtomic(k: Kernel, cpu: number): void {
+  k.countAtomic(cpu, INIT_MM);
+}
+
 /** atomic_inc(&mm->mm_count). Grabbing an mm whose count already reached zero is a resurrection (I11). */
 function incCount(k: Kernel, cpu: number, mm: number, what: string): void {
-  k.deref(cpu, mm, what);
+  if (mm === INIT_MM) {
+    initMmAtomic(k, cpu);
+    return;
+  }
+  k.useMm(cpu, mm, what);
   if (k.mmCount[mm]! <= 0 && k.mmStage[mm] !== MM_FREED) {
     k.violate('I11', cpu, `${what} on ${k.mmName(mm)} after its mm_count reached 0`);
   }
@@ -21,8 +35,11 @@ function incCount(k: Kernel, cpu: number, mm: number, what: string): void {
 
 /** atomic_dec_and_test(&mm->mm_count); on 1 -> 0 calls __mmdrop (pushed as the next steps of `cpu`). */
 function decCount(k: Kernel, cpu: number, mm: number, what: string): void {
-  k.deref(cpu, mm, what);
-  if (mm === INIT_MM) return; // init_mm's count never reaches zero; its lazy refs are not modelled
+  if (mm === INIT_MM) {
+    initMmAtomic(k, cpu);
+    return;
+  }
+  k.useMm(cpu, mm, what);
   const n = k.mmCount[mm]! - 1;
   k.mmCount[mm] = n;
   k.countAtomic(cpu, mm);
@@ -47,13 +64,11 @@ function decCount(k: Kernel, cpu: number, mm: number, what: string): void {
 
 /** mmgrab(): a real (non-lazy) mm_count reference. */
 export function mmgrab(k: Kernel, cpu: number, mm: number): void {
-  if (mm === INIT_MM) return;
   incCount(k, cpu, mm, 'mmgrab');
 }
 
 /** mmdrop() of a real reference taken with mmgrab(). */
 export function mmdrop(k: Kernel, cpu: number, mm: number): void {
-  if (mm === INIT_MM) return;
   decCount(k, cpu, mm, 'mmdrop');
 }
 
@@ -68,9 +83,9 @@ export function mmdropUsersRef(k: Kernel, cpu: number, mm: number): void {
   decCount(k, cpu, mm, 'mmdrop');
 }
 
-/** mmgrab_lazy_tlb(): mmgrab() under MMU_LAZY_TLB_REFCOUNT=y, nothing otherwise. */
+/** mmgrab_lazy_tlb(): mmgrab() under MMU_LAZY_TLB_REFCOUNT=y (init_mm included), nothing otherwise. */
 export function mmgrab_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
-  if (k.refcount && mm !== INIT_MM) incCount(k, cpu, mm, 'mmgrab_lazy_tlb');
+  if (k.refcount) incCount(k, cpu, mm, 'mmgrab_lazy_tlb');
 }
 
 /**
@@ -79,7 +94,7 @@ export function mmgrab_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
  */
 export function mmdrop_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
   if (k.refcount) {
-    if (mm !== INIT_MM) decCount(k, cpu, mm, 'mmdrop_lazy_tlb');
+    decCount(k, cpu, mm, 'mmdrop_lazy_tlb');
   } else {
     k.cost[C_SMP_MB]! += 1;
   }
@@ -87,14 +102,14 @@ export function mmdrop_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
 
 /** mmget(): CLONE_VM and the like; the caller already holds a users reference. */
 export function mmget(k: Kernel, cpu: number, mm: number): void {
-  k.deref(cpu, mm, 'mmget');
+  k.useMm(cpu, mm, 'mmget');
   if (k.mmUsers[mm]! <= 0) k.violate('I11', cpu, `mmget on ${k.mmName(mm)} after mm_users reached 0`);
   k.mmUsers[mm]! += 1;
 }
 
 /** mmget_not_zero(): fails once mm_users is 0 (kthread_use_mm users such as io_uring). */
 export function mmget_not_zero(k: Kernel, cpu: number, mm: number): boolean {
-  k.deref(cpu, mm, 'mmget_not_zero');
+  k.useMm(cpu, mm, 'mmget_not_zero');
   if (k.mmUsers[mm]! <= 0) return false;
   k.mmUsers[mm]! += 1;
   return true;

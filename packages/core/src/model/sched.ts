@@ -6,9 +6,12 @@
 import { C_CS_KERNEL_KERNEL, C_CS_KERNEL_USER, C_CS_USER_KERNEL, C_CS_USER_USER, C_WAKEUPS } from '../cost/counters.js';
 import { checkSwitchedOut } from '../invariants/check.js';
 import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
-import { MM_EXITING, MM_FREED, MM_PGD_FREED, MM_TABLES_FREED, NO_MM, TASK_IDLE, TS_BLOCKED, TS_PARKED, TS_RUNNABLE, TS_RUNNING } from './constants.js';
+import {
+  MM_EXITING, MM_FREED, MM_PGD_FREED, MM_TABLES_FREED, NO_MM, SWITCH_CONTEXT_SWITCH, TASK_IDLE, TS_BLOCKED, TS_PARKED, TS_RUNNABLE, TS_RUNNING,
+} from './constants.js';
 import { call, P_FINISH_SWITCH, ret } from './frames.js';
 import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
+import { membarrier_switch_mm } from './membarrier.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
 
 /** Enqueue `t` on `cpu`'s runqueue, or on an active CPU if `cpu` is going down (balance_push). */
@@ -90,9 +93,11 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
       k.setActiveMm(prev, NO_MM);
     }
   } else {
-    // to user: switch_mm_irqs_off(prev->active_mm, next->mm, next)
+    // to user: membarrier_switch_mm(rq, prev->active_mm, next->mm);
+    // switch_mm_irqs_off(prev->active_mm, next->mm, next)
     checkLoadable(k, cpu, nextMm, prevActive);
-    arch_switch_mm_irqs_off(k, cpu, prevActive, nextMm, next);
+    membarrier_switch_mm(k, cpu, prevActive, nextMm);
+    arch_switch_mm_irqs_off(k, cpu, prevActive, nextMm, next, SWITCH_CONTEXT_SWITCH);
     if (prevMm === NO_MM) {
       // kernel -> user: rq->prev_mm = prev->active_mm; prev->active_mm = NULL
       k.cost[C_CS_KERNEL_USER]! += 1;
@@ -141,7 +146,7 @@ export function checkLoadable(k: Kernel, cpu: number, next: number, prevActive: 
   if (next === prevActive || next <= 0) return;
   const stage = k.mmStage[next]!;
   if (stage === MM_FREED) {
-    k.violate('I3', cpu, `switch_mm to ${k.mmName(next)}, which is freed`);
+    k.useMm(cpu, next, 'switch_mm_irqs_off');
   } else if (k.mmUsers[next]! <= 0 || stage === MM_EXITING || stage === MM_TABLES_FREED || stage >= MM_PGD_FREED) {
     k.violate('I11', cpu, `switch_mm to ${k.mmName(next)} after its mm_users reached 0`);
   }
@@ -178,20 +183,25 @@ export function tickPreempt(k: Kernel, cpu: number): void {
 }
 
 /**
- * preempt_schedule_irq() from a preemption point inside a kernel path: the task keeps its
- * path (saved with the task, the model's CPU frames being per CPU) and is switched out; it
- * resumes the path when it is switched back in. Only one frame deep (a top-level path).
+ * preempt_schedule_irq() / cond_resched() at a preemption point inside a kernel path: the task
+ * keeps its path (saved with the task, the model's CPU frames being per CPU) and is switched
+ * out. The load balancer may move it meanwhile: it is queued on a CPU drawn from the run's
+ * in-step PRNG (any active CPU, its own included), so it can resume the path on another CPU,
+ * lazy on whatever mm that CPU has.
  */
 export function preemptInPath(k: Kernel, cpu: number): void {
   const t = saveFrame(k, cpu, 'preemption');
   k.cpuPreemptPoint[cpu] = 0;
-  if (k.tracer !== null) k.tracer.ev(cpu, 'preempt_schedule_irq', `${k.taskName(t)} preempted inside a kernel path`);
+  const to = k.activeCpu(k.rng.int(k.ncpu));
+  k.taskCpu[t] = to;
+  if (k.tracer !== null) k.tracer.ev(cpu, 'preempt_schedule_irq', `${k.taskName(t)} preempted inside a kernel path${to !== cpu ? `; load balance moves it to CPU${to}` : ''}`);
   schedule(k, cpu);
 }
 
 /**
- * wait_for_completion() inside a kernel path: the task sleeps (TS_PARKED, on no queue) with
- * its path saved, and whoever completes it enqueues it; it resumes the path when switched in.
+ * A sleep inside a kernel path (wait_for_completion, an rwsem): the task sleeps (TS_PARKED, on
+ * no queue) with its path saved, and whoever completes it enqueues it; it resumes the path
+ * when switched in.
  */
 export function waitInPath(k: Kernel, cpu: number): void {
   const t = saveFrame(k, cpu, 'wait_for_completion');
@@ -199,26 +209,37 @@ export function waitInPath(k: Kernel, cpu: number): void {
   schedule(k, cpu);
 }
 
-/** Move the current task's (single, top-level) kernel path frame from the CPU to the task. */
+/** Move the current task's kernel path frames from the CPU to the task. */
 function saveFrame(k: Kernel, cpu: number, why: string): number {
   const t = k.cpuCurr[cpu]!;
-  if (k.cpuSp[cpu] !== 1) throw new ModelError(`${why} inside a nested kernel path on CPU${cpu}`);
+  const sp = k.cpuSp[cpu]!;
+  if (sp === 0) throw new ModelError(`${why} outside a kernel path on CPU${cpu}`);
+  // A lazy reference held in a path's local would leave the CPU with the task: the model only
+  // switches tasks out where no such local is live.
+  if (k.cpuLocalMm[cpu] !== NO_MM) throw new ModelError(`${why} on CPU${cpu} while a kernel path holds ${k.mmName(k.cpuLocalMm[cpu]!)} in a local`);
   const f = cpu * FRAME_DEPTH;
-  k.taskSavedPath[t] = k.frPath[f]!;
-  k.taskSavedPc[t] = k.frPc[f]!;
-  k.taskSavedA[t] = k.frA[f]!;
-  k.taskSavedB[t] = k.frB[f]!;
-  k.taskSavedC[t] = k.frC[f]!;
+  const g = t * FRAME_DEPTH;
+  for (let i = 0; i < sp; i++) {
+    k.taskSavedPath[g + i] = k.frPath[f + i]!;
+    k.taskSavedPc[g + i] = k.frPc[f + i]!;
+    k.taskSavedA[g + i] = k.frA[f + i]!;
+    k.taskSavedB[g + i] = k.frB[f + i]!;
+    k.taskSavedC[g + i] = k.frC[f + i]!;
+  }
+  k.taskSavedSp[t] = sp;
   k.cpuSp[cpu] = 0;
   return t;
 }
 
 function restoreSavedFrame(k: Kernel, cpu: number, t: number): void {
-  const path = k.taskSavedPath[t]!;
-  if (path === 0) return;
-  k.taskSavedPath[t] = 0;
-  call(k, cpu, path, k.taskSavedA[t]!, k.taskSavedB[t]!, k.taskSavedC[t]!, false);
-  k.frPc[k.top(cpu)] = k.taskSavedPc[t]!;
+  const sp = k.taskSavedSp[t]!;
+  if (sp === 0) return;
+  k.taskSavedSp[t] = 0;
+  const g = t * FRAME_DEPTH;
+  for (let i = 0; i < sp; i++) {
+    call(k, cpu, k.taskSavedPath[g + i]!, k.taskSavedA[g + i]!, k.taskSavedB[g + i]!, k.taskSavedC[g + i]!, false);
+    k.frPc[k.top(cpu)] = k.taskSavedPc[g + i]!;
+  }
 }
 
 /**

@@ -6,18 +6,29 @@
 import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS } from '../cost/counters.js';
 import { arch_continue, arch_handle_ipi } from './arch-calls.js';
 import {
-  IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
+  IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
   OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
-  ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING,
+  ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_MREMAP, OP_KHUGEPAGED, OP_TEXT_POKE,
+  OP_SUSPEND, OP_MEMBARRIER_REGISTER, OP_RECLAIM, OP_PAIR_MASK, OP_PAIR_SHIFT,
 } from './constants.js';
+import { cpuidle_enter_state } from './idle.js';
+import { io_ring_exit_work, io_uring_setup } from './io-uring.js';
+import { stepKhugepaged } from './khugepaged.js';
+import { membarrier_register } from './membarrier.js';
+import { stepReclaim } from './reclaim.js';
+import { suspend_resume } from './suspend.js';
+import { text_poke } from './temporary-mm.js';
 import { do_shoot_lazy_tlb, stepExit, stepMmdrop, stepMmput } from './exit.js';
 import { cloneThread, stepFork } from './fork.js';
 import { cpuUp, stepCpuDown, stepCpuhpAp, stepIdleDead } from './hotplug.js';
-import { call, P_ARCH, P_CPU_DOWN, P_CPUHP_AP, P_IDLE_DEAD, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_MMDROP, P_MMPUT, P_MUNMAP, P_UNUSE_MM, P_USE_MM, ret } from './frames.js';
+import {
+  call, P_ARCH, P_CPU_DOWN, P_CPUHP_AP, P_IDLE_DEAD, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_KHUGEPAGED, P_MMDROP, P_MMPUT, P_MUNMAP, P_RECLAIM,
+  P_UNUSE_MM, P_USE_MM, ret,
+} from './frames.js';
 import { stepExec } from './exec.js';
 import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
 import { stepUnuseMm, stepUseMm } from './kthread.js';
-import { stepMunmap } from './munmap.js';
+import { mremap, stepMunmap } from './munmap.js';
 import { mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
 import { enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
 
@@ -42,7 +53,8 @@ export class Stepper {
    * sweep, so the enabling rules are spelled out inline:
    * - task actor: online, not a preempted vCPU, not spinning in smp_call_function's wait,
    *   and either a kernel path is in progress, a switch is due (current task blocked, dead,
-   *   runnable or need_resched; or idle with a non-empty runqueue), or the task has ops left;
+   *   runnable or need_resched; or idle with a non-empty runqueue), the task has ops left, or
+   *   the CPU is idle with deep-idle entries left in the run (cpuidle_enter_state);
    * - irq actor: IRQs on and an IPI pending, a wakeup to deliver, or a tick preemption possible;
    * - hypervisor actor: the vCPU is preempted and its time slice is over (resume; any
    *   preempted vCPU may resume when nothing else can run), or a preemption is left and its
@@ -58,7 +70,7 @@ export class Stepper {
     const inPath = k.cpuSp[c]! > 0;
     const queued = k.rqLen[c]! > 0;
     let b = 0;
-    if (k.cpuWait[c] === 0 && (inPath || !running || (idle ? queued : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
+    if (k.cpuWait[c] === 0 && (inPath || !running || (idle ? queued || k.idleBudget > 0 : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
     if (k.cpuIrqsOff[c] === 0 && (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && (!inPath || k.cpuPreemptPoint[c] !== 0) && !idle))) b |= 2;
     if (this.vcpuPreemption && k.vcpuBudget > 0 && k.step >= k.vcpuNextAt) b |= 4;
     return b;
@@ -95,7 +107,11 @@ export class Stepper {
     return n;
   }
 
-  /** The CPU's own step: continue its kernel path, else schedule if needed, else start the next op. */
+  /**
+   * The CPU's own step: continue its kernel path (or, at a live preemption point with a
+   * reschedule pending, switch out with it), else schedule if needed, else the idle task's
+   * deep-idle entry, else start the next op.
+   */
   taskStep(c: number): void {
     const k = this.k;
     if (k.cpuSp[c]! > 0) {
@@ -103,6 +119,8 @@ export class Stepper {
       else this.runFrame(c);
     } else if (needsSwitch(k, c)) {
       schedule(k, c);
+    } else if (k.taskKind[k.cpuCurr[c]!] === TASK_IDLE) {
+      cpuidle_enter_state(k, c);
     } else {
       this.startOp(c, k.cpuCurr[c]!);
     }
@@ -186,9 +204,13 @@ export class Stepper {
     k.ipiSender = wasSender;
   }
 
-  /** Run the top frame's next step; if it called another path, also run the callee's first step. */
+  /**
+   * Run the top frame's next step; if it called another path, also run the callee's first step.
+   * A preemption point lasts until the path's next step: the step that stops at one sets it.
+   */
   private runFrame(c: number): void {
     const k = this.k;
+    k.cpuPreemptPoint[c] = 0;
     let calls = k.calls;
     this.dispatch(c);
     while (k.calls !== calls && k.cpuSp[c]! > 0) {
@@ -213,6 +235,8 @@ export class Stepper {
       case P_CPU_DOWN: stepCpuDown(k, c, f); break;
       case P_CPUHP_AP: stepCpuhpAp(k, c, f); break;
       case P_IDLE_DEAD: stepIdleDead(k, c); break;
+      case P_KHUGEPAGED: stepKhugepaged(k, c, f); break;
+      case P_RECLAIM: stepReclaim(k, c, f); break;
       case P_ARCH: {
         const fn = k.frA[f]!, mm = k.frB[f]!, arg = k.frC[f]!;
         ret(k, c);
@@ -234,6 +258,14 @@ export class Stepper {
     if (k.tracer !== null && op !== OP_EXIT && op !== OP_MUNMAP) k.tracer.ev(c, OP_NAMES[op] ?? '?', k.taskName(t));
     switch (op) {
       case OP_RUN:
+        // User code runs; with no VMA left (after munmap of everything) it faults: SIGSEGV -> do_exit.
+        if (mm !== NO_MM && k.mmHasVmas[mm] === 0) {
+          if (k.tracer !== null) k.tracer.ev(c, 'do_exit', `${k.taskName(t)}: SIGSEGV (no VMA left)`);
+          k.taskPc[t] = k.taskEnd[t]!;
+          call(k, c, P_EXIT, 0, 0, 0);
+          break;
+        }
+        return;
       case OP_KWORK:
         return;
       case OP_MUNMAP:
@@ -269,13 +301,15 @@ export class Stepper {
       case OP_EXIT:
         call(k, c, P_EXIT, 0, 0, 0);
         break;
-      case OP_IOURING_SETUP:
-        // io_uring_setup -> io_ring_ctx_alloc: ctx->mm_account = current->mm; mmgrab(); the worker starts.
+      case OP_USE_MM_SETUP:
+        // A driver hands the task's mm to a kthread_use_mm worker (amdkfd: the process's
+        // mmu_notifier mmgrab; USB gadget ffs, vhost in kthread mode): mmgrab(); the worker starts
+        // and uses the mm with mmget_not_zero() + kthread_use_mm() around each piece of work.
         mmgrab(k, c, mm);
         k.taskIoMm[arg] = mm;
         k.mmGrabHolders[mm]! += 1;
         enqueue(k, k.taskCpu[arg]!, arg);
-        if (k.tracer !== null) k.tracer.ev(c, 'io_uring_setup', `mmgrab(${k.mmName(mm)}) for worker ${k.taskName(arg)}`);
+        if (k.tracer !== null) k.tracer.ev(c, 'use_mm_setup', `mmgrab(${k.mmName(mm)}) for kthread_use_mm worker ${k.taskName(arg)}`);
         return;
       case OP_USE_MM:
         if (k.taskIoMm[t] === NO_MM || k.taskUsingMm[t] !== 0) return;
@@ -294,9 +328,35 @@ export class Stepper {
       case OP_CPUHP:
         call(k, c, P_CPUHP_AP, 0, 0, 0);
         break;
+      case OP_IO_URING_SETUP:
+        io_uring_setup(k, c, t, mm, arg & OP_PAIR_MASK, (arg >> OP_PAIR_SHIFT) & OP_PAIR_MASK);
+        return;
+      case OP_IO_RING_EXIT:
+        io_ring_exit_work(k, c, t);
+        break; // may be the final mmdrop: __mmdrop's first step runs in this step
+      case OP_MREMAP:
+        if (mm === NO_MM) return;
+        mremap(k, c, mm);
+        return;
+      case OP_KHUGEPAGED:
+        call(k, c, P_KHUGEPAGED, arg, 0, 0);
+        break;
+      case OP_RECLAIM:
+        call(k, c, P_RECLAIM, arg, 0, 0);
+        break;
+      case OP_TEXT_POKE:
+        text_poke(k, c, t);
+        return;
+      case OP_SUSPEND:
+        suspend_resume(k, c, t);
+        return;
+      case OP_MEMBARRIER_REGISTER:
+        if (mm === NO_MM) return;
+        membarrier_register(k, c, mm);
+        return;
       default:
         throw new ModelError(`unknown op ${op} in program of ${k.taskName(t)}`);
     }
-    this.runFrame(c);
+    if (k.cpuSp[c]! > 0) this.runFrame(c);
   }
 }

@@ -39,13 +39,15 @@ export const CORE_MUTATIONS: readonly CoreMutation[] = [
     title: 'kernel_execve(): exec_mmap() reads the lazy active_mm, is preempted, and drops the stale value',
     fixedBy: 'd53c3dfb23c4 mm: fix exec activate_mm vs TLB shootdown and lazy tlb switching race',
     breaks: 'I4',
-    cells: [{ arch: 'x86-native', scheme: 'refcount', workload: 'kthread-heavy', cpus: 2 }],
+    cells: [{ arch: 'x86-native', scheme: 'refcount', preempt: 'rt', workload: 'kthread-heavy', cpus: 2 }],
     description:
       'Without local_irq_disable() in exec_mmap(), a kernel thread exec (call_usermodehelper -> kernel_execve) reads ' +
-      '`active_mm = current->active_mm` (a lazy reference), can be preempted, and on return stores the new mm and ' +
+      '`active_mm = current->active_mm` (a lazy reference) under task_lock() only; on PREEMPT_RT (where task_lock is a ' +
+      'sleeping lock and preemptible) it can be preempted, and on return stores the new mm and ' +
       '`mmdrop(active_mm)`: the scheduler already dropped that lazy reference at the k->u switch, and the one it took ' +
       'when switching back in (u->k mmgrab_lazy_tlb) is never dropped. A double drop of the old mm and a leak of the ' +
-      'other (I4, then I5). Restored: a preemption point between the read and the stores.',
+      'other (I4, then I5). Restored: a preemption point between the read and the stores, live only under preempt=rt ' +
+      '(kernel-reference §11: the pre-fix read sat under task_lock(); without RT the exposure was the IRQs-on activate_mm).',
   },
   {
     id: 'hotplug-no-force-init-mm',

@@ -14,13 +14,15 @@ import { drive, type ScriptStep } from '../test-support/drive.js';
 import { CORE_MUTATIONS, coreMutation } from './catalog.js';
 import { MutationError } from './resolve.js';
 
-function sim(scheme: 'refcount' | 'shootdown', cpus: number, w: ExplicitWorkloadInput, mutations: string[]): Simulator {
-  return new Simulator({ plugin: referenceArch, scheme, cpus, workload: { explicit: w }, mutations });
+type Preempt = 'none' | 'voluntary' | 'full' | 'rt';
+
+function sim(scheme: 'refcount' | 'shootdown', cpus: number, w: ExplicitWorkloadInput, mutations: string[], preempt: Preempt = 'full'): Simulator {
+  return new Simulator({ plugin: referenceArch, scheme, cpus, workload: { explicit: w }, mutations, preempt });
 }
 
 /** Run the script mutated and unmutated: returns [mutated result, mainline result]. */
-function both(scheme: 'refcount' | 'shootdown', cpus: number, w: ExplicitWorkloadInput, id: string, script: ScriptStep[]) {
-  return [drive(sim(scheme, cpus, w, [id]), script), drive(sim(scheme, cpus, w, []), script)] as const;
+function both(scheme: 'refcount' | 'shootdown', cpus: number, w: ExplicitWorkloadInput, id: string, script: ScriptStep[], preempt: Preempt = 'full') {
+  return [drive(sim(scheme, cpus, w, [id], preempt), script), drive(sim(scheme, cpus, w, [], preempt), script)] as const;
 }
 
 const topPc = (k: Kernel, cpu: number): number => (k.cpuSp[cpu]! > 0 ? k.frPc[k.top(cpu)]! : -1);
@@ -29,13 +31,13 @@ describe('core mutations: directed scenarios (mutated breaks, mainline passes)',
   it('kthread-use-mm-irqs-on (38cf307c1f20): active_mm == mm before switch_mm, IRQs on -> I13', () => {
     const w: ExplicitWorkloadInput = {
       tasks: [
-        { name: 'P', kind: 'user', cpu: 0, mm: 'M', program: ['io_uring_setup W', 'run', 'run', 'exit'] },
+        { name: 'P', kind: 'user', cpu: 0, mm: 'M', program: ['use_mm_setup W', 'run', 'run', 'exit'] },
         { name: 'W', kind: 'kthread', cpu: 1, unstarted: true, program: ['kthread_use_mm', 'kwork', 'kthread_unuse_mm', 'exit'] },
       ],
     };
     const W = 2 + 1;
     const [mut, main] = both('refcount', 2, w, 'kthread-use-mm-irqs-on', [
-      { cpu: 0, until: (k) => k.taskState[W] !== TS_UNSTARTED }, // io_uring_setup wakes the worker on CPU1
+      { cpu: 0, until: (k) => k.taskState[W] !== TS_UNSTARTED }, // use_mm_setup wakes the worker on CPU1
       { cpu: 1, until: (k) => k.taskMm[W] !== NO_MM && k.cpuSp[1] === 0 }, // kthread_use_mm
     ]);
     expect(mut.outcome).toBe('violation');
@@ -44,10 +46,11 @@ describe('core mutations: directed scenarios (mutated breaks, mainline passes)',
     expect(main.outcome).toBe('ok');
   });
 
-  it('kernel-execve-preempt (d53c3dfb23c4): preempted between reading active_mm and the stores -> I4', () => {
+  it('kernel-execve-preempt (d53c3dfb23c4): preempted between reading active_mm and the stores (PREEMPT_RT) -> I4', () => {
     // CPU0: U runs and sleeps, K (call_usermodehelper) is lazy on U's mm L and starts
     // kernel_execve; a tick preempts it for X (k->u: L's lazy ref dropped), X yields back
-    // (u->k: K lazy on X, +1), K stores the new mm and drops the stale L.
+    // (u->k: K lazy on X, +1), K stores the new mm and drops the stale L. The pre-fix read sat
+    // under task_lock(): only PREEMPT_RT can preempt there.
     const w: ExplicitWorkloadInput = {
       tasks: [
         { name: 'U', kind: 'user', cpu: 0, mm: 'L', program: ['run', 'sleep 1', 'run', 'exit'] },
@@ -59,11 +62,15 @@ describe('core mutations: directed scenarios (mutated breaks, mainline passes)',
     const K = 2 + 1;
     const inExec = (k: Kernel): boolean => k.cpuCurr[0] === K && k.cpuSp[0]! > 0 && topPc(k, 0) >= 2;
     const script: ScriptStep[] = [{ cpu: 0, until: inExec }, { cpu: 0, kind: 'irq' }];
-    const [mut, main] = both('refcount', 2, w, 'kernel-execve-preempt', script);
+    const [mut, main] = both('refcount', 2, w, 'kernel-execve-preempt', script, 'rt');
     expect(mut.outcome).toBe('violation');
     expect(mut.violation!.invariant).toBe('I4');
     expect(mut.trace!.some((e) => e.fn === 'preempt_schedule_irq')).toBe(true);
     expect(main.outcome).toBe('ok');
+    // Without PREEMPT_RT task_lock() keeps preemption off: the tick cannot come in the window.
+    const full = drive(sim('refcount', 2, w, ['kernel-execve-preempt'], 'full'), [{ cpu: 0, until: inExec }]);
+    expect(full.outcome).toBe('ok');
+    expect(full.trace!.some((e) => e.fn === 'preempt_schedule_irq')).toBe(false);
   });
 
   // CPU1 goes lazy on M (A sleeps); the control thread on CPU2 takes CPU1 down. The mainline
@@ -153,14 +160,14 @@ describe('mutation catalogue', () => {
 describe('core mutations: random runs of the reference arch find them, the mainline stays clean', () => {
   const cases = [
     { id: 'kthread-use-mm-irqs-on', scheme: 'refcount', workload: 'kthread-heavy', cpus: 2, inv: 'I13' },
-    { id: 'kernel-execve-preempt', scheme: 'refcount', workload: 'kthread-heavy', cpus: 2, inv: 'I4' },
+    { id: 'kernel-execve-preempt', scheme: 'refcount', workload: 'kthread-heavy', cpus: 2, inv: 'I4', preempt: 'rt' },
     { id: 'hotplug-no-force-init-mm', scheme: 'shootdown', workload: 'hotplug', cpus: 4, inv: null },
     { id: 'idle-task-exit-mmdrop', scheme: 'refcount', workload: 'hotplug', cpus: 4, inv: 'I5' },
   ] as const;
   for (const c of cases) {
     it(`${c.id}: ${c.scheme} ${c.workload}`, () => {
       const count = (mutations: string[]): Map<string, number> => {
-        const s = new Simulator({ plugin: referenceArch, scheme: c.scheme, cpus: c.cpus, workload: c.workload, mutations });
+        const s = new Simulator({ plugin: referenceArch, scheme: c.scheme, cpus: c.cpus, workload: c.workload, mutations, preempt: 'preempt' in c ? c.preempt : 'full' });
         const base = hashString128(s.cellId);
         const out = new Map<string, number>();
         for (let i = 0; i < 1500; i++) {

@@ -16,6 +16,9 @@ import { FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, REASON_FLU
 import type { Kernel } from '../model/kernel.js';
 import { CORE_VERSION } from '../generated/model-hash.js';
 
+/** The reference arch's one use site: switch_mm clearing the CPU from the previous mm's mask. */
+const CLEAR_PREV_SITE = 'cpumask_clear_cpu(mm_cpumask(prev))';
+
 /** flush_tlb_func-like IPI of the reference arch. */
 export const REF_IPI_FLUSH = IPI_ARCH_BASE;
 
@@ -42,14 +45,14 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
       // The CPU moves on from the mm it left lazily: to another mm (drop the kept bit), or back
       // to it (the bit now belongs to the loaded root again).
       if (kept !== next) {
-        k.deref(cpu, kept, 'mm_cpumask(prev)');
+        k.useMm(cpu, kept, CLEAR_PREV_SITE);
         k.mmCpumask[kept]! &= ~(1 << cpu);
       }
       keptBit[cpu] = NO_MM;
     }
     const old = root[cpu]!;
     if (old > INIT_MM) {
-      k.deref(cpu, old, 'mm_cpumask(prev)');
+      k.useMm(cpu, old, CLEAR_PREV_SITE);
       k.mmCpumask[old]! &= ~(1 << cpu);
     }
     if (next > INIT_MM) k.mmCpumask[next]! |= 1 << cpu;
@@ -144,6 +147,15 @@ export const referenceArch = defineArchPlugin<ReferenceArchOptions>({
   description: 'asm-generic-style reference MMU: one root per CPU, no ASIDs, flush by IPI to mm_cpumask',
   options: ReferenceArchOptions,
   capabilities: { vcpuPreemption: false, irqsOffActivateMm: true, maxCpus: 32 },
+  useSites: [
+    {
+      id: CLEAR_PREV_SITE,
+      kind: 'dereference',
+      source: 'the reference arch switch_mm (as arm / asm-generic arches clear the bit of the mm they leave)',
+      reads: 'mm_cpumask(prev) of the mm the CPU leaves, or of the mm it left lazily (leave_mm kept the bit)',
+      consequence: 'a write into a freed mm_struct: a use after free',
+    },
+  ],
   invariants: [
     { id: 'I13', name: 'root-matches-mm', description: 'with IRQs on, the MMU root is current->mm, or for a lazy task its active_mm or init_mm' },
     { id: 'I13', name: 'root-in-cpumask', description: 'a CPU with an mm loaded is in that mm\'s mm_cpumask' },

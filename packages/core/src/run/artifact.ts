@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { ArchPlugin } from '../abi/plugin.js';
-import { Scheme } from '../config/scheme.js';
+import { PreemptModel, Scheme } from '../config/scheme.js';
+import { HAZARD_IDS } from '../model/kernel.js';
 import { StrategySpec } from '../explorer/strategy.js';
 import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
@@ -13,15 +14,21 @@ import { seedFromHex, seedToHex, type RunSeed } from '../prng/seed.js';
 import { WorkloadParams } from '../workload/params.js';
 import { ExplicitWorkload } from '../workload/explicit.js';
 import { ProfileName } from '../workload/profiles.js';
-import { type CellConfig, type RunResult, Simulator } from './simulator.js';
+import { type CellConfig, type FindingTarget, type RunResult, Simulator } from './simulator.js';
 
-export const ARTIFACT_SCHEMA = 'lazytlb.artifact/1';
+export const ARTIFACT_SCHEMA = 'lazytlb.artifact/2';
+/** Schemas this version refuses with a reason (their model predates hazards, I14 and the slab). */
+const OLD_ARTIFACT_SCHEMAS: Record<string, string> = {
+  'lazytlb.artifact/1':
+    'it was written by lazytlb 0.1 (arch ABI v1, before hazards, I14 freed-mm-use, scheme options and the SLUB model); ' +
+    'its model is gone, so it cannot be replayed exactly: re-run the sweep with this version, or replay it with @lazytlb/sweep 0.1',
+};
 
 const InvariantIdSchema = z.enum(Object.keys(INVARIANTS) as [InvariantId, ...InvariantId[]]);
 
 export const Outcome = z
   .object({
-    kind: z.enum(['ok', 'violation', 'budget', 'plugin-error', 'deadlock']),
+    kind: z.enum(['ok', 'violation', 'budget', 'plugin-error', 'deadlock', 'stopped']),
     steps: z.number().int().min(0),
     invariant: InvariantIdSchema.optional(),
     invariantName: z.string().optional(),
@@ -29,9 +36,21 @@ export const Outcome = z
     step: z.number().int().optional(),
     message: z.string().optional(),
     hook: z.string().optional(),
+    /** I14 / WARN: the use site (kernel function) of the violation and what it did. */
+    site: z.string().optional(),
+    siteKind: z.enum(['dereference', 'stale-compare', 'warn']).optional(),
+    /** Hazards recorded and use sites that fired in the run (ids), when any did. */
+    hazards: z.array(z.string()).optional(),
+    useSites: z.array(z.string()).optional(),
   })
   .strict();
 export type Outcome = z.infer<typeof Outcome>;
+
+/** The finding a run was recorded for when it is not the run's end (the replay stops there). */
+export const Target = z.union([
+  z.object({ hazard: z.enum(HAZARD_IDS) }).strict(),
+  z.object({ site: z.string().min(1) }).strict(),
+]);
 
 export const Artifact = z
   .object({
@@ -42,6 +61,8 @@ export const Artifact = z
       .object({
         arch: z.object({ name: z.string(), version: z.string(), options: z.unknown() }).strict(),
         scheme: Scheme,
+        schemeOptions: z.object({ mask: z.enum(['cpumask', 'online']).optional() }).strict().optional(),
+        preempt: PreemptModel.optional(),
         cpus: z.number().int().min(1).max(32),
         workload: z.union([z.object({ profile: ProfileName, params: WorkloadParams }).strict(), z.object({ explicit: ExplicitWorkload }).strict()]),
         strategy: StrategySpec,
@@ -53,10 +74,19 @@ export const Artifact = z
     runIndex: z.number().int().min(0).optional(),
     /** Explorer decisions (actor ids, one byte per step), base64. */
     decisions: z.string(),
+    /** Recorded for this hazard or use site (the run stops right after it); absent: for how the run ended. */
+    target: Target.optional(),
     outcome: Outcome,
   })
   .strict();
 export type Artifact = z.infer<typeof Artifact>;
+
+/** The run's findings as ids: hazards by HAZARD_IDS bit, use sites by the cell's site order. */
+export function findingIds(r: RunResult): { hazards: string[]; useSites: string[] } {
+  const hazards = HAZARD_IDS.filter((_, i) => (r.hazards & (1 << i)) !== 0);
+  const useSites = r.siteIds.filter((_, i) => (r.useSites & (1 << i)) !== 0);
+  return { hazards, useSites };
+}
 
 export function outcomeOf(r: RunResult): Outcome {
   const o: Outcome = { kind: r.outcome, steps: r.steps };
@@ -66,7 +96,12 @@ export function outcomeOf(r: RunResult): Outcome {
     o.cpu = r.violation.cpu;
     o.step = r.violation.step;
     o.message = r.violation.message;
+    if (r.violation.site !== undefined) o.site = r.violation.site;
+    if (r.violation.siteKind !== undefined) o.siteKind = r.violation.siteKind;
   }
+  const f = findingIds(r);
+  if (f.hazards.length > 0) o.hazards = f.hazards;
+  if (f.useSites.length > 0) o.useSites = f.useSites;
   if (r.pluginError !== null) {
     o.hook = r.pluginError.hook;
     o.message = r.pluginError.message;
@@ -74,18 +109,23 @@ export function outcomeOf(r: RunResult): Outcome {
   return o;
 }
 
-export function makeArtifact(cell: CellConfig, seed: RunSeed, result: RunResult, runIndex?: number): Artifact {
+/** The artifact of a run; `target`: the hazard or use site the run was stopped at (RunOptions.stopAt). */
+export function makeArtifact(cell: CellConfig, seed: RunSeed, result: RunResult, runIndex?: number, target?: FindingTarget): Artifact {
   if (result.decisions === null) throw new Error('makeArtifact: the run kept no decision list (run with keepDecisions)');
   const a: Artifact = {
     schema: ARTIFACT_SCHEMA,
     toolVersion: CORE_VERSION,
     modelHash: MODEL_HASH,
     cell: {
-      arch: { ...cell.arch }, scheme: cell.scheme, cpus: cell.cpus, workload: { ...cell.workload }, strategy: { ...cell.strategy },
+      arch: { ...cell.arch }, scheme: cell.scheme,
+      ...(cell.schemeOptions !== undefined ? { schemeOptions: { ...cell.schemeOptions } } : {}),
+      ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
+      cpus: cell.cpus, workload: { ...cell.workload }, strategy: { ...cell.strategy },
       stepBudget: cell.stepBudget, ...(cell.mutations !== undefined ? { mutations: [...cell.mutations] } : {}),
     },
     seed: seedToHex(seed),
     decisions: Buffer.from(result.decisions).toString('base64'),
+    ...(target !== undefined ? { target } : {}),
     outcome: outcomeOf(result),
   };
   if (runIndex !== undefined) a.runIndex = runIndex;
@@ -98,6 +138,11 @@ export class ArtifactError extends Error {
 
 /** Parse and validate an artifact (e.g. from JSON.parse of a file); errors name the field. */
 export function parseArtifact(value: unknown, source = 'artifact'): Artifact {
+  const schema = typeof value === 'object' && value !== null ? (value as { schema?: unknown }).schema : undefined;
+  if (typeof schema === 'string' && schema !== ARTIFACT_SCHEMA) {
+    const why = OLD_ARTIFACT_SCHEMAS[schema] ?? `this version of lazytlb reads ${ARTIFACT_SCHEMA} only`;
+    throw new ArtifactError(`${source}: artifact schema ${schema} is not ${ARTIFACT_SCHEMA}: ${why}`);
+  }
   const r = Artifact.safeParse(value);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
@@ -134,6 +179,8 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     plugin,
     archOptions: c.arch.options,
     scheme: c.scheme,
+    ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
+    ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
     cpus: c.cpus,
     workload: 'explicit' in c.workload ? { explicit: c.workload.explicit } : { profile: c.workload.profile, params: c.workload.params },
     strategy: c.strategy,
@@ -141,9 +188,13 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
   });
   const decisions = new Uint8Array(Buffer.from(artifact.decisions, 'base64'));
-  const result = sim.run(seedFromHex(artifact.seed), { trace: opts.trace ?? false, decisions, keepDecisions: true });
+  const result = sim.run(seedFromHex(artifact.seed), {
+    trace: opts.trace ?? false, decisions, keepDecisions: true, ...(artifact.target !== undefined ? { stopAt: artifact.target } : {}),
+  });
   const got = outcomeOf(result);
   const want = artifact.outcome;
-  const reproduced = got.kind === want.kind && got.steps === want.steps && got.invariant === want.invariant && got.cpu === want.cpu && got.step === want.step;
+  const same = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean => (a ?? []).join(',') === (b ?? []).join(',');
+  const reproduced = got.kind === want.kind && got.steps === want.steps && got.invariant === want.invariant && got.cpu === want.cpu && got.step === want.step &&
+    got.site === want.site && same(got.hazards, want.hazards) && same(got.useSites, want.useSites);
   return { result, reproduced, simulator: sim };
 }

@@ -34,7 +34,8 @@ describe('per-CPU checks only after steps that touch mm state', () => {
         expect(a.outcome).toBe(b.outcome);
         expect(a.steps).toBe(b.steps);
         expect(a.violation).toEqual(b.violation);
-        if (a.violation !== null) violations++;
+        expect([a.hazards, a.useSites]).toEqual([b.hazards, b.useSites]);
+        if (a.violation !== null || a.hazards !== 0) violations++;
       }
       if (opts.scheme === 'none' || (opts.plugin === noInitLoad && opts.scheme === 'shootdown')) expect(violations).toBeGreaterThan(0);
     });

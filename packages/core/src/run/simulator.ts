@@ -6,14 +6,17 @@
 import { z } from 'zod';
 import type { ArchHooks, ArchPlugin } from '../abi/plugin.js';
 import { parseArchOptions, validateArchPlugin, validateHooks } from '../abi/validate.js';
-import { resolveScheme, type Scheme, SchemeInput } from '../config/scheme.js';
+import {
+  DEFAULT_PREEMPT, PreemptModel, resolveScheme, resolveSchemeOptions, type Scheme, SCHEME_DANGLING_PREMISE, SchemeInput, type SchemeOptions,
+} from '../config/scheme.js';
+import { CORE_USE_SITES, type UseSiteKind } from '../findings/sites.js';
 import { C_LAZY_PINNED_AT_END, costsToObject, type Costs } from '../cost/counters.js';
 import { createExplorer, type Explorer, ReplayExplorer, type StrategySpec, StrategySpec as StrategySchema } from '../explorer/strategy.js';
 import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
 import { checkCpu, checkQuiescent, checkRefcounts } from '../invariants/check.js';
 import { HOOK_NAMES } from '../model/arch-calls.js';
-import { ACTORS_PER_CPU, MAX_CPUS, TASK_IDLE, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
-import { Kernel, ModelError, type Violation } from '../model/kernel.js';
+import { ACTORS_PER_CPU, HOLDER_NAMES, MAX_CPUS, PREEMPT_MODELS, TASK_IDLE, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
+import { HAZARD_IDS, type HazardId, Kernel, ModelError, type Violation } from '../model/kernel.js';
 import { Stepper } from '../model/step.js';
 import { type RunSeed } from '../prng/seed.js';
 import { Sfc32 } from '../prng/sfc32.js';
@@ -34,6 +37,10 @@ export interface SimulatorOptions {
   readonly plugin: ArchPlugin<any>;
   readonly archOptions?: unknown;
   readonly scheme: SchemeInput;
+  /** The scheme's options (e.g. { mask: 'online' } for shootdown); validated per scheme. */
+  readonly schemeOptions?: unknown;
+  /** Preemption model of the simulated kernel (CONFIG_PREEMPT_*): default "full". */
+  readonly preempt?: PreemptModel;
   readonly cpus: number;
   /** A profile (name or { profile, params }) drawn from each run's seed, or an explicit task list. */
   readonly workload?: WorkloadSpec | ProfileName | { readonly explicit: ExplicitWorkloadInput };
@@ -55,6 +62,10 @@ export interface SimulatorOptions {
 export interface CellConfig {
   readonly arch: { readonly name: string; readonly version: string; readonly options: unknown };
   readonly scheme: Scheme;
+  /** Scheme options that differ from the scheme's defaults; absent when none do (so cell ids stay put). */
+  readonly schemeOptions?: SchemeOptions;
+  /** Preemption model when not the default "full". */
+  readonly preempt?: PreemptModel;
   readonly cpus: number;
   readonly workload: { readonly profile: ProfileName; readonly params: WorkloadParams } | { readonly explicit: ExplicitWorkload };
   readonly strategy: StrategySpec;
@@ -63,7 +74,40 @@ export interface CellConfig {
   readonly mutations?: readonly string[];
 }
 
-export type OutcomeKind = 'ok' | 'violation' | 'budget' | 'plugin-error' | 'deadlock';
+/**
+ * How a run ended. `stopped`: it was asked to stop at a finding that does not end runs (a
+ * hazard or a use site that is not a violation, RunOptions.stopAt) and got there.
+ */
+export type OutcomeKind = 'ok' | 'violation' | 'budget' | 'plugin-error' | 'deadlock' | 'stopped';
+
+/** A finding that does not end a run: a hazard id, or a use site (by its id) that fired. */
+export type FindingTarget = { readonly hazard: HazardId } | { readonly site: string };
+
+/** One finding of a run, for reports and replay (Simulator.findings()). */
+export type RunFinding =
+  | {
+      readonly kind: 'hazard';
+      readonly id: HazardId;
+      readonly cpu: number;
+      readonly step: number;
+      /** Where the dangling pointer lives: active_mm, rq->prev_mm or a kernel-path local. */
+      readonly holder: (typeof HOLDER_NAMES)[number];
+      readonly task: string;
+      readonly mm: string;
+      /** Steps the pointer stayed dangling; `open` when it still did when the run ended. */
+      readonly danglingSteps: number;
+      readonly open: boolean;
+    }
+  | {
+      readonly kind: 'use-site';
+      readonly site: string;
+      readonly siteKind: UseSiteKind;
+      readonly cpu: number;
+      readonly step: number;
+      readonly mm: string;
+      /** The live mm a stale pointer compared equal to (stale compares), else null. */
+      readonly other: string | null;
+    };
 
 export interface PluginErrorInfo {
   readonly hook: string;
@@ -74,6 +118,12 @@ export interface RunResult {
   readonly outcome: OutcomeKind;
   readonly steps: number;
   readonly violation: Violation | null;
+  /** Bit i: hazard HAZARD_IDS[i] was recorded (the run went on). */
+  readonly hazards: number;
+  /** Bit i: use site siteIds[i] fired (as the violation that ended the run, or as a hazard). */
+  readonly useSites: number;
+  /** The cell's use sites in bit order (Simulator.sites; the same array for every run). */
+  readonly siteIds: readonly string[];
   readonly pluginError: PluginErrorInfo | null;
   /** The explorer's decisions (actor ids), kept when asked for or when the run did not end ok. */
   readonly decisions: Uint8Array | null;
@@ -88,6 +138,8 @@ export interface RunOptions {
   readonly decisions?: ArrayLike<number>;
   /** Keep the decision list even when the run ends ok. */
   readonly keepDecisions?: boolean;
+  /** End the run right after the step where this hazard or use site first fires (outcome `stopped`). */
+  readonly stopAt?: FindingTarget;
 }
 
 const CpusSchema = z.number().int().min(1).max(MAX_CPUS);
@@ -123,6 +175,8 @@ export class Simulator {
     this.plugin = plugin;
     const options = parseArchOptions(plugin, opts.archOptions);
     const scheme = resolveScheme(SchemeInput.parse(opts.scheme));
+    const schemeOptions = resolveSchemeOptions(scheme, opts.schemeOptions);
+    const preempt = PreemptModel.parse(opts.preempt ?? DEFAULT_PREEMPT);
     const cpus = CpusSchema.parse(opts.cpus);
     if (cpus > plugin.capabilities.maxCpus) {
       throw new RangeError(`arch ${plugin.name} models at most ${plugin.capabilities.maxCpus} CPUs, ${cpus} requested`);
@@ -134,7 +188,10 @@ export class Simulator {
     const stepBudget = BudgetSchema.parse(opts.stepBudget ?? DEFAULT_STEP_BUDGET);
     const mutations = resolveMutations(opts.mutations, plugin);
     this.cell = {
-      arch: { name: plugin.name, version: plugin.version, options }, scheme, cpus, workload, strategy, stepBudget,
+      arch: { name: plugin.name, version: plugin.version, options }, scheme,
+      ...(schemeOptions !== null ? { schemeOptions } : {}),
+      ...(preempt !== DEFAULT_PREEMPT ? { preempt } : {}),
+      cpus, workload, strategy, stepBudget,
       ...(mutations.ids.length > 0 ? { mutations: mutations.ids } : {}),
     };
     this.cellId = canonicalJson(this.cell);
@@ -145,6 +202,11 @@ export class Simulator {
     k.mutations = mutations.coreBits;
     k.refcount = scheme === 'refcount';
     k.shootdown = scheme === 'shootdown';
+    k.shootOnline = schemeOptions?.mask === 'online';
+    k.danglingPremise = SCHEME_DANGLING_PREMISE[scheme];
+    k.preemptLevel = PREEMPT_MODELS.indexOf(preempt);
+    k.setSites([...CORE_USE_SITES, ...(plugin.useSites ?? [])]);
+    this.sites = k.sites.map((u) => u.id);
     if (explicit !== null) {
       k.ensureCapacity(cpus, explicit.taskCount, explicit.mmBound, explicit.progWords);
     } else {
@@ -207,6 +269,35 @@ export class Simulator {
     return this.cov;
   }
 
+  /** The cell's use sites (core + arch), in RunResult.useSites bit order. */
+  readonly sites: readonly string[];
+
+  /**
+   * The findings of the last run (allocates; for reports and replay): every hazard record, in
+   * the order recorded, and the first firing of each use site. Records past the per-run cap
+   * are counted only (Kernel.hazardOverflow).
+   */
+  findings(): RunFinding[] {
+    const k = this.k;
+    const out: RunFinding[] = [];
+    for (let r = 0; r < k.hzLen; r++) {
+      const until = k.hzUntil[r]!;
+      out.push({
+        kind: 'hazard', id: 'I3', cpu: k.hzCpu[r]!, step: k.hzStep[r]!, holder: HOLDER_NAMES[k.hzHolder[r]!]!, task: k.taskName(k.hzTask[r]!),
+        mm: k.mmName(k.hzMm[r]!), danglingSteps: (until === -1 ? k.step : until) - k.hzStep[r]!, open: until === -1,
+      });
+    }
+    for (let i = 0; i < k.sites.length; i++) {
+      if ((k.siteMask & (1 << i)) === 0) continue;
+      const other = k.siteOther[i]!;
+      out.push({
+        kind: 'use-site', site: k.sites[i]!.id, siteKind: k.sites[i]!.kind, cpu: k.siteCpu[i]!, step: k.siteStep[i]!, mm: k.mmName(k.siteMm[i]!),
+        other: other >= 0 ? k.mmName(other) : null,
+      });
+    }
+    return out;
+  }
+
   /** Number of explorer actors (n in the PCT bound). */
   get actorCount(): number {
     return this.cell.cpus * (this.hyp ? 3 : 2);
@@ -217,7 +308,7 @@ export class Simulator {
     let outcome: OutcomeKind = 'ok';
     if (this.pendingError === null) {
       try {
-        outcome = this.loop(tracer);
+        outcome = this.loop(tracer, opts.stopAt === undefined ? null : this.targetMask(opts.stopAt));
       } catch (e) {
         outcome = this.catchPluginError(e);
       }
@@ -249,6 +340,7 @@ export class Simulator {
       k.hook = 0;
       this.wlRng.seed(seed[0], seed[1], seed[2], seed[3]);
       this.exRng.seed(seed[0] ^ 0x5bd1e995, seed[1] ^ 0x27d4eb2f, seed[2] ^ 0x165667b1, seed[3] ^ 0x61c88647);
+      k.rng.seed(seed[0] ^ 0x85ebca6b, seed[1] ^ 0xc2b2ae35, seed[2] ^ 0x9e3779b9, seed[3] ^ 0x7feb352d);
       this.lastEstimate = this.generator !== null ? this.generator.generate(k, this.wlRng) : this.explicit!.generate(k);
       this.activeExplorer.begin(this.exRng, this.cell.cpus * ACTORS_PER_CPU, this.lastEstimate);
     } catch (e) {
@@ -299,6 +391,9 @@ export class Simulator {
       outcome: kind,
       steps: k.step,
       violation: k.violation,
+      hazards: k.hazardMask,
+      useSites: k.siteMask,
+      siteIds: this.sites,
       pluginError: this.pendingError,
       // A hook that threw did so inside step k.step: keep that step's decision so the replay
       // takes it too and throws again (the artifact reproduces the plugin error).
@@ -336,11 +431,13 @@ export class Simulator {
     if (this.cov !== null && (k.mmStateTouched || k.touchedLen > 0)) hllAdd(this.cov, fingerprintInt32(k));
     if (k.touchedLen > 0) checkRefcounts(k, c);
     k.step++;
+    if (k.danglingOpen > 0) k.closeDangling();
     if (k.step === k.vcpuNextAt) k.dirtyCpus = -1; // a vCPU preemption becomes possible
     if (k.vcpusPreempted > 0) k.tickVcpuClocks();
   }
 
-  private loop(tracer: Tracer | null): OutcomeKind {
+  /** `stop`: [hazard mask, site mask] of RunOptions.stopAt, or null. */
+  private loop(tracer: Tracer | null, stop: readonly [number, number] | null): OutcomeKind {
     const k = this.k;
     const explorer = this.activeExplorer;
     const budget = this.cell.stepBudget;
@@ -351,7 +448,19 @@ export class Simulator {
       if (k.step >= budget) return 'budget';
       this.doStep(explorer.pick(en, n, k.step), tracer);
       if (k.violation !== null) return 'violation';
+      if (stop !== null && ((k.hazardMask & stop[0]) !== 0 || (k.siteMask & stop[1]) !== 0)) return 'stopped';
     }
+  }
+
+  private targetMask(t: FindingTarget): readonly [number, number] {
+    if ('hazard' in t) {
+      const i = (HAZARD_IDS as readonly string[]).indexOf(t.hazard);
+      if (i < 0) throw new Error(`stopAt: unknown hazard "${t.hazard}" (known: ${HAZARD_IDS.join(', ')})`);
+      return [1 << i, 0];
+    }
+    const i = this.k.sites.findIndex((s) => s.id === t.site);
+    if (i < 0) throw new Error(`stopAt: use site "${t.site}" is not declared in this cell (sites: ${this.sites.join(', ')})`);
+    return [0, 1 << i];
   }
 
   /** No actor can move: quiescence (all tasks done) is checked for leaks; anything else is a deadlock. */

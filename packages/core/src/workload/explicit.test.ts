@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { thrown } from '../test-support/thrown.js';
 import { ZodError } from 'zod';
 import {
-  INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE,
+  INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE,
   OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD, TASK_USER,
   TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED,
 } from '../model/constants.js';
@@ -36,7 +36,7 @@ function runqueue(k: Kernel, cpu: number): number[] {
 
 /** Two threads of process A (plus a clone child), a single-threaded process B, a kworker, an io worker. */
 const VALID: TaskInput[] = [
-  { name: 'a1', kind: 'user', cpu: 0, mm: 'A', program: ['run', 'clone a3', 'io_uring_setup w', 'sleep 1', 'munmap freed-tables', 'exit'] },
+  { name: 'a1', kind: 'user', cpu: 0, mm: 'A', program: ['run', 'clone a3', 'use_mm_setup w', 'sleep 1', 'munmap freed-tables', 'exit'] },
   { name: 'a2', kind: 'user', cpu: 1, mm: 'A', program: ['yield', 'migrate 0', 'munmap', 'munmap all'] },
   { name: 'a3', kind: 'user', cpu: 1, unstarted: true, program: ['run', 'sleep'] },
   { name: 'b', kind: 'user', cpu: 1, mm: 'B', program: ['fork c', '  run  ', 'exec'] },
@@ -110,7 +110,7 @@ describe('ExplicitWorkloadLoader: a valid workload', () => {
   it('compiles programs to op words, appending exit only when missing', () => {
     const w = (o: number, a = 0): number => o | (a << OP_SHIFT);
     expect(program(k, id('a1'))).toEqual([
-      w(OP_RUN), w(OP_CLONE_THREAD, id('a3')), w(OP_IOURING_SETUP, id('w')), w(OP_SLEEP, 1), w(OP_MUNMAP, MUNMAP_FREED_TABLES), w(OP_EXIT),
+      w(OP_RUN), w(OP_CLONE_THREAD, id('a3')), w(OP_USE_MM_SETUP, id('w')), w(OP_SLEEP, 1), w(OP_MUNMAP, MUNMAP_FREED_TABLES), w(OP_EXIT),
     ]);
     expect(program(k, id('a2'))).toEqual([w(OP_YIELD), w(OP_MIGRATE, 0), w(OP_MUNMAP), w(OP_MUNMAP, MUNMAP_ALL), w(OP_EXIT)]);
     // "sleep" without a CPU wakes on the task's own CPU.
@@ -185,7 +185,8 @@ describe('ExplicitWorkloadLoader: errors', () => {
     expect(e.message).toContain('unknown op "jump 3"');
     for (const allowed of [
       'run', 'kwork', 'yield', 'exec', 'kernel_execve', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'munmap [freed-tables|all]',
-      'sleep <cpu>', 'migrate <cpu>', 'clone <task>', 'fork <task>', 'io_uring_setup <task>',
+      'sleep <cpu>', 'migrate <cpu>', 'clone <task>', 'fork <task>', 'use_mm_setup <worker>', 'io_uring_setup <io-wq thread> <exit kworker>',
+      'khugepaged <mm>', 'reclaim <mm>', 'suspend', 'mremap', 'membarrier_register', 'text_poke',
     ]) {
       expect(e.message).toContain(allowed);
     }
@@ -226,7 +227,7 @@ describe('ExplicitWorkloadLoader: errors', () => {
     expect(e.message).toBe('task "k": a kernel thread has no mm');
   });
 
-  it.each(['clone', 'fork', 'io_uring_setup'])('%s naming an unknown task, or none', (verb) => {
+  it.each(['clone', 'fork', 'use_mm_setup'])('%s naming an unknown task, or none', (verb) => {
     const ghost = workloadError([{ name: 'a', kind: 'user', cpu: 0, mm: 'A', program: [`${verb} ghost`] }]);
     expect(ghost.message).toBe(`task "a": "${verb} ghost" names no task`);
     const none = workloadError([{ name: 'a', kind: 'user', cpu: 0, mm: 'A', program: [verb] }]);
@@ -269,7 +270,7 @@ describe('ExplicitWorkloadLoader: errors', () => {
     expect(sim.run([1, 2, 3, 4]).outcome).toBe('ok');
   });
 
-  // Regression: clone/fork/io_uring_setup could name a task that is already started (not `unstarted`), or
+  // Regression: clone/fork/use_mm_setup could name a task that is already started (not `unstarted`), or
   // the same child may be started by two ops. The loader accepts both, and the run then enqueues a
   // task twice: random runs end in spurious deadlocks and I4 violations ("mm_count of M1@1 is 3
   // but its holders account for 2") that are artefacts of the workload, not kernel bugs.

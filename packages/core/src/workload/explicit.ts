@@ -6,15 +6,19 @@
  *
  * Program ops are written as kernel-ish words:
  *   run | kwork | yield | exec | kernel_execve | exit | kthread_use_mm | kthread_unuse_mm
- *   munmap | munmap freed-tables | munmap all
- *   sleep <wake-cpu> | migrate <cpu> | clone <task> | fork <task> | io_uring_setup <worker>
+ *   munmap | munmap freed-tables | munmap all | mremap | membarrier_register | text_poke
+ *   sleep <wake-cpu> | migrate <cpu> | clone <task> | fork <task> | use_mm_setup <worker>
+ *   io_uring_setup <io-wq thread> <exit kworker> ; io_ring_exit (the program of that kworker)
+ *   khugepaged <mm> | reclaim <mm> | suspend (kernel threads)
  *   cpu_down <cpuhp task> | cpu_up <cpu> (a control kthread) ; cpuhp (the program of a cpuhp/N thread)
+ * Every mm named by a khugepaged op gets an mm_slot (an mmgrab) when the run starts.
  */
 import { z } from 'zod';
 import {
-  MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE,
-  OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD,
-  TASK_USER, TS_RUNNING, TS_UNSTARTED, INIT_MM,
+  MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, NO_TASK, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP,
+  OP_KERNEL_EXECVE, OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD,
+  TASK_USER, TS_RUNNING, TS_UNSTARTED, INIT_MM, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, OP_TEXT_POKE,
+  OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
 } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { allocMm } from '../model/mm-alloc.js';
@@ -30,7 +34,7 @@ export const ExplicitTask = z
     cpu: z.number().int().min(0),
     /** user tasks: the mm (process) they belong to; tasks with the same name share it. */
     mm: Name.optional(),
-    /** Started later by another task's clone/fork/io_uring_setup op. */
+    /** Started later by another task's clone/fork/use_mm_setup/io_uring_setup op (or queued by its owner's exit: io_ring_exit). */
     unstarted: z.boolean().default(false),
     program: z.array(z.string()).default([]),
   })
@@ -41,6 +45,8 @@ export const ExplicitWorkload = z
     tasks: z.array(ExplicitTask).min(1),
     tickPreemptions: z.number().int().min(0).default(0),
     vcpuPreemptions: z.number().int().min(0).max(64).default(0),
+    /** Deep C-state entries idle CPUs may make (cpuidle_enter_state). */
+    deepIdles: z.number().int().min(0).max(64).default(0),
   })
   .strict();
 export type ExplicitWorkload = z.infer<typeof ExplicitWorkload>;
@@ -53,6 +59,8 @@ export class WorkloadError extends Error {
 interface Compiled {
   readonly words: Int32Array[];
   readonly mmOf: (string | null)[];
+  /** Op words whose argument is an mm, resolved when the mms exist: [task index, word index, mm name]. */
+  readonly mmArgs: [number, number, string][];
 }
 
 /** Loads an explicit workload into a Kernel; also resolves task and mm names for scenarios. */
@@ -109,20 +117,29 @@ export class ExplicitWorkloadLoader {
       started.set(ref, owner);
       return this.ncpu + names.get(ref)!;
     };
+    const startedMms = new Set(this.spec.tasks.filter((t) => t.mm !== undefined && !t.unstarted).map((t) => t.mm!));
+    const mmArgs: [number, number, string][] = [];
+    const mmRef = (owner: string, word: string, ref: string | undefined, task: number, at: number): number => {
+      if (ref === undefined || !startedMms.has(ref)) {
+        throw new WorkloadError(`task "${owner}": "${word}" needs the name of an mm that exists when the run starts (mms: ${[...startedMms].join(', ') || 'none'})`);
+      }
+      mmArgs.push([task, at, ref]);
+      return 0; // resolved in generate()
+    };
     const cpuRef = (owner: string, word: string, ref: string | undefined): number => {
       const c = Number(ref);
       if (!Number.isInteger(c) || c < 0 || c >= this.ncpu) throw new WorkloadError(`task "${owner}": "${word}" needs a CPU in 0..${this.ncpu - 1}`);
       return c;
     };
-    const words = this.spec.tasks.map((t) => {
+    const words = this.spec.tasks.map((t, ti) => {
       const out: number[] = [];
       let hasMm = t.kind === 'user'; // kernel threads get one by kernel_execve
       let using = false;
       const ops = t.program.length > 0 && t.program[t.program.length - 1]!.trim() === 'exit' ? t.program : [...t.program, 'exit'];
       for (const raw of ops) {
         const word = raw.trim();
-        const [op, arg] = word.split(/\s+/);
-        if ((op === 'clone' || op === 'fork' || op === 'io_uring_setup' || op === 'exec') && !hasMm) {
+        const [op, arg, arg2] = word.split(/\s+/);
+        if ((op === 'clone' || op === 'fork' || op === 'use_mm_setup' || op === 'io_uring_setup' || op === 'exec' || op === 'mremap' || op === 'membarrier_register') && !hasMm) {
           throw new WorkloadError(`task "${t.name}": "${word}" needs a task with an mm (a user task, or a kernel thread after kernel_execve)`);
         }
         if (op === 'kthread_use_mm' || op === 'kthread_unuse_mm') {
@@ -154,7 +171,34 @@ export class ExplicitWorkloadLoader {
           case 'migrate': out.push(OP_MIGRATE | (cpuRef(t.name, word, arg) << OP_SHIFT)); break;
           case 'clone': out.push(OP_CLONE_THREAD | (taskRef(t.name, word, arg, 'user') << OP_SHIFT)); break;
           case 'fork': out.push(OP_FORK | (taskRef(t.name, word, arg, 'user') << OP_SHIFT)); break;
-          case 'io_uring_setup': out.push(OP_IOURING_SETUP | (taskRef(t.name, word, arg, 'kthread') << OP_SHIFT)); break;
+          case 'use_mm_setup': out.push(OP_USE_MM_SETUP | (taskRef(t.name, word, arg, 'kthread') << OP_SHIFT)); break;
+          case 'io_uring_setup': {
+            // io_uring_setup <io-wq thread (user, unstarted)> <exit kworker (kthread, unstarted, program: [io_ring_exit])>
+            const iowq = taskRef(t.name, word, arg, 'user');
+            const exitWorker = taskRef(t.name, word, arg2, 'kthread');
+            const ew = this.spec.tasks[exitWorker - this.ncpu]!;
+            if (ew.program.length === 0 || ew.program[0]!.trim() !== 'io_ring_exit') {
+              throw new WorkloadError(`task "${t.name}": "${word}": "${arg2}" must be the ring's exit kworker (program starting with io_ring_exit)`);
+            }
+            out.push(OP_IO_URING_SETUP | ((iowq | (exitWorker << OP_PAIR_SHIFT)) << OP_SHIFT));
+            break;
+          }
+          case 'io_ring_exit':
+            if (t.kind !== 'kthread' || !t.unstarted) throw new WorkloadError(`task "${t.name}": "io_ring_exit" is the program of an unstarted kworker named by io_uring_setup`);
+            out.push(OP_IO_RING_EXIT);
+            break;
+          case 'mremap': out.push(OP_MREMAP); break;
+          case 'membarrier_register': out.push(OP_MEMBARRIER_REGISTER); break;
+          case 'text_poke': out.push(OP_TEXT_POKE); break;
+          case 'suspend':
+            if (t.kind !== 'kthread') throw new WorkloadError(`task "${t.name}": "suspend" is run by a kworker (a kernel thread)`);
+            out.push(OP_SUSPEND);
+            break;
+          case 'khugepaged':
+          case 'reclaim':
+            if (t.kind !== 'kthread' || hasMm) throw new WorkloadError(`task "${t.name}": "${word}" is run by a kernel thread (khugepaged, kswapd)`);
+            out.push((op === 'khugepaged' ? OP_KHUGEPAGED : OP_RECLAIM) | (mmRef(t.name, word, arg, ti, out.length) << OP_SHIFT));
+            break;
           case 'cpu_down': {
             // starts the cpuhp/N kthread named by arg; it must sit on the CPU to take down and run "cpuhp"
             if (t.kind !== 'kthread') throw new WorkloadError(`task "${t.name}": "${word}" is for the control kernel thread`);
@@ -175,14 +219,15 @@ export class ExplicitWorkloadLoader {
           default:
             throw new WorkloadError(
               `task "${t.name}": unknown op "${word}". Allowed: run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm, ` +
-                'kthread_unuse_mm, munmap [freed-tables|all], sleep <cpu>, migrate <cpu>, clone <task>, fork <task>, io_uring_setup <task>, ' +
-                'cpu_down <cpuhp task>, cpu_up <cpu>, cpuhp',
+                'kthread_unuse_mm, munmap [freed-tables|all], mremap, membarrier_register, text_poke, sleep <cpu>, migrate <cpu>, ' +
+                'clone <task>, fork <task>, use_mm_setup <worker>, io_uring_setup <io-wq thread> <exit kworker>, io_ring_exit, ' +
+                'khugepaged <mm>, reclaim <mm>, suspend, cpu_down <cpuhp task>, cpu_up <cpu>, cpuhp',
             );
         }
       }
       return Int32Array.from(out);
     });
-    return { words, mmOf: this.spec.tasks.map((t) => t.mm ?? null) };
+    return { words, mmOf: this.spec.tasks.map((t) => t.mm ?? null), mmArgs };
   }
 
   /** Fill `k` (after resetState and the arch reset). Returns an estimated step count. */
@@ -202,6 +247,7 @@ export class ExplicitWorkloadLoader {
       k.taskEnd[c] = 0;
       k.taskIoMm[c] = NO_MM;
       k.taskUsingMm[c] = 0;
+      k.taskRingExit[c] = NO_TASK;
       k.cpuCurr[c] = c;
     }
     k.ntasks = ncpu;
@@ -215,13 +261,14 @@ export class ExplicitWorkloadLoader {
       k.taskCpu[t] = spec.cpu;
       k.taskIoMm[t] = NO_MM;
       k.taskUsingMm[t] = 0;
+      k.taskRingExit[t] = NO_TASK;
       k.taskMm[t] = NO_MM;
       k.taskActiveMm[t] = NO_MM;
       const name = this.compiled.mmOf[i];
       if (name !== null && !spec.unstarted) {
         let mm = this.mmIds.get(name);
         if (mm === undefined) {
-          mm = allocMm(k, 0);
+          mm = allocMm(k, spec.cpu);
           this.mmIds.set(name, mm);
         } else {
           mmget(k, 0, mm);
@@ -237,8 +284,21 @@ export class ExplicitWorkloadLoader {
       ops += w.length;
       if (!spec.unstarted) enqueue(k, spec.cpu, t);
     });
+    // Ops naming an mm (khugepaged, reclaim): the ids now exist. khugepaged's mms get their mm_slot.
+    const starts = this.spec.tasks.map((_, i) => k.taskPc[ncpu + i]!);
+    for (const [ti, at, name] of this.compiled.mmArgs) {
+      const mm = this.mmIds.get(name)!;
+      const pc = starts[ti]! + at;
+      k.prog[pc] = (k.prog[pc]! & 0xff) | (mm << OP_SHIFT);
+      if ((k.prog[pc]! & 0xff) === OP_KHUGEPAGED && k.mmSlotHeld[mm] === 0) {
+        k.mmSlotHeld[mm] = 1;
+        k.mmCount[mm]! += 1;
+        k.mmGrabHolders[mm]! += 1;
+      }
+    }
     k.tickBudget = this.spec.tickPreemptions;
+    k.idleBudget = this.spec.deepIdles;
     k.setVcpuPreemptions(this.spec.vcpuPreemptions, null, null); // a scenario decides when, and for how long
-    return 5 * (ops + k.ntasks) + 4 * ncpu;
+    return 5 * (ops + k.ntasks) + 4 * ncpu + this.spec.deepIdles;
   }
 }

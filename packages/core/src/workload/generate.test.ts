@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE,
+  INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE,
   OP_KWORK, OP_MASK, OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE,
-  TASK_KTHREAD, TASK_USER, TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP,
+  TASK_KTHREAD, TASK_USER, TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_IO_URING_SETUP, OP_IO_RING_EXIT,
+  OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, OP_TEXT_POKE, OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
 } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
@@ -74,6 +75,7 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
   if (!(sim.estimatedSteps > 0)) bad(`estimated steps ${sim.estimatedSteps} not positive`);
   if (sim.estimatedSteps < k.progLen) bad(`estimated steps ${sim.estimatedSteps} < program words ${k.progLen}`);
   if (k.tickBudget !== p.tickPreemptions) bad(`tickBudget ${k.tickBudget} != ${p.tickPreemptions}`);
+  if (k.idleBudget !== p.deepIdles) bad(`idleBudget ${k.idleBudget} != ${p.deepIdles}`);
   if (k.vcpuBudget !== p.vcpuPreemptions) bad(`vcpuBudget ${k.vcpuBudget} != ${p.vcpuPreemptions}`);
 
   // Idle tasks: ids 0..ncpu-1, running on their CPU with init_mm as active_mm.
@@ -113,20 +115,26 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
       if ((o === OP_SLEEP || o === OP_MIGRATE) && (a < 0 || a >= ncpu)) bad(`task ${t}: ${OP_NAMES[o]} to CPU ${a}`);
       if (o === OP_CPU_DOWN && (a < ncpu || a >= k.ntasks || k.taskCpu[a] === k.taskCpu[t])) bad(`task ${t}: cpu_down of task ${a} on its own CPU`);
       if (o === OP_CPU_UP && (a < 0 || a >= ncpu)) bad(`task ${t}: cpu_up of CPU ${a}`);
-      if (o === OP_CLONE_THREAD || o === OP_FORK || o === OP_IOURING_SETUP || o === OP_CPU_DOWN) {
-        const list = startedBy.get(a) ?? [];
+      const starts = o === OP_IO_URING_SETUP ? [a & OP_PAIR_MASK, (a >> OP_PAIR_SHIFT) & OP_PAIR_MASK]
+        : o === OP_CLONE_THREAD || o === OP_FORK || o === OP_USE_MM_SETUP || o === OP_CPU_DOWN ? [a] : [];
+      for (const x of starts) {
+        const list = startedBy.get(x) ?? [];
         list.push({ by: t, op: o });
-        startedBy.set(a, list);
+        startedBy.set(x, list);
       }
       if (o === OP_KERNEL_EXECVE) execved = true;
-      if (kind === TASK_USER && (o === OP_KWORK || o === OP_USE_MM || o === OP_UNUSE_MM || o === OP_KERNEL_EXECVE)) {
+      if (kind === TASK_USER && (o === OP_USE_MM || o === OP_UNUSE_MM || o === OP_KERNEL_EXECVE || o === OP_KHUGEPAGED || o === OP_RECLAIM || o === OP_SUSPEND || o === OP_IO_RING_EXIT)) {
         bad(`user task ${t} has kernel-thread op ${OP_NAMES[o]}`);
       }
-      if (kind === TASK_KTHREAD && !execved && (o === OP_RUN || o === OP_MUNMAP || o === OP_EXEC || o === OP_CLONE_THREAD || o === OP_FORK)) {
+      if (kind === TASK_KTHREAD && !execved && (o === OP_RUN || o === OP_MUNMAP || o === OP_EXEC || o === OP_CLONE_THREAD || o === OP_FORK || o === OP_MREMAP || o === OP_MEMBARRIER_REGISTER)) {
         bad(`kernel thread ${t} runs user op ${OP_NAMES[o]} before kernel_execve`);
       }
+      if ((o === OP_KHUGEPAGED || o === OP_RECLAIM) && !leaderMmIds(k).includes(a)) bad(`task ${t}: ${OP_NAMES[o]} of mm ${a}, not an initial process's`);
       if (o === OP_EXEC && i !== 0) bad(`task ${t} execs at op ${i}, not first`);
+      if (o === OP_MUNMAP && (a & MUNMAP_ALL) !== 0 && kind === TASK_USER && op(prog[i + 1] ?? 0) !== OP_EXIT) bad(`task ${t} goes on after munmap of everything`);
     });
+    // A user task's kwork ops: only io-wq threads (PF_IO_WORKER, started by io_uring_setup).
+    if (kind === TASK_USER && prog.some((w) => op(w) === OP_KWORK) && !(startedByOp(k, t) === OP_IO_URING_SETUP)) bad(`user task ${t} has kwork but is no io-wq thread`);
     if (k.taskState[t] === TS_UNSTARTED) {
       if (q.has(t)) bad(`unstarted task ${t} is on a runqueue`);
     } else {
@@ -138,7 +146,9 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
         if (mm <= INIT_MM || k.taskActiveMm[t] !== mm) bad(`leader ${t} has mm ${mm}, active_mm ${k.taskActiveMm[t]}`);
         if (leaderMms.has(mm)) bad(`leader ${t} shares mm ${mm} with another leader`);
         leaderMms.add(mm);
-        if (k.mmUsers[mm] !== 1 || k.mmCount[mm] !== 1) bad(`leader ${t}'s mm has users ${k.mmUsers[mm]}, count ${k.mmCount[mm]}`);
+        // mm_count: the users reference, plus khugepaged's mm_slot when it will scan
+        if (k.mmUsers[mm] !== 1 || k.mmCount[mm] !== 1 + k.mmSlotHeld[mm]!) bad(`leader ${t}'s mm has users ${k.mmUsers[mm]}, count ${k.mmCount[mm]}`);
+        if ((k.mmSlotHeld[mm] === 1) !== (p.khugepagedScans > 0)) bad(`leader ${t}'s mm_slot held=${k.mmSlotHeld[mm]} with khugepagedScans ${p.khugepagedScans}`);
       } else if (k.taskMm[t] !== NO_MM) {
         bad(`kernel thread ${t} has an mm`);
       }
@@ -162,7 +172,13 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
     for (const { by, op: o } of s) {
       const kind = k.taskKind[t]!;
       if ((o === OP_CLONE_THREAD || o === OP_FORK) && kind !== TASK_USER) bad(`${OP_NAMES[o]} by ${by} starts non-user task ${t}`);
-      if ((o === OP_IOURING_SETUP || o === OP_CPU_DOWN) && kind !== TASK_KTHREAD) bad(`${OP_NAMES[o]} by ${by} starts non-kthread ${t}`);
+      if ((o === OP_USE_MM_SETUP || o === OP_CPU_DOWN) && kind !== TASK_KTHREAD) bad(`${OP_NAMES[o]} by ${by} starts non-kthread ${t}`);
+      if (o === OP_IO_URING_SETUP) {
+        const prog = program(k, t).map(op);
+        const exitWorker = kind === TASK_KTHREAD;
+        if (exitWorker && JSON.stringify(prog) !== JSON.stringify([OP_IO_RING_EXIT, OP_EXIT])) bad(`ring exit kworker ${t} program ${prog.map((x) => OP_NAMES[x]).join(' ')}`);
+        if (!exitWorker && prog.some((x) => x !== OP_KWORK && x !== OP_SLEEP && x !== OP_EXIT)) bad(`io-wq thread ${t} program ${prog.map((x) => OP_NAMES[x]).join(' ')}`);
+      }
       if (k.taskState[by] === TS_UNSTARTED) bad(`task ${t} is started by ${by}, which is itself a child`);
     }
   }
@@ -176,19 +192,39 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
     if (program(k, t).some((w) => op(w) === OP_CLONE_THREAD)) bad(`task ${t} execs and clones threads`);
   }
 
-  // io workers: kthread_use_mm / kwork / kthread_unuse_mm / sleep rounds, only in io_uring_setup targets.
+  // io workers: kthread_use_mm / kwork / kthread_unuse_mm / sleep rounds, only in use_mm_setup targets.
   for (let t = ncpu; t < k.ntasks; t++) {
     const prog = program(k, t).map(op);
     const s = startedBy.get(t) ?? [];
-    const isWorker = s.length === 1 && s[0]!.op === OP_IOURING_SETUP;
+    const isWorker = s.length === 1 && s[0]!.op === OP_USE_MM_SETUP;
     if (isWorker) {
       const rounds = Array.from({ length: p.useMmRounds }, () => [OP_USE_MM, OP_KWORK, OP_UNUSE_MM, OP_SLEEP]).flat();
-      if (JSON.stringify(prog) !== JSON.stringify([...rounds, OP_EXIT])) bad(`io worker ${t} program ${prog.map((o) => OP_NAMES[o]).join(' ')}`);
+      if (JSON.stringify(prog) !== JSON.stringify([...rounds, OP_EXIT])) bad(`kthread_use_mm worker ${t} program ${prog.map((o) => OP_NAMES[o]).join(' ')}`);
     } else if (prog.includes(OP_USE_MM) || prog.includes(OP_UNUSE_MM)) {
-      bad(`task ${t} uses kthread_use_mm but is not an io worker`);
+      bad(`task ${t} uses kthread_use_mm but is not a use_mm_setup worker`);
     }
   }
   return problems;
+}
+
+/** mm ids of the initial processes (the leaders' mms). */
+function leaderMmIds(k: Kernel): number[] {
+  const out: number[] = [];
+  for (let t = k.ncpu; t < k.ntasks; t++) if (k.taskKind[t] === TASK_USER && k.taskState[t] !== TS_UNSTARTED && k.taskMm[t]! > INIT_MM) out.push(k.taskMm[t]!);
+  return out;
+}
+
+/** The opcode that starts task `t`, or -1. */
+function startedByOp(k: Kernel, t: number): number {
+  for (let by = k.ncpu; by < k.ntasks; by++) {
+    for (const w of program(k, by)) {
+      const o = op(w);
+      const a = arg(w);
+      if (o === OP_IO_URING_SETUP && ((a & OP_PAIR_MASK) === t || ((a >> OP_PAIR_SHIFT) & OP_PAIR_MASK) === t)) return o;
+      if ((o === OP_CLONE_THREAD || o === OP_FORK || o === OP_USE_MM_SETUP || o === OP_CPU_DOWN) && a === t) return o;
+    }
+  }
+  return -1;
 }
 
 const SEEDS_PER_CELL = 25;
@@ -231,8 +267,8 @@ describe('WorkloadGenerator: structure of generated runs', () => {
 
   it('maxed-out parameters stay within workloadBounds', () => {
     const params: Overrides = {
-      processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, kthreads: 8, ioWorkers: 4, useMmRounds: 8,
-      usermodehelpers: 4, opsPerTask: 64,
+      processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, kthreads: 8, useMmWorkers: 4, useMmRounds: 8,
+      usermodehelpers: 4, opsPerTask: 64, ioUring: 4, deepIdles: 64, khugepagedScans: 16, reclaims: 16, suspends: 4,
     };
     const problems: string[] = [];
     for (const cpus of [2, 5, 8]) {
@@ -247,8 +283,8 @@ describe('WorkloadGenerator: structure of generated runs', () => {
 
   it('minimal parameters (one single-threaded process, nothing else) still give a valid run', () => {
     const params: Overrides = {
-      processes: 1, threadsPerProcess: 1, forksPerProcess: 0, execRate: 0, kthreads: 0, ioWorkers: 0, useMmRounds: 1,
-      usermodehelpers: 0, opsPerTask: 1,
+      processes: 1, threadsPerProcess: 1, forksPerProcess: 0, execRate: 0, kthreads: 0, useMmWorkers: 0, useMmRounds: 1,
+      usermodehelpers: 0, opsPerTask: 1, ioUring: 0, khugepagedScans: 0, reclaims: 0, suspends: 0,
     };
     const sim = makeSim('default', 2, params);
     const problems: string[] = [];
@@ -284,7 +320,8 @@ describe('WorkloadGenerator: structure of generated runs', () => {
 describe('WorkloadGenerator: draws follow the parameters', () => {
   it('threads are drawn 1..threadsPerProcess, forks 0..forksPerProcess, body ops 1..opsPerTask', () => {
     const params: Overrides = {
-      processes: 1, threadsPerProcess: 3, forksPerProcess: 2, execRate: 0, kthreads: 0, ioWorkers: 0, usermodehelpers: 0, opsPerTask: 4,
+      processes: 1, threadsPerProcess: 3, forksPerProcess: 2, execRate: 0, kthreads: 0, useMmWorkers: 0, usermodehelpers: 0, opsPerTask: 4,
+      ioUring: 0, khugepagedScans: 0, reclaims: 0, suspends: 0, ops: { munmapAll: 0 },
     };
     const sim = makeSim('default', 3, params);
     const clones = new Set<number>();
@@ -305,7 +342,7 @@ describe('WorkloadGenerator: draws follow the parameters', () => {
   });
 
   it('execRate 0 never execs; execRate 1 execs in every forked child', () => {
-    const base: Overrides = { processes: 2, forksPerProcess: 3, kthreads: 0, ioWorkers: 0, usermodehelpers: 0 };
+    const base: Overrides = { processes: 2, forksPerProcess: 3, kthreads: 0, useMmWorkers: 0, usermodehelpers: 0, ops: { munmapAll: 0 } };
     for (const execRate of [0, 1]) {
       const sim = makeSim('default', 4, { ...base, execRate });
       let forked = 0;
@@ -333,10 +370,14 @@ describe('WorkloadGenerator: draws follow the parameters', () => {
     ['sleep', OP_SLEEP, OP_SLEEP],
     ['yield', OP_YIELD, OP_YIELD],
     ['migrate', OP_MIGRATE, OP_MIGRATE],
+    ['mremap', OP_MREMAP, OP_KWORK],
+    ['membarrier', OP_MEMBARRIER_REGISTER, OP_KWORK],
+    ['textPoke', OP_TEXT_POKE, OP_TEXT_POKE],
   ];
+  const NO_OPS = { run: 0, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 0, yield: 0, migrate: 0, mremap: 0, membarrier: 0, textPoke: 0 };
   it.each(KINDS)('with only the %s weight set, every body op is that op', (name, userWord, kthreadOp) => {
-    const ops = { run: 0, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 0, yield: 0, migrate: 0, [name]: 1 };
-    const sim = makeSim('default', 3, { ops, kthreads: 2, ioWorkers: 0, usermodehelpers: 0, execRate: 0 });
+    const ops = { ...NO_OPS, [name]: 1 };
+    const sim = makeSim('default', 3, { ops, kthreads: 2, useMmWorkers: 0, usermodehelpers: 0, execRate: 0, ioUring: 0, khugepagedScans: 0, reclaims: 0, suspends: 0 });
     const user = new Set<number>();
     const kthread = new Set<number>();
     for (let i = 0; i < 40; i++) {
@@ -356,8 +397,8 @@ describe('WorkloadGenerator: draws follow the parameters', () => {
   });
 
   it('body ops are drawn in proportion to their weights', () => {
-    const ops = { run: 1, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 0, yield: 3, migrate: 0 };
-    const sim = makeSim('default', 2, { ops, kthreads: 0, ioWorkers: 0, usermodehelpers: 0, opsPerTask: 64 });
+    const ops = { ...NO_OPS, run: 1, yield: 3 };
+    const sim = makeSim('default', 2, { ops, kthreads: 0, useMmWorkers: 0, usermodehelpers: 0, opsPerTask: 64, ioUring: 0 });
     let run = 0;
     let yld = 0;
     for (let i = 0; i < 100; i++) {
@@ -374,14 +415,11 @@ describe('WorkloadGenerator: draws follow the parameters', () => {
     expect(run / (run + yld)).toBeLessThan(0.28);
   });
 
-  // Regression (was a silent parameter clamp): only processes 0..min(processes, ioWorkers)-1 get an io worker;
-  // the surplus is never created, although `ioWorkers` is documented as "io_uring-style workers
-  // using kthread_use_mm", workloadBounds sizes for all of them, and the comment in generate()
-  // claims the surplus workers "exit unused". kthread-heavy asks for 4 workers with 2 processes
-  // and gets 2.
-  it('creates ioWorkers io workers even when there are fewer processes (kthread-heavy: 4 workers, 2 processes)', () => {
+  // Regression (was a silent parameter clamp): only processes 0..min(processes, workers)-1 got a
+  // worker; kthread-heavy asks for 4 workers with 2 processes and got 2.
+  it('creates useMmWorkers kthread_use_mm workers even when there are fewer processes (kthread-heavy: 4 workers, 2 processes)', () => {
     const sim = makeSim('kthread-heavy', 4);
-    expect(paramsOf(sim).ioWorkers).toBe(4);
+    expect(paramsOf(sim).useMmWorkers).toBe(4);
     expect(paramsOf(sim).processes).toBe(2);
     sim.begin([1, 2, 3, 4]);
     const k = sim.k;
@@ -389,7 +427,7 @@ describe('WorkloadGenerator: draws follow the parameters', () => {
     expect(workers).toHaveLength(4);
   });
 
-  it('io workers run exactly useMmRounds kthread_use_mm rounds', () => {
+  it('kthread_use_mm workers run exactly useMmRounds rounds', () => {
     const sim = makeSim('kthread-heavy', 4, { useMmRounds: 3 });
     sim.begin([1, 2, 3, 4]);
     const k = sim.k;
@@ -432,7 +470,10 @@ describe('WorkloadGenerator: determinism', () => {
   });
 
   it('the estimated step count is positive and grows with the workload', () => {
-    const small = makeSim('default', 2, { processes: 1, opsPerTask: 1, kthreads: 0, ioWorkers: 0, usermodehelpers: 0, threadsPerProcess: 1, forksPerProcess: 0 });
+    const small = makeSim('default', 2, {
+      processes: 1, opsPerTask: 1, kthreads: 0, useMmWorkers: 0, usermodehelpers: 0, threadsPerProcess: 1, forksPerProcess: 0, ioUring: 0, khugepagedScans: 0,
+      reclaims: 0, suspends: 0,
+    });
     const big = makeSim('default', 2, { processes: 8, opsPerTask: 64 });
     small.begin([1, 1, 1, 1]);
     big.begin([1, 1, 1, 1]);
@@ -446,7 +487,7 @@ describe('workloadBounds', () => {
     const p = paramsOf(makeSim('default', 2));
     const b = workloadBounds(p, 4);
     expect(workloadBounds(p, 5).tasks).toBeGreaterThan(b.tasks);
-    for (const key of ['processes', 'threadsPerProcess', 'forksPerProcess', 'kthreads', 'ioWorkers', 'usermodehelpers'] as const) {
+    for (const key of ['processes', 'threadsPerProcess', 'forksPerProcess', 'kthreads', 'useMmWorkers', 'usermodehelpers', 'ioUring'] as const) {
       expect(workloadBounds({ ...p, [key]: p[key] + 1 }, 4).tasks, key).toBeGreaterThan(b.tasks);
     }
     expect(workloadBounds({ ...p, opsPerTask: p.opsPerTask + 1 }, 4).progWords).toBeGreaterThan(b.progWords);

@@ -23,7 +23,7 @@ function zodError(f: () => unknown): ZodError {
   throw new Error('expected a ZodError, none was thrown');
 }
 
-const IDLE_HEAVY_OPS = { run: 1, munmap: 0.3, munmapFreeTables: 0.2, munmapAll: 0, sleep: 6, yield: 1, migrate: 2 };
+const IDLE_HEAVY_OPS = { run: 1, munmap: 0.3, munmapFreeTables: 0.2, munmapAll: 0, sleep: 6, yield: 1, migrate: 2, mremap: 0, membarrier: 0, textPoke: 0 };
 
 describe('profiles', () => {
   it('has the four profiles model-spec §5 asks for, plus hotplug', () => {
@@ -47,13 +47,25 @@ describe('profiles', () => {
     for (const name of PROFILE_NAMES) expect(resolveWorkload({ profile: name })).toEqual(resolveWorkload(name));
   });
 
+  it('a parameter renamed since 0.1 gets a message naming the new one', () => {
+    expect(() => resolveWorkload({ profile: 'default', params: { ioWorkers: 2 } } as never)).toThrow(/"ioWorkers" was renamed in lazytlb 0\.2: use useMmWorkers/);
+  });
+
+  it('an override of an optional parameter keeps the profile\'s other new parameters (not their defaults)', () => {
+    const d = resolveWorkload('default').params;
+    const r = resolveWorkload({ profile: 'default', params: { swarm: 0.5 } }).params;
+    expect({ ...r, swarm: undefined }).toEqual({ ...d, swarm: undefined });
+    expect(d.ioUring).toBeGreaterThan(0);
+    expect(d.deepIdles).toBeGreaterThan(0);
+  });
+
   it('profiles differ in the way their names promise', () => {
     const d = resolveWorkload('default').params;
     const exit = resolveWorkload('exit-heavy').params;
     const kt = resolveWorkload('kthread-heavy').params;
     const idle = resolveWorkload('idle-heavy').params;
     expect(exit.processes).toBeGreaterThan(d.processes);
-    expect(kt.ioWorkers).toBeGreaterThan(d.ioWorkers);
+    expect(kt.useMmWorkers).toBeGreaterThan(d.useMmWorkers);
     expect(kt.useMmRounds).toBeGreaterThan(d.useMmRounds);
     expect(idle.threadsPerProcess).toBe(8);
     expect(idle.ops.sleep).toBeGreaterThan(d.ops.sleep);
@@ -91,7 +103,7 @@ describe('resolveWorkload overrides', () => {
   });
 
   it('a full ops override replaces all weights', () => {
-    const ops = { run: 1, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 0, yield: 0, migrate: 0 };
+    const ops = { run: 1, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 0, yield: 0, migrate: 0, mremap: 0, membarrier: 0, textPoke: 0 };
     expect(resolveWorkload({ profile: 'idle-heavy', params: { ops } }).params.ops).toEqual(ops);
   });
 
@@ -168,7 +180,7 @@ describe('WorkloadParams', () => {
   it('fills op weights with their documented defaults when ops is omitted', () => {
     const { ops: _ops, ...rest } = resolveWorkload('default').params;
     const p = WorkloadParams.parse(rest);
-    expect(p.ops).toEqual({ run: 3, munmap: 2, munmapFreeTables: 1, munmapAll: 0.2, sleep: 3, yield: 1, migrate: 1 });
+    expect(p.ops).toEqual({ run: 3, munmap: 2, munmapFreeTables: 1, munmapAll: 0.2, sleep: 3, yield: 1, migrate: 1, mremap: 0, membarrier: 0, textPoke: 0 });
   });
 
   it('requires every scalar field', () => {

@@ -1,37 +1,46 @@
 /** Named workload profiles (model-spec §5). */
 import { z } from 'zod';
-import { OpWeightsOverride, WorkloadParams, type WorkloadParamsInput } from './params.js';
+import { checkRenamedParams, OpWeightsOverride, WorkloadParams, type WorkloadParamsInput } from './params.js';
 
 const PROFILE_INPUTS = {
-  /** A mix of everything: threads, forks, execs, munmaps, sleeps, an io_uring worker and a kworker. */
+  /**
+   * A mix of everything: threads, forks, execs, munmaps, sleeps, a kthread_use_mm worker, a
+   * process with an io_uring, a kworker, and the lazy exits and flush_tlb_range() users of
+   * today's kernels (deep idle, text_poke, mremap, khugepaged, reclaim, a suspend/resume).
+   */
   default: {
-    processes: 2, threadsPerProcess: 3, forksPerProcess: 1, execRate: 0.5, kthreads: 1, ioWorkers: 1,
-    useMmRounds: 2, usermodehelpers: 1, opsPerTask: 6, tickPreemptions: 4, vcpuPreemptions: 4,
-    ops: { run: 3, munmap: 2, munmapFreeTables: 1, munmapAll: 0.2, sleep: 3, yield: 1, migrate: 1 },
+    processes: 2, threadsPerProcess: 3, forksPerProcess: 1, execRate: 0.5, kthreads: 1, useMmWorkers: 1,
+    useMmRounds: 2, ioUring: 1, usermodehelpers: 1, opsPerTask: 6, tickPreemptions: 4, vcpuPreemptions: 4,
+    deepIdles: 4, khugepagedScans: 2, reclaims: 2, suspends: 1,
+    ops: { run: 3, munmap: 2, munmapFreeTables: 1, munmapAll: 0.2, sleep: 3, yield: 1, migrate: 1, mremap: 0.5, membarrier: 0.3, textPoke: 0.5 },
   },
   /** Many short-lived multi-threaded processes: stresses the final mmdrop and exit-time flushes. */
   'exit-heavy': {
-    processes: 4, threadsPerProcess: 4, forksPerProcess: 2, execRate: 0.3, kthreads: 2, ioWorkers: 0,
-    useMmRounds: 1, usermodehelpers: 0, opsPerTask: 2, tickPreemptions: 2, vcpuPreemptions: 4,
-    ops: { run: 2, munmap: 1, munmapFreeTables: 1, munmapAll: 0.3, sleep: 2, yield: 1, migrate: 1 },
+    processes: 4, threadsPerProcess: 4, forksPerProcess: 2, execRate: 0.3, kthreads: 2, useMmWorkers: 0,
+    useMmRounds: 1, ioUring: 1, usermodehelpers: 0, opsPerTask: 2, tickPreemptions: 2, vcpuPreemptions: 4,
+    deepIdles: 2, khugepagedScans: 2, reclaims: 0, suspends: 0,
+    ops: { run: 2, munmap: 1, munmapFreeTables: 1, munmapAll: 0.3, sleep: 2, yield: 1, migrate: 1, mremap: 0.3, membarrier: 0.2, textPoke: 0.3 },
   },
-  /** io_uring / vhost style: workers that kthread_use_mm a process's mm, plus kernel_execve helpers. */
+  /** vhost / amdkfd style: workers that kthread_use_mm a process's mm, plus kernel_execve helpers and io_uring rings. */
   'kthread-heavy': {
-    processes: 2, threadsPerProcess: 2, forksPerProcess: 0, execRate: 0, kthreads: 2, ioWorkers: 4,
-    useMmRounds: 4, usermodehelpers: 2, opsPerTask: 4, tickPreemptions: 4, vcpuPreemptions: 4,
-    ops: { run: 2, munmap: 2, munmapFreeTables: 1, munmapAll: 0.1, sleep: 2, yield: 1, migrate: 1 },
+    processes: 2, threadsPerProcess: 2, forksPerProcess: 0, execRate: 0, kthreads: 2, useMmWorkers: 4,
+    useMmRounds: 4, ioUring: 2, usermodehelpers: 2, opsPerTask: 4, tickPreemptions: 4, vcpuPreemptions: 4,
+    deepIdles: 2, khugepagedScans: 1, reclaims: 1, suspends: 0,
+    ops: { run: 2, munmap: 2, munmapFreeTables: 1, munmapAll: 0.1, sleep: 2, yield: 1, migrate: 1, mremap: 0.3, membarrier: 0.2, textPoke: 0.5 },
   },
   /** context_switch1_threads-like: threads of one process block and wake on many CPUs (refcount contention). */
   'idle-heavy': {
-    processes: 1, threadsPerProcess: 8, forksPerProcess: 0, execRate: 0, kthreads: 0, ioWorkers: 0,
-    useMmRounds: 1, usermodehelpers: 0, opsPerTask: 12, tickPreemptions: 2, vcpuPreemptions: 4,
+    processes: 1, threadsPerProcess: 8, forksPerProcess: 0, execRate: 0, kthreads: 0, useMmWorkers: 0,
+    useMmRounds: 1, ioUring: 0, usermodehelpers: 0, opsPerTask: 12, tickPreemptions: 2, vcpuPreemptions: 4,
+    deepIdles: 8, khugepagedScans: 0, reclaims: 0, suspends: 0,
     ops: { run: 1, munmap: 0.3, munmapFreeTables: 0.2, munmapAll: 0, sleep: 6, yield: 1, migrate: 2 },
   },
   /** The default mix plus CPU hotplug: a control thread takes one CPU offline and back, twice. */
   hotplug: {
-    processes: 2, threadsPerProcess: 3, forksPerProcess: 1, execRate: 0.5, kthreads: 1, ioWorkers: 1,
-    useMmRounds: 2, usermodehelpers: 1, opsPerTask: 6, tickPreemptions: 4, vcpuPreemptions: 4, hotplugs: 2,
-    ops: { run: 3, munmap: 2, munmapFreeTables: 1, munmapAll: 0.2, sleep: 3, yield: 1, migrate: 1 },
+    processes: 2, threadsPerProcess: 3, forksPerProcess: 1, execRate: 0.5, kthreads: 1, useMmWorkers: 1,
+    useMmRounds: 2, ioUring: 1, usermodehelpers: 1, opsPerTask: 6, tickPreemptions: 4, vcpuPreemptions: 4, hotplugs: 2,
+    deepIdles: 4, khugepagedScans: 2, reclaims: 2, suspends: 1,
+    ops: { run: 3, munmap: 2, munmapFreeTables: 1, munmapAll: 0.2, sleep: 3, yield: 1, migrate: 1, mremap: 0.5, membarrier: 0.3, textPoke: 0.5 },
   },
 } as const satisfies Record<string, WorkloadParamsInput>;
 
@@ -50,9 +59,12 @@ export type WorkloadSpec = z.input<typeof WorkloadSpec>;
 
 /** Resolve a profile name plus overrides into full, validated parameters. */
 export function resolveWorkload(spec: WorkloadSpec | string): { profile: ProfileName; params: WorkloadParams } {
+  if (typeof spec === 'object') checkRenamedParams(spec.params, 'workload');
   const s = WorkloadSpec.parse(typeof spec === 'string' ? { profile: spec } : spec);
   const base = PROFILE_INPUTS[s.profile];
-  const over = s.params ?? {};
+  // The user's overrides as given (validated above): the parsed form has the defaults of the
+  // optional parameters filled in, which would override the profile's values.
+  const over = (typeof spec === 'object' ? spec.params : undefined) ?? {};
   const params = WorkloadParams.parse({ ...base, ...over, ops: { ...base.ops, ...(over.ops ?? {}) } });
   return { profile: s.profile, params };
 }

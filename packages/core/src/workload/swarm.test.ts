@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  MUNMAP_ALL, MUNMAP_FREED_TABLES, OP_CLONE_THREAD, OP_EXEC, OP_FORK, OP_IOURING_SETUP, OP_KERNEL_EXECVE, OP_MASK, OP_MIGRATE,
-  OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_USE_MM, OP_YIELD, TASK_KTHREAD,
+  MUNMAP_ALL, MUNMAP_FREED_TABLES, OP_CLONE_THREAD, OP_EXEC, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_MASK, OP_MIGRATE,
+  OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_USE_MM, OP_YIELD, TASK_KTHREAD, OP_MREMAP, OP_MEMBARRIER_REGISTER, OP_TEXT_POKE, OP_KHUGEPAGED,
+  OP_RECLAIM, OP_SUSPEND, OP_IO_RING_EXIT, OP_IO_URING_SETUP, OP_KWORK, TASK_USER,
 } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
@@ -16,8 +17,8 @@ import { referenceArch } from '../reference-arch/reference-arch.js';
 import { canonicalJson } from '../run/canonical.js';
 import { Simulator } from '../run/simulator.js';
 import {
-  SWARM_EXEC, SWARM_FEATURE_BITS, SWARM_FEATURE_NAMES, SWARM_FORKS, SWARM_IO_WORKERS, SWARM_KIND_BITS, SWARM_KTHREADS, SWARM_THREADS,
-  SWARM_TICKS, SWARM_USERMODEHELPERS, SWARM_VCPU, WorkloadGenerator,
+  SWARM_DEEP_IDLES, SWARM_EXEC, SWARM_FEATURE_BITS, SWARM_FEATURE_NAMES, SWARM_FORKS, SWARM_IO_URING, SWARM_KHUGEPAGED, SWARM_KIND_BITS, SWARM_KTHREADS,
+  SWARM_RECLAIMS, SWARM_SUSPENDS, SWARM_THREADS, SWARM_TICKS, SWARM_USE_MM_WORKERS, SWARM_USERMODEHELPERS, SWARM_VCPU, WorkloadGenerator,
 } from './generate.js';
 import { WorkloadParams } from './params.js';
 import { PROFILE_NAMES, resolveWorkload, type WorkloadSpec } from './profiles.js';
@@ -43,7 +44,7 @@ function generated(k: Kernel, est: number): string {
     kind: Array.from(k.taskKind.subarray(0, n)), state: Array.from(k.taskState.subarray(0, n)),
     cpu: Array.from(k.taskCpu.subarray(0, n)), pc: Array.from(k.taskPc.subarray(0, n)), end: Array.from(k.taskEnd.subarray(0, n)),
     mm: Array.from(k.taskMm.subarray(0, n)), activeMm: Array.from(k.taskActiveMm.subarray(0, n)),
-    nmm: k.nmm, rq, est, tick: k.tickBudget, vcpu: k.vcpuBudget,
+    nmm: k.nmm, rq, est, tick: k.tickBudget, idle: k.idleBudget, vcpu: k.vcpuBudget, slots: Array.from(k.mmSlotHeld.subarray(0, k.nmm)),
     vcpuAt: Array.from(k.vcpuAt.subarray(0, k.vcpuBudget)), vcpuFor: Array.from(k.vcpuFor.subarray(0, k.vcpuBudget)),
   });
 }
@@ -61,58 +62,74 @@ function load(sim: Simulator, g: WorkloadGenerator, seed: RunSeed): string {
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
 /**
- * Recorded with the generator as it was before `swarm` existed (commit e9e8c99): sha256 of
- * everything it wrote for snapSeed(0..3), and of the cell's canonical workload JSON.
+ * sha256 of everything the generator wrote for snapSeed(0..3), and of the cell's canonical
+ * workload JSON. First recorded before `swarm` existed (commit e9e8c99); re-recorded when the
+ * workload gained today's io_uring, deep idle, khugepaged, reclaim, suspend, mremap, membarrier
+ * and text_poke (lazytlb 0.2): swarm off must keep generating exactly these.
  */
 const SNAPSHOT: { spec: WorkloadSpec; cpus: number; runs: string[]; workload: string }[] = [
-  { spec: { profile: 'default' }, cpus: 2, runs: ['d19e5bd5d41aee7a', '61111d76edf6f557', '74355e151c1b2b83', 'da26110cdc49b876'], workload: '6b9fcaea2005fb8e' },
-  { spec: { profile: 'default' }, cpus: 4, runs: ['43fe94fd47456e9e', '3389db033659b6dd', '18444d34088c1d55', '4ad4d4a3e41cb6b8'], workload: '6b9fcaea2005fb8e' },
-  { spec: { profile: 'exit-heavy' }, cpus: 4, runs: ['2b9982c1de4fd519', '8727fa5e5c18ce25', '5c36a7cc71c8bc04', '863ddf8d11a1fdb8'], workload: '97f4efc3ee086f2e' },
-  { spec: { profile: 'kthread-heavy' }, cpus: 2, runs: ['bca2a81ea69aacea', '1543ebca61fa1e27', '86c87a897bc2ed5b', '932940a85c23547e'], workload: '2138025a325be1cf' },
-  { spec: { profile: 'idle-heavy' }, cpus: 4, runs: ['0a217e17e08d4524', '244789f44e2e4500', 'd7fbeb31b5fbc0b4', '87dcd7bac3479499'], workload: '73ae7bcca5867f70' },
+  { spec: { profile: 'default' }, cpus: 2, runs: ['9ca4100f33f32790', 'c692417871997b5c', '5b2bf5f1b051fbcf', '3972c89f77178364'], workload: '3ace81911c22397a' },
+  { spec: { profile: 'default' }, cpus: 4, runs: ['a0577070ac55b855', '05765bd383230806', 'c2e1b04876c310af', 'f5973e76441fb04e'], workload: '3ace81911c22397a' },
+  { spec: { profile: 'exit-heavy' }, cpus: 4, runs: ['404f8bede68846e7', '3474fd7a2f1db8cb', '6454a57aa20e1813', 'b5fde1d2230b7215'], workload: '916cb16ddd2b3c54' },
+  { spec: { profile: 'kthread-heavy' }, cpus: 2, runs: ['bc159d5a20fe9884', '5cb4ff82ba2d2d06', 'bc582e65baae2dcb', 'b56a216845e52518'], workload: 'eee4a5f0103b4d8b' },
+  { spec: { profile: 'idle-heavy' }, cpus: 4, runs: ['30cbc0147d80888e', 'fdd0ee10034b5f06', '19fc37a781b9005b', '27da451b6bd8cf88'], workload: '6c6267d6a1b933f3' },
   {
     spec: {
       profile: 'default',
-      params: { processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, kthreads: 8, ioWorkers: 4, usermodehelpers: 4, opsPerTask: 64, tickPreemptions: 64, vcpuPreemptions: 64 },
+      params: { processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, kthreads: 8, useMmWorkers: 4, usermodehelpers: 4, opsPerTask: 64, tickPreemptions: 64, vcpuPreemptions: 64 },
     },
     cpus: 8,
-    runs: ['15ba4eef5abcbbc0', 'b0cd31115e45e01b', '96d8a1f0ac8596da', '40b48368bf53f469'],
-    workload: 'af6627ebb9220fe4',
+    runs: ['becb5cf8f7b5bcbd', 'af98ac64c40d230d', '8595845a2e8e85b9', '763f7d42b845b31d'],
+    workload: '02d1701e0cad9fb7',
   },
   {
     spec: { profile: 'default', params: { ops: { run: 0, munmap: 0, sleep: 0, migrate: 4 } } },
     cpus: 3,
-    runs: ['11c08d0e62b5061a', 'ac3309396ecdfb00', '9b381180bd1fc272', 'af226caecae8272d'],
-    workload: '2de673ef53afbe46',
+    runs: ['00f89fc63a9781dd', 'c673dfcf894f79c6', 'acf04515b0d8d4bd', 'dcf4479461ae97f2'],
+    workload: '498a4928f0bb4086',
   },
 ];
 
-/** Which body op kinds (bits 0..6) and feature ops a loaded run contains. */
-function inventory(k: Kernel): { kinds: number; ops: Set<number>; pureKthreads: number; ioWorkers: number; helpers: number } {
+/**
+ * Which body op kinds (bits 0..9) and feature ops a loaded run contains. Programs that are not
+ * made of body ops (kthread_use_mm workers, khugepaged / kswapd / the suspend kworker, the ring's
+ * io-wq thread and exit kworker) count only as features.
+ */
+function inventory(k: Kernel): { kinds: number; ops: Set<number>; pureKthreads: number; useMmWorkers: number; helpers: number; daemons: number; rings: number } {
   let kinds = 0;
   const ops = new Set<number>();
   let pureKthreads = 0;
-  let ioWorkers = 0;
+  let useMmWorkers = 0;
   let helpers = 0;
+  let daemons = 0;
+  let rings = 0;
   for (let t = 0; t < k.ntasks; t++) {
     const prog = Array.from(k.prog.subarray(k.taskPc[t]!, k.taskEnd[t]!)).map((w) => [w & OP_MASK, w >> OP_SHIFT] as const);
     const io = prog.some(([o]) => o === OP_USE_MM);
     const helper = prog.some(([o]) => o === OP_KERNEL_EXECVE);
+    const daemon = prog.some(([o]) => o === OP_KHUGEPAGED || o === OP_RECLAIM || o === OP_SUSPEND);
+    const ringTask = prog.some(([o]) => o === OP_IO_RING_EXIT) || (k.taskKind[t] === TASK_USER && prog.some(([o]) => o === OP_KWORK));
+    if (prog.some(([o]) => o === OP_IO_URING_SETUP)) rings++;
+    for (const [o] of prog) ops.add(o);
     if (k.taskKind[t] === TASK_KTHREAD) {
-      if (io) ioWorkers++;
+      if (io) useMmWorkers++;
       else if (helper) helpers++;
-      else pureKthreads++;
+      else if (daemon) daemons++;
+      else if (!ringTask) pureKthreads++;
     }
+    if (io || daemon || ringTask) continue;
     for (const [o, a] of prog) {
-      ops.add(o);
       if (o === OP_RUN) kinds |= 1;
       else if (o === OP_MUNMAP) kinds |= a === 0 ? 2 : a === MUNMAP_FREED_TABLES ? 4 : a === MUNMAP_ALL ? 8 : 0;
-      else if (o === OP_SLEEP && !io) kinds |= 16;
+      else if (o === OP_SLEEP) kinds |= 16;
       else if (o === OP_YIELD) kinds |= 32;
       else if (o === OP_MIGRATE) kinds |= 64;
+      else if (o === OP_MREMAP) kinds |= 128;
+      else if (o === OP_MEMBARRIER_REGISTER) kinds |= 256;
+      else if (o === OP_TEXT_POKE) kinds |= 512;
     }
   }
-  return { kinds, ops, pureKthreads, ioWorkers, helpers };
+  return { kinds, ops, pureKthreads, useMmWorkers, helpers, daemons, rings };
 }
 
 const popcount = (x: number): number => {
@@ -161,7 +178,7 @@ describe('swarm parameter', () => {
     expect(() => resolveWorkload({ profile: 'default', params: { swarm: 1.5 } })).toThrow(/swarm/);
     expect(() => resolveWorkload({ profile: 'default', params: { swarm: -0.1 } })).toThrow(/swarm/);
     expect(makeSim({ profile: 'default', params: { swarm: 0.5 } }, 2).cellId).toContain('"swarm":0.5');
-    expect(WorkloadParams.shape.swarm.description).toMatch(/munmapFreeTables.*threads.*forks.*exec.*kthreads.*ioWorkers.*usermodehelpers.*tickPreemptions.*vcpuPreemptions/s);
+    expect(WorkloadParams.shape.swarm.description).toMatch(/munmapFreeTables.*threads.*forks.*exec.*kthreads.*useMmWorkers.*usermodehelpers.*tickPreemptions.*vcpuPreemptions.*ioUring.*deepIdles.*khugepagedScans.*reclaims.*suspends/s);
   });
 });
 
@@ -175,15 +192,15 @@ describe('swarm on', () => {
 
   it('different runs keep different subsets; never zero op kinds; programs use only the kept kinds and features', () => {
     // kthread-heavy-ish sizes so every feature class is on, exec always when kept.
-    const { sim, g, p } = setup({ swarm: 0.5, execRate: 1, forksPerProcess: 2, ioWorkers: 2, usermodehelpers: 2, kthreads: 2 });
+    const { sim, g, p } = setup({ swarm: 0.5, execRate: 1, forksPerProcess: 2, useMmWorkers: 2, usermodehelpers: 2, kthreads: 2, ops: { munmapAll: 0 } });
     const masks = new Map<number, number>();
-    const keptCount = new Array<number>(16).fill(0);
+    const keptCount = new Array<number>(32).fill(0);
     const N = 600;
     for (let i = 0; i < N; i++) {
       load(sim, g, snapSeed(i));
       const m = g.swarmKept;
       masks.set(m, (masks.get(m) ?? 0) + 1);
-      for (let b = 0; b < 16; b++) if ((m & (1 << b)) !== 0) keptCount[b]!++;
+      for (let b = 0; b < 32; b++) if ((m & (1 << b)) !== 0) keptCount[b]!++;
       const k = sim.k;
       const inv = inventory(k);
       const ctx = `run ${i} kept ${m.toString(16)}`;
@@ -194,27 +211,31 @@ describe('swarm on', () => {
       if ((m & SWARM_EXEC) === 0) expect(inv.ops.has(OP_EXEC), ctx).toBe(false);
       if ((m & SWARM_FORKS) !== 0 && (m & SWARM_EXEC) !== 0 && inv.ops.has(OP_FORK)) expect(inv.ops.has(OP_EXEC), ctx).toBe(true);
       expect(inv.pureKthreads, ctx).toBe((m & SWARM_KTHREADS) !== 0 ? p.kthreads : 0);
-      expect(inv.ioWorkers, ctx).toBe((m & SWARM_IO_WORKERS) !== 0 ? p.ioWorkers : 0);
-      expect(inv.ops.has(OP_IOURING_SETUP), ctx).toBe((m & SWARM_IO_WORKERS) !== 0);
+      expect(inv.useMmWorkers, ctx).toBe((m & SWARM_USE_MM_WORKERS) !== 0 ? p.useMmWorkers : 0);
+      expect(inv.ops.has(OP_USE_MM_SETUP), ctx).toBe((m & SWARM_USE_MM_WORKERS) !== 0);
       expect(inv.helpers, ctx).toBe((m & SWARM_USERMODEHELPERS) !== 0 ? p.usermodehelpers : 0);
       expect(k.tickBudget, ctx).toBe((m & SWARM_TICKS) !== 0 ? p.tickPreemptions : 0);
       expect(k.vcpuBudget, ctx).toBe((m & SWARM_VCPU) !== 0 ? p.vcpuPreemptions : 0);
+      expect(k.idleBudget, ctx).toBe((m & SWARM_DEEP_IDLES) !== 0 ? p.deepIdles : 0);
+      expect(inv.rings, ctx).toBe((m & SWARM_IO_URING) !== 0 ? Math.min(p.ioUring, p.processes) : 0);
+      const daemons = ((m & SWARM_KHUGEPAGED) !== 0 ? 1 : 0) + ((m & SWARM_RECLAIMS) !== 0 ? 1 : 0) + ((m & SWARM_SUSPENDS) !== 0 ? 1 : 0);
+      expect(inv.daemons, ctx).toBe(daemons);
     }
-    expect(masks.size).toBeGreaterThan(N / 2); // 2^15 possible subsets: nearly every run differs
+    expect(masks.size).toBeGreaterThan(N / 2); // 2^22 possible subsets: nearly every run differs
     // Each kind and class is kept about half the time (binomial(600, 0.5): sd 12.2; the op kinds
-    // slightly more, from the at-least-one rule).
-    for (let b = 0; b < 7; b++) expect(keptCount[b], `kind ${b}`).toBeGreaterThan(240);
-    for (let b = 0; b < 7; b++) expect(keptCount[b], `kind ${b}`).toBeLessThan(360);
+    // slightly more, from the at-least-one rule). munmapAll has weight 0 here (it ends programs).
+    for (const b of [0, 1, 2, 4, 5, 6, 7, 8, 9]) expect(keptCount[b], `kind ${b}`).toBeGreaterThan(240);
+    for (const b of [0, 1, 2, 4, 5, 6, 7, 8, 9]) expect(keptCount[b], `kind ${b}`).toBeLessThan(360);
     SWARM_FEATURE_NAMES.forEach((name, j) => {
-      expect(keptCount[8 + j], name).toBeGreaterThan(240);
-      expect(keptCount[8 + j], name).toBeLessThan(360);
+      expect(keptCount[16 + j], name).toBeGreaterThan(240);
+      expect(keptCount[16 + j], name).toBeLessThan(360);
     });
   });
 
   it('swarm 0 keeps exactly one op kind (each positive one, about uniformly) and no feature class', () => {
     const { sim, g } = setup({ swarm: 0, ops: { munmapAll: 0 } });
-    const seen = new Array<number>(7).fill(0);
-    for (let i = 0; i < 300; i++) {
+    const seen = new Array<number>(10).fill(0);
+    for (let i = 0; i < 450; i++) {
       load(sim, g, snapSeed(i));
       const m = g.swarmKept;
       expect(popcount(m)).toBe(1);
@@ -222,7 +243,7 @@ describe('swarm on', () => {
       seen[Math.log2(m)]!++;
     }
     expect(seen[3]).toBe(0); // munmapAll has weight 0: never chosen
-    for (const b of [0, 1, 2, 4, 5, 6]) expect(seen[b], `kind ${b}`).toBeGreaterThan(25); // 50 expected
+    for (const b of [0, 1, 2, 4, 5, 6, 7, 8, 9]) expect(seen[b], `kind ${b}`).toBeGreaterThan(25); // 50 expected
   });
 
   it('swarm 1 keeps every enabled op kind and feature class', () => {
@@ -235,7 +256,10 @@ describe('swarm on', () => {
 
   it('kept kinds are drawn in proportion to their weights', () => {
     // Only run (3) and sleep (1) are positive; with swarm 1 both are always kept.
-    const { sim, g } = setup({ swarm: 1, opsPerTask: 64, ops: { run: 3, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 1, yield: 0, migrate: 0 } });
+    const { sim, g } = setup({
+      swarm: 1, opsPerTask: 64, khugepagedScans: 0, reclaims: 0, suspends: 0, ioUring: 0,
+      ops: { run: 3, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 1, yield: 0, migrate: 0, mremap: 0, membarrier: 0, textPoke: 0 },
+    });
     let run = 0;
     let sleep = 0;
     for (let i = 0; i < 100; i++) {
@@ -270,7 +294,7 @@ describe('swarm on', () => {
   });
 
   it('only shrinks runs: everything stays within workloadBounds of the unswarmed parameters', () => {
-    const { sim, g } = setup({ swarm: 0.3, processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, ioWorkers: 4, usermodehelpers: 4, kthreads: 8, opsPerTask: 64 }, 8);
+    const { sim, g } = setup({ swarm: 0.3, processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, useMmWorkers: 4, usermodehelpers: 4, kthreads: 8, opsPerTask: 64 }, 8);
     for (let i = 0; i < 100; i++) load(sim, g, snapSeed(i)); // allocMm throws past the capacity the bounds gave
     expect(sim.k.ntasks).toBeLessThanOrEqual(sim.k.taskCapacity);
   });

@@ -19,7 +19,7 @@
 import { describe, expect, it } from 'vitest';
 import { referenceArch } from '@lazytlb/core';
 import { Scenario, type ScenarioOptions } from '../scenario/scenario.js';
-import { child, ioWorker, thread } from '../scenario/task-spec.js';
+import { child, useMmWorker, thread } from '../scenario/task-spec.js';
 
 function exitWhileLazy(scheme: ScenarioOptions['scheme']): Scenario {
   return new Scenario({
@@ -156,16 +156,16 @@ describe('exit while another CPU is lazy on the mm (reference arch)', () => {
       scheme: 'none',
       cpus: 2,
       tasks: {
-        T0: thread('P', 0, 'io_uring_setup W'),
+        T0: thread('P', 0, 'use_mm_setup W'),
         T1: thread('P', 1),
         U: thread('Q', 0, 'run', 'yield', 'run'),
-        W: ioWorker(0, 'kwork'),
+        W: useMmWorker(0, 'kwork'),
       },
     });
     cpu1ExitsAndIdles(s);
     s.run(`
       CPU0: op                  # context_switch swapper/0 -> T0
-      CPU0: op                  # io_uring_setup: mmgrab(P) for the ring; W queued on CPU0
+      CPU0: op                  # use_mm_setup: mmgrab(P) for the ring; W queued on CPU0
       CPU0: until exit_mmap     # T0 exits: mm_users 1 -> 0; final flush IPI -> CPU1
       CPU1: irq                 # flush_tlb_func (CPU0 spins until it ran)
       CPU0: until do_task_dead  # tlb_finish_mmu; __mmput's mmdrop: 2 -> 1

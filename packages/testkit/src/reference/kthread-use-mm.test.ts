@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { referenceArch, SCHEMES } from '@lazytlb/core';
 import { Scenario } from '../scenario/scenario.js';
-import { ioWorker, thread } from '../scenario/task-spec.js';
+import { useMmWorker, thread } from '../scenario/task-spec.js';
 
 describe('kthread_use_mm (reference arch)', () => {
   it('refcount: the io worker does the final mmput; the mm stays pinned by the ring and the lazy CPU', () => {
@@ -21,14 +21,14 @@ describe('kthread_use_mm (reference arch)', () => {
       scheme: 'refcount',
       cpus: 2,
       tasks: {
-        T0: thread('P', 0, 'io_uring_setup W', 'run'),
+        T0: thread('P', 0, 'use_mm_setup W', 'run'),
         U: thread('Q', 0, 'run'),
-        W: ioWorker(1, 'kthread_use_mm', 'kwork', 'kthread_unuse_mm'),
+        W: useMmWorker(1, 'kthread_use_mm', 'kwork', 'kthread_unuse_mm'),
       },
     });
     s.run(`
       CPU0: op            # context_switch swapper/0 -> T0
-      CPU0: op            # io_uring_setup: ctx->mm_account = P, mmgrab(P); W is woken on CPU1
+      CPU0: op            # use_mm_setup: ctx->mm_account = P, mmgrab(P); W is woken on CPU1
     `);
     s.expectMm('P', { mm_users: 1, mm_count: 2 });
     s.expectTask('W', { state: 'runnable', cpu: 1 });
@@ -96,14 +96,14 @@ describe('kthread_use_mm (reference arch)', () => {
         scheme,
         cpus: 2,
         tasks: {
-          T0: thread('P', 0, 'io_uring_setup W'),
+          T0: thread('P', 0, 'use_mm_setup W'),
           U: thread('Q', 0, 'run'),
-          W: ioWorker(1, 'kthread_use_mm', 'kwork', 'kthread_unuse_mm'),
+          W: useMmWorker(1, 'kthread_use_mm', 'kwork', 'kthread_unuse_mm'),
         },
       });
       s.run(`
         CPU0: op                  # swapper/0 -> T0
-        CPU0: op                  # io_uring_setup: mmgrab(P)
+        CPU0: op                  # use_mm_setup: mmgrab(P)
         CPU0: until do_task_dead  # T0 exits: last user; exit_mmap (mm_cpumask(P) = {0}: local flush only)
       `);
       // refcount: ring + T0's exit_mm lazy ref; otherwise the ring alone.

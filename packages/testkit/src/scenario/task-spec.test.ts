@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { WorkloadError } from '@lazytlb/core';
-import { child, ioWorker, kthread, programWords, thread, toExplicitWorkload } from './task-spec.js';
+import { child, useMmWorker, kthread, programWords, thread, toExplicitWorkload } from './task-spec.js';
 
 describe('task declarations', () => {
   it('map 1:1 to core explicit tasks, in declaration order', () => {
     expect(
       toExplicitWorkload({
-        T0: thread('P', 0, 'run', 'io_uring_setup W', 'clone C'),
+        T0: thread('P', 0, 'run', 'use_mm_setup W', 'clone C'),
         K: kthread(1, 'kwork; kernel_execve'),
         C: child(1, 'run'),
-        W: ioWorker(0, 'kthread_use_mm', 'kthread_unuse_mm'),
+        W: useMmWorker(0, 'kthread_use_mm', 'kthread_unuse_mm'),
       }, { tickPreemptions: 2 }),
     ).toEqual({
       tasks: [
-        { name: 'T0', kind: 'user', cpu: 0, mm: 'P', unstarted: false, program: ['run', 'io_uring_setup W', 'clone C'] },
+        { name: 'T0', kind: 'user', cpu: 0, mm: 'P', unstarted: false, program: ['run', 'use_mm_setup W', 'clone C'] },
         { name: 'K', kind: 'kthread', cpu: 1, unstarted: false, program: ['kwork', 'kernel_execve'] },
         { name: 'C', kind: 'user', cpu: 1, unstarted: true, program: ['run'] },
         { name: 'W', kind: 'kthread', cpu: 0, unstarted: true, program: ['kthread_use_mm', 'kthread_unuse_mm'] },
@@ -33,10 +33,10 @@ describe('task declarations', () => {
     expect(() => toExplicitWorkload({ A: thread('P', 0, 'clone C'), C: { cpu: 0, unstarted: true, mm: 'P' } })).toThrow(/unstarted child gets its mm from the clone\/fork/);
     expect(() => toExplicitWorkload({ A: thread('P', 0, 'clone B'), B: thread('P', 1) })).toThrow(/starts B, which is already runnable at the start: declare it unstarted/);
     expect(() => toExplicitWorkload({ A: thread('P', 0, 'clone C', 'fork C'), C: child(1) })).toThrow(/task "C" is started twice \("A: clone C" and "A: fork C"\)/);
-    expect(() => toExplicitWorkload({ A: thread('P', 0, 'io_uring_setup C'), C: child(1) })).toThrow(/io_uring_setup starts a kernel thread \(ioWorker\(\)\), but C is a user task/);
-    expect(() => toExplicitWorkload({ A: thread('P', 0, 'clone W'), W: ioWorker(1) })).toThrow(/clone starts a user task \(child\(\)\), but W is a kernel thread/);
+    expect(() => toExplicitWorkload({ A: thread('P', 0, 'use_mm_setup C'), C: child(1) })).toThrow(/use_mm_setup starts a kernel thread \(useMmWorker\(\) \/ ringExitWorker\(\)\), but C is a user task/);
+    expect(() => toExplicitWorkload({ A: thread('P', 0, 'clone W'), W: useMmWorker(1) })).toThrow(/clone starts a user task \(child\(\)\), but W is a kernel thread/);
     expect(() => toExplicitWorkload({ K: kthread(0, 'clone C'), C: child(1) })).toThrow(/needs current->mm, but K is a kernel thread/);
     expect(() => toExplicitWorkload({ K: kthread(0, 'kernel_execve', 'clone C'), C: child(1) })).not.toThrow();
-    expect(() => toExplicitWorkload({ A: thread('P', 0), C: child(1) })).toThrow(/task "C" is unstarted but no clone\/fork\/io_uring_setup\/cpu_down op starts it/);
+    expect(() => toExplicitWorkload({ A: thread('P', 0), C: child(1) })).toThrow(/task "C" is unstarted but no clone\/fork\/use_mm_setup\/cpu_down op starts it/);
   });
 });

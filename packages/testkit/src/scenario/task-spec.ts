@@ -12,9 +12,12 @@
  *   previous task's `active_mm` at its first context_switch, kernel/sched/core.c);
  * - an **unstarted child**: `{ cpu, unstarted: true }` — a user task that another task's
  *   `clone <name>` (CLONE_VM: mmget) or `fork <name>` (dup_mm) op creates on `cpu`;
- * - an **io worker**: `{ cpu, kthread: true, unstarted: true }` — started by another task's
- *   `io_uring_setup <name>` (io_ring_ctx_alloc: mmgrab(current->mm)), then uses that mm with
- *   `kthread_use_mm` / `kthread_unuse_mm`.
+ * - a **kthread_use_mm worker**: `{ cpu, kthread: true, unstarted: true }` — started by another
+ *   task's `use_mm_setup <name>` (the driver's mmgrab(current->mm): amdkfd, USB gadget ffs,
+ *   vhost in kthread mode), then uses that mm with `kthread_use_mm` / `kthread_unuse_mm`;
+ * - an **io_uring ring**: `io_uring_setup <io-wq thread> <exit kworker>` starts an unstarted
+ *   user task (the io-wq thread, CLONE_VM) and names an unstarted kthread whose program is
+ *   `io_ring_exit` (queued when the owner exits: io_ring_ctx_free -> mmdrop(ctx->mm_account)).
  *
  * Tasks that start runnable are queued on their CPU's runqueue in declaration order.
  * Programs are lists of core's explicit-workload op words (a string is split on `;`, `,`
@@ -30,14 +33,15 @@ export interface TaskSpec {
   readonly mm?: string;
   /** A kernel thread (PF_KTHREAD): no mm of its own. */
   readonly kthread?: boolean;
-  /** Created later by a clone/fork/io_uring_setup op of another task. */
+  /** Created later by a clone/fork/use_mm_setup op of another task. */
   readonly unstarted?: boolean;
   /**
    * Op words: run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm,
-   * kthread_unuse_mm, munmap [freed-tables|all], sleep <cpu>, migrate <cpu>,
-   * clone <task>, fork <task>, io_uring_setup <task>; CPU hotplug: cpu_down <cpuhp task>,
-   * cpu_up <cpu> (a control kthread) and cpuhp (the program of an unstarted cpuhp/N kthread
-   * on the CPU to take down).
+   * kthread_unuse_mm, munmap [freed-tables|all], mremap, membarrier_register, text_poke,
+   * sleep <cpu>, migrate <cpu>, clone <task>, fork <task>, use_mm_setup <task>,
+   * io_uring_setup <io-wq task> <exit kworker>, io_ring_exit; kernel threads: khugepaged <mm>,
+   * reclaim <mm>, suspend; CPU hotplug: cpu_down <cpuhp task>, cpu_up <cpu> (a control kthread)
+   * and cpuhp (the program of an unstarted cpuhp/N kthread on the CPU to take down).
    */
   readonly program?: string | readonly string[];
 }
@@ -57,9 +61,17 @@ export function child(cpu: number, ...program: string[]): TaskSpec {
   return { cpu, unstarted: true, program };
 }
 
-/** An io_uring-style worker kthread started by another task's `io_uring_setup <name>`. */
-export function ioWorker(cpu: number, ...program: string[]): TaskSpec {
+/** A kthread_use_mm worker kthread started by another task's `use_mm_setup <name>`. */
+export function useMmWorker(cpu: number, ...program: string[]): TaskSpec {
   return { cpu, kthread: true, unstarted: true, program };
+}
+
+/** @deprecated renamed useMmWorker (io_uring no longer uses kthread_use_mm since 5.12). */
+export const ioWorker = useMmWorker;
+
+/** The exit kworker of an io_uring ring (`io_uring_setup <io-wq> <name>`): runs io_ring_exit_work when the owner exits. */
+export function ringExitWorker(cpu: number): TaskSpec {
+  return { cpu, kthread: true, unstarted: true, program: ['io_ring_exit'] };
 }
 
 /** Split a program given as one string ("run; munmap freed-tables; exit") into op words. */
@@ -72,14 +84,19 @@ export function programWords(program: string | readonly string[] | undefined): s
 export interface WorkloadExtras {
   readonly tickPreemptions?: number;
   readonly vcpuPreemptions?: number;
+  /** Deep C-state entries idle CPUs may make. */
+  readonly deepIdles?: number;
 }
 
-const STARTERS: Readonly<Record<string, 'user' | 'kthread'>> = { clone: 'user', fork: 'user', io_uring_setup: 'kthread', cpu_down: 'kthread' };
+/** Ops that start tasks: the kind of each target, in argument order. */
+const STARTERS: Readonly<Record<string, readonly ('user' | 'kthread')[]>> = {
+  clone: ['user'], fork: ['user'], use_mm_setup: ['kthread'], cpu_down: ['kthread'], io_uring_setup: ['user', 'kthread'],
+};
 /** Ops that start a task without needing current->mm (cpu_down kicks the cpuhp/N kthread). */
 const NO_MM_STARTERS = new Set(['cpu_down']);
 
 /**
- * Start consistency: each unstarted task is started by exactly one clone/fork/io_uring_setup/cpu_down
+ * Start consistency: each unstarted task is started by exactly one clone/fork/use_mm_setup/cpu_down
  * of the right kind, and no task is started twice (a second enqueue would corrupt the
  * runqueue). Core's loader checks the latter too; checking here first gives messages that
  * name the helpers. Two checks are the kit's own: an unstarted task nobody starts (it would
@@ -91,27 +108,31 @@ function checkStarts(tasks: Readonly<Record<string, TaskSpec>>): void {
   for (const [name, t] of Object.entries(tasks)) {
     let hasMm = t.kthread !== true;
     for (const word of programWords(t.program)) {
-      const [op, target] = word.split(' ');
+      const [op, ...targets] = word.split(' ');
       if (op === 'kernel_execve' || op === 'exec') hasMm = true;
-      const kind = op !== undefined ? STARTERS[op] : undefined;
-      if (kind === undefined || target === undefined) continue;
-      const spec = tasks[target];
-      if (spec === undefined) continue; // core names the unknown task
-      if (!hasMm && !NO_MM_STARTERS.has(op!)) throw new WorkloadError(`task "${name}": "${word}" needs current->mm, but ${name} is a kernel thread (kernel_execve first)`);
-      if (spec.unstarted !== true) {
-        throw new WorkloadError(`task "${name}": "${word}" starts ${target}, which is already runnable at the start: declare it unstarted (child() / ioWorker())`);
-      }
-      if ((spec.kthread === true ? 'kthread' : 'user') !== kind) {
-        throw new WorkloadError(`task "${name}": "${word}": ${op} starts a ${kind === 'user' ? 'user task (child())' : 'kernel thread (ioWorker())'}, but ${target} is ${spec.kthread === true ? 'a kernel thread' : 'a user task'}`);
-      }
-      const prev = startedBy.get(target);
-      if (prev !== undefined) throw new WorkloadError(`task "${target}" is started twice ("${prev}" and "${name}: ${word}")`);
-      startedBy.set(target, `${name}: ${word}`);
+      const kinds = op !== undefined ? STARTERS[op] : undefined;
+      if (kinds === undefined) continue;
+      kinds.forEach((kind, i) => {
+        const target = targets[i];
+        if (target === undefined) return;
+        const spec = tasks[target];
+        if (spec === undefined) return; // core names the unknown task
+        if (!hasMm && !NO_MM_STARTERS.has(op!)) throw new WorkloadError(`task "${name}": "${word}" needs current->mm, but ${name} is a kernel thread (kernel_execve first)`);
+        if (spec.unstarted !== true) {
+          throw new WorkloadError(`task "${name}": "${word}" starts ${target}, which is already runnable at the start: declare it unstarted (child() / useMmWorker() / ringExitWorker())`);
+        }
+        if ((spec.kthread === true ? 'kthread' : 'user') !== kind) {
+          throw new WorkloadError(`task "${name}": "${word}": ${op} starts a ${kind === 'user' ? 'user task (child())' : 'kernel thread (useMmWorker() / ringExitWorker())'}, but ${target} is ${spec.kthread === true ? 'a kernel thread' : 'a user task'}`);
+        }
+        const prev = startedBy.get(target);
+        if (prev !== undefined) throw new WorkloadError(`task "${target}" is started twice ("${prev}" and "${name}: ${word}")`);
+        startedBy.set(target, `${name}: ${word}`);
+      });
     }
   }
   for (const [name, t] of Object.entries(tasks)) {
     if (t.unstarted === true && !startedBy.has(name)) {
-      throw new WorkloadError(`task "${name}" is unstarted but no clone/fork/io_uring_setup/cpu_down op starts it`);
+      throw new WorkloadError(`task "${name}" is unstarted but no clone/fork/use_mm_setup/io_uring_setup/cpu_down op starts it`);
     }
   }
 }
@@ -141,5 +162,6 @@ export function toExplicitWorkload(tasks: Readonly<Record<string, TaskSpec>>, ex
     tasks: out,
     ...(extras.tickPreemptions !== undefined ? { tickPreemptions: extras.tickPreemptions } : {}),
     ...(extras.vcpuPreemptions !== undefined ? { vcpuPreemptions: extras.vcpuPreemptions } : {}),
+    ...(extras.deepIdles !== undefined ? { deepIdles: extras.deepIdles } : {}),
   };
 }
