@@ -14,8 +14,12 @@ export {
 export { Kernel, ModelError, type Violation } from './model/kernel.js';
 
 export {
-  InvalidKconfigError, Kconfig, SCHEME_DESCRIPTIONS, SCHEMES, Scheme, SchemeInput, kconfigOf, resolveScheme, schemeFromKconfig,
+  DEFAULT_PREEMPT, InvalidKconfigError, Kconfig, PreemptModel, SCHEME_DANGLING_PREMISE, SCHEME_DESCRIPTIONS, SCHEME_OPTIONS, SCHEMES, Scheme, SchemeInput,
+  SchemeOptionsError, formatScheme, kconfigOf, resolveScheme, resolveSchemeOptions, schemeFromKconfig, type SchemeOptions,
 } from './config/scheme.js';
+export { CORE_USE_SITES, MAX_USE_SITES, type UseSiteDoc, type UseSiteKind } from './findings/sites.js';
+export { HAZARD_IDS, type HazardId } from './model/kernel.js';
+export { OBJECTS_PER_SLAB } from './model/slab.js';
 
 export {
   CORE_MUTATIONS, MUT_HOTPLUG_NO_FORCE_INIT_MM, MUT_IDLE_TASK_EXIT_MMDROP, MUT_KERNEL_EXECVE_PREEMPT, MUT_KTHREAD_USE_MM_IRQS_ON,
@@ -36,17 +40,17 @@ export {
 export { Sfc32 } from './prng/sfc32.js';
 export { hashString128, runSeed, seedFromHex, seedToHex, type RunSeed } from './prng/seed.js';
 
-export { OpWeights, WorkloadParams, type WorkloadParamsInput } from './workload/params.js';
+export { OpWeights, WorkloadParams, checkRenamedParams, type WorkloadParamsInput } from './workload/params.js';
 export { ExplicitTask, ExplicitWorkload, ExplicitWorkloadLoader, WorkloadError, type ExplicitWorkloadInput } from './workload/explicit.js';
 export { PROFILE_NAMES, ProfileName, WorkloadSpec, resolveWorkload } from './workload/profiles.js';
 
 export { canonicalJson } from './run/canonical.js';
 export {
   DEFAULT_STEP_BUDGET, Simulator, createSimulator,
-  type CellConfig, type OutcomeKind, type PluginErrorInfo, type RunOptions, type RunResult, type SimulatorOptions,
+  type CellConfig, type FindingTarget, type OutcomeKind, type PluginErrorInfo, type RunFinding, type RunOptions, type RunResult, type SimulatorOptions,
 } from './run/simulator.js';
 export {
-  ARTIFACT_SCHEMA, Artifact, ArtifactError, Outcome, makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayResult,
+  ARTIFACT_SCHEMA, Artifact, ArtifactError, Outcome, Target, findingIds, makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayResult,
 } from './run/artifact.js';
 
 export { fingerprint, fingerprintInt32, fmix32 } from './coverage/fingerprint.js';

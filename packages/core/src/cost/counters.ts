@@ -40,7 +40,17 @@ export const C_WAKEUPS = 21;
 export const C_EXITED_MM_STEPS = 22;
 /** mms still pinned only by lazy references when the run quiesced (freed only at a later kernel->user switch). */
 export const C_LAZY_PINNED_AT_END = 23;
-export const COST_COUNT = 24;
+/**
+ * x86 cond_mitigation() (arch/x86/mm/tlb.c) on switches to a user mm: IBPBs issued, and IBPBs
+ * skipped because next->mm's address equals cpu_tlbstate.last_user_mm_spec although it is
+ * another mm (SLUB reused the address of the last user mm: the reuse hole the kernel's comment
+ * accepts). Arches without the mitigation leave them 0.
+ */
+export const C_IBPB = 24;
+export const C_IBPB_SKIPPED_REUSE = 25;
+/** Switches to a user mm that cond_mitigation() looked at (the denominator of the two above). */
+export const C_IBPB_CHECKS = 26;
+export const COST_COUNT = 27;
 
 export const COST_NAMES = [
   'steps',
@@ -67,6 +77,9 @@ export const COST_NAMES = [
   'wakeups',
   'exited_mm_steps',
   'lazy_pinned_at_end',
+  'ibpb',
+  'ibpb_skipped_reuse',
+  'ibpb_checks',
 ] as const;
 
 export type CostName = (typeof COST_NAMES)[number];

@@ -16,6 +16,7 @@ import {
   INIT_MM, INVARIANTS, NO_MM, Simulator, constants, formatTraceColumns, makeArtifact,
   type Artifact, type ArchPlugin, type InvariantId, type Kernel, type OutcomeKind, type RunResult, type RunSeed,
   type SchemeInput, type TraceEvent, type Violation,
+  type RunFinding,
 } from '@lazytlb/core';
 import { CpuDriver, type CommandSink } from './cpu-driver.js';
 import { ScenarioError } from './errors.js';
@@ -33,6 +34,10 @@ export interface ScenarioOptions {
   readonly archOptions?: unknown;
   /** 'refcount' | 'shootdown' | 'none', or the Kconfig symbols. */
   readonly scheme: SchemeInput;
+  /** The scheme's options, e.g. { mask: 'online' } for shootdown. */
+  readonly schemeOptions?: unknown;
+  /** Preemption model of the simulated kernel (default 'full'). */
+  readonly preempt?: 'none' | 'voluntary' | 'full' | 'rt';
   readonly cpus: number;
   /** Tasks in declaration order (runqueue order per CPU). See task-spec.ts. */
   readonly tasks: Readonly<Record<string, TaskSpec>>;
@@ -40,6 +45,8 @@ export interface ScenarioOptions {
   readonly tickPreemptions?: number;
   /** vCPU preemptions the hypervisor may inject (default 0; paravirt arches only). */
   readonly vcpuPreemptions?: number;
+  /** Deep C-state entries idle CPUs may make (cpuidle_enter_state; default 0). */
+  readonly deepIdles?: number;
   /** Step bound of `until`, `op` and `idle` (default 1000). */
   readonly maxSteps?: number;
   /** Core's step budget for the whole run, `finish()` included (default 20000). */
@@ -136,11 +143,14 @@ export class Scenario implements CommandSink {
     const workload = toExplicitWorkload(options.tasks, {
       ...(options.tickPreemptions !== undefined ? { tickPreemptions: options.tickPreemptions } : {}),
       ...(options.vcpuPreemptions !== undefined ? { vcpuPreemptions: options.vcpuPreemptions } : {}),
+      ...(options.deepIdles !== undefined ? { deepIdles: options.deepIdles } : {}),
     });
     this.sim = new Simulator({
       plugin: options.arch,
       archOptions: options.archOptions,
       scheme: options.scheme,
+      ...(options.schemeOptions !== undefined ? { schemeOptions: options.schemeOptions } : {}),
+      ...(options.preempt !== undefined ? { preempt: options.preempt } : {}),
       cpus: options.cpus,
       workload: { explicit: workload },
       stepBudget: options.stepBudget ?? DEFAULT_STEP_BUDGET,
@@ -428,6 +438,37 @@ export class Scenario implements CommandSink {
       throw this.error(`${id} was violated as expected, but its message "${text}" does not match ${typeof message === 'string' ? `"${message}"` : String(message)}`, false);
     }
     return v;
+  }
+
+  /**
+   * A hazard `id` (I3: a lazy pointer naming a freed mm) has been recorded in this run, and the
+   * run went on (no violation). Returns the hazard records (scenario names in `task`/`mm`).
+   */
+  expectHazard(id: 'I3', where: { cpu?: number; holder?: 'active_mm' | 'rq->prev_mm' } = {}): RunFinding[] {
+    const found = this.sim.findings().filter((f) => f.kind === 'hazard' && f.id === id);
+    const match = found.filter((f) => f.kind === 'hazard' && (where.cpu === undefined || f.cpu === where.cpu) && (where.holder === undefined || f.holder === where.holder));
+    if (match.length === 0) {
+      throw this.error(`expected hazard ${id}${where.cpu !== undefined ? ` on CPU${where.cpu}` : ''}${where.holder !== undefined ? ` (${where.holder})` : ''}, but ${found.length === 0 ? 'none was recorded' : `only ${found.map((f) => `CPU${f.cpu}`).join(', ')}`}`, false);
+    }
+    return match;
+  }
+
+  /** No hazard was recorded so far. */
+  expectNoHazard(): void {
+    const found = this.sim.findings().filter((f) => f.kind === 'hazard');
+    if (found.length > 0) throw this.error(`expected no hazard, but ${found.map((f) => (f.kind === 'hazard' ? `${f.id} on CPU${f.cpu} (${f.holder}, ${this.names.rename(f.mm)})` : '')).join('; ')}`, false);
+  }
+
+  /**
+   * Use site `site` (a kernel function, e.g. "membarrier_switch_mm") fired in this run: as the
+   * I14 violation that ended it, or as a hazard-class finding (the __mmdrop WARN under `none`).
+   */
+  expectUseSite(site: string, kind?: 'dereference' | 'stale-compare' | 'warn'): RunFinding {
+    const all = this.sim.findings().filter((f) => f.kind === 'use-site');
+    const f = all.find((x) => x.kind === 'use-site' && x.site === site);
+    if (f === undefined) throw this.error(`expected use site ${site} to fire, but ${all.length === 0 ? 'none did' : `only ${all.map((x) => (x.kind === 'use-site' ? x.site : '')).join(', ')} did`}`, false);
+    if (kind !== undefined && f.kind === 'use-site' && f.siteKind !== kind) throw this.error(`use site ${site} fired as ${f.siteKind}, expected ${kind}`, false);
+    return f;
   }
 
   expectMmFreed(mm: MmRef): void {
