@@ -671,15 +671,23 @@ export class Kernel {
     }
   }
 
+  /**
+   * Invariants whose oracle is switched off for this cell (SimulatorOptions.disabledInvariants),
+   * by id: a violation of one of them is not reported and the run goes on. For measuring what a
+   * bug does past the oracle that would catch it first (e.g. an IRQs-on window's consequence
+   * beyond the intermediate-state I13 check).
+   */
+  disabled: ReadonlySet<string> = new Set();
+
   /** Report a violation; the run stops after the current step. The first one wins. */
   violate(invariant: InvariantId, cpu: number, message: string): void {
-    if (this.violation !== null) return;
+    if (this.violation !== null || this.disabled.has(invariant)) return;
     this.violation = { invariant, name: INVARIANTS[invariant].name, cpu, step: this.step, message };
     if (this.tracer !== null) this.tracer.violation(cpu, invariant, message);
   }
 
   private violateAt(invariant: InvariantId, cpu: number, message: string, site: string, siteKind: UseSiteKind): void {
-    if (this.violation !== null) return;
+    if (this.violation !== null || this.disabled.has(invariant)) return;
     this.violation = { invariant, name: INVARIANTS[invariant].name, cpu, step: this.step, message, site, siteKind };
     if (this.tracer !== null) this.tracer.violation(cpu, invariant, message);
   }

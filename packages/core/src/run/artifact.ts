@@ -68,6 +68,7 @@ export const Artifact = z
         strategy: StrategySpec,
         stepBudget: z.number().int().min(1),
         mutations: z.array(z.string()).min(1).optional(),
+        disabledInvariants: z.array(InvariantIdSchema).min(1).optional(),
       })
       .strict(),
     seed: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits'),
@@ -122,6 +123,7 @@ export function makeArtifact(cell: CellConfig, seed: RunSeed, result: RunResult,
       ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
       cpus: cell.cpus, workload: { ...cell.workload }, strategy: { ...cell.strategy },
       stepBudget: cell.stepBudget, ...(cell.mutations !== undefined ? { mutations: [...cell.mutations] } : {}),
+      ...(cell.disabledInvariants !== undefined ? { disabledInvariants: [...cell.disabledInvariants] } : {}),
     },
     seed: seedToHex(seed),
     decisions: Buffer.from(result.decisions).toString('base64'),
@@ -186,6 +188,7 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     strategy: c.strategy,
     stepBudget: c.stepBudget,
     ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
+    ...(c.disabledInvariants !== undefined ? { disabledInvariants: c.disabledInvariants } : {}),
   });
   const decisions = new Uint8Array(Buffer.from(artifact.decisions, 'base64'));
   const result = sim.run(seedFromHex(artifact.seed), {

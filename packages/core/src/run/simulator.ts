@@ -17,6 +17,7 @@ import { checkCpu, checkQuiescent, checkRefcounts } from '../invariants/check.js
 import { HOOK_NAMES } from '../model/arch-calls.js';
 import { ACTORS_PER_CPU, HOLDER_NAMES, MAX_CPUS, PREEMPT_MODELS, TASK_IDLE, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
 import { HAZARD_IDS, type HazardId, Kernel, ModelError, type Violation } from '../model/kernel.js';
+import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import { Stepper } from '../model/step.js';
 import { type RunSeed } from '../prng/seed.js';
 import { Sfc32 } from '../prng/sfc32.js';
@@ -56,6 +57,11 @@ export interface SimulatorOptions {
    * ArchPlugin.mutations): each restores a historical, since-fixed kernel bug.
    */
   readonly mutations?: readonly string[];
+  /**
+   * Oracles switched off (invariant ids): their violations are not reported and runs go on.
+   * For measuring a bug past the oracle that would stop it first; recorded in the cell.
+   */
+  readonly disabledInvariants?: readonly InvariantId[];
 }
 
 /** The resolved, serialisable identity of a cell (recorded in artifacts). */
@@ -72,6 +78,8 @@ export interface CellConfig {
   readonly stepBudget: number;
   /** Enabled mutations, sorted; absent for the unmutated model (so unmutated cell ids are unchanged). */
   readonly mutations?: readonly string[];
+  /** Oracles switched off (sorted invariant ids); absent when all are on. */
+  readonly disabledInvariants?: readonly InvariantId[];
 }
 
 /**
@@ -187,12 +195,15 @@ export class Simulator {
     const strategy = StrategySchema.parse(opts.strategy ?? { kind: 'random' });
     const stepBudget = BudgetSchema.parse(opts.stepBudget ?? DEFAULT_STEP_BUDGET);
     const mutations = resolveMutations(opts.mutations, plugin);
+    const disabled = [...new Set(opts.disabledInvariants ?? [])].sort();
+    for (const id of disabled) if (!(id in INVARIANTS)) throw new RangeError(`disabledInvariants: unknown invariant "${id}" (known: ${Object.keys(INVARIANTS).join(', ')})`);
     this.cell = {
       arch: { name: plugin.name, version: plugin.version, options }, scheme,
       ...(schemeOptions !== null ? { schemeOptions } : {}),
       ...(preempt !== DEFAULT_PREEMPT ? { preempt } : {}),
       cpus, workload, strategy, stepBudget,
       ...(mutations.ids.length > 0 ? { mutations: mutations.ids } : {}),
+      ...(disabled.length > 0 ? { disabledInvariants: disabled } : {}),
     };
     this.cellId = canonicalJson(this.cell);
 
@@ -206,6 +217,7 @@ export class Simulator {
     k.danglingPremise = SCHEME_DANGLING_PREMISE[scheme];
     k.preemptLevel = PREEMPT_MODELS.indexOf(preempt);
     k.setSites([...CORE_USE_SITES, ...(plugin.useSites ?? [])]);
+    k.disabled = new Set(disabled);
     this.sites = k.sites.map((u) => u.id);
     if (explicit !== null) {
       k.ensureCapacity(cpus, explicit.taskCount, explicit.mmBound, explicit.progWords);
