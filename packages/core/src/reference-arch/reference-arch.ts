@@ -28,6 +28,13 @@ export const ReferenceArchOptions = z
       .boolean()
       .default(true)
       .describe('a lazy CPU switches its root to init_mm when a flush reports freed page tables (x86-style)'),
+    leaveKeepsMaskBit: z
+      .boolean()
+      .default(true)
+      .describe(
+        'such a CPU keeps its mm_cpumask bit while the mm is still its active_mm (so shoot-lazies finds it) and clears it at its next ' +
+          'switch; false: the bit goes at once (the CPU is then invisible to shoot-lazies, and never touches the mm again)',
+      ),
   })
   .strict();
 export type ReferenceArchOptions = z.infer<typeof ReferenceArchOptions>;
@@ -68,7 +75,8 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
       root[cpu] = INIT_MM;
       tlbMm[cpu] = INIT_MM;
       tlbClean[cpu] = 0;
-      keptBit[cpu] = mm;
+      if (opts.leaveKeepsMaskBit) keptBit[cpu] = mm;
+      else k.mmCpumask[mm]! &= ~(1 << cpu);
       if (k.tracer !== null) k.tracer.ev(cpu, 'leave_mm', `lazy on ${k.mmName(mm)}: root -> init_mm`);
     } else {
       tlbClean[cpu] = k.mmUnmapGen[mm]!;
