@@ -5,26 +5,38 @@
  *   multiple of NUM_USER_ASIDS; `mm->context.id` is `generation | asid`; per CPU
  *   `active_asids` (zeroed at a rollover) and `reserved_asids` (what a CPU was running at the
  *   last rollover); `asid_map`; `tlb_flush_pending` (every CPU after a rollover). Functions:
- *   check_and_switch_context (fast path: same generation and a non-zero active_asids xchg;
+ *   check_and_switch_context (fast path: same generation and a non-zero active_asids cmpxchg;
  *   slow path under cpu_asid_lock: new_context, the pending local_flush_tlb_all), new_context
  *   (keep a reserved ASID, re-use the old number, else find_next_zero_bit from cur_idx, else
  *   bump the generation and flush_context), flush_context, check_update_reserved_asid.
  *   There is no destroy_context: an mm's ASID stays in asid_map until the next rollover.
+ *   check_and_switch_context writes TTBR0 (cpu_switch_mm) only without SW PAN.
  * - arch/arm64/include/asm/mmu_context.h: switch_mm (`if (prev != next) __switch_mm(next)`, a
- *   pointer compare), __switch_mm (init_mm: cpu_set_reserved_ttbr0, the ASID is left alone),
- *   enter_lazy_tlb (only update_saved_ttbr0 for SW PAN: the hardware TTBR0 keeps the old mm's
- *   pgd), init_new_context (context.id = 0).
+ *   pointer compare, then update_saved_ttbr0(tsk, next)), __switch_mm (init_mm:
+ *   cpu_set_reserved_ttbr0, the ASID is left alone), enter_lazy_tlb (only
+ *   update_saved_ttbr0(tsk, &init_mm): with hardware PAN the TTBR0 keeps the old mm's pgd),
+ *   init_new_context (context.id = 0), cpu_uninstall_idmap (reserved TTBR0, local TLB flush,
+ *   then cpu_switch_mm(current->active_mm) unless init_mm or SW PAN).
  * - arch/arm64/include/asm/tlbflush.h: flush_tlb_mm = dsb(ishst); TLBI ASIDE1IS, ASID(mm);
  *   dsb(ish): a broadcast invalidation in the inner-shareable domain, completed by the DSB
  *   before the caller goes on. No IPIs, and mm_cpumask is not read (arm64 never sets a user
- *   mm's bit: its switch_mm does not touch mm_cpumask).
- * - arch/arm64/kernel/smp.c: __cpu_disable -> clear_tasks_mm_cpumask(cpu); the secondary's
- *   bring-up sets the reserved TTBR0 and flushes its local TLB.
+ *   mm's bit since 38d96287504a "arm64: mm: kill mm_cpumask usage").
+ * - arch/arm64/kernel/suspend.c: cpu_suspend() of a context-losing PSCI idle state powers the
+ *   CPU down; its resume runs __cpu_suspend_exit() -> cpu_uninstall_idmap().
+ * - arch/arm64/include/asm/efi.h, drivers/firmware/efi/arm-runtime.c: an EFI runtime call
+ *   switches to efi_mm (efi_virtmap_load -> efi_set_pgd(&efi_mm) -> __switch_mm) and back to
+ *   current->active_mm (efi_virtmap_unload -> efi_set_pgd(current->active_mm)). efi_mm is a
+ *   real mm for the ASID allocator (init_new_context at efi_virtmap_init): the model gives it
+ *   an extra context slot, `efiMm`, which is never an mm id of the core.
  *
  * The hardware view (what I1/I2 read) is kept apart from the kernel's bookkeeping: `ttbr0`
- * (the pgd in TTBR0_EL1), `tlbCpus[mm]` (CPUs whose TLB may hold entries of mm: set when a
- * CPU loads mm, cleared by that CPU's local_flush_tlb_all) and `flushedGen[mm]` (the unmap
- * generation up to which a broadcast TLBI made every CPU's entries of mm clean).
+ * (the pgd the CPU translates user addresses with: the TTBR0_EL1 register with hardware PAN;
+ * with SW PAN the current task's saved thread_info.ttbr0, which is what TTBR0_EL1 holds in
+ * user mode and during uaccess, the kernel otherwise running on reserved_pg_dir), `tlbCpus[mm]`
+ * (CPUs whose TLB may hold entries of mm: set when a CPU loads mm, cleared by that CPU's
+ * local_flush_tlb_all) and `flushedGen[mm]` (the unmap generation up to which a broadcast TLBI
+ * made every CPU's entries of mm clean). A CPU in a context-losing idle state (`down`) has no
+ * TTBR0 until it resumes.
  */
 import { INIT_MM, NO_MM, costs, type Kernel } from '@lazytlb/core';
 import type { Arm64Options } from './options.js';
@@ -33,6 +45,10 @@ export class Arm64Mmu {
   readonly asidBits: number;
   /** NUM_USER_ASIDS = ASID_FIRST_VERSION = 1 << asid_bits. */
   readonly numAsids: number;
+  /** system_uses_ttbr0_pan(). */
+  readonly swPan: boolean;
+  /** Deep idle entries use a context-losing (powerdown) PSCI state. */
+  readonly powerdown: boolean;
 
   // kernel bookkeeping (arch/arm64/mm/context.c)
   asidGeneration = 0;
@@ -41,11 +57,13 @@ export class Arm64Mmu {
   asidMap = new Uint8Array(0);
   activeAsids = new Float64Array(0);
   reservedAsids = new Float64Array(0);
-  /** mm->context.id (generation | asid), per mm. */
+  /** mm->context.id (generation | asid), per mm (and efi_mm at index efiMm). */
   ctxId = new Float64Array(0);
+  /** The context slot of efi_mm (one past the core's mm ids). */
+  efiMm = 0;
 
   // hardware
-  /** TTBR0_EL1: the mm whose pgd is loaded (INIT_MM = reserved_pg_dir). */
+  /** TTBR0 as used for user addresses (see the file comment): the mm whose pgd, INIT_MM = reserved_pg_dir. */
   ttbr0 = new Int32Array(0);
   /** The ASID the CPU runs with (TTBR1_EL1.ASID, TCR_EL1.A1 = 1). */
   hwAsid = new Int32Array(0);
@@ -55,10 +73,16 @@ export class Arm64Mmu {
   tlbCpus = new Int32Array(0);
   /** Per mm: unmap generation up to which every CPU's entries of the mm are clean (TLBI ASIDE1IS). */
   flushedGen = new Int32Array(0);
+  /** Per CPU: 1 while powered down in a context-losing idle state (cpu_suspend not yet resumed). */
+  down = new Uint8Array(0);
+  /** Per CPU: the step at which it powered down. */
+  downStep = new Int32Array(0);
 
   constructor(opts: Arm64Options) {
     this.asidBits = opts.asidBits;
     this.numAsids = 1 << opts.asidBits;
+    this.swPan = opts.swPan;
+    this.powerdown = opts.deepIdle === 'powerdown';
   }
 
   /** Boot (asids_init + every CPU on init_mm with the reserved TTBR0). Grow-only arrays. */
@@ -74,24 +98,34 @@ export class Arm64Mmu {
       this.reservedAsids = new Float64Array(n);
       this.asidMap = new Uint8Array(this.numAsids);
       this.asidOwner = new Int32Array(n * this.numAsids);
+      this.down = new Uint8Array(n);
+      this.downStep = new Int32Array(n);
     }
-    if (this.ctxId.length < k.mmCapacity) {
-      this.ctxId = new Float64Array(k.mmCapacity);
-      this.tlbCpus = new Int32Array(k.mmCapacity);
-      this.flushedGen = new Int32Array(k.mmCapacity);
+    if (this.ctxId.length < k.mmCapacity + 1) {
+      this.ctxId = new Float64Array(k.mmCapacity + 1);
+      this.tlbCpus = new Int32Array(k.mmCapacity + 1);
+      this.flushedGen = new Int32Array(k.mmCapacity + 1);
     }
+    this.efiMm = k.mmCapacity;
     this.asidGeneration = this.numAsids; // ASID_FIRST_VERSION
     this.curIdx = 1;
     this.tlbFlushPending = 0;
     this.asidMap.fill(0);
     this.activeAsids.fill(0);
     this.reservedAsids.fill(0);
-    this.ctxId.fill(0);
+    this.ctxId.fill(0); // efi_mm too: efi_virtmap_init -> init_new_context(NULL, &efi_mm)
     this.ttbr0.fill(INIT_MM);
     this.hwAsid.fill(0);
     this.asidOwner.fill(NO_MM);
     this.tlbCpus.fill(0);
     this.flushedGen.fill(0);
+    this.down.fill(0);
+    this.downStep.fill(-1);
+  }
+
+  /** An mm's name for traces (efi_mm is not a core mm). */
+  name(k: Kernel, mm: number): string {
+    return mm === this.efiMm ? 'efi_mm' : k.mmName(mm);
   }
 
   /** init_new_context(): atomic64_set(&mm->context.id, 0). */
@@ -101,8 +135,8 @@ export class Arm64Mmu {
     this.flushedGen[mm] = 0;
   }
 
-  private sameGeneration(asid: number): boolean {
-    // !((asid ^ atomic64_read(&asid_generation)) >> asid_bits)
+  /** asid_gen_match(): !((asid ^ atomic64_read(&asid_generation)) >> asid_bits). */
+  sameGeneration(asid: number): boolean {
     return Math.floor(asid / this.numAsids) * this.numAsids === this.asidGeneration;
   }
 
@@ -170,19 +204,25 @@ export class Arm64Mmu {
   localFlushTlbAll(k: Kernel, cpu: number): void {
     const bit = 1 << cpu;
     for (let mm = 0; mm < k.nmm; mm++) this.tlbCpus[mm]! &= ~bit;
+    this.tlbCpus[this.efiMm]! &= ~bit;
     this.asidOwner.fill(NO_MM, cpu * this.numAsids, (cpu + 1) * this.numAsids);
     k.cost[costs.C_TLB_FLUSH_LOCAL]! += 1;
     if (k.tracer !== null) k.tracer.ev(cpu, 'local_flush_tlb_all', 'TLBI VMALLE1');
   }
 
-  /** check_and_switch_context(mm) + cpu_switch_mm(mm->pgd, mm). */
-  checkAndSwitchContext(k: Kernel, cpu: number, mm: number): void {
-    k.deref(cpu, mm, 'check_and_switch_context: mm->context.id');
+  /**
+   * check_and_switch_context(mm), then cpu_switch_mm(mm->pgd, mm) unless SW PAN defers the
+   * TTBR0 write to uaccess_enable() / the return to user. `site`: the use site that reads
+   * mm->context.id here (I14 if mm is freed).
+   */
+  checkAndSwitchContext(k: Kernel, cpu: number, mm: number, site: string): void {
+    if (mm !== this.efiMm) k.useMm(cpu, mm, site);
     let asid = this.ctxId[mm]!;
-    const fast = this.sameGeneration(asid) && this.activeAsids[cpu] !== 0;
-    // atomic64_xchg_relaxed(&per_cpu(active_asids, cpu), asid): stores even when it returns 0
-    if (this.sameGeneration(asid)) this.activeAsids[cpu] = asid;
-    if (!fast) {
+    const old = this.activeAsids[cpu]!;
+    // if (old_active_asid && asid_gen_match(asid) && cmpxchg(active_asids, old, asid)) goto fastpath
+    if (old !== 0 && this.sameGeneration(asid)) {
+      this.activeAsids[cpu] = asid;
+    } else {
       // raw_spin_lock_irqsave(&cpu_asid_lock)
       asid = this.ctxId[mm]!;
       if (!this.sameGeneration(asid)) {
@@ -196,28 +236,91 @@ export class Arm64Mmu {
       }
       this.activeAsids[cpu] = asid;
     }
-    this.cpuSwitchMm(k, cpu, mm, asid % this.numAsids);
+    if (!this.swPan) this.cpuSwitchMm(k, cpu, mm, asid % this.numAsids);
   }
 
-  /** cpu_do_switch_mm(): TTBR0 = mm->pgd, ASID = ASID(mm). The TLB may now cache mm's entries under that ASID. */
-  private cpuSwitchMm(k: Kernel, cpu: number, mm: number, asid: number): void {
+  /**
+   * Would check_and_switch_context(next) (and, with hardware PAN, its TTBR0 write) change
+   * anything on `cpu` now? No only when next's context.id is of the current generation,
+   * active_asids already holds it (the fast path's cmpxchg stores the same value) and, without
+   * SW PAN, TTBR0 already holds next's pgd under next's ASID.
+   */
+  switchWouldChange(cpu: number, next: number): boolean {
+    const ctx = this.ctxId[next]!;
+    if (!this.sameGeneration(ctx) || this.activeAsids[cpu] !== ctx) return true;
+    return !this.swPan && (this.ttbr0[cpu] !== next || this.hwAsid[cpu] !== ctx % this.numAsids);
+  }
+
+  /**
+   * cpu_do_switch_mm(): TTBR0 = mm->pgd, ASID = ASID(mm) (TTBR1). The TLB may now cache mm's
+   * entries under that ASID. With SW PAN this is what uaccess_ttbr0_enable / the return to
+   * user installs from thread_info.ttbr0.
+   */
+  cpuSwitchMm(k: Kernel, cpu: number, mm: number, asid: number): void {
     const slot = cpu * this.numAsids + asid;
     const owner = this.asidOwner[slot]!;
     if (owner !== NO_MM && owner !== mm && (this.tlbCpus[owner]! & (1 << cpu)) !== 0) {
       // Checked here, on the hardware, because only the switch makes the stale entries usable.
-      k.violate('I13', cpu, `ASID ${asid} of ${k.mmName(mm)} loaded on CPU${cpu} while its TLB may still hold ${k.mmName(owner)}'s entries under ASID ${asid} (no local_flush_tlb_all since the rollover)`);
+      k.violate('I13', cpu, `ASID ${asid} of ${this.name(k, mm)} loaded on CPU${cpu} while its TLB may still hold ${this.name(k, owner)}'s entries under ASID ${asid} (no local_flush_tlb_all since the rollover)`);
     }
     this.asidOwner[slot] = mm;
     this.ttbr0[cpu] = mm;
     this.hwAsid[cpu] = asid;
     this.tlbCpus[mm]! |= 1 << cpu;
-    if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_switch_mm', `TTBR0 = ${k.mmName(mm)}->pgd, ASID ${asid} (context.id generation ${Math.floor(this.ctxId[mm]! / this.numAsids)})`);
+    if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_switch_mm', `TTBR0 = ${this.name(k, mm)}->pgd, ASID ${asid} (context.id generation ${Math.floor(this.ctxId[mm]! / this.numAsids)})`);
+  }
+
+  /**
+   * update_saved_ttbr0(tsk, mm) for the task about to run on `cpu` (SW PAN only: a no-op
+   * otherwise): thread_info.ttbr0 = reserved_pg_dir for init_mm, else mm->pgd | ASID(mm) << 48
+   * (whatever mm->context.id holds).
+   */
+  updateSavedTtbr0(k: Kernel, cpu: number, mm: number): void {
+    if (!this.swPan) return;
+    if (mm === INIT_MM) this.setReservedTtbr0(k, cpu);
+    else this.cpuSwitchMm(k, cpu, mm, this.ctxId[mm]! % this.numAsids);
   }
 
   /** cpu_set_reserved_ttbr0(): TTBR0 = reserved_pg_dir; active_asids and the ASID are left alone. */
   setReservedTtbr0(k: Kernel, cpu: number): void {
     this.ttbr0[cpu] = INIT_MM;
     if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_set_reserved_ttbr0', 'TTBR0 = reserved_pg_dir');
+  }
+
+  /** __switch_mm(next): reserved TTBR0 for init_mm, else check_and_switch_context(next). */
+  switchMm(k: Kernel, cpu: number, next: number, site: string): void {
+    if (next === INIT_MM) this.setReservedTtbr0(k, cpu);
+    else this.checkAndSwitchContext(k, cpu, next, site);
+  }
+
+  /**
+   * cpu_suspend() into a context-losing PSCI state (psci_cpu_suspend_enter): the CPU powers
+   * down; its registers (TTBR0 included) are lost until cpu_resume. Its TLB is kept in the
+   * model (the resume flushes it).
+   */
+  powerDown(k: Kernel, cpu: number): void {
+    this.down[cpu] = 1;
+    this.downStep[cpu] = k.step;
+    this.ttbr0[cpu] = INIT_MM;
+    if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_suspend', 'PSCI CPU_SUSPEND (powerdown): the CPU is off, TTBR0 lost, until its next step');
+  }
+
+  /**
+   * The resume of a powered-down CPU: cpu_resume -> __cpu_suspend_exit() -> cpu_uninstall_idmap()
+   * with `mm` = current->active_mm (the idle task's, read before the step that woke the CPU
+   * changes it): reserved TTBR0, local_flush_tlb_all, and, unless mm is init_mm or SW PAN is in
+   * use, cpu_switch_mm(mm->pgd, mm): a read of mm (pgd, context.id) and a TTBR0 load with
+   * whatever ASID mm->context.id holds (no generation check). `site`: 'cpu_uninstall_idmap'.
+   */
+  resume(k: Kernel, cpu: number, mm: number, site: string): void {
+    this.down[cpu] = 0;
+    if (k.tracer !== null) k.tracer.ev(cpu, '__cpu_suspend_exit', `resume: cpu_uninstall_idmap(), current->active_mm = ${k.mmName(mm)}`);
+    this.setReservedTtbr0(k, cpu);
+    this.localFlushTlbAll(k, cpu);
+    if (mm !== INIT_MM && mm !== NO_MM && !this.swPan) {
+      k.useMm(cpu, mm, site);
+      this.cpuSwitchMm(k, cpu, mm, this.ctxId[mm]! % this.numAsids);
+    }
   }
 
   /** flush_tlb_mm(): dsb(ishst); TLBI ASIDE1IS, ASID(mm); dsb(ish). Every CPU, no IPIs, done when it returns. */
