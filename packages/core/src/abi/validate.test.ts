@@ -133,13 +133,13 @@ describe('validateArchPlugin: core version and options checks', () => {
 
 describe('parseArchOptions', () => {
   it('fills defaults for missing, undefined and null options', () => {
-    expect(parseArchOptions(referenceArch, {})).toEqual({ leaveLazyOnFreedTables: true });
-    expect(parseArchOptions(referenceArch, undefined)).toEqual({ leaveLazyOnFreedTables: true });
-    expect(parseArchOptions(referenceArch, null)).toEqual({ leaveLazyOnFreedTables: true });
+    expect(parseArchOptions(referenceArch, {})).toEqual({ leaveLazyOnFreedTables: true, leaveKeepsMaskBit: true });
+    expect(parseArchOptions(referenceArch, undefined)).toEqual({ leaveLazyOnFreedTables: true, leaveKeepsMaskBit: true });
+    expect(parseArchOptions(referenceArch, null)).toEqual({ leaveLazyOnFreedTables: true, leaveKeepsMaskBit: true });
   });
 
   it('keeps given options', () => {
-    expect(parseArchOptions(referenceArch, { leaveLazyOnFreedTables: false })).toEqual({ leaveLazyOnFreedTables: false });
+    expect(parseArchOptions(referenceArch, { leaveLazyOnFreedTables: false })).toEqual({ leaveLazyOnFreedTables: false, leaveKeepsMaskBit: true });
   });
 
   it('reports the path and the reason of a bad option', () => {
