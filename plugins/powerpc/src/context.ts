@@ -17,6 +17,7 @@
  */
 import { NO_MM, type Kernel } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
+import { SITE_ARCH_EXIT_MMAP } from './sites.js';
 import { populate } from './tlb.js';
 
 /** ida_alloc_range(ida, 1, max): the lowest free id. */
@@ -56,7 +57,7 @@ export function initNewContext(p: Ppc, k: Kernel, cpu: number, mm: number): void
 
 export function archExitMmap(p: Ppc, k: Kernel, cpu: number, mm: number): void {
   if (!p.radix) return;
-  k.deref(cpu, mm, 'arch_exit_mmap: mm->context.id');
+  k.useMm(cpu, mm, SITE_ARCH_EXIT_MMAP);
   const id = p.st.mmId[mm]!;
   if (id !== 0) p.st.idPrtbValid[id] = 0; // process_tb[mm->context.id].prtb0 = 0
   if (k.tracer !== null) k.tracer.ev(cpu, 'arch_exit_mmap', `process_tb[${id}].prtb0 = 0`);

@@ -7,6 +7,7 @@
  */
 import type { Kernel } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
+import { SITE_HASH_FLUSH } from './sites.js';
 import { tlbie, tlbiel } from './tlb.js';
 
 /** mm_is_thread_local() (arch/powerpc/include/asm/tlb.h, BOOK3S_64). */
@@ -16,7 +17,7 @@ export function mmIsThreadLocal(p: Ppc, k: Kernel, cpu: number, mm: number): boo
 }
 
 export function hashFlushTlbMmRange(p: Ppc, k: Kernel, cpu: number, mm: number, _flags: number): void {
-  k.deref(cpu, mm, 'flush_hash_range: mm->context');
+  k.useMm(cpu, mm, SITE_HASH_FLUSH);
   const id = p.st.mmId[mm]!;
   if (mmIsThreadLocal(p, k, cpu, mm)) tlbiel(p, k, cpu, id, false, false);
   else tlbie(p, k, cpu, id, false);

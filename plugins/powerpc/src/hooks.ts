@@ -18,7 +18,9 @@ import {
   doExitFlushLazyTlbPreFix, exitLazyFlushTlb, exitLazyFlushTlbResume, mmResetThreadLocal, radixFinalFlush, radixFlushTlbMmRange,
 } from './radix-flush.js';
 import { PpcState } from './state.js';
+import { COMPARE_SITE_BY_CALLER, SITE_PREV_EQ_NEXT } from './sites.js';
 import { switchMmIrqsOff } from './switch-mm.js';
+import { useTemporaryMm } from './temp-mm.js';
 import { tlbMayHold } from './tlb.js';
 
 /** `mutations`: the ids of this plugin's mutations enabled for the cell (ArchSetupEnv.mutations), read once here. */
@@ -44,7 +46,12 @@ export function createHooks(opts: PowerpcOptions, mutations: readonly string[] =
       destroyContext(p, k, cpu, mm);
     },
     switch_mm_irqs_off(k, cpu, prev, next, task) {
-      switchMmIrqsOff(p, k, cpu, prev, next, task);
+      // The `prev == next` compare is named by who called (k.switchCaller, set by the core).
+      switchMmIrqsOff(p, k, cpu, prev, next, task, COMPARE_SITE_BY_CALLER[k.switchCaller] ?? SITE_PREV_EQ_NEXT);
+    },
+    // text_poke: radix start_using_temp_mm / stop_using_temp_mm (code-patching.c); nothing on hash.
+    use_temporary_mm(k, cpu, task) {
+      useTemporaryMm(p, k, cpu, task);
     },
     // enter_lazy_tlb(): a no-op on 64s (only BOOK3E_64 defines one), asm/mmu_context.h.
     enter_lazy_tlb() {},

@@ -9,6 +9,7 @@ import { defineArchPlugin } from '@lazytlb/core';
 import { createHooks } from './hooks.js';
 import { POWERPC_MUTATIONS } from './mutations.js';
 import { PowerpcOptions } from './options.js';
+import { POWERPC_USE_SITES } from './sites.js';
 
 export const POWERPC_VERSION = '0.1.0';
 
@@ -18,7 +19,7 @@ export const powerpc = defineArchPlugin<PowerpcOptions>({
   version: POWERPC_VERSION,
   coreVersions: '>=0.1.0 <1.0.0',
   description:
-    'powerpc 64s: radix (SPRN_PID, process_tb, flush_type_needed trimming, exit_lazy_flush_tlb, v6.6 combined final flush) or hash (context id, SLB); switch_mm_irqs_off skips the context load on prev == next (pointer compare)',
+    'powerpc 64s: radix (SPRN_PID, process_tb, flush_type_needed trimming, exit_lazy_flush_tlb, v6.6 combined final flush, text patching through a temporary mm) or hash (context id, SLB); switch_mm_irqs_off skips the context load on prev == next (pointer compare: I14 when a stale prev decides it and the loaded context is not next\'s); CONFIG_DEBUG_VM read of prev as an option',
   options: PowerpcOptions,
   // ARCH_WANT_IRQS_OFF_ACTIVATE_MM: selected by powerpc (arch/powerpc/Kconfig).
   capabilities: { vcpuPreemption: false, irqsOffActivateMm: true, maxCpus: 32 },
@@ -28,6 +29,7 @@ export const powerpc = defineArchPlugin<PowerpcOptions>({
     { id: 'I13', name: 'ppc-active-cpus', description: 'M->context.active_cpus == |mm_cpumask(M)| (+1 while a copro is attached, radix)' },
   ],
   mutations: POWERPC_MUTATIONS,
+  useSites: POWERPC_USE_SITES,
   setup(options, env) {
     return createHooks(options, env.mutations);
   },
@@ -36,4 +38,7 @@ export const powerpc = defineArchPlugin<PowerpcOptions>({
 export default powerpc;
 export { PowerpcOptions, DEFAULT_TRIM_PERIOD } from './options.js';
 export { PPC_IPI_EXIT_FLUSH_LAZY, FLUSH_TYPE_GLOBAL, FLUSH_TYPE_LOCAL, FLUSH_TYPE_NONE } from './constants.js';
+export {
+  COMPARE_SITE_BY_CALLER, POWERPC_USE_SITES, SITE_ACTIVATE_MM, SITE_DEBUG_VM_PREV, SITE_KTHREAD_USE_MM, SITE_PREV_EQ_NEXT, SITE_STOP_USING_TEMP_MM,
+} from './sites.js';
 export { MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON, MUT_RADIX_TRIM_CLEARS_OTHER_CPUS, POWERPC_MUTATIONS } from './mutations.js';

@@ -27,6 +27,14 @@ export const PowerpcOptions = z
       .max(1_000_000)
       .default(DEFAULT_TRIM_PERIOD)
       .describe('radix tick_and_test_trim_clock() period (tlb_mm_cpumask_trim_timer, 1073 in the kernel)'),
+    debugVm: z
+      .boolean()
+      .default(false)
+      .describe(
+        'CONFIG_DEBUG_VM: switch_mm_irqs_off() ends with VM_WARN_ON_ONCE(!cpumask_test_cpu(cpu, mm_cpumask(prev))) ' +
+          '(177255afb405, v6.6), a read of prev. Off by default: lib/Kconfig.debug says "If unsure, say N" and ' +
+          'production configs leave it off (Fedora\'s turns it on)',
+      ),
   })
   .strict();
 export type PowerpcOptions = z.infer<typeof PowerpcOptions>;

@@ -21,6 +21,9 @@ import {
   PPC_CONT_RESET_THREAD_LOCAL, PPC_IPI_EXIT_FLUSH_LAZY, PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX,
 } from './constants.js';
 import type { Ppc } from './ctx.js';
+import {
+  SITE_DO_EXIT_FLUSH_LAZY_TLB_PRE_FIX, SITE_EXIT_LAZY_FLUSH_TLB, SITE_MM_RESET_THREAD_LOCAL, SITE_PREV_EQ_NEXT, SITE_RADIX_FLUSH,
+} from './sites.js';
 import { cpumaskWeight } from './state.js';
 import { switchMmIrqsOff } from './switch-mm.js';
 import { tlbie, tlbiel } from './tlb.js';
@@ -41,13 +44,24 @@ function tickAndTestTrimClock(p: Ppc, cpu: number): boolean {
  * do_exit_flush_lazy_tlb IPI, or called locally from flush_type_needed. A lazy user switches
  * to init_mm under local_irq_save (dfaed3e1fa70, §7.6: the whole hook is one step, IRQs off;
  * the mutation radix-exit-lazy-flush-irqs-on splits a local call in two, IRQs on between).
+ *
+ * `current->active_mm == mm` is a pointer compare (k.ptrEq). `mm` is live (the flusher holds
+ * it and waits for the IPIs), so it can only be decided by a stale active_mm if that freed mm's
+ * address is mm's now (ABA) while this CPU is in mm_cpumask(mm). A CPU enters a mask only by
+ * switching to the mm, which makes it its active_mm, except through stop_using_temp_mm() on a
+ * freed orig_mm (temp-mm.ts), itself an I14 dereference that ends the run first. And where it
+ * happens the compare is benign: the CPU leaves the stale pointer for init_mm (exactly what the
+ * CPU, whose SPRN_PID then is mm's, should do), mmdrop_lazy_tlb() is only an smp_mb() without
+ * REFCOUNT, and the bit and the flush follow as for a live lazy mm. So it is no use site
+ * (README, use-site table), only modelled as the kernel does it.
  */
 export function exitLazyFlushTlb(p: Ppc, k: Kernel, cpu: number, mm: number, alwaysFlush: boolean, remote: boolean): void {
-  k.deref(cpu, mm, 'exit_lazy_flush_tlb: mm->context.id');
+  k.useMm(cpu, mm, SITE_EXIT_LAZY_FLUSH_TLB); // pid = mm->context.id
   const t = k.cpuCurr[cpu]!;
   // A kthread inside kthread_use_mm(mm) has current->mm == mm: keep the bit, just flush.
+  // (current->mm holds mm_users: live, so the compare is an identity compare.)
   if (k.taskMm[t] !== mm) {
-    if (k.taskActiveMm[t] === mm) {
+    if (k.ptrEq(k.taskActiveMm[t]!, mm)) {
       if (k.taskMm[t] !== NO_MM && k.tracer !== null) k.tracer.ev(cpu, 'WARN_ON_ONCE', 'exit_lazy_flush_tlb: current->mm != NULL');
       if (p.exitLazyIrqsOn && !k.inIrq) {
         exitLazySwitchIrqsOn(k, cpu, t, mm, alwaysFlush);
@@ -57,7 +71,7 @@ export function exitLazyFlushTlb(p: Ppc, k: Kernel, cpu: number, mm: number, alw
       // switch_mm_irqs_off(mm, &init_mm, current); mmdrop_lazy_tlb(mm); local_irq_restore(flags)
       k.mmgrabLazyTlb(cpu, INIT_MM);
       k.setActiveMm(t, INIT_MM);
-      switchMmIrqsOff(p, k, cpu, mm, INIT_MM, t);
+      switchMmIrqsOff(p, k, cpu, mm, INIT_MM, t, SITE_PREV_EQ_NEXT);
       if (k.tracer !== null) k.tracer.ev(cpu, 'exit_lazy_flush_tlb', `${k.taskName(t)} lazy on ${k.mmName(mm)} -> init_mm`);
       k.mmdropLazyTlb(cpu, mm);
     }
@@ -107,8 +121,8 @@ function exitLazySwitchIrqsOn(k: Kernel, cpu: number, t: number, mm: number, alw
 /** Step 2 of the IRQs-on lazy switch (arch_continue PPC_CONT_EXIT_LAZY_SWITCH). */
 export function exitLazyFlushTlbResume(p: Ppc, k: Kernel, cpu: number, mm: number, alwaysFlush: boolean): void {
   const t = k.cpuCurr[cpu]!;
-  k.deref(cpu, mm, 'exit_lazy_flush_tlb: switch_mm_irqs_off(mm, &init_mm)');
-  switchMmIrqsOff(p, k, cpu, mm, INIT_MM, t);
+  k.useMm(cpu, mm, SITE_EXIT_LAZY_FLUSH_TLB);
+  switchMmIrqsOff(p, k, cpu, mm, INIT_MM, t, SITE_PREV_EQ_NEXT);
   if (k.tracer !== null) k.tracer.ev(cpu, 'exit_lazy_flush_tlb', `switch_mm_irqs_off(${k.mmName(mm)}, init_mm) with IRQs on; mmdrop_lazy_tlb(${k.mmName(mm)})`);
   k.setLocalMm(cpu, NO_MM);
   k.mmdropLazyTlb(cpu, mm);
@@ -122,16 +136,16 @@ export function exitLazyFlushTlbResume(p: Ppc, k: Kernel, cpu: number, mm: numbe
  * CPU never clears its own bit: the flusher's mm_reset_thread_local() does that for everyone.
  */
 export function doExitFlushLazyTlbPreFix(p: Ppc, k: Kernel, cpu: number, mm: number): void {
-  k.deref(cpu, mm, 'do_exit_flush_lazy_tlb: mm->context.id');
+  k.useMm(cpu, mm, SITE_DO_EXIT_FLUSH_LAZY_TLB_PRE_FIX);
   const t = k.cpuCurr[cpu]!;
   if (k.taskMm[t] === mm) {
     if (k.tracer !== null) k.tracer.ev(cpu, 'do_exit_flush_lazy_tlb', `current->mm == ${k.mmName(mm)}: return (no flush; pre-a665eec0a22e)`);
     return;
   }
-  if (k.taskActiveMm[t] === mm) {
+  if (k.ptrEq(k.taskActiveMm[t]!, mm)) {
     // BUG_ON(current->mm); mmgrab(&init_mm); switch_mm(mm, &init_mm, current); current->active_mm = &init_mm; mmdrop(mm)
     k.mmgrabLazyTlb(cpu, INIT_MM);
-    switchMmIrqsOff(p, k, cpu, mm, INIT_MM, t);
+    switchMmIrqsOff(p, k, cpu, mm, INIT_MM, t, SITE_PREV_EQ_NEXT);
     k.setActiveMm(t, INIT_MM);
     if (k.tracer !== null) k.tracer.ev(cpu, 'do_exit_flush_lazy_tlb', `${k.taskName(t)} lazy on ${k.mmName(mm)} -> init_mm (bit kept)`);
     k.mmdropLazyTlb(cpu, mm);
@@ -147,7 +161,7 @@ export function doExitFlushLazyTlbPreFix(p: Ppc, k: Kernel, cpu: number, mm: num
  * mmget_not_zero + kthread_use_mm).
  */
 export function mmResetThreadLocal(p: Ppc, k: Kernel, cpu: number, mm: number): void {
-  k.deref(cpu, mm, 'mm_reset_thread_local: mm_cpumask(mm)');
+  k.useMm(cpu, mm, SITE_MM_RESET_THREAD_LOCAL);
   const st = p.st;
   if (k.tracer !== null) {
     if (st.mmCopros[mm]! > 0) k.tracer.ev(cpu, 'WARN_ON', `mm_reset_thread_local: ${k.mmName(mm)} has a copro`);
@@ -227,7 +241,7 @@ function doFlush(p: Ppc, k: Kernel, cpu: number, mm: number, type: number, ric2:
  * PTE clearing before reading mm_cpumask / active_cpus).
  */
 export function radixFlushTlbMmRange(p: Ppc, k: Kernel, cpu: number, mm: number, flags: number): void {
-  k.deref(cpu, mm, 'radix__flush_tlb_mm: mm->context.id');
+  k.useMm(cpu, mm, SITE_RADIX_FLUSH);
   if ((flags & FLUSH_FULLMM) !== 0) {
     if (k.shootdown && p.opts.combinedFinalFlush && exitFlushLazyTlbs(p, k, cpu, mm) > 0) {
       // Shootdown means we IPI the mm_cpumask soon anyway when the mm goes away: do it as
