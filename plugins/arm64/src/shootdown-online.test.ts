@@ -1,0 +1,153 @@
+/**
+ * Shoot-lazies on arm64 (kernel-reference §11): arm64 keeps no mm_cpumask for user mms (since
+ * 38d96287504a), so `shootdown` (cleanup_lazy_tlbs over mm_cpumask) misses every lazy CPU (I7),
+ * while `shootdown:mask=online` (every online CPU, as DEBUG_VM_SHOOT_LAZIES' on_each_cpu does)
+ * reaches them. What is left under mask=online is exec_mmap's IRQs-on window: arm64 does not
+ * select ARCH_WANT_IRQS_OFF_ACTIVATE_MM, so a kernel thread that execs has `active_mm` already on
+ * the new mm while TTBR0 still holds the old lazy one; do_shoot_lazy_tlb() there sees
+ * active_mm != mm and the old pgd is freed under TTBR0 (I1). With SW PAN no lazy TTBR0 exists
+ * and the cell is clean.
+ */
+import { describe, expect, it } from 'vitest';
+import { Simulator, createSimulator, hashString128, runSeed, type RunResult } from '@lazytlb/core';
+import { Scenario, child, ringExitWorker, thread } from '@lazytlb/testkit';
+import plugin from './index.js';
+
+/** CPU1: T1 (thread of P) exits and swapper/1 stays lazy on P; CPU0: T0 (P) runs, then exits last. */
+function lazyOnP(mask: 'cpumask' | 'online'): Scenario {
+  const s = new Scenario({
+    arch: plugin, scheme: 'shootdown', schemeOptions: { mask }, cpus: 2,
+    tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1) },
+  });
+  s.run(`
+    CPU1: op
+    CPU1: until context_switch   # T1 exits; swapper/1 lazy on P
+    CPU0: op                     # swapper/0 -> T0
+    CPU0: op                     # run
+    CPU0: until cleanup_lazy_tlbs
+  `);
+  return s;
+}
+
+describe('shootdown on arm64: mask=cpumask vs mask=online (directed)', () => {
+  it('mask=cpumask: mm_cpumask(P) is empty, the shootdown reaches nobody -> I7', () => {
+    const s = lazyOnP('cpumask');
+    s.expectViolation('I7', /cleanup_lazy_tlbs\(P\): CPU0 is lazy on it but not in mm_cpumask \(0x0\)/);
+    expect(s.costs().ipi_sent_shootdown).toBe(0);
+    s.finish({ expect: 'violation' });
+  });
+
+  it('mask=online: the same script IPIs CPU1; both lazy CPUs switch to init_mm (reserved TTBR0) before P\'s pgd is freed', () => {
+    const s = lazyOnP('online');
+    s.expectNoViolation();
+    s.expectEvent({ fn: 'cleanup_lazy_tlbs', cpu: 0, text: 'on_each_cpu_mask(0x3' });
+    s.run(`
+      CPU1: irq                  # do_shoot_lazy_tlb(P): swapper/1 active_mm -> init_mm
+      CPU0: until free_mm
+    `);
+    s.expectCpu(1, { curr: 'swapper/1', active_mm: 'init_mm', hw_root: 'init_mm' });
+    s.expectMmFreed('P');
+    expect(s.costs().ipi_sent_shootdown).toBe(1);
+    s.finish();
+    s.expectNoHazard();
+  });
+
+  it('mask=online: a powered-down lazy CPU resumes for the IPI (cpu_uninstall_idmap reloads the live P), then leaves it', () => {
+    const s = new Scenario({
+      arch: plugin, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus: 2, deepIdles: 1,
+      tasks: { T0: thread('P', 0, 'io_uring_setup W E', 'run'), W: child(1, 'kwork'), E: ringExitWorker(0) },
+    });
+    s.run(`
+      CPU0: op
+      CPU0: op                      # io_uring_setup: W on CPU1
+      CPU1: op
+      CPU1: op
+      CPU1: until do_task_dead      # W exits
+      CPU1: until context_switch    # swapper/1 lazy on P
+      CPU1: until cpu_suspend       # powered down
+      CPU0: op                      # run
+      CPU0: until do_task_dead      # T0 exits; the ring still pins P
+      CPU0: until cleanup_lazy_tlbs # E: io_ring_ctx_free -> mmdrop(P) -> __mmdrop
+      CPU1: irq                     # the IPI wakes CPU1: resume, then do_shoot_lazy_tlb
+      CPU0: until free_mm
+    `);
+    // One interrupt step on CPU1: the IPI (traced first by the core) runs do_shoot_lazy_tlb, whose
+    // switch_mm(P, &init_mm) is the first arch code of the woken CPU, so the resume comes first there.
+    const ipi = s.findEvents({ cpu: 1, fn: 'do_shoot_lazy_tlb', text: 'IPI from' });
+    expect(ipi).toHaveLength(1);
+    const step = s.findEvents({ cpu: 1, since: ipi[0]!.step }).filter((e) => e.step === ipi[0]!.step).map((e) => `${e.fn}: ${e.text.split(',')[0]}`);
+    expect(step).toEqual([
+      'do_shoot_lazy_tlb: IPI from CPU0 (P)',
+      'do_shoot_lazy_tlb: swapper/1 active_mm P -> init_mm',
+      '__cpu_suspend_exit: resume: cpu_uninstall_idmap()',
+      'cpu_set_reserved_ttbr0: TTBR0 = reserved_pg_dir',
+      'local_flush_tlb_all: TLBI VMALLE1',
+      'cpu_switch_mm: TTBR0 = P->pgd',
+      'cpu_set_reserved_ttbr0: TTBR0 = reserved_pg_dir',
+    ]);
+    s.expectCpu(1, { active_mm: 'init_mm', hw_root: 'init_mm' });
+    s.expectMmFreed('P');
+    s.finish();
+  });
+});
+
+/** Runs of one cell, with the first run of every non-ok outcome kept for inspection. */
+function sweep(sim: Simulator, runs: number): { results: { i: number; r: RunResult }[]; hazards: number; ok: number } {
+  const cell = hashString128(sim.cellId);
+  const results: { i: number; r: RunResult }[] = [];
+  let hazards = 0;
+  let ok = 0;
+  for (let i = 0; i < runs; i++) {
+    const r = sim.run(runSeed(cell, i));
+    if (r.hazards !== 0) hazards++;
+    if (r.outcome === 'ok') ok++;
+    else results.push({ i, r });
+  }
+  return { results, hazards, ok };
+}
+
+describe('shootdown:mask=online on arm64: seeded random runs', () => {
+  const RUNS = 1500;
+  for (const workload of ['default', 'hotplug'] as const) {
+    for (const cpus of [2, 4]) {
+      it(`${workload}, ${cpus} CPUs, ${RUNS} runs: no hazard; the only violation is I1 in exec_mmap's IRQs-on window`, () => {
+        const sim = createSimulator({ plugin, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus, workload });
+        const { results, hazards } = sweep(sim, RUNS);
+        expect(hazards).toBe(0); // I3 is a violation under shootdown, never a hazard
+        expect(results.length).toBeLessThan(RUNS / 100);
+        const cell = hashString128(sim.cellId);
+        for (const { i, r } of results) {
+          expect(r.outcome, `run ${i}: ${r.pluginError?.message ?? ''}`).toBe('violation');
+          const v = r.violation!;
+          expect(v.invariant, `run ${i}: ${v.message}`).toBe('I1');
+          // Replay it traced: the violating CPU is between exec_mmap's IRQs-off block (which
+          // moved active_mm to the new mm) and activate_mm, and the freed root is the old lazy mm.
+          const t = sim.run(runSeed(cell, i), { trace: true }).trace!;
+          const mine = t.filter((e) => e.cpu === v.cpu && (e.fn === 'exec_mmap' || e.fn === 'activate_mm'));
+          const last = mine[mine.length - 1];
+          expect(last?.fn, `run ${i}: ${v.message}`).toBe('exec_mmap');
+          const old = /active_mm (\S+)\)/.exec(last!.text)?.[1];
+          expect(v.message).toContain(`MMU root is ${old}'s pgd`);
+        }
+      });
+    }
+  }
+
+  it('mask=cpumask (default): every run breaks I7 (arm64 never sets a user mm\'s mm_cpumask bit)', () => {
+    const sim = createSimulator({ plugin, scheme: 'shootdown', cpus: 4 });
+    const { results } = sweep(sim, 300);
+    expect(results.length).toBe(300);
+    expect(results.filter(({ r }) => r.violation?.invariant === 'I7').length).toBeGreaterThanOrEqual(295);
+  });
+
+  it('SW PAN (no lazy TTBR0): mask=online is clean, hotplug included', () => {
+    for (const workload of ['default', 'hotplug'] as const) {
+      for (const cpus of [2, 4]) {
+        const sim = createSimulator({ plugin, archOptions: { swPan: true }, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus, workload });
+        const { results, hazards } = sweep(sim, 1000);
+        expect(hazards).toBe(0);
+        expect(results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`), `${workload} ${cpus}`).toEqual([]);
+      }
+    }
+  });
+});
