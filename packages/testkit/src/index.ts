@@ -8,8 +8,8 @@ export { referenceArch, ReferenceArchOptions, REF_IPI_FLUSH } from '@lazytlb/cor
 
 export {
   Scenario, scenario, SCENARIO_SEED,
-  type CommandRecord, type CpuExpectation, type EventFilter, type FinishOptions, type MmExpectation, type ScenarioOptions,
-  type TaskExpectation,
+  type CommandRecord, type CpuExpectation, type EventFilter, type FinishOptions, type HazardFinding, type MmExpectation, type ScenarioOptions,
+  type TaskExpectation, type UseSiteFinding,
 } from './scenario/scenario.js';
 export { CpuDriver, type UntilOptions } from './scenario/cpu-driver.js';
 export { ScenarioError } from './scenario/errors.js';

@@ -22,7 +22,7 @@ describe('exit while CPU1 is lazy on the mm', () => {
       CPU1: until context_switch  # T1 -> swapper/1: the idle task is lazy on P
       CPU0: op                    # swapper/0 -> T0
       CPU0: op                    # run
-      CPU0: until exit_mmap       # T0 exits last; the final flush IPIs CPU1 (wait=1)
+      CPU0: until exit_mmap "free_pgtables"  # T0 exits last; the final flush IPIs CPU1 (wait=1)
       CPU1: irq                   # flush_tlb_func: lazy + freed tables -> leave_mm
       CPU0: until do_task_dead
     `);

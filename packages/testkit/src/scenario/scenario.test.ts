@@ -94,13 +94,13 @@ describe('Scenario: stepping', () => {
       CPU1: op
       CPU0: until context_switch
       CPU0: step 2
-      CPU0: until munmap
+      CPU0: until tlb_finish_mmu
       CPU1: irq
       CPU0: op
     `);
     const b = make();
     b.cpu(1).runOp();
-    b.cpu(0).until('context_switch').step(2).until('munmap');
+    b.cpu(0).until('context_switch').step(2).until('tlb_finish_mmu');
     b.cpu(1).irq();
     b.cpu(0).runOp();
     expect(b.trace()).toEqual(a.trace());
@@ -110,10 +110,15 @@ describe('Scenario: stepping', () => {
   it('op runs a multi-step kernel path to its end; last records the command', () => {
     const s = make();
     s.run('CPU0: op\nCPU0: op'); // context switch, then run
-    s.run('CPU0: until munmap'); // flush_tlb_mm_range: IPI? no: P is only on CPU0
-    s.run('CPU0: op');
+    s.run('CPU0: until munmap'); // unmap_vmas (a cond_resched point); the flush is the next step
+    expect(s.last.match?.text).toBe('unmap_vmas P');
+    s.run('CPU0: op'); // tlb_finish_mmu: flush_tlb_mm_range (no IPI: P is only on CPU0), then free the pages
     expect(s.last.command).toBe('CPU0: op');
-    expect(s.last.events.map((e) => e.fn)).toEqual(['tlb_finish_mmu']);
+    expect(s.last.steps).toBe(2);
+    expect(s.last.events.map((e) => `${e.fn}: ${e.text}`)).toEqual([
+      'tlb_finish_mmu: P: flush_tlb_mm_range(freed_tables=1)',
+      'tlb_finish_mmu: free unmapped pages and page tables of P',
+    ]);
     expect(s.k.cpuSp[0]).toBe(0);
   });
 
@@ -147,7 +152,7 @@ describe('Scenario: stepping', () => {
       CPU1: op
       CPU0: op
       CPU0: op
-      CPU0: until munmap
+      CPU0: until tlb_finish_mmu
     `);
     const e = thrown(() => s.cpu(0).step());
     expect(e.headline).toMatch(/CPU0 spins in smp_call_function_many\(wait=1\) until 1 IPI\(s\) it sent are handled; pending on CPU1 \(flush_tlb_func\(P\)\): deliver with "CPU1: irq"/);
@@ -222,30 +227,70 @@ describe('Scenario: assertions and the end of the run', () => {
 
   it('a finished scenario is a replayable artifact', () => {
     const s = make();
-    s.run('CPU1: op\nCPU0: until munmap\nCPU1: irq');
+    s.run('CPU1: op\nCPU0: until tlb_finish_mmu\nCPU1: irq');
     s.finish();
     const rep = replayArtifact(JSON.parse(JSON.stringify(s.artifact())), referenceArch, { trace: true });
     expect(rep.reproduced).toBe(true);
     expect(rep.result.trace?.map((e) => e.fn)).toEqual(s.trace().map((e) => e.fn));
   });
 
-  it('a violation ends the run: later commands refuse, finish reports it unless expected', () => {
+  // Under `none` a lazy pointer to a freed mm is a hazard (recorded, the run goes on); a use of
+  // the freed mm is a violation (I14) that ends it. One CPU: A exits, its own __mmput frees P
+  // while A is lazy on it (the __mmdrop WARN, the I3 hazard); then CPU0 switches to B, and the
+  // reference arch's switch_mm clears CPU0's kept bit in mm_cpumask(P): a write to freed P.
+  const noneTasks = { A: thread('P', 0), B: thread('Q', 0, 'run') };
+
+  it('a hazard does not end the run; hazard and use-site assertions', () => {
     const s = new Scenario({ arch: referenceArch, scheme: 'none', cpus: 1, tasks: { A: thread('P', 0) } });
-    s.run('CPU0: idle'); // stops early at the violation
-    s.expectViolation('I3', /free_mm\(P\) while CPU0's A still has it as active_mm/);
-    expect(thrown(() => s.expectViolation('I1')).headline).toMatch(/^expected a violation of I1 \(hw-root-live\), but I3 was violated on CPU0/);
-    expect(thrown(() => s.expectViolation('I3', 'nope')).headline).toMatch(/I3 was violated as expected, but its message "free_mm\(P\) .*" does not match "nope"/);
-    expect(thrown(() => s.expectNoViolation()).headline).toMatch(/^expected no violation, but I3 \(lazy-pointer-live\) was violated on CPU0 at step \d+: free_mm\(P\)/);
+    s.expectNoHazard();
+    s.run('CPU0: until free_mm');
+    s.expectNoViolation();
+    const [h] = s.expectHazard('I3', { cpu: 0, holder: 'active_mm', mm: 'P' });
+    expect(h).toMatchObject({ kind: 'hazard', id: 'I3', task: 'A', mm: 'P', open: true });
+    expect(s.expectUseSite('__mmdrop', 'warn')).toMatchObject({ site: '__mmdrop', cpu: 0, mm: 'P', other: null });
+    expect(thrown(() => s.expectNoHazard()).headline).toMatch(/^expected no hazard, but I3 on CPU0 at step \d+ \(active_mm of A names freed P\)$/);
+    expect(thrown(() => s.expectHazard('I3', { cpu: 1 })).headline).toBe('expected hazard I3 on CPU1, but only CPU0 (active_mm, P)');
+    expect(thrown(() => s.expectUseSite('__mmdrop', 'dereference')).headline).toBe('use site __mmdrop fired as warn, expected dereference');
+    expect(thrown(() => s.expectUseSite('membarrier_switch_mm')).headline).toBe('expected use site membarrier_switch_mm to fire, but only __mmdrop did');
+    expect(thrown(() => s.expectNoUseSite()).headline).toMatch(/^expected no use site to fire, but __mmdrop \(warn\) on CPU0 at step \d+ on P did$/);
+    s.expectNoUseSite('membarrier_switch_mm');
+    expect(() => s.expectUseSite('no_such_site')).toThrow(/"no_such_site" is not a use site of this cell \(declared: membarrier_switch_mm, __mmdrop, .*cpumask_clear_cpu\(mm_cpumask\(prev\)\)\)/);
+    // CPU0 idles lazy on the freed P and never switches again: nothing uses it; the run is ok.
+    const r = s.finish();
+    expect(r.hazards).toBe(1);
+    expect(s.hazards()[0]?.danglingSteps).toBeGreaterThan(0);
+
+    // The same script under refcount: A's lazy reference keeps P until CPU0 lets go of it.
+    const rc = new Scenario({ arch: referenceArch, scheme: 'refcount', cpus: 1, tasks: { A: thread('P', 0) } });
+    rc.run('CPU0: idle');
+    expect(thrown(() => rc.expectHazard('I3')).headline).toBe('expected hazard I3, but none was recorded');
+    rc.expectNoHazard();
+    rc.expectNoUseSite();
+    expect(rc.stage('P')).toBe('tables_freed'); // the idle task's lazy reference pins it
+    rc.finish();
+  });
+
+  it('a violation ends the run: later commands refuse, finish reports it unless expected', () => {
+    const s = new Scenario({ arch: referenceArch, scheme: 'none', cpus: 1, tasks: noneTasks });
+    s.run('CPU0: idle'); // goes past the free of P (a hazard), stops early at the use (I14)
+    s.expectHazard('I3', { cpu: 0 });
+    s.expectViolation('I14', /cpumask_clear_cpu\(mm_cpumask\(prev\)\) reads P after free_mm/);
+    s.expectUseSite('cpumask_clear_cpu(mm_cpumask(prev))', 'dereference');
+    expect(thrown(() => s.expectViolation('I1')).headline).toMatch(/^expected a violation of I1 \(hw-root-live\), but I14 was violated on CPU0/);
+    expect(thrown(() => s.expectViolation('I14', 'nope')).headline).toMatch(/I14 was violated as expected, but its message "use after free: .*" does not match "nope"/);
+    expect(thrown(() => s.expectNoViolation()).headline).toMatch(/^expected no violation, but I14 \(freed-mm-use\) was violated on CPU0 at step \d+: use after free/);
     expect(thrown(() => s.run('CPU0: step')).headline).toMatch(/cannot step past a violation; check it with expectViolation\(\)/);
-    expect(thrown(() => s.expectMm('P', { stage: 'live' })).headline).toMatch(/^P: stage is freed, expected live\n\(note: the run stopped at step \d+ with I3/);
+    expect(thrown(() => s.expectMm('P', { stage: 'live' })).headline).toMatch(/^P: stage is freed, expected live\n\(note: the run stopped at step \d+ with I14/);
     const e = thrown(() => s.finish());
-    expect(e.headline).toMatch(/^finish\(\): expected outcome ok, got violation: I3 \(lazy-pointer-live\) on CPU0/);
-    expect(e.trace).toContain('*** I3 VIOLATION');
+    expect(e.headline).toMatch(/^finish\(\): expected outcome ok, got violation: I14 \(freed-mm-use\) on CPU0/);
+    expect(e.trace).toContain('*** I14 VIOLATION');
   });
 
   it('finish({ expect }) accepts the named outcome', () => {
-    const s = new Scenario({ arch: referenceArch, scheme: 'none', cpus: 1, tasks: { A: thread('P', 0) } });
-    expect(s.finish({ expect: 'violation' }).violation?.invariant).toBe('I3');
+    const s = new Scenario({ arch: referenceArch, scheme: 'none', cpus: 1, tasks: noneTasks });
+    expect(s.finish({ expect: 'violation' }).violation?.invariant).toBe('I14');
+    const any = new Scenario({ arch: referenceArch, scheme: 'none', cpus: 1, tasks: noneTasks });
+    expect(any.finish({ expect: 'any' }).outcome).toBe('violation');
   });
 
   it('a plugin error is reported with the hook that threw', () => {

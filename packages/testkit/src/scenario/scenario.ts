@@ -16,7 +16,7 @@ import {
   INIT_MM, INVARIANTS, NO_MM, Simulator, constants, formatTraceColumns, makeArtifact,
   type Artifact, type ArchPlugin, type InvariantId, type Kernel, type OutcomeKind, type RunResult, type RunSeed,
   type SchemeInput, type TraceEvent, type Violation,
-  type RunFinding,
+  type RunFinding, type UseSiteKind,
 } from '@lazytlb/core';
 import { CpuDriver, type CommandSink } from './cpu-driver.js';
 import { ScenarioError } from './errors.js';
@@ -25,6 +25,11 @@ import { ScenarioNames, type MmRef } from './names.js';
 import { formatCommand, parseScript, type Command } from './script.js';
 import { describeState, hwRoot, maskToCpus, mmStage, taskState, type MmStage, type TaskState } from './state.js';
 import { toExplicitWorkload, type TaskSpec } from './task-spec.js';
+
+/** A hazard record of Simulator.findings(). */
+export type HazardFinding = Extract<RunFinding, { kind: 'hazard' }>;
+/** A use-site record of Simulator.findings(). */
+export type UseSiteFinding = Extract<RunFinding, { kind: 'use-site' }>;
 
 /** Explicit workloads draw nothing from the seed; a fixed one keeps artifacts stable. */
 export const SCENARIO_SEED: RunSeed = [0, 0, 0, 1];
@@ -441,34 +446,85 @@ export class Scenario implements CommandSink {
   }
 
   /**
-   * A hazard `id` (I3: a lazy pointer naming a freed mm) has been recorded in this run, and the
-   * run went on (no violation). Returns the hazard records (scenario names in `task`/`mm`).
+   * The findings of the run so far (core's Simulator.findings(), with scenario names in `task`,
+   * `mm` and `other`): every hazard record (I3: a lazy pointer naming a freed mm, recorded while
+   * the run goes on) and the first firing of each use site.
    */
-  expectHazard(id: 'I3', where: { cpu?: number; holder?: 'active_mm' | 'rq->prev_mm' } = {}): RunFinding[] {
-    const found = this.sim.findings().filter((f) => f.kind === 'hazard' && f.id === id);
-    const match = found.filter((f) => f.kind === 'hazard' && (where.cpu === undefined || f.cpu === where.cpu) && (where.holder === undefined || f.holder === where.holder));
+  findings(): RunFinding[] {
+    return this.sim.findings().map((f) =>
+      f.kind === 'hazard'
+        ? { ...f, task: this.names.rename(f.task), mm: this.names.rename(f.mm) }
+        : { ...f, mm: this.names.rename(f.mm), other: f.other === null ? null : this.names.rename(f.other) },
+    );
+  }
+
+  /** The hazard records of the run so far (scenario names). */
+  hazards(): HazardFinding[] {
+    return this.findings().filter((f): f is HazardFinding => f.kind === 'hazard');
+  }
+
+  /** The use sites that fired so far, first firing of each (scenario names). */
+  useSites(): UseSiteFinding[] {
+    return this.findings().filter((f): f is UseSiteFinding => f.kind === 'use-site');
+  }
+
+  /**
+   * A hazard `id` (I3: a lazy pointer naming a freed mm) has been recorded in this run. A
+   * hazard does not end the run (under a scheme whose premise is a dangling pointer, `none`;
+   * elsewhere I3 is a violation: use expectViolation). Optionally only records of one CPU /
+   * holder / mm count. Returns the matching records (scenario names in `task` and `mm`).
+   */
+  expectHazard(id: 'I3', where: { cpu?: number; holder?: HazardFinding['holder']; mm?: MmRef } = {}): HazardFinding[] {
+    const found = this.hazards().filter((f) => f.id === id);
+    const mm = where.mm !== undefined ? this.names.mmName(this.names.mmId(where.mm)) : undefined;
+    const match = found.filter(
+      (f) => (where.cpu === undefined || f.cpu === where.cpu) && (where.holder === undefined || f.holder === where.holder) && (mm === undefined || f.mm === mm),
+    );
     if (match.length === 0) {
-      throw this.error(`expected hazard ${id}${where.cpu !== undefined ? ` on CPU${where.cpu}` : ''}${where.holder !== undefined ? ` (${where.holder})` : ''}, but ${found.length === 0 ? 'none was recorded' : `only ${found.map((f) => `CPU${f.cpu}`).join(', ')}`}`, false);
+      const want = `${where.cpu !== undefined ? ` on CPU${where.cpu}` : ''}${where.holder !== undefined ? ` (${where.holder})` : ''}${mm !== undefined ? ` naming ${mm}` : ''}`;
+      const got = found.length === 0 ? 'none was recorded' : `only ${found.map((f) => `CPU${f.cpu} (${f.holder}, ${f.mm})`).join(', ')}`;
+      throw this.error(`expected hazard ${id}${want}, but ${got}`);
     }
     return match;
   }
 
   /** No hazard was recorded so far. */
   expectNoHazard(): void {
-    const found = this.sim.findings().filter((f) => f.kind === 'hazard');
-    if (found.length > 0) throw this.error(`expected no hazard, but ${found.map((f) => (f.kind === 'hazard' ? `${f.id} on CPU${f.cpu} (${f.holder}, ${this.names.rename(f.mm)})` : '')).join('; ')}`, false);
+    const found = this.hazards();
+    if (found.length > 0) {
+      throw this.error(`expected no hazard, but ${found.map((f) => `${f.id} on CPU${f.cpu} at step ${f.step} (${f.holder} of ${f.task} names freed ${f.mm})`).join('; ')}`);
+    }
   }
 
   /**
-   * Use site `site` (a kernel function, e.g. "membarrier_switch_mm") fired in this run: as the
-   * I14 violation that ended it, or as a hazard-class finding (the __mmdrop WARN under `none`).
+   * Use site `site` (a kernel function, as declared in CORE_USE_SITES or the arch's
+   * `useSites`, e.g. "membarrier_switch_mm") fired in this run: as the I14 violation that
+   * ended it, or as a hazard-class finding that did not (the __mmdrop WARN under `none`).
+   * `kind` also checks how it fired. Returns its first firing (scenario names).
    */
-  expectUseSite(site: string, kind?: 'dereference' | 'stale-compare' | 'warn'): RunFinding {
-    const all = this.sim.findings().filter((f) => f.kind === 'use-site');
-    const f = all.find((x) => x.kind === 'use-site' && x.site === site);
-    if (f === undefined) throw this.error(`expected use site ${site} to fire, but ${all.length === 0 ? 'none did' : `only ${all.map((x) => (x.kind === 'use-site' ? x.site : '')).join(', ')} did`}`, false);
-    if (kind !== undefined && f.kind === 'use-site' && f.siteKind !== kind) throw this.error(`use site ${site} fired as ${f.siteKind}, expected ${kind}`, false);
+  expectUseSite(site: string, kind?: UseSiteKind): UseSiteFinding {
+    this.checkSite(site);
+    const all = this.useSites();
+    const f = all.find((x) => x.site === site);
+    if (f === undefined) throw this.error(`expected use site ${site} to fire, but ${all.length === 0 ? 'none did' : `only ${all.map((x) => x.site).join(', ')} did`}`);
+    if (kind !== undefined && f.siteKind !== kind) throw this.error(`use site ${site} fired as ${f.siteKind}, expected ${kind}`);
     return f;
+  }
+
+  /** Use site `site` did not fire (all sites when none is named). */
+  expectNoUseSite(site?: string): void {
+    if (site !== undefined) this.checkSite(site);
+    const fired = this.useSites().filter((f) => site === undefined || f.site === site);
+    if (fired.length > 0) {
+      throw this.error(`expected ${site === undefined ? 'no use site' : `use site ${site} not`} to fire, but ${fired.map((f) => `${f.site} (${f.siteKind}) on CPU${f.cpu} at step ${f.step} on ${f.mm}`).join('; ')} did`);
+    }
+  }
+
+  /** A site id the cell does not declare can never fire: a typo, not a passing assertion. */
+  private checkSite(site: string): void {
+    if (!this.sim.sites.includes(site)) {
+      throw new RangeError(`scenario: "${site}" is not a use site of this cell (declared: ${this.sim.sites.join(', ')})`);
+    }
   }
 
   expectMmFreed(mm: MmRef): void {

@@ -88,20 +88,35 @@ export interface WorkloadExtras {
   readonly deepIdles?: number;
 }
 
-/** Ops that start tasks: the kind of each target, in argument order. */
-const STARTERS: Readonly<Record<string, readonly ('user' | 'kthread')[]>> = {
-  clone: ['user'], fork: ['user'], use_mm_setup: ['kthread'], cpu_down: ['kthread'], io_uring_setup: ['user', 'kthread'],
+interface StartTarget {
+  readonly kind: 'user' | 'kthread';
+  /** The helper that declares such a target (for messages). */
+  readonly helper: string;
+  /** The target is a ring's exit kworker (program io_ring_exit). */
+  readonly ringExit?: boolean;
+}
+
+/** Ops that start tasks: each target in argument order. */
+const STARTERS: Readonly<Record<string, readonly StartTarget[]>> = {
+  clone: [{ kind: 'user', helper: 'child()' }],
+  fork: [{ kind: 'user', helper: 'child()' }],
+  use_mm_setup: [{ kind: 'kthread', helper: 'useMmWorker()' }],
+  cpu_down: [{ kind: 'kthread', helper: "kthread(cpu, 'cpuhp') with unstarted: true" }],
+  io_uring_setup: [{ kind: 'user', helper: 'child()' }, { kind: 'kthread', helper: 'ringExitWorker()', ringExit: true }],
 };
 /** Ops that start a task without needing current->mm (cpu_down kicks the cpuhp/N kthread). */
 const NO_MM_STARTERS = new Set(['cpu_down']);
 
+const isRingExitWorker = (t: TaskSpec): boolean => programWords(t.program)[0] === 'io_ring_exit';
+
 /**
- * Start consistency: each unstarted task is started by exactly one clone/fork/use_mm_setup/cpu_down
- * of the right kind, and no task is started twice (a second enqueue would corrupt the
- * runqueue). Core's loader checks the latter too; checking here first gives messages that
- * name the helpers. Two checks are the kit's own: an unstarted task nobody starts (it would
- * silently never run), and an issuer without an mm (copy_mm and io_ring_ctx_alloc take
- * current->mm; a kernel thread has none until kernel_execve).
+ * Start consistency: each unstarted task is started by exactly one clone/fork/use_mm_setup/
+ * io_uring_setup/cpu_down of the right kind, and no task is started twice (a second enqueue
+ * would corrupt the runqueue). Core's loader checks the latter too; checking here first gives
+ * messages that name the helpers. Checks of the kit's own: an unstarted task nobody starts (it
+ * would silently never run), an issuer without an mm (copy_mm, io_ring_ctx_alloc and the
+ * drivers' mmgrab take current->mm; a kernel thread has none until kernel_execve), and a ring
+ * exit kworker (ringExitWorker()) named anywhere but as io_uring_setup's second task.
  */
 function checkStarts(tasks: Readonly<Record<string, TaskSpec>>): void {
   const startedBy = new Map<string, string>();
@@ -110,19 +125,25 @@ function checkStarts(tasks: Readonly<Record<string, TaskSpec>>): void {
     for (const word of programWords(t.program)) {
       const [op, ...targets] = word.split(' ');
       if (op === 'kernel_execve' || op === 'exec') hasMm = true;
-      const kinds = op !== undefined ? STARTERS[op] : undefined;
-      if (kinds === undefined) continue;
-      kinds.forEach((kind, i) => {
+      const wanted = op !== undefined ? STARTERS[op] : undefined;
+      if (wanted === undefined) continue;
+      wanted.forEach((want, i) => {
         const target = targets[i];
         if (target === undefined) return;
         const spec = tasks[target];
         if (spec === undefined) return; // core names the unknown task
         if (!hasMm && !NO_MM_STARTERS.has(op!)) throw new WorkloadError(`task "${name}": "${word}" needs current->mm, but ${name} is a kernel thread (kernel_execve first)`);
         if (spec.unstarted !== true) {
-          throw new WorkloadError(`task "${name}": "${word}" starts ${target}, which is already runnable at the start: declare it unstarted (child() / useMmWorker() / ringExitWorker())`);
+          throw new WorkloadError(`task "${name}": "${word}" starts ${target}, which is already runnable at the start: declare it unstarted (${want.helper})`);
         }
-        if ((spec.kthread === true ? 'kthread' : 'user') !== kind) {
-          throw new WorkloadError(`task "${name}": "${word}": ${op} starts a ${kind === 'user' ? 'user task (child())' : 'kernel thread (useMmWorker() / ringExitWorker())'}, but ${target} is ${spec.kthread === true ? 'a kernel thread' : 'a user task'}`);
+        if ((spec.kthread === true ? 'kthread' : 'user') !== want.kind) {
+          throw new WorkloadError(`task "${name}": "${word}": ${op} starts a ${want.kind === 'user' ? 'user task' : 'kernel thread'} (${want.helper}) there, but ${target} is ${spec.kthread === true ? 'a kernel thread' : 'a user task'}`);
+        }
+        if (want.ringExit === true && !isRingExitWorker(spec)) {
+          throw new WorkloadError(`task "${name}": "${word}": ${target} must be the ring's exit kworker, whose program is io_ring_exit (ringExitWorker())`);
+        }
+        if (want.ringExit !== true && want.kind === 'kthread' && isRingExitWorker(spec)) {
+          throw new WorkloadError(`task "${name}": "${word}": ${target} is a ring exit kworker (io_ring_exit): only io_uring_setup's second task may name it`);
         }
         const prev = startedBy.get(target);
         if (prev !== undefined) throw new WorkloadError(`task "${target}" is started twice ("${prev}" and "${name}: ${word}")`);
