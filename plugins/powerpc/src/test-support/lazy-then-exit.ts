@@ -8,8 +8,14 @@ import { untilServingIpis } from './scenario-helpers.js';
 
 export type Opts = Record<string, unknown>;
 
-/** CPU1 ends lazy on P (swapper/1 after T1 exits); then P's last thread T0 exits on CPU0. */
-export function lazyThenExit(scheme: Scheme, archOptions: Opts, children: 'aba' | 'reuse'): Scenario {
+/**
+ * CPU1 ends lazy on P (swapper/1 after T1 exits); then P's last thread T0 exits on CPU0.
+ * U (process Q, on CPU2) then forks V: 'lazy-child' puts V on the lazy CPU1, 'reuse' on CPU2
+ * (single-threaded, it unmaps). The fork runs on CPU2, whose slab does not hold P's freed
+ * mm_struct (P was allocated and freed on CPU0): V's mm gets P's PID (the lowest free id) but
+ * not its address. The ABA interleavings are in use-site-scenes.ts.
+ */
+export function lazyThenExit(scheme: Scheme, archOptions: Opts, children: 'lazy-child' | 'reuse'): Scenario {
   const s = scenario({
     arch: powerpc,
     archOptions,
@@ -19,8 +25,7 @@ export function lazyThenExit(scheme: Scheme, archOptions: Opts, children: 'aba' 
       T0: thread('P', 0, 'run'),
       T1: thread('P', 1, 'run'),
       U: thread('Q', 2, 'fork V', 'yield'),
-      // ABA: the child runs on CPU1 (the lazy CPU); PID reuse: on CPU2, single-threaded, and unmaps
-      V: children === 'aba' ? child(1, 'run') : child(2, 'run', 'munmap'),
+      V: children === 'lazy-child' ? child(1, 'run') : child(2, 'run', 'munmap'),
     },
   });
   s.run(`
