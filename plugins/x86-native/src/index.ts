@@ -9,9 +9,12 @@ export { X86NativeOptions } from './options.js';
 export { X86_INVARIANTS, X86_PLUGIN_VERSION, x86Native } from './plugin.js';
 export { MUT_X86_LAZY_SKIP_FREED_TABLES, X86_NATIVE_MUTATIONS, x86MutationFlags, type X86MutationFlags } from './mutations.js';
 export {
-  GLOBAL_ASID, INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, X86_IPI_FLUSH_TLB_FUNC, X86_IPI_NEXT, X86Tlb, createX86Hooks, decodeFlushInfo,
-  encodeFlushInfo, type FlushTlbInfo, type X86PvOps,
+  GLOBAL_ASID, INIT_MM_CTX_ID, POKING_MM, POKING_MM_CTX_ID, TLB_GENERATION_INVALID, TLB_NR_DYN_ASIDS, X86_CONT_CONSIDER_GLOBAL_ASID,
+  X86_IPI_FLUSH_TLB_FUNC, X86_IPI_NEXT, X86Tlb, createX86Hooks, decodeFlushInfo, encodeFlushInfo, type FlushTlbInfo, type X86PvOps,
 } from './tlb.js';
+export {
+  SITE_CLEAR_PREV, SITE_FIX_PROCESSOR_CONTEXT, SITE_FLUSH_CLEAR, SITE_INITIALIZE_TLBSTATE, SITE_SWITCH_LDT, X86_USE_SITES,
+} from './sites.js';
 
 export default x86Native;
 export { sweepCell, type SweepCell, type SweepResult } from './sweep.js';

@@ -11,14 +11,30 @@ export const X86NativeOptions = z
       .describe(
         'mm_cpumask policy. lazy-trim (v6.14+, 209954cbc7d0): the bit is set in switch_mm_irqs_off and cleared only by the CPU ' +
           'itself in flush_tlb_func when f->mm != loaded_mm, with should_trim_cpumask IPIing stale CPUs at most once per simulated ' +
-          'second. clear-on-switch (v4.19-v6.13): switch_mm_irqs_off clears the bit of prev (loaded_mm) and sets the bit of next.',
+          'second. clear-on-switch (v4.20-v6.13): switch_mm_irqs_off clears the bit of prev (loaded_mm) and sets the bit of next.',
       ),
     invlpgb: z
       .boolean()
       .default(false)
       .describe(
-        'AMD INVLPGB global ASIDs (≈v6.15): every user mm gets a global ASID and flush_tlb_mm_range uses broadcast_tlb_flush ' +
-          '(INVLPGB+TLBSYNC): no IPIs, lazy CPUs keep CR3 on the mm while their TLB/PWC entries are invalidated.',
+        'X86_FEATURE_INVLPGB (AMD, v6.15+): mms with a global ASID are flushed by broadcast_tlb_flush (INVLPGB+TLBSYNC, no IPIs; ' +
+          'lazy CPUs keep CR3 on the mm), arch_tlbbatch_flush does invlpgb_flush_all_nonglobals(). Which mms get a global ASID: globalAsid.',
+      ),
+    globalAsid: z
+      .enum(['on-demand', 'every-mm'])
+      .default('on-demand')
+      .describe(
+        'With invlpgb only. on-demand (mainline): consider_global_asid() after flush_tlb_multi in flush_tlb_mm_range\'s multi-CPU ' +
+          'branch, when (current->pid & 0x1f) == (jiffies & 0x1f) and mm_active_cpus_exceeds(mm, 3); then asid_transition until ' +
+          'finish_asid_transition() sees every CPU running the mm on the global ASID. every-mm (HYPOTHETICAL, not a kernel): every ' +
+          'user mm gets a global ASID at init_new_context, no transition.',
+      ),
+    idleTlbFlushed: z
+      .boolean()
+      .default(true)
+      .describe(
+        'The deep C-states idle CPUs enter are flagged CPUIDLE_FLAG_TLB_FLUSHED (intel_idle C3 and deeper, ACPI _CST C3+), so ' +
+          'cpuidle_enter_state() calls leave_mm() before entering them. false: acpi_idle / AMD / default idle, no leave_mm from idle.',
       ),
     exitFlushSkipsEmptyMm: z
       .boolean()

@@ -4,6 +4,7 @@
 import { defineArchPlugin, type ArchInvariantDoc } from '@lazytlb/core';
 import { X86_NATIVE_MUTATIONS, x86MutationFlags } from './mutations.js';
 import { X86NativeOptions } from './options.js';
+import { X86_USE_SITES } from './sites.js';
 import { createX86Hooks } from './tlb.js';
 
 export const X86_PLUGIN_VERSION = '0.1.0';
@@ -30,12 +31,14 @@ export const x86Native = defineArchPlugin<X86NativeOptions>({
   version: X86_PLUGIN_VERSION,
   coreVersions: '>=0.1.0 <1.0.0',
   description:
-    'x86-64 bare metal (arch/x86/mm/tlb.c): loaded_mm/is_lazy, 6 dynamic PCID slots keyed by never-reused ctx_id with tlb_gen ' +
-    'catch-up, flush_tlb_mm_range with freed_tables IPIs to lazy CPUs, v6.14 lazy mm_cpumask trimming or v4.19 clear-on-switch, optional INVLPGB',
+    'x86-64 bare metal (arch/x86/mm/tlb.c, v6.16+): loaded_mm/is_lazy, 6 dynamic PCID slots keyed by never-reused ctx_id with tlb_gen ' +
+    'catch-up, flush_tlb_mm_range with freed_tables IPIs to lazy CPUs, v6.14 lazy mm_cpumask trimming or v4.20-v6.13 clear-on-switch, ' +
+    'optional INVLPGB with on-demand global ASIDs, cond_mitigation IBPB counters, deep-idle / text_poke leave_mm, suspend/resume',
   options: X86NativeOptions,
   capabilities: { vcpuPreemption: false, irqsOffActivateMm: true, maxCpus: 32 },
   invariants: X86_INVARIANTS,
   mutations: X86_NATIVE_MUTATIONS,
+  useSites: X86_USE_SITES,
   setup(options, env) {
     return createX86Hooks(options, {}, x86MutationFlags(env.mutations)).hooks;
   },

@@ -3,7 +3,10 @@
  * of this package and of x86-paravirt): runs `runs` seeds of one cell through core's
  * Simulator and counts outcomes by invariant.
  */
-import { createSimulator, hashString128, runSeed, type ArchPlugin, type Scheme, type SimulatorOptions, type StrategySpec } from '@lazytlb/core';
+import {
+  COST_NAMES, HAZARD_IDS, costsToObject, createSimulator, hashString128, runSeed, type ArchPlugin, type Costs, type Scheme, type SimulatorOptions,
+  type StrategySpec,
+} from '@lazytlb/core';
 
 export interface SweepCell {
   readonly plugin: ArchPlugin<any>;
@@ -15,6 +18,8 @@ export interface SweepCell {
   readonly strategy?: StrategySpec;
   /** Mutations to enable (core's and the plugin's own ids). */
   readonly mutations?: readonly string[];
+  readonly schemeOptions?: SimulatorOptions['schemeOptions'];
+  readonly preempt?: SimulatorOptions['preempt'];
 }
 
 export interface SweepResult {
@@ -24,6 +29,12 @@ export interface SweepResult {
   readonly bad: Record<string, number>;
   /** Shortest violating run: its index, steps and message. */
   readonly shortest: { index: number; steps: number; invariant: string; message: string } | null;
+  /** Runs that recorded each hazard (I3 under a dangling-premise scheme), whatever their outcome. */
+  readonly hazards: Record<string, number>;
+  /** Runs in which each use site fired (as the violation that ended the run, or as a hazard-class WARN). */
+  readonly sites: Record<string, number>;
+  /** Cost counters summed over all runs (e.g. ibpb, ibpb_skipped_reuse, ibpb_checks). */
+  readonly costs: Costs;
 }
 
 export function sweepCell(c: SweepCell): SweepResult {
@@ -35,13 +46,21 @@ export function sweepCell(c: SweepCell): SweepResult {
     workload: c.workload ?? 'default',
     strategy: c.strategy ?? { kind: 'random' },
     ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
+    ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
+    ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
   });
   const cell = hashString128(sim.cellId);
   const bad: Record<string, number> = {};
   let ok = 0;
   let shortest: SweepResult['shortest'] = null;
+  const hazards: Record<string, number> = {};
+  const sites: Record<string, number> = {};
+  const total = new Float64Array(COST_NAMES.length);
   for (let i = 0; i < c.runs; i++) {
     const r = sim.run(runSeed(cell, i));
+    for (let j = 0; j < total.length; j++) total[j]! += sim.k.cost[j]!;
+    for (let b = 0; b < HAZARD_IDS.length; b++) if ((r.hazards & (1 << b)) !== 0) hazards[HAZARD_IDS[b]!] = (hazards[HAZARD_IDS[b]!] ?? 0) + 1;
+    for (let b = 0; b < r.siteIds.length; b++) if ((r.useSites & (1 << b)) !== 0) sites[r.siteIds[b]!] = (sites[r.siteIds[b]!] ?? 0) + 1;
     if (r.outcome === 'ok') {
       ok++;
       continue;
@@ -52,5 +71,5 @@ export function sweepCell(c: SweepCell): SweepResult {
       shortest = { index: i, steps: r.steps, invariant: r.violation.invariant, message: r.violation.message };
     }
   }
-  return { runs: c.runs, ok, bad, shortest };
+  return { runs: c.runs, ok, bad, shortest, hazards, sites, costs: costsToObject(total) };
 }

@@ -1,29 +1,37 @@
 /**
- * x86 lazy TLB / ASID / flush machinery, modelled on arch/x86/mm/tlb.c (≈v6.15, with the
- * v4.19–v6.13 mm_cpumask policy as an option) and arch/x86/include/asm/tlbflush.h.
+ * x86 lazy TLB / ASID / flush machinery, modelled on arch/x86/mm/tlb.c (the v6.16+ logic read
+ * at CachyOS/linux 0ebd1b8055ed: on-demand INVLPGB global ASIDs, use_temporary_mm, the
+ * flush_tlb_range freed_tables fix; with the v4.20–v6.13 mm_cpumask policy as an option) and
+ * arch/x86/include/asm/tlbflush.h.
  *
  * Guest-visible state (what the kernel's code reads and writes):
- *   per CPU  cpu_tlbstate.{loaded_mm, loaded_mm_asid, next_asid, ctxs[TLB_NR_DYN_ASIDS]{ctx_id, tlb_gen}}
- *            and cpu_tlbstate_shared.is_lazy;
- *   per mm   mm->context.{ctx_id, tlb_gen, next_trim_cpumask, global_asid} and mm_cpumask (core-owned array).
+ *   per CPU  cpu_tlbstate.{loaded_mm, loaded_mm_asid, next_asid, ctxs[TLB_NR_DYN_ASIDS]{ctx_id, tlb_gen},
+ *            last_user_mm_spec} and cpu_tlbstate_shared.is_lazy;
+ *   per mm   mm->context.{ctx_id, tlb_gen, next_trim_cpumask, global_asid, asid_transition} and
+ *            mm_cpumask (core-owned array);
+ *   global   poking_mm's ctx_id / tlb_gen (text_poke's temporary mm).
  *
  * Hardware state (what the oracles read; the kernel cannot see it):
  *   CR3 (== loaded_mm: memory is sequentially consistent in v1, so LOADED_MM_SWITCHING is
  *   never observable between steps and is not modelled), and per ASID slot the mm whose
  *   translations / paging-structure entries it may hold and the core unmap generation
  *   (`k.mmUnmapGen`) it is clean up to. Native code keeps the two in lock-step (a flush
- *   updates both); hypervisor flushes (KVM flush-on-entry, Hyper-V / Xen hypercalls) change
- *   only the hardware side, exactly as the real hypervisor does.
+ *   updates both); hypervisor flushes (KVM flush-on-entry, Hyper-V / Xen hypercalls) and
+ *   INVLPGB broadcasts change only the hardware side, exactly as the real hardware does.
  *
  * Everything is exported so that @lazytlb/arch-x86-paravirt composes it: the pv-op
  * `flush_tlb_multi` is replaceable ({@link X86PvOps}).
  */
 import {
-  FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, REASON_FLUSH, costs,
+  FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, NO_TASK, REASON_FLUSH, constants, costs,
   type ArchHooks, type Kernel,
 } from '@lazytlb/core';
 import type { X86MutationFlags } from './mutations.js';
 import type { X86NativeOptions } from './options.js';
+import { SITE_CLEAR_PREV, SITE_FIX_PROCESSOR_CONTEXT, SITE_FLUSH_CLEAR, SITE_INITIALIZE_TLBSTATE, SITE_SWITCH_LDT } from './sites.js';
+
+const { FLUSH_RANGE, SWITCH_ACTIVATE_MM } = constants;
+const { C_IBPB, C_IBPB_CHECKS, C_IBPB_SKIPPED_REUSE, C_TLB_FLUSH_LOCAL, C_TLB_FLUSH_REMOTE } = costs;
 
 /** TLB_NR_DYN_ASIDS (arch/x86/include/asm/tlbflush.h). */
 export const TLB_NR_DYN_ASIDS = 6;
@@ -31,13 +39,24 @@ export const TLB_NR_DYN_ASIDS = 6;
 export const GLOBAL_ASID = TLB_NR_DYN_ASIDS;
 /** init_mm.context.ctx_id (INIT_MM_CONTEXT); new mms get atomic64_inc_return(&last_mm_ctx_id). */
 export const INIT_MM_CTX_ID = 1;
+/** poking_mm's ctx_id: poking_init() allocates it at boot, before any user mm. */
+export const POKING_MM_CTX_ID = 2;
+/**
+ * loaded_mm while text_poke runs on the poking mm (use_temporary_mm .. unuse_temporary_mm).
+ * Only ever seen inside one step (IRQs off): not an mm of the core.
+ */
+export const POKING_MM = -2;
+/** TLB_GENERATION_INVALID: a flush_tlb_info without a generation (arch_tlbbatch_flush). */
+export const TLB_GENERATION_INVALID = 0;
 
 /** IPI function: flush_tlb_func(info). */
 export const X86_IPI_FLUSH_TLB_FUNC = IPI_ARCH_BASE;
 /** First IPI function number free for composing plugins (x86-paravirt's Xen drop_mm_ref_this_cpu). */
 export const X86_IPI_NEXT = IPI_ARCH_BASE + 1;
+/** arch_continue function: consider_global_asid(mm), after flush_tlb_multi() has returned. */
+export const X86_CONT_CONSIDER_GLOBAL_ASID = 1;
 
-/** struct flush_tlb_info, the parts that matter for lazy mms. */
+/** struct flush_tlb_info, the parts that matter for lazy mms (mm NO_MM: a NULL info->mm). */
 export interface FlushTlbInfo {
   mm: number;
   newTlbGen: number;
@@ -65,11 +84,19 @@ export interface X86PvOps {
   pcid?: boolean;
 }
 
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
 export class X86Tlb {
   readonly opts: X86NativeOptions;
   readonly pcid: boolean;
-  /** Mutation x86-lazy-skip-freed-tables: native_flush_tlb_multi ignores freed_tables (pre-2ff6ddf19c0e). */
-  readonly lazySkipFreedTables: boolean;
+  /** Mutation x86-lazy-skip-freed-tables: flush_tlb_range() passes freed_tables = false (before 3ef938c35035). */
+  readonly flushRangeNoFreedTables: boolean;
+  /** INVLPGB with global ASIDs handed out by consider_global_asid() (mainline). */
+  readonly onDemandGlobalAsid: boolean;
   private readonly flushTlbMultiOp: (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo) => void;
 
   // ---- per CPU (cpu_tlbstate / cpu_tlbstate_shared) ---------------------------------------
@@ -80,28 +107,46 @@ export class X86Tlb {
   /** ctxs[cpu * TLB_NR_DYN_ASIDS + asid].ctx_id / .tlb_gen (guest bookkeeping). */
   ctxId = new Float64Array(0);
   ctxTlbGen = new Float64Array(0);
-  /** Hardware: mm whose entries ASID slot may hold (NO_MM: empty), and the unmap generation it is clean up to. */
+  /**
+   * cpu_tlbstate.last_user_mm_spec: the last user mm cond_mitigation() saw on this CPU, by
+   * identity (its address is k.mmAddr[id], kept after free_mm). NO_MM: LAST_USER_MM_INIT (a
+   * NULL pointer with the IBPB bit). Never a reference: it outlives the mm freely.
+   */
+  lastUserMm = new Int32Array(0);
+  /** Hardware: mm whose entries ASID slot may hold (NO_MM: empty or poking_mm), and the unmap generation it is clean up to. */
   slotMm = new Int32Array(0);
   slotClean = new Int32Array(0);
 
   // ---- per mm (mm->context) ------------------------------------------------------------
-  lastCtxId = INIT_MM_CTX_ID;
+  lastCtxId = POKING_MM_CTX_ID;
   mmCtxId = new Float64Array(0);
   mmTlbGen = new Float64Array(0);
   mmNextTrim = new Float64Array(0);
+  /** mm->context.global_asid != 0 (the model does not number global ASIDs: a loaded one is GLOBAL_ASID). */
   mmGlobalAsid = new Uint8Array(0);
+  /** mm->context.asid_transition. */
+  mmAsidTransition = new Uint8Array(0);
   /** Hardware: unmap generation up to which every CPU's entries under the mm's global ASID are clean (INVLPGB broadcasts). */
   mmGlobalClean = new Int32Array(0);
-  /** Oracle bookkeeping: did the unmap of generation g free page tables? bit at mm * genStride + g. */
-  private tablesFreed = new Uint8Array(0);
+  /** poking_mm->context.tlb_gen (text_poke flushes it after every poke). */
+  pokingTlbGen = 0;
+  /**
+   * Oracle bookkeeping, per CPU: the mm whose page tables the kernel path running there frees
+   * after its last flush_tlb_mm_range() (FLUSH_FREED_TABLES), else NO_MM. A path's flush and its
+   * free (the I2 check) run on the same CPU with no flush in between, so when the core checks
+   * I2 on CPU k.cpu this says whether the pages being freed include page tables.
+   */
+  tablesFreeOn = new Int32Array(0);
   private readonly sendInfo: FlushTlbInfo = { mm: 0, newTlbGen: 0, freedTables: false, trimCpumask: false };
   private readonly recvInfo: FlushTlbInfo = { mm: 0, newTlbGen: 0, freedTables: false, trimCpumask: false };
-  private genStride = 64;
+  /** choose_new_asid()'s need_flush (returned through a field: the hot path allocates nothing). */
+  private nsNeedFlush = false;
 
   constructor(opts: X86NativeOptions, pv: X86PvOps = {}, mutations: X86MutationFlags = {}) {
     this.opts = opts;
     this.pcid = pv.pcid ?? true;
-    this.lazySkipFreedTables = mutations.lazySkipFreedTables ?? false;
+    this.flushRangeNoFreedTables = mutations.flushRangeNoFreedTables ?? false;
+    this.onDemandGlobalAsid = opts.invlpgb && opts.globalAsid === 'on-demand';
     this.flushTlbMultiOp = pv.flushTlbMulti ?? ((x, k, cpu, mask, info) => x.nativeFlushTlbMulti(k, cpu, mask, info));
   }
 
@@ -114,6 +159,8 @@ export class X86Tlb {
       this.loadedAsid = new Int32Array(n);
       this.isLazy = new Uint8Array(n);
       this.nextAsid = new Int32Array(n);
+      this.lastUserMm = new Int32Array(n);
+      this.tablesFreeOn = new Int32Array(n);
       this.ctxId = new Float64Array(n * TLB_NR_DYN_ASIDS);
       this.ctxTlbGen = new Float64Array(n * TLB_NR_DYN_ASIDS);
       this.slotMm = new Int32Array(n * TLB_NR_DYN_ASIDS);
@@ -125,22 +172,25 @@ export class X86Tlb {
       this.mmTlbGen = new Float64Array(m);
       this.mmNextTrim = new Float64Array(m);
       this.mmGlobalAsid = new Uint8Array(m);
+      this.mmAsidTransition = new Uint8Array(m);
       this.mmGlobalClean = new Int32Array(m);
-      this.tablesFreed = new Uint8Array(m * this.genStride);
     }
-    this.tablesFreed.fill(0);
+    this.tablesFreeOn.fill(NO_MM);
     this.mmCtxId.fill(0);
     this.mmTlbGen.fill(0);
     this.mmNextTrim.fill(0);
     this.mmGlobalAsid.fill(0);
+    this.mmAsidTransition.fill(0);
     this.mmGlobalClean.fill(0);
     this.mmCtxId[INIT_MM] = INIT_MM_CTX_ID;
-    this.lastCtxId = INIT_MM_CTX_ID;
+    this.lastCtxId = POKING_MM_CTX_ID; // init_mm = 1, poking_mm = 2 (poking_init), then user mms
+    this.pokingTlbGen = 0;
     // Boot: every CPU runs on init_mm in ASID 0 (x86 initialize_tlbstate_and_flush).
     this.loadedMm.fill(INIT_MM);
     this.loadedAsid.fill(0);
     this.isLazy.fill(0);
     this.nextAsid.fill(1);
+    this.lastUserMm.fill(NO_MM);
     this.ctxId.fill(0);
     this.ctxTlbGen.fill(0);
     this.slotMm.fill(NO_MM);
@@ -157,28 +207,49 @@ export class X86Tlb {
     this.mmCtxId[mm] = ++this.lastCtxId;
     this.mmTlbGen[mm] = 0;
     this.mmNextTrim[mm] = k.step + this.opts.trimIntervalSteps;
-    // INVLPGB: the kernel hands out global ASIDs on demand (consider_global_asid, for mms
-    // active on several CPUs); the model gives one to every user mm from the start.
-    this.mmGlobalAsid[mm] = this.opts.invlpgb ? 1 : 0;
+    // globalAsid 'every-mm' (hypothetical): a global ASID from the start, no transition. The
+    // kernel hands them out on demand (consider_global_asid, below).
+    this.mmGlobalAsid[mm] = this.opts.invlpgb && this.opts.globalAsid === 'every-mm' ? 1 : 0;
+    this.mmAsidTransition[mm] = 0;
     this.mmGlobalClean[mm] = k.mmUnmapGen[mm]!;
   }
 
   /** destroy_context(): mm_free_global_asid(); ctx_id is never reused, so ASID slots need no cleanup. */
   destroyContext(_k: Kernel, mm: number): void {
     this.mmGlobalAsid[mm] = 0;
+    this.mmAsidTransition[mm] = 0;
   }
 
   // ---- switch side ------------------------------------------------------------------------
 
-  /** choose_new_asid(next, next_tlb_gen) -> [asid, need_flush]. */
-  chooseNewAsid(cpu: number, next: number, nextTlbGen: number): [number, boolean] {
-    if (!this.pcid) return [0, true];
-    if (this.mmGlobalAsid[next] !== 0) return [GLOBAL_ASID, false]; // global ASIDs are always up to date
+  /**
+   * choose_new_asid(next, next_tlb_gen): the ASID; need_flush in this.nsNeedFlush. Without
+   * PCID: ASID 0 and a flush; a global ASID is always up to date; else the slot whose ctx_id
+   * matches (flush iff behind), else round-robin next_asid.
+   */
+  chooseNewAsid(cpu: number, next: number, nextTlbGen: number): number {
+    if (!this.pcid) {
+      this.nsNeedFlush = true;
+      return 0;
+    }
+    if (this.mmGlobalAsid[next] !== 0) {
+      this.nsNeedFlush = false;
+      return GLOBAL_ASID;
+    }
+    return this.chooseDynAsid(cpu, this.mmCtxId[next]!, nextTlbGen);
+  }
+
+  /** choose_new_asid()'s dynamic part, for any context (a core mm or poking_mm). */
+  chooseDynAsid(cpu: number, ctxId: number, tlbGen: number): number {
+    if (!this.pcid) {
+      this.nsNeedFlush = true;
+      return 0;
+    }
     const base = cpu * TLB_NR_DYN_ASIDS;
-    const id = this.mmCtxId[next]!;
     for (let asid = 0; asid < TLB_NR_DYN_ASIDS; asid++) {
-      if (this.ctxId[base + asid] !== id) continue;
-      return [asid, this.ctxTlbGen[base + asid]! < nextTlbGen];
+      if (this.ctxId[base + asid] !== ctxId) continue;
+      this.nsNeedFlush = this.ctxTlbGen[base + asid]! < tlbGen;
+      return asid;
     }
     // We don't currently own an ASID slot on this CPU. Allocate a slot.
     let asid = this.nextAsid[cpu]!;
@@ -187,14 +258,43 @@ export class X86Tlb {
       asid = 0;
       this.nextAsid[cpu] = 1;
     }
-    return [asid, true];
+    this.nsNeedFlush = true;
+    return asid;
+  }
+
+  /**
+   * cond_mitigation(tsk) (arch/x86/mm/tlb.c), called on the `prev != next` path only. Models the
+   * IBPB-on-every-switch-to-another-user-mm modes (spectre_v2_user=ibpb / always-on: IBPB iff
+   * `(last_user_mm_spec & ~LAST_USER_MM_SPEC_MASK) != next->mm`). The conditional mode also
+   * needs a TIF_SPEC_IB task flag the model does not have. Kernel threads (`!next->mm`) and
+   * NULL tsk (leave_mm, flush_tlb_func, x86 activate_mm) return before reading or writing it.
+   * Counters only: IBPBs issued, and IBPBs skipped because SLUB gave next->mm the address of
+   * the last user mm (a different, freed mm: the reuse hole the kernel's comment accepts).
+   */
+  condMitigation(k: Kernel, cpu: number, task: number): void {
+    if (task < 0) return;
+    const next = k.taskMm[task]!;
+    if (next === NO_MM) return;
+    k.cost[C_IBPB_CHECKS]! += 1;
+    const last = this.lastUserMm[cpu]!;
+    if (last !== next) {
+      if (last !== NO_MM && k.mmAddr[last] === k.mmAddr[next]) {
+        k.cost[C_IBPB_SKIPPED_REUSE]! += 1;
+        if (k.tracer !== null) {
+          k.tracer.ev(cpu, 'cond_mitigation', `last_user_mm_spec ${k.mmName(last)} (freed) has ${k.mmName(next)}'s address: IBPB skipped`);
+        }
+      } else {
+        k.cost[C_IBPB]! += 1;
+      }
+    }
+    this.lastUserMm[cpu] = next;
   }
 
   /**
    * switch_mm_irqs_off(unused, next, tsk): keyed on cpu_tlbstate.loaded_mm, never on the
-   * core's `prev` (x86 ignores the argument since 3d28ebceaffa).
+   * core's `prev` (x86 ignores the argument since 3d28ebceaffa). `task`: tsk (NO_TASK for NULL).
    */
-  switchMmIrqsOff(k: Kernel, cpu: number, next: number): void {
+  switchMmIrqsOff(k: Kernel, cpu: number, next: number, task: number): void {
     const prev = this.loadedMm[cpu]!;
     const prevAsid = this.loadedAsid[cpu]!;
     const wasLazy = this.isLazy[cpu] !== 0;
@@ -203,25 +303,34 @@ export class X86Tlb {
     let needFlush: boolean;
     let nextTlbGen: number;
     if (prev === next) {
-      if (prevAsid === GLOBAL_ASID) return; // broadcast INVLPGB keeps it up to date
-      if (!wasLazy) return; // thread -> thread of the same process
-      // Was lazy: may have missed flushes (smp_mb(); pairs with inc_mm_tlb_gen).
-      nextTlbGen = this.mmTlbGen[next]!;
-      if (this.ctxTlbGen[cpu * TLB_NR_DYN_ASIDS + prevAsid] === nextTlbGen) return;
-      asid = prevAsid;
-      needFlush = true;
-      if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `was lazy on ${k.mmName(next)}: tlb_gen behind, flush ASID ${asid}`);
+      if (this.mmGlobalAsid[next] !== 0 && prevAsid !== GLOBAL_ASID && this.pcid) {
+        // mm_needs_global_asid(next, prev_asid): the mm is transitioning to a global ASID.
+        nextTlbGen = this.mmTlbGen[next]!;
+        asid = this.chooseNewAsid(cpu, next, nextTlbGen);
+        needFlush = this.nsNeedFlush;
+        if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `${k.mmName(next)} has a global ASID: reload with it${wasLazy ? ' (no longer lazy)' : ''}`);
+      } else {
+        if (prevAsid === GLOBAL_ASID) return; // broadcast INVLPGB keeps it up to date
+        if (!wasLazy) return; // thread -> thread of the same process
+        // Was lazy: may have missed flushes (smp_mb(); pairs with inc_mm_tlb_gen).
+        nextTlbGen = this.mmTlbGen[next]!;
+        if (this.ctxTlbGen[cpu * TLB_NR_DYN_ASIDS + prevAsid] === nextTlbGen) return;
+        asid = prevAsid;
+        needFlush = true;
+        if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `was lazy on ${k.mmName(next)}: tlb_gen behind, flush ASID ${asid}`);
+      }
     } else {
-      // cond_mitigation(tsk) (IBPB on mm pointers) is not modelled.
+      this.condMitigation(k, cpu, task);
       const bit = 1 << cpu;
-      if (this.opts.cpumask === 'clear-on-switch' && prev !== INIT_MM) {
-        // v4.19-v6.13: stop remote flushes for prev.
-        k.deref(cpu, prev, 'cpumask_clear_cpu(cpu, mm_cpumask(prev))');
+      if (this.opts.cpumask === 'clear-on-switch' && prev > INIT_MM) {
+        // v4.20-v6.13: stop remote flushes for prev (poking_mm's own bit is unuse_temporary_mm's business).
+        k.useMm(cpu, prev, SITE_CLEAR_PREV);
         k.mmCpumask[prev]! &= ~bit;
       }
       if (next !== INIT_MM && (k.mmCpumask[next]! & bit) === 0) k.mmCpumask[next]! |= bit; // start receiving IPIs, then read tlb_gen
       nextTlbGen = this.mmTlbGen[next]!;
-      [asid, needFlush] = this.chooseNewAsid(cpu, next, nextTlbGen);
+      asid = this.chooseNewAsid(cpu, next, nextTlbGen);
+      needFlush = this.nsNeedFlush;
     }
     // reload_tlb: load_new_mm_cr3(next->pgd, asid, need_flush)
     if (asid !== GLOBAL_ASID) {
@@ -240,6 +349,8 @@ export class X86Tlb {
     }
     this.loadedMm[cpu] = next;
     this.loadedAsid[cpu] = asid;
+    // if (next != prev) { cr4_update_pce_mm(next); switch_ldt(prev, next); }: prev->context.ldt
+    if (prev !== next && prev > INIT_MM) k.useMm(cpu, prev, SITE_SWITCH_LDT);
   }
 
   /** enter_lazy_tlb(): ignores its mm argument; no CR3 or cpumask change. */
@@ -248,23 +359,22 @@ export class X86Tlb {
     this.isLazy[cpu] = 1;
   }
 
-  /** leave_mm(): a lazy CPU switches to init_mm (core active_mm unchanged). */
+  /** leave_mm(): a lazy CPU switches to init_mm (switch_mm(NULL, &init_mm, NULL); core active_mm unchanged). */
   leaveMm(k: Kernel, cpu: number): void {
     const loaded = this.loadedMm[cpu]!;
     if (loaded === INIT_MM) return;
     if (this.isLazy[cpu] === 0 && k.tracer !== null) k.tracer.ev(cpu, 'WARN_ON', `leave_mm: CPU${cpu} is not lazy on ${k.mmName(loaded)}`);
     if (k.tracer !== null) k.tracer.ev(cpu, 'leave_mm', `loaded_mm ${k.mmName(loaded)} -> init_mm`);
-    this.switchMmIrqsOff(k, cpu, INIT_MM);
+    this.switchMmIrqsOff(k, cpu, INIT_MM, NO_TASK);
   }
 
   /**
    * Secondary CPU bring-up (cpu_init -> initialize_tlbstate_and_flush(), arch/x86/mm/tlb.c):
    * write_cr3(build_cr3(loaded_mm->pgd, 0)) with a flush, loaded_mm_asid = 0, next_asid = 1,
-   * ctxs[0] = { loaded_mm's ctx_id, its tlb_gen }, ctxs[1..] ctx_id = 0 (any later use of those
-   * slots flushes). The core has already done mmgrab_lazy_tlb(&init_mm), idle->active_mm =
-   * &init_mm and enter_lazy_tlb(&init_mm) (the kernel calls enter_lazy_tlb right after this
-   * function; with loaded_mm == init_mm it is a no-op, so the order does not matter). An
-   * offlined CPU left for init_mm in idle_task_exit(), so loaded_mm is init_mm here; the model
+   * ctxs[0] = { loaded_mm's ctx_id, init_mm's tlb_gen }, ctxs[1..] ctx_id = 0 (any later use of
+   * those slots flushes), last_user_mm_spec = LAST_USER_MM_INIT. The core has already done
+   * mmgrab_lazy_tlb(&init_mm), idle->active_mm = &init_mm and enter_lazy_tlb(&init_mm). An
+   * offlined CPU left for init_mm (sched_force_init_mm), so loaded_mm is init_mm here; the model
    * forces it (and is_lazy off) so a CPU that went down on a user mm comes back clean too.
    */
   cpuUp(k: Kernel, cpu: number): void {
@@ -283,7 +393,98 @@ export class X86Tlb {
     this.loadedAsid[cpu] = 0;
     this.nextAsid[cpu] = 1;
     this.isLazy[cpu] = 0;
+    this.lastUserMm[cpu] = NO_MM;
     if (k.tracer !== null) k.tracer.ev(cpu, 'initialize_tlbstate_and_flush', `CPU${cpu}: loaded_mm = init_mm, ASID 0, ctxs[] reset`);
+  }
+
+  // ---- lazy exits and other users of the MMU state ------------------------------------------
+
+  /**
+   * cpuidle_enter_state() of a deep C-state (drivers/cpuidle/cpuidle.c): `if (target_state->flags
+   * & CPUIDLE_FLAG_TLB_FLUSHED) leave_mm();` (intel_idle C3 and deeper, ACPI _CST C3+; never
+   * acpi_idle / AMD's default idle: option idleTlbFlushed). The state itself loses the TLB
+   * (that is what the flag says), so every ASID slot of the CPU is clean afterwards.
+   */
+  cpuIdleDeep(k: Kernel, cpu: number): void {
+    if (!this.opts.idleTlbFlushed) return;
+    this.leaveMm(k, cpu);
+    this.hwFlushAll(k, cpu);
+  }
+
+  /**
+   * text_poke() (and, from v6.16, EFI runtime calls: efi_enter_mm/efi_leave_mm):
+   * use_temporary_mm(poking_mm) ... unuse_temporary_mm(prev_mm), IRQs off throughout, so the
+   * model runs it as one step and nothing in the middle is observable by another CPU:
+   *   if (is_lazy) leave_mm();  prev_mm = loaded_mm;  switch_mm_irqs_off(NULL, poking_mm, current);
+   *   ... poke ...
+   *   cpumask_clear_cpu(cpu, mm_cpumask(poking_mm));  switch_mm_irqs_off(NULL, prev_mm, current);
+   *   flush_tlb_mm_range(poking_mm, ...)  (its mask is empty by now: only inc_mm_tlb_gen)
+   * What remains visible: a lazy CPU is on init_mm and no longer lazy; poking_mm owns a dynamic
+   * ASID slot on this CPU (possibly evicting another mm's), and a user task's return to its own
+   * mm goes through choose_new_asid and cond_mitigation again.
+   */
+  useTemporaryMm(k: Kernel, cpu: number, task: number): void {
+    if (this.isLazy[cpu] !== 0) this.leaveMm(k, cpu);
+    const prevMm = this.loadedMm[cpu]!;
+    // switch_mm_irqs_off(NULL, poking_mm, current): the prev != next path.
+    this.isLazy[cpu] = 0;
+    this.condMitigation(k, cpu, task);
+    if (this.opts.cpumask === 'clear-on-switch' && prevMm > INIT_MM) {
+      k.useMm(cpu, prevMm, SITE_CLEAR_PREV);
+      k.mmCpumask[prevMm]! &= ~(1 << cpu);
+    }
+    const asid = this.chooseDynAsid(cpu, POKING_MM_CTX_ID, this.pokingTlbGen);
+    const s = cpu * TLB_NR_DYN_ASIDS + asid;
+    if (this.nsNeedFlush) {
+      this.ctxId[s] = POKING_MM_CTX_ID;
+      this.ctxTlbGen[s] = this.pokingTlbGen;
+      this.slotMm[s] = NO_MM; // poking_mm's entries only: nothing of a core mm
+      this.slotClean[s] = 0;
+    }
+    this.loadedMm[cpu] = POKING_MM;
+    this.loadedAsid[cpu] = asid;
+    if (prevMm > INIT_MM) k.useMm(cpu, prevMm, SITE_SWITCH_LDT);
+    if (k.tracer !== null) k.tracer.ev(cpu, 'use_temporary_mm', `poking_mm in ASID ${asid}, back to ${k.mmName(prevMm)}`);
+    // unuse_temporary_mm(prev_mm): poking_mm's bit is cleared (private to the plugin), then back.
+    this.switchMmIrqsOff(k, cpu, prevMm, task);
+    this.pokingTlbGen++;
+  }
+
+  /**
+   * A suspend/resume cycle on `cpu` by `task`: restore_processor_state() ->
+   * __restore_processor_state() -> fix_processor_context(): load_TR_desc();
+   * load_mm_ldt(current->active_mm); initialize_tlbstate_and_flush(). The CPU was powered down
+   * (S3), so its TLB is empty when it resumes.
+   */
+  suspendResume(k: Kernel, cpu: number, task: number): void {
+    const active = k.taskActiveMm[task]!;
+    if (k.tracer !== null) k.tracer.ev(cpu, 'fix_processor_context', `load_mm_ldt(${k.mmName(active)}) (current->active_mm)`);
+    if (active !== NO_MM) k.useMm(cpu, active, SITE_FIX_PROCESSOR_CONTEXT);
+    const base = cpu * TLB_NR_DYN_ASIDS;
+    for (let a = 0; a < TLB_NR_DYN_ASIDS; a++) this.slotMm[base + a] = NO_MM; // power lost: nothing cached
+    this.initializeTlbstateAndFlush(k, cpu);
+  }
+
+  /**
+   * initialize_tlbstate_and_flush() on a CPU that keeps its loaded_mm (resume): CR3 =
+   * loaded_mm->pgd in ASID 0 with a flush, loaded_mm_asid = 0 (even for an mm with a global
+   * ASID: mm_needs_global_asid() reloads it at the next switch_mm_irqs_off / flush_tlb_func),
+   * next_asid = 1, ctxs[0] = { mm's ctx_id, init_mm's tlb_gen }, ctxs[1..].ctx_id = 0,
+   * last_user_mm_spec = LAST_USER_MM_INIT. is_lazy is not touched.
+   */
+  initializeTlbstateAndFlush(k: Kernel, cpu: number): void {
+    const mm = this.loadedMm[cpu]!;
+    k.useMm(cpu, mm, SITE_INITIALIZE_TLBSTATE);
+    const base = cpu * TLB_NR_DYN_ASIDS;
+    for (let a = 1; a < TLB_NR_DYN_ASIDS; a++) this.ctxId[base + a] = 0;
+    this.ctxId[base] = this.mmCtxId[mm]!;
+    this.ctxTlbGen[base] = this.mmTlbGen[INIT_MM]!;
+    this.slotMm[base] = mm;
+    this.slotClean[base] = k.mmUnmapGen[mm]!;
+    this.loadedAsid[cpu] = 0;
+    this.nextAsid[cpu] = 1;
+    this.lastUserMm[cpu] = NO_MM;
+    if (k.tracer !== null) k.tracer.ev(cpu, 'initialize_tlbstate_and_flush', `CR3 = ${k.mmName(mm)} in ASID 0 (flushed), ctxs[] reset`);
   }
 
   // ---- flush side ---------------------------------------------------------------------------
@@ -301,6 +502,7 @@ export class X86Tlb {
   /** should_flush_tlb(cpu, info), evaluated by the sender at send time. */
   shouldFlushTlb(cpu: number, info: FlushTlbInfo): boolean {
     if (this.isLazy[cpu] !== 0) return false; // lazy: will flush at next switch
+    if (info.mm === NO_MM) return true; // no mm: kernel memory flush (arch_tlbbatch_flush)
     if (this.loadedMm[cpu] === info.mm) return true;
     if (info.trimCpumask) return true; // in the mask but not loaded: IPI so it clears its bit
     return false;
@@ -308,7 +510,8 @@ export class X86Tlb {
 
   /**
    * flush_tlb_mm_range(mm, ..., freed_tables): inc_mm_tlb_gen, then a broadcast (global
-   * ASID), flush_tlb_multi (other CPUs in mm_cpumask), or the local flush_tlb_func.
+   * ASID), flush_tlb_multi (other CPUs in mm_cpumask) followed by consider_global_asid(), or
+   * the local flush_tlb_func.
    */
   flushTlbMmRange(k: Kernel, cpu: number, mm: number, freedTables: boolean): void {
     const newTlbGen = ++this.mmTlbGen[mm]!;
@@ -321,36 +524,94 @@ export class X86Tlb {
     info.trimCpumask = false;
     const mask = k.mmCpumask[mm]!;
     if (this.mmGlobalAsid[mm] !== 0) {
-      // broadcast_tlb_flush(): INVLPGB + TLBSYNC. No IPIs; lazy CPUs keep CR3 on the mm.
-      this.mmGlobalClean[mm] = k.mmUnmapGen[mm]!;
-      k.cost[costs.C_TLB_FLUSH_REMOTE]! += 1;
-      if (k.tracer !== null) k.tracer.ev(cpu, 'broadcast_tlb_flush', `INVLPGB ${k.mmName(mm)} (global ASID): no IPIs`);
+      this.broadcastTlbFlush(k, cpu, info);
     } else if ((mask & ~(1 << cpu)) !== 0) {
       info.trimCpumask = this.shouldTrimCpumask(k, mm);
       if (info.trimCpumask && k.tracer !== null) k.tracer.ev(cpu, 'should_trim_cpumask', `${k.mmName(mm)}: trim`);
       this.flushTlbMultiOp(this, k, cpu, mask, info);
+      // consider_global_asid(mm) runs once flush_tlb_multi() has returned (its IPIs acknowledged).
+      if (this.onDemandGlobalAsid) k.archContinue(cpu, X86_CONT_CONSIDER_GLOBAL_ASID, mm, 0);
     } else if (this.loadedMm[cpu] === mm) {
       k.onEachCpuMask(cpu, 1 << cpu, X86_IPI_FLUSH_TLB_FUNC, mm, encodeFlushInfo(info), false, REASON_FLUSH);
     }
   }
 
   /**
-   * native_flush_tlb_multi(): all of the mask when tables were freed, else
-   * on_each_cpu_cond_mask(should_flush_tlb). Mutation x86-lazy-skip-freed-tables restores the
-   * ac0315896970-era code that filtered every flush through should_flush_tlb (lazy CPUs skipped
-   * even when page tables are freed; fixed by 2ff6ddf19c0e).
+   * broadcast_tlb_flush(): INVLPGB for the mm's global PCID on every CPU (no IPIs; lazy CPUs
+   * keep CR3 on the mm; freed_tables is not consulted), finish_asid_transition(), TLBSYNC.
+   */
+  broadcastTlbFlush(k: Kernel, cpu: number, info: FlushTlbInfo): void {
+    this.mmGlobalClean[info.mm] = k.mmUnmapGen[info.mm]!;
+    k.cost[C_TLB_FLUSH_REMOTE]! += 1;
+    if (k.tracer !== null) k.tracer.ev(cpu, 'broadcast_tlb_flush', `INVLPGB ${k.mmName(info.mm)} (global ASID): no IPIs`);
+    this.finishAsidTransition(k, cpu, info);
+  }
+
+  /**
+   * finish_asid_transition(info): while asid_transition is set, any CPU in mm_cpumask that has
+   * the mm loaded on another ASID gets the whole mask IPI'd (flush_tlb_multi, which during the
+   * transition skips no CPU); once none does, the transition is over.
+   */
+  finishAsidTransition(k: Kernel, cpu: number, info: FlushTlbInfo): void {
+    const mm = info.mm;
+    if (this.mmAsidTransition[mm] === 0) return;
+    const mask = k.mmCpumask[mm]!;
+    for (let c = 0; c < k.ncpu; c++) {
+      if ((mask & (1 << c)) === 0 || this.loadedMm[c] !== mm) continue;
+      if (this.loadedAsid[c] !== GLOBAL_ASID) {
+        if (k.tracer !== null) k.tracer.ev(cpu, 'finish_asid_transition', `CPU${c} still runs ${k.mmName(mm)} on a dynamic ASID: flush_tlb_multi(mm_cpumask)`);
+        this.flushTlbMultiOp(this, k, cpu, mask, info);
+        return;
+      }
+    }
+    this.mmAsidTransition[mm] = 0;
+    if (k.tracer !== null) k.tracer.ev(cpu, 'finish_asid_transition', `${k.mmName(mm)}: every CPU running it is on the global ASID`);
+  }
+
+  /**
+   * mm_active_cpus_exceeds(mm, threshold): more than `threshold` CPUs of mm_cpumask have the
+   * mm loaded and are not lazy (after the cheap cpumask_weight() pre-check).
+   */
+  mmActiveCpusExceeds(k: Kernel, mm: number, threshold: number): boolean {
+    const mask = k.mmCpumask[mm]!;
+    if (popcount32(mask) <= threshold) return false;
+    let count = 0;
+    for (let c = 0; c < k.ncpu; c++) {
+      if ((mask & (1 << c)) === 0 || this.loadedMm[c] !== mm || this.isLazy[c] !== 0) continue;
+      if (++count > threshold) return true;
+    }
+    return false;
+  }
+
+  /**
+   * consider_global_asid(mm), after flush_tlb_multi() in flush_tlb_mm_range(): only when
+   * `(current->pid & 0x1f) == (jiffies & 0x1f)` (pid = the model's task id, jiffies = k.step,
+   * as for should_trim_cpumask) and mm_active_cpus_exceeds(mm, 3); then use_global_asid(mm):
+   * mm_assign_global_asid() sets asid_transition and the global ASID (a fresh one: its TLB
+   * entries are clean).
+   */
+  considerGlobalAsid(k: Kernel, cpu: number, mm: number): void {
+    if (!this.onDemandGlobalAsid) return;
+    const pid = k.cpuCurr[cpu]!;
+    if ((pid & 0x1f) !== (k.step & 0x1f)) return;
+    if (!this.mmActiveCpusExceeds(k, mm, 3)) return;
+    if (this.mmGlobalAsid[mm] !== 0) return; // use_global_asid: already using broadcast invalidation
+    this.mmGlobalAsid[mm] = 1;
+    this.mmAsidTransition[mm] = 1;
+    this.mmGlobalClean[mm] = k.mmUnmapGen[mm]!;
+    if (k.tracer !== null) k.tracer.ev(cpu, 'use_global_asid', `${k.mmName(mm)} gets a global ASID (asid_transition)`);
+  }
+
+  /**
+   * native_flush_tlb_multi(): all of the mask (on_each_cpu_mask, wait) when tables were freed or
+   * the mm is in its ASID transition, else on_each_cpu_cond_mask(should_flush_tlb), evaluated
+   * by the sender at send time for every CPU of the mask, the sender included.
    */
   nativeFlushTlbMulti(k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo): void {
     let mask = cpumask;
-    if (!info.freedTables) {
+    if (!info.freedTables && !(info.mm > INIT_MM && this.mmAsidTransition[info.mm] !== 0)) {
       mask = 0;
       for (let c = 0; c < k.ncpu; c++) if ((cpumask & (1 << c)) !== 0 && this.shouldFlushTlb(c, info)) mask |= 1 << c;
-    } else if (this.lazySkipFreedTables) {
-      // 2018: flush_tlb_mm_range() flushed the local CPU itself (flush_tlb_func_local: a lazy
-      // CPU leaves for init_mm) and flush_tlb_others() IPI'd only the remote CPUs that were
-      // not lazy (tlb_is_not_lazy), whatever the flush freed.
-      mask = cpumask & (1 << cpu);
-      for (let c = 0; c < k.ncpu; c++) if (c !== cpu && (cpumask & (1 << c)) !== 0 && this.shouldFlushTlb(c, info)) mask |= 1 << c;
     }
     k.onEachCpuMask(cpu, mask, X86_IPI_FLUSH_TLB_FUNC, info.mm, encodeFlushInfo(info), true, REASON_FLUSH);
   }
@@ -358,10 +619,10 @@ export class X86Tlb {
   /** flush_tlb_func(info), IRQs off (IPI or local). */
   flushTlbFunc(k: Kernel, cpu: number, f: FlushTlbInfo): void {
     const loaded = this.loadedMm[cpu]!;
-    if (f.mm !== loaded) {
+    if (f.mm !== NO_MM && f.mm !== loaded) {
       if (this.opts.cpumask === 'lazy-trim') {
         // The CPU was left in the mm_cpumask of the target mm. Clear it.
-        k.deref(cpu, f.mm, 'cpumask_clear_cpu(cpu, mm_cpumask(f->mm))');
+        k.useMm(cpu, f.mm, SITE_FLUSH_CLEAR);
         if ((k.mmCpumask[f.mm]! & (1 << cpu)) !== 0 && k.tracer !== null) {
           k.tracer.ev(cpu, 'cpumask_clear_cpu', `CPU${cpu} leaves mm_cpumask(${k.mmName(f.mm)}) (loaded_mm ${k.mmName(loaded)})`);
         }
@@ -370,35 +631,72 @@ export class X86Tlb {
       return;
     }
     if (loaded === INIT_MM) return;
-    const asid = this.loadedAsid[cpu]!;
+    let asid = this.loadedAsid[cpu]!;
+    if (this.mmGlobalAsid[loaded] !== 0 && asid !== GLOBAL_ASID && this.pcid) {
+      // mm_needs_global_asid(loaded_mm, loaded_mm_asid): reload with the global ASID. This
+      // clears is_lazy, so a lazy CPU is not sent to init_mm below (it returns as global).
+      this.switchMmIrqsOff(k, cpu, loaded, NO_TASK);
+      asid = this.loadedAsid[cpu]!;
+    }
     if (asid === GLOBAL_ASID) return;
     const remote = k.ipiSender >= 0 && k.ipiSender !== cpu;
     if (this.isLazy[cpu] !== 0) {
       // Lazy: switching to init_mm is barely slower than flushing the paging-structure cache.
       if (k.tracer !== null) k.tracer.ev(cpu, 'leave_mm', `flush_tlb_func: lazy on ${k.mmName(loaded)} -> switch_mm_irqs_off(init_mm)`);
-      this.switchMmIrqsOff(k, cpu, INIT_MM);
-      k.cost[remote ? costs.C_TLB_FLUSH_REMOTE : costs.C_TLB_FLUSH_LOCAL]! += 1;
+      this.switchMmIrqsOff(k, cpu, INIT_MM, NO_TASK);
+      k.cost[remote ? C_TLB_FLUSH_REMOTE : C_TLB_FLUSH_LOCAL]! += 1;
       return;
     }
     const s = cpu * TLB_NR_DYN_ASIDS + asid;
     const local = this.ctxTlbGen[s]!;
-    if (f.newTlbGen <= local) return; // already caught up
+    if (f.newTlbGen !== TLB_GENERATION_INVALID && f.newTlbGen <= local) return; // already caught up
     const mmGen = this.mmTlbGen[loaded]!;
     if (mmGen === local) return;
     // Partial or full flush: either way every unmap up to mm_tlb_gen is now flushed here.
     this.ctxTlbGen[s] = mmGen;
     this.slotClean[s] = k.mmUnmapGen[loaded]!;
-    k.cost[remote ? costs.C_TLB_FLUSH_REMOTE : costs.C_TLB_FLUSH_LOCAL]! += 1;
+    k.cost[remote ? C_TLB_FLUSH_REMOTE : C_TLB_FLUSH_LOCAL]! += 1;
   }
 
-  // ---- hardware-only flushes (hypervisors) -----------------------------------------------------
+  /**
+   * try_to_unmap_flush() for a page of `mm`: arch_tlbbatch_add_pending() (inc_mm_tlb_gen(mm),
+   * batch->cpumask |= mm_cpumask(mm), unmapped_pages = true), then arch_tlbbatch_flush(): with
+   * INVLPGB invlpgb_flush_all_nonglobals() (every CPU's non-global entries, all PCIDs; no IPIs,
+   * no guest bookkeeping); else flush_tlb_multi(batch mask, info{mm = NULL, freed_tables = 0,
+   * TLB_GENERATION_INVALID}) when another CPU is in the mask (should_flush_tlb skips lazy CPUs,
+   * the sender included), else the local flush_tlb_func if this CPU is in the mask.
+   */
+  tlbbatchFlush(k: Kernel, cpu: number, mm: number): void {
+    this.tablesFreeOn[cpu] = NO_MM; // reclaim frees a page, no page table
+    ++this.mmTlbGen[mm]!;
+    const mask = k.mmCpumask[mm]!;
+    if (this.opts.invlpgb) {
+      for (let c = 0; c < k.ncpu; c++) this.hwFlushAll(k, c);
+      for (let m = 1; m < k.nmm; m++) if (this.mmGlobalAsid[m] !== 0) this.mmGlobalClean[m] = k.mmUnmapGen[m]!;
+      k.cost[C_TLB_FLUSH_REMOTE]! += 1;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'arch_tlbbatch_flush', 'invlpgb_flush_all_nonglobals(): no IPIs');
+      return;
+    }
+    const info = this.sendInfo;
+    info.mm = NO_MM;
+    info.newTlbGen = TLB_GENERATION_INVALID;
+    info.freedTables = false;
+    info.trimCpumask = false;
+    if ((mask & ~(1 << cpu)) !== 0) {
+      this.flushTlbMultiOp(this, k, cpu, mask, info);
+    } else if ((mask & (1 << cpu)) !== 0) {
+      k.onEachCpuMask(cpu, 1 << cpu, X86_IPI_FLUSH_TLB_FUNC, NO_MM, encodeFlushInfo(info), false, REASON_FLUSH);
+    }
+  }
 
-  /** The hypervisor flushes every non-global entry of vCPU `cpu` (KVM flush on entry, Xen MMUEXT_TLB_FLUSH_MULTI). */
+  // ---- hardware-only flushes (hypervisors, INVLPGB) ---------------------------------------------
+
+  /** Every non-global entry of CPU `cpu` (KVM flush on entry, Xen MMUEXT_TLB_FLUSH_MULTI, invlpgb_flush_all_nonglobals). */
   hwFlushAll(k: Kernel, cpu: number): void {
     const base = cpu * TLB_NR_DYN_ASIDS;
     for (let a = 0; a < TLB_NR_DYN_ASIDS; a++) {
       const m = this.slotMm[base + a]!;
-      if (m !== NO_MM) this.slotClean[base + a] = k.mmUnmapGen[m]!;
+      if (m >= 0) this.slotClean[base + a] = k.mmUnmapGen[m]!;
     }
   }
 
@@ -410,28 +708,12 @@ export class X86Tlb {
 
   // ---- oracles ----------------------------------------------------------------------------------
 
-  markTablesFreed(mm: number, gen: number): void {
-    if (gen >= this.genStride) {
-      let stride = this.genStride;
-      while (gen >= stride) stride *= 2;
-      const cap = this.tablesFreed.length / this.genStride;
-      const next = new Uint8Array(cap * stride);
-      for (let m = 0; m < cap; m++) next.set(this.tablesFreed.subarray(m * this.genStride, (m + 1) * this.genStride), m * stride);
-      this.tablesFreed = next;
-      this.genStride = stride;
-    }
-    this.tablesFreed[mm * this.genStride + gen] = 1;
-  }
-
-  tablesFreedAt(mm: number, gen: number): boolean {
-    return gen < this.genStride && this.tablesFreed[mm * this.genStride + gen] === 1;
-  }
-
   /**
    * May `cpu` still USE translations or paging-structure entries of `mm` from before unmap
    * generation `gen`? Only through the ASID it has loaded: an inactive slot that is behind is
    * flushed when loaded again (choose_new_asid compares tlb_gen), so its staleness is not
-   * usable unless the guest's tlb_gen says it is up to date while the hardware is not. A
+   * usable unless the guest's tlb_gen says it is up to date while the hardware is not (and
+   * never for an mm with a global ASID: choose_new_asid no longer returns its dynamic slots). A
    * lazy CPU runs no user code, so stale user-page entries are harmless to it (it catches up
    * at its next switch); stale paging-structure entries are not (speculative walks into a
    * freed table page, kernel-reference §7.8), so for a lazy CPU only table frees count.
@@ -440,15 +722,16 @@ export class X86Tlb {
     if (mm === INIT_MM) return false;
     const loaded = this.loadedMm[cpu] === mm;
     const tablesOnly = loaded && this.isLazy[cpu] !== 0;
-    if (tablesOnly && !this.tablesFreedAt(mm, gen)) return false;
-    if (this.mmGlobalAsid[mm] !== 0 && loaded && this.loadedAsid[cpu] === GLOBAL_ASID) return this.mmGlobalClean[mm]! < gen;
+    if (tablesOnly && this.tablesFreeOn[k.cpu] !== mm) return false;
+    const global = this.mmGlobalAsid[mm] !== 0;
+    if (global && loaded && this.loadedAsid[cpu] === GLOBAL_ASID) return this.mmGlobalClean[mm]! < gen;
     const base = cpu * TLB_NR_DYN_ASIDS;
     for (let a = 0; a < TLB_NR_DYN_ASIDS; a++) {
       const s = base + a;
       if (this.slotMm[s] !== mm || this.slotClean[s]! >= gen) continue;
       if (loaded && this.loadedAsid[cpu] === a) return true;
       // Inactive: usable only if loading it would not flush (guest thinks it is up to date).
-      if (this.ctxId[s] === this.mmCtxId[mm] && this.ctxTlbGen[s]! >= this.mmTlbGen[mm]!) return true;
+      if (!global && this.ctxId[s] === this.mmCtxId[mm] && this.ctxTlbGen[s]! >= this.mmTlbGen[mm]!) return true;
     }
     return false;
   }
@@ -491,12 +774,16 @@ export class X86Tlb {
       reset: (k) => this.reset(k),
       init_new_context: (k, _cpu, mm) => this.initNewContext(k, mm),
       destroy_context: (k, _cpu, mm) => this.destroyContext(k, mm),
-      switch_mm_irqs_off: (k, cpu, _prev, next) => this.switchMmIrqsOff(k, cpu, next),
+      // x86 activate_mm(prev, next) is switch_mm_irqs_off(prev, next, NULL): no task, no cond_mitigation.
+      switch_mm_irqs_off: (k, cpu, _prev, next, task) => this.switchMmIrqsOff(k, cpu, next, k.switchCaller === SWITCH_ACTIVATE_MM ? NO_TASK : task),
       enter_lazy_tlb: (_k, cpu) => this.enterLazyTlb(cpu),
       flush_tlb_mm_range: (k, cpu, mm, flags) => {
-        if ((flags & FLUSH_FREED_TABLES) !== 0) this.markTablesFreed(mm, k.mmUnmapGen[mm]!);
-        // flush_tlb_mm() is flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0, true): freed_tables = true.
-        this.flushTlbMmRange(k, cpu, mm, (flags & (FLUSH_FREED_TABLES | FLUSH_MM)) !== 0);
+        this.tablesFreeOn[cpu] = (flags & FLUSH_FREED_TABLES) !== 0 ? mm : NO_MM;
+        // flush_tlb_range() (mremap, khugepaged): freed_tables = true since 3ef938c35035 (the
+        // mutation restores false); flush_tlb_mm() is flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL,
+        // 0, true); the mmu_gather flushes pass tlb->freed_tables.
+        const freed = (flags & FLUSH_RANGE) !== 0 ? !this.flushRangeNoFreedTables : (flags & (FLUSH_FREED_TABLES | FLUSH_MM)) !== 0;
+        this.flushTlbMmRange(k, cpu, mm, freed);
       },
       handle_ipi: (k, cpu, fn, mm, arg) => {
         if (fn === X86_IPI_FLUSH_TLB_FUNC) {
@@ -507,6 +794,9 @@ export class X86Tlb {
           info.trimCpumask = (arg & 2) !== 0;
           this.flushTlbFunc(k, cpu, info);
         }
+      },
+      arch_continue: (k, cpu, fn, mm) => {
+        if (fn === X86_CONT_CONSIDER_GLOBAL_ASID) this.considerGlobalAsid(k, cpu, mm);
       },
       arch_exit_mmap: (k, cpu, mm) => {
         if (!this.opts.exitFlushSkipsEmptyMm && k.mmHasVmas[mm] === 0) {
@@ -519,6 +809,10 @@ export class X86Tlb {
       shoot_lazies_mask: (k, mm) => k.mmCpumask[mm]!,
       // x86 __cpu_disable() leaves mm_cpumask alone (no cpu_disable hook); bring-up resets cpu_tlbstate.
       cpu_up: (k, cpu) => this.cpuUp(k, cpu),
+      cpu_idle_deep: (k, cpu) => this.cpuIdleDeep(k, cpu),
+      use_temporary_mm: (k, cpu, task) => this.useTemporaryMm(k, cpu, task),
+      suspend_resume: (k, cpu, task) => this.suspendResume(k, cpu, task),
+      tlbbatch_flush: (k, cpu, mm) => this.tlbbatchFlush(k, cpu, mm),
       hw_root: (_k, cpu) => this.loadedMm[cpu]!,
       tlb_may_hold: (k, cpu, mm, gen) => this.tlbMayHold(k, cpu, mm, gen),
       check: (k, cpu) => this.check(k, cpu),
