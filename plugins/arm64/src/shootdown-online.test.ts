@@ -9,8 +9,8 @@
  * and the cell is clean.
  */
 import { describe, expect, it } from 'vitest';
-import { Simulator, createSimulator, hashString128, runSeed, type RunResult } from '@lazytlb/core';
-import { Scenario, child, ringExitWorker, thread } from '@lazytlb/testkit';
+import { Simulator, createSimulator, defineArchPlugin, hashString128, runSeed, type RunResult } from '@lazytlb/core';
+import { Scenario, child, kthread, ringExitWorker, thread } from '@lazytlb/testkit';
 import plugin from './index.js';
 
 /** CPU1: T1 (thread of P) exits and swapper/1 stays lazy on P; CPU0: T0 (P) runs, then exits last. */
@@ -91,6 +91,70 @@ describe('shootdown on arm64: mask=cpumask vs mask=online (directed)', () => {
   });
 });
 
+/**
+ * The hypothetical an arm64 selecting MMU_LAZY_TLB_SHOOTDOWN would also need: the same plugin
+ * with ARCH_WANT_IRQS_OFF_ACTIVATE_MM (exec_mmap keeps IRQs off over activate_mm, as powerpc
+ * selects since d53c3dfb23c4). A test-only variant: the capability is fixed per descriptor.
+ */
+const arm64IrqsOff = defineArchPlugin({ ...plugin, name: 'arm64-irqs-off-activate-mm', capabilities: { ...plugin.capabilities, irqsOffActivateMm: true } });
+
+describe('exec_mmap\'s IRQs-on window under shootdown:mask=online (directed)', () => {
+  const SHOOT = `
+    CPU0: op                        # swapper/0 -> T0
+    CPU0: op                        # run
+    CPU0: until cleanup_lazy_tlbs   # T0 exits, P's last user: IPI every online CPU
+    CPU1: irq                       # do_shoot_lazy_tlb(P) on CPU1
+    CPU0: until free_mm
+  `;
+  /** K (lazy on P, P's other thread T1 exited on CPU1) kernel_execve's; P's last thread T0 exits on CPU0. */
+  function run(scheme: 'shootdown' | 'refcount', arch = plugin): Scenario {
+    const s = new Scenario({
+      arch, scheme, ...(scheme === 'shootdown' ? { schemeOptions: { mask: 'online' } } : {}), cpus: 2,
+      tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1), K: kthread(1, 'kernel_execve') },
+    });
+    s.run(`
+      CPU1: op                      # swapper/1 -> T1
+      CPU1: until do_task_dead      # T1 exits
+      CPU1: op                      # T1 -> K, lazy on P
+      CPU1: until exec_mmap         # IRQs-off block: K->active_mm = K->mm = N (then IRQs on, unless the arch keeps them off)
+    `);
+    s.nameMm('N', s.mmOf('K'));
+    return s;
+  }
+
+  it('arm64 (no ARCH_WANT_IRQS_OFF_ACTIVATE_MM): the IPI finds active_mm == N, P\'s pgd is freed under CPU1\'s TTBR0 -> I1', () => {
+    const s = run('shootdown');
+    s.expectCpu(1, { curr: 'K', active_mm: 'N', hw_root: 'P' }); // TTBR0 still on the old lazy mm
+    s.run(SHOOT);
+    s.expectViolation('I1', /CPU1's MMU root is P's pgd, which is pgd_freed/);
+    s.expectEvent({ fn: 'do_shoot_lazy_tlb', cpu: 1, text: 'IPI from CPU0 (P)' });
+    expect(s.findEvents({ fn: 'activate_mm', cpu: 1 })).toEqual([]);
+    s.finish({ expect: 'violation' });
+  });
+
+  it('refcount: K\'s lazy reference (exec_mmap\'s local active_mm) keeps P until after activate_mm', () => {
+    const s = run('refcount');
+    s.run(`
+      CPU0: op
+      CPU0: op
+      CPU0: until do_task_dead      # T0 exits: no IPI under refcount
+      CPU1: until activate_mm
+    `);
+    s.expectNoViolation();
+    s.finish();
+  });
+
+  it('with IRQs-off activate_mm (test-only variant): the same script is clean', () => {
+    const s = run('shootdown', arm64IrqsOff);
+    s.expectCpu(1, { curr: 'K', active_mm: 'N', hw_root: 'N' }); // activate_mm ran inside the IRQs-off block
+    s.run(SHOOT);
+    s.expectNoViolation();
+    s.finish();
+    s.expectMmFreed('P');
+    s.expectNoHazard();
+  });
+});
+
 /** Runs of one cell, with the first run of every non-ok outcome kept for inspection. */
 function sweep(sim: Simulator, runs: number): { results: { i: number; r: RunResult }[]; hazards: number; ok: number } {
   const cell = hashString128(sim.cellId);
@@ -107,30 +171,32 @@ function sweep(sim: Simulator, runs: number): { results: { i: number; r: RunResu
 }
 
 describe('shootdown:mask=online on arm64: seeded random runs', () => {
-  const RUNS = 1500;
-  for (const workload of ['default', 'hotplug'] as const) {
-    for (const cpus of [2, 4]) {
-      it(`${workload}, ${cpus} CPUs, ${RUNS} runs: no hazard; the only violation is I1 in exec_mmap's IRQs-on window`, () => {
-        const sim = createSimulator({ plugin, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus, workload });
-        const { results, hazards } = sweep(sim, RUNS);
-        expect(hazards).toBe(0); // I3 is a violation under shootdown, never a hazard
-        expect(results.length).toBeLessThan(RUNS / 100);
-        const cell = hashString128(sim.cellId);
-        for (const { i, r } of results) {
-          expect(r.outcome, `run ${i}: ${r.pluginError?.message ?? ''}`).toBe('violation');
-          const v = r.violation!;
-          expect(v.invariant, `run ${i}: ${v.message}`).toBe('I1');
-          // Replay it traced: the violating CPU is between exec_mmap's IRQs-off block (which
-          // moved active_mm to the new mm) and activate_mm, and the freed root is the old lazy mm.
-          const t = sim.run(runSeed(cell, i), { trace: true }).trace!;
-          const mine = t.filter((e) => e.cpu === v.cpu && (e.fn === 'exec_mmap' || e.fn === 'activate_mm'));
-          const last = mine[mine.length - 1];
-          expect(last?.fn, `run ${i}: ${v.message}`).toBe('exec_mmap');
-          const old = /active_mm (\S+)\)/.exec(last!.text)?.[1];
-          expect(v.message).toContain(`MMU root is ${old}'s pgd`);
-        }
-      });
-    }
+  const CELLS = [
+    ...(['default', 'hotplug'] as const).flatMap((workload) => [2, 4].map((cpus) => ({ workload, cpus, strategy: { kind: 'random' as const }, runs: 1500 }))),
+    // PCT depth 3 (the sweep's default strategy) reaches the window more often
+    { workload: 'default' as const, cpus: 2, strategy: { kind: 'pct' as const, depth: 3 }, runs: 5000 },
+  ];
+  for (const { workload, cpus, strategy, runs } of CELLS) {
+    it(`${workload}, ${cpus} CPUs, ${strategy.kind}, ${runs} runs: no hazard; the only violation is I1 in exec_mmap's IRQs-on window`, () => {
+      const sim = createSimulator({ plugin, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus, workload, strategy });
+      const { results, hazards } = sweep(sim, runs);
+      expect(hazards).toBe(0); // I3 is a violation under shootdown, never a hazard
+      expect(results.length).toBeLessThan(runs / 100);
+      const cell = hashString128(sim.cellId);
+      for (const { i, r } of results) {
+        expect(r.outcome, `run ${i}: ${r.pluginError?.message ?? ''}`).toBe('violation');
+        const v = r.violation!;
+        expect(v.invariant, `run ${i}: ${v.message}`).toBe('I1');
+        // Replay it traced: the violating CPU is between exec_mmap's IRQs-off block (which
+        // moved active_mm to the new mm) and activate_mm, and the freed root is the old lazy mm.
+        const t = sim.run(runSeed(cell, i), { trace: true }).trace!;
+        const mine = t.filter((e) => e.cpu === v.cpu && (e.fn === 'exec_mmap' || e.fn === 'activate_mm'));
+        const last = mine[mine.length - 1];
+        expect(last?.fn, `run ${i}: ${v.message}`).toBe('exec_mmap');
+        const old = /active_mm (\S+)\)/.exec(last!.text)?.[1];
+        expect(v.message).toContain(`MMU root is ${old}'s pgd`);
+      }
+    });
   }
 
   it('mask=cpumask (default): every run breaks I7 (arm64 never sets a user mm\'s mm_cpumask bit)', () => {
@@ -138,6 +204,17 @@ describe('shootdown:mask=online on arm64: seeded random runs', () => {
     const { results } = sweep(sim, 300);
     expect(results.length).toBe(300);
     expect(results.filter(({ r }) => r.violation?.invariant === 'I7').length).toBeGreaterThanOrEqual(295);
+  });
+
+  it('with IRQs-off activate_mm (test-only variant): mask=online is clean, hotplug included', () => {
+    for (const workload of ['default', 'hotplug'] as const) {
+      for (const cpus of [2, 4]) {
+        const sim = createSimulator({ plugin: arm64IrqsOff, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus, workload });
+        const { results, hazards } = sweep(sim, 1000);
+        expect(hazards).toBe(0);
+        expect(results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`), `${workload} ${cpus}`).toEqual([]);
+      }
+    }
   });
 
   it('SW PAN (no lazy TTBR0): mask=online is clean, hotplug included', () => {
