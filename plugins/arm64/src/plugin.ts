@@ -5,7 +5,7 @@ import { INIT_MM, NO_MM, constants, defineArchPlugin, type ArchHooks, type ArchI
 import { Arm64Mmu } from './context.js';
 import { Arm64Options } from './options.js';
 
-export const ARM64_PLUGIN_VERSION = '0.2.0';
+export const ARM64_PLUGIN_VERSION = '0.1.0';
 
 /** Kernel trees the use sites were read in (file @ the file's own commit in a stored copy). */
 const MMU_CONTEXT_H = 'arch/arm64/include/asm/mmu_context.h @ Kingxukai/linux 9b44fff655e2';
