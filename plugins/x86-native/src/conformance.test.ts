@@ -9,6 +9,9 @@ describeArchConformance(plugin, { describe, it, expect }, {
     { invlpgb: true },
     { exitFlushSkipsEmptyMm: false },
     { trimIntervalSteps: 1 },
+    { idleTlbFlushed: false },
   ],
-  invalidOptions: [{ cpumask: 'sometimes' }, { invlpgb: 'yes' }, { trimIntervalSteps: 0 }, { trimIntervalSteps: 1.5 }],
+  invalidOptions: [
+    { cpumask: 'sometimes' }, { invlpgb: 'yes' }, { globalAsid: 'always' }, { idleTlbFlushed: 'yes' }, { trimIntervalSteps: 0 }, { trimIntervalSteps: 1.5 },
+  ],
 });
