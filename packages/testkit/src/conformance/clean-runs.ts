@@ -4,25 +4,77 @@
  * default workload, each run ends 'ok' — no invariant violation, no plugin error, no
  * deadlock, no exhausted step budget. A failure is reported with its replayed LKML trace
  * and its artifact.
+ *
+ * Hazards: under a scheme that promises no lazy pointer outlives its mm (`refcount`,
+ * `shootdown`) a clean run also records no hazard and no use-site finding (I3 is a violation
+ * there anyway; this guards the promise itself). Under a scheme whose premise is a dangling
+ * pointer (`none`: SCHEME_DANGLING_PREMISE) hazards and kernel-WARN sites are allowed — what
+ * must not happen is a violation, e.g. I14, a use of a freed mm.
+ *
+ * The default workload drives today's lazy exits and flush users (deep idle, text_poke,
+ * mremap, khugepaged, kswapd reclaim, a suspend/resume kworker, io_uring, membarrier,
+ * kthread_use_mm workers): the first runs are traced and each activity the workload enables
+ * must show up in them, so a clean verdict covers the plugin's code on those paths.
  */
-import { type CellSpec, makeSim, reportRun, seedsOf } from './cell.js';
+import { SCHEME_DANGLING_PREMISE, resolveWorkload, type RunResult, type WorkloadParams } from '@lazytlb/core';
+import { type CellSpec, cellLabel, makeSim, reportRun, seedsOf } from './cell.js';
+
+/** Runs traced (from the first seed) to see which activities the clean runs exercised. */
+export const TRACED_CLEAN_RUNS = 20;
+
+/** Activities of the profile workloads: the parameter that turns each on, and the trace event that shows it. */
+export const WORKLOAD_ACTIVITIES: readonly { readonly name: string; readonly on: (p: WorkloadParams) => boolean; readonly fn: string }[] = [
+  { name: 'deep idle (cpuidle_enter_state)', on: (p) => p.deepIdles > 0, fn: 'cpuidle_enter_state' },
+  { name: 'text_poke (use_temporary_mm)', on: (p) => p.ops.textPoke > 0, fn: 'text_poke' },
+  { name: 'mremap (flush_tlb_range)', on: (p) => p.ops.mremap > 0, fn: 'mremap' },
+  { name: 'khugepaged collapse', on: (p) => p.khugepagedScans > 0, fn: 'collapse_huge_page' },
+  { name: 'kswapd reclaim (arch_tlbbatch_flush)', on: (p) => p.reclaims > 0, fn: 'try_to_unmap' },
+  { name: 'suspend/resume', on: (p) => p.suspends > 0, fn: 'suspend_devices_and_enter' },
+  { name: 'io_uring_setup', on: (p) => p.ioUring > 0, fn: 'io_uring_setup' },
+  { name: 'membarrier registration', on: (p) => p.ops.membarrier > 0, fn: 'membarrier' },
+  { name: 'kthread_use_mm', on: (p) => p.useMmWorkers > 0, fn: 'kthread_use_mm' },
+];
+
+/** Why a run is not clean under the cell's scheme, or null. */
+function notClean(r: RunResult, dangling: boolean): string | null {
+  if (r.outcome !== 'ok') return r.violation !== null ? `${r.outcome} ${r.violation.invariant}` : r.outcome;
+  if (dangling) return null;
+  if (r.hazards !== 0) return 'ok but with hazard I3 (a lazy pointer outlived its mm under a scheme that promises it cannot)';
+  if (r.useSites !== 0) {
+    const fired = r.siteIds.filter((_, i) => (r.useSites & (1 << i)) !== 0);
+    return `ok but use site(s) ${fired.join(', ')} fired`;
+  }
+  return null;
+}
 
 export function checkCleanRuns(cell: CellSpec, nSeeds: number): void {
   const sim = makeSim(cell);
+  const dangling = SCHEME_DANGLING_PREMISE[cell.scheme];
   const seeds = seedsOf(sim, nSeeds);
+  const traced = Math.min(TRACED_CLEAN_RUNS, nSeeds);
+  const seen = new Set<string>();
   let bad = 0;
   let first: string | null = null;
   const kinds = new Map<string, number>();
   seeds.forEach((s, i) => {
-    const r = sim.run(s);
-    if (r.outcome === 'ok') return;
+    const r = sim.run(s, i < traced ? { trace: true } : {});
+    if (r.trace !== null) for (const e of r.trace) seen.add(e.fn);
+    const why = notClean(r, dangling);
+    if (why === null) return;
     bad++;
-    const kind = r.violation !== null ? `${r.outcome} ${r.violation.invariant}` : r.outcome;
-    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    kinds.set(why, (kinds.get(why) ?? 0) + 1);
     first ??= reportRun(cell, sim, s, r, i);
   });
   if (bad > 0) {
     const summary = [...kinds].map(([k, n]) => `${n}x ${k}`).join(', ');
-    throw new Error(`${bad} of ${nSeeds} runs did not end ok (${summary}). First:\n${first}`);
+    throw new Error(`${bad} of ${nSeeds} runs did not end ok${dangling ? '' : ' without hazards'} (${summary}). First:\n${first}`);
+  }
+  const params = resolveWorkload(cell.workload).params;
+  const missed = WORKLOAD_ACTIVITIES.filter((a) => a.on(params) && !seen.has(a.fn));
+  if (missed.length > 0 && traced >= TRACED_CLEAN_RUNS) {
+    throw new Error(
+      `${cellLabel(cell)}: the workload enables ${missed.map((a) => a.name).join(', ')}, but none of the first ${traced} clean runs did it ` +
+        `(no ${missed.map((a) => a.fn).join(' / ')} event): the clean-run check would not cover the plugin on those paths`,
+    );
   }
 }

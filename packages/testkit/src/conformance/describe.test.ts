@@ -142,7 +142,7 @@ describe('describeArchConformance catches broken plugins', () => {
     const clean = f.get('clean runs: refcount, 2 CPUs, 40 seeds of the default workload all end ok');
     expect(clean).toMatch(/^\d+ of 40 runs did not end ok \(\d+x violation I2.*\)\. First:\nno-flush \{\} refcount 2 CPUs default: run \d+ \(seed [0-9a-f]{32}\) ended violation: violation of I2/);
     expect(clean).toContain('trace (replayed from the artifact):\nstep  CPU0');
-    expect(clean).toContain('artifact (replay with replayArtifact):\n{"schema":"lazytlb.artifact/1"');
+    expect(clean).toContain('artifact (replay with replayArtifact):\n{"schema":"lazytlb.artifact/2"');
     expect(f.has('determinism (refcount): same cell + seed => same outcome, steps, costs and decisions')).toBe(false);
   });
 

@@ -10,17 +10,22 @@
  * It registers one describe block per plugin (and one nested block per option set) with a
  * test per contract; see the check modules beside this file for what each one means.
  */
-import type { ArchPlugin, Scheme } from '@lazytlb/core';
+import { SCHEME_DANGLING_PREMISE, type ArchPlugin, type Scheme } from '@lazytlb/core';
 import type { CellSpec } from './cell.js';
 import { checkCleanRuns } from './clean-runs.js';
-import { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkSetupHooks } from './descriptor.js';
+import { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkMutations, checkSetupHooks, checkUseSites } from './descriptor.js';
 import { checkDeterminism } from './determinism.js';
-import { checkBootState, checkHookTypesDuringRuns } from './hook-contracts.js';
+import { checkBootState, checkHookTypesDuringRuns, checkOptionalHooks } from './hook-contracts.js';
 import { checkNoMathRandom } from './no-random.js';
 import { type ConformanceOptions, resolveConformanceOptions } from './options.js';
 import { checkReplay } from './replay.js';
 import type { TestRunner } from './runner.js';
 import { checkSerialization } from './serialization.js';
+
+/** What a clean run means under `scheme`, for test names. */
+function cleanSuffix(scheme: Scheme): string {
+  return SCHEME_DANGLING_PREMISE[scheme] ? ' (hazards allowed: the scheme\'s premise is a dangling pointer)' : ' with no hazard';
+}
 
 export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRunner, options: ConformanceOptions = {}): void {
   const { describe, it, expect } = runner;
@@ -32,6 +37,8 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
     it('descriptor is valid (validateArchPlugin)', () => checkDescriptor(plugin, expect), o.timeout);
     it('options: {} parses to JSON-safe defaults that re-parse to themselves', () => checkDefaultOptions(plugin, expect, o.archOptions), o.timeout);
     it('options: garbage is rejected with a clear PluginLoadError', () => checkGarbageOptions(plugin, o.strictOptions, o.invalidOptions), o.timeout);
+    it('use sites: every useSites entry is well formed; ids are unique and not core ids', () => checkUseSites(plugin, expect), o.timeout);
+    it('mutations: each names valid cells of this plugin where it bites, or none (cells: []) with noVictim saying why', () => checkMutations(plugin), o.timeout);
 
     for (const archOptions of o.archOptions) {
       const body = (): void => {
@@ -42,6 +49,11 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
         it('hooks return values of the right types at every step (hw_root, shoot_lazies_mask, tlb_may_hold, describe_cpu)', () => {
           for (const scheme of o.schemes) checkHookTypesDuringRuns(cell(archOptions, scheme, smallCpus), 3);
         }, o.timeout);
+        if (o.hookSeeds > 0) {
+          it('optional hooks (cpu_idle_deep, use_temporary_mm, suspend_resume, tlbbatch_flush): well-formed arguments, nothing returned, no throw, every scheme', () => {
+            for (const scheme of o.schemes) checkOptionalHooks(cell(archOptions, scheme, o.cpuCounts[o.cpuCounts.length - 1]!), o.hookSeeds);
+          }, o.timeout);
+        }
         for (const scheme of o.schemes) {
           it(`determinism (${scheme}): same cell + seed => same outcome, steps, costs and decisions`, () => {
             for (const cpus of o.cpuCounts) checkDeterminism(cell(archOptions, scheme, cpus), expect, o.determinismSeeds);
@@ -52,7 +64,7 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
         }, o.timeout);
         for (const scheme of o.cleanSchemes) {
           for (const cpus of o.cpuCounts) {
-            it(`clean runs: ${scheme}, ${cpus} CPUs, ${o.seeds} seeds of the ${typeof o.workload === 'string' ? o.workload : 'given'} workload all end ok`, () => {
+            it(`clean runs: ${scheme}, ${cpus} CPUs, ${o.seeds} seeds of the ${typeof o.workload === 'string' ? o.workload : 'given'} workload all end ok${cleanSuffix(scheme)}`, () => {
               checkCleanRuns(cell(archOptions, scheme, cpus), o.seeds);
             }, o.timeout);
           }
@@ -60,7 +72,7 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
         const maxCpus = o.cpuCounts[o.cpuCounts.length - 1]!;
         if (o.hotplugSeeds > 0 && maxCpus >= 2) {
           for (const scheme of o.cleanSchemes) {
-            it(`clean runs under CPU hotplug: ${scheme}, ${maxCpus} CPUs, ${o.hotplugSeeds} seeds of the hotplug profile (cpu_down/cpu_up, cpu_disable/cpu_up hooks)`, () => {
+            it(`clean runs under CPU hotplug: ${scheme}, ${maxCpus} CPUs, ${o.hotplugSeeds} seeds of the hotplug profile (cpu_down/cpu_up, cpu_disable/cpu_up hooks)${cleanSuffix(scheme)}`, () => {
               checkCleanRuns({ plugin, archOptions, scheme, cpus: maxCpus, workload: 'hotplug' }, o.hotplugSeeds);
             }, o.timeout);
           }

@@ -11,9 +11,19 @@
  *   already on init_mm) leaves the root at init_mm;
  * - value types, at boot and after every step of some runs: hw_root returns an mm id
  *   (INIT_MM or an allocated mm), shoot_lazies_mask a 32-bit integer (mm_cpumask is a
- *   32-bit word in core), tlb_may_hold a boolean, describe_cpu a string, ipi_name a string.
+ *   32-bit word in core), tlb_may_hold a boolean, describe_cpu a string, ipi_name a string;
+ * - the optional hooks of today's lazy exits and flush users (cpu_idle_deep, use_temporary_mm,
+ *   suspend_resume, tlbbatch_flush; the default workload drives them: deep idle, text_poke, a
+ *   suspend/resume kworker, kswapd reclaim): a plugin that has one gets it called with
+ *   well-formed arguments (the executing, online CPU; for cpu_idle_deep that CPU is idle; the
+ *   task is that CPU's current task, a kernel thread for suspend_resume; the mm of
+ *   tlbbatch_flush is allocated and has users), the hook returns nothing (an async hook would
+ *   return a Promise: hooks are synchronous) and never throws, under every scheme.
  */
-import { INIT_MM, IPI_ARCH_BASE, constants, type Kernel, type Simulator } from '@lazytlb/core';
+import {
+  INIT_MM, IPI_ARCH_BASE, Kernel, constants, resolveWorkload,
+  type ArchHooks, type ArchPlugin, type Simulator,
+} from '@lazytlb/core';
 import { type CellSpec, cellLabel, makeSim, seedsOf } from './cell.js';
 
 function is32(v: unknown): boolean {
@@ -113,4 +123,126 @@ export function checkHookTypesDuringRuns(cell: CellSpec, nRuns: number): void {
     if (r.pluginError !== null) problems.push(`run ${run}: hook ${r.pluginError.hook} threw: ${r.pluginError.message}`);
   });
   if (problems.length > 0) throw new Error(`${cellLabel(cell)}: hook contract broken:\n  - ${problems.slice(0, 10).join('\n  - ')}`);
+}
+
+/**
+ * The optional hooks the core calls during runs of a profile workload, with the workload
+ * parameter that makes them happen (null: no parameter turns them off).
+ */
+export const OPTIONAL_RUN_HOOKS = ['cpu_idle_deep', 'use_temporary_mm', 'suspend_resume', 'tlbbatch_flush'] as const;
+export type OptionalRunHook = (typeof OPTIONAL_RUN_HOOKS)[number];
+
+/** Every optional hook of the ABI (a plugin that sets one must set a function). */
+export const OPTIONAL_HOOKS = [
+  'vcpu_preempt', 'vcpu_resume', 'arch_continue', 'cpu_disable', 'cpu_up', ...OPTIONAL_RUN_HOOKS,
+] as const satisfies readonly (keyof ArchHooks)[];
+
+const EXPECTED_ARGS: Record<OptionalRunHook, number> = { cpu_idle_deep: 2, use_temporary_mm: 3, suspend_resume: 3, tlbbatch_flush: 3 };
+
+/** Does a run of `cell`'s workload give `hook` a chance to be called? */
+function workloadDrives(cell: CellSpec, hook: OptionalRunHook): boolean {
+  const p = resolveWorkload(cell.workload).params;
+  switch (hook) {
+    case 'cpu_idle_deep': return p.deepIdles > 0;
+    case 'use_temporary_mm': return p.ops.textPoke > 0;
+    case 'suspend_resume': return p.suspends > 0;
+    case 'tlbbatch_flush': return p.reclaims > 0;
+  }
+}
+
+/** Problems with the arguments of one call of an optional run hook (empty: well formed). */
+function argProblems(hook: OptionalRunHook, k: Kernel, args: readonly unknown[]): string[] {
+  const out: string[] = [];
+  const [kk, cpu, third] = args;
+  if (args.length !== EXPECTED_ARGS[hook]) out.push(`called with ${args.length} arguments, expected ${EXPECTED_ARGS[hook]}`);
+  if (!(kk instanceof Kernel) || kk !== k) out.push('the first argument is not the run\'s Kernel');
+  if (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0 || cpu >= k.ncpu) {
+    out.push(`cpu ${String(cpu)} is not a CPU of the cell (0..${k.ncpu - 1})`);
+    return out;
+  }
+  if (k.cpuOnline[cpu] === 0) out.push(`CPU${cpu} is offline`);
+  if (cpu !== k.cpu) out.push(`cpu ${cpu} is not the executing CPU (k.cpu = ${k.cpu})`);
+  const curr = k.cpuCurr[cpu]!;
+  switch (hook) {
+    case 'cpu_idle_deep':
+      if (k.taskKind[curr] !== constants.TASK_IDLE) out.push(`CPU${cpu} runs ${k.taskName(curr)}, not its idle task`);
+      break;
+    case 'use_temporary_mm':
+    case 'suspend_resume':
+      if (third !== curr) out.push(`task ${String(third)} is not CPU${cpu}'s current task (${k.taskName(curr)})`);
+      if (hook === 'suspend_resume' && k.taskKind[curr] !== constants.TASK_KTHREAD) out.push(`suspend_resume runs in ${k.taskName(curr)}, not a kworker`);
+      break;
+    case 'tlbbatch_flush':
+      if (typeof third !== 'number' || !Number.isInteger(third) || third <= INIT_MM || third >= k.nmm) {
+        out.push(`mm ${String(third)} is not a user mm of the run (1..${k.nmm - 1})`);
+      } else if (k.mmStage[third] === constants.MM_FREED || k.mmUsers[third]! <= 0) {
+        out.push(`mm ${k.mmName(third)} has no users (reclaim only reaches live address spaces)`);
+      }
+      break;
+  }
+  return out;
+}
+
+export interface OptionalHookCalls {
+  /** Calls per optional run hook the plugin has (hooks it lacks are absent). */
+  readonly calls: Partial<Record<OptionalRunHook, number>>;
+  readonly problems: readonly string[];
+}
+
+/**
+ * The plugin, its optional run hooks wrapped to record and check each call. The descriptor
+ * keeps its name, version and options, so cells and seeds are the plugin's own.
+ */
+function probed(plugin: ArchPlugin<unknown>, sink: { calls: Partial<Record<OptionalRunHook, number>>; problems: string[]; k: Kernel | null; where: string }): ArchPlugin<unknown> {
+  return {
+    ...plugin,
+    setup(options, env) {
+      const hooks = plugin.setup(options, env);
+      const wrapped: Partial<ArchHooks> = {};
+      for (const name of OPTIONAL_RUN_HOOKS) {
+        const fn = hooks[name] as ((...a: unknown[]) => unknown) | undefined;
+        if (typeof fn !== 'function') continue;
+        sink.calls[name] = 0;
+        (wrapped as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]): void {
+          sink.calls[name] = (sink.calls[name] ?? 0) + 1;
+          const k = args[0] as Kernel;
+          if (sink.problems.length < 20) {
+            for (const p of argProblems(name, sink.k ?? k, args)) sink.problems.push(`${sink.where}, step ${k?.step}: ${name}: ${p}`);
+          }
+          const ret: unknown = fn.apply(hooks, args);
+          if (ret !== undefined && sink.problems.length < 20) {
+            sink.problems.push(`${sink.where}: ${name} returned ${ret instanceof Promise ? 'a Promise (hooks are synchronous: no async)' : String(ret)}; it must return nothing`);
+          }
+        };
+      }
+      return { ...hooks, ...wrapped };
+    },
+  };
+}
+
+/**
+ * Runs `nSeeds` seeds of the cell with the plugin's optional run hooks probed: every call
+ * must have well-formed arguments and return nothing, no run may end in a plugin error, and
+ * every optional hook the plugin has must be called at least once when the workload drives it
+ * (so the check is not vacuous). Returns the call counts.
+ */
+export function checkOptionalHooks(cell: CellSpec, nSeeds: number): OptionalHookCalls {
+  const sink = { calls: {} as Partial<Record<OptionalRunHook, number>>, problems: [] as string[], k: null as Kernel | null, where: '' };
+  const sim = makeSim({ ...cell, plugin: probed(cell.plugin, sink) });
+  sink.k = sim.k;
+  const errors: string[] = [];
+  seedsOf(sim, nSeeds).forEach((seed, i) => {
+    sink.where = `run ${i}`;
+    const r = sim.run(seed);
+    if (r.pluginError !== null && errors.length < 5) errors.push(`run ${i}: hook ${r.pluginError.hook} threw: ${r.pluginError.message}`);
+  });
+  const problems = [...errors, ...sink.problems];
+  for (const name of OPTIONAL_RUN_HOOKS) {
+    const n = sink.calls[name];
+    if (n === 0 && workloadDrives(cell, name)) {
+      problems.push(`${name} was never called in ${nSeeds} runs although the workload drives it: the check exercised nothing (raise hookSeeds)`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`${cellLabel(cell)}: optional hook contract broken:\n  - ${problems.slice(0, 12).join('\n  - ')}`);
+  return { calls: sink.calls, problems };
 }

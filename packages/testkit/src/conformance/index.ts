@@ -4,10 +4,12 @@ export type { ConformanceOptions, ResolvedConformanceOptions } from './options.j
 export { resolveConformanceOptions } from './options.js';
 export type { ConformanceExpect, ConformanceMatchers, TestRunner } from './runner.js';
 export { type CellSpec, makeSim, reportRun, seedsOf } from './cell.js';
-export { checkCleanRuns } from './clean-runs.js';
-export { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkSetupHooks } from './descriptor.js';
+export { checkCleanRuns, TRACED_CLEAN_RUNS, WORKLOAD_ACTIVITIES } from './clean-runs.js';
+export { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkMutations, checkSetupHooks, checkUseSites } from './descriptor.js';
 export { checkDeterminism, fingerprint, type RunFingerprint } from './determinism.js';
-export { checkBootState, checkHookTypesDuringRuns } from './hook-contracts.js';
+export {
+  checkBootState, checkHookTypesDuringRuns, checkOptionalHooks, OPTIONAL_HOOKS, OPTIONAL_RUN_HOOKS, type OptionalHookCalls, type OptionalRunHook,
+} from './hook-contracts.js';
 export { checkNoMathRandom, MathRandomCalled, withMathRandomForbidden } from './no-random.js';
 export { checkReplay } from './replay.js';
 export { checkSerialization } from './serialization.js';

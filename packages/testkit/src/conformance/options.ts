@@ -20,7 +20,9 @@ export interface ConformanceOptions {
   readonly schemes?: readonly Scheme[];
   /**
    * Schemes whose runs must all end 'ok' (default ['refcount']: every arch must be safe with
-   * the mainline default; shootdown/none verdicts are results, not conformance).
+   * the mainline default; shootdown/none verdicts are results, not conformance). Under
+   * refcount and shootdown a clean run also records no hazard; under none hazards are allowed
+   * (its premise is a dangling pointer) but no violation, e.g. no I14.
    */
   readonly cleanSchemes?: readonly Scheme[];
   /** Workload of the dynamic checks (default 'default'). */
@@ -34,6 +36,11 @@ export interface ConformanceOptions {
    * run clean under each clean scheme with the largest CPU count; 0 skips it (default 100).
    */
   readonly hotplugSeeds?: number;
+  /**
+   * Seeds per scheme of the optional-hook check (cpu_idle_deep, use_temporary_mm,
+   * suspend_resume, tlbbatch_flush called with well-formed arguments, never throwing); default 40.
+   */
+  readonly hookSeeds?: number;
   /** Per-test timeout in ms, passed to `it` (default 60000). */
   readonly timeout?: number;
 }
@@ -50,6 +57,7 @@ export interface ResolvedConformanceOptions {
   readonly strictOptions: boolean;
   readonly invalidOptions: readonly unknown[];
   readonly hotplugSeeds: number;
+  readonly hookSeeds: number;
   readonly timeout: number;
 }
 
@@ -68,6 +76,7 @@ export function resolveConformanceOptions(o: ConformanceOptions, maxCpus: number
     strictOptions: o.strictOptions ?? true,
     invalidOptions: o.invalidOptions ?? [],
     hotplugSeeds: o.hotplugSeeds ?? 100,
+    hookSeeds: o.hookSeeds ?? 40,
     timeout: o.timeout ?? 60_000,
   };
 }

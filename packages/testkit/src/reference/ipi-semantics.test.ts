@@ -3,7 +3,8 @@
  *
  * 1. on_each_cpu_mask(wait=1) is synchronous: the sender spins in smp_call_function_many
  *    until every target ran the function as an interrupt step; only then does
- *    tlb_finish_mmu free the pages (I2 holds). A control arch that does not wait frees
+ *    tlb_finish_mmu free the pages (I2 holds). munmap is three steps: unmap_vmas (the PTEs
+ *    go; a cond_resched() point), tlb_finish_mmu's flush, then the free. A control arch that does not wait frees
  *    them under CPU1's stale TLB (I2).
  * 2. An IPI is a separate interrupt step of the target, taken between two of its steps:
  *    never inside an IRQs-off block (a context switch is one step), possibly in the
@@ -16,8 +17,9 @@
  * 4. A hypercall flush (Hyper-V's hyperv_flush_tlb_multi) changes the target's TLB state
  *    without running guest code on it: the sender does not wait, and a lazy target's MMU
  *    root stays on the mm (no leave_mm). With REFCOUNT=n and no shoot-lazies, __mmdrop
- *    then frees the pgd under that root: I1 (kernel-reference §5.5-C); with the lazy
- *    refcount the same interleaving is clean.
+ *    then frees the pgd under that root: I1 (kernel-reference §5.5-C), the hardware walking
+ *    freed page tables, where the IPI flush only leaves I3 hazards (dangling active_mm, no
+ *    MMU on it); with the lazy refcount the same interleaving is clean.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -61,6 +63,14 @@ function fns(s: Scenario): string[] {
   return s.last.events.map((e) => e.fn);
 }
 
+/** CPU n's munmap up to its flush: unmap_vmas (one step), then tlb_finish_mmu's flush_tlb_mm_range (the next). */
+function unmapThenFlush(s: Scenario, cpu: number): void {
+  s.cpu(cpu).step(); // unmap_region -> unmap_vmas: the PTEs go, the pages wait in the mmu_gather
+  expect(s.last.events.map((e) => `${e.fn}: ${e.text}`)).toEqual(['munmap: unmap_vmas P']);
+  s.cpu(cpu).step(); // tlb_finish_mmu -> flush_tlb_mm_range(freed_tables)
+  expect(s.last.events[0]).toMatchObject({ fn: 'tlb_finish_mmu', text: 'P: flush_tlb_mm_range(freed_tables=1)' });
+}
+
 function make(arch: ScenarioOptions['arch'], scheme: ScenarioOptions['scheme'], tasks: Record<string, TaskSpec>, extra: Partial<ScenarioOptions> = {}): Scenario {
   return new Scenario({ arch, scheme, cpus: 2, tasks, ...extra });
 }
@@ -96,20 +106,20 @@ describe('1. on_each_cpu_mask(wait=1) is synchronous (reference arch, refcount)'
     const s = make(referenceArch, 'refcount', tasks);
     bothRunP(s);
 
-    s.run('CPU0: step'); // munmap: flush_tlb_mm_range(freed_tables) -> on_each_cpu_mask({0,1}, wait=1)
-    expect(fns(s)).toEqual(['munmap', 'smp_call_function']);
+    unmapThenFlush(s, 0); // munmap: unmap_vmas; tlb_finish_mmu: flush_tlb_mm_range(freed_tables) -> on_each_cpu_mask({0,1}, wait=1)
+    expect(fns(s)).toEqual(['tlb_finish_mmu', 'smp_call_function']);
     expect(s.last.events[1]?.text).toBe('IPI -> CPU1: flush_tlb_func(P)');
     expect(s.costs()).toMatchObject({ ipi_sent_flush: 1, ipi_handled_flush: 0, tlb_flush_local: 1, tlb_flush_remote: 0 });
     expect(s.k.cpuWait[0]).toBe(1);
     expect(actors(s, 0)).toMatchObject({ task: false, irq: false });
     expect(actors(s, 1)).toMatchObject({ task: true, irq: true });
 
-    // CPU0 cannot reach tlb_finish_mmu: its task actor is not enabled while it waits.
+    // CPU0 cannot go on to free the pages: its task actor is not enabled while it waits.
     const before = s.step;
     expect(() => s.cpu(0).step()).toThrow(SPINS);
-    expect(() => s.run('CPU0: until tlb_finish_mmu')).toThrow(SPINS);
+    expect(() => s.run('CPU0: until tlb_finish_mmu "free"')).toThrow(SPINS);
     expect(s.step).toBe(before); // nothing stepped
-    s.expectNoEvent({ fn: 'tlb_finish_mmu' });
+    s.expectNoEvent({ fn: 'tlb_finish_mmu', text: /^free/ });
 
     // CPU1 takes the IPI as an interrupt step: flush_tlb_func (not lazy: the root stays P).
     s.run('CPU1: irq');
@@ -123,10 +133,10 @@ describe('1. on_each_cpu_mask(wait=1) is synchronous (reference arch, refcount)'
 
     // Now tlb_finish_mmu frees pages and tables: every TLB was flushed, no I2.
     s.run('CPU0: step');
-    expect(fns(s)).toEqual(['tlb_finish_mmu']);
+    expect(s.last.events.map((e) => `${e.fn}: ${e.text}`)).toEqual(['tlb_finish_mmu: free unmapped pages and page tables of P']);
     s.expectNoViolation();
     const ipi = s.expectEvent({ fn: 'flush_tlb_func', cpu: 1 });
-    const fin = s.expectEvent({ fn: 'tlb_finish_mmu', cpu: 0 });
+    const fin = s.expectEvent({ fn: 'tlb_finish_mmu', cpu: 0, text: /^free/ });
     expect(ipi.step).toBeLessThan(fin.step);
     expect(s.finish().outcome).toBe('ok');
   });
@@ -142,7 +152,7 @@ describe('1. on_each_cpu_mask(wait=1) is synchronous (reference arch, refcount)'
     s.expectCpu(1, { curr: 'K', lazy: 'P', hw_root: 'P' });
     s.expectMm('P', { mm_users: 2, mm_count: 2, mm_cpumask: [0, 1] }); // users ref + K's lazy ref
 
-    s.run('CPU0: step'); // munmap: IPI -> CPU1 (wait=1)
+    unmapThenFlush(s, 0); // munmap: unmap_vmas; the flush: IPI -> CPU1 (wait=1)
     expect(() => s.cpu(0).step()).toThrow(SPINS);
     s.expectCpu(1, { lazy: 'P', hw_root: 'P' }); // nothing ran on CPU1 yet
 
@@ -167,8 +177,8 @@ describe('1. on_each_cpu_mask(wait=1) is synchronous (reference arch, refcount)'
     }));
     const s = make(noWait, 'refcount', tasks);
     bothRunP(s);
-    s.run('CPU0: step');
-    expect(fns(s)).toEqual(['munmap', 'smp_call_function']);
+    unmapThenFlush(s, 0);
+    expect(fns(s)).toEqual(['tlb_finish_mmu', 'smp_call_function']);
     expect(s.k.cpuWait[0]).toBe(0);
     expect(actors(s, 0).task).toBe(true); // not waiting
     s.run('CPU0: step'); // tlb_finish_mmu while the IPI is still queued on CPU1
@@ -190,7 +200,7 @@ describe('2. an IPI is taken between two steps of the target, never inside one (
     s.expectMm('P', { mm_users: 2, mm_count: 2 }); // mmput has not run yet; exit_mm's mmgrab_lazy_tlb
     expect(s.k.cpuSp[1]).toBeGreaterThan(0); // CPU1 is inside its do_exit path
 
-    s.run('CPU0: step'); // munmap: IPI -> CPU1, CPU0 spins
+    unmapThenFlush(s, 0); // munmap: unmap_vmas; the flush: IPI -> CPU1, CPU0 spins
     expect(actors(s, 1)).toMatchObject({ task: true, irq: true }); // either may go first
 
     s.run('CPU1: irq'); // between exit_mm and mmput
@@ -217,7 +227,8 @@ describe('2. an IPI is taken between two steps of the target, never inside one (
       CPU1: op   # swapper/1 -> T1
       CPU1: op   # T1: yield -> a switch to K is due
       CPU0: op   # swapper/0 -> T0
-      CPU0: step # munmap: IPI -> CPU1 (wait=1); T1 is still CPU1's current user task
+      CPU0: step # munmap: unmap_vmas
+      CPU0: step # tlb_finish_mmu's flush: IPI -> CPU1 (wait=1); T1 is still CPU1's current user task
     `);
     s.expectCpu(1, { curr: 'T1', lazy: null, hw_root: 'P' });
     expect(actors(s, 1)).toMatchObject({ task: true, irq: true });
@@ -246,10 +257,12 @@ describe('2. an IPI is taken between two steps of the target, never inside one (
     const s = make(referenceArch, 'refcount', { T0: thread('P', 0, 'munmap freed-tables'), T1: thread('P', 1, 'munmap freed-tables') });
     bothRunP(s);
     s.run(`
-      CPU0: step  # munmap: IPI -> CPU1, CPU0 spins
-      CPU1: step  # munmap (an IPI is pending on CPU1, its task still steps): IPI -> CPU0, CPU1 spins
+      CPU0: step  # munmap: unmap_vmas
+      CPU0: step  # tlb_finish_mmu's flush: IPI -> CPU1, CPU0 spins
+      CPU1: step  # munmap: unmap_vmas (an IPI is pending on CPU1, its task still steps)
+      CPU1: step  # its flush: IPI -> CPU0, CPU1 spins
     `);
-    expect(fns(s)).toEqual(['munmap', 'smp_call_function']);
+    expect(fns(s)).toEqual(['tlb_finish_mmu', 'smp_call_function']);
     expect(actors(s, 0)).toMatchObject({ task: false, irq: true });
     expect(actors(s, 1)).toMatchObject({ task: false, irq: true });
     expect(() => s.cpu(1).step()).toThrow(/CPU1 spins in smp_call_function_many\(wait=1\).*pending on CPU0 \(flush_tlb_func\(P\)\)/);
@@ -306,8 +319,8 @@ describe('3. a preempted vCPU runs nothing until the hypervisor resumes it', () 
     expect(() => s.cpu(0).preempt()).toThrow(/no vCPU preemption left/); // budget used up
     expect(() => s.cpu(1).preempt()).toThrow(/vCPU1 is already preempted/);
 
-    s.run('CPU0: step'); // munmap: IPI -> CPU1 (wait=1); the sender does not know CPU1 is preempted
-    expect(fns(s)).toEqual(['munmap', 'smp_call_function']);
+    unmapThenFlush(s, 0); // munmap: IPI -> CPU1 (wait=1); the sender does not know CPU1 is preempted
+    expect(fns(s)).toEqual(['tlb_finish_mmu', 'smp_call_function']);
     expect(s.k.cpuWait[0]).toBe(1);
     expect(actors(s, 1)).toEqual({ task: false, irq: false, hyp: true }); // the IPI is pending but cannot be taken
     expect(() => s.cpu(1).irq()).toThrow(/vCPU1 is preempted by the hypervisor/);
@@ -385,9 +398,9 @@ describe('4. a hypercall flush runs no guest code on the target', () => {
   it('munmap: CPU0 does not wait, CPU1 runs nothing, and the pages are freed without I2', () => {
     const s = make(hypercallFlushArch(), 'refcount', tasks);
     bothRunP(s);
-    s.run('CPU0: step');
+    unmapThenFlush(s, 0);
     expect(s.last.events.map((e) => `${e.fn}: ${e.text}`)).toEqual([
-      'munmap: P: flush_tlb_mm_range(freed_tables=1)',
+      'tlb_finish_mmu: P: flush_tlb_mm_range(freed_tables=1)',
       'hyperv_flush_tlb_multi: HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE(P) on CPU1',
     ]);
     expect(s.costs()).toMatchObject({ hypercalls: 1, ipi_sent_flush: 0, tlb_flush_local: 1, tlb_flush_remote: 1 });
@@ -407,7 +420,7 @@ describe('4. a hypercall flush runs no guest code on the target', () => {
   it('control: a hypercall that does not flush leaves CPU1\'s TLB stale -> I2 (the variant\'s tlb_may_hold is not blind)', () => {
     const s = make(hypercallFlushArch(true), 'refcount', tasks);
     bothRunP(s);
-    s.run('CPU0: step');
+    unmapThenFlush(s, 0);
     expect(s.costs().hypercalls).toBe(1);
     s.run('CPU0: step');
     s.expectViolation('I2', 'page tables of P freed while CPU1 may still hold translations to them');
@@ -437,7 +450,7 @@ describe('4. a hypercall flush runs no guest code on the target', () => {
 
   /** exit_mmap's final flush through the hypercall: no wait, CPU1's root stays on P. */
   function hypercallFinalFlush(s: Scenario): void {
-    s.run('CPU0: until exit_mmap');
+    s.run('CPU0: until exit_mmap "free_pgtables"'); // after unmap_vmas: the final flush
     expect(fns(s)).toContain('hyperv_flush_tlb_multi');
     expect(fns(s)).not.toContain('smp_call_function');
     expect(s.costs()).toMatchObject({ hypercalls: 1, ipi_sent_flush: 0 });
@@ -465,17 +478,24 @@ describe('4. a hypercall flush runs no guest code on the target', () => {
     expect(s.costs().ipi_sent_flush).toBe(0);
   });
 
-  it('contrast (reference arch, IPI flush): the same interleaving moves CPU1\'s root to init_mm, so REFCOUNT=n fails with I3, not I1', () => {
+  it('contrast (reference arch, IPI flush): the same interleaving moves CPU1\'s root to init_mm, so REFCOUNT=n frees P with no I1: I3 hazards, then a use (I14)', () => {
     const s = exitWhileLazy(referenceArch, 'none');
-    s.run('CPU0: until exit_mmap');
+    s.run('CPU0: until exit_mmap "free_pgtables"');
     expect(() => s.cpu(0).step()).toThrow(SPINS);
     s.run('CPU1: irq');
     expect(fns(s)).toEqual(['flush_tlb_func', 'leave_mm']);
     s.expectCpu(1, { lazy: 'P', hw_root: 'init_mm' });
+    // mm_free_pgd finds no MMU root on P (no I1); free_mm leaves both CPUs' active_mm dangling:
+    // hazards under `none`, and the run goes on.
     s.run('CPU0: until free_mm');
-    s.expectViolation('I3', "free_mm(P) while CPU0's T0 still has it as active_mm");
+    s.expectNoViolation();
+    s.expectHazard('I3', { cpu: 0, holder: 'active_mm' });
+    s.expectHazard('I3', { cpu: 1, holder: 'active_mm' });
     s.expectNoEvent({ fn: 'hyperv_flush_tlb_multi' });
     expect(s.costs().hypercalls).toBe(0);
+    // What comes next is CPU0's switch to U, which clears its kept bit in mm_cpumask(P): I14.
+    s.run('CPU0: until context_switch');
+    s.expectViolation('I14', 'cpumask_clear_cpu(mm_cpumask(prev)) reads P after free_mm');
   });
 
   it('refcount: CPU1\'s lazy reference keeps P\'s pgd until CPU1 itself switches away from it: clean', () => {
