@@ -28,8 +28,9 @@ export function untilServingIpis(s: Scenario, cpu: number, fn: string, maxSteps 
 /**
  * Acknowledge the run's first violation so that the scenario can go on and show its
  * consequence. Core stops a run at its first violation; here the point is the *second*
- * one (the ABA / PID-reuse hazard that follows a dangling active_mm), which a run can only
- * reach past the first. Never used for a verdict: the first violation is asserted before.
+ * one (the I2 that follows the radix PID-reuse I1, or a mutation's consequence), which a run
+ * can only reach past the first. Never used for a verdict: the first violation is asserted
+ * before. (A dangling active_mm under `none` needs no acknowledging: I3 is a hazard there.)
  */
 export function acknowledgeViolation(s: Scenario): void {
   s.k.violation = null;
