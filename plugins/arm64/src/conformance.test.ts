@@ -9,6 +9,16 @@ describeArchConformance(plugin, { describe, it, expect }, {
   invalidOptions: [{ asidBits: 2 }, { asidBits: 17 }, { asidBits: 8.5 }, { asidBits: '8' }, { swPan: 'yes' }, { deepIdle: 'wfi' }],
 });
 
+// SW TTBR0 PAN: no lazy CPU holds a user pgd, so shoot-lazies over every online CPU is clean too
+// (with hardware PAN exec_mmap's IRQs-on window still breaks it: shootdown-online.test.ts).
+describe('SW PAN with shootdown:mask=online', () => {
+  describeArchConformance(plugin, { describe, it, expect }, {
+    archOptions: [{ swPan: true }],
+    cleanSchemes: ['refcount', 'shootdown'],
+    schemeOptions: { shootdown: { mask: 'online' } },
+  });
+});
+
 describe('arm64 descriptor', () => {
   it('declares its use sites (ids distinct from the core\'s), one per kernel function', () => {
     expect(plugin.useSites).toBe(ARM64_USE_SITES);
