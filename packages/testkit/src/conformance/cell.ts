@@ -5,20 +5,33 @@
  * artifact with tracing on) and the artifact itself, so the failure can be replayed.
  */
 import {
-  Simulator, formatTraceColumns, hashString128, makeArtifact, replayArtifact, runSeed, seedToHex,
-  type ArchPlugin, type ProfileName, type RunResult, type RunSeed, type Scheme, type WorkloadSpec,
+  Simulator, formatScheme, formatTraceColumns, hashString128, makeArtifact, replayArtifact, resolveSchemeOptions, runSeed, seedToHex,
+  type ArchPlugin, type PreemptModel, type ProfileName, type RunResult, type RunSeed, type Scheme, type SchemeOptions, type WorkloadSpec,
 } from '@lazytlb/core';
 
 export interface CellSpec {
   readonly plugin: ArchPlugin<unknown>;
   readonly archOptions: unknown;
   readonly scheme: Scheme;
+  /** The scheme's options (e.g. { mask: 'online' } for shootdown); default: the scheme's defaults. */
+  readonly schemeOptions?: SchemeOptions;
+  /** Preemption model of the simulated kernel (default: core's, 'full'). */
+  readonly preempt?: PreemptModel;
   readonly cpus: number;
   readonly workload: WorkloadSpec | ProfileName;
 }
 
 export function makeSim(c: CellSpec): Simulator {
-  return new Simulator({ plugin: c.plugin, archOptions: c.archOptions, scheme: c.scheme, cpus: c.cpus, workload: c.workload, strategy: { kind: 'random' } });
+  return new Simulator({
+    plugin: c.plugin, archOptions: c.archOptions, scheme: c.scheme, cpus: c.cpus, workload: c.workload, strategy: { kind: 'random' },
+    ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
+    ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
+  });
+}
+
+/** The scheme as the CLI writes it: "shootdown:mask=online" (defaults dropped). */
+export function schemeLabel(c: Pick<CellSpec, 'scheme' | 'schemeOptions'>): string {
+  return formatScheme(c.scheme, resolveSchemeOptions(c.scheme, c.schemeOptions));
 }
 
 export function seedsOf(sim: Simulator, n: number, offset = 0): RunSeed[] {
@@ -28,7 +41,7 @@ export function seedsOf(sim: Simulator, n: number, offset = 0): RunSeed[] {
 
 export function cellLabel(c: CellSpec): string {
   const wl = typeof c.workload === 'string' ? c.workload : JSON.stringify(c.workload);
-  return `${c.plugin.name} ${JSON.stringify(c.archOptions ?? {})} ${c.scheme} ${c.cpus} CPUs ${wl}`;
+  return `${c.plugin.name} ${JSON.stringify(c.archOptions ?? {})} ${schemeLabel(c)}${c.preempt !== undefined ? ` preempt=${c.preempt}` : ''} ${c.cpus} CPUs ${wl}`;
 }
 
 function outcomeLine(r: RunResult): string {

@@ -11,7 +11,7 @@
  * test per contract; see the check modules beside this file for what each one means.
  */
 import { SCHEME_DANGLING_PREMISE, type ArchPlugin, type Scheme } from '@lazytlb/core';
-import type { CellSpec } from './cell.js';
+import { schemeLabel, type CellSpec } from './cell.js';
 import { checkCleanRuns } from './clean-runs.js';
 import { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkMutations, checkSetupHooks, checkUseSites } from './descriptor.js';
 import { checkDeterminism } from './determinism.js';
@@ -30,7 +30,13 @@ function cleanSuffix(scheme: Scheme): string {
 export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRunner, options: ConformanceOptions = {}): void {
   const { describe, it, expect } = runner;
   const o = resolveConformanceOptions(options, plugin.capabilities?.maxCpus ?? 2);
-  const cell = (archOptions: unknown, scheme: Scheme, cpus: number): CellSpec => ({ plugin, archOptions, scheme, cpus, workload: o.workload });
+  const cellOf = (archOptions: unknown, scheme: Scheme, cpus: number, workload: CellSpec['workload']): CellSpec => ({
+    plugin, archOptions, scheme, cpus, workload,
+    ...(o.schemeOptions[scheme] !== undefined ? { schemeOptions: o.schemeOptions[scheme] } : {}),
+    ...(o.preempt !== undefined ? { preempt: o.preempt } : {}),
+  });
+  const cell = (archOptions: unknown, scheme: Scheme, cpus: number): CellSpec => cellOf(archOptions, scheme, cpus, o.workload);
+  const label = (scheme: Scheme): string => schemeLabel({ scheme, schemeOptions: o.schemeOptions[scheme] });
   const smallCpus = o.cpuCounts[0]!;
 
   describe(`arch conformance: ${String(plugin.name)}@${String(plugin.version)}`, () => {
@@ -55,7 +61,7 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
           }, o.timeout);
         }
         for (const scheme of o.schemes) {
-          it(`determinism (${scheme}): same cell + seed => same outcome, steps, costs and decisions`, () => {
+          it(`determinism (${label(scheme)}): same cell + seed => same outcome, steps, costs and decisions`, () => {
             for (const cpus of o.cpuCounts) checkDeterminism(cell(archOptions, scheme, cpus), expect, o.determinismSeeds);
           }, o.timeout);
         }
@@ -64,7 +70,7 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
         }, o.timeout);
         for (const scheme of o.cleanSchemes) {
           for (const cpus of o.cpuCounts) {
-            it(`clean runs: ${scheme}, ${cpus} CPUs, ${o.seeds} seeds of the ${typeof o.workload === 'string' ? o.workload : 'given'} workload all end ok${cleanSuffix(scheme)}`, () => {
+            it(`clean runs: ${label(scheme)}, ${cpus} CPUs, ${o.seeds} seeds of the ${typeof o.workload === 'string' ? o.workload : 'given'} workload all end ok${cleanSuffix(scheme)}`, () => {
               checkCleanRuns(cell(archOptions, scheme, cpus), o.seeds);
             }, o.timeout);
           }
@@ -72,8 +78,8 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
         const maxCpus = o.cpuCounts[o.cpuCounts.length - 1]!;
         if (o.hotplugSeeds > 0 && maxCpus >= 2) {
           for (const scheme of o.cleanSchemes) {
-            it(`clean runs under CPU hotplug: ${scheme}, ${maxCpus} CPUs, ${o.hotplugSeeds} seeds of the hotplug profile (cpu_down/cpu_up, cpu_disable/cpu_up hooks)${cleanSuffix(scheme)}`, () => {
-              checkCleanRuns({ plugin, archOptions, scheme, cpus: maxCpus, workload: 'hotplug' }, o.hotplugSeeds);
+            it(`clean runs under CPU hotplug: ${label(scheme)}, ${maxCpus} CPUs, ${o.hotplugSeeds} seeds of the hotplug profile (cpu_down/cpu_up, cpu_disable/cpu_up hooks)${cleanSuffix(scheme)}`, () => {
+              checkCleanRuns(cellOf(archOptions, scheme, maxCpus, 'hotplug'), o.hotplugSeeds);
             }, o.timeout);
           }
         }

@@ -2,7 +2,7 @@
  * Options of the conformance suite. Defaults are sized so the whole suite runs in a few
  * seconds on the reference arch; raise `seeds` in CI or when hunting a rare failure.
  */
-import type { ProfileName, Scheme, WorkloadSpec } from '@lazytlb/core';
+import type { PreemptModel, ProfileName, Scheme, SchemeOptions, WorkloadSpec } from '@lazytlb/core';
 import { SCHEMES } from '@lazytlb/core';
 
 export interface ConformanceOptions {
@@ -25,6 +25,13 @@ export interface ConformanceOptions {
    * (its premise is a dangling pointer) but no violation, e.g. no I14.
    */
   readonly cleanSchemes?: readonly Scheme[];
+  /**
+   * Options per scheme for every cell of that scheme, e.g. { shootdown: { mask: 'online' } } for
+   * an arch that keeps no mm_cpumask for user mms (arm64). Default: each scheme's defaults.
+   */
+  readonly schemeOptions?: Partial<Readonly<Record<Scheme, SchemeOptions>>>;
+  /** Preemption model of every cell (default: core's, 'full'). */
+  readonly preempt?: PreemptModel;
   /** Workload of the dynamic checks (default 'default'). */
   readonly workload?: WorkloadSpec | ProfileName;
   /** Unknown option keys must be rejected (a typo must not silently fall back to a default). Default true. */
@@ -53,6 +60,8 @@ export interface ResolvedConformanceOptions {
   readonly replaySeeds: number;
   readonly schemes: readonly Scheme[];
   readonly cleanSchemes: readonly Scheme[];
+  readonly schemeOptions: Partial<Readonly<Record<Scheme, SchemeOptions>>>;
+  readonly preempt: PreemptModel | undefined;
   readonly workload: WorkloadSpec | ProfileName;
   readonly strictOptions: boolean;
   readonly invalidOptions: readonly unknown[];
@@ -72,6 +81,8 @@ export function resolveConformanceOptions(o: ConformanceOptions, maxCpus: number
     replaySeeds: o.replaySeeds ?? 3,
     schemes: o.schemes ?? SCHEMES,
     cleanSchemes: o.cleanSchemes ?? ['refcount'],
+    schemeOptions: o.schemeOptions ?? {},
+    preempt: o.preempt,
     workload: o.workload ?? 'default',
     strictOptions: o.strictOptions ?? true,
     invalidOptions: o.invalidOptions ?? [],
