@@ -2,8 +2,11 @@
  * @lazytlb/arch-powerpc: powerpc 64s (Book3S-64) for lazytlb — radix (PID, process table,
  * flush_type_needed trimming, exit_lazy_flush_tlb, the v6.6 combined final flush + shootdown)
  * and hash (context ids, SLB/paca context, mm_cpumask never trimmed). switch_mm_irqs_off
- * compares the core's `prev` pointer with `next` (`prev == next`), so a recycled mm address
- * (ABA) skips the context load, as in arch/powerpc/mm/mmu_context.c.
+ * compares the core's `prev` pointer with `next` (`prev == next`) by address, so a recycled mm
+ * address (ABA) skips the context load, as in arch/powerpc/mm/mmu_context.c; when that leaves
+ * the wrong context loaded it is I14 at the compare. The use sites of a dangling lazy mm are
+ * declared in `useSites` (sites.ts); CONFIG_DEBUG_VM's read of `prev` is the option `debugVm`;
+ * radix text patching switches through a temporary mm and back to current->active_mm.
  */
 import { defineArchPlugin } from '@lazytlb/core';
 import { createHooks } from './hooks.js';
