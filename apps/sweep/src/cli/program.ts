@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ArtifactError, InvalidKconfigError, MutationError, PluginLoadError } from '@lazytlb/core';
+import { ArtifactError, InvalidKconfigError, MutationError, PluginLoadError, SchemeOptionsError } from '@lazytlb/core';
 import { SweepMismatchError } from '../engine/sweep.js';
 import { MatrixError } from '../matrix/errors.js';
 import { formatArches, listArches } from '../plugins/list.js';
@@ -29,7 +29,7 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.
     stderr.write(`lazytlb: ${e.message}\n`);
     return e.exitCode;
   }
-  const usage = [UsageError, MatrixError, UnknownArchError, PluginLoadError, InvalidKconfigError, ArtifactError, SweepMismatchError, ResultsError, MutationError];
+  const usage = [UsageError, MatrixError, UnknownArchError, PluginLoadError, InvalidKconfigError, SchemeOptionsError, ArtifactError, SweepMismatchError, ResultsError, MutationError];
   if (usage.some((cls) => e instanceof cls)) {
     stderr.write(`lazytlb: ${(e as Error).message}\n`);
     return EXIT_USAGE;
@@ -52,7 +52,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--matrix <file>', 'matrix file (YAML or JSON)')
     .option('--arch <name[:key=value,...]>', 'arch plugin and options (repeatable)', collect)
     .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
-    .option('--scheme <scheme>', 'refcount | shootdown | none (repeatable or comma-separated)', collect)
+    .option('--scheme <scheme[:key=value,...]>', 'refcount | shootdown | none, with options (e.g. shootdown:mask=online) (repeatable or comma-separated)', collect)
+    .option('--preempt <model>', 'preemption model of the simulated kernel: none | voluntary | full | rt (default full; repeatable or comma-separated)', collect)
     .option('--cpus <n>', 'CPU counts (repeatable or comma-separated)', collect)
     .option('--workload <profile>', 'default | exit-heavy | kthread-heavy | idle-heavy, or JSON {profile, params} (repeatable)', collect)
     .option('--strategy <s>', 'random | pct:D (repeatable or comma-separated)', collect)

@@ -15,7 +15,7 @@ import { matrixFromFlags, type MatrixFlags } from '../matrix/flags.js';
 import { parseMatrixFile } from '../matrix/parse-file.js';
 import type { MatrixSpec } from '../matrix/types.js';
 import { resolvePlugin } from '../plugins/resolve.js';
-import { artifactPath, type BuildOptions, buildResults, type ShrunkFailure } from '../results/build.js';
+import { type BuildOptions, buildResults, failurePath, type ShrunkFailure } from '../results/build.js';
 import { readResultDir } from '../results/read.js';
 import type { ResultsFile } from '../results/schema.js';
 import { resultsJson, writeFileAtomic, writeResultDir } from '../results/write.js';
@@ -29,6 +29,7 @@ export interface SweepCommandOptions {
   readonly arch?: string[];
   readonly plugin?: string[];
   readonly scheme?: string[];
+  readonly preempt?: string[];
   readonly cpus?: string[];
   readonly workload?: string[];
   readonly strategy?: string[];
@@ -57,13 +58,13 @@ function positiveInt(flag: string, text: string | undefined): number | undefined
 }
 
 async function buildMatrix(o: SweepCommandOptions, pluginPaths: readonly string[]): Promise<MatrixSpec> {
-  const axisFlags = o.arch ?? o.scheme ?? o.cpus ?? o.workload ?? o.strategy ?? o.mutation;
+  const axisFlags = o.arch ?? o.scheme ?? o.preempt ?? o.cpus ?? o.workload ?? o.strategy ?? o.mutation;
   const flags: MatrixFlags = {
-    arch: o.arch, scheme: o.scheme, cpus: o.cpus, workload: o.workload, strategy: o.strategy, mutation: o.mutation,
+    arch: o.arch, scheme: o.scheme, preempt: o.preempt, cpus: o.cpus, workload: o.workload, strategy: o.strategy, mutation: o.mutation,
     runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget,
   };
   if (o.matrix !== undefined) {
-    if (axisFlags !== undefined) throw new UsageError('--matrix FILE cannot be combined with --arch/--scheme/--cpus/--workload/--strategy/--mutation (put them in the file)');
+    if (axisFlags !== undefined) throw new UsageError('--matrix FILE cannot be combined with --arch/--scheme/--preempt/--cpus/--workload/--strategy/--mutation (put them in the file)');
     const fromFile = await parseMatrixFile(o.matrix, { pluginPaths });
     // --runs / --time-budget / --seed / --step-budget override the file
     const over = await matrixFromFlags({ runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget }, { pluginPaths });
@@ -107,23 +108,33 @@ export interface ShrunkEntry extends ShrunkFailure {
   readonly artifact: unknown;
 }
 
-/** Shrink the first failures; returns shrunk artifacts by their results.json artifact path. */
+/**
+ * Shrink the first failures (violations, hazards and use sites; not errors); returns shrunk
+ * artifacts by their results.json artifact path. A failure that cannot be shrunk keeps its
+ * original artifact (logged).
+ */
 export async function shrinkFirstFailures(r: SweepResult, pluginPaths: readonly string[], log: (s: string) => void) {
   const shrunk = new Map<string, ShrunkEntry>();
   const plugins = new Map<string, ArchPlugin<unknown>>();
   let n = 0;
   for (const [i, a] of r.aggregates.entries()) {
     for (const f of Object.values(a.firstFailures)) {
-      if (f.artifact.outcome.kind !== 'violation') continue; // shrink violations, not errors
+      if (f.class === 'error') continue; // shrink findings, not errors
       const name = f.artifact.cell.arch.name;
       let plugin = plugins.get(name);
       if (plugin === undefined) {
         plugin = await resolvePlugin(name, pluginPaths);
         plugins.set(name, plugin);
       }
-      const s = shrinkArtifact(f.artifact, plugin, { maxAttempts: 2000 });
+      let s;
+      try {
+        s = shrinkArtifact(f.artifact, plugin, { maxAttempts: 2000 });
+      } catch (e) {
+        log(`lazytlb: cannot shrink ${failurePath(i, f)}: ${(e as Error).message}\n`);
+        continue;
+      }
       const d = s.bugDepth;
-      shrunk.set(artifactPath(i, f.kind), {
+      shrunk.set(failurePath(i, f), {
         steps: s.afterSteps,
         artifact: s.artifact,
         shrunk: { before: { ...s.before, options: [...s.before.options] }, after: { ...s.after, options: [...s.after.options] } },
@@ -157,6 +168,7 @@ function exitCodeOf(file: ResultsFile, interrupted: boolean): number {
   if (interrupted) return EXIT_INTERRUPTED;
   if (file.cells.some((c) => c.verdict === 'error')) return EXIT_ERROR;
   if (file.cells.some((c) => c.verdict === 'violates')) return EXIT_VIOLATIONS;
+  // Hazards only (no violation): exit 0, as the run's premise allows them; the table names them.
   return EXIT_OK;
 }
 

@@ -1,5 +1,10 @@
-/** The verdict table the `sweep` command prints (stdout, without --json). */
+/**
+ * The verdict table the `sweep` command prints (stdout, without --json): per cell the verdict
+ * (SAFE, HAZARD, VIOLATES, ERROR), the runs per violated invariant, per hazard and per use site
+ * that fired, and the main costs.
+ */
 import type { ResultsFile } from '../results/schema.js';
+import { schemeText } from '../results/write.js';
 
 const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
 
@@ -20,7 +25,12 @@ function workloadLabel(w: unknown): string {
 export function formatVerdictTable(f: ResultsFile): string {
   // A mutations column only when some cell is mutated (the unmutated table is unchanged).
   const mutated = f.cells.some((c) => c.mutations !== undefined);
-  const rows: string[][] = [['arch', 'scheme', 'cpus', 'workload', 'strategy', ...(mutated ? ['mutations'] : []), 'runs', 'verdict', 'violations (runs)', 'atomics/cs', 'xfers/cs', 'IPIs/exit', 'shoot/exit', 'shrunk']];
+  const preempt = f.cells.some((c) => c.preempt !== 'full');
+  const findings = f.cells.some((c) => Object.keys(c.hazards).length > 0 || Object.keys(c.useSites).length > 0);
+  const rows: string[][] = [[
+    'arch', 'scheme', ...(preempt ? ['preempt'] : []), 'cpus', 'workload', 'strategy', ...(mutated ? ['mutations'] : []), 'runs', 'verdict', 'violations (runs)',
+    ...(findings ? ['hazards (runs)', 'use sites (runs)'] : []), 'atomics/cs', 'xfers/cs', 'IPIs/exit', 'shoot/exit', 'shrunk',
+  ]];
   for (const c of f.cells) {
     const v = Object.entries(c.violations).map(([k, n]) => `${k}:${n}`);
     if (c.pluginErrors > 0) v.push(`plugin-errors:${c.pluginErrors}`);
@@ -30,7 +40,8 @@ export function formatVerdictTable(f: ResultsFile): string {
     const shrunk = c.firstFailures.map((x) => x.shrunkSteps).filter((x): x is number => x !== null);
     rows.push([
       archLabel(c.arch, c.options),
-      c.scheme,
+      schemeText(c),
+      ...(preempt ? [c.preempt] : []),
       String(c.cpus),
       workloadLabel(c.workload),
       c.strategy.kind === 'pct' ? `pct:${c.strategy.depth}` : 'random',
@@ -38,6 +49,12 @@ export function formatVerdictTable(f: ResultsFile): string {
       String(c.runs),
       c.verdict.toUpperCase(),
       v.join(' ') || '-',
+      ...(findings
+        ? [
+            Object.entries(c.hazards).map(([k, n]) => `${k}:${n}`).join(' ') || '-',
+            Object.entries(c.useSites).map(([k, n]) => `${k}:${n}`).join(' ') || '-',
+          ]
+        : []),
       fmt(c.costs.perContextSwitch.mmCountAtomics, 3),
       fmt(c.costs.perContextSwitch.mmCountLineTransfers, 3),
       fmt(c.costs.perMmExit.ipis),
@@ -51,7 +68,7 @@ export function formatVerdictTable(f: ResultsFile): string {
   const t = f.totals;
   out.push(
     '',
-    `${t.runs} runs, ${t.steps} steps: ${t.safe} safe, ${t.violates} violating, ${t.error} error cell(s)` +
+    `${t.runs} runs, ${t.steps} steps: ${t.safe} safe, ${t.hazard} hazard, ${t.violates} violating, ${t.error} error cell(s)` +
       `${f.interrupted ? ' (INTERRUPTED: continue with --resume DIR)' : ''}${f.timeBudgetHit ? ' (time budget reached)' : ''}`,
   );
   return `${out.join('\n')}\n`;

@@ -1,6 +1,6 @@
 /**
  * Cell aggregates: the compact result of a batch of runs. Merging is commutative and
- * associative — counts and (integer-valued) cost sums add, the first failure of each kind is
+ * associative — counts (violations, hazards and use sites by name, errors) and (integer-valued) cost sums add, the first failure of each kind is
  * the one with the lowest run index, coverage (runs done; state sketches, bucket-wise register max)
  * is a union — so the merged aggregate of a cell
  * never depends on how its runs were split into batches, threads or shards.
@@ -16,6 +16,8 @@ export function emptyAggregate(cell: number, actors: number): EngineCellAggregat
     runs: 0,
     steps: 0,
     violations: {},
+    hazards: {},
+    useSites: {},
     budgetExceeded: 0,
     pluginErrors: 0,
     deadlocks: 0,
@@ -59,6 +61,8 @@ export function mergeAggregate(a: EngineCellAggregate, b: EngineCellAggregate): 
     runs: a.runs + b.runs,
     steps: a.steps + b.steps,
     violations: addCounts(a.violations, b.violations),
+    hazards: addCounts(a.hazards, b.hazards),
+    useSites: addCounts(a.useSites, b.useSites),
     budgetExceeded: a.budgetExceeded + b.budgetExceeded,
     pluginErrors: a.pluginErrors + b.pluginErrors,
     deadlocks: a.deadlocks + b.deadlocks,
@@ -86,9 +90,16 @@ export function normaliseAggregate(a: EngineCellAggregate): EngineCellAggregate 
     return out;
   };
   a.violations = sortRec(a.violations);
+  a.hazards = sortRec(a.hazards);
+  a.useSites = sortRec(a.useSites);
   a.firstFailures = sortRec(a.firstFailures);
   a.firstErrors = sortRec(a.firstErrors);
   return a;
+}
+
+/** Runs that recorded any hazard, summed over hazard ids (a run with two hazards counts twice). */
+export function hazardRuns(a: Pick<EngineCellAggregate, 'hazards'>): number {
+  return Object.values(a.hazards).reduce((s, v) => s + v, 0);
 }
 
 /** Runs of the aggregate that ended in a violation (any invariant). */

@@ -5,7 +5,7 @@
  * base and actor count. A cell's mutations go to createSimulator, which validates them and
  * records them in the cell id (so mutated cells get their own seeds) and in every artifact.
  */
-import { createSimulator, type Simulator } from '@lazytlb/core';
+import { createSimulator, formatScheme, type SchemeOptions, type Simulator } from '@lazytlb/core';
 import type { CellSpec } from '../matrix/types.js';
 import { resolvePlugin } from '../plugins/resolve.js';
 import { cellHashOf } from './seed.js';
@@ -18,12 +18,21 @@ export async function simulatorFor(cell: CellSpec, pluginPaths: readonly string[
     plugin,
     archOptions: cell.arch.options,
     scheme: cell.scheme,
+    ...(cell.schemeOptions !== undefined ? { schemeOptions: cell.schemeOptions } : {}),
+    ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
     cpus: cell.cpus,
     workload: cell.workload,
     strategy: cell.strategy,
     ...(cell.stepBudget !== undefined ? { stepBudget: cell.stepBudget } : {}),
     ...(cell.mutations !== undefined && cell.mutations.length > 0 ? { mutations: cell.mutations } : {}),
+    ...(cell.disabledInvariants !== undefined && cell.disabledInvariants.length > 0 ? { disabledInvariants: cell.disabledInvariants } : {}),
   });
+}
+
+/** "shootdown:mask=online", plus " preempt=rt" when the cell is not under the default preemption model. */
+export function schemeLabel(c: { readonly scheme: CellSpec['scheme']; readonly schemeOptions?: unknown; readonly preempt?: string | undefined }): string {
+  const s = formatScheme(c.scheme, (c.schemeOptions ?? null) as SchemeOptions | null);
+  return c.preempt !== undefined && c.preempt !== 'full' ? `${s} preempt=${c.preempt}` : s;
 }
 
 export class CellError extends Error {
@@ -40,7 +49,7 @@ export async function prepareCells(cells: readonly CellSpec[], matrixSeed: strin
       sim = await simulatorFor(spec, pluginPaths);
     } catch (e) {
       const mutated = spec.mutations !== undefined && spec.mutations.length > 0 ? `, mutations ${spec.mutations.join('+')}` : '';
-      throw new CellError(`cell ${i} (${spec.arch.name}, ${spec.scheme}, ${spec.cpus} CPUs${mutated}): ${(e as Error).message}`);
+      throw new CellError(`cell ${i} (${spec.arch.name}, ${schemeLabel(spec)}, ${spec.cpus} CPUs${mutated}): ${(e as Error).message}`);
     }
     const dup = seen.get(sim.cellId);
     if (dup !== undefined) throw new CellError(`cells ${dup} and ${i} are the same cell (after resolving defaults)`);

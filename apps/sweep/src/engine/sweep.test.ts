@@ -50,7 +50,7 @@ describe('runSweep', () => {
     const off = buildResults(await runSweep({ ...base, coverage: false, threads: 2 }));
     const on = buildResults(await reference);
     expect(off.cells.every((c) => c.coverage === null && c.raw.stateSketches === undefined)).toBe(true);
-    const strip = (f: ResultsFile) => stripTiming({ ...f, cells: f.cells.map(({ coverage: _c, raw: { stateSketches: _s, ...raw }, ...c }) => ({ ...c, raw })) });
+    const strip = (f: ResultsFile) => stripTiming({ ...f, cells: f.cells.map(({ coverage: _c, raw: { stateSketches: _s, ...raw }, ...c }) => ({ ...c, raw })) } as unknown as ResultsFile);
     expect(strip(off)).toBe(strip(on));
   });
 
@@ -132,7 +132,7 @@ describe('runSweep', () => {
     expect(c.pluginErrors).toBeGreaterThan(0);
     expect(c.pluginErrors).toBeLessThan(RUNS);
     expect(c.verdict).toBe('error');
-    const ff = c.firstFailures.find((x) => x.invariant === 'plugin-error')!;
+    const ff = c.firstFailures.find((x) => x.key === 'plugin-error')!;
     expect(ff.message).toMatch(/switch_mm_irqs_off: thrower: injected failure/);
     const art = parseArtifact(JSON.parse(readFileSync(join(dir, ff.artifact), 'utf8')));
     expect(art.outcome.kind).toBe('plugin-error');

@@ -108,7 +108,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const stopAt = new Map<number, number>();
   const violationAt = (a: EngineCellAggregate): number => {
     let v = Infinity;
-    for (const f of Object.values(a.firstFailures)) if (f.kind in a.violations && f.runIndex < v) v = f.runIndex;
+    for (const f of Object.values(a.firstFailures)) if (f.class === 'violation' && f.runIndex < v) v = f.runIndex;
     return v;
   };
   if (opts.stopOnViolation !== undefined && opts.resume !== undefined) {

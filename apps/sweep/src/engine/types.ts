@@ -4,7 +4,7 @@
  * for each invariant the first failure is the one with the lowest run index), so a sweep's
  * result never depends on threads, batch sizes or shards.
  */
-import type { Artifact, InvariantId } from '@lazytlb/core';
+import type { Artifact, InvariantId, UseSiteKind } from '@lazytlb/core';
 
 /** A batch: runs [runStart, runEnd) of cell `cell`. */
 export interface Batch {
@@ -13,10 +13,32 @@ export interface Batch {
   readonly runEnd: number;
 }
 
-/** The first failure of one kind (an invariant, or a budget overrun / plugin error / deadlock) in a cell. */
+/**
+ * What a first failure is about: a violation (ended the run), a hazard (recorded, the run
+ * went on), a use site that fired (as a violation or as a hazard-class finding such as the
+ * __mmdrop WARN under `none`), or an error (budget overrun, plugin error, deadlock).
+ */
+export type FailureClass = 'violation' | 'hazard' | 'use-site' | 'error';
+
+/**
+ * The aggregate key of a first failure: violations and errors by their id (`I3`, `budget`,
+ * `plugin-error`, `deadlock`), hazards as `hazard:<id>`, use sites as `site:<site id>`, so one
+ * cell can hold the I3 violation and the I3 hazard apart.
+ */
+export function failureKey(cls: FailureClass, key: string): string {
+  return cls === 'hazard' ? `hazard:${key}` : cls === 'use-site' ? `site:${key}` : key;
+}
+
+/** The first failure of one kind (an invariant, a hazard, a use site, or a budget overrun / plugin error / deadlock) in a cell. */
 export interface FirstFailure {
-  /** Invariant id, or 'budget', 'plugin-error', 'deadlock'. */
-  readonly kind: InvariantId | 'budget' | 'plugin-error' | 'deadlock';
+  /**
+   * Violations: the invariant id; errors: 'budget', 'plugin-error', 'deadlock'; hazards: the
+   * hazard id (I3); use sites: the site id (a kernel function).
+   */
+  readonly kind: InvariantId | 'budget' | 'plugin-error' | 'deadlock' | string;
+  readonly class: FailureClass;
+  /** Use sites: what the site does with the mm (core's UseSiteKind). */
+  readonly siteKind?: UseSiteKind;
   readonly runIndex: number;
   /** 32 hex digits. */
   readonly seed: string;
@@ -32,6 +54,10 @@ export interface CellAggregate {
   steps: number;
   /** Runs ending in a violation, by invariant id. */
   violations: Record<string, number>;
+  /** Runs that recorded a hazard (the run went on), by hazard id (core's HAZARD_IDS). */
+  hazards: Record<string, number>;
+  /** Runs in which a use site fired (as the violation that ended the run, or as a hazard-class finding), by site id. */
+  useSites: Record<string, number>;
   budgetExceeded: number;
   pluginErrors: number;
   deadlocks: number;
@@ -41,7 +67,7 @@ export interface CellAggregate {
   estimatedSteps: number;
   /** Explorer actors n (fixed per cell). */
   actors: number;
-  /** Lowest-run-index failure per kind. */
+  /** Lowest-run-index failure per kind, keyed by failureKey(class, kind). */
   firstFailures: Record<string, FirstFailure>;
   /** Batches merged into this aggregate (for resume bookkeeping): "runStart-runEnd". */
   batches: string[];

@@ -46,6 +46,57 @@ export function parseArchFlag(text: string): ArchSpec {
   return { name, options };
 }
 
+/**
+ * The `--scheme NAME[:key=value,...]` form (also a string entry of a matrix file's `scheme`
+ * list): the name and the raw options (values coerced as for arches). The name and options
+ * are validated against core's SCHEME_OPTIONS by the matrix schema.
+ */
+export function parseSchemeFlag(text: string): { name: string; options: Record<string, unknown> } {
+  const s = text.trim();
+  const colon = s.indexOf(':');
+  const name = (colon < 0 ? s : s.slice(0, colon)).trim();
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+    throw new ArchFlagError(`invalid scheme "${text}": expected NAME[:key=value,...] where NAME is refcount, shootdown or none (e.g. shootdown:mask=online)`);
+  }
+  const options: Record<string, unknown> = {};
+  if (colon >= 0) {
+    const rest = s.slice(colon + 1);
+    if (rest.trim() === '') throw new ArchFlagError(`invalid scheme "${text}": nothing after ":" (expected key=value,...)`);
+    for (const part of rest.split(',')) {
+      const eq = part.indexOf('=');
+      const key = (eq < 0 ? part : part.slice(0, eq)).trim();
+      if (eq < 0 || !KEY.test(key)) {
+        throw new ArchFlagError(`invalid scheme "${text}": option "${part.trim()}" is not key=value (e.g. shootdown:mask=online)`);
+      }
+      if (key in options) throw new ArchFlagError(`invalid scheme "${text}": option "${key}" is given twice`);
+      options[key] = coerceOptionValue(part.slice(eq + 1));
+    }
+  }
+  return { name, options };
+}
+
+/**
+ * Split a comma-separated list flag whose items may carry `NAME:k=v,k=v` options (`--scheme
+ * refcount,shootdown:mask=online`): a piece with "=" and no ":" continues the item before it.
+ */
+export function splitOptionList(values: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    let cur: string | null = null;
+    for (const raw of v.split(',')) {
+      const piece = raw.trim();
+      if (cur !== null && piece.includes('=') && !piece.includes(':')) {
+        cur += `,${piece}`;
+        continue;
+      }
+      if (cur !== null) out.push(cur);
+      cur = piece;
+    }
+    if (cur !== null) out.push(cur);
+  }
+  return out.filter((x) => x !== '');
+}
+
 /** The inverse of parseArchFlag (for labels and messages). */
 export function formatArchSpec(spec: ArchSpec): string {
   const opts = Object.entries(spec.options)

@@ -1,31 +1,37 @@
 /**
  * Expanding a matrix into cells, in a documented deterministic order: arches (each with its
- * options, in the order given) outermost, then schemes, CPU counts, workloads, strategies and
- * mutation sets innermost — the order of the lists as written (so a mutated cell sits right
+ * options, in the order given) outermost, then schemes (with their options), preemption
+ * models, CPU counts, workloads, strategies and mutation sets innermost — the order of the lists as written (so a mutated cell sits right
  * after its unmutated twin when both are listed). Cell indices are positions in that order.
  */
-import { canonicalJson } from '@lazytlb/core';
-import type { CellSpec, MatrixSpec } from './types.js';
+import { canonicalJson, DEFAULT_PREEMPT } from '@lazytlb/core';
+import { type CellSpec, type MatrixSpec, schemeName, schemeOptionsOf } from './types.js';
 
 export function expandMatrix(spec: MatrixSpec): CellSpec[] {
   const cells: CellSpec[] = [];
   for (const arch of spec.arches) {
-    for (const scheme of spec.schemes) {
-      for (const cpus of spec.cpus) {
-        for (const workload of spec.workloads) {
-          for (const strategy of spec.strategies) {
-            for (const set of spec.mutations ?? [[]]) {
-              const mutations = normaliseMutationSet(set);
-              cells.push({
-                index: cells.length,
-                arch,
-                scheme,
-                cpus,
-                workload,
-                strategy,
-                ...(spec.stepBudget !== undefined ? { stepBudget: spec.stepBudget } : {}),
-                ...(mutations.length > 0 ? { mutations } : {}),
-              });
+    for (const s of spec.schemes) {
+      const scheme = schemeName(s);
+      const schemeOptions = schemeOptionsOf(s);
+      for (const preempt of spec.preempts ?? [DEFAULT_PREEMPT]) {
+        for (const cpus of spec.cpus) {
+          for (const workload of spec.workloads) {
+            for (const strategy of spec.strategies) {
+              for (const set of spec.mutations ?? [[]]) {
+                const mutations = normaliseMutationSet(set);
+                cells.push({
+                  index: cells.length,
+                  arch,
+                  scheme,
+                  ...(schemeOptions !== undefined ? { schemeOptions } : {}),
+                  ...(preempt !== DEFAULT_PREEMPT ? { preempt } : {}),
+                  cpus,
+                  workload,
+                  strategy,
+                  ...(spec.stepBudget !== undefined ? { stepBudget: spec.stepBudget } : {}),
+                  ...(mutations.length > 0 ? { mutations } : {}),
+                });
+              }
             }
           }
         }
@@ -42,7 +48,7 @@ export function normaliseMutationSet(set: readonly string[]): string[] {
 
 /** Number of cells without expanding. */
 export function cellCount(spec: MatrixSpec): number {
-  return spec.arches.length * spec.schemes.length * spec.cpus.length * spec.workloads.length * spec.strategies.length * (spec.mutations ?? [[]]).length;
+  return spec.arches.length * spec.schemes.length * (spec.preempts ?? [DEFAULT_PREEMPT]).length * spec.cpus.length * spec.workloads.length * spec.strategies.length * (spec.mutations ?? [[]]).length;
 }
 
 /** A cell's identity (everything but its index) as canonical JSON: equal cells give equal keys. */

@@ -1,18 +1,24 @@
 /**
- * A MatrixSpec from command-line flags (`--arch`, `--scheme`, `--cpus`, `--workload`,
+ * A MatrixSpec from command-line flags (`--arch`, `--scheme`, `--preempt`, `--cpus`, `--workload`,
  * `--strategy`, `--mutation`, `--runs`, `--time-budget`, `--seed`, `--step-budget`), validated by the same
  * schema as a matrix file; messages name the flag. List flags are repeatable and also take
- * comma-separated values (`--cpus 2,4`), except `--arch`, whose commas separate options.
+ * comma-separated values (`--cpus 2,4`), except `--arch`, whose commas separate options; in
+ * `--scheme refcount,shootdown:mask=online` a piece with "=" and no ":" is an option of the
+ * scheme before it.
  */
+import { splitOptionList } from './arch-flag.js';
 import { MatrixError } from './errors.js';
 import { type BuildOptions, type Locate, buildMatrixSpec } from './spec.js';
 import type { MatrixSpec } from './types.js';
 
-export { parseArchFlag, coerceOptionValue, formatArchSpec } from './arch-flag.js';
+export { parseArchFlag, parseSchemeFlag, coerceOptionValue, formatArchSpec } from './arch-flag.js';
 
 export interface MatrixFlags {
   readonly arch?: readonly string[];
+  /** Schemes, NAME[:key=value,...] (commas separate schemes, and options after a ":"). */
   readonly scheme?: readonly string[];
+  /** Preemption models: none | voluntary | full | rt. */
+  readonly preempt?: readonly string[];
   readonly cpus?: readonly string[];
   readonly workload?: readonly string[];
   readonly strategy?: readonly string[];
@@ -25,7 +31,7 @@ export interface MatrixFlags {
 }
 
 const FLAG_OF: Record<string, string> = {
-  arch: '--arch', scheme: '--scheme', cpus: '--cpus', workload: '--workload', strategy: '--strategy', mutation: '--mutation',
+  arch: '--arch', scheme: '--scheme', preempt: '--preempt', cpus: '--cpus', workload: '--workload', strategy: '--strategy', mutation: '--mutation',
   runs: '--runs', timeBudget: '--time-budget', seed: '--seed', stepBudget: '--step-budget',
 };
 
@@ -61,7 +67,8 @@ export async function matrixFromFlags(flags: MatrixFlags, opts: BuildOptions = {
     raw[key] = list;
   };
   set('arch', flags.arch !== undefined && flags.arch.length > 0 ? [...flags.arch] : undefined);
-  set('scheme', splitList(flags.scheme));
+  set('scheme', flags.scheme !== undefined && flags.scheme.length > 0 ? splitOptionList(flags.scheme) : undefined);
+  set('preempt', splitList(flags.preempt));
   set('cpus', splitList(flags.cpus)?.map(num));
   set('strategy', splitList(flags.strategy));
   set('mutation', splitList(flags.mutation));

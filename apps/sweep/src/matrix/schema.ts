@@ -3,7 +3,9 @@
  * Every list field also accepts a single scalar. Example:
  *
  *   arch: [x86-native, { name: x86-native, options: { cpumask: clear-on-switch } }, "powerpc:mmu=hash"]
- *   scheme: [refcount, shootdown, { MMU_LAZY_TLB_REFCOUNT: false, MMU_LAZY_TLB_SHOOTDOWN: false }]
+ *   scheme: [refcount, "shootdown:mask=online", { name: shootdown, options: { mask: online } },
+ *            { MMU_LAZY_TLB_REFCOUNT: false, MMU_LAZY_TLB_SHOOTDOWN: false }]
+ *   preempt: [full, rt]    # none | voluntary | full | rt (default: full)
  *   cpus: [2, 4]
  *   workload: [default, { profile: exit-heavy, params: { processes: 3 } }]
  *   strategy: [random, "pct:3"]
@@ -17,13 +19,14 @@
  * "a+b" (or a list [a, b]) enables both together, "none" is the unmutated model.
  */
 import {
-  InvalidKconfigError, Kconfig, MAX_CPUS, PROFILE_NAMES, Scheme, StrategySpec, WorkloadParams, WorkloadSpec, parseStrategy, resolveWorkload,
-  schemeFromKconfig, type Scheme as SchemeT, type StrategySpec as StrategySpecT, type WorkloadSpec as WorkloadSpecT,
+  InvalidKconfigError, Kconfig, MAX_CPUS, PROFILE_NAMES, PreemptModel, SCHEME_OPTIONS, SCHEMES, Scheme, SchemeOptionsError, StrategySpec, WorkloadParams,
+  WorkloadSpec, parseStrategy, resolveSchemeOptions, resolveWorkload, schemeFromKconfig, type PreemptModel as PreemptModelT, type Scheme as SchemeT,
+  type StrategySpec as StrategySpecT, type WorkloadSpec as WorkloadSpecT,
 } from '@lazytlb/core';
 import { z } from 'zod';
-import { parseArchFlag } from './arch-flag.js';
+import { parseArchFlag, parseSchemeFlag } from './arch-flag.js';
 import { parseDuration } from './duration.js';
-import type { ArchSpec } from './types.js';
+import type { ArchSpec, SchemeSpec } from './types.js';
 
 type Issue = { message: string; path: PropertyKey[] };
 
@@ -81,9 +84,87 @@ export const ArchEntry = z.unknown().transform((v, ctx): ArchSpec => {
   return custom(ctx, `expected an arch name ("x86-native", "x86-native:cpumask=clear-on-switch") or { name, options }, got ${describeValue(v)}`);
 });
 
-export const SchemeEntry = z.unknown().transform((v, ctx): SchemeT => {
-  if (typeof v === 'string') return forward(Scheme, v, ctx) as SchemeT;
+/** Options of each scheme, for messages: "shootdown: mask (cpumask | online); refcount, none: no options". */
+export function schemeOptionsHelp(): string {
+  const parts: string[] = [];
+  const none: string[] = [];
+  for (const name of SCHEMES) {
+    const shape = (SCHEME_OPTIONS[name] as unknown as { shape: Record<string, { options?: unknown }> }).shape;
+    const keys = Object.keys(shape);
+    if (keys.length === 0) {
+      none.push(name);
+      continue;
+    }
+    parts.push(`${name}: ${keys.map((k) => {
+      const values = enumValues(shape[k]);
+      return values !== null ? `${k}=${values.join('|')}` : k;
+    }).join(', ')}`);
+  }
+  if (none.length > 0) parts.push(`${none.join(', ')}: no options`);
+  return parts.join('; ');
+}
+
+function enumValues(t: unknown): string[] | null {
+  // z.enum(...).default(...): the enum's values under the default wrapper.
+  let x = t as { options?: unknown; def?: { innerType?: unknown } } | undefined;
+  for (let i = 0; i < 4 && x !== undefined; i++) {
+    if (Array.isArray(x.options)) return x.options.map(String);
+    x = x.def?.innerType as typeof x;
+  }
+  return null;
+}
+
+/** A core SchemeOptionsError's message on one line (matrix issues are one line each). */
+function oneLine(message: string): string {
+  return message.replace(/:\n\s*-\s*/g, ': ').replace(/\n\s*-\s*/g, '; ').replace(/\n\s*/g, '; ');
+}
+
+/** Validate a scheme's options (core's resolveSchemeOptions): the bare name when none differs from the defaults. */
+function resolveSchemeEntry(name: SchemeT, options: unknown, ctx: z.RefinementCtx, path: PropertyKey[]): SchemeSpec | typeof z.NEVER {
+  try {
+    const o = resolveSchemeOptions(name, options);
+    return o === null ? name : { name, options: { ...o } };
+  } catch (e) {
+    if (!(e instanceof SchemeOptionsError)) throw e;
+    ctx.addIssue({ code: 'custom', message: oneLine(e.message), path: path as (string | number)[] });
+    return z.NEVER;
+  }
+}
+
+const SCHEME_HELP =
+  'expected a scheme (refcount, shootdown, none), with options as NAME:key=value,... (e.g. "shootdown:mask=online"), ' +
+  '{ name, options }, or Kconfig symbols { MMU_LAZY_TLB_REFCOUNT: bool, MMU_LAZY_TLB_SHOOTDOWN: bool }';
+
+export const SchemeEntry = z.unknown().transform((v, ctx): SchemeSpec => {
+  if (typeof v === 'string') {
+    let parsed;
+    try {
+      parsed = parseSchemeFlag(v);
+    } catch (e) {
+      return custom(ctx, (e as Error).message);
+    }
+    const name = Scheme.safeParse(parsed.name);
+    if (!name.success) return custom(ctx, `unknown scheme "${parsed.name}": allowed ${SCHEMES.join(', ')} (options: ${schemeOptionsHelp()})`);
+    return resolveSchemeEntry(name.data, parsed.options, ctx, []) as SchemeSpec;
+  }
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    if ('name' in v) {
+      const o = v as Record<string, unknown>;
+      const extra = Object.keys(o).filter((k) => k !== 'name' && k !== 'options');
+      for (const k of extra) ctx.addIssue({ code: 'custom', message: `unknown key "${k}": allowed name, options`, path: [k] });
+      if (extra.length > 0) return z.NEVER;
+      const name = Scheme.safeParse(o.name);
+      if (!name.success) {
+        ctx.addIssue({ code: 'custom', message: `unknown scheme ${JSON.stringify(o.name)}: allowed ${SCHEMES.join(', ')}`, path: ['name'] });
+        return z.NEVER;
+      }
+      const options = o.options ?? {};
+      if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+        ctx.addIssue({ code: 'custom', message: `expected an object of scheme options (${schemeOptionsHelp()}), got ${describeValue(options)}`, path: ['options'] });
+        return z.NEVER;
+      }
+      return resolveSchemeEntry(name.data, options, ctx, ['options']) as SchemeSpec;
+    }
     const k = forward(Kconfig, v, ctx);
     if (k === z.NEVER) return z.NEVER;
     try {
@@ -93,9 +174,15 @@ export const SchemeEntry = z.unknown().transform((v, ctx): SchemeT => {
       throw e;
     }
   }
+  return custom(ctx, `${SCHEME_HELP}, got ${describeValue(v)}`);
+});
+
+export const PreemptEntry = z.unknown().transform((v, ctx): PreemptModelT => {
+  const r = PreemptModel.safeParse(typeof v === 'string' ? v.trim() : v);
+  if (r.success) return r.data;
   return custom(
     ctx,
-    `expected a scheme (refcount, shootdown, none) or Kconfig symbols { MMU_LAZY_TLB_REFCOUNT: bool, MMU_LAZY_TLB_SHOOTDOWN: bool }, got ${describeValue(v)}`,
+    `expected a preemption model (CONFIG_PREEMPT_*): ${PreemptModel.options.join(', ')} (default full), got ${typeof v === 'string' ? `"${v}"` : describeValue(v)}`,
   );
 });
 
@@ -183,13 +270,14 @@ export const StepBudgetEntry = z
   .min(1, 'expected an integer 1..100000000')
   .max(100_000_000, 'expected an integer 1..100000000');
 
-export const MATRIX_KEYS = ['arch', 'scheme', 'cpus', 'workload', 'strategy', 'runs', 'timeBudget', 'seed', 'stepBudget', 'mutation'] as const;
+export const MATRIX_KEYS = ['arch', 'scheme', 'preempt', 'cpus', 'workload', 'strategy', 'runs', 'timeBudget', 'seed', 'stepBudget', 'mutation'] as const;
 
 /** A matrix file, validated and normalised (lists everywhere; missing fields are filled by toMatrixSpec). */
 export const MatrixFile = z
   .object({
     arch: listOf(ArchEntry, 'arches').optional(),
     scheme: listOf(SchemeEntry, 'schemes').optional(),
+    preempt: listOf(PreemptEntry, 'preemption models').optional(),
     cpus: listOf(CpusEntry, 'CPU counts').optional(),
     workload: listOf(WorkloadEntry, 'workloads').optional(),
     strategy: listOf(StrategyEntry, 'strategies').optional(),
@@ -211,7 +299,7 @@ export function allowedKeysAt(path: readonly PropertyKey[]): readonly string[] |
   if (top === 'workload' && rest.length === 0) return ['profile', 'params'];
   if (top === 'workload' && rest.length === 1 && rest[0] === 'params') return Object.keys(WorkloadParams.shape);
   if (top === 'workload' && rest.length === 2 && rest[1] === 'ops') return ['run', 'munmap', 'munmapFreeTables', 'munmapAll', 'sleep', 'yield', 'migrate'];
-  if (top === 'scheme' && rest.length === 0) return ['MMU_LAZY_TLB_REFCOUNT', 'MMU_LAZY_TLB_SHOOTDOWN'];
+  if (top === 'scheme' && rest.length === 0) return ['name', 'options', 'MMU_LAZY_TLB_REFCOUNT', 'MMU_LAZY_TLB_SHOOTDOWN'];
   if (top === 'strategy' && rest.length === 0) return ['kind', 'depth'];
   return null;
 }

@@ -4,14 +4,14 @@
  * must fit its maxCpus, every mutation must be one it declares: core's or its own). Shared by
  * parse-file.ts and flags.ts so both give the same messages.
  */
-import { type ArchPlugin, mutationsFor } from '@lazytlb/core';
+import { type ArchPlugin, formatScheme, mutationsFor, type SchemeOptions } from '@lazytlb/core';
 import type { z } from 'zod';
 import { BUNDLED, loadPluginPath, resolvePlugin } from '../plugins/resolve.js';
 import { normaliseMutationSet } from './expand.js';
 import { DEFAULT_MATRIX } from './default.js';
 import { MatrixError, type MatrixIssue, fieldPath } from './errors.js';
 import { MatrixFile, allowedKeysAt } from './schema.js';
-import type { MatrixSpec } from './types.js';
+import { type MatrixSpec, schemeName, schemeOptionsOf } from './types.js';
 
 /** Where a field lives in the input: position (files) and how to name it (flags). */
 export type Locate = (path: readonly PropertyKey[], at: 'key' | 'value') => { line?: number; col?: number; field?: string };
@@ -59,6 +59,7 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
   const spec: MatrixSpec = {
     arches: f.arch ?? DEFAULT_MATRIX.arches,
     schemes: f.scheme ?? DEFAULT_MATRIX.schemes,
+    ...(f.preempt !== undefined ? { preempts: f.preempt } : {}),
     cpus: f.cpus ?? DEFAULT_MATRIX.cpus,
     workloads: f.workload ?? DEFAULT_MATRIX.workloads,
     strategies: f.strategy ?? DEFAULT_MATRIX.strategies,
@@ -70,11 +71,28 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
   };
   const mutationList = Array.isArray((raw as Record<string, unknown>).mutation);
   checkDuplicateSets(spec, source, locate, mutationList);
+  checkDuplicateAxes(spec, raw as Record<string, unknown>, source, locate);
   if (opts.checkPlugins !== false) await checkArches(spec, source, locate, opts.pluginPaths ?? [], f.arch !== undefined, f.cpus !== undefined, mutationList);
   return spec;
 }
 
 const setLabel = (set: readonly string[]): string => (set.length === 0 ? 'none' : set.join('+'));
+
+/** The same scheme (after dropping default options) or preemption model twice would give the same cells twice. */
+function checkDuplicateAxes(spec: MatrixSpec, raw: Record<string, unknown>, source: string, locate: Locate): void {
+  const issues: MatrixIssue[] = [];
+  const check = (key: string, labels: readonly string[]): void => {
+    const seen = new Map<string, number>();
+    labels.forEach((l, j) => {
+      const first = seen.get(l);
+      if (first !== undefined) issues.push(issue(locate, Array.isArray(raw[key]) ? [key, j] : [key], `${l} is listed twice (also ${key}[${first}]; default options are dropped)`));
+      else seen.set(l, j);
+    });
+  };
+  if (raw.scheme !== undefined) check('scheme', spec.schemes.map((x) => formatScheme(schemeName(x), schemeOptionsOf(x) as SchemeOptions | undefined)));
+  if (raw.preempt !== undefined && spec.preempts !== undefined) check('preempt', spec.preempts.map((p) => `preempt=${p}`));
+  if (issues.length > 0) throw new MatrixError(source, issues);
+}
 
 /** The same mutation set twice would give the same cell twice. */
 function checkDuplicateSets(spec: MatrixSpec, source: string, locate: Locate, mutationList: boolean): void {

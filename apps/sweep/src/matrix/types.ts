@@ -2,7 +2,7 @@
  * The configuration space a sweep covers: a matrix (what the user writes, in a file or as
  * flags) expands into cells (one arch + options, scheme, CPU count, workload, strategy each).
  */
-import type { Scheme, StrategySpec, WorkloadSpec } from '@lazytlb/core';
+import type { InvariantId, PreemptModel, Scheme, StrategySpec, WorkloadSpec } from '@lazytlb/core';
 
 /** An arch as the user names it: a bundled plugin, an installed package or a path, plus its options. */
 export interface ArchSpec {
@@ -11,9 +11,32 @@ export interface ArchSpec {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A scheme as the user names it: a bare name (its default options), or a name with options
+ * (`shootdown:mask=online`, `{ name: shootdown, options: { mask: online } }`). Matrix input
+ * keeps only the options that differ from the scheme's defaults (core's resolveSchemeOptions),
+ * so `shootdown:mask=cpumask` is the bare `shootdown`.
+ */
+export type SchemeSpec = Scheme | { readonly name: Scheme; readonly options: Readonly<Record<string, unknown>> };
+
+export function schemeName(s: SchemeSpec): Scheme {
+  return typeof s === 'string' ? s : s.name;
+}
+
+/** The options of a scheme entry (non-default only; undefined when none). */
+export function schemeOptionsOf(s: SchemeSpec): Readonly<Record<string, unknown>> | undefined {
+  return typeof s === 'string' || Object.keys(s.options).length === 0 ? undefined : s.options;
+}
+
 export interface MatrixSpec {
   readonly arches: readonly ArchSpec[];
-  readonly schemes: readonly Scheme[];
+  readonly schemes: readonly SchemeSpec[];
+  /**
+   * Preemption models of the simulated kernel (CONFIG_PREEMPT_*), one cell dimension value
+   * each. Absent: `['full']` (the default; a `full` cell records no preempt, so its id is
+   * that of a cell of a sweep without this axis).
+   */
+  readonly preempts?: readonly PreemptModel[];
   readonly cpus: readonly number[];
   readonly workloads: readonly WorkloadSpec[];
   readonly strategies: readonly StrategySpec[];
@@ -37,10 +60,20 @@ export interface CellSpec {
   readonly index: number;
   readonly arch: ArchSpec;
   readonly scheme: Scheme;
+  /** Scheme options that differ from the scheme's defaults; absent when none do (cell key unchanged). */
+  readonly schemeOptions?: Readonly<Record<string, unknown>>;
+  /** Preemption model; absent for the default `full` (cell key unchanged). */
+  readonly preempt?: PreemptModel;
   readonly cpus: number;
   readonly workload: WorkloadSpec;
   readonly strategy: StrategySpec;
   readonly stepBudget?: number;
   /** Enabled mutations, sorted and de-duplicated; absent for the unmutated model (its cell key is unchanged). */
   readonly mutations?: readonly string[];
+  /**
+   * Oracles switched off (core's SimulatorOptions.disabledInvariants; recorded in the cell id
+   * and artifacts). Only `lazytlb mutants` sets it, to measure a bug past the oracle that
+   * would stop it first.
+   */
+  readonly disabledInvariants?: readonly InvariantId[];
 }

@@ -4,16 +4,27 @@
  * Every declared cell is resolved here (its arch must load, and must offer the mutation), so
  * a bad catalogue fails before anything runs.
  */
-import { type ArchPlugin, CORE_MUTATIONS, type MutationCell, type MutationDoc, mutationsFor } from '@lazytlb/core';
+import {
+  type ArchPlugin, CORE_MUTATIONS, DEFAULT_PREEMPT, formatScheme, type MutationCell, type MutationDoc, mutationsFor, type PreemptModel, resolveSchemeOptions,
+  type SchemeOptions,
+} from '@lazytlb/core';
 import { formatArchSpec } from '../matrix/arch-flag.js';
 import type { ArchSpec } from '../matrix/types.js';
 import { BUNDLED, loadPluginPath, resolvePlugin } from '../plugins/resolve.js';
 import { UsageError } from '../cli/exit-codes.js';
 
-/** A declared cell with the defaults filled in (MutationCell: workload "default", 4 CPUs). */
+/**
+ * A declared cell with the defaults filled in (MutationCell: workload "default", 4 CPUs,
+ * preempt "full", the scheme's default options). Scheme options equal to their defaults and
+ * preempt "full" are left out, as in sweep cells, so cell ids do not change.
+ */
 export interface MutantCell {
   readonly arch: ArchSpec;
   readonly scheme: MutationCell['scheme'];
+  /** Non-default scheme options (absent when none). */
+  readonly schemeOptions?: Readonly<Record<string, unknown>>;
+  /** Preemption model when not "full". */
+  readonly preempt?: PreemptModel;
   readonly cpus: number;
   readonly profile: string;
 }
@@ -27,18 +38,43 @@ export interface CatalogEntry {
 
 export const DEFAULT_MUTANT_CPUS = 4;
 
+/** The cell with defaults filled in; throws core's SchemeOptionsError for invalid scheme options. */
 export function mutantCell(c: MutationCell): MutantCell {
-  return { arch: { name: c.arch, options: { ...(c.options ?? {}) } }, scheme: c.scheme, cpus: c.cpus ?? DEFAULT_MUTANT_CPUS, profile: c.workload ?? 'default' };
+  const so = resolveSchemeOptions(c.scheme, c.schemeOptions);
+  return {
+    arch: { name: c.arch, options: { ...(c.options ?? {}) } }, scheme: c.scheme,
+    ...(so !== null ? { schemeOptions: { ...so } } : {}),
+    ...(c.preempt !== undefined && c.preempt !== DEFAULT_PREEMPT ? { preempt: c.preempt } : {}),
+    cpus: c.cpus ?? DEFAULT_MUTANT_CPUS, profile: c.workload ?? 'default',
+  };
 }
 
-/** "powerpc:mmu=radix refcount 4cpu kthread-heavy". */
+/** "powerpc:mmu=radix refcount 4cpu kthread-heavy", "x86-native refcount preempt=rt 2cpu kthread-heavy". */
 export function cellLabel(c: MutantCell): string {
-  return `${formatArchSpec(c.arch)} ${c.scheme} ${c.cpus}cpu ${c.profile}`;
+  const scheme = formatScheme(c.scheme, (c.schemeOptions ?? null) as SchemeOptions | null);
+  return `${formatArchSpec(c.arch)} ${scheme}${c.preempt !== undefined ? ` preempt=${c.preempt}` : ''} ${c.cpus}cpu ${c.profile}`;
 }
 
 function docOf(m: MutationDoc): MutationDoc {
   // CoreMutation carries its Kernel.mutations bit: keep the documented fields only.
-  return { id: m.id, title: m.title, fixedBy: m.fixedBy, breaks: m.breaks, cells: m.cells, description: m.description };
+  return {
+    id: m.id, title: m.title, fixedBy: m.fixedBy, breaks: m.breaks, cells: m.cells, description: m.description,
+    ...(m.noVictim !== undefined ? { noVictim: m.noVictim } : {}),
+  };
+}
+
+/**
+ * The invariant of an arch's intermediate-state oracle: I13 (arch-coherence) checks core vs
+ * arch per-CPU state after every step, so a mutation that opens a window with IRQs on is
+ * killed by I13 at the first step of the window, before anything goes wrong because of it.
+ * Cells of a mutation that declares it are run a second time with it switched off, to see
+ * whether a consequence (I4, I2, I1, ... after an IPI lands in the window) follows.
+ */
+export const INTERMEDIATE_STATE_ORACLE = 'I13' as const;
+
+/** Whether `lazytlb mutants` runs a mutation's cells a second time with its oracle off (see INTERMEDIATE_STATE_ORACLE). */
+export function wantsConsequenceRun(doc: MutationDoc): boolean {
+  return doc.breaks === INTERMEDIATE_STATE_ORACLE;
 }
 
 /**
@@ -71,7 +107,18 @@ export async function loadCatalog(pluginPaths: readonly string[], only?: readonl
   }
   const out: CatalogEntry[] = [];
   for (const r of chosen) {
-    const cells = r.doc.cells.map(mutantCell);
+    if (r.doc.cells.length === 0 && (r.doc.noVictim === undefined || r.doc.noVictim.trim() === '')) {
+      throw new UsageError(`mutation "${r.doc.id}" (${r.source}) declares no cell and no reason (noVictim): declare a cell, or say why no modelled cell can kill it`);
+    }
+    if (r.doc.cells.length > 0 && r.doc.noVictim !== undefined) {
+      throw new UsageError(`mutation "${r.doc.id}" (${r.source}) declares cells and noVictim: noVictim is for mutations without a cell`);
+    }
+    let cells: MutantCell[];
+    try {
+      cells = r.doc.cells.map(mutantCell);
+    } catch (e) {
+      throw new UsageError(`mutation "${r.doc.id}" (${r.source}) declares a cell with ${(e as Error).message}`);
+    }
     for (const c of cells) {
       const plugin = await resolvePlugin(c.arch.name, pluginPaths);
       const allowed = mutationsFor(plugin).map((m) => m.id);
@@ -94,7 +141,8 @@ export function formatCatalog(entries: readonly CatalogEntry[]): string {
   for (const e of entries) {
     L.push(`${e.doc.id}  (${e.source}; breaks ${e.doc.breaks}; fixed by ${e.doc.fixedBy})`);
     L.push(`  ${e.doc.title}`);
-    for (const c of e.cells) L.push(`  cell: ${cellLabel(c)}`);
+    for (const c of e.cells) L.push(`  cell: ${cellLabel(c)}${wantsConsequenceRun(e.doc) ? ` (and again with ${INTERMEDIATE_STATE_ORACLE} off: consequence)` : ''}`);
+    if (e.doc.noVictim !== undefined) L.push(`  no modelled victim: ${e.doc.noVictim}`);
     L.push('');
   }
   return L.join('\n');

@@ -3,8 +3,8 @@
  * sweep find the historical bug, how fast, with which strategy?) and the same cells without it
  * (the false-alarm check), shrink each kill, print a table or --json, write --out DIR.
  *
- * Exit codes: 0 every mutation killed and no false alarm; 5 a false alarm (an unmutated cell
- * violated); 4 a mutation survived; 2 usage; 3 plugin or internal error (also: an error in an
+ * Exit codes: 0 every mutation killed (or declared without a modelled victim) and no false
+ * alarm; 5 a false alarm (an unmutated cell violated); 4 a mutation with cells survived; 2 usage; 3 plugin or internal error (also: an error in an
  * unmutated cell, or a crash/model error anywhere); 130 interrupted. The first that applies, in
  * the order 130, 3, 5, 4.
  */

@@ -14,8 +14,16 @@
  *   running, the rest for shrinking and depth.
  * - The kill of the strategy with the fewest runs is shrunk (shrink/shrink.ts) and its depth
  *   bounded (shrink/bug-depth.ts); the original and the shrunk artifact are kept for --out.
+ * - Kills by the oracle and kills by consequence: a mutation that declares the arch's
+ *   intermediate-state oracle (I13, catalog.ts) is killed at the first step of its window by
+ *   that check itself. Its cells are also run with I13 switched off (core's
+ *   disabledInvariants, recorded in the cell id and artifacts) under every variant, and the
+ *   first kill there (I4, I2, I1, ... once an IPI lands in the window) is reported as the kill
+ *   by consequence, or its absence within the budget.
+ * - A mutation declared without a modelled victim (MutationDoc.noVictim, no cells) is not run;
+ *   it is reported with its reason and counts neither as killed nor as survived.
  */
-import { type ArchPlugin, type Artifact, CORE_VERSION, MODEL_HASH } from '@lazytlb/core';
+import { type ArchPlugin, type Artifact, CORE_VERSION, type InvariantId, MODEL_HASH } from '@lazytlb/core';
 import { cellKey } from '../matrix/expand.js';
 import type { CellSpec } from '../matrix/types.js';
 import { resolvePlugin } from '../plugins/resolve.js';
@@ -25,9 +33,9 @@ import type { Batch, EngineCellAggregate, FirstFailure } from '../engine/types.j
 import { kindRank } from '../results/build.js';
 import { TOOL_VERSION } from '../results/version.js';
 import { shrinkArtifact } from '../shrink/shrink.js';
-import { type CatalogEntry, type MutantCell, cellLabel } from './catalog.js';
+import { type CatalogEntry, INTERMEDIATE_STATE_ORACLE, type MutantCell, cellLabel, wantsConsequenceRun } from './catalog.js';
 import {
-  type ControlResult, type MutantBudget, type MutantCellResult, type MutantResult, MUTANTS_SCHEMA, MutantsFile, type RunProblems,
+  type ConsequenceResult, type ControlResult, type MutantBudget, type MutantCellResult, type MutantResult, MUTANTS_SCHEMA, MutantsFile, type RunProblems,
   type StrategyOutcome,
 } from './schema.js';
 import type { Variant } from './variants.js';
@@ -70,15 +78,18 @@ function workloadOf(c: MutantCell, v: Variant): CellSpec['workload'] {
   return v.swarm !== undefined ? { profile: c.profile as never, params: { swarm: v.swarm } } : { profile: c.profile as never };
 }
 
-function specOf(index: number, c: MutantCell, v: Variant, mutation: string | null): CellSpec {
+function specOf(index: number, c: MutantCell, v: Variant, mutation: string | null, disabled: readonly InvariantId[] = []): CellSpec {
   return {
     index,
     arch: c.arch,
     scheme: c.scheme,
+    ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
+    ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
     cpus: c.cpus,
     workload: workloadOf(c, v),
     strategy: v.strategy,
     ...(mutation !== null ? { mutations: [mutation] } : {}),
+    ...(disabled.length > 0 ? { disabledInvariants: [...disabled] } : {}),
   };
 }
 
@@ -86,7 +97,7 @@ function specOf(index: number, c: MutantCell, v: Variant, mutation: string | nul
 export function firstViolation(a: EngineCellAggregate): FirstFailure | null {
   let best: FirstFailure | null = null;
   for (const f of Object.values(a.firstFailures)) {
-    if (!(f.kind in a.violations)) continue;
+    if (f.class !== 'violation') continue;
     if (best === null || f.runIndex < best.runIndex || (f.runIndex === best.runIndex && kindRank(f.kind) < kindRank(best.kind))) best = f;
   }
   return best;
@@ -104,7 +115,11 @@ interface Target {
   readonly cell: MutantCell;
   readonly variant: Variant;
   readonly sweepIndex: number;
+  /** Run with the intermediate-state oracle off (the consequence run). */
+  readonly consequence: boolean;
 }
+
+const CONSEQUENCE_OFF: readonly InvariantId[] = [INTERMEDIATE_STATE_ORACLE];
 
 export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
   const t0 = performance.now();
@@ -118,20 +133,25 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
   const targets: Target[] = [];
   for (const entry of o.entries) {
     const seen = new Set<string>();
-    entry.cells.forEach((cell, cellIndex) => {
-      for (const variant of o.variants) {
-        const spec = specOf(specs.length, cell, variant, entry.doc.id);
-        if (seen.has(cellKey(spec))) continue; // a cell declared twice
-        seen.add(cellKey(spec));
-        targets.push({ entry, cellIndex, cell, variant, sweepIndex: specs.length });
-        specs.push(spec);
-      }
-    });
+    for (const consequence of wantsConsequenceRun(entry.doc) ? [false, true] : [false]) {
+      entry.cells.forEach((cell, cellIndex) => {
+        for (const variant of o.variants) {
+          const spec = specOf(specs.length, cell, variant, entry.doc.id, consequence ? CONSEQUENCE_OFF : []);
+          if (seen.has(cellKey(spec))) continue; // a cell declared twice
+          seen.add(cellKey(spec));
+          targets.push({ entry, cellIndex, cell, variant, sweepIndex: specs.length, consequence });
+          specs.push(spec);
+        }
+      });
+    }
   }
   const controlOf = new Map<string, number>();
   const controls: { spec: CellSpec; cell: MutantCell; variant: Variant; mutations: string[] }[] = [];
   const targetControl: number[] = [];
+  // The false-alarm check: every (cell, variant) unmutated, every oracle on (an oracle that
+  // never fires there changes nothing, so the consequence runs need no controls of their own).
   for (const t of targets) {
+    if (t.consequence) continue;
     const key = cellKey({ ...specOf(0, t.cell, t.variant, null) });
     let ci = controlOf.get(key);
     if (ci === undefined) {
@@ -206,21 +226,22 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
     if (p === undefined) plugins.set(name, (p = await resolvePlugin(name, pluginPaths)));
     return p;
   };
-  const groups: { entry: CatalogEntry; cellIndex: number; cell: MutantCell; targets: Target[] }[] = [];
+  const groups: { entry: CatalogEntry; cellIndex: number; cell: MutantCell; targets: Target[]; consequence: Target[] }[] = [];
   for (const t of targets) {
     let g = groups.find((x) => x.entry === t.entry && x.cellIndex === t.cellIndex);
-    if (g === undefined) groups.push((g = { entry: t.entry, cellIndex: t.cellIndex, cell: t.cell, targets: [] }));
-    g.targets.push(t);
+    if (g === undefined) groups.push((g = { entry: t.entry, cellIndex: t.cellIndex, cell: t.cell, targets: [], consequence: [] }));
+    (t.consequence ? g.consequence : g.targets).push(t);
   }
-  const kills = groups.filter((g) => g.targets.some((t) => firstViolation(sweep.aggregates[t.sweepIndex]!) !== null)).length;
+  const killedIn = (ts: readonly Target[]): boolean => ts.some((t) => firstViolation(sweep.aggregates[t.sweepIndex]!) !== null);
+  const kills = groups.reduce((n, g) => n + (killedIn(g.targets) ? 1 : 0) + (killedIn(g.consequence) ? 1 : 0), 0);
   let killsLeft = kills;
   const doShrink = o.shrink !== false && !sweep.interrupted;
   const doDepth = doShrink && o.depth !== false;
   if (kills > 0 && (doShrink || doDepth)) log(`lazytlb: shrinking ${kills} kill(s)${doDepth ? ' and bounding their depth' : ''}\n`);
 
-  const cellResults = new Map<CatalogEntry, MutantCellResult[]>();
-  for (const g of groups) {
-    const strategies = g.targets.map(outcomeOf);
+  /** The best strategy of a list of (cell, strategy) targets, its kill record, shrunk and depth-bounded. */
+  const decide = async (g: (typeof groups)[number], ts: readonly Target[], suffix: string) => {
+    const strategies = ts.map(outcomeOf);
     let best = -1;
     strategies.forEach((s, i) => {
       if (s.killed && (best < 0 || s.runsToKill! < strategies[best]!.runsToKill!)) best = i;
@@ -231,13 +252,12 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
     let depth: number | null = null;
     let shrinkError: string | null = null;
     if (best >= 0) {
-      const f = firstViolation(sweep.aggregates[g.targets[best]!.sweepIndex]!)!;
-      const base = `kills/${slug(g.entry.doc.id)}-${g.cellIndex}`;
+      const f = firstViolation(sweep.aggregates[ts[best]!.sweepIndex]!)!;
+      const base = `kills/${slug(g.entry.doc.id)}-${g.cellIndex}${suffix}`;
       const artifactPath = o.artifactPaths === true ? `${base}.json` : null;
       let shrunkPath: string | null = null;
       if (artifactPath !== null) artifacts.set(artifactPath, f.artifact);
       const plugin = await pluginOf(c.arch.name);
-      let shrunk: Artifact | null = null;
       // With a time budget, what is left of it is shared by the kills still to shrink.
       const left = o.budget.kind === 'time' ? Math.max(1000, (o.budget.ms - (performance.now() - t0)) / killsLeft) : undefined;
       if (doShrink) {
@@ -246,27 +266,52 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
           const s = shrinkArtifact(f.artifact, plugin, {
             maxAttempts: 2000, ...(left !== undefined ? { timeBudgetMs: left / 2 } : {}), ...(doDepth ? {} : { bugDepth: false as const }),
           });
-          shrunk = s.artifact;
           shrunkSteps = s.afterSteps;
           depth = s.bugDepth?.depth ?? null;
           if (o.artifactPaths === true) {
             shrunkPath = `${base}.shrunk.json`;
-            artifacts.set(shrunkPath, shrunk);
+            artifacts.set(shrunkPath, s.artifact);
           }
         } catch (e) {
           // The kill stands (its artifact replays); only the shrunk form is missing.
           shrinkError = e instanceof Error ? e.message : String(e);
-          log(`lazytlb: cannot shrink the kill of ${g.entry.doc.id} (${cellLabel(c)}): ${shrinkError}\n`);
+          log(`lazytlb: cannot shrink the kill of ${g.entry.doc.id} (${cellLabel(c)}${suffix}): ${shrinkError}\n`);
         }
       }
       killsLeft--;
       kill = { runIndex: f.runIndex, seed: f.seed, steps: f.steps, message: f.message, artifact: artifactPath, shrunkArtifact: shrunkPath };
     }
     const b = best >= 0 ? strategies[best]! : null;
+    return { b, kill, shrunkSteps, depth, shrinkError, strategies };
+  };
+
+  const cellResults = new Map<CatalogEntry, MutantCellResult[]>();
+  for (const g of groups) {
+    const c = g.cell;
+    const { b, kill, shrunkSteps, depth, shrinkError, strategies } = await decide(g, g.targets, '');
+    let consequence: ConsequenceResult | null = null;
+    if (g.consequence.length > 0) {
+      const k = await decide(g, g.consequence, '-consequence');
+      consequence = {
+        disabledInvariants: [...CONSEQUENCE_OFF],
+        killed: k.b !== null,
+        strategy: k.b?.strategy ?? null,
+        runsToKill: k.b?.runsToKill ?? null,
+        secondsToKill: k.b?.secondsToKill ?? null,
+        invariant: k.b?.invariant ?? null,
+        kill: k.kill,
+        shrunkSteps: k.shrunkSteps,
+        depth: k.depth,
+        shrinkError: k.shrinkError,
+        strategies: k.strategies,
+      };
+    }
     const r: MutantCellResult = {
       arch: c.arch.name,
       options: { ...c.arch.options },
       scheme: c.scheme,
+      schemeOptions: { ...(c.schemeOptions ?? {}) },
+      preempt: c.preempt ?? 'full',
       cpus: c.cpus,
       workload: c.profile,
       label: cellLabel(c),
@@ -281,6 +326,7 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
       depth,
       shrinkError,
       strategies,
+      consequence,
     };
     let list = cellResults.get(g.entry);
     if (list === undefined) cellResults.set(g.entry, (list = []));
@@ -289,7 +335,12 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
 
   const mutations: MutantResult[] = o.entries.map((e) => {
     const cells = cellResults.get(e) ?? [];
-    return { id: e.doc.id, source: e.source, title: e.doc.title, fixedBy: e.doc.fixedBy, breaks: e.doc.breaks, killed: cells.some((c) => c.killed), cells };
+    const killed = cells.some((c) => c.killed);
+    const noVictim = e.doc.noVictim ?? null;
+    return {
+      id: e.doc.id, source: e.source, title: e.doc.title, fixedBy: e.doc.fixedBy, breaks: e.doc.breaks, killed,
+      status: killed ? 'killed' : noVictim !== null && e.cells.length === 0 ? 'no-victim' : 'survived', noVictim, cells,
+    };
   });
 
   const controlResults: ControlResult[] = controls.map((ctl, i) => {
@@ -329,10 +380,13 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
     totals: {
       mutations: mutations.length,
       killed,
-      survived: mutations.length - killed,
+      survived: mutations.filter((m) => m.status === 'survived').length,
+      noVictim: mutations.filter((m) => m.status === 'no-victim').length,
       matchingDeclared: mutations.filter((m) => m.cells.some((c) => c.matchesDeclared === true)).length,
       controls: controlResults.length,
       falseAlarms: controlResults.filter((c) => !c.clean).length,
+      consequenceCells: mutations.reduce((n, m) => n + m.cells.filter((c) => c.consequence !== null).length, 0),
+      consequenceKills: mutations.reduce((n, m) => n + m.cells.filter((c) => c.consequence?.killed === true).length, 0),
       runs: sweep.aggregates.reduce((n, a) => n + a.runs, 0),
       steps: sweep.aggregates.reduce((n, a) => n + a.steps, 0),
     },

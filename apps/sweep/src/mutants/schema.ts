@@ -1,13 +1,15 @@
 /**
- * mutants.json, schema `lazytlb.mutants/1`: what `lazytlb mutants --json` prints and `--out DIR`
- * writes. Everything but the `seconds*` fields and `timing` is a pure function of (tool
+ * mutants.json, schema `lazytlb.mutants/2`: what `lazytlb mutants --json` prints and `--out DIR`
+ * writes. v2 (issue 10): per mutation `status` and `noVictim` (a mutation no modelled cell can
+ * kill, with the reason), per cell `schemeOptions`, `preempt` and `consequence` (the cell run
+ * again with the intermediate-state oracle I13 switched off: the first kill by a consequence). Everything but the `seconds*` fields and `timing` is a pure function of (tool
  * version, model hash, catalogue, strategies, budget in runs, seed); with a wall-clock budget
  * how far each cell got depends on the machine as well.
  */
 import { z } from 'zod';
-import { Scheme } from '@lazytlb/core';
+import { PreemptModel, Scheme } from '@lazytlb/core';
 
-export const MUTANTS_SCHEMA = 'lazytlb.mutants/1';
+export const MUTANTS_SCHEMA = 'lazytlb.mutants/2';
 
 const count = z.number().int().min(0);
 const hex32 = z.string().regex(/^[0-9a-f]{32}$/);
@@ -45,11 +47,49 @@ export const StrategyOutcome = z
   .strict();
 export type StrategyOutcome = z.infer<typeof StrategyOutcome>;
 
+/** The killing run of a (cell, strategy): index, seed, steps, message and artifacts (relative to --out DIR; null without --out). */
+export const KillRecord = z
+  .object({
+    runIndex: count,
+    seed: hex32,
+    steps: count,
+    message: z.string(),
+    artifact: z.string().nullable(),
+    shrunkArtifact: z.string().nullable(),
+  })
+  .strict();
+
+/**
+ * The same mutated cell run again with the intermediate-state oracle switched off
+ * (`disabledInvariants`, core's SimulatorOptions field, recorded in the cell id and its
+ * artifacts): does a consequence follow (I4, I2, I1, ... after an IPI lands in the window)?
+ * Kills here are kills by consequence; `killed: false` means none within the budget.
+ */
+export const ConsequenceResult = z
+  .object({
+    disabledInvariants: z.array(z.string()).min(1),
+    killed: z.boolean(),
+    strategy: z.string().nullable(),
+    runsToKill: count.nullable(),
+    secondsToKill: seconds.nullable(),
+    invariant: z.string().nullable(),
+    kill: KillRecord.nullable(),
+    shrunkSteps: count.nullable(),
+    depth: z.number().int().min(1).nullable(),
+    shrinkError: z.string().nullable(),
+    strategies: z.array(StrategyOutcome),
+  })
+  .strict();
+export type ConsequenceResult = z.infer<typeof ConsequenceResult>;
+
 export const MutantCellResult = z
   .object({
     arch: z.string(),
     options: z.record(z.string(), z.unknown()),
     scheme: Scheme,
+    /** Non-default scheme options ({} when none). */
+    schemeOptions: z.record(z.string(), z.unknown()),
+    preempt: PreemptModel,
     cpus: z.number().int().min(1),
     workload: z.string(),
     /** "powerpc:mmu=radix refcount 4cpu kthread-heavy". */
@@ -63,17 +103,7 @@ export const MutantCellResult = z
     /** invariant === the mutation's declared `breaks`. */
     matchesDeclared: z.boolean().nullable(),
     /** The killing run: index, seed, steps, message and artifact (relative to --out DIR; null without --out). */
-    kill: z
-      .object({
-        runIndex: count,
-        seed: hex32,
-        steps: count,
-        message: z.string(),
-        artifact: z.string().nullable(),
-        shrunkArtifact: z.string().nullable(),
-      })
-      .strict()
-      .nullable(),
+    kill: KillRecord.nullable(),
     /** Steps of the shrunk counterexample (null: not killed, or shrinking off). */
     shrunkSteps: count.nullable(),
     /** Upper bound on the bug's depth (preemptions + 1) from shrink/bug-depth.ts (null: not killed, or depth off). */
@@ -81,6 +111,8 @@ export const MutantCellResult = z
     /** Why the kill could not be shrunk (it still replays from `kill.artifact`). */
     shrinkError: z.string().nullable(),
     strategies: z.array(StrategyOutcome),
+    /** The cell run again with the intermediate-state oracle off (null: the mutation does not declare that oracle). */
+    consequence: ConsequenceResult.nullable(),
   })
   .strict();
 export type MutantCellResult = z.infer<typeof MutantCellResult>;
@@ -95,6 +127,10 @@ export const MutantResult = z
     breaks: z.string(),
     /** Killed in at least one of its cells. */
     killed: z.boolean(),
+    /** killed, survived, or no-victim (declared: no modelled cell can kill it; `noVictim` says why). */
+    status: z.enum(['killed', 'survived', 'no-victim']),
+    /** Why no modelled cell can kill it faithfully (then `cells` is empty), else null. */
+    noVictim: z.string().nullable(),
     cells: z.array(MutantCellResult),
   })
   .strict();
@@ -133,7 +169,17 @@ export const MutantsFile = z
     interrupted: z.boolean(),
     timeBudgetHit: z.boolean(),
     totals: z
-      .object({ mutations: count, killed: count, survived: count, matchingDeclared: count, controls: count, falseAlarms: count, runs: count, steps: count })
+      .object({
+        mutations: count, killed: count,
+        /** Mutations with cells and no kill. */
+        survived: count,
+        /** Mutations declared without a modelled victim. */
+        noVictim: count,
+        matchingDeclared: count, controls: count, falseAlarms: count,
+        /** Cells run again with the intermediate-state oracle off, and those a consequence killed. */
+        consequenceCells: count, consequenceKills: count,
+        runs: count, steps: count,
+      })
       .strict(),
     mutations: z.array(MutantResult),
     controls: z.array(ControlResult),

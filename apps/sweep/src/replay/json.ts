@@ -1,5 +1,10 @@
-/** `lazytlb replay --format json`: the replayed run as JSON (configuration, outcome, events). */
-import type { Artifact, Outcome, TraceEvent } from '@lazytlb/core';
+/**
+ * `lazytlb replay --format json`: the replayed run as JSON (configuration, outcome, findings,
+ * events). Hazards show as events with fn `hazard`, non-fatal kernel WARNs as `WARN_ON_ONCE`,
+ * violations (I14 included) with `violation`; `findings` lists core's records of the hazards
+ * and use sites (Simulator.findings()).
+ */
+import type { Artifact, Outcome, RunFinding, TraceEvent } from '@lazytlb/core';
 
 export interface ReplayJson {
   readonly schema: 'lazytlb.replay/1';
@@ -12,10 +17,14 @@ export interface ReplayJson {
   readonly recorded: Outcome;
   /** What the replay produced. */
   readonly outcome: Outcome;
+  /** The hazard or use site the artifact was recorded for (the replay stopped there), or null. */
+  readonly target: Artifact['target'] | null;
+  /** Hazards recorded and use sites that fired (first firing of each). */
+  readonly findings: readonly RunFinding[];
   readonly events: readonly TraceEvent[];
 }
 
-export function replayToJson(artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean): ReplayJson {
+export function replayToJson(artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean, findings: readonly RunFinding[] = []): ReplayJson {
   return {
     schema: 'lazytlb.replay/1',
     reproduced,
@@ -25,10 +34,12 @@ export function replayToJson(artifact: Artifact, outcome: Outcome, trace: readon
     toolVersion: artifact.toolVersion,
     recorded: artifact.outcome,
     outcome,
+    target: artifact.target ?? null,
+    findings,
     events: trace,
   };
 }
 
-export function formatJson(artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean): string {
-  return `${JSON.stringify(replayToJson(artifact, outcome, trace, reproduced), null, 2)}\n`;
+export function formatJson(artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean, findings: readonly RunFinding[] = []): string {
+  return `${JSON.stringify(replayToJson(artifact, outcome, trace, reproduced, findings), null, 2)}\n`;
 }

@@ -2,9 +2,10 @@
  * A replayed run printed the way LKML mails draw interleavings: a header naming the
  * configuration and the violation, one column per CPU, one row per step (every event of
  * the step on a CPU merged into that CPU's cell, long text wrapped rather than cut),
- * kernel function names, the violation marked at its step, and a legend.
+ * kernel function names, the violation marked at its step, hazards (`!!! I3 hazard`) and
+ * kernel WARNs that do not end the run (`!!! WARN`) marked at theirs, and a legend.
  */
-import { type Artifact, INVARIANTS, type InvariantId, type TraceEvent, kconfigOf, strategyToString } from '@lazytlb/core';
+import { type Artifact, formatScheme, INVARIANTS, type InvariantId, type RunFinding, type TraceEvent, kconfigOf, strategyToString } from '@lazytlb/core';
 
 export interface LkmlOptions {
   /** Width of a CPU column in characters (default 38). */
@@ -16,6 +17,8 @@ export interface LkmlInput {
   readonly trace: readonly TraceEvent[];
   /** The replay ended exactly as recorded. */
   readonly reproduced: boolean;
+  /** The replayed run's hazards and use-site findings (core's Simulator.findings()). */
+  readonly findings?: readonly RunFinding[];
 }
 
 /** Word-wrap `text` to `width` columns; words longer than a line are split. */
@@ -48,6 +51,26 @@ export function violationMarker(invariant: string): string {
   return `*** ${invariant}${name !== undefined ? ` ${name}` : ''} ***`;
 }
 
+/** The marker of a hazard event (core traces `hazard` with text "I3: ...") or of a non-fatal kernel WARN. */
+export function hazardMarker(e: TraceEvent): string | null {
+  if (e.fn === 'hazard') {
+    const id = /^(I\d+):/.exec(e.text)?.[1] ?? 'hazard';
+    const name = (INVARIANTS as Record<string, { name: string }>)[id]?.name;
+    return `!!! ${id}${name !== undefined ? ` ${name}` : ''} hazard !!!`;
+  }
+  if (e.fn === 'WARN_ON_ONCE') return '!!! WARN_ON_ONCE !!!';
+  return null;
+}
+
+/** One line per finding: "hazard I3 at step 12 on CPU1: ...", "use site __mmdrop (warn) at step 12 on CPU1: M3@2". */
+export function findingLines(findings: readonly RunFinding[]): string[] {
+  return findings.map((f) =>
+    f.kind === 'hazard'
+      ? `hazard ${f.id} at step ${f.step} on CPU${f.cpu}: ${f.holder} of ${f.task} names freed ${f.mm}, dangling ${f.danglingSteps} step(s)${f.open ? ' (still when the run ended)' : ''}`
+      : `use site ${f.site} (${f.siteKind}) at step ${f.step} on CPU${f.cpu}: ${f.mm}${f.other !== null ? ` = ${f.other} by address reuse` : ''}`,
+  );
+}
+
 function describeWorkload(w: Artifact['cell']['workload']): string {
   if ('explicit' in w) {
     return `explicit, ${w.explicit.tasks.length} tasks: ${w.explicit.tasks.map((t) => `${t.name}[${t.kind}@CPU${t.cpu}: ${t.program.join('; ')}]`).join(' ')}`;
@@ -61,21 +84,31 @@ export function formatHeader(artifact: Artifact, reproduced: boolean): string[] 
   const o = artifact.outcome;
   const k = kconfigOf(c.scheme);
   const lines: string[] = [];
+  const t = artifact.target;
   if (o.kind === 'violation' && o.invariant !== undefined) {
-    lines.push(`lazytlb: ${o.invariant} ${INVARIANTS[o.invariant as InvariantId].name} violated at step ${o.step} on CPU${o.cpu}`);
+    lines.push(`lazytlb: ${o.invariant} ${INVARIANTS[o.invariant as InvariantId].name} violated at step ${o.step} on CPU${o.cpu}${o.site !== undefined ? ` in ${o.site} (${o.siteKind ?? 'use site'})` : ''}`);
     if (o.message !== undefined) lines.push(...wrap(o.message, 100, '    ').map((l) => `  ${l}`));
+  } else if (o.kind === 'stopped' && t !== undefined) {
+    const what = 'hazard' in t ? `hazard ${t.hazard} ${INVARIANTS[t.hazard].name}` : `use site ${t.site}`;
+    lines.push(`lazytlb: ${what} recorded at step ${o.steps - 1}; the run goes on past it (this artifact stops there: its target)`);
   } else {
     lines.push(`lazytlb: run ended ${o.kind}${o.hook !== undefined ? ` in hook ${o.hook}` : ''}${o.message !== undefined ? `: ${o.message}` : ''}`);
   }
   lines.push('');
   lines.push(`  arch:      ${c.arch.name}@${c.arch.version} ${JSON.stringify(c.arch.options)}`);
-  lines.push(`  scheme:    ${c.scheme} (MMU_LAZY_TLB_REFCOUNT=${k.MMU_LAZY_TLB_REFCOUNT ? 'y' : 'n'}, MMU_LAZY_TLB_SHOOTDOWN=${k.MMU_LAZY_TLB_SHOOTDOWN ? 'y' : 'n'})`);
+  lines.push(`  scheme:    ${formatScheme(c.scheme, c.schemeOptions)} (MMU_LAZY_TLB_REFCOUNT=${k.MMU_LAZY_TLB_REFCOUNT ? 'y' : 'n'}, MMU_LAZY_TLB_SHOOTDOWN=${k.MMU_LAZY_TLB_SHOOTDOWN ? 'y' : 'n'})`);
+  lines.push(`  preempt:   ${c.preempt ?? 'full'}`);
+  if (c.mutations !== undefined) lines.push(`  mutations: ${c.mutations.join(', ')}`);
+  if (c.disabledInvariants !== undefined) lines.push(`  oracles:   ${c.disabledInvariants.join(', ')} switched off`);
   lines.push(`  CPUs:      ${c.cpus}`);
   wrap(describeWorkload(c.workload), 100, '  ').forEach((l, i) => lines.push(`  ${i === 0 ? 'workload:  ' : '           '}${l}`));
   lines.push(`  strategy:  ${strategyToString(c.strategy)}, step budget ${c.stepBudget}`);
   lines.push(`  seed:      ${artifact.seed}${artifact.runIndex !== undefined ? ` (run ${artifact.runIndex})` : ''}`);
   lines.push(`  model:     ${artifact.modelHash} (lazytlb ${artifact.toolVersion})`);
-  lines.push(`  replay:    ${reproduced ? 'reproduced exactly' : 'DID NOT reproduce the recorded outcome'}, ${o.steps} steps`);
+  lines.push(`  replay:    ${reproduced ? 'reproduced exactly' : 'DID NOT reproduce the recorded outcome'}, ${o.steps} steps${t !== undefined ? ` (stopped at ${'hazard' in t ? `hazard ${t.hazard}` : `use site ${t.site}`})` : ''}`);
+  if (o.hazards !== undefined || o.useSites !== undefined) {
+    lines.push(`  findings:  ${[...(o.hazards ?? []).map((h) => `hazard ${h}`), ...(o.useSites ?? []).map((u) => `use site ${u}`)].join(', ')}`);
+  }
   return lines;
 }
 
@@ -85,6 +118,7 @@ export const LKML_LEGEND = [
   '  <irq>  the CPU\'s interrupt actor took the step (IPI handler, try_to_wake_up, tick preemption)',
   '  <hyp>  the hypervisor acted on that vCPU (preempt / resume)',
   '  ***    the invariant violated at this step (its id and name), followed by the oracle\'s message',
+  '  !!!    a hazard recorded (I3 under a dangling-premise scheme) or a kernel WARN that does not end the run under this scheme',
   '  M<n>@<addr>  mm n at slab address addr (addresses are reused after free_mm, as on SLUB); init_mm; NULL',
   '  T<n> user task, K<n> kernel thread, swapper/<n> the idle task of CPU n',
 ];
@@ -108,9 +142,13 @@ export function formatLkml(input: LkmlInput, opts: LkmlOptions = {}): string {
       steps.push(row);
     }
     const cell = row.cells[e.cpu] ?? (row.cells[e.cpu] = []);
+    const hz = hazardMarker(e);
     if (e.violation !== undefined) {
       row.violation = e;
       cell.push(...wrap(violationMarker(e.violation), width));
+      cell.push(...wrap(e.text, width, '  '));
+    } else if (hz !== null) {
+      cell.push(...wrap(hz, width));
       cell.push(...wrap(e.text, width, '  '));
     } else {
       const prefix = e.actor === 'irq' ? '<irq> ' : e.actor === 'hyp' ? '<hyp> ' : '';
@@ -128,6 +166,10 @@ export function formatLkml(input: LkmlInput, opts: LkmlOptions = {}): string {
       const name = (INVARIANTS as Record<string, { name: string }>)[inv]?.name ?? '';
       lines.push(`      ^^^ ${inv} ${name} violated here, at step ${row.step} on CPU${row.violation.cpu}`);
     }
+  }
+  if (input.findings !== undefined && input.findings.length > 0) {
+    lines.push('', 'Findings (hazards and use sites, first firing of each):');
+    for (const l of findingLines(input.findings)) lines.push(...wrap(l, 110, '    ').map((x) => `  ${x}`));
   }
   lines.push('');
   lines.push(...LKML_LEGEND);

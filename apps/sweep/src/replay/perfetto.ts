@@ -11,12 +11,15 @@
  *   bp 'e' mid-way through the receiver's handler slice). IPIs queue per target CPU in FIFO order, so a handler is paired
  *   with the oldest pending send to its CPU from the same sender and of the same function.
  * - The violation is an instant ('i', thread scope) on its CPU named after the invariant, with
- *   the message, arch, scheme, seed and model hash in its args; the run's configuration is
- *   also in the process name's args and in `otherData`.
+ *   the message, arch, scheme, seed and model hash in its args (and, for I14, the use site and
+ *   what it did); the run's configuration is also in the process name's args and in
+ *   `otherData`, with the run's hazard and use-site findings (`findings`).
+ * - A hazard (core's `hazard` event) and a kernel WARN that does not end the run
+ *   (`WARN_ON_ONCE`) keep their slice and get an instant too (category `hazard` / `warn`).
  *
  * Pure: no I/O, the same input gives the same object.
  */
-import { type Artifact, INVARIANTS, type TraceEvent, strategyToString } from '@lazytlb/core';
+import { type Artifact, formatScheme, INVARIANTS, type RunFinding, type TraceEvent, strategyToString } from '@lazytlb/core';
 
 /** Microseconds per model step. */
 export const PERFETTO_STEP_US = 1;
@@ -49,6 +52,8 @@ export interface PerfettoInput {
   readonly trace: readonly TraceEvent[];
   /** The replay ended exactly as recorded. */
   readonly reproduced: boolean;
+  /** The run's hazards and use-site findings (core's Simulator.findings()). */
+  readonly findings?: readonly RunFinding[];
 }
 
 const SEND_RE = /^IPI -> CPU(\d+): ([^(]+)\(/;
@@ -69,9 +74,12 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
     arch: c.arch.name,
     archVersion: c.arch.version,
     archOptions: c.arch.options,
-    scheme: c.scheme,
+    scheme: formatScheme(c.scheme, c.schemeOptions),
+    preempt: c.preempt ?? 'full',
     cpus: c.cpus,
     strategy: strategyToString(c.strategy),
+    ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
+    ...(c.disabledInvariants !== undefined ? { disabledInvariants: c.disabledInvariants } : {}),
     seed: artifact.seed,
     ...(artifact.runIndex !== undefined ? { runIndex: artifact.runIndex } : {}),
     modelHash: artifact.modelHash,
@@ -79,7 +87,7 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
   };
   const pid = PERFETTO_PID;
   const out: PerfettoEvent[] = [
-    { name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `lazytlb ${c.arch.name} ${c.scheme} ${c.cpus} CPUs`, ...run } },
+    { name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `lazytlb ${c.arch.name} ${run.scheme} ${c.cpus} CPUs`, ...run } },
   ];
   for (let cpu = 0; cpu < ncpu; cpu++) {
     out.push({ name: 'thread_name', ph: 'M', pid, tid: cpu, args: { name: `CPU${cpu}` } });
@@ -119,12 +127,25 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
         pid,
         tid: e.cpu,
         ts,
-        args: { invariant: e.violation, ...(name !== undefined ? { invariantName: name } : {}), message: e.text, step: e.step, cpu: e.cpu, ...run },
+        args: {
+          invariant: e.violation, ...(name !== undefined ? { invariantName: name } : {}), message: e.text, step: e.step, cpu: e.cpu,
+          ...(artifact.outcome.invariant === e.violation && artifact.outcome.site !== undefined ? { site: artifact.outcome.site, siteKind: artifact.outcome.siteKind } : {}),
+          ...run,
+        },
       });
       continue;
     }
 
     out.push({ name: e.fn, ph: 'X', cat: e.actor, pid, tid: e.cpu, ts, dur, args: { text: e.text, step: e.step, actor: e.actor } });
+    if (e.fn === 'hazard' || e.fn === 'WARN_ON_ONCE') {
+      const id = e.fn === 'hazard' ? (/^(I\d+):/.exec(e.text)?.[1] ?? 'hazard') : 'WARN_ON_ONCE';
+      const name = e.fn === 'hazard' ? invariantName(id) : undefined;
+      out.push({
+        name: e.fn === 'hazard' ? `${id}${name !== undefined ? ` ${name}` : ''} hazard` : 'WARN_ON_ONCE', ph: 'i', s: 't', cat: e.fn === 'hazard' ? 'hazard' : 'warn',
+        pid, tid: e.cpu, ts, args: { message: e.text, step: e.step, cpu: e.cpu, ...(name !== undefined ? { invariant: id, invariantName: name } : {}) },
+      });
+      continue;
+    }
 
     const send = SEND_RE.exec(e.text);
     if (send !== null && e.fn === 'smp_call_function') {
@@ -162,6 +183,8 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
       stepUs: PERFETTO_STEP_US,
       reproduced: input.reproduced,
       outcome: artifact.outcome,
+      ...(artifact.target !== undefined ? { target: artifact.target } : {}),
+      findings: input.findings ?? [],
     },
   };
 }

@@ -76,12 +76,13 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
     throw new ReplayError(`cannot replay ${source}: ${(e as Error).message}`);
   }
   const trace = r.result.trace ?? [];
+  const findings = r.simulator.findings();
   const text =
     format === 'json'
-      ? formatJson(artifact, outcomeOf(r.result), trace, r.reproduced)
+      ? formatJson(artifact, outcomeOf(r.result), trace, r.reproduced, findings)
       : format === 'perfetto'
-        ? formatPerfetto({ artifact, trace, reproduced: r.reproduced })
-        : formatLkml({ artifact, trace, reproduced: r.reproduced }, opts.width !== undefined ? { width: opts.width } : {});
+        ? formatPerfetto({ artifact, trace, reproduced: r.reproduced, findings })
+        : formatLkml({ artifact, trace, reproduced: r.reproduced, findings }, opts.width !== undefined ? { width: opts.width } : {});
   return { text, reproduced: r.reproduced };
 }
 

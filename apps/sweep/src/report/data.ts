@@ -4,20 +4,24 @@
  * the page; the page's script only draws it. Pure: the same input gives the same object.
  *
  * - heatmap: one row per arch + options [+ mutations] (+ workload / strategy when the sweep
- *   has more than one), one column per scheme × CPUs; each point is a cell's verdict with a
- *   tooltip listing its violating runs per invariant and its errors.
+ *   has more than one), one column per scheme (with options and preemption model) × CPUs; each
+ *   point is a cell's verdict (safe, hazard, violates, error; proved / incomplete reserved),
+ *   the invariants it violated or recorded as hazards and the use sites that fired, with a
+ *   tooltip listing the runs of each, and its errors.
  * - costs: one chart per heatmap row ("per arch"), grouped bars: per metric (mm_count atomics
  *   and their cache-line transfers per context switch, IPIs per mm exit, pinned mm·steps per
  *   step) one bar per scheme × CPUs.
  */
-import { strategyToString } from '@lazytlb/core';
-import type { CellResult, ResultsFile } from '../results/schema.js';
+import { formatScheme, type SchemeOptions, strategyToString } from '@lazytlb/core';
+import { type CellResult, type ResultsFile, VERDICTS as ALL_VERDICTS } from '../results/schema.js';
 import type { SwimlaneData } from './swimlane.js';
 
 export type Verdict = CellResult['verdict'];
 
-/** Verdicts in the order of the heatmap's colour scale (its `value`). */
-export const VERDICTS: readonly Verdict[] = ['safe', 'violates', 'error'];
+/** Verdicts in the order of the heatmap's colour scale (its `value`); the last two are reserved (exhaustive strategies). */
+export const VERDICTS: readonly Verdict[] = ALL_VERDICTS;
+/** Verdicts the heatmap's legend always shows (the reserved ones only when a cell has them). */
+export const LEGEND_VERDICTS: readonly Verdict[] = ['safe', 'hazard', 'violates', 'error'];
 
 export interface HeatmapPoint {
   /** Column (scheme × CPUs). */
@@ -27,6 +31,10 @@ export interface HeatmapPoint {
   readonly verdict: Verdict;
   /** Indices of the cells at this point (more than one only for duplicate cells). */
   readonly cells: readonly number[];
+  /** Invariants violated (`I1`) and recorded as hazards (`I3 hazard`), in invariant order. */
+  readonly invariants: readonly string[];
+  /** Use sites that fired (kernel functions). */
+  readonly sites: readonly string[];
   readonly tooltip: string;
 }
 
@@ -93,14 +101,25 @@ export function rowLabels(cells: readonly CellResult[]): string[] {
   });
 }
 
-export function columnLabel(c: Pick<CellResult, 'scheme' | 'cpus'>): string {
-  return `${c.scheme} × ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}`;
+/** "shootdown:mask=online" (core's formatScheme), plus " preempt=rt" away from the default preemption model. */
+export function schemeColumn(c: Pick<CellResult, 'scheme' | 'cpus'> & Partial<Pick<CellResult, 'schemeOptions' | 'preempt'>>): string {
+  const s = formatScheme(c.scheme, (c.schemeOptions ?? {}) as SchemeOptions);
+  return c.preempt !== undefined && c.preempt !== 'full' ? `${s} preempt=${c.preempt}` : s;
 }
+
+export function columnLabel(c: Pick<CellResult, 'scheme' | 'cpus'> & Partial<Pick<CellResult, 'schemeOptions' | 'preempt'>>): string {
+  return `${schemeColumn(c)} × ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}`;
+}
+
+const PREEMPT_ORDER = ['none', 'voluntary', 'full', 'rt'];
 
 function columnOrder(cells: readonly CellResult[]): string[] {
   const cols = [...new Map(cells.map((c) => [columnLabel(c), c])).values()];
   const rank = (s: string): number => (SCHEME_ORDER.includes(s) ? SCHEME_ORDER.indexOf(s) : SCHEME_ORDER.length);
-  cols.sort((a, b) => rank(a.scheme) - rank(b.scheme) || (a.scheme < b.scheme ? -1 : a.scheme > b.scheme ? 1 : 0) || a.cpus - b.cpus);
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  cols.sort((a, b) =>
+    rank(a.scheme) - rank(b.scheme) || cmp(a.scheme, b.scheme) || cmp(schemeColumn({ ...a, preempt: 'full' }), schemeColumn({ ...b, preempt: 'full' })) ||
+    PREEMPT_ORDER.indexOf(a.preempt ?? 'full') - PREEMPT_ORDER.indexOf(b.preempt ?? 'full') || a.cpus - b.cpus);
   return cols.map(columnLabel);
 }
 
@@ -113,6 +132,10 @@ export function cellTooltip(c: CellResult, row: string): string {
   const lines = [`#${c.index} ${row} — ${columnLabel(c)}`, `${c.verdict}: ${c.runs} runs, ${workloadLabel(c.workload)}, ${strategyToString(c.strategy)}`];
   const viol = Object.entries(c.violations);
   if (viol.length > 0) lines.push(`violating runs: ${viol.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const hz = Object.entries(c.hazards);
+  if (hz.length > 0) lines.push(`hazard runs (the run went on): ${hz.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const sites = Object.entries(c.useSites);
+  if (sites.length > 0) lines.push(`use sites fired (runs): ${sites.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const errs = [
     ['plugin errors', c.pluginErrors], ['deadlocks', c.deadlocks], ['crashes', c.crashes], ['model errors', c.modelErrors], ['over step budget', c.budgetExceeded],
   ].filter(([, n]) => (n as number) > 0);
@@ -120,7 +143,17 @@ export function cellTooltip(c: CellResult, row: string): string {
   return lines.join('\n');
 }
 
-const VERDICT_RANK: Record<Verdict, number> = { safe: 0, violates: 1, error: 2 };
+const VERDICT_RANK: Record<Verdict, number> = { proved: 0, safe: 1, incomplete: 2, hazard: 3, violates: 4, error: 5 };
+
+/** The invariants of cells (violations, then hazards marked as such) and their use sites, each once. */
+export function cellFindings(cs: readonly CellResult[]): { invariants: string[]; sites: string[] } {
+  const order = (k: string): number => Number(/^I(\d+)$/.exec(k)?.[1] ?? 1000);
+  const byInv = (a: string, b: string): number => order(a) - order(b) || (a < b ? -1 : a > b ? 1 : 0);
+  const viol = unique(cs.flatMap((c) => Object.keys(c.violations))).sort(byInv);
+  const hz = unique(cs.flatMap((c) => Object.keys(c.hazards))).sort(byInv);
+  const sites = unique(cs.flatMap((c) => Object.keys(c.useSites))).sort();
+  return { invariants: [...viol, ...hz.map((h) => `${h} hazard`)], sites };
+}
 
 export function buildHeatmap(f: ResultsFile): HeatmapData {
   const labels = rowLabels(f.cells);
@@ -135,7 +168,7 @@ export function buildHeatmap(f: ResultsFile): HeatmapData {
   for (const [key, cs] of at) {
     const [x, y] = key.split('/').map(Number) as [number, number];
     const verdict = cs.map((c) => c.verdict).reduce((a, b) => (VERDICT_RANK[b] > VERDICT_RANK[a] ? b : a));
-    points.push({ x, y, verdict, cells: cs.map((c) => c.index), tooltip: cs.map((c) => cellTooltip(c, rows[y]!)).join('\n\n') });
+    points.push({ x, y, verdict, cells: cs.map((c) => c.index), ...cellFindings(cs), tooltip: cs.map((c) => cellTooltip(c, rows[y]!)).join('\n\n') });
   }
   points.sort((a, b) => a.y - b.y || a.x - b.x);
   return { rows, columns, points };
@@ -163,7 +196,7 @@ export function buildReportData(f: ResultsFile, swimlanes: readonly SwimlaneData
     title: `lazytlb sweep${status}`,
     summary:
       `lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.modelHash}), seed ${f.matrix.seed}, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells` +
-      `${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}: ${f.totals.safe} safe, ${f.totals.violates} violate, ${f.totals.error} error — ${f.totals.runs} runs, ${f.totals.steps} steps.`,
+      `${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}: ${f.totals.safe} safe, ${f.totals.hazard} hazard, ${f.totals.violates} violate, ${f.totals.error} error — ${f.totals.runs} runs, ${f.totals.steps} steps.`,
     heatmap: buildHeatmap(f),
     costs: buildCostCharts(f),
     swimlanes: [...swimlanes],

@@ -2,10 +2,13 @@
  * report.html's template: one self-contained page (no network: the echarts library and the
  * data are inlined) with stable element ids and classes —
  *
- * - `#heatmap`: the verdict heatmap (`#verdicts` section);
+ * - `#heatmap`: the verdict heatmap (`#verdicts` section): safe / hazard / violates / error
+ *   colours, each cell labelled with its verdict, the invariants it violated or recorded as
+ *   hazards and the use sites that fired;
  * - `.cost-chart` (`#cost-<i>`): one grouped-bar chart of costs per arch row (`#costs`);
- * - `.swimlane` (`#swimlane-<cell>-<invariant>`): the per-CPU timeline of a shrunk first
- *   failure, inside `.swimlane-section` with its `.swimlane-caption` (`#failures`);
+ * - `.swimlane` (`#swimlane-<artifact base name>`): the per-CPU timeline of a shrunk first
+ *   failure (violation, hazard or use site), inside `.swimlane-section` with its
+ *   `.swimlane-caption` (`#failures`);
  *   `.note` items in `#notes` say which failures have no swimlane and why;
  * - `#report-data`: the ReportData JSON; `body[data-rendered]` is set to the number of charts
  *   once the inline script has drawn them all.
@@ -13,7 +16,7 @@
  * Pure: the same data and library source give the same text.
  */
 import type { ReportData } from './data.js';
-import { VERDICTS } from './data.js';
+import { LEGEND_VERDICTS, VERDICTS } from './data.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -29,8 +32,14 @@ export function inlineScript(source: string): string {
   return source.replace(/<\/script/gi, '<\\/script').replace(/<!--/g, '<\\!--');
 }
 
-export const VERDICT_COLORS: Record<(typeof VERDICTS)[number], string> = { safe: '#43a047', violates: '#e53935', error: '#fb8c00' };
-export const ACTOR_COLORS = { task: '#5470c6', irq: '#ee9b2a', hyp: '#9a60b4', violation: '#b71c1c' } as const;
+export const VERDICT_COLORS: Record<(typeof VERDICTS)[number], string> = {
+  safe: '#43a047', hazard: '#fdd835', violates: '#e53935', error: '#6d4c41', proved: '#1b5e20', incomplete: '#90a4ae',
+};
+/** Label colour on each verdict's background (dark on the light ones). */
+export const VERDICT_TEXT: Record<(typeof VERDICTS)[number], string> = {
+  safe: '#fff', hazard: '#222', violates: '#fff', error: '#fff', proved: '#fff', incomplete: '#222',
+};
+export const ACTOR_COLORS = { task: '#5470c6', irq: '#ee9b2a', hyp: '#9a60b4', violation: '#b71c1c', hazard: '#f9a825' } as const;
 
 const CSS = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px; color: #222; }
@@ -51,7 +60,9 @@ export const RENDER_SCRIPT = `(function () {
   'use strict';
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var VERDICTS = ${JSON.stringify(VERDICTS)};
+  var LEGEND_VERDICTS = ${JSON.stringify(LEGEND_VERDICTS)};
   var VERDICT_COLORS = ${JSON.stringify(VERDICT_COLORS)};
+  var VERDICT_TEXT = ${JSON.stringify(VERDICT_TEXT)};
   var ACTOR_COLORS = ${JSON.stringify(ACTOR_COLORS)};
   var charts = [];
   function esc(s) {
@@ -65,7 +76,15 @@ export const RENDER_SCRIPT = `(function () {
 
   var hm = data.heatmap;
   var hmEl = document.getElementById('heatmap');
-  hmEl.style.height = Math.max(200, 110 + 34 * hm.rows.length) + 'px';
+  hmEl.style.height = Math.max(220, 120 + 56 * hm.rows.length) + 'px';
+  var present = hm.points.map(function (p) { return p.verdict; });
+  var legend = VERDICTS.filter(function (v) { return LEGEND_VERDICTS.indexOf(v) >= 0 || present.indexOf(v) >= 0; });
+  function cellLabel(p) {
+    var lines = [p.verdict];
+    if (p.invariants.length > 0) lines.push(p.invariants.join(' '));
+    if (p.sites.length > 0) lines.push(p.sites.join(', '));
+    return lines.join('\n');
+  }
   init(hmEl).setOption({
     animation: false,
     tooltip: { formatter: function (p) { return esc(p.data.tooltip).replace(/\\n/g, '<br>'); } },
@@ -74,12 +93,17 @@ export const RENDER_SCRIPT = `(function () {
     yAxis: { type: 'category', data: hm.rows, inverse: true, splitArea: { show: true } },
     visualMap: {
       type: 'piecewise', dimension: 2, orient: 'horizontal', left: 'center', bottom: 0,
-      pieces: VERDICTS.map(function (v, i) { return { value: i, label: v, color: VERDICT_COLORS[v] }; })
+      pieces: legend.map(function (v) { return { value: VERDICTS.indexOf(v), label: v, color: VERDICT_COLORS[v] }; })
     },
     series: [{
       type: 'heatmap',
-      data: hm.points.map(function (p) { return { value: [p.x, p.y, VERDICTS.indexOf(p.verdict)], verdict: p.verdict, tooltip: p.tooltip }; }),
-      label: { show: true, color: '#fff', formatter: function (p) { return p.data.verdict; } },
+      data: hm.points.map(function (p) {
+        return {
+          value: [p.x, p.y, VERDICTS.indexOf(p.verdict)], verdict: p.verdict, invariants: p.invariants, sites: p.sites, tooltip: p.tooltip,
+          label: { color: VERDICT_TEXT[p.verdict] }
+        };
+      }),
+      label: { show: true, fontSize: 10, lineHeight: 12, overflow: 'truncate', width: 150, formatter: function (p) { return cellLabel(p.data); } },
       itemStyle: { borderColor: '#fff', borderWidth: 2 }
     }]
   });
@@ -120,22 +144,24 @@ export const RENDER_SCRIPT = `(function () {
         { x: cs.x, y: cs.y, width: cs.width, height: cs.height }
       );
       if (!shape) return null;
-      var fill = e.violation ? ACTOR_COLORS.violation : ACTOR_COLORS[e.actor];
+      var fill = e.violation ? ACTOR_COLORS.violation : e.hazard ? ACTOR_COLORS.hazard : ACTOR_COLORS[e.actor];
       return {
         type: 'rect', shape: shape,
         style: { fill: fill, stroke: e.actor === 'task' ? null : '#333', lineWidth: e.actor === 'task' ? 0 : 1, lineDash: e.actor === 'hyp' ? [3, 2] : null },
-        textContent: { style: { text: (e.actor === 'task' ? '' : '<' + e.actor + '> ') + (e.violation ? e.violation : e.fn), fill: '#fff', fontSize: 10, width: Math.max(0, shape.width - 4), overflow: 'truncate' } },
+        textContent: { style: { text: (e.actor === 'task' ? '' : '<' + e.actor + '> ') + (e.violation ? e.violation : e.hazard ? e.hazard : e.fn), fill: e.hazard && !e.violation ? '#222' : '#fff', fontSize: 10, width: Math.max(0, shape.width - 4), overflow: 'truncate' } },
         textConfig: { position: 'inside' }
       };
     }
-    var v = s.violation;
+    var v = s.finding;
+    var violated = v && (v.class === 'violation' || v.name !== '' && v.label.indexOf(' violated ') >= 0);
+    var markColor = violated ? ACTOR_COLORS.violation : ACTOR_COLORS.hazard;
     var series = {
       type: 'custom', name: 'events', renderItem: block, encode: { x: [0, 2], y: 1 }, data: items,
       markArea: v ? {
         silent: true,
-        itemStyle: { color: 'rgba(229, 57, 53, 0.14)', borderColor: ACTOR_COLORS.violation, borderWidth: 1 },
-        label: { position: 'top', align: 'right', color: ACTOR_COLORS.violation, fontWeight: 'bold' },
-        data: [[{ name: v.invariant + ' ' + v.name + ' violated (step ' + v.step + ', CPU' + v.cpu + ')', xAxis: v.step }, { xAxis: v.step + 1 }]]
+        itemStyle: { color: violated ? 'rgba(229, 57, 53, 0.14)' : 'rgba(249, 168, 37, 0.22)', borderColor: markColor, borderWidth: 1 },
+        label: { position: 'top', align: 'right', color: violated ? markColor : '#8d6e00', fontWeight: 'bold' },
+        data: [[{ name: v.label, xAxis: v.step }, { xAxis: v.step + 1 }]]
       } : undefined
     };
     init(el).setOption({
@@ -144,7 +170,7 @@ export const RENDER_SCRIPT = `(function () {
         formatter: function (p) {
           var e = p.data && p.data.ev;
           if (!e) return '';
-          return 'step ' + e.step + ', CPU' + e.cpu + ' &lt;' + e.actor + '&gt;<br><b>' + esc(e.violation ? e.violation + ' violated' : e.fn) + '</b>: ' + esc(e.text);
+          return 'step ' + e.step + ', CPU' + e.cpu + ' &lt;' + e.actor + '&gt;<br><b>' + esc(e.violation ? e.violation + ' violated' : e.hazard ? e.fn + ' (' + e.hazard + ')' : e.fn) + '</b>: ' + esc(e.text);
         }
       },
       grid: { left: 60, right: 40, top: 40, bottom: 56 },
@@ -166,14 +192,14 @@ export const RENDER_SCRIPT = `(function () {
 function swimlaneSections(d: ReportData): string {
   const L: string[] = [];
   for (const s of d.swimlanes) {
-    const v = s.violation;
-    const caption = v === null ? 'no violation in the replayed trace' : `${v.invariant} ${v.name} violated at step ${v.step} on CPU${v.cpu}: ${v.message}`;
+    const v = s.finding;
+    const caption = v === null ? `no ${s.class === 'violation' ? 'violation' : s.class} in the replayed trace` : v.caption;
     const extra = [
       s.reproduced ? '' : 'the replay did NOT reproduce the recorded outcome',
       s.truncated ? `only the first ${s.events.length} events are drawn` : '',
     ].filter(Boolean);
     L.push(
-      `<article class="swimlane-section" data-cell="${s.cell}" data-invariant="${escapeHtml(s.invariant)}">`,
+      `<article class="swimlane-section" data-cell="${s.cell}" data-class="${escapeHtml(s.class)}" data-key="${escapeHtml(s.key)}">`,
       `<h3>${escapeHtml(s.title)} — <code>${escapeHtml(s.artifact)}</code></h3>`,
       `<div class="swimlane" id="${escapeHtml(s.id)}"></div>`,
       `<p class="swimlane-caption">${escapeHtml(caption)}${extra.length > 0 ? `<br><span class="note">${escapeHtml(extra.join('; '))}</span>` : ''}</p>`,
@@ -187,7 +213,7 @@ function swimlaneSections(d: ReportData): string {
 export function renderReportHtml(d: ReportData, echartsSource: string): string {
   const costs = d.costs.map((c, i) => `<div class="cost-chart" id="cost-${i}" data-title="${escapeHtml(c.title)}"></div>`).join('\n');
   const legend = (Object.entries(ACTOR_COLORS) as [string, string][])
-    .map(([k, col]) => `<span><i style="background:${col}"></i>${k === 'task' ? 'task' : k === 'irq' ? '&lt;irq&gt; interrupt (IPI handler, wake-up, tick)' : k === 'hyp' ? '&lt;hyp&gt; hypervisor (vCPU preempt / resume)' : 'violation'}</span>`)
+    .map(([k, col]) => `<span><i style="background:${col}"></i>${k === 'task' ? 'task' : k === 'irq' ? '&lt;irq&gt; interrupt (IPI handler, wake-up, tick)' : k === 'hyp' ? '&lt;hyp&gt; hypervisor (vCPU preempt / resume)' : k === 'hazard' ? 'hazard / kernel WARN (the run goes on)' : 'violation'}</span>`)
     .join('');
   const notes = d.notes.map((n) => `<li class="note">${escapeHtml(n)}</li>`).join('\n');
   return `<!doctype html>
@@ -205,7 +231,7 @@ export function renderReportHtml(d: ReportData, echartsSource: string): string {
 </header>
 <section id="verdicts">
 <h2>Verdicts</h2>
-<p class="muted">Rows: arch and options (and mutations); columns: scheme × CPUs. Hover a cell for its violating runs per invariant.</p>
+<p class="muted">Rows: arch and options (and mutations); columns: scheme (options, preemption model) × CPUs. Colours: safe, hazard (a hazard or a hazard-class use site was recorded and the runs went on; no violation), violates, error. Each cell names the invariants it violated or recorded as hazards and the use sites that fired; hover it for the runs of each.</p>
 <div id="heatmap" class="chart"></div>
 </section>
 <section id="costs">
@@ -215,7 +241,7 @@ ${costs}
 </section>
 <section id="failures">
 <h2>Shrunk first failures</h2>
-${d.swimlanes.length > 0 ? `<p class="legend">One lane per CPU, one block per trace event in its step (kernel function names; the events of one step split it in order): ${legend}. The red band marks the violation's step, labelled with the invariant.</p>` : '<p class="muted">No shrunk first failures.</p>'}
+${d.swimlanes.length > 0 ? `<p class="legend">One lane per CPU, one block per trace event in its step (kernel function names; the events of one step split it in order): ${legend}. The red band marks a violation's step, labelled with the invariant; the amber band a hazard's or a kernel WARN's (those runs are recorded up to that step).</p>` : '<p class="muted">No shrunk first failures.</p>'}
 ${swimlaneSections(d)}
 <ul id="notes">${notes}</ul>
 </section>

@@ -2,13 +2,17 @@
  * report.html's swimlanes: the shrunk first failures replayed with tracing on (core's
  * replayArtifact), one lane per CPU, one block per trace event inside its step (the events a
  * CPU has in one step split the step in order), labelled with the kernel function; the actor
- * (task, irq, hyp) tells the task from the interrupt and the hypervisor, and the violation is
- * marked at its step with the invariant id, name and message.
+ * (task, irq, hyp) tells the task from the interrupt and the hypervisor. The finding is marked
+ * at its step: a violation with the invariant id, name and message; a hazard (core's `hazard`
+ * trace event) or a hazard-class use site (its `WARN_ON_ONCE` event) likewise, in the hazard
+ * colour (those artifacts stop right after that step: their `target`).
  *
  * Bounded: at most MAX_SWIMLANES failures and MAX_EVENTS events each; a failure that cannot
  * be replayed (unknown plugin, invalid artifact, divergence) gets a note instead.
  */
-import { type ActorKind, type ArchPlugin, INVARIANTS, parseArtifact, replayArtifact, strategyToString, type TraceEvent } from '@lazytlb/core';
+import { type ActorKind, type ArchPlugin, type Artifact, INVARIANTS, parseArtifact, replayArtifact, strategyToString, type TraceEvent } from '@lazytlb/core';
+import { schemeLabel } from '../engine/cells.js';
+import type { FailureClass } from '../engine/types.js';
 import type { ShrunkFailure } from '../results/build.js';
 import type { ResultsFile } from '../results/schema.js';
 
@@ -26,14 +30,34 @@ export interface SwimlaneEvent {
   readonly slots: number;
   /** Set on the violation event: the invariant id. */
   readonly violation?: string;
+  /** Set on a hazard event (core's `hazard`, id I3) or a non-fatal kernel WARN (`WARN_ON_ONCE`): what it records. */
+  readonly hazard?: string;
+}
+
+/** The finding a swimlane marks (a band at its step). */
+export interface SwimlaneFinding {
+  readonly class: FailureClass;
+  /** Invariant id (violations, hazards) or use-site id. */
+  readonly key: string;
+  readonly step: number;
+  readonly cpu: number;
+  /** The invariant's name ('' for a use site that is not a violation). */
+  readonly name: string;
+  /** Band label: "I3 lazy-pointer-live violated (step 5, CPU1)", "I3 lazy-pointer-live hazard (step 5, CPU1)", "__mmdrop WARN (step 5, CPU1)". */
+  readonly label: string;
+  /** Caption: "I3 lazy-pointer-live violated at step 5 on CPU1: <message>", etc. */
+  readonly caption: string;
+  readonly message: string;
 }
 
 export interface SwimlaneData {
-  /** Stable DOM id: `swimlane-<cell>-<invariant>`. */
+  /** Stable DOM id: `swimlane-<cell>-<key>` for violations, `swimlane-<cell>-hazard-<id>`, `swimlane-<cell>-site-<slug>` (the artifact's file name). */
   readonly id: string;
   readonly title: string;
   readonly cell: number;
-  readonly invariant: string;
+  readonly class: FailureClass;
+  /** Invariant id (violations, hazards) or use-site id. */
+  readonly key: string;
   /** The shrunk artifact's path, relative to the results directory. */
   readonly artifact: string;
   readonly cpus: number;
@@ -42,7 +66,8 @@ export interface SwimlaneData {
   /** The trace had more than MAX_EVENTS events; the rest are left out. */
   readonly truncated: boolean;
   readonly events: readonly SwimlaneEvent[];
-  readonly violation: { readonly step: number; readonly cpu: number; readonly invariant: string; readonly name: string; readonly message: string } | null;
+  /** The finding marked on the lanes (null: not found in the replayed trace). */
+  readonly finding: SwimlaneFinding | null;
 }
 
 export type PluginLookup = (name: string) => ArchPlugin<unknown> | undefined;
@@ -56,12 +81,61 @@ export function slotEvents(trace: readonly TraceEvent[]): SwimlaneEvent[] {
     const key = `${e.step}/${e.cpu}`;
     const slot = seen.get(key) ?? 0;
     seen.set(key, slot + 1);
-    return { step: e.step, cpu: e.cpu, actor: e.actor, fn: e.fn, text: e.text, slot, slots: count.get(key)!, ...(e.violation !== undefined ? { violation: e.violation } : {}) };
+    const hazard = e.fn === 'hazard' ? (/^(I\d+):/.exec(e.text)?.[1] ?? 'hazard') : e.fn === 'WARN_ON_ONCE' ? 'WARN' : undefined;
+    return {
+      step: e.step, cpu: e.cpu, actor: e.actor, fn: e.fn, text: e.text, slot, slots: count.get(key)!,
+      ...(e.violation !== undefined ? { violation: e.violation } : {}), ...(hazard !== undefined ? { hazard } : {}),
+    };
   });
 }
 
+const invName = (id: string): string => (INVARIANTS as Record<string, { name: string } | undefined>)[id]?.name ?? '';
+
+/** Where the artifact's finding shows in its replayed trace (the event and how to label it). */
+export function findingOf(artifact: Artifact, trace: readonly TraceEvent[], cls: FailureClass, key: string): SwimlaneFinding | null {
+  const o = artifact.outcome;
+  const at = (e: TraceEvent | undefined, fallbackCpu: number | undefined): { step: number; cpu: number } => ({
+    step: e?.step ?? o.step ?? Math.max(0, o.steps - 1), cpu: e?.cpu ?? fallbackCpu ?? 0,
+  });
+  const violated = (e: TraceEvent | undefined, inv: string, prefix = ''): SwimlaneFinding => {
+    const p = at(e, o.cpu);
+    const name = invName(inv);
+    const message = e?.text ?? o.message ?? '';
+    return {
+      class: cls, key, step: p.step, cpu: p.cpu, name, message,
+      label: `${prefix}${inv} ${name} violated (step ${p.step}, CPU${p.cpu})`,
+      caption: `${prefix}${inv} ${name} violated at step ${p.step} on CPU${p.cpu}: ${message}`,
+    };
+  };
+  if (cls === 'hazard') {
+    const e = trace.find((x) => x.fn === 'hazard' && x.text.startsWith(`${key}:`));
+    if (e === undefined) return null;
+    const name = invName(key);
+    return {
+      class: cls, key, step: e.step, cpu: e.cpu, name, message: e.text,
+      label: `${key} ${name} hazard (step ${e.step}, CPU${e.cpu})`,
+      caption: `${key} ${name} hazard at step ${e.step} on CPU${e.cpu} (the run goes on; the artifact stops here): ${e.text}`,
+    };
+  }
+  if (cls === 'use-site') {
+    if (o.kind === 'violation' && o.site === key) {
+      return violated(trace.find((x) => x.violation !== undefined), o.invariant ?? 'I14', `${key}: `);
+    }
+    const e = trace.find((x) => x.fn === 'WARN_ON_ONCE' && x.text.includes(`(${key};`));
+    if (e === undefined) return null;
+    return {
+      class: cls, key, step: e.step, cpu: e.cpu, name: '', message: e.text,
+      label: `${key} WARN (step ${e.step}, CPU${e.cpu})`,
+      caption: `use site ${key} fired (kernel WARN, not fatal under ${artifact.cell.scheme}) at step ${e.step} on CPU${e.cpu}: ${e.text}`,
+    };
+  }
+  const e = trace.find((x) => x.violation !== undefined);
+  const inv = e?.violation ?? o.invariant;
+  return inv === undefined ? null : violated(e, inv);
+}
+
 /** The swimlane of one shrunk artifact (throws when it cannot be replayed). */
-export function swimlaneOf(value: unknown, where: { cell: number; invariant: string; artifact: string }, lookup: PluginLookup): SwimlaneData {
+export function swimlaneOf(value: unknown, where: { cell: number; class?: FailureClass; key: string; artifact: string }, lookup: PluginLookup): SwimlaneData {
   const artifact = parseArtifact(value, where.artifact);
   const c = artifact.cell;
   const plugin = lookup(c.arch.name);
@@ -69,26 +143,24 @@ export function swimlaneOf(value: unknown, where: { cell: number; invariant: str
   const r = replayArtifact(artifact, plugin, { trace: true });
   const trace = r.result.trace ?? [];
   const events = slotEvents(trace.slice(0, MAX_EVENTS));
-  const v = trace.find((e) => e.violation !== undefined);
   const o = artifact.outcome;
-  const inv = v?.violation ?? o.invariant;
-  const name = inv === undefined ? '' : ((INVARIANTS as Record<string, { name: string } | undefined>)[inv]?.name ?? '');
+  const cls = where.class ?? 'violation';
   const opts = Object.entries(typeof c.arch.options === 'object' && c.arch.options !== null ? (c.arch.options as Record<string, unknown>) : {}).map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`).join(',');
+  const base = where.artifact.replace(/^.*\//, '').replace(/(\.shrunk)?\.json$/, '');
+  const what = cls === 'hazard' ? `hazard ${where.key}` : cls === 'use-site' ? `site ${where.key}` : where.key;
   return {
-    id: `swimlane-${where.cell}-${where.invariant}`,
-    title: `cell ${where.cell} ${where.invariant}: ${c.arch.name}${opts ? ` {${opts}}` : ''}${c.mutations !== undefined && c.mutations.length > 0 ? ` +${c.mutations.join('+')}` : ''}, ${c.scheme}, ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}, ${strategyToString(c.strategy)}, ${o.steps} steps (shrunk)`,
+    id: `swimlane-${base}`,
+    title: `cell ${where.cell} ${what}: ${c.arch.name}${opts ? ` {${opts}}` : ''}${c.mutations !== undefined && c.mutations.length > 0 ? ` +${c.mutations.join('+')}` : ''}, ${schemeLabel(c)}, ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}, ${strategyToString(c.strategy)}, ${o.steps} steps (shrunk)`,
     cell: where.cell,
-    invariant: where.invariant,
+    class: cls,
+    key: where.key,
     artifact: where.artifact,
     cpus: Math.max(c.cpus, ...trace.map((e) => e.cpu + 1)),
     steps: o.steps,
     reproduced: r.reproduced,
     truncated: trace.length > MAX_EVENTS,
     events,
-    violation:
-      inv === undefined
-        ? null
-        : { step: v?.step ?? o.step ?? o.steps, cpu: v?.cpu ?? o.cpu ?? 0, invariant: inv, name, message: v?.text ?? o.message ?? '' },
+    finding: findingOf(artifact, trace, cls, where.key),
   };
 }
 
@@ -110,10 +182,11 @@ export function buildSwimlanes(
         over++;
         continue;
       }
+      const what = x.class === 'hazard' ? `hazard ${x.key}` : x.class === 'use-site' ? `site ${x.key}` : x.key;
       try {
-        swimlanes.push(swimlaneOf(s.artifact, { cell: c.index, invariant: x.invariant, artifact: shrunkPath }, lookup));
+        swimlanes.push(swimlaneOf(s.artifact, { cell: c.index, class: x.class, key: x.key, artifact: shrunkPath }, lookup));
       } catch (e) {
-        notes.push(`cell ${c.index} ${x.invariant}: no swimlane, ${shrunkPath} could not be replayed: ${(e as Error).message}`);
+        notes.push(`cell ${c.index} ${what}: no swimlane, ${shrunkPath} could not be replayed: ${(e as Error).message}`);
       }
     }
   }

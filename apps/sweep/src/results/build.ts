@@ -1,12 +1,14 @@
 /**
  * SweepResult → the results.json object. Verdicts: `error` if any run hit a plugin error, a
  * deadlock, a worker crash or a model error; else `violates` if any run violated an
- * invariant; else `safe`. Costs are normalised per context switch and per mm exit.
+ * invariant; else `hazard` if any run recorded a hazard or a use site fired (without ending
+ * the run); else `safe` (schema.ts VERDICTS). Costs are normalised per context switch and per
+ * mm exit.
  */
 import { canonicalJson, COST_NAMES, costs as C, hashString128, hllSerialize, INVARIANT_IDS, seedToHex } from '@lazytlb/core';
-import { violatingRuns } from '../engine/aggregate.js';
+import { hazardRuns, violatingRuns } from '../engine/aggregate.js';
 import { coveredCount, parseInterval } from '../engine/intervals.js';
-import type { EngineCellAggregate, PreparedCell, SweepResult } from '../engine/types.js';
+import type { EngineCellAggregate, FailureClass, FirstFailure, PreparedCell, SweepResult } from '../engine/types.js';
 import { type CellCosts, type CellCoverage, type CellResult, type FirstFailureEntry, type PctMissBound, type PctReport, RESULTS_SCHEMA, type ResultsFile } from './schema.js';
 import { coverageSummary } from '../engine/coverage.js';
 
@@ -14,18 +16,47 @@ export type Verdict = CellResult['verdict'];
 
 export function verdictOf(a: EngineCellAggregate): Verdict {
   if (a.pluginErrors > 0 || a.deadlocks > 0 || a.crashes > 0 || a.modelErrors > 0) return 'error';
-  return violatingRuns(a) > 0 ? 'violates' : 'safe';
+  if (violatingRuns(a) > 0) return 'violates';
+  if (hazardRuns(a) > 0 || Object.values(a.useSites).some((n) => n > 0)) return 'hazard';
+  return 'safe';
 }
 
-/** Path of a first failure's artifact, relative to the results directory. */
-export function artifactPath(cellIndex: number, kind: string): string {
-  return `failures/${cellIndex}-${kind}.json`;
+/**
+ * A key as a file-name part: letters, digits, "_" and "-" only ("switch_mm_irqs_off (prev ==
+ * next)" -> "switch_mm_irqs_off-prev-next-<6 hex digits of the key>"; the hash keeps two keys
+ * that slug alike apart). Keys that are already safe (I3, membarrier_switch_mm) stay as they are.
+ */
+export function fileSlug(key: string): string {
+  const slug = key.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  return slug === key ? key : `${slug}-${seedToHex(hashString128(key)).slice(0, 6)}`;
+}
+
+/**
+ * Path of a first failure's artifact, relative to the results directory: violations and
+ * errors `failures/<cell>-<key>.json` (as in v1), hazards `failures/<cell>-hazard-<id>.json`,
+ * use sites `failures/<cell>-site-<slug>.json`.
+ */
+export function artifactPath(cellIndex: number, kind: string, cls: FailureClass = 'violation'): string {
+  const prefix = cls === 'hazard' ? 'hazard-' : cls === 'use-site' ? 'site-' : '';
+  return `failures/${cellIndex}-${prefix}${fileSlug(kind)}.json`;
+}
+
+/** The artifact path of an aggregate's first failure. */
+export function failurePath(cellIndex: number, f: Pick<FirstFailure, 'kind' | 'class'>): string {
+  return artifactPath(cellIndex, f.kind, f.class);
 }
 
 const KIND_ORDER: readonly string[] = [...INVARIANT_IDS, 'budget', 'deadlock', 'plugin-error'];
 export function kindRank(kind: string): number {
   const i = KIND_ORDER.indexOf(kind);
   return i < 0 ? KIND_ORDER.length : i;
+}
+
+const CLASS_ORDER: readonly FailureClass[] = ['violation', 'hazard', 'use-site', 'error'];
+
+/** Order of first failures: by class (violation, hazard, use site, error), then key (invariant order, then by name). */
+export function compareFailures(x: Pick<FirstFailure, 'kind' | 'class'>, y: Pick<FirstFailure, 'kind' | 'class'>): number {
+  return CLASS_ORDER.indexOf(x.class) - CLASS_ORDER.indexOf(y.class) || kindRank(x.kind) - kindRank(y.kind) || (x.kind < y.kind ? -1 : x.kind > y.kind ? 1 : 0);
 }
 
 function div(a: number, b: number): number | null {
@@ -53,6 +84,7 @@ export function normaliseCosts(costs: readonly number[], steps: number): CellCos
       tlbFlushes: div(v(C.C_TLB_FLUSH_LOCAL) + v(C.C_TLB_FLUSH_REMOTE), exits),
     },
     pinnedMmStepsPerStep: div(v(C.C_LAZY_PINNED_MM_STEPS), steps),
+    ibpb: { checks: v(C.C_IBPB_CHECKS), issued: v(C.C_IBPB), skippedOnReuse: v(C.C_IBPB_SKIPPED_REUSE), skippedPerCheck: div(v(C.C_IBPB_SKIPPED_REUSE), v(C.C_IBPB_CHECKS)) },
   };
 }
 
@@ -120,17 +152,17 @@ export interface BuildOptions {
 export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: BuildOptions = {}): CellResult {
   const verdict = verdictOf(a);
   const firstFailures: FirstFailureEntry[] = Object.values(a.firstFailures)
-    .sort((x, y) => kindRank(x.kind) - kindRank(y.kind) || (x.kind < y.kind ? -1 : 1))
+    .sort(compareFailures)
     .map((f) => {
-      const path = artifactPath(cell.index, f.kind);
+      const path = failurePath(cell.index, f);
       const s = opts.shrunk?.get(path);
       return {
-        invariant: f.kind, runIndex: f.runIndex, seed: f.seed, artifact: path, steps: f.steps,
+        class: f.class, key: f.kind, siteKind: f.siteKind ?? null, runIndex: f.runIndex, seed: f.seed, artifact: path, steps: f.steps,
         shrunkSteps: opts.shrunkSteps?.get(path) ?? s?.shrunk.after.steps ?? null, message: f.message,
         shrunk: s?.shrunk ?? null, bugDepth: s?.bugDepth ?? null,
       };
     });
-  const pct = pctReport(cell.spec.strategy, a.actors, a.runs - a.crashes - a.modelErrors, a.estimatedSteps, a.steps, verdict === 'safe');
+  const pct = pctReport(cell.spec.strategy, a.actors, a.runs - a.crashes - a.modelErrors, a.estimatedSteps, a.steps, verdict === 'safe' || verdict === 'hazard');
   const rawCosts = {} as Record<(typeof COST_NAMES)[number], number>;
   COST_NAMES.forEach((n, i) => (rawCosts[n] = a.costs[i] ?? 0));
   return {
@@ -139,6 +171,9 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
     arch: cell.spec.arch.name,
     options: { ...cell.spec.arch.options },
     scheme: cell.spec.scheme,
+    schemeOptions: { ...(cell.config.schemeOptions ?? {}) },
+    preempt: cell.config.preempt ?? 'full',
+    memory: 'sc',
     cpus: cell.spec.cpus,
     workload: cell.spec.workload,
     strategy: cell.spec.strategy,
@@ -148,6 +183,8 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
     steps: a.steps,
     verdict,
     violations: sortedRecord(a.violations),
+    hazards: sortedRecord(a.hazards),
+    useSites: sortedRecord(a.useSites),
     firstFailures,
     budgetExceeded: a.budgetExceeded,
     pluginErrors: a.pluginErrors,
@@ -185,9 +222,13 @@ export function buildResults(r: SweepResult, opts: BuildOptions = {}): ResultsFi
       runs: cells.reduce((n, c) => n + c.runs, 0),
       steps: cells.reduce((n, c) => n + c.steps, 0),
       safe: cells.filter((c) => c.verdict === 'safe').length,
+      hazard: cells.filter((c) => c.verdict === 'hazard').length,
       violates: cells.filter((c) => c.verdict === 'violates').length,
       error: cells.filter((c) => c.verdict === 'error').length,
+      proved: cells.filter((c) => c.verdict === 'proved').length,
+      incomplete: cells.filter((c) => c.verdict === 'incomplete').length,
       violatingRuns: r.aggregates.reduce((n, a) => n + violatingRuns(a), 0),
+      hazardRuns: r.aggregates.reduce((n, a) => n + hazardRuns(a), 0),
     },
     cells,
     timing: { ...r.timing },

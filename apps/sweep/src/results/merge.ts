@@ -6,8 +6,8 @@
 import { mergeAggregate } from '../engine/aggregate.js';
 import type { SweepResult } from '../engine/types.js';
 import { matrixHash } from './build.js';
-import { readResultDir } from './read.js';
-import { ResultsError } from './schema.js';
+import { readResultDir, readResultsJson } from './read.js';
+import { RESULTS_SCHEMA, ResultsError, schemaMismatch, schemaOf } from './schema.js';
 
 export function mergeResults(parts: readonly { readonly source: string; readonly result: SweepResult }[]): SweepResult {
   if (parts.length === 0) throw new ResultsError('nothing to merge');
@@ -68,7 +68,22 @@ export function mergeResults(parts: readonly { readonly source: string; readonly
   };
 }
 
-/** Read and merge result directories (shards of one sweep). Write the result with writeResultDir. */
+/**
+ * Read and merge result directories (shards of one sweep). Write the result with writeResultDir.
+ * Directories written by another results schema are refused before anything is merged: mixed
+ * versions name each directory's schema; a set of older files says which version wrote them.
+ */
 export function mergeResultDirs(dirs: readonly string[]): SweepResult {
+  const schemas = dirs.map((d) => ({ dir: d, ...schemaOf(readResultsJson(d)) }));
+  const kinds = new Set(schemas.map((s) => s.schema));
+  if (kinds.size > 1) {
+    const list = schemas.map((s) => `${s.dir}: ${s.schema ?? '(no schema)'}${s.toolVersion !== null ? ` (lazytlb ${s.toolVersion})` : ''}`).join('; ');
+    throw new ResultsError(
+      `cannot merge results of different schema versions (${list}): merge only shards written by the same lazytlb; ` +
+        `re-run the older shards with this version (${RESULTS_SCHEMA})`,
+    );
+  }
+  const old = schemas.find((s) => s.schema !== null && s.schema !== RESULTS_SCHEMA);
+  if (old !== undefined) throw new ResultsError(`cannot merge: ${schemaMismatch(`${old.dir}/results.json`, old.schema!, old.toolVersion)}`);
   return mergeResults(dirs.map((d) => ({ source: d, result: readResultDir(d) })));
 }

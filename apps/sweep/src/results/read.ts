@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Artifact, COST_NAMES, hllParse, parseArtifact } from '@lazytlb/core';
 import type { CellSpec } from '../matrix/types.js';
-import type { EngineCellAggregate, FirstFailure, PreparedCell, RunError, SweepResult } from '../engine/types.js';
+import { type EngineCellAggregate, type FirstFailure, failureKey, type PreparedCell, type RunError, type SweepResult } from '../engine/types.js';
 import { parseResults, type ResultsFile, ResultsError } from './schema.js';
 
-export function readResultsFile(dir: string): ResultsFile {
+/** The JSON of DIR/results.json, unvalidated (errors name the path). */
+export function readResultsJson(dir: string): unknown {
   const path = join(dir, 'results.json');
   let text: string;
   try {
@@ -23,7 +24,11 @@ export function readResultsFile(dir: string): ResultsFile {
   } catch (e) {
     throw new ResultsError(`${path} is not JSON: ${(e as Error).message}`);
   }
-  return parseResults(json, path);
+  return json;
+}
+
+export function readResultsFile(dir: string): ResultsFile {
+  return parseResults(readResultsJson(dir), join(dir, 'results.json'));
 }
 
 export function readResultDir(dir: string): SweepResult {
@@ -35,13 +40,17 @@ export function readResultDir(dir: string): SweepResult {
       index: c.index,
       arch: { name: c.arch, options: c.options },
       scheme: c.scheme,
+      ...(Object.keys(c.schemeOptions).length > 0 ? { schemeOptions: c.schemeOptions } : {}),
+      ...(c.preempt !== 'full' ? { preempt: c.preempt } : {}),
       cpus: c.cpus,
       workload: c.workload as CellSpec['workload'],
       strategy: c.strategy,
       ...(c.stepBudget !== null ? { stepBudget: c.stepBudget } : {}),
       ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
     };
-    cells.push({ index: c.index, spec, cellId: c.raw.cellId, cellHash: c.raw.cellHash, actors: c.raw.actors, config: JSON.parse(c.raw.cellId) as PreparedCell['config'] });
+    const config = JSON.parse(c.raw.cellId) as PreparedCell['config'];
+    if (config.disabledInvariants !== undefined) Object.assign(spec, { disabledInvariants: [...config.disabledInvariants] });
+    cells.push({ index: c.index, spec, cellId: c.raw.cellId, cellHash: c.raw.cellHash, actors: c.raw.actors, config });
     const firstFailures: Record<string, FirstFailure> = {};
     for (const x of c.firstFailures) {
       const path = join(dir, x.artifact);
@@ -52,9 +61,12 @@ export function readResultDir(dir: string): SweepResult {
         parseArtifact(json, path);
         artifact = json;
       } catch (e) {
-        throw new ResultsError(`cell ${c.index}: cannot load the artifact of its first ${x.invariant} failure: ${(e as Error).message}`);
+        throw new ResultsError(`cell ${c.index}: cannot load the artifact of its first ${x.class} ${x.key}: ${(e as Error).message}`);
       }
-      firstFailures[x.invariant] = { kind: x.invariant as FirstFailure['kind'], runIndex: x.runIndex, seed: x.seed, steps: x.steps, message: x.message, artifact };
+      firstFailures[failureKey(x.class, x.key)] = {
+        kind: x.key, class: x.class, ...(x.siteKind !== null ? { siteKind: x.siteKind } : {}),
+        runIndex: x.runIndex, seed: x.seed, steps: x.steps, message: x.message, artifact,
+      } satisfies FirstFailure;
     }
     const firstErrors: Record<string, RunError> = {};
     for (const e of c.errors) firstErrors[e.kind] = { ...e };
@@ -63,6 +75,8 @@ export function readResultDir(dir: string): SweepResult {
       runs: c.runs,
       steps: c.steps,
       violations: { ...c.violations },
+      hazards: { ...c.hazards },
+      useSites: { ...c.useSites },
       budgetExceeded: c.budgetExceeded,
       pluginErrors: c.pluginErrors,
       deadlocks: c.deadlocks,

@@ -1,12 +1,43 @@
 /**
- * results.json, schema `lazytlb.results/1`. Everything except `timing` is a pure function of
+ * results.json, schema `lazytlb.results/2`. Everything except `timing` is a pure function of
  * (tool version, model hash, matrix, seed, runs, shard and which runs were done): equal sweeps
  * give byte-identical files once `timing` is removed.
+ *
+ * v2 (issue 10) over v1: per cell `schemeOptions`, `preempt`, `memory`, `hazards`, `useSites`,
+ * the verdicts `hazard` (and the reserved `proved` / `incomplete`), first failures of every
+ * violation, hazard and use site with a `class` and a `key`, and IBPB costs. A v1 file is
+ * refused with the version that wrote it (see parseResults).
  */
 import { z } from 'zod';
-import { COST_NAMES, HLL_BASE64_LENGTH, Scheme, StrategySpec } from '@lazytlb/core';
+import { COST_NAMES, HLL_BASE64_LENGTH, PreemptModel, Scheme, StrategySpec } from '@lazytlb/core';
 
-export const RESULTS_SCHEMA = 'lazytlb.results/1';
+export const RESULTS_SCHEMA = 'lazytlb.results/2';
+
+/** Older schemas this version refuses, with what to do (read.ts, merge.ts). */
+export const OLD_RESULTS_SCHEMAS: Readonly<Record<string, string>> = {
+  'lazytlb.results/1':
+    'it predates hazards, use sites, scheme options and preemption models (issue 10): its counts mean something else (under `none` every ' +
+    'I3 ended the run) and its artifacts (lazytlb.artifact/1) cannot be replayed by this model. Re-run the sweep with this version, ' +
+    'or read it with the @lazytlb/sweep 0.1 that wrote it',
+};
+
+/**
+ * A cell's verdict:
+ * - `safe`: every run completed without a violation, a hazard or a use site firing, and without errors;
+ * - `hazard`: no violation and no error, but some run recorded a hazard (I3 under a scheme whose
+ *   premise is a dangling pointer: `none`) or a hazard-class use-site finding (the __mmdrop WARN
+ *   under `none`); the runs went on past it;
+ * - `violates`: some run ended in an invariant violation (I14 freed-mm-use included);
+ * - `error`: a plugin error, deadlock, worker crash or model error (whatever else was found);
+ * - `proved` / `incomplete`: RESERVED for the coming exhaustive-search strategies (the whole
+ *   state space of the cell explored without a violation / the search stopped at its bound).
+ *   No strategy gives them yet; readers should accept them.
+ */
+export const VERDICTS = ['safe', 'hazard', 'violates', 'error', 'proved', 'incomplete'] as const;
+export const VerdictSchema = z.enum(VERDICTS);
+
+/** Memory models: `sc` (sequential consistency, the only one modelled today); `tso` is reserved for the coming axis. */
+export const MemoryModel = z.enum(['sc', 'tso']);
 
 const count = z.number().int().min(0);
 const ratio = z.number().nullable();
@@ -23,24 +54,36 @@ export type FailureSize = z.infer<typeof FailureSize>;
 
 export const FirstFailureEntry = z
   .object({
-    /** Invariant id, or 'budget', 'plugin-error', 'deadlock'. */
-    invariant: z.string(),
+    /**
+     * `violation` (the run ended in it), `hazard` (recorded, the run went on), `use-site` (a
+     * use site fired: as the violation that ended the run or as a hazard-class finding) or
+     * `error` (budget, plugin-error, deadlock).
+     */
+    class: z.enum(['violation', 'hazard', 'use-site', 'error']),
+    /** Violations and hazards: the invariant id; use sites: the site id (a kernel function); errors: 'budget', 'plugin-error', 'deadlock'. */
+    key: z.string(),
+    /** Use sites: dereference, stale-compare or warn (null otherwise, or unknown). */
+    siteKind: z.enum(['dereference', 'stale-compare', 'warn']).nullable(),
     runIndex: count,
     seed: hex32,
-    /** Path of the artifact, relative to the results directory. */
+    /**
+     * Path of the artifact, relative to the results directory (file names are slugs:
+     * `failures/<cell>-<class>-<key>.json`). Hazard and use-site artifacts carry a `target`
+     * and replay up to the step where the finding fires.
+     */
     artifact: z.string(),
     steps: count,
     /** Steps of the shrunk counterexample, when it was shrunk. */
     shrunkSteps: count.nullable(),
     message: z.string(),
-    /** The failure's size before and after shrinking (null: not shrunk; absent in files of older versions). */
-    shrunk: z.object({ before: FailureSize, after: FailureSize }).strict().nullable().optional(),
+    /** The failure's size before and after shrinking (null: not shrunk). */
+    shrunk: z.object({ before: FailureSize, after: FailureSize }).strict().nullable(),
     /**
      * Bug depth of the shrunk failure, an UPPER bound (the smallest the search found):
      * depth = min(preemptions + 1, pct); preemptions = fewest found in a reproducing decision
      * list; pct = smallest PCT depth (1..3) whose run of the shrunk workload reproduced, or null.
      */
-    bugDepth: z.object({ depth: z.number().int().min(1), preemptions: count, pct: z.number().int().min(1).nullable() }).strict().nullable().optional(),
+    bugDepth: z.object({ depth: z.number().int().min(1), preemptions: count, pct: z.number().int().min(1).nullable() }).strict().nullable(),
   })
   .strict();
 export type FirstFailureEntry = z.infer<typeof FirstFailureEntry>;
@@ -56,6 +99,13 @@ export const CellCosts = z
     perContextSwitch: z.object({ mmCountAtomics: ratio, mmCountLineTransfers: ratio, smpMb: ratio, ipis: ratio }).strict(),
     perMmExit: z.object({ ipis: ratio, shootdownIpis: ratio, hypercalls: ratio, tlbFlushes: ratio }).strict(),
     pinnedMmStepsPerStep: ratio,
+    /**
+     * x86 cond_mitigation() (arch/x86/mm/tlb.c; other arches: all 0): `checks` switches to a
+     * user mm it looked at, `issued` IBPBs, `skippedOnReuse` IBPBs skipped because the next mm
+     * sits at the address of cpu_tlbstate.last_user_mm_spec although it is another mm (SLUB
+     * reuse), `skippedPerCheck` = skippedOnReuse / checks (compare against the refcount cell).
+     */
+    ibpb: z.object({ checks: count, issued: count, skippedOnReuse: count, skippedPerCheck: ratio }).strict(),
   })
   .strict();
 export type CellCosts = z.infer<typeof CellCosts>;
@@ -135,7 +185,13 @@ export const CellResult = z
     id: hex32,
     arch: z.string(),
     options: z.record(z.string(), z.unknown()),
+    /** Scheme name; its options that differ from the defaults in `schemeOptions` ({} when none). */
     scheme: Scheme,
+    schemeOptions: z.record(z.string(), z.unknown()),
+    /** Preemption model of the simulated kernel (CONFIG_PREEMPT_*). */
+    preempt: PreemptModel,
+    /** Memory model: `sc` for now (the field is there for the coming TSO axis). */
+    memory: MemoryModel,
     cpus: z.number().int().min(1),
     workload: z.unknown(),
     strategy: StrategySpec,
@@ -144,8 +200,14 @@ export const CellResult = z
     stepBudget: count.nullable(),
     runs: count,
     steps: count,
-    verdict: z.enum(['safe', 'violates', 'error']),
+    /** See VERDICTS. */
+    verdict: VerdictSchema,
+    /** Runs that ended in a violation, by invariant id. */
     violations: z.record(z.string(), count),
+    /** Runs that recorded a hazard (and went on), by hazard id: { "I3": runs }. */
+    hazards: z.record(z.string(), count),
+    /** Runs in which a use site fired (ending the run as I14 / I3, or as a hazard-class WARN), by site id. */
+    useSites: z.record(z.string(), count),
     firstFailures: z.array(FirstFailureEntry),
     budgetExceeded: count,
     pluginErrors: count,
@@ -155,10 +217,10 @@ export const CellResult = z
     errors: z.array(RunErrorEntry),
     costs: CellCosts,
     pctMissBound: PctMissBound.nullable(),
-    /** PCT parameters and bounds (see PctReport); null when no run completed; absent in files of older versions. */
-    pct: PctReport.nullable().optional(),
-    /** Abstract-state coverage (see CellCoverage); null when off; absent in files of older versions. */
-    coverage: CellCoverage.nullable().optional(),
+    /** PCT parameters and bounds (see PctReport); null when no run completed. */
+    pct: PctReport.nullable(),
+    /** Abstract-state coverage (see CellCoverage); null when off. */
+    coverage: CellCoverage.nullable(),
     /** What merging and resuming need: raw sums, the resolved cell and the runs covered. */
     raw: z
       .object({
@@ -195,7 +257,12 @@ export const ResultsFile = z
     /** Every cell covers all its runs. */
     complete: z.boolean(),
     totals: z
-      .object({ runs: count, steps: count, safe: count, violates: count, error: count, violatingRuns: count })
+      .object({
+        runs: count, steps: count, safe: count, hazard: count, violates: count, error: count, proved: count, incomplete: count,
+        violatingRuns: count,
+        /** Runs that recorded a hazard (a run with two hazard ids counts once per id). */
+        hazardRuns: count,
+      })
       .strict(),
     cells: z.array(CellResult),
     /** Wall-clock facts: differ between equal sweeps; strip before comparing. */
@@ -210,10 +277,22 @@ export class ResultsError extends Error {
   override name = 'ResultsError';
 }
 
+/** The schema and tool version a results.json names (null when it names none). */
+export function schemaOf(value: unknown): { schema: string | null; toolVersion: string | null } {
+  const o = typeof value === 'object' && value !== null ? (value as { schema?: unknown; toolVersion?: unknown }) : {};
+  return { schema: typeof o.schema === 'string' ? o.schema : null, toolVersion: typeof o.toolVersion === 'string' ? o.toolVersion : null };
+}
+
+/** Why a results file of another schema is refused (which version wrote it, and what to do). */
+export function schemaMismatch(source: string, schema: string, toolVersion: string | null): string {
+  const by = toolVersion !== null ? ` (written by lazytlb ${toolVersion})` : '';
+  const why = OLD_RESULTS_SCHEMAS[schema] ?? `this version of lazytlb reads ${RESULTS_SCHEMA} only; use the lazytlb version that wrote it`;
+  return `${source}: results schema ${schema}${by} is not ${RESULTS_SCHEMA}: ${why}`;
+}
+
 export function parseResults(value: unknown, source = 'results.json'): ResultsFile {
-  if (typeof value === 'object' && value !== null && 'schema' in value && (value as { schema: unknown }).schema !== RESULTS_SCHEMA) {
-    throw new ResultsError(`${source}: schema ${JSON.stringify((value as { schema: unknown }).schema)} is not ${RESULTS_SCHEMA}`);
-  }
+  const { schema, toolVersion } = schemaOf(value);
+  if (schema !== null && schema !== RESULTS_SCHEMA) throw new ResultsError(schemaMismatch(source, schema, toolVersion));
   const r = ResultsFile.safeParse(value);
   if (!r.success) {
     const issues = r.error.issues.slice(0, 10).map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');

@@ -1,17 +1,18 @@
 /**
- * Writing a results directory: failures/<cell>-<kind>.json (one artifact per first failure),
+ * Writing a results directory: failures/<cell>-<kind>.json (one artifact per first failure;
+ * hazards failures/<cell>-hazard-<id>.json, use sites failures/<cell>-site-<slug>.json),
  * report.md, report.html (src/report/), and results.json last (it is the commit point). Every file is written to a
  * temporary name and renamed, so a reader never sees a half-written file; callers validate
  * before calling this, so a sweep that failed validation never touches --out.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { strategyToString } from '@lazytlb/core';
+import { formatScheme, type SchemeOptions, strategyToString } from '@lazytlb/core';
 import type { SweepResult } from '../engine/types.js';
 import { writeReportHtml } from '../report/write.js';
 import { writeFileAtomic } from './atomic.js';
-import { type BuildOptions, buildResults } from './build.js';
-import type { FirstFailureEntry, ResultsFile } from './schema.js';
+import { type BuildOptions, buildResults, failurePath } from './build.js';
+import type { CellResult, FirstFailureEntry, ResultsFile } from './schema.js';
 
 export { writeFileAtomic } from './atomic.js';
 
@@ -26,7 +27,7 @@ export function writeResultDir(dir: string, r: SweepResult, opts: BuildOptions =
   const keep = new Set<string>();
   for (const [i, a] of r.aggregates.entries()) {
     for (const f of Object.values(a.firstFailures)) {
-      const name = `${i}-${f.kind}.json`;
+      const name = failurePath(i, f).slice('failures/'.length);
       keep.add(name);
       writeFileAtomic(join(dir, 'failures', name), `${JSON.stringify(f.artifact, null, 2)}\n`);
     }
@@ -42,6 +43,21 @@ export function writeResultDir(dir: string, r: SweepResult, opts: BuildOptions =
 }
 
 const fmt = (v: number | null, digits = 3): string => (v === null ? '–' : v.toFixed(digits));
+
+/** "shootdown:mask=online" (core's formatScheme). */
+export function schemeText(c: Pick<CellResult, 'scheme' | 'schemeOptions'>): string {
+  return formatScheme(c.scheme, c.schemeOptions as SchemeOptions);
+}
+
+/** "I3: 12, I14: 3" or "–". */
+export function countsText(r: Readonly<Record<string, number>>, sep = ': '): string {
+  return Object.entries(r).map(([k, v]) => `${k}${sep}${v}`).join(', ') || '–';
+}
+
+/** A first failure as report.md and the verdict table name it: "I3", "hazard I3", "site membarrier_switch_mm", "budget". */
+export function failureLabel(x: Pick<FirstFailureEntry, 'class' | 'key'>): string {
+  return x.class === 'hazard' ? `hazard ${x.key}` : x.class === 'use-site' ? `site ${x.key}` : x.key;
+}
 const exp = (v: number | null): string => (v === null ? '–' : v === 0 ? '0' : v.toExponential(1));
 
 function workloadName(w: unknown): string {
@@ -85,7 +101,7 @@ function renderPct(f: ResultsFile, L: string[]): void {
     const p = c.pct!;
     const h = p.hitBound, m = p.missBound;
     L.push(
-      `| ${c.index} | ${c.arch} | ${c.scheme} | ${c.cpus} | ${strategyToString(c.strategy)} | ${p.runs} | ${p.n} | ${p.kEstimated.toFixed(1)} | ${p.meanSteps.toFixed(1)} | ${p.k.toFixed(1)} | ` +
+      `| ${c.index} | ${c.arch} | ${schemeText(c)} | ${c.cpus} | ${strategyToString(c.strategy)} | ${p.runs} | ${p.n} | ${p.kEstimated.toFixed(1)} | ${p.meanSteps.toFixed(1)} | ${p.k.toFixed(1)} | ` +
         `${pctFmt(h?.d1)} | ${pctFmt(h?.d2)} | ${pctFmt(h?.d3)} | ${pctFmt(m?.d1)} | ${pctFmt(m?.d2)} | ${pctFmt(m?.d3)} |`,
     );
   }
@@ -120,8 +136,44 @@ function renderCoverage(f: ResultsFile, L: string[]): void {
     const growth = pts.map((g) => `${g.runs}: ${g.distinctStates}`).join(' · ') || '–';
     const d = lastDoubling(cov.growth);
     L.push(
-      `| ${c.index} | ${c.arch} | ${c.scheme} | ${c.cpus} | ${strategyToString(c.strategy)} | ${c.runs} | ${cov.distinctStates} | ${d === null ? '–' : `+${(100 * d).toFixed(1)}%`} | ${cov.saturated ? 'yes' : 'no'} | ${growth} |`,
+      `| ${c.index} | ${c.arch} | ${schemeText(c)} | ${c.cpus} | ${strategyToString(c.strategy)} | ${c.runs} | ${cov.distinctStates} | ${d === null ? '–' : `+${(100 * d).toFixed(1)}%`} | ${cov.saturated ? 'yes' : 'no'} | ${growth} |`,
     );
+  }
+}
+
+/** The twin of a cell under `refcount` (same arch, options, CPUs, workload, strategy, preempt, mutations), the IBPB baseline. */
+function refcountTwin(f: ResultsFile, c: CellResult): CellResult | undefined {
+  const key = (x: CellResult): string =>
+    JSON.stringify([x.arch, x.options, x.cpus, x.workload, x.strategy, x.preempt, x.memory, x.mutations ?? []]);
+  const k = key(c);
+  return f.cells.find((x) => x.scheme === 'refcount' && Object.keys(x.schemeOptions).length === 0 && key(x) === k);
+}
+
+/**
+ * report.md's IBPB section (cells where cond_mitigation() ran, i.e. x86): IBPBs skipped because
+ * SLUB reused the address of cpu_tlbstate.last_user_mm_spec, per check, against the cell's
+ * refcount twin. Mainline (refcount) has the reuse hole too; a scheme is a security finding
+ * only where it exceeds that baseline.
+ */
+function renderIbpb(f: ResultsFile, L: string[]): void {
+  const cells = f.cells.filter((c) => c.costs.ibpb.checks > 0);
+  if (cells.length === 0) return;
+  L.push('', '## IBPB skipped on mm reuse', '');
+  L.push(
+    'x86 `cond_mitigation()` skips the IBPB when the next mm sits at the address of `cpu_tlbstate.last_user_mm_spec`; after SLUB reused that ' +
+      'address for another mm, the skip is wrong (the kernel\'s comment accepts this hole). Rate = skipped on reuse / checks; baseline = the same cell under ' +
+      '`refcount`. Only a rate above the baseline is a finding of the scheme.',
+    '',
+  );
+  L.push('| # | arch | scheme | CPUs | checks | issued | skipped on reuse | rate | refcount rate | vs baseline |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of cells) {
+    const i = c.costs.ibpb;
+    const twin = refcountTwin(f, c);
+    const base = twin?.costs.ibpb.skippedPerCheck ?? null;
+    const rate = i.skippedPerCheck;
+    const vs = twin === undefined || rate === null || base === null ? '–' : twin === c ? 'baseline' : rate > base ? `**exceeds** (×${base > 0 ? (rate / base).toFixed(2) : '∞'})` : 'within';
+    L.push(`| ${c.index} | ${c.arch} | ${schemeText(c)} | ${c.cpus} | ${i.checks} | ${i.issued} | ${i.skippedOnReuse} | ${exp(rate)} | ${exp(base)} | ${vs} |`);
   }
 }
 
@@ -131,14 +183,20 @@ export function renderReport(f: ResultsFile): string {
   const status = f.interrupted ? ' — INTERRUPTED (resume with --resume)' : f.timeBudgetHit ? ' — time budget reached' : f.complete ? '' : ' — partial';
   L.push(`# lazytlb sweep${status}`, '');
   L.push(`lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.modelHash}), seed \`${f.matrix.seed}\`, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}.`, '');
-  L.push(`**${f.totals.safe} safe, ${f.totals.violates} violate, ${f.totals.error} error** — ${f.totals.runs} runs, ${f.totals.steps} steps.`, '');
+  L.push(`**${f.totals.safe} safe, ${f.totals.hazard} hazard, ${f.totals.violates} violate, ${f.totals.error} error** — ${f.totals.runs} runs, ${f.totals.steps} steps.`, '');
   L.push('## Verdicts', '');
-  // A mutations column only when some cell is mutated (unmutated reports are unchanged).
+  L.push(
+    'Verdicts: **safe** (no finding), **hazard** (a hazard, such as I3 under `none`, or a hazard-class use site such as the `__mmdrop` WARN under `none`, ' +
+      'was recorded and the runs went on; no violation), **violates** (some run ended in an invariant violation), **error** (plugin error, deadlock, crash). ' +
+      'Use sites: runs in which the kernel function used a freed or stale mm (I14) or WARNed on it.',
+    '',
+  );
+  // Mutations and preempt columns only when some cell needs them (other reports are unchanged).
   const mutated = f.cells.some((c) => c.mutations !== undefined);
-  L.push(`| # | arch | options | scheme | CPUs | workload | strategy |${mutated ? ' mutations |' : ''} runs | verdict | violating runs | errors | PCT miss bound d1 / d2 / d3 |`);
-  L.push(`|---|---|---|---|---|---|---|${mutated ? '---|' : ''}---|---|---|---|---|`);
+  const preempt = f.cells.some((c) => c.preempt !== 'full');
+  L.push(`| # | arch | options | scheme |${preempt ? ' preempt |' : ''} CPUs | workload | strategy |${mutated ? ' mutations |' : ''} runs | verdict | violating runs | hazard runs | use sites (runs) | errors | PCT miss bound d1 / d2 / d3 |`);
+  L.push(`|---|---|---|---|${preempt ? '---|' : ''}---|---|---|${mutated ? '---|' : ''}---|---|---|---|---|---|---|`);
   for (const c of f.cells) {
-    const viol = Object.entries(c.violations).map(([k, v]) => `${k}: ${v}`).join(', ') || '–';
     const errs = [
       c.pluginErrors ? `plugin ${c.pluginErrors}` : '', c.deadlocks ? `deadlock ${c.deadlocks}` : '', c.crashes ? `crash ${c.crashes}` : '',
       c.modelErrors ? `model ${c.modelErrors}` : '', c.budgetExceeded ? `budget ${c.budgetExceeded}` : '',
@@ -147,7 +205,11 @@ export function renderReport(f: ResultsFile): string {
     const bound = b === null ? '–' : `${exp(b.d1)} / ${exp(b.d2)} / ${exp(b.d3)}`;
     const opts = Object.keys(c.options).length > 0 ? `\`${JSON.stringify(c.options)}\`` : '–';
     const muts = mutated ? ` ${c.mutations !== undefined ? c.mutations.map((m) => `\`${m}\``).join(' + ') : 'none'} |` : '';
-    L.push(`| ${c.index} | ${c.arch} | ${opts} | ${c.scheme} | ${c.cpus} | ${workloadName(c.workload)} | ${strategyToString(c.strategy)} |${muts} ${c.runs} | **${c.verdict}** | ${viol} | ${errs} | ${bound} |`);
+    const sites = Object.entries(c.useSites).map(([k, v]) => `\`${k}\`: ${v}`).join(', ') || '–';
+    L.push(
+      `| ${c.index} | ${c.arch} | ${opts} | ${schemeText(c)} |${preempt ? ` ${c.preempt} |` : ''} ${c.cpus} | ${workloadName(c.workload)} | ${strategyToString(c.strategy)} |${muts} ` +
+        `${c.runs} | **${c.verdict}** | ${countsText(c.violations)} | ${countsText(c.hazards)} | ${sites} | ${errs} | ${bound} |`,
+    );
   }
   L.push('', '## Costs', '');
   L.push('Per context switch: `mm_count` atomics, their cross-CPU line transfers, `smp_mb`, IPIs sent. Per mm exit: IPIs, shoot-lazies IPIs, hypercalls, TLB flushes. Pinned: lazily pinned mm·steps per step.', '');
@@ -156,9 +218,10 @@ export function renderReport(f: ResultsFile): string {
   for (const c of f.cells) {
     const k = c.costs;
     L.push(
-      `| ${c.index} | ${c.arch} | ${c.scheme} | ${c.cpus} | ${strategyToString(c.strategy)} | ${fmt(k.perContextSwitch.mmCountAtomics)} | ${fmt(k.perContextSwitch.mmCountLineTransfers)} | ${fmt(k.perContextSwitch.smpMb)} | ${fmt(k.perContextSwitch.ipis)} | ${fmt(k.perMmExit.ipis, 2)} | ${fmt(k.perMmExit.shootdownIpis, 2)} | ${fmt(k.perMmExit.hypercalls, 2)} | ${fmt(k.perMmExit.tlbFlushes, 2)} | ${fmt(k.pinnedMmStepsPerStep)} |`,
+      `| ${c.index} | ${c.arch} | ${schemeText(c)} | ${c.cpus} | ${strategyToString(c.strategy)} | ${fmt(k.perContextSwitch.mmCountAtomics)} | ${fmt(k.perContextSwitch.mmCountLineTransfers)} | ${fmt(k.perContextSwitch.smpMb)} | ${fmt(k.perContextSwitch.ipis)} | ${fmt(k.perMmExit.ipis, 2)} | ${fmt(k.perMmExit.shootdownIpis, 2)} | ${fmt(k.perMmExit.hypercalls, 2)} | ${fmt(k.perMmExit.tlbFlushes, 2)} | ${fmt(k.pinnedMmStepsPerStep)} |`,
     );
   }
+  renderIbpb(f, L);
   renderPct(f, L);
   renderCoverage(f, L);
   const failures = f.cells.flatMap((c) => c.firstFailures.map((x) => ({ c, x })));
@@ -168,8 +231,9 @@ export function renderReport(f: ResultsFile): string {
     if (failures.some(({ x }) => x.bugDepth !== null && x.bugDepth !== undefined)) {
       L.push('Bug depth (PCT\'s d = preemptions + 1) is an upper bound: the fewest preemptions the search found in a reproducing schedule, or the smallest PCT depth that reproduced the shrunk workload.', '');
     }
+    L.push('Hazard and use-site artifacts stop right after the step where the finding first fires (their `target`); `lazytlb replay` stops there too.', '');
     for (const { c, x } of failures) {
-      L.push(`- cell ${c.index} **${x.invariant}** run ${x.runIndex} (seed \`${x.seed}\`, ${x.steps} steps${shrunkText(x)}): ${x.message} — [\`${x.artifact}\`](${x.artifact})`);
+      L.push(`- cell ${c.index} **${failureLabel(x)}** run ${x.runIndex} (seed \`${x.seed}\`, ${x.steps} steps${shrunkText(x)}): ${x.message} — [\`${x.artifact}\`](${x.artifact})`);
     }
     for (const { c, e } of errors) L.push(`- cell ${c.index} **${e.kind}** run ${e.runIndex} (seed \`${e.seed}\`): ${e.message}`);
   }

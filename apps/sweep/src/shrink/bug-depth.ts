@@ -8,7 +8,9 @@
  * while the CPU's task could go on counts too. A decision list's preemptions are counted on
  * the enabled sets seen while replaying it.
  *
- * `bugDepth` looks for a reproducing run (same invariant) with fewer preemptions, by two
+ * `bugDepth` looks for a reproducing run (the same finding, shrink/target.ts: the same
+ * invariant, for I14 at the same use site; or the same hazard / use site for an artifact
+ * recorded for one, every candidate stopping there) with fewer preemptions, by two
  * deterministic searches, and reports depth d = preemptions + 1 (PCT's depth):
  *
  * 1. Preemption reduction on the decision list, replayed step by step: (a) a non-preemptive
@@ -31,6 +33,7 @@ import {
 } from '@lazytlb/core';
 import { simOptionsFor } from './cell.js';
 import { explicitFromRun } from './explicit.js';
+import { type Finding, FindingError, findingOf, matches, reached, targetMask } from './target.js';
 
 export interface BugDepthOptions {
   /** Most candidate runs of the preemption reduction (default 1000). */
@@ -83,8 +86,12 @@ export function preemptionPoints(decisions: ArrayLike<number>, enabled: readonly
   return out;
 }
 
-/** Replay `decisions` exactly on `sim`, recording the enabled set before every step. */
-export function enabledAlong(sim: Simulator, seed: RunSeed, decisions: ArrayLike<number>): { result: RunResult; enabled: number[][] } {
+/**
+ * Replay `decisions` exactly on `sim`, recording the enabled set before every step (stopping
+ * right after the step where `finding`'s target fires, as a replay with stopAt does).
+ */
+export function enabledAlong(sim: Simulator, seed: RunSeed, decisions: ArrayLike<number>, finding?: Finding): { result: RunResult; enabled: number[][] } {
+  const mask = finding !== undefined ? targetMask(sim, finding) : null;
   const enabled: number[][] = [];
   sim.begin(seed);
   for (let i = 0; i < decisions.length; i++) {
@@ -93,22 +100,34 @@ export function enabledAlong(sim: Simulator, seed: RunSeed, decisions: ArrayLike
     enabled.push(en);
     if (!en.includes(decisions[i]!)) throw new BugDepthError(`step ${i}: recorded actor ${decisions[i]} is not enabled (enabled: ${en.join(',')})`);
     if (!sim.stepActor(decisions[i]!)) break;
+    if (reached(sim, mask)) return { result: sim.end('stopped', { keepDecisions: true }), enabled };
   }
   return { result: sim.end(undefined, { keepDecisions: true }), enabled };
+}
+
+function findingOrThrow(artifact: Artifact): Finding {
+  try {
+    return findingOf(artifact);
+  } catch (e) {
+    if (e instanceof FindingError) throw new BugDepthError(`no bug depth: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Preemptions of an artifact's decision list (replayed on its own cell). */
 export function artifactPreemptions(artifact: Artifact, plugin: ArchPlugin<any>): number {
   const sim = new Simulator(simOptionsFor(plugin, artifact));
   const decisions = new Uint8Array(Buffer.from(artifact.decisions, 'base64'));
-  return countPreemptions(decisions, enabledAlong(sim, seedFromHex(artifact.seed), decisions).enabled);
+  const finding = artifact.target !== undefined ? findingOf(artifact) : undefined;
+  return countPreemptions(decisions, enabledAlong(sim, seedFromHex(artifact.seed), decisions, finding).enabled);
 }
 
 /** Chooses the next actor: `en` is enabled (ascending, non-empty), `prev` the last actor (-1 at the start). */
 type Chooser = (step: number, en: readonly number[], prev: number) => number;
 
-/** A run driven by `choose`, to the end of the run or the cell's step budget; counts preemptions as it goes. */
-function guidedRun(sim: Simulator, seed: RunSeed, choose: Chooser): { result: RunResult; points: number[] } {
+/** A run driven by `choose`, to the end of the run, the finding's target or the cell's step budget; counts preemptions as it goes. */
+function guidedRun(sim: Simulator, seed: RunSeed, choose: Chooser, finding: Finding): { result: RunResult; points: number[] } {
+  const mask = targetMask(sim, finding);
   sim.begin(seed);
   const budget = sim.cell.stepBudget;
   const points: number[] = [];
@@ -120,6 +139,7 @@ function guidedRun(sim: Simulator, seed: RunSeed, choose: Chooser): { result: Ru
     if (prev >= 0 && a !== prev && en.includes(prev)) points.push(sim.k.step);
     prev = a;
     if (!sim.stepActor(a)) break;
+    if (reached(sim, mask)) return { result: sim.end('stopped', { keepDecisions: true }), points };
   }
   return { result: sim.end(undefined, { keepDecisions: true }), points };
 }
@@ -173,13 +193,9 @@ interface Found {
   result: RunResult;
 }
 
-/** Find the smallest preemption count (and PCT depth) that still breaks the artifact's invariant. */
+/** Find the smallest preemption count (and PCT depth) that still shows the artifact's finding. */
 export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugDepthOptions = {}): BugDepthResult {
-  const want = artifact.outcome;
-  if (want.kind !== 'violation' || want.invariant === undefined) {
-    throw new BugDepthError(`no bug depth: the artifact's run ended ${want.kind}, not in an invariant violation`);
-  }
-  const inv = want.invariant;
+  const finding = findingOrThrow(artifact);
   const maxAttempts = opts.maxAttempts ?? 1000;
   const pctSeeds = opts.pctSeeds ?? 200;
   const maxPctDepth = opts.maxPctDepth ?? 3;
@@ -187,17 +203,20 @@ export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugD
 
   const startOf = (a: Artifact): Found => {
     const c = a.cell;
-    const same = c.arch.name === artifact.cell.arch.name && c.scheme === artifact.cell.scheme && a.outcome.invariant === inv &&
+    const f = findingOrThrow(a);
+    const same = c.arch.name === artifact.cell.arch.name && c.scheme === artifact.cell.scheme &&
+      JSON.stringify(c.schemeOptions ?? {}) === JSON.stringify(artifact.cell.schemeOptions ?? {}) && c.preempt === artifact.cell.preempt &&
+      f.label === finding.label && f.outcome === finding.outcome &&
       JSON.stringify(c.mutations ?? []) === JSON.stringify(artifact.cell.mutations ?? []);
     if (!same) {
-      throw new BugDepthError('alsoFrom: an artifact of another arch, scheme, mutation set or invariant');
+      throw new BugDepthError('alsoFrom: an artifact of another arch, scheme, preemption model, mutation set or finding');
     }
     const check = replayArtifact(a, plugin);
     if (!check.reproduced) throw new BugDepthError('the artifact does not reproduce its recorded outcome');
     const sim = new Simulator(simOptionsFor(plugin, a));
     const seed = seedFromHex(a.seed);
     const decisions = check.result.decisions!;
-    const { result, enabled } = enabledAlong(sim, seed, decisions);
+    const { result, enabled } = enabledAlong(sim, seed, decisions, finding);
     const points = preemptionPoints(decisions, enabled);
     return { sim, seed, runIndex: a.runIndex, decisions, points, preemptions: points.length, result };
   };
@@ -206,8 +225,8 @@ export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugD
   const attempt = (cur: Found, choose: Chooser): Found | null => {
     if (attempts >= maxAttempts) return null;
     attempts++;
-    const { result, points } = guidedRun(cur.sim, cur.seed, choose);
-    if (result.outcome !== 'violation' || result.violation?.invariant !== inv || points.length >= cur.preemptions) return null;
+    const { result, points } = guidedRun(cur.sim, cur.seed, choose, finding);
+    if (!matches(finding, result) || points.length >= cur.preemptions) return null;
     return { ...cur, decisions: result.decisions!, points, preemptions: points.length, result };
   };
 
@@ -265,10 +284,10 @@ export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugD
       for (let j = 0; j < pctSeeds; j++) {
         attempts++;
         const s = runSeed(cellSeed, j);
-        const r = sim.run(s, { keepDecisions: true });
-        if (r.outcome !== 'violation' || r.violation?.invariant !== inv) continue;
+        const r = sim.run(s, { keepDecisions: true, ...(finding.target !== undefined ? { stopAt: finding.target } : {}) });
+        if (!matches(finding, r)) continue;
         pctDepth = d;
-        pctArtifact = makeArtifact(sim.cell, s, r);
+        pctArtifact = makeArtifact(sim.cell, s, r, undefined, finding.target);
         const found = startOf(pctArtifact);
         if (found.preemptions < best.preemptions) best = found;
         break search;
@@ -276,10 +295,10 @@ export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugD
     }
   }
 
-  let out = makeArtifact(best.sim.cell, best.seed, best.result, best.runIndex);
+  let out = makeArtifact(best.sim.cell, best.seed, best.result, best.runIndex, finding.target);
   let preemptions = best.preemptions;
   const check = replayArtifact(out, plugin);
-  if (!check.reproduced || check.result.violation?.invariant !== inv) {
+  if (!check.reproduced || !matches(finding, check.result)) {
     out = artifact; // never happens when the model is deterministic; never report what does not replay
     preemptions = primary.preemptions;
   }

@@ -1,7 +1,7 @@
 /**
- * Simulators for variants of an artifact's cell. The scheme, the arch and the mutations are
- * what a failure is about: every variant keeps them; options, CPUs, workload and strategy
- * may change.
+ * Simulators for variants of an artifact's cell. The scheme (and its options), the
+ * preemption model, the arch, the mutations and the oracles switched off are what a failure is
+ * about: every variant keeps them; arch options, CPUs, workload and strategy may change.
  */
 import type { ArchPlugin, Artifact, SimulatorOptions } from '@lazytlb/core';
 
@@ -27,10 +27,13 @@ export function simOptionsFor(plugin: ArchPlugin<unknown>, artifact: Artifact, o
     plugin,
     archOptions: 'archOptions' in over ? over.archOptions : c.arch.options,
     scheme: c.scheme,
+    ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
+    ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
     cpus: over.cpus ?? c.cpus,
     workload: over.workload ?? workloadOf(artifact),
     strategy: over.strategy ?? c.strategy,
     stepBudget: c.stepBudget,
     ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
+    ...(c.disabledInvariants !== undefined ? { disabledInvariants: c.disabledInvariants } : {}),
   };
 }

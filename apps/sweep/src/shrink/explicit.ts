@@ -2,7 +2,9 @@
  * Turning a run's generated workload into an explicit one (core's ExplicitWorkload): after
  * `sim.begin(seed)` the Kernel holds the task table and the programs; tasks are listed in
  * id order (so task ids, mm ids and trace names stay the same) and op words are mapped back
- * to the explicit op words via the encoding in core's constants.
+ * to the explicit op words via the encoding in core's constants. mm arguments (khugepaged,
+ * reclaim) name the mm as the leaders' `mm` fields do: `mm<id>`. The deep-idle budget
+ * (Kernel.idleBudget) becomes `deepIdles`.
  */
 import { type ExplicitWorkloadInput, NO_MM, type Simulator, type RunSeed, constants as C } from '@lazytlb/core';
 
@@ -33,6 +35,21 @@ export function opWord(word: number, names: ReadonlyMap<number, string>): string
     case C.OP_EXEC: return 'exec';
     case C.OP_EXIT: return 'exit';
     case C.OP_USE_MM_SETUP: return `use_mm_setup ${task()}`;
+    case C.OP_IO_URING_SETUP: {
+      const pair = (id: number): string => {
+        const n = names.get(id);
+        if (n === undefined) throw new Error(`op word ${word}: task ${id} is not in the task table`);
+        return n;
+      };
+      return `io_uring_setup ${pair(arg & C.OP_PAIR_MASK)} ${pair((arg >> C.OP_PAIR_SHIFT) & C.OP_PAIR_MASK)}`;
+    }
+    case C.OP_IO_RING_EXIT: return 'io_ring_exit';
+    case C.OP_MREMAP: return 'mremap';
+    case C.OP_KHUGEPAGED: return `khugepaged mm${arg}`;
+    case C.OP_RECLAIM: return `reclaim mm${arg}`;
+    case C.OP_TEXT_POKE: return 'text_poke';
+    case C.OP_SUSPEND: return 'suspend';
+    case C.OP_MEMBARRIER_REGISTER: return 'membarrier_register';
     case C.OP_USE_MM: return 'kthread_use_mm';
     case C.OP_UNUSE_MM: return 'kthread_unuse_mm';
     case C.OP_KERNEL_EXECVE: return 'kernel_execve';
@@ -61,11 +78,13 @@ export function explicitFromRun(sim: Simulator, seed: RunSeed): ExplicitWorkload
     tasks.push(task);
   }
   const tickPreemptions = k.tickBudget;
+  const deepIdles = k.idleBudget;
   sim.end();
   const params = 'params' in sim.cell.workload ? sim.cell.workload.params : null;
   return {
     tasks,
     tickPreemptions,
     vcpuPreemptions: sim.plugin.capabilities.vcpuPreemption && params !== null ? params.vcpuPreemptions : 0,
+    deepIdles,
   };
 }

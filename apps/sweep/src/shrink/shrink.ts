@@ -1,19 +1,23 @@
 /**
- * `lazytlb shrink ARTIFACT`: minimise a failure while it still violates the SAME invariant.
+ * `lazytlb shrink ARTIFACT`: minimise a failure while it still shows the SAME finding
+ * (shrink/target.ts): the same invariant (for I14, at the same use site) for a violation; the
+ * same hazard or use site, reached in fewer steps, for an artifact recorded for one (its
+ * `target`: candidates stop there, as the replay does).
  *
  * 1. Decision-list shrinking: chunks of the explorer's decision list are removed (halving
  *    chunk sizes down to 1, then dropping every decision of one actor) and the run is
  *    re-played leniently: a recorded decision that is not enabled falls back to the lowest
- *    enabled actor, and so does every step after the list runs out, until the run ends. A
- *    candidate is kept when it violates the same invariant in fewer steps.
+ *    enabled actor, and so does every step after the list runs out, until the run ends (or
+ *    reaches the target). A candidate is kept when it shows the same finding in fewer steps.
  * 2. Configuration and workload shrinking, jointly: a generated workload is converted into an
  *    explicit one (same task ids, mms and programs); then, to a fixpoint, the arch options
  *    (each one at its default, an enum option at its other simpler values: see options.ts),
  *    CPUs (each CPU removed together with the tasks that start on it, or with its tasks moved
- *    to a neighbour), tasks, ops, tick and vCPU preemptions are reduced while the run still
- *    violates the same invariant in no more steps, and decision shrinking runs again after
- *    every round that changed something. The scheme, the arch and the mutations never change:
- *    they are what the failure is about.
+ *    to a neighbour), tasks, ops, tick and vCPU preemptions and deep-idle entries are reduced
+ *    while the run still shows the same finding in no more steps, and decision shrinking runs
+ *    again after every round that changed something. The scheme (and its options), the
+ *    preemption model, the arch and the mutations never change: they are what the failure is
+ *    about.
  *
  * Every accepted candidate lowers (steps, CPUs, tasks, ops, tick+vCPU preemptions, option
  * simplicity) lexicographically, so the trace never gets longer and the options never get
@@ -26,6 +30,7 @@ import {
   type Artifact, type ArchPlugin, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator, constants as C,
   makeArtifact, replayArtifact, seedFromHex,
 } from '@lazytlb/core';
+import { type Finding, FindingError, findingOf, matches, reached, targetMask } from './target.js';
 import { artifactPreemptions, type BugDepthOptions, type BugDepthResult, bugDepth } from './bug-depth.js';
 import { simOptionsFor, type Workload, workloadOf } from './cell.js';
 import { explicitFromRun } from './explicit.js';
@@ -110,10 +115,13 @@ class Budget {
 
 /**
  * Re-run `decisions` on `sim` leniently: a decision that is not enabled falls back to the
- * lowest enabled actor, as does every step after the list; stops when the run ends or at
- * `limit` steps. Returns the result with the decisions actually taken.
+ * lowest enabled actor, as does every step after the list; stops when the run ends, at
+ * `limit` steps, or right after the step where `finding`'s target (a hazard or use site)
+ * fires (outcome `stopped`, as Simulator.run with stopAt). Returns the result with the
+ * decisions actually taken.
  */
-export function lenientRun(sim: Simulator, seed: RunSeed, decisions: ArrayLike<number>, limit = Infinity): RunResult {
+export function lenientRun(sim: Simulator, seed: RunSeed, decisions: ArrayLike<number>, limit = Infinity, finding?: Finding): RunResult {
+  const mask = finding !== undefined ? targetMask(sim, finding) : null;
   sim.begin(seed);
   const budget = Math.min(limit, sim.cell.stepBudget);
   for (let i = 0; ; i++) {
@@ -122,8 +130,14 @@ export function lenientRun(sim: Simulator, seed: RunSeed, decisions: ArrayLike<n
     const d = i < decisions.length ? decisions[i]! : -1;
     const a = en.includes(d) ? d : en[0]!;
     if (!sim.stepActor(a)) break;
+    if (reached(sim, mask)) return sim.end('stopped', { keepDecisions: true });
   }
   return sim.end(undefined, { keepDecisions: true });
+}
+
+/** Simulator.run with the finding's stopAt (if any), keeping the decisions. */
+export function runFor(sim: Simulator, seed: RunSeed, finding: Finding): RunResult {
+  return sim.run(seed, { keepDecisions: true, ...(finding.target !== undefined ? { stopAt: finding.target } : {}) });
 }
 
 function explicitSize(w: ExplicitWorkloadInput): { tasks: number; ops: number } {
@@ -144,16 +158,19 @@ interface Rank {
   options: unknown;
 }
 
-/** Minimise a failing artifact; the result still violates the same invariant and replays exactly. */
+/** Minimise a failing artifact; the result still shows the same finding and replays exactly. */
 export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts: ShrinkOptions = {}): ShrinkResult {
   const want = artifact.outcome;
-  if (want.kind !== 'violation' || want.invariant === undefined) {
-    throw new ShrinkError(`nothing to shrink: the artifact's run ended ${want.kind}, not in an invariant violation`);
+  let finding: Finding;
+  try {
+    finding = findingOf(artifact);
+  } catch (e) {
+    if (e instanceof FindingError) throw new ShrinkError(`nothing to shrink: ${e.message}`);
+    throw e;
   }
   const first = replayArtifact(artifact, plugin);
   if (!first.reproduced) throw new ShrinkError('the artifact does not reproduce its recorded outcome, so it cannot be shrunk');
   const seed = seedFromHex(artifact.seed);
-  const inv = want.invariant;
   const budget = new Budget(opts.maxAttempts ?? 4000, opts.timeBudgetMs);
   const researchSeeds = Math.min(RESEARCH_SEEDS.length, opts.researchSeeds ?? 8);
   const c = artifact.cell;
@@ -174,7 +191,7 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     steps: want.steps, cpus: c.cpus, ...workloadSize(artifact, plugin), options: nonDefaultOptions(space, c.arch.options), preemptions: artifactPreemptions(artifact, plugin),
   };
 
-  /** (steps, cpus, tasks, ops, tick+vCPU preemptions, option simplicity): lexicographically smaller is better. */
+  /** (steps, cpus, tasks, ops, tick+vCPU preemptions+deep idles, option simplicity): lexicographically smaller is better. */
   const better = (a: Rank, b: Rank): boolean => {
     if (a.steps !== b.steps) return a.steps < b.steps;
     if (a.cpus !== b.cpus) return a.cpus < b.cpus;
@@ -183,8 +200,8 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
       const sb = explicitSize(b.w);
       if (sa.tasks !== sb.tasks) return sa.tasks < sb.tasks;
       if (sa.ops !== sb.ops) return sa.ops < sb.ops;
-      const ta = (a.w.tickPreemptions ?? 0) + (a.w.vcpuPreemptions ?? 0);
-      const tb = (b.w.tickPreemptions ?? 0) + (b.w.vcpuPreemptions ?? 0);
+      const ta = (a.w.tickPreemptions ?? 0) + (a.w.vcpuPreemptions ?? 0) + (a.w.deepIdles ?? 0);
+      const tb = (b.w.tickPreemptions ?? 0) + (b.w.vcpuPreemptions ?? 0) + (b.w.deepIdles ?? 0);
       if (ta !== tb) return ta < tb;
     } else if (a.w !== b.w) {
       return false; // a generated and an explicit workload: not comparable beyond steps and CPUs
@@ -196,8 +213,8 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
   const attempt = (sim: Simulator, archOptions: unknown, w: Workload, explicit: ExplicitWorkloadInput | null, cpus: number, decisions: ArrayLike<number>, allowEqualSteps: boolean): Best | null => {
     if (budget.exhausted) return null;
     budget.attempts++;
-    const r = lenientRun(sim, seed, decisions, allowEqualSteps ? best.steps : best.steps - 1);
-    if (r.outcome !== 'violation' || r.violation?.invariant !== inv) return null;
+    const r = lenientRun(sim, seed, decisions, allowEqualSteps ? best.steps : best.steps - 1, finding);
+    if (!matches(finding, r)) return null;
     const cand: Best = { sim, archOptions, workload: w, explicit, cpus, decisions: r.decisions!, steps: r.steps, result: r };
     const rank = (x: Best): Rank => ({ steps: x.steps, cpus: x.cpus, w: x.explicit, options: x.archOptions });
     return better(rank(cand), rank(best)) ? cand : null;
@@ -250,8 +267,8 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     // drives the explorer), and keep the first schedule that still fails the same way.
     for (let i = 0; b === null && i < researchSeeds && !budget.exhausted; i++) {
       budget.attempts++;
-      const r = sim.run(RESEARCH_SEEDS[i]!, { keepDecisions: true });
-      if (r.outcome === 'violation' && r.violation?.invariant === inv && r.steps <= best.steps) {
+      const r = runFor(sim, RESEARCH_SEEDS[i]!, finding);
+      if (matches(finding, r) && r.steps <= best.steps) {
         b = attempt(sim, best.archOptions, { explicit: w }, w, cpus, r.decisions!, true);
       }
     }
@@ -322,8 +339,8 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
         if (tryWorkload(best.cpus, removeOp(best.explicit!, i, j), best.decisions)) improved = true;
       }
     }
-    // No tick or vCPU preemptions.
-    for (const key of ['tickPreemptions', 'vcpuPreemptions'] as const) {
+    // No tick or vCPU preemptions, no deep-idle entries.
+    for (const key of ['tickPreemptions', 'vcpuPreemptions', 'deepIdles'] as const) {
       if ((best.explicit![key] ?? 0) > 0 && !budget.exhausted) {
         if (tryWorkload(best.cpus, { ...best.explicit!, [key]: 0 }, best.decisions)) improved = true;
       }
@@ -339,8 +356,8 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     const sim = newSim(best.archOptions, best.cpus, { explicit: w });
     if (sim !== null && !budget.exhausted) {
       budget.attempts++;
-      const r = lenientRun(sim, seed, best.decisions, best.steps);
-      if (r.outcome === 'violation' && r.violation?.invariant === inv && r.steps <= best.steps) {
+      const r = lenientRun(sim, seed, best.decisions, best.steps, finding);
+      if (matches(finding, r) && r.steps <= best.steps) {
         best = { sim, archOptions: best.archOptions, workload: { explicit: w }, explicit: w, cpus: best.cpus, decisions: r.decisions!, steps: r.steps, result: r };
       }
     }
@@ -357,16 +374,16 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     const renamed = renameTasks(best.explicit, best.cpus);
     const sim = newSim(best.archOptions, best.cpus, { explicit: renamed });
     if (sim !== null) {
-      const r = lenientRun(sim, seed, best.decisions);
-      if (r.outcome === 'violation' && r.violation?.invariant === inv && r.steps === best.steps) {
+      const r = lenientRun(sim, seed, best.decisions, Infinity, finding);
+      if (matches(finding, r) && r.steps === best.steps) {
         best = { ...best, sim, workload: { explicit: renamed }, explicit: renamed, decisions: r.decisions!, result: r };
       }
     }
   }
   // The final artifact must replay exactly; otherwise keep the original (never worse).
-  const out = makeArtifact(best.sim.cell, seed, best.result, artifact.runIndex);
+  const out = makeArtifact(best.sim.cell, seed, best.result, artifact.runIndex, finding.target);
   const check = replayArtifact(out, plugin);
-  const ok = check.reproduced && check.result.violation?.invariant === inv && out.outcome.steps <= want.steps;
+  const ok = check.reproduced && matches(finding, check.result) && out.outcome.steps <= want.steps;
   const finalArtifact = ok ? out : artifact;
   const after: ShrinkSize = {
     steps: finalArtifact.outcome.steps,
@@ -406,14 +423,25 @@ export function remapCpus(w: ExplicitWorkloadInput, map: (cpu: number) => number
   };
 }
 
-/** Remove task i and the ops that start it. */
+const escapeName = (name: string): string => name.replace(/\./g, '\\.');
+
+/**
+ * Remove task i and the ops that start it (clone, fork, use_mm_setup, cpu_down, and an
+ * io_uring_setup naming it: the ring's other task is then never started). When no task left
+ * starts with task i's mm, the khugepaged / reclaim ops naming that mm go too (an explicit
+ * workload's mm ops must name an mm that exists when the run starts).
+ */
 export function removeTask(w: ExplicitWorkloadInput, i: number): ExplicitWorkloadInput {
-  const name = w.tasks[i]!.name;
+  const gone = w.tasks[i]!;
+  const n = escapeName(gone.name);
+  const starts = new RegExp(`^((clone|fork|use_mm_setup|cpu_down)\\s+${n}|io_uring_setup\\s+(${n}\\s+\\S+|\\S+\\s+${n}))$`);
+  const rest = w.tasks.filter((_, j) => j !== i);
+  const mm = gone.unstarted !== true ? gone.mm : undefined;
+  const mmGone = mm !== undefined && !rest.some((t) => t.mm === mm && t.unstarted !== true);
+  const usesMm = mmGone ? new RegExp(`^(khugepaged|reclaim)\\s+${escapeName(mm)}$`) : null;
   return {
     ...w,
-    tasks: w.tasks
-      .filter((_, j) => j !== i)
-      .map((t) => ({ ...t, program: (t.program ?? []).filter((op) => !new RegExp(`^(clone|fork|use_mm_setup|cpu_down)\\s+${name.replace(/\./g, '\\.')}$`).test(op.trim())) })),
+    tasks: rest.map((t) => ({ ...t, program: (t.program ?? []).filter((op) => !starts.test(op.trim()) && !(usesMm?.test(op.trim()) ?? false)) })),
   };
 }
 
@@ -460,7 +488,9 @@ export function renameTasks(w: ExplicitWorkloadInput, ncpu: number): ExplicitWor
       name: names.get(t.name)!,
       program: (t.program ?? []).map((op) => {
         const m = /^(clone|fork|use_mm_setup|cpu_down)\s+(\S+)$/.exec(op.trim());
-        return m !== null && names.has(m[2]!) ? `${m[1]} ${names.get(m[2]!)}` : op;
+        if (m !== null) return names.has(m[2]!) ? `${m[1]} ${names.get(m[2]!)}` : op;
+        const io = /^io_uring_setup\s+(\S+)\s+(\S+)$/.exec(op.trim());
+        return io !== null ? `io_uring_setup ${names.get(io[1]!) ?? io[1]} ${names.get(io[2]!) ?? io[2]}` : op;
       }),
     })),
   };
