@@ -33,8 +33,9 @@ export const X86NativeOptions = z
       .boolean()
       .default(true)
       .describe(
-        'The deep C-states idle CPUs enter are flagged CPUIDLE_FLAG_TLB_FLUSHED (intel_idle C3 and deeper, ACPI _CST C3+), so ' +
-          'cpuidle_enter_state() calls leave_mm() before entering them. false: acpi_idle / AMD / default idle, no leave_mm from idle.',
+        'The deep C-states idle CPUs enter are flagged CPUIDLE_FLAG_TLB_FLUSHED, so cpuidle_enter_state() calls leave_mm() ' +
+          'before entering them: intel_idle C3 and deeper (its tables and _CST import), acpi_idle ACPI_STATE_C3 states. false: ' +
+          'only C1/C2-type states (e.g. AMD CC6 exposed as ACPI C2), the default HLT idle, guests\' cpuidle-haltpoll.',
       ),
     exitFlushSkipsEmptyMm: z
       .boolean()

@@ -6,11 +6,16 @@ describeArchConformance(plugin, { describe, it, expect }, {
   archOptions: [
     {},
     { backend: 'hyperv' },
-    { backend: 'hyperv', hypercallFails: true },
+    { backend: 'hyperv', nativeFallback: 1 },
+    { backend: 'hyperv', nativeFallback: 0.3 },
     { backend: 'xen' },
     { backend: 'kvm', cpumask: 'clear-on-switch' },
     { backend: 'xen', cpumask: 'clear-on-switch' },
     { backend: 'kvm', invlpgb: true },
+    { backend: 'kvm', idleTlbFlushed: true },
   ],
-  invalidOptions: [{ backend: 'vmware' }, { hypercallFails: 1 }, { cpumask: 'sometimes' }],
+  invalidOptions: [
+    { backend: 'vmware' }, { hypercallFails: true }, { nativeFallback: 1.5 }, { nativeFallback: -0.1 }, { nativeFallback: 'sometimes' },
+    { cpumask: 'sometimes' }, { globalAsid: 'always' },
+  ],
 });

@@ -5,6 +5,6 @@
 import { x86Paravirt } from './plugin.js';
 
 export { X86ParavirtOptions } from './options.js';
-export { XEN_IPI_DROP_MM_REF, createParavirtHooks, x86Paravirt } from './plugin.js';
+export { SITE_HYPERV_FLUSH, XEN_IPI_DROP_MM_REF, X86_PARAVIRT_USE_SITES, createParavirtHooks, x86Paravirt } from './plugin.js';
 export { MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES, X86_PARAVIRT_MUTATIONS, paravirtMutationFlags } from './mutations.js';
 export default x86Paravirt;

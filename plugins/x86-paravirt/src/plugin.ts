@@ -3,13 +3,27 @@
  * (arch/x86/hyperv/mmu.c) and Xen PV (arch/x86/xen/mmu_pv.c), plus Xen's arch_exit_mmap,
  * composed over @lazytlb/arch-x86-native's X86Tlb. Everything else is native x86.
  */
-import { REASON_ARCH, costs, defineArchPlugin, type ArchHooks, type Kernel } from '@lazytlb/core';
-import { X86_INVARIANTS, X86_IPI_NEXT, X86Tlb, type FlushTlbInfo, type X86MutationFlags, type X86PvOps } from '@lazytlb/arch-x86-native';
+import { NO_MM, REASON_ARCH, costs, defineArchPlugin, type ArchHooks, type Kernel, type UseSiteDoc } from '@lazytlb/core';
+import { X86_INVARIANTS, X86_IPI_NEXT, X86_USE_SITES, X86Tlb, type FlushTlbInfo, type X86MutationFlags, type X86PvOps } from '@lazytlb/arch-x86-native';
 import { X86_PARAVIRT_MUTATIONS, paravirtMutationFlags } from './mutations.js';
 import { X86ParavirtOptions } from './options.js';
 
 /** IPI function: Xen drop_mm_ref_this_cpu(mm). */
 export const XEN_IPI_DROP_MM_REF = X86_IPI_NEXT;
+
+export const SITE_HYPERV_FLUSH = 'hyperv_flush_tlb_multi';
+
+/** x86-native's use sites, plus the guests' own. */
+export const X86_PARAVIRT_USE_SITES: readonly UseSiteDoc[] = [
+  ...X86_USE_SITES,
+  {
+    id: SITE_HYPERV_FLUSH,
+    kind: 'dereference',
+    source: 'arch/x86/hyperv/mmu.c @ Kingxukai/linux 9b44fff655e2',
+    reads: 'flush->address_space = virt_to_phys(info->mm->pgd): the mm being flushed (the flusher holds it)',
+    consequence: 'a read of a freed mm_struct; never in mainline (info->mm is the caller\'s own, live mm)',
+  },
+];
 
 function cpusText(mask: number, ncpu: number): string {
   const out: number[] = [];
@@ -37,14 +51,22 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
     x.nativeFlushTlbMulti(k, cpu, flushmask, info);
   };
 
-  /** hyperv_flush_tlb_multi(): HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE; no guest code on the targets. */
+  /**
+   * hyperv_flush_tlb_multi(): HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE (or _EX); the hypervisor
+   * flushes the chosen vCPUs, no guest code runs on them (no flush_tlb_func: lazy vCPUs are
+   * never moved to init_mm, nobody leaves mm_cpumask). Lazy vCPUs are skipped unless tables were
+   * freed (`do_lazy = !info->freed_tables`), except under HV_FLUSH_ALL_PROCESSORS (the whole
+   * present mask); nothing to flush -> return. info->mm == NULL (arch_tlbbatch_flush): every
+   * address space. With probability nativeFallback the flush goes to native_flush_tlb_multi()
+   * instead (no hypercall page / input page, VP numbers, a failed hypercall).
+   */
   const hypervFlushTlbMulti = (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo): void => {
-    if (options.hypercallFails) {
-      if (k.tracer !== null) k.tracer.ev(cpu, 'hyperv_flush_tlb_multi', 'hypercall failed: native_flush_tlb_multi');
+    if (k.chance(options.nativeFallback)) {
+      if (k.tracer !== null) k.tracer.ev(cpu, 'hyperv_flush_tlb_multi', 'falls back to native_flush_tlb_multi');
       x.nativeFlushTlbMulti(k, cpu, cpumask, info);
       return;
     }
-    k.countHypercall();
+    if (info.mm !== NO_MM) k.useMm(cpu, info.mm, SITE_HYPERV_FLUSH); // virt_to_phys(info->mm->pgd)
     const doLazy = !info.freedTables; // skip lazy vCPUs only when no tables were freed
     const present = k.ncpu >= 32 ? -1 : (1 << k.ncpu) - 1;
     const all = (cpumask & present) === present; // HV_FLUSH_ALL_PROCESSORS
@@ -52,12 +74,21 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
     for (let c = 0; c < k.ncpu; c++) {
       if ((cpumask & (1 << c)) === 0) continue;
       if (!all && doLazy && x.isLazy[c] !== 0) continue;
-      x.hwFlushMm(k, c, info.mm);
       flushed |= 1 << c;
+    }
+    if (flushed === 0) {
+      if (k.tracer !== null) k.tracer.ev(cpu, 'hyperv_flush_tlb_multi', 'every vCPU of the mask is lazy: nothing to flush');
+      return;
+    }
+    k.countHypercall();
+    for (let c = 0; c < k.ncpu; c++) {
+      if ((flushed & (1 << c)) === 0) continue;
+      if (info.mm === NO_MM) x.hwFlushAll(k, c); // HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES
+      else x.hwFlushMm(k, c, info.mm);
       k.cost[c === cpu ? costs.C_TLB_FLUSH_LOCAL : costs.C_TLB_FLUSH_REMOTE]! += 1;
     }
     if (k.tracer !== null) {
-      k.tracer.ev(cpu, 'hyperv_flush_tlb_multi', `HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE(${k.mmName(info.mm)}) vCPUs ${cpusText(flushed, k.ncpu)}`);
+      k.tracer.ev(cpu, 'hyperv_flush_tlb_multi', `HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE(${info.mm === NO_MM ? 'all address spaces' : k.mmName(info.mm)}) vCPUs ${cpusText(flushed, k.ncpu)}`);
     }
   };
 
@@ -144,11 +175,12 @@ export const x86Paravirt = defineArchPlugin<X86ParavirtOptions>({
   coreVersions: '>=0.1.0 <1.0.0',
   description:
     'x86 guest: native x86 lazy TLB (from @lazytlb/arch-x86-native) with the pv flush_tlb_multi of KVM (skip preempted vCPUs, ' +
-    'flush on entry), Hyper-V (hypercall) or Xen PV (multicall, xen_exit_mmap drops CR3 users)',
+    'flush on entry), Hyper-V (hypercall, with a probability of falling back to native IPIs) or Xen PV (multicall, xen_exit_mmap drops CR3 users)',
   options: X86ParavirtOptions,
   capabilities: { vcpuPreemption: true, irqsOffActivateMm: true, maxCpus: 32 },
   invariants: X86_INVARIANTS,
   mutations: X86_PARAVIRT_MUTATIONS,
+  useSites: X86_PARAVIRT_USE_SITES,
   setup(options, env) {
     return createParavirtHooks(options, paravirtMutationFlags(env.mutations)).hooks;
   },

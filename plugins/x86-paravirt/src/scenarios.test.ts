@@ -41,7 +41,8 @@ describe('KVM §5.3-C: a preempted lazy vCPU is skipped by kvm_flush_tlb_multi',
     const s = exitWhileLazy(scheme, { backend: 'kvm' }, { vcpuPreemptions: 1 });
     s.run(`
       hyp CPU1: preempt
-      CPU0: until exit_mmap   # final flush: vCPU1 preempted -> KVM_VCPU_FLUSH_TLB, no IPI; CPU0 flushes locally
+      CPU0: until exit_mmap   # unmap_vmas
+      CPU0: step              # final flush: vCPU1 preempted -> KVM_VCPU_FLUSH_TLB, no IPI; CPU0 flushes locally
     `);
     s.expectEvent({ fn: 'kvm_flush_tlb_multi', text: 'vCPU1 preempted: KVM_VCPU_FLUSH_TLB, no IPI' });
     expect(s.costs().ipi_sent_flush).toBe(0);
@@ -83,7 +84,10 @@ describe('KVM §5.3-C: a preempted lazy vCPU is skipped by kvm_flush_tlb_multi',
 describe('Hyper-V §5.5-C: the hypercall flush runs no guest code', () => {
   it('none: after the final flush both lazy vCPUs (the exiting one too) keep CR3 = P -> I1 at mm_free_pgd', () => {
     const s = exitWhileLazy('none', { backend: 'hyperv' });
-    s.run('CPU0: until exit_mmap');
+    s.run(`
+      CPU0: until exit_mmap
+      CPU0: step
+    `);
     s.expectEvent({ fn: 'hyperv_flush_tlb_multi', text: 'vCPUs {0,1}' }); // freed_tables: lazy vCPUs included
     expect(s.costs()).toMatchObject({ hypercalls: 1, ipi_sent_flush: 0 });
     s.expectCpu(0, { lazy: 'P', hw_root: 'P' });
@@ -100,21 +104,67 @@ describe('Hyper-V §5.5-C: the hypercall flush runs no guest code', () => {
     finishClean(s);
   });
 
-  it('none with the hypercall failing: native IPIs move the lazy vCPUs to init_mm, so it is native C1 (I3, hardware safe)', () => {
-    const s = exitWhileLazy('none', { backend: 'hyperv', hypercallFails: true });
+  it('none with nativeFallback = 1 (no hypercall page, ...): native IPIs move the lazy vCPUs to init_mm, so it is native C1 (I3 hazards, hardware safe)', () => {
+    const s = exitWhileLazy('none', { backend: 'hyperv', nativeFallback: 1 });
     s.run(`
       CPU0: until exit_mmap
+      CPU0: step
       CPU1: irq
     `);
+    s.expectEvent({ fn: 'hyperv_flush_tlb_multi', text: 'falls back to native_flush_tlb_multi' });
     s.expectCpu(1, { hw_root: 'init_mm' });
     s.run('CPU0: until free_mm');
-    s.expectViolation('I3', "free_mm(P) while CPU0's T0 still has it as active_mm");
+    s.expectHazard('I3', { cpu: 0 });
+    s.expectHazard('I3', { cpu: 1 });
+    s.expectNoViolation();
     expect(s.costs().hypercalls).toBe(0);
+    s.finish();
+    s.expectNoViolation();
+  });
+});
+
+describe('Hyper-V §5.5-B: shoot-lazies, hypercall vs native fallback (arch/x86/hyperv/mmu.c)', () => {
+  it('nativeFallback = 1: native_flush_tlb_multi() IPIs the lazy vCPU1 (init_mm), then trims it out of mm_cpumask(P) while swapper/1 is lazy on P -> I7', () => {
+    const s = exitWhileLazy('shootdown', { backend: 'hyperv', nativeFallback: 1, trimIntervalSteps: 1 }, {}, 'munmap freed-tables', 'munmap');
+    s.run(`
+      CPU0: step                        # munmap(freed_tables): unmap_vmas
+      CPU0: step                        # hyperv_flush_tlb_multi falls back: on_each_cpu_mask({0,1})
+      CPU1: irq                         # flush_tlb_func: lazy -> init_mm (bit kept)
+      CPU0: step
+      CPU0: until should_trim_cpumask   # munmap (pages): trim -> native: IPI the not-lazy, not-loaded vCPU1
+      CPU1: irq                         # flush_tlb_func: f->mm != loaded_mm -> cpumask_clear_cpu(1, mm_cpumask(P))
+    `);
+    s.expectEvent({ fn: 'hyperv_flush_tlb_multi', text: 'falls back to native_flush_tlb_multi' });
+    s.expectEvent({ fn: 'cpumask_clear_cpu', cpu: 1 });
+    s.expectCpu(1, { lazy: 'P', hw_root: 'init_mm' });
+    s.expectMm('P', { mm_cpumask: [0] });
+    s.run('CPU0: until cleanup_lazy_tlbs');
+    s.expectViolation('I7', 'cleanup_lazy_tlbs(P): CPU1 is lazy on it but not in mm_cpumask');
+  });
+
+  it('nativeFallback = 0, same program: the hypercalls run no flush_tlb_func, vCPU1 is never moved nor trimmed; cleanup_lazy_tlbs reaches it: clean', () => {
+    const s = exitWhileLazy('shootdown', { backend: 'hyperv', trimIntervalSteps: 1 }, {}, 'munmap freed-tables', 'munmap');
+    s.run(`
+      CPU0: step
+      CPU0: step                        # hypercall: vCPUs {0,1} (freed_tables: the lazy vCPU1 included)
+      CPU0: step
+      CPU0: step
+      CPU0: step                        # hypercall, lazy vCPU1 skipped (do_lazy)
+      CPU0: step
+    `);
+    expect(s.costs()).toMatchObject({ ipi_sent_flush: 0, hypercalls: 2 });
+    s.expectCpu(1, { lazy: 'P', hw_root: 'P' });
+    s.expectMm('P', { mm_cpumask: [0, 1] });
+    s.run(`
+      CPU0: until cleanup_lazy_tlbs
+      CPU1: irq until do_shoot_lazy_tlb
+    `);
+    finishClean(s);
   });
 });
 
 describe('Xen PV §5.4-C: xen_exit_mmap drops every CR3 user of the pgd', () => {
-  it('none: hardware safe (both vCPUs leave_mm before the unpin), I3 only', () => {
+  it('none: hardware safe (both vCPUs leave_mm before the unpin), I3 hazards only: the run completes', () => {
     const s = exitWhileLazy('none', { backend: 'xen' });
     s.run('CPU0: until xen_exit_mmap');
     s.expectEvent({ fn: 'xen_exit_mmap', text: 'CR3 users {0,1}' });
@@ -123,8 +173,11 @@ describe('Xen PV §5.4-C: xen_exit_mmap drops every CR3 user of the pgd', () => 
     s.expectEvent({ fn: 'drop_mm_ref_this_cpu', cpu: 1 });
     s.expectCpu(1, { lazy: 'P', hw_root: 'init_mm' });
     s.run('CPU0: until free_mm');
-    s.expectViolation('I3', "free_mm(P) while CPU0's T0 still has it as active_mm");
+    s.expectHazard('I3', { cpu: 0, holder: 'active_mm' });
+    s.expectHazard('I3', { cpu: 1, holder: 'active_mm' });
     expect(s.findEvents({ fn: 'mm_free_pgd', mm: 'P' })).toHaveLength(1);
+    s.finish();
+    s.expectNoViolation();
   });
 
   it('refcount: clean', () => {
@@ -142,11 +195,14 @@ describe('Xen PV §5.4-B: shoot-lazies', () => {
   function xenB(archOptions: Partial<X86ParavirtOptions>): Scenario {
     const s = exitWhileLazy('shootdown', { backend: 'xen', trimIntervalSteps: 1, ...archOptions }, {}, 'munmap freed-tables', 'munmap');
     s.run(`
-      CPU0: step   # munmap(freed_tables): xen_flush_tlb_multi (multicall), no guest code on vCPU1
-      CPU0: step
-      CPU0: step   # munmap: trim requested, but the hypercall never runs flush_tlb_func remotely
+      CPU0: step   # munmap(freed_tables): unmap_vmas
+      CPU0: step   # tlb_finish_mmu: xen_flush_tlb_multi (multicall), no guest code on vCPU1
+      CPU0: step   # free the pages and the table
+      CPU0: step   # munmap: unmap_vmas
+      CPU0: step   # tlb_finish_mmu: trim requested, but the hypercall never runs flush_tlb_func remotely
       CPU0: step
     `);
+    if (archOptions.cpumask !== 'clear-on-switch') s.expectEvent({ fn: 'should_trim_cpumask', cpu: 0 }); // (no trimming before v6.14)
     expect(s.costs().ipi_sent_flush).toBe(0);
     s.expectNoEvent({ fn: 'cpumask_clear_cpu' });
     s.expectMm('P', { mm_cpumask: [0, 1] });
