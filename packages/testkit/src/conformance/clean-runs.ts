@@ -16,7 +16,7 @@
  * kthread_use_mm workers): the first runs are traced and each activity the workload enables
  * must show up in them, so a clean verdict covers the plugin's code on those paths.
  */
-import { SCHEME_DANGLING_PREMISE, resolveWorkload, type RunResult, type WorkloadParams } from '@lazytlb/core';
+import { SCHEME_DANGLING_PREMISE, resolveWorkload, type RunResult, type Scheme, type WorkloadParams } from '@lazytlb/core';
 import { type CellSpec, cellLabel, makeSim, reportRun, seedsOf } from './cell.js';
 
 /** Runs traced (from the first seed) to see which activities the clean runs exercised. */
@@ -35,10 +35,13 @@ export const WORKLOAD_ACTIVITIES: readonly { readonly name: string; readonly on:
   { name: 'kthread_use_mm', on: (p) => p.useMmWorkers > 0, fn: 'kthread_use_mm' },
 ];
 
-/** Why a run is not clean under the cell's scheme, or null. */
-function notClean(r: RunResult, dangling: boolean): string | null {
+/**
+ * Why a run is not clean under `scheme`, or null: it did not end ok, or (under a scheme that
+ * promises no dangling lazy pointer) it recorded a hazard or a use-site finding.
+ */
+export function whyNotClean(r: Pick<RunResult, 'outcome' | 'violation' | 'hazards' | 'useSites' | 'siteIds'>, scheme: Scheme): string | null {
   if (r.outcome !== 'ok') return r.violation !== null ? `${r.outcome} ${r.violation.invariant}` : r.outcome;
-  if (dangling) return null;
+  if (SCHEME_DANGLING_PREMISE[scheme]) return null;
   if (r.hazards !== 0) return 'ok but with hazard I3 (a lazy pointer outlived its mm under a scheme that promises it cannot)';
   if (r.useSites !== 0) {
     const fired = r.siteIds.filter((_, i) => (r.useSites & (1 << i)) !== 0);
@@ -59,7 +62,7 @@ export function checkCleanRuns(cell: CellSpec, nSeeds: number): void {
   seeds.forEach((s, i) => {
     const r = sim.run(s, i < traced ? { trace: true } : {});
     if (r.trace !== null) for (const e of r.trace) seen.add(e.fn);
-    const why = notClean(r, dangling);
+    const why = whyNotClean(r, cell.scheme);
     if (why === null) return;
     bad++;
     kinds.set(why, (kinds.get(why) ?? 0) + 1);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { costs, referenceArch, type ArchHooks, type ArchPlugin } from '@lazytlb/core';
+import { whyNotClean } from './clean-runs.js';
 import { describeArchConformance } from './describe.js';
 import type { ConformanceOptions } from './options.js';
 import type { TestRunner } from './runner.js';
@@ -60,6 +61,17 @@ function variant(name: string, patch: (h: ArchHooks) => Partial<ArchHooks>, extr
 
 let leaked = 0;
 
+const USE_SITES = 'use sites: every useSites entry is well formed; ids are unique and not core ids';
+const MUTATIONS = 'mutations: each names valid cells of this plugin where it bites, or none (cells: []) with noVictim saying why';
+const OPTIONAL = 'optional hooks (cpu_idle_deep, use_temporary_mm, suspend_resume, tlbbatch_flush): well-formed arguments, nothing returned, no throw, every scheme';
+const MUTATION_DOC = {
+  id: 'reference-test-mutation',
+  title: 'a restored bug',
+  fixedBy: '0123456789ab some fix',
+  breaks: 'I2',
+  description: 'what the buggy code did',
+} as const;
+
 describe('describeArchConformance catches broken plugins', () => {
   it('registers one test per contract (and passes on the reference arch, see reference-conformance.test.ts)', () => {
     const names = collect(referenceArch, {}).map((t) => t.name);
@@ -67,16 +79,19 @@ describe('describeArchConformance catches broken plugins', () => {
       'descriptor is valid (validateArchPlugin)',
       'options: {} parses to JSON-safe defaults that re-parse to themselves',
       'options: garbage is rejected with a clear PluginLoadError',
+      USE_SITES,
+      MUTATIONS,
       'setup() returns complete hooks (validateHooks)',
       'boot state: hw_root is init_mm on every CPU, tlb_may_hold(init_mm) is false, switch to init_mm stays there',
       'hooks return values of the right types at every step (hw_root, shoot_lazies_mask, tlb_may_hold, describe_cpu)',
+      OPTIONAL,
       'determinism (refcount): same cell + seed => same outcome, steps, costs and decisions',
       'determinism (shootdown): same cell + seed => same outcome, steps, costs and decisions',
       'determinism (none): same cell + seed => same outcome, steps, costs and decisions',
       'no Math.random during setup or runs',
-      'clean runs: refcount, 2 CPUs, 300 seeds of the default workload all end ok',
-      'clean runs: refcount, 4 CPUs, 300 seeds of the default workload all end ok',
-      'clean runs under CPU hotplug: refcount, 4 CPUs, 100 seeds of the hotplug profile (cpu_down/cpu_up, cpu_disable/cpu_up hooks)',
+      'clean runs: refcount, 2 CPUs, 300 seeds of the default workload all end ok with no hazard',
+      'clean runs: refcount, 4 CPUs, 300 seeds of the default workload all end ok with no hazard',
+      'clean runs under CPU hotplug: refcount, 4 CPUs, 100 seeds of the hotplug profile (cpu_down/cpu_up, cpu_disable/cpu_up hooks) with no hazard',
       'RunResult and artifacts survive structuredClone; artifacts survive JSON + parseArtifact',
       'replayArtifact reproduces recorded runs (ok and failing), with tracing off and on',
     ]);
@@ -139,8 +154,8 @@ describe('describeArchConformance catches broken plugins', () => {
 
   it('a flush that reaches no CPU (unsafe even under refcount)', async () => {
     const f = await failures(variant('no-flush', () => ({ flush_tlb_mm_range() {} })));
-    const clean = f.get('clean runs: refcount, 2 CPUs, 40 seeds of the default workload all end ok');
-    expect(clean).toMatch(/^\d+ of 40 runs did not end ok \(\d+x violation I2.*\)\. First:\nno-flush \{\} refcount 2 CPUs default: run \d+ \(seed [0-9a-f]{32}\) ended violation: violation of I2/);
+    const clean = f.get('clean runs: refcount, 2 CPUs, 40 seeds of the default workload all end ok with no hazard');
+    expect(clean).toMatch(/^\d+ of 40 runs did not end ok without hazards \(\d+x violation I2.*\)\. First:\nno-flush \{\} refcount 2 CPUs default: run \d+ \(seed [0-9a-f]{32}\) ended violation: violation of I2/);
     expect(clean).toContain('trace (replayed from the artifact):\nstep  CPU0');
     expect(clean).toContain('artifact (replay with replayArtifact):\n{"schema":"lazytlb.artifact/2"');
     expect(f.has('determinism (refcount): same cell + seed => same outcome, steps, costs and decisions')).toBe(false);
@@ -162,5 +177,107 @@ describe('describeArchConformance catches broken plugins', () => {
   it('an invalid descriptor', async () => {
     const f = await failures({ ...referenceArch, name: 'Bad Name', version: 'one' } as ArchPlugin<any>);
     expect(f.get('descriptor is valid (validateArchPlugin)')).toMatch(/name: must be lowercase letters[\s\S]*version: must be a valid semver version/);
+  });
+
+  it('an optional hook that throws on the default workload', async () => {
+    const f = await failures(variant('throwing-idle', () => ({
+      cpu_idle_deep() {
+        throw new Error('cpuidle broke');
+      },
+    })));
+    expect(f.get(OPTIONAL)).toMatch(/optional hook contract broken:\n {2}- run \d+: hook cpu_idle_deep threw: cpuidle broke/);
+    expect(f.get('clean runs: refcount, 2 CPUs, 40 seeds of the default workload all end ok with no hazard')).toMatch(/\d+x plugin-error/);
+  });
+
+  it('an async optional hook (returns a Promise)', async () => {
+    const f = await failures(variant('async-poke', () => ({ use_temporary_mm: (async () => {}) as never })));
+    expect([...f.keys()]).toEqual([OPTIONAL]);
+    expect(f.get(OPTIONAL)).toMatch(/use_temporary_mm returned a Promise \(hooks are synchronous: no async\); it must return nothing/);
+  });
+
+  it('optional hooks that are called record well-formed calls on the default workload', async () => {
+    const calls: string[] = [];
+    const f = await failures(variant('probing', (h) => ({
+      cpu_idle_deep(k, cpu) {
+        calls.push(`idle ${cpu} ${k.taskName(k.cpuCurr[cpu]!)}`);
+      },
+      use_temporary_mm() {
+        calls.push('poke');
+      },
+      suspend_resume() {
+        calls.push('suspend');
+      },
+      tlbbatch_flush(k, cpu, mm) {
+        calls.push('tlbbatch');
+        h.flush_tlb_mm_range(k, cpu, mm, 0);
+      },
+    })));
+    expect([...f.keys()]).toEqual([]);
+    expect(new Set(calls.map((c) => c.split(' ')[0]))).toEqual(new Set(['idle', 'poke', 'suspend', 'tlbbatch']));
+    expect(calls.filter((c) => c.startsWith('idle')).every((c) => /^idle \d swapper\/\d$/.test(c))).toBe(true);
+  });
+
+  it('an optional hook that is not a function', async () => {
+    const f = await failures(variant('not-a-function', () => ({ tlbbatch_flush: 42 as never })));
+    expect(f.get('setup() returns complete hooks (validateHooks)')).toMatch(/optional hooks that are not functions: tlbbatch_flush \(number\)/);
+  });
+
+  it('use sites that are not well formed', async () => {
+    const site = { id: 'my_site', kind: 'dereference', source: 'arch/foo/mm/tlb.c @ v6.12', reads: 'prev->context', consequence: 'a use after free' } as const;
+    const blank = await failures({ ...referenceArch, name: 'blank-site', useSites: [...referenceArch.useSites!, { ...site, reads: '   ' }] } as ArchPlugin<any>);
+    expect([...blank.keys()]).toEqual([USE_SITES]);
+    expect(blank.get(USE_SITES)).toMatch(/useSites\[1\] "my_site": reads must be a non-empty string/);
+    const core = await failures({ ...referenceArch, name: 'core-site', useSites: [{ ...site, id: 'switch_mm_irqs_off' }] } as ArchPlugin<any>);
+    expect(core.get(USE_SITES)).toMatch(/useSites\[0\] "switch_mm_irqs_off": id is a core site \(CORE_USE_SITES\); name the arch's site by its caller or compare, e\.g\. "switch_mm_irqs_off \(prev == next\)"/);
+    expect(core.get('descriptor is valid (validateArchPlugin)')).toMatch(/use site "switch_mm_irqs_off" is declared twice \(or is a core site\)/);
+    const padded = await failures({ ...referenceArch, name: 'padded-site', useSites: [{ ...site, id: ' my_site' }] } as ArchPlugin<any>);
+    expect(padded.get(USE_SITES)).toMatch(/id must be one line without surrounding blanks/);
+  });
+
+  it('mutations: cells or noVictim, and cells of this plugin', async () => {
+    const ok = await failures({ ...referenceArch, name: 'no-victim', mutations: [{ ...MUTATION_DOC, cells: [], noVictim: 'the model lacks the window' }] } as ArchPlugin<any>);
+    expect(ok.has(MUTATIONS)).toBe(false);
+    const silent = await failures({ ...referenceArch, name: 'silent', mutations: [{ ...MUTATION_DOC, cells: [] }] } as ArchPlugin<any>);
+    expect(silent.get(MUTATIONS)).toMatch(/mutation "reference-test-mutation": cells is empty without noVictim: name the cells where the bug bites, or say in noVictim why/);
+    const foreign = await failures({
+      ...referenceArch, name: 'foreign',
+      mutations: [{ ...MUTATION_DOC, cells: [{ arch: 'x86-native', scheme: 'refcount' }, { arch: 'foreign', scheme: 'shootdown', schemeOptions: { mask: 'everywhere' } }, { arch: 'foreign', scheme: 'refcount', cpus: 32, workload: 'nope' }] }],
+    } as ArchPlugin<any>);
+    expect([...foreign.keys()]).toEqual([MUTATIONS]);
+    const msg = foreign.get(MUTATIONS)!;
+    expect(msg).toMatch(/cells\[0\]: arch "x86-native" is not this plugin \(foreign\)/);
+    expect(msg).toMatch(/cells\[1\]: not a valid cell: invalid options for scheme shootdown/);
+    expect(msg).toMatch(/cells\[2\]: workload "nope" is not a profile/);
+  });
+
+  it('clean runs under none allow hazards but not violations (whyNotClean)', async () => {
+    const base = { outcome: 'ok' as const, violation: null, hazards: 1, useSites: 2, siteIds: ['membarrier_switch_mm', '__mmdrop'] };
+    expect(whyNotClean(base, 'none')).toBeNull();
+    expect(whyNotClean(base, 'refcount')).toMatch(/^ok but with hazard I3/);
+    expect(whyNotClean({ ...base, hazards: 0 }, 'shootdown')).toBe('ok but use site(s) __mmdrop fired');
+    expect(whyNotClean({ ...base, hazards: 0, useSites: 0 }, 'shootdown')).toBeNull();
+    expect(whyNotClean({ ...base, outcome: 'violation', violation: { invariant: 'I14' } as never }, 'none')).toBe('violation I14');
+    // The reference arch under none: the kept mask bit is written after free (I14), or a lazy
+    // CPU that no final flush reached keeps the freed pgd as its root (I1).
+    const f = await failures(referenceArch, { cleanSchemes: ['none'], hotplugSeeds: 0 });
+    const name = "clean runs: none, 2 CPUs, 40 seeds of the default workload all end ok (hazards allowed: the scheme's premise is a dangling pointer)";
+    expect(f.get(name)).toMatch(/^\d+ of 40 runs did not end ok \((\d+x violation I(14|1)(, )?)+\)/);
+  });
+
+  it('scheme options and the preemption model reach every cell (and the test names)', async () => {
+    const options: ConformanceOptions = { schemeOptions: { shootdown: { mask: 'online' } }, cleanSchemes: ['refcount', 'shootdown'], preempt: 'rt' };
+    const names = collect(referenceArch, options).map((t) => t.name);
+    expect(names).toContain('determinism (shootdown:mask=online): same cell + seed => same outcome, steps, costs and decisions');
+    expect(names).toContain('clean runs: shootdown:mask=online, 4 CPUs, 300 seeds of the default workload all end ok with no hazard');
+    // What the kernel of each cell was told: (scheme, shoot-lazies over online CPUs, preemption level).
+    const seen = new Set<string>();
+    const spy = variant('spy', (h) => ({
+      reset(k) {
+        seen.add(`${k.shootdown ? 'shootdown' : k.refcount ? 'refcount' : 'none'} online=${k.shootOnline} preempt=${k.preemptLevel}`);
+        h.reset(k);
+      },
+    }));
+    expect([...(await failures(spy, { ...options, hotplugSeeds: 0 })).keys()]).toEqual([]);
+    expect([...seen].sort()).toEqual(['none online=false preempt=3', 'refcount online=false preempt=3', 'shootdown online=true preempt=3']);
   });
 });

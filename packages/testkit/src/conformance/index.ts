@@ -4,7 +4,7 @@ export type { ConformanceOptions, ResolvedConformanceOptions } from './options.j
 export { resolveConformanceOptions } from './options.js';
 export type { ConformanceExpect, ConformanceMatchers, TestRunner } from './runner.js';
 export { type CellSpec, cellLabel, makeSim, reportRun, schemeLabel, seedsOf } from './cell.js';
-export { checkCleanRuns, TRACED_CLEAN_RUNS, WORKLOAD_ACTIVITIES } from './clean-runs.js';
+export { checkCleanRuns, TRACED_CLEAN_RUNS, whyNotClean, WORKLOAD_ACTIVITIES } from './clean-runs.js';
 export { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkMutations, checkSetupHooks, checkUseSites } from './descriptor.js';
 export { checkDeterminism, fingerprint, type RunFingerprint } from './determinism.js';
 export {
