@@ -146,7 +146,9 @@ export function stepMmput(k: Kernel, cpu: number, f: number): void {
         k.frPc[f] = 6;
         return;
       }
-      // unmap_vmas(): the PTEs go (pages stay in the mmu_gather until the flush).
+      // unmap_vmas(): the PTEs go (pages stay in the mmu_gather until the flush). The zap takes
+      // the page-table locks: it waits for a reclaim / khugepaged flush in progress on this mm.
+      if (!k.takePtLock(cpu, mm)) return;
       k.mmHasVmas[mm] = 0;
       k.frB[f] = ++k.mmUnmapGen[mm]!;
       k.frPc[f] = 4;

@@ -239,6 +239,14 @@ export class Kernel {
   /** Step since which zombies / lazyPinned hold their current values (for the mm·steps integrals). */
   private pinnedSince = 0;
   mmLazyPinned = new Uint8Array(0);
+  /**
+   * Page-table locks held across a flush on this mm (reclaim's ptep_clear_flush under the PTE
+   * lock, khugepaged's collapse under mmap_write_lock): while non-zero, a zap of the same mm
+   * (munmap, exit_mmap's unmap_vmas) waits (Kernel.cpuPtWait).
+   */
+  mmPtBusy = new Uint8Array(0);
+  /** The mm whose page-table lock this CPU's task waits for (its task actor is off meanwhile), or NO_MM. */
+  cpuPtWait = new Int32Array(0);
   /** khugepaged's mm_slot holds an mmgrab() of the mm (__khugepaged_enter .. __khugepaged_exit / collect_mm_slot). */
   mmSlotHeld = new Uint8Array(0);
   /** The mm khugepaged is working on right now (khugepaged_scan.mm_slot), or NO_MM. */
@@ -352,6 +360,7 @@ export class Kernel {
     this.cpuWait = new Int32Array(n);
     this.cpuResumeAt = new Int32Array(n);
     this.cpuMembarrierState = new Int32Array(n);
+    this.cpuPtWait = new Int32Array(n);
     this.cpuSp = new Int32Array(n);
     this.frPath = new Int32Array(n * FRAME_DEPTH);
     this.frPc = new Int32Array(n * FRAME_DEPTH);
@@ -410,6 +419,7 @@ export class Kernel {
     this.mmLazyPinned = new Uint8Array(n);
     this.mmMembarrierState = new Int32Array(n);
     this.mmSlotHeld = new Uint8Array(n);
+    this.mmPtBusy = new Uint8Array(n);
   }
 
   /** Clear all run state (arrays keep their capacity). */
@@ -442,6 +452,7 @@ export class Kernel {
     this.taskSavedSp.fill(0);
     this.taskRingExit.fill(NO_TASK);
     this.cpuMembarrierState.fill(0, 0, n);
+    this.cpuPtWait.fill(NO_MM, 0, n);
     this.nmm = 0;
     this.slab.reset();
     this.siteMask = 0;
@@ -473,6 +484,7 @@ export class Kernel {
     this.mmHasVmas[INIT_MM] = 0;
     this.mmMembarrierState[INIT_MM] = 0;
     this.mmSlotHeld[INIT_MM] = 0;
+    this.mmPtBusy[INIT_MM] = 0;
   }
 
   // ---- small helpers used by paths and plugins ------------------------------------------
@@ -532,6 +544,7 @@ export class Kernel {
    */
   useMm(cpu: number, mm: number, site: string): boolean {
     if (mm <= INIT_MM || this.mmStage[mm] !== MM_FREED) return false;
+    if (this.violation !== null) return true; // the run already ends at an earlier finding of this step
     const i = this.siteBit(site);
     this.noteSite(i, cpu, mm, NO_MM);
     this.violateAt('I14', cpu, `use after free: ${site} reads ${this.mmName(mm)} after free_mm`, site, 'dereference');
@@ -557,6 +570,7 @@ export class Kernel {
    * now has) and that changed what the kernel does (`effect`, the site's consequence rule): I14.
    */
   staleCompare(cpu: number, site: string, stale: number, live: number, effect: string): void {
+    if (this.violation !== null) return; // the run already ends at an earlier finding of this step
     const i = this.siteBit(site);
     this.noteSite(i, cpu, stale, live);
     this.violateAt(
@@ -571,6 +585,7 @@ export class Kernel {
    * class: a hazard under a scheme whose premise is a dangling pointer, else a violation).
    */
   lazyWarn(cpu: number, site: string, mm: number, message: string): void {
+    if (this.violation !== null) return;
     const i = this.siteBit(site);
     this.noteSite(i, cpu, mm, NO_MM);
     if (this.danglingPremise) {
@@ -653,6 +668,31 @@ export class Kernel {
    */
   preemptPoint(cpu: number, level: number): void {
     if (level <= this.preemptLevel) this.cpuPreemptPoint[cpu] = 1;
+  }
+
+  /**
+   * A zap of `mm`'s page tables by `cpu` (munmap, exit_mmap's unmap_vmas) must take the
+   * page-table lock: true if it may go on now; false if another CPU holds it across a flush
+   * (reclaim, khugepaged), in which case the task waits (its actor is off until the holder
+   * lets go) and the path step runs again.
+   */
+  takePtLock(cpu: number, mm: number): boolean {
+    if (this.mmPtBusy[mm] === 0) {
+      this.cpuPtWait[cpu] = NO_MM;
+      return true;
+    }
+    this.cpuPtWait[cpu] = mm;
+    if (this.tracer !== null) this.tracer.ev(cpu, 'spin_lock', `${this.mmName(mm)}'s page-table lock is held across a flush: wait`);
+    return false;
+  }
+
+  /** Hold / release `mm`'s page-table lock across a flush (reclaim, khugepaged). */
+  holdPtLock(mm: number): void {
+    this.mmPtBusy[mm]! += 1;
+  }
+
+  releasePtLock(mm: number): void {
+    if (--this.mmPtBusy[mm]! === 0) this.dirtyCpus = -1; // waiters may go on
   }
 
   /** Draw true with probability `p` from the run's in-step PRNG (k.rng). p <= 0 never draws, p >= 1 never draws. */

@@ -41,8 +41,9 @@ export function stepKhugepaged(k: Kernel, cpu: number, f: number): void {
         ret(k, cpu); // nothing mapped: nothing to collapse
         return;
       }
-      // collapse_huge_page(): mmap_write_lock; pmdp_collapse_flush() -> flush_tlb_range()
+      // collapse_huge_page(): mmap_write_lock (a munmap or exit_mmap zap of this mm waits); pmdp_collapse_flush() -> flush_tlb_range()
       k.khugepagedScan = mm;
+      k.holdPtLock(mm);
       k.frB[f] = ++k.mmUnmapGen[mm]!;
       k.frPc[f] = 1;
       if (k.tracer !== null) k.tracer.ev(cpu, 'collapse_huge_page', `${k.mmName(mm)}: pmdp_collapse_flush -> flush_tlb_range`);
@@ -54,6 +55,7 @@ export function stepKhugepaged(k: Kernel, cpu: number, f: number): void {
       if (k.tracer !== null) k.tracer.ev(cpu, 'collapse_huge_page', `free the old PTE table of ${k.mmName(mm)}`);
       checkStaleTlb(k, mm, k.frB[f]!, 'PTE table (khugepaged collapse)');
       k.khugepagedScan = NO_MM;
+      k.releasePtLock(mm);
       const w = k.khugepagedWaiter;
       if (w !== NO_TASK) {
         k.khugepagedWaiter = NO_TASK;

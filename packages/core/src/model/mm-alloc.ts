@@ -20,6 +20,7 @@ export function allocMm(k: Kernel, cpu: number): number {
   k.mmLazyPinned[mm] = 0;
   k.mmMembarrierState[mm] = 0;
   k.mmSlotHeld[mm] = 0;
+  k.mmPtBusy[mm] = 0;
   // kmem_cache_alloc(mm_cachep) on this CPU: SLUB hands out the CPU's most recently freed object first (ABA).
   k.mmAddr[mm] = k.slab.alloc(cpu);
   arch_init_new_context(k, cpu, mm);

@@ -21,7 +21,10 @@ export function stepMunmap(k: Kernel, cpu: number, f: number): void {
         ret(k, cpu); // nothing mapped any more: find_vma fails, no flush
         return;
       }
-      // unmap_region() -> unmap_vmas(): the PTEs go; pages wait in the mmu_gather
+      // unmap_region() -> unmap_vmas(): the PTEs go; pages wait in the mmu_gather. The zap
+      // takes the page-table locks (mmap_write_lock before it): it waits for a reclaim /
+      // khugepaged flush in progress on this mm.
+      if (!k.takePtLock(cpu, mm)) return;
       if ((flags & MUNMAP_ALL) !== 0) k.mmHasVmas[mm] = 0;
       k.frB[f] = ++k.mmUnmapGen[mm]!;
       k.frPc[f] = 1;

@@ -51,7 +51,8 @@ export class Stepper {
   /**
    * The enabled-actor bits of CPU `c`, computed from scratch. This is the hottest code of a
    * sweep, so the enabling rules are spelled out inline:
-   * - task actor: online, not a preempted vCPU, not spinning in smp_call_function's wait,
+   * - task actor: online, not a preempted vCPU, not spinning in smp_call_function's wait or
+   *   on a page-table lock another CPU holds across a flush,
    *   and either a kernel path is in progress, a switch is due (current task blocked, dead,
    *   runnable or need_resched; or idle with a non-empty runqueue), the task has ops left, or
    *   the CPU is idle with deep-idle entries left in the run (cpuidle_enter_state);
@@ -70,7 +71,8 @@ export class Stepper {
     const inPath = k.cpuSp[c]! > 0;
     const queued = k.rqLen[c]! > 0;
     let b = 0;
-    if (k.cpuWait[c] === 0 && (inPath || !running || (idle ? queued || k.idleBudget > 0 : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
+    const ptWait = k.cpuPtWait[c]!;
+    if (k.cpuWait[c] === 0 && (ptWait < 0 || k.mmPtBusy[ptWait] === 0) && (inPath || !running || (idle ? queued || k.idleBudget > 0 : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
     if (k.cpuIrqsOff[c] === 0 && (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && (!inPath || k.cpuPreemptPoint[c] !== 0) && !idle))) b |= 2;
     if (this.vcpuPreemption && k.vcpuBudget > 0 && k.step >= k.vcpuNextAt) b |= 4;
     return b;
