@@ -222,3 +222,29 @@ describe('init_mm mm_count atomics', () => {
     }
   });
 });
+
+describe('a zap waits for a flush in progress on the same mm (page-table lock)', () => {
+  it('exit_mmap\'s unmap_vmas does not run while kswapd\'s reclaim flush of that mm waits for its IPIs', () => {
+    const s = explicit({
+      tasks: [
+        { name: 'T', kind: 'user', cpu: 0, mm: 'P', program: ['run', 'exit'] },
+        { name: 'K', kind: 'kthread', cpu: 1, program: ['reclaim P', 'exit'] },
+      ],
+    });
+    s.begin([1, 2, 3, 4], { trace: true });
+    const k = s.k;
+    const step = (actor: number, until: () => boolean): void => {
+      for (let i = 0; i < 100 && !until(); i++) s.stepActor(actor);
+      expect(until()).toBe(true);
+    };
+    step(0, () => k.cpuCurr[0] === 2); // T runs on CPU0 (P loaded there)
+    step(3, () => k.cpuWait[1] > 0); // K: try_to_unmap + the batch flush, waiting for CPU0's ack
+    step(0, () => k.cpuPtWait[0] === 1); // T exits ... exit_mmap's unmap_vmas finds the lock held
+    expect(s.enabledActors()).not.toContain(0); // T waits
+    step(1, () => k.cpuWait[1] === 0); // CPU0 takes the flush IPI
+    step(3, () => k.mmPtBusy[1] === 0); // K frees the page, lets go
+    expect(s.enabledActors()).toContain(0);
+    const r = s.end();
+    expect(r.violation).toBeNull();
+  });
+});
