@@ -35,7 +35,7 @@ describe('arm64 descriptor', () => {
     expect(typeof hooks.use_temporary_mm).toBe('function');
   });
 
-  it('defaults: hardware PAN (no SW TTBR0 PAN), context-losing deep idle, 8-bit ASIDs', () => {
-    expect(Arm64Options.parse({})).toEqual({ asidBits: 8, swPan: false, deepIdle: 'powerdown' });
+  it('defaults: hardware PAN (no SW TTBR0 PAN), context-losing deep idle, 8-bit ASIDs, IRQs on over activate_mm (as arm64 selects)', () => {
+    expect(Arm64Options.parse({})).toEqual({ asidBits: 8, swPan: false, deepIdle: 'powerdown', irqsOffActivateMm: false });
   });
 });

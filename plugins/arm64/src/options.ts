@@ -30,6 +30,14 @@ export const Arm64Options = z
           'cpu_suspend; the CPU stays down, TTBR0 lost, until its next step, whose resume runs __cpu_suspend_exit -> ' +
           'cpu_uninstall_idmap); retention keeps it (psci_ops.cpu_suspend only: nothing happens to the MMU)',
       ),
+    irqsOffActivateMm: z
+      .boolean()
+      .default(false)
+      .describe(
+        'HYPOTHETICAL: what selecting CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM would do (arm64 does not select it, ' +
+          'arch/arm64/Kconfig; powerpc does since d53c3dfb23c4): exec_mmap keeps IRQs off over activate_mm(), closing the ' +
+          'window in which a kernel_execve has active_mm on the new mm while TTBR0 still holds the old one',
+      ),
   })
   .strict();
 export type Arm64Options = z.infer<typeof Arm64Options>;

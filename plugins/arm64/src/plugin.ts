@@ -244,6 +244,7 @@ export const arm64 = defineArchPlugin<Arm64Options>({
     '(efi_virtmap_unload) reloading current->active_mm',
   options: Arm64Options,
   capabilities: { vcpuPreemption: false, irqsOffActivateMm: false, maxCpus: 32 },
+  capabilitiesFor: (o) => ({ vcpuPreemption: false, irqsOffActivateMm: o.irqsOffActivateMm, maxCpus: 32 }),
   useSites: ARM64_USE_SITES,
   invariants: ARM64_INVARIANTS,
   setup(options) {

@@ -96,7 +96,10 @@ describe('shootdown on arm64: mask=cpumask vs mask=online (directed)', () => {
  * with ARCH_WANT_IRQS_OFF_ACTIVATE_MM (exec_mmap keeps IRQs off over activate_mm, as powerpc
  * selects since d53c3dfb23c4). A test-only variant: the capability is fixed per descriptor.
  */
-const arm64IrqsOff = defineArchPlugin({ ...plugin, name: 'arm64-irqs-off-activate-mm', capabilities: { ...plugin.capabilities, irqsOffActivateMm: true } });
+const arm64IrqsOff = defineArchPlugin({
+  ...plugin, name: 'arm64-irqs-off-activate-mm', capabilities: { ...plugin.capabilities, irqsOffActivateMm: true },
+  capabilitiesFor: () => ({ ...plugin.capabilities, irqsOffActivateMm: true }),
+});
 
 describe('exec_mmap\'s IRQs-on window under shootdown:mask=online (directed)', () => {
   const SHOOT = `
@@ -214,6 +217,15 @@ describe('shootdown:mask=online on arm64: seeded random runs', () => {
         expect(hazards).toBe(0);
         expect(results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`), `${workload} ${cpus}`).toEqual([]);
       }
+    }
+  });
+
+  it('the hypothetical option irqsOffActivateMm (ARCH_WANT_IRQS_OFF_ACTIVATE_MM selected) closes the window: mask=online is clean', () => {
+    for (const cpus of [2, 4]) {
+      const sim = createSimulator({ plugin, archOptions: { irqsOffActivateMm: true }, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus, workload: 'default', strategy: { kind: 'pct', depth: 3 } });
+      const { results, hazards } = sweep(sim, 1500);
+      expect(hazards).toBe(0);
+      expect(results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`), `${cpus}`).toEqual([]);
     }
   });
 

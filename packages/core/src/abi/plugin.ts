@@ -205,6 +205,12 @@ export interface ArchPlugin<O = unknown> {
   /** zod schema of the plugin's options; it must accept `{}` and fill defaults. */
   readonly options: ZodType<O>;
   readonly capabilities: ArchCapabilities;
+  /**
+   * Capabilities that depend on the options (e.g. an option modelling what selecting
+   * ARCH_WANT_IRQS_OFF_ACTIVATE_MM would do). Optional: without it `capabilities` holds for
+   * every option set. The result must not exceed `capabilities.maxCpus`.
+   */
+  capabilitiesFor?(options: O): ArchCapabilities;
   /** Arch invariants this plugin reports as I13. */
   readonly invariants: readonly ArchInvariantDoc[];
   /** Historical arch bugs this plugin can restore (enabled per cell; see {@link ArchSetupEnv.mutations}). */

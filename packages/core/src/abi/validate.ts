@@ -70,6 +70,7 @@ const Descriptor = z.object({
   }),
   invariants: z.array(z.object({ id: z.literal('I13'), name: z.string(), description: z.string() })),
   mutations: z.array(MutationDocSchema).optional(),
+  capabilitiesFor: fn.optional(),
   useSites: z.array(UseSiteDocSchema).optional(),
   setup: fn,
 });

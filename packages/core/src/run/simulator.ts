@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ArchHooks, ArchPlugin } from '../abi/plugin.js';
-import { parseArchOptions, validateArchPlugin, validateHooks } from '../abi/validate.js';
+import { parseArchOptions, PluginLoadError, validateArchPlugin, validateHooks } from '../abi/validate.js';
 import {
   DEFAULT_PREEMPT, PreemptModel, resolveScheme, resolveSchemeOptions, type Scheme, SCHEME_DANGLING_PREMISE, SchemeInput, type SchemeOptions,
 } from '../config/scheme.js';
@@ -186,8 +186,9 @@ export class Simulator {
     const schemeOptions = resolveSchemeOptions(scheme, opts.schemeOptions);
     const preempt = PreemptModel.parse(opts.preempt ?? DEFAULT_PREEMPT);
     const cpus = CpusSchema.parse(opts.cpus);
-    if (cpus > plugin.capabilities.maxCpus) {
-      throw new RangeError(`arch ${plugin.name} models at most ${plugin.capabilities.maxCpus} CPUs, ${cpus} requested`);
+    const caps = plugin.capabilitiesFor?.(options) ?? plugin.capabilities;
+    if (cpus > Math.min(caps.maxCpus, plugin.capabilities.maxCpus)) {
+      throw new RangeError(`arch ${plugin.name} models at most ${Math.min(caps.maxCpus, plugin.capabilities.maxCpus)} CPUs, ${cpus} requested`);
     }
     const wl = opts.workload ?? 'default';
     const explicit = typeof wl === 'object' && 'explicit' in wl ? new ExplicitWorkloadLoader(wl.explicit, cpus) : null;
@@ -208,6 +209,9 @@ export class Simulator {
     this.cellId = canonicalJson(this.cell);
 
     this.hooks = validateHooks(plugin, plugin.setup(options, { coreVersion: CORE_VERSION, abi: 1, mutations: mutations.arch }));
+    if (caps.vcpuPreemption && (typeof this.hooks.vcpu_preempt !== 'function' || typeof this.hooks.vcpu_resume !== 'function')) {
+      throw new PluginLoadError(`arch plugin ${plugin.name}: capabilitiesFor() gives vcpuPreemption, which needs vcpu_preempt and vcpu_resume hooks`);
+    }
     const k = this.k;
     k.arch = this.hooks;
     k.mutations = mutations.coreBits;
@@ -226,8 +230,8 @@ export class Simulator {
       k.ensureCapacity(cpus, b.tasks, b.mms, b.progWords);
     }
     this.explicit = explicit;
-    this.hyp = plugin.capabilities.vcpuPreemption;
-    this.stepper = new Stepper(k, plugin.capabilities.irqsOffActivateMm, this.hyp);
+    this.hyp = caps.vcpuPreemption;
+    this.stepper = new Stepper(k, caps.irqsOffActivateMm, this.hyp);
     this.generator = explicit !== null ? null : new WorkloadGenerator((workload as { params: WorkloadParams }).params);
     this.explorer = createExplorer(strategy);
     const nActors = cpus * ACTORS_PER_CPU;
