@@ -28,6 +28,15 @@ describe('expandMatrix', () => {
     ]);
   });
 
+  it('scheme options and preemption models: an axis after the scheme; defaults leave the cell key as it was', () => {
+    const cells = expandMatrix({ ...spec, arches: [spec.arches[0]!], schemes: ['refcount', { name: 'shootdown', options: { mask: 'online' } }], preempts: ['full', 'rt'], cpus: [2], strategies: [{ kind: 'random' }] });
+    expect(cells.map((c) => [c.scheme, c.schemeOptions, c.preempt])).toEqual([
+      ['refcount', undefined, undefined], ['refcount', undefined, 'rt'], ['shootdown', { mask: 'online' }, undefined], ['shootdown', { mask: 'online' }, 'rt'],
+    ]);
+    expect(cellKey(cells[0]!)).toBe(cellKey(expandMatrix({ ...spec, arches: [spec.arches[0]!], schemes: ['refcount'], cpus: [2], strategies: [{ kind: 'random' }] })[0]!));
+    expect(cellCount({ ...spec, preempts: ['none', 'full', 'rt'] })).toBe(48);
+  });
+
   it('carries the step budget', () => {
     expect(expandMatrix({ ...spec, stepBudget: 500 })[0]!.stepBudget).toBe(500);
     expect(expandMatrix(spec)[0]!.stepBudget).toBeUndefined();

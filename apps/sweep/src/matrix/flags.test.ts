@@ -30,8 +30,21 @@ describe('matrixFromFlags', () => {
     });
   });
 
+  it('--scheme NAME:k=v (commas inside options) and --preempt', async () => {
+    const m = await matrixFromFlags({ arch: ['reference'], scheme: ['refcount,shootdown:mask=online', 'none'], preempt: ['full,rt'] });
+    expect(m.schemes).toEqual(['refcount', { name: 'shootdown', options: { mask: 'online' } }, 'none']);
+    expect(m.preempts).toEqual(['full', 'rt']);
+    // default options are dropped: the bare scheme
+    expect((await matrixFromFlags({ arch: ['reference'], scheme: ['shootdown:mask=cpumask'] })).schemes).toEqual(['shootdown']);
+  });
+
   it.each([
-    [{ scheme: ['refcnt'] }, /--scheme refcnt: Invalid option: expected one of "refcount"\|"shootdown"\|"none"/],
+    [{ scheme: ['refcnt'] }, /--scheme refcnt: unknown scheme "refcnt": allowed refcount, shootdown, none \(options: shootdown: mask=cpumask\|online; refcount, none: no options\)/],
+    [{ scheme: ['shootdown:mask=all'] }, /--scheme shootdown:mask=all: invalid options for scheme shootdown: mask: .*"cpumask"\|"online".*; allowed: mask \(CPUs cleanup_lazy_tlbs\(\) IPIs/],
+    [{ scheme: ['refcount:mask=online'] }, /--scheme refcount:mask=online: invalid options for scheme refcount: .*mask.*; allowed: none \(this scheme takes no options\)/],
+    [{ scheme: ['shootdown:mask'] }, /--scheme shootdown:mask: invalid scheme "shootdown:mask": option "mask" is not key=value/],
+    [{ preempt: ['lazy'] }, /--preempt lazy: expected a preemption model \(CONFIG_PREEMPT_\*\): none, voluntary, full, rt \(default full\), got "lazy"/],
+    [{ scheme: ['shootdown', 'shootdown:mask=cpumask'] }, /--scheme shootdown:mask=cpumask: shootdown is listed twice \(also scheme\[0\]; default options are dropped\)/],
     [{ cpus: ['two'] }, /--cpus two: expected a CPU count/],
     [{ cpus: ['64'] }, /--cpus 64: at most 32 CPUs/],
     [{ strategy: ['pct:99'] }, /--strategy pct:99: invalid strategy "pct:99": expected "random" or "pct:D"/],

@@ -46,9 +46,22 @@ describe('parseMatrixText', () => {
     expect(m.timeBudgetMs).toBe(500);
   });
 
+  it('parses scheme options (NAME:k=v, { name, options }; default options dropped) and preemption models', async () => {
+    const m = await parseMatrixText(
+      'arch: reference\nscheme: [refcount, "shootdown:mask=online", { name: none }, { name: shootdown, options: { mask: cpumask } }]\npreempt: [full, rt]\n',
+      'm.yaml',
+    );
+    expect(m.schemes).toEqual(['refcount', { name: 'shootdown', options: { mask: 'online' } }, 'none', 'shootdown']);
+    expect(m.preempts).toEqual(['full', 'rt']);
+  });
+
   const cases: [string, string, string, RegExp][] = [
+    ['bad scheme option', 'arch: reference\nscheme:\n  - { name: shootdown, options: { mask: all } }\n', 'm.yaml:3:33: scheme[0].options', /invalid options for scheme shootdown: mask: .*; allowed: mask \(/],
+    ['bad scheme option (string)', 'arch: reference\nscheme: [refcount, "shootdown:mask=all"]\n', 'm.yaml:2:20: scheme[1]', /invalid options for scheme shootdown: mask: .*; allowed: mask \(/],
+    ['unknown scheme key', 'arch: reference\nscheme: [{ name: shootdown, opts: {} }]\n', 'm.yaml:2:35: scheme[0].opts', /unknown key "opts": allowed name, options/],
+    ['bad preempt', 'arch: reference\npreempt: [full, lazy]\n', 'm.yaml:2:17: preempt[1]', /expected a preemption model \(CONFIG_PREEMPT_\*\): none, voluntary, full, rt/],
     ['bad field value', 'arch: reference\ncpus: [2, 0]\n', 'm.yaml:2:11: cpus[1]', /expected a CPU count/],
-    ['unknown key', 'arch: reference\ncpu: 2\n', 'm.yaml:2:1: cpu', /unknown key "cpu": allowed arch, scheme, cpus, workload, strategy, runs, timeBudget, seed, stepBudget/],
+    ['unknown key', 'arch: reference\ncpu: 2\n', 'm.yaml:2:1: cpu', /unknown key "cpu": allowed arch, scheme, preempt, cpus, workload, strategy, runs, timeBudget, seed, stepBudget/],
     ['wrong type', 'arch: reference\nruns: many\n', 'm.yaml:2:7: runs', /expected a number of runs per cell/],
     ['invalid Kconfig', 'arch: reference\nscheme:\n  - refcount\n  - { MMU_LAZY_TLB_REFCOUNT: true, MMU_LAZY_TLB_SHOOTDOWN: true }\n', 'm.yaml:4:5: scheme[1]', /MMU_LAZY_TLB_REFCOUNT is "def_bool y, depends on !MMU_LAZY_TLB_SHOOTDOWN"/],
     ['unknown strategy', 'arch: reference\nstrategy: [random, dfs]\n', 'm.yaml:2:20: strategy[1]', /invalid strategy "dfs": expected "random" or "pct:D"/],

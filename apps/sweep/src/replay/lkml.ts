@@ -155,6 +155,14 @@ export function formatLkml(input: LkmlInput, opts: LkmlOptions = {}): string {
       cell.push(...wrap(`${prefix}${e.fn}: ${e.text}`, width, '  '));
     }
   }
+  // A step that traced no event (the model took it without a kernel function to name) still
+  // gets its row, so the rows count the steps.
+  const total = Math.max(input.artifact.outcome.steps, (steps[steps.length - 1]?.step ?? -1) + 1);
+  if (steps.length < total) {
+    const by = new Map(steps.map((r) => [r.step, r]));
+    steps.length = 0;
+    for (let st = 0; st < total; st++) steps.push(by.get(st) ?? { step: st, cells: Array.from({ length: ncpu }, () => []), violation: null });
+  }
   for (const row of steps) {
     const height = Math.max(1, ...row.cells.map((c) => c.length));
     for (let i = 0; i < height; i++) {

@@ -104,7 +104,7 @@ describe('replay --format perfetto', () => {
 
   it('marks the violation with an instant carrying the invariant, message and run identity', async () => {
     const t = await render();
-    const v = t.traceEvents.filter((e) => e.ph === 'i');
+    const v = t.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'violation');
     expect(v).toHaveLength(1);
     expect(v[0]!.tid).toBe(a.outcome.cpu);
     expect(v[0]!.s).toBe('t');
@@ -112,6 +112,18 @@ describe('replay --format perfetto', () => {
     expect(v[0]!.ts!).toBeGreaterThanOrEqual(a.outcome.step!);
     expect(v[0]!.ts!).toBeLessThan(a.outcome.step! + 1);
     expect(v[0]!.args).toMatchObject({ invariant: a.outcome.invariant, message: a.outcome.message, arch: 'reference', scheme: 'none', seed: a.seed, modelHash: a.modelHash });
+    if (a.outcome.site !== undefined) expect(v[0]!.args).toMatchObject({ site: a.outcome.site, siteKind: a.outcome.siteKind });
+  });
+
+  it('marks hazards and non-fatal kernel WARNs with instants too, and lists the findings', async () => {
+    const t = await render();
+    const hz = t.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'hazard');
+    expect(hz.length).toBeGreaterThan(0); // none: I3 is a hazard, the run went on to its violation
+    expect(hz[0]!.name).toBe('I3 lazy-pointer-live hazard');
+    expect(hz[0]!.args).toMatchObject({ invariant: 'I3' });
+    const warns = t.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'warn');
+    if (a.outcome.useSites?.includes('__mmdrop') === true) expect(warns.length).toBeGreaterThan(0);
+    expect((t.otherData.findings as { kind: string }[]).some((f) => f.kind === 'hazard')).toBe(true);
   });
 
   it('splits a step among its events and drops a flow whose handler never ran', () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Artifact, createSimulator, hashString128, makeArtifact, referenceArch, runSeed } from '@lazytlb/core';
+import { type Artifact, createSimulator, hashString128, type InvariantId, invariantName, makeArtifact, referenceArch, runSeed } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import { wrap } from './lkml.js';
 import { ReplayError, replayFile } from './replay.js';
@@ -29,15 +29,20 @@ describe('replayFile --format lkml', () => {
 
   it('prints a header, one column per CPU, one row per step and the violation marker', async () => {
     const text = await replayFile(path);
-    expect(text).toMatch(new RegExp(`^lazytlb: ${a.outcome.invariant} lazy-pointer-live violated at step ${a.outcome.step} on CPU${a.outcome.cpu}`));
+    const inv = a.outcome.invariant!;
+    const name = invariantName(inv as InvariantId);
+    expect(text).toMatch(new RegExp(`^lazytlb: ${inv} ${name} violated at step ${a.outcome.step} on CPU${a.outcome.cpu}`));
     expect(text).toContain('scheme:    none (MMU_LAZY_TLB_REFCOUNT=n, MMU_LAZY_TLB_SHOOTDOWN=n)');
     expect(text).toContain(`seed:      ${a.seed} (run ${a.runIndex})`);
     expect(text).toContain(`model:     ${a.modelHash}`);
     expect(text).toContain('replay:    reproduced exactly');
     const head = text.split('\n').find((l) => l.trimStart().startsWith('step'))!;
     expect(head.match(/CPU\d/g)).toEqual(['CPU0', 'CPU1', 'CPU2', 'CPU3']);
-    expect(text).toContain('*** I3 lazy-pointer-live ***');
-    expect(text).toMatch(/\^\^\^ I3 lazy-pointer-live violated here/);
+    expect(text).toContain(`*** ${inv} ${name} ***`);
+    expect(text).toMatch(new RegExp(`\\^\\^\\^ ${inv} ${name} violated here`));
+    // under none, I3 is a hazard: marked where it is recorded, the run goes on
+    expect(text).toContain('!!! I3 lazy-pointer-live hazard !!!');
+    expect(text).toMatch(/Findings \(hazards and use sites, first firing of each\):\n {2}hazard I3 at step \d+ on CPU\d+: /);
     expect(text).toContain('context_switch');
     expect(text).toContain('Legend:');
     // every step of the run has a row, in order

@@ -19,8 +19,26 @@ describe('report.html data model', () => {
       expect(p.verdict).toBe(c.verdict);
       expect(p.tooltip).toContain(`#${c.index} `);
       for (const [inv, n] of Object.entries(c.violations)) expect(p.tooltip).toContain(`${inv} ${n}`);
+      for (const [h, n] of Object.entries(c.hazards)) expect(p.tooltip).toContain(`hazard runs (the run went on): ${h} ${n}`);
+      for (const [site, n] of Object.entries(c.useSites)) expect(p.tooltip).toContain(`${site} ${n}`);
+      // the cell names its invariants (violations, then hazards) and the use sites that fired
+      expect(p.invariants).toEqual([...Object.keys(c.violations), ...Object.keys(c.hazards).map((h) => `${h} hazard`)]);
+      expect(p.sites).toEqual(Object.keys(c.useSites).sort());
     }
     expect(h.points.filter((p) => p.verdict === 'violates').every((p) => p.tooltip.includes('violating runs: '))).toBe(true);
+  });
+
+  it('columns name scheme options and the preemption model; a hazard-only cell is "hazard"', () => {
+    const base = file.cells.find((c) => c.scheme === 'none')!;
+    const cells: CellResult[] = [
+      { ...base, index: 0, scheme: 'shootdown', schemeOptions: { mask: 'online' }, verdict: 'safe', violations: {}, hazards: {}, useSites: {} },
+      { ...base, index: 1, scheme: 'none', preempt: 'rt', verdict: 'hazard', violations: {}, hazards: { I3: 7 }, useSites: { __mmdrop: 5 } },
+    ];
+    const h = buildHeatmap({ ...file, cells });
+    expect(h.columns).toEqual(['shootdown:mask=online × 2 CPUs', 'none preempt=rt × 2 CPUs']);
+    const p = h.points.find((x) => x.cells[0] === 1)!;
+    expect(p).toMatchObject({ verdict: 'hazard', invariants: ['I3 hazard'], sites: ['__mmdrop'] });
+    expect(p.tooltip).toContain('use sites fired (runs): __mmdrop 5');
   });
 
   it('rows name options and mutations; the worst verdict wins when cells share a point', () => {
@@ -56,7 +74,7 @@ describe('report.html data model', () => {
     const d = buildReportData(file, [], ['a note']);
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);
     expect(d.title).toBe('lazytlb sweep');
-    expect(d.summary).toContain(`${file.totals.safe} safe, ${file.totals.violates} violate`);
+    expect(d.summary).toContain(`${file.totals.safe} safe, ${file.totals.hazard} hazard, ${file.totals.violates} violate`);
     expect(d.notes).toEqual(['a note']);
   });
 });

@@ -5,12 +5,15 @@ import { escapeHtml, inlineScript, renderReportHtml, scriptJson } from './html.j
 const data: ReportData = {
   title: 'lazytlb sweep',
   summary: 'a <summary> & more',
-  heatmap: { rows: ['x86-native'], columns: ['none × 2 CPUs'], points: [{ x: 0, y: 0, verdict: 'violates', cells: [0], tooltip: '</script><b>' }] },
+  heatmap: { rows: ['x86-native'], columns: ['none × 2 CPUs'], points: [{ x: 0, y: 0, verdict: 'violates', cells: [0], invariants: ['I1', 'I3 hazard'], sites: ['__mmdrop'], tooltip: '</script><b>' }] },
   costs: [{ title: 'x86-native', metrics: ['m'], series: [{ name: 'none × 2 CPUs', values: [1] }] }],
   swimlanes: [{
-    id: 'swimlane-0-I3', title: 'cell 0 I3', cell: 0, invariant: 'I3', artifact: 'failures/0-I3.shrunk.json', cpus: 2, steps: 3, reproduced: true, truncated: false,
+    id: 'swimlane-0-I3', title: 'cell 0 I3', cell: 0, class: 'violation', key: 'I3', artifact: 'failures/0-I3.shrunk.json', cpus: 2, steps: 3, reproduced: true, truncated: false,
     events: [{ step: 0, cpu: 0, actor: 'task', fn: 'context_switch', text: 't', slot: 0, slots: 1 }],
-    violation: { step: 2, cpu: 1, invariant: 'I3', name: 'lazy-pointer-live', message: 'free_mm(M1@1) while <CPU0>' },
+    finding: {
+      class: 'violation', key: 'I3', step: 2, cpu: 1, name: 'lazy-pointer-live', message: 'free_mm(M1@1) while <CPU0>',
+      label: 'I3 lazy-pointer-live violated (step 2, CPU1)', caption: 'I3 lazy-pointer-live violated at step 2 on CPU1: free_mm(M1@1) while <CPU0>',
+    },
   }],
   notes: ['cell 1 I1: no swimlane'],
 };

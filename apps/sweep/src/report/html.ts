@@ -83,7 +83,7 @@ export const RENDER_SCRIPT = `(function () {
     var lines = [p.verdict];
     if (p.invariants.length > 0) lines.push(p.invariants.join(' '));
     if (p.sites.length > 0) lines.push(p.sites.join(', '));
-    return lines.join('\n');
+    return lines.join('\\n');
   }
   init(hmEl).setOption({
     animation: false,
@@ -103,7 +103,10 @@ export const RENDER_SCRIPT = `(function () {
           label: { color: VERDICT_TEXT[p.verdict] }
         };
       }),
-      label: { show: true, fontSize: 10, lineHeight: 12, overflow: 'truncate', width: 150, formatter: function (p) { return cellLabel(p.data); } },
+      label: {
+        show: true, fontSize: 10, lineHeight: 12, overflow: 'truncate', width: Math.max(80, (hmEl.clientWidth - 220) / Math.max(1, hm.columns.length) - 12),
+        formatter: function (p) { return cellLabel(p.data); }
+      },
       itemStyle: { borderColor: '#fff', borderWidth: 2 }
     }]
   });

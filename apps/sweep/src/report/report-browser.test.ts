@@ -1,9 +1,11 @@
 /**
  * report.html in real headless Chromium (Debian's /usr/bin/chromium through playwright-core,
- * installed by ensureChromium when missing): a tiny sweep with a violating cell is written
- * with the in-process API, the page is opened as a file:// URL with every network request
- * refused, and the heatmap, the cost charts and the swimlanes must be drawn, with no console
- * error and no page error.
+ * installed by ensureChromium when missing): a tiny sweep with a violating cell, a safe cell and
+ * a hazard-only cell (reference `none` on the idle-heavy workload: I3 hazards and the __mmdrop
+ * WARN, no violation) is written with the in-process API, the page is opened as a file:// URL
+ * with every network request refused, and the heatmap (with the hazard colour and each cell's
+ * invariants and use sites), the cost charts and the swimlanes (violations, hazards and use
+ * sites) must be drawn, with no console error and no page error.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +26,9 @@ let out: string;
 beforeAll(async () => {
   const executablePath = ensureChromium();
   browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });
-  const r = await runSweep({ cells: smallCells(), matrixSeed: 'report-html', runs: 60, threads: 1 });
+  const cells = smallCells();
+  cells.push({ ...cells.at(-1)!, index: cells.length, scheme: 'none', workload: { profile: 'idle-heavy' }, strategy: { kind: 'random' } });
+  const r = await runSweep({ cells, matrixSeed: 'report-html', runs: 60, threads: 1 });
   const shrunk = await shrinkFirstFailures(r, [], () => {});
   out = join(tmp, 'out');
   writeResultDir(out, r, shrunkBuildOptions(shrunk));
@@ -97,14 +101,32 @@ describe('report.html in headless Chromium', () => {
     }
     expect(Number(await page.getAttribute('body', 'data-rendered'))).toBe(charts.length);
 
-    // The heatmap shows a violating cell, the swimlane marks the violation.
-    const heat = (await page.evaluate(`echarts.getInstanceByDom(document.getElementById('heatmap')).getOption().series[0].data.map((d) => d.verdict)`)) as string[];
-    expect(heat).toContain('violates');
-    expect(heat).toContain('safe');
+    // The heatmap shows safe, hazard and violating cells in their colours, each naming its invariants and use sites.
+    const heat = (await page.evaluate(
+      `echarts.getInstanceByDom(document.getElementById('heatmap')).getOption().series[0].data.map((d) => ({ verdict: d.verdict, invariants: d.invariants, sites: d.sites }))`,
+    )) as { verdict: string; invariants: string[]; sites: string[] }[];
+    expect(new Set(heat.map((h) => h.verdict))).toEqual(new Set(['safe', 'violates', 'hazard']));
+    const hazardCell = heat.find((h) => h.verdict === 'hazard')!;
+    expect(hazardCell.invariants).toEqual(['I3 hazard']);
+    expect(hazardCell.sites).toContain('__mmdrop');
+    expect(heat.find((h) => h.verdict === 'violates')!.invariants).toContain('I3 hazard');
+    expect(heat.find((h) => h.verdict === 'safe')!).toMatchObject({ invariants: [], sites: [] });
+    const pieces = (await page.evaluate(`echarts.getInstanceByDom(document.getElementById('heatmap')).getOption().visualMap[0].pieces.map((p) => [p.label, p.color])`)) as [string, string][];
+    expect(pieces.map((p) => p[0])).toEqual(['safe', 'hazard', 'violates', 'error']);
+    expect(new Set(pieces.map((p) => p[1])).size).toBe(4);
+    const heatText = await page.evaluate(`echarts.getInstanceByDom(document.getElementById('heatmap')).getOption().series[0].label.formatter({ data: { verdict: 'hazard', invariants: ['I3 hazard'], sites: ['__mmdrop'] } })`);
+    expect(heatText).toBe('hazard\nI3 hazard\n__mmdrop');
+    // Swimlanes mark the violation (red band) and the hazard (amber band), with their captions.
     const caption = await page.textContent('.swimlane-section .swimlane-caption');
     expect(caption).toMatch(/^I\d+ .* violated at step \d+ on CPU\d+: /);
     const mark = (await page.evaluate(`(echarts.getInstanceByDom(document.getElementById(${JSON.stringify(lanes[0]!.id)})).getOption().series[0].markArea.data[0][0].name)`)) as string;
     expect(mark).toMatch(/^I\d+ .* violated \(step \d+, CPU\d+\)$/);
+    const hazardLane = lanes.find((l) => /^swimlane-\d+-hazard-I3$/.test(l.id));
+    expect(hazardLane).toBeDefined();
+    const hazardMark = (await page.evaluate(`(echarts.getInstanceByDom(document.getElementById(${JSON.stringify(hazardLane!.id)})).getOption().series[0].markArea.data[0][0].name)`)) as string;
+    expect(hazardMark).toMatch(/^I3 lazy-pointer-live hazard \(step \d+, CPU\d+\)$/);
+    expect(await page.textContent(`article[data-class="hazard"] .swimlane-caption`)).toMatch(/^I3 lazy-pointer-live hazard at step \d+ on CPU\d+ \(the run goes on/);
+    expect(await page.$$('article[data-class="use-site"]')).not.toHaveLength(0);
 
     // The tooltip of a swimlane block names its step, CPU, actor and kernel function.
     const laneSel = `#${lanes[0]!.id}`;

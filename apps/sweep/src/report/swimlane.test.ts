@@ -12,12 +12,13 @@ const shrunk = await shrinkFirstFailures(r, [], () => {});
 const file = buildResults(r, shrunkBuildOptions(shrunk));
 
 describe('report.html swimlanes', () => {
-  it('one per shrunk first failure: the replayed trace in per-CPU slots, the violation marked', () => {
+  it('one per shrunk first failure: the replayed trace in per-CPU slots, the violation, hazard or use site marked', () => {
     const { swimlanes, notes } = buildSwimlanes(file, shrunk, resolvedPlugin);
     expect(notes).toEqual([]);
     const withShrunk = file.cells.flatMap((c) => c.firstFailures.filter((x) => x.shrunkSteps !== null).map((x) => ({ c, x })));
     expect(withShrunk.length).toBeGreaterThan(0);
-    expect(swimlanes.map((s) => s.id)).toEqual(withShrunk.map(({ c, x }) => `swimlane-${c.index}-${x.invariant}`));
+    expect(swimlanes.map((s) => s.id)).toEqual(withShrunk.map(({ x }) => `swimlane-${x.artifact.replace(/^failures\//, '').replace(/\.json$/, '')}`));
+    expect(new Set(withShrunk.map(({ x }) => x.class))).toEqual(new Set(['violation', 'hazard', 'use-site']));
     for (const [i, s] of swimlanes.entries()) {
       const { x } = withShrunk[i]!;
       expect(s.artifact).toBe(x.artifact.replace(/\.json$/, '.shrunk.json'));
@@ -29,11 +30,22 @@ describe('report.html swimlanes', () => {
         expect(e.slot).toBeLessThan(e.slots);
         expect(e.fn).not.toBe('');
       }
-      expect(s.violation).not.toBeNull();
-      expect(s.violation!.invariant).toBe(x.invariant);
-      expect(s.violation!.name).not.toBe('');
-      expect(s.violation!.message).not.toBe('');
-      expect(s.events.some((e) => e.violation === x.invariant && e.step === s.violation!.step)).toBe(true);
+      const v = s.finding!;
+      expect(v).not.toBeNull();
+      expect([v.class, v.key]).toEqual([x.class, x.key]);
+      expect(v.message).not.toBe('');
+      if (x.class === 'violation') {
+        expect(v.name).not.toBe('');
+        expect(v.caption).toMatch(/^I\d+ .* violated at step \d+ on CPU\d+: /);
+        expect(s.events.some((e) => e.violation === x.key && e.step === v.step)).toBe(true);
+      } else if (x.class === 'hazard') {
+        expect(v.caption).toMatch(/^I3 lazy-pointer-live hazard at step \d+ on CPU\d+ /);
+        expect(s.events.some((e) => e.hazard === 'I3' && e.step === v.step)).toBe(true);
+        expect(v.step).toBe(s.steps - 1); // the artifact stops right after the hazard's step
+      } else {
+        expect(v.caption).toContain(x.key);
+        expect(v.step).toBe(s.steps - 1);
+      }
     }
   });
 
@@ -42,6 +54,7 @@ describe('report.html swimlanes', () => {
     expect(none.swimlanes).toEqual([]);
     expect(none.notes.length).toBe(shrunk.size);
     expect(none.notes[0]).toMatch(/^cell \d+ I\d+: no swimlane, failures\/\d+-I\d+\.shrunk\.json could not be replayed: arch plugin "reference" is not loaded$/);
+    expect(none.notes.some((n) => /^cell \d+ hazard I3: no swimlane, failures\/\d+-hazard-I3\.shrunk\.json could not/.test(n))).toBe(true);
     expect(buildSwimlanes(file, undefined, resolvedPlugin)).toEqual({ swimlanes: [], notes: [] });
   });
 

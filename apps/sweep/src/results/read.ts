@@ -63,9 +63,10 @@ export function readResultDir(dir: string): SweepResult {
       } catch (e) {
         throw new ResultsError(`cell ${c.index}: cannot load the artifact of its first ${x.class} ${x.key}: ${(e as Error).message}`);
       }
+      // Keys in the order run-batch.ts writes them (aggregates serialise equally after a round trip).
       firstFailures[failureKey(x.class, x.key)] = {
-        kind: x.key, class: x.class, ...(x.siteKind !== null ? { siteKind: x.siteKind } : {}),
-        runIndex: x.runIndex, seed: x.seed, steps: x.steps, message: x.message, artifact,
+        kind: x.key, class: x.class, runIndex: x.runIndex, seed: x.seed, steps: x.steps, message: x.message, artifact,
+        ...(x.siteKind !== null ? { siteKind: x.siteKind } : {}),
       } satisfies FirstFailure;
     }
     const firstErrors: Record<string, RunError> = {};

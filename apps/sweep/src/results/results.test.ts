@@ -6,6 +6,7 @@ import { runSweep } from '../engine/sweep.js';
 import { smallCells } from '../engine/test-support.js';
 import { normaliseCosts, pctMissBound, pctReport } from './build.js';
 import { readResultDir } from './read.js';
+import { mergeResultDirs } from './merge.js';
 import { parseResults, RESULTS_SCHEMA } from './schema.js';
 import { writeResultDir } from './write.js';
 
@@ -28,6 +29,10 @@ describe('results', () => {
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toMatch(/\| 2 \| reference \| – \| none \| 2 \| default \| random \| 100 \| \*\*violates\*\*/);
     expect(md).toMatch(/## Costs/);
+    // hazard runs and the use sites that fired are named in the verdict table
+    expect(md).toMatch(/\| 2 \| reference \| – \| none \| 2 \| default \| random \| 100 \| \*\*violates\*\* \| [^|]+ \| I3: \d+ \| [^|]*`__mmdrop`: \d+[^|]* \| – \|/);
+    expect(md).toMatch(/- cell 2 \*\*hazard I3\*\* run \d+ .*\[`failures\/2-hazard-I3\.json`\]/);
+    expect(md).toMatch(/- cell 2 \*\*site __mmdrop\*\* run \d+ /);
     // Round trip.
     expect(JSON.stringify(readResultDir(dir).aggregates)).toBe(JSON.stringify(r.aggregates));
   });
@@ -52,23 +57,56 @@ describe('results', () => {
     expect(() => readResultDir(dir)).toThrow(/cell 1: state sketch of bucket 3: coverage sketch: register \d+ is \d+/);
   });
 
-  it('still reads lazytlb.results/1 files written before coverage and the PCT report (coverage off)', async () => {
+  it('refuses a lazytlb.results/1 file, naming the version that wrote it and what to do; merge refuses to mix versions', async () => {
     const r = await runSweep({ cells: smallCells().slice(0, 2), matrixSeed: 'old', runs: 20, threads: 1 });
     const dir = join(tmp, 'old');
+    const v2 = join(tmp, 'v2');
     writeResultDir(dir, r);
+    writeResultDir(v2, r);
     const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-    for (const c of json.cells) {
-      delete c.pct;
-      delete c.coverage;
-    }
+    json.schema = 'lazytlb.results/1';
+    json.toolVersion = '0.0.9';
     writeFileSync(join(dir, 'results.json'), JSON.stringify(json));
-    const back = readResultDir(dir);
-    expect(back.coverage).toBe(false);
-    expect(back.aggregates.every((a) => Object.keys(a.stateSketches).length === 0)).toBe(true);
+    expect(() => readResultDir(dir)).toThrow(
+      /old\/results\.json: results schema lazytlb\.results\/1 \(written by lazytlb 0\.0\.9\) is not lazytlb\.results\/2: it predates hazards, .*Re-run the sweep with this version, or read it with the @lazytlb\/sweep 0\.1 that wrote it/,
+    );
+    expect(() => mergeResultDirs([v2, dir])).toThrow(
+      /cannot merge results of different schema versions \(.*v2: lazytlb\.results\/2 \(lazytlb [\d.]+\); .*old: lazytlb\.results\/1 \(lazytlb 0\.0\.9\)\): merge only shards written by the same lazytlb/,
+    );
+    expect(() => mergeResultDirs([dir, dir])).toThrow(/cannot merge: .*results schema lazytlb\.results\/1 \(written by lazytlb 0\.0\.9\) is not lazytlb\.results\/2/);
   });
 
   it('rejects another schema with a clear error', () => {
-    expect(() => parseResults({ schema: 'lazytlb.results/2' })).toThrow(/is not lazytlb\.results\/1/);
+    expect(() => parseResults({ schema: 'lazytlb.results/3' })).toThrow(/results schema lazytlb\.results\/3 is not lazytlb\.results\/2: this version of lazytlb reads lazytlb\.results\/2 only/);
+  });
+
+  it('v2 cells: scheme options, preempt, memory, hazards and use sites by name, findings by class, IBPB costs', async () => {
+    const r = await runSweep({ cells: smallCells(), matrixSeed: 'w', runs: 100, threads: 1 });
+    const f = writeResultDir(join(tmp, 'v2-cells'), r);
+    for (const c of f.cells) {
+      expect(c).toMatchObject({ schemeOptions: {}, preempt: 'full', memory: 'sc' });
+      expect(c.costs.ibpb).toEqual({ checks: 0, issued: 0, skippedOnReuse: 0, skippedPerCheck: null }); // reference: no cond_mitigation()
+    }
+    const none = f.cells.filter((c) => c.scheme === 'none');
+    for (const c of none) {
+      // I3 is a hazard under none, never a violation; the WARN in __mmdrop is a hazard-class use site
+      expect(c.violations.I3).toBeUndefined();
+      expect(c.hazards.I3).toBeGreaterThan(0);
+      expect(c.useSites.__mmdrop).toBeGreaterThan(0);
+      const classes = c.firstFailures.map((x) => x.class);
+      expect(classes).toEqual([...classes].sort((a, b) => ['violation', 'hazard', 'use-site', 'error'].indexOf(a) - ['violation', 'hazard', 'use-site', 'error'].indexOf(b)));
+      const hz = c.firstFailures.find((x) => x.class === 'hazard')!;
+      expect(hz).toMatchObject({ key: 'I3', artifact: `failures/${c.index}-hazard-I3.json`, siteKind: null });
+      const warn = c.firstFailures.find((x) => x.class === 'use-site' && x.key === '__mmdrop')!;
+      expect(warn).toMatchObject({ siteKind: 'warn', artifact: `failures/${c.index}-site-__mmdrop.json` });
+      for (const x of c.firstFailures) expect(x.artifact).toMatch(/^failures\/\d+-[A-Za-z0-9_-]+\.json$/);
+    }
+    for (const c of f.cells.filter((x) => x.scheme === 'refcount')) {
+      expect(c.verdict).toBe('safe');
+      expect(c.hazards).toEqual({});
+    }
+    expect(f.totals).toMatchObject({ hazard: 0, proved: 0, incomplete: 0 });
+    expect(f.totals.hazardRuns).toBe(none.reduce((n, c) => n + c.hazards.I3!, 0));
   });
 
   it('normalises costs per context switch and per mm exit', () => {
@@ -82,6 +120,10 @@ describe('results', () => {
     expect(c.perMmExit.shootdownIpis).toBe(2);
     expect(c.perContextSwitch.ipis).toBe(0.6);
     expect(normaliseCosts(new Array(24).fill(0), 0).perMmExit.ipis).toBeNull();
+    // IBPB (x86 cond_mitigation): checks, issued, skipped on reuse, skipped per check
+    const ib = new Array(27).fill(0);
+    ib[26] = 200; ib[24] = 150; ib[25] = 5;
+    expect(normaliseCosts(ib, 100).ibpb).toEqual({ checks: 200, issued: 150, skippedOnReuse: 5, skippedPerCheck: 0.025 });
   });
 
   it('PCT bound: (1 - 1/(n k^(d-1)))^N, only up to the cell depth, none for random', () => {

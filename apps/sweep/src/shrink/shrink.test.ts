@@ -127,24 +127,27 @@ describe('shrinkArtifact: configuration, CPUs and mutations', () => {
 
   it('keeps the mutations of a mutated artifact (x86-native refcount, kernel-execve-preempt)', () => {
     const mutations = ['kernel-execve-preempt'];
-    const a = firstFailure(x86Native, 2, {}, { scheme: 'refcount', workload: 'kthread-heavy', strategy: { kind: 'pct', depth: 3 }, mutations });
+    // The mutation's window (a preemption point under task_lock()) exists only on PREEMPT_RT.
+    const a = firstFailure(x86Native, 2, {}, { scheme: 'refcount', preempt: 'rt', workload: 'kthread-heavy', strategy: { kind: 'pct', depth: 3 }, mutations });
+    expect(a.cell.preempt).toBe('rt');
     expect(a.cell.mutations).toEqual(mutations);
     const r = shrinkArtifact(a, x86Native);
     expectSound(a, x86Native, r);
     expect(r.after.steps).toBeLessThan(r.before.steps);
     expect(r.bugDepth!.artifact.cell.mutations).toEqual(mutations);
+    expect(r.artifact.cell.preempt).toBe('rt'); // the preemption model is part of the failure
     // the mutation is what fails: the same shrunk run on the unmutated model (refcount: safe) does not
     const c = r.artifact.cell;
     const w = c.workload;
     if (!('explicit' in w)) throw new Error('expected an explicit workload');
-    const plain = createSimulator({ plugin: x86Native, archOptions: c.arch.options, scheme: c.scheme, cpus: c.cpus, workload: { explicit: w.explicit } });
+    const plain = createSimulator({ plugin: x86Native, archOptions: c.arch.options, scheme: c.scheme, preempt: 'rt', cpus: c.cpus, workload: { explicit: w.explicit } });
     const replay = lenientRun(plain, seedFromHex(r.artifact.seed), Buffer.from(r.artifact.decisions, 'base64'));
     expect(replay.outcome).not.toBe('violation');
   });
 
   it('re-searches the schedule after a workload reduction (a random-walk kill of kernel-execve-preempt shrinks further)', () => {
     // Without it the old decision list stops fitting once tasks go, and the shrink stalls larger.
-    const a = firstFailure(x86Native, 2, {}, { scheme: 'refcount', workload: 'kthread-heavy', strategy: { kind: 'random' }, mutations: ['kernel-execve-preempt'] });
+    const a = firstFailure(x86Native, 2, {}, { scheme: 'refcount', preempt: 'rt', workload: 'kthread-heavy', strategy: { kind: 'random' }, mutations: ['kernel-execve-preempt'] });
     const withSearch = shrinkArtifact(a, x86Native);
     const noSearch = shrinkArtifact(a, x86Native, { researchSeeds: 0 });
     expectSound(a, x86Native, withSearch);
@@ -168,6 +171,6 @@ describe('shrinkArtifact budgets and refusals', () => {
     const seed = runSeed(hashString128(sim.cellId), 0);
     const r = sim.run(seed, { keepDecisions: true });
     expect(r.outcome).toBe('ok');
-    expect(() => shrinkArtifact(makeArtifact(sim.cell, seed, r), referenceArch)).toThrow(/nothing to shrink: the artifact's run ended ok/);
+    expect(() => shrinkArtifact(makeArtifact(sim.cell, seed, r), referenceArch)).toThrow(/nothing to shrink: the artifact's run ended ok, not in an invariant violation, a hazard or a use site/);
   });
 });
