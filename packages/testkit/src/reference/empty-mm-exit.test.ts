@@ -19,7 +19,7 @@ describe('exit of an mm without VMAs (reference arch)', () => {
     const s = emptyMmExit('none');
     s.run(`
       CPU0: op              # swapper/0 -> T
-      CPU0: op              # munmap(0, TASK_SIZE): flush_tlb_mm_range(freed_tables); T is not lazy: root stays P
+      CPU0: op              # munmap all: unmap_vmas, flush_tlb_mm_range(freed_tables), free; T is not lazy: root stays P
       CPU0: until exit_mmap # P has no VMA: no final flush
     `);
     expect(s.last.match?.text).toBe('P has no VMA: no final flush');
