@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // Truth table of the x86-native plugin: (arch options × scheme × CPUs × strategy) cells, each
 // `--runs N` seeds (default 2000) of the default workload through core's Simulator.
-// Usage: node scripts/truth-table.mjs [--runs N] [--workload NAME]   (after `pnpm build`)
+// Per cell: verdict (SAFE | HAZARD: hazards only | VIOLATES), violations by invariant, runs with
+// an I3 hazard, runs per use site, and cond_mitigation's IBPBs skipped on mm reuse per 10 000
+// switches to a user mm (with the IBPBs issued).
+// Usage: node scripts/truth-table.mjs [--runs N] [--workload NAME] [--cpus 2,4] [--strategies random,pct3] [--json FILE]
+//        (after `pnpm build`)
+import { writeFileSync } from 'node:fs';
 import { CORE_VERSION, MODEL_HASH } from '@lazytlb/core';
 import plugin, { sweepCell } from '../dist/index.js';
 
@@ -15,27 +20,39 @@ export function parseArgs(argv) {
     console.error(`--runs: expected a positive integer, got ${get('--runs')}`);
     process.exit(2);
   }
-  return { runs, workload: get('--workload', 'default') };
+  const cpus = String(get('--cpus', '2,4')).split(',').map(Number);
+  const strategies = String(get('--strategies', 'random,pct3')).split(',');
+  return { runs, workload: get('--workload', 'default'), cpus, strategies, json: get('--json', null) };
 }
 
-export function printTable(title, plugin, optionSets, { runs, workload }) {
+const STRATEGIES = { random: { kind: 'random' }, pct3: { kind: 'pct', depth: 3 } };
+
+export function printTable(title, plugin, optionSets, { runs, workload, cpus = [2, 4], strategies = ['random', 'pct3'], json = null }) {
   console.log(`${title}: lazytlb core ${CORE_VERSION} (model ${MODEL_HASH}), ${plugin.name}@${plugin.version}, workload ${workload}, ${runs} runs per cell\n`);
   const pad = (s, n) => String(s).padEnd(n);
-  console.log(`${pad('options', 62)}${pad('scheme', 10)}${pad('cpus', 5)}${pad('strategy', 9)}${pad('verdict', 9)}${pad('outcomes (runs)', 28)}shortest counterexample`);
+  console.log(
+    `${pad('options', 52)}${pad('scheme', 10)}${pad('cpus', 5)}${pad('strategy', 9)}${pad('verdict', 9)}${pad('violations', 18)}${pad('I3 hazard', 10)}` +
+      `${pad('use sites (runs)', 44)}${pad('IBPB reuse/10k', 15)}shortest counterexample`,
+  );
   const t0 = Date.now();
   const rows = [];
   for (const opts of optionSets) {
     for (const scheme of ['refcount', 'shootdown', 'none']) {
-      for (const cpus of [2, 4]) {
-        for (const strategy of [{ kind: 'random' }, { kind: 'pct', depth: 3 }]) {
-          const r = sweepCell({ plugin, archOptions: opts, scheme, cpus, runs, workload, strategy });
+      for (const n of cpus) {
+        for (const strat of strategies) {
+          const r = sweepCell({ plugin, archOptions: opts, scheme, cpus: n, runs, workload, strategy: STRATEGIES[strat] });
           const bad = Object.entries(r.bad).sort((a, b) => b[1] - a[1]);
-          const verdict = bad.length === 0 ? 'SAFE' : 'VIOLATES';
-          const strat = strategy.kind === 'pct' ? 'pct3' : 'random';
+          const verdict = bad.length > 0 ? 'VIOLATES' : Object.keys(r.hazards).length > 0 ? 'HAZARD' : 'SAFE';
           const label = JSON.stringify(opts);
-          rows.push({ label, scheme, cpus, strat, verdict, bad, shortest: r.shortest });
+          const sites = Object.entries(r.sites).sort((a, b) => b[1] - a[1]);
+          const reuse = r.costs.ibpb_checks > 0 ? (r.costs.ibpb_skipped_reuse / r.costs.ibpb_checks) * 10_000 : 0;
+          rows.push({
+            options: opts, scheme, cpus: n, strategy: strat, verdict, violations: r.bad, hazards: r.hazards, sites: r.sites,
+            ibpb: { checks: r.costs.ibpb_checks, issued: r.costs.ibpb, skippedReuse: r.costs.ibpb_skipped_reuse }, shortest: r.shortest,
+          });
           console.log(
-            `${pad(label, 62)}${pad(scheme, 10)}${pad(cpus, 5)}${pad(strat, 9)}${pad(verdict, 9)}${pad(bad.map(([k, v]) => `${k}:${v}`).join(' ') || '-', 28)}` +
+            `${pad(label, 52)}${pad(scheme, 10)}${pad(n, 5)}${pad(strat, 9)}${pad(verdict, 9)}${pad(bad.map(([k, v]) => `${k}:${v}`).join(' ') || '-', 18)}` +
+              `${pad(r.hazards.I3 ?? 0, 10)}${pad(sites.map(([k, v]) => `${k}:${v}`).join(' ') || '-', 44)}${pad(reuse.toFixed(2), 15)}` +
               (r.shortest ? `#${r.shortest.index} ${r.shortest.steps} steps ${r.shortest.invariant}: ${r.shortest.message}` : ''),
           );
         }
@@ -43,6 +60,7 @@ export function printTable(title, plugin, optionSets, { runs, workload }) {
     }
   }
   console.log(`\n${rows.length} cells in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  if (json) writeFileSync(json, JSON.stringify({ title, core: CORE_VERSION, model: MODEL_HASH, plugin: `${plugin.name}@${plugin.version}`, workload, runs, rows }, null, 1));
   return rows;
 }
 
@@ -52,7 +70,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     {},
     { cpumask: 'clear-on-switch' },
     { invlpgb: true },
+    { invlpgb: true, globalAsid: 'every-mm' },
     { exitFlushSkipsEmptyMm: false },
     { cpumask: 'clear-on-switch', exitFlushSkipsEmptyMm: false },
+    { idleTlbFlushed: false },
   ], args);
 }

@@ -20,6 +20,8 @@ export interface SweepCell {
   readonly mutations?: readonly string[];
   readonly schemeOptions?: SimulatorOptions['schemeOptions'];
   readonly preempt?: SimulatorOptions['preempt'];
+  /** Oracles switched off (runs go on past them): to count what happens after the first finding. */
+  readonly disabledInvariants?: SimulatorOptions['disabledInvariants'];
 }
 
 export interface SweepResult {
@@ -48,6 +50,7 @@ export function sweepCell(c: SweepCell): SweepResult {
     ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
+    ...(c.disabledInvariants !== undefined ? { disabledInvariants: c.disabledInvariants } : {}),
   });
   const cell = hashString128(sim.cellId);
   const bad: Record<string, number> = {};
