@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { costs, referenceArch, type ArchHooks, type ArchPlugin } from '@lazytlb/core';
+import type { CellSpec } from './cell.js';
 import { whyNotClean } from './clean-runs.js';
+import { checkOptionalHooks } from './hook-contracts.js';
 import { describeArchConformance } from './describe.js';
 import type { ConformanceOptions } from './options.js';
 import type { TestRunner } from './runner.js';
@@ -185,7 +187,7 @@ describe('describeArchConformance catches broken plugins', () => {
         throw new Error('cpuidle broke');
       },
     })));
-    expect(f.get(OPTIONAL)).toMatch(/optional hook contract broken:\n {2}- run \d+: hook cpu_idle_deep threw: cpuidle broke/);
+    expect(f.get(OPTIONAL)).toMatch(/optional hook contract broken:\n {2}- throwing-idle \{\} refcount 2 CPUs default: run \d+: hook cpu_idle_deep threw: cpuidle broke/);
     expect(f.get('clean runs: refcount, 2 CPUs, 40 seeds of the default workload all end ok with no hazard')).toMatch(/\d+x plugin-error/);
   });
 
@@ -215,6 +217,13 @@ describe('describeArchConformance catches broken plugins', () => {
     expect([...f.keys()]).toEqual([]);
     expect(new Set(calls.map((c) => c.split(' ')[0]))).toEqual(new Set(['idle', 'poke', 'suspend', 'tlbbatch']));
     expect(calls.filter((c) => c.startsWith('idle')).every((c) => /^idle \d swapper\/\d$/.test(c))).toBe(true);
+  });
+
+  it('checkOptionalHooks counts the calls over its cells; a hook the workload does not drive may go uncalled', () => {
+    const plugin = variant('idle-counter', () => ({ cpu_idle_deep() {} }));
+    const cellOf = (deepIdles: number): CellSpec => ({ plugin, archOptions: {}, scheme: 'refcount', cpus: 2, workload: { profile: 'default', params: { deepIdles } } });
+    expect(checkOptionalHooks([cellOf(4), cellOf(2)], 10).calls.cpu_idle_deep).toBeGreaterThan(0);
+    expect(checkOptionalHooks(cellOf(0), 10).calls).toEqual({ cpu_idle_deep: 0 });
   });
 
   it('an optional hook that is not a function', async () => {

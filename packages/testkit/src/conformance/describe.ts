@@ -57,7 +57,7 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
         }, o.timeout);
         if (o.hookSeeds > 0) {
           it('optional hooks (cpu_idle_deep, use_temporary_mm, suspend_resume, tlbbatch_flush): well-formed arguments, nothing returned, no throw, every scheme', () => {
-            for (const scheme of o.schemes) checkOptionalHooks(cell(archOptions, scheme, o.cpuCounts[o.cpuCounts.length - 1]!), o.hookSeeds);
+            checkOptionalHooks(o.schemes.map((scheme) => cell(archOptions, scheme, o.cpuCounts[o.cpuCounts.length - 1]!)), o.hookSeeds);
           }, o.timeout);
         }
         for (const scheme of o.schemes) {

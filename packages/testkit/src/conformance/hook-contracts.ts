@@ -221,28 +221,34 @@ function probed(plugin: ArchPlugin<unknown>, sink: { calls: Partial<Record<Optio
 }
 
 /**
- * Runs `nSeeds` seeds of the cell with the plugin's optional run hooks probed: every call
- * must have well-formed arguments and return nothing, no run may end in a plugin error, and
- * every optional hook the plugin has must be called at least once when the workload drives it
- * (so the check is not vacuous). Returns the call counts.
+ * Runs `nSeeds` seeds of each cell (e.g. one per scheme) with the plugin's optional run hooks
+ * probed: every call must have well-formed arguments and return nothing, and no run may end
+ * in a plugin error. Every optional hook the plugin has must be called at least once over all
+ * the cells when their workload drives it (so the check is not vacuous; counted over all cells
+ * because runs of a scheme that fails early may stop before). Returns the call counts.
  */
-export function checkOptionalHooks(cell: CellSpec, nSeeds: number): OptionalHookCalls {
-  const sink = { calls: {} as Partial<Record<OptionalRunHook, number>>, problems: [] as string[], k: null as Kernel | null, where: '' };
-  const sim = makeSim({ ...cell, plugin: probed(cell.plugin, sink) });
-  sink.k = sim.k;
-  const errors: string[] = [];
-  seedsOf(sim, nSeeds).forEach((seed, i) => {
-    sink.where = `run ${i}`;
-    const r = sim.run(seed);
-    if (r.pluginError !== null && errors.length < 5) errors.push(`run ${i}: hook ${r.pluginError.hook} threw: ${r.pluginError.message}`);
-  });
-  const problems = [...errors, ...sink.problems];
+export function checkOptionalHooks(cells: CellSpec | readonly CellSpec[], nSeeds: number): OptionalHookCalls {
+  const list: readonly CellSpec[] = Array.isArray(cells) ? cells : [cells as CellSpec];
+  const total: Partial<Record<OptionalRunHook, number>> = {};
+  const problems: string[] = [];
+  for (const cell of list) {
+    const sink = { calls: {} as Partial<Record<OptionalRunHook, number>>, problems: [] as string[], k: null as Kernel | null, where: '' };
+    const sim = makeSim({ ...cell, plugin: probed(cell.plugin, sink) });
+    sink.k = sim.k;
+    const errors: string[] = [];
+    seedsOf(sim, nSeeds).forEach((seed, i) => {
+      sink.where = `run ${i}`;
+      const r = sim.run(seed);
+      if (r.pluginError !== null && errors.length < 5) errors.push(`run ${i}: hook ${r.pluginError.hook} threw: ${r.pluginError.message}`);
+    });
+    for (const p of [...errors, ...sink.problems]) problems.push(`${cellLabel(cell)}: ${p}`);
+    for (const [name, n] of Object.entries(sink.calls) as [OptionalRunHook, number][]) total[name] = (total[name] ?? 0) + n;
+  }
   for (const name of OPTIONAL_RUN_HOOKS) {
-    const n = sink.calls[name];
-    if (n === 0 && workloadDrives(cell, name)) {
-      problems.push(`${name} was never called in ${nSeeds} runs although the workload drives it: the check exercised nothing (raise hookSeeds)`);
+    if (total[name] === 0 && list.some((c) => workloadDrives(c, name))) {
+      problems.push(`${name} was never called in ${nSeeds} runs of ${list.length === 1 ? 'the cell' : `each of ${list.length} cells`} although the workload drives it: the check exercised nothing (raise hookSeeds)`);
     }
   }
-  if (problems.length > 0) throw new Error(`${cellLabel(cell)}: optional hook contract broken:\n  - ${problems.slice(0, 12).join('\n  - ')}`);
-  return { calls: sink.calls, problems };
+  if (problems.length > 0) throw new Error(`arch ${list[0]?.plugin.name}: optional hook contract broken:\n  - ${problems.slice(0, 12).join('\n  - ')}`);
+  return { calls: total, problems };
 }
