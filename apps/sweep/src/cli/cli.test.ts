@@ -35,16 +35,44 @@ describe('lazytlb sweep', () => {
   it('exits 1 with violations, 0 without, and prints the verdict table', () => {
     const bad = lazytlb([...SMALL, '--threads', '1']);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/reference\s+none\s+2\s+default\s+pct:3\s+300\s+VIOLATES\s+I\d/);
-    expect(bad.stdout).toMatch(/reference\s+refcount\s+2\s+default\s+pct:3\s+300\s+SAFE/);
+    // the table names the violations, the hazards and the use sites that fired
+    expect(bad.stdout).toMatch(/^arch\s+scheme\s+cpus\s+workload\s+strategy\s+runs\s+verdict\s+violations \(runs\)\s+hazards \(runs\)\s+use sites \(runs\)/);
+    expect(bad.stdout).toMatch(/reference\s+none\s+2\s+default\s+pct:3\s+300\s+VIOLATES\s+I\d+:\d+.*\s+I3:\d+\s+.*__mmdrop:\d+/);
+    expect(bad.stdout).toMatch(/reference\s+refcount\s+2\s+default\s+pct:3\s+300\s+SAFE\s+-\s+-\s+-/);
     const good = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '200', '--no-progress', '--threads', '1']);
     expect(good.code).toBe(0);
+    // hazards only (reference `none` on the idle-heavy workload: I3 hazards and the __mmdrop WARN, no violation): verdict HAZARD, exit 0
+    const hz = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'none', '--cpus', '2', '--workload', 'idle-heavy', '--runs', '100', '--no-progress', '--threads', '1', '--no-shrink']);
+    expect(hz.code).toBe(0);
+    expect(hz.stdout).toMatch(/reference\s+none\s+2\s+idle-heavy\s+pct:3\s+100\s+HAZARD\s+-\s+I3:\d+\s+__mmdrop:\d+/);
+    expect(hz.stdout).toMatch(/: 0 safe, 1 hazard, 0 violating, 0 error cell\(s\)/);
+  });
+
+  it('--scheme NAME:k=v and --preempt: cells labelled with the options and the model, a preempt column', () => {
+    const r = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'refcount,shootdown:mask=online', '--preempt', 'full,rt', '--cpus', '2', '--runs', '40', '--no-progress', '--threads', '1', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { cells: { scheme: string; schemeOptions: object; preempt: string; raw: { cellId: string } }[] };
+    expect(j.cells.map((c) => [c.scheme, c.schemeOptions, c.preempt])).toEqual([
+      ['refcount', {}, 'full'], ['refcount', {}, 'rt'], ['shootdown', { mask: 'online' }, 'full'], ['shootdown', { mask: 'online' }, 'rt'],
+    ]);
+    // a `full` cell's id is the one of a sweep without the axis
+    expect(JSON.parse(j.cells[0]!.raw.cellId)).not.toHaveProperty('preempt');
+    expect(JSON.parse(j.cells[3]!.raw.cellId)).toMatchObject({ schemeOptions: { mask: 'online' }, preempt: 'rt' });
+    const t = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'shootdown:mask=online', '--preempt', 'rt', '--cpus', '2', '--runs', '20', '--no-progress', '--threads', '1']);
+    expect(t.stdout).toMatch(/^arch\s+scheme\s+preempt\s+cpus/);
+    expect(t.stdout).toMatch(/reference\s+shootdown:mask=online\s+rt\s+2\s+default/);
+    const bad = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'shootdown:mask=everyone', '--runs', '5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--scheme shootdown:mask=everyone: invalid options for scheme shootdown: mask: .*allowed: mask \(/);
+    const badPreempt = lazytlb(['sweep', '--arch', 'reference', '--preempt', 'lazy', '--runs', '5']);
+    expect(badPreempt.code).toBe(2);
+    expect(badPreempt.stderr).toMatch(/--preempt lazy: expected a preemption model \(CONFIG_PREEMPT_\*\): none, voluntary, full, rt/);
   });
 
   it('prints results.json on stdout with --json (and nothing else there)', () => {
     const r = lazytlb([...SMALL, '--threads', '1', '--json']);
     const j = JSON.parse(r.stdout) as { schema: string; cells: { verdict: string }[] };
-    expect(j.schema).toBe('lazytlb.results/1');
+    expect(j.schema).toBe('lazytlb.results/2');
     expect(j.cells.map((c) => c.verdict)).toEqual(['safe', 'violates']);
   });
 
@@ -54,16 +82,19 @@ describe('lazytlb sweep', () => {
     expect(lazytlb([...SMALL, '--threads', '1', '--out', a]).code).toBe(1);
     expect(lazytlb([...SMALL, '--threads', '2', '--out', b]).code).toBe(1);
     expect(stable(b)).toEqual(stable(a));
-    const results = JSON.parse(readFileSync(join(a, 'results.json'), 'utf8')) as { cells: { firstFailures: { artifact: string; steps: number; shrunkSteps: number | null; invariant: string }[] }[] };
+    const results = JSON.parse(readFileSync(join(a, 'results.json'), 'utf8')) as {
+      cells: { firstFailures: { class: string; key: string; artifact: string; steps: number; shrunkSteps: number | null }[] }[];
+    };
     const ff = results.cells[1]!.firstFailures;
-    expect(ff.length).toBeGreaterThan(0);
+    expect(new Set(ff.map((f) => f.class))).toEqual(new Set(['violation', 'hazard', 'use-site']));
     for (const f of ff) {
       expect(f.shrunkSteps).not.toBeNull();
-      expect(f.shrunkSteps!).toBeLessThan(f.steps);
-      // the written artifact replays to the same violation
+      expect(f.shrunkSteps!).toBeLessThanOrEqual(f.steps);
+      if (f.class === 'violation') expect(f.shrunkSteps!).toBeLessThan(f.steps);
+      // the written artifact replays to the same finding (hazards and use sites: up to where it fires)
       const replay = lazytlb(['replay', join(a, f.artifact)]);
       expect(replay.code).toBe(0);
-      expect(replay.stdout).toContain(`${f.invariant} `);
+      expect(replay.stdout).toContain(f.class === 'hazard' ? `lazytlb: hazard ${f.key} ` : `${f.key} `);
       expect(replay.stdout).toContain('reproduced exactly');
       const shrunk = lazytlb(['replay', join(a, f.artifact.replace(/\.json$/, '.shrunk.json')), '--format', 'json']);
       expect(shrunk.code).toBe(0);
@@ -83,7 +114,24 @@ describe('lazytlb sweep', () => {
     const m = lazytlb(['merge', s1, s2, '--out', merged]);
     expect(m.code).toBe(1);
     expect(stable(merged)).toEqual(stable(whole));
-    expect(readFileSync(join(merged, 'failures', '1-I3.json'), 'utf8')).toBe(readFileSync(join(whole, 'failures', '1-I3.json'), 'utf8'));
+    for (const name of ['1-hazard-I3.json', '1-I14.json', '1-site-__mmdrop.json', '1-hazard-I3.shrunk.json']) {
+      expect(readFileSync(join(merged, 'failures', name), 'utf8')).toBe(readFileSync(join(whole, 'failures', name), 'utf8'));
+    }
+  });
+
+  it('a lazytlb.results/1 directory: merge and --resume refuse it with the version that wrote it (exit 2)', () => {
+    const v2 = tmp();
+    const v1 = tmp();
+    lazytlb(['sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '20', '--no-progress', '--threads', '1', '--out', v2]);
+    lazytlb(['sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '20', '--no-progress', '--threads', '1', '--out', v1]);
+    const j = JSON.parse(readFileSync(join(v1, 'results.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(v1, 'results.json'), JSON.stringify({ ...j, schema: 'lazytlb.results/1', toolVersion: '0.1.0' }));
+    const m = lazytlb(['merge', v2, v1, '--out', tmp()]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/cannot merge results of different schema versions .*lazytlb\.results\/1 \(lazytlb 0\.1\.0\)/);
+    const r = lazytlb(['sweep', '--resume', v1, '--no-progress']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/results schema lazytlb\.results\/1 \(written by lazytlb 0\.1\.0\) is not lazytlb\.results\/2: .*Re-run the sweep with this version/);
   });
 
   it('--coverage: growth per cell in results.json and report.md; shards merged give the single-machine coverage', () => {
@@ -202,7 +250,7 @@ describe('lazytlb replay --format perfetto', () => {
     expect(r.code).toBe(0);
     const t = JSON.parse(r.stdout) as { traceEvents: { ph: string; name: string; args?: { name?: string } }[] };
     expect(t.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args?.name)).toEqual(['CPU0', 'CPU1']);
-    expect(t.traceEvents.filter((e) => e.ph === 'i')).toHaveLength(1);
+    expect(t.traceEvents.filter((e) => e.ph === 'i' && (e as { cat?: string }).cat === 'violation')).toHaveLength(1);
     const out = join(dir, 'trace.json');
     const w = lazytlb(['replay', path, '--format', 'perfetto', '--out', out]);
     expect(w.code).toBe(0);

@@ -81,6 +81,20 @@ describe('lazytlb mutants', { timeout: 180_000 }, () => {
     const r = lazytlb(['mutants', '--plugin', TOY, '--list', '--mutation', 'toy-rare']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('toy-rare  (toy; breaks I2; fixed by 000000000004 toy: always flush the TLB)\n  flush_tlb_mm_range() flushes nothing at some steps\n  cell: toy refcount 2cpu default\n');
+    const nv = lazytlb(['mutants', '--plugin', TOY, '--list', '--mutation', 'toy-no-victim']);
+    expect(nv.stdout).toContain('  no modelled victim: test fixture: the window it opens is not modelled by the toy arch');
+    const rt = lazytlb(['mutants', '--list', '--mutation', 'kernel-execve-preempt,kthread-use-mm-irqs-on']);
+    expect(rt.stdout).toMatch(/cell: x86-native refcount preempt=rt 2cpu kthread-heavy/);
+    expect(rt.stdout).toMatch(/cell: powerpc:mmu=radix refcount 4cpu kthread-heavy \(and again with I13 off: consequence\)/);
+  });
+
+  it('a mutation without a modelled victim: a row with the reason, exit 0 when the rest is killed', () => {
+    const r = lazytlb([...MUTANTS, '--mutation', 'toy-no-victim,toy-no-flush', '--budget', '50', '--no-shrink']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^toy-no-victim\s+000000000005\s+\(no modelled victim\)\s+n\/a/m);
+    expect(r.stdout).toContain('No modelled victim (declared: no cell of the model can kill these faithfully; a model is never tuned to get a kill):');
+    expect(r.stdout).toContain('  toy-no-victim (000000000005): test fixture: the window it opens is not modelled by the toy arch');
+    expect(r.stdout).toContain('1/1 mutations killed, 1 declared without a modelled victim, 1 by their declared invariant; 0 false alarm(s)');
   });
 });
 

@@ -4,8 +4,9 @@
 // - toy-rare: flush_tlb_mm_range() does nothing at steps ≡ 0 mod 151: killed after a few to
 //   a few dozen runs, for the exactness of runs to kill;
 // - toy-noop: changes nothing (an equivalent mutant: it always survives);
-// - toy-on-none: toy-no-flush, declared on scheme none, whose unmutated cell violates (I3):
-//   the false-alarm check must report it.
+// - toy-on-none: toy-no-flush, declared on scheme none, whose unmutated cell violates (I14 / I1):
+//   the false-alarm check must report it;
+// - toy-no-victim: declared without a cell (noVictim, with the reason): reported, never run.
 import { referenceArch } from '@lazytlb/core';
 
 const cell = { arch: 'toy', scheme: 'refcount', cpus: 2 };
@@ -46,6 +47,15 @@ export default {
       breaks: 'I2',
       cells: [{ arch: 'toy', scheme: 'none', cpus: 2 }],
       description: 'Test fixture: the unmutated cell violates (scheme none), a false alarm.',
+    },
+    {
+      id: 'toy-no-victim',
+      title: 'a bug the model cannot show',
+      fixedBy: '000000000005 toy: unmodelled',
+      breaks: 'I2',
+      cells: [],
+      noVictim: 'test fixture: the window it opens is not modelled by the toy arch',
+      description: 'Test fixture: a mutation declared without a modelled victim.',
     },
   ],
   setup(options, env) {
