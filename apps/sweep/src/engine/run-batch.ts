@@ -107,44 +107,41 @@ function runRange(sim: Simulator, agg: EngineCellAggregate, cellHash: string, ru
   return normaliseAggregate(agg);
 }
 
-/** Count how a run that did not end ok ended, and record it if it is the first of its kind. */
+/** Count how a run that did not end ok ended, and record it if it is the first of its kind (only then is a message built). */
 function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed: RunSeed, i: number): void {
   let kind: FirstFailure['kind'];
-  let cls: FailureClass = 'error';
-  let message: string;
   switch (r.outcome) {
-    case 'violation': {
-      const v = r.violation!;
-      kind = v.invariant as InvariantId;
-      cls = 'violation';
+    case 'violation':
+      kind = r.violation!.invariant as InvariantId;
       agg.violations[kind] = (agg.violations[kind] ?? 0) + 1;
-      message = `${v.invariant} ${v.name}: ${v.message}`;
       break;
-    }
     case 'budget':
       kind = 'budget';
       agg.budgetExceeded++;
-      message = `step budget of ${sim.cell.stepBudget} exceeded`;
       break;
     case 'plugin-error':
       kind = 'plugin-error';
       agg.pluginErrors++;
-      message = r.pluginError !== null ? `${r.pluginError.hook}: ${r.pluginError.message}` : 'plugin error';
       break;
     case 'deadlock':
       kind = 'deadlock';
       agg.deadlocks++;
-      message = 'deadlock: no actor enabled before all tasks finished';
       break;
     default:
       throw new Error(`runBatch: a sweep run ended ${r.outcome} (stopAt is for replays and first findings only)`);
   }
-  if (agg.firstFailures[kind] === undefined) {
-    agg.firstFailures[kind] = {
-      kind, class: cls, runIndex: i, seed: seedToHex(seed), steps: r.steps, message, artifact: makeArtifact(sim.cell, seed, r, i),
-      ...(cls === 'violation' && r.violation!.siteKind !== undefined ? { siteKind: r.violation!.siteKind } : {}),
-    };
-  }
+  if (agg.firstFailures[kind] !== undefined) return;
+  const v = r.violation;
+  const message =
+    r.outcome === 'violation' ? `${v!.invariant} ${v!.name}: ${v!.message}`
+    : r.outcome === 'budget' ? `step budget of ${sim.cell.stepBudget} exceeded`
+    : r.outcome === 'plugin-error' ? (r.pluginError !== null ? `${r.pluginError.hook}: ${r.pluginError.message}` : 'plugin error')
+    : 'deadlock: no actor enabled before all tasks finished';
+  const cls: FailureClass = r.outcome === 'violation' ? 'violation' : 'error';
+  agg.firstFailures[kind] = {
+    kind, class: cls, runIndex: i, seed: seedToHex(seed), steps: r.steps, message, artifact: makeArtifact(sim.cell, seed, r, i),
+    ...(v !== null && v.siteKind !== undefined ? { siteKind: v.siteKind } : {}),
+  };
 }
 
 /**

@@ -1,8 +1,8 @@
 import x86Native from '@lazytlb/arch-x86-native';
 import x86Paravirt from '@lazytlb/arch-x86-paravirt';
 import {
-  type ArchPlugin, type Artifact, createSimulator, hashString128, makeArtifact, parseArtifact, referenceArch, replayArtifact, runSeed, seedFromHex,
-  type SimulatorOptions,
+  type ArchPlugin, type Artifact, createSimulator, type FindingTarget, findingIds, hashString128, makeArtifact, parseArtifact, referenceArch, replayArtifact,
+  runSeed, seedFromHex, type SimulatorOptions,
 } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import { artifactPreemptions } from './bug-depth.js';
@@ -154,6 +154,44 @@ describe('shrinkArtifact: configuration, CPUs and mutations', () => {
     expectSound(a, x86Native, noSearch);
     expect(withSearch.after.steps).toBeLessThan(noSearch.after.steps); // measured: 13 vs 25 steps, 2 vs 4 tasks
     expect(withSearch.after.tasks!).toBeLessThan(noSearch.after.tasks!);
+  });
+});
+
+/** The first run of a reference `none` cell that reaches `target`, recorded with stopAt (as the sweep records first findings). */
+function firstFinding(target: FindingTarget, cpus = 2): Artifact {
+  const sim = createSimulator({ plugin: referenceArch, scheme: 'none', cpus, workload: 'default' });
+  const cell = hashString128(sim.cellId);
+  for (let i = 0; i < 2000; i++) {
+    const r = sim.run(runSeed(cell, i), { keepDecisions: true, stopAt: target });
+    if (r.outcome === 'stopped') return makeArtifact(sim.cell, runSeed(cell, i), r, i, target);
+  }
+  throw new Error('no finding');
+}
+
+describe('shrinkArtifact keeps the finding: hazards, use sites, I14 at its site', () => {
+  it.each([[{ hazard: 'I3' } as FindingTarget], [{ site: '__mmdrop' } as FindingTarget]])('%j: fewer steps, still stopping right at it', (target) => {
+    const a = firstFinding(target);
+    expect(a.outcome.kind).toBe('stopped');
+    const r = shrinkArtifact(a, referenceArch);
+    expect(r.artifact.target).toEqual(target);
+    expect(r.artifact.outcome.kind).toBe('stopped');
+    expect(r.after.steps).toBeLessThan(r.before.steps);
+    const replay = replayArtifact(parseArtifact(JSON.parse(JSON.stringify(r.artifact))), referenceArch);
+    expect(replay.reproduced).toBe(true);
+    const f = findingIds(replay.result);
+    expect('hazard' in target ? f.hazards : f.useSites).toContain('hazard' in target ? target.hazard : target.site);
+    // the bug depth's artifact is of the same finding
+    expect(r.bugDepth!.artifact.target).toEqual(target);
+    expect(replayArtifact(r.bugDepth!.artifact, referenceArch).reproduced).toBe(true);
+  });
+
+  it('an I14 violation shrinks to an I14 at the same use site', () => {
+    const a = firstFailure(referenceArch, 2);
+    expect(a.outcome.invariant).toBe('I14'); // the first violation of this cell (a use after free in the reference arch's switch)
+    expect(a.outcome.site).toBeDefined();
+    const r = shrinkArtifact(a, referenceArch, { bugDepth: false });
+    expect(r.artifact.outcome.invariant).toBe('I14');
+    expect(r.artifact.outcome.site).toBe(a.outcome.site);
   });
 });
 
