@@ -109,6 +109,21 @@ describe('results', () => {
     expect(f.totals.hazardRuns).toBe(none.reduce((n, c) => n + c.hazards.I3!, 0));
   });
 
+  it('report.md compares the IBPB reuse rate of each x86 cell with its refcount twin', async () => {
+    const cells = (['refcount', 'none'] as const).map((scheme, index) => ({
+      index, arch: { name: 'x86-native', options: {} }, scheme, cpus: 2, workload: { profile: 'default' as const }, strategy: { kind: 'random' as const },
+    }));
+    const f = writeResultDir(join(tmp, 'ibpb'), await runSweep({ cells, matrixSeed: 'ibpb', runs: 200, threads: 1 }));
+    for (const c of f.cells) {
+      expect(c.costs.ibpb.checks).toBeGreaterThan(0);
+      expect(c.costs.ibpb.skippedPerCheck).toBe(c.costs.ibpb.skippedOnReuse / c.costs.ibpb.checks);
+    }
+    const md = readFileSync(join(tmp, 'ibpb', 'report.md'), 'utf8');
+    expect(md).toContain('## IBPB skipped on mm reuse');
+    expect(md).toMatch(/\| 0 \| x86-native \| refcount \| 2 \| \d+ \| \d+ \| \d+ \| [^|]+ \| [^|]+ \| baseline \|/);
+    expect(md).toMatch(/\| 1 \| x86-native \| none \| 2 \| \d+ \| \d+ \| \d+ \| [^|]+ \| [^|]+ \| (\*\*exceeds\*\* \([^)]+\)|within) \|/);
+  });
+
   it('normalises costs per context switch and per mm exit', () => {
     const costs = new Array(24).fill(0);
     costs[1] = 5; costs[4] = 5; // 10 context switches

@@ -172,8 +172,12 @@ function renderIbpb(f: ResultsFile, L: string[]): void {
     const twin = refcountTwin(f, c);
     const base = twin?.costs.ibpb.skippedPerCheck ?? null;
     const rate = i.skippedPerCheck;
-    const vs = twin === undefined || rate === null || base === null ? '–' : twin === c ? 'baseline' : rate > base ? `**exceeds** (×${base > 0 ? (rate / base).toFixed(2) : '∞'})` : 'within';
-    L.push(`| ${c.index} | ${c.arch} | ${schemeText(c)} | ${c.cpus} | ${i.checks} | ${i.issued} | ${i.skippedOnReuse} | ${exp(rate)} | ${exp(base)} | ${vs} |`);
+    const vs = twin === undefined || rate === null || base === null ? '–'
+      : twin === c ? 'baseline'
+      : rate > base ? `**exceeds** (${base > 0 ? `×${(rate / base).toFixed(1)}` : 'baseline 0'})`
+      : 'within';
+    const arch = Object.keys(c.options).length > 0 ? `${c.arch}:${Object.entries(c.options).map(([k, v]) => `${k}=${String(v)}`).join(',')}` : c.arch;
+    L.push(`| ${c.index} | ${arch} | ${schemeText(c)} | ${c.cpus} | ${i.checks} | ${i.issued} | ${i.skippedOnReuse} | ${exp(rate)} | ${exp(base)} | ${vs} |`);
   }
 }
 
