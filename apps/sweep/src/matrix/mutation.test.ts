@@ -12,7 +12,7 @@ import { parseMatrixText } from './parse-file.js';
 
 const TOY = fileURLToPath(new URL('../mutants/test-fixtures/toy-plugin.mjs', import.meta.url));
 const CORE_IDS = CORE_MUTATIONS.map((m) => m.id).join(', ');
-const TOY_IDS = `${CORE_IDS}, toy-no-flush, toy-rare, toy-noop, toy-on-none`;
+const TOY_IDS = `${CORE_IDS}, toy-no-flush, toy-rare, toy-noop, toy-on-none, toy-no-victim`;
 const [A, B] = [CORE_MUTATIONS[0]!.id, CORE_MUTATIONS[1]!.id];
 
 describe('mutation sets in matrix files', () => {
