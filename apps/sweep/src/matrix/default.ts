@@ -5,7 +5,9 @@
  *
  * Sizing: 8 arch entries × 3 schemes × 2 CPU counts = 48 cells. Measured (2026-11-25, two
  * idle cores): 48 × 100 000 runs took 63 s including pool start-up and shrinking, so
- * 200 000 runs per cell is about two minutes.
+ * 200 000 runs per cell was about two minutes. Measured again after issue 10 (2026-12-06, two
+ * cores): 48 × 200 000 runs in 241 s (the model's runs are longer: 208 steps on average, at the
+ * same ~8.3 M steps/s on two threads), so the default sweep now takes about four minutes.
  */
 import type { MatrixSpec } from './types.js';
 
