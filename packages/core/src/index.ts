@@ -8,7 +8,7 @@ export { PluginLoadError, parseArchOptions, validateArchPlugin, validateHooks } 
 
 export * as constants from './model/constants.js';
 export {
-  FLUSH_FREED_TABLES, FLUSH_FULLMM, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, IPI_SHOOT_LAZY, MAX_CPUS, NO_MM, NO_TASK,
+  FLUSH_FREED_TABLES, FLUSH_FULLMM, FLUSH_MM, FLUSH_RANGE, INIT_MM, IPI_ARCH_BASE, IPI_SHOOT_LAZY, MAX_CPUS, NO_MM, NO_TASK,
   REASON_ARCH, REASON_FLUSH, REASON_SHOOTDOWN,
 } from './model/constants.js';
 export { Kernel, ModelError, type Violation } from './model/kernel.js';
