@@ -21,29 +21,40 @@ export function coerceOptionValue(raw: string): unknown {
   return v;
 }
 
-/** Parse "x86-native:cpumask=clear-on-switch,invlpgb=true" into { name, options }. */
-export function parseArchFlag(text: string): ArchSpec {
+/**
+ * "NAME[:key=value,...]" into the name and its options (values coerced by coerceOptionValue).
+ * `what` names the kind in messages ("arch", "scheme"), `names` says what NAME may be and
+ * `example` shows the options form.
+ */
+function parseNameOptions(
+  text: string, what: string, name: RegExp, names: string, example: (name: string) => string,
+): { name: string; options: Record<string, unknown> } {
   const s = text.trim();
   const colon = s.indexOf(':');
-  const name = (colon < 0 ? s : s.slice(0, colon)).trim();
-  if (!NAME.test(name)) {
-    throw new ArchFlagError(`invalid arch "${text}": expected NAME[:key=value,...] where NAME is an arch plugin name such as x86-native`);
+  const n = (colon < 0 ? s : s.slice(0, colon)).trim();
+  if (!name.test(n)) {
+    throw new ArchFlagError(`invalid ${what} "${text}": expected NAME[:key=value,...] where NAME is ${names}`);
   }
   const options: Record<string, unknown> = {};
   if (colon >= 0) {
     const rest = s.slice(colon + 1);
-    if (rest.trim() === '') throw new ArchFlagError(`invalid arch "${text}": nothing after ":" (expected key=value,...)`);
+    if (rest.trim() === '') throw new ArchFlagError(`invalid ${what} "${text}": nothing after ":" (expected key=value,...)`);
     for (const part of rest.split(',')) {
       const eq = part.indexOf('=');
       const key = (eq < 0 ? part : part.slice(0, eq)).trim();
       if (eq < 0 || !KEY.test(key)) {
-        throw new ArchFlagError(`invalid arch "${text}": option "${part.trim()}" is not key=value (e.g. ${name}:cpumask=clear-on-switch,invlpgb=true)`);
+        throw new ArchFlagError(`invalid ${what} "${text}": option "${part.trim()}" is not key=value (e.g. ${example(n)})`);
       }
-      if (key in options) throw new ArchFlagError(`invalid arch "${text}": option "${key}" is given twice`);
+      if (key in options) throw new ArchFlagError(`invalid ${what} "${text}": option "${key}" is given twice`);
       options[key] = coerceOptionValue(part.slice(eq + 1));
     }
   }
-  return { name, options };
+  return { name: n, options };
+}
+
+/** Parse "x86-native:cpumask=clear-on-switch,invlpgb=true" into { name, options }. */
+export function parseArchFlag(text: string): ArchSpec {
+  return parseNameOptions(text, 'arch', NAME, 'an arch plugin name such as x86-native', (n) => `${n}:cpumask=clear-on-switch,invlpgb=true`);
 }
 
 /**
@@ -52,27 +63,7 @@ export function parseArchFlag(text: string): ArchSpec {
  * are validated against core's SCHEME_OPTIONS by the matrix schema.
  */
 export function parseSchemeFlag(text: string): { name: string; options: Record<string, unknown> } {
-  const s = text.trim();
-  const colon = s.indexOf(':');
-  const name = (colon < 0 ? s : s.slice(0, colon)).trim();
-  if (!/^[a-z][a-z0-9-]*$/.test(name)) {
-    throw new ArchFlagError(`invalid scheme "${text}": expected NAME[:key=value,...] where NAME is refcount, shootdown or none (e.g. shootdown:mask=online)`);
-  }
-  const options: Record<string, unknown> = {};
-  if (colon >= 0) {
-    const rest = s.slice(colon + 1);
-    if (rest.trim() === '') throw new ArchFlagError(`invalid scheme "${text}": nothing after ":" (expected key=value,...)`);
-    for (const part of rest.split(',')) {
-      const eq = part.indexOf('=');
-      const key = (eq < 0 ? part : part.slice(0, eq)).trim();
-      if (eq < 0 || !KEY.test(key)) {
-        throw new ArchFlagError(`invalid scheme "${text}": option "${part.trim()}" is not key=value (e.g. shootdown:mask=online)`);
-      }
-      if (key in options) throw new ArchFlagError(`invalid scheme "${text}": option "${key}" is given twice`);
-      options[key] = coerceOptionValue(part.slice(eq + 1));
-    }
-  }
-  return { name, options };
+  return parseNameOptions(text, 'scheme', /^[a-z][a-z0-9-]*$/, 'refcount, shootdown or none (e.g. shootdown:mask=online)', () => 'shootdown:mask=online');
 }
 
 /**
