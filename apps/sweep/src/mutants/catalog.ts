@@ -5,9 +5,9 @@
  * a bad catalogue fails before anything runs.
  */
 import {
-  type ArchPlugin, CORE_MUTATIONS, DEFAULT_PREEMPT, formatScheme, type MutationCell, type MutationDoc, mutationsFor, type PreemptModel, resolveSchemeOptions,
-  type SchemeOptions,
+  type ArchPlugin, CORE_MUTATIONS, DEFAULT_PREEMPT, type MutationCell, type MutationDoc, mutationsFor, type PreemptModel, resolveSchemeOptions,
 } from '@lazytlb/core';
+import { schemeLabel } from '../engine/cells.js';
 import { formatArchSpec } from '../matrix/arch-flag.js';
 import type { ArchSpec } from '../matrix/types.js';
 import { BUNDLED, loadPluginPath, resolvePlugin } from '../plugins/resolve.js';
@@ -51,8 +51,7 @@ export function mutantCell(c: MutationCell): MutantCell {
 
 /** "powerpc:mmu=radix refcount 4cpu kthread-heavy", "x86-native refcount preempt=rt 2cpu kthread-heavy". */
 export function cellLabel(c: MutantCell): string {
-  const scheme = formatScheme(c.scheme, (c.schemeOptions ?? null) as SchemeOptions | null);
-  return `${formatArchSpec(c.arch)} ${scheme}${c.preempt !== undefined ? ` preempt=${c.preempt}` : ''} ${c.cpus}cpu ${c.profile}`;
+  return `${formatArchSpec(c.arch)} ${schemeLabel(c)} ${c.cpus}cpu ${c.profile}`;
 }
 
 function docOf(m: MutationDoc): MutationDoc {

@@ -12,7 +12,8 @@
  *   and their cache-line transfers per context switch, IPIs per mm exit, pinned mm·steps per
  *   step) one bar per scheme × CPUs.
  */
-import { formatScheme, type SchemeOptions, strategyToString } from '@lazytlb/core';
+import { strategyToString } from '@lazytlb/core';
+import { schemeLabel } from '../engine/cells.js';
 import { type CellResult, type ResultsFile, VERDICTS as ALL_VERDICTS } from '../results/schema.js';
 import type { SwimlaneData } from './swimlane.js';
 
@@ -101,14 +102,9 @@ export function rowLabels(cells: readonly CellResult[]): string[] {
   });
 }
 
-/** "shootdown:mask=online" (core's formatScheme), plus " preempt=rt" away from the default preemption model. */
-export function schemeColumn(c: Pick<CellResult, 'scheme' | 'cpus'> & Partial<Pick<CellResult, 'schemeOptions' | 'preempt'>>): string {
-  const s = formatScheme(c.scheme, (c.schemeOptions ?? {}) as SchemeOptions);
-  return c.preempt !== undefined && c.preempt !== 'full' ? `${s} preempt=${c.preempt}` : s;
-}
-
+/** "shootdown:mask=online preempt=rt × 4 CPUs" (the scheme as engine/cells.ts's schemeLabel names it). */
 export function columnLabel(c: Pick<CellResult, 'scheme' | 'cpus'> & Partial<Pick<CellResult, 'schemeOptions' | 'preempt'>>): string {
-  return `${schemeColumn(c)} × ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}`;
+  return `${schemeLabel(c)} × ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}`;
 }
 
 const PREEMPT_ORDER = ['none', 'voluntary', 'full', 'rt'];
@@ -118,7 +114,7 @@ function columnOrder(cells: readonly CellResult[]): string[] {
   const rank = (s: string): number => (SCHEME_ORDER.includes(s) ? SCHEME_ORDER.indexOf(s) : SCHEME_ORDER.length);
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   cols.sort((a, b) =>
-    rank(a.scheme) - rank(b.scheme) || cmp(a.scheme, b.scheme) || cmp(schemeColumn({ ...a, preempt: 'full' }), schemeColumn({ ...b, preempt: 'full' })) ||
+    rank(a.scheme) - rank(b.scheme) || cmp(a.scheme, b.scheme) || cmp(schemeLabel({ ...a, preempt: 'full' }), schemeLabel({ ...b, preempt: 'full' })) ||
     PREEMPT_ORDER.indexOf(a.preempt ?? 'full') - PREEMPT_ORDER.indexOf(b.preempt ?? 'full') || a.cpus - b.cpus);
   return cols.map(columnLabel);
 }
