@@ -29,6 +29,11 @@ export function failureKey(cls: FailureClass, key: string): string {
   return cls === 'hazard' ? `hazard:${key}` : cls === 'use-site' ? `site:${key}` : key;
 }
 
+/** A first failure as report.md, report.html and their notes name it: "I3", "hazard I3", "site membarrier_switch_mm", "budget". */
+export function failureLabel(cls: FailureClass, key: string): string {
+  return cls === 'hazard' ? `hazard ${key}` : cls === 'use-site' ? `site ${key}` : key;
+}
+
 /** The first failure of one kind (an invariant, a hazard, a use site, or a budget overrun / plugin error / deadlock) in a cell. */
 export interface FirstFailure {
   /**

@@ -6,6 +6,7 @@
  * kernel WARNs that do not end the run (`!!! WARN`) marked at theirs, and a legend.
  */
 import { type Artifact, formatScheme, INVARIANTS, type InvariantId, type RunFinding, type TraceEvent, kconfigOf, strategyToString } from '@lazytlb/core';
+import { targetLabel } from '../shrink/target.js';
 
 export interface LkmlOptions {
   /** Width of a CPU column in characters (default 38). */
@@ -51,10 +52,15 @@ export function violationMarker(invariant: string): string {
   return `*** ${invariant}${name !== undefined ? ` ${name}` : ''} ***`;
 }
 
+/** The hazard id a core `hazard` trace event records (its text starts "I3: ..."); 'hazard' if none. */
+export function hazardId(text: string): string {
+  return /^(I\d+):/.exec(text)?.[1] ?? 'hazard';
+}
+
 /** The marker of a hazard event (core traces `hazard` with text "I3: ...") or of a non-fatal kernel WARN. */
 export function hazardMarker(e: TraceEvent): string | null {
   if (e.fn === 'hazard') {
-    const id = /^(I\d+):/.exec(e.text)?.[1] ?? 'hazard';
+    const id = hazardId(e.text);
     const name = (INVARIANTS as Record<string, { name: string }>)[id]?.name;
     return `!!! ${id}${name !== undefined ? ` ${name}` : ''} hazard !!!`;
   }
@@ -105,7 +111,7 @@ export function formatHeader(artifact: Artifact, reproduced: boolean): string[] 
   lines.push(`  strategy:  ${strategyToString(c.strategy)}, step budget ${c.stepBudget}`);
   lines.push(`  seed:      ${artifact.seed}${artifact.runIndex !== undefined ? ` (run ${artifact.runIndex})` : ''}`);
   lines.push(`  model:     ${artifact.modelHash} (lazytlb ${artifact.toolVersion})`);
-  lines.push(`  replay:    ${reproduced ? 'reproduced exactly' : 'DID NOT reproduce the recorded outcome'}, ${o.steps} steps${t !== undefined ? ` (stopped at ${'hazard' in t ? `hazard ${t.hazard}` : `use site ${t.site}`})` : ''}`);
+  lines.push(`  replay:    ${reproduced ? 'reproduced exactly' : 'DID NOT reproduce the recorded outcome'}, ${o.steps} steps${t !== undefined ? ` (stopped at ${targetLabel(t)})` : ''}`);
   if (o.hazards !== undefined || o.useSites !== undefined) {
     lines.push(`  findings:  ${[...(o.hazards ?? []).map((h) => `hazard ${h}`), ...(o.useSites ?? []).map((u) => `use site ${u}`)].join(', ')}`);
   }

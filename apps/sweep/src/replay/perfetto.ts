@@ -20,6 +20,7 @@
  * Pure: no I/O, the same input gives the same object.
  */
 import { type Artifact, formatScheme, INVARIANTS, type RunFinding, type TraceEvent, strategyToString } from '@lazytlb/core';
+import { hazardId } from './lkml.js';
 
 /** Microseconds per model step. */
 export const PERFETTO_STEP_US = 1;
@@ -138,7 +139,7 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
 
     out.push({ name: e.fn, ph: 'X', cat: e.actor, pid, tid: e.cpu, ts, dur, args: { text: e.text, step: e.step, actor: e.actor } });
     if (e.fn === 'hazard' || e.fn === 'WARN_ON_ONCE') {
-      const id = e.fn === 'hazard' ? (/^(I\d+):/.exec(e.text)?.[1] ?? 'hazard') : 'WARN_ON_ONCE';
+      const id = e.fn === 'hazard' ? hazardId(e.text) : 'WARN_ON_ONCE';
       const name = e.fn === 'hazard' ? invariantName(id) : undefined;
       out.push({
         name: e.fn === 'hazard' ? `${id}${name !== undefined ? ` ${name}` : ''} hazard` : 'WARN_ON_ONCE', ph: 'i', s: 't', cat: e.fn === 'hazard' ? 'hazard' : 'warn',

@@ -12,7 +12,8 @@
  */
 import { type ActorKind, type ArchPlugin, type Artifact, INVARIANTS, parseArtifact, replayArtifact, strategyToString, type TraceEvent } from '@lazytlb/core';
 import { schemeLabel } from '../engine/cells.js';
-import type { FailureClass } from '../engine/types.js';
+import { hazardId } from '../replay/lkml.js';
+import { type FailureClass, failureLabel } from '../engine/types.js';
 import type { ShrunkFailure } from '../results/build.js';
 import type { ResultsFile } from '../results/schema.js';
 
@@ -81,7 +82,7 @@ export function slotEvents(trace: readonly TraceEvent[]): SwimlaneEvent[] {
     const key = `${e.step}/${e.cpu}`;
     const slot = seen.get(key) ?? 0;
     seen.set(key, slot + 1);
-    const hazard = e.fn === 'hazard' ? (/^(I\d+):/.exec(e.text)?.[1] ?? 'hazard') : e.fn === 'WARN_ON_ONCE' ? 'WARN' : undefined;
+    const hazard = e.fn === 'hazard' ? hazardId(e.text) : e.fn === 'WARN_ON_ONCE' ? 'WARN' : undefined;
     return {
       step: e.step, cpu: e.cpu, actor: e.actor, fn: e.fn, text: e.text, slot, slots: count.get(key)!,
       ...(e.violation !== undefined ? { violation: e.violation } : {}), ...(hazard !== undefined ? { hazard } : {}),
@@ -147,10 +148,9 @@ export function swimlaneOf(value: unknown, where: { cell: number; class?: Failur
   const cls = where.class ?? 'violation';
   const opts = Object.entries(typeof c.arch.options === 'object' && c.arch.options !== null ? (c.arch.options as Record<string, unknown>) : {}).map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`).join(',');
   const base = where.artifact.replace(/^.*\//, '').replace(/(\.shrunk)?\.json$/, '');
-  const what = cls === 'hazard' ? `hazard ${where.key}` : cls === 'use-site' ? `site ${where.key}` : where.key;
   return {
     id: `swimlane-${base}`,
-    title: `cell ${where.cell} ${what}: ${c.arch.name}${opts ? ` {${opts}}` : ''}${c.mutations !== undefined && c.mutations.length > 0 ? ` +${c.mutations.join('+')}` : ''}, ${schemeLabel(c)}, ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}, ${strategyToString(c.strategy)}, ${o.steps} steps (shrunk)`,
+    title: `cell ${where.cell} ${failureLabel(cls, where.key)}: ${c.arch.name}${opts ? ` {${opts}}` : ''}${c.mutations !== undefined && c.mutations.length > 0 ? ` +${c.mutations.join('+')}` : ''}, ${schemeLabel(c)}, ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}, ${strategyToString(c.strategy)}, ${o.steps} steps (shrunk)`,
     cell: where.cell,
     class: cls,
     key: where.key,
@@ -182,11 +182,10 @@ export function buildSwimlanes(
         over++;
         continue;
       }
-      const what = x.class === 'hazard' ? `hazard ${x.key}` : x.class === 'use-site' ? `site ${x.key}` : x.key;
       try {
         swimlanes.push(swimlaneOf(s.artifact, { cell: c.index, class: x.class, key: x.key, artifact: shrunkPath }, lookup));
       } catch (e) {
-        notes.push(`cell ${c.index} ${what}: no swimlane, ${shrunkPath} could not be replayed: ${(e as Error).message}`);
+        notes.push(`cell ${c.index} ${failureLabel(x.class, x.key)}: no swimlane, ${shrunkPath} could not be replayed: ${(e as Error).message}`);
       }
     }
   }

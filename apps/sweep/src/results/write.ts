@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatScheme, type SchemeOptions, strategyToString } from '@lazytlb/core';
-import type { SweepResult } from '../engine/types.js';
+import { failureLabel, type SweepResult } from '../engine/types.js';
 import { writeReportHtml } from '../report/write.js';
 import { writeFileAtomic } from './atomic.js';
 import { type BuildOptions, buildResults, failurePath } from './build.js';
@@ -52,11 +52,6 @@ export function schemeText(c: Pick<CellResult, 'scheme' | 'schemeOptions'>): str
 /** "I3: 12, I14: 3" or "–". */
 export function countsText(r: Readonly<Record<string, number>>, sep = ': '): string {
   return Object.entries(r).map(([k, v]) => `${k}${sep}${v}`).join(', ') || '–';
-}
-
-/** A first failure as report.md and the verdict table name it: "I3", "hazard I3", "site membarrier_switch_mm", "budget". */
-export function failureLabel(x: Pick<FirstFailureEntry, 'class' | 'key'>): string {
-  return x.class === 'hazard' ? `hazard ${x.key}` : x.class === 'use-site' ? `site ${x.key}` : x.key;
 }
 const exp = (v: number | null): string => (v === null ? '–' : v === 0 ? '0' : v.toExponential(1));
 
@@ -237,7 +232,7 @@ export function renderReport(f: ResultsFile): string {
     }
     L.push('Hazard and use-site artifacts stop right after the step where the finding first fires (their `target`); `lazytlb replay` stops there too.', '');
     for (const { c, x } of failures) {
-      L.push(`- cell ${c.index} **${failureLabel(x)}** run ${x.runIndex} (seed \`${x.seed}\`, ${x.steps} steps${shrunkText(x)}): ${x.message} — [\`${x.artifact}\`](${x.artifact})`);
+      L.push(`- cell ${c.index} **${failureLabel(x.class, x.key)}** run ${x.runIndex} (seed \`${x.seed}\`, ${x.steps} steps${shrunkText(x)}): ${x.message} — [\`${x.artifact}\`](${x.artifact})`);
     }
     for (const { c, e } of errors) L.push(`- cell ${c.index} **${e.kind}** run ${e.runIndex} (seed \`${e.seed}\`): ${e.message}`);
   }
