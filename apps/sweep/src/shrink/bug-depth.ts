@@ -33,7 +33,7 @@ import {
 } from '@lazytlb/core';
 import { simOptionsFor } from './cell.js';
 import { explicitFromRun } from './explicit.js';
-import { type Finding, FindingError, findingOf, matches, reached, targetMask } from './target.js';
+import { type Finding, FindingError, findingOf, matches, reached, runFor, targetMask } from './target.js';
 
 export interface BugDepthOptions {
   /** Most candidate runs of the preemption reduction (default 1000). */
@@ -284,7 +284,7 @@ export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugD
       for (let j = 0; j < pctSeeds; j++) {
         attempts++;
         const s = runSeed(cellSeed, j);
-        const r = sim.run(s, { keepDecisions: true, ...(finding.target !== undefined ? { stopAt: finding.target } : {}) });
+        const r = runFor(sim, s, finding);
         if (!matches(finding, r)) continue;
         pctDepth = d;
         pctArtifact = makeArtifact(sim.cell, s, r, undefined, finding.target);

@@ -30,7 +30,7 @@ import {
   type Artifact, type ArchPlugin, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator, constants as C,
   makeArtifact, replayArtifact, seedFromHex,
 } from '@lazytlb/core';
-import { type Finding, FindingError, findingOf, matches, reached, targetMask } from './target.js';
+import { type Finding, FindingError, findingOf, matches, reached, runFor, targetMask } from './target.js';
 import { artifactPreemptions, type BugDepthOptions, type BugDepthResult, bugDepth } from './bug-depth.js';
 import { simOptionsFor, type Workload, workloadOf } from './cell.js';
 import { explicitFromRun } from './explicit.js';
@@ -133,11 +133,6 @@ export function lenientRun(sim: Simulator, seed: RunSeed, decisions: ArrayLike<n
     if (reached(sim, mask)) return sim.end('stopped', { keepDecisions: true });
   }
   return sim.end(undefined, { keepDecisions: true });
-}
-
-/** Simulator.run with the finding's stopAt (if any), keeping the decisions. */
-export function runFor(sim: Simulator, seed: RunSeed, finding: Finding): RunResult {
-  return sim.run(seed, { keepDecisions: true, ...(finding.target !== undefined ? { stopAt: finding.target } : {}) });
 }
 
 function explicitSize(w: ExplicitWorkloadInput): { tasks: number; ops: number } {

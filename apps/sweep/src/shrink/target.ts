@@ -13,7 +13,7 @@
  * Simulator.run, so they check the target after every step (`reached`) and end the run as
  * `stopped`, which is what run() with stopAt does (a violation in the same step wins).
  */
-import { type Artifact, type FindingTarget, HAZARD_IDS, type RunResult, type Simulator } from '@lazytlb/core';
+import { type Artifact, type FindingTarget, HAZARD_IDS, type RunResult, type RunSeed, type Simulator } from '@lazytlb/core';
 
 export interface Finding {
   /** How the artifact's run ended (what a candidate must end in too). */
@@ -69,6 +69,11 @@ export function targetMask(sim: Simulator, f: Finding): readonly [number, number
 /** After a step: the target has fired (the run should stop, as run() with stopAt does). */
 export function reached(sim: Simulator, mask: readonly [number, number] | null): boolean {
   return mask !== null && ((sim.k.hazardMask & mask[0]) !== 0 || (sim.k.siteMask & mask[1]) !== 0);
+}
+
+/** Simulator.run with the finding's stopAt (if any), keeping the decisions. */
+export function runFor(sim: Simulator, seed: RunSeed, finding: Finding): RunResult {
+  return sim.run(seed, { keepDecisions: true, ...(finding.target !== undefined ? { stopAt: finding.target } : {}) });
 }
 
 /** The run shows the same finding as the artifact. */
