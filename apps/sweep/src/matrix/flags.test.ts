@@ -45,6 +45,8 @@ describe('matrixFromFlags', () => {
     [{ scheme: ['shootdown:mask'] }, /--scheme shootdown:mask: invalid scheme "shootdown:mask": option "mask" is not key=value/],
     [{ preempt: ['lazy'] }, /--preempt lazy: expected a preemption model \(CONFIG_PREEMPT_\*\): none, voluntary, full, rt \(default full\), got "lazy"/],
     [{ scheme: ['shootdown', 'shootdown:mask=cpumask'] }, /--scheme shootdown:mask=cpumask: shootdown is listed twice \(also scheme\[0\]; default options are dropped\)/],
+    [{ preempt: ['full,rt,full'] }, /--preempt full: full is listed twice \(also preempt\[0\]\)$/],
+    [{ scheme: ['refcount:mask=online'] }, /: invalid options for scheme refcount: Unrecognized key: "mask"; allowed: none/],
     [{ cpus: ['two'] }, /--cpus two: expected a CPU count/],
     [{ cpus: ['64'] }, /--cpus 64: at most 32 CPUs/],
     [{ strategy: ['pct:99'] }, /--strategy pct:99: invalid strategy "pct:99": expected "random" or "pct:D"/],

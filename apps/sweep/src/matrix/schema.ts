@@ -114,9 +114,9 @@ function enumValues(t: unknown): string[] | null {
   return null;
 }
 
-/** A core SchemeOptionsError's message on one line (matrix issues are one line each). */
+/** A core SchemeOptionsError's message on one line (matrix issues are one line each), without zod's "(root)" path. */
 function oneLine(message: string): string {
-  return message.replace(/:\n\s*-\s*/g, ': ').replace(/\n\s*-\s*/g, '; ').replace(/\n\s*/g, '; ');
+  return message.replace(/:\n\s*-\s*/g, ': ').replace(/\n\s*-\s*/g, '; ').replace(/\n\s*/g, '; ').replace(/\(root\): /g, '');
 }
 
 /** Validate a scheme's options (core's resolveSchemeOptions): the bare name when none differs from the defaults. */

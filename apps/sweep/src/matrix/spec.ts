@@ -81,16 +81,18 @@ const setLabel = (set: readonly string[]): string => (set.length === 0 ? 'none' 
 /** The same scheme (after dropping default options) or preemption model twice would give the same cells twice. */
 function checkDuplicateAxes(spec: MatrixSpec, raw: Record<string, unknown>, source: string, locate: Locate): void {
   const issues: MatrixIssue[] = [];
-  const check = (key: string, labels: readonly string[]): void => {
+  const check = (key: string, labels: readonly string[], note = ''): void => {
     const seen = new Map<string, number>();
     labels.forEach((l, j) => {
       const first = seen.get(l);
-      if (first !== undefined) issues.push(issue(locate, Array.isArray(raw[key]) ? [key, j] : [key], `${l} is listed twice (also ${key}[${first}]; default options are dropped)`));
+      if (first !== undefined) issues.push(issue(locate, Array.isArray(raw[key]) ? [key, j] : [key], `${l} is listed twice (also ${key}[${first}]${note})`));
       else seen.set(l, j);
     });
   };
-  if (raw.scheme !== undefined) check('scheme', spec.schemes.map((x) => formatScheme(schemeName(x), schemeOptionsOf(x) as SchemeOptions | undefined)));
-  if (raw.preempt !== undefined && spec.preempts !== undefined) check('preempt', spec.preempts.map((p) => `preempt=${p}`));
+  if (raw.scheme !== undefined) {
+    check('scheme', spec.schemes.map((x) => formatScheme(schemeName(x), schemeOptionsOf(x) as SchemeOptions | undefined)), '; default options are dropped');
+  }
+  if (raw.preempt !== undefined && spec.preempts !== undefined) check('preempt', spec.preempts);
   if (issues.length > 0) throw new MatrixError(source, issues);
 }
 
