@@ -6,6 +6,7 @@
  */
 import {
   type ArchPlugin, CORE_MUTATIONS, DEFAULT_PREEMPT, type MutationCell, type MutationDoc, mutationsFor, type PreemptModel, resolveSchemeOptions,
+  validateArchPlugin,
 } from '@lazytlb/core';
 import { schemeLabel } from '../engine/cells.js';
 import { formatArchSpec } from '../matrix/arch-flag.js';
@@ -82,7 +83,9 @@ export function wantsConsequenceRun(doc: MutationDoc): boolean {
  */
 export async function loadCatalog(pluginPaths: readonly string[], only?: readonly string[]): Promise<CatalogEntry[]> {
   const raw: { doc: MutationDoc; source: string }[] = CORE_MUTATIONS.map((m) => ({ doc: docOf(m), source: 'core' }));
-  const plugins: ArchPlugin<unknown>[] = BUNDLED.map((b) => b.plugin as ArchPlugin<unknown>);
+  // Validated as resolve.ts does (core's validateArchPlugin also refuses a mutation with both
+  // cells and noVictim, or neither); --plugin paths are validated by loadPluginPath.
+  const plugins: ArchPlugin<unknown>[] = BUNDLED.map((b) => validateArchPlugin(b.plugin, b.module));
   for (const p of pluginPaths) plugins.push(await loadPluginPath(p));
   const seenPlugins = new Set<string>();
   for (const p of plugins) {
@@ -106,12 +109,6 @@ export async function loadCatalog(pluginPaths: readonly string[], only?: readonl
   }
   const out: CatalogEntry[] = [];
   for (const r of chosen) {
-    if (r.doc.cells.length === 0 && (r.doc.noVictim === undefined || r.doc.noVictim.trim() === '')) {
-      throw new UsageError(`mutation "${r.doc.id}" (${r.source}) declares no cell and no reason (noVictim): declare a cell, or say why no modelled cell can kill it`);
-    }
-    if (r.doc.cells.length > 0 && r.doc.noVictim !== undefined) {
-      throw new UsageError(`mutation "${r.doc.id}" (${r.source}) declares cells and noVictim: noVictim is for mutations without a cell`);
-    }
     let cells: MutantCell[];
     try {
       cells = r.doc.cells.map(mutantCell);
