@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatScheme, type SchemeOptions, strategyToString } from '@lazytlb/core';
 import { failureLabel, type SweepResult } from '../engine/types.js';
+import { formatArchSpec } from '../matrix/arch-flag.js';
 import { writeReportHtml } from '../report/write.js';
 import { writeFileAtomic } from './atomic.js';
 import { type BuildOptions, buildResults, failurePath } from './build.js';
@@ -171,8 +172,7 @@ function renderIbpb(f: ResultsFile, L: string[]): void {
       : twin === c ? 'baseline'
       : rate > base ? `**exceeds** (${base > 0 ? `×${(rate / base).toFixed(1)}` : 'baseline 0'})`
       : 'within';
-    const arch = Object.keys(c.options).length > 0 ? `${c.arch}:${Object.entries(c.options).map(([k, v]) => `${k}=${String(v)}`).join(',')}` : c.arch;
-    L.push(`| ${c.index} | ${arch} | ${schemeText(c)} | ${c.cpus} | ${i.checks} | ${i.issued} | ${i.skippedOnReuse} | ${exp(rate)} | ${exp(base)} | ${vs} |`);
+    L.push(`| ${c.index} | ${formatArchSpec({ name: c.arch, options: c.options })} | ${schemeText(c)} | ${c.cpus} | ${i.checks} | ${i.issued} | ${i.skippedOnReuse} | ${exp(rate)} | ${exp(base)} | ${vs} |`);
   }
 }
 
