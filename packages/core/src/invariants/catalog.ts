@@ -7,7 +7,7 @@
 export const INVARIANTS = {
   I1: { name: 'hw-root-live', summary: "no CPU's MMU root (pgd / PID / context) belongs to a freed mm or a freed/reassigned context" },
   I2: { name: 'no-stale-tlb', summary: 'no CPU may still hold a translation or paging-structure entry when the page or table it points to is freed' },
-  I3: { name: 'lazy-pointer-live', summary: "no lazy active_mm, rq->prev_mm, kernel-path local or offline idle active_mm names a freed mm (a hazard under `none`)" },
+  I3: { name: 'lazy-pointer-live', summary: "no lazy active_mm, rq->prev_mm or offline idle active_mm names a freed mm (a hazard under `none`)" },
   I4: { name: 'refcount-conservation', summary: 'mm_count equals the holders it stands for' },
   I5: { name: 'single-free', summary: '__mmdrop once, on 1->0, never for init_mm, never negative, never from IRQ context' },
   I6: { name: 'no-leak', summary: 'at quiescence every mm with no holder left has been freed' },

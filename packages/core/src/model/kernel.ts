@@ -151,9 +151,9 @@ export class Kernel {
   cpuPreempted = new Uint8Array(0); // vCPU preempted by the hypervisor
   cpuNeedResched = new Uint8Array(0);
   /**
-   * The top kernel path is at a preemption point (preempt enabled, IRQs on): a tick may
-   * preempt it and the task is switched out with its frame (only set by mutations that
-   * restore preemptible windows, e.g. kernel-execve-preempt).
+   * The top kernel path is at a live preemption point (Kernel.preemptPoint: cond_resched() in
+   * exit_mmap / munmap / dup_mmap, might_sleep() in exit and __mmput, the kernel-execve-preempt
+   * window under PREEMPT_RT): a tick may preempt it and the task is switched out with its frames.
    */
   cpuPreemptPoint = new Uint8Array(0);
   /** Outstanding acknowledgements of IPIs this CPU sent with wait=1 (smp_call_function_many). */
@@ -549,11 +549,6 @@ export class Kernel {
     this.noteSite(i, cpu, mm, NO_MM);
     this.violateAt('I14', cpu, `use after free: ${site} reads ${this.mmName(mm)} after free_mm`, site, 'dereference');
     return true;
-  }
-
-  /** @deprecated use useMm(cpu, mm, site). */
-  deref(cpu: number, mm: number, site: string): void {
-    this.useMm(cpu, mm, site);
   }
 
   /**

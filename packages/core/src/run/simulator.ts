@@ -98,7 +98,7 @@ export type RunFinding =
       readonly id: HazardId;
       readonly cpu: number;
       readonly step: number;
-      /** Where the dangling pointer lives: active_mm, rq->prev_mm or a kernel-path local. */
+      /** Where the dangling pointer lives: a lazy task's active_mm or rq->prev_mm (HOLDER_NAMES). */
       readonly holder: (typeof HOLDER_NAMES)[number];
       readonly task: string;
       readonly mm: string;
