@@ -211,7 +211,7 @@ export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
     case 1: {
       // WARN_ON_ONCE(mm == current->active_mm): the freeing CPU is still lazy on the mm.
       const t = k.cpuCurr[cpu]!;
-      if (k.taskActiveMm[t] === mm) k.lazyWarn(cpu, '__mmdrop', mm, `${k.mmName(mm)} == current->active_mm of ${k.taskName(t)}`);
+      if (k.taskActiveMm[t] === mm) k.lazyWarn(cpu, '__mmdrop', mm, t);
       if (k.tracer !== null) k.tracer.ev(cpu, 'mm_free_pgd', k.mmName(mm));
       k.mmStage[mm] = MM_PGD_FREED;
       k.frPc[f] = 2;

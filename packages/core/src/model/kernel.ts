@@ -576,20 +576,25 @@ export class Kernel {
   }
 
   /**
-   * A kernel WARN at `site` fired because a lazy pointer names an mm being freed (the I3
-   * class: a hazard under a scheme whose premise is a dangling pointer, else a violation).
+   * A kernel WARN at `site` fired because `task`'s current->active_mm (a lazy pointer) names
+   * `mm`, an mm being freed (the I3 class: a hazard under a scheme whose premise is a dangling
+   * pointer, else a violation). The message is built only when it is reported.
    */
-  lazyWarn(cpu: number, site: string, mm: number, message: string): void {
+  lazyWarn(cpu: number, site: string, mm: number, task: number): void {
     if (this.violation !== null) return;
     const i = this.siteBit(site);
     this.noteSite(i, cpu, mm, NO_MM);
     if (this.danglingPremise) {
       // The run goes on: the scheme is "mainline with this WARN removed". The I3 hazard itself
       // is recorded where the pointer starts to dangle (free_mm).
-      if (this.tracer !== null) this.tracer.ev(cpu, 'WARN_ON_ONCE', `${message} (${site}; not fatal under this scheme)`);
+      if (this.tracer !== null) this.tracer.ev(cpu, 'WARN_ON_ONCE', `${this.lazyWarnMessage(mm, task)} (${site}; not fatal under this scheme)`);
       return;
     }
-    this.violateAt('I3', cpu, `WARN in ${site}: ${message}`, site, 'warn');
+    this.violateAt('I3', cpu, `WARN in ${site}: ${this.lazyWarnMessage(mm, task)}`, site, 'warn');
+  }
+
+  private lazyWarnMessage(mm: number, task: number): string {
+    return `${this.mmName(mm)} == current->active_mm of ${this.taskName(task)}`;
   }
 
   /**
