@@ -129,7 +129,6 @@ export const SWITCH_CONTEXT_SWITCH = 0; // context_switch(): switch_mm_irqs_off(
 export const SWITCH_ACTIVATE_MM = 1; // exec_mmap(): activate_mm(active_mm, mm)
 export const SWITCH_KTHREAD_USE_MM = 2; // kthread_use_mm(): switch_mm_irqs_off(active_mm, mm, tsk)
 export const SWITCH_TO_INIT_MM = 3; // do_shoot_lazy_tlb, sched_force_init_mm, idle_task_exit: switch to &init_mm
-export const SWITCH_CALLER_NAMES = ['context_switch', 'activate_mm', 'kthread_use_mm', 'switch_to_init_mm'] as const;
 
 /** Where a dangling lazy pointer (an I3 hazard) lives. */
 export const HOLD_ACTIVE_MM = 0; // current->active_mm of a lazy task (kthread, idle, exiting task)

@@ -30,7 +30,6 @@ export const OBJECTS_PER_SLAB = 16;
 export const CPU_PARTIAL_SLABS = 2;
 
 export class MmSlab {
-  private ncpu = 0;
   private nslabs = 0;
   private maxSlabs = 0;
   /** Per slab: its own freelist (LIFO stack of object indices) and length. */
@@ -68,7 +67,6 @@ export class MmSlab {
       this.cpuPartialLen = new Int32Array(c);
       this.nodePartial = new Int32Array(s);
     }
-    this.ncpu = ncpu;
   }
 
   reset(): void {
@@ -167,10 +165,5 @@ export class MmSlab {
   /** Slabs allocated in this run so far. */
   get slabs(): number {
     return this.nslabs;
-  }
-
-  /** For tests: CPUs the cache is sized for. */
-  get cpus(): number {
-    return this.ncpu;
   }
 }
