@@ -71,10 +71,26 @@ export function stepKhugepaged(k: Kernel, cpu: number, f: number): void {
   }
 }
 
+/**
+ * __khugepaged_enter(mm) when a workload is set up: the mm gets an mm_slot, which holds an
+ * mmgrab() (a setup step: no atomic is counted).
+ */
+export function khugepagedEnter(k: Kernel, mm: number): void {
+  k.mmSlotHeld[mm] = 1;
+  k.mmCount[mm]! += 1;
+  k.mmGrabHolders[mm]! += 1;
+}
+
+/** collect_mm_slot(): khugepaged frees the slot of a dying mm (mmdrop, possibly the final one). */
 function collectSlot(k: Kernel, cpu: number, mm: number): void {
+  dropSlot(k, cpu, mm, 'collect_mm_slot', '');
+}
+
+/** Free `mm`'s slot and mmdrop() its reference (`fn`, `what`: the trace event and its text before the mmdrop). */
+function dropSlot(k: Kernel, cpu: number, mm: number, fn: string, what: string): void {
   k.mmSlotHeld[mm] = 0;
   k.mmGrabHolders[mm]! -= 1;
-  if (k.tracer !== null) k.tracer.ev(cpu, 'collect_mm_slot', `mmdrop(${k.mmName(mm)})`);
+  if (k.tracer !== null) k.tracer.ev(cpu, fn, `${what}mmdrop(${k.mmName(mm)})`);
   mmdrop(k, cpu, mm);
 }
 
@@ -86,10 +102,7 @@ function collectSlot(k: Kernel, cpu: number, mm: number): void {
 export function khugepaged_exit(k: Kernel, cpu: number, mm: number): boolean {
   if (k.mmSlotHeld[mm] === 0) return true;
   if (k.khugepagedScan !== mm) {
-    k.mmSlotHeld[mm] = 0;
-    k.mmGrabHolders[mm]! -= 1;
-    if (k.tracer !== null) k.tracer.ev(cpu, 'khugepaged_exit', `free the mm_slot: mmdrop(${k.mmName(mm)})`);
-    mmdrop(k, cpu, mm); // never the last: __mmput still holds mm_users' reference
+    dropSlot(k, cpu, mm, 'khugepaged_exit', 'free the mm_slot: '); // never the last mmdrop: __mmput still holds mm_users' reference
     return true;
   }
   if (k.tracer !== null) k.tracer.ev(cpu, 'khugepaged_exit', `khugepaged is collapsing ${k.mmName(mm)}: mmap_write_lock() sleeps`);
