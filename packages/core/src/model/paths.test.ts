@@ -206,10 +206,21 @@ describe('shoot-lazies over online CPUs (shootdown:mask=online)', () => {
 });
 
 describe('init_mm mm_count atomics', () => {
-  it('are counted under refcount (a kthread switching in on an idle CPU lazy on init_mm), not under shootdown', () => {
-    const w: ExplicitWorkloadInput = { tasks: [{ name: 'K', kind: 'kthread', cpu: 0, program: ['kwork', 'exit'] }] };
-    // idle (lazy on init_mm) -> K is k->k (no atomic); cpu_up / sched_force_init_mm / hotplug grab init_mm: use the hotplug profile
-    expect(drive(explicit(w), []).outcome).toBe('ok');
+  it('are counted under refcount (the idle task, lazy on init_mm, switches to a user task: mmdrop_lazy_tlb(&init_mm)), not under shootdown', () => {
+    // idle (lazy on init_mm) -> K is k->k (no atomic); idle -> T (k->u) drops init_mm's lazy reference in finish_task_switch
+    const kwork: ExplicitWorkloadInput = { tasks: [{ name: 'K', kind: 'kthread', cpu: 0, program: ['kwork', 'exit'] }] };
+    expect(drive(explicit(kwork), []).outcome).toBe('ok');
+    const w: ExplicitWorkloadInput = { tasks: [{ name: 'T', kind: 'user', cpu: 0, mm: 'P', program: ['run', 'exit'] }] };
+    for (const [scheme, want] of [['refcount', 1], ['shootdown', 0]] as const) {
+      const s = explicit(w, { scheme });
+      s.begin([1, 2, 3, 4]);
+      for (let i = 0; i < 20 && !(s.k.cpuCurr[0] === 2 && s.k.cpuSp[0] === 0); i++) s.stepActor(0);
+      expect(s.k.cpuCurr[0]).toBe(2);
+      // The only mm_count atomic so far is init_mm's (P is allocated with its count set, no atomic).
+      expect(s.k.cost[C_MM_COUNT_ATOMICS], scheme).toBe(want);
+      s.end();
+    }
+    // cpu_up / sched_force_init_mm / hotplug grab init_mm too: random hotplug runs stay clean.
     for (const scheme of ['refcount', 'shootdown'] as const) {
       const s = new Simulator({ plugin: referenceArch, scheme, cpus: 2, workload: 'hotplug' });
       const cell = hashString128(s.cellId);
