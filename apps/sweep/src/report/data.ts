@@ -14,6 +14,7 @@
  */
 import { strategyToString } from '@lazytlb/core';
 import { schemeLabel } from '../engine/cells.js';
+import { kindRank } from '../results/build.js';
 import { type CellResult, type ResultsFile, VERDICTS as ALL_VERDICTS } from '../results/schema.js';
 import type { SwimlaneData } from './swimlane.js';
 
@@ -143,8 +144,7 @@ const VERDICT_RANK: Record<Verdict, number> = { proved: 0, safe: 1, incomplete: 
 
 /** The invariants of cells (violations, then hazards marked as such) and their use sites, each once. */
 export function cellFindings(cs: readonly CellResult[]): { invariants: string[]; sites: string[] } {
-  const order = (k: string): number => Number(/^I(\d+)$/.exec(k)?.[1] ?? 1000);
-  const byInv = (a: string, b: string): number => order(a) - order(b) || (a < b ? -1 : a > b ? 1 : 0);
+  const byInv = (a: string, b: string): number => kindRank(a) - kindRank(b) || (a < b ? -1 : a > b ? 1 : 0);
   const viol = unique(cs.flatMap((c) => Object.keys(c.violations))).sort(byInv);
   const hz = unique(cs.flatMap((c) => Object.keys(c.hazards))).sort(byInv);
   const sites = unique(cs.flatMap((c) => Object.keys(c.useSites))).sort();
