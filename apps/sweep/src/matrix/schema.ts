@@ -85,7 +85,7 @@ export const ArchEntry = z.unknown().transform((v, ctx): ArchSpec => {
 });
 
 /** Options of each scheme, for messages: "shootdown: mask (cpumask | online); refcount, none: no options". */
-export function schemeOptionsHelp(): string {
+function schemeOptionsHelp(): string {
   const parts: string[] = [];
   const none: string[] = [];
   for (const name of SCHEMES) {

@@ -58,7 +58,7 @@ export function hazardId(text: string): string {
 }
 
 /** The marker of a hazard event (core traces `hazard` with text "I3: ...") or of a non-fatal kernel WARN. */
-export function hazardMarker(e: TraceEvent): string | null {
+function hazardMarker(e: TraceEvent): string | null {
   if (e.fn === 'hazard') {
     const id = hazardId(e.text);
     const name = (INVARIANTS as Record<string, { name: string }>)[id]?.name;
@@ -69,7 +69,7 @@ export function hazardMarker(e: TraceEvent): string | null {
 }
 
 /** One line per finding: "hazard I3 at step 12 on CPU1: ...", "use site __mmdrop (warn) at step 12 on CPU1: M3@2". */
-export function findingLines(findings: readonly RunFinding[]): string[] {
+function findingLines(findings: readonly RunFinding[]): string[] {
   return findings.map((f) =>
     f.kind === 'hazard'
       ? `hazard ${f.id} at step ${f.step} on CPU${f.cpu}: ${f.holder} of ${f.task} names freed ${f.mm}, dangling ${f.danglingSteps} step(s)${f.open ? ' (still when the run ended)' : ''}`

@@ -143,7 +143,7 @@ export function cellTooltip(c: CellResult, row: string): string {
 const VERDICT_RANK: Record<Verdict, number> = { proved: 0, safe: 1, incomplete: 2, hazard: 3, violates: 4, error: 5 };
 
 /** The invariants of cells (violations, then hazards marked as such) and their use sites, each once. */
-export function cellFindings(cs: readonly CellResult[]): { invariants: string[]; sites: string[] } {
+function cellFindings(cs: readonly CellResult[]): { invariants: string[]; sites: string[] } {
   const byInv = (a: string, b: string): number => kindRank(a) - kindRank(b) || (a < b ? -1 : a > b ? 1 : 0);
   const viol = unique(cs.flatMap((c) => Object.keys(c.violations))).sort(byInv);
   const hz = unique(cs.flatMap((c) => Object.keys(c.hazards))).sort(byInv);

@@ -26,7 +26,7 @@ export function verdictOf(a: EngineCellAggregate): Verdict {
  * next)" -> "switch_mm_irqs_off-prev-next-<6 hex digits of the key>"; the hash keeps two keys
  * that slug alike apart). Keys that are already safe (I3, membarrier_switch_mm) stay as they are.
  */
-export function fileSlug(key: string): string {
+function fileSlug(key: string): string {
   const slug = key.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
   return slug === key ? key : `${slug}-${seedToHex(hashString128(key)).slice(0, 6)}`;
 }
@@ -55,7 +55,7 @@ export function kindRank(kind: string): number {
 const CLASS_ORDER: readonly FailureClass[] = ['violation', 'hazard', 'use-site', 'error'];
 
 /** Order of first failures: by class (violation, hazard, use site, error), then key (invariant order, then by name). */
-export function compareFailures(x: Pick<FirstFailure, 'kind' | 'class'>, y: Pick<FirstFailure, 'kind' | 'class'>): number {
+function compareFailures(x: Pick<FirstFailure, 'kind' | 'class'>, y: Pick<FirstFailure, 'kind' | 'class'>): number {
   return CLASS_ORDER.indexOf(x.class) - CLASS_ORDER.indexOf(y.class) || kindRank(x.kind) - kindRank(y.kind) || (x.kind < y.kind ? -1 : x.kind > y.kind ? 1 : 0);
 }
 

@@ -14,7 +14,7 @@ import { COST_NAMES, HLL_BASE64_LENGTH, PreemptModel, Scheme, StrategySpec } fro
 export const RESULTS_SCHEMA = 'lazytlb.results/2';
 
 /** Older schemas this version refuses, with what to do (read.ts, merge.ts). */
-export const OLD_RESULTS_SCHEMAS: Readonly<Record<string, string>> = {
+const OLD_RESULTS_SCHEMAS: Readonly<Record<string, string>> = {
   'lazytlb.results/1':
     'it predates hazards, use sites, scheme options and preemption models (issue 10): its counts mean something else (under `none` every ' +
     'I3 ended the run) and its artifacts (lazytlb.artifact/1) cannot be replayed by this model. Re-run the sweep with this version, ' +
@@ -34,7 +34,7 @@ export const OLD_RESULTS_SCHEMAS: Readonly<Record<string, string>> = {
  *   No strategy gives them yet; readers should accept them.
  */
 export const VERDICTS = ['safe', 'hazard', 'violates', 'error', 'proved', 'incomplete'] as const;
-export const VerdictSchema = z.enum(VERDICTS);
+const VerdictSchema = z.enum(VERDICTS);
 
 /** Memory models: `sc` (sequential consistency, the only one modelled today); `tso` is reserved for the coming axis. */
 export const MemoryModel = z.enum(['sc', 'tso']);

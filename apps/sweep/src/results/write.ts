@@ -51,8 +51,8 @@ export function schemeText(c: Pick<CellResult, 'scheme' | 'schemeOptions'>): str
 }
 
 /** "I3: 12, I14: 3" or "–". */
-export function countsText(r: Readonly<Record<string, number>>, sep = ': '): string {
-  return Object.entries(r).map(([k, v]) => `${k}${sep}${v}`).join(', ') || '–';
+function countsText(r: Readonly<Record<string, number>>): string {
+  return Object.entries(r).map(([k, v]) => `${k}: ${v}`).join(', ') || '–';
 }
 const exp = (v: number | null): string => (v === null ? '–' : v === 0 ? '0' : v.toExponential(1));
 
