@@ -36,14 +36,9 @@ function fileSlug(key: string): string {
  * errors `failures/<cell>-<key>.json` (as in v1), hazards `failures/<cell>-hazard-<id>.json`,
  * use sites `failures/<cell>-site-<slug>.json`.
  */
-export function artifactPath(cellIndex: number, kind: string, cls: FailureClass = 'violation'): string {
-  const prefix = cls === 'hazard' ? 'hazard-' : cls === 'use-site' ? 'site-' : '';
-  return `failures/${cellIndex}-${prefix}${fileSlug(kind)}.json`;
-}
-
-/** The artifact path of an aggregate's first failure. */
 export function failurePath(cellIndex: number, f: Pick<FirstFailure, 'kind' | 'class'>): string {
-  return artifactPath(cellIndex, f.kind, f.class);
+  const prefix = f.class === 'hazard' ? 'hazard-' : f.class === 'use-site' ? 'site-' : '';
+  return `failures/${cellIndex}-${prefix}${fileSlug(f.kind)}.json`;
 }
 
 const KIND_ORDER: readonly string[] = [...INVARIANT_IDS, 'budget', 'deadlock', 'plugin-error'];
