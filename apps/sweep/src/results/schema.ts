@@ -67,9 +67,10 @@ export const FirstFailureEntry = z
     runIndex: count,
     seed: hex32,
     /**
-     * Path of the artifact, relative to the results directory (file names are slugs:
-     * `failures/<cell>-<class>-<key>.json`). Hazard and use-site artifacts carry a `target`
-     * and replay up to the step where the finding fires.
+     * Path of the artifact, relative to the results directory (build.ts failurePath):
+     * `failures/<cell>-<key>.json` for violations and errors, `failures/<cell>-hazard-<id>.json`,
+     * `failures/<cell>-site-<slug>.json`. Hazard and use-site artifacts carry a `target` and
+     * replay up to the step where the finding fires.
      */
     artifact: z.string(),
     steps: count,
