@@ -1,5 +1,6 @@
 /**
- * The piscina worker (loaded as compiled JS, dist/engine/worker.js). Plugins are resolved
+ * The piscina worker, compiled to dist/engine/worker.js: piscina loads the CommonJS entry
+ * worker-entry.cjs, which import()s this module (see worker-entry.cts). Plugins are resolved
  * once per worker and one Simulator is kept per cell, so a task costs only its runs.
  */
 import type { Simulator } from '@lazytlb/core';
