@@ -228,11 +228,7 @@ export class X86Tlb {
    * matches (flush iff behind), else round-robin next_asid.
    */
   chooseNewAsid(cpu: number, next: number, nextTlbGen: number): number {
-    if (!this.pcid) {
-      this.nsNeedFlush = true;
-      return 0;
-    }
-    if (this.mmGlobalAsid[next] !== 0) {
+    if (this.pcid && this.mmGlobalAsid[next] !== 0) {
       this.nsNeedFlush = false;
       return GLOBAL_ASID;
     }
@@ -322,11 +318,7 @@ export class X86Tlb {
     } else {
       this.condMitigation(k, cpu, task);
       const bit = 1 << cpu;
-      if (this.opts.cpumask === 'clear-on-switch' && prev > INIT_MM) {
-        // v4.20-v6.13: stop remote flushes for prev (poking_mm's own bit is unuse_temporary_mm's business).
-        k.useMm(cpu, prev, SITE_CLEAR_PREV);
-        k.mmCpumask[prev]! &= ~bit;
-      }
+      this.clearPrevCpumask(k, cpu, prev); // (poking_mm's own bit is unuse_temporary_mm's business)
       if (next !== INIT_MM && (k.mmCpumask[next]! & bit) === 0) k.mmCpumask[next]! |= bit; // start receiving IPIs, then read tlb_gen
       nextTlbGen = this.mmTlbGen[next]!;
       asid = this.chooseNewAsid(cpu, next, nextTlbGen);
@@ -351,6 +343,13 @@ export class X86Tlb {
     this.loadedAsid[cpu] = asid;
     // if (next != prev) { cr4_update_pce_mm(next); switch_ldt(prev, next); }: prev->context.ldt
     if (prev !== next && prev > INIT_MM) k.useMm(cpu, prev, SITE_SWITCH_LDT);
+  }
+
+  /** v4.20-v6.13 (cpumask clear-on-switch): the prev != next path stops remote flushes for prev (a write into prev). */
+  private clearPrevCpumask(k: Kernel, cpu: number, prev: number): void {
+    if (this.opts.cpumask !== 'clear-on-switch' || prev <= INIT_MM) return;
+    k.useMm(cpu, prev, SITE_CLEAR_PREV);
+    k.mmCpumask[prev]! &= ~(1 << cpu);
   }
 
   /** enter_lazy_tlb(): ignores its mm argument; no CR3 or cpumask change. */
@@ -429,10 +428,7 @@ export class X86Tlb {
     // switch_mm_irqs_off(NULL, poking_mm, current): the prev != next path.
     this.isLazy[cpu] = 0;
     this.condMitigation(k, cpu, task);
-    if (this.opts.cpumask === 'clear-on-switch' && prevMm > INIT_MM) {
-      k.useMm(cpu, prevMm, SITE_CLEAR_PREV);
-      k.mmCpumask[prevMm]! &= ~(1 << cpu);
-    }
+    this.clearPrevCpumask(k, cpu, prevMm);
     const asid = this.chooseDynAsid(cpu, POKING_MM_CTX_ID, this.pokingTlbGen);
     const s = cpu * TLB_NR_DYN_ASIDS + asid;
     if (this.nsNeedFlush) {
