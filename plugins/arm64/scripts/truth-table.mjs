@@ -3,7 +3,7 @@
 // (default 2000) of a workload through core's Simulator. Per cell: violating runs by invariant,
 // runs with a hazard (I3 under `none`), and runs per use site (I14 / the __mmdrop WARN).
 // Usage: node scripts/truth-table.mjs [--runs N] [--workload NAME] [--options JSON]   (after a build)
-import { CORE_VERSION, MODEL_HASH, createSimulator, formatScheme, hashString128, runSeed } from '@lazytlb/core';
+import { CORE_VERSION, MODEL_HASH, createSimulator, findingIds, formatScheme, hashString128, runSeed } from '@lazytlb/core';
 import plugin from '../dist/index.js';
 
 const argv = process.argv.slice(2);
@@ -30,7 +30,7 @@ export function sweepCell({ scheme, schemeOptions, cpus, strategy }) {
   for (let i = 0; i < runs; i++) {
     const r = sim.run(runSeed(cell, i));
     if (r.hazards !== 0) hazards++;
-    for (let b = 0; b < r.siteIds.length; b++) if ((r.useSites & (1 << b)) !== 0) sites[r.siteIds[b]] = (sites[r.siteIds[b]] ?? 0) + 1;
+    for (const id of findingIds(r).useSites) sites[id] = (sites[id] ?? 0) + 1;
     if (r.outcome === 'ok') continue;
     const key = r.violation !== null ? r.violation.invariant : r.outcome;
     bad[key] = (bad[key] ?? 0) + 1;

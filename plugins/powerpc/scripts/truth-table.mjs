@@ -10,7 +10,7 @@
  *   npx -y pnpm@10.34.8 --filter @lazytlb/arch-powerpc build
  *   node plugins/powerpc/scripts/truth-table.mjs [--runs 3000] [--cpus 2,4] [--workload default]
  */
-import { createSimulator, hashString128, runSeed, SCHEMES } from '@lazytlb/core';
+import { createSimulator, findingIds, hashString128, runSeed, SCHEMES } from '@lazytlb/core';
 import powerpc from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -51,9 +51,7 @@ for (const v of variants) {
           total++;
           outcomes[r.outcome]++;
           if (r.hazards !== 0) hazardRuns++;
-          for (let b = 0; b < r.siteIds.length; b++) {
-            if ((r.useSites & (1 << b)) !== 0) bySite.set(r.siteIds[b], (bySite.get(r.siteIds[b]) ?? 0) + 1);
-          }
+          for (const id of findingIds(r).useSites) bySite.set(id, (bySite.get(id) ?? 0) + 1);
           if (r.violation) {
             const id = r.violation.invariant + (r.violation.site ? `(${r.violation.site})` : '');
             byInv.set(id, (byInv.get(id) ?? 0) + 1);

@@ -4,7 +4,7 @@
  * Simulator and counts outcomes by invariant.
  */
 import {
-  COST_NAMES, HAZARD_IDS, costsToObject, createSimulator, hashString128, runSeed, type ArchPlugin, type Costs, type Scheme, type SimulatorOptions,
+  COST_NAMES, costsToObject, createSimulator, findingIds, hashString128, runSeed, type ArchPlugin, type Costs, type Scheme, type SimulatorOptions,
   type StrategySpec,
 } from '@lazytlb/core';
 
@@ -62,8 +62,9 @@ export function sweepCell(c: SweepCell): SweepResult {
   for (let i = 0; i < c.runs; i++) {
     const r = sim.run(runSeed(cell, i));
     for (let j = 0; j < total.length; j++) total[j]! += sim.k.cost[j]!;
-    for (let b = 0; b < HAZARD_IDS.length; b++) if ((r.hazards & (1 << b)) !== 0) hazards[HAZARD_IDS[b]!] = (hazards[HAZARD_IDS[b]!] ?? 0) + 1;
-    for (let b = 0; b < r.siteIds.length; b++) if ((r.useSites & (1 << b)) !== 0) sites[r.siteIds[b]!] = (sites[r.siteIds[b]!] ?? 0) + 1;
+    const f = findingIds(r);
+    for (const id of f.hazards) hazards[id] = (hazards[id] ?? 0) + 1;
+    for (const id of f.useSites) sites[id] = (sites[id] ?? 0) + 1;
     if (r.outcome === 'ok') {
       ok++;
       continue;

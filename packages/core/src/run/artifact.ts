@@ -83,7 +83,7 @@ export const Artifact = z
 export type Artifact = z.infer<typeof Artifact>;
 
 /** The run's findings as ids: hazards by HAZARD_IDS bit, use sites by the cell's site order. */
-export function findingIds(r: RunResult): { hazards: string[]; useSites: string[] } {
+export function findingIds(r: Pick<RunResult, 'hazards' | 'useSites' | 'siteIds'>): { hazards: string[]; useSites: string[] } {
   const hazards = HAZARD_IDS.filter((_, i) => (r.hazards & (1 << i)) !== 0);
   const useSites = r.siteIds.filter((_, i) => (r.useSites & (1 << i)) !== 0);
   return { hazards, useSites };

@@ -16,20 +16,29 @@
  * kthread_use_mm workers): the first runs are traced and each activity the workload enables
  * must show up in them, so a clean verdict covers the plugin's code on those paths.
  */
-import { SCHEME_DANGLING_PREMISE, resolveWorkload, type RunResult, type Scheme, type WorkloadParams } from '@lazytlb/core';
+import { SCHEME_DANGLING_PREMISE, findingIds, resolveWorkload, type RunResult, type Scheme, type WorkloadParams } from '@lazytlb/core';
 import { type CellSpec, cellLabel, makeSim, reportRun, seedsOf } from './cell.js';
+import type { OptionalRunHook } from './hook-contracts.js';
 
 /** Runs traced (from the first seed) to see which activities the clean runs exercised. */
 export const TRACED_CLEAN_RUNS = 20;
 
-/** Activities of the profile workloads: the parameter that turns each on, and the trace event that shows it. */
-export const WORKLOAD_ACTIVITIES: readonly { readonly name: string; readonly on: (p: WorkloadParams) => boolean; readonly fn: string }[] = [
-  { name: 'deep idle (cpuidle_enter_state)', on: (p) => p.deepIdles > 0, fn: 'cpuidle_enter_state' },
-  { name: 'text_poke (use_temporary_mm)', on: (p) => p.ops.textPoke > 0, fn: 'text_poke' },
+/**
+ * Activities of the profile workloads: the parameter that turns each on, the trace event that
+ * shows it, and the optional arch hook it calls (if any).
+ */
+export const WORKLOAD_ACTIVITIES: readonly {
+  readonly name: string;
+  readonly on: (p: WorkloadParams) => boolean;
+  readonly fn: string;
+  readonly hook?: OptionalRunHook;
+}[] = [
+  { name: 'deep idle (cpuidle_enter_state)', on: (p) => p.deepIdles > 0, fn: 'cpuidle_enter_state', hook: 'cpu_idle_deep' },
+  { name: 'text_poke (use_temporary_mm)', on: (p) => p.ops.textPoke > 0, fn: 'text_poke', hook: 'use_temporary_mm' },
   { name: 'mremap (flush_tlb_range)', on: (p) => p.ops.mremap > 0, fn: 'mremap' },
   { name: 'khugepaged collapse', on: (p) => p.khugepagedScans > 0, fn: 'collapse_huge_page' },
-  { name: 'kswapd reclaim (arch_tlbbatch_flush)', on: (p) => p.reclaims > 0, fn: 'try_to_unmap' },
-  { name: 'suspend/resume', on: (p) => p.suspends > 0, fn: 'suspend_devices_and_enter' },
+  { name: 'kswapd reclaim (arch_tlbbatch_flush)', on: (p) => p.reclaims > 0, fn: 'try_to_unmap', hook: 'tlbbatch_flush' },
+  { name: 'suspend/resume', on: (p) => p.suspends > 0, fn: 'suspend_devices_and_enter', hook: 'suspend_resume' },
   { name: 'io_uring_setup', on: (p) => p.ioUring > 0, fn: 'io_uring_setup' },
   { name: 'membarrier registration', on: (p) => p.ops.membarrier > 0, fn: 'membarrier' },
   { name: 'kthread_use_mm', on: (p) => p.useMmWorkers > 0, fn: 'kthread_use_mm' },
@@ -43,10 +52,7 @@ export function whyNotClean(r: Pick<RunResult, 'outcome' | 'violation' | 'hazard
   if (r.outcome !== 'ok') return r.violation !== null ? `${r.outcome} ${r.violation.invariant}` : r.outcome;
   if (SCHEME_DANGLING_PREMISE[scheme]) return null;
   if (r.hazards !== 0) return 'ok but with hazard I3 (a lazy pointer outlived its mm under a scheme that promises it cannot)';
-  if (r.useSites !== 0) {
-    const fired = r.siteIds.filter((_, i) => (r.useSites & (1 << i)) !== 0);
-    return `ok but use site(s) ${fired.join(', ')} fired`;
-  }
+  if (r.useSites !== 0) return `ok but use site(s) ${findingIds(r).useSites.join(', ')} fired`;
   return null;
 }
 
