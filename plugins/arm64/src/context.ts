@@ -75,8 +75,6 @@ export class Arm64Mmu {
   flushedGen = new Int32Array(0);
   /** Per CPU: 1 while powered down in a context-losing idle state (cpu_suspend not yet resumed). */
   down = new Uint8Array(0);
-  /** Per CPU: the step at which it powered down. */
-  downStep = new Int32Array(0);
 
   constructor(opts: Arm64Options) {
     this.asidBits = opts.asidBits;
@@ -99,7 +97,6 @@ export class Arm64Mmu {
       this.asidMap = new Uint8Array(this.numAsids);
       this.asidOwner = new Int32Array(n * this.numAsids);
       this.down = new Uint8Array(n);
-      this.downStep = new Int32Array(n);
     }
     if (this.ctxId.length < k.mmCapacity + 1) {
       this.ctxId = new Float64Array(k.mmCapacity + 1);
@@ -120,7 +117,6 @@ export class Arm64Mmu {
     this.tlbCpus.fill(0);
     this.flushedGen.fill(0);
     this.down.fill(0);
-    this.downStep.fill(-1);
   }
 
   /** An mm's name for traces (efi_mm is not a core mm). */
@@ -300,7 +296,6 @@ export class Arm64Mmu {
    */
   powerDown(k: Kernel, cpu: number): void {
     this.down[cpu] = 1;
-    this.downStep[cpu] = k.step;
     this.ttbr0[cpu] = INIT_MM;
     if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_suspend', 'PSCI CPU_SUSPEND (powerdown): the CPU is off, TTBR0 lost, until its next step');
   }
