@@ -25,6 +25,7 @@ import {
   type ArchHooks, type ArchPlugin, type Simulator,
 } from '@lazytlb/core';
 import { type CellSpec, cellLabel, makeSim, seedsOf } from './cell.js';
+import { WORKLOAD_ACTIVITIES } from './clean-runs.js';
 
 function is32(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff;
@@ -126,8 +127,8 @@ export function checkHookTypesDuringRuns(cell: CellSpec, nRuns: number): void {
 }
 
 /**
- * The optional hooks the core calls during runs of a profile workload, with the workload
- * parameter that makes them happen (null: no parameter turns them off).
+ * The optional hooks the core calls during runs of a profile workload (WORKLOAD_ACTIVITIES
+ * names the activity and the workload parameter that drive each).
  */
 export const OPTIONAL_RUN_HOOKS = ['cpu_idle_deep', 'use_temporary_mm', 'suspend_resume', 'tlbbatch_flush'] as const;
 export type OptionalRunHook = (typeof OPTIONAL_RUN_HOOKS)[number];
@@ -142,12 +143,7 @@ const EXPECTED_ARGS: Record<OptionalRunHook, number> = { cpu_idle_deep: 2, use_t
 /** Does a run of `cell`'s workload give `hook` a chance to be called? */
 function workloadDrives(cell: CellSpec, hook: OptionalRunHook): boolean {
   const p = resolveWorkload(cell.workload).params;
-  switch (hook) {
-    case 'cpu_idle_deep': return p.deepIdles > 0;
-    case 'use_temporary_mm': return p.ops.textPoke > 0;
-    case 'suspend_resume': return p.suspends > 0;
-    case 'tlbbatch_flush': return p.reclaims > 0;
-  }
+  return WORKLOAD_ACTIVITIES.some((a) => a.hook === hook && a.on(p));
 }
 
 /** Problems with the arguments of one call of an optional run hook (empty: well formed). */

@@ -33,7 +33,7 @@ export interface TaskSpec {
   readonly mm?: string;
   /** A kernel thread (PF_KTHREAD): no mm of its own. */
   readonly kthread?: boolean;
-  /** Created later by a clone/fork/use_mm_setup op of another task. */
+  /** Created later by a clone/fork/use_mm_setup/io_uring_setup/cpu_down op of another task. */
   readonly unstarted?: boolean;
   /**
    * Op words: run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm,
