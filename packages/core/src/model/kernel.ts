@@ -132,7 +132,7 @@ export class Kernel {
   hzLen = 0;
   /** Hazard records that did not fit. */
   hazardOverflow = 0;
-  /** Records whose pointer still dangles (checked after every step while non-zero). */
+  /** Records whose pointer still dangles (checked after every step that touched mm state while non-zero). */
   danglingOpen = 0;
 
   // ---- per CPU ------------------------------------------------------------------------

@@ -447,7 +447,8 @@ export class Simulator {
     if (this.cov !== null && (k.mmStateTouched || k.touchedLen > 0)) hllAdd(this.cov, fingerprintInt32(k));
     if (k.touchedLen > 0) checkRefcounts(k, c);
     k.step++;
-    if (k.danglingOpen > 0) k.closeDangling();
+    // A hazard record closes when its CPU stops naming the mm: only a step that changed mm state can do that.
+    if (k.danglingOpen > 0 && k.mmStateTouched) k.closeDangling();
     if (k.step === k.vcpuNextAt) k.dirtyCpus = -1; // a vCPU preemption becomes possible
     if (k.vcpusPreempted > 0) k.tickVcpuClocks();
   }
