@@ -34,7 +34,7 @@ export function stepKhugepaged(k: Kernel, cpu: number, f: number): void {
       if (k.mmUsers[mm] === 0) {
         // hpage_collapse_test_exit(): the mm is dying; collect_mm_slot() -> mmdrop(mm)
         ret(k, cpu);
-        collectSlot(k, cpu, mm);
+        collect_mm_slot(k, cpu, mm);
         return;
       }
       if (k.mmHasVmas[mm] === 0) {
@@ -67,7 +67,7 @@ export function stepKhugepaged(k: Kernel, cpu: number, f: number): void {
     default:
       // if (hpage_collapse_test_exit(mm)) collect_mm_slot()
       ret(k, cpu);
-      if (k.mmUsers[mm] === 0 && k.mmSlotHeld[mm] !== 0) collectSlot(k, cpu, mm);
+      if (k.mmUsers[mm] === 0 && k.mmSlotHeld[mm] !== 0) collect_mm_slot(k, cpu, mm);
   }
 }
 
@@ -75,14 +75,14 @@ export function stepKhugepaged(k: Kernel, cpu: number, f: number): void {
  * __khugepaged_enter(mm) when a workload is set up: the mm gets an mm_slot, which holds an
  * mmgrab() (a setup step: no atomic is counted).
  */
-export function khugepagedEnter(k: Kernel, mm: number): void {
+export function __khugepaged_enter(k: Kernel, mm: number): void {
   k.mmSlotHeld[mm] = 1;
   k.mmCount[mm]! += 1;
   k.mmGrabHolders[mm]! += 1;
 }
 
 /** collect_mm_slot(): khugepaged frees the slot of a dying mm (mmdrop, possibly the final one). */
-function collectSlot(k: Kernel, cpu: number, mm: number): void {
+function collect_mm_slot(k: Kernel, cpu: number, mm: number): void {
   dropSlot(k, cpu, mm, 'collect_mm_slot', '');
 }
 

@@ -21,7 +21,7 @@ import {
   OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
 } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
-import { khugepagedEnter } from '../model/khugepaged.js';
+import { __khugepaged_enter } from '../model/khugepaged.js';
 import { allocMm } from '../model/mm-alloc.js';
 import { mmget } from '../model/refs.js';
 import { enqueue } from '../model/sched.js';
@@ -291,7 +291,7 @@ export class ExplicitWorkloadLoader {
       const mm = this.mmIds.get(name)!;
       const pc = starts[ti]! + at;
       k.prog[pc] = (k.prog[pc]! & 0xff) | (mm << OP_SHIFT);
-      if ((k.prog[pc]! & 0xff) === OP_KHUGEPAGED && k.mmSlotHeld[mm] === 0) khugepagedEnter(k, mm);
+      if ((k.prog[pc]! & 0xff) === OP_KHUGEPAGED && k.mmSlotHeld[mm] === 0) __khugepaged_enter(k, mm);
     }
     k.tickBudget = this.spec.tickPreemptions;
     k.idleBudget = this.spec.deepIdles;

@@ -10,7 +10,7 @@ import {
   OP_TEXT_POKE, OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
 } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
-import { khugepagedEnter } from '../model/khugepaged.js';
+import { __khugepaged_enter } from '../model/khugepaged.js';
 import { allocMm } from '../model/mm-alloc.js';
 import { enqueue } from '../model/sched.js';
 import type { Sfc32 } from '../prng/sfc32.js';
@@ -202,7 +202,7 @@ export class WorkloadGenerator {
     if (p.khugepagedScans > 0) {
       // khugepaged: every initial process's mm_slot holds an mmgrab (__khugepaged_enter); the
       // scans go round-robin over them, with sleeps (khugepaged_wait_work) between.
-      for (let proc = 0; proc < p.processes; proc++) khugepagedEnter(k, this.procMm[proc]!);
+      for (let proc = 0; proc < p.processes; proc++) __khugepaged_enter(k, this.procMm[proc]!);
       const first = rng.int(p.processes);
       ops += this.daemon(k, rng, p.khugepagedScans, (i) => this.emit(k, OP_KHUGEPAGED, this.procMm[(first + i) % p.processes]!));
     }
