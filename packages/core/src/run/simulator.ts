@@ -187,9 +187,8 @@ export class Simulator {
     const preempt = PreemptModel.parse(opts.preempt ?? DEFAULT_PREEMPT);
     const cpus = CpusSchema.parse(opts.cpus);
     const caps = plugin.capabilitiesFor?.(options) ?? plugin.capabilities;
-    if (cpus > Math.min(caps.maxCpus, plugin.capabilities.maxCpus)) {
-      throw new RangeError(`arch ${plugin.name} models at most ${Math.min(caps.maxCpus, plugin.capabilities.maxCpus)} CPUs, ${cpus} requested`);
-    }
+    const maxCpus = Math.min(caps.maxCpus, plugin.capabilities.maxCpus);
+    if (cpus > maxCpus) throw new RangeError(`arch ${plugin.name} models at most ${maxCpus} CPUs, ${cpus} requested`);
     const wl = opts.workload ?? 'default';
     const explicit = typeof wl === 'object' && 'explicit' in wl ? new ExplicitWorkloadLoader(wl.explicit, cpus) : null;
     const workload = explicit !== null ? { explicit: explicit.spec } : resolveWorkload(wl as WorkloadSpec | ProfileName);
