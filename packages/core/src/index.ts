@@ -11,7 +11,7 @@ export {
   FLUSH_FREED_TABLES, FLUSH_FULLMM, FLUSH_MM, FLUSH_RANGE, INIT_MM, IPI_ARCH_BASE, IPI_SHOOT_LAZY, MAX_CPUS, NO_MM, NO_TASK,
   REASON_ARCH, REASON_FLUSH, REASON_SHOOTDOWN,
 } from './model/constants.js';
-export { Kernel, ModelError, type Violation } from './model/kernel.js';
+export { Kernel, ModelError, cpumaskWeight, type Violation } from './model/kernel.js';
 
 export {
   DEFAULT_PREEMPT, InvalidKconfigError, Kconfig, PreemptModel, SCHEME_DANGLING_PREMISE, SCHEME_DESCRIPTIONS, SCHEME_OPTIONS, SCHEMES, Scheme, SchemeInput,

@@ -15,7 +15,7 @@
  * radix-exit-lazy-flush-irqs-on (a local exit_lazy_flush_tlb switches with IRQs on,
  * pre-dfaed3e1fa70).
  */
-import { INIT_MM, NO_MM, REASON_FLUSH, type Kernel, FLUSH_FULLMM } from '@lazytlb/core';
+import { INIT_MM, NO_MM, REASON_FLUSH, type Kernel, FLUSH_FULLMM, cpumaskWeight } from '@lazytlb/core';
 import {
   FLUSH_TYPE_GLOBAL, FLUSH_TYPE_LOCAL, FLUSH_TYPE_NAMES, FLUSH_TYPE_NONE, PPC_CONT_EXIT_LAZY_SWITCH, PPC_CONT_FINAL_FLUSH,
   PPC_CONT_RESET_THREAD_LOCAL, PPC_IPI_EXIT_FLUSH_LAZY, PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX,
@@ -24,7 +24,6 @@ import type { Ppc } from './ctx.js';
 import {
   SITE_DO_EXIT_FLUSH_LAZY_TLB_PRE_FIX, SITE_EXIT_LAZY_FLUSH_TLB, SITE_MM_RESET_THREAD_LOCAL, SITE_PREV_EQ_NEXT, SITE_RADIX_FLUSH,
 } from './sites.js';
-import { cpumaskWeight } from './state.js';
 import { switchMmIrqsOff } from './switch-mm.js';
 import { tlbie, tlbiel } from './tlb.js';
 

@@ -102,14 +102,3 @@ export class PpcState {
     return cpu * this.idCap + id;
   }
 }
-
-/** popcount of a 32-bit mm_cpumask word. */
-export function cpumaskWeight(mask: number): number {
-  let m = mask >>> 0;
-  let n = 0;
-  while (m !== 0) {
-    m &= m - 1;
-    n++;
-  }
-  return n;
-}

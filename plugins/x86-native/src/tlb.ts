@@ -23,7 +23,7 @@
  * `flush_tlb_multi` is replaceable ({@link X86PvOps}).
  */
 import {
-  FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, NO_TASK, REASON_FLUSH, constants, costs,
+  FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, NO_TASK, REASON_FLUSH, constants, costs, cpumaskWeight,
   type ArchHooks, type Kernel,
 } from '@lazytlb/core';
 import type { X86MutationFlags } from './mutations.js';
@@ -82,12 +82,6 @@ export interface X86PvOps {
   flushTlbMulti?: (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo) => void;
   /** X86_FEATURE_PCID (Xen PV guests run without it: every CR3 load flushes, ASID 0 only). Default true. */
   pcid?: boolean;
-}
-
-function popcount32(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 export class X86Tlb {
@@ -570,7 +564,7 @@ export class X86Tlb {
    */
   mmActiveCpusExceeds(k: Kernel, mm: number, threshold: number): boolean {
     const mask = k.mmCpumask[mm]!;
-    if (popcount32(mask) <= threshold) return false;
+    if (cpumaskWeight(mask) <= threshold) return false;
     let count = 0;
     for (let c = 0; c < k.ncpu; c++) {
       if ((mask & (1 << c)) === 0 || this.loadedMm[c] !== mm || this.isLazy[c] !== 0) continue;

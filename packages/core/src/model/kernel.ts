@@ -26,6 +26,13 @@ export const FRAME_DEPTH = 8;
 /** Pending IPIs per CPU. smp_call_function queues are lists in the kernel; the model bounds them. */
 export const IPI_QUEUE = 32;
 
+/** cpumask_weight() of a 32-bit cpumask word (mm_cpumask is one in the model). */
+export function cpumaskWeight(mask: number): number {
+  let x = mask - ((mask >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
 /** Hazards: findings that are recorded while the run goes on (model-spec §0). Bit i of Kernel.hazardMask. */
 export const HAZARD_IDS = ['I3'] as const;
 export type HazardId = (typeof HAZARD_IDS)[number];
