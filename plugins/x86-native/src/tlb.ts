@@ -268,7 +268,8 @@ export class X86Tlb {
     k.cost[C_IBPB_CHECKS]! += 1;
     const last = this.lastUserMm[cpu]!;
     if (last !== next) {
-      if (last !== NO_MM && k.mmAddr[last] === k.mmAddr[next]) {
+      // `(last_user_mm_spec & ~LAST_USER_MM_SPEC_MASK) != next->mm` compares addresses (k.ptrEq).
+      if (k.ptrEq(last, next)) {
         k.cost[C_IBPB_SKIPPED_REUSE]! += 1;
         if (k.tracer !== null) {
           k.tracer.ev(cpu, 'cond_mitigation', `last_user_mm_spec ${k.mmName(last)} (freed) has ${k.mmName(next)}'s address: IBPB skipped`);
