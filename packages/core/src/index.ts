@@ -2,9 +2,12 @@
  * @lazytlb/core: the mm/scheduler model of Linux lazy TLB mm handling, the arch plugin ABI
  * (v1), explorer strategies, invariant oracles, cost counters, traces and exact replay.
  */
-export { ABI_VERSION, defineArchPlugin } from './abi/plugin.js';
-export type { ArchCapabilities, ArchHooks, ArchInvariantDoc, ArchPlugin, ArchSetupEnv, MutationCell, MutationDoc } from './abi/plugin.js';
-export { PluginLoadError, parseArchOptions, validateArchPlugin, validateHooks } from './abi/validate.js';
+export { ABI_VERSION, SUPPORTED_ABIS, defineArchPlugin } from './abi/plugin.js';
+export type {
+  ArchAbi, ArchCapabilities, ArchHooks, ArchInvariantDoc, ArchPlugin, ArchSetupEnv, MutationCell, MutationDoc, NextPc, SequenceHook, SharedStateDoc,
+} from './abi/plugin.js';
+export { PluginLoadError, memoryModelRefusal, parseArchOptions, validateArchPlugin, validateHooks } from './abi/validate.js';
+export { MEMORY_MODELS, SB_CAPACITY, type MemoryModel, type SharedArray } from './model/store-buffer.js';
 
 export * as constants from './model/constants.js';
 export {

@@ -66,7 +66,11 @@ describe('§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes a
         s.expectEvent({ fn: 'flush_type_needed', text: 'LOCAL', cpu: 0, since: s.last.firstStep });
         const v = s.expectViolation('I2', /pages of P freed while CPU2 may still hold translations/);
         expect(v.cpu).toBe(2);
-        // Acknowledged: W is still on P outside the mask, which its next mm step reports too.
+        // Acknowledged: W then really uses a stale translation (its kwork: copy_from_user into P),
+        // and it is still on P outside the mask, which its next mm step reports too.
+        acknowledgeViolation(s);
+        s.run('CPU2: until kwork');
+        s.expectViolation('I2', /W \(kthread_use_mm\) on CPU2 uses a translation of P to memory freed before/);
         acknowledgeViolation(s);
         s.run('CPU2: until kthread_unuse_mm');
         s.expectViolation('I13', /I7-ppc/);

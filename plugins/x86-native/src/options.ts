@@ -3,15 +3,31 @@
  */
 import { z } from 'zod';
 
+/** Mainline releases whose arch/x86/mm logic the plugin models (v6.15 stands for v6.15-v6.17). */
+export const X86_RELEASES = ['v6.13', 'v6.14', 'v6.15', 'v6.18'] as const;
+export type X86Release = (typeof X86_RELEASES)[number];
+
 export const X86NativeOptions = z
   .object({
+    release: z
+      .enum(X86_RELEASES)
+      .default('v6.18')
+      .describe(
+        'The mainline release whose arch/x86/mm/tlb.c logic runs (the tag, not a stable branch; v6.15 stands for v6.15-v6.17): ' +
+          'v6.13 clear-on-switch mm_cpumask, unconditional cpumask_set_cpu (a full barrier), tlb_is_not_lazy filter; v6.14 lazy ' +
+          'mm_cpumask (209954cbc7d0) and the should_flush_tlb loaded_mm filter (6db2526c1d69), LOADED_MM_SWITCHING stored after ' +
+          'the tlb_gen read; v6.15 INVLPGB (be88a1dd6112: SWITCHING stored before the mask and tlb_gen), fea4e317f9e7 (should_flush_tlb ' +
+          'IPIs a SWITCHING CPU, smp_rmb), flush_tlb_range freed_tables (3ef938c35035); v6.18 83b0177a6c48 (smp_mb when the bit is ' +
+          'already set). From v6.16: ARCH_WANT_IRQS_OFF_ACTIVATE_MM, EFI through use_temporary_mm.',
+      ),
     cpumask: z
       .enum(['lazy-trim', 'clear-on-switch'])
-      .default('lazy-trim')
+      .optional()
       .describe(
-        'mm_cpumask policy. lazy-trim (v6.14+, 209954cbc7d0): the bit is set in switch_mm_irqs_off and cleared only by the CPU ' +
-          'itself in flush_tlb_func when f->mm != loaded_mm, with should_trim_cpumask IPIing stale CPUs at most once per simulated ' +
-          'second. clear-on-switch (v4.20-v6.13): switch_mm_irqs_off clears the bit of prev (loaded_mm) and sets the bit of next.',
+        'mm_cpumask policy; default: the release\'s (clear-on-switch for v6.13, lazy-trim from v6.14). lazy-trim (v6.14+, ' +
+          '209954cbc7d0): the bit is set in switch_mm_irqs_off and cleared only by the CPU itself in flush_tlb_func when f->mm != ' +
+          'loaded_mm, with should_trim_cpumask IPIing stale CPUs at most once per simulated second. clear-on-switch (v4.20-v6.13): ' +
+          'switch_mm_irqs_off clears the bit of prev (loaded_mm) and sets the bit of next. Given with another release: a hypothetical.',
       ),
     invlpgb: z
       .boolean()
@@ -53,5 +69,53 @@ export const X86NativeOptions = z
       .default(50)
       .describe('HZ in model steps: should_trim_cpumask() fires at most once per this many steps per mm (jiffies = k.step)'),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => checkRelease(o, ctx));
 export type X86NativeOptions = z.infer<typeof X86NativeOptions>;
+
+/** Option combinations a release did not have (shared with x86-paravirt, whose schema spreads this shape). */
+export function checkRelease(o: { release: X86Release; invlpgb: boolean }, ctx: z.RefinementCtx): void {
+  if (o.invlpgb && (o.release === 'v6.13' || o.release === 'v6.14')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['invlpgb'],
+      message: `INVLPGB support (the be88a1dd6112 series) landed in v6.15; release ${o.release} has none (use release v6.15 or v6.18)`,
+    });
+  }
+}
+
+/** What a release changes in the switch and flush code (read from each release's arch/x86/mm/tlb.c; see the README). */
+export interface X86ReleaseLogic {
+  /** v6.13: switch_mm_irqs_off clears prev's mm_cpumask bit and sets next's unconditionally (the atomic is a full barrier). */
+  readonly clearOnSwitch: boolean;
+  /** v6.15+ (be88a1dd6112): loaded_mm = LOADED_MM_SWITCHING is stored before the mm_cpumask update and the tlb_gen read (before: after choose_new_asid). */
+  readonly switchingFirst: boolean;
+  /** v6.18 (83b0177a6c48): `else smp_mb();` when next's bit is already set. */
+  readonly mbWhenBitSet: boolean;
+  /** v6.14+ (6db2526c1d69): should_flush_tlb() filters on loaded_mm / trim; v6.13's tlb_is_not_lazy() only skips lazy CPUs. */
+  readonly loadedMmFilter: boolean;
+  /** v6.15+ (fea4e317f9e7): should_flush_tlb() reads loaded_mm, smp_rmb(), is_lazy; a SWITCHING CPU gets the IPI. */
+  readonly flushSeesSwitching: boolean;
+  /** v6.15+ (3ef938c35035): flush_tlb_range() passes freed_tables = true. */
+  readonly flushRangeFreedTables: boolean;
+  /** v6.16+: x86 selects ARCH_WANT_IRQS_OFF_ACTIVATE_MM. */
+  readonly irqsOffActivateMm: boolean;
+}
+
+export function releaseLogic(release: X86Release): X86ReleaseLogic {
+  const n = X86_RELEASES.indexOf(release);
+  return {
+    clearOnSwitch: n === 0,
+    switchingFirst: n >= 2,
+    mbWhenBitSet: n >= 3,
+    loadedMmFilter: n >= 1,
+    flushSeesSwitching: n >= 2,
+    flushRangeFreedTables: n >= 2,
+    irqsOffActivateMm: n >= 3,
+  };
+}
+
+/** The mm_cpumask policy in effect: the option, else the release's. */
+export function cpumaskPolicy(o: { release: X86Release; cpumask?: 'lazy-trim' | 'clear-on-switch' | undefined }): 'lazy-trim' | 'clear-on-switch' {
+  return o.cpumask ?? (o.release === 'v6.13' ? 'clear-on-switch' : 'lazy-trim');
+}

@@ -1,11 +1,16 @@
 /**
- * The x86-native arch plugin descriptor (ABI v1).
+ * The x86-native arch plugin descriptor (ABI v2).
  */
-import { defineArchPlugin, type ArchInvariantDoc } from '@lazytlb/core';
+import { defineArchPlugin, type ArchCapabilities, type ArchInvariantDoc } from '@lazytlb/core';
 import { X86_NATIVE_MUTATIONS, x86MutationFlags } from './mutations.js';
-import { X86NativeOptions } from './options.js';
+import { X86NativeOptions, releaseLogic } from './options.js';
 import { X86_USE_SITES } from './sites.js';
-import { createX86Hooks } from './tlb.js';
+import { X86_SHARED_STATE, createX86Hooks } from './tlb.js';
+
+/** x86 capabilities for an option set: ARCH_WANT_IRQS_OFF_ACTIVATE_MM is selected from v6.16 (af8967158f9a). */
+export function x86Capabilities(options: { release: X86NativeOptions['release'] }): ArchCapabilities {
+  return { vcpuPreemption: false, irqsOffActivateMm: releaseLogic(options.release).irqsOffActivateMm, maxCpus: 32 };
+}
 
 export const X86_PLUGIN_VERSION = '0.1.0';
 
@@ -15,7 +20,7 @@ export const X86_INVARIANTS: readonly ArchInvariantDoc[] = [
   {
     id: 'I13',
     name: 'loaded-in-cpumask',
-    description: 'I7-x86: {c : loaded_mm(c) == M} ⊆ mm_cpumask(M) for M ≠ init_mm (LOADED_MM_SWITCHING never outlives a step in v1)',
+    description: 'I7-x86: {c : loaded_mm(c) == M} ⊆ mm_cpumask(M) for M ≠ init_mm (the owner\'s view; LOADED_MM_SWITCHING is no mm)',
   },
   { id: 'I13', name: 'loaded-is-mm', description: 'with IRQs on, current->mm ≠ NULL ⇒ loaded_mm == current->mm and !is_lazy' },
   {
@@ -26,16 +31,21 @@ export const X86_INVARIANTS: readonly ArchInvariantDoc[] = [
 ];
 
 export const x86Native = defineArchPlugin<X86NativeOptions>({
-  abi: 1,
+  abi: 2,
   name: 'x86-native',
   version: X86_PLUGIN_VERSION,
   coreVersions: '>=0.1.0 <1.0.0',
   description:
-    'x86-64 bare metal (arch/x86/mm/tlb.c, v6.16+): loaded_mm/is_lazy, 6 dynamic PCID slots keyed by never-reused ctx_id with tlb_gen ' +
-    'catch-up, flush_tlb_mm_range with freed_tables IPIs to lazy CPUs, v6.14 lazy mm_cpumask trimming or v4.20-v6.13 clear-on-switch, ' +
-    'optional INVLPGB with on-demand global ASIDs, cond_mitigation IBPB counters, deep-idle / text_poke leave_mm, suspend/resume',
+    'x86-64 bare metal (arch/x86/mm/tlb.c per mainline release v6.13 / v6.14 / v6.15-v6.17 / v6.18): switch_mm_irqs_off and ' +
+    'flush_tlb_mm_range step by step at memory-access granularity (loaded_mm, LOADED_MM_SWITCHING, is_lazy, mm_cpumask, tlb_gen, CR3), ' +
+    'under sc or x86-TSO; 6 dynamic PCID slots keyed by never-reused ctx_id with tlb_gen catch-up, freed_tables IPIs to lazy CPUs, ' +
+    'lazy mm_cpumask trimming or clear-on-switch, optional INVLPGB with on-demand global ASIDs, cond_mitigation IBPB counters, ' +
+    'deep-idle / text_poke leave_mm, suspend/resume',
   options: X86NativeOptions,
   capabilities: { vcpuPreemption: false, irqsOffActivateMm: true, maxCpus: 32 },
+  capabilitiesFor: x86Capabilities,
+  sharedState: X86_SHARED_STATE,
+  memoryModels: ['sc', 'tso'],
   invariants: X86_INVARIANTS,
   mutations: X86_NATIVE_MUTATIONS,
   useSites: X86_USE_SITES,

@@ -12,22 +12,29 @@
  *   global   poking_mm's ctx_id / tlb_gen (text_poke's temporary mm).
  *
  * Hardware state (what the oracles read; the kernel cannot see it):
- *   CR3 (== loaded_mm: memory is sequentially consistent in v1, so LOADED_MM_SWITCHING is
- *   never observable between steps and is not modelled), and per ASID slot the mm whose
+ *   CR3 (cr3Mm: the mm whose pgd is loaded; it differs from loaded_mm while a switch is in
+ *   progress: loaded_mm is LOADED_MM_SWITCHING or still prev), and per ASID slot the mm whose
  *   translations / paging-structure entries it may hold and the core unmap generation
  *   (`k.mmUnmapGen`) it is clean up to. Native code keeps the two in lock-step (a flush
  *   updates both); hypervisor flushes (KVM flush-on-entry, Hyper-V / Xen hypercalls) and
  *   INVLPGB broadcasts change only the hardware side, exactly as the real hardware does.
+ *
+ * Granularity (ABI v2): switch_mm_irqs_off and flush_tlb_mm_range are resumable sequences whose
+ * steps are the accesses other CPUs can observe or race with (see switchStep / flushStep), in
+ * the order of the cell's release (options.ts releaseLogic). Other CPUs read loaded_mm,
+ * loaded_mm_asid and is_lazy from memory (the *Mem arrays; under tso the owner's stores reach
+ * them when its store buffer drains); the owner reads its own view. tlb_gen is only changed by
+ * locked RMWs (inc_mm_tlb_gen), mm_cpumask by atomics: neither is ever buffered.
  *
  * Everything is exported so that @lazytlb/arch-x86-paravirt composes it: the pv-op
  * `flush_tlb_multi` is replaceable ({@link X86PvOps}).
  */
 import {
   FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, NO_TASK, REASON_FLUSH, constants, costs, cpumaskWeight,
-  type ArchHooks, type Kernel,
+  type ArchHooks, type Kernel, type SharedArray, type SharedStateDoc,
 } from '@lazytlb/core';
 import type { X86MutationFlags } from './mutations.js';
-import type { X86NativeOptions } from './options.js';
+import { cpumaskPolicy, releaseLogic, type X86NativeOptions, type X86ReleaseLogic } from './options.js';
 import { SITE_CLEAR_PREV, SITE_FIX_PROCESSOR_CONTEXT, SITE_FLUSH_CLEAR, SITE_INITIALIZE_TLBSTATE, SITE_SWITCH_LDT } from './sites.js';
 
 const { FLUSH_RANGE, SWITCH_ACTIVATE_MM } = constants;
@@ -48,6 +55,36 @@ export const POKING_MM_CTX_ID = 2;
 export const POKING_MM = -2;
 /** TLB_GENERATION_INVALID: a flush_tlb_info without a generation (arch_tlbbatch_flush). */
 export const TLB_GENERATION_INVALID = 0;
+/** LOADED_MM_SWITCHING ((struct mm_struct *)1): loaded_mm while switch_mm_irqs_off is changing CR3. */
+export const LOADED_MM_SWITCHING = -3;
+
+/** The x86 state other CPUs read (ArchPlugin.sharedState, ABI v2), in slot order. */
+export const X86_SHARED_STATE: readonly SharedStateDoc[] = [
+  {
+    id: 'cpu_tlbstate.loaded_mm',
+    scope: 'cpu',
+    description:
+      'read remotely by should_flush_tlb() (IPI filter, v6.14+), finish_asid_transition() and mm_active_cpus_exceeds() (INVLPGB), ' +
+      'Xen\'s xen_drop_mm_ref(); LOADED_MM_SWITCHING while CR3 changes',
+  },
+  { id: 'cpu_tlbstate_shared.is_lazy', scope: 'cpu', description: 'read remotely by should_flush_tlb() / tlb_is_not_lazy() and Hyper-V\'s flush hypercall filter' },
+  { id: 'cpu_tlbstate.loaded_mm_asid', scope: 'cpu', description: 'read remotely by finish_asid_transition() (INVLPGB)' },
+];
+const SH_LOADED_MM = 0;
+const SH_IS_LAZY = 1;
+const SH_LOADED_ASID = 2;
+
+/** switch_mm_irqs_off() steps (ArchHooks.resume pcs). */
+const SW_B = 1; // cond_mitigation(); then the release's first shared access (SWITCHING store or the mask update)
+const SW_MASK = 2; // v6.15+: mm_cpumask test-and-set, or (v6.18) smp_mb()
+const SW_TLBGEN = 3; // atomic64_read(&next->context.tlb_gen); choose_new_asid()
+const SW_SWITCHING = 4; // up to v6.14: loaded_mm = LOADED_MM_SWITCHING after choose_new_asid()
+const SW_CR3 = 5; // load_new_mm_cr3() (serializing); loaded_mm = next; loaded_mm_asid
+const SW_LAZY_MB = 6; // prev == next, was lazy: smp_mb(); tlb_gen compare
+/** flush_tlb_mm_range() steps. */
+const FL_DISPATCH = 1; // mm_cpumask read: broadcast / flush_tlb_multi / local; the local should_flush_tlb
+const FL_CONSIDER = 2; // consider_global_asid(), after flush_tlb_multi() has returned (its IPIs acknowledged)
+const FL_TARGET = 16; // + cpu: should_flush_tlb(cpu) read by the sender, and the csd enqueue
 
 /** IPI function: flush_tlb_func(info). */
 export const X86_IPI_FLUSH_TLB_FUNC = IPI_ARCH_BASE;
@@ -86,6 +123,16 @@ export interface X86PvOps {
 
 export class X86Tlb {
   readonly opts: X86NativeOptions;
+  /** What the cell's release does (options.ts). */
+  readonly rel: X86ReleaseLogic;
+  /** The mm_cpumask policy in effect (the option, else the release's). */
+  readonly cpumask: 'lazy-trim' | 'clear-on-switch';
+  /** Mutation x86-switching-window: should_flush_tlb() without fea4e317f9e7's SWITCHING check. */
+  readonly noSwitchingCheck: boolean;
+  /** Mutation x86-switch-no-smp-mb: no 83b0177a6c48 `else smp_mb()`. */
+  readonly noMbWhenBitSet: boolean;
+  /** flush_tlb_multi is native_flush_tlb_multi (its per-target steps are modelled); a pv op runs as one step. */
+  private readonly nativeMulti: boolean;
   readonly pcid: boolean;
   /** Mutation x86-lazy-skip-freed-tables: flush_tlb_range() passes freed_tables = false (before 3ef938c35035). */
   readonly flushRangeNoFreedTables: boolean;
@@ -94,9 +141,28 @@ export class X86Tlb {
   private readonly flushTlbMultiOp: (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo) => void;
 
   // ---- per CPU (cpu_tlbstate / cpu_tlbstate_shared) ---------------------------------------
+  /** The owner's view of loaded_mm / loaded_mm_asid / is_lazy; other CPUs read the *Mem arrays (X86_SHARED_STATE). */
   loadedMm = new Int32Array(0);
   loadedAsid = new Int32Array(0);
   isLazy = new Uint8Array(0);
+  loadedMmMem: SharedArray = this.loadedMm;
+  loadedAsidMem: SharedArray = this.loadedAsid;
+  isLazyMem: SharedArray = this.isLazy;
+  /** Hardware: the mm whose page tables CR3 points at (POKING_MM inside text_poke). */
+  cr3Mm = new Int32Array(0);
+  // switch_mm_irqs_off() in progress (its locals, per CPU: IRQs are off, so one at a time)
+  swBusy = new Uint8Array(0);
+  swNext = new Int32Array(0);
+  swPrev = new Int32Array(0);
+  swTask = new Int32Array(0);
+  swAsid = new Int32Array(0);
+  swFlush = new Uint8Array(0);
+  swGen = new Float64Array(0);
+  // flush_tlb_mm_range() in progress (its locals, per CPU; preemption is off, IPIs may come)
+  flMask = new Int32Array(0);
+  flGen = new Float64Array(0);
+  flFreed = new Uint8Array(0);
+  flTrim = new Uint8Array(0);
   nextAsid = new Int32Array(0);
   /** ctxs[cpu * TLB_NR_DYN_ASIDS + asid].ctx_id / .tlb_gen (guest bookkeeping). */
   ctxId = new Float64Array(0);
@@ -138,8 +204,13 @@ export class X86Tlb {
 
   constructor(opts: X86NativeOptions, pv: X86PvOps = {}, mutations: X86MutationFlags = {}) {
     this.opts = opts;
+    this.rel = releaseLogic(opts.release);
+    this.cpumask = cpumaskPolicy(opts);
+    this.noSwitchingCheck = mutations.noSwitchingCheck ?? false;
+    this.noMbWhenBitSet = mutations.noMbWhenBitSet ?? false;
+    this.nativeMulti = pv.flushTlbMulti === undefined;
     this.pcid = pv.pcid ?? true;
-    this.flushRangeNoFreedTables = mutations.flushRangeNoFreedTables ?? false;
+    this.flushRangeNoFreedTables = (mutations.flushRangeNoFreedTables ?? false) || !this.rel.flushRangeFreedTables;
     this.onDemandGlobalAsid = opts.invlpgb && opts.globalAsid === 'on-demand';
     this.flushTlbMultiOp = pv.flushTlbMulti ?? ((x, k, cpu, mask, info) => x.nativeFlushTlbMulti(k, cpu, mask, info));
   }
@@ -152,6 +223,18 @@ export class X86Tlb {
       this.loadedMm = new Int32Array(n);
       this.loadedAsid = new Int32Array(n);
       this.isLazy = new Uint8Array(n);
+      this.cr3Mm = new Int32Array(n);
+      this.swBusy = new Uint8Array(n);
+      this.swNext = new Int32Array(n);
+      this.swPrev = new Int32Array(n);
+      this.swTask = new Int32Array(n);
+      this.swAsid = new Int32Array(n);
+      this.swFlush = new Uint8Array(n);
+      this.swGen = new Float64Array(n);
+      this.flMask = new Int32Array(n);
+      this.flGen = new Float64Array(n);
+      this.flFreed = new Uint8Array(n);
+      this.flTrim = new Uint8Array(n);
       this.nextAsid = new Int32Array(n);
       this.lastUserMm = new Int32Array(n);
       this.tablesFreeOn = new Int32Array(n);
@@ -181,8 +264,10 @@ export class X86Tlb {
     this.pokingTlbGen = 0;
     // Boot: every CPU runs on init_mm in ASID 0 (x86 initialize_tlbstate_and_flush).
     this.loadedMm.fill(INIT_MM);
+    this.cr3Mm.fill(INIT_MM);
     this.loadedAsid.fill(0);
     this.isLazy.fill(0);
+    this.swBusy.fill(0);
     this.nextAsid.fill(1);
     this.lastUserMm.fill(NO_MM);
     this.ctxId.fill(0);
@@ -194,6 +279,20 @@ export class X86Tlb {
       this.ctxId[s] = INIT_MM_CTX_ID;
       this.slotMm[s] = INIT_MM;
     }
+    this.loadedMmMem = k.declareShared(SH_LOADED_MM, X86_SHARED_STATE[SH_LOADED_MM]!.id, this.loadedMm);
+    this.isLazyMem = k.declareShared(SH_IS_LAZY, X86_SHARED_STATE[SH_IS_LAZY]!.id, this.isLazy);
+    this.loadedAsidMem = k.declareShared(SH_LOADED_ASID, X86_SHARED_STATE[SH_LOADED_ASID]!.id, this.loadedAsid);
+  }
+
+  /** this_cpu_write(cpu_tlbstate.loaded_mm / loaded_mm_asid) and cpu_tlbstate_shared.is_lazy: plain stores other CPUs read. */
+  setLoadedMm(k: Kernel, cpu: number, mm: number): void {
+    k.storeShared(cpu, SH_LOADED_MM, cpu, mm);
+  }
+  setLoadedAsid(k: Kernel, cpu: number, asid: number): void {
+    k.storeShared(cpu, SH_LOADED_ASID, cpu, asid);
+  }
+  setLazy(k: Kernel, cpu: number, lazy: number): void {
+    k.storeShared(cpu, SH_IS_LAZY, cpu, lazy);
   }
 
   /** init_new_context(): ctx_id from a never-reused counter, tlb_gen = 0, next_trim_cpumask = jiffies + HZ. */
@@ -282,49 +381,149 @@ export class X86Tlb {
   }
 
   /**
-   * switch_mm_irqs_off(unused, next, tsk): keyed on cpu_tlbstate.loaded_mm, never on the
-   * core's `prev` (x86 ignores the argument since 3d28ebceaffa). `task`: tsk (NO_TASK for NULL).
+   * switch_mm_irqs_off(unused, next, tsk), run to completion in this step (interrupt context:
+   * flush_tlb_func's switch to init_mm; leave_mm from idle and text_poke; the mm_needs_global_asid
+   * reload). Keyed on cpu_tlbstate.loaded_mm, never on the core's `prev` (x86 ignores the
+   * argument since 3d28ebceaffa). `task`: tsk (NO_TASK for NULL).
    */
   switchMmIrqsOff(k: Kernel, cpu: number, next: number, task: number): void {
+    for (let pc = this.switchBegin(k, cpu, next, task); pc > 0; pc = this.switchStep(k, cpu, pc));
+  }
+
+  /**
+   * The first step of switch_mm_irqs_off(): read loaded_mm / loaded_mm_asid / is_lazy (own),
+   * `if (was_lazy) is_lazy = false` (a store should_flush_tlb reads). Returns the pc of the next
+   * step (0: done). The steps follow the release's order (kernel-reference §12.1; options.ts):
+   *   v6.13   [is_lazy] | cond_mitigation, clear prev bit + set next bit (atomics) | tlb_gen | SWITCHING | CR3, loaded_mm
+   *   v6.14   [is_lazy] | cond_mitigation, set next bit if clear                    | tlb_gen | SWITCHING | CR3, loaded_mm
+   *   v6.15   [is_lazy] | cond_mitigation, SWITCHING | set next bit if clear        | tlb_gen | CR3, loaded_mm
+   *   v6.18   [is_lazy] | cond_mitigation, SWITCHING | set next bit if clear, else smp_mb() | tlb_gen | CR3, loaded_mm
+   *   prev == next, was lazy: [is_lazy] | smp_mb(), tlb_gen, compare | [CR3 with flush]
+   * Local-only work (cond_mitigation, choose_new_asid, the ctxs[] bookkeeping, switch_ldt) is
+   * fused with the access before it: no other CPU can observe it.
+   */
+  switchBegin(k: Kernel, cpu: number, next: number, task: number): number {
     const prev = this.loadedMm[cpu]!;
     const prevAsid = this.loadedAsid[cpu]!;
     const wasLazy = this.isLazy[cpu] !== 0;
-    if (wasLazy) this.isLazy[cpu] = 0;
-    let asid: number;
-    let needFlush: boolean;
-    let nextTlbGen: number;
+    this.swNext[cpu] = next;
+    this.swPrev[cpu] = prev;
+    this.swTask[cpu] = task;
+    if (wasLazy) this.setLazy(k, cpu, 0);
     if (prev === next) {
       if (this.mmGlobalAsid[next] !== 0 && prevAsid !== GLOBAL_ASID && this.pcid) {
         // mm_needs_global_asid(next, prev_asid): the mm is transitioning to a global ASID.
-        nextTlbGen = this.mmTlbGen[next]!;
-        asid = this.chooseNewAsid(cpu, next, nextTlbGen);
-        needFlush = this.nsNeedFlush;
+        const gen = this.mmTlbGen[next]!;
+        this.swGen[cpu] = gen;
+        this.swAsid[cpu] = this.chooseNewAsid(cpu, next, gen);
+        this.swFlush[cpu] = this.nsNeedFlush ? 1 : 0;
         if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `${k.mmName(next)} has a global ASID: reload with it${wasLazy ? ' (no longer lazy)' : ''}`);
-      } else {
-        if (prevAsid === GLOBAL_ASID) return; // broadcast INVLPGB keeps it up to date
-        if (!wasLazy) return; // thread -> thread of the same process
-        // Was lazy: may have missed flushes (smp_mb(); pairs with inc_mm_tlb_gen).
-        nextTlbGen = this.mmTlbGen[next]!;
-        if (this.ctxTlbGen[cpu * TLB_NR_DYN_ASIDS + prevAsid] === nextTlbGen) return;
-        asid = prevAsid;
-        needFlush = true;
-        if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `was lazy on ${k.mmName(next)}: tlb_gen behind, flush ASID ${asid}`);
+        return this.busy(cpu, SW_CR3);
       }
-    } else {
-      this.condMitigation(k, cpu, task);
-      const bit = 1 << cpu;
-      this.clearPrevCpumask(k, cpu, prev); // (poking_mm's own bit is unuse_temporary_mm's business)
-      if (next !== INIT_MM && (k.mmCpumask[next]! & bit) === 0) k.mmCpumask[next]! |= bit; // start receiving IPIs, then read tlb_gen
-      nextTlbGen = this.mmTlbGen[next]!;
-      asid = this.chooseNewAsid(cpu, next, nextTlbGen);
-      needFlush = this.nsNeedFlush;
+      if (prevAsid === GLOBAL_ASID) return 0; // broadcast INVLPGB keeps it up to date
+      if (!wasLazy) return 0; // thread -> thread of the same process
+      return this.busy(cpu, SW_LAZY_MB);
     }
-    // reload_tlb: load_new_mm_cr3(next->pgd, asid, need_flush)
+    if (wasLazy) return this.busy(cpu, SW_B);
+    this.swBusy[cpu] = 1;
+    return this.switchStep(k, cpu, SW_B);
+  }
+
+  private busy(cpu: number, pc: number): number {
+    this.swBusy[cpu] = 1;
+    return pc;
+  }
+
+  /** One later step of switch_mm_irqs_off() (see switchBegin); returns the next pc, 0 when done. */
+  switchStep(k: Kernel, cpu: number, pc: number): number {
+    const next = this.swNext[cpu]!;
+    switch (pc) {
+      case SW_B:
+        this.condMitigation(k, cpu, this.swTask[cpu]!);
+        if (this.rel.switchingFirst) {
+          // "Indicate that CR3 is about to change" (be88a1dd6112: before the mask and tlb_gen).
+          this.setLoadedMm(k, cpu, LOADED_MM_SWITCHING);
+          if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `loaded_mm = LOADED_MM_SWITCHING (next ${k.mmName(next)})`);
+          return SW_MASK;
+        }
+        return this.switchStep(k, cpu, SW_MASK);
+      case SW_MASK: {
+        // "Start receiving IPIs and then read tlb_gen"
+        const bit = 1 << cpu;
+        let what: string;
+        if (this.cpumask === 'clear-on-switch') {
+          // v4.20-v6.13: stop remote flushes for prev (an atomic clear), start them for next.
+          this.clearPrevCpumask(k, cpu, this.swPrev[cpu]!);
+          if (next !== INIT_MM) {
+            k.mmCpumask[next]! |= bit;
+            k.smpMb(cpu); // cpumask_set_cpu: lock bts
+          }
+          what = 'cpumask_clear_cpu(prev), cpumask_set_cpu(next)';
+        } else if (next !== INIT_MM && (k.mmCpumask[next]! & bit) === 0) {
+          k.mmCpumask[next]! |= bit;
+          k.smpMb(cpu); // cpumask_set_cpu: lock bts, a full barrier
+          what = 'cpumask_set_cpu (a full barrier)';
+        } else if (this.rel.mbWhenBitSet && !this.noMbWhenBitSet) {
+          k.smpMb(cpu); // 83b0177a6c48: else smp_mb()
+          what = 'bit already set: smp_mb()';
+        } else {
+          what = 'bit already set: no barrier';
+        }
+        if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `mm_cpumask(${k.mmName(next)}): ${what}`);
+        return SW_TLBGEN;
+      }
+      case SW_TLBGEN: {
+        const gen = this.mmTlbGen[next]!; // atomic64_read(&next->context.tlb_gen)
+        this.swGen[cpu] = gen;
+        this.swAsid[cpu] = this.chooseNewAsid(cpu, next, gen);
+        this.swFlush[cpu] = this.nsNeedFlush ? 1 : 0;
+        if (k.tracer !== null) {
+          k.tracer.ev(cpu, 'switch_mm_irqs_off', `next_tlb_gen = ${gen} (read tlb_gen of ${k.mmName(next)}); choose_new_asid: ASID ${this.swAsid[cpu]}${this.nsNeedFlush ? ', need_flush' : ', no flush'}`);
+        }
+        return this.rel.switchingFirst ? SW_CR3 : SW_SWITCHING;
+      }
+      case SW_SWITCHING:
+        // up to v6.14: "Let nmi_uaccess_okay() know that we're changing CR3", after choose_new_asid.
+        this.setLoadedMm(k, cpu, LOADED_MM_SWITCHING);
+        if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `loaded_mm = LOADED_MM_SWITCHING (next ${k.mmName(next)})`);
+        return SW_CR3;
+      case SW_LAZY_MB: {
+        // Was lazy: may have missed flushes. smp_mb() pairs with inc_mm_tlb_gen in flushers.
+        k.smpMb(cpu);
+        const gen = this.mmTlbGen[next]!;
+        const prevAsid = this.loadedAsid[cpu]!;
+        if (this.ctxTlbGen[cpu * TLB_NR_DYN_ASIDS + prevAsid] === gen) {
+          this.swBusy[cpu] = 0;
+          return 0;
+        }
+        this.swGen[cpu] = gen;
+        this.swAsid[cpu] = prevAsid;
+        this.swFlush[cpu] = 1;
+        if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `was lazy on ${k.mmName(next)}: tlb_gen behind, flush ASID ${prevAsid}`);
+        return SW_CR3;
+      }
+      case SW_CR3:
+        this.reloadTlb(k, cpu);
+        this.swBusy[cpu] = 0;
+        return 0;
+      default:
+        throw new Error(`switch_mm_irqs_off: no step ${pc}`);
+    }
+  }
+
+  /**
+   * reload_tlb: load_new_mm_cr3(next->pgd, asid, need_flush) (a CR3 write: serializing, so the
+   * store buffer drains), then loaded_mm = next and loaded_mm_asid (plain stores), switch_ldt.
+   */
+  private reloadTlb(k: Kernel, cpu: number): void {
+    const next = this.swNext[cpu]!;
+    const prev = this.swPrev[cpu]!;
+    const asid = this.swAsid[cpu]!;
     if (asid !== GLOBAL_ASID) {
       const s = cpu * TLB_NR_DYN_ASIDS + asid;
-      if (needFlush) {
+      if (this.swFlush[cpu] !== 0) {
         this.ctxId[s] = this.mmCtxId[next]!;
-        this.ctxTlbGen[s] = nextTlbGen;
+        this.ctxTlbGen[s] = this.swGen[cpu]!;
         // The CR3 write with the flush bit empties the slot; it now holds next's entries only.
         this.slotMm[s] = next;
         this.slotClean[s] = k.mmUnmapGen[next]!;
@@ -334,23 +533,29 @@ export class X86Tlb {
         this.slotClean[s] = -1;
       }
     }
-    this.loadedMm[cpu] = next;
-    this.loadedAsid[cpu] = asid;
+    k.smpMb(cpu); // MOV to CR3 is serializing
+    this.cr3Mm[cpu] = next;
+    this.setLoadedMm(k, cpu, next);
+    this.setLoadedAsid(k, cpu, asid);
+    if (k.tracer !== null && this.swBusy[cpu] !== 0) {
+      k.tracer.ev(cpu, 'switch_mm_irqs_off', `load_new_mm_cr3(${k.mmName(next)}, ASID ${asid === GLOBAL_ASID ? 'global' : asid}${this.swFlush[cpu] !== 0 ? ', flush' : ''}); loaded_mm = ${k.mmName(next)}`);
+    }
     // if (next != prev) { cr4_update_pce_mm(next); switch_ldt(prev, next); }: prev->context.ldt
     if (prev !== next && prev > INIT_MM) k.useMm(cpu, prev, SITE_SWITCH_LDT);
   }
 
   /** v4.20-v6.13 (cpumask clear-on-switch): the prev != next path stops remote flushes for prev (a write into prev). */
   private clearPrevCpumask(k: Kernel, cpu: number, prev: number): void {
-    if (this.opts.cpumask !== 'clear-on-switch' || prev <= INIT_MM) return;
+    if (this.cpumask !== 'clear-on-switch' || prev <= INIT_MM) return;
     k.useMm(cpu, prev, SITE_CLEAR_PREV);
     k.mmCpumask[prev]! &= ~(1 << cpu);
+    k.smpMb(cpu); // cpumask_clear_cpu: lock btr
   }
 
-  /** enter_lazy_tlb(): ignores its mm argument; no CR3 or cpumask change. */
-  enterLazyTlb(cpu: number): void {
+  /** enter_lazy_tlb(): ignores its mm argument; no CR3 or cpumask change; is_lazy = true (a plain store). */
+  enterLazyTlb(k: Kernel, cpu: number): void {
     if (this.loadedMm[cpu] === INIT_MM) return;
-    this.isLazy[cpu] = 1;
+    this.setLazy(k, cpu, 1);
   }
 
   /** leave_mm(): a lazy CPU switches to init_mm (switch_mm(NULL, &init_mm, NULL); core active_mm unchanged). */
@@ -383,10 +588,14 @@ export class X86Tlb {
     // now that their ctx_id is 0 (tlb_may_hold looks at inactive slots only through ctx_id).
     this.slotMm[base] = INIT_MM;
     this.slotClean[base] = k.mmUnmapGen[INIT_MM]!;
-    this.loadedMm[cpu] = INIT_MM;
-    this.loadedAsid[cpu] = 0;
+    // Stores by the AP itself (start_secondary); its bring-up is full of serializing instructions.
+    this.cr3Mm[cpu] = INIT_MM;
+    this.setLoadedMm(k, cpu, INIT_MM);
+    this.setLoadedAsid(k, cpu, 0);
     this.nextAsid[cpu] = 1;
-    this.isLazy[cpu] = 0;
+    this.setLazy(k, cpu, 0);
+    this.swBusy[cpu] = 0;
+    k.smpMb(cpu);
     this.lastUserMm[cpu] = NO_MM;
     if (k.tracer !== null) k.tracer.ev(cpu, 'initialize_tlbstate_and_flush', `CPU${cpu}: loaded_mm = init_mm, ASID 0, ctxs[] reset`);
   }
@@ -421,7 +630,7 @@ export class X86Tlb {
     if (this.isLazy[cpu] !== 0) this.leaveMm(k, cpu);
     const prevMm = this.loadedMm[cpu]!;
     // switch_mm_irqs_off(NULL, poking_mm, current): the prev != next path.
-    this.isLazy[cpu] = 0;
+    this.setLazy(k, cpu, 0);
     this.condMitigation(k, cpu, task);
     this.clearPrevCpumask(k, cpu, prevMm);
     const asid = this.chooseDynAsid(cpu, POKING_MM_CTX_ID, this.pokingTlbGen);
@@ -432,8 +641,10 @@ export class X86Tlb {
       this.slotMm[s] = NO_MM; // poking_mm's entries only: nothing of a core mm
       this.slotClean[s] = 0;
     }
-    this.loadedMm[cpu] = POKING_MM;
-    this.loadedAsid[cpu] = asid;
+    k.smpMb(cpu); // the CR3 write
+    this.cr3Mm[cpu] = POKING_MM;
+    this.setLoadedMm(k, cpu, POKING_MM);
+    this.setLoadedAsid(k, cpu, asid);
     if (prevMm > INIT_MM) k.useMm(cpu, prevMm, SITE_SWITCH_LDT);
     if (k.tracer !== null) k.tracer.ev(cpu, 'use_temporary_mm', `poking_mm in ASID ${asid}, back to ${k.mmName(prevMm)}`);
     // unuse_temporary_mm(prev_mm): poking_mm's bit is cleared (private to the plugin), then back.
@@ -472,7 +683,8 @@ export class X86Tlb {
     this.ctxTlbGen[base] = this.mmTlbGen[INIT_MM]!;
     this.slotMm[base] = mm;
     this.slotClean[base] = k.mmUnmapGen[mm]!;
-    this.loadedAsid[cpu] = 0;
+    k.smpMb(cpu); // the CR3 write
+    this.setLoadedAsid(k, cpu, 0);
     this.nextAsid[cpu] = 1;
     this.lastUserMm[cpu] = NO_MM;
     if (k.tracer !== null) k.tracer.ev(cpu, 'initialize_tlbstate_and_flush', `CR3 = ${k.mmName(mm)} in ASID 0 (flushed), ctxs[] reset`);
@@ -482,7 +694,7 @@ export class X86Tlb {
 
   /** should_trim_cpumask(): at most once per simulated second (trimIntervalSteps steps) per mm. */
   shouldTrimCpumask(k: Kernel, mm: number): boolean {
-    if (this.opts.cpumask !== 'lazy-trim') return false; // added together with lazy clearing (v6.14)
+    if (this.cpumask !== 'lazy-trim') return false; // added together with lazy clearing (v6.14)
     if (k.step > this.mmNextTrim[mm]!) {
       this.mmNextTrim[mm] = k.step + this.opts.trimIntervalSteps;
       return true;
@@ -490,41 +702,128 @@ export class X86Tlb {
     return false;
   }
 
-  /** should_flush_tlb(cpu, info), evaluated by the sender at send time. */
-  shouldFlushTlb(cpu: number, info: FlushTlbInfo): boolean {
-    if (this.isLazy[cpu] !== 0) return false; // lazy: will flush at next switch
+  /**
+   * should_flush_tlb(cpu, info) (tlb_is_not_lazy() in v6.13), evaluated by the sender `from` for
+   * each CPU of the mask: another CPU's loaded_mm and is_lazy come from memory (its buffered
+   * stores are not visible yet), the sender's own from its view. v6.15+ (fea4e317f9e7) reads
+   * loaded_mm, smp_rmb(), is_lazy, and IPIs a CPU that is switching.
+   */
+  shouldFlushTlb(from: number, cpu: number, info: FlushTlbInfo): boolean {
+    const lazyArr = cpu === from ? this.isLazy : this.isLazyMem;
+    const loaded = (cpu === from ? this.loadedMm : this.loadedMmMem)[cpu]!;
+    if (lazyArr[cpu] !== 0) return false; // lazy: will flush at next switch
+    if (!this.rel.loadedMmFilter) return true; // v6.13 tlb_is_not_lazy()
     if (info.mm === NO_MM) return true; // no mm: kernel memory flush (arch_tlbbatch_flush)
-    if (this.loadedMm[cpu] === info.mm) return true;
+    if (loaded === LOADED_MM_SWITCHING && this.rel.flushSeesSwitching && !this.noSwitchingCheck) return true; // "Assume the worst and flush"
+    if (loaded === info.mm) return true;
     if (info.trimCpumask) return true; // in the mask but not loaded: IPI so it clears its bit
     return false;
   }
 
   /**
-   * flush_tlb_mm_range(mm, ..., freed_tables): inc_mm_tlb_gen, then a broadcast (global
-   * ASID), flush_tlb_multi (other CPUs in mm_cpumask) followed by consider_global_asid(), or
-   * the local flush_tlb_func.
+   * flush_tlb_mm_range(mm, ..., freed_tables), run to completion (interrupt context; paravirt
+   * callers that need it in one step).
    */
   flushTlbMmRange(k: Kernel, cpu: number, mm: number, freedTables: boolean): void {
-    const newTlbGen = ++this.mmTlbGen[mm]!;
-    // One scratch flush_tlb_info per direction (the hot path allocates nothing): a flush never
-    // starts another flush before it has been handed to onEachCpuMask.
+    for (let pc = this.flushBegin(k, cpu, mm, freedTables); pc > 0; pc = this.flushStep(k, cpu, mm, pc)) {
+      if (pc === FL_CONSIDER) {
+        // consider_global_asid(mm) once flush_tlb_multi() has returned (its IPIs acknowledged)
+        k.archContinue(cpu, X86_CONT_CONSIDER_GLOBAL_ASID, mm, 0);
+        return;
+      }
+    }
+  }
+
+  /**
+   * The first step of flush_tlb_mm_range(): inc_mm_tlb_gen(mm), a locked RMW ("also a barrier
+   * that synchronizes with switch_mm()"). Returns the next pc. The steps:
+   *   inc_mm_tlb_gen | read mm_cpumask: broadcast_tlb_flush (INVLPGB), or flush_tlb_multi, or the
+   *   local flush_tlb_func | native, no tables freed: one step per other CPU of the mask
+   *   (should_flush_tlb reads its loaded_mm / is_lazy, then its csd is queued), the last also
+   *   running the local flush_tlb_func | (waiting for the IPIs) consider_global_asid.
+   * A pv flush_tlb_multi (KVM, Hyper-V, Xen) and on_each_cpu_mask (tables freed, ASID
+   * transition: no per-CPU reads) queue their IPIs in one step.
+   */
+  flushBegin(k: Kernel, cpu: number, mm: number, freedTables: boolean): number {
+    const gen = ++this.mmTlbGen[mm]!;
+    k.smpMb(cpu); // atomic64_inc_return: lock xadd
+    this.flGen[cpu] = gen;
+    this.flFreed[cpu] = freedTables ? 1 : 0;
+    this.flTrim[cpu] = 0;
+    return FL_DISPATCH;
+  }
+
+  /** The flush_tlb_info of the flush in progress on `cpu` (one scratch object: the hot path allocates nothing). */
+  private flushInfo(cpu: number, mm: number): FlushTlbInfo {
     const info = this.sendInfo;
     info.mm = mm;
-    info.newTlbGen = newTlbGen;
-    info.freedTables = freedTables;
-    info.trimCpumask = false;
-    const mask = k.mmCpumask[mm]!;
-    if (this.mmGlobalAsid[mm] !== 0) {
-      this.broadcastTlbFlush(k, cpu, info);
-    } else if ((mask & ~(1 << cpu)) !== 0) {
-      info.trimCpumask = this.shouldTrimCpumask(k, mm);
-      if (info.trimCpumask && k.tracer !== null) k.tracer.ev(cpu, 'should_trim_cpumask', `${k.mmName(mm)}: trim`);
-      this.flushTlbMultiOp(this, k, cpu, mask, info);
-      // consider_global_asid(mm) runs once flush_tlb_multi() has returned (its IPIs acknowledged).
-      if (this.onDemandGlobalAsid) k.archContinue(cpu, X86_CONT_CONSIDER_GLOBAL_ASID, mm, 0);
-    } else if (this.loadedMm[cpu] === mm) {
-      k.onEachCpuMask(cpu, 1 << cpu, X86_IPI_FLUSH_TLB_FUNC, mm, encodeFlushInfo(info), false, REASON_FLUSH);
+    info.newTlbGen = this.flGen[cpu]!;
+    info.freedTables = this.flFreed[cpu] !== 0;
+    info.trimCpumask = this.flTrim[cpu] !== 0;
+    return info;
+  }
+
+  /** The next CPU of `mask` after `after`, other than `self`, or -1. */
+  private nextTarget(k: Kernel, mask: number, self: number, after: number): number {
+    for (let c = after + 1; c < k.ncpu; c++) if (c !== self && (mask & (1 << c)) !== 0 && k.cpuOnline[c] !== 0) return c;
+    return -1;
+  }
+
+  /** One later step of flush_tlb_mm_range(mm) (see flushBegin); returns the next pc, 0 when done. */
+  flushStep(k: Kernel, cpu: number, mm: number, pc: number): number {
+    if (pc === FL_DISPATCH) {
+      const mask = k.mmCpumask[mm]!;
+      if (this.mmGlobalAsid[mm] !== 0) {
+        this.broadcastTlbFlush(k, cpu, this.flushInfo(cpu, mm));
+        return 0;
+      }
+      if ((mask & ~(1 << cpu)) !== 0) {
+        const trim = this.shouldTrimCpumask(k, mm);
+        this.flTrim[cpu] = trim ? 1 : 0;
+        if (trim && k.tracer !== null) k.tracer.ev(cpu, 'should_trim_cpumask', `${k.mmName(mm)}: trim`);
+        const info = this.flushInfo(cpu, mm);
+        if (!this.nativeMulti || info.freedTables || this.mmAsidTransition[mm] !== 0) {
+          this.flushTlbMultiOp(this, k, cpu, mask, info);
+          return this.onDemandGlobalAsid ? FL_CONSIDER : 0;
+        }
+        // on_each_cpu_cond_mask(should_flush_tlb, ...): the local condition first, then each
+        // other CPU of the mask snapshot (cfd->cpumask) in turn; the IPIs are waited for after.
+        this.flMask[cpu] = (mask & (1 << cpu)) !== 0 && this.shouldFlushTlb(cpu, cpu, info) ? mask : mask & ~(1 << cpu);
+        k.beginIpiBatch(cpu);
+        const first = this.nextTarget(k, mask, cpu, -1);
+        return first < 0 ? this.flushLocalAndWait(k, cpu, mm) : FL_TARGET + first;
+      }
+      if (this.loadedMm[cpu] === mm) {
+        k.onEachCpuMask(cpu, 1 << cpu, X86_IPI_FLUSH_TLB_FUNC, mm, encodeFlushInfo(this.flushInfo(cpu, mm)), false, REASON_FLUSH);
+      }
+      return 0;
     }
+    if (pc === FL_CONSIDER) {
+      this.considerGlobalAsid(k, cpu, mm);
+      return 0;
+    }
+    const target = pc - FL_TARGET;
+    const info = this.flushInfo(cpu, mm);
+    if (this.shouldFlushTlb(cpu, target, info)) {
+      k.sendIpi(cpu, target, X86_IPI_FLUSH_TLB_FUNC, mm, encodeFlushInfo(info), true, REASON_FLUSH);
+    } else if (k.tracer !== null) {
+      k.tracer.ev(cpu, 'should_flush_tlb', `CPU${target}: no (loaded_mm ${this.describeLoaded(k, this.loadedMmMem[target]!)}${this.isLazyMem[target] !== 0 ? ', lazy' : ''})`);
+    }
+    const next = this.nextTarget(k, this.flMask[cpu]!, cpu, target);
+    return next < 0 ? this.flushLocalAndWait(k, cpu, mm) : FL_TARGET + next;
+  }
+
+  /** smp_call_function_many_cond(): run_local (IRQs off), then wait for the queued IPIs. */
+  private flushLocalAndWait(k: Kernel, cpu: number, mm: number): number {
+    k.endIpiBatch(cpu);
+    if ((this.flMask[cpu]! & (1 << cpu)) !== 0) {
+      k.onEachCpuMask(cpu, 1 << cpu, X86_IPI_FLUSH_TLB_FUNC, mm, encodeFlushInfo(this.flushInfo(cpu, mm)), false, REASON_FLUSH);
+    }
+    return this.onDemandGlobalAsid ? FL_CONSIDER : 0;
+  }
+
+  private describeLoaded(k: Kernel, mm: number): string {
+    return mm === LOADED_MM_SWITCHING ? 'LOADED_MM_SWITCHING' : mm === POKING_MM ? 'poking_mm' : k.mmName(mm);
   }
 
   /**
@@ -548,8 +847,8 @@ export class X86Tlb {
     if (this.mmAsidTransition[mm] === 0) return;
     const mask = k.mmCpumask[mm]!;
     for (let c = 0; c < k.ncpu; c++) {
-      if ((mask & (1 << c)) === 0 || this.loadedMm[c] !== mm) continue;
-      if (this.loadedAsid[c] !== GLOBAL_ASID) {
+      if ((mask & (1 << c)) === 0 || (c === cpu ? this.loadedMm : this.loadedMmMem)[c] !== mm) continue;
+      if ((c === cpu ? this.loadedAsid : this.loadedAsidMem)[c] !== GLOBAL_ASID) {
         if (k.tracer !== null) k.tracer.ev(cpu, 'finish_asid_transition', `CPU${c} still runs ${k.mmName(mm)} on a dynamic ASID: flush_tlb_multi(mm_cpumask)`);
         this.flushTlbMultiOp(this, k, cpu, mask, info);
         return;
@@ -568,7 +867,7 @@ export class X86Tlb {
     if (cpumaskWeight(mask) <= threshold) return false;
     let count = 0;
     for (let c = 0; c < k.ncpu; c++) {
-      if ((mask & (1 << c)) === 0 || this.loadedMm[c] !== mm || this.isLazy[c] !== 0) continue;
+      if ((mask & (1 << c)) === 0 || this.loadedMmMem[c] !== mm || this.isLazyMem[c] !== 0) continue;
       if (++count > threshold) return true;
     }
     return false;
@@ -602,7 +901,7 @@ export class X86Tlb {
     let mask = cpumask;
     if (!info.freedTables && !(info.mm > INIT_MM && this.mmAsidTransition[info.mm] !== 0)) {
       mask = 0;
-      for (let c = 0; c < k.ncpu; c++) if ((cpumask & (1 << c)) !== 0 && this.shouldFlushTlb(c, info)) mask |= 1 << c;
+      for (let c = 0; c < k.ncpu; c++) if ((cpumask & (1 << c)) !== 0 && this.shouldFlushTlb(cpu, c, info)) mask |= 1 << c;
     }
     k.onEachCpuMask(cpu, mask, X86_IPI_FLUSH_TLB_FUNC, info.mm, encodeFlushInfo(info), true, REASON_FLUSH);
   }
@@ -611,13 +910,14 @@ export class X86Tlb {
   flushTlbFunc(k: Kernel, cpu: number, f: FlushTlbInfo): void {
     const loaded = this.loadedMm[cpu]!;
     if (f.mm !== NO_MM && f.mm !== loaded) {
-      if (this.opts.cpumask === 'lazy-trim') {
+      if (this.cpumask === 'lazy-trim') {
         // The CPU was left in the mm_cpumask of the target mm. Clear it.
         k.useMm(cpu, f.mm, SITE_FLUSH_CLEAR);
         if ((k.mmCpumask[f.mm]! & (1 << cpu)) !== 0 && k.tracer !== null) {
           k.tracer.ev(cpu, 'cpumask_clear_cpu', `CPU${cpu} leaves mm_cpumask(${k.mmName(f.mm)}) (loaded_mm ${k.mmName(loaded)})`);
         }
         k.mmCpumask[f.mm]! &= ~(1 << cpu);
+        k.smpMb(cpu); // cpumask_clear_cpu: lock btr
       }
       return;
     }
@@ -711,7 +1011,12 @@ export class X86Tlb {
    */
   tlbMayHold(k: Kernel, cpu: number, mm: number, gen: number): boolean {
     if (mm === INIT_MM) return false;
-    const loaded = this.loadedMm[cpu] === mm;
+    // A CPU in the middle of switch_mm_irqs_off (IRQs off, kernel code only) uses no user entry,
+    // and x86 frees page tables through RCU (MMU_GATHER_RCU_TABLE_FREE: tlb_remove_table ->
+    // call_rcu, or tlb_remove_table_sync_one's IPI), which cannot complete while it has IRQs off:
+    // it is not judged at the free; whether it flushes before it next uses the mm is (checkTlbUse).
+    if (this.swBusy[cpu] !== 0) return false;
+    const loaded = this.cr3Mm[cpu] === mm;
     const tablesOnly = loaded && this.isLazy[cpu] !== 0;
     if (tablesOnly && this.tablesFreeOn[k.cpu] !== mm) return false;
     const global = this.mmGlobalAsid[mm] !== 0;
@@ -734,11 +1039,12 @@ export class X86Tlb {
       k.violate('I13', cpu, `x86: is_lazy on CPU${cpu} with loaded_mm == init_mm`);
       return;
     }
-    if (loaded !== INIT_MM && (k.mmCpumask[loaded]! & (1 << cpu)) === 0) {
+    // Between switches only: mid-switch, v6.13 has cleared prev's bit while loaded_mm still names prev.
+    if (loaded > INIT_MM && this.swBusy[cpu] === 0 && (k.mmCpumask[loaded]! & (1 << cpu)) === 0) {
       k.violate('I13', cpu, `x86 I7: CPU${cpu} has loaded_mm ${k.mmName(loaded)} but is not in its mm_cpumask`);
       return;
     }
-    if (k.cpuIrqsOff[cpu] !== 0) return;
+    if (k.cpuIrqsOff[cpu] !== 0 || k.cpuActivatePending[cpu] !== 0) return;
     const t = k.cpuCurr[cpu]!;
     const mm = k.taskMm[t]!;
     if (mm !== NO_MM) {
@@ -754,7 +1060,10 @@ export class X86Tlb {
 
   describeCpu(k: Kernel, cpu: number): string {
     const a = this.loadedAsid[cpu]!;
-    return `loaded_mm=${k.mmName(this.loadedMm[cpu]!)} asid=${a === GLOBAL_ASID ? 'global' : a}${this.isLazy[cpu] !== 0 ? ' lazy' : ''}`;
+    const loaded = this.loadedMm[cpu]!;
+    const cr3 = this.cr3Mm[cpu]!;
+    const sb = k.sb.len[cpu]! > 0 ? ` [store buffer: ${k.sb.describe(cpu)}]` : '';
+    return `loaded_mm=${this.describeLoaded(k, loaded)}${cr3 !== loaded ? ` cr3=${this.describeLoaded(k, cr3)}` : ''} asid=${a === GLOBAL_ASID ? 'global' : a}${this.isLazy[cpu] !== 0 ? ' lazy' : ''}${sb}`;
   }
 
   // ---- hooks --------------------------------------------------------------------------------------
@@ -766,15 +1075,16 @@ export class X86Tlb {
       init_new_context: (k, _cpu, mm) => this.initNewContext(k, mm),
       destroy_context: (k, _cpu, mm) => this.destroyContext(k, mm),
       // x86 activate_mm(prev, next) is switch_mm_irqs_off(prev, next, NULL): no task, no cond_mitigation.
-      switch_mm_irqs_off: (k, cpu, _prev, next, task) => this.switchMmIrqsOff(k, cpu, next, k.switchCaller === SWITCH_ACTIVATE_MM ? NO_TASK : task),
-      enter_lazy_tlb: (_k, cpu) => this.enterLazyTlb(cpu),
+      switch_mm_irqs_off: (k, cpu, _prev, next, task) => this.switchBegin(k, cpu, next, k.switchCaller === SWITCH_ACTIVATE_MM ? NO_TASK : task),
+      resume: (k, cpu, hook, pc, a) => (hook === 'switch_mm_irqs_off' ? this.switchStep(k, cpu, pc) : hook === 'flush_tlb_mm_range' ? this.flushStep(k, cpu, a, pc) : 0),
+      enter_lazy_tlb: (k, cpu) => this.enterLazyTlb(k, cpu),
       flush_tlb_mm_range: (k, cpu, mm, flags) => {
         this.tablesFreeOn[cpu] = (flags & FLUSH_FREED_TABLES) !== 0 ? mm : NO_MM;
         // flush_tlb_range() (mremap, khugepaged): freed_tables = true since 3ef938c35035 (the
         // mutation restores false); flush_tlb_mm() is flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL,
         // 0, true); the mmu_gather flushes pass tlb->freed_tables.
         const freed = (flags & FLUSH_RANGE) !== 0 ? !this.flushRangeNoFreedTables : (flags & (FLUSH_FREED_TABLES | FLUSH_MM)) !== 0;
-        this.flushTlbMmRange(k, cpu, mm, freed);
+        return this.flushBegin(k, cpu, mm, freed);
       },
       handle_ipi: (k, cpu, fn, mm, arg) => {
         if (fn === X86_IPI_FLUSH_TLB_FUNC) {
@@ -804,7 +1114,7 @@ export class X86Tlb {
       use_temporary_mm: (k, cpu, task) => this.useTemporaryMm(k, cpu, task),
       suspend_resume: (k, cpu, task) => this.suspendResume(k, cpu, task),
       tlbbatch_flush: (k, cpu, mm) => this.tlbbatchFlush(k, cpu, mm),
-      hw_root: (_k, cpu) => this.loadedMm[cpu]!,
+      hw_root: (_k, cpu) => this.cr3Mm[cpu]!,
       tlb_may_hold: (k, cpu, mm, gen) => this.tlbMayHold(k, cpu, mm, gen),
       check: (k, cpu) => this.check(k, cpu),
       describe_cpu: (k, cpu) => this.describeCpu(k, cpu),

@@ -73,7 +73,7 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
     let flushed = 0;
     for (let c = 0; c < k.ncpu; c++) {
       if ((cpumask & (1 << c)) === 0) continue;
-      if (!all && doLazy && x.isLazy[c] !== 0) continue;
+      if (!all && doLazy && x.isLazyMem[c] !== 0) continue;
       flushed |= 1 << c;
     }
     if (flushed === 0) {
@@ -135,7 +135,7 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
         // xen_exit_mmap -> xen_drop_mm_ref(mm): locally, and by IPI (wait=1) on every vCPU
         // whose xen_current_cr3 is mm's pgd; then xen_pgd_unpin (not modelled).
         let mask = 1 << cpu;
-        for (let c = 0; c < k.ncpu; c++) if (c !== cpu && k.cpuOnline[c] !== 0 && tlb.loadedMm[c] === mm) mask |= 1 << c;
+        for (let c = 0; c < k.ncpu; c++) if (c !== cpu && k.cpuOnline[c] !== 0 && tlb.loadedMmMem[c] === mm) mask |= 1 << c;
         if (k.tracer !== null) k.tracer.ev(cpu, 'xen_exit_mmap', `xen_drop_mm_ref(${k.mmName(mm)}): CR3 users ${cpusText(mask, k.ncpu)}`);
         k.onEachCpuMask(cpu, mask, XEN_IPI_DROP_MM_REF, mm, 0, true, REASON_ARCH);
       }

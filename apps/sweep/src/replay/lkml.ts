@@ -157,7 +157,7 @@ export function formatLkml(input: LkmlInput, opts: LkmlOptions = {}): string {
       cell.push(...wrap(hz, width));
       cell.push(...wrap(e.text, width, '  '));
     } else {
-      const prefix = e.actor === 'irq' ? '<irq> ' : e.actor === 'hyp' ? '<hyp> ' : '';
+      const prefix = e.actor === 'irq' ? '<irq> ' : e.actor === 'hyp' ? '<hyp> ' : e.actor === 'drain' ? '<sb> ' : '';
       cell.push(...wrap(`${prefix}${e.fn}: ${e.text}`, width, '  '));
     }
   }

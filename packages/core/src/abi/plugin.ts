@@ -1,5 +1,16 @@
 /**
- * The arch plugin ABI, version 1.
+ * The arch plugin ABI, versions 1 and 2.
+ *
+ * Version 2 adds, for interleavings at memory-access granularity and the TSO memory model:
+ * - hooks that take several steps are written as resumable sequences: switch_mm_irqs_off,
+ *   flush_tlb_mm_range and tlbbatch_flush may return the pc of their next step (a positive
+ *   integer below 65536); the core runs each later step through {@link ArchHooks.resume} as
+ *   the CPU's next task step (IRQs stay off through a switch), like its own kernel paths;
+ * - the plugin declares the state other CPUs read ({@link ArchPlugin.sharedState}) and writes
+ *   it with k.storeShared, so that under `tso` those stores go through the store buffer;
+ * - the memory models it supports ({@link ArchPlugin.memoryModels}).
+ * A v1 plugin keeps loading and runs as before under `sc` (its hooks return nothing: each is
+ * one step); under `tso` it is refused (its state is undeclared).
  *
  * An arch plugin is a separately published package whose default export is an
  * {@link ArchPlugin} descriptor. The core validates the descriptor once when it is loaded
@@ -14,8 +25,37 @@
 import type { ZodType } from 'zod';
 import type { UseSiteDoc } from '../findings/sites.js';
 import type { Kernel } from '../model/kernel.js';
+import type { MemoryModel } from '../model/store-buffer.js';
 
-export const ABI_VERSION = 1 as const;
+/** The newest arch ABI this core implements. */
+export const ABI_VERSION = 2 as const;
+/** Every arch ABI this core loads. */
+export const SUPPORTED_ABIS = [1, 2] as const;
+export type ArchAbi = (typeof SUPPORTED_ABIS)[number];
+
+/** The hooks that may be written as resumable sequences (ABI v2). */
+export type SequenceHook = 'switch_mm_irqs_off' | 'flush_tlb_mm_range' | 'tlbbatch_flush';
+
+/**
+ * A hook that is a resumable sequence returns the pc of its next step (1..65535), or nothing
+ * (or 0) when it is done. ABI v1 hooks always return nothing.
+ */
+export type NextPc = number | void;
+
+/**
+ * Arch state that other CPUs read (ABI v2): the core buffers the owner's plain stores to it
+ * under `tso`. Declared in {@link ArchPlugin.sharedState}; the plugin registers the array that
+ * holds it with k.declareShared(index in sharedState, id, array) in its reset hook and reads
+ * another CPU's value from the array that returns.
+ */
+export interface SharedStateDoc {
+  /** The kernel's name, e.g. "cpu_tlbstate.loaded_mm". */
+  readonly id: string;
+  /** Who owns (is the only one to plain-store) an element: each CPU its own, or the task's CPU. */
+  readonly scope: 'cpu';
+  /** Who reads it remotely and why the ordering matters. */
+  readonly description: string;
+}
 
 export interface ArchCapabilities {
   /**
@@ -54,6 +94,8 @@ export interface MutationCell {
   readonly schemeOptions?: Readonly<Record<string, unknown>>;
   /** Preemption model (default: "full"); e.g. "rt" for a window that sits under task_lock(). */
   readonly preempt?: 'none' | 'voluntary' | 'full' | 'rt';
+  /** Memory model (default: "sc"); "tso" for a bug that needs a store to pass a later load. */
+  readonly memory?: MemoryModel;
   /** Workload profile (default: "default"). */
   readonly workload?: string;
   /** CPU count (default: 4). */
@@ -92,7 +134,10 @@ export interface MutationDoc {
 /** Given to {@link ArchPlugin.setup}: facts about the worker, fixed for its lifetime. */
 export interface ArchSetupEnv {
   readonly coreVersion: string;
-  readonly abi: typeof ABI_VERSION;
+  /** The ABI the core runs the plugin with (the plugin's own). */
+  readonly abi: ArchAbi;
+  /** The cell's memory model (always "sc" for a v1 plugin). */
+  readonly memory: MemoryModel;
   /**
    * Ids of this plugin's own mutations enabled for the cell (a subset of
    * {@link ArchPlugin.mutations}); empty for the unmutated model.
@@ -115,7 +160,7 @@ export interface ArchHooks {
    * switch_mm_irqs_off(prev, next, tsk), IRQs off. `prev` is the core's idea of the
    * previous mm (prev->active_mm); an arch is free to ignore it (x86 uses loaded_mm).
    */
-  switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): void;
+  switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): NextPc;
   /** enter_lazy_tlb(mm, tsk): the CPU keeps `mm` loaded for a kernel thread. */
   enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: number): void;
   /**
@@ -124,7 +169,7 @@ export interface ArchHooks {
    * k.sendIpi / k.onEachCpuMask (wait = true makes the core wait for them), hypercall flushes
    * by changing the target's TLB state directly and counting k.countHypercall().
    */
-  flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flags: number): void;
+  flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flags: number): NextPc;
   /** An arch IPI function (fn >= IPI_ARCH_BASE) runs on `cpu` with IRQs off. */
   handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void;
   /** arch_exit_mmap(): start of exit_mmap (Xen PV: xen_exit_mmap; ppc radix: clear prtb0). */
@@ -184,7 +229,14 @@ export interface ArchHooks {
    * batch's cpumask is mm_cpumask(mm); no page tables freed). Optional: without it the core
    * calls flush_tlb_mm_range(mm, 0).
    */
-  tlbbatch_flush?(k: Kernel, cpu: number, mm: number): void;
+  tlbbatch_flush?(k: Kernel, cpu: number, mm: number): NextPc;
+  /**
+   * ABI v2: the next step of a sequence hook that returned `pc`, with the hook's arguments
+   * (switch_mm_irqs_off: prev, next, task; flush_tlb_mm_range: mm, flags, 0; tlbbatch_flush:
+   * mm, 0, 0). Returns the pc of the step after, or nothing when the hook is done. Called in
+   * the same step when the caller cannot wait (interrupt context, switches to init_mm).
+   */
+  resume?(k: Kernel, cpu: number, hook: SequenceHook, pc: number, a: number, b: number, c: number): NextPc;
   /** Arch per-CPU state for traces, e.g. "loaded_mm=M2 lazy". Only called while tracing. */
   describe_cpu(k: Kernel, cpu: number): string;
   /** Name of an arch IPI function for traces, e.g. "flush_tlb_func". */
@@ -193,8 +245,8 @@ export interface ArchHooks {
 
 /** The descriptor a plugin package exports. */
 export interface ArchPlugin<O = unknown> {
-  /** ABI version this plugin implements. */
-  readonly abi: typeof ABI_VERSION;
+  /** ABI version this plugin implements (1 or 2). */
+  readonly abi: ArchAbi;
   /** Short arch name, e.g. "x86-native". Lowercase letters, digits and dashes. */
   readonly name: string;
   /** The plugin package's own version (semver). Recorded in every artifact. */
@@ -221,6 +273,15 @@ export interface ArchPlugin<O = unknown> {
    * (or be a core site, CORE_USE_SITES). Results count findings per site.
    */
   readonly useSites?: readonly UseSiteDoc[];
+  /** ABI v2: the state other CPUs read, in declaration order (the slot k.declareShared takes). */
+  readonly sharedState?: readonly SharedStateDoc[];
+  /**
+   * ABI v2: the memory models the plugin's arch has in this model (default ["sc"]). An arch
+   * whose real model is weaker than TSO (powerpc, arm64) says so in {@link memoryModelNote}.
+   */
+  readonly memoryModels?: readonly MemoryModel[];
+  /** Why a memory model is not offered (shown when a cell asks for it). */
+  readonly memoryModelNote?: string;
   /** Called once per worker and option set; returns the hot hooks. */
   setup(options: O, env: ArchSetupEnv): ArchHooks;
 }

@@ -19,7 +19,7 @@ function broken(fields: Record<string, unknown>): unknown {
   return { ...referenceArch, ...fields };
 }
 
-const env = { coreVersion: CORE_VERSION, abi: ABI_VERSION, mutations: [] } as const;
+const env = { coreVersion: CORE_VERSION, abi: 1, memory: 'sc', mutations: [] } as const;
 
 function refHooks(): Record<string, unknown> {
   return { ...referenceArch.setup(referenceArch.options.parse({}), env) };
@@ -47,7 +47,7 @@ describe('validateArchPlugin: valid plugins', () => {
 
 describe('validateArchPlugin: each broken field is named, with what is allowed', () => {
   const cases: [string, Record<string, unknown>, string][] = [
-    ['abi 2', { abi: 2 }, `  - abi: must be ${ABI_VERSION} (this @lazytlb/core implements arch ABI v${ABI_VERSION})`],
+    ['abi 3', { abi: 3 }, `  - abi: must be 1 or 2 (this @lazytlb/core implements arch ABI v1 and v${ABI_VERSION})`],
     ['name "X86"', { name: 'X86' }, '  - name: must be lowercase letters, digits and dashes, starting with a letter'],
     ['name "x86_native"', { name: 'x86_native' }, '  - name: must be lowercase letters, digits and dashes, starting with a letter'],
     ['name "-x86"', { name: '-x86' }, '  - name: must be lowercase letters, digits and dashes, starting with a letter'],
@@ -77,7 +77,7 @@ describe('validateArchPlugin: each broken field is named, with what is allowed',
   });
 
   it('reports every broken field at once', () => {
-    const e = loadError(() => validateArchPlugin(broken({ abi: 2, name: 'X86', setup: null })));
+    const e = loadError(() => validateArchPlugin(broken({ abi: 3, name: 'X86', setup: null })));
     expect(e.message).toContain('  - abi: ');
     expect(e.message).toContain('  - name: ');
     expect(e.message).toContain('  - setup: must be a function');
@@ -89,8 +89,8 @@ describe('validateArchPlugin: each broken field is named, with what is allowed',
   });
 
   it('names the source in the message (default: "arch plugin")', () => {
-    expect(loadError(() => validateArchPlugin(broken({ abi: 2 }))).message.startsWith('invalid arch plugin arch plugin:\n')).toBe(true);
-    expect(loadError(() => validateArchPlugin(broken({ abi: 2 }), './my-arch.js')).message).toContain('./my-arch.js');
+    expect(loadError(() => validateArchPlugin(broken({ abi: 3 }))).message.startsWith('invalid arch plugin arch plugin:\n')).toBe(true);
+    expect(loadError(() => validateArchPlugin(broken({ abi: 3 }), './my-arch.js')).message).toContain('./my-arch.js');
   });
 
   it.each([

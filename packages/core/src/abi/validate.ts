@@ -8,6 +8,7 @@ import { CORE_VERSION } from '../generated/model-hash.js';
 import { INVARIANT_IDS, type InvariantId } from '../invariants/catalog.js';
 import { CORE_USE_SITES, MAX_USE_SITES } from '../findings/sites.js';
 import { MAX_CPUS } from '../model/constants.js';
+import { MAX_SHARED_SLOTS, MEMORY_MODELS, type MemoryModel, SH_ARCH_BASE } from '../model/store-buffer.js';
 import { ABI_VERSION, type ArchHooks, type ArchPlugin } from './plugin.js';
 
 export class PluginLoadError extends Error {
@@ -31,6 +32,7 @@ const MutationDocSchema = z
             scheme: z.enum(['refcount', 'shootdown', 'none']),
             schemeOptions: z.record(z.string(), z.unknown()).optional(),
             preempt: z.enum(['none', 'voluntary', 'full', 'rt']).optional(),
+            memory: z.enum(MEMORY_MODELS).optional(),
             workload: z.string().optional(),
             cpus: z.number().int().min(1).max(MAX_CPUS).optional(),
           })
@@ -55,7 +57,7 @@ const UseSiteDocSchema = z
   .strict();
 
 const Descriptor = z.object({
-  abi: z.literal(ABI_VERSION, { message: `must be ${ABI_VERSION} (this @lazytlb/core implements arch ABI v${ABI_VERSION})` }),
+  abi: z.union([z.literal(1), z.literal(2)], { message: `must be 1 or 2 (this @lazytlb/core implements arch ABI v1 and v${ABI_VERSION})` }),
   name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
   version: z.string().refine((v) => semver.valid(v) === v, 'must be a valid semver version such as 1.2.3'),
   coreVersions: z.string().refine((v) => v.trim() !== '' && semver.validRange(v) !== null, 'must be a valid, non-empty semver range such as ^0.1.0'),
@@ -72,7 +74,20 @@ const Descriptor = z.object({
   mutations: z.array(MutationDocSchema).optional(),
   capabilitiesFor: fn.optional(),
   useSites: z.array(UseSiteDocSchema).optional(),
+  sharedState: z
+    .array(z.object({ id: z.string().min(1), scope: z.literal('cpu'), description: z.string().min(1) }).strict())
+    .max(MAX_SHARED_SLOTS - SH_ARCH_BASE)
+    .optional(),
+  memoryModels: z.array(z.enum(MEMORY_MODELS)).min(1).optional(),
+  memoryModelNote: z.string().min(1).optional(),
   setup: fn,
+}).superRefine((p, ctx) => {
+  if (p.abi === 1 && (p.sharedState !== undefined || p.memoryModels !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['abi'], message: 'sharedState and memoryModels are ABI v2 fields: declare abi: 2' });
+  }
+  if (p.memoryModels?.includes('tso') === true && p.sharedState === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['sharedState'], message: 'a plugin that offers tso must declare the state other CPUs read (sharedState)' });
+  }
 });
 
 const REQUIRED_HOOKS = [
@@ -135,5 +150,22 @@ export function validateHooks(plugin: ArchPlugin<unknown>, hooks: unknown): Arch
   if (plugin.capabilities.vcpuPreemption && (typeof h.vcpu_preempt !== 'function' || typeof h.vcpu_resume !== 'function')) {
     throw new PluginLoadError(`arch plugin ${plugin.name}: capabilities.vcpuPreemption needs vcpu_preempt and vcpu_resume hooks`);
   }
+  if (plugin.abi >= 2 && typeof h.resume !== 'function') {
+    throw new PluginLoadError(`arch plugin ${plugin.name}: ABI v2 needs a resume hook (it continues the sequence hooks; return nothing from them if none is a sequence)`);
+  }
   return hooks as ArchHooks;
+}
+
+/**
+ * Can `plugin` run under `memory`? Returns null, or the reason it cannot: a v1 plugin's shared
+ * state is undeclared (the store buffer cannot apply to it); a v2 plugin lists its models.
+ */
+export function memoryModelRefusal(plugin: ArchPlugin<unknown>, memory: MemoryModel): string | null {
+  if (memory === 'sc') return null;
+  if (plugin.abi < 2) {
+    return `arch plugin ${plugin.name} implements arch ABI v1: the state its CPUs read from each other is undeclared, so the ${memory} store buffer cannot apply to it; it runs under sc only (port it to ABI v2 and declare sharedState)`;
+  }
+  const models = plugin.memoryModels ?? ['sc'];
+  if (models.includes(memory)) return null;
+  return `arch ${plugin.name} does not run under memory model ${memory} (it offers ${models.join(', ')})${plugin.memoryModelNote !== undefined ? `: ${plugin.memoryModelNote}` : ''}`;
 }

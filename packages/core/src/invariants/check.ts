@@ -22,14 +22,33 @@ export function checkHwRootsAll(k: Kernel): void {
   for (let c = 0; c < k.ncpu; c++) checkHwRoot(k, c);
 }
 
-/** I2: pages / tables of `mm` unmapped at generation `gen` are being freed now. */
+/**
+ * I2 at free time: pages / tables of `mm` unmapped at generation `gen` are being freed now. The
+ * arch says which CPUs could still use a translation to them (a CPU in the middle of a switch
+ * or lazy can only walk paging structures speculatively; whether it flushes before it runs
+ * user code is checked where it does: checkTlbUse).
+ */
 export function checkStaleTlb(k: Kernel, mm: number, gen: number, what: string): void {
+  if (gen > k.mmFreedGen[mm]!) k.mmFreedGen[mm] = gen;
   for (let c = 0; c < k.ncpu; c++) {
     if (arch_tlb_may_hold(k, c, mm, gen)) {
       k.violate('I2', c, `${what} of ${k.mmName(mm)} freed while CPU${c} may still hold translations to them (no flush reached it)`);
       return;
     }
   }
+}
+
+/**
+ * I2 at use: `cpu` is about to access `mm`'s user memory (a user task's code, a kthread inside
+ * kthread_use_mm): it must not hold a translation older than the newest freed unmap generation
+ * (its TLB was not flushed after pages it maps were freed, e.g. an ASID/PCID reused or a
+ * switch that read tlb_gen before a flusher bumped it).
+ */
+export function checkTlbUse(k: Kernel, cpu: number, mm: number, task: number): void {
+  const gen = k.mmFreedGen[mm]!;
+  if (gen === 0 || !arch_tlb_may_hold(k, cpu, mm, gen)) return;
+  const who = k.taskMm[task] === NO_MM || k.taskUsingMm[task] !== 0 ? `${k.taskName(task)} (kthread_use_mm)` : `${k.taskName(task)}'s user code`;
+  k.violate('I2', cpu, `${who} on CPU${cpu} uses a translation of ${k.mmName(mm)} to memory freed before (no flush reached this CPU after the free)`);
 }
 
 /**

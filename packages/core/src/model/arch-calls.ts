@@ -5,23 +5,78 @@
  * (flush_tlb_mm_range -> on_each_cpu_mask -> the local handle_ipi), so each restores the
  * outer hook id on return.
  */
+import { SWITCH_TO_INIT_MM } from './constants.js';
+import { call, P_SEQ_FLUSH, P_SEQ_SWITCH, P_SEQ_TLBBATCH, SEQ_IRQS_OFF, SEQ_PC_MASK } from './frames.js';
 import type { Kernel } from './kernel.js';
 
 export const HOOK_NAMES = [
   'none', 'reset', 'init_new_context', 'destroy_context', 'switch_mm_irqs_off', 'enter_lazy_tlb',
   'flush_tlb_mm_range', 'handle_ipi', 'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold',
   'check', 'vcpu_preempt', 'vcpu_resume', 'describe_cpu', 'ipi_name', 'arch_continue', 'cpu_disable', 'cpu_up',
-  'cpu_idle_deep', 'use_temporary_mm', 'suspend_resume', 'tlbbatch_flush',
+  'cpu_idle_deep', 'use_temporary_mm', 'suspend_resume', 'tlbbatch_flush', 'resume',
 ] as const;
 
-/** `caller`: SWITCH_* (who calls it: context_switch, activate_mm, kthread_use_mm, a switch to init_mm), in k.switchCaller. */
-export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number, caller: number): void {
+/** Hook ids of the hooks that may be written as resumable sequences (ABI v2), by frame path. */
+const SEQ_HOOK = [4, 6, 23] as const;
+const SEQ_NAME = ['switch_mm_irqs_off', 'flush_tlb_mm_range', 'tlbbatch_flush'] as const;
+
+/**
+ * A sequence hook returned `pc` (ABI v2: its next step). Where the caller cannot be resumed
+ * later (interrupt context; switches to init_mm, which end idle and hotplug paths) the rest
+ * runs now, in this step; otherwise a P_SEQ_* frame makes it the CPU's next task steps.
+ * Returns true when the hook goes on in later steps.
+ */
+function continueSeq(k: Kernel, cpu: number, path: number, pc: number, a: number, b: number, c: number, atomic: boolean, flags: number): boolean {
+  const i = path - P_SEQ_SWITCH;
+  if (atomic) {
+    const outer = k.hook;
+    k.hook = SEQ_HOOK[i]!;
+    const name = SEQ_NAME[i]!;
+    for (let p = pc; p > 0; ) p = k.arch.resume!(k, cpu, name, p, a, b, c) || 0;
+    k.hook = outer;
+    return false;
+  }
+  call(k, cpu, path, a, b, c, false);
+  k.frPc[k.top(cpu)] = (pc & SEQ_PC_MASK) | flags;
+  if ((flags & SEQ_IRQS_OFF) !== 0) k.cpuIrqsOff[cpu] = 1;
+  return true;
+}
+
+/**
+ * Continue the sequence of frame `f` on `cpu` (its next step). Returns true when it ended
+ * (its frame is popped and, with SEQ_IRQS_OFF, IRQs are back on).
+ */
+export function arch_resume(k: Kernel, cpu: number, f: number): boolean {
+  k.mmStateTouched = true;
+  const i = k.frPath[f]! - P_SEQ_SWITCH;
+  const word = k.frPc[f]!;
+  const outer = k.hook;
+  k.hook = SEQ_HOOK[i]!;
+  const pc = k.arch.resume!(k, cpu, SEQ_NAME[i]!, word & SEQ_PC_MASK, k.frA[f]!, k.frB[f]!, k.frC[f]!) || 0;
+  k.hook = outer;
+  if (pc > 0) {
+    k.frPc[f] = (pc & SEQ_PC_MASK) | (word & ~SEQ_PC_MASK);
+    return false;
+  }
+  k.cpuSp[cpu]! -= 1;
+  if ((word & SEQ_IRQS_OFF) !== 0) k.cpuIrqsOff[cpu] = 0;
+  return true;
+}
+
+/**
+ * `caller`: SWITCH_* (who calls it: context_switch, activate_mm, kthread_use_mm, a switch to
+ * init_mm), in k.switchCaller. Returns true when the arch's switch goes on in later steps (an
+ * ABI v2 sequence; IRQs stay off until it ends).
+ */
+export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number, caller: number): boolean {
   k.mmStateTouched = true;
   k.switchCaller = caller;
   const outer = k.hook;
   k.hook = 4;
-  k.arch.switch_mm_irqs_off(k, cpu, prev, next, task);
+  const pc = k.arch.switch_mm_irqs_off(k, cpu, prev, next, task) || 0;
   k.hook = outer;
+  if (pc <= 0) return false;
+  return continueSeq(k, cpu, P_SEQ_SWITCH, pc, prev, next, task, k.inIrq || caller === SWITCH_TO_INIT_MM, SEQ_IRQS_OFF);
 }
 
 export function arch_enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: number): void {
@@ -36,8 +91,9 @@ export function arch_flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flag
   k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = 6;
-  k.arch.flush_tlb_mm_range(k, cpu, mm, flags);
+  const pc = k.arch.flush_tlb_mm_range(k, cpu, mm, flags) || 0;
   k.hook = outer;
+  if (pc > 0) continueSeq(k, cpu, P_SEQ_FLUSH, pc, mm, flags, 0, k.inIrq, 0);
 }
 
 export function arch_handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void {
@@ -168,10 +224,13 @@ export function arch_tlbbatch_flush(k: Kernel, cpu: number, mm: number): void {
   const outer = k.hook;
   if (k.arch.tlbbatch_flush === undefined) {
     k.hook = 6;
-    k.arch.flush_tlb_mm_range(k, cpu, mm, 0);
+    const pc = k.arch.flush_tlb_mm_range(k, cpu, mm, 0) || 0;
+    k.hook = outer;
+    if (pc > 0) continueSeq(k, cpu, P_SEQ_FLUSH, pc, mm, 0, 0, k.inIrq, 0);
   } else {
     k.hook = 23;
-    k.arch.tlbbatch_flush(k, cpu, mm);
+    const pc = k.arch.tlbbatch_flush(k, cpu, mm) || 0;
+    k.hook = outer;
+    if (pc > 0) continueSeq(k, cpu, P_SEQ_TLBBATCH, pc, mm, 0, 0, k.inIrq, 0);
   }
-  k.hook = outer;
 }

@@ -107,11 +107,16 @@ export const OP_MASK = 0xff;
 export const MUNMAP_FREED_TABLES = 1; // the unmap emptied page-table pages (free_pgtables)
 export const MUNMAP_ALL = 2; // munmap(0, TASK_SIZE): no VMA left afterwards
 
-/** Explorer actors per CPU: its task/kernel-path step, its interrupt (IPI, wakeup, tick), and the hypervisor acting on it. */
+/**
+ * Explorer actors per CPU: its task/kernel-path step, its interrupt (IPI, wakeup, tick), the
+ * hypervisor acting on it, and (memory: tso) its store buffer draining one store.
+ */
 export const ACTOR_TASK = 0;
 export const ACTOR_IRQ = 1;
 export const ACTOR_HYP = 2;
-export const ACTORS_PER_CPU = 3;
+export const ACTOR_DRAIN = 3;
+export const ACTORS_PER_CPU = 4;
+export const ACTOR_KIND_NAMES = ['task', 'irq', 'hyp', 'drain'] as const;
 
 /**
  * Preemption models (CONFIG_PREEMPT_NONE / _VOLUNTARY / PREEMPT / PREEMPT_RT) and the

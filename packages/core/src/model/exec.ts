@@ -45,8 +45,9 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
       const active = k.taskActiveMm[t]!;
       k.frB[f] = active;
       k.frC[f] = oldMm;
+      k.smpMb(cpu); // task_lock(): a locked RMW
       k.setActiveMm(t, mm);
-      k.taskMm[t] = mm;
+      k.setTaskMm(cpu, t, mm);
       k.taskKind[t] = TASK_USER;
       if (oldMm === NO_MM) k.setLocalMm(cpu, active); // the lazy reference now lives in a local
       if (irqsOffActivateMm) {
@@ -54,12 +55,14 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
         k.frPc[f] = 3;
       } else {
         k.frPc[f] = 2; // local_irq_enable() before activate_mm()
+        k.cpuActivatePending[cpu] = 1;
       }
       if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `${k.taskName(t)} mm=${k.mmName(mm)} (was ${k.mmName(oldMm)}, active_mm ${k.mmName(active)})${irqsOffActivateMm ? '; activate_mm' : ''}`);
       return;
     }
     case 2:
       // activate_mm(active_mm, mm) with IRQs on (!ARCH_WANT_IRQS_OFF_ACTIVATE_MM)
+      k.cpuActivatePending[cpu] = 0;
       arch_switch_mm_irqs_off(k, cpu, k.frB[f]!, k.frA[f]!, t, SWITCH_ACTIVATE_MM);
       k.frPc[f] = 3;
       if (k.tracer !== null) k.tracer.ev(cpu, 'activate_mm', `${k.mmName(k.frB[f]!)} -> ${k.mmName(k.frA[f]!)}`);
@@ -74,8 +77,9 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
       if (k.tracer !== null && k.taskActiveMm[t] !== active) {
         k.tracer.ev(cpu, 'exec_mmap', `active_mm is now ${k.mmName(k.taskActiveMm[t]!)}, but the stale ${k.mmName(active)} will be dropped`);
       }
+      k.smpMb(cpu); // task_lock(): a locked RMW
       k.setActiveMm(t, mm);
-      k.taskMm[t] = mm;
+      k.setTaskMm(cpu, t, mm);
       k.taskKind[t] = TASK_USER;
       k.setLocalMm(cpu, active);
       membarrier_exec_mmap(k, cpu, mm);

@@ -44,7 +44,10 @@ export function stepExit(k: Kernel, cpu: number, f: number): void {
       // The exiting task is now a lazy holder.
       k.useMm(cpu, mm, 'exit_mm');
       mmgrab_lazy_tlb(k, cpu, mm);
-      k.taskMm[t] = NO_MM;
+      // task_lock() + smp_mb__after_spinlock() (5bc78502322a): membarrier needs a full barrier
+      // after the task's user-space accesses, before tsk->mm is cleared.
+      k.smpMb(cpu);
+      k.setTaskMm(cpu, t, NO_MM);
       k.touch(mm);
       membarrier_update_current_mm(k, cpu, NO_MM);
       arch_enter_lazy_tlb(k, cpu, mm, t);
@@ -110,6 +113,7 @@ export function stepMmput(k: Kernel, cpu: number, f: number): void {
       k.useMm(cpu, mm, 'mmput');
       const users = k.mmUsers[mm]! - 1;
       k.mmUsers[mm] = users;
+      k.smpMb(cpu); // atomic_dec_and_test: a locked RMW
       if (k.tracer !== null) k.tracer.ev(cpu, 'mmput', `${k.mmName(mm)} mm_users ${users + 1}->${users}`);
       if (users < 0) k.violate('I5', cpu, `mmput: mm_users of ${k.mmName(mm)} went negative`);
       if (users !== 0) {

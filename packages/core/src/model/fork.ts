@@ -17,7 +17,8 @@ import { enqueue } from './sched.js';
 export function cloneThread(k: Kernel, cpu: number, parent: number, child: number): void {
   const mm = k.taskMm[parent]!;
   mmget(k, cpu, mm);
-  k.taskMm[child] = mm;
+  k.setTaskMm(cpu, child, mm);
+  k.smpMb(cpu); // wake_up_new_task(): raw_spin_lock_irqsave(&p->pi_lock), a locked RMW
   k.taskActiveMm[child] = mm;
   if (k.tracer !== null) k.tracer.ev(cpu, 'copy_mm', `CLONE_VM ${k.taskName(child)} shares ${k.mmName(mm)} (mm_users ${k.mmUsers[mm]})`);
   enqueue(k, k.taskCpu[child]!, child);
@@ -48,7 +49,8 @@ export function stepFork(k: Kernel, cpu: number, f: number): void {
   }
   ret(k, cpu);
   const mm = k.frB[f]!;
-  k.taskMm[child] = mm;
+  k.setTaskMm(cpu, child, mm);
+  k.smpMb(cpu); // wake_up_new_task(): raw_spin_lock_irqsave(&p->pi_lock), a locked RMW
   k.taskActiveMm[child] = mm;
   enqueue(k, k.taskCpu[child]!, child);
   if (k.tracer !== null) k.tracer.ev(cpu, 'wake_up_new_task', `${k.taskName(child)} on CPU${k.taskCpu[child]}`);

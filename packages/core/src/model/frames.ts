@@ -25,6 +25,20 @@ export const P_CPUHP_AP = 12; // cpuhp/N on the dying CPU: sched_cpu_wait_empty 
 export const P_IDLE_DEAD = 13; // the dying CPU's idle task: arch_cpu_idle_dead, cpuhp_report_idle_dead
 export const P_KHUGEPAGED = 14; // khugepaged on one mm: collapse (flush_tlb_range, free the PTE table) or collect_mm_slot
 export const P_RECLAIM = 15; // kswapd: try_to_unmap a page of an mm, arch_tlbbatch_flush, free the page
+/**
+ * An arch hook written as a resumable sequence (ABI v2) that returned the pc of its next step:
+ * the hook's later steps run as the CPU's next task steps (after any IPI wait), each through
+ * ArchHooks.resume. Registers: the hook's three arguments; pc: the sequence pc | SEQ_* flags.
+ */
+export const P_SEQ_SWITCH = 16; // switch_mm_irqs_off(prev, next, task)
+export const P_SEQ_FLUSH = 17; // flush_tlb_mm_range(mm, flags)
+export const P_SEQ_TLBBATCH = 18; // tlbbatch_flush(mm)
+/** context_switch() after switch_mm_irqs_off(): rq->prev_mm, switch_to, finish_task_switch (fused with the switch's last step). */
+export const P_SWITCH_TAIL = 19;
+/** A sequence frame's pc word: the plugin's pc in the low 16 bits, flags above. */
+export const SEQ_PC_MASK = 0xffff;
+/** The sequence runs with IRQs off that its caller turns back on when it ends (activate_mm, kthread_use_mm). */
+export const SEQ_IRQS_OFF = 1 << 16;
 
 /**
  * Push a frame. With `enter` (the default) the calling step also takes the callee's first

@@ -18,6 +18,7 @@ import {
 } from './constants.js';
 import { ModelError } from './model-error.js';
 import { MmSlab } from './slab.js';
+import { type MemoryModel, SH_ARCH_BASE, SH_RQ_CURR, SH_TASK_MM, type SharedArray, StoreBuffers } from './store-buffer.js';
 
 export { ModelError };
 
@@ -82,6 +83,10 @@ export class Kernel {
   readonly rng = new Sfc32();
   /** The mm_struct slab cache (SLUB object reuse: addresses of freed mms come back). */
   readonly slab = new MmSlab();
+  /** The cell's memory model; under `tso` plain stores to declared shared state go through per-CPU store buffers. */
+  memory: MemoryModel = 'sc';
+  /** The store buffers (model/store-buffer.ts): empty and bypassed under `sc`. */
+  readonly sb = new StoreBuffers();
   /** Non-null only while tracing; every trace call site checks it first. */
   tracer: Tracer | null = null;
 
@@ -143,7 +148,14 @@ export class Kernel {
   danglingOpen = 0;
 
   // ---- per CPU ------------------------------------------------------------------------
-  cpuCurr = new Int32Array(0); // rq->curr
+  /** `current`: the task running on the CPU (it changes at switch_to, after switch_mm). */
+  cpuCurr = new Int32Array(0);
+  /**
+   * rq->curr as its CPU sees it: __schedule() stores `next` before context_switch() (so before
+   * switch_mm); membarrier reads it remotely, from rqCurrMem (memory; the same array under sc).
+   */
+  rqCurr = new Int32Array(0);
+  rqCurrMem: SharedArray = this.rqCurr;
   cpuPrevMm = new Int32Array(0); // rq->prev_mm
   /** The lazy reference held in a local variable between steps (finish_task_switch's `mm`, kthread_use_mm's `active_mm`, ...). */
   cpuLocalMm = new Int32Array(0);
@@ -165,6 +177,17 @@ export class Kernel {
   cpuPreemptPoint = new Uint8Array(0);
   /** Outstanding acknowledgements of IPIs this CPU sent with wait=1 (smp_call_function_many). */
   cpuWait = new Int32Array(0);
+  /**
+   * The CPU is still queueing the IPIs of one smp_call_function_many_cond() (Kernel.beginIpiBatch):
+   * it goes on stepping although some it sent with wait=1 are not acknowledged yet.
+   */
+  cpuIpiBatch = new Uint8Array(0);
+  /**
+   * exec_mmap() without ARCH_WANT_IRQS_OFF_ACTIVATE_MM: tsk->mm is the new mm but activate_mm()
+   * has not run yet, with IRQs on (fs/exec.c). Arch coherence checks (I13) skip this window: the
+   * kernel allows it; what it exposes is judged by the consequences (I1, I2, I7, I14).
+   */
+  cpuActivatePending = new Uint8Array(0);
   cpuSp = new Int32Array(0);
   /** Number of kernel-path calls so far (lets the stepper see that a step entered a callee). */
   calls = 0;
@@ -190,7 +213,10 @@ export class Kernel {
 
   // ---- per task -----------------------------------------------------------------------
   ntasks = 0;
+  /** task->mm as the task's CPU sees it (written with setTaskMm; other CPUs read taskMmMem). */
   taskMm = new Int32Array(0);
+  /** task->mm in memory, what other CPUs read (membarrier's rq->curr->mm): the same array under sc. */
+  taskMmMem: SharedArray = this.taskMm;
   taskActiveMm = new Int32Array(0);
   taskKind = new Uint8Array(0);
   taskState = new Uint8Array(0);
@@ -238,6 +264,8 @@ export class Kernel {
   mmLineOwner = new Int32Array(0);
   /** Unmap generation: bumped whenever PTEs or page tables of the mm are torn down (for I2). */
   mmUnmapGen = new Int32Array(0);
+  /** The newest unmap generation whose pages or tables have been freed (a translation older than it points at freed memory). */
+  mmFreedGen = new Int32Array(0);
   mmHasVmas = new Uint8Array(0);
   /** mms with mm_users == 0 that are not freed yet (change through adjustPinned). */
   zombies = 0;
@@ -342,6 +370,7 @@ export class Kernel {
     if (mms > this.mmCapacity) this.allocMms(mms);
     if (progWords > this.prog.length) this.prog = new Int32Array(progWords);
     this.slab.ensureCapacity(ncpu, this.mmCapacity);
+    this.sb.ensureCpus(this.cpuCapacity);
   }
 
   /** Declare the cell's use sites (core + arch): their order is their bit in siteMask. */
@@ -354,6 +383,7 @@ export class Kernel {
   private allocCpus(n: number): void {
     this.cpuCapacity = n;
     this.cpuCurr = new Int32Array(n);
+    this.rqCurr = new Int32Array(n);
     this.cpuPrevMm = new Int32Array(n);
     this.cpuLocalMm = new Int32Array(n);
     this.cpuIrqsOff = new Uint8Array(n);
@@ -365,6 +395,8 @@ export class Kernel {
     this.cpuNeedResched = new Uint8Array(n);
     this.cpuPreemptPoint = new Uint8Array(n);
     this.cpuWait = new Int32Array(n);
+    this.cpuIpiBatch = new Uint8Array(n);
+    this.cpuActivatePending = new Uint8Array(n);
     this.cpuResumeAt = new Int32Array(n);
     this.cpuMembarrierState = new Int32Array(n);
     this.cpuPtWait = new Int32Array(n);
@@ -422,6 +454,7 @@ export class Kernel {
     this.mmUsersRef = new Uint8Array(n);
     this.mmLineOwner = new Int32Array(n);
     this.mmUnmapGen = new Int32Array(n);
+    this.mmFreedGen = new Int32Array(n);
     this.mmHasVmas = new Uint8Array(n);
     this.mmLazyPinned = new Uint8Array(n);
     this.mmMembarrierState = new Int32Array(n);
@@ -448,6 +481,8 @@ export class Kernel {
     this.cpuNeedResched.fill(0, 0, n);
     this.cpuPreemptPoint.fill(0, 0, n);
     this.cpuWait.fill(0, 0, n);
+    this.cpuIpiBatch.fill(0, 0, n);
+    this.cpuActivatePending.fill(0, 0, n);
     this.cpuSp.fill(0, 0, n);
     this.rqHead.fill(0, 0, n);
     this.rqLen.fill(0, 0, n);
@@ -460,6 +495,10 @@ export class Kernel {
     this.taskRingExit.fill(NO_TASK);
     this.cpuMembarrierState.fill(0, 0, n);
     this.cpuPtWait.fill(NO_MM, 0, n);
+    this.sb.tso = this.memory === 'tso';
+    this.sb.reset();
+    this.rqCurrMem = this.sb.declare(SH_RQ_CURR, 'rq->curr', this.rqCurr);
+    this.taskMmMem = this.sb.declare(SH_TASK_MM, 'task->mm', this.taskMm);
     this.nmm = 0;
     this.slab.reset();
     this.siteMask = 0;
@@ -488,10 +527,41 @@ export class Kernel {
     this.mmUsersRef[INIT_MM] = 1;
     this.mmLineOwner[INIT_MM] = 0;
     this.mmUnmapGen[INIT_MM] = 0;
+    this.mmFreedGen[INIT_MM] = 0;
     this.mmHasVmas[INIT_MM] = 0;
     this.mmMembarrierState[INIT_MM] = 0;
     this.mmSlotHeld[INIT_MM] = 0;
     this.mmPtBusy[INIT_MM] = 0;
+  }
+
+  // ---- memory model --------------------------------------------------------------------
+
+  /**
+   * Declare arch state other CPUs read (ABI v2 `sharedState`, slot = its index there), with
+   * the array its owner writes: returns the array other CPUs must read (the same one under sc).
+   * Called from the arch's reset hook, after it has sized its arrays.
+   */
+  declareShared(slot: number, name: string, view: SharedArray): SharedArray {
+    return this.sb.declare(SH_ARCH_BASE + slot, name, view);
+  }
+
+  /** A plain store by `cpu` to declared arch state `slot` at index `i` (buffered under tso). */
+  storeShared(cpu: number, slot: number, i: number, v: number): void {
+    this.sb.store(cpu, SH_ARCH_BASE + slot, i, v);
+  }
+
+  /** task->mm = mm by the task's CPU (exec_mmap, exit_mm, kthread_use_mm / kthread_unuse_mm). */
+  setTaskMm(cpu: number, t: number, mm: number): void {
+    this.sb.store(cpu, SH_TASK_MM, t, mm);
+  }
+
+  /**
+   * A full barrier on `cpu`: smp_mb() (MFENCE or a locked op on x86), a locked RMW (atomic_inc,
+   * cmpxchg, a spin_lock), or a serializing instruction (a CR3 write, IRET, a VM exit). Under
+   * tso its store buffer drains; under sc it does nothing.
+   */
+  smpMb(cpu: number): void {
+    if (this.sb.busy !== 0 && this.sb.len[cpu] !== 0) this.sb.drainAll(cpu);
   }
 
   // ---- small helpers used by paths and plugins ------------------------------------------
@@ -711,6 +781,7 @@ export class Kernel {
 
   /** An atomic RMW on mm->mm_count by `cpu`: counts the atomic and a line transfer if another CPU owned the line. */
   countAtomic(cpu: number, mm: number): void {
+    this.smpMb(cpu); // a `lock`-prefixed RMW drains the store buffer (x86-TSO)
     this.cost[C_MM_COUNT_ATOMICS]! += 1;
     if (this.mmLineOwner[mm] !== cpu) {
       this.cost[C_MM_COUNT_LINE_TRANSFERS]! += 1;
@@ -749,6 +820,10 @@ export class Kernel {
   sendIpi(from: number, target: number, fn: number, mm: number, arg: number, wait: boolean, reason: number): void {
     // smp_call_function_many() only targets cpu_online_mask: an offline CPU gets nothing.
     if (this.cpuOnline[target] === 0) return;
+    // llist_add() of the csd is a cmpxchg (a locked RMW), and the x2APIC ICR write that sends
+    // the IPI is preceded by weak_wrmsr_fence() (MFENCE; the WRMSR itself does not serialize):
+    // everything the sender stored before is visible before the target can run the function.
+    this.smpMb(from);
     const len = this.ipiLen[target]!;
     if (len >= IPI_QUEUE) throw new ModelError(`IPI queue of CPU${target} overflowed (${IPI_QUEUE} pending)`);
     const slot = target * IPI_QUEUE + ((this.ipiHead[target]! + len) % IPI_QUEUE);
@@ -762,6 +837,19 @@ export class Kernel {
     if (wait) this.cpuWait[from]! += 1;
     this.cost[reason === REASON_FLUSH ? C_IPI_SENT_FLUSH : reason === REASON_SHOOTDOWN ? C_IPI_SENT_SHOOTDOWN : C_IPI_SENT_ARCH]! += 1;
     if (this.tracer !== null) this.tracer.ipiSend(from, target, fn, mm);
+  }
+
+  /**
+   * smp_call_function_many_cond() queues a csd on every target before it waits for any: between
+   * beginIpiBatch and endIpiBatch the sender's task steps go on (an arch sequence queues one
+   * target per step) although the IPIs it sent with wait=1 are not acknowledged yet.
+   */
+  beginIpiBatch(cpu: number): void {
+    this.cpuIpiBatch[cpu] = 1;
+  }
+
+  endIpiBatch(cpu: number): void {
+    this.cpuIpiBatch[cpu] = 0;
   }
 
   /**

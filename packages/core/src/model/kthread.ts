@@ -33,8 +33,9 @@ export function stepUseMm(k: Kernel, cpu: number, f: number): void {
       mmgrab(k, cpu, mm);
       const active = k.taskActiveMm[t]!;
       k.frB[f] = active;
+      k.smpMb(cpu); // task_lock(): a locked RMW
       k.setActiveMm(t, mm);
-      k.taskMm[t] = mm;
+      k.setTaskMm(cpu, t, mm);
       k.taskUsingMm[t] = 1;
       k.mmGrabHolders[mm]! += 1;
       k.setLocalMm(cpu, active);
@@ -79,7 +80,8 @@ export function stepUnuseMm(k: Kernel, cpu: number, f: number): void {
     case 0:
       // task_lock; local_irq_disable(); tsk->mm = NULL; membarrier_update_current_mm(NULL);
       // mmgrab_lazy_tlb(mm); enter_lazy_tlb(mm, tsk)
-      k.taskMm[t] = NO_MM;
+      k.smpMb(cpu); // task_lock() + smp_mb__after_spinlock() (membarrier: barrier before tsk->mm = NULL)
+      k.setTaskMm(cpu, t, NO_MM);
       k.touch(mm);
       membarrier_update_current_mm(k, cpu, NO_MM);
       mmgrab_lazy_tlb(k, cpu, mm);

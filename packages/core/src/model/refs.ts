@@ -97,6 +97,7 @@ export function mmdrop_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
     decCount(k, cpu, mm, 'mmdrop_lazy_tlb');
   } else {
     k.cost[C_SMP_MB]! += 1;
+    k.smpMb(cpu);
   }
 }
 
@@ -105,11 +106,13 @@ export function mmget(k: Kernel, cpu: number, mm: number): void {
   k.useMm(cpu, mm, 'mmget');
   if (k.mmUsers[mm]! <= 0) k.violate('I11', cpu, `mmget on ${k.mmName(mm)} after mm_users reached 0`);
   k.mmUsers[mm]! += 1;
+  k.smpMb(cpu); // atomic_inc: a locked RMW
 }
 
 /** mmget_not_zero(): fails once mm_users is 0 (kthread_use_mm users such as io_uring). */
 export function mmget_not_zero(k: Kernel, cpu: number, mm: number): boolean {
   k.useMm(cpu, mm, 'mmget_not_zero');
+  k.smpMb(cpu); // atomic_inc_not_zero: a cmpxchg loop (locked RMW)
   if (k.mmUsers[mm]! <= 0) return false;
   k.mmUsers[mm]! += 1;
   return true;

@@ -9,13 +9,28 @@ import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
 import {
   MM_EXITING, MM_FREED, MM_PGD_FREED, MM_TABLES_FREED, NO_MM, SWITCH_CONTEXT_SWITCH, TASK_IDLE, TS_BLOCKED, TS_PARKED, TS_RUNNABLE, TS_RUNNING,
 } from './constants.js';
-import { call, P_FINISH_SWITCH, ret } from './frames.js';
+import { call, P_FINISH_SWITCH, P_SWITCH_TAIL, ret } from './frames.js';
+import { SH_RQ_CURR } from './store-buffer.js';
 import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
 import { membarrier_switch_mm } from './membarrier.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
 
-/** Enqueue `t` on `cpu`'s runqueue, or on an active CPU if `cpu` is going down (balance_push). */
+/**
+ * Enqueue `t` on `cpu`'s runqueue, or on an active CPU if `cpu` is going down (balance_push).
+ * A task still being switched out somewhere (task->on_cpu: its CPU is inside a context switch
+ * whose switch_mm takes several steps) cannot be enqueued yet: try_to_wake_up() hands such a
+ * wakeup to the task's CPU (ttwu_queue_wakelist), which delivers it as an interrupt once the
+ * switch is over.
+ */
 export function enqueue(k: Kernel, cpu: number, t: number): void {
+  if (k.taskOnCpu[t] !== 0) {
+    const w = k.taskCpu[t]!;
+    const len = k.wakeLen[w]!;
+    k.wakeQ[w * k.taskCapacity + ((k.wakeHead[w]! + len) % k.taskCapacity)] = t;
+    k.wakeLen[w] = len + 1;
+    k.dirtyCpus |= 1 << w;
+    return;
+  }
   enqueueOn(k, k.cpuActive[cpu] !== 0 ? cpu : k.activeCpu(cpu), t);
 }
 
@@ -74,8 +89,19 @@ export function schedule(k: Kernel, cpu: number): void {
   context_switch(k, cpu, prev, next);
 }
 
-/** context_switch() + finish_task_switch() up to finish_lock_switch() (kernel/sched/core.c). */
+/**
+ * __schedule() from rq_lock() on + context_switch() + finish_task_switch() up to
+ * finish_lock_switch() (kernel/sched/core.c). `rq_lock(rq); smp_mb__after_spinlock();` is a
+ * full barrier; `RCU_INIT_POINTER(rq->curr, next)` is a plain store membarrier reads
+ * remotely, made before switch_mm (whose CR3 write, on x86, is the barrier membarrier needs
+ * after it). When the arch's switch_mm_irqs_off is a sequence (ABI v2), the rest of the switch
+ * (context_switch_tail) runs when the sequence ends, fused with its last step: it is local
+ * bookkeeping (rq->prev_mm, prev->active_mm, `current`) plus prev's release to other CPUs,
+ * which no modelled reader orders against the switch's own stores.
+ */
 export function context_switch(k: Kernel, cpu: number, prev: number, next: number): void {
+  k.smpMb(cpu); // rq_lock() + smp_mb__after_spinlock()
+  k.sb.store(cpu, SH_RQ_CURR, cpu, next);
   const prevActive = k.taskActiveMm[prev]!;
   const prevMm = k.taskMm[prev]!;
   const nextMm = k.taskMm[next]!;
@@ -97,7 +123,24 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
     // switch_mm_irqs_off(prev->active_mm, next->mm, next)
     checkLoadable(k, cpu, nextMm, prevActive);
     membarrier_switch_mm(k, cpu, prevActive, nextMm);
-    arch_switch_mm_irqs_off(k, cpu, prevActive, nextMm, next, SWITCH_CONTEXT_SWITCH);
+    // The tail goes under the arch's sequence frame (if it pushes one) and runs when it ends.
+    call(k, cpu, P_SWITCH_TAIL, prev, next, 0, false);
+    if (arch_switch_mm_irqs_off(k, cpu, prevActive, nextMm, next, SWITCH_CONTEXT_SWITCH)) {
+      k.cpuIrqsOff[cpu] = 1; // rq lock held, IRQs off until finish_lock_switch()
+      if (k.tracer !== null) k.tracer.ev(cpu, 'context_switch', `${k.taskName(prev)} -> ${k.taskName(next)}: switch_mm_irqs_off(${k.mmName(prevActive)}, ${k.mmName(nextMm)}) begins`);
+      return;
+    }
+    ret(k, cpu);
+  }
+  context_switch_tail(k, cpu, prev, next);
+}
+
+/** context_switch() after switch_mm_irqs_off(): rq->prev_mm, switch_to(), finish_task_switch() up to finish_lock_switch(). */
+export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: number): void {
+  const prevActive = k.taskActiveMm[prev]!;
+  const prevMm = k.taskMm[prev]!;
+  const nextMm = k.taskMm[next]!;
+  if (nextMm !== NO_MM) {
     if (prevMm === NO_MM) {
       // kernel -> user: rq->prev_mm = prev->active_mm; prev->active_mm = NULL
       k.cost[C_CS_KERNEL_USER]! += 1;
@@ -107,6 +150,7 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
       k.cost[C_CS_USER_USER]! += 1;
     }
   }
+  k.cpuIrqsOff[cpu] = 0;
   k.cpuCurr[cpu] = next;
   k.taskOnCpu[prev] = 0;
   k.taskOnCpu[next] = 1;
@@ -114,7 +158,7 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
   k.taskCpu[next] = cpu;
   if (k.tracer !== null) {
     k.tracer.ev(cpu, 'context_switch', `${k.taskName(prev)} -> ${k.taskName(next)}` +
-      (nextMm === NO_MM ? ` (lazy on ${k.mmName(prevActive)})` : ` switch_mm_irqs_off(${k.mmName(prevActive)}, ${k.mmName(nextMm)})`));
+      (nextMm === NO_MM ? ` (lazy on ${k.mmName(k.taskActiveMm[next]!)})` : ` switch_mm_irqs_off(${k.mmName(prevActive)}, ${k.mmName(nextMm)})`));
   }
 
   // finish_task_switch(): mm = rq->prev_mm; rq->prev_mm = NULL; ... finish_lock_switch() (IRQs on)
@@ -137,7 +181,7 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
   restoreSavedFrame(k, cpu, next);
   if (mm !== NO_MM) {
     k.setLocalMm(cpu, mm);
-    call(k, cpu, P_FINISH_SWITCH, mm, 0, 0);
+    call(k, cpu, P_FINISH_SWITCH, mm, 0, 0, false); // after IRQs are back on: the CPU's next step
   }
 }
 

@@ -4,13 +4,14 @@
  * that run as guests — the hypervisor preempting or resuming it.
  */
 import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS } from '../cost/counters.js';
-import { arch_continue, arch_handle_ipi } from './arch-calls.js';
+import { arch_continue, arch_handle_ipi, arch_resume } from './arch-calls.js';
 import {
   IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
   OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
   ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_MREMAP, OP_KHUGEPAGED, OP_TEXT_POKE,
   OP_SUSPEND, OP_MEMBARRIER_REGISTER, OP_RECLAIM, OP_PAIR_MASK, OP_PAIR_SHIFT,
 } from './constants.js';
+import { checkTlbUse } from '../invariants/check.js';
 import { cpuidle_enter_state } from './idle.js';
 import { io_ring_exit_work, io_uring_setup } from './io-uring.js';
 import { stepKhugepaged } from './khugepaged.js';
@@ -23,14 +24,14 @@ import { cloneThread, stepFork } from './fork.js';
 import { cpuUp, stepCpuDown, stepCpuhpAp, stepIdleDead } from './hotplug.js';
 import {
   call, P_ARCH, P_CPU_DOWN, P_CPUHP_AP, P_IDLE_DEAD, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_KHUGEPAGED, P_MMDROP, P_MMPUT, P_MUNMAP, P_RECLAIM,
-  P_UNUSE_MM, P_USE_MM, ret,
+  P_SEQ_FLUSH, P_SEQ_SWITCH, P_SEQ_TLBBATCH, P_SWITCH_TAIL, P_UNUSE_MM, P_USE_MM, ret,
 } from './frames.js';
 import { stepExec } from './exec.js';
 import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
 import { stepUnuseMm, stepUseMm } from './kthread.js';
 import { mremap, stepMunmap } from './munmap.js';
 import { mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
-import { enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
+import { context_switch_tail, enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
 
 export class Stepper {
   constructor(
@@ -63,8 +64,10 @@ export class Stepper {
    */
   actorBits(c: number): number {
     const k = this.k;
-    if (k.cpuOnline[c] === 0) return k.cpuDying[c] !== 0 ? 1 : 0; // a dying CPU's idle still runs idle_task_exit
-    if (k.cpuPreempted[c] !== 0) return this.vcpuPreemption && k.step >= k.cpuResumeAt[c]! ? 4 : 0;
+    // drain actor (tso): a buffered store of this CPU may become visible
+    const d = k.sb.busy !== 0 && k.sb.len[c] !== 0 ? 8 : 0;
+    if (k.cpuOnline[c] === 0) return (k.cpuDying[c] !== 0 ? 1 : 0) | d; // a dying CPU's idle still runs idle_task_exit
+    if (k.cpuPreempted[c] !== 0) return (this.vcpuPreemption && k.step >= k.cpuResumeAt[c]! ? 4 : 0) | d;
     const t = k.cpuCurr[c]!;
     const running = k.taskState[t] === TS_RUNNING && k.cpuNeedResched[c] === 0;
     const idle = k.taskKind[t] === TASK_IDLE;
@@ -72,10 +75,10 @@ export class Stepper {
     const queued = k.rqLen[c]! > 0;
     let b = 0;
     const ptWait = k.cpuPtWait[c]!;
-    if (k.cpuWait[c] === 0 && (ptWait < 0 || k.mmPtBusy[ptWait] === 0) && (inPath || !running || (idle ? queued || k.idleBudget > 0 : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
+    if ((k.cpuWait[c] === 0 || k.cpuIpiBatch[c] !== 0) && (ptWait < 0 || k.mmPtBusy[ptWait] === 0) && (inPath || !running || (idle ? queued || k.idleBudget > 0 : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
     if (k.cpuIrqsOff[c] === 0 && (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && (!inPath || k.cpuPreemptPoint[c] !== 0) && !idle))) b |= 2;
     if (this.vcpuPreemption && k.vcpuBudget > 0 && k.step >= k.vcpuNextAt) b |= 4;
-    return b;
+    return b | d;
   }
 
   /**
@@ -101,6 +104,7 @@ export class Stepper {
       if ((b & 1) !== 0) en[n++] = base;
       if ((b & 2) !== 0) en[n++] = base + 1;
       if ((b & 4) !== 0) en[n++] = base + 2;
+      if ((b & 8) !== 0) en[n++] = base + 3;
     }
     if (n === 0 && this.vcpuPreemption) {
       // Nothing else can run: time passes until the preempted vCPUs' slices are over.
@@ -139,6 +143,14 @@ export class Stepper {
       tickPreempt(k, c);
     }
     k.inIrq = false;
+    k.smpMb(c); // IRET is serializing: the handler's stores (and the interrupted code's) drain
+  }
+
+  /** The drain actor of `c` (memory: tso): its oldest buffered store becomes visible to the other CPUs. */
+  drainStep(c: number): void {
+    const k = this.k;
+    if (k.tracer !== null) k.tracer.ev(c, 'store buffer', `${k.sb.describe(c).split(', ')[0]} becomes visible`);
+    k.sb.drainOne(c);
   }
 
   /** Run the first IPI queued on `c` (generic_smp_call_function_single_interrupt) and acknowledge it. */
@@ -184,6 +196,7 @@ export class Stepper {
       k.arch.vcpu_resume?.(k, c);
       k.hook = outer;
     } else {
+      k.smpMb(c); // the VM exit is serializing: the guest's store buffer drains
       k.consumeVcpuPreemption(c);
       k.cost[C_VCPU_PREEMPTIONS]! += 1;
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_preempt', `hypervisor preempts vCPU${c}`);
@@ -239,6 +252,19 @@ export class Stepper {
       case P_IDLE_DEAD: stepIdleDead(k, c); break;
       case P_KHUGEPAGED: stepKhugepaged(k, c, f); break;
       case P_RECLAIM: stepReclaim(k, c, f); break;
+      case P_SEQ_SWITCH:
+      case P_SEQ_FLUSH:
+      case P_SEQ_TLBBATCH:
+        if (arch_resume(k, c, f) && k.cpuSp[c]! > 0) {
+          // The sequence ended: a context switch waiting for it finishes in the same step.
+          const t = k.top(c);
+          if (k.frPath[t] === P_SWITCH_TAIL) {
+            const prev = k.frA[t]!, next = k.frB[t]!;
+            ret(k, c);
+            context_switch_tail(k, c, prev, next);
+          }
+        }
+        break;
       case P_ARCH: {
         const fn = k.frA[f]!, mm = k.frB[f]!, arg = k.frC[f]!;
         ret(k, c);
@@ -267,8 +293,11 @@ export class Stepper {
           call(k, c, P_EXIT, 0, 0, 0);
           break;
         }
+        if (mm !== NO_MM) checkTlbUse(k, c, mm, t);
         return;
       case OP_KWORK:
+        // A kthread inside kthread_use_mm() accesses the mm's user memory (copy_from_user).
+        if (mm !== NO_MM && k.taskUsingMm[t] !== 0) checkTlbUse(k, c, mm, t);
         return;
       case OP_MUNMAP:
         if (mm === NO_MM) return;

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { ArchHooks, ArchPlugin } from '../abi/plugin.js';
-import { parseArchOptions, PluginLoadError, validateArchPlugin, validateHooks } from '../abi/validate.js';
+import { memoryModelRefusal, parseArchOptions, PluginLoadError, validateArchPlugin, validateHooks } from '../abi/validate.js';
+import { MEMORY_MODELS, type MemoryModel } from '../model/store-buffer.js';
 import {
   DEFAULT_PREEMPT, PreemptModel, resolveScheme, resolveSchemeOptions, type Scheme, SCHEME_DANGLING_PREMISE, SchemeInput, type SchemeOptions,
 } from '../config/scheme.js';
@@ -15,7 +16,7 @@ import { createExplorer, type Explorer, ReplayExplorer, type StrategySpec, Strat
 import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
 import { checkCpu, checkQuiescent, checkRefcounts } from '../invariants/check.js';
 import { HOOK_NAMES } from '../model/arch-calls.js';
-import { ACTORS_PER_CPU, HOLDER_NAMES, MAX_CPUS, PREEMPT_MODELS, TASK_IDLE, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
+import { ACTOR_KIND_NAMES, ACTORS_PER_CPU, HOLDER_NAMES, MAX_CPUS, PREEMPT_MODELS, TASK_IDLE, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
 import { HAZARD_IDS, type HazardId, Kernel, ModelError, type Violation } from '../model/kernel.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import { Stepper } from '../model/step.js';
@@ -42,6 +43,8 @@ export interface SimulatorOptions {
   readonly schemeOptions?: unknown;
   /** Preemption model of the simulated kernel (CONFIG_PREEMPT_*): default "full". */
   readonly preempt?: PreemptModel;
+  /** Memory model: "sc" (default) or "tso" (x86: per-CPU store buffers; ABI v2 plugins that offer it). */
+  readonly memory?: MemoryModel;
   readonly cpus: number;
   /** A profile (name or { profile, params }) drawn from each run's seed, or an explicit task list. */
   readonly workload?: WorkloadSpec | ProfileName | { readonly explicit: ExplicitWorkloadInput };
@@ -72,6 +75,8 @@ export interface CellConfig {
   readonly schemeOptions?: SchemeOptions;
   /** Preemption model when not the default "full". */
   readonly preempt?: PreemptModel;
+  /** Memory model when not the default "sc". */
+  readonly memory?: MemoryModel;
   readonly cpus: number;
   readonly workload: { readonly profile: ProfileName; readonly params: WorkloadParams } | { readonly explicit: ExplicitWorkload };
   readonly strategy: StrategySpec;
@@ -151,6 +156,7 @@ export interface RunOptions {
 }
 
 const CpusSchema = z.number().int().min(1).max(MAX_CPUS);
+const MemoryModelSchema = z.enum(MEMORY_MODELS, { message: `memory must be one of ${MEMORY_MODELS.join(', ')}` });
 const BudgetSchema = z.number().int().min(1).max(100_000_000);
 
 export class Simulator {
@@ -185,6 +191,9 @@ export class Simulator {
     const scheme = resolveScheme(SchemeInput.parse(opts.scheme));
     const schemeOptions = resolveSchemeOptions(scheme, opts.schemeOptions);
     const preempt = PreemptModel.parse(opts.preempt ?? DEFAULT_PREEMPT);
+    const memory = MemoryModelSchema.parse(opts.memory ?? 'sc');
+    const refusal = memoryModelRefusal(plugin, memory);
+    if (refusal !== null) throw new PluginLoadError(refusal);
     const cpus = CpusSchema.parse(opts.cpus);
     const caps = plugin.capabilitiesFor?.(options) ?? plugin.capabilities;
     const maxCpus = Math.min(caps.maxCpus, plugin.capabilities.maxCpus);
@@ -201,18 +210,20 @@ export class Simulator {
       arch: { name: plugin.name, version: plugin.version, options }, scheme,
       ...(schemeOptions !== null ? { schemeOptions } : {}),
       ...(preempt !== DEFAULT_PREEMPT ? { preempt } : {}),
+      ...(memory !== 'sc' ? { memory } : {}),
       cpus, workload, strategy, stepBudget,
       ...(mutations.ids.length > 0 ? { mutations: mutations.ids } : {}),
       ...(disabled.length > 0 ? { disabledInvariants: disabled } : {}),
     };
     this.cellId = canonicalJson(this.cell);
 
-    this.hooks = validateHooks(plugin, plugin.setup(options, { coreVersion: CORE_VERSION, abi: 1, mutations: mutations.arch }));
+    this.hooks = validateHooks(plugin, plugin.setup(options, { coreVersion: CORE_VERSION, abi: plugin.abi, memory, mutations: mutations.arch }));
     if (caps.vcpuPreemption && (typeof this.hooks.vcpu_preempt !== 'function' || typeof this.hooks.vcpu_resume !== 'function')) {
       throw new PluginLoadError(`arch plugin ${plugin.name}: capabilitiesFor() gives vcpuPreemption, which needs vcpu_preempt and vcpu_resume hooks`);
     }
     const k = this.k;
     k.arch = this.hooks;
+    k.memory = memory;
     k.mutations = mutations.coreBits;
     k.refcount = scheme === 'refcount';
     k.shootdown = scheme === 'shootdown';
@@ -315,7 +326,7 @@ export class Simulator {
 
   /** Number of explorer actors (n in the PCT bound). */
   get actorCount(): number {
-    return this.cell.cpus * (this.hyp ? 3 : 2);
+    return this.cell.cpus * ((this.hyp ? 3 : 2) + (this.k.memory === 'tso' ? 1 : 0));
   }
 
   run(seed: RunSeed, opts: RunOptions = {}): RunResult {
@@ -357,6 +368,8 @@ export class Simulator {
       this.exRng.seed(seed[0] ^ 0x5bd1e995, seed[1] ^ 0x27d4eb2f, seed[2] ^ 0x165667b1, seed[3] ^ 0x61c88647);
       k.rng.seed(seed[0] ^ 0x85ebca6b, seed[1] ^ 0xc2b2ae35, seed[2] ^ 0x9e3779b9, seed[3] ^ 0x7feb352d);
       this.lastEstimate = this.generator !== null ? this.generator.generate(k, this.wlRng) : this.explicit!.generate(k);
+      k.rqCurr.set(k.cpuCurr.subarray(0, k.rqCurr.length));
+      k.sb.sync(); // memory starts equal to every CPU's view
       this.activeExplorer.begin(this.exRng, this.cell.cpus * ACTORS_PER_CPU, this.lastEstimate);
     } catch (e) {
       this.catchPluginError(e, false);
@@ -364,7 +377,7 @@ export class Simulator {
     return tracer;
   }
 
-  /** Actor ids enabled now (actor = cpu * 3 + 0 task / 1 irq / 2 hypervisor). */
+  /** Actor ids enabled now (actor = cpu * ACTORS_PER_CPU + 0 task / 1 irq / 2 hypervisor / 3 store-buffer drain). */
   enabledActors(): number[] {
     const n = this.collectEnabled();
     return Array.from(this.enabled.subarray(0, n));
@@ -379,7 +392,7 @@ export class Simulator {
     const n = this.collectEnabled();
     let ok = false;
     for (let i = 0; i < n; i++) if (this.enabled[i] === actor) ok = true;
-    if (!ok) throw new Error(`actor ${actor} (CPU${Math.floor(actor / ACTORS_PER_CPU)} ${['task', 'irq', 'hyp'][actor % ACTORS_PER_CPU]}) is not enabled now`);
+    if (!ok) throw new Error(`actor ${actor} (CPU${Math.floor(actor / ACTORS_PER_CPU)} ${ACTOR_KIND_NAMES[actor % ACTORS_PER_CPU]}) is not enabled now`);
     try {
       this.doStep(actor, this.activeTracer);
     } catch (e) {
@@ -437,11 +450,12 @@ export class Simulator {
     const kind = this.actorKind[a]!;
     k.cpu = c;
     k.dirtyCpus |= 1 << c;
-    if (tracer !== null) tracer.beginStep(k.step, kind === 0 ? 'task' : kind === 1 ? 'irq' : 'hyp');
+    if (tracer !== null) tracer.beginStep(k.step, ACTOR_KIND_NAMES[kind]!);
     k.mmStateTouched = false;
     if (kind === 0) this.stepper.taskStep(c);
     else if (kind === 1) this.stepper.irqStep(c);
-    else this.stepper.hypStep(c);
+    else if (kind === 2) this.stepper.hypStep(c);
+    else this.stepper.drainStep(c);
     if (k.mmStateTouched || this.checkEveryStep) checkCpu(k, c);
     if (this.cov !== null && (k.mmStateTouched || k.touchedLen > 0)) hllAdd(this.cov, fingerprintInt32(k));
     if (k.touchedLen > 0) checkRefcounts(k, c);

@@ -6,7 +6,7 @@
 import { IPI_SHOOT_LAZY } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
 
-export type ActorKind = 'task' | 'irq' | 'hyp';
+export type ActorKind = 'task' | 'irq' | 'hyp' | 'drain';
 
 export interface TraceEvent {
   /** Step index (0-based). */

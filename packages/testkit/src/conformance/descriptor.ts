@@ -6,7 +6,7 @@
  * (ArchPlugin.useSites) and the declared mutations (ArchPlugin.mutations: cells or noVictim).
  */
 import {
-  ABI_VERSION, CORE_MUTATIONS, CORE_USE_SITES, CORE_VERSION, MAX_USE_SITES, PROFILE_NAMES, PluginLoadError, SCHEMES, Simulator,
+  SUPPORTED_ABIS, CORE_MUTATIONS, CORE_USE_SITES, CORE_VERSION, MAX_USE_SITES, PROFILE_NAMES, PluginLoadError, SCHEMES, Simulator,
   canonicalJson, parseArchOptions, resolveSchemeOptions, validateArchPlugin, validateHooks,
   type ArchPlugin, type MutationDoc,
 } from '@lazytlb/core';
@@ -20,7 +20,7 @@ const UNKNOWN_KEY = '__lazytlb_conformance_no_such_option__';
 export function checkDescriptor(plugin: ArchPlugin<unknown>, expect: ConformanceExpect): void {
   const validated = validateArchPlugin(plugin, `${plugin.name} (conformance)`);
   expect(validated, 'validateArchPlugin returns the descriptor itself').toBe(plugin);
-  expect(plugin.abi, 'abi').toBe(ABI_VERSION);
+  expect((SUPPORTED_ABIS as readonly number[]).includes(plugin.abi), `abi ${plugin.abi} (this core loads ${SUPPORTED_ABIS.join(', ')})`).toBe(true);
   // Another CPU count than the plugin models must be refused when the cell is created.
   if (plugin.capabilities.maxCpus < 32) {
     let refused = false;
@@ -97,7 +97,7 @@ export function checkGarbageOptions(plugin: ArchPlugin<unknown>, strict: boolean
  */
 export function checkSetupHooks(plugin: ArchPlugin<unknown>, expect: ConformanceExpect, archOptions: unknown): void {
   const options = parseArchOptions(plugin, archOptions);
-  const hooks = plugin.setup(options, { coreVersion: CORE_VERSION, abi: ABI_VERSION, mutations: [] });
+  const hooks = plugin.setup(options, { coreVersion: CORE_VERSION, abi: plugin.abi, memory: 'sc', mutations: [] });
   expect(validateHooks(plugin, hooks), 'validateHooks returns the hooks').toBe(hooks);
   const h = hooks as unknown as Record<string, unknown>;
   const bad = OPTIONAL_HOOKS.filter((n) => h[n] !== undefined && typeof h[n] !== 'function');

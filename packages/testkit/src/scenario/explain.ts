@@ -8,10 +8,11 @@ import { NO_MM, constants, type ArchPlugin, type Kernel } from '@lazytlb/core';
 import type { ScenarioNames } from './names.js';
 import { ipiName, pendingIpis, runqueue, taskState, wakeups } from './state.js';
 
-export type ActorKind = 'task' | 'irq' | 'hyp';
+export type ActorKind = 'task' | 'irq' | 'hyp' | 'drain';
 
 export function actorId(cpu: number, actor: ActorKind): number {
-  return cpu * constants.ACTORS_PER_CPU + (actor === 'task' ? constants.ACTOR_TASK : actor === 'irq' ? constants.ACTOR_IRQ : constants.ACTOR_HYP);
+  const kind = actor === 'task' ? constants.ACTOR_TASK : actor === 'irq' ? constants.ACTOR_IRQ : actor === 'hyp' ? constants.ACTOR_HYP : constants.ACTOR_DRAIN;
+  return cpu * constants.ACTORS_PER_CPU + kind;
 }
 
 function waiters(k: Kernel, names: ScenarioNames, cpu: number): string {
@@ -29,6 +30,11 @@ function waiters(k: Kernel, names: ScenarioNames, cpu: number): string {
 /** A sentence explaining why `actor` of `cpu` is not enabled (assumes it is not). */
 export function whyNotEnabled(k: Kernel, plugin: ArchPlugin<unknown>, names: ScenarioNames, cpu: number, actor: ActorKind): string {
   if (cpu < 0 || cpu >= k.ncpu) return `CPU${cpu} does not exist (this scenario has CPUs 0..${k.ncpu - 1})`;
+  if (actor === 'drain') {
+    return k.memory !== 'tso'
+      ? `the memory model is ${k.memory}: there are no store buffers (set memory: 'tso')`
+      : `CPU${cpu}'s store buffer is empty (a barrier drained it, or it stored nothing to shared state)`;
+  }
   if (actor === 'hyp') {
     if (!plugin.capabilities.vcpuPreemption) {
       return `arch ${plugin.name} does not model vCPU preemption (capabilities.vcpuPreemption is false)`;

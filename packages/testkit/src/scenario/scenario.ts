@@ -16,7 +16,7 @@ import {
   INIT_MM, INVARIANTS, NO_MM, Simulator, constants, formatTraceColumns, makeArtifact,
   type Artifact, type ArchPlugin, type InvariantId, type Kernel, type OutcomeKind, type RunResult, type RunSeed,
   type SchemeInput, type TraceEvent, type Violation,
-  type RunFinding, type UseSiteKind,
+  type RunFinding, type UseSiteKind, type MemoryModel,
 } from '@lazytlb/core';
 import { CpuDriver, type CommandSink } from './cpu-driver.js';
 import { ScenarioError } from './errors.js';
@@ -43,6 +43,8 @@ export interface ScenarioOptions {
   readonly schemeOptions?: unknown;
   /** Preemption model of the simulated kernel (default 'full'). */
   readonly preempt?: 'none' | 'voluntary' | 'full' | 'rt';
+  /** Memory model (default 'sc'); under 'tso' stores wait in store buffers until "CPU<n>: drain" or a barrier. */
+  readonly memory?: MemoryModel;
   readonly cpus: number;
   /** Tasks in declaration order (runqueue order per CPU). See task-spec.ts. */
   readonly tasks: Readonly<Record<string, TaskSpec>>;
@@ -156,6 +158,7 @@ export class Scenario implements CommandSink {
       scheme: options.scheme,
       ...(options.schemeOptions !== undefined ? { schemeOptions: options.schemeOptions } : {}),
       ...(options.preempt !== undefined ? { preempt: options.preempt } : {}),
+      ...(options.memory !== undefined ? { memory: options.memory } : {}),
       cpus: options.cpus,
       workload: { explicit: workload },
       stepBudget: options.stepBudget ?? DEFAULT_STEP_BUDGET,
@@ -674,7 +677,7 @@ export class Scenario implements CommandSink {
   private stepOnce(cpu: number, actor: ActorKind, label: string): boolean {
     const a = actorId(cpu, actor);
     if (!this.sim.enabledActors().includes(a)) {
-      const who = actor === 'task' ? `CPU${cpu} cannot step` : actor === 'irq' ? `CPU${cpu} has no interrupt to take` : `the hypervisor cannot act on vCPU${cpu}`;
+      const who = actor === 'task' ? `CPU${cpu} cannot step` : actor === 'irq' ? `CPU${cpu} has no interrupt to take` : actor === 'drain' ? `CPU${cpu} has no buffered store to drain` : `the hypervisor cannot act on vCPU${cpu}`;
       throw this.error(`${label}: ${who}: ${whyNotEnabled(this.k, this.plugin, this.names, cpu, actor)}`);
     }
     return this.stepRaw(a, label);

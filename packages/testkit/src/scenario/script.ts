@@ -8,6 +8,7 @@
  *                                       task steps until a trace event <fn> happens on CPU n
  *     CPU<n>: irq until <fn> ["text"] [within <max>]
  *                                       the same with interrupt steps
+ *     CPU<n>: drain [<count>]           (memory: tso) the oldest buffered store(s) of CPU n become visible
  *     CPU<n>: op                        run until the current op (or context switch) finished
  *     CPU<n>: idle                      run until CPU n idles with nothing left to do
  *     hyp CPU<n>: preempt | resume      the hypervisor preempts / resumes vCPU n
@@ -17,8 +18,8 @@
  * forms share one executor.
  */
 
-/** Which actor of a CPU takes the steps (core: actor = cpu * 3 + 0 task / 1 irq / 2 hyp). */
-export type StepActor = 'task' | 'irq';
+/** Which actor of a CPU takes the steps (core: actor = cpu * ACTORS_PER_CPU + 0 task / 1 irq / 2 hyp / 3 drain). */
+export type StepActor = 'task' | 'irq' | 'drain';
 
 interface CommandBase {
   readonly cpu: number;
@@ -47,7 +48,7 @@ export class ScriptSyntaxError extends Error {
 }
 
 const USAGE =
-  'expected "CPU<n>: step [count]", "CPU<n>: irq [count]", "CPU<n>: [irq] until <fn> [\\"text\\"] [within <max>]", ' +
+  'expected "CPU<n>: step [count]", "CPU<n>: irq [count]", "CPU<n>: drain [count]", "CPU<n>: [irq] until <fn> [\\"text\\"] [within <max>]", ' +
   '"CPU<n>: op", "CPU<n>: idle" or "hyp CPU<n>: preempt|resume"';
 
 function count(word: string | undefined, where: string): number {
@@ -107,6 +108,9 @@ export function parseCommand(line: string, where = 'script'): Command {
       if (rest[0] === 'until') return parseUntil(cpu, 'irq', rest.slice(1), where);
       if (rest.length > 1) throw new ScriptSyntaxError(`${where}: "irq" takes at most a count, got "${rest.join(' ')}"`);
       return { kind: 'step', cpu, actor: 'irq', count: count(rest[0], where) };
+    case 'drain':
+      if (rest.length > 1) throw new ScriptSyntaxError(`${where}: "drain" takes at most a count, got "${rest.join(' ')}"`);
+      return { kind: 'step', cpu, actor: 'drain', count: count(rest[0], where) };
     case 'until':
       return parseUntil(cpu, 'task', rest, where);
     case 'op':
@@ -149,7 +153,7 @@ export function parseScript(text: string): Command[] {
 export function formatCommand(c: Command): string {
   switch (c.kind) {
     case 'step':
-      return `CPU${c.cpu}: ${c.actor === 'irq' ? 'irq' : 'step'}${c.count !== 1 ? ` ${c.count}` : ''}`;
+      return `CPU${c.cpu}: ${c.actor === 'irq' ? 'irq' : c.actor === 'drain' ? 'drain' : 'step'}${c.count !== 1 ? ` ${c.count}` : ''}`;
     case 'until': {
       const text = c.text === undefined ? '' : typeof c.text === 'string' ? ` "${c.text}"` : ` ${String(c.text)}`;
       return `CPU${c.cpu}: ${c.actor === 'irq' ? 'irq ' : ''}until ${c.fn}${text}${c.within !== undefined ? ` within ${c.within}` : ''}`;

@@ -4,7 +4,7 @@
  * starts the cpuhp thread). Steps one CPU's task or interrupt actor until a trace event, and
  * finishes the run with the lowest enabled actor, as core's own test driver does.
  */
-import { Simulator, type ArchPlugin, type ExplicitWorkloadInput, type RunResult, type Scheme, type TraceEvent } from '@lazytlb/core';
+import { Simulator, constants, type ArchPlugin, type ExplicitWorkloadInput, type RunResult, type Scheme, type TraceEvent } from '@lazytlb/core';
 
 export class Driver {
   readonly sim: Simulator;
@@ -26,7 +26,7 @@ export class Driver {
    * on it; with `orViolation`, also stop (returning null) when the run stops at a violation.
    */
   until(cpu: number, fn: string, opts: { text?: string; irq?: boolean; within?: number; orViolation?: boolean } = {}): TraceEvent | null {
-    const actor = cpu * 3 + (opts.irq === true ? 1 : 0);
+    const actor = cpu * constants.ACTORS_PER_CPU + (opts.irq === true ? 1 : 0);
     for (let i = 0; i < (opts.within ?? 500); i++) {
       const from = this.events.length;
       if (!this.sim.enabledActors().includes(actor)) throw new Error(`CPU${cpu} ${opts.irq === true ? 'irq' : 'task'} actor not enabled (waiting for ${fn})`);

@@ -1,6 +1,7 @@
 /**
  * Helpers shared by the directed scenarios (test-only; not exported by the package).
  */
+import { constants } from '@lazytlb/core';
 import type { Scenario } from '@lazytlb/testkit';
 
 /**
@@ -13,14 +14,14 @@ export function untilServingIpis(s: Scenario, cpu: number, fn: string, maxSteps 
   for (let i = 0; i < maxSteps; i++) {
     if (s.k.violation !== null) return;
     const en = s.sim.enabledActors();
-    if (en.includes(cpu * 3)) {
+    if (en.includes(cpu * constants.ACTORS_PER_CPU)) {
       s.cpu(cpu).step();
       if (s.last.events.some((e) => e.fn === fn && e.cpu === cpu)) return;
       continue;
     }
-    const other = en.find((a) => a % 3 === 1 && Math.floor(a / 3) !== cpu);
+    const other = en.find((a) => a % constants.ACTORS_PER_CPU === 1 && Math.floor(a / constants.ACTORS_PER_CPU) !== cpu);
     if (other === undefined) throw new Error(`untilServingIpis: CPU${cpu} cannot step and no other CPU has an interrupt`);
-    s.cpu(Math.floor(other / 3)).irq();
+    s.cpu(Math.floor(other / constants.ACTORS_PER_CPU)).irq();
   }
   throw new Error(`untilServingIpis: no ${fn} on CPU${cpu} within ${maxSteps} steps`);
 }
