@@ -6,6 +6,7 @@ export { ABI_VERSION, SUPPORTED_ABIS, defineArchPlugin } from './abi/plugin.js';
 export type {
   ArchAbi, ArchCapabilities, ArchHooks, ArchInvariantDoc, ArchPlugin, ArchSetupEnv, MutationCell, MutationDoc, NextPc, SequenceHook, SharedStateDoc,
 } from './abi/plugin.js';
+export type { ArchKernel } from './abi/arch-kernel.js';
 export { PluginLoadError, memoryModelRefusal, parseArchOptions, validateArchPlugin, validateHooks } from './abi/validate.js';
 export { MEMORY_MODELS, SB_CAPACITY, type MemoryModel, type SharedArray } from './model/store-buffer.js';
 

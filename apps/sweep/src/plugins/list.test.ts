@@ -9,7 +9,8 @@ describe('listArches', () => {
     expect(x86.source).toBe('bundled (@lazytlb/arch-x86-native)');
     const cpumask = x86.options.find((o) => o.name === 'cpumask')!;
     expect(cpumask.type).toBe('"lazy-trim" | "clear-on-switch"');
-    expect(cpumask.default).toBe('lazy-trim');
+    expect(cpumask.default).toBeUndefined(); // from the release
+    expect(x86.options.find((o) => o.name === 'release')!.default).toBe('v6.18');
     expect(cpumask.description).toMatch(/mm_cpumask policy/);
     expect(x86.options.find((o) => o.name === 'trimIntervalSteps')!.type).toMatch(/integer 1\.\.1000000/);
     const pv = arches.find((a) => a.name === 'x86-paravirt')!;

@@ -22,6 +22,8 @@ export interface OptionSpace {
   readonly defaults: Readonly<Options>;
   /** Enum options' allowed values, in declaration order. */
   readonly enums: ReadonlyMap<string, readonly unknown[]>;
+  /** Options without a default (absent means "derived", e.g. x86's cpumask from its release): their default is absence. */
+  readonly optional: ReadonlySet<string>;
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -30,16 +32,18 @@ export function optionSpace(plugin: ArchPlugin<any>): OptionSpace {
   const parsed = plugin.options.safeParse({});
   const defaults: Options = parsed.success && typeof parsed.data === 'object' && parsed.data !== null ? { ...(parsed.data as Options) } : {};
   const enums = new Map<string, readonly unknown[]>();
+  const optional = new Set<string>();
   try {
     const js = z.toJSONSchema(plugin.options as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProp> };
     for (const [name, p] of Object.entries(js.properties ?? {})) {
       const values = p.enum ?? p.anyOf?.flatMap((x) => x.enum ?? []);
       if (values !== undefined && values.length > 1) enums.set(name, values);
+      if (!(name in defaults)) optional.add(name);
     }
   } catch {
     // Not representable as JSON Schema: shrink options to their defaults only.
   }
-  return { defaults, enums };
+  return { defaults, enums, optional };
 }
 
 function asOptions(o: unknown): Options {
@@ -88,8 +92,13 @@ export function simplerOptionCandidates(space: OptionSpace, options: unknown): O
   const o = asOptions(options);
   const out: Options[] = [];
   for (const k of Object.keys(o).sort()) {
-    if (same(o[k], space.defaults[k]) || !(k in space.defaults)) continue;
-    out.push({ ...o, [k]: space.defaults[k] });
+    if (o[k] === undefined || same(o[k], space.defaults[k])) continue;
+    if (k in space.defaults) {
+      out.push({ ...o, [k]: space.defaults[k] });
+    } else if (space.optional.has(k)) {
+      const { [k]: _dropped, ...rest } = o; // an option without a default: absent is its default
+      out.push(rest);
+    }
   }
   for (const k of Object.keys(o).sort()) {
     const values = space.enums.get(k);

@@ -152,8 +152,11 @@ describe('shrinkArtifact: configuration, CPUs and mutations', () => {
     const noSearch = shrinkArtifact(a, x86Native, { researchSeeds: 0 });
     expectSound(a, x86Native, withSearch);
     expectSound(a, x86Native, noSearch);
-    expect(withSearch.after.steps).toBeLessThan(noSearch.after.steps); // measured: 13 vs 25 steps, 2 vs 4 tasks
-    expect(withSearch.after.tasks!).toBeLessThan(noSearch.after.tasks!);
+    // measured (fidelity II model): see the assertion; both fewer or equal, and strictly fewer steps or tasks
+    expect(withSearch.after.steps).toBeLessThanOrEqual(noSearch.after.steps);
+    expect(withSearch.after.tasks!).toBeLessThanOrEqual(noSearch.after.tasks!);
+    expect(withSearch.after.steps < noSearch.after.steps || withSearch.after.tasks! < noSearch.after.tasks!, `with ${withSearch.after.steps} steps / ${withSearch.after.tasks} tasks, without ${noSearch.after.steps} / ${noSearch.after.tasks}`).toBe(true);
+
   });
 });
 

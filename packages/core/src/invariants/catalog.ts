@@ -1,6 +1,7 @@
 /**
  * The invariant oracles of model-spec §7 / kernel-reference §4. Ids are the reference's;
- * I8 and I10 need weak memory and are not modelled yet. I3 is a violation or a hazard
+ * I10 is checked under tso (membarrier.ts); I8 (publish, barrier, read) is not an oracle: under
+ * tso its failures are judged by their consequence (I2). I3 is a violation or a hazard
  * depending on the scheme (config/scheme.ts SCHEME_DANGLING_PREMISE); I14 is new in the
  * second round (findings/sites.ts).
  */
@@ -12,6 +13,12 @@ export const INVARIANTS = {
   I5: { name: 'single-free', summary: '__mmdrop once, on 1->0, never for init_mm, never negative, never from IRQ context' },
   I6: { name: 'no-leak', summary: 'at quiescence every mm with no holder left has been freed' },
   I7: { name: 'mask-coverage', summary: 'at the final mmdrop under SHOOTDOWN every CPU lazy on the mm is in mm_cpumask' },
+  I10: {
+    name: 'membarrier-ordering',
+    summary:
+      'when membarrier(PRIVATE_EXPEDITED) returns, every CPU running the mm\'s user code took its IPI or executed a full barrier ' +
+      'after its rq->curr / tsk->mm store before that user code (tso)',
+  },
   I9: { name: 'irq-off-atomicity', summary: '(mm, active_mm, hardware mm) change together with respect to IPIs' },
   I11: { name: 'no-resurrection', summary: 'after mm_users == 0 nothing newly loads the mm; after mm_count == 0 nothing grabs it' },
   I12: { name: 'lazy-cardinality', summary: 'one lazy mm per CPU; rq->prev_mm only inside IRQs-off; sleeping kthreads hold none' },

@@ -7,17 +7,30 @@
  */
 import { SWITCH_TO_INIT_MM } from './constants.js';
 import { call, P_SEQ_FLUSH, P_SEQ_SWITCH, P_SEQ_TLBBATCH, SEQ_IRQS_OFF, SEQ_PC_MASK } from './frames.js';
+import type { ArchHooks } from '../abi/plugin.js';
 import type { Kernel } from './kernel.js';
 
-export const HOOK_NAMES = [
-  'none', 'reset', 'init_new_context', 'destroy_context', 'switch_mm_irqs_off', 'enter_lazy_tlb',
-  'flush_tlb_mm_range', 'handle_ipi', 'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold',
-  'check', 'vcpu_preempt', 'vcpu_resume', 'describe_cpu', 'ipi_name', 'arch_continue', 'cpu_disable', 'cpu_up',
-  'cpu_idle_deep', 'use_temporary_mm', 'suspend_resume', 'tlbbatch_flush', 'resume',
-] as const;
+/**
+ * Hook ids (Kernel.hook: which hook is running, for error attribution), derived from the
+ * ArchHooks interface: a hook added to the interface without an id here is a compile error.
+ */
+export const HOOK_IDS = {
+  reset: 1, init_new_context: 2, destroy_context: 3, switch_mm_irqs_off: 4, enter_lazy_tlb: 5,
+  flush_tlb_mm_range: 6, handle_ipi: 7, arch_exit_mmap: 8, shoot_lazies_mask: 9, hw_root: 10, tlb_may_hold: 11,
+  check: 12, vcpu_preempt: 13, vcpu_resume: 14, describe_cpu: 15, ipi_name: 16, arch_continue: 17, cpu_disable: 18, cpu_up: 19,
+  cpu_idle_deep: 20, use_temporary_mm: 21, suspend_resume: 22, tlbbatch_flush: 23, resume: 24,
+} as const satisfies Record<keyof ArchHooks, number>;
+export type HookName = keyof typeof HOOK_IDS;
+
+/** Hook names by id (0: none). */
+export const HOOK_NAMES: readonly string[] = (() => {
+  const names: string[] = ['none'];
+  for (const [name, id] of Object.entries(HOOK_IDS)) names[id] = name;
+  return names;
+})();
 
 /** Hook ids of the hooks that may be written as resumable sequences (ABI v2), by frame path. */
-const SEQ_HOOK = [4, 6, 23] as const;
+const SEQ_HOOK = [HOOK_IDS.switch_mm_irqs_off, HOOK_IDS.flush_tlb_mm_range, HOOK_IDS.tlbbatch_flush] as const;
 const SEQ_NAME = ['switch_mm_irqs_off', 'flush_tlb_mm_range', 'tlbbatch_flush'] as const;
 
 /**
@@ -72,7 +85,7 @@ export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, ne
   k.mmStateTouched = true;
   k.switchCaller = caller;
   const outer = k.hook;
-  k.hook = 4;
+  k.hook = HOOK_IDS.switch_mm_irqs_off;
   const pc = k.arch.switch_mm_irqs_off(k, cpu, prev, next, task) || 0;
   k.hook = outer;
   if (pc <= 0) return false;
@@ -82,7 +95,7 @@ export function arch_switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, ne
 export function arch_enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 5;
+  k.hook = HOOK_IDS.enter_lazy_tlb;
   k.arch.enter_lazy_tlb(k, cpu, mm, task);
   k.hook = outer;
 }
@@ -90,7 +103,7 @@ export function arch_enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: nu
 export function arch_flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flags: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 6;
+  k.hook = HOOK_IDS.flush_tlb_mm_range;
   const pc = k.arch.flush_tlb_mm_range(k, cpu, mm, flags) || 0;
   k.hook = outer;
   if (pc > 0) continueSeq(k, cpu, P_SEQ_FLUSH, pc, mm, flags, 0, k.inIrq, 0);
@@ -99,7 +112,7 @@ export function arch_flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flag
 export function arch_handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 7;
+  k.hook = HOOK_IDS.handle_ipi;
   k.arch.handle_ipi(k, cpu, fn, mm, arg);
   k.hook = outer;
 }
@@ -107,7 +120,7 @@ export function arch_handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, 
 export function arch_exit_mmap(k: Kernel, cpu: number, mm: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 8;
+  k.hook = HOOK_IDS.arch_exit_mmap;
   k.arch.arch_exit_mmap(k, cpu, mm);
   k.hook = outer;
 }
@@ -115,7 +128,7 @@ export function arch_exit_mmap(k: Kernel, cpu: number, mm: number): void {
 export function arch_init_new_context(k: Kernel, cpu: number, mm: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 2;
+  k.hook = HOOK_IDS.init_new_context;
   k.arch.init_new_context(k, cpu, mm);
   k.hook = outer;
 }
@@ -123,14 +136,14 @@ export function arch_init_new_context(k: Kernel, cpu: number, mm: number): void 
 export function arch_destroy_context(k: Kernel, cpu: number, mm: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 3;
+  k.hook = HOOK_IDS.destroy_context;
   k.arch.destroy_context(k, cpu, mm);
   k.hook = outer;
 }
 
 export function arch_shoot_lazies_mask(k: Kernel, mm: number): number {
   const outer = k.hook;
-  k.hook = 9;
+  k.hook = HOOK_IDS.shoot_lazies_mask;
   const m = k.arch.shoot_lazies_mask(k, mm);
   k.hook = outer;
   return m;
@@ -138,7 +151,7 @@ export function arch_shoot_lazies_mask(k: Kernel, mm: number): number {
 
 export function arch_hw_root(k: Kernel, cpu: number): number {
   const outer = k.hook;
-  k.hook = 10;
+  k.hook = HOOK_IDS.hw_root;
   const r = k.arch.hw_root(k, cpu);
   k.hook = outer;
   return r;
@@ -146,7 +159,7 @@ export function arch_hw_root(k: Kernel, cpu: number): number {
 
 export function arch_tlb_may_hold(k: Kernel, cpu: number, mm: number, gen: number): boolean {
   const outer = k.hook;
-  k.hook = 11;
+  k.hook = HOOK_IDS.tlb_may_hold;
   const r = k.arch.tlb_may_hold(k, cpu, mm, gen);
   k.hook = outer;
   return r;
@@ -154,7 +167,7 @@ export function arch_tlb_may_hold(k: Kernel, cpu: number, mm: number, gen: numbe
 
 export function arch_check(k: Kernel, cpu: number): void {
   const outer = k.hook;
-  k.hook = 12;
+  k.hook = HOOK_IDS.check;
   k.arch.check(k, cpu);
   k.hook = outer;
 }
@@ -162,7 +175,7 @@ export function arch_check(k: Kernel, cpu: number): void {
 export function arch_continue(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 17;
+  k.hook = HOOK_IDS.arch_continue;
   k.arch.arch_continue!(k, cpu, fn, mm, arg);
   k.hook = outer;
 }
@@ -171,7 +184,7 @@ export function arch_cpu_disable(k: Kernel, cpu: number): void {
   if (k.arch.cpu_disable === undefined) return;
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 18;
+  k.hook = HOOK_IDS.cpu_disable;
   k.arch.cpu_disable(k, cpu);
   k.hook = outer;
 }
@@ -180,7 +193,7 @@ export function arch_cpu_up(k: Kernel, cpu: number): void {
   if (k.arch.cpu_up === undefined) return;
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 19;
+  k.hook = HOOK_IDS.cpu_up;
   k.arch.cpu_up(k, cpu);
   k.hook = outer;
 }
@@ -190,7 +203,7 @@ export function arch_cpu_idle_deep(k: Kernel, cpu: number): void {
   if (k.arch.cpu_idle_deep === undefined) return;
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 20;
+  k.hook = HOOK_IDS.cpu_idle_deep;
   k.arch.cpu_idle_deep(k, cpu);
   k.hook = outer;
 }
@@ -200,7 +213,7 @@ export function arch_use_temporary_mm(k: Kernel, cpu: number, task: number): voi
   if (k.arch.use_temporary_mm === undefined) return;
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 21;
+  k.hook = HOOK_IDS.use_temporary_mm;
   k.arch.use_temporary_mm(k, cpu, task);
   k.hook = outer;
 }
@@ -210,7 +223,7 @@ export function arch_suspend_resume(k: Kernel, cpu: number, task: number): void 
   if (k.arch.suspend_resume === undefined) return;
   k.mmStateTouched = true;
   const outer = k.hook;
-  k.hook = 22;
+  k.hook = HOOK_IDS.suspend_resume;
   k.arch.suspend_resume(k, cpu, task);
   k.hook = outer;
 }
@@ -223,12 +236,12 @@ export function arch_tlbbatch_flush(k: Kernel, cpu: number, mm: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
   if (k.arch.tlbbatch_flush === undefined) {
-    k.hook = 6;
+    k.hook = HOOK_IDS.flush_tlb_mm_range;
     const pc = k.arch.flush_tlb_mm_range(k, cpu, mm, 0) || 0;
     k.hook = outer;
     if (pc > 0) continueSeq(k, cpu, P_SEQ_FLUSH, pc, mm, 0, 0, k.inIrq, 0);
   } else {
-    k.hook = 23;
+    k.hook = HOOK_IDS.tlbbatch_flush;
     const pc = k.arch.tlbbatch_flush(k, cpu, mm) || 0;
     k.hook = outer;
     if (pc > 0) continueSeq(k, cpu, P_SEQ_TLBBATCH, pc, mm, 0, 0, k.inIrq, 0);

@@ -52,6 +52,7 @@ export const FLUSH_RANGE = 8;
 
 /** IPI functions. Core functions are below 16; an arch numbers its own from IPI_ARCH_BASE. */
 export const IPI_SHOOT_LAZY = 1; // do_shoot_lazy_tlb (kernel/fork.c)
+export const IPI_MEMBARRIER = 2; // ipi_mb (kernel/sched/membarrier.c): smp_mb()
 export const IPI_ARCH_BASE = 16;
 
 /** Why an IPI was sent: cost accounting buckets. */
@@ -93,10 +94,14 @@ export const OP_SUSPEND = 23;
 export const OP_MEMBARRIER_REGISTER = 24;
 /** kswapd page reclaim: unmap a page of every live mm, then one batched flush (try_to_unmap_flush -> arch_tlbbatch_flush). */
 export const OP_RECLAIM = 25;
+/** membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) by a user task (kernel/sched/membarrier.c). */
+export const OP_MEMBARRIER = 26;
+/** OP_MEMBARRIER_REGISTER's arg: then issue MEMBARRIER_CMD_PRIVATE_EXPEDITED too (a library that registers on first use). */
+export const MEMBARRIER_AND_COMMAND = 1;
 export const OP_NAMES = [
   '?', 'run', 'munmap', 'sleep', 'yield', 'migrate', 'clone_thread', 'fork', 'exec', 'exit',
   'use_mm_setup', 'kthread_use_mm', 'kthread_unuse_mm', 'kernel_execve', 'kwork', 'cpu_down', 'cpu_up', 'cpuhp',
-  'io_uring_setup', 'io_ring_exit_work', 'mremap', 'khugepaged', 'text_poke', 'suspend', 'membarrier_register', 'reclaim',
+  'io_uring_setup', 'io_ring_exit_work', 'mremap', 'khugepaged', 'text_poke', 'suspend', 'membarrier_register', 'reclaim', 'membarrier',
 ] as const;
 /** Two 10-bit task ids in one op argument (OP_IO_URING_SETUP). */
 export const OP_PAIR_SHIFT = 10;

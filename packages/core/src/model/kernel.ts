@@ -7,6 +7,7 @@
  * `taskActiveMm` is task->active_mm, `mmCpumask` is mm_cpumask(mm) (a 32-bit word), ...
  */
 import type { ArchHooks } from '../abi/plugin.js';
+import type { ArchKernel } from '../abi/arch-kernel.js';
 import { C_EXITED_MM_STEPS, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
@@ -53,7 +54,7 @@ export interface Violation {
   readonly siteKind?: UseSiteKind;
 }
 
-export class Kernel {
+export class Kernel implements ArchKernel {
   // ---- dimensions ---------------------------------------------------------------------
   ncpu = 0;
   cpuCapacity = 0;
@@ -188,6 +189,11 @@ export class Kernel {
    * kernel allows it; what it exposes is judged by the consequences (I1, I2, I7, I14).
    */
   cpuActivatePending = new Uint8Array(0);
+  /**
+   * The CPU ran user code of its task's mm while its own store that made it run that mm (rq->curr
+   * or task->mm) was still in its store buffer, with no full barrier since (I10: membarrier).
+   */
+  cpuUnfencedUser = new Uint8Array(0);
   cpuSp = new Int32Array(0);
   /** Number of kernel-path calls so far (lets the stepper see that a step entered a callee). */
   calls = 0;
@@ -397,6 +403,7 @@ export class Kernel {
     this.cpuWait = new Int32Array(n);
     this.cpuIpiBatch = new Uint8Array(n);
     this.cpuActivatePending = new Uint8Array(n);
+    this.cpuUnfencedUser = new Uint8Array(n);
     this.cpuResumeAt = new Int32Array(n);
     this.cpuMembarrierState = new Int32Array(n);
     this.cpuPtWait = new Int32Array(n);
@@ -483,6 +490,7 @@ export class Kernel {
     this.cpuWait.fill(0, 0, n);
     this.cpuIpiBatch.fill(0, 0, n);
     this.cpuActivatePending.fill(0, 0, n);
+    this.cpuUnfencedUser.fill(0, 0, n);
     this.cpuSp.fill(0, 0, n);
     this.rqHead.fill(0, 0, n);
     this.rqLen.fill(0, 0, n);
@@ -553,6 +561,7 @@ export class Kernel {
   /** task->mm = mm by the task's CPU (exec_mmap, exit_mm, kthread_use_mm / kthread_unuse_mm). */
   setTaskMm(cpu: number, t: number, mm: number): void {
     this.sb.store(cpu, SH_TASK_MM, t, mm);
+    this.cpuUnfencedUser[cpu] = 0;
   }
 
   /**
@@ -562,6 +571,7 @@ export class Kernel {
    */
   smpMb(cpu: number): void {
     if (this.sb.busy !== 0 && this.sb.len[cpu] !== 0) this.sb.drainAll(cpu);
+    this.cpuUnfencedUser[cpu] = 0;
   }
 
   // ---- small helpers used by paths and plugins ------------------------------------------

@@ -5,11 +5,14 @@
  * mm (membarrier_switch_mm), which compares `prev->active_mm` — a lazy pointer when prev is
  * a kernel thread — with next->mm: one of the use sites of a dangling active_mm (§12.2).
  */
-import { NO_MM } from './constants.js';
+import { IPI_MEMBARRIER, NO_MM, REASON_ARCH } from './constants.js';
+import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 
 /** MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY | MEMBARRIER_STATE_PRIVATE_EXPEDITED. */
 export const MEMBARRIER_PRIVATE_EXPEDITED = 3;
+/** MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY: set last by registration (R4); the command needs it (C0). */
+export const MEMBARRIER_PRIVATE_EXPEDITED_READY = 1;
 
 /**
  * membarrier_switch_mm(rq, prev_mm, next_mm), in context_switch() before switch_mm_irqs_off():
@@ -50,6 +53,7 @@ export function membarrier_exec_mmap(k: Kernel, cpu: number, mm: number): void {
  * the IPIs and the READY bit as one step (the IPIs only copy the state).
  */
 export function membarrier_register(k: Kernel, cpu: number, mm: number): void {
+  if (k.mmMembarrierState[mm] === MEMBARRIER_PRIVATE_EXPEDITED) return; // R0: already READY
   k.mmMembarrierState[mm] = MEMBARRIER_PRIVATE_EXPEDITED;
   if (k.mmUsers[mm] === 1) {
     k.cpuMembarrierState[cpu] = MEMBARRIER_PRIVATE_EXPEDITED;
@@ -59,4 +63,87 @@ export function membarrier_register(k: Kernel, cpu: number, mm: number): void {
     }
   }
   if (k.tracer !== null) k.tracer.ev(cpu, 'membarrier', `REGISTER_PRIVATE_EXPEDITED ${k.mmName(mm)}`);
+}
+
+/**
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) by the current task (mm `mm`), as the
+ * kernel path P_MEMBARRIER (membarrier_private_expedited(), kernel/sched/membarrier.c @
+ * gregkh/linux 55f3722f; /work/notes/membarrier.md §7). Registers: a = mm, b = the CPUs to IPI,
+ * c = the next CPU to look at.
+ *   pc 0  C0: -EPERM unless the mm is READY; C1: mm_users == 1 or one CPU online: return (no
+ *         barrier); C2: smp_mb() (barrier a)
+ *   pc 1  C4, one step per other online CPU: p = rcu_dereference(cpu_rq(cpu)->curr); p->mm == mm
+ *         (remote loads of rq->curr and task->mm: from memory, so a buffered store is not seen)
+ *   pc 2  C5: smp_call_function_many(mask, ipi_mb, NULL, true): the IPIs (the path waits for them)
+ *   pc 3  C6: smp_mb() (barrier c); return
+ * I10 (membarrier-ordering), checked at C4: a CPU the loop does not see running the mm although
+ * it is (its rq->curr / task->mm store still buffered) must not have run the mm's user code yet
+ * since that store (with no full barrier in between, its user loads may have passed the store:
+ * the forbidden outcome of the file's store-buffering litmus test). Needs tso to fail.
+ */
+export function stepMembarrier(k: Kernel, cpu: number, f: number): void {
+  const mm = k.frA[f]!;
+  switch (k.frPc[f]) {
+    case 0: {
+      if ((k.mmMembarrierState[mm]! & MEMBARRIER_PRIVATE_EXPEDITED_READY) === 0) {
+        if (k.tracer !== null) k.tracer.ev(cpu, 'membarrier', `PRIVATE_EXPEDITED: ${k.mmName(mm)} not registered: -EPERM`);
+        ret(k, cpu);
+        return;
+      }
+      let online = 0;
+      for (let c = 0; c < k.ncpu; c++) online += k.cpuOnline[c]!;
+      if (k.mmUsers[mm] === 1 || online === 1) {
+        if (k.tracer !== null) k.tracer.ev(cpu, 'membarrier', `PRIVATE_EXPEDITED: ${k.mmName(mm)} has one user: return`);
+        ret(k, cpu);
+        return;
+      }
+      k.smpMb(cpu); // barrier a
+      k.frB[f] = 0;
+      k.frC[f] = 0;
+      k.frPc[f] = 1;
+      if (k.tracer !== null) k.tracer.ev(cpu, 'membarrier', `PRIVATE_EXPEDITED ${k.mmName(mm)}: smp_mb(); look at every CPU's rq->curr`);
+      // fall through to the first CPU in the next step
+      return;
+    }
+    case 1: {
+      let c = k.frC[f]!;
+      while (c < k.ncpu && (c === cpu || k.cpuOnline[c] === 0)) c++;
+      if (c < k.ncpu) {
+        const p = k.rqCurrMem[c]!;
+        const seen = k.taskMmMem[p]! === mm;
+        if (seen) k.frB[f]! |= 1 << c;
+        else if (k.taskMm[k.rqCurr[c]!] === mm && k.cpuUnfencedUser[c] !== 0) {
+          k.violate(
+            'I10', c,
+            `membarrier(PRIVATE_EXPEDITED) on CPU${cpu} reads CPU${c}'s rq->curr->mm from memory and misses ${k.mmName(mm)}: CPU${c}'s switch to ` +
+              `${k.taskName(k.rqCurr[c]!)} is still in its store buffer, yet it already ran ${k.mmName(mm)}'s user code with no full barrier after that store (no IPI, no ordering)`,
+          );
+        }
+        if (k.tracer !== null) k.tracer.ev(cpu, 'membarrier', `CPU${c}: rq->curr ${k.taskName(p)} -> ${seen ? 'IPI' : 'skip'}`);
+        k.frC[f] = c + 1;
+        return;
+      }
+      k.frPc[f] = 2;
+      membarrierIpis(k, cpu, mm, k.frB[f]!);
+      return;
+    }
+    case 2:
+      // smp_call_function_many() returned (every ipi_mb ran)
+      k.smpMb(cpu); // barrier c
+      ret(k, cpu);
+      if (k.tracer !== null) k.tracer.ev(cpu, 'membarrier', `PRIVATE_EXPEDITED ${k.mmName(mm)}: smp_mb(); return 0`);
+      return;
+    default:
+      ret(k, cpu);
+  }
+}
+
+function membarrierIpis(k: Kernel, cpu: number, mm: number, mask: number): void {
+  for (let c = 0; c < k.ncpu; c++) if ((mask & (1 << c)) !== 0) k.sendIpi(cpu, c, IPI_MEMBARRIER, mm, 0, true, REASON_ARCH);
+}
+
+/** ipi_mb(): smp_mb() on the target (the IRET that ends the interrupt would drain it too). */
+export function ipi_mb(k: Kernel, cpu: number): void {
+  k.smpMb(cpu);
+  if (k.tracer !== null) k.tracer.ev(cpu, 'ipi_mb', 'smp_mb()');
 }

@@ -102,6 +102,7 @@ export function schedule(k: Kernel, cpu: number): void {
 export function context_switch(k: Kernel, cpu: number, prev: number, next: number): void {
   k.smpMb(cpu); // rq_lock() + smp_mb__after_spinlock()
   k.sb.store(cpu, SH_RQ_CURR, cpu, next);
+  k.cpuUnfencedUser[cpu] = 0;
   const prevActive = k.taskActiveMm[prev]!;
   const prevMm = k.taskMm[prev]!;
   const nextMm = k.taskMm[next]!;

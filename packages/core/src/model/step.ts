@@ -4,18 +4,19 @@
  * that run as guests — the hypervisor preempting or resuming it.
  */
 import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS } from '../cost/counters.js';
-import { arch_continue, arch_handle_ipi, arch_resume } from './arch-calls.js';
+import { arch_continue, arch_handle_ipi, arch_resume, HOOK_IDS } from './arch-calls.js';
 import {
   IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
   OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
   ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_MREMAP, OP_KHUGEPAGED, OP_TEXT_POKE,
-  OP_SUSPEND, OP_MEMBARRIER_REGISTER, OP_RECLAIM, OP_PAIR_MASK, OP_PAIR_SHIFT,
+  OP_SUSPEND, OP_MEMBARRIER_REGISTER, OP_RECLAIM, OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MEMBARRIER, MEMBARRIER_AND_COMMAND, IPI_MEMBARRIER,
 } from './constants.js';
 import { checkTlbUse } from '../invariants/check.js';
 import { cpuidle_enter_state } from './idle.js';
 import { io_ring_exit_work, io_uring_setup } from './io-uring.js';
 import { stepKhugepaged } from './khugepaged.js';
-import { membarrier_register } from './membarrier.js';
+import { ipi_mb, membarrier_register, stepMembarrier } from './membarrier.js';
+import { SH_RQ_CURR, SH_TASK_MM } from './store-buffer.js';
 import { stepReclaim } from './reclaim.js';
 import { suspend_resume } from './suspend.js';
 import { text_poke } from './temporary-mm.js';
@@ -24,7 +25,7 @@ import { cloneThread, stepFork } from './fork.js';
 import { cpuUp, stepCpuDown, stepCpuhpAp, stepIdleDead } from './hotplug.js';
 import {
   call, P_ARCH, P_CPU_DOWN, P_CPUHP_AP, P_IDLE_DEAD, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_KHUGEPAGED, P_MMDROP, P_MMPUT, P_MUNMAP, P_RECLAIM,
-  P_SEQ_FLUSH, P_SEQ_SWITCH, P_SEQ_TLBBATCH, P_SWITCH_TAIL, P_UNUSE_MM, P_USE_MM, ret,
+  P_MEMBARRIER, P_SEQ_FLUSH, P_SEQ_SWITCH, P_SEQ_TLBBATCH, P_SWITCH_TAIL, P_UNUSE_MM, P_USE_MM, ret,
 } from './frames.js';
 import { stepExec } from './exec.js';
 import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
@@ -192,7 +193,7 @@ export class Stepper {
       k.resumeVcpu(c);
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_resume', `hypervisor resumes vCPU${c}`);
       const outer = k.hook;
-      k.hook = 14;
+      k.hook = HOOK_IDS.vcpu_resume;
       k.arch.vcpu_resume?.(k, c);
       k.hook = outer;
     } else {
@@ -201,7 +202,7 @@ export class Stepper {
       k.cost[C_VCPU_PREEMPTIONS]! += 1;
       if (k.tracer !== null) k.tracer.ev(c, 'vcpu_preempt', `hypervisor preempts vCPU${c}`);
       const outer = k.hook;
-      k.hook = 13;
+      k.hook = HOOK_IDS.vcpu_preempt;
       k.arch.vcpu_preempt?.(k, c);
       k.hook = outer;
     }
@@ -214,6 +215,7 @@ export class Stepper {
     k.inIrq = true;
     k.ipiSender = from;
     if (fn === IPI_SHOOT_LAZY) do_shoot_lazy_tlb(k, cpu, mm);
+    else if (fn === IPI_MEMBARRIER) ipi_mb(k, cpu);
     else arch_handle_ipi(k, cpu, fn, mm, arg);
     k.inIrq = wasIrq;
     k.ipiSender = wasSender;
@@ -252,6 +254,7 @@ export class Stepper {
       case P_IDLE_DEAD: stepIdleDead(k, c); break;
       case P_KHUGEPAGED: stepKhugepaged(k, c, f); break;
       case P_RECLAIM: stepReclaim(k, c, f); break;
+      case P_MEMBARRIER: stepMembarrier(k, c, f); break;
       case P_SEQ_SWITCH:
       case P_SEQ_FLUSH:
       case P_SEQ_TLBBATCH:
@@ -293,7 +296,11 @@ export class Stepper {
           call(k, c, P_EXIT, 0, 0, 0);
           break;
         }
-        if (mm !== NO_MM) checkTlbUse(k, c, mm, t);
+        if (mm !== NO_MM) {
+          checkTlbUse(k, c, mm, t);
+          // I10 bookkeeping: user code with this CPU's switch to it still buffered (tso only).
+          if (k.sb.busy !== 0 && (k.sb.pending(c, SH_RQ_CURR, c) || k.sb.pending(c, SH_TASK_MM, t))) k.cpuUnfencedUser[c] = 1;
+        }
         return;
       case OP_KWORK:
         // A kthread inside kthread_use_mm() accesses the mm's user memory (copy_from_user).
@@ -384,7 +391,13 @@ export class Stepper {
       case OP_MEMBARRIER_REGISTER:
         if (mm === NO_MM) return;
         membarrier_register(k, c, mm);
+        // a library that registers on first use, then issues the command (next step)
+        if ((arg & MEMBARRIER_AND_COMMAND) !== 0) call(k, c, P_MEMBARRIER, mm, 0, 0, false);
         return;
+      case OP_MEMBARRIER:
+        if (mm === NO_MM) return;
+        call(k, c, P_MEMBARRIER, mm, 0, 0);
+        break;
       default:
         throw new ModelError(`unknown op ${op} in program of ${k.taskName(t)}`);
     }

@@ -15,7 +15,7 @@ import { C_LAZY_PINNED_AT_END, costsToObject, type Costs } from '../cost/counter
 import { createExplorer, type Explorer, ReplayExplorer, type StrategySpec, StrategySpec as StrategySchema } from '../explorer/strategy.js';
 import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
 import { checkCpu, checkQuiescent, checkRefcounts } from '../invariants/check.js';
-import { HOOK_NAMES } from '../model/arch-calls.js';
+import { HOOK_IDS, HOOK_NAMES } from '../model/arch-calls.js';
 import { ACTOR_KIND_NAMES, ACTORS_PER_CPU, HOLDER_NAMES, MAX_CPUS, PREEMPT_MODELS, TASK_IDLE, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
 import { HAZARD_IDS, type HazardId, Kernel, ModelError, type Violation } from '../model/kernel.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
@@ -361,7 +361,7 @@ export class Simulator {
     this.errorInStep = false;
     try {
       k.resetState();
-      k.hook = 1;
+      k.hook = HOOK_IDS.reset;
       this.hooks.reset(k);
       k.hook = 0;
       this.wlRng.seed(seed[0], seed[1], seed[2], seed[3]);

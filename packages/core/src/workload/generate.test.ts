@@ -3,7 +3,7 @@ import {
   INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE,
   OP_KWORK, OP_MASK, OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE,
   TASK_KTHREAD, TASK_USER, TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_IO_URING_SETUP, OP_IO_RING_EXIT,
-  OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, OP_TEXT_POKE, OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
+  OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, MEMBARRIER_AND_COMMAND, OP_TEXT_POKE, OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
 } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
@@ -371,7 +371,7 @@ describe('WorkloadGenerator: draws follow the parameters', () => {
     ['yield', OP_YIELD, OP_YIELD],
     ['migrate', OP_MIGRATE, OP_MIGRATE],
     ['mremap', OP_MREMAP, OP_KWORK],
-    ['membarrier', OP_MEMBARRIER_REGISTER, OP_KWORK],
+    ['membarrier', OP_MEMBARRIER_REGISTER | (MEMBARRIER_AND_COMMAND << OP_SHIFT), OP_KWORK], // register on first use, then the command
     ['textPoke', OP_TEXT_POKE, OP_TEXT_POKE],
   ];
   const NO_OPS = { run: 0, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 0, yield: 0, migrate: 0, mremap: 0, membarrier: 0, textPoke: 0 };

@@ -6,7 +6,7 @@
 import {
   INIT_MM, MUNMAP_ALL, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, MUNMAP_FREED_TABLES, NO_MM, NO_TASK, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP,
   OP_KERNEL_EXECVE, OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD,
-  TASK_IDLE, TASK_KTHREAD, TASK_USER, TS_RUNNING, TS_UNSTARTED, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER,
+  TASK_IDLE, TASK_KTHREAD, TASK_USER, TS_RUNNING, TS_UNSTARTED, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, MEMBARRIER_AND_COMMAND,
   OP_TEXT_POKE, OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
 } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
@@ -325,7 +325,7 @@ export class WorkloadGenerator {
       case 5: this.emit(k, OP_YIELD, 0); return false;
       case 6: this.emit(k, OP_MIGRATE, rng.int(ncpu)); return false;
       case 7: this.emit(k, user ? OP_MREMAP : OP_KWORK, 0); return false;
-      case 8: this.emit(k, user ? OP_MEMBARRIER_REGISTER : OP_KWORK, 0); return false;
+      case 8: this.emit(k, user ? OP_MEMBARRIER_REGISTER : OP_KWORK, user ? MEMBARRIER_AND_COMMAND : 0); return false;
       default: this.emit(k, OP_TEXT_POKE, 0); return false;
     }
   }

@@ -26,8 +26,8 @@ function zodError(f: () => unknown): ZodError {
 const IDLE_HEAVY_OPS = { run: 1, munmap: 0.3, munmapFreeTables: 0.2, munmapAll: 0, sleep: 6, yield: 1, migrate: 2, mremap: 0, membarrier: 0, textPoke: 0 };
 
 describe('profiles', () => {
-  it('has the four profiles model-spec §5 asks for, plus hotplug', () => {
-    expect([...PROFILE_NAMES].sort()).toEqual(['default', 'exit-heavy', 'hotplug', 'idle-heavy', 'kthread-heavy']);
+  it('has the four profiles model-spec §5 asks for, plus hotplug and pingpong (the §7.9 reproducer\'s shape)', () => {
+    expect([...PROFILE_NAMES].sort()).toEqual(['default', 'exit-heavy', 'hotplug', 'idle-heavy', 'kthread-heavy', 'pingpong']);
   });
 
   it.each(PROFILE_NAMES)('resolveWorkload("%s") returns params that validate, unchanged, against WorkloadParams', (name) => {

@@ -35,6 +35,19 @@ const PROFILE_INPUTS = {
     deepIdles: 8, khugepagedScans: 0, reclaims: 0, suspends: 0,
     ops: { run: 1, munmap: 0.3, munmapFreeTables: 0.2, munmapAll: 0, sleep: 6, yield: 1, migrate: 2 },
   },
+  /**
+   * Stephen Dolan's reproducer of the §7.9 switch-vs-flush race (LKML, "x86/mm: Finishing off the
+   * fix for a should_flush_tlb race", Oct 2025): on each CPU two processes ping-pong (a pipe
+   * round trip: sched_yield / sleep), so a CPU keeps switching back to an mm whose mm_cpumask bit
+   * it still has, while a sibling thread on another CPU unmaps (and forks: COW flushes). No
+   * lazy-exit machinery (kthreads, khugepaged, idle states): only the switch and the flush race.
+   */
+  pingpong: {
+    processes: 2, threadsPerProcess: 2, forksPerProcess: 1, execRate: 0, kthreads: 0, useMmWorkers: 0,
+    useMmRounds: 1, ioUring: 0, usermodehelpers: 0, opsPerTask: 16, tickPreemptions: 8, vcpuPreemptions: 4,
+    deepIdles: 0, khugepagedScans: 0, reclaims: 0, suspends: 0,
+    ops: { run: 3, munmap: 2, munmapFreeTables: 0.2, munmapAll: 0, sleep: 1, yield: 4, migrate: 0.3 },
+  },
   /** The default mix plus CPU hotplug: a control thread takes one CPU offline and back, twice. */
   hotplug: {
     processes: 2, threadsPerProcess: 3, forksPerProcess: 1, execRate: 0.5, kthreads: 1, useMmWorkers: 1,
