@@ -20,8 +20,9 @@ describe('INVLPGB on demand at 2 CPUs: no mm ever gets a global ASID, so it is n
   it('none: the exit flush IPIs the lazy CPU1 (freed_tables), which leaves for init_mm: hardware safe, I3 hazards only', () => {
     const s = exitWhileLazy('none', ON_DEMAND);
     s.run(`
-      CPU0: until exit_mmap
-      CPU0: step                # flush_tlb_mm_range: no global ASID -> flush_tlb_multi -> IPI CPU1
+      CPU0: until exit_mmap     # unmap_vmas
+      CPU0: step                # free_pgtables; tlb_finish_mmu -> flush_tlb_mm_range(freed_tables): inc_mm_tlb_gen
+      CPU0: step                # reads mm_cpumask: no global ASID -> flush_tlb_multi -> IPI CPU1
     `);
     s.expectNoEvent({ fn: 'broadcast_tlb_flush' });
     expect(s.costs().ipi_sent_flush).toBe(1);
@@ -36,11 +37,13 @@ describe('INVLPGB on demand at 2 CPUs: no mm ever gets a global ASID, so it is n
   it('shootdown, lazy-trim: the flush IPIs trim CPU1 out of the mask while lazy -> I7, as native §5.2-B', () => {
     const s = exitWhileLazy('shootdown', { ...ON_DEMAND, trimIntervalSteps: 1 }, 'munmap freed-tables', 'munmap');
     s.run(`
-      CPU0: step
-      CPU0: step                        # IPI the lazy CPU1 (freed_tables)
+      CPU0: step                        # munmap: unmap_vmas
+      CPU0: step                        # tlb_finish_mmu(freed_tables): flush_tlb_mm_range: inc_mm_tlb_gen
+      CPU0: step                        # reads mm_cpumask: on_each_cpu_mask IPIs the lazy CPU1 (freed_tables)
       CPU1: irq                         # -> init_mm, bit kept
-      CPU0: step
-      CPU0: until should_trim_cpumask
+      CPU0: step                        # tlb_finish_mmu: free the pages and the table
+      CPU0: until should_trim_cpumask   # munmap (no tables): flush_tlb_mm_range reads mm_cpumask: trim
+      CPU0: until smp_call_function     # should_flush_tlb(1): not loaded, trim -> IPI
       CPU1: irq                         # trim: CPU1 leaves mm_cpumask(P) while swapper/1 is lazy on P
       CPU0: until cleanup_lazy_tlbs
     `);
@@ -54,14 +57,15 @@ describe('INVLPGB on demand at 2 CPUs: no mm ever gets a global ASID, so it is n
       setup(options) {
         const { tlb, hooks } = createX86Hooks(options);
         seen.tlb = tlb;
-        return {
-          ...hooks,
-          arch_continue(k, cpu, fn, mm, arg) {
-            seen.considered++;
-            hooks.arch_continue!(k, cpu, fn, mm, arg);
-            if (tlb.mmGlobalAsid[mm] !== 0) seen.global++;
-          },
+        // consider_global_asid() runs as the last step of a task's flush_tlb_mm_range sequence
+        // (resume) or through arch_continue (flushes run to completion): spy on the function itself.
+        const considerGlobalAsid = tlb.considerGlobalAsid.bind(tlb);
+        tlb.considerGlobalAsid = (k, cpu, mm) => {
+          seen.considered++;
+          considerGlobalAsid(k, cpu, mm);
+          if (tlb.mmGlobalAsid[mm] !== 0) seen.global++;
         };
+        return hooks;
       },
     };
     for (const scheme of ['refcount', 'none'] as const) {
@@ -105,7 +109,9 @@ function globalP(scheme: Scheme, extra: Record<string, ReturnType<typeof kthread
     CPU3: op
     CPU0: op
     CPU0: step     # munmap: unmap_vmas
-    CPU0: step     # tlb_finish_mmu: flush_tlb_multi IPIs CPUs 1-3 (should_flush_tlb: loaded, not lazy)
+    CPU0: step     # tlb_finish_mmu: flush_tlb_mm_range: inc_mm_tlb_gen
+    CPU0: step     # reads mm_cpumask {0-3}: no tables freed -> on_each_cpu_cond_mask(should_flush_tlb)
+    CPU0: step 3   # flush_tlb_multi IPIs CPUs 1-3 one by one (should_flush_tlb: loaded, not lazy); the local flush_tlb_func
     CPU1: irq
     CPU2: irq
     CPU3: irq
@@ -126,7 +132,8 @@ function globalP(scheme: Scheme, extra: Record<string, ReturnType<typeof kthread
   const ipis = s.costs().ipi_sent_flush;
   s.run(`
     CPU0: step                  # munmap(freed_tables): unmap_vmas
-    CPU0: step                  # broadcast_tlb_flush -> finish_asid_transition: CPU0 itself (and CPU1) are on dynamic ASIDs -> flush_tlb_multi(whole mask)
+    CPU0: step                  # tlb_finish_mmu: flush_tlb_mm_range: inc_mm_tlb_gen
+    CPU0: step                  # global ASID: broadcast_tlb_flush -> finish_asid_transition: CPU0 itself (and CPU1) are on dynamic ASIDs -> flush_tlb_multi(whole mask)
   `);
   s.expectEvent({ fn: 'broadcast_tlb_flush', cpu: 0 });
   s.expectEvent({ fn: 'finish_asid_transition', text: /CPU0 still runs P on a dynamic ASID/ });
@@ -158,6 +165,7 @@ describe('INVLPGB on demand at 4 CPUs: an mm active on all four goes global', ()
       const ipis = s.costs().ipi_sent_flush;
       s.run(`
         CPU0: step                  # munmap(freed_tables): unmap_vmas
+        CPU0: step                  # tlb_finish_mmu: flush_tlb_mm_range: inc_mm_tlb_gen
         CPU0: step                  # broadcast_tlb_flush: INVLPGB, no IPI
         CPU0: step                  # free the PTE table: INVLPGB cleaned every CPU's global-ASID entries
       `);
@@ -195,6 +203,7 @@ describe('INVLPGB on demand at 4 CPUs: an mm active on all four goes global', ()
     expect(s.k.arch.describe_cpu(s.k, 2)).toMatch(/asid=0 lazy/);
     s.run(`
       CPU0: step                  # munmap(freed_tables): unmap_vmas
+      CPU0: step                  # tlb_finish_mmu: flush_tlb_mm_range: inc_mm_tlb_gen
       CPU0: step                  # broadcast_tlb_flush (global PCID only), no IPI
       CPU0: step                  # free the PTE table
     `);

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Scenario, thread } from '@lazytlb/testkit';
-import plugin, { X86NativeOptions, X86_INVARIANTS, type X86NativeOptions as Opts } from './index.js';
+import plugin, { X86NativeOptions, cpumaskPolicy, X86_INVARIANTS, type X86NativeOptions as Opts } from './index.js';
 import { exitWhileLazy, finishClean, type Scheme } from './test-support/scenes.js';
 
 describe('x86 native §5.2-B: shoot-lazies + lazy mm_cpumask trimming (v6.14+)', () => {
@@ -21,7 +21,8 @@ describe('x86 native §5.2-B: shoot-lazies + lazy mm_cpumask trimming (v6.14+)',
     const s = exitWhileLazy(scheme, { trimIntervalSteps: 1, ...archOptions }, 'munmap freed-tables', 'munmap');
     s.run(`
       CPU0: step   # munmap: unmap_vmas
-      CPU0: step   # tlb_finish_mmu(freed_tables): native_flush_tlb_multi -> on_each_cpu_mask({0,1}) (wait=1)
+      CPU0: step   # tlb_finish_mmu(freed_tables): flush_tlb_mm_range: inc_mm_tlb_gen
+      CPU0: step   # reads mm_cpumask {0,1}: native_flush_tlb_multi -> on_each_cpu_mask({0,1}) (wait=1)
       CPU1: irq    # flush_tlb_func: lazy -> switch_mm_irqs_off(init_mm); core active_mm unchanged
       CPU0: step   # tlb_finish_mmu: free the pages and the table
     `);
@@ -33,7 +34,8 @@ describe('x86 native §5.2-B: shoot-lazies + lazy mm_cpumask trimming (v6.14+)',
     const s = trimmed('shootdown', {});
     s.expectMm('P', { mm_cpumask: [0, 1] }); // lazy-trim: the switch to init_mm kept the bit
     s.run(`
-      CPU0: until should_trim_cpumask   # munmap (no tables): trim; should_flush_tlb(1): !lazy, loaded init_mm, trim -> IPI
+      CPU0: until should_trim_cpumask   # munmap (no tables): flush_tlb_mm_range reads mm_cpumask {0,1}: trim
+      CPU0: until smp_call_function     # should_flush_tlb(1): !lazy, loaded init_mm, trim -> IPI
       CPU1: irq                         # flush_tlb_func: f->mm != loaded_mm -> cpumask_clear_cpu(1, mm_cpumask(P))
     `);
     s.expectEvent({ fn: 'cpumask_clear_cpu', cpu: 1 });
@@ -51,6 +53,7 @@ describe('x86 native §5.2-B: shoot-lazies + lazy mm_cpumask trimming (v6.14+)',
     const s = trimmed('refcount', {});
     s.run(`
       CPU0: until should_trim_cpumask
+      CPU0: until smp_call_function
       CPU1: irq
     `);
     s.expectMm('P', { mm_cpumask: [0] });
@@ -58,10 +61,11 @@ describe('x86 native §5.2-B: shoot-lazies + lazy mm_cpumask trimming (v6.14+)',
   });
 
   it('clear-on-switch (v4.20-v6.13) + refcount, same interleaving: clean', () => {
-    const s = exitWhileLazy('refcount', { cpumask: 'clear-on-switch', trimIntervalSteps: 1 }, 'munmap freed-tables', 'munmap');
+    const s = exitWhileLazy('refcount', { release: 'v6.13', cpumask: 'clear-on-switch', trimIntervalSteps: 1 }, 'munmap freed-tables', 'munmap');
     s.run(`
-      CPU0: step
-      CPU0: step
+      CPU0: step   # munmap: unmap_vmas
+      CPU0: step   # tlb_finish_mmu(freed_tables): flush_tlb_mm_range: inc_mm_tlb_gen
+      CPU0: step   # reads mm_cpumask {0,1}: on_each_cpu_mask({0,1}) (wait=1)
       CPU1: irq    # flush_tlb_func: lazy -> init_mm, and the switch clears bit 1 at once
     `);
     s.expectMm('P', { mm_cpumask: [0] });
@@ -70,9 +74,10 @@ describe('x86 native §5.2-B: shoot-lazies + lazy mm_cpumask trimming (v6.14+)',
   });
 
   it('clear-on-switch + shootdown: the exit flush alone drops the exiting CPU and the lazy CPU from the mask -> I7 (pre-6.14 is "simpler")', () => {
-    const s = exitWhileLazy('shootdown', { cpumask: 'clear-on-switch' });
+    const s = exitWhileLazy('shootdown', { release: 'v6.13', cpumask: 'clear-on-switch' });
     s.run(`
       CPU0: until exit_mmap     # T0 exits: unmap_vmas
+      CPU0: step                # free_pgtables; tlb_finish_mmu -> flush_tlb_mm_range(freed_tables): inc_mm_tlb_gen
       CPU0: step                # final flush IPIs CPU1 (wait=1), T0's own CPU leaves P locally
       CPU1: irq
       CPU0: until cleanup_lazy_tlbs
@@ -86,7 +91,8 @@ describe('x86 native §5.2-C1: REFCOUNT=n without shoot-lazies', () => {
     const s = exitWhileLazy('none', {});
     s.run(`
       CPU0: until exit_mmap     # unmap_vmas
-      CPU0: step                # final flush_tlb_mm_range(freed_tables): IPI CPU1, local flush_tlb_func on CPU0
+      CPU0: step                # free_pgtables; tlb_finish_mmu -> final flush_tlb_mm_range(freed_tables): inc_mm_tlb_gen
+      CPU0: step                # reads mm_cpumask {0,1}: IPI CPU1, local flush_tlb_func on CPU0
       CPU1: irq
     `);
     s.expectCpu(0, { lazy: 'P', hw_root: 'init_mm' });
@@ -109,7 +115,7 @@ describe('x86 native §5.2-C1: REFCOUNT=n without shoot-lazies', () => {
     const s = exitWhileLazy('refcount', {});
     s.run(`
       CPU0: until exit_mmap
-      CPU0: step
+      CPU0: step 2
       CPU1: irq
     `);
     finishClean(s);
@@ -161,8 +167,11 @@ describe('x86 native §5.2-C3 with globalAsid: every-mm (HYPOTHETICAL: every use
 
   it('none: the broadcast exit flush sends no IPI, CPU1 keeps CR3 = P -> I1 at mm_free_pgd', () => {
     const s = exitWhileLazy('none', everyMm);
-    s.run('CPU0: until exit_mmap');
-    s.run('CPU0: step');
+    s.run(`
+      CPU0: until exit_mmap  # unmap_vmas
+      CPU0: step             # free_pgtables; tlb_finish_mmu -> flush_tlb_mm_range(freed_tables): inc_mm_tlb_gen
+      CPU0: step             # global ASID: broadcast_tlb_flush (INVLPGB), no IPI
+    `);
     s.expectEvent({ fn: 'broadcast_tlb_flush' });
     expect(s.costs().ipi_sent_flush).toBe(0);
     s.expectCpu(1, { lazy: 'P', hw_root: 'P' });
@@ -188,8 +197,14 @@ describe('x86 native §5.2-C3 with globalAsid: every-mm (HYPOTHETICAL: every use
 describe('descriptor', () => {
   it('documents its I13 checks and defaults', () => {
     expect(plugin.invariants).toBe(X86_INVARIANTS);
-    expect(X86NativeOptions.parse({})).toEqual({
-      cpumask: 'lazy-trim', invlpgb: false, globalAsid: 'on-demand', idleTlbFlushed: true, exitFlushSkipsEmptyMm: true, trimIntervalSteps: 50,
+    const defaults = X86NativeOptions.parse({});
+    expect(defaults).toEqual({
+      release: 'v6.18', invlpgb: false, globalAsid: 'on-demand', idleTlbFlushed: true, exitFlushSkipsEmptyMm: true, trimIntervalSteps: 50,
     });
+    // cpumask is left to the release: lazy-trim from v6.14 (209954cbc7d0), clear-on-switch in v6.13.
+    expect(cpumaskPolicy(defaults)).toBe('lazy-trim');
+    expect(cpumaskPolicy(X86NativeOptions.parse({ release: 'v6.14' }))).toBe('lazy-trim');
+    expect(cpumaskPolicy(X86NativeOptions.parse({ release: 'v6.13' }))).toBe('clear-on-switch');
+    expect(() => X86NativeOptions.parse({ release: 'v6.14', invlpgb: true })).toThrow(/INVLPGB.*landed in v6.15/);
   });
 });

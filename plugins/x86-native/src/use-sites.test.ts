@@ -49,7 +49,8 @@ describe('fix_processor_context(): load_mm_ldt(current->active_mm) on resume', (
       CPU0: op                    # swapper/0 -> T0
       CPU0: op                    # run
       CPU0: until exit_mmap       # T0 exits last: unmap_vmas
-      CPU0: step                  # final flush_tlb_mm_range(freed_tables): IPI CPU1
+      CPU0: step                  # free_pgtables; tlb_finish_mmu -> final flush_tlb_mm_range(freed_tables): inc_mm_tlb_gen
+      CPU0: step                  # reads mm_cpumask {0,1}: IPI CPU1
       CPU1: irq                   # flush_tlb_func: lazy -> init_mm (K's active_mm is still P)
       CPU0: until do_task_dead
     `);

@@ -10,7 +10,7 @@ import plugin, { type X86ParavirtOptions } from './index.js';
 describe('x86-native\'s new hooks compose with every backend', () => {
   for (const backend of ['kvm', 'hyperv', 'xen'] as const) {
     it(`${backend}: setup() returns cpu_idle_deep, use_temporary_mm, suspend_resume, tlbbatch_flush and arch_continue`, () => {
-      const hooks = plugin.setup(plugin.options.parse({ backend }) as X86ParavirtOptions, { coreVersion: '0', abi: 1, mutations: [] });
+      const hooks = plugin.setup(plugin.options.parse({ backend }) as X86ParavirtOptions, { coreVersion: '0', abi: plugin.abi, memory: 'sc', mutations: [] });
       for (const h of ['cpu_idle_deep', 'use_temporary_mm', 'suspend_resume', 'tlbbatch_flush', 'arch_continue'] as const) expect(typeof hooks[h], h).toBe('function');
     });
   }

@@ -29,7 +29,8 @@ function collapse(mutated: boolean, archOptions: Partial<X86ParavirtOptions>): S
     CPU1: until do_task_dead
     CPU1: until context_switch   # swapper/1 lazy on P (loaded_mm P, CR3 P)
     CPU2: op
-    CPU2: step                   # collapse_huge_page: pmdp_collapse_flush -> flush_tlb_range -> flush_tlb_multi(mm_cpumask = {0,1})
+    CPU2: step                   # collapse_huge_page: pmdp_collapse_flush -> flush_tlb_range: inc_mm_tlb_gen
+    CPU2: step                   # flush_tlb_mm_range reads mm_cpumask = {0,1} -> pv flush_tlb_multi (one step: no per-CPU reads)
   `);
   s.expectCpu(1, { lazy: 'P', hw_root: 'P' });
   return s;

@@ -9,7 +9,7 @@ import plugin, { X86ParavirtOptions, X86_PARAVIRT_USE_SITES } from './index.js';
 describe('x86-paravirt options', () => {
   it('defaults: x86-native\'s (but no CPUIDLE_FLAG_TLB_FLUSHED idle states in a guest), backend kvm, nativeFallback 0', () => {
     expect(X86ParavirtOptions.parse({})).toEqual({
-      cpumask: 'lazy-trim', invlpgb: false, globalAsid: 'on-demand', idleTlbFlushed: false, exitFlushSkipsEmptyMm: true, trimIntervalSteps: 50,
+      release: 'v6.18', invlpgb: false, globalAsid: 'on-demand', idleTlbFlushed: false, exitFlushSkipsEmptyMm: true, trimIntervalSteps: 50,
       backend: 'kvm', nativeFallback: 0,
     });
   });
@@ -20,6 +20,15 @@ describe('x86-paravirt options', () => {
       expect(() => parseArchOptions(plugin, { backend: 'hyperv', hypercallFails: value })).toThrow(/hypercallFails.*removed.*nativeFallback/);
     }
     expect(Object.keys(X86ParavirtOptions.shape)).not.toContain('hypercallFails');
+  });
+
+  it('x86-native\'s release checks and capabilities apply: no INVLPGB before v6.15, ARCH_WANT_IRQS_OFF_ACTIVATE_MM from v6.16', () => {
+    for (const release of ['v6.13', 'v6.14']) {
+      expect(() => parseArchOptions(plugin, { release, invlpgb: true })).toThrow(/INVLPGB.*landed in v6.15/);
+    }
+    expect(parseArchOptions(plugin, { release: 'v6.15', invlpgb: true }).invlpgb).toBe(true);
+    expect(plugin.capabilitiesFor!(parseArchOptions(plugin, { release: 'v6.15' }))).toEqual({ vcpuPreemption: true, irqsOffActivateMm: false, maxCpus: 32 });
+    expect(plugin.capabilitiesFor!(parseArchOptions(plugin, {}))).toEqual({ vcpuPreemption: true, irqsOffActivateMm: true, maxCpus: 32 });
   });
 
   it('nativeFallback is a probability', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { X86NativeOptions } from '@lazytlb/arch-x86-native';
+import { X86NativeOptions, checkRelease } from '@lazytlb/arch-x86-native';
 
 const REMOVED_HYPERCALL_FAILS =
   'option "hypercallFails" was removed: use nativeFallback, the probability (0..1) that a Hyper-V remote flush falls back to ' +
@@ -37,5 +37,5 @@ export const X86ParavirtOptions = z.strictObject(
       ),
   },
   { error: (iss) => (iss.code === 'unrecognized_keys' && iss.keys.includes('hypercallFails') ? REMOVED_HYPERCALL_FAILS : undefined) },
-);
+).superRefine((o, ctx) => checkRelease(o, ctx)); // the shape is x86-native's; so are its release checks
 export type X86ParavirtOptions = z.infer<typeof X86ParavirtOptions>;

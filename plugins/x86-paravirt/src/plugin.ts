@@ -4,7 +4,9 @@
  * composed over @lazytlb/arch-x86-native's X86Tlb. Everything else is native x86.
  */
 import { NO_MM, REASON_ARCH, costs, defineArchPlugin, type ArchHooks, type Kernel, type UseSiteDoc } from '@lazytlb/core';
-import { X86_INVARIANTS, X86_IPI_NEXT, X86_USE_SITES, X86Tlb, type FlushTlbInfo, type X86MutationFlags, type X86PvOps } from '@lazytlb/arch-x86-native';
+import {
+  X86_INVARIANTS, X86_IPI_NEXT, X86_USE_SITES, X86Tlb, x86Capabilities, type FlushTlbInfo, type X86MutationFlags, type X86PvOps,
+} from '@lazytlb/arch-x86-native';
 import { X86_PARAVIRT_MUTATIONS, paravirtMutationFlags } from './mutations.js';
 import { X86ParavirtOptions } from './options.js';
 
@@ -133,9 +135,14 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
     arch_exit_mmap(k, cpu, mm) {
       if (options.backend === 'xen') {
         // xen_exit_mmap -> xen_drop_mm_ref(mm): locally, and by IPI (wait=1) on every vCPU
-        // whose xen_current_cr3 is mm's pgd; then xen_pgd_unpin (not modelled).
+        // whose xen_current_cr3 is mm's pgd; then xen_pgd_unpin (not modelled). xen_current_cr3
+        // is the CR3 (tlb.cr3Mm), not loaded_mm: a vCPU in the middle of switch_mm_irqs_off()
+        // away from mm has loaded_mm = LOADED_MM_SWITCHING but CR3 still on mm's pgd. It gets
+        // the IPI too and takes it once its switch (IRQs off) has loaded the next CR3.
+        // (__xen_write_cr3 updates xen_current_cr3 from a multicall callback once the batch with
+        // the CR3 write is submitted: it may name mm a little longer than CR3, never shorter.)
         let mask = 1 << cpu;
-        for (let c = 0; c < k.ncpu; c++) if (c !== cpu && k.cpuOnline[c] !== 0 && tlb.loadedMmMem[c] === mm) mask |= 1 << c;
+        for (let c = 0; c < k.ncpu; c++) if (c !== cpu && k.cpuOnline[c] !== 0 && tlb.cr3Mm[c] === mm) mask |= 1 << c;
         if (k.tracer !== null) k.tracer.ev(cpu, 'xen_exit_mmap', `xen_drop_mm_ref(${k.mmName(mm)}): CR3 users ${cpusText(mask, k.ncpu)}`);
         k.onEachCpuMask(cpu, mask, XEN_IPI_DROP_MM_REF, mm, 0, true, REASON_ARCH);
       }
@@ -178,6 +185,8 @@ export const x86Paravirt = defineArchPlugin<X86ParavirtOptions>({
     'flush on entry), Hyper-V (hypercall, with a probability of falling back to native IPIs) or Xen PV (multicall, xen_exit_mmap drops CR3 users)',
   options: X86ParavirtOptions,
   capabilities: { vcpuPreemption: true, irqsOffActivateMm: true, maxCpus: 32 },
+  // ARCH_WANT_IRQS_OFF_ACTIVATE_MM per release (v6.16+), as x86-native; a guest's vCPUs can be preempted.
+  capabilitiesFor: (options) => ({ ...x86Capabilities(options), vcpuPreemption: true }),
   invariants: X86_INVARIANTS,
   mutations: X86_PARAVIRT_MUTATIONS,
   useSites: X86_PARAVIRT_USE_SITES,

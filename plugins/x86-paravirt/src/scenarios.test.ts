@@ -42,7 +42,8 @@ describe('KVM §5.3-C: a preempted lazy vCPU is skipped by kvm_flush_tlb_multi',
     s.run(`
       hyp CPU1: preempt
       CPU0: until exit_mmap   # unmap_vmas
-      CPU0: step              # final flush: vCPU1 preempted -> KVM_VCPU_FLUSH_TLB, no IPI; CPU0 flushes locally
+      CPU0: step              # free_pgtables; tlb_finish_mmu -> final flush_tlb_mm_range(freed_tables): inc_mm_tlb_gen
+      CPU0: step              # kvm_flush_tlb_multi: vCPU1 preempted -> KVM_VCPU_FLUSH_TLB, no IPI; CPU0 flushes locally
     `);
     s.expectEvent({ fn: 'kvm_flush_tlb_multi', text: 'vCPU1 preempted: KVM_VCPU_FLUSH_TLB, no IPI' });
     expect(s.costs().ipi_sent_flush).toBe(0);
@@ -85,8 +86,9 @@ describe('Hyper-V §5.5-C: the hypercall flush runs no guest code', () => {
   it('none: after the final flush both lazy vCPUs (the exiting one too) keep CR3 = P -> I1 at mm_free_pgd', () => {
     const s = exitWhileLazy('none', { backend: 'hyperv' });
     s.run(`
-      CPU0: until exit_mmap
-      CPU0: step
+      CPU0: until exit_mmap   # unmap_vmas
+      CPU0: step              # free_pgtables; tlb_finish_mmu -> final flush_tlb_mm_range(freed_tables): inc_mm_tlb_gen
+      CPU0: step              # hyperv_flush_tlb_multi: one hypercall for the mask {0,1}
     `);
     s.expectEvent({ fn: 'hyperv_flush_tlb_multi', text: 'vCPUs {0,1}' }); // freed_tables: lazy vCPUs included
     expect(s.costs()).toMatchObject({ hypercalls: 1, ipi_sent_flush: 0 });
@@ -107,9 +109,10 @@ describe('Hyper-V §5.5-C: the hypercall flush runs no guest code', () => {
   it('none with nativeFallback = 1 (no hypercall page, ...): native IPIs move the lazy vCPUs to init_mm, so it is native C1 (I3 hazards, hardware safe)', () => {
     const s = exitWhileLazy('none', { backend: 'hyperv', nativeFallback: 1 });
     s.run(`
-      CPU0: until exit_mmap
-      CPU0: step
-      CPU1: irq
+      CPU0: until exit_mmap   # unmap_vmas
+      CPU0: step              # free_pgtables; tlb_finish_mmu -> final flush_tlb_mm_range(freed_tables): inc_mm_tlb_gen
+      CPU0: step              # hyperv_flush_tlb_multi falls back: native_flush_tlb_multi IPIs vCPU1, CPU0 flushes locally
+      CPU1: irq               # flush_tlb_func: lazy -> switch_mm_irqs_off(init_mm)
     `);
     s.expectEvent({ fn: 'hyperv_flush_tlb_multi', text: 'falls back to native_flush_tlb_multi' });
     s.expectCpu(1, { hw_root: 'init_mm' });
@@ -128,9 +131,10 @@ describe('Hyper-V §5.5-B: shoot-lazies, hypercall vs native fallback (arch/x86/
     const s = exitWhileLazy('shootdown', { backend: 'hyperv', nativeFallback: 1, trimIntervalSteps: 1 }, {}, 'munmap freed-tables', 'munmap');
     s.run(`
       CPU0: step                        # munmap(freed_tables): unmap_vmas
+      CPU0: step                        # tlb_finish_mmu: flush_tlb_mm_range: inc_mm_tlb_gen
       CPU0: step                        # hyperv_flush_tlb_multi falls back: on_each_cpu_mask({0,1})
       CPU1: irq                         # flush_tlb_func: lazy -> init_mm (bit kept)
-      CPU0: step
+      CPU0: step                        # tlb_finish_mmu: free the pages and the table
       CPU0: until should_trim_cpumask   # munmap (pages): trim -> native: IPI the not-lazy, not-loaded vCPU1
       CPU1: irq                         # flush_tlb_func: f->mm != loaded_mm -> cpumask_clear_cpu(1, mm_cpumask(P))
     `);
@@ -145,12 +149,14 @@ describe('Hyper-V §5.5-B: shoot-lazies, hypercall vs native fallback (arch/x86/
   it('nativeFallback = 0, same program: the hypercalls run no flush_tlb_func, vCPU1 is never moved nor trimmed; cleanup_lazy_tlbs reaches it: clean', () => {
     const s = exitWhileLazy('shootdown', { backend: 'hyperv', trimIntervalSteps: 1 }, {}, 'munmap freed-tables', 'munmap');
     s.run(`
-      CPU0: step
+      CPU0: step                        # munmap(freed_tables): unmap_vmas
+      CPU0: step                        # tlb_finish_mmu: flush_tlb_mm_range: inc_mm_tlb_gen
       CPU0: step                        # hypercall: vCPUs {0,1} (freed_tables: the lazy vCPU1 included)
-      CPU0: step
-      CPU0: step
-      CPU0: step                        # hypercall, lazy vCPU1 skipped (do_lazy)
-      CPU0: step
+      CPU0: step                        # tlb_finish_mmu: free the pages and the table
+      CPU0: step                        # munmap: unmap_vmas
+      CPU0: step                        # tlb_finish_mmu: flush_tlb_mm_range: inc_mm_tlb_gen
+      CPU0: step                        # trim: hypercall, lazy vCPU1 skipped (do_lazy)
+      CPU0: step                        # tlb_finish_mmu: free the pages
     `);
     expect(s.costs()).toMatchObject({ ipi_sent_flush: 0, hypercalls: 2 });
     s.expectCpu(1, { lazy: 'P', hw_root: 'P' });
@@ -188,6 +194,42 @@ describe('Xen PV §5.4-C: xen_exit_mmap drops every CR3 user of the pgd', () => 
     `);
     finishClean(s);
   });
+
+  /**
+   * xen_drop_mm_ref() picks the vCPUs by xen_current_cr3, not loaded_mm: vCPU1 is in the middle
+   * of switch_mm_irqs_off(P, Q) (loaded_mm = LOADED_MM_SWITCHING, CR3 still P's pgd) when T0's
+   * exit reaches xen_exit_mmap. It is IPI'd (wait=1) and takes the IPI once its switch, IRQs off,
+   * has loaded Q's CR3; only then does the exit go on to mm_free_pgd.
+   */
+  it('none: a vCPU switching away from P still has CR3 = P and is among the CR3 users; P\'s pgd is freed after it left: no I1', () => {
+    const s = new Scenario({
+      arch: plugin,
+      archOptions: { backend: 'xen' },
+      scheme: 'none',
+      cpus: 2,
+      tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1), W: thread('Q', 1, 'run') },
+    });
+    s.run(`
+      CPU1: op                      # swapper/1 -> T1
+      CPU1: until do_task_dead      # T1 exits: exit_mm (lazy on P), mm_users 2 -> 1
+      CPU1: until switch_mm_irqs_off "loaded_mm = LOADED_MM_SWITCHING"   # context_switch T1 -> W: switch_mm_irqs_off(P, Q)
+      CPU0: op                      # swapper/0 -> T0
+      CPU0: op                      # run
+      CPU0: until xen_exit_mmap     # T0 exits last: xen_drop_mm_ref(P)
+    `);
+    s.expectEvent({ fn: 'xen_exit_mmap', text: 'CR3 users {0,1}' });
+    s.expectCpu(1, { hw_root: 'P' });
+    s.run(`
+      CPU1: until switch_mm_irqs_off "load_new_mm_cr3"   # CR3 = Q, loaded_mm = Q; IRQs on again
+      CPU1: irq                     # drop_mm_ref_this_cpu(P): loaded_mm is Q, nothing to leave
+      CPU0: until mm_free_pgd
+    `);
+    s.expectEvent({ fn: 'drop_mm_ref_this_cpu', cpu: 1 });
+    s.expectCpu(1, { curr: 'W', hw_root: 'Q' });
+    s.expectNoViolation();
+    s.finish();
+    s.expectNoViolation();
+  });
 });
 
 describe('Xen PV §5.4-B: shoot-lazies', () => {
@@ -196,11 +238,13 @@ describe('Xen PV §5.4-B: shoot-lazies', () => {
     const s = exitWhileLazy('shootdown', { backend: 'xen', trimIntervalSteps: 1, ...archOptions }, {}, 'munmap freed-tables', 'munmap');
     s.run(`
       CPU0: step   # munmap(freed_tables): unmap_vmas
-      CPU0: step   # tlb_finish_mmu: xen_flush_tlb_multi (multicall), no guest code on vCPU1
+      CPU0: step   # tlb_finish_mmu: flush_tlb_mm_range: inc_mm_tlb_gen
+      CPU0: step   # reads mm_cpumask: xen_flush_tlb_multi (multicall), no guest code on vCPU1
       CPU0: step   # free the pages and the table
       CPU0: step   # munmap: unmap_vmas
-      CPU0: step   # tlb_finish_mmu: trim requested, but the hypercall never runs flush_tlb_func remotely
-      CPU0: step
+      CPU0: step   # tlb_finish_mmu: flush_tlb_mm_range: inc_mm_tlb_gen
+      CPU0: step   # reads mm_cpumask: trim requested, but the hypercall never runs flush_tlb_func remotely
+      CPU0: step   # tlb_finish_mmu: free the pages
     `);
     if (archOptions.cpumask !== 'clear-on-switch') s.expectEvent({ fn: 'should_trim_cpumask', cpu: 0 }); // (no trimming before v6.14)
     expect(s.costs().ipi_sent_flush).toBe(0);
@@ -224,7 +268,7 @@ describe('Xen PV §5.4-B: shoot-lazies', () => {
   });
 
   it('<6.14 (clear-on-switch): leave_mm in xen_drop_mm_ref cleared the bits -> I7 (the I3 of the table, reported at its cause)', () => {
-    const s = xenB({ cpumask: 'clear-on-switch' });
+    const s = xenB({ release: 'v6.13', cpumask: 'clear-on-switch' });
     s.expectMm('P', { mm_cpumask: [] });
     s.run('CPU0: until cleanup_lazy_tlbs');
     s.expectViolation('I7', /cleanup_lazy_tlbs\(P\): CPU[01] is lazy on it but not in mm_cpumask/);
