@@ -117,20 +117,33 @@ describe('x86-native mutations', () => {
     s.finish();
   });
 
+  /**
+   * Per mutation: runs per declared cell, the fewest kills expected and what the shortest kill
+   * says. lazy-skip: kills come only from khugepaged collapses (2 scans per run) that find a lazy
+   * CPU on the mm, measured 20-42% of the runs (README); a tenth is the floor. The §7.9 races are
+   * rare in random runs (measured 1 in 600-3000, README): their floor is one kill in 8000 runs.
+   */
+  const EXPECT: Record<string, { runs: number; floor: number; message: RegExp }> = {
+    [MUT_X86_LAZY_SKIP_FREED_TABLES]: { runs: RUNS, floor: RUNS / 10, message: /PTE table \(khugepaged collapse\)/ },
+    [MUT_X86_SWITCHING_WINDOW]: { runs: 8000, floor: 0, message: /pages|uses a translation/ },
+    [MUT_X86_SWITCH_NO_SMP_MB]: { runs: 8000, floor: 0, message: /page|uses a translation/ }, // munmap's pages or reclaim's page
+  };
   for (const m of X86_NATIVE_MUTATIONS) {
+    const want = EXPECT[m.id]!;
     for (const cell of m.cells) {
       expect(cell.arch).toBe('x86-native');
-      const base = { plugin, archOptions: cell.options ?? {}, scheme: cell.scheme as Scheme, cpus: cell.cpus ?? 4, runs: RUNS, workload: ProfileName.parse(cell.workload ?? 'default') };
-      // Kills come only from khugepaged collapses (2 scans per run) that find a lazy CPU on the
-      // mm: measured 20-42% of the runs (README); a tenth is the floor.
-      it(`${m.id} @ ${JSON.stringify(cell)}: ${RUNS} runs killed by ${m.breaks} only; unmutated clean`, () => {
+      const base = {
+        plugin, archOptions: cell.options ?? {}, scheme: cell.scheme as Scheme, cpus: cell.cpus ?? 4, runs: want.runs,
+        workload: ProfileName.parse(cell.workload ?? 'default'), ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
+      };
+      it(`${m.id} @ ${JSON.stringify(cell)}: ${want.runs} runs killed by ${m.breaks} only; unmutated clean`, () => {
         const mutated = sweepCell({ ...base, mutations: [m.id] });
         expect(Object.keys(mutated.bad)).toEqual([m.breaks]);
-        expect(mutated.bad[m.breaks]!).toBeGreaterThan(RUNS / 10);
-        expect(mutated.shortest?.message).toMatch(/PTE table \(khugepaged collapse\)/);
+        expect(mutated.bad[m.breaks]!).toBeGreaterThan(want.floor);
+        expect(mutated.shortest?.message).toMatch(want.message);
         const clean = sweepCell(base);
         expect(clean.bad, JSON.stringify(clean.shortest)).toEqual({});
-      });
+      }, 60_000);
     }
   }
 });

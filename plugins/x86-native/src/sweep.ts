@@ -20,6 +20,8 @@ export interface SweepCell {
   readonly mutations?: readonly string[];
   readonly schemeOptions?: SimulatorOptions['schemeOptions'];
   readonly preempt?: SimulatorOptions['preempt'];
+  /** Memory model (default sc). */
+  readonly memory?: SimulatorOptions['memory'];
   /** Oracles switched off (runs go on past them): to count what happens after the first finding. */
   readonly disabledInvariants?: SimulatorOptions['disabledInvariants'];
 }
@@ -50,6 +52,7 @@ export function sweepCell(c: SweepCell): SweepResult {
     ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
+    ...(c.memory !== undefined ? { memory: c.memory } : {}),
     ...(c.disabledInvariants !== undefined ? { disabledInvariants: c.disabledInvariants } : {}),
   });
   const cell = hashString128(sim.cellId);

@@ -5,7 +5,7 @@
  */
 import { NO_MM, REASON_ARCH, costs, defineArchPlugin, type ArchHooks, type Kernel, type UseSiteDoc } from '@lazytlb/core';
 import {
-  X86_INVARIANTS, X86_IPI_NEXT, X86_USE_SITES, X86Tlb, x86Capabilities, type FlushTlbInfo, type X86MutationFlags, type X86PvOps,
+  X86_INVARIANTS, X86_IPI_NEXT, X86_SHARED_STATE, X86_USE_SITES, X86Tlb, x86Capabilities, type FlushTlbInfo, type X86MutationFlags, type X86PvOps,
 } from '@lazytlb/arch-x86-native';
 import { X86_PARAVIRT_MUTATIONS, paravirtMutationFlags } from './mutations.js';
 import { X86ParavirtOptions } from './options.js';
@@ -176,7 +176,7 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
 }
 
 export const x86Paravirt = defineArchPlugin<X86ParavirtOptions>({
-  abi: 1,
+  abi: 2,
   name: 'x86-paravirt',
   version: '0.1.0',
   coreVersions: '>=0.1.0 <1.0.0',
@@ -190,6 +190,14 @@ export const x86Paravirt = defineArchPlugin<X86ParavirtOptions>({
   invariants: X86_INVARIANTS,
   mutations: X86_PARAVIRT_MUTATIONS,
   useSites: X86_PARAVIRT_USE_SITES,
+  // x86-native's switch and flush sequences, at the same granularity (ABI v2). A guest is x86-TSO
+  // too, but what the hypervisor side reads (KVM steal_time.preempted, Hyper-V's and Xen's view of
+  // the guest's CR3s) is not declared shared state yet, so only sc is offered.
+  sharedState: X86_SHARED_STATE,
+  memoryModels: ['sc'],
+  memoryModelNote:
+    'a guest is x86-TSO, but the state the hypervisor-side flush paths read (KVM steal_time.preempted, Hyper-V and Xen CR3 users) ' +
+    'is not declared to the store buffer yet; use x86-native for tso',
   setup(options, env) {
     return createParavirtHooks(options, paravirtMutationFlags(env.mutations)).hooks;
   },
