@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Artifact, createSimulator, hashString128, makeArtifact, referenceArch, runSeed } from '@lazytlb/core';
+import { type Artifact, Artifact as ArtifactSchema, createSimulator, hashString128, makeArtifact, referenceArch, runSeed } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -230,6 +230,111 @@ describe('bad input', () => {
     expect(r.code).toBe(0);
     for (const name of ['reference', 'x86-native', 'x86-paravirt', 'powerpc', 'arm64']) expect(r.stdout).toContain(name);
     expect(r.stdout).toContain('cpumask');
+    // the memory models each arch runs under (sweep --memory)
+    expect(r.stdout).toMatch(/^x86-native [^\n]*\n[^\n]*\n {2}max CPUs \d+[^\n]*, memory models sc, tso$/m);
+    expect(r.stdout).toMatch(/^powerpc [^\n]*\n[^\n]*\n {2}max CPUs \d+[^\n]*, memory models sc$/m);
+  });
+});
+
+/** Whether core's artifacts record a cell's memory model (its Artifact schema has `cell.memory`): only then is a tso finding replayable. */
+const ARTIFACTS_RECORD_MEMORY = 'memory' in (ArtifactSchema as unknown as { shape: { cell: { shape: Record<string, unknown> } } }).shape.cell.shape;
+
+describe('lazytlb sweep --memory', () => {
+  const MEM = ['sweep', '--arch', 'x86-native', '--scheme', 'refcount,none', '--memory', 'sc,tso', '--cpus', '2', '--runs', '300', '--no-progress'];
+  const out = tmp();
+  const run = lazytlb([...MEM, '--threads', '2', '--out', out]);
+  type Cell = { index: number; scheme: string; memory: string; verdict: string; id: string; raw: { cellId: string; actors: number }; firstFailures: { class: string; key: string; artifact: string; shrunkSteps: number | null }[] };
+  const results = (): { cells: Cell[] } => JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cells: Cell[] };
+
+  it('a memory axis of cells: a memory column, memory per cell, sc cells as without the axis', () => {
+    expect(run.code).toBe(1); // x86-native under none violates, under sc and tso alike
+    expect(run.stdout).toMatch(/^arch\s+scheme\s+memory\s+cpus\s+workload/);
+    expect(run.stdout).toMatch(/x86-native\s+refcount\s+sc\s+2\s+default\s+pct:3\s+300\s+SAFE/);
+    expect(run.stdout).toMatch(/x86-native\s+refcount\s+tso\s+2\s+default\s+pct:3\s+300\s+SAFE/);
+    expect(run.stdout).toMatch(/x86-native\s+none\s+tso\s+2\s+default\s+pct:3\s+300\s+VIOLATES/);
+    const cells = results().cells;
+    expect(cells.map((c) => [c.scheme, c.memory])).toEqual([['refcount', 'sc'], ['refcount', 'tso'], ['none', 'sc'], ['none', 'tso']]);
+    for (const c of cells) {
+      if (c.memory === 'sc') expect(JSON.parse(c.raw.cellId)).not.toHaveProperty('memory');
+      else expect(JSON.parse(c.raw.cellId)).toMatchObject({ memory: 'tso' });
+    }
+    // the store-buffer drain is one more explorer actor per CPU
+    expect(cells[1]!.raw.actors).toBe(cells[0]!.raw.actors + 2);
+    // an sc cell is the cell of a sweep without the axis (same id, same runs)
+    const plain = lazytlb(['sweep', '--arch', 'x86-native', '--scheme', 'refcount,none', '--cpus', '2', '--runs', '300', '--no-progress', '--threads', '1', '--no-shrink', '--json']);
+    const p = (JSON.parse(plain.stdout) as { cells: Cell[] }).cells;
+    expect(p.map((c) => [c.id, c.verdict, c.memory])).toEqual([cells[0]!, cells[2]!].map((c) => [c.id, c.verdict, 'sc']));
+    expect(plain.stdout).not.toMatch(/memory=tso/);
+    // report.md: a memory column; report.html: columns labelled " memory=tso"
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/^\| # \| arch \| options \| scheme \| memory \| CPUs \|/m);
+    expect(md).toMatch(/^\| 3 \| x86-native \| [^|]+ \| none \| tso \| 2 \|/m);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('none memory=tso × 2 CPUs');
+    expect(html).toContain('&lt;sb&gt; store buffer drain');
+  });
+
+  it.runIf(ARTIFACTS_RECORD_MEMORY)('a tso finding\'s artifact records the memory model and replays exactly; so does its shrunk artifact', () => {
+    const tso = results().cells.filter((c) => c.memory === 'tso' && c.firstFailures.length > 0);
+    expect(tso.length).toBeGreaterThan(0);
+    for (const f of tso.flatMap((c) => c.firstFailures)) {
+      const a = JSON.parse(readFileSync(join(out, f.artifact), 'utf8')) as { cell: { memory?: string } };
+      expect(a.cell.memory).toBe('tso');
+      const replay = lazytlb(['replay', join(out, f.artifact)]);
+      expect(replay.code).toBe(0);
+      expect(replay.stdout).toContain('  memory:    tso');
+      expect(replay.stdout).toContain('reproduced exactly');
+      expect(f.shrunkSteps).not.toBeNull();
+      const shrunk = lazytlb(['replay', join(out, f.artifact.replace(/\.json$/, '.shrunk.json'))]);
+      expect(shrunk.code).toBe(0);
+      expect(shrunk.stdout).toContain('  memory:    tso');
+      const perfetto = JSON.parse(lazytlb(['replay', join(out, f.artifact), '--format', 'perfetto']).stdout) as { otherData: { memory: string } };
+      expect(perfetto.otherData.memory).toBe('tso');
+    }
+  });
+
+  it.skipIf(ARTIFACTS_RECORD_MEMORY)('while core\'s artifacts drop the memory model: a tso finding is not shrunk (it would shrink an sc run), and the sweep says why', () => {
+    const tso = results().cells.filter((c) => c.memory === 'tso' && c.firstFailures.length > 0);
+    expect(tso.length).toBeGreaterThan(0);
+    for (const f of tso.flatMap((c) => c.firstFailures)) {
+      expect(f.shrunkSteps).toBeNull();
+      expect(existsSync(join(out, f.artifact.replace(/\.json$/, '.shrunk.json')))).toBe(false);
+      expect(run.stderr).toContain(`cannot shrink ${f.artifact}: its cell runs under memory model tso but the artifact records sc`);
+    }
+    // sc findings are shrunk as before
+    const sc = results().cells.filter((c) => c.memory === 'sc').flatMap((c) => c.firstFailures);
+    expect(sc.length).toBeGreaterThan(0);
+    for (const f of sc) expect(f.shrunkSteps).not.toBeNull();
+  });
+
+  it('an arch that does not offer the memory model: exit 2 before anything runs, naming the flag or file field, the arch and the reason', () => {
+    const dir = tmp();
+    const outDir = join(dir, 'out');
+    const r = lazytlb(['sweep', '--arch', 'powerpc', '--memory', 'tso', '--runs', '5', '--no-progress', '--out', outDir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^lazytlb: command line: --memory tso: memory model tso is not offered by every arch of the matrix: arch (plugin )?powerpc .+/);
+    expect(r.stderr).not.toContain('internal error');
+    expect(existsSync(outDir)).toBe(false);
+    const file = join(dir, 'm.yaml');
+    writeFileSync(file, 'arch: [x86-native, arm64]\nmemory: [sc, tso]\ncpus: [2]\n');
+    const f = lazytlb(['sweep', '--matrix', file, '--no-progress', '--out', outDir]);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toMatch(/m\.yaml:2:14: memory\[1\]: memory model tso is not offered by every arch of the matrix: arch (plugin )?arm64/);
+    expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('bad --memory values, duplicates and --matrix with --memory are usage errors (exit 2)', () => {
+    const bad = lazytlb(['sweep', '--arch', 'x86-native', '--memory', 'pso', '--runs', '5', '--no-progress']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--memory pso: expected a memory model: sc, tso/);
+    const dup = lazytlb(['sweep', '--arch', 'x86-native', '--memory', 'tso', '--memory', 'tso', '--runs', '5', '--no-progress']);
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toMatch(/--memory tso: tso is listed twice \(also memory\[0\]\)/);
+    const file = join(tmp(), 'm.yaml');
+    writeFileSync(file, 'arch: x86-native\n');
+    const both = lazytlb(['sweep', '--matrix', file, '--memory', 'tso', '--no-progress']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--matrix FILE cannot be combined with .*--memory/);
   });
 });
 

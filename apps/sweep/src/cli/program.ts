@@ -54,6 +54,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
     .option('--scheme <scheme[:key=value,...]>', 'refcount | shootdown | none, with options (e.g. shootdown:mask=online) (repeatable or comma-separated)', collect)
     .option('--preempt <model>', 'preemption model of the simulated kernel: none | voluntary | full | rt (default full; repeatable or comma-separated)', collect)
+    .option('--memory <model>', 'memory model: sc | tso (per-CPU store buffers; only arches that offer it) (default sc; repeatable or comma-separated)', collect)
     .option('--cpus <n>', 'CPU counts (repeatable or comma-separated)', collect)
     .option('--workload <profile>', 'default | exit-heavy | kthread-heavy | idle-heavy, or JSON {profile, params} (repeatable)', collect)
     .option('--strategy <s>', 'random | pct:D (repeatable or comma-separated)', collect)

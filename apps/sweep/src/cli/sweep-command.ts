@@ -19,6 +19,7 @@ import { type BuildOptions, buildResults, failurePath, type ShrunkFailure } from
 import { readResultDir } from '../results/read.js';
 import type { ResultsFile } from '../results/schema.js';
 import { resultsJson, writeFileAtomic, writeResultDir } from '../results/write.js';
+import { memoryMismatch } from '../shrink/cell.js';
 import { shrinkArtifact } from '../shrink/shrink.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS, UsageError } from './exit-codes.js';
 import { ProgressReporter } from './progress.js';
@@ -30,6 +31,7 @@ export interface SweepCommandOptions {
   readonly plugin?: string[];
   readonly scheme?: string[];
   readonly preempt?: string[];
+  readonly memory?: string[];
   readonly cpus?: string[];
   readonly workload?: string[];
   readonly strategy?: string[];
@@ -58,13 +60,13 @@ function positiveInt(flag: string, text: string | undefined): number | undefined
 }
 
 async function buildMatrix(o: SweepCommandOptions, pluginPaths: readonly string[]): Promise<MatrixSpec> {
-  const axisFlags = o.arch ?? o.scheme ?? o.preempt ?? o.cpus ?? o.workload ?? o.strategy ?? o.mutation;
+  const axisFlags = o.arch ?? o.scheme ?? o.preempt ?? o.memory ?? o.cpus ?? o.workload ?? o.strategy ?? o.mutation;
   const flags: MatrixFlags = {
-    arch: o.arch, scheme: o.scheme, preempt: o.preempt, cpus: o.cpus, workload: o.workload, strategy: o.strategy, mutation: o.mutation,
+    arch: o.arch, scheme: o.scheme, preempt: o.preempt, memory: o.memory, cpus: o.cpus, workload: o.workload, strategy: o.strategy, mutation: o.mutation,
     runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget,
   };
   if (o.matrix !== undefined) {
-    if (axisFlags !== undefined) throw new UsageError('--matrix FILE cannot be combined with --arch/--scheme/--preempt/--cpus/--workload/--strategy/--mutation (put them in the file)');
+    if (axisFlags !== undefined) throw new UsageError('--matrix FILE cannot be combined with --arch/--scheme/--preempt/--memory/--cpus/--workload/--strategy/--mutation (put them in the file)');
     const fromFile = await parseMatrixFile(o.matrix, { pluginPaths });
     // --runs / --time-budget / --seed / --step-budget override the file
     const over = await matrixFromFlags({ runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget }, { pluginPaths });
@@ -120,6 +122,11 @@ export async function shrinkFirstFailures(r: SweepResult, pluginPaths: readonly 
   for (const [i, a] of r.aggregates.entries()) {
     for (const f of Object.values(a.firstFailures)) {
       if (f.class === 'error') continue; // shrink findings, not errors
+      const lost = memoryMismatch(r.cells[i]!.config, f.artifact);
+      if (lost !== null) {
+        log(`lazytlb: cannot shrink ${failurePath(i, f)}: ${lost}\n`);
+        continue;
+      }
       const name = f.artifact.cell.arch.name;
       let plugin = plugins.get(name);
       if (plugin === undefined) {

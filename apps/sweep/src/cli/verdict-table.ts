@@ -23,12 +23,14 @@ function workloadLabel(w: unknown): string {
 }
 
 export function formatVerdictTable(f: ResultsFile): string {
-  // A mutations column only when some cell is mutated (the unmutated table is unchanged).
+  // A mutations column only when some cell is mutated, preempt / memory columns only when some
+  // cell is not under the default model (other tables are unchanged).
   const mutated = f.cells.some((c) => c.mutations !== undefined);
   const preempt = f.cells.some((c) => c.preempt !== 'full');
+  const memory = f.cells.some((c) => c.memory !== 'sc');
   const findings = f.cells.some((c) => Object.keys(c.hazards).length > 0 || Object.keys(c.useSites).length > 0);
   const rows: string[][] = [[
-    'arch', 'scheme', ...(preempt ? ['preempt'] : []), 'cpus', 'workload', 'strategy', ...(mutated ? ['mutations'] : []), 'runs', 'verdict', 'violations (runs)',
+    'arch', 'scheme', ...(preempt ? ['preempt'] : []), ...(memory ? ['memory'] : []), 'cpus', 'workload', 'strategy', ...(mutated ? ['mutations'] : []), 'runs', 'verdict', 'violations (runs)',
     ...(findings ? ['hazards (runs)', 'use sites (runs)'] : []), 'atomics/cs', 'xfers/cs', 'IPIs/exit', 'shoot/exit', 'shrunk',
   ]];
   for (const c of f.cells) {
@@ -42,6 +44,7 @@ export function formatVerdictTable(f: ResultsFile): string {
       archLabel(c.arch, c.options),
       schemeText(c),
       ...(preempt ? [c.preempt] : []),
+      ...(memory ? [c.memory] : []),
       String(c.cpus),
       workloadLabel(c.workload),
       c.strategy.kind === 'pct' ? `pct:${c.strategy.depth}` : 'random',

@@ -20,6 +20,7 @@ export async function simulatorFor(cell: CellSpec, pluginPaths: readonly string[
     scheme: cell.scheme,
     ...(cell.schemeOptions !== undefined ? { schemeOptions: cell.schemeOptions } : {}),
     ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
+    ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
     cpus: cell.cpus,
     workload: cell.workload,
     strategy: cell.strategy,
@@ -29,10 +30,17 @@ export async function simulatorFor(cell: CellSpec, pluginPaths: readonly string[
   });
 }
 
-/** "shootdown:mask=online", plus " preempt=rt" when the cell is not under the default preemption model. */
-export function schemeLabel(c: { readonly scheme: CellSpec['scheme']; readonly schemeOptions?: unknown; readonly preempt?: string | undefined }): string {
-  const s = formatScheme(c.scheme, (c.schemeOptions ?? null) as SchemeOptions | null);
-  return c.preempt !== undefined && c.preempt !== 'full' ? `${s} preempt=${c.preempt}` : s;
+/**
+ * "shootdown:mask=online", plus " preempt=rt" when the cell is not under the default preemption
+ * model and " memory=tso" when not under the default memory model (sc).
+ */
+export function schemeLabel(c: {
+  readonly scheme: CellSpec['scheme']; readonly schemeOptions?: unknown; readonly preempt?: string | undefined; readonly memory?: string | undefined;
+}): string {
+  let s = formatScheme(c.scheme, (c.schemeOptions ?? null) as SchemeOptions | null);
+  if (c.preempt !== undefined && c.preempt !== 'full') s += ` preempt=${c.preempt}`;
+  if (c.memory !== undefined && c.memory !== 'sc') s += ` memory=${c.memory}`;
+  return s;
 }
 
 export class CellError extends Error {

@@ -37,6 +37,17 @@ describe('expandMatrix', () => {
     expect(cellCount({ ...spec, preempts: ['none', 'full', 'rt'] })).toBe(48);
   });
 
+  it('memory models: an axis after the preemption model; sc leaves the cell key as it was', () => {
+    const one = { ...spec, arches: [spec.arches[1]!], schemes: ['refcount' as const], cpus: [2], strategies: [{ kind: 'random' as const }] };
+    const cells = expandMatrix({ ...one, preempts: ['full', 'rt'], memories: ['sc', 'tso'] });
+    expect(cells.map((c) => [c.preempt, c.memory])).toEqual([[undefined, undefined], [undefined, 'tso'], ['rt', undefined], ['rt', 'tso']]);
+    expect(cells[0]).not.toHaveProperty('memory');
+    expect(cellKey(cells[0]!)).toBe(cellKey(expandMatrix(one)[0]!));
+    expect(cellKey(cells[1]!)).toContain('"memory":"tso"');
+    expect(cellCount({ ...spec, memories: ['sc', 'tso'] })).toBe(32);
+    expect(cellCount({ ...spec, preempts: ['full', 'rt'], memories: ['sc', 'tso'] })).toBe(expandMatrix({ ...spec, preempts: ['full', 'rt'], memories: ['sc', 'tso'] }).length);
+  });
+
   it('carries the step budget', () => {
     expect(expandMatrix({ ...spec, stepBudget: 500 })[0]!.stepBudget).toBe(500);
     expect(expandMatrix(spec)[0]!.stepBudget).toBeUndefined();

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { matrixErrorOf } from '../test-support/matrix-error.js';
+import { memoryModelRefusal } from '@lazytlb/core';
+import powerpc from '@lazytlb/arch-powerpc';
+import x86Paravirt from '@lazytlb/arch-x86-paravirt';
 import { matrixFromFlags } from './flags.js';
 
 const err = matrixErrorOf;
@@ -38,7 +41,31 @@ describe('matrixFromFlags', () => {
     expect((await matrixFromFlags({ arch: ['reference'], scheme: ['shootdown:mask=cpumask'] })).schemes).toEqual(['shootdown']);
   });
 
+  it('--memory: repeatable and comma-separated, into the memories axis', async () => {
+    const m = await matrixFromFlags({ arch: ['x86-native'], memory: ['sc', ' tso '] });
+    expect(m.memories).toEqual(['sc', 'tso']);
+    expect((await matrixFromFlags({ arch: ['x86-native'], memory: ['sc,tso'] })).memories).toEqual(['sc', 'tso']);
+    expect(await matrixFromFlags({ arch: ['x86-native'] })).not.toHaveProperty('memories');
+    // sc alone is offered by every arch (ABI v1 plugins included)
+    expect((await matrixFromFlags({ arch: ['powerpc', 'arm64', 'reference', 'x86-paravirt'], memory: ['sc'] })).memories).toEqual(['sc']);
+  });
+
+  it('--arch powerpc --memory tso: a usage error naming the flag, the arch and the plugin\'s reason (core\'s memoryModelRefusal)', async () => {
+    const e = await err(matrixFromFlags({ arch: ['powerpc'], memory: ['tso'] }));
+    const why = memoryModelRefusal(powerpc as never, 'tso')!;
+    expect(why).not.toBeNull();
+    expect(e.message).toBe(`command line: --memory tso: memory model tso is not offered by every arch of the matrix: ${why.includes('powerpc') ? why : `arch powerpc: ${why}`}`);
+    // every arch that refuses it is named, each once; x86-native (which offers tso) is not
+    const two = await err(matrixFromFlags({ arch: ['x86-native', 'x86-paravirt:backend=kvm', 'x86-paravirt:backend=xen', 'arm64'], memory: ['sc,tso'] }));
+    expect(two.issues.map((i) => i.field)).toEqual(['--memory tso', '--memory tso']);
+    expect(two.issues[0]!.message).toContain(memoryModelRefusal(x86Paravirt as never, 'tso')!);
+    expect(two.issues[1]!.message).toMatch(/arm64/);
+    expect(two.message).not.toMatch(/arch (plugin )?x86-native /);
+  });
+
   it.each([
+    [{ memory: ['pso'] }, /^command line: --memory pso: expected a memory model: sc, tso \(default sc; tso: per-CPU store buffers\), got "pso"$/],
+    [{ memory: ['tso,sc,tso'] }, /--memory tso: tso is listed twice \(also memory\[0\]\)$/],
     [{ scheme: ['refcnt'] }, /--scheme refcnt: unknown scheme "refcnt": allowed refcount, shootdown, none \(options: shootdown: mask=cpumask\|online; refcount, none: no options\)/],
     [{ scheme: ['shootdown:mask=all'] }, /--scheme shootdown:mask=all: invalid options for scheme shootdown: mask: .*"cpumask"\|"online".*; allowed: mask \(CPUs cleanup_lazy_tlbs\(\) IPIs/],
     [{ scheme: ['refcount:mask=online'] }, /--scheme refcount:mask=online: invalid options for scheme refcount: .*mask.*; allowed: none \(this scheme takes no options\)/],

@@ -1,5 +1,5 @@
 /**
- * A MatrixSpec from command-line flags (`--arch`, `--scheme`, `--preempt`, `--cpus`, `--workload`,
+ * A MatrixSpec from command-line flags (`--arch`, `--scheme`, `--preempt`, `--memory`, `--cpus`, `--workload`,
  * `--strategy`, `--mutation`, `--runs`, `--time-budget`, `--seed`, `--step-budget`), validated by the same
  * schema as a matrix file; messages name the flag. List flags are repeatable and also take
  * comma-separated values (`--cpus 2,4`), except `--arch`, whose commas separate options; in
@@ -19,6 +19,8 @@ export interface MatrixFlags {
   readonly scheme?: readonly string[];
   /** Preemption models: none | voluntary | full | rt. */
   readonly preempt?: readonly string[];
+  /** Memory models: sc | tso. */
+  readonly memory?: readonly string[];
   readonly cpus?: readonly string[];
   readonly workload?: readonly string[];
   readonly strategy?: readonly string[];
@@ -31,7 +33,7 @@ export interface MatrixFlags {
 }
 
 const FLAG_OF: Record<string, string> = {
-  arch: '--arch', scheme: '--scheme', preempt: '--preempt', cpus: '--cpus', workload: '--workload', strategy: '--strategy', mutation: '--mutation',
+  arch: '--arch', scheme: '--scheme', preempt: '--preempt', memory: '--memory', cpus: '--cpus', workload: '--workload', strategy: '--strategy', mutation: '--mutation',
   runs: '--runs', timeBudget: '--time-budget', seed: '--seed', stepBudget: '--step-budget',
 };
 
@@ -69,6 +71,7 @@ export async function matrixFromFlags(flags: MatrixFlags, opts: BuildOptions = {
   set('arch', flags.arch !== undefined && flags.arch.length > 0 ? [...flags.arch] : undefined);
   set('scheme', flags.scheme !== undefined && flags.scheme.length > 0 ? splitOptionList(flags.scheme) : undefined);
   set('preempt', splitList(flags.preempt));
+  set('memory', splitList(flags.memory));
   set('cpus', splitList(flags.cpus)?.map(num));
   set('strategy', splitList(flags.strategy));
   set('mutation', splitList(flags.mutation));

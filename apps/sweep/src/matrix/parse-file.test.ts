@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { matrixErrorOf } from '../test-support/matrix-error.js';
+import { memoryModelRefusal } from '@lazytlb/core';
+import powerpc from '@lazytlb/arch-powerpc';
 import { parseMatrixFile, parseMatrixText } from './parse-file.js';
 
 const err = matrixErrorOf;
@@ -55,13 +57,35 @@ describe('parseMatrixText', () => {
     expect(m.preempts).toEqual(['full', 'rt']);
   });
 
+  it('parses memory models (a list or a scalar); absent: no memories (sc only)', async () => {
+    expect((await parseMatrixText('arch: x86-native\nmemory: [sc, tso]\n', 'm.yaml')).memories).toEqual(['sc', 'tso']);
+    expect((await parseMatrixText('arch: x86-native\nmemory: tso\n', 'm.yaml')).memories).toEqual(['tso']);
+    expect((await parseMatrixText('{"arch": "reference", "memory": ["sc"]}', 'm.json')).memories).toEqual(['sc']);
+    expect(await parseMatrixText('arch: x86-native\n', 'm.yaml')).not.toHaveProperty('memories');
+  });
+
+  it('a memory model an arch does not offer: the file, line, field, the arch and the plugin\'s reason (core\'s memoryModelRefusal)', async () => {
+    const e = await err(parseMatrixText('arch:\n  - x86-native\n  - "powerpc:mmu=radix"\n  - "powerpc:mmu=hash"\nmemory: [sc, tso]\n', 'm.yaml'));
+    // once per plugin, not per arch entry; x86-native offers tso
+    expect(e.issues).toHaveLength(1);
+    const why = memoryModelRefusal(powerpc as never, 'tso')!;
+    expect(why).not.toBeNull();
+    expect(e.message).toBe(`m.yaml:5:14: memory[1]: memory model tso is not offered by every arch of the matrix: ${why.includes('powerpc') ? why : `arch powerpc: ${why}`}`);
+  });
+
   const cases: [string, string, string, RegExp][] = [
     ['bad scheme option', 'arch: reference\nscheme:\n  - { name: shootdown, options: { mask: all } }\n', 'm.yaml:3:33: scheme[0].options', /invalid options for scheme shootdown: mask: .*; allowed: mask \(/],
     ['bad scheme option (string)', 'arch: reference\nscheme: [refcount, "shootdown:mask=all"]\n', 'm.yaml:2:20: scheme[1]', /invalid options for scheme shootdown: mask: .*; allowed: mask \(/],
     ['unknown scheme key', 'arch: reference\nscheme: [{ name: shootdown, opts: {} }]\n', 'm.yaml:2:35: scheme[0].opts', /unknown key "opts": allowed name, options/],
     ['bad preempt', 'arch: reference\npreempt: [full, lazy]\n', 'm.yaml:2:17: preempt[1]', /expected a preemption model \(CONFIG_PREEMPT_\*\): none, voluntary, full, rt/],
     ['bad field value', 'arch: reference\ncpus: [2, 0]\n', 'm.yaml:2:11: cpus[1]', /expected a CPU count/],
-    ['unknown key', 'arch: reference\ncpu: 2\n', 'm.yaml:2:1: cpu', /unknown key "cpu": allowed arch, scheme, preempt, cpus, workload, strategy, runs, timeBudget, seed, stepBudget/],
+    // `memory` is allowed since the memory-model axis (after preempt, as the cells expand)
+    ['unknown key', 'arch: reference\ncpu: 2\n', 'm.yaml:2:1: cpu', /unknown key "cpu": allowed arch, scheme, preempt, memory, cpus, workload, strategy, runs, timeBudget, seed, stepBudget/],
+    ['bad memory model', 'arch: x86-native\nmemory: [sc, pso]\n', 'm.yaml:2:14: memory[1]', /expected a memory model: sc, tso \(default sc; tso: per-CPU store buffers\), got "pso"/],
+    ['memory model twice', 'arch: x86-native\nmemory: [tso, sc, tso]\n', 'm.yaml:2:19: memory[2]', /tso is listed twice \(also memory\[0\]\)/],
+    ['memory model an arch does not offer', 'arch: [x86-native, powerpc]\nmemory: [sc, tso]\n', 'm.yaml:2:14: memory[1]',
+      /memory model tso is not offered by every arch of the matrix: .*powerpc/],
+    ['memory model as a scalar', 'arch: x86-paravirt\nmemory: tso\n', 'm.yaml:2:9: memory', /memory model tso is not offered by every arch of the matrix: arch (plugin )?x86-paravirt/],
     ['wrong type', 'arch: reference\nruns: many\n', 'm.yaml:2:7: runs', /expected a number of runs per cell/],
     ['invalid Kconfig', 'arch: reference\nscheme:\n  - refcount\n  - { MMU_LAZY_TLB_REFCOUNT: true, MMU_LAZY_TLB_SHOOTDOWN: true }\n', 'm.yaml:4:5: scheme[1]', /MMU_LAZY_TLB_REFCOUNT is "def_bool y, depends on !MMU_LAZY_TLB_SHOOTDOWN"/],
     ['unknown strategy', 'arch: reference\nstrategy: [random, dfs]\n', 'm.yaml:2:20: strategy[1]', /invalid strategy "dfs": expected "random" or "pct:D"/],

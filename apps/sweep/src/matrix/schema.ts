@@ -6,6 +6,7 @@
  *   scheme: [refcount, "shootdown:mask=online", { name: shootdown, options: { mask: online } },
  *            { MMU_LAZY_TLB_REFCOUNT: false, MMU_LAZY_TLB_SHOOTDOWN: false }]
  *   preempt: [full, rt]    # none | voluntary | full | rt (default: full)
+ *   memory: [sc, tso]      # sc | tso (default: sc); every arch must offer each model
  *   cpus: [2, 4]
  *   workload: [default, { profile: exit-heavy, params: { processes: 3 } }]
  *   strategy: [random, "pct:3"]
@@ -19,8 +20,8 @@
  * "a+b" (or a list [a, b]) enables both together, "none" is the unmutated model.
  */
 import {
-  InvalidKconfigError, Kconfig, MAX_CPUS, PROFILE_NAMES, PreemptModel, SCHEME_OPTIONS, SCHEMES, Scheme, SchemeOptionsError, StrategySpec, WorkloadParams,
-  WorkloadSpec, parseStrategy, resolveSchemeOptions, resolveWorkload, schemeFromKconfig, type PreemptModel as PreemptModelT, type Scheme as SchemeT,
+  InvalidKconfigError, Kconfig, MAX_CPUS, MEMORY_MODELS, PROFILE_NAMES, PreemptModel, SCHEME_OPTIONS, SCHEMES, Scheme, SchemeOptionsError, StrategySpec, WorkloadParams,
+  WorkloadSpec, parseStrategy, resolveSchemeOptions, resolveWorkload, schemeFromKconfig, type MemoryModel as MemoryModelT, type PreemptModel as PreemptModelT, type Scheme as SchemeT,
   type StrategySpec as StrategySpecT, type WorkloadSpec as WorkloadSpecT,
 } from '@lazytlb/core';
 import { z } from 'zod';
@@ -186,6 +187,15 @@ export const PreemptEntry = z.unknown().transform((v, ctx): PreemptModelT => {
   );
 });
 
+export const MemoryEntry = z.unknown().transform((v, ctx): MemoryModelT => {
+  const t = typeof v === 'string' ? v.trim() : v;
+  if (typeof t === 'string' && (MEMORY_MODELS as readonly string[]).includes(t)) return t as MemoryModelT;
+  return custom(
+    ctx,
+    `expected a memory model: ${MEMORY_MODELS.join(', ')} (default sc; tso: per-CPU store buffers), got ${typeof v === 'string' ? `"${v}"` : describeValue(v)}`,
+  );
+});
+
 export const CpusEntry = z
   .number({ message: `expected a CPU count (an integer 1..${MAX_CPUS})` })
   .int(`expected a CPU count (an integer 1..${MAX_CPUS})`)
@@ -270,7 +280,7 @@ export const StepBudgetEntry = z
   .min(1, 'expected an integer 1..100000000')
   .max(100_000_000, 'expected an integer 1..100000000');
 
-export const MATRIX_KEYS = ['arch', 'scheme', 'preempt', 'cpus', 'workload', 'strategy', 'runs', 'timeBudget', 'seed', 'stepBudget', 'mutation'] as const;
+export const MATRIX_KEYS = ['arch', 'scheme', 'preempt', 'memory', 'cpus', 'workload', 'strategy', 'runs', 'timeBudget', 'seed', 'stepBudget', 'mutation'] as const;
 
 /** A matrix file, validated and normalised (lists everywhere; missing fields are filled by toMatrixSpec). */
 export const MatrixFile = z
@@ -278,6 +288,7 @@ export const MatrixFile = z
     arch: listOf(ArchEntry, 'arches').optional(),
     scheme: listOf(SchemeEntry, 'schemes').optional(),
     preempt: listOf(PreemptEntry, 'preemption models').optional(),
+    memory: listOf(MemoryEntry, 'memory models').optional(),
     cpus: listOf(CpusEntry, 'CPU counts').optional(),
     workload: listOf(WorkloadEntry, 'workloads').optional(),
     strategy: listOf(StrategyEntry, 'strategies').optional(),

@@ -1,10 +1,11 @@
 /**
  * From validated input (a matrix file or flags) to a MatrixSpec: fill defaults, then check
  * every arch against its plugin (it must resolve, its options must parse, the CPU counts
- * must fit its maxCpus, every mutation must be one it declares: core's or its own). Shared by
+ * must fit its maxCpus, it must offer every memory model (core's memoryModelRefusal), every
+ * mutation must be one it declares: core's or its own). Shared by
  * parse-file.ts and flags.ts so both give the same messages.
  */
-import { type ArchPlugin, formatScheme, mutationsFor, type SchemeOptions } from '@lazytlb/core';
+import { type ArchPlugin, formatScheme, memoryModelRefusal, mutationsFor, type SchemeOptions } from '@lazytlb/core';
 import type { z } from 'zod';
 import { BUNDLED, loadPluginPath, resolvePlugin } from '../plugins/resolve.js';
 import { normaliseMutationSet } from './expand.js';
@@ -60,6 +61,7 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
     arches: f.arch ?? DEFAULT_MATRIX.arches,
     schemes: f.scheme ?? DEFAULT_MATRIX.schemes,
     ...(f.preempt !== undefined ? { preempts: f.preempt } : {}),
+    ...(f.memory !== undefined ? { memories: f.memory } : {}),
     cpus: f.cpus ?? DEFAULT_MATRIX.cpus,
     workloads: f.workload ?? DEFAULT_MATRIX.workloads,
     strategies: f.strategy ?? DEFAULT_MATRIX.strategies,
@@ -72,13 +74,15 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
   const mutationList = Array.isArray((raw as Record<string, unknown>).mutation);
   checkDuplicateSets(spec, source, locate, mutationList);
   checkDuplicateAxes(spec, raw as Record<string, unknown>, source, locate);
-  if (opts.checkPlugins !== false) await checkArches(spec, source, locate, opts.pluginPaths ?? [], f.arch !== undefined, f.cpus !== undefined, mutationList);
+  if (opts.checkPlugins !== false) {
+    await checkArches(spec, source, locate, opts.pluginPaths ?? [], f.arch !== undefined, f.cpus !== undefined, Array.isArray((raw as Record<string, unknown>).memory), mutationList);
+  }
   return spec;
 }
 
 const setLabel = (set: readonly string[]): string => (set.length === 0 ? 'none' : set.join('+'));
 
-/** The same scheme (after dropping default options) or preemption model twice would give the same cells twice. */
+/** The same scheme (after dropping default options), preemption model or memory model twice would give the same cells twice. */
 function checkDuplicateAxes(spec: MatrixSpec, raw: Record<string, unknown>, source: string, locate: Locate): void {
   const issues: MatrixIssue[] = [];
   const check = (key: string, labels: readonly string[], note = ''): void => {
@@ -93,6 +97,7 @@ function checkDuplicateAxes(spec: MatrixSpec, raw: Record<string, unknown>, sour
     check('scheme', spec.schemes.map((x) => formatScheme(schemeName(x), schemeOptionsOf(x) as SchemeOptions | undefined)), '; default options are dropped');
   }
   if (raw.preempt !== undefined && spec.preempts !== undefined) check('preempt', spec.preempts);
+  if (raw.memory !== undefined && spec.memories !== undefined) check('memory', spec.memories);
   if (issues.length > 0) throw new MatrixError(source, issues);
 }
 
@@ -109,13 +114,18 @@ function checkDuplicateSets(spec: MatrixSpec, source: string, locate: Locate, mu
   if (issues.length > 0) throw new MatrixError(source, issues);
 }
 
-/** Every arch must resolve, its options parse against the plugin's schema and every CPU count fit its maxCpus. */
+/**
+ * Every arch must resolve, its options parse against the plugin's schema, every CPU count fit
+ * its maxCpus and every memory model be one it offers (else the plugin's reason is given).
+ */
 async function checkArches(
-  spec: MatrixSpec, source: string, locate: Locate, pluginPaths: readonly string[], archGiven: boolean, cpusGiven: boolean, mutationList: boolean,
+  spec: MatrixSpec, source: string, locate: Locate, pluginPaths: readonly string[], archGiven: boolean, cpusGiven: boolean, memoryList: boolean,
+  mutationList: boolean,
 ): Promise<void> {
   const issues: MatrixIssue[] = [];
   const archPath = (i: number, ...rest: PropertyKey[]): PropertyKey[] => (archGiven ? ['arch', i, ...rest] : ['arch']);
   const resolved: ArchPlugin<unknown>[] = [];
+  const refused = new Set<string>();
   for (let i = 0; i < spec.arches.length; i++) {
     const a = spec.arches[i]!;
     let plugin;
@@ -136,6 +146,13 @@ async function checkArches(
       if (n > plugin.capabilities.maxCpus) {
         issues.push(issue(locate, cpusGiven ? ['cpus', j] : ['cpus'], `arch ${plugin.name} models at most ${plugin.capabilities.maxCpus} CPUs, ${n} requested`));
       }
+    });
+    (spec.memories ?? []).forEach((m, j) => {
+      const why = memoryModelRefusal(plugin, m);
+      if (why === null || refused.has(`${plugin.name}\u0000${m}`)) return; // once per plugin (arch entries may differ in options only)
+      refused.add(`${plugin.name}\u0000${m}`);
+      const reason = why.includes(plugin.name) ? why : `arch ${plugin.name}: ${why}`;
+      issues.push(issue(locate, memoryList ? ['memory', j] : ['memory'], `memory model ${m} is not offered by every arch of the matrix: ${reason}`));
     });
     resolved.push(plugin);
   }

@@ -1,8 +1,9 @@
 /**
  * The configuration space a sweep covers: a matrix (what the user writes, in a file or as
- * flags) expands into cells (one arch + options, scheme, CPU count, workload, strategy each).
+ * flags) expands into cells (one arch + options, scheme, preemption model, memory model, CPU
+ * count, workload, strategy each).
  */
-import type { InvariantId, PreemptModel, Scheme, StrategySpec, WorkloadSpec } from '@lazytlb/core';
+import type { InvariantId, MemoryModel, PreemptModel, Scheme, StrategySpec, WorkloadSpec } from '@lazytlb/core';
 
 /** An arch as the user names it: a bundled plugin, an installed package or a path, plus its options. */
 export interface ArchSpec {
@@ -37,6 +38,13 @@ export interface MatrixSpec {
    * that of a cell of a sweep without this axis).
    */
   readonly preempts?: readonly PreemptModel[];
+  /**
+   * Memory models (core's MEMORY_MODELS: `sc`, or `tso` with per-CPU store buffers), one cell
+   * dimension value each. Absent: `['sc']` (the default; an `sc` cell records no memory, so its
+   * id is that of a cell of a sweep without this axis). Every arch of the matrix must offer
+   * every model listed (core's memoryModelRefusal).
+   */
+  readonly memories?: readonly MemoryModel[];
   readonly cpus: readonly number[];
   readonly workloads: readonly WorkloadSpec[];
   readonly strategies: readonly StrategySpec[];
@@ -64,6 +72,8 @@ export interface CellSpec {
   readonly schemeOptions?: Readonly<Record<string, unknown>>;
   /** Preemption model; absent for the default `full` (cell key unchanged). */
   readonly preempt?: PreemptModel;
+  /** Memory model; absent for the default `sc` (cell key unchanged). */
+  readonly memory?: MemoryModel;
   readonly cpus: number;
   readonly workload: WorkloadSpec;
   readonly strategy: StrategySpec;

@@ -5,8 +5,8 @@
  * a bad catalogue fails before anything runs.
  */
 import {
-  type ArchPlugin, CORE_MUTATIONS, DEFAULT_PREEMPT, type MutationCell, type MutationDoc, mutationsFor, type PreemptModel, resolveSchemeOptions,
-  validateArchPlugin,
+  type ArchPlugin, CORE_MUTATIONS, DEFAULT_PREEMPT, type MemoryModel, memoryModelRefusal, type MutationCell, type MutationDoc, mutationsFor,
+  type PreemptModel, resolveSchemeOptions, validateArchPlugin,
 } from '@lazytlb/core';
 import { schemeLabel } from '../engine/cells.js';
 import { formatArchSpec } from '../matrix/arch-flag.js';
@@ -16,8 +16,9 @@ import { UsageError } from '../cli/exit-codes.js';
 
 /**
  * A declared cell with the defaults filled in (MutationCell: workload "default", 4 CPUs,
- * preempt "full", the scheme's default options). Scheme options equal to their defaults and
- * preempt "full" are left out, as in sweep cells, so cell ids do not change.
+ * preempt "full", memory "sc", the scheme's default options). Scheme options equal to their
+ * defaults, preempt "full" and memory "sc" are left out, as in sweep cells, so cell ids do not
+ * change.
  */
 export interface MutantCell {
   readonly arch: ArchSpec;
@@ -26,6 +27,8 @@ export interface MutantCell {
   readonly schemeOptions?: Readonly<Record<string, unknown>>;
   /** Preemption model when not "full". */
   readonly preempt?: PreemptModel;
+  /** Memory model when not "sc". */
+  readonly memory?: MemoryModel;
   readonly cpus: number;
   readonly profile: string;
 }
@@ -46,11 +49,15 @@ export function mutantCell(c: MutationCell): MutantCell {
     arch: { name: c.arch, options: { ...(c.options ?? {}) } }, scheme: c.scheme,
     ...(so !== null ? { schemeOptions: { ...so } } : {}),
     ...(c.preempt !== undefined && c.preempt !== DEFAULT_PREEMPT ? { preempt: c.preempt } : {}),
+    ...(c.memory !== undefined && c.memory !== 'sc' ? { memory: c.memory } : {}),
     cpus: c.cpus ?? DEFAULT_MUTANT_CPUS, profile: c.workload ?? 'default',
   };
 }
 
-/** "powerpc:mmu=radix refcount 4cpu kthread-heavy", "x86-native refcount preempt=rt 2cpu kthread-heavy". */
+/**
+ * "powerpc:mmu=radix refcount 4cpu kthread-heavy", "x86-native refcount preempt=rt 2cpu kthread-heavy",
+ * "x86-native shootdown memory=tso 2cpu pingpong".
+ */
 export function cellLabel(c: MutantCell): string {
   return `${formatArchSpec(c.arch)} ${schemeLabel(c)} ${c.cpus}cpu ${c.profile}`;
 }
@@ -125,6 +132,8 @@ export async function loadCatalog(pluginPaths: readonly string[], only?: readonl
       }
       const o = plugin.options.safeParse(c.arch.options);
       if (!o.success) throw new UsageError(`mutation "${r.doc.id}" (${r.source}) declares the cell ${cellLabel(c)}: invalid options for arch ${plugin.name}: ${o.error.message}`);
+      const refusal = memoryModelRefusal(plugin, c.memory ?? 'sc');
+      if (refusal !== null) throw new UsageError(`mutation "${r.doc.id}" (${r.source}) declares the cell ${cellLabel(c)}: ${refusal}`);
     }
     out.push({ doc: r.doc, source: r.source, cells });
   }

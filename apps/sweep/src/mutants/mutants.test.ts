@@ -6,15 +6,17 @@
  * (toy-on-none).
  */
 import { fileURLToPath } from 'node:url';
-import { CORE_MUTATIONS } from '@lazytlb/core';
+import { Artifact as ArtifactSchema, CORE_MUTATIONS, memoryModelRefusal } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import { EXIT_FALSE_ALARM, EXIT_OK, EXIT_SURVIVED, UsageError } from '../cli/exit-codes.js';
 import { runSweep } from '../engine/sweep.js';
 import type { CellSpec } from '../matrix/types.js';
-import { type CatalogEntry, loadCatalog } from './catalog.js';
+import { loadPluginPath } from '../plugins/resolve.js';
+import { type CatalogEntry, cellLabel, formatCatalog, loadCatalog, mutantCell } from './catalog.js';
 import { mutantsExitCode, parseBudget } from './command.js';
 import { firstViolation, runMutants } from './run.js';
 import { MutantsFile } from './schema.js';
+import { formatMutantsTable } from './table.js';
 import { parseVariants } from './variants.js';
 
 const TOY = fileURLToPath(new URL('./test-fixtures/toy-plugin.mjs', import.meta.url));
@@ -201,5 +203,49 @@ describe('runMutants', { timeout: 180_000 }, () => {
     expect(Math.min(...runs)).toBeGreaterThan(0);
     // interleaved dispatch: no cell got far ahead of another (within a few batches)
     expect(Math.max(...runs) - Math.min(...runs)).toBeLessThanOrEqual(4 * 512);
+  });
+});
+
+describe('the memory model of declared cells (MutationCell.memory)', { timeout: 180_000 }, () => {
+  const TOY_TSO = fileURLToPath(new URL('./test-fixtures/toy-tso-plugin.mjs', import.meta.url));
+  const TOY_SC_ONLY = fileURLToPath(new URL('./test-fixtures/toy-sc-only-plugin.mjs', import.meta.url));
+  const recordsMemory = 'memory' in (ArtifactSchema as unknown as { shape: { cell: { shape: Record<string, unknown> } } }).shape.cell.shape;
+
+  it('a declared tso cell keeps its memory model (sc is left out, as in sweep cells) and is labelled with it', async () => {
+    const [e] = await loadCatalog([TOY_TSO], ['toy-tso-no-flush']);
+    expect(e!.cells).toEqual([{ arch: { name: 'toy-tso', options: {} }, scheme: 'refcount', memory: 'tso', cpus: 2, profile: 'default' }]);
+    expect(cellLabel(e!.cells[0]!)).toBe('toy-tso refcount memory=tso 2cpu default');
+    expect(formatCatalog([e!])).toContain('  cell: toy-tso refcount memory=tso 2cpu default');
+    expect(mutantCell({ arch: 'x86-native', scheme: 'refcount', memory: 'sc' })).not.toHaveProperty('memory');
+    expect(mutantCell({ arch: 'x86-native', scheme: 'refcount', preempt: 'rt', memory: 'tso' })).toMatchObject({ preempt: 'rt', memory: 'tso' });
+  });
+
+  it('a declared cell whose arch does not offer its memory model fails the catalogue before anything runs, with the plugin\'s reason', async () => {
+    const plugin = await loadPluginPath(TOY_SC_ONLY);
+    const why = memoryModelRefusal(plugin, 'tso');
+    expect(why).not.toBeNull();
+    await expect(loadCatalog([TOY_SC_ONLY], ['toy-sc-only-tso'])).rejects.toThrow(UsageError);
+    await expect(loadCatalog([TOY_SC_ONLY], ['toy-sc-only-tso'])).rejects.toThrow(`mutation "toy-sc-only-tso" (toy-sc-only) declares the cell toy-sc-only refcount memory=tso 2cpu default: ${why}`);
+  });
+
+  it('runs the mutated cell and its unmutated control under the declared memory model; mutants.json and the table name it', async () => {
+    const r = await runMutants({
+      entries: await loadCatalog([TOY_TSO], ['toy-tso-no-flush']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 100 }, seed: '0', threads: 1,
+      pluginPaths: [TOY_TSO], artifactPaths: true, depth: false,
+    });
+    expect(MutantsFile.parse(JSON.parse(JSON.stringify(r.file)))).toEqual(r.file);
+    const c = r.file.mutations[0]!.cells[0]!;
+    expect(c).toMatchObject({ arch: 'toy-tso', memory: 'tso', preempt: 'full', label: 'toy-tso refcount memory=tso 2cpu default', killed: true, invariant: 'I2' });
+    expect(r.file.controls.map((x) => x.label)).toEqual(['toy-tso refcount memory=tso 2cpu default']);
+    expect(formatMutantsTable(r.file)).toMatch(/^toy-tso-no-flush\s+000000000011\s+toy-tso refcount memory=tso 2cpu default\s+yes\s/m);
+    const kill = r.artifacts.get(c.kill!.artifact!)!;
+    if (recordsMemory) {
+      expect((kill.cell as { memory?: string }).memory).toBe('tso');
+      expect(c.shrunkSteps).not.toBeNull();
+    } else {
+      // core's artifact drops the memory model: the kill is not shrunk as an sc run, and says why
+      expect(c.shrunkSteps).toBeNull();
+      expect(c.shrinkError).toMatch(/its cell runs under memory model tso but the artifact records sc/);
+    }
   });
 });

@@ -32,6 +32,7 @@ import { runSweep, type SweepProgress } from '../engine/sweep.js';
 import type { Batch, EngineCellAggregate, FirstFailure } from '../engine/types.js';
 import { kindRank } from '../results/build.js';
 import { TOOL_VERSION } from '../results/version.js';
+import { memoryMismatch } from '../shrink/cell.js';
 import { shrinkArtifact } from '../shrink/shrink.js';
 import { type CatalogEntry, INTERMEDIATE_STATE_ORACLE, type MutantCell, cellLabel, wantsConsequenceRun } from './catalog.js';
 import {
@@ -85,6 +86,7 @@ function specOf(index: number, c: MutantCell, v: Variant, mutation: string | nul
     scheme: c.scheme,
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
+    ...(c.memory !== undefined ? { memory: c.memory } : {}),
     cpus: c.cpus,
     workload: workloadOf(c, v),
     strategy: v.strategy,
@@ -260,7 +262,11 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
       const plugin = await pluginOf(c.arch.name);
       // With a time budget, what is left of it is shared by the kills still to shrink.
       const left = o.budget.kind === 'time' ? Math.max(1000, (o.budget.ms - (performance.now() - t0)) / killsLeft) : undefined;
-      if (doShrink) {
+      const lost = doShrink ? memoryMismatch(sweep.cells[ts[best]!.sweepIndex]!.config, f.artifact) : null;
+      if (lost !== null) {
+        shrinkError = lost;
+        log(`lazytlb: cannot shrink the kill of ${g.entry.doc.id} (${cellLabel(c)}${suffix}): ${shrinkError}\n`);
+      } else if (doShrink) {
         // shrinkArtifact also bounds the shrunk failure's depth (bug-depth.ts, from the original too).
         try {
           const s = shrinkArtifact(f.artifact, plugin, {
@@ -312,6 +318,7 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
       scheme: c.scheme,
       schemeOptions: { ...(c.schemeOptions ?? {}) },
       preempt: c.preempt ?? 'full',
+      memory: c.memory ?? 'sc',
       cpus: c.cpus,
       workload: c.profile,
       label: cellLabel(c),

@@ -1,13 +1,13 @@
 /**
  * mutants.json, schema `lazytlb.mutants/2`: what `lazytlb mutants --json` prints and `--out DIR`
  * writes. v2 (issue 10): per mutation `status` and `noVictim` (a mutation no modelled cell can
- * kill, with the reason), per cell `schemeOptions`, `preempt` and `consequence` (the cell run
+ * kill, with the reason), per cell `schemeOptions`, `preempt`, `memory` and `consequence` (the cell run
  * again with the intermediate-state oracle I13 switched off: the first kill by a consequence). Everything but the `seconds*` fields and `timing` is a pure function of (tool
  * version, model hash, catalogue, strategies, budget in runs, seed); with a wall-clock budget
  * how far each cell got depends on the machine as well.
  */
 import { z } from 'zod';
-import { PreemptModel, Scheme } from '@lazytlb/core';
+import { MEMORY_MODELS, PreemptModel, Scheme } from '@lazytlb/core';
 
 export const MUTANTS_SCHEMA = 'lazytlb.mutants/2';
 
@@ -90,6 +90,8 @@ export const MutantCellResult = z
     /** Non-default scheme options ({} when none). */
     schemeOptions: z.record(z.string(), z.unknown()),
     preempt: PreemptModel,
+    /** Memory model (`sc` unless the declared cell gives another). */
+    memory: z.enum(MEMORY_MODELS),
     cpus: z.number().int().min(1),
     workload: z.string(),
     /** "powerpc:mmu=radix refcount 4cpu kthread-heavy". */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { MEMORY_MODELS, memoryModelRefusal } from '@lazytlb/core';
 import { formatArches, listArches } from './list.js';
+import { resolvePlugin } from './resolve.js';
 
 describe('listArches', () => {
   it('lists the bundled arches with their options', async () => {
@@ -20,5 +22,17 @@ describe('listArches', () => {
     expect(text).toMatch(/^reference /);
     expect(text).toContain('invlpgb: boolean = false');
     expect(text).toContain('mmu: "radix" | "hash" = "radix"');
+  });
+
+  it('lists the memory models each arch runs under (core\'s memoryModelRefusal)', async () => {
+    const arches = await listArches([]);
+    const models = Object.fromEntries(arches.map((a) => [a.name, a.memoryModels]));
+    expect(models['x86-native']).toEqual(['sc', 'tso']);
+    for (const name of ['reference', 'powerpc', 'arm64']) expect(models[name]).toEqual(['sc']);
+    for (const a of arches) {
+      const plugin = await resolvePlugin(a.name, []);
+      expect(a.memoryModels).toEqual(MEMORY_MODELS.filter((m) => memoryModelRefusal(plugin, m) === null));
+    }
+    expect(formatArches(arches)).toMatch(/^x86-native [^\n]+\n[^\n]+\n {2}max CPUs \d+, memory models sc, tso$/m);
   });
 });

@@ -1,4 +1,5 @@
 /** `lazytlb arches`: the installed arch plugins with their option schemas. */
+import { MEMORY_MODELS, type MemoryModel, memoryModelRefusal } from '@lazytlb/core';
 import { z } from 'zod';
 import { type PluginSource, BUNDLED_NAMES, installedArchPackages, loadPluginPath, resolvePluginWithSource } from './resolve.js';
 
@@ -18,6 +19,8 @@ export interface ArchInfo {
   readonly source: string;
   readonly maxCpus: number;
   readonly vcpuPreemption: boolean;
+  /** The memory models it runs under (`sweep --memory`; core's memoryModelRefusal). */
+  readonly memoryModels: readonly MemoryModel[];
   readonly options: readonly ArchOptionInfo[];
   /** The options' JSON Schema (zod 4 z.toJSONSchema), when it can be produced. */
   readonly optionsJsonSchema?: unknown;
@@ -91,6 +94,7 @@ export async function listArches(pluginPaths: readonly string[] = []): Promise<A
       source: sourceText(source),
       maxCpus: plugin.capabilities.maxCpus,
       vcpuPreemption: plugin.capabilities.vcpuPreemption,
+      memoryModels: MEMORY_MODELS.filter((m) => memoryModelRefusal(plugin, m) === null),
       options: d.options,
       ...(d.jsonSchema !== undefined ? { optionsJsonSchema: d.jsonSchema } : {}),
     });
@@ -104,7 +108,7 @@ export function formatArches(arches: readonly ArchInfo[]): string {
   for (const a of arches) {
     lines.push(`${a.name} ${a.version}  — ${a.source}`);
     lines.push(`  ${a.description}`);
-    lines.push(`  max CPUs ${a.maxCpus}${a.vcpuPreemption ? ', vCPU preemption' : ''}`);
+    lines.push(`  max CPUs ${a.maxCpus}${a.vcpuPreemption ? ', vCPU preemption' : ''}, memory models ${a.memoryModels.join(', ')}`);
     if (a.options.length === 0) lines.push('  options: none');
     else lines.push('  options:');
     for (const o of a.options) {

@@ -6,6 +6,7 @@
  * kernel WARNs that do not end the run (`!!! WARN`) marked at theirs, and a legend.
  */
 import { type Artifact, formatScheme, INVARIANTS, type InvariantId, type RunFinding, type TraceEvent, kconfigOf, strategyToString } from '@lazytlb/core';
+import { cellMemory } from '../shrink/cell.js';
 import { targetLabel } from '../shrink/target.js';
 
 export interface LkmlOptions {
@@ -104,6 +105,7 @@ export function formatHeader(artifact: Artifact, reproduced: boolean): string[] 
   lines.push(`  arch:      ${c.arch.name}@${c.arch.version} ${JSON.stringify(c.arch.options)}`);
   lines.push(`  scheme:    ${formatScheme(c.scheme, c.schemeOptions)} (MMU_LAZY_TLB_REFCOUNT=${k.MMU_LAZY_TLB_REFCOUNT ? 'y' : 'n'}, MMU_LAZY_TLB_SHOOTDOWN=${k.MMU_LAZY_TLB_SHOOTDOWN ? 'y' : 'n'})`);
   lines.push(`  preempt:   ${c.preempt ?? 'full'}`);
+  lines.push(`  memory:    ${cellMemory(c)}`);
   if (c.mutations !== undefined) lines.push(`  mutations: ${c.mutations.join(', ')}`);
   if (c.disabledInvariants !== undefined) lines.push(`  oracles:   ${c.disabledInvariants.join(', ')} switched off`);
   lines.push(`  CPUs:      ${c.cpus}`);
@@ -123,6 +125,7 @@ export const LKML_LEGEND = [
   '  one column per CPU, one row per step (the step number on the left); a cell holds every event of that step on that CPU',
   '  <irq>  the CPU\'s interrupt actor took the step (IPI handler, try_to_wake_up, tick preemption)',
   '  <hyp>  the hypervisor acted on that vCPU (preempt / resume)',
+  '  <sb>   the CPU\'s store buffer drained its oldest store to memory (memory model tso)',
   '  ***    the invariant violated at this step (its id and name), followed by the oracle\'s message',
   '  !!!    a hazard recorded (I3 under a dangling-premise scheme) or a kernel WARN that does not end the run under this scheme',
   '  M<n>@<addr>  mm n at slab address addr (addresses are reused after free_mm, as on SLUB); init_mm; NULL',

@@ -6,7 +6,7 @@
  * - Model steps are time: step s covers [s µs, s+1 µs). The events a CPU has in one step share
  *   that microsecond in order (whole nanoseconds, 1 ns apart), each a complete ('X') slice
  *   named after the kernel function, with the text in `args.text` and the step in
- *   `args.step`; the category is the actor (task, irq, hyp).
+ *   `args.step`; the category is the actor (task, irq, hyp, drain: the store buffer under tso).
  * - Every IPI is a flow ('s' mid-way through the sender's smp_call_function slice, 'f' with
  *   bp 'e' mid-way through the receiver's handler slice). IPIs queue per target CPU in FIFO order, so a handler is paired
  *   with the oldest pending send to its CPU from the same sender and of the same function.
@@ -20,6 +20,7 @@
  * Pure: no I/O, the same input gives the same object.
  */
 import { type Artifact, formatScheme, INVARIANTS, type RunFinding, type TraceEvent, strategyToString } from '@lazytlb/core';
+import { cellMemory } from '../shrink/cell.js';
 import { hazardId } from './lkml.js';
 
 /** Microseconds per model step. */
@@ -77,6 +78,7 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
     archOptions: c.arch.options,
     scheme: formatScheme(c.scheme, c.schemeOptions),
     preempt: c.preempt ?? 'full',
+    memory: cellMemory(c),
     cpus: c.cpus,
     strategy: strategyToString(c.strategy),
     ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),

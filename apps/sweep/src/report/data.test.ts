@@ -3,7 +3,7 @@ import { runSweep } from '../engine/sweep.js';
 import { smallCells } from '../engine/test-support.js';
 import { buildResults } from '../results/build.js';
 import type { CellResult, ResultsFile } from '../results/schema.js';
-import { buildCostCharts, buildHeatmap, buildReportData, COST_METRICS, rowLabels } from './data.js';
+import { buildCostCharts, buildHeatmap, buildReportData, columnLabel, COST_METRICS, rowLabels } from './data.js';
 
 const file: ResultsFile = buildResults(await runSweep({ cells: smallCells(), matrixSeed: 'report-data', runs: 60, threads: 1 }));
 
@@ -39,6 +39,21 @@ describe('report.html data model', () => {
     const p = h.points.find((x) => x.cells[0] === 1)!;
     expect(p).toMatchObject({ verdict: 'hazard', invariants: ['I3 hazard'], sites: ['__mmdrop'] });
     expect(p.tooltip).toContain('use sites fired (runs): __mmdrop 5');
+  });
+
+  it('columns name a memory model other than sc (after the preemption model), ordered sc before tso', () => {
+    const base = file.cells.find((c) => c.scheme === 'refcount')!;
+    const cells: CellResult[] = [
+      { ...base, index: 0, memory: 'tso', preempt: 'rt' },
+      { ...base, index: 1, memory: 'tso' },
+      { ...base, index: 2, preempt: 'rt' },
+      { ...base, index: 3 },
+    ];
+    const h = buildHeatmap({ ...file, cells });
+    expect(h.columns).toEqual(['refcount × 2 CPUs', 'refcount memory=tso × 2 CPUs', 'refcount preempt=rt × 2 CPUs', 'refcount preempt=rt memory=tso × 2 CPUs']);
+    expect(columnLabel({ scheme: 'shootdown', schemeOptions: { mask: 'online' }, memory: 'tso', cpus: 1 })).toBe('shootdown:mask=online memory=tso × 1 CPU');
+    expect(columnLabel({ scheme: 'none', memory: 'sc', cpus: 4 })).toBe('none × 4 CPUs');
+    expect(h.points.find((x) => x.cells[0] === 1)!.tooltip).toContain('refcount memory=tso × 2 CPUs');
   });
 
   it('rows name options and mutations; the worst verdict wins when cells share a point', () => {

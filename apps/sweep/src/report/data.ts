@@ -4,7 +4,7 @@
  * the page; the page's script only draws it. Pure: the same input gives the same object.
  *
  * - heatmap: one row per arch + options [+ mutations] (+ workload / strategy when the sweep
- *   has more than one), one column per scheme (with options and preemption model) × CPUs; each
+ *   has more than one), one column per scheme (with options, preemption and memory model) × CPUs; each
  *   point is a cell's verdict (safe, hazard, violates, error; proved / incomplete reserved),
  *   the invariants it violated or recorded as hazards and the use sites that fired, with a
  *   tooltip listing the runs of each, and its errors.
@@ -12,7 +12,7 @@
  *   and their cache-line transfers per context switch, IPIs per mm exit, pinned mm·steps per
  *   step) one bar per scheme × CPUs.
  */
-import { strategyToString } from '@lazytlb/core';
+import { MEMORY_MODELS, strategyToString } from '@lazytlb/core';
 import { schemeLabel } from '../engine/cells.js';
 import { kindRank } from '../results/build.js';
 import { type CellResult, type ResultsFile, VERDICTS as ALL_VERDICTS } from '../results/schema.js';
@@ -103,20 +103,23 @@ export function rowLabels(cells: readonly CellResult[]): string[] {
   });
 }
 
-/** "shootdown:mask=online preempt=rt × 4 CPUs" (the scheme as engine/cells.ts's schemeLabel names it). */
-export function columnLabel(c: Pick<CellResult, 'scheme' | 'cpus'> & Partial<Pick<CellResult, 'schemeOptions' | 'preempt'>>): string {
+/** "shootdown:mask=online preempt=rt memory=tso × 4 CPUs" (the scheme as engine/cells.ts's schemeLabel names it). */
+export function columnLabel(c: Pick<CellResult, 'scheme' | 'cpus'> & Partial<Pick<CellResult, 'schemeOptions' | 'preempt' | 'memory'>>): string {
   return `${schemeLabel(c)} × ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}`;
 }
 
 const PREEMPT_ORDER = ['none', 'voluntary', 'full', 'rt'];
+const MEMORY_ORDER: readonly string[] = MEMORY_MODELS;
 
 function columnOrder(cells: readonly CellResult[]): string[] {
   const cols = [...new Map(cells.map((c) => [columnLabel(c), c])).values()];
   const rank = (s: string): number => (SCHEME_ORDER.includes(s) ? SCHEME_ORDER.indexOf(s) : SCHEME_ORDER.length);
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   cols.sort((a, b) =>
-    rank(a.scheme) - rank(b.scheme) || cmp(a.scheme, b.scheme) || cmp(schemeLabel({ ...a, preempt: 'full' }), schemeLabel({ ...b, preempt: 'full' })) ||
-    PREEMPT_ORDER.indexOf(a.preempt ?? 'full') - PREEMPT_ORDER.indexOf(b.preempt ?? 'full') || a.cpus - b.cpus);
+    rank(a.scheme) - rank(b.scheme) || cmp(a.scheme, b.scheme) ||
+    cmp(schemeLabel({ ...a, preempt: 'full', memory: 'sc' }), schemeLabel({ ...b, preempt: 'full', memory: 'sc' })) ||
+    PREEMPT_ORDER.indexOf(a.preempt ?? 'full') - PREEMPT_ORDER.indexOf(b.preempt ?? 'full') ||
+    MEMORY_ORDER.indexOf(a.memory ?? 'sc') - MEMORY_ORDER.indexOf(b.memory ?? 'sc') || a.cpus - b.cpus);
   return cols.map(columnLabel);
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReportData } from './data.js';
-import { escapeHtml, inlineScript, renderReportHtml, scriptJson } from './html.js';
+import { constants } from '@lazytlb/core';
+import { ACTOR_COLORS, ACTOR_PREFIXES, escapeHtml, inlineScript, renderReportHtml, scriptJson } from './html.js';
 
 const data: ReportData = {
   title: 'lazytlb sweep',
@@ -41,6 +42,16 @@ describe('report.html template', () => {
     expect(JSON.parse(scriptJson({ a: '</script>' }))).toEqual({ a: '</script>' });
     expect(inlineScript('a("</script>"); b("<!--")')).toBe('a("<\\/script>"); b("<\\!--")');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('swimlanes: every actor kind has a colour, a prefix and a legend entry, the store-buffer drain (tso) as <sb>', () => {
+    expect(Object.keys(ACTOR_PREFIXES)).toEqual([...constants.ACTOR_KIND_NAMES]);
+    for (const k of constants.ACTOR_KIND_NAMES) expect(ACTOR_COLORS[k]).toMatch(/^#[0-9a-f]{6}$/);
+    expect(ACTOR_PREFIXES.drain).toBe('<sb> ');
+    const html = renderReportHtml(data, '');
+    expect(html).toContain(`<i style="background:${ACTOR_COLORS.drain}"></i>&lt;sb&gt; store buffer drain`);
+    expect(html).toContain('&lt;hyp&gt; hypervisor (vCPU preempt / resume)');
+    expect(html).toContain('var ACTOR_PREFIXES = {"task":"","irq":"<irq> ","hyp":"<hyp> ","drain":"<sb> "};');
   });
 
   it('says so when there are no shrunk failures', () => {

@@ -39,7 +39,18 @@ export const VERDICT_COLORS: Record<(typeof VERDICTS)[number], string> = {
 export const VERDICT_TEXT: Record<(typeof VERDICTS)[number], string> = {
   safe: '#fff', hazard: '#222', violates: '#fff', error: '#fff', proved: '#fff', incomplete: '#222',
 };
-export const ACTOR_COLORS = { task: '#5470c6', irq: '#ee9b2a', hyp: '#9a60b4', violation: '#b71c1c', hazard: '#f9a825' } as const;
+export const ACTOR_COLORS = { task: '#5470c6', irq: '#ee9b2a', hyp: '#9a60b4', drain: '#26a69a', violation: '#b71c1c', hazard: '#f9a825' } as const;
+/** How a block of a non-task actor is prefixed (as `lazytlb replay` prints it): <irq>, <hyp>, <sb> (the store-buffer drain under tso). */
+export const ACTOR_PREFIXES = { task: '', irq: '<irq> ', hyp: '<hyp> ', drain: '<sb> ' } as const;
+/** The swimlane legend's text per colour (HTML). */
+export const ACTOR_LEGEND: Readonly<Record<keyof typeof ACTOR_COLORS, string>> = {
+  task: 'task',
+  irq: '&lt;irq&gt; interrupt (IPI handler, wake-up, tick)',
+  hyp: '&lt;hyp&gt; hypervisor (vCPU preempt / resume)',
+  drain: '&lt;sb&gt; store buffer drain (tso: a buffered store reaches memory)',
+  hazard: 'hazard / kernel WARN (the run goes on)',
+  violation: 'violation',
+};
 
 const CSS = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px; color: #222; }
@@ -64,6 +75,7 @@ export const RENDER_SCRIPT = `(function () {
   var VERDICT_COLORS = ${JSON.stringify(VERDICT_COLORS)};
   var VERDICT_TEXT = ${JSON.stringify(VERDICT_TEXT)};
   var ACTOR_COLORS = ${JSON.stringify(ACTOR_COLORS)};
+  var ACTOR_PREFIXES = ${JSON.stringify(ACTOR_PREFIXES)};
   var charts = [];
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]; });
@@ -150,8 +162,8 @@ export const RENDER_SCRIPT = `(function () {
       var fill = e.violation ? ACTOR_COLORS.violation : e.hazard ? ACTOR_COLORS.hazard : ACTOR_COLORS[e.actor];
       return {
         type: 'rect', shape: shape,
-        style: { fill: fill, stroke: e.actor === 'task' ? null : '#333', lineWidth: e.actor === 'task' ? 0 : 1, lineDash: e.actor === 'hyp' ? [3, 2] : null },
-        textContent: { style: { text: (e.actor === 'task' ? '' : '<' + e.actor + '> ') + (e.violation ? e.violation : e.hazard ? e.hazard : e.fn), fill: e.hazard && !e.violation ? '#222' : '#fff', fontSize: 10, width: Math.max(0, shape.width - 4), overflow: 'truncate' } },
+        style: { fill: fill, stroke: e.actor === 'task' ? null : '#333', lineWidth: e.actor === 'task' ? 0 : 1, lineDash: e.actor === 'hyp' ? [3, 2] : e.actor === 'drain' ? [1, 2] : null },
+        textContent: { style: { text: (ACTOR_PREFIXES[e.actor] || '') + (e.violation ? e.violation : e.hazard ? e.hazard : e.fn), fill: e.hazard && !e.violation ? '#222' : '#fff', fontSize: 10, width: Math.max(0, shape.width - 4), overflow: 'truncate' } },
         textConfig: { position: 'inside' }
       };
     }
@@ -173,7 +185,7 @@ export const RENDER_SCRIPT = `(function () {
         formatter: function (p) {
           var e = p.data && p.data.ev;
           if (!e) return '';
-          return 'step ' + e.step + ', CPU' + e.cpu + ' &lt;' + e.actor + '&gt;<br><b>' + esc(e.violation ? e.violation + ' violated' : e.hazard ? e.fn + ' (' + e.hazard + ')' : e.fn) + '</b>: ' + esc(e.text);
+          return 'step ' + e.step + ', CPU' + e.cpu + ' ' + esc(ACTOR_PREFIXES[e.actor] || '<' + e.actor + '>') + '<br><b>' + esc(e.violation ? e.violation + ' violated' : e.hazard ? e.fn + ' (' + e.hazard + ')' : e.fn) + '</b>: ' + esc(e.text);
         }
       },
       grid: { left: 60, right: 40, top: 40, bottom: 56 },
@@ -216,7 +228,7 @@ function swimlaneSections(d: ReportData): string {
 export function renderReportHtml(d: ReportData, echartsSource: string): string {
   const costs = d.costs.map((c, i) => `<div class="cost-chart" id="cost-${i}" data-title="${escapeHtml(c.title)}"></div>`).join('\n');
   const legend = (Object.entries(ACTOR_COLORS) as [string, string][])
-    .map(([k, col]) => `<span><i style="background:${col}"></i>${k === 'task' ? 'task' : k === 'irq' ? '&lt;irq&gt; interrupt (IPI handler, wake-up, tick)' : k === 'hyp' ? '&lt;hyp&gt; hypervisor (vCPU preempt / resume)' : k === 'hazard' ? 'hazard / kernel WARN (the run goes on)' : 'violation'}</span>`)
+    .map(([k, col]) => `<span><i style="background:${col}"></i>${ACTOR_LEGEND[k as keyof typeof ACTOR_COLORS]}</span>`)
     .join('');
   const notes = d.notes.map((n) => `<li class="note">${escapeHtml(n)}</li>`).join('\n');
   return `<!doctype html>
@@ -234,7 +246,7 @@ export function renderReportHtml(d: ReportData, echartsSource: string): string {
 </header>
 <section id="verdicts">
 <h2>Verdicts</h2>
-<p class="muted">Rows: arch and options (and mutations); columns: scheme (options, preemption model) × CPUs. Colours: safe, hazard (a hazard or a hazard-class use site was recorded and the runs went on; no violation), violates, error. Each cell names the invariants it violated or recorded as hazards and the use sites that fired; hover it for the runs of each.</p>
+<p class="muted">Rows: arch and options (and mutations); columns: scheme (options, preemption model, memory model) × CPUs. Colours: safe, hazard (a hazard or a hazard-class use site was recorded and the runs went on; no violation), violates, error. Each cell names the invariants it violated or recorded as hazards and the use sites that fired; hover it for the runs of each.</p>
 <div id="heatmap" class="chart"></div>
 </section>
 <section id="costs">

@@ -2,7 +2,8 @@
  * report.html's swimlanes: the shrunk first failures replayed with tracing on (core's
  * replayArtifact), one lane per CPU, one block per trace event inside its step (the events a
  * CPU has in one step split the step in order), labelled with the kernel function; the actor
- * (task, irq, hyp) tells the task from the interrupt and the hypervisor. The finding is marked
+ * (task, irq, hyp, drain) tells the task from the interrupt, the hypervisor and (tso) the
+ * store-buffer drain. The finding is marked
  * at its step: a violation with the invariant id, name and message; a hazard (core's `hazard`
  * trace event) or a hazard-class use site (its `WARN_ON_ONCE` event) likewise, in the hazard
  * colour (those artifacts stop right after that step: their `target`).

@@ -168,7 +168,7 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
     scheme: cell.spec.scheme,
     schemeOptions: { ...(cell.config.schemeOptions ?? {}) },
     preempt: cell.config.preempt ?? 'full',
-    memory: 'sc',
+    memory: cell.config.memory ?? 'sc',
     cpus: cell.spec.cpus,
     workload: cell.spec.workload,
     strategy: cell.spec.strategy,

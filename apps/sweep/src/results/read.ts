@@ -42,6 +42,7 @@ export function readResultDir(dir: string): SweepResult {
       scheme: c.scheme,
       ...(Object.keys(c.schemeOptions).length > 0 ? { schemeOptions: c.schemeOptions } : {}),
       ...(c.preempt !== 'full' ? { preempt: c.preempt } : {}),
+      ...(c.memory !== 'sc' ? { memory: c.memory } : {}),
       cpus: c.cpus,
       workload: c.workload as CellSpec['workload'],
       strategy: c.strategy,

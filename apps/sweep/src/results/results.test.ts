@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../engine/sweep.js';
 import { smallCells } from '../engine/test-support.js';
+import type { CellSpec } from '../matrix/types.js';
 import { normaliseCosts, pctMissBound, pctReport } from './build.js';
 import { readResultDir } from './read.js';
 import { mergeResultDirs } from './merge.js';
@@ -78,6 +79,32 @@ describe('results', () => {
 
   it('rejects another schema with a clear error', () => {
     expect(() => parseResults({ schema: 'lazytlb.results/3' })).toThrow(/results schema lazytlb\.results\/3 is not lazytlb\.results\/2: this version of lazytlb reads lazytlb\.results\/2 only/);
+  });
+
+  it('the memory axis: each cell\'s memory from its config, a memory column in report.md only when some cell is not sc, a round trip keeps it', async () => {
+    const x86 = (index: number, memory?: 'tso'): CellSpec => ({
+      index, arch: { name: 'x86-native', options: {} }, scheme: 'refcount', ...(memory !== undefined ? { memory } : {}), cpus: 2,
+      workload: { profile: 'default' }, strategy: { kind: 'random' },
+    });
+    const r = await runSweep({ cells: [x86(0), x86(1, 'tso')], matrixSeed: 'mem', runs: 30, threads: 1 });
+    expect(r.cells.map((c) => c.config.memory)).toEqual([undefined, 'tso']);
+    // a tso cell has a store-buffer drain actor per CPU (n in the PCT bound)
+    expect(r.cells[1]!.actors).toBe(r.cells[0]!.actors + 2);
+    const dir = join(tmp, 'memory');
+    const f = writeResultDir(dir, r);
+    expect(f.cells.map((c) => c.memory)).toEqual(['sc', 'tso']);
+    expect(JSON.parse(f.cells[0]!.raw.cellId)).not.toHaveProperty('memory');
+    expect(JSON.parse(f.cells[1]!.raw.cellId)).toMatchObject({ memory: 'tso' });
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^\| # \| arch \| options \| scheme \| memory \| CPUs \| workload \|/m);
+    expect(md).toMatch(/^\| 0 \| x86-native \| [^|]+ \| refcount \| sc \| 2 \| default \| random \| 30 \|/m);
+    expect(md).toMatch(/^\| 1 \| x86-native \| [^|]+ \| refcount \| tso \| 2 \| default \| random \| 30 \|/m);
+    const back = readResultDir(dir);
+    expect(back.cells.map((c) => c.spec.memory)).toEqual([undefined, 'tso']);
+    expect(JSON.stringify(back.aggregates)).toBe(JSON.stringify(r.aggregates));
+    // sc only: no memory column (reports of sweeps without the axis are unchanged)
+    writeResultDir(join(tmp, 'memory-sc'), await runSweep({ cells: [x86(0)], matrixSeed: 'mem', runs: 5, threads: 1 }));
+    expect(readFileSync(join(tmp, 'memory-sc', 'report.md'), 'utf8')).toMatch(/^\| # \| arch \| options \| scheme \| CPUs \|/m);
   });
 
   it('v2 cells: scheme options, preempt, memory, hazards and use sites by name, findings by class, IBPB costs', async () => {

@@ -9,7 +9,7 @@
  * refused with the version that wrote it (see parseResults).
  */
 import { z } from 'zod';
-import { COST_NAMES, HLL_BASE64_LENGTH, PreemptModel, Scheme, StrategySpec } from '@lazytlb/core';
+import { COST_NAMES, HLL_BASE64_LENGTH, MEMORY_MODELS, PreemptModel, Scheme, StrategySpec } from '@lazytlb/core';
 
 export const RESULTS_SCHEMA = 'lazytlb.results/2';
 
@@ -36,8 +36,8 @@ const OLD_RESULTS_SCHEMAS: Readonly<Record<string, string>> = {
 export const VERDICTS = ['safe', 'hazard', 'violates', 'error', 'proved', 'incomplete'] as const;
 const VerdictSchema = z.enum(VERDICTS);
 
-/** Memory models: `sc` (sequential consistency, the only one modelled today); `tso` is reserved for the coming axis. */
-export const MemoryModel = z.enum(['sc', 'tso']);
+/** Memory models (core's MEMORY_MODELS): `sc` (sequential consistency), `tso` (per-CPU store buffers, x86). */
+export const MemoryModel = z.enum(MEMORY_MODELS);
 
 const count = z.number().int().min(0);
 const ratio = z.number().nullable();
@@ -191,7 +191,7 @@ export const CellResult = z
     schemeOptions: z.record(z.string(), z.unknown()),
     /** Preemption model of the simulated kernel (CONFIG_PREEMPT_*). */
     preempt: PreemptModel,
-    /** Memory model: `sc` for now (the field is there for the coming TSO axis). */
+    /** Memory model (`sc` unless the sweep's `memory` axis gave another). */
     memory: MemoryModel,
     cpus: z.number().int().min(1),
     workload: z.unknown(),

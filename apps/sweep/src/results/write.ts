@@ -137,7 +137,7 @@ function renderCoverage(f: ResultsFile, L: string[]): void {
   }
 }
 
-/** The twin of a cell under `refcount` (same arch, options, CPUs, workload, strategy, preempt, mutations), the IBPB baseline. */
+/** The twin of a cell under `refcount` (same arch, options, CPUs, workload, strategy, preempt, memory, mutations), the IBPB baseline. */
 function refcountTwin(f: ResultsFile, c: CellResult): CellResult | undefined {
   const key = (x: CellResult): string =>
     JSON.stringify([x.arch, x.options, x.cpus, x.workload, x.strategy, x.preempt, x.memory, x.mutations ?? []]);
@@ -190,11 +190,15 @@ export function renderReport(f: ResultsFile): string {
       'Use sites: runs in which the kernel function used a freed or stale mm (I14) or WARNed on it.',
     '',
   );
-  // Mutations and preempt columns only when some cell needs them (other reports are unchanged).
+  // Mutations, preempt and memory columns only when some cell needs them (other reports are unchanged).
   const mutated = f.cells.some((c) => c.mutations !== undefined);
   const preempt = f.cells.some((c) => c.preempt !== 'full');
-  L.push(`| # | arch | options | scheme |${preempt ? ' preempt |' : ''} CPUs | workload | strategy |${mutated ? ' mutations |' : ''} runs | verdict | violating runs | hazard runs | use sites (runs) | errors | PCT miss bound d1 / d2 / d3 |`);
-  L.push(`|---|---|---|---|${preempt ? '---|' : ''}---|---|---|${mutated ? '---|' : ''}---|---|---|---|---|---|---|`);
+  const memory = f.cells.some((c) => c.memory !== 'sc');
+  L.push(
+    `| # | arch | options | scheme |${preempt ? ' preempt |' : ''}${memory ? ' memory |' : ''} CPUs | workload | strategy |${mutated ? ' mutations |' : ''} runs | verdict | ` +
+      'violating runs | hazard runs | use sites (runs) | errors | PCT miss bound d1 / d2 / d3 |',
+  );
+  L.push(`|---|---|---|---|${preempt ? '---|' : ''}${memory ? '---|' : ''}---|---|---|${mutated ? '---|' : ''}---|---|---|---|---|---|---|`);
   for (const c of f.cells) {
     const errs = [
       c.pluginErrors ? `plugin ${c.pluginErrors}` : '', c.deadlocks ? `deadlock ${c.deadlocks}` : '', c.crashes ? `crash ${c.crashes}` : '',
@@ -206,7 +210,7 @@ export function renderReport(f: ResultsFile): string {
     const muts = mutated ? ` ${c.mutations !== undefined ? c.mutations.map((m) => `\`${m}\``).join(' + ') : 'none'} |` : '';
     const sites = Object.entries(c.useSites).map(([k, v]) => `\`${k}\`: ${v}`).join(', ') || '–';
     L.push(
-      `| ${c.index} | ${c.arch} | ${opts} | ${schemeText(c)} |${preempt ? ` ${c.preempt} |` : ''} ${c.cpus} | ${workloadName(c.workload)} | ${strategyToString(c.strategy)} |${muts} ` +
+      `| ${c.index} | ${c.arch} | ${opts} | ${schemeText(c)} |${preempt ? ` ${c.preempt} |` : ''}${memory ? ` ${c.memory} |` : ''} ${c.cpus} | ${workloadName(c.workload)} | ${strategyToString(c.strategy)} |${muts} ` +
         `${c.runs} | **${c.verdict}** | ${countsText(c.violations)} | ${countsText(c.hazards)} | ${sites} | ${errs} | ${bound} |`,
     );
   }

@@ -31,7 +31,7 @@ import {
   type ArchPlugin, type Artifact, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator,
   hashString128, makeArtifact, replayArtifact, runSeed, seedFromHex,
 } from '@lazytlb/core';
-import { simOptionsFor } from './cell.js';
+import { cellMemory, simOptionsFor } from './cell.js';
 import { explicitFromRun } from './explicit.js';
 import { type Finding, FindingError, findingOf, matches, reached, runFor, targetMask } from './target.js';
 
@@ -206,10 +206,11 @@ export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugD
     const f = findingOrThrow(a);
     const same = c.arch.name === artifact.cell.arch.name && c.scheme === artifact.cell.scheme &&
       JSON.stringify(c.schemeOptions ?? {}) === JSON.stringify(artifact.cell.schemeOptions ?? {}) && c.preempt === artifact.cell.preempt &&
+      cellMemory(c) === cellMemory(artifact.cell) &&
       f.label === finding.label && f.outcome === finding.outcome &&
       JSON.stringify(c.mutations ?? []) === JSON.stringify(artifact.cell.mutations ?? []);
     if (!same) {
-      throw new BugDepthError('alsoFrom: an artifact of another arch, scheme, preemption model, mutation set or finding');
+      throw new BugDepthError('alsoFrom: an artifact of another arch, scheme, preemption model, memory model, mutation set or finding');
     }
     const check = replayArtifact(a, plugin);
     if (!check.reproduced) throw new BugDepthError('the artifact does not reproduce its recorded outcome');

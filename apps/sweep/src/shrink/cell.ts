@@ -1,9 +1,10 @@
 /**
  * Simulators for variants of an artifact's cell. The scheme (and its options), the
- * preemption model, the arch, the mutations and the oracles switched off are what a failure is
- * about: every variant keeps them; arch options, CPUs, workload and strategy may change.
+ * preemption model, the memory model, the arch, the mutations and the oracles switched off are
+ * what a failure is about: every variant keeps them; arch options, CPUs, workload and strategy
+ * may change.
  */
-import type { ArchPlugin, Artifact, SimulatorOptions } from '@lazytlb/core';
+import type { ArchPlugin, Artifact, MemoryModel, SimulatorOptions } from '@lazytlb/core';
 
 export type Workload = SimulatorOptions['workload'];
 
@@ -14,13 +15,34 @@ export interface CellOverrides {
   readonly strategy?: SimulatorOptions['strategy'];
 }
 
+/**
+ * An artifact cell's memory model: its `memory` (core's CellConfig records it when not sc),
+ * else sc. Read through this so every reader of artifacts agrees on the default.
+ */
+export function cellMemory(cell: Artifact['cell']): MemoryModel {
+  return (cell as { readonly memory?: MemoryModel }).memory ?? 'sc';
+}
+
+/**
+ * Why an artifact of a cell cannot stand for that cell's runs: it records another memory model
+ * than the cell's (an artifact writer that drops `memory` turns a tso run into an sc one, whose
+ * replay takes other steps). Null when they agree. Shrinking such an artifact would shrink
+ * another cell's run, so callers skip it and say why.
+ */
+export function memoryMismatch(cell: { readonly memory?: MemoryModel }, artifact: Artifact): string | null {
+  const want = cell.memory ?? 'sc';
+  const got = cellMemory(artifact.cell);
+  if (want === got) return null;
+  return `its cell runs under memory model ${want} but the artifact records ${got} (core's artifact did not keep the cell's memory model), so it cannot be replayed faithfully`;
+}
+
 /** The artifact's workload as Simulator input. */
 export function workloadOf(artifact: Artifact): Workload {
   const w = artifact.cell.workload;
   return 'explicit' in w ? { explicit: w.explicit } : { profile: w.profile, params: w.params };
 }
 
-/** Simulator options for the artifact's cell with `over` applied (scheme, arch and mutations kept). */
+/** Simulator options for the artifact's cell with `over` applied (scheme, preemption and memory model, arch and mutations kept). */
 export function simOptionsFor(plugin: ArchPlugin<unknown>, artifact: Artifact, over: CellOverrides = {}): SimulatorOptions {
   const c = artifact.cell;
   return {
@@ -29,6 +51,7 @@ export function simOptionsFor(plugin: ArchPlugin<unknown>, artifact: Artifact, o
     scheme: c.scheme,
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
+    ...(cellMemory(c) !== 'sc' ? { memory: cellMemory(c) } : {}),
     cpus: over.cpus ?? c.cpus,
     workload: over.workload ?? workloadOf(artifact),
     strategy: over.strategy ?? c.strategy,

@@ -16,8 +16,9 @@
  *    to a neighbour), tasks, ops, tick and vCPU preemptions and deep-idle entries are reduced
  *    while the run still shows the same finding in no more steps, and decision shrinking runs
  *    again after every round that changed something. The scheme (and its options), the
- *    preemption model, the arch and the mutations never change: they are what the failure is
- *    about.
+ *    preemption model, the memory model, the arch and the mutations never change: they are what
+ *    the failure is about. CPUs map to actors by constants.ACTORS_PER_CPU (task, irq, hyp and,
+ *    under tso, the store-buffer drain).
  *
  * Every accepted candidate lowers (steps, CPUs, tasks, ops, tick+vCPU preemptions, option
  * simplicity) lexicographically, so the trace never gets longer and the options never get
