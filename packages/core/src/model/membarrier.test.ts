@@ -11,6 +11,7 @@ import { defineArchPlugin, type ArchPlugin } from '../abi/plugin.js';
 import { referenceArch, type ReferenceArchOptions } from '../reference-arch/reference-arch.js';
 import { ACTORS_PER_CPU, ACTOR_DRAIN, ACTOR_TASK } from './constants.js';
 import { createSimulator, type Simulator } from '../run/simulator.js';
+import { makeArtifact, parseArtifact, replayArtifact } from '../run/artifact.js';
 
 /** The reference arch as an ABI v2 plugin that offers tso; `barrier`: its switch_mm is a full barrier (like x86's CR3 write). */
 function refTso(barrier: boolean): ArchPlugin<ReferenceArchOptions> {
@@ -75,6 +76,13 @@ describe('membarrier(PRIVATE_EXPEDITED) and I10', () => {
     expect(sim.enabledActors()).toContain(1 * ACTORS_PER_CPU + ACTOR_DRAIN); // the store is still in CPU1's buffer
     expect(sim.k.violation?.invariant).toBe('I10');
     expect(sim.k.violation?.message).toMatch(/misses .*CPU1's switch to T?U?.*still in its store buffer/);
+    // The artifact records the memory model and replays exactly (drain decisions included).
+    const r = sim.end(undefined, { keepDecisions: true });
+    const a = parseArtifact(JSON.parse(JSON.stringify(makeArtifact(sim.cell, [1, 2, 3, 4], r))));
+    expect(a.cell.memory).toBe('tso');
+    const replay = replayArtifact(a, refTso(false));
+    expect(replay.reproduced).toBe(true);
+    expect(replay.result.violation?.invariant).toBe('I10');
   });
 
   it('tso, an arch whose switch_mm is a full barrier (x86: the CR3 write): the store is visible, CPU1 gets the IPI: clean', () => {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ArchPlugin } from '../abi/plugin.js';
 import { PreemptModel, Scheme } from '../config/scheme.js';
+import { MEMORY_MODELS } from '../model/store-buffer.js';
 import { HAZARD_IDS } from '../model/kernel.js';
 import { StrategySpec } from '../explorer/strategy.js';
 import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
@@ -63,6 +64,7 @@ export const Artifact = z
         scheme: Scheme,
         schemeOptions: z.object({ mask: z.enum(['cpumask', 'online']).optional() }).strict().optional(),
         preempt: PreemptModel.optional(),
+        memory: z.enum(MEMORY_MODELS).optional(),
         cpus: z.number().int().min(1).max(32),
         workload: z.union([z.object({ profile: ProfileName, params: WorkloadParams }).strict(), z.object({ explicit: ExplicitWorkload }).strict()]),
         strategy: StrategySpec,
@@ -121,6 +123,7 @@ export function makeArtifact(cell: CellConfig, seed: RunSeed, result: RunResult,
       arch: { ...cell.arch }, scheme: cell.scheme,
       ...(cell.schemeOptions !== undefined ? { schemeOptions: { ...cell.schemeOptions } } : {}),
       ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
+      ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
       cpus: cell.cpus, workload: { ...cell.workload }, strategy: { ...cell.strategy },
       stepBudget: cell.stepBudget, ...(cell.mutations !== undefined ? { mutations: [...cell.mutations] } : {}),
       ...(cell.disabledInvariants !== undefined ? { disabledInvariants: [...cell.disabledInvariants] } : {}),
@@ -183,6 +186,7 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     scheme: c.scheme,
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
+    ...(c.memory !== undefined ? { memory: c.memory } : {}),
     cpus: c.cpus,
     workload: 'explicit' in c.workload ? { explicit: c.workload.explicit } : { profile: c.workload.profile, params: c.workload.params },
     strategy: c.strategy,
