@@ -248,6 +248,14 @@ export class Kernel implements ArchKernel {
   taskSavedC = new Int32Array(0);
   /** io_uring: the io_ring_exit_work kworker of the ring this task owns (queued at its exit), or NO_TASK. */
   taskRingExit = new Int32Array(0);
+  /**
+   * Where the task was last switched out (finish_task_switch's smp_store_release(&prev->on_cpu, 0)):
+   * the CPU (-1: never) and how many stores it had buffered then. Whoever runs the task next has
+   * observed that release (try_to_wake_up's smp_cond_load_acquire(&p->on_cpu, !VAL)), so under tso
+   * those earlier stores are visible by then.
+   */
+  taskReleaseCpu = new Int32Array(0);
+  taskReleaseMark = new Float64Array(0);
 
   // ---- per mm -------------------------------------------------------------------------
   /** mm ids allocated so far in this run (ids are never reused; addresses are). */
@@ -446,6 +454,8 @@ export class Kernel implements ArchKernel {
     this.taskSavedB = new Int32Array(n * FRAME_DEPTH);
     this.taskSavedC = new Int32Array(n * FRAME_DEPTH);
     this.taskRingExit = new Int32Array(n);
+    this.taskReleaseCpu = new Int32Array(n);
+    this.taskReleaseMark = new Float64Array(n);
     this.rq = new Int32Array(ncpu * n);
     this.wakeQ = new Int32Array(ncpu * n);
   }
@@ -501,6 +511,7 @@ export class Kernel implements ArchKernel {
     this.ntasks = 0;
     this.taskSavedSp.fill(0);
     this.taskRingExit.fill(NO_TASK);
+    this.taskReleaseCpu.fill(-1);
     this.cpuMembarrierState.fill(0, 0, n);
     this.cpuPtWait.fill(NO_MM, 0, n);
     this.sb.tso = this.memory === 'tso';

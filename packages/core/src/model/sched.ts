@@ -101,6 +101,10 @@ export function schedule(k: Kernel, cpu: number): void {
  */
 export function context_switch(k: Kernel, cpu: number, prev: number, next: number): void {
   k.smpMb(cpu); // rq_lock() + smp_mb__after_spinlock()
+  // next was released by the CPU it last ran on (its on_cpu = 0 store): what that CPU stored
+  // before is visible now (x86-TSO: stores become visible in order).
+  const rc = k.taskReleaseCpu[next]!;
+  if (rc >= 0 && rc !== cpu && k.sb.busy !== 0) k.sb.drainUpTo(rc, k.taskReleaseMark[next]!);
   k.sb.store(cpu, SH_RQ_CURR, cpu, next);
   k.cpuUnfencedUser[cpu] = 0;
   const prevActive = k.taskActiveMm[prev]!;
@@ -153,7 +157,9 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
   }
   k.cpuIrqsOff[cpu] = 0;
   k.cpuCurr[cpu] = next;
-  k.taskOnCpu[prev] = 0;
+  k.taskOnCpu[prev] = 0; // smp_store_release(&prev->on_cpu, 0)
+  k.taskReleaseCpu[prev] = cpu;
+  k.taskReleaseMark[prev] = k.sb.pushed[cpu]!;
   k.taskOnCpu[next] = 1;
   k.taskState[next] = TS_RUNNING;
   k.taskCpu[next] = cpu;

@@ -55,6 +55,9 @@ export class StoreBuffers {
   value = new Int32Array(0);
   /** Non-zero buffers (a quick test for the run loop and the oracles). */
   busy = 0;
+  /** Per CPU: stores buffered so far and stores drained so far in this run (release/acquire marks). */
+  pushed = new Float64Array(0);
+  drained = new Float64Array(0);
   /** Called when a drain makes a store visible: (cpu, slot, index, value). Traces only. */
   onDrain: ((cpu: number, slot: number, index: number, value: number) => void) | null = null;
 
@@ -62,6 +65,8 @@ export class StoreBuffers {
     if (this.head.length >= n) return;
     this.head = new Int32Array(n);
     this.len = new Int32Array(n);
+    this.pushed = new Float64Array(n);
+    this.drained = new Float64Array(n);
     this.slot = new Uint8Array(n * SB_CAPACITY);
     this.index = new Int32Array(n * SB_CAPACITY);
     this.value = new Int32Array(n * SB_CAPACITY);
@@ -70,6 +75,8 @@ export class StoreBuffers {
   reset(): void {
     this.head.fill(0);
     this.len.fill(0);
+    this.pushed.fill(0);
+    this.drained.fill(0);
     this.busy = 0;
   }
 
@@ -117,6 +124,7 @@ export class StoreBuffers {
     this.index[e] = i;
     this.value[e] = v;
     this.len[cpu] = n + 1;
+    this.pushed[cpu]! += 1;
     if (n === 0) this.busy++;
   }
 
@@ -132,8 +140,17 @@ export class StoreBuffers {
     this.mem[s]![i] = v;
     this.head[cpu] = (h + 1) % SB_CAPACITY;
     this.len[cpu] = n - 1;
+    this.drained[cpu]! += 1;
     if (n === 1) this.busy--;
     if (this.onDrain !== null) this.onDrain(cpu, s, i, v);
+  }
+
+  /**
+   * An acquire that observed `cpu`'s release store made when it had buffered `mark` stores
+   * (x86-TSO keeps store order: every store before the release is visible once it is).
+   */
+  drainUpTo(cpu: number, mark: number): void {
+    while (this.drained[cpu]! < mark && this.len[cpu]! > 0) this.drainOne(cpu);
   }
 
   /** smp_mb() / a locked RMW / a serializing instruction on `cpu`: its whole buffer drains, in order. */
