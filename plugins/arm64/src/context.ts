@@ -6,7 +6,8 @@
  *   `active_asids` (zeroed at a rollover) and `reserved_asids` (what a CPU was running at the
  *   last rollover); `asid_map`; `tlb_flush_pending` (every CPU after a rollover). Functions:
  *   check_and_switch_context (fast path: same generation and a non-zero active_asids cmpxchg;
- *   slow path under cpu_asid_lock: new_context, the pending local_flush_tlb_all), new_context
+ *   slow path under cpu_asid_lock: new_context, the pending local_flush_tlb_all; an ABI v2
+ *   sequence: generation check | cmpxchg or locked slow path | TTBR write), new_context
  *   (keep a reserved ASID, re-use the old number, else find_next_zero_bit from cur_idx, else
  *   bump the generation and flush_context), flush_context, check_update_reserved_asid.
  *   There is no destroy_context: an mm's ASID stays in asid_map until the next rollover.
@@ -40,6 +41,11 @@
  */
 import { INIT_MM, NO_MM, costs, type Kernel } from '@lazytlb/core';
 import type { Arm64Options } from './options.js';
+
+/** check_and_switch_context() steps after the first (ArchHooks.resume pcs of switch_mm_irqs_off). */
+export const CS_CMPXCHG = 1; // the fast path's atomic64_cmpxchg_relaxed on active_asids
+export const CS_SLOW = 2; // the cpu_asid_lock critical section (new_context, pending local flush)
+export const CS_TTBR = 3; // cpu_switch_mm(): the TTBR0 / ASID write (hardware PAN only)
 
 export class Arm64Mmu {
   readonly asidBits: number;
@@ -75,6 +81,12 @@ export class Arm64Mmu {
   flushedGen = new Int32Array(0);
   /** Per CPU: 1 while powered down in a context-losing idle state (cpu_suspend not yet resumed). */
   down = new Uint8Array(0);
+  /**
+   * Per CPU, check_and_switch_context() in progress (an ABI v2 sequence, IRQs off: one per CPU):
+   * the asid it read (then the one it installs) and old_active_asid, the cmpxchg's expected value.
+   */
+  swAsid = new Float64Array(0);
+  swOld = new Float64Array(0);
 
   constructor(opts: Arm64Options) {
     this.asidBits = opts.asidBits;
@@ -97,6 +109,8 @@ export class Arm64Mmu {
       this.asidMap = new Uint8Array(this.numAsids);
       this.asidOwner = new Int32Array(n * this.numAsids);
       this.down = new Uint8Array(n);
+      this.swAsid = new Float64Array(n);
+      this.swOld = new Float64Array(n);
     }
     if (this.ctxId.length < k.mmCapacity + 1) {
       this.ctxId = new Float64Array(k.mmCapacity + 1);
@@ -117,6 +131,8 @@ export class Arm64Mmu {
     this.tlbCpus.fill(0);
     this.flushedGen.fill(0);
     this.down.fill(0);
+    this.swAsid.fill(0);
+    this.swOld.fill(0);
   }
 
   /** An mm's name for traces (efi_mm is not a core mm). */
@@ -207,32 +223,103 @@ export class Arm64Mmu {
   }
 
   /**
-   * check_and_switch_context(mm), then cpu_switch_mm(mm->pgd, mm) unless SW PAN defers the
-   * TTBR0 write to uaccess_enable() / the return to user. `site`: the use site that reads
-   * mm->context.id here (I14 if mm is freed).
+   * check_and_switch_context(mm) (arch/arm64/mm/context.c @ Kingxukai/linux 0291023e7330), the
+   * first step: `asid = atomic64_read(&mm->context.id)`, `old_active_asid =
+   * atomic64_read(this_cpu_ptr(&active_asids))`, `asid_gen_match(asid)` (a read of
+   * asid_generation): the ASID generation check. Returns the pc of the next step: CS_CMPXCHG
+   * (fast path) or CS_SLOW (cpu_asid_lock). `site`: the use site that reads mm->context.id here
+   * (I14 if mm is freed). CnP's cpu_set_reserved_ttbr0() at the top is not modelled.
+   *
+   * The steps, in code order (each an access other CPUs observe or race with):
+   *   [begin]      read context.id, active_asids[cpu], asid_generation (the generation check)
+   *   [CS_CMPXCHG] atomic64_cmpxchg_relaxed(&active_asids[cpu], old_active_asid, asid): fails
+   *                when a rollover on another CPU (flush_context's atomic64_xchg_relaxed) zeroed
+   *                it since the check, and then the slow path runs ("Racing with a concurrent
+   *                rollover means that either: we get a zero back from the cmpxchg and end up
+   *                waiting on the lock ..., or we get a valid ASID back from the cmpxchg, which
+   *                means the relaxed xchg in flush_context will treat us as reserved")
+   *   [CS_SLOW]    raw_spin_lock_irqsave(&cpu_asid_lock) ... unlock: the re-read of context.id,
+   *                new_context() (maybe the rollover: asid_generation bump, flush_context),
+   *                atomic64_set(&mm->context.id), the tlb_flush_pending test-and-clear with its
+   *                local_flush_tlb_all(), atomic64_set(&active_asids[cpu]): one step. The lock
+   *                serialises it against every other slow path (and rollover); the lock-free
+   *                fast paths of other CPUs can only observe its intermediate states as "go to
+   *                the slow path": the generation is bumped before any active_asids is zeroed,
+   *                and a new-generation context.id is only written after every active_asids
+   *                was zeroed, so a fast path that reads any of them mid-section either fails its
+   *                generation check or its cmpxchg (sequentially consistent model), exactly as
+   *                if it had run after the section; one that completed before it is reserved
+   *   [CS_TTBR]    arm64_apply_bp_hardening(); cpu_switch_mm(mm->pgd, mm) unless SW PAN:
+   *                TTBR0 = pgd, TTBR1.ASID = ASID(mm) (context.id re-read), the point from which
+   *                the CPU may cache mm's translations under that ASID
+   * With SW PAN there is no CS_TTBR step: the sequence ends with the cmpxchg or the slow path
+   * (and switch_mm's update_saved_ttbr0, which the caller fuses with it: a store to the task's
+   * own thread_info).
+   */
+  checkAndSwitchBegin(k: Kernel, cpu: number, mm: number, site: string): number {
+    if (mm !== this.efiMm) k.useMm(cpu, mm, site);
+    const asid = this.ctxId[mm]!;
+    const old = this.activeAsids[cpu]!;
+    this.swAsid[cpu] = asid;
+    this.swOld[cpu] = old;
+    // if (old_active_asid && asid_gen_match(asid) && atomic64_cmpxchg_relaxed(...)) goto switch_mm_fastpath
+    if (old !== 0 && this.sameGeneration(asid)) {
+      if (k.tracer !== null) k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: context.id ${asid} is of generation ${this.asidGeneration / this.numAsids}, active_asids ${old}: fast path`);
+      return CS_CMPXCHG;
+    }
+    if (k.tracer !== null) {
+      k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: ${old === 0 ? 'active_asids is 0' : `context.id ${asid} is not of generation ${this.asidGeneration / this.numAsids}`}: slow path`);
+    }
+    return CS_SLOW;
+  }
+
+  /** One later step of check_and_switch_context(mm) (see checkAndSwitchBegin); returns the next pc, 0 when done. */
+  checkAndSwitchStep(k: Kernel, cpu: number, mm: number, pc: number): number {
+    switch (pc) {
+      case CS_CMPXCHG: {
+        const asid = this.swAsid[cpu]!;
+        if (this.activeAsids[cpu] === this.swOld[cpu]) {
+          this.activeAsids[cpu] = asid;
+          if (k.tracer !== null) k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: fast path: cmpxchg(active_asids, ${this.swOld[cpu]}, ${asid})`);
+          return this.swPan ? 0 : CS_TTBR;
+        }
+        // A rollover zeroed active_asids since the check (flush_context's xchg): the lock.
+        if (k.tracer !== null) k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: cmpxchg(active_asids, ${this.swOld[cpu]}, ${asid}) failed (active_asids is ${this.activeAsids[cpu]}: a rollover): slow path`);
+        return CS_SLOW;
+      }
+      case CS_SLOW: {
+        // raw_spin_lock_irqsave(&cpu_asid_lock)
+        let asid = this.ctxId[mm]!;
+        if (!this.sameGeneration(asid)) {
+          asid = this.newContext(k, cpu, mm);
+          this.ctxId[mm] = asid;
+        }
+        const bit = 1 << cpu;
+        if ((this.tlbFlushPending & bit) !== 0) {
+          this.tlbFlushPending &= ~bit;
+          this.localFlushTlbAll(k, cpu);
+        }
+        this.activeAsids[cpu] = asid;
+        this.swAsid[cpu] = asid;
+        if (k.tracer !== null) k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: cpu_asid_lock: context.id ${asid}, active_asids = ${asid}`);
+        // raw_spin_unlock_irqrestore(&cpu_asid_lock)
+        return this.swPan ? 0 : CS_TTBR;
+      }
+      case CS_TTBR:
+        // switch_mm_fastpath: arm64_apply_bp_hardening(); cpu_switch_mm(mm->pgd, mm): ASID(mm) re-read
+        this.cpuSwitchMm(k, cpu, mm, this.ctxId[mm]! % this.numAsids);
+        return 0;
+      default:
+        throw new Error(`arm64 check_and_switch_context: no step ${pc}`);
+    }
+  }
+
+  /**
+   * check_and_switch_context(mm) run to completion in this step (efi_set_pgd in an EFI runtime
+   * call, which the core runs as one step; the model's own switches inside one step).
    */
   checkAndSwitchContext(k: Kernel, cpu: number, mm: number, site: string): void {
-    if (mm !== this.efiMm) k.useMm(cpu, mm, site);
-    let asid = this.ctxId[mm]!;
-    const old = this.activeAsids[cpu]!;
-    // if (old_active_asid && asid_gen_match(asid) && cmpxchg(active_asids, old, asid)) goto fastpath
-    if (old !== 0 && this.sameGeneration(asid)) {
-      this.activeAsids[cpu] = asid;
-    } else {
-      // raw_spin_lock_irqsave(&cpu_asid_lock)
-      asid = this.ctxId[mm]!;
-      if (!this.sameGeneration(asid)) {
-        asid = this.newContext(k, cpu, mm);
-        this.ctxId[mm] = asid;
-      }
-      const bit = 1 << cpu;
-      if ((this.tlbFlushPending & bit) !== 0) {
-        this.tlbFlushPending &= ~bit;
-        this.localFlushTlbAll(k, cpu);
-      }
-      this.activeAsids[cpu] = asid;
-    }
-    if (!this.swPan) this.cpuSwitchMm(k, cpu, mm, asid % this.numAsids);
+    for (let pc = this.checkAndSwitchBegin(k, cpu, mm, site); pc > 0; pc = this.checkAndSwitchStep(k, cpu, mm, pc));
   }
 
   /**

@@ -1,5 +1,6 @@
 /**
- * The arm64 arch plugin descriptor (ABI v1) and its hooks.
+ * The arm64 arch plugin descriptor (ABI v2: switch_mm_irqs_off is a resumable sequence; sc only,
+ * tso refused) and its hooks.
  */
 import { INIT_MM, NO_MM, constants, defineArchPlugin, type ArchHooks, type ArchInvariantDoc, type Kernel, type UseSiteDoc } from '@lazytlb/core';
 import { Arm64Mmu } from './context.js';
@@ -118,8 +119,11 @@ export function createArm64Hooks(options: Arm64Options): ArchHooks {
     // arm64 has no destroy_context: the ASID stays allocated until the next rollover
     destroy_context() {},
     // switch_mm(): if (prev != next) __switch_mm(next); update_saved_ttbr0(tsk, next).
-    // `prev != next` compares addresses (slab objects): ABA is possible.
-    switch_mm_irqs_off(k, cpu, prev, next, task) {
+    // `prev != next` compares addresses (slab objects): ABA is possible. ABI v2: a resumable
+    // sequence when __switch_mm reaches check_and_switch_context (context.ts): the generation
+    // check (this step, with the compare) | the cmpxchg or the cpu_asid_lock slow path | the
+    // TTBR0 write; update_saved_ttbr0 (SW PAN) is fused with the last step.
+    switch_mm_irqs_off(k, cpu, prev, next) {
       wake(k, cpu, prev);
       if (prev !== next) {
         if (k.ptrEq(prev, next)) {
@@ -137,11 +141,21 @@ export function createArm64Hooks(options: Arm64Options): ArchHooks {
                   : `TTBR0 keeps ${m.name(k, m.ttbr0[cpu]!)}'s pgd under ASID ${m.hwAsid[cpu]}`),
             );
           }
+        } else if (next === INIT_MM) {
+          m.setReservedTtbr0(k, cpu); // __switch_mm(&init_mm)
         } else {
-          m.switchMm(k, cpu, next, SITE_NEXT);
+          return m.checkAndSwitchBegin(k, cpu, next, SITE_NEXT);
         }
       }
       m.updateSavedTtbr0(k, cpu, next);
+      return 0;
+    },
+    resume(k, cpu, hook, pc, _prev, next) {
+      // switch_mm_irqs_off is the only sequence: flush_tlb_mm_range returns nothing (one step).
+      if (hook !== 'switch_mm_irqs_off') throw new Error(`arm64: ${hook} is not a sequence`);
+      const r = m.checkAndSwitchStep(k, cpu, next, pc);
+      if (r === 0) m.updateSavedTtbr0(k, cpu, next); // switch_mm: update_saved_ttbr0(tsk, next)
+      return r;
     },
     // enter_lazy_tlb(): update_saved_ttbr0(tsk, &init_mm) only; with hardware PAN TTBR0 keeps the mm
     enter_lazy_tlb(k, cpu, mm) {
@@ -232,14 +246,22 @@ export function createArm64Hooks(options: Arm64Options): ArchHooks {
   };
 }
 
+/** Why the plugin refuses `memory: 'tso'` (ArchPlugin.memoryModelNote). */
+export const ARM64_MEMORY_MODEL_NOTE =
+  'TSO is not the memory model of ARMv8: the ARMv8 model (other-multi-copy-atomic) is weaker than TSO (store->store and ' +
+  'load->load reordering, ordered only by dmb / dsb / acquire-release), so x86\'s store-buffer model would claim orderings ' +
+  'arm64 does not give (the relaxed cmpxchg / xchg on active_asids rely on ARMv8\'s per-location order, not on TSO). The ' +
+  'plugin runs under sc only; a relaxed (ARMv8) memory model for it is future work';
+
 export const arm64 = defineArchPlugin<Arm64Options>({
-  abi: 1,
+  abi: 2,
   name: 'arm64',
   version: ARM64_PLUGIN_VERSION,
   coreVersions: '>=0.1.0 <1.0.0',
   description:
-    'arm64 (arch/arm64/mm/context.c, asm/mmu_context.h, asm/tlbflush.h): ASIDs with generations and rollover (flush_context, ' +
-    'tlb_flush_pending), TTBR0 kept on the lazy mm (hardware PAN) or reserved in the kernel (SW PAN), flush_tlb_mm as broadcast ' +
+    'arm64 (ABI v2, sc only; arch/arm64/mm/context.c, asm/mmu_context.h, asm/tlbflush.h): ASIDs with generations and rollover (flush_context, ' +
+    'tlb_flush_pending; check_and_switch_context in steps: generation check | cmpxchg or cpu_asid_lock slow path | TTBR0 write), ' +
+    'TTBR0 kept on the lazy mm (hardware PAN) or reserved in the kernel (SW PAN), flush_tlb_mm as broadcast ' +
     'TLBI ASIDE1IS (no IPIs), mm_cpumask never set for user mms, deep-idle resume (cpu_uninstall_idmap) and EFI runtime calls ' +
     '(efi_virtmap_unload) reloading current->active_mm',
   options: Arm64Options,
@@ -247,6 +269,10 @@ export const arm64 = defineArchPlugin<Arm64Options>({
   capabilitiesFor: (o) => ({ vcpuPreemption: false, irqsOffActivateMm: o.irqsOffActivateMm, maxCpus: 32 }),
   useSites: ARM64_USE_SITES,
   invariants: ARM64_INVARIANTS,
+  // ABI v2: switch_mm_irqs_off is a resumable sequence (context.ts). No sharedState: the plugin
+  // refuses tso, so none of its stores goes through a store buffer.
+  memoryModels: ['sc'],
+  memoryModelNote: ARM64_MEMORY_MODEL_NOTE,
   setup(options) {
     return createArm64Hooks(options);
   },

@@ -149,7 +149,11 @@ describe('exec_mmap\'s IRQs-on window under shootdown:mask=online (directed)', (
 
   it('with IRQs-off activate_mm (test-only variant): the same script is clean', () => {
     const s = run('shootdown', arm64IrqsOff);
-    s.expectCpu(1, { curr: 'K', active_mm: 'N', hw_root: 'N' }); // activate_mm ran inside the IRQs-off block
+    // activate_mm runs inside the IRQs-off block: its switch_mm's steps (generation check | slow
+    // path | TTBR0 write) all come before IRQs are back on
+    s.run('CPU1: until cpu_switch_mm "TTBR0 = N->pgd"');
+    expect(s.k.cpuIrqsOff[1]).toBe(0);
+    s.expectCpu(1, { curr: 'K', active_mm: 'N', hw_root: 'N' });
     s.run(SHOOT);
     s.expectNoViolation();
     s.finish();
@@ -191,12 +195,16 @@ describe('shootdown:mask=online on arm64: seeded random runs', () => {
         const v = r.violation!;
         expect(v.invariant, `run ${i}: ${v.message}`).toBe('I1');
         // Replay it traced: the violating CPU is between exec_mmap's IRQs-off block (which
-        // moved active_mm to the new mm) and activate_mm, and the freed root is the old lazy mm.
+        // moved active_mm to the new mm) and activate_mm's TTBR0 write (the last step of its
+        // switch_mm sequence: generation check | cmpxchg or slow path | cpu_switch_mm), and the
+        // freed root is the old lazy mm.
         const t = sim.run(runSeed(cell, i), { trace: true }).trace!;
-        const mine = t.filter((e) => e.cpu === v.cpu && (e.fn === 'exec_mmap' || e.fn === 'activate_mm'));
-        const last = mine[mine.length - 1];
-        expect(last?.fn, `run ${i}: ${v.message}`).toBe('exec_mmap');
-        const old = /active_mm (\S+)\)/.exec(last!.text)?.[1];
+        const execs = t.filter((e) => e.cpu === v.cpu && e.fn === 'exec_mmap' && e.text.includes('active_mm '));
+        const last = execs[execs.length - 1];
+        expect(last, `run ${i}: ${v.message}`).toBeDefined();
+        const [, next, old] = /mm=(\S+) .*active_mm (\S+)\)/.exec(last!.text) ?? [];
+        const ttbr = t.filter((e) => e.cpu === v.cpu && e.step >= last!.step && e.fn === 'cpu_switch_mm' && e.text.includes(`TTBR0 = ${next}->pgd`));
+        expect(ttbr, `run ${i}: ${v.message}`).toEqual([]);
         expect(v.message).toContain(`MMU root is ${old}'s pgd`);
       }
     });

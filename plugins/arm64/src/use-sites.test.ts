@@ -171,7 +171,8 @@ describe('switch_mm(): `if (prev != next) __switch_mm(next)` with a freed prev w
   it('refcount: the lazy reference keeps P alive, R gets another address, V runs normally', () => {
     const s = run('refcount');
     expect(s.k.mmAddr[s.names.mmId('R')]).not.toBe(s.k.mmAddr[s.names.mmId('P')]);
-    s.run('CPU1: until context_switch');
+    // swapper/1 -> V: the whole switch (generation check | cpu_asid_lock slow path + update_saved_ttbr0)
+    s.run('CPU1: until context_switch "V switch_mm_irqs_off"');
     s.expectCpu(1, { curr: 'V', hw_root: 'R' });
     s.expectNoViolation();
     s.finish();

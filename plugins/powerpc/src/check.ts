@@ -5,7 +5,9 @@
  *   (hash) is active_mm->context.id (0 for init_mm). Skipped once active_mm's context is
  *   destroyed (MMU_NO_CONTEXT): the core reports that as I3 at free_mm, the hardware side as I1.
  * - ppc-cpumask-covers-active-mm (I7-ppc): active_mm(c) == M  =>  c in mm_cpumask(M).
- * - ppc-active-cpus: M->context.active_cpus == |mm_cpumask(M)| (+1 while copros > 0, radix).
+ * - ppc-active-cpus: M->context.active_cpus == |mm_cpumask(M)| (+1 while copros > 0, radix),
+ *   less the CPUs inside switch_mm_irqs_off() between cpumask_set_cpu() and
+ *   inc_mm_active_cpus() (two atomics, two steps: the kernel has the same window).
  *
  * The first two are checked on online CPUs only. An offline CPU (from take_cpu_down() until
  * cpu_up) runs nothing but its dying idle task, and the kernel lets its idle->active_mm lag:

@@ -30,7 +30,7 @@ describe('powerpc hash §5.7-C: REFCOUNT=n without shootdown', () => {
       CPU2: op     # swapper/2 -> U
       CPU2: op     # fork V: N gets P's context id (lowest free), CPU2's slab
       CPU2: op     # wake_up_new_task
-      CPU1: step   # swapper/1 -> V: switch_mm_irqs_off(prev = P (freed), next = N)
+      CPU1: until switch_slb   # swapper/1 -> V: switch_mm_irqs_off(prev = P (freed), next = N): cpumask_set_cpu | inc_mm_active_cpus | smp_mb(), not equal | switch_slb
     `);
     s.nameMm('N', s.mmOf('V'));
     s.expectEvent({ fn: 'switch_slb', cpu: 1, text: '(N)', since: s.last.firstStep });

@@ -1,8 +1,8 @@
 /**
  * The ArchHooks of the powerpc plugin: wires the kernel functions (one file each) to the
- * core's ABI v1 hooks.
+ * core's ABI v2 hooks (switch_mm_irqs_off is a resumable sequence, continued by `resume`).
  */
-import type { ArchHooks } from '@lazytlb/core';
+import { NO_MM, type ArchHooks } from '@lazytlb/core';
 import {
   PPC_CONT_EXIT_LAZY_SWITCH, PPC_CONT_FINAL_FLUSH, PPC_CONT_RESET_THREAD_LOCAL, PPC_IPI_EXIT_FLUSH_LAZY, PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX,
 } from './constants.js';
@@ -18,8 +18,7 @@ import {
   doExitFlushLazyTlbPreFix, exitLazyFlushTlb, exitLazyFlushTlbResume, mmResetThreadLocal, radixFinalFlush, radixFlushTlbMmRange,
 } from './radix-flush.js';
 import { PpcState } from './state.js';
-import { COMPARE_SITE_BY_CALLER, SITE_PREV_EQ_NEXT } from './sites.js';
-import { switchMmIrqsOff } from './switch-mm.js';
+import { switchBegin, switchStep } from './switch-mm.js';
 import { useTemporaryMm } from './temp-mm.js';
 import { tlbMayHold } from './tlb.js';
 
@@ -45,9 +44,16 @@ export function createHooks(opts: PowerpcOptions, mutations: readonly string[] =
     destroy_context(k, cpu, mm) {
       destroyContext(p, k, cpu, mm);
     },
-    switch_mm_irqs_off(k, cpu, prev, next, task) {
-      // The `prev == next` compare is named by who called (k.switchCaller, set by the core).
-      switchMmIrqsOff(p, k, cpu, prev, next, task, COMPARE_SITE_BY_CALLER[k.switchCaller] ?? SITE_PREV_EQ_NEXT);
+    // ABI v2: a resumable sequence (switch-mm.ts): cpumask_set_cpu | inc_mm_active_cpus |
+    // smp_mb(), prev == next | switch_mmu_context. The `prev == next` compare is named by who
+    // called (k.switchCaller, set by the core and kept by switchBegin for the later steps).
+    switch_mm_irqs_off(k, cpu, prev, next) {
+      return switchBegin(p, k, cpu, prev, next, k.switchCaller);
+    },
+    resume(k, cpu, hook, pc, a, b) {
+      // switch_mm_irqs_off is the only sequence: flush_tlb_mm_range returns nothing (one step).
+      if (hook !== 'switch_mm_irqs_off') throw new Error(`powerpc: ${hook} is not a sequence`);
+      return switchStep(p, k, cpu, pc, a, b);
     },
     // text_poke: radix start_using_temp_mm / stop_using_temp_mm (code-patching.c); nothing on hash.
     use_temporary_mm(k, cpu, task) {
@@ -92,9 +98,11 @@ export function createHooks(opts: PowerpcOptions, mutations: readonly string[] =
     },
     describe_cpu(k, cpu) {
       const id = st.cpuId[cpu]!;
+      const inc = st.cpuIncPending[cpu]!;
+      const sw = inc !== NO_MM ? ` (switching: inc_mm_active_cpus(${k.mmName(inc)}) pending)` : '';
       return p.radix
-        ? `PID=${id}(${k.mmName(st.cpuIdMm[cpu]!)})${st.cpuPrtbCached[cpu] !== 0 ? ' prtb' : ''}`
-        : `ctx=${id}(${k.mmName(st.cpuIdMm[cpu]!)})`;
+        ? `PID=${id}(${k.mmName(st.cpuIdMm[cpu]!)})${st.cpuPrtbCached[cpu] !== 0 ? ' prtb' : ''}${sw}`
+        : `ctx=${id}(${k.mmName(st.cpuIdMm[cpu]!)})${sw}`;
     },
     ipi_name(fn) {
       return fn === PPC_IPI_EXIT_FLUSH_LAZY || fn === PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX ? 'do_exit_flush_lazy_tlb' : `ipi${fn}`;

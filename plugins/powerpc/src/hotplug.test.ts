@@ -27,7 +27,8 @@ function offlineOnline(scheme: Scheme, mmu: 'radix' | 'hash', mutations: readonl
   }, mutations);
   d.until(1, 'do_task_dead'); // T1 runs and exits: mm_users 2 -> 1
   d.until(1, 'context_switch'); // T1 -> swapper/1, lazy on P
-  d.until(0, 'context_switch'); // swapper/0 -> T0
+  d.until(0, 'context_switch'); // swapper/0 -> T0: switch_mm_irqs_off(init_mm, P) begins (cpumask_set_cpu)
+  d.untilIrqsOn(0); // inc_mm_active_cpus | smp_mb() | SPRN_PID: the switch ends
   expect(d.k.mmCpumask[P]).toBe(0b11);
   d.until(2, 'cpu_down', { text: 'kick' }); // sched_cpu_deactivate, kick cpuhp/1
   // cpuhp/1: mainline sched_force_init_mm: lazy on P -> init_mm (the bit stays: only trimming

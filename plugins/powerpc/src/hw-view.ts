@@ -15,7 +15,9 @@
  * hash: the paca/SLB context id, loaded for L. The hardware never walks Linux page tables,
  *   and a lazy kernel thread makes no user accesses, so a lazy CPU uses L only while L's
  *   context is live; a CPU running user code uses L whatever happened to it (a stale SLB after
- *   an ABA-skipped switch_slb: I1 when L's context is gone).
+ *   an ABA-skipped switch_slb: I1 when L's context is gone). A CPU in the middle of
+ *   switch_mm_irqs_off (an ABI v2 sequence, IRQs off) counts as running kernel code: its task
+ *   may have its new mm already, but it makes no user access before the switch ends.
  */
 import { INIT_MM, NO_MM, type Kernel, constants } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
@@ -31,7 +33,9 @@ export function hwRoot(p: Ppc, k: Kernel, cpu: number): number {
     if (owner === NO_MM) return st.cpuPrtbCached[cpu] !== 0 ? loadedFor : INIT_MM;
     return loadedFor;
   }
-  const user = k.taskMm[k.cpuCurr[cpu]!] !== NO_MM;
+  // Mid-switch (switch_mm_irqs_off in progress, IRQs off) the CPU runs kernel code only, even
+  // when its task has an mm already (kthread_use_mm / exec_mmap set it before the switch).
+  const user = k.taskMm[k.cpuCurr[cpu]!] !== NO_MM && st.cpuSwBusy[cpu] === 0;
   if (user) return loadedFor;
   return owner === loadedFor && k.mmStage[loadedFor]! < constants.MM_PGD_FREED ? loadedFor : INIT_MM;
 }

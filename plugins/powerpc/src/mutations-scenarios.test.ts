@@ -39,7 +39,8 @@ describe('§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes a
       CPU0: until exit_flush_lazy_tlbs  # munmap: single-threaded -> IPI CPU1 (wait=1)
       CPU2: op                          # swapper/2 -> W
       CPU2: until mmget_not_zero        # behind the flusher's check: mm_users 1 -> 2
-      CPU2: until kthread_use_mm "mm="  # switch_mm_irqs_off(init_mm, P): bit 2, active_cpus 3, SPRN_PID = P's
+      CPU2: until kthread_use_mm "mm="  # switch_mm_irqs_off(init_mm, P): cpumask_set_cpu (bit 2)
+      CPU2: until radix__switch_mmu_context  # inc_mm_active_cpus (3) | smp_mb() | SPRN_PID = P's
       CPU1: irq                         # do_exit_flush_lazy_tlb: swapper/1 leaves P for init_mm
       CPU0: op                          # the munmap completes (CPU2 loaded P after the unmap: nothing stale yet)
     `);

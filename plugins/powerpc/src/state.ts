@@ -4,7 +4,9 @@
  *
  * Per CPU:   SPRN_PID (radix) / the paca's user context id (hash), the mm that id was loaded
  *            for (switch_mmu_context), whether the CPU's process-table cache may hold a
- *            valid entry for that PID, and the trim clock (mm_cpumask_trim_clock).
+ *            valid entry for that PID, the trim clock (mm_cpumask_trim_clock), and the
+ *            locals of a switch_mm_irqs_off() in progress (its caller, a pending
+ *            inc_mm_active_cpus).
  * Per mm:    mm->context.id, mm->context.active_cpus, mm->context.copros.
  * Per id:    which mm owns the PID / context id (NO_MM when free: ida_free in
  *            destroy_contexts), process_tb[id].prtb0 != 0 (radix).
@@ -27,6 +29,15 @@ export class PpcState {
   cpuPrtbCached = new Uint8Array(0);
   /** mm_cpumask_trim_clock (per-CPU counter of tick_and_test_trim_clock). */
   cpuTrimClock = new Int32Array(0);
+  /**
+   * switch_mm_irqs_off() in progress (ABI v2 sequence, switch-mm.ts): whether one is (1 from
+   * its first step to its last), its caller (core SWITCH_*, names the `prev == next` compare
+   * site), and the mm whose mm_cpumask bit this CPU has set but whose inc_mm_active_cpus() has
+   * not run yet (NO_MM: none). IRQs are off through the sequence, so a CPU has at most one.
+   */
+  cpuSwBusy = new Uint8Array(0);
+  cpuSwCaller = new Int32Array(0);
+  cpuIncPending = new Int32Array(0);
 
   // ---- per mm -----------------------------------------------------------------------------
   /** mm->context.id (MMU_NO_CONTEXT = 0 after destroy_context). */
@@ -60,6 +71,9 @@ export class PpcState {
       this.cpuIdMm = new Int32Array(ncpu);
       this.cpuPrtbCached = new Uint8Array(ncpu);
       this.cpuTrimClock = new Int32Array(ncpu);
+      this.cpuSwBusy = new Uint8Array(ncpu);
+      this.cpuSwCaller = new Int32Array(ncpu);
+      this.cpuIncPending = new Int32Array(ncpu);
     }
     if (k.mmCapacity > this.mmId.length) {
       this.mmId = new Int32Array(k.mmCapacity);
@@ -82,6 +96,9 @@ export class PpcState {
     this.cpuIdMm.fill(INIT_MM);
     this.cpuPrtbCached.fill(0);
     this.cpuTrimClock.fill(0);
+    this.cpuSwBusy.fill(0);
+    this.cpuSwCaller.fill(0);
+    this.cpuIncPending.fill(NO_MM);
     this.mmId.fill(0);
     this.mmIdEver.fill(0);
     this.mmActiveCpus.fill(0);

@@ -39,6 +39,17 @@ export class Driver {
     throw new Error(`no ${fn} on CPU${cpu}`);
   }
 
+  /**
+   * Step CPU `cpu`'s task actor until the IRQs-off path it is in has ended (e.g. the rest of a
+   * switch_mm_irqs_off() sequence and context_switch()'s tail, IRQs back on).
+   */
+  untilIrqsOn(cpu: number, within = 50): void {
+    for (let i = 0; this.k.cpuIrqsOff[cpu] !== 0; i++) {
+      if (i >= within) throw new Error(`CPU${cpu} still has IRQs off after ${within} steps`);
+      if (!this.sim.stepActor(cpu * constants.ACTORS_PER_CPU)) throw new Error(`run ended on CPU${cpu} with IRQs off: ${this.k.violation?.message ?? 'plugin error'}`);
+    }
+  }
+
   find(fn: string, cpu?: number): TraceEvent[] {
     return this.events.filter((e) => e.fn === fn && (cpu === undefined || e.cpu === cpu));
   }

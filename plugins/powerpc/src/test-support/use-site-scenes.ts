@@ -90,7 +90,8 @@ export function abaActivateMm(scheme: Scheme, archOptions: Opts): Scenario {
   untilServingIpis(s, 0, 'do_task_dead');
   s.run(`
     CPU0: op                  # T0 -> K: K lazy on P (none: freed)
-    CPU0: until exec_mmap     # kernel_execve: bprm_mm_init (N on CPU0), exec_mmap: activate_mm(P, N)
+    CPU0: until exec_mmap     # kernel_execve: bprm_mm_init (N on CPU0), exec_mmap: activate_mm(P, N): cpumask_set_cpu
+    CPU0: until switch_mm_irqs_off "smp_mb()"  # inc_mm_active_cpus | smp_mb(), then prev == next
   `);
   return s;
 }
@@ -129,7 +130,8 @@ export function abaKthreadUseMm(scheme: Scheme, archOptions: Opts): Scenario {
   s.nameMm('N', s.mmOf('V'));
   s.run(`
     CPU1: op                  # swapper/1 -> W: kernel -> kernel, W lazy on P
-    CPU1: until kthread_use_mm "mm="
+    CPU1: until kthread_use_mm "mm="            # kthread_use_mm(N): switch_mm_irqs_off(P, N): cpumask_set_cpu
+    CPU1: until switch_mm_irqs_off "smp_mb()"  # inc_mm_active_cpus | smp_mb(), then prev == next
   `);
   return s;
 }
