@@ -72,7 +72,7 @@ export function arch_resume(k: Kernel, cpu: number, f: number): boolean {
     return false;
   }
   k.cpuSp[cpu]! -= 1;
-  if ((word & SEQ_IRQS_OFF) !== 0) k.cpuIrqsOff[cpu] = 0;
+  if ((word & SEQ_IRQS_OFF) !== 0) k.irqsOn(cpu);
   return true;
 }
 

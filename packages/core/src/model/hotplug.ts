@@ -88,6 +88,7 @@ export function stepCpuhpAp(k: Kernel, cpu: number, f: number): void {
       const mm = k.taskActiveMm[t]!;
       if (noForceInitMm(k) || mm === INIT_MM) {
         k.frPc[f] = 2;
+        k.cpuStopMachine[cpu] = 1;
         if (k.tracer !== null) k.tracer.ev(cpu, 'sched_cpu_wait_empty', noForceInitMm(k) ? `stays lazy on ${k.mmName(mm)} (mutation: no sched_force_init_mm)` : 'already on init_mm');
         return;
       }
@@ -106,6 +107,7 @@ export function stepCpuhpAp(k: Kernel, cpu: number, f: number): void {
       // finish_arch_post_lock_switch(); mmdrop_lazy_tlb(mm)
       const mm = k.frA[f]!;
       k.frPc[f] = 2;
+      k.cpuStopMachine[cpu] = 1;
       k.setLocalMm(cpu, NO_MM);
       if (k.tracer !== null) k.tracer.ev(cpu, 'sched_force_init_mm', `mmdrop_lazy_tlb(${k.mmName(mm)})`);
       mmdrop_lazy_tlb(k, cpu, mm);
@@ -116,6 +118,7 @@ export function stepCpuhpAp(k: Kernel, cpu: number, f: number): void {
       // __cpu_disable() (arch: e.g. clear_tasks_mm_cpumask), set_cpu_online(false); the CPU
       // then leaves the stopper for its idle task (k->k: the lazy active_mm goes to idle).
       ret(k, cpu);
+      k.cpuStopMachine[cpu] = 0;
       k.flushIpiQueue(cpu);
       arch_cpu_disable(k, cpu);
       k.cpuOnline[cpu] = 0;

@@ -194,6 +194,12 @@ export class Kernel implements ArchKernel {
    * or task->mm) was still in its store buffer, with no full barrier since (I10: membarrier).
    */
   cpuUnfencedUser = new Uint8Array(0);
+  /**
+   * The CPU's next step is take_cpu_down() under stop_machine(): it cannot run while another CPU
+   * is inside an IRQs-off region that takes several steps (multi_cpu_stop() waits for every CPU
+   * to enter the stopper, which an IRQs-off CPU does only at its end).
+   */
+  cpuStopMachine = new Uint8Array(0);
   cpuSp = new Int32Array(0);
   /** Number of kernel-path calls so far (lets the stepper see that a step entered a callee). */
   calls = 0;
@@ -412,6 +418,7 @@ export class Kernel implements ArchKernel {
     this.cpuIpiBatch = new Uint8Array(n);
     this.cpuActivatePending = new Uint8Array(n);
     this.cpuUnfencedUser = new Uint8Array(n);
+    this.cpuStopMachine = new Uint8Array(n);
     this.cpuResumeAt = new Int32Array(n);
     this.cpuMembarrierState = new Int32Array(n);
     this.cpuPtWait = new Int32Array(n);
@@ -501,6 +508,7 @@ export class Kernel implements ArchKernel {
     this.cpuIpiBatch.fill(0, 0, n);
     this.cpuActivatePending.fill(0, 0, n);
     this.cpuUnfencedUser.fill(0, 0, n);
+    this.cpuStopMachine.fill(0, 0, n);
     this.cpuSp.fill(0, 0, n);
     this.rqHead.fill(0, 0, n);
     this.rqLen.fill(0, 0, n);
@@ -791,6 +799,18 @@ export class Kernel implements ArchKernel {
 
   releasePtLock(mm: number): void {
     if (--this.mmPtBusy[mm]! === 0) this.dirtyCpus = -1; // waiters may go on
+  }
+
+  /** Some CPU other than `cpu` is inside a multi-step IRQs-off region (an ABI v2 switch sequence). */
+  otherIrqsOff(cpu: number): boolean {
+    for (let c = 0; c < this.ncpu; c++) if (c !== cpu && this.cpuIrqsOff[c] !== 0) return true;
+    return false;
+  }
+
+  /** A CPU's multi-step IRQs-off region ended: a stop_machine() waiting for it may go on. */
+  irqsOn(cpu: number): void {
+    this.cpuIrqsOff[cpu] = 0;
+    this.dirtyCpus = -1;
   }
 
   /** Draw true with probability `p` from the run's in-step PRNG (k.rng). p <= 0 never draws, p >= 1 never draws. */

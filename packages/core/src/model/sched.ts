@@ -155,7 +155,7 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
       k.cost[C_CS_USER_USER]! += 1;
     }
   }
-  k.cpuIrqsOff[cpu] = 0;
+  if (k.cpuIrqsOff[cpu] !== 0) k.irqsOn(cpu);
   k.cpuCurr[cpu] = next;
   k.taskOnCpu[prev] = 0; // smp_store_release(&prev->on_cpu, 0)
   k.taskReleaseCpu[prev] = cpu;

@@ -76,7 +76,7 @@ export class Stepper {
     const queued = k.rqLen[c]! > 0;
     let b = 0;
     const ptWait = k.cpuPtWait[c]!;
-    if ((k.cpuWait[c] === 0 || k.cpuIpiBatch[c] !== 0) && (ptWait < 0 || k.mmPtBusy[ptWait] === 0) && (inPath || !running || (idle ? queued || k.idleBudget > 0 : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
+    if ((k.cpuWait[c] === 0 || k.cpuIpiBatch[c] !== 0) && (k.cpuStopMachine[c] === 0 || !k.otherIrqsOff(c)) && (ptWait < 0 || k.mmPtBusy[ptWait] === 0) && (inPath || !running || (idle ? queued || k.idleBudget > 0 : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
     if (k.cpuIrqsOff[c] === 0 && (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && (!inPath || k.cpuPreemptPoint[c] !== 0) && !idle))) b |= 2;
     if (this.vcpuPreemption && k.vcpuBudget > 0 && k.step >= k.vcpuNextAt) b |= 4;
     return b | d;
