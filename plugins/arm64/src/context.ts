@@ -39,7 +39,7 @@
  * made every CPU's entries of mm clean). A CPU in a context-losing idle state (`down`) has no
  * TTBR0 until it resumes.
  */
-import { INIT_MM, NO_MM, costs, type Kernel } from '@lazytlb/core';
+import { INIT_MM, NO_MM, costs, type ArchKernel } from '@lazytlb/core';
 import type { Arm64Options } from './options.js';
 
 /** check_and_switch_context() steps after the first (ArchHooks.resume pcs of switch_mm_irqs_off). */
@@ -96,7 +96,7 @@ export class Arm64Mmu {
   }
 
   /** Boot (asids_init + every CPU on init_mm with the reserved TTBR0). Grow-only arrays. */
-  reset(k: Kernel): void {
+  reset(k: ArchKernel): void {
     const n = k.ncpu;
     if (this.numAsids - 1 <= n) {
       throw new Error(`asidBits=${this.asidBits}: ${this.numAsids} ASIDs for ${n} CPUs; asids_init needs NUM_USER_ASIDS - 1 > num_possible_cpus()`);
@@ -136,7 +136,7 @@ export class Arm64Mmu {
   }
 
   /** An mm's name for traces (efi_mm is not a core mm). */
-  name(k: Kernel, mm: number): string {
+  name(k: ArchKernel, mm: number): string {
     return mm === this.efiMm ? 'efi_mm' : k.mmName(mm);
   }
 
@@ -153,7 +153,7 @@ export class Arm64Mmu {
   }
 
   /** flush_context(): new generation; keep every CPU's active (else reserved) ASID; queue a local flush everywhere. */
-  private flushContext(k: Kernel, cpu: number): void {
+  private flushContext(k: ArchKernel, cpu: number): void {
     this.asidMap.fill(0);
     for (let i = 0; i < k.ncpu; i++) {
       let asid = this.activeAsids[i]!;
@@ -167,7 +167,7 @@ export class Arm64Mmu {
   }
 
   /** check_update_reserved_asid(): a CPU still running `asid` from the last generation keeps it. */
-  private checkUpdateReservedAsid(k: Kernel, asid: number, newasid: number): boolean {
+  private checkUpdateReservedAsid(k: ArchKernel, asid: number, newasid: number): boolean {
     let hit = false;
     for (let c = 0; c < k.ncpu; c++) {
       if (this.reservedAsids[c] === asid) {
@@ -184,7 +184,7 @@ export class Arm64Mmu {
   }
 
   /** new_context(). */
-  private newContext(k: Kernel, cpu: number, mm: number): number {
+  private newContext(k: ArchKernel, cpu: number, mm: number): number {
     let asid = this.ctxId[mm]!;
     let generation = this.asidGeneration;
     if (asid !== 0) {
@@ -213,7 +213,7 @@ export class Arm64Mmu {
   }
 
   /** local_flush_tlb_all() on `cpu` (TLBI VMALLE1): its TLB holds nothing any more. */
-  localFlushTlbAll(k: Kernel, cpu: number): void {
+  localFlushTlbAll(k: ArchKernel, cpu: number): void {
     const bit = 1 << cpu;
     for (let mm = 0; mm < k.nmm; mm++) this.tlbCpus[mm]! &= ~bit;
     this.tlbCpus[this.efiMm]! &= ~bit;
@@ -256,7 +256,7 @@ export class Arm64Mmu {
    * (and switch_mm's update_saved_ttbr0, which the caller fuses with it: a store to the task's
    * own thread_info).
    */
-  checkAndSwitchBegin(k: Kernel, cpu: number, mm: number, site: string): number {
+  checkAndSwitchBegin(k: ArchKernel, cpu: number, mm: number, site: string): number {
     if (mm !== this.efiMm) k.useMm(cpu, mm, site);
     const asid = this.ctxId[mm]!;
     const old = this.activeAsids[cpu]!;
@@ -274,7 +274,7 @@ export class Arm64Mmu {
   }
 
   /** One later step of check_and_switch_context(mm) (see checkAndSwitchBegin); returns the next pc, 0 when done. */
-  checkAndSwitchStep(k: Kernel, cpu: number, mm: number, pc: number): number {
+  checkAndSwitchStep(k: ArchKernel, cpu: number, mm: number, pc: number): number {
     switch (pc) {
       case CS_CMPXCHG: {
         const asid = this.swAsid[cpu]!;
@@ -318,7 +318,7 @@ export class Arm64Mmu {
    * check_and_switch_context(mm) run to completion in this step (efi_set_pgd in an EFI runtime
    * call, which the core runs as one step; the model's own switches inside one step).
    */
-  checkAndSwitchContext(k: Kernel, cpu: number, mm: number, site: string): void {
+  checkAndSwitchContext(k: ArchKernel, cpu: number, mm: number, site: string): void {
     for (let pc = this.checkAndSwitchBegin(k, cpu, mm, site); pc > 0; pc = this.checkAndSwitchStep(k, cpu, mm, pc));
   }
 
@@ -339,7 +339,7 @@ export class Arm64Mmu {
    * entries under that ASID. With SW PAN this is what uaccess_ttbr0_enable / the return to
    * user installs from thread_info.ttbr0.
    */
-  cpuSwitchMm(k: Kernel, cpu: number, mm: number, asid: number): void {
+  cpuSwitchMm(k: ArchKernel, cpu: number, mm: number, asid: number): void {
     const slot = cpu * this.numAsids + asid;
     const owner = this.asidOwner[slot]!;
     if (owner !== NO_MM && owner !== mm && (this.tlbCpus[owner]! & (1 << cpu)) !== 0) {
@@ -358,20 +358,20 @@ export class Arm64Mmu {
    * otherwise): thread_info.ttbr0 = reserved_pg_dir for init_mm, else mm->pgd | ASID(mm) << 48
    * (whatever mm->context.id holds).
    */
-  updateSavedTtbr0(k: Kernel, cpu: number, mm: number): void {
+  updateSavedTtbr0(k: ArchKernel, cpu: number, mm: number): void {
     if (!this.swPan) return;
     if (mm === INIT_MM) this.setReservedTtbr0(k, cpu);
     else this.cpuSwitchMm(k, cpu, mm, this.ctxId[mm]! % this.numAsids);
   }
 
   /** cpu_set_reserved_ttbr0(): TTBR0 = reserved_pg_dir; active_asids and the ASID are left alone. */
-  setReservedTtbr0(k: Kernel, cpu: number): void {
+  setReservedTtbr0(k: ArchKernel, cpu: number): void {
     this.ttbr0[cpu] = INIT_MM;
     if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_set_reserved_ttbr0', 'TTBR0 = reserved_pg_dir');
   }
 
   /** __switch_mm(next): reserved TTBR0 for init_mm, else check_and_switch_context(next). */
-  switchMm(k: Kernel, cpu: number, next: number, site: string): void {
+  switchMm(k: ArchKernel, cpu: number, next: number, site: string): void {
     if (next === INIT_MM) this.setReservedTtbr0(k, cpu);
     else this.checkAndSwitchContext(k, cpu, next, site);
   }
@@ -381,7 +381,7 @@ export class Arm64Mmu {
    * down; its registers (TTBR0 included) are lost until cpu_resume. Its TLB is kept in the
    * model (the resume flushes it).
    */
-  powerDown(k: Kernel, cpu: number): void {
+  powerDown(k: ArchKernel, cpu: number): void {
     this.down[cpu] = 1;
     this.ttbr0[cpu] = INIT_MM;
     if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_suspend', 'PSCI CPU_SUSPEND (powerdown): the CPU is off, TTBR0 lost, until its next step');
@@ -394,7 +394,7 @@ export class Arm64Mmu {
    * use, cpu_switch_mm(mm->pgd, mm): a read of mm (pgd, context.id) and a TTBR0 load with
    * whatever ASID mm->context.id holds (no generation check). `site`: 'cpu_uninstall_idmap'.
    */
-  resume(k: Kernel, cpu: number, mm: number, site: string): void {
+  resume(k: ArchKernel, cpu: number, mm: number, site: string): void {
     this.down[cpu] = 0;
     if (k.tracer !== null) k.tracer.ev(cpu, '__cpu_suspend_exit', `resume: cpu_uninstall_idmap(), current->active_mm = ${k.mmName(mm)}`);
     this.setReservedTtbr0(k, cpu);
@@ -406,7 +406,7 @@ export class Arm64Mmu {
   }
 
   /** flush_tlb_mm(): dsb(ishst); TLBI ASIDE1IS, ASID(mm); dsb(ish). Every CPU, no IPIs, done when it returns. */
-  flushTlbMm(k: Kernel, cpu: number, mm: number): void {
+  flushTlbMm(k: ArchKernel, cpu: number, mm: number): void {
     this.flushedGen[mm] = k.mmUnmapGen[mm]!;
     k.cost[costs.C_TLB_FLUSH_REMOTE]! += 1;
     if (k.tracer !== null) k.tracer.ev(cpu, 'flush_tlb_mm', `TLBI ASIDE1IS ASID ${this.ctxId[mm]! % this.numAsids} (${k.mmName(mm)}): broadcast, no IPIs`);

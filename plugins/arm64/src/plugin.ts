@@ -2,7 +2,7 @@
  * The arm64 arch plugin descriptor (ABI v2: switch_mm_irqs_off is a resumable sequence; sc only,
  * tso refused) and its hooks.
  */
-import { INIT_MM, NO_MM, constants, defineArchPlugin, type ArchHooks, type ArchInvariantDoc, type Kernel, type UseSiteDoc } from '@lazytlb/core';
+import { INIT_MM, NO_MM, constants, defineArchPlugin, type ArchHooks, type ArchInvariantDoc, type ArchKernel, type UseSiteDoc } from '@lazytlb/core';
 import { Arm64Mmu } from './context.js';
 import { Arm64Options } from './options.js';
 
@@ -105,7 +105,7 @@ export function createArm64Hooks(options: Arm64Options): ArchHooks {
    * A powered-down CPU resumes (cpu_uninstall_idmap) before it does anything else; `active`
    * is its current->active_mm before the step that woke it changed anything.
    */
-  function wake(k: Kernel, cpu: number, active: number): void {
+  function wake(k: ArchKernel, cpu: number, active: number): void {
     if (m.down[cpu] !== 0) m.resume(k, cpu, active, SITE_UNINSTALL_IDMAP);
   }
 

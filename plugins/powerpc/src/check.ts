@@ -18,11 +18,11 @@
  * Where that bites, the core says so (I7 at cleanup_lazy_tlbs, I3, I5). ppc-active-cpus holds
  * on every CPU (arch_clear_mm_cpumask_cpu decrements with the bit).
  */
-import { INIT_MM, NO_MM, type Kernel, constants } from '@lazytlb/core';
+import { INIT_MM, NO_MM, type ArchKernel, constants } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
 import { activeCpusExpected } from './radix-flush.js';
 
-export function checkCpu(p: Ppc, k: Kernel, cpu: number): void {
+export function checkCpu(p: Ppc, k: ArchKernel, cpu: number): void {
   if (k.cpuIrqsOff[cpu] !== 0) return;
   const st = p.st;
   const t = k.cpuCurr[cpu]!;

@@ -15,7 +15,7 @@
  *   option each mm has one nest-MMU user for its whole life (added at init, removed at
  *   destroy), which on radix adds 1 to active_cpus and keeps flushes global.
  */
-import { NO_MM, type Kernel } from '@lazytlb/core';
+import { NO_MM, type ArchKernel } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
 import { SITE_ARCH_EXIT_MMAP } from './sites.js';
 import { populate } from './tlb.js';
@@ -27,7 +27,7 @@ function allocContextId(p: Ppc): number {
   throw new Error(`powerpc: no free context id (${st.idCap - 1} modelled)`);
 }
 
-export function initNewContext(p: Ppc, k: Kernel, cpu: number, mm: number): void {
+export function initNewContext(p: Ppc, k: ArchKernel, cpu: number, mm: number): void {
   const st = p.st;
   const id = allocContextId(p);
   st.idOwner[id] = mm;
@@ -55,7 +55,7 @@ export function initNewContext(p: Ppc, k: Kernel, cpu: number, mm: number): void
   if (k.tracer !== null) k.tracer.ev(cpu, 'init_new_context', `${k.mmName(mm)} ${p.radix ? 'PID' : 'context id'} ${id}`);
 }
 
-export function archExitMmap(p: Ppc, k: Kernel, cpu: number, mm: number): void {
+export function archExitMmap(p: Ppc, k: ArchKernel, cpu: number, mm: number): void {
   if (!p.radix) return;
   k.useMm(cpu, mm, SITE_ARCH_EXIT_MMAP);
   const id = p.st.mmId[mm]!;
@@ -63,7 +63,7 @@ export function archExitMmap(p: Ppc, k: Kernel, cpu: number, mm: number): void {
   if (k.tracer !== null) k.tracer.ev(cpu, 'arch_exit_mmap', `process_tb[${id}].prtb0 = 0`);
 }
 
-export function destroyContext(p: Ppc, k: Kernel, cpu: number, mm: number): void {
+export function destroyContext(p: Ppc, k: ArchKernel, cpu: number, mm: number): void {
   const st = p.st;
   const id = st.mmId[mm]!;
   if (st.mmCopros[mm]! > 0) {

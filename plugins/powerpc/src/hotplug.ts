@@ -40,12 +40,12 @@
  * window (idle_task_exit only VM_WARNs on it, the 177255afb405 warning of linuxppc/issues#469),
  * so ppc-cpumask-covers-active-mm skips offline CPUs. active_cpus == |mm_cpumask| keeps holding.
  */
-import { INIT_MM, type Kernel } from '@lazytlb/core';
+import { INIT_MM, type ArchKernel } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
 import { tlbielAll } from './tlb.js';
 
 /** cleanup_cpu_mmu_context(): clear_tasks_mm_cpumask(cpu) with arch_clear_mm_cpumask_cpu(), then tlbiel_all(). */
-export function cpuDisable(p: Ppc, k: Kernel, cpu: number): void {
+export function cpuDisable(p: Ppc, k: ArchKernel, cpu: number): void {
   const st = p.st;
   const bit = 1 << cpu;
   const had = st.scratchMm;
@@ -63,7 +63,7 @@ export function cpuDisable(p: Ppc, k: Kernel, cpu: number): void {
 }
 
 /** start_secondary()'s MMU part (see the module comment). */
-export function cpuUp(p: Ppc, k: Kernel, cpu: number): void {
+export function cpuUp(p: Ppc, k: ArchKernel, cpu: number): void {
   const st = p.st;
   const bit = 1 << cpu;
   if ((k.mmCpumask[INIT_MM]! & bit) === 0) {

@@ -19,10 +19,10 @@
  *   switch_mm_irqs_off (an ABI v2 sequence, IRQs off) counts as running kernel code: its task
  *   may have its new mm already, but it makes no user access before the switch ends.
  */
-import { INIT_MM, NO_MM, type Kernel, constants } from '@lazytlb/core';
+import { INIT_MM, NO_MM, type ArchKernel, constants } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
 
-export function hwRoot(p: Ppc, k: Kernel, cpu: number): number {
+export function hwRoot(p: Ppc, k: ArchKernel, cpu: number): number {
   const st = p.st;
   const id = st.cpuId[cpu]!;
   if (id === 0) return INIT_MM;

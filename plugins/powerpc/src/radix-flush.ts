@@ -15,7 +15,7 @@
  * radix-exit-lazy-flush-irqs-on (a local exit_lazy_flush_tlb switches with IRQs on,
  * pre-dfaed3e1fa70).
  */
-import { INIT_MM, NO_MM, REASON_FLUSH, type Kernel, FLUSH_FULLMM, cpumaskWeight } from '@lazytlb/core';
+import { INIT_MM, NO_MM, REASON_FLUSH, type ArchKernel, FLUSH_FULLMM, cpumaskWeight } from '@lazytlb/core';
 import {
   FLUSH_TYPE_GLOBAL, FLUSH_TYPE_LOCAL, FLUSH_TYPE_NAMES, FLUSH_TYPE_NONE, PPC_CONT_EXIT_LAZY_SWITCH, PPC_CONT_FINAL_FLUSH,
   PPC_CONT_RESET_THREAD_LOCAL, PPC_IPI_EXIT_FLUSH_LAZY, PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX,
@@ -54,7 +54,7 @@ function tickAndTestTrimClock(p: Ppc, cpu: number): boolean {
  * REFCOUNT, and the bit and the flush follow as for a live lazy mm. So it is no use site
  * (README, use-site table), only modelled as the kernel does it.
  */
-export function exitLazyFlushTlb(p: Ppc, k: Kernel, cpu: number, mm: number, alwaysFlush: boolean, remote: boolean): void {
+export function exitLazyFlushTlb(p: Ppc, k: ArchKernel, cpu: number, mm: number, alwaysFlush: boolean, remote: boolean): void {
   k.useMm(cpu, mm, SITE_EXIT_LAZY_FLUSH_TLB); // pid = mm->context.id
   const t = k.cpuCurr[cpu]!;
   // A kthread inside kthread_use_mm(mm) has current->mm == mm: keep the bit, just flush.
@@ -81,7 +81,7 @@ export function exitLazyFlushTlb(p: Ppc, k: Kernel, cpu: number, mm: number, alw
 }
 
 /** The tail of exit_lazy_flush_tlb() once current is off the mm: clear our own bit (if still set), flush. */
-function exitLazyFlushTlbClearBit(p: Ppc, k: Kernel, cpu: number, mm: number, alwaysFlush: boolean, remote: boolean): void {
+function exitLazyFlushTlbClearBit(p: Ppc, k: ArchKernel, cpu: number, mm: number, alwaysFlush: boolean, remote: boolean): void {
   const st = p.st;
   let flush = alwaysFlush;
   // May race with another IPI that already cleared the bit: don't underflow active_cpus.
@@ -106,7 +106,7 @@ function exitLazyFlushTlbClearBit(p: Ppc, k: Kernel, cpu: number, mm: number, al
  * while active_mm says init_mm, and an IPI may run (kernel-reference §7.6). The lazy reference
  * lives in the function's `mm` meanwhile (the core's H_local, k.setLocalMm).
  */
-function exitLazySwitchIrqsOn(k: Kernel, cpu: number, t: number, mm: number, alwaysFlush: boolean): void {
+function exitLazySwitchIrqsOn(k: ArchKernel, cpu: number, t: number, mm: number, alwaysFlush: boolean): void {
   if (k.cpuLocalMm[cpu] !== NO_MM) {
     throw new Error(`exit_lazy_flush_tlb (IRQs-on mutation): CPU${cpu} already holds ${k.mmName(k.cpuLocalMm[cpu]!)} in a local`);
   }
@@ -118,7 +118,7 @@ function exitLazySwitchIrqsOn(k: Kernel, cpu: number, t: number, mm: number, alw
 }
 
 /** Step 2 of the IRQs-on lazy switch (arch_continue PPC_CONT_EXIT_LAZY_SWITCH). */
-export function exitLazyFlushTlbResume(p: Ppc, k: Kernel, cpu: number, mm: number, alwaysFlush: boolean): void {
+export function exitLazyFlushTlbResume(p: Ppc, k: ArchKernel, cpu: number, mm: number, alwaysFlush: boolean): void {
   const t = k.cpuCurr[cpu]!;
   k.useMm(cpu, mm, SITE_EXIT_LAZY_FLUSH_TLB);
   switchMmIrqsOff(p, k, cpu, mm, INIT_MM);
@@ -134,7 +134,7 @@ export function exitLazyFlushTlbResume(p: Ppc, k: Kernel, cpu: number, mm: numbe
  * no bit change); a lazy kthread is switched to init_mm; _tlbiel_pid(pid, RIC_FLUSH_ALL). The
  * CPU never clears its own bit: the flusher's mm_reset_thread_local() does that for everyone.
  */
-export function doExitFlushLazyTlbPreFix(p: Ppc, k: Kernel, cpu: number, mm: number): void {
+export function doExitFlushLazyTlbPreFix(p: Ppc, k: ArchKernel, cpu: number, mm: number): void {
   k.useMm(cpu, mm, SITE_DO_EXIT_FLUSH_LAZY_TLB_PRE_FIX);
   const t = k.cpuCurr[cpu]!;
   if (k.taskMm[t] === mm) {
@@ -159,7 +159,7 @@ export function doExitFlushLazyTlbPreFix(p: Ppc, k: Kernel, cpu: number, mm: num
  * whatever those CPUs did since the flusher checked mm_users (an io_uring worker's
  * mmget_not_zero + kthread_use_mm).
  */
-export function mmResetThreadLocal(p: Ppc, k: Kernel, cpu: number, mm: number): void {
+export function mmResetThreadLocal(p: Ppc, k: ArchKernel, cpu: number, mm: number): void {
   k.useMm(cpu, mm, SITE_MM_RESET_THREAD_LOCAL);
   const st = p.st;
   if (k.tracer !== null) {
@@ -176,7 +176,7 @@ export function mmResetThreadLocal(p: Ppc, k: Kernel, cpu: number, mm: number): 
  * not to self. `fn` is PPC_IPI_EXIT_FLUSH_LAZY, or its pre-a665eec0a22e form under the
  * radix-trim-clears-other-cpus mutation.
  */
-export function exitFlushLazyTlbs(p: Ppc, k: Kernel, cpu: number, mm: number, fn: number = PPC_IPI_EXIT_FLUSH_LAZY): number {
+export function exitFlushLazyTlbs(p: Ppc, k: ArchKernel, cpu: number, mm: number, fn: number = PPC_IPI_EXIT_FLUSH_LAZY): number {
   const mask = k.mmCpumask[mm]!;
   let n = 0;
   for (let c = 0; c < k.ncpu; c++) {
@@ -189,7 +189,7 @@ export function exitFlushLazyTlbs(p: Ppc, k: Kernel, cpu: number, mm: number, fn
 }
 
 /** flush_type_needed(mm, fullmm). */
-export function flushTypeNeeded(p: Ppc, k: Kernel, cpu: number, mm: number, fullmm: boolean): number {
+export function flushTypeNeeded(p: Ppc, k: ArchKernel, cpu: number, mm: number, fullmm: boolean): number {
   const st = p.st;
   const active = st.mmActiveCpus[mm]!;
   const cur = k.taskMm[k.cpuCurr[cpu]!]!;
@@ -226,7 +226,7 @@ export function flushTypeNeeded(p: Ppc, k: Kernel, cpu: number, mm: number, full
   return FLUSH_TYPE_GLOBAL;
 }
 
-function doFlush(p: Ppc, k: Kernel, cpu: number, mm: number, type: number, ric2: boolean): void {
+function doFlush(p: Ppc, k: ArchKernel, cpu: number, mm: number, type: number, ric2: boolean): void {
   const pid = p.st.mmId[mm]!;
   if (k.tracer !== null) k.tracer.ev(cpu, 'flush_type_needed', `${k.mmName(mm)} -> FLUSH_TYPE_${FLUSH_TYPE_NAMES[type]}`);
   if (type === FLUSH_TYPE_LOCAL) tlbiel(p, k, cpu, pid, ric2, false);
@@ -239,7 +239,7 @@ function doFlush(p: Ppc, k: Kernel, cpu: number, mm: number, type: number, ric2:
  * page-walk cache when tables were freed) for munmap. Each starts with smp_mb() (orders the
  * PTE clearing before reading mm_cpumask / active_cpus).
  */
-export function radixFlushTlbMmRange(p: Ppc, k: Kernel, cpu: number, mm: number, flags: number): void {
+export function radixFlushTlbMmRange(p: Ppc, k: ArchKernel, cpu: number, mm: number, flags: number): void {
   k.useMm(cpu, mm, SITE_RADIX_FLUSH);
   if ((flags & FLUSH_FULLMM) !== 0) {
     if (k.shootdown && p.opts.combinedFinalFlush && exitFlushLazyTlbs(p, k, cpu, mm) > 0) {
@@ -256,7 +256,7 @@ export function radixFlushTlbMmRange(p: Ppc, k: Kernel, cpu: number, mm: number,
 }
 
 /** __flush_all_mm(mm, true): RIC=2 (TLB + PWC + process-table cache) with the flush type chosen now. */
-export function radixFinalFlush(p: Ppc, k: Kernel, cpu: number, mm: number): void {
+export function radixFinalFlush(p: Ppc, k: ArchKernel, cpu: number, mm: number): void {
   doFlush(p, k, cpu, mm, flushTypeNeeded(p, k, cpu, mm, true), true);
 }
 
@@ -267,7 +267,7 @@ export function radixFinalFlush(p: Ppc, k: Kernel, cpu: number, mm: number): voi
  * A pending increment whose bit someone else has cleared meanwhile is not subtracted: once it
  * lands, active_cpus exceeds the mask, as it would in the kernel.
  */
-export function activeCpusExpected(p: Ppc, k: Kernel, mm: number): number {
+export function activeCpusExpected(p: Ppc, k: ArchKernel, mm: number): number {
   const mask = k.mmCpumask[mm]!;
   let pending = 0;
   for (let c = 0; c < k.ncpu; c++) if (p.st.cpuIncPending[c] === mm && (mask & (1 << c)) !== 0) pending++;

@@ -12,7 +12,7 @@
  *            destroy_contexts), process_tb[id].prtb0 != 0 (radix).
  * Per (CPU, id): the TLB, tagged by PID / VSID (see tlb.ts).
  */
-import { INIT_MM, NO_MM, type Kernel } from '@lazytlb/core';
+import { INIT_MM, NO_MM, type ArchKernel } from '@lazytlb/core';
 import { KERNEL_CONTEXT } from './constants.js';
 
 export class PpcState {
@@ -63,7 +63,7 @@ export class PpcState {
   /** Unmap generation of tlbMm at which those entries were last known clean. */
   tlbClean = new Int32Array(0);
 
-  reset(k: Kernel): void {
+  reset(k: ArchKernel): void {
     const ncpu = k.ncpu;
     const idCap = k.mmCapacity + 2;
     if (ncpu > this.cpuId.length) {

@@ -58,7 +58,7 @@
  * first step): context_switch 'switch_mm_irqs_off (prev == next)', exec_mmap 'activate_mm',
  * 'kthread_use_mm'.
  */
-import { INIT_MM, NO_MM, constants, type Kernel } from '@lazytlb/core';
+import { INIT_MM, NO_MM, constants, type ArchKernel } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
 import { COMPARE_SITE_BY_CALLER, SITE_DEBUG_VM_PREV, SITE_PREV_EQ_NEXT, SITE_SWITCH_NEXT } from './sites.js';
 import { populate } from './tlb.js';
@@ -72,7 +72,7 @@ export const SW_PID = 3; // switch_mmu_context(): SPRN_PID / switch_slb; DEBUG_V
  * The first step of switch_mm_irqs_off(prev, next, tsk); returns the pc of the next step (0:
  * done). `caller`: core SWITCH_* (k.switchCaller), kept for the compare's site.
  */
-export function switchBegin(p: Ppc, k: Kernel, cpu: number, prev: number, next: number, caller: number): number {
+export function switchBegin(p: Ppc, k: ArchKernel, cpu: number, prev: number, next: number, caller: number): number {
   const st = p.st;
   const bit = 1 << cpu;
   st.cpuSwCaller[cpu] = caller;
@@ -95,7 +95,7 @@ export function switchBegin(p: Ppc, k: Kernel, cpu: number, prev: number, next: 
 }
 
 /** One later step of switch_mm_irqs_off() (see the module comment); returns the next pc, 0 when done. */
-export function switchStep(p: Ppc, k: Kernel, cpu: number, pc: number, prev: number, next: number): number {
+export function switchStep(p: Ppc, k: ArchKernel, cpu: number, pc: number, prev: number, next: number): number {
   const st = p.st;
   switch (pc) {
     case SW_INC:
@@ -127,7 +127,7 @@ export function switchStep(p: Ppc, k: Kernel, cpu: number, pc: number, prev: num
  * `caller`: core SWITCH_* naming the compare (SWITCH_TO_INIT_MM for a switch to init_mm, which
  * a stale prev cannot decide: init_mm has no slab address).
  */
-export function switchMmIrqsOff(p: Ppc, k: Kernel, cpu: number, prev: number, next: number, caller: number = constants.SWITCH_TO_INIT_MM): void {
+export function switchMmIrqsOff(p: Ppc, k: ArchKernel, cpu: number, prev: number, next: number, caller: number = constants.SWITCH_TO_INIT_MM): void {
   for (let pc = switchBegin(p, k, cpu, prev, next, caller); pc > 0; pc = switchStep(p, k, cpu, pc, prev, next));
 }
 
@@ -135,7 +135,7 @@ export function switchMmIrqsOff(p: Ppc, k: Kernel, cpu: number, prev: number, ne
  * `if (prev == next) return;` Returns true when the switch goes on to switch_mmu_context(). A
  * pointer compare by address (k.ptrEq): a stale prev at next's address returns early (staleAba).
  */
-function compare(p: Ppc, k: Kernel, cpu: number, prev: number, next: number): boolean {
+function compare(p: Ppc, k: ArchKernel, cpu: number, prev: number, next: number): boolean {
   if (prev === next) return false;
   if (prev >= 0 && k.ptrEq(prev, next)) {
     staleAba(p, k, cpu, prev, next, COMPARE_SITE_BY_CALLER[p.st.cpuSwCaller[cpu]!] ?? SITE_PREV_EQ_NEXT);
@@ -145,14 +145,14 @@ function compare(p: Ppc, k: Kernel, cpu: number, prev: number, next: number): bo
 }
 
 /** switch_mmu_context(prev, next, tsk), then (DEBUG_VM) VM_WARN_ON_ONCE(!cpumask_test_cpu(cpu, mm_cpumask(prev))). */
-function loadContext(p: Ppc, k: Kernel, cpu: number, prev: number, next: number): void {
+function loadContext(p: Ppc, k: ArchKernel, cpu: number, prev: number, next: number): void {
   switchMmuContext(p, k, cpu, next);
   // VM_WARN_ON_ONCE(!cpumask_test_cpu(cpu, mm_cpumask(prev))) (177255afb405): reads prev (DEBUG_VM only).
   if (p.opts.debugVm && prev >= 0) debugVmPrevCheck(k, cpu, prev);
 }
 
 /** CONFIG_DEBUG_VM's read of mm_cpumask(prev) after switch_mmu_context(). */
-export function debugVmPrevCheck(k: Kernel, cpu: number, prev: number): void {
+export function debugVmPrevCheck(k: ArchKernel, cpu: number, prev: number): void {
   if (k.useMm(cpu, prev, SITE_DEBUG_VM_PREV)) return;
   if ((k.mmCpumask[prev]! & (1 << cpu)) === 0 && k.tracer !== null) {
     k.tracer.ev(cpu, 'WARN_ON_ONCE', `switch_mm_irqs_off: CPU${cpu} not in mm_cpumask(prev=${k.mmName(prev)})`);
@@ -165,7 +165,7 @@ export function debugVmPrevCheck(k: Kernel, cpu: number, prev: number): void {
  * the context id this CPU has loaded (radix SPRN_PID, hash the context of the user SLB entries /
  * paca) is not next's. The cpumask bit was set above, whatever the compare said.
  */
-function staleAba(p: Ppc, k: Kernel, cpu: number, prev: number, next: number, site: string): void {
+function staleAba(p: Ppc, k: ArchKernel, cpu: number, prev: number, next: number, site: string): void {
   const st = p.st;
   const loaded = st.cpuId[cpu]!;
   const want = st.mmId[next]!;
@@ -187,7 +187,7 @@ function staleAba(p: Ppc, k: Kernel, cpu: number, prev: number, next: number, si
 }
 
 /** radix: mtspr(SPRN_PID, next->context.id); isync().  hash: switch_slb(tsk, next) + paca context copy. */
-export function switchMmuContext(p: Ppc, k: Kernel, cpu: number, next: number): void {
+export function switchMmuContext(p: Ppc, k: ArchKernel, cpu: number, next: number): void {
   const st = p.st;
   const id = next === INIT_MM ? 0 : st.mmId[next]!;
   st.cpuId[cpu] = id;

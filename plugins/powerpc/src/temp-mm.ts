@@ -33,12 +33,12 @@
  * kernel's mtspr does. Their PIDs (taken from the same ida at boot) only shift the user PIDs
  * by a constant; the model's lowest-free reuse order among user mms is unchanged.
  */
-import { INIT_MM, NO_MM, constants, type Kernel } from '@lazytlb/core';
+import { INIT_MM, NO_MM, constants, type ArchKernel } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
 import { SITE_STOP_USING_TEMP_MM } from './sites.js';
 import { debugVmPrevCheck, switchMmuContext } from './switch-mm.js';
 
-export function useTemporaryMm(p: Ppc, k: Kernel, cpu: number, task: number): void {
+export function useTemporaryMm(p: Ppc, k: ArchKernel, cpu: number, task: number): void {
   if (!p.radix) {
     // mm_patch_enabled() is false on hash: __do_patch_mem() patches through init_mm, no switch.
     if (k.tracer !== null) k.tracer.ev(cpu, 'patch_mem', 'hash: __do_patch_mem (kernel alias in init_mm, no temporary mm)');
@@ -56,7 +56,7 @@ export function useTemporaryMm(p: Ppc, k: Kernel, cpu: number, task: number): vo
 }
 
 /** switch_mm_irqs_off(patching_mm, orig_mm, current): orig_mm is `next`. */
-function stopUsingTempMm(p: Ppc, k: Kernel, cpu: number, orig: number): void {
+function stopUsingTempMm(p: Ppc, k: ArchKernel, cpu: number, orig: number): void {
   const st = p.st;
   const bit = 1 << cpu;
   if (orig > INIT_MM && k.useMm(cpu, orig, SITE_STOP_USING_TEMP_MM)) {
@@ -94,7 +94,7 @@ function stopUsingTempMm(p: Ppc, k: Kernel, cpu: number, orig: number): void {
 }
 
 /** The live mm SLUB handed `stale`'s address to, if any (allocation-free scan; error path only). */
-function liveAt(k: Kernel, stale: number): number {
+function liveAt(k: ArchKernel, stale: number): number {
   for (let mm = INIT_MM + 1; mm < k.nmm; mm++) {
     if (mm !== stale && k.mmStage[mm] !== constants.MM_FREED && k.ptrEq(mm, stale)) return mm;
   }

@@ -15,11 +15,11 @@
  * arch/powerpc/mm/book3s64/hash_tlb.c / hash_utils.c (flush_hash_range, tlbiel vs tlbie by
  * mm_is_thread_local()).
  */
-import { costs, INIT_MM, NO_MM, type Kernel } from '@lazytlb/core';
+import { costs, INIT_MM, NO_MM, type ArchKernel } from '@lazytlb/core';
 import type { Ppc } from './ctx.js';
 
 /** The MMU of `cpu` may walk with its loaded id now: record the owner's translations as possibly cached. */
-export function populate(p: Ppc, k: Kernel, cpu: number): void {
+export function populate(p: Ppc, k: ArchKernel, cpu: number): void {
   const st = p.st;
   const id = st.cpuId[cpu]!;
   if (id === 0) return;
@@ -34,7 +34,7 @@ export function populate(p: Ppc, k: Kernel, cpu: number): void {
 }
 
 /** Drop `cpu`'s entries for `id` (then, if the id is still loaded, the MMU may refill from current tables). */
-function invalidate(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean): void {
+function invalidate(p: Ppc, k: ArchKernel, cpu: number, id: number, ric2: boolean): void {
   const st = p.st;
   st.tlbMm[st.slot(cpu, id)] = NO_MM;
   if (st.cpuId[cpu] === id) {
@@ -44,7 +44,7 @@ function invalidate(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean): 
 }
 
 /** tlbiel: flush `id` on this CPU only. `remote` = run on behalf of another CPU (IPI). */
-export function tlbiel(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean, remote: boolean): void {
+export function tlbiel(p: Ppc, k: ArchKernel, cpu: number, id: number, ric2: boolean, remote: boolean): void {
   if (id !== 0) invalidate(p, k, cpu, id, ric2);
   k.cost[remote ? costs.C_TLB_FLUSH_REMOTE : costs.C_TLB_FLUSH_LOCAL]! += 1;
   if (k.tracer !== null) k.tracer.ev(cpu, 'tlbiel', `PID ${id}${ric2 ? ' RIC=2' : ''}`);
@@ -57,7 +57,7 @@ export function tlbiel(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean
  * thread); on hash only user accesses refill, and its callers (cleanup_cpu_mmu_context in the
  * stopper thread, early_init_mmu_secondary) run kernel code only.
  */
-export function tlbielAll(p: Ppc, k: Kernel, cpu: number): void {
+export function tlbielAll(p: Ppc, k: ArchKernel, cpu: number): void {
   const st = p.st;
   for (let id = 1; id < st.idCap; id++) st.tlbMm[st.slot(cpu, id)] = NO_MM;
   const loaded = st.cpuId[cpu]!;
@@ -68,7 +68,7 @@ export function tlbielAll(p: Ppc, k: Kernel, cpu: number): void {
 }
 
 /** tlbie: broadcast invalidation of `id`, reaching every CPU's TLB (no code runs on them). */
-export function tlbie(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean): void {
+export function tlbie(p: Ppc, k: ArchKernel, cpu: number, id: number, ric2: boolean): void {
   if (id !== 0) for (let c = 0; c < k.ncpu; c++) invalidate(p, k, c, id, ric2);
   k.cost[costs.C_TLB_FLUSH_LOCAL]! += 1;
   k.cost[costs.C_TLB_FLUSH_REMOTE]! += 1;
@@ -82,7 +82,7 @@ export function tlbie(p: Ppc, k: Kernel, cpu: number, id: number, ric2: boolean)
  * start_secondary(), whose early_init_mmu_secondary() does tlbiel_all() (cpu_up, hotplug.ts)
  * before any id is loaded again.
  */
-export function tlbMayHold(p: Ppc, k: Kernel, cpu: number, mm: number, gen: number): boolean {
+export function tlbMayHold(p: Ppc, k: ArchKernel, cpu: number, mm: number, gen: number): boolean {
   if (mm <= INIT_MM) return false;
   const st = p.st;
   const id = st.mmIdEver[mm]!;

@@ -31,7 +31,7 @@
  */
 import {
   FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, NO_TASK, REASON_FLUSH, constants, costs, cpumaskWeight,
-  type ArchHooks, type Kernel, type SharedArray, type SharedStateDoc,
+  type ArchHooks, type ArchKernel, type SharedArray, type SharedStateDoc,
 } from '@lazytlb/core';
 import type { X86MutationFlags } from './mutations.js';
 import { cpumaskPolicy, releaseLogic, type X86NativeOptions, type X86ReleaseLogic } from './options.js';
@@ -116,7 +116,7 @@ export interface X86PvOps {
    * possibly including the sending CPU, which runs flush_tlb_func locally when native).
    * Default: {@link X86Tlb.nativeFlushTlbMulti}.
    */
-  flushTlbMulti?: (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo) => void;
+  flushTlbMulti?: (x: X86Tlb, k: ArchKernel, cpu: number, cpumask: number, info: FlushTlbInfo) => void;
   /** X86_FEATURE_PCID (Xen PV guests run without it: every CR3 load flushes, ASID 0 only). Default true. */
   pcid?: boolean;
 }
@@ -138,7 +138,7 @@ export class X86Tlb {
   readonly flushRangeNoFreedTables: boolean;
   /** INVLPGB with global ASIDs handed out by consider_global_asid() (mainline). */
   readonly onDemandGlobalAsid: boolean;
-  private readonly flushTlbMultiOp: (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo) => void;
+  private readonly flushTlbMultiOp: (x: X86Tlb, k: ArchKernel, cpu: number, cpumask: number, info: FlushTlbInfo) => void;
 
   // ---- per CPU (cpu_tlbstate / cpu_tlbstate_shared) ---------------------------------------
   /** The owner's view of loaded_mm / loaded_mm_asid / is_lazy; other CPUs read the *Mem arrays (X86_SHARED_STATE). */
@@ -217,7 +217,7 @@ export class X86Tlb {
 
   // ---- run setup ------------------------------------------------------------------------
 
-  reset(k: Kernel): void {
+  reset(k: ArchKernel): void {
     const n = k.ncpu;
     if (this.loadedMm.length < n) {
       this.loadedMm = new Int32Array(n);
@@ -285,18 +285,18 @@ export class X86Tlb {
   }
 
   /** this_cpu_write(cpu_tlbstate.loaded_mm / loaded_mm_asid) and cpu_tlbstate_shared.is_lazy: plain stores other CPUs read. */
-  setLoadedMm(k: Kernel, cpu: number, mm: number): void {
+  setLoadedMm(k: ArchKernel, cpu: number, mm: number): void {
     k.storeShared(cpu, SH_LOADED_MM, cpu, mm);
   }
-  setLoadedAsid(k: Kernel, cpu: number, asid: number): void {
+  setLoadedAsid(k: ArchKernel, cpu: number, asid: number): void {
     k.storeShared(cpu, SH_LOADED_ASID, cpu, asid);
   }
-  setLazy(k: Kernel, cpu: number, lazy: number): void {
+  setLazy(k: ArchKernel, cpu: number, lazy: number): void {
     k.storeShared(cpu, SH_IS_LAZY, cpu, lazy);
   }
 
   /** init_new_context(): ctx_id from a never-reused counter, tlb_gen = 0, next_trim_cpumask = jiffies + HZ. */
-  initNewContext(k: Kernel, mm: number): void {
+  initNewContext(k: ArchKernel, mm: number): void {
     this.mmCtxId[mm] = ++this.lastCtxId;
     this.mmTlbGen[mm] = 0;
     this.mmNextTrim[mm] = k.step + this.opts.trimIntervalSteps;
@@ -308,7 +308,7 @@ export class X86Tlb {
   }
 
   /** destroy_context(): mm_free_global_asid(); ctx_id is never reused, so ASID slots need no cleanup. */
-  destroyContext(_k: Kernel, mm: number): void {
+  destroyContext(_k: ArchKernel, mm: number): void {
     this.mmGlobalAsid[mm] = 0;
     this.mmAsidTransition[mm] = 0;
   }
@@ -360,7 +360,7 @@ export class X86Tlb {
    * Counters only: IBPBs issued, and IBPBs skipped because SLUB gave next->mm the address of
    * the last user mm (a different, freed mm: the reuse hole the kernel's comment accepts).
    */
-  condMitigation(k: Kernel, cpu: number, task: number): void {
+  condMitigation(k: ArchKernel, cpu: number, task: number): void {
     if (task < 0) return;
     const next = k.taskMm[task]!;
     if (next === NO_MM) return;
@@ -386,7 +386,7 @@ export class X86Tlb {
    * reload). Keyed on cpu_tlbstate.loaded_mm, never on the core's `prev` (x86 ignores the
    * argument since 3d28ebceaffa). `task`: tsk (NO_TASK for NULL).
    */
-  switchMmIrqsOff(k: Kernel, cpu: number, next: number, task: number): void {
+  switchMmIrqsOff(k: ArchKernel, cpu: number, next: number, task: number): void {
     for (let pc = this.switchBegin(k, cpu, next, task); pc > 0; pc = this.switchStep(k, cpu, pc));
   }
 
@@ -402,7 +402,7 @@ export class X86Tlb {
    * Local-only work (cond_mitigation, choose_new_asid, the ctxs[] bookkeeping, switch_ldt) is
    * fused with the access before it: no other CPU can observe it.
    */
-  switchBegin(k: Kernel, cpu: number, next: number, task: number): number {
+  switchBegin(k: ArchKernel, cpu: number, next: number, task: number): number {
     const prev = this.loadedMm[cpu]!;
     const prevAsid = this.loadedAsid[cpu]!;
     const wasLazy = this.isLazy[cpu] !== 0;
@@ -435,7 +435,7 @@ export class X86Tlb {
   }
 
   /** One later step of switch_mm_irqs_off() (see switchBegin); returns the next pc, 0 when done. */
-  switchStep(k: Kernel, cpu: number, pc: number): number {
+  switchStep(k: ArchKernel, cpu: number, pc: number): number {
     const next = this.swNext[cpu]!;
     switch (pc) {
       case SW_B:
@@ -515,7 +515,7 @@ export class X86Tlb {
    * reload_tlb: load_new_mm_cr3(next->pgd, asid, need_flush) (a CR3 write: serializing, so the
    * store buffer drains), then loaded_mm = next and loaded_mm_asid (plain stores), switch_ldt.
    */
-  private reloadTlb(k: Kernel, cpu: number): void {
+  private reloadTlb(k: ArchKernel, cpu: number): void {
     const next = this.swNext[cpu]!;
     const prev = this.swPrev[cpu]!;
     const asid = this.swAsid[cpu]!;
@@ -545,7 +545,7 @@ export class X86Tlb {
   }
 
   /** v4.20-v6.13 (cpumask clear-on-switch): the prev != next path stops remote flushes for prev (a write into prev). */
-  private clearPrevCpumask(k: Kernel, cpu: number, prev: number): void {
+  private clearPrevCpumask(k: ArchKernel, cpu: number, prev: number): void {
     if (this.cpumask !== 'clear-on-switch' || prev <= INIT_MM) return;
     k.useMm(cpu, prev, SITE_CLEAR_PREV);
     k.mmCpumask[prev]! &= ~(1 << cpu);
@@ -553,13 +553,13 @@ export class X86Tlb {
   }
 
   /** enter_lazy_tlb(): ignores its mm argument; no CR3 or cpumask change; is_lazy = true (a plain store). */
-  enterLazyTlb(k: Kernel, cpu: number): void {
+  enterLazyTlb(k: ArchKernel, cpu: number): void {
     if (this.loadedMm[cpu] === INIT_MM) return;
     this.setLazy(k, cpu, 1);
   }
 
   /** leave_mm(): a lazy CPU switches to init_mm (switch_mm(NULL, &init_mm, NULL); core active_mm unchanged). */
-  leaveMm(k: Kernel, cpu: number): void {
+  leaveMm(k: ArchKernel, cpu: number): void {
     const loaded = this.loadedMm[cpu]!;
     if (loaded === INIT_MM) return;
     if (this.isLazy[cpu] === 0 && k.tracer !== null) k.tracer.ev(cpu, 'WARN_ON', `leave_mm: CPU${cpu} is not lazy on ${k.mmName(loaded)}`);
@@ -576,7 +576,7 @@ export class X86Tlb {
    * offlined CPU left for init_mm (sched_force_init_mm), so loaded_mm is init_mm here; the model
    * forces it (and is_lazy off) so a CPU that went down on a user mm comes back clean too.
    */
-  cpuUp(k: Kernel, cpu: number): void {
+  cpuUp(k: ArchKernel, cpu: number): void {
     const base = cpu * TLB_NR_DYN_ASIDS;
     for (let a = 0; a < TLB_NR_DYN_ASIDS; a++) {
       this.ctxId[base + a] = 0;
@@ -608,7 +608,7 @@ export class X86Tlb {
    * acpi_idle / AMD's default idle: option idleTlbFlushed). The state itself loses the TLB
    * (that is what the flag says), so every ASID slot of the CPU is clean afterwards.
    */
-  cpuIdleDeep(k: Kernel, cpu: number): void {
+  cpuIdleDeep(k: ArchKernel, cpu: number): void {
     if (!this.opts.idleTlbFlushed) return;
     this.leaveMm(k, cpu);
     this.hwFlushAll(k, cpu);
@@ -626,7 +626,7 @@ export class X86Tlb {
    * ASID slot on this CPU (possibly evicting another mm's), and a user task's return to its own
    * mm goes through choose_new_asid and cond_mitigation again.
    */
-  useTemporaryMm(k: Kernel, cpu: number, task: number): void {
+  useTemporaryMm(k: ArchKernel, cpu: number, task: number): void {
     if (this.isLazy[cpu] !== 0) this.leaveMm(k, cpu);
     const prevMm = this.loadedMm[cpu]!;
     // switch_mm_irqs_off(NULL, poking_mm, current): the prev != next path.
@@ -658,7 +658,7 @@ export class X86Tlb {
    * load_mm_ldt(current->active_mm); initialize_tlbstate_and_flush(). The CPU was powered down
    * (S3), so its TLB is empty when it resumes.
    */
-  suspendResume(k: Kernel, cpu: number, task: number): void {
+  suspendResume(k: ArchKernel, cpu: number, task: number): void {
     const active = k.taskActiveMm[task]!;
     if (k.tracer !== null) k.tracer.ev(cpu, 'fix_processor_context', `load_mm_ldt(${k.mmName(active)}) (current->active_mm)`);
     if (active !== NO_MM) k.useMm(cpu, active, SITE_FIX_PROCESSOR_CONTEXT);
@@ -674,7 +674,7 @@ export class X86Tlb {
    * next_asid = 1, ctxs[0] = { mm's ctx_id, init_mm's tlb_gen }, ctxs[1..].ctx_id = 0,
    * last_user_mm_spec = LAST_USER_MM_INIT. is_lazy is not touched.
    */
-  initializeTlbstateAndFlush(k: Kernel, cpu: number): void {
+  initializeTlbstateAndFlush(k: ArchKernel, cpu: number): void {
     const mm = this.loadedMm[cpu]!;
     k.useMm(cpu, mm, SITE_INITIALIZE_TLBSTATE);
     const base = cpu * TLB_NR_DYN_ASIDS;
@@ -693,7 +693,7 @@ export class X86Tlb {
   // ---- flush side ---------------------------------------------------------------------------
 
   /** should_trim_cpumask(): at most once per simulated second (trimIntervalSteps steps) per mm. */
-  shouldTrimCpumask(k: Kernel, mm: number): boolean {
+  shouldTrimCpumask(k: ArchKernel, mm: number): boolean {
     if (this.cpumask !== 'lazy-trim') return false; // added together with lazy clearing (v6.14)
     if (k.step > this.mmNextTrim[mm]!) {
       this.mmNextTrim[mm] = k.step + this.opts.trimIntervalSteps;
@@ -724,7 +724,7 @@ export class X86Tlb {
    * flush_tlb_mm_range(mm, ..., freed_tables), run to completion (interrupt context; paravirt
    * callers that need it in one step).
    */
-  flushTlbMmRange(k: Kernel, cpu: number, mm: number, freedTables: boolean): void {
+  flushTlbMmRange(k: ArchKernel, cpu: number, mm: number, freedTables: boolean): void {
     for (let pc = this.flushBegin(k, cpu, mm, freedTables); pc > 0; pc = this.flushStep(k, cpu, mm, pc)) {
       if (pc === FL_CONSIDER) {
         // consider_global_asid(mm) once flush_tlb_multi() has returned (its IPIs acknowledged)
@@ -744,7 +744,7 @@ export class X86Tlb {
    * A pv flush_tlb_multi (KVM, Hyper-V, Xen) and on_each_cpu_mask (tables freed, ASID
    * transition: no per-CPU reads) queue their IPIs in one step.
    */
-  flushBegin(k: Kernel, cpu: number, mm: number, freedTables: boolean): number {
+  flushBegin(k: ArchKernel, cpu: number, mm: number, freedTables: boolean): number {
     const gen = ++this.mmTlbGen[mm]!;
     k.smpMb(cpu); // atomic64_inc_return: lock xadd
     this.flGen[cpu] = gen;
@@ -764,13 +764,13 @@ export class X86Tlb {
   }
 
   /** The next CPU of `mask` after `after`, other than `self`, or -1. */
-  private nextTarget(k: Kernel, mask: number, self: number, after: number): number {
+  private nextTarget(k: ArchKernel, mask: number, self: number, after: number): number {
     for (let c = after + 1; c < k.ncpu; c++) if (c !== self && (mask & (1 << c)) !== 0 && k.cpuOnline[c] !== 0) return c;
     return -1;
   }
 
   /** One later step of flush_tlb_mm_range(mm) (see flushBegin); returns the next pc, 0 when done. */
-  flushStep(k: Kernel, cpu: number, mm: number, pc: number): number {
+  flushStep(k: ArchKernel, cpu: number, mm: number, pc: number): number {
     if (pc === FL_DISPATCH) {
       const mask = k.mmCpumask[mm]!;
       if (this.mmGlobalAsid[mm] !== 0) {
@@ -814,7 +814,7 @@ export class X86Tlb {
   }
 
   /** smp_call_function_many_cond(): run_local (IRQs off), then wait for the queued IPIs. */
-  private flushLocalAndWait(k: Kernel, cpu: number, mm: number): number {
+  private flushLocalAndWait(k: ArchKernel, cpu: number, mm: number): number {
     k.endIpiBatch(cpu);
     if ((this.flMask[cpu]! & (1 << cpu)) !== 0) {
       k.onEachCpuMask(cpu, 1 << cpu, X86_IPI_FLUSH_TLB_FUNC, mm, encodeFlushInfo(this.flushInfo(cpu, mm)), false, REASON_FLUSH);
@@ -822,7 +822,7 @@ export class X86Tlb {
     return this.onDemandGlobalAsid ? FL_CONSIDER : 0;
   }
 
-  private describeLoaded(k: Kernel, mm: number): string {
+  private describeLoaded(k: ArchKernel, mm: number): string {
     return mm === LOADED_MM_SWITCHING ? 'LOADED_MM_SWITCHING' : mm === POKING_MM ? 'poking_mm' : k.mmName(mm);
   }
 
@@ -830,7 +830,7 @@ export class X86Tlb {
    * broadcast_tlb_flush(): INVLPGB for the mm's global PCID on every CPU (no IPIs; lazy CPUs
    * keep CR3 on the mm; freed_tables is not consulted), finish_asid_transition(), TLBSYNC.
    */
-  broadcastTlbFlush(k: Kernel, cpu: number, info: FlushTlbInfo): void {
+  broadcastTlbFlush(k: ArchKernel, cpu: number, info: FlushTlbInfo): void {
     this.mmGlobalClean[info.mm] = k.mmUnmapGen[info.mm]!;
     k.cost[C_TLB_FLUSH_REMOTE]! += 1;
     if (k.tracer !== null) k.tracer.ev(cpu, 'broadcast_tlb_flush', `INVLPGB ${k.mmName(info.mm)} (global ASID): no IPIs`);
@@ -842,7 +842,7 @@ export class X86Tlb {
    * the mm loaded on another ASID gets the whole mask IPI'd (flush_tlb_multi, which during the
    * transition skips no CPU); once none does, the transition is over.
    */
-  finishAsidTransition(k: Kernel, cpu: number, info: FlushTlbInfo): void {
+  finishAsidTransition(k: ArchKernel, cpu: number, info: FlushTlbInfo): void {
     const mm = info.mm;
     if (this.mmAsidTransition[mm] === 0) return;
     const mask = k.mmCpumask[mm]!;
@@ -862,7 +862,7 @@ export class X86Tlb {
    * mm_active_cpus_exceeds(mm, threshold): more than `threshold` CPUs of mm_cpumask have the
    * mm loaded and are not lazy (after the cheap cpumask_weight() pre-check).
    */
-  mmActiveCpusExceeds(k: Kernel, mm: number, threshold: number): boolean {
+  mmActiveCpusExceeds(k: ArchKernel, mm: number, threshold: number): boolean {
     const mask = k.mmCpumask[mm]!;
     if (cpumaskWeight(mask) <= threshold) return false;
     let count = 0;
@@ -880,7 +880,7 @@ export class X86Tlb {
    * mm_assign_global_asid() sets asid_transition and the global ASID (a fresh one: its TLB
    * entries are clean).
    */
-  considerGlobalAsid(k: Kernel, cpu: number, mm: number): void {
+  considerGlobalAsid(k: ArchKernel, cpu: number, mm: number): void {
     if (!this.onDemandGlobalAsid) return;
     const pid = k.cpuCurr[cpu]!;
     if ((pid & 0x1f) !== (k.step & 0x1f)) return;
@@ -897,7 +897,7 @@ export class X86Tlb {
    * the mm is in its ASID transition, else on_each_cpu_cond_mask(should_flush_tlb), evaluated
    * by the sender at send time for every CPU of the mask, the sender included.
    */
-  nativeFlushTlbMulti(k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo): void {
+  nativeFlushTlbMulti(k: ArchKernel, cpu: number, cpumask: number, info: FlushTlbInfo): void {
     let mask = cpumask;
     if (!info.freedTables && !(info.mm > INIT_MM && this.mmAsidTransition[info.mm] !== 0)) {
       mask = 0;
@@ -907,7 +907,7 @@ export class X86Tlb {
   }
 
   /** flush_tlb_func(info), IRQs off (IPI or local). */
-  flushTlbFunc(k: Kernel, cpu: number, f: FlushTlbInfo): void {
+  flushTlbFunc(k: ArchKernel, cpu: number, f: FlushTlbInfo): void {
     const loaded = this.loadedMm[cpu]!;
     if (f.mm !== NO_MM && f.mm !== loaded) {
       if (this.cpumask === 'lazy-trim') {
@@ -957,7 +957,7 @@ export class X86Tlb {
    * TLB_GENERATION_INVALID}) when another CPU is in the mask (should_flush_tlb skips lazy CPUs,
    * the sender included), else the local flush_tlb_func if this CPU is in the mask.
    */
-  tlbbatchFlush(k: Kernel, cpu: number, mm: number): void {
+  tlbbatchFlush(k: ArchKernel, cpu: number, mm: number): void {
     this.tablesFreeOn[cpu] = NO_MM; // reclaim frees a page, no page table
     ++this.mmTlbGen[mm]!;
     const mask = k.mmCpumask[mm]!;
@@ -983,7 +983,7 @@ export class X86Tlb {
   // ---- hardware-only flushes (hypervisors, INVLPGB) ---------------------------------------------
 
   /** Every non-global entry of CPU `cpu` (KVM flush on entry, Xen MMUEXT_TLB_FLUSH_MULTI, invlpgb_flush_all_nonglobals). */
-  hwFlushAll(k: Kernel, cpu: number): void {
+  hwFlushAll(k: ArchKernel, cpu: number): void {
     const base = cpu * TLB_NR_DYN_ASIDS;
     for (let a = 0; a < TLB_NR_DYN_ASIDS; a++) {
       const m = this.slotMm[base + a]!;
@@ -992,7 +992,7 @@ export class X86Tlb {
   }
 
   /** The hypervisor flushes vCPU `cpu`'s entries of address space `mm` (Hyper-V HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE). */
-  hwFlushMm(k: Kernel, cpu: number, mm: number): void {
+  hwFlushMm(k: ArchKernel, cpu: number, mm: number): void {
     const base = cpu * TLB_NR_DYN_ASIDS;
     for (let a = 0; a < TLB_NR_DYN_ASIDS; a++) if (this.slotMm[base + a] === mm) this.slotClean[base + a] = k.mmUnmapGen[mm]!;
   }
@@ -1009,7 +1009,7 @@ export class X86Tlb {
    * at its next switch); stale paging-structure entries are not (speculative walks into a
    * freed table page, kernel-reference §7.8), so for a lazy CPU only table frees count.
    */
-  tlbMayHold(k: Kernel, cpu: number, mm: number, gen: number): boolean {
+  tlbMayHold(k: ArchKernel, cpu: number, mm: number, gen: number): boolean {
     if (mm === INIT_MM) return false;
     // A CPU in the middle of switch_mm_irqs_off (IRQs off, kernel code only) uses no user entry,
     // and x86 frees page tables through RCU (MMU_GATHER_RCU_TABLE_FREE: tlb_remove_table ->
@@ -1033,7 +1033,7 @@ export class X86Tlb {
   }
 
   /** I13 (kernel-reference §4) for `cpu`. */
-  check(k: Kernel, cpu: number): void {
+  check(k: ArchKernel, cpu: number): void {
     const loaded = this.loadedMm[cpu]!;
     if (this.isLazy[cpu] !== 0 && loaded === INIT_MM) {
       k.violate('I13', cpu, `x86: is_lazy on CPU${cpu} with loaded_mm == init_mm`);
@@ -1058,7 +1058,7 @@ export class X86Tlb {
     }
   }
 
-  describeCpu(k: Kernel, cpu: number): string {
+  describeCpu(k: ArchKernel, cpu: number): string {
     const a = this.loadedAsid[cpu]!;
     const loaded = this.loadedMm[cpu]!;
     const cr3 = this.cr3Mm[cpu]!;

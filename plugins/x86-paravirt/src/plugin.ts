@@ -3,7 +3,7 @@
  * (arch/x86/hyperv/mmu.c) and Xen PV (arch/x86/xen/mmu_pv.c), plus Xen's arch_exit_mmap,
  * composed over @lazytlb/arch-x86-native's X86Tlb. Everything else is native x86.
  */
-import { NO_MM, REASON_ARCH, costs, defineArchPlugin, type ArchHooks, type Kernel, type UseSiteDoc } from '@lazytlb/core';
+import { NO_MM, REASON_ARCH, costs, defineArchPlugin, type ArchHooks, type ArchKernel, type UseSiteDoc } from '@lazytlb/core';
 import {
   X86_INVARIANTS, X86_IPI_NEXT, X86_SHARED_STATE, X86_USE_SITES, X86Tlb, x86Capabilities, type FlushTlbInfo, type X86MutationFlags, type X86PvOps,
 } from '@lazytlb/arch-x86-native';
@@ -42,7 +42,7 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
   let flushOnEntry = new Uint8Array(0);
 
   /** kvm_flush_tlb_multi(): preempted vCPUs get KVM_VCPU_FLUSH_TLB instead of an IPI. */
-  const kvmFlushTlbMulti = (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo): void => {
+  const kvmFlushTlbMulti = (x: X86Tlb, k: ArchKernel, cpu: number, cpumask: number, info: FlushTlbInfo): void => {
     let flushmask = cpumask;
     for (let c = 0; c < k.ncpu; c++) {
       if ((cpumask & (1 << c)) === 0 || k.cpuPreempted[c] === 0) continue;
@@ -62,7 +62,7 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
    * address space. With probability nativeFallback the flush goes to native_flush_tlb_multi()
    * instead (no hypercall page / input page, VP numbers, a failed hypercall).
    */
-  const hypervFlushTlbMulti = (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo): void => {
+  const hypervFlushTlbMulti = (x: X86Tlb, k: ArchKernel, cpu: number, cpumask: number, info: FlushTlbInfo): void => {
     if (k.chance(options.nativeFallback)) {
       if (k.tracer !== null) k.tracer.ev(cpu, 'hyperv_flush_tlb_multi', 'falls back to native_flush_tlb_multi');
       x.nativeFlushTlbMulti(k, cpu, cpumask, info);
@@ -95,7 +95,7 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
   };
 
   /** xen_flush_tlb_multi(): one multicall MMUEXT_TLB_FLUSH_MULTI over cpus ∩ online. */
-  const xenFlushTlbMulti = (x: X86Tlb, k: Kernel, cpu: number, cpumask: number, info: FlushTlbInfo): void => {
+  const xenFlushTlbMulti = (x: X86Tlb, k: ArchKernel, cpu: number, cpumask: number, info: FlushTlbInfo): void => {
     k.countHypercall();
     let flushed = 0;
     for (let c = 0; c < k.ncpu; c++) {
@@ -117,7 +117,7 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
   const native = tlb.hooks();
 
   /** drop_mm_ref_this_cpu(mm): leave_mm() if this vCPU has mm loaded (xen_current_cr3 == pgd). */
-  const dropMmRefThisCpu = (k: Kernel, cpu: number, mm: number): void => {
+  const dropMmRefThisCpu = (k: ArchKernel, cpu: number, mm: number): void => {
     if (tlb.loadedMm[cpu] === mm) tlb.leaveMm(k, cpu);
   };
 

@@ -16,7 +16,7 @@
  * {@link ArchPlugin} descriptor. The core validates the descriptor once when it is loaded
  * ({@link validateArchPlugin}), calls {@link ArchPlugin.setup} once per worker and option set,
  * and then calls the returned {@link ArchHooks} unwrapped on the hot path: no per-call
- * validation, no allocation expected. Hooks receive the {@link Kernel} (the simulated
+ * validation, no allocation expected. Hooks receive the {@link ArchKernel} (the simulated
  * machine: typed arrays plus the few actions an arch may take, such as sending IPIs).
  *
  * Hook names follow the kernel functions they model (arch/x86/mm/tlb.c,
@@ -24,7 +24,7 @@
  */
 import type { ZodType } from 'zod';
 import type { UseSiteDoc } from '../findings/sites.js';
-import type { Kernel } from '../model/kernel.js';
+import type { ArchKernel } from './arch-kernel.js';
 import type { MemoryModel } from '../model/store-buffer.js';
 
 /** The newest arch ABI this core implements. */
@@ -151,94 +151,94 @@ export interface ArchSetupEnv {
  */
 export interface ArchHooks {
   /** Start of a run: reset all per-CPU and per-mm arch state. Sized by k.ncpu / k.mmCapacity. */
-  reset(k: Kernel): void;
+  reset(k: ArchKernel): void;
   /** init_new_context(): a new mm is being set up (mm_init, kernel/fork.c). */
-  init_new_context(k: Kernel, cpu: number, mm: number): void;
+  init_new_context(k: ArchKernel, cpu: number, mm: number): void;
   /** destroy_context(): called from __mmdrop after mm_free_pgd. */
-  destroy_context(k: Kernel, cpu: number, mm: number): void;
+  destroy_context(k: ArchKernel, cpu: number, mm: number): void;
   /**
    * switch_mm_irqs_off(prev, next, tsk), IRQs off. `prev` is the core's idea of the
    * previous mm (prev->active_mm); an arch is free to ignore it (x86 uses loaded_mm).
    */
-  switch_mm_irqs_off(k: Kernel, cpu: number, prev: number, next: number, task: number): NextPc;
+  switch_mm_irqs_off(k: ArchKernel, cpu: number, prev: number, next: number, task: number): NextPc;
   /** enter_lazy_tlb(mm, tsk): the CPU keeps `mm` loaded for a kernel thread. */
-  enter_lazy_tlb(k: Kernel, cpu: number, mm: number, task: number): void;
+  enter_lazy_tlb(k: ArchKernel, cpu: number, mm: number, task: number): void;
   /**
    * flush_tlb_mm_range() (and flush_tlb_mm() with FLUSH_MM): the page tables of `mm` changed
    * and `k.mmUnmapGen[mm]` was bumped. Flush locally and plan the remote part: IPIs through
    * k.sendIpi / k.onEachCpuMask (wait = true makes the core wait for them), hypercall flushes
    * by changing the target's TLB state directly and counting k.countHypercall().
    */
-  flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, flags: number): NextPc;
+  flush_tlb_mm_range(k: ArchKernel, cpu: number, mm: number, flags: number): NextPc;
   /** An arch IPI function (fn >= IPI_ARCH_BASE) runs on `cpu` with IRQs off. */
-  handle_ipi(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void;
+  handle_ipi(k: ArchKernel, cpu: number, fn: number, mm: number, arg: number): void;
   /** arch_exit_mmap(): start of exit_mmap (Xen PV: xen_exit_mmap; ppc radix: clear prtb0). */
-  arch_exit_mmap(k: Kernel, cpu: number, mm: number): void;
+  arch_exit_mmap(k: ArchKernel, cpu: number, mm: number): void;
   /** The mask cleanup_lazy_tlbs() IPIs (mm_cpumask(mm) in mainline). */
-  shoot_lazies_mask(k: Kernel, mm: number): number;
+  shoot_lazies_mask(k: ArchKernel, mm: number): number;
   /** Hardware view for I1: the mm whose page tables / context this CPU's MMU root belongs to (INIT_MM for none). */
-  hw_root(k: Kernel, cpu: number): number;
+  hw_root(k: ArchKernel, cpu: number): number;
   /**
    * Hardware view for I2: may `cpu` still hold translations or paging-structure entries of
    * `mm` that were valid before unmap generation `gen` (see Kernel.mmUnmapGen)?
    */
-  tlb_may_hold(k: Kernel, cpu: number, mm: number, gen: number): boolean;
+  tlb_may_hold(k: ArchKernel, cpu: number, mm: number, gen: number): boolean;
   /** I13: check the arch's own invariants for `cpu` after it stepped; report with k.violate('I13', ...). */
-  check(k: Kernel, cpu: number): void;
+  check(k: ArchKernel, cpu: number): void;
   /** The hypervisor preempts vCPU `cpu` (KVM: steal_time.preempted = KVM_VCPU_PREEMPTED). */
-  vcpu_preempt?(k: Kernel, cpu: number): void;
+  vcpu_preempt?(k: ArchKernel, cpu: number): void;
   /** The hypervisor resumes vCPU `cpu` (KVM: record_steal_time, flush on entry). Runs no guest code. */
-  vcpu_resume?(k: Kernel, cpu: number): void;
+  vcpu_resume?(k: ArchKernel, cpu: number): void;
   /**
    * Continuation of arch code that waits in the middle (requested with k.archContinue(cpu,
    * fn, mm, arg) from a hook running in task context): called as the CPU's next task step
    * once its wait=1 IPIs are all handled, before the calling kernel path goes on.
    */
-  arch_continue?(k: Kernel, cpu: number, fn: number, mm: number, arg: number): void;
+  arch_continue?(k: ArchKernel, cpu: number, fn: number, mm: number, arg: number): void;
   /**
    * __cpu_disable()'s mm part, on the dying CPU inside take_cpu_down() (stop_machine, IRQs
    * off), before it is marked offline. powerpc: cleanup_cpu_mmu_context() ->
    * clear_tasks_mm_cpumask(cpu) (k.clearTasksMmCpumask). Optional: x86 clears nothing.
    */
-  cpu_disable?(k: Kernel, cpu: number): void;
+  cpu_disable?(k: ArchKernel, cpu: number): void;
   /**
    * Secondary CPU bring-up (x86 cpu_init -> initialize_tlbstate_and_flush, powerpc
    * start_secondary), after the core has set the idle task's active_mm to init_mm, taken
    * mmgrab_lazy_tlb(&init_mm) and called enter_lazy_tlb(&init_mm). Optional.
    */
-  cpu_up?(k: Kernel, cpu: number): void;
+  cpu_up?(k: ArchKernel, cpu: number): void;
   /**
    * cpuidle_enter_state() of a deep C-state by `cpu`'s idle task, IRQs off (x86: leave_mm() for
    * CPUIDLE_FLAG_TLB_FLUSHED states; arm64: cpu_suspend() and its resume path,
    * cpu_uninstall_idmap()). Optional: an arch whose idle leaves the MMU alone has none.
    */
-  cpu_idle_deep?(k: Kernel, cpu: number): void;
+  cpu_idle_deep?(k: ArchKernel, cpu: number): void;
   /**
    * text_poke() / an EFI runtime call by `task` on `cpu`, IRQs off: switch to the arch's
    * temporary mm and back (x86 use_temporary_mm/unuse_temporary_mm; powerpc radix
    * start_using_temp_mm/stop_using_temp_mm; arm64 efi_virtmap_load/unload). Optional.
    */
-  use_temporary_mm?(k: Kernel, cpu: number, task: number): void;
+  use_temporary_mm?(k: ArchKernel, cpu: number, task: number): void;
   /**
    * A suspend/resume cycle by `task` (a kworker) on `cpu`: the arch's save/restore of
    * processor state (x86 fix_processor_context: load_mm_ldt(current->active_mm)). Optional.
    */
-  suspend_resume?(k: Kernel, cpu: number, task: number): void;
+  suspend_resume?(k: ArchKernel, cpu: number, task: number): void;
   /**
    * try_to_unmap_flush() -> arch_tlbbatch_flush() after reclaim unmapped a page of `mm` (the
    * batch's cpumask is mm_cpumask(mm); no page tables freed). Optional: without it the core
    * calls flush_tlb_mm_range(mm, 0).
    */
-  tlbbatch_flush?(k: Kernel, cpu: number, mm: number): NextPc;
+  tlbbatch_flush?(k: ArchKernel, cpu: number, mm: number): NextPc;
   /**
    * ABI v2: the next step of a sequence hook that returned `pc`, with the hook's arguments
    * (switch_mm_irqs_off: prev, next, task; flush_tlb_mm_range: mm, flags, 0; tlbbatch_flush:
    * mm, 0, 0). Returns the pc of the step after, or nothing when the hook is done. Called in
    * the same step when the caller cannot wait (interrupt context, switches to init_mm).
    */
-  resume?(k: Kernel, cpu: number, hook: SequenceHook, pc: number, a: number, b: number, c: number): NextPc;
+  resume?(k: ArchKernel, cpu: number, hook: SequenceHook, pc: number, a: number, b: number, c: number): NextPc;
   /** Arch per-CPU state for traces, e.g. "loaded_mm=M2 lazy". Only called while tracing. */
-  describe_cpu(k: Kernel, cpu: number): string;
+  describe_cpu(k: ArchKernel, cpu: number): string;
   /** Name of an arch IPI function for traces, e.g. "flush_tlb_func". */
   ipi_name(fn: number): string;
 }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
 import { C_TLB_FLUSH_LOCAL, C_TLB_FLUSH_REMOTE } from '../cost/counters.js';
 import { FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, REASON_FLUSH } from '../model/constants.js';
-import type { Kernel } from '../model/kernel.js';
+import type { ArchKernel } from '../abi/arch-kernel.js';
 import { CORE_VERSION } from '../generated/model-hash.js';
 
 /** The reference arch's one use site: switch_mm clearing the CPU from the previous mm's mask. */
@@ -46,7 +46,7 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
   let keptBit = new Int32Array(0); // mm left by leave_mm whose mm_cpumask bit is kept while it is active_mm
 
   /** Load `next`'s root: the TLB is flushed entirely (no ASIDs). */
-  function loadRoot(k: Kernel, cpu: number, next: number): void {
+  function loadRoot(k: ArchKernel, cpu: number, next: number): void {
     const kept = keptBit[cpu]!;
     if (kept !== NO_MM) {
       // The CPU moves on from the mm it left lazily: to another mm (drop the kept bit), or back
@@ -68,7 +68,7 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
     tlbClean[cpu] = k.mmUnmapGen[next]!;
   }
 
-  function flushLocal(k: Kernel, cpu: number, mm: number, flags: number, remote: boolean): void {
+  function flushLocal(k: ArchKernel, cpu: number, mm: number, flags: number, remote: boolean): void {
     if (root[cpu] !== mm) return;
     if (opts.leaveLazyOnFreedTables && (flags & (FLUSH_FREED_TABLES | FLUSH_MM)) !== 0 && k.isLazy(cpu)) {
       // leave_mm(): switch to init_mm; keep the mm_cpumask bit (shoot-lazies must still find us)

@@ -17,13 +17,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   INIT_MM, NO_MM, REASON_FLUSH, REF_IPI_FLUSH, defineArchPlugin, referenceArch,
-  type Kernel, type ReferenceArchOptions,
+  type ArchKernel, type ReferenceArchOptions,
 } from '@lazytlb/core';
 import { checkCleanRuns } from '../conformance/clean-runs.js';
 import { Scenario } from '../scenario/scenario.js';
 import { thread } from '../scenario/task-spec.js';
 
-function onlineMask(k: Kernel): number {
+function onlineMask(k: ArchKernel): number {
   let m = 0;
   for (let c = 0; c < k.ncpu; c++) if (k.cpuOnline[c] !== 0) m |= 1 << c;
   return m;
