@@ -19,7 +19,9 @@ export const X86NativeOptions = z
           'the tlb_gen read; v6.15 INVLPGB (be88a1dd6112: SWITCHING stored before the mask and tlb_gen), fea4e317f9e7 (should_flush_tlb ' +
           'IPIs a SWITCHING CPU, smp_rmb), flush_tlb_range freed_tables (3ef938c35035); v6.18 83b0177a6c48 (smp_mb when the bit is ' +
           'already set). From v6.16: ARCH_WANT_IRQS_OFF_ACTIVATE_MM, EFI through use_temporary_mm.',
-      ),
+      )
+      // Another release is another kernel, not a simpler one: shrinking may only try the default.
+      .meta({ shrink: 'default-only' }),
     cpumask: z
       .enum(['lazy-trim', 'clear-on-switch'])
       .optional()

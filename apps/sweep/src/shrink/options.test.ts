@@ -38,4 +38,11 @@ describe('arch options as a shrinking dimension', () => {
     for (const x of c) expect(compareSimplicity(pv, x, o)).toBeLessThan(0);
     expect(simplerOptionCandidates(pv, full({}))).toEqual([]);
   });
+
+  it('an option marked shrink: default-only (x86 release) is only tried at its default, never at another value', () => {
+    const x86 = optionSpace(x86Native);
+    expect(x86.enums.has('release')).toBe(false);
+    const o = { ...x86.defaults, release: 'v6.15' };
+    expect(simplerOptionCandidates(x86, o).map((x) => nonDefaultOptions(x86, x))).toEqual([[]]); // back to v6.18 only, not v6.13 / v6.14
+  });
 });

@@ -3,7 +3,9 @@
  * fills it from `{}`); an option set is simpler than another when it has fewer options away
  * from their defaults, and, at the same count, when option by option (sorted by name) its
  * values rank lower: the default ranks 0, then an enum's other values in declaration order,
- * and any other non-default value ranks 1. This is a deterministic total preorder, and every
+ * and any other non-default value ranks 1 (an option marked `.meta({ shrink: 'default-only' })`,
+ * such as x86's `release`, is not ranked by its values: only its default is simpler). This is a
+ * deterministic total preorder, and every
  * candidate the shrinker tries (one option set to its default, or an enum option to a value
  * of lower rank) is strictly simpler than the set it came from.
  */
@@ -15,6 +17,8 @@ type Options = Record<string, unknown>;
 interface JsonSchemaProp {
   enum?: unknown[];
   anyOf?: JsonSchemaProp[];
+  /** zod `.meta({ shrink: 'default-only' })`: the option's other values are not simpler (e.g. another kernel release). */
+  shrink?: string;
 }
 
 /** What the shrinker knows about a plugin's options: their defaults and enum values. */
@@ -37,7 +41,7 @@ export function optionSpace(plugin: ArchPlugin<any>): OptionSpace {
     const js = z.toJSONSchema(plugin.options as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProp> };
     for (const [name, p] of Object.entries(js.properties ?? {})) {
       const values = p.enum ?? p.anyOf?.flatMap((x) => x.enum ?? []);
-      if (values !== undefined && values.length > 1) enums.set(name, values);
+      if (values !== undefined && values.length > 1 && p.shrink !== 'default-only') enums.set(name, values);
       if (!(name in defaults)) optional.add(name);
     }
   } catch {
