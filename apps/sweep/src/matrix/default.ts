@@ -18,7 +18,7 @@ export const DEFAULT_RUNS = 120_000;
 export const DEFAULT_MATRIX: MatrixSpec = {
   arches: [
     { name: 'x86-native', options: {} },
-    { name: 'x86-native', options: { cpumask: 'clear-on-switch' } },
+    { name: 'x86-native', options: { release: 'v6.13' } },
     { name: 'x86-native', options: { invlpgb: true } },
     { name: 'x86-paravirt', options: { backend: 'kvm' } },
     { name: 'x86-paravirt', options: { backend: 'hyperv' } },
