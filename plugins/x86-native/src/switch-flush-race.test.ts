@@ -83,6 +83,7 @@ describe('§7.9 83b0177a6c48: store buffering between the SWITCHING store and th
   it('v6.15 under tso: the SWITCHING store is still buffered when the flusher reads loaded_mm: no IPI, R uses a freed page', () => {
     const s = setup('v6.15', 'tso');
     s.expectEvent({ fn: 'switch_mm_irqs_off', cpu: 1, text: 'bit already set: no barrier' });
+    expect(s.costs().i8_unfenced_reads).toBe(1); // the I8 diagnostic: tlb_gen read with SWITCHING still buffered
     s.expectEvent({ fn: 'should_flush_tlb', cpu: 0, text: 'CPU1: no (loaded_mm Q' });
     s.run(`
       CPU0: step
@@ -95,6 +96,7 @@ describe('§7.9 83b0177a6c48: store buffering between the SWITCHING store and th
   it('v6.18 under tso: `else smp_mb()` drains the store before tlb_gen is read: the flusher sees SWITCHING and IPIs', () => {
     const s = setup('v6.18', 'tso');
     s.expectEvent({ fn: 'switch_mm_irqs_off', cpu: 1, text: 'bit already set: smp_mb()' });
+    expect(s.costs().i8_unfenced_reads).toBe(0);
     expect(s.k.cpuWait[0]).toBe(1);
     s.run(`
       CPU1: op

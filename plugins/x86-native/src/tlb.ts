@@ -38,7 +38,7 @@ import { cpumaskPolicy, releaseLogic, type X86NativeOptions, type X86ReleaseLogi
 import { SITE_CLEAR_PREV, SITE_FIX_PROCESSOR_CONTEXT, SITE_FLUSH_CLEAR, SITE_INITIALIZE_TLBSTATE, SITE_SWITCH_LDT } from './sites.js';
 
 const { FLUSH_RANGE, SWITCH_ACTIVATE_MM } = constants;
-const { C_IBPB, C_IBPB_CHECKS, C_IBPB_SKIPPED_REUSE, C_TLB_FLUSH_LOCAL, C_TLB_FLUSH_REMOTE } = costs;
+const { C_I8_UNFENCED_READS, C_IBPB, C_IBPB_CHECKS, C_IBPB_SKIPPED_REUSE, C_TLB_FLUSH_LOCAL, C_TLB_FLUSH_REMOTE } = costs;
 
 /** TLB_NR_DYN_ASIDS (arch/x86/include/asm/tlbflush.h). */
 export const TLB_NR_DYN_ASIDS = 6;
@@ -473,6 +473,9 @@ export class X86Tlb {
         return SW_TLBGEN;
       }
       case SW_TLBGEN: {
+        // I8 diagnostic: tlb_gen read while this CPU's LOADED_MM_SWITCHING / is_lazy store, which
+        // should_flush_tlb() reads, is still buffered (83b0177a6c48's missing smp_mb()).
+        if (k.sharedPending(cpu, SH_LOADED_MM, cpu) || k.sharedPending(cpu, SH_IS_LAZY, cpu)) k.cost[C_I8_UNFENCED_READS]! += 1;
         const gen = this.mmTlbGen[next]!; // atomic64_read(&next->context.tlb_gen)
         this.swGen[cpu] = gen;
         this.swAsid[cpu] = this.chooseNewAsid(cpu, next, gen);

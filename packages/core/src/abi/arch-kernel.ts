@@ -87,6 +87,8 @@ export interface ArchKernel {
   // ---- memory model ----------------------------------------------------------------------
   declareShared(slot: number, name: string, view: SharedArray): SharedArray;
   storeShared(cpu: number, slot: number, i: number, v: number): void;
+  /** Is this CPU's store to declared state still buffered (tso)? For the I8 diagnostic (cost `i8_unfenced_reads`). */
+  sharedPending(cpu: number, slot: number, i: number): boolean;
   smpMb(cpu: number): void;
 
   // ---- actions ---------------------------------------------------------------------------

@@ -50,7 +50,14 @@ export const C_IBPB = 24;
 export const C_IBPB_SKIPPED_REUSE = 25;
 /** Switches to a user mm that cond_mitigation() looked at (the denominator of the two above). */
 export const C_IBPB_CHECKS = 26;
-export const COST_COUNT = 27;
+/**
+ * I8 diagnostic (tso): a CPU loaded a value another CPU publishes (x86 switch_mm_irqs_off's
+ * next->context.tlb_gen) while its own publication that CPU reads back (loaded_mm, is_lazy) was
+ * still in its store buffer: "publish, full barrier, then read" without the barrier. Not a
+ * violation by itself; when it matters, its consequence is I2.
+ */
+export const C_I8_UNFENCED_READS = 27;
+export const COST_COUNT = 28;
 
 export const COST_NAMES = [
   'steps',
@@ -80,6 +87,7 @@ export const COST_NAMES = [
   'ibpb',
   'ibpb_skipped_reuse',
   'ibpb_checks',
+  'i8_unfenced_reads',
 ] as const;
 
 export type CostName = (typeof COST_NAMES)[number];

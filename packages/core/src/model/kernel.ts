@@ -577,6 +577,11 @@ export class Kernel implements ArchKernel {
     this.sb.store(cpu, SH_ARCH_BASE + slot, i, v);
   }
 
+  /** Is `cpu`'s store to declared arch state `slot` at `i` still in its store buffer (tso)? For diagnostics (I8). */
+  sharedPending(cpu: number, slot: number, i: number): boolean {
+    return this.sb.busy !== 0 && this.sb.len[cpu] !== 0 && this.sb.pending(cpu, SH_ARCH_BASE + slot, i);
+  }
+
   /** task->mm = mm by the task's CPU (exec_mmap, exit_mm, kthread_use_mm / kthread_unuse_mm). */
   setTaskMm(cpu: number, t: number, mm: number): void {
     this.sb.store(cpu, SH_TASK_MM, t, mm);
