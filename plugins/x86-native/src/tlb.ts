@@ -465,9 +465,9 @@ export class X86Tlb {
           what = 'cpumask_set_cpu (a full barrier)';
         } else if (this.rel.mbWhenBitSet && !this.noMbWhenBitSet) {
           k.smpMb(cpu); // 83b0177a6c48: else smp_mb()
-          what = 'bit already set: smp_mb()';
+          what = next === INIT_MM ? 'init_mm has none: smp_mb()' : 'bit already set: smp_mb()';
         } else {
-          what = 'bit already set: no barrier';
+          what = next === INIT_MM ? 'init_mm has none: no barrier' : 'bit already set: no barrier';
         }
         if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `mm_cpumask(${k.mmName(next)}): ${what}`);
         return SW_TLBGEN;
