@@ -88,8 +88,6 @@ export function checkRelease(o: { release: X86Release; invlpgb: boolean }, ctx: 
 
 /** What a release changes in the switch and flush code (read from each release's arch/x86/mm/tlb.c; see the README). */
 export interface X86ReleaseLogic {
-  /** v6.13: switch_mm_irqs_off clears prev's mm_cpumask bit and sets next's unconditionally (the atomic is a full barrier). */
-  readonly clearOnSwitch: boolean;
   /** v6.15+ (be88a1dd6112): loaded_mm = LOADED_MM_SWITCHING is stored before the mm_cpumask update and the tlb_gen read (before: after choose_new_asid). */
   readonly switchingFirst: boolean;
   /** v6.18 (83b0177a6c48): `else smp_mb();` when next's bit is already set. */
@@ -107,7 +105,6 @@ export interface X86ReleaseLogic {
 export function releaseLogic(release: X86Release): X86ReleaseLogic {
   const n = X86_RELEASES.indexOf(release);
   return {
-    clearOnSwitch: n === 0,
     switchingFirst: n >= 2,
     mbWhenBitSet: n >= 3,
     loadedMmFilter: n >= 1,

@@ -632,8 +632,8 @@ export class X86Tlb {
   useTemporaryMm(k: ArchKernel, cpu: number, task: number): void {
     if (this.isLazy[cpu] !== 0) this.leaveMm(k, cpu);
     const prevMm = this.loadedMm[cpu]!;
-    // switch_mm_irqs_off(NULL, poking_mm, current): the prev != next path.
-    this.setLazy(k, cpu, 0);
+    // switch_mm_irqs_off(NULL, poking_mm, current): the prev != next path (leave_mm() above already
+    // cleared is_lazy; the kernel writes it only when it was set)
     this.condMitigation(k, cpu, task);
     this.clearPrevCpumask(k, cpu, prevMm);
     const asid = this.chooseDynAsid(cpu, POKING_MM_CTX_ID, this.pokingTlbGen);
@@ -870,7 +870,8 @@ export class X86Tlb {
     if (cpumaskWeight(mask) <= threshold) return false;
     let count = 0;
     for (let c = 0; c < k.ncpu; c++) {
-      if ((mask & (1 << c)) === 0 || this.loadedMmMem[c] !== mm || this.isLazyMem[c] !== 0) continue;
+      const own = c === k.cpu; // the CPU reads its own newest stores
+      if ((mask & (1 << c)) === 0 || (own ? this.loadedMm : this.loadedMmMem)[c] !== mm || (own ? this.isLazy : this.isLazyMem)[c] !== 0) continue;
       if (++count > threshold) return true;
     }
     return false;
@@ -963,6 +964,7 @@ export class X86Tlb {
   tlbbatchFlush(k: ArchKernel, cpu: number, mm: number): void {
     this.tablesFreeOn[cpu] = NO_MM; // reclaim frees a page, no page table
     ++this.mmTlbGen[mm]!;
+    k.smpMb(cpu); // inc_mm_tlb_gen: lock xadd
     const mask = k.mmCpumask[mm]!;
     if (this.opts.invlpgb) {
       for (let c = 0; c < k.ncpu; c++) this.hwFlushAll(k, c);

@@ -20,7 +20,7 @@ export interface CellOverrides {
  * else sc. Read through this so every reader of artifacts agrees on the default.
  */
 export function cellMemory(cell: Artifact['cell']): MemoryModel {
-  return (cell as { readonly memory?: MemoryModel }).memory ?? 'sc';
+  return cell.memory ?? 'sc';
 }
 
 /**

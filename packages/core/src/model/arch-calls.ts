@@ -51,7 +51,7 @@ function continueSeq(k: Kernel, cpu: number, path: number, pc: number, a: number
   }
   call(k, cpu, path, a, b, c, false);
   k.frPc[k.top(cpu)] = (pc & SEQ_PC_MASK) | flags;
-  if ((flags & SEQ_IRQS_OFF) !== 0) k.cpuIrqsOff[cpu] = 1;
+  if ((flags & SEQ_IRQS_OFF) !== 0) k.irqsOff(cpu);
   return true;
 }
 

@@ -812,10 +812,16 @@ export class Kernel implements ArchKernel {
     return false;
   }
 
+  /** A CPU enters a multi-step IRQs-off region: a stop_machine() waiting on another CPU must now wait for it. */
+  irqsOff(cpu: number): void {
+    this.cpuIrqsOff[cpu] = 1;
+    for (let c = 0; c < this.ncpu; c++) if (this.cpuStopMachine[c] !== 0) this.dirtyCpus |= 1 << c;
+  }
+
   /** A CPU's multi-step IRQs-off region ended: a stop_machine() waiting for it may go on. */
   irqsOn(cpu: number): void {
     this.cpuIrqsOff[cpu] = 0;
-    this.dirtyCpus = -1;
+    for (let c = 0; c < this.ncpu; c++) if (this.cpuStopMachine[c] !== 0) this.dirtyCpus |= 1 << c;
   }
 
   /** Draw true with probability `p` from the run's in-step PRNG (k.rng). p <= 0 never draws, p >= 1 never draws. */

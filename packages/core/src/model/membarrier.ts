@@ -59,7 +59,9 @@ export function membarrier_register(k: Kernel, cpu: number, mm: number): void {
     k.cpuMembarrierState[cpu] = MEMBARRIER_PRIVATE_EXPEDITED;
   } else {
     for (let c = 0; c < k.ncpu; c++) {
-      if (k.cpuOnline[c] !== 0 && k.taskMm[k.cpuCurr[c]!] === mm) k.cpuMembarrierState[c] = MEMBARRIER_PRIVATE_EXPEDITED;
+      // after synchronize_rcu(): every CPU is past its IRQs-off regions, so each rq->curr is
+      // read as its CPU last stored it (a CPU in the middle of a switch counts with its next)
+      if (k.cpuOnline[c] !== 0 && k.taskMm[k.rqCurr[c]!] === mm) k.cpuMembarrierState[c] = MEMBARRIER_PRIVATE_EXPEDITED;
     }
   }
   if (k.tracer !== null) k.tracer.ev(cpu, 'membarrier', `REGISTER_PRIVATE_EXPEDITED ${k.mmName(mm)}`);
@@ -74,8 +76,8 @@ export function membarrier_register(k: Kernel, cpu: number, mm: number): void {
  *         barrier); C2: smp_mb() (barrier a)
  *   pc 1  C4, one step per other online CPU: p = rcu_dereference(cpu_rq(cpu)->curr); p->mm == mm
  *         (remote loads of rq->curr and task->mm: from memory, so a buffered store is not seen)
- *   pc 2  C5: smp_call_function_many(mask, ipi_mb, NULL, true): the IPIs (the path waits for them)
- *   pc 3  C6: smp_mb() (barrier c); return
+ *   (end of pc 1) C5: smp_call_function_many(mask, ipi_mb, NULL, true): the IPIs (the path waits for them)
+ *   pc 2  C6: smp_mb() (barrier c); return
  * I10 (membarrier-ordering), checked at C4: a CPU the loop does not see running the mm although
  * it is (its rq->curr / task->mm store still buffered) must not have run the mm's user code yet
  * since that store (with no full barrier in between, its user loads may have passed the store:
@@ -133,8 +135,6 @@ export function stepMembarrier(k: Kernel, cpu: number, f: number): void {
       ret(k, cpu);
       if (k.tracer !== null) k.tracer.ev(cpu, 'membarrier', `PRIVATE_EXPEDITED ${k.mmName(mm)}: smp_mb(); return 0`);
       return;
-    default:
-      ret(k, cpu);
   }
 }
 

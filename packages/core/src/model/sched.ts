@@ -104,7 +104,10 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
   // next was released by the CPU it last ran on (its on_cpu = 0 store): what that CPU stored
   // before is visible now (x86-TSO: stores become visible in order).
   const rc = k.taskReleaseCpu[next]!;
-  if (rc >= 0 && rc !== cpu && k.sb.busy !== 0) k.sb.drainUpTo(rc, k.taskReleaseMark[next]!);
+  if (rc >= 0 && rc !== cpu && k.sb.busy !== 0 && k.sb.len[rc] !== 0) {
+    k.sb.drainUpTo(rc, k.taskReleaseMark[next]!);
+    k.dirtyCpus |= 1 << rc; // its drain actor may have nothing left
+  }
   k.sb.store(cpu, SH_RQ_CURR, cpu, next);
   k.cpuUnfencedUser[cpu] = 0;
   const prevActive = k.taskActiveMm[prev]!;
@@ -131,7 +134,7 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
     // The tail goes under the arch's sequence frame (if it pushes one) and runs when it ends.
     call(k, cpu, P_SWITCH_TAIL, prev, next, 0, false);
     if (arch_switch_mm_irqs_off(k, cpu, prevActive, nextMm, next, SWITCH_CONTEXT_SWITCH)) {
-      k.cpuIrqsOff[cpu] = 1; // rq lock held, IRQs off until finish_lock_switch()
+      // The sequence frame holds IRQs off (rq lock held) until its last step, where the tail runs.
       if (k.tracer !== null) k.tracer.ev(cpu, 'context_switch', `${k.taskName(prev)} -> ${k.taskName(next)}: switch_mm_irqs_off(${k.mmName(prevActive)}, ${k.mmName(nextMm)}) begins`);
       return;
     }
@@ -155,7 +158,6 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
       k.cost[C_CS_USER_USER]! += 1;
     }
   }
-  if (k.cpuIrqsOff[cpu] !== 0) k.irqsOn(cpu);
   k.cpuCurr[cpu] = next;
   k.taskOnCpu[prev] = 0; // smp_store_release(&prev->on_cpu, 0)
   k.taskReleaseCpu[prev] = cpu;

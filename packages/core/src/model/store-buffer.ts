@@ -58,8 +58,6 @@ export class StoreBuffers {
   /** Per CPU: stores buffered so far and stores drained so far in this run (release/acquire marks). */
   pushed = new Float64Array(0);
   drained = new Float64Array(0);
-  /** Called when a drain makes a store visible: (cpu, slot, index, value). Traces only. */
-  onDrain: ((cpu: number, slot: number, index: number, value: number) => void) | null = null;
 
   ensureCpus(n: number): void {
     if (this.head.length >= n) return;
@@ -142,7 +140,6 @@ export class StoreBuffers {
     this.len[cpu] = n - 1;
     this.drained[cpu]! += 1;
     if (n === 1) this.busy--;
-    if (this.onDrain !== null) this.onDrain(cpu, s, i, v);
   }
 
   /**
