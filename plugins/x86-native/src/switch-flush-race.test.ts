@@ -16,7 +16,7 @@
  * while CPU1's switch back has read P's tlb_gen but not yet stored loaded_mm = P.
  */
 import { describe, expect, it } from 'vitest';
-import { Scenario, thread } from '@lazytlb/testkit';
+import { Scenario, kthread, thread } from '@lazytlb/testkit';
 import plugin from './index.js';
 
 type Release = 'v6.14' | 'v6.15' | 'v6.18';
@@ -112,6 +112,65 @@ describe('§7.9 83b0177a6c48: store buffering between the SWITCHING store and th
     const s = setup('v6.15', 'sc');
     expect(s.k.cpuWait[0]).toBe(1);
     s.run('CPU1: op\nCPU1: irq\nCPU0: op\nCPU1: op');
+    s.expectNoViolation();
+    s.finish();
+  });
+});
+
+describe('a CPU judged at the end of its switch (I2: it caches page tables freed while it was switching)', () => {
+  /**
+   * khugepaged on CPU0 collapses a PMD of P (pmdp_collapse_flush -> flush_tlb_range, then the
+   * old PTE table is freed) while CPU1, switching back to R (P), has read P's tlb_gen. v6.14:
+   * flush_tlb_range passes freed_tables = false (before 3ef938c35035), should_flush_tlb skips CPU1
+   * (loaded_mm not P yet), the table is freed while CPU1 has IRQs off; its switch then loads CR3
+   * without a flush and it caches the freed table. v6.18 passes freed_tables = true: every CPU of
+   * the mask is IPI'd and the table waits for CPU1's flush.
+   */
+  function collapse(release: 'v6.14' | 'v6.18'): Scenario {
+    const s = new Scenario({
+      arch: plugin,
+      archOptions: { release },
+      scheme: 'refcount',
+      cpus: 2,
+      tasks: {
+        R: thread('P', 1, 'run', 'yield', 'run'),
+        Q: thread('Q', 1, 'run', 'yield', 'run'),
+        K: kthread(0, 'khugepaged P'),
+      },
+    });
+    s.run(`
+      CPU1: op                                      # swapper/1 -> R: P loaded on CPU1
+      CPU1: op                                      # R: run
+      CPU1: op                                      # R: yield
+      CPU1: op                                      # R -> Q (CPU1 stays in mm_cpumask(P))
+      CPU1: op                                      # Q: run
+      CPU1: op                                      # Q: yield
+      CPU0: op                                      # swapper/0 -> K
+      CPU1: until switch_mm_irqs_off "next_tlb_gen" # Q -> R: P's tlb_gen read, loaded_mm not yet P
+    `);
+    return s;
+  }
+
+  it('v6.14: the flush skips the switching CPU1 and the PTE table is freed; CPU1 ends its switch caching it -> I2', () => {
+    const s = collapse('v6.14');
+    s.run(`
+      CPU0: until should_flush_tlb       # collapse_huge_page: flush_tlb_range (no freed_tables): CPU1 skipped
+      CPU0: until collapse_huge_page "free the old PTE table"
+      CPU1: op                           # the switch ends: load_new_mm_cr3 without a flush
+    `);
+    s.expectViolation('I2', /CPU1 ends its switch to P caching page tables of it freed before/);
+  });
+
+  it('v6.18, same script: freed_tables = true IPIs CPU1 and the table waits for its flush: clean', () => {
+    const s = collapse('v6.18');
+    s.run('CPU0: until smp_call_function  # flush_tlb_range(freed_tables): on_each_cpu_mask, IPI CPU1 (wait)');
+    expect(s.k.cpuWait[0]).toBe(1);
+    s.run(`
+      CPU1: op                           # the switch ends (IRQs back on)
+      CPU1: irq                          # flush_tlb_func: flush
+      CPU0: op                           # the collapse frees the old PTE table
+      CPU1: op                           # R: run
+    `);
     s.expectNoViolation();
     s.finish();
   });

@@ -28,8 +28,9 @@ export function checkHwRootsAll(k: Kernel): void {
  * or lazy can only walk paging structures speculatively; whether it flushes before it runs
  * user code is checked where it does: checkTlbUse).
  */
-export function checkStaleTlb(k: Kernel, mm: number, gen: number, what: string): void {
+export function checkStaleTlb(k: Kernel, mm: number, gen: number, what: string, tables: boolean): void {
   if (gen > k.mmFreedGen[mm]!) k.mmFreedGen[mm] = gen;
+  if (tables && gen > k.mmFreedTablesGen[mm]!) k.mmFreedTablesGen[mm] = gen;
   for (let c = 0; c < k.ncpu; c++) {
     if (arch_tlb_may_hold(k, c, mm, gen)) {
       k.violate('I2', c, `${what} of ${k.mmName(mm)} freed while CPU${c} may still hold translations to them (no flush reached it)`);
@@ -49,6 +50,20 @@ export function checkTlbUse(k: Kernel, cpu: number, mm: number, task: number): v
   if (gen === 0 || !arch_tlb_may_hold(k, cpu, mm, gen)) return;
   const who = k.taskMm[task] === NO_MM || k.taskUsingMm[task] !== 0 ? `${k.taskName(task)} (kthread_use_mm)` : `${k.taskName(task)}'s user code`;
   k.violate('I2', cpu, `${who} on CPU${cpu} uses a translation of ${k.mmName(mm)} to memory freed before (no flush reached this CPU after the free)`);
+}
+
+/**
+ * I2 at the end of a multi-step switch (ABI v2): the CPU was not judged at a free while it was in
+ * the middle of its switch (its IRQs were off: an RCU table free waits for it); now it runs on
+ * its new MMU root and may walk paging structures speculatively, so it must not cache any of that
+ * mm's page tables freed before (a switch that loaded CR3 without the flush it needed).
+ */
+export function checkSwitchEnd(k: Kernel, cpu: number): void {
+  const mm = arch_hw_root(k, cpu);
+  if (mm <= INIT_MM) return;
+  const gen = k.mmFreedTablesGen[mm]!;
+  if (gen === 0 || !arch_tlb_may_hold(k, cpu, mm, gen)) return;
+  k.violate('I2', cpu, `CPU${cpu} ends its switch to ${k.mmName(mm)} caching page tables of it freed before (no flush reached it): a speculative walk reaches freed memory`);
 }
 
 /**

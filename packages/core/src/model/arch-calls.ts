@@ -9,6 +9,7 @@ import { SWITCH_TO_INIT_MM } from './constants.js';
 import { call, P_SEQ_FLUSH, P_SEQ_SWITCH, P_SEQ_TLBBATCH, SEQ_IRQS_OFF, SEQ_PC_MASK } from './frames.js';
 import type { ArchHooks } from '../abi/plugin.js';
 import type { Kernel } from './kernel.js';
+import { checkSwitchEnd } from '../invariants/check.js';
 
 /**
  * Hook ids (Kernel.hook: which hook is running, for error attribution), derived from the
@@ -72,7 +73,10 @@ export function arch_resume(k: Kernel, cpu: number, f: number): boolean {
     return false;
   }
   k.cpuSp[cpu]! -= 1;
-  if ((word & SEQ_IRQS_OFF) !== 0) k.irqsOn(cpu);
+  if ((word & SEQ_IRQS_OFF) !== 0) {
+    k.irqsOn(cpu);
+    checkSwitchEnd(k, cpu);
+  }
   return true;
 }
 

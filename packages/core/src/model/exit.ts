@@ -169,7 +169,7 @@ export function stepMmput(k: Kernel, cpu: number, f: number): void {
       // tlb_finish_mmu(): after the flush, the batched page-table pages and pages are freed.
       k.mmStage[mm] = MM_TABLES_FREED;
       if (k.tracer !== null) k.tracer.ev(cpu, 'tlb_finish_mmu', `free page tables of ${k.mmName(mm)}`);
-      checkStaleTlb(k, mm, k.frB[f]!, 'page tables');
+      checkStaleTlb(k, mm, k.frB[f]!, 'page tables', true);
       k.frPc[f] = 6;
       k.preemptPoint(cpu, PREEMPT_VOLUNTARY); // back in __mmput: set_mm_exe_file, ... (might_sleep) before mmdrop
       return;

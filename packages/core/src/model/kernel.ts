@@ -286,6 +286,8 @@ export class Kernel implements ArchKernel {
   mmUnmapGen = new Int32Array(0);
   /** The newest unmap generation whose pages or tables have been freed (a translation older than it points at freed memory). */
   mmFreedGen = new Int32Array(0);
+  /** The same for freed page-table pages only (what a CPU's paging-structure caches may point into). */
+  mmFreedTablesGen = new Int32Array(0);
   mmHasVmas = new Uint8Array(0);
   /** mms with mm_users == 0 that are not freed yet (change through adjustPinned). */
   zombies = 0;
@@ -479,6 +481,7 @@ export class Kernel implements ArchKernel {
     this.mmLineOwner = new Int32Array(n);
     this.mmUnmapGen = new Int32Array(n);
     this.mmFreedGen = new Int32Array(n);
+    this.mmFreedTablesGen = new Int32Array(n);
     this.mmHasVmas = new Uint8Array(n);
     this.mmLazyPinned = new Uint8Array(n);
     this.mmMembarrierState = new Int32Array(n);
@@ -555,6 +558,7 @@ export class Kernel implements ArchKernel {
     this.mmLineOwner[INIT_MM] = 0;
     this.mmUnmapGen[INIT_MM] = 0;
     this.mmFreedGen[INIT_MM] = 0;
+    this.mmFreedTablesGen[INIT_MM] = 0;
     this.mmHasVmas[INIT_MM] = 0;
     this.mmMembarrierState[INIT_MM] = 0;
     this.mmSlotHeld[INIT_MM] = 0;

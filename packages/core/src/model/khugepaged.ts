@@ -53,7 +53,7 @@ export function stepKhugepaged(k: Kernel, cpu: number, f: number): void {
     case 1: {
       // pte_free() of the collapsed PTE table; mmap_read_unlock(mm): exit_mmap may go on now
       if (k.tracer !== null) k.tracer.ev(cpu, 'collapse_huge_page', `free the old PTE table of ${k.mmName(mm)}`);
-      checkStaleTlb(k, mm, k.frB[f]!, 'PTE table (khugepaged collapse)');
+      checkStaleTlb(k, mm, k.frB[f]!, 'PTE table (khugepaged collapse)', true);
       k.khugepagedScan = NO_MM;
       k.releasePtLock(mm);
       const w = k.khugepagedWaiter;

@@ -17,6 +17,7 @@ export function allocMm(k: Kernel, cpu: number): number {
   k.mmLineOwner[mm] = cpu;
   k.mmUnmapGen[mm] = 0;
   k.mmFreedGen[mm] = 0;
+  k.mmFreedTablesGen[mm] = 0;
   k.mmHasVmas[mm] = 1;
   k.mmLazyPinned[mm] = 0;
   k.mmMembarrierState[mm] = 0;

@@ -40,7 +40,7 @@ export function stepMunmap(k: Kernel, cpu: number, f: number): void {
     default:
       ret(k, cpu);
       if (k.tracer !== null) k.tracer.ev(cpu, 'tlb_finish_mmu', `free unmapped pages${freed ? ' and page tables' : ''} of ${k.mmName(mm)}`);
-      checkStaleTlb(k, mm, k.frB[f]!, freed ? 'pages and page tables' : 'pages');
+      checkStaleTlb(k, mm, k.frB[f]!, freed ? 'pages and page tables' : 'pages', freed);
   }
 }
 

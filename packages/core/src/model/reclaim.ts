@@ -31,5 +31,5 @@ export function stepReclaim(k: Kernel, cpu: number, f: number): void {
   ret(k, cpu);
   k.releasePtLock(mm);
   if (k.tracer !== null) k.tracer.ev(cpu, 'shrink_folio_list', `free the page of ${k.mmName(mm)}`);
-  checkStaleTlb(k, mm, k.frB[f]!, 'a reclaimed page');
+  checkStaleTlb(k, mm, k.frB[f]!, 'a reclaimed page', false);
 }
