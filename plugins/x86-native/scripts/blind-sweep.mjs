@@ -2,7 +2,8 @@
 // Blind sweep of the x86 releases (issue "Fidelity II"): random and PCT runs of a workload with
 // no directed schedule, per (release × memory model × CPUs × strategy), scheme refcount. Per cell:
 // runs, violations by mechanism (I2 split by where it was seen: a task *using* a stale
-// translation, pages / page tables / a reclaimed page freed under a CPU, khugepaged's PTE table),
+// translation, a CPU ending its switch with freed page tables cached, pages / page tables / a
+// reclaimed page freed under a CPU, khugepaged's PTE table),
 // and the run index of the first finding of each mechanism (the runs it took). With --out DIR the
 // first run of each mechanism is written as a replayable artifact (DIR/<cell>-<mechanism>.json:
 // `lazytlb shrink` it, then `lazytlb replay` prints it in LKML columns).
@@ -33,6 +34,7 @@ const STRATEGIES = { random: { kind: 'random' }, pct2: { kind: 'pct', depth: 2 }
 function mechanism(v) {
   if (v.invariant !== 'I2') return v.invariant;
   if (v.message.includes('uses a translation')) return 'I2 at use';
+  if (v.message.includes('ends its switch')) return 'I2 at switch end';
   if (v.message.startsWith('PTE table (khugepaged collapse)')) return 'I2 khugepaged PTE table';
   if (v.message.startsWith('a reclaimed page')) return 'I2 reclaimed page';
   return `I2 ${v.message.split(' of ')[0]}`;
