@@ -237,17 +237,14 @@ export function arch_suspend_resume(k: Kernel, cpu: number, task: number): void 
  * batch's cpumask is mm_cpumask(mm)). Without the hook: flush_tlb_mm_range(mm, no freed tables).
  */
 export function arch_tlbbatch_flush(k: Kernel, cpu: number, mm: number): void {
+  if (k.arch.tlbbatch_flush === undefined) {
+    arch_flush_tlb_mm_range(k, cpu, mm, 0);
+    return;
+  }
   k.mmStateTouched = true;
   const outer = k.hook;
-  if (k.arch.tlbbatch_flush === undefined) {
-    k.hook = HOOK_IDS.flush_tlb_mm_range;
-    const pc = k.arch.flush_tlb_mm_range(k, cpu, mm, 0) || 0;
-    k.hook = outer;
-    if (pc > 0) continueSeq(k, cpu, P_SEQ_FLUSH, pc, mm, 0, 0, k.inIrq, 0);
-  } else {
-    k.hook = HOOK_IDS.tlbbatch_flush;
-    const pc = k.arch.tlbbatch_flush(k, cpu, mm) || 0;
-    k.hook = outer;
-    if (pc > 0) continueSeq(k, cpu, P_SEQ_TLBBATCH, pc, mm, 0, 0, k.inIrq, 0);
-  }
+  k.hook = HOOK_IDS.tlbbatch_flush;
+  const pc = k.arch.tlbbatch_flush(k, cpu, mm) || 0;
+  k.hook = outer;
+  if (pc > 0) continueSeq(k, cpu, P_SEQ_TLBBATCH, pc, mm, 0, 0, k.inIrq, 0);
 }

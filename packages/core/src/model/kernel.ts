@@ -818,13 +818,17 @@ export class Kernel implements ArchKernel {
 
   /** A CPU enters a multi-step IRQs-off region: a stop_machine() waiting on another CPU must now wait for it. */
   irqsOff(cpu: number): void {
-    this.cpuIrqsOff[cpu] = 1;
-    for (let c = 0; c < this.ncpu; c++) if (this.cpuStopMachine[c] !== 0) this.dirtyCpus |= 1 << c;
+    this.setIrqsOff(cpu, 1);
   }
 
   /** A CPU's multi-step IRQs-off region ended: a stop_machine() waiting for it may go on. */
   irqsOn(cpu: number): void {
-    this.cpuIrqsOff[cpu] = 0;
+    this.setIrqsOff(cpu, 0);
+  }
+
+  /** Either way, a CPU waiting in stop_machine() for IRQs-off regions must look again. */
+  private setIrqsOff(cpu: number, off: number): void {
+    this.cpuIrqsOff[cpu] = off;
     for (let c = 0; c < this.ncpu; c++) if (this.cpuStopMachine[c] !== 0) this.dirtyCpus |= 1 << c;
   }
 
