@@ -150,7 +150,7 @@ export class Stepper {
   /** The drain actor of `c` (memory: tso): its oldest buffered store becomes visible to the other CPUs. */
   drainStep(c: number): void {
     const k = this.k;
-    if (k.tracer !== null) k.tracer.ev(c, 'store buffer', `${k.sb.describeOldest(c)} becomes visible`);
+    if (k.tracer !== null) k.tracer.ev(c, 'store buffer', `${k.sb.describe(c, 1)} becomes visible`);
     k.sb.drainOne(c);
   }
 

@@ -165,9 +165,14 @@ export class StoreBuffers {
     return false;
   }
 
-  /** The oldest buffered store of `cpu` (it must have one) as "name[i]=v" (traces of the drain actor). */
-  describeOldest(cpu: number): string {
-    const e = cpu * SB_CAPACITY + this.head[cpu]!;
-    return `${this.names[this.slot[e]!] ?? `slot${this.slot[e]}`}[${this.index[e]}]=${this.value[e]}`;
+  /** The buffered stores of `cpu`, oldest first, at most `count` (default: all), as "name[i]=v" (traces). */
+  describe(cpu: number, count = this.len[cpu]!): string {
+    const out: string[] = [];
+    const n = Math.min(count, this.len[cpu]!);
+    for (let j = 0; j < n; j++) {
+      const e = cpu * SB_CAPACITY + ((this.head[cpu]! + j) % SB_CAPACITY);
+      out.push(`${this.names[this.slot[e]!] ?? `slot${this.slot[e]}`}[${this.index[e]}]=${this.value[e]}`);
+    }
+    return out.join(', ');
   }
 }
