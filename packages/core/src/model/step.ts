@@ -115,6 +115,22 @@ export class Stepper {
   }
 
   /**
+   * The enabled actors recomputed for every CPU, ignoring `dirtyCpus`: what collectEnabled()
+   * must agree with. Allocates; for tests that cross-check the incremental set, never the run loop.
+   */
+  enabledFromScratch(): number[] {
+    const k = this.k;
+    const out: number[] = [];
+    for (let c = 0; c < k.ncpu; c++) {
+      const b = this.actorBits(c);
+      for (let kind = 0; kind < ACTORS_PER_CPU; kind++) if ((b & (1 << kind)) !== 0) out.push(c * ACTORS_PER_CPU + kind);
+    }
+    // nothing else can run: preempted vCPUs may resume before their slice is over
+    if (out.length === 0 && this.vcpuPreemption) for (let c = 0; c < k.ncpu; c++) if (k.cpuPreempted[c] !== 0) out.push(c * ACTORS_PER_CPU + 2); // the hypervisor actor
+    return out;
+  }
+
+  /**
    * The CPU's own step: continue its kernel path (or, at a live preemption point with a
    * reschedule pending, switch out with it), else schedule if needed, else the idle task's
    * deep-idle entry, else start the next op.
