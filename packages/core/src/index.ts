@@ -8,7 +8,7 @@ export type {
 } from './abi/plugin.js';
 export type { ArchKernel } from './abi/arch-kernel.js';
 export { PluginLoadError, memoryModelRefusal, parseArchOptions, validateArchPlugin, validateHooks } from './abi/validate.js';
-export { MEMORY_MODELS, SB_CAPACITY, type MemoryModel, type SharedArray } from './model/store-buffer.js';
+export { MAX_SCHEME_SHARED, MEMORY_MODELS, SB_CAPACITY, type MemoryModel, type SharedArray } from './model/store-buffer.js';
 
 export * as constants from './model/constants.js';
 export {
@@ -19,8 +19,18 @@ export { Kernel, ModelError, cpumaskWeight, type Violation } from './model/kerne
 
 export {
   DEFAULT_PREEMPT, InvalidKconfigError, Kconfig, PreemptModel, SCHEME_DANGLING_PREMISE, SCHEME_DESCRIPTIONS, SCHEME_OPTIONS, SCHEMES, Scheme, SchemeInput,
-  SchemeOptionsError, formatScheme, kconfigOf, resolveScheme, resolveSchemeOptions, schemeFromKconfig, type SchemeOptions,
+  SchemeName, SchemeOptionsError, formatScheme, kconfigOf, resolveScheme, resolveSchemeOptions, schemeFromKconfig, type SchemeOptions,
 } from './config/scheme.js';
+export {
+  LAZY_ARCH, LAZY_CONTEXT_SWITCH, LAZY_CPU_UP, LAZY_EXEC_MMAP, LAZY_EXIT_MM, LAZY_FINISH_CPU, LAZY_FINISH_TASK_SWITCH, LAZY_IDLE_TASK_EXIT,
+  LAZY_KTHREAD_UNUSE_MM, LAZY_KTHREAD_USE_MM, LAZY_SCHED_FORCE_INIT_MM, LAZY_SITE_NAMES, SCHEME_ABI_VERSION, SUPPORTED_SCHEME_ABIS, defineSchemePlugin,
+} from './scheme/abi.js';
+export type {
+  SchemeAbi, SchemeArchClaim, SchemeBarrierDoc, SchemeClaims, SchemeHooks, SchemeKconfig, SchemePlugin, SchemeSequenceHook, SchemeSetupEnv,
+} from './scheme/abi.js';
+export type { SchemeKernel } from './scheme/scheme-kernel.js';
+export { BUILTIN_SCHEMES, builtinScheme, noneScheme, refcountScheme, shootdownScheme } from './scheme/builtin/index.js';
+export { validatePlugin, validateSchemeHooks, validateSchemePlugin, type AnyPlugin } from './scheme/validate.js';
 export { CORE_USE_SITES, MAX_USE_SITES, type UseSiteDoc, type UseSiteKind } from './findings/sites.js';
 export { HAZARD_IDS, type HazardId } from './model/kernel.js';
 export { OBJECTS_PER_SLAB } from './model/slab.js';

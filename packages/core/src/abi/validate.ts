@@ -8,7 +8,7 @@ import { CORE_VERSION } from '../generated/model-hash.js';
 import { INVARIANT_IDS, type InvariantId } from '../invariants/catalog.js';
 import { CORE_USE_SITES, MAX_USE_SITES } from '../findings/sites.js';
 import { MAX_CPUS } from '../model/constants.js';
-import { MAX_SHARED_SLOTS, MEMORY_MODELS, type MemoryModel, SH_ARCH_BASE } from '../model/store-buffer.js';
+import { MEMORY_MODELS, type MemoryModel, SH_ARCH_BASE, SH_SCHEME_BASE } from '../model/store-buffer.js';
 import { ABI_VERSION, type ArchHooks, type ArchPlugin } from './plugin.js';
 
 export class PluginLoadError extends Error {
@@ -76,7 +76,7 @@ const Descriptor = z.object({
   useSites: z.array(UseSiteDocSchema).optional(),
   sharedState: z
     .array(z.object({ id: z.string().min(1), scope: z.literal('cpu'), description: z.string().min(1) }).strict())
-    .max(MAX_SHARED_SLOTS - SH_ARCH_BASE)
+    .max(SH_SCHEME_BASE - SH_ARCH_BASE)
     .optional(),
   memoryModels: z.array(z.enum(MEMORY_MODELS)).min(1).optional(),
   memoryModelNote: z.string().min(1).optional(),

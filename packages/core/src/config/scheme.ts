@@ -4,47 +4,36 @@
  * it promises about lazy pointers.
  */
 import { z } from 'zod';
-import { SCHEME_NONE, SCHEME_REFCOUNT, SCHEME_SHOOTDOWN } from '../model/constants.js';
+import type { SchemePlugin } from '../scheme/abi.js';
+import { BUILTIN_SCHEMES, builtinScheme } from '../scheme/builtin/index.js';
 
+/** The schemes shipped with core (scheme plugins: scheme/builtin/). Others come as plugins. */
 export const SCHEMES = ['refcount', 'shootdown', 'none'] as const;
 export const Scheme = z.enum(SCHEMES);
 export type Scheme = z.infer<typeof Scheme>;
 
-export const SCHEME_DESCRIPTIONS: Record<Scheme, string> = {
-  refcount: 'MMU_LAZY_TLB_REFCOUNT=y: lazy users hold mm_count (mainline default)',
-  shootdown: 'MMU_LAZY_TLB_REFCOUNT=n, MMU_LAZY_TLB_SHOOTDOWN=y: __mmdrop IPIs mm_cpumask and lazy users switch to init_mm',
-  none: 'MMU_LAZY_TLB_REFCOUNT=n, MMU_LAZY_TLB_SHOOTDOWN=n: not expressible in mainline Kconfig (the seed thread\'s x86 question)',
-};
+/** A scheme name: a built-in one or a scheme plugin's. */
+export const SchemeName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a scheme name is lowercase letters, digits and dashes, starting with a letter');
+
+export const SCHEME_DESCRIPTIONS: Record<Scheme, string> = Object.fromEntries(BUILTIN_SCHEMES.map((s) => [s.name, s.description])) as Record<Scheme, string>;
+
+/** Options of each built-in scheme (their plugins' zod schemas). */
+export const SCHEME_OPTIONS: Record<Scheme, z.ZodType> = Object.fromEntries(BUILTIN_SCHEMES.map((s) => [s.name, s.options])) as Record<Scheme, z.ZodType>;
+
+/** Scheme options that differ from the scheme's defaults, e.g. { mask: 'online' } for shootdown. */
+export type SchemeOptions = Readonly<Record<string, unknown>>;
 
 /**
- * Options of each scheme. `shootdown`'s `mask` is which CPUs cleanup_lazy_tlbs() IPIs: the
- * arch's mm_cpumask (mainline kernel/fork.c) or every online CPU (what
- * CONFIG_DEBUG_VM_SHOOT_LAZIES' on_each_cpu() does; the only variant that can work on an arch
- * that keeps no mm_cpumask for user mms, such as arm64).
+ * Whether a dangling lazy pointer is part of a built-in scheme's premise (its plugin's
+ * claims.danglingPremise). `refcount` and `shootdown` promise that no lazy pointer outlives
+ * the mm (the Kconfig help text; DEBUG_VM_SHOOT_LAZIES WARNs on it), so a lazy pointer naming
+ * a freed mm (I3) is a violation under them. `none` (Andy's argument in the seed thread) lets
+ * it dangle as long as nothing uses it: under it I3 is a hazard, recorded while the run goes
+ * on, and only uses of the freed mm (I14) end a run.
  */
-export const SCHEME_OPTIONS = {
-  refcount: z.object({}).strict(),
-  shootdown: z
-    .object({
-      mask: z
-        .enum(['cpumask', 'online'])
-        .default('cpumask')
-        .describe('CPUs cleanup_lazy_tlbs() IPIs: mm_cpumask(mm) (mainline) or every online CPU (DEBUG_VM_SHOOT_LAZIES on_each_cpu)'),
-    })
-    .strict(),
-  none: z.object({}).strict(),
-} as const satisfies Record<Scheme, z.ZodType>;
-
-export type SchemeOptions = { readonly mask?: 'cpumask' | 'online' };
-
-/**
- * Whether a dangling lazy pointer is part of the scheme's premise. `refcount` and `shootdown`
- * promise that no lazy pointer outlives the mm (the Kconfig help text; DEBUG_VM_SHOOT_LAZIES
- * WARNs on it), so a lazy pointer naming a freed mm (I3) is a violation under them. `none`
- * (Andy's argument in the seed thread) lets it dangle as long as nothing uses it: under it I3
- * is a hazard, recorded while the run goes on, and only uses of the freed mm (I14) end a run.
- */
-export const SCHEME_DANGLING_PREMISE: Record<Scheme, boolean> = { refcount: false, shootdown: false, none: true };
+export const SCHEME_DANGLING_PREMISE: Record<Scheme, boolean> = Object.fromEntries(
+  BUILTIN_SCHEMES.map((s) => [s.name, s.claims.danglingPremise]),
+) as Record<Scheme, boolean>;
 
 /** Kconfig form of a scheme, as a kernel developer would write it. */
 export const Kconfig = z
@@ -78,10 +67,11 @@ export function kconfigOf(s: Scheme): Kconfig {
 }
 
 /** A scheme given either by name or as Kconfig symbols. */
-export const SchemeInput = z.union([Scheme, Kconfig]);
+export const SchemeInput = z.union([SchemeName, Kconfig]);
 export type SchemeInput = z.infer<typeof SchemeInput>;
 
-export function resolveScheme(input: SchemeInput): Scheme {
+/** The scheme's name (Kconfig symbols map to a built-in scheme). */
+export function resolveScheme(input: SchemeInput): string {
   return typeof input === 'string' ? input : schemeFromKconfig(input);
 }
 
@@ -90,33 +80,37 @@ export class SchemeOptionsError extends Error {
 }
 
 /**
- * Validate a scheme's options and drop the ones equal to their defaults, so `shootdown` and
- * `shootdown:mask=cpumask` are the same cell. Returns null when nothing is left.
+ * Validate a scheme's options (a built-in scheme by name, or a scheme plugin) and drop the ones
+ * equal to their defaults, so `shootdown` and `shootdown:mask=cpumask` are the same cell.
+ * Returns null when nothing is left.
  */
-export function resolveSchemeOptions(scheme: Scheme, options: unknown): SchemeOptions | null {
-  const schema = SCHEME_OPTIONS[scheme];
+export function resolveSchemeOptions(scheme: string | SchemePlugin<unknown>, options: unknown): SchemeOptions | null {
+  const plugin = typeof scheme === 'string' ? builtinScheme(scheme) : scheme;
+  if (plugin === undefined) {
+    throw new SchemeOptionsError(`unknown scheme "${String(scheme)}": core's built-in schemes are ${SCHEMES.join(', ')}; others are scheme plugins`);
+  }
+  const schema = plugin.options;
   const r = schema.safeParse(options ?? {});
   if (!r.success) {
-    const allowed = Object.entries(schema.shape as Record<string, z.ZodType>)
+    const shape = (schema as unknown as { shape?: Record<string, z.ZodType> }).shape ?? {};
+    const allowed = Object.entries(shape)
       .map(([k, v]) => `${k} (${v.description ?? 'see lazytlb schemes'})`)
       .join('; ');
     const issues = r.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-    throw new SchemeOptionsError(`invalid options for scheme ${scheme}:\n${issues}\n  allowed: ${allowed === '' ? 'none (this scheme takes no options)' : allowed}`);
+    throw new SchemeOptionsError(`invalid options for scheme ${plugin.name}:\n${issues}\n  allowed: ${allowed === '' ? 'none (this scheme takes no options)' : allowed}`);
   }
+  const refusal = plugin.structuralRefusal?.(r.data) ?? null;
+  if (refusal !== null) throw new SchemeOptionsError(`scheme ${plugin.name}: ${refusal}`);
   const defaults = schema.parse({}) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r.data as Record<string, unknown>)) if (defaults[k] !== v) out[k] = v;
-  return Object.keys(out).length > 0 ? (out as SchemeOptions) : null;
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 /** "shootdown:mask=online" as a label (options sorted); the inverse of the CLI form. */
-export function formatScheme(scheme: Scheme, options: SchemeOptions | null | undefined): string {
+export function formatScheme(scheme: string, options: SchemeOptions | null | undefined): string {
   const o = Object.entries(options ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
   return o.length > 0 ? `${scheme}:${o.map(([k, v]) => `${k}=${String(v)}`).join(',')}` : scheme;
-}
-
-export function schemeCode(s: Scheme): number {
-  return s === 'refcount' ? SCHEME_REFCOUNT : s === 'shootdown' ? SCHEME_SHOOTDOWN : SCHEME_NONE;
 }
 
 /** The preemption models (CONFIG_PREEMPT_*); `full` is the default of a cell. */

@@ -57,7 +57,14 @@ export const C_IBPB_CHECKS = 26;
  * violation by itself; when it matters, its consequence is I2.
  */
 export const C_I8_UNFENCED_READS = 27;
-export const COST_COUNT = 28;
+/**
+ * Scheme costs that no mainline scheme has: reads of another CPU's per-CPU cache line by a
+ * scan (hazptr's __mmdrop scan, Andy's __mmput scan), and atomic RMWs on lines other than
+ * mm_count (a cmpxchg handing a reference to rq->drop_mm).
+ */
+export const C_REMOTE_LINE_READS = 28;
+export const C_SCHEME_ATOMICS = 29;
+export const COST_COUNT = 30;
 
 export const COST_NAMES = [
   'steps',
@@ -88,6 +95,8 @@ export const COST_NAMES = [
   'ibpb_skipped_reuse',
   'ibpb_checks',
   'i8_unfenced_reads',
+  'remote_line_reads',
+  'scheme_atomics',
 ] as const;
 
 export type CostName = (typeof COST_NAMES)[number];

@@ -7,6 +7,7 @@
 import { arch_check, arch_hw_root, arch_tlb_may_hold } from '../model/arch-calls.js';
 import { HOLD_ACTIVE_MM, HOLD_PREV_MM, INIT_MM, MM_CTX_DESTROYED, MM_FREED, MM_PGD_FREED, MM_STAGE_NAMES, NO_MM, TS_DEAD, TS_RUNNING } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
+import { scheme_lazy_refs } from '../scheme/calls.js';
 
 /** I1 for one CPU: its MMU root must not belong to an mm whose pgd or context was freed. */
 export function checkHwRoot(k: Kernel, cpu: number): void {
@@ -100,25 +101,16 @@ export function checkMaskCoverage(k: Kernel, cpu: number, mm: number, mask: numb
   }
 }
 
-/** Number of lazy references the CPUs hold on `mm` (H_curr + H_prev + H_local, kernel-reference §1.6). */
-export function lazyHolders(k: Kernel, mm: number): number {
-  let n = 0;
-  for (let c = 0; c < k.ncpu; c++) {
-    const t = k.cpuCurr[c]!;
-    if (k.taskMm[t] === NO_MM && k.taskActiveMm[t] === mm) n++;
-    if (k.cpuPrevMm[c] === mm) n++;
-    if (k.cpuLocalMm[c] === mm) n++;
-  }
-  return n;
-}
-
-/** I4: mm_count == [users ref] + mmgrab holders + (REFCOUNT=y) lazy holders, for every mm touched this step. */
+/**
+ * I4: mm_count == [users ref] + mmgrab holders + the references the scheme's state holds
+ * (lazy_refs: REFCOUNT=y the lazy holders), for every mm touched this step.
+ */
 export function checkRefcounts(k: Kernel, cpu: number): void {
   outer: for (let i = 0; i < k.touchedLen; i++) {
     const mm = k.touched[i]!;
     if (k.mmStage[mm] === MM_FREED) continue;
     for (let j = 0; j < i; j++) if (k.touched[j] === mm) continue outer;
-    const lazy = k.refcount ? lazyHolders(k, mm) : 0;
+    const lazy = scheme_lazy_refs(k, mm);
     const expected = k.mmUsersRef[mm]! + k.mmGrabHolders[mm]! + lazy;
     if (k.mmCount[mm] !== expected) {
       k.violate('I4', cpu, `mm_count of ${k.mmName(mm)} is ${k.mmCount[mm]} but its holders account for ${expected} (users ref ${k.mmUsersRef[mm]}, mmgrab ${k.mmGrabHolders[mm]}, lazy ${lazy})`);
@@ -174,7 +166,8 @@ export function checkQuiescent(k: Kernel): void {
       if (k.taskState[t] === TS_DEAD || k.taskIoMm[t] !== mm) continue;
       grabs += 1 + k.taskUsingMm[t]!;
     }
-    const holders = k.mmUsers[mm]! + grabs + lazyHolders(k, mm);
+    // Lazy users, and references the scheme's own state holds (e.g. one handed to rq->drop_mm).
+    const holders = k.mmUsers[mm]! + grabs + k.lazyHolders(mm) + scheme_lazy_refs(k, mm);
     if (holders === 0) {
       k.violate('I6', 0, `at quiescence ${k.mmName(mm)} (${MM_STAGE_NAMES[stage]}, mm_count=${k.mmCount[mm]}) has no holder left but was never freed`);
       return;

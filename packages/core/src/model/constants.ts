@@ -33,10 +33,6 @@ export const MM_CTX_DESTROYED = 5;
 export const MM_FREED = 6;
 export const MM_STAGE_NAMES = ['unused', 'live', 'exiting', 'tables_freed', 'pgd_freed', 'ctx_destroyed', 'freed'] as const;
 
-/** Schemes: the three lazy-mm Kconfig regimes (arch/Kconfig MMU_LAZY_TLB_REFCOUNT / _SHOOTDOWN). */
-export const SCHEME_REFCOUNT = 0;
-export const SCHEME_SHOOTDOWN = 1;
-export const SCHEME_NONE = 2;
 
 /** Flags passed to the arch's flush_tlb_mm_range(). */
 export const FLUSH_FREED_TABLES = 1; // mmu_gather freed page-table pages (tlb->freed_tables)

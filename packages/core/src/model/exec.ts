@@ -11,6 +11,7 @@ import { membarrier_exec_mmap } from './membarrier.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { allocMm } from './mm-alloc.js';
+import { LAZY_EXEC_MMAP } from '../scheme/abi.js';
 import { mmdrop_lazy_tlb, mmput } from './refs.js';
 import { MUT_KERNEL_EXECVE_PREEMPT } from '../mutations/catalog.js';
 
@@ -98,7 +99,7 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
       } else {
         k.setLocalMm(cpu, NO_MM);
         if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `mmdrop_lazy_tlb(${k.mmName(active)})`);
-        mmdrop_lazy_tlb(k, cpu, active);
+        mmdrop_lazy_tlb(k, cpu, active, LAZY_EXEC_MMAP);
       }
     }
   }

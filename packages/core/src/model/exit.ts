@@ -20,6 +20,8 @@ import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { khugepaged_exit } from './khugepaged.js';
 import { membarrier_update_current_mm } from './membarrier.js';
+import { LAZY_EXIT_MM } from '../scheme/abi.js';
+import { scheme_cleanup_lazy_tlbs, scheme_mmput, scheme_shoot_lazy_tlb } from '../scheme/calls.js';
 import { mmdrop, mmdropUsersRef, mmgrab_lazy_tlb, mmput } from './refs.js';
 import { enqueue, waitInPath } from './sched.js';
 
@@ -43,7 +45,7 @@ export function stepExit(k: Kernel, cpu: number, f: number): void {
       // membarrier_update_current_mm(NULL); enter_lazy_tlb(mm, current); local_irq_enable().
       // The exiting task is now a lazy holder.
       k.useMm(cpu, mm, 'exit_mm');
-      mmgrab_lazy_tlb(k, cpu, mm);
+      mmgrab_lazy_tlb(k, cpu, mm, LAZY_EXIT_MM);
       // task_lock() + smp_mb__after_spinlock() (5bc78502322a): membarrier needs a full barrier
       // after the task's user-space accesses, before tsk->mm is cleared.
       k.smpMb(cpu);
@@ -173,6 +175,14 @@ export function stepMmput(k: Kernel, cpu: number, f: number): void {
       k.frPc[f] = 6;
       k.preemptPoint(cpu, PREEMPT_VOLUNTARY); // back in __mmput: set_mm_exe_file, ... (might_sleep) before mmdrop
       return;
+    case 6:
+      if (k.scheme.mmput !== undefined) {
+        // The scheme's part of __mmput (Andy's mm_unlazy_mm_count()): a step of its own, then the mmdrop.
+        k.frPc[f] = 7;
+        scheme_mmput(k, cpu, mm);
+        return;
+      }
+    // fallthrough: no scheme part, the mmdrop is this step
     default:
       // __mmput's mmdrop(mm): the reference mm_users > 0 held on mm_count.
       ret(k, cpu);
@@ -202,14 +212,9 @@ export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
       const t = k.cpuCurr[cpu]!;
       if (k.taskMm[t] === mm) k.violate('I5', cpu, `__mmdrop(${k.mmName(mm)}) while it is current->mm of ${k.taskName(t)}`);
       k.frPc[f] = 1;
-      if (k.shootdown) {
-        // cleanup_lazy_tlbs(): IPI mm_cpumask(mm) (or, shootdown:mask=online, every online CPU as
-        // DEBUG_VM_SHOOT_LAZIES' on_each_cpu does); lazy users switch to init_mm (do_shoot_lazy_tlb).
-        const mask = k.shootOnline ? onlineMask(k) : arch_shoot_lazies_mask(k, mm);
-        checkMaskCoverage(k, cpu, mm, mask);
-        if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_shoot_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
-        k.onEachCpuMask(cpu, mask, IPI_SHOOT_LAZY, mm, 0, true, REASON_SHOOTDOWN);
-      }
+      // cleanup_lazy_tlbs(): the scheme's (SHOOTDOWN: IPI mm_cpumask(mm) with wait=1, lazy users
+      // switch to init_mm in do_shoot_lazy_tlb; REFCOUNT: nothing, no lazy user is left).
+      if (k.scheme.cleanup_lazy_tlbs !== undefined) scheme_cleanup_lazy_tlbs(k, cpu, mm);
       return;
     }
     case 1: {
@@ -244,13 +249,6 @@ export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
   }
 }
 
-/** cpu_online_mask as a word. */
-function onlineMask(k: Kernel): number {
-  let m = 0;
-  for (let c = 0; c < k.ncpu; c++) if (k.cpuOnline[c] !== 0) m |= 1 << c;
-  return m;
-}
-
 /** do_shoot_lazy_tlb() (kernel/fork.c), run by IPI or locally with IRQs off. */
 export function do_shoot_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
   const t = k.cpuCurr[cpu]!;
@@ -262,4 +260,5 @@ export function do_shoot_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
   if (k.tracer !== null) k.tracer.ev(cpu, 'do_shoot_lazy_tlb', `${k.taskName(t)} active_mm ${k.mmName(mm)} -> init_mm`);
   k.setActiveMm(t, INIT_MM);
   arch_switch_mm_irqs_off(k, cpu, mm, INIT_MM, t, SWITCH_TO_INIT_MM);
+  scheme_shoot_lazy_tlb(k, cpu, mm);
 }

@@ -36,6 +36,8 @@ export const P_SEQ_TLBBATCH = 18; // tlbbatch_flush(mm)
 /** context_switch() after switch_mm_irqs_off(): rq->prev_mm, switch_to, finish_task_switch (fused with the switch's last step). */
 export const P_SWITCH_TAIL = 19;
 export const P_MEMBARRIER = 20; // membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): membarrier_private_expedited()
+/** A scheme hook written as a resumable sequence (mmput / cleanup_lazy_tlbs). Registers: a = mm, b = which hook. */
+export const P_SEQ_SCHEME = 21;
 /** A sequence frame's pc word: the plugin's pc in the low 16 bits, flags above. */
 export const SEQ_PC_MASK = 0xffff;
 /** The sequence runs with IRQs off that its caller turns back on when it ends (activate_mm, kthread_use_mm). */

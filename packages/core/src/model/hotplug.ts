@@ -26,6 +26,7 @@ import { arch_cpu_disable, arch_cpu_up, arch_enter_lazy_tlb, arch_switch_mm_irqs
 import { INIT_MM, NO_MM, SWITCH_TO_INIT_MM, TS_DEAD } from './constants.js';
 import { call, P_IDLE_DEAD, ret } from './frames.js';
 import type { Kernel } from './kernel.js';
+import { LAZY_CPU_UP, LAZY_FINISH_CPU, LAZY_IDLE_TASK_EXIT, LAZY_SCHED_FORCE_INIT_MM } from '../scheme/abi.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
 import { context_switch, enqueue, enqueueOn, moveQueuedTasks, waitInPath } from './sched.js';
 
@@ -73,7 +74,7 @@ export function stepCpuDown(k: Kernel, cpu: number, f: number): void {
         k.setActiveMm(idle, NO_MM);
       }
       if (k.tracer !== null) k.tracer.ev(cpu, 'finish_cpu', `CPU${c}: idle->active_mm = ${k.mmName(k.taskActiveMm[idle]!)}; mmdrop_lazy_tlb(${k.mmName(mm)})`);
-      mmdrop_lazy_tlb(k, cpu, mm);
+      mmdrop_lazy_tlb(k, cpu, mm, LAZY_FINISH_CPU);
     }
   }
 }
@@ -94,7 +95,7 @@ export function stepCpuhpAp(k: Kernel, cpu: number, f: number): void {
       }
       // sched_force_init_mm(): mmgrab_lazy_tlb(&init_mm); local_irq_disable();
       // current->active_mm = &init_mm; switch_mm_irqs_off(mm, &init_mm, current); local_irq_enable()
-      mmgrab_lazy_tlb(k, cpu, INIT_MM);
+      mmgrab_lazy_tlb(k, cpu, INIT_MM, LAZY_SCHED_FORCE_INIT_MM);
       k.setActiveMm(t, INIT_MM);
       k.setLocalMm(cpu, mm);
       arch_switch_mm_irqs_off(k, cpu, mm, INIT_MM, t, SWITCH_TO_INIT_MM);
@@ -110,7 +111,7 @@ export function stepCpuhpAp(k: Kernel, cpu: number, f: number): void {
       k.cpuStopMachine[cpu] = 1;
       k.setLocalMm(cpu, NO_MM);
       if (k.tracer !== null) k.tracer.ev(cpu, 'sched_force_init_mm', `mmdrop_lazy_tlb(${k.mmName(mm)})`);
-      mmdrop_lazy_tlb(k, cpu, mm);
+      mmdrop_lazy_tlb(k, cpu, mm, LAZY_SCHED_FORCE_INIT_MM);
       return;
     }
     default: {
@@ -150,7 +151,7 @@ export function stepIdleDead(k: Kernel, cpu: number): void {
       // before bf2c59fce407: current->active_mm = &init_mm; mmdrop(mm), on this offline CPU
       k.setActiveMm(idle, INIT_MM);
       if (k.tracer !== null) k.tracer.ev(cpu, 'idle_task_exit', `mmdrop(${k.mmName(mm)}) on offline CPU${cpu} (mutation)`);
-      mmdrop_lazy_tlb(k, cpu, mm);
+      mmdrop_lazy_tlb(k, cpu, mm, LAZY_IDLE_TASK_EXIT);
     }
   }
   // cpuhp_report_idle_dead() -> complete(): the control task waiting in cpu_down() is woken
@@ -167,7 +168,7 @@ export function cpuUp(k: Kernel, cpu: number, c: number): void {
   const idle = c;
   // x86 cpu_init / powerpc start_secondary: mmgrab_lazy_tlb(&init_mm); current->active_mm = &init_mm;
   // enter_lazy_tlb(&init_mm, current)
-  mmgrab_lazy_tlb(k, c, INIT_MM);
+  mmgrab_lazy_tlb(k, c, INIT_MM, LAZY_CPU_UP);
   k.setActiveMm(idle, INIT_MM);
   arch_enter_lazy_tlb(k, c, INIT_MM, idle);
   arch_cpu_up(k, c);

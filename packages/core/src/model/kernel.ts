@@ -7,8 +7,9 @@
  * `taskActiveMm` is task->active_mm, `mmCpumask` is mm_cpumask(mm) (a 32-bit word), ...
  */
 import type { ArchHooks } from '../abi/plugin.js';
-import type { ArchKernel } from '../abi/arch-kernel.js';
-import { C_EXITED_MM_STEPS, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
+import type { SchemeHooks } from '../scheme/abi.js';
+import type { SchemeKernel } from '../scheme/scheme-kernel.js';
+import { C_EXITED_MM_STEPS, C_REMOTE_LINE_READS, C_SCHEME_ATOMICS, C_SMP_MB, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
 import { MAX_USE_SITES, type UseSiteDoc, type UseSiteKind } from '../findings/sites.js';
@@ -19,7 +20,7 @@ import {
 } from './constants.js';
 import { ModelError } from './model-error.js';
 import { MmSlab } from './slab.js';
-import { type MemoryModel, SH_ARCH_BASE, SH_RQ_CURR, SH_TASK_MM, type SharedArray, StoreBuffers } from './store-buffer.js';
+import { type MemoryModel, SH_ARCH_BASE, SH_RQ_CURR, SH_SCHEME_BASE, SH_TASK_MM, type SharedArray, StoreBuffers } from './store-buffer.js';
 
 export { ModelError };
 
@@ -54,17 +55,21 @@ export interface Violation {
   readonly siteKind?: UseSiteKind;
 }
 
-export class Kernel implements ArchKernel {
+export class Kernel implements SchemeKernel {
   // ---- dimensions ---------------------------------------------------------------------
   ncpu = 0;
   cpuCapacity = 0;
   taskCapacity = 0;
   mmCapacity = 0;
-  /** Lazy references hold mm_count (CONFIG_MMU_LAZY_TLB_REFCOUNT=y). */
-  refcount = true;
-  /** __mmdrop shoots lazy users first (CONFIG_MMU_LAZY_TLB_SHOOTDOWN=y). */
+  /** CONFIG_MMU_LAZY_TLB_SHOOTDOWN=y: the scheme's Kconfig (SchemePlugin.kconfig); arch code reads it (powerpc's combined final flush). */
   shootdown = false;
   arch!: ArchHooks;
+  /** The cell's lazy-mm scheme (a scheme plugin's hooks; scheme/calls.ts wraps every call). */
+  scheme!: SchemeHooks;
+  /** The scheme's name (plugin errors). */
+  schemeName = '';
+  /** The scheme with its non-default options, e.g. "shootdown:mask=online" (traces, tests). */
+  schemeLabel = '';
   /** Enabled core mutations (MUT_* bits of mutations/catalog.ts); 0 = the mainline model. */
   mutations = 0;
   /**
@@ -72,8 +77,6 @@ export class Kernel implements ArchKernel {
    * (I3) is then a hazard, recorded while the run goes on; otherwise a violation.
    */
   danglingPremise = false;
-  /** shootdown:mask=online: cleanup_lazy_tlbs() IPIs every online CPU instead of mm_cpumask(mm). */
-  shootOnline = false;
   /** The cell's preemption model (PREEMPT_NONE .. PREEMPT_RT): which preemption points are live. */
   preemptLevel = PREEMPT_FULL;
   /**
@@ -586,6 +589,16 @@ export class Kernel implements ArchKernel {
     return this.sb.busy !== 0 && this.sb.len[cpu] !== 0 && this.sb.pending(cpu, SH_ARCH_BASE + slot, i);
   }
 
+  /** Declare scheme state other CPUs read (SchemePlugin.sharedState, slot = its index there); returns the array they read. */
+  declareSchemeShared(slot: number, name: string, view: SharedArray): SharedArray {
+    return this.sb.declare(SH_SCHEME_BASE + slot, name, view);
+  }
+
+  /** A plain store by `cpu` to declared scheme state `slot` at index `i` (buffered under tso). */
+  storeSchemeShared(cpu: number, slot: number, i: number, v: number): void {
+    this.sb.store(cpu, SH_SCHEME_BASE + slot, i, v);
+  }
+
   /** task->mm = mm by the task's CPU (exec_mmap, exit_mm, kthread_use_mm / kthread_unuse_mm). */
   setTaskMm(cpu: number, t: number, mm: number): void {
     this.sb.store(cpu, SH_TASK_MM, t, mm);
@@ -936,6 +949,62 @@ export class Kernel implements ArchKernel {
   mmdropLazyTlb: (cpu: number, mm: number) => void = () => {
     throw new ModelError('mmdropLazyTlb not installed');
   };
+
+  // ---- what a scheme plugin may do (SchemeKernel) ----------------------------------------
+
+  /** atomic_inc(&mm->mm_count) (model/refs.ts incCount). Installed by the simulator. */
+  schemeMmgrab: (cpu: number, mm: number, what: string) => void = () => {
+    throw new ModelError('schemeMmgrab not installed');
+  };
+  /** atomic_dec_and_test(&mm->mm_count), __mmdrop on 1 -> 0 (model/refs.ts decCount). Installed by the simulator. */
+  schemeMmdrop: (cpu: number, mm: number, what: string) => void = () => {
+    throw new ModelError('schemeMmdrop not installed');
+  };
+  /** I7: every CPU lazy on `mm` is in `mask` (invariants/check.ts checkMaskCoverage). Installed by the simulator. */
+  checkMaskCoverage: (cpu: number, mm: number, mask: number) => void = () => {
+    throw new ModelError('checkMaskCoverage not installed');
+  };
+  /** on_each_cpu_mask(mask, do_shoot_lazy_tlb, mm, wait=1) (kernel/fork.c cleanup_lazy_tlbs). Installed by the simulator. */
+  shootLazies: (cpu: number, mask: number, mm: number) => void = () => {
+    throw new ModelError('shootLazies not installed');
+  };
+
+  /** Number of lazy references the CPUs hold on `mm` (H_curr + H_prev + H_local, kernel-reference §1.6). */
+  lazyHolders(mm: number): number {
+    let n = 0;
+    for (let c = 0; c < this.ncpu; c++) {
+      const t = this.cpuCurr[c]!;
+      if (this.taskMm[t] === NO_MM && this.taskActiveMm[t] === mm) n++;
+      if (this.cpuPrevMm[c] === mm) n++;
+      if (this.cpuLocalMm[c] === mm) n++;
+    }
+    return n;
+  }
+
+  /** cpu_online_mask as a word. */
+  onlineMask(): number {
+    let m = 0;
+    for (let c = 0; c < this.ncpu; c++) if (this.cpuOnline[c] !== 0) m |= 1 << c;
+    return m;
+  }
+
+  /** smp_mb() in a lazy-mm helper (mmdrop_lazy_tlb under REFCOUNT=n): counted, and a full barrier. */
+  lazyMb(cpu: number): void {
+    this.cost[C_SMP_MB]! += 1;
+    this.smpMb(cpu);
+  }
+
+  /** A scan read another CPU's per-CPU cache line. */
+  countRemoteRead(cpu: number): void {
+    void cpu;
+    this.cost[C_REMOTE_LINE_READS]! += 1;
+  }
+
+  /** A scheme's atomic RMW on a line other than mm_count: counted, and a full barrier. */
+  countSchemeAtomic(cpu: number): void {
+    this.cost[C_SCHEME_ATOMICS]! += 1;
+    this.smpMb(cpu);
+  }
 
   /**
    * Continue arch code after this step, once `cpu` is done waiting for the IPIs it sent with

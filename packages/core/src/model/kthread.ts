@@ -8,6 +8,7 @@ import { NO_MM, SWITCH_KTHREAD_USE_MM } from './constants.js';
 import { membarrier_update_current_mm } from './membarrier.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
+import { LAZY_KTHREAD_UNUSE_MM, LAZY_KTHREAD_USE_MM } from '../scheme/abi.js';
 import { mmdrop, mmdrop_lazy_tlb, mmget_not_zero, mmgrab, mmgrab_lazy_tlb, mmput } from './refs.js';
 import { checkLoadable } from './sched.js';
 import { MUT_KTHREAD_USE_MM_IRQS_ON } from '../mutations/catalog.js';
@@ -67,7 +68,7 @@ export function stepUseMm(k: Kernel, cpu: number, f: number): void {
       ret(k, cpu);
       k.setLocalMm(cpu, NO_MM);
       if (k.tracer !== null) k.tracer.ev(cpu, 'kthread_use_mm', `mmdrop_lazy_tlb(${k.mmName(active)})`);
-      mmdrop_lazy_tlb(k, cpu, active);
+      mmdrop_lazy_tlb(k, cpu, active, LAZY_KTHREAD_USE_MM);
     }
   }
 }
@@ -84,7 +85,7 @@ export function stepUnuseMm(k: Kernel, cpu: number, f: number): void {
       k.setTaskMm(cpu, t, NO_MM);
       k.touch(mm);
       membarrier_update_current_mm(k, cpu, NO_MM);
-      mmgrab_lazy_tlb(k, cpu, mm);
+      mmgrab_lazy_tlb(k, cpu, mm, LAZY_KTHREAD_UNUSE_MM);
       arch_enter_lazy_tlb(k, cpu, mm, t);
       k.frPc[f] = 1;
       if (k.tracer !== null) k.tracer.ev(cpu, 'kthread_unuse_mm', `${k.taskName(t)} mm=NULL, lazy on ${k.mmName(mm)}`);

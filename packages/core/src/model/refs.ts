@@ -3,7 +3,7 @@
  * mmget/mmput, mm_count via mmgrab/mmdrop, and the lazy-TLB helpers whose meaning depends
  * on the scheme (mmgrab_lazy_tlb / mmdrop_lazy_tlb / mmdrop_lazy_tlb_sched).
  */
-import { C_SMP_MB } from '../cost/counters.js';
+import { scheme_mmdrop_lazy_tlb, scheme_mmgrab_lazy_tlb } from '../scheme/calls.js';
 import { INIT_MM, MM_FREED } from './constants.js';
 import { call, P_MMDROP, P_MMPUT } from './frames.js';
 import type { Kernel } from './kernel.js';
@@ -19,7 +19,7 @@ function initMmAtomic(k: Kernel, cpu: number): void {
 }
 
 /** atomic_inc(&mm->mm_count). Grabbing an mm whose count already reached zero is a resurrection (I11). */
-function incCount(k: Kernel, cpu: number, mm: number, what: string): void {
+export function incCount(k: Kernel, cpu: number, mm: number, what: string): void {
   if (mm === INIT_MM) {
     initMmAtomic(k, cpu);
     return;
@@ -34,7 +34,7 @@ function incCount(k: Kernel, cpu: number, mm: number, what: string): void {
 }
 
 /** atomic_dec_and_test(&mm->mm_count); on 1 -> 0 calls __mmdrop (pushed as the next steps of `cpu`). */
-function decCount(k: Kernel, cpu: number, mm: number, what: string): void {
+export function decCount(k: Kernel, cpu: number, mm: number, what: string): void {
   if (mm === INIT_MM) {
     initMmAtomic(k, cpu);
     return;
@@ -75,30 +75,31 @@ export function mmdrop(k: Kernel, cpu: number, mm: number): void {
 /** __mmput's mmdrop(mm): the mm_count reference that mm_users > 0 collectively held. */
 export function mmdropUsersRef(k: Kernel, cpu: number, mm: number): void {
   k.mmUsersRef[mm] = 0;
-  if (k.refcount && k.mmCount[mm]! - 1 > k.mmGrabHolders[mm]!) {
-    // lazy CPUs still hold it: the struct, pgd and context stay allocated until they switch away
+  if (k.mmCount[mm]! - 1 > k.mmGrabHolders[mm]!) {
+    // The scheme's lazy references (REFCOUNT's lazy holders, converted references) still hold
+    // it: the struct, pgd and context stay allocated until they go. (With I4 holding, the
+    // count above the users ref and the mmgrab holders is exactly the scheme's lazy_refs.)
     k.mmLazyPinned[mm] = 1;
     k.adjustPinned(0, 1);
   }
   decCount(k, cpu, mm, 'mmdrop');
 }
 
-/** mmgrab_lazy_tlb(): mmgrab() under MMU_LAZY_TLB_REFCOUNT=y (init_mm included), nothing otherwise. */
-export function mmgrab_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
-  if (k.refcount) incCount(k, cpu, mm, 'mmgrab_lazy_tlb');
+/**
+ * mmgrab_lazy_tlb() from `site` (LAZY_*): the scheme's (REFCOUNT=y: mmgrab(), init_mm
+ * included; otherwise nothing, or what a proposal does).
+ */
+export function mmgrab_lazy_tlb(k: Kernel, cpu: number, mm: number, site: number): void {
+  scheme_mmgrab_lazy_tlb(k, cpu, mm, site);
 }
 
 /**
- * mmdrop_lazy_tlb() / mmdrop_lazy_tlb_sched() (identical on !PREEMPT_RT): mmdrop() under
- * REFCOUNT=y; otherwise only smp_mb(), which membarrier relies on (include/linux/sched/mm.h).
+ * mmdrop_lazy_tlb() / mmdrop_lazy_tlb_sched() (site LAZY_FINISH_TASK_SWITCH; identical on
+ * !PREEMPT_RT): the scheme's (REFCOUNT=y: mmdrop(); otherwise smp_mb(), which membarrier relies
+ * on: include/linux/sched/mm.h).
  */
-export function mmdrop_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
-  if (k.refcount) {
-    decCount(k, cpu, mm, 'mmdrop_lazy_tlb');
-  } else {
-    k.cost[C_SMP_MB]! += 1;
-    k.smpMb(cpu);
-  }
+export function mmdrop_lazy_tlb(k: Kernel, cpu: number, mm: number, site: number): void {
+  scheme_mmdrop_lazy_tlb(k, cpu, mm, site);
 }
 
 /** mmget(): CLONE_VM and the like; the caller already holds a users reference. */

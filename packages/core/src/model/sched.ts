@@ -13,6 +13,7 @@ import { call, P_FINISH_SWITCH, P_SWITCH_TAIL, ret } from './frames.js';
 import { SH_RQ_CURR } from './store-buffer.js';
 import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
 import { membarrier_switch_mm } from './membarrier.js';
+import { LAZY_CONTEXT_SWITCH, LAZY_FINISH_TASK_SWITCH } from '../scheme/abi.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
 
 /**
@@ -120,7 +121,7 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
     if (prevMm !== NO_MM) {
       // user -> kernel: lazy + mmgrab_lazy_tlb(prev->active_mm)
       k.cost[C_CS_USER_KERNEL]! += 1;
-      mmgrab_lazy_tlb(k, cpu, prevActive);
+      mmgrab_lazy_tlb(k, cpu, prevActive, LAZY_CONTEXT_SWITCH);
     } else {
       // kernel -> kernel: transfer the lazy reference, no atomic
       k.cost[C_CS_KERNEL_KERNEL]! += 1;
@@ -211,7 +212,7 @@ export function stepFinishSwitch(k: Kernel, cpu: number, f: number): void {
   ret(k, cpu);
   k.setLocalMm(cpu, NO_MM);
   if (k.tracer !== null) k.tracer.ev(cpu, 'finish_task_switch', `mmdrop_lazy_tlb_sched(${k.mmName(mm)})`);
-  mmdrop_lazy_tlb(k, cpu, mm);
+  mmdrop_lazy_tlb(k, cpu, mm, LAZY_FINISH_TASK_SWITCH);
 }
 
 /** try_to_wake_up() of the first task whose wakeup this CPU delivers (an interrupt step). */

@@ -11,7 +11,7 @@ import {
   ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_MREMAP, OP_KHUGEPAGED, OP_TEXT_POKE,
   OP_SUSPEND, OP_MEMBARRIER_REGISTER, OP_RECLAIM, OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MEMBARRIER, MEMBARRIER_AND_COMMAND, IPI_MEMBARRIER,
 } from './constants.js';
-import { checkTlbUse } from '../invariants/check.js';
+import { checkMaskCoverage, checkTlbUse } from '../invariants/check.js';
 import { cpuidle_enter_state } from './idle.js';
 import { io_ring_exit_work, io_uring_setup } from './io-uring.js';
 import { stepKhugepaged } from './khugepaged.js';
@@ -25,13 +25,15 @@ import { cloneThread, stepFork } from './fork.js';
 import { cpuUp, stepCpuDown, stepCpuhpAp, stepIdleDead } from './hotplug.js';
 import {
   call, P_ARCH, P_CPU_DOWN, P_CPUHP_AP, P_IDLE_DEAD, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_KHUGEPAGED, P_MMDROP, P_MMPUT, P_MUNMAP, P_RECLAIM,
-  P_MEMBARRIER, P_SEQ_FLUSH, P_SEQ_SWITCH, P_SEQ_TLBBATCH, P_SWITCH_TAIL, P_UNUSE_MM, P_USE_MM, ret,
+  P_MEMBARRIER, P_SEQ_FLUSH, P_SEQ_SCHEME, P_SEQ_SWITCH, P_SEQ_TLBBATCH, P_SWITCH_TAIL, P_UNUSE_MM, P_USE_MM, ret,
 } from './frames.js';
 import { stepExec } from './exec.js';
 import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
 import { stepUnuseMm, stepUseMm } from './kthread.js';
 import { mremap, stepMunmap } from './munmap.js';
-import { mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
+import { decCount, incCount, mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
+import { LAZY_ARCH } from '../scheme/abi.js';
+import { scheme_resume } from '../scheme/calls.js';
 import { context_switch_tail, enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
 
 export class Stepper {
@@ -41,9 +43,16 @@ export class Stepper {
     private readonly vcpuPreemption: boolean,
   ) {
     k.runIpiFn = (cpu, fn, mm, arg, from) => this.runIpiFn(cpu, fn, mm, arg, from);
-    k.mmgrabLazyTlb = (cpu, mm) => mmgrab_lazy_tlb(k, cpu, mm);
+    k.mmgrabLazyTlb = (cpu, mm) => mmgrab_lazy_tlb(k, cpu, mm, LAZY_ARCH);
     k.pushArch = (cpu, fn, mm, arg) => call(k, cpu, P_ARCH, fn, mm, arg, false);
-    k.mmdropLazyTlb = (cpu, mm) => mmdrop_lazy_tlb(k, cpu, mm);
+    k.mmdropLazyTlb = (cpu, mm) => mmdrop_lazy_tlb(k, cpu, mm, LAZY_ARCH);
+    k.schemeMmgrab = (cpu, mm, what) => incCount(k, cpu, mm, what);
+    k.schemeMmdrop = (cpu, mm, what) => decCount(k, cpu, mm, what);
+    k.checkMaskCoverage = (cpu, mm, mask) => checkMaskCoverage(k, cpu, mm, mask);
+    k.shootLazies = (cpu, mask, mm) => {
+      if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_shoot_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
+      k.onEachCpuMask(cpu, mask, IPI_SHOOT_LAZY, mm, 0, true, REASON_SHOOTDOWN);
+    };
     k.flushIpiQueue = (cpu) => this.flushIpiQueue(cpu);
   }
 
@@ -284,6 +293,7 @@ export class Stepper {
           }
         }
         break;
+      case P_SEQ_SCHEME: scheme_resume(k, c, f); break;
       case P_ARCH: {
         const fn = k.frA[f]!, mm = k.frB[f]!, arg = k.frC[f]!;
         ret(k, c);

@@ -28,7 +28,7 @@ export type MemoryModel = (typeof MEMORY_MODELS)[number];
 
 /** Stores a CPU may have in flight before the next one forces the oldest out (real buffers hold 40-100). */
 export const SB_CAPACITY = 16;
-/** Declared shared slots (core + arch). */
+/** Declared shared slots (core + arch + scheme). */
 export const MAX_SHARED_SLOTS = 32;
 
 /** Core slots: rq->curr (membarrier's private expedited command reads it remotely) and task->mm. */
@@ -36,6 +36,9 @@ export const SH_RQ_CURR = 0;
 export const SH_TASK_MM = 1;
 /** First slot an arch plugin's declared state gets (in its `sharedState` order). */
 export const SH_ARCH_BASE = 2;
+/** Slots a scheme plugin may declare, and the first of them (the arch's end below it). */
+export const MAX_SCHEME_SHARED = 8;
+export const SH_SCHEME_BASE = MAX_SHARED_SLOTS - MAX_SCHEME_SHARED;
 
 export type SharedArray = Int32Array | Uint8Array;
 

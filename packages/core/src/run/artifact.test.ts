@@ -48,7 +48,7 @@ describe('artifacts', () => {
     const { seed, r } = firstFailure(sim);
     const artifact = makeArtifact(sim.cell, seed, r);
     expect(() => parseArtifact({ ...artifact, seed: 'xyz' })).toThrow(/seed: must be 32 lowercase hex digits/);
-    expect(() => parseArtifact({ ...artifact, cell: { ...artifact.cell, scheme: 'lazy' } })).toThrow(/cell\.scheme/);
+    expect(() => parseArtifact({ ...artifact, cell: { ...artifact.cell, scheme: 'Lazy MM' } })).toThrow(/cell\.scheme/);
   });
 
   it('detects a tampered decision list', () => {

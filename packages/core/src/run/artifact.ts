@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { ArchPlugin } from '../abi/plugin.js';
-import { PreemptModel, Scheme } from '../config/scheme.js';
+import { PreemptModel, SchemeName } from '../config/scheme.js';
+import type { SchemePlugin } from '../scheme/abi.js';
 import { MEMORY_MODELS } from '../model/store-buffer.js';
 import { HAZARD_IDS } from '../model/kernel.js';
 import { StrategySpec } from '../explorer/strategy.js';
@@ -61,8 +62,10 @@ export const Artifact = z
     cell: z
       .object({
         arch: z.object({ name: z.string(), version: z.string(), options: z.unknown() }).strict(),
-        scheme: Scheme,
-        schemeOptions: z.object({ mask: z.enum(['cpumask', 'online']).optional() }).strict().optional(),
+        scheme: SchemeName,
+        schemeOptions: z.record(z.string(), z.unknown()).optional(),
+        /** A scheme plugin's version (absent for core's built-in schemes). */
+        schemeVersion: z.string().optional(),
         preempt: PreemptModel.optional(),
         memory: z.enum(MEMORY_MODELS).optional(),
         cpus: z.number().int().min(1).max(32),
@@ -122,6 +125,7 @@ export function makeArtifact(cell: CellConfig, seed: RunSeed, result: RunResult,
     cell: {
       arch: { ...cell.arch }, scheme: cell.scheme,
       ...(cell.schemeOptions !== undefined ? { schemeOptions: { ...cell.schemeOptions } } : {}),
+      ...(cell.schemeVersion !== undefined ? { schemeVersion: cell.schemeVersion } : {}),
       ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
       ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
       cpus: cell.cpus, workload: { ...cell.workload }, strategy: { ...cell.strategy },
@@ -165,9 +169,12 @@ export interface ReplayResult {
 
 /**
  * Re-run an artifact exactly. Refuses an artifact of another model version, or of another
- * plugin name or version, with the reason.
+ * plugin name or version (arch, or scheme plugin), with the reason. `scheme`: the scheme
+ * plugin of a cell whose scheme is not built into core.
  */
-export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts: { trace?: boolean } = {}): ReplayResult {
+export function replayArtifact(
+  artifact: Artifact, plugin: ArchPlugin<any>, opts: { trace?: boolean; scheme?: SchemePlugin<any> } = {},
+): ReplayResult {
   if (artifact.modelHash !== MODEL_HASH) {
     throw new ArtifactError(
       `artifact was recorded with model ${artifact.modelHash} (lazytlb ${artifact.toolVersion}); this is model ${MODEL_HASH} (lazytlb ${CORE_VERSION}). ` +
@@ -180,10 +187,18 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     );
   }
   const c = artifact.cell;
+  if (c.schemeVersion !== undefined) {
+    const sp = opts.scheme;
+    if (sp === undefined) throw new ArtifactError(`artifact was recorded with scheme plugin ${c.scheme}@${c.schemeVersion}: load that scheme plugin to replay it`);
+    if (sp.name !== c.scheme || sp.version !== c.schemeVersion) {
+      throw new ArtifactError(`artifact was recorded with scheme ${c.scheme}@${c.schemeVersion}, but ${sp.name}@${sp.version} was given`);
+    }
+  }
   const sim = new Simulator({
     plugin,
     archOptions: c.arch.options,
     scheme: c.scheme,
+    ...(c.schemeVersion !== undefined ? { schemePlugin: opts.scheme } : {}),
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
     ...(c.memory !== undefined ? { memory: c.memory } : {}),

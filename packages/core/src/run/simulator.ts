@@ -7,9 +7,11 @@ import { z } from 'zod';
 import type { ArchHooks, ArchPlugin } from '../abi/plugin.js';
 import { memoryModelRefusal, parseArchOptions, PluginLoadError, validateArchPlugin, validateHooks } from '../abi/validate.js';
 import { MEMORY_MODELS, type MemoryModel } from '../model/store-buffer.js';
-import {
-  DEFAULT_PREEMPT, PreemptModel, resolveScheme, resolveSchemeOptions, type Scheme, SCHEME_DANGLING_PREMISE, SchemeInput, type SchemeOptions,
-} from '../config/scheme.js';
+import { DEFAULT_PREEMPT, formatScheme, PreemptModel, resolveScheme, resolveSchemeOptions, SchemeInput, type SchemeOptions } from '../config/scheme.js';
+import type { SchemeHooks, SchemePlugin } from '../scheme/abi.js';
+import { builtinScheme } from '../scheme/builtin/index.js';
+import { SCHEME_HOOK_BASE, SCHEME_HOOK_IDS, SCHEME_HOOK_NAMES } from '../scheme/calls.js';
+import { validateSchemeHooks, validateSchemePlugin } from '../scheme/validate.js';
 import { CORE_USE_SITES, type UseSiteKind } from '../findings/sites.js';
 import { C_LAZY_PINNED_AT_END, costsToObject, type Costs } from '../cost/counters.js';
 import { createExplorer, type Explorer, ReplayExplorer, type StrategySpec, StrategySpec as StrategySchema } from '../explorer/strategy.js';
@@ -40,9 +42,12 @@ export const TSO_ESTIMATE_FACTOR = 1.5;
 export interface SimulatorOptions {
   readonly plugin: ArchPlugin<any>;
   readonly archOptions?: unknown;
+  /** The scheme by name (a built-in one, or the name of `schemePlugin`) or as Kconfig symbols. */
   readonly scheme: SchemeInput;
   /** The scheme's options (e.g. { mask: 'online' } for shootdown); validated per scheme. */
   readonly schemeOptions?: unknown;
+  /** A scheme plugin (one not built into core: hazptr, lazy-mm-scan, ...); `scheme` must be its name. */
+  readonly schemePlugin?: SchemePlugin<any>;
   /** Preemption model of the simulated kernel (CONFIG_PREEMPT_*): default "full". */
   readonly preempt?: PreemptModel;
   /** Memory model: "sc" (default) or "tso" (x86: per-CPU store buffers; ABI v2 plugins that offer it). */
@@ -72,9 +77,14 @@ export interface SimulatorOptions {
 /** The resolved, serialisable identity of a cell (recorded in artifacts). */
 export interface CellConfig {
   readonly arch: { readonly name: string; readonly version: string; readonly options: unknown };
-  readonly scheme: Scheme;
+  readonly scheme: string;
   /** Scheme options that differ from the scheme's defaults; absent when none do (so cell ids stay put). */
   readonly schemeOptions?: SchemeOptions;
+  /**
+   * A scheme plugin's version; absent for core's built-in schemes (their version is the
+   * core's, which artifacts record as toolVersion and modelHash).
+   */
+  readonly schemeVersion?: string;
   /** Preemption model when not the default "full". */
   readonly preempt?: PreemptModel;
   /** Memory model when not the default "sc". */
@@ -167,7 +177,9 @@ export class Simulator {
   /** Canonical JSON of `cell`: hash it for per-run seeds. */
   readonly cellId: string;
   readonly plugin: ArchPlugin<unknown>;
+  readonly schemePlugin: SchemePlugin<unknown>;
   private readonly hooks: ArchHooks;
+  private readonly schemeHooks: SchemeHooks;
   /** The step executor (exposed for tests and tools that inspect enabled actors). */
   readonly stepper: Stepper;
   private readonly generator: WorkloadGenerator | null;
@@ -191,7 +203,10 @@ export class Simulator {
     this.plugin = plugin;
     const options = parseArchOptions(plugin, opts.archOptions);
     const scheme = resolveScheme(SchemeInput.parse(opts.scheme));
-    const schemeOptions = resolveSchemeOptions(scheme, opts.schemeOptions);
+    const schemePlugin = resolveSchemePlugin(scheme, opts.schemePlugin);
+    const builtin = builtinScheme(scheme) === schemePlugin;
+    const schemeOptions = resolveSchemeOptions(schemePlugin, opts.schemeOptions);
+    this.schemePlugin = schemePlugin;
     const preempt = PreemptModel.parse(opts.preempt ?? DEFAULT_PREEMPT);
     const memory = MemoryModelSchema.parse(opts.memory ?? 'sc');
     const refusal = memoryModelRefusal(plugin, memory);
@@ -211,6 +226,7 @@ export class Simulator {
     this.cell = {
       arch: { name: plugin.name, version: plugin.version, options }, scheme,
       ...(schemeOptions !== null ? { schemeOptions } : {}),
+      ...(!builtin ? { schemeVersion: schemePlugin.version } : {}),
       ...(preempt !== DEFAULT_PREEMPT ? { preempt } : {}),
       ...(memory !== 'sc' ? { memory } : {}),
       cpus, workload, strategy, stepBudget,
@@ -227,12 +243,15 @@ export class Simulator {
     k.arch = this.hooks;
     k.memory = memory;
     k.mutations = mutations.coreBits;
-    k.refcount = scheme === 'refcount';
-    k.shootdown = scheme === 'shootdown';
-    k.shootOnline = schemeOptions?.mask === 'online';
-    k.danglingPremise = SCHEME_DANGLING_PREMISE[scheme];
+    const fullSchemeOptions = schemePlugin.options.parse(schemeOptions ?? {});
+    this.schemeHooks = validateSchemeHooks(schemePlugin, schemePlugin.setup(fullSchemeOptions, { coreVersion: CORE_VERSION, abi: schemePlugin.abi, memory, arch: plugin.name }));
+    k.scheme = this.schemeHooks;
+    k.schemeName = schemePlugin.name;
+    k.schemeLabel = formatScheme(schemePlugin.name, schemeOptions);
+    k.shootdown = schemePlugin.kconfig.MMU_LAZY_TLB_SHOOTDOWN;
+    k.danglingPremise = schemePlugin.claims.danglingPremise;
     k.preemptLevel = PREEMPT_MODELS.indexOf(preempt);
-    k.setSites([...CORE_USE_SITES, ...(plugin.useSites ?? [])]);
+    k.setSites([...CORE_USE_SITES, ...(plugin.useSites ?? []), ...(schemePlugin.useSites ?? [])]);
     k.disabled = new Set(disabled);
     this.sites = k.sites.map((u) => u.id);
     if (explicit !== null) {
@@ -365,6 +384,8 @@ export class Simulator {
       k.resetState();
       k.hook = HOOK_IDS.reset;
       this.hooks.reset(k);
+      k.hook = SCHEME_HOOK_IDS.reset;
+      this.schemeHooks.reset(k);
       k.hook = 0;
       this.wlRng.seed(seed[0], seed[1], seed[2], seed[3]);
       this.exRng.seed(seed[0] ^ 0x5bd1e995, seed[1] ^ 0x27d4eb2f, seed[2] ^ 0x165667b1, seed[3] ^ 0x61c88647);
@@ -440,7 +461,10 @@ export class Simulator {
     const k = this.k;
     this.errorInStep = inStep;
     if (k.hook === 0) throw e;
-    this.pendingError = { hook: HOOK_NAMES[k.hook] ?? `hook ${k.hook}`, message: e instanceof Error ? e.message : String(e) };
+    const hook = k.hook >= SCHEME_HOOK_BASE
+      ? `${SCHEME_HOOK_NAMES[k.hook - SCHEME_HOOK_BASE] ?? `hook ${k.hook}`} (scheme ${k.schemeName})`
+      : HOOK_NAMES[k.hook] ?? `hook ${k.hook}`;
+    this.pendingError = { hook, message: e instanceof Error ? e.message : String(e) };
     k.hook = 0;
     return 'plugin-error';
   }
@@ -513,6 +537,23 @@ export class Simulator {
     k.cost[C_LAZY_PINNED_AT_END] = k.lazyPinned;
     return k.violation !== null ? 'violation' : 'ok';
   }
+}
+
+/**
+ * The scheme plugin of a cell: `plugin` when given (validated, and its name must be the
+ * cell's), else the built-in scheme of that name.
+ */
+function resolveSchemePlugin(name: string, plugin: SchemePlugin<any> | undefined): SchemePlugin<unknown> {
+  if (plugin !== undefined) {
+    const p = validateSchemePlugin(plugin, plugin?.name ?? 'scheme plugin');
+    if (p.name !== name) throw new PluginLoadError(`scheme "${name}" was asked for, but the scheme plugin given is "${p.name}"`);
+    return p;
+  }
+  const b = builtinScheme(name);
+  if (b === undefined) {
+    throw new PluginLoadError(`unknown scheme "${name}": core's built-in schemes are refcount, shootdown and none; pass a scheme plugin (schemePlugin) for any other`);
+  }
+  return b;
 }
 
 /** Create a simulator; throws a clear error on an invalid plugin, option, scheme or workload. */

@@ -278,16 +278,16 @@ describe('describeArchConformance catches broken plugins', () => {
     const names = collect(referenceArch, options).map((t) => t.name);
     expect(names).toContain('determinism (shootdown:mask=online): same cell + seed => same outcome, steps, costs and decisions');
     expect(names).toContain('clean runs: shootdown:mask=online, 4 CPUs, 300 seeds of the default workload all end ok with no hazard');
-    // What the kernel of each cell was told: (scheme, shoot-lazies over online CPUs, preemption level).
+    // What the kernel of each cell was told: (scheme with its options, preemption level).
     const seen = new Set<string>();
     const spy = variant('spy', (h) => ({
       reset(k) {
         const kk = k as unknown as Kernel; // the spy reads core internals a plugin does not see
-        seen.add(`${kk.shootdown ? 'shootdown' : kk.refcount ? 'refcount' : 'none'} online=${kk.shootOnline} preempt=${kk.preemptLevel}`);
+        seen.add(`${kk.schemeLabel} shootdown=${kk.shootdown} preempt=${kk.preemptLevel}`);
         h.reset(k);
       },
     }));
     expect([...(await failures(spy, { ...options, hotplugSeeds: 0 })).keys()]).toEqual([]);
-    expect([...seen].sort()).toEqual(['none online=false preempt=3', 'refcount online=false preempt=3', 'shootdown online=true preempt=3']);
+    expect([...seen].sort()).toEqual(['none shootdown=false preempt=3', 'refcount shootdown=false preempt=3', 'shootdown:mask=online shootdown=true preempt=3']);
   });
 });

@@ -1,0 +1,43 @@
+/**
+ * What a scheme plugin sees of the simulated machine: everything an arch plugin sees
+ * ({@link ArchKernel}) plus mm_count and the actions a lazy-mm scheme takes, by their kernel
+ * names. The core's Kernel implements it; hooks get the Kernel itself (no facade, no
+ * allocation), typed as this interface so the model can change behind it.
+ */
+import type { ArchKernel } from '../abi/arch-kernel.js';
+import type { SharedArray } from '../model/store-buffer.js';
+
+export interface SchemeKernel extends ArchKernel {
+  /** mm->mm_count. Change it only through schemeMmgrab / schemeMmdrop (they count the atomics and call __mmdrop). */
+  readonly mmCount: Int32Array;
+  /** rq->prev_mm (read): the lazy mm a kernel -> user switch hands to finish_task_switch. */
+  readonly cpuPrevMm: Int32Array;
+
+  /** atomic_inc(&mm->mm_count) by `cpu` (`what` names the caller in traces and I11 messages). */
+  schemeMmgrab(cpu: number, mm: number, what: string): void;
+  /** atomic_dec_and_test(&mm->mm_count); on 1 -> 0 __mmdrop runs as `cpu`'s next steps. */
+  schemeMmdrop(cpu: number, mm: number, what: string): void;
+  /** Lazy references the CPUs hold on `mm` (H_curr + H_prev + H_local, kernel-reference §1.6). */
+  lazyHolders(mm: number): number;
+  /** cpu_online_mask as a word. */
+  onlineMask(): number;
+  /** I7: every CPU lazy on `mm` must be in `mask` (the scheme's claim that its IPI mask covers them). */
+  checkMaskCoverage(cpu: number, mm: number, mask: number): void;
+  /**
+   * on_each_cpu_mask(mask, do_shoot_lazy_tlb, mm, wait=1) from `cpu` (kernel/fork.c): each CPU
+   * whose current task is lazy on `mm` switches to init_mm. With a single bit this is
+   * smp_call_function_single(cpu, do_shoot_lazy_tlb, mm, 1).
+   */
+  shootLazies(cpu: number, mask: number, mm: number): void;
+  /** smp_mb() executed by a lazy-mm helper: counted (cost smp_mb) and, under tso, a full barrier. */
+  lazyMb(cpu: number): void;
+  /** A read of another CPU's per-CPU line (a scan): counted (cost remote_line_reads). */
+  countRemoteRead(cpu: number): void;
+  /** An atomic RMW on a line other than mm_count (a cmpxchg on rq->drop_mm): counted, and a full barrier. */
+  countSchemeAtomic(cpu: number): void;
+
+  /** Declare scheme state other CPUs read (slot = its index in SchemePlugin.sharedState); returns the array they read. */
+  declareSchemeShared(slot: number, name: string, view: SharedArray): SharedArray;
+  /** A plain store by `cpu` to declared scheme state (buffered under tso). */
+  storeSchemeShared(cpu: number, slot: number, i: number, v: number): void;
+}
