@@ -7,18 +7,18 @@
 // message), hazards and use sites, every cost counter the old build has, the decision list,
 // and, for the first runs of each cell, the whole trace.
 //
-//   node packages/core/scripts/ab-identity.mjs --old /work/prev --new . [--runs 300] [--traced 20]
+//   node packages/core/scripts/ab-identity.mjs --old /work/prev [--new <this checkout>] [--runs 300] [--traced 20]
 //
 // Exit 0 when identical, 1 with the first differences otherwise.
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 function arg(name, def) {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? def : process.argv[i + 1];
 }
 const OLD = resolve(arg('old', '/work/prev'));
-const NEW = resolve(arg('new', '.'));
+const NEW = resolve(arg('new', resolve(dirname(fileURLToPath(import.meta.url)), '../../..')));
 const RUNS = Number(arg('runs', '300'));
 const TRACED = Number(arg('traced', '20'));
 

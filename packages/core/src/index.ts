@@ -12,7 +12,7 @@ export { MAX_SCHEME_SHARED, MEMORY_MODELS, SB_CAPACITY, type MemoryModel, type S
 
 export * as constants from './model/constants.js';
 export {
-  FLUSH_FREED_TABLES, FLUSH_FULLMM, FLUSH_MM, FLUSH_RANGE, INIT_MM, IPI_ARCH_BASE, IPI_SHOOT_LAZY, MAX_CPUS, NO_MM, NO_TASK,
+  FLUSH_FREED_TABLES, FLUSH_FULLMM, FLUSH_MM, FLUSH_RANGE, INIT_MM, IPI_ARCH_BASE, IPI_CHECK_LAZY, IPI_SHOOT_LAZY, MAX_CPUS, NO_MM, NO_TASK,
   REASON_ARCH, REASON_FLUSH, REASON_SHOOTDOWN,
 } from './model/constants.js';
 export { Kernel, ModelError, cpumaskWeight, type Violation } from './model/kernel.js';
@@ -26,7 +26,7 @@ export {
   LAZY_KTHREAD_UNUSE_MM, LAZY_KTHREAD_USE_MM, LAZY_SCHED_FORCE_INIT_MM, LAZY_SITE_NAMES, SCHEME_ABI_VERSION, SUPPORTED_SCHEME_ABIS, defineSchemePlugin,
 } from './scheme/abi.js';
 export type {
-  SchemeAbi, SchemeArchClaim, SchemeBarrierDoc, SchemeClaims, SchemeHooks, SchemeKconfig, SchemePlugin, SchemeSequenceHook, SchemeSetupEnv,
+  SchemeAbi, SchemeArchClaim, SchemeBarrierDoc, SchemeClaims, SchemeHooks, SchemeInvariantDoc, SchemeKconfig, SchemePlugin, SchemeSequenceHook, SchemeSetupEnv,
 } from './scheme/abi.js';
 export type { SchemeKernel } from './scheme/scheme-kernel.js';
 export { BUILTIN_SCHEMES, builtinScheme, noneScheme, refcountScheme, shootdownScheme } from './scheme/builtin/index.js';

@@ -29,6 +29,10 @@ export const INVARIANTS = {
       'no kernel function reads a field of a freed mm (dereference), or acts on a compare that a stale pointer decided ' +
       'by address reuse (stale compare); counted per use site',
   },
+  I15: {
+    name: 'scheme-check',
+    summary: "a check in the scheme's own kernel code holds (a WARN_ON or lockdep assertion of a proposal: e.g. hazptr's slot free at mmgrab_lazy_tlb, hazptr_scan preemptible)",
+  },
 } as const;
 
 export type InvariantId = keyof typeof INVARIANTS;

@@ -49,6 +49,7 @@ export const FLUSH_RANGE = 8;
 /** IPI functions. Core functions are below 16; an arch numbers its own from IPI_ARCH_BASE. */
 export const IPI_SHOOT_LAZY = 1; // do_shoot_lazy_tlb (kernel/fork.c)
 export const IPI_MEMBARRIER = 2; // ipi_mb (kernel/sched/membarrier.c): smp_mb()
+export const IPI_CHECK_LAZY = 3; // do_check_lazy_tlb (kernel/fork.c, DEBUG_VM_SHOOT_LAZIES; hazptr's second IPI)
 export const IPI_ARCH_BASE = 16;
 
 /** Why an IPI was sent: cost accounting buckets. */

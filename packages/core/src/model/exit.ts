@@ -249,6 +249,13 @@ export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
   }
 }
 
+/** do_check_lazy_tlb() (kernel/fork.c): WARN_ON_ONCE(current->active_mm == mm) after the shoot, by IPI. */
+export function do_check_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
+  const t = k.cpuCurr[cpu]!;
+  if (k.tracer !== null) k.tracer.ev(cpu, 'do_check_lazy_tlb', `${k.taskName(t)} active_mm ${k.mmName(k.taskActiveMm[t]!)}`);
+  if (k.taskActiveMm[t] === mm) k.violate('I3', cpu, `WARN in do_check_lazy_tlb: ${k.taskName(t)} is still lazy on ${k.mmName(mm)} after the shoot IPI`);
+}
+
 /** do_shoot_lazy_tlb() (kernel/fork.c), run by IPI or locally with IRQs off. */
 export function do_shoot_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
   const t = k.cpuCurr[cpu]!;

@@ -8,7 +8,7 @@
  * A call is not an interleaving point: the step that calls also takes the callee's first
  * step (Stepper.runFrame); returning is one (the caller continues at its next step).
  */
-import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
+import { FRAME_DEPTH, type Kernel, ModelError, P_MMDROP_PATH } from './kernel.js';
 
 export const P_FINISH_SWITCH = 1; // finish_task_switch(): mmdrop_lazy_tlb_sched(mm) after IRQs are back on
 export const P_MUNMAP = 2; // do_vmi_munmap -> unmap_region -> tlb_finish_mmu
@@ -16,7 +16,7 @@ export const P_FORK = 3; // copy_process -> copy_mm -> dup_mm -> dup_mmap (flush
 export const P_EXEC = 4; // bprm_execve -> exec_mmap (user exec and kernel_execve)
 export const P_EXIT = 5; // do_exit -> exit_mm -> mmput -> do_task_dead
 export const P_MMPUT = 6; // mmput -> __mmput -> exit_mmap -> mmdrop
-export const P_MMDROP = 7; // __mmdrop: cleanup_lazy_tlbs -> mm_free_pgd -> destroy_context -> free_mm
+export const P_MMDROP = P_MMDROP_PATH; // 7, __mmdrop: cleanup_lazy_tlbs -> mm_free_pgd -> destroy_context -> free_mm
 export const P_USE_MM = 8; // mmget_not_zero + kthread_use_mm
 export const P_UNUSE_MM = 9; // kthread_unuse_mm + mmput
 export const P_ARCH = 10; // an arch hook's continuation (Kernel.archContinue): runs after the CPU's IPI waits

@@ -24,6 +24,9 @@ import { type MemoryModel, SH_ARCH_BASE, SH_RQ_CURR, SH_SCHEME_BASE, SH_TASK_MM,
 
 export { ModelError };
 
+/** The __mmdrop path's frame id (frames.ts P_MMDROP is this; defined here because frames.ts imports this module). */
+export const P_MMDROP_PATH = 7;
+
 /** Kernel-path nesting depth per CPU (e.g. munmap -> ... ; exit -> mmput -> __mmput -> mmdrop -> __mmdrop). */
 export const FRAME_DEPTH = 8;
 /** Pending IPIs per CPU. smp_call_function queues are lists in the kernel; the model bounds them. */
@@ -203,6 +206,13 @@ export class Kernel implements SchemeKernel {
    * to enter the stopper, which an IRQs-off CPU does only at its end).
    */
   cpuStopMachine = new Uint8Array(0);
+  /**
+   * preempt_count() beyond the IRQ state: spinlocks the CPU's current context holds (and
+   * preempt_disable()), where the model tracks them: khugepaged_mm_lock around
+   * collect_mm_slot()'s mmdrop, finish_task_switch()'s preempt-off tail. A final mmdrop records
+   * it in its __mmdrop frame (register b), so scheme code knows __mmdrop's calling context.
+   */
+  cpuPreemptCount = new Uint8Array(0);
   cpuSp = new Int32Array(0);
   /** Number of kernel-path calls so far (lets the stepper see that a step entered a callee). */
   calls = 0;
@@ -424,6 +434,7 @@ export class Kernel implements SchemeKernel {
     this.cpuActivatePending = new Uint8Array(n);
     this.cpuUnfencedUser = new Uint8Array(n);
     this.cpuStopMachine = new Uint8Array(n);
+    this.cpuPreemptCount = new Uint8Array(n);
     this.cpuResumeAt = new Int32Array(n);
     this.cpuMembarrierState = new Int32Array(n);
     this.cpuPtWait = new Int32Array(n);
@@ -515,6 +526,7 @@ export class Kernel implements SchemeKernel {
     this.cpuActivatePending.fill(0, 0, n);
     this.cpuUnfencedUser.fill(0, 0, n);
     this.cpuStopMachine.fill(0, 0, n);
+    this.cpuPreemptCount.fill(0, 0, n);
     this.cpuSp.fill(0, 0, n);
     this.rqHead.fill(0, 0, n);
     this.rqLen.fill(0, 0, n);
@@ -968,6 +980,10 @@ export class Kernel implements SchemeKernel {
   shootLazies: (cpu: number, mask: number, mm: number) => void = () => {
     throw new ModelError('shootLazies not installed');
   };
+  /** on_each_cpu_mask(mask, do_check_lazy_tlb, mm, wait=1): WARN on a CPU still lazy on `mm`. Installed by the simulator. */
+  checkLazies: (cpu: number, mask: number, mm: number) => void = () => {
+    throw new ModelError('checkLazies not installed');
+  };
 
   /** Number of lazy references the CPUs hold on `mm` (H_curr + H_prev + H_local, kernel-reference §1.6). */
   lazyHolders(mm: number): number {
@@ -979,6 +995,22 @@ export class Kernel implements SchemeKernel {
       if (this.cpuLocalMm[c] === mm) n++;
     }
     return n;
+  }
+
+  /**
+   * preemptible() as lockdep_assert_preemption_enabled() sees it for the code `cpu` runs now:
+   * task context, IRQs on, and no spinlock held by it or by the caller of the __mmdrop it is in.
+   */
+  preemptible(cpu: number): boolean {
+    if (this.inIrq || this.cpuIrqsOff[cpu] !== 0 || this.cpuPreemptCount[cpu] !== 0) return false;
+    const base = cpu * FRAME_DEPTH;
+    for (let i = this.cpuSp[cpu]! - 1; i >= 0; i--) if (this.frPath[base + i] === P_MMDROP_PATH && this.frB[base + i] !== 0) return false;
+    return true;
+  }
+
+  /** I15: a check in the scheme's own kernel code failed (a WARN_ON, a lockdep assertion); `site` names the function. */
+  schemeViolation(cpu: number, site: string, message: string): void {
+    this.violate('I15', cpu, `${site}: ${message}`);
   }
 
   /** cpu_online_mask as a word. */

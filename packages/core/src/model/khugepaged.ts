@@ -83,7 +83,11 @@ export function __khugepaged_enter(k: Kernel, mm: number): void {
 
 /** collect_mm_slot(): khugepaged frees the slot of a dying mm (mmdrop, possibly the final one). */
 function collect_mm_slot(k: Kernel, cpu: number, mm: number): void {
+  // khugepaged_scan_mm_slot() holds khugepaged_mm_lock (a spinlock: preemption off) across
+  // collect_mm_slot() -> mmdrop(): a final mmdrop runs __mmdrop in atomic context.
+  k.cpuPreemptCount[cpu]! += 1;
   dropSlot(k, cpu, mm, 'collect_mm_slot', '');
+  k.cpuPreemptCount[cpu]! -= 1;
 }
 
 /** Free `mm`'s slot and mmdrop() its reference (`fn`, `what`: the trace event and its text before the mmdrop). */

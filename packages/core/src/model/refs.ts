@@ -58,7 +58,7 @@ export function decCount(k: Kernel, cpu: number, mm: number, what: string): void
       return;
     }
     if (k.tracer !== null) k.tracer.ev(cpu, '__mmdrop', `${k.mmName(mm)} mm_count 1->0`);
-    call(k, cpu, P_MMDROP, mm, 0, 0);
+    call(k, cpu, P_MMDROP, mm, k.cpuPreemptCount[cpu]!, 0); // b: the caller holds a spinlock (preemption off)
   }
 }
 

@@ -212,7 +212,10 @@ export function stepFinishSwitch(k: Kernel, cpu: number, f: number): void {
   ret(k, cpu);
   k.setLocalMm(cpu, NO_MM);
   if (k.tracer !== null) k.tracer.ev(cpu, 'finish_task_switch', `mmdrop_lazy_tlb_sched(${k.mmName(mm)})`);
+  // finish_task_switch() runs with preemption disabled (the scheduler's preempt_count).
+  k.cpuPreemptCount[cpu]! += 1;
   mmdrop_lazy_tlb(k, cpu, mm, LAZY_FINISH_TASK_SWITCH);
+  k.cpuPreemptCount[cpu]! -= 1;
 }
 
 /** try_to_wake_up() of the first task whose wakeup this CPU delivers (an interrupt step). */

@@ -6,7 +6,7 @@
 import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS } from '../cost/counters.js';
 import { arch_continue, arch_handle_ipi, arch_resume, HOOK_IDS } from './arch-calls.js';
 import {
-  IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
+  IPI_CHECK_LAZY, IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
   OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
   ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_MREMAP, OP_KHUGEPAGED, OP_TEXT_POKE,
   OP_SUSPEND, OP_MEMBARRIER_REGISTER, OP_RECLAIM, OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MEMBARRIER, MEMBARRIER_AND_COMMAND, IPI_MEMBARRIER,
@@ -20,7 +20,7 @@ import { SH_RQ_CURR, SH_TASK_MM } from './store-buffer.js';
 import { stepReclaim } from './reclaim.js';
 import { suspend_resume } from './suspend.js';
 import { text_poke } from './temporary-mm.js';
-import { do_shoot_lazy_tlb, stepExit, stepMmdrop, stepMmput } from './exit.js';
+import { do_check_lazy_tlb, do_shoot_lazy_tlb, stepExit, stepMmdrop, stepMmput } from './exit.js';
 import { cloneThread, stepFork } from './fork.js';
 import { cpuUp, stepCpuDown, stepCpuhpAp, stepIdleDead } from './hotplug.js';
 import {
@@ -52,6 +52,10 @@ export class Stepper {
     k.shootLazies = (cpu, mask, mm) => {
       if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_shoot_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
       k.onEachCpuMask(cpu, mask, IPI_SHOOT_LAZY, mm, 0, true, REASON_SHOOTDOWN);
+    };
+    k.checkLazies = (cpu, mask, mm) => {
+      if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_check_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
+      k.onEachCpuMask(cpu, mask, IPI_CHECK_LAZY, mm, 0, true, REASON_SHOOTDOWN);
     };
     k.flushIpiQueue = (cpu) => this.flushIpiQueue(cpu);
   }
@@ -240,6 +244,7 @@ export class Stepper {
     k.inIrq = true;
     k.ipiSender = from;
     if (fn === IPI_SHOOT_LAZY) do_shoot_lazy_tlb(k, cpu, mm);
+    else if (fn === IPI_CHECK_LAZY) do_check_lazy_tlb(k, cpu, mm);
     else if (fn === IPI_MEMBARRIER) ipi_mb(k, cpu);
     else arch_handle_ipi(k, cpu, fn, mm, arg);
     k.inIrq = wasIrq;

@@ -97,6 +97,14 @@ export interface SchemeClaims {
   readonly arch: readonly SchemeArchClaim[];
 }
 
+/** A check in the scheme's own code (a WARN_ON, a lockdep assertion) reported as I15. */
+export interface SchemeInvariantDoc {
+  readonly id: 'I15';
+  /** The kernel function that checks, e.g. "hazptr_scan". */
+  readonly site: string;
+  readonly description: string;
+}
+
 /** The Kconfig a scheme stands for. REFCOUNT=y with SHOOTDOWN=y is structurally impossible (arch/Kconfig). */
 export interface SchemeKconfig {
   readonly MMU_LAZY_TLB_REFCOUNT: boolean;
@@ -168,6 +176,8 @@ export interface SchemePlugin<O = unknown> {
   /** Kconfig-level impossibilities of an option set (refused before a sweep); null when fine. */
   structuralRefusal?(options: O): string | null;
   readonly claims: SchemeClaims;
+  /** The checks of the scheme's own kernel code it reports as I15 (k.schemeViolation). */
+  readonly invariants?: readonly SchemeInvariantDoc[];
   /** State other CPUs read, in declaration order (the slot k.declareSchemeShared takes). */
   readonly sharedState?: readonly SharedStateDoc[];
   /** Use sites of a possibly dangling pointer the scheme's hooks report (k.useMm / k.staleCompare). */

@@ -29,6 +29,16 @@ export interface SchemeKernel extends ArchKernel {
    * smp_call_function_single(cpu, do_shoot_lazy_tlb, mm, 1).
    */
   shootLazies(cpu: number, mask: number, mm: number): void;
+  /** on_each_cpu_mask(mask, do_check_lazy_tlb, mm, wait=1): a CPU still lazy on `mm` WARNs (I3). */
+  checkLazies(cpu: number, mask: number, mm: number): void;
+  /**
+   * lockdep_assert_preemption_enabled() for the code `cpu` runs now: false in an IPI handler,
+   * with IRQs off, or inside a __mmdrop whose caller holds a spinlock (khugepaged's
+   * collect_mm_slot under khugepaged_mm_lock) or runs preempt-off (finish_task_switch).
+   */
+  preemptible(cpu: number): boolean;
+  /** I15: a check in the scheme's own kernel code failed (WARN_ON / lockdep); `site` is the kernel function. */
+  schemeViolation(cpu: number, site: string, message: string): void;
   /** smp_mb() executed by a lazy-mm helper: counted (cost smp_mb) and, under tso, a full barrier. */
   lazyMb(cpu: number): void;
   /** A read of another CPU's per-CPU line (a scan): counted (cost remote_line_reads). */

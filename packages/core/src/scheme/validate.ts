@@ -42,6 +42,7 @@ const Descriptor = z
         ),
       })
       .strict(),
+    invariants: z.array(z.object({ id: z.literal('I15'), site: z.string().min(1), description: z.string().min(1) }).strict()).optional(),
     sharedState: z
       .array(z.object({ id: z.string().min(1), scope: z.literal('cpu'), description: z.string().min(1) }).strict())
       .max(MAX_SCHEME_SHARED)

@@ -15,7 +15,7 @@
 import {
   INIT_MM, INVARIANTS, NO_MM, Simulator, constants, formatTraceColumns, makeArtifact,
   type Artifact, type ArchPlugin, type InvariantId, type Kernel, type OutcomeKind, type RunResult, type RunSeed,
-  type SchemeInput, type TraceEvent, type Violation,
+  type SchemeInput, type SchemePlugin, type TraceEvent, type Violation,
   type RunFinding, type UseSiteKind, type MemoryModel,
 } from '@lazytlb/core';
 import { CpuDriver, type CommandSink } from './cpu-driver.js';
@@ -37,10 +37,12 @@ export const SCENARIO_SEED: RunSeed = [0, 0, 0, 1];
 export interface ScenarioOptions {
   readonly arch: ArchPlugin<any>;
   readonly archOptions?: unknown;
-  /** 'refcount' | 'shootdown' | 'none', or the Kconfig symbols. */
+  /** 'refcount' | 'shootdown' | 'none', or the Kconfig symbols, or the name of `schemePlugin`. */
   readonly scheme: SchemeInput;
   /** The scheme's options, e.g. { mask: 'online' } for shootdown. */
   readonly schemeOptions?: unknown;
+  /** A scheme plugin not built into core (e.g. @lazytlb/scheme-hazptr); `scheme` is its name. */
+  readonly schemePlugin?: SchemePlugin<any>;
   /** Preemption model of the simulated kernel (default 'full'). */
   readonly preempt?: 'none' | 'voluntary' | 'full' | 'rt';
   /** Memory model (default 'sc'); under 'tso' stores wait in store buffers until "CPU<n>: drain" or a barrier. */
@@ -157,6 +159,7 @@ export class Scenario implements CommandSink {
       archOptions: options.archOptions,
       scheme: options.scheme,
       ...(options.schemeOptions !== undefined ? { schemeOptions: options.schemeOptions } : {}),
+      ...(options.schemePlugin !== undefined ? { schemePlugin: options.schemePlugin } : {}),
       ...(options.preempt !== undefined ? { preempt: options.preempt } : {}),
       ...(options.memory !== undefined ? { memory: options.memory } : {}),
       cpus: options.cpus,
