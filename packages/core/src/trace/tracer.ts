@@ -3,7 +3,7 @@
  * off `Kernel.tracer` is null and every call site is a single null check, so sweeps pay
  * nothing for it.
  */
-import { IPI_SHOOT_LAZY } from '../model/constants.js';
+import { IPI_CHECK_LAZY, IPI_SHOOT_LAZY } from '../model/constants.js';
 import type { Kernel } from '../model/kernel.js';
 
 export type ActorKind = 'task' | 'irq' | 'hyp' | 'drain';
@@ -39,7 +39,7 @@ export class Tracer {
   }
 
   ipiName(fn: number): string {
-    return fn === IPI_SHOOT_LAZY ? 'do_shoot_lazy_tlb' : this.k.arch.ipi_name(fn);
+    return fn === IPI_SHOOT_LAZY ? 'do_shoot_lazy_tlb' : fn === IPI_CHECK_LAZY ? 'do_check_lazy_tlb' : this.k.arch.ipi_name(fn);
   }
 
   ipiSend(from: number, target: number, fn: number, mm: number): void {
