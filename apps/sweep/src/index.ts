@@ -23,7 +23,12 @@ export { reportData, reportHtml, writeReportHtml } from './report/write.js';
 export { buildReportData, type ReportData } from './report/data.js';
 export { renderReportHtml } from './report/html.js';
 export { listArches } from './plugins/list.js';
-export { resolvePlugin, UnknownArchError } from './plugins/resolve.js';
+export { formatSchemes, listSchemes, type SchemeInfo } from './plugins/list-schemes.js';
+export { loadPluginPath, resolvePlugin, UnknownArchError } from './plugins/resolve.js';
+export {
+  BUNDLED_SCHEMES, resolveSchemePlugin, resolveSchemeWithSource, SchemeNotLoadedError, schemePluginForArtifact, UnknownSchemeError,
+} from './plugins/schemes.js';
+export { newScheme, type NewSchemeResult } from './new-scheme/new-scheme.js';
 export { replayFile } from './replay/replay.js';
 export { formatLkml } from './replay/lkml.js';
 export { toPerfetto, formatPerfetto, type PerfettoTrace } from './replay/perfetto.js';

@@ -1,5 +1,6 @@
 /**
- * The `lazytlb` command line (commander): sweep, replay, shrink, merge, arches, new-arch. Every command
+ * The `lazytlb` command line (commander): sweep, replay, shrink, merge, arches, schemes, new-arch,
+ * new-scheme, mutants. Every command
  * returns its exit code; errors a user can fix exit 2 with a one-paragraph message, plugin
  * and internal errors exit 3.
  */
@@ -10,7 +11,10 @@ import { SweepMismatchError } from '../engine/sweep.js';
 import { MatrixError } from '../matrix/errors.js';
 import { formatArches, listArches } from '../plugins/list.js';
 import { formatNewArch, newArch } from '../new-arch/new-arch.js';
-import { UnknownArchError } from '../plugins/resolve.js';
+import { formatNewScheme, newScheme } from '../new-scheme/new-scheme.js';
+import { formatSchemes, listSchemes } from '../plugins/list-schemes.js';
+import { loadPluginPaths, UnknownArchError } from '../plugins/resolve.js';
+import { SchemeNotLoadedError, UnknownSchemeError } from '../plugins/schemes.js';
 import { ReplayError, replayFile, REPLAY_FORMATS, type ReplayFormat } from '../replay/replay.js';
 import { mergeResultDirs } from '../results/merge.js';
 import { ResultsError } from '../results/schema.js';
@@ -29,7 +33,10 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.
     stderr.write(`lazytlb: ${e.message}\n`);
     return e.exitCode;
   }
-  const usage = [UsageError, MatrixError, UnknownArchError, PluginLoadError, InvalidKconfigError, SchemeOptionsError, ArtifactError, SweepMismatchError, ResultsError, MutationError];
+  const usage = [
+    UsageError, MatrixError, UnknownArchError, UnknownSchemeError, SchemeNotLoadedError, PluginLoadError, InvalidKconfigError, SchemeOptionsError, ArtifactError,
+    SweepMismatchError, ResultsError, MutationError,
+  ];
   if (usage.some((cls) => e instanceof cls)) {
     stderr.write(`lazytlb: ${(e as Error).message}\n`);
     return EXIT_USAGE;
@@ -51,8 +58,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('run a config matrix of seeded runs on a worker pool and report verdicts, costs and shrunk counterexamples')
     .option('--matrix <file>', 'matrix file (YAML or JSON)')
     .option('--arch <name[:key=value,...]>', 'arch plugin and options (repeatable)', collect)
-    .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
-    .option('--scheme <scheme[:key=value,...]>', 'refcount | shootdown | none, with options (e.g. shootdown:mask=online) (repeatable or comma-separated)', collect)
+    .option('--plugin <path>', 'load an arch or a scheme plugin from a path (its descriptor says which; repeatable)', collect)
+    .option('--scheme <scheme[:key=value,...]>', 'refcount | shootdown | none or a scheme plugin\'s name, with options (e.g. shootdown:mask=online) (repeatable or comma-separated; `lazytlb schemes` lists them)', collect)
     .option('--preempt <model>', 'preemption model of the simulated kernel: none | voluntary | full | rt (default full; repeatable or comma-separated)', collect)
     .option('--memory <model>', 'memory model: sc | tso (per-CPU store buffers; only arches that offer it) (default sc; repeatable or comma-separated)', collect)
     .option('--cpus <n>', 'CPU counts (repeatable or comma-separated)', collect)
@@ -83,7 +90,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--strategies <list>', 'random, pct:D, swarm+STRATEGY (comma-separated; default random,pct:1,pct:2,pct:3,swarm+pct:3)', collect)
     .option('--seed <s>', 'base seed (part of every cell id)')
     .option('--threads <n>', 'worker threads (default: cores)')
-    .option('--plugin <path>', 'load an arch plugin (and its mutations) from a path (repeatable)', collect)
+    .option('--plugin <path>', 'load an arch plugin (and its mutations) or a scheme plugin from a path (repeatable)', collect)
     .option('--out <dir>', 'write mutants.json, kills/ (each kill and its shrunk artifact) and false-alarms/ there')
     .option('--json', 'print mutants.json on stdout')
     .option('--list', 'list the catalogue (with --json: as JSON) and exit')
@@ -97,7 +104,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<artifact>', 'failure artifact (JSON)')
     .addOption(new Option('--format <format>', 'output format (perfetto: trace-event JSON for ui.perfetto.dev)').choices([...REPLAY_FORMATS]).default('lkml'))
     .option('--out <file>', 'write the output to FILE instead of stdout')
-    .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
+    .option('--plugin <path>', 'load an arch or a scheme plugin from a path (the artifact\'s, when not bundled; repeatable)', collect)
     .action(async (artifact: string, o: { format: ReplayFormat; out?: string; plugin?: string[] }) => {
       const text = await replayFile(artifact, { format: o.format, pluginPaths: o.plugin ?? [] });
       if (o.out === undefined) process.stdout.write(text);
@@ -117,7 +124,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('minimize a failure (steps, CPUs, tasks, ops, arch options), report its bug depth, and write a new artifact')
     .argument('<artifact>', 'failure artifact (JSON)')
     .option('--out <file>', 'where to write the shrunk artifact (default: ARTIFACT.shrunk.json)')
-    .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
+    .option('--plugin <path>', 'load an arch or a scheme plugin from a path (the artifact\'s, when not bundled; repeatable)', collect)
     .action(async (artifact: string, o: { out?: string; plugin?: string[] }) => {
       const r = await shrinkFile(artifact, { pluginPaths: o.plugin ?? [], ...(o.out !== undefined ? { out: o.out } : {}) });
       process.stdout.write(formatShrinkResult(artifact, r));
@@ -131,8 +138,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--out <dir>', 'where to write the merged results')
     .option('--json', 'print the merged results.json on stdout')
     .option('--no-shrink', 'do not shrink first failures')
-    .option('--plugin <path>', 'load an arch plugin from a path (repeatable)', collect)
+    .option('--plugin <path>', 'load an arch or a scheme plugin from a path (the shards\', when not bundled; repeatable)', collect)
     .action(async (dirs: string[], o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[] }) => {
+      await loadPluginPaths(o.plugin ?? []);
       const merged = mergeResultDirs(dirs);
       // The merged first failures are the single machine's: shrink them as `sweep` does.
       const shrunk = o.shrink === false ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(merged, o.plugin ?? [], (s) => void process.stderr.write(s));
@@ -146,11 +154,34 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('arches')
     .description('list installed arch plugins with their option schemas')
-    .option('--plugin <path>', 'also load an arch plugin from a path (repeatable)', collect)
+    .option('--plugin <path>', 'also load an arch plugin from a path (repeatable; scheme plugins are skipped)', collect)
     .option('--json', 'print as JSON')
     .action(async (o: { plugin?: string[]; json?: boolean }) => {
       const arches = await listArches(o.plugin ?? []);
       process.stdout.write(o.json === true ? `${JSON.stringify(arches, null, 2)}\n` : formatArches(arches));
+      setExit(EXIT_OK);
+    });
+
+  program
+    .command('schemes')
+    .description('list lazy-mm schemes (bundled, --plugin, installed @lazytlb/scheme-* packages) with their options, provenance, Kconfig and claims')
+    .option('--plugin <path>', 'also load a scheme plugin from a path (repeatable; arch plugins are skipped)', collect)
+    .option('--json', 'print as JSON')
+    .action(async (o: { plugin?: string[]; json?: boolean }) => {
+      const schemes = await listSchemes(o.plugin ?? []);
+      process.stdout.write(o.json === true ? `${JSON.stringify(schemes, null, 2)}\n` : formatSchemes(schemes));
+      setExit(EXIT_OK);
+    });
+
+  program
+    .command('new-scheme')
+    .description('generate a lazy-mm scheme plugin package (@lazytlb/scheme-NAME) with a working scheme, conformance and scheme tests and a README')
+    .argument('<name>', 'scheme name: lowercase letters, digits and dashes, starting with a letter')
+    .option('--dir <dir>', 'parent directory of the package (it goes to DIR/scheme-NAME)', 'plugins')
+    .option('--force', 'write into an existing directory, overwriting the generated files')
+    .action((name: string, o: { dir: string; force?: boolean }) => {
+      const r = newScheme({ name, dir: o.dir, force: o.force === true });
+      process.stdout.write(formatNewScheme(r, name));
       setExit(EXIT_OK);
     });
 

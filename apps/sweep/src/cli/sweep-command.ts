@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ArchPlugin } from '@lazytlb/core';
+import type { ArchPlugin, SchemePlugin } from '@lazytlb/core';
 import { parseShard, shardFromEnv, type Shard } from '../engine/plan.js';
 import { runSweep } from '../engine/sweep.js';
 import type { SweepResult } from '../engine/types.js';
@@ -14,7 +14,8 @@ import { expandMatrix } from '../matrix/expand.js';
 import { matrixFromFlags, type MatrixFlags } from '../matrix/flags.js';
 import { parseMatrixFile } from '../matrix/parse-file.js';
 import type { MatrixSpec } from '../matrix/types.js';
-import { resolvePlugin } from '../plugins/resolve.js';
+import { loadPluginPaths, resolvePlugin } from '../plugins/resolve.js';
+import { schemePluginForArtifact } from '../plugins/schemes.js';
 import { type BuildOptions, buildResults, failurePath, type ShrunkFailure } from '../results/build.js';
 import { readResultDir } from '../results/read.js';
 import type { ResultsFile } from '../results/schema.js';
@@ -118,6 +119,7 @@ export interface ShrunkEntry extends ShrunkFailure {
 export async function shrinkFirstFailures(r: SweepResult, pluginPaths: readonly string[], log: (s: string) => void) {
   const shrunk = new Map<string, ShrunkEntry>();
   const plugins = new Map<string, ArchPlugin<unknown>>();
+  const schemes = new Map<string, SchemePlugin<unknown> | undefined>();
   let n = 0;
   for (const [i, a] of r.aggregates.entries()) {
     for (const f of Object.values(a.firstFailures)) {
@@ -135,7 +137,11 @@ export async function shrinkFirstFailures(r: SweepResult, pluginPaths: readonly 
       }
       let s;
       try {
-        s = shrinkArtifact(f.artifact, plugin, { maxAttempts: 2000 });
+        // A scheme plugin's cell (schemeVersion) shrinks with that plugin, resolved as the sweep resolved it.
+        const sk = `${f.artifact.cell.scheme}@${f.artifact.cell.schemeVersion ?? ''}`;
+        let scheme = schemes.get(sk);
+        if (!schemes.has(sk)) schemes.set(sk, (scheme = await schemePluginForArtifact(f.artifact, pluginPaths)));
+        s = shrinkArtifact(f.artifact, { arch: plugin, ...(scheme !== undefined ? { scheme } : {}) }, { maxAttempts: 2000 });
       } catch (e) {
         log(`lazytlb: cannot shrink ${failurePath(i, f)}: ${(e as Error).message}\n`);
         continue;
@@ -181,6 +187,8 @@ function exitCodeOf(file: ResultsFile, interrupted: boolean): number {
 
 export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
   const pluginPaths = o.plugin ?? [];
+  // Every --plugin file must load as an arch or a scheme plugin, used or not (exit 2 naming the file and fields).
+  await loadPluginPaths(pluginPaths);
   const threads = positiveInt('--threads', o.threads);
   const batchSize = positiveInt('--batch-size', o.batchSize);
   const shard = shardOf(o);

@@ -8,16 +8,24 @@
 import { createSimulator, formatScheme, type SchemeOptions, type Simulator } from '@lazytlb/core';
 import type { CellSpec } from '../matrix/types.js';
 import { resolvePlugin } from '../plugins/resolve.js';
+import { resolveSchemePlugin } from '../plugins/schemes.js';
 import { cellHashOf } from './seed.js';
 import type { PreparedCell } from './types.js';
 
-/** Build the simulator of a cell (used by the main thread and by workers). */
+/**
+ * Build the simulator of a cell (used by the main thread and by workers): its arch and its
+ * scheme are resolved by name the same way (bundled, --plugin PATH, installed package), and the
+ * scheme plugin goes to createSimulator, which records a non-built-in scheme's version in the
+ * cell (`schemeVersion`: part of the cell id, so another version is another cell).
+ */
 export async function simulatorFor(cell: CellSpec, pluginPaths: readonly string[]): Promise<Simulator> {
   const plugin = await resolvePlugin(cell.arch.name, pluginPaths);
+  const schemePlugin = await resolveSchemePlugin(cell.scheme, pluginPaths);
   return createSimulator({
     plugin,
     archOptions: cell.arch.options,
     scheme: cell.scheme,
+    schemePlugin,
     ...(cell.schemeOptions !== undefined ? { schemeOptions: cell.schemeOptions } : {}),
     ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
     ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
@@ -65,4 +73,33 @@ export async function prepareCells(cells: readonly CellSpec[], matrixSeed: strin
     out.push({ index: i, spec, cellId: sim.cellId, cellHash: cellHashOf(sim.cellId, matrixSeed), actors: sim.actorCount, config: sim.cell });
   }
   return out;
+}
+
+/**
+ * How two lists of cell ids (canonical CellConfig JSON) differ, for "cannot merge / resume"
+ * messages: the first cell that differs, naming an arch plugin or scheme plugin version change
+ * (another plugin version is another cell: its runs are not comparable), else the count.
+ */
+export function cellsDifference(a: readonly string[], b: readonly string[]): string {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] === b[i]) continue;
+    let x: { arch?: { name?: string; version?: string }; scheme?: string; schemeVersion?: string };
+    let y: typeof x;
+    try {
+      x = JSON.parse(a[i]!) as typeof x;
+      y = JSON.parse(b[i]!) as typeof x;
+    } catch {
+      return `cell ${i} differs`;
+    }
+    if (x.arch?.name === y.arch?.name && x.arch?.version !== y.arch?.version) {
+      return `cell ${i} ran arch plugin ${x.arch?.name}@${x.arch?.version} vs ${y.arch?.name}@${y.arch?.version} (another plugin version is another cell)`;
+    }
+    if (x.scheme === y.scheme && x.schemeVersion !== y.schemeVersion) {
+      const v = (s: typeof x): string => (s.schemeVersion !== undefined ? `${s.scheme}@${s.schemeVersion}` : `${s.scheme} (core's built-in)`);
+      return `cell ${i} ran scheme ${v(x)} vs ${v(y)} (another plugin version is another cell)`;
+    }
+    return `cell ${i} differs`;
+  }
+  return `${a.length} vs ${b.length} cells`;
 }

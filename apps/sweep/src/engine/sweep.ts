@@ -20,7 +20,7 @@ import { CORE_VERSION, MODEL_HASH } from '@lazytlb/core';
 import type { CellSpec } from '../matrix/types.js';
 import { TOOL_VERSION } from '../results/version.js';
 import { mergeAll, mergeAggregate, violatingRuns } from './aggregate.js';
-import { prepareCells } from './cells.js';
+import { cellsDifference, prepareCells } from './cells.js';
 import { parseInterval } from './intervals.js';
 import { planBatches, remainingBatches, selectShard, type Shard } from './plan.js';
 import { defaultThreads, WorkerPool } from './pool.js';
@@ -77,7 +77,7 @@ function checkResume(prev: SweepResult, cur: { modelHash: string; matrixSeed: st
   if (prev.matrixSeed !== cur.matrixSeed) why.push(`seed "${prev.matrixSeed}" vs "${cur.matrixSeed}"`);
   if (prev.runs !== cur.runs) why.push(`runs ${prev.runs} vs ${cur.runs}`);
   const ids = prev.cells.map((c) => c.cellId);
-  if (ids.length !== cur.cellIds.length || ids.some((id, i) => id !== cur.cellIds[i])) why.push('the matrix expands to different cells');
+  if (ids.length !== cur.cellIds.length || ids.some((id, i) => id !== cur.cellIds[i])) why.push(`the matrix expands to different cells: ${cellsDifference(ids, cur.cellIds)}`);
   const ps = prev.shard, cs = cur.shard;
   if ((ps?.index ?? 1) !== (cs?.index ?? 1) || (ps?.count ?? 1) !== (cs?.count ?? 1)) {
     why.push(`shard ${ps ? `${ps.index}/${ps.count}` : 'none'} vs ${cs ? `${cs.index}/${cs.count}` : 'none'}`);

@@ -59,11 +59,15 @@ export function parseArchFlag(text: string): ArchSpec {
 
 /**
  * The `--scheme NAME[:key=value,...]` form (also a string entry of a matrix file's `scheme`
- * list): the name and the raw options (values coerced as for arches). The name and options
- * are validated against core's SCHEME_OPTIONS by the matrix schema.
+ * list): the name and the raw options (values coerced as for arches). The name is resolved to
+ * a scheme plugin (bundled, --plugin PATH, @lazytlb/scheme-NAME) and the options validated
+ * against its schema by the matrix schema and buildMatrixSpec.
  */
 export function parseSchemeFlag(text: string): { name: string; options: Record<string, unknown> } {
-  return parseNameOptions(text, 'scheme', /^[a-z][a-z0-9-]*$/, 'refcount, shootdown or none (e.g. shootdown:mask=online)', () => 'shootdown:mask=online');
+  return parseNameOptions(
+    text, 'scheme', /^[a-z][a-z0-9-]*$/, 'a scheme name (lowercase letters, digits and dashes: refcount, shootdown, none or a scheme plugin\'s)',
+    (n) => (n === 'shootdown' ? 'shootdown:mask=online' : `${n}:key=value`),
+  );
 }
 
 /**

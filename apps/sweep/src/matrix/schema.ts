@@ -20,11 +20,12 @@
  * "a+b" (or a list [a, b]) enables both together, "none" is the unmutated model.
  */
 import {
-  InvalidKconfigError, Kconfig, MAX_CPUS, MEMORY_MODELS, PROFILE_NAMES, PreemptModel, SCHEME_OPTIONS, SCHEMES, Scheme, SchemeOptionsError, StrategySpec, WorkloadParams,
-  WorkloadSpec, parseStrategy, resolveSchemeOptions, resolveWorkload, schemeFromKconfig, type MemoryModel as MemoryModelT, type PreemptModel as PreemptModelT, type Scheme as SchemeT,
+  InvalidKconfigError, Kconfig, MAX_CPUS, MEMORY_MODELS, PROFILE_NAMES, PreemptModel, SchemeName, SchemeOptionsError, type SchemePlugin, StrategySpec, WorkloadParams,
+  WorkloadSpec, parseStrategy, resolveSchemeOptions, resolveWorkload, schemeFromKconfig, type MemoryModel as MemoryModelT, type PreemptModel as PreemptModelT,
   type StrategySpec as StrategySpecT, type WorkloadSpec as WorkloadSpecT,
 } from '@lazytlb/core';
 import { z } from 'zod';
+import { BUNDLED_SCHEME_NAMES, BUNDLED_SCHEMES, schemeOptionsHelp } from '../plugins/schemes.js';
 import { parseArchFlag, parseSchemeFlag } from './arch-flag.js';
 import { parseDuration } from './duration.js';
 import type { ArchSpec, SchemeSpec } from './types.js';
@@ -85,58 +86,61 @@ export const ArchEntry = z.unknown().transform((v, ctx): ArchSpec => {
   return custom(ctx, `expected an arch name ("x86-native", "x86-native:cpumask=clear-on-switch") or { name, options }, got ${describeValue(v)}`);
 });
 
-/** Options of each scheme, for messages: "shootdown: mask (cpumask | online); refcount, none: no options". */
-function schemeOptionsHelp(): string {
-  const parts: string[] = [];
-  const none: string[] = [];
-  for (const name of SCHEMES) {
-    const shape = (SCHEME_OPTIONS[name] as unknown as { shape: Record<string, { options?: unknown }> }).shape;
-    const keys = Object.keys(shape);
-    if (keys.length === 0) {
-      none.push(name);
-      continue;
-    }
-    parts.push(`${name}: ${keys.map((k) => {
-      const values = enumValues(shape[k]);
-      return values !== null ? `${k}=${values.join('|')}` : k;
-    }).join(', ')}`);
-  }
-  if (none.length > 0) parts.push(`${none.join(', ')}: no options`);
-  return parts.join('; ');
-}
-
-function enumValues(t: unknown): string[] | null {
-  // z.enum(...).default(...): the enum's values under the default wrapper.
-  let x = t as { options?: unknown; def?: { innerType?: unknown } } | undefined;
-  for (let i = 0; i < 4 && x !== undefined; i++) {
-    if (Array.isArray(x.options)) return x.options.map(String);
-    x = x.def?.innerType as typeof x;
-  }
-  return null;
-}
-
 /** A core SchemeOptionsError's message on one line (matrix issues are one line each), without zod's "(root)" path. */
-function oneLine(message: string): string {
+export function oneLine(message: string): string {
   return message.replace(/:\n\s*-\s*/g, ': ').replace(/\n\s*-\s*/g, '; ').replace(/\n\s*/g, '; ').replace(/\(root\): /g, '');
 }
 
-/** Validate a scheme's options (core's resolveSchemeOptions): the bare name when none differs from the defaults. */
-function resolveSchemeEntry(name: SchemeT, options: unknown, ctx: z.RefinementCtx, path: PropertyKey[]): SchemeSpec | typeof z.NEVER {
+/**
+ * Validate a scheme's options against its plugin (core's resolveSchemeOptions: the plugin's zod
+ * schema and structuralRefusal): the bare name when none differs from the defaults, or the
+ * error message on one line.
+ */
+export function normaliseSchemeEntry(plugin: SchemePlugin<unknown>, options: unknown): { spec: SchemeSpec } | { error: string } {
   try {
-    const o = resolveSchemeOptions(name, options);
-    return o === null ? name : { name, options: { ...o } };
+    const o = resolveSchemeOptions(plugin, options);
+    return { spec: o === null ? plugin.name : { name: plugin.name, options: { ...o } } };
   } catch (e) {
     if (!(e instanceof SchemeOptionsError)) throw e;
-    ctx.addIssue({ code: 'custom', message: oneLine(e.message), path: path as (string | number)[] });
-    return z.NEVER;
+    return { error: oneLine(e.message) };
   }
 }
 
+function resolveSchemeEntry(plugin: SchemePlugin<unknown>, options: unknown, ctx: z.RefinementCtx, path: PropertyKey[]): SchemeSpec | typeof z.NEVER {
+  const r = normaliseSchemeEntry(plugin, options);
+  if ('spec' in r) return r.spec;
+  ctx.addIssue({ code: 'custom', message: r.error, path: path as (string | number)[] });
+  return z.NEVER;
+}
+
+/**
+ * A scheme entry whose name is not a bundled scheme: it may be a `--plugin PATH` scheme plugin's
+ * or an installed `@lazytlb/scheme-NAME`'s, which only buildMatrixSpec can find (after the
+ * plugins are loaded). It resolves the name and validates the options there, with the same
+ * messages, at `namePath` / `optionsPath` (relative to the entry).
+ */
+export class PendingScheme {
+  constructor(
+    readonly name: string,
+    readonly options: Readonly<Record<string, unknown>>,
+    readonly namePath: readonly PropertyKey[],
+    readonly optionsPath: readonly PropertyKey[],
+  ) {}
+}
+
+const bundledScheme = (name: string): SchemePlugin<unknown> | undefined =>
+  BUNDLED_SCHEMES.find((b) => b.plugin.name === name)?.plugin as SchemePlugin<unknown> | undefined;
+
 const SCHEME_HELP =
-  'expected a scheme (refcount, shootdown, none), with options as NAME:key=value,... (e.g. "shootdown:mask=online"), ' +
+  `expected a scheme (${BUNDLED_SCHEME_NAMES.join(', ')} or a scheme plugin's name), with options as NAME:key=value,... (e.g. "shootdown:mask=online"), ` +
   '{ name, options }, or Kconfig symbols { MMU_LAZY_TLB_REFCOUNT: bool, MMU_LAZY_TLB_SHOOTDOWN: bool }';
 
-export const SchemeEntry = z.unknown().transform((v, ctx): SchemeSpec => {
+/** The options of the bundled schemes, for messages. */
+export function bundledSchemeOptionsHelp(): string {
+  return schemeOptionsHelp(BUNDLED_SCHEMES.map((b) => b.plugin as SchemePlugin<unknown>));
+}
+
+export const SchemeEntry = z.unknown().transform((v, ctx): SchemeSpec | PendingScheme => {
   if (typeof v === 'string') {
     let parsed;
     try {
@@ -144,9 +148,9 @@ export const SchemeEntry = z.unknown().transform((v, ctx): SchemeSpec => {
     } catch (e) {
       return custom(ctx, (e as Error).message);
     }
-    const name = Scheme.safeParse(parsed.name);
-    if (!name.success) return custom(ctx, `unknown scheme "${parsed.name}": allowed ${SCHEMES.join(', ')} (options: ${schemeOptionsHelp()})`);
-    return resolveSchemeEntry(name.data, parsed.options, ctx, []) as SchemeSpec;
+    const plugin = bundledScheme(parsed.name);
+    if (plugin === undefined) return new PendingScheme(parsed.name, parsed.options, [], []);
+    return resolveSchemeEntry(plugin, parsed.options, ctx, []) as SchemeSpec;
   }
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
     if ('name' in v) {
@@ -154,17 +158,25 @@ export const SchemeEntry = z.unknown().transform((v, ctx): SchemeSpec => {
       const extra = Object.keys(o).filter((k) => k !== 'name' && k !== 'options');
       for (const k of extra) ctx.addIssue({ code: 'custom', message: `unknown key "${k}": allowed name, options`, path: [k] });
       if (extra.length > 0) return z.NEVER;
-      const name = Scheme.safeParse(o.name);
+      const name = SchemeName.safeParse(o.name);
       if (!name.success) {
-        ctx.addIssue({ code: 'custom', message: `unknown scheme ${JSON.stringify(o.name)}: allowed ${SCHEMES.join(', ')}`, path: ['name'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `invalid scheme name ${JSON.stringify(o.name)}: a scheme name is lowercase letters, digits and dashes, starting with a letter (bundled: ${BUNDLED_SCHEME_NAMES.join(', ')})`,
+          path: ['name'],
+        });
         return z.NEVER;
       }
       const options = o.options ?? {};
       if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-        ctx.addIssue({ code: 'custom', message: `expected an object of scheme options (${schemeOptionsHelp()}), got ${describeValue(options)}`, path: ['options'] });
+        const plugin = bundledScheme(name.data);
+        const help = plugin !== undefined ? schemeOptionsHelp([plugin]) : `see \`lazytlb schemes\``;
+        ctx.addIssue({ code: 'custom', message: `expected an object of scheme options (${help}), got ${describeValue(options)}`, path: ['options'] });
         return z.NEVER;
       }
-      return resolveSchemeEntry(name.data, options, ctx, ['options']) as SchemeSpec;
+      const plugin = bundledScheme(name.data);
+      if (plugin === undefined) return new PendingScheme(name.data, options as Record<string, unknown>, ['name'], ['options']);
+      return resolveSchemeEntry(plugin, options, ctx, ['options']) as SchemeSpec;
     }
     const k = forward(Kconfig, v, ctx);
     if (k === z.NEVER) return z.NEVER;

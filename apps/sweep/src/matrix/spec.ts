@@ -1,18 +1,21 @@
 /**
- * From validated input (a matrix file or flags) to a MatrixSpec: fill defaults, then check
+ * From validated input (a matrix file or flags) to a MatrixSpec: fill defaults, resolve every
+ * scheme that is not a bundled one (a --plugin PATH scheme plugin or an installed
+ * @lazytlb/scheme-NAME) and validate its options against the plugin's schema, then check
  * every arch against its plugin (it must resolve, its options must parse, the CPU counts
  * must fit its maxCpus, it must offer every memory model (core's memoryModelRefusal), every
  * mutation must be one it declares: core's or its own). Shared by
  * parse-file.ts and flags.ts so both give the same messages.
  */
-import { type ArchPlugin, formatScheme, memoryModelRefusal, mutationsFor, type SchemeOptions } from '@lazytlb/core';
+import { type ArchPlugin, formatScheme, memoryModelRefusal, mutationsFor, PluginLoadError, type SchemeOptions } from '@lazytlb/core';
 import type { z } from 'zod';
-import { BUNDLED, loadPluginPath, resolvePlugin } from '../plugins/resolve.js';
+import { BUNDLED, loadArchPluginPath, resolvePlugin } from '../plugins/resolve.js';
+import { resolveSchemePlugin, UnknownSchemeError } from '../plugins/schemes.js';
 import { normaliseMutationSet } from './expand.js';
 import { DEFAULT_MATRIX } from './default.js';
 import { MatrixError, type MatrixIssue, fieldPath } from './errors.js';
-import { MatrixFile, allowedKeysAt } from './schema.js';
-import { type MatrixSpec, schemeName, schemeOptionsOf } from './types.js';
+import { MatrixFile, allowedKeysAt, normaliseSchemeEntry, PendingScheme } from './schema.js';
+import { type MatrixSpec, type SchemeSpec, schemeName, schemeOptionsOf } from './types.js';
 
 /** Where a field lives in the input: position (files) and how to name it (flags). */
 export type Locate = (path: readonly PropertyKey[], at: 'key' | 'value') => { line?: number; col?: number; field?: string };
@@ -57,9 +60,12 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
   const r = MatrixFile.safeParse(raw);
   if (!r.success) throw new MatrixError(source, zodIssues(r.error, locate));
   const f = r.data;
+  const schemes = f.scheme !== undefined
+    ? await resolveSchemes(f.scheme, Array.isArray((raw as Record<string, unknown>).scheme), source, locate, opts)
+    : DEFAULT_MATRIX.schemes;
   const spec: MatrixSpec = {
     arches: f.arch ?? DEFAULT_MATRIX.arches,
-    schemes: f.scheme ?? DEFAULT_MATRIX.schemes,
+    schemes,
     ...(f.preempt !== undefined ? { preempts: f.preempt } : {}),
     ...(f.memory !== undefined ? { memories: f.memory } : {}),
     cpus: f.cpus ?? DEFAULT_MATRIX.cpus,
@@ -78,6 +84,44 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
     await checkArches(spec, source, locate, opts.pluginPaths ?? [], f.arch !== undefined, f.cpus !== undefined, Array.isArray((raw as Record<string, unknown>).memory), mutationList);
   }
   return spec;
+}
+
+/**
+ * Schemes the schema could not settle (not bundled: PendingScheme) are resolved here, once the
+ * plugins can be loaded (plugins/schemes.ts: --plugin PATH, then @lazytlb/scheme-NAME), and
+ * their options validated against the plugin's schema with the messages bundled schemes get.
+ * An unknown name lists the known schemes and how to load one. Without plugin checks they
+ * pass through unvalidated.
+ */
+async function resolveSchemes(
+  entries: readonly (SchemeSpec | PendingScheme)[], list: boolean, source: string, locate: Locate, opts: BuildOptions,
+): Promise<SchemeSpec[]> {
+  const issues: MatrixIssue[] = [];
+  const out: SchemeSpec[] = [];
+  for (const [i, e] of entries.entries()) {
+    if (!(e instanceof PendingScheme)) {
+      out.push(e);
+      continue;
+    }
+    const at = (rel: readonly PropertyKey[]): PropertyKey[] => (list ? ['scheme', i, ...rel] : ['scheme', ...rel]);
+    if (opts.checkPlugins === false) {
+      out.push(Object.keys(e.options).length > 0 ? { name: e.name, options: { ...e.options } } : e.name);
+      continue;
+    }
+    let plugin;
+    try {
+      plugin = await resolveSchemePlugin(e.name, opts.pluginPaths ?? []);
+    } catch (err) {
+      if (!(err instanceof UnknownSchemeError) && !(err instanceof PluginLoadError)) throw err;
+      issues.push(issue(locate, at(e.namePath), (err as Error).message.replace(/\n\s*/g, ' ')));
+      continue;
+    }
+    const r = normaliseSchemeEntry(plugin, e.options);
+    if ('error' in r) issues.push(issue(locate, at(e.optionsPath), r.error));
+    else out.push(r.spec);
+  }
+  if (issues.length > 0) throw new MatrixError(source, issues);
+  return out;
 }
 
 const setLabel = (set: readonly string[]): string => (set.length === 0 ? 'none' : set.join('+'));
@@ -160,7 +204,8 @@ async function checkArches(
   const known: ArchPlugin<unknown>[] = [...BUNDLED.map((b) => b.plugin as ArchPlugin<unknown>), ...resolved];
   for (const p of pluginPaths) {
     try {
-      known.push(await loadPluginPath(p));
+      const a = await loadArchPluginPath(p);
+      if (a !== null) known.push(a);
     } catch {
       /* reported where that plugin is used */
     }

@@ -3,7 +3,7 @@
  * flags) expands into cells (one arch + options, scheme, preemption model, memory model, CPU
  * count, workload, strategy each).
  */
-import type { InvariantId, MemoryModel, PreemptModel, Scheme, StrategySpec, WorkloadSpec } from '@lazytlb/core';
+import type { InvariantId, MemoryModel, PreemptModel, StrategySpec, WorkloadSpec } from '@lazytlb/core';
 
 /** An arch as the user names it: a bundled plugin, an installed package or a path, plus its options. */
 export interface ArchSpec {
@@ -14,13 +14,16 @@ export interface ArchSpec {
 
 /**
  * A scheme as the user names it: a bare name (its default options), or a name with options
- * (`shootdown:mask=online`, `{ name: shootdown, options: { mask: online } }`). Matrix input
- * keeps only the options that differ from the scheme's defaults (core's resolveSchemeOptions),
- * so `shootdown:mask=cpumask` is the bare `shootdown`.
+ * (`shootdown:mask=online`, `{ name: shootdown, options: { mask: online } }`). The name is a
+ * bundled scheme (core's refcount, shootdown, none, and the scheme packages shipped with the
+ * CLI), a `--plugin PATH` scheme plugin's or an installed `@lazytlb/scheme-NAME`'s
+ * (plugins/schemes.ts). Matrix input keeps only the options that differ from the scheme's
+ * defaults (core's resolveSchemeOptions against the plugin's schema), so
+ * `shootdown:mask=cpumask` is the bare `shootdown`.
  */
-export type SchemeSpec = Scheme | { readonly name: Scheme; readonly options: Readonly<Record<string, unknown>> };
+export type SchemeSpec = string | { readonly name: string; readonly options: Readonly<Record<string, unknown>> };
 
-export function schemeName(s: SchemeSpec): Scheme {
+export function schemeName(s: SchemeSpec): string {
   return typeof s === 'string' ? s : s.name;
 }
 
@@ -67,7 +70,8 @@ export interface MatrixSpec {
 export interface CellSpec {
   readonly index: number;
   readonly arch: ArchSpec;
-  readonly scheme: Scheme;
+  /** Scheme name: a bundled scheme or a scheme plugin's (resolved by name, as arches are). */
+  readonly scheme: string;
   /** Scheme options that differ from the scheme's defaults; absent when none do (cell key unchanged). */
   readonly schemeOptions?: Readonly<Record<string, unknown>>;
   /** Preemption model; absent for the default `full` (cell key unchanged). */

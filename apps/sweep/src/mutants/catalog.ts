@@ -11,7 +11,7 @@ import {
 import { schemeLabel } from '../engine/cells.js';
 import { formatArchSpec } from '../matrix/arch-flag.js';
 import type { ArchSpec } from '../matrix/types.js';
-import { BUNDLED, loadPluginPath, resolvePlugin } from '../plugins/resolve.js';
+import { BUNDLED, loadArchPluginPath, resolvePlugin } from '../plugins/resolve.js';
 import { UsageError } from '../cli/exit-codes.js';
 
 /**
@@ -93,7 +93,10 @@ export async function loadCatalog(pluginPaths: readonly string[], only?: readonl
   // Validated as resolve.ts does (core's validateArchPlugin also refuses a mutation with both
   // cells and noVictim, or neither); --plugin paths are validated by loadPluginPath.
   const plugins: ArchPlugin<unknown>[] = BUNDLED.map((b) => validateArchPlugin(b.plugin, b.module));
-  for (const p of pluginPaths) plugins.push(await loadPluginPath(p));
+  for (const p of pluginPaths) {
+    const a = await loadArchPluginPath(p); // a scheme plugin declares no mutations
+    if (a !== null) plugins.push(a);
+  }
   const seenPlugins = new Set<string>();
   for (const p of plugins) {
     if (seenPlugins.has(p.name)) continue;

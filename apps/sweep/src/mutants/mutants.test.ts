@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT_FALSE_ALARM, EXIT_OK, EXIT_SURVIVED, UsageError } from '../cli/exit-codes.js';
 import { runSweep } from '../engine/sweep.js';
 import type { CellSpec } from '../matrix/types.js';
-import { loadPluginPath } from '../plugins/resolve.js';
+import { loadArchPluginPath } from '../plugins/resolve.js';
 import { type CatalogEntry, cellLabel, formatCatalog, loadCatalog, mutantCell } from './catalog.js';
 import { mutantsExitCode, parseBudget } from './command.js';
 import { firstViolation, runMutants } from './run.js';
@@ -221,7 +221,7 @@ describe('the memory model of declared cells (MutationCell.memory)', { timeout: 
   });
 
   it('a declared cell whose arch does not offer its memory model fails the catalogue before anything runs, with the plugin\'s reason', async () => {
-    const plugin = await loadPluginPath(TOY_SC_ONLY);
+    const plugin = (await loadArchPluginPath(TOY_SC_ONLY))!;
     const why = memoryModelRefusal(plugin, 'tso');
     expect(why).not.toBeNull();
     await expect(loadCatalog([TOY_SC_ONLY], ['toy-sc-only-tso'])).rejects.toThrow(UsageError);

@@ -27,6 +27,7 @@ import { type ArchPlugin, type Artifact, CORE_VERSION, type InvariantId, MODEL_H
 import { cellKey } from '../matrix/expand.js';
 import type { CellSpec } from '../matrix/types.js';
 import { resolvePlugin } from '../plugins/resolve.js';
+import { schemePluginForArtifact } from '../plugins/schemes.js';
 import { defaultThreads } from '../engine/pool.js';
 import { runSweep, type SweepProgress } from '../engine/sweep.js';
 import type { Batch, EngineCellAggregate, FirstFailure } from '../engine/types.js';
@@ -269,7 +270,8 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
       } else if (doShrink) {
         // shrinkArtifact also bounds the shrunk failure's depth (bug-depth.ts, from the original too).
         try {
-          const s = shrinkArtifact(f.artifact, plugin, {
+          const scheme = await schemePluginForArtifact(f.artifact, pluginPaths);
+          const s = shrinkArtifact(f.artifact, { arch: plugin, ...(scheme !== undefined ? { scheme } : {}) }, {
             maxAttempts: 2000, ...(left !== undefined ? { timeBudgetMs: left / 2 } : {}), ...(doDepth ? {} : { bugDepth: false as const }),
           });
           shrunkSteps = s.afterSteps;

@@ -79,6 +79,61 @@ function identParts(name: string): string[] {
   return name.split('-');
 }
 
+/**
+ * Copy every `*.tmpl` file of `templateDir` into `dir` with its __PLACEHOLDERS__ substituted
+ * from `vars` (an unknown placeholder is an error); inside the monorepo (`repo`) the package
+ * extends the root tsconfig.base.json instead of getting its own copy, and gets the root
+ * LICENSE. Returns the files written, relative to `dir`, sorted. Shared by new-arch and new-scheme.
+ */
+export function writeTemplate(templateDir: string, dir: string, vars: Readonly<Record<string, string>>, repo: string | null): string[] {
+  const substitute = (text: string, file: string): string =>
+    text.replace(/__([A-Z]+(?:_[A-Z]+)*)__/g, (m, key: string) => {
+      const v = vars[key];
+      if (v === undefined) throw new Error(`template ${file}: unknown placeholder ${m}`);
+      return v;
+    });
+  const files: string[] = [];
+  const out = new Map<string, string>();
+  for (const t of listTemplates(templateDir)) {
+    const target = t.slice(0, -'.tmpl'.length);
+    // Inside the monorepo the package extends the root tsconfig.base.json; outside it gets its own copy.
+    if (target === 'tsconfig.base.json' && repo !== null) continue;
+    out.set(target, substitute(readFileSync(join(templateDir, t), 'utf8'), t));
+  }
+  // The license the other packages ship, inside the monorepo.
+  if (repo !== null && existsSync(join(repo, 'LICENSE'))) out.set('LICENSE', readFileSync(join(repo, 'LICENSE'), 'utf8'));
+  for (const [rel, text] of out) {
+    const p = join(dir, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, text);
+    files.push(rel);
+  }
+  return files.sort();
+}
+
+/** Identifier forms of a dashed name: my-arch2 -> { ident: myArch2, pascal: MyArch2, upper: MY_ARCH2 }. */
+export function identForms(name: string): { ident: string; pascal: string; upper: string } {
+  const parts = identParts(name);
+  const pascal = parts.map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
+  return { ident: pascal[0]!.toLowerCase() + pascal.slice(1), pascal, upper: parts.join('_').toUpperCase() };
+}
+
+/**
+ * The placeholders every generated package has: __DIR__ (the package directory relative to
+ * the repository, `fallbackDir` outside it), __CORE_PEER__, __CORE_DEV__, __TESTKIT_DEV__
+ * (workspace: ranges inside the lazytlb monorepo, registry ranges outside it) and __TSCONFIG_BASE__.
+ */
+export function packageVars(repo: string | null, dir: string, fallbackDir: string): Record<string, string> {
+  const [major, minor] = CORE_VERSION.split('-')[0]!.split('.');
+  return {
+    DIR: repo !== null ? relative(repo, dir).split(sep).join('/') : fallbackDir,
+    CORE_PEER: repo !== null ? 'workspace:>=0.1.0 <1.0.0' : '>=0.1.0 <1.0.0',
+    CORE_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
+    TESTKIT_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
+    TSCONFIG_BASE: repo !== null ? relative(dir, join(repo, 'tsconfig.base.json')).split(sep).join('/') : './tsconfig.base.json',
+  };
+}
+
 /** Generate the package; throws UsageError for a bad name or an existing directory without `force`. */
 export function newArch(o: NewArchOptions): NewArchResult {
   validateArchName(o.name);
@@ -93,45 +148,16 @@ export function newArch(o: NewArchOptions): NewArchResult {
   if (!existsSync(templateDir)) throw new UsageError(`new-arch: template directory ${templateDir} not found (broken installation?)`);
 
   const repo = findMonorepoRoot(parent);
-  const parts = identParts(o.name);
-  const pascal = parts.map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
-  const [major, minor] = CORE_VERSION.split('-')[0]!.split('.');
+  const id = identForms(o.name);
   const vars: Record<string, string> = {
     NAME: o.name,
-    IDENT: pascal[0]!.toLowerCase() + pascal.slice(1),
-    PASCAL: pascal,
-    UPPER: parts.join('_').toUpperCase(),
-    DIR: repo !== null ? relative(repo, dir).split(sep).join('/') : `plugins/${o.name}`,
-    CORE_PEER: repo !== null ? 'workspace:>=0.1.0 <1.0.0' : '>=0.1.0 <1.0.0',
-    CORE_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
-    TESTKIT_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
-    TSCONFIG_BASE: repo !== null ? relative(dir, join(repo, 'tsconfig.base.json')).split(sep).join('/') : './tsconfig.base.json',
+    IDENT: id.ident,
+    PASCAL: id.pascal,
+    UPPER: id.upper,
+    ...packageVars(repo, dir, `plugins/${o.name}`),
   };
-  const substitute = (text: string, file: string): string =>
-    text.replace(/__([A-Z]+(?:_[A-Z]+)*)__/g, (m, key: string) => {
-      const v = vars[key];
-      if (v === undefined) throw new Error(`template ${file}: unknown placeholder ${m}`);
-      return v;
-    });
-
-  const files: string[] = [];
-  const out = new Map<string, string>();
-  for (const t of listTemplates(templateDir)) {
-    const target = t.slice(0, -'.tmpl'.length);
-    // Inside the monorepo the package extends the root tsconfig.base.json; outside it gets its own copy.
-    if (target === 'tsconfig.base.json' && repo !== null) continue;
-    out.set(target, substitute(readFileSync(join(templateDir, t), 'utf8'), t));
-  }
-  // The license the other packages ship, inside the monorepo.
-  if (repo !== null && existsSync(join(repo, 'LICENSE'))) out.set('LICENSE', readFileSync(join(repo, 'LICENSE'), 'utf8'));
-
-  for (const [rel, text] of out) {
-    const p = join(dir, rel);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, text);
-    files.push(rel);
-  }
-  return { dir, files: files.sort(), workspace: repo !== null };
+  const files = writeTemplate(templateDir, dir, vars, repo);
+  return { dir, files, workspace: repo !== null };
 }
 
 /** What `lazytlb new-arch` prints after generating. */

@@ -1,7 +1,7 @@
 /** `lazytlb arches`: the installed arch plugins with their option schemas. */
 import { MEMORY_MODELS, type MemoryModel, memoryModelRefusal } from '@lazytlb/core';
 import { z } from 'zod';
-import { type PluginSource, BUNDLED_NAMES, installedArchPackages, loadPluginPath, resolvePluginWithSource } from './resolve.js';
+import { type PluginSource, BUNDLED_NAMES, installedArchPackages, loadArchPluginPath, resolvePluginWithSource } from './resolve.js';
 
 export interface ArchOptionInfo {
   readonly name: string;
@@ -26,7 +26,7 @@ export interface ArchInfo {
   readonly optionsJsonSchema?: unknown;
 }
 
-function sourceText(s: PluginSource): string {
+export function sourceText(s: PluginSource): string {
   return s.kind === 'bundled' ? `bundled (${s.module})` : s.kind === 'path' ? `--plugin ${s.path}` : `package ${s.module}`;
 }
 
@@ -72,7 +72,10 @@ export function describeOptions(schema: unknown): { options: ArchOptionInfo[]; j
 /** Every arch the resolver knows: bundled, --plugin paths and installed @lazytlb/arch-* packages. */
 export async function listArches(pluginPaths: readonly string[] = []): Promise<ArchInfo[]> {
   const names: string[] = [...BUNDLED_NAMES];
-  for (const p of pluginPaths) names.push((await loadPluginPath(p)).name);
+  for (const p of pluginPaths) {
+    const a = await loadArchPluginPath(p); // scheme plugins are listed by `lazytlb schemes`
+    if (a !== null) names.push(a.name);
+  }
   for (const pkg of installedArchPackages()) names.push(pkg);
   const out: ArchInfo[] = [];
   const seen = new Set<string>();

@@ -5,7 +5,8 @@
  * kernel function names, the violation marked at its step, hazards (`!!! I3 hazard`) and
  * kernel WARNs that do not end the run (`!!! WARN`) marked at theirs, and a legend.
  */
-import { type Artifact, formatScheme, INVARIANTS, type InvariantId, type RunFinding, type TraceEvent, kconfigOf, strategyToString } from '@lazytlb/core';
+import { type Artifact, builtinScheme, formatScheme, INVARIANTS, type InvariantId, type RunFinding, type SchemePlugin, type TraceEvent, strategyToString } from '@lazytlb/core';
+import { PROVENANCE_TEXT } from '../plugins/schemes.js';
 import { cellMemory } from '../shrink/cell.js';
 import { targetLabel } from '../shrink/target.js';
 
@@ -21,6 +22,11 @@ export interface LkmlInput {
   readonly reproduced: boolean;
   /** The replayed run's hazards and use-site findings (core's Simulator.findings()). */
   readonly findings?: readonly RunFinding[];
+  /**
+   * The cell's scheme plugin (its Kconfig and provenance go into the header); default: core's
+   * built-in scheme of that name.
+   */
+  readonly scheme?: SchemePlugin<unknown>;
 }
 
 /** Word-wrap `text` to `width` columns; words longer than a line are split. */
@@ -85,11 +91,28 @@ function describeWorkload(w: Artifact['cell']['workload']): string {
   return `${w.profile} ${JSON.stringify(w.params)}`;
 }
 
-/** The header: configuration, outcome, seed and model. */
-export function formatHeader(artifact: Artifact, reproduced: boolean): string[] {
+/**
+ * The scheme line(s) of the header: the scheme with its options (and a plugin's version), the
+ * Kconfig it stands for from the scheme plugin (a proposal's own symbols included), and, for a
+ * scheme that is not mainline code, its provenance.
+ */
+export function schemeHeader(c: Artifact['cell'], scheme: SchemePlugin<unknown> | undefined): string[] {
+  const p = scheme ?? builtinScheme(c.scheme);
+  const label = `${formatScheme(c.scheme, c.schemeOptions)}${c.schemeVersion !== undefined ? ` (scheme plugin ${c.scheme}@${c.schemeVersion})` : ''}`;
+  if (p === undefined) return [`  scheme:    ${label} (Kconfig unknown: the scheme plugin is not loaded)`];
+  const k = p.kconfig;
+  const symbols = [`MMU_LAZY_TLB_REFCOUNT=${k.MMU_LAZY_TLB_REFCOUNT ? 'y' : 'n'}`, `MMU_LAZY_TLB_SHOOTDOWN=${k.MMU_LAZY_TLB_SHOOTDOWN ? 'y' : 'n'}`, ...(k.other ?? [])];
+  const lines = [`  scheme:    ${label} (${symbols.join(', ')})`];
+  if (p.provenance !== 'mainline') {
+    wrap(`${p.provenance}: ${PROVENANCE_TEXT[p.provenance]} (${p.source})`, 100, '  ').forEach((l) => lines.push(`             ${l}`));
+  }
+  return lines;
+}
+
+/** The header: configuration, outcome, seed and model. `scheme`: the cell's scheme plugin (default: core's built-in of that name). */
+export function formatHeader(artifact: Artifact, reproduced: boolean, scheme?: SchemePlugin<unknown>): string[] {
   const c = artifact.cell;
   const o = artifact.outcome;
-  const k = kconfigOf(c.scheme);
   const lines: string[] = [];
   const t = artifact.target;
   if (o.kind === 'violation' && o.invariant !== undefined) {
@@ -103,7 +126,7 @@ export function formatHeader(artifact: Artifact, reproduced: boolean): string[] 
   }
   lines.push('');
   lines.push(`  arch:      ${c.arch.name}@${c.arch.version} ${JSON.stringify(c.arch.options)}`);
-  lines.push(`  scheme:    ${formatScheme(c.scheme, c.schemeOptions)} (MMU_LAZY_TLB_REFCOUNT=${k.MMU_LAZY_TLB_REFCOUNT ? 'y' : 'n'}, MMU_LAZY_TLB_SHOOTDOWN=${k.MMU_LAZY_TLB_SHOOTDOWN ? 'y' : 'n'})`);
+  lines.push(...schemeHeader(c, scheme));
   lines.push(`  preempt:   ${c.preempt ?? 'full'}`);
   lines.push(`  memory:    ${cellMemory(c)}`);
   if (c.mutations !== undefined) lines.push(`  mutations: ${c.mutations.join(', ')}`);
@@ -136,7 +159,7 @@ export const LKML_LEGEND = [
 export function formatLkml(input: LkmlInput, opts: LkmlOptions = {}): string {
   const width = opts.width ?? 38;
   const ncpu = input.artifact.cell.cpus;
-  const lines = formatHeader(input.artifact, input.reproduced);
+  const lines = formatHeader(input.artifact, input.reproduced, input.scheme);
   lines.push('');
   const sep = ' | ';
   const head = ['step'.padStart(5), ...Array.from({ length: ncpu }, (_, c) => `CPU${c}`.padEnd(width))].join(sep);

@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Artifact, ArtifactError, ReplayDivergence, outcomeOf, parseArtifact, replayArtifact } from '@lazytlb/core';
-import { resolvePlugin } from '../plugins/resolve.js';
+import { loadPluginPaths, resolvePlugin } from '../plugins/resolve.js';
+import { schemePluginForArtifact } from '../plugins/schemes.js';
 import { formatJson } from './json.js';
 import { formatLkml } from './lkml.js';
 import { formatPerfetto } from './perfetto.js';
@@ -62,14 +63,18 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
   const format = opts.format ?? 'lkml';
   if (!REPLAY_FORMATS.includes(format)) throw new ReplayError(`unknown format "${String(format)}": allowed ${REPLAY_FORMATS.join(', ')}`);
   let plugin;
+  let scheme;
   try {
+    await loadPluginPaths(opts.pluginPaths ?? []);
     plugin = await resolvePlugin(artifact.cell.arch.name, opts.pluginPaths ?? []);
+    // A scheme plugin's cell (schemeVersion set) needs that plugin, found as a sweep finds it.
+    scheme = await schemePluginForArtifact(artifact, opts.pluginPaths ?? []);
   } catch (e) {
     throw new ReplayError(`cannot replay ${source}: ${(e as Error).message}`);
   }
   let r;
   try {
-    r = replayArtifact(artifact, plugin, { trace: true });
+    r = replayArtifact(artifact, plugin, { trace: true, ...(scheme !== undefined ? { scheme } : {}) });
   } catch (e) {
     if (e instanceof ArtifactError) throw new ReplayError(`cannot replay ${source}: ${e.message}`);
     if (e instanceof ReplayDivergence) throw new ReplayError(`${source} does not replay: its decision list does not fit the run (${e.message})`, 1);
@@ -82,7 +87,7 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
       ? formatJson(artifact, outcomeOf(r.result), trace, r.reproduced, findings)
       : format === 'perfetto'
         ? formatPerfetto({ artifact, trace, reproduced: r.reproduced, findings })
-        : formatLkml({ artifact, trace, reproduced: r.reproduced, findings }, opts.width !== undefined ? { width: opts.width } : {});
+        : formatLkml({ artifact, trace, reproduced: r.reproduced, findings, ...(scheme !== undefined ? { scheme } : {}) }, opts.width !== undefined ? { width: opts.width } : {});
   return { text, reproduced: r.reproduced };
 }
 

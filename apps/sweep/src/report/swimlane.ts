@@ -11,8 +11,11 @@
  * Bounded: at most MAX_SWIMLANES failures and MAX_EVENTS events each; a failure that cannot
  * be replayed (unknown plugin, invalid artifact, divergence) gets a note instead.
  */
-import { type ActorKind, type ArchPlugin, type Artifact, INVARIANTS, parseArtifact, replayArtifact, strategyToString, type TraceEvent } from '@lazytlb/core';
+import {
+  type ActorKind, type ArchPlugin, type Artifact, INVARIANTS, parseArtifact, replayArtifact, type SchemePlugin, strategyToString, type TraceEvent,
+} from '@lazytlb/core';
 import { schemeLabel } from '../engine/cells.js';
+import { loadedSchemePluginForArtifact, resolvedSchemePlugin } from '../plugins/schemes.js';
 import { hazardId } from '../replay/lkml.js';
 import { type FailureClass, failureLabel } from '../engine/types.js';
 import type { ShrunkFailure } from '../results/build.js';
@@ -73,6 +76,8 @@ export interface SwimlaneData {
 }
 
 export type PluginLookup = (name: string) => ArchPlugin<unknown> | undefined;
+/** Finds a scheme plugin by name (for artifacts of a scheme plugin's cell: `schemeVersion`). */
+export type SchemeLookup = (name: string) => SchemePlugin<unknown> | undefined;
 
 /** Place each event in its (step, CPU) slot. */
 export function slotEvents(trace: readonly TraceEvent[]): SwimlaneEvent[] {
@@ -137,12 +142,16 @@ export function findingOf(artifact: Artifact, trace: readonly TraceEvent[], cls:
 }
 
 /** The swimlane of one shrunk artifact (throws when it cannot be replayed). */
-export function swimlaneOf(value: unknown, where: { cell: number; class?: FailureClass; key: string; artifact: string }, lookup: PluginLookup): SwimlaneData {
+export function swimlaneOf(
+  value: unknown, where: { cell: number; class?: FailureClass; key: string; artifact: string }, lookup: PluginLookup,
+  schemeLookup: SchemeLookup = resolvedSchemePlugin,
+): SwimlaneData {
   const artifact = parseArtifact(value, where.artifact);
   const c = artifact.cell;
   const plugin = lookup(c.arch.name);
-  if (plugin === undefined) throw new Error(`arch plugin "${c.arch.name}" is not loaded`);
-  const r = replayArtifact(artifact, plugin, { trace: true });
+  if (plugin === undefined) throw new Error(`arch plugin "${c.arch.name}" is not loaded (pass its module with --plugin PATH)`);
+  const scheme = loadedSchemePluginForArtifact(artifact, schemeLookup);
+  const r = replayArtifact(artifact, plugin, { trace: true, ...(scheme !== undefined ? { scheme } : {}) });
   const trace = r.result.trace ?? [];
   const events = slotEvents(trace.slice(0, MAX_EVENTS));
   const o = artifact.outcome;
@@ -170,6 +179,7 @@ export function buildSwimlanes(
   f: ResultsFile,
   shrunk: ReadonlyMap<string, ShrunkFailure> | undefined,
   lookup: PluginLookup,
+  schemeLookup: SchemeLookup = resolvedSchemePlugin,
 ): { swimlanes: SwimlaneData[]; notes: string[] } {
   const swimlanes: SwimlaneData[] = [];
   const notes: string[] = [];
@@ -184,7 +194,7 @@ export function buildSwimlanes(
         continue;
       }
       try {
-        swimlanes.push(swimlaneOf(s.artifact, { cell: c.index, class: x.class, key: x.key, artifact: shrunkPath }, lookup));
+        swimlanes.push(swimlaneOf(s.artifact, { cell: c.index, class: x.class, key: x.key, artifact: shrunkPath }, lookup, schemeLookup));
       } catch (e) {
         notes.push(`cell ${c.index} ${failureLabel(x.class, x.key)}: no swimlane, ${shrunkPath} could not be replayed: ${(e as Error).message}`);
       }

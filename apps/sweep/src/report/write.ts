@@ -8,12 +8,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { resolvedPlugin } from '../plugins/resolve.js';
+import { resolvedSchemePlugin } from '../plugins/schemes.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import type { ShrunkFailure } from '../results/build.js';
 import type { ResultsFile } from '../results/schema.js';
 import { buildReportData, type ReportData } from './data.js';
 import { renderReportHtml } from './html.js';
-import { buildSwimlanes, type PluginLookup } from './swimlane.js';
+import { buildSwimlanes, type PluginLookup, type SchemeLookup } from './swimlane.js';
 
 const require = createRequire(import.meta.url);
 let echartsCache: string | undefined;
@@ -27,11 +28,13 @@ export function echartsSource(): string {
 export interface ReportHtmlOptions {
   /** Finds a plugin by arch name to replay shrunk artifacts (default: bundled and already resolved plugins). */
   readonly plugin?: PluginLookup;
+  /** Finds a scheme plugin by name for artifacts of a scheme plugin's cell (default: bundled and already resolved scheme plugins). */
+  readonly scheme?: SchemeLookup;
 }
 
 /** report.html's data for a results file and its shrunk first failures (by artifact path). */
 export function reportData(file: ResultsFile, shrunk?: ReadonlyMap<string, ShrunkFailure>, opts: ReportHtmlOptions = {}): ReportData {
-  const { swimlanes, notes } = buildSwimlanes(file, shrunk, opts.plugin ?? resolvedPlugin);
+  const { swimlanes, notes } = buildSwimlanes(file, shrunk, opts.plugin ?? resolvedPlugin, opts.scheme ?? resolvedSchemePlugin);
   return buildReportData(file, swimlanes, notes);
 }
 

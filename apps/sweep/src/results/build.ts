@@ -167,6 +167,7 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
     options: { ...cell.spec.arch.options },
     scheme: cell.spec.scheme,
     schemeOptions: { ...(cell.config.schemeOptions ?? {}) },
+    ...(cell.config.schemeVersion !== undefined ? { schemeVersion: cell.config.schemeVersion } : {}),
     preempt: cell.config.preempt ?? 'full',
     memory: cell.config.memory ?? 'sc',
     cpus: cell.spec.cpus,

@@ -3,6 +3,7 @@
  * into exactly the results.json one machine would have written (cells matched by cell id;
  * aggregates merge exactly; overlapping runs are refused).
  */
+import { cellsDifference } from '../engine/cells.js';
 import { mergeAggregate } from '../engine/aggregate.js';
 import type { SweepResult } from '../engine/types.js';
 import { matrixHash } from './build.js';
@@ -24,7 +25,8 @@ export function mergeResults(parts: readonly { readonly source: string; readonly
       throw new ResultsError(`cannot merge ${source} with ${first.source}: coverage ${r.coverage ? 'on' : 'off'} vs ${f.coverage ? 'on' : 'off'} (run every shard with the same --coverage)`);
     }
     if (hashOf(r) !== hashOf(f)) {
-      const why = r.matrixSeed !== f.matrixSeed ? `seed "${r.matrixSeed}" vs "${f.matrixSeed}"` : r.runs !== f.runs ? `runs ${r.runs} vs ${f.runs}` : 'the matrices expand to different cells';
+      const why = r.matrixSeed !== f.matrixSeed ? `seed "${r.matrixSeed}" vs "${f.matrixSeed}"` : r.runs !== f.runs ? `runs ${r.runs} vs ${f.runs}`
+        : `the matrices expand to different cells: ${cellsDifference(r.cells.map((c) => c.cellId), f.cells.map((c) => c.cellId))}`;
       throw new ResultsError(`cannot merge ${source} with ${first.source}: not the same sweep (${why})`);
     }
     if (r.shard !== null) {

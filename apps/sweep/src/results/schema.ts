@@ -6,10 +6,12 @@
  * v2 (issue 10) over v1: per cell `schemeOptions`, `preempt`, `memory`, `hazards`, `useSites`,
  * the verdicts `hazard` (and the reserved `proved` / `incomplete`), first failures of every
  * violation, hazard and use site with a `class` and a `key`, and IBPB costs. A v1 file is
- * refused with the version that wrote it (see parseResults).
+ * refused with the version that wrote it (see parseResults). Since scheme plugins a cell's
+ * `scheme` is any scheme name and a plugin scheme's cell carries `schemeVersion` (optional:
+ * files of built-in schemes are unchanged, and earlier v2 files read as before).
  */
 import { z } from 'zod';
-import { COST_NAMES, HLL_BASE64_LENGTH, MEMORY_MODELS, PreemptModel, Scheme, StrategySpec } from '@lazytlb/core';
+import { COST_NAMES, HLL_BASE64_LENGTH, MEMORY_MODELS, PreemptModel, SchemeName, StrategySpec } from '@lazytlb/core';
 
 export const RESULTS_SCHEMA = 'lazytlb.results/2';
 
@@ -186,9 +188,19 @@ export const CellResult = z
     id: hex32,
     arch: z.string(),
     options: z.record(z.string(), z.unknown()),
-    /** Scheme name; its options that differ from the defaults in `schemeOptions` ({} when none). */
-    scheme: Scheme,
+    /**
+     * Scheme name (a bundled scheme or a scheme plugin's); its options that differ from the
+     * defaults in `schemeOptions` ({} when none).
+     */
+    scheme: SchemeName,
     schemeOptions: z.record(z.string(), z.unknown()),
+    /**
+     * The scheme plugin's version, for a scheme that is not one of core's built-ins (absent for
+     * refcount, shootdown and none, whose version is core's). Part of the cell's identity (the
+     * resolved cell in raw.cellId records it too): results of another version are another
+     * cell, so resume and merge refuse to mix them, as they do for arch plugin versions.
+     */
+    schemeVersion: z.string().optional(),
     /** Preemption model of the simulated kernel (CONFIG_PREEMPT_*). */
     preempt: PreemptModel,
     /** Memory model (`sc` unless the sweep's `memory` axis gave another). */

@@ -28,10 +28,10 @@
  * shallower schedule exists. Everything is deterministic and bounded by attempt budgets.
  */
 import {
-  type ArchPlugin, type Artifact, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator,
+  type Artifact, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator,
   hashString128, makeArtifact, replayArtifact, runSeed, seedFromHex,
 } from '@lazytlb/core';
-import { cellMemory, simOptionsFor } from './cell.js';
+import { cellMemory, cellPlugins, type PluginsArg, replayOpts, simOptionsFor } from './cell.js';
 import { explicitFromRun } from './explicit.js';
 import { type Finding, FindingError, findingOf, matches, reached, runFor, targetMask } from './target.js';
 
@@ -115,7 +115,7 @@ function findingOrThrow(artifact: Artifact): Finding {
 }
 
 /** Preemptions of an artifact's decision list (replayed on its own cell). */
-export function artifactPreemptions(artifact: Artifact, plugin: ArchPlugin<any>): number {
+export function artifactPreemptions(artifact: Artifact, plugin: PluginsArg): number {
   const sim = new Simulator(simOptionsFor(plugin, artifact));
   const decisions = new Uint8Array(Buffer.from(artifact.decisions, 'base64'));
   const finding = artifact.target !== undefined ? findingOf(artifact) : undefined;
@@ -194,7 +194,8 @@ interface Found {
 }
 
 /** Find the smallest preemption count (and PCT depth) that still shows the artifact's finding. */
-export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugDepthOptions = {}): BugDepthResult {
+export function bugDepth(artifact: Artifact, plugins: PluginsArg, opts: BugDepthOptions = {}): BugDepthResult {
+  const plugin = cellPlugins(plugins);
   const finding = findingOrThrow(artifact);
   const maxAttempts = opts.maxAttempts ?? 1000;
   const pctSeeds = opts.pctSeeds ?? 200;
@@ -204,7 +205,7 @@ export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugD
   const startOf = (a: Artifact): Found => {
     const c = a.cell;
     const f = findingOrThrow(a);
-    const same = c.arch.name === artifact.cell.arch.name && c.scheme === artifact.cell.scheme &&
+    const same = c.arch.name === artifact.cell.arch.name && c.scheme === artifact.cell.scheme && c.schemeVersion === artifact.cell.schemeVersion &&
       JSON.stringify(c.schemeOptions ?? {}) === JSON.stringify(artifact.cell.schemeOptions ?? {}) && c.preempt === artifact.cell.preempt &&
       cellMemory(c) === cellMemory(artifact.cell) &&
       f.label === finding.label && f.outcome === finding.outcome &&
@@ -212,7 +213,7 @@ export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugD
     if (!same) {
       throw new BugDepthError('alsoFrom: an artifact of another arch, scheme, preemption model, memory model, mutation set or finding');
     }
-    const check = replayArtifact(a, plugin);
+    const check = replayArtifact(a, plugin.arch, replayOpts(plugin));
     if (!check.reproduced) throw new BugDepthError('the artifact does not reproduce its recorded outcome');
     const sim = new Simulator(simOptionsFor(plugin, a));
     const seed = seedFromHex(a.seed);
@@ -298,7 +299,7 @@ export function bugDepth(artifact: Artifact, plugin: ArchPlugin<any>, opts: BugD
 
   let out = makeArtifact(best.sim.cell, best.seed, best.result, best.runIndex, finding.target);
   let preemptions = best.preemptions;
-  const check = replayArtifact(out, plugin);
+  const check = replayArtifact(out, plugin.arch, replayOpts(plugin));
   if (!check.reproduced || !matches(finding, check.result)) {
     out = artifact; // never happens when the model is deterministic; never report what does not replay
     preemptions = primary.preemptions;

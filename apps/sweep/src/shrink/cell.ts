@@ -4,7 +4,33 @@
  * what a failure is about: every variant keeps them; arch options, CPUs, workload and strategy
  * may change.
  */
-import type { ArchPlugin, Artifact, MemoryModel, SimulatorOptions } from '@lazytlb/core';
+import type { ArchPlugin, Artifact, MemoryModel, SchemePlugin, SimulatorOptions } from '@lazytlb/core';
+
+/**
+ * The plugins a cell runs: its arch and, for a scheme that is not one of core's built-ins
+ * (an artifact whose cell has `schemeVersion`), its scheme plugin.
+ */
+export interface CellPlugins {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly arch: ArchPlugin<any>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly scheme?: SchemePlugin<any>;
+}
+
+/** An arch plugin alone (a cell of a built-in scheme) or the cell's plugins. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type PluginsArg = ArchPlugin<any> | CellPlugins;
+
+/** The cell's plugins from either form (an ArchPlugin has no `arch` field). */
+export function cellPlugins(p: PluginsArg): CellPlugins {
+  return 'arch' in p && typeof (p as CellPlugins).arch === 'object' && !('capabilities' in p) ? (p as CellPlugins) : { arch: p as ArchPlugin<unknown> };
+}
+
+/** core's replayArtifact options for these plugins. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function replayOpts(p: CellPlugins, trace = false): { trace?: boolean; scheme?: SchemePlugin<any> } {
+  return { ...(trace ? { trace } : {}), ...(p.scheme !== undefined ? { scheme: p.scheme } : {}) };
+}
 
 export type Workload = SimulatorOptions['workload'];
 
@@ -43,12 +69,14 @@ export function workloadOf(artifact: Artifact): Workload {
 }
 
 /** Simulator options for the artifact's cell with `over` applied (scheme, preemption and memory model, arch and mutations kept). */
-export function simOptionsFor(plugin: ArchPlugin<unknown>, artifact: Artifact, over: CellOverrides = {}): SimulatorOptions {
+export function simOptionsFor(plugins: PluginsArg, artifact: Artifact, over: CellOverrides = {}): SimulatorOptions {
   const c = artifact.cell;
+  const p = cellPlugins(plugins);
   return {
-    plugin,
+    plugin: p.arch,
     archOptions: 'archOptions' in over ? over.archOptions : c.arch.options,
     scheme: c.scheme,
+    ...(p.scheme !== undefined ? { schemePlugin: p.scheme } : {}),
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
     ...(cellMemory(c) !== 'sc' ? { memory: cellMemory(c) } : {}),

@@ -1,6 +1,7 @@
 /** `lazytlb shrink ARTIFACT [-o OUT]`: shrink an artifact file and write the result as a new artifact. */
 import { writeFile } from 'node:fs/promises';
-import { resolvePlugin } from '../plugins/resolve.js';
+import { loadPluginPaths, resolvePlugin } from '../plugins/resolve.js';
+import { schemePluginForArtifact } from '../plugins/schemes.js';
 import { ReplayError, readArtifactFile } from '../replay/replay.js';
 import { type ShrinkOptions, type ShrinkResult, type ShrinkSize, shrinkArtifact } from './shrink.js';
 
@@ -18,14 +19,17 @@ export function defaultShrunkPath(path: string): string {
 export async function shrinkFile(path: string, opts: ShrinkFileOptions = {}): Promise<ShrinkResult & { readonly out: string }> {
   const artifact = await readArtifactFile(path);
   let plugin;
+  let scheme;
   try {
+    await loadPluginPaths(opts.pluginPaths ?? []);
     plugin = await resolvePlugin(artifact.cell.arch.name, opts.pluginPaths ?? []);
+    scheme = await schemePluginForArtifact(artifact, opts.pluginPaths ?? []);
   } catch (e) {
     throw new ReplayError(`cannot shrink ${path}: ${(e as Error).message}`);
   }
   let r: ShrinkResult;
   try {
-    r = shrinkArtifact(artifact, plugin, opts);
+    r = shrinkArtifact(artifact, { arch: plugin, ...(scheme !== undefined ? { scheme } : {}) }, opts);
   } catch (e) {
     throw new ReplayError(`cannot shrink ${path}: ${(e as Error).message}`);
   }

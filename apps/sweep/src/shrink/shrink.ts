@@ -28,12 +28,12 @@
  * must reproduce. Afterwards the bug depth (bug-depth.ts) of the result is measured.
  */
 import {
-  type Artifact, type ArchPlugin, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator, constants as C,
+  type Artifact, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator, constants as C,
   makeArtifact, replayArtifact, seedFromHex,
 } from '@lazytlb/core';
 import { type Finding, FindingError, findingOf, matches, reached, runFor, targetMask } from './target.js';
 import { artifactPreemptions, type BugDepthOptions, type BugDepthResult, bugDepth } from './bug-depth.js';
-import { simOptionsFor, type Workload, workloadOf } from './cell.js';
+import { cellPlugins, type PluginsArg, replayOpts, simOptionsFor, type Workload, workloadOf } from './cell.js';
 import { explicitFromRun } from './explicit.js';
 import { compareSimplicity, nonDefaultOptions, optionSpace, simplerOptionCandidates } from './options.js';
 
@@ -141,7 +141,7 @@ function explicitSize(w: ExplicitWorkloadInput): { tasks: number; ops: number } 
 }
 
 /** Tasks and ops of an artifact's workload (a generated one is drawn for the artifact's seed). */
-export function workloadSize(artifact: Artifact, plugin: ArchPlugin<any>): { tasks: number; ops: number } {
+export function workloadSize(artifact: Artifact, plugin: PluginsArg): { tasks: number; ops: number } {
   const w = artifact.cell.workload;
   if ('explicit' in w) return explicitSize(w.explicit);
   return explicitSize(explicitFromRun(new Simulator(simOptionsFor(plugin, artifact)), seedFromHex(artifact.seed)));
@@ -154,8 +154,12 @@ interface Rank {
   options: unknown;
 }
 
-/** Minimise a failing artifact; the result still shows the same finding and replays exactly. */
-export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts: ShrinkOptions = {}): ShrinkResult {
+/**
+ * Minimise a failing artifact; the result still shows the same finding and replays exactly.
+ * `plugins`: the arch plugin, or { arch, scheme } for a cell of a scheme plugin (schemeVersion).
+ */
+export function shrinkArtifact(artifact: Artifact, plugins: PluginsArg, opts: ShrinkOptions = {}): ShrinkResult {
+  const plugin = cellPlugins(plugins);
   const want = artifact.outcome;
   let finding: Finding;
   try {
@@ -164,13 +168,13 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     if (e instanceof FindingError) throw new ShrinkError(`nothing to shrink: ${e.message}`);
     throw e;
   }
-  const first = replayArtifact(artifact, plugin);
+  const first = replayArtifact(artifact, plugin.arch, replayOpts(plugin));
   if (!first.reproduced) throw new ShrinkError('the artifact does not reproduce its recorded outcome, so it cannot be shrunk');
   const seed = seedFromHex(artifact.seed);
   const budget = new Budget(opts.maxAttempts ?? 4000, opts.timeBudgetMs);
   const researchSeeds = Math.min(RESEARCH_SEEDS.length, opts.researchSeeds ?? 8);
   const c = artifact.cell;
-  const space = optionSpace(plugin);
+  const space = optionSpace(plugin.arch);
   const initialWorkload = workloadOf(artifact);
   const initialSim = new Simulator(simOptionsFor(plugin, artifact));
   let best: Best = {
@@ -378,7 +382,7 @@ export function shrinkArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
   }
   // The final artifact must replay exactly; otherwise keep the original (never worse).
   const out = makeArtifact(best.sim.cell, seed, best.result, artifact.runIndex, finding.target);
-  const check = replayArtifact(out, plugin);
+  const check = replayArtifact(out, plugin.arch, replayOpts(plugin));
   const ok = check.reproduced && matches(finding, check.result) && out.outcome.steps <= want.steps;
   const finalArtifact = ok ? out : artifact;
   const after: ShrinkSize = {
