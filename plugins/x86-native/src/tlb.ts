@@ -568,6 +568,7 @@ export class X86Tlb {
     if (this.isLazy[cpu] === 0 && k.tracer !== null) k.tracer.ev(cpu, 'WARN_ON', `leave_mm: CPU${cpu} is not lazy on ${k.mmName(loaded)}`);
     if (k.tracer !== null) k.tracer.ev(cpu, 'leave_mm', `loaded_mm ${k.mmName(loaded)} -> init_mm`);
     this.switchMmIrqsOff(k, cpu, INIT_MM, NO_TASK);
+    k.lazyKick(cpu, loaded); // a scheme may route the kick through the scheduler (Andy's unlazy_mm_irqs_off)
   }
 
   /**
@@ -940,6 +941,7 @@ export class X86Tlb {
       if (k.tracer !== null) k.tracer.ev(cpu, 'leave_mm', `flush_tlb_func: lazy on ${k.mmName(loaded)} -> switch_mm_irqs_off(init_mm)`);
       this.switchMmIrqsOff(k, cpu, INIT_MM, NO_TASK);
       k.cost[remote ? C_TLB_FLUSH_REMOTE : C_TLB_FLUSH_LOCAL]! += 1;
+      k.lazyKick(cpu, loaded);
       return;
     }
     const s = cpu * TLB_NR_DYN_ASIDS + asid;

@@ -102,6 +102,13 @@ export interface ArchKernel {
   setActiveMm(task: number, mm: number): void;
   setLocalMm(cpu: number, mm: number): void;
   clearTasksMmCpumask(cpu: number): void;
+  /**
+   * The arch switched lazy `cpu` away from `mm` to init_mm by itself (x86 leave_mm,
+   * flush_tlb_func's lazy branch, Xen's drop_mm_ref_this_cpu): call it right after, so a scheme
+   * that routes such kicks through the scheduler (Andy's unlazy_mm_irqs_off()) can. A no-op
+   * under the mainline schemes.
+   */
+  lazyKick(cpu: number, mm: number): void;
   countHypercall(): void;
 
   // ---- findings --------------------------------------------------------------------------

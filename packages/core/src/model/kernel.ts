@@ -73,6 +73,8 @@ export class Kernel implements SchemeKernel {
   schemeName = '';
   /** The scheme with its non-default options, e.g. "shootdown:mask=online" (traces, tests). */
   schemeLabel = '';
+  /** The scheme has no rq->prev_mm (SchemePlugin.restructures.noPrevMm). */
+  noPrevMm = false;
   /** Enabled core mutations (MUT_* bits of mutations/catalog.ts); 0 = the mainline model. */
   mutations = 0;
   /**
@@ -964,12 +966,12 @@ export class Kernel implements SchemeKernel {
 
   // ---- what a scheme plugin may do (SchemeKernel) ----------------------------------------
 
-  /** atomic_inc(&mm->mm_count) (model/refs.ts incCount). Installed by the simulator. */
-  schemeMmgrab: (cpu: number, mm: number, what: string) => void = () => {
+  /** atomic_add(n, &mm->mm_count) (model/refs.ts incCount; n = 1: atomic_inc). Installed by the simulator. */
+  schemeMmgrab: (cpu: number, mm: number, what: string, n?: number) => void = () => {
     throw new ModelError('schemeMmgrab not installed');
   };
-  /** atomic_dec_and_test(&mm->mm_count), __mmdrop on 1 -> 0 (model/refs.ts decCount). Installed by the simulator. */
-  schemeMmdrop: (cpu: number, mm: number, what: string) => void = () => {
+  /** atomic_sub_and_test(n, &mm->mm_count), __mmdrop on reaching 0 (model/refs.ts decCount). Installed by the simulator. */
+  schemeMmdrop: (cpu: number, mm: number, what: string, n?: number) => void = () => {
     throw new ModelError('schemeMmdrop not installed');
   };
   /** I7: every CPU lazy on `mm` is in `mask` (invariants/check.ts checkMaskCoverage). Installed by the simulator. */
@@ -979,6 +981,14 @@ export class Kernel implements SchemeKernel {
   /** on_each_cpu_mask(mask, do_shoot_lazy_tlb, mm, wait=1) (kernel/fork.c cleanup_lazy_tlbs). Installed by the simulator. */
   shootLazies: (cpu: number, mask: number, mm: number) => void = () => {
     throw new ModelError('shootLazies not installed');
+  };
+  /**
+   * The arch switched lazy `cpu` away from `mm` to init_mm by itself (x86 leave_mm and
+   * flush_tlb_func's lazy branch, Xen's drop_mm_ref_this_cpu): the scheme's lazy_kick hook,
+   * if it has one (Andy's series routes these through unlazy_mm_irqs_off()). Installed by the simulator.
+   */
+  lazyKick: (cpu: number, mm: number) => void = () => {
+    throw new ModelError('lazyKick not installed');
   };
   /** on_each_cpu_mask(mask, do_check_lazy_tlb, mm, wait=1): WARN on a CPU still lazy on `mm`. Installed by the simulator. */
   checkLazies: (cpu: number, mask: number, mm: number) => void = () => {

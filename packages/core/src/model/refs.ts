@@ -18,8 +18,11 @@ function initMmAtomic(k: Kernel, cpu: number): void {
   k.countAtomic(cpu, INIT_MM);
 }
 
-/** atomic_inc(&mm->mm_count). Grabbing an mm whose count already reached zero is a resurrection (I11). */
-export function incCount(k: Kernel, cpu: number, mm: number, what: string): void {
+/**
+ * atomic_inc(&mm->mm_count) (atomic_add(n, ...) for a batch: one atomic). Grabbing an mm whose
+ * count already reached zero is a resurrection (I11).
+ */
+export function incCount(k: Kernel, cpu: number, mm: number, what: string, n = 1): void {
   if (mm === INIT_MM) {
     initMmAtomic(k, cpu);
     return;
@@ -28,25 +31,28 @@ export function incCount(k: Kernel, cpu: number, mm: number, what: string): void
   if (k.mmCount[mm]! <= 0 && k.mmStage[mm] !== MM_FREED) {
     k.violate('I11', cpu, `${what} on ${k.mmName(mm)} after its mm_count reached 0`);
   }
-  k.mmCount[mm]! += 1;
+  k.mmCount[mm]! += n;
   k.countAtomic(cpu, mm);
   k.touch(mm);
 }
 
-/** atomic_dec_and_test(&mm->mm_count); on 1 -> 0 calls __mmdrop (pushed as the next steps of `cpu`). */
-export function decCount(k: Kernel, cpu: number, mm: number, what: string): void {
+/**
+ * atomic_dec_and_test(&mm->mm_count) (atomic_sub of a batch of n: one atomic); on reaching 0
+ * calls __mmdrop (pushed as the next steps of `cpu`).
+ */
+export function decCount(k: Kernel, cpu: number, mm: number, what: string, n = 1): void {
   if (mm === INIT_MM) {
     initMmAtomic(k, cpu);
     return;
   }
   k.useMm(cpu, mm, what);
-  const n = k.mmCount[mm]! - 1;
-  k.mmCount[mm] = n;
+  const left = k.mmCount[mm]! - n;
+  k.mmCount[mm] = left;
   k.countAtomic(cpu, mm);
   k.touch(mm);
-  if (n < 0) {
-    k.violate('I5', cpu, `${what}: mm_count of ${k.mmName(mm)} went negative (${n})`);
-  } else if (n === 0) {
+  if (left < 0) {
+    k.violate('I5', cpu, `${what}: mm_count of ${k.mmName(mm)} went negative (${left})`);
+  } else if (left === 0) {
     if (k.inIrq) {
       // __mmdrop frees memory and (SHOOTDOWN) sends IPIs with wait=1: never from hardirq.
       k.violate('I5', cpu, `${what}: final mmdrop of ${k.mmName(mm)} from interrupt context`);

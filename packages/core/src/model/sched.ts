@@ -14,6 +14,7 @@ import { SH_RQ_CURR } from './store-buffer.js';
 import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
 import { membarrier_switch_mm } from './membarrier.js';
 import { LAZY_CONTEXT_SWITCH, LAZY_FINISH_TASK_SWITCH } from '../scheme/abi.js';
+import { scheme_context_switch_to_user, scheme_finish_task_switch } from '../scheme/calls.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
 
 /**
@@ -153,8 +154,9 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
     if (prevMm === NO_MM) {
       // kernel -> user: rq->prev_mm = prev->active_mm; prev->active_mm = NULL
       k.cost[C_CS_KERNEL_USER]! += 1;
-      k.cpuPrevMm[cpu] = prevActive;
+      if (!k.noPrevMm) k.cpuPrevMm[cpu] = prevActive;
       k.setActiveMm(prev, NO_MM);
+      if (k.scheme.context_switch_to_user !== undefined) scheme_context_switch_to_user(k, cpu, prevActive);
     } else {
       k.cost[C_CS_USER_USER]! += 1;
     }
@@ -193,6 +195,9 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
     k.setLocalMm(cpu, mm);
     call(k, cpu, P_FINISH_SWITCH, mm, 0, 0, false); // after IRQs are back on: the CPU's next step
   }
+  // The scheme's part of every finish_task_switch() (no step of its own: the model's switch
+  // step ends there).
+  if (k.scheme.finish_task_switch !== undefined) scheme_finish_task_switch(k, cpu);
 }
 
 /** I11: once mm_users is 0, nothing may newly load the mm (unless this CPU already has it as active_mm). */

@@ -33,7 +33,7 @@ import { stepUnuseMm, stepUseMm } from './kthread.js';
 import { mremap, stepMunmap } from './munmap.js';
 import { decCount, incCount, mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
 import { LAZY_ARCH } from '../scheme/abi.js';
-import { scheme_resume } from '../scheme/calls.js';
+import { scheme_lazy_kick, scheme_resume } from '../scheme/calls.js';
 import { context_switch_tail, enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
 
 export class Stepper {
@@ -46,8 +46,11 @@ export class Stepper {
     k.mmgrabLazyTlb = (cpu, mm) => mmgrab_lazy_tlb(k, cpu, mm, LAZY_ARCH);
     k.pushArch = (cpu, fn, mm, arg) => call(k, cpu, P_ARCH, fn, mm, arg, false);
     k.mmdropLazyTlb = (cpu, mm) => mmdrop_lazy_tlb(k, cpu, mm, LAZY_ARCH);
-    k.schemeMmgrab = (cpu, mm, what) => incCount(k, cpu, mm, what);
-    k.schemeMmdrop = (cpu, mm, what) => decCount(k, cpu, mm, what);
+    k.schemeMmgrab = (cpu, mm, what, n = 1) => incCount(k, cpu, mm, what, n);
+    k.schemeMmdrop = (cpu, mm, what, n = 1) => decCount(k, cpu, mm, what, n);
+    k.lazyKick = (cpu, mm) => {
+      if (k.scheme.lazy_kick !== undefined) scheme_lazy_kick(k, cpu, mm);
+    };
     k.checkMaskCoverage = (cpu, mm, mask) => checkMaskCoverage(k, cpu, mm, mask);
     k.shootLazies = (cpu, mask, mm) => {
       if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_shoot_lazy_tlb, ${k.mmName(mm)}, wait=1)`);

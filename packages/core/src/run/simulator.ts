@@ -250,6 +250,7 @@ export class Simulator {
     k.schemeLabel = formatScheme(schemePlugin.name, schemeOptions);
     k.shootdown = schemePlugin.kconfig.MMU_LAZY_TLB_SHOOTDOWN;
     k.danglingPremise = schemePlugin.claims.danglingPremise;
+    k.noPrevMm = schemePlugin.restructures?.noPrevMm === true;
     k.preemptLevel = PREEMPT_MODELS.indexOf(preempt);
     k.setSites([...CORE_USE_SITES, ...(plugin.useSites ?? []), ...(schemePlugin.useSites ?? [])]);
     k.disabled = new Set(disabled);

@@ -145,8 +145,16 @@ export interface SchemeHooks {
   cleanup_lazy_tlbs?(k: SchemeKernel, cpu: number, mm: number): NextPc;
   /** do_shoot_lazy_tlb() switched `cpu` from `mm` to init_mm (IRQs off). Optional. */
   shoot_lazy_tlb?(k: SchemeKernel, cpu: number, mm: number): void;
-  /** The arch switched lazy `cpu` from `mm` to init_mm by itself (x86 leave_mm) with k.lazyKick. Optional. */
+  /** The arch switched lazy `cpu` from `mm` to init_mm by itself (x86 leave_mm, flush_tlb_func) and said so with k.lazyKick. Optional. */
   lazy_kick?(k: SchemeKernel, cpu: number, mm: number): void;
+  /**
+   * context_switch(), kernel -> user, after switch_mm_irqs_off() (IRQs off): where mainline
+   * hands the lazy mm to finish_task_switch through rq->prev_mm. Optional (Andy's series
+   * release-clears rq->lazy_mm here).
+   */
+  context_switch_to_user?(k: SchemeKernel, cpu: number, lazyMm: number): void;
+  /** The end of every context switch (finish_task_switch, after finish_lock_switch). Optional (Andy's mmdrop_lazy(rq)). */
+  finish_task_switch?(k: SchemeKernel, cpu: number): void;
   /** The next step of a sequence hook that returned `pc`. Returns the pc after, or nothing when done. */
   resume?(k: SchemeKernel, cpu: number, hook: SchemeSequenceHook, pc: number, mm: number): NextPc;
   /** Scheme per-CPU state for traces, e.g. "hazptr=M2". Only called while tracing. */
@@ -176,6 +184,13 @@ export interface SchemePlugin<O = unknown> {
   /** Kconfig-level impossibilities of an option set (refused before a sweep); null when fine. */
   structuralRefusal?(options: O): string | null;
   readonly claims: SchemeClaims;
+  /**
+   * Code the scheme restructures beyond the hooks. `noPrevMm`: there is no rq->prev_mm: a
+   * kernel -> user switch hands nothing to finish_task_switch (no mmdrop_lazy_tlb_sched); the
+   * scheme does its part in context_switch_to_user / finish_task_switch instead (Andy's 2022
+   * series removes rq->prev_mm).
+   */
+  readonly restructures?: { readonly noPrevMm?: boolean };
   /** The checks of the scheme's own kernel code it reports as I15 (k.schemeViolation). */
   readonly invariants?: readonly SchemeInvariantDoc[];
   /** State other CPUs read, in declaration order (the slot k.declareSchemeShared takes). */

@@ -11,7 +11,7 @@ import type { SchemeHooks, SchemeSequenceHook } from './abi.js';
 export const SCHEME_HOOK_BASE = 64;
 export const SCHEME_HOOK_IDS = {
   reset: 65, mmgrab_lazy_tlb: 66, mmdrop_lazy_tlb: 67, lazy_refs: 68, mmput: 69, cleanup_lazy_tlbs: 70, shoot_lazy_tlb: 71,
-  lazy_kick: 72, resume: 73, describe_cpu: 74,
+  lazy_kick: 72, resume: 73, describe_cpu: 74, context_switch_to_user: 75, finish_task_switch: 76,
 } as const satisfies Record<keyof SchemeHooks, number>;
 
 /** Scheme hook names by id - SCHEME_HOOK_BASE. */
@@ -83,8 +83,21 @@ export function scheme_resume(k: Kernel, cpu: number, f: number): void {
   k.hook = SCHEME_HOOK_IDS.resume;
   const pc = k.scheme.resume!(k, cpu, SEQ_HOOKS[k.frB[f]!]!, k.frPc[f]! & SEQ_PC_MASK, k.frA[f]!) || 0;
   k.hook = outer;
-  if (pc > 0) k.frPc[f] = pc & SEQ_PC_MASK;
-  else k.cpuSp[cpu]! -= 1;
+  if (pc > 0) {
+    k.frPc[f] = pc & SEQ_PC_MASK;
+    return;
+  }
+  // Done. The step may have called a path (an mmdrop() reaching 0 pushes __mmdrop above this
+  // frame): the sequence returns and that callee goes on, so frame f leaves from under it.
+  const top = k.top(cpu);
+  for (let g = f; g < top; g++) {
+    k.frPath[g] = k.frPath[g + 1]!;
+    k.frPc[g] = k.frPc[g + 1]!;
+    k.frA[g] = k.frA[g + 1]!;
+    k.frB[g] = k.frB[g + 1]!;
+    k.frC[g] = k.frC[g + 1]!;
+  }
+  k.cpuSp[cpu]! -= 1;
 }
 
 export function scheme_shoot_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
@@ -100,5 +113,19 @@ export function scheme_lazy_kick(k: Kernel, cpu: number, mm: number): void {
   const outer = k.hook;
   k.hook = SCHEME_HOOK_IDS.lazy_kick;
   k.scheme.lazy_kick(k, cpu, mm);
+  k.hook = outer;
+}
+
+export function scheme_context_switch_to_user(k: Kernel, cpu: number, lazyMm: number): void {
+  const outer = k.hook;
+  k.hook = SCHEME_HOOK_IDS.context_switch_to_user;
+  k.scheme.context_switch_to_user!(k, cpu, lazyMm);
+  k.hook = outer;
+}
+
+export function scheme_finish_task_switch(k: Kernel, cpu: number): void {
+  const outer = k.hook;
+  k.hook = SCHEME_HOOK_IDS.finish_task_switch;
+  k.scheme.finish_task_switch!(k, cpu);
   k.hook = outer;
 }

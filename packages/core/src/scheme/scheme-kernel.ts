@@ -13,10 +13,10 @@ export interface SchemeKernel extends ArchKernel {
   /** rq->prev_mm (read): the lazy mm a kernel -> user switch hands to finish_task_switch. */
   readonly cpuPrevMm: Int32Array;
 
-  /** atomic_inc(&mm->mm_count) by `cpu` (`what` names the caller in traces and I11 messages). */
-  schemeMmgrab(cpu: number, mm: number, what: string): void;
-  /** atomic_dec_and_test(&mm->mm_count); on 1 -> 0 __mmdrop runs as `cpu`'s next steps. */
-  schemeMmdrop(cpu: number, mm: number, what: string): void;
+  /** atomic_inc(&mm->mm_count) by `cpu` (atomic_add of `n`: one atomic); `what` names the caller in traces and I11 messages. */
+  schemeMmgrab(cpu: number, mm: number, what: string, n?: number): void;
+  /** atomic_dec_and_test(&mm->mm_count) (atomic_sub of `n`); on reaching 0 __mmdrop runs as `cpu`'s next steps. */
+  schemeMmdrop(cpu: number, mm: number, what: string, n?: number): void;
   /** Lazy references the CPUs hold on `mm` (H_curr + H_prev + H_local, kernel-reference §1.6). */
   lazyHolders(mm: number): number;
   /** cpu_online_mask as a word. */

@@ -42,6 +42,7 @@ const Descriptor = z
         ),
       })
       .strict(),
+    restructures: z.object({ noPrevMm: z.boolean().optional() }).strict().optional(),
     invariants: z.array(z.object({ id: z.literal('I15'), site: z.string().min(1), description: z.string().min(1) }).strict()).optional(),
     sharedState: z
       .array(z.object({ id: z.string().min(1), scope: z.literal('cpu'), description: z.string().min(1) }).strict())
@@ -75,7 +76,9 @@ const Descriptor = z
   });
 
 const REQUIRED_HOOKS = ['reset', 'mmgrab_lazy_tlb', 'mmdrop_lazy_tlb', 'lazy_refs'] as const;
-const OPTIONAL_HOOKS = ['mmput', 'cleanup_lazy_tlbs', 'shoot_lazy_tlb', 'lazy_kick', 'resume', 'describe_cpu'] as const;
+const OPTIONAL_HOOKS = [
+  'mmput', 'cleanup_lazy_tlbs', 'shoot_lazy_tlb', 'lazy_kick', 'context_switch_to_user', 'finish_task_switch', 'resume', 'describe_cpu',
+] as const;
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `  - ${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
