@@ -411,10 +411,27 @@ export class Kernel implements SchemeKernel {
   }
 
   /** Declare the cell's use sites (core + arch): their order is their bit in siteMask. */
-  setSites(sites: readonly UseSiteDoc[]): void {
+  setSites(sites: readonly UseSiteDoc[], patched: readonly string[] = []): void {
     if (sites.length > MAX_USE_SITES) throw new ModelError(`${sites.length} use sites declared; at most ${MAX_USE_SITES}`);
     this.sites = sites;
     this.siteIndex = new Map(sites.map((s, i) => [s.id, i]));
+    this.sitePatchedMask = 0;
+    for (const id of patched) {
+      const i = this.siteIndex.get(id);
+      if (i === undefined) throw new ModelError(`patched use site "${id}" is not a declared site (${sites.map((x) => x.id).join(', ')})`);
+      this.sitePatchedMask |= 1 << i;
+    }
+  }
+
+  /**
+   * Use sites the scheme's kernel changes remove (SchemePlugin.patchedSites): the sanitised
+   * code no longer reads, compares or WARNs on the lazy pointer there. Bit i = sites[i].
+   */
+  sitePatchedMask = 0;
+
+  /** Is `site` removed by the scheme's kernel changes? */
+  sitePatched(site: string): boolean {
+    return this.sitePatchedMask !== 0 && (this.sitePatchedMask & (1 << this.siteBit(site))) !== 0;
   }
 
   private allocCpus(n: number): void {
@@ -688,6 +705,7 @@ export class Kernel implements SchemeKernel {
     if (mm <= INIT_MM || this.mmStage[mm] !== MM_FREED) return false;
     if (this.violation !== null) return true; // the run already ends at an earlier finding of this step
     const i = this.siteBit(site);
+    if ((this.sitePatchedMask & (1 << i)) !== 0) return false; // the sanitised code does not read it
     this.noteSite(i, cpu, mm, NO_MM);
     this.violateAt('I14', cpu, `use after free: ${site} reads ${this.mmName(mm)} after free_mm`, site, 'dereference');
     return true;
@@ -709,6 +727,7 @@ export class Kernel implements SchemeKernel {
   staleCompare(cpu: number, site: string, stale: number, live: number, effect: string): void {
     if (this.violation !== null) return; // the run already ends at an earlier finding of this step
     const i = this.siteBit(site);
+    if ((this.sitePatchedMask & (1 << i)) !== 0) return; // the sanitised code makes no such compare
     this.noteSite(i, cpu, stale, live);
     this.violateAt(
       'I14', cpu,
@@ -725,6 +744,7 @@ export class Kernel implements SchemeKernel {
   lazyWarn(cpu: number, site: string, mm: number, task: number): void {
     if (this.violation !== null) return;
     const i = this.siteBit(site);
+    if ((this.sitePatchedMask & (1 << i)) !== 0) return; // the scheme removes this WARN
     this.noteSite(i, cpu, mm, NO_MM);
     if (this.danglingPremise) {
       // The run goes on: the scheme is "mainline with this WARN removed". The I3 hazard itself

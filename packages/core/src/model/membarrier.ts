@@ -22,7 +22,9 @@ export const MEMBARRIER_PRIVATE_EXPEDITED_READY = 1;
  * would have changed rq->membarrier_state.
  */
 export function membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): void {
-  if (k.ptrEq(prevMm, nextMm)) {
+  // A scheme that sanitises this use (SchemePlugin.patchedSites) drops the prev_mm == next_mm
+  // shortcut for a stale prev_mm: the state is always taken from next_mm.
+  if (k.ptrEq(prevMm, nextMm) && (prevMm === nextMm || k.sitePatchedMask === 0 || !k.sitePatched('membarrier_switch_mm'))) {
     if (prevMm !== nextMm && k.mmMembarrierState[nextMm] !== k.cpuMembarrierState[cpu]) {
       k.staleCompare(
         cpu, 'membarrier_switch_mm', prevMm, nextMm,

@@ -244,7 +244,9 @@ export class Simulator {
     k.memory = memory;
     k.mutations = mutations.coreBits;
     const fullSchemeOptions = schemePlugin.options.parse(schemeOptions ?? {});
-    this.schemeHooks = validateSchemeHooks(schemePlugin, schemePlugin.setup(fullSchemeOptions, { coreVersion: CORE_VERSION, abi: schemePlugin.abi, memory, arch: plugin.name }));
+    this.schemeHooks = validateSchemeHooks(
+      schemePlugin, schemePlugin.setup(fullSchemeOptions, { coreVersion: CORE_VERSION, abi: schemePlugin.abi, memory, arch: plugin.name, archOptions: options }),
+    );
     k.scheme = this.schemeHooks;
     k.schemeName = schemePlugin.name;
     k.schemeLabel = formatScheme(schemePlugin.name, schemeOptions);
@@ -252,7 +254,9 @@ export class Simulator {
     k.danglingPremise = schemePlugin.claims.danglingPremise;
     k.noPrevMm = schemePlugin.restructures?.noPrevMm === true;
     k.preemptLevel = PREEMPT_MODELS.indexOf(preempt);
-    k.setSites([...CORE_USE_SITES, ...(plugin.useSites ?? []), ...(schemePlugin.useSites ?? [])]);
+    const sites = [...CORE_USE_SITES, ...(plugin.useSites ?? []), ...(schemePlugin.useSites ?? [])];
+    const patched = (schemePlugin.patchedSites?.(fullSchemeOptions) ?? []).filter((id) => sites.some((u) => u.id === id));
+    k.setSites(sites, patched);
     k.disabled = new Set(disabled);
     this.sites = k.sites.map((u) => u.id);
     if (explicit !== null) {

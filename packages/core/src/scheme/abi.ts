@@ -118,8 +118,9 @@ export interface SchemeSetupEnv {
   readonly coreVersion: string;
   readonly abi: SchemeAbi;
   readonly memory: MemoryModel;
-  /** The arch plugin the cell runs (a scheme may route through arch specifics, e.g. x86's lazy kick). */
+  /** The arch plugin the cell runs, and its options (a scheme fix may apply to some backends only). */
   readonly arch: string;
+  readonly archOptions: unknown;
 }
 
 /**
@@ -191,6 +192,13 @@ export interface SchemePlugin<O = unknown> {
    * series removes rq->prev_mm).
    */
   readonly restructures?: { readonly noPrevMm?: boolean };
+  /**
+   * Use sites (core, arch or scheme UseSiteDoc ids) that the scheme's kernel changes remove for
+   * an option set: the sanitised code no longer dereferences, compares or WARNs on the lazy
+   * pointer there, so they are not reported (e.g. fix_processor_context using loaded_mm).
+   * An id the cell does not declare is ignored.
+   */
+  patchedSites?(options: O): readonly string[];
   /** The checks of the scheme's own kernel code it reports as I15 (k.schemeViolation). */
   readonly invariants?: readonly SchemeInvariantDoc[];
   /** State other CPUs read, in declaration order (the slot k.declareSchemeShared takes). */

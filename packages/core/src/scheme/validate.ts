@@ -33,6 +33,7 @@ const Descriptor = z
       .object({ MMU_LAZY_TLB_REFCOUNT: z.boolean(), MMU_LAZY_TLB_SHOOTDOWN: z.boolean(), other: z.array(z.string().min(1)).optional() })
       .strict(),
     structuralRefusal: fn.optional(),
+    patchedSites: fn.optional(),
     claims: z
       .object({
         danglingPremise: z.boolean(),
