@@ -149,7 +149,7 @@ export function swimlaneOf(
   const artifact = parseArtifact(value, where.artifact);
   const c = artifact.cell;
   const plugin = lookup(c.arch.name);
-  if (plugin === undefined) throw new Error(`arch plugin "${c.arch.name}" is not loaded (pass its module with --plugin PATH)`);
+  if (plugin === undefined) throw new Error(`arch plugin "${c.arch.name}" is not loaded`);
   const scheme = loadedSchemePluginForArtifact(artifact, schemeLookup);
   const r = replayArtifact(artifact, plugin, { trace: true, ...(scheme !== undefined ? { scheme } : {}) });
   const trace = r.result.trace ?? [];
