@@ -64,7 +64,7 @@ describe('newScheme', () => {
     expect(readFileSync(join(r.dir, 'src/conformance.test.ts'), 'utf8')).toMatch(/^describeSchemeConformance\(plugin\);$/m);
     const readme = readFileSync(join(r.dir, 'README.md'), 'utf8');
     expect(readme).toMatch(/^# @lazytlb\/scheme-my-scheme2\n/);
-    for (const hook of ['reset', 'mmgrab_lazy_tlb', 'mmdrop_lazy_tlb', 'lazy_refs', 'mmput', 'cleanup_lazy_tlbs', 'shoot_lazy_tlb', 'lazy_kick', 'resume', 'describe_cpu']) {
+    for (const hook of ['reset', 'mmgrab_lazy_tlb', 'mmdrop_lazy_tlb', 'lazy_refs', 'mmput', 'cleanup_lazy_tlbs', 'shoot_lazy_tlb', 'lazy_kick', 'context_switch_to_user', 'finish_task_switch', 'resume', 'describe_cpu']) {
       expect(readme, hook).toMatch(new RegExp(`^\\| \`${hook}[(?]`, 'm'));
     }
     for (const f of r.files) expect(readFileSync(join(r.dir, f), 'utf8'), f).not.toMatch(/__[A-Z_]+__/);

@@ -29,6 +29,10 @@ export interface SchemeInfo {
     readonly barriers: readonly { readonly id: string; readonly reliedOnBy: string; readonly provided: boolean; readonly how: string }[];
     readonly arch: readonly { readonly id: string; readonly description: string; readonly checkedBy: string; readonly checkedByName: string }[];
   };
+  /** The checks of the scheme's own kernel code (I15: a WARN_ON or lockdep assertion), by kernel function. */
+  readonly checks: readonly { readonly id: string; readonly site: string; readonly description: string }[];
+  /** Kernel code the scheme restructures beyond its hooks (e.g. noPrevMm: no rq->prev_mm). */
+  readonly restructures: readonly string[];
   /** Use sites of a possibly dangling pointer the scheme's own hooks report. */
   readonly useSites: readonly string[];
 }
@@ -54,6 +58,8 @@ export function schemeInfo(plugin: SchemePlugin<unknown>, source: string): Schem
         checkedByName: (INVARIANTS as Record<string, { name: string } | undefined>)[a.checkedBy]?.name ?? '',
       })),
     },
+    checks: (plugin.invariants ?? []).map((c) => ({ id: c.id, site: c.site, description: c.description })),
+    restructures: Object.entries(plugin.restructures ?? {}).filter(([, v]) => v === true).map(([k]) => k),
     useSites: (plugin.useSites ?? []).map((u) => u.id),
   };
 }
@@ -104,6 +110,8 @@ export function formatSchemes(schemes: readonly SchemeInfo[]): string {
     if (s.claims.arch.length === 0) lines.push('  arch claims: none');
     else lines.push('  arch claims (checked by the sweep, never a reason to refuse a cell):');
     for (const a of s.claims.arch) lines.push(`    ${a.id} (checked by ${a.checkedBy}${a.checkedByName !== '' ? ` ${a.checkedByName}` : ''}): ${a.description}`);
+    for (const c of s.checks) lines.push(`  check ${c.id} in ${c.site}: ${c.description}`);
+    if (s.restructures.length > 0) lines.push(`  restructures: ${s.restructures.join(', ')}`);
     if (s.useSites.length > 0) lines.push(`  use sites: ${s.useSites.join(', ')}`);
     lines.push('');
   }
