@@ -64,7 +64,26 @@ export const C_I8_UNFENCED_READS = 27;
  */
 export const C_REMOTE_LINE_READS = 28;
 export const C_SCHEME_ATOMICS = 29;
-export const COST_COUNT = 30;
+/**
+ * The lazy-mm costs by the event they belong to (the argument of the seed thread and of Linus'
+ * "is it scalable to scan 1024 CPUs on every exit"): for each event (context switch, mm exit =
+ * __mmput, final mmdrop = __mmdrop) the atomics (mm_count and scheme), mm_count cache-line
+ * transfers, remote cache-line reads, IPIs sent and lazy-helper barriers counted while the
+ * CPU ran that event's code. C_EVENT_BASE + event * EVENT_CATEGORIES + category.
+ */
+export const EVENT_SWITCH = 0;
+export const EVENT_EXIT = 1;
+export const EVENT_MMDROP = 2;
+export const EVENT_NAMES = ['switch', 'exit', 'mmdrop'] as const;
+export const EC_ATOMICS = 0;
+export const EC_LINE_TRANSFERS = 1;
+export const EC_REMOTE_READS = 2;
+export const EC_IPIS = 3;
+export const EC_BARRIERS = 4;
+export const EVENT_CATEGORIES = 5;
+export const EVENT_CATEGORY_NAMES = ['atomics', 'line_transfers', 'remote_reads', 'ipis', 'barriers'] as const;
+export const C_EVENT_BASE = 30;
+export const COST_COUNT = C_EVENT_BASE + EVENT_NAMES.length * EVENT_CATEGORIES;
 
 export const COST_NAMES = [
   'steps',
@@ -97,6 +116,21 @@ export const COST_NAMES = [
   'i8_unfenced_reads',
   'remote_line_reads',
   'scheme_atomics',
+  'switch_atomics',
+  'switch_line_transfers',
+  'switch_remote_reads',
+  'switch_ipis',
+  'switch_barriers',
+  'exit_atomics',
+  'exit_line_transfers',
+  'exit_remote_reads',
+  'exit_ipis',
+  'exit_barriers',
+  'mmdrop_atomics',
+  'mmdrop_line_transfers',
+  'mmdrop_remote_reads',
+  'mmdrop_ipis',
+  'mmdrop_barriers',
 ] as const;
 
 export type CostName = (typeof COST_NAMES)[number];

@@ -9,7 +9,7 @@
 import type { ArchHooks } from '../abi/plugin.js';
 import type { SchemeHooks } from '../scheme/abi.js';
 import type { SchemeKernel } from '../scheme/scheme-kernel.js';
-import { C_EXITED_MM_STEPS, C_REMOTE_LINE_READS, C_SCHEME_ATOMICS, C_SMP_MB, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
+import { C_EVENT_BASE, C_EXITED_MM_STEPS, C_REMOTE_LINE_READS, C_SCHEME_ATOMICS, C_SMP_MB, EC_ATOMICS, EC_BARRIERS, EC_IPIS, EC_LINE_TRANSFERS, EC_REMOTE_READS, EVENT_CATEGORIES, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
 import { MAX_USE_SITES, type UseSiteDoc, type UseSiteKind } from '../findings/sites.js';
@@ -394,6 +394,12 @@ export class Kernel implements SchemeKernel {
   }
 
   // ---- accounting ---------------------------------------------------------------------
+  /**
+   * The lazy-mm event the CPU taking this step runs code of (EVENT_* of cost/counters.ts), or
+   * -1: counted atomics, line transfers, remote reads, IPIs and barriers are also added to that
+   * event's counters. Set per frame by the stepper, cleared at every step.
+   */
+  costEvent = -1;
   cost = new Float64Array(COST_COUNT);
   /** mms whose mm_count or holders changed during the current step (checked for I4). */
   touched = new Int32Array(64);
@@ -890,8 +896,11 @@ export class Kernel implements SchemeKernel {
   countAtomic(cpu: number, mm: number): void {
     this.smpMb(cpu); // a `lock`-prefixed RMW drains the store buffer (x86-TSO)
     this.cost[C_MM_COUNT_ATOMICS]! += 1;
+    const e = this.costEvent >= 0 ? C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES : -1;
+    if (e >= 0) this.cost[e + EC_ATOMICS]! += 1;
     if (this.mmLineOwner[mm] !== cpu) {
       this.cost[C_MM_COUNT_LINE_TRANSFERS]! += 1;
+      if (e >= 0) this.cost[e + EC_LINE_TRANSFERS]! += 1;
       this.mmLineOwner[mm] = cpu;
     }
   }
@@ -943,6 +952,7 @@ export class Kernel implements SchemeKernel {
     this.dirtyCpus |= 1 << target;
     if (wait) this.cpuWait[from]! += 1;
     this.cost[reason === REASON_FLUSH ? C_IPI_SENT_FLUSH : reason === REASON_SHOOTDOWN ? C_IPI_SENT_SHOOTDOWN : C_IPI_SENT_ARCH]! += 1;
+    if (this.costEvent >= 0) this.cost[C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES + EC_IPIS]! += 1;
     if (this.tracer !== null) this.tracer.ipiSend(from, target, fn, mm);
   }
 
@@ -1053,6 +1063,7 @@ export class Kernel implements SchemeKernel {
   /** smp_mb() in a lazy-mm helper (mmdrop_lazy_tlb under REFCOUNT=n): counted, and a full barrier. */
   lazyMb(cpu: number): void {
     this.cost[C_SMP_MB]! += 1;
+    if (this.costEvent >= 0) this.cost[C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES + EC_BARRIERS]! += 1;
     this.smpMb(cpu);
   }
 
@@ -1060,11 +1071,13 @@ export class Kernel implements SchemeKernel {
   countRemoteRead(cpu: number): void {
     void cpu;
     this.cost[C_REMOTE_LINE_READS]! += 1;
+    if (this.costEvent >= 0) this.cost[C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES + EC_REMOTE_READS]! += 1;
   }
 
   /** A scheme's atomic RMW on a line other than mm_count: counted, and a full barrier. */
   countSchemeAtomic(cpu: number): void {
     this.cost[C_SCHEME_ATOMICS]! += 1;
+    if (this.costEvent >= 0) this.cost[C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES + EC_ATOMICS]! += 1;
     this.smpMb(cpu);
   }
 

@@ -3,7 +3,7 @@
  * step, its interrupt (an IPI, a wakeup it delivers, a scheduler tick), and — for arches
  * that run as guests — the hypervisor preempting or resuming it.
  */
-import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS } from '../cost/counters.js';
+import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS, EVENT_EXIT, EVENT_MMDROP, EVENT_SWITCH } from '../cost/counters.js';
 import { arch_continue, arch_handle_ipi, arch_resume, HOOK_IDS } from './arch-calls.js';
 import {
   IPI_CHECK_LAZY, IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
@@ -28,13 +28,31 @@ import {
   P_MEMBARRIER, P_SEQ_FLUSH, P_SEQ_SCHEME, P_SEQ_SWITCH, P_SEQ_TLBBATCH, P_SWITCH_TAIL, P_UNUSE_MM, P_USE_MM, ret,
 } from './frames.js';
 import { stepExec } from './exec.js';
-import { IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
+import { FRAME_DEPTH, IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
 import { stepUnuseMm, stepUseMm } from './kthread.js';
 import { mremap, stepMunmap } from './munmap.js';
 import { decCount, incCount, mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
 import { LAZY_ARCH } from '../scheme/abi.js';
-import { scheme_lazy_kick, scheme_resume } from '../scheme/calls.js';
+import { scheme_lazy_kick, scheme_resume, SEQ_SCHEME_MMPUT } from '../scheme/calls.js';
 import { context_switch_tail, enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
+
+/**
+ * The lazy-mm event whose code `c`'s top frame runs (cost/counters.ts EVENT_*): the nearest
+ * frame that is a context switch's tail, __mmput or __mmdrop (or a scheme sequence of theirs).
+ */
+function costEventOf(k: Kernel, c: number): number {
+  const base = c * FRAME_DEPTH;
+  for (let i = k.cpuSp[c]! - 1; i >= 0; i--) {
+    switch (k.frPath[base + i]) {
+      case P_FINISH_SWITCH: case P_SWITCH_TAIL: return EVENT_SWITCH;
+      case P_MMPUT: return EVENT_EXIT;
+      case P_MMDROP: return EVENT_MMDROP;
+      case P_SEQ_SCHEME: return k.frB[base + i] === SEQ_SCHEME_MMPUT ? EVENT_EXIT : EVENT_MMDROP;
+      default:
+    }
+  }
+  return -1;
+}
 
 export class Stepper {
   constructor(
@@ -154,9 +172,12 @@ export class Stepper {
   taskStep(c: number): void {
     const k = this.k;
     if (k.cpuSp[c]! > 0) {
-      if (k.cpuPreemptPoint[c] !== 0 && k.cpuNeedResched[c] !== 0) preemptInPath(k, c);
-      else this.runFrame(c);
+      if (k.cpuPreemptPoint[c] !== 0 && k.cpuNeedResched[c] !== 0) {
+        k.costEvent = EVENT_SWITCH;
+        preemptInPath(k, c);
+      } else this.runFrame(c);
     } else if (needsSwitch(k, c)) {
+      k.costEvent = EVENT_SWITCH;
       schedule(k, c);
     } else if (k.taskKind[k.cpuCurr[c]!] === TASK_IDLE) {
       cpuidle_enter_state(k, c);
@@ -272,6 +293,7 @@ export class Stepper {
   private dispatch(c: number): void {
     const k = this.k;
     const f = k.top(c);
+    k.costEvent = costEventOf(k, c);
     switch (k.frPath[f]) {
       case P_FINISH_SWITCH: stepFinishSwitch(k, c, f); break;
       case P_MUNMAP: stepMunmap(k, c, f); break;
