@@ -149,6 +149,20 @@ describe('bad scheme input', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('a scheme plugin whose setup() returns no valid hooks: the cell and the missing hooks, exit 2, no stack', () => {
+    const file = join(tmp(), 'nohooks.mjs');
+    writeFileSync(
+      file,
+      `import { refcountScheme } from ${JSON.stringify(import.meta.resolve('@lazytlb/core'))};\n` +
+        "export default { ...refcountScheme, name: 'nohooks', version: '1.0.0', coreVersions: '>=0.1.0 <1.0.0', setup() { return { reset() {} }; } };\n",
+    );
+    const r = lazytlb([...SWEEP, '--plugin', file, '--scheme', 'nohooks', '--runs', '10']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'lazytlb: cell 0 (reference, nohooks, 2 CPUs): scheme plugin nohooks: setup() returned hooks without mmgrab_lazy_tlb, mmdrop_lazy_tlb, lazy_refs (each must be a function)\n',
+    );
+  });
+
   it('a file that is neither an arch nor a scheme plugin', () => {
     const file = join(tmp(), 'neither.mjs');
     writeFileSync(file, 'export default { name: "half", version: "1.0.0" };\n');

@@ -5,7 +5,7 @@
  * base and actor count. A cell's mutations go to createSimulator, which validates them and
  * records them in the cell id (so mutated cells get their own seeds) and in every artifact.
  */
-import { createSimulator, formatScheme, type SchemeOptions, type Simulator } from '@lazytlb/core';
+import { createSimulator, formatScheme, PluginLoadError, type SchemeOptions, type Simulator } from '@lazytlb/core';
 import type { CellSpec } from '../matrix/types.js';
 import { resolvePlugin } from '../plugins/resolve.js';
 import { resolveSchemePlugin } from '../plugins/schemes.js';
@@ -65,7 +65,10 @@ export async function prepareCells(cells: readonly CellSpec[], matrixSeed: strin
       sim = await simulatorFor(spec, pluginPaths);
     } catch (e) {
       const mutated = spec.mutations !== undefined && spec.mutations.length > 0 ? `, mutations ${spec.mutations.join('+')}` : '';
-      throw new CellError(`cell ${i} (${spec.arch.name}, ${schemeLabel(spec)}, ${spec.cpus} CPUs${mutated}): ${(e as Error).message}`);
+      const message = `cell ${i} (${spec.arch.name}, ${schemeLabel(spec)}, ${spec.cpus} CPUs${mutated}): ${(e as Error).message}`;
+      // A plugin that fails to set up (its setup() returned no valid hooks, ...) is a bad plugin, not a lazytlb bug: exit 2 without a stack.
+      if (e instanceof PluginLoadError) throw new PluginLoadError(message);
+      throw new CellError(message);
     }
     const dup = seen.get(sim.cellId);
     if (dup !== undefined) throw new CellError(`cells ${dup} and ${i} are the same cell (after resolving defaults)`);
