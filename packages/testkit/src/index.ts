@@ -1,7 +1,7 @@
 /**
  * @lazytlb/testkit: directed scenarios (LKML-style interleavings driven step by step
- * through the core model) and the shared conformance suite every arch plugin runs from its
- * own tests. The minimal asm-generic-style reference arch lives in @lazytlb/core (so core
+ * through the core model), the shared conformance suite every arch plugin runs from its own
+ * tests, and the one every lazy-mm scheme plugin runs (describeSchemeConformance). The minimal asm-generic-style reference arch lives in @lazytlb/core (so core
  * can test itself); it is re-exported here for plugin authors.
  */
 export { referenceArch, ReferenceArchOptions, REF_IPI_FLUSH } from '@lazytlb/core';

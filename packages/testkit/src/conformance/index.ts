@@ -13,3 +13,4 @@ export {
 export { checkNoMathRandom, MathRandomCalled, withMathRandomForbidden } from './no-random.js';
 export { checkReplay } from './replay.js';
 export { checkSerialization } from './serialization.js';
+export * from './scheme/index.js';
