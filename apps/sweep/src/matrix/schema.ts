@@ -87,7 +87,7 @@ export const ArchEntry = z.unknown().transform((v, ctx): ArchSpec => {
 });
 
 /** A core SchemeOptionsError's message on one line (matrix issues are one line each), without zod's "(root)" path. */
-export function oneLine(message: string): string {
+function oneLine(message: string): string {
   return message.replace(/:\n\s*-\s*/g, ': ').replace(/\n\s*-\s*/g, '; ').replace(/\n\s*/g, '; ').replace(/\(root\): /g, '');
 }
 
@@ -134,11 +134,6 @@ const bundledScheme = (name: string): SchemePlugin<unknown> | undefined =>
 const SCHEME_HELP =
   `expected a scheme (${BUNDLED_SCHEME_NAMES.join(', ')} or a scheme plugin's name), with options as NAME:key=value,... (e.g. "shootdown:mask=online"), ` +
   '{ name, options }, or Kconfig symbols { MMU_LAZY_TLB_REFCOUNT: bool, MMU_LAZY_TLB_SHOOTDOWN: bool }';
-
-/** The options of the bundled schemes, for messages. */
-export function bundledSchemeOptionsHelp(): string {
-  return schemeOptionsHelp(BUNDLED_SCHEMES.map((b) => b.plugin as SchemePlugin<unknown>));
-}
 
 export const SchemeEntry = z.unknown().transform((v, ctx): SchemeSpec | PendingScheme => {
   if (typeof v === 'string') {

@@ -81,7 +81,7 @@ export function formatNewScheme(r: NewSchemeResult, name: string, cwd: string = 
     `  (cd ${rel} && npx tsc -p tsconfig.build.json && npx vitest run)   # build, scheme conformance and scheme tests`,
     `  lazytlb schemes --plugin ${rel}/dist/index.js`,
     `  lazytlb sweep --plugin ${rel}/dist/index.js --scheme ${name} --arch x86-native --cpus 2,4 --runs 2000`,
-    `  then write your scheme hook by hook in src/index.ts (README.md explains each hook)`,
+    `  then write your scheme hook by hook in src/index.ts (README.md explains each hook; docs/writing-a-scheme-plugin.md)`,
     '',
   );
   return lines.join('\n');
