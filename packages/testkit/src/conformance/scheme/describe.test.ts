@@ -77,7 +77,7 @@ describe('describeSchemeConformance', () => {
       'options: {} parses to JSON-safe defaults that re-parse to themselves, form the default cell and are not refused',
       'options: each option has a description, a default, and listed values that form cells (name:key=value)',
       'options: garbage is rejected with a clear SchemeOptionsError',
-      'use sites: well formed; ids unique and not the core\'s or an arch\'s; a cell reports them after the core\'s and the arch\'s',
+      'use sites: well formed; ids unique and not the core\'s or an arch\'s; a cell reports them after the core\'s and the arch\'s; patchedSites well formed',
       'setup() returns complete hooks (validateSchemeHooks) for every arch and memory model',
       'hook calls: void hooks return nothing, lazy_refs is a stable count >= 0, no hook throws (40 seeds of default and exit-heavy per arch)',
       'observer hooks: after every step describe_cpu is a one-line string and lazy_refs a count >= 0, both stable pure reads',
@@ -214,6 +214,19 @@ describe('describeSchemeConformance', () => {
     const f = await schemeFailures(percpuCountScheme(() => ({}), { useSites: [site, { ...site, id: 'cpumask_clear_cpu(mm_cpumask(prev))', consequence: ' ' }] }));
     expect(kinds(f)).toEqual(['use-sites']);
     expect(message(f, 'use-sites')).toMatch(/useSites\[1\] "cpumask_clear_cpu\(mm_cpumask\(prev\)\)": id is arch reference's site[\s\S]*useSites\[1\].*consequence must not be blank/);
+  });
+
+  it('patchedSites that lists an id twice, or throws for an option set', async () => {
+    const f = await schemeFailures(percpuCountScheme(() => ({}), { patchedSites: () => ['__mmdrop', '__mmdrop', ' '] } as never));
+    expect(kinds(f)).toEqual(['use-sites']);
+    expect(message(f, 'use-sites')).toMatch(/patchedSites\(\{\}\): "__mmdrop" is listed twice[\s\S]*patchedSites\(\{\}\): " " is not a use-site id/);
+    const throws = await schemeFailures(percpuCountScheme(() => ({}), {
+      patchedSites: (o: { scan: string }) => {
+        if (o.scan === 'off') throw new Error('no sites for off');
+        return [];
+      },
+    } as never));
+    expect(message(throws, 'use-sites')).toMatch(/patchedSites\(\{"scan":"off"\}\) threw: no sites for off/);
   });
 
   it('setup() that forgets a required hook', async () => {

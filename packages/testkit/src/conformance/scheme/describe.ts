@@ -93,7 +93,7 @@ export function describeSchemeConformance(plugin: SchemePlugin<any>, second?: Te
     it('options: {} parses to JSON-safe defaults that re-parse to themselves, form the default cell and are not refused', () => checkSchemeDefaultOptions(plugin, expect, o.schemeOptions), t);
     it('options: each option has a description, a default, and listed values that form cells (name:key=value)', () => checkSchemeOptionValues(plugin), t);
     it('options: garbage is rejected with a clear SchemeOptionsError', () => checkSchemeGarbageOptions(plugin, o.strictOptions, o.invalidOptions), t);
-    it('use sites: well formed; ids unique and not the core\'s or an arch\'s; a cell reports them after the core\'s and the arch\'s', () => checkSchemeUseSites(plugin, expect, o.arches), t);
+    it('use sites: well formed; ids unique and not the core\'s or an arch\'s; a cell reports them after the core\'s and the arch\'s; patchedSites well formed', () => checkSchemeUseSites(plugin, expect, o.arches, o.schemeOptions), t);
 
     for (const so of o.schemeOptions) {
       const body = (): void => {

@@ -391,9 +391,11 @@ const SITE_TEXTS = ['source', 'reads', 'consequence'] as const;
 /**
  * useSites: well formed (one-line ids, a kind, non-blank texts), unique, not the core's or an
  * arch's it runs with, at most MAX_USE_SITES with those; a cell reports them after the core's
- * and the arch's, in declaration order (RunResult.siteIds).
+ * and the arch's, in declaration order (RunResult.siteIds). patchedSites(options), for every
+ * option set, returns an array of distinct ids without throwing (core ignores an id a cell
+ * does not declare, so only the form can be checked here).
  */
-export function checkSchemeUseSites(plugin: AnyScheme, expect: ConformanceExpect, arches: readonly SchemeConformanceArch[]): void {
+export function checkSchemeUseSites(plugin: AnyScheme, expect: ConformanceExpect, arches: readonly SchemeConformanceArch[], optionSets: readonly unknown[] = [{}]): void {
   const sites: unknown = plugin.useSites ?? [];
   if (!Array.isArray(sites)) throw new Error(`scheme plugin ${plugin.name}: useSites must be an array of UseSiteDoc`);
   const problems: string[] = [];
@@ -419,6 +421,29 @@ export function checkSchemeUseSites(plugin: AnyScheme, expect: ConformanceExpect
   for (const a of arches) {
     const n = CORE_USE_SITES.length + (a.plugin.useSites?.length ?? 0) + (sites as unknown[]).length;
     if (n > MAX_USE_SITES) problems.push(`with arch ${a.plugin.name}, core + arch + scheme declare ${n} use sites: at most ${MAX_USE_SITES} (a run records them in a 32-bit mask)`);
+  }
+  const patched = (plugin as { patchedSites?: unknown }).patchedSites;
+  if (patched !== undefined) {
+    for (const given of optionSets) {
+      const at = `patchedSites(${JSON.stringify(given)})`;
+      let ids: unknown;
+      try {
+        ids = (patched as (o: unknown) => unknown).call(plugin, plugin.options.parse(given ?? {}));
+      } catch (e) {
+        problems.push(`${at} threw: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      if (!Array.isArray(ids)) {
+        problems.push(`${at} returned ${typeof ids}: an array of use-site ids (core, arch or scheme)`);
+        continue;
+      }
+      const seen2 = new Set<unknown>();
+      for (const id of ids as unknown[]) {
+        if (typeof id !== 'string' || id.trim() === '' || id !== id.trim()) problems.push(`${at}: ${JSON.stringify(id)} is not a use-site id`);
+        else if (seen2.has(id)) problems.push(`${at}: "${id}" is listed twice`);
+        seen2.add(id);
+      }
+    }
   }
   if (problems.length > 0) throw new Error(`scheme plugin ${plugin.name}: use sites are not well formed:\n  - ${problems.join('\n  - ')}`);
   const sim = new Simulator({ plugin: referenceArch, scheme: plugin.name, schemePlugin: plugin, cpus: 1 });
