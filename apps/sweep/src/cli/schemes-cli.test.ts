@@ -63,6 +63,7 @@ describe('lazytlb sweep --plugin SCHEME (an out-of-tree scheme plugin)', () => {
     const art = JSON.parse(readFileSync(join(a, i3.artifact), 'utf8'));
     expect(art.cell).toMatchObject({ scheme: 'counted', schemeVersion: '1.2.3' });
     expect(existsSync(join(a, i3.artifact.replace(/\.json$/, '.shrunk.json')))).toBe(true);
+    expect(readFileSync(join(a, 'report.md'), 'utf8')).toContain('\nScheme plugins: `counted` 1.2.3.\n');
     // report.html replays the plugin scheme's shrunk findings for its swimlanes
     const html = readFileSync(join(a, 'report.html'), 'utf8');
     expect(html).toContain('id="swimlane-2-I3"');

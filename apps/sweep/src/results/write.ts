@@ -182,6 +182,9 @@ export function renderReport(f: ResultsFile): string {
   const status = f.interrupted ? ' — INTERRUPTED (resume with --resume)' : f.timeBudgetHit ? ' — time budget reached' : f.complete ? '' : ' — partial';
   L.push(`# lazytlb sweep${status}`, '');
   L.push(`lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.modelHash}), seed \`${f.matrix.seed}\`, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}.`, '');
+  // Scheme plugins (not core's built-in schemes) and their versions: another version is another cell.
+  const schemePlugins = [...new Set(f.cells.flatMap((c) => (c.schemeVersion !== undefined ? [`\`${c.scheme}\` ${c.schemeVersion}`] : [])))];
+  if (schemePlugins.length > 0) L.push(`Scheme plugins: ${schemePlugins.join(', ')}.`, '');
   L.push(`**${f.totals.safe} safe, ${f.totals.hazard} hazard, ${f.totals.violates} violate, ${f.totals.error} error** — ${f.totals.runs} runs, ${f.totals.steps} steps.`, '');
   L.push('## Verdicts', '');
   L.push(
