@@ -20,7 +20,7 @@ import {
 } from './constants.js';
 import { ModelError } from './model-error.js';
 import { MmSlab } from './slab.js';
-import { type MemoryModel, SH_ARCH_BASE, SH_RQ_CURR, SH_SCHEME_BASE, SH_TASK_MM, type SharedArray, StoreBuffers } from './store-buffer.js';
+import { MAX_SCHEME_SHARED, type MemoryModel, SH_ARCH_BASE, SH_RQ_CURR, SH_SCHEME_BASE, SH_TASK_MM, type SharedArray, StoreBuffers } from './store-buffer.js';
 
 export { ModelError };
 
@@ -628,6 +628,9 @@ export class Kernel implements SchemeKernel {
 
   /** Declare scheme state other CPUs read (SchemePlugin.sharedState, slot = its index there); returns the array they read. */
   declareSchemeShared(slot: number, name: string, view: SharedArray): SharedArray {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SCHEME_SHARED) {
+      throw new RangeError(`declareSchemeShared(${slot}, ${name}): a scheme's slots are 0..${MAX_SCHEME_SHARED - 1} (its sharedState order)`);
+    }
     return this.sb.declare(SH_SCHEME_BASE + slot, name, view);
   }
 

@@ -54,7 +54,8 @@ export function scheme_lazy_refs(k: Kernel, mm: number): number {
  * its wait=1 IPIs), before the calling path goes on.
  */
 function startSeq(k: Kernel, cpu: number, which: number, mm: number, pc: number): void {
-  if (pc <= 0) return;
+  if (pc === 0) return;
+  checkPc(which, pc);
   if (k.scheme.resume === undefined) throw new TypeError(`${SEQ_HOOKS[which]} returned a pc (${pc}) but the scheme has no resume hook`);
   call(k, cpu, P_SEQ_SCHEME, mm, which, 0, false);
   k.frPc[k.top(cpu)] = pc & SEQ_PC_MASK;
@@ -64,7 +65,7 @@ export function scheme_mmput(k: Kernel, cpu: number, mm: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = SCHEME_HOOK_IDS.mmput;
-  startSeq(k, cpu, SEQ_SCHEME_MMPUT, mm, k.scheme.mmput!(k, cpu, mm) || 0);
+  startSeq(k, cpu, SEQ_SCHEME_MMPUT, mm, k.scheme.mmput!(k, cpu, mm) ?? 0);
   k.hook = outer;
 }
 
@@ -72,8 +73,15 @@ export function scheme_cleanup_lazy_tlbs(k: Kernel, cpu: number, mm: number): vo
   k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = SCHEME_HOOK_IDS.cleanup_lazy_tlbs;
-  startSeq(k, cpu, SEQ_SCHEME_CLEANUP, mm, k.scheme.cleanup_lazy_tlbs!(k, cpu, mm) || 0);
+  startSeq(k, cpu, SEQ_SCHEME_CLEANUP, mm, k.scheme.cleanup_lazy_tlbs!(k, cpu, mm) ?? 0);
   k.hook = outer;
+}
+
+/** A sequence hook's pc is an integer 1..65535 (or nothing / 0 when done): anything else is the plugin's bug. */
+function checkPc(which: number, pc: number): void {
+  if (!Number.isInteger(pc) || pc < 0 || pc > SEQ_PC_MASK) {
+    throw new TypeError(`${SEQ_HOOKS[which]} returned ${String(pc)}: a sequence hook returns the pc of its next step (an integer 1..${SEQ_PC_MASK}) or nothing`);
+  }
 }
 
 /** The next step of a P_SEQ_SCHEME frame `f` on `cpu`; pops it when the hook is done. */
@@ -81,7 +89,8 @@ export function scheme_resume(k: Kernel, cpu: number, f: number): void {
   k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = SCHEME_HOOK_IDS.resume;
-  const pc = k.scheme.resume!(k, cpu, SEQ_HOOKS[k.frB[f]!]!, k.frPc[f]! & SEQ_PC_MASK, k.frA[f]!) || 0;
+  const pc = k.scheme.resume!(k, cpu, SEQ_HOOKS[k.frB[f]!]!, k.frPc[f]! & SEQ_PC_MASK, k.frA[f]!) ?? 0;
+  if (pc !== 0) checkPc(k.frB[f]!, pc);
   k.hook = outer;
   if (pc > 0) {
     k.frPc[f] = pc & SEQ_PC_MASK;

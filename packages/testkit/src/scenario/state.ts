@@ -82,6 +82,15 @@ export function describeState(k: Kernel, names: ScenarioNames): string {
       arch = `describe_cpu threw: ${e instanceof Error ? e.message : String(e)}`;
     }
     if (arch !== '') parts.push(`[${names.rename(arch)}]`);
+    if (k.scheme.describe_cpu !== undefined) {
+      let scheme = '';
+      try {
+        scheme = k.scheme.describe_cpu(k, c);
+      } catch (e) {
+        scheme = `scheme describe_cpu threw: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      if (scheme !== '') parts.push(`{${names.rename(scheme)}}`);
+    }
     if (k.cpuSp[c]! > 0) parts.push(`in kernel path (depth ${k.cpuSp[c]})`);
     if (k.cpuWait[c]! > 0) parts.push(`waiting for ${k.cpuWait[c]} IPI ack(s)`);
     if (k.cpuPreempted[c] !== 0) parts.push('vCPU preempted');
