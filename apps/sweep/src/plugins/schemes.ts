@@ -12,6 +12,9 @@
 import {
   type Artifact, BUILTIN_SCHEMES, PluginLoadError, type SchemePlugin, validateSchemePlugin,
 } from '@lazytlb/core';
+import hazptr from '@lazytlb/scheme-hazptr';
+import implicitShootdown from '@lazytlb/scheme-implicit-shootdown';
+import lazyMmScan from '@lazytlb/scheme-lazy-mm-scan';
 import { installedLazytlbPackages, isModuleNotFound, loadPluginPath, type PluginSource } from './resolve.js';
 
 /**
@@ -22,6 +25,9 @@ import { installedLazytlbPackages, isModuleNotFound, loadPluginPath, type Plugin
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const BUNDLED_SCHEMES: readonly { readonly plugin: SchemePlugin<any>; readonly module: string }[] = [
   ...BUILTIN_SCHEMES.map((plugin) => ({ plugin, module: '@lazytlb/core' })),
+  { plugin: hazptr, module: '@lazytlb/scheme-hazptr' },
+  { plugin: lazyMmScan, module: '@lazytlb/scheme-lazy-mm-scan' },
+  { plugin: implicitShootdown, module: '@lazytlb/scheme-implicit-shootdown' },
 ];
 
 /** What a scheme's provenance means, as listings and replay headers say it. */
