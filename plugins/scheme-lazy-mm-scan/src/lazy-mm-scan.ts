@@ -43,6 +43,10 @@ export const LazyMmScanOptions = z
         'CPUs mm_unlazy_mm_count() looks at (for_each_possible_lazymm_cpu): every online CPU (the series\' default), ' +
           'mm_cpumask(mm) (x86 patch 22), or none (a suggestion for arches whose exit flush evicts lazy CPUs)',
       ),
+    membarrierBarrier: z
+      .boolean()
+      .default(true)
+      .describe('patches 1-9: membarrier_finish_switch_mm() gives the kernel -> user switch the full barrier mmdrop() used to (false: the series without them)'),
     unlazyKick: z
       .boolean()
       .default(true)
@@ -201,7 +205,7 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
       },
 
       context_switch_to_user(k, cpu) {
-        k.lazyMb(cpu); // membarrier_finish_switch_mm() (patches 1-9)
+        if (options.membarrierBarrier) k.lazyMb(cpu); // membarrier_finish_switch_mm() (patches 1-9)
         clearLazy(k, cpu); // smp_store_release(&rq->lazy_mm, NULL)
       },
 
