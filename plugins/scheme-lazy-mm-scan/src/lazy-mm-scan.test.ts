@@ -25,7 +25,7 @@ const tally = (rs: RunResult[]) => {
 describe('lazy-mm-scan scheme plugin', () => {
   it('is a valid scheme plugin that restructures rq->prev_mm away', () => {
     expect(validateSchemePlugin(scan).name).toBe('lazy-mm-scan');
-    expect(scan.options.parse({})).toEqual({ scan: 'online', unlazyKick: true });
+    expect(scan.options.parse({})).toEqual({ scan: 'online', membarrierBarrier: true, unlazyKick: true });
     expect(scan.restructures?.noPrevMm).toBe(true);
   });
 
