@@ -3,13 +3,13 @@
  * deadlock, a worker crash or a model error; else `violates` if any run violated an
  * invariant; else `hazard` if any run recorded a hazard or a use site fired (without ending
  * the run); else `safe` (schema.ts VERDICTS). Costs are normalised per context switch and per
- * mm exit.
+ * mm exit, and by lazy-mm event (perEvent: per context switch, __mmput and final __mmdrop).
  */
-import { canonicalJson, COST_NAMES, costs as C, hashString128, hllSerialize, INVARIANT_IDS, seedToHex } from '@lazytlb/core';
+import { canonicalJson, COST_NAMES, type CostName, costs as C, hashString128, hllSerialize, INVARIANT_IDS, seedToHex } from '@lazytlb/core';
 import { hazardRuns, violatingRuns } from '../engine/aggregate.js';
 import { coveredCount, parseInterval } from '../engine/intervals.js';
 import type { EngineCellAggregate, FailureClass, FirstFailure, PreparedCell, SweepResult } from '../engine/types.js';
-import { type CellCosts, type CellCoverage, type CellResult, type FirstFailureEntry, type PctMissBound, type PctReport, RESULTS_SCHEMA, type ResultsFile } from './schema.js';
+import { type CellCosts, type CellCoverage, type CellResult, type EventCosts, type FirstFailureEntry, type PerEventCosts, type PctMissBound, type PctReport, RESULTS_SCHEMA, type ResultsFile } from './schema.js';
 import { coverageSummary } from '../engine/coverage.js';
 
 export type Verdict = CellResult['verdict'];
@@ -58,6 +58,44 @@ function div(a: number, b: number): number | null {
   return b > 0 ? a / b : null;
 }
 
+/** A lazy-mm cost event (core's costs.EVENT_NAMES): context switch, __mmput, final __mmdrop. */
+export type CostEvent = (typeof C.EVENT_NAMES)[number];
+/** A per-event cost category (core's costs.EVENT_CATEGORY_NAMES). */
+export type CostCategory = (typeof C.EVENT_CATEGORY_NAMES)[number];
+export type EventCostKey = Exclude<keyof EventCosts, 'count'>;
+
+/** results.json's key of each event cost category (core's order). */
+export const EVENT_COST_KEYS: Readonly<Record<CostCategory, EventCostKey>> = {
+  atomics: 'atomics', line_transfers: 'lineTransfers', remote_reads: 'remoteReads', ipis: 'ipis', barriers: 'barriers',
+};
+
+const costAt = (costs: readonly number[], name: CostName): number => costs[COST_NAMES.indexOf(name)] ?? 0;
+
+/** How many events of each kind the counters saw: context switches (all four transitions), mm exits (__mmput), final mmdrops (mm_frees). */
+export function eventCounts(costs: readonly number[]): Record<CostEvent, number> {
+  const v = (n: CostName): number => costAt(costs, n);
+  return {
+    switch: v('cs_user_user') + v('cs_user_kernel') + v('cs_kernel_kernel') + v('cs_kernel_user'),
+    exit: v('mm_exits'),
+    mmdrop: v('mm_frees'),
+  };
+}
+
+/**
+ * Costs by lazy-mm event from a cell's summed raw counters: per event kind its count and each
+ * `<event>_<cost>` counter divided by it (0 when there was no such event). Always computed from
+ * sums, so merged shards and resumed sweeps give what one run of the whole sweep gives.
+ */
+export function perEventCosts(costs: readonly number[]): PerEventCosts {
+  const counts = eventCounts(costs);
+  const one = (e: CostEvent): EventCosts => {
+    const out = { count: counts[e] } as { count: number } & Record<EventCostKey, number>;
+    for (const c of C.EVENT_CATEGORY_NAMES) out[EVENT_COST_KEYS[c]] = counts[e] > 0 ? costAt(costs, `${e}_${c}`) / counts[e] : 0;
+    return out;
+  };
+  return { switch: one('switch'), exit: one('exit'), mmdrop: one('mmdrop') };
+}
+
 export function normaliseCosts(costs: readonly number[], steps: number): CellCosts {
   const v = (i: number): number => costs[i] ?? 0;
   const cs = v(C.C_CS_USER_USER) + v(C.C_CS_USER_KERNEL) + v(C.C_CS_KERNEL_KERNEL) + v(C.C_CS_KERNEL_USER);
@@ -80,6 +118,7 @@ export function normaliseCosts(costs: readonly number[], steps: number): CellCos
     },
     pinnedMmStepsPerStep: div(v(C.C_LAZY_PINNED_MM_STEPS), steps),
     ibpb: { checks: v(C.C_IBPB_CHECKS), issued: v(C.C_IBPB), skippedOnReuse: v(C.C_IBPB_SKIPPED_REUSE), skippedPerCheck: div(v(C.C_IBPB_SKIPPED_REUSE), v(C.C_IBPB_CHECKS)) },
+    perEvent: perEventCosts(costs),
   };
 }
 

@@ -2,13 +2,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { COST_NAMES, costs as costNs } from '@lazytlb/core';
 import { runSweep } from '../engine/sweep.js';
-import { smallCells } from '../engine/test-support.js';
+import { cpuSeriesCells, smallCells, stripTiming } from '../engine/test-support.js';
 import type { CellSpec } from '../matrix/types.js';
-import { normaliseCosts, pctMissBound, pctReport } from './build.js';
+import { buildResults, EVENT_COST_KEYS, eventCounts, normaliseCosts, pctMissBound, pctReport, perEventCosts } from './build.js';
 import { readResultDir } from './read.js';
 import { mergeResultDirs } from './merge.js';
-import { parseResults, RESULTS_SCHEMA } from './schema.js';
+import { parseResults, PerEventCosts, RESULTS_SCHEMA } from './schema.js';
 import { writeResultDir } from './write.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lazytlb-results-'));
@@ -166,6 +167,77 @@ describe('results', () => {
     const ib = new Array(27).fill(0);
     ib[26] = 200; ib[24] = 150; ib[25] = 5;
     expect(normaliseCosts(ib, 100).ibpb).toEqual({ checks: 200, issued: 150, skippedOnReuse: 5, skippedPerCheck: 0.025 });
+  });
+
+  it('costs by event: per context switch, mm exit and final mmdrop, each counter / its event count (0 without events), the counts raw', () => {
+    const costs = new Array<number>(COST_NAMES.length).fill(0);
+    const set = (n: string, v: number): void => void (costs[COST_NAMES.indexOf(n as (typeof COST_NAMES)[number])] = v);
+    set('cs_user_user', 10); set('cs_user_kernel', 20); set('cs_kernel_kernel', 30); set('cs_kernel_user', 40); // 100 switches
+    set('switch_atomics', 50); set('switch_line_transfers', 25); set('switch_barriers', 7);
+    set('mm_exits', 8);
+    set('exit_remote_reads', 248); set('exit_ipis', 12); set('exit_atomics', 16);
+    set('mm_frees', 0); set('mmdrop_ipis', 3); // counted without a final mmdrop: nothing to divide by
+    const p = perEventCosts(costs);
+    expect(p.switch).toEqual({ count: 100, atomics: 0.5, lineTransfers: 0.25, remoteReads: 0, ipis: 0, barriers: 0.07 });
+    expect(p.exit).toEqual({ count: 8, atomics: 2, lineTransfers: 0, remoteReads: 31, ipis: 1.5, barriers: 0 });
+    expect(p.mmdrop).toEqual({ count: 0, atomics: 0, lineTransfers: 0, remoteReads: 0, ipis: 0, barriers: 0 });
+    expect(eventCounts(costs)).toEqual({ switch: 100, exit: 8, mmdrop: 0 });
+    expect(normaliseCosts(costs, 1000).perEvent).toEqual(p);
+    // the results keys are core's events and categories, each counter `<event>_<cost>` one of core's cost names
+    expect(Object.keys(p)).toEqual([...costNs.EVENT_NAMES]);
+    expect(Object.keys(EVENT_COST_KEYS)).toEqual([...costNs.EVENT_CATEGORY_NAMES]);
+    for (const e of costNs.EVENT_NAMES) {
+      expect(Object.keys(p[e])).toEqual(['count', ...Object.values(EVENT_COST_KEYS)]);
+      for (const c of costNs.EVENT_CATEGORY_NAMES) expect(COST_NAMES).toContain(`${e}_${c}`);
+    }
+    // a schema-valid block; a negative or missing value is not
+    expect(PerEventCosts.parse(p)).toEqual(p);
+    expect(PerEventCosts.safeParse({ ...p, exit: { ...p.exit, ipis: -1 } }).success).toBe(false);
+    expect(PerEventCosts.safeParse({ ...p, mmdrop: undefined }).success).toBe(false);
+  });
+
+  it('costs by event: a sweep writes them per cell; merged shards recompute them from the summed raw counters (never an average of averages); a v2 file without them still reads and merges', async () => {
+    const base = { cells: cpuSeriesCells([2, 4]), matrixSeed: 'per-event', runs: 60, batchSize: 7 };
+    const single = writeResultDir(join(tmp, 'pe-single'), await runSweep({ ...base, threads: 1 }));
+    const dirs = [1, 2].map((i) => join(tmp, `pe-shard${i}`));
+    const shards = await Promise.all(dirs.map(async (d, i) => writeResultDir(d, await runSweep({ ...base, threads: 1, shard: { index: i + 1, count: 2 } }))));
+    for (const c of single.cells) {
+      const pe = c.costs.perEvent!;
+      const raw = COST_NAMES.map((n) => c.raw.costs[n]);
+      expect(pe).toEqual(perEventCosts(raw));
+      expect(pe.switch.count).toBe(c.costs.contextSwitches);
+      expect(pe.exit.count).toBe(c.costs.mmExits);
+      expect(pe.mmdrop.count).toBe(c.raw.costs.mm_frees);
+      expect(pe.exit.ipis).toBe(c.raw.costs.exit_ipis / c.raw.costs.mm_exits);
+      expect(pe.switch.count).toBeGreaterThan(0);
+    }
+    // shootdown:mask=online IPIs every other online CPU at the final mmdrop: N − 1 per event
+    expect(single.cells.filter((c) => c.scheme === 'shootdown').map((c) => c.costs.perEvent!.mmdrop.ipis)).toEqual([1, 3]);
+
+    const merged = writeResultDir(join(tmp, 'pe-merged'), mergeResultDirs(dirs));
+    expect(merged.cells.map((c) => c.costs.perEvent)).toEqual(single.cells.map((c) => c.costs.perEvent));
+    // the merge divides summed counters by summed counts; the mean of the shards' per-event values is another number
+    let differs = 0;
+    for (const [i, c] of merged.cells.entries()) {
+      const [a, b] = shards.map((f) => f.cells[i]!);
+      expect(a!.costs.perEvent!.switch.count).not.toBe(b!.costs.perEvent!.switch.count);
+      const summed = (n: (typeof COST_NAMES)[number]): number => a!.raw.costs[n] + b!.raw.costs[n];
+      expect(c.costs.perEvent!.exit.lineTransfers).toBe(summed('exit_line_transfers') / summed('mm_exits'));
+      expect(c.costs.perEvent!.switch.count).toBe(a!.costs.perEvent!.switch.count + b!.costs.perEvent!.switch.count);
+      if (c.costs.perEvent!.switch.atomics !== (a!.costs.perEvent!.switch.atomics + b!.costs.perEvent!.switch.atomics) / 2) differs++;
+    }
+    expect(differs).toBeGreaterThan(0);
+
+    // results.json written before costs by event (v2 without `perEvent`): still read, and merge and resume rebuild it from raw
+    for (const d of dirs) {
+      const json = JSON.parse(readFileSync(join(d, 'results.json'), 'utf8'));
+      for (const c of json.cells) delete c.costs.perEvent;
+      writeFileSync(join(d, 'results.json'), JSON.stringify(json));
+      expect(parseResults(json).cells.every((c) => c.costs.perEvent === undefined)).toBe(true);
+    }
+    expect(stripTiming(writeResultDir(join(tmp, 'pe-merged-old'), mergeResultDirs(dirs)))).toBe(stripTiming(merged));
+    const resumed = await runSweep({ ...base, threads: 1, shard: { index: 1, count: 2 }, resume: readResultDir(dirs[0]!) });
+    expect(buildResults(resumed).cells.map((c) => c.costs.perEvent)).toEqual(shards[0]!.cells.map((c) => c.costs.perEvent));
   });
 
   it('PCT bound: (1 - 1/(n k^(d-1)))^N, only up to the cell depth, none for random', () => {

@@ -8,7 +8,9 @@
  * violation, hazard and use site with a `class` and a `key`, and IBPB costs. A v1 file is
  * refused with the version that wrote it (see parseResults). Since scheme plugins a cell's
  * `scheme` is any scheme name and a plugin scheme's cell carries `schemeVersion` (optional:
- * files of built-in schemes are unchanged, and earlier v2 files read as before).
+ * files of built-in schemes are unchanged, and earlier v2 files read as before). Since costs by
+ * lazy-mm event a cell's `costs` carries `perEvent` (optional in the same way: written always,
+ * recomputed from `raw.costs` on resume and merge).
  */
 import { z } from 'zod';
 import { COST_NAMES, HLL_BASE64_LENGTH, MEMORY_MODELS, PreemptModel, SchemeName, StrategySpec } from '@lazytlb/core';
@@ -95,6 +97,32 @@ export const RunErrorEntry = z
   .object({ kind: z.enum(['crash', 'model-error']), runIndex: count, seed: hex32, message: z.string() })
   .strict();
 
+/**
+ * The lazy-mm costs of one event kind (core's cost/counters.ts EVENT_NAMES): `count` events,
+ * and per event (raw counter `<event>_<cost>` / `count`; 0 when `count` is 0) the atomics
+ * (`mm_count` and the scheme's), `mm_count` cache-line transfers, remote cache-line reads, IPIs
+ * sent and lazy-helper barriers counted while a CPU ran that event's code. Counts, not times.
+ */
+export const EventCosts = z
+  .object({
+    count,
+    atomics: z.number().min(0),
+    lineTransfers: z.number().min(0),
+    remoteReads: z.number().min(0),
+    ipis: z.number().min(0),
+    barriers: z.number().min(0),
+  })
+  .strict();
+export type EventCosts = z.infer<typeof EventCosts>;
+
+/**
+ * Costs by lazy-mm event: `switch` (a context switch, finish_task_switch included; count = the
+ * four cs_* counters), `exit` (`__mmput`: exit_mmap's final flush and the scheme's part; count
+ * = mm_exits), `mmdrop` (the final `__mmdrop` and cleanup_lazy_tlbs; count = mm_frees).
+ */
+export const PerEventCosts = z.object({ switch: EventCosts, exit: EventCosts, mmdrop: EventCosts }).strict();
+export type PerEventCosts = z.infer<typeof PerEventCosts>;
+
 export const CellCosts = z
   .object({
     contextSwitches: count,
@@ -109,6 +137,12 @@ export const CellCosts = z
      * reuse), `skippedPerCheck` = skippedOnReuse / checks (compare against the refcount cell).
      */
     ibpb: z.object({ checks: count, issued: count, skippedOnReuse: count, skippedPerCheck: ratio }).strict(),
+    /**
+     * Costs by lazy-mm event (see PerEventCosts). Optional only so that v2 files written before it
+     * still read: this version always writes it, and resume and merge recompute it from the
+     * summed raw counters (`raw.costs`), never from the per-event values.
+     */
+    perEvent: PerEventCosts.optional(),
   })
   .strict();
 export type CellCosts = z.infer<typeof CellCosts>;
