@@ -14,14 +14,17 @@ export { parseDuration } from './matrix/duration.js';
 export { runSweep, type SweepOptions, type SweepProgress } from './engine/sweep.js';
 export type { FailureClass, FirstFailure, SweepResult } from './engine/types.js';
 export { coverageBucket, coverageSummary, type CoverageSummary, type StateSketches } from './engine/coverage.js';
-export { buildResults, pctReport } from './results/build.js';
+export { buildResults, pctReport, perEventCosts } from './results/build.js';
 export { mergeResultDirs } from './results/merge.js';
 export { readResultDir } from './results/read.js';
-export { CellCoverage, CellResult, MemoryModel, parseResults, PctReport, RESULTS_SCHEMA, ResultsError, ResultsFile, VERDICTS } from './results/schema.js';
+export {
+  CellCoverage, CellResult, EventCosts, MemoryModel, parseResults, PctReport, PerEventCosts, RESULTS_SCHEMA, ResultsError, ResultsFile, VERDICTS,
+} from './results/schema.js';
 export { writeResultDir } from './results/write.js';
 export { reportData, reportHtml, writeReportHtml } from './report/write.js';
 export { buildReportData, type ReportData } from './report/data.js';
 export { renderReportHtml } from './report/html.js';
+export { costTrend, type CostTrend, cpuGroups, type CpuGroup, type CpuSeries, fitLine, type LineFit } from './report/cost-vs-cpus.js';
 export { listArches } from './plugins/list.js';
 export { formatSchemes, listSchemes, type SchemeInfo } from './plugins/list-schemes.js';
 export { loadPluginPath, resolvePlugin, UnknownArchError } from './plugins/resolve.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runSweep } from '../engine/sweep.js';
-import { smallCells } from '../engine/test-support.js';
+import { cpuSeriesCells, smallCells } from '../engine/test-support.js';
 import { buildResults } from '../results/build.js';
 import type { CellResult, ResultsFile } from '../results/schema.js';
-import { buildCostCharts, buildHeatmap, buildReportData, columnLabel, COST_METRICS, rowLabels } from './data.js';
+import { buildCostCharts, buildCostVsCpus, buildHeatmap, buildReportData, columnLabel, COST_METRICS, fitText, rowLabels } from './data.js';
 
 const file: ResultsFile = buildResults(await runSweep({ cells: smallCells(), matrixSeed: 'report-data', runs: 60, threads: 1 }));
 
@@ -83,6 +83,35 @@ describe('report.html data model', () => {
     expect(charts[0]!.series[0]!.values).toEqual([
       c.costs.perContextSwitch.mmCountAtomics, c.costs.perContextSwitch.mmCountLineTransfers, c.costs.perMmExit.ipis, c.costs.pinnedMmStepsPerStep,
     ]);
+  });
+
+  it('cost vs CPUs: per group one line per scheme label with every event × cost category, counts and fits; nothing without cells that differ only in CPUs', async () => {
+    expect(buildCostVsCpus(file)).toEqual([]);
+    expect(buildReportData(file).costVsCpus).toEqual([]);
+    const f = buildResults(await runSweep({ cells: cpuSeriesCells([2, 4, 8]), matrixSeed: 'report-data', runs: 30, threads: 1 }));
+    const groups = buildCostVsCpus(f);
+    expect(groups.map((g) => [g.title, g.cpus])).toEqual([['x86-native · default · random', [2, 4, 8]]]);
+    const [ref, sd] = groups[0]!.series;
+    expect([ref!.name, sd!.name]).toEqual(['refcount', 'shootdown:mask=online']);
+    expect(ref!.cells).toEqual([0, 1, 2]);
+    expect(sd!.cpus).toEqual([2, 4, 8]);
+    for (const s of groups[0]!.series) {
+      const cells = s.cells.map((i) => f.cells[i]!);
+      for (const e of ['switch', 'exit', 'mmdrop'] as const) {
+        expect(s.counts[e]).toEqual(cells.map((c) => c.costs.perEvent![e].count));
+        expect(Object.keys(s.values[e])).toEqual(['atomics', 'lineTransfers', 'remoteReads', 'ipis', 'barriers']);
+        for (const k of Object.keys(s.values[e]) as (keyof (typeof s.values)[typeof e])[]) {
+          expect(s.values[e][k]).toEqual(cells.map((c) => c.costs.perEvent![e][k]));
+          expect(s.fits[e][k]).toBe(fitText(s.cpus, s.values[e][k]));
+        }
+      }
+    }
+    expect(sd!.values.mmdrop.ipis).toEqual([1, 3, 7]);
+    expect(sd!.fits.mmdrop.ipis).toBe('-1.00 + 1.00·N (R² 1.000) → 1023.00 at N=1024');
+    expect(ref!.fits.mmdrop.remoteReads).toBe('zero');
+    expect(fitText([2, 4, 8, 16, 32], [0.38, 0.83, 1.24, 1.6, 1.83])).toBe('workload-bound: 1.83 at N=32');
+    expect(buildReportData(f).costVsCpus).toEqual(groups);
+    expect(JSON.parse(JSON.stringify(groups))).toEqual(groups);
   });
 
   it('the whole model is plain JSON with the summary and notes', () => {

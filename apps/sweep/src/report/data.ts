@@ -11,10 +11,14 @@
  * - costs: one chart per heatmap row ("per arch"), grouped bars: per metric (mm_count atomics
  *   and their cache-line transfers per context switch, IPIs per mm exit, pinned mm·steps per
  *   step) one bar per scheme × CPUs.
+ * - costVsCpus: per group of cells that differ only in their CPU count (cost-vs-cpus.ts), the
+ *   lazy-mm costs by event (switch, exit, mmdrop) against N, one line per scheme label, every
+ *   cost category with its fit; empty when no group has 2 CPU counts.
  */
 import { MEMORY_MODELS, strategyToString } from '@lazytlb/core';
 import { schemeLabel } from '../engine/cells.js';
-import { kindRank } from '../results/build.js';
+import { type CostEvent, type EventCostKey, kindRank } from '../results/build.js';
+import { COST_EVENTS, costTrend, cpuGroups, EVENT_COSTS, EXTRAPOLATE_TO, f2, seriesValues } from './cost-vs-cpus.js';
 import { type CellResult, type ResultsFile, VERDICTS as ALL_VERDICTS } from '../results/schema.js';
 import type { SwimlaneData } from './swimlane.js';
 
@@ -54,10 +58,35 @@ export interface CostChart {
   readonly series: readonly { readonly name: string; readonly values: readonly (number | null)[] }[];
 }
 
+/** One scheme label's line in the cost-vs-CPUs charts of a group. */
+export interface CpuCostSeries {
+  readonly name: string;
+  /** Cell indices, aligned with `cpus`. */
+  readonly cells: readonly number[];
+  /** CPU counts, ascending (the x values). */
+  readonly cpus: readonly number[];
+  /** Per event: how many events were counted at each N. */
+  readonly counts: Readonly<Record<CostEvent, readonly number[]>>;
+  /** Per event and cost category (results.json keys): the cost per event at each N. */
+  readonly values: Readonly<Record<CostEvent, Readonly<Record<EventCostKey, readonly number[]>>>>;
+  /** Per event and cost category: the fit as report.md words it ("-1.00 + 1.00·N (R² 1.000) → 1023.00 at N=1024", "workload-bound: 1.83 at N=32"). */
+  readonly fits: Readonly<Record<CostEvent, Readonly<Record<EventCostKey, string>>>>;
+}
+
+/** The cost-vs-CPUs charts of one group (arch, options, workload, strategy …): one chart per event. */
+export interface CpuCostGroup {
+  readonly title: string;
+  /** The CPU counts of the group (union of its series'). */
+  readonly cpus: readonly number[];
+  readonly series: readonly CpuCostSeries[];
+}
+
 export interface ReportData {
   readonly title: string;
   readonly summary: string;
   readonly heatmap: HeatmapData;
+  /** Costs by event against the CPU count (empty: no cells that differ only in their CPU count). */
+  readonly costVsCpus: readonly CpuCostGroup[];
   readonly costs: readonly CostChart[];
   readonly swimlanes: readonly SwimlaneData[];
   /** Why some first failures have no swimlane (not shrunk, replay failed, over the limit). */
@@ -189,6 +218,33 @@ export function buildCostCharts(f: ResultsFile): CostChart[] {
   });
 }
 
+/** The words for a fit in the charts' tooltips (the same rule and numbers as report.md's table). */
+export function fitText(xs: readonly number[], ys: readonly number[]): string {
+  const t = costTrend(xs, ys);
+  if (t.model === 'linear') return `${t.formula} → ${f2(t.at1024)} at N=${EXTRAPOLATE_TO}`;
+  if (t.model === 'zero') return 'zero';
+  return `workload-bound: ${f2(t.at1024)} at N=${t.maxCpus}`;
+}
+
+export function buildCostVsCpus(f: ResultsFile): CpuCostGroup[] {
+  const perEvent = <T>(fn: (e: CostEvent) => T): Record<CostEvent, T> =>
+    Object.fromEntries(COST_EVENTS.map((e) => [e, fn(e)])) as Record<CostEvent, T>;
+  const perCost = <T>(fn: (k: EventCostKey) => T): Record<EventCostKey, T> =>
+    Object.fromEntries(EVENT_COSTS.map((c) => [c.key, fn(c.key)])) as Record<EventCostKey, T>;
+  return cpuGroups(f).map((g) => ({
+    title: g.title,
+    cpus: [...g.cpus],
+    series: g.series.map((s) => ({
+      name: s.name,
+      cells: [...s.cells],
+      cpus: [...s.cpus],
+      counts: perEvent((e) => s.perEvent.map((p) => p[e].count)),
+      values: perEvent((e) => perCost((k) => seriesValues(s, e, k))),
+      fits: perEvent((e) => perCost((k) => fitText(s.cpus, seriesValues(s, e, k)))),
+    })),
+  }));
+}
+
 export function buildReportData(f: ResultsFile, swimlanes: readonly SwimlaneData[] = [], notes: readonly string[] = []): ReportData {
   const status = f.interrupted ? ' — INTERRUPTED' : f.timeBudgetHit ? ' — time budget reached' : f.complete ? '' : ' — partial';
   return {
@@ -197,6 +253,7 @@ export function buildReportData(f: ResultsFile, swimlanes: readonly SwimlaneData
       `lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.modelHash}), seed ${f.matrix.seed}, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells` +
       `${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}: ${f.totals.safe} safe, ${f.totals.hazard} hazard, ${f.totals.violates} violate, ${f.totals.error} error — ${f.totals.runs} runs, ${f.totals.steps} steps.`,
     heatmap: buildHeatmap(f),
+    costVsCpus: buildCostVsCpus(f),
     costs: buildCostCharts(f),
     swimlanes: [...swimlanes],
     notes: [...notes],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ReportData } from './data.js';
+import type { EventCostKey } from '../results/build.js';
+import type { CpuCostGroup, ReportData } from './data.js';
 import { constants } from '@lazytlb/core';
 import { ACTOR_COLORS, ACTOR_PREFIXES, escapeHtml, inlineScript, renderReportHtml, scriptJson } from './html.js';
 
@@ -7,6 +8,7 @@ const data: ReportData = {
   title: 'lazytlb sweep',
   summary: 'a <summary> & more',
   heatmap: { rows: ['x86-native'], columns: ['none × 2 CPUs'], points: [{ x: 0, y: 0, verdict: 'violates', cells: [0], invariants: ['I1', 'I3 hazard'], sites: ['__mmdrop'], tooltip: '</script><b>' }] },
+  costVsCpus: [],
   costs: [{ title: 'x86-native', metrics: ['m'], series: [{ name: 'none × 2 CPUs', values: [1] }] }],
   swimlanes: [{
     id: 'swimlane-0-I3', title: 'cell 0 I3', cell: 0, class: 'violation', key: 'I3', artifact: 'failures/0-I3.shrunk.json', cpus: 2, steps: 3, reproduced: true, truncated: false,
@@ -52,6 +54,42 @@ describe('report.html template', () => {
     expect(html).toContain(`<i style="background:${ACTOR_COLORS.drain}"></i>&lt;sb&gt; store buffer drain`);
     expect(html).toContain('&lt;hyp&gt; hypervisor (vCPU preempt / resume)');
     expect(html).toContain('var ACTOR_PREFIXES = {"task":"","irq":"<irq> ","hyp":"<hyp> ","drain":"<sb> "};');
+  });
+
+  it('cost vs CPUs: a section right after the heatmap with one chart and one cost selector per event and group, only when there is data', () => {
+    const zeros = (): Record<EventCostKey, number[]> => ({ atomics: [0, 0], lineTransfers: [0, 0], remoteReads: [1, 3], ipis: [0, 0], barriers: [0, 0] });
+    const fits = (): Record<EventCostKey, string> => ({ atomics: 'zero', lineTransfers: 'zero', remoteReads: '-1.00 + 1.00·N (R² 1.000) → 1023.00 at N=1024', ipis: 'zero', barriers: 'zero' });
+    const group: CpuCostGroup = {
+      title: 'x86-native:release=v6.18 · default · <random>',
+      cpus: [2, 4],
+      series: [{
+        name: 'hazptr', cells: [0, 1], cpus: [2, 4], counts: { switch: [10, 20], exit: [3, 4], mmdrop: [3, 4] },
+        values: { switch: zeros(), exit: zeros(), mmdrop: zeros() }, fits: { switch: fits(), exit: fits(), mmdrop: fits() },
+      }],
+    };
+    const html = renderReportHtml({ ...data, costVsCpus: [group, group] }, '');
+    const section = /<section id="cost-vs-cpus">.*?<\/section>/s.exec(html)![0];
+    expect(html.indexOf('<section id="cost-vs-cpus">')).toBeGreaterThan(html.indexOf('<div id="heatmap"'));
+    expect(html.indexOf('<section id="cost-vs-cpus">')).toBeLessThan(html.indexOf('<section id="costs">'));
+    expect(section).toContain('<h3>x86-native:release=v6.18 · default · &lt;random&gt;</h3>');
+    expect(section).toContain('not times');
+    expect(section).toContain("32 CPUs is the model's ceiling");
+    for (const g of [0, 1]) {
+      for (const e of ['switch', 'exit', 'mmdrop']) {
+        expect(section).toContain(`<div class="cpu-chart" id="cpus-${g}-${e}" data-event="${e}"></div>`);
+        expect(section).toMatch(new RegExp(`<select class="cpu-category" id="cpus-${g}-${e}-cost" data-chart="cpus-${g}-${e}">`));
+      }
+    }
+    // every category is offered; each event starts on its main cost
+    const options = (e: string): string => new RegExp(`<select[^>]+id="cpus-0-${e}-cost"[^>]*>(.*?)</select>`, 's').exec(section)![1]!;
+    expect([...options('exit').matchAll(/<option value="(\w+)"/g)].map((m) => m[1])).toEqual(['atomics', 'lineTransfers', 'remoteReads', 'ipis', 'barriers']);
+    expect(options('switch')).toContain('<option value="atomics" selected>atomics</option>');
+    expect(options('exit')).toContain('<option value="remoteReads" selected>remote reads</option>');
+    expect(options('mmdrop')).toContain('<option value="remoteReads" selected>remote reads</option>');
+    expect(options('exit')).toContain('<option value="ipis">IPIs</option>');
+    // no data: no section
+    expect(renderReportHtml(data, '')).not.toContain('cost-vs-cpus');
+    expect(renderReportHtml(data, '')).not.toContain('class="cpu-chart"');
   });
 
   it('says so when there are no shrunk failures', () => {

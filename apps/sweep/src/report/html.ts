@@ -5,6 +5,12 @@
  * - `#heatmap`: the verdict heatmap (`#verdicts` section): safe / hazard / violates / error
  *   colours, each cell labelled with its verdict, the invariants it violated or recorded as
  *   hazards and the use sites that fired;
+ * - `.cpu-chart` (`#cpus-<g>-<event>`, event switch / exit / mmdrop, `data-event`, `data-cost`
+ *   the category drawn): the cost-vs-CPUs line charts (`#cost-vs-cpus`, right after the
+ *   heatmap, only when some cells differ only in their CPU count), one per event and group
+ *   (`.cpu-group`), x = CPUs, y = the chosen cost per event, one line per scheme label; the
+ *   `select.cpu-category` (`#cpus-<g>-<event>-cost`, `data-chart`) above each picks the
+ *   category (atomics, line transfers, remote reads, IPIs, barriers);
  * - `.cost-chart` (`#cost-<i>`): one grouped-bar chart of costs per arch row (`#costs`);
  * - `.swimlane` (`#swimlane-<artifact base name>`): the per-CPU timeline of a shrunk first
  *   failure (violation, hazard or use site), inside `.swimlane-section` with its
@@ -15,6 +21,7 @@
  *
  * Pure: the same data and library source give the same text.
  */
+import { COST_EVENTS, CPU_CEILING, EVENT_COSTS, EVENT_LABELS, EXTRAPOLATE_TO, FIT_MIN_R2, FIT_MIN_SLOPE, MAIN_EVENT_COSTS } from './cost-vs-cpus.js';
 import type { ReportData } from './data.js';
 import { LEGEND_VERDICTS, VERDICTS } from './data.js';
 
@@ -58,6 +65,10 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 24px 0 8p
 .chart, .cost-chart, .swimlane { width: 100%; border: 1px solid #ddd; border-radius: 4px; }
 #heatmap { min-height: 200px; }
 .cost-chart { height: 320px; margin-bottom: 12px; }
+.cpu-charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
+.cpu-chart-box { margin: 0; }
+.cpu-chart-box label { display: block; font-size: 12px; margin-bottom: 4px; }
+.cpu-chart { min-height: 352px; border: 1px solid #ddd; border-radius: 4px; }
 .swimlane { min-height: 150px; }
 .swimlane-caption { margin: 4px 0 0; font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap; }
 .legend span { display: inline-block; margin-right: 14px; }
@@ -76,6 +87,9 @@ export const RENDER_SCRIPT = `(function () {
   var VERDICT_TEXT = ${JSON.stringify(VERDICT_TEXT)};
   var ACTOR_COLORS = ${JSON.stringify(ACTOR_COLORS)};
   var ACTOR_PREFIXES = ${JSON.stringify(ACTOR_PREFIXES)};
+  var CPU_EVENTS = ${JSON.stringify(COST_EVENTS)};
+  var CPU_EVENT_LABELS = ${JSON.stringify(EVENT_LABELS)};
+  var CPU_COSTS = ${JSON.stringify(EVENT_COSTS)};
   var charts = [];
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]; });
@@ -121,6 +135,64 @@ export const RENDER_SCRIPT = `(function () {
       },
       itemStyle: { borderColor: '#fff', borderWidth: 2 }
     }]
+  });
+
+  function costLabel(key) {
+    for (var i = 0; i < CPU_COSTS.length; i++) if (CPU_COSTS[i].key === key) return CPU_COSTS[i].label;
+    return key;
+  }
+  /** Rows of a wrapped legend of these names in a chart this wide (about 7 px a character, 12 px font). */
+  function legendRows(names, width) {
+    var rows = 1, x = 0;
+    names.forEach(function (n) {
+      var w = 40 + 7 * n.length;
+      if (x > 0 && x + w > width) { rows++; x = 0; }
+      x += w;
+    });
+    return rows;
+  }
+  function cpuOption(g, ev, key, legendHeight) {
+    var label = costLabel(key);
+    return {
+      animation: false,
+      title: { text: CPU_EVENT_LABELS[ev], subtext: label + ' per event (counts)', textStyle: { fontSize: 13 } },
+      tooltip: {
+        trigger: 'axis',
+        formatter: function (ps) {
+          if (!ps || ps.length === 0) return '';
+          return 'N = ' + ps[0].value[0] + ' CPUs, ' + esc(label) + ' per event<br>' + ps.map(function (p) {
+            var s = g.series[p.seriesIndex];
+            return p.marker + esc(s.name) + ': <b>' + p.value[1] + '</b> <span style="color:#666">(' + esc(s.fits[ev][key]) + ')</span>';
+          }).join('<br>');
+        }
+      },
+      legend: { type: 'plain', top: 48, left: 10, right: 10, itemGap: 8 },
+      grid: { left: 10, right: 24, top: 62 + legendHeight, bottom: 36, containLabel: true },
+      xAxis: { type: 'value', name: 'CPUs', nameLocation: 'middle', nameGap: 24, min: 0, minInterval: 1 },
+      yAxis: { type: 'value', min: 0 },
+      series: g.series.map(function (s) {
+        return {
+          name: s.name, type: 'line', symbolSize: 6,
+          data: s.cpus.map(function (n, i) { return [n, Number(s.values[ev][key][i].toFixed(4))]; })
+        };
+      })
+    };
+  }
+  data.costVsCpus.forEach(function (g, gi) {
+    CPU_EVENTS.forEach(function (ev) {
+      var id = 'cpus-' + gi + '-' + ev;
+      var el = document.getElementById(id);
+      var select = document.getElementById(id + '-cost');
+      var legendHeight = 22 * legendRows(g.series.map(function (s) { return s.name; }), Math.max(200, el.clientWidth - 20));
+      el.style.height = (330 + legendHeight) + 'px';
+      var chart = init(el);
+      function draw() {
+        el.setAttribute('data-cost', select.value);
+        chart.setOption(cpuOption(g, ev, select.value, legendHeight), true);
+      }
+      select.addEventListener('change', draw);
+      draw();
+    });
   });
 
   data.costs.forEach(function (c, i) {
@@ -224,6 +296,37 @@ function swimlaneSections(d: ReportData): string {
   return L.join('\n');
 }
 
+/** The cost-vs-CPUs section (empty when no cells differ only in their CPU count). */
+function costVsCpusSection(d: ReportData): string {
+  if (d.costVsCpus.length === 0) return '';
+  const L: string[] = [
+    '<section id="cost-vs-cpus">',
+    '<h2>Cost vs CPUs</h2>',
+    '<p class="muted">Cells that differ only in their CPU count N: the lazy-mm costs by event (<code>switch</code>: a context switch; ' +
+      '<code>exit</code>: <code>__mmput</code>; <code>mmdrop</code>: the final <code>__mmdrop</code>) against N, one line per scheme; pick the cost ' +
+      'above each chart. These are counts per event, not times. ' +
+      `Hover a point for the fit: a + b·N extrapolated to N = ${EXTRAPOLATE_TO} only when the line explains the series (R² ≥ ${FIT_MIN_R2}, b ≥ ${FIT_MIN_SLOPE} per CPU), ` +
+      `otherwise workload-bound (the largest N's value). ${CPU_CEILING} CPUs is the model's ceiling (cpumasks are ${CPU_CEILING}-bit words). report.md has the numbers.</p>`,
+  ];
+  d.costVsCpus.forEach((g, gi) => {
+    L.push(`<div class="cpu-group" data-title="${escapeHtml(g.title)}">`, `<h3>${escapeHtml(g.title)}</h3>`, '<div class="cpu-charts">');
+    for (const e of COST_EVENTS) {
+      const id = `cpus-${gi}-${e}`;
+      const main = MAIN_EVENT_COSTS[e][0];
+      const options = EVENT_COSTS.map((c) => `<option value="${c.key}"${c.key === main ? ' selected' : ''}>${escapeHtml(c.label)}</option>`).join('');
+      L.push(
+        '<figure class="cpu-chart-box">',
+        `<label>${escapeHtml(EVENT_LABELS[e])}: <select class="cpu-category" id="${id}-cost" data-chart="${id}">${options}</select></label>`,
+        `<div class="cpu-chart" id="${id}" data-event="${e}"></div>`,
+        '</figure>',
+      );
+    }
+    L.push('</div>', '</div>');
+  });
+  L.push('</section>');
+  return L.join('\n');
+}
+
 /** The whole page. `echartsSource`: the text of echarts/dist/echarts.min.js. */
 export function renderReportHtml(d: ReportData, echartsSource: string): string {
   const costs = d.costs.map((c, i) => `<div class="cost-chart" id="cost-${i}" data-title="${escapeHtml(c.title)}"></div>`).join('\n');
@@ -249,6 +352,7 @@ export function renderReportHtml(d: ReportData, echartsSource: string): string {
 <p class="muted">Rows: arch and options (and mutations); columns: scheme (options, preemption model, memory model) × CPUs. Colours: safe, hazard (a hazard or a hazard-class use site was recorded and the runs went on; no violation), violates, error. Each cell names the invariants it violated or recorded as hazards and the use sites that fired; hover it for the runs of each.</p>
 <div id="heatmap" class="chart"></div>
 </section>
+${costVsCpusSection(d)}
 <section id="costs">
 <h2>Costs</h2>
 <p class="muted">Per arch, each scheme × CPUs: <code>mm_count</code> atomics and their cross-CPU cache-line transfers per context switch, IPIs per mm exit, lazily pinned mm·steps per step (pinned memory). A missing bar: nothing to normalise by.</p>

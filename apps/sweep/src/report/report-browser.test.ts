@@ -5,7 +5,10 @@
  * WARN, no violation) is written with the in-process API, the page is opened as a file:// URL
  * with every network request refused, and the heatmap (with the hazard colour and each cell's
  * invariants and use sites), the cost charts and the swimlanes (violations, hazards and use
- * sites) must be drawn, with no console error and no page error.
+ * sites) must be drawn, with no console error and no page error. A second sweep of cells that
+ * differ only in their CPU count (refcount and shootdown:mask=online on x86-native at 2, 4 and 8
+ * CPUs) must get the cost-vs-CPUs charts: one per event, a line per scheme, the cost chosen
+ * with the selector above each, the fit in the tooltip.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,13 +18,15 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shrinkFirstFailures, shrunkBuildOptions, writeShrunk } from '../cli/sweep-command.js';
 import { runSweep } from '../engine/sweep.js';
-import { smallCells } from '../engine/test-support.js';
+import { cpuSeriesCells, smallCells } from '../engine/test-support.js';
+import type { ResultsFile } from '../results/schema.js';
 import { writeResultDir } from '../results/write.js';
 import { CHROMIUM_ARGS, ensureChromium } from '../test-support/chromium.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lazytlb-report-browser-'));
 let browser: Browser | undefined;
 let out: string;
+let cpusOut: string;
 
 beforeAll(async () => {
   const executablePath = ensureChromium();
@@ -33,6 +38,8 @@ beforeAll(async () => {
   out = join(tmp, 'out');
   writeResultDir(out, r, shrunkBuildOptions(shrunk));
   writeShrunk(out, shrunk);
+  cpusOut = join(tmp, 'cpus');
+  writeResultDir(cpusOut, await runSweep({ cells: cpuSeriesCells([2, 4, 8]), matrixSeed: 'report-html-cpus', runs: 30, threads: 1 }));
 }, 20 * 60_000);
 
 afterAll(async () => {
@@ -134,9 +141,90 @@ describe('report.html in headless Chromium', () => {
     await page.waitForFunction(`document.querySelector(${JSON.stringify(laneSel)}).innerText.includes('step 0, CPU')`, undefined, { timeout: 10_000 });
     expect(await page.innerText(laneSel)).toMatch(/step 0, CPU\d+ <(task|irq|hyp)>\n?\w+: /);
 
+    // every cell has 2 CPUs: no cost-vs-CPUs section
+    expect(await page.$('#cost-vs-cpus')).toBeNull();
+
     expect(requests).toEqual([]);
     expect(errors).toEqual([]);
     expect(statSync(path).size).toBeGreaterThan(1_000_000); // echarts is inlined
+    await page.close();
+  });
+
+  it('draws the cost-vs-CPUs charts next to the heatmap: one per event, a line per scheme, the cost picked by the selector, the fit in the tooltip', async () => {
+    const file = JSON.parse(readFileSync(join(cpusOut, 'results.json'), 'utf8')) as ResultsFile;
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:')) return route.continue();
+      requests.push(url);
+      return route.abort();
+    });
+    await page.goto(pathToFileURL(join(cpusOut, 'report.html')).href, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-rendered]', { timeout: 30_000 });
+
+    const charts = (await page.evaluate(`[...document.querySelectorAll('.cpu-chart')].map((el) => {
+      const inst = echarts.getInstanceByDom(el);
+      const canvas = el.querySelector('canvas');
+      const r = el.getBoundingClientRect();
+      return {
+        id: el.id, instance: inst !== undefined, width: r.width, height: r.height,
+        canvas: canvas === null ? null : { width: canvas.width, height: canvas.height },
+        series: inst ? (inst.getOption().series || []).length : 0,
+      };
+    })`)) as ChartState[];
+    expect(charts.map((c) => c.id)).toEqual(['cpus-0-switch', 'cpus-0-exit', 'cpus-0-mmdrop']);
+    for (const c of charts) {
+      expect(c.instance, c.id).toBe(true);
+      expect(c.series, c.id).toBe(2);
+      expect(c.width, c.id).toBeGreaterThan(300);
+      expect(c.height, c.id).toBeGreaterThan(300);
+      expect(c.canvas!.width, c.id).toBeGreaterThan(0);
+      expect(c.canvas!.height, c.id).toBeGreaterThan(0);
+    }
+    const all = await page.$$('#heatmap, .cpu-chart, .cost-chart, .swimlane');
+    expect(Number(await page.getAttribute('body', 'data-rendered'))).toBe(all.length);
+    // right after the heatmap, before the per-arch cost bars
+    const y = async (sel: string): Promise<number> => (await page.locator(sel).boundingBox())!.y;
+    expect(await y('#cost-vs-cpus')).toBeGreaterThan(await y('#heatmap'));
+    expect(await y('#cost-vs-cpus')).toBeLessThan(await y('#costs'));
+    expect(await page.textContent('#cost-vs-cpus h3')).toBe('x86-native · default · random');
+
+    type Line = { name: string; data: [number, number][] };
+    const lines = async (id: string): Promise<Line[]> =>
+      (await page.evaluate(`echarts.getInstanceByDom(document.getElementById(${JSON.stringify(id)})).getOption().series.map((s) => ({ name: s.name, data: s.data }))`)) as Line[];
+    const expected = (scheme: string, event: 'switch' | 'exit' | 'mmdrop', key: 'atomics' | 'remoteReads' | 'ipis'): [number, number][] =>
+      file.cells.filter((c) => c.scheme === scheme).map((c) => [c.cpus, Number(c.costs.perEvent![event][key].toFixed(4))]);
+    // each event starts on its main cost: switch atomics, exit and mmdrop remote reads
+    expect(await page.getAttribute('#cpus-0-switch', 'data-cost')).toBe('atomics');
+    expect(await page.getAttribute('#cpus-0-exit', 'data-cost')).toBe('remoteReads');
+    const sw = await lines('cpus-0-switch');
+    expect(sw.map((l) => l.name)).toEqual(['refcount', 'shootdown:mask=online']);
+    expect(sw[0]!.data).toEqual(expected('refcount', 'switch', 'atomics'));
+    expect(sw[0]!.data.map((d) => d[0])).toEqual([2, 4, 8]);
+    expect((await lines('cpus-0-exit'))[1]!.data).toEqual(expected('shootdown', 'exit', 'remoteReads'));
+    // the selector redraws the chart with another cost: shootdown:mask=online IPIs N − 1 CPUs per final mmdrop
+    await page.selectOption('#cpus-0-mmdrop-cost', 'ipis');
+    expect(await page.getAttribute('#cpus-0-mmdrop', 'data-cost')).toBe('ipis');
+    const md = await lines('cpus-0-mmdrop');
+    expect(md[1]!.data).toEqual([[2, 1], [4, 3], [8, 7]]);
+    expect(md[0]!.data).toEqual(expected('refcount', 'mmdrop', 'ipis'));
+    expect(await page.textContent('#cpus-0-mmdrop-cost option:checked')).toBe('IPIs');
+    expect(await page.evaluate(`echarts.getInstanceByDom(document.getElementById('cpus-0-mmdrop')).getOption().title[0].subtext`)).toBe('IPIs per event (counts)');
+    // the tooltip at N = 8 names each scheme's value and fit
+    await page.evaluate(`echarts.getInstanceByDom(document.getElementById('cpus-0-mmdrop')).dispatchAction({ type: 'showTip', seriesIndex: 1, dataIndex: 2 })`);
+    await page.waitForFunction(`document.getElementById('cpus-0-mmdrop').innerText.includes('N = 8 CPUs')`, undefined, { timeout: 10_000 });
+    const tip = await page.innerText('#cpus-0-mmdrop');
+    expect(tip).toContain('N = 8 CPUs, IPIs per event');
+    expect(tip).toMatch(/shootdown:mask=online: 7 \(-1\.00 \+ 1\.00·N \(R² 1\.000\) → 1023\.00 at N=1024\)/);
+
+    expect(requests).toEqual([]);
+    expect(errors).toEqual([]);
     await page.close();
   });
 });

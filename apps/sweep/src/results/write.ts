@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { formatScheme, type SchemeOptions, strategyToString } from '@lazytlb/core';
 import { failureLabel, type SweepResult } from '../engine/types.js';
 import { formatArchSpec } from '../matrix/arch-flag.js';
+import { renderCostVsCpus } from '../report/cost-vs-cpus.js';
 import { writeReportHtml } from '../report/write.js';
 import { writeFileAtomic } from './atomic.js';
 import { type BuildOptions, buildResults, failurePath } from './build.js';
@@ -176,7 +177,7 @@ function renderIbpb(f: ResultsFile, L: string[]): void {
   }
 }
 
-/** report.md: a verdict table, per-cell costs and the first failures. */
+/** report.md: a verdict table, per-cell costs, costs vs CPUs (cells that differ only in CPUs), IBPB, PCT, coverage and the first failures. */
 export function renderReport(f: ResultsFile): string {
   const L: string[] = [];
   const status = f.interrupted ? ' — INTERRUPTED (resume with --resume)' : f.timeBudgetHit ? ' — time budget reached' : f.complete ? '' : ' — partial';
@@ -227,6 +228,7 @@ export function renderReport(f: ResultsFile): string {
       `| ${c.index} | ${c.arch} | ${schemeText(c)} | ${c.cpus} | ${strategyToString(c.strategy)} | ${fmt(k.perContextSwitch.mmCountAtomics)} | ${fmt(k.perContextSwitch.mmCountLineTransfers)} | ${fmt(k.perContextSwitch.smpMb)} | ${fmt(k.perContextSwitch.ipis)} | ${fmt(k.perMmExit.ipis, 2)} | ${fmt(k.perMmExit.shootdownIpis, 2)} | ${fmt(k.perMmExit.hypercalls, 2)} | ${fmt(k.perMmExit.tlbFlushes, 2)} | ${fmt(k.pinnedMmStepsPerStep)} |`,
     );
   }
+  renderCostVsCpus(f, L);
   renderIbpb(f, L);
   renderPct(f, L);
   renderCoverage(f, L);
