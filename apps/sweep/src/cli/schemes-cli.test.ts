@@ -120,7 +120,9 @@ describe('lazytlb sweep --plugin SCHEME (an out-of-tree scheme plugin)', () => {
     expect(bad.stderr).toBe(`lazytlb: ${m}:3:31: scheme[0].options: scheme counted: mb=false needs mode=skip (under mode=grab mmdrop_lazy_tlb is mmdrop(), always a full barrier)\n`);
     const unknown = lazytlb(['sweep', '--matrix', m, '--no-progress']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(new RegExp(`^lazytlb: ${m.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:13: scheme\\[0\\]\\.name: unknown scheme "counted": known schemes refcount, shootdown, none `));
+    expect(unknown.stderr).toMatch(
+      new RegExp(`^lazytlb: ${m.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:13: scheme\\[0\\]\\.name: unknown scheme "counted": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown `),
+    );
   });
 
   it('merge and resume refuse results of another version of the scheme plugin', () => {
@@ -174,12 +176,14 @@ describe('bad scheme input', () => {
   });
 
   it('an unknown scheme: one line listing the known schemes and how to load one, exit 2', () => {
-    const r = lazytlb([...SWEEP, '--scheme', 'hazptr', '--runs', '10']);
+    const r = lazytlb([...SWEEP, '--scheme', 'rcu-lazy', '--runs', '10']);
     expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^lazytlb: command line: --scheme hazptr: unknown scheme "hazptr": known schemes refcount, shootdown, none \(options: [^)]*\); load another with --plugin PATH .*install @lazytlb\/scheme-NAME/);
-    const withPlugin = lazytlb([...SWEEP, '--plugin', COUNTED, '--scheme', 'hazptr', '--runs', '10']);
-    expect(withPlugin.stderr).toMatch(/known schemes refcount, shootdown, none, counted /);
+    expect(r.stderr).toMatch(
+      /^lazytlb: command line: --scheme rcu-lazy: unknown scheme "rcu-lazy": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown \(options: [^)]*\); load another with --plugin PATH .*install @lazytlb\/scheme-NAME/,
+    );
+    const withPlugin = lazytlb([...SWEEP, '--plugin', COUNTED, '--scheme', 'rcu-lazy', '--runs', '10']);
+    expect(withPlugin.stderr).toMatch(/known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown, counted /);
   });
 });
 
@@ -219,7 +223,7 @@ describe('lazytlb schemes', () => {
     expect(p.stdout).toContain('    mmgrab-atomic: NOT provided: mode=skip takes no atomic\n');
     const j = lazytlb(['schemes', '--plugin', COUNTED, '--json']);
     const list = JSON.parse(j.stdout) as { name: string; claims: { danglingPremise: boolean; arch: { checkedBy: string }[] } }[];
-    expect(list.map((s) => s.name)).toEqual(['refcount', 'shootdown', 'none', 'counted']);
+    expect(list.map((s) => s.name)).toEqual(['refcount', 'shootdown', 'none', 'hazptr', 'lazy-mm-scan', 'implicit-shootdown', 'counted']);
     expect(list.find((s) => s.name === 'none')!.claims.danglingPremise).toBe(true);
     expect(list.find((s) => s.name === 'counted')!.claims.arch[0]!.checkedBy).toBe('I3');
     const bad = lazytlb(['schemes', '--plugin', BROKEN]);

@@ -66,7 +66,7 @@ describe('matrixFromFlags', () => {
   it.each([
     [{ memory: ['pso'] }, /^command line: --memory pso: expected a memory model: sc, tso \(default sc; tso: per-CPU store buffers\), got "pso"$/],
     [{ memory: ['tso,sc,tso'] }, /--memory tso: tso is listed twice \(also memory\[0\]\)$/],
-    [{ scheme: ['refcnt'] }, /^command line: --scheme refcnt: unknown scheme "refcnt": known schemes refcount, shootdown, none \(options: shootdown: mask=cpumask\|online; refcount, none: no options\); load another with --plugin PATH .* or install @lazytlb\/scheme-NAME/],
+    [{ scheme: ['refcnt'] }, /^command line: --scheme refcnt: unknown scheme "refcnt": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown \(options: shootdown: mask=cpumask\|online; hazptr: .*; refcount, none: no options\); load another with --plugin PATH .* or install @lazytlb\/scheme-NAME/],
     [{ scheme: ['shootdown:mask=all'] }, /--scheme shootdown:mask=all: invalid options for scheme shootdown: mask: .*"cpumask"\|"online".*; allowed: mask \(CPUs cleanup_lazy_tlbs\(\) IPIs/],
     [{ scheme: ['refcount:mask=online'] }, /--scheme refcount:mask=online: invalid options for scheme refcount: .*mask.*; allowed: none \(this scheme takes no options\)/],
     [{ scheme: ['shootdown:mask'] }, /--scheme shootdown:mask: invalid scheme "shootdown:mask": option "mask" is not key=value/],

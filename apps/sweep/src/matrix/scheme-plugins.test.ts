@@ -29,10 +29,12 @@ describe('matrix files with scheme plugins', () => {
   });
 
   const cases: [string, string, string, RegExp][] = [
-    ['unknown scheme (string)', 'arch: reference\nscheme: [refcount, hazptr]\n', 'm.yaml:2:20: scheme[1]',
-      /unknown scheme "hazptr": known schemes refcount, shootdown, none, counted \(options: .*counted: mode=grab\|skip, mb.*\); load another with --plugin PATH/],
-    ['unknown scheme (object)', 'arch: reference\nscheme:\n  - { name: hazptr, options: { slots: 2 } }\n', 'm.yaml:3:13: scheme[0].name', /unknown scheme "hazptr": known schemes .*counted/],
-    ['unknown scheme (scalar)', 'arch: reference\nscheme: hazptr\n', 'm.yaml:2:9: scheme', /unknown scheme "hazptr"/],
+    ['unknown scheme (string)', 'arch: reference\nscheme: [refcount, rcu-lazy]\n', 'm.yaml:2:20: scheme[1]',
+      /unknown scheme "rcu-lazy": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown, counted \(options: .*counted: mode=grab\|skip, mb.*\); load another with --plugin PATH/],
+    ['unknown scheme (object)', 'arch: reference\nscheme:\n  - { name: rcu-lazy, options: { slots: 2 } }\n', 'm.yaml:3:13: scheme[0].name', /unknown scheme "rcu-lazy": known schemes .*counted/],
+    ['unknown scheme (scalar)', 'arch: reference\nscheme: rcu-lazy\n', 'm.yaml:2:9: scheme', /unknown scheme "rcu-lazy"/],
+    ['bad option of a bundled scheme package', 'arch: reference\nscheme:\n  - { name: hazptr, options: { slots: 2 } }\n', 'm.yaml:3:30: scheme[0].options',
+      /invalid options for scheme hazptr: Unrecognized key: "slots"; allowed: rfc \(/],
     ['bad plugin option value', 'arch: reference\nscheme:\n  - { name: counted, options: { mode: sometimes } }\n', 'm.yaml:3:31: scheme[0].options',
       /invalid options for scheme counted: mode: .*"grab"\|"skip".*; allowed: mode \(grab: mmgrab per lazy user/],
     ['unknown plugin option (string)', 'arch: reference\nscheme: [refcount, "counted:slots=2"]\n', 'm.yaml:2:20: scheme[1]', /invalid options for scheme counted: Unrecognized key: "slots"; allowed: mode \(.*\); mb \(/],
@@ -50,13 +52,13 @@ describe('matrix files with scheme plugins', () => {
   });
 
   it('reports every unresolved scheme at once', async () => {
-    const e = await err(parseMatrixText('arch: reference\nscheme: [hazptr, "counted:mode=all", lazy-mm-scan]\n', 'm.yaml', plugins));
+    const e = await err(parseMatrixText('arch: reference\nscheme: [rcu-lazy, "counted:mode=all", lazy-mm-scan-v2]\n', 'm.yaml', plugins));
     expect(e.issues.map((i) => i.field)).toEqual(['scheme[0]', 'scheme[1]', 'scheme[2]']);
   });
 
   it('without the plugin the name is unknown, and the message says how to load it', async () => {
     const e = await err(parseMatrixText('arch: reference\nscheme: counted\n', 'm.yaml'));
-    expect(e.message).toMatch(/^m\.yaml:2:9: scheme: unknown scheme "counted": known schemes refcount, shootdown, none \(options: [^)]*\); load another with --plugin PATH/);
+    expect(e.message).toMatch(/^m\.yaml:2:9: scheme: unknown scheme "counted": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown \(options: [^)]*\); load another with --plugin PATH/);
   });
 });
 
@@ -67,6 +69,6 @@ describe('--scheme with scheme plugins', () => {
     const e = await err(matrixFromFlags({ arch: ['reference'], scheme: ['counted:mode=all'] }, plugins));
     expect(e.message).toMatch(/^command line: --scheme counted:mode=all: invalid options for scheme counted: mode: /);
     const u = await err(matrixFromFlags({ arch: ['reference'], scheme: ['nosuch'] }, plugins));
-    expect(u.message).toMatch(/^command line: --scheme nosuch: unknown scheme "nosuch": known schemes refcount, shootdown, none, counted /);
+    expect(u.message).toMatch(/^command line: --scheme nosuch: unknown scheme "nosuch": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown, counted /);
   });
 });

@@ -72,8 +72,8 @@ describe('newScheme', () => {
 
   it('outside the monorepo: registry ranges and its own tsconfig.base.json; --dir', () => {
     const d = mkdtempSync(join(tmpdir(), 'lazytlb-new-scheme-'));
-    const r = newScheme({ name: 'hazptr', cwd: d, dir: 'out' });
-    expect(r.dir).toBe(join(d, 'out/scheme-hazptr'));
+    const r = newScheme({ name: 'rcu-lazy', cwd: d, dir: 'out' });
+    expect(r.dir).toBe(join(d, 'out/scheme-rcu-lazy'));
     expect(r.workspace).toBe(false);
     expect(r.files).toContain('tsconfig.base.json');
     expect(r.files).not.toContain('LICENSE');
@@ -89,6 +89,8 @@ describe('newScheme', () => {
     }
     expect(() => newScheme({ name: 'Hazptr' })).toThrow(/invalid scheme name "Hazptr": use lowercase letters, digits and single dashes/);
     expect(() => newScheme({ name: 'refcount', cwd: tmpdir() })).toThrow(/"refcount" is a bundled scheme's name \(refcount, shootdown, none/);
+    // the scheme packages the CLI bundles too
+    expect(() => newScheme({ name: 'hazptr', cwd: tmpdir() })).toThrow(/"hazptr" is a bundled scheme's name \(refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown\)/);
     const repo = fakeMonorepo();
     newScheme({ name: 'scan', cwd: repo });
     writeFileSync(join(repo, 'plugins/scheme-scan/src/index.ts'), '// edited\n');
@@ -102,15 +104,15 @@ describe('newScheme', () => {
 describe('lazytlb new-scheme (CLI)', () => {
   it('generates, prints the files and next steps, exit 0; a bad name or an existing directory exits 2', () => {
     const repo = fakeMonorepo();
-    const r = lazytlb(['new-scheme', 'hazptr'], repo);
+    const r = lazytlb(['new-scheme', 'rcu-lazy'], repo);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('created @lazytlb/scheme-hazptr in plugins/scheme-hazptr');
+    expect(r.stdout).toContain('created @lazytlb/scheme-rcu-lazy in plugins/scheme-rcu-lazy');
     expect(r.stdout).toContain('  src/index.ts');
-    expect(r.stdout).toContain('lazytlb sweep --plugin plugins/scheme-hazptr/dist/index.js --scheme hazptr');
-    const again = lazytlb(['new-scheme', 'hazptr'], repo);
+    expect(r.stdout).toContain('lazytlb sweep --plugin plugins/scheme-rcu-lazy/dist/index.js --scheme rcu-lazy');
+    const again = lazytlb(['new-scheme', 'rcu-lazy'], repo);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/plugins\/scheme-hazptr already exists; pass --force to overwrite it/);
+    expect(again.stderr).toMatch(/plugins\/scheme-rcu-lazy already exists; pass --force to overwrite it/);
     const bad = lazytlb(['new-scheme', 'Haz_Ptr'], repo);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^lazytlb: new-scheme: invalid scheme name "Haz_Ptr"/);

@@ -53,7 +53,9 @@ describe('resolveSchemePlugin', () => {
     expect(e).toBeInstanceOf(UnknownSchemeError);
     const m = (e as Error).message;
     expect(m).not.toContain('\n');
-    expect(m).toMatch(/^unknown scheme "hazptr2": known schemes refcount, shootdown, none, counted \(options: shootdown: mask=cpumask\|online; counted: mode=grab\|skip, mb; refcount, none: no options\); load another with --plugin PATH/);
+    expect(m).toMatch(
+      /^unknown scheme "hazptr2": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown, counted \(options: shootdown: mask=cpumask\|online; hazptr: [^;]+; lazy-mm-scan: [^;]+; implicit-shootdown: [^;]+; counted: mode=grab\|skip, mb; refcount, none: no options\); load another with --plugin PATH/,
+    );
     expect(m).toContain('install @lazytlb/scheme-NAME');
     expect(m).toContain('`lazytlb schemes`');
   });
@@ -107,21 +109,22 @@ describe('schemePluginForArtifact', () => {
   });
 
   it('refuses, naming --plugin, when the plugin is not loadable or is another version', async () => {
-    await expect(schemePluginForArtifact(cell('hazptr', '0.1.0'), [])).rejects.toThrow(SchemeNotLoadedError);
-    await expect(schemePluginForArtifact(cell('hazptr', '0.1.0'), [])).rejects.toThrow(
-      'it was recorded with scheme plugin hazptr@0.1.0, which is not loaded: pass its module with --plugin PATH (or install @lazytlb/scheme-hazptr)',
+    await expect(schemePluginForArtifact(cell('rcu-lazy', '0.1.0'), [])).rejects.toThrow(SchemeNotLoadedError);
+    await expect(schemePluginForArtifact(cell('rcu-lazy', '0.1.0'), [])).rejects.toThrow(
+      'it was recorded with scheme plugin rcu-lazy@0.1.0, which is not loaded: pass its module with --plugin PATH (or install @lazytlb/scheme-rcu-lazy)',
     );
     await expect(schemePluginForArtifact(cell('counted', '9.9.9'), [COUNTED])).rejects.toThrow(
       'it was recorded with scheme plugin counted@9.9.9, but the loaded counted is 1.2.3: pass version 9.9.9 with --plugin PATH',
     );
-    expect(() => loadedSchemePluginForArtifact(cell('hazptr', '0.1.0'))).toThrow(/not loaded: pass its module with --plugin PATH/);
+    expect(() => loadedSchemePluginForArtifact(cell('rcu-lazy', '0.1.0'))).toThrow(/not loaded: pass its module with --plugin PATH/);
   });
 });
 
 describe('listSchemes / formatSchemes', () => {
   it('lists the bundled schemes with options, provenance, Kconfig and claims', async () => {
     const schemes = await listSchemes([]);
-    expect(schemes.map((s) => s.name)).toEqual(['refcount', 'shootdown', 'none']);
+    expect(schemes.map((s) => s.name)).toEqual(['refcount', 'shootdown', 'none', 'hazptr', 'lazy-mm-scan', 'implicit-shootdown']);
+    expect(schemes.find((s) => s.name === 'hazptr')!.source).toBe('bundled (@lazytlb/scheme-hazptr)');
     const shootdown = schemes.find((s) => s.name === 'shootdown')!;
     expect(shootdown.source).toBe('bundled (@lazytlb/core)');
     expect(shootdown.options).toEqual([expect.objectContaining({ name: 'mask', type: '"cpumask" | "online"', default: 'cpumask' })]);
@@ -139,8 +142,8 @@ describe('listSchemes / formatSchemes', () => {
   it('adds --plugin schemes (arch plugins skipped), with a non-mainline provenance spelled out', async () => {
     const arch = moduleFile(`import { referenceArch } from ${JSON.stringify(coreUrl)};\nexport default { ...referenceArch, name: 'skipped-arch' };\n`);
     const schemes = await listSchemes([COUNTED, arch]);
-    expect(schemes.map((s) => s.name)).toEqual(['refcount', 'shootdown', 'none', 'counted']);
-    const c = schemes[3]!;
+    expect(schemes.map((s) => s.name)).toEqual([...BUNDLED_SCHEME_NAMES, 'counted']);
+    const c = schemes.at(-1)!;
     expect(c).toMatchObject({ version: '1.2.3', source: `--plugin ${COUNTED}`, provenance: 'reconstructed', kconfig: { other: ['MMU_LAZY_TLB_COUNTED=y'] } });
     expect(c.options.map((o) => `${o.name}: ${o.type} = ${JSON.stringify(o.default)}`)).toEqual(['mode: "grab" | "skip" = "grab"', 'mb: boolean = true']);
     const text = formatSchemes([c]);
