@@ -148,6 +148,6 @@ describe('cost vs CPUs', () => {
     const ref = series.cells.filter((c) => c.scheme === 'refcount');
     const atomics = ref.map((c) => f2(c.costs.perEvent!.switch.atomics));
     expect(md).toContain(`| refcount | atomics | ${atomics.join(' | ')} | `);
-    expect(ref.map((c) => c.costs.perEvent)).toEqual(ref.map((c) => perEventCosts(COST_NAMES.map((n) => c.raw.costs[n]))));
+    expect(ref.map((c) => c.costs.perEvent)).toEqual(ref.map((c) => perEventCosts(COST_NAMES.map((n) => c.raw.costs[n] ?? 0))));
   });
 });

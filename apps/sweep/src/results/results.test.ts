@@ -203,12 +203,12 @@ describe('results', () => {
     const shards = await Promise.all(dirs.map(async (d, i) => writeResultDir(d, await runSweep({ ...base, threads: 1, shard: { index: i + 1, count: 2 } }))));
     for (const c of single.cells) {
       const pe = c.costs.perEvent!;
-      const raw = COST_NAMES.map((n) => c.raw.costs[n]);
+      const raw = COST_NAMES.map((n) => c.raw.costs[n] ?? 0);
       expect(pe).toEqual(perEventCosts(raw));
       expect(pe.switch.count).toBe(c.costs.contextSwitches);
       expect(pe.exit.count).toBe(c.costs.mmExits);
       expect(pe.mmdrop.count).toBe(c.raw.costs.mm_frees);
-      expect(pe.exit.ipis).toBe(c.raw.costs.exit_ipis / c.raw.costs.mm_exits);
+      expect(pe.exit.ipis).toBe(c.raw.costs.exit_ipis! / c.raw.costs.mm_exits!);
       expect(pe.switch.count).toBeGreaterThan(0);
     }
     // shootdown:mask=online IPIs every other online CPU at the final mmdrop: N − 1 per event
@@ -221,7 +221,7 @@ describe('results', () => {
     for (const [i, c] of merged.cells.entries()) {
       const [a, b] = shards.map((f) => f.cells[i]!);
       expect(a!.costs.perEvent!.switch.count).not.toBe(b!.costs.perEvent!.switch.count);
-      const summed = (n: (typeof COST_NAMES)[number]): number => a!.raw.costs[n] + b!.raw.costs[n];
+      const summed = (n: (typeof COST_NAMES)[number]): number => (a!.raw.costs[n] ?? 0) + (b!.raw.costs[n] ?? 0);
       expect(c.costs.perEvent!.exit.lineTransfers).toBe(summed('exit_line_transfers') / summed('mm_exits'));
       expect(c.costs.perEvent!.switch.count).toBe(a!.costs.perEvent!.switch.count + b!.costs.perEvent!.switch.count);
       if (c.costs.perEvent!.switch.atomics !== (a!.costs.perEvent!.switch.atomics + b!.costs.perEvent!.switch.atomics) / 2) differs++;
@@ -238,6 +238,15 @@ describe('results', () => {
     expect(stripTiming(writeResultDir(join(tmp, 'pe-merged-old'), mergeResultDirs(dirs)))).toBe(stripTiming(merged));
     const resumed = await runSweep({ ...base, threads: 1, shard: { index: 1, count: 2 }, resume: readResultDir(dirs[0]!) });
     expect(buildResults(resumed).cells.map((c) => c.costs.perEvent)).toEqual(shards[0]!.cells.map((c) => c.costs.perEvent));
+
+    // results.json written before a counter existed (v2 from the build before scheme plugins: no
+    // remote_line_reads, scheme_atomics or per-event counters in raw.costs): still read, as 0.
+    const older = JSON.parse(readFileSync(join(dirs[0]!, 'results.json'), 'utf8'));
+    const later = COST_NAMES.slice(COST_NAMES.indexOf('remote_line_reads'));
+    for (const c of older.cells) for (const n of later) delete c.raw.costs[n];
+    const read = parseResults(older);
+    expect(read.cells.every((c) => later.every((n) => c.raw.costs[n] === undefined))).toBe(true);
+    expect(read.cells[0]!.raw.costs.mm_exits).toBeGreaterThan(0);
   });
 
   it('PCT bound: (1 - 1/(n k^(d-1)))^N, only up to the cell depth, none for random', () => {

@@ -275,7 +275,8 @@ export const CellResult = z
         cellHash: hex32,
         actors: count,
         estimatedSteps: z.number().min(0),
-        costs: z.record(z.enum(COST_NAMES), z.number().min(0)),
+        // partial: a v2 file written before a counter existed reads it as 0 (read.ts)
+        costs: z.partialRecord(z.enum(COST_NAMES), z.number().min(0)),
         /** Run ranges done, "start-end" (half-open), sorted and merged. */
         coverage: z.array(z.string().regex(/^\d+-\d+$/)),
         /**
