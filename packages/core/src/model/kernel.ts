@@ -400,6 +400,28 @@ export class Kernel implements SchemeKernel {
    * event's counters. Set per frame by the stepper, cleared at every step.
    */
   costEvent = -1;
+
+  /**
+   * The cost-counter base of the lazy-mm event the code running on `cpu` belongs to, or -1:
+   * costEvent when the step set it (a context switch), else the nearest event frame on the
+   * CPU's kernel-path stack (eventOf); never for a remote IPI handler or other interrupt work.
+   * Computed only when something is counted, so a step that counts nothing pays nothing.
+   */
+  private eventBase(cpu: number): number {
+    let e = this.costEvent;
+    if (e < 0) {
+      if (this.inIrq && this.ipiSender !== cpu) return -1;
+      e = this.eventOf(cpu);
+      if (e < 0) return -1;
+    }
+    return C_EVENT_BASE + e * EVENT_CATEGORIES;
+  }
+
+  /** The frame index the stepper dispatched in this step (-1: none): where eventOf starts looking. */
+  dispatchFrame = -1;
+
+  /** Installed by the simulator: the EVENT_* of `cpu`'s nearest event frame, or -1. */
+  eventOf: (cpu: number) => number = () => -1;
   cost = new Float64Array(COST_COUNT);
   /** mms whose mm_count or holders changed during the current step (checked for I4). */
   touched = new Int32Array(64);
@@ -899,7 +921,7 @@ export class Kernel implements SchemeKernel {
   countAtomic(cpu: number, mm: number): void {
     this.smpMb(cpu); // a `lock`-prefixed RMW drains the store buffer (x86-TSO)
     this.cost[C_MM_COUNT_ATOMICS]! += 1;
-    const e = this.costEvent >= 0 ? C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES : -1;
+    const e = this.eventBase(cpu);
     if (e >= 0) this.cost[e + EC_ATOMICS]! += 1;
     if (this.mmLineOwner[mm] !== cpu) {
       this.cost[C_MM_COUNT_LINE_TRANSFERS]! += 1;
@@ -955,7 +977,8 @@ export class Kernel implements SchemeKernel {
     this.dirtyCpus |= 1 << target;
     if (wait) this.cpuWait[from]! += 1;
     this.cost[reason === REASON_FLUSH ? C_IPI_SENT_FLUSH : reason === REASON_SHOOTDOWN ? C_IPI_SENT_SHOOTDOWN : C_IPI_SENT_ARCH]! += 1;
-    if (this.costEvent >= 0) this.cost[C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES + EC_IPIS]! += 1;
+    const e = this.eventBase(from);
+    if (e >= 0) this.cost[e + EC_IPIS]! += 1;
     if (this.tracer !== null) this.tracer.ipiSend(from, target, fn, mm);
   }
 
@@ -1066,21 +1089,23 @@ export class Kernel implements SchemeKernel {
   /** smp_mb() in a lazy-mm helper (mmdrop_lazy_tlb under REFCOUNT=n): counted, and a full barrier. */
   lazyMb(cpu: number): void {
     this.cost[C_SMP_MB]! += 1;
-    if (this.costEvent >= 0) this.cost[C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES + EC_BARRIERS]! += 1;
+    const e = this.eventBase(cpu);
+    if (e >= 0) this.cost[e + EC_BARRIERS]! += 1;
     this.smpMb(cpu);
   }
 
   /** A scan read another CPU's per-CPU cache line. */
   countRemoteRead(cpu: number): void {
-    void cpu;
     this.cost[C_REMOTE_LINE_READS]! += 1;
-    if (this.costEvent >= 0) this.cost[C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES + EC_REMOTE_READS]! += 1;
+    const e = this.eventBase(cpu);
+    if (e >= 0) this.cost[e + EC_REMOTE_READS]! += 1;
   }
 
   /** A scheme's atomic RMW on a line other than mm_count: counted, and a full barrier. */
   countSchemeAtomic(cpu: number): void {
     this.cost[C_SCHEME_ATOMICS]! += 1;
-    if (this.costEvent >= 0) this.cost[C_EVENT_BASE + this.costEvent * EVENT_CATEGORIES + EC_ATOMICS]! += 1;
+    const e = this.eventBase(cpu);
+    if (e >= 0) this.cost[e + EC_ATOMICS]! += 1;
     this.smpMb(cpu);
   }
 

@@ -3,7 +3,7 @@
  * finish_task_switch, with the four user/kernel transitions and rq->prev_mm; wakeups
  * (try_to_wake_up), tick preemption and migration.
  */
-import { C_CS_KERNEL_KERNEL, C_CS_KERNEL_USER, C_CS_USER_KERNEL, C_CS_USER_USER, C_WAKEUPS } from '../cost/counters.js';
+import { C_CS_KERNEL_KERNEL, C_CS_KERNEL_USER, C_CS_USER_KERNEL, C_CS_USER_USER, C_WAKEUPS, EVENT_SWITCH } from '../cost/counters.js';
 import { checkSwitchedOut } from '../invariants/check.js';
 import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
 import {
@@ -147,6 +147,7 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
 
 /** context_switch() after switch_mm_irqs_off(): rq->prev_mm, switch_to(), finish_task_switch() up to finish_lock_switch(). */
 export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: number): void {
+  k.costEvent = EVENT_SWITCH; // the frames it ran under may be gone (an arch sequence's frame, the tail's)
   const prevActive = k.taskActiveMm[prev]!;
   const prevMm = k.taskMm[prev]!;
   const nextMm = k.taskMm[next]!;

@@ -37,17 +37,21 @@ import { scheme_lazy_kick, scheme_resume, SEQ_SCHEME_MMPUT } from '../scheme/cal
 import { context_switch_tail, enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
 
 /**
- * The lazy-mm event whose code `c`'s top frame runs (cost/counters.ts EVENT_*): the nearest
- * frame that is a context switch's tail, __mmput or __mmdrop (or a scheme sequence of theirs).
+ * The lazy-mm event whose code `c` runs (cost/counters.ts EVENT_*): from the frame the stepper
+ * dispatched this step (Kernel.dispatchFrame; it may have returned already: its slot still holds
+ * it, or the callee it pushed in its place) down, the nearest frame that is a context switch's
+ * tail, __mmput or __mmdrop (or a scheme sequence of theirs).
  */
 function costEventOf(k: Kernel, c: number): number {
   const base = c * FRAME_DEPTH;
-  for (let i = k.cpuSp[c]! - 1; i >= 0; i--) {
-    switch (k.frPath[base + i]) {
+  const top = k.dispatchFrame;
+  if (top < base || top >= base + FRAME_DEPTH) return -1;
+  for (let f = top; f >= base; f--) {
+    switch (k.frPath[f]) {
       case P_FINISH_SWITCH: case P_SWITCH_TAIL: return EVENT_SWITCH;
       case P_MMPUT: return EVENT_EXIT;
       case P_MMDROP: return EVENT_MMDROP;
-      case P_SEQ_SCHEME: return k.frB[base + i] === SEQ_SCHEME_MMPUT ? EVENT_EXIT : EVENT_MMDROP;
+      case P_SEQ_SCHEME: return k.frB[f] === SEQ_SCHEME_MMPUT ? EVENT_EXIT : EVENT_MMDROP;
       default:
     }
   }
@@ -79,6 +83,7 @@ export class Stepper {
       k.onEachCpuMask(cpu, mask, IPI_CHECK_LAZY, mm, 0, true, REASON_SHOOTDOWN);
     };
     k.flushIpiQueue = (cpu) => this.flushIpiQueue(cpu);
+    k.eventOf = (cpu) => costEventOf(k, cpu);
   }
 
   /** Enabled-actor bits per CPU (bit 0 task, 1 irq, 2 hypervisor), valid for CPUs not in k.dirtyCpus. */
@@ -293,7 +298,8 @@ export class Stepper {
   private dispatch(c: number): void {
     const k = this.k;
     const f = k.top(c);
-    k.costEvent = costEventOf(k, c);
+    k.dispatchFrame = f;
+    k.costEvent = -1;
     switch (k.frPath[f]) {
       case P_FINISH_SWITCH: stepFinishSwitch(k, c, f); break;
       case P_MUNMAP: stepMunmap(k, c, f); break;

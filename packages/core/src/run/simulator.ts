@@ -488,6 +488,7 @@ export class Simulator {
     if (tracer !== null) tracer.beginStep(k.step, ACTOR_KIND_NAMES[kind]!);
     k.mmStateTouched = false;
     k.costEvent = -1;
+    k.dispatchFrame = -1;
     if (kind === 0) this.stepper.taskStep(c);
     else if (kind === 1) this.stepper.irqStep(c);
     else if (kind === 2) this.stepper.hypStep(c);
