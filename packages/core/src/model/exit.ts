@@ -21,7 +21,7 @@ import type { Kernel } from './kernel.js';
 import { khugepaged_exit } from './khugepaged.js';
 import { membarrier_update_current_mm } from './membarrier.js';
 import { LAZY_EXIT_MM } from '../scheme/abi.js';
-import { scheme_cleanup_lazy_tlbs, scheme_mmput, scheme_shoot_lazy_tlb } from '../scheme/calls.js';
+import { HAS_CLEANUP, HAS_MMPUT, scheme_cleanup_lazy_tlbs, scheme_mmput, scheme_shoot_lazy_tlb } from '../scheme/calls.js';
 import { mmdrop, mmdropUsersRef, mmgrab_lazy_tlb, mmput } from './refs.js';
 import { enqueue, waitInPath } from './sched.js';
 
@@ -176,7 +176,7 @@ export function stepMmput(k: Kernel, cpu: number, f: number): void {
       k.preemptPoint(cpu, PREEMPT_VOLUNTARY); // back in __mmput: set_mm_exe_file, ... (might_sleep) before mmdrop
       return;
     case 6:
-      if (k.scheme.mmput !== undefined) {
+      if ((k.schemeHas & HAS_MMPUT) !== 0) {
         // The scheme's part of __mmput (Andy's mm_unlazy_mm_count()): a step of its own, then the mmdrop.
         k.frPc[f] = 7;
         scheme_mmput(k, cpu, mm);
@@ -214,7 +214,7 @@ export function stepMmdrop(k: Kernel, cpu: number, f: number): void {
       k.frPc[f] = 1;
       // cleanup_lazy_tlbs(): the scheme's (SHOOTDOWN: IPI mm_cpumask(mm) with wait=1, lazy users
       // switch to init_mm in do_shoot_lazy_tlb; REFCOUNT: nothing, no lazy user is left).
-      if (k.scheme.cleanup_lazy_tlbs !== undefined) scheme_cleanup_lazy_tlbs(k, cpu, mm);
+      if ((k.schemeHas & HAS_CLEANUP) !== 0) scheme_cleanup_lazy_tlbs(k, cpu, mm);
       return;
     }
     case 1: {

@@ -69,6 +69,8 @@ export class Kernel implements SchemeKernel {
   arch!: ArchHooks;
   /** The cell's lazy-mm scheme (a scheme plugin's hooks; scheme/calls.ts wraps every call). */
   scheme!: SchemeHooks;
+  /** Which optional hooks the scheme has (scheme/calls.ts HAS_*). */
+  schemeHas = 0;
   /** The scheme's name (plugin errors). */
   schemeName = '';
   /** The scheme with its non-default options, e.g. "shootdown:mask=online" (traces, tests). */

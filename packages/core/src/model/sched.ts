@@ -14,7 +14,7 @@ import { SH_RQ_CURR } from './store-buffer.js';
 import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
 import { membarrier_switch_mm } from './membarrier.js';
 import { LAZY_CONTEXT_SWITCH, LAZY_FINISH_TASK_SWITCH } from '../scheme/abi.js';
-import { scheme_context_switch_to_user, scheme_finish_task_switch } from '../scheme/calls.js';
+import { HAS_FINISH, HAS_TO_USER, scheme_context_switch_to_user, scheme_finish_task_switch } from '../scheme/calls.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
 
 /**
@@ -157,7 +157,7 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
       k.cost[C_CS_KERNEL_USER]! += 1;
       if (!k.noPrevMm) k.cpuPrevMm[cpu] = prevActive;
       k.setActiveMm(prev, NO_MM);
-      if (k.scheme.context_switch_to_user !== undefined) scheme_context_switch_to_user(k, cpu, prevActive);
+      if ((k.schemeHas & HAS_TO_USER) !== 0) scheme_context_switch_to_user(k, cpu, prevActive);
     } else {
       k.cost[C_CS_USER_USER]! += 1;
     }
@@ -198,7 +198,7 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
   }
   // The scheme's part of every finish_task_switch() (no step of its own: the model's switch
   // step ends there).
-  if (k.scheme.finish_task_switch !== undefined) scheme_finish_task_switch(k, cpu);
+  if ((k.schemeHas & HAS_FINISH) !== 0) scheme_finish_task_switch(k, cpu);
 }
 
 /** I11: once mm_users is 0, nothing may newly load the mm (unless this CPU already has it as active_mm). */

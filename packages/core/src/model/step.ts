@@ -71,7 +71,7 @@ export class Stepper {
     k.schemeMmgrab = (cpu, mm, what, n = 1) => incCount(k, cpu, mm, what, n);
     k.schemeMmdrop = (cpu, mm, what, n = 1) => decCount(k, cpu, mm, what, n);
     k.lazyKick = (cpu, mm) => {
-      if (k.scheme.lazy_kick !== undefined) scheme_lazy_kick(k, cpu, mm);
+      scheme_lazy_kick(k, cpu, mm);
     };
     k.checkMaskCoverage = (cpu, mm, mask) => checkMaskCoverage(k, cpu, mm, mask);
     k.shootLazies = (cpu, mask, mm) => {

@@ -10,7 +10,7 @@ import { MEMORY_MODELS, type MemoryModel } from '../model/store-buffer.js';
 import { DEFAULT_PREEMPT, formatScheme, PreemptModel, resolveScheme, resolveSchemeOptions, SchemeInput, type SchemeOptions } from '../config/scheme.js';
 import type { SchemeHooks, SchemePlugin } from '../scheme/abi.js';
 import { builtinScheme } from '../scheme/builtin/index.js';
-import { SCHEME_HOOK_BASE, SCHEME_HOOK_IDS, SCHEME_HOOK_NAMES } from '../scheme/calls.js';
+import { SCHEME_HOOK_BASE, SCHEME_HOOK_IDS, SCHEME_HOOK_NAMES, schemeHasMask } from '../scheme/calls.js';
 import { validateSchemeHooks, validateSchemePlugin } from '../scheme/validate.js';
 import { CORE_USE_SITES, type UseSiteKind } from '../findings/sites.js';
 import { C_LAZY_PINNED_AT_END, costsToObject, type Costs } from '../cost/counters.js';
@@ -248,6 +248,7 @@ export class Simulator {
       schemePlugin, schemePlugin.setup(fullSchemeOptions, { coreVersion: CORE_VERSION, abi: schemePlugin.abi, memory, arch: plugin.name, archOptions: options }),
     );
     k.scheme = this.schemeHooks;
+    k.schemeHas = schemeHasMask(this.schemeHooks);
     k.schemeName = schemePlugin.name;
     k.schemeLabel = formatScheme(schemePlugin.name, schemeOptions);
     k.shootdown = schemePlugin.kconfig.MMU_LAZY_TLB_SHOOTDOWN;

@@ -21,6 +21,23 @@ export const SCHEME_HOOK_NAMES: readonly string[] = (() => {
   return names;
 })();
 
+/**
+ * Which optional hooks the cell's scheme has (Kernel.schemeHas), tested on the hot paths as
+ * bits of one number instead of loading a property from hooks objects of different shapes.
+ */
+export const HAS_MMPUT = 1;
+export const HAS_CLEANUP = 2;
+export const HAS_SHOOT = 4;
+export const HAS_KICK = 8;
+export const HAS_TO_USER = 16;
+export const HAS_FINISH = 32;
+
+export function schemeHasMask(h: SchemeHooks): number {
+  return (h.mmput !== undefined ? HAS_MMPUT : 0) | (h.cleanup_lazy_tlbs !== undefined ? HAS_CLEANUP : 0) |
+    (h.shoot_lazy_tlb !== undefined ? HAS_SHOOT : 0) | (h.lazy_kick !== undefined ? HAS_KICK : 0) |
+    (h.context_switch_to_user !== undefined ? HAS_TO_USER : 0) | (h.finish_task_switch !== undefined ? HAS_FINISH : 0);
+}
+
 /** The sequence hooks by frame register b. */
 const SEQ_HOOKS: readonly SchemeSequenceHook[] = ['mmput', 'cleanup_lazy_tlbs'];
 export const SEQ_SCHEME_MMPUT = 0;
@@ -110,18 +127,18 @@ export function scheme_resume(k: Kernel, cpu: number, f: number): void {
 }
 
 export function scheme_shoot_lazy_tlb(k: Kernel, cpu: number, mm: number): void {
-  if (k.scheme.shoot_lazy_tlb === undefined) return;
+  if ((k.schemeHas & HAS_SHOOT) === 0) return;
   const outer = k.hook;
   k.hook = SCHEME_HOOK_IDS.shoot_lazy_tlb;
-  k.scheme.shoot_lazy_tlb(k, cpu, mm);
+  k.scheme.shoot_lazy_tlb!(k, cpu, mm);
   k.hook = outer;
 }
 
 export function scheme_lazy_kick(k: Kernel, cpu: number, mm: number): void {
-  if (k.scheme.lazy_kick === undefined) return;
+  if ((k.schemeHas & HAS_KICK) === 0) return;
   const outer = k.hook;
   k.hook = SCHEME_HOOK_IDS.lazy_kick;
-  k.scheme.lazy_kick(k, cpu, mm);
+  k.scheme.lazy_kick!(k, cpu, mm);
   k.hook = outer;
 }
 
