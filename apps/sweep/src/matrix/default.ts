@@ -12,7 +12,10 @@
  * far below 1e-9), about two and a half minutes. After issue 11 (memory-access granularity:
  * x86 runs 30% longer, the v6.13 release replacing the clear-on-switch row): 2 min 26 s for the
  * whole command (2026-12-07). The `memory` axis stays out of the default matrix (sc only): the
- * x86 tso rows are a separate command in the root README.
+ * x86 tso rows are a separate command in the root README. After issue 12 (schemes as plugins,
+ * 5-7% slower per sweep): 2 min 36 s - 2 min 40 s for the sweep, 2 min 51 s with the build
+ * (2026-12-07). The proposal schemes (hazptr, lazy-mm-scan, implicit-shootdown) stay out of the
+ * default matrix: matrices/schemes.yaml is their truth table (200 cells x 20 000 runs, 2 min 7 s).
  */
 import type { MatrixSpec } from './types.js';
 
