@@ -46,7 +46,8 @@ const MutationDocSchema = z
     message: 'must name at least one cell where the bug bites, or none with `noVictim` saying why no modelled cell can kill it',
   });
 
-const UseSiteDocSchema = z
+/** A UseSiteDoc (arch and scheme plugins declare use sites the same way). */
+export const UseSiteDocSchema = z
   .object({
     id: z.string().min(1),
     kind: z.enum(['dereference', 'stale-compare', 'warn']),
@@ -95,7 +96,8 @@ const REQUIRED_HOOKS = [
   'handle_ipi', 'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold', 'check', 'describe_cpu', 'ipi_name',
 ] as const;
 
-function describeIssues(error: z.ZodError): string {
+/** zod issues as the plugin load errors list them: one `  - path: message` line each. */
+export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `  - ${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
 }
 

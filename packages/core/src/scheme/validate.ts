@@ -5,7 +5,7 @@
  */
 import semver from 'semver';
 import { z } from 'zod';
-import { validateArchPlugin, PluginLoadError } from '../abi/validate.js';
+import { describeIssues, PluginLoadError, UseSiteDocSchema, validateArchPlugin } from '../abi/validate.js';
 import type { ArchPlugin } from '../abi/plugin.js';
 import { CORE_USE_SITES } from '../findings/sites.js';
 import { CORE_VERSION } from '../generated/model-hash.js';
@@ -49,19 +49,7 @@ const Descriptor = z
       .array(z.object({ id: z.string().min(1), scope: z.literal('cpu'), description: z.string().min(1) }).strict())
       .max(MAX_SCHEME_SHARED)
       .optional(),
-    useSites: z
-      .array(
-        z
-          .object({
-            id: z.string().min(1),
-            kind: z.enum(['dereference', 'stale-compare', 'warn']),
-            source: z.string().min(1),
-            reads: z.string().min(1),
-            consequence: z.string().min(1),
-          })
-          .strict(),
-      )
-      .optional(),
+    useSites: z.array(UseSiteDocSchema).optional(),
     setup: fn,
   })
   .superRefine((p, ctx) => {
@@ -80,10 +68,6 @@ const REQUIRED_HOOKS = ['reset', 'mmgrab_lazy_tlb', 'mmdrop_lazy_tlb', 'lazy_ref
 const OPTIONAL_HOOKS = [
   'mmput', 'cleanup_lazy_tlbs', 'shoot_lazy_tlb', 'lazy_kick', 'context_switch_to_user', 'finish_task_switch', 'resume', 'describe_cpu',
 ] as const;
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `  - ${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
-}
 
 /** Validate a scheme plugin descriptor; returns it typed. `source` names where it came from. */
 export function validateSchemePlugin(value: unknown, source = 'scheme plugin'): SchemePlugin<unknown> {
