@@ -6,7 +6,7 @@
  */
 import {
   Simulator, formatScheme, formatTraceColumns, hashString128, makeArtifact, replayArtifact, resolveSchemeOptions, runSeed, seedToHex,
-  type ArchPlugin, type PreemptModel, type ProfileName, type RunResult, type RunSeed, type Scheme, type SchemeOptions, type WorkloadSpec,
+  type Artifact, type ArchPlugin, type PreemptModel, type ProfileName, type ReplayResult, type RunResult, type RunSeed, type Scheme, type SchemeOptions, type WorkloadSpec,
 } from '@lazytlb/core';
 
 export interface CellSpec {
@@ -44,7 +44,8 @@ export function cellLabel(c: CellSpec): string {
   return `${c.plugin.name} ${JSON.stringify(c.archOptions ?? {})} ${schemeLabel(c)}${c.preempt !== undefined ? ` preempt=${c.preempt}` : ''} ${c.cpus} CPUs ${wl}`;
 }
 
-function outcomeLine(r: RunResult): string {
+/** How a run ended, in one line. */
+export function runOutcomeLine(r: RunResult): string {
   if (r.violation !== null) return `violation of ${r.violation.invariant} on CPU${r.violation.cpu} at step ${r.violation.step}: ${r.violation.message}`;
   if (r.pluginError !== null) return `plugin error in hook ${r.pluginError.hook}: ${r.pluginError.message}`;
   return `${r.outcome} after ${r.steps} steps`;
@@ -57,16 +58,38 @@ function tail(text: string, max: number): string {
   return [...lines.slice(0, 2), `      … ${lines.length - max - 2} earlier lines omitted …`, ...lines.slice(-max)].join('\n');
 }
 
-/** A report of a run that did not end as required: outcome, replayed trace and artifact. */
-export function reportRun(c: CellSpec, sim: Simulator, seed: RunSeed, r: RunResult, runIndex: number): string {
-  const head = `${cellLabel(c)}: run ${runIndex} (seed ${seedToHex(seed)}) ended ${r.outcome}: ${outcomeLine(r)}`;
+/** How a run report replays the run and tells the reader to: see reportRunWith. */
+export interface RunReportReplay {
+  /** Replays the run's artifact with tracing on. */
+  readonly replay: (artifact: Artifact) => ReplayResult;
+  /** The replay call the report names for the artifact, e.g. "replayArtifact". */
+  readonly how: string;
+  readonly cpus: number;
+  /** At most this many trace lines (the last ones) are shown. */
+  readonly traceLines: number;
+}
+
+/**
+ * A report of run `runIndex` of the cell `label`: its outcome, the trace replayed from its
+ * artifact and the artifact (just the outcome when the run kept no decisions, or when the
+ * replay fails, with the reason).
+ */
+export function reportRunWith(label: string, sim: Simulator, seed: RunSeed, r: RunResult, runIndex: number, how: RunReportReplay): string {
+  const head = `${label}: run ${runIndex} (seed ${seedToHex(seed)}) ended ${r.outcome}: ${runOutcomeLine(r)}`;
   if (r.decisions === null) return head;
   try {
     const artifact = makeArtifact(sim.cell, seed, r, runIndex);
-    const replay = replayArtifact(artifact, c.plugin, { trace: true });
-    const trace = replay.result.trace !== null ? tail(formatTraceColumns(replay.result.trace, { ncpu: c.cpus, width: c.cpus <= 2 ? 56 : 40 }), 80) : '(no trace)';
-    return `${head}\n\ntrace (replayed from the artifact):\n${trace}\n\nartifact (replay with replayArtifact):\n${JSON.stringify(artifact)}`;
+    const replay = how.replay(artifact);
+    const trace = replay.result.trace !== null ? tail(formatTraceColumns(replay.result.trace, { ncpu: how.cpus, width: how.cpus <= 2 ? 56 : 40 }), how.traceLines) : '(no trace)';
+    return `${head}\n\ntrace (replayed from the artifact):\n${trace}\n\nartifact (replay with ${how.how}):\n${JSON.stringify(artifact)}`;
   } catch (e) {
     return `${head}\n(replaying it for a trace failed: ${e instanceof Error ? e.message : String(e)})`;
   }
+}
+
+/** A report of a run that did not end as required: outcome, replayed trace and artifact. */
+export function reportRun(c: CellSpec, sim: Simulator, seed: RunSeed, r: RunResult, runIndex: number): string {
+  return reportRunWith(cellLabel(c), sim, seed, r, runIndex, {
+    replay: (artifact) => replayArtifact(artifact, c.plugin, { trace: true }), how: 'replayArtifact', cpus: c.cpus, traceLines: 80,
+  });
 }

@@ -10,29 +10,10 @@ import { whyNotClean } from './clean-runs.js';
 import { checkOptionalHooks } from './hook-contracts.js';
 import { describeArchConformance } from './describe.js';
 import type { ConformanceOptions } from './options.js';
-import type { TestRunner } from './runner.js';
-
-interface Collected {
-  readonly name: string;
-  readonly fn: () => void | Promise<void>;
-}
+import { collectTests, type Collected } from './test-support.js';
 
 function collect(plugin: ArchPlugin<any>, options: ConformanceOptions): Collected[] {
-  const tests: Collected[] = [];
-  const path: string[] = [];
-  const runner: TestRunner = {
-    describe(name, fn) {
-      path.push(name);
-      fn();
-      path.pop();
-    },
-    it(name, fn) {
-      tests.push({ name: [...path.slice(1), name].join(' > '), fn });
-    },
-    expect,
-  };
-  describeArchConformance(plugin, runner, options);
-  return tests;
+  return collectTests((runner) => describeArchConformance(plugin, runner, options));
 }
 
 /** Names of the failing tests, each with the start of its error message. */

@@ -17,6 +17,18 @@ import type { ConformanceExpect } from './runner.js';
 const NOT_AN_OBJECT: readonly unknown[] = [42, 'garbage', true, [1, 2, 3]];
 const UNKNOWN_KEY = '__lazytlb_conformance_no_such_option__';
 
+/**
+ * The options an arch's or a scheme's options must refuse, each with the key its error must
+ * name (or null): values that are not an object, an unknown key when `strict`, and `extra`.
+ */
+export function garbageOptionCases(strict: boolean, extra: readonly unknown[]): [unknown, string | null][] {
+  return [
+    ...NOT_AN_OBJECT.map((v): [unknown, string | null] => [v, null]),
+    ...(strict ? [[{ [UNKNOWN_KEY]: 1 }, UNKNOWN_KEY] as [unknown, string]] : []),
+    ...extra.map((v): [unknown, string | null] => [v, null]),
+  ];
+}
+
 export function checkDescriptor(plugin: ArchPlugin<unknown>, expect: ConformanceExpect): void {
   const validated = validateArchPlugin(plugin, `${plugin.name} (conformance)`);
   expect(validated, 'validateArchPlugin returns the descriptor itself').toBe(plugin);
@@ -61,12 +73,7 @@ function rejection(plugin: ArchPlugin<unknown>, value: unknown): PluginLoadError
 /** Garbage is refused with a PluginLoadError that names the arch and the offending option. */
 export function checkGarbageOptions(plugin: ArchPlugin<unknown>, strict: boolean, extra: readonly unknown[]): void {
   const problems: string[] = [];
-  const cases: [unknown, string | null][] = [
-    ...NOT_AN_OBJECT.map((v): [unknown, string | null] => [v, null]),
-    ...(strict ? [[{ [UNKNOWN_KEY]: 1 }, UNKNOWN_KEY] as [unknown, string]] : []),
-    ...extra.map((v): [unknown, string | null] => [v, null]),
-  ];
-  for (const [value, mustName] of cases) {
+  for (const [value, mustName] of garbageOptionCases(strict, extra)) {
     const r = rejection(plugin, value);
     if (typeof r === 'string') {
       problems.push(`options ${JSON.stringify(value)} ${r}`);

@@ -4,16 +4,31 @@
  * with tracing off and on. Runs that end in a violation are the ones that matter most, so
  * the check also looks (within a bound) for a non-ok run of the cell and replays it too.
  */
-import { makeArtifact, parseArtifact, replayArtifact, type RunResult, type RunSeed } from '@lazytlb/core';
+import {
+  makeArtifact, parseArtifact, replayArtifact, type Artifact, type ReplayResult, type RunResult, type RunSeed, type Simulator,
+} from '@lazytlb/core';
 import { type CellSpec, cellLabel, makeSim, seedsOf } from './cell.js';
 import type { ConformanceExpect } from './runner.js';
 
 /** How many extra seeds to scan for a non-ok run worth replaying. */
 const FAILURE_SCAN = 200;
 
-export function checkReplay(cell: CellSpec, expect: ConformanceExpect, nSeeds: number): void {
-  const sim = makeSim(cell);
-  const label = cellLabel(cell);
+/**
+ * Replays a run's artifact, tracing on or off; `what` names the run and the trace setting
+ * (for an error of its own).
+ */
+export type ReplayRun = (artifact: Artifact, trace: boolean, what: string) => ReplayResult;
+
+/**
+ * The replay check of both suites: `nSeeds` runs of `sim` (and, when all of them are ok, the
+ * first non-ok run within FAILURE_SCAN more seeds), each replayed by `replay` from its artifact
+ * (round-tripped through JSON) with tracing off and on. A replay must reproduce the run, take
+ * the recorded decisions and report the same violation, and with `samePluginError` the same
+ * plugin error too. `label` names the cell in the messages.
+ */
+export function checkReplayOf(
+  sim: Simulator, label: string, expect: ConformanceExpect, nSeeds: number, replay: ReplayRun, { samePluginError = false } = {},
+): void {
   const picked: [RunSeed, RunResult, number][] = [];
   seedsOf(sim, nSeeds).forEach((s, i) => picked.push([s, sim.run(s, { keepDecisions: true }), i]));
   if (picked.every(([, r]) => r.outcome === 'ok')) {
@@ -29,11 +44,16 @@ export function checkReplay(cell: CellSpec, expect: ConformanceExpect, nSeeds: n
   for (const [seed, r, i] of picked) {
     const artifact = parseArtifact(JSON.parse(JSON.stringify(makeArtifact(sim.cell, seed, r, i))));
     for (const trace of [false, true]) {
-      const rep = replayArtifact(artifact, cell.plugin, { trace });
       const what = `${label} run ${i} (${r.outcome}${r.violation !== null ? ` ${r.violation.invariant}` : ''}, trace ${trace ? 'on' : 'off'})`;
+      const rep = replay(artifact, trace, what);
       expect(rep.reproduced, `${what}: replayArtifact reproduces it`).toBe(true);
       expect(rep.result.decisions === null ? [] : Array.from(rep.result.decisions), `${what}: the replay takes the recorded decisions`).toEqual(Array.from(r.decisions!));
       expect(rep.result.violation, `${what}: the replay reports the same violation`).toEqual(r.violation);
+      if (samePluginError) expect(rep.result.pluginError, `${what}: the replay reports the same plugin error`).toEqual(r.pluginError);
     }
   }
+}
+
+export function checkReplay(cell: CellSpec, expect: ConformanceExpect, nSeeds: number): void {
+  checkReplayOf(makeSim(cell), cellLabel(cell), expect, nSeeds, (artifact, trace) => replayArtifact(artifact, cell.plugin, { trace }));
 }

@@ -6,10 +6,11 @@
  * artifact, with the scheme plugin) and the artifact itself.
  */
 import {
-  Simulator, formatScheme, formatTraceColumns, makeArtifact, replayArtifact, resolveSchemeOptions, seedToHex,
+  Simulator, formatScheme, replayArtifact, resolveSchemeOptions,
   type ArchPlugin, type InvariantId, type MemoryModel, type PreemptModel, type ProfileName, type RunResult, type RunSeed,
   type SchemePlugin, type WorkloadSpec,
 } from '@lazytlb/core';
+import { reportRunWith } from '../cell.js';
 
 /** An arch the scheme runs on, with the arch's options (default: its defaults). */
 export interface SchemeConformanceArch {
@@ -71,32 +72,12 @@ export function schemeCellLabel(c: SchemeCellSpec): string {
   return `${schemeOptionsLabel(c.scheme, c.schemeOptions)} on ${archLabel(c.arch)} ${c.memory ?? 'sc'}${c.preempt !== undefined ? ` preempt=${c.preempt}` : ''}, ${c.cpus} CPUs, ${workloadLabel(c.workload)}`;
 }
 
-/** How a run ended, in one line. */
-export function runOutcomeLine(r: RunResult): string {
-  if (r.violation !== null) return `violation of ${r.violation.invariant} on CPU${r.violation.cpu} at step ${r.violation.step}: ${r.violation.message}`;
-  if (r.pluginError !== null) return `plugin error in hook ${r.pluginError.hook}: ${r.pluginError.message}`;
-  return `${r.outcome} after ${r.steps} steps`;
-}
-
-/** The last `max` lines of a long trace (the end is where a failure shows). */
-function tail(text: string, max: number): string {
-  const lines = text.split('\n');
-  if (lines.length <= max + 2) return text;
-  return [...lines.slice(0, 2), `      … ${lines.length - max - 2} earlier lines omitted …`, ...lines.slice(-max)].join('\n');
-}
-
 /** A report of a run: outcome, the trace replayed from its artifact, and the artifact. */
 export function reportSchemeRun(c: SchemeCellSpec, sim: Simulator, seed: RunSeed, r: RunResult, runIndex: number): string {
-  const head = `${schemeCellLabel(c)}: run ${runIndex} (seed ${seedToHex(seed)}) ended ${r.outcome}: ${runOutcomeLine(r)}`;
-  if (r.decisions === null) return head;
-  try {
-    const artifact = makeArtifact(sim.cell, seed, r, runIndex);
-    const replay = replayArtifact(artifact, c.arch.plugin, { trace: true, scheme: sim.schemePlugin });
-    const trace = replay.result.trace !== null ? tail(formatTraceColumns(replay.result.trace, { ncpu: c.cpus, width: c.cpus <= 2 ? 56 : 40 }), 60) : '(no trace)';
-    return `${head}\n\ntrace (replayed from the artifact):\n${trace}\n\nartifact (replay with replayArtifact(artifact, arch, { scheme })):\n${JSON.stringify(artifact)}`;
-  } catch (e) {
-    return `${head}\n(replaying it for a trace failed: ${e instanceof Error ? e.message : String(e)})`;
-  }
+  return reportRunWith(schemeCellLabel(c), sim, seed, r, runIndex, {
+    replay: (artifact) => replayArtifact(artifact, c.arch.plugin, { trace: true, scheme: sim.schemePlugin }),
+    how: 'replayArtifact(artifact, arch, { scheme })', cpus: c.cpus, traceLines: 60,
+  });
 }
 
 /** A thrown value as one line (with the first stack frame, which names the hook's file). */

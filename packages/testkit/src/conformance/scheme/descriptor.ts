@@ -10,6 +10,7 @@ import {
   builtinScheme, canonicalJson, formatScheme, parseArchOptions, referenceArch, resolveSchemeOptions, validateSchemeHooks, validateSchemePlugin,
   type SchemePlugin,
 } from '@lazytlb/core';
+import { garbageOptionCases } from '../descriptor.js';
 import type { ConformanceExpect } from '../runner.js';
 import { memoryModelsOf, type SchemeConformanceArch } from './cell.js';
 
@@ -342,9 +343,6 @@ export function checkSchemeOptionValues(plugin: AnyScheme): void {
   if (problems.length > 0) throw new Error(`scheme plugin ${plugin.name}: options are not well formed:\n  - ${problems.join('\n  - ')}`);
 }
 
-const NOT_AN_OBJECT: readonly unknown[] = [42, 'garbage', true, [1, 2, 3]];
-const UNKNOWN_KEY = '__lazytlb_conformance_no_such_option__';
-
 function schemeRejection(plugin: AnyScheme, value: unknown): SchemeOptionsError | string {
   try {
     resolveSchemeOptions(plugin as SchemePlugin<unknown>, value);
@@ -358,12 +356,7 @@ function schemeRejection(plugin: AnyScheme, value: unknown): SchemeOptionsError 
 /** Garbage options are refused with a SchemeOptionsError naming the scheme and the issue, before any run. */
 export function checkSchemeGarbageOptions(plugin: AnyScheme, strict: boolean, extra: readonly unknown[]): void {
   const problems: string[] = [];
-  const cases: [unknown, string | null][] = [
-    ...NOT_AN_OBJECT.map((v): [unknown, string | null] => [v, null]),
-    ...(strict ? [[{ [UNKNOWN_KEY]: 1 }, UNKNOWN_KEY] as [unknown, string]] : []),
-    ...extra.map((v): [unknown, string | null] => [v, null]),
-  ];
-  for (const [value, mustName] of cases) {
+  for (const [value, mustName] of garbageOptionCases(strict, extra)) {
     const r = schemeRejection(plugin, value);
     if (typeof r === 'string') {
       problems.push(`options ${JSON.stringify(value)} ${r}`);

@@ -5,12 +5,14 @@
  * sweeps, and a scheme that is unsafe on some arch still conforms.
  */
 import {
-  INVARIANT_IDS, constants, makeArtifact, parseArtifact, replayArtifact, seedToHex,
+  INVARIANT_IDS, constants, replayArtifact, seedToHex,
   type InvariantId, type Kernel, type ProfileName, type RunResult, type RunSeed, type SchemePlugin, type Simulator, type TraceEvent,
   type WorkloadSpec,
 } from '@lazytlb/core';
 import { seedsOf } from '../cell.js';
+import { fingerprint, type RunFingerprint } from '../determinism.js';
 import { withMathRandomForbidden } from '../no-random.js';
+import { checkReplayOf } from '../replay.js';
 import type { ConformanceExpect } from '../runner.js';
 import { makeSchemeSim, reportSchemeRun, schemeCellLabel, thrownLine, workloadLabel, type SchemeCellSpec } from './cell.js';
 import { borrowedBarriersToCheck, probeFailure, probeScheme, type SchemeProbeReport } from './probe.js';
@@ -130,23 +132,16 @@ export function checkSchemeAccounting(cell: SchemeCellSpec, nSeeds: number): Out
 
 // ---- determinism -------------------------------------------------------------------------
 
-export interface SchemeRunFingerprint {
-  readonly outcome: string;
-  readonly steps: number;
-  readonly violation: unknown;
-  readonly pluginError: unknown;
+/** A run's fingerprint (fingerprint()), with the scheme suite's extra fields: hazard and use-site counts, the trace. */
+export interface SchemeRunFingerprint extends RunFingerprint {
   readonly hazards: number;
   readonly useSites: number;
-  readonly decisions: readonly number[];
-  readonly costs: Readonly<Record<string, number>>;
   readonly trace: readonly TraceEvent[] | null;
 }
 
 export function schemeFingerprint(sim: Simulator, r: RunResult): SchemeRunFingerprint {
   return {
-    outcome: r.outcome, steps: r.steps, violation: r.violation, pluginError: r.pluginError, hazards: r.hazards, useSites: r.useSites,
-    decisions: r.decisions === null ? [] : Array.from(r.decisions),
-    costs: { ...sim.costsObject() },
+    ...fingerprint(sim, r), hazards: r.hazards, useSites: r.useSites,
     trace: r.trace === null ? null : r.trace.map((e) => ({ ...e })),
   };
 }
@@ -279,45 +274,19 @@ export function checkSchemeObserverHooks(cell: SchemeCellSpec, nRuns: number): v
 
 // ---- replay -------------------------------------------------------------------------------
 
-/** How many extra seeds to scan for a non-ok run worth replaying. */
-const FAILURE_SCAN = 200;
-
 /**
  * Recorded runs replay exactly from their artifacts with the scheme plugin
  * (replayArtifact(artifact, arch, { scheme })), tracing off and on, including a non-ok run
- * of the cell when one turns up within FAILURE_SCAN more seeds.
+ * of the cell when one turns up within a bounded scan of more seeds (checkReplayOf).
  */
 export function checkSchemeReplay(cell: SchemeCellSpec, expect: ConformanceExpect, nSeeds: number): void {
-  const sim = makeSchemeSim(cell);
-  const label = schemeCellLabel(cell);
-  const picked: [RunSeed, RunResult, number][] = [];
-  seedsOf(sim, nSeeds).forEach((s, i) => picked.push([s, sim.run(s, { keepDecisions: true }), i]));
-  if (picked.every(([, r]) => r.outcome === 'ok')) {
-    const more = seedsOf(sim, FAILURE_SCAN, nSeeds);
-    for (let j = 0; j < more.length; j++) {
-      const r = sim.run(more[j]!, { keepDecisions: true });
-      if (r.outcome !== 'ok') {
-        picked.push([more[j]!, r, nSeeds + j]);
-        break;
-      }
+  checkReplayOf(makeSchemeSim(cell), schemeCellLabel(cell), expect, nSeeds, (artifact, trace, what) => {
+    try {
+      return replayArtifact(artifact, cell.arch.plugin, { trace, scheme: cell.scheme });
+    } catch (e) {
+      throw new Error(`${what}: replayArtifact could not replay it (${thrownLine(e)}): a run must be a pure function of (cell, seed); see the determinism test`);
     }
-  }
-  for (const [seed, r, i] of picked) {
-    const artifact = parseArtifact(JSON.parse(JSON.stringify(makeArtifact(sim.cell, seed, r, i))));
-    for (const trace of [false, true]) {
-      const what = `${label} run ${i} (${r.outcome}${r.violation !== null ? ` ${r.violation.invariant}` : ''}, trace ${trace ? 'on' : 'off'})`;
-      let rep: ReturnType<typeof replayArtifact>;
-      try {
-        rep = replayArtifact(artifact, cell.arch.plugin, { trace, scheme: cell.scheme });
-      } catch (e) {
-        throw new Error(`${what}: replayArtifact could not replay it (${thrownLine(e)}): a run must be a pure function of (cell, seed); see the determinism test`);
-      }
-      expect(rep.reproduced, `${what}: replayArtifact reproduces it`).toBe(true);
-      expect(rep.result.decisions === null ? [] : Array.from(rep.result.decisions), `${what}: the replay takes the recorded decisions`).toEqual(Array.from(r.decisions!));
-      expect(rep.result.violation, `${what}: the replay reports the same violation`).toEqual(r.violation);
-      expect(rep.result.pluginError, `${what}: the replay reports the same plugin error`).toEqual(r.pluginError);
-    }
-  }
+  }, { samePluginError: true });
 }
 
 // ---- probed contracts ---------------------------------------------------------------------

@@ -4,38 +4,20 @@
  * the suite checks (sequences with resume, shared state, options), and the reference arch as
  * an ABI v2 plugin that offers tso.
  */
-import { expect } from 'vitest';
 import { z } from 'zod';
 import {
   CORE_VERSION, INIT_MM, defineArchPlugin, defineSchemePlugin, referenceArch,
   type ArchPlugin, type ReferenceArchOptions, type SchemeHooks, type SchemeKernel, type SchemePlugin,
 } from '@lazytlb/core';
-import type { TestRunner } from '../runner.js';
+import { collectTests, type Collected } from '../test-support.js';
 import { describeSchemeConformance } from './describe.js';
 import type { SchemeConformanceOptions } from './options.js';
 
-export interface Collected {
-  readonly name: string;
-  readonly fn: () => void | Promise<void>;
-}
+export type { Collected } from '../test-support.js';
 
 /** The suite's tests as (name without the top describe, fn), registered through a collecting runner. */
 export function collectScheme(plugin: SchemePlugin<any>, options: SchemeConformanceOptions = {}): Collected[] {
-  const tests: Collected[] = [];
-  const path: string[] = [];
-  const runner: TestRunner = {
-    describe(name, fn) {
-      path.push(name);
-      fn();
-      path.pop();
-    },
-    it(name, fn) {
-      tests.push({ name: [...path.slice(1), name].join(' > '), fn });
-    },
-    expect,
-  };
-  describeSchemeConformance(plugin, runner, options);
-  return tests;
+  return collectTests((runner) => describeSchemeConformance(plugin, runner, options));
 }
 
 /** Small seed counts for running the whole suite against many variants. */
