@@ -31,7 +31,7 @@
 import { INIT_MM, NO_MM, type SchemeKernel, type SharedArray, defineSchemePlugin } from '@lazytlb/core';
 import { z } from 'zod';
 import {
-  LAZY_ARCH, LAZY_CONTEXT_SWITCH, LAZY_EXEC_MMAP, LAZY_EXIT_MM, LAZY_KTHREAD_UNUSE_MM, LAZY_KTHREAD_USE_MM, LAZY_SCHED_FORCE_INIT_MM,
+  LAZY_ARCH, LAZY_CONTEXT_SWITCH, LAZY_EXEC_MMAP, LAZY_EXIT_MM, LAZY_KTHREAD_UNUSE_MM, LAZY_KTHREAD_USE_MM, LAZY_SCHED_FORCE_INIT_MM, LAZY_SITE_NAMES,
 } from '@lazytlb/core';
 
 export const LazyMmScanOptions = z
@@ -108,7 +108,13 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
     ],
   },
   invariants: [
-    { id: 'I15', site: 'context_switch', description: 'SCHED_WARN_ON(rq->lazy_mm) before a user -> kernel switch stores it: the CPU holds no lazy pointer already' },
+    {
+      id: 'I15',
+      site: 'context_switch',
+      description:
+        'SCHED_WARN_ON(rq->lazy_mm) before a user -> kernel switch stores it: the CPU holds no lazy pointer already (the same check is applied ' +
+        'where exit_mm and kthread_unuse_mm store it, reported under their names)',
+    },
     { id: 'I15', site: '__try_mm_drop_rq_ref', description: 'WARN_ON_ONCE(old_drop_mm == mm): only this function parks mm, and it has not yet' },
   ],
   sharedState: [
@@ -184,7 +190,7 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
         if (site !== LAZY_CONTEXT_SWITCH && site !== LAZY_EXIT_MM && site !== LAZY_KTHREAD_UNUSE_MM) return;
         if (mm === INIT_MM) return;
         if (lazy[cpu] !== NO_MM) {
-          k.schemeViolation(cpu, 'context_switch', `SCHED_WARN_ON(rq->lazy_mm): CPU${cpu} becomes lazy on ${name(k, mm)} while rq->lazy_mm is ${name(k, lazy[cpu]!)}`);
+          k.schemeViolation(cpu, LAZY_SITE_NAMES[site]!, `SCHED_WARN_ON(rq->lazy_mm): CPU${cpu} becomes lazy on ${name(k, mm)} while rq->lazy_mm is ${name(k, lazy[cpu]!)}`);
           return;
         }
         k.storeSchemeShared(cpu, 0, cpu, mm); // WRITE_ONCE(rq->lazy_mm, mm): no atomic, no barrier

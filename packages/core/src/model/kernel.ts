@@ -839,7 +839,8 @@ export class Kernel implements SchemeKernel {
   private siteBit(site: string): number {
     const i = this.siteIndex.get(site);
     if (i === undefined) {
-      throw new ModelError(`use site "${site}" is not declared (declared: ${this.sites.map((s) => s.id).join(', ')}); arch plugins declare theirs in useSites`);
+      // The plugin's contract, not the model's: reported as the plugin error of the hook that named it.
+      throw new Error(`use site "${site}" is not declared (declared: ${this.sites.map((s) => s.id).join(', ')}); arch and scheme plugins declare theirs in useSites`);
     }
     return i;
   }
@@ -1035,6 +1036,10 @@ export class Kernel implements SchemeKernel {
   /** I7: every CPU lazy on `mm` is in `mask` (invariants/check.ts checkMaskCoverage). Installed by the simulator. */
   checkMaskCoverage: (cpu: number, mm: number, mask: number) => void = () => {
     throw new ModelError('checkMaskCoverage not installed');
+  };
+  /** The arch's shoot_lazies_mask(mm) (mm_cpumask in mainline), called as the arch's hook. Installed by the simulator. */
+  shootLaziesMask: (mm: number) => number = () => {
+    throw new ModelError('shootLaziesMask not installed');
   };
   /** on_each_cpu_mask(mask, do_shoot_lazy_tlb, mm, wait=1) (kernel/fork.c cleanup_lazy_tlbs). Installed by the simulator. */
   shootLazies: (cpu: number, mask: number, mm: number) => void = () => {

@@ -102,6 +102,7 @@ export function schedule(k: Kernel, cpu: number): void {
  * which no modelled reader orders against the switch's own stores.
  */
 export function context_switch(k: Kernel, cpu: number, prev: number, next: number): void {
+  k.costEvent = EVENT_SWITCH; // costs by event: whoever called schedule() (a path waiting inside)
   k.smpMb(cpu); // rq_lock() + smp_mb__after_spinlock()
   // next was released by the CPU it last ran on (its on_cpu = 0 store): what that CPU stored
   // before is visible now (x86-TSO: stores become visible in order).
@@ -157,7 +158,11 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
       k.cost[C_CS_KERNEL_USER]! += 1;
       if (!k.noPrevMm) k.cpuPrevMm[cpu] = prevActive;
       k.setActiveMm(prev, NO_MM);
-      if ((k.schemeHas & HAS_TO_USER) !== 0) scheme_context_switch_to_user(k, cpu, prevActive);
+      if ((k.schemeHas & HAS_TO_USER) !== 0) {
+        k.cpuPreemptCount[cpu]! += 1; // context_switch() runs preempt-off (an __mmdrop it causes knows)
+        scheme_context_switch_to_user(k, cpu, prevActive);
+        k.cpuPreemptCount[cpu]! -= 1;
+      }
     } else {
       k.cost[C_CS_USER_USER]! += 1;
     }
@@ -198,7 +203,11 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
   }
   // The scheme's part of every finish_task_switch() (no step of its own: the model's switch
   // step ends there).
-  if ((k.schemeHas & HAS_FINISH) !== 0) scheme_finish_task_switch(k, cpu);
+  if ((k.schemeHas & HAS_FINISH) !== 0) {
+    k.cpuPreemptCount[cpu]! += 1; // finish_task_switch() runs preempt-off
+    scheme_finish_task_switch(k, cpu);
+    k.cpuPreemptCount[cpu]! -= 1;
+  }
 }
 
 /** I11: once mm_users is 0, nothing may newly load the mm (unless this CPU already has it as active_mm). */

@@ -4,7 +4,7 @@
  * that run as guests — the hypervisor preempting or resuming it.
  */
 import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS, EVENT_EXIT, EVENT_MMDROP, EVENT_SWITCH } from '../cost/counters.js';
-import { arch_continue, arch_handle_ipi, arch_resume, HOOK_IDS } from './arch-calls.js';
+import { arch_continue, arch_handle_ipi, arch_resume, arch_shoot_lazies_mask, HOOK_IDS } from './arch-calls.js';
 import {
   IPI_CHECK_LAZY, IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
   OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
@@ -74,6 +74,7 @@ export class Stepper {
       scheme_lazy_kick(k, cpu, mm);
     };
     k.checkMaskCoverage = (cpu, mm, mask) => checkMaskCoverage(k, cpu, mm, mask);
+    k.shootLaziesMask = (mm) => arch_shoot_lazies_mask(k, mm);
     k.shootLazies = (cpu, mask, mm) => {
       if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_shoot_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
       k.onEachCpuMask(cpu, mask, IPI_SHOOT_LAZY, mm, 0, true, REASON_SHOOTDOWN);
@@ -177,12 +178,9 @@ export class Stepper {
   taskStep(c: number): void {
     const k = this.k;
     if (k.cpuSp[c]! > 0) {
-      if (k.cpuPreemptPoint[c] !== 0 && k.cpuNeedResched[c] !== 0) {
-        k.costEvent = EVENT_SWITCH;
-        preemptInPath(k, c);
-      } else this.runFrame(c);
+      if (k.cpuPreemptPoint[c] !== 0 && k.cpuNeedResched[c] !== 0) preemptInPath(k, c);
+      else this.runFrame(c);
     } else if (needsSwitch(k, c)) {
-      k.costEvent = EVENT_SWITCH;
       schedule(k, c);
     } else if (k.taskKind[k.cpuCurr[c]!] === TASK_IDLE) {
       cpuidle_enter_state(k, c);

@@ -256,6 +256,8 @@ export class Simulator {
     k.noPrevMm = schemePlugin.restructures?.noPrevMm === true;
     k.preemptLevel = PREEMPT_MODELS.indexOf(preempt);
     const sites = [...CORE_USE_SITES, ...(plugin.useSites ?? []), ...(schemePlugin.useSites ?? [])];
+    const clash = (schemePlugin.useSites ?? []).find((u) => (plugin.useSites ?? []).some((a) => a.id === u.id));
+    if (clash !== undefined) throw new PluginLoadError(`scheme plugin ${schemePlugin.name} declares use site "${clash.id}", which arch ${plugin.name} declares too`);
     const patched = (schemePlugin.patchedSites?.(fullSchemeOptions) ?? []).filter((id) => sites.some((u) => u.id === id));
     k.setSites(sites, patched);
     k.disabled = new Set(disabled);
@@ -466,7 +468,8 @@ export class Simulator {
   private catchPluginError(e: unknown, inStep = true): OutcomeKind {
     const k = this.k;
     this.errorInStep = inStep;
-    if (k.hook === 0) throw e;
+    // The model's own errors stay the model's, whichever hook was running when they surfaced.
+    if (k.hook === 0 || e instanceof ModelError) throw e;
     const hook = k.hook >= SCHEME_HOOK_BASE
       ? `${SCHEME_HOOK_NAMES[k.hook - SCHEME_HOOK_BASE] ?? `hook ${k.hook}`} (scheme ${k.schemeName})`
       : HOOK_NAMES[k.hook] ?? `hook ${k.hook}`;
@@ -541,7 +544,11 @@ export class Simulator {
     for (let c = 0; c < k.ncpu; c++) {
       if (k.cpuSp[c]! > 0 || k.cpuWait[c]! > 0 || k.ipiLen[c]! > 0) return 'deadlock';
     }
-    checkQuiescent(k);
+    try {
+      checkQuiescent(k); // calls the scheme's lazy_refs
+    } catch (e) {
+      return this.catchPluginError(e, false);
+    }
     k.cost[C_LAZY_PINNED_AT_END] = k.lazyPinned;
     return k.violation !== null ? 'violation' : 'ok';
   }

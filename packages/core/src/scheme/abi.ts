@@ -154,11 +154,15 @@ export interface SchemeHooks {
    * release-clears rq->lazy_mm here).
    */
   context_switch_to_user?(k: SchemeKernel, cpu: number, lazyMm: number): void;
-  /** The end of every context switch (finish_task_switch, after finish_lock_switch). Optional (Andy's mmdrop_lazy(rq)). */
+  /**
+   * finish_task_switch() of every context switch (Andy's mmdrop_lazy(rq)), preempt-off. Optional.
+   * It runs at the end of the switch's (IRQs-off) step, not in a step of its own: a __mmdrop it
+   * starts runs as the CPU's next steps.
+   */
   finish_task_switch?(k: SchemeKernel, cpu: number): void;
   /** The next step of a sequence hook that returned `pc`. Returns the pc after, or nothing when done. */
   resume?(k: SchemeKernel, cpu: number, hook: SchemeSequenceHook, pc: number, mm: number): NextPc;
-  /** Scheme per-CPU state for traces, e.g. "hazptr=M2". Only called while tracing. */
+  /** Scheme per-CPU state, e.g. "hazptr=M2", for state dumps (testkit scenarios' error messages). Optional. */
   describe_cpu?(k: SchemeKernel, cpu: number): string;
 }
 

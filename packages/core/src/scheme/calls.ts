@@ -79,7 +79,6 @@ function startSeq(k: Kernel, cpu: number, which: number, mm: number, pc: number)
 }
 
 export function scheme_mmput(k: Kernel, cpu: number, mm: number): void {
-  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = SCHEME_HOOK_IDS.mmput;
   startSeq(k, cpu, SEQ_SCHEME_MMPUT, mm, k.scheme.mmput!(k, cpu, mm) ?? 0);
@@ -87,7 +86,6 @@ export function scheme_mmput(k: Kernel, cpu: number, mm: number): void {
 }
 
 export function scheme_cleanup_lazy_tlbs(k: Kernel, cpu: number, mm: number): void {
-  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = SCHEME_HOOK_IDS.cleanup_lazy_tlbs;
   startSeq(k, cpu, SEQ_SCHEME_CLEANUP, mm, k.scheme.cleanup_lazy_tlbs!(k, cpu, mm) ?? 0);
@@ -103,7 +101,6 @@ function checkPc(which: number, pc: number): void {
 
 /** The next step of a P_SEQ_SCHEME frame `f` on `cpu`; pops it when the hook is done. */
 export function scheme_resume(k: Kernel, cpu: number, f: number): void {
-  k.mmStateTouched = true;
   const outer = k.hook;
   k.hook = SCHEME_HOOK_IDS.resume;
   const pc = k.scheme.resume!(k, cpu, SEQ_HOOKS[k.frB[f]!]!, k.frPc[f]! & SEQ_PC_MASK, k.frA[f]!) ?? 0;

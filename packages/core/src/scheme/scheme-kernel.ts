@@ -21,6 +21,8 @@ export interface SchemeKernel extends ArchKernel {
   lazyHolders(mm: number): number;
   /** cpu_online_mask as a word. */
   onlineMask(): number;
+  /** The arch's shoot_lazies_mask(mm) (mm_cpumask(mm) in mainline); an exception in it is the arch's plugin error. */
+  shootLaziesMask(mm: number): number;
   /** I7: every CPU lazy on `mm` must be in `mask` (the scheme's claim that its IPI mask covers them). */
   checkMaskCoverage(cpu: number, mm: number, mask: number): void;
   /**

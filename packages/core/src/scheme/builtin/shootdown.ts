@@ -57,7 +57,7 @@ export const shootdownScheme = defineSchemePlugin({
         return 0;
       },
       cleanup_lazy_tlbs(k, cpu, mm) {
-        const mask = online ? k.onlineMask() : k.arch.shoot_lazies_mask(k, mm);
+        const mask = online ? k.onlineMask() : k.shootLaziesMask(mm);
         k.checkMaskCoverage(cpu, mm, mask);
         k.shootLazies(cpu, mask, mm);
       },
