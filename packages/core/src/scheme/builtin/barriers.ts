@@ -15,3 +15,9 @@ export const MM_CID_BARRIER = {
     'switch_mm_cid (kernel/sched/sched.h, v6.4-v6.18): smp_mb__after_mmgrab() orders the user -> kernel switch\'s ' +
     'mm_cid ownership against the mm_cid scan (not modelled: the model has no mm_cid)',
 } as const;
+
+/** Both borrowed barriers under MMU_LAZY_TLB_REFCOUNT=n (shootdown and none): mmdrop_lazy_tlb keeps an smp_mb(). */
+export const REFCOUNT_N_BARRIERS = [
+  { ...MEMBARRIER_BARRIER, provided: true, how: 'mmdrop_lazy_tlb is smp_mb() under REFCOUNT=n' },
+  { ...MM_CID_BARRIER, provided: false, how: 'mmgrab_lazy_tlb is empty; the v6.4+ switch_mm_cid keeps an explicit smp_mb() for !REFCOUNT' },
+] as const;

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { CORE_VERSION } from '../../generated/model-hash.js';
 import { defineSchemePlugin } from '../abi.js';
-import { MEMBARRIER_BARRIER, MM_CID_BARRIER } from './barriers.js';
+import { REFCOUNT_N_BARRIERS } from './barriers.js';
 
 export const noneScheme = defineSchemePlugin({
   abi: 1,
@@ -23,10 +23,7 @@ export const noneScheme = defineSchemePlugin({
   kconfig: { MMU_LAZY_TLB_REFCOUNT: false, MMU_LAZY_TLB_SHOOTDOWN: false },
   claims: {
     danglingPremise: true,
-    barriers: [
-      { ...MEMBARRIER_BARRIER, provided: true, how: 'mmdrop_lazy_tlb is smp_mb() under REFCOUNT=n' },
-      { ...MM_CID_BARRIER, provided: false, how: 'mmgrab_lazy_tlb is empty; the v6.4+ switch_mm_cid keeps an explicit smp_mb() for !REFCOUNT' },
-    ],
+    barriers: REFCOUNT_N_BARRIERS,
     arch: [
       {
         id: 'nothing-uses-a-dangling-active-mm',
