@@ -410,8 +410,10 @@ export class Kernel implements SchemeKernel {
    * Computed only when something is counted, so a step that counts nothing pays nothing.
    */
   private eventBase(cpu: number): number {
-    let e = this.costEvent;
+    // costEvent and dispatchFrame are stamped with the step that set them (no reset per step).
+    let e = this.eventStep === this.step ? this.costEvent : -1;
     if (e < 0) {
+      if (this.dispatchStep !== this.step) return -1;
       if (this.inIrq && this.ipiSender !== cpu) return -1;
       e = this.eventOf(cpu);
       if (e < 0) return -1;
@@ -419,8 +421,17 @@ export class Kernel implements SchemeKernel {
     return C_EVENT_BASE + e * EVENT_CATEGORIES;
   }
 
-  /** The frame index the stepper dispatched in this step (-1: none): where eventOf starts looking. */
+  /** The frame index the stepper dispatched (in step dispatchStep): where eventOf starts looking. */
   dispatchFrame = -1;
+  dispatchStep = -1;
+  /** The step costEvent was set in. */
+  eventStep = -1;
+
+  /** Book what is counted in the rest of this step under lazy-mm event `e` (EVENT_*, -1: look at the frames). */
+  setCostEvent(e: number): void {
+    this.costEvent = e;
+    this.eventStep = this.step;
+  }
 
   /** Installed by the simulator: the EVENT_* of `cpu`'s nearest event frame, or -1. */
   eventOf: (cpu: number) => number = () => -1;
@@ -556,6 +567,8 @@ export class Kernel implements SchemeKernel {
   resetState(): void {
     const n = this.ncpu;
     this.step = 0;
+    this.eventStep = -1; // stamps of an earlier run's steps must not match this run's
+    this.dispatchStep = -1;
     this.cpu = 0;
     this.inIrq = false;
     this.violation = null;

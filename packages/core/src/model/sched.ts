@@ -102,7 +102,7 @@ export function schedule(k: Kernel, cpu: number): void {
  * which no modelled reader orders against the switch's own stores.
  */
 export function context_switch(k: Kernel, cpu: number, prev: number, next: number): void {
-  k.costEvent = EVENT_SWITCH; // costs by event: whoever called schedule() (a path waiting inside)
+  k.setCostEvent(EVENT_SWITCH); // costs by event: whoever called schedule() (a path waiting inside)
   k.smpMb(cpu); // rq_lock() + smp_mb__after_spinlock()
   // next was released by the CPU it last ran on (its on_cpu = 0 store): what that CPU stored
   // before is visible now (x86-TSO: stores become visible in order).
@@ -148,7 +148,7 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
 
 /** context_switch() after switch_mm_irqs_off(): rq->prev_mm, switch_to(), finish_task_switch() up to finish_lock_switch(). */
 export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: number): void {
-  k.costEvent = EVENT_SWITCH; // the frames it ran under may be gone (an arch sequence's frame, the tail's)
+  k.setCostEvent(EVENT_SWITCH); // the frames it ran under may be gone (an arch sequence's frame, the tail's)
   const prevActive = k.taskActiveMm[prev]!;
   const prevMm = k.taskMm[prev]!;
   const nextMm = k.taskMm[next]!;

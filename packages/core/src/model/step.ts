@@ -297,6 +297,7 @@ export class Stepper {
     const k = this.k;
     const f = k.top(c);
     k.dispatchFrame = f;
+    k.dispatchStep = k.step;
     k.costEvent = -1;
     switch (k.frPath[f]) {
       case P_FINISH_SWITCH: stepFinishSwitch(k, c, f); break;

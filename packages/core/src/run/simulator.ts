@@ -491,8 +491,6 @@ export class Simulator {
     k.dirtyCpus |= 1 << c;
     if (tracer !== null) tracer.beginStep(k.step, ACTOR_KIND_NAMES[kind]!);
     k.mmStateTouched = false;
-    k.costEvent = -1;
-    k.dispatchFrame = -1;
     if (kind === 0) this.stepper.taskStep(c);
     else if (kind === 1) this.stepper.irqStep(c);
     else if (kind === 2) this.stepper.hypStep(c);
