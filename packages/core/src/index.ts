@@ -30,7 +30,8 @@ export type {
 } from './scheme/abi.js';
 export type { SchemeKernel } from './scheme/scheme-kernel.js';
 export { BUILTIN_SCHEMES, builtinScheme, noneScheme, refcountScheme, shootdownScheme } from './scheme/builtin/index.js';
-export { MEMBARRIER_BARRIER, MM_CID_BARRIER } from './scheme/builtin/barriers.js';
+export { MEMBARRIER_BARRIER, MM_CID_BARRIER, REFCOUNT_N_BARRIERS } from './scheme/builtin/barriers.js';
+export { refcountNHooks } from './scheme/builtin/refcount-n.js';
 export { validatePlugin, validateSchemeHooks, validateSchemePlugin, type AnyPlugin } from './scheme/validate.js';
 export { CORE_USE_SITES, MAX_USE_SITES, type UseSiteDoc, type UseSiteKind } from './findings/sites.js';
 export { HAZARD_IDS, type HazardId } from './model/kernel.js';

@@ -26,7 +26,7 @@
  * (a)-(c) are modelled as one IPI round (do_shoot_lazy_tlb over mm_cpumask, wait=1) at the end
  * of __mmput's exit_mmap, before its mmdrop, on the cells they apply to.
  */
-import { constants, defineSchemePlugin } from '@lazytlb/core';
+import { constants, defineSchemePlugin, refcountNHooks, REFCOUNT_N_BARRIERS } from '@lazytlb/core';
 import { z } from 'zod';
 
 const { MM_EXITING } = constants;
@@ -64,10 +64,7 @@ export const implicitShootdownScheme = defineSchemePlugin<ImplicitShootdownOptio
   kconfig: { MMU_LAZY_TLB_REFCOUNT: false, MMU_LAZY_TLB_SHOOTDOWN: false, other: ['MMU_LAZY_TLB_IMPLICIT_SHOOTDOWN=y (name from a summary; reconstructed)'] },
   claims: {
     danglingPremise: true,
-    barriers: [
-      { id: 'mmdrop_lazy_tlb-smp_mb', reliedOnBy: 'membarrier (I10 under tso)', provided: true, how: 'mmdrop_lazy_tlb keeps its smp_mb() (REFCOUNT=n)' },
-      { id: 'mmgrab-atomic', reliedOnBy: 'switch_mm_cid: smp_mb__after_mmgrab()', provided: false, how: 'as mainline REFCOUNT=n: switch_mm_cid keeps an explicit smp_mb() (not modelled)' },
-    ],
+    barriers: REFCOUNT_N_BARRIERS,
     arch: [
       {
         id: 'exit-flush-evicts-lazies',
@@ -90,14 +87,7 @@ export const implicitShootdownScheme = defineSchemePlugin<ImplicitShootdownOptio
       (options.invlpgbExitIpi && env.arch === 'x86-native' && invlpgb);
     const noOp = !alwaysIpi && !options.exitIpi;
     return {
-      reset() {},
-      mmgrab_lazy_tlb() {},
-      mmdrop_lazy_tlb(k, cpu) {
-        k.lazyMb(cpu);
-      },
-      lazy_refs() {
-        return 0;
-      },
+      ...refcountNHooks(), // REFCOUNT=n: lazy users hold nothing, mmdrop_lazy_tlb is smp_mb()
       ...(noOp
         ? {}
         : {

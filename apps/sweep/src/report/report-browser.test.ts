@@ -56,24 +56,34 @@ interface ChartState {
   readonly series: number;
 }
 
+
+/**
+ * A page that records console errors and page errors, and refuses (and records) every request
+ * that is not a local file: report.html must draw offline.
+ */
+async function offlinePage() {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file:')) return route.continue();
+    requests.push(url);
+    return route.abort();
+  });
+  return { page, errors, requests };
+}
+
 describe('report.html in headless Chromium', () => {
   it('draws the heatmap, the cost charts and the swimlanes offline, without errors', async () => {
     const path = join(out, 'report.html');
     expect(existsSync(path)).toBe(true);
     expect(readFileSync(path, 'utf8')).toContain('id="heatmap"');
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
-    await page.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file:')) return route.continue();
-      requests.push(url);
-      return route.abort();
-    });
+    const { page, errors, requests } = await offlinePage();
     await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
     await page.waitForSelector('body[data-rendered]', { timeout: 30_000 });
 
@@ -152,19 +162,7 @@ describe('report.html in headless Chromium', () => {
 
   it('draws the cost-vs-CPUs charts next to the heatmap: one per event, a line per scheme, the cost picked by the selector, the fit in the tooltip', async () => {
     const file = JSON.parse(readFileSync(join(cpusOut, 'results.json'), 'utf8')) as ResultsFile;
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
-    await page.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file:')) return route.continue();
-      requests.push(url);
-      return route.abort();
-    });
+    const { page, errors, requests } = await offlinePage();
     await page.goto(pathToFileURL(join(cpusOut, 'report.html')).href, { waitUntil: 'load' });
     await page.waitForSelector('body[data-rendered]', { timeout: 30_000 });
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { CORE_VERSION } from '../../generated/model-hash.js';
 import { defineSchemePlugin } from '../abi.js';
 import { REFCOUNT_N_BARRIERS } from './barriers.js';
+import { refcountNHooks } from './refcount-n.js';
 
 export const noneScheme = defineSchemePlugin({
   abi: 1,
@@ -32,14 +33,5 @@ export const noneScheme = defineSchemePlugin({
       },
     ],
   },
-  setup: () => ({
-    reset() {},
-    mmgrab_lazy_tlb() {},
-    mmdrop_lazy_tlb(k, cpu) {
-      k.lazyMb(cpu);
-    },
-    lazy_refs() {
-      return 0;
-    },
-  }),
+  setup: () => refcountNHooks(),
 });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { CORE_VERSION } from '../../generated/model-hash.js';
 import { defineSchemePlugin } from '../abi.js';
 import { REFCOUNT_N_BARRIERS } from './barriers.js';
+import { refcountNHooks } from './refcount-n.js';
 
 export const ShootdownOptions = z
   .object({
@@ -45,14 +46,7 @@ export const shootdownScheme = defineSchemePlugin({
   setup: (options) => {
     const online = options.mask === 'online';
     return {
-      reset() {},
-      mmgrab_lazy_tlb() {},
-      mmdrop_lazy_tlb(k, cpu) {
-        k.lazyMb(cpu);
-      },
-      lazy_refs() {
-        return 0;
-      },
+      ...refcountNHooks(),
       cleanup_lazy_tlbs(k, cpu, mm) {
         const mask = online ? k.onlineMask() : k.shootLaziesMask(mm);
         k.checkMaskCoverage(cpu, mm, mask);
