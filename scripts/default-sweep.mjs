@@ -3,7 +3,7 @@
 // violations, which is the expected outcome of the default matrix (it includes unsafe
 // schemes); this wrapper reports that and exits 0, keeping every other exit code. Cells whose
 // runs only recorded hazards (I3 and the __mmdrop WARN under `none`: the scheme's premise) do
-// not make the sweep exit 1; results.json (lazytlb.results/2) and report.md name them.
+// not make the sweep exit 1; results.json (lazytlb.results/3) and report.md name them.
 import { spawnSync } from 'node:child_process';
 
 const r = spawnSync(process.execPath, ['apps/sweep/dist/cli.js', 'sweep', '--out', 'out/default-sweep', ...process.argv.slice(2)], { stdio: 'inherit' });

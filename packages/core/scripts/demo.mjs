@@ -5,7 +5,7 @@
 // Usage: node scripts/demo.mjs [--runs N]   (default 20000 runs per cell)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
-  createSimulator, formatTraceColumns, hashString128, makeArtifact, MODEL_HASH, CORE_VERSION, referenceArch, replayArtifact,
+  createSimulator, formatTraceColumns, hashString128, makeArtifact, CORE_VERSION, coreFingerprint, referenceArch, replayArtifact,
   runSeed, strategyToString, costsToObject,
 } from '../dist/index.js';
 
@@ -17,7 +17,7 @@ if (!Number.isInteger(RUNS) || RUNS < 1) {
   process.exit(2);
 }
 
-console.log(`lazytlb ${CORE_VERSION} (model ${MODEL_HASH}) core demo: reference arch, default workload, ${RUNS} runs per cell\n`);
+console.log(`lazytlb ${CORE_VERSION} (core fingerprint ${coreFingerprint()}) core demo: reference arch, default workload, ${RUNS} runs per cell\n`);
 const rows = [];
 let shortest = null;
 const t0 = Date.now();
@@ -78,7 +78,7 @@ console.log(`\n${rows.length * RUNS} runs, ${(totalSteps / 1e6).toFixed(1)}M ste
 
 if (shortest !== null) {
   const { sim, seed, r, i } = shortest;
-  const artifact = makeArtifact(sim.cell, seed, r, i);
+  const artifact = makeArtifact(sim, seed, r, i);
   const replay = replayArtifact(artifact, referenceArch, { trace: true });
   mkdirSync('.lazytlb', { recursive: true });
   const file = '.lazytlb/demo-shortest-failure.json';

@@ -19,7 +19,7 @@
 // One thread; a pure function of (model, cell, seed), so the figures are exactly reproducible.
 import { writeFileSync } from 'node:fs';
 import {
-  CORE_MUTATIONS, CORE_VERSION, MODEL_HASH, createSimulator, hashString128, parseStrategy, referenceArch, runSeed,
+  CORE_MUTATIONS, CORE_VERSION, coreFingerprint, createSimulator, hashString128, parseStrategy, referenceArch, runSeed,
 } from '../dist/index.js';
 
 const pluginUrl = (dir) => new URL(`../../../plugins/${dir}/dist/index.js`, import.meta.url);
@@ -107,7 +107,7 @@ const rateRatio = (a, b) => {
 };
 
 console.log(
-  `swarm-measure: lazytlb core ${CORE_VERSION} (model ${MODEL_HASH}), node ${process.version}, ${runs.toLocaleString('en-US')} runs per arm, ` +
+  `swarm-measure: lazytlb core ${CORE_VERSION} (core fingerprint ${coreFingerprint()}), node ${process.version}, ${runs.toLocaleString('en-US')} runs per arm, ` +
     `strategy ${arg('strategy', 'pct:3')}, swarm ${swarms.join(', ')} vs off, ${selected.length} cells, 1 thread\n`,
 );
 const results = [];
@@ -136,6 +136,6 @@ for (const cell of selected) {
   console.log('');
 }
 if (jsonOut !== '') {
-  writeFileSync(jsonOut, JSON.stringify({ coreVersion: CORE_VERSION, modelHash: MODEL_HASH, runs, strategy: arg('strategy', 'pct:3'), swarms, results }, null, 2));
+  writeFileSync(jsonOut, JSON.stringify({ coreVersion: CORE_VERSION, coreFingerprint: coreFingerprint(), runs, strategy: arg('strategy', 'pct:3'), swarms, results }, null, 2));
   console.log(`wrote ${jsonOut}`);
 }

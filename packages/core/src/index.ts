@@ -66,7 +66,8 @@ export {
   type CellConfig, type FindingTarget, type OutcomeKind, type PluginErrorInfo, type RunFinding, type RunOptions, type RunResult, type SimulatorOptions,
 } from './run/simulator.js';
 export {
-  ARTIFACT_SCHEMA, Artifact, ArtifactError, Outcome, Target, findingIds, makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayResult,
+  ARTIFACT_SCHEMA, ARTIFACT_SCHEMA_V2, Artifact, ArtifactError, Fingerprints, Outcome, SOURCE_HASH_PREFIX, Target, artifactModelMismatch, findingIds, isSourceHashArtifact,
+  makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayOptions, type ReplayResult,
 } from './run/artifact.js';
 
 export { fingerprint, fingerprintInt32, fmix32 } from './coverage/fingerprint.js';
@@ -79,4 +80,9 @@ export { formatTraceColumns, type FormatOptions } from './trace/format.js';
 
 export { REF_IPI_FLUSH, ReferenceArchOptions, referenceArch } from './reference-arch/reference-arch.js';
 
-export { CORE_VERSION, MODEL_HASH } from './generated/model-hash.js';
+export { CORE_VERSION } from './generated/version.js';
+
+export { archCorpus, CORPUS_STEP_BUDGET, CORPUS_VERSION, coreCorpus, optionVariants, schemeCorpus, type CorpusCell } from './behaviour/corpus.js';
+export {
+  archFingerprint, behaviourFingerprints, coreFingerprint, fingerprintMismatch, schemeFingerprint, type BehaviourFingerprints,
+} from './behaviour/fingerprint.js';

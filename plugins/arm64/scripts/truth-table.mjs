@@ -3,7 +3,7 @@
 // (default 2000) of a workload through core's Simulator. Per cell: violating runs by invariant,
 // runs with a hazard (I3 under `none`), and runs per use site (I14 / the __mmdrop WARN).
 // Usage: node scripts/truth-table.mjs [--runs N] [--workload NAME] [--options JSON]   (after a build)
-import { CORE_VERSION, MODEL_HASH, createSimulator, findingIds, formatScheme, hashString128, runSeed } from '@lazytlb/core';
+import { CORE_VERSION, archFingerprint, createSimulator, findingIds, formatScheme, hashString128, runSeed } from '@lazytlb/core';
 import plugin from '../dist/index.js';
 
 const argv = process.argv.slice(2);
@@ -48,7 +48,7 @@ const SCHEMES = [
   { scheme: 'none' },
 ];
 
-console.log(`${plugin.name} truth table: lazytlb core ${CORE_VERSION} (model ${MODEL_HASH}), ${plugin.name}@${plugin.version} ${JSON.stringify(archOptions)}, workload ${workload}, ${runs} runs per cell\n`);
+console.log(`${plugin.name} truth table: lazytlb core ${CORE_VERSION} (arch fingerprint ${archFingerprint(plugin)}), ${plugin.name}@${plugin.version} ${JSON.stringify(archOptions)}, workload ${workload}, ${runs} runs per cell\n`);
 const pad = (s, n) => String(s).padEnd(n);
 console.log(`${pad('scheme', 23)}${pad('cpus', 5)}${pad('strategy', 9)}${pad('verdict', 10)}${pad('violations (runs)', 20)}${pad('hazard', 8)}${pad('use sites (runs)', 44)}shortest counterexample`);
 const t0 = Date.now();

@@ -11,7 +11,7 @@
 //        [--cpus 2,4] [--strategies random,pct3] [--out DIR] [--json FILE]   (after `pnpm build`)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORE_VERSION, MODEL_HASH, createSimulator, hashString128, makeArtifact, runSeed } from '@lazytlb/core';
+import { CORE_VERSION, archFingerprint, createSimulator, hashString128, makeArtifact, runSeed } from '@lazytlb/core';
 import plugin, { X86_RELEASES } from '../dist/index.js';
 
 const argv = process.argv.slice(2);
@@ -41,7 +41,7 @@ function mechanism(v) {
 }
 
 if (out !== null) mkdirSync(out, { recursive: true });
-console.log(`x86 blind sweep: core ${CORE_VERSION} (model ${MODEL_HASH}), ${plugin.name}@${plugin.version}, workload ${JSON.stringify(workload)}, refcount, ${runs} runs per cell`);
+console.log(`x86 blind sweep: core ${CORE_VERSION} (arch fingerprint ${archFingerprint(plugin)}), ${plugin.name}@${plugin.version}, workload ${JSON.stringify(workload)}, refcount, ${runs} runs per cell`);
 const rows = [];
 const t0 = Date.now();
 for (const release of releases) {
@@ -62,7 +62,7 @@ for (const release of releases) {
           f.runs++;
           if (f.runs === 1 && out !== null && r.violation !== null) {
             const name = `${release}-${memory}-${cpus}cpu-${strategyName}-${key.replace(/[^A-Za-z0-9]+/g, '_')}.json`;
-            writeFileSync(join(out, name), `${JSON.stringify(makeArtifact(sim.cell, seed, r, i), null, 2)}\n`);
+            writeFileSync(join(out, name), `${JSON.stringify(makeArtifact(sim, seed, r, i), null, 2)}\n`);
           }
         }
         const row = { release, memory, cpus, strategy: strategyName, runs, bad, found };
@@ -74,4 +74,4 @@ for (const release of releases) {
   }
 }
 console.log(`${rows.length} cells, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-if (jsonOut !== null) writeFileSync(jsonOut, `${JSON.stringify({ core: CORE_VERSION, model: MODEL_HASH, plugin: plugin.version, workload, runs, rows }, null, 2)}\n`);
+if (jsonOut !== null) writeFileSync(jsonOut, `${JSON.stringify({ core: CORE_VERSION, fingerprint: archFingerprint(plugin), plugin: plugin.version, workload, runs, rows }, null, 2)}\n`);

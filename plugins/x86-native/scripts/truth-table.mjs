@@ -7,7 +7,7 @@
 // Usage: node scripts/truth-table.mjs [--runs N] [--workload NAME] [--cpus 2,4] [--strategies random,pct3] [--json FILE]
 //        (after `pnpm build`)
 import { writeFileSync } from 'node:fs';
-import { CORE_VERSION, MODEL_HASH } from '@lazytlb/core';
+import { CORE_VERSION, archFingerprint } from '@lazytlb/core';
 import plugin, { sweepCell } from '../dist/index.js';
 
 export function parseArgs(argv) {
@@ -28,7 +28,7 @@ export function parseArgs(argv) {
 const STRATEGIES = { random: { kind: 'random' }, pct3: { kind: 'pct', depth: 3 } };
 
 export function printTable(title, plugin, optionSets, { runs, workload, cpus = [2, 4], strategies = ['random', 'pct3'], json = null }) {
-  console.log(`${title}: lazytlb core ${CORE_VERSION} (model ${MODEL_HASH}), ${plugin.name}@${plugin.version}, workload ${workload}, ${runs} runs per cell\n`);
+  console.log(`${title}: lazytlb core ${CORE_VERSION} (arch fingerprint ${archFingerprint(plugin)}), ${plugin.name}@${plugin.version}, workload ${workload}, ${runs} runs per cell\n`);
   const pad = (s, n) => String(s).padEnd(n);
   console.log(
     `${pad('options', 52)}${pad('scheme', 10)}${pad('cpus', 5)}${pad('strategy', 9)}${pad('verdict', 9)}${pad('violations', 18)}${pad('I3 hazard', 10)}` +
@@ -60,7 +60,7 @@ export function printTable(title, plugin, optionSets, { runs, workload, cpus = [
     }
   }
   console.log(`\n${rows.length} cells in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-  if (json) writeFileSync(json, JSON.stringify({ title, core: CORE_VERSION, model: MODEL_HASH, plugin: `${plugin.name}@${plugin.version}`, workload, runs, rows }, null, 1));
+  if (json) writeFileSync(json, JSON.stringify({ title, core: CORE_VERSION, fingerprint: archFingerprint(plugin), plugin: `${plugin.name}@${plugin.version}`, workload, runs, rows }, null, 1));
   return rows;
 }
 

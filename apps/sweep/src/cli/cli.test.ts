@@ -72,7 +72,7 @@ describe('lazytlb sweep', () => {
   it('prints results.json on stdout with --json (and nothing else there)', () => {
     const r = lazytlb([...SMALL, '--threads', '1', '--json']);
     const j = JSON.parse(r.stdout) as { schema: string; cells: { verdict: string }[] };
-    expect(j.schema).toBe('lazytlb.results/2');
+    expect(j.schema).toBe('lazytlb.results/3');
     expect(j.cells.map((c) => c.verdict)).toEqual(['safe', 'violates']);
   });
 
@@ -131,7 +131,7 @@ describe('lazytlb sweep', () => {
     expect(m.stderr).toMatch(/cannot merge results of different schema versions .*lazytlb\.results\/1 \(lazytlb 0\.1\.0\)/);
     const r = lazytlb(['sweep', '--resume', v1, '--no-progress']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/results schema lazytlb\.results\/1 \(written by lazytlb 0\.1\.0\) is not lazytlb\.results\/2: .*Re-run the sweep with this version/);
+    expect(r.stderr).toMatch(/results schema lazytlb\.results\/1 \(written by lazytlb 0\.1\.0\) is not lazytlb\.results\/3: .*Re-run the sweep with this version/);
   });
 
   it('--coverage: growth per cell in results.json and report.md; shards merged give the single-machine coverage', () => {
@@ -213,6 +213,17 @@ describe('bad input', () => {
     const r = lazytlb(['sweep', '--arch', 'reference', '--cpus', '64', '--runs', '10', '--out', out, '--no-progress']);
     expect(r.code).toBe(2);
     expect(readFileSync(join(out, 'results.json'), 'utf8')).toBe('precious');
+  });
+
+  it('--version prints the tool and core versions and the behaviour fingerprints of core and every bundled plugin; no command is a usage error', () => {
+    const v = lazytlb(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/^lazytlb \S+ \(core \S+\)\nmodel fingerprint [0-9a-f]{16} /);
+    for (const part of ['core', 'arch x86-native@', 'arch arm64@', 'scheme hazptr@']) expect(v.stdout).toMatch(new RegExp(`\\n  ${part}\\S*\\s+[0-9a-f]{16}\\n`));
+    expect(lazytlb(['-V']).stdout).toBe(v.stdout);
+    const none = lazytlb([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: lazytlb');
   });
 
   it('usage errors exit 2: bad flag values, an unknown option, a missing artifact', () => {
@@ -329,7 +340,7 @@ describe('lazytlb replay --format perfetto', () => {
   let artifact: Artifact | undefined;
   for (let i = 0; artifact === undefined && i < 5000; i++) {
     const r = sim.run(runSeed(cell, i));
-    if (r.outcome === 'violation') artifact = makeArtifact(sim.cell, runSeed(cell, i), r, i);
+    if (r.outcome === 'violation') artifact = makeArtifact(sim, runSeed(cell, i), r, i);
   }
   const dir = tmp();
   const path = join(dir, 'fail.json');

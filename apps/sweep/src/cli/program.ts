@@ -20,7 +20,7 @@ import { mergeResultDirs } from '../results/merge.js';
 import { ResultsError } from '../results/schema.js';
 import { resultsJson, writeResultDir } from '../results/write.js';
 import { formatShrinkResult, shrinkFile } from '../shrink/shrink-file.js';
-import { TOOL_VERSION } from '../results/version.js';
+import { versionText } from './version.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
 import { DEFAULT_MUTANT_BUDGET, mutantsCommand, type MutantsCommandOptions } from '../mutants/command.js';
 import { type ShrunkEntry, shrinkFirstFailures, shrunkBuildOptions, sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
@@ -49,9 +49,18 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('lazytlb')
     .description('Simulate Linux lazy TLB mm references across arches and schemes; find where a scheme is unsafe and what it costs.')
-    .version(TOOL_VERSION)
+    .option('-V, --version', 'print the tool and core versions and the model\'s behaviour fingerprints')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .action((o: { version?: boolean }) => {
+      if (o.version !== true) {
+        program.outputHelp({ error: true });
+        setExit(EXIT_USAGE);
+        return;
+      }
+      process.stdout.write(versionText());
+      setExit(EXIT_OK);
+    });
 
   program
     .command('sweep')
@@ -105,8 +114,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'output format (perfetto: trace-event JSON for ui.perfetto.dev)').choices([...REPLAY_FORMATS]).default('lkml'))
     .option('--out <file>', 'write the output to FILE instead of stdout')
     .option('--plugin <path>', 'load an arch or a scheme plugin from a path (the artifact\'s, when not bundled; repeatable)', collect)
-    .action(async (artifact: string, o: { format: ReplayFormat; out?: string; plugin?: string[] }) => {
-      const text = await replayFile(artifact, { format: o.format, pluginPaths: o.plugin ?? [] });
+    .option('--allow-model-mismatch', 'replay even when the model behaves differently from the one that recorded it (says what differs and whether it reproduced)')
+    .action(async (artifact: string, o: { format: ReplayFormat; out?: string; plugin?: string[]; allowModelMismatch?: boolean }) => {
+      const text = await replayFile(artifact, { format: o.format, pluginPaths: o.plugin ?? [], ...(o.allowModelMismatch === true ? { allowModelMismatch: true } : {}) });
       if (o.out === undefined) process.stdout.write(text);
       else {
         try {

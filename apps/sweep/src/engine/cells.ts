@@ -11,6 +11,7 @@ import { resolvePlugin } from '../plugins/resolve.js';
 import { resolveSchemePlugin } from '../plugins/schemes.js';
 import { cellHashOf } from './seed.js';
 import type { PreparedCell } from './types.js';
+import { sweepFingerprints, type SweepFingerprints } from './fingerprints.js';
 
 /**
  * Build the simulator of a cell (used by the main thread and by workers): its arch and its
@@ -55,8 +56,12 @@ export class CellError extends Error {
   override name = 'CellError';
 }
 
-export async function prepareCells(cells: readonly CellSpec[], matrixSeed: string, pluginPaths: readonly string[]): Promise<PreparedCell[]> {
+/** The cells, validated and identified, and the behaviour fingerprints of the model they run. */
+export async function prepareCells(
+  cells: readonly CellSpec[], matrixSeed: string, pluginPaths: readonly string[],
+): Promise<{ cells: PreparedCell[]; fingerprints: SweepFingerprints }> {
   const out: PreparedCell[] = [];
+  const sims: Simulator[] = [];
   const seen = new Map<string, number>();
   for (const [i, spec] of cells.entries()) {
     if (spec.index !== i) throw new CellError(`cell ${i} has index ${spec.index}: cells must be numbered 0..n-1 in order`);
@@ -74,8 +79,9 @@ export async function prepareCells(cells: readonly CellSpec[], matrixSeed: strin
     if (dup !== undefined) throw new CellError(`cells ${dup} and ${i} are the same cell (after resolving defaults)`);
     seen.set(sim.cellId, i);
     out.push({ index: i, spec, cellId: sim.cellId, cellHash: cellHashOf(sim.cellId, matrixSeed), actors: sim.actorCount, config: sim.cell });
+    sims.push(sim);
   }
-  return out;
+  return { cells: out, fingerprints: sweepFingerprints(sims) };
 }
 
 /**

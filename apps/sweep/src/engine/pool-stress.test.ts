@@ -61,7 +61,7 @@ describe('worker loading', () => {
   });
 
   it('survives many pools started and closed concurrently under load', async () => {
-    const cells = await prepareCells(smallCells(), 'pool-stress', []);
+    const { cells } = await prepareCells(smallCells(), 'pool-stress', []);
     const sims = new Map<number, Promise<Simulator>>();
     const expected = (cell: number, runStart: number): Promise<EngineCellAggregate> => {
       let sim = sims.get(cell);
@@ -116,7 +116,7 @@ describe('worker loading', () => {
   }, 60_000);
 
   it('survives workers terminated at random moments of loading the worker file', async () => {
-    const [cell] = await prepareCells(smallCells().slice(0, 1), 'pool-stress', []);
+    const [cell] = (await prepareCells(smallCells().slice(0, 1), 'pool-stress', [])).cells;
     const file = fileURLToPath(workerFileUrl());
     const task = (run: number) => ({ cell: cell!.spec, cellHash: cell!.cellHash, pluginPaths: [], runStart: run, runEnd: run + 1, coverage: false });
     const errors: unknown[] = [];

@@ -139,7 +139,7 @@ function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed:
     : 'deadlock: no actor enabled before all tasks finished';
   const cls: FailureClass = r.outcome === 'violation' ? 'violation' : 'error';
   agg.firstFailures[kind] = {
-    kind, class: cls, runIndex: i, seed: seedToHex(seed), steps: r.steps, message, artifact: makeArtifact(sim.cell, seed, r, i),
+    kind, class: cls, runIndex: i, seed: seedToHex(seed), steps: r.steps, message, artifact: makeArtifact(sim, seed, r, i),
     ...(v !== null && v.siteKind !== undefined ? { siteKind: v.siteKind } : {}),
   };
 }
@@ -184,6 +184,6 @@ function recordFinding(sim: Simulator, agg: EngineCellAggregate, seed: RunSeed, 
   }
   agg.firstFailures[key] = {
     kind, class: cls, runIndex: i, seed: seedToHex(seed), steps: r.steps, message,
-    artifact: makeArtifact(sim.cell, seed, r, i, target), ...(siteKind !== undefined ? { siteKind } : {}),
+    artifact: makeArtifact(sim, seed, r, i, target), ...(siteKind !== undefined ? { siteKind } : {}),
   };
 }

@@ -16,11 +16,12 @@
  * - `interleave`: batches go out round-robin across cells (by run index) instead of cell by
  *   cell, so a time budget gives every cell an equal prefix. Results do not depend on it.
  */
-import { CORE_VERSION, MODEL_HASH } from '@lazytlb/core';
+import { CORE_VERSION } from '@lazytlb/core';
 import type { CellSpec } from '../matrix/types.js';
 import { TOOL_VERSION } from '../results/version.js';
 import { mergeAll, mergeAggregate, violatingRuns } from './aggregate.js';
 import { cellsDifference, prepareCells } from './cells.js';
+import { fingerprintsDifference, type SweepFingerprints } from './fingerprints.js';
 import { parseInterval } from './intervals.js';
 import { planBatches, remainingBatches, selectShard, type Shard } from './plan.js';
 import { defaultThreads, WorkerPool } from './pool.js';
@@ -70,10 +71,11 @@ export class SweepMismatchError extends Error {
   override name = 'SweepMismatchError';
 }
 
-function checkResume(prev: SweepResult, cur: { modelHash: string; matrixSeed: string; runs: number; cellIds: string[]; shard: Shard | null; coverage: boolean }): void {
+function checkResume(prev: SweepResult, cur: { fingerprints: SweepFingerprints; matrixSeed: string; runs: number; cellIds: string[]; shard: Shard | null; coverage: boolean }): void {
   const why: string[] = [];
   if (prev.coverage !== cur.coverage) why.push(`coverage ${prev.coverage ? 'on' : 'off'} vs ${cur.coverage ? 'on' : 'off'}`);
-  if (prev.modelHash !== cur.modelHash) why.push(`model hash ${prev.modelHash} vs ${cur.modelHash} (lazytlb changed since)`);
+  const model = fingerprintsDifference(prev.fingerprints, cur.fingerprints);
+  if (model.length > 0) why.push(`the model behaves differently (behaviour fingerprints: ${model.join('; ')})`);
   if (prev.matrixSeed !== cur.matrixSeed) why.push(`seed "${prev.matrixSeed}" vs "${cur.matrixSeed}"`);
   if (prev.runs !== cur.runs) why.push(`runs ${prev.runs} vs ${cur.runs}`);
   const ids = prev.cells.map((c) => c.cellId);
@@ -93,9 +95,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const pluginPaths = opts.pluginPaths ?? [];
   const coverage = opts.coverage ?? false;
   const shard = opts.shard != null && opts.shard.count > 1 ? opts.shard : null;
-  const cells = await prepareCells(opts.cells, opts.matrixSeed, pluginPaths);
+  const { cells, fingerprints } = await prepareCells(opts.cells, opts.matrixSeed, pluginPaths);
   if (opts.resume !== undefined) {
-    checkResume(opts.resume, { modelHash: MODEL_HASH, matrixSeed: opts.matrixSeed, runs: opts.runs, cellIds: cells.map((c) => c.cellId), shard, coverage });
+    checkResume(opts.resume, { fingerprints, matrixSeed: opts.matrixSeed, runs: opts.runs, cellIds: cells.map((c) => c.cellId), shard, coverage });
   }
 
   const shardBatches = selectShard(planBatches(opts.cells, { runs: opts.runs, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}) }), shard);
@@ -186,7 +188,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   return {
     toolVersion: TOOL_VERSION,
     coreVersion: CORE_VERSION,
-    modelHash: MODEL_HASH,
+    fingerprints,
     matrixSeed: opts.matrixSeed,
     runs: opts.runs,
     cells,

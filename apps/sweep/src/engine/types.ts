@@ -125,7 +125,8 @@ export interface PreparedCell {
 export interface SweepResult {
   readonly toolVersion: string;
   readonly coreVersion: string;
-  readonly modelHash: string;
+  /** Behaviour fingerprints of core and of every plugin the cells run. */
+  readonly fingerprints: import('./fingerprints.js').SweepFingerprints;
   readonly matrixSeed: string;
   /** Runs per cell asked for. */
   readonly runs: number;

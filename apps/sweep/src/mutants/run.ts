@@ -23,7 +23,7 @@
  * - A mutation declared without a modelled victim (MutationDoc.noVictim, no cells) is not run;
  *   it is reported with its reason and counts neither as killed nor as survived.
  */
-import { type ArchPlugin, type Artifact, CORE_VERSION, type InvariantId, MODEL_HASH } from '@lazytlb/core';
+import { type ArchPlugin, type Artifact, CORE_VERSION, type InvariantId } from '@lazytlb/core';
 import { cellKey } from '../matrix/expand.js';
 import type { CellSpec } from '../matrix/types.js';
 import { resolvePlugin } from '../plugins/resolve.js';
@@ -379,7 +379,7 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
     schema: MUTANTS_SCHEMA,
     toolVersion: TOOL_VERSION,
     coreVersion: CORE_VERSION,
-    modelHash: MODEL_HASH,
+    fingerprints: sweep.fingerprints,
     seed: o.seed,
     budget,
     strategies: o.variants.map((v) => v.label),

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { MEMORY_MODELS, PreemptModel, Scheme } from '@lazytlb/core';
 
-export const MUTANTS_SCHEMA = 'lazytlb.mutants/2';
+export const MUTANTS_SCHEMA = 'lazytlb.mutants/3';
 
 const count = z.number().int().min(0);
 const hex32 = z.string().regex(/^[0-9a-f]{32}$/);
@@ -162,7 +162,8 @@ export const MutantsFile = z
     schema: z.literal(MUTANTS_SCHEMA),
     toolVersion: z.string(),
     coreVersion: z.string(),
-    modelHash: z.string(),
+    /** Behaviour fingerprints of core and of every plugin the cells ran (engine/fingerprints.ts). */
+    fingerprints: z.object({ core: z.string().regex(/^[0-9a-f]{16}$/), plugins: z.record(z.string(), z.string().regex(/^[0-9a-f]{16}$/)) }).strict(),
     seed: z.string(),
     budget: MutantBudget,
     strategies: z.array(z.string()),

@@ -7,11 +7,14 @@
 import type { Artifact, Outcome, RunFinding, TraceEvent } from '@lazytlb/core';
 
 export interface ReplayJson {
-  readonly schema: 'lazytlb.replay/1';
+  readonly schema: 'lazytlb.replay/2';
   readonly reproduced: boolean;
   readonly cell: Artifact['cell'];
   readonly seed: string;
-  readonly modelHash: string;
+  /** The behaviour fingerprints the artifact recorded (core, arch, scheme plugin). */
+  readonly fingerprints: Artifact['fingerprints'];
+  /** How the replaying model differs from the recording one (replayed with --allow-model-mismatch); empty when it does not. */
+  readonly modelMismatch: readonly string[];
   readonly toolVersion: string;
   /** What the artifact recorded. */
   readonly recorded: Outcome;
@@ -24,13 +27,16 @@ export interface ReplayJson {
   readonly events: readonly TraceEvent[];
 }
 
-export function replayToJson(artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean, findings: readonly RunFinding[] = []): ReplayJson {
+export function replayToJson(
+  artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean, findings: readonly RunFinding[] = [], modelMismatch: readonly string[] = [],
+): ReplayJson {
   return {
-    schema: 'lazytlb.replay/1',
+    schema: 'lazytlb.replay/2',
     reproduced,
     cell: artifact.cell,
     seed: artifact.seed,
-    modelHash: artifact.modelHash,
+    fingerprints: artifact.fingerprints,
+    modelMismatch,
     toolVersion: artifact.toolVersion,
     recorded: artifact.outcome,
     outcome,
@@ -40,6 +46,8 @@ export function replayToJson(artifact: Artifact, outcome: Outcome, trace: readon
   };
 }
 
-export function formatJson(artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean, findings: readonly RunFinding[] = []): string {
-  return `${JSON.stringify(replayToJson(artifact, outcome, trace, reproduced, findings), null, 2)}\n`;
+export function formatJson(
+  artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean, findings: readonly RunFinding[] = [], modelMismatch: readonly string[] = [],
+): string {
+  return `${JSON.stringify(replayToJson(artifact, outcome, trace, reproduced, findings, modelMismatch), null, 2)}\n`;
 }

@@ -27,6 +27,8 @@ export interface LkmlInput {
    * built-in scheme of that name.
    */
   readonly scheme?: SchemePlugin<unknown>;
+  /** How the replaying model differs from the recording one (replayed with --allow-model-mismatch). */
+  readonly modelMismatch?: readonly string[];
 }
 
 /** Word-wrap `text` to `width` columns; words longer than a line are split. */
@@ -110,7 +112,7 @@ export function schemeHeader(c: Artifact['cell'], scheme: SchemePlugin<unknown> 
 }
 
 /** The header: configuration, outcome, seed and model. `scheme`: the cell's scheme plugin (default: core's built-in of that name). */
-export function formatHeader(artifact: Artifact, reproduced: boolean, scheme?: SchemePlugin<unknown>): string[] {
+export function formatHeader(artifact: Artifact, reproduced: boolean, scheme?: SchemePlugin<unknown>, modelMismatch: readonly string[] = []): string[] {
   const c = artifact.cell;
   const o = artifact.outcome;
   const lines: string[] = [];
@@ -135,7 +137,9 @@ export function formatHeader(artifact: Artifact, reproduced: boolean, scheme?: S
   wrap(describeWorkload(c.workload), 100, '  ').forEach((l, i) => lines.push(`  ${i === 0 ? 'workload:  ' : '           '}${l}`));
   lines.push(`  strategy:  ${strategyToString(c.strategy)}, step budget ${c.stepBudget}`);
   lines.push(`  seed:      ${artifact.seed}${artifact.runIndex !== undefined ? ` (run ${artifact.runIndex})` : ''}`);
-  lines.push(`  model:     ${artifact.modelHash} (lazytlb ${artifact.toolVersion})`);
+  const fp = artifact.fingerprints;
+  lines.push(`  model:     lazytlb ${artifact.toolVersion}, behaviour fingerprints core ${fp.core}, arch ${fp.arch}${fp.scheme !== undefined ? `, scheme ${fp.scheme}` : ''}`);
+  for (const m of modelMismatch) lines.push(`             DIFFERS: ${m} (replayed anyway: --allow-model-mismatch)`);
   lines.push(`  replay:    ${reproduced ? 'reproduced exactly' : 'DID NOT reproduce the recorded outcome'}, ${o.steps} steps${t !== undefined ? ` (stopped at ${targetLabel(t)})` : ''}`);
   if (o.hazards !== undefined || o.useSites !== undefined) {
     lines.push(`  findings:  ${[...(o.hazards ?? []).map((h) => `hazard ${h}`), ...(o.useSites ?? []).map((u) => `use site ${u}`)].join(', ')}`);
@@ -159,7 +163,7 @@ export const LKML_LEGEND = [
 export function formatLkml(input: LkmlInput, opts: LkmlOptions = {}): string {
   const width = opts.width ?? 38;
   const ncpu = input.artifact.cell.cpus;
-  const lines = formatHeader(input.artifact, input.reproduced, input.scheme);
+  const lines = formatHeader(input.artifact, input.reproduced, input.scheme, input.modelMismatch);
   lines.push('');
   const sep = ' | ';
   const head = ['step'.padStart(5), ...Array.from({ length: ncpu }, (_, c) => `CPU${c}`.padEnd(width))].join(sep);

@@ -18,7 +18,7 @@ function tsoRun(): { artifact: Artifact; trace: readonly TraceEvent[] } {
   for (let i = 0; i < 200; i++) {
     const r = sim.run(runSeed(cell, i), { trace: true, keepDecisions: true });
     if (!(r.trace ?? []).some((e) => e.actor === 'drain')) continue;
-    const a = makeArtifact(sim.cell, runSeed(cell, i), r, i);
+    const a = makeArtifact(sim, runSeed(cell, i), r, i);
     expect(a.cell.memory).toBe('tso'); // core's makeArtifact records the memory model
     return { artifact: a, trace: r.trace! };
   }

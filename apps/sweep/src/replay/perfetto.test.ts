@@ -13,7 +13,7 @@ function failureWithIpis(cpus: number): Artifact {
   for (let i = 0; i < 5000; i++) {
     const r = sim.run(runSeed(cell, i));
     if (r.outcome !== 'violation') continue;
-    const a = makeArtifact(sim.cell, runSeed(cell, i), r, i);
+    const a = makeArtifact(sim, runSeed(cell, i), r, i);
     const trace = replayArtifact(a, referenceArch, { trace: true }).result.trace ?? [];
     if (trace.some((e) => e.fn === 'smp_call_function')) return a;
   }
@@ -45,9 +45,9 @@ describe('replay --format perfetto', () => {
       expect(e.pid).toBe(1);
       if (e.ph !== 'M') expect(names.some((m) => m.tid === e.tid)).toBe(true);
     }
-    expect(t.otherData).toMatchObject({ arch: 'reference', scheme: 'none', seed: a.seed, modelHash: a.modelHash, reproduced: true });
+    expect(t.otherData).toMatchObject({ arch: 'reference', scheme: 'none', seed: a.seed, fingerprints: a.fingerprints, reproduced: true });
     const proc = t.traceEvents.find((e) => e.ph === 'M' && e.name === 'process_name')!;
-    expect(proc.args).toMatchObject({ arch: 'reference', scheme: 'none', seed: a.seed, modelHash: a.modelHash });
+    expect(proc.args).toMatchObject({ arch: 'reference', scheme: 'none', seed: a.seed, fingerprints: a.fingerprints });
   });
 
   it('has well-formed slices inside their step, categorised by actor, non-decreasing per track', async () => {
@@ -111,7 +111,7 @@ describe('replay --format perfetto', () => {
     expect(v[0]!.name).toMatch(new RegExp(`^${a.outcome.invariant} `));
     expect(v[0]!.ts!).toBeGreaterThanOrEqual(a.outcome.step!);
     expect(v[0]!.ts!).toBeLessThan(a.outcome.step! + 1);
-    expect(v[0]!.args).toMatchObject({ invariant: a.outcome.invariant, message: a.outcome.message, arch: 'reference', scheme: 'none', seed: a.seed, modelHash: a.modelHash });
+    expect(v[0]!.args).toMatchObject({ invariant: a.outcome.invariant, message: a.outcome.message, arch: 'reference', scheme: 'none', seed: a.seed, fingerprints: a.fingerprints });
     if (a.outcome.site !== undefined) expect(v[0]!.args).toMatchObject({ site: a.outcome.site, siteKind: a.outcome.siteKind });
   });
 

@@ -85,7 +85,7 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
     ...(c.disabledInvariants !== undefined ? { disabledInvariants: c.disabledInvariants } : {}),
     seed: artifact.seed,
     ...(artifact.runIndex !== undefined ? { runIndex: artifact.runIndex } : {}),
-    modelHash: artifact.modelHash,
+    fingerprints: artifact.fingerprints,
     toolVersion: artifact.toolVersion,
   };
   const pid = PERFETTO_PID;

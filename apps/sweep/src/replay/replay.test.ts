@@ -11,7 +11,7 @@ function firstFailure(cpus: number): Artifact {
   const cell = hashString128(sim.cellId);
   for (let i = 0; i < 5000; i++) {
     const r = sim.run(runSeed(cell, i));
-    if (r.outcome === 'violation') return makeArtifact(sim.cell, runSeed(cell, i), r, i);
+    if (r.outcome === 'violation') return makeArtifact(sim, runSeed(cell, i), r, i);
   }
   throw new Error('no failure found');
 }
@@ -34,7 +34,7 @@ describe('replayFile --format lkml', () => {
     expect(text).toMatch(new RegExp(`^lazytlb: ${inv} ${name} violated at step ${a.outcome.step} on CPU${a.outcome.cpu}`));
     expect(text).toContain('scheme:    none (MMU_LAZY_TLB_REFCOUNT=n, MMU_LAZY_TLB_SHOOTDOWN=n)');
     expect(text).toContain(`seed:      ${a.seed} (run ${a.runIndex})`);
-    expect(text).toContain(`model:     ${a.modelHash}`);
+    expect(text).toContain(`model:     lazytlb ${a.toolVersion}, behaviour fingerprints core ${a.fingerprints.core}, arch ${a.fingerprints.arch}`);
     expect(text).toContain('replay:    reproduced exactly');
     const head = text.split('\n').find((l) => l.trimStart().startsWith('step'))!;
     expect(head.match(/CPU\d/g)).toEqual(['CPU0', 'CPU1', 'CPU2', 'CPU3']);
@@ -66,16 +66,30 @@ describe('replayFile --format lkml', () => {
     expect(j.events.filter((e) => e.violation !== undefined)).toHaveLength(1);
   });
 
-  it('refuses an artifact of another model version with a clear message', async () => {
-    const p = file('old.json', { ...a, modelHash: '0000000000000000' });
+  it('refuses an artifact of a model that behaves differently, naming the part; --allow-model-mismatch replays it and says so', async () => {
+    const p = file('old.json', { ...a, fingerprints: { ...a.fingerprints, arch: '0000000000000000' } });
     const e = (await replayFile(p).catch((x: unknown) => x)) as ReplayError;
     expect(e).toBeInstanceOf(ReplayError);
     expect(e.exitCode).toBe(2);
-    expect(e.message).toMatch(/cannot replay .*old\.json: artifact was recorded with model 0000000000000000 .* use the lazytlb version that wrote it/);
+    expect(e.message).toMatch(/cannot replay .*old\.json: artifact was recorded with another model .*arch reference@\S+ behaves differently \(fingerprint 0000000000000000, now [0-9a-f]{16}\).*--allow-model-mismatch/);
+    const text = await replayFile(p, { allowModelMismatch: true });
+    expect(text).toMatch(/DIFFERS: arch reference@\S+ behaves differently .*replayed anyway/);
+    expect(text).toContain('reproduced exactly');
+    const j = JSON.parse(await replayFile(p, { allowModelMismatch: true, format: 'json' })) as { modelMismatch: string[]; fingerprints: { arch: string } };
+    expect(j.modelMismatch).toHaveLength(1);
+    expect(j.fingerprints.arch).toBe('0000000000000000');
   });
 
-  it('refuses another plugin version, an unknown arch, bad JSON, a missing file and an invalid artifact', async () => {
-    await expect(replayFile(file('v.json', { ...a, cell: { ...a.cell, arch: { ...a.cell.arch, version: '9.9.9' } } }))).rejects.toThrow(/recorded with arch reference@9.9.9/);
+  it('reads a lazytlb.artifact/2 file and refuses it unless asked (its source hash cannot be checked)', async () => {
+    const { fingerprints: _f, ...rest } = a;
+    const p = file('v2.json', { ...rest, schema: 'lazytlb.artifact/2', modelHash: 'd83aebb9ff3757a2' });
+    await expect(replayFile(p)).rejects.toThrow(/before behaviour fingerprints \(model d83aebb9ff3757a2.*cannot be checked/);
+    expect(await replayFile(p, { allowModelMismatch: true })).toContain('reproduced exactly');
+  });
+
+  it('replays another plugin version that behaves the same; refuses an unknown arch, bad JSON, a missing file and an invalid artifact', async () => {
+    // Another version of the plugin that behaves the same replays (the fingerprint, not the version, identifies the model).
+    expect(await replayFile(file('v.json', { ...a, cell: { ...a.cell, arch: { ...a.cell.arch, version: '9.9.9' } } }))).toContain('arch:      reference@9.9.9');
     await expect(replayFile(file('u.json', { ...a, cell: { ...a.cell, arch: { ...a.cell.arch, name: 'riscv' } } }))).rejects.toThrow(/unknown arch "riscv". Installed arches: reference/);
     await expect(replayFile(file('bad.json', '{ nope'))).rejects.toThrow(/is not JSON/);
     await expect(replayFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read artifact/);

@@ -30,6 +30,8 @@ export interface ReplayOptions {
   readonly pluginPaths?: readonly string[];
   /** LKML column width. */
   readonly width?: number;
+  /** Replay even when the model's behaviour fingerprints differ from the artifact's (the output says so and whether it reproduced). */
+  readonly allowModelMismatch?: boolean;
 }
 
 /** Read and validate an artifact file. */
@@ -56,6 +58,8 @@ export async function readArtifactFile(path: string): Promise<Artifact> {
 export interface ReplayRendered {
   readonly text: string;
   readonly reproduced: boolean;
+  /** How the replaying model differs from the recording one (only with allowModelMismatch); empty when it does not. */
+  readonly modelMismatch: readonly string[];
 }
 
 /** Replay a parsed artifact and render it. */
@@ -74,7 +78,7 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
   }
   let r;
   try {
-    r = replayArtifact(artifact, plugin, { trace: true, ...(scheme !== undefined ? { scheme } : {}) });
+    r = replayArtifact(artifact, plugin, { trace: true, ...(scheme !== undefined ? { scheme } : {}), ...(opts.allowModelMismatch === true ? { allowModelMismatch: true } : {}) });
   } catch (e) {
     if (e instanceof ArtifactError) throw new ReplayError(`cannot replay ${source}: ${e.message}`);
     if (e instanceof ReplayDivergence) throw new ReplayError(`${source} does not replay: its decision list does not fit the run (${e.message})`, 1);
@@ -84,11 +88,14 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
   const findings = r.simulator.findings();
   const text =
     format === 'json'
-      ? formatJson(artifact, outcomeOf(r.result), trace, r.reproduced, findings)
+      ? formatJson(artifact, outcomeOf(r.result), trace, r.reproduced, findings, r.modelMismatch)
       : format === 'perfetto'
         ? formatPerfetto({ artifact, trace, reproduced: r.reproduced, findings })
-        : formatLkml({ artifact, trace, reproduced: r.reproduced, findings, ...(scheme !== undefined ? { scheme } : {}) }, opts.width !== undefined ? { width: opts.width } : {});
-  return { text, reproduced: r.reproduced };
+        : formatLkml(
+          { artifact, trace, reproduced: r.reproduced, findings, modelMismatch: r.modelMismatch, ...(scheme !== undefined ? { scheme } : {}) },
+          opts.width !== undefined ? { width: opts.width } : {},
+        );
+  return { text, reproduced: r.reproduced, modelMismatch: r.modelMismatch };
 }
 
 /**

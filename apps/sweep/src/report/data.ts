@@ -250,7 +250,7 @@ export function buildReportData(f: ResultsFile, swimlanes: readonly SwimlaneData
   return {
     title: `lazytlb sweep${status}`,
     summary:
-      `lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.modelHash}), seed ${f.matrix.seed}, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells` +
+      `lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.fingerprints.core}), seed ${f.matrix.seed}, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells` +
       `${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}: ${f.totals.safe} safe, ${f.totals.hazard} hazard, ${f.totals.violates} violate, ${f.totals.error} error — ${f.totals.runs} runs, ${f.totals.steps} steps.`,
     heatmap: buildHeatmap(f),
     costVsCpus: buildCostVsCpus(f),

@@ -247,7 +247,7 @@ export function buildResults(r: SweepResult, opts: BuildOptions = {}): ResultsFi
     schema: RESULTS_SCHEMA,
     toolVersion: r.toolVersion,
     coreVersion: r.coreVersion,
-    modelHash: r.modelHash,
+    fingerprints: r.fingerprints,
     matrix: { seed: r.matrixSeed, runs: r.runs, cells: r.cells.length, hash: matrixHash(r.matrixSeed, r.runs, r.cells.map((c) => c.cellId)) },
     shard: r.shard === null ? null : { index: r.shard.index, count: r.shard.count },
     interrupted: r.interrupted,

@@ -6,6 +6,7 @@
 import { cellsDifference } from '../engine/cells.js';
 import { mergeAggregate } from '../engine/aggregate.js';
 import type { SweepResult } from '../engine/types.js';
+import { fingerprintsDifference } from '../engine/fingerprints.js';
 import { matrixHash } from './build.js';
 import { readResultDir, readResultsJson } from './read.js';
 import { RESULTS_SCHEMA, ResultsError, schemaMismatch, schemaOf } from './schema.js';
@@ -17,9 +18,6 @@ export function mergeResults(parts: readonly { readonly source: string; readonly
   const hashOf = (r: SweepResult): string => matrixHash(r.matrixSeed, r.runs, r.cells.map((c) => c.cellId));
   const shards = new Map<string, string>();
   for (const { source, result: r } of parts) {
-    if (r.modelHash !== f.modelHash) {
-      throw new ResultsError(`cannot merge ${source} with ${first.source}: model hash ${r.modelHash} vs ${f.modelHash} (different lazytlb models)`);
-    }
     if (r.toolVersion !== f.toolVersion) throw new ResultsError(`cannot merge ${source} with ${first.source}: lazytlb ${r.toolVersion} vs ${f.toolVersion}`);
     if (r.coverage !== f.coverage) {
       throw new ResultsError(`cannot merge ${source} with ${first.source}: coverage ${r.coverage ? 'on' : 'off'} vs ${f.coverage ? 'on' : 'off'} (run every shard with the same --coverage)`);
@@ -28,6 +26,10 @@ export function mergeResults(parts: readonly { readonly source: string; readonly
       const why = r.matrixSeed !== f.matrixSeed ? `seed "${r.matrixSeed}" vs "${f.matrixSeed}"` : r.runs !== f.runs ? `runs ${r.runs} vs ${f.runs}`
         : `the matrices expand to different cells: ${cellsDifference(r.cells.map((c) => c.cellId), f.cells.map((c) => c.cellId))}`;
       throw new ResultsError(`cannot merge ${source} with ${first.source}: not the same sweep (${why})`);
+    }
+    const model = fingerprintsDifference(r.fingerprints, f.fingerprints);
+    if (model.length > 0) {
+      throw new ResultsError(`cannot merge ${source} with ${first.source}: the models behave differently (behaviour fingerprints: ${model.join('; ')})`);
     }
     if (r.shard !== null) {
       const key = `${r.shard.index}/${r.shard.count}`;
@@ -52,7 +54,7 @@ export function mergeResults(parts: readonly { readonly source: string; readonly
   return {
     toolVersion: f.toolVersion,
     coreVersion: f.coreVersion,
-    modelHash: f.modelHash,
+    fingerprints: f.fingerprints,
     matrixSeed: f.matrixSeed,
     runs: f.runs,
     cells: f.cells,

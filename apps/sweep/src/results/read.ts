@@ -96,7 +96,7 @@ export function readResultDir(dir: string): SweepResult {
   return {
     toolVersion: f.toolVersion,
     coreVersion: f.coreVersion,
-    modelHash: f.modelHash,
+    fingerprints: f.fingerprints,
     matrixSeed: f.matrix.seed,
     runs: f.matrix.runs,
     cells,

@@ -70,16 +70,19 @@ describe('results', () => {
     json.toolVersion = '0.0.9';
     writeFileSync(join(dir, 'results.json'), JSON.stringify(json));
     expect(() => readResultDir(dir)).toThrow(
-      /old\/results\.json: results schema lazytlb\.results\/1 \(written by lazytlb 0\.0\.9\) is not lazytlb\.results\/2: it predates hazards, .*Re-run the sweep with this version, or read it with the @lazytlb\/sweep 0\.1 that wrote it/,
+      /old\/results\.json: results schema lazytlb\.results\/1 \(written by lazytlb 0\.0\.9\) is not lazytlb\.results\/3: it predates hazards, .*Re-run the sweep with this version, or read it with the @lazytlb\/sweep 0\.1 that wrote it/,
     );
     expect(() => mergeResultDirs([v2, dir])).toThrow(
-      /cannot merge results of different schema versions \(.*v2: lazytlb\.results\/2 \(lazytlb [\d.]+\); .*old: lazytlb\.results\/1 \(lazytlb 0\.0\.9\)\): merge only shards written by the same lazytlb/,
+      /cannot merge results of different schema versions \(.*v2: lazytlb\.results\/3 \(lazytlb [\d.]+\); .*old: lazytlb\.results\/1 \(lazytlb 0\.0\.9\)\): merge only shards written by the same lazytlb/,
     );
-    expect(() => mergeResultDirs([dir, dir])).toThrow(/cannot merge: .*results schema lazytlb\.results\/1 \(written by lazytlb 0\.0\.9\) is not lazytlb\.results\/2/);
+    expect(() => mergeResultDirs([dir, dir])).toThrow(/cannot merge: .*results schema lazytlb\.results\/1 \(written by lazytlb 0\.0\.9\) is not lazytlb\.results\/3/);
   });
 
   it('rejects another schema with a clear error', () => {
-    expect(() => parseResults({ schema: 'lazytlb.results/3' })).toThrow(/results schema lazytlb\.results\/3 is not lazytlb\.results\/2: this version of lazytlb reads lazytlb\.results\/2 only/);
+    expect(() => parseResults({ schema: 'lazytlb.results/4' })).toThrow(/results schema lazytlb\.results\/4 is not lazytlb\.results\/3: this version of lazytlb reads lazytlb\.results\/3 only/);
+    expect(() => parseResults({ schema: 'lazytlb.results/2', toolVersion: '0.1.0' })).toThrow(
+      /results schema lazytlb\.results\/2 \(written by lazytlb 0\.1\.0\) is not lazytlb\.results\/3: it names its model by a hash of lazytlb's source .*--allow-model-mismatch/,
+    );
   });
 
   it('the memory axis: each cell\'s memory from its config, a memory column in report.md only when some cell is not sc, a round trip keeps it', async () => {

@@ -15,10 +15,14 @@
 import { z } from 'zod';
 import { COST_NAMES, HLL_BASE64_LENGTH, MEMORY_MODELS, PreemptModel, SchemeName, StrategySpec } from '@lazytlb/core';
 
-export const RESULTS_SCHEMA = 'lazytlb.results/2';
+export const RESULTS_SCHEMA = 'lazytlb.results/3';
 
 /** Older schemas this version refuses, with what to do (read.ts, merge.ts). */
 const OLD_RESULTS_SCHEMAS: Readonly<Record<string, string>> = {
+  'lazytlb.results/2':
+    'it names its model by a hash of lazytlb\'s source (modelHash), so whether this version\'s model behaves the same cannot be checked, and runs of ' +
+    'two models must not be added up: re-run the sweep with this version (results/3 records behaviour fingerprints), or resume or merge it with ' +
+    'the lazytlb that wrote it; its failure artifacts still replay here with `lazytlb replay --allow-model-mismatch`',
   'lazytlb.results/1':
     'it predates hazards, use sites, scheme options and preemption models (issue 10): its counts mean something else (under `none` every ' +
     'I3 ended the run) and its artifacts (lazytlb.artifact/1) cannot be replayed by this model. Re-run the sweep with this version, ' +
@@ -46,6 +50,7 @@ export const MemoryModel = z.enum(MEMORY_MODELS);
 const count = z.number().int().min(0);
 const ratio = z.number().nullable();
 const hex32 = z.string().regex(/^[0-9a-f]{32}$/);
+const hex16 = z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex digits');
 
 /**
  * A failure's size: steps, CPUs, tasks, program ops, the arch options away from their defaults
@@ -296,7 +301,8 @@ export const ResultsFile = z
     schema: z.literal(RESULTS_SCHEMA),
     toolVersion: z.string(),
     coreVersion: z.string(),
-    modelHash: z.string(),
+    /** Behaviour fingerprints (engine/fingerprints.ts): core's, and each plugin's the cells run ("arch NAME@VERSION", "scheme NAME@VERSION"). */
+    fingerprints: z.object({ core: hex16, plugins: z.record(z.string(), hex16) }).strict(),
     matrix: z.object({ seed: z.string(), runs: count, cells: count, hash: hex32 }).strict(),
     shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).strict().nullable(),
     /** Stopped by Ctrl-C: `--resume DIR` continues it. */

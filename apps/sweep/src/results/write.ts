@@ -13,6 +13,7 @@ import { formatArchSpec } from '../matrix/arch-flag.js';
 import { renderCostVsCpus } from '../report/cost-vs-cpus.js';
 import { writeReportHtml } from '../report/write.js';
 import { writeFileAtomic } from './atomic.js';
+import { formatFingerprints } from '../engine/fingerprints.js';
 import { type BuildOptions, buildResults, failurePath } from './build.js';
 import type { CellResult, FirstFailureEntry, ResultsFile } from './schema.js';
 
@@ -182,7 +183,7 @@ export function renderReport(f: ResultsFile): string {
   const L: string[] = [];
   const status = f.interrupted ? ' — INTERRUPTED (resume with --resume)' : f.timeBudgetHit ? ' — time budget reached' : f.complete ? '' : ' — partial';
   L.push(`# lazytlb sweep${status}`, '');
-  L.push(`lazytlb ${f.toolVersion} (core ${f.coreVersion}, model ${f.modelHash}), seed \`${f.matrix.seed}\`, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}.`, '');
+  L.push(`lazytlb ${f.toolVersion} (core ${f.coreVersion}; behaviour fingerprints ${formatFingerprints(f.fingerprints)}), seed \`${f.matrix.seed}\`, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}.`, '');
   // Scheme plugins (not core's built-in schemes) and their versions: another version is another cell.
   const schemePlugins = [...new Set(f.cells.flatMap((c) => (c.schemeVersion !== undefined ? [`\`${c.scheme}\` ${c.schemeVersion}`] : [])))];
   if (schemePlugins.length > 0) L.push(`Scheme plugins: ${schemePlugins.join(', ')}.`, '');

@@ -11,7 +11,7 @@ function failure(plugin: ArchPlugin<any>, archOptions: unknown, scheme: 'none' |
   for (let i = 0; i < 5000; i++) {
     const r = sim.run(runSeed(cell, i));
     if (r.outcome !== 'violation') continue;
-    const a = makeArtifact(sim.cell, runSeed(cell, i), r, i);
+    const a = makeArtifact(sim, runSeed(cell, i), r, i);
     if (artifactPreemptions(a, plugin) >= minPreemptions) return a;
   }
   throw new Error('no failure found');
@@ -70,6 +70,6 @@ describe('bugDepth', () => {
     const sim = createSimulator({ plugin: x86Native, scheme: 'refcount', cpus: 2, workload: 'default' });
     const seed = runSeed(hashString128(sim.cellId), 0);
     const r = sim.run(seed, { keepDecisions: true });
-    expect(() => bugDepth(makeArtifact(sim.cell, seed, r), x86Native)).toThrow(/no bug depth: the artifact's run ended ok/);
+    expect(() => bugDepth(makeArtifact(sim, seed, r), x86Native)).toThrow(/no bug depth: the artifact's run ended ok/);
   });
 });

@@ -289,7 +289,7 @@ export function bugDepth(artifact: Artifact, plugins: PluginsArg, opts: BugDepth
         const r = runFor(sim, s, finding);
         if (!matches(finding, r)) continue;
         pctDepth = d;
-        pctArtifact = makeArtifact(sim.cell, s, r, undefined, finding.target);
+        pctArtifact = makeArtifact(sim, s, r, undefined, finding.target);
         const found = startOf(pctArtifact);
         if (found.preemptions < best.preemptions) best = found;
         break search;
@@ -297,7 +297,7 @@ export function bugDepth(artifact: Artifact, plugins: PluginsArg, opts: BugDepth
     }
   }
 
-  let out = makeArtifact(best.sim.cell, best.seed, best.result, best.runIndex, finding.target);
+  let out = makeArtifact(best.sim, best.seed, best.result, best.runIndex, finding.target);
   let preemptions = best.preemptions;
   const check = replayArtifact(out, plugin.arch, replayOpts(plugin));
   if (!check.reproduced || !matches(finding, check.result)) {

@@ -6,7 +6,7 @@ import { cellMemory, memoryMismatch, simOptionsFor } from './cell.js';
 function anyArtifact(): Artifact {
   const sim = createSimulator({ plugin: x86Native, scheme: 'refcount', cpus: 2, workload: 'default', stepBudget: 50 });
   const seed = runSeed(hashString128(sim.cellId), 0);
-  return makeArtifact(sim.cell, seed, sim.run(seed, { keepDecisions: true }), 0);
+  return makeArtifact(sim, seed, sim.run(seed, { keepDecisions: true }), 0);
 }
 
 describe('the memory model of an artifact\'s cell', () => {

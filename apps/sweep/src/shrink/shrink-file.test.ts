@@ -15,7 +15,7 @@ describe('shrinkFile', () => {
     while (r.outcome !== 'violation') r = sim.run(runSeed(cell, ++i));
     const dir = mkdtempSync(join(tmpdir(), 'lazytlb-shrink-'));
     const path = join(dir, 'fail.json');
-    writeFileSync(path, JSON.stringify(makeArtifact(sim.cell, runSeed(cell, i), r, i)));
+    writeFileSync(path, JSON.stringify(makeArtifact(sim, runSeed(cell, i), r, i)));
     const res = await shrinkFile(path);
     expect(res.out).toBe(defaultShrunkPath(path));
     expect(res.out.endsWith('fail.shrunk.json')).toBe(true);

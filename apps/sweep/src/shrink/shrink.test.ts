@@ -15,7 +15,7 @@ function firstFailure(plugin: ArchPlugin<any>, cpus: number, archOptions: unknow
   const cell = hashString128(sim.cellId);
   for (let i = 0; i < 20000; i++) {
     const r = sim.run(runSeed(cell, i));
-    if (r.outcome === 'violation') return makeArtifact(sim.cell, runSeed(cell, i), r, i);
+    if (r.outcome === 'violation') return makeArtifact(sim, runSeed(cell, i), r, i);
   }
   throw new Error('no failure found');
 }
@@ -166,7 +166,7 @@ function firstFinding(target: FindingTarget, cpus = 2): Artifact {
   const cell = hashString128(sim.cellId);
   for (let i = 0; i < 2000; i++) {
     const r = sim.run(runSeed(cell, i), { keepDecisions: true, stopAt: target });
-    if (r.outcome === 'stopped') return makeArtifact(sim.cell, runSeed(cell, i), r, i, target);
+    if (r.outcome === 'stopped') return makeArtifact(sim, runSeed(cell, i), r, i, target);
   }
   throw new Error('no finding');
 }
@@ -194,7 +194,7 @@ describe('shrinkArtifact keeps the finding: hazards, use sites, I14 at its site'
     let a: Artifact | undefined;
     for (let i = 0; a === undefined && i < 2000; i++) {
       const run = sim.run(runSeed(cell, i));
-      if (run.violation?.invariant === 'I14') a = makeArtifact(sim.cell, runSeed(cell, i), run, i);
+      if (run.violation?.invariant === 'I14') a = makeArtifact(sim, runSeed(cell, i), run, i);
     }
     expect(a!.outcome.site).toBeDefined();
     a = a!;
@@ -218,6 +218,6 @@ describe('shrinkArtifact budgets and refusals', () => {
     const seed = runSeed(hashString128(sim.cellId), 0);
     const r = sim.run(seed, { keepDecisions: true });
     expect(r.outcome).toBe('ok');
-    expect(() => shrinkArtifact(makeArtifact(sim.cell, seed, r), referenceArch)).toThrow(/nothing to shrink: the artifact's run ended ok, not in an invariant violation, a hazard or a use site/);
+    expect(() => shrinkArtifact(makeArtifact(sim, seed, r), referenceArch)).toThrow(/nothing to shrink: the artifact's run ended ok, not in an invariant violation, a hazard or a use site/);
   });
 });

@@ -381,7 +381,7 @@ export function shrinkArtifact(artifact: Artifact, plugins: PluginsArg, opts: Sh
     }
   }
   // The final artifact must replay exactly; otherwise keep the original (never worse).
-  const out = makeArtifact(best.sim.cell, seed, best.result, artifact.runIndex, finding.target);
+  const out = makeArtifact(best.sim, seed, best.result, artifact.runIndex, finding.target);
   const check = replayArtifact(out, plugin.arch, replayOpts(plugin));
   const ok = check.reproduced && matches(finding, check.result) && out.outcome.steps <= want.steps;
   const finalArtifact = ok ? out : artifact;

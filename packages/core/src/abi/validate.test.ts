@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../test-support/thrown.js';
 import { z } from 'zod';
-import { CORE_VERSION } from '../generated/model-hash.js';
+import { CORE_VERSION } from '../generated/version.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { ABI_VERSION, type ArchHooks, type ArchPlugin } from './plugin.js';
 import { parseArchOptions, PluginLoadError, validateArchPlugin, validateHooks } from './validate.js';

@@ -4,7 +4,7 @@
  */
 import semver from 'semver';
 import { z } from 'zod';
-import { CORE_VERSION } from '../generated/model-hash.js';
+import { CORE_VERSION } from '../generated/version.js';
 import { INVARIANT_IDS, type InvariantId } from '../invariants/catalog.js';
 import { CORE_USE_SITES, MAX_USE_SITES } from '../findings/sites.js';
 import { MAX_CPUS } from '../model/constants.js';

@@ -78,7 +78,7 @@ describe('membarrier(PRIVATE_EXPEDITED) and I10', () => {
     expect(sim.k.violation?.message).toMatch(/misses .*CPU1's switch to T?U?.*still in its store buffer/);
     // The artifact records the memory model and replays exactly (drain decisions included).
     const r = sim.end(undefined, { keepDecisions: true });
-    const a = parseArtifact(JSON.parse(JSON.stringify(makeArtifact(sim.cell, [1, 2, 3, 4], r))));
+    const a = parseArtifact(JSON.parse(JSON.stringify(makeArtifact(sim, [1, 2, 3, 4], r))));
     expect(a.cell.memory).toBe('tso');
     const replay = replayArtifact(a, refTso(false));
     expect(replay.reproduced).toBe(true);

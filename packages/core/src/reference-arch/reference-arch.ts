@@ -14,7 +14,7 @@ import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
 import { C_TLB_FLUSH_LOCAL, C_TLB_FLUSH_REMOTE } from '../cost/counters.js';
 import { FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, REASON_FLUSH } from '../model/constants.js';
 import type { ArchKernel } from '../abi/arch-kernel.js';
-import { CORE_VERSION } from '../generated/model-hash.js';
+import { CORE_VERSION } from '../generated/version.js';
 
 /** The reference arch's one use site: switch_mm clearing the CPU from the previous mm's mask. */
 const CLEAR_PREV_SITE = 'cpumask_clear_cpu(mm_cpumask(prev))';

@@ -1,7 +1,9 @@
 /**
  * Failure artifacts: everything needed to replay a run exactly (model-spec §10): tool
- * version, model hash, the resolved cell, the seed and the explorer's decision list. An
- * artifact from another model version is refused, not replayed wrongly.
+ * version, the behaviour fingerprints of the model that recorded it (core, arch plugin,
+ * scheme plugin: ../behaviour/fingerprint.ts), the resolved cell, the seed and the explorer's
+ * decision list. An artifact from a model that behaves differently is refused, naming the
+ * part that changed, not replayed wrongly (or, asked to, replayed anyway and checked).
  */
 import { z } from 'zod';
 import type { ArchPlugin } from '../abi/plugin.js';
@@ -10,7 +12,10 @@ import type { SchemePlugin } from '../scheme/abi.js';
 import { MEMORY_MODELS } from '../model/store-buffer.js';
 import { HAZARD_IDS } from '../model/kernel.js';
 import { StrategySpec } from '../explorer/strategy.js';
-import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
+import { CORE_VERSION } from '../generated/version.js';
+import { type BehaviourFingerprints, archFingerprint, behaviourFingerprints, coreFingerprint, fingerprintMismatch, schemeFingerprint } from '../behaviour/fingerprint.js';
+import { builtinScheme } from '../scheme/builtin/index.js';
+import { ReplayDivergence } from '../explorer/strategy.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
 import { seedFromHex, seedToHex, type RunSeed } from '../prng/seed.js';
 import { WorkloadParams } from '../workload/params.js';
@@ -18,7 +23,15 @@ import { ExplicitWorkload } from '../workload/explicit.js';
 import { ProfileName } from '../workload/profiles.js';
 import { type CellConfig, type FindingTarget, type RunResult, Simulator } from './simulator.js';
 
-export const ARTIFACT_SCHEMA = 'lazytlb.artifact/2';
+export const ARTIFACT_SCHEMA = 'lazytlb.artifact/3';
+/**
+ * The schema before behaviour fingerprints: same fields, `modelHash` (a hash of core's source
+ * bytes) instead of `fingerprints`. Still read; its model cannot be checked, so replay refuses
+ * it unless asked to try anyway (ReplayOptions.allowModelMismatch).
+ */
+export const ARTIFACT_SCHEMA_V2 = 'lazytlb.artifact/2';
+/** The prefix of a v2 artifact's source hash where a fingerprint goes (parseArtifact). */
+export const SOURCE_HASH_PREFIX = 'source:';
 /** Schemas this version refuses with a reason (their model predates hazards, I14 and the slab). */
 const OLD_ARTIFACT_SCHEMAS: Record<string, string> = {
   'lazytlb.artifact/1':
@@ -54,11 +67,15 @@ export const Target = z.union([
   z.object({ site: z.string().min(1) }).strict(),
 ]);
 
+const FingerprintSchema = z.string().regex(/^([0-9a-f]{16}|source:[0-9a-f]{16})$/, 'must be 16 lowercase hex digits');
+export const Fingerprints = z.object({ core: FingerprintSchema, arch: FingerprintSchema, scheme: FingerprintSchema.optional() }).strict();
+
 export const Artifact = z
   .object({
     schema: z.literal(ARTIFACT_SCHEMA),
     toolVersion: z.string(),
-    modelHash: z.string(),
+    /** Behaviour fingerprints of the model that recorded it (scheme: a scheme plugin's only). */
+    fingerprints: Fingerprints,
     cell: z
       .object({
         arch: z.object({ name: z.string(), version: z.string(), options: z.unknown() }).strict(),
@@ -115,13 +132,19 @@ export function outcomeOf(r: RunResult): Outcome {
   return o;
 }
 
-/** The artifact of a run; `target`: the hazard or use site the run was stopped at (RunOptions.stopAt). */
-export function makeArtifact(cell: CellConfig, seed: RunSeed, result: RunResult, runIndex?: number, target?: FindingTarget): Artifact {
+/**
+ * The artifact of a run of `sim`; `target`: the hazard or use site the run was stopped at
+ * (RunOptions.stopAt). The first artifact of a process computes the model's behaviour
+ * fingerprints (tens of milliseconds per plugin, then memoised).
+ */
+export function makeArtifact(sim: Simulator, seed: RunSeed, result: RunResult, runIndex?: number, target?: FindingTarget): Artifact {
+  if (!(sim instanceof Simulator)) throw new TypeError('makeArtifact: pass the Simulator that ran (its plugins are fingerprinted), not its cell');
   if (result.decisions === null) throw new Error('makeArtifact: the run kept no decision list (run with keepDecisions)');
+  const cell: CellConfig = sim.cell;
   const a: Artifact = {
     schema: ARTIFACT_SCHEMA,
     toolVersion: CORE_VERSION,
-    modelHash: MODEL_HASH,
+    fingerprints: behaviourFingerprints(sim),
     cell: {
       arch: { ...cell.arch }, scheme: cell.scheme,
       ...(cell.schemeOptions !== undefined ? { schemeOptions: { ...cell.schemeOptions } } : {}),
@@ -145,11 +168,22 @@ export class ArtifactError extends Error {
   override name = 'ArtifactError';
 }
 
-/** Parse and validate an artifact (e.g. from JSON.parse of a file); errors name the field. */
+/**
+ * Parse and validate an artifact (e.g. from JSON.parse of a file); errors name the field. A
+ * `lazytlb.artifact/2` file (before behaviour fingerprints) is read as this schema with its
+ * source hash in place of the fingerprints (`source:<hash>`), which replay reports as a model
+ * it cannot check.
+ */
 export function parseArtifact(value: unknown, source = 'artifact'): Artifact {
   const schema = typeof value === 'object' && value !== null ? (value as { schema?: unknown }).schema : undefined;
+  if (schema === ARTIFACT_SCHEMA_V2) {
+    const { modelHash, ...rest } = value as { modelHash?: unknown };
+    if (typeof modelHash !== 'string' || !/^[0-9a-f]{16}$/.test(modelHash)) throw new ArtifactError(`invalid ${source}:\n  - modelHash: must be 16 lowercase hex digits (a ${ARTIFACT_SCHEMA_V2} file)`);
+    const fp = `${SOURCE_HASH_PREFIX}${modelHash}`;
+    return parseArtifact({ ...rest, schema: ARTIFACT_SCHEMA, fingerprints: { core: fp, arch: fp } }, source);
+  }
   if (typeof schema === 'string' && schema !== ARTIFACT_SCHEMA) {
-    const why = OLD_ARTIFACT_SCHEMAS[schema] ?? `this version of lazytlb reads ${ARTIFACT_SCHEMA} only`;
+    const why = OLD_ARTIFACT_SCHEMAS[schema] ?? `this version of lazytlb reads ${ARTIFACT_SCHEMA} and ${ARTIFACT_SCHEMA_V2} only`;
     throw new ArtifactError(`${source}: artifact schema ${schema} is not ${ARTIFACT_SCHEMA}: ${why}`);
   }
   const r = Artifact.safeParse(value);
@@ -160,39 +194,76 @@ export function parseArtifact(value: unknown, source = 'artifact'): Artifact {
   return r.data;
 }
 
+/** Whether an artifact was recorded before behaviour fingerprints (a v2 file: its model cannot be checked). */
+export function isSourceHashArtifact(artifact: Pick<Artifact, 'fingerprints'>): boolean {
+  return artifact.fingerprints.core.startsWith(SOURCE_HASH_PREFIX);
+}
+
+/**
+ * How the model of `artifact` differs from the model that would replay it (`plugin`,
+ * `scheme`), one sentence per changed part; empty when they behave the same.
+ */
+export function artifactModelMismatch(artifact: Artifact, plugin: ArchPlugin<any>, scheme?: SchemePlugin<any>): string[] {
+  const c = artifact.cell;
+  if (isSourceHashArtifact(artifact)) {
+    return [
+      `it was recorded by lazytlb ${artifact.toolVersion} before behaviour fingerprints (model ${artifact.fingerprints.core.slice(SOURCE_HASH_PREFIX.length)}, a hash of ` +
+        'that version\'s source), so whether this model behaves the same cannot be checked',
+    ];
+  }
+  const sp = scheme ?? builtinScheme(c.scheme);
+  const current: BehaviourFingerprints = {
+    core: coreFingerprint(),
+    arch: archFingerprint(plugin),
+    ...(sp !== undefined && builtinScheme(sp.name) !== sp ? { scheme: schemeFingerprint(sp) } : {}),
+  };
+  const archName = plugin.version !== c.arch.version ? `${c.arch.name}@${c.arch.version} (now ${plugin.version})` : `${c.arch.name}@${c.arch.version}`;
+  const schemeName = sp !== undefined && c.schemeVersion !== undefined && sp.version !== c.schemeVersion ? `${c.scheme}@${c.schemeVersion} (now ${sp.version})` : `${c.scheme}${c.schemeVersion !== undefined ? `@${c.schemeVersion}` : ''}`;
+  return fingerprintMismatch(artifact.fingerprints, current, { arch: archName, scheme: schemeName });
+}
+
 export interface ReplayResult {
   readonly result: RunResult;
   /** The replay ended exactly as recorded (same outcome, step count, invariant, CPU, step). */
   readonly reproduced: boolean;
   readonly simulator: Simulator;
+  /** How the replaying model differs from the recording one (ReplayOptions.allowModelMismatch); empty when it does not. */
+  readonly modelMismatch: readonly string[];
+}
+
+export interface ReplayOptions {
+  readonly trace?: boolean;
+  /** The scheme plugin of a cell whose scheme is not built into core. */
+  readonly scheme?: SchemePlugin<any>;
+  /**
+   * Replay even when the model's behaviour fingerprints differ from the artifact's (or cannot
+   * be checked): the result says whether it reproduced; a decision the changed model cannot
+   * take ends in an ArtifactError that says so.
+   */
+  readonly allowModelMismatch?: boolean;
 }
 
 /**
- * Re-run an artifact exactly. Refuses an artifact of another model version, or of another
- * plugin name or version (arch, or scheme plugin), with the reason. `scheme`: the scheme
- * plugin of a cell whose scheme is not built into core.
+ * Re-run an artifact exactly. Refuses, with the reason, an artifact of another arch or scheme
+ * plugin, or of a model whose behaviour fingerprints differ (naming core, the arch or the
+ * scheme), unless `allowModelMismatch`.
  */
-export function replayArtifact(
-  artifact: Artifact, plugin: ArchPlugin<any>, opts: { trace?: boolean; scheme?: SchemePlugin<any> } = {},
-): ReplayResult {
-  if (artifact.modelHash !== MODEL_HASH) {
-    throw new ArtifactError(
-      `artifact was recorded with model ${artifact.modelHash} (lazytlb ${artifact.toolVersion}); this is model ${MODEL_HASH} (lazytlb ${CORE_VERSION}). ` +
-        'Replaying it would not reproduce the run: use the lazytlb version that wrote it.',
-    );
-  }
-  if (plugin.name !== artifact.cell.arch.name || plugin.version !== artifact.cell.arch.version) {
-    throw new ArtifactError(
-      `artifact was recorded with arch ${artifact.cell.arch.name}@${artifact.cell.arch.version}, but ${plugin.name}@${plugin.version} was given`,
-    );
+export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts: ReplayOptions = {}): ReplayResult {
+  if (plugin.name !== artifact.cell.arch.name) {
+    throw new ArtifactError(`artifact was recorded with arch ${artifact.cell.arch.name}@${artifact.cell.arch.version}, but ${plugin.name}@${plugin.version} was given`);
   }
   const c = artifact.cell;
   if (c.schemeVersion !== undefined) {
     const sp = opts.scheme;
     if (sp === undefined) throw new ArtifactError(`artifact was recorded with scheme plugin ${c.scheme}@${c.schemeVersion}: load that scheme plugin to replay it`);
-    if (sp.name !== c.scheme || sp.version !== c.schemeVersion) {
-      throw new ArtifactError(`artifact was recorded with scheme ${c.scheme}@${c.schemeVersion}, but ${sp.name}@${sp.version} was given`);
-    }
+    if (sp.name !== c.scheme) throw new ArtifactError(`artifact was recorded with scheme ${c.scheme}@${c.schemeVersion}, but ${sp.name}@${sp.version} was given`);
+  }
+  const modelMismatch = artifactModelMismatch(artifact, plugin, opts.scheme);
+  if (modelMismatch.length > 0 && opts.allowModelMismatch !== true) {
+    throw new ArtifactError(
+      `artifact was recorded with another model (lazytlb ${artifact.toolVersion}; this is ${CORE_VERSION}): ${modelMismatch.join('; ')}. ` +
+        'Replaying it may not reproduce the run: use the lazytlb version and plugins that wrote it, or replay with --allow-model-mismatch to try anyway.',
+    );
   }
   const sim = new Simulator({
     plugin,
@@ -210,13 +281,19 @@ export function replayArtifact(
     ...(c.disabledInvariants !== undefined ? { disabledInvariants: c.disabledInvariants } : {}),
   });
   const decisions = new Uint8Array(Buffer.from(artifact.decisions, 'base64'));
-  const result = sim.run(seedFromHex(artifact.seed), {
-    trace: opts.trace ?? false, decisions, keepDecisions: true, ...(artifact.target !== undefined ? { stopAt: artifact.target } : {}),
-  });
+  let result: RunResult;
+  try {
+    result = sim.run(seedFromHex(artifact.seed), {
+      trace: opts.trace ?? false, decisions, keepDecisions: true, ...(artifact.target !== undefined ? { stopAt: artifact.target } : {}),
+    });
+  } catch (e) {
+    if (modelMismatch.length === 0 || !(e instanceof ReplayDivergence)) throw e;
+    throw new ArtifactError(`tried anyway on a model that differs (${modelMismatch.join('; ')}): it did not reproduce: ${e.message}`);
+  }
   const got = outcomeOf(result);
   const want = artifact.outcome;
   const same = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean => (a ?? []).join(',') === (b ?? []).join(',');
   const reproduced = got.kind === want.kind && got.steps === want.steps && got.invariant === want.invariant && got.cpu === want.cpu && got.step === want.step &&
     got.site === want.site && same(got.hazards, want.hazards) && same(got.useSites, want.useSites);
-  return { result, reproduced, simulator: sim };
+  return { result, reproduced, simulator: sim, modelMismatch };
 }

@@ -78,7 +78,7 @@ describe('properties on the reference arch', () => {
         const seed = runSeed(hashString128(sim.cellId), run);
         const r = sim.run(seed, { keepDecisions: true });
         const costs = Array.from(sim.costs);
-        const replay = replayArtifact(makeArtifact(sim.cell, seed, r), referenceArch);
+        const replay = replayArtifact(makeArtifact(sim, seed, r), referenceArch);
         expect(replay.reproduced).toBe(true);
         expect(replay.result.violation).toEqual(r.violation);
         expect(Array.from(replay.simulator.costs)).toEqual(costs);

@@ -84,9 +84,10 @@ describe('Simulator', () => {
         expect(r.pluginError).toEqual({ hook: 'flush_tlb_mm_range', message: 'boom in flush' });
         expect(r.violation).toBeNull();
         expect(r.decisions).toHaveLength(r.steps + 1); // includes the step that threw
-        // the artifact replays to the same plugin error
+        // the artifact replays to the same plugin error (making it runs the plugin's fingerprint corpus: reset after)
+        const artifact = makeArtifact(sim, cellSeed(sim, i), r);
         calls = 0;
-        const replay = replayArtifact(makeArtifact(sim.cell, cellSeed(sim, i), r), broken);
+        const replay = replayArtifact(artifact, broken);
         expect(replay.reproduced).toBe(true);
         expect(replay.result.pluginError).toEqual(r.pluginError);
       }

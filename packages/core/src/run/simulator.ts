@@ -15,7 +15,7 @@ import { validateSchemeHooks, validateSchemePlugin } from '../scheme/validate.js
 import { CORE_USE_SITES, type UseSiteKind } from '../findings/sites.js';
 import { C_LAZY_PINNED_AT_END, costsToObject, type Costs } from '../cost/counters.js';
 import { createExplorer, type Explorer, ReplayExplorer, type StrategySpec, StrategySpec as StrategySchema } from '../explorer/strategy.js';
-import { CORE_VERSION, MODEL_HASH } from '../generated/model-hash.js';
+import { CORE_VERSION } from '../generated/version.js';
 import { checkCpu, checkQuiescent, checkRefcounts } from '../invariants/check.js';
 import { HOOK_IDS, HOOK_NAMES } from '../model/arch-calls.js';
 import { ACTOR_KIND_NAMES, ACTORS_PER_CPU, HOLDER_NAMES, MAX_CPUS, PREEMPT_MODELS, TASK_IDLE, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
@@ -82,7 +82,7 @@ export interface CellConfig {
   readonly schemeOptions?: SchemeOptions;
   /**
    * A scheme plugin's version; absent for core's built-in schemes (their version is the
-   * core's, which artifacts record as toolVersion and modelHash).
+   * core's, which artifacts record as toolVersion and the core fingerprint).
    */
   readonly schemeVersion?: string;
   /** Preemption model when not the default "full". */
@@ -284,10 +284,6 @@ export class Simulator {
     this.decisions = new Uint8Array(stepBudget);
     this.checkEveryStep = opts.checkEveryStep === true;
     this.activeExplorer = this.explorer;
-  }
-
-  get modelHash(): string {
-    return MODEL_HASH;
   }
 
   /** Cost counters of the last run (a live view: copy it before the next run). */

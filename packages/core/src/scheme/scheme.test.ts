@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PluginLoadError } from '../abi/validate.js';
 import { COST_NAMES } from '../cost/counters.js';
-import { CORE_VERSION } from '../generated/model-hash.js';
+import { CORE_VERSION } from '../generated/version.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { createSimulator } from '../run/simulator.js';

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { describeIssues, PluginLoadError, UseSiteDocSchema, validateArchPlugin } from '../abi/validate.js';
 import type { ArchPlugin } from '../abi/plugin.js';
 import { CORE_USE_SITES } from '../findings/sites.js';
-import { CORE_VERSION } from '../generated/model-hash.js';
+import { CORE_VERSION } from '../generated/version.js';
 import { INVARIANT_IDS, type InvariantId } from '../invariants/catalog.js';
 import { MAX_SCHEME_SHARED } from '../model/store-buffer.js';
 import { SCHEME_ABI_VERSION, type SchemeHooks, type SchemePlugin } from './abi.js';

@@ -78,7 +78,7 @@ export function reportRunWith(label: string, sim: Simulator, seed: RunSeed, r: R
   const head = `${label}: run ${runIndex} (seed ${seedToHex(seed)}) ended ${r.outcome}: ${runOutcomeLine(r)}`;
   if (r.decisions === null) return head;
   try {
-    const artifact = makeArtifact(sim.cell, seed, r, runIndex);
+    const artifact = makeArtifact(sim, seed, r, runIndex);
     const replay = how.replay(artifact);
     const trace = replay.result.trace !== null ? tail(formatTraceColumns(replay.result.trace, { ncpu: how.cpus, width: how.cpus <= 2 ? 56 : 40 }), how.traceLines) : '(no trace)';
     return `${head}\n\ntrace (replayed from the artifact):\n${trace}\n\nartifact (replay with ${how.how}):\n${JSON.stringify(artifact)}`;

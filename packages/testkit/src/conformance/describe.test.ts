@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { costs, referenceArch, type ArchHooks, type ArchPlugin, type Kernel } from '@lazytlb/core';
+import { archFingerprint, costs, referenceArch, type ArchHooks, type ArchPlugin, type Kernel } from '@lazytlb/core';
 import type { CellSpec } from './cell.js';
 import { whyNotClean } from './clean-runs.js';
 import { checkOptionalHooks } from './hook-contracts.js';
@@ -140,7 +140,7 @@ describe('describeArchConformance catches broken plugins', () => {
     const clean = f.get('clean runs: refcount, 2 CPUs, 40 seeds of the default workload all end ok with no hazard');
     expect(clean).toMatch(/^\d+ of 40 runs did not end ok without hazards \(\d+x violation I2.*\)\. First:\nno-flush \{\} refcount 2 CPUs default: run \d+ \(seed [0-9a-f]{32}\) ended violation: violation of I2/);
     expect(clean).toContain('trace (replayed from the artifact):\nstep  CPU0');
-    expect(clean).toContain('artifact (replay with replayArtifact):\n{"schema":"lazytlb.artifact/2"');
+    expect(clean).toContain('artifact (replay with replayArtifact):\n{"schema":"lazytlb.artifact/3"');
     expect(f.has('determinism (refcount): same cell + seed => same outcome, steps, costs and decisions')).toBe(false);
   });
 
@@ -268,6 +268,9 @@ describe('describeArchConformance catches broken plugins', () => {
         h.reset(k);
       },
     }));
+    // Artifacts carry the plugin's behaviour fingerprint: its corpus runs other cells, so compute it first.
+    archFingerprint(spy);
+    seen.clear();
     expect([...(await failures(spy, { ...options, hotplugSeeds: 0 })).keys()]).toEqual([]);
     expect([...seen].sort()).toEqual(['none shootdown=false preempt=3', 'refcount shootdown=false preempt=3', 'shootdown:mask=online shootdown=true preempt=3']);
   });

@@ -42,7 +42,7 @@ export function checkReplayOf(
     }
   }
   for (const [seed, r, i] of picked) {
-    const artifact = parseArtifact(JSON.parse(JSON.stringify(makeArtifact(sim.cell, seed, r, i))));
+    const artifact = parseArtifact(JSON.parse(JSON.stringify(makeArtifact(sim, seed, r, i))));
     for (const trace of [false, true]) {
       const what = `${label} run ${i} (${r.outcome}${r.violation !== null ? ` ${r.violation.invariant}` : ''}, trace ${trace ? 'on' : 'off'})`;
       const rep = replay(artifact, trace, what);

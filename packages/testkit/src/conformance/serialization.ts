@@ -18,7 +18,7 @@ export function checkSerialization(cell: CellSpec, expect: ConformanceExpect, nS
       const clone = structuredClone(r);
       expect(clone, `${label} run ${i}: structuredClone(RunResult) is equal`).toEqual(r);
       expect(clone.decisions instanceof Uint8Array, `${label} run ${i}: decisions stay a Uint8Array`).toBe(true);
-      const artifact = makeArtifact(sim.cell, seed, r, i);
+      const artifact = makeArtifact(sim, seed, r, i);
       expect(structuredClone(artifact), `${label} run ${i}: structuredClone(artifact) is equal`).toEqual(artifact);
       const parsed = parseArtifact(JSON.parse(JSON.stringify(artifact)), `${label} run ${i} artifact`);
       expect(parsed, `${label} run ${i}: the artifact survives JSON and parseArtifact`).toEqual(artifact);

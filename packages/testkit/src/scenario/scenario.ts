@@ -295,7 +295,7 @@ export class Scenario implements CommandSink {
   /** A replayable artifact of the finished run (core's makeArtifact; replayArtifact reproduces it). */
   artifact(): Artifact {
     if (this.runResult === null) throw new Error('scenario: artifact() needs an ended run (call finish() first)');
-    return makeArtifact(this.sim.cell, SCENARIO_SEED, this.runResult);
+    return makeArtifact(this.sim, SCENARIO_SEED, this.runResult);
   }
 
   // ---- names ----------------------------------------------------------------------------

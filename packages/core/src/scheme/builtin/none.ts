@@ -6,7 +6,7 @@
  * removed": the WARN is recorded as a hazard.
  */
 import { z } from 'zod';
-import { CORE_VERSION } from '../../generated/model-hash.js';
+import { CORE_VERSION } from '../../generated/version.js';
 import { defineSchemePlugin } from '../abi.js';
 import { REFCOUNT_N_BARRIERS } from './barriers.js';
 import { refcountNHooks } from './refcount-n.js';

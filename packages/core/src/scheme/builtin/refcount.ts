@@ -4,7 +4,7 @@
  * mm_count reference and __mmdrop cannot run while one is left.
  */
 import { z } from 'zod';
-import { CORE_VERSION } from '../../generated/model-hash.js';
+import { CORE_VERSION } from '../../generated/version.js';
 import { defineSchemePlugin } from '../abi.js';
 import { MEMBARRIER_BARRIER, MM_CID_BARRIER } from './barriers.js';
 

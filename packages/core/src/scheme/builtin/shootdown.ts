@@ -7,7 +7,7 @@
  * keeps no mm_cpumask for user mms, such as arm64).
  */
 import { z } from 'zod';
-import { CORE_VERSION } from '../../generated/model-hash.js';
+import { CORE_VERSION } from '../../generated/version.js';
 import { defineSchemePlugin } from '../abi.js';
 import { REFCOUNT_N_BARRIERS } from './barriers.js';
 import { refcountNHooks } from './refcount-n.js';
