@@ -48,10 +48,12 @@ export { COST_NAMES, costsToObject, type CostName, type Costs } from './cost/cou
 
 export { INVARIANT_IDS, INVARIANTS, invariantName, type InvariantId } from './invariants/catalog.js';
 
-export {
-  PctExplorer, RandomExplorer, ReplayDivergence, ReplayExplorer, StrategySpec, createExplorer, parseStrategy, strategyToString,
-  type Explorer,
-} from './explorer/strategy.js';
+export { PctExplorer, RandomExplorer, StrategySpec, createExplorer, parseStrategy, strategyToString } from './explorer/strategy.js';
+export type { Explorer } from './explorer/explorer.js';
+export { ReplayDivergence, ReplayExplorer, type ReplayExplorerOptions } from './explorer/replay.js';
+export { LenientReplayExplorer } from './explorer/lenient-replay.js';
+export { RecordingExplorer, preemptionPoints } from './explorer/recording.js';
+export { GuidedExplorer, type Chooser } from './explorer/guided.js';
 
 export { Sfc32 } from './prng/sfc32.js';
 export { hashString128, runSeed, seedFromHex, seedToHex, type RunSeed } from './prng/seed.js';

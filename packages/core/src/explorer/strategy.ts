@@ -5,6 +5,10 @@
  */
 import { z } from 'zod';
 import type { Sfc32 } from '../prng/sfc32.js';
+import type { Explorer } from './explorer.js';
+
+export type { Explorer } from './explorer.js';
+export { ReplayDivergence, ReplayExplorer, type ReplayExplorerOptions } from './replay.js';
 
 export const StrategySpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('random') }).strict(),
@@ -25,13 +29,6 @@ export function parseStrategy(text: string): StrategySpec {
 
 export function strategyToString(s: StrategySpec): string {
   return s.kind === 'random' ? 'random' : `pct:${s.depth}`;
-}
-
-export interface Explorer {
-  /** Start of a run: `nActors` actors, about `estSteps` steps expected. */
-  begin(rng: Sfc32, nActors: number, estSteps: number): void;
-  /** Choose one of `enabled[0..n)` (actor ids, ascending) at step `step`. */
-  pick(enabled: Uint8Array, n: number, step: number): number;
 }
 
 /** Uniform random walk: every enabled actor equally likely at every step. */
@@ -92,23 +89,7 @@ export class PctExplorer implements Explorer {
   }
 }
 
-/** Raised when a decision list does not fit the run it is replayed against. */
-export class ReplayDivergence extends Error {
-  override name = 'ReplayDivergence';
-}
-
-/** Replays a recorded decision list exactly; refuses a decision naming a disabled actor. */
-export class ReplayExplorer implements Explorer {
-  constructor(private readonly decisions: ArrayLike<number>) {}
-  begin(): void {}
-  pick(enabled: Uint8Array, n: number, step: number): number {
-    if (step >= this.decisions.length) throw new ReplayDivergence(`decision list ends at step ${this.decisions.length} but the run goes on`);
-    const a = this.decisions[step]!;
-    for (let i = 0; i < n; i++) if (enabled[i] === a) return a;
-    throw new ReplayDivergence(`step ${step}: recorded actor ${a} is not enabled (enabled: ${Array.from(enabled.subarray(0, n)).join(',')})`);
-  }
-}
-
+/** The explorer of a cell's strategy (a run may inject another: RunOptions.explorer). */
 export function createExplorer(spec: StrategySpec): Explorer {
   return spec.kind === 'random' ? new RandomExplorer() : new PctExplorer(spec.depth);
 }

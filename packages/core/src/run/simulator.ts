@@ -14,7 +14,9 @@ import { SCHEME_HOOK_BASE, SCHEME_HOOK_IDS, SCHEME_HOOK_NAMES, schemeHasMask } f
 import { validateSchemeHooks, validateSchemePlugin } from '../scheme/validate.js';
 import { CORE_USE_SITES, type UseSiteKind } from '../findings/sites.js';
 import { C_LAZY_PINNED_AT_END, costsToObject, type Costs } from '../cost/counters.js';
-import { createExplorer, type Explorer, ReplayExplorer, type StrategySpec, StrategySpec as StrategySchema } from '../explorer/strategy.js';
+import { createExplorer, type StrategySpec, StrategySpec as StrategySchema } from '../explorer/strategy.js';
+import type { Explorer } from '../explorer/explorer.js';
+import { ReplayExplorer } from '../explorer/replay.js';
 import { CORE_VERSION } from '../generated/version.js';
 import { checkCpu, checkQuiescent, checkRefcounts } from '../invariants/check.js';
 import { HOOK_IDS, HOOK_NAMES } from '../model/arch-calls.js';
@@ -159,8 +161,15 @@ export interface RunResult {
 export interface RunOptions {
   /** Record a trace (slower; for replay and scenarios). */
   readonly trace?: boolean;
-  /** Replay this decision list instead of asking the strategy. */
+  /** Replay this decision list instead of asking the strategy (the same as `explorer: new ReplayExplorer(decisions)`). */
   readonly decisions?: ArrayLike<number>;
+  /**
+   * Schedule this run with `explorer` instead of the cell's strategy (not with `decisions`):
+   * LenientReplayExplorer, RecordingExplorer, GuidedExplorer or any other Explorer. It gets
+   * the run's explorer PRNG stream; its picks are checked to be enabled; it may end the run
+   * itself (Explorer.stepLimit). The decisions it took replay the run exactly.
+   */
+  readonly explorer?: Explorer;
   /** Keep the decision list even when the run ends ok. */
   readonly keepDecisions?: boolean;
   /** End the run right after the step where this hazard or use site first fires (outcome `stopped`). */
@@ -356,10 +365,12 @@ export class Simulator {
 
   run(seed: RunSeed, opts: RunOptions = {}): RunResult {
     const tracer = this.begin(seed, opts);
-    let outcome: OutcomeKind = 'ok';
+    let outcome: OutcomeKind | undefined = 'ok';
     if (this.pendingError === null) {
       try {
-        outcome = this.loop(tracer, opts.stopAt === undefined ? null : this.targetMask(opts.stopAt));
+        const stop = opts.stopAt === undefined ? null : this.targetMask(opts.stopAt);
+        // The strategy and a `decisions` replay run in loop() as ever; an injected explorer in loopWith().
+        outcome = opts.explorer === undefined ? this.loop(tracer, stop) : this.loopWith(opts.explorer, tracer, stop);
       } catch (e) {
         outcome = this.catchPluginError(e);
       }
@@ -381,7 +392,8 @@ export class Simulator {
     const tracer = opts.trace === true ? new Tracer(k) : null;
     k.tracer = tracer;
     this.activeTracer = tracer;
-    this.activeExplorer = opts.decisions !== undefined ? new ReplayExplorer(opts.decisions) : this.explorer;
+    if (opts.decisions !== undefined && opts.explorer !== undefined) throw new Error('RunOptions: give decisions or explorer, not both');
+    this.activeExplorer = opts.explorer ?? (opts.decisions !== undefined ? new ReplayExplorer(opts.decisions) : this.explorer);
     this.pendingError = null;
     this.errorInStep = false;
     try {
@@ -401,7 +413,7 @@ export class Simulator {
       if (k.memory === 'tso') this.lastEstimate = Math.ceil(this.lastEstimate * TSO_ESTIMATE_FACTOR);
       k.rqCurr.set(k.cpuCurr.subarray(0, k.rqCurr.length));
       k.sb.sync(); // memory starts equal to every CPU's view
-      this.activeExplorer.begin(this.exRng, this.cell.cpus * ACTORS_PER_CPU, this.lastEstimate);
+      this.activeExplorer.begin(this.exRng, this.cell.cpus * ACTORS_PER_CPU, this.lastEstimate, this.cell.stepBudget);
     } catch (e) {
       this.catchPluginError(e, false);
     }
@@ -512,6 +524,30 @@ export class Simulator {
       if (n === 0) return this.finish();
       if (k.step >= budget) return 'budget';
       this.doStep(explorer.pick(en, n, k.step), tracer);
+      if (k.violation !== null) return 'violation';
+      if (stop !== null && ((k.hazardMask & stop[0]) !== 0 || (k.siteMask & stop[1]) !== 0)) return 'stopped';
+    }
+  }
+
+  /**
+   * loop() for an injected explorer (RunOptions.explorer): its picks are checked,
+   * and it may end the run where it stands (undefined: end() decides, as for a step-by-step run).
+   */
+  private loopWith(explorer: Explorer, tracer: Tracer | null, stop: readonly [number, number] | null): OutcomeKind | undefined {
+    const k = this.k;
+    const budget = this.cell.stepBudget;
+    const limit = explorer.stepLimit ?? Infinity;
+    const en = this.enabled;
+    for (;;) {
+      const n = this.collectEnabled();
+      if (n === 0) return this.finish();
+      if (k.step >= limit) return undefined;
+      if (k.step >= budget) return 'budget';
+      const a = explorer.pick(en, n, k.step);
+      let ok = false;
+      for (let i = 0; i < n; i++) if (en[i] === a) ok = true;
+      if (!ok) throw new Error(`step ${k.step}: the explorer picked actor ${a}, which is not enabled (enabled: ${Array.from(en.subarray(0, n)).join(',')})`);
+      this.doStep(a, tracer);
       if (k.violation !== null) return 'violation';
       if (stop !== null && ((k.hazardMask & stop[0]) !== 0 || (k.siteMask & stop[1]) !== 0)) return 'stopped';
     }
