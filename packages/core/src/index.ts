@@ -68,7 +68,8 @@ export {
   type CellConfig, type FindingTarget, type OutcomeKind, type PluginErrorInfo, type RunFinding, type RunOptions, type RunResult, type SimulatorOptions,
 } from './run/simulator.js';
 export {
-  ARTIFACT_SCHEMA, ARTIFACT_SCHEMA_V2, Artifact, ArtifactError, Fingerprints, Outcome, SOURCE_HASH_PREFIX, Target, artifactModelMismatch, findingIds, isSourceHashArtifact,
+  ARTIFACT_SCHEMA, ARTIFACT_SCHEMA_V2, Artifact, ArtifactError, Fingerprints, Outcome, SOURCE_HASH_PREFIX, Target, artifactModelMismatch, artifactSimulatorOptions, findingIds,
+  isSourceHashArtifact,
   makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayOptions, type ReplayResult,
 } from './run/artifact.js';
 

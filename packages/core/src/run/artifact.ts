@@ -21,7 +21,7 @@ import { seedFromHex, seedToHex, type RunSeed } from '../prng/seed.js';
 import { WorkloadParams } from '../workload/params.js';
 import { ExplicitWorkload } from '../workload/explicit.js';
 import { ProfileName } from '../workload/profiles.js';
-import { type CellConfig, type FindingTarget, type RunResult, Simulator } from './simulator.js';
+import { type CellConfig, type FindingTarget, type RunResult, Simulator, type SimulatorOptions } from './simulator.js';
 
 export const ARTIFACT_SCHEMA = 'lazytlb.artifact/3';
 /**
@@ -243,33 +243,26 @@ export interface ReplayOptions {
   readonly allowModelMismatch?: boolean;
 }
 
-/**
- * Re-run an artifact exactly. Refuses, with the reason, an artifact of another arch or scheme
- * plugin, or of a model whose behaviour fingerprints differ (naming core, the arch or the
- * scheme), unless `allowModelMismatch`.
- */
-export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts: ReplayOptions = {}): ReplayResult {
+/** Refuses an arch plugin other than the artifact's, or a missing or other scheme plugin for a cell of one. */
+function checkArtifactPlugins(artifact: Artifact, plugin: ArchPlugin<any>, scheme: SchemePlugin<any> | undefined): void {
   if (plugin.name !== artifact.cell.arch.name) {
     throw new ArtifactError(`artifact was recorded with arch ${artifact.cell.arch.name}@${artifact.cell.arch.version}, but ${plugin.name}@${plugin.version} was given`);
   }
   const c = artifact.cell;
   if (c.schemeVersion !== undefined) {
-    const sp = opts.scheme;
+    const sp = scheme;
     if (sp === undefined) throw new ArtifactError(`artifact was recorded with scheme plugin ${c.scheme}@${c.schemeVersion}: load that scheme plugin to replay it`);
     if (sp.name !== c.scheme) throw new ArtifactError(`artifact was recorded with scheme ${c.scheme}@${c.schemeVersion}, but ${sp.name}@${sp.version} was given`);
   }
-  const modelMismatch = artifactModelMismatch(artifact, plugin, opts.scheme);
-  if (modelMismatch.length > 0 && opts.allowModelMismatch !== true) {
-    throw new ArtifactError(
-      `artifact was recorded with another model (lazytlb ${artifact.toolVersion}; this is ${CORE_VERSION}): ${modelMismatch.join('; ')}. ` +
-        'Replaying it may not reproduce the run: use the lazytlb version and plugins that wrote it, or replay with --allow-model-mismatch to try anyway.',
-    );
-  }
-  const sim = new Simulator({
+}
+
+function simulatorOptionsOf(artifact: Artifact, plugin: ArchPlugin<any>, scheme: SchemePlugin<any> | undefined): SimulatorOptions {
+  const c = artifact.cell;
+  return {
     plugin,
     archOptions: c.arch.options,
     scheme: c.scheme,
-    ...(c.schemeVersion !== undefined ? { schemePlugin: opts.scheme } : {}),
+    ...(c.schemeVersion !== undefined ? { schemePlugin: scheme } : {}),
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
     ...(c.memory !== undefined ? { memory: c.memory } : {}),
@@ -279,7 +272,36 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     stepBudget: c.stepBudget,
     ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
     ...(c.disabledInvariants !== undefined ? { disabledInvariants: c.disabledInvariants } : {}),
-  });
+  };
+}
+
+/**
+ * The SimulatorOptions of an artifact's cell: what replayArtifact builds its Simulator from
+ * (`scheme`: the scheme plugin of a cell whose scheme is not built into core). Refuses, as
+ * replay does, an arch plugin other than the artifact's and a missing or other scheme plugin;
+ * does not check behaviour fingerprints (artifactModelMismatch). Spread it to vary the cell
+ * (CPUs, workload, strategy) while keeping what the failure is about.
+ */
+export function artifactSimulatorOptions(artifact: Artifact, plugin: ArchPlugin<any>, scheme?: SchemePlugin<any>): SimulatorOptions {
+  checkArtifactPlugins(artifact, plugin, scheme);
+  return simulatorOptionsOf(artifact, plugin, scheme);
+}
+
+/**
+ * Re-run an artifact exactly. Refuses, with the reason, an artifact of another arch or scheme
+ * plugin, or of a model whose behaviour fingerprints differ (naming core, the arch or the
+ * scheme), unless `allowModelMismatch`.
+ */
+export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts: ReplayOptions = {}): ReplayResult {
+  checkArtifactPlugins(artifact, plugin, opts.scheme);
+  const modelMismatch = artifactModelMismatch(artifact, plugin, opts.scheme);
+  if (modelMismatch.length > 0 && opts.allowModelMismatch !== true) {
+    throw new ArtifactError(
+      `artifact was recorded with another model (lazytlb ${artifact.toolVersion}; this is ${CORE_VERSION}): ${modelMismatch.join('; ')}. ` +
+        'Replaying it may not reproduce the run: use the lazytlb version and plugins that wrote it, or replay with --allow-model-mismatch to try anyway.',
+    );
+  }
+  const sim = new Simulator(simulatorOptionsOf(artifact, plugin, opts.scheme));
   const decisions = new Uint8Array(Buffer.from(artifact.decisions, 'base64'));
   let result: RunResult;
   try {
