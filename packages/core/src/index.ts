@@ -59,7 +59,13 @@ export { Sfc32 } from './prng/sfc32.js';
 export { hashString128, runSeed, seedFromHex, seedToHex, type RunSeed } from './prng/seed.js';
 
 export { OpWeights, WorkloadParams, checkRenamedParams, type WorkloadParamsInput } from './workload/params.js';
-export { ExplicitTask, ExplicitWorkload, ExplicitWorkloadLoader, WorkloadError, type ExplicitWorkloadInput } from './workload/explicit.js';
+export { ExplicitTask, ExplicitWorkload, ExplicitWorkloadLoader, NAME_PATTERN, WorkloadError, type ExplicitWorkloadInput } from './workload/explicit.js';
+export {
+  OP_WORDS, canonicalOpWord, decodeOp, encodeOp, formatOp, parseOp, type FormatOpOptions, type OpName, type OpNames, type OpRefs, type WorkloadOp,
+} from './workload/ops.js';
+export {
+  decompileProgram, decompileRun, decompileTasks, explicitWorkloadOf, traceNames, type DecompiledTask, type DecompiledWorkload,
+} from './workload/decompile.js';
 export { PROFILE_NAMES, ProfileName, WorkloadSpec, resolveWorkload } from './workload/profiles.js';
 
 export { canonicalJson } from './run/canonical.js';
@@ -68,9 +74,8 @@ export {
   type CellConfig, type FindingTarget, type OutcomeKind, type PluginErrorInfo, type RunFinding, type RunOptions, type RunResult, type SimulatorOptions,
 } from './run/simulator.js';
 export {
-  ARTIFACT_SCHEMA, ARTIFACT_SCHEMA_V2, Artifact, ArtifactError, Fingerprints, Outcome, SOURCE_HASH_PREFIX, Target, artifactModelMismatch, artifactSimulatorOptions, findingIds,
-  isSourceHashArtifact,
-  makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayOptions, type ReplayResult,
+  ARTIFACT_SCHEMA, ARTIFACT_SCHEMA_V2, Artifact, ArtifactError, Fingerprints, Outcome, SOURCE_HASH_PREFIX, Target, artifactModelMismatch, artifactSimulatorOptions,
+  findingIds, isSourceHashArtifact, makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayOptions, type ReplayResult,
 } from './run/artifact.js';
 
 export { fingerprint, fingerprintInt32, fmix32 } from './coverage/fingerprint.js';

@@ -12,6 +12,8 @@
  *   khugepaged <mm> | reclaim <mm> | suspend (kernel threads)
  *   cpu_down <cpuhp task> | cpu_up <cpu> (a control kthread) ; cpuhp (the program of a cpuhp/N thread)
  * Every mm named by a khugepaged op gets an mm_slot (an mmgrab) when the run starts.
+ * The strings stay the serialisation; ops.ts gives them a structured form (parseOp, formatOp)
+ * and decompile.ts reads a run's bytecode back into it.
  */
 import { z } from 'zod';
 import {
@@ -26,7 +28,9 @@ import { allocMm } from '../model/mm-alloc.js';
 import { mmget } from '../model/refs.js';
 import { enqueue } from '../model/sched.js';
 
-const Name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'names are letters, digits, "_" and "."');
+/** Task and mm names: a letter or "_", then letters, digits, "_" and ".". */
+export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+const Name = z.string().regex(NAME_PATTERN, 'names are letters, digits, "_" and "."');
 
 export const ExplicitTask = z
   .object({
