@@ -1,3 +1,5 @@
+import { LazytlbError } from '@lazytlb/explore';
+
 /** Exit codes of the `lazytlb` command. */
 export const EXIT_OK = 0; // no violations
 export const EXIT_VIOLATIONS = 1; // violations found
@@ -7,7 +9,10 @@ export const EXIT_SURVIVED = 4; // `lazytlb mutants`: a mutation survived (no st
 export const EXIT_FALSE_ALARM = 5; // `lazytlb mutants`: an unmutated cell violated (false alarm)
 export const EXIT_INTERRUPTED = 130; // interrupted (SIGINT)
 
-/** Bad usage or configuration: printed without a stack trace, exit 2. */
-export class UsageError extends Error {
+/** Bad usage or configuration: a LazytlbError of code `usage` (printed without a stack trace, exit 2). */
+export class UsageError extends LazytlbError {
   override name = 'UsageError';
+  constructor(message: string) {
+    super('usage', message);
+  }
 }

@@ -6,44 +6,48 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ArtifactError, InvalidKconfigError, MutationError, PluginLoadError, SchemeOptionsError } from '@lazytlb/core';
-import { SweepMismatchError } from '../engine/sweep.js';
-import { MatrixError } from '../matrix/errors.js';
+import { classifyError, type ErrorCode, shrinkFirstFailures, shrunkBuildOptions, type ShrunkEntry } from '@lazytlb/explore';
 import { formatArches, listArches } from '../plugins/list.js';
 import { formatNewArch, newArch } from '../new-arch/new-arch.js';
 import { formatNewScheme, newScheme } from '../new-scheme/new-scheme.js';
 import { formatSchemes, listSchemes } from '../plugins/list-schemes.js';
-import { loadPluginPaths, UnknownArchError } from '../plugins/resolve.js';
-import { SchemeNotLoadedError, UnknownSchemeError } from '../plugins/schemes.js';
+import { createRegistry } from '../plugins/bundled.js';
 import { ReplayError, replayFile, REPLAY_FORMATS, type ReplayFormat } from '../replay/replay.js';
-import { mergeResultDirs } from '../results/merge.js';
-import { ResultsError } from '../results/schema.js';
+import { mergeResultDirs } from '../results/merge-dirs.js';
 import { resultsJson, writeResultDir } from '../results/write.js';
 import { formatShrinkResult, shrinkFile } from '../shrink/shrink-file.js';
 import { versionText } from './version.js';
-import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
+import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { DEFAULT_MUTANT_BUDGET, mutantsCommand, type MutantsCommandOptions } from '../mutants/command.js';
-import { type ShrunkEntry, shrinkFirstFailures, shrunkBuildOptions, sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
+import { sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
-/** Map an error to its exit code and print it (no stack for errors a user can fix). */
+/**
+ * Exit code per error code: the one place the CLI decides it. 2: the user can fix it (usage,
+ * input, a plugin that does not load, two sweeps that do not match, files); 1: a replay that
+ * did not reproduce; 3: a plugin that threw or is nondeterministic, a model error, a bug;
+ * 130: interrupted.
+ */
+export const EXIT_CODE_OF: Readonly<Record<ErrorCode, number>> = {
+  usage: EXIT_USAGE, input: EXIT_USAGE, 'plugin-load': EXIT_USAGE, mismatch: EXIT_USAGE, io: EXIT_USAGE,
+  'replay-mismatch': 1,
+  plugin: EXIT_ERROR, nondeterminism: EXIT_ERROR, model: EXIT_ERROR, internal: EXIT_ERROR,
+  interrupted: EXIT_INTERRUPTED,
+};
+
+
+/** Map an error to its exit code and print it: one line for what a user can fix, a stack only for a bug. */
 export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
   if (e instanceof ReplayError) {
     stderr.write(`lazytlb: ${e.message}\n`);
     return e.exitCode;
   }
-  const usage = [
-    UsageError, MatrixError, UnknownArchError, UnknownSchemeError, SchemeNotLoadedError, PluginLoadError, InvalidKconfigError, SchemeOptionsError, ArtifactError,
-    SweepMismatchError, ResultsError, MutationError,
-  ];
-  if (usage.some((cls) => e instanceof cls)) {
-    stderr.write(`lazytlb: ${(e as Error).message}\n`);
-    return EXIT_USAGE;
-  }
+  const code = classifyError(e);
   const err = e instanceof Error ? e : new Error(String(e));
-  stderr.write(`lazytlb: internal error: ${err.stack ?? err.message}\n`);
-  return EXIT_ERROR;
+  if (code === 'internal') stderr.write(`lazytlb: internal error: ${err.stack ?? err.message}\n`);
+  else stderr.write(`lazytlb: ${err.message}\n`);
+  return EXIT_CODE_OF[code];
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -150,11 +154,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-shrink', 'do not shrink first failures')
     .option('--plugin <path>', 'load an arch or a scheme plugin from a path (the shards\', when not bundled; repeatable)', collect)
     .action(async (dirs: string[], o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[] }) => {
-      await loadPluginPaths(o.plugin ?? []);
+      const registry = await createRegistry(o.plugin ?? []);
       const merged = mergeResultDirs(dirs);
       // The merged first failures are the single machine's: shrink them as `sweep` does.
-      const shrunk = o.shrink === false ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(merged, o.plugin ?? [], (s) => void process.stderr.write(s));
-      const file = writeResultDir(o.out, merged, shrunkBuildOptions(shrunk));
+      const shrunk = o.shrink === false ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(merged, registry, (s) => void process.stderr.write(s));
+      const file = writeResultDir(o.out, merged, registry, shrunkBuildOptions(shrunk));
       writeShrunk(o.out, shrunk);
       if (o.json === true) process.stdout.write(resultsJson(file));
       else process.stderr.write(`lazytlb: merged ${dirs.length} shard(s) into ${o.out}\n`);
@@ -167,7 +171,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--plugin <path>', 'also load an arch plugin from a path (repeatable; scheme plugins are skipped)', collect)
     .option('--json', 'print as JSON')
     .action(async (o: { plugin?: string[]; json?: boolean }) => {
-      const arches = await listArches(o.plugin ?? []);
+      const arches = await listArches(await createRegistry(o.plugin ?? []));
       process.stdout.write(o.json === true ? `${JSON.stringify(arches, null, 2)}\n` : formatArches(arches));
       setExit(EXIT_OK);
     });
@@ -178,7 +182,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--plugin <path>', 'also load a scheme plugin from a path (repeatable; arch plugins are skipped)', collect)
     .option('--json', 'print as JSON')
     .action(async (o: { plugin?: string[]; json?: boolean }) => {
-      const schemes = await listSchemes(o.plugin ?? []);
+      const schemes = await listSchemes(await createRegistry(o.plugin ?? []));
       process.stdout.write(o.json === true ? `${JSON.stringify(schemes, null, 2)}\n` : formatSchemes(schemes));
       setExit(EXIT_OK);
     });

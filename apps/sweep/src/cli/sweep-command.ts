@@ -5,23 +5,17 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ArchPlugin, SchemePlugin } from '@lazytlb/core';
-import { parseShard, shardFromEnv, type Shard } from '../engine/plan.js';
-import { runSweep } from '../engine/sweep.js';
-import type { SweepResult } from '../engine/types.js';
+import {
+  type BuildOptions, buildResults, expandMatrix, type MatrixSpec, parseShard, type PluginRegistry, type ResultsFile, runSweep, type Shard, shardFromEnv,
+  shrinkFirstFailures, shrunkBuildOptions, type ShrunkEntry, type SweepResult,
+} from '@lazytlb/explore';
 import { DEFAULT_MATRIX } from '../matrix/default.js';
-import { expandMatrix } from '../matrix/expand.js';
 import { matrixFromFlags, type MatrixFlags } from '../matrix/flags.js';
 import { parseMatrixFile } from '../matrix/parse-file.js';
-import type { MatrixSpec } from '../matrix/types.js';
-import { loadPluginPaths, resolvePlugin } from '../plugins/resolve.js';
-import { schemePluginForArtifact } from '../plugins/schemes.js';
-import { type BuildOptions, buildResults, failurePath, type ShrunkFailure } from '../results/build.js';
+import { createRegistry } from '../plugins/bundled.js';
 import { readResultDir } from '../results/read.js';
-import type { ResultsFile } from '../results/schema.js';
+import { TOOL_VERSION } from '../results/version.js';
 import { resultsJson, writeFileAtomic, writeResultDir } from '../results/write.js';
-import { memoryMismatch } from '../shrink/cell.js';
-import { shrinkArtifact } from '../shrink/shrink.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS, UsageError } from './exit-codes.js';
 import { ProgressReporter } from './progress.js';
 import { formatVerdictTable } from './verdict-table.js';
@@ -60,7 +54,7 @@ function positiveInt(flag: string, text: string | undefined): number | undefined
   return Number(text);
 }
 
-async function buildMatrix(o: SweepCommandOptions, pluginPaths: readonly string[]): Promise<MatrixSpec> {
+async function buildMatrix(o: SweepCommandOptions, registry: PluginRegistry): Promise<MatrixSpec> {
   const axisFlags = o.arch ?? o.scheme ?? o.preempt ?? o.memory ?? o.cpus ?? o.workload ?? o.strategy ?? o.mutation;
   const flags: MatrixFlags = {
     arch: o.arch, scheme: o.scheme, preempt: o.preempt, memory: o.memory, cpus: o.cpus, workload: o.workload, strategy: o.strategy, mutation: o.mutation,
@@ -68,9 +62,9 @@ async function buildMatrix(o: SweepCommandOptions, pluginPaths: readonly string[
   };
   if (o.matrix !== undefined) {
     if (axisFlags !== undefined) throw new UsageError('--matrix FILE cannot be combined with --arch/--scheme/--preempt/--memory/--cpus/--workload/--strategy/--mutation (put them in the file)');
-    const fromFile = await parseMatrixFile(o.matrix, { pluginPaths });
+    const fromFile = await parseMatrixFile(o.matrix, { registry });
     // --runs / --time-budget / --seed / --step-budget override the file
-    const over = await matrixFromFlags({ runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget }, { pluginPaths });
+    const over = await matrixFromFlags({ runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget }, { registry });
     return {
       ...fromFile,
       ...(o.runs !== undefined ? { runs: over.runs } : {}),
@@ -82,7 +76,7 @@ async function buildMatrix(o: SweepCommandOptions, pluginPaths: readonly string[
   if (axisFlags === undefined && o.runs === undefined && o.timeBudget === undefined && o.seed === undefined && o.stepBudget === undefined) {
     return DEFAULT_MATRIX;
   }
-  return matrixFromFlags(flags, { pluginPaths });
+  return matrixFromFlags(flags, { registry });
 }
 
 function shardOf(o: SweepCommandOptions): Shard | null {
@@ -103,66 +97,6 @@ function shardOf(o: SweepCommandOptions): Shard | null {
     return s;
   }
   return null;
-}
-
-/** A shrunk first failure: its steps, the new artifact, sizes before/after and bug depth. */
-export interface ShrunkEntry extends ShrunkFailure {
-  readonly steps: number;
-  readonly artifact: unknown;
-}
-
-/**
- * Shrink the first failures (violations, hazards and use sites; not errors); returns shrunk
- * artifacts by their results.json artifact path. A failure that cannot be shrunk keeps its
- * original artifact (logged).
- */
-export async function shrinkFirstFailures(r: SweepResult, pluginPaths: readonly string[], log: (s: string) => void) {
-  const shrunk = new Map<string, ShrunkEntry>();
-  const plugins = new Map<string, ArchPlugin<unknown>>();
-  const schemes = new Map<string, SchemePlugin<unknown> | undefined>();
-  let n = 0;
-  for (const [i, a] of r.aggregates.entries()) {
-    for (const f of Object.values(a.firstFailures)) {
-      if (f.class === 'error') continue; // shrink findings, not errors
-      const lost = memoryMismatch(r.cells[i]!.config, f.artifact);
-      if (lost !== null) {
-        log(`lazytlb: cannot shrink ${failurePath(i, f)}: ${lost}\n`);
-        continue;
-      }
-      const name = f.artifact.cell.arch.name;
-      let plugin = plugins.get(name);
-      if (plugin === undefined) {
-        plugin = await resolvePlugin(name, pluginPaths);
-        plugins.set(name, plugin);
-      }
-      let s;
-      try {
-        // A scheme plugin's cell (schemeVersion) shrinks with that plugin, resolved as the sweep resolved it.
-        const sk = `${f.artifact.cell.scheme}@${f.artifact.cell.schemeVersion ?? ''}`;
-        let scheme = schemes.get(sk);
-        if (!schemes.has(sk)) schemes.set(sk, (scheme = await schemePluginForArtifact(f.artifact, pluginPaths)));
-        s = shrinkArtifact(f.artifact, { arch: plugin, ...(scheme !== undefined ? { scheme } : {}) }, { maxAttempts: 2000 });
-      } catch (e) {
-        log(`lazytlb: cannot shrink ${failurePath(i, f)}: ${(e as Error).message}\n`);
-        continue;
-      }
-      const d = s.bugDepth;
-      shrunk.set(failurePath(i, f), {
-        steps: s.afterSteps,
-        artifact: s.artifact,
-        shrunk: { before: { ...s.before, options: [...s.before.options] }, after: { ...s.after, options: [...s.after.options] } },
-        bugDepth: d === null ? null : { depth: d.depth, preemptions: d.preemptions, pct: d.pctDepth },
-      });
-      n++;
-    }
-  }
-  if (n > 0) log(`lazytlb: shrank ${n} first failure(s)\n`);
-  return shrunk;
-}
-
-/** results.json build options for shrunk first failures (steps, sizes, bug depths). */
-export function shrunkBuildOptions(shrunk: ReadonlyMap<string, ShrunkEntry>): BuildOptions {
-  return { shrunkSteps: new Map([...shrunk].map(([path, s]) => [path, s.steps] as const)), shrunk };
 }
 
 export function writeShrunk(dir: string, shrunk: ReadonlyMap<string, { steps: number; artifact: unknown }>): void {
@@ -186,9 +120,8 @@ function exitCodeOf(file: ResultsFile, interrupted: boolean): number {
 }
 
 export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
-  const pluginPaths = o.plugin ?? [];
   // Every --plugin file must load as an arch or a scheme plugin, used or not (exit 2 naming the file and fields).
-  await loadPluginPaths(pluginPaths);
+  const registry = await createRegistry(o.plugin ?? []);
   const threads = positiveInt('--threads', o.threads);
   const batchSize = positiveInt('--batch-size', o.batchSize);
   const shard = shardOf(o);
@@ -199,7 +132,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
     resume = readResultDir(o.resume);
     out ??= o.resume;
   }
-  const matrix = await buildMatrix(o, pluginPaths);
+  const matrix = await buildMatrix(o, registry);
   const cells = expandMatrix(matrix);
   if (cells.length === 0) throw new UsageError('the matrix has no cells');
 
@@ -218,7 +151,8 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
       matrixSeed: matrix.seed,
       runs: matrix.runs,
       ...(threads !== undefined ? { threads } : {}),
-      pluginPaths,
+      registry,
+      toolVersion: TOOL_VERSION,
       ...(batchSize !== undefined ? { batchSize } : {}),
       shard,
       ...(matrix.timeBudgetMs !== undefined ? { timeBudgetMs: matrix.timeBudgetMs } : {}),
@@ -233,12 +167,12 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
   }
 
   const log = (s: string): void => void process.stderr.write(s);
-  const shrunk = o.shrink === false || result.interrupted ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(result, pluginPaths, log);
+  const shrunk = o.shrink === false || result.interrupted ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(result, registry, log);
   const buildOpts = shrunkBuildOptions(shrunk);
   let file: ResultsFile;
   if (out !== undefined) {
     mkdirSync(out, { recursive: true });
-    file = writeResultDir(out, result, buildOpts);
+    file = writeResultDir(out, result, registry, buildOpts);
     writeShrunk(out, shrunk);
     log(`lazytlb: wrote ${join(out, 'results.json')}, report.md, report.html and failures/\n`);
   } else {

@@ -3,7 +3,7 @@
  * (SAFE, HAZARD, VIOLATES, ERROR), the runs per violated invariant, per hazard and per use site
  * that fired, and the main costs.
  */
-import type { ResultsFile } from '../results/schema.js';
+import type { ResultsFile } from '@lazytlb/explore';
 import { schemeText } from '../results/write.js';
 
 const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '-' : v.toFixed(digits));

@@ -6,8 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { archFingerprint, builtinScheme, CORE_VERSION, coreFingerprint, schemeFingerprint } from '@lazytlb/core';
-import { BUNDLED } from '../plugins/resolve.js';
-import { BUNDLED_SCHEMES } from '../plugins/schemes.js';
+import { BUNDLED, BUNDLED_SCHEMES } from '../plugins/bundled.js';
 import { TOOL_VERSION } from '../results/version.js';
 
 export function versionText(): string {

@@ -5,7 +5,7 @@
  */
 import { hashString128, runSeed, Simulator } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { resolvePlugin } from '../plugins/resolve.js';
+import { createRegistry } from '../plugins/bundled.js';
 
 const CELLS: [string, Record<string, unknown>][] = [
   ['x86-native', {}], ['x86-native', { invlpgb: true }], ['x86-paravirt', { backend: 'kvm' }], ['x86-paravirt', { backend: 'hyperv' }],
@@ -15,7 +15,7 @@ const CELLS: [string, Record<string, unknown>][] = [
 describe('check skipping is invisible on the bundled arches', () => {
   for (const [name, archOptions] of CELLS) {
     it(`${name} ${JSON.stringify(archOptions)}: same outcome, step and violation as checking every step`, async () => {
-      const plugin = await resolvePlugin(name, []);
+      const plugin = await (await createRegistry()).arch(name);
       let violations = 0;
       for (const scheme of ['refcount', 'shootdown', 'none'] as const) {
         const opts = { plugin, archOptions, scheme, cpus: 3, workload: 'default' as const };

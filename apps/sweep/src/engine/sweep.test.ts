@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArtifact, referenceArch } from '@lazytlb/core';
-import { buildResults } from '../results/build.js';
-import type { ResultsFile } from '../results/schema.js';
-import { mergeResultDirs } from '../results/merge.js';
+import { buildResults } from '@lazytlb/explore';
+import type { ResultsFile } from '@lazytlb/explore';
+import { mergeResultDirs } from '../results/merge-dirs.js';
 import { readResultDir } from '../results/read.js';
 import { writeResultDir } from '../results/write.js';
-import { runSweep } from './sweep.js';
-import { CRASHER, smallCells, stripTiming, THROWER } from './test-support.js';
+import { runSweep } from '@lazytlb/explore';
+import { CRASHER, smallCells, stripTiming, THROWER } from '../test-support/engine.js';
+import { createRegistry } from '../plugins/bundled.js';
+
+const registry = await createRegistry();
 
 const RUNS = 300;
 const cells = smallCells();
@@ -18,7 +21,7 @@ const base = { cells, matrixSeed: 'sweep-test', runs: RUNS, coverage: true } as 
 const tmp = mkdtempSync(join(tmpdir(), 'lazytlb-sweep-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const reference = runSweep({ ...base, threads: 1 });
+const reference = runSweep({ registry, ...base, threads: 1 });
 
 describe('runSweep', () => {
   it('finds the known bugs (none) and none under refcount', async () => {
@@ -47,7 +50,7 @@ describe('runSweep', () => {
   });
 
   it('without coverage: no coverage, no sketches, the rest identical', async () => {
-    const off = buildResults(await runSweep({ ...base, coverage: false, threads: 2 }));
+    const off = buildResults(await runSweep({ registry, ...base, coverage: false, threads: 2 }));
     const on = buildResults(await reference);
     expect(off.cells.every((c) => c.coverage === null && c.raw.stateSketches === undefined)).toBe(true);
     const strip = (f: ResultsFile) => stripTiming({ ...f, cells: f.cells.map(({ coverage: _c, raw: { stateSketches: _s, ...raw }, ...c }) => ({ ...c, raw })) } as unknown as ResultsFile);
@@ -56,8 +59,8 @@ describe('runSweep', () => {
 
   it('gives identical results for 1 or 2 threads and any batch size', async () => {
     const a = stripTiming(buildResults(await reference));
-    const b = stripTiming(buildResults(await runSweep({ ...base, threads: 2, batchSize: 37 })));
-    const c = stripTiming(buildResults(await runSweep({ ...base, threads: 2, batchSize: 1000 })));
+    const b = stripTiming(buildResults(await runSweep({ registry, ...base, threads: 2, batchSize: 37 })));
+    const c = stripTiming(buildResults(await runSweep({ registry, ...base, threads: 2, batchSize: 1000 })));
     expect(b).toBe(a);
     expect(c).toBe(a);
   });
@@ -65,12 +68,12 @@ describe('runSweep', () => {
   it('merging shards 1/2 and 2/2 gives the unsharded results.json', async () => {
     const dirs = [1, 2].map((i) => join(tmp, `shard${i}`));
     for (const [i, d] of dirs.entries()) {
-      const r = await runSweep({ ...base, threads: 2, batchSize: 50, shard: { index: i + 1, count: 2 } });
+      const r = await runSweep({ registry, ...base, threads: 2, batchSize: 50, shard: { index: i + 1, count: 2 } });
       expect(r.shard).toEqual({ index: i + 1, count: 2 });
-      writeResultDir(d, r);
+      writeResultDir(d, r, registry);
     }
-    const merged = writeResultDir(join(tmp, 'merged'), mergeResultDirs(dirs));
-    const single = writeResultDir(join(tmp, 'single'), await reference);
+    const merged = writeResultDir(join(tmp, 'merged'), mergeResultDirs(dirs), registry);
+    const single = writeResultDir(join(tmp, 'single'), await reference, registry);
     expect(stripTiming(merged)).toBe(stripTiming(single));
     expect(merged.cells.map((c) => c.coverage)).toEqual(single.cells.map((c) => c.coverage));
     // each shard alone saw only its runs: fewer states, growth points over the runs it did
@@ -84,19 +87,19 @@ describe('runSweep', () => {
 
   it('refuses to merge results of different sweeps', async () => {
     const other = join(tmp, 'other');
-    writeResultDir(other, await runSweep({ ...base, matrixSeed: 'other', threads: 1 }));
-    writeResultDir(join(tmp, 'single2'), await reference);
+    writeResultDir(other, await runSweep({ registry, ...base, matrixSeed: 'other', threads: 1 }), registry);
+    writeResultDir(join(tmp, 'single2'), await reference, registry);
     expect(() => mergeResultDirs([join(tmp, 'single2'), other])).toThrow(/not the same sweep.*seed/);
     const noCov = join(tmp, 'no-coverage');
-    writeResultDir(noCov, await runSweep({ ...base, coverage: false, threads: 1, shard: { index: 2, count: 2 } }));
+    writeResultDir(noCov, await runSweep({ registry, ...base, coverage: false, threads: 1, shard: { index: 2, count: 2 } }), registry);
     const cov1 = join(tmp, 'coverage-1');
-    writeResultDir(cov1, await runSweep({ ...base, threads: 1, shard: { index: 1, count: 2 } }));
+    writeResultDir(cov1, await runSweep({ registry, ...base, threads: 1, shard: { index: 1, count: 2 } }), registry);
     expect(() => mergeResultDirs([cov1, noCov])).toThrow(/no-coverage with .*coverage-1: coverage off vs on/);
   });
 
   it('resumes an interrupted sweep to the uninterrupted result', async () => {
     const ac = new AbortController();
-    const r1 = await runSweep({
+    const r1 = await runSweep({ registry,
       ...base, threads: 1, batchSize: 40, signal: ac.signal,
       onProgress: (p) => { if (p.runs >= 200) ac.abort(); },
     });
@@ -105,16 +108,16 @@ describe('runSweep', () => {
     expect(f1.complete).toBe(false);
     expect(f1.totals.runs).toBeLessThan(RUNS * cells.length);
     const dir = join(tmp, 'resume');
-    writeResultDir(dir, r1);
-    const r2 = await runSweep({ ...base, threads: 2, resume: readResultDir(dir) });
+    writeResultDir(dir, r1, registry);
+    const r2 = await runSweep({ registry, ...base, threads: 2, resume: readResultDir(dir) });
     expect(r2.interrupted).toBe(false);
-    expect(stripTiming(writeResultDir(dir, r2))).toBe(stripTiming(buildResults(await reference)));
-    await expect(runSweep({ ...base, runs: RUNS + 1, threads: 1, resume: readResultDir(dir) })).rejects.toThrow(/cannot resume.*runs/);
-    await expect(runSweep({ ...base, coverage: false, threads: 1, resume: readResultDir(dir) })).rejects.toThrow(/cannot resume.*coverage on vs off/);
+    expect(stripTiming(writeResultDir(dir, r2, registry))).toBe(stripTiming(buildResults(await reference)));
+    await expect(runSweep({ registry, ...base, runs: RUNS + 1, threads: 1, resume: readResultDir(dir) })).rejects.toThrow(/cannot resume.*runs/);
+    await expect(runSweep({ registry, ...base, coverage: false, threads: 1, resume: readResultDir(dir) })).rejects.toThrow(/cannot resume.*coverage on vs off/);
   });
 
   it('a time budget keeps a prefix of each cell', async () => {
-    const r = await runSweep({ ...base, runs: 100_000, threads: 2, batchSize: 100, timeBudgetMs: 300 });
+    const r = await runSweep({ registry, ...base, runs: 100_000, threads: 2, batchSize: 100, timeBudgetMs: 300 });
     expect(r.timeBudgetHit).toBe(true);
     for (const a of r.aggregates) {
       expect(a.batches.length).toBeLessThanOrEqual(1);
@@ -124,9 +127,9 @@ describe('runSweep', () => {
   });
 
   it('counts a throwing plugin under pluginErrors with an artifact and goes on', async () => {
-    const r = await runSweep({ ...base, cells: smallCells('thrower'), threads: 2, pluginPaths: [THROWER] });
+    const r = await runSweep({ ...base, cells: smallCells('thrower'), threads: 2, registry: await createRegistry([THROWER]) });
     const dir = join(tmp, 'thrower');
-    const f = writeResultDir(dir, r);
+    const f = writeResultDir(dir, r, registry);
     const c = f.cells[0]!;
     expect(c.runs).toBe(RUNS);
     expect(c.pluginErrors).toBeGreaterThan(0);
@@ -142,7 +145,7 @@ describe('runSweep', () => {
   });
 
   it('reports a run that crashes its worker with its seed, and keeps every other run', async () => {
-    const r = await runSweep({ ...base, cells: smallCells('crasher').slice(0, 1), runs: 200, threads: 2, batchSize: 64, pluginPaths: [CRASHER] });
+    const r = await runSweep({ ...base, cells: smallCells('crasher').slice(0, 1), runs: 200, threads: 2, batchSize: 64, registry: await createRegistry([CRASHER]) });
     const f = buildResults(r);
     const c = f.cells[0]!;
     expect(c.runs).toBe(200);
@@ -155,7 +158,7 @@ describe('runSweep', () => {
 
   it('fails validation before anything is written', async () => {
     const bad = [{ ...cells[0]!, arch: { name: 'reference', options: { nope: 1 } } }];
-    await expect(runSweep({ ...base, cells: bad, threads: 1 })).rejects.toThrow(/cell 0/);
+    await expect(runSweep({ registry, ...base, cells: bad, threads: 1 })).rejects.toThrow(/cell 0/);
     expect(existsSync(join(tmp, 'never'))).toBe(false);
     void referenceArch;
   });

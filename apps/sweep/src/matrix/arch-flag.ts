@@ -3,7 +3,7 @@
  * file's `arch` list): NAME is a bundled plugin, an installed package or the name of a
  * `--plugin PATH` plugin; values are coerced (true/false, numbers, else strings).
  */
-import type { ArchSpec } from './types.js';
+import { type ArchSpec, formatArchSpec } from '@lazytlb/explore';
 
 export class ArchFlagError extends Error {
   override name = 'ArchFlagError';
@@ -92,10 +92,5 @@ export function splitOptionList(values: readonly string[]): string[] {
   return out.filter((x) => x !== '');
 }
 
-/** The inverse of parseArchFlag (for labels and messages). */
-export function formatArchSpec(spec: ArchSpec): string {
-  const opts = Object.entries(spec.options)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  return opts.length > 0 ? `${spec.name}:${opts.join(',')}` : spec.name;
-}
+/** The inverse of parseArchFlag (for labels and messages): explore's. */
+export { formatArchSpec };

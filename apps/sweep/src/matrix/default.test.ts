@@ -1,9 +1,9 @@
 import { createSimulator } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { resolvePlugin } from '../plugins/resolve.js';
 import { DEFAULT_MATRIX, DEFAULT_RUNS } from './default.js';
-import { cellCount, expandMatrix } from './expand.js';
+import { cellCount, expandMatrix } from '@lazytlb/explore';
 import { matrixFromFlags } from './flags.js';
+import { createRegistry } from '../plugins/bundled.js';
 
 describe('default matrix', () => {
   it('covers every bundled plugin with its main options, 3 schemes, 2 and 4 CPUs', () => {
@@ -15,7 +15,7 @@ describe('default matrix', () => {
 
   it('is valid: every cell builds a simulator', async () => {
     for (const cell of expandMatrix(DEFAULT_MATRIX)) {
-      const plugin = await resolvePlugin(cell.arch.name, []);
+      const plugin = await (await createRegistry()).arch(cell.arch.name);
       expect(() => createSimulator({ plugin, archOptions: cell.arch.options, scheme: cell.scheme, cpus: cell.cpus, workload: cell.workload, strategy: cell.strategy })).not.toThrow();
     }
   });

@@ -19,7 +19,7 @@
  * stay out of the default matrix: matrices/schemes.yaml is their truth table (200 cells x 20 000
  * runs, 2 min 7 s).
  */
-import type { MatrixSpec } from './types.js';
+import type { MatrixSpec } from '@lazytlb/explore';
 
 export const DEFAULT_RUNS = 100_000;
 

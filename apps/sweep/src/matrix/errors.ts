@@ -1,4 +1,5 @@
 /** Errors of matrix input: each issue names the file (or flag), line, column, field and what is allowed. */
+import { LazytlbError } from '@lazytlb/explore';
 
 export interface MatrixIssue {
   /** Dotted field path, e.g. "arch[1].options.cpumask". */
@@ -9,14 +10,15 @@ export interface MatrixIssue {
   readonly col?: number;
 }
 
-export class MatrixError extends Error {
+/** A LazytlbError (code `input`) that keeps its issues, so callers and tests can read them one by one. */
+export class MatrixError extends LazytlbError {
   override name = 'MatrixError';
   constructor(
     /** The file name, or "command line". */
     readonly source: string,
     readonly issues: readonly MatrixIssue[],
   ) {
-    super(formatIssues(source, issues));
+    super('input', formatIssues(source, issues), source === 'command line' ? {} : { file: source });
   }
 }
 

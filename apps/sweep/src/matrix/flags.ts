@@ -9,7 +9,7 @@
 import { splitOptionList } from './arch-flag.js';
 import { MatrixError } from './errors.js';
 import { type BuildOptions, type Locate, buildMatrixSpec } from './spec.js';
-import type { MatrixSpec } from './types.js';
+import type { MatrixSpec } from '@lazytlb/explore';
 
 export { parseArchFlag, parseSchemeFlag, coerceOptionValue, formatArchSpec } from './arch-flag.js';
 

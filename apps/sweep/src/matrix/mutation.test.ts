@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { CORE_MUTATIONS } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import { matrixErrorOf } from '../test-support/matrix-error.js';
-import { cellKey, expandMatrix } from './expand.js';
+import { cellKey, expandMatrix } from '@lazytlb/explore';
 import { matrixFromFlags } from './flags.js';
 import { parseMatrixText } from './parse-file.js';
+import { createRegistry } from '../plugins/bundled.js';
 
 const TOY = fileURLToPath(new URL('../mutants/test-fixtures/toy-plugin.mjs', import.meta.url));
 const CORE_IDS = CORE_MUTATIONS.map((m) => m.id).join(', ');
@@ -38,7 +39,7 @@ describe('mutation sets in matrix files', () => {
   });
 
   it('accepts a plugin mutation on the arch that declares it', async () => {
-    const m = await parseMatrixText('arch: toy\nmutation: [none, toy-no-flush]\n', 'm.yaml', { pluginPaths: [TOY] });
+    const m = await parseMatrixText('arch: toy\nmutation: [none, toy-no-flush]\n', 'm.yaml', { registry: await createRegistry([TOY]) });
     expect(m.mutations).toEqual([[], ['toy-no-flush']]);
   });
 
@@ -56,12 +57,12 @@ describe('mutation sets in matrix files', () => {
       `m.yaml:2:12: mutation[0]: arch reference lacks mutation "toy-no-flush" (declared by toy): allowed ${CORE_IDS}`],
   ];
   it.each(cases)('%s: names the file, line, column, field, the id and what is allowed', async (_name, text, message) => {
-    const e = await matrixErrorOf(parseMatrixText(text, 'm.yaml', { pluginPaths: [TOY] }));
+    const e = await matrixErrorOf(parseMatrixText(text, 'm.yaml', { registry: await createRegistry([TOY]) }));
     expect(e.message).toBe(message);
   });
 
   it('the allowed ids of an arch with its own mutations include them', async () => {
-    const e = await matrixErrorOf(parseMatrixText('arch: toy\nmutation: nosuch\n', 'm.json', { pluginPaths: [TOY] }));
+    const e = await matrixErrorOf(parseMatrixText('arch: toy\nmutation: nosuch\n', 'm.json', { registry: await createRegistry([TOY]) }));
     expect(e.message).toBe(`m.json:2:11: mutation: unknown mutation "nosuch" for arch toy: allowed ${TOY_IDS}`);
   });
 });
@@ -73,7 +74,7 @@ describe('--mutation flags', () => {
   });
 
   it('name the flag value in errors', async () => {
-    const e = await matrixErrorOf(matrixFromFlags({ arch: ['reference'], mutation: ['toy-no-flush'] }, { pluginPaths: [TOY] }));
+    const e = await matrixErrorOf(matrixFromFlags({ arch: ['reference'], mutation: ['toy-no-flush'] }, { registry: await createRegistry([TOY]) }));
     expect(e.message).toBe(`command line: --mutation toy-no-flush: arch reference lacks mutation "toy-no-flush" (declared by toy): allowed ${CORE_IDS}`);
   });
 });

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { MatrixError } from './errors.js';
 import { type BuildOptions, type Locate, buildMatrixSpec } from './spec.js';
-import type { MatrixSpec } from './types.js';
+import type { MatrixSpec } from '@lazytlb/explore';
 
 /** Position of the node at `path` (the key of the last segment when at = 'key'); the deepest existing node if the path runs out. */
 export function locator(doc: Document, lc: LineCounter): Locate {

@@ -25,10 +25,11 @@ import {
   type StrategySpec as StrategySpecT, type WorkloadSpec as WorkloadSpecT,
 } from '@lazytlb/core';
 import { z } from 'zod';
-import { BUNDLED_SCHEME_NAMES, BUNDLED_SCHEMES, schemeOptionsHelp } from '../plugins/schemes.js';
+import { schemeOptionsHelp } from '@lazytlb/explore';
+import { BUNDLED_SCHEME_NAMES, BUNDLED_SCHEMES } from '../plugins/bundled.js';
 import { parseArchFlag, parseSchemeFlag } from './arch-flag.js';
 import { parseDuration } from './duration.js';
-import type { ArchSpec, SchemeSpec } from './types.js';
+import type { ArchSpec, SchemeSpec } from '@lazytlb/explore';
 
 type Issue = { message: string; path: PropertyKey[] };
 

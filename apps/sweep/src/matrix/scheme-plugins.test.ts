@@ -7,12 +7,13 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { matrixErrorOf as err } from '../test-support/matrix-error.js';
-import { expandMatrix } from './expand.js';
+import { expandMatrix } from '@lazytlb/explore';
 import { matrixFromFlags } from './flags.js';
 import { parseMatrixText } from './parse-file.js';
+import { createRegistry } from '../plugins/bundled.js';
 
 const COUNTED = fileURLToPath(new URL('../plugins/test-fixtures/counted-scheme.mjs', import.meta.url));
-const plugins = { pluginPaths: [COUNTED] };
+const plugins = { registry: await createRegistry([COUNTED]) };
 
 describe('matrix files with scheme plugins', () => {
   it('accepts a plugin scheme with options in every form; default options are dropped', async () => {

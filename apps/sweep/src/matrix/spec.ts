@@ -9,13 +9,13 @@
  */
 import { type ArchPlugin, formatScheme, memoryModelRefusal, mutationsFor, PluginLoadError, type SchemeOptions } from '@lazytlb/core';
 import type { z } from 'zod';
-import { BUNDLED, loadArchPluginPath, resolvePlugin } from '../plugins/resolve.js';
-import { resolveSchemePlugin, UnknownSchemeError } from '../plugins/schemes.js';
-import { normaliseMutationSet } from './expand.js';
+import { LazytlbError, type PluginRegistry } from '@lazytlb/explore';
+import { createRegistry } from '../plugins/bundled.js';
+import { normaliseMutationSet } from '@lazytlb/explore';
 import { DEFAULT_MATRIX } from './default.js';
 import { MatrixError, type MatrixIssue, fieldPath } from './errors.js';
 import { MatrixFile, allowedKeysAt, normaliseSchemeEntry, PendingScheme } from './schema.js';
-import { type MatrixSpec, type SchemeSpec, schemeName, schemeOptionsOf } from './types.js';
+import { type MatrixSpec, type SchemeSpec, schemeName, schemeOptionsOf } from '@lazytlb/explore';
 
 /** Where a field lives in the input: position (files) and how to name it (flags). */
 export type Locate = (path: readonly PropertyKey[], at: 'key' | 'value') => { line?: number; col?: number; field?: string };
@@ -47,7 +47,8 @@ export function zodIssues(error: z.ZodError, locate: Locate): MatrixIssue[] {
 }
 
 export interface BuildOptions {
-  readonly pluginPaths?: readonly string[];
+  /** Where arch and scheme names resolve (default: the bundled plugins only). */
+  readonly registry?: PluginRegistry;
   /** Skip plugin checks (for tests of the pure schema). */
   readonly checkPlugins?: boolean;
 }
@@ -81,7 +82,7 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
   checkDuplicateSets(spec, source, locate, mutationList);
   checkDuplicateAxes(spec, raw as Record<string, unknown>, source, locate);
   if (opts.checkPlugins !== false) {
-    await checkArches(spec, source, locate, opts.pluginPaths ?? [], f.arch !== undefined, f.cpus !== undefined, Array.isArray((raw as Record<string, unknown>).memory), mutationList);
+    await checkArches(spec, source, locate, opts.registry ?? (await createRegistry()), f.arch !== undefined, f.cpus !== undefined, Array.isArray((raw as Record<string, unknown>).memory), mutationList);
   }
   return spec;
 }
@@ -110,9 +111,9 @@ async function resolveSchemes(
     }
     let plugin;
     try {
-      plugin = await resolveSchemePlugin(e.name, opts.pluginPaths ?? []);
+      plugin = await (opts.registry ?? (await createRegistry())).scheme(e.name);
     } catch (err) {
-      if (!(err instanceof UnknownSchemeError) && !(err instanceof PluginLoadError)) throw err;
+      if (!(err instanceof LazytlbError) && !(err instanceof PluginLoadError)) throw err;
       issues.push(issue(locate, at(e.namePath), (err as Error).message.replace(/\n\s*/g, ' ')));
       continue;
     }
@@ -163,7 +164,7 @@ function checkDuplicateSets(spec: MatrixSpec, source: string, locate: Locate, mu
  * its maxCpus and every memory model be one it offers (else the plugin's reason is given).
  */
 async function checkArches(
-  spec: MatrixSpec, source: string, locate: Locate, pluginPaths: readonly string[], archGiven: boolean, cpusGiven: boolean, memoryList: boolean,
+  spec: MatrixSpec, source: string, locate: Locate, registry: PluginRegistry, archGiven: boolean, cpusGiven: boolean, memoryList: boolean,
   mutationList: boolean,
 ): Promise<void> {
   const issues: MatrixIssue[] = [];
@@ -174,7 +175,7 @@ async function checkArches(
     const a = spec.arches[i]!;
     let plugin;
     try {
-      plugin = await resolvePlugin(a.name, pluginPaths);
+      plugin = await registry.arch(a.name);
     } catch (e) {
       issues.push(issue(locate, archPath(i, 'name'), (e as Error).message));
       continue;
@@ -201,15 +202,7 @@ async function checkArches(
     resolved.push(plugin);
   }
   // Plugins that may declare a mutation an arch lacks (for "declared by ..."): bundled, --plugin paths, the matrix's.
-  const known: ArchPlugin<unknown>[] = [...BUNDLED.map((b) => b.plugin as ArchPlugin<unknown>), ...resolved];
-  for (const p of pluginPaths) {
-    try {
-      const a = await loadArchPluginPath(p);
-      if (a !== null) known.push(a);
-    } catch {
-      /* reported where that plugin is used */
-    }
-  }
+  const known: ArchPlugin<unknown>[] = [...registry.loadedArches().map((a) => a.plugin), ...resolved];
   issues.push(...checkMutations(spec, locate, resolved, known, mutationList));
   if (issues.length > 0) throw new MatrixError(source, issues);
 }

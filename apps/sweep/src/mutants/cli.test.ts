@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MutantsFile } from './schema.js';
+import { MutantsFile } from '@lazytlb/explore';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const TOY = fileURLToPath(new URL('./test-fixtures/toy-plugin.mjs', import.meta.url));

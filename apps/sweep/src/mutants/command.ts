@@ -10,15 +10,17 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRegistry } from '../plugins/bundled.js';
+import { TOOL_VERSION } from '../results/version.js';
 import { EXIT_ERROR, EXIT_FALSE_ALARM, EXIT_INTERRUPTED, EXIT_OK, EXIT_SURVIVED, UsageError } from '../cli/exit-codes.js';
 import { ProgressReporter } from '../cli/progress.js';
 import { DurationError, parseDuration } from '../matrix/duration.js';
 import { writeFileAtomic } from '../results/write.js';
-import { formatCatalog, loadCatalog } from './catalog.js';
-import { type BudgetInput, runMutants } from './run.js';
-import type { MutantsFile } from './schema.js';
+import { formatCatalog, loadCatalog } from '@lazytlb/explore';
+import { type BudgetInput, runMutants } from '@lazytlb/explore';
+import type { MutantsFile } from '@lazytlb/explore';
 import { formatMutantsTable } from './table.js';
-import { parseVariants } from './variants.js';
+import { parseVariants } from '@lazytlb/explore';
 
 /**
  * Runs per (cell, strategy) when --budget is not given. Measured (apps/sweep/README.md, seeds
@@ -95,12 +97,12 @@ export function writeMutantsDir(dir: string, file: MutantsFile, artifacts: Reado
 }
 
 export async function mutantsCommand(o: MutantsCommandOptions): Promise<number> {
-  const pluginPaths = o.plugin ?? [];
+  const registry = await createRegistry(o.plugin ?? []);
   const only = (o.mutation ?? []).flatMap((m) => m.split(',')).map((m) => m.trim()).filter((m) => m !== '');
   const budget = parseBudget(o.budget);
   const threads = positiveInt('--threads', o.threads);
   const variants = parseVariants(o.strategies);
-  const entries = await loadCatalog(pluginPaths, only);
+  const entries = await loadCatalog(registry, only);
   if (o.list === true) {
     process.stdout.write(o.json === true ? `${JSON.stringify(entries.map((e) => ({ ...e.doc, source: e.source })), null, 2)}\n` : formatCatalog(entries));
     return EXIT_OK;
@@ -124,7 +126,8 @@ export async function mutantsCommand(o: MutantsCommandOptions): Promise<number> 
       budget,
       seed: o.seed ?? '0',
       ...(threads !== undefined ? { threads } : {}),
-      pluginPaths,
+      registry,
+      toolVersion: TOOL_VERSION,
       shrink: o.shrink !== false,
       depth: o.depth !== false,
       artifactPaths: o.out !== undefined,

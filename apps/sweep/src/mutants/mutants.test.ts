@@ -8,36 +8,40 @@
 import { fileURLToPath } from 'node:url';
 import { Artifact as ArtifactSchema, CORE_MUTATIONS, memoryModelRefusal } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { EXIT_FALSE_ALARM, EXIT_OK, EXIT_SURVIVED, UsageError } from '../cli/exit-codes.js';
-import { runSweep } from '../engine/sweep.js';
-import type { CellSpec } from '../matrix/types.js';
-import { loadArchPluginPath } from '../plugins/resolve.js';
-import { type CatalogEntry, cellLabel, formatCatalog, loadCatalog, mutantCell } from './catalog.js';
+import { EXIT_FALSE_ALARM, EXIT_OK, EXIT_SURVIVED } from '../cli/exit-codes.js';
+import { LazytlbError } from '@lazytlb/explore';
+import { runSweep } from '@lazytlb/explore';
+import type { CellSpec } from '@lazytlb/explore';
+import { type CatalogEntry, cellLabel, formatCatalog, loadCatalog, mutantCell } from '@lazytlb/explore';
 import { mutantsExitCode, parseBudget } from './command.js';
-import { firstViolation, runMutants } from './run.js';
-import { MutantsFile } from './schema.js';
+import { firstViolation, runMutants } from '@lazytlb/explore';
+import { MutantsFile } from '@lazytlb/explore';
 import { formatMutantsTable } from './table.js';
-import { parseVariants } from './variants.js';
+import { parseVariants } from '@lazytlb/explore';
+import { createRegistry } from '../plugins/bundled.js';
+
+const registry = await createRegistry();
 
 const TOY = fileURLToPath(new URL('./test-fixtures/toy-plugin.mjs', import.meta.url));
 
 async function toy(ids: string[]): Promise<CatalogEntry[]> {
-  return loadCatalog([TOY], ids);
+  return loadCatalog(await createRegistry([TOY]), ids);
 }
 
 function usageMessage(f: () => unknown): string {
   try {
     f();
   } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
+    expect(e).toBeInstanceOf(LazytlbError);
+    expect((e as LazytlbError).code).toBe('usage');
     return (e as Error).message;
   }
-  throw new Error('expected a UsageError');
+  throw new Error('expected a usage error');
 }
 
 describe('catalogue, budget and variants', () => {
   it('lists core mutations first, then bundled plugins\', then --plugin ones', async () => {
-    const all = await loadCatalog([TOY]);
+    const all = await loadCatalog(await createRegistry([TOY]));
     const ids = all.map((e) => e.doc.id);
     expect(ids.slice(0, CORE_MUTATIONS.length)).toEqual(CORE_MUTATIONS.map((m) => m.id));
     expect(ids.slice(-5)).toEqual(['toy-no-flush', 'toy-rare', 'toy-noop', 'toy-on-none', 'toy-no-victim']);
@@ -51,7 +55,7 @@ describe('catalogue, budget and variants', () => {
   });
 
   it('a mutation without a modelled victim is reported with its reason, neither killed nor survived', async () => {
-    const r = await runMutants({ entries: await toy(['toy-no-victim', 'toy-no-flush']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 50 }, seed: '0', threads: 1, pluginPaths: [TOY], shrink: false });
+    const r = await runMutants({ entries: await toy(['toy-no-victim', 'toy-no-flush']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 50 }, seed: '0', threads: 1, registry: await createRegistry([TOY]), shrink: false });
     const m = r.file.mutations.find((x) => x.id === 'toy-no-victim')!;
     expect(m).toMatchObject({ status: 'no-victim', killed: false, cells: [], noVictim: 'test fixture: the window it opens is not modelled by the toy arch' });
     expect(r.file.totals).toMatchObject({ mutations: 2, killed: 1, survived: 0, noVictim: 1 });
@@ -59,7 +63,7 @@ describe('catalogue, budget and variants', () => {
   });
 
   it('an unknown --mutation lists the catalogued ids', async () => {
-    await expect(loadCatalog([TOY], ['toy-rare', 'nosuch'])).rejects.toThrow(/^unknown mutation "nosuch": catalogued kthread-use-mm-irqs-on, .*toy-on-none, toy-no-victim$/);
+    await expect(loadCatalog(await createRegistry([TOY]), ['toy-rare', 'nosuch'])).rejects.toThrow(/^unknown mutation "nosuch": catalogued kthread-use-mm-irqs-on, .*toy-on-none, toy-no-victim$/);
   });
 
   it('--budget: runs or a duration', () => {
@@ -91,11 +95,11 @@ describe('runs to kill under the early stop', { timeout: 180_000 }, () => {
       index, arch: { name: 'toy', options: {} }, scheme: 'refcount', cpus: 2, workload: { profile: 'default' },
       strategy: s === 'random' ? { kind: 'random' } : { kind: 'pct', depth: Number(s.slice(4)) }, mutations: ['toy-rare'],
     }));
-    const full = await runSweep({ cells, matrixSeed: '0', runs: 400, threads: 1, pluginPaths: [TOY] });
+    const full = await runSweep({ cells, matrixSeed: '0', runs: 400, threads: 1, registry: await createRegistry([TOY]) });
     const want = full.aggregates.map((a) => firstViolation(a)?.runIndex ?? null);
     expect(want.every((v) => v !== null && v > 2)).toBe(true); // not all at run 0: the test means something
     for (const [threads, batchSize] of [[1, 3], [2, 2], [2, 7]] as const) {
-      const early = await runSweep({ cells, matrixSeed: '0', runs: 400, threads, batchSize, pluginPaths: [TOY], stopOnViolation: () => true, interleave: true });
+      const early = await runSweep({ cells, matrixSeed: '0', runs: 400, threads, batchSize, registry: await createRegistry([TOY]), stopOnViolation: () => true, interleave: true });
       expect(early.aggregates.map((a) => firstViolation(a)?.runIndex ?? null)).toEqual(want);
       // it stopped well before the budget (how far past the kill depends on timing: batches in flight, and
       // batches above it may complete first)
@@ -108,7 +112,7 @@ describe('runs to kill under the early stop', { timeout: 180_000 }, () => {
 describe('runMutants', { timeout: 180_000 }, () => {
   it('kills, reports the strategy with the fewest runs, shrinks, and keeps the false-alarm check clean', async () => {
     const variants = parseVariants(['random,pct:1,pct:3']);
-    const r = await runMutants({ entries: await toy(['toy-rare', 'toy-no-flush']), variants, budget: { kind: 'runs', runs: 400 }, seed: '0', threads: 2, pluginPaths: [TOY], artifactPaths: true });
+    const r = await runMutants({ entries: await toy(['toy-rare', 'toy-no-flush']), variants, budget: { kind: 'runs', runs: 400 }, seed: '0', threads: 2, registry: await createRegistry([TOY]), artifactPaths: true });
     const f = r.file;
     expect(f.totals).toMatchObject({ mutations: 2, killed: 2, survived: 0, matchingDeclared: 2, controls: 3, falseAlarms: 0 });
     const rare = f.mutations.find((m) => m.id === 'toy-rare')!.cells[0]!;
@@ -132,8 +136,8 @@ describe('runMutants', { timeout: 180_000 }, () => {
 
   it('kills real catalogued mutations (core and x86) on their declared cells, cleanly without them', async () => {
     const ids = ['kthread-use-mm-irqs-on', 'x86-lazy-skip-freed-tables'];
-    const r = await runMutants({
-      entries: await loadCatalog([], ids), variants: parseVariants(['random,pct:3']), budget: { kind: 'runs', runs: 300 }, seed: '0', threads: 2, depth: false, artifactPaths: true,
+    const r = await runMutants({ registry,
+      entries: await loadCatalog(await createRegistry([]), ids), variants: parseVariants(['random,pct:3']), budget: { kind: 'runs', runs: 300 }, seed: '0', threads: 2, depth: false, artifactPaths: true,
     });
     expect(r.file.mutations.map((m) => [m.id, m.source, m.killed])).toEqual([[ids[0], 'core', true], [ids[1], 'x86-native', true]]);
     for (const m of r.file.mutations) {
@@ -163,7 +167,7 @@ describe('runMutants', { timeout: 180_000 }, () => {
     const go = async (threads: number, batchSize: number) => {
       const r = await runMutants({
         entries: await toy(['toy-rare']), variants: parseVariants(['random,pct:2']), budget: { kind: 'runs', runs: 300 }, seed: 's1', threads, batchSize,
-        pluginPaths: [TOY], shrink: false,
+        registry: await createRegistry([TOY]), shrink: false,
       });
       return r.file.mutations[0]!.cells[0]!.strategies.map((s) => [s.strategy, s.runsToKill, s.invariant]);
     };
@@ -171,7 +175,7 @@ describe('runMutants', { timeout: 180_000 }, () => {
   });
 
   it('a survivor is reported with the runs it got, exit 4', async () => {
-    const r = await runMutants({ entries: await toy(['toy-noop']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 50 }, seed: '0', threads: 1, pluginPaths: [TOY] });
+    const r = await runMutants({ entries: await toy(['toy-noop']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 50 }, seed: '0', threads: 1, registry: await createRegistry([TOY]) });
     const c = r.file.mutations[0]!.cells[0]!;
     expect(c).toMatchObject({ killed: false, runsToKill: null, strategy: null, invariant: null, depth: null, shrunkSteps: null, kill: null });
     expect(c.strategies[0]!.runs).toBe(50);
@@ -180,7 +184,7 @@ describe('runMutants', { timeout: 180_000 }, () => {
   });
 
   it('the false-alarm check catches an unmutated cell that violates (scheme none), exit 5', async () => {
-    const r = await runMutants({ entries: await toy(['toy-on-none']), variants: parseVariants(['random,pct:3']), budget: { kind: 'runs', runs: 200 }, seed: '0', threads: 1, pluginPaths: [TOY], artifactPaths: true, shrink: false });
+    const r = await runMutants({ entries: await toy(['toy-on-none']), variants: parseVariants(['random,pct:3']), budget: { kind: 'runs', runs: 200 }, seed: '0', threads: 1, registry: await createRegistry([TOY]), artifactPaths: true, shrink: false });
     const f = r.file;
     expect(f.totals.falseAlarms).toBe(2);
     for (const c of f.controls) {
@@ -195,7 +199,7 @@ describe('runMutants', { timeout: 180_000 }, () => {
 
   it('a time budget is shared by the cells and bounds the command', async () => {
     const t0 = Date.now();
-    const r = await runMutants({ entries: await toy(['toy-noop']), variants: parseVariants(['random,pct:3']), budget: { kind: 'time', ms: 2000 }, seed: '0', threads: 2, pluginPaths: [TOY] });
+    const r = await runMutants({ entries: await toy(['toy-noop']), variants: parseVariants(['random,pct:3']), budget: { kind: 'time', ms: 2000 }, seed: '0', threads: 2, registry: await createRegistry([TOY]) });
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(r.file.budget).toMatchObject({ kind: 'time', ms: 2000 });
     expect(r.file.timeBudgetHit).toBe(true);
@@ -212,7 +216,7 @@ describe('the memory model of declared cells (MutationCell.memory)', { timeout: 
   const recordsMemory = 'memory' in (ArtifactSchema as unknown as { shape: { cell: { shape: Record<string, unknown> } } }).shape.cell.shape;
 
   it('a declared tso cell keeps its memory model (sc is left out, as in sweep cells) and is labelled with it', async () => {
-    const [e] = await loadCatalog([TOY_TSO], ['toy-tso-no-flush']);
+    const [e] = await loadCatalog(await createRegistry([TOY_TSO]), ['toy-tso-no-flush']);
     expect(e!.cells).toEqual([{ arch: { name: 'toy-tso', options: {} }, scheme: 'refcount', memory: 'tso', cpus: 2, profile: 'default' }]);
     expect(cellLabel(e!.cells[0]!)).toBe('toy-tso refcount memory=tso 2cpu default');
     expect(formatCatalog([e!])).toContain('  cell: toy-tso refcount memory=tso 2cpu default');
@@ -221,17 +225,17 @@ describe('the memory model of declared cells (MutationCell.memory)', { timeout: 
   });
 
   it('a declared cell whose arch does not offer its memory model fails the catalogue before anything runs, with the plugin\'s reason', async () => {
-    const plugin = (await loadArchPluginPath(TOY_SC_ONLY))!;
+    const plugin = (await createRegistry([TOY_SC_ONLY])).loadedArches().find((a) => a.source.kind === 'path')!.plugin;
     const why = memoryModelRefusal(plugin, 'tso');
     expect(why).not.toBeNull();
-    await expect(loadCatalog([TOY_SC_ONLY], ['toy-sc-only-tso'])).rejects.toThrow(UsageError);
-    await expect(loadCatalog([TOY_SC_ONLY], ['toy-sc-only-tso'])).rejects.toThrow(`mutation "toy-sc-only-tso" (toy-sc-only) declares the cell toy-sc-only refcount memory=tso 2cpu default: ${why}`);
+    await expect(loadCatalog(await createRegistry([TOY_SC_ONLY]), ['toy-sc-only-tso'])).rejects.toMatchObject({ code: 'usage' });
+    await expect(loadCatalog(await createRegistry([TOY_SC_ONLY]), ['toy-sc-only-tso'])).rejects.toThrow(`mutation "toy-sc-only-tso" (toy-sc-only) declares the cell toy-sc-only refcount memory=tso 2cpu default: ${why}`);
   });
 
   it('runs the mutated cell and its unmutated control under the declared memory model; mutants.json and the table name it', async () => {
     const r = await runMutants({
-      entries: await loadCatalog([TOY_TSO], ['toy-tso-no-flush']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 100 }, seed: '0', threads: 1,
-      pluginPaths: [TOY_TSO], artifactPaths: true, depth: false,
+      entries: await loadCatalog(await createRegistry([TOY_TSO]), ['toy-tso-no-flush']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 100 }, seed: '0', threads: 1,
+      registry: await createRegistry([TOY_TSO]), artifactPaths: true, depth: false,
     });
     expect(MutantsFile.parse(JSON.parse(JSON.stringify(r.file)))).toEqual(r.file);
     const c = r.file.mutations[0]!.cells[0]!;

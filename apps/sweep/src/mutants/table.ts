@@ -5,7 +5,7 @@
  * their own rows, marked "[I13 off]"); mutations without a modelled victim with their reason;
  * the false-alarm check and totals.
  */
-import type { ConsequenceResult, MutantsFile, StrategyOutcome } from './schema.js';
+import type { ConsequenceResult, MutantsFile, StrategyOutcome } from '@lazytlb/explore';
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));

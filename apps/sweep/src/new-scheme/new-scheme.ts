@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/exit-codes.js';
 import { findMonorepoRoot, identForms, packageVars, writeTemplate } from '../new-arch/new-arch.js';
-import { BUNDLED_SCHEME_NAMES } from '../plugins/schemes.js';
+import { BUNDLED_SCHEME_NAMES } from '../plugins/bundled.js';
 
 /** What core's SchemeName accepts, without double or trailing dashes (the package name and identifiers are derived from it). */
 export const SCHEME_NAME_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;

@@ -8,7 +8,7 @@
  */
 import { INVARIANTS, type SchemePlugin } from '@lazytlb/core';
 import { type ArchOptionInfo, describeOptions, sourceText } from './list.js';
-import { availableSchemes, loadSchemePluginPath, PROVENANCE_TEXT, resolveSchemeWithSource } from './schemes.js';
+import { type PluginRegistry, PROVENANCE_TEXT } from '@lazytlb/explore';
 
 export interface SchemeInfo {
   readonly name: string;
@@ -65,15 +65,9 @@ export function schemeInfo(plugin: SchemePlugin<unknown>, source: string): Schem
 }
 
 /** Every scheme the resolver knows: bundled, --plugin paths (arch plugins among them skipped) and installed @lazytlb/scheme-* packages. */
-export async function listSchemes(pluginPaths: readonly string[] = []): Promise<SchemeInfo[]> {
-  // A --plugin path that does not load is an error here (as for `lazytlb arches`).
-  for (const p of pluginPaths) await loadSchemePluginPath(p);
-  const out: SchemeInfo[] = [];
-  for (const { plugin } of await availableSchemes(pluginPaths)) {
-    const { source } = await resolveSchemeWithSource(plugin.name, pluginPaths);
-    out.push(schemeInfo(plugin, sourceText(source)));
-  }
-  return out;
+export async function listSchemes(registry: PluginRegistry): Promise<SchemeInfo[]> {
+  // A --plugin path that does not load was an error when the registry was made (as for `lazytlb arches`).
+  return (await registry.availableSchemes()).map(({ plugin, source }) => schemeInfo(plugin, sourceText(source)));
 }
 
 /** "MMU_LAZY_TLB_REFCOUNT=y MMU_LAZY_TLB_SHOOTDOWN=n" plus a proposal's own symbols. */

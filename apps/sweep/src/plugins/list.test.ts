@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MEMORY_MODELS, memoryModelRefusal } from '@lazytlb/core';
 import { formatArches, listArches } from './list.js';
-import { resolvePlugin } from './resolve.js';
+import { createRegistry } from './bundled.js';
 
 describe('listArches', () => {
   it('lists the bundled arches with their options', async () => {
-    const arches = await listArches([]);
+    const arches = await listArches(await createRegistry([]));
     expect(arches.map((a) => a.name)).toEqual(['reference', 'x86-native', 'x86-paravirt', 'powerpc', 'arm64']);
     const x86 = arches.find((a) => a.name === 'x86-native')!;
     expect(x86.source).toBe('bundled (@lazytlb/arch-x86-native)');
@@ -25,12 +25,12 @@ describe('listArches', () => {
   });
 
   it('lists the memory models each arch runs under (core\'s memoryModelRefusal)', async () => {
-    const arches = await listArches([]);
+    const arches = await listArches(await createRegistry([]));
     const models = Object.fromEntries(arches.map((a) => [a.name, a.memoryModels]));
     expect(models['x86-native']).toEqual(['sc', 'tso']);
     for (const name of ['reference', 'powerpc', 'arm64']) expect(models[name]).toEqual(['sc']);
     for (const a of arches) {
-      const plugin = await resolvePlugin(a.name, []);
+      const plugin = await (await createRegistry()).arch(a.name);
       expect(a.memoryModels).toEqual(MEMORY_MODELS.filter((m) => memoryModelRefusal(plugin, m) === null));
     }
     expect(formatArches(arches)).toMatch(/^x86-native [^\n]+\n[^\n]+\n {2}max CPUs \d+, memory models sc, tso$/m);

@@ -1,7 +1,7 @@
 /** `lazytlb arches`: the installed arch plugins with their option schemas. */
 import { MEMORY_MODELS, type MemoryModel, memoryModelRefusal } from '@lazytlb/core';
 import { z } from 'zod';
-import { type PluginSource, BUNDLED_NAMES, installedArchPackages, loadArchPluginPath, resolvePluginWithSource } from './resolve.js';
+import type { PluginRegistry, PluginSource } from '@lazytlb/explore';
 
 export interface ArchOptionInfo {
   readonly name: string;
@@ -69,20 +69,15 @@ export function describeOptions(schema: unknown): { options: ArchOptionInfo[]; j
   return { options, jsonSchema: js };
 }
 
-/** Every arch the resolver knows: bundled, --plugin paths and installed @lazytlb/arch-* packages. */
-export async function listArches(pluginPaths: readonly string[] = []): Promise<ArchInfo[]> {
-  const names: string[] = [...BUNDLED_NAMES];
-  for (const p of pluginPaths) {
-    const a = await loadArchPluginPath(p); // scheme plugins are listed by `lazytlb schemes`
-    if (a !== null) names.push(a.name);
-  }
-  for (const pkg of installedArchPackages()) names.push(pkg);
+/** Every arch the registry knows: bundled, --plugin paths (scheme plugins are listed by `lazytlb schemes`) and installed @lazytlb/arch-* packages. */
+export async function listArches(registry: PluginRegistry): Promise<ArchInfo[]> {
+  const names = await registry.availableArchNames();
   const out: ArchInfo[] = [];
   const seen = new Set<string>();
   for (const n of names) {
     let loaded;
     try {
-      loaded = await resolvePluginWithSource(n, pluginPaths);
+      loaded = await registry.archWithSource(n);
     } catch {
       continue;
     }

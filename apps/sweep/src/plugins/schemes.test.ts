@@ -6,14 +6,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILTIN_SCHEMES, PluginLoadError, refcountScheme, shootdownScheme } from '@lazytlb/core';
+import { BUILTIN_SCHEMES, refcountScheme, shootdownScheme } from '@lazytlb/core';
+import { LazytlbError, type PluginRegistry } from '@lazytlb/explore';
 import { describe, expect, it } from 'vitest';
 import { formatSchemes, listSchemes } from './list-schemes.js';
-import { loadArchPluginPath, loadPluginPath, resolvePlugin } from './resolve.js';
-import {
-  BUNDLED_SCHEME_NAMES, BUNDLED_SCHEMES, loadedSchemePluginForArtifact, resolvedSchemePlugin, resolveSchemePlugin, resolveSchemeWithSource,
-  SchemeNotLoadedError, schemePluginForArtifact, UnknownSchemeError,
-} from './schemes.js';
+import { BUNDLED_SCHEME_NAMES, BUNDLED_SCHEMES, createRegistry } from './bundled.js';
+
+const resolvePlugin = async (name: string, paths: string[]) => (await createRegistry(paths)).arch(name);
+const resolveSchemePlugin = async (name: string, paths: string[]) => (await createRegistry(paths)).scheme(name);
+const resolveSchemeWithSource = async (name: string, paths: string[]) => (await createRegistry(paths)).schemeWithSource(name);
+/** What a --plugin path loads as (the registry tells arch from scheme plugins by the descriptor). */
+const loadPluginPath = async (path: string): Promise<{ kind: 'arch' | 'scheme' }> => {
+  const r: PluginRegistry = await createRegistry([path]);
+  return { kind: r.loadedArches().some((a) => a.source.kind === 'path') ? 'arch' : 'scheme' };
+};
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./test-fixtures/${name}`, import.meta.url));
 const COUNTED = fixture('counted-scheme.mjs');
@@ -40,17 +46,19 @@ describe('resolveSchemePlugin', () => {
     expect(await resolveSchemeWithSource('shootdown', [])).toEqual({ plugin: shootdownScheme, source: { kind: 'bundled', module: '@lazytlb/core' } });
   });
 
-  it('resolves a --plugin PATH scheme plugin by its descriptor name, and remembers it for report.html', async () => {
-    const r = await resolveSchemeWithSource('counted', [COUNTED]);
+  it('resolves a --plugin PATH scheme plugin by its descriptor name; the registry knows it for report.html', async () => {
+    const registry = await createRegistry([COUNTED]);
+    const r = await registry.schemeWithSource('counted');
     expect(r.plugin.name).toBe('counted');
     expect(r.plugin.version).toBe('1.2.3');
     expect(r.source).toEqual({ kind: 'path', path: COUNTED });
-    expect(resolvedSchemePlugin('counted')).toBe(r.plugin);
+    expect(registry.loadedScheme('counted')).toBe(r.plugin);
   });
 
   it('an unknown name lists the known schemes (with --plugin ones) and how to load one, on one line', async () => {
     const e = await resolveSchemePlugin('hazptr2', [COUNTED]).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(UnknownSchemeError);
+    expect(e).toBeInstanceOf(LazytlbError);
+    expect((e as LazytlbError).code).toBe('usage');
     const m = (e as Error).message;
     expect(m).not.toContain('\n');
     expect(m).toMatch(
@@ -62,7 +70,7 @@ describe('resolveSchemePlugin', () => {
 
   it('a broken --plugin scheme file is refused naming the file and every failing field', async () => {
     const e = await resolveSchemePlugin('broken', [BROKEN]).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(PluginLoadError);
+    expect(e).toMatchObject({ code: 'plugin-load' });
     const m = (e as Error).message;
     expect(m).toContain(`invalid scheme plugin ${BROKEN}:`);
     expect(m).toMatch(/- version: must be a valid semver version/);
@@ -78,7 +86,7 @@ describe('--plugin PATH: arch or scheme (core\'s validatePlugin)', () => {
     expect((await loadPluginPath(THROWING)).kind).toBe('scheme');
     const arch = moduleFile(`import { referenceArch } from ${JSON.stringify(coreUrl)};\nexport default { ...referenceArch, name: 'other-arch' };\n`);
     expect((await loadPluginPath(arch)).kind).toBe('arch');
-    expect(await loadArchPluginPath(COUNTED)).toBeNull();
+    expect((await createRegistry([COUNTED])).loadedArches().some((a) => a.source.kind === 'path')).toBe(false);
   });
 
   it('the arch resolver skips scheme plugins; an unknown arch does not list them', async () => {
@@ -89,7 +97,7 @@ describe('--plugin PATH: arch or scheme (core\'s validatePlugin)', () => {
   it('a module that is neither: the arch fields it lacks, and how a scheme plugin is told apart', async () => {
     const file = moduleFile('export default { name: "half", version: "1.0.0" };\n');
     const e = await loadPluginPath(file).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(PluginLoadError);
+    expect(e).toMatchObject({ code: 'plugin-load' });
     const m = (e as Error).message;
     expect(m).toContain(`invalid arch plugin ${file}:`);
     expect(m).toMatch(/- setup: must be a function/);
@@ -100,29 +108,29 @@ describe('--plugin PATH: arch or scheme (core\'s validatePlugin)', () => {
   });
 });
 
-describe('schemePluginForArtifact', () => {
+describe('PluginRegistry.schemeForArtifact', () => {
   const cell = (scheme: string, schemeVersion?: string) => ({ cell: { scheme, ...(schemeVersion !== undefined ? { schemeVersion } : {}) } }) as never;
+  const schemePluginForArtifact = async (a: never, paths: string[]) => (await createRegistry(paths)).schemeForArtifact(a);
 
-  it('none for a built-in scheme; the plugin of the recorded version otherwise', async () => {
+  it('none for a built-in scheme; the plugin of that name otherwise, of any version (replay compares behaviour fingerprints)', async () => {
     expect(await schemePluginForArtifact(cell('refcount'), [])).toBeUndefined();
     expect((await schemePluginForArtifact(cell('counted', '1.2.3'), [COUNTED]))!.version).toBe('1.2.3');
+    expect((await schemePluginForArtifact(cell('counted', '9.9.9'), [COUNTED]))!.version).toBe('1.2.3');
   });
 
-  it('refuses, naming --plugin, when the plugin is not loadable or is another version', async () => {
-    await expect(schemePluginForArtifact(cell('rcu-lazy', '0.1.0'), [])).rejects.toThrow(SchemeNotLoadedError);
+  it('refuses, naming --plugin, when the plugin is not loadable', async () => {
+    await expect(schemePluginForArtifact(cell('rcu-lazy', '0.1.0'), [])).rejects.toMatchObject({ code: 'usage' });
     await expect(schemePluginForArtifact(cell('rcu-lazy', '0.1.0'), [])).rejects.toThrow(
       'it was recorded with scheme plugin rcu-lazy@0.1.0, which is not loaded: pass its module with --plugin PATH (or install @lazytlb/scheme-rcu-lazy)',
     );
-    await expect(schemePluginForArtifact(cell('counted', '9.9.9'), [COUNTED])).rejects.toThrow(
-      'it was recorded with scheme plugin counted@9.9.9, but the loaded counted is 1.2.3: pass version 9.9.9 with --plugin PATH',
-    );
-    expect(() => loadedSchemePluginForArtifact(cell('rcu-lazy', '0.1.0'))).toThrow(/not loaded: pass its module with --plugin PATH/);
+    const registry = await createRegistry();
+    expect(() => registry.loadedSchemeForArtifact(cell('rcu-lazy', '0.1.0'))).toThrow(/not loaded: pass its module with --plugin PATH/);
   });
 });
 
 describe('listSchemes / formatSchemes', () => {
   it('lists the bundled schemes with options, provenance, Kconfig and claims', async () => {
-    const schemes = await listSchemes([]);
+    const schemes = await listSchemes(await createRegistry([]));
     expect(schemes.map((s) => s.name)).toEqual(['refcount', 'shootdown', 'none', 'hazptr', 'lazy-mm-scan', 'implicit-shootdown']);
     expect(schemes.find((s) => s.name === 'hazptr')!.source).toBe('bundled (@lazytlb/scheme-hazptr)');
     const shootdown = schemes.find((s) => s.name === 'shootdown')!;
@@ -141,7 +149,7 @@ describe('listSchemes / formatSchemes', () => {
 
   it('adds --plugin schemes (arch plugins skipped), with a non-mainline provenance spelled out', async () => {
     const arch = moduleFile(`import { referenceArch } from ${JSON.stringify(coreUrl)};\nexport default { ...referenceArch, name: 'skipped-arch' };\n`);
-    const schemes = await listSchemes([COUNTED, arch]);
+    const schemes = await listSchemes(await createRegistry([COUNTED, arch]));
     expect(schemes.map((s) => s.name)).toEqual([...BUNDLED_SCHEME_NAMES, 'counted']);
     const c = schemes.at(-1)!;
     expect(c).toMatchObject({ version: '1.2.3', source: `--plugin ${COUNTED}`, provenance: 'reconstructed', kconfig: { other: ['MMU_LAZY_TLB_COUNTED=y'] } });
@@ -150,6 +158,6 @@ describe('listSchemes / formatSchemes', () => {
     expect(text).toContain('  provenance: reconstructed (no code was found; modelled from a summary); follows a test fixture of apps/sweep\n');
     expect(text).toContain('  Kconfig: MMU_LAZY_TLB_REFCOUNT=y MMU_LAZY_TLB_SHOOTDOWN=n MMU_LAZY_TLB_COUNTED=y\n');
     expect(text).toContain('    counted-covers-lazies (checked by I3 lazy-pointer-live): ');
-    await expect(listSchemes([BROKEN])).rejects.toThrow(/invalid scheme plugin/);
+    await expect(createRegistry([BROKEN])).rejects.toThrow(/invalid scheme plugin/);
   });
 });

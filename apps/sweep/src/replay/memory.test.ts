@@ -6,9 +6,9 @@
 import { type Artifact, createSimulator, hashString128, makeArtifact, runSeed, type TraceEvent } from '@lazytlb/core';
 import x86Native from '@lazytlb/arch-x86-native';
 import { describe, expect, it } from 'vitest';
-import { cellMemory } from '../shrink/cell.js';
-import { formatHeader, formatLkml, LKML_LEGEND } from './lkml.js';
-import { toPerfetto } from './perfetto.js';
+import { cellMemory } from '@lazytlb/explore';
+import { formatHeader, formatLkml, LKML_LEGEND } from '@lazytlb/explore';
+import { toPerfetto } from '@lazytlb/explore';
 
 /** A traced run of a 2-CPU x86-native tso cell in which a store-buffer drain took a step, as an artifact of that cell. */
 function tsoRun(): { artifact: Artifact; trace: readonly TraceEvent[] } {

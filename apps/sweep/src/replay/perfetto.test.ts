@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Artifact, type TraceEvent, createSimulator, hashString128, makeArtifact, referenceArch, replayArtifact, runSeed } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { type PerfettoEvent, type PerfettoTrace, toPerfetto } from './perfetto.js';
+import { type PerfettoEvent, type PerfettoTrace, toPerfetto } from '@lazytlb/explore';
 import { ReplayError, replayArtifactText, replayFile } from './replay.js';
 
 /** The first violating run of a reference-arch `none` cell whose trace has IPIs. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Artifact, createSimulator, hashString128, type InvariantId, invariantName, makeArtifact, referenceArch, runSeed } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { wrap } from './lkml.js';
+import { wrap } from '@lazytlb/explore';
 import { ReplayError, replayFile } from './replay.js';
 
 function firstFailure(cpus: number): Artifact {

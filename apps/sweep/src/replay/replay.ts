@@ -4,11 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Artifact, ArtifactError, ReplayDivergence, outcomeOf, parseArtifact, replayArtifact } from '@lazytlb/core';
-import { loadPluginPaths, resolvePlugin } from '../plugins/resolve.js';
-import { schemePluginForArtifact } from '../plugins/schemes.js';
-import { formatJson } from './json.js';
-import { formatLkml } from './lkml.js';
-import { formatPerfetto } from './perfetto.js';
+import { formatJson, formatLkml, formatPerfetto } from '@lazytlb/explore';
+import { createRegistry } from '../plugins/bundled.js';
 
 export type ReplayFormat = 'lkml' | 'json' | 'perfetto';
 export const REPLAY_FORMATS: readonly ReplayFormat[] = ['lkml', 'json', 'perfetto'];
@@ -69,10 +66,10 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
   let plugin;
   let scheme;
   try {
-    await loadPluginPaths(opts.pluginPaths ?? []);
-    plugin = await resolvePlugin(artifact.cell.arch.name, opts.pluginPaths ?? []);
+    const registry = await createRegistry(opts.pluginPaths ?? []);
+    plugin = await registry.arch(artifact.cell.arch.name);
     // A scheme plugin's cell (schemeVersion set) needs that plugin, found as a sweep finds it.
-    scheme = await schemePluginForArtifact(artifact, opts.pluginPaths ?? []);
+    scheme = await registry.schemeForArtifact(artifact);
   } catch (e) {
     throw new ReplayError(`cannot replay ${source}: ${(e as Error).message}`);
   }

@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { COST_NAMES } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { runSweep } from '../engine/sweep.js';
-import { cpuSeriesCells, smallCells } from '../engine/test-support.js';
-import { buildResults, perEventCosts } from '../results/build.js';
-import type { CellResult, EventCosts, PerEventCosts, ResultsFile } from '../results/schema.js';
+import { runSweep } from '@lazytlb/explore';
+import { cpuSeriesCells, smallCells } from '../test-support/engine.js';
+import { buildResults, perEventCosts } from '@lazytlb/explore';
+import type { CellResult, EventCosts, PerEventCosts, ResultsFile } from '@lazytlb/explore';
 import { renderReport } from '../results/write.js';
 import { costTrend, cpuGroups, fitLine, renderCostVsCpus, shownCosts } from './cost-vs-cpus.js';
+import { createRegistry } from '../plugins/bundled.js';
 
-const small: ResultsFile = buildResults(await runSweep({ cells: smallCells(), matrixSeed: 'cost-cpus', runs: 20, threads: 1 }));
-const series: ResultsFile = buildResults(await runSweep({ cells: cpuSeriesCells([2, 4, 8]), matrixSeed: 'cost-cpus', runs: 40, threads: 1 }));
+const registry = await createRegistry();
+
+const small: ResultsFile = buildResults(await runSweep({ registry, cells: smallCells(), matrixSeed: 'cost-cpus', runs: 20, threads: 1 }));
+const series: ResultsFile = buildResults(await runSweep({ registry, cells: cpuSeriesCells([2, 4, 8]), matrixSeed: 'cost-cpus', runs: 40, threads: 1 }));
 
 /** scripts/scheme-costs.mjs's fit() (the rule report.md mirrors), taken from the script's text. */
 function scriptFit(cpus: readonly number[]): (ys: number[]) => { a: number; b: number; r2: number; linear: boolean } {

@@ -21,10 +21,10 @@
  * 1024 is an extrapolation. The costs are counts, not times.
  */
 import { canonicalJson, COST_NAMES, costs as C, MAX_CPUS, strategyToString } from '@lazytlb/core';
-import { schemeLabel } from '../engine/cells.js';
+import { schemeLabel } from '@lazytlb/explore';
 import { formatArchSpec } from '../matrix/arch-flag.js';
-import { type CostEvent, EVENT_COST_KEYS, type EventCostKey, perEventCosts } from '../results/build.js';
-import type { CellResult, PerEventCosts, ResultsFile } from '../results/schema.js';
+import { type CostEvent, EVENT_COST_KEYS, type EventCostKey, perEventCosts } from '@lazytlb/explore';
+import type { CellResult, PerEventCosts, ResultsFile } from '@lazytlb/explore';
 
 /** The N the fits are extrapolated to. */
 export const EXTRAPOLATE_TO = 1024;

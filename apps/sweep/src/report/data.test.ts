@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { runSweep } from '../engine/sweep.js';
-import { cpuSeriesCells, smallCells } from '../engine/test-support.js';
-import { buildResults } from '../results/build.js';
-import type { CellResult, ResultsFile } from '../results/schema.js';
+import { runSweep } from '@lazytlb/explore';
+import { cpuSeriesCells, smallCells } from '../test-support/engine.js';
+import { buildResults } from '@lazytlb/explore';
+import type { CellResult, ResultsFile } from '@lazytlb/explore';
 import { buildCostCharts, buildCostVsCpus, buildHeatmap, buildReportData, columnLabel, COST_METRICS, fitText, rowLabels } from './data.js';
+import { createRegistry } from '../plugins/bundled.js';
 
-const file: ResultsFile = buildResults(await runSweep({ cells: smallCells(), matrixSeed: 'report-data', runs: 60, threads: 1 }));
+const registry = await createRegistry();
+
+const file: ResultsFile = buildResults(await runSweep({ registry, cells: smallCells(), matrixSeed: 'report-data', runs: 60, threads: 1 }));
 
 describe('report.html data model', () => {
   it('heatmap: rows arch + options (+ the strategy, which varies), columns scheme × CPUs, one point per cell', () => {
@@ -88,7 +91,7 @@ describe('report.html data model', () => {
   it('cost vs CPUs: per group one line per scheme label with every event × cost category, counts and fits; nothing without cells that differ only in CPUs', async () => {
     expect(buildCostVsCpus(file)).toEqual([]);
     expect(buildReportData(file).costVsCpus).toEqual([]);
-    const f = buildResults(await runSweep({ cells: cpuSeriesCells([2, 4, 8]), matrixSeed: 'report-data', runs: 30, threads: 1 }));
+    const f = buildResults(await runSweep({ registry, cells: cpuSeriesCells([2, 4, 8]), matrixSeed: 'report-data', runs: 30, threads: 1 }));
     const groups = buildCostVsCpus(f);
     expect(groups.map((g) => [g.title, g.cpus])).toEqual([['x86-native · default · random', [2, 4, 8]]]);
     const [ref, sd] = groups[0]!.series;

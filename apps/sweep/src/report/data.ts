@@ -16,10 +16,10 @@
  *   cost category with its fit; empty when no group has 2 CPU counts.
  */
 import { MEMORY_MODELS, strategyToString } from '@lazytlb/core';
-import { schemeLabel } from '../engine/cells.js';
-import { type CostEvent, type EventCostKey, kindRank } from '../results/build.js';
+import { schemeLabel } from '@lazytlb/explore';
+import { type CostEvent, type EventCostKey, kindRank } from '@lazytlb/explore';
 import { COST_EVENTS, costTrend, cpuGroups, EVENT_COSTS, EXTRAPOLATE_TO, f2, seriesValues } from './cost-vs-cpus.js';
-import { type CellResult, type ResultsFile, VERDICTS as ALL_VERDICTS } from '../results/schema.js';
+import { type CellResult, type ResultsFile, VERDICTS as ALL_VERDICTS } from '@lazytlb/explore';
 import type { SwimlaneData } from './swimlane.js';
 
 export type Verdict = CellResult['verdict'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventCostKey } from '../results/build.js';
+import type { EventCostKey } from '@lazytlb/explore';
 import type { CpuCostGroup, ReportData } from './data.js';
 import { constants } from '@lazytlb/core';
 import { ACTOR_COLORS, ACTOR_PREFIXES, escapeHtml, inlineScript, renderReportHtml, scriptJson } from './html.js';

@@ -16,12 +16,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shrinkFirstFailures, shrunkBuildOptions, writeShrunk } from '../cli/sweep-command.js';
-import { runSweep } from '../engine/sweep.js';
-import { cpuSeriesCells, smallCells } from '../engine/test-support.js';
-import type { ResultsFile } from '../results/schema.js';
+import { shrinkFirstFailures, shrunkBuildOptions } from '@lazytlb/explore';
+import { writeShrunk } from '../cli/sweep-command.js';
+import { runSweep } from '@lazytlb/explore';
+import { cpuSeriesCells, smallCells } from '../test-support/engine.js';
+import type { ResultsFile } from '@lazytlb/explore';
 import { writeResultDir } from '../results/write.js';
 import { CHROMIUM_ARGS, ensureChromium } from '../test-support/chromium.js';
+import { createRegistry } from '../plugins/bundled.js';
+
+const registry = await createRegistry();
 
 const tmp = mkdtempSync(join(tmpdir(), 'lazytlb-report-browser-'));
 let browser: Browser | undefined;
@@ -33,13 +37,13 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });
   const cells = smallCells();
   cells.push({ ...cells.at(-1)!, index: cells.length, scheme: 'none', workload: { profile: 'idle-heavy' }, strategy: { kind: 'random' } });
-  const r = await runSweep({ cells, matrixSeed: 'report-html', runs: 60, threads: 1 });
-  const shrunk = await shrinkFirstFailures(r, [], () => {});
+  const r = await runSweep({ registry, cells, matrixSeed: 'report-html', runs: 60, threads: 1 });
+  const shrunk = await shrinkFirstFailures(r, await createRegistry([]), () => {});
   out = join(tmp, 'out');
-  writeResultDir(out, r, shrunkBuildOptions(shrunk));
+  writeResultDir(out, r, registry, shrunkBuildOptions(shrunk));
   writeShrunk(out, shrunk);
   cpusOut = join(tmp, 'cpus');
-  writeResultDir(cpusOut, await runSweep({ cells: cpuSeriesCells([2, 4, 8]), matrixSeed: 'report-html-cpus', runs: 30, threads: 1 }));
+  writeResultDir(cpusOut, await runSweep({ registry, cells: cpuSeriesCells([2, 4, 8]), matrixSeed: 'report-html-cpus', runs: 30, threads: 1 }), registry);
 }, 20 * 60_000);
 
 afterAll(async () => {

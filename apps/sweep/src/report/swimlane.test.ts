@@ -1,19 +1,22 @@
 import type { TraceEvent } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { shrinkFirstFailures, shrunkBuildOptions } from '../cli/sweep-command.js';
-import { runSweep } from '../engine/sweep.js';
-import { smallCells } from '../engine/test-support.js';
-import { resolvedPlugin } from '../plugins/resolve.js';
-import { buildResults } from '../results/build.js';
+import { shrinkFirstFailures, shrunkBuildOptions } from '@lazytlb/explore';
+import { runSweep } from '@lazytlb/explore';
+import { smallCells } from '../test-support/engine.js';
+import type { PluginRegistry } from '@lazytlb/explore';
+import { buildResults } from '@lazytlb/explore';
 import { buildSwimlanes, slotEvents } from './swimlane.js';
+import { createRegistry } from '../plugins/bundled.js';
 
-const r = await runSweep({ cells: smallCells(), matrixSeed: 'report-swimlane', runs: 60, threads: 1 });
-const shrunk = await shrinkFirstFailures(r, [], () => {});
+const registry = await createRegistry();
+
+const r = await runSweep({ registry, cells: smallCells(), matrixSeed: 'report-swimlane', runs: 60, threads: 1 });
+const shrunk = await shrinkFirstFailures(r, await createRegistry([]), () => {});
 const file = buildResults(r, shrunkBuildOptions(shrunk));
 
 describe('report.html swimlanes', () => {
   it('one per shrunk first failure: the replayed trace in per-CPU slots, the violation, hazard or use site marked', () => {
-    const { swimlanes, notes } = buildSwimlanes(file, shrunk, resolvedPlugin);
+    const { swimlanes, notes } = buildSwimlanes(file, shrunk, registry);
     expect(notes).toEqual([]);
     const withShrunk = file.cells.flatMap((c) => c.firstFailures.filter((x) => x.shrunkSteps !== null).map((x) => ({ c, x })));
     expect(withShrunk.length).toBeGreaterThan(0);
@@ -50,12 +53,14 @@ describe('report.html swimlanes', () => {
   });
 
   it('a failure that cannot be replayed gets a note, not a swimlane; no shrunk artifacts, no swimlanes', () => {
-    const none = buildSwimlanes(file, shrunk, () => undefined);
+    // A registry that has none of the plugins.
+    const empty = { loadedArch: () => undefined, loadedSchemeForArtifact: () => undefined } as unknown as PluginRegistry;
+    const none = buildSwimlanes(file, shrunk, empty);
     expect(none.swimlanes).toEqual([]);
     expect(none.notes.length).toBe(shrunk.size);
     expect(none.notes[0]).toMatch(/^cell \d+ I\d+: no swimlane, failures\/\d+-I\d+\.shrunk\.json could not be replayed: arch plugin "reference" is not loaded$/);
     expect(none.notes.some((n) => /^cell \d+ hazard I3: no swimlane, failures\/\d+-hazard-I3\.shrunk\.json could not/.test(n))).toBe(true);
-    expect(buildSwimlanes(file, undefined, resolvedPlugin)).toEqual({ swimlanes: [], notes: [] });
+    expect(buildSwimlanes(file, undefined, registry)).toEqual({ swimlanes: [], notes: [] });
   });
 
   it('splits a step among the events a CPU has in it', () => {

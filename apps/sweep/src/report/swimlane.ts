@@ -14,12 +14,10 @@
 import {
   type ActorKind, type ArchPlugin, type Artifact, INVARIANTS, parseArtifact, replayArtifact, type SchemePlugin, strategyToString, type TraceEvent,
 } from '@lazytlb/core';
-import { schemeLabel } from '../engine/cells.js';
-import { loadedSchemePluginForArtifact, resolvedSchemePlugin } from '../plugins/schemes.js';
-import { hazardId } from '../replay/lkml.js';
-import { type FailureClass, failureLabel } from '../engine/types.js';
-import type { ShrunkFailure } from '../results/build.js';
-import type { ResultsFile } from '../results/schema.js';
+import { schemeLabel } from '@lazytlb/explore';
+import { hazardId } from '@lazytlb/explore';
+import { type FailureClass, failureLabel } from '@lazytlb/explore';
+import type { PluginRegistry, ResultsFile, ShrunkFailure } from '@lazytlb/explore';
 
 export const MAX_SWIMLANES = 40;
 export const MAX_EVENTS = 3000;
@@ -74,10 +72,6 @@ export interface SwimlaneData {
   /** The finding marked on the lanes (null: not found in the replayed trace). */
   readonly finding: SwimlaneFinding | null;
 }
-
-export type PluginLookup = (name: string) => ArchPlugin<unknown> | undefined;
-/** Finds a scheme plugin by name (for artifacts of a scheme plugin's cell: `schemeVersion`). */
-export type SchemeLookup = (name: string) => SchemePlugin<unknown> | undefined;
 
 /** Place each event in its (step, CPU) slot. */
 export function slotEvents(trace: readonly TraceEvent[]): SwimlaneEvent[] {
@@ -143,14 +137,13 @@ export function findingOf(artifact: Artifact, trace: readonly TraceEvent[], cls:
 
 /** The swimlane of one shrunk artifact (throws when it cannot be replayed). */
 export function swimlaneOf(
-  value: unknown, where: { cell: number; class?: FailureClass; key: string; artifact: string }, lookup: PluginLookup,
-  schemeLookup: SchemeLookup = resolvedSchemePlugin,
+  value: unknown, where: { cell: number; class?: FailureClass; key: string; artifact: string }, registry: PluginRegistry,
 ): SwimlaneData {
   const artifact = parseArtifact(value, where.artifact);
   const c = artifact.cell;
-  const plugin = lookup(c.arch.name);
+  const plugin = registry.loadedArch(c.arch.name);
   if (plugin === undefined) throw new Error(`arch plugin "${c.arch.name}" is not loaded`);
-  const scheme = loadedSchemePluginForArtifact(artifact, schemeLookup);
+  const scheme = registry.loadedSchemeForArtifact(artifact);
   const r = replayArtifact(artifact, plugin, { trace: true, ...(scheme !== undefined ? { scheme } : {}) });
   const trace = r.result.trace ?? [];
   const events = slotEvents(trace.slice(0, MAX_EVENTS));
@@ -178,8 +171,7 @@ export function swimlaneOf(
 export function buildSwimlanes(
   f: ResultsFile,
   shrunk: ReadonlyMap<string, ShrunkFailure> | undefined,
-  lookup: PluginLookup,
-  schemeLookup: SchemeLookup = resolvedSchemePlugin,
+  registry: PluginRegistry,
 ): { swimlanes: SwimlaneData[]; notes: string[] } {
   const swimlanes: SwimlaneData[] = [];
   const notes: string[] = [];
@@ -194,7 +186,7 @@ export function buildSwimlanes(
         continue;
       }
       try {
-        swimlanes.push(swimlaneOf(s.artifact, { cell: c.index, class: x.class, key: x.key, artifact: shrunkPath }, lookup, schemeLookup));
+        swimlanes.push(swimlaneOf(s.artifact, { cell: c.index, class: x.class, key: x.key, artifact: shrunkPath }, registry));
       } catch (e) {
         notes.push(`cell ${c.index} ${failureLabel(x.class, x.key)}: no swimlane, ${shrunkPath} could not be replayed: ${(e as Error).message}`);
       }

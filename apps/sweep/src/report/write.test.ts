@@ -3,13 +3,17 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { shrinkFirstFailures, shrunkBuildOptions, writeShrunk } from '../cli/sweep-command.js';
-import { runSweep } from '../engine/sweep.js';
-import { smallCells } from '../engine/test-support.js';
-import { mergeResultDirs } from '../results/merge.js';
+import { shrinkFirstFailures, shrunkBuildOptions } from '@lazytlb/explore';
+import { writeShrunk } from '../cli/sweep-command.js';
+import { runSweep } from '@lazytlb/explore';
+import { smallCells } from '../test-support/engine.js';
+import { mergeResultDirs } from '../results/merge-dirs.js';
 import { writeResultDir } from '../results/write.js';
 import type { ReportData } from './data.js';
 import { echartsSource } from './write.js';
+import { createRegistry } from '../plugins/bundled.js';
+
+const registry = await createRegistry();
 
 const tmp = mkdtempSync(join(tmpdir(), 'lazytlb-report-write-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -21,10 +25,10 @@ function reportDataOf(dir: string): ReportData {
 
 describe('report.html writer', () => {
   it('writeResultDir writes report.html next to report.md, atomically, with echarts inlined and swimlanes of the shrunk failures', async () => {
-    const r = await runSweep({ cells: smallCells(), matrixSeed: 'report-write', runs: 60, threads: 1 });
-    const shrunk = await shrinkFirstFailures(r, [], () => {});
+    const r = await runSweep({ registry, cells: smallCells(), matrixSeed: 'report-write', runs: 60, threads: 1 });
+    const shrunk = await shrinkFirstFailures(r, await createRegistry([]), () => {});
     const dir = join(tmp, 'out');
-    const f = writeResultDir(dir, r, shrunkBuildOptions(shrunk));
+    const f = writeResultDir(dir, r, registry, shrunkBuildOptions(shrunk));
     writeShrunk(dir, shrunk);
     expect(readdirSync(dir).sort()).toEqual(['failures', 'report.html', 'report.md', 'results.json']);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
@@ -38,7 +42,7 @@ describe('report.html writer', () => {
 
     // merge output (the same code path) gets one too, with the same charts
     const merged = join(tmp, 'merged');
-    writeResultDir(merged, mergeResultDirs([dir]));
+    writeResultDir(merged, mergeResultDirs([dir]), registry);
     const m = reportDataOf(merged);
     expect(m.heatmap).toEqual(d.heatmap);
     expect(m.costs).toEqual(d.costs);

@@ -7,14 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { resolvedPlugin } from '../plugins/resolve.js';
-import { resolvedSchemePlugin } from '../plugins/schemes.js';
 import { writeFileAtomic } from '../results/atomic.js';
-import type { ShrunkFailure } from '../results/build.js';
-import type { ResultsFile } from '../results/schema.js';
+import type { PluginRegistry, ResultsFile, ShrunkFailure } from '@lazytlb/explore';
 import { buildReportData, type ReportData } from './data.js';
 import { renderReportHtml } from './html.js';
-import { buildSwimlanes, type PluginLookup, type SchemeLookup } from './swimlane.js';
+import { buildSwimlanes } from './swimlane.js';
 
 const require = createRequire(import.meta.url);
 let echartsCache: string | undefined;
@@ -26,24 +23,22 @@ export function echartsSource(): string {
 }
 
 export interface ReportHtmlOptions {
-  /** Finds a plugin by arch name to replay shrunk artifacts (default: bundled and already resolved plugins). */
-  readonly plugin?: PluginLookup;
-  /** Finds a scheme plugin by name for artifacts of a scheme plugin's cell (default: bundled and already resolved scheme plugins). */
-  readonly scheme?: SchemeLookup;
+  /** Where the arch and scheme plugins that replay the shrunk artifacts come from (the sweep's registry: its loaded plugins). */
+  readonly registry: PluginRegistry;
 }
 
 /** report.html's data for a results file and its shrunk first failures (by artifact path). */
-export function reportData(file: ResultsFile, shrunk?: ReadonlyMap<string, ShrunkFailure>, opts: ReportHtmlOptions = {}): ReportData {
-  const { swimlanes, notes } = buildSwimlanes(file, shrunk, opts.plugin ?? resolvedPlugin, opts.scheme ?? resolvedSchemePlugin);
+export function reportData(file: ResultsFile, shrunk: ReadonlyMap<string, ShrunkFailure> | undefined, opts: ReportHtmlOptions): ReportData {
+  const { swimlanes, notes } = buildSwimlanes(file, shrunk, opts.registry);
   return buildReportData(file, swimlanes, notes);
 }
 
 /** The text of report.html. */
-export function reportHtml(file: ResultsFile, shrunk?: ReadonlyMap<string, ShrunkFailure>, opts: ReportHtmlOptions = {}): string {
+export function reportHtml(file: ResultsFile, shrunk: ReadonlyMap<string, ShrunkFailure> | undefined, opts: ReportHtmlOptions): string {
   return renderReportHtml(reportData(file, shrunk, opts), echartsSource());
 }
 
 /** Write DIR/report.html atomically. */
-export function writeReportHtml(dir: string, file: ResultsFile, shrunk?: ReadonlyMap<string, ShrunkFailure>, opts: ReportHtmlOptions = {}): void {
+export function writeReportHtml(dir: string, file: ResultsFile, shrunk: ReadonlyMap<string, ShrunkFailure> | undefined, opts: ReportHtmlOptions): void {
   writeFileAtomic(join(dir, 'report.html'), reportHtml(file, shrunk, opts));
 }

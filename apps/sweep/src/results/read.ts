@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Artifact, COST_NAMES, hllParse, parseArtifact } from '@lazytlb/core';
-import type { CellSpec } from '../matrix/types.js';
-import { type EngineCellAggregate, type FirstFailure, failureKey, type PreparedCell, type RunError, type SweepResult } from '../engine/types.js';
-import { parseResults, type ResultsFile, ResultsError } from './schema.js';
+import type { CellSpec } from '@lazytlb/explore';
+import { type EngineCellAggregate, type FirstFailure, failureKey, type PreparedCell, type RunError, type SweepResult } from '@lazytlb/explore';
+import { inputError, parseResults, type ResultsFile } from '@lazytlb/explore';
 
 /** The JSON of DIR/results.json, unvalidated (errors name the path). */
 export function readResultsJson(dir: string): unknown {
@@ -16,13 +16,13 @@ export function readResultsJson(dir: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ResultsError(`cannot read ${path}: ${(e as Error).message}`);
+    throw inputError(`cannot read ${path}: ${(e as Error).message}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ResultsError(`${path} is not JSON: ${(e as Error).message}`);
+    throw inputError(`${path} is not JSON: ${(e as Error).message}`);
   }
   return json;
 }
@@ -62,7 +62,7 @@ export function readResultDir(dir: string): SweepResult {
         parseArtifact(json, path);
         artifact = json;
       } catch (e) {
-        throw new ResultsError(`cell ${c.index}: cannot load the artifact of its first ${x.class} ${x.key}: ${(e as Error).message}`);
+        throw inputError(`cell ${c.index}: cannot load the artifact of its first ${x.class} ${x.key}: ${(e as Error).message}`);
       }
       // Keys in the order run-batch.ts writes them (aggregates serialise equally after a round trip).
       firstFailures[failureKey(x.class, x.key)] = {
@@ -116,7 +116,7 @@ function readSketches(c: ResultsFile['cells'][number]): EngineCellAggregate['sta
     try {
       out[Number(b)] = hllParse(text);
     } catch (e) {
-      throw new ResultsError(`cell ${c.index}: state sketch of bucket ${b}: ${(e as Error).message}`);
+      throw inputError(`cell ${c.index}: state sketch of bucket ${b}: ${(e as Error).message}`);
     }
   }
   return out;

@@ -3,25 +3,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COST_NAMES, costs as costNs } from '@lazytlb/core';
-import { runSweep } from '../engine/sweep.js';
-import { cpuSeriesCells, smallCells, stripTiming } from '../engine/test-support.js';
-import type { CellSpec } from '../matrix/types.js';
-import { buildResults, EVENT_COST_KEYS, eventCounts, normaliseCosts, pctMissBound, pctReport, perEventCosts } from './build.js';
+import { runSweep } from '@lazytlb/explore';
+import { cpuSeriesCells, smallCells, stripTiming } from '../test-support/engine.js';
+import type { CellSpec } from '@lazytlb/explore';
+import { buildResults, EVENT_COST_KEYS, eventCounts, normaliseCosts, pctMissBound, pctReport, perEventCosts } from '@lazytlb/explore';
 import { readResultDir } from './read.js';
-import { mergeResultDirs } from './merge.js';
-import { parseResults, PerEventCosts, RESULTS_SCHEMA } from './schema.js';
+import { mergeResultDirs } from './merge-dirs.js';
+import { parseResults, PerEventCosts, RESULTS_SCHEMA } from '@lazytlb/explore';
 import { writeResultDir } from './write.js';
+import { createRegistry } from '../plugins/bundled.js';
+
+const registry = await createRegistry();
 
 const tmp = mkdtempSync(join(tmpdir(), 'lazytlb-results-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('results', () => {
   it('writes a valid results.json, report.md and one artifact per first failure, atomically', async () => {
-    const r = await runSweep({ cells: smallCells(), matrixSeed: 'w', runs: 100, threads: 1 });
+    const r = await runSweep({ registry, cells: smallCells(), matrixSeed: 'w', runs: 100, threads: 1 });
     const dir = join(tmp, 'out');
-    writeResultDir(dir, r);
+    writeResultDir(dir, r, registry);
     writeFileSync(join(dir, 'failures', '99-I3.json'), '{}'); // stale artifact of an earlier sweep
-    const f = writeResultDir(dir, r);
+    const f = writeResultDir(dir, r, registry);
     const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
     expect(parseResults(json)).toEqual(f);
     expect(json.schema).toBe(RESULTS_SCHEMA);
@@ -40,9 +43,9 @@ describe('results', () => {
   });
 
   it('with coverage: a Coverage and a PCT section in report.md, sketches that round-trip exactly', async () => {
-    const r = await runSweep({ cells: smallCells(), matrixSeed: 'w', runs: 100, threads: 1, coverage: true });
+    const r = await runSweep({ registry, cells: smallCells(), matrixSeed: 'w', runs: 100, threads: 1, coverage: true });
     const dir = join(tmp, 'cov');
-    const f = writeResultDir(dir, r);
+    const f = writeResultDir(dir, r, registry);
     expect(f.cells.every((c) => c.coverage !== null && c.coverage!.growth.at(-1)!.runs === 100)).toBe(true);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toMatch(/## Coverage/);
@@ -60,11 +63,11 @@ describe('results', () => {
   });
 
   it('refuses a lazytlb.results/1 file, naming the version that wrote it and what to do; merge refuses to mix versions', async () => {
-    const r = await runSweep({ cells: smallCells().slice(0, 2), matrixSeed: 'old', runs: 20, threads: 1 });
+    const r = await runSweep({ registry, cells: smallCells().slice(0, 2), matrixSeed: 'old', runs: 20, threads: 1 });
     const dir = join(tmp, 'old');
     const v2 = join(tmp, 'v2');
-    writeResultDir(dir, r);
-    writeResultDir(v2, r);
+    writeResultDir(dir, r, registry);
+    writeResultDir(v2, r, registry);
     const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
     json.schema = 'lazytlb.results/1';
     json.toolVersion = '0.0.9';
@@ -90,12 +93,12 @@ describe('results', () => {
       index, arch: { name: 'x86-native', options: {} }, scheme: 'refcount', ...(memory !== undefined ? { memory } : {}), cpus: 2,
       workload: { profile: 'default' }, strategy: { kind: 'random' },
     });
-    const r = await runSweep({ cells: [x86(0), x86(1, 'tso')], matrixSeed: 'mem', runs: 30, threads: 1 });
+    const r = await runSweep({ registry, cells: [x86(0), x86(1, 'tso')], matrixSeed: 'mem', runs: 30, threads: 1 });
     expect(r.cells.map((c) => c.config.memory)).toEqual([undefined, 'tso']);
     // a tso cell has a store-buffer drain actor per CPU (n in the PCT bound)
     expect(r.cells[1]!.actors).toBe(r.cells[0]!.actors + 2);
     const dir = join(tmp, 'memory');
-    const f = writeResultDir(dir, r);
+    const f = writeResultDir(dir, r, registry);
     expect(f.cells.map((c) => c.memory)).toEqual(['sc', 'tso']);
     expect(JSON.parse(f.cells[0]!.raw.cellId)).not.toHaveProperty('memory');
     expect(JSON.parse(f.cells[1]!.raw.cellId)).toMatchObject({ memory: 'tso' });
@@ -107,13 +110,13 @@ describe('results', () => {
     expect(back.cells.map((c) => c.spec.memory)).toEqual([undefined, 'tso']);
     expect(JSON.stringify(back.aggregates)).toBe(JSON.stringify(r.aggregates));
     // sc only: no memory column (reports of sweeps without the axis are unchanged)
-    writeResultDir(join(tmp, 'memory-sc'), await runSweep({ cells: [x86(0)], matrixSeed: 'mem', runs: 5, threads: 1 }));
+    writeResultDir(join(tmp, 'memory-sc'), await runSweep({ registry, cells: [x86(0)], matrixSeed: 'mem', runs: 5, threads: 1 }), registry);
     expect(readFileSync(join(tmp, 'memory-sc', 'report.md'), 'utf8')).toMatch(/^\| # \| arch \| options \| scheme \| CPUs \|/m);
   });
 
   it('v2 cells: scheme options, preempt, memory, hazards and use sites by name, findings by class, IBPB costs', async () => {
-    const r = await runSweep({ cells: smallCells(), matrixSeed: 'w', runs: 100, threads: 1 });
-    const f = writeResultDir(join(tmp, 'v2-cells'), r);
+    const r = await runSweep({ registry, cells: smallCells(), matrixSeed: 'w', runs: 100, threads: 1 });
+    const f = writeResultDir(join(tmp, 'v2-cells'), r, registry);
     for (const c of f.cells) {
       expect(c).toMatchObject({ schemeOptions: {}, preempt: 'full', memory: 'sc' });
       expect(c.costs.ibpb).toEqual({ checks: 0, issued: 0, skippedOnReuse: 0, skippedPerCheck: null }); // reference: no cond_mitigation()
@@ -144,7 +147,7 @@ describe('results', () => {
     const cells = (['refcount', 'none'] as const).map((scheme, index) => ({
       index, arch: { name: 'x86-native', options: {} }, scheme, cpus: 2, workload: { profile: 'default' as const }, strategy: { kind: 'random' as const },
     }));
-    const f = writeResultDir(join(tmp, 'ibpb'), await runSweep({ cells, matrixSeed: 'ibpb', runs: 200, threads: 1 }));
+    const f = writeResultDir(join(tmp, 'ibpb'), await runSweep({ registry, cells, matrixSeed: 'ibpb', runs: 200, threads: 1 }), registry);
     for (const c of f.cells) {
       expect(c.costs.ibpb.checks).toBeGreaterThan(0);
       expect(c.costs.ibpb.skippedPerCheck).toBe(c.costs.ibpb.skippedOnReuse / c.costs.ibpb.checks);
@@ -201,9 +204,9 @@ describe('results', () => {
 
   it('costs by event: a sweep writes them per cell; merged shards recompute them from the summed raw counters (never an average of averages); a v2 file without them still reads and merges', async () => {
     const base = { cells: cpuSeriesCells([2, 4]), matrixSeed: 'per-event', runs: 60, batchSize: 7 };
-    const single = writeResultDir(join(tmp, 'pe-single'), await runSweep({ ...base, threads: 1 }));
+    const single = writeResultDir(join(tmp, 'pe-single'), await runSweep({ registry, ...base, threads: 1 }), registry);
     const dirs = [1, 2].map((i) => join(tmp, `pe-shard${i}`));
-    const shards = await Promise.all(dirs.map(async (d, i) => writeResultDir(d, await runSweep({ ...base, threads: 1, shard: { index: i + 1, count: 2 } }))));
+    const shards = await Promise.all(dirs.map(async (d, i) => writeResultDir(d, await runSweep({ registry, ...base, threads: 1, shard: { index: i + 1, count: 2 } }), registry)));
     for (const c of single.cells) {
       const pe = c.costs.perEvent!;
       const raw = COST_NAMES.map((n) => c.raw.costs[n] ?? 0);
@@ -217,7 +220,7 @@ describe('results', () => {
     // shootdown:mask=online IPIs every other online CPU at the final mmdrop: N − 1 per event
     expect(single.cells.filter((c) => c.scheme === 'shootdown').map((c) => c.costs.perEvent!.mmdrop.ipis)).toEqual([1, 3]);
 
-    const merged = writeResultDir(join(tmp, 'pe-merged'), mergeResultDirs(dirs));
+    const merged = writeResultDir(join(tmp, 'pe-merged'), mergeResultDirs(dirs), registry);
     expect(merged.cells.map((c) => c.costs.perEvent)).toEqual(single.cells.map((c) => c.costs.perEvent));
     // the merge divides summed counters by summed counts; the mean of the shards' per-event values is another number
     let differs = 0;
@@ -238,8 +241,8 @@ describe('results', () => {
       writeFileSync(join(d, 'results.json'), JSON.stringify(json));
       expect(parseResults(json).cells.every((c) => c.costs.perEvent === undefined)).toBe(true);
     }
-    expect(stripTiming(writeResultDir(join(tmp, 'pe-merged-old'), mergeResultDirs(dirs)))).toBe(stripTiming(merged));
-    const resumed = await runSweep({ ...base, threads: 1, shard: { index: 1, count: 2 }, resume: readResultDir(dirs[0]!) });
+    expect(stripTiming(writeResultDir(join(tmp, 'pe-merged-old'), mergeResultDirs(dirs), registry))).toBe(stripTiming(merged));
+    const resumed = await runSweep({ registry, ...base, threads: 1, shard: { index: 1, count: 2 }, resume: readResultDir(dirs[0]!) });
     expect(buildResults(resumed).cells.map((c) => c.costs.perEvent)).toEqual(shards[0]!.cells.map((c) => c.costs.perEvent));
 
     // results.json written before a counter existed (v2 from the build before scheme plugins: no

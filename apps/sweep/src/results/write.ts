@@ -8,14 +8,11 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatScheme, type SchemeOptions, strategyToString } from '@lazytlb/core';
-import { failureLabel, type SweepResult } from '../engine/types.js';
+import { type BuildOptions, buildResults, type CellResult, failureLabel, failurePath, type FirstFailureEntry, formatFingerprints, type PluginRegistry, type ResultsFile, type SweepResult } from '@lazytlb/explore';
 import { formatArchSpec } from '../matrix/arch-flag.js';
 import { renderCostVsCpus } from '../report/cost-vs-cpus.js';
 import { writeReportHtml } from '../report/write.js';
 import { writeFileAtomic } from './atomic.js';
-import { formatFingerprints } from '../engine/fingerprints.js';
-import { type BuildOptions, buildResults, failurePath } from './build.js';
-import type { CellResult, FirstFailureEntry, ResultsFile } from './schema.js';
 
 export { writeFileAtomic } from './atomic.js';
 
@@ -24,7 +21,7 @@ export function resultsJson(file: ResultsFile): string {
 }
 
 /** Write results.json, report.md, report.html and failures/ for a sweep result; returns the results object. */
-export function writeResultDir(dir: string, r: SweepResult, opts: BuildOptions = {}): ResultsFile {
+export function writeResultDir(dir: string, r: SweepResult, registry: PluginRegistry, opts: BuildOptions = {}): ResultsFile {
   const file = buildResults(r, opts);
   mkdirSync(join(dir, 'failures'), { recursive: true });
   const keep = new Set<string>();
@@ -36,7 +33,7 @@ export function writeResultDir(dir: string, r: SweepResult, opts: BuildOptions =
     }
   }
   writeFileAtomic(join(dir, 'report.md'), renderReport(file));
-  writeReportHtml(dir, file, opts.shrunk);
+  writeReportHtml(dir, file, opts.shrunk, { registry });
   writeFileAtomic(join(dir, 'results.json'), resultsJson(file));
   // Artifacts of an earlier sweep into the same directory that this one does not reference.
   for (const name of readdirSync(join(dir, 'failures'))) {

@@ -2,7 +2,7 @@ import x86Native from '@lazytlb/arch-x86-native';
 import x86Paravirt from '@lazytlb/arch-x86-paravirt';
 import { type ArchPlugin, type Artifact, createSimulator, hashString128, makeArtifact, parseArtifact, replayArtifact, runSeed } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { artifactPreemptions, bugDepth, countPreemptions, preemptionPoints } from './bug-depth.js';
+import { artifactPreemptions, bugDepth, countPreemptions, preemptionPoints } from '@lazytlb/explore';
 
 /** The first violating run (with at least `minPreemptions` preemptions) of a cell, as an artifact. */
 function failure(plugin: ArchPlugin<any>, archOptions: unknown, scheme: 'none' | 'shootdown', cpus: number, minPreemptions = 0): Artifact {

@@ -1,7 +1,7 @@
 import { type Artifact, createSimulator, hashString128, makeArtifact, runSeed } from '@lazytlb/core';
 import x86Native from '@lazytlb/arch-x86-native';
 import { describe, expect, it } from 'vitest';
-import { cellMemory, memoryMismatch, simOptionsFor } from './cell.js';
+import { cellMemory, memoryMismatch, simOptionsFor } from '@lazytlb/explore';
 
 function anyArtifact(): Artifact {
   const sim = createSimulator({ plugin: x86Native, scheme: 'refcount', cpus: 2, workload: 'default', stepBudget: 50 });

@@ -1,7 +1,7 @@
 import x86Native from '@lazytlb/arch-x86-native';
 import x86Paravirt from '@lazytlb/arch-x86-paravirt';
 import { describe, expect, it } from 'vitest';
-import { compareSimplicity, nonDefaultOptions, optionSpace, simplerOptionCandidates } from './options.js';
+import { compareSimplicity, nonDefaultOptions, optionSpace, simplerOptionCandidates } from '@lazytlb/explore';
 
 describe('arch options as a shrinking dimension', () => {
   const pv = optionSpace(x86Paravirt);

@@ -2,21 +2,25 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { shrinkFirstFailures, shrunkBuildOptions, writeShrunk } from '../cli/sweep-command.js';
-import { runSweep } from '../engine/sweep.js';
-import { smallCells } from '../engine/test-support.js';
-import { parseResults } from '../results/schema.js';
+import { shrinkFirstFailures, shrunkBuildOptions } from '@lazytlb/explore';
+import { writeShrunk } from '../cli/sweep-command.js';
+import { runSweep } from '@lazytlb/explore';
+import { smallCells } from '../test-support/engine.js';
+import { parseResults } from '@lazytlb/explore';
 import { writeResultDir } from '../results/write.js';
+import { createRegistry } from '../plugins/bundled.js';
+
+const registry = await createRegistry();
 
 const tmp = mkdtempSync(join(tmpdir(), 'lazytlb-shrunk-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('shrunk first failures in results.json and report.md', () => {
   it('records sizes before/after and the bug depth of every shrunk first failure', async () => {
-    const r = await runSweep({ cells: smallCells(), matrixSeed: 'shrunk', runs: 100, threads: 1 });
-    const shrunk = await shrinkFirstFailures(r, [], () => {});
+    const r = await runSweep({ registry, cells: smallCells(), matrixSeed: 'shrunk', runs: 100, threads: 1 });
+    const shrunk = await shrinkFirstFailures(r, await createRegistry([]), () => {});
     expect(shrunk.size).toBeGreaterThan(0);
-    const f = writeResultDir(tmp, r, shrunkBuildOptions(shrunk));
+    const f = writeResultDir(tmp, r, registry, shrunkBuildOptions(shrunk));
     writeShrunk(tmp, shrunk);
     expect(parseResults(JSON.parse(readFileSync(join(tmp, 'results.json'), 'utf8')))).toEqual(f);
     const entries = f.cells.flatMap((c) => c.firstFailures);

@@ -1,9 +1,8 @@
 /** `lazytlb shrink ARTIFACT [-o OUT]`: shrink an artifact file and write the result as a new artifact. */
 import { writeFile } from 'node:fs/promises';
-import { loadPluginPaths, resolvePlugin } from '../plugins/resolve.js';
-import { schemePluginForArtifact } from '../plugins/schemes.js';
+import { createRegistry } from '../plugins/bundled.js';
 import { ReplayError, readArtifactFile } from '../replay/replay.js';
-import { type ShrinkOptions, type ShrinkResult, type ShrinkSize, shrinkArtifact } from './shrink.js';
+import { type ShrinkOptions, type ShrinkResult, type ShrinkSize, shrinkArtifact } from '@lazytlb/explore';
 
 export interface ShrinkFileOptions extends ShrinkOptions {
   readonly pluginPaths?: readonly string[];
@@ -21,9 +20,9 @@ export async function shrinkFile(path: string, opts: ShrinkFileOptions = {}): Pr
   let plugin;
   let scheme;
   try {
-    await loadPluginPaths(opts.pluginPaths ?? []);
-    plugin = await resolvePlugin(artifact.cell.arch.name, opts.pluginPaths ?? []);
-    scheme = await schemePluginForArtifact(artifact, opts.pluginPaths ?? []);
+    const registry = await createRegistry(opts.pluginPaths ?? []);
+    plugin = await registry.arch(artifact.cell.arch.name);
+    scheme = await registry.schemeForArtifact(artifact);
   } catch (e) {
     throw new ReplayError(`cannot shrink ${path}: ${(e as Error).message}`);
   }

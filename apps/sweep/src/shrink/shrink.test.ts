@@ -5,10 +5,10 @@ import {
   runSeed, seedFromHex, type SimulatorOptions,
 } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { artifactPreemptions } from './bug-depth.js';
-import { explicitFromRun } from './explicit.js';
-import { compareSimplicity, optionSpace } from './options.js';
-import { lenientRun, removeTask, shrinkArtifact, type ShrinkResult } from './shrink.js';
+import { artifactPreemptions } from '@lazytlb/explore';
+import { explicitFromRun } from '@lazytlb/explore';
+import { compareSimplicity, optionSpace } from '@lazytlb/explore';
+import { lenientRun, removeTask, shrinkArtifact, type ShrinkResult } from '@lazytlb/explore';
 
 function firstFailure(plugin: ArchPlugin<any>, cpus: number, archOptions: unknown = {}, more: Partial<SimulatorOptions> = {}): Artifact {
   const sim = createSimulator({ plugin, archOptions, scheme: 'none', cpus, workload: 'default', ...more });
