@@ -37,6 +37,15 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
+/**
+ * The most worker threads a sweep may start: 4 per CPU the process may use. Each worker is a V8
+ * isolate with its own heap and one simulator per cell; more threads than CPUs only add memory,
+ * and a few hundred exhaust it (V8 aborts the process).
+ */
+export function maxThreads(): number {
+  return 4 * defaultThreads();
+}
+
 export interface PoolOptions {
   readonly threads: number;
   /** The caller's plugin registry, as its spec: each worker rebuilds it. */

@@ -8,6 +8,7 @@
  */
 import type { CellSpec } from '../matrix/types.js';
 import type { Batch } from '../sweep/types.js';
+import { usageError } from '../errors/lazytlb-error.js';
 import { type Interval, parseInterval, subtractIntervals, unionIntervals } from './intervals.js';
 
 /** Runs per batch: ~10–50 ms of work at ~0.1 ms per run of 2–4 CPUs (bigger cells run longer). */
@@ -25,7 +26,7 @@ export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
   if (!m || !(count >= 1) || !(index >= 1 && index <= count)) {
-    throw new Error(`invalid shard "${text}": expected I/N with 1 <= I <= N`);
+    throw usageError(`invalid shard "${text}": expected I/N with 1 <= I <= N`);
   }
   return { index, count };
 }
@@ -38,9 +39,9 @@ export function shardFromEnv(count: number, env: NodeJS.ProcessEnv = process.env
   for (const name of ['JOB_COMPLETION_INDEX', 'SLURM_ARRAY_TASK_ID', 'AWS_BATCH_JOB_ARRAY_INDEX']) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    if (!/^\d+$/.test(v)) throw new Error(`${name}="${v}": expected a non-negative integer`);
+    if (!/^\d+$/.test(v)) throw usageError(`${name}="${v}": expected a non-negative integer (the 0-based index of this array task)`);
     const i = Number(v);
-    if (i >= count) throw new Error(`${name}=${i} is out of range for --shards ${count} (expected 0..${count - 1})`);
+    if (i >= count) throw usageError(`${name}=${i} is out of range for --shards ${count} (expected 0..${count - 1})`);
     return { index: i + 1, count };
   }
   return null;
@@ -88,4 +89,111 @@ export function remainingBatches(batches: readonly Batch[], covered: ReadonlyMap
     for (const [s, e] of subtractIntervals([b.runStart, b.runEnd], c)) out.push({ cell: b.cell, runStart: s, runEnd: e });
   }
   return out;
+}
+
+/**
+ * The same plan, computed lazily: batches are generated as they are dispatched and the shard's
+ * run total is arithmetic, so a sweep of 2^53 runs per cell (with a time budget) starts at once
+ * and allocates nothing up front. Gives exactly the batches, in exactly the order, of
+ * planBatches + selectShard (+ remainingBatches for a resume).
+ */
+export class Plan {
+  private readonly sizes: number[];
+  /** Global index of each cell's first batch. */
+  private readonly offsets: number[];
+
+  constructor(
+    private readonly cells: readonly Pick<CellSpec, 'index' | 'cpus'>[],
+    private readonly opts: { readonly runs: number; readonly batchSize?: number },
+    private readonly shard: Shard | null = null,
+  ) {
+    if (!Number.isSafeInteger(opts.runs) || opts.runs < 0) throw usageError(`runs must be a non-negative integer of at most ${Number.MAX_SAFE_INTEGER}, got ${opts.runs}`);
+    this.sizes = cells.map((c) => opts.batchSize ?? defaultBatchSize(c));
+    for (const size of this.sizes) if (!Number.isSafeInteger(size) || size < 1) throw usageError(`batch size must be a positive integer, got ${size}`);
+    this.offsets = [];
+    let g = 0;
+    for (const size of this.sizes) {
+      this.offsets.push(g);
+      g += Math.ceil(opts.runs / size);
+    }
+  }
+
+  private selects(global: number): boolean {
+    return this.shard === null || this.shard.count === 1 || global % this.shard.count === this.shard.index - 1;
+  }
+
+  /** The shard's batches of cell position `i` (its index in the cell list), in run order. */
+  *cellBatches(i: number): Generator<Batch> {
+    const size = this.sizes[i]!, runs = this.opts.runs, cell = this.cells[i]!.index;
+    const nb = Math.ceil(runs / size);
+    let j = 0;
+    if (this.shard !== null && this.shard.count > 1) {
+      const n = this.shard.count;
+      j = (((this.shard.index - 1 - this.offsets[i]!) % n) + n) % n;
+      for (; j < nb; j += n) yield { cell, runStart: j * size, runEnd: Math.min(runs, (j + 1) * size) };
+      return;
+    }
+    for (; j < nb; j++) yield { cell, runStart: j * size, runEnd: Math.min(runs, (j + 1) * size) };
+  }
+
+  /** The shard's batches in global order (cell by cell). */
+  *batches(): Generator<Batch> {
+    for (let i = 0; i < this.cells.length; i++) yield* this.cellBatches(i);
+  }
+
+  /**
+   * The shard's batches (less `covered` runs, as remaining()) round-robin across cells by run
+   * index (runStart, then cell): a time budget gives every cell an equal prefix.
+   */
+  *interleaved(covered: ReadonlyMap<number, readonly string[]> = new Map()): Generator<Batch> {
+    const its = this.cells.map((_, i) => remaining(this.cellBatches(i), covered));
+    const heads = its.map((it) => it.next());
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i]!;
+        if (h.done === true) continue;
+        const b = best < 0 ? null : (heads[best]!.value as Batch);
+        if (b === null || h.value.runStart < b.runStart || (h.value.runStart === b.runStart && h.value.cell < b.cell)) best = i;
+      }
+      if (best < 0) return;
+      yield heads[best]!.value as Batch;
+      heads[best] = its[best]!.next();
+    }
+  }
+
+  /** Runs in the shard's batches (arithmetic, for progress). */
+  shardRuns(): number {
+    const runs = this.opts.runs;
+    let total = 0;
+    for (let i = 0; i < this.cells.length; i++) {
+      const size = this.sizes[i]!, nb = Math.ceil(runs / size);
+      if (nb === 0) continue;
+      if (this.shard === null || this.shard.count === 1) {
+        total += runs;
+        continue;
+      }
+      const n = this.shard.count;
+      const j0 = (((this.shard.index - 1 - this.offsets[i]!) % n) + n) % n;
+      if (j0 >= nb) continue;
+      const k = Math.floor((nb - 1 - j0) / n) + 1;
+      total += k * size;
+      if ((nb - 1 - j0) % n === 0) total -= nb * size - runs; // the last batch is short
+    }
+    return total;
+  }
+}
+
+/** What is left to run of `batches` given the runs already covered (resume): remainingBatches, lazily. */
+export function* remaining(batches: Iterable<Batch>, covered: ReadonlyMap<number, readonly string[]>): Generator<Batch> {
+  const cov = new Map<number, Interval[]>();
+  for (const [cell, list] of covered) cov.set(cell, unionIntervals([list.map(parseInterval)]));
+  for (const b of batches) {
+    const c = cov.get(b.cell);
+    if (c === undefined || c.length === 0) {
+      yield b;
+      continue;
+    }
+    for (const [s, e] of subtractIntervals([b.runStart, b.runEnd], c)) yield { cell: b.cell, runStart: s, runEnd: e };
+  }
 }

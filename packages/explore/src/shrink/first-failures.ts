@@ -1,7 +1,7 @@
 /**
  * Shrinking a sweep's first failures (after the sweep, in the calling thread): each violation,
  * hazard and use-site finding of every cell (not errors) through shrinkArtifact, with its
- * cell's plugins from the registry.
+ * cell's plugins from the registry. `signal`: stop between failures (what was shrunk is returned).
  */
 import type { ArchPlugin, SchemePlugin } from '@lazytlb/core';
 import type { PluginRegistry } from '../registry/registry.js';
@@ -21,13 +21,18 @@ export interface ShrunkEntry extends ShrunkFailure {
  * artifacts by their results.json artifact path. A failure that cannot be shrunk keeps its
  * original artifact (logged).
  */
-export async function shrinkFirstFailures(r: SweepResult, registry: PluginRegistry, log: (s: string) => void = () => {}): Promise<Map<string, ShrunkEntry>> {
+export async function shrinkFirstFailures(
+  r: SweepResult, registry: PluginRegistry, log: (s: string) => void = () => {}, signal?: AbortSignal,
+): Promise<Map<string, ShrunkEntry>> {
   const shrunk = new Map<string, ShrunkEntry>();
   const plugins = new Map<string, ArchPlugin<unknown>>();
   const schemes = new Map<string, SchemePlugin<unknown> | undefined>();
   let n = 0;
   for (const [i, a] of r.aggregates.entries()) {
     for (const f of Object.values(a.firstFailures)) {
+      // Let signal handlers run between failures (one shrink is synchronous), then stop if asked: keep what was shrunk.
+      if (signal !== undefined) await new Promise<void>((r) => setImmediate(r));
+      if (signal?.aborted === true) break;
       if (f.class === 'error') continue; // shrink findings, not errors
       const lost = memoryMismatch(r.cells[i]!.config, f.artifact);
       if (lost !== null) {

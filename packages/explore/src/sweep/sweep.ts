@@ -22,13 +22,13 @@ import { EXPLORE_VERSION } from '../version.js';
 import type { PluginRegistry } from '../registry/registry.js';
 import type { Executor } from '../executor/executor.js';
 import { PoolExecutor } from '../executor/pool.js';
-import { mismatchError } from '../errors/lazytlb-error.js';
+import { mismatchError, usageError } from '../errors/lazytlb-error.js';
 import { mergeAll, mergeAggregate, violatingRuns } from '../aggregate/aggregate.js';
 import { cellsDifference, prepareCells } from './cells.js';
 import { fingerprintsDifference, type SweepFingerprints } from './fingerprints.js';
 import { parseInterval } from '../plan/intervals.js';
-import { planBatches, remainingBatches, selectShard, type Shard } from '../plan/plan.js';
-import { defaultThreads, WorkerPool } from '../executor/pool.js';
+import { Plan, remaining, type Shard } from '../plan/plan.js';
+import { defaultThreads, maxThreads } from '../executor/pool.js';
 import type { Batch, EngineCellAggregate, SweepResult } from './types.js';
 
 export interface SweepProgress {
@@ -98,7 +98,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
   const threads = opts.threads ?? defaultThreads();
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > maxThreads()) {
+    throw usageError(`threads must be an integer from 1 to ${maxThreads()} (4 per CPU this process may use), got ${threads}`);
+  }
   const coverage = opts.coverage ?? false;
   const shard = opts.shard != null && opts.shard.count > 1 ? opts.shard : null;
   const { cells, fingerprints } = await prepareCells(opts.cells, opts.matrixSeed, opts.registry);
@@ -106,12 +108,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     checkResume(opts.resume, { fingerprints, matrixSeed: opts.matrixSeed, runs: opts.runs, cellIds: cells.map((c) => c.cellId), shard, coverage });
   }
 
-  const shardBatches = selectShard(planBatches(opts.cells, { runs: opts.runs, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}) }), shard);
+  // Planned lazily (plan/plan.ts): batches are made as they are dispatched, so a huge run count costs nothing up front.
+  const plan = new Plan(opts.cells, { runs: opts.runs, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}) }, shard);
   const covered = new Map<number, readonly string[]>();
   if (opts.resume !== undefined) for (const a of opts.resume.aggregates) covered.set(a.cell, a.batches);
-  const todo = remainingBatches(shardBatches, covered);
-  if (opts.interleave === true) todo.sort((a, b) => a.runStart - b.runStart || a.cell - b.cell);
-  let totalRuns = shardBatches.reduce((n, b) => n + b.runEnd - b.runStart, 0);
+  const todo: Iterator<Batch> = opts.interleave === true ? plan.interleaved(covered) : remaining(plan.batches(), covered);
+  let pending = todo.next();
+  let totalRuns = plan.shardRuns();
   // Early stop: the lowest invariant-violating run index seen so far, per stopping cell.
   const stopAt = new Map<number, number>();
   const violationAt = (a: EngineCellAggregate): number => {
@@ -137,21 +140,21 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const deadline = opts.timeBudgetMs !== undefined ? t0 + opts.timeBudgetMs : Infinity;
   let timeBudgetHit = false;
   let interrupted = false;
-  let next = 0;
   const ownExecutor = opts.executor === undefined;
-  const pool: Executor | null = opts.executor ?? (todo.length > 0 ? new PoolExecutor({ threads, registry: opts.registry.spec, ...(opts.workerFile !== undefined ? { workerFile: opts.workerFile } : {}) }) : null);
+  const pool: Executor | null = opts.executor ?? (pending.done !== true ? new PoolExecutor({ threads, registry: opts.registry.spec, ...(opts.workerFile !== undefined ? { workerFile: opts.workerFile } : {}) }) : null);
   const lane = async (): Promise<void> => {
     for (;;) {
       if (opts.signal?.aborted === true) {
-        if (next < todo.length) interrupted = true;
+        if (pending.done !== true) interrupted = true;
         return;
       }
-      if (next >= todo.length) return;
+      if (pending.done === true) return;
       if (performance.now() >= deadline) {
         timeBudgetHit = true;
         return;
       }
-      const batch = todo[next++]!;
+      const batch = pending.value;
+      pending = todo.next();
       if (batch.runStart > (stopAt.get(batch.cell) ?? Infinity)) {
         totalRuns -= batch.runEnd - batch.runStart;
         continue;
@@ -175,16 +178,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(todo.length, threads * 2) }, lane));
+    await Promise.all(Array.from({ length: threads * 2 }, lane));
   } finally {
     if (ownExecutor) await pool?.close();
   }
-  if (opts.signal?.aborted === true && todo.length > 0 && next < todo.length) interrupted = true;
+  if (opts.signal?.aborted === true && pending.done !== true) interrupted = true;
 
   const aggregates = cells.map((c) => {
     const prev = opts.resume?.aggregates[c.index];
     let list = (done.get(c.index) ?? []).map((d) => d.agg);
-    if (timeBudgetHit && !interrupted) list = prefixOnly(c.index, shardBatches, prev?.batches ?? [], done.get(c.index) ?? []);
+    if (timeBudgetHit && !interrupted) list = prefixOnly(plan.cellBatches(c.index), prev?.batches ?? [], done.get(c.index) ?? []);
     const merged = mergeAll(c.index, c.actors, list);
     return prev !== undefined ? mergeAggregate(prev, merged) : merged;
   });
@@ -210,8 +213,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
  * plan order, from its first batch (already-covered runs from a resumed result count as done).
  */
 function prefixOnly(
-  cell: number,
-  shardBatches: readonly Batch[],
+  cellBatches: Iterable<Batch>,
   prevCovered: readonly string[],
   done: readonly { batch: Batch; agg: EngineCellAggregate }[],
 ): EngineCellAggregate[] {
@@ -219,8 +221,7 @@ function prefixOnly(
   const isPrev = (s: number, e: number): boolean => prev.some(([a, b]) => a <= s && e <= b);
   const byStart = new Map(done.map((d) => [d.batch.runStart, d]));
   const out: EngineCellAggregate[] = [];
-  for (const b of shardBatches) {
-    if (b.cell !== cell) continue;
+  for (const b of cellBatches) {
     if (isPrev(b.runStart, b.runEnd)) continue;
     // A plan batch may have been run as pieces (after a resume): all of them must be done.
     let s = b.runStart;
