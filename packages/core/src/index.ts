@@ -61,7 +61,7 @@ export { hashString128, runSeed, seedFromHex, seedToHex, type RunSeed } from './
 export { OpWeights, WorkloadParams, checkRenamedParams, type WorkloadParamsInput } from './workload/params.js';
 export { ExplicitTask, ExplicitWorkload, ExplicitWorkloadLoader, NAME_PATTERN, WorkloadError, type ExplicitWorkloadInput } from './workload/explicit.js';
 export {
-  OP_WORDS, canonicalOpWord, decodeOp, encodeOp, formatOp, parseOp, type FormatOpOptions, type OpName, type OpNames, type OpRefs, type WorkloadOp,
+  OP_WORDS, canonicalOpWord, decodeOp, encodeOp, formatOp, parseOp, type FormatOpOptions, type OpName, type OpNames, type OpRefs, type OpWord, type WorkloadOp,
 } from './workload/ops.js';
 export {
   decompileProgram, decompileRun, decompileTasks, explicitWorkloadOf, traceNames, type DecompiledTask, type DecompiledWorkload,

@@ -99,8 +99,8 @@ export function decompileRun(sim: Simulator, seed: RunSeed): DecompiledWorkload 
 }
 
 /**
- * A decompiled workload as explicit-workload input (op strings: formatOp, refusing ops that
- * have no string form unless `lossy`). Names and programs are kept as they are, but for a
+ * A decompiled workload as explicit-workload input (op strings: formatOp; every op a run's
+ * bytecode decodes to has one, so it compiles back to the same bytecode). Names and programs are kept as they are, but for a
  * cpuhp thread's: the loader wants exactly ['cpuhp'] and adds the exit itself (a generated
  * one has none; it never runs: the thread is dead once its CPU is down).
  */

@@ -186,7 +186,7 @@ describe('ExplicitWorkloadLoader: errors', () => {
     for (const allowed of [
       'run', 'kwork', 'yield', 'exec', 'kernel_execve', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'munmap [freed-tables|all]',
       'sleep <cpu>', 'migrate <cpu>', 'clone <task>', 'fork <task>', 'use_mm_setup <worker>', 'io_uring_setup <io-wq thread> <exit kworker>',
-      'khugepaged <mm>', 'reclaim <mm>', 'suspend', 'mremap', 'membarrier_register', 'text_poke',
+      'khugepaged <mm>', 'reclaim <mm>', 'suspend', 'mremap', 'membarrier_register', 'membarrier_register_and_command', 'text_poke',
     ]) {
       expect(e.message).toContain(allowed);
     }

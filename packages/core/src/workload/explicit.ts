@@ -6,7 +6,8 @@
  *
  * Program ops are written as kernel-ish words:
  *   run | kwork | yield | exec | kernel_execve | exit | kthread_use_mm | kthread_unuse_mm
- *   munmap | munmap freed-tables | munmap all | mremap | membarrier_register | membarrier | text_poke
+ *   munmap | munmap freed-tables | munmap all | mremap | text_poke
+ *   membarrier_register | membarrier | membarrier_register_and_command (register, then the command, in one op)
  *   sleep <wake-cpu> | migrate <cpu> | clone <task> | fork <task> | use_mm_setup <worker>
  *   io_uring_setup <io-wq thread> <exit kworker> ; io_ring_exit (the program of that kworker)
  *   khugepaged <mm> | reclaim <mm> | suspend (kernel threads)
@@ -17,7 +18,7 @@
  */
 import { z } from 'zod';
 import {
-  MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, NO_TASK, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP,
+  MEMBARRIER_AND_COMMAND, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, NO_TASK, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP,
   OP_KERNEL_EXECVE, OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD,
   TASK_USER, TS_RUNNING, TS_UNSTARTED, INIT_MM, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, OP_MEMBARRIER, OP_TEXT_POKE,
   OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
@@ -144,7 +145,7 @@ export class ExplicitWorkloadLoader {
       for (const raw of ops) {
         const word = raw.trim();
         const [op, arg, arg2] = word.split(/\s+/);
-        if ((op === 'clone' || op === 'fork' || op === 'use_mm_setup' || op === 'io_uring_setup' || op === 'exec' || op === 'mremap' || op === 'membarrier_register' || op === 'membarrier') && !hasMm) {
+        if ((op === 'clone' || op === 'fork' || op === 'use_mm_setup' || op === 'io_uring_setup' || op === 'exec' || op === 'mremap' || op === 'membarrier_register' || op === 'membarrier_register_and_command' || op === 'membarrier') && !hasMm) {
           throw new WorkloadError(`task "${t.name}": "${word}" needs a task with an mm (a user task, or a kernel thread after kernel_execve)`);
         }
         if (op === 'kthread_use_mm' || op === 'kthread_unuse_mm') {
@@ -194,6 +195,8 @@ export class ExplicitWorkloadLoader {
             break;
           case 'mremap': out.push(OP_MREMAP); break;
           case 'membarrier_register': out.push(OP_MEMBARRIER_REGISTER); break;
+          // membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED), then membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): a generated membarrier op
+          case 'membarrier_register_and_command': out.push(OP_MEMBARRIER_REGISTER | (MEMBARRIER_AND_COMMAND << OP_SHIFT)); break;
           case 'membarrier': out.push(OP_MEMBARRIER); break;
           case 'text_poke': out.push(OP_TEXT_POKE); break;
           case 'suspend':
@@ -225,9 +228,9 @@ export class ExplicitWorkloadLoader {
           default:
             throw new WorkloadError(
               `task "${t.name}": unknown op "${word}". Allowed: run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm, ` +
-                'kthread_unuse_mm, munmap [freed-tables|all], mremap, membarrier_register, membarrier, text_poke, sleep <cpu>, migrate <cpu>, ' +
-                'clone <task>, fork <task>, use_mm_setup <worker>, io_uring_setup <io-wq thread> <exit kworker>, io_ring_exit, ' +
-                'khugepaged <mm>, reclaim <mm>, suspend, cpu_down <cpuhp task>, cpu_up <cpu>, cpuhp',
+                'kthread_unuse_mm, munmap [freed-tables|all], mremap, membarrier_register, membarrier_register_and_command, membarrier, text_poke, ' +
+                'sleep <cpu>, migrate <cpu>, clone <task>, fork <task>, use_mm_setup <worker>, io_uring_setup <io-wq thread> <exit kworker>, ' +
+                'io_ring_exit, khugepaged <mm>, reclaim <mm>, suspend, cpu_down <cpuhp task>, cpu_up <cpu>, cpuhp',
             );
         }
       }

@@ -38,8 +38,9 @@ export type WorkloadOp =
   | { readonly op: 'munmap'; readonly freedTables?: boolean; readonly all?: boolean }
   | { readonly op: 'mremap' }
   /**
-   * 'membarrier_register'. `andCommand`: then issue MEMBARRIER_CMD_PRIVATE_EXPEDITED in the same
-   * op (what generated workloads' membarrier op does); the explicit grammar has no string for it.
+   * 'membarrier_register': membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED). `andCommand`:
+   * then MEMBARRIER_CMD_PRIVATE_EXPEDITED in the same op (a library that registers on first use:
+   * generated workloads' membarrier op), written 'membarrier_register_and_command'.
    */
   | { readonly op: 'membarrier_register'; readonly andCommand?: boolean }
   | { readonly op: 'membarrier' }
@@ -63,17 +64,23 @@ export type WorkloadOp =
 
 export type OpName = WorkloadOp['op'];
 
+/**
+ * The first word of an op string: an op name, or 'membarrier_register_and_command' (the op
+ * membarrier_register with `andCommand`).
+ */
+export type OpWord = OpName | 'membarrier_register_and_command';
+
 /** Every op word of the grammar, in the order the loader's error message lists them. */
-export const OP_WORDS: readonly OpName[] = [
+export const OP_WORDS: readonly OpWord[] = [
   'run', 'kwork', 'yield', 'exec', 'kernel_execve', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'munmap', 'mremap', 'membarrier_register',
-  'membarrier', 'text_poke', 'sleep', 'migrate', 'clone', 'fork', 'use_mm_setup', 'io_uring_setup', 'io_ring_exit', 'khugepaged', 'reclaim',
-  'suspend', 'cpu_down', 'cpu_up', 'cpuhp',
+  'membarrier_register_and_command', 'membarrier', 'text_poke', 'sleep', 'migrate', 'clone', 'fork', 'use_mm_setup', 'io_uring_setup',
+  'io_ring_exit', 'khugepaged', 'reclaim', 'suspend', 'cpu_down', 'cpu_up', 'cpuhp',
 ];
 
 const ALLOWED =
   'run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm, kthread_unuse_mm, munmap [freed-tables|all], mremap, membarrier_register, ' +
-  'membarrier, text_poke, sleep <cpu>, migrate <cpu>, clone <task>, fork <task>, use_mm_setup <worker>, io_uring_setup <io-wq thread> <exit kworker>, ' +
-  'io_ring_exit, khugepaged <mm>, reclaim <mm>, suspend, cpu_down <cpuhp task>, cpu_up <cpu>, cpuhp';
+  'membarrier_register_and_command, membarrier, text_poke, sleep <cpu>, migrate <cpu>, clone <task>, fork <task>, use_mm_setup <worker>, ' +
+  'io_uring_setup <io-wq thread> <exit kworker>, io_ring_exit, khugepaged <mm>, reclaim <mm>, suspend, cpu_down <cpuhp task>, cpu_up <cpu>, cpuhp';
 
 function cpuArg(word: string, ref: string | undefined): number {
   const c = Number(ref);
@@ -107,6 +114,8 @@ export function parseOp(text: string): WorkloadOp {
     case 'suspend':
     case 'cpuhp':
       return { op };
+    case 'membarrier_register_and_command':
+      return { op: 'membarrier_register', andCommand: true };
     case 'munmap':
       if (arg === undefined) return { op };
       if (arg === 'freed-tables') return { op, freedTables: true };
@@ -134,10 +143,8 @@ export function parseOp(text: string): WorkloadOp {
 
 export interface FormatOpOptions {
   /**
-   * Ops with no string form (membarrier_register with its command, munmap with both flags)
-   * are refused unless `lossy`: then they are written as the nearest op, 'membarrier_register'
-   * (which drops the command: the run differs) and 'munmap all' (the same run: all implies
-   * freed tables in the model).
+   * The op with no string form (munmap with both flags) is refused unless `lossy`: then it is
+   * written 'munmap all' (the same run: all implies freed tables in the model).
    */
   readonly lossy?: boolean;
 }
@@ -161,10 +168,7 @@ export function formatOp(op: WorkloadOp, opts: FormatOpOptions = {}): string {
       }
       return op.all === true ? 'munmap all' : op.freedTables === true ? 'munmap freed-tables' : 'munmap';
     case 'membarrier_register':
-      if (op.andCommand === true && opts.lossy !== true) {
-        throw new WorkloadError('membarrier_register with its command (a generated workload\'s membarrier op) has no string form in the explicit grammar');
-      }
-      return 'membarrier_register';
+      return op.andCommand === true ? 'membarrier_register_and_command' : 'membarrier_register';
     case 'sleep':
       return op.cpu === undefined ? 'sleep' : `sleep ${checkCpu(op, op.cpu)}`;
     case 'migrate':
