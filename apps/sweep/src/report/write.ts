@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../results/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import type { PluginRegistry, ResultsFile, ShrunkFailure } from '@lazytlb/explore';
 import { buildReportData, type ReportData } from './data.js';
 import { renderReportHtml } from './html.js';

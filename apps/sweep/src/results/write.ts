@@ -12,9 +12,9 @@ import { type BuildOptions, buildResults, type CellResult, failureLabel, failure
 import { formatArchSpec } from '../matrix/arch-flag.js';
 import { renderCostVsCpus } from '../report/cost-vs-cpus.js';
 import { writeReportHtml } from '../report/write.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
-export { writeFileAtomic } from './atomic.js';
+export { writeFileAtomic } from '../io/atomic.js';
 
 export function resultsJson(file: ResultsFile): string {
   return `${JSON.stringify(file, null, 2)}\n`;
