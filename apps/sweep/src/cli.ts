@@ -2,6 +2,13 @@
 /** The `lazytlb` executable. */
 import { main } from './cli/program.js';
 
+// stdout closed by its reader (`lazytlb sweep --json | head`, a closed pipe): say so in one line
+// and exit 2 (what was computed is in --out when given), never an unhandled-error stack.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  process.stderr.write(`lazytlb: cannot write to stdout: ${e.code ?? e.message}${e.code === 'EPIPE' ? ' (the reader closed it)' : ''}\n`);
+  process.exitCode = 2;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

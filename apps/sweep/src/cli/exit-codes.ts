@@ -8,6 +8,7 @@ export const EXIT_ERROR = 3; // plugin or internal error
 export const EXIT_SURVIVED = 4; // `lazytlb mutants`: a mutation survived (no strategy killed it)
 export const EXIT_FALSE_ALARM = 5; // `lazytlb mutants`: an unmutated cell violated (false alarm)
 export const EXIT_INTERRUPTED = 130; // interrupted (SIGINT)
+export const EXIT_TERMINATED = 143; // terminated (SIGTERM: Kubernetes, Slurm preemption, spot instances)
 
 /** Bad usage or configuration: a LazytlbError of code `usage` (printed without a stack trace, exit 2). */
 export class UsageError extends LazytlbError {

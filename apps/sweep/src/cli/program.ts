@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { classifyError, type ErrorCode, shrinkFirstFailures, shrunkBuildOptions, type ShrunkEntry } from '@lazytlb/explore';
+import { classifyError, type ErrorCode, type ResultsFile, shrinkFirstFailures, shrunkBuildOptions, type ShrunkEntry, verifyFirstFailures } from '@lazytlb/explore';
 import { formatArches, listArches } from '../plugins/list.js';
 import { formatNewArch, newArch } from '../new-arch/new-arch.js';
 import { formatNewScheme, newScheme } from '../new-scheme/new-scheme.js';
@@ -14,6 +14,7 @@ import { formatSchemes, listSchemes } from '../plugins/list-schemes.js';
 import { createRegistry } from '../plugins/bundled.js';
 import { ReplayError, replayFile, REPLAY_FORMATS, type ReplayFormat } from '../replay/replay.js';
 import { mergeResultDirs } from '../results/merge-dirs.js';
+import { OutputDir } from '../results/output-dir.js';
 import { resultsJson, writeResultDir } from '../results/write.js';
 import { formatShrinkResult, shrinkFile } from '../shrink/shrink-file.js';
 import { versionText } from './version.js';
@@ -155,11 +156,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--plugin <path>', 'load an arch or a scheme plugin from a path (the shards\', when not bundled; repeatable)', collect)
     .action(async (dirs: string[], o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[] }) => {
       const registry = await createRegistry(o.plugin ?? []);
-      const merged = mergeResultDirs(dirs);
-      // The merged first failures are the single machine's: shrink them as `sweep` does.
-      const shrunk = o.shrink === false ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(merged, registry, (s) => void process.stderr.write(s));
-      const file = writeResultDir(o.out, merged, registry, shrunkBuildOptions(shrunk));
-      writeShrunk(o.out, shrunk);
+      const outDir = OutputDir.prepare(o.out);
+      const verified = await verifyFirstFailures(mergeResultDirs(dirs), registry);
+      const merged = verified.result;
+      // The merged first failures are the single machine's: shrink them as `sweep` does; the output changes as a unit.
+      const shrunk = o.shrink === false ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(merged, registry, (s) => void process.stderr.write(s), undefined, verified.unstable);
+      let file!: ResultsFile;
+      outDir.commit((dir) => {
+        file = writeResultDir(dir, merged, registry, shrunkBuildOptions(shrunk));
+        writeShrunk(dir, shrunk);
+      });
       if (o.json === true) process.stdout.write(resultsJson(file));
       else process.stderr.write(`lazytlb: merged ${dirs.length} shard(s) into ${o.out}\n`);
       setExit(file.cells.some((c) => c.verdict === 'error') ? EXIT_ERROR : file.cells.some((c) => c.verdict === 'violates') ? 1 : EXIT_OK);

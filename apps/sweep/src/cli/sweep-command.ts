@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type BuildOptions, buildResults, expandMatrix, type MatrixSpec, parseShard, type PluginRegistry, type ResultsFile, runSweep, type Shard, shardFromEnv,
-  shrinkFirstFailures, shrunkBuildOptions, type ShrunkEntry, type SweepResult,
+  shrinkFirstFailures, shrunkBuildOptions, type ShrunkEntry, type SweepResult, verifyFirstFailures,
 } from '@lazytlb/explore';
 import { DEFAULT_MATRIX } from '../matrix/default.js';
 import { matrixFromFlags, type MatrixFlags } from '../matrix/flags.js';
@@ -15,10 +15,12 @@ import { parseMatrixFile } from '../matrix/parse-file.js';
 import { createRegistry } from '../plugins/bundled.js';
 import { readResultDir } from '../results/read.js';
 import { TOOL_VERSION } from '../results/version.js';
+import { OutputDir } from '../results/output-dir.js';
 import { resultsJson, writeFileAtomic, writeResultDir } from '../results/write.js';
-import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS, UsageError } from './exit-codes.js';
+import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_VIOLATIONS, UsageError } from './exit-codes.js';
 import { ProgressReporter } from './progress.js';
 import { formatVerdictTable } from './verdict-table.js';
+import { positiveInt, threadsFlag } from './args.js';
 
 export interface SweepCommandOptions {
   readonly matrix?: string;
@@ -46,12 +48,6 @@ export interface SweepCommandOptions {
   readonly coverage?: boolean;
   readonly shrink?: boolean;
   readonly progress?: boolean;
-}
-
-function positiveInt(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} ${text}: expected a positive integer`);
-  return Number(text);
 }
 
 async function buildMatrix(o: SweepCommandOptions, registry: PluginRegistry): Promise<MatrixSpec> {
@@ -122,63 +118,94 @@ function exitCodeOf(file: ResultsFile, interrupted: boolean): number {
 export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
   // Every --plugin file must load as an arch or a scheme plugin, used or not (exit 2 naming the file and fields).
   const registry = await createRegistry(o.plugin ?? []);
-  const threads = positiveInt('--threads', o.threads);
+  const threads = threadsFlag(o.threads);
   const batchSize = positiveInt('--batch-size', o.batchSize);
   const shard = shardOf(o);
   let resume: SweepResult | undefined;
-  let out = o.out;
+  // Checked now, not after the sweep: a file, a path under a file, a read-only place (one line, exit 2).
+  // --resume DIR first: preparing it repairs a swap a killed run left half done, before it is read.
+  const resumeDir = o.resume !== undefined ? OutputDir.prepare(o.resume, '--resume') : null;
   if (o.resume !== undefined) {
     if (!existsSync(join(o.resume, 'results.json'))) throw new UsageError(`--resume ${o.resume}: no results.json there`);
     resume = readResultDir(o.resume);
-    out ??= o.resume;
   }
+  const outDir = o.out !== undefined ? OutputDir.prepare(o.out) : resumeDir;
   const matrix = await buildMatrix(o, registry);
   const cells = expandMatrix(matrix);
   if (cells.length === 0) throw new UsageError('the matrix has no cells');
 
+  // Ctrl-C or SIGTERM (Kubernetes, Slurm preemption, spot instances): finish the batches in flight,
+  // write what was done (resumable), then stop; a second signal stops at once.
   const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED); // second Ctrl-C: stop now
-    process.stderr.write('\nlazytlb: interrupted: finishing the batches in flight (Ctrl-C again to quit now)\n');
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(exitCodeOfSignal(sig)); // second signal: stop now
+    signalled = sig;
+    process.stderr.write(`\nlazytlb: ${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}: finishing the work in flight and writing what was done (${sig} again to quit now)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
-  const progress = o.progress === false ? null : new ProgressReporter();
-  let result: SweepResult;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    result = await runSweep({
-      cells,
-      matrixSeed: matrix.seed,
-      runs: matrix.runs,
-      ...(threads !== undefined ? { threads } : {}),
-      registry,
-      toolVersion: TOOL_VERSION,
-      ...(batchSize !== undefined ? { batchSize } : {}),
-      shard,
-      ...(matrix.timeBudgetMs !== undefined ? { timeBudgetMs: matrix.timeBudgetMs } : {}),
-      ...(resume !== undefined ? { resume } : {}),
-      coverage: o.coverage === true || (resume?.coverage ?? false),
-      signal: controller.signal,
-      ...(progress !== null ? { onProgress: (p) => progress.update(p) } : {}),
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-    progress?.done();
-  }
+    const progress = o.progress === false ? null : new ProgressReporter();
+    let swept: SweepResult;
+    try {
+      swept = await runSweep({
+        cells,
+        matrixSeed: matrix.seed,
+        runs: matrix.runs,
+        ...(threads !== undefined ? { threads } : {}),
+        registry,
+        toolVersion: TOOL_VERSION,
+        ...(batchSize !== undefined ? { batchSize } : {}),
+        shard,
+        ...(matrix.timeBudgetMs !== undefined ? { timeBudgetMs: matrix.timeBudgetMs } : {}),
+        ...(resume !== undefined ? { resume } : {}),
+        coverage: o.coverage === true || (resume?.coverage ?? false),
+        signal: controller.signal,
+        ...(progress !== null ? { onProgress: (p) => progress.update(p) } : {}),
+      });
+    } finally {
+      progress?.done();
+    }
 
-  const log = (s: string): void => void process.stderr.write(s);
-  const shrunk = o.shrink === false || result.interrupted ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(result, registry, log);
-  const buildOpts = shrunkBuildOptions(shrunk);
-  let file: ResultsFile;
-  if (out !== undefined) {
-    mkdirSync(out, { recursive: true });
-    file = writeResultDir(out, result, registry, buildOpts);
-    writeShrunk(out, shrunk);
-    log(`lazytlb: wrote ${join(out, 'results.json')}, report.md, report.html and failures/\n`);
-  } else {
-    file = buildResults(result, buildOpts);
+    const log = (s: string): void => void process.stderr.write(s);
+    // Every first failure replayed twice before anything is shrunk: a nondeterministic plugin is filed, not chased.
+    const verified = await verifyFirstFailures(swept, registry);
+    const result = verified.result;
+    const write = (shrunk: ReadonlyMap<string, ShrunkEntry>): ResultsFile => {
+      const buildOpts = shrunkBuildOptions(shrunk);
+      if (outDir === null) return buildResults(result, buildOpts);
+      let file: ResultsFile | undefined;
+      outDir.commit(
+        (dir) => {
+          file = writeResultDir(dir, result, registry, buildOpts);
+          writeShrunk(dir, shrunk);
+        },
+        () => resultsJson(buildResults(result, buildOpts)),
+      );
+      return file!;
+    };
+    // Results first: whatever happens while shrinking (a signal, a crash), every completed run is on disk.
+    let file = write(new Map());
+    const wantShrink = o.shrink !== false && !result.interrupted && file.cells.some((c) => c.firstFailures.some((f) => f.class !== 'error'));
+    if (wantShrink && !controller.signal.aborted) {
+      const shrunk = await shrinkFirstFailures(result, registry, log, controller.signal, verified.unstable);
+      file = write(shrunk);
+      if (controller.signal.aborted) log(`lazytlb: ${signalled ?? 'interrupted'} while shrinking: the results are complete; ${shrunk.size} first failure(s) were shrunk before it\n`);
+    }
+    if (outDir !== null) log(`lazytlb: wrote ${join(outDir.path, 'results.json')}, report.md, report.html and failures/\n`);
+    if (o.json === true) process.stdout.write(resultsJson(file));
+    else process.stdout.write(formatVerdictTable(file));
+    if (signalled !== null) return exitCodeOfSignal(signalled);
+    return exitCodeOf(file, result.interrupted);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  if (o.json === true) process.stdout.write(resultsJson(file));
-  else process.stdout.write(formatVerdictTable(file));
-  return exitCodeOf(file, result.interrupted);
+}
+
+/** 130 after SIGINT, 143 after SIGTERM (128 + the signal number, as a shell reports a process killed by it). */
+function exitCodeOfSignal(sig: NodeJS.Signals): number {
+  return sig === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
 }

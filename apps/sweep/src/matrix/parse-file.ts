@@ -47,16 +47,27 @@ function rangeStart(node: unknown): number | undefined {
 export async function parseMatrixText(text: string, source: string, opts: BuildOptions = {}): Promise<MatrixSpec> {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new MatrixError(
-      source,
-      doc.errors.map((e) => {
-        const { line, col } = lc.linePos(e.pos[0]);
-        return { field: '(syntax)', message: `${source.endsWith('.json') ? 'JSON' : 'YAML'} syntax error: ${e.message.split('\n')[0]}`, line, col };
-      }),
+  const syntax = (message: string, pos: number | undefined): MatrixError => {
+    const where = pos !== undefined ? lc.linePos(pos) : {};
+    return new MatrixError(source, [{ field: '(syntax)', message: `${source.endsWith('.json') ? 'JSON' : 'YAML'} syntax error: ${message}`, ...where }]);
+  };
+  // The first error only: the parser's follow-on errors after it describe its recovery, not the file.
+  const first = doc.errors[0];
+  if (first !== undefined) throw syntax(first.message.split('\n')[0]!, first.pos[0]);
+  let raw: unknown;
+  try {
+    // Aliases: an undefined one, or one that expands past 100 nodes (a "billion laughs" alias bomb), is refused here.
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    const m = (e as Error).message;
+    const alias = /Unresolved alias \(the anchor must be set before the alias\): (\S+)/.exec(m);
+    const pos = alias !== null ? text.indexOf(`*${alias[1]}`) : -1;
+    throw syntax(
+      alias !== null ? `alias *${alias[1]} names no anchor (&${alias[1]} must come before it)` : /alias/i.test(m) ? `${m.split('\n')[0]} (at most 100 alias expansions)` : m.split('\n')[0]!,
+      pos >= 0 ? pos : undefined,
     );
   }
-  return buildMatrixSpec(doc.toJS(), source, locator(doc, lc), opts);
+  return buildMatrixSpec(raw, source, locator(doc, lc), opts);
 }
 
 /** Read and validate a matrix file. */

@@ -7,15 +7,13 @@
  * mutation must be one it declares: core's or its own). Shared by
  * parse-file.ts and flags.ts so both give the same messages.
  */
-import { type ArchPlugin, formatScheme, memoryModelRefusal, mutationsFor, PluginLoadError, type SchemeOptions } from '@lazytlb/core';
+import { type ArchPlugin, CORE_MUTATIONS, formatScheme, memoryModelRefusal, mutationsFor, PluginLoadError, type SchemeOptions, strategyToString } from '@lazytlb/core';
 import type { z } from 'zod';
-import { LazytlbError, type PluginRegistry } from '@lazytlb/explore';
+import { formatArchSpec, LazytlbError, type MatrixSpec, normaliseMutationSet, type PluginRegistry, type SchemeSpec, schemeName, schemeOptionsOf } from '@lazytlb/explore';
 import { createRegistry } from '../plugins/bundled.js';
-import { normaliseMutationSet } from '@lazytlb/explore';
 import { DEFAULT_MATRIX } from './default.js';
 import { MatrixError, type MatrixIssue, fieldPath } from './errors.js';
 import { MatrixFile, allowedKeysAt, normaliseSchemeEntry, PendingScheme } from './schema.js';
-import { type MatrixSpec, type SchemeSpec, schemeName, schemeOptionsOf } from '@lazytlb/explore';
 
 /** Where a field lives in the input: position (files) and how to name it (flags). */
 export type Locate = (path: readonly PropertyKey[], at: 'key' | 'value') => { line?: number; col?: number; field?: string };
@@ -143,6 +141,10 @@ function checkDuplicateAxes(spec: MatrixSpec, raw: Record<string, unknown>, sour
   }
   if (raw.preempt !== undefined && spec.preempts !== undefined) check('preempt', spec.preempts);
   if (raw.memory !== undefined && spec.memories !== undefined) check('memory', spec.memories);
+  if (raw.arch !== undefined) check('arch', spec.arches.map(formatArchSpec));
+  if (raw.cpus !== undefined) check('cpus', spec.cpus.map(String));
+  if (raw.workload !== undefined) check('workload', spec.workloads.map((w) => JSON.stringify(w)));
+  if (raw.strategy !== undefined) check('strategy', spec.strategies.map(strategyToString));
   if (issues.length > 0) throw new MatrixError(source, issues);
 }
 
@@ -223,17 +225,21 @@ function checkMutations(
     return [...names];
   };
   const reported = new Set<string>();
+  const allMutations = [...new Set([...CORE_MUTATIONS.map((m) => m.id), ...known.flatMap((p) => (p.mutations ?? []).map((m) => m.id))])];
   (spec.mutations ?? []).forEach((set, j) => {
+    for (const id of set) {
+      // An id no plugin declares: once, not once per arch.
+      if (declaredBy(id).length > 0 || CORE_MUTATIONS.some((m) => m.id === id)) continue;
+      if (reported.has(`${j}\u0000${id}`)) continue;
+      reported.add(`${j}\u0000${id}`);
+      issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `unknown mutation "${id}": catalogued ${allMutations.join(', ')} (\`lazytlb mutants --list\` describes them)`));
+    }
     for (const plugin of plugins) {
       const allowed = mutationsFor(plugin).map((m) => m.id);
       for (const id of set) {
-        if (allowed.includes(id) || reported.has(`${j}\u0000${plugin.name}\u0000${id}`)) continue;
+        if (allowed.includes(id) || reported.has(`${j}\u0000${id}`) || reported.has(`${j}\u0000${plugin.name}\u0000${id}`)) continue;
         reported.add(`${j}\u0000${plugin.name}\u0000${id}`);
-        const others = declaredBy(id);
-        const why = others.length > 0
-          ? `arch ${plugin.name} lacks mutation "${id}" (declared by ${others.join(', ')})`
-          : `unknown mutation "${id}" for arch ${plugin.name}`;
-        issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `${why}: allowed ${allowed.join(', ')}`));
+        issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `arch ${plugin.name} lacks mutation "${id}" (declared by ${declaredBy(id).join(', ')}): allowed ${allowed.join(', ')}`));
       }
     }
   });

@@ -21,6 +21,7 @@ import { type BudgetInput, runMutants } from '@lazytlb/explore';
 import type { MutantsFile } from '@lazytlb/explore';
 import { formatMutantsTable } from './table.js';
 import { parseVariants } from '@lazytlb/explore';
+import { positiveInt, threadsFlag } from '../cli/args.js';
 
 /**
  * Runs per (cell, strategy) when --budget is not given. Measured (apps/sweep/README.md, seeds
@@ -63,12 +64,6 @@ export function parseBudget(text: string | undefined): BudgetInput {
   }
 }
 
-function positiveInt(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} ${text}: expected a positive integer`);
-  return Number(text);
-}
-
 /** The exit code of a mutants result (see the module comment). */
 export function mutantsExitCode(f: MutantsFile): number {
   if (f.interrupted) return EXIT_INTERRUPTED;
@@ -100,7 +95,7 @@ export async function mutantsCommand(o: MutantsCommandOptions): Promise<number> 
   const registry = await createRegistry(o.plugin ?? []);
   const only = (o.mutation ?? []).flatMap((m) => m.split(',')).map((m) => m.trim()).filter((m) => m !== '');
   const budget = parseBudget(o.budget);
-  const threads = positiveInt('--threads', o.threads);
+  const threads = threadsFlag(o.threads);
   const variants = parseVariants(o.strategies);
   const entries = await loadCatalog(registry, only);
   if (o.list === true) {

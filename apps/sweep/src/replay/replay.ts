@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Artifact, ArtifactError, ReplayDivergence, outcomeOf, parseArtifact, replayArtifact } from '@lazytlb/core';
-import { formatJson, formatLkml, formatPerfetto } from '@lazytlb/explore';
+import { formatJson, formatLkml, formatPerfetto, withDeterminismTrap } from '@lazytlb/explore';
 import { createRegistry } from '../plugins/bundled.js';
 
 export type ReplayFormat = 'lkml' | 'json' | 'perfetto';
@@ -75,7 +75,8 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
   }
   let r;
   try {
-    r = replayArtifact(artifact, plugin, { trace: true, ...(scheme !== undefined ? { scheme } : {}), ...(opts.allowModelMismatch === true ? { allowModelMismatch: true } : {}) });
+    // The clocks and random sources trapped, as in a sweep (the replay and the model fingerprints see what the sweep saw).
+    r = withDeterminismTrap(() => replayArtifact(artifact, plugin, { trace: true, ...(scheme !== undefined ? { scheme } : {}), ...(opts.allowModelMismatch === true ? { allowModelMismatch: true } : {}) }));
   } catch (e) {
     if (e instanceof ArtifactError) throw new ReplayError(`cannot replay ${source}: ${e.message}`);
     if (e instanceof ReplayDivergence) throw new ReplayError(`${source} does not replay: its decision list does not fit the run (${e.message})`, 1);

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { createRegistry } from '../plugins/bundled.js';
 import { ReplayError, readArtifactFile } from '../replay/replay.js';
-import { type ShrinkOptions, type ShrinkResult, type ShrinkSize, shrinkArtifact } from '@lazytlb/explore';
+import { type ShrinkOptions, type ShrinkResult, type ShrinkSize, shrinkArtifact, withDeterminismTrap } from '@lazytlb/explore';
 
 export interface ShrinkFileOptions extends ShrinkOptions {
   readonly pluginPaths?: readonly string[];
@@ -28,7 +28,7 @@ export async function shrinkFile(path: string, opts: ShrinkFileOptions = {}): Pr
   }
   let r: ShrinkResult;
   try {
-    r = shrinkArtifact(artifact, { arch: plugin, ...(scheme !== undefined ? { scheme } : {}) }, opts);
+    r = withDeterminismTrap(() => shrinkArtifact(artifact, { arch: plugin, ...(scheme !== undefined ? { scheme } : {}) }, opts));
   } catch (e) {
     throw new ReplayError(`cannot shrink ${path}: ${(e as Error).message}`);
   }

@@ -7,6 +7,7 @@ import type { PluginRegistry } from '../registry/registry.js';
 import { simulatorFor } from '../sweep/cells.js';
 import type { EngineCellAggregate } from '../sweep/types.js';
 import type { BatchTask, Executor } from './executor.js';
+import { withDeterminismTrap } from '../determinism/trap.js';
 import { runBatch } from './run-batch.js';
 
 export class InProcessExecutor implements Executor {
@@ -22,7 +23,8 @@ export class InProcessExecutor implements Executor {
       sim = simulatorFor(task.cell, this.registry);
       this.sims.set(task.cellHash, sim);
     }
-    return runBatch(await sim, task.cell.index, task.cellHash, task.runStart, task.runEnd, { coverage: task.coverage });
+    const s = await sim;
+    return withDeterminismTrap(() => runBatch(s, task.cell.index, task.cellHash, task.runStart, task.runEnd, { coverage: task.coverage }));
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,7 @@ import {
   seedFromHex, seedToHex, type Simulator, type UseSiteKind,
 } from '@lazytlb/core';
 import { emptyAggregate, normaliseAggregate } from '../aggregate/aggregate.js';
+import { isNondeterminism } from '../determinism/trap.js';
 import { coverageBucket } from '../aggregate/coverage.js';
 import { formatInterval, parseInterval, unionIntervals } from '../plan/intervals.js';
 import { type EngineCellAggregate, type FailureClass, type FirstFailure, failureKey } from '../sweep/types.js';
@@ -107,6 +108,11 @@ function runRange(sim: Simulator, agg: EngineCellAggregate, cellHash: string, ru
   return normaliseAggregate(agg);
 }
 
+/** "arch plugin x86-native" or, for a scheme hook ("mmdrop_lazy_tlb (scheme hazptr)"), "scheme plugin hazptr". */
+function pluginOfHook(sim: Simulator, hook: string): string {
+  return / \(scheme [^)]+\)$/.test(hook) ? `scheme plugin ${sim.schemePlugin.name}` : `arch plugin ${sim.plugin.name}`;
+}
+
 /** Count how a run that did not end ok ended, and record it if it is the first of its kind (only then is a message built). */
 function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed: RunSeed, i: number): void {
   let kind: FirstFailure['kind'];
@@ -120,7 +126,8 @@ function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed:
       agg.budgetExceeded++;
       break;
     case 'plugin-error':
-      kind = 'plugin-error';
+      // A trapped clock or random-source read (determinism/trap.ts) is filed apart: the plugin is nondeterministic.
+      kind = r.pluginError !== null && isNondeterminism(r.pluginError.message) ? 'nondeterminism' : 'plugin-error';
       agg.pluginErrors++;
       break;
     case 'deadlock':
@@ -135,7 +142,7 @@ function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed:
   const message =
     r.outcome === 'violation' ? `${v!.invariant} ${v!.name}: ${v!.message}`
     : r.outcome === 'budget' ? `step budget of ${sim.cell.stepBudget} exceeded`
-    : r.outcome === 'plugin-error' ? (r.pluginError !== null ? `${r.pluginError.hook}: ${r.pluginError.message}` : 'plugin error')
+    : r.outcome === 'plugin-error' ? (r.pluginError !== null ? `${pluginOfHook(sim, r.pluginError.hook)}, hook ${r.pluginError.hook}: ${r.pluginError.message}` : 'plugin error')
     : 'deadlock: no actor enabled before all tasks finished';
   const cls: FailureClass = r.outcome === 'violation' ? 'violation' : 'error';
   agg.firstFailures[kind] = {

@@ -8,6 +8,7 @@ import type { Simulator } from '@lazytlb/core';
 import { PluginRegistry, type RegistrySpec } from '../registry/registry.js';
 import { simulatorFor } from '../sweep/cells.js';
 import type { BatchTask } from './executor.js';
+import { withDeterminismTrap } from '../determinism/trap.js';
 import { runBatch } from './run-batch.js';
 import type { EngineCellAggregate } from '../sweep/types.js';
 
@@ -32,5 +33,6 @@ export default async function runTask(task: WorkerTask): Promise<EngineCellAggre
     sim = registryFor(task.registry).then((registry) => simulatorFor(task.cell, registry));
     sims.set(task.cellHash, sim);
   }
-  return runBatch(await sim, task.cell.index, task.cellHash, task.runStart, task.runEnd, { coverage: task.coverage });
+  const s = await sim;
+  return withDeterminismTrap(() => runBatch(s, task.cell.index, task.cellHash, task.runStart, task.runEnd, { coverage: task.coverage }));
 }

@@ -1,7 +1,8 @@
 /**
  * Shrinking a sweep's first failures (after the sweep, in the calling thread): each violation,
  * hazard and use-site finding of every cell (not errors) through shrinkArtifact, with its
- * cell's plugins from the registry. `signal`: stop between failures (what was shrunk is returned).
+ * cell's plugins from the registry. `signal`: stop between failures (what was shrunk is returned);
+ * `skip`: artifact paths not to shrink (first failures that did not replay alike).
  */
 import type { ArchPlugin, SchemePlugin } from '@lazytlb/core';
 import type { PluginRegistry } from '../registry/registry.js';
@@ -9,6 +10,7 @@ import { type BuildOptions, failurePath, type ShrunkFailure } from '../results/b
 import type { SweepResult } from '../sweep/types.js';
 import { memoryMismatch } from './cell.js';
 import { shrinkArtifact } from './shrink.js';
+import { withDeterminismTrap } from '../determinism/trap.js';
 
 /** A shrunk first failure: its steps, the new artifact, sizes before/after and bug depth. */
 export interface ShrunkEntry extends ShrunkFailure {
@@ -22,7 +24,7 @@ export interface ShrunkEntry extends ShrunkFailure {
  * original artifact (logged).
  */
 export async function shrinkFirstFailures(
-  r: SweepResult, registry: PluginRegistry, log: (s: string) => void = () => {}, signal?: AbortSignal,
+  r: SweepResult, registry: PluginRegistry, log: (s: string) => void = () => {}, signal?: AbortSignal, skip: ReadonlySet<string> = new Set(),
 ): Promise<Map<string, ShrunkEntry>> {
   const shrunk = new Map<string, ShrunkEntry>();
   const plugins = new Map<string, ArchPlugin<unknown>>();
@@ -34,6 +36,7 @@ export async function shrinkFirstFailures(
       if (signal !== undefined) await new Promise<void>((r) => setImmediate(r));
       if (signal?.aborted === true) break;
       if (f.class === 'error') continue; // shrink findings, not errors
+      if (skip.has(failurePath(i, f))) continue; // did not replay alike (determinism/verify.ts): kept as found
       const lost = memoryMismatch(r.cells[i]!.config, f.artifact);
       if (lost !== null) {
         log(`lazytlb: cannot shrink ${failurePath(i, f)}: ${lost}\n`);
@@ -51,7 +54,7 @@ export async function shrinkFirstFailures(
         const sk = `${f.artifact.cell.scheme}@${f.artifact.cell.schemeVersion ?? ''}`;
         let scheme = schemes.get(sk);
         if (!schemes.has(sk)) schemes.set(sk, (scheme = await registry.schemeForArtifact(f.artifact)));
-        s = shrinkArtifact(f.artifact, { arch: plugin, ...(scheme !== undefined ? { scheme } : {}) }, { maxAttempts: 2000 });
+        s = withDeterminismTrap(() => shrinkArtifact(f.artifact, { arch: plugin!, ...(scheme !== undefined ? { scheme } : {}) }, { maxAttempts: 2000 }));
       } catch (e) {
         log(`lazytlb: cannot shrink ${failurePath(i, f)}: ${(e as Error).message}\n`);
         continue;

@@ -8,6 +8,7 @@
 import { createSimulator, formatScheme, PluginLoadError, type SchemeOptions, type Simulator } from '@lazytlb/core';
 import { LazytlbError, pluginLoadError, usageError } from '../errors/lazytlb-error.js';
 import type { PluginRegistry } from '../registry/registry.js';
+import { withDeterminismTrap } from '../determinism/trap.js';
 import type { CellSpec } from '../matrix/types.js';
 import { cellHashOf } from '../plan/seed.js';
 import type { PreparedCell } from './types.js';
@@ -22,7 +23,8 @@ import { sweepFingerprints, type SweepFingerprints } from './fingerprints.js';
 export async function simulatorFor(cell: CellSpec, registry: PluginRegistry): Promise<Simulator> {
   const plugin = await registry.arch(cell.arch.name);
   const schemePlugin = await registry.scheme(cell.scheme);
-  return createSimulator({
+  // setup() runs in here: a plugin that reads a clock or a random source while setting up is caught too.
+  return withDeterminismTrap(() => createSimulator({
     plugin,
     archOptions: cell.arch.options,
     scheme: cell.scheme,
@@ -36,7 +38,7 @@ export async function simulatorFor(cell: CellSpec, registry: PluginRegistry): Pr
     ...(cell.stepBudget !== undefined ? { stepBudget: cell.stepBudget } : {}),
     ...(cell.mutations !== undefined && cell.mutations.length > 0 ? { mutations: cell.mutations } : {}),
     ...(cell.disabledInvariants !== undefined && cell.disabledInvariants.length > 0 ? { disabledInvariants: cell.disabledInvariants } : {}),
-  });
+  }));
 }
 
 /**
@@ -77,7 +79,8 @@ export async function prepareCells(
     out.push({ index: i, spec, cellId: sim.cellId, cellHash: cellHashOf(sim.cellId, matrixSeed), actors: sim.actorCount, config: sim.cell });
     sims.push(sim);
   }
-  return { cells: out, fingerprints: sweepFingerprints(sims) };
+  // Under the trap, as in the workers: a plugin that reads a clock or a random source gets one fingerprint everywhere.
+  return { cells: out, fingerprints: withDeterminismTrap(() => sweepFingerprints(sims)) };
 }
 
 /**

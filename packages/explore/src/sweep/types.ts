@@ -86,7 +86,7 @@ export interface CellAggregate {
  * in lazytlb). No artifact is possible; the seed replays it.
  */
 export interface RunError {
-  readonly kind: 'crash' | 'model-error';
+  readonly kind: 'crash' | 'model-error' | 'nondeterminism';
   readonly runIndex: number;
   /** 32 hex digits. */
   readonly seed: string;
