@@ -19,6 +19,7 @@ export * from './executor/executor.js';
 export * from './executor/in-process.js';
 export { defaultThreads, maxThreads, PoolExecutor, type PoolOptions, workerFileUrl } from './executor/pool.js';
 export * from './executor/run-batch.js';
+export * from './run-cell.js';
 export * from './sweep/types.js';
 export * from './sweep/cells.js';
 export * from './sweep/fingerprints.js';
