@@ -1,14 +1,11 @@
 import x86Native from '@lazytlb/arch-x86-native';
 import x86Paravirt from '@lazytlb/arch-x86-paravirt';
 import {
-  type ArchPlugin, type Artifact, createSimulator, type FindingTarget, findingIds, hashString128, makeArtifact, parseArtifact, referenceArch, replayArtifact,
-  runSeed, seedFromHex, type SimulatorOptions,
+  type ArchPlugin, type Artifact, createSimulator, type FindingTarget, findingIds, hashString128, LenientReplayExplorer, makeArtifact, parseArtifact, referenceArch,
+  replayArtifact, runSeed, seedFromHex, type SimulatorOptions,
 } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
-import { artifactPreemptions } from '@lazytlb/explore';
-import { explicitFromRun } from '@lazytlb/explore';
-import { compareSimplicity, optionSpace } from '@lazytlb/explore';
-import { lenientRun, removeTask, shrinkArtifact, type ShrinkResult } from '@lazytlb/explore';
+import { artifactPreemptions, compareSimplicity, explicitFromRun, optionSpace, shrinkArtifact, type ShrinkResult } from '@lazytlb/explore';
 
 function firstFailure(plugin: ArchPlugin<any>, cpus: number, archOptions: unknown = {}, more: Partial<SimulatorOptions> = {}): Artifact {
   const sim = createSimulator({ plugin, archOptions, scheme: 'none', cpus, workload: 'default', ...more });
@@ -61,17 +58,13 @@ describe('explicitFromRun', () => {
     const w = explicitFromRun(sim, seed);
     expect(w.tasks.length).toBeGreaterThan(0);
     const ex = createSimulator({ plugin: referenceArch, scheme: 'none', cpus: 4, workload: { explicit: w } });
-    const r = lenientRun(ex, seed, replay.result.decisions!);
+    const r = ex.run(seed, { explorer: new LenientReplayExplorer(replay.result.decisions!), keepDecisions: true });
     expect(r.outcome).toBe('violation');
     expect(r.steps).toBe(a.outcome.steps);
     expect(r.violation!.invariant).toBe(a.outcome.invariant);
     expect(Array.from(r.decisions!)).toEqual(Array.from(replay.result.decisions!));
   });
 
-  it('removeTask drops the ops that start the task', () => {
-    const w = { tasks: [{ name: 'a', kind: 'user' as const, cpu: 0, mm: 'm', program: ['clone b', 'run', 'exit'] }, { name: 'b', kind: 'user' as const, cpu: 1, unstarted: true, program: ['exit'] }] };
-    expect(removeTask(w, 1).tasks).toEqual([{ name: 'a', kind: 'user', cpu: 0, mm: 'm', program: ['run', 'exit'] }]);
-  });
 });
 
 describe.each([
@@ -141,7 +134,7 @@ describe('shrinkArtifact: configuration, CPUs and mutations', () => {
     const w = c.workload;
     if (!('explicit' in w)) throw new Error('expected an explicit workload');
     const plain = createSimulator({ plugin: x86Native, archOptions: c.arch.options, scheme: c.scheme, preempt: 'rt', cpus: c.cpus, workload: { explicit: w.explicit } });
-    const replay = lenientRun(plain, seedFromHex(r.artifact.seed), Buffer.from(r.artifact.decisions, 'base64'));
+    const replay = plain.run(seedFromHex(r.artifact.seed), { explorer: new LenientReplayExplorer(Buffer.from(r.artifact.decisions, 'base64')), keepDecisions: true });
     expect(replay.outcome).not.toBe('violation');
   });
 

@@ -28,12 +28,14 @@
  * shallower schedule exists. Everything is deterministic and bounded by attempt budgets.
  */
 import {
-  type Artifact, type ExplicitWorkloadInput, type RunResult, type RunSeed, Simulator,
-  hashString128, makeArtifact, replayArtifact, runSeed, seedFromHex,
+  type Artifact, type Chooser, type ExplicitWorkloadInput, GuidedExplorer, RecordingExplorer, ReplayDivergence, ReplayExplorer, type RunResult, type RunSeed,
+  Simulator, hashString128, makeArtifact, preemptionPoints, replayArtifact, runSeed, seedFromHex,
 } from '@lazytlb/core';
 import { cellMemory, cellPlugins, type PluginsArg, replayOpts, simOptionsFor } from './cell.js';
 import { explicitFromRun } from './explicit.js';
-import { type Finding, FindingError, findingOf, matches, reached, runFor, targetMask } from './target.js';
+import { type Finding, FindingError, findingOf, matches, runFor } from './target.js';
+
+export { preemptionPoints } from '@lazytlb/core';
 
 export interface BugDepthOptions {
   /** Most candidate runs of the preemption reduction (default 1000). */
@@ -71,38 +73,29 @@ export class BugDepthError extends Error {
   override name = 'BugDepthError';
 }
 
-/** Preemptions of a decision list: steps i > 0 whose actor differs from step i-1's while that one is still enabled at i. */
+/** Preemptions of a decision list: steps i > 0 whose actor differs from step i-1's while that one is still enabled at i (core's preemptionPoints). */
 export function countPreemptions(decisions: ArrayLike<number>, enabled: readonly (readonly number[])[]): number {
   return preemptionPoints(decisions, enabled).length;
 }
 
-/** The steps at which `decisions` preempts (see countPreemptions). */
-export function preemptionPoints(decisions: ArrayLike<number>, enabled: readonly (readonly number[])[]): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < decisions.length; i++) {
-    const prev = decisions[i - 1]!;
-    if (decisions[i] !== prev && (enabled[i] ?? []).includes(prev)) out.push(i);
-  }
-  return out;
-}
+const stopAt = (finding: Finding | undefined): { stopAt?: Finding['target'] } => (finding?.target !== undefined ? { stopAt: finding.target } : {});
 
 /**
- * Replay `decisions` exactly on `sim`, recording the enabled set before every step (stopping
- * right after the step where `finding`'s target fires, as a replay with stopAt does).
+ * Replay `decisions` exactly on `sim` (core's ReplayExplorer, ending with the list), recording
+ * the enabled set before every step (RecordingExplorer) and stopping right after the step where
+ * `finding`'s target fires, as a replay with stopAt does. A decision that is not enabled is a
+ * BugDepthError.
  */
-export function enabledAlong(sim: Simulator, seed: RunSeed, decisions: ArrayLike<number>, finding?: Finding): { result: RunResult; enabled: number[][] } {
-  const mask = finding !== undefined ? targetMask(sim, finding) : null;
-  const enabled: number[][] = [];
-  sim.begin(seed);
-  for (let i = 0; i < decisions.length; i++) {
-    const en = sim.enabledActors();
-    if (en.length === 0) break;
-    enabled.push(en);
-    if (!en.includes(decisions[i]!)) throw new BugDepthError(`step ${i}: recorded actor ${decisions[i]} is not enabled (enabled: ${en.join(',')})`);
-    if (!sim.stepActor(decisions[i]!)) break;
-    if (reached(sim, mask)) return { result: sim.end('stopped', { keepDecisions: true }), enabled };
+function recordedReplay(sim: Simulator, seed: RunSeed, decisions: ArrayLike<number>, finding?: Finding): { result: RunResult; enabled: number[][]; points: number[] } {
+  const rec = new RecordingExplorer(new ReplayExplorer(decisions, { onEnd: 'stop' }));
+  let result: RunResult;
+  try {
+    result = sim.run(seed, { explorer: rec, keepDecisions: true, ...stopAt(finding) });
+  } catch (e) {
+    if (e instanceof ReplayDivergence) throw new BugDepthError(e.message);
+    throw e;
   }
-  return { result: sim.end(undefined, { keepDecisions: true }), enabled };
+  return { result, enabled: rec.enabled, points: rec.preemptionPoints() };
 }
 
 function findingOrThrow(artifact: Artifact): Finding {
@@ -119,29 +112,17 @@ export function artifactPreemptions(artifact: Artifact, plugin: PluginsArg): num
   const sim = new Simulator(simOptionsFor(plugin, artifact));
   const decisions = new Uint8Array(Buffer.from(artifact.decisions, 'base64'));
   const finding = artifact.target !== undefined ? findingOf(artifact) : undefined;
-  return countPreemptions(decisions, enabledAlong(sim, seedFromHex(artifact.seed), decisions, finding).enabled);
+  return recordedReplay(sim, seedFromHex(artifact.seed), decisions, finding).points.length;
 }
 
-/** Chooses the next actor: `en` is enabled (ascending, non-empty), `prev` the last actor (-1 at the start). */
-type Chooser = (step: number, en: readonly number[], prev: number) => number;
-
-/** A run driven by `choose`, to the end of the run, the finding's target or the cell's step budget; counts preemptions as it goes. */
+/**
+ * A run driven by `choose` (core's GuidedExplorer), to the end of the run, the finding's target
+ * or the cell's step budget; its preemption points recorded as it goes (RecordingExplorer).
+ */
 function guidedRun(sim: Simulator, seed: RunSeed, choose: Chooser, finding: Finding): { result: RunResult; points: number[] } {
-  const mask = targetMask(sim, finding);
-  sim.begin(seed);
-  const budget = sim.cell.stepBudget;
-  const points: number[] = [];
-  let prev = -1;
-  for (;;) {
-    const en = sim.enabledActors();
-    if (en.length === 0 || sim.k.step >= budget) break;
-    const a = choose(sim.k.step, en, prev);
-    if (prev >= 0 && a !== prev && en.includes(prev)) points.push(sim.k.step);
-    prev = a;
-    if (!sim.stepActor(a)) break;
-    if (reached(sim, mask)) return { result: sim.end('stopped', { keepDecisions: true }), points };
-  }
-  return { result: sim.end(undefined, { keepDecisions: true }), points };
+  const rec = new RecordingExplorer(new GuidedExplorer(choose));
+  const result = sim.run(seed, { explorer: rec, keepDecisions: true, ...stopAt(finding) });
+  return { result, points: rec.preemptionPoints() };
 }
 
 /** The recorded prefix up to `at`, then no preemption at all: an actor runs while enabled; the rest of `d` (in order, disabled ones skipped) picks the next. */
@@ -218,8 +199,7 @@ export function bugDepth(artifact: Artifact, plugins: PluginsArg, opts: BugDepth
     const sim = new Simulator(simOptionsFor(plugin, a));
     const seed = seedFromHex(a.seed);
     const decisions = check.result.decisions!;
-    const { result, enabled } = enabledAlong(sim, seed, decisions, finding);
-    const points = preemptionPoints(decisions, enabled);
+    const { result, points } = recordedReplay(sim, seed, decisions, finding);
     return { sim, seed, runIndex: a.runIndex, decisions, points, preemptions: points.length, result };
   };
 

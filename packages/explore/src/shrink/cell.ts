@@ -4,7 +4,7 @@
  * what a failure is about: every variant keeps them; arch options, CPUs, workload and strategy
  * may change.
  */
-import type { ArchPlugin, Artifact, MemoryModel, SchemePlugin, SimulatorOptions } from '@lazytlb/core';
+import { type ArchPlugin, type Artifact, artifactSimulatorOptions, type MemoryModel, type SchemePlugin, type SimulatorOptions } from '@lazytlb/core';
 
 /**
  * The plugins a cell runs: its arch and, for a scheme that is not one of core's built-ins
@@ -68,23 +68,17 @@ export function workloadOf(artifact: Artifact): Workload {
   return 'explicit' in w ? { explicit: w.explicit } : { profile: w.profile, params: w.params };
 }
 
-/** Simulator options for the artifact's cell with `over` applied (scheme, preemption and memory model, arch and mutations kept). */
+/**
+ * Simulator options for the artifact's cell (core's artifactSimulatorOptions: what its replay
+ * builds) with `over` applied (scheme, preemption and memory model, arch and mutations kept).
+ */
 export function simOptionsFor(plugins: PluginsArg, artifact: Artifact, over: CellOverrides = {}): SimulatorOptions {
-  const c = artifact.cell;
   const p = cellPlugins(plugins);
   return {
-    plugin: p.arch,
-    archOptions: 'archOptions' in over ? over.archOptions : c.arch.options,
-    scheme: c.scheme,
-    ...(p.scheme !== undefined ? { schemePlugin: p.scheme } : {}),
-    ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
-    ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
-    ...(cellMemory(c) !== 'sc' ? { memory: cellMemory(c) } : {}),
-    cpus: over.cpus ?? c.cpus,
-    workload: over.workload ?? workloadOf(artifact),
-    strategy: over.strategy ?? c.strategy,
-    stepBudget: c.stepBudget,
-    ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
-    ...(c.disabledInvariants !== undefined ? { disabledInvariants: c.disabledInvariants } : {}),
+    ...artifactSimulatorOptions(artifact, p.arch, p.scheme),
+    ...('archOptions' in over ? { archOptions: over.archOptions } : {}),
+    ...(over.cpus !== undefined ? { cpus: over.cpus } : {}),
+    ...(over.workload !== undefined ? { workload: over.workload } : {}),
+    ...(over.strategy !== undefined ? { strategy: over.strategy } : {}),
   };
 }

@@ -9,9 +9,9 @@
  *   step where it fires; or, for a use site that is itself the violation, that violation).
  *   Candidate runs stop at the target too, so "fewer steps" means reaching it sooner.
  *
- * Step-by-step drivers (lenient replays, guided schedules) cannot pass stopAt to core's
- * Simulator.run, so they check the target after every step (`reached`) and end the run as
- * `stopped`, which is what run() with stopAt does (a violation in the same step wins).
+ * Every candidate run (a lenient replay, a guided schedule, a re-searched one) is a
+ * Simulator.run with the target as stopAt (core's explorers drive the schedule), so it ends
+ * `stopped` right after the step where the target fires (a violation in the same step wins).
  */
 import { type Artifact, type FindingTarget, HAZARD_IDS, type RunResult, type RunSeed, type Simulator } from '@lazytlb/core';
 
@@ -54,21 +54,6 @@ export function findingOf(artifact: Artifact): Finding {
 
 export function targetLabel(t: FindingTarget): string {
   return 'hazard' in t ? `hazard ${t.hazard}` : `use site ${t.site}`;
-}
-
-/** [hazard mask, site mask] of the target in `sim`'s cell (null: no target). */
-export function targetMask(sim: Simulator, f: Finding): readonly [number, number] | null {
-  const t = f.target;
-  if (t === undefined) return null;
-  if ('hazard' in t) return [1 << (HAZARD_IDS as readonly string[]).indexOf(t.hazard), 0];
-  const i = sim.sites.indexOf(t.site);
-  if (i < 0) throw new FindingError(`use site "${t.site}" is not declared in this cell (sites: ${sim.sites.join(', ')})`);
-  return [0, 1 << i];
-}
-
-/** After a step: the target has fired (the run should stop, as run() with stopAt does). */
-export function reached(sim: Simulator, mask: readonly [number, number] | null): boolean {
-  return mask !== null && ((sim.k.hazardMask & mask[0]) !== 0 || (sim.k.siteMask & mask[1]) !== 0);
 }
 
 /** Simulator.run with the finding's stopAt (if any), keeping the decisions. */
