@@ -8,14 +8,14 @@ export type {
 } from './abi/plugin.js';
 export type { ArchKernel } from './abi/arch-kernel.js';
 export { PluginLoadError, memoryModelRefusal, parseArchOptions, validateArchPlugin, validateHooks } from './abi/validate.js';
-export { MAX_SCHEME_SHARED, MEMORY_MODELS, SB_CAPACITY, type MemoryModel, type SharedArray } from './model/store-buffer.js';
+export { MAX_SCHEME_SHARED, MEMORY_MODELS, SB_CAPACITY, type MemoryModel, type SharedArray } from './machine/store-buffer.js';
 
-export * as constants from './model/constants.js';
+export * as constants from './machine/constants.js';
 export {
   FLUSH_FREED_TABLES, FLUSH_FULLMM, FLUSH_MM, FLUSH_RANGE, INIT_MM, IPI_ARCH_BASE, IPI_CHECK_LAZY, IPI_SHOOT_LAZY, MAX_CPUS, NO_MM, NO_TASK,
   REASON_ARCH, REASON_FLUSH, REASON_SHOOTDOWN,
-} from './model/constants.js';
-export { Kernel, ModelError, cpumaskWeight, type Violation } from './model/kernel.js';
+} from './machine/constants.js';
+export { Kernel, ModelError, cpumaskWeight } from './model/kernel.js';
 
 export {
   DEFAULT_PREEMPT, InvalidKconfigError, Kconfig, PreemptModel, SCHEME_DANGLING_PREMISE, SCHEME_DESCRIPTIONS, SCHEME_OPTIONS, SCHEMES, Scheme, SchemeInput,
@@ -46,7 +46,7 @@ export { MutationError, mutationsFor, resolveMutations, type ResolvedMutations }
 export * as costs from './cost/counters.js';
 export { COST_NAMES, costsToObject, type CostName, type Costs } from './cost/counters.js';
 
-export { INVARIANT_IDS, INVARIANTS, invariantName, type InvariantId } from './invariants/catalog.js';
+export { INVARIANT_IDS, INVARIANTS, invariantName, type InvariantId, type Violation } from './invariants/catalog.js';
 
 export { PctExplorer, RandomExplorer, StrategySpec, createExplorer, parseStrategy, strategyToString } from './explorer/strategy.js';
 export type { Explorer } from './explorer/explorer.js';
@@ -65,7 +65,7 @@ export {
 } from './workload/ops.js';
 export {
   decompileProgram, decompileRun, decompileTasks, explicitWorkloadOf, traceNames, type DecompiledTask, type DecompiledWorkload,
-} from './workload/decompile.js';
+} from './run/decompile.js';
 export { PROFILE_NAMES, ProfileName, WorkloadSpec, resolveWorkload } from './workload/profiles.js';
 
 export { canonicalJson } from './run/canonical.js';
@@ -76,14 +76,14 @@ export {
 export {
   ARTIFACT_SCHEMA, ARTIFACT_SCHEMA_V2, Artifact, ArtifactError, Fingerprints, Outcome, SOURCE_HASH_PREFIX, Target, artifactModelMismatch, artifactSimulatorOptions,
   findingIds, isSourceHashArtifact, makeArtifact, outcomeOf, parseArtifact, replayArtifact, type ReplayOptions, type ReplayResult,
-} from './run/artifact.js';
+} from './artifact/artifact.js';
 
 export { fingerprint, fingerprintInt32, fmix32 } from './coverage/fingerprint.js';
 export {
   HLL_BASE64_LENGTH, HLL_P, HLL_REGISTERS, HyperLogLog, SketchError, hllAdd, hllEstimate, hllIsEmpty, hllMergeInto, hllParse, hllSerialize,
 } from './coverage/hll.js';
 
-export { Tracer, type ActorKind, type TraceEvent } from './trace/tracer.js';
+export { Tracer, type ActorKind, type TracedKernel, type TraceEvent } from './trace/tracer.js';
 export { formatTraceColumns, type FormatOptions } from './trace/format.js';
 
 export { REF_IPI_FLUSH, ReferenceArchOptions, referenceArch } from './reference-arch/reference-arch.js';

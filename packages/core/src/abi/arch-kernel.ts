@@ -10,11 +10,10 @@
  */
 import type { ArchHooks } from './plugin.js';
 import type { UseSiteDoc } from '../findings/sites.js';
-import type { InvariantId } from '../invariants/catalog.js';
+import type { InvariantId, Violation } from '../invariants/catalog.js';
 import type { Sfc32 } from '../prng/sfc32.js';
-import type { SharedArray, StoreBuffers, MemoryModel } from '../model/store-buffer.js';
+import type { SharedArray, StoreBuffers, MemoryModel } from '../machine/store-buffer.js';
 import type { Tracer } from '../trace/tracer.js';
-import type { Violation } from '../model/kernel.js';
 
 export interface ArchKernel {
   // ---- the cell -------------------------------------------------------------------------

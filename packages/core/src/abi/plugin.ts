@@ -25,7 +25,7 @@
 import type { ZodType } from 'zod';
 import type { UseSiteDoc } from '../findings/sites.js';
 import type { ArchKernel } from './arch-kernel.js';
-import type { MemoryModel } from '../model/store-buffer.js';
+import type { MemoryModel } from '../machine/store-buffer.js';
 
 /** The newest arch ABI this core implements. */
 export const ABI_VERSION = 2 as const;

@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { CORE_VERSION } from '../generated/version.js';
 import { INVARIANT_IDS, type InvariantId } from '../invariants/catalog.js';
 import { CORE_USE_SITES, MAX_USE_SITES } from '../findings/sites.js';
-import { MAX_CPUS } from '../model/constants.js';
-import { MEMORY_MODELS, type MemoryModel, SH_ARCH_BASE, SH_SCHEME_BASE } from '../model/store-buffer.js';
+import { MAX_CPUS } from '../machine/constants.js';
+import { MEMORY_MODELS, type MemoryModel, SH_ARCH_BASE, SH_SCHEME_BASE } from '../machine/store-buffer.js';
 import { ABI_VERSION, type ArchHooks, type ArchPlugin } from './plugin.js';
 
 export class PluginLoadError extends Error {

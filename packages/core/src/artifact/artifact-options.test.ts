@@ -7,7 +7,7 @@ import { defineSchemePlugin, type SchemePlugin } from '../scheme/abi.js';
 import { referenceVariant } from '../test-support/reference-variant.js';
 import { thrown } from '../test-support/thrown.js';
 import { ArtifactError, artifactSimulatorOptions, makeArtifact, replayArtifact } from './artifact.js';
-import { Simulator, type SimulatorOptions } from './simulator.js';
+import { Simulator, type SimulatorOptions } from '../run/simulator.js';
 
 /** A scheme plugin with refcount's semantics (not built in, so its cells record schemeVersion). */
 const testScheme: SchemePlugin<unknown> = defineSchemePlugin({

@@ -4,7 +4,7 @@ import { INVARIANTS } from '../invariants/catalog.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { ArtifactError, makeArtifact, parseArtifact, replayArtifact } from './artifact.js';
-import { Simulator } from './simulator.js';
+import { Simulator } from '../run/simulator.js';
 
 function firstFailure(sim: Simulator) {
   const cell = hashString128(sim.cellId);

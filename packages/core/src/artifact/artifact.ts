@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ArchPlugin } from '../abi/plugin.js';
 import { PreemptModel, SchemeName } from '../config/scheme.js';
 import type { SchemePlugin } from '../scheme/abi.js';
-import { MEMORY_MODELS } from '../model/store-buffer.js';
+import { MEMORY_MODELS } from '../machine/store-buffer.js';
 import { HAZARD_IDS } from '../model/kernel.js';
 import { StrategySpec } from '../explorer/strategy.js';
 import { CORE_VERSION } from '../generated/version.js';
@@ -21,7 +21,7 @@ import { seedFromHex, seedToHex, type RunSeed } from '../prng/seed.js';
 import { WorkloadParams } from '../workload/params.js';
 import { ExplicitWorkload } from '../workload/explicit.js';
 import { ProfileName } from '../workload/profiles.js';
-import { type CellConfig, type FindingTarget, type RunResult, Simulator, type SimulatorOptions } from './simulator.js';
+import { type CellConfig, type FindingTarget, type RunResult, Simulator, type SimulatorOptions } from '../run/simulator.js';
 
 export const ARTIFACT_SCHEMA = 'lazytlb.artifact/3';
 /**

@@ -23,7 +23,7 @@ import { hashString128, type RunSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import type { SchemePlugin } from '../scheme/abi.js';
 import type { SimulatorOptions } from '../run/simulator.js';
-import type { MemoryModel } from '../model/store-buffer.js';
+import type { MemoryModel } from '../machine/store-buffer.js';
 import { PROFILE_NAMES, type ProfileName } from '../workload/profiles.js';
 
 export const CORPUS_VERSION = 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INIT_MM, MM_EXITING, MM_FREED, MM_LIVE, MM_TABLES_FREED, NO_MM, TASK_IDLE, TASK_KTHREAD, TASK_USER, TS_RUNNING } from '../model/constants.js';
+import { INIT_MM, MM_EXITING, MM_FREED, MM_LIVE, MM_TABLES_FREED, NO_MM, TASK_IDLE, TASK_KTHREAD, TASK_USER, TS_RUNNING } from '../machine/constants.js';
 import { P_FINISH_SWITCH, P_MMDROP, P_MMPUT } from '../model/frames.js';
 import { FRAME_DEPTH, Kernel } from '../model/kernel.js';
 import { hashString128, runSeed } from '../prng/seed.js';

@@ -52,7 +52,7 @@
  * (queueing a wakeup, say) is counted with the next mm-changing step's changes on top.
  */
 import { FRAME_DEPTH, type Kernel } from '../model/kernel.js';
-import { INIT_MM, MAX_CPUS, NO_MM } from '../model/constants.js';
+import { INIT_MM, MAX_CPUS, NO_MM } from '../machine/constants.js';
 
 /** murmur3's 32-bit finaliser (as a signed int32: stays a small integer in V8): a bijection with full avalanche. */
 function mix(h: number): number {

@@ -4,7 +4,7 @@
  * The same scripts pass under `refcount` (mainline).
  */
 import { describe, expect, it } from 'vitest';
-import { MM_FREED, TS_BLOCKED, TS_DEAD, TS_UNSTARTED } from '../model/constants.js';
+import { MM_FREED, TS_BLOCKED, TS_DEAD, TS_UNSTARTED } from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';

@@ -5,6 +5,8 @@
  * depending on the scheme (config/scheme.ts SCHEME_DANGLING_PREMISE); I14 is new in the
  * second round (findings/sites.ts).
  */
+import type { UseSiteKind } from '../findings/sites.js';
+
 export const INVARIANTS = {
   I1: { name: 'hw-root-live', summary: "no CPU's MMU root (pgd / PID / context) belongs to a freed mm or a freed/reassigned context" },
   I2: { name: 'no-stale-tlb', summary: 'no CPU may still hold a translation or paging-structure entry when the page or table it points to is freed' },
@@ -40,4 +42,17 @@ export const INVARIANT_IDS = Object.keys(INVARIANTS) as InvariantId[];
 
 export function invariantName(id: InvariantId): string {
   return INVARIANTS[id].name;
+}
+
+/** A violation found during a run. */
+export interface Violation {
+  readonly invariant: InvariantId;
+  /** The invariant's short name, e.g. "lazy-pointer-live". */
+  readonly name: string;
+  readonly cpu: number;
+  readonly step: number;
+  readonly message: string;
+  /** I14 and the __mmdrop WARN: the use site (kernel function) and what it did with the mm. */
+  readonly site?: string;
+  readonly siteKind?: UseSiteKind;
 }

@@ -4,7 +4,7 @@
  * model's state through the step API.
  */
 import { describe, expect, it } from 'vitest';
-import { INIT_MM, MM_FREED, MM_TABLES_FREED } from '../model/constants.js';
+import { INIT_MM, MM_FREED, MM_TABLES_FREED } from '../machine/constants.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { referenceVariant } from '../test-support/reference-variant.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { defineArchPlugin, type ArchPlugin, type SequenceHook } from '../abi/plugin.js';
 import { referenceArch, type ReferenceArchOptions } from '../reference-arch/reference-arch.js';
 import { createSimulator } from '../run/simulator.js';
-import { ACTORS_PER_CPU, ACTOR_TASK } from './constants.js';
+import { ACTORS_PER_CPU, ACTOR_TASK } from '../machine/constants.js';
 import { P_SEQ_TLBBATCH } from './frames.js';
 
 /** The reference arch at ABI v2 with a three-step tlbbatch_flush (pcs 1, 2, then done) that records every call. */

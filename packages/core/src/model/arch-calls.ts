@@ -5,11 +5,11 @@
  * (flush_tlb_mm_range -> on_each_cpu_mask -> the local handle_ipi), so each restores the
  * outer hook id on return.
  */
-import { SWITCH_TO_INIT_MM } from './constants.js';
+import { SWITCH_TO_INIT_MM } from '../machine/constants.js';
 import { call, P_SEQ_FLUSH, P_SEQ_SWITCH, P_SEQ_TLBBATCH, SEQ_IRQS_OFF, SEQ_PC_MASK } from './frames.js';
 import type { ArchHooks } from '../abi/plugin.js';
 import type { Kernel } from './kernel.js';
-import { checkSwitchEnd } from '../invariants/check.js';
+import { checkSwitchEnd } from './invariant-checks.js';
 
 /**
  * Hook ids (Kernel.hook: which hook is running, for error attribution), derived from the

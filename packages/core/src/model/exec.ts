@@ -6,7 +6,7 @@
  * Registers: a = new mm, b = active_mm read in the block, c = old_mm.
  */
 import { arch_switch_mm_irqs_off } from './arch-calls.js';
-import { NO_MM, PREEMPT_RT, SWITCH_ACTIVATE_MM, TASK_USER } from './constants.js';
+import { NO_MM, PREEMPT_RT, SWITCH_ACTIVATE_MM, TASK_USER } from '../machine/constants.js';
 import { membarrier_exec_mmap } from './membarrier.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';

@@ -6,7 +6,7 @@
  * Registers: a = child task, b = child mm.
  */
 import { arch_flush_tlb_mm_range } from './arch-calls.js';
-import { FLUSH_MM, PREEMPT_NONE } from './constants.js';
+import { FLUSH_MM, PREEMPT_NONE } from '../machine/constants.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { allocMm } from './mm-alloc.js';

@@ -21,9 +21,9 @@
  * (before bf2c59fce407: idle_task_exit() itself drops the lazy mm, on the offline CPU).
  */
 import { MUT_HOTPLUG_NO_FORCE_INIT_MM, MUT_IDLE_TASK_EXIT_MMDROP } from '../mutations/catalog.js';
-import { checkCpu } from '../invariants/check.js';
+import { checkCpu } from './invariant-checks.js';
 import { arch_cpu_disable, arch_cpu_up, arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
-import { INIT_MM, NO_MM, SWITCH_TO_INIT_MM, TS_DEAD } from './constants.js';
+import { INIT_MM, NO_MM, SWITCH_TO_INIT_MM, TS_DEAD } from '../machine/constants.js';
 import { call, P_IDLE_DEAD, ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { LAZY_CPU_UP, LAZY_FINISH_CPU, LAZY_IDLE_TASK_EXIT, LAZY_SCHED_FORCE_INIT_MM } from '../scheme/abi.js';

@@ -4,10 +4,10 @@
  * mm_count or holders changed (Kernel.touched). Events that affect every CPU at once
  * (mm_free_pgd, destroy_context, free_mm, freeing unmapped pages) scan all CPUs.
  */
-import { arch_check, arch_hw_root, arch_tlb_may_hold } from '../model/arch-calls.js';
-import { HOLD_ACTIVE_MM, HOLD_PREV_MM, INIT_MM, MM_CTX_DESTROYED, MM_FREED, MM_PGD_FREED, MM_STAGE_NAMES, NO_MM, TS_DEAD, TS_RUNNING } from '../model/constants.js';
-import type { Kernel } from '../model/kernel.js';
-import { scheme_lazy_refs } from '../scheme/calls.js';
+import { arch_check, arch_hw_root, arch_tlb_may_hold } from './arch-calls.js';
+import { HOLD_ACTIVE_MM, HOLD_PREV_MM, INIT_MM, MM_CTX_DESTROYED, MM_FREED, MM_PGD_FREED, MM_STAGE_NAMES, NO_MM, TS_DEAD, TS_RUNNING } from '../machine/constants.js';
+import type { Kernel } from './kernel.js';
+import { scheme_lazy_refs } from './scheme-calls.js';
 
 /** I1 for one CPU: its MMU root must not belong to an mm whose pgd or context was freed. */
 export function checkHwRoot(k: Kernel, cpu: number): void {

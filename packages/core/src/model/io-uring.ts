@@ -6,7 +6,7 @@
  * io_uring_release() queues io_ring_exit_work on a kworker, which ends in io_ring_ctx_free()
  * -> mmdrop(ctx->mm_account): an mmdrop from a kernel thread, lazy on whatever its CPU had.
  */
-import { NO_MM } from './constants.js';
+import { NO_MM } from '../machine/constants.js';
 import { cloneThread } from './fork.js';
 import type { Kernel } from './kernel.js';
 import { mmdrop, mmgrab } from './refs.js';

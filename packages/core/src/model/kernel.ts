@@ -10,17 +10,17 @@ import type { ArchHooks } from '../abi/plugin.js';
 import type { SchemeHooks } from '../scheme/abi.js';
 import type { SchemeKernel } from '../scheme/scheme-kernel.js';
 import { C_EVENT_BASE, C_EXITED_MM_STEPS, C_REMOTE_LINE_READS, C_SCHEME_ATOMICS, C_SMP_MB, EC_ATOMICS, EC_BARRIERS, EC_IPIS, EC_LINE_TRANSFERS, EC_REMOTE_READS, EVENT_CATEGORIES, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
-import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
+import { INVARIANTS, type InvariantId, type Violation } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
 import { MAX_USE_SITES, type UseSiteDoc, type UseSiteKind } from '../findings/sites.js';
 import { Sfc32 } from '../prng/sfc32.js';
 import {
   HOLD_ACTIVE_MM, INIT_MM, MM_FREED, MM_LIVE, NO_MM, NO_TASK, PREEMPT_FULL, REASON_FLUSH, REASON_SHOOTDOWN, TASK_IDLE,
   TASK_KTHREAD,
-} from './constants.js';
-import { ModelError } from './model-error.js';
+} from '../machine/constants.js';
+import { ModelError } from '../machine/model-error.js';
 import { MmSlab } from './slab.js';
-import { MAX_SCHEME_SHARED, type MemoryModel, SH_ARCH_BASE, SH_RQ_CURR, SH_SCHEME_BASE, SH_TASK_MM, type SharedArray, StoreBuffers } from './store-buffer.js';
+import { MAX_SCHEME_SHARED, type MemoryModel, SH_ARCH_BASE, SH_RQ_CURR, SH_SCHEME_BASE, SH_TASK_MM, type SharedArray, StoreBuffers } from '../machine/store-buffer.js';
 
 export { ModelError };
 
@@ -45,19 +45,6 @@ export type HazardId = (typeof HAZARD_IDS)[number];
 /** Most hazard records kept per run (more are counted in Kernel.hazardOverflow). */
 export const HAZARD_RECORDS = 32;
 
-/** A violation found during a run. */
-export interface Violation {
-  readonly invariant: InvariantId;
-  /** The invariant's short name, e.g. "lazy-pointer-live". */
-  readonly name: string;
-  readonly cpu: number;
-  readonly step: number;
-  readonly message: string;
-  /** I14 and the __mmdrop WARN: the use site (kernel function) and what it did with the mm. */
-  readonly site?: string;
-  readonly siteKind?: UseSiteKind;
-}
-
 export class Kernel implements SchemeKernel {
   // ---- dimensions ---------------------------------------------------------------------
   ncpu = 0;
@@ -67,9 +54,9 @@ export class Kernel implements SchemeKernel {
   /** CONFIG_MMU_LAZY_TLB_SHOOTDOWN=y: the scheme's Kconfig (SchemePlugin.kconfig); arch code reads it (powerpc's combined final flush). */
   shootdown = false;
   arch!: ArchHooks;
-  /** The cell's lazy-mm scheme (a scheme plugin's hooks; scheme/calls.ts wraps every call). */
+  /** The cell's lazy-mm scheme (a scheme plugin's hooks; model/scheme-calls.ts wraps every call). */
   scheme!: SchemeHooks;
-  /** Which optional hooks the scheme has (scheme/calls.ts HAS_*). */
+  /** Which optional hooks the scheme has (model/scheme-calls.ts HAS_*). */
   schemeHas = 0;
   /** The scheme's name (plugin errors). */
   schemeName = '';
@@ -96,7 +83,7 @@ export class Kernel implements SchemeKernel {
   readonly slab = new MmSlab();
   /** The cell's memory model; under `tso` plain stores to declared shared state go through per-CPU store buffers. */
   memory: MemoryModel = 'sc';
-  /** The store buffers (model/store-buffer.ts): empty and bypassed under `sc`. */
+  /** The store buffers (machine/store-buffer.ts): empty and bypassed under `sc`. */
   readonly sb = new StoreBuffers();
   /** Non-null only while tracing; every trace call site checks it first. */
   tracer: Tracer | null = null;
@@ -126,7 +113,7 @@ export class Kernel implements SchemeKernel {
   /** Which arch hook is running (for attributing exceptions to the plugin); 0 = none. */
   hook = 0;
   /**
-   * Who is calling the arch's switch_mm_irqs_off right now (SWITCH_* in constants.ts):
+   * Who is calling the arch's switch_mm_irqs_off right now (SWITCH_* in machine/constants.ts):
    * context_switch, exec_mmap's activate_mm, kthread_use_mm, ... An arch that compares its
    * `prev` argument names the use site by it.
    */
@@ -1046,7 +1033,7 @@ export class Kernel implements SchemeKernel {
   schemeMmdrop: (cpu: number, mm: number, what: string, n?: number) => void = () => {
     throw new ModelError('schemeMmdrop not installed');
   };
-  /** I7: every CPU lazy on `mm` is in `mask` (invariants/check.ts checkMaskCoverage). Installed by the simulator. */
+  /** I7: every CPU lazy on `mm` is in `mask` (model/invariant-checks.ts checkMaskCoverage). Installed by the simulator. */
   checkMaskCoverage: (cpu: number, mm: number, mask: number) => void = () => {
     throw new ModelError('checkMaskCoverage not installed');
   };

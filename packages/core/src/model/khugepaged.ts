@@ -14,9 +14,9 @@
  *
  * Registers of P_KHUGEPAGED: a = mm, b = unmap generation of the collapse.
  */
-import { checkStaleTlb } from '../invariants/check.js';
+import { checkStaleTlb } from './invariant-checks.js';
 import { arch_flush_tlb_mm_range } from './arch-calls.js';
-import { FLUSH_FREED_TABLES, FLUSH_RANGE, NO_MM, NO_TASK } from './constants.js';
+import { FLUSH_FREED_TABLES, FLUSH_RANGE, NO_MM, NO_TASK } from '../machine/constants.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 import { mmdrop } from './refs.js';

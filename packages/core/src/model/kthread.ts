@@ -4,7 +4,7 @@
  * pinned with mmgrab(), and drops it with mmput() after kthread_unuse_mm().
  */
 import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
-import { NO_MM, SWITCH_KTHREAD_USE_MM } from './constants.js';
+import { NO_MM, SWITCH_KTHREAD_USE_MM } from '../machine/constants.js';
 import { membarrier_update_current_mm } from './membarrier.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';

@@ -9,9 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { defineArchPlugin, type ArchPlugin } from '../abi/plugin.js';
 import { referenceArch, type ReferenceArchOptions } from '../reference-arch/reference-arch.js';
-import { ACTORS_PER_CPU, ACTOR_DRAIN, ACTOR_TASK } from './constants.js';
+import { ACTORS_PER_CPU, ACTOR_DRAIN, ACTOR_TASK } from '../machine/constants.js';
 import { createSimulator, type Simulator } from '../run/simulator.js';
-import { makeArtifact, parseArtifact, replayArtifact } from '../run/artifact.js';
+import { makeArtifact, parseArtifact, replayArtifact } from '../artifact/artifact.js';
 
 /** The reference arch as an ABI v2 plugin that offers tso; `barrier`: its switch_mm is a full barrier (like x86's CR3 write). */
 function refTso(barrier: boolean): ArchPlugin<ReferenceArchOptions> {

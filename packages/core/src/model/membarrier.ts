@@ -5,7 +5,7 @@
  * mm (membarrier_switch_mm), which compares `prev->active_mm` — a lazy pointer when prev is
  * a kernel thread — with next->mm: one of the use sites of a dangling active_mm (§12.2).
  */
-import { IPI_MEMBARRIER, NO_MM, REASON_ARCH } from './constants.js';
+import { IPI_MEMBARRIER, NO_MM, REASON_ARCH } from '../machine/constants.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 

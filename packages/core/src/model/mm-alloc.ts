@@ -1,7 +1,7 @@
 /** mm_alloc() / dup_mm() -> mm_init() (kernel/fork.c): a new mm with mm_users = mm_count = 1. */
-import { checkHwRootsAll } from '../invariants/check.js';
+import { checkHwRootsAll } from './invariant-checks.js';
 import { arch_init_new_context } from './arch-calls.js';
-import { MM_LIVE } from './constants.js';
+import { MM_LIVE } from '../machine/constants.js';
 import { type Kernel, ModelError } from './kernel.js';
 
 export function allocMm(k: Kernel, cpu: number): number {

@@ -5,9 +5,9 @@
  * cond_resched(), so the task may be switched out between the unmap and the flush.
  * Registers: a = mm, b = unmap generation, c = MUNMAP_* flags.
  */
-import { checkStaleTlb } from '../invariants/check.js';
+import { checkStaleTlb } from './invariant-checks.js';
 import { arch_flush_tlb_mm_range } from './arch-calls.js';
-import { FLUSH_FREED_TABLES, FLUSH_RANGE, MUNMAP_ALL, MUNMAP_FREED_TABLES, PREEMPT_NONE } from './constants.js';
+import { FLUSH_FREED_TABLES, FLUSH_RANGE, MUNMAP_ALL, MUNMAP_FREED_TABLES, PREEMPT_NONE } from '../machine/constants.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';
 

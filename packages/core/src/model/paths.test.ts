@@ -11,7 +11,7 @@ import { Simulator, type SimulatorOptions } from '../run/simulator.js';
 import { drive } from '../test-support/drive.js';
 import { referenceVariant } from '../test-support/reference-variant.js';
 import type { ExplicitWorkloadInput } from '../workload/explicit.js';
-import { MM_FREED, NO_MM, TS_DEAD, TS_PARKED } from './constants.js';
+import { MM_FREED, NO_MM, TS_DEAD, TS_PARKED } from '../machine/constants.js';
 import { P_EXIT, P_KHUGEPAGED, P_MMPUT } from './frames.js';
 import type { Kernel } from './kernel.js';
 

@@ -9,7 +9,7 @@
  * flush_tlb_batched_pending() flushes first — the model makes both wait for the flush.
  * Registers of P_RECLAIM: a = mm, b = unmap generation.
  */
-import { checkStaleTlb } from '../invariants/check.js';
+import { checkStaleTlb } from './invariant-checks.js';
 import { arch_tlbbatch_flush } from './arch-calls.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';

@@ -3,8 +3,8 @@
  * mmget/mmput, mm_count via mmgrab/mmdrop, and the lazy-TLB helpers whose meaning depends
  * on the scheme (mmgrab_lazy_tlb / mmdrop_lazy_tlb / mmdrop_lazy_tlb_sched).
  */
-import { scheme_mmdrop_lazy_tlb, scheme_mmgrab_lazy_tlb } from '../scheme/calls.js';
-import { INIT_MM, MM_FREED } from './constants.js';
+import { scheme_mmdrop_lazy_tlb, scheme_mmgrab_lazy_tlb } from './scheme-calls.js';
+import { INIT_MM, MM_FREED } from '../machine/constants.js';
 import { call, P_MMDROP, P_MMPUT } from './frames.js';
 import type { Kernel } from './kernel.js';
 

@@ -4,17 +4,17 @@
  * (try_to_wake_up), tick preemption and migration.
  */
 import { C_CS_KERNEL_KERNEL, C_CS_KERNEL_USER, C_CS_USER_KERNEL, C_CS_USER_USER, C_WAKEUPS, EVENT_SWITCH } from '../cost/counters.js';
-import { checkSwitchedOut } from '../invariants/check.js';
+import { checkSwitchedOut } from './invariant-checks.js';
 import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
 import {
   MM_EXITING, MM_FREED, MM_PGD_FREED, MM_TABLES_FREED, NO_MM, SWITCH_CONTEXT_SWITCH, TASK_IDLE, TS_BLOCKED, TS_PARKED, TS_RUNNABLE, TS_RUNNING,
-} from './constants.js';
+} from '../machine/constants.js';
 import { call, P_FINISH_SWITCH, P_SWITCH_TAIL, ret } from './frames.js';
-import { SH_RQ_CURR } from './store-buffer.js';
+import { SH_RQ_CURR } from '../machine/store-buffer.js';
 import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
 import { membarrier_switch_mm } from './membarrier.js';
 import { LAZY_CONTEXT_SWITCH, LAZY_FINISH_TASK_SWITCH } from '../scheme/abi.js';
-import { HAS_FINISH, HAS_TO_USER, scheme_context_switch_to_user, scheme_finish_task_switch } from '../scheme/calls.js';
+import { HAS_FINISH, HAS_TO_USER, scheme_context_switch_to_user, scheme_finish_task_switch } from './scheme-calls.js';
 import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
 
 /**

@@ -3,9 +3,9 @@
  * which hook runs (Kernel.hook, SCHEME_HOOK_IDS), so an exception thrown inside a scheme is
  * reported as a plugin error naming the scheme and the hook, never as a model violation.
  */
-import { call, P_SEQ_SCHEME, SEQ_PC_MASK } from '../model/frames.js';
-import type { Kernel } from '../model/kernel.js';
-import type { SchemeHooks, SchemeSequenceHook } from './abi.js';
+import { call, P_SEQ_SCHEME, SEQ_PC_MASK } from './frames.js';
+import type { Kernel } from './kernel.js';
+import type { SchemeHooks, SchemeSequenceHook } from '../scheme/abi.js';
 
 /** Scheme hook ids, above the arch's (derived from SchemeHooks: a hook without an id is a compile error). */
 export const SCHEME_HOOK_BASE = 64;

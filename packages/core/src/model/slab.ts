@@ -19,7 +19,7 @@
  *
  * Addresses: slab s, object i is address 1 + s * OBJECTS_PER_SLAB + i (0 is init_mm's).
  */
-import { ModelError } from './model-error.js';
+import { ModelError } from '../machine/model-error.js';
 
 /** Objects per slab page: struct mm_struct is ~1.2-1.4 KiB, order-3 slabs hold about 24; fewer keep runs small. */
 export const OBJECTS_PER_SLAB = 16;

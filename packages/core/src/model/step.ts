@@ -10,13 +10,13 @@ import {
   OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
   ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_MREMAP, OP_KHUGEPAGED, OP_TEXT_POKE,
   OP_SUSPEND, OP_MEMBARRIER_REGISTER, OP_RECLAIM, OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MEMBARRIER, MEMBARRIER_AND_COMMAND, IPI_MEMBARRIER,
-} from './constants.js';
-import { checkMaskCoverage, checkTlbUse } from '../invariants/check.js';
+} from '../machine/constants.js';
+import { checkMaskCoverage, checkTlbUse } from './invariant-checks.js';
 import { cpuidle_enter_state } from './idle.js';
 import { io_ring_exit_work, io_uring_setup } from './io-uring.js';
 import { stepKhugepaged } from './khugepaged.js';
 import { ipi_mb, membarrier_register, stepMembarrier } from './membarrier.js';
-import { SH_RQ_CURR, SH_TASK_MM } from './store-buffer.js';
+import { SH_RQ_CURR, SH_TASK_MM } from '../machine/store-buffer.js';
 import { stepReclaim } from './reclaim.js';
 import { suspend_resume } from './suspend.js';
 import { text_poke } from './temporary-mm.js';
@@ -33,7 +33,7 @@ import { stepUnuseMm, stepUseMm } from './kthread.js';
 import { mremap, stepMunmap } from './munmap.js';
 import { decCount, incCount, mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
 import { LAZY_ARCH } from '../scheme/abi.js';
-import { scheme_lazy_kick, scheme_resume, SEQ_SCHEME_MMPUT } from '../scheme/calls.js';
+import { scheme_lazy_kick, scheme_resume, SEQ_SCHEME_MMPUT } from './scheme-calls.js';
 import { context_switch_tail, enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
 
 /**

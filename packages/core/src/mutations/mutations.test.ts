@@ -4,7 +4,7 @@
  * mutation's own cell kill it too. (Arch mutations are tested in their plugins.)
  */
 import { describe, expect, it } from 'vitest';
-import { NO_MM, TS_BLOCKED, TS_UNSTARTED } from '../model/constants.js';
+import { NO_MM, TS_BLOCKED, TS_UNSTARTED } from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';

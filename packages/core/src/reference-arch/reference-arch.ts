@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { defineArchPlugin, type ArchHooks } from '../abi/plugin.js';
 import { C_TLB_FLUSH_LOCAL, C_TLB_FLUSH_REMOTE } from '../cost/counters.js';
-import { FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, REASON_FLUSH } from '../model/constants.js';
+import { FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, REASON_FLUSH } from '../machine/constants.js';
 import type { ArchKernel } from '../abi/arch-kernel.js';
 import { CORE_VERSION } from '../generated/version.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INIT_MM } from '../model/constants.js';
+import { INIT_MM } from '../machine/constants.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { referenceVariant } from '../test-support/reference-variant.js';

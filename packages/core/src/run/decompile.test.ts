@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import * as C from '../model/constants.js';
+import * as C from '../machine/constants.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
-import { Simulator, type SimulatorOptions } from '../run/simulator.js';
+import { Simulator, type SimulatorOptions } from './simulator.js';
 import { explicitFromRun } from '../test-support/app-explicit.js';
 import { referenceVariant } from '../test-support/reference-variant.js';
 import { thrown } from '../test-support/thrown.js';
 import { decompileRun, decompileTasks, explicitWorkloadOf, traceNames } from './decompile.js';
-import type { ExplicitWorkloadInput } from './explicit.js';
-import { canonicalOpWord, decodeOp, encodeOp, formatOp, parseOp } from './ops.js';
-import { PROFILE_NAMES } from './profiles.js';
+import type { ExplicitWorkloadInput } from '../workload/explicit.js';
+import { canonicalOpWord, decodeOp, encodeOp, formatOp, parseOp } from '../workload/ops.js';
+import { PROFILE_NAMES } from '../workload/profiles.js';
 
 /** A guest arch (vCPU preemption) for the vcpuPreemptions field. */
 const guest = referenceVariant('guest', () => ({ vcpu_preempt() {}, vcpu_resume() {} }), { vcpuPreemption: true });

@@ -1,16 +1,16 @@
 /**
  * The decompiler: a run's workload (after Simulator.begin(seed), a generated or an explicit
- * one) read back from the kernel's task table and op bytecode as structured ops (ops.ts), and
+ * one) read back from the kernel's task table and op bytecode as structured ops (workload/ops.ts), and
  * written as an explicit workload. A generated workload made explicit this way keeps its task
  * ids, mm ids and trace names: tasks are listed in id order, named as traces name them
  * (T<id> user, K<id> kernel thread), mms as `mm<id>`. An explicit workload keeps its own names.
  */
-import { NO_MM, TASK_USER, TS_UNSTARTED } from '../model/constants.js';
+import { NO_MM, TASK_USER, TS_UNSTARTED } from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import type { RunSeed } from '../prng/seed.js';
-import type { Simulator } from '../run/simulator.js';
-import type { ExplicitWorkloadInput } from './explicit.js';
-import { decodeOp, formatOp, type FormatOpOptions, type OpNames, type WorkloadOp } from './ops.js';
+import type { Simulator } from './simulator.js';
+import type { ExplicitWorkloadInput } from '../workload/explicit.js';
+import { decodeOp, formatOp, type FormatOpOptions, type OpNames, type WorkloadOp } from '../workload/ops.js';
 
 /** A task of a decompiled workload, as it stands before the run's first step. */
 export interface DecompiledTask {

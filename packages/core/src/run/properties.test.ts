@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { PROFILE_NAMES } from '../workload/profiles.js';
-import { makeArtifact, replayArtifact } from './artifact.js';
+import { makeArtifact, replayArtifact } from '../artifact/artifact.js';
 import { Simulator } from './simulator.js';
 
 const sims = new Map<string, Simulator>();

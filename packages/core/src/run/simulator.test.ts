@@ -3,7 +3,7 @@ import { costsToObject } from '../cost/counters.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { referenceVariant } from '../test-support/reference-variant.js';
-import { makeArtifact, replayArtifact } from './artifact.js';
+import { makeArtifact, replayArtifact } from '../artifact/artifact.js';
 import { Simulator } from './simulator.js';
 
 function cellSeed(sim: Simulator, i: number) {

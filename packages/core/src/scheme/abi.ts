@@ -31,7 +31,7 @@
 import type { ZodType } from 'zod';
 import type { UseSiteDoc } from '../findings/sites.js';
 import type { InvariantId } from '../invariants/catalog.js';
-import type { MemoryModel } from '../model/store-buffer.js';
+import type { MemoryModel } from '../machine/store-buffer.js';
 import type { NextPc, SharedStateDoc } from '../abi/plugin.js';
 import type { SchemeKernel } from './scheme-kernel.js';
 

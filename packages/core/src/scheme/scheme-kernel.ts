@@ -5,7 +5,7 @@
  * allocation), typed as this interface so the model can change behind it.
  */
 import type { ArchKernel } from '../abi/arch-kernel.js';
-import type { SharedArray } from '../model/store-buffer.js';
+import type { SharedArray } from '../machine/store-buffer.js';
 
 export interface SchemeKernel extends ArchKernel {
   /** mm->mm_count. Change it only through schemeMmgrab / schemeMmdrop (they count the atomics and call __mmdrop). */

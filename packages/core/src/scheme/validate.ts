@@ -10,7 +10,7 @@ import type { ArchPlugin } from '../abi/plugin.js';
 import { CORE_USE_SITES } from '../findings/sites.js';
 import { CORE_VERSION } from '../generated/version.js';
 import { INVARIANT_IDS, type InvariantId } from '../invariants/catalog.js';
-import { MAX_SCHEME_SHARED } from '../model/store-buffer.js';
+import { MAX_SCHEME_SHARED } from '../machine/store-buffer.js';
 import { SCHEME_ABI_VERSION, type SchemeHooks, type SchemePlugin } from './abi.js';
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });

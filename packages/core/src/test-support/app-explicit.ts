@@ -3,8 +3,8 @@
  * apps/sweep/src/shrink/explicit.ts at c60f4d2 with only the imports adapted (core must not
  * import apps/).
  */
-import * as C from '../model/constants.js';
-import { NO_MM } from '../model/constants.js';
+import * as C from '../machine/constants.js';
+import { NO_MM } from '../machine/constants.js';
 import type { RunSeed } from '../prng/seed.js';
 import type { Simulator } from '../run/simulator.js';
 import type { ExplicitWorkloadInput } from '../workload/explicit.js';

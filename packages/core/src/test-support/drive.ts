@@ -5,7 +5,7 @@
  * show the mutated model breaking and the mainline model passing the same interleaving.
  */
 import type { Kernel } from '../model/kernel.js';
-import { ACTORS_PER_CPU } from '../model/constants.js';
+import { ACTORS_PER_CPU } from '../machine/constants.js';
 import type { RunResult, Simulator } from '../run/simulator.js';
 
 export interface ScriptStep {

@@ -3,8 +3,7 @@
  * off `Kernel.tracer` is null and every call site is a single null check, so sweeps pay
  * nothing for it.
  */
-import { IPI_CHECK_LAZY, IPI_SHOOT_LAZY } from '../model/constants.js';
-import type { Kernel } from '../model/kernel.js';
+import { IPI_CHECK_LAZY, IPI_SHOOT_LAZY } from '../machine/constants.js';
 
 export type ActorKind = 'task' | 'irq' | 'hyp' | 'drain';
 
@@ -22,12 +21,21 @@ export interface TraceEvent {
   readonly violation?: string;
 }
 
+/**
+ * What a tracer reads from the kernel it traces (a Kernel): the arch's IPI names and the mms'
+ * names. Structural, so that trace/ sits below model/ (the Kernel holds its Tracer).
+ */
+export interface TracedKernel {
+  readonly arch: { ipi_name(fn: number): string };
+  mmName(mm: number): string;
+}
+
 export class Tracer {
   readonly events: TraceEvent[] = [];
   private step = 0;
   private actor: ActorKind = 'task';
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: TracedKernel) {}
 
   beginStep(step: number, actor: ActorKind): void {
     this.step = step;

@@ -5,7 +5,7 @@ import {
   INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE,
   OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD, TASK_USER,
   TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED,
-} from '../model/constants.js';
+} from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';

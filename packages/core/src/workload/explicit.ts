@@ -14,7 +14,7 @@
  *   cpu_down <cpuhp task> | cpu_up <cpu> (a control kthread) ; cpuhp (the program of a cpuhp/N thread)
  * Every mm named by a khugepaged op gets an mm_slot (an mmgrab) when the run starts.
  * The strings stay the serialisation; ops.ts gives them a structured form (parseOp, formatOp)
- * and decompile.ts reads a run's bytecode back into it.
+ * and run/decompile.ts reads a run's bytecode back into it.
  */
 import { z } from 'zod';
 import {
@@ -22,7 +22,7 @@ import {
   OP_KERNEL_EXECVE, OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD,
   TASK_USER, TS_RUNNING, TS_UNSTARTED, INIT_MM, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, OP_MEMBARRIER, OP_TEXT_POKE,
   OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
-} from '../model/constants.js';
+} from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { __khugepaged_enter } from '../model/khugepaged.js';
 import { allocMm } from '../model/mm-alloc.js';

@@ -4,7 +4,7 @@ import {
   OP_KWORK, OP_MASK, OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE,
   TASK_KTHREAD, TASK_USER, TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_IO_URING_SETUP, OP_IO_RING_EXIT,
   OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, MEMBARRIER_AND_COMMAND, OP_TEXT_POKE, OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
-} from '../model/constants.js';
+} from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';

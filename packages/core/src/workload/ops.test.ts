@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import * as C from '../model/constants.js';
+import * as C from '../machine/constants.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { Simulator } from '../run/simulator.js';
 import { thrown } from '../test-support/thrown.js';

@@ -2,7 +2,7 @@
  * Workload program ops in structured form. An explicit workload writes its programs as op
  * strings ('run', 'munmap freed-tables', 'sleep 1', 'fork T5', ...: the grammar of
  * explicit.ts), and those strings stay the serialisation in artifacts and workload files; the
- * kernel runs op bytecode words (model/constants.ts OP_*). WorkloadOp is the form a tool
+ * kernel runs op bytecode words (machine/constants.ts OP_*). WorkloadOp is the form a tool
  * edits: one variant per op of the grammar, its arguments typed (CPUs as numbers, tasks and
  * mms by name).
  *
@@ -21,7 +21,7 @@ import {
   OP_IO_RING_EXIT, OP_IO_URING_SETUP, OP_KERNEL_EXECVE, OP_KHUGEPAGED, OP_KWORK, OP_MASK, OP_MEMBARRIER, OP_MEMBARRIER_REGISTER, OP_MIGRATE,
   OP_MREMAP, OP_MUNMAP, OP_PAIR_MASK, OP_PAIR_SHIFT, OP_RECLAIM, OP_RUN, OP_SHIFT, OP_SLEEP, OP_SUSPEND, OP_TEXT_POKE, OP_UNUSE_MM, OP_USE_MM,
   OP_USE_MM_SETUP, OP_YIELD,
-} from '../model/constants.js';
+} from '../machine/constants.js';
 import { NAME_PATTERN, WorkloadError } from './explicit.js';
 
 /** One program op. Task and mm arguments are names (as in the explicit workload), CPUs numbers. */

@@ -9,7 +9,7 @@ import {
   MUNMAP_ALL, MUNMAP_FREED_TABLES, OP_CLONE_THREAD, OP_EXEC, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_MASK, OP_MIGRATE,
   OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_USE_MM, OP_YIELD, TASK_KTHREAD, OP_MREMAP, OP_MEMBARRIER_REGISTER, OP_TEXT_POKE, OP_KHUGEPAGED,
   OP_RECLAIM, OP_SUSPEND, OP_IO_RING_EXIT, OP_IO_URING_SETUP, OP_KWORK, TASK_USER,
-} from '../model/constants.js';
+} from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
 import { Sfc32 } from '../prng/sfc32.js';

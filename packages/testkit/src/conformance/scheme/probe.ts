@@ -166,7 +166,7 @@ export function borrowedBarriersToCheck(plugin: SchemePlugin<any>): typeof BORRO
     .filter((b) => !(b.site === 'finish_task_switch' && hasNoPrevMm(plugin)));
 }
 
-/** The effective pc core takes from a sequence hook's return value (calls.ts: `|| 0`, then `> 0`). */
+/** The effective pc core takes from a sequence hook's return value (core's model/scheme-calls.ts: `|| 0`, then `> 0`). */
 function effectivePc(r: unknown): number {
   const pc = (r || 0) as number;
   return pc > 0 ? pc : 0;
