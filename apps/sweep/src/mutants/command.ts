@@ -11,6 +11,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRegistry } from '../plugins/bundled.js';
+import { OutputDir } from '../results/output-dir.js';
 import { TOOL_VERSION } from '../results/version.js';
 import { EXIT_ERROR, EXIT_FALSE_ALARM, EXIT_INTERRUPTED, EXIT_OK, EXIT_SURVIVED, UsageError } from '../cli/exit-codes.js';
 import { ProgressReporter } from '../cli/progress.js';
@@ -93,6 +94,8 @@ export function writeMutantsDir(dir: string, file: MutantsFile, artifacts: Reado
 
 export async function mutantsCommand(o: MutantsCommandOptions): Promise<number> {
   const registry = await createRegistry(o.plugin ?? []);
+  // Checked before anything runs; written as a unit (results/output-dir.ts).
+  const outDir = o.out !== undefined && o.list !== true ? OutputDir.prepare(o.out) : null;
   const only = (o.mutation ?? []).flatMap((m) => m.split(',')).map((m) => m.trim()).filter((m) => m !== '');
   const budget = parseBudget(o.budget);
   const threads = threadsFlag(o.threads);
@@ -111,6 +114,7 @@ export async function mutantsCommand(o: MutantsCommandOptions): Promise<number> 
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint); // Kubernetes, Slurm preemption: handled like Ctrl-C
   const progress = o.progress === false ? null : new ProgressReporter();
   const log = (s: string): void => void process.stderr.write(s);
   let run;
@@ -132,13 +136,13 @@ export async function mutantsCommand(o: MutantsCommandOptions): Promise<number> 
     });
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
     progress?.done();
   }
   const { file, artifacts } = run;
-  if (o.out !== undefined) {
-    mkdirSync(o.out, { recursive: true });
-    writeMutantsDir(o.out, file, artifacts);
-    log(`lazytlb: wrote ${join(o.out, 'mutants.json')}, kills/ and false-alarms/\n`);
+  if (outDir !== null) {
+    outDir.commit((dir) => writeMutantsDir(dir, file, artifacts), () => `${JSON.stringify(file, null, 2)}\n`);
+    log(`lazytlb: wrote ${join(outDir.path, 'mutants.json')}, kills/ and false-alarms/\n`);
   }
   if (file.totals.falseAlarms > 0) {
     // Loud on stderr too (stdout may be --json).
