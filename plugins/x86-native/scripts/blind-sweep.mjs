@@ -7,11 +7,14 @@
 // and the run index of the first finding of each mechanism (the runs it took). With --out DIR the
 // first run of each mechanism is written as a replayable artifact (DIR/<cell>-<mechanism>.json:
 // `lazytlb shrink` it, then `lazytlb replay` prints it in LKML columns).
+// The runs of a cell go through @lazytlb/explore's runCell; its onRun sorts each violation into its mechanism.
 // Usage: node scripts/blind-sweep.mjs [--runs N] [--workload JSON|NAME] [--releases v6.13,...] [--memory sc,tso]
-//        [--cpus 2,4] [--strategies random,pct3] [--out DIR] [--json FILE]   (after `pnpm build`)
+//        [--cpus 2,4] [--strategies random,pct3] [--out DIR] [--json FILE]   (after `pnpm build`; needs @lazytlb/explore,
+//        an optional peer dependency)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORE_VERSION, archFingerprint, createSimulator, hashString128, makeArtifact, runSeed } from '@lazytlb/core';
+import { CORE_VERSION, archFingerprint, makeArtifact } from '@lazytlb/core';
+import { runCell } from '@lazytlb/explore';
 import plugin, { X86_RELEASES } from '../dist/index.js';
 
 const argv = process.argv.slice(2);
@@ -48,23 +51,22 @@ for (const release of releases) {
   for (const memory of memories) {
     for (const cpus of cpusList) {
       for (const strategyName of strategies) {
-        const sim = createSimulator({ plugin, archOptions: { release }, scheme: 'refcount', cpus, memory, workload, strategy: STRATEGIES[strategyName] });
-        const cell = hashString128(sim.cellId);
         const found = {};
-        let bad = 0;
-        for (let i = 0; i < runs; i++) {
-          const seed = runSeed(cell, i);
-          const r = sim.run(seed);
-          if (r.outcome === 'ok') continue;
-          bad++;
-          const key = r.violation !== null ? mechanism(r.violation) : r.outcome;
-          const f = (found[key] ??= { runs: 0, first: i, message: r.violation?.message ?? r.pluginError?.message ?? '' });
-          f.runs++;
-          if (f.runs === 1 && out !== null && r.violation !== null) {
-            const name = `${release}-${memory}-${cpus}cpu-${strategyName}-${key.replace(/[^A-Za-z0-9]+/g, '_')}.json`;
-            writeFileSync(join(out, name), `${JSON.stringify(makeArtifact(sim, seed, r, i), null, 2)}\n`);
-          }
-        }
+        const { ok } = runCell({ plugin, archOptions: { release }, scheme: 'refcount', cpus, memory, workload, strategy: STRATEGIES[strategyName] }, {
+          runs,
+          // Mechanisms split an invariant by where it was seen (the engine counts by invariant): each run's own.
+          onRun: (r, { index: i, seed, sim }) => {
+            if (r.outcome === 'ok') return;
+            const key = r.violation !== null ? mechanism(r.violation) : r.outcome;
+            const f = (found[key] ??= { runs: 0, first: i, message: r.violation?.message ?? r.pluginError?.message ?? '' });
+            f.runs++;
+            if (f.runs === 1 && out !== null && r.violation !== null) {
+              const name = `${release}-${memory}-${cpus}cpu-${strategyName}-${key.replace(/[^A-Za-z0-9]+/g, '_')}.json`;
+              writeFileSync(join(out, name), `${JSON.stringify(makeArtifact(sim, seed, r, i), null, 2)}\n`);
+            }
+          },
+        });
+        const bad = runs - ok;
         const row = { release, memory, cpus, strategy: strategyName, runs, bad, found };
         rows.push(row);
         const text = Object.entries(found).map(([k, f]) => `${k}: ${f.runs} (first at run ${f.first})`).join('; ');

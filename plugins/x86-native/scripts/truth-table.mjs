@@ -4,11 +4,14 @@
 // Per cell: verdict (SAFE | HAZARD: hazards only | VIOLATES), violations by invariant, runs with
 // an I3 hazard, runs per use site, and cond_mitigation's IBPBs skipped on mm reuse per 10 000
 // switches to a user mm (with the IBPBs issued).
+// Each cell's runs go through @lazytlb/explore's runCell (the engine's counts: a sweep of the cell
+// with these seeds counts the same).
 // Usage: node scripts/truth-table.mjs [--runs N] [--workload NAME] [--cpus 2,4] [--strategies random,pct3] [--json FILE]
-//        (after `pnpm build`)
+//        (after `pnpm build`; needs @lazytlb/explore, an optional peer dependency)
 import { writeFileSync } from 'node:fs';
 import { CORE_VERSION, archFingerprint } from '@lazytlb/core';
-import plugin, { sweepCell } from '../dist/index.js';
+import { runCell } from '@lazytlb/explore';
+import plugin from '../dist/index.js';
 
 export function parseArgs(argv) {
   const get = (name, dflt) => {
@@ -40,20 +43,22 @@ export function printTable(title, plugin, optionSets, { runs, workload, cpus = [
     for (const scheme of ['refcount', 'shootdown', 'none']) {
       for (const n of cpus) {
         for (const strat of strategies) {
-          const r = sweepCell({ plugin, archOptions: opts, scheme, cpus: n, runs, workload, strategy: STRATEGIES[strat] });
-          const bad = Object.entries(r.bad).sort((a, b) => b[1] - a[1]);
+          const r = runCell({ plugin, archOptions: opts, scheme, cpus: n, workload, strategy: STRATEGIES[strat] }, { runs });
+          const bad = Object.entries(r.notOk).sort((a, b) => b[1] - a[1]);
           const verdict = bad.length > 0 ? 'VIOLATES' : Object.keys(r.hazards).length > 0 ? 'HAZARD' : 'SAFE';
           const label = JSON.stringify(opts);
-          const sites = Object.entries(r.sites).sort((a, b) => b[1] - a[1]);
+          const sites = Object.entries(r.useSites).sort((a, b) => b[1] - a[1]);
           const reuse = r.costs.ibpb_checks > 0 ? (r.costs.ibpb_skipped_reuse / r.costs.ibpb_checks) * 10_000 : 0;
+          const s = r.shortest;
+          const shortest = s && { index: s.runIndex, steps: s.steps, invariant: s.violation.invariant, message: s.violation.message };
           rows.push({
-            options: opts, scheme, cpus: n, strategy: strat, verdict, violations: r.bad, hazards: r.hazards, sites: r.sites,
-            ibpb: { checks: r.costs.ibpb_checks, issued: r.costs.ibpb, skippedReuse: r.costs.ibpb_skipped_reuse }, shortest: r.shortest,
+            options: opts, scheme, cpus: n, strategy: strat, verdict, violations: r.notOk, hazards: r.hazards, sites: r.useSites,
+            ibpb: { checks: r.costs.ibpb_checks, issued: r.costs.ibpb, skippedReuse: r.costs.ibpb_skipped_reuse }, shortest,
           });
           console.log(
             `${pad(label, 52)}${pad(scheme, 10)}${pad(n, 5)}${pad(strat, 9)}${pad(verdict, 9)}${pad(bad.map(([k, v]) => `${k}:${v}`).join(' ') || '-', 18)}` +
               `${pad(r.hazards.I3 ?? 0, 10)}${pad(sites.map(([k, v]) => `${k}:${v}`).join(' ') || '-', 44)}${pad(reuse.toFixed(2), 15)}` +
-              (r.shortest ? `#${r.shortest.index} ${r.shortest.steps} steps ${r.shortest.invariant}: ${r.shortest.message}` : ''),
+              (shortest ? `#${shortest.index} ${shortest.steps} steps ${shortest.invariant}: ${shortest.message}` : ''),
           );
         }
       }

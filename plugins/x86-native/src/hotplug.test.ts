@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSimulator, hashString128, INIT_MM, runSeed, type ArchPlugin } from '@lazytlb/core';
-import plugin, { INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, X86Tlb, createX86Hooks, sweepCell, type X86NativeOptions } from './index.js';
+import { runCell } from '@lazytlb/explore';
+import plugin, { INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, X86Tlb, createX86Hooks, type X86NativeOptions } from './index.js';
 
 describe('x86 cpu_up: initialize_tlbstate_and_flush', () => {
   it('every bring-up leaves the CPU on init_mm, ASID 0 (flushed), next_asid 1, no stale ctxs[], not lazy; runs clean', () => {
@@ -45,10 +46,10 @@ describe('x86-native hotplug profile, seeded runs', () => {
   for (const archOptions of [{}, { cpumask: 'clear-on-switch' }, { invlpgb: true }] as const) {
     for (const cpus of [2, 4]) {
       it(`${JSON.stringify(archOptions)} ${cpus} CPUs: refcount clean, shootdown breaks only I7 (as without hotplug)`, () => {
-        const refcount = sweepCell({ plugin, archOptions, scheme: 'refcount', cpus, runs: RUNS, workload: 'hotplug' });
-        expect(refcount.bad, JSON.stringify(refcount.shortest)).toEqual({});
-        const shootdown = sweepCell({ plugin, archOptions, scheme: 'shootdown', cpus, runs: RUNS, workload: 'hotplug' });
-        for (const key of Object.keys(shootdown.bad)) expect(key, JSON.stringify(shootdown.shortest)).toBe('I7');
+        const refcount = runCell({ plugin, archOptions, scheme: 'refcount', cpus, workload: 'hotplug' }, { runs: RUNS });
+        expect(refcount.notOk, JSON.stringify(refcount.shortest?.violation)).toEqual({});
+        const shootdown = runCell({ plugin, archOptions, scheme: 'shootdown', cpus, workload: 'hotplug' }, { runs: RUNS });
+        for (const key of Object.keys(shootdown.notOk)) expect(key, JSON.stringify(shootdown.shortest?.violation)).toBe('I7');
       });
     }
   }

@@ -11,9 +11,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSimulator, resolveMutations, validateArchPlugin, ProfileName, type Scheme } from '@lazytlb/core';
+import { runCell } from '@lazytlb/explore';
 import { Scenario, kthread, thread } from '@lazytlb/testkit';
 import plugin, {
-  MUT_X86_LAZY_SKIP_FREED_TABLES, MUT_X86_SWITCH_NO_SMP_MB, MUT_X86_SWITCHING_WINDOW, X86_NATIVE_MUTATIONS, sweepCell, type X86NativeOptions as Opts,
+  MUT_X86_LAZY_SKIP_FREED_TABLES, MUT_X86_SWITCH_NO_SMP_MB, MUT_X86_SWITCHING_WINDOW, X86_NATIVE_MUTATIONS, type X86NativeOptions as Opts,
 } from './index.js';
 
 const RUNS = 2000;
@@ -133,16 +134,16 @@ describe('x86-native mutations', () => {
     for (const cell of m.cells) {
       expect(cell.arch).toBe('x86-native');
       const base = {
-        plugin, archOptions: cell.options ?? {}, scheme: cell.scheme as Scheme, cpus: cell.cpus ?? 4, runs: want.runs,
+        plugin, archOptions: cell.options ?? {}, scheme: cell.scheme as Scheme, cpus: cell.cpus ?? 4,
         workload: ProfileName.parse(cell.workload ?? 'default'), ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
       };
       it(`${m.id} @ ${JSON.stringify(cell)}: ${want.runs} runs killed by ${m.breaks} only; unmutated clean`, () => {
-        const mutated = sweepCell({ ...base, mutations: [m.id] });
-        expect(Object.keys(mutated.bad)).toEqual([m.breaks]);
-        expect(mutated.bad[m.breaks]!).toBeGreaterThan(want.floor);
-        expect(mutated.shortest?.message).toMatch(want.message);
-        const clean = sweepCell(base);
-        expect(clean.bad, JSON.stringify(clean.shortest)).toEqual({});
+        const mutated = runCell({ ...base, mutations: [m.id] }, { runs: want.runs });
+        expect(Object.keys(mutated.notOk)).toEqual([m.breaks]);
+        expect(mutated.notOk[m.breaks]!).toBeGreaterThan(want.floor);
+        expect(mutated.shortest?.violation.message).toMatch(want.message);
+        const clean = runCell(base, { runs: want.runs });
+        expect(clean.notOk, JSON.stringify(clean.shortest?.violation)).toEqual({});
       }, 60_000);
     }
   }

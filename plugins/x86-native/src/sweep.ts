@@ -1,13 +1,24 @@
 /**
- * A small sweep helper for truth tables (used by the random tests and scripts/truth-table.mjs
- * of this package and of x86-paravirt): runs `runs` seeds of one cell through core's
+ * A small sweep helper for truth tables: runs `runs` seeds of one cell through core's
  * Simulator and counts outcomes by invariant.
+ *
+ * Deprecated: use `runCell` from @lazytlb/explore, which counts through the engine's own batch
+ * runner (a sweep of the cell counts the same) and adds errors by kind, first failures with
+ * artifacts and the shortest violation's artifact. Nothing in this repository calls sweepCell any
+ * more; it stays, unchanged, until it is removed (a later minor), so that code using it keeps
+ * working without the plugin depending on the engine at runtime (an arch plugin's runtime needs
+ * core only).
+ * src/sweep.test.ts checks that the two agree.
  */
 import {
   COST_NAMES, costsToObject, createSimulator, findingIds, hashString128, runSeed, type ArchPlugin, type Costs, type Scheme, type SimulatorOptions,
   type StrategySpec,
 } from '@lazytlb/core';
 
+/**
+ * @deprecated Use `runCell(options, { runs })` from @lazytlb/explore: `options` is this object
+ * without `runs` (core's SimulatorOptions).
+ */
 export interface SweepCell {
   readonly plugin: ArchPlugin<any>;
   readonly archOptions?: unknown;
@@ -26,6 +37,11 @@ export interface SweepCell {
   readonly disabledInvariants?: SimulatorOptions['disabledInvariants'];
 }
 
+/**
+ * @deprecated Use runCell's result (@lazytlb/explore): `bad` is its `notOk`, `sites` its
+ * `useSites`, `shortest` its `shortest` ({ runIndex, steps, violation: { invariant, message } });
+ * `runs`, `ok`, `hazards` and `costs` have the same names.
+ */
 export interface SweepResult {
   readonly runs: number;
   readonly ok: number;
@@ -41,6 +57,10 @@ export interface SweepResult {
   readonly costs: Costs;
 }
 
+/**
+ * @deprecated Use `runCell` from @lazytlb/explore (see the module comment): same seeds
+ * (hashString128(cell id)), same counts.
+ */
 export function sweepCell(c: SweepCell): SweepResult {
   const sim = createSimulator({
     plugin: c.plugin,
