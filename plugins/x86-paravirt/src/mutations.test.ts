@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveMutations, validateArchPlugin, ProfileName, type Scheme } from '@lazytlb/core';
-import { sweepCell } from '@lazytlb/arch-x86-native';
+import { runCell } from '@lazytlb/explore';
 import { Scenario, kthread, thread } from '@lazytlb/testkit';
 import plugin, { MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES, X86_PARAVIRT_MUTATIONS, type X86ParavirtOptions } from './index.js';
 
@@ -93,22 +93,22 @@ describe('x86-paravirt-lazy-skip-freed-tables', () => {
       s.expectNoViolation();
       s.finish();
     }
-    const r = sweepCell({ plugin, archOptions: { backend: 'xen' }, scheme: 'refcount', cpus: 2, runs: 500, mutations: [MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES] });
-    expect(r.bad).toEqual({});
+    const r = runCell({ plugin, archOptions: { backend: 'xen' }, scheme: 'refcount', cpus: 2, mutations: [MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES] }, { runs: 500 });
+    expect(r.notOk).toEqual({});
   });
 
   for (const m of X86_PARAVIRT_MUTATIONS) {
     for (const cell of m.cells) {
-      const base = { plugin, archOptions: cell.options ?? {}, scheme: cell.scheme as Scheme, cpus: cell.cpus ?? 4, runs: RUNS, workload: ProfileName.parse(cell.workload ?? 'default') };
+      const base = { plugin, archOptions: cell.options ?? {}, scheme: cell.scheme as Scheme, cpus: cell.cpus ?? 4, workload: ProfileName.parse(cell.workload ?? 'default') };
       // Kills come only from khugepaged collapses that find a lazy vCPU on the mm: measured
       // 10-42% of the runs (README); a twentieth is the floor.
       it(`${m.id} @ ${JSON.stringify(cell)}: ${RUNS} runs killed by ${m.breaks} only; unmutated clean`, () => {
         expect(cell.arch).toBe('x86-paravirt');
-        const mutated = sweepCell({ ...base, mutations: [m.id] });
-        expect(Object.keys(mutated.bad)).toEqual([m.breaks]);
-        expect(mutated.bad[m.breaks]!).toBeGreaterThan(RUNS / 20);
-        const clean = sweepCell(base);
-        expect(clean.bad, JSON.stringify(clean.shortest)).toEqual({});
+        const mutated = runCell({ ...base, mutations: [m.id] }, { runs: RUNS });
+        expect(Object.keys(mutated.notOk)).toEqual([m.breaks]);
+        expect(mutated.notOk[m.breaks]!).toBeGreaterThan(RUNS / 20);
+        const clean = runCell(base, { runs: RUNS });
+        expect(clean.notOk, JSON.stringify(clean.shortest?.violation)).toEqual({});
       });
     }
   }

@@ -4,7 +4,8 @@
  * khugepaged, reclaim and a suspend/resume). The thousands-per-cell table is scripts/truth-table.mjs.
  */
 import { describe, expect, it } from 'vitest';
-import { SITE_FIX_PROCESSOR_CONTEXT, sweepCell } from '@lazytlb/arch-x86-native';
+import { runCell } from '@lazytlb/explore';
+import { SITE_FIX_PROCESSOR_CONTEXT } from '@lazytlb/arch-x86-native';
 import plugin from './index.js';
 
 const RUNS = 200;
@@ -22,26 +23,26 @@ describe('x86-paravirt random runs', () => {
   for (const c of cases) {
     for (const cpus of [2, 4]) {
       it(`${JSON.stringify(c.archOptions)} ${cpus} CPUs: refcount clean, shootdown ⊆ {${c.shootdown.join(',')}}, none: I3 hazards, violations ⊆ {${c.none.join(',')}}`, () => {
-        const refcount = sweepCell({ plugin, archOptions: c.archOptions, scheme: 'refcount', cpus, runs: RUNS });
-        expect(refcount.bad, JSON.stringify(refcount.shortest)).toEqual({});
+        const refcount = runCell({ plugin, archOptions: c.archOptions, scheme: 'refcount', cpus }, { runs: RUNS });
+        expect(refcount.notOk, JSON.stringify(refcount.shortest?.violation)).toEqual({});
         expect(refcount.hazards).toEqual({});
-        const shootdown = sweepCell({ plugin, archOptions: c.archOptions, scheme: 'shootdown', cpus, runs: RUNS });
-        for (const key of Object.keys(shootdown.bad)) expect(c.shootdown as readonly string[], JSON.stringify(shootdown.shortest)).toContain(key);
-        const none = sweepCell({ plugin, archOptions: c.archOptions, scheme: 'none', cpus, runs: RUNS });
+        const shootdown = runCell({ plugin, archOptions: c.archOptions, scheme: 'shootdown', cpus }, { runs: RUNS });
+        for (const key of Object.keys(shootdown.notOk)) expect(c.shootdown as readonly string[], JSON.stringify(shootdown.shortest?.violation)).toContain(key);
+        const none = runCell({ plugin, archOptions: c.archOptions, scheme: 'none', cpus }, { runs: RUNS });
         expect(none.hazards.I3 ?? 0).toBeGreaterThan(0);
-        expect(none.bad.I3).toBeUndefined();
-        for (const key of Object.keys(none.bad)) expect(c.none as readonly string[], JSON.stringify(none.shortest)).toContain(key);
-        for (const site of Object.keys(none.sites)) expect(NONE_SITES).toContain(site);
-        expect((refcount.bad.I2 ?? 0) + (shootdown.bad.I2 ?? 0) + (none.bad.I2 ?? 0)).toBe(0);
+        expect(none.notOk.I3).toBeUndefined();
+        for (const key of Object.keys(none.notOk)) expect(c.none as readonly string[], JSON.stringify(none.shortest?.violation)).toContain(key);
+        for (const site of Object.keys(none.useSites)) expect(NONE_SITES).toContain(site);
+        expect((refcount.notOk.I2 ?? 0) + (shootdown.notOk.I2 ?? 0) + (none.notOk.I2 ?? 0)).toBe(0);
       });
     }
   }
 
   it('hyperv, shootdown, 4 CPUs: the hypercall alone never trims (clean); a 20% native fallback trims a lazy vCPU out of the mask (I7)', () => {
-    const pure = sweepCell({ plugin, archOptions: { backend: 'hyperv' }, scheme: 'shootdown', cpus: 4, runs: 500 });
-    expect(pure.bad).toEqual({});
-    const fallback = sweepCell({ plugin, archOptions: { backend: 'hyperv', nativeFallback: 0.2 }, scheme: 'shootdown', cpus: 4, runs: 500 });
-    expect(Object.keys(fallback.bad)).toEqual(['I7']);
+    const pure = runCell({ plugin, archOptions: { backend: 'hyperv' }, scheme: 'shootdown', cpus: 4 }, { runs: 500 });
+    expect(pure.notOk).toEqual({});
+    const fallback = runCell({ plugin, archOptions: { backend: 'hyperv', nativeFallback: 0.2 }, scheme: 'shootdown', cpus: 4 }, { runs: 500 });
+    expect(Object.keys(fallback.notOk)).toEqual(['I7']);
     expect(fallback.costs.hypercalls).toBeGreaterThan(0); // most flushes still go through the hypercall
   });
 });
