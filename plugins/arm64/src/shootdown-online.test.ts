@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Simulator, createSimulator, defineArchPlugin, hashString128, runSeed, type RunResult } from '@lazytlb/core';
+import { runCell } from '@lazytlb/explore';
 import { Scenario, child, kthread, ringExitWorker, thread } from '@lazytlb/testkit';
 import plugin from './index.js';
 
@@ -162,19 +163,16 @@ describe('exec_mmap\'s IRQs-on window under shootdown:mask=online (directed)', (
   });
 });
 
-/** Runs of one cell, with the first run of every non-ok outcome kept for inspection. */
+/** Runs of one cell (runCell), with every run that did not end ok kept for inspection. */
 function sweep(sim: Simulator, runs: number): { results: { i: number; r: RunResult }[]; hazards: number; ok: number } {
-  const cell = hashString128(sim.cellId);
   const results: { i: number; r: RunResult }[] = [];
-  let hazards = 0;
-  let ok = 0;
-  for (let i = 0; i < runs; i++) {
-    const r = sim.run(runSeed(cell, i));
-    if (r.hazards !== 0) hazards++;
-    if (r.outcome === 'ok') ok++;
-    else results.push({ i, r });
-  }
-  return { results, hazards, ok };
+  const c = runCell(sim, {
+    runs,
+    onRun: (r, { index }) => {
+      if (r.outcome !== 'ok') results.push({ i: index, r });
+    },
+  });
+  return { results, hazards: c.hazardRuns, ok: c.ok };
 }
 
 describe('shootdown:mask=online on arm64: seeded random runs', () => {
