@@ -1,5 +1,3 @@
-import { LazytlbError } from '@lazytlb/explore';
-
 /** Exit codes of the `lazytlb` command. */
 export const EXIT_OK = 0; // no violations
 export const EXIT_VIOLATIONS = 1; // violations found
@@ -10,10 +8,4 @@ export const EXIT_FALSE_ALARM = 5; // `lazytlb mutants`: an unmutated cell viola
 export const EXIT_INTERRUPTED = 130; // interrupted (SIGINT)
 export const EXIT_TERMINATED = 143; // terminated (SIGTERM: Kubernetes, Slurm preemption, spot instances)
 
-/** Bad usage or configuration: a LazytlbError of code `usage` (printed without a stack trace, exit 2). */
-export class UsageError extends LazytlbError {
-  override name = 'UsageError';
-  constructor(message: string) {
-    super('usage', message);
-  }
-}
+export { UsageError } from '../errors/usage-error.js';

@@ -19,7 +19,7 @@ import { resultsJson, writeResultDir } from '../results/write.js';
 import { formatShrinkResult, shrinkFile } from '../shrink/shrink-file.js';
 import { versionText } from './version.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { DEFAULT_MUTANT_BUDGET, mutantsCommand, type MutantsCommandOptions } from '../mutants/command.js';
+import { DEFAULT_MUTANT_BUDGET, mutantsCommand, type MutantsCommandOptions } from './mutants-command.js';
 import { sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];

@@ -13,7 +13,7 @@ import { LazytlbError } from '@lazytlb/explore';
 import { runSweep } from '@lazytlb/explore';
 import type { CellSpec } from '@lazytlb/explore';
 import { type CatalogEntry, cellLabel, formatCatalog, loadCatalog, mutantCell } from '@lazytlb/explore';
-import { mutantsExitCode, parseBudget } from './command.js';
+import { mutantsExitCode, parseBudget } from '../cli/mutants-command.js';
 import { firstViolation, runMutants } from '@lazytlb/explore';
 import { MutantsFile } from '@lazytlb/explore';
 import { formatMutantsTable } from './table.js';

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORE_VERSION } from '@lazytlb/core';
-import { UsageError } from '../cli/exit-codes.js';
+import { UsageError } from '../errors/usage-error.js';
 
 /** What validateArchPlugin accepts as a name: lowercase letters, digits and dashes, starting with a letter. */
 export const ARCH_NAME_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;

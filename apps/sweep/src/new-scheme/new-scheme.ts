@@ -9,7 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../cli/exit-codes.js';
+import { UsageError } from '../errors/usage-error.js';
 import { findMonorepoRoot, identForms, packageVars, writeTemplate } from '../new-arch/new-arch.js';
 import { BUNDLED_SCHEME_NAMES } from '../plugins/bundled.js';
 

@@ -13,16 +13,16 @@ import { join } from 'node:path';
 import { createRegistry } from '../plugins/bundled.js';
 import { OutputDir } from '../results/output-dir.js';
 import { TOOL_VERSION } from '../results/version.js';
-import { EXIT_ERROR, EXIT_FALSE_ALARM, EXIT_INTERRUPTED, EXIT_OK, EXIT_SURVIVED, UsageError } from '../cli/exit-codes.js';
-import { ProgressReporter } from '../cli/progress.js';
+import { EXIT_ERROR, EXIT_FALSE_ALARM, EXIT_INTERRUPTED, EXIT_OK, EXIT_SURVIVED, UsageError } from './exit-codes.js';
+import { ProgressReporter } from './progress.js';
 import { DurationError, parseDuration } from '../matrix/duration.js';
 import { writeFileAtomic } from '../results/write.js';
 import { formatCatalog, loadCatalog } from '@lazytlb/explore';
 import { type BudgetInput, runMutants } from '@lazytlb/explore';
 import type { MutantsFile } from '@lazytlb/explore';
-import { formatMutantsTable } from './table.js';
+import { formatMutantsTable } from '../mutants/table.js';
 import { parseVariants } from '@lazytlb/explore';
-import { positiveInt, threadsFlag } from '../cli/args.js';
+import { positiveInt, threadsFlag } from './args.js';
 
 /**
  * Runs per (cell, strategy) when --budget is not given. Measured (apps/sweep/README.md, seeds
