@@ -7,10 +7,14 @@
  * that ended runs — and, per cell, the runs with an I3 hazard and the runs in which each use
  * site fired (I14 sites, and __mmdrop's WARN, which `none` removes), with a first example.
  *
+ * The runs of a cell go through @lazytlb/explore's runCell (an optional peer dependency): the
+ * engine's counts, as a sweep of the cell with these seeds reports them.
+ *
  *   npx -y pnpm@10.34.8 --filter @lazytlb/arch-powerpc build
  *   node plugins/powerpc/scripts/truth-table.mjs [--runs 3000] [--cpus 2,4] [--workload default]
  */
-import { createSimulator, findingIds, hashString128, runSeed, SCHEMES } from '@lazytlb/core';
+import { SCHEMES } from '@lazytlb/core';
+import { runCell } from '@lazytlb/explore';
 import powerpc from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -44,22 +48,25 @@ for (const v of variants) {
       let total = 0;
       let hazardRuns = 0;
       for (const workload of workloads) {
-        const sim = createSimulator({ plugin: powerpc, archOptions: v.options, scheme, cpus, workload, strategy: { kind: 'random' } });
-        const cell = hashString128(sim.cellId);
-        for (let i = 0; i < runs; i++) {
-          const r = sim.run(runSeed(cell, i));
-          total++;
-          outcomes[r.outcome]++;
-          if (r.hazards !== 0) hazardRuns++;
-          for (const id of findingIds(r).useSites) bySite.set(id, (bySite.get(id) ?? 0) + 1);
-          if (r.violation) {
-            const id = r.violation.invariant + (r.violation.site ? `(${r.violation.site})` : '');
-            byInv.set(id, (byInv.get(id) ?? 0) + 1);
-            if (first === null) first = `${id}: ${r.violation.message}`;
-          } else if (r.outcome === 'plugin-error' && first === null) {
-            first = `plugin-error ${r.pluginError?.hook}: ${r.pluginError?.message}`;
-          }
-        }
+        const c = runCell({ plugin: powerpc, archOptions: v.options, scheme, cpus, workload, strategy: { kind: 'random' } }, {
+          runs,
+          // What the engine does not key this way: violations by invariant and use site, the first failure's message.
+          onRun: (r) => {
+            if (r.violation) {
+              const id = r.violation.invariant + (r.violation.site ? `(${r.violation.site})` : '');
+              byInv.set(id, (byInv.get(id) ?? 0) + 1);
+              if (first === null) first = `${id}: ${r.violation.message}`;
+            } else if (r.outcome === 'plugin-error' && first === null) {
+              first = `plugin-error ${r.pluginError?.hook}: ${r.pluginError?.message}`;
+            }
+          },
+        });
+        total += c.runs;
+        outcomes.ok += c.ok;
+        for (const n of Object.values(c.violations)) outcomes.violation += n;
+        for (const [kind, n] of Object.entries(c.errors)) outcomes[kind] = (outcomes[kind] ?? 0) + n;
+        hazardRuns += c.hazardRuns;
+        for (const [id, n] of Object.entries(c.useSites)) bySite.set(id, (bySite.get(id) ?? 0) + n);
       }
       const bad = total - outcomes.ok;
       const pct = (n) => `${((100 * n) / total).toFixed(1)}%`;

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSimulator, hashString128, runSeed, type Scheme } from '@lazytlb/core';
+import { runCell } from '@lazytlb/explore';
 import powerpc from './index.js';
 import { Driver } from './test-support/driver.js';
 
@@ -105,15 +106,11 @@ describe('powerpc hotplug profile, seeded runs', () => {
       for (const cpus of [2, 4]) {
         it(`${label} ${scheme} ${cpus} CPUs: ${SEEDS} seeds clean`, () => {
           const sim = createSimulator({ plugin: powerpc, archOptions, scheme, cpus, workload: 'hotplug', strategy: { kind: 'random' } });
-          const cell = hashString128(sim.cellId);
-          const bad: string[] = [];
+          const c = runCell(sim, { runs: SEEDS });
+          const bad = Object.entries(c.notOk).map(([k, n]) => `${k}: ${n} runs, first: ${c.firstFailures[k]?.message ?? c.aggregate.firstErrors[k]?.message ?? ''}`);
           let hotplugs = 0;
-          for (let i = 0; i < SEEDS; i++) {
-            const r = sim.run(runSeed(cell, i));
-            if (r.outcome !== 'ok') bad.push(`run ${i}: ${r.outcome} ${r.violation?.message ?? r.pluginError?.message ?? ''}`);
-          }
           // the cycles do happen: a traced run shows cleanup_cpu_mmu_context and start_secondary
-          const traced = sim.run(runSeed(cell, 0), { trace: true });
+          const traced = sim.run(runSeed(hashString128(sim.cellId), 0), { trace: true });
           for (const e of traced.trace ?? []) if (e.fn === 'cleanup_cpu_mmu_context' || e.fn === 'start_secondary') hotplugs++;
           expect(bad.slice(0, 3), bad.join('\n')).toEqual([]);
           expect(hotplugs).toBeGreaterThan(0);

@@ -5,7 +5,8 @@
  * check of `lazytlb mutants`). Seeds are runSeed(cell, i): the counts are fixed.
  */
 import { describe, expect, it } from 'vitest';
-import { createSimulator, hashString128, resolveMutations, runSeed, validateArchPlugin, type Scheme, ProfileName } from '@lazytlb/core';
+import { resolveMutations, validateArchPlugin, type Scheme, ProfileName } from '@lazytlb/core';
+import { runCell } from '@lazytlb/explore';
 import powerpc, { MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON, MUT_RADIX_TRIM_CLEARS_OTHER_CPUS, POWERPC_MUTATIONS } from './index.js';
 
 const RUNS = 2000;
@@ -18,18 +19,10 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 
 function sweep(archOptions: object, scheme: Scheme, cpus: number, workload: ProfileName, mutations: readonly string[], runs = RUNS) {
-  const sim = createSimulator({ plugin: powerpc, archOptions, scheme, cpus, workload, strategy: { kind: 'random' }, mutations });
-  const cell = hashString128(sim.cellId);
-  const bad: Record<string, number> = {};
-  const examples: string[] = [];
-  for (let i = 0; i < runs; i++) {
-    const r = sim.run(runSeed(cell, i));
-    if (r.outcome === 'ok') continue;
-    const key = r.violation !== null ? r.violation.invariant : r.outcome;
-    bad[key] = (bad[key] ?? 0) + 1;
-    if (examples.length < 3) examples.push(`run ${i}: ${key} ${r.violation?.message ?? r.pluginError?.message ?? ''}`);
-  }
-  return { bad, examples };
+  const c = runCell({ plugin: powerpc, archOptions, scheme, cpus, workload, strategy: { kind: 'random' }, mutations }, { runs });
+  // the first run of each way the runs failed
+  const examples = Object.values(c.firstFailures).filter((f) => f.class === 'violation' || f.class === 'error').map((f) => `run ${f.runIndex}: ${f.message}`);
+  return { bad: c.notOk, examples };
 }
 
 describe('powerpc mutations', () => {
