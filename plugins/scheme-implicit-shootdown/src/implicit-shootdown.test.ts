@@ -1,21 +1,25 @@
-import { createSimulator, hashString128, runSeed, validateSchemePlugin, type ArchPlugin, type RunResult } from '@lazytlb/core';
+import { validateSchemePlugin, type ArchPlugin } from '@lazytlb/core';
 import x86Native from '@lazytlb/arch-x86-native';
 import x86Paravirt from '@lazytlb/arch-x86-paravirt';
+import { runCell } from '@lazytlb/explore';
 import { describe, expect, it } from 'vitest';
 import implicit from './index.js';
 
+/** Runs by how they ended: `ok`, an error kind, or the violated invariant with its use site if any (`I14/fix_processor_context`). */
 const tally = (arch: ArchPlugin<any>, archOptions: object, schemeOptions: object, runs = 1500, cpus = 2): Record<string, number> => {
-  const sim = createSimulator({
+  const violations: Record<string, number> = {};
+  const c = runCell({
     plugin: arch, archOptions, scheme: 'implicit-shootdown', schemePlugin: implicit, schemeOptions, cpus, workload: 'default', strategy: { kind: 'pct', depth: 3 },
+  }, {
+    runs,
+    // the engine counts violations by invariant only: the use site comes from each run
+    onRun: (r) => {
+      if (r.outcome !== 'violation') return;
+      const key = `${r.violation!.invariant}${r.violation!.site !== undefined ? `/${r.violation!.site}` : ''}`;
+      violations[key] = (violations[key] ?? 0) + 1;
+    },
   });
-  const cell = hashString128(sim.cellId);
-  const t: Record<string, number> = {};
-  for (let i = 0; i < runs; i++) {
-    const r: RunResult = sim.run(runSeed(cell, i));
-    const key = r.outcome === 'violation' ? `${r.violation!.invariant}${r.violation!.site !== undefined ? `/${r.violation!.site}` : ''}` : r.outcome;
-    t[key] = (t[key] ?? 0) + 1;
-  }
-  return t;
+  return { ...(c.ok > 0 ? { ok: c.ok } : {}), ...c.errors, ...violations };
 };
 const NATIVE = { release: 'v6.18' };
 
