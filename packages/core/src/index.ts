@@ -7,7 +7,7 @@ export type {
   ArchAbi, ArchCapabilities, ArchHooks, ArchInvariantDoc, ArchPlugin, ArchSetupEnv, MutationCell, MutationDoc, NextPc, SequenceHook, SharedStateDoc,
 } from './abi/plugin.js';
 export type { ArchKernel } from './abi/arch-kernel.js';
-export { PluginLoadError, memoryModelRefusal, parseArchOptions, validateArchPlugin, validateHooks } from './abi/validate.js';
+export { PluginLoadError, PluginSetupError, memoryModelRefusal, parseArchOptions, validateArchPlugin, validateHooks } from './abi/validate.js';
 export { MAX_SCHEME_SHARED, MEMORY_MODELS, SB_CAPACITY, type MemoryModel, type SharedArray } from './machine/store-buffer.js';
 
 export * as constants from './machine/constants.js';

@@ -52,6 +52,19 @@ describe('a nondeterministic plugin never loses the sweep', () => {
   });
 });
 
+describe('a plugin whose setup() throws for some cells', () => {
+  it('is reported against those cells; the healthy cells run; results written; exit 3', () => {
+    const out = tmp();
+    const r = lazytlb(['sweep', '--plugin', fixture('picky-plugin.mjs'), '--arch', 'picky', '--arch', 'picky:leaveKeepsMaskBit=false', '--scheme', 'refcount',
+      '--cpus', '2', '--runs', '100', '--no-progress', '--out', out]);
+    expect(r.code).toBe(3);
+    const f = results(out);
+    expect(f.cells.map((c) => c.verdict)).toEqual(['safe', 'error']);
+    expect(f.totals.runs).toBe(100);
+    expect(f.cells[1]!.errors).toEqual([expect.objectContaining({ kind: 'plugin-setup', message: 'arch plugin picky: setup() threw: picky: cannot set up leaveKeepsMaskBit=false' })]);
+  });
+});
+
 describe('--out', () => {
   it('a file, or a path under a file, is refused before the sweep runs: one line, exit 2', () => {
     const dir = tmp();
@@ -104,7 +117,7 @@ describe('bad values are one-line usage errors (exit 2)', () => {
     ['the same CPU count twice', ['--cpus', '2,2'], /--cpus 2: 2 is listed twice \(also cpus\[0\]\)/],
     ['an arch twice', ['--arch', 'reference', '--arch', 'reference'], /reference is listed twice/],
     ['more threads than the machine can hold', ['--threads', '100000'], /--threads 100000: at most \d+ here/],
-    ['an unknown mutation, named once', ['--arch', 'reference', '--arch', 'x86-native', '--mutation', 'nosuch'], /unknown mutation "nosuch": catalogued /],
+    ['an unknown mutation, named once', ['--arch', 'reference', '--arch', 'x86-native', '--mutation', 'nosuch'], /unknown mutation "nosuch" for arches reference, x86-native: allowed /],
   ])('%s', (_what, flags, why) => {
     const r = lazytlb(['sweep', '--runs', '10', '--no-progress', ...flags]);
     expect(r.code).toBe(2);

@@ -160,18 +160,23 @@ describe('bad scheme input', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('a scheme plugin whose setup() returns no valid hooks: the cell and the missing hooks, exit 2, no stack', () => {
+  it('a scheme plugin whose setup() returns no valid hooks: reported against its cell (the missing hooks), the other cells run, exit 3, no stack', () => {
     const file = join(tmp(), 'nohooks.mjs');
     writeFileSync(
       file,
       `import { refcountScheme } from ${JSON.stringify(import.meta.resolve('@lazytlb/core'))};\n` +
         "export default { ...refcountScheme, name: 'nohooks', version: '1.0.0', coreVersions: '>=0.1.0 <1.0.0', setup() { return { reset() {} }; } };\n",
     );
-    const r = lazytlb([...SWEEP, '--plugin', file, '--scheme', 'nohooks', '--runs', '10']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
+    const out = join(tmp(), 'o');
+    const r = lazytlb([...SWEEP, '--plugin', file, '--scheme', 'nohooks,refcount', '--runs', '10', '--out', out]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
       'lazytlb: cell 0 (reference, nohooks, 2 CPUs): scheme plugin nohooks: setup() returned hooks without mmgrab_lazy_tlb, mmdrop_lazy_tlb, lazy_refs (each must be a function)\n',
     );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const [broken, healthy] = results(out).cells;
+    expect(broken).toMatchObject({ scheme: 'nohooks', runs: 0, verdict: 'error' });
+    expect(healthy).toMatchObject({ scheme: 'refcount', runs: 10, verdict: 'safe' });
   });
 
   it('a file that is neither an arch nor a scheme plugin', () => {

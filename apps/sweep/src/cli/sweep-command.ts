@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type BuildOptions, buildResults, expandMatrix, type MatrixSpec, parseShard, type PluginRegistry, type ResultsFile, runSweep, type Shard, shardFromEnv,
+  type BuildOptions, buildResults, schemeLabel, expandMatrix, type MatrixSpec, parseShard, type PluginRegistry, type ResultsFile, runSweep, type Shard, shardFromEnv,
   shrinkFirstFailures, shrunkBuildOptions, type ShrunkEntry, type SweepResult, verifyFirstFailures,
 } from '@lazytlb/explore';
 import { DEFAULT_MATRIX } from '../matrix/default.js';
@@ -194,6 +194,8 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
       file = write(shrunk);
       if (controller.signal.aborted) log(`lazytlb: ${signalled ?? 'interrupted'} while shrinking: the results are complete; ${shrunk.size} first failure(s) were shrunk before it\n`);
     }
+    // Cells a plugin could not set up: one line each (the verdict table says ERROR; this says why).
+    for (const c of result.cells) if (c.setupError !== undefined) log(`lazytlb: cell ${c.index} (${c.spec.arch.name}, ${schemeLabel(c.spec)}, ${c.spec.cpus} CPUs): ${c.setupError}\n`);
     if (outDir !== null) log(`lazytlb: wrote ${join(outDir.path, 'results.json')}, report.md, report.html and failures/\n`);
     if (o.json === true) process.stdout.write(resultsJson(file));
     else process.stdout.write(formatVerdictTable(file));

@@ -232,7 +232,9 @@ function checkMutations(
       if (declaredBy(id).length > 0 || CORE_MUTATIONS.some((m) => m.id === id)) continue;
       if (reported.has(`${j}\u0000${id}`)) continue;
       reported.add(`${j}\u0000${id}`);
-      issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `unknown mutation "${id}": catalogued ${allMutations.join(', ')} (\`lazytlb mutants --list\` describes them)`));
+      const allowed = [...new Set(plugins.flatMap((p) => mutationsFor(p).map((m) => m.id)))];
+      const where = plugins.length === 1 ? ` for arch ${plugins[0]!.name}` : plugins.length > 1 ? ` for arches ${plugins.map((p) => p.name).join(', ')}` : '';
+      issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `unknown mutation "${id}"${where}: allowed ${(plugins.length > 0 ? allowed : allMutations).join(', ')}`));
     }
     for (const plugin of plugins) {
       const allowed = mutationsFor(plugin).map((m) => m.id);

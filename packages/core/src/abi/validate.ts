@@ -15,6 +15,23 @@ export class PluginLoadError extends Error {
   override name = 'PluginLoadError';
 }
 
+/**
+ * A plugin's setup() threw or returned no valid hooks for one cell: the plugin loaded, the cell
+ * cannot run. Carries the cell's resolved identity (computed before setup), so a sweep can report
+ * the error against that cell and run the others.
+ */
+export class PluginSetupError extends PluginLoadError {
+  override name = 'PluginSetupError';
+  constructor(
+    message: string,
+    readonly cellId: string,
+    readonly plugin: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });
 
 const MutationDocSchema = z

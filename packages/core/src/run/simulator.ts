@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ArchHooks, ArchPlugin } from '../abi/plugin.js';
-import { memoryModelRefusal, parseArchOptions, PluginLoadError, validateArchPlugin, validateHooks } from '../abi/validate.js';
+import { memoryModelRefusal, parseArchOptions, PluginLoadError, PluginSetupError, validateArchPlugin, validateHooks } from '../abi/validate.js';
 import { MEMORY_MODELS, type MemoryModel } from '../machine/store-buffer.js';
 import { DEFAULT_PREEMPT, formatScheme, PreemptModel, resolveScheme, resolveSchemeOptions, SchemeInput, type SchemeOptions } from '../config/scheme.js';
 import type { SchemeHooks, SchemePlugin } from '../scheme/abi.js';
@@ -244,7 +244,16 @@ export class Simulator {
     };
     this.cellId = canonicalJson(this.cell);
 
-    this.hooks = validateHooks(plugin, plugin.setup(options, { coreVersion: CORE_VERSION, abi: plugin.abi, memory, mutations: mutations.arch }));
+    // setup() is the plugin's code: what it throws (or returns) is reported against this cell.
+    const setupFailed = (who: string, e: unknown): PluginSetupError =>
+      e instanceof PluginSetupError ? e : new PluginSetupError(
+        e instanceof PluginLoadError ? e.message : `${who}: setup() threw: ${e instanceof Error ? e.message : String(e)}`, this.cellId, who, { cause: e },
+      );
+    try {
+      this.hooks = validateHooks(plugin, plugin.setup(options, { coreVersion: CORE_VERSION, abi: plugin.abi, memory, mutations: mutations.arch }));
+    } catch (e) {
+      throw setupFailed(`arch plugin ${plugin.name}`, e);
+    }
     if (caps.vcpuPreemption && (typeof this.hooks.vcpu_preempt !== 'function' || typeof this.hooks.vcpu_resume !== 'function')) {
       throw new PluginLoadError(`arch plugin ${plugin.name}: capabilitiesFor() gives vcpuPreemption, which needs vcpu_preempt and vcpu_resume hooks`);
     }
@@ -253,9 +262,13 @@ export class Simulator {
     k.memory = memory;
     k.mutations = mutations.coreBits;
     const fullSchemeOptions = schemePlugin.options.parse(schemeOptions ?? {});
-    this.schemeHooks = validateSchemeHooks(
-      schemePlugin, schemePlugin.setup(fullSchemeOptions, { coreVersion: CORE_VERSION, abi: schemePlugin.abi, memory, arch: plugin.name, archOptions: options }),
-    );
+    try {
+      this.schemeHooks = validateSchemeHooks(
+        schemePlugin, schemePlugin.setup(fullSchemeOptions, { coreVersion: CORE_VERSION, abi: schemePlugin.abi, memory, arch: plugin.name, archOptions: options }),
+      );
+    } catch (e) {
+      throw setupFailed(`scheme plugin ${schemePlugin.name}`, e);
+    }
     k.scheme = this.schemeHooks;
     k.schemeHas = schemeHasMask(this.schemeHooks);
     k.schemeName = schemePlugin.name;

@@ -108,9 +108,9 @@ function runRange(sim: Simulator, agg: EngineCellAggregate, cellHash: string, ru
   return normaliseAggregate(agg);
 }
 
-/** "arch plugin x86-native" or, for a scheme hook ("mmdrop_lazy_tlb (scheme hazptr)"), "scheme plugin hazptr". */
+/** The failing hook with its plugin: "arch plugin x86-native, hook flush_tlb_mm_range"; a scheme hook names its scheme already ("mmdrop_lazy_tlb (scheme hazptr)"). */
 function pluginOfHook(sim: Simulator, hook: string): string {
-  return / \(scheme [^)]+\)$/.test(hook) ? `scheme plugin ${sim.schemePlugin.name}` : `arch plugin ${sim.plugin.name}`;
+  return / \(scheme [^)]+\)$/.test(hook) ? hook : `arch plugin ${sim.plugin.name}, hook ${hook}`;
 }
 
 /** Count how a run that did not end ok ended, and record it if it is the first of its kind (only then is a message built). */
@@ -142,7 +142,7 @@ function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed:
   const message =
     r.outcome === 'violation' ? `${v!.invariant} ${v!.name}: ${v!.message}`
     : r.outcome === 'budget' ? `step budget of ${sim.cell.stepBudget} exceeded`
-    : r.outcome === 'plugin-error' ? (r.pluginError !== null ? `${pluginOfHook(sim, r.pluginError.hook)}, hook ${r.pluginError.hook}: ${r.pluginError.message}` : 'plugin error')
+    : r.outcome === 'plugin-error' ? (r.pluginError !== null ? `${pluginOfHook(sim, r.pluginError.hook)}: ${r.pluginError.message}` : 'plugin error')
     : 'deadlock: no actor enabled before all tasks finished';
   const cls: FailureClass = r.outcome === 'violation' ? 'violation' : 'error';
   agg.firstFailures[kind] = {

@@ -106,6 +106,8 @@ export class Plan {
     private readonly cells: readonly Pick<CellSpec, 'index' | 'cpus'>[],
     private readonly opts: { readonly runs: number; readonly batchSize?: number },
     private readonly shard: Shard | null = null,
+    /** Cells (by position) that run nothing (their plugin could not set them up); the other cells' batches and shards are unchanged. */
+    private readonly skip: ReadonlySet<number> = new Set(),
   ) {
     if (!Number.isSafeInteger(opts.runs) || opts.runs < 0) throw usageError(`runs must be a non-negative integer of at most ${Number.MAX_SAFE_INTEGER}, got ${opts.runs}`);
     this.sizes = cells.map((c) => opts.batchSize ?? defaultBatchSize(c));
@@ -124,6 +126,7 @@ export class Plan {
 
   /** The shard's batches of cell position `i` (its index in the cell list), in run order. */
   *cellBatches(i: number): Generator<Batch> {
+    if (this.skip.has(i)) return;
     const size = this.sizes[i]!, runs = this.opts.runs, cell = this.cells[i]!.index;
     const nb = Math.ceil(runs / size);
     let j = 0;
@@ -168,7 +171,7 @@ export class Plan {
     let total = 0;
     for (let i = 0; i < this.cells.length; i++) {
       const size = this.sizes[i]!, nb = Math.ceil(runs / size);
-      if (nb === 0) continue;
+      if (nb === 0 || this.skip.has(i)) continue;
       if (this.shard === null || this.shard.count === 1) {
         total += runs;
         continue;

@@ -15,7 +15,7 @@ import { coverageSummary } from '../aggregate/coverage.js';
 export type Verdict = CellResult['verdict'];
 
 export function verdictOf(a: EngineCellAggregate): Verdict {
-  if (a.pluginErrors > 0 || a.deadlocks > 0 || a.crashes > 0 || a.modelErrors > 0 || a.firstErrors['nondeterminism'] !== undefined) return 'error';
+  if (a.pluginErrors > 0 || a.deadlocks > 0 || a.crashes > 0 || a.modelErrors > 0 || Object.keys(a.firstErrors).length > 0) return 'error';
   if (violatingRuns(a) > 0) return 'violates';
   if (hazardRuns(a) > 0 || Object.values(a.useSites).some((n) => n > 0)) return 'hazard';
   return 'safe';

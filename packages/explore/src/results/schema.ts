@@ -100,7 +100,7 @@ export const FirstFailureEntry = z
 export type FirstFailureEntry = z.infer<typeof FirstFailureEntry>;
 
 export const RunErrorEntry = z
-  .object({ kind: z.enum(['crash', 'model-error', 'nondeterminism']), runIndex: count, seed: hex32, message: z.string() })
+  .object({ kind: z.enum(['crash', 'model-error', 'nondeterminism', 'plugin-setup']), runIndex: count, seed: hex32, message: z.string() })
   .strict();
 
 /**

@@ -5,7 +5,7 @@
  * base and actor count. A cell's mutations go to createSimulator, which validates them and
  * records them in the cell id (so mutated cells get their own seeds) and in every artifact.
  */
-import { createSimulator, formatScheme, PluginLoadError, type SchemeOptions, type Simulator } from '@lazytlb/core';
+import { type CellConfig, createSimulator, formatScheme, PluginLoadError, PluginSetupError, type SchemeOptions, type Simulator } from '@lazytlb/core';
 import { LazytlbError, pluginLoadError, usageError } from '../errors/lazytlb-error.js';
 import type { PluginRegistry } from '../registry/registry.js';
 import { withDeterminismTrap } from '../determinism/trap.js';
@@ -69,6 +69,14 @@ export async function prepareCells(
     } catch (e) {
       const mutated = spec.mutations !== undefined && spec.mutations.length > 0 ? `, mutations ${spec.mutations.join('+')}` : '';
       const message = `cell ${i} (${spec.arch.name}, ${schemeLabel(spec)}, ${spec.cpus} CPUs${mutated}): ${(e as Error).message}`;
+      if (e instanceof PluginSetupError) {
+        // The plugin loaded but cannot set up this cell: report it against the cell, run the rest.
+        out.push({
+          index: i, spec, cellId: e.cellId, cellHash: cellHashOf(e.cellId, matrixSeed), actors: 0, config: JSON.parse(e.cellId) as CellConfig,
+          setupError: (e as Error).message,
+        });
+        continue;
+      }
       // A plugin that fails to set up (its setup() returned no valid hooks, ...) is a bad plugin, not a lazytlb bug: exit 2 without a stack.
       if (e instanceof PluginLoadError || (e instanceof LazytlbError && e.code === 'plugin-load')) throw pluginLoadError(message, spec.arch.name);
       throw usageError(message);

@@ -109,7 +109,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   }
 
   // Planned lazily (plan/plan.ts): batches are made as they are dispatched, so a huge run count costs nothing up front.
-  const plan = new Plan(opts.cells, { runs: opts.runs, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}) }, shard);
+  const broken = new Set(cells.filter((c) => c.setupError !== undefined).map((c) => c.index));
+  const plan = new Plan(opts.cells, { runs: opts.runs, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}) }, shard, broken);
   const covered = new Map<number, readonly string[]>();
   if (opts.resume !== undefined) for (const a of opts.resume.aggregates) covered.set(a.cell, a.batches);
   const todo: Iterator<Batch> = opts.interleave === true ? plan.interleaved(covered) : remaining(plan.batches(), covered);
@@ -188,7 +189,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     const prev = opts.resume?.aggregates[c.index];
     let list = (done.get(c.index) ?? []).map((d) => d.agg);
     if (timeBudgetHit && !interrupted) list = prefixOnly(plan.cellBatches(c.index), prev?.batches ?? [], done.get(c.index) ?? []);
-    const merged = mergeAll(c.index, c.actors, list);
+    let merged = mergeAll(c.index, c.actors, list);
+    if (c.setupError !== undefined) {
+      merged = { ...merged, firstErrors: { ...merged.firstErrors, 'plugin-setup': { kind: 'plugin-setup', runIndex: 0, seed: c.cellHash, message: c.setupError } } };
+    }
     return prev !== undefined ? mergeAggregate(prev, merged) : merged;
   });
 

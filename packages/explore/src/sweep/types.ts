@@ -86,7 +86,7 @@ export interface CellAggregate {
  * in lazytlb). No artifact is possible; the seed replays it.
  */
 export interface RunError {
-  readonly kind: 'crash' | 'model-error' | 'nondeterminism';
+  readonly kind: 'crash' | 'model-error' | 'nondeterminism' | 'plugin-setup';
   readonly runIndex: number;
   /** 32 hex digits. */
   readonly seed: string;
@@ -119,6 +119,11 @@ export interface PreparedCell {
   readonly actors: number;
   /** The resolved cell (what artifacts record). */
   readonly config: import('@lazytlb/core').CellConfig;
+  /**
+   * Its plugin's setup() threw (or returned no valid hooks) for this cell: the cell is reported
+   * as an error with this message and none of its runs are dispatched; the other cells run.
+   */
+  readonly setupError?: string;
 }
 
 /** What a sweep (or a shard, or an interrupted sweep) produced, before it becomes results.json. */
