@@ -44,7 +44,8 @@ describe('newArch', () => {
     const pkg = JSON.parse(readFileSync(join(r.dir, 'package.json'), 'utf8'));
     expect(pkg.name).toBe('@lazytlb/arch-my-arch2');
     expect(pkg.type).toBe('module');
-    expect(pkg.peerDependencies).toEqual({ '@lazytlb/core': 'workspace:>=0.1.0 <1.0.0' });
+    expect(pkg.peerDependencies).toEqual({ '@lazytlb/core': 'workspace:>=0.1.0 <1.0.0', '@lazytlb/explore': 'workspace:>=0.1.0 <1.0.0' });
+    expect(pkg.peerDependenciesMeta).toEqual({ '@lazytlb/explore': { optional: true } });
     expect(pkg.devDependencies['@lazytlb/core']).toBe('workspace:^');
     expect(pkg.devDependencies['@lazytlb/testkit']).toBe('workspace:^');
     expect(pkg.repository.directory).toBe('plugins/my-arch2');
@@ -54,6 +55,8 @@ describe('newArch', () => {
     expect(Object.keys(pkg.scripts).sort()).toEqual(Object.keys(x86.scripts).sort());
     expect(Object.keys(pkg.dependencies)).toEqual(Object.keys(x86.dependencies));
     expect(Object.keys(pkg.devDependencies).sort()).toEqual(Object.keys(x86.devDependencies).sort());
+    expect(pkg.peerDependencies).toEqual(x86.peerDependencies);
+    expect(readFileSync(join(r.dir, 'scripts/truth-table.mjs'), 'utf8')).toContain("import { runCell } from '@lazytlb/explore';");
     expect(JSON.parse(readFileSync(join(r.dir, 'tsconfig.json'), 'utf8')).extends).toBe('../../tsconfig.base.json');
     expect(JSON.parse(readFileSync(join(r.dir, 'tsconfig.build.json'), 'utf8')).exclude).toEqual(['src/**/*.test.ts', 'src/test-support/**']);
     const index = readFileSync(join(r.dir, 'src/index.ts'), 'utf8');

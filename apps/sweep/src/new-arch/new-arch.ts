@@ -120,7 +120,7 @@ export function identForms(name: string): { ident: string; pascal: string; upper
 
 /**
  * The placeholders every generated package has: __DIR__ (the package directory relative to
- * the repository, `fallbackDir` outside it), __CORE_PEER__, __CORE_DEV__, __TESTKIT_DEV__
+ * the repository, `fallbackDir` outside it), __CORE_PEER__, __CORE_DEV__, __TESTKIT_DEV__, __EXPLORE_PEER__, __EXPLORE_DEV__
  * (workspace: ranges inside the lazytlb monorepo, registry ranges outside it) and __TSCONFIG_BASE__.
  */
 export function packageVars(repo: string | null, dir: string, fallbackDir: string): Record<string, string> {
@@ -130,6 +130,9 @@ export function packageVars(repo: string | null, dir: string, fallbackDir: strin
     CORE_PEER: repo !== null ? 'workspace:>=0.1.0 <1.0.0' : '>=0.1.0 <1.0.0',
     CORE_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
     TESTKIT_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
+    // The truth-table script counts runs with @lazytlb/explore's runCell (an optional peer: the plugin itself needs only core).
+    EXPLORE_PEER: repo !== null ? 'workspace:>=0.1.0 <1.0.0' : '>=0.1.0 <1.0.0',
+    EXPLORE_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
     TSCONFIG_BASE: repo !== null ? relative(dir, join(repo, 'tsconfig.base.json')).split(sep).join('/') : './tsconfig.base.json',
   };
 }
