@@ -40,10 +40,6 @@ export const EXIT_CODE_OF: Readonly<Record<ErrorCode, number>> = {
 
 /** Map an error to its exit code and print it: one line for what a user can fix, a stack only for a bug. */
 export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
-  if (e instanceof ReplayError) {
-    stderr.write(`lazytlb: ${e.message}\n`);
-    return e.exitCode;
-  }
   const code = classifyError(e);
   const err = e instanceof Error ? e : new Error(String(e));
   if (code === 'internal') stderr.write(`lazytlb: internal error: ${err.stack ?? err.message}\n`);

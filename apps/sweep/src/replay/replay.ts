@@ -4,21 +4,26 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Artifact, ArtifactError, ReplayDivergence, outcomeOf, parseArtifact, replayArtifact } from '@lazytlb/core';
-import { formatJson, formatLkml, formatPerfetto, withDeterminismTrap } from '@lazytlb/explore';
+import { formatJson, formatLkml, formatPerfetto, LazytlbError, withDeterminismTrap } from '@lazytlb/explore';
 import { createRegistry } from '../plugins/bundled.js';
 
 export type ReplayFormat = 'lkml' | 'json' | 'perfetto';
 export const REPLAY_FORMATS: readonly ReplayFormat[] = ['lkml', 'json', 'perfetto'];
 
 /** A replay that could not be done; `exitCode` is what the CLI should exit with. */
-export class ReplayError extends Error {
+/**
+ * A replay that could not be done: a LazytlbError of code `input` (the file, its JSON, the
+ * artifact, its model or plugins: exit 2) or `replay-mismatch` (the run did not reproduce: exit 1).
+ */
+export class ReplayError extends LazytlbError {
   override name = 'ReplayError';
-  constructor(
-    message: string,
-    /** 2: unusable input (file, JSON, artifact, model/plugin version); 1: the run did not reproduce. */
-    readonly exitCode: 1 | 2 = 2,
-  ) {
-    super(message);
+  constructor(message: string, exitCode: 1 | 2 = 2) {
+    super(exitCode === 1 ? 'replay-mismatch' : 'input', message);
+  }
+
+  /** The exit code its code maps to (kept for callers of the first API). */
+  get exitCode(): 1 | 2 {
+    return this.code === 'replay-mismatch' ? 1 : 2;
   }
 }
 
