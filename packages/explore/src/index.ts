@@ -36,7 +36,7 @@ export * from './shrink/shrink.js';
 export * from './shrink/bug-depth.js';
 export * from './shrink/first-failures.js';
 export * from './determinism/trap.js';
-export * from './determinism/verify.js';
+export * from './results/verify.js';
 export * from './mutants/catalog.js';
 export * from './mutants/variants.js';
 export * from './mutants/schema.js';

@@ -3,7 +3,7 @@ import { createSimulator, referenceArch, replayArtifact } from '@lazytlb/core';
 import { emptyAggregate, mergeAggregate, mergeAll } from './aggregate.js';
 import { runBatch } from '../executor/run-batch.js';
 import { cellHashOf } from '../plan/seed.js';
-import type { EngineCellAggregate } from '../sweep/types.js';
+import type { EngineCellAggregate } from './types.js';
 
 const sim = createSimulator({ plugin: referenceArch, scheme: 'none', cpus: 2, workload: 'default', strategy: { kind: 'pct', depth: 3 } });
 const hash = cellHashOf(sim.cellId, 'agg-test');

@@ -6,7 +6,7 @@
  * never depends on how its runs were split into batches, threads or shards.
  */
 import { COST_NAMES } from '@lazytlb/core';
-import type { EngineCellAggregate, FirstFailure, RunError } from '../sweep/types.js';
+import type { EngineCellAggregate, FirstFailure, RunError } from './types.js';
 import { mergeSketches } from './coverage.js';
 import { formatInterval, parseInterval, unionIntervals } from '../plan/intervals.js';
 

@@ -4,7 +4,7 @@ import { mergeAggregate, mergeAll } from './aggregate.js';
 import { bucketRange, coverageBucket, coverageSummary, mergeSketches, type StateSketches } from './coverage.js';
 import { runBatch } from '../executor/run-batch.js';
 import { cellHashOf } from '../plan/seed.js';
-import type { EngineCellAggregate } from '../sweep/types.js';
+import type { EngineCellAggregate } from './types.js';
 
 /** A sketch of the values [from, to). */
 function sketch(from: number, to: number): Uint8Array {

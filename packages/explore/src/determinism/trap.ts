@@ -7,7 +7,7 @@
  *
  * Trapped: Math.random, Date.now, performance.now, crypto.getRandomValues. Not trapped: `new
  * Date()`, other crypto functions, module state that survives from run to run (hidden state):
- * replaying first failures twice finds that (./verify.ts).
+ * replaying first failures twice finds that (results/verify.ts).
  */
 
 export const NONDETERMINISM_MARK = 'nondeterminism:';

@@ -7,7 +7,7 @@
  * typed-array sketches).
  */
 import type { CellSpec } from '../matrix/types.js';
-import type { EngineCellAggregate } from '../sweep/types.js';
+import type { EngineCellAggregate } from '../aggregate/types.js';
 
 /** A batch of runs [runStart, runEnd) of one cell. */
 export interface BatchTask {

@@ -4,8 +4,8 @@
  */
 import type { Simulator } from '@lazytlb/core';
 import type { PluginRegistry } from '../registry/registry.js';
-import { simulatorFor } from '../sweep/cells.js';
-import type { EngineCellAggregate } from '../sweep/types.js';
+import { simulatorFor } from './cell-simulator.js';
+import type { EngineCellAggregate } from '../aggregate/types.js';
 import type { BatchTask, Executor } from './executor.js';
 import { withDeterminismTrap } from '../determinism/trap.js';
 import { runBatch } from './run-batch.js';

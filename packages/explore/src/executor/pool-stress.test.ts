@@ -26,11 +26,12 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { Simulator } from '@lazytlb/core';
 import { PluginRegistry } from '../registry/registry.js';
-import { prepareCells, simulatorFor } from '../sweep/cells.js';
+import { prepareCells } from '../sweep/cells.js';
+import { simulatorFor } from './cell-simulator.js';
 import { WorkerPool, workerFileUrl } from './pool.js';
 import { runBatch } from './run-batch.js';
 import { smallCells } from '../sweep/test-support.js';
-import type { EngineCellAggregate } from '../sweep/types.js';
+import type { EngineCellAggregate } from '../aggregate/types.js';
 
 const POOLS = 8;
 const THREADS = 4;

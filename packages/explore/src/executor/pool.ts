@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { runSeed, seedFromHex, seedToHex } from '@lazytlb/core';
 import { emptyAggregate, mergeAggregate } from '../aggregate/aggregate.js';
-import type { EngineCellAggregate } from '../sweep/types.js';
+import type { EngineCellAggregate } from '../aggregate/types.js';
 import type { RegistrySpec } from '../registry/registry.js';
 import type { BatchTask, Executor } from './executor.js';
 import type { WorkerTask } from './worker.js';

@@ -21,7 +21,7 @@ import { emptyAggregate, normaliseAggregate } from '../aggregate/aggregate.js';
 import { isNondeterminism } from '../determinism/trap.js';
 import { coverageBucket } from '../aggregate/coverage.js';
 import { formatInterval, parseInterval, unionIntervals } from '../plan/intervals.js';
-import { type EngineCellAggregate, type FailureClass, type FirstFailure, failureKey } from '../sweep/types.js';
+import { type EngineCellAggregate, type FailureClass, type FirstFailure, failureKey } from '../aggregate/types.js';
 
 export interface RunBatchOptions {
   /** Sketch the abstract states of the runs (default off). */

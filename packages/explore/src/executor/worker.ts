@@ -6,11 +6,11 @@
  */
 import type { Simulator } from '@lazytlb/core';
 import { PluginRegistry, type RegistrySpec } from '../registry/registry.js';
-import { simulatorFor } from '../sweep/cells.js';
+import { simulatorFor } from './cell-simulator.js';
 import type { BatchTask } from './executor.js';
 import { withDeterminismTrap } from '../determinism/trap.js';
 import { runBatch } from './run-batch.js';
-import type { EngineCellAggregate } from '../sweep/types.js';
+import type { EngineCellAggregate } from '../aggregate/types.js';
 
 export interface WorkerTask extends BatchTask {
   /** How to rebuild the caller's plugin registry in this thread. */

@@ -7,9 +7,15 @@
  * exactly), only how work is distributed.
  */
 import type { CellSpec } from '../matrix/types.js';
-import type { Batch } from '../sweep/types.js';
 import { usageError } from '../errors/lazytlb-error.js';
 import { type Interval, parseInterval, subtractIntervals, unionIntervals } from './intervals.js';
+
+/** A batch: runs [runStart, runEnd) of cell `cell`. */
+export interface Batch {
+  readonly cell: number;
+  readonly runStart: number;
+  readonly runEnd: number;
+}
 
 /** Runs per batch: ~10–50 ms of work at ~0.1 ms per run of 2–4 CPUs (bigger cells run longer). */
 export function defaultBatchSize(cell: Pick<CellSpec, 'cpus'>): number {

@@ -8,7 +8,8 @@
 import { canonicalJson, COST_NAMES, type CostName, costs as C, hashString128, hllSerialize, INVARIANT_IDS, seedToHex } from '@lazytlb/core';
 import { hazardRuns, violatingRuns } from '../aggregate/aggregate.js';
 import { coveredCount, parseInterval } from '../plan/intervals.js';
-import type { EngineCellAggregate, FailureClass, FirstFailure, PreparedCell, SweepResult } from '../sweep/types.js';
+import type { EngineCellAggregate, FailureClass, FirstFailure } from '../aggregate/types.js';
+import type { PreparedCell, SweepResult } from '../sweep/types.js';
 import { type CellCosts, type CellCoverage, type CellResult, type EventCosts, type FirstFailureEntry, type PerEventCosts, type PctMissBound, type PctReport, RESULTS_SCHEMA, type ResultsFile } from './schema.js';
 import { coverageSummary } from '../aggregate/coverage.js';
 

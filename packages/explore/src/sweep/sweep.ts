@@ -29,7 +29,9 @@ import { fingerprintsDifference, type SweepFingerprints } from './fingerprints.j
 import { parseInterval } from '../plan/intervals.js';
 import { Plan, remaining, type Shard } from '../plan/plan.js';
 import { defaultThreads, maxThreads } from '../executor/pool.js';
-import type { Batch, EngineCellAggregate, SweepResult } from './types.js';
+import type { EngineCellAggregate } from '../aggregate/types.js';
+import type { Batch } from '../plan/plan.js';
+import type { SweepResult } from './types.js';
 
 export interface SweepProgress {
   readonly runs: number;

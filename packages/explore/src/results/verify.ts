@@ -8,9 +8,9 @@
  */
 import { type ArchPlugin, type RunResult, replayArtifact, ReplayDivergence, type SchemePlugin, type TraceEvent } from '@lazytlb/core';
 import type { PluginRegistry } from '../registry/registry.js';
-import { failurePath } from '../results/build.js';
+import { failurePath } from './build.js';
 import type { EngineCellAggregate, FirstFailure, SweepResult } from '../sweep/types.js';
-import { withDeterminismTrap } from './trap.js';
+import { withDeterminismTrap } from '../determinism/trap.js';
 
 export interface VerifiedSweep {
   /** The sweep, with a `nondeterminism` error added to each cell where a replay disagreed. */
