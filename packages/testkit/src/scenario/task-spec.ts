@@ -37,7 +37,8 @@ export interface TaskSpec {
   readonly unstarted?: boolean;
   /**
    * Op words: run, kwork, yield, exec, kernel_execve, exit, kthread_use_mm,
-   * kthread_unuse_mm, munmap [freed-tables|all], mremap, membarrier_register, text_poke,
+   * kthread_unuse_mm, munmap [freed-tables|all], mremap, membarrier_register,
+   * membarrier_register_and_command, text_poke,
    * sleep <cpu>, migrate <cpu>, clone <task>, fork <task>, use_mm_setup <task>,
    * io_uring_setup <io-wq task> <exit kworker>, io_ring_exit; kernel threads: khugepaged <mm>,
    * reclaim <mm>, suspend; CPU hotplug: cpu_down <cpuhp task>, cpu_up <cpu> (a control kthread)
