@@ -18,6 +18,7 @@ import { TOOL_VERSION } from '../results/version.js';
 import { OutputDir } from '../results/output-dir.js';
 import { resultsJson, writeFileAtomic, writeResultDir } from '../results/write.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_VIOLATIONS, UsageError } from './exit-codes.js';
+import { faultPhase } from '../io/fault.js';
 import { ProgressReporter } from './progress.js';
 import { formatVerdictTable } from './verdict-table.js';
 import { positiveInt, threadsFlag } from './args.js';
@@ -149,6 +150,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
   try {
     const progress = o.progress === false ? null : new ProgressReporter();
     let swept: SweepResult;
+    faultPhase('run'); // test-only markers (io/fault.ts): no-ops unless LAZYTLB_FAULT_PHASES=1
     try {
       swept = await runSweep({
         cells,
@@ -171,6 +173,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
 
     const log = (s: string): void => void process.stderr.write(s);
     // Every first failure replayed twice before anything is shrunk: a nondeterministic plugin is filed, not chased.
+    faultPhase('verify');
     const verified = await verifyFirstFailures(swept, registry);
     const result = verified.result;
     const write = (shrunk: ReadonlyMap<string, ShrunkEntry>): ResultsFile => {
@@ -187,24 +190,42 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
       return file!;
     };
     // Results first: whatever happens while shrinking (a signal, a crash), every completed run is on disk.
+    faultPhase('write-1');
     let file = write(new Map());
+    await signalsDelivered();
     const wantShrink = o.shrink !== false && !result.interrupted && file.cells.some((c) => c.firstFailures.some((f) => f.class !== 'error'));
     if (wantShrink && !controller.signal.aborted) {
+      faultPhase('shrink');
       const shrunk = await shrinkFirstFailures(result, registry, log, controller.signal, verified.unstable);
+      faultPhase('write-2');
       file = write(shrunk);
       if (controller.signal.aborted) log(`lazytlb: ${signalled ?? 'interrupted'} while shrinking: the results are complete; ${shrunk.size} first failure(s) were shrunk before it\n`);
     }
+    faultPhase('done');
     // Cells a plugin could not set up: one line each (the verdict table says ERROR; this says why).
     for (const c of result.cells) if (c.setupError !== undefined) log(`lazytlb: cell ${c.index} (${c.spec.arch.name}, ${schemeLabel(c.spec)}, ${c.spec.cpus} CPUs): ${c.setupError}\n`);
     if (outDir !== null) log(`lazytlb: wrote ${join(outDir.path, 'results.json')}, report.md, report.html and failures/\n`);
     if (o.json === true) process.stdout.write(resultsJson(file));
     else process.stdout.write(formatVerdictTable(file));
+    await signalsDelivered();
     if (signalled !== null) return exitCodeOfSignal(signalled);
     return exitCodeOf(file, result.interrupted);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Let a signal that arrived during synchronous work (writing a directory blocks the event loop)
+ * reach onSignal before deciding: Node delivers it on the loop's next turn, and once the
+ * handlers are removed it would be lost (Ctrl-C while the shrunk results were written: exit 1
+ * as if nothing happened; while the first results were written: shrinking started anyway).
+ */
+async function signalsDelivered(): Promise<void> {
+  // Two turns: the first immediate runs in this turn's check phase, the second after the next
+  // poll phase, which is where a pending signal is read.
+  for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** 130 after SIGINT, 143 after SIGTERM (128 + the signal number, as a shell reports a process killed by it). */

@@ -1,5 +1,6 @@
 /** Atomic file writes: a reader never sees a half-written file. */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { faultWriteDelay } from './fault.js';
 
 let tmpCounter = 0;
 
@@ -8,6 +9,7 @@ export function writeFileAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
   try {
     writeFileSync(tmp, data);
+    faultWriteDelay(); // test-only (io/fault.ts): no-op unless LAZYTLB_FAULT_WRITE_DELAY_MS is set
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -15,6 +15,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, ren
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ioError, usageError } from '@lazytlb/explore';
+import { faultPhase, faultWriteDelay } from '../io/fault.js';
 
 const PARTIAL = '.partial-';
 const PREVIOUS = '.previous-';
@@ -32,6 +33,22 @@ function pidAlive(pid: number): boolean {
 function why(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   return err.code !== undefined ? `${err.code}: ${err.message.replace(/^[A-Z]+: /, '')}` : String(err.message ?? e);
+}
+
+/**
+ * `mkdir -p` reports ENOENT when the first missing directory cannot be made (a read-only file
+ * system, no permission): make that one alone to get the real reason.
+ */
+function mkdirCause(dir: string, e: unknown): unknown {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return e;
+  let first = dir;
+  while (dirname(first) !== first && !existsSync(dirname(first))) first = dirname(first);
+  try {
+    mkdirSync(first);
+  } catch (inner) {
+    return inner;
+  }
+  return e;
 }
 
 /** fsync a file or directory (directories: so a rename or a new entry survives a crash). */
@@ -88,9 +105,9 @@ export class OutputDir {
     try {
       mkdirSync(d.parent, { recursive: true });
     } catch (e) {
-      throw usageError(`${flag} ${out}: cannot create its parent directory ${d.parent}: ${why(e)}`);
+      throw usageError(`${flag} ${out}: cannot create its parent directory ${d.parent}: ${why(mkdirCause(d.parent, e))}`);
     }
-    d.repair();
+    d.repair(`${flag} ${out}`);
     const probe = d.partialPath();
     try {
       rmSync(probe, { recursive: true, force: true });
@@ -121,15 +138,30 @@ export class OutputDir {
       .map((n) => ({ path: join(this.parent, n), pid: Number(n.slice(this.base.length + marker.length)) }));
   }
 
-  /** Undo what a killed process left: OUT missing with OUT.previous-PID beside it; partials of dead processes. */
-  private repair(): void {
-    for (const p of this.siblings(PARTIAL)) if (p.pid !== process.pid && !pidAlive(p.pid)) rmSync(p.path, { recursive: true, force: true });
+  /**
+   * Undo what a killed process left: OUT missing with OUT.previous-PID beside it; partials of
+   * dead processes. Leftovers that cannot be removed (a read-only place) stay: the probe after
+   * this reports the place; OUT that cannot be restored is a one-line error naming both.
+   */
+  private repair(what: string): void {
+    const remove = (path: string): void => {
+      try {
+        rmSync(path, { recursive: true, force: true });
+      } catch {
+        /* best effort: see above */
+      }
+    };
+    for (const p of this.siblings(PARTIAL)) if (p.pid !== process.pid && !pidAlive(p.pid)) remove(p.path);
     const previous = this.siblings(PREVIOUS).filter((p) => !pidAlive(p.pid) || p.pid === process.pid);
     if (!existsSync(this.path) && previous.length > 0) {
-      renameSync(previous[0]!.path, this.path);
+      try {
+        renameSync(previous[0]!.path, this.path);
+      } catch (e) {
+        throw usageError(`${what}: cannot restore it from ${previous[0]!.path} (a previous run was killed while replacing it): ${why(e)}`);
+      }
       process.stderr.write(`lazytlb: restored ${this.path} from ${previous[0]!.path} (a previous run was killed while replacing it)\n`);
     }
-    for (const p of this.siblings(PREVIOUS)) if (!pidAlive(p.pid) || p.pid === process.pid) rmSync(p.path, { recursive: true, force: true });
+    for (const p of this.siblings(PREVIOUS)) if (!pidAlive(p.pid) || p.pid === process.pid) remove(p.path);
   }
 
   /**
@@ -163,6 +195,9 @@ export class OutputDir {
     const had = existsSync(this.path);
     try {
       if (had) renameSync(this.path, previous);
+      // Test-only (io/fault.ts; no-ops unless set): a marker and a window for a kill between the two renames.
+      faultPhase('swap');
+      faultWriteDelay(5);
       renameSync(partial, this.path);
     } catch (e) {
       if (had && !existsSync(this.path) && existsSync(previous)) renameSync(previous, this.path);
