@@ -281,7 +281,8 @@ export const MutationEntry = z.unknown().transform((v, ctx): string[] => {
 
 export const SeedEntry = z.union([z.string().min(1), z.number()], { message: 'expected a seed (a string or a number)' }).transform((v) => String(v));
 
-export const RunsEntry = z.number({ message: 'expected a number of runs per cell (an integer >= 1)' }).int('expected an integer >= 1').min(1, 'expected an integer >= 1');
+const RUNS_RANGE = `expected an integer from 1 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1)`;
+export const RunsEntry = z.number({ message: 'expected a number of runs per cell (an integer >= 1)' }).int(RUNS_RANGE).min(1, RUNS_RANGE).max(Number.MAX_SAFE_INTEGER, RUNS_RANGE);
 export const StepBudgetEntry = z
   .number({ message: 'expected a step budget per run (an integer 1..100000000)' })
   .int('expected an integer 1..100000000')

@@ -41,7 +41,9 @@ export function zodIssues(error: z.ZodError, locate: Locate): MatrixIssue[] {
       out.push(issue(locate, i.path, i.message));
     }
   }
-  return out;
+  // One line per problem: zod reports a value past two bounds (an unsafe integer, say) once per check.
+  const seen = new Set<string>();
+  return out.filter((x) => !seen.has(`${x.field}\u0000${x.message}`) && seen.add(`${x.field}\u0000${x.message}`) !== undefined);
 }
 
 export interface BuildOptions {
