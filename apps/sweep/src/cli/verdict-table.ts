@@ -4,7 +4,7 @@
  * that fired, and the main costs.
  */
 import type { ResultsFile } from '@lazytlb/explore';
-import { schemeText } from '../results/write.js';
+import { schemeText } from '../report/markdown.js';
 
 const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
 

@@ -5,7 +5,7 @@ import { runSweep } from '@lazytlb/explore';
 import { cpuSeriesCells, smallCells } from '../test-support/engine.js';
 import { buildResults, perEventCosts } from '@lazytlb/explore';
 import type { CellResult, EventCosts, PerEventCosts, ResultsFile } from '@lazytlb/explore';
-import { renderReport } from '../results/write.js';
+import { renderReport } from './markdown.js';
 import { costTrend, cpuGroups, fitLine, renderCostVsCpus, shownCosts } from './cost-vs-cpus.js';
 import { createRegistry } from '../plugins/bundled.js';
 

@@ -1,8 +1,9 @@
 /**
- * Writing report.html next to report.md (results/write.ts's writeResultDir calls this, so
- * sweep, resume and merge outputs all get it): the data model (data.ts) with the swimlanes of
- * the shrunk first failures (swimlane.ts), rendered by the template (html.ts) with the echarts
- * library inlined, read from the installed package at write time. Written atomically.
+ * Writing the reports of a results file (results/write.ts's writeResultDir calls writeReports, so
+ * sweep, resume and merge outputs all get both): report.md (markdown.ts) and report.html — the data
+ * model (data.ts) with the swimlanes of the shrunk first failures (swimlane.ts), rendered by the
+ * template (html.ts) with the echarts library inlined, read from the installed package at write
+ * time. Each written atomically.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,6 +12,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { PluginRegistry, ResultsFile, ShrunkFailure } from '@lazytlb/explore';
 import { buildReportData, type ReportData } from './data.js';
 import { renderReportHtml } from './html.js';
+import { renderReport } from './markdown.js';
 import { buildSwimlanes } from './swimlane.js';
 
 const require = createRequire(import.meta.url);
@@ -41,4 +43,10 @@ export function reportHtml(file: ResultsFile, shrunk: ReadonlyMap<string, Shrunk
 /** Write DIR/report.html atomically. */
 export function writeReportHtml(dir: string, file: ResultsFile, shrunk: ReadonlyMap<string, ShrunkFailure> | undefined, opts: ReportHtmlOptions): void {
   writeFileAtomic(join(dir, 'report.html'), reportHtml(file, shrunk, opts));
+}
+
+/** Write DIR/report.md and DIR/report.html (each atomically): the two renderings of one results file. */
+export function writeReports(dir: string, file: ResultsFile, shrunk: ReadonlyMap<string, ShrunkFailure> | undefined, opts: ReportHtmlOptions): void {
+  writeFileAtomic(join(dir, 'report.md'), renderReport(file));
+  writeReportHtml(dir, file, shrunk, opts);
 }
