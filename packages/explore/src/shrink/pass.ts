@@ -38,7 +38,7 @@ export interface Candidate {
 export type CandidateStream<S extends ShrinkSubject = ShrinkSubject> = Generator<Candidate, void, S | undefined>;
 
 export interface ShrinkPass {
-  /** Short name (logs, tests): decisions, options, cpus, tasks, ops, budgets. */
+  /** Short name (logs, tests): decisions, options, simplify-ops, cpus, tasks, ops, budgets. */
   readonly name: string;
   /**
    * Candidates smaller than `current` in this pass's dimension, in a fixed order. Each `yield`

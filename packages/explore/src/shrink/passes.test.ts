@@ -2,7 +2,7 @@ import { constants as C, parseOp } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import type { OptionSpace } from './options.js';
 import { type Candidate, candidatesOf, drivePass, type ShrinkPass, type ShrinkSubject } from './pass.js';
-import { budgetsPass, cpusPass, decisionsPass, opsPass, optionsPass, tasksPass } from './passes.js';
+import { budgetsPass, cpusPass, decisionsPass, opsPass, optionsPass, simplifyOpsPass, tasksPass } from './passes.js';
 import { explicitInput, type ShrinkWorkload } from './workload.js';
 
 const A = C.ACTORS_PER_CPU;
@@ -136,6 +136,41 @@ describe('ops pass', () => {
       ['A@0:run,exit', 'B@0:exit,run'],
       ['A@0:yield,exit', 'B@0:exit,run'],
     ]);
+  });
+});
+
+describe('simplify-ops pass', () => {
+  const wl = w([
+    { name: 'A', cpu: 0, program: ['munmap all', 'membarrier_register_and_command', 'sleep 1', 'exit'] },
+    { name: 'B', cpu: 1, program: ['munmap freed-tables', 'migrate 0', 'exit'] },
+  ]);
+
+  it('replaces each op by its simpler variants, simplest first, last task and last op first; the same CPUs and decisions', () => {
+    const cs = candidatesOf(simplifyOpsPass, subject({ cpus: 2, workload: wl, decisions: Uint8Array.of(0, A) }));
+    expect(cs.map(names)).toEqual([
+      ['A@0:munmap all,membarrier_register_and_command,sleep 1,exit', 'B@1:munmap,migrate 0,exit'],
+      ['A@0:munmap all,membarrier_register,sleep 1,exit', 'B@1:munmap freed-tables,migrate 0,exit'],
+      ['A@0:munmap,membarrier_register_and_command,sleep 1,exit', 'B@1:munmap freed-tables,migrate 0,exit'],
+      ['A@0:munmap freed-tables,membarrier_register_and_command,sleep 1,exit', 'B@1:munmap freed-tables,migrate 0,exit'],
+    ]);
+    expect(cs.every((c) => list(c).join() === `0,${A}` && c.cpus === undefined && c.archOptions === undefined)).toBe(true);
+  });
+
+  it('keeps the first variant accepted (the rest are less simple) and goes on from the accepted workload', () => {
+    // 'munmap all' must keep freeing tables: 'munmap' is refused, 'munmap freed-tables' accepted
+    const r = run(simplifyOpsPass, subject({ cpus: 2, workload: wl }), (c) => !names(c)[0]!.startsWith('A@0:munmap,'));
+    expect(r.accepted.map(names).map((n) => n.join(' '))).toEqual([
+      'A@0:munmap all,membarrier_register_and_command,sleep 1,exit B@1:munmap,migrate 0,exit',
+      'A@0:munmap all,membarrier_register,sleep 1,exit B@1:munmap,migrate 0,exit',
+      'A@0:munmap freed-tables,membarrier_register,sleep 1,exit B@1:munmap,migrate 0,exit',
+    ]);
+    expect(r.seen.length).toBe(4);
+    expect(candidatesOf(simplifyOpsPass, r.subject).map(names)).toEqual([['A@0:munmap,membarrier_register,sleep 1,exit', 'B@1:munmap,migrate 0,exit']]);
+  });
+
+  it('offers nothing when no op has a simpler variant, or on a generated workload', () => {
+    expect(candidatesOf(simplifyOpsPass, subject({ workload: w([{ name: 'A', cpu: 0, program: ['munmap', 'membarrier_register', 'sleep 0', 'exit'] }]) }))).toEqual([]);
+    expect(candidatesOf(simplifyOpsPass, subject())).toEqual([]);
   });
 });
 

@@ -1,13 +1,13 @@
-import { type Artifact, createSimulator, hashString128, LenientReplayExplorer, makeArtifact, referenceArch, replayArtifact, runSeed, seedFromHex } from '@lazytlb/core';
+import { type Artifact, createSimulator, type ExplicitWorkloadInput, formatOp, hashString128, LenientReplayExplorer, makeArtifact, referenceArch, replayArtifact, runSeed, seedFromHex } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import { optionSpace } from './options.js';
-import { decisionsPass, optionsPass } from './passes.js';
+import { decisionsPass, optionsPass, simplifyOpsPass } from './passes.js';
 import { RESEARCH_SEEDS, ShrinkBudget, ShrinkRunner, smallerFailure } from './runner.js';
 import { findingOf } from './target.js';
-import { structuredWorkload } from './workload.js';
+import { type ShrinkWorkload, structuredWorkload } from './workload.js';
 
-function firstFailure(cpus = 2, archOptions: unknown = {}): Artifact {
-  const sim = createSimulator({ plugin: referenceArch, archOptions, scheme: 'none', cpus, workload: 'default' });
+function firstFailure(cpus = 2, archOptions: unknown = {}, workload: 'default' | { explicit: ExplicitWorkloadInput } = 'default'): Artifact {
+  const sim = createSimulator({ plugin: referenceArch, archOptions, scheme: 'none', cpus, workload });
   const cell = hashString128(sim.cellId);
   for (let i = 0; i < 5000; i++) {
     const r = sim.run(runSeed(cell, i));
@@ -19,13 +19,17 @@ function firstFailure(cpus = 2, archOptions: unknown = {}): Artifact {
 function runnerFor(a: Artifact, maxAttempts = 4000, researchSeeds = 8) {
   const runner = new ShrinkRunner({ plugins: { arch: referenceArch }, artifact: a, finding: findingOf(a), space: optionSpace(referenceArch), budget: new ShrinkBudget(maxAttempts), researchSeeds });
   const first = replayArtifact(a, referenceArch);
-  const state = runner.initialState(createSimulator({ plugin: referenceArch, archOptions: a.cell.arch.options, scheme: 'none', cpus: a.cell.cpus, workload: 'default' }), null, first.result);
+  const w = a.cell.workload;
+  const state = runner.initialState(
+    createSimulator({ plugin: referenceArch, archOptions: a.cell.arch.options, scheme: 'none', cpus: a.cell.cpus, workload: 'explicit' in w ? w : 'default' }),
+    'explicit' in w ? structuredWorkload(w.explicit) : null, first.result,
+  );
   return { runner, state };
 }
 
-const wl = (n: number, ops = 1) => structuredWorkload({ tasks: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, kind: 'user' as const, cpu: 0, mm: 'm', program: Array(ops).fill('run') })) });
+const wl = (n: number, ops = 1, op = 'run') => structuredWorkload({ tasks: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, kind: 'user' as const, cpu: 0, mm: 'm', program: Array(ops).fill(op) })) });
 
-describe('smallerFailure: (steps, CPUs, tasks, ops, budgets, option simplicity) lexicographically', () => {
+describe('smallerFailure: (steps, CPUs, tasks, ops, op complexity, budgets, option simplicity) lexicographically', () => {
   const space = optionSpace(referenceArch);
   const f = (steps: number, cpus: number, workload: ReturnType<typeof wl> | null, archOptions: unknown = {}) => ({ steps, cpus, workload, archOptions });
   it('orders by steps, then CPUs, then the workload, then the options', () => {
@@ -34,6 +38,11 @@ describe('smallerFailure: (steps, CPUs, tasks, ops, budgets, option simplicity) 
     expect(smallerFailure(space, f(10, 2, wl(1, 9)), f(10, 2, wl(2, 1)))).toBe(true);
     expect(smallerFailure(space, f(10, 2, wl(2, 1)), f(10, 2, wl(2, 2)))).toBe(true);
     expect(smallerFailure(space, f(10, 2, { ...wl(2), deepIdles: 0 }), f(10, 2, { ...wl(2), deepIdles: 1 }))).toBe(true);
+    // simpler ops (flags dropped) after the op count, before the budgets
+    expect(smallerFailure(space, f(10, 2, wl(2, 1, 'munmap freed-tables')), f(10, 2, wl(2, 1, 'munmap all')))).toBe(true);
+    expect(smallerFailure(space, f(10, 2, wl(2, 1, 'munmap all')), f(10, 2, wl(2, 1, 'munmap freed-tables')))).toBe(false);
+    expect(smallerFailure(space, f(10, 2, wl(2, 1, 'membarrier_register_and_command')), f(10, 2, wl(2, 2, 'membarrier_register')))).toBe(true);
+    expect(smallerFailure(space, f(10, 2, { ...wl(2, 1, 'membarrier_register'), deepIdles: 1 }), f(10, 2, wl(2, 1, 'membarrier_register_and_command')))).toBe(true);
     expect(smallerFailure(space, f(10, 2, wl(2)), f(10, 2, wl(2), { leaveKeepsMaskBit: false }))).toBe(true);
     expect(smallerFailure(space, f(10, 2, wl(2)), f(10, 2, wl(2)))).toBe(false);
   });
@@ -106,5 +115,24 @@ describe('ShrinkRunner', () => {
       budget: new ShrinkBudget(10), researchSeeds: 0,
     });
     expect(site.simFor({}, 2, { profile: 'default' })).toBeNull();
+  });
+
+  it('keeps a simpler op that fails the same way in as many steps, or in fewer; refuses one that does not fail so (I1 needs munmap all)', () => {
+    const at = (program: string[]) => firstFailure(1, {}, { explicit: { tasks: [{ name: 'A', kind: 'user', cpu: 0, mm: 'm', program }] } });
+    const programOf = (s: { workload: ShrinkWorkload | null }) => s.workload!.tasks[0]!.program.map((op) => formatOp(op));
+    // after 'munmap all' nothing is mapped: the second munmap's flags change nothing but the op
+    const b = at(['munmap all', 'munmap freed-tables', 'exit']);
+    const { runner, state } = runnerFor(b, 100);
+    const { state: s } = runner.apply(simplifyOpsPass, state);
+    expect(programOf(s)).toEqual(['munmap all', 'munmap', 'exit']);
+    expect([s.steps, s.result.violation?.invariant]).toEqual([state.steps, 'I1']);
+    expect(runner.budget.attempts).toBe(2 * (1 + 8) + 1); // 'munmap all' -> munmap, freed-tables refused (each searched again); one accepted
+    // without its command the membarrier op takes a step less
+    const m = at(['membarrier_register_and_command', 'munmap all', 'exit']);
+    const { runner: rm, state: sm } = runnerFor(m, 100);
+    const { state: tm } = rm.apply(simplifyOpsPass, sm);
+    expect(programOf(tm)).toEqual(['membarrier_register', 'munmap all', 'exit']);
+    expect(tm.steps).toBe(sm.steps - 1);
+    expect(replayArtifact(makeArtifact(tm.sim, seedFromHex(m.seed), tm.result, 0), referenceArch).reproduced).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
  * the list) on the candidate's cell, stopping at the finding's target (stopAt) and at the current
  * failure's step count. It is kept when it shows the same finding (target.ts) and is smaller:
  *
- *   (steps, CPUs, tasks, ops, tick+vCPU preemptions+deep idles, option simplicity)
+ *   (steps, CPUs, tasks, ops, op complexity, tick+vCPU preemptions+deep idles, option simplicity)
  *
  * lexicographically lower, a candidate that changes only the decisions taking strictly fewer
  * steps. When a candidate with another workload or fewer CPUs does not fail on its own decision
@@ -21,7 +21,7 @@ import { type CellPlugins, simOptionsFor, type Workload, workloadOf } from './ce
 import { compareSimplicity, type OptionSpace } from './options.js';
 import { type Candidate, drivePass, type ShrinkPass, type ShrinkSubject } from './pass.js';
 import { type Finding, matches, runFor } from './target.js';
-import { explicitInput, type ShrinkWorkload, workloadBudgets, workloadCounts } from './workload.js';
+import { explicitInput, type ShrinkWorkload, workloadBudgets, workloadCounts, workloadOpComplexity } from './workload.js';
 
 /** Fixed explorer seeds for re-searching a schedule after a workload reduction (deterministic). */
 export const RESEARCH_SEEDS: readonly RunSeed[] = Array.from({ length: 32 }, (_, i) => [0x5eed0000 + i, 0x9e3779b9, 0x7f4a7c15 ^ i, 0x2545f491] as RunSeed);
@@ -44,9 +44,10 @@ export interface ShrinkRank {
 }
 
 /**
- * `a` is a smaller failure than `b`: (steps, CPUs, tasks, ops, tick+vCPU preemptions+deep idles,
- * option simplicity) lexicographically lower. A generated workload (null) and an explicit one
- * are not comparable beyond steps and CPUs.
+ * `a` is a smaller failure than `b`: (steps, CPUs, tasks, ops, op complexity (workload.ts's
+ * opComplexity summed over the ops), tick+vCPU preemptions+deep idles, option simplicity)
+ * lexicographically lower. A generated workload (null) and an explicit one are not comparable
+ * beyond steps and CPUs.
  */
 export function smallerFailure(space: OptionSpace, a: ShrinkRank, b: ShrinkRank): boolean {
   if (a.steps !== b.steps) return a.steps < b.steps;
@@ -56,6 +57,9 @@ export function smallerFailure(space: OptionSpace, a: ShrinkRank, b: ShrinkRank)
     const sb = workloadCounts(b.workload);
     if (sa.tasks !== sb.tasks) return sa.tasks < sb.tasks;
     if (sa.ops !== sb.ops) return sa.ops < sb.ops;
+    const ca = workloadOpComplexity(a.workload);
+    const cb = workloadOpComplexity(b.workload);
+    if (ca !== cb) return ca < cb;
     const ta = workloadBudgets(a.workload);
     const tb = workloadBudgets(b.workload);
     if (ta !== tb) return ta < tb;

@@ -40,10 +40,10 @@ describe('shrinkArtifact (reference arch)', () => {
     expect(shrinkArtifact(a, referenceArch, { bugDepth: false }).artifact).toEqual(r.artifact); // deterministic
   });
 
-  it('runs the passes a round is made of: options, then CPUs, tasks, ops and budgets', () => {
+  it('runs the passes a round is made of: options, then simpler ops, CPUs, tasks, ops and budgets', () => {
     const space = optionSpace(referenceArch);
-    expect(shrinkRound(space).map((p) => p.name)).toEqual(['options', 'cpus', 'tasks', 'ops', 'budgets']);
-    expect(shrinkRound(space, { options: false }).map((p) => p.name)).toEqual(['cpus', 'tasks', 'ops', 'budgets']);
+    expect(shrinkRound(space).map((p) => p.name)).toEqual(['options', 'simplify-ops', 'cpus', 'tasks', 'ops', 'budgets']);
+    expect(shrinkRound(space, { options: false }).map((p) => p.name)).toEqual(['simplify-ops', 'cpus', 'tasks', 'ops', 'budgets']);
     expect(shrinkRound(space, { workload: false }).map((p) => p.name)).toEqual(['options']);
     const a = failure(2, {});
     const off = shrinkArtifact(a, referenceArch, { workload: false, options: false, bugDepth: false });

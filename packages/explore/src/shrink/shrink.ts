@@ -4,30 +4,30 @@
  * same hazard or use site, reached in fewer steps, for an artifact recorded for one (its
  * `target`: candidates stop there, as the replay does).
  *
- * Shrinking is separate passes (passes.ts: decisions, options, cpus, tasks, ops, budgets), each
- * offering candidates in a fixed order, and a runner (runner.ts) that runs them (a lenient replay
- * of the candidate's decision list with core's LenientReplayExplorer, re-searching the schedule
- * after a workload reduction) and keeps a candidate when it shows the same finding and is a
- * smaller failure. shrinkArtifact strings them together:
+ * Shrinking is separate passes (passes.ts: decisions, options, simplify-ops, cpus, tasks, ops,
+ * budgets), each offering candidates in a fixed order, and a runner (runner.ts) that runs them
+ * (a lenient replay of the candidate's decision list with core's LenientReplayExplorer,
+ * re-searching the schedule after a workload reduction) and keeps a candidate when it shows the
+ * same finding and is a smaller failure. shrinkArtifact strings them together:
  *
  * 1. the decision pass;
  * 2. a generated workload is converted into an explicit one (core's decompiler: same task ids,
  *    mms and programs, the same run), kept if it fails the same way in no more steps;
  * 3. rounds to a fixpoint: the options pass (each arch option at its default, an enum option at
- *    its other simpler values: options.ts), then the workload passes (CPUs, tasks, ops, tick and
- *    vCPU preemptions and deep-idle entries); after every round that changed something, the
- *    decision pass again;
+ *    its other simpler values: options.ts), then the workload passes (simpler ops: flags dropped,
+ *    CPUs, tasks, ops, tick and vCPU preemptions and deep-idle entries); after every round that
+ *    changed something, the decision pass again;
  * 4. a converted workload's tasks are renamed as the trace names them (T<id> / K<id>).
  *
  * The scheme (and its options), the preemption model, the memory model, the arch and the
  * mutations never change: they are what the failure is about. CPUs map to actors by
  * constants.ACTORS_PER_CPU (task, irq, hyp and, under tso, the store-buffer drain).
  *
- * Every accepted candidate lowers (steps, CPUs, tasks, ops, tick+vCPU preemptions, option
- * simplicity) lexicographically, so the trace never gets longer and the options never get
- * more complex. The search is deterministic (no clocks or randomness in what is tried); it is
- * bounded by an attempt budget (and optionally a wall-clock budget, which makes the result
- * depend on the machine's speed). The result is re-played with core's replayArtifact and
+ * Every accepted candidate lowers (steps, CPUs, tasks, ops, op complexity, tick+vCPU
+ * preemptions, option simplicity) lexicographically, so the trace never gets longer and the ops
+ * and options never get more complex. The search is deterministic (no clocks or randomness in
+ * what is tried); it is bounded by an attempt budget (and optionally a wall-clock budget, which
+ * makes the result depend on the machine's speed). The result is re-played with core's replayArtifact and
  * must reproduce. Afterwards the bug depth (bug-depth.ts) of the result is measured.
  */
 import { type Artifact, type RunSeed, Simulator, makeArtifact, replayArtifact, seedFromHex } from '@lazytlb/core';

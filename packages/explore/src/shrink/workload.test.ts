@@ -1,7 +1,8 @@
-import { type ExplicitWorkloadInput, parseOp } from '@lazytlb/core';
+import { type ExplicitWorkloadInput, formatOp, OP_WORDS, parseOp, type WorkloadOp } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import {
-  explicitInput, remapCpus, removeOp, removeTask, removeTaskStartingChildren, renameTasks, type ShrinkWorkload, structuredWorkload, workloadBudgets, workloadCounts,
+  explicitInput, opComplexity, remapCpus, removeOp, removeTask, removeTaskStartingChildren, renameTasks, replaceOp, type ShrinkWorkload, simplerOps, structuredWorkload,
+  workloadBudgets, workloadCounts, workloadOpComplexity,
 } from './workload.js';
 
 /** A workload in explicit-input form (op strings), read as the shrinker reads it. */
@@ -84,5 +85,48 @@ describe('structured workload: ops as data, strings as serialisation', () => {
     const w = removeOp(structuredWorkload(W), 5, 1);
     expect(programs(w)[5]).toEqual(['K', 'khugepaged app', 'cpu_down H', 'cpu_up 2', 'sleep']);
     expect(programs(w)[0]).toEqual(programs(structuredWorkload(W))[0]);
+  });
+
+  it('replaceOp replaces one op of one task', () => {
+    const w = replaceOp(structuredWorkload(W), 0, 5, { op: 'membarrier_register' });
+    expect(programs(w)[0]).toEqual(['P', 'clone P.t', 'fork C', 'io_uring_setup IO RX', 'sleep 2', 'migrate 1', 'membarrier_register', 'exit']);
+    expect(programs(w).slice(1)).toEqual(programs(structuredWorkload(W)).slice(1));
+    expect([workloadOpComplexity(structuredWorkload(W)), workloadOpComplexity(w)]).toEqual([1, 0]);
+  });
+});
+
+describe('simpler ops: a total order on each op\'s variants', () => {
+  const simpler = (s: string) => simplerOps(parseOp(s)).map((op) => formatOp(op));
+  const BOTH: WorkloadOp = { op: 'munmap', freedTables: true, all: true };
+
+  it('drops munmap\'s flags (munmap < freed-tables < all < both) and membarrier_register_and_command\'s command, simplest first', () => {
+    expect(simpler('munmap all')).toEqual(['munmap', 'munmap freed-tables']);
+    expect(simpler('munmap freed-tables')).toEqual(['munmap']);
+    expect(simplerOps(BOTH).map((op) => formatOp(op))).toEqual(['munmap', 'munmap freed-tables', 'munmap all']);
+    expect(simpler('membarrier_register_and_command')).toEqual(['membarrier_register']);
+    expect(['munmap', 'munmap freed-tables', 'munmap all'].map((s) => opComplexity(parseOp(s)))).toEqual([0, 1, 2]);
+    expect(opComplexity(BOTH)).toBe(3);
+    expect(['membarrier_register', 'membarrier_register_and_command'].map((s) => opComplexity(parseOp(s)))).toEqual([0, 1]);
+  });
+
+  it('offers nothing for the other ops (their arguments name what they act on; a sleep keeps its CPU)', () => {
+    for (const s of ['munmap', 'membarrier_register', 'membarrier', 'sleep', 'sleep 1', 'migrate 1', 'cpu_up 1', 'fork T', 'clone T', 'use_mm_setup K', 'cpu_down H',
+      'io_uring_setup T K', 'khugepaged m', 'reclaim m', 'run', 'exit', 'kernel_execve', 'exec']) {
+      expect([s, simpler(s), opComplexity(parseOp(s))]).toEqual([s, [], 0]);
+    }
+  });
+
+  it('every op word: each simpler variant is the same op, strictly simpler, in increasing order, and has a string', () => {
+    const args: Partial<Record<string, string>> = { sleep: ' 1', migrate: ' 1', cpu_up: ' 1', clone: ' T', fork: ' T', use_mm_setup: ' K', cpu_down: ' H', io_uring_setup: ' T K', khugepaged: ' m', reclaim: ' m' };
+    for (const op of [...OP_WORDS.map((w) => parseOp(`${w}${args[w] ?? ''}`)), ...(['freed-tables', 'all'] as const).map((f) => parseOp(`munmap ${f}`)), BOTH]) {
+      const cx = simplerOps(op).map((v) => {
+        expect(v.op).toBe(op.op);
+        expect(parseOp(formatOp(v))).toEqual(v);
+        return opComplexity(v);
+      });
+      expect(cx).toEqual([...cx].sort((a, b) => a - b));
+      expect(new Set(cx).size).toBe(cx.length);
+      expect(cx.every((c) => c < opComplexity(op))).toBe(true);
+    }
   });
 });

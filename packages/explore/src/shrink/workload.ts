@@ -1,9 +1,9 @@
 /**
  * The explicit workload as the shrinker edits it: core's ExplicitWorkloadInput with every
  * program as structured ops (core's WorkloadOp) instead of op strings. Edits (remove a task and
- * the ops that start it, renumber CPUs, rename tasks, drop an op) work on ops as data; strings
- * appear only when a candidate is handed to the Simulator (explicitInput: core's formatOp) and
- * when an artifact's explicit workload is read (structuredWorkload: core's parseOp).
+ * the ops that start it, renumber CPUs, rename tasks, drop an op, make an op simpler) work on ops
+ * as data; strings appear only when a candidate is handed to the Simulator (explicitInput: core's
+ * formatOp) and when an artifact's explicit workload is read (structuredWorkload: core's parseOp).
  *
  * Tasks and the workload keep their other fields, in their order, so a workload that is
  * read and written back unedited is the same input (with canonical op strings).
@@ -31,6 +31,48 @@ export function explicitInput(w: ShrinkWorkload): ExplicitWorkloadInput {
 /** Tasks, and program ops over all tasks. */
 export function workloadCounts(w: { readonly tasks: readonly { readonly program?: readonly unknown[] }[] }): { tasks: number; ops: number } {
   return { tasks: w.tasks.length, ops: w.tasks.reduce((n, t) => n + (t.program?.length ?? 0), 0) };
+}
+
+/**
+ * How much of an op can still be dropped without removing it: the variants of one op are
+ * totally ordered by it, the simplest at 0.
+ *
+ * - munmap: 'munmap' 0 < 'munmap freed-tables' 1 < 'munmap all' 2 (the model's all frees tables
+ *   too, and leaves no VMA) < both flags 3 (no string form; the same run as 'munmap all');
+ * - membarrier_register: 'membarrier_register' 0 < 'membarrier_register_and_command' 1 (the
+ *   register, then MEMBARRIER_CMD_PRIVATE_EXPEDITED and its IPIs);
+ * - every other op 0: its arguments name what it acts on (a task, an mm, a CPU), and without one
+ *   it is no op of the grammar. 'sleep <cpu>' keeps its CPU too: bare 'sleep' is no less to read
+ *   (it wakes on the task's own CPU), and offering it on the identity battery made as many
+ *   budget-bound shrinks bigger as smaller.
+ */
+export function opComplexity(op: WorkloadOp): number {
+  switch (op.op) {
+    case 'munmap': return op.all === true ? (op.freedTables === true ? 3 : 2) : op.freedTables === true ? 1 : 0;
+    case 'membarrier_register': return op.andCommand === true ? 1 : 0;
+    default: return 0;
+  }
+}
+
+/** munmap's variants by opComplexity, 0 to 2. */
+const MUNMAP_VARIANTS: readonly WorkloadOp[] = [{ op: 'munmap' }, { op: 'munmap', freedTables: true }, { op: 'munmap', all: true }];
+
+/**
+ * The variants of `op` of lower opComplexity, simplest first (the same op with flags dropped):
+ * 'munmap all' -> 'munmap', 'munmap freed-tables'; 'munmap freed-tables' -> 'munmap';
+ * 'membarrier_register_and_command' -> 'membarrier_register'; none for any other op.
+ */
+export function simplerOps(op: WorkloadOp): WorkloadOp[] {
+  switch (op.op) {
+    case 'munmap': return MUNMAP_VARIANTS.slice(0, opComplexity(op));
+    case 'membarrier_register': return op.andCommand === true ? [{ op: 'membarrier_register' }] : [];
+    default: return [];
+  }
+}
+
+/** opComplexity summed over all ops (with the same tasks and ops, a smaller sum is a simpler workload). */
+export function workloadOpComplexity(w: ShrinkWorkload): number {
+  return w.tasks.reduce((n, t) => t.program.reduce((m, op) => m + opComplexity(op), n), 0);
 }
 
 /** Tick and vCPU preemptions plus deep-idle entries (a smaller sum is a simpler workload). */
@@ -111,6 +153,11 @@ export function renameTasks(w: ShrinkWorkload, ncpu: number): ShrinkWorkload {
     return op;
   };
   return { ...w, tasks: w.tasks.map((t) => ({ ...t, name: names.get(t.name)!, program: t.program.map(rename) })) };
+}
+
+/** Op j of task i replaced by `op`. */
+export function replaceOp(w: ShrinkWorkload, i: number, j: number, op: WorkloadOp): ShrinkWorkload {
+  return { ...w, tasks: w.tasks.map((t, k) => (k === i ? { ...t, program: t.program.map((o, m) => (m === j ? op : o)) } : t)) };
 }
 
 /** Remove op j of task i. */
