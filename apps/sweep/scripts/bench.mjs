@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Sweep engine benchmark (not a test): runs/s and steps/s per thread for x86-native, refcount,
+// Sweep engine benchmark (not a test; the engine is @lazytlb/explore's runSweep, with the CLI's bundled plugins): runs/s and steps/s per thread for x86-native, refcount,
 // 4 CPUs, default workload (PCT depth 3), at 1 and 2 threads, and the scaling ratio.
 // Needs a build (dist/). Usage: node scripts/bench.mjs [--runs N]   (default 20000)
-import { runSweep } from '../dist/engine/sweep.js';
+import { runSweep } from '@lazytlb/explore';
+import { createRegistry } from '../dist/plugins/bundled.js';
+
+const registry = await createRegistry();
 
 const args = process.argv.slice(2);
 const i = args.indexOf('--runs');
@@ -12,12 +15,12 @@ const cells = [
 ];
 const rows = [];
 for (const threads of [1, 2]) {
-  await runSweep({ cells, matrixSeed: 'bench-warmup', runs: 2000, threads }); // warm up JIT + workers
+  await runSweep({ cells, matrixSeed: 'bench-warmup', runs: 2000, threads, registry }); // warm up JIT + workers
   const t0 = performance.now();
   // Steady state: from the first progress report past 10% of the runs (pool started, workers warm) to the end.
   let mark = null;
   const r = await runSweep({
-    cells, matrixSeed: 'bench', runs: RUNS, threads,
+    cells, matrixSeed: 'bench', runs: RUNS, threads, registry,
     onProgress: (p) => { if (mark === null && p.runs >= RUNS / 10) mark = { t: performance.now(), runs: p.runs, steps: p.steps }; },
   });
   const t1 = performance.now();

@@ -36,7 +36,7 @@ export async function shrinkFirstFailures(
       if (signal !== undefined) await new Promise<void>((r) => setImmediate(r));
       if (signal?.aborted === true) break;
       if (f.class === 'error') continue; // shrink findings, not errors
-      if (skip.has(failurePath(i, f))) continue; // did not replay alike (determinism/verify.ts): kept as found
+      if (skip.has(failurePath(i, f))) continue; // did not replay alike (results/verify.ts): kept as found
       const lost = memoryMismatch(r.cells[i]!.config, f.artifact);
       if (lost !== null) {
         log(`lazytlb: cannot shrink ${failurePath(i, f)}: ${lost}\n`);
