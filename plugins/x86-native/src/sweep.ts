@@ -25,16 +25,16 @@ export interface SweepCell {
   readonly scheme: Scheme;
   readonly cpus: number;
   readonly runs: number;
-  readonly workload?: SimulatorOptions['workload'];
+  readonly workload?: NonNullable<SimulatorOptions['workload']>;
   readonly strategy?: StrategySpec;
   /** Mutations to enable (core's and the plugin's own ids). */
   readonly mutations?: readonly string[];
-  readonly schemeOptions?: SimulatorOptions['schemeOptions'];
-  readonly preempt?: SimulatorOptions['preempt'];
+  readonly schemeOptions?: NonNullable<SimulatorOptions['schemeOptions']>;
+  readonly preempt?: NonNullable<SimulatorOptions['preempt']>;
   /** Memory model (default sc). */
-  readonly memory?: SimulatorOptions['memory'];
+  readonly memory?: NonNullable<SimulatorOptions['memory']>;
   /** Oracles switched off (runs go on past them): to count what happens after the first finding. */
-  readonly disabledInvariants?: SimulatorOptions['disabledInvariants'];
+  readonly disabledInvariants?: NonNullable<SimulatorOptions['disabledInvariants']>;
 }
 
 /**

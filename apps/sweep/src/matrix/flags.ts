@@ -13,23 +13,24 @@ import type { MatrixSpec } from '@lazytlb/explore';
 
 export { parseArchFlag, parseSchemeFlag, coerceOptionValue, formatArchSpec } from './arch-flag.js';
 
+/** Flag values as commander gives them (absent flags are undefined). */
 export interface MatrixFlags {
-  readonly arch?: readonly string[];
+  readonly arch?: readonly string[] | undefined;
   /** Schemes, NAME[:key=value,...] (commas separate schemes, and options after a ":"). */
-  readonly scheme?: readonly string[];
+  readonly scheme?: readonly string[] | undefined;
   /** Preemption models: none | voluntary | full | rt. */
-  readonly preempt?: readonly string[];
+  readonly preempt?: readonly string[] | undefined;
   /** Memory models: sc | tso. */
-  readonly memory?: readonly string[];
-  readonly cpus?: readonly string[];
-  readonly workload?: readonly string[];
-  readonly strategy?: readonly string[];
+  readonly memory?: readonly string[] | undefined;
+  readonly cpus?: readonly string[] | undefined;
+  readonly workload?: readonly string[] | undefined;
+  readonly strategy?: readonly string[] | undefined;
   /** Mutation sets: an id, "a+b" (together) or "none"; each value is one cell dimension value. */
-  readonly mutation?: readonly string[];
-  readonly runs?: string;
-  readonly timeBudget?: string;
-  readonly seed?: string;
-  readonly stepBudget?: string;
+  readonly mutation?: readonly string[] | undefined;
+  readonly runs?: string | undefined;
+  readonly timeBudget?: string | undefined;
+  readonly seed?: string | undefined;
+  readonly stepBudget?: string | undefined;
 }
 
 const FLAG_OF: Record<string, string> = {

@@ -262,7 +262,7 @@ function simulatorOptionsOf(artifact: Artifact, plugin: ArchPlugin<any>, scheme:
     plugin,
     archOptions: c.arch.options,
     scheme: c.scheme,
-    ...(c.schemeVersion !== undefined ? { schemePlugin: scheme } : {}),
+    ...(c.schemeVersion !== undefined && scheme !== undefined ? { schemePlugin: scheme } : {}),
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
     ...(c.memory !== undefined ? { memory: c.memory } : {}),

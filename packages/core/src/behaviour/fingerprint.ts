@@ -31,7 +31,7 @@ import { archCorpus, CORPUS_VERSION, coreCorpus, type CorpusCell, schemeCorpus }
 export interface BehaviourFingerprints {
   readonly core: string;
   readonly arch: string;
-  readonly scheme?: string;
+  readonly scheme?: string | undefined;
 }
 
 function hashCorpus(kind: string, cells: readonly CorpusCell[]): string {

@@ -40,7 +40,7 @@ interface CpuDesc {
   inMask?: boolean;
   prev?: string | null;
   local?: string | null;
-  path?: number;
+  path?: number | undefined;
   ipis?: number;
 }
 interface State { mms: Record<string, MmDesc>; cpus: CpuDesc[] }

@@ -28,5 +28,5 @@ export interface Explorer {
    * still enabled and nothing was violated), not `budget`. Read after begin(); checked before
    * the cell's step budget. Absent: the explorer never ends a run itself.
    */
-  readonly stepLimit?: number;
+  readonly stepLimit?: number | undefined;
 }

@@ -27,7 +27,7 @@ export class LenientReplayExplorer implements Explorer {
 
   pick(enabled: Uint8Array, n: number, step: number): number {
     if (step < this.decisions.length) {
-      const d = this.decisions[step];
+      const d = this.decisions[step]!;
       for (let i = 0; i < n; i++) if (enabled[i] === d) return d;
     }
     return enabled[0]!;

@@ -249,7 +249,7 @@ describe('a zap waits for a flush in progress on the same mm (page-table lock)',
       expect(until()).toBe(true);
     };
     step(0, () => k.cpuCurr[0] === 2); // T runs on CPU0 (P loaded there)
-    step(4, () => k.cpuWait[1] > 0); // K: try_to_unmap + the batch flush, waiting for CPU0's ack
+    step(4, () => k.cpuWait[1]! > 0); // K: try_to_unmap + the batch flush, waiting for CPU0's ack
     step(0, () => k.cpuPtWait[0] === 1); // T exits ... exit_mmap's unmap_vmas finds the lock held
     expect(s.enabledActors()).not.toContain(0); // T waits
     step(1, () => k.cpuWait[1] === 0); // CPU0 takes the flush IPI

@@ -274,7 +274,7 @@ export class ExplicitWorkloadLoader {
       k.taskMm[t] = NO_MM;
       k.taskActiveMm[t] = NO_MM;
       const name = this.compiled.mmOf[i];
-      if (name !== null && !spec.unstarted) {
+      if (name !== null && name !== undefined && !spec.unstarted) {
         let mm = this.mmIds.get(name);
         if (mm === undefined) {
           mm = allocMm(k, spec.cpu);

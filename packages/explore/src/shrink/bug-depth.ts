@@ -78,7 +78,7 @@ export function countPreemptions(decisions: ArrayLike<number>, enabled: readonly
   return preemptionPoints(decisions, enabled).length;
 }
 
-const stopAt = (finding: Finding | undefined): { stopAt?: Finding['target'] } => (finding?.target !== undefined ? { stopAt: finding.target } : {});
+const stopAt = (finding: Finding | undefined): { stopAt?: NonNullable<Finding['target']> } => (finding?.target !== undefined ? { stopAt: finding.target } : {});
 
 /**
  * Replay `decisions` exactly on `sim` (core's ReplayExplorer, ending with the list), recording

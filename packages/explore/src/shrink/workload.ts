@@ -29,7 +29,7 @@ export function explicitInput(w: ShrinkWorkload): ExplicitWorkloadInput {
 }
 
 /** Tasks, and program ops over all tasks. */
-export function workloadCounts(w: { readonly tasks: readonly { readonly program?: readonly unknown[] }[] }): { tasks: number; ops: number } {
+export function workloadCounts(w: { readonly tasks: readonly { readonly program?: readonly unknown[] | undefined }[] }): { tasks: number; ops: number } {
   return { tasks: w.tasks.length, ops: w.tasks.reduce((n, t) => n + (t.program?.length ?? 0), 0) };
 }
 

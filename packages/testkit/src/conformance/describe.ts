@@ -36,7 +36,10 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
     ...(o.preempt !== undefined ? { preempt: o.preempt } : {}),
   });
   const cell = (archOptions: unknown, scheme: Scheme, cpus: number): CellSpec => cellOf(archOptions, scheme, cpus, o.workload);
-  const label = (scheme: Scheme): string => schemeLabel({ scheme, schemeOptions: o.schemeOptions[scheme] });
+  const label = (scheme: Scheme): string => {
+    const schemeOptions = o.schemeOptions[scheme];
+    return schemeLabel({ scheme, ...(schemeOptions !== undefined ? { schemeOptions } : {}) });
+  };
   const smallCpus = o.cpuCounts[0]!;
 
   describe(`arch conformance: ${String(plugin.name)}@${String(plugin.version)}`, () => {

@@ -108,7 +108,7 @@ describe('membarrier_switch_mm: a stale prev->active_mm equal to next->mm by SLU
     s.expectNoUseSite('membarrier_switch_mm');
     // The pointer did dangle (a hazard); the switch to C dropped it without a change.
     const [h] = s.expectHazard('I3', { cpu: 0, mm: 'MA' });
-    expect(h.open).toBe(false);
+    expect(h!.open).toBe(false);
     expect(s.finish().outcome).toBe('ok');
   });
 

@@ -376,7 +376,7 @@ describe('describeSchemeConformance', () => {
   });
 
   it('a sequence hook that returns a pc without a resume hook', async () => {
-    const f = await schemeFailures(percpuCountScheme(() => ({ resume: undefined })));
+    const f = await schemeFailures(percpuCountScheme(() => ({ resume: undefined as never })));
     expect(kinds(f)).toEqual(['accounting', 'hook-calls', 'no-plugin-errors', 'sequences']);
     expect(message(f, 'sequences')).toMatch(/mmput\(\S+\) on CPU\d returned pc 1, but the scheme has no resume hook: core calls resume\(k, cpu, 'mmput', pc, mm\) as the CPU's next steps/);
     expect(message(f, 'no-plugin-errors')).toMatch(/plugin error in hook mmput \(scheme percpu-count\): mmput returned a pc \(1\) but the scheme has no resume hook/);
