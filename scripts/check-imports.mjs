@@ -84,7 +84,9 @@ export function moduleSpecifiers(fileName, text) {
     if (ts.isImportDeclaration(node)) {
       const typeOnly =
         node.importClause?.isTypeOnly ||
-        (node.importClause && !node.importClause.name && node.importClause.namedBindings &&
+        (node.importClause &&
+          !node.importClause.name &&
+          node.importClause.namedBindings &&
           ts.isNamedImports(node.importClause.namedBindings) &&
           node.importClause.namedBindings.elements.length > 0 &&
           node.importClause.namedBindings.elements.every((e) => e.isTypeOnly));
@@ -316,10 +318,7 @@ export function checkImports(root, only) {
           if (!p.isApp && (tp?.isApp || relTarget.split('/')[0] === 'apps')) {
             lines.apps.push(`${where} imports '${spec}' → ${relTarget}, inside ${tp ? `${tp.name} (${tp.rel})` : 'apps/'}`);
           } else if (tp !== p) {
-            lines.deep.push(
-              `${where} imports '${spec}' → ${relTarget}: outside ${p.rel}` +
-                (tp ? ` (into ${tp.name}: import '${tp.name}' instead)` : ''),
-            );
+            lines.deep.push(`${where} imports '${spec}' → ${relTarget}: outside ${p.rel}` + (tp ? ` (into ${tp.name}: import '${tp.name}' instead)` : ''));
           } else if (!isTest) {
             const relInSrc = posix(relative(src, target));
             if (TEST_FILE.test(relInSrc) && !relInSrc.startsWith('..')) {
@@ -389,7 +388,9 @@ function main() {
     console.error(`check-imports: ${problems.length} problem(s) in ${packages} packages (${files} files, ${imports} imports, ${ms} ms)`);
     process.exit(1);
   }
-  console.log(`check-imports: ${packages} packages OK: no folder or package cycle, no library → apps import, no deep import (${files} files, ${imports} imports, ${ms} ms)`);
+  console.log(
+    `check-imports: ${packages} packages OK: no folder or package cycle, no library → apps import, no deep import (${files} files, ${imports} imports, ${ms} ms)`,
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

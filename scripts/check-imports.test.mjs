@@ -75,13 +75,20 @@ describe('check-imports', () => {
   it('finds a three-folder cycle and every hop of it; a root-level file is a node of its own', () => {
     const root = workspace({
       'packages/lib/src/c/c.ts': "import { b } from '../b/b.js';\nexport const c = b;\n",
-      'packages/lib/src/a/a.ts': "import { base } from '@t/base';\nimport { VERSION } from '../version.js';\nexport const a = base;\nexport const late = () => import('../c/c.js');\nexport { VERSION };\n",
+      'packages/lib/src/a/a.ts':
+        "import { base } from '@t/base';\nimport { VERSION } from '../version.js';\nexport const a = base;\nexport const late = () => import('../c/c.js');\nexport { VERSION };\n",
       'packages/lib/src/version.ts': "export const VERSION = '1';\n",
     });
     const [p] = checkImports(root).problems;
     assert.equal(p.rule, 'folder cycle between src/a/, src/b/, src/c/');
-    assert.deepEqual(p.lines.filter((l) => l.startsWith('cycle')), ['cycle src/a/ → src/c/ → src/b/ → src/a/']);
-    assert.ok(p.lines.some((l) => /src\/a\/a\.ts:4 → src\/c\/c\.ts \(dynamic\)/.test(l)), p.lines.join('\n'));
+    assert.deepEqual(
+      p.lines.filter((l) => l.startsWith('cycle')),
+      ['cycle src/a/ → src/c/ → src/b/ → src/a/'],
+    );
+    assert.ok(
+      p.lines.some((l) => /src\/a\/a\.ts:4 → src\/c\/c\.ts \(dynamic\)/.test(l)),
+      p.lines.join('\n'),
+    );
   });
 
   it('leaves test files out of the cycle check', () => {
@@ -109,7 +116,10 @@ describe('check-imports', () => {
   });
 
   it('an app may import libraries, and libraries each other through their exports', () => {
-    const root = workspace({ 'apps/app/src/run/run.ts': "import { base } from '@t/base';\nimport pkg from '@t/base/package.json';\nexport function run(n: number): void { console.log(n, base, pkg); }\n" });
+    const root = workspace({
+      'apps/app/src/run/run.ts':
+        "import { base } from '@t/base';\nimport pkg from '@t/base/package.json';\nexport function run(n: number): void { console.log(n, base, pkg); }\n",
+    });
     assert.deepEqual(rules(checkImports(root)), []);
   });
 
@@ -132,7 +142,10 @@ describe('check-imports', () => {
   });
 
   it('fails on production code importing test code', () => {
-    const root = workspace({ 'packages/lib/src/b/b.ts': "import { a } from '../a/a.js';\nimport '../a/test-support.js';\nexport const b = a + 1;\n", 'packages/lib/src/a/test-support.ts': 'export {};\n' });
+    const root = workspace({
+      'packages/lib/src/b/b.ts': "import { a } from '../a/a.js';\nimport '../a/test-support.js';\nexport const b = a + 1;\n",
+      'packages/lib/src/a/test-support.ts': 'export {};\n',
+    });
     assert.deepEqual(rules(checkImports(root)), ['packages/lib: production code imports test code']);
   });
 
@@ -149,12 +162,23 @@ describe('check-imports', () => {
       "const k = require('./k.cjs');",
       "type L = import('./l.js').L;",
       "// import x from './comment.js';",
-      "const s = \"import y from './string.js'\";",
+      'const s = "import y from \'./string.js\'";',
       'const t = import(`./${name}.js`);',
     ].join('\n');
-    assert.deepEqual(moduleSpecifiers('x.ts', text).map((s) => `${s.line} ${s.kind} ${s.spec}`), [
-      '1 import ./a.js', '2 type ./b.js', '3 type ./cd.js', '4 import ./ef.js', '5 import ./g.js', '6 type ./h.js',
-      '7 require ./i.cjs', '8 dynamic ./j.js', '9 require ./k.cjs', '10 type ./l.js',
-    ]);
+    assert.deepEqual(
+      moduleSpecifiers('x.ts', text).map((s) => `${s.line} ${s.kind} ${s.spec}`),
+      [
+        '1 import ./a.js',
+        '2 type ./b.js',
+        '3 type ./cd.js',
+        '4 import ./ef.js',
+        '5 import ./g.js',
+        '6 type ./h.js',
+        '7 require ./i.cjs',
+        '8 dynamic ./j.js',
+        '9 require ./k.cjs',
+        '10 type ./l.js',
+      ],
+    );
   });
 });

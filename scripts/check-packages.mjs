@@ -90,7 +90,10 @@ async function checkPackage(dir, pnpm) {
     if (!tgz) return { rel, problems: ['pnpm pack produced no tarball'] };
     const tarball = join(tmp, tgz);
     const { stdout: list } = await run('tar', ['-tzf', tarball], { maxBuffer: 16 << 20 });
-    const files = list.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    const files = list
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
     const { stdout: packedJson } = await run('tar', ['-xzOf', tarball, 'package/package.json']);
     const pkg = JSON.parse(packedJson);
     const problems = ownRules(dir, pkg, files);

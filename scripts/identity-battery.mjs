@@ -43,8 +43,22 @@ function run(step, argv, { allow = [0, 1], cwd = out } = {}) {
   return r;
 }
 
-const SWEEP = ['sweep', '--arch', 'reference', '--arch', 'x86-native', '--scheme', 'refcount,none,shootdown:mask=online', '--cpus', '2,3',
-  '--runs', '3000', '--seed', 'identity', '--no-progress'];
+const SWEEP = [
+  'sweep',
+  '--arch',
+  'reference',
+  '--arch',
+  'x86-native',
+  '--scheme',
+  'refcount,none,shootdown:mask=online',
+  '--cpus',
+  '2,3',
+  '--runs',
+  '3000',
+  '--seed',
+  'identity',
+  '--no-progress',
+];
 run('sweep', [...SWEEP, '--threads', '2', '--out', 'sweep']);
 run('sweep-json', [...SWEEP, '--threads', '1', '--no-shrink', '--json']);
 run('shard1', [...SWEEP, '--threads', '1', '--shard', '1/2', '--out', 'shard1']);
@@ -56,12 +70,46 @@ if (![0, 1, 130, null].includes(cut.status)) throw new Error(`interrupted sweep 
 // (Killed before it wrote anything: nothing to resume, the plain sweep is the same result.)
 if (existsSync(join(out, 'resumed', 'results.json'))) run('resume', [...SWEEP, '--threads', '2', '--resume', 'resumed', '--out', 'resumed']);
 else run('resume', [...SWEEP, '--threads', '2', '--out', 'resumed']);
-run('tso', ['sweep', '--arch', 'x86-native', '--memory', 'tso', '--scheme', 'refcount,none', '--cpus', '2', '--runs', '2000', '--seed', 'identity',
-  '--no-progress', '--out', 'tso']);
-run('schemes', ['sweep', '--arch', 'x86-native', '--arch', 'powerpc:mmu=radix', '--scheme', 'hazptr,lazy-mm-scan', '--cpus', '2', '--runs', '1500',
-  '--seed', 'identity', '--no-progress', '--out', 'schemes']);
+run('tso', [
+  'sweep',
+  '--arch',
+  'x86-native',
+  '--memory',
+  'tso',
+  '--scheme',
+  'refcount,none',
+  '--cpus',
+  '2',
+  '--runs',
+  '2000',
+  '--seed',
+  'identity',
+  '--no-progress',
+  '--out',
+  'tso',
+]);
+run('schemes', [
+  'sweep',
+  '--arch',
+  'x86-native',
+  '--arch',
+  'powerpc:mmu=radix',
+  '--scheme',
+  'hazptr,lazy-mm-scan',
+  '--cpus',
+  '2',
+  '--runs',
+  '1500',
+  '--seed',
+  'identity',
+  '--no-progress',
+  '--out',
+  'schemes',
+]);
 run('mutants', ['mutants', '--budget', '300', '--seed', 'identity', '--no-progress', '--out', 'mutants'], { allow: [0, 4, 5] });
-const failures = readdirSync(join(out, 'sweep', 'failures')).filter((f) => f.endsWith('.json') && !f.endsWith('.shrunk.json')).sort();
+const failures = readdirSync(join(out, 'sweep', 'failures'))
+  .filter((f) => f.endsWith('.json') && !f.endsWith('.shrunk.json'))
+  .sort();
 for (const f of failures.slice(0, 4)) {
   run(`replay-${f}`, ['replay', join('sweep', 'failures', f)]);
   run(`replay-json-${f}`, ['replay', '--format', 'json', join('sweep', 'failures', f)]);
@@ -96,9 +144,15 @@ const walk = (dir) => {
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (!name.endsWith('manifest.json')) manifest[relative(out, p)] = createHash('sha256').update(normalise(p, readFileSync(p, 'utf8'))).digest('hex').slice(0, 16);
+    else if (!name.endsWith('manifest.json'))
+      manifest[relative(out, p)] = createHash('sha256')
+        .update(normalise(p, readFileSync(p, 'utf8')))
+        .digest('hex')
+        .slice(0, 16);
   }
 };
 walk(out);
 writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
-console.log(`${Object.keys(manifest).length} files in ${out}/manifest.json (lazytlb ${execFileSync(process.execPath, [cli, '--version'], { encoding: 'utf8' }).split('\n')[0]})`);
+console.log(
+  `${Object.keys(manifest).length} files in ${out}/manifest.json (lazytlb ${execFileSync(process.execPath, [cli, '--version'], { encoding: 'utf8' }).split('\n')[0]})`,
+);

@@ -58,8 +58,14 @@ for (const [scheme, schemeOptions] of SCHEMES) {
   const series = {};
   for (const cpus of CPUS) {
     const sim = core.createSimulator({
-      plugin: a.plugin, archOptions: a.options, scheme, ...(plugins[scheme] ? { schemePlugin: plugins[scheme] } : {}), schemeOptions, cpus,
-      workload: 'default', strategy: { kind: 'random' },
+      plugin: a.plugin,
+      archOptions: a.options,
+      scheme,
+      ...(plugins[scheme] ? { schemePlugin: plugins[scheme] } : {}),
+      schemeOptions,
+      cpus,
+      workload: 'default',
+      strategy: { kind: 'random' },
     });
     const cell = core.hashString128(sim.cellId);
     const total = new Float64Array(COST_NAMES.length);
@@ -93,7 +99,9 @@ function fit(ys) {
   const n = CPUS.length;
   const mx = CPUS.reduce((s, x) => s + x, 0) / n;
   const my = ys.reduce((s, y) => s + y, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
     sxy += (CPUS[i] - mx) * (ys[i] - my);
     sxx += (CPUS[i] - mx) ** 2;
@@ -110,7 +118,7 @@ const out = { arch: ARCH, archOptions: a.options, runsPerCell: RUNS, cpus: CPUS,
 const md = [];
 md.push(`Per-event costs on ${ARCH} (${JSON.stringify(a.options)}), default workload, ${RUNS} random runs per point; counts per event.`);
 md.push('Fit: least squares a + b·N over N = 2..32 (the model\'s ceiling: cpumasks are 32-bit words); "1024" is that line at N = 1024 when it');
-md.push('explains the series (R² ≥ 0.99, growing); otherwise the cost is bounded by the workload (the CPUs an mm\'s threads ran on), not by N, and');
+md.push("explains the series (R² ≥ 0.99, growing); otherwise the cost is bounded by the workload (the CPUs an mm's threads ran on), not by N, and");
 md.push('the N = 32 value is given.');
 md.push('');
 md.push(`| scheme | event | cost | ${CPUS.map((c) => `N=${c}`).join(' | ')} | fit a + b·N | N=1024 |`);

@@ -1,4 +1,4 @@
-import { configDefaults, defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * The hermetic tests (`test`): no network, no browser, no npm pack. The end-to-end tests
@@ -7,9 +7,9 @@ import { configDefaults, defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts"],
-    exclude: [...configDefaults.exclude, "src/**/*.e2e.test.ts"],
-    environment: "node",
+    include: ['src/**/*.test.ts'],
+    exclude: [...configDefaults.exclude, 'src/**/*.e2e.test.ts'],
+    environment: 'node',
     testTimeout: 60_000,
   },
 });

@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig } from 'vitest/config';
 
 /**
  * The end-to-end tests (`test:e2e`): *.e2e.test.ts, the tests that leave the sandbox of the
@@ -8,8 +8,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    include: ["src/**/*.e2e.test.ts"],
-    environment: "node",
+    include: ['src/**/*.e2e.test.ts'],
+    environment: 'node',
     testTimeout: 300_000,
     hookTimeout: 900_000,
   },

@@ -20,8 +20,14 @@ for (const threads of [1, 2]) {
   // Steady state: from the first progress report past 10% of the runs (pool started, workers warm) to the end.
   let mark = null;
   const r = await runSweep({
-    cells, matrixSeed: 'bench', runs: RUNS, threads, registry,
-    onProgress: (p) => { if (mark === null && p.runs >= RUNS / 10) mark = { t: performance.now(), runs: p.runs, steps: p.steps }; },
+    cells,
+    matrixSeed: 'bench',
+    runs: RUNS,
+    threads,
+    registry,
+    onProgress: (p) => {
+      if (mark === null && p.runs >= RUNS / 10) mark = { t: performance.now(), runs: p.runs, steps: p.steps };
+    },
   });
   const t1 = performance.now();
   const secs = (t1 - t0) / 1000;
@@ -29,7 +35,13 @@ for (const threads of [1, 2]) {
   const steadySecs = mark === null ? secs : (t1 - mark.t) / 1000;
   const steadySteps = mark === null ? a.steps : a.steps - mark.steps;
   rows.push({
-    threads, secs, runs: a.runs, steps: a.steps, runsPerSec: a.runs / secs, stepsPerSec: a.steps / secs, batches: r.timing.batchesRun,
+    threads,
+    secs,
+    runs: a.runs,
+    steps: a.steps,
+    runsPerSec: a.runs / secs,
+    stepsPerSec: a.steps / secs,
+    batches: r.timing.batchesRun,
     steadyStepsPerSec: steadySteps / steadySecs,
   });
 }
@@ -41,4 +53,6 @@ for (const x of rows) {
       `steady state ${(x.steadyStepsPerSec / 1e6).toFixed(2)}M steps/s (${(x.steadyStepsPerSec / x.threads / 1e6).toFixed(2)}M/thread)`,
   );
 }
-console.log(`scaling 2 threads / 1 thread: ${(rows[1].runsPerSec / rows[0].runsPerSec).toFixed(2)}x wall, ${(rows[1].steadyStepsPerSec / rows[0].steadyStepsPerSec).toFixed(2)}x steady state`);
+console.log(
+  `scaling 2 threads / 1 thread: ${(rows[1].runsPerSec / rows[0].runsPerSec).toFixed(2)}x wall, ${(rows[1].steadyStepsPerSec / rows[0].steadyStepsPerSec).toFixed(2)}x steady state`,
+);

@@ -26,7 +26,12 @@ async function load(root) {
   const imp = (p) => import(pathToFileURL(resolve(root, p)).href);
   const core = await imp('packages/core/dist/index.js');
   const arches = {};
-  for (const [name, dir] of [['x86-native', 'x86-native'], ['x86-paravirt', 'x86-paravirt'], ['powerpc', 'powerpc'], ['arm64', 'arm64']]) {
+  for (const [name, dir] of [
+    ['x86-native', 'x86-native'],
+    ['x86-paravirt', 'x86-paravirt'],
+    ['powerpc', 'powerpc'],
+    ['arm64', 'arm64'],
+  ]) {
     arches[name] = (await imp(`plugins/${dir}/dist/index.js`)).default;
   }
   arches.reference = core.referenceArch;
@@ -62,7 +67,15 @@ function corpus() {
     cells.push({ arch: 'x86-native', options: { release: 'v6.14' }, scheme, cpus: 2, memory: 'tso', workload: 'default', strategy: { kind: 'pct', depth: 3 } });
     cells.push({ arch: 'x86-native', options: { release: 'v6.18' }, scheme, cpus: 4, memory: 'tso', workload: 'pingpong', strategy: { kind: 'random' } });
   }
-  cells.push({ arch: 'powerpc', options: { mmu: 'radix' }, scheme: 'refcount', cpus: 4, workload: 'kthread-heavy', mutations: ['radix-exit-lazy-flush-irqs-on'], strategy: { kind: 'random' } });
+  cells.push({
+    arch: 'powerpc',
+    options: { mmu: 'radix' },
+    scheme: 'refcount',
+    cpus: 4,
+    workload: 'kthread-heavy',
+    mutations: ['radix-exit-lazy-flush-irqs-on'],
+    strategy: { kind: 'random' },
+  });
   cells.push({ arch: 'x86-native', scheme: 'refcount', cpus: 2, workload: 'hotplug', mutations: ['hotplug-no-force-init-mm'], strategy: { kind: 'random' } });
   return cells;
 }
@@ -84,8 +97,14 @@ function simOf(lib, cell) {
 
 function summary(r, costNames) {
   return JSON.stringify({
-    outcome: r.outcome, steps: r.steps, violation: r.violation, hazards: r.hazards, useSites: r.useSites, siteIds: r.siteIds,
-    pluginError: r.pluginError, decisions: r.decisions === null ? null : Array.from(r.decisions).join(','),
+    outcome: r.outcome,
+    steps: r.steps,
+    violation: r.violation,
+    hazards: r.hazards,
+    useSites: r.useSites,
+    siteIds: r.siteIds,
+    pluginError: r.pluginError,
+    decisions: r.decisions === null ? null : Array.from(r.decisions).join(','),
     costs: costNames,
   });
 }
@@ -105,7 +124,11 @@ for (const cell of corpus()) {
   } catch (e) {
     // A cell the old build cannot make (e.g. an option it lacks) must fail the same way in the new one.
     let same = false;
-    try { simOf(newLib, cell); } catch (e2) { same = e2.message === e.message; }
+    try {
+      simOf(newLib, cell);
+    } catch (e2) {
+      same = e2.message === e.message;
+    }
     if (!same) diffs.push(`${JSON.stringify(cell)}: old refuses (${e.message}), new does not or differently`);
     continue;
   }
@@ -121,16 +144,20 @@ for (const cell of corpus()) {
     const rb = b.run(seedB, { keepDecisions: true, trace });
     const cb = Array.from(b.k.cost.subarray(0, oldCostCount)).join(',');
     runs++;
-    const sa = summary(ra, ca), sb = summary(rb, cb);
+    const sa = summary(ra, ca),
+      sb = summary(rb, cb);
     if (sa !== sb) {
       diffs.push(`${JSON.stringify(cell)} run ${i}:\n  old ${sa.slice(0, 400)}\n  new ${sb.slice(0, 400)}`);
     } else if (trace) {
       traces++;
-      const ta = JSON.stringify(ra.trace), tb = JSON.stringify(rb.trace);
+      const ta = JSON.stringify(ra.trace),
+        tb = JSON.stringify(rb.trace);
       if (ta !== tb) {
         let j = 0;
         while (j < ta.length && ta[j] === tb[j]) j++;
-        diffs.push(`${JSON.stringify(cell)} run ${i}: traces differ at char ${j}:\n  old …${ta.slice(Math.max(0, j - 200), j + 200)}\n  new …${tb.slice(Math.max(0, j - 200), j + 200)}`);
+        diffs.push(
+          `${JSON.stringify(cell)} run ${i}: traces differ at char ${j}:\n  old …${ta.slice(Math.max(0, j - 200), j + 200)}\n  new …${tb.slice(Math.max(0, j - 200), j + 200)}`,
+        );
       }
     }
     if (diffs.length >= 10) break;
@@ -142,4 +169,6 @@ if (diffs.length > 0) {
   console.log(`DIFFERENT after ${runs} runs in ${cellsRun} cells (${s} s):\n${diffs.join('\n')}`);
   process.exit(1);
 }
-console.log(`identical: ${cellsRun} cells, ${runs} runs (outcome, steps, violation, hazards, use sites, ${oldCostCount} cost counters, decisions), ${traces} traces (${s} s)`);
+console.log(
+  `identical: ${cellsRun} cells, ${runs} runs (outcome, steps, violation, hazards, use sites, ${oldCostCount} cost counters, decisions), ${traces} traces (${s} s)`,
+);

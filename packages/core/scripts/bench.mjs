@@ -35,27 +35,28 @@ for (const scheme of schemes) {
     }
     let runIndex = 0;
     const byMode = coverageModes.map(() => []);
-    for (let trial = 0; trial < trials; trial++) for (const [m, cov] of coverageModes.entries()) {
-      const results = byMode[m];
-      sim.setCoverageSink(cov ? sink : null);
-      let runs = 0;
-      let steps = 0;
-      let bad = 0;
-      const t0 = process.hrtime.bigint();
-      const deadline = t0 + BigInt(Math.round(seconds * 1e9));
-      let now = t0;
-      while (now < deadline) {
-        for (let j = 0; j < 500; j++) {
-          const r = sim.run(runSeed(cell, runIndex++));
-          runs++;
-          steps += r.steps;
-          if (r.outcome !== 'ok') bad++;
+    for (let trial = 0; trial < trials; trial++)
+      for (const [m, cov] of coverageModes.entries()) {
+        const results = byMode[m];
+        sim.setCoverageSink(cov ? sink : null);
+        let runs = 0;
+        let steps = 0;
+        let bad = 0;
+        const t0 = process.hrtime.bigint();
+        const deadline = t0 + BigInt(Math.round(seconds * 1e9));
+        let now = t0;
+        while (now < deadline) {
+          for (let j = 0; j < 500; j++) {
+            const r = sim.run(runSeed(cell, runIndex++));
+            runs++;
+            steps += r.steps;
+            if (r.outcome !== 'ok') bad++;
+          }
+          now = process.hrtime.bigint();
         }
-        now = process.hrtime.bigint();
+        const secs = Number(now - t0) / 1e9;
+        results.push({ runsPerSec: runs / secs, stepsPerSec: steps / secs, stepsPerRun: steps / runs, bad });
       }
-      const secs = Number(now - t0) / 1e9;
-      results.push({ runsPerSec: runs / secs, stepsPerSec: steps / secs, stepsPerRun: steps / runs, bad });
-    }
     const medians = [];
     for (const [m, cov] of coverageModes.entries()) {
       const results = byMode[m];

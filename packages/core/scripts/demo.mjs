@@ -5,8 +5,17 @@
 // Usage: node scripts/demo.mjs [--runs N]   (default 20000 runs per cell)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
-  createSimulator, formatTraceColumns, hashString128, makeArtifact, CORE_VERSION, coreFingerprint, referenceArch, replayArtifact,
-  runSeed, strategyToString, costsToObject,
+  createSimulator,
+  formatTraceColumns,
+  hashString128,
+  makeArtifact,
+  CORE_VERSION,
+  coreFingerprint,
+  referenceArch,
+  replayArtifact,
+  runSeed,
+  strategyToString,
+  costsToObject,
 } from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -52,9 +61,16 @@ for (const cpus of [2, 4]) {
       const k = estSteps / RUNS;
       const miss = (d) => Math.exp(RUNS * Math.log1p(-1 / (n * k ** (d - 1))));
       rows.push({
-        cpus, scheme, strategy: strategyToString(strategy), runs: RUNS, steps,
+        cpus,
+        scheme,
+        strategy: strategyToString(strategy),
+        runs: RUNS,
+        steps,
         verdict: bad === 0 ? 'SAFE' : 'VIOLATES',
-        violations: Object.entries(byInv).map(([k2, v]) => `${k2}:${v}`).join(' ') || '-',
+        violations:
+          Object.entries(byInv)
+            .map(([k2, v]) => `${k2}:${v}`)
+            .join(' ') || '-',
         risk: bad === 0 && strategy.kind === 'pct' ? `d1 ${miss(1).toExponential(1)} d2 ${miss(2).toExponential(1)} d3 ${miss(3).toExponential(1)}` : '',
         atomicsPerCs: costsObj.mm_count_atomics / cs,
         transfersPerCs: costsObj.mm_count_line_transfers / cs,
@@ -67,14 +83,18 @@ for (const cpus of [2, 4]) {
 }
 const secs = (Date.now() - t0) / 1000;
 const pad = (s, n) => String(s).padEnd(n);
-console.log(`${pad('cpus', 5)}${pad('scheme', 10)}${pad('strategy', 9)}${pad('verdict', 9)}${pad('violations (runs)', 20)}${pad('atomics/cs', 11)}${pad('xfers/cs', 9)}${pad('IPIs/exit', 10)}${pad('shoot/exit', 11)}${pad('pinned mm/step', 15)}PCT miss bound (safe cells)`);
+console.log(
+  `${pad('cpus', 5)}${pad('scheme', 10)}${pad('strategy', 9)}${pad('verdict', 9)}${pad('violations (runs)', 20)}${pad('atomics/cs', 11)}${pad('xfers/cs', 9)}${pad('IPIs/exit', 10)}${pad('shoot/exit', 11)}${pad('pinned mm/step', 15)}PCT miss bound (safe cells)`,
+);
 for (const r of rows) {
   console.log(
     `${pad(r.cpus, 5)}${pad(r.scheme, 10)}${pad(r.strategy, 9)}${pad(r.verdict, 9)}${pad(r.violations, 20)}${pad(r.atomicsPerCs.toFixed(3), 11)}${pad(r.transfersPerCs.toFixed(3), 9)}${pad(r.ipisPerExit.toFixed(2), 10)}${pad(r.shootPerExit.toFixed(2), 11)}${pad(r.pinned.toFixed(3), 15)}${r.risk}`,
   );
 }
 const totalSteps = rows.reduce((a, r) => a + r.steps, 0);
-console.log(`\n${rows.length * RUNS} runs, ${(totalSteps / 1e6).toFixed(1)}M steps in ${secs.toFixed(1)}s (${(totalSteps / secs / 1e6).toFixed(2)}M steps/s, 1 thread)`);
+console.log(
+  `\n${rows.length * RUNS} runs, ${(totalSteps / 1e6).toFixed(1)}M steps in ${secs.toFixed(1)}s (${(totalSteps / secs / 1e6).toFixed(2)}M steps/s, 1 thread)`,
+);
 
 if (shortest !== null) {
   const { sim, seed, r, i } = shortest;
@@ -83,7 +103,9 @@ if (shortest !== null) {
   mkdirSync('.lazytlb', { recursive: true });
   const file = '.lazytlb/demo-shortest-failure.json';
   writeFileSync(file, `${JSON.stringify(artifact, null, 2)}\n`);
-  console.log(`\nShortest counterexample: ${sim.cell.scheme}, ${sim.cell.cpus} CPUs, ${strategyToString(sim.cell.strategy)}, run ${i}, ${r.steps} steps, ` +
-    `${r.violation.invariant} (${artifact.outcome.invariantName}); replay ${replay.reproduced ? 'reproduces it exactly' : 'DID NOT reproduce it'}; artifact: packages/core/${file}\n`);
+  console.log(
+    `\nShortest counterexample: ${sim.cell.scheme}, ${sim.cell.cpus} CPUs, ${strategyToString(sim.cell.strategy)}, run ${i}, ${r.steps} steps, ` +
+      `${r.violation.invariant} (${artifact.outcome.invariantName}); replay ${replay.reproduced ? 'reproduces it exactly' : 'DID NOT reproduce it'}; artifact: packages/core/${file}\n`,
+  );
   console.log(formatTraceColumns(replay.result.trace, { ncpu: sim.cell.cpus, width: 46 }));
 }

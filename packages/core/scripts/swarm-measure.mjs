@@ -18,9 +18,7 @@
 // Defaults: 100 000 runs per arm, swarm 0.5, PCT(3) (the sweep's default strategy), every cell.
 // One thread; a pure function of (model, cell, seed), so the figures are exactly reproducible.
 import { writeFileSync } from 'node:fs';
-import {
-  CORE_MUTATIONS, CORE_VERSION, coreFingerprint, createSimulator, hashString128, parseStrategy, referenceArch, runSeed,
-} from '../dist/index.js';
+import { CORE_MUTATIONS, CORE_VERSION, coreFingerprint, createSimulator, hashString128, parseStrategy, referenceArch, runSeed } from '../dist/index.js';
 
 const pluginUrl = (dir) => new URL(`../../../plugins/${dir}/dist/index.js`, import.meta.url);
 const PLUGINS = {
@@ -48,9 +46,27 @@ if (!Number.isInteger(runs) || runs < 1 || swarms.some((p) => !(p >= 0 && p <= 1
 /** name, plugin, options, scheme, cpus, workload profile, mutations, target (null = any violation). */
 const cells = [
   { name: 'x86-native shootdown 2cpu', arch: 'x86-native', options: {}, scheme: 'shootdown', cpus: 2, profile: 'default', mutations: [], target: null },
-  { name: 'kvm shootdown 2cpu', arch: 'x86-paravirt', options: { backend: 'kvm' }, scheme: 'shootdown', cpus: 2, profile: 'default', mutations: [], target: null },
+  {
+    name: 'kvm shootdown 2cpu',
+    arch: 'x86-paravirt',
+    options: { backend: 'kvm' },
+    scheme: 'shootdown',
+    cpus: 2,
+    profile: 'default',
+    mutations: [],
+    target: null,
+  },
   { name: 'x86-native none 2cpu [I1 only]', arch: 'x86-native', options: {}, scheme: 'none', cpus: 2, profile: 'default', mutations: [], target: 'I1' },
-  { name: 'powerpc-radix none 2cpu [I1 only]', arch: 'powerpc', options: { mmu: 'radix' }, scheme: 'none', cpus: 2, profile: 'default', mutations: [], target: 'I1' },
+  {
+    name: 'powerpc-radix none 2cpu [I1 only]',
+    arch: 'powerpc',
+    options: { mmu: 'radix' },
+    scheme: 'none',
+    cpus: 2,
+    profile: 'default',
+    mutations: [],
+    target: 'I1',
+  },
 ];
 const mutationDocs = [...CORE_MUTATIONS, ...Object.values(PLUGINS).flatMap((p) => p.mutations ?? [])];
 for (const m of mutationDocs) {
@@ -60,7 +76,14 @@ for (const m of mutationDocs) {
     const opts = c.options !== undefined && Object.keys(c.options).length > 0 ? ` ${JSON.stringify(c.options)}` : '';
     cells.push({
       name: `mutation ${m.id}: ${c.arch}${opts} ${c.scheme} ${cpus}cpu ${profile} (breaks ${m.breaks})`,
-      arch: c.arch, options: c.options ?? {}, scheme: c.scheme, cpus, profile, mutations: [m.id], target: null, breaks: m.breaks,
+      arch: c.arch,
+      options: c.options ?? {},
+      scheme: c.scheme,
+      cpus,
+      profile,
+      mutations: [m.id],
+      target: null,
+      breaks: m.breaks,
     });
   }
 }
@@ -71,7 +94,12 @@ function measure(cell, swarm) {
   if (plugin === undefined) throw new Error(`no plugin ${cell.arch} in this repository`);
   const workload = swarm === null ? { profile: cell.profile } : { profile: cell.profile, params: { swarm } };
   const sim = createSimulator({
-    plugin, archOptions: cell.options, scheme: cell.scheme, cpus: cell.cpus, workload, strategy,
+    plugin,
+    archOptions: cell.options,
+    scheme: cell.scheme,
+    cpus: cell.cpus,
+    workload,
+    strategy,
     ...(cell.mutations.length > 0 ? { mutations: cell.mutations } : {}),
   });
   const id = hashString128(sim.cellId);
@@ -113,7 +141,9 @@ console.log(
 const results = [];
 for (const cell of selected) {
   console.log(cell.name + (cell.target !== null ? ` — kills = runs ending in ${cell.target}` : ''));
-  console.log(`  ${'arm'.padEnd(9)}${pad('first kill', 11)}${pad('kills', 8)}${pad('per 100k', 10)}${pad('runs/kill', 11)}${pad('steps/run', 10)}${pad('steps/kill', 12)}${pad('s/kill', 9)}${pad('runs/s', 8)}  ${'rate ratio vs off [95%]'.padEnd(24)} outcomes`);
+  console.log(
+    `  ${'arm'.padEnd(9)}${pad('first kill', 11)}${pad('kills', 8)}${pad('per 100k', 10)}${pad('runs/kill', 11)}${pad('steps/run', 10)}${pad('steps/kill', 12)}${pad('s/kill', 9)}${pad('runs/s', 8)}  ${'rate ratio vs off [95%]'.padEnd(24)} outcomes`,
+  );
   const arms = [];
   for (const swarm of [null, ...swarms]) {
     let r;
@@ -125,7 +155,11 @@ for (const cell of selected) {
     }
     arms.push(r);
     const per = (x) => (r.kills > 0 ? x / r.kills : Infinity);
-    const outcomes = Object.entries(r.byInv).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}:${v}`).join(' ') || '-';
+    const outcomes =
+      Object.entries(r.byInv)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k}:${v}`)
+        .join(' ') || '-';
     console.log(
       `  ${(swarm === null ? 'off' : `swarm ${swarm}`).padEnd(9)}${pad(r.first > 0 ? fmt(r.first) : 'none', 11)}${pad(fmt(r.kills), 8)}` +
         `${pad(fmt((r.kills / runs) * 1e5, 1), 10)}${pad(fmt(per(runs), 1), 11)}${pad(fmt(r.steps / runs, 1), 10)}${pad(fmt(per(r.steps)), 12)}` +
@@ -136,6 +170,9 @@ for (const cell of selected) {
   console.log('');
 }
 if (jsonOut !== '') {
-  writeFileSync(jsonOut, JSON.stringify({ coreVersion: CORE_VERSION, coreFingerprint: coreFingerprint(), runs, strategy: arg('strategy', 'pct:3'), swarms, results }, null, 2));
+  writeFileSync(
+    jsonOut,
+    JSON.stringify({ coreVersion: CORE_VERSION, coreFingerprint: coreFingerprint(), runs, strategy: arg('strategy', 'pct:3'), swarms, results }, null, 2),
+  );
   console.log(`wrote ${jsonOut}`);
 }

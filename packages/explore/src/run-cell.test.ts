@@ -5,8 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  COST_NAMES, costsToObject, createSimulator, findingIds, hashString128, referenceArch, replayArtifact, type RunResult, type RunSeed, runSeed, seedToHex,
-  type Simulator, type SimulatorOptions,
+  COST_NAMES,
+  costsToObject,
+  createSimulator,
+  findingIds,
+  hashString128,
+  referenceArch,
+  replayArtifact,
+  type RunResult,
+  type RunSeed,
+  runSeed,
+  seedToHex,
+  type Simulator,
+  type SimulatorOptions,
 } from '@lazytlb/core';
 import { mergeAggregate } from './aggregate/aggregate.js';
 import { LazytlbError } from './errors/lazytlb-error.js';
@@ -74,11 +85,22 @@ describe('runCell', () => {
       const want = handLoop(createSimulator(opts), 300);
       const c = runCell(createSimulator(opts), { runs: 300 });
       const { shortest, ...got } = c;
-      expect(summary({
-        ok: got.ok, notOk: got.notOk, violations: got.violations, errors: got.errors, hazards: got.hazards, hazardRuns: got.hazardRuns,
-        useSites: got.useSites, costs: got.costs,
-        shortest: shortest === null ? null : { runIndex: shortest.runIndex, steps: shortest.steps, invariant: shortest.violation.invariant, message: shortest.violation.message },
-      })).toEqual(summary(want));
+      expect(
+        summary({
+          ok: got.ok,
+          notOk: got.notOk,
+          violations: got.violations,
+          errors: got.errors,
+          hazards: got.hazards,
+          hazardRuns: got.hazardRuns,
+          useSites: got.useSites,
+          costs: got.costs,
+          shortest:
+            shortest === null
+              ? null
+              : { runIndex: shortest.runIndex, steps: shortest.steps, invariant: shortest.violation.invariant, message: shortest.violation.message },
+        }),
+      ).toEqual(summary(want));
       expect(c.runs).toBe(300);
       expect(c.cellHash).toBe(seedToHex(hashString128(createSimulator(opts).cellId)));
     });
@@ -122,15 +144,22 @@ describe('runCell', () => {
     // the default seed base too: the hand loop from run 90
     const want = handLoop(sim, 150, hashString128(sim.cellId), 90);
     const got = runCell(sim, { runs: 150, runStart: 90 });
-    expect([got.notOk, got.hazards, got.useSites, got.costs, got.shortest?.runIndex ?? null]).toEqual([want.notOk, want.hazards, want.useSites, want.costs, want.shortest?.runIndex ?? null]);
+    expect([got.notOk, got.hazards, got.useSites, got.costs, got.shortest?.runIndex ?? null]).toEqual([
+      want.notOk,
+      want.hazards,
+      want.useSites,
+      want.costs,
+      want.shortest?.runIndex ?? null,
+    ]);
   });
 
-  it('onRun sees every run once, in order, with its index and seed (not runBatch\'s re-runs of first findings)', () => {
+  it("onRun sees every run once, in order, with its index and seed (not runBatch's re-runs of first findings)", () => {
     const sim = createSimulator(CELLS[1]!);
     const base = hashString128(sim.cellId);
     const seen: { index: number; seed: string; outcome: string; steps: number }[] = [];
     const c = runCell(sim, {
-      runs: 120, runStart: 5,
+      runs: 120,
+      runStart: 5,
       onRun: (r: RunResult, run) => {
         expect(run.sim).toBe(sim);
         expect(sim.findings().some((f) => f.kind === 'hazard')).toBe(r.hazards !== 0); // the run's end state
@@ -151,7 +180,11 @@ describe('runCell', () => {
     expect(Object.keys(c.firstFailures)).toEqual(expect.arrayContaining(['I1', 'I14', 'hazard:I3', 'site:__mmdrop']));
     for (const f of Object.values(c.firstFailures)) expect(f.artifact.runIndex).toBe(f.runIndex);
     const s = c.shortest!;
-    const shortest = Math.min(...Object.values(c.firstFailures).filter((f) => f.class === 'violation').map((f) => f.steps));
+    const shortest = Math.min(
+      ...Object.values(c.firstFailures)
+        .filter((f) => f.class === 'violation')
+        .map((f) => f.steps),
+    );
     expect(s.steps).toBeLessThanOrEqual(shortest);
     expect(s.artifact).toMatchObject({ seed: s.seed, runIndex: s.runIndex, outcome: { kind: 'violation', invariant: s.violation.invariant, steps: s.steps } });
     const replayed = replayArtifact(s.artifact, referenceArch);

@@ -13,8 +13,21 @@
  * `onRun` sees: called once per run, in run order, right after the run.
  */
 import {
-  type Artifact, type Costs, costsToObject, createSimulator, HAZARD_IDS, hashString128, makeArtifact, type RunResult, type RunSeed, runSeed, seedFromHex,
-  seedToHex, type Simulator, type SimulatorOptions, type Violation,
+  type Artifact,
+  type Costs,
+  costsToObject,
+  createSimulator,
+  HAZARD_IDS,
+  hashString128,
+  makeArtifact,
+  type RunResult,
+  type RunSeed,
+  runSeed,
+  seedFromHex,
+  seedToHex,
+  type Simulator,
+  type SimulatorOptions,
+  type Violation,
 } from '@lazytlb/core';
 import { usageError } from './errors/lazytlb-error.js';
 import { runBatch } from './executor/run-batch.js';
@@ -100,7 +113,8 @@ export function runCell(cell: Simulator | SimulatorOptions, opts: RunCellOptions
     throw usageError(`runCell: runStart must be a non-negative integer, got ${runStart}`);
   }
   if (opts.matrixSeed !== undefined && opts.cellHash !== undefined) throw usageError('runCell: give matrixSeed or cellHash, not both');
-  if (opts.cellHash !== undefined && !/^[0-9a-f]{32}$/.test(opts.cellHash)) throw usageError(`runCell: cellHash must be 32 lowercase hex digits, got "${opts.cellHash}"`);
+  if (opts.cellHash !== undefined && !/^[0-9a-f]{32}$/.test(opts.cellHash))
+    throw usageError(`runCell: cellHash must be 32 lowercase hex digits, got "${opts.cellHash}"`);
   const sim = isSimulator(cell) ? cell : createSimulator(cell);
   const cellHash = opts.cellHash ?? (opts.matrixSeed !== undefined ? cellHashOf(sim.cellId, opts.matrixSeed) : seedToHex(hashString128(sim.cellId)));
 
@@ -130,9 +144,8 @@ export function runCell(cell: Simulator | SimulatorOptions, opts: RunCellOptions
     return key === 'plugin-error' ? Math.min(at(key), at('nondeterminism')) : at(key);
   };
   const violations = ordered(agg.violations, (k) => first(k));
-  const errors = ordered(
-    { budget: agg.budgetExceeded, 'plugin-error': agg.pluginErrors, deadlock: agg.deadlocks, 'model-error': agg.modelErrors },
-    (k) => first(k),
+  const errors = ordered({ budget: agg.budgetExceeded, 'plugin-error': agg.pluginErrors, deadlock: agg.deadlocks, 'model-error': agg.modelErrors }, (k) =>
+    first(k),
   );
   const notOk = ordered({ ...violations, ...errors }, (k) => first(k));
   const bad = Object.values(notOk).reduce((s, n) => s + n, 0);
@@ -150,9 +163,16 @@ export function runCell(cell: Simulator | SimulatorOptions, opts: RunCellOptions
     useSites: ordered(agg.useSites, (k) => first(failureKey('use-site', k)), sim.sites),
     costs: costsToObject(agg.costs),
     firstFailures: agg.firstFailures,
-    shortest: s === null ? null : {
-      runIndex: s.index, seed: seedToHex(s.seed), steps: s.r.steps, violation: s.r.violation!, artifact: makeArtifact(sim, s.seed, s.r, s.index),
-    },
+    shortest:
+      s === null
+        ? null
+        : {
+            runIndex: s.index,
+            seed: seedToHex(s.seed),
+            steps: s.r.steps,
+            violation: s.r.violation!,
+            artifact: makeArtifact(sim, s.seed, s.r, s.index),
+          },
   };
 }
 

@@ -7,9 +7,18 @@
 export { referenceArch, ReferenceArchOptions, REF_IPI_FLUSH } from '@lazytlb/core';
 
 export {
-  Scenario, scenario, SCENARIO_SEED,
-  type CommandRecord, type CpuExpectation, type EventFilter, type FinishOptions, type HazardFinding, type MmExpectation, type ScenarioOptions,
-  type TaskExpectation, type UseSiteFinding,
+  Scenario,
+  scenario,
+  SCENARIO_SEED,
+  type CommandRecord,
+  type CpuExpectation,
+  type EventFilter,
+  type FinishOptions,
+  type HazardFinding,
+  type MmExpectation,
+  type ScenarioOptions,
+  type TaskExpectation,
+  type UseSiteFinding,
 } from './scenario/scenario.js';
 export { CpuDriver, type UntilOptions } from './scenario/cpu-driver.js';
 export { ScenarioError } from './scenario/errors.js';

@@ -21,16 +21,15 @@ if (!Number.isInteger(runs) || runs < 1) {
 const workload = get('--workload', 'default');
 const archOptions = JSON.parse(get('--options', '{}'));
 
-const SCHEMES = [
-  { scheme: 'refcount' },
-  { scheme: 'shootdown' },
-  { scheme: 'shootdown', schemeOptions: { mask: 'online' } },
-  { scheme: 'none' },
-];
+const SCHEMES = [{ scheme: 'refcount' }, { scheme: 'shootdown' }, { scheme: 'shootdown', schemeOptions: { mask: 'online' } }, { scheme: 'none' }];
 
-console.log(`${plugin.name} truth table: lazytlb core ${CORE_VERSION} (arch fingerprint ${archFingerprint(plugin)}), ${plugin.name}@${plugin.version} ${JSON.stringify(archOptions)}, workload ${workload}, ${runs} runs per cell\n`);
+console.log(
+  `${plugin.name} truth table: lazytlb core ${CORE_VERSION} (arch fingerprint ${archFingerprint(plugin)}), ${plugin.name}@${plugin.version} ${JSON.stringify(archOptions)}, workload ${workload}, ${runs} runs per cell\n`,
+);
 const pad = (s, n) => String(s).padEnd(n);
-console.log(`${pad('scheme', 23)}${pad('cpus', 5)}${pad('strategy', 9)}${pad('verdict', 10)}${pad('violations (runs)', 20)}${pad('hazard', 8)}${pad('use sites (runs)', 44)}shortest counterexample`);
+console.log(
+  `${pad('scheme', 23)}${pad('cpus', 5)}${pad('strategy', 9)}${pad('verdict', 10)}${pad('violations (runs)', 20)}${pad('hazard', 8)}${pad('use sites (runs)', 44)}shortest counterexample`,
+);
 const t0 = Date.now();
 let cells = 0;
 for (const { scheme, schemeOptions } of SCHEMES) {

@@ -264,11 +264,20 @@ export class Arm64Mmu {
     this.swOld[cpu] = old;
     // if (old_active_asid && asid_gen_match(asid) && atomic64_cmpxchg_relaxed(...)) goto switch_mm_fastpath
     if (old !== 0 && this.sameGeneration(asid)) {
-      if (k.tracer !== null) k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: context.id ${asid} is of generation ${this.asidGeneration / this.numAsids}, active_asids ${old}: fast path`);
+      if (k.tracer !== null)
+        k.tracer.ev(
+          cpu,
+          'check_and_switch_context',
+          `${this.name(k, mm)}: context.id ${asid} is of generation ${this.asidGeneration / this.numAsids}, active_asids ${old}: fast path`,
+        );
       return CS_CMPXCHG;
     }
     if (k.tracer !== null) {
-      k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: ${old === 0 ? 'active_asids is 0' : `context.id ${asid} is not of generation ${this.asidGeneration / this.numAsids}`}: slow path`);
+      k.tracer.ev(
+        cpu,
+        'check_and_switch_context',
+        `${this.name(k, mm)}: ${old === 0 ? 'active_asids is 0' : `context.id ${asid} is not of generation ${this.asidGeneration / this.numAsids}`}: slow path`,
+      );
     }
     return CS_SLOW;
   }
@@ -280,11 +289,17 @@ export class Arm64Mmu {
         const asid = this.swAsid[cpu]!;
         if (this.activeAsids[cpu] === this.swOld[cpu]) {
           this.activeAsids[cpu] = asid;
-          if (k.tracer !== null) k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: fast path: cmpxchg(active_asids, ${this.swOld[cpu]}, ${asid})`);
+          if (k.tracer !== null)
+            k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: fast path: cmpxchg(active_asids, ${this.swOld[cpu]}, ${asid})`);
           return this.swPan ? 0 : CS_TTBR;
         }
         // A rollover zeroed active_asids since the check (flush_context's xchg): the lock.
-        if (k.tracer !== null) k.tracer.ev(cpu, 'check_and_switch_context', `${this.name(k, mm)}: cmpxchg(active_asids, ${this.swOld[cpu]}, ${asid}) failed (active_asids is ${this.activeAsids[cpu]}: a rollover): slow path`);
+        if (k.tracer !== null)
+          k.tracer.ev(
+            cpu,
+            'check_and_switch_context',
+            `${this.name(k, mm)}: cmpxchg(active_asids, ${this.swOld[cpu]}, ${asid}) failed (active_asids is ${this.activeAsids[cpu]}: a rollover): slow path`,
+          );
         return CS_SLOW;
       }
       case CS_SLOW: {
@@ -344,13 +359,22 @@ export class Arm64Mmu {
     const owner = this.asidOwner[slot]!;
     if (owner !== NO_MM && owner !== mm && (this.tlbCpus[owner]! & (1 << cpu)) !== 0) {
       // Checked here, on the hardware, because only the switch makes the stale entries usable.
-      k.violate('I13', cpu, `ASID ${asid} of ${this.name(k, mm)} loaded on CPU${cpu} while its TLB may still hold ${this.name(k, owner)}'s entries under ASID ${asid} (no local_flush_tlb_all since the rollover)`);
+      k.violate(
+        'I13',
+        cpu,
+        `ASID ${asid} of ${this.name(k, mm)} loaded on CPU${cpu} while its TLB may still hold ${this.name(k, owner)}'s entries under ASID ${asid} (no local_flush_tlb_all since the rollover)`,
+      );
     }
     this.asidOwner[slot] = mm;
     this.ttbr0[cpu] = mm;
     this.hwAsid[cpu] = asid;
     this.tlbCpus[mm]! |= 1 << cpu;
-    if (k.tracer !== null) k.tracer.ev(cpu, 'cpu_switch_mm', `TTBR0 = ${this.name(k, mm)}->pgd, ASID ${asid} (context.id generation ${Math.floor(this.ctxId[mm]! / this.numAsids)})`);
+    if (k.tracer !== null)
+      k.tracer.ev(
+        cpu,
+        'cpu_switch_mm',
+        `TTBR0 = ${this.name(k, mm)}->pgd, ASID ${asid} (context.id generation ${Math.floor(this.ctxId[mm]! / this.numAsids)})`,
+      );
   }
 
   /**

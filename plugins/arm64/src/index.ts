@@ -9,8 +9,17 @@ import { arm64 } from './plugin.js';
 export { Arm64Options } from './options.js';
 export { Arm64Mmu, CS_CMPXCHG, CS_SLOW, CS_TTBR } from './context.js';
 export {
-  ARM64_INVARIANTS, ARM64_MEMORY_MODEL_NOTE, ARM64_PLUGIN_VERSION, ARM64_USE_SITES, SITE_ACTIVATE_MM, SITE_EFI_UNLOAD, SITE_KTHREAD_USE_MM, SITE_SWITCH_MM,
-  SITE_UNINSTALL_IDMAP, arm64, createArm64Hooks,
+  ARM64_INVARIANTS,
+  ARM64_MEMORY_MODEL_NOTE,
+  ARM64_PLUGIN_VERSION,
+  ARM64_USE_SITES,
+  SITE_ACTIVATE_MM,
+  SITE_EFI_UNLOAD,
+  SITE_KTHREAD_USE_MM,
+  SITE_SWITCH_MM,
+  SITE_UNINSTALL_IDMAP,
+  arm64,
+  createArm64Hooks,
 } from './plugin.js';
 
 export default arm64;

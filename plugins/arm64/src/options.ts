@@ -18,7 +18,7 @@ export const Arm64Options = z
       .default(false)
       .describe(
         'system_uses_ttbr0_pan(): CONFIG_ARM64_SW_TTBR0_PAN on a CPU without hardware PAN (ARMv8.0). The kernel then runs with ' +
-          'the reserved TTBR0 and installs a task\'s saved thread_info.ttbr0 only for user mode / uaccess: check_and_switch_context ' +
+          "the reserved TTBR0 and installs a task's saved thread_info.ttbr0 only for user mode / uaccess: check_and_switch_context " +
           'does not write TTBR0, update_saved_ttbr0() does, enter_lazy_tlb() saves the reserved one, and cpu_uninstall_idmap() ' +
           'does not reload current->active_mm. Default false: hardware PAN (ARMv8.1+) or SW PAN not configured',
       ),

@@ -27,7 +27,7 @@ const COMPARE_CONSEQUENCE =
   'check_and_switch_context(next); update_saved_ttbr0(tsk, next) still runs (SW PAN: thread_info.ttbr0 = next->pgd | ' +
   'ASID(next), whatever next->context.id holds). A change unless next->context.id is of the current generation, ' +
   'active_asids[cpu] already holds it and (hardware PAN) TTBR0 already holds next->pgd under that ASID; otherwise the CPU ' +
-  'keeps the freed mm\'s pgd/ASID in TTBR0 (hardware PAN) or runs next under an unallocated or stale ASID (SW PAN)';
+  "keeps the freed mm's pgd/ASID in TTBR0 (hardware PAN) or runs next under an unallocated or stale ASID (SW PAN)";
 
 export const ARM64_USE_SITES: readonly UseSiteDoc[] = [
   {
@@ -41,14 +41,14 @@ export const ARM64_USE_SITES: readonly UseSiteDoc[] = [
     id: SITE_ACTIVATE_MM,
     kind: 'stale-compare',
     source: `${MMU_CONTEXT_H} switch_mm() via asm-generic activate_mm(), from exec_mmap() (fs/exec.c @ Kingxukai/linux 9b44fff655e2)`,
-    reads: 'prev != next, prev = the exec\'ing task\'s old active_mm (lazy when a kernel thread execs: kernel_execve), next = the mm bprm_mm_init just allocated',
+    reads: "prev != next, prev = the exec'ing task's old active_mm (lazy when a kernel thread execs: kernel_execve), next = the mm bprm_mm_init just allocated",
     consequence: COMPARE_CONSEQUENCE,
   },
   {
     id: SITE_KTHREAD_USE_MM,
     kind: 'stale-compare',
     source: `${MMU_CONTEXT_H} switch_mm() as switch_mm_irqs_off(active_mm, mm, tsk) from kthread_use_mm() (kernel/kthread.c @ Kingxukai/linux 0291023e7330)`,
-    reads: 'prev != next, prev = the kernel thread\'s lazy active_mm, next = the mm it adopts',
+    reads: "prev != next, prev = the kernel thread's lazy active_mm, next = the mm it adopts",
     consequence: COMPARE_CONSEQUENCE,
   },
   {
@@ -58,8 +58,10 @@ export const ARM64_USE_SITES: readonly UseSiteDoc[] = [
       `${MMU_CONTEXT_H} cpu_uninstall_idmap(), from __cpu_suspend_exit() (arch/arm64/kernel/suspend.c @ Kingxukai/linux 9b44fff655e2) ` +
       'on the resume of cpu_suspend(), which psci_cpu_suspend_enter() (drivers/firmware/psci/psci.c @ Kingxukai/linux 9b44fff655e2) ' +
       'calls only for context-losing states',
-    reads: 'mm = current->active_mm of the idle task (its lazy mm); unless mm == &init_mm or system_uses_ttbr0_pan(): cpu_switch_mm(mm->pgd, mm) reads mm->pgd and ASID(mm) and loads them into TTBR0',
-    consequence: 'a read of a freed mm_struct (use after free) and a TTBR0 load of a freed pgd under a stale ASID (hardware PAN only: with SW PAN nothing is read)',
+    reads:
+      'mm = current->active_mm of the idle task (its lazy mm); unless mm == &init_mm or system_uses_ttbr0_pan(): cpu_switch_mm(mm->pgd, mm) reads mm->pgd and ASID(mm) and loads them into TTBR0',
+    consequence:
+      'a read of a freed mm_struct (use after free) and a TTBR0 load of a freed pgd under a stale ASID (hardware PAN only: with SW PAN nothing is read)',
   },
   {
     id: SITE_EFI_UNLOAD,
@@ -69,7 +71,8 @@ export const ARM64_USE_SITES: readonly UseSiteDoc[] = [
       '(arch/arm64/include/asm/efi.h @ Kingxukai/linux 0291023e7330) -> __switch_mm(); every EFI runtime call ' +
       '(arch_efi_call_virt_teardown, arch/arm64/kernel/efi.c @ 9b44fff655e2), run by the efi_rts_wq kworker ' +
       '(drivers/firmware/efi/runtime-wrappers.c @ 0291023e7330) or, for the non-blocking calls, by the caller',
-    reads: 'efi_set_pgd(current->active_mm): check_and_switch_context(mm) reads mm->context.id (may allocate an ASID), writes TTBR0 with mm->pgd (hardware PAN); with SW PAN update_saved_ttbr0(current, current->active_mm) reads mm->pgd and the ASID',
+    reads:
+      'efi_set_pgd(current->active_mm): check_and_switch_context(mm) reads mm->context.id (may allocate an ASID), writes TTBR0 with mm->pgd (hardware PAN); with SW PAN update_saved_ttbr0(current, current->active_mm) reads mm->pgd and the ASID',
     consequence: 'a read of a freed mm_struct (use after free); with hardware PAN also a TTBR0 load of its freed pgd',
   },
 ];
@@ -78,17 +81,18 @@ export const ARM64_INVARIANTS: readonly ArchInvariantDoc[] = [
   {
     id: 'I13',
     name: 'ttbr0-is-active-mm',
-    description: 'with IRQs on, a lazy task\'s TTBR0 holds its active_mm\'s pgd (arm64 never leaves a lazy mm) or reserved_pg_dir',
+    description: "with IRQs on, a lazy task's TTBR0 holds its active_mm's pgd (arm64 never leaves a lazy mm) or reserved_pg_dir",
   },
   {
     id: 'I13',
     name: 'asid-not-stale',
-    description: 'a CPU never runs an mm under an ASID number while its TLB may still hold another mm\'s entries under that number (the rollover\'s tlb_flush_pending local flush)',
+    description:
+      "a CPU never runs an mm under an ASID number while its TLB may still hold another mm's entries under that number (the rollover's tlb_flush_pending local flush)",
   },
   {
     id: 'I13',
     name: 'active-asid-current',
-    description: 'a CPU with a user mm in TTBR0 has that mm\'s context.id (current generation) in active_asids, unless a rollover has zeroed it since',
+    description: "a CPU with a user mm in TTBR0 has that mm's context.id (current generation) in active_asids, unless a rollover has zeroed it since",
   },
 ];
 
@@ -129,12 +133,19 @@ export function createArm64Hooks(options: Arm64Options): ArchHooks {
         if (k.ptrEq(prev, next)) {
           // prev is a freed mm whose address SLUB handed to next: __switch_mm(next) is skipped.
           if (k.tracer !== null) {
-            k.tracer.ev(cpu, 'switch_mm', `prev == next: ${k.mmName(prev)} and ${k.mmName(next)} share slab address ${k.mmAddr[next]} (ABA): __switch_mm skipped, TTBR0 stays ${m.name(k, m.ttbr0[cpu]!)}`);
+            k.tracer.ev(
+              cpu,
+              'switch_mm',
+              `prev == next: ${k.mmName(prev)} and ${k.mmName(next)} share slab address ${k.mmAddr[next]} (ABA): __switch_mm skipped, TTBR0 stays ${m.name(k, m.ttbr0[cpu]!)}`,
+            );
           }
           if (m.switchWouldChange(cpu, next)) {
             const ctx = m.ctxId[next]!;
             k.staleCompare(
-              cpu, SITE_BY_CALLER[k.switchCaller] ?? SITE_SWITCH_MM, prev, next,
+              cpu,
+              SITE_BY_CALLER[k.switchCaller] ?? SITE_SWITCH_MM,
+              prev,
+              next,
               `check_and_switch_context(${k.mmName(next)}) skipped: ` +
                 (m.swPan
                   ? `${k.mmName(next)} runs under ASID ${ctx % m.numAsids} of context.id ${ctx} (${m.sameGeneration(ctx) ? 'active_asids not updated' : ctx === 0 ? 'never allocated' : 'a previous generation'})`
@@ -237,8 +248,10 @@ export function createArm64Hooks(options: Arm64Options): ArchHooks {
     },
     describe_cpu(k, cpu) {
       const a = m.activeAsids[cpu]!;
-      return `ttbr0=${m.name(k, m.ttbr0[cpu]!)} asid=${m.hwAsid[cpu]} active_asids=${a === 0 ? 0 : `${Math.floor(a / m.numAsids)}:${a % m.numAsids}`}` +
-        `${(m.tlbFlushPending & (1 << cpu)) !== 0 ? ' tlb_flush_pending' : ''}${m.down[cpu] !== 0 ? ' powered-down' : ''}`;
+      return (
+        `ttbr0=${m.name(k, m.ttbr0[cpu]!)} asid=${m.hwAsid[cpu]} active_asids=${a === 0 ? 0 : `${Math.floor(a / m.numAsids)}:${a % m.numAsids}`}` +
+        `${(m.tlbFlushPending & (1 << cpu)) !== 0 ? ' tlb_flush_pending' : ''}${m.down[cpu] !== 0 ? ' powered-down' : ''}`
+      );
     },
     ipi_name(fn) {
       return `ipi${fn}`;
@@ -249,8 +262,8 @@ export function createArm64Hooks(options: Arm64Options): ArchHooks {
 /** Why the plugin refuses `memory: 'tso'` (ArchPlugin.memoryModelNote). */
 export const ARM64_MEMORY_MODEL_NOTE =
   'TSO is not the memory model of ARMv8: the ARMv8 model (other-multi-copy-atomic) is weaker than TSO (store->store and ' +
-  'load->load reordering, ordered only by dmb / dsb / acquire-release), so x86\'s store-buffer model would claim orderings ' +
-  'arm64 does not give (the relaxed cmpxchg / xchg on active_asids rely on ARMv8\'s per-location order, not on TSO). The ' +
+  "load->load reordering, ordered only by dmb / dsb / acquire-release), so x86's store-buffer model would claim orderings " +
+  "arm64 does not give (the relaxed cmpxchg / xchg on active_asids rely on ARMv8's per-location order, not on TSO). The " +
   'plugin runs under sc only; a relaxed (ARMv8) memory model for it is future work';
 
 export const arm64 = defineArchPlugin<Arm64Options>({

@@ -57,7 +57,7 @@ describe('arm64 truth-table rows (kernel-reference §5, broadcast-TLBI platform)
     s.finish({ expect: 'violation' });
   });
 
-  it('none: P\'s pgd is freed under the exiting CPU0\'s own lazy TTBR0 (CPU1\'s too) -> I1 (no flush moves a lazy TTBR0)', () => {
+  it("none: P's pgd is freed under the exiting CPU0's own lazy TTBR0 (CPU1's too) -> I1 (no flush moves a lazy TTBR0)", () => {
     const s = lazyOnP('none');
     s.run('CPU0: idle');
     s.expectViolation('I1', /CPU0's MMU root is P's pgd, which is pgd_freed/);

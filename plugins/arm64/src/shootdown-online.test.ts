@@ -17,7 +17,10 @@ import plugin from './index.js';
 /** CPU1: T1 (thread of P) exits and swapper/1 stays lazy on P; CPU0: T0 (P) runs, then exits last. */
 function lazyOnP(mask: 'cpumask' | 'online'): Scenario {
   const s = new Scenario({
-    arch: plugin, scheme: 'shootdown', schemeOptions: { mask }, cpus: 2,
+    arch: plugin,
+    scheme: 'shootdown',
+    schemeOptions: { mask },
+    cpus: 2,
     tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1) },
   });
   s.run(`
@@ -38,7 +41,7 @@ describe('shootdown on arm64: mask=cpumask vs mask=online (directed)', () => {
     s.finish({ expect: 'violation' });
   });
 
-  it('mask=online: the same script IPIs CPU1; both lazy CPUs switch to init_mm (reserved TTBR0) before P\'s pgd is freed', () => {
+  it("mask=online: the same script IPIs CPU1; both lazy CPUs switch to init_mm (reserved TTBR0) before P's pgd is freed", () => {
     const s = lazyOnP('online');
     s.expectNoViolation();
     s.expectEvent({ fn: 'cleanup_lazy_tlbs', cpu: 0, text: 'on_each_cpu_mask(0x3' });
@@ -55,7 +58,11 @@ describe('shootdown on arm64: mask=cpumask vs mask=online (directed)', () => {
 
   it('mask=online: a powered-down lazy CPU resumes for the IPI (cpu_uninstall_idmap reloads the live P), then leaves it', () => {
     const s = new Scenario({
-      arch: plugin, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus: 2, deepIdles: 1,
+      arch: plugin,
+      scheme: 'shootdown',
+      schemeOptions: { mask: 'online' },
+      cpus: 2,
+      deepIdles: 1,
       tasks: { T0: thread('P', 0, 'io_uring_setup W E', 'run'), W: child(1, 'kwork'), E: ringExitWorker(0) },
     });
     s.run(`
@@ -76,7 +83,10 @@ describe('shootdown on arm64: mask=cpumask vs mask=online (directed)', () => {
     // switch_mm(P, &init_mm) is the first arch code of the woken CPU, so the resume comes first there.
     const ipi = s.findEvents({ cpu: 1, fn: 'do_shoot_lazy_tlb', text: 'IPI from' });
     expect(ipi).toHaveLength(1);
-    const step = s.findEvents({ cpu: 1, since: ipi[0]!.step }).filter((e) => e.step === ipi[0]!.step).map((e) => `${e.fn}: ${e.text.split(',')[0]}`);
+    const step = s
+      .findEvents({ cpu: 1, since: ipi[0]!.step })
+      .filter((e) => e.step === ipi[0]!.step)
+      .map((e) => `${e.fn}: ${e.text.split(',')[0]}`);
     expect(step).toEqual([
       'do_shoot_lazy_tlb: IPI from CPU0 (P)',
       'do_shoot_lazy_tlb: swapper/1 active_mm P -> init_mm',
@@ -98,11 +108,13 @@ describe('shootdown on arm64: mask=cpumask vs mask=online (directed)', () => {
  * selects since d53c3dfb23c4). A test-only variant: the capability is fixed per descriptor.
  */
 const arm64IrqsOff = defineArchPlugin({
-  ...plugin, name: 'arm64-irqs-off-activate-mm', capabilities: { ...plugin.capabilities, irqsOffActivateMm: true },
+  ...plugin,
+  name: 'arm64-irqs-off-activate-mm',
+  capabilities: { ...plugin.capabilities, irqsOffActivateMm: true },
   capabilitiesFor: () => ({ ...plugin.capabilities, irqsOffActivateMm: true }),
 });
 
-describe('exec_mmap\'s IRQs-on window under shootdown:mask=online (directed)', () => {
+describe("exec_mmap's IRQs-on window under shootdown:mask=online (directed)", () => {
   const SHOOT = `
     CPU0: op                        # swapper/0 -> T0
     CPU0: op                        # run
@@ -113,7 +125,10 @@ describe('exec_mmap\'s IRQs-on window under shootdown:mask=online (directed)', (
   /** K (lazy on P, P's other thread T1 exited on CPU1) kernel_execve's; P's last thread T0 exits on CPU0. */
   function run(scheme: 'shootdown' | 'refcount', arch = plugin): Scenario {
     const s = new Scenario({
-      arch, scheme, ...(scheme === 'shootdown' ? { schemeOptions: { mask: 'online' } } : {}), cpus: 2,
+      arch,
+      scheme,
+      ...(scheme === 'shootdown' ? { schemeOptions: { mask: 'online' } } : {}),
+      cpus: 2,
       tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1), K: kthread(1, 'kernel_execve') },
     });
     s.run(`
@@ -126,7 +141,7 @@ describe('exec_mmap\'s IRQs-on window under shootdown:mask=online (directed)', (
     return s;
   }
 
-  it('arm64 (no ARCH_WANT_IRQS_OFF_ACTIVATE_MM): the IPI finds active_mm == N, P\'s pgd is freed under CPU1\'s TTBR0 -> I1', () => {
+  it("arm64 (no ARCH_WANT_IRQS_OFF_ACTIVATE_MM): the IPI finds active_mm == N, P's pgd is freed under CPU1's TTBR0 -> I1", () => {
     const s = run('shootdown');
     s.expectCpu(1, { curr: 'K', active_mm: 'N', hw_root: 'P' }); // TTBR0 still on the old lazy mm
     s.run(SHOOT);
@@ -136,7 +151,7 @@ describe('exec_mmap\'s IRQs-on window under shootdown:mask=online (directed)', (
     s.finish({ expect: 'violation' });
   });
 
-  it('refcount: K\'s lazy reference (exec_mmap\'s local active_mm) keeps P until after activate_mm', () => {
+  it("refcount: K's lazy reference (exec_mmap's local active_mm) keeps P until after activate_mm", () => {
     const s = run('refcount');
     s.run(`
       CPU0: op
@@ -208,7 +223,7 @@ describe('shootdown:mask=online on arm64: seeded random runs', () => {
     });
   }
 
-  it('mask=cpumask (default): every run breaks I7 (arm64 never sets a user mm\'s mm_cpumask bit)', () => {
+  it("mask=cpumask (default): every run breaks I7 (arm64 never sets a user mm's mm_cpumask bit)", () => {
     const sim = createSimulator({ plugin, scheme: 'shootdown', cpus: 4 });
     const { results } = sweep(sim, 300);
     expect(results.length).toBe(300);
@@ -221,17 +236,31 @@ describe('shootdown:mask=online on arm64: seeded random runs', () => {
         const sim = createSimulator({ plugin: arm64IrqsOff, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus, workload });
         const { results, hazards } = sweep(sim, 1000);
         expect(hazards).toBe(0);
-        expect(results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`), `${workload} ${cpus}`).toEqual([]);
+        expect(
+          results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`),
+          `${workload} ${cpus}`,
+        ).toEqual([]);
       }
     }
   });
 
   it('the hypothetical option irqsOffActivateMm (ARCH_WANT_IRQS_OFF_ACTIVATE_MM selected) closes the window: mask=online is clean', () => {
     for (const cpus of [2, 4]) {
-      const sim = createSimulator({ plugin, archOptions: { irqsOffActivateMm: true }, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus, workload: 'default', strategy: { kind: 'pct', depth: 3 } });
+      const sim = createSimulator({
+        plugin,
+        archOptions: { irqsOffActivateMm: true },
+        scheme: 'shootdown',
+        schemeOptions: { mask: 'online' },
+        cpus,
+        workload: 'default',
+        strategy: { kind: 'pct', depth: 3 },
+      });
       const { results, hazards } = sweep(sim, 1500);
       expect(hazards).toBe(0);
-      expect(results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`), `${cpus}`).toEqual([]);
+      expect(
+        results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`),
+        `${cpus}`,
+      ).toEqual([]);
     }
   });
 
@@ -241,7 +270,10 @@ describe('shootdown:mask=online on arm64: seeded random runs', () => {
         const sim = createSimulator({ plugin, archOptions: { swPan: true }, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus, workload });
         const { results, hazards } = sweep(sim, 1000);
         expect(hazards).toBe(0);
-        expect(results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`), `${workload} ${cpus}`).toEqual([]);
+        expect(
+          results.map(({ i, r }) => `${i}: ${r.violation?.message ?? r.outcome}`),
+          `${workload} ${cpus}`,
+        ).toEqual([]);
       }
     }
   });

@@ -33,7 +33,7 @@ describe('arm64: ABI v2 descriptor', () => {
     expect(() => new Simulator({ plugin, scheme: 'refcount', cpus: 2 })).not.toThrow();
   });
 
-  it('memory: tso is refused: TSO is not ARMv8\'s memory model (weaker; a relaxed model is future work)', () => {
+  it("memory: tso is refused: TSO is not ARMv8's memory model (weaker; a relaxed model is future work)", () => {
     const why = memoryModelRefusal(plugin, 'tso');
     expect(why).toContain('arch arm64 does not run under memory model tso (it offers sc)');
     expect(why).toContain(ARM64_MEMORY_MODEL_NOTE);
@@ -87,14 +87,14 @@ function rolloverRace(cpu0Steps: 1 | 2): Scenario {
 }
 
 describe('arm64 check_and_switch_context as a sequence: a rollover between its steps', () => {
-  it('the rollover comes between CPU0\'s generation check and its cmpxchg: active_asids was zeroed, the cmpxchg fails, the slow path gives A a new ASID and flushes CPU0\'s TLB first: clean', () => {
+  it("the rollover comes between CPU0's generation check and its cmpxchg: active_asids was zeroed, the cmpxchg fails, the slow path gives A a new ASID and flushes CPU0's TLB first: clean", () => {
     const s = rolloverRace(1);
     // flush_context(): every CPU's active_asids -> reserved_asids (CPU0: B's 10, CPU1: Q5's 15),
     // so ASID 1 (A's, not running anywhere) is free in generation 2 and Q6 takes it.
     s.expectEvent({ fn: 'check_and_switch_context', cpu: 1, text: 'Q6: cpu_asid_lock: context.id 17' });
     s.run('CPU0: step              # cmpxchg(active_asids, 10, 9) finds 0');
     s.expectEvent({ fn: 'check_and_switch_context', cpu: 0, text: 'cmpxchg(active_asids, 10, 9) failed (active_asids is 0: a rollover): slow path' });
-    s.run('CPU0: step              # cpu_asid_lock: new_context(PA) (ASID 1 is Q6\'s now: a new one), tlb_flush_pending: local_flush_tlb_all');
+    s.run("CPU0: step              # cpu_asid_lock: new_context(PA) (ASID 1 is Q6's now: a new one), tlb_flush_pending: local_flush_tlb_all");
     s.expectEvent({ fn: 'local_flush_tlb_all', cpu: 0, since: s.last.firstStep });
     s.expectEvent({ fn: 'check_and_switch_context', cpu: 0, text: 'PA: cpu_asid_lock: context.id 19', since: s.last.firstStep });
     s.run('CPU0: step              # cpu_switch_mm: TTBR0 = PA->pgd under its new ASID 3');
@@ -103,7 +103,7 @@ describe('arm64 check_and_switch_context as a sequence: a rollover between its s
     s.finish();
   });
 
-  it('the rollover comes after CPU0\'s cmpxchg: flush_context reserves A\'s ASID 1 (the xchg returns it), Q6 takes ASID 2, CPU0 writes TTBR0 with ASID 1: clean', () => {
+  it("the rollover comes after CPU0's cmpxchg: flush_context reserves A's ASID 1 (the xchg returns it), Q6 takes ASID 2, CPU0 writes TTBR0 with ASID 1: clean", () => {
     const s = rolloverRace(2);
     s.expectEvent({ fn: 'check_and_switch_context', cpu: 0, text: 'PA: fast path: cmpxchg(active_asids, 10, 9)' });
     s.expectEvent({ fn: 'check_and_switch_context', cpu: 1, text: 'Q6: cpu_asid_lock: context.id 18' }); // generation 2, ASID 2
@@ -142,7 +142,12 @@ describe('arm64: flush_tlb_mm between the ASID update and the TTBR0 write', () =
   });
 
   it('a switch to init_mm or to the same mm is one step (no check_and_switch_context)', () => {
-    const s = scenario({ arch: plugin, scheme: 'refcount', cpus: 1, tasks: { A: thread('P', 0, 'run', 'yield', 'run'), B: thread('P', 0, 'run', 'yield', 'run') } });
+    const s = scenario({
+      arch: plugin,
+      scheme: 'refcount',
+      cpus: 1,
+      tasks: { A: thread('P', 0, 'run', 'yield', 'run'), B: thread('P', 0, 'run', 'yield', 'run') },
+    });
     s.run(`
       CPU0: op                   # swapper/0 -> A: the sequence (slow path, TTBR0)
       CPU0: op                   # run

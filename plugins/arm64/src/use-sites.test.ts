@@ -79,7 +79,7 @@ describe('cpu_uninstall_idmap(): the resume from a context-losing idle state rel
     s.finish({ expect: 'violation' });
   });
 
-  it('refcount: CPU1\'s lazy reference keeps P; the resume reloads its live pgd', () => {
+  it("refcount: CPU1's lazy reference keeps P; the resume reloads its live pgd", () => {
     const s = run('refcount');
     s.expectMm('P', { stage: 'tables_freed', mm_count: 1 });
     s.run('CPU1: step');
@@ -158,12 +158,15 @@ describe('switch_mm(): `if (prev != next) __switch_mm(next)` with a freed prev w
     return s;
   }
 
-  it('none: R reuses P\'s address; swapper/1 -> V compares stale P with R -> I14 stale compare at switch_mm', () => {
+  it("none: R reuses P's address; swapper/1 -> V compares stale P with R -> I14 stale compare at switch_mm", () => {
     const s = run('none');
     s.expectHazard('I3', { cpu: 1, holder: 'active_mm' });
     expect(s.k.mmAddr[s.names.mmId('R')]).toBe(s.k.mmAddr[s.names.mmId('P')]); // SLUB LIFO on CPU0
     s.run('CPU1: until context_switch');
-    s.expectViolation('I14', /stale compare in switch_mm \(prev != next\): freed P equals live R by address reuse; check_and_switch_context\(R\) skipped: R runs under ASID 0 of context\.id 0 \(never allocated\)/);
+    s.expectViolation(
+      'I14',
+      /stale compare in switch_mm \(prev != next\): freed P equals live R by address reuse; check_and_switch_context\(R\) skipped: R runs under ASID 0 of context\.id 0 \(never allocated\)/,
+    );
     s.expectUseSite(SITE_SWITCH_MM, 'stale-compare');
     s.finish({ expect: 'violation' });
   });
@@ -199,7 +202,7 @@ describe('activate_mm(active_mm, mm) in exec_mmap: a kernel thread lazy on a fre
     return s;
   }
 
-  it('none: the new mm takes P\'s address; activate_mm(P, N) is skipped -> I14 stale compare at activate_mm', () => {
+  it("none: the new mm takes P's address; activate_mm(P, N) is skipped -> I14 stale compare at activate_mm", () => {
     const s = run('none');
     s.expectHazard('I3', { cpu: 1 });
     expect(s.k.mmAddr[s.names.mmId('N')]).toBe(s.k.mmAddr[s.names.mmId('P')]);
@@ -209,7 +212,7 @@ describe('activate_mm(active_mm, mm) in exec_mmap: a kernel thread lazy on a fre
     s.finish({ expect: 'violation' });
   });
 
-  it('refcount: K\'s lazy reference keeps P until exec_mmap\'s mmdrop_lazy_tlb; the exec is a normal switch', () => {
+  it("refcount: K's lazy reference keeps P until exec_mmap's mmdrop_lazy_tlb; the exec is a normal switch", () => {
     const s = run('refcount');
     expect(s.k.mmAddr[s.names.mmId('N')]).not.toBe(s.k.mmAddr[s.names.mmId('P')]);
     s.run('CPU1: until activate_mm');
@@ -267,7 +270,7 @@ describe('kthread_use_mm(): switch_mm_irqs_off(active_mm, mm) by a kernel thread
     s.finish({ expect: 'violation' });
   });
 
-  it('refcount: swapper/0\'s lazy reference keeps P; W switches from P to R normally', () => {
+  it("refcount: swapper/0's lazy reference keeps P; W switches from P to R normally", () => {
     const s = run('refcount');
     expect(s.k.mmAddr[s.names.mmId('R')]).not.toBe(s.k.mmAddr[s.names.mmId('P')]);
     s.run('CPU0: until kthread_use_mm "mm="');
@@ -305,7 +308,7 @@ describe('efi_virtmap_unload(): efi_set_pgd(current->active_mm) after an EFI run
     s.finish({ expect: 'violation' });
   });
 
-  it('refcount: K\'s lazy reference keeps P; the unload re-validates P\'s live ASID', () => {
+  it("refcount: K's lazy reference keeps P; the unload re-validates P's live ASID", () => {
     const s = run('refcount');
     s.run('CPU1: op');
     s.expectEvent({ fn: 'efi_virtmap_unload', cpu: 1, text: 'current->active_mm = P' });

@@ -48,19 +48,22 @@ for (const v of variants) {
       let total = 0;
       let hazardRuns = 0;
       for (const workload of workloads) {
-        const c = runCell({ plugin: powerpc, archOptions: v.options, scheme, cpus, workload, strategy: { kind: 'random' } }, {
-          runs,
-          // What the engine does not key this way: violations by invariant and use site, the first failure's message.
-          onRun: (r) => {
-            if (r.violation) {
-              const id = r.violation.invariant + (r.violation.site ? `(${r.violation.site})` : '');
-              byInv.set(id, (byInv.get(id) ?? 0) + 1);
-              if (first === null) first = `${id}: ${r.violation.message}`;
-            } else if (r.outcome === 'plugin-error' && first === null) {
-              first = `plugin-error ${r.pluginError?.hook}: ${r.pluginError?.message}`;
-            }
+        const c = runCell(
+          { plugin: powerpc, archOptions: v.options, scheme, cpus, workload, strategy: { kind: 'random' } },
+          {
+            runs,
+            // What the engine does not key this way: violations by invariant and use site, the first failure's message.
+            onRun: (r) => {
+              if (r.violation) {
+                const id = r.violation.invariant + (r.violation.site ? `(${r.violation.site})` : '');
+                byInv.set(id, (byInv.get(id) ?? 0) + 1);
+                if (first === null) first = `${id}: ${r.violation.message}`;
+              } else if (r.outcome === 'plugin-error' && first === null) {
+                first = `plugin-error ${r.pluginError?.hook}: ${r.pluginError?.message}`;
+              }
+            },
           },
-        });
+        );
         total += c.runs;
         outcomes.ok += c.ok;
         for (const n of Object.values(c.violations)) outcomes.violation += n;
@@ -70,7 +73,11 @@ for (const v of variants) {
       }
       const bad = total - outcomes.ok;
       const pct = (n) => `${((100 * n) / total).toFixed(1)}%`;
-      const list = (m) => [...m].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id}×${n}`).join(' ');
+      const list = (m) =>
+        [...m]
+          .sort((a, b) => b[1] - a[1])
+          .map(([id, n]) => `${id}×${n}`)
+          .join(' ');
       const verdict =
         bad === 0
           ? hazardRuns === 0
@@ -79,14 +86,22 @@ for (const v of variants) {
           : outcomes.violation > 0
             ? `VIOLATES ${list(byInv)} (${outcomes.violation}/${total} = ${pct(outcomes.violation)}; I3 hazard in ${pct(hazardRuns)})`
             : `NOT OK: ${JSON.stringify(outcomes)}`;
-      const sites = bySite.size === 0 ? '' : [...bySite].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id} ${pct(n)}`).join('; ');
+      const sites =
+        bySite.size === 0
+          ? ''
+          : [...bySite]
+              .sort((a, b) => b[1] - a[1])
+              .map(([id, n]) => `${id} ${pct(n)}`)
+              .join('; ');
       rows.push({ variant: v.label, scheme: column[scheme], cpus, verdict, sites, first });
       console.error(`${v.label} | ${scheme} | ${cpus} CPUs | ${verdict}`);
     }
   }
 }
 
-console.log(`\n| mmu / options | scheme | CPUs | verdict (${workloads.join(' + ')} workloads, ${runs} runs each, random strategy) | use sites fired (share of runs) |`);
+console.log(
+  `\n| mmu / options | scheme | CPUs | verdict (${workloads.join(' + ')} workloads, ${runs} runs each, random strategy) | use sites fired (share of runs) |`,
+);
 console.log('|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.variant} | ${r.scheme} | ${r.cpus} | ${r.verdict} | ${r.sites} |`);
 console.log('\nFirst violation per violating cell:');

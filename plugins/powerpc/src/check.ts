@@ -32,7 +32,11 @@ export function checkCpu(p: Ppc, k: ArchKernel, cpu: number): void {
   const online = k.cpuOnline[cpu] !== 0;
   const want = active === INIT_MM ? 0 : st.mmId[active]!;
   if (online && st.cpuId[cpu] !== want) {
-    k.violate('I13', cpu, `${p.radix ? 'SPRN_PID' : 'paca context id'} is ${st.cpuId[cpu]} (loaded for ${k.mmName(st.cpuIdMm[cpu]!)}) but ${k.taskName(t)}'s active_mm ${k.mmName(active)} has context id ${want}`);
+    k.violate(
+      'I13',
+      cpu,
+      `${p.radix ? 'SPRN_PID' : 'paca context id'} is ${st.cpuId[cpu]} (loaded for ${k.mmName(st.cpuIdMm[cpu]!)}) but ${k.taskName(t)}'s active_mm ${k.mmName(active)} has context id ${want}`,
+    );
     return;
   }
   if (online && (k.mmCpumask[active]! & (1 << cpu)) === 0) {
@@ -41,6 +45,10 @@ export function checkCpu(p: Ppc, k: ArchKernel, cpu: number): void {
   }
   const exp = activeCpusExpected(p, k, active);
   if (st.mmActiveCpus[active] !== exp) {
-    k.violate('I13', cpu, `active_cpus of ${k.mmName(active)} is ${st.mmActiveCpus[active]} but mm_cpumask has ${exp}${st.mmCopros[active]! > 0 ? ' (with copro)' : ''}`);
+    k.violate(
+      'I13',
+      cpu,
+      `active_cpus of ${k.mmName(active)} is ${st.mmActiveCpus[active]} but mm_cpumask has ${exp}${st.mmCopros[active]! > 0 ? ' (with copro)' : ''}`,
+    );
   }
 }

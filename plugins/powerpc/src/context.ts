@@ -44,7 +44,12 @@ export function initNewContext(p: Ppc, k: ArchKernel, cpu: number, mm: number): 
       if (st.cpuId[c] !== id) continue;
       st.cpuPrtbCached[c] = 1;
       populate(p, k, c);
-      if (k.tracer !== null) k.tracer.ev(cpu, 'init_new_context', `PID ${id} reused for ${k.mmName(mm)} while CPU${c} still has it in SPRN_PID (loaded for ${k.mmName(st.cpuIdMm[c]!)})`);
+      if (k.tracer !== null)
+        k.tracer.ev(
+          cpu,
+          'init_new_context',
+          `PID ${id} reused for ${k.mmName(mm)} while CPU${c} still has it in SPRN_PID (loaded for ${k.mmName(st.cpuIdMm[c]!)})`,
+        );
     }
   }
   if (p.opts.copros) {

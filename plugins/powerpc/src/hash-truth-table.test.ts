@@ -24,7 +24,7 @@ describe('powerpc hash §5.7-C: REFCOUNT=n without shootdown', () => {
     s.stop();
   });
 
-  it('a fork on another CPU reuses P\'s context id, not its address: CPU1\'s switch to it loads the context (switch_slb), no finding', () => {
+  it("a fork on another CPU reuses P's context id, not its address: CPU1's switch to it loads the context (switch_slb), no finding", () => {
     const s = lazyThenExit('none', HASH, 'lazy-child');
     s.run(`
       CPU2: op     # swapper/2 -> U

@@ -4,7 +4,11 @@
  */
 import { NO_MM, type ArchHooks } from '@lazytlb/core';
 import {
-  PPC_CONT_EXIT_LAZY_SWITCH, PPC_CONT_FINAL_FLUSH, PPC_CONT_RESET_THREAD_LOCAL, PPC_IPI_EXIT_FLUSH_LAZY, PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX,
+  PPC_CONT_EXIT_LAZY_SWITCH,
+  PPC_CONT_FINAL_FLUSH,
+  PPC_CONT_RESET_THREAD_LOCAL,
+  PPC_IPI_EXIT_FLUSH_LAZY,
+  PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX,
 } from './constants.js';
 import { archExitMmap, destroyContext, initNewContext } from './context.js';
 import { checkCpu } from './check.js';
@@ -15,7 +19,12 @@ import type { PowerpcOptions } from './options.js';
 import { cpuDisable, cpuUp } from './hotplug.js';
 import { MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON, MUT_RADIX_TRIM_CLEARS_OTHER_CPUS } from './mutations.js';
 import {
-  doExitFlushLazyTlbPreFix, exitLazyFlushTlb, exitLazyFlushTlbResume, mmResetThreadLocal, radixFinalFlush, radixFlushTlbMmRange,
+  doExitFlushLazyTlbPreFix,
+  exitLazyFlushTlb,
+  exitLazyFlushTlbResume,
+  mmResetThreadLocal,
+  radixFinalFlush,
+  radixFlushTlbMmRange,
 } from './radix-flush.js';
 import { PpcState } from './state.js';
 import { switchBegin, switchStep } from './switch-mm.js';

@@ -18,14 +18,21 @@ const P = 1; // the first mm of the workload
  * (testkit's Scenario does not accept an unstarted task started by cpu_down yet: a plain driver.)
  */
 function offlineOnline(scheme: Scheme, mmu: 'radix' | 'hash', mutations: readonly string[] = [], t0: readonly string[] = ['run', 'munmap', 'run']): Driver {
-  const d = new Driver(powerpc, { mmu }, scheme, 3, {
-    tasks: [
-      { name: 'T0', kind: 'user', cpu: 0, mm: 'P', program: [...t0, 'exit'] },
-      { name: 'T1', kind: 'user', cpu: 1, mm: 'P', program: ['run', 'exit'] },
-      { name: 'C', kind: 'kthread', cpu: 2, program: ['cpu_down H', 'cpu_up 1', 'exit'] },
-      { name: 'H', kind: 'kthread', cpu: 1, unstarted: true, program: ['cpuhp'] },
-    ],
-  }, mutations);
+  const d = new Driver(
+    powerpc,
+    { mmu },
+    scheme,
+    3,
+    {
+      tasks: [
+        { name: 'T0', kind: 'user', cpu: 0, mm: 'P', program: [...t0, 'exit'] },
+        { name: 'T1', kind: 'user', cpu: 1, mm: 'P', program: ['run', 'exit'] },
+        { name: 'C', kind: 'kthread', cpu: 2, program: ['cpu_down H', 'cpu_up 1', 'exit'] },
+        { name: 'H', kind: 'kthread', cpu: 1, unstarted: true, program: ['cpuhp'] },
+      ],
+    },
+    mutations,
+  );
   d.until(1, 'do_task_dead'); // T1 runs and exits: mm_users 2 -> 1
   d.until(1, 'context_switch'); // T1 -> swapper/1, lazy on P
   d.until(0, 'context_switch'); // swapper/0 -> T0: switch_mm_irqs_off(init_mm, P) begins (cpumask_set_cpu)
@@ -101,13 +108,19 @@ describe('powerpc + core mutation hotplug-no-force-init-mm: kernel-reference §7
 
 describe('powerpc hotplug profile, seeded runs', () => {
   const SEEDS = 300;
-  for (const [label, archOptions] of [['radix', {}], ['radix trimPeriod=3', { trimPeriod: 3 }], ['hash', { mmu: 'hash' }]] as const) {
+  for (const [label, archOptions] of [
+    ['radix', {}],
+    ['radix trimPeriod=3', { trimPeriod: 3 }],
+    ['hash', { mmu: 'hash' }],
+  ] as const) {
     for (const scheme of ['refcount', 'shootdown'] as const) {
       for (const cpus of [2, 4]) {
         it(`${label} ${scheme} ${cpus} CPUs: ${SEEDS} seeds clean`, () => {
           const sim = createSimulator({ plugin: powerpc, archOptions, scheme, cpus, workload: 'hotplug', strategy: { kind: 'random' } });
           const c = runCell(sim, { runs: SEEDS });
-          const bad = Object.entries(c.notOk).map(([k, n]) => `${k}: ${n} runs, first: ${c.firstFailures[k]?.message ?? c.aggregate.firstErrors[k]?.message ?? ''}`);
+          const bad = Object.entries(c.notOk).map(
+            ([k, n]) => `${k}: ${n} runs, first: ${c.firstFailures[k]?.message ?? c.aggregate.firstErrors[k]?.message ?? ''}`,
+          );
           let hotplugs = 0;
           // the cycles do happen: a traced run shows cleanup_cpu_mmu_context and start_secondary
           const traced = sim.run(runSeed(hashString128(sim.cellId), 0), { trace: true });

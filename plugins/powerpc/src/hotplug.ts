@@ -76,6 +76,7 @@ export function cpuUp(p: Ppc, k: ArchKernel, cpu: number): void {
   st.cpuId[cpu] = 0;
   st.cpuIdMm[cpu] = INIT_MM;
   st.cpuPrtbCached[cpu] = 0;
-  if (k.tracer !== null) k.tracer.ev(cpu, 'start_secondary', `CPU${cpu}: init_mm (mm_cpumask bit, active_cpus), ${p.radix ? 'SPRN_PID = 0' : 'no user context'}`);
+  if (k.tracer !== null)
+    k.tracer.ev(cpu, 'start_secondary', `CPU${cpu}: init_mm (mm_cpumask bit, active_cpus), ${p.radix ? 'SPRN_PID = 0' : 'no user context'}`);
   tlbielAll(p, k, cpu);
 }

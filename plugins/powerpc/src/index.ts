@@ -24,7 +24,7 @@ export const POWERPC_VERSION = '0.1.0';
 /** Why the plugin refuses `memory: 'tso'` (ArchPlugin.memoryModelNote). */
 export const POWERPC_MEMORY_MODEL_NOTE =
   'TSO is not the memory model of POWER: the Power ISA is weaker than TSO (store->store and load->load reordering, ' +
-  'ordered only by sync / lwsync / isync and the like), so x86\'s store-buffer model would claim orderings POWER does not give. ' +
+  "ordered only by sync / lwsync / isync and the like), so x86's store-buffer model would claim orderings POWER does not give. " +
   'The plugin runs under sc only; a relaxed (POWER) memory model for it is future work';
 
 export const powerpc = defineArchPlugin<PowerpcOptions>({
@@ -33,7 +33,7 @@ export const powerpc = defineArchPlugin<PowerpcOptions>({
   version: POWERPC_VERSION,
   coreVersions: '>=0.1.0 <1.0.0',
   description:
-    'powerpc 64s (ABI v2, sc only): radix (SPRN_PID, process_tb, flush_type_needed trimming, exit_lazy_flush_tlb, v6.6 combined final flush, text patching through a temporary mm) or hash (context id, SLB); switch_mm_irqs_off in steps (cpumask_set_cpu | inc_mm_active_cpus | smp_mb | PID load) skips the context load on prev == next (pointer compare: I14 when a stale prev decides it and the loaded context is not next\'s); CONFIG_DEBUG_VM read of prev as an option',
+    "powerpc 64s (ABI v2, sc only): radix (SPRN_PID, process_tb, flush_type_needed trimming, exit_lazy_flush_tlb, v6.6 combined final flush, text patching through a temporary mm) or hash (context id, SLB); switch_mm_irqs_off in steps (cpumask_set_cpu | inc_mm_active_cpus | smp_mb | PID load) skips the context load on prev == next (pointer compare: I14 when a stale prev decides it and the loaded context is not next's); CONFIG_DEBUG_VM read of prev as an option",
   options: PowerpcOptions,
   // ARCH_WANT_IRQS_OFF_ACTIVATE_MM: selected by powerpc (arch/powerpc/Kconfig).
   capabilities: { vcpuPreemption: false, irqsOffActivateMm: true, maxCpus: 32 },
@@ -41,8 +41,10 @@ export const powerpc = defineArchPlugin<PowerpcOptions>({
     { id: 'I13', name: 'ppc-context-matches-active-mm', description: 'with IRQs on, SPRN_PID (radix) / the paca context id (hash) is active_mm->context.id' },
     { id: 'I13', name: 'ppc-cpumask-covers-active-mm', description: 'I7-ppc: a CPU whose active_mm is M is in mm_cpumask(M)' },
     {
-      id: 'I13', name: 'ppc-active-cpus',
-      description: 'M->context.active_cpus == |mm_cpumask(M)| (+1 while a copro is attached, radix), less the CPUs inside switch_mm_irqs_off() between cpumask_set_cpu() and inc_mm_active_cpus()',
+      id: 'I13',
+      name: 'ppc-active-cpus',
+      description:
+        'M->context.active_cpus == |mm_cpumask(M)| (+1 while a copro is attached, radix), less the CPUs inside switch_mm_irqs_off() between cpumask_set_cpu() and inc_mm_active_cpus()',
     },
   ],
   mutations: POWERPC_MUTATIONS,
@@ -61,6 +63,12 @@ export { PowerpcOptions, DEFAULT_TRIM_PERIOD } from './options.js';
 export { SW_INC, SW_MB, SW_PID } from './switch-mm.js';
 export { PPC_IPI_EXIT_FLUSH_LAZY, FLUSH_TYPE_GLOBAL, FLUSH_TYPE_LOCAL, FLUSH_TYPE_NONE } from './constants.js';
 export {
-  COMPARE_SITE_BY_CALLER, POWERPC_USE_SITES, SITE_ACTIVATE_MM, SITE_DEBUG_VM_PREV, SITE_KTHREAD_USE_MM, SITE_PREV_EQ_NEXT, SITE_STOP_USING_TEMP_MM,
+  COMPARE_SITE_BY_CALLER,
+  POWERPC_USE_SITES,
+  SITE_ACTIVATE_MM,
+  SITE_DEBUG_VM_PREV,
+  SITE_KTHREAD_USE_MM,
+  SITE_PREV_EQ_NEXT,
+  SITE_STOP_USING_TEMP_MM,
 } from './sites.js';
 export { MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON, MUT_RADIX_TRIM_CLEARS_OTHER_CPUS, POWERPC_MUTATIONS } from './mutations.js';

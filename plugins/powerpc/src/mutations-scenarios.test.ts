@@ -9,7 +9,7 @@ import type { Scheme } from '@lazytlb/core';
 import powerpc, { MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON, MUT_RADIX_TRIM_CLEARS_OTHER_CPUS } from './index.js';
 import { acknowledgeViolation } from './test-support/scenario-helpers.js';
 
-describe('§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes an io_uring worker\'s bit', () => {
+describe("§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes an io_uring worker's bit", () => {
   /**
    * CPU1 idles lazy on P (T1 exited: P is single-threaded); T0 on CPU0 munmaps: mm_users == 1 &&
    * current->mm == P, so flush_type_needed IPIs CPU1 (exit_flush_lazy_tlbs, wait=1). Behind the
@@ -51,7 +51,7 @@ describe('§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes a
 
   for (const scheme of ['refcount', 'shootdown'] as const) {
     describe(scheme, () => {
-      it('mutated: mm_reset_thread_local wipes bit 2 while W runs on P; W\'s next mm step -> I13 (I7-ppc)', () => {
+      it("mutated: mm_reset_thread_local wipes bit 2 while W runs on P; W's next mm step -> I13 (I7-ppc)", () => {
         const s = trimWindow(true, scheme);
         s.expectEvent({ fn: 'mm_reset_thread_local', cpu: 0 });
         s.expectMm('P', { mm_cpumask: [0] }); // active_cpus = 1
@@ -61,7 +61,7 @@ describe('§7.4 radix-trim-clears-other-cpus (a665eec0a22e): the flusher wipes a
         expect(v.cpu).toBe(2);
       });
 
-      it('mutated: the flusher\'s next munmap is FLUSH_TYPE_LOCAL, W keeps stale translations -> I2 (the I2 of §7.4)', () => {
+      it("mutated: the flusher's next munmap is FLUSH_TYPE_LOCAL, W keeps stale translations -> I2 (the I2 of §7.4)", () => {
         const s = trimWindow(true, scheme);
         s.run('CPU0: op   # munmap: active_cpus == 1 && CPU0 in the mask -> tlbiel on CPU0 only');
         s.expectEvent({ fn: 'flush_type_needed', text: 'LOCAL', cpu: 0, since: s.last.firstStep });
@@ -119,7 +119,7 @@ describe('§7.6 radix-exit-lazy-flush-irqs-on (dfaed3e1fa70): the local exit_laz
 
   for (const scheme of ['refcount', 'shootdown'] as const) {
     describe(scheme, () => {
-      it('mutated: current->active_mm = &init_mm with IRQs on while SPRN_PID is still P\'s -> I13 right after that step', () => {
+      it("mutated: current->active_mm = &init_mm with IRQs on while SPRN_PID is still P's -> I13 right after that step", () => {
         const s = exitTrim(true, scheme);
         expect(s.last.match?.text).toMatch(/current->active_mm = &init_mm with IRQs on/);
         const v = s.expectViolation('I13', /SPRN_PID is \d+ \(loaded for P\) but T0's active_mm init_mm has context id 0/);

@@ -21,7 +21,9 @@ const ALLOWED: Record<string, readonly string[]> = {
 function sweep(archOptions: object, scheme: Scheme, cpus: number, workload: ProfileName, mutations: readonly string[], runs = RUNS) {
   const c = runCell({ plugin: powerpc, archOptions, scheme, cpus, workload, strategy: { kind: 'random' }, mutations }, { runs });
   // the first run of each way the runs failed
-  const examples = Object.values(c.firstFailures).filter((f) => f.class === 'violation' || f.class === 'error').map((f) => `run ${f.runIndex}: ${f.message}`);
+  const examples = Object.values(c.firstFailures)
+    .filter((f) => f.class === 'violation' || f.class === 'error')
+    .map((f) => `run ${f.runIndex}: ${f.message}`);
   return { bad: c.notOk, examples };
 }
 

@@ -15,7 +15,7 @@ export const MUT_RADIX_EXIT_LAZY_FLUSH_IRQS_ON = 'radix-exit-lazy-flush-irqs-on'
 export const POWERPC_MUTATIONS: readonly MutationDoc[] = [
   {
     id: MUT_RADIX_TRIM_CLEARS_OTHER_CPUS,
-    title: 'the single-threaded radix flusher IPIs mm_cpumask, then clears every other CPU\'s bit itself and sets active_cpus = 1',
+    title: "the single-threaded radix flusher IPIs mm_cpumask, then clears every other CPU's bit itself and sets active_cpus = 1",
     fixedBy: 'a665eec0a22e powerpc/64s/radix: Fix mm_cpumask trimming race vs kthread_use_mm',
     breaks: 'I13',
     cells: [
@@ -29,13 +29,13 @@ export const POWERPC_MUTATIONS: readonly MutationDoc[] = [
       'mm_cpumask(mm), do_exit_flush_lazy_tlb, mm, wait=1) and then mm_reset_thread_local(): cpumask_clear(mm_cpumask(mm)), ' +
       'set its own bit, atomic_set(&mm->context.active_cpus, 1); the flush then went local (tlbiel). The handler ' +
       'returned at `current->mm == mm` ("Local CPU") without flushing and never touched the mask. The assumption was ' +
-      'that nothing could start using a single-threaded mm behind the flusher\'s back; io_uring broke it: a worker ' +
+      "that nothing could start using a single-threaded mm behind the flusher's back; io_uring broke it: a worker " +
       'that does mmget_not_zero() + kthread_use_mm() after the mm_users check sets its bit and loads the PID, and ' +
       'mm_reset_thread_local() then wipes that bit while the worker runs on the mm. From then on active_cpus == 1 ' +
       'makes every flush of the mm FLUSH_TYPE_LOCAL (tlbiel on the flusher only) and the worker keeps stale ' +
       'translations of freed pages: I7, then I2 (kernel-reference §7.4). The model reports the I7 side as I13 ' +
-      'ppc-cpumask-covers-active-mm (I7-ppc: the worker\'s active_mm is the mm but its CPU is not in the mask) at the ' +
-      'worker\'s next mm step (kthread_unuse_mm, or its next switch), and I2 when the flusher frees pages first ' +
+      "ppc-cpumask-covers-active-mm (I7-ppc: the worker's active_mm is the mm but its CPU is not in the mask) at the " +
+      "worker's next mm step (kthread_unuse_mm, or its next switch), and I2 when the flusher frees pages first " +
       '(its next munmap is local only); random runs see I13 about twice as often. a665eec0a22e makes each CPU clear only its ' +
       'own bit, in the IPI handler, and only if current->mm != mm (the current exit_lazy_flush_tlb). Restored: the ' +
       'single-threaded path of flush_type_needed() sends the old handler and runs mm_reset_thread_local() as an ' +
@@ -57,14 +57,14 @@ export const POWERPC_MUTATIONS: readonly MutationDoc[] = [
       'Since a665eec0a22e exit_lazy_flush_tlb(mm, always_flush) is also called locally, not from an IPI: ' +
       'flush_type_needed() runs it when tick_and_test_trim_clock() fires and the flushing CPU is the only one in ' +
       'mm_cpumask but current->mm != mm (exit_mmap -> tlb_finish_mmu -> __flush_all_mm -> flush_type_needed: the ' +
-      'exiting task is lazy on its own mm after exit_mm; also a kthread\'s kthread_unuse_mm -> mmput), and in the ' +
+      "exiting task is lazy on its own mm after exit_mm; also a kthread's kthread_unuse_mm -> mmput), and in the " +
       'periodic trim. For a lazy current it did mmgrab_lazy_tlb(&init_mm); current->active_mm = &init_mm; ' +
-      'switch_mm_irqs_off(mm, &init_mm, current); mmdrop_lazy_tlb(mm) with IRQs enabled (Sachin Sant\'s ' +
+      "switch_mm_irqs_off(mm, &init_mm, current); mmdrop_lazy_tlb(mm) with IRQs enabled (Sachin Sant's " +
       'lockdep report). dfaed3e1fa70 wraps the switch in local_irq_save()/local_irq_restore(). Restored: the ' +
       'active_mm store is one step and switch_mm_irqs_off() + mmdrop_lazy_tlb() + the bit and the flush are the ' +
       'next step of the same CPU (an arch_continue step), with IRQs on in between: an IPI (do_exit_flush_lazy_tlb, ' +
-      'do_shoot_lazy_tlb) can run in the window and sees active_mm == init_mm while SPRN_PID is still mm\'s PID ' +
+      "do_shoot_lazy_tlb) can run in the window and sees active_mm == init_mm while SPRN_PID is still mm's PID " +
       '(kernel-reference §7.6). The model reports that window as I13 ppc-context-matches-active-mm right after the ' +
-      'store (I9 proper only covers current->mm != NULL, and the exiting task\'s mm is NULL).',
+      "store (I9 proper only covers current->mm != NULL, and the exiting task's mm is NULL).",
   },
 ];

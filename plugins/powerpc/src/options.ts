@@ -8,14 +8,8 @@ export const DEFAULT_TRIM_PERIOD = 1073;
 
 export const PowerpcOptions = z
   .object({
-    mmu: z
-      .enum(['radix', 'hash'])
-      .default('radix')
-      .describe('radix: SPRN_PID + process table (POWER9+); hash: HPT with SLB / paca context ids'),
-    combinedFinalFlush: z
-      .boolean()
-      .default(true)
-      .describe('radix, SHOOTDOWN=y: the fullmm flush does exit_flush_lazy_tlbs first (v6.6, e43c0a0c3c28)'),
+    mmu: z.enum(['radix', 'hash']).default('radix').describe('radix: SPRN_PID + process table (POWER9+); hash: HPT with SLB / paca context ids'),
+    combinedFinalFlush: z.boolean().default(true).describe('radix, SHOOTDOWN=y: the fullmm flush does exit_flush_lazy_tlbs first (v6.6, e43c0a0c3c28)'),
     copros: z
       .boolean()
       .default(false)
@@ -33,7 +27,7 @@ export const PowerpcOptions = z
       .describe(
         'CONFIG_DEBUG_VM: switch_mm_irqs_off() ends with VM_WARN_ON_ONCE(!cpumask_test_cpu(cpu, mm_cpumask(prev))) ' +
           '(177255afb405, v6.6), a read of prev. Off by default: lib/Kconfig.debug says "If unsure, say N" and ' +
-          'production configs leave it off (Fedora\'s turns it on)',
+          "production configs leave it off (Fedora's turns it on)",
       ),
   })
   .strict();

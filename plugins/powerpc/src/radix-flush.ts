@@ -17,13 +17,18 @@
  */
 import { INIT_MM, NO_MM, REASON_FLUSH, type ArchKernel, FLUSH_FULLMM, cpumaskWeight } from '@lazytlb/core';
 import {
-  FLUSH_TYPE_GLOBAL, FLUSH_TYPE_LOCAL, FLUSH_TYPE_NAMES, FLUSH_TYPE_NONE, PPC_CONT_EXIT_LAZY_SWITCH, PPC_CONT_FINAL_FLUSH,
-  PPC_CONT_RESET_THREAD_LOCAL, PPC_IPI_EXIT_FLUSH_LAZY, PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX,
+  FLUSH_TYPE_GLOBAL,
+  FLUSH_TYPE_LOCAL,
+  FLUSH_TYPE_NAMES,
+  FLUSH_TYPE_NONE,
+  PPC_CONT_EXIT_LAZY_SWITCH,
+  PPC_CONT_FINAL_FLUSH,
+  PPC_CONT_RESET_THREAD_LOCAL,
+  PPC_IPI_EXIT_FLUSH_LAZY,
+  PPC_IPI_EXIT_FLUSH_LAZY_PRE_FIX,
 } from './constants.js';
 import type { Ppc } from './ctx.js';
-import {
-  SITE_DO_EXIT_FLUSH_LAZY_TLB_PRE_FIX, SITE_EXIT_LAZY_FLUSH_TLB, SITE_MM_RESET_THREAD_LOCAL, SITE_RADIX_FLUSH,
-} from './sites.js';
+import { SITE_DO_EXIT_FLUSH_LAZY_TLB_PRE_FIX, SITE_EXIT_LAZY_FLUSH_TLB, SITE_MM_RESET_THREAD_LOCAL, SITE_RADIX_FLUSH } from './sites.js';
 import { switchMmIrqsOff } from './switch-mm.js';
 import { tlbie, tlbiel } from './tlb.js';
 
@@ -113,7 +118,8 @@ function exitLazySwitchIrqsOn(k: ArchKernel, cpu: number, t: number, mm: number,
   k.mmgrabLazyTlb(cpu, INIT_MM);
   k.setLocalMm(cpu, mm);
   k.setActiveMm(t, INIT_MM);
-  if (k.tracer !== null) k.tracer.ev(cpu, 'exit_lazy_flush_tlb', `${k.taskName(t)} lazy on ${k.mmName(mm)}: current->active_mm = &init_mm with IRQs on (no local_irq_save)`);
+  if (k.tracer !== null)
+    k.tracer.ev(cpu, 'exit_lazy_flush_tlb', `${k.taskName(t)} lazy on ${k.mmName(mm)}: current->active_mm = &init_mm with IRQs on (no local_irq_save)`);
   k.archContinue(cpu, PPC_CONT_EXIT_LAZY_SWITCH, mm, alwaysFlush ? 1 : 0);
 }
 
@@ -165,7 +171,11 @@ export function mmResetThreadLocal(p: Ppc, k: ArchKernel, cpu: number, mm: numbe
   if (k.tracer !== null) {
     if (st.mmCopros[mm]! > 0) k.tracer.ev(cpu, 'WARN_ON', `mm_reset_thread_local: ${k.mmName(mm)} has a copro`);
     if (k.taskMm[k.cpuCurr[cpu]!] !== mm) k.tracer.ev(cpu, 'WARN_ON', `mm_reset_thread_local: current->mm != ${k.mmName(mm)}`);
-    k.tracer.ev(cpu, 'mm_reset_thread_local', `${k.mmName(mm)}: mm_cpumask 0x${(k.mmCpumask[mm]! >>> 0).toString(16)} -> {CPU${cpu}}, active_cpus ${st.mmActiveCpus[mm]} -> 1`);
+    k.tracer.ev(
+      cpu,
+      'mm_reset_thread_local',
+      `${k.mmName(mm)}: mm_cpumask 0x${(k.mmCpumask[mm]! >>> 0).toString(16)} -> {CPU${cpu}}, active_cpus ${st.mmActiveCpus[mm]} -> 1`,
+    );
   }
   st.mmActiveCpus[mm] = 1; // atomic_set(&mm->context.active_cpus, 1)
   k.mmCpumask[mm] = 1 << cpu; // cpumask_clear(mm_cpumask(mm)); cpumask_set_cpu(smp_processor_id(), mm_cpumask(mm))

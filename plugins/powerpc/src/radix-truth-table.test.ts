@@ -34,7 +34,7 @@ describe('powerpc radix §5.6-C: REFCOUNT=n without shootdown', () => {
     s.stop();
   });
 
-  it('PID reuse: the fork on CPU2 hands P\'s PID to N while CPU1 still has it loaded -> I1 at init_new_context; no ABA (another CPU\'s slab)', () => {
+  it("PID reuse: the fork on CPU2 hands P's PID to N while CPU1 still has it loaded -> I1 at init_new_context; no ABA (another CPU's slab)", () => {
     const s = lazyThenExit('none', {}, 'lazy-child');
     s.run(`
       CPU2: op     # swapper/2 -> U
@@ -62,7 +62,7 @@ describe('powerpc radix §5.6-C: REFCOUNT=n without shootdown', () => {
     s.stop();
   });
 
-  it('PID reuse without ABA: past the I1, the new owner\'s local flush misses the lazy CPU -> I2', () => {
+  it("PID reuse without ABA: past the I1, the new owner's local flush misses the lazy CPU -> I2", () => {
     const s = lazyThenExit('none', {}, 'reuse');
     s.expectNoViolation();
     s.run(`

@@ -16,13 +16,16 @@ function sweep(archOptions: object, scheme: Scheme, cpus: number) {
   // Violating runs by the use site that ended them (the engine's use-site counts also count a
   // site that fired as a hazard-class finding).
   const bySite = new Map<string, number>();
-  const c = runCell({ plugin: powerpc, archOptions, scheme, cpus, workload: 'default', strategy: { kind: 'random' } }, {
-    runs: SEEDS,
-    onRun: (r) => {
-      const site = r.outcome === 'violation' ? r.violation!.site : undefined;
-      if (site !== undefined) bySite.set(site, (bySite.get(site) ?? 0) + 1);
+  const c = runCell(
+    { plugin: powerpc, archOptions, scheme, cpus, workload: 'default', strategy: { kind: 'random' } },
+    {
+      runs: SEEDS,
+      onRun: (r) => {
+        const site = r.outcome === 'violation' ? r.violation!.site : undefined;
+        if (site !== undefined) bySite.set(site, (bySite.get(site) ?? 0) + 1);
+      },
     },
-  });
+  );
   // What no run may end in: anything but ok, and under `none` anything but ok or a violation.
   const unexpected = scheme === 'none' ? c.errors : c.notOk;
   const bad = Object.entries(unexpected).map(([k, n]) => `${k}: ${n} runs, first: ${c.firstFailures[k]?.message ?? c.aggregate.firstErrors[k]?.message ?? ''}`);

@@ -62,7 +62,7 @@ const COMPARE_CONSEQUENCE =
   'the mm_cpumask(next) bit and inc_mm_active_cpus(next) come BEFORE the compare and are never skipped. ' +
   'So the kernel behaves differently only if the context id this CPU has loaded (radix SPRN_PID; hash the context of ' +
   "its user SLB entries / paca) is not next->context.id: then next's code runs on the dead mm's PID / VSIDs " +
-  '(unassigned: endless faults; reassigned to another process: its address space). When the dead mm\'s id was handed ' +
+  "(unassigned: endless faults; reassigned to another process: its address space). When the dead mm's id was handed " +
   'to next itself (ida reuse, lowest free id) the skipped load would have written the value already loaded: benign';
 
 export const POWERPC_USE_SITES: readonly UseSiteDoc[] = [
@@ -70,51 +70,80 @@ export const POWERPC_USE_SITES: readonly UseSiteDoc[] = [
     id: SITE_PREV_EQ_NEXT,
     kind: 'stale-compare',
     source: `${MMU_CONTEXT_C}, called from context_switch(): switch_mm_irqs_off(prev->active_mm, next->mm, next)`,
-    reads: '`prev == next` (pointer compare; prev = the previous task\'s active_mm, a lazy pointer when it was a kernel thread)',
+    reads: "`prev == next` (pointer compare; prev = the previous task's active_mm, a lazy pointer when it was a kernel thread)",
     consequence: COMPARE_CONSEQUENCE,
   },
   {
     id: SITE_ACTIVATE_MM,
     kind: 'stale-compare',
     source: `fs/exec.c exec_mmap() -> activate_mm(active_mm, mm) = switch_mm_irqs_off(prev, next, current) (arch/powerpc/include/asm/mmu_context.h, 6.12.118); ${MMU_CONTEXT_C}`,
-    reads: '`prev == next` with prev = the exec\'ing task\'s old active_mm (lazy when a kernel thread execs: kernel_execve) and next the mm bprm_mm_init() just allocated on this CPU (SLUB LIFO: the most recently freed mm_struct of this CPU)',
+    reads:
+      "`prev == next` with prev = the exec'ing task's old active_mm (lazy when a kernel thread execs: kernel_execve) and next the mm bprm_mm_init() just allocated on this CPU (SLUB LIFO: the most recently freed mm_struct of this CPU)",
     consequence: COMPARE_CONSEQUENCE,
   },
   {
     id: SITE_KTHREAD_USE_MM,
     kind: 'stale-compare',
     source: `kernel/kthread.c kthread_use_mm(): switch_mm_irqs_off(active_mm, mm, tsk); ${MMU_CONTEXT_C}`,
-    reads: '`prev == next` with prev = the kthread\'s lazy active_mm and next the mm it adopts',
+    reads: "`prev == next` with prev = the kthread's lazy active_mm and next the mm it adopts",
     consequence: COMPARE_CONSEQUENCE,
   },
   {
     id: SITE_DEBUG_VM_PREV,
     kind: 'dereference',
     source: `${MMU_CONTEXT_C}: VM_WARN_ON_ONCE(!cpumask_test_cpu(cpu, mm_cpumask(prev))) after switch_mmu_context(), added by 177255afb405 (v6.6); CONFIG_DEBUG_VM only (include/linux/mmdebug.h: otherwise BUILD_BUG_ON_INVALID, no code)`,
-    reads: 'mm_cpumask(prev): a bitmap inside prev\'s mm_struct, whenever prev != next (every caller: context_switch, activate_mm, kthread_use_mm, the switch to init_mm of sched_force_init_mm, start_using_temp_mm)',
-    consequence: 'a read of a freed mm_struct (KASAN report; without KASAN a spurious or missed WARN from whatever now occupies the slot): a use after free whatever the slab did with it. Modelled with the option debugVm',
+    reads:
+      "mm_cpumask(prev): a bitmap inside prev's mm_struct, whenever prev != next (every caller: context_switch, activate_mm, kthread_use_mm, the switch to init_mm of sched_force_init_mm, start_using_temp_mm)",
+    consequence:
+      'a read of a freed mm_struct (KASAN report; without KASAN a spurious or missed WARN from whatever now occupies the slot): a use after free whatever the slab did with it. Modelled with the option debugVm',
   },
   {
     id: SITE_STOP_USING_TEMP_MM,
     kind: 'dereference',
-    source: 'arch/powerpc/lib/code-patching.c stop_using_temp_mm() @ Kingxukai/linux 0291023e7330 (also 6.12.118): switch_mm_irqs_off(temp_mm, orig_mm, current), orig_mm = current->active_mm read by start_using_temp_mm(); radix only (mm_patch_enabled() = IS_ENABLED(CONFIG_SMP) && radix_enabled())',
-    reads: 'orig_mm (the patching task\'s active_mm, lazy in a kernel thread) as switch_mm_irqs_off()\'s next: mm_cpumask(next) (and cpumask_set_cpu + inc_mm_active_cpus into it when the bit is clear), next->context.id into SPRN_PID',
-    consequence: 'a read (and possibly a write) of a freed mm_struct: a use after free. SPRN_PID gets MMU_NO_CONTEXT (destroy_context wrote it before free_mm) or, after slab reuse, the context id of the mm now at that address, whose mm_cpumask then gets this CPU',
+    source:
+      'arch/powerpc/lib/code-patching.c stop_using_temp_mm() @ Kingxukai/linux 0291023e7330 (also 6.12.118): switch_mm_irqs_off(temp_mm, orig_mm, current), orig_mm = current->active_mm read by start_using_temp_mm(); radix only (mm_patch_enabled() = IS_ENABLED(CONFIG_SMP) && radix_enabled())',
+    reads:
+      "orig_mm (the patching task's active_mm, lazy in a kernel thread) as switch_mm_irqs_off()'s next: mm_cpumask(next) (and cpumask_set_cpu + inc_mm_active_cpus into it when the bit is clear), next->context.id into SPRN_PID",
+    consequence:
+      'a read (and possibly a write) of a freed mm_struct: a use after free. SPRN_PID gets MMU_NO_CONTEXT (destroy_context wrote it before free_mm) or, after slab reuse, the context id of the mm now at that address, whose mm_cpumask then gets this CPU',
   },
   ...(
     [
-      [SITE_EXIT_LAZY_FLUSH_TLB, 'arch/powerpc/mm/book3s64/radix_tlb.c exit_lazy_flush_tlb() @ Kingxukai/linux 0291023e7330', 'mm->context.id, mm_cpumask(mm), active_cpus of the mm being trimmed (the sender holds it and waits: smp_call_function_many wait=1)'],
-      [SITE_DO_EXIT_FLUSH_LAZY_TLB_PRE_FIX, 'arch/powerpc/mm/book3s64/radix_tlb.c do_exit_flush_lazy_tlb() before a665eec0a22e (mutation radix-trim-clears-other-cpus)', 'mm->context.id of the mm being trimmed'],
-      [SITE_MM_RESET_THREAD_LOCAL, 'arch/powerpc/include/asm/tlb.h mm_reset_thread_local() before a665eec0a22e (mutation radix-trim-clears-other-cpus)', 'mm_cpumask(mm), active_cpus of the flusher\'s own mm'],
-      [SITE_RADIX_FLUSH, 'arch/powerpc/mm/book3s64/radix_tlb.c radix__flush_tlb_mm / __radix__flush_tlb_range / radix__tlb_flush @ Kingxukai/linux 0291023e7330', 'mm->context.id, active_cpus, mm_cpumask(mm) of the mm being flushed'],
+      [
+        SITE_EXIT_LAZY_FLUSH_TLB,
+        'arch/powerpc/mm/book3s64/radix_tlb.c exit_lazy_flush_tlb() @ Kingxukai/linux 0291023e7330',
+        'mm->context.id, mm_cpumask(mm), active_cpus of the mm being trimmed (the sender holds it and waits: smp_call_function_many wait=1)',
+      ],
+      [
+        SITE_DO_EXIT_FLUSH_LAZY_TLB_PRE_FIX,
+        'arch/powerpc/mm/book3s64/radix_tlb.c do_exit_flush_lazy_tlb() before a665eec0a22e (mutation radix-trim-clears-other-cpus)',
+        'mm->context.id of the mm being trimmed',
+      ],
+      [
+        SITE_MM_RESET_THREAD_LOCAL,
+        'arch/powerpc/include/asm/tlb.h mm_reset_thread_local() before a665eec0a22e (mutation radix-trim-clears-other-cpus)',
+        "mm_cpumask(mm), active_cpus of the flusher's own mm",
+      ],
+      [
+        SITE_RADIX_FLUSH,
+        'arch/powerpc/mm/book3s64/radix_tlb.c radix__flush_tlb_mm / __radix__flush_tlb_range / radix__tlb_flush @ Kingxukai/linux 0291023e7330',
+        'mm->context.id, active_cpus, mm_cpumask(mm) of the mm being flushed',
+      ],
       [SITE_HASH_FLUSH, 'arch/powerpc/mm/book3s64/hash_tlb.c / hash_utils.c flush_hash_range (6.12.118)', 'mm->context (VSIDs) of the mm being flushed'],
-      [SITE_ARCH_EXIT_MMAP, 'arch/powerpc/mm/book3s64/mmu_context.c arch_exit_mmap() @ Kingxukai/linux 0291023e7330', 'process_tb[mm->context.id] of the exiting mm'],
+      [
+        SITE_ARCH_EXIT_MMAP,
+        'arch/powerpc/mm/book3s64/mmu_context.c arch_exit_mmap() @ Kingxukai/linux 0291023e7330',
+        'process_tb[mm->context.id] of the exiting mm',
+      ],
     ] as const
-  ).map(([id, source, reads]): UseSiteDoc => ({
-    id,
-    kind: 'dereference',
-    source,
-    reads,
-    consequence: 'a read of a freed mm_struct: a use after free. Mainline never reaches it with a freed mm (the caller holds the mm); it fires only when a mutation or a scheme breaks the lifetime rules',
-  })),
+  ).map(
+    ([id, source, reads]): UseSiteDoc => ({
+      id,
+      kind: 'dereference',
+      source,
+      reads,
+      consequence:
+        'a read of a freed mm_struct: a use after free. Mainline never reaches it with a freed mm (the caller holds the mm); it fires only when a mutation or a scheme breaks the lifetime rules',
+    }),
+  ),
 ];

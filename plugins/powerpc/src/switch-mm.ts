@@ -106,7 +106,8 @@ export function switchStep(p: Ppc, k: ArchKernel, cpu: number, pc: number, prev:
     case SW_MB:
       // smp_mb(): the cpumask store (and active_cpus) before the context id load below.
       k.smpMb(cpu);
-      if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `smp_mb() (new on CPU${cpu}: mm_cpumask(${k.mmName(next)}) before the ${p.radix ? 'PID' : 'context'} load)`);
+      if (k.tracer !== null)
+        k.tracer.ev(cpu, 'switch_mm_irqs_off', `smp_mb() (new on CPU${cpu}: mm_cpumask(${k.mmName(next)}) before the ${p.radix ? 'PID' : 'context'} load)`);
       // switch_mm_pgdir(): nothing on 64s. if (prev == next) return;
       if (compare(p, k, cpu, prev, next)) return SW_PID;
       st.cpuSwBusy[cpu] = 0;
@@ -172,10 +173,18 @@ function staleAba(p: Ppc, k: ArchKernel, cpu: number, prev: number, next: number
   const reg = p.radix ? 'SPRN_PID' : 'the SLB / paca context';
   if (loaded !== want) {
     k.staleCompare(
-      cpu, site, prev, next,
+      cpu,
+      site,
+      prev,
+      next,
       `switch_mm_irqs_off returns at prev == next: switch_mmu_context skipped, ${reg} stays ${loaded} (loaded for ${k.mmName(st.cpuIdMm[cpu]!)}) instead of ${k.mmName(next)}'s ${want}`,
     );
-    if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `prev == next: ${k.mmName(prev)} and ${k.mmName(next)} share slab address ${k.mmAddr[next]} (ABA): switch_mmu_context skipped, ${reg} stays ${loaded}`);
+    if (k.tracer !== null)
+      k.tracer.ev(
+        cpu,
+        'switch_mm_irqs_off',
+        `prev == next: ${k.mmName(prev)} and ${k.mmName(next)} share slab address ${k.mmAddr[next]} (ABA): switch_mmu_context skipped, ${reg} stays ${loaded}`,
+      );
     return;
   }
   // Benign: the dead mm's id went to next itself (ida: lowest free id), so the skipped load
@@ -183,7 +192,12 @@ function staleAba(p: Ppc, k: ArchKernel, cpu: number, prev: number, next: number
   // only the model's note of whom the id was loaded for moves to next.
   st.cpuIdMm[cpu] = next;
   populate(p, k, cpu);
-  if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `prev == next: ${k.mmName(prev)} and ${k.mmName(next)} share slab address ${k.mmAddr[next]} (ABA), but ${reg} ${loaded} is already ${k.mmName(next)}'s: benign`);
+  if (k.tracer !== null)
+    k.tracer.ev(
+      cpu,
+      'switch_mm_irqs_off',
+      `prev == next: ${k.mmName(prev)} and ${k.mmName(next)} share slab address ${k.mmAddr[next]} (ABA), but ${reg} ${loaded} is already ${k.mmName(next)}'s: benign`,
+    );
 }
 
 /** radix: mtspr(SPRN_PID, next->context.id); isync().  hash: switch_slb(tsk, next) + paca context copy. */
@@ -194,5 +208,6 @@ export function switchMmuContext(p: Ppc, k: ArchKernel, cpu: number, next: numbe
   st.cpuIdMm[cpu] = next;
   st.cpuPrtbCached[cpu] = p.radix && id !== 0 ? st.idPrtbValid[id]! : 0;
   populate(p, k, cpu);
-  if (k.tracer !== null) k.tracer.ev(cpu, p.radix ? 'radix__switch_mmu_context' : 'switch_slb', `${p.radix ? 'SPRN_PID' : 'context'} = ${id} (${k.mmName(next)})`);
+  if (k.tracer !== null)
+    k.tracer.ev(cpu, p.radix ? 'radix__switch_mmu_context' : 'switch_slb', `${p.radix ? 'SPRN_PID' : 'context'} = ${id} (${k.mmName(next)})`);
 }

@@ -28,13 +28,13 @@ describe('powerpc: ABI v2 descriptor', () => {
     expect(p.memoryModels).toEqual(['sc']);
     expect(p.sharedState).toBeUndefined();
     for (const mmu of ['radix', 'hash'] as const) {
-      const hooks = validateHooks(p, p.setup({ ...p.options.parse({}) as object, mmu }, { coreVersion: '0.1.0', abi: 2, memory: 'sc', mutations: [] }));
+      const hooks = validateHooks(p, p.setup({ ...(p.options.parse({}) as object), mmu }, { coreVersion: '0.1.0', abi: 2, memory: 'sc', mutations: [] }));
       expect(typeof hooks.resume).toBe('function');
     }
     expect(() => new Simulator({ plugin: powerpc, scheme: 'shootdown', cpus: 2 })).not.toThrow();
   });
 
-  it('memory: tso is refused: TSO is not POWER\'s memory model (weaker; a relaxed model is future work)', () => {
+  it("memory: tso is refused: TSO is not POWER's memory model (weaker; a relaxed model is future work)", () => {
     const why = memoryModelRefusal(powerpc, 'tso');
     expect(why).toContain('arch powerpc does not run under memory model tso (it offers sc)');
     expect(why).toContain(POWERPC_MEMORY_MODEL_NOTE);
@@ -90,14 +90,14 @@ describe('powerpc switch_mm_irqs_off as a sequence: a flush between its steps', 
       if (mmu === 'radix') s.expectEvent({ fn: 'flush_type_needed', cpu: 0, text: 'P -> FLUSH_TYPE_LOCAL' });
       s.expectEvent({ fn: 'tlbiel', cpu: 0 }); // hash: mm_is_thread_local() -> tlbiel
       s.expectNoEvent({ fn: 'tlbie' }); // no broadcast: CPU1 is not flushed
-      s.run('CPU0: step           # the pages are freed: CPU1 has not loaded P\'s context, it holds nothing');
+      s.run("CPU0: step           # the pages are freed: CPU1 has not loaded P's context, it holds nothing");
       s.expectNoViolation();
       s.run(`CPU1: until ${LOAD[mmu]}   # inc_mm_active_cpus (2) | smp_mb() | the context load, after the PTEs were cleared`);
       s.expectEvent({ fn: 'switch_mm_irqs_off', cpu: 1, text: 'inc_mm_active_cpus(P): active_cpus = 2' });
       s.expectEvent({ fn: 'switch_mm_irqs_off', cpu: 1, text: 'smp_mb()' });
       // CPU1's TLB under P's id is clean up to the free: only new translations
       expect(s.k.arch.tlb_may_hold(s.k, 1, s.mmId('P'), s.k.mmFreedGen[s.mmId('P')]!)).toBe(false);
-      s.run('CPU1: until run      # R runs P\'s user code: no stale translation');
+      s.run("CPU1: until run      # R runs P's user code: no stale translation");
       s.expectNoViolation();
       s.finish();
     });
@@ -122,7 +122,7 @@ describe('powerpc switch_mm_irqs_off as a sequence: a flush between its steps', 
     });
   }
 
-  it('radix, trim: a lazy kswapd on CPU0 flushes P between CPU1\'s cpumask_set_cpu and inc_mm_active_cpus: it reads active_cpus == 1, trims itself (active_cpus 0, mask {1}) and flushes nowhere else; safe because CPU1\'s PID load comes later', () => {
+  it("radix, trim: a lazy kswapd on CPU0 flushes P between CPU1's cpumask_set_cpu and inc_mm_active_cpus: it reads active_cpus == 1, trims itself (active_cpus 0, mask {1}) and flushes nowhere else; safe because CPU1's PID load comes later", () => {
     const s = scenario({
       arch: powerpc,
       archOptions: { trimPeriod: 1 }, // tick_and_test_trim_clock() fires at every flush

@@ -77,7 +77,11 @@ function stopUsingTempMm(p: Ppc, k: ArchKernel, cpu: number, orig: number): void
       st.cpuPrtbCached[cpu] = 0;
     }
     if (k.tracer !== null) {
-      k.tracer.ev(cpu, 'stop_using_temp_mm', `switch_mm_irqs_off(patching_mm, ${k.mmName(orig)}) on a freed mm: ${occupant !== NO_MM ? `its address is ${k.mmName(occupant)}'s now: CPU${cpu} joins its mm_cpumask, SPRN_PID = ${st.cpuId[cpu]}` : 'SPRN_PID = MMU_NO_CONTEXT'}`);
+      k.tracer.ev(
+        cpu,
+        'stop_using_temp_mm',
+        `switch_mm_irqs_off(patching_mm, ${k.mmName(orig)}) on a freed mm: ${occupant !== NO_MM ? `its address is ${k.mmName(occupant)}'s now: CPU${cpu} joins its mm_cpumask, SPRN_PID = ${st.cpuId[cpu]}` : 'SPRN_PID = MMU_NO_CONTEXT'}`,
+      );
     }
     return;
   }

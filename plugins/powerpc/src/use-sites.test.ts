@@ -6,9 +6,7 @@
  * where the lazy reference or the shootdown keeps the mm alive and nothing fires.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  SITE_ACTIVATE_MM, SITE_DEBUG_VM_PREV, SITE_KTHREAD_USE_MM, SITE_PREV_EQ_NEXT, SITE_STOP_USING_TEMP_MM,
-} from './sites.js';
+import { SITE_ACTIVATE_MM, SITE_DEBUG_VM_PREV, SITE_KTHREAD_USE_MM, SITE_PREV_EQ_NEXT, SITE_STOP_USING_TEMP_MM } from './sites.js';
 import { abaActivateMm, abaContextSwitch, abaKthreadUseMm, lazyOnFreed } from './test-support/use-site-scenes.js';
 
 const MMUS = [
@@ -37,7 +35,7 @@ for (const [mmu, opts] of MMUS) {
       s.stop();
     });
 
-    it('activate_mm (kernel_execve of a kthread lazy on the freed P) -> I14 \'activate_mm\'', () => {
+    it("activate_mm (kernel_execve of a kthread lazy on the freed P) -> I14 'activate_mm'", () => {
       const s = abaActivateMm('none', opts);
       const v = s.expectViolation('I14', /stale compare in activate_mm: freed P equals live/);
       expect(v.site).toBe(SITE_ACTIVATE_MM);
@@ -46,7 +44,7 @@ for (const [mmu, opts] of MMUS) {
       s.stop();
     });
 
-    it('kthread_use_mm (a worker lazy on the freed P adopts N) -> I14 \'kthread_use_mm\'', () => {
+    it("kthread_use_mm (a worker lazy on the freed P adopts N) -> I14 'kthread_use_mm'", () => {
       const s = abaKthreadUseMm('none', opts);
       const v = s.expectViolation('I14', /stale compare in kthread_use_mm: freed P equals live N/);
       expect(v.site).toBe(SITE_KTHREAD_USE_MM);
@@ -114,7 +112,7 @@ describe('text patching through a temporary mm (code-patching.c, radix only)', (
     s.stop();
   });
 
-  it('radix none, debugVm: start_using_temp_mm\'s switch reads mm_cpumask(P) first -> I14 at the DEBUG_VM site', () => {
+  it("radix none, debugVm: start_using_temp_mm's switch reads mm_cpumask(P) first -> I14 at the DEBUG_VM site", () => {
     const s = lazyOnFreed('none', { debugVm: true }, 'text_poke');
     const v = s.expectViolation('I14');
     expect(v.site).toBe(SITE_DEBUG_VM_PREV);
@@ -148,8 +146,8 @@ describe('text patching through a temporary mm (code-patching.c, radix only)', (
   });
 });
 
-describe('ABA that gives N the dead P\'s own context id (ida: lowest free id)', () => {
-  it('hash none: prev == next skips switch_slb, but the loaded context is N\'s: benign, the run goes on', () => {
+describe("ABA that gives N the dead P's own context id (ida: lowest free id)", () => {
+  it("hash none: prev == next skips switch_slb, but the loaded context is N's: benign, the run goes on", () => {
     const s = abaContextSwitch('none', { mmu: 'hash' }, true);
     s.expectNoViolation();
     expect(s.k.mmAddr[s.mmId('N')]).toBe(s.k.mmAddr[s.mmId('P')]);

@@ -61,7 +61,8 @@ describe('hazptr scheme plugin', () => {
     expect(rs.filter((r) => r.outcome !== 'ok' && !hits.includes(r)).map((r) => r.violation?.message)).toEqual([]);
     // Without lockdep (or with v2's hp_scan, which has no assertion) the same runs are clean,
     // and so are they under mainline's refcount.
-    for (const o of [{ lockdep: false }, { rfc: 'v2' }]) expect(sweep({ workload: { explicit: khugepagedLast }, runs: 2000, pct: true, schemeOptions: o }).filter((r) => r.outcome !== 'ok')).toEqual([]);
+    for (const o of [{ lockdep: false }, { rfc: 'v2' }])
+      expect(sweep({ workload: { explicit: khugepagedLast }, runs: 2000, pct: true, schemeOptions: o }).filter((r) => r.outcome !== 'ok')).toEqual([]);
     expect(sweep({ workload: { explicit: khugepagedLast }, runs: 2000, pct: true, scheme: 'refcount' }).filter((r) => r.outcome !== 'ok')).toEqual([]);
   });
 

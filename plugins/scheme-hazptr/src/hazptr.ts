@@ -60,7 +60,7 @@ export const hazptrScheme = defineSchemePlugin<HazptrOptions>({
     barriers: [
       {
         id: 'mmdrop_lazy_tlb-smp_mb',
-        reliedOnBy: 'membarrier: the full barrier after a kernel -> user switch\'s rq->curr store, before user code (I10 under tso)',
+        reliedOnBy: "membarrier: the full barrier after a kernel -> user switch's rq->curr store, before user code (I10 under tso)",
         provided: true,
         how: 'mmdrop_lazy_tlb / mmdrop_lazy_tlb_sched begin with smp_mb() before clearing the slot',
       },
@@ -68,7 +68,7 @@ export const hazptrScheme = defineSchemePlugin<HazptrOptions>({
         id: 'mmgrab-atomic',
         reliedOnBy: 'switch_mm_cid (user -> kernel): smp_mb__after_mmgrab()',
         provided: true,
-        how: 'the RFC removes smp_mb__after_mmgrab() from switch_mm_cid and relies on mmgrab_lazy_tlb\'s smp_mb() (kernel/sched/sched.h hunk of 4/4; mm_cid is not modelled)',
+        how: "the RFC removes smp_mb__after_mmgrab() from switch_mm_cid and relies on mmgrab_lazy_tlb's smp_mb() (kernel/sched/sched.h hunk of 4/4; mm_cid is not modelled)",
       },
     ],
     arch: [
@@ -80,7 +80,7 @@ export const hazptrScheme = defineSchemePlugin<HazptrOptions>({
     ],
   },
   invariants: [
-    { id: 'I15', site: 'hazptr_try_protect', description: 'mmgrab_lazy_tlb\'s WARN_ON_ONCE: the CPU\'s slot must be empty when it posts the lazy mm' },
+    { id: 'I15', site: 'hazptr_try_protect', description: "mmgrab_lazy_tlb's WARN_ON_ONCE: the CPU's slot must be empty when it posts the lazy mm" },
     {
       id: 'I15',
       site: 'hazptr_scan',
@@ -93,7 +93,8 @@ export const hazptrScheme = defineSchemePlugin<HazptrOptions>({
     {
       id: 'hazptr_domain_sched_lazy_mm.percpu_slots->addr',
       scope: 'cpu',
-      description: 'the CPU\'s lazy-mm hazard pointer: written by its CPU with plain stores (WRITE_ONCE / this_cpu_write), read by hazptr_scan with smp_load_acquire',
+      description:
+        "the CPU's lazy-mm hazard pointer: written by its CPU with plain stores (WRITE_ONCE / this_cpu_write), read by hazptr_scan with smp_load_acquire",
     },
   ],
   setup(options) {
@@ -122,8 +123,11 @@ export const hazptrScheme = defineSchemePlugin<HazptrOptions>({
         const held = slot[cpu]!;
         if (held !== NO_MM) {
           // hazptr_try_protect(): READ_ONCE(slot->addr) != NULL -> fails; WARN_ON_ONCE, mm unprotected.
-          k.schemeViolation(cpu, 'hazptr_try_protect',
-            `mmgrab_lazy_tlb(${nameOf(k, mm)}) on CPU${cpu} finds its slot holding ${nameOf(k, held)}: WARN_ON_ONCE, ${nameOf(k, mm)} is left unprotected`);
+          k.schemeViolation(
+            cpu,
+            'hazptr_try_protect',
+            `mmgrab_lazy_tlb(${nameOf(k, mm)}) on CPU${cpu} finds its slot holding ${nameOf(k, held)}: WARN_ON_ONCE, ${nameOf(k, mm)} is left unprotected`,
+          );
           return;
         }
         k.storeSchemeShared(cpu, 0, cpu, mm); // WRITE_ONCE(slot->addr, mm)
@@ -147,8 +151,11 @@ export const hazptrScheme = defineSchemePlugin<HazptrOptions>({
       cleanup_lazy_tlbs(k, cpu, mm) {
         // hazptr_scan(&hazptr_domain_sched_lazy_mm, mm, remove_lazy_mm_hp)
         if (lockdep && !k.preemptible(cpu)) {
-          k.schemeViolation(cpu, 'hazptr_scan',
-            `lockdep_assert_preemption_enabled(): __mmdrop(${k.mmName(mm)}) runs with preemption disabled (WARNING at kernel/hazptr.c:28)`);
+          k.schemeViolation(
+            cpu,
+            'hazptr_scan',
+            `lockdep_assert_preemption_enabled(): __mmdrop(${k.mmName(mm)}) runs with preemption disabled (WARNING at kernel/hazptr.c:28)`,
+          );
           return;
         }
         k.lazyMb(cpu); // smp_mb() before the slot reads
@@ -183,4 +190,3 @@ export const hazptrScheme = defineSchemePlugin<HazptrOptions>({
     };
   },
 });
-

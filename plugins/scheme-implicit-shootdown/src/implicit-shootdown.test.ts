@@ -8,17 +8,27 @@ import implicit from './index.js';
 /** Runs by how they ended: `ok`, an error kind, or the violated invariant with its use site if any (`I14/fix_processor_context`). */
 const tally = (arch: ArchPlugin<any>, archOptions: object, schemeOptions: object, runs = 1500, cpus = 2): Record<string, number> => {
   const violations: Record<string, number> = {};
-  const c = runCell({
-    plugin: arch, archOptions, scheme: 'implicit-shootdown', schemePlugin: implicit, schemeOptions, cpus, workload: 'default', strategy: { kind: 'pct', depth: 3 },
-  }, {
-    runs,
-    // the engine counts violations by invariant only: the use site comes from each run
-    onRun: (r) => {
-      if (r.outcome !== 'violation') return;
-      const key = `${r.violation!.invariant}${r.violation!.site !== undefined ? `/${r.violation!.site}` : ''}`;
-      violations[key] = (violations[key] ?? 0) + 1;
+  const c = runCell(
+    {
+      plugin: arch,
+      archOptions,
+      scheme: 'implicit-shootdown',
+      schemePlugin: implicit,
+      schemeOptions,
+      cpus,
+      workload: 'default',
+      strategy: { kind: 'pct', depth: 3 },
     },
-  });
+    {
+      runs,
+      // the engine counts violations by invariant only: the use site comes from each run
+      onRun: (r) => {
+        if (r.outcome !== 'violation') return;
+        const key = `${r.violation!.invariant}${r.violation!.site !== undefined ? `/${r.violation!.site}` : ''}`;
+        violations[key] = (violations[key] ?? 0) + 1;
+      },
+    },
+  );
   return { ...(c.ok > 0 ? { ok: c.ok } : {}), ...c.errors, ...violations };
 };
 const NATIVE = { release: 'v6.18' };

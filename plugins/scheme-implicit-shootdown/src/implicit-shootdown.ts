@@ -33,13 +33,13 @@ const { MM_EXITING } = constants;
 
 export const ImplicitShootdownOptions = z
   .object({
-    exitIpi: z.boolean().default(false).describe('(a) exit_mmap\'s no-VMA path IPIs mm_cpumask and leaves the mm, as xen_exit_mmap does (§5.2-C2)'),
+    exitIpi: z.boolean().default(false).describe("(a) exit_mmap's no-VMA path IPIs mm_cpumask and leaves the mm, as xen_exit_mmap does (§5.2-C2)"),
     pvExitIpi: z.boolean().default(false).describe('(b) KVM / Hyper-V: the final flush of a dying mm reaches lazy vCPUs with real IPIs (§5.3-C, §5.5-C)'),
     invlpgbExitIpi: z.boolean().default(false).describe('(c) INVLPGB: IPI mm_cpumask at exit (a broadcast flush moves no lazy CPU; §5.2-C3)'),
     sanitizeUses: z
       .boolean()
       .default(false)
-      .describe('(d) remove the uses of a dangling active_mm: fix_processor_context, membarrier_switch_mm\'s shortcut, __mmdrop\'s WARN'),
+      .describe("(d) remove the uses of a dangling active_mm: fix_processor_context, membarrier_switch_mm's shortcut, __mmdrop's WARN"),
   })
   .strict();
 export type ImplicitShootdownOptions = z.infer<typeof ImplicitShootdownOptions>;
@@ -54,7 +54,7 @@ export const implicitShootdownScheme = defineSchemePlugin<ImplicitShootdownOptio
   version: '0.1.0',
   coreVersions: '>=0.1.0 <1.0.0',
   description:
-    "RECONSTRUCTED (no code found): Peter Zijlstra's x86/lazy \"x86: Avoid lazy mm refcounting\": x86 relies on its exit TLB IPIs " +
+    'RECONSTRUCTED (no code found): Peter Zijlstra\'s x86/lazy "x86: Avoid lazy mm refcounting": x86 relies on its exit TLB IPIs ' +
     'instead of lazy refcounting; options add the fixes for each known gap',
   provenance: 'reconstructed',
   source:
@@ -68,7 +68,7 @@ export const implicitShootdownScheme = defineSchemePlugin<ImplicitShootdownOptio
     arch: [
       {
         id: 'exit-flush-evicts-lazies',
-        description: 'the arch\'s exit flush (exit_mmap\'s final freed-tables flush) moves every lazy CPU\'s MMU off the mm before it is freed',
+        description: "the arch's exit flush (exit_mmap's final freed-tables flush) moves every lazy CPU's MMU off the mm before it is freed",
         checkedBy: 'I1',
       },
       {
@@ -83,7 +83,8 @@ export const implicitShootdownScheme = defineSchemePlugin<ImplicitShootdownOptio
     const backend = (env.archOptions as { backend?: string } | null)?.backend;
     const invlpgb = (env.archOptions as { invlpgb?: boolean } | null)?.invlpgb === true;
     /** (b) and (c) apply to every exit on their cells; (a) to exits with no final flush. */
-    const alwaysIpi = (options.pvExitIpi && env.arch === 'x86-paravirt' && (backend === 'kvm' || backend === 'hyperv')) ||
+    const alwaysIpi =
+      (options.pvExitIpi && env.arch === 'x86-paravirt' && (backend === 'kvm' || backend === 'hyperv')) ||
       (options.invlpgbExitIpi && env.arch === 'x86-native' && invlpgb);
     const noOp = !alwaysIpi && !options.exitIpi;
     return {
@@ -91,14 +92,15 @@ export const implicitShootdownScheme = defineSchemePlugin<ImplicitShootdownOptio
       ...(noOp
         ? {}
         : {
-          mmput(k, cpu, mm) {
-            // MM_EXITING at this point: exit_mmap took `goto destroy` (no VMA, no final flush).
-            if (!alwaysIpi && k.mmStage[mm] !== MM_EXITING) return;
-            const mask = k.mmCpumask[mm]!;
-            if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mmap', `${k.mmName(mm)}: IPI mm_cpumask 0x${(mask >>> 0).toString(16)} to leave the mm (implicit-shootdown fix)`);
-            k.shootLazies(cpu, mask, mm);
-          },
-        }),
+            mmput(k, cpu, mm) {
+              // MM_EXITING at this point: exit_mmap took `goto destroy` (no VMA, no final flush).
+              if (!alwaysIpi && k.mmStage[mm] !== MM_EXITING) return;
+              const mask = k.mmCpumask[mm]!;
+              if (k.tracer !== null)
+                k.tracer.ev(cpu, 'exit_mmap', `${k.mmName(mm)}: IPI mm_cpumask 0x${(mask >>> 0).toString(16)} to leave the mm (implicit-shootdown fix)`);
+              k.shootLazies(cpu, mask, mm);
+            },
+          }),
     };
   },
 });

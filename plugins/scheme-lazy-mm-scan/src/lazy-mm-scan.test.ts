@@ -3,10 +3,20 @@ import x86Native from '@lazytlb/arch-x86-native';
 import { describe, expect, it } from 'vitest';
 import scan from './index.js';
 
-const sweep = (arch: ArchPlugin<any>, o: { schemeOptions?: object; archOptions?: object; workload?: string; cpus?: number; runs: number; memory?: 'sc' | 'tso' }) => {
+const sweep = (
+  arch: ArchPlugin<any>,
+  o: { schemeOptions?: object; archOptions?: object; workload?: string; cpus?: number; runs: number; memory?: 'sc' | 'tso' },
+) => {
   const sim = createSimulator({
-    plugin: arch, archOptions: o.archOptions, scheme: 'lazy-mm-scan', schemePlugin: scan, schemeOptions: o.schemeOptions, cpus: o.cpus ?? 2,
-    workload: (o.workload ?? 'default') as never, strategy: { kind: 'pct', depth: 3 }, ...(o.memory !== undefined ? { memory: o.memory } : {}),
+    plugin: arch,
+    archOptions: o.archOptions,
+    scheme: 'lazy-mm-scan',
+    schemePlugin: scan,
+    schemeOptions: o.schemeOptions,
+    cpus: o.cpus ?? 2,
+    workload: (o.workload ?? 'default') as never,
+    strategy: { kind: 'pct', depth: 3 },
+    ...(o.memory !== undefined ? { memory: o.memory } : {}),
   });
   const cell = hashString128(sim.cellId);
   const out: RunResult[] = [];
@@ -51,7 +61,10 @@ describe('lazy-mm-scan scheme plugin', () => {
   it('scan=cpumask needs the unlazy kick on x86; scan=empty is falsified there', () => {
     const x86 = { release: 'v6.18' };
     const routed = tally(sweep(x86Native, { archOptions: x86, schemeOptions: { scan: 'cpumask' }, runs: 1500 }));
-    expect(Object.keys(routed).filter((k) => k.startsWith('I3') || k === 'I1'), JSON.stringify(routed)).toEqual([]);
+    expect(
+      Object.keys(routed).filter((k) => k.startsWith('I3') || k === 'I1'),
+      JSON.stringify(routed),
+    ).toEqual([]);
     const unrouted = tally(sweep(x86Native, { archOptions: x86, schemeOptions: { scan: 'cpumask', unlazyKick: false }, runs: 1500 }));
     expect(unrouted.I3 ?? 0, JSON.stringify(unrouted)).toBeGreaterThan(0);
     const empty = sweep(x86Native, { archOptions: x86, schemeOptions: { scan: 'empty' }, runs: 1500 });

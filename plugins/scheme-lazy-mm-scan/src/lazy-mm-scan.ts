@@ -31,7 +31,14 @@
 import { INIT_MM, NO_MM, type SchemeKernel, type SharedArray, defineSchemePlugin } from '@lazytlb/core';
 import { z } from 'zod';
 import {
-  LAZY_ARCH, LAZY_CONTEXT_SWITCH, LAZY_EXEC_MMAP, LAZY_EXIT_MM, LAZY_KTHREAD_UNUSE_MM, LAZY_KTHREAD_USE_MM, LAZY_SCHED_FORCE_INIT_MM, LAZY_SITE_NAMES,
+  LAZY_ARCH,
+  LAZY_CONTEXT_SWITCH,
+  LAZY_EXEC_MMAP,
+  LAZY_EXIT_MM,
+  LAZY_KTHREAD_UNUSE_MM,
+  LAZY_KTHREAD_USE_MM,
+  LAZY_SCHED_FORCE_INIT_MM,
+  LAZY_SITE_NAMES,
 } from '@lazytlb/core';
 
 export const LazyMmScanOptions = z
@@ -40,17 +47,21 @@ export const LazyMmScanOptions = z
       .enum(['online', 'cpumask', 'empty'])
       .default('online')
       .describe(
-        'CPUs mm_unlazy_mm_count() looks at (for_each_possible_lazymm_cpu): every online CPU (the series\' default), ' +
+        "CPUs mm_unlazy_mm_count() looks at (for_each_possible_lazymm_cpu): every online CPU (the series' default), " +
           'mm_cpumask(mm) (x86 patch 22), or none (a suggestion for arches whose exit flush evicts lazy CPUs)',
       ),
     membarrierBarrier: z
       .boolean()
       .default(true)
-      .describe('patches 1-9: membarrier_finish_switch_mm() gives the kernel -> user switch the full barrier mmdrop() used to (false: the series without them)'),
+      .describe(
+        'patches 1-9: membarrier_finish_switch_mm() gives the kernel -> user switch the full barrier mmdrop() used to (false: the series without them)',
+      ),
     unlazyKick: z
       .boolean()
       .default(true)
-      .describe('patches 20-21: the arch\'s lazy kick (x86 leave_mm, flush_tlb_func) goes through unlazy_mm_irqs_off(), which updates active_mm and rq->lazy_mm'),
+      .describe(
+        "patches 20-21: the arch's lazy kick (x86 leave_mm, flush_tlb_func) goes through unlazy_mm_irqs_off(), which updates active_mm and rq->lazy_mm",
+      ),
   })
   .strict();
 export type LazyMmScanOptions = z.infer<typeof LazyMmScanOptions>;
@@ -70,7 +81,7 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
   coreVersions: '>=0.1.0 <1.0.0',
   description:
     "Andy Lutomirski's 2022 lazy mm rework: per-CPU rq->lazy_mm without atomics; __mmput converts matching lazy pointers into " +
-    'references handed over through rq->drop_mm, dropped after the CPU\'s next switch',
+    "references handed over through rq->drop_mm, dropped after the CPU's next switch",
   provenance: 'proposal',
   source:
     'luto/linux.git sched/lazymm @ 69c7d711f240 (posted as cover.1641659630.git.luto@kernel.org, Jan 2022); ' +
@@ -83,7 +94,7 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
     barriers: [
       {
         id: 'mmdrop_lazy_tlb-smp_mb',
-        reliedOnBy: 'membarrier: the full barrier after a kernel -> user switch\'s rq->curr store, before user code (I10 under tso)',
+        reliedOnBy: "membarrier: the full barrier after a kernel -> user switch's rq->curr store, before user code (I10 under tso)",
         provided: false,
         how: 'replaced: patches 1-9 add membarrier_finish_switch_mm() after switch_mm; modelled as a full barrier at every kernel -> user switch',
       },
@@ -102,7 +113,7 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
       },
       {
         id: 'exit-flush-evicts-lazies',
-        description: 'scan=empty: the arch\'s final exit flush moves every lazy CPU off the mm (through unlazy_mm_irqs_off) before __mmput\'s mmdrop',
+        description: "scan=empty: the arch's final exit flush moves every lazy CPU off the mm (through unlazy_mm_irqs_off) before __mmput's mmdrop",
         checkedBy: 'I3',
       },
     ],
@@ -118,7 +129,11 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
     { id: 'I15', site: '__try_mm_drop_rq_ref', description: 'WARN_ON_ONCE(old_drop_mm == mm): only this function parks mm, and it has not yet' },
   ],
   sharedState: [
-    { id: 'rq->lazy_mm', scope: 'cpu', description: 'the CPU\'s lazy mm hazard pointer: plain / release stores by its CPU, smp_load_acquire by mm_unlazy_mm_count() on other CPUs' },
+    {
+      id: 'rq->lazy_mm',
+      scope: 'cpu',
+      description: "the CPU's lazy mm hazard pointer: plain / release stores by its CPU, smp_load_acquire by mm_unlazy_mm_count() on other CPUs",
+    },
   ],
   setup(options) {
     let lazy = new Int32Array(0);
@@ -190,7 +205,11 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
         if (site !== LAZY_CONTEXT_SWITCH && site !== LAZY_EXIT_MM && site !== LAZY_KTHREAD_UNUSE_MM) return;
         if (mm === INIT_MM) return;
         if (lazy[cpu] !== NO_MM) {
-          k.schemeViolation(cpu, LAZY_SITE_NAMES[site]!, `SCHED_WARN_ON(rq->lazy_mm): CPU${cpu} becomes lazy on ${name(k, mm)} while rq->lazy_mm is ${name(k, lazy[cpu]!)}`);
+          k.schemeViolation(
+            cpu,
+            LAZY_SITE_NAMES[site]!,
+            `SCHED_WARN_ON(rq->lazy_mm): CPU${cpu} becomes lazy on ${name(k, mm)} while rq->lazy_mm is ${name(k, lazy[cpu]!)}`,
+          );
           return;
         }
         k.storeSchemeShared(cpu, 0, cpu, mm); // WRITE_ONCE(rq->lazy_mm, mm): no atomic, no barrier
@@ -244,7 +263,12 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
         // mm_unlazy_mm_count(mm), after exit_mmap() and before __mmput's mmdrop()
         scanMm[cpu] = mm;
         dropCount[cpu] = 0;
-        if (k.tracer !== null) k.tracer.ev(cpu, 'mm_unlazy_mm_count', `${name(k, mm)}: scan ${options.scan === 'empty' ? 'nothing' : options.scan === 'online' ? 'online CPUs' : 'mm_cpumask'}`);
+        if (k.tracer !== null)
+          k.tracer.ev(
+            cpu,
+            'mm_unlazy_mm_count',
+            `${name(k, mm)}: scan ${options.scan === 'empty' ? 'nothing' : options.scan === 'online' ? 'online CPUs' : 'mm_cpumask'}`,
+          );
         return next(k, cpu, 0, mm);
       },
 

@@ -27,12 +27,17 @@ async function oldBuild() {
 }
 
 function trial(core, sim, cell, start) {
-  let runs = 0, steps = 0, i = start;
+  let runs = 0,
+    steps = 0,
+    i = start;
   const t0 = process.hrtime.bigint();
   const deadline = t0 + BigInt(Math.round(seconds * 1e9));
   let now = t0;
   while (now < deadline) {
-    for (let j = 0; j < 200; j++) { steps += sim.run(core.runSeed(cell, i++)).steps; runs++; }
+    for (let j = 0; j < 200; j++) {
+      steps += sim.run(core.runSeed(cell, i++)).steps;
+      runs++;
+    }
     now = process.hrtime.bigint();
   }
   const secs = Number(now - t0) / 1e9;
@@ -42,10 +47,25 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const old = await oldBuild();
 const variants = [];
-if (old !== null) variants.push(['old (one-step switch/flush, sc)', old.core, old.core.createSimulator({ plugin: old.plugin, scheme: 'refcount', cpus: 4, workload: 'default' })]);
-variants.push([`new ${release} sc`, NEWCORE, NEWCORE.createSimulator({ plugin: NEW, archOptions: { release }, scheme: 'refcount', cpus: 4, workload: 'default' })]);
-variants.push([`new ${release} tso`, NEWCORE, NEWCORE.createSimulator({ plugin: NEW, archOptions: { release }, scheme: 'refcount', cpus: 4, memory: 'tso', workload: 'default' })]);
-console.log(`x86 granularity bench: node ${process.version}, x86-native refcount, 4 CPUs, default workload, random, ${trials} interleaved trials x ${seconds}s`);
+if (old !== null)
+  variants.push([
+    'old (one-step switch/flush, sc)',
+    old.core,
+    old.core.createSimulator({ plugin: old.plugin, scheme: 'refcount', cpus: 4, workload: 'default' }),
+  ]);
+variants.push([
+  `new ${release} sc`,
+  NEWCORE,
+  NEWCORE.createSimulator({ plugin: NEW, archOptions: { release }, scheme: 'refcount', cpus: 4, workload: 'default' }),
+]);
+variants.push([
+  `new ${release} tso`,
+  NEWCORE,
+  NEWCORE.createSimulator({ plugin: NEW, archOptions: { release }, scheme: 'refcount', cpus: 4, memory: 'tso', workload: 'default' }),
+]);
+console.log(
+  `x86 granularity bench: node ${process.version}, x86-native refcount, 4 CPUs, default workload, random, ${trials} interleaved trials x ${seconds}s`,
+);
 const state = variants.map(([name, core, sim]) => ({ name, core, sim, cell: core.hashString128(sim.cellId), next: 0, rps: [], spr: [] }));
 for (let t = 0; t < trials; t++) {
   for (const v of state) {
@@ -57,5 +77,7 @@ for (let t = 0; t < trials; t++) {
 }
 const base = median(state.find((v) => v.name.startsWith('new') && v.name.endsWith('sc')).rps);
 for (const v of state) {
-  console.log(`${v.name.padEnd(34)} runs/s ${String(Math.round(median(v.rps))).padStart(7)}  steps/run ${median(v.spr).toFixed(1).padStart(6)}  x new-sc ${(median(v.rps) / base).toFixed(2)}`);
+  console.log(
+    `${v.name.padEnd(34)} runs/s ${String(Math.round(median(v.rps))).padStart(7)}  steps/run ${median(v.spr).toFixed(1).padStart(6)}  x new-sc ${(median(v.rps) / base).toFixed(2)}`,
+  );
 }

@@ -44,7 +44,9 @@ function mechanism(v) {
 }
 
 if (out !== null) mkdirSync(out, { recursive: true });
-console.log(`x86 blind sweep: core ${CORE_VERSION} (arch fingerprint ${archFingerprint(plugin)}), ${plugin.name}@${plugin.version}, workload ${JSON.stringify(workload)}, refcount, ${runs} runs per cell`);
+console.log(
+  `x86 blind sweep: core ${CORE_VERSION} (arch fingerprint ${archFingerprint(plugin)}), ${plugin.name}@${plugin.version}, workload ${JSON.stringify(workload)}, refcount, ${runs} runs per cell`,
+);
 const rows = [];
 const t0 = Date.now();
 for (const release of releases) {
@@ -52,28 +54,39 @@ for (const release of releases) {
     for (const cpus of cpusList) {
       for (const strategyName of strategies) {
         const found = {};
-        const { ok } = runCell({ plugin, archOptions: { release }, scheme: 'refcount', cpus, memory, workload, strategy: STRATEGIES[strategyName] }, {
-          runs,
-          // Mechanisms split an invariant by where it was seen (the engine counts by invariant): each run's own.
-          onRun: (r, { index: i, seed, sim }) => {
-            if (r.outcome === 'ok') return;
-            const key = r.violation !== null ? mechanism(r.violation) : r.outcome;
-            const f = (found[key] ??= { runs: 0, first: i, message: r.violation?.message ?? r.pluginError?.message ?? '' });
-            f.runs++;
-            if (f.runs === 1 && out !== null && r.violation !== null) {
-              const name = `${release}-${memory}-${cpus}cpu-${strategyName}-${key.replace(/[^A-Za-z0-9]+/g, '_')}.json`;
-              writeFileSync(join(out, name), `${JSON.stringify(makeArtifact(sim, seed, r, i), null, 2)}\n`);
-            }
+        const { ok } = runCell(
+          { plugin, archOptions: { release }, scheme: 'refcount', cpus, memory, workload, strategy: STRATEGIES[strategyName] },
+          {
+            runs,
+            // Mechanisms split an invariant by where it was seen (the engine counts by invariant): each run's own.
+            onRun: (r, { index: i, seed, sim }) => {
+              if (r.outcome === 'ok') return;
+              const key = r.violation !== null ? mechanism(r.violation) : r.outcome;
+              const f = (found[key] ??= { runs: 0, first: i, message: r.violation?.message ?? r.pluginError?.message ?? '' });
+              f.runs++;
+              if (f.runs === 1 && out !== null && r.violation !== null) {
+                const name = `${release}-${memory}-${cpus}cpu-${strategyName}-${key.replace(/[^A-Za-z0-9]+/g, '_')}.json`;
+                writeFileSync(join(out, name), `${JSON.stringify(makeArtifact(sim, seed, r, i), null, 2)}\n`);
+              }
+            },
           },
-        });
+        );
         const bad = runs - ok;
         const row = { release, memory, cpus, strategy: strategyName, runs, bad, found };
         rows.push(row);
-        const text = Object.entries(found).map(([k, f]) => `${k}: ${f.runs} (first at run ${f.first})`).join('; ');
-        console.log(`${release.padEnd(6)} ${memory.padEnd(4)} ${String(cpus).padEnd(2)}cpu ${strategyName.padEnd(7)} ${bad === 0 ? 'SAFE    ' : 'VIOLATES'} ${text}`);
+        const text = Object.entries(found)
+          .map(([k, f]) => `${k}: ${f.runs} (first at run ${f.first})`)
+          .join('; ');
+        console.log(
+          `${release.padEnd(6)} ${memory.padEnd(4)} ${String(cpus).padEnd(2)}cpu ${strategyName.padEnd(7)} ${bad === 0 ? 'SAFE    ' : 'VIOLATES'} ${text}`,
+        );
       }
     }
   }
 }
 console.log(`${rows.length} cells, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-if (jsonOut !== null) writeFileSync(jsonOut, `${JSON.stringify({ core: CORE_VERSION, fingerprint: archFingerprint(plugin), plugin: plugin.version, workload, runs, rows }, null, 2)}\n`);
+if (jsonOut !== null)
+  writeFileSync(
+    jsonOut,
+    `${JSON.stringify({ core: CORE_VERSION, fingerprint: archFingerprint(plugin), plugin: plugin.version, workload, runs, rows }, null, 2)}\n`,
+  );

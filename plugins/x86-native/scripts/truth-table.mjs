@@ -31,7 +31,9 @@ export function parseArgs(argv) {
 const STRATEGIES = { random: { kind: 'random' }, pct3: { kind: 'pct', depth: 3 } };
 
 export function printTable(title, plugin, optionSets, { runs, workload, cpus = [2, 4], strategies = ['random', 'pct3'], json = null }) {
-  console.log(`${title}: lazytlb core ${CORE_VERSION} (arch fingerprint ${archFingerprint(plugin)}), ${plugin.name}@${plugin.version}, workload ${workload}, ${runs} runs per cell\n`);
+  console.log(
+    `${title}: lazytlb core ${CORE_VERSION} (arch fingerprint ${archFingerprint(plugin)}), ${plugin.name}@${plugin.version}, workload ${workload}, ${runs} runs per cell\n`,
+  );
   const pad = (s, n) => String(s).padEnd(n);
   console.log(
     `${pad('options', 52)}${pad('scheme', 10)}${pad('cpus', 5)}${pad('strategy', 9)}${pad('verdict', 9)}${pad('violations', 18)}${pad('I3 hazard', 10)}` +
@@ -52,8 +54,16 @@ export function printTable(title, plugin, optionSets, { runs, workload, cpus = [
           const s = r.shortest;
           const shortest = s && { index: s.runIndex, steps: s.steps, invariant: s.violation.invariant, message: s.violation.message };
           rows.push({
-            options: opts, scheme, cpus: n, strategy: strat, verdict, violations: r.notOk, hazards: r.hazards, sites: r.useSites,
-            ibpb: { checks: r.costs.ibpb_checks, issued: r.costs.ibpb, skippedReuse: r.costs.ibpb_skipped_reuse }, shortest,
+            options: opts,
+            scheme,
+            cpus: n,
+            strategy: strat,
+            verdict,
+            violations: r.notOk,
+            hazards: r.hazards,
+            sites: r.useSites,
+            ibpb: { checks: r.costs.ibpb_checks, issued: r.costs.ibpb, skippedReuse: r.costs.ibpb_skipped_reuse },
+            shortest,
           });
           console.log(
             `${pad(label, 52)}${pad(scheme, 10)}${pad(n, 5)}${pad(strat, 9)}${pad(verdict, 9)}${pad(bad.map(([k, v]) => `${k}:${v}`).join(' ') || '-', 18)}` +
@@ -65,19 +75,32 @@ export function printTable(title, plugin, optionSets, { runs, workload, cpus = [
     }
   }
   console.log(`\n${rows.length} cells in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-  if (json) writeFileSync(json, JSON.stringify({ title, core: CORE_VERSION, fingerprint: archFingerprint(plugin), plugin: `${plugin.name}@${plugin.version}`, workload, runs, rows }, null, 1));
+  if (json)
+    writeFileSync(
+      json,
+      JSON.stringify(
+        { title, core: CORE_VERSION, fingerprint: archFingerprint(plugin), plugin: `${plugin.name}@${plugin.version}`, workload, runs, rows },
+        null,
+        1,
+      ),
+    );
   return rows;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = parseArgs(process.argv.slice(2));
-  printTable('x86-native truth table', plugin, [
-    {},
-    { cpumask: 'clear-on-switch' },
-    { invlpgb: true },
-    { invlpgb: true, globalAsid: 'every-mm' },
-    { exitFlushSkipsEmptyMm: false },
-    { cpumask: 'clear-on-switch', exitFlushSkipsEmptyMm: false },
-    { idleTlbFlushed: false },
-  ], args);
+  printTable(
+    'x86-native truth table',
+    plugin,
+    [
+      {},
+      { cpumask: 'clear-on-switch' },
+      { invlpgb: true },
+      { invlpgb: true, globalAsid: 'every-mm' },
+      { exitFlushSkipsEmptyMm: false },
+      { cpumask: 'clear-on-switch', exitFlushSkipsEmptyMm: false },
+      { idleTlbFlushed: false },
+    ],
+    args,
+  );
 }

@@ -10,7 +10,11 @@ import { createSimulator, hashString128, runSeed } from '@lazytlb/core';
 import plugin from './index.js';
 
 describe('incremental enabled-actor tracking on x86 (sequences, tso, hotplug)', () => {
-  for (const [memory, workload, release] of [['tso', 'hotplug', 'v6.18'], ['tso', 'default', 'v6.15'], ['sc', 'hotplug', 'v6.14']] as const) {
+  for (const [memory, workload, release] of [
+    ['tso', 'hotplug', 'v6.18'],
+    ['tso', 'default', 'v6.15'],
+    ['sc', 'hotplug', 'v6.14'],
+  ] as const) {
     it(`${release} ${memory} ${workload}, 4 CPUs: matches a full recomputation after every step`, () => {
       const sim = createSimulator({ plugin, archOptions: { release }, scheme: 'refcount', cpus: 4, memory, workload });
       const cell = hashString128(sim.cellId);

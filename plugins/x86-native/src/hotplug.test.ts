@@ -23,8 +23,14 @@ describe('x86 cpu_up: initialize_tlbstate_and_flush', () => {
             seen.ups++;
             const base = cpu * TLB_NR_DYN_ASIDS;
             const ids = Array.from(tlb.ctxId.subarray(base, base + TLB_NR_DYN_ASIDS));
-            const ok = tlb.loadedMm[cpu] === INIT_MM && tlb.loadedAsid[cpu] === 0 && tlb.nextAsid[cpu] === 1 && tlb.isLazy[cpu] === 0
-              && ids[0] === INIT_MM_CTX_ID && ids.slice(1).every((x) => x === 0) && tlb.slotMm[base] === INIT_MM;
+            const ok =
+              tlb.loadedMm[cpu] === INIT_MM &&
+              tlb.loadedAsid[cpu] === 0 &&
+              tlb.nextAsid[cpu] === 1 &&
+              tlb.isLazy[cpu] === 0 &&
+              ids[0] === INIT_MM_CTX_ID &&
+              ids.slice(1).every((x) => x === 0) &&
+              tlb.slotMm[base] === INIT_MM;
             if (!ok) seen.bad.push(`CPU${cpu}: loaded ${tlb.loadedMm[cpu]} asid ${tlb.loadedAsid[cpu]} ctxs ${ids.join(',')}`);
           },
         };

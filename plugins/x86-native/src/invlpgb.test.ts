@@ -139,7 +139,7 @@ function globalP(scheme: Scheme, extra: Record<string, ReturnType<typeof kthread
   s.expectEvent({ fn: 'broadcast_tlb_flush', cpu: 0 });
   s.expectEvent({ fn: 'finish_asid_transition', text: /CPU0 still runs P on a dynamic ASID/ });
   expect(s.costs().ipi_sent_flush - ipis).toBe(3);
-  s.run('CPU1: irq');             // flush_tlb_func: mm_needs_global_asid -> switch_mm_irqs_off(loaded_mm): global, no longer lazy
+  s.run('CPU1: irq'); // flush_tlb_func: mm_needs_global_asid -> switch_mm_irqs_off(loaded_mm): global, no longer lazy
   s.expectCpu(1, { curr: 'swapper/1', lazy: 'P', hw_root: 'P' });
   expect(asid(1)).toBe('loaded_mm=P asid=global'.replace('P', s.k.mmName(s.mmId('P'))));
   s.run(`

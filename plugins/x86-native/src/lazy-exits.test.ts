@@ -101,7 +101,7 @@ describe('flush_tlb_range() passes freed_tables = true (3ef938c35035, v6.15)', (
   });
 });
 
-describe('arch_tlbbatch_flush(): reclaim\'s batched flush', () => {
+describe("arch_tlbbatch_flush(): reclaim's batched flush", () => {
   /** CPU1 runs T1 (P), CPU2 is lazy on P (T2 exited), CPU0 is kswapd (K) reclaiming a page of P. */
   function reclaim(archOptions: Partial<Opts>): Scenario {
     const s = new Scenario({

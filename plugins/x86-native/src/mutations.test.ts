@@ -14,7 +14,11 @@ import { createSimulator, resolveMutations, validateArchPlugin, ProfileName, typ
 import { runCell } from '@lazytlb/explore';
 import { Scenario, kthread, thread } from '@lazytlb/testkit';
 import plugin, {
-  MUT_X86_LAZY_SKIP_FREED_TABLES, MUT_X86_SWITCH_NO_SMP_MB, MUT_X86_SWITCHING_WINDOW, X86_NATIVE_MUTATIONS, type X86NativeOptions as Opts,
+  MUT_X86_LAZY_SKIP_FREED_TABLES,
+  MUT_X86_SWITCH_NO_SMP_MB,
+  MUT_X86_SWITCHING_WINDOW,
+  X86_NATIVE_MUTATIONS,
+  type X86NativeOptions as Opts,
 } from './index.js';
 
 const RUNS = 2000;
@@ -28,7 +32,11 @@ describe('x86-native mutations', () => {
       '83b0177a6c48 x86/mm: Fix SMP ordering in switch_mm_irqs_off()',
       '3ef938c35035 x86/mm: Fix flush_tlb_range() when used for zapping normal PMDs',
     ]);
-    expect(resolveMutations([MUT_X86_LAZY_SKIP_FREED_TABLES], plugin)).toEqual({ ids: [MUT_X86_LAZY_SKIP_FREED_TABLES], coreBits: 0, arch: [MUT_X86_LAZY_SKIP_FREED_TABLES] });
+    expect(resolveMutations([MUT_X86_LAZY_SKIP_FREED_TABLES], plugin)).toEqual({
+      ids: [MUT_X86_LAZY_SKIP_FREED_TABLES],
+      coreBits: 0,
+      arch: [MUT_X86_LAZY_SKIP_FREED_TABLES],
+    });
     const sim = createSimulator({ plugin, scheme: 'refcount', cpus: 2, mutations: [MUT_X86_LAZY_SKIP_FREED_TABLES] });
     expect(sim.cell.mutations).toEqual([MUT_X86_LAZY_SKIP_FREED_TABLES]);
   });
@@ -134,8 +142,12 @@ describe('x86-native mutations', () => {
     for (const cell of m.cells) {
       expect(cell.arch).toBe('x86-native');
       const base = {
-        plugin, archOptions: cell.options ?? {}, scheme: cell.scheme as Scheme, cpus: cell.cpus ?? 4,
-        workload: ProfileName.parse(cell.workload ?? 'default'), ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
+        plugin,
+        archOptions: cell.options ?? {},
+        scheme: cell.scheme as Scheme,
+        cpus: cell.cpus ?? 4,
+        workload: ProfileName.parse(cell.workload ?? 'default'),
+        ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
       };
       it(`${m.id} @ ${JSON.stringify(cell)}: ${want.runs} runs killed by ${m.breaks} only; unmutated clean`, () => {
         const mutated = runCell({ ...base, mutations: [m.id] }, { runs: want.runs });

@@ -32,7 +32,7 @@ export const MUT_X86_SWITCH_NO_SMP_MB = 'x86-switch-no-smp-mb';
 const LAZY_SKIP_DESCRIPTION =
   'x86 flush_tlb_range(vma, start, end) is a macro over flush_tlb_mm_range(); from 016c4d92cd16 "x86/mm/tlb: Add ' +
   'freed_tables argument to flush_tlb_mm_range" (v4.20) until 3ef938c35035 it passed freed_tables = false. But ' +
-  'flush_tlb_range() is also used when a PMD that points to a page table is zapped: khugepaged\'s collapse ' +
+  "flush_tlb_range() is also used when a PMD that points to a page table is zapped: khugepaged's collapse " +
   '(collapse_huge_page / collapse_pte_mapped_thp / retract_page_tables -> pmdp_collapse_flush -> flush_tlb_range) clears ' +
   'the PMD, flushes, then frees the old PTE table page. With freed_tables = false native_flush_tlb_multi() takes ' +
   'on_each_cpu_cond_mask(should_flush_tlb), which skips every CPU with cpu_tlbstate_shared.is_lazy set (the flushing ' +
@@ -40,7 +40,7 @@ const LAZY_SKIP_DESCRIPTION =
   'may still point into the PTE table that is freed next (a speculative walk into reused memory, the failure mode of ' +
   'kernel-reference §7.8; the Hyper-V hypercall filters lazy vCPUs on the same flag). 3ef938c35035 "x86/mm: Fix ' +
   'flush_tlb_range() when used for zapping normal PMDs" (Jann Horn, v6.15, Cc stable) passes true, so lazy CPUs are ' +
-  'IPI\'d and flush_tlb_func() switches them to init_mm before the table goes. Restored: the arch\'s flush_tlb_range ' +
+  "IPI'd and flush_tlb_func() switches them to init_mm before the table goes. Restored: the arch's flush_tlb_range " +
   '(core FLUSH_RANGE: mremap, khugepaged) passes freed_tables = false; the mmu_gather paths (munmap, exit_mmap) keep ' +
   'tlb->freed_tables. The model reports I2 when khugepaged frees the PTE table while a lazy CPU can still walk it. ' +
   '(This replaces the 2ff6ddf19c0e target of earlier versions: that patch never shipped, kernel-reference §11.)';
@@ -59,7 +59,7 @@ const NO_SMP_MB_DESCRIPTION =
   'Reported-by Stephen Dolan; CVE-2025-40174, v6.15-v6.17). Since 209954cbc7d0 the CPU sets its bit in mm_cpumask(next) only if ' +
   'it is clear, and the atomic cpumask_set_cpu() was the only full barrier between the LOADED_MM_SWITCHING store and the tlb_gen ' +
   'load. With the bit already set (a CPU returning to an mm it ran before), x86-TSO lets the load pass the buffered store: the ' +
-  'flusher\'s inc_mm_tlb_gen() (a full barrier) is followed by should_flush_tlb() reading the switcher\'s old loaded_mm, so neither ' +
+  "flusher's inc_mm_tlb_gen() (a full barrier) is followed by should_flush_tlb() reading the switcher's old loaded_mm, so neither " +
   'side sees the other (store buffering) and the switcher loads CR3 without the flush. Needs tso. Restored: no `else smp_mb()`.';
 
 /** The mutations x86-native declares (ArchPlugin.mutations). */
@@ -78,7 +78,7 @@ export const X86_NATIVE_MUTATIONS: readonly MutationDoc[] = [
   },
   {
     id: MUT_X86_SWITCH_NO_SMP_MB,
-    title: 'switch_mm_irqs_off() reads tlb_gen with no smp_mb() after the LOADED_MM_SWITCHING store when next\'s mm_cpumask bit is already set',
+    title: "switch_mm_irqs_off() reads tlb_gen with no smp_mb() after the LOADED_MM_SWITCHING store when next's mm_cpumask bit is already set",
     fixedBy: '83b0177a6c48 x86/mm: Fix SMP ordering in switch_mm_irqs_off()',
     breaks: 'I2',
     // Measured (random, 3000 runs, tso): default 2 CPUs 3 kills, kthread-heavy 4 CPUs 1; pingpong 0.
@@ -90,7 +90,7 @@ export const X86_NATIVE_MUTATIONS: readonly MutationDoc[] = [
   },
   {
     id: MUT_X86_LAZY_SKIP_FREED_TABLES,
-    title: 'flush_tlb_range() passes freed_tables=false, so khugepaged\'s PMD-zap flush skips lazy CPUs before the PTE table is freed',
+    title: "flush_tlb_range() passes freed_tables=false, so khugepaged's PMD-zap flush skips lazy CPUs before the PTE table is freed",
     fixedBy: '3ef938c35035 x86/mm: Fix flush_tlb_range() when used for zapping normal PMDs',
     breaks: 'I2',
     // Cells where khugepaged runs: the default profile has khugepagedScans = 2. The buggy

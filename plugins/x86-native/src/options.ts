@@ -26,7 +26,7 @@ export const X86NativeOptions = z
       .enum(['lazy-trim', 'clear-on-switch'])
       .optional()
       .describe(
-        'mm_cpumask policy; default: the release\'s (clear-on-switch for v6.13, lazy-trim from v6.14). lazy-trim (v6.14+, ' +
+        "mm_cpumask policy; default: the release's (clear-on-switch for v6.13, lazy-trim from v6.14). lazy-trim (v6.14+, " +
           '209954cbc7d0): the bit is set in switch_mm_irqs_off and cleared only by the CPU itself in flush_tlb_func when f->mm != ' +
           'loaded_mm, with should_trim_cpumask IPIing stale CPUs at most once per simulated second. clear-on-switch (v4.20-v6.13): ' +
           'switch_mm_irqs_off clears the bit of prev (loaded_mm) and sets the bit of next. Given with another release: a hypothetical.',
@@ -42,7 +42,7 @@ export const X86NativeOptions = z
       .enum(['on-demand', 'every-mm'])
       .default('on-demand')
       .describe(
-        'With invlpgb only. on-demand (mainline): consider_global_asid() after flush_tlb_multi in flush_tlb_mm_range\'s multi-CPU ' +
+        "With invlpgb only. on-demand (mainline): consider_global_asid() after flush_tlb_multi in flush_tlb_mm_range's multi-CPU " +
           'branch, when (current->pid & 0x1f) == (jiffies & 0x1f) and mm_active_cpus_exceeds(mm, 3); then asid_transition until ' +
           'finish_asid_transition() sees every CPU running the mm on the global ASID. every-mm (HYPOTHETICAL, not a kernel): every ' +
           'user mm gets a global ASID at init_new_context, no transition.',
@@ -53,7 +53,7 @@ export const X86NativeOptions = z
       .describe(
         'The deep C-states idle CPUs enter are flagged CPUIDLE_FLAG_TLB_FLUSHED, so cpuidle_enter_state() calls leave_mm() ' +
           'before entering them: intel_idle C3 and deeper (its tables and _CST import), acpi_idle ACPI_STATE_C3 states. false: ' +
-          'only C1/C2-type states (e.g. AMD CC6 exposed as ACPI C2), the default HLT idle, guests\' cpuidle-haltpoll.',
+          "only C1/C2-type states (e.g. AMD CC6 exposed as ACPI C2), the default HLT idle, guests' cpuidle-haltpoll.",
       ),
     exitFlushSkipsEmptyMm: z
       .boolean()

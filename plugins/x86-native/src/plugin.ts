@@ -20,7 +20,7 @@ export const X86_INVARIANTS: readonly ArchInvariantDoc[] = [
   {
     id: 'I13',
     name: 'loaded-in-cpumask',
-    description: 'I7-x86: {c : loaded_mm(c) == M} ⊆ mm_cpumask(M) for M ≠ init_mm (the owner\'s view; LOADED_MM_SWITCHING is no mm)',
+    description: "I7-x86: {c : loaded_mm(c) == M} ⊆ mm_cpumask(M) for M ≠ init_mm (the owner's view; LOADED_MM_SWITCHING is no mm)",
   },
   { id: 'I13', name: 'loaded-is-mm', description: 'with IRQs on, current->mm ≠ NULL ⇒ loaded_mm == current->mm and !is_lazy' },
   {

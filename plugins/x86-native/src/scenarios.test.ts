@@ -108,7 +108,12 @@ describe('x86 native §5.2-C1: REFCOUNT=n without shoot-lazies', () => {
     s.expectNoViolation();
     expect(s.result?.outcome).toBe('ok');
     // Nothing read P after free_mm: no use site besides the WARN.
-    expect(s.sim.findings().filter((f) => f.kind === 'use-site').map((f) => (f.kind === 'use-site' ? f.site : ''))).toEqual(['__mmdrop']);
+    expect(
+      s.sim
+        .findings()
+        .filter((f) => f.kind === 'use-site')
+        .map((f) => (f.kind === 'use-site' ? f.site : '')),
+    ).toEqual(['__mmdrop']);
   });
 
   it('refcount, same interleaving: clean', () => {
@@ -199,7 +204,12 @@ describe('descriptor', () => {
     expect(plugin.invariants).toBe(X86_INVARIANTS);
     const defaults = X86NativeOptions.parse({});
     expect(defaults).toEqual({
-      release: 'v6.18', invlpgb: false, globalAsid: 'on-demand', idleTlbFlushed: true, exitFlushSkipsEmptyMm: true, trimIntervalSteps: 50,
+      release: 'v6.18',
+      invlpgb: false,
+      globalAsid: 'on-demand',
+      idleTlbFlushed: true,
+      exitFlushSkipsEmptyMm: true,
+      trimIntervalSteps: 50,
     });
     // cpumask is left to the release: lazy-trim from v6.14 (209954cbc7d0), clear-on-switch in v6.13.
     expect(cpumaskPolicy(defaults)).toBe('lazy-trim');

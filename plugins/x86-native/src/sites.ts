@@ -29,14 +29,14 @@ export const X86_USE_SITES: readonly UseSiteDoc[] = [
       'load_mm_ldt(current->active_mm): READ_ONCE(mm->context.ldt), then lldt from the ldt_struct (or clear_LDT()); ' +
       'resume path restore_processor_state() -> __restore_processor_state() -> fix_processor_context(), run by the task that ' +
       'suspended (a kworker for autosleep: a lazy active_mm)',
-    consequence: 'a read of a freed mm_struct (always a use after free; with a reused slot it loads another process\'s LDT)',
+    consequence: "a read of a freed mm_struct (always a use after free; with a reused slot it loads another process's LDT)",
   },
   {
     id: SITE_INITIALIZE_TLBSTATE,
     kind: 'dereference',
     source: TLB_C,
     reads: 'mm = cpu_tlbstate.loaded_mm; mm->pgd (write_cr3(build_cr3(mm->pgd, 0, 0))), mm->context.ctx_id, mm_lam_cr3_mask(mm)',
-    consequence: 'a read of a freed mm_struct and CR3 <- its freed pgd; loaded_mm is the CPU\'s CR3, so it is freed only after I1',
+    consequence: "a read of a freed mm_struct and CR3 <- its freed pgd; loaded_mm is the CPU's CR3, so it is freed only after I1",
   },
   {
     id: SITE_SWITCH_LDT,
@@ -48,7 +48,8 @@ export const X86_USE_SITES: readonly UseSiteDoc[] = [
   {
     id: SITE_CLEAR_PREV,
     kind: 'dereference',
-    source: 'arch/x86/mm/tlb.c switch_mm_irqs_off(), v4.20-v6.13 (Debian linux-source-6.12.118): "if (prev != &init_mm) cpumask_clear_cpu(cpu, mm_cpumask(prev))"',
+    source:
+      'arch/x86/mm/tlb.c switch_mm_irqs_off(), v4.20-v6.13 (Debian linux-source-6.12.118): "if (prev != &init_mm) cpumask_clear_cpu(cpu, mm_cpumask(prev))"',
     reads: 'mm_cpumask(prev) (inside the mm_struct), prev = cpu_tlbstate.loaded_mm; only with the clear-on-switch policy',
     consequence: 'a write to a freed mm_struct; loaded_mm is freed only after I1',
   },

@@ -12,7 +12,12 @@ function viaRunCell({ runs, ...options }: SweepCell): SweepResult {
   const r = runCell(options, { runs });
   const s = r.shortest;
   return {
-    runs: r.runs, ok: r.ok, bad: r.notOk, hazards: r.hazards, sites: r.useSites, costs: r.costs,
+    runs: r.runs,
+    ok: r.ok,
+    bad: r.notOk,
+    hazards: r.hazards,
+    sites: r.useSites,
+    costs: r.costs,
     shortest: s === null ? null : { index: s.runIndex, steps: s.steps, invariant: s.violation.invariant, message: s.violation.message },
   };
 }

@@ -11,7 +11,16 @@
  * src/sweep.test.ts checks that the two agree.
  */
 import {
-  COST_NAMES, costsToObject, createSimulator, findingIds, hashString128, runSeed, type ArchPlugin, type Costs, type Scheme, type SimulatorOptions,
+  COST_NAMES,
+  costsToObject,
+  createSimulator,
+  findingIds,
+  hashString128,
+  runSeed,
+  type ArchPlugin,
+  type Costs,
+  type Scheme,
+  type SimulatorOptions,
   type StrategySpec,
 } from '@lazytlb/core';
 

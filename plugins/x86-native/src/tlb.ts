@@ -30,8 +30,20 @@
  * `flush_tlb_multi` is replaceable ({@link X86PvOps}).
  */
 import {
-  FLUSH_FREED_TABLES, FLUSH_MM, INIT_MM, IPI_ARCH_BASE, NO_MM, NO_TASK, REASON_FLUSH, constants, costs, cpumaskWeight,
-  type ArchHooks, type ArchKernel, type SharedArray, type SharedStateDoc,
+  FLUSH_FREED_TABLES,
+  FLUSH_MM,
+  INIT_MM,
+  IPI_ARCH_BASE,
+  NO_MM,
+  NO_TASK,
+  REASON_FLUSH,
+  constants,
+  costs,
+  cpumaskWeight,
+  type ArchHooks,
+  type ArchKernel,
+  type SharedArray,
+  type SharedStateDoc,
 } from '@lazytlb/core';
 import type { X86MutationFlags } from './mutations.js';
 import { cpumaskPolicy, releaseLogic, type X86NativeOptions, type X86ReleaseLogic } from './options.js';
@@ -65,9 +77,13 @@ export const X86_SHARED_STATE: readonly SharedStateDoc[] = [
     scope: 'cpu',
     description:
       'read remotely by should_flush_tlb() (IPI filter, v6.14+), finish_asid_transition() and mm_active_cpus_exceeds() (INVLPGB), ' +
-      'Xen\'s xen_drop_mm_ref(); LOADED_MM_SWITCHING while CR3 changes',
+      "Xen's xen_drop_mm_ref(); LOADED_MM_SWITCHING while CR3 changes",
   },
-  { id: 'cpu_tlbstate_shared.is_lazy', scope: 'cpu', description: 'read remotely by should_flush_tlb() / tlb_is_not_lazy() and Hyper-V\'s flush hypercall filter' },
+  {
+    id: 'cpu_tlbstate_shared.is_lazy',
+    scope: 'cpu',
+    description: "read remotely by should_flush_tlb() / tlb_is_not_lazy() and Hyper-V's flush hypercall filter",
+  },
   { id: 'cpu_tlbstate.loaded_mm_asid', scope: 'cpu', description: 'read remotely by finish_asid_transition() (INVLPGB)' },
 ];
 const SH_LOADED_MM = 0;
@@ -417,7 +433,8 @@ export class X86Tlb {
         this.swGen[cpu] = gen;
         this.swAsid[cpu] = this.chooseNewAsid(cpu, next, gen);
         this.swFlush[cpu] = this.nsNeedFlush ? 1 : 0;
-        if (k.tracer !== null) k.tracer.ev(cpu, 'switch_mm_irqs_off', `${k.mmName(next)} has a global ASID: reload with it${wasLazy ? ' (no longer lazy)' : ''}`);
+        if (k.tracer !== null)
+          k.tracer.ev(cpu, 'switch_mm_irqs_off', `${k.mmName(next)} has a global ASID: reload with it${wasLazy ? ' (no longer lazy)' : ''}`);
         return this.busy(cpu, SW_CR3);
       }
       if (prevAsid === GLOBAL_ASID) return 0; // broadcast INVLPGB keeps it up to date
@@ -481,7 +498,11 @@ export class X86Tlb {
         this.swAsid[cpu] = this.chooseNewAsid(cpu, next, gen);
         this.swFlush[cpu] = this.nsNeedFlush ? 1 : 0;
         if (k.tracer !== null) {
-          k.tracer.ev(cpu, 'switch_mm_irqs_off', `next_tlb_gen = ${gen} (read tlb_gen of ${k.mmName(next)}); choose_new_asid: ASID ${this.swAsid[cpu]}${this.nsNeedFlush ? ', need_flush' : ', no flush'}`);
+          k.tracer.ev(
+            cpu,
+            'switch_mm_irqs_off',
+            `next_tlb_gen = ${gen} (read tlb_gen of ${k.mmName(next)}); choose_new_asid: ASID ${this.swAsid[cpu]}${this.nsNeedFlush ? ', need_flush' : ', no flush'}`,
+          );
         }
         return this.rel.switchingFirst ? SW_CR3 : SW_SWITCHING;
       }
@@ -541,7 +562,11 @@ export class X86Tlb {
     this.setLoadedMm(k, cpu, next);
     this.setLoadedAsid(k, cpu, asid);
     if (k.tracer !== null && this.swBusy[cpu] !== 0) {
-      k.tracer.ev(cpu, 'switch_mm_irqs_off', `load_new_mm_cr3(${k.mmName(next)}, ASID ${asid === GLOBAL_ASID ? 'global' : asid}${this.swFlush[cpu] !== 0 ? ', flush' : ''}); loaded_mm = ${k.mmName(next)}`);
+      k.tracer.ev(
+        cpu,
+        'switch_mm_irqs_off',
+        `load_new_mm_cr3(${k.mmName(next)}, ASID ${asid === GLOBAL_ASID ? 'global' : asid}${this.swFlush[cpu] !== 0 ? ', flush' : ''}); loaded_mm = ${k.mmName(next)}`,
+      );
     }
     // if (next != prev) { cr4_update_pce_mm(next); switch_ldt(prev, next); }: prev->context.ldt
     if (prev !== next && prev > INIT_MM) k.useMm(cpu, prev, SITE_SWITCH_LDT);
@@ -811,7 +836,11 @@ export class X86Tlb {
     if (this.shouldFlushTlb(cpu, target, info)) {
       k.sendIpi(cpu, target, X86_IPI_FLUSH_TLB_FUNC, mm, encodeFlushInfo(info), true, REASON_FLUSH);
     } else if (k.tracer !== null) {
-      k.tracer.ev(cpu, 'should_flush_tlb', `CPU${target}: no (loaded_mm ${this.describeLoaded(k, this.loadedMmMem[target]!)}${this.isLazyMem[target] !== 0 ? ', lazy' : ''})`);
+      k.tracer.ev(
+        cpu,
+        'should_flush_tlb',
+        `CPU${target}: no (loaded_mm ${this.describeLoaded(k, this.loadedMmMem[target]!)}${this.isLazyMem[target] !== 0 ? ', lazy' : ''})`,
+      );
     }
     const next = this.nextTarget(k, this.flMask[cpu]!, cpu, target);
     return next < 0 ? this.flushLocalAndWait(k, cpu, mm) : FL_TARGET + next;
@@ -1083,7 +1112,8 @@ export class X86Tlb {
       destroy_context: (k, _cpu, mm) => this.destroyContext(k, mm),
       // x86 activate_mm(prev, next) is switch_mm_irqs_off(prev, next, NULL): no task, no cond_mitigation.
       switch_mm_irqs_off: (k, cpu, _prev, next, task) => this.switchBegin(k, cpu, next, k.switchCaller === SWITCH_ACTIVATE_MM ? NO_TASK : task),
-      resume: (k, cpu, hook, pc, a) => (hook === 'switch_mm_irqs_off' ? this.switchStep(k, cpu, pc) : hook === 'flush_tlb_mm_range' ? this.flushStep(k, cpu, a, pc) : 0),
+      resume: (k, cpu, hook, pc, a) =>
+        hook === 'switch_mm_irqs_off' ? this.switchStep(k, cpu, pc) : hook === 'flush_tlb_mm_range' ? this.flushStep(k, cpu, a, pc) : 0,
       enter_lazy_tlb: (k, cpu) => this.enterLazyTlb(k, cpu),
       flush_tlb_mm_range: (k, cpu, mm, flags) => {
         this.tablesFreeOn[cpu] = (flags & FLUSH_FREED_TABLES) !== 0 ? mm : NO_MM;

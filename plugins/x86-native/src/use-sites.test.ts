@@ -16,7 +16,7 @@ import plugin, { SITE_FIX_PROCESSOR_CONTEXT, X86_USE_SITES } from './index.js';
 type Scheme = 'none' | 'refcount';
 
 describe('use-site declarations', () => {
-  it('are in the descriptor, validate, and do not clash with the core\'s', () => {
+  it("are in the descriptor, validate, and do not clash with the core's", () => {
     expect(validateArchPlugin(plugin).useSites).toBe(X86_USE_SITES);
     const core = new Set(CORE_USE_SITES.map((u) => u.id));
     for (const u of X86_USE_SITES) {
@@ -70,7 +70,7 @@ describe('fix_processor_context(): load_mm_ldt(current->active_mm) on resume', (
     s.finish({ expect: 'violation' });
   });
 
-  it('refcount (mainline), same script: K\'s lazy reference keeps P; load_mm_ldt reads a live mm', () => {
+  it("refcount (mainline), same script: K's lazy reference keeps P; load_mm_ldt reads a live mm", () => {
     const s = run('refcount');
     s.expectMm('P', { stage: 'tables_freed' });
     s.run('CPU1: op');
@@ -115,7 +115,7 @@ describe('cond_mitigation(): cpu_tlbstate.last_user_mm_spec is a stale pointer i
     return s;
   }
 
-  it('none: P is freed at T0\'s exit, R gets its address (SLUB LIFO on CPU0) -> the IBPB is skipped (ibpb_skipped_reuse)', () => {
+  it("none: P is freed at T0's exit, R gets its address (SLUB LIFO on CPU0) -> the IBPB is skipped (ibpb_skipped_reuse)", () => {
     const s = execAfterExit('none');
     expect(s.k.mmAddr[s.mmId('R')]).toBe(s.k.mmAddr[s.mmId('P')]);
     s.expectEvent({ fn: 'cond_mitigation', cpu: 0, text: /last_user_mm_spec P \(freed\) has R's address: IBPB skipped/ });
@@ -123,7 +123,7 @@ describe('cond_mitigation(): cpu_tlbstate.last_user_mm_spec is a stale pointer i
     s.finish();
   });
 
-  it('refcount (mainline), same script: K\'s lazy reference keeps P until after R is allocated, so R has another address: IBPB issued', () => {
+  it("refcount (mainline), same script: K's lazy reference keeps P until after R is allocated, so R has another address: IBPB issued", () => {
     const s = execAfterExit('refcount');
     expect(s.k.mmAddr[s.mmId('R')]).not.toBe(s.k.mmAddr[s.mmId('P')]);
     s.expectNoEvent({ fn: 'cond_mitigation' });
@@ -132,7 +132,7 @@ describe('cond_mitigation(): cpu_tlbstate.last_user_mm_spec is a stale pointer i
     s.expectNoViolation();
   });
 
-  it('refcount (mainline) has the hole too: exec_mmap frees P on CPU0, the exec\'d task\'s fork gets P\'s address, and the switch to the child skips its IBPB', () => {
+  it("refcount (mainline) has the hole too: exec_mmap frees P on CPU0, the exec'd task's fork gets P's address, and the switch to the child skips its IBPB", () => {
     const s = new Scenario({
       arch: plugin,
       scheme: 'refcount',

@@ -10,12 +10,17 @@ const require = createRequire(import.meta.url);
 const nativeDir = require.resolve('@lazytlb/arch-x86-native/package.json').replace(/package\.json$/, '');
 const { parseArgs, printTable } = await import(pathToFileURL(`${nativeDir}scripts/truth-table.mjs`).href);
 
-printTable('x86-paravirt truth table', plugin, [
-  { backend: 'kvm' },
-  { backend: 'kvm', cpumask: 'clear-on-switch' },
-  { backend: 'hyperv' },
-  { backend: 'hyperv', nativeFallback: 0.2 },
-  { backend: 'hyperv', nativeFallback: 1 },
-  { backend: 'xen' },
-  { backend: 'xen', cpumask: 'clear-on-switch' },
-], parseArgs(process.argv.slice(2)));
+printTable(
+  'x86-paravirt truth table',
+  plugin,
+  [
+    { backend: 'kvm' },
+    { backend: 'kvm', cpumask: 'clear-on-switch' },
+    { backend: 'hyperv' },
+    { backend: 'hyperv', nativeFallback: 0.2 },
+    { backend: 'hyperv', nativeFallback: 1 },
+    { backend: 'xen' },
+    { backend: 'xen', cpumask: 'clear-on-switch' },
+  ],
+  parseArgs(process.argv.slice(2)),
+);

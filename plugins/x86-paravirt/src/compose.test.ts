@@ -7,16 +7,23 @@ import { describe, expect, it } from 'vitest';
 import { Scenario, kthread, thread } from '@lazytlb/testkit';
 import plugin, { type X86ParavirtOptions } from './index.js';
 
-describe('x86-native\'s new hooks compose with every backend', () => {
+describe("x86-native's new hooks compose with every backend", () => {
   for (const backend of ['kvm', 'hyperv', 'xen'] as const) {
     it(`${backend}: setup() returns cpu_idle_deep, use_temporary_mm, suspend_resume, tlbbatch_flush and arch_continue`, () => {
       const hooks = plugin.setup(plugin.options.parse({ backend }) as X86ParavirtOptions, { coreVersion: '0', abi: plugin.abi, memory: 'sc', mutations: [] });
-      for (const h of ['cpu_idle_deep', 'use_temporary_mm', 'suspend_resume', 'tlbbatch_flush', 'arch_continue'] as const) expect(typeof hooks[h], h).toBe('function');
+      for (const h of ['cpu_idle_deep', 'use_temporary_mm', 'suspend_resume', 'tlbbatch_flush', 'arch_continue'] as const)
+        expect(typeof hooks[h], h).toBe('function');
     });
   }
 
   it('xen (no PCID): a kthread lazy on P pokes text: leave_mm, poking_mm in ASID 0 with a flush, back to init_mm in ASID 0', () => {
-    const s = new Scenario({ arch: plugin, archOptions: { backend: 'xen' }, scheme: 'refcount', cpus: 2, tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1), K: kthread(1, 'text_poke') } });
+    const s = new Scenario({
+      arch: plugin,
+      archOptions: { backend: 'xen' },
+      scheme: 'refcount',
+      cpus: 2,
+      tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1), K: kthread(1, 'text_poke') },
+    });
     s.run(`
       CPU1: op
       CPU1: until do_task_dead
@@ -31,7 +38,14 @@ describe('x86-native\'s new hooks compose with every backend', () => {
   });
 
   it('kvm with idleTlbFlushed: true (a guest given C3 states): the idle vCPU leaves P', () => {
-    const s = new Scenario({ arch: plugin, archOptions: { backend: 'kvm', idleTlbFlushed: true }, scheme: 'refcount', cpus: 2, deepIdles: 1, tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1) } });
+    const s = new Scenario({
+      arch: plugin,
+      archOptions: { backend: 'kvm', idleTlbFlushed: true },
+      scheme: 'refcount',
+      cpus: 2,
+      deepIdles: 1,
+      tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1) },
+    });
     s.run(`
       CPU1: op
       CPU1: until do_task_dead
@@ -45,7 +59,14 @@ describe('x86-native\'s new hooks compose with every backend', () => {
   });
 
   it('kvm by default (cpuidle-haltpoll / HLT): deep idle leaves the lazy vCPU on P', () => {
-    const s = new Scenario({ arch: plugin, archOptions: { backend: 'kvm' }, scheme: 'refcount', cpus: 2, deepIdles: 1, tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1) } });
+    const s = new Scenario({
+      arch: plugin,
+      archOptions: { backend: 'kvm' },
+      scheme: 'refcount',
+      cpus: 2,
+      deepIdles: 1,
+      tasks: { T0: thread('P', 0, 'run'), T1: thread('P', 1) },
+    });
     s.run(`
       CPU1: op
       CPU1: until do_task_dead
@@ -57,7 +78,7 @@ describe('x86-native\'s new hooks compose with every backend', () => {
     s.expectCpu(1, { lazy: 'P', hw_root: 'P' });
   });
 
-  it('hyperv: reclaim\'s arch_tlbbatch_flush (info->mm = NULL) is one hypercall for every address space of the non-lazy vCPUs', () => {
+  it("hyperv: reclaim's arch_tlbbatch_flush (info->mm = NULL) is one hypercall for every address space of the non-lazy vCPUs", () => {
     const s = new Scenario({
       arch: plugin,
       archOptions: { backend: 'hyperv' },

@@ -37,7 +37,7 @@ function collapse(mutated: boolean, archOptions: Partial<X86ParavirtOptions>): S
 }
 
 describe('x86-paravirt-lazy-skip-freed-tables', () => {
-  it('is declared, validates, resolves, and is not x86-native\'s id (ids are unique across plugins)', () => {
+  it("is declared, validates, resolves, and is not x86-native's id (ids are unique across plugins)", () => {
     expect(validateArchPlugin(plugin).mutations).toBe(X86_PARAVIRT_MUTATIONS);
     expect(resolveMutations([MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES], plugin).arch).toEqual([MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES]);
     expect(() => resolveMutations(['x86-lazy-skip-freed-tables'], plugin)).toThrow(/unknown mutation/);
@@ -76,7 +76,7 @@ describe('x86-paravirt-lazy-skip-freed-tables', () => {
     expect(v.cpu).toBe(1);
   });
 
-  it('Hyper-V hypercall, unmutated, same script: the hypercall flushes vCPU1\'s entries of P (it stays on P): clean', () => {
+  it("Hyper-V hypercall, unmutated, same script: the hypercall flushes vCPU1's entries of P (it stays on P): clean", () => {
     const s = collapse(false, { backend: 'hyperv' });
     s.expectEvent({ fn: 'hyperv_flush_tlb_multi', text: 'vCPUs {0,1}' });
     s.run('CPU2: step');
@@ -93,13 +93,22 @@ describe('x86-paravirt-lazy-skip-freed-tables', () => {
       s.expectNoViolation();
       s.finish();
     }
-    const r = runCell({ plugin, archOptions: { backend: 'xen' }, scheme: 'refcount', cpus: 2, mutations: [MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES] }, { runs: 500 });
+    const r = runCell(
+      { plugin, archOptions: { backend: 'xen' }, scheme: 'refcount', cpus: 2, mutations: [MUT_X86_PARAVIRT_LAZY_SKIP_FREED_TABLES] },
+      { runs: 500 },
+    );
     expect(r.notOk).toEqual({});
   });
 
   for (const m of X86_PARAVIRT_MUTATIONS) {
     for (const cell of m.cells) {
-      const base = { plugin, archOptions: cell.options ?? {}, scheme: cell.scheme as Scheme, cpus: cell.cpus ?? 4, workload: ProfileName.parse(cell.workload ?? 'default') };
+      const base = {
+        plugin,
+        archOptions: cell.options ?? {},
+        scheme: cell.scheme as Scheme,
+        cpus: cell.cpus ?? 4,
+        workload: ProfileName.parse(cell.workload ?? 'default'),
+      };
       // Kills come only from khugepaged collapses that find a lazy vCPU on the mm: measured
       // 10-42% of the runs (README); a twentieth is the floor.
       it(`${m.id} @ ${JSON.stringify(cell)}: ${RUNS} runs killed by ${m.breaks} only; unmutated clean`, () => {

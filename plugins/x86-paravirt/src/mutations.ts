@@ -36,7 +36,7 @@ export const X86_PARAVIRT_MUTATIONS: readonly MutationDoc[] = [
       'freed_tables = false. KVM: kvm_flush_tlb_multi() flags preempted vCPUs KVM_VCPU_FLUSH_TLB (the host flushes them on ' +
       'entry) and hands the rest to native_flush_tlb_multi(), which skips the lazy ones; Hyper-V: hyperv_flush_tlb_multi() ' +
       'leaves lazy vCPUs out of the hypercall (do_lazy = !info->freed_tables), and its native fallback skips them too. Xen ' +
-      'PV\'s multicall flushes every vCPU of the mask and is unaffected. ' +
+      "PV's multicall flushes every vCPU of the mask and is unaffected. " +
       native.description,
   },
 ];

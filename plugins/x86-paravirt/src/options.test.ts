@@ -7,10 +7,16 @@ import { PluginLoadError, parseArchOptions } from '@lazytlb/core';
 import plugin, { X86ParavirtOptions, X86_PARAVIRT_USE_SITES } from './index.js';
 
 describe('x86-paravirt options', () => {
-  it('defaults: x86-native\'s (but no CPUIDLE_FLAG_TLB_FLUSHED idle states in a guest), backend kvm, nativeFallback 0', () => {
+  it("defaults: x86-native's (but no CPUIDLE_FLAG_TLB_FLUSHED idle states in a guest), backend kvm, nativeFallback 0", () => {
     expect(X86ParavirtOptions.parse({})).toEqual({
-      release: 'v6.18', invlpgb: false, globalAsid: 'on-demand', idleTlbFlushed: false, exitFlushSkipsEmptyMm: true, trimIntervalSteps: 50,
-      backend: 'kvm', nativeFallback: 0,
+      release: 'v6.18',
+      invlpgb: false,
+      globalAsid: 'on-demand',
+      idleTlbFlushed: false,
+      exitFlushSkipsEmptyMm: true,
+      trimIntervalSteps: 50,
+      backend: 'kvm',
+      nativeFallback: 0,
     });
   });
 
@@ -22,7 +28,7 @@ describe('x86-paravirt options', () => {
     expect(Object.keys(X86ParavirtOptions.shape)).not.toContain('hypercallFails');
   });
 
-  it('x86-native\'s release checks and capabilities apply: no INVLPGB before v6.15, ARCH_WANT_IRQS_OFF_ACTIVATE_MM from v6.16', () => {
+  it("x86-native's release checks and capabilities apply: no INVLPGB before v6.15, ARCH_WANT_IRQS_OFF_ACTIVATE_MM from v6.16", () => {
     for (const release of ['v6.13', 'v6.14']) {
       expect(() => parseArchOptions(plugin, { release, invlpgb: true })).toThrow(/INVLPGB.*landed in v6.15/);
     }
@@ -36,7 +42,7 @@ describe('x86-paravirt options', () => {
     for (const bad of [-0.1, 1.01, '1', null]) expect(() => parseArchOptions(plugin, { nativeFallback: bad })).toThrow(/nativeFallback/);
   });
 
-  it('declares x86-native\'s use sites plus hyperv_flush_tlb_multi', () => {
+  it("declares x86-native's use sites plus hyperv_flush_tlb_multi", () => {
     expect(plugin.useSites).toBe(X86_PARAVIRT_USE_SITES);
     expect(X86_PARAVIRT_USE_SITES.map((u) => u.id)).toContain('fix_processor_context');
     expect(X86_PARAVIRT_USE_SITES.map((u) => u.id)).toContain('hyperv_flush_tlb_multi');

@@ -5,7 +5,15 @@
  */
 import { NO_MM, REASON_ARCH, costs, defineArchPlugin, type ArchHooks, type ArchKernel, type UseSiteDoc } from '@lazytlb/core';
 import {
-  X86_INVARIANTS, X86_IPI_NEXT, X86_SHARED_STATE, X86_USE_SITES, X86Tlb, x86Capabilities, type FlushTlbInfo, type X86MutationFlags, type X86PvOps,
+  X86_INVARIANTS,
+  X86_IPI_NEXT,
+  X86_SHARED_STATE,
+  X86_USE_SITES,
+  X86Tlb,
+  x86Capabilities,
+  type FlushTlbInfo,
+  type X86MutationFlags,
+  type X86PvOps,
 } from '@lazytlb/arch-x86-native';
 import { X86_PARAVIRT_MUTATIONS, paravirtMutationFlags } from './mutations.js';
 import { X86ParavirtOptions } from './options.js';
@@ -23,7 +31,7 @@ export const X86_PARAVIRT_USE_SITES: readonly UseSiteDoc[] = [
     kind: 'dereference',
     source: 'arch/x86/hyperv/mmu.c @ Kingxukai/linux 9b44fff655e2',
     reads: 'flush->address_space = virt_to_phys(info->mm->pgd): the mm being flushed (the flusher holds it)',
-    consequence: 'a read of a freed mm_struct; never in mainline (info->mm is the caller\'s own, live mm)',
+    consequence: "a read of a freed mm_struct; never in mainline (info->mm is the caller's own, live mm)",
   },
 ];
 
@@ -85,12 +93,17 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
     k.countHypercall();
     for (let c = 0; c < k.ncpu; c++) {
       if ((flushed & (1 << c)) === 0) continue;
-      if (info.mm === NO_MM) x.hwFlushAll(k, c); // HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES
+      if (info.mm === NO_MM)
+        x.hwFlushAll(k, c); // HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES
       else x.hwFlushMm(k, c, info.mm);
       k.cost[c === cpu ? costs.C_TLB_FLUSH_LOCAL : costs.C_TLB_FLUSH_REMOTE]! += 1;
     }
     if (k.tracer !== null) {
-      k.tracer.ev(cpu, 'hyperv_flush_tlb_multi', `HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE(${info.mm === NO_MM ? 'all address spaces' : k.mmName(info.mm)}) vCPUs ${cpusText(flushed, k.ncpu)}`);
+      k.tracer.ev(
+        cpu,
+        'hyperv_flush_tlb_multi',
+        `HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE(${info.mm === NO_MM ? 'all address spaces' : k.mmName(info.mm)}) vCPUs ${cpusText(flushed, k.ncpu)}`,
+      );
     }
   };
 

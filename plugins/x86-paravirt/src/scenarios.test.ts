@@ -54,7 +54,7 @@ describe('KVM §5.3-C: a preempted lazy vCPU is skipped by kvm_flush_tlb_multi',
     return s;
   }
 
-  it('none: mm_free_pgd frees the pgd still in vCPU1\'s CR3 -> I1', () => {
+  it("none: mm_free_pgd frees the pgd still in vCPU1's CR3 -> I1", () => {
     const s = preemptedAtExit('none');
     s.run('CPU0: until mm_free_pgd');
     const v = s.expectViolation('I1', "CPU1's MMU root is P's pgd, which is pgd_freed");
@@ -201,7 +201,7 @@ describe('Xen PV §5.4-C: xen_exit_mmap drops every CR3 user of the pgd', () => 
    * exit reaches xen_exit_mmap. It is IPI'd (wait=1) and takes the IPI once its switch, IRQs off,
    * has loaded Q's CR3; only then does the exit go on to mm_free_pgd.
    */
-  it('none: a vCPU switching away from P still has CR3 = P and is among the CR3 users; P\'s pgd is freed after it left: no I1', () => {
+  it("none: a vCPU switching away from P still has CR3 = P and is among the CR3 users; P's pgd is freed after it left: no I1", () => {
     const s = new Scenario({
       arch: plugin,
       archOptions: { backend: 'xen' },

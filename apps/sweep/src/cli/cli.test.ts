@@ -42,23 +42,73 @@ describe('lazytlb sweep', () => {
     const good = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '200', '--no-progress', '--threads', '1']);
     expect(good.code).toBe(0);
     // hazards only (reference `none` on the idle-heavy workload: I3 hazards and the __mmdrop WARN, no violation): verdict HAZARD, exit 0
-    const hz = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'none', '--cpus', '2', '--workload', 'idle-heavy', '--runs', '100', '--no-progress', '--threads', '1', '--no-shrink']);
+    const hz = lazytlb([
+      'sweep',
+      '--arch',
+      'reference',
+      '--scheme',
+      'none',
+      '--cpus',
+      '2',
+      '--workload',
+      'idle-heavy',
+      '--runs',
+      '100',
+      '--no-progress',
+      '--threads',
+      '1',
+      '--no-shrink',
+    ]);
     expect(hz.code).toBe(0);
     expect(hz.stdout).toMatch(/reference\s+none\s+2\s+idle-heavy\s+pct:3\s+100\s+HAZARD\s+-\s+I3:\d+\s+__mmdrop:\d+/);
     expect(hz.stdout).toMatch(/: 0 safe, 1 hazard, 0 violating, 0 error cell\(s\)/);
   });
 
   it('--scheme NAME:k=v and --preempt: cells labelled with the options and the model, a preempt column', () => {
-    const r = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'refcount,shootdown:mask=online', '--preempt', 'full,rt', '--cpus', '2', '--runs', '40', '--no-progress', '--threads', '1', '--json']);
+    const r = lazytlb([
+      'sweep',
+      '--arch',
+      'reference',
+      '--scheme',
+      'refcount,shootdown:mask=online',
+      '--preempt',
+      'full,rt',
+      '--cpus',
+      '2',
+      '--runs',
+      '40',
+      '--no-progress',
+      '--threads',
+      '1',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as { cells: { scheme: string; schemeOptions: object; preempt: string; raw: { cellId: string } }[] };
     expect(j.cells.map((c) => [c.scheme, c.schemeOptions, c.preempt])).toEqual([
-      ['refcount', {}, 'full'], ['refcount', {}, 'rt'], ['shootdown', { mask: 'online' }, 'full'], ['shootdown', { mask: 'online' }, 'rt'],
+      ['refcount', {}, 'full'],
+      ['refcount', {}, 'rt'],
+      ['shootdown', { mask: 'online' }, 'full'],
+      ['shootdown', { mask: 'online' }, 'rt'],
     ]);
     // a `full` cell's id is the one of a sweep without the axis
     expect(JSON.parse(j.cells[0]!.raw.cellId)).not.toHaveProperty('preempt');
     expect(JSON.parse(j.cells[3]!.raw.cellId)).toMatchObject({ schemeOptions: { mask: 'online' }, preempt: 'rt' });
-    const t = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'shootdown:mask=online', '--preempt', 'rt', '--cpus', '2', '--runs', '20', '--no-progress', '--threads', '1']);
+    const t = lazytlb([
+      'sweep',
+      '--arch',
+      'reference',
+      '--scheme',
+      'shootdown:mask=online',
+      '--preempt',
+      'rt',
+      '--cpus',
+      '2',
+      '--runs',
+      '20',
+      '--no-progress',
+      '--threads',
+      '1',
+    ]);
     expect(t.stdout).toMatch(/^arch\s+scheme\s+preempt\s+cpus/);
     expect(t.stdout).toMatch(/reference\s+shootdown:mask=online\s+rt\s+2\s+default/);
     const bad = lazytlb(['sweep', '--arch', 'reference', '--scheme', 'shootdown:mask=everyone', '--runs', '5']);
@@ -131,7 +181,9 @@ describe('lazytlb sweep', () => {
     expect(m.stderr).toMatch(/cannot merge results of different schema versions .*lazytlb\.results\/1 \(lazytlb 0\.1\.0\)/);
     const r = lazytlb(['sweep', '--resume', v1, '--no-progress']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/results schema lazytlb\.results\/1 \(written by lazytlb 0\.1\.0\) is not lazytlb\.results\/3: .*Re-run the sweep with this version/);
+    expect(r.stderr).toMatch(
+      /results schema lazytlb\.results\/1 \(written by lazytlb 0\.1\.0\) is not lazytlb\.results\/3: .*Re-run the sweep with this version/,
+    );
   });
 
   it('--coverage: growth per cell in results.json and report.md; shards merged give the single-machine coverage', () => {
@@ -145,7 +197,9 @@ describe('lazytlb sweep', () => {
     lazytlb([...args, '--threads', '2', '--shard', '2/2', '--out', s2]);
     expect(lazytlb(['merge', s1, s2, '--out', merged, '--no-shrink']).code).toBe(1);
     expect(stable(merged)).toEqual(stable(whole));
-    const r = JSON.parse(readFileSync(join(whole, 'results.json'), 'utf8')) as { cells: { coverage: { distinctStates: number; growth: { runs: number }[] } }[] };
+    const r = JSON.parse(readFileSync(join(whole, 'results.json'), 'utf8')) as {
+      cells: { coverage: { distinctStates: number; growth: { runs: number }[] } }[];
+    };
     for (const c of r.cells) expect(c.coverage.growth.at(-1)!.runs).toBe(300);
     expect(readFileSync(join(merged, 'report.md'), 'utf8')).toContain('## Coverage');
     // a shard without --coverage does not merge with one with it
@@ -219,7 +273,8 @@ describe('bad input', () => {
     const v = lazytlb(['--version']);
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/^lazytlb \S+ \(core \S+\)\nmodel fingerprint [0-9a-f]{16} /);
-    for (const part of ['core', 'arch x86-native@', 'arch arm64@', 'scheme hazptr@']) expect(v.stdout).toMatch(new RegExp(`\\n  ${part}\\S*\\s+[0-9a-f]{16}\\n`));
+    for (const part of ['core', 'arch x86-native@', 'arch arm64@', 'scheme hazptr@'])
+      expect(v.stdout).toMatch(new RegExp(`\\n  ${part}\\S*\\s+[0-9a-f]{16}\\n`));
     expect(lazytlb(['-V']).stdout).toBe(v.stdout);
     const none = lazytlb([]);
     expect(none.code).toBe(2);
@@ -253,7 +308,15 @@ describe('lazytlb sweep --memory', () => {
   const MEM = ['sweep', '--arch', 'x86-native', '--scheme', 'refcount,none', '--memory', 'sc,tso', '--cpus', '2', '--runs', '300', '--no-progress'];
   const out = tmp();
   const run = lazytlb([...MEM, '--threads', '2', '--out', out]);
-  type Cell = { index: number; scheme: string; memory: string; verdict: string; id: string; raw: { cellId: string; actors: number }; firstFailures: { class: string; key: string; artifact: string; shrunkSteps: number | null }[] };
+  type Cell = {
+    index: number;
+    scheme: string;
+    memory: string;
+    verdict: string;
+    id: string;
+    raw: { cellId: string; actors: number };
+    firstFailures: { class: string; key: string; artifact: string; shrunkSteps: number | null }[];
+  };
   const results = (): { cells: Cell[] } => JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cells: Cell[] };
 
   it('a memory axis of cells: a memory column, memory per cell, sc cells as without the axis', () => {
@@ -263,7 +326,12 @@ describe('lazytlb sweep --memory', () => {
     expect(run.stdout).toMatch(/x86-native\s+refcount\s+tso\s+2\s+default\s+pct:3\s+300\s+SAFE/);
     expect(run.stdout).toMatch(/x86-native\s+none\s+tso\s+2\s+default\s+pct:3\s+300\s+VIOLATES/);
     const cells = results().cells;
-    expect(cells.map((c) => [c.scheme, c.memory])).toEqual([['refcount', 'sc'], ['refcount', 'tso'], ['none', 'sc'], ['none', 'tso']]);
+    expect(cells.map((c) => [c.scheme, c.memory])).toEqual([
+      ['refcount', 'sc'],
+      ['refcount', 'tso'],
+      ['none', 'sc'],
+      ['none', 'tso'],
+    ]);
     for (const c of cells) {
       if (c.memory === 'sc') expect(JSON.parse(c.raw.cellId)).not.toHaveProperty('memory');
       else expect(JSON.parse(c.raw.cellId)).toMatchObject({ memory: 'tso' });
@@ -271,7 +339,22 @@ describe('lazytlb sweep --memory', () => {
     // the store-buffer drain is one more explorer actor per CPU
     expect(cells[1]!.raw.actors).toBe(cells[0]!.raw.actors + 2);
     // an sc cell is the cell of a sweep without the axis (same id, same runs)
-    const plain = lazytlb(['sweep', '--arch', 'x86-native', '--scheme', 'refcount,none', '--cpus', '2', '--runs', '300', '--no-progress', '--threads', '1', '--no-shrink', '--json']);
+    const plain = lazytlb([
+      'sweep',
+      '--arch',
+      'x86-native',
+      '--scheme',
+      'refcount,none',
+      '--cpus',
+      '2',
+      '--runs',
+      '300',
+      '--no-progress',
+      '--threads',
+      '1',
+      '--no-shrink',
+      '--json',
+    ]);
     const p = (JSON.parse(plain.stdout) as { cells: Cell[] }).cells;
     expect(p.map((c) => [c.id, c.verdict, c.memory])).toEqual([cells[0]!, cells[2]!].map((c) => [c.id, c.verdict, 'sc']));
     expect(plain.stdout).not.toMatch(/memory=tso/);
@@ -284,7 +367,7 @@ describe('lazytlb sweep --memory', () => {
     expect(html).toContain('&lt;sb&gt; store buffer drain');
   });
 
-  it('a tso finding\'s artifact records the memory model and replays exactly; so does its shrunk artifact', () => {
+  it("a tso finding's artifact records the memory model and replays exactly; so does its shrunk artifact", () => {
     const tso = results().cells.filter((c) => c.memory === 'tso' && c.firstFailures.length > 0);
     expect(tso.length).toBeGreaterThan(0);
     for (const f of tso.flatMap((c) => c.firstFailures)) {

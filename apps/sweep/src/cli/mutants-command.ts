@@ -60,7 +60,10 @@ export function parseBudget(text: string | undefined): BudgetInput {
   try {
     return { kind: 'time', ms: parseDuration(t) };
   } catch (e) {
-    if (e instanceof DurationError) throw new UsageError(`--budget ${text}: expected a number of runs per (cell, strategy) such as 20000, or ${e.message.replace(/^invalid duration "[^"]*": expected /, '')}`);
+    if (e instanceof DurationError)
+      throw new UsageError(
+        `--budget ${text}: expected a number of runs per (cell, strategy) such as 20000, or ${e.message.replace(/^invalid duration "[^"]*": expected /, '')}`,
+      );
     throw e;
   }
 }
@@ -96,13 +99,24 @@ export async function mutantsCommand(o: MutantsCommandOptions): Promise<number> 
   const registry = await createRegistry(o.plugin ?? []);
   // Checked before anything runs; written as a unit (results/output-dir.ts).
   const outDir = o.out !== undefined && o.list !== true ? OutputDir.prepare(o.out) : null;
-  const only = (o.mutation ?? []).flatMap((m) => m.split(',')).map((m) => m.trim()).filter((m) => m !== '');
+  const only = (o.mutation ?? [])
+    .flatMap((m) => m.split(','))
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
   const budget = parseBudget(o.budget);
   const threads = threadsFlag(o.threads);
   const variants = parseVariants(o.strategies);
   const entries = await loadCatalog(registry, only);
   if (o.list === true) {
-    process.stdout.write(o.json === true ? `${JSON.stringify(entries.map((e) => ({ ...e.doc, source: e.source })), null, 2)}\n` : formatCatalog(entries));
+    process.stdout.write(
+      o.json === true
+        ? `${JSON.stringify(
+            entries.map((e) => ({ ...e.doc, source: e.source })),
+            null,
+            2,
+          )}\n`
+        : formatCatalog(entries),
+    );
     return EXIT_OK;
   }
   if (entries.length === 0) throw new UsageError('no mutation is catalogued (core, bundled plugins and --plugin PATH declare none)');
@@ -141,13 +155,18 @@ export async function mutantsCommand(o: MutantsCommandOptions): Promise<number> 
   }
   const { file, artifacts } = run;
   if (outDir !== null) {
-    outDir.commit((dir) => writeMutantsDir(dir, file, artifacts), () => `${JSON.stringify(file, null, 2)}\n`);
+    outDir.commit(
+      (dir) => writeMutantsDir(dir, file, artifacts),
+      () => `${JSON.stringify(file, null, 2)}\n`,
+    );
     log(`lazytlb: wrote ${join(outDir.path, 'mutants.json')}, kills/ and false-alarms/\n`);
   }
   if (file.totals.falseAlarms > 0) {
     // Loud on stderr too (stdout may be --json).
     for (const c of file.controls.filter((x) => !x.clean)) {
-      log(`lazytlb: FALSE ALARM: unmutated ${c.label} ${c.strategy} violates ${c.firstViolation!.invariant} at run ${c.firstViolation!.runIndex}: ${c.firstViolation!.message}\n`);
+      log(
+        `lazytlb: FALSE ALARM: unmutated ${c.label} ${c.strategy} violates ${c.firstViolation!.invariant} at run ${c.firstViolation!.runIndex}: ${c.firstViolation!.message}\n`,
+      );
     }
   }
   process.stdout.write(o.json === true ? `${JSON.stringify(file, null, 2)}\n` : formatMutantsTable(file));

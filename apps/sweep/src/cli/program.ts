@@ -6,7 +6,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { classifyError, type ErrorCode, type ResultsFile, shrinkFirstFailures, shrunkBuildOptions, type ShrunkEntry, verifyFirstFailures } from '@lazytlb/explore';
+import {
+  classifyError,
+  type ErrorCode,
+  type ResultsFile,
+  shrinkFirstFailures,
+  shrunkBuildOptions,
+  type ShrunkEntry,
+  verifyFirstFailures,
+} from '@lazytlb/explore';
 import { formatArches, listArches } from '../plugins/list.js';
 import { formatNewArch, newArch } from '../new-arch/new-arch.js';
 import { formatNewScheme, newScheme } from '../new-scheme/new-scheme.js';
@@ -31,12 +39,18 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
  * 130: interrupted.
  */
 export const EXIT_CODE_OF: Readonly<Record<ErrorCode, number>> = {
-  usage: EXIT_USAGE, input: EXIT_USAGE, 'plugin-load': EXIT_USAGE, mismatch: EXIT_USAGE, io: EXIT_USAGE,
+  usage: EXIT_USAGE,
+  input: EXIT_USAGE,
+  'plugin-load': EXIT_USAGE,
+  mismatch: EXIT_USAGE,
+  io: EXIT_USAGE,
   'replay-mismatch': 1,
-  plugin: EXIT_ERROR, nondeterminism: EXIT_ERROR, model: EXIT_ERROR, internal: EXIT_ERROR,
+  plugin: EXIT_ERROR,
+  nondeterminism: EXIT_ERROR,
+  model: EXIT_ERROR,
+  internal: EXIT_ERROR,
   interrupted: EXIT_INTERRUPTED,
 };
-
 
 /** Map an error to its exit code and print it: one line for what a user can fix, a stack only for a bug. */
 export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
@@ -50,7 +64,7 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('lazytlb')
     .description('Simulate Linux lazy TLB mm references across arches and schemes; find where a scheme is unsafe and what it costs.')
-    .option('-V, --version', 'print the tool and core versions and the model\'s behaviour fingerprints')
+    .option('-V, --version', "print the tool and core versions and the model's behaviour fingerprints")
     .exitOverride()
     .showHelpAfterError()
     .action((o: { version?: boolean }) => {
@@ -69,13 +83,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--matrix <file>', 'matrix file (YAML or JSON)')
     .option('--arch <name[:key=value,...]>', 'arch plugin and options (repeatable)', collect)
     .option('--plugin <path>', 'load an arch or a scheme plugin from a path (its descriptor says which; repeatable)', collect)
-    .option('--scheme <scheme[:key=value,...]>', 'refcount | shootdown | none or a scheme plugin\'s name, with options (e.g. shootdown:mask=online) (repeatable or comma-separated; `lazytlb schemes` lists them)', collect)
-    .option('--preempt <model>', 'preemption model of the simulated kernel: none | voluntary | full | rt (default full; repeatable or comma-separated)', collect)
-    .option('--memory <model>', 'memory model: sc | tso (per-CPU store buffers; only arches that offer it) (default sc; repeatable or comma-separated)', collect)
+    .option(
+      '--scheme <scheme[:key=value,...]>',
+      "refcount | shootdown | none or a scheme plugin's name, with options (e.g. shootdown:mask=online) (repeatable or comma-separated; `lazytlb schemes` lists them)",
+      collect,
+    )
+    .option(
+      '--preempt <model>',
+      'preemption model of the simulated kernel: none | voluntary | full | rt (default full; repeatable or comma-separated)',
+      collect,
+    )
+    .option(
+      '--memory <model>',
+      'memory model: sc | tso (per-CPU store buffers; only arches that offer it) (default sc; repeatable or comma-separated)',
+      collect,
+    )
     .option('--cpus <n>', 'CPU counts (repeatable or comma-separated)', collect)
     .option('--workload <profile>', 'default | exit-heavy | kthread-heavy | idle-heavy, or JSON {profile, params} (repeatable)', collect)
     .option('--strategy <s>', 'random | pct:D (repeatable or comma-separated)', collect)
-    .option('--mutation <id>', 'mutation set per value: ID, ID+ID (together) or none (repeatable or comma-separated; `lazytlb mutants --list` lists them)', collect)
+    .option(
+      '--mutation <id>',
+      'mutation set per value: ID, ID+ID (together) or none (repeatable or comma-separated; `lazytlb mutants --list` lists them)',
+      collect,
+    )
     .option('--runs <n>', 'runs per cell')
     .option('--time-budget <duration>', 'stop dispatching after this long (e.g. 90s, 2m)')
     .option('--seed <s>', 'base seed (part of every cell id)')
@@ -94,7 +124,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('mutants')
-    .description('sweep every catalogued mutation (a restored, since-fixed kernel bug) on its cells: is it killed, after how many runs, by which strategy; plus the same cells unmutated (false-alarm check)')
+    .description(
+      'sweep every catalogued mutation (a restored, since-fixed kernel bug) on its cells: is it killed, after how many runs, by which strategy; plus the same cells unmutated (false-alarm check)',
+    )
     .option('--budget <runs|duration>', `runs per (cell, strategy), or wall clock for the whole command such as 2m (default ${DEFAULT_MUTANT_BUDGET} runs)`)
     .option('--mutation <id>', 'only these mutations (repeatable or comma-separated)', collect)
     .option('--strategies <list>', 'random, pct:D, swarm+STRATEGY (comma-separated; default random,pct:1,pct:2,pct:3,swarm+pct:3)', collect)
@@ -114,10 +146,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<artifact>', 'failure artifact (JSON)')
     .addOption(new Option('--format <format>', 'output format (perfetto: trace-event JSON for ui.perfetto.dev)').choices([...REPLAY_FORMATS]).default('lkml'))
     .option('--out <file>', 'write the output to FILE instead of stdout')
-    .option('--plugin <path>', 'load an arch or a scheme plugin from a path (the artifact\'s, when not bundled; repeatable)', collect)
-    .option('--allow-model-mismatch', 'replay even when the model behaves differently from the one that recorded it (says what differs and whether it reproduced)')
+    .option('--plugin <path>', "load an arch or a scheme plugin from a path (the artifact's, when not bundled; repeatable)", collect)
+    .option(
+      '--allow-model-mismatch',
+      'replay even when the model behaves differently from the one that recorded it (says what differs and whether it reproduced)',
+    )
     .action(async (artifact: string, o: { format: ReplayFormat; out?: string; plugin?: string[]; allowModelMismatch?: boolean }) => {
-      const text = await replayFile(artifact, { format: o.format, pluginPaths: o.plugin ?? [], ...(o.allowModelMismatch === true ? { allowModelMismatch: true } : {}) });
+      const text = await replayFile(artifact, {
+        format: o.format,
+        pluginPaths: o.plugin ?? [],
+        ...(o.allowModelMismatch === true ? { allowModelMismatch: true } : {}),
+      });
       if (o.out === undefined) process.stdout.write(text);
       else {
         try {
@@ -135,7 +174,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('minimize a failure (steps, CPUs, tasks, ops, arch options), report its bug depth, and write a new artifact')
     .argument('<artifact>', 'failure artifact (JSON)')
     .option('--out <file>', 'where to write the shrunk artifact (default: ARTIFACT.shrunk.json)')
-    .option('--plugin <path>', 'load an arch or a scheme plugin from a path (the artifact\'s, when not bundled; repeatable)', collect)
+    .option('--plugin <path>', "load an arch or a scheme plugin from a path (the artifact's, when not bundled; repeatable)", collect)
     .action(async (artifact: string, o: { out?: string; plugin?: string[] }) => {
       const r = await shrinkFile(artifact, { pluginPaths: o.plugin ?? [], ...(o.out !== undefined ? { out: o.out } : {}) });
       process.stdout.write(formatShrinkResult(artifact, r));
@@ -149,14 +188,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--out <dir>', 'where to write the merged results')
     .option('--json', 'print the merged results.json on stdout')
     .option('--no-shrink', 'do not shrink first failures')
-    .option('--plugin <path>', 'load an arch or a scheme plugin from a path (the shards\', when not bundled; repeatable)', collect)
+    .option('--plugin <path>', "load an arch or a scheme plugin from a path (the shards', when not bundled; repeatable)", collect)
     .action(async (dirs: string[], o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[] }) => {
       const registry = await createRegistry(o.plugin ?? []);
       const outDir = OutputDir.prepare(o.out);
       const verified = await verifyFirstFailures(mergeResultDirs(dirs), registry);
       const merged = verified.result;
       // The merged first failures are the single machine's: shrink them as `sweep` does; the output changes as a unit.
-      const shrunk = o.shrink === false ? new Map<string, ShrunkEntry>() : await shrinkFirstFailures(merged, registry, (s) => void process.stderr.write(s), undefined, verified.unstable);
+      const shrunk =
+        o.shrink === false
+          ? new Map<string, ShrunkEntry>()
+          : await shrinkFirstFailures(merged, registry, (s) => void process.stderr.write(s), undefined, verified.unstable);
       let file!: ResultsFile;
       outDir.commit((dir) => {
         file = writeResultDir(dir, merged, registry, shrunkBuildOptions(shrunk));

@@ -20,16 +20,38 @@ function lazytlb(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'lazytlb-robust-'));
-const results = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
-  interrupted: boolean; complete: boolean; totals: { runs: number };
-  cells: { verdict: string; errors: { kind: string; message: string }[]; firstFailures: { key: string; message: string; artifact: string; shrunkSteps: number | null }[] }[];
-};
+const results = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
+    interrupted: boolean;
+    complete: boolean;
+    totals: { runs: number };
+    cells: {
+      verdict: string;
+      errors: { kind: string; message: string }[];
+      firstFailures: { key: string; message: string; artifact: string; shrunkSteps: number | null }[];
+    }[];
+  };
 const oneLine = (stderr: string): void => expect(stderr.trim().split('\n')).toHaveLength(1);
 
 describe('a nondeterministic plugin never loses the sweep', () => {
   it('Math.random in a hook: trapped, filed as nondeterminism naming the plugin and hook, results written, exit 3', () => {
     const out = tmp();
-    const r = lazytlb(['sweep', '--plugin', fixture('random-plugin.mjs'), '--arch', 'dice', '--scheme', 'refcount', '--cpus', '2', '--runs', '200', '--no-progress', '--out', out]);
+    const r = lazytlb([
+      'sweep',
+      '--plugin',
+      fixture('random-plugin.mjs'),
+      '--arch',
+      'dice',
+      '--scheme',
+      'refcount',
+      '--cpus',
+      '2',
+      '--runs',
+      '200',
+      '--no-progress',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(3);
     const c = results(out).cells[0]!;
     expect(c.verdict).toBe('error');
@@ -40,7 +62,22 @@ describe('a nondeterministic plugin never loses the sweep', () => {
 
   it('hidden module state: the replay-twice check files it, keeps the failure unshrunk, writes the results, exit 3', () => {
     const out = tmp();
-    const r = lazytlb(['sweep', '--plugin', fixture('stateful-plugin.mjs'), '--arch', 'stateful', '--scheme', 'refcount', '--cpus', '2', '--runs', '2000', '--no-progress', '--out', out]);
+    const r = lazytlb([
+      'sweep',
+      '--plugin',
+      fixture('stateful-plugin.mjs'),
+      '--arch',
+      'stateful',
+      '--scheme',
+      'refcount',
+      '--cpus',
+      '2',
+      '--runs',
+      '2000',
+      '--no-progress',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).not.toMatch(/internal error|ReplayDivergence|\n\s+at /);
     const c = results(out).cells[0]!;
@@ -55,13 +92,31 @@ describe('a nondeterministic plugin never loses the sweep', () => {
 describe('a plugin whose setup() throws for some cells', () => {
   it('is reported against those cells; the healthy cells run; results written; exit 3', () => {
     const out = tmp();
-    const r = lazytlb(['sweep', '--plugin', fixture('picky-plugin.mjs'), '--arch', 'picky', '--arch', 'picky:leaveKeepsMaskBit=false', '--scheme', 'refcount',
-      '--cpus', '2', '--runs', '100', '--no-progress', '--out', out]);
+    const r = lazytlb([
+      'sweep',
+      '--plugin',
+      fixture('picky-plugin.mjs'),
+      '--arch',
+      'picky',
+      '--arch',
+      'picky:leaveKeepsMaskBit=false',
+      '--scheme',
+      'refcount',
+      '--cpus',
+      '2',
+      '--runs',
+      '100',
+      '--no-progress',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(3);
     const f = results(out);
     expect(f.cells.map((c) => c.verdict)).toEqual(['safe', 'error']);
     expect(f.totals.runs).toBe(100);
-    expect(f.cells[1]!.errors).toEqual([expect.objectContaining({ kind: 'plugin-setup', message: 'arch plugin picky: setup() threw: picky: cannot set up leaveKeepsMaskBit=false' })]);
+    expect(f.cells[1]!.errors).toEqual([
+      expect.objectContaining({ kind: 'plugin-setup', message: 'arch plugin picky: setup() threw: picky: cannot set up leaveKeepsMaskBit=false' }),
+    ]);
   });
 });
 
@@ -69,7 +124,10 @@ describe('--out', () => {
   it('a file, or a path under a file, is refused before the sweep runs: one line, exit 2', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'f'), 'x');
-    for (const [out, why] of [[join(dir, 'f'), /is a file, not a directory/], [join(dir, 'f', 'sub', 'x'), /is under .*\/f, which is a file/]] as const) {
+    for (const [out, why] of [
+      [join(dir, 'f'), /is a file, not a directory/],
+      [join(dir, 'f', 'sub', 'x'), /is under .*\/f, which is a file/],
+    ] as const) {
       const t0 = Date.now();
       const r = lazytlb(['sweep', '--arch', 'reference', '--runs', '100000', '--no-progress', '--out', out]);
       expect(r.code).toBe(2);
@@ -117,7 +175,11 @@ describe('bad values are one-line usage errors (exit 2)', () => {
     ['the same CPU count twice', ['--cpus', '2,2'], /--cpus 2: 2 is listed twice \(also cpus\[0\]\)/],
     ['an arch twice', ['--arch', 'reference', '--arch', 'reference'], /reference is listed twice/],
     ['more threads than the machine can hold', ['--threads', '100000'], /--threads 100000: at most \d+ here/],
-    ['an unknown mutation, named once', ['--arch', 'reference', '--arch', 'x86-native', '--mutation', 'nosuch'], /unknown mutation "nosuch" for arches reference, x86-native: allowed /],
+    [
+      'an unknown mutation, named once',
+      ['--arch', 'reference', '--arch', 'x86-native', '--mutation', 'nosuch'],
+      /unknown mutation "nosuch" for arches reference, x86-native: allowed /,
+    ],
   ])('%s', (_what, flags, why) => {
     const r = lazytlb(['sweep', '--runs', '10', '--no-progress', ...flags]);
     expect(r.code).toBe(2);
@@ -136,7 +198,10 @@ describe('bad values are one-line usage errors (exit 2)', () => {
     const cases: [string, RegExp][] = [
       ['arch: [reference\ncpus: 2\nscheme: {x\n', /^lazytlb: .*m0\.yaml:2:1: \(syntax\): YAML syntax error: /],
       ['arch: *nope\n', /^lazytlb: .*m1\.yaml:1:7: \(syntax\): YAML syntax error: alias \*nope names no anchor/],
-      [`a: &a [x, x, x, x, x, x, x, x, x]\n${['b', 'c', 'd', 'e'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcd'[i]}`).join(', ')}]`).join('\n')}\narch: reference\n`, /^lazytlb: .*m2\.yaml: \(syntax\): YAML syntax error: .*alias/i],
+      [
+        `a: &a [x, x, x, x, x, x, x, x, x]\n${['b', 'c', 'd', 'e'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcd'[i]}`).join(', ')}]`).join('\n')}\narch: reference\n`,
+        /^lazytlb: .*m2\.yaml: \(syntax\): YAML syntax error: .*alias/i,
+      ],
     ];
     cases.forEach(([text, why], i) => {
       const f = join(dir, `m${i}.yaml`);

@@ -29,13 +29,23 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'lazytlb-schemes-cli-'));
 /** The counted fixture under another version (a new release of the same scheme). */
 function countedVersion(version: string): string {
   const file = join(tmp(), `counted-${version}.mjs`);
-  writeFileSync(file, `import counted from ${JSON.stringify(new URL(`file://${COUNTED}`).href)};\nexport default { ...counted, version: ${JSON.stringify(version)} };\n`);
+  writeFileSync(
+    file,
+    `import counted from ${JSON.stringify(new URL(`file://${COUNTED}`).href)};\nexport default { ...counted, version: ${JSON.stringify(version)} };\n`,
+  );
   return file;
 }
 
 interface Cell {
-  scheme: string; schemeVersion?: string; schemeOptions: Record<string, unknown>; verdict: string; runs: number; violations: Record<string, number>;
-  pluginErrors: number; raw: { cellId: string }; firstFailures: { class: string; key: string; seed: string; message: string; artifact: string; shrunkSteps: number | null }[];
+  scheme: string;
+  schemeVersion?: string;
+  schemeOptions: Record<string, unknown>;
+  verdict: string;
+  runs: number;
+  violations: Record<string, number>;
+  pluginErrors: number;
+  raw: { cellId: string };
+  firstFailures: { class: string; key: string; seed: string; message: string; artifact: string; shrunkSteps: number | null }[];
 }
 const results = (dir: string): { cells: Cell[] } => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
 const stable = (dir: string): unknown => ({ ...results(dir), timing: null });
@@ -54,7 +64,9 @@ describe('lazytlb sweep --plugin SCHEME (an out-of-tree scheme plugin)', () => {
     expect(r.stdout).toMatch(/reference\s+counted:mode=skip\s+2\s+default\s+pct:3\s+200\s+VIOLATES\s+I3:\d+/);
     const cells = results(a).cells;
     expect(cells.map((c) => [c.scheme, c.schemeVersion, c.schemeOptions, c.verdict])).toEqual([
-      ['refcount', undefined, {}, 'safe'], ['counted', '1.2.3', {}, 'safe'], ['counted', '1.2.3', { mode: 'skip' }, 'violates'],
+      ['refcount', undefined, {}, 'safe'],
+      ['counted', '1.2.3', {}, 'safe'],
+      ['counted', '1.2.3', { mode: 'skip' }, 'violates'],
     ]);
     expect(cells[0]).not.toHaveProperty('schemeVersion'); // a built-in scheme's cell is as before
     expect(JSON.parse(cells[2]!.raw.cellId)).toMatchObject({ scheme: 'counted', schemeVersion: '1.2.3', schemeOptions: { mode: 'skip' } });
@@ -69,7 +81,9 @@ describe('lazytlb sweep --plugin SCHEME (an out-of-tree scheme plugin)', () => {
     expect(html).toContain('id="swimlane-2-I3"');
     expect(html).not.toContain('could not be replayed');
     const b = join(out, 'b');
-    expect(lazytlb([...SWEEP, '--plugin', COUNTED, '--scheme', 'refcount,counted,counted:mode=skip', '--runs', '200', '--threads', '1', '--out', b]).code).toBe(1);
+    expect(lazytlb([...SWEEP, '--plugin', COUNTED, '--scheme', 'refcount,counted,counted:mode=skip', '--runs', '200', '--threads', '1', '--out', b]).code).toBe(
+      1,
+    );
     expect(stable(b)).toEqual(stable(a));
   });
 
@@ -102,7 +116,9 @@ describe('lazytlb sweep --plugin SCHEME (an out-of-tree scheme plugin)', () => {
     );
     const other = lazytlb(['replay', shrunk, '--plugin', changedFile]);
     expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/recorded with another model .*scheme counted@1\.2\.3 \(now 2\.1\.0\) behaves differently \(fingerprint [0-9a-f]{16}, now [0-9a-f]{16}\).*--allow-model-mismatch/);
+    expect(other.stderr).toMatch(
+      /recorded with another model .*scheme counted@1\.2\.3 \(now 2\.1\.0\) behaves differently \(fingerprint [0-9a-f]{16}, now [0-9a-f]{16}\).*--allow-model-mismatch/,
+    );
 
     const s = lazytlb(['shrink', join(a, 'failures/2-I3.json'), '--plugin', COUNTED, '--out', join(out, 'again.json')]);
     expect(s.code).toBe(0);
@@ -110,7 +126,9 @@ describe('lazytlb sweep --plugin SCHEME (an out-of-tree scheme plugin)', () => {
     expect(lazytlb(['replay', join(out, 'again.json'), '--plugin', COUNTED]).code).toBe(0);
     const noPlugin = lazytlb(['shrink', join(a, 'failures/2-I3.json'), '--out', join(out, 'x.json')]);
     expect(noPlugin.code).toBe(2);
-    expect(noPlugin.stderr).toMatch(/^lazytlb: cannot shrink .*: it was recorded with scheme plugin counted@1\.2\.3, which is not loaded: pass its module with --plugin PATH/);
+    expect(noPlugin.stderr).toMatch(
+      /^lazytlb: cannot shrink .*: it was recorded with scheme plugin counted@1\.2\.3, which is not loaded: pass its module with --plugin PATH/,
+    );
   });
 
   it('a matrix file with a plugin scheme and options', () => {
@@ -120,16 +138,21 @@ describe('lazytlb sweep --plugin SCHEME (an out-of-tree scheme plugin)', () => {
     const r = lazytlb(['sweep', '--matrix', m, '--plugin', COUNTED, '--no-progress', '--threads', '1', '--no-shrink', '--out', join(dir, 'o')]);
     expect(r.code).toBe(1);
     expect(results(join(dir, 'o')).cells.map((c) => [c.scheme, c.schemeVersion, c.schemeOptions])).toEqual([
-      ['counted', '1.2.3', {}], ['counted', '1.2.3', { mode: 'skip', mb: false }],
+      ['counted', '1.2.3', {}],
+      ['counted', '1.2.3', { mode: 'skip', mb: false }],
     ]);
     writeFileSync(m, 'arch: reference\nscheme:\n  - { name: counted, options: { mb: false } }\n');
     const bad = lazytlb(['sweep', '--matrix', m, '--plugin', COUNTED, '--no-progress']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe(`lazytlb: ${m}:3:31: scheme[0].options: scheme counted: mb=false needs mode=skip (under mode=grab mmdrop_lazy_tlb is mmdrop(), always a full barrier)\n`);
+    expect(bad.stderr).toBe(
+      `lazytlb: ${m}:3:31: scheme[0].options: scheme counted: mb=false needs mode=skip (under mode=grab mmdrop_lazy_tlb is mmdrop(), always a full barrier)\n`,
+    );
     const unknown = lazytlb(['sweep', '--matrix', m, '--no-progress']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(
-      new RegExp(`^lazytlb: ${m.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:13: scheme\\[0\\]\\.name: unknown scheme "counted": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown `),
+      new RegExp(
+        `^lazytlb: ${m.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:13: scheme\\[0\\]\\.name: unknown scheme "counted": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown `,
+      ),
     );
   });
 
@@ -142,10 +165,14 @@ describe('lazytlb sweep --plugin SCHEME (an out-of-tree scheme plugin)', () => {
     expect(results(join(dir, 's2')).cells[0]!.schemeVersion).toBe('1.2.4');
     const m = lazytlb(['merge', join(dir, 's1'), join(dir, 's2'), '--out', join(dir, 'm'), '--plugin', COUNTED]);
     expect(m.code).toBe(2);
-    expect(m.stderr).toContain(`cannot merge ${join(dir, 's2')} with ${join(dir, 's1')}: not the same sweep (the matrices expand to different cells: cell 0 ran scheme counted@1.2.4 vs counted@1.2.3`);
+    expect(m.stderr).toContain(
+      `cannot merge ${join(dir, 's2')} with ${join(dir, 's1')}: not the same sweep (the matrices expand to different cells: cell 0 ran scheme counted@1.2.4 vs counted@1.2.3`,
+    );
     const resume = lazytlb([...args, '--plugin', v2, '--shard', '1/2', '--resume', join(dir, 's1')]);
     expect(resume.code).toBe(2);
-    expect(resume.stderr).toMatch(/cannot resume: the previous sweep differs: the matrix expands to different cells: cell 0 ran scheme counted@1\.2\.3 vs counted@1\.2\.4/);
+    expect(resume.stderr).toMatch(
+      /cannot resume: the previous sweep differs: the matrix expands to different cells: cell 0 ran scheme counted@1\.2\.3 vs counted@1\.2\.4/,
+    );
   });
 });
 

@@ -6,8 +6,22 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type BuildOptions, buildResults, schemeLabel, expandMatrix, type MatrixSpec, parseShard, type PluginRegistry, type ResultsFile, runSweep, type Shard, shardFromEnv,
-  shrinkFirstFailures, shrunkBuildOptions, type ShrunkEntry, type SweepResult, verifyFirstFailures,
+  type BuildOptions,
+  buildResults,
+  schemeLabel,
+  expandMatrix,
+  type MatrixSpec,
+  parseShard,
+  type PluginRegistry,
+  type ResultsFile,
+  runSweep,
+  type Shard,
+  shardFromEnv,
+  shrinkFirstFailures,
+  shrunkBuildOptions,
+  type ShrunkEntry,
+  type SweepResult,
+  verifyFirstFailures,
 } from '@lazytlb/explore';
 import { DEFAULT_MATRIX } from '../matrix/default.js';
 import { matrixFromFlags, type MatrixFlags } from '../matrix/flags.js';
@@ -54,11 +68,24 @@ export interface SweepCommandOptions {
 async function buildMatrix(o: SweepCommandOptions, registry: PluginRegistry): Promise<MatrixSpec> {
   const axisFlags = o.arch ?? o.scheme ?? o.preempt ?? o.memory ?? o.cpus ?? o.workload ?? o.strategy ?? o.mutation;
   const flags: MatrixFlags = {
-    arch: o.arch, scheme: o.scheme, preempt: o.preempt, memory: o.memory, cpus: o.cpus, workload: o.workload, strategy: o.strategy, mutation: o.mutation,
-    runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget,
+    arch: o.arch,
+    scheme: o.scheme,
+    preempt: o.preempt,
+    memory: o.memory,
+    cpus: o.cpus,
+    workload: o.workload,
+    strategy: o.strategy,
+    mutation: o.mutation,
+    runs: o.runs,
+    timeBudget: o.timeBudget,
+    seed: o.seed,
+    stepBudget: o.stepBudget,
   };
   if (o.matrix !== undefined) {
-    if (axisFlags !== undefined) throw new UsageError('--matrix FILE cannot be combined with --arch/--scheme/--preempt/--memory/--cpus/--workload/--strategy/--mutation (put them in the file)');
+    if (axisFlags !== undefined)
+      throw new UsageError(
+        '--matrix FILE cannot be combined with --arch/--scheme/--preempt/--memory/--cpus/--workload/--strategy/--mutation (put them in the file)',
+      );
     const fromFile = await parseMatrixFile(o.matrix, { registry });
     // --runs / --time-budget / --seed / --step-budget override the file
     const over = await matrixFromFlags({ runs: o.runs, timeBudget: o.timeBudget, seed: o.seed, stepBudget: o.stepBudget }, { registry });
@@ -142,7 +169,9 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) process.exit(exitCodeOfSignal(sig)); // second signal: stop now
     signalled = sig;
-    process.stderr.write(`\nlazytlb: ${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}: finishing the work in flight and writing what was done (${sig} again to quit now)\n`);
+    process.stderr.write(
+      `\nlazytlb: ${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}: finishing the work in flight and writing what was done (${sig} again to quit now)\n`,
+    );
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -199,11 +228,13 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
       const shrunk = await shrinkFirstFailures(result, registry, log, controller.signal, verified.unstable);
       faultPhase('write-2');
       file = write(shrunk);
-      if (controller.signal.aborted) log(`lazytlb: ${signalled ?? 'interrupted'} while shrinking: the results are complete; ${shrunk.size} first failure(s) were shrunk before it\n`);
+      if (controller.signal.aborted)
+        log(`lazytlb: ${signalled ?? 'interrupted'} while shrinking: the results are complete; ${shrunk.size} first failure(s) were shrunk before it\n`);
     }
     faultPhase('done');
     // Cells a plugin could not set up: one line each (the verdict table says ERROR; this says why).
-    for (const c of result.cells) if (c.setupError !== undefined) log(`lazytlb: cell ${c.index} (${c.spec.arch.name}, ${schemeLabel(c.spec)}, ${c.spec.cpus} CPUs): ${c.setupError}\n`);
+    for (const c of result.cells)
+      if (c.setupError !== undefined) log(`lazytlb: cell ${c.index} (${c.spec.arch.name}, ${schemeLabel(c.spec)}, ${c.spec.cpus} CPUs): ${c.setupError}\n`);
     if (outDir !== null) log(`lazytlb: wrote ${join(outDir.path, 'results.json')}, report.md, report.html and failures/\n`);
     if (o.json === true) process.stdout.write(resultsJson(file));
     else process.stdout.write(formatVerdictTable(file));

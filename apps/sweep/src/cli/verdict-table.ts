@@ -29,10 +29,27 @@ export function formatVerdictTable(f: ResultsFile): string {
   const preempt = f.cells.some((c) => c.preempt !== 'full');
   const memory = f.cells.some((c) => c.memory !== 'sc');
   const findings = f.cells.some((c) => Object.keys(c.hazards).length > 0 || Object.keys(c.useSites).length > 0);
-  const rows: string[][] = [[
-    'arch', 'scheme', ...(preempt ? ['preempt'] : []), ...(memory ? ['memory'] : []), 'cpus', 'workload', 'strategy', ...(mutated ? ['mutations'] : []), 'runs', 'verdict', 'violations (runs)',
-    ...(findings ? ['hazards (runs)', 'use sites (runs)'] : []), 'atomics/cs', 'xfers/cs', 'IPIs/exit', 'shoot/exit', 'shrunk',
-  ]];
+  const rows: string[][] = [
+    [
+      'arch',
+      'scheme',
+      ...(preempt ? ['preempt'] : []),
+      ...(memory ? ['memory'] : []),
+      'cpus',
+      'workload',
+      'strategy',
+      ...(mutated ? ['mutations'] : []),
+      'runs',
+      'verdict',
+      'violations (runs)',
+      ...(findings ? ['hazards (runs)', 'use sites (runs)'] : []),
+      'atomics/cs',
+      'xfers/cs',
+      'IPIs/exit',
+      'shoot/exit',
+      'shrunk',
+    ],
+  ];
   for (const c of f.cells) {
     const v = Object.entries(c.violations).map(([k, n]) => `${k}:${n}`);
     if (c.pluginErrors > 0) v.push(`plugin-errors:${c.pluginErrors}`);
@@ -54,8 +71,12 @@ export function formatVerdictTable(f: ResultsFile): string {
       v.join(' ') || '-',
       ...(findings
         ? [
-            Object.entries(c.hazards).map(([k, n]) => `${k}:${n}`).join(' ') || '-',
-            Object.entries(c.useSites).map(([k, n]) => `${k}:${n}`).join(' ') || '-',
+            Object.entries(c.hazards)
+              .map(([k, n]) => `${k}:${n}`)
+              .join(' ') || '-',
+            Object.entries(c.useSites)
+              .map(([k, n]) => `${k}:${n}`)
+              .join(' ') || '-',
           ]
         : []),
       fmt(c.costs.perContextSwitch.mmCountAtomics, 3),
@@ -66,7 +87,11 @@ export function formatVerdictTable(f: ResultsFile): string {
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
   const t = f.totals;
   out.push(

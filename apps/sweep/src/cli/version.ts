@@ -13,9 +13,13 @@ export function versionText(): string {
   const parts: [string, string][] = [['core', coreFingerprint()]];
   for (const { plugin } of BUNDLED) parts.push([`arch ${plugin.name}@${plugin.version}`, archFingerprint(plugin)]);
   // Core's built-in schemes (refcount, shootdown, none) are part of core's fingerprint.
-  for (const { plugin } of BUNDLED_SCHEMES) if (builtinScheme(plugin.name) !== plugin) parts.push([`scheme ${plugin.name}@${plugin.version}`, schemeFingerprint(plugin)]);
+  for (const { plugin } of BUNDLED_SCHEMES)
+    if (builtinScheme(plugin.name) !== plugin) parts.push([`scheme ${plugin.name}@${plugin.version}`, schemeFingerprint(plugin)]);
   // One fingerprint for the bundle: equal when core and every bundled plugin behave the same.
-  const model = createHash('sha256').update(parts.map(([k, v]) => `${k} ${v}`).join('\n')).digest('hex').slice(0, 16);
+  const model = createHash('sha256')
+    .update(parts.map(([k, v]) => `${k} ${v}`).join('\n'))
+    .digest('hex')
+    .slice(0, 16);
   const width = Math.max(...parts.map(([k]) => k.length));
   return [
     `lazytlb ${TOOL_VERSION} (core ${CORE_VERSION})`,

@@ -8,8 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../plugins/bundled.js';
 
 const CELLS: [string, Record<string, unknown>][] = [
-  ['x86-native', {}], ['x86-native', { invlpgb: true }], ['x86-paravirt', { backend: 'kvm' }], ['x86-paravirt', { backend: 'hyperv' }],
-  ['x86-paravirt', { backend: 'xen' }], ['powerpc', { mmu: 'radix' }], ['powerpc', { mmu: 'hash' }],
+  ['x86-native', {}],
+  ['x86-native', { invlpgb: true }],
+  ['x86-paravirt', { backend: 'kvm' }],
+  ['x86-paravirt', { backend: 'hyperv' }],
+  ['x86-paravirt', { backend: 'xen' }],
+  ['powerpc', { mmu: 'radix' }],
+  ['powerpc', { mmu: 'hash' }],
 ];
 
 describe('check skipping is invisible on the bundled arches', () => {

@@ -53,7 +53,8 @@ describe('runSweep', () => {
     const off = buildResults(await runSweep({ registry, ...base, coverage: false, threads: 2 }));
     const on = buildResults(await reference);
     expect(off.cells.every((c) => c.coverage === null && c.raw.stateSketches === undefined)).toBe(true);
-    const strip = (f: ResultsFile) => stripTiming({ ...f, cells: f.cells.map(({ coverage: _c, raw: { stateSketches: _s, ...raw }, ...c }) => ({ ...c, raw })) } as unknown as ResultsFile);
+    const strip = (f: ResultsFile) =>
+      stripTiming({ ...f, cells: f.cells.map(({ coverage: _c, raw: { stateSketches: _s, ...raw }, ...c }) => ({ ...c, raw })) } as unknown as ResultsFile);
     expect(strip(off)).toBe(strip(on));
   });
 
@@ -79,9 +80,10 @@ describe('runSweep', () => {
     // each shard alone saw only its runs: fewer states, growth points over the runs it did
     const shard1 = readResultDir(dirs[0]!);
     expect(buildResults(shard1).cells[0]!.coverage!.growth.at(-1)!.runs).toBeLessThan(RUNS);
-    for (const c of single.cells) for (const x of c.firstFailures) {
-      expect(readFileSync(join(tmp, 'merged', x.artifact), 'utf8')).toBe(readFileSync(join(tmp, 'single', x.artifact), 'utf8'));
-    }
+    for (const c of single.cells)
+      for (const x of c.firstFailures) {
+        expect(readFileSync(join(tmp, 'merged', x.artifact), 'utf8')).toBe(readFileSync(join(tmp, 'single', x.artifact), 'utf8'));
+      }
     expect(() => mergeResultDirs([dirs[0]!, dirs[0]!])).toThrow(/both shard 1\/2/);
   });
 
@@ -99,9 +101,15 @@ describe('runSweep', () => {
 
   it('resumes an interrupted sweep to the uninterrupted result', async () => {
     const ac = new AbortController();
-    const r1 = await runSweep({ registry,
-      ...base, threads: 1, batchSize: 40, signal: ac.signal,
-      onProgress: (p) => { if (p.runs >= 200) ac.abort(); },
+    const r1 = await runSweep({
+      registry,
+      ...base,
+      threads: 1,
+      batchSize: 40,
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.runs >= 200) ac.abort();
+      },
     });
     expect(r1.interrupted).toBe(true);
     const f1 = buildResults(r1);
@@ -145,7 +153,14 @@ describe('runSweep', () => {
   });
 
   it('reports a run that crashes its worker with its seed, and keeps every other run', async () => {
-    const r = await runSweep({ ...base, cells: smallCells('crasher').slice(0, 1), runs: 200, threads: 2, batchSize: 64, registry: await createRegistry([CRASHER]) });
+    const r = await runSweep({
+      ...base,
+      cells: smallCells('crasher').slice(0, 1),
+      runs: 200,
+      threads: 2,
+      batchSize: 64,
+      registry: await createRegistry([CRASHER]),
+    });
     const f = buildResults(r);
     const c = f.cells[0]!;
     expect(c.runs).toBe(200);

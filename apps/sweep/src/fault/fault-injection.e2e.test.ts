@@ -137,15 +137,17 @@ async function pool<T, R>(items: readonly T[], n: number, fn: (item: T, i: numbe
   const out: R[] = new Array(items.length);
   const errors: unknown[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    for (let i = next++; i < items.length; i = next++) {
-      try {
-        out[i] = await fn(items[i]!, i);
-      } catch (e) {
-        errors.push(e);
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      for (let i = next++; i < items.length; i = next++) {
+        try {
+          out[i] = await fn(items[i]!, i);
+        } catch (e) {
+          errors.push(e);
+        }
       }
-    }
-  }));
+    }),
+  );
   if (errors.length > 0) throw errors[0];
   return out;
 }
@@ -201,7 +203,10 @@ function checkValid(dir: string): ResultsFile {
   expect(readdirSync(dir).sort(), dir).toEqual(['failures', 'report.html', 'report.md', 'results.json']);
   const r = readResults(dir);
   const failures = readdirSync(join(dir, 'failures'));
-  expect(failures.filter((f) => !/^\d+-[\w.-]+\.json$/.test(f) || /\.tmp-/.test(f)), `${dir}/failures: stray files`).toEqual([]);
+  expect(
+    failures.filter((f) => !/^\d+-[\w.-]+\.json$/.test(f) || /\.tmp-/.test(f)),
+    `${dir}/failures: stray files`,
+  ).toEqual([]);
   for (const f of failures) parseArtifact(JSON.parse(readFileSync(join(dir, 'failures', f), 'utf8')), join(dir, 'failures', f));
   const shrunkFiles = new Set<string>();
   for (const c of r.cells) {
@@ -215,7 +220,10 @@ function checkValid(dir: string): ResultsFile {
     }
   }
   // A .shrunk.json that no first failure of this results.json claims is another sweep's.
-  expect(failures.filter((f) => f.endsWith('.shrunk.json') && !shrunkFiles.has(f)), `${dir}: .shrunk.json of another sweep`).toEqual([]);
+  expect(
+    failures.filter((f) => f.endsWith('.shrunk.json') && !shrunkFiles.has(f)),
+    `${dir}: .shrunk.json of another sweep`,
+  ).toEqual([]);
   expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/^# lazytlb sweep/);
   expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/<\/html>\n$/);
   return r;
@@ -261,9 +269,11 @@ function expectThisSweep(dir: string, what: string, r: ResultsFile): 'interrupte
   }
   expect(unshrunk(r), `${what}: results.json`).toEqual(unshrunk(ref.results));
   const t = tree(dir);
-  for (const [k, v] of t) if (k.startsWith('failures/')) expect(v.equals(ref.tree.get(k) ?? Buffer.alloc(0)), `${what}: ${k} differs from the reference's`).toBe(true);
+  for (const [k, v] of t)
+    if (k.startsWith('failures/')) expect(v.equals(ref.tree.get(k) ?? Buffer.alloc(0)), `${what}: ${k} differs from the reference's`).toBe(true);
   for (const [i, c] of r.cells.entries()) {
-    for (const [j, f] of c.firstFailures.entries()) if (f.shrunkSteps !== null) expect(f, `${what}: cell ${i} ${f.key}`).toEqual(ref.results.cells[i]!.firstFailures[j]);
+    for (const [j, f] of c.firstFailures.entries())
+      if (f.shrunkSteps !== null) expect(f, `${what}: cell ${i} ${f.key}`).toEqual(ref.results.cells[i]!.firstFailures[j]);
   }
   const shrunk = r.cells.flatMap((c) => c.firstFailures).filter((f) => f.shrunkSteps !== null).length;
   const all = ref.results.cells.flatMap((c) => c.firstFailures).filter((f) => f.shrunkSteps !== null).length;
@@ -294,12 +304,20 @@ beforeAll(async () => {
     if (m.phase !== 'swap') durations[m.phase] = (r.marks.slice(i + 1).find((x) => x.phase !== 'swap')?.entered ?? m.entered) - m.entered;
   }
   ref = {
-    dir: join(dir, 'out'), tree: tree(join(dir, 'out')), results: checkValid(join(dir, 'out')), durations,
-    previous: join(prev, 'out'), previousTree: tree(join(prev, 'out')),
+    dir: join(dir, 'out'),
+    tree: tree(join(dir, 'out')),
+    results: checkValid(join(dir, 'out')),
+    durations,
+    previous: join(prev, 'out'),
+    previousTree: tree(join(prev, 'out')),
   };
   checkValid(ref.previous);
   expect(ref.results.cells.flatMap((c) => c.firstFailures).every((f) => f.shrunkSteps !== null)).toBe(true);
-  console.log(`reference sweep: ${Math.round(r.ms)} ms; phases (ms): ${Object.entries(durations).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`);
+  console.log(
+    `reference sweep: ${Math.round(r.ms)} ms; phases (ms): ${Object.entries(durations)
+      .map(([k, v]) => `${k} ${Math.round(v)}`)
+      .join(', ')}`,
+  );
 }, 120_000);
 
 afterAll(() => {
@@ -309,13 +327,15 @@ afterAll(() => {
       for (const k of kills) n.set(key(k), (n.get(key(k)) ?? 0) + 1);
       return [...n].map(([k, v]) => `${k} ${v}`).join(', ');
     };
-    console.log([
-      `${kills.length} kills (phase aimed at, signal, offset → last phase marker before it, exit, the directory right after it, recovery):`,
-      ...[...KILL_PHASES, 'swap-1', 'swap-2'].flatMap((p) => kills.filter((k) => k.phase === p).map((k) => k.line)),
-      `signals: ${tally((k) => k.signal)}`,
-      `landed in: ${tally((k) => k.landed)}`,
-      `directory after the kill: ${tally((k) => k.state.replace(/ \(.*$/, ''))}`,
-    ].join('\n'));
+    console.log(
+      [
+        `${kills.length} kills (phase aimed at, signal, offset → last phase marker before it, exit, the directory right after it, recovery):`,
+        ...[...KILL_PHASES, 'swap-1', 'swap-2'].flatMap((p) => kills.filter((k) => k.phase === p).map((k) => k.line)),
+        `signals: ${tally((k) => k.signal)}`,
+        `landed in: ${tally((k) => k.landed)}`,
+        `directory after the kill: ${tally((k) => k.state.replace(/ \(.*$/, ''))}`,
+      ].join('\n'),
+    );
   }
   for (const d of mounted.reverse()) if (sh('umount', [d]) !== null) sh('umount', ['-l', d]);
   for (const d of made) rmSync(d, { recursive: true, force: true });
@@ -343,7 +363,8 @@ const TRIALS: Record<KillPhase, Trial[]> = (() => {
   for (const phase of KILL_PHASES) {
     out[phase] = [];
     for (let i = 0; i < KILLS_PER_PHASE; i++) out[phase].push({ phase, signal: 'SIGKILL', fraction: rand(), withPrevious: i % 2 === 0 });
-    for (let i = 0; i < GRACEFUL_PER_PHASE; i++) out[phase].push({ phase, signal: graceful++ % 2 === 0 ? 'SIGINT' : 'SIGTERM', fraction: rand(), withPrevious: i % 2 === 1 });
+    for (let i = 0; i < GRACEFUL_PER_PHASE; i++)
+      out[phase].push({ phase, signal: graceful++ % 2 === 0 ? 'SIGINT' : 'SIGTERM', fraction: rand(), withPrevious: i % 2 === 1 });
   }
   return out;
 })();
@@ -421,7 +442,8 @@ async function trial(t: Trial): Promise<string> {
     const refused = await cli([...SWEEP, '--resume', out]);
     expect(refused.code, `${what}: --resume over the previous sweep: ${refused.stderr}`).toBe(2);
     expect(refused.stderr).toMatch(/cannot resume: the previous sweep differs/);
-    if (state.endsWith('mid-swap')) expect(refused.stderr).toMatch(/lazytlb: restored .*\/out from .*\/out\.previous-\d+ \(a previous run was killed while replacing it\)/);
+    if (state.endsWith('mid-swap'))
+      expect(refused.stderr).toMatch(/lazytlb: restored .*\/out from .*\/out\.previous-\d+ \(a previous run was killed while replacing it\)/);
     expect(readdirSync(parent), `${what}: after --resume's repair`).toEqual(['out']);
     expect(sameTree(tree(out), ref.previousTree), `${what}: the previous sweep after the repair`).toBe(true);
     const again = await cli([...SWEEP, '--out', out]);
@@ -434,7 +456,8 @@ async function trial(t: Trial): Promise<string> {
   } else {
     const resumed = await cli([...SWEEP, '--resume', out]);
     expect(resumed.code, `${what}: --resume: ${resumed.stderr}`).toBe(1);
-    if (state.endsWith('mid-swap')) expect(resumed.stderr).toMatch(/lazytlb: restored .*\/out from .*\/out\.previous-\d+ \(a previous run was killed while replacing it\)/);
+    if (state.endsWith('mid-swap'))
+      expect(resumed.stderr).toMatch(/lazytlb: restored .*\/out from .*\/out\.previous-\d+ \(a previous run was killed while replacing it\)/);
     recovery = '--resume';
   }
   expect(readdirSync(parent), `${what}: strays after the next run`).toEqual(['out']);
@@ -451,9 +474,13 @@ const SWAP_TRIALS: Trial[] = [
 ];
 
 describe('kills at random points of every phase: every file valid, the previous sweep or one whole new one, --resume gives the uninterrupted result', () => {
-  it.each(KILL_PHASES.map((p) => [p]))('%s', async (phase) => {
-    await pool(TRIALS[phase], CONCURRENCY, trial);
-  }, 180_000);
+  it.each(KILL_PHASES.map((p) => [p]))(
+    '%s',
+    async (phase) => {
+      await pool(TRIALS[phase], CONCURRENCY, trial);
+    },
+    180_000,
+  );
 
   it('between the two renames of a swap (SIGKILL): the next run restores OUT from OUT.previous-PID', async () => {
     await pool(SWAP_TRIALS, CONCURRENCY, trial);
@@ -482,7 +509,8 @@ const MOUNT_PROBLEM: string | null = (() => {
     rmSync(d, { recursive: true, force: true });
   }
 })();
-if (MOUNT_PROBLEM !== null && !IN_CI) console.warn(`fault injection: the full-disk and read-only tests are skipped (${MOUNT_PROBLEM}); in CI (CI=true) they fail instead`);
+if (MOUNT_PROBLEM !== null && !IN_CI)
+  console.warn(`fault injection: the full-disk and read-only tests are skipped (${MOUNT_PROBLEM}); in CI (CI=true) they fail instead`);
 /** Skipped locally when tmpfs cannot be mounted; in CI they run and fail with the reason. */
 const itMounts = MOUNT_PROBLEM === null || IN_CI ? it : it.skip;
 
@@ -498,64 +526,78 @@ function mountTmpfs(what: string, options: string): string {
 const oneLine = (stderr: string): void => expect(stderr.trim().split('\n'), stderr).toHaveLength(1);
 
 describe('a full disk', () => {
-  itMounts('writing fails: exit 2, one line saying where results.json went (it is the sweep\'s), nothing of --out changes', async () => {
-    // 256 KiB: report.html (echarts inlined, ~1 MB) cannot fit.
-    const small = mountTmpfs('full', 'size=256k');
-    // Room for the previous sweep and half another: the new one fails part way, beside it.
-    const bytes = [...ref.previousTree.values()].reduce((a, b) => a + b.length, 0);
-    const half = mountTmpfs('half', `size=${Math.ceil((1.5 * bytes) / 1024) + 64}k`);
-    cpSync(ref.previous, join(half, 'out'), { recursive: true });
-    const rescue = scratch('rescue');
-    for (const [root, previous] of [[small, false], [half, true]] as const) {
-      const out = join(root, 'out');
-      const r = await cli([...SWEEP, '--out', out], { TMPDIR: rescue });
-      console.log(`full disk${previous ? ', over a previous sweep' : ''}: exit ${r.code}: ${r.stderr.trim()}`);
-      expect(r.code, r.stderr).toBe(2);
-      oneLine(r.stderr);
-      const m = /^lazytlb: cannot write \S+\/out: ENOSPC: [^\n]*\(the directory is unchanged; results\.json was written to (\S+) instead\)\n$/.exec(r.stderr);
-      expect(m, r.stderr).not.toBeNull();
-      expect(m![1]!.startsWith(rescue)).toBe(true);
-      // The rescued results.json is this sweep's, as write-1 has it.
-      const rescued = parseResults(JSON.parse(readFileSync(m![1]!, 'utf8')), m![1]);
-      expect(unshrunk(rescued)).toEqual(unshrunk(ref.results));
-      rmSync(m![1]!);
-      if (previous) {
-        expect(readdirSync(root).filter((n) => n !== 'lost+found')).toEqual(['out']);
-        expect(sameTree(tree(out), ref.previousTree), 'the previous sweep changed').toBe(true);
-      } else {
-        expect(readdirSync(root).filter((n) => n !== 'lost+found')).toEqual([]);
+  itMounts(
+    "writing fails: exit 2, one line saying where results.json went (it is the sweep's), nothing of --out changes",
+    async () => {
+      // 256 KiB: report.html (echarts inlined, ~1 MB) cannot fit.
+      const small = mountTmpfs('full', 'size=256k');
+      // Room for the previous sweep and half another: the new one fails part way, beside it.
+      const bytes = [...ref.previousTree.values()].reduce((a, b) => a + b.length, 0);
+      const half = mountTmpfs('half', `size=${Math.ceil((1.5 * bytes) / 1024) + 64}k`);
+      cpSync(ref.previous, join(half, 'out'), { recursive: true });
+      const rescue = scratch('rescue');
+      for (const [root, previous] of [
+        [small, false],
+        [half, true],
+      ] as const) {
+        const out = join(root, 'out');
+        const r = await cli([...SWEEP, '--out', out], { TMPDIR: rescue });
+        console.log(`full disk${previous ? ', over a previous sweep' : ''}: exit ${r.code}: ${r.stderr.trim()}`);
+        expect(r.code, r.stderr).toBe(2);
+        oneLine(r.stderr);
+        const m = /^lazytlb: cannot write \S+\/out: ENOSPC: [^\n]*\(the directory is unchanged; results\.json was written to (\S+) instead\)\n$/.exec(r.stderr);
+        expect(m, r.stderr).not.toBeNull();
+        expect(m![1]!.startsWith(rescue)).toBe(true);
+        // The rescued results.json is this sweep's, as write-1 has it.
+        const rescued = parseResults(JSON.parse(readFileSync(m![1]!, 'utf8')), m![1]);
+        expect(unshrunk(rescued)).toEqual(unshrunk(ref.results));
+        rmSync(m![1]!);
+        if (previous) {
+          expect(readdirSync(root).filter((n) => n !== 'lost+found')).toEqual(['out']);
+          expect(sameTree(tree(out), ref.previousTree), 'the previous sweep changed').toBe(true);
+        } else {
+          expect(readdirSync(root).filter((n) => n !== 'lost+found')).toEqual([]);
+        }
       }
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });
 
 describe('a read-only output', () => {
-  itMounts('is refused before the sweep runs (exit 2, one line); a swap a kill interrupted there is not an internal error', async () => {
-    const ro = mountTmpfs('ro', 'size=4m');
-    cpSync(ref.previous, join(ro, 'out'), { recursive: true });
-    // What killed runs leave: a partial directory of a dead process, and OUT missing beside OUT.previous-PID.
-    mkdirSync(join(ro, 'out.partial-999999998'));
-    cpSync(ref.previous, join(ro, 'gone.previous-999999999'), { recursive: true });
-    const before = tree(ro);
-    const e = sh('mount', ['-o', 'remount,ro', ro]);
-    if (e !== null) throw new Error(`cannot remount the tmpfs read-only: ${e}`);
-    const big = ['sweep', '--arch', 'reference', '--scheme', 'none,refcount', '--cpus', '2', '--runs', '1000000', '--no-progress'];
-    const cases: [string[], RegExp][] = [
-      [[...big, '--out', join(ro, 'out')], /^lazytlb: --out \S+\/out: cannot write there: EROFS: /],
-      [[...big, '--out', join(ro, 'new', 'deeper', 'out')], /^lazytlb: --out \S+: cannot create its parent directory \S+: EROFS: /],
-      [[...big, '--resume', join(ro, 'out')], /^lazytlb: --resume \S+\/out: cannot write there: EROFS: /],
-      [[...big, '--out', join(ro, 'gone')], /^lazytlb: --out \S+\/gone: cannot restore it from \S+\/gone\.previous-999999999 \(a previous run was killed while replacing it\): EROFS: /],
-    ];
-    for (const [args, why] of cases) {
-      const r = await cli(args);
-      console.log(`read-only: exit ${r.code} after ${Math.round(r.ms)} ms: ${r.stderr.trim()}`);
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(why);
-      oneLine(r.stderr);
-      expect(r.ms, 'refused up front, not after 10^6 runs per cell').toBeLessThan(20_000);
-    }
-    expect(sameTree(tree(ro), before), 'the read-only place changed').toBe(true);
-  }, 120_000);
+  itMounts(
+    'is refused before the sweep runs (exit 2, one line); a swap a kill interrupted there is not an internal error',
+    async () => {
+      const ro = mountTmpfs('ro', 'size=4m');
+      cpSync(ref.previous, join(ro, 'out'), { recursive: true });
+      // What killed runs leave: a partial directory of a dead process, and OUT missing beside OUT.previous-PID.
+      mkdirSync(join(ro, 'out.partial-999999998'));
+      cpSync(ref.previous, join(ro, 'gone.previous-999999999'), { recursive: true });
+      const before = tree(ro);
+      const e = sh('mount', ['-o', 'remount,ro', ro]);
+      if (e !== null) throw new Error(`cannot remount the tmpfs read-only: ${e}`);
+      const big = ['sweep', '--arch', 'reference', '--scheme', 'none,refcount', '--cpus', '2', '--runs', '1000000', '--no-progress'];
+      const cases: [string[], RegExp][] = [
+        [[...big, '--out', join(ro, 'out')], /^lazytlb: --out \S+\/out: cannot write there: EROFS: /],
+        [[...big, '--out', join(ro, 'new', 'deeper', 'out')], /^lazytlb: --out \S+: cannot create its parent directory \S+: EROFS: /],
+        [[...big, '--resume', join(ro, 'out')], /^lazytlb: --resume \S+\/out: cannot write there: EROFS: /],
+        [
+          [...big, '--out', join(ro, 'gone')],
+          /^lazytlb: --out \S+\/gone: cannot restore it from \S+\/gone\.previous-999999999 \(a previous run was killed while replacing it\): EROFS: /,
+        ],
+      ];
+      for (const [args, why] of cases) {
+        const r = await cli(args);
+        console.log(`read-only: exit ${r.code} after ${Math.round(r.ms)} ms: ${r.stderr.trim()}`);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(why);
+        oneLine(r.stderr);
+        expect(r.ms, 'refused up front, not after 10^6 runs per cell').toBeLessThan(20_000);
+      }
+      expect(sameTree(tree(ro), before), 'the read-only place changed').toBe(true);
+    },
+    120_000,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -575,7 +617,9 @@ describe('huge numbers', () => {
     const f = checkValid(out);
     expect(f).toMatchObject({ interrupted: false, complete: false, timeBudgetHit: true, matrix: { runs: 9007199254740991 } });
     expect(f.totals.runs).toBeGreaterThan(0);
-    console.log(`--runs 2^53 − 1 --time-budget 3s: running ${Math.round(r.marks[0]!.at)} ms after spawn, stopped ${at('verify') - at('run')} ms later, ${f.totals.runs} runs, exit ${r.code} after ${Math.round(r.ms)} ms`);
+    console.log(
+      `--runs 2^53 − 1 --time-budget 3s: running ${Math.round(r.marks[0]!.at)} ms after spawn, stopped ${at('verify') - at('run')} ms later, ${f.totals.runs} runs, exit ${r.code} after ${Math.round(r.ms)} ms`,
+    );
   }, 60_000);
 
   it('--runs 2^53 (and other flags past what they can hold) are usage errors: exit 2, one line naming the flag', async () => {

@@ -27,7 +27,11 @@ export function coerceOptionValue(raw: string): unknown {
  * `example` shows the options form.
  */
 function parseNameOptions(
-  text: string, what: string, name: RegExp, names: string, example: (name: string) => string,
+  text: string,
+  what: string,
+  name: RegExp,
+  names: string,
+  example: (name: string) => string,
 ): { name: string; options: Record<string, unknown> } {
   const s = text.trim();
   const colon = s.indexOf(':');
@@ -65,7 +69,10 @@ export function parseArchFlag(text: string): ArchSpec {
  */
 export function parseSchemeFlag(text: string): { name: string; options: Record<string, unknown> } {
   return parseNameOptions(
-    text, 'scheme', /^[a-z][a-z0-9-]*$/, 'a scheme name (lowercase letters, digits and dashes: refcount, shootdown, none or a scheme plugin\'s)',
+    text,
+    'scheme',
+    /^[a-z][a-z0-9-]*$/,
+    "a scheme name (lowercase letters, digits and dashes: refcount, shootdown, none or a scheme plugin's)",
     (n) => (n === 'shootdown' ? 'shootdown:mask=online' : `${n}:key=value`),
   );
 }

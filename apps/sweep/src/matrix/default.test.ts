@@ -7,7 +7,16 @@ import { createRegistry } from '../plugins/bundled.js';
 
 describe('default matrix', () => {
   it('covers every bundled plugin with its main options, 3 schemes, 2 and 4 CPUs', () => {
-    expect(DEFAULT_MATRIX.arches.map((a) => a.name)).toEqual(['x86-native', 'x86-native', 'x86-native', 'x86-paravirt', 'x86-paravirt', 'x86-paravirt', 'powerpc', 'powerpc']);
+    expect(DEFAULT_MATRIX.arches.map((a) => a.name)).toEqual([
+      'x86-native',
+      'x86-native',
+      'x86-native',
+      'x86-paravirt',
+      'x86-paravirt',
+      'x86-paravirt',
+      'powerpc',
+      'powerpc',
+    ]);
     expect(DEFAULT_MATRIX.schemes).toEqual(['refcount', 'shootdown', 'none']);
     expect(DEFAULT_MATRIX.cpus).toEqual([2, 4]);
     expect(cellCount(DEFAULT_MATRIX)).toBe(48);
@@ -16,7 +25,9 @@ describe('default matrix', () => {
   it('is valid: every cell builds a simulator', async () => {
     for (const cell of expandMatrix(DEFAULT_MATRIX)) {
       const plugin = await (await createRegistry()).arch(cell.arch.name);
-      expect(() => createSimulator({ plugin, archOptions: cell.arch.options, scheme: cell.scheme, cpus: cell.cpus, workload: cell.workload, strategy: cell.strategy })).not.toThrow();
+      expect(() =>
+        createSimulator({ plugin, archOptions: cell.arch.options, scheme: cell.scheme, cpus: cell.cpus, workload: cell.workload, strategy: cell.strategy }),
+      ).not.toThrow();
     }
   });
 

@@ -3,7 +3,14 @@ import { formatDuration, parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it.each([
-    ['500ms', 500], ['90s', 90_000], ['2m', 120_000], ['1h', 3_600_000], ['1m30s', 90_000], ['1.5s', 1500], ['250', 250], [' 30s ', 30_000],
+    ['500ms', 500],
+    ['90s', 90_000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['1m30s', 90_000],
+    ['1.5s', 1500],
+    ['250', 250],
+    [' 30s ', 30_000],
   ])('%s -> %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it('accepts numbers as ms', () => expect(parseDuration(1234)).toBe(1234));
   it.each(['', 'abc', '10x', '5 m', '-3s', '0s', 's', '2m junk'])('rejects %j with what is allowed', (text) => {

@@ -21,7 +21,10 @@ describe('matrixFromFlags', () => {
       stepBudget: '5000',
     });
     expect(m).toEqual({
-      arches: [{ name: 'x86-native', options: { cpumask: 'clear-on-switch', invlpgb: true } }, { name: 'reference', options: {} }],
+      arches: [
+        { name: 'x86-native', options: { cpumask: 'clear-on-switch', invlpgb: true } },
+        { name: 'reference', options: {} },
+      ],
       schemes: ['refcount', 'none'],
       cpus: [2, 4, 8],
       workloads: [{ profile: 'default' }, { profile: 'exit-heavy', params: { processes: 3 } }],
@@ -50,11 +53,13 @@ describe('matrixFromFlags', () => {
     expect((await matrixFromFlags({ arch: ['powerpc', 'arm64', 'reference', 'x86-paravirt'], memory: ['sc'] })).memories).toEqual(['sc']);
   });
 
-  it('--arch powerpc --memory tso: a usage error naming the flag, the arch and the plugin\'s reason (core\'s memoryModelRefusal)', async () => {
+  it("--arch powerpc --memory tso: a usage error naming the flag, the arch and the plugin's reason (core's memoryModelRefusal)", async () => {
     const e = await err(matrixFromFlags({ arch: ['powerpc'], memory: ['tso'] }));
     const why = memoryModelRefusal(powerpc as never, 'tso')!;
     expect(why).not.toBeNull();
-    expect(e.message).toBe(`command line: --memory tso: memory model tso is not offered by every arch of the matrix: ${why.includes('powerpc') ? why : `arch powerpc: ${why}`}`);
+    expect(e.message).toBe(
+      `command line: --memory tso: memory model tso is not offered by every arch of the matrix: ${why.includes('powerpc') ? why : `arch powerpc: ${why}`}`,
+    );
     // every arch that refuses it is named, each once; x86-native (which offers tso) is not
     const two = await err(matrixFromFlags({ arch: ['x86-native', 'x86-paravirt:backend=kvm', 'x86-paravirt:backend=xen', 'arm64'], memory: ['sc,tso'] }));
     expect(two.issues.map((i) => i.field)).toEqual(['--memory tso', '--memory tso']);
@@ -66,12 +71,24 @@ describe('matrixFromFlags', () => {
   it.each([
     [{ memory: ['pso'] }, /^command line: --memory pso: expected a memory model: sc, tso \(default sc; tso: per-CPU store buffers\), got "pso"$/],
     [{ memory: ['tso,sc,tso'] }, /--memory tso: tso is listed twice \(also memory\[0\]\)$/],
-    [{ scheme: ['refcnt'] }, /^command line: --scheme refcnt: unknown scheme "refcnt": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown \(options: shootdown: mask=cpumask\|online; hazptr: .*; refcount, none: no options\); load another with --plugin PATH .* or install @lazytlb\/scheme-NAME/],
-    [{ scheme: ['shootdown:mask=all'] }, /--scheme shootdown:mask=all: invalid options for scheme shootdown: mask: .*"cpumask"\|"online".*; allowed: mask \(CPUs cleanup_lazy_tlbs\(\) IPIs/],
-    [{ scheme: ['refcount:mask=online'] }, /--scheme refcount:mask=online: invalid options for scheme refcount: .*mask.*; allowed: none \(this scheme takes no options\)/],
+    [
+      { scheme: ['refcnt'] },
+      /^command line: --scheme refcnt: unknown scheme "refcnt": known schemes refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown \(options: shootdown: mask=cpumask\|online; hazptr: .*; refcount, none: no options\); load another with --plugin PATH .* or install @lazytlb\/scheme-NAME/,
+    ],
+    [
+      { scheme: ['shootdown:mask=all'] },
+      /--scheme shootdown:mask=all: invalid options for scheme shootdown: mask: .*"cpumask"\|"online".*; allowed: mask \(CPUs cleanup_lazy_tlbs\(\) IPIs/,
+    ],
+    [
+      { scheme: ['refcount:mask=online'] },
+      /--scheme refcount:mask=online: invalid options for scheme refcount: .*mask.*; allowed: none \(this scheme takes no options\)/,
+    ],
     [{ scheme: ['shootdown:mask'] }, /--scheme shootdown:mask: invalid scheme "shootdown:mask": option "mask" is not key=value/],
     [{ preempt: ['lazy'] }, /--preempt lazy: expected a preemption model \(CONFIG_PREEMPT_\*\): none, voluntary, full, rt \(default full\), got "lazy"/],
-    [{ scheme: ['shootdown', 'shootdown:mask=cpumask'] }, /--scheme shootdown:mask=cpumask: shootdown is listed twice \(also scheme\[0\]; default options are dropped\)/],
+    [
+      { scheme: ['shootdown', 'shootdown:mask=cpumask'] },
+      /--scheme shootdown:mask=cpumask: shootdown is listed twice \(also scheme\[0\]; default options are dropped\)/,
+    ],
     [{ preempt: ['full,rt,full'] }, /--preempt full: full is listed twice \(also preempt\[0\]\)$/],
     [{ scheme: ['refcount:mask=online'] }, /: invalid options for scheme refcount: Unrecognized key: "mask"; allowed: none/],
     [{ cpus: ['two'] }, /--cpus two: expected a CPU count/],
@@ -85,7 +102,10 @@ describe('matrixFromFlags', () => {
     [{ runs: '9007199254740992' }, /--runs: expected an integer from 1 to 9007199254740991 \(2\^53 - 1\)$/],
     [{ timeBudget: 'soon' }, /--time-budget: invalid duration "soon"/],
     [{ arch: ['x86-native:cpumask'] }, /--arch x86-native:cpumask: .*not key=value/],
-    [{ arch: ['x86-native:cpumask=sometimes'] }, /--arch x86-native:cpumask=sometimes \(options\.cpumask\): invalid option for arch x86-native: Invalid option: expected one of "lazy-trim"\|"clear-on-switch"/],
+    [
+      { arch: ['x86-native:cpumask=sometimes'] },
+      /--arch x86-native:cpumask=sometimes \(options\.cpumask\): invalid option for arch x86-native: Invalid option: expected one of "lazy-trim"\|"clear-on-switch"/,
+    ],
     [{ arch: ['x86-native:bogus=1'] }, /invalid option for arch x86-native: .*bogus.*options of x86-native: release, cpumask, invlpgb/],
     [{ arch: ['nosuch'] }, /--arch nosuch \(name\): unknown arch "nosuch". Installed arches: reference, x86-native, x86-paravirt, powerpc, arm64/],
   ])('names the flag and what is allowed: %j', async (flags, re) => {

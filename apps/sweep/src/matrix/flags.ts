@@ -34,13 +34,26 @@ export interface MatrixFlags {
 }
 
 const FLAG_OF: Record<string, string> = {
-  arch: '--arch', scheme: '--scheme', preempt: '--preempt', memory: '--memory', cpus: '--cpus', workload: '--workload', strategy: '--strategy', mutation: '--mutation',
-  runs: '--runs', timeBudget: '--time-budget', seed: '--seed', stepBudget: '--step-budget',
+  arch: '--arch',
+  scheme: '--scheme',
+  preempt: '--preempt',
+  memory: '--memory',
+  cpus: '--cpus',
+  workload: '--workload',
+  strategy: '--strategy',
+  mutation: '--mutation',
+  runs: '--runs',
+  timeBudget: '--time-budget',
+  seed: '--seed',
+  stepBudget: '--step-budget',
 };
 
 function splitList(values: readonly string[] | undefined): string[] | undefined {
   if (values === undefined || values.length === 0) return undefined;
-  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 function num(v: string): unknown {

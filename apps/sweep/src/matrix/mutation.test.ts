@@ -30,7 +30,10 @@ describe('mutation sets in matrix files', () => {
     const m = await parseMatrixText(`arch: reference\ncpus: 2\nscheme: [refcount, none]\nmutation: [none, "${B}+${A}"]\n`, 'm.yaml');
     const cells = expandMatrix(m);
     expect(cells.map((c) => `${c.scheme}/${(c.mutations ?? []).join('+') || 'none'}`)).toEqual([
-      'refcount/none', `refcount/${[A, B].sort().join('+')}`, 'none/none', `none/${[A, B].sort().join('+')}`,
+      'refcount/none',
+      `refcount/${[A, B].sort().join('+')}`,
+      'none/none',
+      `none/${[A, B].sort().join('+')}`,
     ]);
     expect(cells[0]!.mutations).toBeUndefined();
     const plain = expandMatrix(await parseMatrixText('arch: reference\ncpus: 2\nscheme: [refcount, none]\n', 'm.yaml'));
@@ -44,17 +47,37 @@ describe('mutation sets in matrix files', () => {
   });
 
   const cases: [string, string, string][] = [
-    ['a malformed id', `arch: reference\nmutation: [${A}, Bad_Id]\n`,
-      `m.yaml:2:${14 + A.length}: mutation[1]: invalid mutation "Bad_Id": expected a mutation id (e.g. kernel-execve-preempt), several joined with "+" (a+b), a list of ids, or "none" (unmutated)`],
-    ['none inside a combination', `arch: reference\nmutation: "none+${A}"\n`,
-      `m.yaml:2:11: mutation: invalid mutation "none" in "none+${A}": expected a mutation id (e.g. kernel-execve-preempt), several joined with "+" (a+b), a list of ids, or "none" (unmutated)`],
-    ['a number', 'arch: reference\nmutation: [3]\n',
-      'm.yaml:2:12: mutation[0]: expected a mutation id (e.g. kernel-execve-preempt), several joined with "+" (a+b), a list of ids, or "none" (unmutated), got number 3'],
+    [
+      'a malformed id',
+      `arch: reference\nmutation: [${A}, Bad_Id]\n`,
+      `m.yaml:2:${14 + A.length}: mutation[1]: invalid mutation "Bad_Id": expected a mutation id (e.g. kernel-execve-preempt), several joined with "+" (a+b), a list of ids, or "none" (unmutated)`,
+    ],
+    [
+      'none inside a combination',
+      `arch: reference\nmutation: "none+${A}"\n`,
+      `m.yaml:2:11: mutation: invalid mutation "none" in "none+${A}": expected a mutation id (e.g. kernel-execve-preempt), several joined with "+" (a+b), a list of ids, or "none" (unmutated)`,
+    ],
+    [
+      'a number',
+      'arch: reference\nmutation: [3]\n',
+      'm.yaml:2:12: mutation[0]: expected a mutation id (e.g. kernel-execve-preempt), several joined with "+" (a+b), a list of ids, or "none" (unmutated), got number 3',
+    ],
     ['an id twice in a set', `arch: reference\nmutation: "${A}+${A}"\n`, `m.yaml:2:11: mutation: mutation "${A}" is given twice in "${A}+${A}"`],
-    ['a set twice', `arch: reference\nmutation: [${A}, none, ${A}]\n`, `m.yaml:2:${20 + A.length}: mutation[2]: mutation set "${A}" is listed twice (also mutation[0])`],
-    ['an unknown id', 'arch: reference\ncpus: 2\nmutation: [none, nosuch]\n', `m.yaml:3:18: mutation[1]: unknown mutation "nosuch" for arch reference: allowed ${CORE_IDS}`],
-    ['a mutation the arch lacks', 'arch: [toy, reference]\nmutation: [toy-no-flush]\n',
-      `m.yaml:2:12: mutation[0]: arch reference lacks mutation "toy-no-flush" (declared by toy): allowed ${CORE_IDS}`],
+    [
+      'a set twice',
+      `arch: reference\nmutation: [${A}, none, ${A}]\n`,
+      `m.yaml:2:${20 + A.length}: mutation[2]: mutation set "${A}" is listed twice (also mutation[0])`,
+    ],
+    [
+      'an unknown id',
+      'arch: reference\ncpus: 2\nmutation: [none, nosuch]\n',
+      `m.yaml:3:18: mutation[1]: unknown mutation "nosuch" for arch reference: allowed ${CORE_IDS}`,
+    ],
+    [
+      'a mutation the arch lacks',
+      'arch: [toy, reference]\nmutation: [toy-no-flush]\n',
+      `m.yaml:2:12: mutation[0]: arch reference lacks mutation "toy-no-flush" (declared by toy): allowed ${CORE_IDS}`,
+    ],
   ];
   it.each(cases)('%s: names the file, line, column, field, the id and what is allowed', async (_name, text, message) => {
     const e = await matrixErrorOf(parseMatrixText(text, 'm.yaml', { registry: await createRegistry([TOY]) }));

@@ -28,7 +28,11 @@ describe('parseMatrixText', () => {
   it('parses YAML with scalars for lists, Kconfig schemes and durations', async () => {
     const m = await parseMatrixText(GOOD_YAML, 'm.yaml');
     expect(m).toEqual({
-      arches: [{ name: 'x86-native', options: {} }, { name: 'x86-native', options: { cpumask: 'clear-on-switch' } }, { name: 'powerpc', options: { mmu: 'hash' } }],
+      arches: [
+        { name: 'x86-native', options: {} },
+        { name: 'x86-native', options: { cpumask: 'clear-on-switch' } },
+        { name: 'powerpc', options: { mmu: 'hash' } },
+      ],
       schemes: ['refcount', 'shootdown'],
       cpus: [4],
       workloads: [{ profile: 'default' }, { profile: 'exit-heavy', params: { processes: 3 } }],
@@ -64,35 +68,96 @@ describe('parseMatrixText', () => {
     expect(await parseMatrixText('arch: x86-native\n', 'm.yaml')).not.toHaveProperty('memories');
   });
 
-  it('a memory model an arch does not offer: the file, line, field, the arch and the plugin\'s reason (core\'s memoryModelRefusal)', async () => {
+  it("a memory model an arch does not offer: the file, line, field, the arch and the plugin's reason (core's memoryModelRefusal)", async () => {
     const e = await err(parseMatrixText('arch:\n  - x86-native\n  - "powerpc:mmu=radix"\n  - "powerpc:mmu=hash"\nmemory: [sc, tso]\n', 'm.yaml'));
     // once per plugin, not per arch entry; x86-native offers tso
     expect(e.issues).toHaveLength(1);
     const why = memoryModelRefusal(powerpc as never, 'tso')!;
     expect(why).not.toBeNull();
-    expect(e.message).toBe(`m.yaml:5:14: memory[1]: memory model tso is not offered by every arch of the matrix: ${why.includes('powerpc') ? why : `arch powerpc: ${why}`}`);
+    expect(e.message).toBe(
+      `m.yaml:5:14: memory[1]: memory model tso is not offered by every arch of the matrix: ${why.includes('powerpc') ? why : `arch powerpc: ${why}`}`,
+    );
   });
 
   const cases: [string, string, string, RegExp][] = [
-    ['bad scheme option', 'arch: reference\nscheme:\n  - { name: shootdown, options: { mask: all } }\n', 'm.yaml:3:33: scheme[0].options', /invalid options for scheme shootdown: mask: .*; allowed: mask \(/],
-    ['bad scheme option (string)', 'arch: reference\nscheme: [refcount, "shootdown:mask=all"]\n', 'm.yaml:2:20: scheme[1]', /invalid options for scheme shootdown: mask: .*; allowed: mask \(/],
-    ['unknown scheme key', 'arch: reference\nscheme: [{ name: shootdown, opts: {} }]\n', 'm.yaml:2:35: scheme[0].opts', /unknown key "opts": allowed name, options/],
-    ['bad preempt', 'arch: reference\npreempt: [full, lazy]\n', 'm.yaml:2:17: preempt[1]', /expected a preemption model \(CONFIG_PREEMPT_\*\): none, voluntary, full, rt/],
+    [
+      'bad scheme option',
+      'arch: reference\nscheme:\n  - { name: shootdown, options: { mask: all } }\n',
+      'm.yaml:3:33: scheme[0].options',
+      /invalid options for scheme shootdown: mask: .*; allowed: mask \(/,
+    ],
+    [
+      'bad scheme option (string)',
+      'arch: reference\nscheme: [refcount, "shootdown:mask=all"]\n',
+      'm.yaml:2:20: scheme[1]',
+      /invalid options for scheme shootdown: mask: .*; allowed: mask \(/,
+    ],
+    [
+      'unknown scheme key',
+      'arch: reference\nscheme: [{ name: shootdown, opts: {} }]\n',
+      'm.yaml:2:35: scheme[0].opts',
+      /unknown key "opts": allowed name, options/,
+    ],
+    [
+      'bad preempt',
+      'arch: reference\npreempt: [full, lazy]\n',
+      'm.yaml:2:17: preempt[1]',
+      /expected a preemption model \(CONFIG_PREEMPT_\*\): none, voluntary, full, rt/,
+    ],
     ['bad field value', 'arch: reference\ncpus: [2, 0]\n', 'm.yaml:2:11: cpus[1]', /expected a CPU count/],
     // `memory` is allowed since the memory-model axis (after preempt, as the cells expand)
-    ['unknown key', 'arch: reference\ncpu: 2\n', 'm.yaml:2:1: cpu', /unknown key "cpu": allowed arch, scheme, preempt, memory, cpus, workload, strategy, runs, timeBudget, seed, stepBudget/],
-    ['bad memory model', 'arch: x86-native\nmemory: [sc, pso]\n', 'm.yaml:2:14: memory[1]', /expected a memory model: sc, tso \(default sc; tso: per-CPU store buffers\), got "pso"/],
+    [
+      'unknown key',
+      'arch: reference\ncpu: 2\n',
+      'm.yaml:2:1: cpu',
+      /unknown key "cpu": allowed arch, scheme, preempt, memory, cpus, workload, strategy, runs, timeBudget, seed, stepBudget/,
+    ],
+    [
+      'bad memory model',
+      'arch: x86-native\nmemory: [sc, pso]\n',
+      'm.yaml:2:14: memory[1]',
+      /expected a memory model: sc, tso \(default sc; tso: per-CPU store buffers\), got "pso"/,
+    ],
     ['memory model twice', 'arch: x86-native\nmemory: [tso, sc, tso]\n', 'm.yaml:2:19: memory[2]', /tso is listed twice \(also memory\[0\]\)/],
-    ['memory model an arch does not offer', 'arch: [x86-native, powerpc]\nmemory: [sc, tso]\n', 'm.yaml:2:14: memory[1]',
-      /memory model tso is not offered by every arch of the matrix: .*powerpc/],
-    ['memory model as a scalar', 'arch: x86-paravirt\nmemory: tso\n', 'm.yaml:2:9: memory', /memory model tso is not offered by every arch of the matrix: arch (plugin )?x86-paravirt/],
+    [
+      'memory model an arch does not offer',
+      'arch: [x86-native, powerpc]\nmemory: [sc, tso]\n',
+      'm.yaml:2:14: memory[1]',
+      /memory model tso is not offered by every arch of the matrix: .*powerpc/,
+    ],
+    [
+      'memory model as a scalar',
+      'arch: x86-paravirt\nmemory: tso\n',
+      'm.yaml:2:9: memory',
+      /memory model tso is not offered by every arch of the matrix: arch (plugin )?x86-paravirt/,
+    ],
     ['wrong type', 'arch: reference\nruns: many\n', 'm.yaml:2:7: runs', /expected a number of runs per cell/],
-    ['invalid Kconfig', 'arch: reference\nscheme:\n  - refcount\n  - { MMU_LAZY_TLB_REFCOUNT: true, MMU_LAZY_TLB_SHOOTDOWN: true }\n', 'm.yaml:4:5: scheme[1]', /MMU_LAZY_TLB_REFCOUNT is "def_bool y, depends on !MMU_LAZY_TLB_SHOOTDOWN"/],
+    [
+      'invalid Kconfig',
+      'arch: reference\nscheme:\n  - refcount\n  - { MMU_LAZY_TLB_REFCOUNT: true, MMU_LAZY_TLB_SHOOTDOWN: true }\n',
+      'm.yaml:4:5: scheme[1]',
+      /MMU_LAZY_TLB_REFCOUNT is "def_bool y, depends on !MMU_LAZY_TLB_SHOOTDOWN"/,
+    ],
     ['unknown strategy', 'arch: reference\nstrategy: [random, dfs]\n', 'm.yaml:2:20: strategy[1]', /invalid strategy "dfs": expected "random" or "pct:D"/],
     ['unknown nested key', 'arch: [{ name: reference, opts: {} }]\n', 'm.yaml:1:27: arch[0].opts', /unknown key "opts": allowed name, options/],
-    ['bad arch option', 'arch:\n  - name: x86-native\n    options:\n      cpumask: sometimes\n', 'm.yaml:4:16: arch[0].options.cpumask', /invalid option for arch x86-native: .*"lazy-trim"\|"clear-on-switch"/],
-    ['unknown arch', 'arch: [reference, riscv]\n', 'm.yaml:1:19: arch[1].name', /unknown arch "riscv". Installed arches: reference, x86-native, x86-paravirt, powerpc, arm64/],
-    ['workload params', 'arch: reference\nworkload: { profile: default, params: { threads: 2 } }\n', 'm.yaml:2:41: workload.params.threads', /unknown key "threads": allowed processes, threadsPerProcess/],
+    [
+      'bad arch option',
+      'arch:\n  - name: x86-native\n    options:\n      cpumask: sometimes\n',
+      'm.yaml:4:16: arch[0].options.cpumask',
+      /invalid option for arch x86-native: .*"lazy-trim"\|"clear-on-switch"/,
+    ],
+    [
+      'unknown arch',
+      'arch: [reference, riscv]\n',
+      'm.yaml:1:19: arch[1].name',
+      /unknown arch "riscv". Installed arches: reference, x86-native, x86-paravirt, powerpc, arm64/,
+    ],
+    [
+      'workload params',
+      'arch: reference\nworkload: { profile: default, params: { threads: 2 } }\n',
+      'm.yaml:2:41: workload.params.threads',
+      /unknown key "threads": allowed processes, threadsPerProcess/,
+    ],
     ['empty list', 'arch: reference\nscheme: []\n', 'm.yaml:2:9: scheme', /must not be empty/],
     ['bad duration', 'arch: reference\ntimeBudget: 2 minutes\n', 'm.yaml:2:13: timeBudget', /invalid duration "2 minutes"/],
     ['syntax', 'arch: [reference\ncpus: 2\n', 'm.yaml:', /YAML syntax error/],
@@ -109,7 +174,12 @@ describe('parseMatrixText', () => {
     ['bad field value', '{\n  "arch": "reference",\n  "cpus": [2, 0]\n}\n', 'm.json:3:15: cpus[1]', /expected a CPU count/],
     ['unknown key', '{\n  "arch": "reference",\n  "cpu": 2\n}\n', 'm.json:3:3: cpu', /unknown key "cpu"/],
     ['wrong type', '{\n  "arch": "reference",\n  "runs": "many"\n}\n', 'm.json:3:11: runs', /expected a number of runs/],
-    ['invalid Kconfig', '{\n  "arch": "reference",\n  "scheme": {"MMU_LAZY_TLB_REFCOUNT": true, "MMU_LAZY_TLB_SHOOTDOWN": true}\n}\n', 'm.json:3:13: scheme', /depends on !MMU_LAZY_TLB_SHOOTDOWN/],
+    [
+      'invalid Kconfig',
+      '{\n  "arch": "reference",\n  "scheme": {"MMU_LAZY_TLB_REFCOUNT": true, "MMU_LAZY_TLB_SHOOTDOWN": true}\n}\n',
+      'm.json:3:13: scheme',
+      /depends on !MMU_LAZY_TLB_SHOOTDOWN/,
+    ],
     ['unknown strategy', '{\n  "arch": "reference",\n  "strategy": ["random", "pct:x"]\n}\n', 'm.json:3:26: strategy[1]', /invalid strategy "pct:x"/],
     ['syntax', '{\n  "arch": "reference",\n  "cpus": [2,\n}\n', 'm.json:', /JSON syntax error/],
   ];

@@ -63,7 +63,11 @@ export async function parseMatrixText(text: string, source: string, opts: BuildO
     const alias = /Unresolved alias \(the anchor must be set before the alias\): (\S+)/.exec(m);
     const pos = alias !== null ? text.indexOf(`*${alias[1]}`) : -1;
     throw syntax(
-      alias !== null ? `alias *${alias[1]} names no anchor (&${alias[1]} must come before it)` : /alias/i.test(m) ? `${m.split('\n')[0]} (at most 100 alias expansions)` : m.split('\n')[0]!,
+      alias !== null
+        ? `alias *${alias[1]} names no anchor (&${alias[1]} must come before it)`
+        : /alias/i.test(m)
+          ? `${m.split('\n')[0]} (at most 100 alias expansions)`
+          : m.split('\n')[0]!,
       pos >= 0 ? pos : undefined,
     );
   }

@@ -20,9 +20,26 @@
  * "a+b" (or a list [a, b]) enables both together, "none" is the unmutated model.
  */
 import {
-  InvalidKconfigError, Kconfig, MAX_CPUS, MEMORY_MODELS, PROFILE_NAMES, PreemptModel, SchemeName, SchemeOptionsError, type SchemePlugin, StrategySpec, WorkloadParams,
-  WorkloadSpec, parseStrategy, resolveSchemeOptions, resolveWorkload, schemeFromKconfig, type MemoryModel as MemoryModelT, type PreemptModel as PreemptModelT,
-  type StrategySpec as StrategySpecT, type WorkloadSpec as WorkloadSpecT,
+  InvalidKconfigError,
+  Kconfig,
+  MAX_CPUS,
+  MEMORY_MODELS,
+  PROFILE_NAMES,
+  PreemptModel,
+  SchemeName,
+  SchemeOptionsError,
+  type SchemePlugin,
+  StrategySpec,
+  WorkloadParams,
+  WorkloadSpec,
+  parseStrategy,
+  resolveSchemeOptions,
+  resolveWorkload,
+  schemeFromKconfig,
+  type MemoryModel as MemoryModelT,
+  type PreemptModel as PreemptModelT,
+  type StrategySpec as StrategySpecT,
+  type WorkloadSpec as WorkloadSpecT,
 } from '@lazytlb/core';
 import { z } from 'zod';
 import { schemeOptionsHelp } from '@lazytlb/explore';
@@ -89,7 +106,11 @@ export const ArchEntry = z.unknown().transform((v, ctx): ArchSpec => {
 
 /** A core SchemeOptionsError's message on one line (matrix issues are one line each), without zod's "(root)" path. */
 function oneLine(message: string): string {
-  return message.replace(/:\n\s*-\s*/g, ': ').replace(/\n\s*-\s*/g, '; ').replace(/\n\s*/g, '; ').replace(/\(root\): /g, '');
+  return message
+    .replace(/:\n\s*-\s*/g, ': ')
+    .replace(/\n\s*-\s*/g, '; ')
+    .replace(/\n\s*/g, '; ')
+    .replace(/\(root\): /g, '');
 }
 
 /**
@@ -243,7 +264,8 @@ export const StrategyEntry = z.unknown().transform((v, ctx): StrategySpecT => {
 });
 
 export const DurationEntry = z.unknown().transform((v, ctx): number => {
-  if (typeof v !== 'string' && typeof v !== 'number') return custom(ctx, `expected a duration such as "2m", "30s", "500ms" or a number of ms, got ${describeValue(v)}`);
+  if (typeof v !== 'string' && typeof v !== 'number')
+    return custom(ctx, `expected a duration such as "2m", "30s", "500ms" or a number of ms, got ${describeValue(v)}`);
   try {
     return parseDuration(v);
   } catch (e) {
@@ -282,14 +304,31 @@ export const MutationEntry = z.unknown().transform((v, ctx): string[] => {
 export const SeedEntry = z.union([z.string().min(1), z.number()], { message: 'expected a seed (a string or a number)' }).transform((v) => String(v));
 
 const RUNS_RANGE = `expected an integer from 1 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1)`;
-export const RunsEntry = z.number({ message: 'expected a number of runs per cell (an integer >= 1)' }).int(RUNS_RANGE).min(1, RUNS_RANGE).max(Number.MAX_SAFE_INTEGER, RUNS_RANGE);
+export const RunsEntry = z
+  .number({ message: 'expected a number of runs per cell (an integer >= 1)' })
+  .int(RUNS_RANGE)
+  .min(1, RUNS_RANGE)
+  .max(Number.MAX_SAFE_INTEGER, RUNS_RANGE);
 export const StepBudgetEntry = z
   .number({ message: 'expected a step budget per run (an integer 1..100000000)' })
   .int('expected an integer 1..100000000')
   .min(1, 'expected an integer 1..100000000')
   .max(100_000_000, 'expected an integer 1..100000000');
 
-export const MATRIX_KEYS = ['arch', 'scheme', 'preempt', 'memory', 'cpus', 'workload', 'strategy', 'runs', 'timeBudget', 'seed', 'stepBudget', 'mutation'] as const;
+export const MATRIX_KEYS = [
+  'arch',
+  'scheme',
+  'preempt',
+  'memory',
+  'cpus',
+  'workload',
+  'strategy',
+  'runs',
+  'timeBudget',
+  'seed',
+  'stepBudget',
+  'mutation',
+] as const;
 
 /** A matrix file, validated and normalised (lists everywhere; missing fields are filled by toMatrixSpec). */
 export const MatrixFile = z

@@ -7,9 +7,27 @@
  * mutation must be one it declares: core's or its own). Shared by
  * parse-file.ts and flags.ts so both give the same messages.
  */
-import { type ArchPlugin, CORE_MUTATIONS, formatScheme, memoryModelRefusal, mutationsFor, PluginLoadError, type SchemeOptions, strategyToString } from '@lazytlb/core';
+import {
+  type ArchPlugin,
+  CORE_MUTATIONS,
+  formatScheme,
+  memoryModelRefusal,
+  mutationsFor,
+  PluginLoadError,
+  type SchemeOptions,
+  strategyToString,
+} from '@lazytlb/core';
 import type { z } from 'zod';
-import { formatArchSpec, LazytlbError, type MatrixSpec, normaliseMutationSet, type PluginRegistry, type SchemeSpec, schemeName, schemeOptionsOf } from '@lazytlb/explore';
+import {
+  formatArchSpec,
+  LazytlbError,
+  type MatrixSpec,
+  normaliseMutationSet,
+  type PluginRegistry,
+  type SchemeSpec,
+  schemeName,
+  schemeOptionsOf,
+} from '@lazytlb/explore';
 import { createRegistry } from '../plugins/bundled.js';
 import { DEFAULT_MATRIX } from './default.js';
 import { MatrixError, type MatrixIssue, fieldPath } from './errors.js';
@@ -61,9 +79,10 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
   const r = MatrixFile.safeParse(raw);
   if (!r.success) throw new MatrixError(source, zodIssues(r.error, locate));
   const f = r.data;
-  const schemes = f.scheme !== undefined
-    ? await resolveSchemes(f.scheme, Array.isArray((raw as Record<string, unknown>).scheme), source, locate, opts)
-    : DEFAULT_MATRIX.schemes;
+  const schemes =
+    f.scheme !== undefined
+      ? await resolveSchemes(f.scheme, Array.isArray((raw as Record<string, unknown>).scheme), source, locate, opts)
+      : DEFAULT_MATRIX.schemes;
   const spec: MatrixSpec = {
     arches: f.arch ?? DEFAULT_MATRIX.arches,
     schemes,
@@ -82,7 +101,16 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
   checkDuplicateSets(spec, source, locate, mutationList);
   checkDuplicateAxes(spec, raw as Record<string, unknown>, source, locate);
   if (opts.checkPlugins !== false) {
-    await checkArches(spec, source, locate, opts.registry ?? (await createRegistry()), f.arch !== undefined, f.cpus !== undefined, Array.isArray((raw as Record<string, unknown>).memory), mutationList);
+    await checkArches(
+      spec,
+      source,
+      locate,
+      opts.registry ?? (await createRegistry()),
+      f.arch !== undefined,
+      f.cpus !== undefined,
+      Array.isArray((raw as Record<string, unknown>).memory),
+      mutationList,
+    );
   }
   return spec;
 }
@@ -95,7 +123,11 @@ export async function buildMatrixSpec(raw: unknown, source: string, locate: Loca
  * pass through unvalidated.
  */
 async function resolveSchemes(
-  entries: readonly (SchemeSpec | PendingScheme)[], list: boolean, source: string, locate: Locate, opts: BuildOptions,
+  entries: readonly (SchemeSpec | PendingScheme)[],
+  list: boolean,
+  source: string,
+  locate: Locate,
+  opts: BuildOptions,
 ): Promise<SchemeSpec[]> {
   const issues: MatrixIssue[] = [];
   const out: SchemeSpec[] = [];
@@ -139,13 +171,21 @@ function checkDuplicateAxes(spec: MatrixSpec, raw: Record<string, unknown>, sour
     });
   };
   if (raw.scheme !== undefined) {
-    check('scheme', spec.schemes.map((x) => formatScheme(schemeName(x), schemeOptionsOf(x) as SchemeOptions | undefined)), '; default options are dropped');
+    check(
+      'scheme',
+      spec.schemes.map((x) => formatScheme(schemeName(x), schemeOptionsOf(x) as SchemeOptions | undefined)),
+      '; default options are dropped',
+    );
   }
   if (raw.preempt !== undefined && spec.preempts !== undefined) check('preempt', spec.preempts);
   if (raw.memory !== undefined && spec.memories !== undefined) check('memory', spec.memories);
   if (raw.arch !== undefined) check('arch', spec.arches.map(formatArchSpec));
   if (raw.cpus !== undefined) check('cpus', spec.cpus.map(String));
-  if (raw.workload !== undefined) check('workload', spec.workloads.map((w) => JSON.stringify(w)));
+  if (raw.workload !== undefined)
+    check(
+      'workload',
+      spec.workloads.map((w) => JSON.stringify(w)),
+    );
   if (raw.strategy !== undefined) check('strategy', spec.strategies.map(strategyToString));
   if (issues.length > 0) throw new MatrixError(source, issues);
 }
@@ -157,7 +197,8 @@ function checkDuplicateSets(spec: MatrixSpec, source: string, locate: Locate, mu
   (spec.mutations ?? []).forEach((set, j) => {
     const key = setLabel(normaliseMutationSet(set));
     const first = seen.get(key);
-    if (first !== undefined) issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `mutation set "${key}" is listed twice (also mutation[${first}])`));
+    if (first !== undefined)
+      issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `mutation set "${key}" is listed twice (also mutation[${first}])`));
     else seen.set(key, j);
   });
   if (issues.length > 0) throw new MatrixError(source, issues);
@@ -168,7 +209,13 @@ function checkDuplicateSets(spec: MatrixSpec, source: string, locate: Locate, mu
  * its maxCpus and every memory model be one it offers (else the plugin's reason is given).
  */
 async function checkArches(
-  spec: MatrixSpec, source: string, locate: Locate, registry: PluginRegistry, archGiven: boolean, cpusGiven: boolean, memoryList: boolean,
+  spec: MatrixSpec,
+  source: string,
+  locate: Locate,
+  registry: PluginRegistry,
+  archGiven: boolean,
+  cpusGiven: boolean,
+  memoryList: boolean,
   mutationList: boolean,
 ): Promise<void> {
   const issues: MatrixIssue[] = [];
@@ -193,7 +240,9 @@ async function checkArches(
     }
     spec.cpus.forEach((n, j) => {
       if (n > plugin.capabilities.maxCpus) {
-        issues.push(issue(locate, cpusGiven ? ['cpus', j] : ['cpus'], `arch ${plugin.name} models at most ${plugin.capabilities.maxCpus} CPUs, ${n} requested`));
+        issues.push(
+          issue(locate, cpusGiven ? ['cpus', j] : ['cpus'], `arch ${plugin.name} models at most ${plugin.capabilities.maxCpus} CPUs, ${n} requested`),
+        );
       }
     });
     (spec.memories ?? []).forEach((m, j) => {
@@ -216,7 +265,11 @@ async function checkArches(
  * applies to each cell): core mutations exist for all arches, a plugin's only for its own.
  */
 function checkMutations(
-  spec: MatrixSpec, locate: Locate, plugins: readonly ArchPlugin<unknown>[], known: readonly ArchPlugin<unknown>[], mutationList: boolean,
+  spec: MatrixSpec,
+  locate: Locate,
+  plugins: readonly ArchPlugin<unknown>[],
+  known: readonly ArchPlugin<unknown>[],
+  mutationList: boolean,
 ): MatrixIssue[] {
   const issues: MatrixIssue[] = [];
   const declaredBy = (id: string): string[] => {
@@ -236,14 +289,26 @@ function checkMutations(
       reported.add(`${j}\u0000${id}`);
       const allowed = [...new Set(plugins.flatMap((p) => mutationsFor(p).map((m) => m.id)))];
       const where = plugins.length === 1 ? ` for arch ${plugins[0]!.name}` : plugins.length > 1 ? ` for arches ${plugins.map((p) => p.name).join(', ')}` : '';
-      issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `unknown mutation "${id}"${where}: allowed ${(plugins.length > 0 ? allowed : allMutations).join(', ')}`));
+      issues.push(
+        issue(
+          locate,
+          mutationList ? ['mutation', j] : ['mutation'],
+          `unknown mutation "${id}"${where}: allowed ${(plugins.length > 0 ? allowed : allMutations).join(', ')}`,
+        ),
+      );
     }
     for (const plugin of plugins) {
       const allowed = mutationsFor(plugin).map((m) => m.id);
       for (const id of set) {
         if (allowed.includes(id) || reported.has(`${j}\u0000${id}`) || reported.has(`${j}\u0000${plugin.name}\u0000${id}`)) continue;
         reported.add(`${j}\u0000${plugin.name}\u0000${id}`);
-        issues.push(issue(locate, mutationList ? ['mutation', j] : ['mutation'], `arch ${plugin.name} lacks mutation "${id}" (declared by ${declaredBy(id).join(', ')}): allowed ${allowed.join(', ')}`));
+        issues.push(
+          issue(
+            locate,
+            mutationList ? ['mutation', j] : ['mutation'],
+            `arch ${plugin.name} lacks mutation "${id}" (declared by ${declaredBy(id).join(', ')}): allowed ${allowed.join(', ')}`,
+          ),
+        );
       }
     }
   });

@@ -25,7 +25,9 @@ describe('lazytlb mutants', { timeout: 180_000 }, () => {
   it('exit 0 when every mutation is killed and nothing else violates; prints the table', () => {
     const r = lazytlb([...MUTANTS, '--mutation', 'toy-no-flush', '--budget', '200']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^mutation\s+fixed by\s+arch\/scheme\s+killed\s+runs to kill\s+seconds\s+strategy\s+invariant \(declared\)\s+depth\s+shrunk steps$/m);
+    expect(r.stdout).toMatch(
+      /^mutation\s+fixed by\s+arch\/scheme\s+killed\s+runs to kill\s+seconds\s+strategy\s+invariant \(declared\)\s+depth\s+shrunk steps$/m,
+    );
     expect(r.stdout).toMatch(/^toy-no-flush\s+000000000001\s+toy refcount 2cpu default\s+yes\s+1\s+[\d.]+\s+random\s+I2 \(I2\)\s+\d+\s+\d+ of \d+$/m);
     expect(r.stdout).toContain('false-alarm check: 2 unmutated (cell, strategy) pairs, 200 runs each (400 runs): no violation');
     expect(r.stdout).toContain('1/1 mutations killed, 1 by their declared invariant; 0 false alarm(s)');
@@ -80,7 +82,9 @@ describe('lazytlb mutants', { timeout: 180_000 }, () => {
   it('--list prints the catalogue', () => {
     const r = lazytlb(['mutants', '--plugin', TOY, '--list', '--mutation', 'toy-rare']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('toy-rare  (toy; breaks I2; fixed by 000000000004 toy: always flush the TLB)\n  flush_tlb_mm_range() flushes nothing at some steps\n  cell: toy refcount 2cpu default\n');
+    expect(r.stdout).toBe(
+      'toy-rare  (toy; breaks I2; fixed by 000000000004 toy: always flush the TLB)\n  flush_tlb_mm_range() flushes nothing at some steps\n  cell: toy refcount 2cpu default\n',
+    );
     const nv = lazytlb(['mutants', '--plugin', TOY, '--list', '--mutation', 'toy-no-victim']);
     expect(nv.stdout).toContain('  no modelled victim: test fixture: the window it opens is not modelled by the toy arch');
     const rt = lazytlb(['mutants', '--list', '--mutation', 'kernel-execve-preempt,kthread-use-mm-irqs-on']);
@@ -101,13 +105,38 @@ describe('lazytlb mutants', { timeout: 180_000 }, () => {
 describe('lazytlb sweep --mutation', { timeout: 180_000 }, () => {
   it('sweeps mutated and unmutated cells side by side; results.json and report.md show the mutation', () => {
     const out = mkdtempSync(join(tmpdir(), 'lazytlb-sweep-mut-'));
-    const r = lazytlb(['sweep', '--plugin', TOY, '--arch', 'toy', '--scheme', 'refcount', '--cpus', '2', '--mutation', 'none,toy-no-flush', '--runs', '100', '--threads', '1', '--no-progress', '--no-shrink', '--out', out]);
+    const r = lazytlb([
+      'sweep',
+      '--plugin',
+      TOY,
+      '--arch',
+      'toy',
+      '--scheme',
+      'refcount',
+      '--cpus',
+      '2',
+      '--mutation',
+      'none,toy-no-flush',
+      '--runs',
+      '100',
+      '--threads',
+      '1',
+      '--no-progress',
+      '--no-shrink',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^toy\s+refcount\s+2\s+default\s+pct:3\s+none\s+100\s+SAFE/m);
     expect(r.stdout).toMatch(/^toy\s+refcount\s+2\s+default\s+pct:3\s+toy-no-flush\s+100\s+VIOLATES\s+I2/m);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cells: { mutations?: string[]; verdict: string }[] };
-    expect(results.cells.map((c) => [c.mutations, c.verdict])).toEqual([[undefined, 'safe'], [['toy-no-flush'], 'violates']]);
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/\| 1 \| toy \| – \| refcount \| 2 \| default \| pct:3 \| `toy-no-flush` \| 100 \| \*\*violates\*\* \|/);
+    expect(results.cells.map((c) => [c.mutations, c.verdict])).toEqual([
+      [undefined, 'safe'],
+      [['toy-no-flush'], 'violates'],
+    ]);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(
+      /\| 1 \| toy \| – \| refcount \| 2 \| default \| pct:3 \| `toy-no-flush` \| 100 \| \*\*violates\*\* \|/,
+    );
   });
 
   it('a mutation the arch lacks is a usage error naming it', () => {

@@ -40,7 +40,7 @@ function usageMessage(f: () => unknown): string {
 }
 
 describe('catalogue, budget and variants', () => {
-  it('lists core mutations first, then bundled plugins\', then --plugin ones', async () => {
+  it("lists core mutations first, then bundled plugins', then --plugin ones", async () => {
     const all = await loadCatalog(await createRegistry([TOY]));
     const ids = all.map((e) => e.doc.id);
     expect(ids.slice(0, CORE_MUTATIONS.length)).toEqual(CORE_MUTATIONS.map((m) => m.id));
@@ -55,7 +55,15 @@ describe('catalogue, budget and variants', () => {
   });
 
   it('a mutation without a modelled victim is reported with its reason, neither killed nor survived', async () => {
-    const r = await runMutants({ entries: await toy(['toy-no-victim', 'toy-no-flush']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 50 }, seed: '0', threads: 1, registry: await createRegistry([TOY]), shrink: false });
+    const r = await runMutants({
+      entries: await toy(['toy-no-victim', 'toy-no-flush']),
+      variants: parseVariants(['random']),
+      budget: { kind: 'runs', runs: 50 },
+      seed: '0',
+      threads: 1,
+      registry: await createRegistry([TOY]),
+      shrink: false,
+    });
     const m = r.file.mutations.find((x) => x.id === 'toy-no-victim')!;
     expect(m).toMatchObject({ status: 'no-victim', killed: false, cells: [], noVictim: 'test fixture: the window it opens is not modelled by the toy arch' });
     expect(r.file.totals).toMatchObject({ mutations: 2, killed: 1, survived: 0, noVictim: 1 });
@@ -63,7 +71,9 @@ describe('catalogue, budget and variants', () => {
   });
 
   it('an unknown --mutation lists the catalogued ids', async () => {
-    await expect(loadCatalog(await createRegistry([TOY]), ['toy-rare', 'nosuch'])).rejects.toThrow(/^unknown mutation "nosuch": catalogued kthread-use-mm-irqs-on, .*toy-on-none, toy-no-victim$/);
+    await expect(loadCatalog(await createRegistry([TOY]), ['toy-rare', 'nosuch'])).rejects.toThrow(
+      /^unknown mutation "nosuch": catalogued kthread-use-mm-irqs-on, .*toy-on-none, toy-no-victim$/,
+    );
   });
 
   it('--budget: runs or a duration', () => {
@@ -84,7 +94,9 @@ describe('catalogue, budget and variants', () => {
       { label: 'swarm+random', strategy: { kind: 'random' }, swarm: 0.5 },
       { label: 'swarm=0.75+pct:2', strategy: { kind: 'pct', depth: 2 }, swarm: 0.75 },
     ]);
-    expect(usageMessage(() => parseVariants(['dfs']))).toBe('--strategies dfs: invalid strategy "dfs": expected "random" or "pct:D" with D in 1..16, optionally prefixed by "swarm+" or "swarm=P+"');
+    expect(usageMessage(() => parseVariants(['dfs']))).toBe(
+      '--strategies dfs: invalid strategy "dfs": expected "random" or "pct:D" with D in 1..16, optionally prefixed by "swarm+" or "swarm=P+"',
+    );
     expect(usageMessage(() => parseVariants(['random,random']))).toBe('--strategies: random is given twice');
   });
 });
@@ -92,14 +104,32 @@ describe('catalogue, budget and variants', () => {
 describe('runs to kill under the early stop', { timeout: 180_000 }, () => {
   it('is the lowest violating run index + 1 of a full sweep, for any threads and batch size', async () => {
     const cells: CellSpec[] = ['random', 'pct:1', 'pct:3'].map((s, index) => ({
-      index, arch: { name: 'toy', options: {} }, scheme: 'refcount', cpus: 2, workload: { profile: 'default' },
-      strategy: s === 'random' ? { kind: 'random' } : { kind: 'pct', depth: Number(s.slice(4)) }, mutations: ['toy-rare'],
+      index,
+      arch: { name: 'toy', options: {} },
+      scheme: 'refcount',
+      cpus: 2,
+      workload: { profile: 'default' },
+      strategy: s === 'random' ? { kind: 'random' } : { kind: 'pct', depth: Number(s.slice(4)) },
+      mutations: ['toy-rare'],
     }));
     const full = await runSweep({ cells, matrixSeed: '0', runs: 400, threads: 1, registry: await createRegistry([TOY]) });
     const want = full.aggregates.map((a) => firstViolation(a)?.runIndex ?? null);
     expect(want.every((v) => v !== null && v > 2)).toBe(true); // not all at run 0: the test means something
-    for (const [threads, batchSize] of [[1, 3], [2, 2], [2, 7]] as const) {
-      const early = await runSweep({ cells, matrixSeed: '0', runs: 400, threads, batchSize, registry: await createRegistry([TOY]), stopOnViolation: () => true, interleave: true });
+    for (const [threads, batchSize] of [
+      [1, 3],
+      [2, 2],
+      [2, 7],
+    ] as const) {
+      const early = await runSweep({
+        cells,
+        matrixSeed: '0',
+        runs: 400,
+        threads,
+        batchSize,
+        registry: await createRegistry([TOY]),
+        stopOnViolation: () => true,
+        interleave: true,
+      });
       expect(early.aggregates.map((a) => firstViolation(a)?.runIndex ?? null)).toEqual(want);
       // it stopped well before the budget (how far past the kill depends on timing: batches in flight, and
       // batches above it may complete first)
@@ -112,7 +142,15 @@ describe('runs to kill under the early stop', { timeout: 180_000 }, () => {
 describe('runMutants', { timeout: 180_000 }, () => {
   it('kills, reports the strategy with the fewest runs, shrinks, and keeps the false-alarm check clean', async () => {
     const variants = parseVariants(['random,pct:1,pct:3']);
-    const r = await runMutants({ entries: await toy(['toy-rare', 'toy-no-flush']), variants, budget: { kind: 'runs', runs: 400 }, seed: '0', threads: 2, registry: await createRegistry([TOY]), artifactPaths: true });
+    const r = await runMutants({
+      entries: await toy(['toy-rare', 'toy-no-flush']),
+      variants,
+      budget: { kind: 'runs', runs: 400 },
+      seed: '0',
+      threads: 2,
+      registry: await createRegistry([TOY]),
+      artifactPaths: true,
+    });
     const f = r.file;
     expect(f.totals).toMatchObject({ mutations: 2, killed: 2, survived: 0, matchingDeclared: 2, controls: 3, falseAlarms: 0 });
     const rare = f.mutations.find((m) => m.id === 'toy-rare')!.cells[0]!;
@@ -136,10 +174,20 @@ describe('runMutants', { timeout: 180_000 }, () => {
 
   it('kills real catalogued mutations (core and x86) on their declared cells, cleanly without them', async () => {
     const ids = ['kthread-use-mm-irqs-on', 'x86-lazy-skip-freed-tables'];
-    const r = await runMutants({ registry,
-      entries: await loadCatalog(await createRegistry([]), ids), variants: parseVariants(['random,pct:3']), budget: { kind: 'runs', runs: 300 }, seed: '0', threads: 2, depth: false, artifactPaths: true,
+    const r = await runMutants({
+      registry,
+      entries: await loadCatalog(await createRegistry([]), ids),
+      variants: parseVariants(['random,pct:3']),
+      budget: { kind: 'runs', runs: 300 },
+      seed: '0',
+      threads: 2,
+      depth: false,
+      artifactPaths: true,
     });
-    expect(r.file.mutations.map((m) => [m.id, m.source, m.killed])).toEqual([[ids[0], 'core', true], [ids[1], 'x86-native', true]]);
+    expect(r.file.mutations.map((m) => [m.id, m.source, m.killed])).toEqual([
+      [ids[0], 'core', true],
+      [ids[1], 'x86-native', true],
+    ]);
     for (const m of r.file.mutations) {
       for (const c of m.cells) {
         expect(c.invariant).toBe(m.breaks);
@@ -166,8 +214,14 @@ describe('runMutants', { timeout: 180_000 }, () => {
   it('runs to kill do not depend on threads or batch size', async () => {
     const go = async (threads: number, batchSize: number) => {
       const r = await runMutants({
-        entries: await toy(['toy-rare']), variants: parseVariants(['random,pct:2']), budget: { kind: 'runs', runs: 300 }, seed: 's1', threads, batchSize,
-        registry: await createRegistry([TOY]), shrink: false,
+        entries: await toy(['toy-rare']),
+        variants: parseVariants(['random,pct:2']),
+        budget: { kind: 'runs', runs: 300 },
+        seed: 's1',
+        threads,
+        batchSize,
+        registry: await createRegistry([TOY]),
+        shrink: false,
       });
       return r.file.mutations[0]!.cells[0]!.strategies.map((s) => [s.strategy, s.runsToKill, s.invariant]);
     };
@@ -175,7 +229,14 @@ describe('runMutants', { timeout: 180_000 }, () => {
   });
 
   it('a survivor is reported with the runs it got, exit 4', async () => {
-    const r = await runMutants({ entries: await toy(['toy-noop']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 50 }, seed: '0', threads: 1, registry: await createRegistry([TOY]) });
+    const r = await runMutants({
+      entries: await toy(['toy-noop']),
+      variants: parseVariants(['random']),
+      budget: { kind: 'runs', runs: 50 },
+      seed: '0',
+      threads: 1,
+      registry: await createRegistry([TOY]),
+    });
     const c = r.file.mutations[0]!.cells[0]!;
     expect(c).toMatchObject({ killed: false, runsToKill: null, strategy: null, invariant: null, depth: null, shrunkSteps: null, kill: null });
     expect(c.strategies[0]!.runs).toBe(50);
@@ -184,7 +245,16 @@ describe('runMutants', { timeout: 180_000 }, () => {
   });
 
   it('the false-alarm check catches an unmutated cell that violates (scheme none), exit 5', async () => {
-    const r = await runMutants({ entries: await toy(['toy-on-none']), variants: parseVariants(['random,pct:3']), budget: { kind: 'runs', runs: 200 }, seed: '0', threads: 1, registry: await createRegistry([TOY]), artifactPaths: true, shrink: false });
+    const r = await runMutants({
+      entries: await toy(['toy-on-none']),
+      variants: parseVariants(['random,pct:3']),
+      budget: { kind: 'runs', runs: 200 },
+      seed: '0',
+      threads: 1,
+      registry: await createRegistry([TOY]),
+      artifactPaths: true,
+      shrink: false,
+    });
     const f = r.file;
     expect(f.totals.falseAlarms).toBe(2);
     for (const c of f.controls) {
@@ -199,7 +269,14 @@ describe('runMutants', { timeout: 180_000 }, () => {
 
   it('a time budget is shared by the cells and bounds the command', async () => {
     const t0 = Date.now();
-    const r = await runMutants({ entries: await toy(['toy-noop']), variants: parseVariants(['random,pct:3']), budget: { kind: 'time', ms: 2000 }, seed: '0', threads: 2, registry: await createRegistry([TOY]) });
+    const r = await runMutants({
+      entries: await toy(['toy-noop']),
+      variants: parseVariants(['random,pct:3']),
+      budget: { kind: 'time', ms: 2000 },
+      seed: '0',
+      threads: 2,
+      registry: await createRegistry([TOY]),
+    });
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(r.file.budget).toMatchObject({ kind: 'time', ms: 2000 });
     expect(r.file.timeBudgetHit).toBe(true);
@@ -224,22 +301,37 @@ describe('the memory model of declared cells (MutationCell.memory)', { timeout: 
     expect(mutantCell({ arch: 'x86-native', scheme: 'refcount', preempt: 'rt', memory: 'tso' })).toMatchObject({ preempt: 'rt', memory: 'tso' });
   });
 
-  it('a declared cell whose arch does not offer its memory model fails the catalogue before anything runs, with the plugin\'s reason', async () => {
+  it("a declared cell whose arch does not offer its memory model fails the catalogue before anything runs, with the plugin's reason", async () => {
     const plugin = (await createRegistry([TOY_SC_ONLY])).loadedArches().find((a) => a.source.kind === 'path')!.plugin;
     const why = memoryModelRefusal(plugin, 'tso');
     expect(why).not.toBeNull();
     await expect(loadCatalog(await createRegistry([TOY_SC_ONLY]), ['toy-sc-only-tso'])).rejects.toMatchObject({ code: 'usage' });
-    await expect(loadCatalog(await createRegistry([TOY_SC_ONLY]), ['toy-sc-only-tso'])).rejects.toThrow(`mutation "toy-sc-only-tso" (toy-sc-only) declares the cell toy-sc-only refcount memory=tso 2cpu default: ${why}`);
+    await expect(loadCatalog(await createRegistry([TOY_SC_ONLY]), ['toy-sc-only-tso'])).rejects.toThrow(
+      `mutation "toy-sc-only-tso" (toy-sc-only) declares the cell toy-sc-only refcount memory=tso 2cpu default: ${why}`,
+    );
   });
 
   it('runs the mutated cell and its unmutated control under the declared memory model; mutants.json and the table name it', async () => {
     const r = await runMutants({
-      entries: await loadCatalog(await createRegistry([TOY_TSO]), ['toy-tso-no-flush']), variants: parseVariants(['random']), budget: { kind: 'runs', runs: 100 }, seed: '0', threads: 1,
-      registry: await createRegistry([TOY_TSO]), artifactPaths: true, depth: false,
+      entries: await loadCatalog(await createRegistry([TOY_TSO]), ['toy-tso-no-flush']),
+      variants: parseVariants(['random']),
+      budget: { kind: 'runs', runs: 100 },
+      seed: '0',
+      threads: 1,
+      registry: await createRegistry([TOY_TSO]),
+      artifactPaths: true,
+      depth: false,
     });
     expect(MutantsFile.parse(JSON.parse(JSON.stringify(r.file)))).toEqual(r.file);
     const c = r.file.mutations[0]!.cells[0]!;
-    expect(c).toMatchObject({ arch: 'toy-tso', memory: 'tso', preempt: 'full', label: 'toy-tso refcount memory=tso 2cpu default', killed: true, invariant: 'I2' });
+    expect(c).toMatchObject({
+      arch: 'toy-tso',
+      memory: 'tso',
+      preempt: 'full',
+      label: 'toy-tso refcount memory=tso 2cpu default',
+      killed: true,
+      invariant: 'I2',
+    });
     expect(r.file.controls.map((x) => x.label)).toEqual(['toy-tso refcount memory=tso 2cpu default']);
     expect(formatMutantsTable(r.file)).toMatch(/^toy-tso-no-flush\s+000000000011\s+toy-tso refcount memory=tso 2cpu default\s+yes\s/m);
     const kill = r.artifacts.get(c.kill!.artifact!)!;

@@ -9,7 +9,11 @@ import type { ConsequenceResult, MutantsFile, StrategyOutcome } from '@lazytlb/e
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
 }
 
@@ -34,10 +38,21 @@ function perStrategy(f: MutantsFile, breaks: string, strategies: readonly Strate
 export function formatMutantsTable(f: MutantsFile): string {
   const out: string[] = [];
   const consequence = f.mutations.some((m) => m.cells.some((c) => c.consequence !== null));
-  const rows: string[][] = [[
-    'mutation', 'fixed by', 'arch/scheme', 'killed', 'runs to kill', 'seconds', 'strategy', 'invariant (declared)', 'depth', 'shrunk steps',
-    ...(consequence ? ['consequence (oracle off)'] : []),
-  ]];
+  const rows: string[][] = [
+    [
+      'mutation',
+      'fixed by',
+      'arch/scheme',
+      'killed',
+      'runs to kill',
+      'seconds',
+      'strategy',
+      'invariant (declared)',
+      'depth',
+      'shrunk steps',
+      ...(consequence ? ['consequence (oracle off)'] : []),
+    ],
+  ];
   for (const m of f.mutations) {
     if (m.status === 'no-victim') {
       rows.push([m.id, shortCommit(m.fixedBy), '(no modelled victim)', 'n/a', '-', '-', '-', `- (${m.breaks})`, '-', '-', ...(consequence ? ['-'] : [])]);
@@ -69,7 +84,7 @@ export function formatMutantsTable(f: MutantsFile): string {
   if (consequence) {
     out.push(
       '',
-      'Kills by oracle vs by consequence: a mutation that opens an IRQs-on window is killed at the first step of the window by the arch\'s ' +
+      "Kills by oracle vs by consequence: a mutation that opens an IRQs-on window is killed at the first step of the window by the arch's " +
         'intermediate-state oracle (I13) itself. Its cells ran again with that oracle off (disabledInvariants, recorded in the cell id and artifacts): ' +
         'the consequence column is the first kill by another invariant (I4, I2, I1, ... after an IPI lands in the window), or none within the budget.',
     );
@@ -81,7 +96,8 @@ export function formatMutantsTable(f: MutantsFile): string {
     for (const c of m.cells) {
       const name = m.cells.length > 1 ? `${m.id} (${c.label})` : m.id;
       per.push([name, ...perStrategy(f, m.breaks, c.strategies)]);
-      if (c.consequence !== null) per.push([`${name} [${c.consequence.disabledInvariants.join('+')} off]`, ...perStrategy(f, m.breaks, c.consequence.strategies)]);
+      if (c.consequence !== null)
+        per.push([`${name} [${c.consequence.disabledInvariants.join('+')} off]`, ...perStrategy(f, m.breaks, c.consequence.strategies)]);
     }
   }
   out.push('', ...table(per));
@@ -104,7 +120,12 @@ export function formatMutantsTable(f: MutantsFile): string {
   }
   const problems = f.controls.filter((c) => c.problems.pluginErrors + c.problems.deadlocks + c.problems.crashes + c.problems.modelErrors > 0);
   for (const p of problems) {
-    out.push(`  ERROR in unmutated ${p.label} ${p.strategy}: ${Object.entries(p.problems).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    out.push(
+      `  ERROR in unmutated ${p.label} ${p.strategy}: ${Object.entries(p.problems)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
   }
 
   const t = f.totals;

@@ -30,8 +30,16 @@ function fakeMonorepo(): string {
 }
 
 const GENERATED = [
-  'LICENSE', 'README.md', 'package.json', 'scripts/truth-table.mjs', 'src/conformance.test.ts', 'src/index.ts', 'src/scenarios.test.ts',
-  'tsconfig.build.json', 'tsconfig.json', 'vitest.config.ts',
+  'LICENSE',
+  'README.md',
+  'package.json',
+  'scripts/truth-table.mjs',
+  'src/conformance.test.ts',
+  'src/index.ts',
+  'src/scenarios.test.ts',
+  'tsconfig.build.json',
+  'tsconfig.json',
+  'vitest.config.ts',
 ];
 
 describe('newArch', () => {

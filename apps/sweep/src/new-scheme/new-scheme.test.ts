@@ -35,7 +35,17 @@ function fakeMonorepo(): string {
   return d;
 }
 
-const GENERATED = ['LICENSE', 'README.md', 'package.json', 'src/conformance.test.ts', 'src/index.ts', 'src/scheme.test.ts', 'tsconfig.build.json', 'tsconfig.json', 'vitest.config.ts'];
+const GENERATED = [
+  'LICENSE',
+  'README.md',
+  'package.json',
+  'src/conformance.test.ts',
+  'src/index.ts',
+  'src/scheme.test.ts',
+  'tsconfig.build.json',
+  'tsconfig.json',
+  'vitest.config.ts',
+];
 
 describe('newScheme', () => {
   it('generates a workspace package plugins/scheme-NAME inside the monorepo, like the arch template', () => {
@@ -64,7 +74,20 @@ describe('newScheme', () => {
     expect(readFileSync(join(r.dir, 'src/conformance.test.ts'), 'utf8')).toMatch(/^describeSchemeConformance\(plugin\);$/m);
     const readme = readFileSync(join(r.dir, 'README.md'), 'utf8');
     expect(readme).toMatch(/^# @lazytlb\/scheme-my-scheme2\n/);
-    for (const hook of ['reset', 'mmgrab_lazy_tlb', 'mmdrop_lazy_tlb', 'lazy_refs', 'mmput', 'cleanup_lazy_tlbs', 'shoot_lazy_tlb', 'lazy_kick', 'context_switch_to_user', 'finish_task_switch', 'resume', 'describe_cpu']) {
+    for (const hook of [
+      'reset',
+      'mmgrab_lazy_tlb',
+      'mmdrop_lazy_tlb',
+      'lazy_refs',
+      'mmput',
+      'cleanup_lazy_tlbs',
+      'shoot_lazy_tlb',
+      'lazy_kick',
+      'context_switch_to_user',
+      'finish_task_switch',
+      'resume',
+      'describe_cpu',
+    ]) {
       expect(readme, hook).toMatch(new RegExp(`^\\| \`${hook}[(?]`, 'm'));
     }
     for (const f of r.files) expect(readFileSync(join(r.dir, f), 'utf8'), f).not.toMatch(/__[A-Z_]+__/);
@@ -90,7 +113,9 @@ describe('newScheme', () => {
     expect(() => newScheme({ name: 'Hazptr' })).toThrow(/invalid scheme name "Hazptr": use lowercase letters, digits and single dashes/);
     expect(() => newScheme({ name: 'refcount', cwd: tmpdir() })).toThrow(/"refcount" is a bundled scheme's name \(refcount, shootdown, none/);
     // the scheme packages the CLI bundles too
-    expect(() => newScheme({ name: 'hazptr', cwd: tmpdir() })).toThrow(/"hazptr" is a bundled scheme's name \(refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown\)/);
+    expect(() => newScheme({ name: 'hazptr', cwd: tmpdir() })).toThrow(
+      /"hazptr" is a bundled scheme's name \(refcount, shootdown, none, hazptr, lazy-mm-scan, implicit-shootdown\)/,
+    );
     const repo = fakeMonorepo();
     newScheme({ name: 'scan', cwd: repo });
     writeFileSync(join(repo, 'plugins/scheme-scan/src/index.ts'), '// edited\n');
@@ -131,8 +156,12 @@ describe('a generated scheme package, end to end', () => {
     expect(r.dir).toBe(pkg);
     // node_modules: the workspace's packages and tools, linked (what `npm install` would give)
     const links: Record<string, string> = {
-      '@lazytlb/core': join(ROOT, 'packages/core'), '@lazytlb/testkit': join(ROOT, 'packages/testkit'),
-      zod: tool('zod'), typescript: tool('typescript'), vitest: tool('vitest'), '@types/node': tool('@types/node'),
+      '@lazytlb/core': join(ROOT, 'packages/core'),
+      '@lazytlb/testkit': join(ROOT, 'packages/testkit'),
+      zod: tool('zod'),
+      typescript: tool('typescript'),
+      vitest: tool('vitest'),
+      '@types/node': tool('@types/node'),
     };
     for (const [name, target] of Object.entries(links)) {
       const at = join(pkg, 'node_modules', name);
@@ -148,7 +177,7 @@ describe('a generated scheme package, end to end', () => {
 
     const vitest = join(tool('vitest'), 'vitest.mjs');
     const own = run(process.execPath, [vitest, 'run', 'src/scheme.test.ts'], pkg, 300_000);
-    expect(own.output, 'the scheme\'s own tests').toMatch(/Tests\s+4 passed/);
+    expect(own.output, "the scheme's own tests").toMatch(/Tests\s+4 passed/);
     expect(own.code).toBe(0);
 
     const list = lazytlb(['schemes', '--plugin', join(pkg, 'dist/index.js')], base);
@@ -157,19 +186,41 @@ describe('a generated scheme package, end to end', () => {
 
     const out = join(base, 'out');
     const sweep = lazytlb(
-      ['sweep', '--plugin', join(pkg, 'dist/index.js'), '--arch', 'reference', '--scheme', 'e2e-lazy', '--cpus', '2,4', '--runs', '300', '--threads', '2', '--no-progress', '--out', out],
+      [
+        'sweep',
+        '--plugin',
+        join(pkg, 'dist/index.js'),
+        '--arch',
+        'reference',
+        '--scheme',
+        'e2e-lazy',
+        '--cpus',
+        '2,4',
+        '--runs',
+        '300',
+        '--threads',
+        '2',
+        '--no-progress',
+        '--out',
+        out,
+      ],
       base,
     );
     expect(sweep.stderr).not.toMatch(/error/i);
     expect(sweep.code).toBe(0);
-    const cells = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cells: { scheme: string; schemeVersion?: string; cpus: number; runs: number; verdict: string }[] }).cells;
+    const cells = (
+      JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+        cells: { scheme: string; schemeVersion?: string; cpus: number; runs: number; verdict: string }[];
+      }
+    ).cells;
     expect(cells.map((c) => [c.scheme, c.schemeVersion, c.cpus, c.runs, c.verdict])).toEqual([
-      ['e2e-lazy', '0.1.0', 2, 300, 'safe'], ['e2e-lazy', '0.1.0', 4, 300, 'safe'],
+      ['e2e-lazy', '0.1.0', 2, 300, 'safe'],
+      ['e2e-lazy', '0.1.0', 4, 300, 'safe'],
     ]);
   }, 600_000);
 
   // The generated src/conformance.test.ts runs the testkit's scheme conformance suite (describeSchemeConformance).
-  it('passes the testkit\'s scheme conformance suite (and typechecks with it)', () => {
+  it("passes the testkit's scheme conformance suite (and typechecks with it)", () => {
     const tsc = join(tool('typescript'), 'bin/tsc');
     const types = run(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit'], pkg);
     expect(types.output, 'tsc --noEmit').not.toMatch(/error TS/);

@@ -47,7 +47,9 @@ export function validateSchemeName(name: string): void {
     );
   }
   if (BUNDLED_SCHEME_NAMES.includes(name)) {
-    throw new UsageError(`new-scheme: "${name}" is a bundled scheme's name (${BUNDLED_SCHEME_NAMES.join(', ')}): a plugin of that name would never be chosen; pick another`);
+    throw new UsageError(
+      `new-scheme: "${name}" is a bundled scheme's name (${BUNDLED_SCHEME_NAMES.join(', ')}): a plugin of that name would never be chosen; pick another`,
+    );
   }
 }
 
@@ -66,7 +68,11 @@ export function newScheme(o: NewSchemeOptions): NewSchemeResult {
   const repo = findMonorepoRoot(parent);
   const id = identForms(o.name);
   const vars: Record<string, string> = {
-    NAME: o.name, IDENT: id.ident, PASCAL: id.pascal, UPPER: id.upper, ...packageVars(repo, dir, `plugins/scheme-${o.name}`),
+    NAME: o.name,
+    IDENT: id.ident,
+    PASCAL: id.pascal,
+    UPPER: id.upper,
+    ...packageVars(repo, dir, `plugins/scheme-${o.name}`),
   };
   return { dir, files: writeTemplate(templateDir, dir, vars, repo), workspace: repo !== null };
 }

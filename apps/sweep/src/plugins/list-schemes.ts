@@ -47,19 +47,27 @@ export function schemeInfo(plugin: SchemePlugin<unknown>, source: string): Schem
     provenance: plugin.provenance,
     provenanceNote: PROVENANCE_TEXT[plugin.provenance],
     follows: plugin.source,
-    kconfig: { MMU_LAZY_TLB_REFCOUNT: plugin.kconfig.MMU_LAZY_TLB_REFCOUNT, MMU_LAZY_TLB_SHOOTDOWN: plugin.kconfig.MMU_LAZY_TLB_SHOOTDOWN, other: [...(plugin.kconfig.other ?? [])] },
+    kconfig: {
+      MMU_LAZY_TLB_REFCOUNT: plugin.kconfig.MMU_LAZY_TLB_REFCOUNT,
+      MMU_LAZY_TLB_SHOOTDOWN: plugin.kconfig.MMU_LAZY_TLB_SHOOTDOWN,
+      other: [...(plugin.kconfig.other ?? [])],
+    },
     options: d.options,
     ...(d.jsonSchema !== undefined ? { optionsJsonSchema: d.jsonSchema } : {}),
     claims: {
       danglingPremise: plugin.claims.danglingPremise,
       barriers: plugin.claims.barriers.map((b) => ({ id: b.id, reliedOnBy: b.reliedOnBy, provided: b.provided, how: b.how })),
       arch: plugin.claims.arch.map((a) => ({
-        id: a.id, description: a.description, checkedBy: a.checkedBy,
+        id: a.id,
+        description: a.description,
+        checkedBy: a.checkedBy,
         checkedByName: (INVARIANTS as Record<string, { name: string } | undefined>)[a.checkedBy]?.name ?? '',
       })),
     },
     checks: (plugin.invariants ?? []).map((c) => ({ id: c.id, site: c.site, description: c.description })),
-    restructures: Object.entries(plugin.restructures ?? {}).filter(([, v]) => v === true).map(([k]) => k),
+    restructures: Object.entries(plugin.restructures ?? {})
+      .filter(([, v]) => v === true)
+      .map(([k]) => k),
     useSites: (plugin.useSites ?? []).map((u) => u.id),
   };
 }
@@ -91,9 +99,11 @@ export function formatSchemes(schemes: readonly SchemeInfo[]): string {
       if (o.description !== undefined) lines.push(`      ${o.description}`);
     }
     lines.push(
-      `  dangling premise: ${s.claims.danglingPremise
-        ? 'yes (a lazy pointer naming a freed mm, I3, is a hazard: recorded, the run goes on; only its uses, I14, end a run)'
-        : 'no (a lazy pointer naming a freed mm, I3, is a violation)'}`,
+      `  dangling premise: ${
+        s.claims.danglingPremise
+          ? 'yes (a lazy pointer naming a freed mm, I3, is a hazard: recorded, the run goes on; only its uses, I14, end a run)'
+          : 'no (a lazy pointer naming a freed mm, I3, is a violation)'
+      }`,
     );
     if (s.claims.barriers.length === 0) lines.push('  barriers: none declared');
     else lines.push('  barriers other kernel code relies on:');
@@ -103,7 +113,8 @@ export function formatSchemes(schemes: readonly SchemeInfo[]): string {
     }
     if (s.claims.arch.length === 0) lines.push('  arch claims: none');
     else lines.push('  arch claims (checked by the sweep, never a reason to refuse a cell):');
-    for (const a of s.claims.arch) lines.push(`    ${a.id} (checked by ${a.checkedBy}${a.checkedByName !== '' ? ` ${a.checkedByName}` : ''}): ${a.description}`);
+    for (const a of s.claims.arch)
+      lines.push(`    ${a.id} (checked by ${a.checkedBy}${a.checkedByName !== '' ? ` ${a.checkedByName}` : ''}): ${a.description}`);
     for (const c of s.checks) lines.push(`  check ${c.id} in ${c.site}: ${c.description}`);
     if (s.restructures.length > 0) lines.push(`  restructures: ${s.restructures.join(', ')}`);
     if (s.useSites.length > 0) lines.push(`  use sites: ${s.useSites.join(', ')}`);

@@ -24,7 +24,7 @@ describe('listArches', () => {
     expect(text).toContain('mmu: "radix" | "hash" = "radix"');
   });
 
-  it('lists the memory models each arch runs under (core\'s memoryModelRefusal)', async () => {
+  it("lists the memory models each arch runs under (core's memoryModelRefusal)", async () => {
     const arches = await listArches(await createRegistry([]));
     const models = Object.fromEntries(arches.map((a) => [a.name, a.memoryModels]));
     expect(models['x86-native']).toEqual(['sc', 'tso']);

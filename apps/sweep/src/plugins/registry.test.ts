@@ -23,7 +23,7 @@ function pluginFile(name: string, body = ''): string {
   return file;
 }
 
-describe('the CLI\'s plugin registry: arches', () => {
+describe("the CLI's plugin registry: arches", () => {
   it('resolves bundled arches', async () => {
     expect(await resolvePlugin('reference', [])).toBe(referenceArch);
     expect(await resolvePlugin('x86-native', [])).toBe(x86Native);

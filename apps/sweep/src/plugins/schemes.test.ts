@@ -34,7 +34,7 @@ function moduleFile(body: string): string {
 }
 
 describe('BUNDLED_SCHEMES', () => {
-  it('is one list, starting with core\'s built-ins', () => {
+  it("is one list, starting with core's built-ins", () => {
     expect(BUNDLED_SCHEMES.slice(0, 3).map((b) => b.plugin)).toEqual([...BUILTIN_SCHEMES]);
     expect(BUNDLED_SCHEME_NAMES.slice(0, 3)).toEqual(['refcount', 'shootdown', 'none']);
   });
@@ -80,7 +80,7 @@ describe('resolveSchemePlugin', () => {
   });
 });
 
-describe('--plugin PATH: arch or scheme (core\'s validatePlugin)', () => {
+describe("--plugin PATH: arch or scheme (core's validatePlugin)", () => {
   it('tells them apart by the descriptor', async () => {
     expect((await loadPluginPath(COUNTED)).kind).toBe('scheme');
     expect((await loadPluginPath(THROWING)).kind).toBe('scheme');

@@ -80,9 +80,7 @@ describe('pack and install', () => {
   it('installs the packed tarballs with npm and runs `npx lazytlb sweep` from them', () => {
     const all = workspacePackages();
     const pkgs = packagesToPack(all);
-    expect(pkgs.map((p) => p.name)).toEqual(
-      expect.arrayContaining(['@lazytlb/sweep', '@lazytlb/core', '@lazytlb/arch-x86-native', '@lazytlb/testkit']),
-    );
+    expect(pkgs.map((p) => p.name)).toEqual(expect.arrayContaining(['@lazytlb/sweep', '@lazytlb/core', '@lazytlb/arch-x86-native', '@lazytlb/testkit']));
     for (const p of pkgs) {
       if (!existsSync(join(p.dir, 'dist'))) throw new Error(`${p.name}: no dist/ in ${p.dir}: build first`);
     }
@@ -98,10 +96,7 @@ describe('pack and install', () => {
 
     const project = join(tmp, 'project');
     mkdirSync(project);
-    writeFileSync(
-      join(project, 'package.json'),
-      JSON.stringify({ name: 'lazytlb-pack-install', version: '0.0.0', private: true, type: 'module' }, null, 2),
-    );
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'lazytlb-pack-install', version: '0.0.0', private: true, type: 'module' }, null, 2));
     const opts: ExecFileSyncOptions = { cwd: project, env: npmEnv(), stdio: 'pipe', maxBuffer: 64 << 20 };
     execFileSync('npm', ['install', '--no-audit', '--no-fund', ...tgzs.map((f) => join(tarballs, f))], opts);
 

@@ -36,7 +36,7 @@ describe('replays of a tso cell', () => {
     const drain = trace.find((e) => e.actor === 'drain')!;
     expect(text).toContain(`<sb> ${drain.fn}`);
     expect(LKML_LEGEND.some((l) => /^ {2}<sb> {3}the CPU's store buffer drained/.test(l))).toBe(true);
-    expect(text).toContain('<sb>   the CPU\'s store buffer drained');
+    expect(text).toContain("<sb>   the CPU's store buffer drained");
   });
 
   it('LKML: an sc artifact says sc', () => {
@@ -44,7 +44,7 @@ describe('replays of a tso cell', () => {
     expect(formatHeader({ ...artifact, cell } as Artifact, true)).toContain('  memory:    sc');
   });
 
-  it('Perfetto: the run\'s metadata carries the memory model; drain slices have their own category', () => {
+  it("Perfetto: the run's metadata carries the memory model; drain slices have their own category", () => {
     const t = toPerfetto({ artifact, trace, reproduced: true });
     expect(t.otherData).toMatchObject({ memory: 'tso', preempt: 'full' });
     const proc = t.traceEvents.find((e) => e.name === 'process_name')!;

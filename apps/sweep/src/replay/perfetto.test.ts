@@ -111,7 +111,14 @@ describe('replay --format perfetto', () => {
     expect(v[0]!.name).toMatch(new RegExp(`^${a.outcome.invariant} `));
     expect(v[0]!.ts!).toBeGreaterThanOrEqual(a.outcome.step!);
     expect(v[0]!.ts!).toBeLessThan(a.outcome.step! + 1);
-    expect(v[0]!.args).toMatchObject({ invariant: a.outcome.invariant, message: a.outcome.message, arch: 'reference', scheme: 'none', seed: a.seed, fingerprints: a.fingerprints });
+    expect(v[0]!.args).toMatchObject({
+      invariant: a.outcome.invariant,
+      message: a.outcome.message,
+      arch: 'reference',
+      scheme: 'none',
+      seed: a.seed,
+      fingerprints: a.fingerprints,
+    });
     if (a.outcome.site !== undefined) expect(v[0]!.args).toMatchObject({ site: a.outcome.site, siteKind: a.outcome.siteKind });
   });
 
@@ -140,12 +147,19 @@ describe('replay --format perfetto', () => {
       ],
     });
     const xs = t.traceEvents.filter((e) => e.ph === 'X');
-    expect(xs.map((e) => [e.ts, e.dur])).toEqual([[0, 0.332], [0.333, 0.332], [0.666, 0.333], [1, 0.999]]);
+    expect(xs.map((e) => [e.ts, e.dur])).toEqual([
+      [0, 0.332],
+      [0.333, 0.332],
+      [0.666, 0.333],
+      [1, 0.999],
+    ]);
     expect(t.traceEvents.filter((e) => e.ph === 's').map((e) => e.args?.to)).toEqual([1]);
     expect(t.traceEvents.filter((e) => e.ph === 'f').map((e) => e.tid)).toEqual([1]);
   });
 
   it('keeps the clear error for an unknown format', async () => {
-    await expect(replayArtifactText(a, path, { format: 'chrome' as never })).rejects.toThrow(new ReplayError('unknown format "chrome": allowed lkml, json, perfetto'));
+    await expect(replayArtifactText(a, path, { format: 'chrome' as never })).rejects.toThrow(
+      new ReplayError('unknown format "chrome": allowed lkml, json, perfetto'),
+    );
   });
 });

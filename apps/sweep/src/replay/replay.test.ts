@@ -46,7 +46,10 @@ describe('replayFile --format lkml', () => {
     expect(text).toContain('context_switch');
     expect(text).toContain('Legend:');
     // every step of the run has a row, in order
-    const rows = text.split('\n').filter((l) => /^\s*\d+ \|/.test(l)).map((l) => Number(l.split('|')[0]));
+    const rows = text
+      .split('\n')
+      .filter((l) => /^\s*\d+ \|/.test(l))
+      .map((l) => Number(l.split('|')[0]));
     expect(rows).toEqual([...Array(a.outcome.steps).keys()]);
     // every table line has ncpu column separators
     const table = text.split('\n').filter((l) => /^\s*\d* \|/.test(l));
@@ -59,7 +62,11 @@ describe('replayFile --format lkml', () => {
   });
 
   it('renders JSON with events and outcome', async () => {
-    const j = JSON.parse(await replayFile(path, { format: 'json' })) as { reproduced: boolean; outcome: { invariant: string; steps: number }; events: { violation?: string }[] };
+    const j = JSON.parse(await replayFile(path, { format: 'json' })) as {
+      reproduced: boolean;
+      outcome: { invariant: string; steps: number };
+      events: { violation?: string }[];
+    };
     expect(j.reproduced).toBe(true);
     expect(j.outcome.invariant).toBe(a.outcome.invariant);
     expect(j.outcome.steps).toBe(a.outcome.steps);
@@ -71,7 +78,9 @@ describe('replayFile --format lkml', () => {
     const e = (await replayFile(p).catch((x: unknown) => x)) as ReplayError;
     expect(e).toBeInstanceOf(ReplayError);
     expect(e.exitCode).toBe(2);
-    expect(e.message).toMatch(/cannot replay .*old\.json: artifact was recorded with another model .*arch reference@\S+ behaves differently \(fingerprint 0000000000000000, now [0-9a-f]{16}\).*--allow-model-mismatch/);
+    expect(e.message).toMatch(
+      /cannot replay .*old\.json: artifact was recorded with another model .*arch reference@\S+ behaves differently \(fingerprint 0000000000000000, now [0-9a-f]{16}\).*--allow-model-mismatch/,
+    );
     const text = await replayFile(p, { allowModelMismatch: true });
     expect(text).toMatch(/DIFFERS: arch reference@\S+ behaves differently .*replayed anyway/);
     expect(text).toContain('reproduced exactly');
@@ -90,7 +99,9 @@ describe('replayFile --format lkml', () => {
   it('replays another plugin version that behaves the same; refuses an unknown arch, bad JSON, a missing file and an invalid artifact', async () => {
     // Another version of the plugin that behaves the same replays (the fingerprint, not the version, identifies the model).
     expect(await replayFile(file('v.json', { ...a, cell: { ...a.cell, arch: { ...a.cell.arch, version: '9.9.9' } } }))).toContain('arch:      reference@9.9.9');
-    await expect(replayFile(file('u.json', { ...a, cell: { ...a.cell, arch: { ...a.cell.arch, name: 'riscv' } } }))).rejects.toThrow(/unknown arch "riscv". Installed arches: reference/);
+    await expect(replayFile(file('u.json', { ...a, cell: { ...a.cell, arch: { ...a.cell.arch, name: 'riscv' } } }))).rejects.toThrow(
+      /unknown arch "riscv". Installed arches: reference/,
+    );
     await expect(replayFile(file('bad.json', '{ nope'))).rejects.toThrow(/is not JSON/);
     await expect(replayFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read artifact/);
     await expect(replayFile(file('inv.json', { ...a, seed: 'xyz' }))).rejects.toThrow(/seed: must be 32 lowercase hex digits/);

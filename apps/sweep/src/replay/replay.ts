@@ -81,7 +81,13 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
   let r;
   try {
     // The clocks and random sources trapped, as in a sweep (the replay and the model fingerprints see what the sweep saw).
-    r = withDeterminismTrap(() => replayArtifact(artifact, plugin, { trace: true, ...(scheme !== undefined ? { scheme } : {}), ...(opts.allowModelMismatch === true ? { allowModelMismatch: true } : {}) }));
+    r = withDeterminismTrap(() =>
+      replayArtifact(artifact, plugin, {
+        trace: true,
+        ...(scheme !== undefined ? { scheme } : {}),
+        ...(opts.allowModelMismatch === true ? { allowModelMismatch: true } : {}),
+      }),
+    );
   } catch (e) {
     if (e instanceof ArtifactError) throw new ReplayError(`cannot replay ${source}: ${e.message}`);
     if (e instanceof ReplayDivergence) throw new ReplayError(`${source} does not replay: its decision list does not fit the run (${e.message})`, 1);
@@ -95,9 +101,9 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
       : format === 'perfetto'
         ? formatPerfetto({ artifact, trace, reproduced: r.reproduced, findings })
         : formatLkml(
-          { artifact, trace, reproduced: r.reproduced, findings, modelMismatch: r.modelMismatch, ...(scheme !== undefined ? { scheme } : {}) },
-          opts.width !== undefined ? { width: opts.width } : {},
-        );
+            { artifact, trace, reproduced: r.reproduced, findings, modelMismatch: r.modelMismatch, ...(scheme !== undefined ? { scheme } : {}) },
+            opts.width !== undefined ? { width: opts.width } : {},
+          );
   return { text, reproduced: r.reproduced, modelMismatch: r.modelMismatch };
 }
 
@@ -109,7 +115,10 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   const artifact = await readArtifactFile(path);
   const r = await replayArtifactText(artifact, path, opts);
   if (!r.reproduced) {
-    throw new ReplayError(`${path} did not reproduce: the replay ended differently from the recorded ${artifact.outcome.kind} at step ${artifact.outcome.steps}\n\n${r.text}`, 1);
+    throw new ReplayError(
+      `${path} did not reproduce: the replay ended differently from the recorded ${artifact.outcome.kind} at step ${artifact.outcome.steps}\n\n${r.text}`,
+      1,
+    );
   }
   return r.text;
 }

@@ -24,10 +24,18 @@ function scriptFit(cpus: readonly number[]): (ys: number[]) => { a: number; b: n
 
 const zeroEvent: EventCosts = { count: 100, atomics: 0, lineTransfers: 0, remoteReads: 0, ipis: 0, barriers: 0 };
 /** A cell of the small sweep moved to `cpus` CPUs with the given costs by event. */
-function cellAt(index: number, cpus: number, scheme: string, perEvent: Partial<{ [E in keyof PerEventCosts]: Partial<EventCosts> }>, extra: Partial<CellResult> = {}): CellResult {
+function cellAt(
+  index: number,
+  cpus: number,
+  scheme: string,
+  perEvent: Partial<{ [E in keyof PerEventCosts]: Partial<EventCosts> }>,
+  extra: Partial<CellResult> = {},
+): CellResult {
   const base = small.cells[0]!;
   const pe: PerEventCosts = {
-    switch: { ...zeroEvent, ...perEvent.switch }, exit: { ...zeroEvent, ...perEvent.exit }, mmdrop: { ...zeroEvent, ...perEvent.mmdrop },
+    switch: { ...zeroEvent, ...perEvent.switch },
+    exit: { ...zeroEvent, ...perEvent.exit },
+    mmdrop: { ...zeroEvent, ...perEvent.mmdrop },
   };
   return { ...base, index, cpus, scheme, schemeOptions: {}, strategy: { kind: 'random' }, costs: { ...base.costs, perEvent: pe }, ...extra };
 }
@@ -50,8 +58,18 @@ describe('cost vs CPUs', () => {
     expect(costTrend(N, saturating)).toMatchObject({ model: 'workload-bound', at1024: 1.83, formula: 'workload-bound (N=32 value)' });
     // flat: R² = 1 but no growth; a slow growth under 0.05 per CPU is not extrapolated either
     expect(fitLine(N, [1, 1, 1, 1, 1])).toMatchObject({ b: 0, r2: 1, linear: false });
-    expect(costTrend(N, N.map((n) => 0.5 + 0.04 * n)).model).toBe('workload-bound');
-    expect(costTrend(N, N.map((n) => 0.5 + 0.06 * n)).model).toBe('linear');
+    expect(
+      costTrend(
+        N,
+        N.map((n) => 0.5 + 0.04 * n),
+      ).model,
+    ).toBe('workload-bound');
+    expect(
+      costTrend(
+        N,
+        N.map((n) => 0.5 + 0.06 * n),
+      ).model,
+    ).toBe('linear');
     expect(costTrend(N, [0, 0.001, 0, 0, 0.004])).toMatchObject({ model: 'zero', formula: 'zero' });
     // the largest N measured, whatever it is
     expect(costTrend([2, 4], [0.5, 0.2])).toMatchObject({ model: 'workload-bound', at1024: 0.2, formula: 'workload-bound (N=4 value)' });
@@ -59,7 +77,7 @@ describe('cost vs CPUs', () => {
     // the same numbers and verdicts as the script's fit(), on the series it meets and on random ones
     const fit = scriptFit(N);
     let seed = 7;
-    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const cases = [scan, saturating, [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], N.map((n) => 0.05 * n), N.map((n) => 0.0499 * n + 3)];
     for (let i = 0; i < 200; i++) cases.push(N.map((n) => (i % 2 === 0 ? rnd() * n : rnd() * 4 + 0.1 * n * rnd())));
     for (const ys of cases) {
@@ -74,11 +92,16 @@ describe('cost vs CPUs', () => {
 
   it('groups: cells that differ only in CPUs, one line per scheme label; other workloads and strategies are other groups; a single CPU count is no series', () => {
     const cells: CellResult[] = [
-      cellAt(0, 2, 'refcount', {}), cellAt(1, 4, 'refcount', {}), cellAt(2, 8, 'refcount', {}),
-      cellAt(3, 2, 'hazptr', {}), cellAt(4, 4, 'hazptr', {}),
-      cellAt(5, 4, 'refcount', {}, { preempt: 'rt' }), cellAt(6, 2, 'refcount', {}, { preempt: 'rt' }),
+      cellAt(0, 2, 'refcount', {}),
+      cellAt(1, 4, 'refcount', {}),
+      cellAt(2, 8, 'refcount', {}),
+      cellAt(3, 2, 'hazptr', {}),
+      cellAt(4, 4, 'hazptr', {}),
+      cellAt(5, 4, 'refcount', {}, { preempt: 'rt' }),
+      cellAt(6, 2, 'refcount', {}, { preempt: 'rt' }),
       cellAt(7, 2, 'none', {}), // only one CPU count: no series
-      cellAt(8, 2, 'refcount', {}, { workload: { profile: 'idle-heavy' } }), cellAt(9, 8, 'refcount', {}, { workload: { profile: 'idle-heavy' } }),
+      cellAt(8, 2, 'refcount', {}, { workload: { profile: 'idle-heavy' } }),
+      cellAt(9, 8, 'refcount', {}, { workload: { profile: 'idle-heavy' } }),
       cellAt(10, 2, 'refcount', {}, { strategy: { kind: 'pct', depth: 3 } }), // alone
       cellAt(11, 4, 'refcount', {}), // a duplicate: the first cell at 4 CPUs counts
     ];
@@ -116,7 +139,8 @@ describe('cost vs CPUs', () => {
     expect(md).toContain("32 CPUs is the model's ceiling (its cpumasks are 32-bit words)");
     expect(md).toContain('(R² ≥ 0.99) and grows (b ≥ 0.05 per CPU)');
     expect(md).toContain('### reference · default · random');
-    for (const h of ['#### per context switch (switch)', '#### per mm exit (exit: __mmput)', '#### per final mmdrop (mmdrop: __mmdrop)']) expect(md).toContain(h);
+    for (const h of ['#### per context switch (switch)', '#### per mm exit (exit: __mmput)', '#### per final mmdrop (mmdrop: __mmdrop)'])
+      expect(md).toContain(h);
     expect(md).toContain('| scheme | cost | N=2 | N=4 | N=8 | N=16 | N=32 | fit a + b·N | N=1024 |');
     expect(md).toContain('| lazy-mm-scan | remote reads | 1.00 | 3.00 | 7.00 | 15.00 | 31.00 | -1.00 + 1.00·N (R² 1.000) | 1023.00 |');
     expect(md).toContain('| lazy-mm-scan | IPIs | 0.38 | 0.83 | 1.24 | 1.60 | 1.83 | workload-bound (N=32 value) | 1.83 |');
@@ -135,14 +159,23 @@ describe('cost vs CPUs', () => {
     expect(md).not.toContain('only 2 CPU counts');
     // a series missing a CPU count: "–" there, counts with their N; 2 points: the caveat
     const L2: string[] = [];
-    renderCostVsCpus({ cells: [...cells.filter((c) => c.scheme === 'refcount'), cellAt(20, 2, 'hazptr', { mmdrop: { remoteReads: 1 } }), cellAt(21, 8, 'hazptr', { mmdrop: { remoteReads: 7 } })] }, L2);
+    renderCostVsCpus(
+      {
+        cells: [
+          ...cells.filter((c) => c.scheme === 'refcount'),
+          cellAt(20, 2, 'hazptr', { mmdrop: { remoteReads: 1 } }),
+          cellAt(21, 8, 'hazptr', { mmdrop: { remoteReads: 7 } }),
+        ],
+      },
+      L2,
+    );
     const md2 = L2.join('\n');
     expect(md2).toContain('| hazptr | remote reads | 1.00 | – | 7.00 | – | – | -1.00 + 1.00·N (R² 1.000) | 1023.00 |');
     expect(md2).toContain('hazptr 2: 100 / 8: 100');
     expect(md2).toContain('Some series have only 2 CPU counts');
   });
 
-  it('report.md of a real sweep: the section after Costs, each cell\'s numbers, shootdown:mask=online IPIs N − 1 CPUs per final mmdrop', () => {
+  it("report.md of a real sweep: the section after Costs, each cell's numbers, shootdown:mask=online IPIs N − 1 CPUs per final mmdrop", () => {
     const md = renderReport(series);
     expect(md.indexOf('## Cost vs CPUs')).toBeGreaterThan(md.indexOf('## Costs'));
     expect(md).toContain('### x86-native · default · random');

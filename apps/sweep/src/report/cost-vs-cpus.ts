@@ -70,7 +70,9 @@ export function fitLine(xs: readonly number[], ys: readonly number[]): LineFit {
   const n = xs.length;
   const mx = xs.reduce((s, x) => s + x, 0) / n;
   const my = ys.reduce((s, y) => s + y, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
     sxy += (xs[i]! - mx) * (ys[i]! - my);
     sxx += (xs[i]! - mx) ** 2;
@@ -104,7 +106,8 @@ export function costTrend(xs: readonly number[], ys: readonly number[]): CostTre
   const fit = fitLine(xs, ys);
   const maxCpus = xs[xs.length - 1]!;
   const last = ys[ys.length - 1]!;
-  if (fit.linear) return { fit, model: 'linear', at1024: fit.a + fit.b * EXTRAPOLATE_TO, maxCpus, formula: `${f2(fit.a)} + ${f2(fit.b)}·N (R² ${fit.r2.toFixed(3)})` };
+  if (fit.linear)
+    return { fit, model: 'linear', at1024: fit.a + fit.b * EXTRAPOLATE_TO, maxCpus, formula: `${f2(fit.a)} + ${f2(fit.b)}·N (R² ${fit.r2.toFixed(3)})` };
   if (ys.every((y) => Math.abs(y) < 0.005)) return { fit, model: 'zero', at1024: last, maxCpus, formula: 'zero' };
   return { fit, model: 'workload-bound', at1024: last, maxCpus, formula: `workload-bound (N=${maxCpus} value)` };
 }
@@ -157,8 +160,7 @@ function groupTitle(c: CellResult): string {
  */
 export function cpuGroups(f: Pick<ResultsFile, 'cells'>): CpuGroup[] {
   const groupKey = (c: CellResult): string => canonicalJson([c.arch, c.options, c.workload, c.strategy, c.mutations ?? [], c.stepBudget]);
-  const seriesKey = (c: CellResult): string =>
-    canonicalJson([groupKey(c), c.scheme, c.schemeOptions, c.schemeVersion ?? null, c.preempt, c.memory]);
+  const seriesKey = (c: CellResult): string => canonicalJson([groupKey(c), c.scheme, c.schemeOptions, c.schemeVersion ?? null, c.preempt, c.memory]);
   const groups = new Map<string, { title: string; series: Map<string, Map<number, CellResult>> }>();
   for (const c of f.cells) {
     const gk = groupKey(c);
@@ -205,7 +207,7 @@ export function renderCostVsCpus(f: Pick<ResultsFile, 'cells'>, L: string[]): vo
     'Lazy-mm costs by event for the cells that differ only in their CPU count N, per scheme: each counter counted while a CPU ran the ' +
       "event's code, divided by the number of such events (`switch`: a context switch, `finish_task_switch` included; `exit`: `__mmput`, " +
       "`exit_mmap`'s final flush and the scheme's part; `mmdrop`: the final `__mmdrop` and `cleanup_lazy_tlbs`). " +
-      'These are **counts, not times**: atomics (`mm_count` and the scheme\'s), `mm_count` cache-line transfers, remote cache-line reads, ' +
+      "These are **counts, not times**: atomics (`mm_count` and the scheme's), `mm_count` cache-line transfers, remote cache-line reads, " +
       'IPIs sent, lazy-helper barriers. Rows: the main costs of each event always, the others where some value is at least 0.005; ' +
       'the schemes without a cost (under 0.005 at every N) share one row, marked zero.',
     '',

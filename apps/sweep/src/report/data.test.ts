@@ -84,7 +84,10 @@ describe('report.html data model', () => {
     }
     const c = file.cells.find((x) => x.scheme === 'refcount' && x.strategy.kind === 'random')!;
     expect(charts[0]!.series[0]!.values).toEqual([
-      c.costs.perContextSwitch.mmCountAtomics, c.costs.perContextSwitch.mmCountLineTransfers, c.costs.perMmExit.ipis, c.costs.pinnedMmStepsPerStep,
+      c.costs.perContextSwitch.mmCountAtomics,
+      c.costs.perContextSwitch.mmCountLineTransfers,
+      c.costs.perMmExit.ipis,
+      c.costs.pinnedMmStepsPerStep,
     ]);
   });
 

@@ -144,11 +144,15 @@ function columnOrder(cells: readonly CellResult[]): string[] {
   const cols = [...new Map(cells.map((c) => [columnLabel(c), c])).values()];
   const rank = (s: string): number => (SCHEME_ORDER.includes(s) ? SCHEME_ORDER.indexOf(s) : SCHEME_ORDER.length);
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-  cols.sort((a, b) =>
-    rank(a.scheme) - rank(b.scheme) || cmp(a.scheme, b.scheme) ||
-    cmp(schemeLabel({ ...a, preempt: 'full', memory: 'sc' }), schemeLabel({ ...b, preempt: 'full', memory: 'sc' })) ||
-    PREEMPT_ORDER.indexOf(a.preempt ?? 'full') - PREEMPT_ORDER.indexOf(b.preempt ?? 'full') ||
-    MEMORY_ORDER.indexOf(a.memory ?? 'sc') - MEMORY_ORDER.indexOf(b.memory ?? 'sc') || a.cpus - b.cpus);
+  cols.sort(
+    (a, b) =>
+      rank(a.scheme) - rank(b.scheme) ||
+      cmp(a.scheme, b.scheme) ||
+      cmp(schemeLabel({ ...a, preempt: 'full', memory: 'sc' }), schemeLabel({ ...b, preempt: 'full', memory: 'sc' })) ||
+      PREEMPT_ORDER.indexOf(a.preempt ?? 'full') - PREEMPT_ORDER.indexOf(b.preempt ?? 'full') ||
+      MEMORY_ORDER.indexOf(a.memory ?? 'sc') - MEMORY_ORDER.indexOf(b.memory ?? 'sc') ||
+      a.cpus - b.cpus,
+  );
   return cols.map(columnLabel);
 }
 
@@ -166,7 +170,11 @@ export function cellTooltip(c: CellResult, row: string): string {
   const sites = Object.entries(c.useSites);
   if (sites.length > 0) lines.push(`use sites fired (runs): ${sites.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const errs = [
-    ['plugin errors', c.pluginErrors], ['deadlocks', c.deadlocks], ['crashes', c.crashes], ['model errors', c.modelErrors], ['over step budget', c.budgetExceeded],
+    ['plugin errors', c.pluginErrors],
+    ['deadlocks', c.deadlocks],
+    ['crashes', c.crashes],
+    ['model errors', c.modelErrors],
+    ['over step budget', c.budgetExceeded],
   ].filter(([, n]) => (n as number) > 0);
   if (errs.length > 0) lines.push(errs.map(([k, n]) => `${k} ${n}`).join(', '));
   return lines.join('\n');
@@ -227,8 +235,7 @@ export function fitText(xs: readonly number[], ys: readonly number[]): string {
 }
 
 export function buildCostVsCpus(f: ResultsFile): CpuCostGroup[] {
-  const perEvent = <T>(fn: (e: CostEvent) => T): Record<CostEvent, T> =>
-    Object.fromEntries(COST_EVENTS.map((e) => [e, fn(e)])) as Record<CostEvent, T>;
+  const perEvent = <T>(fn: (e: CostEvent) => T): Record<CostEvent, T> => Object.fromEntries(COST_EVENTS.map((e) => [e, fn(e)])) as Record<CostEvent, T>;
   const perCost = <T>(fn: (k: EventCostKey) => T): Record<EventCostKey, T> =>
     Object.fromEntries(EVENT_COSTS.map((c) => [c.key, fn(c.key)])) as Record<EventCostKey, T>;
   return cpuGroups(f).map((g) => ({

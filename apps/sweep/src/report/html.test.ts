@@ -7,17 +7,38 @@ import { ACTOR_COLORS, ACTOR_PREFIXES, escapeHtml, inlineScript, renderReportHtm
 const data: ReportData = {
   title: 'lazytlb sweep',
   summary: 'a <summary> & more',
-  heatmap: { rows: ['x86-native'], columns: ['none × 2 CPUs'], points: [{ x: 0, y: 0, verdict: 'violates', cells: [0], invariants: ['I1', 'I3 hazard'], sites: ['__mmdrop'], tooltip: '</script><b>' }] },
+  heatmap: {
+    rows: ['x86-native'],
+    columns: ['none × 2 CPUs'],
+    points: [{ x: 0, y: 0, verdict: 'violates', cells: [0], invariants: ['I1', 'I3 hazard'], sites: ['__mmdrop'], tooltip: '</script><b>' }],
+  },
   costVsCpus: [],
   costs: [{ title: 'x86-native', metrics: ['m'], series: [{ name: 'none × 2 CPUs', values: [1] }] }],
-  swimlanes: [{
-    id: 'swimlane-0-I3', title: 'cell 0 I3', cell: 0, class: 'violation', key: 'I3', artifact: 'failures/0-I3.shrunk.json', cpus: 2, steps: 3, reproduced: true, truncated: false,
-    events: [{ step: 0, cpu: 0, actor: 'task', fn: 'context_switch', text: 't', slot: 0, slots: 1 }],
-    finding: {
-      class: 'violation', key: 'I3', step: 2, cpu: 1, name: 'lazy-pointer-live', message: 'free_mm(M1@1) while <CPU0>',
-      label: 'I3 lazy-pointer-live violated (step 2, CPU1)', caption: 'I3 lazy-pointer-live violated at step 2 on CPU1: free_mm(M1@1) while <CPU0>',
+  swimlanes: [
+    {
+      id: 'swimlane-0-I3',
+      title: 'cell 0 I3',
+      cell: 0,
+      class: 'violation',
+      key: 'I3',
+      artifact: 'failures/0-I3.shrunk.json',
+      cpus: 2,
+      steps: 3,
+      reproduced: true,
+      truncated: false,
+      events: [{ step: 0, cpu: 0, actor: 'task', fn: 'context_switch', text: 't', slot: 0, slots: 1 }],
+      finding: {
+        class: 'violation',
+        key: 'I3',
+        step: 2,
+        cpu: 1,
+        name: 'lazy-pointer-live',
+        message: 'free_mm(M1@1) while <CPU0>',
+        label: 'I3 lazy-pointer-live violated (step 2, CPU1)',
+        caption: 'I3 lazy-pointer-live violated at step 2 on CPU1: free_mm(M1@1) while <CPU0>',
+      },
     },
-  }],
+  ],
   notes: ['cell 1 I1: no swimlane'],
 };
 
@@ -58,14 +79,26 @@ describe('report.html template', () => {
 
   it('cost vs CPUs: a section right after the heatmap with one chart and one cost selector per event and group, only when there is data', () => {
     const zeros = (): Record<EventCostKey, number[]> => ({ atomics: [0, 0], lineTransfers: [0, 0], remoteReads: [1, 3], ipis: [0, 0], barriers: [0, 0] });
-    const fits = (): Record<EventCostKey, string> => ({ atomics: 'zero', lineTransfers: 'zero', remoteReads: '-1.00 + 1.00·N (R² 1.000) → 1023.00 at N=1024', ipis: 'zero', barriers: 'zero' });
+    const fits = (): Record<EventCostKey, string> => ({
+      atomics: 'zero',
+      lineTransfers: 'zero',
+      remoteReads: '-1.00 + 1.00·N (R² 1.000) → 1023.00 at N=1024',
+      ipis: 'zero',
+      barriers: 'zero',
+    });
     const group: CpuCostGroup = {
       title: 'x86-native:release=v6.18 · default · <random>',
       cpus: [2, 4],
-      series: [{
-        name: 'hazptr', cells: [0, 1], cpus: [2, 4], counts: { switch: [10, 20], exit: [3, 4], mmdrop: [3, 4] },
-        values: { switch: zeros(), exit: zeros(), mmdrop: zeros() }, fits: { switch: fits(), exit: fits(), mmdrop: fits() },
-      }],
+      series: [
+        {
+          name: 'hazptr',
+          cells: [0, 1],
+          cpus: [2, 4],
+          counts: { switch: [10, 20], exit: [3, 4], mmdrop: [3, 4] },
+          values: { switch: zeros(), exit: zeros(), mmdrop: zeros() },
+          fits: { switch: fits(), exit: fits(), mmdrop: fits() },
+        },
+      ],
     };
     const html = renderReportHtml({ ...data, costVsCpus: [group, group] }, '');
     const section = /<section id="cost-vs-cpus">.*?<\/section>/s.exec(html)![0];

@@ -31,7 +31,11 @@ export function escapeHtml(s: string): string {
 
 /** JSON safe inside a <script> element (no "</script", "<!--", or line separators that end it). */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** A script's source made safe to inline (it must not close its <script> element). */
@@ -40,11 +44,21 @@ export function inlineScript(source: string): string {
 }
 
 export const VERDICT_COLORS: Record<(typeof VERDICTS)[number], string> = {
-  safe: '#43a047', hazard: '#fdd835', violates: '#e53935', error: '#6d4c41', proved: '#1b5e20', incomplete: '#90a4ae',
+  safe: '#43a047',
+  hazard: '#fdd835',
+  violates: '#e53935',
+  error: '#6d4c41',
+  proved: '#1b5e20',
+  incomplete: '#90a4ae',
 };
 /** Label colour on each verdict's background (dark on the light ones). */
 export const VERDICT_TEXT: Record<(typeof VERDICTS)[number], string> = {
-  safe: '#fff', hazard: '#222', violates: '#fff', error: '#fff', proved: '#fff', incomplete: '#222',
+  safe: '#fff',
+  hazard: '#222',
+  violates: '#fff',
+  error: '#fff',
+  proved: '#fff',
+  incomplete: '#222',
 };
 export const ACTOR_COLORS = { task: '#5470c6', irq: '#ee9b2a', hyp: '#9a60b4', drain: '#26a69a', violation: '#b71c1c', hazard: '#f9a825' } as const;
 /** How a block of a non-task actor is prefixed (as `lazytlb replay` prints it): <irq>, <hyp>, <sb> (the store-buffer drain under tso). */

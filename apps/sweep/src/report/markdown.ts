@@ -16,7 +16,11 @@ export function schemeText(c: Pick<CellResult, 'scheme' | 'schemeOptions'>): str
 
 /** "I3: 12, I14: 3" or "–". */
 function countsText(r: Readonly<Record<string, number>>): string {
-  return Object.entries(r).map(([k, v]) => `${k}: ${v}`).join(', ') || '–';
+  return (
+    Object.entries(r)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ') || '–'
+  );
 }
 const exp = (v: number | null): string => (v === null ? '–' : v === 0 ? '0' : v.toExponential(1));
 
@@ -34,11 +38,15 @@ function workloadName(w: unknown): string {
 function shrunkText(x: FirstFailureEntry): string {
   if (x.shrunkSteps === null) return '';
   const a = x.shrunk?.after;
-  const size = a !== undefined ? ` (${a.cpus} CPU${a.cpus === 1 ? '' : 's'}, ${a.tasks} task${a.tasks === 1 ? '' : 's'}, ${a.ops} op${a.ops === 1 ? '' : 's'}, ${a.options.length === 0 ? 'default options' : a.options.map((o) => `\`${o}\``).join(' ')})` : '';
+  const size =
+    a !== undefined
+      ? ` (${a.cpus} CPU${a.cpus === 1 ? '' : 's'}, ${a.tasks} task${a.tasks === 1 ? '' : 's'}, ${a.ops} op${a.ops === 1 ? '' : 's'}, ${a.options.length === 0 ? 'default options' : a.options.map((o) => `\`${o}\``).join(' ')})`
+      : '';
   const d = x.bugDepth;
-  const depth = d !== null && d !== undefined
-    ? `, bug depth ≤ ${d.depth} (${d.preemptions} preemption${d.preemptions === 1 ? '' : 's'}${d.pct !== null ? `; PCT depth ${d.pct} reproduces` : ''})`
-    : '';
+  const depth =
+    d !== null && d !== undefined
+      ? `, bug depth ≤ ${d.depth} (${d.preemptions} preemption${d.preemptions === 1 ? '' : 's'}${d.pct !== null ? `; PCT depth ${d.pct} reproduces` : ''})`
+      : '';
   return `, shrunk to ${x.shrunkSteps} steps${size}${depth}`;
 }
 
@@ -52,14 +60,15 @@ function renderPct(f: ResultsFile, L: string[]): void {
   L.push(
     'One PCT(D) run hits a given bug of depth d ≤ D with probability p_d ≥ 1/(n·k^(d−1)): n explorer actors, k = max(mean estimated steps, mean actual steps) per run. ' +
       'For a safe cell, the chance that all N runs missed a given depth-d bug is at most (1 − p_d)^N. ' +
-      '–: d is above the cell\'s PCT depth (no guarantee), the strategy is not PCT, or (miss) the cell is not safe.',
+      "–: d is above the cell's PCT depth (no guarantee), the strategy is not PCT, or (miss) the cell is not safe.",
     '',
   );
   L.push('| # | arch | scheme | CPUs | strategy | N | n | k est. | steps/run | k | p1 | p2 | p3 | miss d1 | miss d2 | miss d3 |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const c of cells) {
     const p = c.pct!;
-    const h = p.hitBound, m = p.missBound;
+    const h = p.hitBound,
+      m = p.missBound;
     L.push(
       `| ${c.index} | ${c.arch} | ${schemeText(c)} | ${c.cpus} | ${strategyToString(c.strategy)} | ${p.runs} | ${p.n} | ${p.kEstimated.toFixed(1)} | ${p.meanSteps.toFixed(1)} | ${p.k.toFixed(1)} | ` +
         `${pctFmt(h?.d1)} | ${pctFmt(h?.d2)} | ${pctFmt(h?.d3)} | ${pctFmt(m?.d1)} | ${pctFmt(m?.d2)} | ${pctFmt(m?.d3)} |`,
@@ -83,7 +92,7 @@ function renderCoverage(f: ResultsFile, L: string[]): void {
   L.push('', '## Coverage', '');
   L.push(
     'Distinct abstract lazy-TLB states the runs reached (HyperLogLog estimate, about ±3%): per CPU online, task kind, lazy, ' +
-      'its `active_mm`\'s lifecycle stage, `mm_users` = 0 and `mm_count` against the lazy holders, its `mm_cpumask` bit, `rq->prev_mm`, ' +
+      "its `active_mm`'s lifecycle stage, `mm_users` = 0 and `mm_count` against the lazy holders, its `mm_cpumask` bit, `rq->prev_mm`, " +
       'the kernel path in progress and IPIs pending, CPU-symmetric. Growth: states after the first 1, 4, 16, … runs and after all. ' +
       'Last doubling: what the last half (or more) of the runs added; saturated when under 1%.',
     '',
@@ -92,7 +101,7 @@ function renderCoverage(f: ResultsFile, L: string[]): void {
   L.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const c of cells) {
     const cov = c.coverage!;
-    const pts = cov.growth.filter((g, i) => i === cov.growth.length - 1 || (g.runs & (g.runs - 1)) === 0 && Math.log2(g.runs) % 2 === 0);
+    const pts = cov.growth.filter((g, i) => i === cov.growth.length - 1 || ((g.runs & (g.runs - 1)) === 0 && Math.log2(g.runs) % 2 === 0));
     const growth = pts.map((g) => `${g.runs}: ${g.distinctStates}`).join(' · ') || '–';
     const d = lastDoubling(cov.growth);
     L.push(
@@ -103,8 +112,7 @@ function renderCoverage(f: ResultsFile, L: string[]): void {
 
 /** The twin of a cell under `refcount` (same arch, options, CPUs, workload, strategy, preempt, memory, mutations), the IBPB baseline. */
 function refcountTwin(f: ResultsFile, c: CellResult): CellResult | undefined {
-  const key = (x: CellResult): string =>
-    JSON.stringify([x.arch, x.options, x.cpus, x.workload, x.strategy, x.preempt, x.memory, x.mutations ?? []]);
+  const key = (x: CellResult): string => JSON.stringify([x.arch, x.options, x.cpus, x.workload, x.strategy, x.preempt, x.memory, x.mutations ?? []]);
   const k = key(c);
   return f.cells.find((x) => x.scheme === 'refcount' && Object.keys(x.schemeOptions).length === 0 && key(x) === k);
 }
@@ -121,7 +129,7 @@ function renderIbpb(f: ResultsFile, L: string[]): void {
   L.push('', '## IBPB skipped on mm reuse', '');
   L.push(
     'x86 `cond_mitigation()` skips the IBPB when the next mm sits at the address of `cpu_tlbstate.last_user_mm_spec`; after SLUB reused that ' +
-      'address for another mm, the skip is wrong (the kernel\'s comment accepts this hole). Rate = skipped on reuse / checks; baseline = the same cell under ' +
+      "address for another mm, the skip is wrong (the kernel's comment accepts this hole). Rate = skipped on reuse / checks; baseline = the same cell under " +
       '`refcount`. Only a rate above the baseline is a finding of the scheme.',
     '',
   );
@@ -132,11 +140,17 @@ function renderIbpb(f: ResultsFile, L: string[]): void {
     const twin = refcountTwin(f, c);
     const base = twin?.costs.ibpb.skippedPerCheck ?? null;
     const rate = i.skippedPerCheck;
-    const vs = twin === undefined || rate === null || base === null ? '–'
-      : twin === c ? 'baseline'
-      : rate > base ? `**exceeds** (${base > 0 ? `×${(rate / base).toFixed(1)}` : 'baseline 0'})`
-      : 'within';
-    L.push(`| ${c.index} | ${formatArchSpec({ name: c.arch, options: c.options })} | ${schemeText(c)} | ${c.cpus} | ${i.checks} | ${i.issued} | ${i.skippedOnReuse} | ${exp(rate)} | ${exp(base)} | ${vs} |`);
+    const vs =
+      twin === undefined || rate === null || base === null
+        ? '–'
+        : twin === c
+          ? 'baseline'
+          : rate > base
+            ? `**exceeds** (${base > 0 ? `×${(rate / base).toFixed(1)}` : 'baseline 0'})`
+            : 'within';
+    L.push(
+      `| ${c.index} | ${formatArchSpec({ name: c.arch, options: c.options })} | ${schemeText(c)} | ${c.cpus} | ${i.checks} | ${i.issued} | ${i.skippedOnReuse} | ${exp(rate)} | ${exp(base)} | ${vs} |`,
+    );
   }
 }
 
@@ -145,11 +159,17 @@ export function renderReport(f: ResultsFile): string {
   const L: string[] = [];
   const status = f.interrupted ? ' — INTERRUPTED (resume with --resume)' : f.timeBudgetHit ? ' — time budget reached' : f.complete ? '' : ' — partial';
   L.push(`# lazytlb sweep${status}`, '');
-  L.push(`lazytlb ${f.toolVersion} (core ${f.coreVersion}; behaviour fingerprints ${formatFingerprints(f.fingerprints)}), seed \`${f.matrix.seed}\`, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}.`, '');
+  L.push(
+    `lazytlb ${f.toolVersion} (core ${f.coreVersion}; behaviour fingerprints ${formatFingerprints(f.fingerprints)}), seed \`${f.matrix.seed}\`, ${f.matrix.runs} runs per cell, ${f.matrix.cells} cells${f.shard ? `, shard ${f.shard.index}/${f.shard.count}` : ''}.`,
+    '',
+  );
   // Scheme plugins (not core's built-in schemes) and their versions: another version is another cell.
   const schemePlugins = [...new Set(f.cells.flatMap((c) => (c.schemeVersion !== undefined ? [`\`${c.scheme}\` ${c.schemeVersion}`] : [])))];
   if (schemePlugins.length > 0) L.push(`Scheme plugins: ${schemePlugins.join(', ')}.`, '');
-  L.push(`**${f.totals.safe} safe, ${f.totals.hazard} hazard, ${f.totals.violates} violate, ${f.totals.error} error** — ${f.totals.runs} runs, ${f.totals.steps} steps.`, '');
+  L.push(
+    `**${f.totals.safe} safe, ${f.totals.hazard} hazard, ${f.totals.violates} violate, ${f.totals.error} error** — ${f.totals.runs} runs, ${f.totals.steps} steps.`,
+    '',
+  );
   L.push('## Verdicts', '');
   L.push(
     'Verdicts: **safe** (no finding), **hazard** (a hazard, such as I3 under `none`, or a hazard-class use site such as the `__mmdrop` WARN under `none`, ' +
@@ -167,23 +187,37 @@ export function renderReport(f: ResultsFile): string {
   );
   L.push(`|---|---|---|---|${preempt ? '---|' : ''}${memory ? '---|' : ''}---|---|---|${mutated ? '---|' : ''}---|---|---|---|---|---|---|`);
   for (const c of f.cells) {
-    const errs = [
-      c.pluginErrors ? `plugin ${c.pluginErrors}` : '', c.deadlocks ? `deadlock ${c.deadlocks}` : '', c.crashes ? `crash ${c.crashes}` : '',
-      c.modelErrors ? `model ${c.modelErrors}` : '', c.budgetExceeded ? `budget ${c.budgetExceeded}` : '',
-    ].filter(Boolean).join(', ') || '–';
+    const errs =
+      [
+        c.pluginErrors ? `plugin ${c.pluginErrors}` : '',
+        c.deadlocks ? `deadlock ${c.deadlocks}` : '',
+        c.crashes ? `crash ${c.crashes}` : '',
+        c.modelErrors ? `model ${c.modelErrors}` : '',
+        c.budgetExceeded ? `budget ${c.budgetExceeded}` : '',
+      ]
+        .filter(Boolean)
+        .join(', ') || '–';
     const b = c.pctMissBound;
     const bound = b === null ? '–' : `${exp(b.d1)} / ${exp(b.d2)} / ${exp(b.d3)}`;
     const opts = Object.keys(c.options).length > 0 ? `\`${JSON.stringify(c.options)}\`` : '–';
     const muts = mutated ? ` ${c.mutations !== undefined ? c.mutations.map((m) => `\`${m}\``).join(' + ') : 'none'} |` : '';
-    const sites = Object.entries(c.useSites).map(([k, v]) => `\`${k}\`: ${v}`).join(', ') || '–';
+    const sites =
+      Object.entries(c.useSites)
+        .map(([k, v]) => `\`${k}\`: ${v}`)
+        .join(', ') || '–';
     L.push(
       `| ${c.index} | ${c.arch} | ${opts} | ${schemeText(c)} |${preempt ? ` ${c.preempt} |` : ''}${memory ? ` ${c.memory} |` : ''} ${c.cpus} | ${workloadName(c.workload)} | ${strategyToString(c.strategy)} |${muts} ` +
         `${c.runs} | **${c.verdict}** | ${countsText(c.violations)} | ${countsText(c.hazards)} | ${sites} | ${errs} | ${bound} |`,
     );
   }
   L.push('', '## Costs', '');
-  L.push('Per context switch: `mm_count` atomics, their cross-CPU line transfers, `smp_mb`, IPIs sent. Per mm exit: IPIs, shoot-lazies IPIs, hypercalls, TLB flushes. Pinned: lazily pinned mm·steps per step.', '');
-  L.push('| # | arch | scheme | CPUs | strategy | atomics/cs | xfers/cs | smp_mb/cs | IPIs/cs | IPIs/exit | shootdown/exit | hypercalls/exit | flushes/exit | pinned/step |');
+  L.push(
+    'Per context switch: `mm_count` atomics, their cross-CPU line transfers, `smp_mb`, IPIs sent. Per mm exit: IPIs, shoot-lazies IPIs, hypercalls, TLB flushes. Pinned: lazily pinned mm·steps per step.',
+    '',
+  );
+  L.push(
+    '| # | arch | scheme | CPUs | strategy | atomics/cs | xfers/cs | smp_mb/cs | IPIs/cs | IPIs/exit | shootdown/exit | hypercalls/exit | flushes/exit | pinned/step |',
+  );
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const c of f.cells) {
     const k = c.costs;
@@ -200,11 +234,16 @@ export function renderReport(f: ResultsFile): string {
   if (failures.length > 0 || errors.length > 0) {
     L.push('', '## First failures', '');
     if (failures.some(({ x }) => x.bugDepth !== null && x.bugDepth !== undefined)) {
-      L.push('Bug depth (PCT\'s d = preemptions + 1) is an upper bound: the fewest preemptions the search found in a reproducing schedule, or the smallest PCT depth that reproduced the shrunk workload.', '');
+      L.push(
+        "Bug depth (PCT's d = preemptions + 1) is an upper bound: the fewest preemptions the search found in a reproducing schedule, or the smallest PCT depth that reproduced the shrunk workload.",
+        '',
+      );
     }
     L.push('Hazard and use-site artifacts stop right after the step where the finding first fires (their `target`); `lazytlb replay` stops there too.', '');
     for (const { c, x } of failures) {
-      L.push(`- cell ${c.index} **${failureLabel(x.class, x.key)}** run ${x.runIndex} (seed \`${x.seed}\`, ${x.steps} steps${shrunkText(x)}): ${x.message} — [\`${x.artifact}\`](${x.artifact})`);
+      L.push(
+        `- cell ${c.index} **${failureLabel(x.class, x.key)}** run ${x.runIndex} (seed \`${x.seed}\`, ${x.steps} steps${shrunkText(x)}): ${x.message} — [\`${x.artifact}\`](${x.artifact})`,
+      );
     }
     for (const { c, e } of errors) L.push(`- cell ${c.index} **${e.kind}** run ${e.runIndex} (seed \`${e.seed}\`): ${e.message}`);
   }

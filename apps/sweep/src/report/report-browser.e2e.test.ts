@@ -60,7 +60,6 @@ interface ChartState {
   readonly series: number;
 }
 
-
 /**
  * A page that records console errors and page errors, and refuses (and records) every request
  * that is not a local file: report.html must draw offline.
@@ -132,26 +131,38 @@ describe('report.html in headless Chromium', () => {
     expect(hazardCell.sites).toContain('__mmdrop');
     expect(heat.find((h) => h.verdict === 'violates')!.invariants).toContain('I3 hazard');
     expect(heat.find((h) => h.verdict === 'safe')!).toMatchObject({ invariants: [], sites: [] });
-    const pieces = (await page.evaluate(`echarts.getInstanceByDom(document.getElementById('heatmap')).getOption().visualMap[0].pieces.map((p) => [p.label, p.color])`)) as [string, string][];
+    const pieces = (await page.evaluate(
+      `echarts.getInstanceByDom(document.getElementById('heatmap')).getOption().visualMap[0].pieces.map((p) => [p.label, p.color])`,
+    )) as [string, string][];
     expect(pieces.map((p) => p[0])).toEqual(['safe', 'hazard', 'violates', 'error']);
     expect(new Set(pieces.map((p) => p[1])).size).toBe(4);
-    const heatText = await page.evaluate(`echarts.getInstanceByDom(document.getElementById('heatmap')).getOption().series[0].label.formatter({ data: { verdict: 'hazard', invariants: ['I3 hazard'], sites: ['__mmdrop'] } })`);
+    const heatText = await page.evaluate(
+      `echarts.getInstanceByDom(document.getElementById('heatmap')).getOption().series[0].label.formatter({ data: { verdict: 'hazard', invariants: ['I3 hazard'], sites: ['__mmdrop'] } })`,
+    );
     expect(heatText).toBe('hazard\nI3 hazard\n__mmdrop');
     // Swimlanes mark the violation (red band) and the hazard (amber band), with their captions.
     const caption = await page.textContent('.swimlane-section .swimlane-caption');
     expect(caption).toMatch(/^I\d+ .* violated at step \d+ on CPU\d+: /);
-    const mark = (await page.evaluate(`(echarts.getInstanceByDom(document.getElementById(${JSON.stringify(lanes[0]!.id)})).getOption().series[0].markArea.data[0][0].name)`)) as string;
+    const mark = (await page.evaluate(
+      `(echarts.getInstanceByDom(document.getElementById(${JSON.stringify(lanes[0]!.id)})).getOption().series[0].markArea.data[0][0].name)`,
+    )) as string;
     expect(mark).toMatch(/^I\d+ .* violated \(step \d+, CPU\d+\)$/);
     const hazardLane = lanes.find((l) => /^swimlane-\d+-hazard-I3$/.test(l.id));
     expect(hazardLane).toBeDefined();
-    const hazardMark = (await page.evaluate(`(echarts.getInstanceByDom(document.getElementById(${JSON.stringify(hazardLane!.id)})).getOption().series[0].markArea.data[0][0].name)`)) as string;
+    const hazardMark = (await page.evaluate(
+      `(echarts.getInstanceByDom(document.getElementById(${JSON.stringify(hazardLane!.id)})).getOption().series[0].markArea.data[0][0].name)`,
+    )) as string;
     expect(hazardMark).toMatch(/^I3 lazy-pointer-live hazard \(step \d+, CPU\d+\)$/);
-    expect(await page.textContent(`article[data-class="hazard"] .swimlane-caption`)).toMatch(/^I3 lazy-pointer-live hazard at step \d+ on CPU\d+ \(the run goes on/);
+    expect(await page.textContent(`article[data-class="hazard"] .swimlane-caption`)).toMatch(
+      /^I3 lazy-pointer-live hazard at step \d+ on CPU\d+ \(the run goes on/,
+    );
     expect(await page.$$('article[data-class="use-site"]')).not.toHaveLength(0);
 
     // The tooltip of a swimlane block names its step, CPU, actor and kernel function.
     const laneSel = `#${lanes[0]!.id}`;
-    await page.evaluate(`echarts.getInstanceByDom(document.querySelector(${JSON.stringify(laneSel)})).dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 })`);
+    await page.evaluate(
+      `echarts.getInstanceByDom(document.querySelector(${JSON.stringify(laneSel)})).dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 })`,
+    );
     await page.waitForFunction(`document.querySelector(${JSON.stringify(laneSel)}).innerText.includes('step 0, CPU')`, undefined, { timeout: 10_000 });
     expect(await page.innerText(laneSel)).toMatch(/step 0, CPU\d+ <(task|irq|hyp)>\n?\w+: /);
 
@@ -199,7 +210,9 @@ describe('report.html in headless Chromium', () => {
 
     type Line = { name: string; data: [number, number][] };
     const lines = async (id: string): Promise<Line[]> =>
-      (await page.evaluate(`echarts.getInstanceByDom(document.getElementById(${JSON.stringify(id)})).getOption().series.map((s) => ({ name: s.name, data: s.data }))`)) as Line[];
+      (await page.evaluate(
+        `echarts.getInstanceByDom(document.getElementById(${JSON.stringify(id)})).getOption().series.map((s) => ({ name: s.name, data: s.data }))`,
+      )) as Line[];
     const expected = (scheme: string, event: 'switch' | 'exit' | 'mmdrop', key: 'atomics' | 'remoteReads' | 'ipis'): [number, number][] =>
       file.cells.filter((c) => c.scheme === scheme).map((c) => [c.cpus, Number(c.costs.perEvent![event][key].toFixed(4))]);
     // each event starts on its main cost: switch atomics, exit and mmdrop remote reads
@@ -214,10 +227,16 @@ describe('report.html in headless Chromium', () => {
     await page.selectOption('#cpus-0-mmdrop-cost', 'ipis');
     expect(await page.getAttribute('#cpus-0-mmdrop', 'data-cost')).toBe('ipis');
     const md = await lines('cpus-0-mmdrop');
-    expect(md[1]!.data).toEqual([[2, 1], [4, 3], [8, 7]]);
+    expect(md[1]!.data).toEqual([
+      [2, 1],
+      [4, 3],
+      [8, 7],
+    ]);
     expect(md[0]!.data).toEqual(expected('refcount', 'mmdrop', 'ipis'));
     expect(await page.textContent('#cpus-0-mmdrop-cost option:checked')).toBe('IPIs');
-    expect(await page.evaluate(`echarts.getInstanceByDom(document.getElementById('cpus-0-mmdrop')).getOption().title[0].subtext`)).toBe('IPIs per event (counts)');
+    expect(await page.evaluate(`echarts.getInstanceByDom(document.getElementById('cpus-0-mmdrop')).getOption().title[0].subtext`)).toBe(
+      'IPIs per event (counts)',
+    );
     // the tooltip at N = 8 names each scheme's value and fit
     await page.evaluate(`echarts.getInstanceByDom(document.getElementById('cpus-0-mmdrop')).dispatchAction({ type: 'showTip', seriesIndex: 1, dataIndex: 2 })`);
     await page.waitForFunction(`document.getElementById('cpus-0-mmdrop').innerText.includes('N = 8 CPUs')`, undefined, { timeout: 10_000 });

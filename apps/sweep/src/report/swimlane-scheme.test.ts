@@ -14,14 +14,22 @@ import { createRegistry } from '../plugins/bundled.js';
 
 const COUNTED = fileURLToPath(new URL('../plugins/test-fixtures/counted-scheme.mjs', import.meta.url));
 const cells: CellSpec[] = [
-  { index: 0, arch: { name: 'reference', options: {} }, scheme: 'counted', schemeOptions: { mode: 'skip' }, cpus: 2, workload: { profile: 'default' }, strategy: { kind: 'random' } },
+  {
+    index: 0,
+    arch: { name: 'reference', options: {} },
+    scheme: 'counted',
+    schemeOptions: { mode: 'skip' },
+    cpus: 2,
+    workload: { profile: 'default' },
+    strategy: { kind: 'random' },
+  },
 ];
 const withCounted = await createRegistry([COUNTED]);
 const r = await runSweep({ cells, matrixSeed: 'swimlane-scheme', runs: 40, threads: 1, registry: withCounted });
 const shrunk = await shrinkFirstFailures(r, withCounted, () => {});
 const file = buildResults(r, shrunkBuildOptions(shrunk));
 
-describe('report.html swimlanes of a scheme plugin\'s cell', () => {
+describe("report.html swimlanes of a scheme plugin's cell", () => {
   it('replays with the resolved scheme plugin', () => {
     expect(file.cells[0]).toMatchObject({ scheme: 'counted', schemeVersion: '1.2.3', verdict: 'violates' });
     expect(shrunk.size).toBeGreaterThan(0);

@@ -58,7 +58,9 @@ describe('report.html swimlanes', () => {
     const none = buildSwimlanes(file, shrunk, empty);
     expect(none.swimlanes).toEqual([]);
     expect(none.notes.length).toBe(shrunk.size);
-    expect(none.notes[0]).toMatch(/^cell \d+ I\d+: no swimlane, failures\/\d+-I\d+\.shrunk\.json could not be replayed: arch plugin "reference" is not loaded$/);
+    expect(none.notes[0]).toMatch(
+      /^cell \d+ I\d+: no swimlane, failures\/\d+-I\d+\.shrunk\.json could not be replayed: arch plugin "reference" is not loaded$/,
+    );
     expect(none.notes.some((n) => /^cell \d+ hazard I3: no swimlane, failures\/\d+-hazard-I3\.shrunk\.json could not/.test(n))).toBe(true);
     expect(buildSwimlanes(file, undefined, registry)).toEqual({ swimlanes: [], notes: [] });
   });
@@ -66,7 +68,10 @@ describe('report.html swimlanes', () => {
   it('splits a step among the events a CPU has in it', () => {
     const ev = (step: number, cpu: number, fn: string): TraceEvent => ({ step, cpu, actor: 'task', fn, text: '' });
     expect(slotEvents([ev(0, 0, 'a'), ev(0, 1, 'b'), ev(0, 0, 'c'), ev(1, 0, 'd')]).map((e) => [e.fn, e.slot, e.slots])).toEqual([
-      ['a', 0, 2], ['b', 0, 1], ['c', 1, 2], ['d', 0, 1],
+      ['a', 0, 2],
+      ['b', 0, 1],
+      ['c', 1, 2],
+      ['d', 0, 1],
     ]);
   });
 });

@@ -12,7 +12,15 @@
  * be replayed (unknown plugin, invalid artifact, divergence) gets a note instead.
  */
 import {
-  type ActorKind, type ArchPlugin, type Artifact, INVARIANTS, parseArtifact, replayArtifact, type SchemePlugin, strategyToString, type TraceEvent,
+  type ActorKind,
+  type ArchPlugin,
+  type Artifact,
+  INVARIANTS,
+  parseArtifact,
+  replayArtifact,
+  type SchemePlugin,
+  strategyToString,
+  type TraceEvent,
 } from '@lazytlb/core';
 import { schemeLabel } from '@lazytlb/explore';
 import { hazardId } from '@lazytlb/explore';
@@ -84,8 +92,15 @@ export function slotEvents(trace: readonly TraceEvent[]): SwimlaneEvent[] {
     seen.set(key, slot + 1);
     const hazard = e.fn === 'hazard' ? hazardId(e.text) : e.fn === 'WARN_ON_ONCE' ? 'WARN' : undefined;
     return {
-      step: e.step, cpu: e.cpu, actor: e.actor, fn: e.fn, text: e.text, slot, slots: count.get(key)!,
-      ...(e.violation !== undefined ? { violation: e.violation } : {}), ...(hazard !== undefined ? { hazard } : {}),
+      step: e.step,
+      cpu: e.cpu,
+      actor: e.actor,
+      fn: e.fn,
+      text: e.text,
+      slot,
+      slots: count.get(key)!,
+      ...(e.violation !== undefined ? { violation: e.violation } : {}),
+      ...(hazard !== undefined ? { hazard } : {}),
     };
   });
 }
@@ -96,14 +111,20 @@ const invName = (id: string): string => (INVARIANTS as Record<string, { name: st
 export function findingOf(artifact: Artifact, trace: readonly TraceEvent[], cls: FailureClass, key: string): SwimlaneFinding | null {
   const o = artifact.outcome;
   const at = (e: TraceEvent | undefined, fallbackCpu: number | undefined): { step: number; cpu: number } => ({
-    step: e?.step ?? o.step ?? Math.max(0, o.steps - 1), cpu: e?.cpu ?? fallbackCpu ?? 0,
+    step: e?.step ?? o.step ?? Math.max(0, o.steps - 1),
+    cpu: e?.cpu ?? fallbackCpu ?? 0,
   });
   const violated = (e: TraceEvent | undefined, inv: string, prefix = ''): SwimlaneFinding => {
     const p = at(e, o.cpu);
     const name = invName(inv);
     const message = e?.text ?? o.message ?? '';
     return {
-      class: cls, key, step: p.step, cpu: p.cpu, name, message,
+      class: cls,
+      key,
+      step: p.step,
+      cpu: p.cpu,
+      name,
+      message,
       label: `${prefix}${inv} ${name} violated (step ${p.step}, CPU${p.cpu})`,
       caption: `${prefix}${inv} ${name} violated at step ${p.step} on CPU${p.cpu}: ${message}`,
     };
@@ -113,19 +134,33 @@ export function findingOf(artifact: Artifact, trace: readonly TraceEvent[], cls:
     if (e === undefined) return null;
     const name = invName(key);
     return {
-      class: cls, key, step: e.step, cpu: e.cpu, name, message: e.text,
+      class: cls,
+      key,
+      step: e.step,
+      cpu: e.cpu,
+      name,
+      message: e.text,
       label: `${key} ${name} hazard (step ${e.step}, CPU${e.cpu})`,
       caption: `${key} ${name} hazard at step ${e.step} on CPU${e.cpu} (the run goes on; the artifact stops here): ${e.text}`,
     };
   }
   if (cls === 'use-site') {
     if (o.kind === 'violation' && o.site === key) {
-      return violated(trace.find((x) => x.violation !== undefined), o.invariant ?? 'I14', `${key}: `);
+      return violated(
+        trace.find((x) => x.violation !== undefined),
+        o.invariant ?? 'I14',
+        `${key}: `,
+      );
     }
     const e = trace.find((x) => x.fn === 'WARN_ON_ONCE' && x.text.includes(`(${key};`));
     if (e === undefined) return null;
     return {
-      class: cls, key, step: e.step, cpu: e.cpu, name: '', message: e.text,
+      class: cls,
+      key,
+      step: e.step,
+      cpu: e.cpu,
+      name: '',
+      message: e.text,
       label: `${key} WARN (step ${e.step}, CPU${e.cpu})`,
       caption: `use site ${key} fired (kernel WARN, not fatal under ${artifact.cell.scheme}) at step ${e.step} on CPU${e.cpu}: ${e.text}`,
     };
@@ -137,7 +172,9 @@ export function findingOf(artifact: Artifact, trace: readonly TraceEvent[], cls:
 
 /** The swimlane of one shrunk artifact (throws when it cannot be replayed). */
 export function swimlaneOf(
-  value: unknown, where: { cell: number; class?: FailureClass; key: string; artifact: string }, registry: PluginRegistry,
+  value: unknown,
+  where: { cell: number; class?: FailureClass; key: string; artifact: string },
+  registry: PluginRegistry,
 ): SwimlaneData {
   const artifact = parseArtifact(value, where.artifact);
   const c = artifact.cell;
@@ -149,7 +186,9 @@ export function swimlaneOf(
   const events = slotEvents(trace.slice(0, MAX_EVENTS));
   const o = artifact.outcome;
   const cls = where.class ?? 'violation';
-  const opts = Object.entries(typeof c.arch.options === 'object' && c.arch.options !== null ? (c.arch.options as Record<string, unknown>) : {}).map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`).join(',');
+  const opts = Object.entries(typeof c.arch.options === 'object' && c.arch.options !== null ? (c.arch.options as Record<string, unknown>) : {})
+    .map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`)
+    .join(',');
   const base = where.artifact.replace(/^.*\//, '').replace(/(\.shrunk)?\.json$/, '');
   return {
     id: `swimlane-${base}`,

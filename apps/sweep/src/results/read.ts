@@ -66,7 +66,13 @@ export function readResultDir(dir: string): SweepResult {
       }
       // Keys in the order run-batch.ts writes them (aggregates serialise equally after a round trip).
       firstFailures[failureKey(x.class, x.key)] = {
-        kind: x.key, class: x.class, runIndex: x.runIndex, seed: x.seed, steps: x.steps, message: x.message, artifact,
+        kind: x.key,
+        class: x.class,
+        runIndex: x.runIndex,
+        seed: x.seed,
+        steps: x.steps,
+        message: x.message,
+        artifact,
         ...(x.siteKind !== null ? { siteKind: x.siteKind } : {}),
       } satisfies FirstFailure;
     }

@@ -35,7 +35,9 @@ describe('results', () => {
     expect(md).toMatch(/\| 2 \| reference \| – \| none \| 2 \| default \| random \| 100 \| \*\*violates\*\*/);
     expect(md).toMatch(/## Costs/);
     // hazard runs and the use sites that fired are named in the verdict table
-    expect(md).toMatch(/\| 2 \| reference \| – \| none \| 2 \| default \| random \| 100 \| \*\*violates\*\* \| [^|]+ \| I3: \d+ \| [^|]*`__mmdrop`: \d+[^|]* \| – \|/);
+    expect(md).toMatch(
+      /\| 2 \| reference \| – \| none \| 2 \| default \| random \| 100 \| \*\*violates\*\* \| [^|]+ \| I3: \d+ \| [^|]*`__mmdrop`: \d+[^|]* \| – \|/,
+    );
     expect(md).toMatch(/- cell 2 \*\*hazard I3\*\* run \d+ .*\[`failures\/2-hazard-I3\.json`\]/);
     expect(md).toMatch(/- cell 2 \*\*site __mmdrop\*\* run \d+ /);
     // Round trip.
@@ -49,9 +51,13 @@ describe('results', () => {
     expect(f.cells.every((c) => c.coverage !== null && c.coverage!.growth.at(-1)!.runs === 100)).toBe(true);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toMatch(/## Coverage/);
-    expect(md).toMatch(/\| 0 \| reference \| refcount \| 2 \| random \| 100 \| \d+ \| \+\d+\.\d% \| (yes|no) \| 1: \d+ · 4: \d+ · 16: \d+ · 64: \d+ · 100: \d+ \|/);
+    expect(md).toMatch(
+      /\| 0 \| reference \| refcount \| 2 \| random \| 100 \| \d+ \| \+\d+\.\d% \| (yes|no) \| 1: \d+ · 4: \d+ · 16: \d+ · 64: \d+ · 100: \d+ \|/,
+    );
     expect(md).toMatch(/## PCT bounds/);
-    expect(md).toMatch(/\| 1 \| reference \| refcount \| 2 \| pct:3 \| 100 \| 4 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 0\.250 \| [\d.e-]+ \| [\d.e-]+ \| [\d.e-]+ \| /);
+    expect(md).toMatch(
+      /\| 1 \| reference \| refcount \| 2 \| pct:3 \| 100 \| 4 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 0\.250 \| [\d.e-]+ \| [\d.e-]+ \| [\d.e-]+ \| /,
+    );
     const back = readResultDir(dir);
     expect(back.coverage).toBe(true);
     expect(JSON.stringify(back.aggregates)).toBe(JSON.stringify(r.aggregates));
@@ -78,20 +84,29 @@ describe('results', () => {
     expect(() => mergeResultDirs([v2, dir])).toThrow(
       /cannot merge results of different schema versions \(.*v2: lazytlb\.results\/3 \(lazytlb [\d.]+\); .*old: lazytlb\.results\/1 \(lazytlb 0\.0\.9\)\): merge only shards written by the same lazytlb/,
     );
-    expect(() => mergeResultDirs([dir, dir])).toThrow(/cannot merge: .*results schema lazytlb\.results\/1 \(written by lazytlb 0\.0\.9\) is not lazytlb\.results\/3/);
+    expect(() => mergeResultDirs([dir, dir])).toThrow(
+      /cannot merge: .*results schema lazytlb\.results\/1 \(written by lazytlb 0\.0\.9\) is not lazytlb\.results\/3/,
+    );
   });
 
   it('rejects another schema with a clear error', () => {
-    expect(() => parseResults({ schema: 'lazytlb.results/4' })).toThrow(/results schema lazytlb\.results\/4 is not lazytlb\.results\/3: this version of lazytlb reads lazytlb\.results\/3 only/);
+    expect(() => parseResults({ schema: 'lazytlb.results/4' })).toThrow(
+      /results schema lazytlb\.results\/4 is not lazytlb\.results\/3: this version of lazytlb reads lazytlb\.results\/3 only/,
+    );
     expect(() => parseResults({ schema: 'lazytlb.results/2', toolVersion: '0.1.0' })).toThrow(
       /results schema lazytlb\.results\/2 \(written by lazytlb 0\.1\.0\) is not lazytlb\.results\/3: it names its model by a hash of lazytlb's source .*--allow-model-mismatch/,
     );
   });
 
-  it('the memory axis: each cell\'s memory from its config, a memory column in report.md only when some cell is not sc, a round trip keeps it', async () => {
+  it("the memory axis: each cell's memory from its config, a memory column in report.md only when some cell is not sc, a round trip keeps it", async () => {
     const x86 = (index: number, memory?: 'tso'): CellSpec => ({
-      index, arch: { name: 'x86-native', options: {} }, scheme: 'refcount', ...(memory !== undefined ? { memory } : {}), cpus: 2,
-      workload: { profile: 'default' }, strategy: { kind: 'random' },
+      index,
+      arch: { name: 'x86-native', options: {} },
+      scheme: 'refcount',
+      ...(memory !== undefined ? { memory } : {}),
+      cpus: 2,
+      workload: { profile: 'default' },
+      strategy: { kind: 'random' },
     });
     const r = await runSweep({ registry, cells: [x86(0), x86(1, 'tso')], matrixSeed: 'mem', runs: 30, threads: 1 });
     expect(r.cells.map((c) => c.config.memory)).toEqual([undefined, 'tso']);
@@ -128,7 +143,9 @@ describe('results', () => {
       expect(c.hazards.I3).toBeGreaterThan(0);
       expect(c.useSites.__mmdrop).toBeGreaterThan(0);
       const classes = c.firstFailures.map((x) => x.class);
-      expect(classes).toEqual([...classes].sort((a, b) => ['violation', 'hazard', 'use-site', 'error'].indexOf(a) - ['violation', 'hazard', 'use-site', 'error'].indexOf(b)));
+      expect(classes).toEqual(
+        [...classes].sort((a, b) => ['violation', 'hazard', 'use-site', 'error'].indexOf(a) - ['violation', 'hazard', 'use-site', 'error'].indexOf(b)),
+      );
       const hz = c.firstFailures.find((x) => x.class === 'hazard')!;
       expect(hz).toMatchObject({ key: 'I3', artifact: `failures/${c.index}-hazard-I3.json`, siteKind: null });
       const warn = c.firstFailures.find((x) => x.class === 'use-site' && x.key === '__mmdrop')!;
@@ -145,7 +162,12 @@ describe('results', () => {
 
   it('report.md compares the IBPB reuse rate of each x86 cell with its refcount twin', async () => {
     const cells = (['refcount', 'none'] as const).map((scheme, index) => ({
-      index, arch: { name: 'x86-native', options: {} }, scheme, cpus: 2, workload: { profile: 'default' as const }, strategy: { kind: 'random' as const },
+      index,
+      arch: { name: 'x86-native', options: {} },
+      scheme,
+      cpus: 2,
+      workload: { profile: 'default' as const },
+      strategy: { kind: 'random' as const },
     }));
     const f = writeResultDir(join(tmp, 'ibpb'), await runSweep({ registry, cells, matrixSeed: 'ibpb', runs: 200, threads: 1 }), registry);
     for (const c of f.cells) {
@@ -160,7 +182,8 @@ describe('results', () => {
 
   it('normalises costs per context switch and per mm exit', () => {
     const costs = new Array(24).fill(0);
-    costs[1] = 5; costs[4] = 5; // 10 context switches
+    costs[1] = 5;
+    costs[4] = 5; // 10 context switches
     costs[5] = 20; // mm_count atomics
     costs[9] = 6; // shootdown IPIs sent
     costs[18] = 3; // mm exits
@@ -171,18 +194,28 @@ describe('results', () => {
     expect(normaliseCosts(new Array(24).fill(0), 0).perMmExit.ipis).toBeNull();
     // IBPB (x86 cond_mitigation): checks, issued, skipped on reuse, skipped per check
     const ib = new Array(27).fill(0);
-    ib[26] = 200; ib[24] = 150; ib[25] = 5;
+    ib[26] = 200;
+    ib[24] = 150;
+    ib[25] = 5;
     expect(normaliseCosts(ib, 100).ibpb).toEqual({ checks: 200, issued: 150, skippedOnReuse: 5, skippedPerCheck: 0.025 });
   });
 
   it('costs by event: per context switch, mm exit and final mmdrop, each counter / its event count (0 without events), the counts raw', () => {
     const costs = new Array<number>(COST_NAMES.length).fill(0);
     const set = (n: string, v: number): void => void (costs[COST_NAMES.indexOf(n as (typeof COST_NAMES)[number])] = v);
-    set('cs_user_user', 10); set('cs_user_kernel', 20); set('cs_kernel_kernel', 30); set('cs_kernel_user', 40); // 100 switches
-    set('switch_atomics', 50); set('switch_line_transfers', 25); set('switch_barriers', 7);
+    set('cs_user_user', 10);
+    set('cs_user_kernel', 20);
+    set('cs_kernel_kernel', 30);
+    set('cs_kernel_user', 40); // 100 switches
+    set('switch_atomics', 50);
+    set('switch_line_transfers', 25);
+    set('switch_barriers', 7);
     set('mm_exits', 8);
-    set('exit_remote_reads', 248); set('exit_ipis', 12); set('exit_atomics', 16);
-    set('mm_frees', 0); set('mmdrop_ipis', 3); // counted without a final mmdrop: nothing to divide by
+    set('exit_remote_reads', 248);
+    set('exit_ipis', 12);
+    set('exit_atomics', 16);
+    set('mm_frees', 0);
+    set('mmdrop_ipis', 3); // counted without a final mmdrop: nothing to divide by
     const p = perEventCosts(costs);
     expect(p.switch).toEqual({ count: 100, atomics: 0.5, lineTransfers: 0.25, remoteReads: 0, ipis: 0, barriers: 0.07 });
     expect(p.exit).toEqual({ count: 8, atomics: 2, lineTransfers: 0, remoteReads: 31, ipis: 1.5, barriers: 0 });
@@ -206,7 +239,9 @@ describe('results', () => {
     const base = { cells: cpuSeriesCells([2, 4]), matrixSeed: 'per-event', runs: 60, batchSize: 7 };
     const single = writeResultDir(join(tmp, 'pe-single'), await runSweep({ registry, ...base, threads: 1 }), registry);
     const dirs = [1, 2].map((i) => join(tmp, `pe-shard${i}`));
-    const shards = await Promise.all(dirs.map(async (d, i) => writeResultDir(d, await runSweep({ registry, ...base, threads: 1, shard: { index: i + 1, count: 2 } }), registry)));
+    const shards = await Promise.all(
+      dirs.map(async (d, i) => writeResultDir(d, await runSweep({ registry, ...base, threads: 1, shard: { index: i + 1, count: 2 } }), registry)),
+    );
     for (const c of single.cells) {
       const pe = c.costs.perEvent!;
       const raw = COST_NAMES.map((n) => c.raw.costs[n] ?? 0);

@@ -37,4 +37,3 @@ export function writeResultDir(dir: string, r: SweepResult, registry: PluginRegi
   }
   return file;
 }
-

@@ -9,7 +9,7 @@ function anyArtifact(): Artifact {
   return makeArtifact(sim, seed, sim.run(seed, { keepDecisions: true }), 0);
 }
 
-describe('the memory model of an artifact\'s cell', () => {
+describe("the memory model of an artifact's cell", () => {
   const sc = anyArtifact();
   const tso = { ...sc, cell: { ...sc.cell, memory: 'tso' } } as Artifact;
 
@@ -21,7 +21,7 @@ describe('the memory model of an artifact\'s cell', () => {
     expect(simOptionsFor(x86Native, tso, { cpus: 1, archOptions: {} })).toMatchObject({ memory: 'tso', cpus: 1 });
   });
 
-  it('an artifact that does not record its cell\'s memory model is refused for shrinking, with the reason', () => {
+  it("an artifact that does not record its cell's memory model is refused for shrinking, with the reason", () => {
     expect(memoryMismatch({}, sc)).toBeNull();
     expect(memoryMismatch({ memory: 'tso' }, tso)).toBeNull();
     expect(memoryMismatch({ memory: 'tso' }, sc)).toMatch(/its cell runs under memory model tso but the artifact records sc/);

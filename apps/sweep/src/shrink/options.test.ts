@@ -17,7 +17,9 @@ describe('arch options as a shrinking dimension', () => {
   it('lists the non-default options as sorted name=value', () => {
     expect(nonDefaultOptions(pv, full({}))).toEqual([]);
     expect(nonDefaultOptions(pv, full({ cpumask: 'clear-on-switch', backend: 'xen', trimIntervalSteps: 7 }))).toEqual([
-      'backend=xen', 'cpumask=clear-on-switch', 'trimIntervalSteps=7',
+      'backend=xen',
+      'cpumask=clear-on-switch',
+      'trimIntervalSteps=7',
     ]);
   });
 
@@ -33,7 +35,10 @@ describe('arch options as a shrinking dimension', () => {
     const c = simplerOptionCandidates(pv, o);
     // cpumask has no default (the release's policy applies): dropping it is its "default".
     expect(c.map((x) => nonDefaultOptions(pv, x))).toEqual([
-      ['cpumask=clear-on-switch'], ['backend=xen'], ['backend=hyperv', 'cpumask=clear-on-switch'], ['backend=xen', 'cpumask=lazy-trim'],
+      ['cpumask=clear-on-switch'],
+      ['backend=xen'],
+      ['backend=hyperv', 'cpumask=clear-on-switch'],
+      ['backend=xen', 'cpumask=lazy-trim'],
     ]);
     for (const x of c) expect(compareSimplicity(pv, x, o)).toBeLessThan(0);
     expect(simplerOptionCandidates(pv, full({}))).toEqual([]);

@@ -29,10 +29,14 @@ describe('shrinkFile', () => {
     for (const t of w.explicit.tasks) expect(text).toContain(t.name);
     // what `lazytlb shrink` prints: before -> after for every dimension, and the bug depth as an upper bound
     const printed = formatShrinkResult(path, res);
-    expect(printed).toContain(`shrunk ${res.before.steps} -> ${res.after.steps} steps, 2 -> ${res.after.cpus} CPUs, ${res.before.tasks} -> ${res.after.tasks} tasks`);
+    expect(printed).toContain(
+      `shrunk ${res.before.steps} -> ${res.after.steps} steps, 2 -> ${res.after.cpus} CPUs, ${res.before.tasks} -> ${res.after.tasks} tasks`,
+    );
     expect(printed).toContain('options default options -> default options');
     expect(printed).toContain(`${res.before.preemptions} -> ${res.after.preemptions} preemptions`);
-    expect(printed).toContain(`bug depth <= ${res.bugDepth!.depth} (an upper bound: the smallest the search found): a reproducing schedule with ${res.bugDepth!.preemptions} preemption(s)`);
+    expect(printed).toContain(
+      `bug depth <= ${res.bugDepth!.depth} (an upper bound: the smallest the search found): a reproducing schedule with ${res.bugDepth!.preemptions} preemption(s)`,
+    );
     await expect(shrinkFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read artifact/);
   });
 });

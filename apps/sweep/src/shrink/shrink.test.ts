@@ -1,8 +1,20 @@
 import x86Native from '@lazytlb/arch-x86-native';
 import x86Paravirt from '@lazytlb/arch-x86-paravirt';
 import {
-  type ArchPlugin, type Artifact, createSimulator, type FindingTarget, findingIds, hashString128, LenientReplayExplorer, makeArtifact, parseArtifact, referenceArch,
-  replayArtifact, runSeed, seedFromHex, type SimulatorOptions,
+  type ArchPlugin,
+  type Artifact,
+  createSimulator,
+  type FindingTarget,
+  findingIds,
+  hashString128,
+  LenientReplayExplorer,
+  makeArtifact,
+  parseArtifact,
+  referenceArch,
+  replayArtifact,
+  runSeed,
+  seedFromHex,
+  type SimulatorOptions,
 } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import { artifactPreemptions, compareSimplicity, explicitFromRun, optionSpace, shrinkArtifact, type ShrinkResult } from '@lazytlb/explore';
@@ -64,7 +76,6 @@ describe('explicitFromRun', () => {
     expect(r.violation!.invariant).toBe(a.outcome.invariant);
     expect(Array.from(r.decisions!)).toEqual(Array.from(replay.result.decisions!));
   });
-
 });
 
 describe.each([
@@ -133,14 +144,29 @@ describe('shrinkArtifact: configuration, CPUs and mutations', () => {
     const c = r.artifact.cell;
     const w = c.workload;
     if (!('explicit' in w)) throw new Error('expected an explicit workload');
-    const plain = createSimulator({ plugin: x86Native, archOptions: c.arch.options, scheme: c.scheme, preempt: 'rt', cpus: c.cpus, workload: { explicit: w.explicit } });
-    const replay = plain.run(seedFromHex(r.artifact.seed), { explorer: new LenientReplayExplorer(Buffer.from(r.artifact.decisions, 'base64')), keepDecisions: true });
+    const plain = createSimulator({
+      plugin: x86Native,
+      archOptions: c.arch.options,
+      scheme: c.scheme,
+      preempt: 'rt',
+      cpus: c.cpus,
+      workload: { explicit: w.explicit },
+    });
+    const replay = plain.run(seedFromHex(r.artifact.seed), {
+      explorer: new LenientReplayExplorer(Buffer.from(r.artifact.decisions, 'base64')),
+      keepDecisions: true,
+    });
     expect(replay.outcome).not.toBe('violation');
   });
 
   it('re-searches the schedule after a workload reduction (a random-walk kill of kernel-execve-preempt shrinks further)', () => {
     // Without it the old decision list stops fitting once tasks go, and the shrink stalls larger.
-    const a = firstFailure(x86Native, 2, {}, { scheme: 'refcount', preempt: 'rt', workload: 'kthread-heavy', strategy: { kind: 'random' }, mutations: ['kernel-execve-preempt'] });
+    const a = firstFailure(
+      x86Native,
+      2,
+      {},
+      { scheme: 'refcount', preempt: 'rt', workload: 'kthread-heavy', strategy: { kind: 'random' }, mutations: ['kernel-execve-preempt'] },
+    );
     const withSearch = shrinkArtifact(a, x86Native);
     const noSearch = shrinkArtifact(a, x86Native, { researchSeeds: 0 });
     expectSound(a, x86Native, withSearch);
@@ -148,8 +174,10 @@ describe('shrinkArtifact: configuration, CPUs and mutations', () => {
     // measured (fidelity II model): see the assertion; both fewer or equal, and strictly fewer steps or tasks
     expect(withSearch.after.steps).toBeLessThanOrEqual(noSearch.after.steps);
     expect(withSearch.after.tasks!).toBeLessThanOrEqual(noSearch.after.tasks!);
-    expect(withSearch.after.steps < noSearch.after.steps || withSearch.after.tasks! < noSearch.after.tasks!, `with ${withSearch.after.steps} steps / ${withSearch.after.tasks} tasks, without ${noSearch.after.steps} / ${noSearch.after.tasks}`).toBe(true);
-
+    expect(
+      withSearch.after.steps < noSearch.after.steps || withSearch.after.tasks! < noSearch.after.tasks!,
+      `with ${withSearch.after.steps} steps / ${withSearch.after.tasks} tasks, without ${noSearch.after.steps} / ${noSearch.after.tasks}`,
+    ).toBe(true);
   });
 });
 
@@ -211,6 +239,8 @@ describe('shrinkArtifact budgets and refusals', () => {
     const seed = runSeed(hashString128(sim.cellId), 0);
     const r = sim.run(seed, { keepDecisions: true });
     expect(r.outcome).toBe('ok');
-    expect(() => shrinkArtifact(makeArtifact(sim, seed, r), referenceArch)).toThrow(/nothing to shrink: the artifact's run ended ok, not in an invariant violation, a hazard or a use site/);
+    expect(() => shrinkArtifact(makeArtifact(sim, seed, r), referenceArch)).toThrow(
+      /nothing to shrink: the artifact's run ended ok, not in an invariant violation, a hazard or a use site/,
+    );
   });
 });

@@ -14,8 +14,14 @@ export const CHROMIUM = '/usr/bin/chromium';
  * --user-data-dir argument).
  */
 export const CHROMIUM_ARGS: readonly string[] = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** Make sure /usr/bin/chromium exists, installing Debian's package if needed; throws if impossible. */

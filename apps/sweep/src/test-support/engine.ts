@@ -14,11 +14,19 @@ export const CRASHER = fileURLToPath(new URL('./fixtures/crasher-plugin.mjs', im
  */
 export function cpuSeriesCells(cpus: readonly number[] = [2, 4, 8]): CellSpec[] {
   const out: CellSpec[] = [];
-  for (const [scheme, schemeOptions] of [['refcount', undefined], ['shootdown', { mask: 'online' }]] as const) {
+  for (const [scheme, schemeOptions] of [
+    ['refcount', undefined],
+    ['shootdown', { mask: 'online' }],
+  ] as const) {
     for (const n of cpus) {
       out.push({
-        index: out.length, arch: { name: 'x86-native', options: {} }, scheme, ...(schemeOptions !== undefined ? { schemeOptions } : {}), cpus: n,
-        workload: { profile: 'default' }, strategy: { kind: 'random' },
+        index: out.length,
+        arch: { name: 'x86-native', options: {} },
+        scheme,
+        ...(schemeOptions !== undefined ? { schemeOptions } : {}),
+        cpus: n,
+        workload: { profile: 'default' },
+        strategy: { kind: 'random' },
       });
     }
   }

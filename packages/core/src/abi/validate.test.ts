@@ -6,7 +6,6 @@ import { referenceArch } from '../reference-arch/reference-arch.js';
 import { ABI_VERSION, type ArchHooks, type ArchPlugin } from './plugin.js';
 import { parseArchOptions, PluginLoadError, validateArchPlugin, validateHooks } from './validate.js';
 
-
 function loadError(f: () => unknown): PluginLoadError {
   const e = thrown(f);
   expect(e).toBeInstanceOf(PluginLoadError);
@@ -186,8 +185,20 @@ describe('validateHooks', () => {
   it('lists all required hooks for an empty object', () => {
     const e = loadError(() => validateHooks(referenceArch, {}));
     for (const name of [
-      'reset', 'init_new_context', 'destroy_context', 'switch_mm_irqs_off', 'enter_lazy_tlb', 'flush_tlb_mm_range', 'handle_ipi',
-      'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold', 'check', 'describe_cpu', 'ipi_name',
+      'reset',
+      'init_new_context',
+      'destroy_context',
+      'switch_mm_irqs_off',
+      'enter_lazy_tlb',
+      'flush_tlb_mm_range',
+      'handle_ipi',
+      'arch_exit_mmap',
+      'shoot_lazies_mask',
+      'hw_root',
+      'tlb_may_hold',
+      'check',
+      'describe_cpu',
+      'ipi_name',
     ]) {
       expect(e.message).toContain(name);
     }

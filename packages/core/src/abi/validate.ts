@@ -40,21 +40,20 @@ const MutationDocSchema = z
     title: z.string().min(1),
     fixedBy: z.string().regex(/^[0-9a-f]{12,40} \S/, 'must be "<commit id, 12+ hex digits> <subject>"'),
     breaks: z.enum(INVARIANT_IDS as [InvariantId, ...InvariantId[]]),
-    cells: z
-      .array(
-        z
-          .object({
-            arch: z.string().min(1),
-            options: z.record(z.string(), z.unknown()).optional(),
-            scheme: z.enum(['refcount', 'shootdown', 'none']),
-            schemeOptions: z.record(z.string(), z.unknown()).optional(),
-            preempt: z.enum(['none', 'voluntary', 'full', 'rt']).optional(),
-            memory: z.enum(MEMORY_MODELS).optional(),
-            workload: z.string().optional(),
-            cpus: z.number().int().min(1).max(MAX_CPUS).optional(),
-          })
-          .strict(),
-      ),
+    cells: z.array(
+      z
+        .object({
+          arch: z.string().min(1),
+          options: z.record(z.string(), z.unknown()).optional(),
+          scheme: z.enum(['refcount', 'shootdown', 'none']),
+          schemeOptions: z.record(z.string(), z.unknown()).optional(),
+          preempt: z.enum(['none', 'voluntary', 'full', 'rt']).optional(),
+          memory: z.enum(MEMORY_MODELS).optional(),
+          workload: z.string().optional(),
+          cpus: z.number().int().min(1).max(MAX_CPUS).optional(),
+        })
+        .strict(),
+    ),
     noVictim: z.string().min(1).optional(),
     description: z.string().min(1),
   })
@@ -74,43 +73,57 @@ export const UseSiteDocSchema = z
   })
   .strict();
 
-const Descriptor = z.object({
-  abi: z.union([z.literal(1), z.literal(2)], { message: `must be 1 or 2 (this @lazytlb/core implements arch ABI v1 and v${ABI_VERSION})` }),
-  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
-  version: z.string().refine((v) => semver.valid(v) === v, 'must be a valid semver version such as 1.2.3'),
-  coreVersions: z.string().refine((v) => v.trim() !== '' && semver.validRange(v) !== null, 'must be a valid, non-empty semver range such as ^0.1.0'),
-  description: z.string(),
-  options: z.custom<z.ZodType>((v) => typeof v === 'object' && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function', {
-    message: 'must be a zod schema',
-  }),
-  capabilities: z.object({
-    vcpuPreemption: z.boolean(),
-    irqsOffActivateMm: z.boolean(),
-    maxCpus: z.number().int().min(1).max(MAX_CPUS),
-  }),
-  invariants: z.array(z.object({ id: z.literal('I13'), name: z.string(), description: z.string() })),
-  mutations: z.array(MutationDocSchema).optional(),
-  capabilitiesFor: fn.optional(),
-  useSites: z.array(UseSiteDocSchema).optional(),
-  sharedState: z
-    .array(z.object({ id: z.string().min(1), scope: z.literal('cpu'), description: z.string().min(1) }).strict())
-    .max(SH_SCHEME_BASE - SH_ARCH_BASE)
-    .optional(),
-  memoryModels: z.array(z.enum(MEMORY_MODELS)).min(1).optional(),
-  memoryModelNote: z.string().min(1).optional(),
-  setup: fn,
-}).superRefine((p, ctx) => {
-  if (p.abi === 1 && (p.sharedState !== undefined || p.memoryModels !== undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['abi'], message: 'sharedState and memoryModels are ABI v2 fields: declare abi: 2' });
-  }
-  if (p.memoryModels?.includes('tso') === true && p.sharedState === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['sharedState'], message: 'a plugin that offers tso must declare the state other CPUs read (sharedState)' });
-  }
-});
+const Descriptor = z
+  .object({
+    abi: z.union([z.literal(1), z.literal(2)], { message: `must be 1 or 2 (this @lazytlb/core implements arch ABI v1 and v${ABI_VERSION})` }),
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
+    version: z.string().refine((v) => semver.valid(v) === v, 'must be a valid semver version such as 1.2.3'),
+    coreVersions: z.string().refine((v) => v.trim() !== '' && semver.validRange(v) !== null, 'must be a valid, non-empty semver range such as ^0.1.0'),
+    description: z.string(),
+    options: z.custom<z.ZodType>((v) => typeof v === 'object' && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function', {
+      message: 'must be a zod schema',
+    }),
+    capabilities: z.object({
+      vcpuPreemption: z.boolean(),
+      irqsOffActivateMm: z.boolean(),
+      maxCpus: z.number().int().min(1).max(MAX_CPUS),
+    }),
+    invariants: z.array(z.object({ id: z.literal('I13'), name: z.string(), description: z.string() })),
+    mutations: z.array(MutationDocSchema).optional(),
+    capabilitiesFor: fn.optional(),
+    useSites: z.array(UseSiteDocSchema).optional(),
+    sharedState: z
+      .array(z.object({ id: z.string().min(1), scope: z.literal('cpu'), description: z.string().min(1) }).strict())
+      .max(SH_SCHEME_BASE - SH_ARCH_BASE)
+      .optional(),
+    memoryModels: z.array(z.enum(MEMORY_MODELS)).min(1).optional(),
+    memoryModelNote: z.string().min(1).optional(),
+    setup: fn,
+  })
+  .superRefine((p, ctx) => {
+    if (p.abi === 1 && (p.sharedState !== undefined || p.memoryModels !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['abi'], message: 'sharedState and memoryModels are ABI v2 fields: declare abi: 2' });
+    }
+    if (p.memoryModels?.includes('tso') === true && p.sharedState === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sharedState'], message: 'a plugin that offers tso must declare the state other CPUs read (sharedState)' });
+    }
+  });
 
 const REQUIRED_HOOKS = [
-  'reset', 'init_new_context', 'destroy_context', 'switch_mm_irqs_off', 'enter_lazy_tlb', 'flush_tlb_mm_range',
-  'handle_ipi', 'arch_exit_mmap', 'shoot_lazies_mask', 'hw_root', 'tlb_may_hold', 'check', 'describe_cpu', 'ipi_name',
+  'reset',
+  'init_new_context',
+  'destroy_context',
+  'switch_mm_irqs_off',
+  'enter_lazy_tlb',
+  'flush_tlb_mm_range',
+  'handle_ipi',
+  'arch_exit_mmap',
+  'shoot_lazies_mask',
+  'hw_root',
+  'tlb_may_hold',
+  'check',
+  'describe_cpu',
+  'ipi_name',
 ] as const;
 
 /** zod issues as the plugin load errors list them: one `  - path: message` line each. */
@@ -138,11 +151,15 @@ export function validateArchPlugin(value: unknown, source = 'arch plugin'): Arch
   const clash = siteIds.find((id, i) => siteIds.indexOf(id) !== i || CORE_USE_SITES.some((c) => c.id === id));
   if (clash !== undefined) throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): use site "${clash}" is declared twice (or is a core site)`);
   if (siteIds.length + CORE_USE_SITES.length > MAX_USE_SITES) {
-    throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): ${siteIds.length} use sites; at most ${MAX_USE_SITES - CORE_USE_SITES.length} besides the core's`);
+    throw new PluginLoadError(
+      `arch plugin ${plugin.name} (${source}): ${siteIds.length} use sites; at most ${MAX_USE_SITES - CORE_USE_SITES.length} besides the core's`,
+    );
   }
   const defaults = plugin.options.safeParse({});
   if (!defaults.success) {
-    throw new PluginLoadError(`arch plugin ${plugin.name} (${source}): its options schema must accept {} (all options need defaults):\n${describeIssues(defaults.error)}`);
+    throw new PluginLoadError(
+      `arch plugin ${plugin.name} (${source}): its options schema must accept {} (all options need defaults):\n${describeIssues(defaults.error)}`,
+    );
   }
   return plugin;
 }
@@ -170,7 +187,9 @@ export function validateHooks(plugin: ArchPlugin<unknown>, hooks: unknown): Arch
     throw new PluginLoadError(`arch plugin ${plugin.name}: capabilities.vcpuPreemption needs vcpu_preempt and vcpu_resume hooks`);
   }
   if (plugin.abi >= 2 && typeof h.resume !== 'function') {
-    throw new PluginLoadError(`arch plugin ${plugin.name}: ABI v2 needs a resume hook (it continues the sequence hooks; return nothing from them if none is a sequence)`);
+    throw new PluginLoadError(
+      `arch plugin ${plugin.name}: ABI v2 needs a resume hook (it continues the sequence hooks; return nothing from them if none is a sequence)`,
+    );
   }
   return hooks as ArchHooks;
 }

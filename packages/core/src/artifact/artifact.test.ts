@@ -42,7 +42,9 @@ describe('artifacts', () => {
     const { seed, r } = firstFailure(sim);
     const artifact = { ...makeArtifact(sim, seed, r), fingerprints: { core: '0123456789abcdef', arch: '0123456789abcdef' } };
     expect(() => replayArtifact(artifact, referenceArch)).toThrow(ArtifactError);
-    expect(() => replayArtifact(artifact, referenceArch)).toThrow(new RegExp(`core fingerprint 0123456789abcdef, now ${coreFingerprint()}.*--allow-model-mismatch`));
+    expect(() => replayArtifact(artifact, referenceArch)).toThrow(
+      new RegExp(`core fingerprint 0123456789abcdef, now ${coreFingerprint()}.*--allow-model-mismatch`),
+    );
     const tried = replayArtifact(artifact, referenceArch, { allowModelMismatch: true });
     expect(tried.reproduced).toBe(true);
     expect(tried.modelMismatch[0]).toMatch(/the core model behaves differently/);
@@ -72,7 +74,9 @@ describe('artifacts', () => {
     const d = Buffer.from(artifact.decisions, 'base64');
     d[0] = 255;
     const changed = { ...artifact, decisions: d.toString('base64'), fingerprints: { core: '0123456789abcdef', arch: '0123456789abcdef' } };
-    expect(() => replayArtifact(changed, referenceArch, { allowModelMismatch: true })).toThrow(/tried anyway on a model that differs .*did not reproduce: step 0/);
+    expect(() => replayArtifact(changed, referenceArch, { allowModelMismatch: true })).toThrow(
+      /tried anyway on a model that differs .*did not reproduce: step 0/,
+    );
   });
 
   it('rejects a malformed artifact naming the field', () => {
@@ -96,7 +100,9 @@ describe('artifacts', () => {
   it('refuses a lazytlb.artifact/1 file, saying why and what to do', () => {
     const { seed, r } = firstFailure(sim);
     const old = { ...makeArtifact(sim, seed, r), schema: 'lazytlb.artifact/1' };
-    expect(() => parseArtifact(old, 'failures/0-I1.json')).toThrow(/failures\/0-I1\.json: artifact schema lazytlb\.artifact\/1 is not lazytlb\.artifact\/3: .*re-run the sweep/);
+    expect(() => parseArtifact(old, 'failures/0-I1.json')).toThrow(
+      /failures\/0-I1\.json: artifact schema lazytlb\.artifact\/1 is not lazytlb\.artifact\/3: .*re-run the sweep/,
+    );
   });
 
   it('records a run for a hazard (target), stops it right there and replays it exactly', () => {

@@ -13,7 +13,14 @@ import { MEMORY_MODELS } from '../machine/store-buffer.js';
 import { HAZARD_IDS } from '../model/kernel.js';
 import { StrategySpec } from '../explorer/strategy.js';
 import { CORE_VERSION } from '../generated/version.js';
-import { type BehaviourFingerprints, archFingerprint, behaviourFingerprints, coreFingerprint, fingerprintMismatch, schemeFingerprint } from '../behaviour/fingerprint.js';
+import {
+  type BehaviourFingerprints,
+  archFingerprint,
+  behaviourFingerprints,
+  coreFingerprint,
+  fingerprintMismatch,
+  schemeFingerprint,
+} from '../behaviour/fingerprint.js';
 import { builtinScheme } from '../scheme/builtin/index.js';
 import { ReplayDivergence } from '../explorer/strategy.js';
 import { INVARIANTS, type InvariantId } from '../invariants/catalog.js';
@@ -62,10 +69,7 @@ export const Outcome = z
 export type Outcome = z.infer<typeof Outcome>;
 
 /** The finding a run was recorded for when it is not the run's end (the replay stops there). */
-export const Target = z.union([
-  z.object({ hazard: z.enum(HAZARD_IDS) }).strict(),
-  z.object({ site: z.string().min(1) }).strict(),
-]);
+export const Target = z.union([z.object({ hazard: z.enum(HAZARD_IDS) }).strict(), z.object({ site: z.string().min(1) }).strict()]);
 
 const FingerprintSchema = z.string().regex(/^([0-9a-f]{16}|source:[0-9a-f]{16})$/, 'must be 16 lowercase hex digits');
 export const Fingerprints = z.object({ core: FingerprintSchema, arch: FingerprintSchema, scheme: FingerprintSchema.optional() }).strict();
@@ -146,13 +150,17 @@ export function makeArtifact(sim: Simulator, seed: RunSeed, result: RunResult, r
     toolVersion: CORE_VERSION,
     fingerprints: behaviourFingerprints(sim),
     cell: {
-      arch: { ...cell.arch }, scheme: cell.scheme,
+      arch: { ...cell.arch },
+      scheme: cell.scheme,
       ...(cell.schemeOptions !== undefined ? { schemeOptions: { ...cell.schemeOptions } } : {}),
       ...(cell.schemeVersion !== undefined ? { schemeVersion: cell.schemeVersion } : {}),
       ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
       ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
-      cpus: cell.cpus, workload: { ...cell.workload }, strategy: { ...cell.strategy },
-      stepBudget: cell.stepBudget, ...(cell.mutations !== undefined ? { mutations: [...cell.mutations] } : {}),
+      cpus: cell.cpus,
+      workload: { ...cell.workload },
+      strategy: { ...cell.strategy },
+      stepBudget: cell.stepBudget,
+      ...(cell.mutations !== undefined ? { mutations: [...cell.mutations] } : {}),
       ...(cell.disabledInvariants !== undefined ? { disabledInvariants: [...cell.disabledInvariants] } : {}),
     },
     seed: seedToHex(seed),
@@ -178,7 +186,8 @@ export function parseArtifact(value: unknown, source = 'artifact'): Artifact {
   const schema = typeof value === 'object' && value !== null ? (value as { schema?: unknown }).schema : undefined;
   if (schema === ARTIFACT_SCHEMA_V2) {
     const { modelHash, ...rest } = value as { modelHash?: unknown };
-    if (typeof modelHash !== 'string' || !/^[0-9a-f]{16}$/.test(modelHash)) throw new ArtifactError(`invalid ${source}:\n  - modelHash: must be 16 lowercase hex digits (a ${ARTIFACT_SCHEMA_V2} file)`);
+    if (typeof modelHash !== 'string' || !/^[0-9a-f]{16}$/.test(modelHash))
+      throw new ArtifactError(`invalid ${source}:\n  - modelHash: must be 16 lowercase hex digits (a ${ARTIFACT_SCHEMA_V2} file)`);
     const fp = `${SOURCE_HASH_PREFIX}${modelHash}`;
     return parseArtifact({ ...rest, schema: ARTIFACT_SCHEMA, fingerprints: { core: fp, arch: fp } }, source);
   }
@@ -208,7 +217,7 @@ export function artifactModelMismatch(artifact: Artifact, plugin: ArchPlugin<any
   if (isSourceHashArtifact(artifact)) {
     return [
       `it was recorded by lazytlb ${artifact.toolVersion} before behaviour fingerprints (model ${artifact.fingerprints.core.slice(SOURCE_HASH_PREFIX.length)}, a hash of ` +
-        'that version\'s source), so whether this model behaves the same cannot be checked',
+        "that version's source), so whether this model behaves the same cannot be checked",
     ];
   }
   const sp = scheme ?? builtinScheme(c.scheme);
@@ -218,7 +227,10 @@ export function artifactModelMismatch(artifact: Artifact, plugin: ArchPlugin<any
     ...(sp !== undefined && builtinScheme(sp.name) !== sp ? { scheme: schemeFingerprint(sp) } : {}),
   };
   const archName = plugin.version !== c.arch.version ? `${c.arch.name}@${c.arch.version} (now ${plugin.version})` : `${c.arch.name}@${c.arch.version}`;
-  const schemeName = sp !== undefined && c.schemeVersion !== undefined && sp.version !== c.schemeVersion ? `${c.scheme}@${c.schemeVersion} (now ${sp.version})` : `${c.scheme}${c.schemeVersion !== undefined ? `@${c.schemeVersion}` : ''}`;
+  const schemeName =
+    sp !== undefined && c.schemeVersion !== undefined && sp.version !== c.schemeVersion
+      ? `${c.scheme}@${c.schemeVersion} (now ${sp.version})`
+      : `${c.scheme}${c.schemeVersion !== undefined ? `@${c.schemeVersion}` : ''}`;
   return fingerprintMismatch(artifact.fingerprints, current, { arch: archName, scheme: schemeName });
 }
 
@@ -246,13 +258,17 @@ export interface ReplayOptions {
 /** Refuses an arch plugin other than the artifact's, or a missing or other scheme plugin for a cell of one. */
 function checkArtifactPlugins(artifact: Artifact, plugin: ArchPlugin<any>, scheme: SchemePlugin<any> | undefined): void {
   if (plugin.name !== artifact.cell.arch.name) {
-    throw new ArtifactError(`artifact was recorded with arch ${artifact.cell.arch.name}@${artifact.cell.arch.version}, but ${plugin.name}@${plugin.version} was given`);
+    throw new ArtifactError(
+      `artifact was recorded with arch ${artifact.cell.arch.name}@${artifact.cell.arch.version}, but ${plugin.name}@${plugin.version} was given`,
+    );
   }
   const c = artifact.cell;
   if (c.schemeVersion !== undefined) {
     const sp = scheme;
-    if (sp === undefined) throw new ArtifactError(`artifact was recorded with scheme plugin ${c.scheme}@${c.schemeVersion}: load that scheme plugin to replay it`);
-    if (sp.name !== c.scheme) throw new ArtifactError(`artifact was recorded with scheme ${c.scheme}@${c.schemeVersion}, but ${sp.name}@${sp.version} was given`);
+    if (sp === undefined)
+      throw new ArtifactError(`artifact was recorded with scheme plugin ${c.scheme}@${c.schemeVersion}: load that scheme plugin to replay it`);
+    if (sp.name !== c.scheme)
+      throw new ArtifactError(`artifact was recorded with scheme ${c.scheme}@${c.schemeVersion}, but ${sp.name}@${sp.version} was given`);
   }
 }
 
@@ -306,7 +322,10 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
   let result: RunResult;
   try {
     result = sim.run(seedFromHex(artifact.seed), {
-      trace: opts.trace ?? false, decisions, keepDecisions: true, ...(artifact.target !== undefined ? { stopAt: artifact.target } : {}),
+      trace: opts.trace ?? false,
+      decisions,
+      keepDecisions: true,
+      ...(artifact.target !== undefined ? { stopAt: artifact.target } : {}),
     });
   } catch (e) {
     if (modelMismatch.length === 0 || !(e instanceof ReplayDivergence)) throw e;
@@ -315,7 +334,14 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
   const got = outcomeOf(result);
   const want = artifact.outcome;
   const same = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean => (a ?? []).join(',') === (b ?? []).join(',');
-  const reproduced = got.kind === want.kind && got.steps === want.steps && got.invariant === want.invariant && got.cpu === want.cpu && got.step === want.step &&
-    got.site === want.site && same(got.hazards, want.hazards) && same(got.useSites, want.useSites);
+  const reproduced =
+    got.kind === want.kind &&
+    got.steps === want.steps &&
+    got.invariant === want.invariant &&
+    got.cpu === want.cpu &&
+    got.step === want.step &&
+    got.site === want.site &&
+    same(got.hazards, want.hazards) &&
+    same(got.useSites, want.useSites);
   return { result, reproduced, simulator: sim, modelMismatch };
 }

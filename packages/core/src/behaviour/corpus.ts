@@ -37,7 +37,8 @@ export interface CorpusCell {
   readonly seeds: readonly RunSeed[];
 }
 
-const seedsFor = (label: string, n: number): RunSeed[] => Array.from({ length: n }, (_, i) => hashString128(`lazytlb.behaviour/${CORPUS_VERSION}/${label}/${i}`));
+const seedsFor = (label: string, n: number): RunSeed[] =>
+  Array.from({ length: n }, (_, i) => hashString128(`lazytlb.behaviour/${CORPUS_VERSION}/${label}/${i}`));
 
 type Options = Record<string, unknown>;
 
@@ -69,10 +70,18 @@ export function optionVariants(schema: z.ZodType): Options[] {
   return out;
 }
 
-const label = (o: Options): string => (Object.keys(o).length === 0 ? 'defaults' : Object.entries(o).map(([k, v]) => `${k}=${String(v)}`).join(','));
+const label = (o: Options): string =>
+  Object.keys(o).length === 0
+    ? 'defaults'
+    : Object.entries(o)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(',');
 
 const BUILTIN_SCHEME_RUNS: readonly { scheme: string; schemeOptions?: Options }[] = [
-  { scheme: 'refcount' }, { scheme: 'shootdown' }, { scheme: 'shootdown', schemeOptions: { mask: 'online' } }, { scheme: 'none' },
+  { scheme: 'refcount' },
+  { scheme: 'shootdown' },
+  { scheme: 'shootdown', schemeOptions: { mask: 'online' } },
+  { scheme: 'none' },
 ];
 
 function mutationCells(plugin: ArchPlugin<any>, mutations: readonly MutationDoc[]): CorpusCell[] {
@@ -84,10 +93,17 @@ function mutationCells(plugin: ArchPlugin<any>, mutations: readonly MutationDoc[
     out.push({
       label: l,
       options: {
-        plugin, archOptions: c.options ?? {}, scheme: c.scheme, ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
-        ...(c.preempt !== undefined ? { preempt: c.preempt } : {}), ...(c.memory !== undefined ? { memory: c.memory } : {}),
-        cpus: Math.min(c.cpus ?? 4, plugin.capabilities.maxCpus), workload: (c.workload ?? 'default') as ProfileName,
-        strategy: { kind: 'pct', depth: 3 }, stepBudget: CORPUS_STEP_BUDGET, mutations: [m.id],
+        plugin,
+        archOptions: c.options ?? {},
+        scheme: c.scheme,
+        ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
+        ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
+        ...(c.memory !== undefined ? { memory: c.memory } : {}),
+        cpus: Math.min(c.cpus ?? 4, plugin.capabilities.maxCpus),
+        workload: (c.workload ?? 'default') as ProfileName,
+        strategy: { kind: 'pct', depth: 3 },
+        stepBudget: CORPUS_STEP_BUDGET,
+        mutations: [m.id],
       },
       seeds: seedsFor(l, 2),
     });
@@ -105,8 +121,13 @@ export function coreCorpus(): CorpusCell[] {
         out.push({
           label: l,
           options: {
-            plugin: referenceArch, scheme: s.scheme, ...(s.schemeOptions !== undefined ? { schemeOptions: s.schemeOptions } : {}), cpus,
-            workload: profile, strategy: cpus === 2 ? { kind: 'random' } : { kind: 'pct', depth: 3 }, stepBudget: CORPUS_STEP_BUDGET,
+            plugin: referenceArch,
+            scheme: s.scheme,
+            ...(s.schemeOptions !== undefined ? { schemeOptions: s.schemeOptions } : {}),
+            cpus,
+            workload: profile,
+            strategy: cpus === 2 ? { kind: 'random' } : { kind: 'pct', depth: 3 },
+            stepBudget: CORPUS_STEP_BUDGET,
           },
           seeds: seedsFor(l, 2),
         });
@@ -115,9 +136,18 @@ export function coreCorpus(): CorpusCell[] {
   }
   for (const preempt of ['none', 'voluntary', 'rt'] as PreemptModel[]) {
     const l = `reference refcount preempt=${preempt}`;
-    out.push({ label: l, options: { plugin: referenceArch, scheme: 'refcount', preempt, cpus: 3, workload: 'kthread-heavy', stepBudget: CORPUS_STEP_BUDGET }, seeds: seedsFor(l, 2) });
+    out.push({
+      label: l,
+      options: { plugin: referenceArch, scheme: 'refcount', preempt, cpus: 3, workload: 'kthread-heavy', stepBudget: CORPUS_STEP_BUDGET },
+      seeds: seedsFor(l, 2),
+    });
   }
-  out.push(...mutationCells(referenceArch, CORE_MUTATIONS.map((m) => ({ ...m, cells: m.cells.map((c) => ({ ...c, arch: referenceArch.name, options: {} })) }))));
+  out.push(
+    ...mutationCells(
+      referenceArch,
+      CORE_MUTATIONS.map((m) => ({ ...m, cells: m.cells.map((c) => ({ ...c, arch: referenceArch.name, options: {} })) })),
+    ),
+  );
   return out;
 }
 
@@ -133,8 +163,15 @@ export function archCorpus(plugin: ArchPlugin<any>): CorpusCell[] {
         out.push({
           label: l,
           options: {
-            plugin, archOptions: options, scheme: s.scheme, ...(s.schemeOptions !== undefined ? { schemeOptions: s.schemeOptions } : {}), memory, cpus,
-            workload: 'default', strategy: { kind: 'pct', depth: 3 }, stepBudget: CORPUS_STEP_BUDGET,
+            plugin,
+            archOptions: options,
+            scheme: s.scheme,
+            ...(s.schemeOptions !== undefined ? { schemeOptions: s.schemeOptions } : {}),
+            memory,
+            cpus,
+            workload: 'default',
+            strategy: { kind: 'pct', depth: 3 },
+            stepBudget: CORPUS_STEP_BUDGET,
           },
           seeds: seedsFor(l, 1),
         });
@@ -155,8 +192,14 @@ export function schemeCorpus(scheme: SchemePlugin<any>): CorpusCell[] {
         out.push({
           label: l,
           options: {
-            plugin: referenceArch, scheme: scheme.name, schemePlugin: scheme, schemeOptions: options, cpus, workload: profile,
-            strategy: cpus === 2 ? { kind: 'random' } : { kind: 'pct', depth: 3 }, stepBudget: CORPUS_STEP_BUDGET,
+            plugin: referenceArch,
+            scheme: scheme.name,
+            schemePlugin: scheme,
+            schemeOptions: options,
+            cpus,
+            workload: profile,
+            strategy: cpus === 2 ? { kind: 'random' } : { kind: 'pct', depth: 3 },
+            stepBudget: CORPUS_STEP_BUDGET,
           },
           seeds: seedsFor(l, 1),
         });

@@ -21,13 +21,13 @@ describe('behaviour fingerprints', () => {
     expect(archFingerprint(copyOf(referenceArch, { name: 'reference-copy' }) as ArchPlugin<any>)).toBe(again);
   });
 
-  it('do not depend on the plugin\'s name or version, only on what it does', () => {
+  it("do not depend on the plugin's name or version, only on what it does", () => {
     const a = archFingerprint(copyOf(referenceArch, { name: 'ref-a', version: '1.0.0' }) as ArchPlugin<any>);
     const b = archFingerprint(copyOf(referenceArch, { name: 'ref-b', version: '2.0.0' }) as ArchPlugin<any>);
     expect(a).toBe(b);
   });
 
-  it('change when an arch plugin behaves differently, while core\'s stays', () => {
+  it("change when an arch plugin behaves differently, while core's stays", () => {
     const same = archFingerprint(copyOf(referenceArch, { name: 'ref-same' }) as ArchPlugin<any>);
     // Keep the mask bit the other way round in every cell: a behaviour change, not a rename.
     const changed: ArchPlugin<any> = copyOf(referenceArch, {
@@ -52,7 +52,8 @@ describe('behaviour fingerprints', () => {
   });
 
   it('give a scheme plugin its own part, and change when the scheme behaves differently', () => {
-    const asPlugin = (name: string, patch: Partial<SchemePlugin<any>> = {}): SchemePlugin<any> => copyOf(refcountScheme, { name, ...patch }) as SchemePlugin<any>;
+    const asPlugin = (name: string, patch: Partial<SchemePlugin<any>> = {}): SchemePlugin<any> =>
+      copyOf(refcountScheme, { name, ...patch }) as SchemePlugin<any>;
     const a = schemeFingerprint(asPlugin('rc-a'));
     expect(schemeFingerprint(asPlugin('rc-b'))).toBe(a);
     expect(schemeFingerprint(refcountScheme)).toBe(coreFingerprint());
@@ -88,7 +89,9 @@ describe('the corpus', () => {
   });
 
   it('takes every single-option variant of an arch or scheme plugin', () => {
-    const schema = z.object({ a: z.enum(['x', 'y', 'z']).default('y'), b: z.boolean().default(false), c: z.number().default(3), d: z.enum(['p', 'q']).optional() }).strict();
+    const schema = z
+      .object({ a: z.enum(['x', 'y', 'z']).default('y'), b: z.boolean().default(false), c: z.number().default(3), d: z.enum(['p', 'q']).optional() })
+      .strict();
     expect(optionVariants(schema)).toEqual([{}, { a: 'x' }, { a: 'z' }, { b: true }, { d: 'p' }, { d: 'q' }]);
     const cells = archCorpus(referenceArch);
     expect(cells.some((c) => (c.options.archOptions as Record<string, unknown>).leaveKeepsMaskBit === false)).toBe(true);

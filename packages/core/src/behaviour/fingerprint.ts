@@ -55,7 +55,9 @@ function hashCorpus(kind: string, cells: readonly CorpusCell[]): string {
 function hashRun(h: Hash, sim: Simulator, seed: readonly [number, number, number, number]): void {
   const r = sim.run(seed as [number, number, number, number], { trace: true, keepDecisions: true });
   const v = r.violation;
-  h.update(`run ${r.outcome} ${r.steps} ${v === null ? '-' : `${v.invariant} ${v.cpu} ${v.step} ${v.site ?? ''} ${v.siteKind ?? ''}`} ${r.hazards} ${r.useSites} ${r.pluginError?.hook ?? '-'}\n`);
+  h.update(
+    `run ${r.outcome} ${r.steps} ${v === null ? '-' : `${v.invariant} ${v.cpu} ${v.step} ${v.site ?? ''} ${v.siteKind ?? ''}`} ${r.hazards} ${r.useSites} ${r.pluginError?.hook ?? '-'}\n`,
+  );
   if (r.decisions !== null) h.update(r.decisions);
   const costs = sim.costs;
   let line = '\ncosts';
@@ -110,18 +112,26 @@ export function behaviourFingerprints(sim: Pick<Simulator, 'plugin' | 'schemePlu
  * model is the same). `names`: the arch and scheme as recorded, for the sentences.
  */
 export function fingerprintMismatch(
-  recorded: BehaviourFingerprints, current: BehaviourFingerprints, names: { readonly arch: string; readonly scheme?: string },
+  recorded: BehaviourFingerprints,
+  current: BehaviourFingerprints,
+  names: { readonly arch: string; readonly scheme?: string },
 ): string[] {
   const out: string[] = [];
   const coreChanged = recorded.core !== current.core;
   if (coreChanged) out.push(`the core model behaves differently (core fingerprint ${recorded.core}, now ${current.core})`);
   if (recorded.arch !== current.arch) {
-    out.push(`arch ${names.arch} behaves differently (fingerprint ${recorded.arch}, now ${current.arch}${coreChanged ? '; the core change alone changes it' : ''})`);
+    out.push(
+      `arch ${names.arch} behaves differently (fingerprint ${recorded.arch}, now ${current.arch}${coreChanged ? '; the core change alone changes it' : ''})`,
+    );
   }
   if (recorded.scheme !== current.scheme) {
     const what = `scheme ${names.scheme ?? '?'}`;
-    if (recorded.scheme === undefined || current.scheme === undefined) out.push(`${what} was ${recorded.scheme === undefined ? 'built in' : 'a plugin'} when recorded and is ${current.scheme === undefined ? 'built in' : 'a plugin'} now`);
-    else out.push(`${what} behaves differently (fingerprint ${recorded.scheme}, now ${current.scheme}${coreChanged ? '; the core change alone changes it' : ''})`);
+    if (recorded.scheme === undefined || current.scheme === undefined)
+      out.push(
+        `${what} was ${recorded.scheme === undefined ? 'built in' : 'a plugin'} when recorded and is ${current.scheme === undefined ? 'built in' : 'a plugin'} now`,
+      );
+    else
+      out.push(`${what} behaves differently (fingerprint ${recorded.scheme}, now ${current.scheme}${coreChanged ? '; the core change alone changes it' : ''})`);
   }
   return out;
 }

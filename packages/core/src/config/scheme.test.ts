@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../test-support/thrown.js';
 import { ZodError } from 'zod';
-import {
-  InvalidKconfigError, Kconfig, kconfigOf, resolveScheme, Scheme, SCHEME_DESCRIPTIONS, schemeFromKconfig, SchemeInput,
-  SCHEMES,
-} from './scheme.js';
-
+import { InvalidKconfigError, Kconfig, kconfigOf, resolveScheme, Scheme, SCHEME_DESCRIPTIONS, schemeFromKconfig, SchemeInput, SCHEMES } from './scheme.js';
 
 describe('SCHEMES', () => {
   it('lists exactly the three lazy-mm regimes of model-spec §6', () => {
@@ -127,4 +123,3 @@ describe('zod schemas', () => {
     expect(notBool.error!.issues[0]!.path).toEqual(['MMU_LAZY_TLB_REFCOUNT']);
   });
 });
-

@@ -31,9 +31,10 @@ export type SchemeOptions = Readonly<Record<string, unknown>>;
  * it dangle as long as nothing uses it: under it I3 is a hazard, recorded while the run goes
  * on, and only uses of the freed mm (I14) end a run.
  */
-export const SCHEME_DANGLING_PREMISE: Record<Scheme, boolean> = Object.fromEntries(
-  BUILTIN_SCHEMES.map((s) => [s.name, s.claims.danglingPremise]),
-) as Record<Scheme, boolean>;
+export const SCHEME_DANGLING_PREMISE: Record<Scheme, boolean> = Object.fromEntries(BUILTIN_SCHEMES.map((s) => [s.name, s.claims.danglingPremise])) as Record<
+  Scheme,
+  boolean
+>;
 
 /** Kconfig form of a scheme, as a kernel developer would write it. */
 export const Kconfig = z
@@ -97,7 +98,9 @@ export function resolveSchemeOptions(scheme: string | SchemePlugin<unknown>, opt
       .map(([k, v]) => `${k} (${v.description ?? 'see lazytlb schemes'})`)
       .join('; ');
     const issues = r.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-    throw new SchemeOptionsError(`invalid options for scheme ${plugin.name}:\n${issues}\n  allowed: ${allowed === '' ? 'none (this scheme takes no options)' : allowed}`);
+    throw new SchemeOptionsError(
+      `invalid options for scheme ${plugin.name}:\n${issues}\n  allowed: ${allowed === '' ? 'none (this scheme takes no options)' : allowed}`,
+    );
   }
   const refusal = plugin.structuralRefusal?.(r.data) ?? null;
   if (refusal !== null) throw new SchemeOptionsError(`scheme ${plugin.name}: ${refusal}`);

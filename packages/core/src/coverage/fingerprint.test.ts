@@ -21,16 +21,36 @@ function naiveKey(k: Kernel): string {
     const t = k.cpuCurr[c]!;
     const a = k.taskActiveMm[t]!;
     const sp = k.cpuSp[c]!;
-    const sig = a === NO_MM ? 'null' : a === INIT_MM ? `init/${(k.mmCpumask[INIT_MM]! >>> c) & 1}` : [
-      k.mmStage[a], k.mmUsers[a]! > 0, Math.min(holders(a), 3), Math.max(-1, Math.min(2, k.mmCount[a]! - holders(a))), (k.mmCpumask[a]! >>> c) & 1,
-    ].join('/');
-    tuples.push([k.cpuOnline[c], k.taskKind[t], k.taskMm[t] === NO_MM, k.cpuPrevMm[c] !== NO_MM, k.ipiLen[c]! > 0, sp > 0 ? k.frPath[c * FRAME_DEPTH + sp - 1] : 0, sig].join(','));
+    const sig =
+      a === NO_MM
+        ? 'null'
+        : a === INIT_MM
+          ? `init/${(k.mmCpumask[INIT_MM]! >>> c) & 1}`
+          : [k.mmStage[a], k.mmUsers[a]! > 0, Math.min(holders(a), 3), Math.max(-1, Math.min(2, k.mmCount[a]! - holders(a))), (k.mmCpumask[a]! >>> c) & 1].join(
+              '/',
+            );
+    tuples.push(
+      [
+        k.cpuOnline[c],
+        k.taskKind[t],
+        k.taskMm[t] === NO_MM,
+        k.cpuPrevMm[c] !== NO_MM,
+        k.ipiLen[c]! > 0,
+        sp > 0 ? k.frPath[c * FRAME_DEPTH + sp - 1] : 0,
+        sig,
+      ].join(','),
+    );
   }
   return tuples.sort().join(' | '); // a multiset of per-CPU tuples
 }
 
 /** A hand-written machine state: mms by label, CPUs by position. */
-interface MmDesc { stage: number; users: number; count: number; addr?: number }
+interface MmDesc {
+  stage: number;
+  users: number;
+  count: number;
+  addr?: number;
+}
 interface CpuDesc {
   online?: boolean;
   kind: number;
@@ -43,7 +63,10 @@ interface CpuDesc {
   path?: number | undefined;
   ipis?: number;
 }
-interface State { mms: Record<string, MmDesc>; cpus: CpuDesc[] }
+interface State {
+  mms: Record<string, MmDesc>;
+  cpus: CpuDesc[];
+}
 
 /**
  * Build a Kernel for `s` with CPU c's state on CPU perm[c], mms numbered in `mmOrder`, and
@@ -112,7 +135,7 @@ function permutations(n: number): number[][] {
   const a = Array.from({ length: n }, (_, i) => i);
   const out: number[][] = [a.slice()];
   const c = new Array<number>(n).fill(0);
-  for (let i = 1; i < n;) {
+  for (let i = 1; i < n; ) {
     if (c[i]! < i) {
       const j = i % 2 === 0 ? 0 : c[i]!;
       [a[j], a[i]] = [a[i]!, a[j]!];
@@ -183,18 +206,27 @@ describe('abstract-state fingerprint', () => {
   });
 
   it('is a multiset hash: two CPUs in the same state differ from one', () => {
-    const one: State = { mms: { A: { stage: MM_LIVE, users: 1, count: 1 } }, cpus: [
-      { kind: TASK_USER, mm: 'A', active: 'A', inMask: true },
-      { kind: TASK_IDLE, mm: null, active: 'init' },
-      { kind: TASK_IDLE, mm: null, active: 'init' },
-    ] };
+    const one: State = {
+      mms: { A: { stage: MM_LIVE, users: 1, count: 1 } },
+      cpus: [
+        { kind: TASK_USER, mm: 'A', active: 'A', inMask: true },
+        { kind: TASK_IDLE, mm: null, active: 'init' },
+        { kind: TASK_IDLE, mm: null, active: 'init' },
+      ],
+    };
     const two: State = { ...one, cpus: [one.cpus[0]!, one.cpus[0]!, one.cpus[2]!] };
     expect(fingerprint(build(two))).not.toBe(fingerprint(build(one)));
   });
 
   it('agrees with the plain statement of the abstraction on states of real runs (equal keys, equal fingerprints)', () => {
     for (const cpus of [2, 3, 8]) {
-      const sim = new Simulator({ plugin: referenceArch, scheme: cpus === 3 ? 'none' : 'refcount', cpus, workload: 'default', strategy: { kind: 'pct', depth: 3 } });
+      const sim = new Simulator({
+        plugin: referenceArch,
+        scheme: cpus === 3 ? 'none' : 'refcount',
+        cpus,
+        workload: 'default',
+        strategy: { kind: 'pct', depth: 3 },
+      });
       const byKey = new Map<string, number>();
       const byFp = new Map<number, string>();
       for (let i = 0; i < 40; i++) {

@@ -81,8 +81,13 @@ export function fingerprintInt32(k: Kernel): number {
   const n = k.ncpu;
   if (holdersOf.length < k.mmCapacity) holdersOf = new Int32Array(k.mmCapacity);
   const h = holdersOf;
-  const curr = k.cpuCurr, taskMm = k.taskMm, taskActive = k.taskActiveMm, taskKind = k.taskKind;
-  const prevMm = k.cpuPrevMm, localMm = k.cpuLocalMm, stage = k.mmStage;
+  const curr = k.cpuCurr,
+    taskMm = k.taskMm,
+    taskActive = k.taskActiveMm,
+    taskKind = k.taskKind;
+  const prevMm = k.cpuPrevMm,
+    localMm = k.cpuLocalMm,
+    stage = k.mmStage;
   // Lazy holders per mm: H_curr + rq->prev_mm + H_local (init_mm's are not counted).
   for (let c = 0; c < n; c++) {
     const t = curr[c]!;

@@ -13,7 +13,7 @@ function sticky(seed: number): Chooser {
 }
 
 describe('GuidedExplorer', () => {
-  it('gives exactly the sweep app\'s guidedRun result and preemption points with its choosers (4 cells x 60 seeds)', () => {
+  it("gives exactly the sweep app's guidedRun result and preemption points with its choosers (4 cells x 60 seeds)", () => {
     const outcomes = new Set<string>();
     let runs = 0;
     for (const cell of CELLS) {
@@ -24,7 +24,7 @@ describe('GuidedExplorer', () => {
         const d = base.decisions!;
         const target = cell.target !== undefined && i % 2 === 0 ? cell.target : undefined;
         // nonPreemptiveFrom / withoutPreemptionAt at some step, or a random sticky chooser.
-        const at = 1 + (i * 7919) % Math.max(1, d.length - 1);
+        const at = 1 + ((i * 7919) % Math.max(1, d.length - 1));
         const makers: (() => Chooser)[] = [() => nonPreemptiveFrom(d, i % 5 === 0 ? 0 : at), () => withoutPreemptionAt(d, at), () => sticky(i)];
         for (const make of makers) {
           const want = outcomeOrError(() => {

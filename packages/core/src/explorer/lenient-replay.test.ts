@@ -6,7 +6,7 @@ import { LenientReplayExplorer } from './lenient-replay.js';
 import { ReplayExplorer } from './replay.js';
 
 describe('LenientReplayExplorer', () => {
-  it('gives exactly the sweep app\'s lenientRun result: outcome, steps, violation, findings, decisions, costs (4 cells x 100 seeds, perturbed lists, limits, targets)', () => {
+  it("gives exactly the sweep app's lenientRun result: outcome, steps, violation, findings, decisions, costs (4 cells x 100 seeds, perturbed lists, limits, targets)", () => {
     const rng = new Sfc32(1, 2, 3, 5);
     const outcomes = new Map<string, number>();
     let replaced = 0;
@@ -19,9 +19,12 @@ describe('LenientReplayExplorer', () => {
         const limit = limitOf(base.steps, rng);
         const target = cell.target !== undefined && rng.int(2) === 0 ? cell.target : undefined;
         const want = outcomeOrError(() => summary(lenientRun(sim, seed, d, limit, target), sim));
-        const got = outcomeOrError(() => summary(
-          sim.run(seed, { explorer: new LenientReplayExplorer(d, limit), keepDecisions: true, ...(target !== undefined ? { stopAt: target } : {}) }), sim,
-        ));
+        const got = outcomeOrError(() =>
+          summary(
+            sim.run(seed, { explorer: new LenientReplayExplorer(d, limit), keepDecisions: true, ...(target !== undefined ? { stopAt: target } : {}) }),
+            sim,
+          ),
+        );
         expect(got).toEqual(want);
         const o = 'value' in got ? (got.value as { outcome: string }).outcome : 'error';
         outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
@@ -33,7 +36,7 @@ describe('LenientReplayExplorer', () => {
     expect(replaced).toBeGreaterThan(250);
   });
 
-  it('takes the recorded actor when enabled, else the lowest enabled one (also for values that are no actor and past the list\'s end)', () => {
+  it("takes the recorded actor when enabled, else the lowest enabled one (also for values that are no actor and past the list's end)", () => {
     const ex = new LenientReplayExplorer([3, 9, 255, 0]);
     ex.begin(undefined, 8, 10, 100);
     const en = Uint8Array.from([1, 3, 5, 200]);
@@ -41,7 +44,7 @@ describe('LenientReplayExplorer', () => {
     expect(ex.pick(Uint8Array.from([0, 4]), 2, 3)).toBe(0);
   });
 
-  it('ends the run where it stands at its limit and at the cell\'s step budget, outcome ok, never budget (as lenientRun)', () => {
+  it("ends the run where it stands at its limit and at the cell's step budget, outcome ok, never budget (as lenientRun)", () => {
     const cell = CELLS[2]!; // budget 150: the cell's own runs end `budget`
     const sim = simOf(cell);
     const seed = seedOf(sim, 0);
@@ -62,8 +65,9 @@ describe('LenientReplayExplorer', () => {
     const ex = new LenientReplayExplorer([0, 1, 0, 1], 30);
     for (let i = 0; i < 5; i++) {
       const seed = seedOf(sim, i);
-      expect(summary(sim.run(seed, { explorer: ex, keepDecisions: true }), sim))
-        .toEqual(summary(sim.run(seed, { explorer: new LenientReplayExplorer([0, 1, 0, 1], 30), keepDecisions: true }), sim));
+      expect(summary(sim.run(seed, { explorer: ex, keepDecisions: true }), sim)).toEqual(
+        summary(sim.run(seed, { explorer: new LenientReplayExplorer([0, 1, 0, 1], 30), keepDecisions: true }), sim),
+      );
     }
   });
 });

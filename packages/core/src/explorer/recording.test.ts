@@ -8,7 +8,7 @@ import { ReplayDivergence, ReplayExplorer } from './replay.js';
 import { RandomExplorer } from './strategy.js';
 
 describe('RecordingExplorer', () => {
-  it('around a stop-at-end replay records the enabled sets of the sweep app\'s enabledAlong, with the same result (4 cells x 80 seeds)', () => {
+  it("around a stop-at-end replay records the enabled sets of the sweep app's enabledAlong, with the same result (4 cells x 80 seeds)", () => {
     const rng = new Sfc32(9, 8, 7, 6);
     let diverged = 0;
     let points = 0;

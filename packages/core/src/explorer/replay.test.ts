@@ -56,7 +56,9 @@ describe('ReplayExplorer injected with RunOptions.explorer', () => {
 
   it('decisions and explorer together are refused', () => {
     const sim = simOf(CELLS[1]!);
-    expect(thrown(() => sim.run(seedOf(sim, 0), { decisions: [0], explorer: new ReplayExplorer([0]) })).message).toBe('RunOptions: give decisions or explorer, not both');
+    expect(thrown(() => sim.run(seedOf(sim, 0), { decisions: [0], explorer: new ReplayExplorer([0]) })).message).toBe(
+      'RunOptions: give decisions or explorer, not both',
+    );
   });
 });
 
@@ -68,7 +70,7 @@ describe('injected explorers', () => {
     expect(e.message).toMatch(/^step \d+: the explorer picked actor 200, which is not enabled \(enabled: [\d,]+\)$/);
   });
 
-  it('the cell\'s own strategy is unchanged by injected runs in between (same results as a fresh simulator)', () => {
+  it("the cell's own strategy is unchanged by injected runs in between (same results as a fresh simulator)", () => {
     const a = simOf(CELLS[0]!);
     const b = simOf(CELLS[0]!);
     for (let i = 0; i < 30; i++) {

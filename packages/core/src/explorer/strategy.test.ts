@@ -3,9 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { thrown } from '../test-support/thrown.js';
 import { Sfc32 } from '../prng/sfc32.js';
 import {
-  createExplorer, type Explorer, parseStrategy, PctExplorer, RandomExplorer, ReplayDivergence, ReplayExplorer, StrategySpec, strategyToString,
+  createExplorer,
+  type Explorer,
+  parseStrategy,
+  PctExplorer,
+  RandomExplorer,
+  ReplayDivergence,
+  ReplayExplorer,
+  StrategySpec,
+  strategyToString,
 } from './strategy.js';
-
 
 const all = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => i);
 
@@ -33,13 +40,10 @@ describe('parseStrategy', () => {
     expect(parseStrategy('pct:16')).toEqual({ kind: 'pct', depth: 16 });
   });
 
-  it.each(['foo', 'pct:x', 'pct', 'pct:', 'pct:-1', 'pct:2.5', 'Random', 'random ', ' pct:3', 'pct:3:4', ''])(
-    'rejects %j saying what is expected',
-    (text) => {
-      const e = thrown(() => parseStrategy(text));
-      expect(e.message).toBe(`invalid strategy "${text}": expected "random" or "pct:D" with D in 1..16`);
-    },
-  );
+  it.each(['foo', 'pct:x', 'pct', 'pct:', 'pct:-1', 'pct:2.5', 'Random', 'random ', ' pct:3', 'pct:3:4', ''])('rejects %j saying what is expected', (text) => {
+    const e = thrown(() => parseStrategy(text));
+    expect(e.message).toBe(`invalid strategy "${text}": expected "random" or "pct:D" with D in 1..16`);
+  });
 
   // Fixed: out-of-range depths used to escape as a raw ZodError instead of this message.
   it('rejects out-of-range depths with the same message as other malformed strategies', () => {
@@ -60,9 +64,11 @@ describe('strategyToString', () => {
       fc.constant<StrategySpec>({ kind: 'random' }),
       fc.integer({ min: 1, max: 16 }).map((depth): StrategySpec => ({ kind: 'pct', depth })),
     );
-    fc.assert(fc.property(spec, (s) => {
-      expect(parseStrategy(strategyToString(s))).toEqual(s);
-    }));
+    fc.assert(
+      fc.property(spec, (s) => {
+        expect(parseStrategy(strategyToString(s))).toEqual(s);
+      }),
+    );
   });
 });
 

@@ -97,7 +97,9 @@ describe('I14 at membarrier_switch_mm: a stale prev->active_mm equal to next->mm
       { name: 'C', kind: 'user', cpu: 0, unstarted: true, program: ['run', 'exit'] },
     ],
   };
-  const A = 2, B = 3, C = 4;
+  const A = 2,
+    B = 3,
+    C = 4;
   const script = [
     { cpu: 1, until: (k: Kernel) => k.taskCpu[A] === 0 && k.cpuCurr[1] === B },
     { cpu: 0, until: (k: Kernel) => k.taskState[A] === TS_BLOCKED && k.cpuCurr[0] === 0 },
@@ -114,7 +116,12 @@ describe('I14 at membarrier_switch_mm: a stale prev->active_mm equal to next->mm
     expect(r.violation).toMatchObject({ invariant: 'I14', site: 'membarrier_switch_mm', siteKind: 'stale-compare', cpu: 0 });
     expect(r.violation!.message).toMatch(/rq->membarrier_state stays 3/);
     expect(s.k.mmAddr[3]).toBe(s.k.mmAddr[1]); // ABA: C's mm sits at MA's address
-    expect(s.findings().filter((f) => f.kind === 'use-site').map((f) => (f.kind === 'use-site' ? f.site : ''))).toEqual(['membarrier_switch_mm', '__mmdrop']);
+    expect(
+      s
+        .findings()
+        .filter((f) => f.kind === 'use-site')
+        .map((f) => (f.kind === 'use-site' ? f.site : '')),
+    ).toEqual(['membarrier_switch_mm', '__mmdrop']);
   });
 
   it('refcount: CPU0 still holds MA, its address is not reused, the same script passes', () => {
@@ -134,7 +141,7 @@ describe('I14 at membarrier_switch_mm: a stale prev->active_mm equal to next->mm
   });
 });
 
-describe('the reference arch\'s own use site', () => {
+describe("the reference arch's own use site", () => {
   it('a CPU that left an mm lazily and kept its mask bit clears it in the freed mm at its next switch: I14 dereference', () => {
     const w: ExplicitWorkloadInput = {
       tasks: [

@@ -53,7 +53,7 @@ export const CORE_USE_SITES: readonly UseSiteDoc[] = [
       '`none` is "mainline with this WARN removed", so there it is a hazard, elsewhere a violation (I3)',
   },
   ...[
-    ['exit_mm', 'mmgrab_lazy_tlb(mm); enter_lazy_tlb(mm, current) on the exiting task\'s own mm'],
+    ['exit_mm', "mmgrab_lazy_tlb(mm); enter_lazy_tlb(mm, current) on the exiting task's own mm"],
     ['mmput', 'atomic_dec_and_test(&mm->mm_users)'],
     ['mmget', 'atomic_inc(&mm->mm_users) (CLONE_VM)'],
     ['mmget_not_zero', 'atomic_inc_not_zero(&mm->mm_users) (kthread_use_mm users, khugepaged)'],
@@ -63,11 +63,13 @@ export const CORE_USE_SITES: readonly UseSiteDoc[] = [
     ['mmdrop_lazy_tlb', 'atomic_dec_and_test(&mm->mm_count) under MMU_LAZY_TLB_REFCOUNT=y (only smp_mb() otherwise)'],
     ['switch_mm_irqs_off', 'next->pgd / context of the mm being switched to'],
     ['khugepaged', 'hpage_collapse_test_exit(mm): mm->mm_users, then the page tables of mm'],
-  ].map(([id, reads]): UseSiteDoc => ({
-    id: id!,
-    kind: 'dereference',
-    source: 'generic mm / scheduler paths (kernel/fork.c, kernel/exit.c, kernel/sched/core.c, mm/khugepaged.c)',
-    reads: reads!,
-    consequence: 'a read of a freed mm_struct: a use after free whatever the slab did with it',
-  })),
+  ].map(
+    ([id, reads]): UseSiteDoc => ({
+      id: id!,
+      kind: 'dereference',
+      source: 'generic mm / scheduler paths (kernel/fork.c, kernel/exit.c, kernel/sched/core.c, mm/khugepaged.c)',
+      reads: reads!,
+      consequence: 'a read of a freed mm_struct: a use after free whatever the slab did with it',
+    }),
+  ),
 ];

@@ -10,7 +10,7 @@ import type { UseSiteKind } from '../findings/sites.js';
 export const INVARIANTS = {
   I1: { name: 'hw-root-live', summary: "no CPU's MMU root (pgd / PID / context) belongs to a freed mm or a freed/reassigned context" },
   I2: { name: 'no-stale-tlb', summary: 'no CPU may still hold a translation or paging-structure entry when the page or table it points to is freed' },
-  I3: { name: 'lazy-pointer-live', summary: "no lazy active_mm, rq->prev_mm or offline idle active_mm names a freed mm (a hazard under `none`)" },
+  I3: { name: 'lazy-pointer-live', summary: 'no lazy active_mm, rq->prev_mm or offline idle active_mm names a freed mm (a hazard under `none`)' },
   I4: { name: 'refcount-conservation', summary: 'mm_count equals the holders it stands for' },
   I5: { name: 'single-free', summary: '__mmdrop once, on 1->0, never for init_mm, never negative, never from IRQ context' },
   I6: { name: 'no-leak', summary: 'at quiescence every mm with no holder left has been freed' },
@@ -18,7 +18,7 @@ export const INVARIANTS = {
   I10: {
     name: 'membarrier-ordering',
     summary:
-      'when membarrier(PRIVATE_EXPEDITED) returns, every CPU running the mm\'s user code took its IPI or executed a full barrier ' +
+      "when membarrier(PRIVATE_EXPEDITED) returns, every CPU running the mm's user code took its IPI or executed a full barrier " +
       'after its rq->curr / tsk->mm store before that user code (tso)',
   },
   I9: { name: 'irq-off-atomicity', summary: '(mm, active_mm, hardware mm) change together with respect to IPIs' },
@@ -33,7 +33,8 @@ export const INVARIANTS = {
   },
   I15: {
     name: 'scheme-check',
-    summary: "a check in the scheme's own kernel code holds (a WARN_ON or lockdep assertion of a proposal: e.g. hazptr's slot free at mmgrab_lazy_tlb, hazptr_scan preemptible)",
+    summary:
+      "a check in the scheme's own kernel code holds (a WARN_ON or lockdep assertion of a proposal: e.g. hazptr's slot free at mmgrab_lazy_tlb, hazptr_scan preemptible)",
   },
 } as const;
 

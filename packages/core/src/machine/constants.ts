@@ -33,7 +33,6 @@ export const MM_CTX_DESTROYED = 5;
 export const MM_FREED = 6;
 export const MM_STAGE_NAMES = ['unused', 'live', 'exiting', 'tables_freed', 'pgd_freed', 'ctx_destroyed', 'freed'] as const;
 
-
 /** Flags passed to the arch's flush_tlb_mm_range(). */
 export const FLUSH_FREED_TABLES = 1; // mmu_gather freed page-table pages (tlb->freed_tables)
 export const FLUSH_FULLMM = 2; // exit_mmap's final flush (tlb->fullmm)
@@ -96,9 +95,33 @@ export const OP_MEMBARRIER = 26;
 /** OP_MEMBARRIER_REGISTER's arg: then issue MEMBARRIER_CMD_PRIVATE_EXPEDITED too (a library that registers on first use). */
 export const MEMBARRIER_AND_COMMAND = 1;
 export const OP_NAMES = [
-  '?', 'run', 'munmap', 'sleep', 'yield', 'migrate', 'clone_thread', 'fork', 'exec', 'exit',
-  'use_mm_setup', 'kthread_use_mm', 'kthread_unuse_mm', 'kernel_execve', 'kwork', 'cpu_down', 'cpu_up', 'cpuhp',
-  'io_uring_setup', 'io_ring_exit_work', 'mremap', 'khugepaged', 'text_poke', 'suspend', 'membarrier_register', 'reclaim', 'membarrier',
+  '?',
+  'run',
+  'munmap',
+  'sleep',
+  'yield',
+  'migrate',
+  'clone_thread',
+  'fork',
+  'exec',
+  'exit',
+  'use_mm_setup',
+  'kthread_use_mm',
+  'kthread_unuse_mm',
+  'kernel_execve',
+  'kwork',
+  'cpu_down',
+  'cpu_up',
+  'cpuhp',
+  'io_uring_setup',
+  'io_ring_exit_work',
+  'mremap',
+  'khugepaged',
+  'text_poke',
+  'suspend',
+  'membarrier_register',
+  'reclaim',
+  'membarrier',
 ] as const;
 /** Two 10-bit task ids in one op argument (OP_IO_URING_SETUP). */
 export const OP_PAIR_SHIFT = 10;

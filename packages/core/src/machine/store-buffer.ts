@@ -92,9 +92,10 @@ export class StoreBuffers {
     let mem = view;
     if (this.tso) {
       const old = this.mem[s];
-      mem = old !== undefined && old !== view && old.length === view.length && old.constructor === view.constructor
-        ? old
-        : new (view.constructor as new (n: number) => SharedArray)(view.length);
+      mem =
+        old !== undefined && old !== view && old.length === view.length && old.constructor === view.constructor
+          ? old
+          : new (view.constructor as new (n: number) => SharedArray)(view.length);
       mem.set(view);
     }
     this.mem[s] = mem;

@@ -37,10 +37,12 @@ function sequencedTlbbatch(calls: string[]): ArchPlugin<ReferenceArchOptions> {
 }
 
 describe('arch_tlbbatch_flush(): an ABI v2 hook written as a sequence', () => {
-  it('in task context (kswapd\'s try_to_unmap) each later step is a step of its own, resumed as tlbbatch_flush with (mm, 0, 0)', () => {
+  it("in task context (kswapd's try_to_unmap) each later step is a step of its own, resumed as tlbbatch_flush with (mm, 0, 0)", () => {
     const calls: string[] = [];
     const sim = createSimulator({
-      plugin: sequencedTlbbatch(calls), scheme: 'refcount', cpus: 2,
+      plugin: sequencedTlbbatch(calls),
+      scheme: 'refcount',
+      cpus: 2,
       workload: {
         explicit: {
           tasks: [

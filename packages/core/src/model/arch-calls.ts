@@ -16,10 +16,30 @@ import { checkSwitchEnd } from './invariant-checks.js';
  * ArchHooks interface: a hook added to the interface without an id here is a compile error.
  */
 export const HOOK_IDS = {
-  reset: 1, init_new_context: 2, destroy_context: 3, switch_mm_irqs_off: 4, enter_lazy_tlb: 5,
-  flush_tlb_mm_range: 6, handle_ipi: 7, arch_exit_mmap: 8, shoot_lazies_mask: 9, hw_root: 10, tlb_may_hold: 11,
-  check: 12, vcpu_preempt: 13, vcpu_resume: 14, describe_cpu: 15, ipi_name: 16, arch_continue: 17, cpu_disable: 18, cpu_up: 19,
-  cpu_idle_deep: 20, use_temporary_mm: 21, suspend_resume: 22, tlbbatch_flush: 23, resume: 24,
+  reset: 1,
+  init_new_context: 2,
+  destroy_context: 3,
+  switch_mm_irqs_off: 4,
+  enter_lazy_tlb: 5,
+  flush_tlb_mm_range: 6,
+  handle_ipi: 7,
+  arch_exit_mmap: 8,
+  shoot_lazies_mask: 9,
+  hw_root: 10,
+  tlb_may_hold: 11,
+  check: 12,
+  vcpu_preempt: 13,
+  vcpu_resume: 14,
+  describe_cpu: 15,
+  ipi_name: 16,
+  arch_continue: 17,
+  cpu_disable: 18,
+  cpu_up: 19,
+  cpu_idle_deep: 20,
+  use_temporary_mm: 21,
+  suspend_resume: 22,
+  tlbbatch_flush: 23,
+  resume: 24,
 } as const satisfies Record<keyof ArchHooks, number>;
 export type HookName = keyof typeof HOOK_IDS;
 

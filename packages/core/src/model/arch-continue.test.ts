@@ -28,10 +28,16 @@ describe('Kernel.archContinue', () => {
       // Per CPU, every flush (munmap, exit_mmap, dup_mmap, mremap, khugepaged, reclaim) is followed by
       // exactly one phase2 before the step that frees what it flushed (or wakes the child).
       const flush = (fn: string, text: string): boolean =>
-        (fn === 'tlb_finish_mmu' && text.includes('flush_tlb_mm_range')) || (fn === 'exit_mmap' && text.includes('tlb_finish_mmu')) ||
-        fn === 'dup_mmap' || (fn === 'mremap' && text.includes('flush_tlb_range')) || (fn === 'collapse_huge_page' && text.includes('pmdp_collapse_flush')) || fn === 'try_to_unmap';
+        (fn === 'tlb_finish_mmu' && text.includes('flush_tlb_mm_range')) ||
+        (fn === 'exit_mmap' && text.includes('tlb_finish_mmu')) ||
+        fn === 'dup_mmap' ||
+        (fn === 'mremap' && text.includes('flush_tlb_range')) ||
+        (fn === 'collapse_huge_page' && text.includes('pmdp_collapse_flush')) ||
+        fn === 'try_to_unmap';
       const after = (fn: string, text: string): boolean =>
-        (fn === 'tlb_finish_mmu' && text.startsWith('free')) || fn === 'wake_up_new_task' || (fn === 'collapse_huge_page' && text.startsWith('free')) ||
+        (fn === 'tlb_finish_mmu' && text.startsWith('free')) ||
+        fn === 'wake_up_new_task' ||
+        (fn === 'collapse_huge_page' && text.startsWith('free')) ||
         fn === 'shrink_folio_list';
       for (let c = 0; c < 4; c++) {
         let open = 0;
@@ -63,7 +69,10 @@ describe('Kernel.archContinue', () => {
         k.archContinue(cpu, 1, mm, 0);
       },
     }));
-    for (const [plugin, message] of [[fromIrq, /interrupt context/], [noHook, /needs the arch_continue hook/]] as const) {
+    for (const [plugin, message] of [
+      [fromIrq, /interrupt context/],
+      [noHook, /needs the arch_continue hook/],
+    ] as const) {
       const sim = new Simulator({ plugin, scheme: 'refcount', cpus: 2, workload: 'default' });
       const r = sim.run(runSeed(hashString128(sim.cellId), 0));
       expect(r.outcome).toBe('plugin-error');

@@ -58,7 +58,12 @@ export function stepExec(k: Kernel, cpu: number, f: number, irqsOffActivateMm: b
         k.frPc[f] = 2; // local_irq_enable() before activate_mm()
         k.cpuActivatePending[cpu] = 1;
       }
-      if (k.tracer !== null) k.tracer.ev(cpu, 'exec_mmap', `${k.taskName(t)} mm=${k.mmName(mm)} (was ${k.mmName(oldMm)}, active_mm ${k.mmName(active)})${irqsOffActivateMm ? '; activate_mm' : ''}`);
+      if (k.tracer !== null)
+        k.tracer.ev(
+          cpu,
+          'exec_mmap',
+          `${k.taskName(t)} mm=${k.mmName(mm)} (was ${k.mmName(oldMm)}, active_mm ${k.mmName(active)})${irqsOffActivateMm ? '; activate_mm' : ''}`,
+        );
       return;
     }
     case 2:

@@ -11,10 +11,31 @@
  */
 import { C_MM_EXITS, C_MM_FREES } from '../cost/counters.js';
 import { checkHwRootsAll, checkLazyPointers, checkMaskCoverage, checkStaleTlb } from './invariant-checks.js';
-import { arch_destroy_context, arch_enter_lazy_tlb, arch_exit_mmap, arch_flush_tlb_mm_range, arch_shoot_lazies_mask, arch_switch_mm_irqs_off } from './arch-calls.js';
 import {
-  FLUSH_FREED_TABLES, FLUSH_FULLMM, INIT_MM, IPI_SHOOT_LAZY, MM_CTX_DESTROYED, MM_EXITING, MM_FREED, MM_PGD_FREED,
-  MM_TABLES_FREED, NO_MM, NO_TASK, PREEMPT_NONE, PREEMPT_VOLUNTARY, REASON_SHOOTDOWN, SWITCH_TO_INIT_MM, TS_DEAD,
+  arch_destroy_context,
+  arch_enter_lazy_tlb,
+  arch_exit_mmap,
+  arch_flush_tlb_mm_range,
+  arch_shoot_lazies_mask,
+  arch_switch_mm_irqs_off,
+} from './arch-calls.js';
+import {
+  FLUSH_FREED_TABLES,
+  FLUSH_FULLMM,
+  INIT_MM,
+  IPI_SHOOT_LAZY,
+  MM_CTX_DESTROYED,
+  MM_EXITING,
+  MM_FREED,
+  MM_PGD_FREED,
+  MM_TABLES_FREED,
+  NO_MM,
+  NO_TASK,
+  PREEMPT_NONE,
+  PREEMPT_VOLUNTARY,
+  REASON_SHOOTDOWN,
+  SWITCH_TO_INIT_MM,
+  TS_DEAD,
 } from '../machine/constants.js';
 import { ret } from './frames.js';
 import type { Kernel } from './kernel.js';

@@ -90,7 +90,12 @@ export function stepCpuhpAp(k: Kernel, cpu: number, f: number): void {
       if (noForceInitMm(k) || mm === INIT_MM) {
         k.frPc[f] = 2;
         k.cpuStopMachine[cpu] = 1;
-        if (k.tracer !== null) k.tracer.ev(cpu, 'sched_cpu_wait_empty', noForceInitMm(k) ? `stays lazy on ${k.mmName(mm)} (mutation: no sched_force_init_mm)` : 'already on init_mm');
+        if (k.tracer !== null)
+          k.tracer.ev(
+            cpu,
+            'sched_cpu_wait_empty',
+            noForceInitMm(k) ? `stays lazy on ${k.mmName(mm)} (mutation: no sched_force_init_mm)` : 'already on init_mm',
+          );
         return;
       }
       // sched_force_init_mm(): mmgrab_lazy_tlb(&init_mm); local_irq_disable();

@@ -5,7 +5,18 @@
  * (mm_free_pgd, destroy_context, free_mm, freeing unmapped pages) scan all CPUs.
  */
 import { arch_check, arch_hw_root, arch_tlb_may_hold } from './arch-calls.js';
-import { HOLD_ACTIVE_MM, HOLD_PREV_MM, INIT_MM, MM_CTX_DESTROYED, MM_FREED, MM_PGD_FREED, MM_STAGE_NAMES, NO_MM, TS_DEAD, TS_RUNNING } from '../machine/constants.js';
+import {
+  HOLD_ACTIVE_MM,
+  HOLD_PREV_MM,
+  INIT_MM,
+  MM_CTX_DESTROYED,
+  MM_FREED,
+  MM_PGD_FREED,
+  MM_STAGE_NAMES,
+  NO_MM,
+  TS_DEAD,
+  TS_RUNNING,
+} from '../machine/constants.js';
 import type { Kernel } from './kernel.js';
 import { scheme_lazy_refs } from './scheme-calls.js';
 
@@ -64,7 +75,11 @@ export function checkSwitchEnd(k: Kernel, cpu: number): void {
   if (mm <= INIT_MM) return;
   const gen = k.mmFreedTablesGen[mm]!;
   if (gen === 0 || !arch_tlb_may_hold(k, cpu, mm, gen)) return;
-  k.violate('I2', cpu, `CPU${cpu} ends its switch to ${k.mmName(mm)} caching page tables of it freed before (no flush reached it): a speculative walk reaches freed memory`);
+  k.violate(
+    'I2',
+    cpu,
+    `CPU${cpu} ends its switch to ${k.mmName(mm)} caching page tables of it freed before (no flush reached it): a speculative walk reaches freed memory`,
+  );
 }
 
 /**
@@ -113,7 +128,11 @@ export function checkRefcounts(k: Kernel, cpu: number): void {
     const lazy = scheme_lazy_refs(k, mm);
     const expected = k.mmUsersRef[mm]! + k.mmGrabHolders[mm]! + lazy;
     if (k.mmCount[mm] !== expected) {
-      k.violate('I4', cpu, `mm_count of ${k.mmName(mm)} is ${k.mmCount[mm]} but its holders account for ${expected} (users ref ${k.mmUsersRef[mm]}, mmgrab ${k.mmGrabHolders[mm]}, lazy ${lazy})`);
+      k.violate(
+        'I4',
+        cpu,
+        `mm_count of ${k.mmName(mm)} is ${k.mmCount[mm]} but its holders account for ${expected} (users ref ${k.mmUsersRef[mm]}, mmgrab ${k.mmGrabHolders[mm]}, lazy ${lazy})`,
+      );
       break;
     }
   }

@@ -9,18 +9,57 @@
 import type { ArchHooks } from '../abi/plugin.js';
 import type { SchemeHooks } from '../scheme/abi.js';
 import type { SchemeKernel } from '../scheme/scheme-kernel.js';
-import { C_EVENT_BASE, C_EXITED_MM_STEPS, C_REMOTE_LINE_READS, C_SCHEME_ATOMICS, C_SMP_MB, EC_ATOMICS, EC_BARRIERS, EC_IPIS, EC_LINE_TRANSFERS, EC_REMOTE_READS, EVENT_CATEGORIES, C_HYPERCALLS, C_IPI_SENT_ARCH, C_LAZY_PINNED_MM_STEPS, C_STEPS, C_IPI_SENT_FLUSH, C_IPI_SENT_SHOOTDOWN, C_MM_COUNT_ATOMICS, C_MM_COUNT_LINE_TRANSFERS, COST_COUNT } from '../cost/counters.js';
+import {
+  C_EVENT_BASE,
+  C_EXITED_MM_STEPS,
+  C_REMOTE_LINE_READS,
+  C_SCHEME_ATOMICS,
+  C_SMP_MB,
+  EC_ATOMICS,
+  EC_BARRIERS,
+  EC_IPIS,
+  EC_LINE_TRANSFERS,
+  EC_REMOTE_READS,
+  EVENT_CATEGORIES,
+  C_HYPERCALLS,
+  C_IPI_SENT_ARCH,
+  C_LAZY_PINNED_MM_STEPS,
+  C_STEPS,
+  C_IPI_SENT_FLUSH,
+  C_IPI_SENT_SHOOTDOWN,
+  C_MM_COUNT_ATOMICS,
+  C_MM_COUNT_LINE_TRANSFERS,
+  COST_COUNT,
+} from '../cost/counters.js';
 import { INVARIANTS, type InvariantId, type Violation } from '../invariants/catalog.js';
 import type { Tracer } from '../trace/tracer.js';
 import { MAX_USE_SITES, type UseSiteDoc, type UseSiteKind } from '../findings/sites.js';
 import { Sfc32 } from '../prng/sfc32.js';
 import {
-  HOLD_ACTIVE_MM, INIT_MM, MM_FREED, MM_LIVE, NO_MM, NO_TASK, PREEMPT_FULL, REASON_FLUSH, REASON_SHOOTDOWN, TASK_IDLE,
+  HOLD_ACTIVE_MM,
+  INIT_MM,
+  MM_FREED,
+  MM_LIVE,
+  NO_MM,
+  NO_TASK,
+  PREEMPT_FULL,
+  REASON_FLUSH,
+  REASON_SHOOTDOWN,
+  TASK_IDLE,
   TASK_KTHREAD,
 } from '../machine/constants.js';
 import { ModelError } from '../machine/model-error.js';
 import { MmSlab } from './slab.js';
-import { MAX_SCHEME_SHARED, type MemoryModel, SH_ARCH_BASE, SH_RQ_CURR, SH_SCHEME_BASE, SH_TASK_MM, type SharedArray, StoreBuffers } from '../machine/store-buffer.js';
+import {
+  MAX_SCHEME_SHARED,
+  type MemoryModel,
+  SH_ARCH_BASE,
+  SH_RQ_CURR,
+  SH_SCHEME_BASE,
+  SH_TASK_MM,
+  type SharedArray,
+  StoreBuffers,
+} from '../machine/store-buffer.js';
 
 export { ModelError };
 
@@ -763,9 +802,11 @@ export class Kernel implements SchemeKernel {
     if ((this.sitePatchedMask & (1 << i)) !== 0) return; // the sanitised code makes no such compare
     this.noteSite(i, cpu, stale, live);
     this.violateAt(
-      'I14', cpu,
+      'I14',
+      cpu,
       `stale compare in ${site}: freed ${this.mmName(stale)} equals live ${this.mmName(live)} by address reuse; ${effect}`,
-      site, 'stale-compare',
+      site,
+      'stale-compare',
     );
   }
 
@@ -840,7 +881,9 @@ export class Kernel implements SchemeKernel {
     const i = this.siteIndex.get(site);
     if (i === undefined) {
       // The plugin's contract, not the model's: reported as the plugin error of the hook that named it.
-      throw new Error(`use site "${site}" is not declared (declared: ${this.sites.map((s) => s.id).join(', ')}); arch and scheme plugins declare theirs in useSites`);
+      throw new Error(
+        `use site "${site}" is not declared (declared: ${this.sites.map((s) => s.id).join(', ')}); arch and scheme plugins declare theirs in useSites`,
+      );
     }
     return i;
   }

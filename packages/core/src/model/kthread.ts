@@ -45,7 +45,8 @@ export function stepUseMm(k: Kernel, cpu: number, f: number): void {
         // Pre-38cf307c1f20: the stores ran under task_lock() only; switch_mm() comes in a later
         // step, so an interrupt in between sees active_mm == mm with the old MMU context loaded.
         k.frPc[f] = 3;
-        if (k.tracer !== null) k.tracer.ev(cpu, 'kthread_use_mm', `${k.taskName(t)} active_mm=mm=${k.mmName(mm)} with IRQs on (mutation: switch_mm not yet done)`);
+        if (k.tracer !== null)
+          k.tracer.ev(cpu, 'kthread_use_mm', `${k.taskName(t)} active_mm=mm=${k.mmName(mm)} with IRQs on (mutation: switch_mm not yet done)`);
         return;
       }
       checkLoadable(k, cpu, mm, active);

@@ -41,7 +41,10 @@ function refTso(barrier: boolean): ArchPlugin<ReferenceArchOptions> {
  */
 function run(plugin: ArchPlugin<ReferenceArchOptions>, memory: 'sc' | 'tso'): Simulator {
   const sim = createSimulator({
-    plugin, scheme: 'refcount', cpus: 2, memory,
+    plugin,
+    scheme: 'refcount',
+    cpus: 2,
+    memory,
     workload: {
       explicit: {
         tasks: [
@@ -71,7 +74,7 @@ function run(plugin: ArchPlugin<ReferenceArchOptions>, memory: 'sc' | 'tso'): Si
 }
 
 describe('membarrier(PRIVATE_EXPEDITED) and I10', () => {
-  it('tso, an arch whose switch_mm is no barrier: CPU1 ran P\'s user code with rq->curr = U still buffered; membarrier misses it -> I10', () => {
+  it("tso, an arch whose switch_mm is no barrier: CPU1 ran P's user code with rq->curr = U still buffered; membarrier misses it -> I10", () => {
     const sim = run(refTso(false), 'tso');
     expect(sim.enabledActors()).toContain(1 * ACTORS_PER_CPU + ACTOR_DRAIN); // the store is still in CPU1's buffer
     expect(sim.k.violation?.invariant).toBe('I10');
@@ -101,8 +104,17 @@ describe('membarrier(PRIVATE_EXPEDITED) and I10', () => {
 
   it('an unregistered mm gets -EPERM and no IPIs', () => {
     const sim = createSimulator({
-      plugin: referenceArch, scheme: 'refcount', cpus: 2,
-      workload: { explicit: { tasks: [{ name: 'W', kind: 'user', cpu: 0, mm: 'P', program: ['membarrier', 'exit'] }, { name: 'U', kind: 'user', cpu: 1, mm: 'P', program: ['run'] }] } },
+      plugin: referenceArch,
+      scheme: 'refcount',
+      cpus: 2,
+      workload: {
+        explicit: {
+          tasks: [
+            { name: 'W', kind: 'user', cpu: 0, mm: 'P', program: ['membarrier', 'exit'] },
+            { name: 'U', kind: 'user', cpu: 1, mm: 'P', program: ['run'] },
+          ],
+        },
+      },
     });
     const r = sim.run([5, 6, 7, 8], { trace: true });
     expect(r.outcome).toBe('ok');

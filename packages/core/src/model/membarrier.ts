@@ -27,7 +27,10 @@ export function membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nex
   if (k.ptrEq(prevMm, nextMm) && (prevMm === nextMm || k.sitePatchedMask === 0 || !k.sitePatched('membarrier_switch_mm'))) {
     if (prevMm !== nextMm && k.mmMembarrierState[nextMm] !== k.cpuMembarrierState[cpu]) {
       k.staleCompare(
-        cpu, 'membarrier_switch_mm', prevMm, nextMm,
+        cpu,
+        'membarrier_switch_mm',
+        prevMm,
+        nextMm,
         `rq->membarrier_state stays ${k.cpuMembarrierState[cpu]} instead of ${k.mmName(nextMm)}'s ${k.mmMembarrierState[nextMm]}`,
       );
     }
@@ -118,7 +121,8 @@ export function stepMembarrier(k: Kernel, cpu: number, f: number): void {
         if (seen) k.frB[f]! |= 1 << c;
         else if (k.taskMm[k.rqCurr[c]!] === mm && k.cpuUnfencedUser[c] !== 0) {
           k.violate(
-            'I10', c,
+            'I10',
+            c,
             `membarrier(PRIVATE_EXPEDITED) on CPU${cpu} reads CPU${c}'s rq->curr->mm from memory and misses ${k.mmName(mm)}: CPU${c}'s switch to ` +
               `${k.taskName(k.rqCurr[c]!)} is still in its store buffer, yet it already ran ${k.mmName(mm)}'s user code with no full barrier after that store (no IPI, no ordering)`,
           );

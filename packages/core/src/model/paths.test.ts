@@ -18,8 +18,7 @@ import type { Kernel } from './kernel.js';
 const explicit = (w: ExplicitWorkloadInput, o: Partial<SimulatorOptions> = {}): Simulator =>
   new Simulator({ plugin: referenceArch, scheme: 'refcount', cpus: 2, workload: { explicit: w }, ...o });
 
-const inPath = (k: Kernel, cpu: number, path: number, pc: number): boolean =>
-  k.cpuSp[cpu]! > 0 && k.frPath[k.top(cpu)] === path && k.frPc[k.top(cpu)] === pc;
+const inPath = (k: Kernel, cpu: number, path: number, pc: number): boolean => k.cpuSp[cpu]! > 0 && k.frPath[k.top(cpu)] === path && k.frPc[k.top(cpu)] === pc;
 
 describe('preemption inside kernel paths', () => {
   // T exits on CPU0 with U queued behind it; a tick arrives while exit_mmap is between
@@ -50,7 +49,11 @@ describe('preemption inside kernel paths', () => {
 
   it('the point between exit_mm and mmput is a might_sleep one: live from voluntary up, not under none', () => {
     const at = (k: Kernel): boolean => k.cpuCurr[0] === T && inPath(k, 0, P_EXIT, 1);
-    for (const [preempt, live] of [['none', false], ['voluntary', true], ['full', true]] as const) {
+    for (const [preempt, live] of [
+      ['none', false],
+      ['voluntary', true],
+      ['full', true],
+    ] as const) {
       const s = explicit(w, { preempt });
       s.begin([1, 2, 3, 4]);
       for (let i = 0; i < 200 && !at(s.k); i++) s.stepActor(0);
@@ -60,7 +63,7 @@ describe('preemption inside kernel paths', () => {
     }
   });
 
-  it('a task preempted inside a path may resume it on another CPU, lazy on that CPU\'s mm', () => {
+  it("a task preempted inside a path may resume it on another CPU, lazy on that CPU's mm", () => {
     // Random runs of the default workload under every model stay clean under refcount and
     // somewhere resume an exit on another CPU than the one it was preempted on.
     let moved = 0;
@@ -87,7 +90,8 @@ describe('khugepaged', () => {
       { name: 'K', kind: 'kthread', cpu: 1, program: ['khugepaged P', 'exit'] },
     ],
   };
-  const T = 2, K = 3;
+  const T = 2,
+    K = 3;
   it('the exiting task waits for a collapse in progress; khugepaged then collects the slot', () => {
     for (const scheme of ['refcount', 'shootdown', 'none'] as const) {
       const s = explicit(w, { scheme });
@@ -147,7 +151,9 @@ describe('deep idle, text_poke, suspend and reclaim reach the arch', () => {
   it('each once per op / budgeted idle entry', () => {
     calls.length = 0;
     const s = new Simulator({
-      plugin: spy, scheme: 'refcount', cpus: 2,
+      plugin: spy,
+      scheme: 'refcount',
+      cpus: 2,
       workload: {
         explicit: {
           tasks: [
@@ -177,7 +183,11 @@ describe('munmap of everything', () => {
         { name: 'B', kind: 'user', cpu: 1, mm: 'P', program: ['sleep 0', 'run', 'run', 'run', 'exit'] },
       ],
     });
-    const r = drive(s, [{ cpu: 1, until: (k) => k.taskState[3] !== 2 }, { cpu: 0, until: (k) => k.taskState[2] === TS_DEAD }, { cpu: 0, kind: 'irq' }]);
+    const r = drive(s, [
+      { cpu: 1, until: (k) => k.taskState[3] !== 2 },
+      { cpu: 0, until: (k) => k.taskState[2] === TS_DEAD },
+      { cpu: 0, kind: 'irq' },
+    ]);
     expect(r.outcome).toBe('ok');
     expect(r.trace!.some((e) => e.fn === 'do_exit' && /SIGSEGV/.test(e.text))).toBe(true);
   });
@@ -187,7 +197,10 @@ describe('shoot-lazies over online CPUs (shootdown:mask=online)', () => {
   // An arch that keeps no mm_cpumask for user mms (as arm64): shooting the mask reaches nobody.
   const maskless = referenceVariant('maskless', () => ({ shoot_lazies_mask: () => 0 }));
   it('mask=cpumask misses the lazy CPU (I7); mask=online shoots it and the run is clean', () => {
-    for (const [options, want] of [[{}, 'I7'], [{ mask: 'online' }, null]] as const) {
+    for (const [options, want] of [
+      [{}, 'I7'],
+      [{ mask: 'online' }, null],
+    ] as const) {
       const s = new Simulator({ plugin: maskless, scheme: 'shootdown', schemeOptions: options, cpus: 4, workload: 'exit-heavy' });
       const cell = hashString128(s.cellId);
       const seen = new Set<string>();
@@ -200,7 +213,9 @@ describe('shoot-lazies over online CPUs (shootdown:mask=online)', () => {
     const online = new Simulator({ plugin: maskless, scheme: 'shootdown', schemeOptions: { mask: 'online' }, cpus: 2 });
     expect(online.cell.schemeOptions).toEqual({ mask: 'online' });
     expect(new Simulator({ plugin: maskless, scheme: 'shootdown', schemeOptions: { mask: 'cpumask' }, cpus: 2 }).cell.schemeOptions).toBeUndefined();
-    expect(() => new Simulator({ plugin: maskless, scheme: 'refcount', schemeOptions: { mask: 'online' }, cpus: 2 })).toThrow(/invalid options for scheme refcount[\s\S]*takes no options/);
+    expect(() => new Simulator({ plugin: maskless, scheme: 'refcount', schemeOptions: { mask: 'online' }, cpus: 2 })).toThrow(
+      /invalid options for scheme refcount[\s\S]*takes no options/,
+    );
     expect(() => new Simulator({ plugin: maskless, scheme: 'shootdown', schemeOptions: { mask: 'all' }, cpus: 2 })).toThrow(/mask[\s\S]*allowed: mask/);
   });
 });
@@ -211,7 +226,10 @@ describe('init_mm mm_count atomics', () => {
     const kwork: ExplicitWorkloadInput = { tasks: [{ name: 'K', kind: 'kthread', cpu: 0, program: ['kwork', 'exit'] }] };
     expect(drive(explicit(kwork), []).outcome).toBe('ok');
     const w: ExplicitWorkloadInput = { tasks: [{ name: 'T', kind: 'user', cpu: 0, mm: 'P', program: ['run', 'exit'] }] };
-    for (const [scheme, want] of [['refcount', 1], ['shootdown', 0]] as const) {
+    for (const [scheme, want] of [
+      ['refcount', 1],
+      ['shootdown', 0],
+    ] as const) {
       const s = explicit(w, { scheme });
       s.begin([1, 2, 3, 4]);
       for (let i = 0; i < 20 && !(s.k.cpuCurr[0] === 2 && s.k.cpuSp[0] === 0); i++) s.stepActor(0);
@@ -235,7 +253,7 @@ describe('init_mm mm_count atomics', () => {
 });
 
 describe('a zap waits for a flush in progress on the same mm (page-table lock)', () => {
-  it('exit_mmap\'s unmap_vmas does not run while kswapd\'s reclaim flush of that mm waits for its IPIs', () => {
+  it("exit_mmap's unmap_vmas does not run while kswapd's reclaim flush of that mm waits for its IPIs", () => {
     const s = explicit({
       tasks: [
         { name: 'T', kind: 'user', cpu: 0, mm: 'P', program: ['run', 'exit'] },

@@ -7,7 +7,17 @@ import { C_CS_KERNEL_KERNEL, C_CS_KERNEL_USER, C_CS_USER_KERNEL, C_CS_USER_USER,
 import { checkSwitchedOut } from './invariant-checks.js';
 import { arch_enter_lazy_tlb, arch_switch_mm_irqs_off } from './arch-calls.js';
 import {
-  MM_EXITING, MM_FREED, MM_PGD_FREED, MM_TABLES_FREED, NO_MM, SWITCH_CONTEXT_SWITCH, TASK_IDLE, TS_BLOCKED, TS_PARKED, TS_RUNNABLE, TS_RUNNING,
+  MM_EXITING,
+  MM_FREED,
+  MM_PGD_FREED,
+  MM_TABLES_FREED,
+  NO_MM,
+  SWITCH_CONTEXT_SWITCH,
+  TASK_IDLE,
+  TS_BLOCKED,
+  TS_PARKED,
+  TS_RUNNABLE,
+  TS_RUNNING,
 } from '../machine/constants.js';
 import { call, P_FINISH_SWITCH, P_SWITCH_TAIL, ret } from './frames.js';
 import { SH_RQ_CURR } from '../machine/store-buffer.js';
@@ -138,7 +148,12 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
     call(k, cpu, P_SWITCH_TAIL, prev, next, 0, false);
     if (arch_switch_mm_irqs_off(k, cpu, prevActive, nextMm, next, SWITCH_CONTEXT_SWITCH)) {
       // The sequence frame holds IRQs off (rq lock held) until its last step, where the tail runs.
-      if (k.tracer !== null) k.tracer.ev(cpu, 'context_switch', `${k.taskName(prev)} -> ${k.taskName(next)}: switch_mm_irqs_off(${k.mmName(prevActive)}, ${k.mmName(nextMm)}) begins`);
+      if (k.tracer !== null)
+        k.tracer.ev(
+          cpu,
+          'context_switch',
+          `${k.taskName(prev)} -> ${k.taskName(next)}: switch_mm_irqs_off(${k.mmName(prevActive)}, ${k.mmName(nextMm)}) begins`,
+        );
       return;
     }
     ret(k, cpu);
@@ -175,8 +190,12 @@ export function context_switch_tail(k: Kernel, cpu: number, prev: number, next: 
   k.taskState[next] = TS_RUNNING;
   k.taskCpu[next] = cpu;
   if (k.tracer !== null) {
-    k.tracer.ev(cpu, 'context_switch', `${k.taskName(prev)} -> ${k.taskName(next)}` +
-      (nextMm === NO_MM ? ` (lazy on ${k.mmName(k.taskActiveMm[next]!)})` : ` switch_mm_irqs_off(${k.mmName(prevActive)}, ${k.mmName(nextMm)})`));
+    k.tracer.ev(
+      cpu,
+      'context_switch',
+      `${k.taskName(prev)} -> ${k.taskName(next)}` +
+        (nextMm === NO_MM ? ` (lazy on ${k.mmName(k.taskActiveMm[next]!)})` : ` switch_mm_irqs_off(${k.mmName(prevActive)}, ${k.mmName(nextMm)})`),
+    );
   }
 
   // finish_task_switch(): mm = rq->prev_mm; rq->prev_mm = NULL; ... finish_lock_switch() (IRQs on)
@@ -266,7 +285,8 @@ export function preemptInPath(k: Kernel, cpu: number): void {
   k.cpuPreemptPoint[cpu] = 0;
   const to = k.activeCpu(k.rng.int(k.ncpu));
   k.taskCpu[t] = to;
-  if (k.tracer !== null) k.tracer.ev(cpu, 'preempt_schedule_irq', `${k.taskName(t)} preempted inside a kernel path${to !== cpu ? `; load balance moves it to CPU${to}` : ''}`);
+  if (k.tracer !== null)
+    k.tracer.ev(cpu, 'preempt_schedule_irq', `${k.taskName(t)} preempted inside a kernel path${to !== cpu ? `; load balance moves it to CPU${to}` : ''}`);
   schedule(k, cpu);
 }
 

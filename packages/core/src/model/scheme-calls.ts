@@ -10,8 +10,18 @@ import type { SchemeHooks, SchemeSequenceHook } from '../scheme/abi.js';
 /** Scheme hook ids, above the arch's (derived from SchemeHooks: a hook without an id is a compile error). */
 export const SCHEME_HOOK_BASE = 64;
 export const SCHEME_HOOK_IDS = {
-  reset: 65, mmgrab_lazy_tlb: 66, mmdrop_lazy_tlb: 67, lazy_refs: 68, mmput: 69, cleanup_lazy_tlbs: 70, shoot_lazy_tlb: 71,
-  lazy_kick: 72, resume: 73, describe_cpu: 74, context_switch_to_user: 75, finish_task_switch: 76,
+  reset: 65,
+  mmgrab_lazy_tlb: 66,
+  mmdrop_lazy_tlb: 67,
+  lazy_refs: 68,
+  mmput: 69,
+  cleanup_lazy_tlbs: 70,
+  shoot_lazy_tlb: 71,
+  lazy_kick: 72,
+  resume: 73,
+  describe_cpu: 74,
+  context_switch_to_user: 75,
+  finish_task_switch: 76,
 } as const satisfies Record<keyof SchemeHooks, number>;
 
 /** Scheme hook names by id - SCHEME_HOOK_BASE. */
@@ -33,9 +43,14 @@ export const HAS_TO_USER = 16;
 export const HAS_FINISH = 32;
 
 export function schemeHasMask(h: SchemeHooks): number {
-  return (h.mmput !== undefined ? HAS_MMPUT : 0) | (h.cleanup_lazy_tlbs !== undefined ? HAS_CLEANUP : 0) |
-    (h.shoot_lazy_tlb !== undefined ? HAS_SHOOT : 0) | (h.lazy_kick !== undefined ? HAS_KICK : 0) |
-    (h.context_switch_to_user !== undefined ? HAS_TO_USER : 0) | (h.finish_task_switch !== undefined ? HAS_FINISH : 0);
+  return (
+    (h.mmput !== undefined ? HAS_MMPUT : 0) |
+    (h.cleanup_lazy_tlbs !== undefined ? HAS_CLEANUP : 0) |
+    (h.shoot_lazy_tlb !== undefined ? HAS_SHOOT : 0) |
+    (h.lazy_kick !== undefined ? HAS_KICK : 0) |
+    (h.context_switch_to_user !== undefined ? HAS_TO_USER : 0) |
+    (h.finish_task_switch !== undefined ? HAS_FINISH : 0)
+  );
 }
 
 /** The sequence hooks by frame register b. */
@@ -95,7 +110,9 @@ export function scheme_cleanup_lazy_tlbs(k: Kernel, cpu: number, mm: number): vo
 /** A sequence hook's pc is an integer 1..65535 (or nothing / 0 when done): anything else is the plugin's bug. */
 function checkPc(which: number, pc: number): void {
   if (!Number.isInteger(pc) || pc < 0 || pc > SEQ_PC_MASK) {
-    throw new TypeError(`${SEQ_HOOKS[which]} returned ${String(pc)}: a sequence hook returns the pc of its next step (an integer 1..${SEQ_PC_MASK}) or nothing`);
+    throw new TypeError(
+      `${SEQ_HOOKS[which]} returned ${String(pc)}: a sequence hook returns the pc of its next step (an integer 1..${SEQ_PC_MASK}) or nothing`,
+    );
   }
 }
 

@@ -3,13 +3,60 @@
  * step, its interrupt (an IPI, a wakeup it delivers, a scheduler tick), and — for arches
  * that run as guests — the hypervisor preempting or resuming it.
  */
-import { C_IPI_HANDLED_ARCH, C_IPI_HANDLED_FLUSH, C_IPI_HANDLED_SHOOTDOWN, C_VCPU_PREEMPTIONS, EVENT_EXIT, EVENT_MMDROP, EVENT_SWITCH } from '../cost/counters.js';
+import {
+  C_IPI_HANDLED_ARCH,
+  C_IPI_HANDLED_FLUSH,
+  C_IPI_HANDLED_SHOOTDOWN,
+  C_VCPU_PREEMPTIONS,
+  EVENT_EXIT,
+  EVENT_MMDROP,
+  EVENT_SWITCH,
+} from '../cost/counters.js';
 import { arch_continue, arch_handle_ipi, arch_resume, arch_shoot_lazies_mask, HOOK_IDS } from './arch-calls.js';
 import {
-  IPI_CHECK_LAZY, IPI_SHOOT_LAZY, NO_MM, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_KWORK, OP_MASK,
-  OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, REASON_FLUSH, REASON_SHOOTDOWN,
-  ACTORS_PER_CPU, TASK_IDLE, TS_BLOCKED, TS_RUNNABLE, TS_RUNNING, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_MREMAP, OP_KHUGEPAGED, OP_TEXT_POKE,
-  OP_SUSPEND, OP_MEMBARRIER_REGISTER, OP_RECLAIM, OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MEMBARRIER, MEMBARRIER_AND_COMMAND, IPI_MEMBARRIER,
+  IPI_CHECK_LAZY,
+  IPI_SHOOT_LAZY,
+  NO_MM,
+  OP_CLONE_THREAD,
+  OP_CPU_DOWN,
+  OP_CPU_UP,
+  OP_CPUHP,
+  OP_EXEC,
+  OP_EXIT,
+  OP_FORK,
+  OP_USE_MM_SETUP,
+  OP_KERNEL_EXECVE,
+  OP_KWORK,
+  OP_MASK,
+  OP_MIGRATE,
+  OP_MUNMAP,
+  OP_NAMES,
+  OP_RUN,
+  OP_SHIFT,
+  OP_SLEEP,
+  OP_UNUSE_MM,
+  OP_USE_MM,
+  OP_YIELD,
+  REASON_FLUSH,
+  REASON_SHOOTDOWN,
+  ACTORS_PER_CPU,
+  TASK_IDLE,
+  TS_BLOCKED,
+  TS_RUNNABLE,
+  TS_RUNNING,
+  OP_IO_URING_SETUP,
+  OP_IO_RING_EXIT,
+  OP_MREMAP,
+  OP_KHUGEPAGED,
+  OP_TEXT_POKE,
+  OP_SUSPEND,
+  OP_MEMBARRIER_REGISTER,
+  OP_RECLAIM,
+  OP_PAIR_MASK,
+  OP_PAIR_SHIFT,
+  OP_MEMBARRIER,
+  MEMBARRIER_AND_COMMAND,
+  IPI_MEMBARRIER,
 } from '../machine/constants.js';
 import { checkMaskCoverage, checkTlbUse } from './invariant-checks.js';
 import { cpuidle_enter_state } from './idle.js';
@@ -24,8 +71,29 @@ import { do_check_lazy_tlb, do_shoot_lazy_tlb, stepExit, stepMmdrop, stepMmput }
 import { cloneThread, stepFork } from './fork.js';
 import { cpuUp, stepCpuDown, stepCpuhpAp, stepIdleDead } from './hotplug.js';
 import {
-  call, P_ARCH, P_CPU_DOWN, P_CPUHP_AP, P_IDLE_DEAD, P_EXEC, P_EXIT, P_FINISH_SWITCH, P_FORK, P_KHUGEPAGED, P_MMDROP, P_MMPUT, P_MUNMAP, P_RECLAIM,
-  P_MEMBARRIER, P_SEQ_FLUSH, P_SEQ_SCHEME, P_SEQ_SWITCH, P_SEQ_TLBBATCH, P_SWITCH_TAIL, P_UNUSE_MM, P_USE_MM, ret,
+  call,
+  P_ARCH,
+  P_CPU_DOWN,
+  P_CPUHP_AP,
+  P_IDLE_DEAD,
+  P_EXEC,
+  P_EXIT,
+  P_FINISH_SWITCH,
+  P_FORK,
+  P_KHUGEPAGED,
+  P_MMDROP,
+  P_MMPUT,
+  P_MUNMAP,
+  P_RECLAIM,
+  P_MEMBARRIER,
+  P_SEQ_FLUSH,
+  P_SEQ_SCHEME,
+  P_SEQ_SWITCH,
+  P_SEQ_TLBBATCH,
+  P_SWITCH_TAIL,
+  P_UNUSE_MM,
+  P_USE_MM,
+  ret,
 } from './frames.js';
 import { stepExec } from './exec.js';
 import { FRAME_DEPTH, IPI_QUEUE, type Kernel, ModelError } from './kernel.js';
@@ -48,10 +116,15 @@ function costEventOf(k: Kernel, c: number): number {
   if (top < base || top >= base + FRAME_DEPTH) return -1;
   for (let f = top; f >= base; f--) {
     switch (k.frPath[f]) {
-      case P_FINISH_SWITCH: case P_SWITCH_TAIL: return EVENT_SWITCH;
-      case P_MMPUT: return EVENT_EXIT;
-      case P_MMDROP: return EVENT_MMDROP;
-      case P_SEQ_SCHEME: return k.frB[f] === SEQ_SCHEME_MMPUT ? EVENT_EXIT : EVENT_MMDROP;
+      case P_FINISH_SWITCH:
+      case P_SWITCH_TAIL:
+        return EVENT_SWITCH;
+      case P_MMPUT:
+        return EVENT_EXIT;
+      case P_MMDROP:
+        return EVENT_MMDROP;
+      case P_SEQ_SCHEME:
+        return k.frB[f] === SEQ_SCHEME_MMPUT ? EVENT_EXIT : EVENT_MMDROP;
       default:
     }
   }
@@ -76,11 +149,13 @@ export class Stepper {
     k.checkMaskCoverage = (cpu, mm, mask) => checkMaskCoverage(k, cpu, mm, mask);
     k.shootLaziesMask = (mm) => arch_shoot_lazies_mask(k, mm);
     k.shootLazies = (cpu, mask, mm) => {
-      if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_shoot_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
+      if (k.tracer !== null)
+        k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_shoot_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
       k.onEachCpuMask(cpu, mask, IPI_SHOOT_LAZY, mm, 0, true, REASON_SHOOTDOWN);
     };
     k.checkLazies = (cpu, mask, mm) => {
-      if (k.tracer !== null) k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_check_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
+      if (k.tracer !== null)
+        k.tracer.ev(cpu, 'cleanup_lazy_tlbs', `on_each_cpu_mask(0x${(mask >>> 0).toString(16)}, do_check_lazy_tlb, ${k.mmName(mm)}, wait=1)`);
       k.onEachCpuMask(cpu, mask, IPI_CHECK_LAZY, mm, 0, true, REASON_SHOOTDOWN);
     };
     k.flushIpiQueue = (cpu) => this.flushIpiQueue(cpu);
@@ -116,8 +191,18 @@ export class Stepper {
     const queued = k.rqLen[c]! > 0;
     let b = 0;
     const ptWait = k.cpuPtWait[c]!;
-    if ((k.cpuWait[c] === 0 || k.cpuIpiBatch[c] !== 0) && (k.cpuStopMachine[c] === 0 || !k.otherIrqsOff(c)) && (ptWait < 0 || k.mmPtBusy[ptWait] === 0) && (inPath || !running || (idle ? queued || k.idleBudget > 0 : k.taskPc[t]! < k.taskEnd[t]!))) b = 1;
-    if (k.cpuIrqsOff[c] === 0 && (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && (!inPath || k.cpuPreemptPoint[c] !== 0) && !idle))) b |= 2;
+    if (
+      (k.cpuWait[c] === 0 || k.cpuIpiBatch[c] !== 0) &&
+      (k.cpuStopMachine[c] === 0 || !k.otherIrqsOff(c)) &&
+      (ptWait < 0 || k.mmPtBusy[ptWait] === 0) &&
+      (inPath || !running || (idle ? queued || k.idleBudget > 0 : k.taskPc[t]! < k.taskEnd[t]!))
+    )
+      b = 1;
+    if (
+      k.cpuIrqsOff[c] === 0 &&
+      (k.ipiLen[c]! > 0 || k.wakeLen[c]! > 0 || (k.tickBudget > 0 && queued && running && (!inPath || k.cpuPreemptPoint[c] !== 0) && !idle))
+    )
+      b |= 2;
     if (this.vcpuPreemption && k.vcpuBudget > 0 && k.step >= k.vcpuNextAt) b |= 4;
     return b | d;
   }
@@ -300,21 +385,51 @@ export class Stepper {
     k.dispatchStep = k.step;
     k.costEvent = -1;
     switch (k.frPath[f]) {
-      case P_FINISH_SWITCH: stepFinishSwitch(k, c, f); break;
-      case P_MUNMAP: stepMunmap(k, c, f); break;
-      case P_FORK: stepFork(k, c, f); break;
-      case P_EXEC: stepExec(k, c, f, this.irqsOffActivateMm); break;
-      case P_EXIT: stepExit(k, c, f); break;
-      case P_MMPUT: stepMmput(k, c, f); break;
-      case P_MMDROP: stepMmdrop(k, c, f); break;
-      case P_USE_MM: stepUseMm(k, c, f); break;
-      case P_UNUSE_MM: stepUnuseMm(k, c, f); break;
-      case P_CPU_DOWN: stepCpuDown(k, c, f); break;
-      case P_CPUHP_AP: stepCpuhpAp(k, c, f); break;
-      case P_IDLE_DEAD: stepIdleDead(k, c); break;
-      case P_KHUGEPAGED: stepKhugepaged(k, c, f); break;
-      case P_RECLAIM: stepReclaim(k, c, f); break;
-      case P_MEMBARRIER: stepMembarrier(k, c, f); break;
+      case P_FINISH_SWITCH:
+        stepFinishSwitch(k, c, f);
+        break;
+      case P_MUNMAP:
+        stepMunmap(k, c, f);
+        break;
+      case P_FORK:
+        stepFork(k, c, f);
+        break;
+      case P_EXEC:
+        stepExec(k, c, f, this.irqsOffActivateMm);
+        break;
+      case P_EXIT:
+        stepExit(k, c, f);
+        break;
+      case P_MMPUT:
+        stepMmput(k, c, f);
+        break;
+      case P_MMDROP:
+        stepMmdrop(k, c, f);
+        break;
+      case P_USE_MM:
+        stepUseMm(k, c, f);
+        break;
+      case P_UNUSE_MM:
+        stepUnuseMm(k, c, f);
+        break;
+      case P_CPU_DOWN:
+        stepCpuDown(k, c, f);
+        break;
+      case P_CPUHP_AP:
+        stepCpuhpAp(k, c, f);
+        break;
+      case P_IDLE_DEAD:
+        stepIdleDead(k, c);
+        break;
+      case P_KHUGEPAGED:
+        stepKhugepaged(k, c, f);
+        break;
+      case P_RECLAIM:
+        stepReclaim(k, c, f);
+        break;
+      case P_MEMBARRIER:
+        stepMembarrier(k, c, f);
+        break;
       case P_SEQ_SWITCH:
       case P_SEQ_FLUSH:
       case P_SEQ_TLBBATCH:
@@ -322,20 +437,26 @@ export class Stepper {
           // The sequence ended: a context switch waiting for it finishes in the same step.
           const t = k.top(c);
           if (k.frPath[t] === P_SWITCH_TAIL) {
-            const prev = k.frA[t]!, next = k.frB[t]!;
+            const prev = k.frA[t]!,
+              next = k.frB[t]!;
             ret(k, c);
             context_switch_tail(k, c, prev, next);
           }
         }
         break;
-      case P_SEQ_SCHEME: scheme_resume(k, c, f); break;
+      case P_SEQ_SCHEME:
+        scheme_resume(k, c, f);
+        break;
       case P_ARCH: {
-        const fn = k.frA[f]!, mm = k.frB[f]!, arg = k.frC[f]!;
+        const fn = k.frA[f]!,
+          mm = k.frB[f]!,
+          arg = k.frC[f]!;
         ret(k, c);
         arch_continue(k, c, fn, mm, arg);
         break;
       }
-      default: throw new ModelError(`unknown kernel path ${k.frPath[f]} on CPU${c}`);
+      default:
+        throw new ModelError(`unknown kernel path ${k.frPath[f]} on CPU${c}`);
     }
   }
 

@@ -61,7 +61,10 @@ describe('core mutations: directed scenarios (mutated breaks, mainline passes)',
     };
     const K = 2 + 1;
     const inExec = (k: Kernel): boolean => k.cpuCurr[0] === K && k.cpuSp[0]! > 0 && topPc(k, 0) >= 2;
-    const script: ScriptStep[] = [{ cpu: 0, until: inExec }, { cpu: 0, kind: 'irq' }];
+    const script: ScriptStep[] = [
+      { cpu: 0, until: inExec },
+      { cpu: 0, kind: 'irq' },
+    ];
     const [mut, main] = both('refcount', 2, w, 'kernel-execve-preempt', script, 'rt');
     expect(mut.outcome).toBe('violation');
     expect(mut.violation!.invariant).toBe('I4');
@@ -167,7 +170,14 @@ describe('core mutations: random runs of the reference arch find them, the mainl
   for (const c of cases) {
     it(`${c.id}: ${c.scheme} ${c.workload}`, () => {
       const count = (mutations: string[]): Map<string, number> => {
-        const s = new Simulator({ plugin: referenceArch, scheme: c.scheme, cpus: c.cpus, workload: c.workload, mutations, preempt: 'preempt' in c ? c.preempt : 'full' });
+        const s = new Simulator({
+          plugin: referenceArch,
+          scheme: c.scheme,
+          cpus: c.cpus,
+          workload: c.workload,
+          mutations,
+          preempt: 'preempt' in c ? c.preempt : 'full',
+        });
         const base = hashString128(s.cellId);
         const out = new Map<string, number>();
         for (let i = 0; i < 1500; i++) {

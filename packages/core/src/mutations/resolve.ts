@@ -38,7 +38,9 @@ export function resolveMutations(ids: readonly string[] | undefined, plugin: Arc
       arch.push(id);
       continue;
     }
-    const allowed = mutationsFor(plugin).map((m) => m.id).join(', ');
+    const allowed = mutationsFor(plugin)
+      .map((m) => m.id)
+      .join(', ');
     throw new MutationError(`unknown mutation "${id}" for arch ${plugin.name}: allowed ${allowed}`);
   }
   return { ids: sorted, coreBits, arch };

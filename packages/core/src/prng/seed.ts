@@ -9,7 +9,10 @@ export type RunSeed = readonly [number, number, number, number];
 
 /** cyrb128-style string hash to four 32-bit words (good avalanche, no dependencies). */
 export function hashString128(str: string): RunSeed {
-  let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+  let h1 = 1779033703,
+    h2 = 3144134277,
+    h3 = 1013904242,
+    h4 = 2773480762;
   for (let i = 0; i < str.length; i++) {
     const k = str.charCodeAt(i);
     h1 = h2 ^ Math.imul(h1 ^ k, 597399067);

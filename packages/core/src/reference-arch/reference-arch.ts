@@ -24,10 +24,7 @@ export const REF_IPI_FLUSH = IPI_ARCH_BASE;
 
 export const ReferenceArchOptions = z
   .object({
-    leaveLazyOnFreedTables: z
-      .boolean()
-      .default(true)
-      .describe('a lazy CPU switches its root to init_mm when a flush reports freed page tables (x86-style)'),
+    leaveLazyOnFreedTables: z.boolean().default(true).describe('a lazy CPU switches its root to init_mm when a flush reports freed page tables (x86-style)'),
     leaveKeepsMaskBit: z
       .boolean()
       .default(true)
@@ -166,7 +163,7 @@ export const referenceArch = defineArchPlugin<ReferenceArchOptions>({
   ],
   invariants: [
     { id: 'I13', name: 'root-matches-mm', description: 'with IRQs on, the MMU root is current->mm, or for a lazy task its active_mm or init_mm' },
-    { id: 'I13', name: 'root-in-cpumask', description: 'a CPU with an mm loaded is in that mm\'s mm_cpumask' },
+    { id: 'I13', name: 'root-in-cpumask', description: "a CPU with an mm loaded is in that mm's mm_cpumask" },
   ],
   setup(options) {
     return createHooks(options);

@@ -33,7 +33,31 @@ function programs(s: Simulator, seed: RunSeed): number[][] {
 /** A hand-written workload that uses every op of the grammar (bare sleep and leniencies too). */
 const EVERY_OP: ExplicitWorkloadInput = {
   tasks: [
-    { name: 'A', kind: 'user', cpu: 0, mm: 'app', program: ['run', 'clone A.t1', 'fork child', 'use_mm_setup worker', 'io_uring_setup iowq ringexit', 'munmap', 'munmap freed-tables', 'mremap', 'membarrier_register', 'membarrier', 'text_poke', 'sleep', 'sleep 1', 'yield', 'migrate 2', 'run  now', 'munmap all'] },
+    {
+      name: 'A',
+      kind: 'user',
+      cpu: 0,
+      mm: 'app',
+      program: [
+        'run',
+        'clone A.t1',
+        'fork child',
+        'use_mm_setup worker',
+        'io_uring_setup iowq ringexit',
+        'munmap',
+        'munmap freed-tables',
+        'mremap',
+        'membarrier_register',
+        'membarrier',
+        'text_poke',
+        'sleep',
+        'sleep 1',
+        'yield',
+        'migrate 2',
+        'run  now',
+        'munmap all',
+      ],
+    },
     { name: 'A.t1', kind: 'user', cpu: 1, unstarted: true, program: ['run', 'exec', 'exit'] },
     { name: 'child', kind: 'user', cpu: 2, unstarted: true, program: ['exec', 'run'] },
     { name: 'worker', kind: 'kthread', cpu: 1, unstarted: true, program: ['kthread_use_mm', 'kwork', 'kthread_unuse_mm', 'sleep 0x1'] },
@@ -58,10 +82,12 @@ describe('decompiler', () => {
     const w = decompileRun(a, seed);
     const back = explicitWorkloadOf(w);
     // The canonical strings of the input (the loader's implicit exit written out).
-    expect(back.tasks.map((t) => t.program)).toEqual(EVERY_OP.tasks.map((t) => {
-      const p = (t.program ?? []).map((s) => formatOp(parseOp(s)).replace(/^sleep$/, `sleep ${t.cpu}`));
-      return p[p.length - 1] === 'exit' || p[0] === 'cpuhp' ? p : [...p, 'exit'];
-    }));
+    expect(back.tasks.map((t) => t.program)).toEqual(
+      EVERY_OP.tasks.map((t) => {
+        const p = (t.program ?? []).map((s) => formatOp(parseOp(s)).replace(/^sleep$/, `sleep ${t.cpu}`));
+        return p[p.length - 1] === 'exit' || p[0] === 'cpuhp' ? p : [...p, 'exit'];
+      }),
+    );
     expect(back.tasks.map((t) => [t.name, t.kind, t.cpu, t.mm, t.unstarted])).toEqual(EVERY_OP.tasks.map((t) => [t.name, t.kind, t.cpu, t.mm, t.unstarted]));
     expect([back.tickPreemptions, back.vcpuPreemptions, back.deepIdles]).toEqual([3, 2, 1]);
     const b = sim({ cpus: 3, workload: { explicit: back } }, guest);
@@ -111,17 +137,27 @@ describe('decompiler', () => {
     expect(andCommand).toBeGreaterThan(0);
   });
 
-  it('a generated workload made explicit is what the sweep app\'s explicitFromRun gave but for membarrier_register_and_command (which it wrote membarrier_register), and compiles back to the same bytecode', () => {
+  it("a generated workload made explicit is what the sweep app's explicitFromRun gave but for membarrier_register_and_command (which it wrote membarrier_register), and compiles back to the same bytecode", () => {
     let combined = 0;
     for (const profile of PROFILE_NAMES) {
-      for (const [plugin, cpus] of [[referenceArch, 2], [guest, 3], [referenceArch, 4]] as const) {
+      for (const [plugin, cpus] of [
+        [referenceArch, 2],
+        [guest, 3],
+        [referenceArch, 4],
+      ] as const) {
         const s = sim({ cpus, workload: profile }, plugin);
         for (let i = 0; i < 10; i++) {
           const seed = seedOf(s, i);
           const got = explicitWorkloadOf(decompileRun(s, seed));
           const want = explicitFromRun(s, seed);
           combined += got.tasks.reduce((n, t) => n + (t.program ?? []).filter((op) => op === 'membarrier_register_and_command').length, 0);
-          const old = { ...got, tasks: got.tasks.map((t) => ({ ...t, program: (t.program ?? []).map((op) => (op === 'membarrier_register_and_command' ? 'membarrier_register' : op)) })) };
+          const old = {
+            ...got,
+            tasks: got.tasks.map((t) => ({
+              ...t,
+              program: (t.program ?? []).map((op) => (op === 'membarrier_register_and_command' ? 'membarrier_register' : op)),
+            })),
+          };
           expect(JSON.stringify(old)).toBe(JSON.stringify(want)); // key order too
           expect(explicitWorkloadOf(decompileRun(s, seed), { lossy: true })).toEqual(got);
           const e = sim({ cpus, workload: { explicit: got } }, plugin);
@@ -151,7 +187,12 @@ describe('decompiler', () => {
         const gen = s.run(seed, { keepDecisions: true });
         const e = sim({ cpus, workload: { explicit: w } });
         const exp = e.run(seed, { decisions: gen.decisions!, keepDecisions: true });
-        expect([exp.outcome, exp.steps, exp.violation?.invariant, Array.from(exp.decisions!)]).toEqual([gen.outcome, gen.steps, gen.violation?.invariant, Array.from(gen.decisions!)]);
+        expect([exp.outcome, exp.steps, exp.violation?.invariant, Array.from(exp.decisions!)]).toEqual([
+          gen.outcome,
+          gen.steps,
+          gen.violation?.invariant,
+          Array.from(gen.decisions!),
+        ]);
       }
     }
     expect(withCommand).toBeGreaterThan(20);

@@ -61,7 +61,11 @@ export function decompileTasks(k: Kernel, names: OpNames = traceNames(k)): Decom
     const unstarted = k.taskState[t] === TS_UNSTARTED;
     const mm = k.taskMm[t]!;
     tasks.push({
-      id: t, name: names.task(t), kind, cpu: k.taskCpu[t]!, unstarted,
+      id: t,
+      name: names.task(t),
+      kind,
+      cpu: k.taskCpu[t]!,
+      unstarted,
       ...(!unstarted && kind === 'user' && mm !== NO_MM ? { mm: names.mm(mm) } : {}),
       program: decompileProgram(k.prog.subarray(k.taskPc[t]!, k.taskEnd[t]!), names),
     });

@@ -14,7 +14,11 @@ const guestArch = referenceVariant('reference-guest', () => ({ vcpu_preempt() {}
 describe('incremental enabled-actor tracking', () => {
   for (const scheme of ['refcount', 'shootdown', 'none'] as const) {
     for (const [arch, workload] of [
-      [referenceArch, 'default'], [referenceArch, 'kthread-heavy'], [referenceArch, 'idle-heavy'], [referenceArch, 'exit-heavy'], [guestArch, 'default'],
+      [referenceArch, 'default'],
+      [referenceArch, 'kthread-heavy'],
+      [referenceArch, 'idle-heavy'],
+      [referenceArch, 'exit-heavy'],
+      [guestArch, 'default'],
     ] as const) {
       it(`matches a full recomputation (${arch.name}, ${scheme}, ${workload})`, () => {
         const sim = new Simulator({ plugin: arch, scheme, cpus: 4, workload, strategy: { kind: 'random' } });

@@ -231,14 +231,19 @@ export class Simulator {
     const stepBudget = BudgetSchema.parse(opts.stepBudget ?? DEFAULT_STEP_BUDGET);
     const mutations = resolveMutations(opts.mutations, plugin);
     const disabled = [...new Set(opts.disabledInvariants ?? [])].sort();
-    for (const id of disabled) if (!(id in INVARIANTS)) throw new RangeError(`disabledInvariants: unknown invariant "${id}" (known: ${Object.keys(INVARIANTS).join(', ')})`);
+    for (const id of disabled)
+      if (!(id in INVARIANTS)) throw new RangeError(`disabledInvariants: unknown invariant "${id}" (known: ${Object.keys(INVARIANTS).join(', ')})`);
     this.cell = {
-      arch: { name: plugin.name, version: plugin.version, options }, scheme,
+      arch: { name: plugin.name, version: plugin.version, options },
+      scheme,
       ...(schemeOptions !== null ? { schemeOptions } : {}),
       ...(!builtin ? { schemeVersion: schemePlugin.version } : {}),
       ...(preempt !== DEFAULT_PREEMPT ? { preempt } : {}),
       ...(memory !== 'sc' ? { memory } : {}),
-      cpus, workload, strategy, stepBudget,
+      cpus,
+      workload,
+      strategy,
+      stepBudget,
       ...(mutations.ids.length > 0 ? { mutations: mutations.ids } : {}),
       ...(disabled.length > 0 ? { disabledInvariants: disabled } : {}),
     };
@@ -246,9 +251,14 @@ export class Simulator {
 
     // setup() is the plugin's code: what it throws (or returns) is reported against this cell.
     const setupFailed = (who: string, e: unknown): PluginSetupError =>
-      e instanceof PluginSetupError ? e : new PluginSetupError(
-        e instanceof PluginLoadError ? e.message : `${who}: setup() threw: ${e instanceof Error ? e.message : String(e)}`, this.cellId, who, { cause: e },
-      );
+      e instanceof PluginSetupError
+        ? e
+        : new PluginSetupError(
+            e instanceof PluginLoadError ? e.message : `${who}: setup() threw: ${e instanceof Error ? e.message : String(e)}`,
+            this.cellId,
+            who,
+            { cause: e },
+          );
     try {
       this.hooks = validateHooks(plugin, plugin.setup(options, { coreVersion: CORE_VERSION, abi: plugin.abi, memory, mutations: mutations.arch }));
     } catch (e) {
@@ -264,7 +274,8 @@ export class Simulator {
     const fullSchemeOptions = schemePlugin.options.parse(schemeOptions ?? {});
     try {
       this.schemeHooks = validateSchemeHooks(
-        schemePlugin, schemePlugin.setup(fullSchemeOptions, { coreVersion: CORE_VERSION, abi: schemePlugin.abi, memory, arch: plugin.name, archOptions: options }),
+        schemePlugin,
+        schemePlugin.setup(fullSchemeOptions, { coreVersion: CORE_VERSION, abi: schemePlugin.abi, memory, arch: plugin.name, archOptions: options }),
       );
     } catch (e) {
       throw setupFailed(`scheme plugin ${schemePlugin.name}`, e);
@@ -279,7 +290,8 @@ export class Simulator {
     k.preemptLevel = PREEMPT_MODELS.indexOf(preempt);
     const sites = [...CORE_USE_SITES, ...(plugin.useSites ?? []), ...(schemePlugin.useSites ?? [])];
     const clash = (schemePlugin.useSites ?? []).find((u) => (plugin.useSites ?? []).some((a) => a.id === u.id));
-    if (clash !== undefined) throw new PluginLoadError(`scheme plugin ${schemePlugin.name} declares use site "${clash.id}", which arch ${plugin.name} declares too`);
+    if (clash !== undefined)
+      throw new PluginLoadError(`scheme plugin ${schemePlugin.name} declares use site "${clash.id}", which arch ${plugin.name} declares too`);
     const patched = (schemePlugin.patchedSites?.(fullSchemeOptions) ?? []).filter((id) => sites.some((u) => u.id === id));
     k.setSites(sites, patched);
     k.disabled = new Set(disabled);
@@ -356,15 +368,27 @@ export class Simulator {
     for (let r = 0; r < k.hzLen; r++) {
       const until = k.hzUntil[r]!;
       out.push({
-        kind: 'hazard', id: 'I3', cpu: k.hzCpu[r]!, step: k.hzStep[r]!, holder: HOLDER_NAMES[k.hzHolder[r]!]!, task: k.taskName(k.hzTask[r]!),
-        mm: k.mmName(k.hzMm[r]!), danglingSteps: (until === -1 ? k.step : until) - k.hzStep[r]!, open: until === -1,
+        kind: 'hazard',
+        id: 'I3',
+        cpu: k.hzCpu[r]!,
+        step: k.hzStep[r]!,
+        holder: HOLDER_NAMES[k.hzHolder[r]!]!,
+        task: k.taskName(k.hzTask[r]!),
+        mm: k.mmName(k.hzMm[r]!),
+        danglingSteps: (until === -1 ? k.step : until) - k.hzStep[r]!,
+        open: until === -1,
       });
     }
     for (let i = 0; i < k.sites.length; i++) {
       if ((k.siteMask & (1 << i)) === 0) continue;
       const other = k.siteOther[i]!;
       out.push({
-        kind: 'use-site', site: k.sites[i]!.id, siteKind: k.sites[i]!.kind, cpu: k.siteCpu[i]!, step: k.siteStep[i]!, mm: k.mmName(k.siteMm[i]!),
+        kind: 'use-site',
+        site: k.sites[i]!.id,
+        siteKind: k.sites[i]!.kind,
+        cpu: k.siteCpu[i]!,
+        step: k.siteStep[i]!,
+        mm: k.mmName(k.siteMm[i]!),
         other: other >= 0 ? k.mmName(other) : null,
       });
     }
@@ -491,9 +515,10 @@ export class Simulator {
     this.errorInStep = inStep;
     // The model's own errors stay the model's, whichever hook was running when they surfaced.
     if (k.hook === 0 || e instanceof ModelError) throw e;
-    const hook = k.hook >= SCHEME_HOOK_BASE
-      ? `${SCHEME_HOOK_NAMES[k.hook - SCHEME_HOOK_BASE] ?? `hook ${k.hook}`} (scheme ${k.schemeName})`
-      : HOOK_NAMES[k.hook] ?? `hook ${k.hook}`;
+    const hook =
+      k.hook >= SCHEME_HOOK_BASE
+        ? `${SCHEME_HOOK_NAMES[k.hook - SCHEME_HOOK_BASE] ?? `hook ${k.hook}`} (scheme ${k.schemeName})`
+        : (HOOK_NAMES[k.hook] ?? `hook ${k.hook}`);
     this.pendingError = { hook, message: e instanceof Error ? e.message : String(e) };
     k.hook = 0;
     return 'plugin-error';
@@ -609,7 +634,9 @@ function resolveSchemePlugin(name: string, plugin: SchemePlugin<any> | undefined
   }
   const b = builtinScheme(name);
   if (b === undefined) {
-    throw new PluginLoadError(`unknown scheme "${name}": core's built-in schemes are refcount, shootdown and none; pass a scheme plugin (schemePlugin) for any other`);
+    throw new PluginLoadError(
+      `unknown scheme "${name}": core's built-in schemes are refcount, shootdown and none; pass a scheme plugin (schemePlugin) for any other`,
+    );
   }
   return b;
 }

@@ -57,8 +57,18 @@ export const LAZY_CPU_UP = 9; // secondary bring-up (x86 cpu_init, ppc start_sec
 export const LAZY_ARCH = 10; // arch code that moves a lazy CPU itself (powerpc exit_lazy_flush_tlb)
 export const LAZY_IDLE_TASK_EXIT = 11; // idle_task_exit()'s mmdrop on the dying CPU (before bf2c59fce407; a core mutation)
 export const LAZY_SITE_NAMES = [
-  '', 'context_switch', 'finish_task_switch', 'exit_mm', 'exec_mmap', 'kthread_use_mm', 'kthread_unuse_mm', 'sched_force_init_mm',
-  'finish_cpu', 'cpu_up', 'arch', 'idle_task_exit',
+  '',
+  'context_switch',
+  'finish_task_switch',
+  'exit_mm',
+  'exec_mmap',
+  'kthread_use_mm',
+  'kthread_unuse_mm',
+  'sched_force_init_mm',
+  'finish_cpu',
+  'cpu_up',
+  'arch',
+  'idle_task_exit',
 ] as const;
 
 /** The scheme hooks that may be written as resumable sequences. */

@@ -14,15 +14,28 @@ import { validatePlugin, validateSchemePlugin } from './validate.js';
 /** A scheme with refcount's semantics and `extra` hooks (a plugin, so not the built-in). */
 function scheme(extra: Partial<SchemeHooks> = {}, fields: Partial<SchemePlugin<unknown>> = {}): SchemePlugin<unknown> {
   return defineSchemePlugin({
-    abi: 1, kind: 'scheme', name: 'test-scheme', version: '1.0.0', coreVersions: `^${CORE_VERSION}`, description: 'test',
-    provenance: 'proposal', source: 'a test', options: z.object({}).strict(),
+    abi: 1,
+    kind: 'scheme',
+    name: 'test-scheme',
+    version: '1.0.0',
+    coreVersions: `^${CORE_VERSION}`,
+    description: 'test',
+    provenance: 'proposal',
+    source: 'a test',
+    options: z.object({}).strict(),
     kconfig: { MMU_LAZY_TLB_REFCOUNT: true, MMU_LAZY_TLB_SHOOTDOWN: false },
     claims: { danglingPremise: false, barriers: [], arch: [] },
     setup: () => ({
       reset() {},
-      mmgrab_lazy_tlb(k, cpu, mm) { k.schemeMmgrab(cpu, mm, 'mmgrab_lazy_tlb'); },
-      mmdrop_lazy_tlb(k, cpu, mm) { k.schemeMmdrop(cpu, mm, 'mmdrop_lazy_tlb'); },
-      lazy_refs(k, mm) { return k.lazyHolders(mm); },
+      mmgrab_lazy_tlb(k, cpu, mm) {
+        k.schemeMmgrab(cpu, mm, 'mmgrab_lazy_tlb');
+      },
+      mmdrop_lazy_tlb(k, cpu, mm) {
+        k.schemeMmdrop(cpu, mm, 'mmdrop_lazy_tlb');
+      },
+      lazy_refs(k, mm) {
+        return k.lazyHolders(mm);
+      },
       ...extra,
     }),
     ...fields,
@@ -45,15 +58,19 @@ describe('scheme plugin descriptors', () => {
 
   it('refuses REFCOUNT=y with SHOOTDOWN=y (structural, arch/Kconfig), naming the field', () => {
     const bad = scheme({}, { kconfig: { MMU_LAZY_TLB_REFCOUNT: true, MMU_LAZY_TLB_SHOOTDOWN: true } });
-    expect(() => validateSchemePlugin(bad, 'bad.js')).toThrow(/invalid scheme plugin bad\.js:\n {2}- kconfig: MMU_LAZY_TLB_REFCOUNT=y with MMU_LAZY_TLB_SHOOTDOWN=y is impossible/);
+    expect(() => validateSchemePlugin(bad, 'bad.js')).toThrow(
+      /invalid scheme plugin bad\.js:\n {2}- kconfig: MMU_LAZY_TLB_REFCOUNT=y with MMU_LAZY_TLB_SHOOTDOWN=y is impossible/,
+    );
   });
 
   it('a bad descriptor or hooks object is a load error naming the field', () => {
     expect(() => validateSchemePlugin({ ...scheme(), provenance: 'rumour' }, 'p.js')).toThrow(/provenance/);
-    expect(() => createSimulator({ plugin: referenceArch, scheme: 'test-scheme', schemePlugin: scheme({ lazy_refs: undefined as never }), cpus: 2 }))
-      .toThrow(/setup\(\) returned hooks without lazy_refs/);
-    expect(() => createSimulator({ plugin: referenceArch, scheme: 'test-scheme', schemePlugin: scheme({ bogus: () => 0 } as never), cpus: 2 }))
-      .toThrow(/unknown hook bogus/);
+    expect(() => createSimulator({ plugin: referenceArch, scheme: 'test-scheme', schemePlugin: scheme({ lazy_refs: undefined as never }), cpus: 2 })).toThrow(
+      /setup\(\) returned hooks without lazy_refs/,
+    );
+    expect(() => createSimulator({ plugin: referenceArch, scheme: 'test-scheme', schemePlugin: scheme({ bogus: () => 0 } as never), cpus: 2 })).toThrow(
+      /unknown hook bogus/,
+    );
     expect(() => createSimulator({ plugin: referenceArch, scheme: 'hazard-pointers', cpus: 2 })).toThrow(PluginLoadError);
   });
 
@@ -72,13 +89,20 @@ describe('scheme plugin descriptors', () => {
 
 describe('scheme hooks in the model', () => {
   it('a hook that throws is a plugin error naming the hook and the scheme, never a violation', () => {
-    const { results } = run(scheme({ mmgrab_lazy_tlb() { throw new Error('boom'); } }), 20);
+    const { results } = run(
+      scheme({
+        mmgrab_lazy_tlb() {
+          throw new Error('boom');
+        },
+      }),
+      20,
+    );
     const pe = results.find((r) => r.outcome === 'plugin-error');
     expect(pe?.pluginError).toEqual({ hook: 'mmgrab_lazy_tlb (scheme test-scheme)', message: 'boom' });
     expect(results.every((r) => r.violation === null)).toBe(true);
   });
 
-  it('cleanup_lazy_tlbs as a sequence: its later steps run as the CPU\'s next task steps, then __mmdrop goes on', () => {
+  it("cleanup_lazy_tlbs as a sequence: its later steps run as the CPU's next task steps, then __mmdrop goes on", () => {
     const seen: number[] = [];
     const p = scheme({
       cleanup_lazy_tlbs: () => 1,
@@ -101,33 +125,43 @@ describe('scheme hooks in the model', () => {
     }
   });
 
-  it('a sequence pc out of range is the plugin\'s error', () => {
+  it("a sequence pc out of range is the plugin's error", () => {
     const { results } = run(scheme({ cleanup_lazy_tlbs: () => 70_000, resume: () => undefined }), 20);
     const pe = results.find((r) => r.outcome === 'plugin-error')!;
     expect(pe.pluginError!.hook).toBe('cleanup_lazy_tlbs (scheme test-scheme)');
     expect(pe.pluginError!.message).toMatch(/returned 70000: a sequence hook returns the pc of its next step/);
   });
 
-  it('preemptible(): false inside a __mmdrop called from khugepaged\'s collect_mm_slot (khugepaged_mm_lock held)', () => {
+  it("preemptible(): false inside a __mmdrop called from khugepaged's collect_mm_slot (khugepaged_mm_lock held)", () => {
     const seen: { fromKhugepaged: boolean; preemptible: boolean }[] = [];
     // Lazy users hold nothing here (REFCOUNT=n), so the final mmdrop is __mmput's (preemptible) or
     // khugepaged's collect_mm_slot's (under khugepaged_mm_lock), never finish_task_switch's.
-    const p = scheme({
-      mmgrab_lazy_tlb() {},
-      mmdrop_lazy_tlb() {},
-      lazy_refs: () => 0,
-      cleanup_lazy_tlbs(k, cpu) {
-        const t = k.cpuCurr[cpu]!;
-        seen.push({ fromKhugepaged: k.taskName(t).startsWith('K'), preemptible: k.preemptible(cpu) });
+    const p = scheme(
+      {
+        mmgrab_lazy_tlb() {},
+        mmdrop_lazy_tlb() {},
+        lazy_refs: () => 0,
+        cleanup_lazy_tlbs(k, cpu) {
+          const t = k.cpuCurr[cpu]!;
+          seen.push({ fromKhugepaged: k.taskName(t).startsWith('K'), preemptible: k.preemptible(cpu) });
+        },
       },
-    }, { kconfig: { MMU_LAZY_TLB_REFCOUNT: false, MMU_LAZY_TLB_SHOOTDOWN: false }, claims: { danglingPremise: true, barriers: [], arch: [] } });
+      { kconfig: { MMU_LAZY_TLB_REFCOUNT: false, MMU_LAZY_TLB_SHOOTDOWN: false }, claims: { danglingPremise: true, barriers: [], arch: [] } },
+    );
     const w: ExplicitWorkloadInput = {
       tasks: [
         { name: 'T', kind: 'user', cpu: 0, mm: 'P', program: ['run', 'exit'] },
         { name: 'K', kind: 'kthread', cpu: 1, program: ['khugepaged P', 'exit'] },
       ],
     };
-    const sim = createSimulator({ plugin: referenceArch, scheme: p.name, schemePlugin: p, cpus: 2, workload: { explicit: w }, strategy: { kind: 'pct', depth: 3 } });
+    const sim = createSimulator({
+      plugin: referenceArch,
+      scheme: p.name,
+      schemePlugin: p,
+      cpus: 2,
+      workload: { explicit: w },
+      strategy: { kind: 'pct', depth: 3 },
+    });
     const cell = hashString128(sim.cellId);
     for (let i = 0; i < 2000; i++) sim.run(runSeed(cell, i));
     expect(seen.some((s) => s.fromKhugepaged && !s.preemptible)).toBe(true);
@@ -135,7 +169,7 @@ describe('scheme hooks in the model', () => {
     expect(seen.every((s) => s.fromKhugepaged !== s.preemptible)).toBe(true);
   });
 
-  it('costs by event: refcount\'s lazy mm_count atomics are counted under the context switch', () => {
+  it("costs by event: refcount's lazy mm_count atomics are counted under the context switch", () => {
     const { sim } = run(refcountScheme as SchemePlugin<unknown>, 1);
     const total = new Float64Array(COST_NAMES.length);
     const cell = hashString128(sim.cellId);

@@ -29,9 +29,7 @@ const Descriptor = z
     options: z.custom<z.ZodType>((v) => typeof v === 'object' && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function', {
       message: 'must be a zod schema',
     }),
-    kconfig: z
-      .object({ MMU_LAZY_TLB_REFCOUNT: z.boolean(), MMU_LAZY_TLB_SHOOTDOWN: z.boolean(), other: z.array(z.string().min(1)).optional() })
-      .strict(),
+    kconfig: z.object({ MMU_LAZY_TLB_REFCOUNT: z.boolean(), MMU_LAZY_TLB_SHOOTDOWN: z.boolean(), other: z.array(z.string().min(1)).optional() }).strict(),
     structuralRefusal: fn.optional(),
     patchedSites: fn.optional(),
     claims: z
@@ -66,7 +64,14 @@ const Descriptor = z
 
 const REQUIRED_HOOKS = ['reset', 'mmgrab_lazy_tlb', 'mmdrop_lazy_tlb', 'lazy_refs'] as const;
 const OPTIONAL_HOOKS = [
-  'mmput', 'cleanup_lazy_tlbs', 'shoot_lazy_tlb', 'lazy_kick', 'context_switch_to_user', 'finish_task_switch', 'resume', 'describe_cpu',
+  'mmput',
+  'cleanup_lazy_tlbs',
+  'shoot_lazy_tlb',
+  'lazy_kick',
+  'context_switch_to_user',
+  'finish_task_switch',
+  'resume',
+  'describe_cpu',
 ] as const;
 
 /** Validate a scheme plugin descriptor; returns it typed. `source` names where it came from. */
@@ -85,7 +90,9 @@ export function validateSchemePlugin(value: unknown, source = 'scheme plugin'): 
   if (clash !== undefined) throw new PluginLoadError(`scheme plugin ${plugin.name} (${source}): use site "${clash}" is declared twice (or is a core site)`);
   const defaults = plugin.options.safeParse({});
   if (!defaults.success) {
-    throw new PluginLoadError(`scheme plugin ${plugin.name} (${source}): its options schema must accept {} (all options need defaults):\n${describeIssues(defaults.error)}`);
+    throw new PluginLoadError(
+      `scheme plugin ${plugin.name} (${source}): its options schema must accept {} (all options need defaults):\n${describeIssues(defaults.error)}`,
+    );
   }
   return plugin;
 }
@@ -97,7 +104,8 @@ export function validateSchemeHooks(plugin: SchemePlugin<unknown>, hooks: unknow
   }
   const h = hooks as Record<string, unknown>;
   const missing = REQUIRED_HOOKS.filter((n) => typeof h[n] !== 'function');
-  if (missing.length > 0) throw new PluginLoadError(`scheme plugin ${plugin.name}: setup() returned hooks without ${missing.join(', ')} (each must be a function)`);
+  if (missing.length > 0)
+    throw new PluginLoadError(`scheme plugin ${plugin.name}: setup() returned hooks without ${missing.join(', ')} (each must be a function)`);
   const bad = OPTIONAL_HOOKS.filter((n) => h[n] !== undefined && typeof h[n] !== 'function');
   if (bad.length > 0) throw new PluginLoadError(`scheme plugin ${plugin.name}: hook ${bad.join(', ')} must be a function when given`);
   const unknown = Object.keys(h).filter((n) => !(REQUIRED_HOOKS as readonly string[]).includes(n) && !(OPTIONAL_HOOKS as readonly string[]).includes(n));

@@ -26,16 +26,26 @@ export function opWord(word: number, names: ReadonlyMap<number, string>): string
     return n;
   };
   switch (op) {
-    case C.OP_RUN: return 'run';
-    case C.OP_MUNMAP: return (arg & C.MUNMAP_ALL) !== 0 ? 'munmap all' : (arg & C.MUNMAP_FREED_TABLES) !== 0 ? 'munmap freed-tables' : 'munmap';
-    case C.OP_SLEEP: return `sleep ${arg}`;
-    case C.OP_YIELD: return 'yield';
-    case C.OP_MIGRATE: return `migrate ${arg}`;
-    case C.OP_CLONE_THREAD: return `clone ${task()}`;
-    case C.OP_FORK: return `fork ${task()}`;
-    case C.OP_EXEC: return 'exec';
-    case C.OP_EXIT: return 'exit';
-    case C.OP_USE_MM_SETUP: return `use_mm_setup ${task()}`;
+    case C.OP_RUN:
+      return 'run';
+    case C.OP_MUNMAP:
+      return (arg & C.MUNMAP_ALL) !== 0 ? 'munmap all' : (arg & C.MUNMAP_FREED_TABLES) !== 0 ? 'munmap freed-tables' : 'munmap';
+    case C.OP_SLEEP:
+      return `sleep ${arg}`;
+    case C.OP_YIELD:
+      return 'yield';
+    case C.OP_MIGRATE:
+      return `migrate ${arg}`;
+    case C.OP_CLONE_THREAD:
+      return `clone ${task()}`;
+    case C.OP_FORK:
+      return `fork ${task()}`;
+    case C.OP_EXEC:
+      return 'exec';
+    case C.OP_EXIT:
+      return 'exit';
+    case C.OP_USE_MM_SETUP:
+      return `use_mm_setup ${task()}`;
     case C.OP_IO_URING_SETUP: {
       const pair = (id: number): string => {
         const n = names.get(id);
@@ -44,21 +54,36 @@ export function opWord(word: number, names: ReadonlyMap<number, string>): string
       };
       return `io_uring_setup ${pair(arg & C.OP_PAIR_MASK)} ${pair((arg >> C.OP_PAIR_SHIFT) & C.OP_PAIR_MASK)}`;
     }
-    case C.OP_IO_RING_EXIT: return 'io_ring_exit';
-    case C.OP_MREMAP: return 'mremap';
-    case C.OP_KHUGEPAGED: return `khugepaged mm${arg}`;
-    case C.OP_RECLAIM: return `reclaim mm${arg}`;
-    case C.OP_TEXT_POKE: return 'text_poke';
-    case C.OP_SUSPEND: return 'suspend';
-    case C.OP_MEMBARRIER_REGISTER: return 'membarrier_register';
-    case C.OP_USE_MM: return 'kthread_use_mm';
-    case C.OP_UNUSE_MM: return 'kthread_unuse_mm';
-    case C.OP_KERNEL_EXECVE: return 'kernel_execve';
-    case C.OP_KWORK: return 'kwork';
-    case C.OP_CPU_DOWN: return `cpu_down ${task()}`;
-    case C.OP_CPU_UP: return `cpu_up ${arg}`;
-    case C.OP_CPUHP: return 'cpuhp';
-    default: throw new Error(`op word ${word}: unknown opcode ${op}`);
+    case C.OP_IO_RING_EXIT:
+      return 'io_ring_exit';
+    case C.OP_MREMAP:
+      return 'mremap';
+    case C.OP_KHUGEPAGED:
+      return `khugepaged mm${arg}`;
+    case C.OP_RECLAIM:
+      return `reclaim mm${arg}`;
+    case C.OP_TEXT_POKE:
+      return 'text_poke';
+    case C.OP_SUSPEND:
+      return 'suspend';
+    case C.OP_MEMBARRIER_REGISTER:
+      return 'membarrier_register';
+    case C.OP_USE_MM:
+      return 'kthread_use_mm';
+    case C.OP_UNUSE_MM:
+      return 'kthread_unuse_mm';
+    case C.OP_KERNEL_EXECVE:
+      return 'kernel_execve';
+    case C.OP_KWORK:
+      return 'kwork';
+    case C.OP_CPU_DOWN:
+      return `cpu_down ${task()}`;
+    case C.OP_CPU_UP:
+      return `cpu_up ${arg}`;
+    case C.OP_CPUHP:
+      return 'cpuhp';
+    default:
+      throw new Error(`op word ${word}: unknown opcode ${op}`);
   }
 }
 

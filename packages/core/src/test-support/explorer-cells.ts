@@ -21,7 +21,8 @@ export const CELLS: readonly TestCell[] = [
   { label: 'shootdown 2 CPUs exit-heavy', opts: { scheme: 'shootdown', cpus: 2, workload: 'exit-heavy' } },
   { label: 'refcount 3 CPUs hotplug, budget 150', opts: { scheme: 'refcount', cpus: 3, workload: 'hotplug', stepBudget: 150 } },
   {
-    label: 'none 2 CPUs kthread-heavy rt, I14 off', opts: { scheme: 'none', cpus: 2, workload: 'kthread-heavy', preempt: 'rt', disabledInvariants: ['I14'] },
+    label: 'none 2 CPUs kthread-heavy rt, I14 off',
+    opts: { scheme: 'none', cpus: 2, workload: 'kthread-heavy', preempt: 'rt', disabledInvariants: ['I14'] },
     target: { site: '__mmdrop' },
   },
 ];
@@ -41,11 +42,22 @@ export function perturb(d: Uint8Array, nActors: number, rng: Sfc32): Uint8Array 
   if (kind === 0 || out.length === 0) return Uint8Array.from(out);
   const i = rng.int(out.length);
   switch (kind) {
-    case 1: out.splice(i, 1 + rng.int(Math.max(1, out.length >> 2))); break; // drop a chunk
-    case 2: { const a = out[i]!; return Uint8Array.from(out.filter((x) => x !== a)); } // drop an actor
-    case 3: out.length = i; break; // truncate
-    case 4: for (let j = 0; j < 3; j++) out[rng.int(out.length)] = rng.int(nActors + 3); break; // noise, some no actor at all
-    default: out.splice(i, 0, rng.int(nActors)); break; // an extra step
+    case 1:
+      out.splice(i, 1 + rng.int(Math.max(1, out.length >> 2)));
+      break; // drop a chunk
+    case 2: {
+      const a = out[i]!;
+      return Uint8Array.from(out.filter((x) => x !== a));
+    } // drop an actor
+    case 3:
+      out.length = i;
+      break; // truncate
+    case 4:
+      for (let j = 0; j < 3; j++) out[rng.int(out.length)] = rng.int(nActors + 3);
+      break; // noise, some no actor at all
+    default:
+      out.splice(i, 0, rng.int(nActors));
+      break; // an extra step
   }
   return Uint8Array.from(out);
 }
@@ -59,8 +71,14 @@ export function limitOf(steps: number, rng: Sfc32): number {
 /** Everything a run reports but the trace, in a comparable form, plus the cost counters after it. */
 export function summary(r: RunResult, sim: Simulator): unknown {
   return {
-    outcome: r.outcome, steps: r.steps, violation: r.violation, hazards: r.hazards, useSites: r.useSites, pluginError: r.pluginError,
-    decisions: r.decisions === null ? null : Array.from(r.decisions), costs: costsToObject(sim.costs),
+    outcome: r.outcome,
+    steps: r.steps,
+    violation: r.violation,
+    hazards: r.hazards,
+    useSites: r.useSites,
+    pluginError: r.pluginError,
+    decisions: r.decisions === null ? null : Array.from(r.decisions),
+    costs: costsToObject(sim.costs),
   };
 }
 

@@ -29,7 +29,8 @@ export function formatTraceColumns(events: readonly TraceEvent[], opts: FormatOp
         cols.push(' '.repeat(width));
         continue;
       }
-      const prefix = e.violation !== undefined ? `*** ${e.violation} ` : e.actor === 'irq' ? '<irq> ' : e.actor === 'hyp' ? '<hyp> ' : e.actor === 'drain' ? '<sb> ' : '';
+      const prefix =
+        e.violation !== undefined ? `*** ${e.violation} ` : e.actor === 'irq' ? '<irq> ' : e.actor === 'hyp' ? '<hyp> ' : e.actor === 'drain' ? '<sb> ' : '';
       cols.push(cell(`${prefix}${e.fn}: ${e.text}`, width));
     }
     const stepCol = e.step === lastStep ? '      ' : `${String(e.step).padStart(5)} `;

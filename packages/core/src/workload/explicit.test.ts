@@ -2,9 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { thrown } from '../test-support/thrown.js';
 import { ZodError } from 'zod';
 import {
-  INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE,
-  OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD, TASK_USER,
-  TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED,
+  INIT_MM,
+  MUNMAP_ALL,
+  MUNMAP_FREED_TABLES,
+  NO_MM,
+  OP_CLONE_THREAD,
+  OP_EXEC,
+  OP_EXIT,
+  OP_FORK,
+  OP_USE_MM_SETUP,
+  OP_KERNEL_EXECVE,
+  OP_KWORK,
+  OP_MIGRATE,
+  OP_MUNMAP,
+  OP_RUN,
+  OP_SHIFT,
+  OP_SLEEP,
+  OP_UNUSE_MM,
+  OP_USE_MM,
+  OP_YIELD,
+  TASK_IDLE,
+  TASK_KTHREAD,
+  TASK_USER,
+  TS_RUNNABLE,
+  TS_RUNNING,
+  TS_UNSTARTED,
 } from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed } from '../prng/seed.js';
@@ -13,7 +35,6 @@ import { Simulator } from '../run/simulator.js';
 import { type ExplicitWorkloadInput, ExplicitWorkloadLoader, WorkloadError } from './explicit.js';
 
 type TaskInput = ExplicitWorkloadInput['tasks'][number];
-
 
 function workloadError(tasks: TaskInput[], ncpu = 2): WorkloadError {
   const e = thrown(() => new ExplicitWorkloadLoader({ tasks }, ncpu));
@@ -97,9 +118,7 @@ describe('ExplicitWorkloadLoader: a valid workload', () => {
   });
 
   it('sets kinds, states and CPUs; started tasks are queued on their CPU in the order given', () => {
-    expect(VALID.map((t) => k.taskKind[id(t.name)])).toEqual([
-      TASK_USER, TASK_USER, TASK_USER, TASK_USER, TASK_USER, TASK_KTHREAD, TASK_KTHREAD, TASK_USER,
-    ]);
+    expect(VALID.map((t) => k.taskKind[id(t.name)])).toEqual([TASK_USER, TASK_USER, TASK_USER, TASK_USER, TASK_USER, TASK_KTHREAD, TASK_KTHREAD, TASK_USER]);
     expect(VALID.map((t) => k.taskCpu[id(t.name)])).toEqual(VALID.map((t) => t.cpu));
     for (const n of ['a3', 'c', 'w']) expect(k.taskState[id(n)], n).toBe(TS_UNSTARTED);
     for (const n of ['a1', 'a2', 'b', 'kw', 'a4']) expect(k.taskState[id(n)], n).toBe(TS_RUNNABLE);
@@ -110,7 +129,12 @@ describe('ExplicitWorkloadLoader: a valid workload', () => {
   it('compiles programs to op words, appending exit only when missing', () => {
     const w = (o: number, a = 0): number => o | (a << OP_SHIFT);
     expect(program(k, id('a1'))).toEqual([
-      w(OP_RUN), w(OP_CLONE_THREAD, id('a3')), w(OP_USE_MM_SETUP, id('w')), w(OP_SLEEP, 1), w(OP_MUNMAP, MUNMAP_FREED_TABLES), w(OP_EXIT),
+      w(OP_RUN),
+      w(OP_CLONE_THREAD, id('a3')),
+      w(OP_USE_MM_SETUP, id('w')),
+      w(OP_SLEEP, 1),
+      w(OP_MUNMAP, MUNMAP_FREED_TABLES),
+      w(OP_EXIT),
     ]);
     expect(program(k, id('a2'))).toEqual([w(OP_YIELD), w(OP_MIGRATE, 0), w(OP_MUNMAP), w(OP_MUNMAP, MUNMAP_ALL), w(OP_EXIT)]);
     // "sleep" without a CPU wakes on the task's own CPU.
@@ -160,7 +184,10 @@ describe('ExplicitWorkloadLoader: a valid workload', () => {
 
   it('loading again resets the name tables (no stale mm ids)', () => {
     sim.begin([9, 9, 9, 9]);
-    expect([...ld.mmIds.entries()]).toEqual([['A', 1], ['B', 2]]);
+    expect([...ld.mmIds.entries()]).toEqual([
+      ['A', 1],
+      ['B', 2],
+    ]);
   });
 
   it('taskId of an unknown name is a WorkloadError listing the tasks', () => {
@@ -184,9 +211,28 @@ describe('ExplicitWorkloadLoader: errors', () => {
     expect(e.message).toContain('task "a"');
     expect(e.message).toContain('unknown op "jump 3"');
     for (const allowed of [
-      'run', 'kwork', 'yield', 'exec', 'kernel_execve', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'munmap [freed-tables|all]',
-      'sleep <cpu>', 'migrate <cpu>', 'clone <task>', 'fork <task>', 'use_mm_setup <worker>', 'io_uring_setup <io-wq thread> <exit kworker>',
-      'khugepaged <mm>', 'reclaim <mm>', 'suspend', 'mremap', 'membarrier_register', 'membarrier_register_and_command', 'text_poke',
+      'run',
+      'kwork',
+      'yield',
+      'exec',
+      'kernel_execve',
+      'exit',
+      'kthread_use_mm',
+      'kthread_unuse_mm',
+      'munmap [freed-tables|all]',
+      'sleep <cpu>',
+      'migrate <cpu>',
+      'clone <task>',
+      'fork <task>',
+      'use_mm_setup <worker>',
+      'io_uring_setup <io-wq thread> <exit kworker>',
+      'khugepaged <mm>',
+      'reclaim <mm>',
+      'suspend',
+      'mremap',
+      'membarrier_register',
+      'membarrier_register_and_command',
+      'text_poke',
     ]) {
       expect(e.message).toContain(allowed);
     }

@@ -18,10 +18,45 @@
  */
 import { z } from 'zod';
 import {
-  MEMBARRIER_AND_COMMAND, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, NO_TASK, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP,
-  OP_KERNEL_EXECVE, OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE, TASK_KTHREAD,
-  TASK_USER, TS_RUNNING, TS_UNSTARTED, INIT_MM, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, OP_MEMBARRIER, OP_TEXT_POKE,
-  OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
+  MEMBARRIER_AND_COMMAND,
+  MUNMAP_ALL,
+  MUNMAP_FREED_TABLES,
+  NO_MM,
+  NO_TASK,
+  OP_CLONE_THREAD,
+  OP_CPU_DOWN,
+  OP_CPU_UP,
+  OP_CPUHP,
+  OP_EXEC,
+  OP_EXIT,
+  OP_FORK,
+  OP_USE_MM_SETUP,
+  OP_KERNEL_EXECVE,
+  OP_KWORK,
+  OP_MIGRATE,
+  OP_MUNMAP,
+  OP_RUN,
+  OP_SHIFT,
+  OP_SLEEP,
+  OP_UNUSE_MM,
+  OP_USE_MM,
+  OP_YIELD,
+  TASK_IDLE,
+  TASK_KTHREAD,
+  TASK_USER,
+  TS_RUNNING,
+  TS_UNSTARTED,
+  INIT_MM,
+  OP_IO_URING_SETUP,
+  OP_IO_RING_EXIT,
+  OP_PAIR_SHIFT,
+  OP_MREMAP,
+  OP_MEMBARRIER_REGISTER,
+  OP_MEMBARRIER,
+  OP_TEXT_POKE,
+  OP_KHUGEPAGED,
+  OP_RECLAIM,
+  OP_SUSPEND,
 } from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { __khugepaged_enter } from '../model/khugepaged.js';
@@ -76,7 +111,10 @@ export class ExplicitWorkloadLoader {
   /** mm name -> mm id after load(). */
   readonly mmIds = new Map<string, number>();
 
-  constructor(input: ExplicitWorkloadInput, readonly ncpu: number) {
+  constructor(
+    input: ExplicitWorkloadInput,
+    readonly ncpu: number,
+  ) {
     this.spec = ExplicitWorkload.parse(input);
     this.compiled = this.compile();
   }
@@ -108,7 +146,8 @@ export class ExplicitWorkloadLoader {
       if (names.has(t.name)) throw new WorkloadError(`task "${t.name}" is defined twice`);
       names.set(t.name, i);
       if (t.cpu >= this.ncpu) throw new WorkloadError(`task "${t.name}": cpu ${t.cpu} does not exist (CPUs 0..${this.ncpu - 1})`);
-      if (t.kind === 'user' && t.mm === undefined && !t.unstarted) throw new WorkloadError(`task "${t.name}": a user task needs an mm (or unstarted: true for a fork/clone child)`);
+      if (t.kind === 'user' && t.mm === undefined && !t.unstarted)
+        throw new WorkloadError(`task "${t.name}": a user task needs an mm (or unstarted: true for a fork/clone child)`);
       if (t.kind === 'kthread' && t.mm !== undefined) throw new WorkloadError(`task "${t.name}": a kernel thread has no mm`);
     });
     const started = new Map<string, string>();
@@ -127,7 +166,9 @@ export class ExplicitWorkloadLoader {
     const mmArgs: [number, number, string][] = [];
     const mmRef = (owner: string, word: string, ref: string | undefined, task: number, at: number): number => {
       if (ref === undefined || !startedMms.has(ref)) {
-        throw new WorkloadError(`task "${owner}": "${word}" needs the name of an mm that exists when the run starts (mms: ${[...startedMms].join(', ') || 'none'})`);
+        throw new WorkloadError(
+          `task "${owner}": "${word}" needs the name of an mm that exists when the run starts (mms: ${[...startedMms].join(', ') || 'none'})`,
+        );
       }
       mmArgs.push([task, at, ref]);
       return 0; // resolved in generate()
@@ -145,11 +186,23 @@ export class ExplicitWorkloadLoader {
       for (const raw of ops) {
         const word = raw.trim();
         const [op, arg, arg2] = word.split(/\s+/);
-        if ((op === 'clone' || op === 'fork' || op === 'use_mm_setup' || op === 'io_uring_setup' || op === 'exec' || op === 'mremap' || op === 'membarrier_register' || op === 'membarrier_register_and_command' || op === 'membarrier') && !hasMm) {
+        if (
+          (op === 'clone' ||
+            op === 'fork' ||
+            op === 'use_mm_setup' ||
+            op === 'io_uring_setup' ||
+            op === 'exec' ||
+            op === 'mremap' ||
+            op === 'membarrier_register' ||
+            op === 'membarrier_register_and_command' ||
+            op === 'membarrier') &&
+          !hasMm
+        ) {
           throw new WorkloadError(`task "${t.name}": "${word}" needs a task with an mm (a user task, or a kernel thread after kernel_execve)`);
         }
         if (op === 'kthread_use_mm' || op === 'kthread_unuse_mm') {
-          if (t.kind !== 'kthread' || hasMm) throw new WorkloadError(`task "${t.name}": "${word}" is for kernel threads (PF_KTHREAD without an mm of their own)`);
+          if (t.kind !== 'kthread' || hasMm)
+            throw new WorkloadError(`task "${t.name}": "${word}" is for kernel threads (PF_KTHREAD without an mm of their own)`);
           using = op === 'kthread_use_mm';
         }
         if (op === 'kernel_execve') {
@@ -159,25 +212,51 @@ export class ExplicitWorkloadLoader {
         }
         if (op === 'exit' && using) throw new WorkloadError(`task "${t.name}": exits inside kthread_use_mm (add kthread_unuse_mm before exit)`);
         switch (op) {
-          case 'run': out.push(OP_RUN); break;
-          case 'kwork': out.push(OP_KWORK); break;
-          case 'yield': out.push(OP_YIELD); break;
-          case 'exec': out.push(OP_EXEC); break;
-          case 'kernel_execve': out.push(OP_KERNEL_EXECVE); break;
-          case 'exit': out.push(OP_EXIT); break;
-          case 'kthread_use_mm': out.push(OP_USE_MM); break;
-          case 'kthread_unuse_mm': out.push(OP_UNUSE_MM); break;
+          case 'run':
+            out.push(OP_RUN);
+            break;
+          case 'kwork':
+            out.push(OP_KWORK);
+            break;
+          case 'yield':
+            out.push(OP_YIELD);
+            break;
+          case 'exec':
+            out.push(OP_EXEC);
+            break;
+          case 'kernel_execve':
+            out.push(OP_KERNEL_EXECVE);
+            break;
+          case 'exit':
+            out.push(OP_EXIT);
+            break;
+          case 'kthread_use_mm':
+            out.push(OP_USE_MM);
+            break;
+          case 'kthread_unuse_mm':
+            out.push(OP_UNUSE_MM);
+            break;
           case 'munmap':
             if (arg === undefined) out.push(OP_MUNMAP);
             else if (arg === 'freed-tables') out.push(OP_MUNMAP | (MUNMAP_FREED_TABLES << OP_SHIFT));
             else if (arg === 'all') out.push(OP_MUNMAP | (MUNMAP_ALL << OP_SHIFT));
             else throw new WorkloadError(`task "${t.name}": "${word}": munmap takes nothing, "freed-tables" or "all"`);
             break;
-          case 'sleep': out.push(OP_SLEEP | (cpuRef(t.name, word, arg ?? String(t.cpu)) << OP_SHIFT)); break;
-          case 'migrate': out.push(OP_MIGRATE | (cpuRef(t.name, word, arg) << OP_SHIFT)); break;
-          case 'clone': out.push(OP_CLONE_THREAD | (taskRef(t.name, word, arg, 'user') << OP_SHIFT)); break;
-          case 'fork': out.push(OP_FORK | (taskRef(t.name, word, arg, 'user') << OP_SHIFT)); break;
-          case 'use_mm_setup': out.push(OP_USE_MM_SETUP | (taskRef(t.name, word, arg, 'kthread') << OP_SHIFT)); break;
+          case 'sleep':
+            out.push(OP_SLEEP | (cpuRef(t.name, word, arg ?? String(t.cpu)) << OP_SHIFT));
+            break;
+          case 'migrate':
+            out.push(OP_MIGRATE | (cpuRef(t.name, word, arg) << OP_SHIFT));
+            break;
+          case 'clone':
+            out.push(OP_CLONE_THREAD | (taskRef(t.name, word, arg, 'user') << OP_SHIFT));
+            break;
+          case 'fork':
+            out.push(OP_FORK | (taskRef(t.name, word, arg, 'user') << OP_SHIFT));
+            break;
+          case 'use_mm_setup':
+            out.push(OP_USE_MM_SETUP | (taskRef(t.name, word, arg, 'kthread') << OP_SHIFT));
+            break;
           case 'io_uring_setup': {
             // io_uring_setup <io-wq thread (user, unstarted)> <exit kworker (kthread, unstarted, program: [io_ring_exit])>
             const iowq = taskRef(t.name, word, arg, 'user');
@@ -190,15 +269,26 @@ export class ExplicitWorkloadLoader {
             break;
           }
           case 'io_ring_exit':
-            if (t.kind !== 'kthread' || !t.unstarted) throw new WorkloadError(`task "${t.name}": "io_ring_exit" is the program of an unstarted kworker named by io_uring_setup`);
+            if (t.kind !== 'kthread' || !t.unstarted)
+              throw new WorkloadError(`task "${t.name}": "io_ring_exit" is the program of an unstarted kworker named by io_uring_setup`);
             out.push(OP_IO_RING_EXIT);
             break;
-          case 'mremap': out.push(OP_MREMAP); break;
-          case 'membarrier_register': out.push(OP_MEMBARRIER_REGISTER); break;
+          case 'mremap':
+            out.push(OP_MREMAP);
+            break;
+          case 'membarrier_register':
+            out.push(OP_MEMBARRIER_REGISTER);
+            break;
           // membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED), then membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): a generated membarrier op
-          case 'membarrier_register_and_command': out.push(OP_MEMBARRIER_REGISTER | (MEMBARRIER_AND_COMMAND << OP_SHIFT)); break;
-          case 'membarrier': out.push(OP_MEMBARRIER); break;
-          case 'text_poke': out.push(OP_TEXT_POKE); break;
+          case 'membarrier_register_and_command':
+            out.push(OP_MEMBARRIER_REGISTER | (MEMBARRIER_AND_COMMAND << OP_SHIFT));
+            break;
+          case 'membarrier':
+            out.push(OP_MEMBARRIER);
+            break;
+          case 'text_poke':
+            out.push(OP_TEXT_POKE);
+            break;
           case 'suspend':
             if (t.kind !== 'kthread') throw new WorkloadError(`task "${t.name}": "suspend" is run by a kworker (a kernel thread)`);
             out.push(OP_SUSPEND);
@@ -220,9 +310,12 @@ export class ExplicitWorkloadLoader {
             out.push(OP_CPU_DOWN | (hp << OP_SHIFT));
             break;
           }
-          case 'cpu_up': out.push(OP_CPU_UP | (cpuRef(t.name, word, arg) << OP_SHIFT)); break;
+          case 'cpu_up':
+            out.push(OP_CPU_UP | (cpuRef(t.name, word, arg) << OP_SHIFT));
+            break;
           case 'cpuhp':
-            if (t.kind !== 'kthread' || !t.unstarted) throw new WorkloadError(`task "${t.name}": "cpuhp" is the program of an unstarted kernel thread started by cpu_down`);
+            if (t.kind !== 'kthread' || !t.unstarted)
+              throw new WorkloadError(`task "${t.name}": "cpuhp" is the program of an unstarted kernel thread started by cpu_down`);
             out.push(OP_CPUHP);
             break;
           default:

@@ -1,9 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import {
-  INIT_MM, MUNMAP_ALL, MUNMAP_FREED_TABLES, NO_MM, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE,
-  OP_KWORK, OP_MASK, OP_MIGRATE, OP_MUNMAP, OP_NAMES, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD, TASK_IDLE,
-  TASK_KTHREAD, TASK_USER, TS_RUNNABLE, TS_RUNNING, TS_UNSTARTED, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_IO_URING_SETUP, OP_IO_RING_EXIT,
-  OP_PAIR_MASK, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, MEMBARRIER_AND_COMMAND, OP_TEXT_POKE, OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
+  INIT_MM,
+  MUNMAP_ALL,
+  MUNMAP_FREED_TABLES,
+  NO_MM,
+  OP_CLONE_THREAD,
+  OP_EXEC,
+  OP_EXIT,
+  OP_FORK,
+  OP_USE_MM_SETUP,
+  OP_KERNEL_EXECVE,
+  OP_KWORK,
+  OP_MASK,
+  OP_MIGRATE,
+  OP_MUNMAP,
+  OP_NAMES,
+  OP_RUN,
+  OP_SHIFT,
+  OP_SLEEP,
+  OP_UNUSE_MM,
+  OP_USE_MM,
+  OP_YIELD,
+  TASK_IDLE,
+  TASK_KTHREAD,
+  TASK_USER,
+  TS_RUNNABLE,
+  TS_RUNNING,
+  TS_UNSTARTED,
+  OP_CPU_DOWN,
+  OP_CPU_UP,
+  OP_CPUHP,
+  OP_IO_URING_SETUP,
+  OP_IO_RING_EXIT,
+  OP_PAIR_MASK,
+  OP_PAIR_SHIFT,
+  OP_MREMAP,
+  OP_MEMBARRIER_REGISTER,
+  MEMBARRIER_AND_COMMAND,
+  OP_TEXT_POKE,
+  OP_KHUGEPAGED,
+  OP_RECLAIM,
+  OP_SUSPEND,
 } from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
@@ -115,26 +152,39 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
       if ((o === OP_SLEEP || o === OP_MIGRATE) && (a < 0 || a >= ncpu)) bad(`task ${t}: ${OP_NAMES[o]} to CPU ${a}`);
       if (o === OP_CPU_DOWN && (a < ncpu || a >= k.ntasks || k.taskCpu[a] === k.taskCpu[t])) bad(`task ${t}: cpu_down of task ${a} on its own CPU`);
       if (o === OP_CPU_UP && (a < 0 || a >= ncpu)) bad(`task ${t}: cpu_up of CPU ${a}`);
-      const starts = o === OP_IO_URING_SETUP ? [a & OP_PAIR_MASK, (a >> OP_PAIR_SHIFT) & OP_PAIR_MASK]
-        : o === OP_CLONE_THREAD || o === OP_FORK || o === OP_USE_MM_SETUP || o === OP_CPU_DOWN ? [a] : [];
+      const starts =
+        o === OP_IO_URING_SETUP
+          ? [a & OP_PAIR_MASK, (a >> OP_PAIR_SHIFT) & OP_PAIR_MASK]
+          : o === OP_CLONE_THREAD || o === OP_FORK || o === OP_USE_MM_SETUP || o === OP_CPU_DOWN
+            ? [a]
+            : [];
       for (const x of starts) {
         const list = startedBy.get(x) ?? [];
         list.push({ by: t, op: o });
         startedBy.set(x, list);
       }
       if (o === OP_KERNEL_EXECVE) execved = true;
-      if (kind === TASK_USER && (o === OP_USE_MM || o === OP_UNUSE_MM || o === OP_KERNEL_EXECVE || o === OP_KHUGEPAGED || o === OP_RECLAIM || o === OP_SUSPEND || o === OP_IO_RING_EXIT)) {
+      if (
+        kind === TASK_USER &&
+        (o === OP_USE_MM || o === OP_UNUSE_MM || o === OP_KERNEL_EXECVE || o === OP_KHUGEPAGED || o === OP_RECLAIM || o === OP_SUSPEND || o === OP_IO_RING_EXIT)
+      ) {
         bad(`user task ${t} has kernel-thread op ${OP_NAMES[o]}`);
       }
-      if (kind === TASK_KTHREAD && !execved && (o === OP_RUN || o === OP_MUNMAP || o === OP_EXEC || o === OP_CLONE_THREAD || o === OP_FORK || o === OP_MREMAP || o === OP_MEMBARRIER_REGISTER)) {
+      if (
+        kind === TASK_KTHREAD &&
+        !execved &&
+        (o === OP_RUN || o === OP_MUNMAP || o === OP_EXEC || o === OP_CLONE_THREAD || o === OP_FORK || o === OP_MREMAP || o === OP_MEMBARRIER_REGISTER)
+      ) {
         bad(`kernel thread ${t} runs user op ${OP_NAMES[o]} before kernel_execve`);
       }
       if ((o === OP_KHUGEPAGED || o === OP_RECLAIM) && !leaderMmIds(k).includes(a)) bad(`task ${t}: ${OP_NAMES[o]} of mm ${a}, not an initial process's`);
       if (o === OP_EXEC && i !== 0) bad(`task ${t} execs at op ${i}, not first`);
-      if (o === OP_MUNMAP && (a & MUNMAP_ALL) !== 0 && kind === TASK_USER && op(prog[i + 1] ?? 0) !== OP_EXIT) bad(`task ${t} goes on after munmap of everything`);
+      if (o === OP_MUNMAP && (a & MUNMAP_ALL) !== 0 && kind === TASK_USER && op(prog[i + 1] ?? 0) !== OP_EXIT)
+        bad(`task ${t} goes on after munmap of everything`);
     });
     // A user task's kwork ops: only io-wq threads (PF_IO_WORKER, started by io_uring_setup).
-    if (kind === TASK_USER && prog.some((w) => op(w) === OP_KWORK) && !(startedByOp(k, t) === OP_IO_URING_SETUP)) bad(`user task ${t} has kwork but is no io-wq thread`);
+    if (kind === TASK_USER && prog.some((w) => op(w) === OP_KWORK) && !(startedByOp(k, t) === OP_IO_URING_SETUP))
+      bad(`user task ${t} has kwork but is no io-wq thread`);
     if (k.taskState[t] === TS_UNSTARTED) {
       if (q.has(t)) bad(`unstarted task ${t} is on a runqueue`);
     } else {
@@ -148,7 +198,7 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
         leaderMms.add(mm);
         // mm_count: the users reference, plus khugepaged's mm_slot when it will scan
         if (k.mmUsers[mm] !== 1 || k.mmCount[mm] !== 1 + k.mmSlotHeld[mm]!) bad(`leader ${t}'s mm has users ${k.mmUsers[mm]}, count ${k.mmCount[mm]}`);
-        if ((k.mmSlotHeld[mm] === 1) !== (p.khugepagedScans > 0)) bad(`leader ${t}'s mm_slot held=${k.mmSlotHeld[mm]} with khugepagedScans ${p.khugepagedScans}`);
+        if ((k.mmSlotHeld[mm] === 1) !== p.khugepagedScans > 0) bad(`leader ${t}'s mm_slot held=${k.mmSlotHeld[mm]} with khugepagedScans ${p.khugepagedScans}`);
       } else if (k.taskMm[t] !== NO_MM) {
         bad(`kernel thread ${t} has an mm`);
       }
@@ -176,8 +226,10 @@ function checkGenerated(sim: Simulator, ctx: string): string[] {
       if (o === OP_IO_URING_SETUP) {
         const prog = program(k, t).map(op);
         const exitWorker = kind === TASK_KTHREAD;
-        if (exitWorker && JSON.stringify(prog) !== JSON.stringify([OP_IO_RING_EXIT, OP_EXIT])) bad(`ring exit kworker ${t} program ${prog.map((x) => OP_NAMES[x]).join(' ')}`);
-        if (!exitWorker && prog.some((x) => x !== OP_KWORK && x !== OP_SLEEP && x !== OP_EXIT)) bad(`io-wq thread ${t} program ${prog.map((x) => OP_NAMES[x]).join(' ')}`);
+        if (exitWorker && JSON.stringify(prog) !== JSON.stringify([OP_IO_RING_EXIT, OP_EXIT]))
+          bad(`ring exit kworker ${t} program ${prog.map((x) => OP_NAMES[x]).join(' ')}`);
+        if (!exitWorker && prog.some((x) => x !== OP_KWORK && x !== OP_SLEEP && x !== OP_EXIT))
+          bad(`io-wq thread ${t} program ${prog.map((x) => OP_NAMES[x]).join(' ')}`);
       }
       if (k.taskState[by] === TS_UNSTARTED) bad(`task ${t} is started by ${by}, which is itself a child`);
     }
@@ -267,8 +319,20 @@ describe('WorkloadGenerator: structure of generated runs', () => {
 
   it('maxed-out parameters stay within workloadBounds', () => {
     const params: Overrides = {
-      processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, kthreads: 8, useMmWorkers: 4, useMmRounds: 8,
-      usermodehelpers: 4, opsPerTask: 64, ioUring: 4, deepIdles: 64, khugepagedScans: 16, reclaims: 16, suspends: 4,
+      processes: 8,
+      threadsPerProcess: 8,
+      forksPerProcess: 4,
+      execRate: 1,
+      kthreads: 8,
+      useMmWorkers: 4,
+      useMmRounds: 8,
+      usermodehelpers: 4,
+      opsPerTask: 64,
+      ioUring: 4,
+      deepIdles: 64,
+      khugepagedScans: 16,
+      reclaims: 16,
+      suspends: 4,
     };
     const problems: string[] = [];
     for (const cpus of [2, 5, 8]) {
@@ -283,8 +347,19 @@ describe('WorkloadGenerator: structure of generated runs', () => {
 
   it('minimal parameters (one single-threaded process, nothing else) still give a valid run', () => {
     const params: Overrides = {
-      processes: 1, threadsPerProcess: 1, forksPerProcess: 0, execRate: 0, kthreads: 0, useMmWorkers: 0, useMmRounds: 1,
-      usermodehelpers: 0, opsPerTask: 1, ioUring: 0, khugepagedScans: 0, reclaims: 0, suspends: 0,
+      processes: 1,
+      threadsPerProcess: 1,
+      forksPerProcess: 0,
+      execRate: 0,
+      kthreads: 0,
+      useMmWorkers: 0,
+      useMmRounds: 1,
+      usermodehelpers: 0,
+      opsPerTask: 1,
+      ioUring: 0,
+      khugepagedScans: 0,
+      reclaims: 0,
+      suspends: 0,
     };
     const sim = makeSim('default', 2, params);
     const problems: string[] = [];
@@ -320,8 +395,19 @@ describe('WorkloadGenerator: structure of generated runs', () => {
 describe('WorkloadGenerator: draws follow the parameters', () => {
   it('threads are drawn 1..threadsPerProcess, forks 0..forksPerProcess, body ops 1..opsPerTask', () => {
     const params: Overrides = {
-      processes: 1, threadsPerProcess: 3, forksPerProcess: 2, execRate: 0, kthreads: 0, useMmWorkers: 0, usermodehelpers: 0, opsPerTask: 4,
-      ioUring: 0, khugepagedScans: 0, reclaims: 0, suspends: 0, ops: { munmapAll: 0 },
+      processes: 1,
+      threadsPerProcess: 3,
+      forksPerProcess: 2,
+      execRate: 0,
+      kthreads: 0,
+      useMmWorkers: 0,
+      usermodehelpers: 0,
+      opsPerTask: 4,
+      ioUring: 0,
+      khugepagedScans: 0,
+      reclaims: 0,
+      suspends: 0,
+      ops: { munmapAll: 0 },
     };
     const sim = makeSim('default', 3, params);
     const clones = new Set<number>();
@@ -377,7 +463,17 @@ describe('WorkloadGenerator: draws follow the parameters', () => {
   const NO_OPS = { run: 0, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 0, yield: 0, migrate: 0, mremap: 0, membarrier: 0, textPoke: 0 };
   it.each(KINDS)('with only the %s weight set, every body op is that op', (name, userWord, kthreadOp) => {
     const ops = { ...NO_OPS, [name]: 1 };
-    const sim = makeSim('default', 3, { ops, kthreads: 2, useMmWorkers: 0, usermodehelpers: 0, execRate: 0, ioUring: 0, khugepagedScans: 0, reclaims: 0, suspends: 0 });
+    const sim = makeSim('default', 3, {
+      ops,
+      kthreads: 2,
+      useMmWorkers: 0,
+      usermodehelpers: 0,
+      execRate: 0,
+      ioUring: 0,
+      khugepagedScans: 0,
+      reclaims: 0,
+      suspends: 0,
+    });
     const user = new Set<number>();
     const kthread = new Set<number>();
     for (let i = 0; i < 40; i++) {
@@ -471,8 +567,17 @@ describe('WorkloadGenerator: determinism', () => {
 
   it('the estimated step count is positive and grows with the workload', () => {
     const small = makeSim('default', 2, {
-      processes: 1, opsPerTask: 1, kthreads: 0, useMmWorkers: 0, usermodehelpers: 0, threadsPerProcess: 1, forksPerProcess: 0, ioUring: 0, khugepagedScans: 0,
-      reclaims: 0, suspends: 0,
+      processes: 1,
+      opsPerTask: 1,
+      kthreads: 0,
+      useMmWorkers: 0,
+      usermodehelpers: 0,
+      threadsPerProcess: 1,
+      forksPerProcess: 0,
+      ioUring: 0,
+      khugepagedScans: 0,
+      reclaims: 0,
+      suspends: 0,
     });
     const big = makeSim('default', 2, { processes: 8, opsPerTask: 64 });
     small.begin([1, 1, 1, 1]);

@@ -4,10 +4,44 @@
  * start tasks the generator created, and io workers are started by an io_uring_setup op.
  */
 import {
-  INIT_MM, MUNMAP_ALL, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, MUNMAP_FREED_TABLES, NO_MM, NO_TASK, OP_CLONE_THREAD, OP_EXEC, OP_EXIT, OP_FORK, OP_USE_MM_SETUP,
-  OP_KERNEL_EXECVE, OP_KWORK, OP_MIGRATE, OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_UNUSE_MM, OP_USE_MM, OP_YIELD,
-  TASK_IDLE, TASK_KTHREAD, TASK_USER, TS_RUNNING, TS_UNSTARTED, OP_IO_URING_SETUP, OP_IO_RING_EXIT, OP_PAIR_SHIFT, OP_MREMAP, OP_MEMBARRIER_REGISTER, MEMBARRIER_AND_COMMAND,
-  OP_TEXT_POKE, OP_KHUGEPAGED, OP_RECLAIM, OP_SUSPEND,
+  INIT_MM,
+  MUNMAP_ALL,
+  OP_CPU_DOWN,
+  OP_CPU_UP,
+  OP_CPUHP,
+  MUNMAP_FREED_TABLES,
+  NO_MM,
+  NO_TASK,
+  OP_CLONE_THREAD,
+  OP_EXEC,
+  OP_EXIT,
+  OP_FORK,
+  OP_USE_MM_SETUP,
+  OP_KERNEL_EXECVE,
+  OP_KWORK,
+  OP_MIGRATE,
+  OP_MUNMAP,
+  OP_RUN,
+  OP_SHIFT,
+  OP_SLEEP,
+  OP_UNUSE_MM,
+  OP_USE_MM,
+  OP_YIELD,
+  TASK_IDLE,
+  TASK_KTHREAD,
+  TASK_USER,
+  TS_RUNNING,
+  TS_UNSTARTED,
+  OP_IO_URING_SETUP,
+  OP_IO_RING_EXIT,
+  OP_PAIR_SHIFT,
+  OP_MREMAP,
+  OP_MEMBARRIER_REGISTER,
+  MEMBARRIER_AND_COMMAND,
+  OP_TEXT_POKE,
+  OP_KHUGEPAGED,
+  OP_RECLAIM,
+  OP_SUSPEND,
 } from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { __khugepaged_enter } from '../model/khugepaged.js';
@@ -51,8 +85,19 @@ export const SWARM_RECLAIMS = 1 << 27;
 export const SWARM_SUSPENDS = 1 << 28;
 export const SWARM_FEATURE_BITS = 0x1fff0000;
 export const SWARM_FEATURE_NAMES = [
-  'threads', 'forks', 'exec', 'kthreads', 'useMmWorkers', 'usermodehelpers', 'tickPreemptions', 'vcpuPreemptions',
-  'ioUring', 'deepIdles', 'khugepagedScans', 'reclaims', 'suspends',
+  'threads',
+  'forks',
+  'exec',
+  'kthreads',
+  'useMmWorkers',
+  'usermodehelpers',
+  'tickPreemptions',
+  'vcpuPreemptions',
+  'ioUring',
+  'deepIdles',
+  'khugepagedScans',
+  'reclaims',
+  'suspends',
 ] as const;
 
 export class WorkloadGenerator {
@@ -317,16 +362,36 @@ export class WorkloadGenerator {
     while (kind < BODY_KINDS - 1 && x >= this.curCum[kind]!) kind++;
     const ncpu = k.ncpu;
     switch (kind) {
-      case 0: this.emit(k, user ? OP_RUN : OP_KWORK, 0); return false;
-      case 1: this.emit(k, user ? OP_MUNMAP : OP_KWORK, 0); return false;
-      case 2: this.emit(k, user ? OP_MUNMAP : OP_KWORK, MUNMAP_FREED_TABLES); return false;
-      case 3: this.emit(k, user ? OP_MUNMAP : OP_KWORK, MUNMAP_ALL); return user;
-      case 4: this.emit(k, OP_SLEEP, rng.int(ncpu)); return false;
-      case 5: this.emit(k, OP_YIELD, 0); return false;
-      case 6: this.emit(k, OP_MIGRATE, rng.int(ncpu)); return false;
-      case 7: this.emit(k, user ? OP_MREMAP : OP_KWORK, 0); return false;
-      case 8: this.emit(k, user ? OP_MEMBARRIER_REGISTER : OP_KWORK, user ? MEMBARRIER_AND_COMMAND : 0); return false;
-      default: this.emit(k, OP_TEXT_POKE, 0); return false;
+      case 0:
+        this.emit(k, user ? OP_RUN : OP_KWORK, 0);
+        return false;
+      case 1:
+        this.emit(k, user ? OP_MUNMAP : OP_KWORK, 0);
+        return false;
+      case 2:
+        this.emit(k, user ? OP_MUNMAP : OP_KWORK, MUNMAP_FREED_TABLES);
+        return false;
+      case 3:
+        this.emit(k, user ? OP_MUNMAP : OP_KWORK, MUNMAP_ALL);
+        return user;
+      case 4:
+        this.emit(k, OP_SLEEP, rng.int(ncpu));
+        return false;
+      case 5:
+        this.emit(k, OP_YIELD, 0);
+        return false;
+      case 6:
+        this.emit(k, OP_MIGRATE, rng.int(ncpu));
+        return false;
+      case 7:
+        this.emit(k, user ? OP_MREMAP : OP_KWORK, 0);
+        return false;
+      case 8:
+        this.emit(k, user ? OP_MEMBARRIER_REGISTER : OP_KWORK, user ? MEMBARRIER_AND_COMMAND : 0);
+        return false;
+      default:
+        this.emit(k, OP_TEXT_POKE, 0);
+        return false;
     }
   }
 

@@ -14,9 +14,29 @@ const cpu = fc.integer({ min: 0, max: C.MAX_CPUS - 1 });
 /** Every op the string grammar can write (no lossy forms), with arbitrary names and CPUs. */
 const stringOp: fc.Arbitrary<WorkloadOp> = fc.oneof(
   fc.constantFrom(
-    ...(['run', 'kwork', 'yield', 'exec', 'kernel_execve', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'mremap', 'membarrier_register', 'membarrier',
-      'text_poke', 'io_ring_exit', 'suspend', 'cpuhp'] as const).map((op) => ({ op }) as WorkloadOp),
-    { op: 'munmap' } as WorkloadOp, { op: 'munmap', freedTables: true } as WorkloadOp, { op: 'munmap', all: true } as WorkloadOp, { op: 'sleep' } as WorkloadOp,
+    ...(
+      [
+        'run',
+        'kwork',
+        'yield',
+        'exec',
+        'kernel_execve',
+        'exit',
+        'kthread_use_mm',
+        'kthread_unuse_mm',
+        'mremap',
+        'membarrier_register',
+        'membarrier',
+        'text_poke',
+        'io_ring_exit',
+        'suspend',
+        'cpuhp',
+      ] as const
+    ).map((op) => ({ op }) as WorkloadOp),
+    { op: 'munmap' } as WorkloadOp,
+    { op: 'munmap', freedTables: true } as WorkloadOp,
+    { op: 'munmap', all: true } as WorkloadOp,
+    { op: 'sleep' } as WorkloadOp,
     { op: 'membarrier_register', andCommand: true } as WorkloadOp,
   ),
   cpu.map((c): WorkloadOp => ({ op: 'sleep', cpu: c })),
@@ -32,9 +52,26 @@ const stringOp: fc.Arbitrary<WorkloadOp> = fc.oneof(
  * ring's exit kworker), H (a cpuhp thread on CPU 2), mm "m".
  */
 function contextFor(opWord: string, op: string): { w: ExplicitWorkloadInput; runner: number } {
-  const kthread = ['kernel_execve', 'kthread_use_mm', 'kthread_unuse_mm', 'khugepaged', 'reclaim', 'suspend', 'cpu_down', 'cpu_up', 'io_ring_exit', 'cpuhp'].includes(op);
+  const kthread = [
+    'kernel_execve',
+    'kthread_use_mm',
+    'kthread_unuse_mm',
+    'khugepaged',
+    'reclaim',
+    'suspend',
+    'cpu_down',
+    'cpu_up',
+    'io_ring_exit',
+    'cpuhp',
+  ].includes(op);
   const runner = kthread
-    ? { name: 'A', kind: 'kthread' as const, cpu: 1, ...(op === 'io_ring_exit' || op === 'cpuhp' ? { unstarted: true } : {}), program: [opWord, ...(op === 'kthread_use_mm' ? ['kthread_unuse_mm'] : [])] }
+    ? {
+        name: 'A',
+        kind: 'kthread' as const,
+        cpu: 1,
+        ...(op === 'io_ring_exit' || op === 'cpuhp' ? { unstarted: true } : {}),
+        program: [opWord, ...(op === 'kthread_use_mm' ? ['kthread_unuse_mm'] : [])],
+      }
     : { name: 'A', kind: 'user' as const, cpu: 1, mm: 'm', program: [opWord] };
   return {
     w: {
@@ -83,16 +120,22 @@ const CONTEXT_REFS = {
 
 describe('parseOp / formatOp', () => {
   it('string -> op -> string is the identity on canonical strings, and op -> string -> op on ops', () => {
-    fc.assert(fc.property(stringOp, (op) => {
-      const s = formatOp(op);
-      expect(parseOp(s)).toEqual(op);
-      expect(formatOp(parseOp(s))).toBe(s);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(stringOp, (op) => {
+        const s = formatOp(op);
+        expect(parseOp(s)).toEqual(op);
+        expect(formatOp(parseOp(s))).toBe(s);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('covers every op word of the grammar (OP_WORDS), and the loader lists the same ops as parseOp', () => {
     const seen = new Set<OpWord>();
-    fc.assert(fc.property(stringOp, (op) => void seen.add(formatOp(op).split(' ')[0] as OpWord)), { numRuns: 3000 }); // 1 in ~96 runs draws a given constant: enough runs that none is missed
+    fc.assert(
+      fc.property(stringOp, (op) => void seen.add(formatOp(op).split(' ')[0] as OpWord)),
+      { numRuns: 3000 },
+    ); // 1 in ~96 runs draws a given constant: enough runs that none is missed
     expect([...seen].sort()).toEqual([...OP_WORDS].sort());
     const loaderMsg = (loaderWord('frobnicate') as { error: string }).error;
     const parseMsg = thrown(() => parseOp('frobnicate')).message;
@@ -106,27 +149,37 @@ describe('parseOp / formatOp', () => {
       fc.constantFrom('0', '1', '2', '3', '4', '-0', '0x1', '1e0', '1.0', '+2', '-1', '1.5', 'NaN'),
       name,
     );
-    const text = fc.tuple(fc.constantFrom(...OP_WORDS), fc.array(token, { maxLength: 3 }), fc.constantFrom(' ', '  ', '\t'), fc.boolean())
+    const text = fc
+      .tuple(fc.constantFrom(...OP_WORDS), fc.array(token, { maxLength: 3 }), fc.constantFrom(' ', '  ', '\t'), fc.boolean())
       .map(([op, args, sep, pad]) => (pad ? ' ' : '') + [op, ...args].join(sep) + (pad ? ' ' : ''));
     let compiled = 0;
-    fc.assert(fc.property(fc.oneof(text, fc.tuple(token, token).map(([a, b]) => `${a} ${b}`)), (s) => {
-      const loader = loaderWord(s);
-      let parsed: WorkloadOp | null = null;
-      try {
-        parsed = parseOp(s);
-      } catch (e) {
-        expect(e).toBeInstanceOf(WorkloadError);
-      }
-      if ('word' in loader) {
-        compiled++;
-        expect(parsed).not.toBeNull();
-        expect(encodeOp(parsed!, CONTEXT_REFS)).toBe(loader.word);
-        // The canonical string compiles to the same word.
-        expect(loaderWord(formatOp(parsed!))).toEqual(loader);
-      } else if (parsed === null) {
-        expect(loader.error).toBeTruthy();
-      }
-    }), { numRuns: 1500 });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          text,
+          fc.tuple(token, token).map(([a, b]) => `${a} ${b}`),
+        ),
+        (s) => {
+          const loader = loaderWord(s);
+          let parsed: WorkloadOp | null = null;
+          try {
+            parsed = parseOp(s);
+          } catch (e) {
+            expect(e).toBeInstanceOf(WorkloadError);
+          }
+          if ('word' in loader) {
+            compiled++;
+            expect(parsed).not.toBeNull();
+            expect(encodeOp(parsed!, CONTEXT_REFS)).toBe(loader.word);
+            // The canonical string compiles to the same word.
+            expect(loaderWord(formatOp(parsed!))).toEqual(loader);
+          } else if (parsed === null) {
+            expect(loader.error).toBeTruthy();
+          }
+        },
+      ),
+      { numRuns: 1500 },
+    );
     expect(compiled).toBeGreaterThan(400);
   });
 
@@ -182,7 +235,7 @@ describe('encodeOp / decodeOp', () => {
   const refs = { cpu: 3, taskId: (n: string) => Number(n.slice(1)), mmId: (n: string) => Number(n.slice(2)) };
   const id = fc.integer({ min: 0, max: C.OP_PAIR_MASK });
 
-  it('decode(encode(op)) is the op (a bare sleep gets the task\'s CPU), for every op including those with no string form', () => {
+  it("decode(encode(op)) is the op (a bare sleep gets the task's CPU), for every op including those with no string form", () => {
     const op: fc.Arbitrary<WorkloadOp> = fc.oneof(
       stringOp.filter((o) => !('task' in o) && !('ioWorker' in o) && !('mm' in o)),
       fc.constantFrom<WorkloadOp>({ op: 'munmap', freedTables: true, all: true }),
@@ -190,19 +243,27 @@ describe('encodeOp / decodeOp', () => {
       fc.tuple(id, id).map(([a, b]): WorkloadOp => ({ op: 'io_uring_setup', ioWorker: `t${a}`, exitWorker: `t${b}` })),
       fc.tuple(fc.constantFrom('khugepaged', 'reclaim'), fc.integer({ min: 0, max: 100_000 })).map(([o, m]) => ({ op: o, mm: `mm${m}` }) as WorkloadOp),
     );
-    fc.assert(fc.property(op, (o) => {
-      const back = decodeOp(encodeOp(o, refs), names);
-      expect(back).toEqual(o.op === 'sleep' && o.cpu === undefined ? { op: 'sleep', cpu: 3 } : o);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(op, (o) => {
+        const back = decodeOp(encodeOp(o, refs), names);
+        expect(back).toEqual(o.op === 'sleep' && o.cpu === undefined ? { op: 'sleep', cpu: 3 } : o);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('encode(decode(word)) is canonicalOpWord(word) for every opcode and argument; canonicalOpWord is idempotent', () => {
-    const word = fc.tuple(fc.integer({ min: 1, max: C.OP_NAMES.length - 1 }), fc.integer({ min: 0, max: (1 << 20) - 1 })).map(([op, arg]) => op | (arg << C.OP_SHIFT));
-    fc.assert(fc.property(word, (w) => {
-      const c = canonicalOpWord(w);
-      expect(encodeOp(decodeOp(w, names), refs)).toBe(c);
-      expect(canonicalOpWord(c)).toBe(c);
-    }), { numRuns: 3000 });
+    const word = fc
+      .tuple(fc.integer({ min: 1, max: C.OP_NAMES.length - 1 }), fc.integer({ min: 0, max: (1 << 20) - 1 }))
+      .map(([op, arg]) => op | (arg << C.OP_SHIFT));
+    fc.assert(
+      fc.property(word, (w) => {
+        const c = canonicalOpWord(w);
+        expect(encodeOp(decodeOp(w, names), refs)).toBe(c);
+        expect(canonicalOpWord(c)).toBe(c);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('refuses an unknown opcode and ids that do not fit', () => {

@@ -17,10 +17,40 @@
  * canonical string, which parses back to the same op.
  */
 import {
-  MAX_CPUS, MEMBARRIER_AND_COMMAND, MUNMAP_ALL, MUNMAP_FREED_TABLES, OP_CLONE_THREAD, OP_CPU_DOWN, OP_CPU_UP, OP_CPUHP, OP_EXEC, OP_EXIT, OP_FORK,
-  OP_IO_RING_EXIT, OP_IO_URING_SETUP, OP_KERNEL_EXECVE, OP_KHUGEPAGED, OP_KWORK, OP_MASK, OP_MEMBARRIER, OP_MEMBARRIER_REGISTER, OP_MIGRATE,
-  OP_MREMAP, OP_MUNMAP, OP_PAIR_MASK, OP_PAIR_SHIFT, OP_RECLAIM, OP_RUN, OP_SHIFT, OP_SLEEP, OP_SUSPEND, OP_TEXT_POKE, OP_UNUSE_MM, OP_USE_MM,
-  OP_USE_MM_SETUP, OP_YIELD,
+  MAX_CPUS,
+  MEMBARRIER_AND_COMMAND,
+  MUNMAP_ALL,
+  MUNMAP_FREED_TABLES,
+  OP_CLONE_THREAD,
+  OP_CPU_DOWN,
+  OP_CPU_UP,
+  OP_CPUHP,
+  OP_EXEC,
+  OP_EXIT,
+  OP_FORK,
+  OP_IO_RING_EXIT,
+  OP_IO_URING_SETUP,
+  OP_KERNEL_EXECVE,
+  OP_KHUGEPAGED,
+  OP_KWORK,
+  OP_MASK,
+  OP_MEMBARRIER,
+  OP_MEMBARRIER_REGISTER,
+  OP_MIGRATE,
+  OP_MREMAP,
+  OP_MUNMAP,
+  OP_PAIR_MASK,
+  OP_PAIR_SHIFT,
+  OP_RECLAIM,
+  OP_RUN,
+  OP_SHIFT,
+  OP_SLEEP,
+  OP_SUSPEND,
+  OP_TEXT_POKE,
+  OP_UNUSE_MM,
+  OP_USE_MM,
+  OP_USE_MM_SETUP,
+  OP_YIELD,
 } from '../machine/constants.js';
 import { NAME_PATTERN, WorkloadError } from './explicit.js';
 
@@ -72,9 +102,33 @@ export type OpWord = OpName | 'membarrier_register_and_command';
 
 /** Every op word of the grammar, in the order the loader's error message lists them. */
 export const OP_WORDS: readonly OpWord[] = [
-  'run', 'kwork', 'yield', 'exec', 'kernel_execve', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'munmap', 'mremap', 'membarrier_register',
-  'membarrier_register_and_command', 'membarrier', 'text_poke', 'sleep', 'migrate', 'clone', 'fork', 'use_mm_setup', 'io_uring_setup',
-  'io_ring_exit', 'khugepaged', 'reclaim', 'suspend', 'cpu_down', 'cpu_up', 'cpuhp',
+  'run',
+  'kwork',
+  'yield',
+  'exec',
+  'kernel_execve',
+  'exit',
+  'kthread_use_mm',
+  'kthread_unuse_mm',
+  'munmap',
+  'mremap',
+  'membarrier_register',
+  'membarrier_register_and_command',
+  'membarrier',
+  'text_poke',
+  'sleep',
+  'migrate',
+  'clone',
+  'fork',
+  'use_mm_setup',
+  'io_uring_setup',
+  'io_ring_exit',
+  'khugepaged',
+  'reclaim',
+  'suspend',
+  'cpu_down',
+  'cpu_up',
+  'cpuhp',
 ];
 
 const ALLOWED =
@@ -206,9 +260,20 @@ export interface OpNames {
 }
 
 const SIMPLE: Partial<Record<OpName, number>> = {
-  run: OP_RUN, kwork: OP_KWORK, yield: OP_YIELD, exec: OP_EXEC, kernel_execve: OP_KERNEL_EXECVE, exit: OP_EXIT, kthread_use_mm: OP_USE_MM,
-  kthread_unuse_mm: OP_UNUSE_MM, mremap: OP_MREMAP, membarrier: OP_MEMBARRIER, text_poke: OP_TEXT_POKE, io_ring_exit: OP_IO_RING_EXIT,
-  suspend: OP_SUSPEND, cpuhp: OP_CPUHP,
+  run: OP_RUN,
+  kwork: OP_KWORK,
+  yield: OP_YIELD,
+  exec: OP_EXEC,
+  kernel_execve: OP_KERNEL_EXECVE,
+  exit: OP_EXIT,
+  kthread_use_mm: OP_USE_MM,
+  kthread_unuse_mm: OP_UNUSE_MM,
+  mremap: OP_MREMAP,
+  membarrier: OP_MEMBARRIER,
+  text_poke: OP_TEXT_POKE,
+  io_ring_exit: OP_IO_RING_EXIT,
+  suspend: OP_SUSPEND,
+  cpuhp: OP_CPUHP,
 };
 
 /**
@@ -217,27 +282,41 @@ const SIMPLE: Partial<Record<OpName, number>> = {
  */
 export function encodeOp(op: WorkloadOp, refs: OpRefs): number {
   const word = (code: number, arg: number): number => {
-    if (!Number.isInteger(arg) || arg < 0 || arg >= 1 << (31 - OP_SHIFT)) throw new WorkloadError(`op ${JSON.stringify(op)}: argument ${arg} does not fit an op word`);
+    if (!Number.isInteger(arg) || arg < 0 || arg >= 1 << (31 - OP_SHIFT))
+      throw new WorkloadError(`op ${JSON.stringify(op)}: argument ${arg} does not fit an op word`);
     return code | (arg << OP_SHIFT);
   };
   const pairId = (name: string): number => {
     const id = refs.taskId(name);
-    if (!Number.isInteger(id) || id < 0 || id > OP_PAIR_MASK) throw new WorkloadError(`op ${JSON.stringify(op)}: task id ${id} does not fit io_uring_setup's pair`);
+    if (!Number.isInteger(id) || id < 0 || id > OP_PAIR_MASK)
+      throw new WorkloadError(`op ${JSON.stringify(op)}: task id ${id} does not fit io_uring_setup's pair`);
     return id;
   };
   switch (op.op) {
-    case 'munmap': return word(OP_MUNMAP, (op.freedTables === true ? MUNMAP_FREED_TABLES : 0) | (op.all === true ? MUNMAP_ALL : 0));
-    case 'membarrier_register': return word(OP_MEMBARRIER_REGISTER, op.andCommand === true ? MEMBARRIER_AND_COMMAND : 0);
-    case 'sleep': return word(OP_SLEEP, op.cpu ?? refs.cpu);
-    case 'migrate': return word(OP_MIGRATE, op.cpu);
-    case 'cpu_up': return word(OP_CPU_UP, op.cpu);
-    case 'clone': return word(OP_CLONE_THREAD, refs.taskId(op.task));
-    case 'fork': return word(OP_FORK, refs.taskId(op.task));
-    case 'use_mm_setup': return word(OP_USE_MM_SETUP, refs.taskId(op.task));
-    case 'cpu_down': return word(OP_CPU_DOWN, refs.taskId(op.task));
-    case 'io_uring_setup': return word(OP_IO_URING_SETUP, pairId(op.ioWorker) | (pairId(op.exitWorker) << OP_PAIR_SHIFT));
-    case 'khugepaged': return word(OP_KHUGEPAGED, refs.mmId(op.mm));
-    case 'reclaim': return word(OP_RECLAIM, refs.mmId(op.mm));
+    case 'munmap':
+      return word(OP_MUNMAP, (op.freedTables === true ? MUNMAP_FREED_TABLES : 0) | (op.all === true ? MUNMAP_ALL : 0));
+    case 'membarrier_register':
+      return word(OP_MEMBARRIER_REGISTER, op.andCommand === true ? MEMBARRIER_AND_COMMAND : 0);
+    case 'sleep':
+      return word(OP_SLEEP, op.cpu ?? refs.cpu);
+    case 'migrate':
+      return word(OP_MIGRATE, op.cpu);
+    case 'cpu_up':
+      return word(OP_CPU_UP, op.cpu);
+    case 'clone':
+      return word(OP_CLONE_THREAD, refs.taskId(op.task));
+    case 'fork':
+      return word(OP_FORK, refs.taskId(op.task));
+    case 'use_mm_setup':
+      return word(OP_USE_MM_SETUP, refs.taskId(op.task));
+    case 'cpu_down':
+      return word(OP_CPU_DOWN, refs.taskId(op.task));
+    case 'io_uring_setup':
+      return word(OP_IO_URING_SETUP, pairId(op.ioWorker) | (pairId(op.exitWorker) << OP_PAIR_SHIFT));
+    case 'khugepaged':
+      return word(OP_KHUGEPAGED, refs.mmId(op.mm));
+    case 'reclaim':
+      return word(OP_RECLAIM, refs.mmId(op.mm));
     default: {
       const code = SIMPLE[op.op];
       if (code === undefined) throw new WorkloadError(`unknown op ${JSON.stringify(op)}`);
@@ -253,37 +332,63 @@ export function encodeOp(op: WorkloadOp, refs: OpRefs): number {
 export function decodeOp(word: number, names: OpNames): WorkloadOp {
   const arg = word >> OP_SHIFT;
   switch (word & OP_MASK) {
-    case OP_RUN: return { op: 'run' };
-    case OP_KWORK: return { op: 'kwork' };
-    case OP_YIELD: return { op: 'yield' };
-    case OP_EXEC: return { op: 'exec' };
-    case OP_KERNEL_EXECVE: return { op: 'kernel_execve' };
-    case OP_EXIT: return { op: 'exit' };
-    case OP_USE_MM: return { op: 'kthread_use_mm' };
-    case OP_UNUSE_MM: return { op: 'kthread_unuse_mm' };
+    case OP_RUN:
+      return { op: 'run' };
+    case OP_KWORK:
+      return { op: 'kwork' };
+    case OP_YIELD:
+      return { op: 'yield' };
+    case OP_EXEC:
+      return { op: 'exec' };
+    case OP_KERNEL_EXECVE:
+      return { op: 'kernel_execve' };
+    case OP_EXIT:
+      return { op: 'exit' };
+    case OP_USE_MM:
+      return { op: 'kthread_use_mm' };
+    case OP_UNUSE_MM:
+      return { op: 'kthread_unuse_mm' };
     case OP_MUNMAP: {
       const ft = (arg & MUNMAP_FREED_TABLES) !== 0;
       const all = (arg & MUNMAP_ALL) !== 0;
       return { op: 'munmap', ...(ft ? { freedTables: true } : {}), ...(all ? { all: true } : {}) };
     }
-    case OP_MREMAP: return { op: 'mremap' };
-    case OP_MEMBARRIER_REGISTER: return (arg & MEMBARRIER_AND_COMMAND) !== 0 ? { op: 'membarrier_register', andCommand: true } : { op: 'membarrier_register' };
-    case OP_MEMBARRIER: return { op: 'membarrier' };
-    case OP_TEXT_POKE: return { op: 'text_poke' };
-    case OP_SLEEP: return { op: 'sleep', cpu: arg };
-    case OP_MIGRATE: return { op: 'migrate', cpu: arg };
-    case OP_CLONE_THREAD: return { op: 'clone', task: names.task(arg) };
-    case OP_FORK: return { op: 'fork', task: names.task(arg) };
-    case OP_USE_MM_SETUP: return { op: 'use_mm_setup', task: names.task(arg) };
-    case OP_IO_URING_SETUP: return { op: 'io_uring_setup', ioWorker: names.task(arg & OP_PAIR_MASK), exitWorker: names.task((arg >> OP_PAIR_SHIFT) & OP_PAIR_MASK) };
-    case OP_IO_RING_EXIT: return { op: 'io_ring_exit' };
-    case OP_KHUGEPAGED: return { op: 'khugepaged', mm: names.mm(arg) };
-    case OP_RECLAIM: return { op: 'reclaim', mm: names.mm(arg) };
-    case OP_SUSPEND: return { op: 'suspend' };
-    case OP_CPU_DOWN: return { op: 'cpu_down', task: names.task(arg) };
-    case OP_CPU_UP: return { op: 'cpu_up', cpu: arg };
-    case OP_CPUHP: return { op: 'cpuhp' };
-    default: throw new WorkloadError(`op word ${word}: unknown opcode ${word & OP_MASK}`);
+    case OP_MREMAP:
+      return { op: 'mremap' };
+    case OP_MEMBARRIER_REGISTER:
+      return (arg & MEMBARRIER_AND_COMMAND) !== 0 ? { op: 'membarrier_register', andCommand: true } : { op: 'membarrier_register' };
+    case OP_MEMBARRIER:
+      return { op: 'membarrier' };
+    case OP_TEXT_POKE:
+      return { op: 'text_poke' };
+    case OP_SLEEP:
+      return { op: 'sleep', cpu: arg };
+    case OP_MIGRATE:
+      return { op: 'migrate', cpu: arg };
+    case OP_CLONE_THREAD:
+      return { op: 'clone', task: names.task(arg) };
+    case OP_FORK:
+      return { op: 'fork', task: names.task(arg) };
+    case OP_USE_MM_SETUP:
+      return { op: 'use_mm_setup', task: names.task(arg) };
+    case OP_IO_URING_SETUP:
+      return { op: 'io_uring_setup', ioWorker: names.task(arg & OP_PAIR_MASK), exitWorker: names.task((arg >> OP_PAIR_SHIFT) & OP_PAIR_MASK) };
+    case OP_IO_RING_EXIT:
+      return { op: 'io_ring_exit' };
+    case OP_KHUGEPAGED:
+      return { op: 'khugepaged', mm: names.mm(arg) };
+    case OP_RECLAIM:
+      return { op: 'reclaim', mm: names.mm(arg) };
+    case OP_SUSPEND:
+      return { op: 'suspend' };
+    case OP_CPU_DOWN:
+      return { op: 'cpu_down', task: names.task(arg) };
+    case OP_CPU_UP:
+      return { op: 'cpu_up', cpu: arg };
+    case OP_CPUHP:
+      return { op: 'cpuhp' };
+    default:
+      throw new WorkloadError(`op word ${word}: unknown opcode ${word & OP_MASK}`);
   }
 }
 
@@ -292,11 +397,23 @@ export function canonicalOpWord(word: number): number {
   const code = word & OP_MASK;
   const arg = word >> OP_SHIFT;
   switch (code) {
-    case OP_MUNMAP: return code | ((arg & (MUNMAP_FREED_TABLES | MUNMAP_ALL)) << OP_SHIFT);
-    case OP_MEMBARRIER_REGISTER: return code | ((arg & MEMBARRIER_AND_COMMAND) << OP_SHIFT);
-    case OP_IO_URING_SETUP: return code | ((arg & (OP_PAIR_MASK | (OP_PAIR_MASK << OP_PAIR_SHIFT))) << OP_SHIFT);
-    case OP_SLEEP: case OP_MIGRATE: case OP_CPU_UP: case OP_CLONE_THREAD: case OP_FORK: case OP_USE_MM_SETUP: case OP_CPU_DOWN: case OP_KHUGEPAGED: case OP_RECLAIM:
+    case OP_MUNMAP:
+      return code | ((arg & (MUNMAP_FREED_TABLES | MUNMAP_ALL)) << OP_SHIFT);
+    case OP_MEMBARRIER_REGISTER:
+      return code | ((arg & MEMBARRIER_AND_COMMAND) << OP_SHIFT);
+    case OP_IO_URING_SETUP:
+      return code | ((arg & (OP_PAIR_MASK | (OP_PAIR_MASK << OP_PAIR_SHIFT))) << OP_SHIFT);
+    case OP_SLEEP:
+    case OP_MIGRATE:
+    case OP_CPU_UP:
+    case OP_CLONE_THREAD:
+    case OP_FORK:
+    case OP_USE_MM_SETUP:
+    case OP_CPU_DOWN:
+    case OP_KHUGEPAGED:
+    case OP_RECLAIM:
       return word;
-    default: return code;
+    default:
+      return code;
   }
 }

@@ -15,7 +15,7 @@ export const OpWeights = z
     migrate: z.number().min(0).default(1).describe('move to another CPU (sched_setaffinity)'),
     mremap: z.number().min(0).default(0).describe('user: mremap moving page tables (flush_tlb_range, no table freed)'),
     membarrier: z.number().min(0).default(0).describe('user: membarrier(REGISTER_PRIVATE_EXPEDITED) (mm->membarrier_state)'),
-    textPoke: z.number().min(0).default(0).describe('text_poke() through the arch\'s temporary mm (kernel threads and user tasks)'),
+    textPoke: z.number().min(0).default(0).describe("text_poke() through the arch's temporary mm (kernel threads and user tasks)"),
   })
   .strict()
   .refine((w) => Object.values(w).some((v) => v > 0), { message: 'at least one op weight must be positive' });

@@ -26,7 +26,7 @@ function zodError(f: () => unknown): ZodError {
 const IDLE_HEAVY_OPS = { run: 1, munmap: 0.3, munmapFreeTables: 0.2, munmapAll: 0, sleep: 6, yield: 1, migrate: 2, mremap: 0, membarrier: 0, textPoke: 0 };
 
 describe('profiles', () => {
-  it('has the four profiles model-spec §5 asks for, plus hotplug and pingpong (the §7.9 reproducer\'s shape)', () => {
+  it("has the four profiles model-spec §5 asks for, plus hotplug and pingpong (the §7.9 reproducer's shape)", () => {
     expect([...PROFILE_NAMES].sort()).toEqual(['default', 'exit-heavy', 'hotplug', 'idle-heavy', 'kthread-heavy', 'pingpong']);
   });
 
@@ -38,7 +38,11 @@ describe('profiles', () => {
     // optional ones that are absent unless given (so cells without them keep their canonical JSON).
     const optional = new Set(['hotplugs', 'swarm']);
     const required = Object.keys(WorkloadParams.shape).filter((key) => !optional.has(key));
-    expect(Object.keys(r.params).filter((key) => !optional.has(key)).sort()).toEqual(required.sort());
+    expect(
+      Object.keys(r.params)
+        .filter((key) => !optional.has(key))
+        .sort(),
+    ).toEqual(required.sort());
     expect('swarm' in r.params).toBe(false);
     expect(Object.keys(r.params.ops).sort()).toEqual(Object.keys(OpWeights.shape).sort());
   });
@@ -48,10 +52,12 @@ describe('profiles', () => {
   });
 
   it('a parameter renamed since 0.1 gets a message naming the new one', () => {
-    expect(() => resolveWorkload({ profile: 'default', params: { ioWorkers: 2 } } as never)).toThrow(/"ioWorkers" was renamed in lazytlb 0\.2: use useMmWorkers/);
+    expect(() => resolveWorkload({ profile: 'default', params: { ioWorkers: 2 } } as never)).toThrow(
+      /"ioWorkers" was renamed in lazytlb 0\.2: use useMmWorkers/,
+    );
   });
 
-  it('an override of an optional parameter keeps the profile\'s other new parameters (not their defaults)', () => {
+  it("an override of an optional parameter keeps the profile's other new parameters (not their defaults)", () => {
     const d = resolveWorkload('default').params;
     const r = resolveWorkload({ profile: 'default', params: { swarm: 0.5 } }).params;
     expect({ ...r, swarm: undefined }).toEqual({ ...d, swarm: undefined });
@@ -112,7 +118,7 @@ describe('resolveWorkload overrides', () => {
   // `.default(...)`s, and zod 4 applies defaults inside optional fields: { sleep: 5 } parses to
   // { run: 3, munmap: 2, munmapFreeTables: 1, munmapAll: 0.2, sleep: 5, yield: 1, migrate: 1 }, which
   // then overwrites idle-heavy's own weights (run 1, munmap 0.3, ..., migrate 2) in the merge.
-  it('a nested ops override keeps the profile\'s other weights (idle-heavy)', () => {
+  it("a nested ops override keeps the profile's other weights (idle-heavy)", () => {
     const r = resolveWorkload({ profile: 'idle-heavy', params: { ops: { sleep: 5 } } });
     expect(r.params.ops).toEqual({ ...IDLE_HEAVY_OPS, sleep: 5 });
   });

@@ -6,9 +6,32 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  MUNMAP_ALL, MUNMAP_FREED_TABLES, OP_CLONE_THREAD, OP_EXEC, OP_FORK, OP_USE_MM_SETUP, OP_KERNEL_EXECVE, OP_MASK, OP_MIGRATE,
-  OP_MUNMAP, OP_RUN, OP_SHIFT, OP_SLEEP, OP_USE_MM, OP_YIELD, TASK_KTHREAD, OP_MREMAP, OP_MEMBARRIER_REGISTER, OP_TEXT_POKE, OP_KHUGEPAGED,
-  OP_RECLAIM, OP_SUSPEND, OP_IO_RING_EXIT, OP_IO_URING_SETUP, OP_KWORK, TASK_USER,
+  MUNMAP_ALL,
+  MUNMAP_FREED_TABLES,
+  OP_CLONE_THREAD,
+  OP_EXEC,
+  OP_FORK,
+  OP_USE_MM_SETUP,
+  OP_KERNEL_EXECVE,
+  OP_MASK,
+  OP_MIGRATE,
+  OP_MUNMAP,
+  OP_RUN,
+  OP_SHIFT,
+  OP_SLEEP,
+  OP_USE_MM,
+  OP_YIELD,
+  TASK_KTHREAD,
+  OP_MREMAP,
+  OP_MEMBARRIER_REGISTER,
+  OP_TEXT_POKE,
+  OP_KHUGEPAGED,
+  OP_RECLAIM,
+  OP_SUSPEND,
+  OP_IO_RING_EXIT,
+  OP_IO_URING_SETUP,
+  OP_KWORK,
+  TASK_USER,
 } from '../machine/constants.js';
 import type { Kernel } from '../model/kernel.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
@@ -17,8 +40,23 @@ import { referenceArch } from '../reference-arch/reference-arch.js';
 import { canonicalJson } from '../run/canonical.js';
 import { Simulator } from '../run/simulator.js';
 import {
-  SWARM_DEEP_IDLES, SWARM_EXEC, SWARM_FEATURE_BITS, SWARM_FEATURE_NAMES, SWARM_FORKS, SWARM_IO_URING, SWARM_KHUGEPAGED, SWARM_KIND_BITS, SWARM_KTHREADS,
-  SWARM_RECLAIMS, SWARM_SUSPENDS, SWARM_THREADS, SWARM_TICKS, SWARM_USE_MM_WORKERS, SWARM_USERMODEHELPERS, SWARM_VCPU, WorkloadGenerator,
+  SWARM_DEEP_IDLES,
+  SWARM_EXEC,
+  SWARM_FEATURE_BITS,
+  SWARM_FEATURE_NAMES,
+  SWARM_FORKS,
+  SWARM_IO_URING,
+  SWARM_KHUGEPAGED,
+  SWARM_KIND_BITS,
+  SWARM_KTHREADS,
+  SWARM_RECLAIMS,
+  SWARM_SUSPENDS,
+  SWARM_THREADS,
+  SWARM_TICKS,
+  SWARM_USE_MM_WORKERS,
+  SWARM_USERMODEHELPERS,
+  SWARM_VCPU,
+  WorkloadGenerator,
 } from './generate.js';
 import { WorkloadParams } from './params.js';
 import { PROFILE_NAMES, resolveWorkload, type WorkloadSpec } from './profiles.js';
@@ -41,11 +79,22 @@ function generated(k: Kernel, est: number): string {
   }
   return JSON.stringify({
     prog: Array.from(k.prog.subarray(0, k.progLen)),
-    kind: Array.from(k.taskKind.subarray(0, n)), state: Array.from(k.taskState.subarray(0, n)),
-    cpu: Array.from(k.taskCpu.subarray(0, n)), pc: Array.from(k.taskPc.subarray(0, n)), end: Array.from(k.taskEnd.subarray(0, n)),
-    mm: Array.from(k.taskMm.subarray(0, n)), activeMm: Array.from(k.taskActiveMm.subarray(0, n)),
-    nmm: k.nmm, rq, est, tick: k.tickBudget, idle: k.idleBudget, vcpu: k.vcpuBudget, slots: Array.from(k.mmSlotHeld.subarray(0, k.nmm)),
-    vcpuAt: Array.from(k.vcpuAt.subarray(0, k.vcpuBudget)), vcpuFor: Array.from(k.vcpuFor.subarray(0, k.vcpuBudget)),
+    kind: Array.from(k.taskKind.subarray(0, n)),
+    state: Array.from(k.taskState.subarray(0, n)),
+    cpu: Array.from(k.taskCpu.subarray(0, n)),
+    pc: Array.from(k.taskPc.subarray(0, n)),
+    end: Array.from(k.taskEnd.subarray(0, n)),
+    mm: Array.from(k.taskMm.subarray(0, n)),
+    activeMm: Array.from(k.taskActiveMm.subarray(0, n)),
+    nmm: k.nmm,
+    rq,
+    est,
+    tick: k.tickBudget,
+    idle: k.idleBudget,
+    vcpu: k.vcpuBudget,
+    slots: Array.from(k.mmSlotHeld.subarray(0, k.nmm)),
+    vcpuAt: Array.from(k.vcpuAt.subarray(0, k.vcpuBudget)),
+    vcpuFor: Array.from(k.vcpuFor.subarray(0, k.vcpuBudget)),
   });
 }
 
@@ -70,15 +119,51 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex').
  * a membarrier op are unchanged): swarm off must keep generating exactly these.
  */
 const SNAPSHOT: { spec: WorkloadSpec; cpus: number; runs: string[]; workload: string }[] = [
-  { spec: { profile: 'default' }, cpus: 2, runs: ['9ca4100f33f32790', '127d227a16dab052', '5b2bf5f1b051fbcf', '6f5ce8b6971d85ed'], workload: '3ace81911c22397a' },
-  { spec: { profile: 'default' }, cpus: 4, runs: ['a0577070ac55b855', '05f273365984709c', 'c2e1b04876c310af', '1d156dac30fe27c4'], workload: '3ace81911c22397a' },
-  { spec: { profile: 'exit-heavy' }, cpus: 4, runs: ['404f8bede68846e7', '4ecc966b7262191e', '6454a57aa20e1813', '1abb842959bcf2af'], workload: '916cb16ddd2b3c54' },
-  { spec: { profile: 'kthread-heavy' }, cpus: 2, runs: ['bc159d5a20fe9884', '5cb4ff82ba2d2d06', 'eca337615e2ebcea', 'b56a216845e52518'], workload: 'eee4a5f0103b4d8b' },
-  { spec: { profile: 'idle-heavy' }, cpus: 4, runs: ['30cbc0147d80888e', 'fdd0ee10034b5f06', '19fc37a781b9005b', '27da451b6bd8cf88'], workload: '6c6267d6a1b933f3' },
+  {
+    spec: { profile: 'default' },
+    cpus: 2,
+    runs: ['9ca4100f33f32790', '127d227a16dab052', '5b2bf5f1b051fbcf', '6f5ce8b6971d85ed'],
+    workload: '3ace81911c22397a',
+  },
+  {
+    spec: { profile: 'default' },
+    cpus: 4,
+    runs: ['a0577070ac55b855', '05f273365984709c', 'c2e1b04876c310af', '1d156dac30fe27c4'],
+    workload: '3ace81911c22397a',
+  },
+  {
+    spec: { profile: 'exit-heavy' },
+    cpus: 4,
+    runs: ['404f8bede68846e7', '4ecc966b7262191e', '6454a57aa20e1813', '1abb842959bcf2af'],
+    workload: '916cb16ddd2b3c54',
+  },
+  {
+    spec: { profile: 'kthread-heavy' },
+    cpus: 2,
+    runs: ['bc159d5a20fe9884', '5cb4ff82ba2d2d06', 'eca337615e2ebcea', 'b56a216845e52518'],
+    workload: 'eee4a5f0103b4d8b',
+  },
+  {
+    spec: { profile: 'idle-heavy' },
+    cpus: 4,
+    runs: ['30cbc0147d80888e', 'fdd0ee10034b5f06', '19fc37a781b9005b', '27da451b6bd8cf88'],
+    workload: '6c6267d6a1b933f3',
+  },
   {
     spec: {
       profile: 'default',
-      params: { processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, kthreads: 8, useMmWorkers: 4, usermodehelpers: 4, opsPerTask: 64, tickPreemptions: 64, vcpuPreemptions: 64 },
+      params: {
+        processes: 8,
+        threadsPerProcess: 8,
+        forksPerProcess: 4,
+        execRate: 1,
+        kthreads: 8,
+        useMmWorkers: 4,
+        usermodehelpers: 4,
+        opsPerTask: 64,
+        tickPreemptions: 64,
+        vcpuPreemptions: 64,
+      },
     },
     cpus: 8,
     runs: ['5d1ec4770a2feba3', '1562b21569dff0c3', 'b3474c96530801fe', 'c2f945afab82bd03'],
@@ -97,7 +182,15 @@ const SNAPSHOT: { spec: WorkloadSpec; cpus: number; runs: string[]; workload: st
  * made of body ops (kthread_use_mm workers, khugepaged / kswapd / the suspend kworker, the ring's
  * io-wq thread and exit kworker) count only as features.
  */
-function inventory(k: Kernel): { kinds: number; ops: Set<number>; pureKthreads: number; useMmWorkers: number; helpers: number; daemons: number; rings: number } {
+function inventory(k: Kernel): {
+  kinds: number;
+  ops: Set<number>;
+  pureKthreads: number;
+  useMmWorkers: number;
+  helpers: number;
+  daemons: number;
+  rings: number;
+} {
   let kinds = 0;
   const ops = new Set<number>();
   let pureKthreads = 0;
@@ -180,7 +273,9 @@ describe('swarm parameter', () => {
     expect(() => resolveWorkload({ profile: 'default', params: { swarm: 1.5 } })).toThrow(/swarm/);
     expect(() => resolveWorkload({ profile: 'default', params: { swarm: -0.1 } })).toThrow(/swarm/);
     expect(makeSim({ profile: 'default', params: { swarm: 0.5 } }, 2).cellId).toContain('"swarm":0.5');
-    expect(WorkloadParams.shape.swarm.description).toMatch(/munmapFreeTables.*threads.*forks.*exec.*kthreads.*useMmWorkers.*usermodehelpers.*tickPreemptions.*vcpuPreemptions.*ioUring.*deepIdles.*khugepagedScans.*reclaims.*suspends/s);
+    expect(WorkloadParams.shape.swarm.description).toMatch(
+      /munmapFreeTables.*threads.*forks.*exec.*kthreads.*useMmWorkers.*usermodehelpers.*tickPreemptions.*vcpuPreemptions.*ioUring.*deepIdles.*khugepagedScans.*reclaims.*suspends/s,
+    );
   });
 });
 
@@ -259,7 +354,12 @@ describe('swarm on', () => {
   it('kept kinds are drawn in proportion to their weights', () => {
     // Only run (3) and sleep (1) are positive; with swarm 1 both are always kept.
     const { sim, g } = setup({
-      swarm: 1, opsPerTask: 64, khugepagedScans: 0, reclaims: 0, suspends: 0, ioUring: 0,
+      swarm: 1,
+      opsPerTask: 64,
+      khugepagedScans: 0,
+      reclaims: 0,
+      suspends: 0,
+      ioUring: 0,
       ops: { run: 3, munmap: 0, munmapFreeTables: 0, munmapAll: 0, sleep: 1, yield: 0, migrate: 0, mremap: 0, membarrier: 0, textPoke: 0 },
     });
     let run = 0;
@@ -296,7 +396,10 @@ describe('swarm on', () => {
   });
 
   it('only shrinks runs: everything stays within workloadBounds of the unswarmed parameters', () => {
-    const { sim, g } = setup({ swarm: 0.3, processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, useMmWorkers: 4, usermodehelpers: 4, kthreads: 8, opsPerTask: 64 }, 8);
+    const { sim, g } = setup(
+      { swarm: 0.3, processes: 8, threadsPerProcess: 8, forksPerProcess: 4, execRate: 1, useMmWorkers: 4, usermodehelpers: 4, kthreads: 8, opsPerTask: 64 },
+      8,
+    );
     for (let i = 0; i < 100; i++) load(sim, g, snapSeed(i)); // allocMm throws past the capacity the bounds gave
     expect(sim.k.ntasks).toBeLessThanOrEqual(sim.k.taskCapacity);
   });
@@ -306,13 +409,20 @@ describe('swarm on', () => {
     let runs = 0;
     for (const profile of PROFILE_NAMES) {
       for (const cpus of [2, 4]) {
-        for (const [scheme, pct] of [['refcount', false], ['refcount', true], ['shootdown', true]] as const) {
+        for (const [scheme, pct] of [
+          ['refcount', false],
+          ['refcount', true],
+          ['shootdown', true],
+        ] as const) {
           const sim = makeSim({ profile, params: { swarm: 0.5 } }, cpus, scheme, pct);
           const cell = hashString128(sim.cellId);
           for (let i = 0; i < 25; i++) {
             const r = sim.run(runSeed(cell, i));
             runs++;
-            if (r.outcome !== 'ok') bad.push(`${profile}/${cpus}/${scheme}/${pct ? 'pct' : 'random'} run ${i}: ${r.outcome} ${r.violation?.invariant ?? ''} ${r.violation?.message ?? r.pluginError?.message ?? ''}`);
+            if (r.outcome !== 'ok')
+              bad.push(
+                `${profile}/${cpus}/${scheme}/${pct ? 'pct' : 'random'} run ${i}: ${r.outcome} ${r.violation?.invariant ?? ''} ${r.violation?.message ?? r.pluginError?.message ?? ''}`,
+              );
           }
         }
       }

@@ -46,7 +46,8 @@ function addCounts(a: Record<string, number>, b: Record<string, number>): Record
 function lowest<T extends { runIndex: number }>(a: Record<string, T>, b: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
   for (const k of sortedKeys(a, b)) {
-    const x = a[k], y = b[k];
+    const x = a[k],
+      y = b[k];
     out[k] = x === undefined ? y! : y === undefined ? x : y.runIndex < x.runIndex ? y : x;
   }
   return out;

@@ -49,8 +49,14 @@ describe('coverage buckets', () => {
     expect(growing.distinctStates).toBe(est(0, 150));
     expect(growing.saturated).toBe(false);
     // partial coverage (a shard): only buckets with runs done, counting the runs done
-    const part = coverageSummary({ 2: sketch(0, 10), 4: sketch(0, 20) }, [[2, 4], [9, 12]]);
-    expect(part.growth).toEqual([{ runs: 2, distinctStates: est(0, 10) }, { runs: 5, distinctStates: est(0, 20) }]);
+    const part = coverageSummary({ 2: sketch(0, 10), 4: sketch(0, 20) }, [
+      [2, 4],
+      [9, 12],
+    ]);
+    expect(part.growth).toEqual([
+      { runs: 2, distinctStates: est(0, 10) },
+      { runs: 5, distinctStates: est(0, 20) },
+    ]);
     expect(coverageSummary({}, [])).toEqual({ distinctStates: 0, growth: [], saturated: false });
   });
 });

@@ -26,7 +26,8 @@ export function bucketRange(b: number): Interval {
 export function mergeSketches(a: StateSketches, b: StateSketches): StateSketches {
   const out: StateSketches = {};
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)].map(Number))) {
-    const x = a[key], y = b[key];
+    const x = a[key],
+      y = b[key];
     if (x === undefined || y === undefined) {
       out[key] = (x ?? y)!;
     } else {

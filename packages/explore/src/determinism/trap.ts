@@ -21,7 +21,9 @@ function replace(obj: object, key: string, what: string): Restore {
     configurable: true,
     writable: true,
     value: () => {
-      throw new Error(`${NONDETERMINISM_MARK} called ${what} during a run (a run must be a pure function of its cell and seed: derive randomness from the model, never from a clock or a random source)`);
+      throw new Error(
+        `${NONDETERMINISM_MARK} called ${what} during a run (a run must be a pure function of its cell and seed: derive randomness from the model, never from a clock or a random source)`,
+      );
     },
   });
   return () => {

@@ -7,7 +7,15 @@
  * the same codes by `classifyError`, so a caller handles one vocabulary.
  */
 import {
-  ArtifactError, InvalidKconfigError, ModelError, MutationError, PluginLoadError, ReplayDivergence, SchemeOptionsError, SketchError, WorkloadError,
+  ArtifactError,
+  InvalidKconfigError,
+  ModelError,
+  MutationError,
+  PluginLoadError,
+  ReplayDivergence,
+  SchemeOptionsError,
+  SketchError,
+  WorkloadError,
 } from '@lazytlb/core';
 
 export const ERROR_CODES = [
@@ -60,7 +68,8 @@ export class LazytlbError extends Error {
 
 export const usageError = (message: string): LazytlbError => new LazytlbError('usage', message);
 export const inputError = (message: string, file?: string): LazytlbError => new LazytlbError('input', message, file !== undefined ? { file } : {});
-export const pluginLoadError = (message: string, plugin?: string): LazytlbError => new LazytlbError('plugin-load', message, plugin !== undefined ? { plugin } : {});
+export const pluginLoadError = (message: string, plugin?: string): LazytlbError =>
+  new LazytlbError('plugin-load', message, plugin !== undefined ? { plugin } : {});
 export const pluginError = (message: string, details: ErrorDetails = {}): LazytlbError => new LazytlbError('plugin', message, details);
 export const nondeterminismError = (message: string, details: ErrorDetails = {}): LazytlbError => new LazytlbError('nondeterminism', message, details);
 export const modelError = (message: string, details: ErrorDetails = {}): LazytlbError => new LazytlbError('model', message, details);

@@ -17,19 +17,21 @@ export async function simulatorFor(cell: CellSpec, registry: PluginRegistry): Pr
   const plugin = await registry.arch(cell.arch.name);
   const schemePlugin = await registry.scheme(cell.scheme);
   // setup() runs in here: a plugin that reads a clock or a random source while setting up is caught too.
-  return withDeterminismTrap(() => createSimulator({
-    plugin,
-    archOptions: cell.arch.options,
-    scheme: cell.scheme,
-    schemePlugin,
-    ...(cell.schemeOptions !== undefined ? { schemeOptions: cell.schemeOptions } : {}),
-    ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
-    ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
-    cpus: cell.cpus,
-    workload: cell.workload,
-    strategy: cell.strategy,
-    ...(cell.stepBudget !== undefined ? { stepBudget: cell.stepBudget } : {}),
-    ...(cell.mutations !== undefined && cell.mutations.length > 0 ? { mutations: cell.mutations } : {}),
-    ...(cell.disabledInvariants !== undefined && cell.disabledInvariants.length > 0 ? { disabledInvariants: cell.disabledInvariants } : {}),
-  }));
+  return withDeterminismTrap(() =>
+    createSimulator({
+      plugin,
+      archOptions: cell.arch.options,
+      scheme: cell.scheme,
+      schemePlugin,
+      ...(cell.schemeOptions !== undefined ? { schemeOptions: cell.schemeOptions } : {}),
+      ...(cell.preempt !== undefined ? { preempt: cell.preempt } : {}),
+      ...(cell.memory !== undefined ? { memory: cell.memory } : {}),
+      cpus: cell.cpus,
+      workload: cell.workload,
+      strategy: cell.strategy,
+      ...(cell.stepBudget !== undefined ? { stepBudget: cell.stepBudget } : {}),
+      ...(cell.mutations !== undefined && cell.mutations.length > 0 ? { mutations: cell.mutations } : {}),
+      ...(cell.disabledInvariants !== undefined && cell.disabledInvariants.length > 0 ? { disabledInvariants: cell.disabledInvariants } : {}),
+    }),
+  );
 }

@@ -74,7 +74,10 @@ describe('worker loading', () => {
 
     // Time from starting a pool to its first result: about when its workers finish loading.
     let loadMs = 500;
-    let rounds = 0, batches = 0, closedEarly = 0, lastRoundMs = 0;
+    let rounds = 0,
+      batches = 0,
+      closedEarly = 0,
+      lastRoundMs = 0;
     const t0 = performance.now();
     while (rounds === 0 || performance.now() - t0 + lastRoundMs < POOLS_BUDGET_MS) {
       rounds++;
@@ -91,7 +94,18 @@ describe('worker loading', () => {
               const runStarts = [0, RUNS_PER_BATCH].map((r) => r + rounds * 2 * RUNS_PER_BATCH);
               const aggs = await Promise.all(
                 runStarts.map((runStart) =>
-                  pool.runBatch({ cell: cell.spec, cellHash: cell.cellHash, registry: registry.spec, runStart, runEnd: runStart + RUNS_PER_BATCH, coverage: false, actors: cell.actors }, cell.actors),
+                  pool.runBatch(
+                    {
+                      cell: cell.spec,
+                      cellHash: cell.cellHash,
+                      registry: registry.spec,
+                      runStart,
+                      runEnd: runStart + RUNS_PER_BATCH,
+                      coverage: false,
+                      actors: cell.actors,
+                    },
+                    cell.actors,
+                  ),
                 ),
               );
               loadMs = 0.7 * loadMs + 0.3 * (performance.now() - started);
@@ -122,11 +136,20 @@ describe('worker loading', () => {
     const registry = await PluginRegistry.create();
     const [cell] = (await prepareCells(smallCells().slice(0, 1), 'pool-stress', registry)).cells;
     const file = fileURLToPath(workerFileUrl());
-    const task = (run: number) => ({ cell: cell!.spec, cellHash: cell!.cellHash, registry: registry.spec, runStart: run, runEnd: run + 1, coverage: false, actors: cell!.actors });
+    const task = (run: number) => ({
+      cell: cell!.spec,
+      cellHash: cell!.cellHash,
+      registry: registry.spec,
+      runStart: run,
+      runEnd: run + 1,
+      coverage: false,
+      actors: cell!.actors,
+    });
     const errors: unknown[] = [];
     // Time from starting a worker to its first result, measured by every 4th worker.
     let loadMs = 300;
-    let terminated = 0, completed = 0;
+    let terminated = 0,
+      completed = 0;
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CHURN_LANES }, async (_, lane) => {

@@ -85,7 +85,14 @@ export class WorkerPool {
   /** `workerFile`: a worker module to use instead of worker.js (its default export runs the tasks); the entry import()s it. */
   constructor(threads: number, workerFile?: string) {
     const workerData = workerFile !== undefined ? { workerModule: pathToFileURL(workerFile).href } : {};
-    this.pool = new Piscina({ filename: workerFileUrl(), workerData, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, concurrentTasksPerWorker: 1 });
+    this.pool = new Piscina({
+      filename: workerFileUrl(),
+      workerData,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+      concurrentTasksPerWorker: 1,
+    });
   }
 
   /** Run a batch; a rejected task is bisected down to the crashing run(s) (see the module comment). */

@@ -14,8 +14,20 @@
  * batch (a batch spans a handful of buckets at most), handed to the simulator as its sink.
  */
 import {
-  type FindingTarget, HAZARD_IDS, HLL_REGISTERS, hllIsEmpty, type InvariantId, invariantName, makeArtifact, type RunResult, type RunSeed, runSeed,
-  seedFromHex, seedToHex, type Simulator, type UseSiteKind,
+  type FindingTarget,
+  HAZARD_IDS,
+  HLL_REGISTERS,
+  hllIsEmpty,
+  type InvariantId,
+  invariantName,
+  makeArtifact,
+  type RunResult,
+  type RunSeed,
+  runSeed,
+  seedFromHex,
+  seedToHex,
+  type Simulator,
+  type UseSiteKind,
 } from '@lazytlb/core';
 import { emptyAggregate, normaliseAggregate } from '../aggregate/aggregate.js';
 import { isNondeterminism } from '../determinism/trap.js';
@@ -33,7 +45,7 @@ export function runBatch(sim: Simulator, cell: number, cellHash: string, runStar
   if (opts.coverage !== true) return runRange(sim, agg, cellHash, runStart, runEnd);
   // One sub-range per bucket, each with that bucket's sketch as the simulator's sink.
   try {
-    for (let s = runStart; s < runEnd;) {
+    for (let s = runStart; s < runEnd; ) {
       const b = coverageBucket(s);
       const e = Math.min(runEnd, 2 ** b);
       const regs = new Uint8Array(HLL_REGISTERS);
@@ -140,13 +152,24 @@ function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed:
   if (agg.firstFailures[kind] !== undefined) return;
   const v = r.violation;
   const message =
-    r.outcome === 'violation' ? `${v!.invariant} ${v!.name}: ${v!.message}`
-    : r.outcome === 'budget' ? `step budget of ${sim.cell.stepBudget} exceeded`
-    : r.outcome === 'plugin-error' ? (r.pluginError !== null ? `${pluginOfHook(sim, r.pluginError.hook)}: ${r.pluginError.message}` : 'plugin error')
-    : 'deadlock: no actor enabled before all tasks finished';
+    r.outcome === 'violation'
+      ? `${v!.invariant} ${v!.name}: ${v!.message}`
+      : r.outcome === 'budget'
+        ? `step budget of ${sim.cell.stepBudget} exceeded`
+        : r.outcome === 'plugin-error'
+          ? r.pluginError !== null
+            ? `${pluginOfHook(sim, r.pluginError.hook)}: ${r.pluginError.message}`
+            : 'plugin error'
+          : 'deadlock: no actor enabled before all tasks finished';
   const cls: FailureClass = r.outcome === 'violation' ? 'violation' : 'error';
   agg.firstFailures[kind] = {
-    kind, class: cls, runIndex: i, seed: seedToHex(seed), steps: r.steps, message, artifact: makeArtifact(sim, seed, r, i),
+    kind,
+    class: cls,
+    runIndex: i,
+    seed: seedToHex(seed),
+    steps: r.steps,
+    message,
+    artifact: makeArtifact(sim, seed, r, i),
     ...(v !== null && v.siteKind !== undefined ? { siteKind: v.siteKind } : {}),
   };
 }
@@ -175,9 +198,10 @@ function recordFinding(sim: Simulator, agg: EngineCellAggregate, seed: RunSeed, 
   let siteKind: UseSiteKind | undefined;
   if ('hazard' in target) {
     const h = findings.find((f) => f.kind === 'hazard' && f.id === target.hazard);
-    message = h !== undefined && h.kind === 'hazard'
-      ? `${target.hazard} ${invariantName(target.hazard)} (hazard, the run goes on): at step ${h.step} CPU${h.cpu}'s ${h.holder} (${h.task}) names ${h.mm} after free_mm`
-      : `${target.hazard} ${invariantName(target.hazard)} (hazard)`;
+    message =
+      h !== undefined && h.kind === 'hazard'
+        ? `${target.hazard} ${invariantName(target.hazard)} (hazard, the run goes on): at step ${h.step} CPU${h.cpu}'s ${h.holder} (${h.task}) names ${h.mm} after free_mm`
+        : `${target.hazard} ${invariantName(target.hazard)} (hazard)`;
   } else {
     const u = findings.find((f) => f.kind === 'use-site' && f.site === target.site);
     siteKind = u !== undefined && u.kind === 'use-site' ? u.siteKind : undefined;
@@ -190,7 +214,13 @@ function recordFinding(sim: Simulator, agg: EngineCellAggregate, seed: RunSeed, 
     }
   }
   agg.firstFailures[key] = {
-    kind, class: cls, runIndex: i, seed: seedToHex(seed), steps: r.steps, message,
-    artifact: makeArtifact(sim, seed, r, i, target), ...(siteKind !== undefined ? { siteKind } : {}),
+    kind,
+    class: cls,
+    runIndex: i,
+    seed: seedToHex(seed),
+    steps: r.steps,
+    message,
+    artifact: makeArtifact(sim, seed, r, i, target),
+    ...(siteKind !== undefined ? { siteKind } : {}),
   };
 }

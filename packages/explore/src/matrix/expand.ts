@@ -54,8 +54,16 @@ export function normaliseMutationSet(set: readonly string[]): string[] {
 
 /** Number of cells without expanding. */
 export function cellCount(spec: MatrixSpec): number {
-  return spec.arches.length * spec.schemes.length * (spec.preempts ?? [DEFAULT_PREEMPT]).length * (spec.memories ?? [DEFAULT_MEMORY]).length *
-    spec.cpus.length * spec.workloads.length * spec.strategies.length * (spec.mutations ?? [[]]).length;
+  return (
+    spec.arches.length *
+    spec.schemes.length *
+    (spec.preempts ?? [DEFAULT_PREEMPT]).length *
+    (spec.memories ?? [DEFAULT_MEMORY]).length *
+    spec.cpus.length *
+    spec.workloads.length *
+    spec.strategies.length *
+    (spec.mutations ?? [[]]).length
+  );
 }
 
 /** A cell's identity (everything but its index) as canonical JSON: equal cells give equal keys. */

@@ -5,8 +5,17 @@
  * a bad catalogue fails before anything runs.
  */
 import {
-  type ArchPlugin, CORE_MUTATIONS, DEFAULT_PREEMPT, type MemoryModel, memoryModelRefusal, type MutationCell, type MutationDoc, mutationsFor,
-  type PreemptModel, resolveSchemeOptions, validateArchPlugin,
+  type ArchPlugin,
+  CORE_MUTATIONS,
+  DEFAULT_PREEMPT,
+  type MemoryModel,
+  memoryModelRefusal,
+  type MutationCell,
+  type MutationDoc,
+  mutationsFor,
+  type PreemptModel,
+  resolveSchemeOptions,
+  validateArchPlugin,
 } from '@lazytlb/core';
 import { schemeLabel } from '../sweep/cells.js';
 import { formatArchSpec } from '../matrix/types.js';
@@ -46,11 +55,13 @@ export const DEFAULT_MUTANT_CPUS = 4;
 export function mutantCell(c: MutationCell): MutantCell {
   const so = resolveSchemeOptions(c.scheme, c.schemeOptions);
   return {
-    arch: { name: c.arch, options: { ...(c.options ?? {}) } }, scheme: c.scheme,
+    arch: { name: c.arch, options: { ...(c.options ?? {}) } },
+    scheme: c.scheme,
     ...(so !== null ? { schemeOptions: { ...so } } : {}),
     ...(c.preempt !== undefined && c.preempt !== DEFAULT_PREEMPT ? { preempt: c.preempt } : {}),
     ...(c.memory !== undefined && c.memory !== 'sc' ? { memory: c.memory } : {}),
-    cpus: c.cpus ?? DEFAULT_MUTANT_CPUS, profile: c.workload ?? 'default',
+    cpus: c.cpus ?? DEFAULT_MUTANT_CPUS,
+    profile: c.workload ?? 'default',
   };
 }
 
@@ -65,7 +76,12 @@ export function cellLabel(c: MutantCell): string {
 function docOf(m: MutationDoc): MutationDoc {
   // CoreMutation carries its Kernel.mutations bit: keep the documented fields only.
   return {
-    id: m.id, title: m.title, fixedBy: m.fixedBy, breaks: m.breaks, cells: m.cells, description: m.description,
+    id: m.id,
+    title: m.title,
+    fixedBy: m.fixedBy,
+    breaks: m.breaks,
+    cells: m.cells,
+    description: m.description,
     ...(m.noVictim !== undefined ? { noVictim: m.noVictim } : {}),
   };
 }
@@ -130,7 +146,8 @@ export async function loadCatalog(registry: PluginRegistry, only?: readonly stri
         );
       }
       const o = plugin.options.safeParse(c.arch.options);
-      if (!o.success) throw usageError(`mutation "${r.doc.id}" (${r.source}) declares the cell ${cellLabel(c)}: invalid options for arch ${plugin.name}: ${o.error.message}`);
+      if (!o.success)
+        throw usageError(`mutation "${r.doc.id}" (${r.source}) declares the cell ${cellLabel(c)}: invalid options for arch ${plugin.name}: ${o.error.message}`);
       const refusal = memoryModelRefusal(plugin, c.memory ?? 'sc');
       if (refusal !== null) throw usageError(`mutation "${r.doc.id}" (${r.source}) declares the cell ${cellLabel(c)}: ${refusal}`);
     }
@@ -145,7 +162,8 @@ export function formatCatalog(entries: readonly CatalogEntry[]): string {
   for (const e of entries) {
     L.push(`${e.doc.id}  (${e.source}; breaks ${e.doc.breaks}; fixed by ${e.doc.fixedBy})`);
     L.push(`  ${e.doc.title}`);
-    for (const c of e.cells) L.push(`  cell: ${cellLabel(c)}${wantsConsequenceRun(e.doc) ? ` (and again with ${INTERMEDIATE_STATE_ORACLE} off: consequence)` : ''}`);
+    for (const c of e.cells)
+      L.push(`  cell: ${cellLabel(c)}${wantsConsequenceRun(e.doc) ? ` (and again with ${INTERMEDIATE_STATE_ORACLE} off: consequence)` : ''}`);
     if (e.doc.noVictim !== undefined) L.push(`  no modelled victim: ${e.doc.noVictim}`);
     L.push('');
   }

@@ -37,7 +37,14 @@ import { memoryMismatch } from '../shrink/cell.js';
 import { shrinkArtifact } from '../shrink/shrink.js';
 import { type CatalogEntry, INTERMEDIATE_STATE_ORACLE, type MutantCell, cellLabel, wantsConsequenceRun } from './catalog.js';
 import {
-  type ConsequenceResult, type ControlResult, type MutantBudget, type MutantCellResult, type MutantResult, MUTANTS_SCHEMA, MutantsFile, type RunProblems,
+  type ConsequenceResult,
+  type ControlResult,
+  type MutantBudget,
+  type MutantCellResult,
+  type MutantResult,
+  MUTANTS_SCHEMA,
+  MutantsFile,
+  type RunProblems,
   type StrategyOutcome,
 } from './schema.js';
 import type { Variant } from './variants.js';
@@ -274,9 +281,15 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
         // shrinkArtifact also bounds the shrunk failure's depth (bug-depth.ts, from the original too).
         try {
           const scheme = await o.registry.schemeForArtifact(f.artifact);
-          const s = shrinkArtifact(f.artifact, { arch: plugin, ...(scheme !== undefined ? { scheme } : {}) }, {
-            maxAttempts: 2000, ...(left !== undefined ? { timeBudgetMs: left / 2 } : {}), ...(doDepth ? {} : { bugDepth: false as const }),
-          });
+          const s = shrinkArtifact(
+            f.artifact,
+            { arch: plugin, ...(scheme !== undefined ? { scheme } : {}) },
+            {
+              maxAttempts: 2000,
+              ...(left !== undefined ? { timeBudgetMs: left / 2 } : {}),
+              ...(doDepth ? {} : { bugDepth: false as const }),
+            },
+          );
           shrunkSteps = s.afterSteps;
           depth = s.bugDepth?.depth ?? null;
           if (o.artifactPaths === true) {
@@ -350,8 +363,15 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
     const killed = cells.some((c) => c.killed);
     const noVictim = e.doc.noVictim ?? null;
     return {
-      id: e.doc.id, source: e.source, title: e.doc.title, fixedBy: e.doc.fixedBy, breaks: e.doc.breaks, killed,
-      status: killed ? 'killed' : noVictim !== null && e.cells.length === 0 ? 'no-victim' : 'survived', noVictim, cells,
+      id: e.doc.id,
+      source: e.source,
+      title: e.doc.title,
+      fixedBy: e.doc.fixedBy,
+      breaks: e.doc.breaks,
+      killed,
+      status: killed ? 'killed' : noVictim !== null && e.cells.length === 0 ? 'no-victim' : 'survived',
+      noVictim,
+      cells,
     };
   });
 

@@ -24,9 +24,7 @@ export const MutantBudget = z.discriminatedUnion('kind', [
 export type MutantBudget = z.infer<typeof MutantBudget>;
 
 /** Errors seen in a (cell, strategy): none of them is a kill. */
-export const RunProblems = z
-  .object({ budgetExceeded: count, pluginErrors: count, deadlocks: count, crashes: count, modelErrors: count })
-  .strict();
+export const RunProblems = z.object({ budgetExceeded: count, pluginErrors: count, deadlocks: count, crashes: count, modelErrors: count }).strict();
 export type RunProblems = z.infer<typeof RunProblems>;
 
 /** One (cell, strategy) of one mutation, mutation enabled. */
@@ -173,15 +171,20 @@ export const MutantsFile = z
     timeBudgetHit: z.boolean(),
     totals: z
       .object({
-        mutations: count, killed: count,
+        mutations: count,
+        killed: count,
         /** Mutations with cells and no kill. */
         survived: count,
         /** Mutations declared without a modelled victim. */
         noVictim: count,
-        matchingDeclared: count, controls: count, falseAlarms: count,
+        matchingDeclared: count,
+        controls: count,
+        falseAlarms: count,
         /** Cells run again with the intermediate-state oracle off, and those a consequence killed. */
-        consequenceCells: count, consequenceKills: count,
-        runs: count, steps: count,
+        consequenceCells: count,
+        consequenceKills: count,
+        runs: count,
+        steps: count,
       })
       .strict(),
     mutations: z.array(MutantResult),

@@ -60,7 +60,10 @@ export function parseVariant(text: string): Variant {
 
 /** A comma-separated (or repeated) --strategies value. */
 export function parseVariants(values: readonly string[] | undefined): Variant[] {
-  const items = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const items = (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
   if (items.length === 0) return defaultVariants();
   const out: Variant[] = [];
   for (const item of items) {

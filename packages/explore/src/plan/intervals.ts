@@ -8,7 +8,8 @@ export type Interval = readonly [number, number];
 export function parseInterval(s: string): Interval {
   const m = /^(\d+)-(\d+)$/.exec(s);
   if (m === null) throw new Error(`invalid run range "${s}": expected START-END`);
-  const a = Number(m[1]), b = Number(m[2]);
+  const a = Number(m[1]),
+    b = Number(m[2]);
   if (!(a < b)) throw new Error(`invalid run range "${s}": empty`);
   return [a, b];
 }
@@ -19,7 +20,10 @@ export function formatInterval([a, b]: Interval): string {
 
 /** Union of interval lists; throws if two of them overlap (the same runs counted twice). */
 export function unionIntervals(lists: readonly (readonly Interval[])[]): Interval[] {
-  const all = lists.flat().slice().sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const all = lists
+    .flat()
+    .slice()
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   const out: [number, number][] = [];
   for (const [a, b] of all) {
     const last = out[out.length - 1];

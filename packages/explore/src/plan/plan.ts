@@ -30,7 +30,8 @@ export interface Shard {
 
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
+  const index = m ? Number(m[1]) : NaN,
+    count = m ? Number(m[2]) : NaN;
   if (!m || !(count >= 1) || !(index >= 1 && index <= count)) {
     throw usageError(`invalid shard "${text}": expected I/N with 1 <= I <= N`);
   }
@@ -115,7 +116,8 @@ export class Plan {
     /** Cells (by position) that run nothing (their plugin could not set them up); the other cells' batches and shards are unchanged. */
     private readonly skip: ReadonlySet<number> = new Set(),
   ) {
-    if (!Number.isSafeInteger(opts.runs) || opts.runs < 0) throw usageError(`runs must be a non-negative integer of at most ${Number.MAX_SAFE_INTEGER}, got ${opts.runs}`);
+    if (!Number.isSafeInteger(opts.runs) || opts.runs < 0)
+      throw usageError(`runs must be a non-negative integer of at most ${Number.MAX_SAFE_INTEGER}, got ${opts.runs}`);
     this.sizes = cells.map((c) => opts.batchSize ?? defaultBatchSize(c));
     for (const size of this.sizes) if (!Number.isSafeInteger(size) || size < 1) throw usageError(`batch size must be a positive integer, got ${size}`);
     this.offsets = [];
@@ -133,7 +135,9 @@ export class Plan {
   /** The shard's batches of cell position `i` (its index in the cell list), in run order. */
   *cellBatches(i: number): Generator<Batch> {
     if (this.skip.has(i)) return;
-    const size = this.sizes[i]!, runs = this.opts.runs, cell = this.cells[i]!.index;
+    const size = this.sizes[i]!,
+      runs = this.opts.runs,
+      cell = this.cells[i]!.index;
     const nb = Math.ceil(runs / size);
     let j = 0;
     if (this.shard !== null && this.shard.count > 1) {
@@ -176,7 +180,8 @@ export class Plan {
     const runs = this.opts.runs;
     let total = 0;
     for (let i = 0; i < this.cells.length; i++) {
-      const size = this.sizes[i]!, nb = Math.ceil(runs / size);
+      const size = this.sizes[i]!,
+        nb = Math.ceil(runs / size);
       if (nb === 0 || this.skip.has(i)) continue;
       if (this.shard === null || this.shard.count === 1) {
         total += runs;

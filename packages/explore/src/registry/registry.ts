@@ -11,7 +11,15 @@
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  type AnyPlugin, type Artifact, type ArchPlugin, BUILTIN_SCHEMES, PluginLoadError, referenceArch, type SchemePlugin, validateArchPlugin, validatePlugin,
+  type AnyPlugin,
+  type Artifact,
+  type ArchPlugin,
+  BUILTIN_SCHEMES,
+  PluginLoadError,
+  referenceArch,
+  type SchemePlugin,
+  validateArchPlugin,
+  validatePlugin,
   validateSchemePlugin,
 } from '@lazytlb/core';
 import { LazytlbError, pluginLoadError, usageError } from '../errors/lazytlb-error.js';
@@ -291,7 +299,12 @@ export class PluginRegistry {
         return r;
       }
     }
-    throw usageError(unknownSchemeMessage(name, (await this.availableSchemes()).map((l) => l.plugin)));
+    throw usageError(
+      unknownSchemeMessage(
+        name,
+        (await this.availableSchemes()).map((l) => l.plugin),
+      ),
+    );
   }
 
   async scheme(name: string): Promise<SchemePlugin<unknown>> {

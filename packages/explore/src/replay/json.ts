@@ -28,7 +28,12 @@ export interface ReplayJson {
 }
 
 export function replayToJson(
-  artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean, findings: readonly RunFinding[] = [], modelMismatch: readonly string[] = [],
+  artifact: Artifact,
+  outcome: Outcome,
+  trace: readonly TraceEvent[],
+  reproduced: boolean,
+  findings: readonly RunFinding[] = [],
+  modelMismatch: readonly string[] = [],
 ): ReplayJson {
   return {
     schema: 'lazytlb.replay/2',
@@ -47,7 +52,12 @@ export function replayToJson(
 }
 
 export function formatJson(
-  artifact: Artifact, outcome: Outcome, trace: readonly TraceEvent[], reproduced: boolean, findings: readonly RunFinding[] = [], modelMismatch: readonly string[] = [],
+  artifact: Artifact,
+  outcome: Outcome,
+  trace: readonly TraceEvent[],
+  reproduced: boolean,
+  findings: readonly RunFinding[] = [],
+  modelMismatch: readonly string[] = [],
 ): string {
   return `${JSON.stringify(replayToJson(artifact, outcome, trace, reproduced, findings, modelMismatch), null, 2)}\n`;
 }

@@ -5,7 +5,17 @@
  * kernel function names, the violation marked at its step, hazards (`!!! I3 hazard`) and
  * kernel WARNs that do not end the run (`!!! WARN`) marked at theirs, and a legend.
  */
-import { type Artifact, builtinScheme, formatScheme, INVARIANTS, type InvariantId, type RunFinding, type SchemePlugin, type TraceEvent, strategyToString } from '@lazytlb/core';
+import {
+  type Artifact,
+  builtinScheme,
+  formatScheme,
+  INVARIANTS,
+  type InvariantId,
+  type RunFinding,
+  type SchemePlugin,
+  type TraceEvent,
+  strategyToString,
+} from '@lazytlb/core';
 import { PROVENANCE_TEXT } from '../registry/registry.js';
 import { cellMemory } from '../shrink/cell.js';
 import { targetLabel } from '../shrink/target.js';
@@ -103,7 +113,11 @@ export function schemeHeader(c: Artifact['cell'], scheme: SchemePlugin<unknown> 
   const label = `${formatScheme(c.scheme, c.schemeOptions)}${c.schemeVersion !== undefined ? ` (scheme plugin ${c.scheme}@${c.schemeVersion})` : ''}`;
   if (p === undefined) return [`  scheme:    ${label} (Kconfig unknown: the scheme plugin is not loaded)`];
   const k = p.kconfig;
-  const symbols = [`MMU_LAZY_TLB_REFCOUNT=${k.MMU_LAZY_TLB_REFCOUNT ? 'y' : 'n'}`, `MMU_LAZY_TLB_SHOOTDOWN=${k.MMU_LAZY_TLB_SHOOTDOWN ? 'y' : 'n'}`, ...(k.other ?? [])];
+  const symbols = [
+    `MMU_LAZY_TLB_REFCOUNT=${k.MMU_LAZY_TLB_REFCOUNT ? 'y' : 'n'}`,
+    `MMU_LAZY_TLB_SHOOTDOWN=${k.MMU_LAZY_TLB_SHOOTDOWN ? 'y' : 'n'}`,
+    ...(k.other ?? []),
+  ];
   const lines = [`  scheme:    ${label} (${symbols.join(', ')})`];
   if (p.provenance !== 'mainline') {
     wrap(`${p.provenance}: ${PROVENANCE_TEXT[p.provenance]} (${p.source})`, 100, '  ').forEach((l) => lines.push(`             ${l}`));
@@ -118,7 +132,9 @@ export function formatHeader(artifact: Artifact, reproduced: boolean, scheme?: S
   const lines: string[] = [];
   const t = artifact.target;
   if (o.kind === 'violation' && o.invariant !== undefined) {
-    lines.push(`lazytlb: ${o.invariant} ${INVARIANTS[o.invariant as InvariantId].name} violated at step ${o.step} on CPU${o.cpu}${o.site !== undefined ? ` in ${o.site} (${o.siteKind ?? 'use site'})` : ''}`);
+    lines.push(
+      `lazytlb: ${o.invariant} ${INVARIANTS[o.invariant as InvariantId].name} violated at step ${o.step} on CPU${o.cpu}${o.site !== undefined ? ` in ${o.site} (${o.siteKind ?? 'use site'})` : ''}`,
+    );
     if (o.message !== undefined) lines.push(...wrap(o.message, 100, '    ').map((l) => `  ${l}`));
   } else if (o.kind === 'stopped' && t !== undefined) {
     const what = 'hazard' in t ? `hazard ${t.hazard} ${INVARIANTS[t.hazard].name}` : `use site ${t.site}`;
@@ -138,9 +154,13 @@ export function formatHeader(artifact: Artifact, reproduced: boolean, scheme?: S
   lines.push(`  strategy:  ${strategyToString(c.strategy)}, step budget ${c.stepBudget}`);
   lines.push(`  seed:      ${artifact.seed}${artifact.runIndex !== undefined ? ` (run ${artifact.runIndex})` : ''}`);
   const fp = artifact.fingerprints;
-  lines.push(`  model:     lazytlb ${artifact.toolVersion}, behaviour fingerprints core ${fp.core}, arch ${fp.arch}${fp.scheme !== undefined ? `, scheme ${fp.scheme}` : ''}`);
+  lines.push(
+    `  model:     lazytlb ${artifact.toolVersion}, behaviour fingerprints core ${fp.core}, arch ${fp.arch}${fp.scheme !== undefined ? `, scheme ${fp.scheme}` : ''}`,
+  );
   for (const m of modelMismatch) lines.push(`             DIFFERS: ${m} (replayed anyway: --allow-model-mismatch)`);
-  lines.push(`  replay:    ${reproduced ? 'reproduced exactly' : 'DID NOT reproduce the recorded outcome'}, ${o.steps} steps${t !== undefined ? ` (stopped at ${targetLabel(t)})` : ''}`);
+  lines.push(
+    `  replay:    ${reproduced ? 'reproduced exactly' : 'DID NOT reproduce the recorded outcome'}, ${o.steps} steps${t !== undefined ? ` (stopped at ${targetLabel(t)})` : ''}`,
+  );
   if (o.hazards !== undefined || o.useSites !== undefined) {
     lines.push(`  findings:  ${[...(o.hazards ?? []).map((h) => `hazard ${h}`), ...(o.useSites ?? []).map((u) => `use site ${u}`)].join(', ')}`);
   }
@@ -150,10 +170,10 @@ export function formatHeader(artifact: Artifact, reproduced: boolean, scheme?: S
 export const LKML_LEGEND = [
   'Legend:',
   '  one column per CPU, one row per step (the step number on the left); a cell holds every event of that step on that CPU',
-  '  <irq>  the CPU\'s interrupt actor took the step (IPI handler, try_to_wake_up, tick preemption)',
+  "  <irq>  the CPU's interrupt actor took the step (IPI handler, try_to_wake_up, tick preemption)",
   '  <hyp>  the hypervisor acted on that vCPU (preempt / resume)',
-  '  <sb>   the CPU\'s store buffer drained its oldest store to memory (memory model tso)',
-  '  ***    the invariant violated at this step (its id and name), followed by the oracle\'s message',
+  "  <sb>   the CPU's store buffer drained its oldest store to memory (memory model tso)",
+  "  ***    the invariant violated at this step (its id and name), followed by the oracle's message",
   '  !!!    a hazard recorded (I3 under a dangling-premise scheme) or a kernel WARN that does not end the run under this scheme',
   '  M<n>@<addr>  mm n at slab address addr (addresses are reused after free_mm, as on SLUB); init_mm; NULL',
   '  T<n> user task, K<n> kernel thread, swapper/<n> the idle task of CPU n',

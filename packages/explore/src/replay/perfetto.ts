@@ -89,9 +89,7 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
     toolVersion: artifact.toolVersion,
   };
   const pid = PERFETTO_PID;
-  const out: PerfettoEvent[] = [
-    { name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `lazytlb ${c.arch.name} ${run.scheme} ${c.cpus} CPUs`, ...run } },
-  ];
+  const out: PerfettoEvent[] = [{ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `lazytlb ${c.arch.name} ${run.scheme} ${c.cpus} CPUs`, ...run } }];
   for (let cpu = 0; cpu < ncpu; cpu++) {
     out.push({ name: 'thread_name', ph: 'M', pid, tid: cpu, args: { name: `CPU${cpu}` } });
     out.push({ name: 'thread_sort_index', ph: 'M', pid, tid: cpu, args: { sort_index: cpu } });
@@ -131,8 +129,14 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
         tid: e.cpu,
         ts,
         args: {
-          invariant: e.violation, ...(name !== undefined ? { invariantName: name } : {}), message: e.text, step: e.step, cpu: e.cpu,
-          ...(artifact.outcome.invariant === e.violation && artifact.outcome.site !== undefined ? { site: artifact.outcome.site, siteKind: artifact.outcome.siteKind } : {}),
+          invariant: e.violation,
+          ...(name !== undefined ? { invariantName: name } : {}),
+          message: e.text,
+          step: e.step,
+          cpu: e.cpu,
+          ...(artifact.outcome.invariant === e.violation && artifact.outcome.site !== undefined
+            ? { site: artifact.outcome.site, siteKind: artifact.outcome.siteKind }
+            : {}),
           ...run,
         },
       });
@@ -144,8 +148,14 @@ export function toPerfetto(input: PerfettoInput): PerfettoTrace {
       const id = e.fn === 'hazard' ? hazardId(e.text) : 'WARN_ON_ONCE';
       const name = e.fn === 'hazard' ? invariantName(id) : undefined;
       out.push({
-        name: e.fn === 'hazard' ? `${id}${name !== undefined ? ` ${name}` : ''} hazard` : 'WARN_ON_ONCE', ph: 'i', s: 't', cat: e.fn === 'hazard' ? 'hazard' : 'warn',
-        pid, tid: e.cpu, ts, args: { message: e.text, step: e.step, cpu: e.cpu, ...(name !== undefined ? { invariant: id, invariantName: name } : {}) },
+        name: e.fn === 'hazard' ? `${id}${name !== undefined ? ` ${name}` : ''} hazard` : 'WARN_ON_ONCE',
+        ph: 'i',
+        s: 't',
+        cat: e.fn === 'hazard' ? 'hazard' : 'warn',
+        pid,
+        tid: e.cpu,
+        ts,
+        args: { message: e.text, step: e.step, cpu: e.cpu, ...(name !== undefined ? { invariant: id, invariantName: name } : {}) },
       });
       continue;
     }

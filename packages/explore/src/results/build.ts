@@ -10,7 +10,18 @@ import { hazardRuns, violatingRuns } from '../aggregate/aggregate.js';
 import { coveredCount, parseInterval } from '../plan/intervals.js';
 import type { EngineCellAggregate, FailureClass, FirstFailure } from '../aggregate/types.js';
 import type { PreparedCell, SweepResult } from '../sweep/types.js';
-import { type CellCosts, type CellCoverage, type CellResult, type EventCosts, type FirstFailureEntry, type PerEventCosts, type PctMissBound, type PctReport, RESULTS_SCHEMA, type ResultsFile } from './schema.js';
+import {
+  type CellCosts,
+  type CellCoverage,
+  type CellResult,
+  type EventCosts,
+  type FirstFailureEntry,
+  type PerEventCosts,
+  type PctMissBound,
+  type PctReport,
+  RESULTS_SCHEMA,
+  type ResultsFile,
+} from './schema.js';
 import { coverageSummary } from '../aggregate/coverage.js';
 
 export type Verdict = CellResult['verdict'];
@@ -67,7 +78,11 @@ export type EventCostKey = Exclude<keyof EventCosts, 'count'>;
 
 /** results.json's key of each event cost category (core's order). */
 export const EVENT_COST_KEYS: Readonly<Record<CostCategory, EventCostKey>> = {
-  atomics: 'atomics', line_transfers: 'lineTransfers', remote_reads: 'remoteReads', ipis: 'ipis', barriers: 'barriers',
+  atomics: 'atomics',
+  line_transfers: 'lineTransfers',
+  remote_reads: 'remoteReads',
+  ipis: 'ipis',
+  barriers: 'barriers',
 };
 
 const costAt = (costs: readonly number[], name: CostName): number => costs[COST_NAMES.indexOf(name)] ?? 0;
@@ -118,7 +133,12 @@ export function normaliseCosts(costs: readonly number[], steps: number): CellCos
       tlbFlushes: div(v(C.C_TLB_FLUSH_LOCAL) + v(C.C_TLB_FLUSH_REMOTE), exits),
     },
     pinnedMmStepsPerStep: div(v(C.C_LAZY_PINNED_MM_STEPS), steps),
-    ibpb: { checks: v(C.C_IBPB_CHECKS), issued: v(C.C_IBPB), skippedOnReuse: v(C.C_IBPB_SKIPPED_REUSE), skippedPerCheck: div(v(C.C_IBPB_SKIPPED_REUSE), v(C.C_IBPB_CHECKS)) },
+    ibpb: {
+      checks: v(C.C_IBPB_CHECKS),
+      issued: v(C.C_IBPB),
+      skippedOnReuse: v(C.C_IBPB_SKIPPED_REUSE),
+      skippedPerCheck: div(v(C.C_IBPB_SKIPPED_REUSE), v(C.C_IBPB_CHECKS)),
+    },
     perEvent: perEventCosts(costs),
   };
 }
@@ -131,7 +151,12 @@ export function normaliseCosts(costs: readonly number[], steps: number): CellCos
  * mean actual steps), at least 1 (schema.ts PctReport says why). `runs`: runs that completed.
  */
 export function pctReport(
-  strategy: PreparedCell['spec']['strategy'], actors: number, runs: number, estimatedSteps: number, steps: number, safe: boolean,
+  strategy: PreparedCell['spec']['strategy'],
+  actors: number,
+  runs: number,
+  estimatedSteps: number,
+  steps: number,
+  safe: boolean,
 ): PctReport | null {
   if (runs === 0) return null;
   const kEstimated = estimatedSteps / runs;
@@ -192,12 +217,27 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
       const path = failurePath(cell.index, f);
       const s = opts.shrunk?.get(path);
       return {
-        class: f.class, key: f.kind, siteKind: f.siteKind ?? null, runIndex: f.runIndex, seed: f.seed, artifact: path, steps: f.steps,
-        shrunkSteps: opts.shrunkSteps?.get(path) ?? s?.shrunk.after.steps ?? null, message: f.message,
-        shrunk: s?.shrunk ?? null, bugDepth: s?.bugDepth ?? null,
+        class: f.class,
+        key: f.kind,
+        siteKind: f.siteKind ?? null,
+        runIndex: f.runIndex,
+        seed: f.seed,
+        artifact: path,
+        steps: f.steps,
+        shrunkSteps: opts.shrunkSteps?.get(path) ?? s?.shrunk.after.steps ?? null,
+        message: f.message,
+        shrunk: s?.shrunk ?? null,
+        bugDepth: s?.bugDepth ?? null,
       };
     });
-  const pct = pctReport(cell.spec.strategy, a.actors, a.runs - a.crashes - a.modelErrors, a.estimatedSteps, a.steps, verdict === 'safe' || verdict === 'hazard');
+  const pct = pctReport(
+    cell.spec.strategy,
+    a.actors,
+    a.runs - a.crashes - a.modelErrors,
+    a.estimatedSteps,
+    a.steps,
+    verdict === 'safe' || verdict === 'hazard',
+  );
   const rawCosts = {} as Record<(typeof COST_NAMES)[number], number>;
   COST_NAMES.forEach((n, i) => (rawCosts[n] = a.costs[i] ?? 0));
   return {
@@ -235,7 +275,12 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
     pct,
     coverage: cellCoverage(a, opts.coverage === true),
     raw: {
-      cellId: cell.cellId, cellHash: cell.cellHash, actors: a.actors, estimatedSteps: a.estimatedSteps, costs: rawCosts, coverage: [...a.batches],
+      cellId: cell.cellId,
+      cellHash: cell.cellHash,
+      actors: a.actors,
+      estimatedSteps: a.estimatedSteps,
+      costs: rawCosts,
+      coverage: [...a.batches],
       ...(opts.coverage === true ? { stateSketches: Object.fromEntries(Object.entries(a.stateSketches).map(([b, regs]) => [b, hllSerialize(regs)])) } : {}),
     },
   };
@@ -249,7 +294,16 @@ export function buildResults(r: SweepResult, opts: BuildOptions = {}): ResultsFi
     toolVersion: r.toolVersion,
     coreVersion: r.coreVersion,
     fingerprints: r.fingerprints,
-    matrix: { seed: r.matrixSeed, runs: r.runs, cells: r.cells.length, hash: matrixHash(r.matrixSeed, r.runs, r.cells.map((c) => c.cellId)) },
+    matrix: {
+      seed: r.matrixSeed,
+      runs: r.runs,
+      cells: r.cells.length,
+      hash: matrixHash(
+        r.matrixSeed,
+        r.runs,
+        r.cells.map((c) => c.cellId),
+      ),
+    },
     shard: r.shard === null ? null : { index: r.shard.index, count: r.shard.count },
     interrupted: r.interrupted,
     timeBudgetHit: r.timeBudgetHit,

@@ -14,16 +14,30 @@ export function mergeResults(parts: readonly { readonly source: string; readonly
   if (parts.length === 0) throw inputError('nothing to merge');
   const first = parts[0]!;
   const f = first.result;
-  const hashOf = (r: SweepResult): string => matrixHash(r.matrixSeed, r.runs, r.cells.map((c) => c.cellId));
+  const hashOf = (r: SweepResult): string =>
+    matrixHash(
+      r.matrixSeed,
+      r.runs,
+      r.cells.map((c) => c.cellId),
+    );
   const shards = new Map<string, string>();
   for (const { source, result: r } of parts) {
     if (r.toolVersion !== f.toolVersion) throw mismatchError(`cannot merge ${source} with ${first.source}: lazytlb ${r.toolVersion} vs ${f.toolVersion}`);
     if (r.coverage !== f.coverage) {
-      throw mismatchError(`cannot merge ${source} with ${first.source}: coverage ${r.coverage ? 'on' : 'off'} vs ${f.coverage ? 'on' : 'off'} (run every shard with the same --coverage)`);
+      throw mismatchError(
+        `cannot merge ${source} with ${first.source}: coverage ${r.coverage ? 'on' : 'off'} vs ${f.coverage ? 'on' : 'off'} (run every shard with the same --coverage)`,
+      );
     }
     if (hashOf(r) !== hashOf(f)) {
-      const why = r.matrixSeed !== f.matrixSeed ? `seed "${r.matrixSeed}" vs "${f.matrixSeed}"` : r.runs !== f.runs ? `runs ${r.runs} vs ${f.runs}`
-        : `the matrices expand to different cells: ${cellsDifference(r.cells.map((c) => c.cellId), f.cells.map((c) => c.cellId))}`;
+      const why =
+        r.matrixSeed !== f.matrixSeed
+          ? `seed "${r.matrixSeed}" vs "${f.matrixSeed}"`
+          : r.runs !== f.runs
+            ? `runs ${r.runs} vs ${f.runs}`
+            : `the matrices expand to different cells: ${cellsDifference(
+                r.cells.map((c) => c.cellId),
+                f.cells.map((c) => c.cellId),
+              )}`;
       throw mismatchError(`cannot merge ${source} with ${first.source}: not the same sweep (${why})`);
     }
     const model = fingerprintsDifference(r.fingerprints, f.fingerprints);

@@ -21,7 +21,7 @@ export const RESULTS_SCHEMA = 'lazytlb.results/3';
 /** Older schemas this version refuses, with what to do (read.ts, merge.ts). */
 const OLD_RESULTS_SCHEMAS: Readonly<Record<string, string>> = {
   'lazytlb.results/2':
-    'it names its model by a hash of lazytlb\'s source (modelHash), so whether this version\'s model behaves the same cannot be checked, and runs of ' +
+    "it names its model by a hash of lazytlb's source (modelHash), so whether this version's model behaves the same cannot be checked, and runs of " +
     'two models must not be added up: re-run the sweep with this version (results/3 records behaviour fingerprints), or resume or merge it with ' +
     'the lazytlb that wrote it; its failure artifacts still replay here with `lazytlb replay --allow-model-mismatch`',
   'lazytlb.results/1':
@@ -94,7 +94,10 @@ export const FirstFailureEntry = z
      * depth = min(preemptions + 1, pct); preemptions = fewest found in a reproducing decision
      * list; pct = smallest PCT depth (1..3) whose run of the shrunk workload reproduced, or null.
      */
-    bugDepth: z.object({ depth: z.number().int().min(1), preemptions: count, pct: z.number().int().min(1).nullable() }).strict().nullable(),
+    bugDepth: z
+      .object({ depth: z.number().int().min(1), preemptions: count, pct: z.number().int().min(1).nullable() })
+      .strict()
+      .nullable(),
   })
   .strict();
 export type FirstFailureEntry = z.infer<typeof FirstFailureEntry>;
@@ -219,7 +222,10 @@ export const CellCoverage = z
 export type CellCoverage = z.infer<typeof CellCoverage>;
 
 /** A serialised HyperLogLog sketch: base64 of its 1024 registers. */
-const sketchB64 = z.string().length(HLL_BASE64_LENGTH).regex(/^[A-Za-z0-9+/]+={0,2}$/);
+const sketchB64 = z
+  .string()
+  .length(HLL_BASE64_LENGTH)
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/);
 
 export const CellResult = z
   .object({
@@ -305,7 +311,10 @@ export const ResultsFile = z
     /** Behaviour fingerprints (engine/fingerprints.ts): core's, and each plugin's the cells run ("arch NAME@VERSION", "scheme NAME@VERSION"). */
     fingerprints: z.object({ core: hex16, plugins: z.record(z.string(), hex16) }).strict(),
     matrix: z.object({ seed: z.string(), runs: count, cells: count, hash: hex32 }).strict(),
-    shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).strict().nullable(),
+    shard: z
+      .object({ index: z.number().int().min(1), count: z.number().int().min(1) })
+      .strict()
+      .nullable(),
     /** Stopped by Ctrl-C: `--resume DIR` continues it. */
     interrupted: z.boolean(),
     timeBudgetHit: z.boolean(),
@@ -313,7 +322,14 @@ export const ResultsFile = z
     complete: z.boolean(),
     totals: z
       .object({
-        runs: count, steps: count, safe: count, hazard: count, violates: count, error: count, proved: count, incomplete: count,
+        runs: count,
+        steps: count,
+        safe: count,
+        hazard: count,
+        violates: count,
+        error: count,
+        proved: count,
+        incomplete: count,
         violatingRuns: count,
         /** Runs that recorded a hazard (a run with two hazard ids counts once per id). */
         hazardRuns: count,
@@ -321,13 +337,10 @@ export const ResultsFile = z
       .strict(),
     cells: z.array(CellResult),
     /** Wall-clock facts: differ between equal sweeps; strip before comparing. */
-    timing: z
-      .object({ startedAt: z.string(), elapsedMs: z.number().min(0), threads: count, batchesRun: count })
-      .strict(),
+    timing: z.object({ startedAt: z.string(), elapsedMs: z.number().min(0), threads: count, batchesRun: count }).strict(),
   })
   .strict();
 export type ResultsFile = z.infer<typeof ResultsFile>;
-
 
 /** The schema and tool version a results.json names (null when it names none). */
 export function schemaOf(value: unknown): { schema: string | null; toolVersion: string | null } {
@@ -347,7 +360,10 @@ export function parseResults(value: unknown, source = 'results.json'): ResultsFi
   if (schema !== null && schema !== RESULTS_SCHEMA) throw inputError(schemaMismatch(source, schema, toolVersion));
   const r = ResultsFile.safeParse(value);
   if (!r.success) {
-    const issues = r.error.issues.slice(0, 10).map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    const issues = r.error.issues
+      .slice(0, 10)
+      .map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('\n');
     throw inputError(`invalid ${source}:\n${issues}`);
   }
   return r.data;

@@ -22,7 +22,8 @@ export interface VerifiedSweep {
 function firstDifference(a: readonly TraceEvent[], b: readonly TraceEvent[]): string {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const x = a[i]!, y = b[i]!;
+    const x = a[i]!,
+      y = b[i]!;
     if (x.step !== y.step || x.cpu !== y.cpu || x.fn !== y.fn || x.text !== y.text) {
       return `at step ${x.step} on CPU${x.cpu}: ${x.fn} (${x.text}) the first time, ${y.fn} on CPU${y.cpu} (${y.text}) the second`;
     }
@@ -34,7 +35,9 @@ type Replay = { ok: true; result: RunResult; reproduced: boolean } | { ok: false
 
 function replayOnce(f: FirstFailure, plugins: { readonly arch: ArchPlugin<unknown>; readonly scheme?: SchemePlugin<unknown> }): Replay {
   try {
-    const r = withDeterminismTrap(() => replayArtifact(f.artifact, plugins.arch, { trace: true, ...(plugins.scheme !== undefined ? { scheme: plugins.scheme } : {}) }));
+    const r = withDeterminismTrap(() =>
+      replayArtifact(f.artifact, plugins.arch, { trace: true, ...(plugins.scheme !== undefined ? { scheme: plugins.scheme } : {}) }),
+    );
     return { ok: true, result: r.result, reproduced: r.reproduced };
   } catch (e) {
     if (e instanceof ReplayDivergence) return { ok: false, why: `its decision list does not fit the replay (${e.message})` };
@@ -58,7 +61,8 @@ export async function verifyFirstFailures(r: SweepResult, registry: PluginRegist
       let why: string | null = null;
       if (!first.ok) why = `replaying it fails: ${first.why}`;
       else if (!second.ok) why = `replaying it a second time fails: ${second.why}`;
-      else if (!first.reproduced) why = `its replay does not end as the run did (${first.result.outcome} after ${first.result.steps} steps, recorded ${f.artifact.outcome.kind} after ${f.artifact.outcome.steps})`;
+      else if (!first.reproduced)
+        why = `its replay does not end as the run did (${first.result.outcome} after ${first.result.steps} steps, recorded ${f.artifact.outcome.kind} after ${f.artifact.outcome.steps})`;
       else if (!second.reproduced) why = 'its second replay does not end as the run did (module state kept from one run to the next?)';
       else if (JSON.stringify(first.result.trace) !== JSON.stringify(second.result.trace)) {
         why = `two replays differ ${firstDifference(first.result.trace ?? [], second.result.trace ?? [])}`;
@@ -73,7 +77,9 @@ export async function verifyFirstFailures(r: SweepResult, registry: PluginRegist
           firstErrors: {
             ...out.firstErrors,
             nondeterminism: {
-              kind: 'nondeterminism', runIndex: f.runIndex, seed: f.seed,
+              kind: 'nondeterminism',
+              runIndex: f.runIndex,
+              seed: f.seed,
               message: `${who} is nondeterministic: the first ${f.kind} of this cell (run ${f.runIndex}, ${path}) ${why}; it is kept unshrunk`,
             },
           },

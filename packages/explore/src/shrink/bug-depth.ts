@@ -28,8 +28,22 @@
  * shallower schedule exists. Everything is deterministic and bounded by attempt budgets.
  */
 import {
-  type Artifact, type Chooser, type ExplicitWorkloadInput, GuidedExplorer, RecordingExplorer, ReplayDivergence, ReplayExplorer, type RunResult, type RunSeed,
-  Simulator, hashString128, makeArtifact, preemptionPoints, replayArtifact, runSeed, seedFromHex,
+  type Artifact,
+  type Chooser,
+  type ExplicitWorkloadInput,
+  GuidedExplorer,
+  RecordingExplorer,
+  ReplayDivergence,
+  ReplayExplorer,
+  type RunResult,
+  type RunSeed,
+  Simulator,
+  hashString128,
+  makeArtifact,
+  preemptionPoints,
+  replayArtifact,
+  runSeed,
+  seedFromHex,
 } from '@lazytlb/core';
 import { cellMemory, cellPlugins, type PluginsArg, replayOpts, simOptionsFor } from './cell.js';
 import { explicitFromRun } from './explicit.js';
@@ -86,7 +100,12 @@ const stopAt = (finding: Finding | undefined): { stopAt?: NonNullable<Finding['t
  * `finding`'s target fires, as a replay with stopAt does. A decision that is not enabled is a
  * BugDepthError.
  */
-function recordedReplay(sim: Simulator, seed: RunSeed, decisions: ArrayLike<number>, finding?: Finding): { result: RunResult; enabled: number[][]; points: number[] } {
+function recordedReplay(
+  sim: Simulator,
+  seed: RunSeed,
+  decisions: ArrayLike<number>,
+  finding?: Finding,
+): { result: RunResult; enabled: number[][]; points: number[] } {
   const rec = new RecordingExplorer(new ReplayExplorer(decisions, { onEnd: 'stop' }));
   let result: RunResult;
   try {
@@ -186,10 +205,15 @@ export function bugDepth(artifact: Artifact, plugins: PluginsArg, opts: BugDepth
   const startOf = (a: Artifact): Found => {
     const c = a.cell;
     const f = findingOrThrow(a);
-    const same = c.arch.name === artifact.cell.arch.name && c.scheme === artifact.cell.scheme && c.schemeVersion === artifact.cell.schemeVersion &&
-      JSON.stringify(c.schemeOptions ?? {}) === JSON.stringify(artifact.cell.schemeOptions ?? {}) && c.preempt === artifact.cell.preempt &&
+    const same =
+      c.arch.name === artifact.cell.arch.name &&
+      c.scheme === artifact.cell.scheme &&
+      c.schemeVersion === artifact.cell.schemeVersion &&
+      JSON.stringify(c.schemeOptions ?? {}) === JSON.stringify(artifact.cell.schemeOptions ?? {}) &&
+      c.preempt === artifact.cell.preempt &&
       cellMemory(c) === cellMemory(artifact.cell) &&
-      f.label === finding.label && f.outcome === finding.outcome &&
+      f.label === finding.label &&
+      f.outcome === finding.outcome &&
       JSON.stringify(c.mutations ?? []) === JSON.stringify(artifact.cell.mutations ?? []);
     if (!same) {
       throw new BugDepthError('alsoFrom: an artifact of another arch, scheme, preemption model, memory model, mutation set or finding');

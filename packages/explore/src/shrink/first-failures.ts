@@ -24,7 +24,11 @@ export interface ShrunkEntry extends ShrunkFailure {
  * original artifact (logged).
  */
 export async function shrinkFirstFailures(
-  r: SweepResult, registry: PluginRegistry, log: (s: string) => void = () => {}, signal?: AbortSignal, skip: ReadonlySet<string> = new Set(),
+  r: SweepResult,
+  registry: PluginRegistry,
+  log: (s: string) => void = () => {},
+  signal?: AbortSignal,
+  skip: ReadonlySet<string> = new Set(),
 ): Promise<Map<string, ShrunkEntry>> {
   const shrunk = new Map<string, ShrunkEntry>();
   const plugins = new Map<string, ArchPlugin<unknown>>();

@@ -53,7 +53,10 @@ export interface ShrinkPass {
  * failure and the candidates that were accepted, in order.
  */
 export function drivePass<S extends ShrinkSubject>(
-  pass: ShrinkPass, subject: S, accept: (candidate: Candidate, current: S) => S | undefined, stop: () => boolean = () => false,
+  pass: ShrinkPass,
+  subject: S,
+  accept: (candidate: Candidate, current: S) => S | undefined,
+  stop: () => boolean = () => false,
 ): { subject: S; accepted: Candidate[] } {
   const stream = pass.candidates(subject);
   let current = subject;

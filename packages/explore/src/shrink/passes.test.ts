@@ -8,28 +8,55 @@ import { explicitInput, type ShrinkWorkload } from './workload.js';
 const A = C.ACTORS_PER_CPU;
 const subject = (over: Partial<ShrinkSubject> = {}): ShrinkSubject => ({ archOptions: {}, cpus: 1, workload: null, decisions: new Uint8Array(), ...over });
 const list = (c: Candidate) => Array.from(c.decisions);
-const w = (tasks: { name: string; cpu: number; program: string[]; kind?: 'user' | 'kthread'; mm?: string; unstarted?: boolean }[], more: Partial<ShrinkWorkload> = {}): ShrinkWorkload => ({
-  tasks: tasks.map(({ program, kind, ...t }) => ({ kind: kind ?? 'user', ...(kind !== 'kthread' && t.unstarted !== true && t.mm === undefined ? { mm: `m${t.name}` } : {}), ...t, program: program.map((s) => parseOp(s)) })),
+const w = (
+  tasks: { name: string; cpu: number; program: string[]; kind?: 'user' | 'kthread'; mm?: string; unstarted?: boolean }[],
+  more: Partial<ShrinkWorkload> = {},
+): ShrinkWorkload => ({
+  tasks: tasks.map(({ program, kind, ...t }) => ({
+    kind: kind ?? 'user',
+    ...(kind !== 'kthread' && t.unstarted !== true && t.mm === undefined ? { mm: `m${t.name}` } : {}),
+    ...t,
+    program: program.map((s) => parseOp(s)),
+  })),
   ...more,
 });
-const names = (c: Candidate) => c.workload!.tasks.map((t) => `${t.name}@${t.cpu}:${explicitInput(c.workload!).tasks.find((x) => x.name === t.name)!.program!.join(',')}`);
+const names = (c: Candidate) =>
+  c.workload!.tasks.map(
+    (t) =>
+      `${t.name}@${t.cpu}:${explicitInput(c.workload!)
+        .tasks.find((x) => x.name === t.name)!
+        .program!.join(',')}`,
+  );
 
 /** Drive `pass`, accepting a candidate when `ok` says so (the accepted candidate becomes the subject). */
 function run(pass: ShrinkPass, s: ShrinkSubject, ok: (c: Candidate, cur: ShrinkSubject) => boolean) {
   const seen: Candidate[] = [];
   const out = drivePass(pass, s, (c, cur) => {
     seen.push(c);
-    return ok(c, cur) ? { ...cur, decisions: Uint8Array.from(c.decisions), ...(c.cpus !== undefined ? { cpus: c.cpus } : {}), ...(c.workload !== undefined ? { workload: c.workload } : {}), ...(c.archOptions !== undefined ? { archOptions: c.archOptions } : {}) } : undefined;
+    return ok(c, cur)
+      ? {
+          ...cur,
+          decisions: Uint8Array.from(c.decisions),
+          ...(c.cpus !== undefined ? { cpus: c.cpus } : {}),
+          ...(c.workload !== undefined ? { workload: c.workload } : {}),
+          ...(c.archOptions !== undefined ? { archOptions: c.archOptions } : {}),
+        }
+      : undefined;
   });
   return { ...out, seen };
 }
 
 describe('drivePass / candidatesOf', () => {
-  it('lists a pass\'s candidates in order when none is accepted, and stops when asked', () => {
+  it("lists a pass's candidates in order when none is accepted, and stops when asked", () => {
     const s = subject({ decisions: Uint8Array.of(0, 1, 0, 1) });
     expect(candidatesOf(decisionsPass, s).length).toBe(2 + 4 + 2);
     let n = 0;
-    const r = drivePass(decisionsPass, s, () => void n++, () => n >= 3);
+    const r = drivePass(
+      decisionsPass,
+      s,
+      () => void n++,
+      () => n >= 3,
+    );
     expect([n, r.accepted.length, r.subject]).toEqual([3, 0, s]);
   });
 });
@@ -38,9 +65,18 @@ describe('decisions pass', () => {
   it('removes chunks of halving size, left to right, then every decision of one actor, highest actor first', () => {
     const s = subject({ decisions: Uint8Array.of(0, 1, 4, 0, 5) });
     expect(candidatesOf(decisionsPass, s).map(list)).toEqual([
-      [4, 0, 5], [0, 1, 5], [0, 1, 4, 0], // chunk 2
-      [1, 4, 0, 5], [0, 4, 0, 5], [0, 1, 0, 5], [0, 1, 4, 5], [0, 1, 4, 0], // chunk 1
-      [0, 1, 4, 0], [0, 1, 0, 5], [0, 4, 0, 5], [1, 4, 5], // actors 5, 4, 1, 0
+      [4, 0, 5],
+      [0, 1, 5],
+      [0, 1, 4, 0], // chunk 2
+      [1, 4, 0, 5],
+      [0, 4, 0, 5],
+      [0, 1, 0, 5],
+      [0, 1, 4, 5],
+      [0, 1, 4, 0], // chunk 1
+      [0, 1, 4, 0],
+      [0, 1, 0, 5],
+      [0, 4, 0, 5],
+      [1, 4, 5], // actors 5, 4, 1, 0
     ]);
   });
 
@@ -60,22 +96,34 @@ describe('options pass', () => {
   it('offers each non-default option at its default, an optional one dropped, then lower enum values; the same CPUs, workload and decisions', () => {
     const s = subject({ archOptions: { a: true, mode: 'z', extra: 3 }, decisions: Uint8Array.of(0, 1) });
     const cs = candidatesOf(optionsPass(space), s);
-    expect(cs.map((c) => c.archOptions)).toEqual([{ a: false, mode: 'z', extra: 3 }, { a: true, mode: 'z' }, { a: true, mode: 'x', extra: 3 }, { a: true, mode: 'y', extra: 3 }]);
+    expect(cs.map((c) => c.archOptions)).toEqual([
+      { a: false, mode: 'z', extra: 3 },
+      { a: true, mode: 'z' },
+      { a: true, mode: 'x', extra: 3 },
+      { a: true, mode: 'y', extra: 3 },
+    ]);
     expect(cs.every((c) => list(c).join() === '0,1' && c.cpus === undefined && c.workload === undefined)).toBe(true);
   });
 
   it('lists the candidates of the accepted options again after each acceptance, to the fixpoint', () => {
     const r = run(optionsPass(space), subject({ archOptions: { a: true, mode: 'z' } }), () => true);
-    expect(r.accepted.map((c) => c.archOptions)).toEqual([{ a: false, mode: 'z' }, { a: false, mode: 'x' }]);
+    expect(r.accepted.map((c) => c.archOptions)).toEqual([
+      { a: false, mode: 'z' },
+      { a: false, mode: 'x' },
+    ]);
     expect(candidatesOf(optionsPass(space), subject({ archOptions: { a: false, mode: 'x' } }))).toEqual([]);
   });
 });
 
 describe('cpus pass', () => {
-  const wl = w([{ name: 'A', cpu: 0, program: ['sleep 2', 'exit'] }, { name: 'B', cpu: 1, program: ['migrate 0', 'exit'] }, { name: 'C', cpu: 2, program: ['run', 'exit'] }]);
+  const wl = w([
+    { name: 'A', cpu: 0, program: ['sleep 2', 'exit'] },
+    { name: 'B', cpu: 1, program: ['migrate 0', 'exit'] },
+    { name: 'C', cpu: 2, program: ['run', 'exit'] },
+  ]);
   const d = Uint8Array.of(0, A, 2 * A + 1, A + 1, 2 * A);
 
-  it('removes the highest CPU first: with its tasks and its actors\' decisions, or else moving them to the CPU below; renumbers the rest', () => {
+  it("removes the highest CPU first: with its tasks and its actors' decisions, or else moving them to the CPU below; renumbers the rest", () => {
     const cs = candidatesOf(cpusPass, subject({ cpus: 3, workload: wl, decisions: d }));
     expect(cs.map((c) => c.cpus)).toEqual([2, 2, 2, 2, 2, 2]);
     // CPU 2: without C (and A's sleep 2 now wakes on CPU 1), decisions of CPU 2's actors dropped
@@ -117,7 +165,10 @@ describe('tasks pass', () => {
       ['C@0:run,exit', 'T@1:run,exit'],
       ['C@0:run,exit', 'T@1:run,exit'],
     ]);
-    expect(cs[3]!.workload!.tasks.map((t) => [t.mm, t.unstarted])).toEqual([['mm_C', undefined], ['mP', undefined]]);
+    expect(cs[3]!.workload!.tasks.map((t) => [t.mm, t.unstarted])).toEqual([
+      ['mm_C', undefined],
+      ['mP', undefined],
+    ]);
     expect(cs.every((c) => list(c).join() === '0,1' && c.cpus === undefined)).toBe(true);
   });
 
@@ -128,8 +179,11 @@ describe('tasks pass', () => {
 });
 
 describe('ops pass', () => {
-  it('removes each op, last task and last op first, never a task\'s final exit', () => {
-    const wl = w([{ name: 'A', cpu: 0, program: ['run', 'yield', 'exit'] }, { name: 'B', cpu: 0, program: ['exit', 'run'] }]);
+  it("removes each op, last task and last op first, never a task's final exit", () => {
+    const wl = w([
+      { name: 'A', cpu: 0, program: ['run', 'yield', 'exit'] },
+      { name: 'B', cpu: 0, program: ['exit', 'run'] },
+    ]);
     expect(candidatesOf(opsPass, subject({ workload: wl })).map(names)).toEqual([
       ['A@0:run,yield,exit', 'B@0:exit'],
       ['A@0:run,yield,exit', 'B@0:run'],
@@ -169,7 +223,9 @@ describe('simplify-ops pass', () => {
   });
 
   it('offers nothing when no op has a simpler variant, or on a generated workload', () => {
-    expect(candidatesOf(simplifyOpsPass, subject({ workload: w([{ name: 'A', cpu: 0, program: ['munmap', 'membarrier_register', 'sleep 0', 'exit'] }]) }))).toEqual([]);
+    expect(
+      candidatesOf(simplifyOpsPass, subject({ workload: w([{ name: 'A', cpu: 0, program: ['munmap', 'membarrier_register', 'sleep 0', 'exit'] }]) })),
+    ).toEqual([]);
     expect(candidatesOf(simplifyOpsPass, subject())).toEqual([]);
   });
 });
@@ -178,7 +234,10 @@ describe('budgets pass', () => {
   it('sets tick preemptions, vCPU preemptions and deep idles to 0, each on its own, only when set', () => {
     const wl = w([{ name: 'A', cpu: 0, program: ['run'] }], { tickPreemptions: 2, vcpuPreemptions: 0, deepIdles: 1 });
     const cs = candidatesOf(budgetsPass, subject({ workload: wl }));
-    expect(cs.map((c) => [c.workload!.tickPreemptions, c.workload!.vcpuPreemptions, c.workload!.deepIdles])).toEqual([[0, 0, 1], [2, 0, 0]]);
+    expect(cs.map((c) => [c.workload!.tickPreemptions, c.workload!.vcpuPreemptions, c.workload!.deepIdles])).toEqual([
+      [0, 0, 1],
+      [2, 0, 0],
+    ]);
     expect(run(budgetsPass, subject({ workload: wl }), () => true).subject.workload).toMatchObject({ tickPreemptions: 0, deepIdles: 0 });
   });
 });

@@ -1,4 +1,16 @@
-import { type Artifact, createSimulator, type ExplicitWorkloadInput, formatOp, hashString128, LenientReplayExplorer, makeArtifact, referenceArch, replayArtifact, runSeed, seedFromHex } from '@lazytlb/core';
+import {
+  type Artifact,
+  createSimulator,
+  type ExplicitWorkloadInput,
+  formatOp,
+  hashString128,
+  LenientReplayExplorer,
+  makeArtifact,
+  referenceArch,
+  replayArtifact,
+  runSeed,
+  seedFromHex,
+} from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import { optionSpace } from './options.js';
 import { decisionsPass, optionsPass, simplifyOpsPass } from './passes.js';
@@ -17,17 +29,26 @@ function firstFailure(cpus = 2, archOptions: unknown = {}, workload: 'default' |
 }
 
 function runnerFor(a: Artifact, maxAttempts = 4000, researchSeeds = 8) {
-  const runner = new ShrinkRunner({ plugins: { arch: referenceArch }, artifact: a, finding: findingOf(a), space: optionSpace(referenceArch), budget: new ShrinkBudget(maxAttempts), researchSeeds });
+  const runner = new ShrinkRunner({
+    plugins: { arch: referenceArch },
+    artifact: a,
+    finding: findingOf(a),
+    space: optionSpace(referenceArch),
+    budget: new ShrinkBudget(maxAttempts),
+    researchSeeds,
+  });
   const first = replayArtifact(a, referenceArch);
   const w = a.cell.workload;
   const state = runner.initialState(
     createSimulator({ plugin: referenceArch, archOptions: a.cell.arch.options, scheme: 'none', cpus: a.cell.cpus, workload: 'explicit' in w ? w : 'default' }),
-    'explicit' in w ? structuredWorkload(w.explicit) : null, first.result,
+    'explicit' in w ? structuredWorkload(w.explicit) : null,
+    first.result,
   );
   return { runner, state };
 }
 
-const wl = (n: number, ops = 1, op = 'run') => structuredWorkload({ tasks: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, kind: 'user' as const, cpu: 0, mm: 'm', program: Array(ops).fill(op) })) });
+const wl = (n: number, ops = 1, op = 'run') =>
+  structuredWorkload({ tasks: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, kind: 'user' as const, cpu: 0, mm: 'm', program: Array(ops).fill(op) })) });
 
 describe('smallerFailure: (steps, CPUs, tasks, ops, op complexity, budgets, option simplicity) lexicographically', () => {
   const space = optionSpace(referenceArch);
@@ -42,7 +63,9 @@ describe('smallerFailure: (steps, CPUs, tasks, ops, op complexity, budgets, opti
     expect(smallerFailure(space, f(10, 2, wl(2, 1, 'munmap freed-tables')), f(10, 2, wl(2, 1, 'munmap all')))).toBe(true);
     expect(smallerFailure(space, f(10, 2, wl(2, 1, 'munmap all')), f(10, 2, wl(2, 1, 'munmap freed-tables')))).toBe(false);
     expect(smallerFailure(space, f(10, 2, wl(2, 1, 'membarrier_register_and_command')), f(10, 2, wl(2, 2, 'membarrier_register')))).toBe(true);
-    expect(smallerFailure(space, f(10, 2, { ...wl(2, 1, 'membarrier_register'), deepIdles: 1 }), f(10, 2, wl(2, 1, 'membarrier_register_and_command')))).toBe(true);
+    expect(smallerFailure(space, f(10, 2, { ...wl(2, 1, 'membarrier_register'), deepIdles: 1 }), f(10, 2, wl(2, 1, 'membarrier_register_and_command')))).toBe(
+      true,
+    );
     expect(smallerFailure(space, f(10, 2, wl(2)), f(10, 2, wl(2), { leaveKeepsMaskBit: false }))).toBe(true);
     expect(smallerFailure(space, f(10, 2, wl(2)), f(10, 2, wl(2)))).toBe(false);
   });
@@ -55,7 +78,7 @@ describe('smallerFailure: (steps, CPUs, tasks, ops, op complexity, budgets, opti
 describe('ShrinkRunner', () => {
   const a = firstFailure();
 
-  it('runs a candidate as a lenient replay (core\'s LenientReplayExplorer) of its decisions, stopping at the current failure\'s steps', () => {
+  it("runs a candidate as a lenient replay (core's LenientReplayExplorer) of its decisions, stopping at the current failure's steps", () => {
     const { runner, state } = runnerFor(a);
     const d = Uint8Array.from(Buffer.from(a.decisions, 'base64'));
     const r = runner.lenientRun(state.sim, d);
@@ -88,7 +111,7 @@ describe('ShrinkRunner', () => {
     }
   });
 
-  it('searches the schedule again (fixed seeds, the cell\'s strategy) when a smaller workload does not fail on the old decisions', () => {
+  it("searches the schedule again (fixed seeds, the cell's strategy) when a smaller workload does not fail on the old decisions", () => {
     const { runner, state } = runnerFor(a, 4000, 0);
     const w = structuredWorkload({ tasks: [{ name: 'A', kind: 'user', cpu: 0, mm: 'm', program: ['run', 'exit'] }] });
     expect(runner.evaluate(state, { workload: w, decisions: [] })).toBeNull(); // a 1-task workload shows no violation
@@ -111,8 +134,12 @@ describe('ShrinkRunner', () => {
     expect(runner.simFor({}, 2, { profile: 'default' })).not.toBeNull();
     // a cell that does not declare the finding's use site cannot show it
     const site = new ShrinkRunner({
-      plugins: { arch: referenceArch }, artifact: a, finding: { ...findingOf(a), target: { site: 'no_such_site' } }, space: optionSpace(referenceArch),
-      budget: new ShrinkBudget(10), researchSeeds: 0,
+      plugins: { arch: referenceArch },
+      artifact: a,
+      finding: { ...findingOf(a), target: { site: 'no_such_site' } },
+      space: optionSpace(referenceArch),
+      budget: new ShrinkBudget(10),
+      researchSeeds: 0,
     });
     expect(site.simFor({}, 2, { profile: 'default' })).toBeNull();
   });

@@ -14,9 +14,7 @@
  * fails the same way in no more steps is tried instead. Everything is deterministic and counted
  * against an attempt budget (and optionally a wall-clock one).
  */
-import {
-  type Artifact, LenientReplayExplorer, type RunResult, type RunSeed, Simulator, seedFromHex,
-} from '@lazytlb/core';
+import { type Artifact, LenientReplayExplorer, type RunResult, type RunSeed, Simulator, seedFromHex } from '@lazytlb/core';
 import { type CellPlugins, simOptionsFor, type Workload, workloadOf } from './cell.js';
 import { compareSimplicity, type OptionSpace } from './options.js';
 import { type Candidate, drivePass, type ShrinkPass, type ShrinkSubject } from './pass.js';
@@ -133,7 +131,13 @@ export class ShrinkRunner {
   }
 
   /** Run one candidate decision list on `sim`; the new state if it shows the finding and is a smaller failure than `cur`. */
-  private attempt(cur: ShrinkState, sim: Simulator, next: Omit<ShrinkState, 'sim' | 'decisions' | 'steps' | 'result'>, decisions: ArrayLike<number>, allowEqualSteps: boolean): ShrinkState | null {
+  private attempt(
+    cur: ShrinkState,
+    sim: Simulator,
+    next: Omit<ShrinkState, 'sim' | 'decisions' | 'steps' | 'result'>,
+    decisions: ArrayLike<number>,
+    allowEqualSteps: boolean,
+  ): ShrinkState | null {
     if (this.budget.exhausted) return null;
     this.budget.attempts++;
     const r = this.lenientRun(sim, decisions, allowEqualSteps ? cur.steps : cur.steps - 1);
@@ -170,7 +174,12 @@ export class ShrinkRunner {
 
   /** Run `pass` from `state` until it has nothing more to offer or the budget is spent. */
   apply(pass: ShrinkPass, state: ShrinkState): { state: ShrinkState; improved: boolean } {
-    const { subject, accepted } = drivePass(pass, state, (c, cur) => this.evaluate(cur, c) ?? undefined, () => this.budget.exhausted);
+    const { subject, accepted } = drivePass(
+      pass,
+      state,
+      (c, cur) => this.evaluate(cur, c) ?? undefined,
+      () => this.budget.exhausted,
+    );
     return { state: subject, improved: accepted.length > 0 };
   }
 
@@ -197,6 +206,15 @@ export class ShrinkRunner {
   /** The state of the artifact's own run (`result`: its exact replay). */
   initialState(sim: Simulator, workload: ShrinkWorkload | null, result: RunResult): ShrinkState {
     const c = this.o.artifact.cell;
-    return { sim, archOptions: c.arch.options, cpus: c.cpus, workload, input: workloadOf(this.o.artifact), decisions: result.decisions!, steps: result.steps, result };
+    return {
+      sim,
+      archOptions: c.arch.options,
+      cpus: c.cpus,
+      workload,
+      input: workloadOf(this.o.artifact),
+      decisions: result.decisions!,
+      steps: result.steps,
+      result,
+    };
   }
 }

@@ -149,14 +149,24 @@ export function shrinkArtifact(artifact: Artifact, plugins: PluginsArg, opts: Sh
   const c = artifact.cell;
   const space = optionSpace(plugin.arch);
   const runner = new ShrinkRunner({
-    plugins: plugin, artifact, finding, space, budget: new ShrinkBudget(opts.maxAttempts ?? 4000, opts.timeBudgetMs),
+    plugins: plugin,
+    artifact,
+    finding,
+    space,
+    budget: new ShrinkBudget(opts.maxAttempts ?? 4000, opts.timeBudgetMs),
     researchSeeds: Math.min(RESEARCH_SEEDS.length, opts.researchSeeds ?? 8),
   });
   const before: ShrinkSize = {
-    steps: want.steps, cpus: c.cpus, ...workloadSize(artifact, plugin), options: nonDefaultOptions(space, c.arch.options), preemptions: artifactPreemptions(artifact, plugin),
+    steps: want.steps,
+    cpus: c.cpus,
+    ...workloadSize(artifact, plugin),
+    options: nonDefaultOptions(space, c.arch.options),
+    preemptions: artifactPreemptions(artifact, plugin),
   };
   const initial = runner.initialState(
-    new Simulator(simOptionsFor(plugin, artifact)), 'explicit' in c.workload ? structuredWorkload(c.workload.explicit) : null, first.result,
+    new Simulator(simOptionsFor(plugin, artifact)),
+    'explicit' in c.workload ? structuredWorkload(c.workload.explicit) : null,
+    first.result,
   );
 
   let best = runner.apply(decisionsPass, initial).state;
@@ -179,9 +189,13 @@ export function shrinkArtifact(artifact: Artifact, plugins: PluginsArg, opts: Sh
     preemptions: finalArtifact === artifact ? before.preemptions : artifactPreemptions(finalArtifact, plugin),
   };
   // Started from the shrunk failure and from the original too, so it never has more preemptions than either.
-  const depth = opts.bugDepth === false
-    ? null
-    : bugDepth(finalArtifact, plugin, { ...opts.bugDepth, alsoFrom: [...(finalArtifact !== artifact ? [artifact] : []), ...(opts.bugDepth?.alsoFrom ?? [])] });
+  const depth =
+    opts.bugDepth === false
+      ? null
+      : bugDepth(finalArtifact, plugin, {
+          ...opts.bugDepth,
+          alsoFrom: [...(finalArtifact !== artifact ? [artifact] : []), ...(opts.bugDepth?.alsoFrom ?? [])],
+        });
   return {
     artifact: finalArtifact,
     beforeSteps: want.steps,

@@ -41,7 +41,10 @@ export function findingOf(artifact: Artifact): Finding {
       throw new FindingError(`the artifact was recorded for ${targetLabel(t)} but its run ended ${o.kind}, not there`);
     }
     return {
-      outcome: o.kind, invariant: o.invariant, site: o.kind === 'violation' && o.invariant === 'I14' ? o.site : undefined, target: t,
+      outcome: o.kind,
+      invariant: o.invariant,
+      site: o.kind === 'violation' && o.invariant === 'I14' ? o.site : undefined,
+      target: t,
       label: targetLabel(t),
     };
   }

@@ -1,8 +1,20 @@
 import { type ExplicitWorkloadInput, formatOp, OP_WORDS, parseOp, type WorkloadOp } from '@lazytlb/core';
 import { describe, expect, it } from 'vitest';
 import {
-  explicitInput, opComplexity, remapCpus, removeOp, removeTask, removeTaskStartingChildren, renameTasks, replaceOp, type ShrinkWorkload, simplerOps, structuredWorkload,
-  workloadBudgets, workloadCounts, workloadOpComplexity,
+  explicitInput,
+  opComplexity,
+  remapCpus,
+  removeOp,
+  removeTask,
+  removeTaskStartingChildren,
+  renameTasks,
+  replaceOp,
+  type ShrinkWorkload,
+  simplerOps,
+  structuredWorkload,
+  workloadBudgets,
+  workloadCounts,
+  workloadOpComplexity,
 } from './workload.js';
 
 /** A workload in explicit-input form (op strings), read as the shrinker reads it. */
@@ -10,7 +22,13 @@ const ops = (...s: string[]) => s.map((x) => parseOp(x));
 
 const W: ExplicitWorkloadInput = {
   tasks: [
-    { name: 'P', kind: 'user', cpu: 0, mm: 'app', program: ['clone P.t', 'fork C', 'io_uring_setup IO RX', 'sleep 2', 'migrate 1', 'membarrier_register_and_command', 'exit'] },
+    {
+      name: 'P',
+      kind: 'user',
+      cpu: 0,
+      mm: 'app',
+      program: ['clone P.t', 'fork C', 'io_uring_setup IO RX', 'sleep 2', 'migrate 1', 'membarrier_register_and_command', 'exit'],
+    },
     { name: 'P.t', kind: 'user', cpu: 1, unstarted: true, program: ['run', 'exit'] },
     { name: 'C', kind: 'user', cpu: 2, unstarted: true, program: ['exec', 'exit'] },
     { name: 'IO', kind: 'user', cpu: 0, unstarted: true, program: ['kwork'] },
@@ -26,9 +44,13 @@ const W: ExplicitWorkloadInput = {
 const programs = (w: ShrinkWorkload) => explicitInput(w).tasks.map((t) => [t.name, ...(t.program ?? [])]);
 
 describe('structured workload: ops as data, strings as serialisation', () => {
-  it('reads op strings into core\'s WorkloadOp and writes them back unchanged (fields and their order kept)', () => {
+  it("reads op strings into core's WorkloadOp and writes them back unchanged (fields and their order kept)", () => {
     const w = structuredWorkload(W);
-    expect(w.tasks[0]!.program.slice(0, 3)).toEqual([{ op: 'clone', task: 'P.t' }, { op: 'fork', task: 'C' }, { op: 'io_uring_setup', ioWorker: 'IO', exitWorker: 'RX' }]);
+    expect(w.tasks[0]!.program.slice(0, 3)).toEqual([
+      { op: 'clone', task: 'P.t' },
+      { op: 'fork', task: 'C' },
+      { op: 'io_uring_setup', ioWorker: 'IO', exitWorker: 'RX' },
+    ]);
     expect(w.tasks[0]!.program[5]).toEqual({ op: 'membarrier_register', andCommand: true });
     const back = explicitInput(w);
     expect(back).toEqual(W);
@@ -50,7 +72,12 @@ describe('structured workload: ops as data, strings as serialisation', () => {
     expect(programs(removeTask(w, 1))[0]).toEqual(['P', 'fork C', 'io_uring_setup IO RX', 'sleep 2', 'migrate 1', 'membarrier_register_and_command', 'exit']);
     expect(programs(removeTask(w, 4))[0]).toEqual(['P', 'clone P.t', 'fork C', 'sleep 2', 'migrate 1', 'membarrier_register_and_command', 'exit']);
     expect(programs(removeTask(w, 6)).find((p) => p[0] === 'K')).toEqual(['K', 'khugepaged app', 'reclaim app', 'cpu_up 2', 'sleep']);
-    const small = { tasks: [{ name: 'a', kind: 'user' as const, cpu: 0, mm: 'm', program: ops('clone b', 'run', 'exit') }, { name: 'b', kind: 'user' as const, cpu: 1, unstarted: true, program: ops('exit') }] };
+    const small = {
+      tasks: [
+        { name: 'a', kind: 'user' as const, cpu: 0, mm: 'm', program: ops('clone b', 'run', 'exit') },
+        { name: 'b', kind: 'user' as const, cpu: 1, unstarted: true, program: ops('exit') },
+      ],
+    };
     expect(explicitInput(removeTask(small, 1)).tasks).toEqual([{ name: 'a', kind: 'user', cpu: 0, mm: 'm', program: ['run', 'exit'] }]);
   });
 
@@ -61,7 +88,7 @@ describe('structured workload: ops as data, strings as serialisation', () => {
     expect(programs(removeTask(two, 0)).find((p) => p[0] === 'K')).toEqual(['K', 'khugepaged app', 'reclaim app', 'cpu_down H', 'cpu_up 2', 'sleep']);
   });
 
-  it('removeTaskStartingChildren starts a cloned thread in the parent\'s mm and a forked child in an mm of its own; null without children', () => {
+  it("removeTaskStartingChildren starts a cloned thread in the parent's mm and a forked child in an mm of its own; null without children", () => {
     const w = structuredWorkload(W);
     const p = explicitInput(removeTaskStartingChildren(w, 0)!);
     expect(p.tasks.find((t) => t.name === 'P.t')).toEqual({ name: 'P.t', kind: 'user', cpu: 1, program: ['run', 'exit'], mm: 'app' });
@@ -70,7 +97,12 @@ describe('structured workload: ops as data, strings as serialisation', () => {
     expect(removeTaskStartingChildren(w, 1)).toBeNull();
     expect(removeTaskStartingChildren(w, 5)).toBeNull(); // a kernel thread
     // a fresh mm name never collides with one in use
-    const clash = structuredWorkload({ tasks: [{ name: 'A', kind: 'user', cpu: 0, mm: 'mm_B', program: ['fork B'] }, { name: 'B', kind: 'user', cpu: 0, unstarted: true, program: [] }] });
+    const clash = structuredWorkload({
+      tasks: [
+        { name: 'A', kind: 'user', cpu: 0, mm: 'mm_B', program: ['fork B'] },
+        { name: 'B', kind: 'user', cpu: 0, unstarted: true, program: [] },
+      ],
+    });
     expect(explicitInput(removeTaskStartingChildren(clash, 0)!).tasks[0]!.mm).toBe('mm_B_2');
   });
 
@@ -95,11 +127,11 @@ describe('structured workload: ops as data, strings as serialisation', () => {
   });
 });
 
-describe('simpler ops: a total order on each op\'s variants', () => {
+describe("simpler ops: a total order on each op's variants", () => {
   const simpler = (s: string) => simplerOps(parseOp(s)).map((op) => formatOp(op));
   const BOTH: WorkloadOp = { op: 'munmap', freedTables: true, all: true };
 
-  it('drops munmap\'s flags (munmap < freed-tables < all < both) and membarrier_register_and_command\'s command, simplest first', () => {
+  it("drops munmap's flags (munmap < freed-tables < all < both) and membarrier_register_and_command's command, simplest first", () => {
     expect(simpler('munmap all')).toEqual(['munmap', 'munmap freed-tables']);
     expect(simpler('munmap freed-tables')).toEqual(['munmap']);
     expect(simplerOps(BOTH).map((op) => formatOp(op))).toEqual(['munmap', 'munmap freed-tables', 'munmap all']);
@@ -110,15 +142,48 @@ describe('simpler ops: a total order on each op\'s variants', () => {
   });
 
   it('offers nothing for the other ops (their arguments name what they act on; a sleep keeps its CPU)', () => {
-    for (const s of ['munmap', 'membarrier_register', 'membarrier', 'sleep', 'sleep 1', 'migrate 1', 'cpu_up 1', 'fork T', 'clone T', 'use_mm_setup K', 'cpu_down H',
-      'io_uring_setup T K', 'khugepaged m', 'reclaim m', 'run', 'exit', 'kernel_execve', 'exec']) {
+    for (const s of [
+      'munmap',
+      'membarrier_register',
+      'membarrier',
+      'sleep',
+      'sleep 1',
+      'migrate 1',
+      'cpu_up 1',
+      'fork T',
+      'clone T',
+      'use_mm_setup K',
+      'cpu_down H',
+      'io_uring_setup T K',
+      'khugepaged m',
+      'reclaim m',
+      'run',
+      'exit',
+      'kernel_execve',
+      'exec',
+    ]) {
       expect([s, simpler(s), opComplexity(parseOp(s))]).toEqual([s, [], 0]);
     }
   });
 
   it('every op word: each simpler variant is the same op, strictly simpler, in increasing order, and has a string', () => {
-    const args: Partial<Record<string, string>> = { sleep: ' 1', migrate: ' 1', cpu_up: ' 1', clone: ' T', fork: ' T', use_mm_setup: ' K', cpu_down: ' H', io_uring_setup: ' T K', khugepaged: ' m', reclaim: ' m' };
-    for (const op of [...OP_WORDS.map((w) => parseOp(`${w}${args[w] ?? ''}`)), ...(['freed-tables', 'all'] as const).map((f) => parseOp(`munmap ${f}`)), BOTH]) {
+    const args: Partial<Record<string, string>> = {
+      sleep: ' 1',
+      migrate: ' 1',
+      cpu_up: ' 1',
+      clone: ' T',
+      fork: ' T',
+      use_mm_setup: ' K',
+      cpu_down: ' H',
+      io_uring_setup: ' T K',
+      khugepaged: ' m',
+      reclaim: ' m',
+    };
+    for (const op of [
+      ...OP_WORDS.map((w) => parseOp(`${w}${args[w] ?? ''}`)),
+      ...(['freed-tables', 'all'] as const).map((f) => parseOp(`munmap ${f}`)),
+      BOTH,
+    ]) {
       const cx = simplerOps(op).map((v) => {
         expect(v.op).toBe(op.op);
         expect(parseOp(formatOp(v))).toEqual(v);

@@ -48,9 +48,12 @@ export function workloadCounts(w: { readonly tasks: readonly { readonly program?
  */
 export function opComplexity(op: WorkloadOp): number {
   switch (op.op) {
-    case 'munmap': return op.all === true ? (op.freedTables === true ? 3 : 2) : op.freedTables === true ? 1 : 0;
-    case 'membarrier_register': return op.andCommand === true ? 1 : 0;
-    default: return 0;
+    case 'munmap':
+      return op.all === true ? (op.freedTables === true ? 3 : 2) : op.freedTables === true ? 1 : 0;
+    case 'membarrier_register':
+      return op.andCommand === true ? 1 : 0;
+    default:
+      return 0;
   }
 }
 
@@ -64,9 +67,12 @@ const MUNMAP_VARIANTS: readonly WorkloadOp[] = [{ op: 'munmap' }, { op: 'munmap'
  */
 export function simplerOps(op: WorkloadOp): WorkloadOp[] {
   switch (op.op) {
-    case 'munmap': return MUNMAP_VARIANTS.slice(0, opComplexity(op));
-    case 'membarrier_register': return op.andCommand === true ? [{ op: 'membarrier_register' }] : [];
-    default: return [];
+    case 'munmap':
+      return MUNMAP_VARIANTS.slice(0, opComplexity(op));
+    case 'membarrier_register':
+      return op.andCommand === true ? [{ op: 'membarrier_register' }] : [];
+    default:
+      return [];
   }
 }
 
@@ -103,8 +109,7 @@ export function remapCpus(w: ShrinkWorkload, map: (cpu: number) => number): Shri
 export function removeTask(w: ShrinkWorkload, i: number): ShrinkWorkload {
   const gone = w.tasks[i]!;
   const name = gone.name;
-  const starts = (op: WorkloadOp): boolean =>
-    startedTask(op) === name || (op.op === 'io_uring_setup' && (op.ioWorker === name || op.exitWorker === name));
+  const starts = (op: WorkloadOp): boolean => startedTask(op) === name || (op.op === 'io_uring_setup' && (op.ioWorker === name || op.exitWorker === name));
   const rest = w.tasks.filter((_, j) => j !== i);
   const mm = gone.unstarted !== true ? gone.mm : undefined;
   const mmGone = mm !== undefined && !rest.some((t) => t.mm === mm && t.unstarted !== true);
@@ -148,7 +153,7 @@ export function renameTasks(w: ShrinkWorkload, ncpu: number): ShrinkWorkload {
   const names = new Map(w.tasks.map((t, i) => [t.name, `${t.kind === 'user' ? 'T' : 'K'}${ncpu + i}`]));
   const rename = (op: WorkloadOp): WorkloadOp => {
     const started = startedTask(op);
-    if (started !== null) return names.has(started) ? { ...op, task: names.get(started)! } as WorkloadOp : op;
+    if (started !== null) return names.has(started) ? ({ ...op, task: names.get(started)! } as WorkloadOp) : op;
     if (op.op === 'io_uring_setup') return { ...op, ioWorker: names.get(op.ioWorker) ?? op.ioWorker, exitWorker: names.get(op.exitWorker) ?? op.exitWorker };
     return op;
   };

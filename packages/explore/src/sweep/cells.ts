@@ -22,7 +22,10 @@ import { sweepFingerprints, type SweepFingerprints } from './fingerprints.js';
  * model and " memory=tso" when not under the default memory model (sc).
  */
 export function schemeLabel(c: {
-  readonly scheme: CellSpec['scheme']; readonly schemeOptions?: unknown; readonly preempt?: string | undefined; readonly memory?: string | undefined;
+  readonly scheme: CellSpec['scheme'];
+  readonly schemeOptions?: unknown;
+  readonly preempt?: string | undefined;
+  readonly memory?: string | undefined;
 }): string {
   let s = formatScheme(c.scheme, (c.schemeOptions ?? null) as SchemeOptions | null);
   if (c.preempt !== undefined && c.preempt !== 'full') s += ` preempt=${c.preempt}`;
@@ -32,7 +35,9 @@ export function schemeLabel(c: {
 
 /** The cells, validated and identified, and the behaviour fingerprints of the model they run. */
 export async function prepareCells(
-  cells: readonly CellSpec[], matrixSeed: string, registry: PluginRegistry,
+  cells: readonly CellSpec[],
+  matrixSeed: string,
+  registry: PluginRegistry,
 ): Promise<{ cells: PreparedCell[]; fingerprints: SweepFingerprints }> {
   const out: PreparedCell[] = [];
   const sims: Simulator[] = [];
@@ -48,7 +53,12 @@ export async function prepareCells(
       if (e instanceof PluginSetupError) {
         // The plugin loaded but cannot set up this cell: report it against the cell, run the rest.
         out.push({
-          index: i, spec, cellId: e.cellId, cellHash: cellHashOf(e.cellId, matrixSeed), actors: 0, config: JSON.parse(e.cellId) as CellConfig,
+          index: i,
+          spec,
+          cellId: e.cellId,
+          cellHash: cellHashOf(e.cellId, matrixSeed),
+          actors: 0,
+          config: JSON.parse(e.cellId) as CellConfig,
           setupError: (e as Error).message,
         });
         continue;

@@ -30,7 +30,8 @@ export function fingerprintsDifference(a: SweepFingerprints, b: SweepFingerprint
   const out: string[] = [];
   if (a.core !== b.core) out.push(`core ${a.core} vs ${b.core}`);
   for (const k of [...new Set([...Object.keys(a.plugins), ...Object.keys(b.plugins)])].sort()) {
-    const x = a.plugins[k], y = b.plugins[k];
+    const x = a.plugins[k],
+      y = b.plugins[k];
     if (x !== y) out.push(`${k} ${x ?? '(absent)'} vs ${y ?? '(absent)'}`);
   }
   return out;

@@ -80,7 +80,10 @@ export interface SweepOptions {
   readonly workerFile?: string;
 }
 
-function checkResume(prev: SweepResult, cur: { fingerprints: SweepFingerprints; matrixSeed: string; runs: number; cellIds: string[]; shard: Shard | null; coverage: boolean }): void {
+function checkResume(
+  prev: SweepResult,
+  cur: { fingerprints: SweepFingerprints; matrixSeed: string; runs: number; cellIds: string[]; shard: Shard | null; coverage: boolean },
+): void {
   const why: string[] = [];
   if (prev.coverage !== cur.coverage) why.push(`coverage ${prev.coverage ? 'on' : 'off'} vs ${cur.coverage ? 'on' : 'off'}`);
   const model = fingerprintsDifference(prev.fingerprints, cur.fingerprints);
@@ -88,8 +91,10 @@ function checkResume(prev: SweepResult, cur: { fingerprints: SweepFingerprints; 
   if (prev.matrixSeed !== cur.matrixSeed) why.push(`seed "${prev.matrixSeed}" vs "${cur.matrixSeed}"`);
   if (prev.runs !== cur.runs) why.push(`runs ${prev.runs} vs ${cur.runs}`);
   const ids = prev.cells.map((c) => c.cellId);
-  if (ids.length !== cur.cellIds.length || ids.some((id, i) => id !== cur.cellIds[i])) why.push(`the matrix expands to different cells: ${cellsDifference(ids, cur.cellIds)}`);
-  const ps = prev.shard, cs = cur.shard;
+  if (ids.length !== cur.cellIds.length || ids.some((id, i) => id !== cur.cellIds[i]))
+    why.push(`the matrix expands to different cells: ${cellsDifference(ids, cur.cellIds)}`);
+  const ps = prev.shard,
+    cs = cur.shard;
   if ((ps?.index ?? 1) !== (cs?.index ?? 1) || (ps?.count ?? 1) !== (cs?.count ?? 1)) {
     why.push(`shard ${ps ? `${ps.index}/${ps.count}` : 'none'} vs ${cs ? `${cs.index}/${cs.count}` : 'none'}`);
   }
@@ -131,7 +136,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
 
   // Completed work, per cell: the resumed aggregate plus each finished batch.
   const done = new Map<number, { batch: Batch; agg: EngineCellAggregate }[]>();
-  let runsDone = 0, stepsDone = 0, violationsDone = 0;
+  let runsDone = 0,
+    stepsDone = 0,
+    violationsDone = 0;
   if (opts.resume !== undefined) {
     for (const a of opts.resume.aggregates) {
       runsDone += a.runs;
@@ -144,7 +151,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   let timeBudgetHit = false;
   let interrupted = false;
   const ownExecutor = opts.executor === undefined;
-  const pool: Executor | null = opts.executor ?? (pending.done !== true ? new PoolExecutor({ threads, registry: opts.registry.spec, ...(opts.workerFile !== undefined ? { workerFile: opts.workerFile } : {}) }) : null);
+  const pool: Executor | null =
+    opts.executor ??
+    (pending.done !== true
+      ? new PoolExecutor({ threads, registry: opts.registry.spec, ...(opts.workerFile !== undefined ? { workerFile: opts.workerFile } : {}) })
+      : null);
   const lane = async (): Promise<void> => {
     for (;;) {
       if (opts.signal?.aborted === true) {
@@ -163,7 +174,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
         continue;
       }
       const cell = cells[batch.cell]!;
-      const agg = await pool!.runBatch({ cell: cell.spec, cellHash: cell.cellHash, runStart: batch.runStart, runEnd: batch.runEnd, coverage, actors: cell.actors });
+      const agg = await pool!.runBatch({
+        cell: cell.spec,
+        cellHash: cell.cellHash,
+        runStart: batch.runStart,
+        runEnd: batch.runEnd,
+        coverage,
+        actors: cell.actors,
+      });
       let list = done.get(batch.cell);
       if (list === undefined) done.set(batch.cell, (list = []));
       // Without a time budget nothing needs the batches apart: fold them now (bounded memory).
@@ -193,7 +211,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
     if (timeBudgetHit && !interrupted) list = prefixOnly(plan.cellBatches(c.index), prev?.batches ?? [], done.get(c.index) ?? []);
     let merged = mergeAll(c.index, c.actors, list);
     if (c.setupError !== undefined) {
-      merged = { ...merged, firstErrors: { ...merged.firstErrors, 'plugin-setup': { kind: 'plugin-setup', runIndex: 0, seed: c.cellHash, message: c.setupError } } };
+      merged = {
+        ...merged,
+        firstErrors: { ...merged.firstErrors, 'plugin-setup': { kind: 'plugin-setup', runIndex: 0, seed: c.cellHash, message: c.setupError } },
+      };
     }
     return prev !== undefined ? mergeAggregate(prev, merged) : merged;
   });

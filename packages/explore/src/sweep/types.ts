@@ -7,7 +7,15 @@
 import type { EngineCellAggregate } from '../aggregate/types.js';
 
 export type { Batch } from '../plan/plan.js';
-export { type CellAggregate, type EngineCellAggregate, type FailureClass, failureKey, failureLabel, type FirstFailure, type RunError } from '../aggregate/types.js';
+export {
+  type CellAggregate,
+  type EngineCellAggregate,
+  type FailureClass,
+  failureKey,
+  failureLabel,
+  type FirstFailure,
+  type RunError,
+} from '../aggregate/types.js';
 
 /** A cell after validation in the main thread: its resolved identity and seed base. */
 export interface PreparedCell {

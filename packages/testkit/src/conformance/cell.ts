@@ -5,8 +5,25 @@
  * artifact with tracing on) and the artifact itself, so the failure can be replayed.
  */
 import {
-  Simulator, formatScheme, formatTraceColumns, hashString128, makeArtifact, replayArtifact, resolveSchemeOptions, runSeed, seedToHex,
-  type Artifact, type ArchPlugin, type PreemptModel, type ProfileName, type ReplayResult, type RunResult, type RunSeed, type Scheme, type SchemeOptions, type WorkloadSpec,
+  Simulator,
+  formatScheme,
+  formatTraceColumns,
+  hashString128,
+  makeArtifact,
+  replayArtifact,
+  resolveSchemeOptions,
+  runSeed,
+  seedToHex,
+  type Artifact,
+  type ArchPlugin,
+  type PreemptModel,
+  type ProfileName,
+  type ReplayResult,
+  type RunResult,
+  type RunSeed,
+  type Scheme,
+  type SchemeOptions,
+  type WorkloadSpec,
 } from '@lazytlb/core';
 
 export interface CellSpec {
@@ -23,7 +40,12 @@ export interface CellSpec {
 
 export function makeSim(c: CellSpec): Simulator {
   return new Simulator({
-    plugin: c.plugin, archOptions: c.archOptions, scheme: c.scheme, cpus: c.cpus, workload: c.workload, strategy: { kind: 'random' },
+    plugin: c.plugin,
+    archOptions: c.archOptions,
+    scheme: c.scheme,
+    cpus: c.cpus,
+    workload: c.workload,
+    strategy: { kind: 'random' },
     ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
   });
@@ -80,7 +102,10 @@ export function reportRunWith(label: string, sim: Simulator, seed: RunSeed, r: R
   try {
     const artifact = makeArtifact(sim, seed, r, runIndex);
     const replay = how.replay(artifact);
-    const trace = replay.result.trace !== null ? tail(formatTraceColumns(replay.result.trace, { ncpu: how.cpus, width: how.cpus <= 2 ? 56 : 40 }), how.traceLines) : '(no trace)';
+    const trace =
+      replay.result.trace !== null
+        ? tail(formatTraceColumns(replay.result.trace, { ncpu: how.cpus, width: how.cpus <= 2 ? 56 : 40 }), how.traceLines)
+        : '(no trace)';
     return `${head}\n\ntrace (replayed from the artifact):\n${trace}\n\nartifact (replay with ${how.how}):\n${JSON.stringify(artifact)}`;
   } catch (e) {
     return `${head}\n(replaying it for a trace failed: ${e instanceof Error ? e.message : String(e)})`;
@@ -90,6 +115,9 @@ export function reportRunWith(label: string, sim: Simulator, seed: RunSeed, r: R
 /** A report of a run that did not end as required: outcome, replayed trace and artifact. */
 export function reportRun(c: CellSpec, sim: Simulator, seed: RunSeed, r: RunResult, runIndex: number): string {
   return reportRunWith(cellLabel(c), sim, seed, r, runIndex, {
-    replay: (artifact) => replayArtifact(artifact, c.plugin, { trace: true }), how: 'replayArtifact', cpus: c.cpus, traceLines: 80,
+    replay: (artifact) => replayArtifact(artifact, c.plugin, { trace: true }),
+    how: 'replayArtifact',
+    cpus: c.cpus,
+    traceLines: 80,
   });
 }

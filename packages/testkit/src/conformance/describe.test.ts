@@ -46,7 +46,8 @@ let leaked = 0;
 
 const USE_SITES = 'use sites: every useSites entry is well formed; ids are unique and not core ids';
 const MUTATIONS = 'mutations: each names valid cells of this plugin where it bites, or none (cells: []) with noVictim saying why';
-const OPTIONAL = 'optional hooks (cpu_idle_deep, use_temporary_mm, suspend_resume, tlbbatch_flush): well-formed arguments, nothing returned, no throw, every scheme';
+const OPTIONAL =
+  'optional hooks (cpu_idle_deep, use_temporary_mm, suspend_resume, tlbbatch_flush): well-formed arguments, nothing returned, no throw, every scheme';
 const MUTATION_DOC = {
   id: 'reference-test-mutation',
   title: 'a restored bug',
@@ -81,22 +82,26 @@ describe('describeArchConformance catches broken plugins', () => {
   });
 
   it('a hook that calls Math.random', async () => {
-    const f = await failures(variant('uses-random', (h) => ({
-      flush_tlb_mm_range(k, cpu, mm, flags) {
-        if (Math.random() < 2) h.flush_tlb_mm_range(k, cpu, mm, flags);
-      },
-    })));
+    const f = await failures(
+      variant('uses-random', (h) => ({
+        flush_tlb_mm_range(k, cpu, mm, flags) {
+          if (Math.random() < 2) h.flush_tlb_mm_range(k, cpu, mm, flags);
+        },
+      })),
+    );
     expect([...f.keys()]).toEqual(['no Math.random during setup or runs']);
     expect(f.get('no Math.random during setup or runs')).toMatch(/Math.random\(\) was called \d+ time\(s\); first call:\nMathRandomCalled/);
   });
 
   it('state shared between simulators (not cleared by reset)', async () => {
-    const f = await failures(variant('leaky', (h) => ({
-      flush_tlb_mm_range(k, cpu, mm, flags) {
-        k.cost[costs.C_HYPERCALLS]! += ++leaked;
-        h.flush_tlb_mm_range(k, cpu, mm, flags);
-      },
-    })));
+    const f = await failures(
+      variant('leaky', (h) => ({
+        flush_tlb_mm_range(k, cpu, mm, flags) {
+          k.cost[costs.C_HYPERCALLS]! += ++leaked;
+          h.flush_tlb_mm_range(k, cpu, mm, flags);
+        },
+      })),
+    );
     expect([...f.keys()]).toEqual([
       'determinism (refcount): same cell + seed => same outcome, steps, costs and decisions',
       'determinism (shootdown): same cell + seed => same outcome, steps, costs and decisions',
@@ -115,30 +120,36 @@ describe('describeArchConformance catches broken plugins', () => {
   });
 
   it('an MMU root that is not init_mm at boot', async () => {
-    const f = await failures(variant('no-boot-root', (h) => {
-      const loaded = new Set<number>();
-      return {
-        reset(k) {
-          loaded.clear();
-          h.reset(k);
-        },
-        switch_mm_irqs_off(k, cpu, prev, next, t) {
-          loaded.add(cpu);
-          h.switch_mm_irqs_off(k, cpu, prev, next, t);
-        },
-        hw_root: (k, cpu) => (loaded.has(cpu) ? h.hw_root(k, cpu) : -1),
-      };
-    }));
+    const f = await failures(
+      variant('no-boot-root', (h) => {
+        const loaded = new Set<number>();
+        return {
+          reset(k) {
+            loaded.clear();
+            h.reset(k);
+          },
+          switch_mm_irqs_off(k, cpu, prev, next, t) {
+            loaded.add(cpu);
+            h.switch_mm_irqs_off(k, cpu, prev, next, t);
+          },
+          hw_root: (k, cpu) => (loaded.has(cpu) ? h.hw_root(k, cpu) : -1),
+        };
+      }),
+    );
     expect(f.get('boot state: hw_root is init_mm on every CPU, tlb_may_hold(init_mm) is false, switch to init_mm stays there')).toMatch(
       /hw_root\(CPU0\) is -1 right after reset\(\), expected INIT_MM \(0\)/,
     );
-    expect(f.get('hooks return values of the right types at every step (hw_root, shoot_lazies_mask, tlb_may_hold, describe_cpu)')).toMatch(/hw_root\(CPU\d\) returned -1, not an mm id/);
+    expect(f.get('hooks return values of the right types at every step (hw_root, shoot_lazies_mask, tlb_may_hold, describe_cpu)')).toMatch(
+      /hw_root\(CPU\d\) returned -1, not an mm id/,
+    );
   });
 
   it('a flush that reaches no CPU (unsafe even under refcount)', async () => {
     const f = await failures(variant('no-flush', () => ({ flush_tlb_mm_range() {} })));
     const clean = f.get('clean runs: refcount, 2 CPUs, 40 seeds of the default workload all end ok with no hazard');
-    expect(clean).toMatch(/^\d+ of 40 runs did not end ok without hazards \(\d+x violation I2.*\)\. First:\nno-flush \{\} refcount 2 CPUs default: run \d+ \(seed [0-9a-f]{32}\) ended violation: violation of I2/);
+    expect(clean).toMatch(
+      /^\d+ of 40 runs did not end ok without hazards \(\d+x violation I2.*\)\. First:\nno-flush \{\} refcount 2 CPUs default: run \d+ \(seed [0-9a-f]{32}\) ended violation: violation of I2/,
+    );
     expect(clean).toContain('trace (replayed from the artifact):\nstep  CPU0');
     expect(clean).toContain('artifact (replay with replayArtifact):\n{"schema":"lazytlb.artifact/3"');
     expect(f.has('determinism (refcount): same cell + seed => same outcome, steps, costs and decisions')).toBe(false);
@@ -163,12 +174,16 @@ describe('describeArchConformance catches broken plugins', () => {
   });
 
   it('an optional hook that throws on the default workload', async () => {
-    const f = await failures(variant('throwing-idle', () => ({
-      cpu_idle_deep() {
-        throw new Error('cpuidle broke');
-      },
-    })));
-    expect(f.get(OPTIONAL)).toMatch(/optional hook contract broken:\n {2}- throwing-idle \{\} refcount 2 CPUs default: run \d+: hook cpu_idle_deep threw: cpuidle broke/);
+    const f = await failures(
+      variant('throwing-idle', () => ({
+        cpu_idle_deep() {
+          throw new Error('cpuidle broke');
+        },
+      })),
+    );
+    expect(f.get(OPTIONAL)).toMatch(
+      /optional hook contract broken:\n {2}- throwing-idle \{\} refcount 2 CPUs default: run \d+: hook cpu_idle_deep threw: cpuidle broke/,
+    );
     expect(f.get('clean runs: refcount, 2 CPUs, 40 seeds of the default workload all end ok with no hazard')).toMatch(/\d+x plugin-error/);
   });
 
@@ -180,21 +195,23 @@ describe('describeArchConformance catches broken plugins', () => {
 
   it('optional hooks that are called record well-formed calls on the default workload', async () => {
     const calls: string[] = [];
-    const f = await failures(variant('probing', (h) => ({
-      cpu_idle_deep(k, cpu) {
-        calls.push(`idle ${cpu} ${k.taskName(k.cpuCurr[cpu]!)}`);
-      },
-      use_temporary_mm() {
-        calls.push('poke');
-      },
-      suspend_resume() {
-        calls.push('suspend');
-      },
-      tlbbatch_flush(k, cpu, mm) {
-        calls.push('tlbbatch');
-        h.flush_tlb_mm_range(k, cpu, mm, 0);
-      },
-    })));
+    const f = await failures(
+      variant('probing', (h) => ({
+        cpu_idle_deep(k, cpu) {
+          calls.push(`idle ${cpu} ${k.taskName(k.cpuCurr[cpu]!)}`);
+        },
+        use_temporary_mm() {
+          calls.push('poke');
+        },
+        suspend_resume() {
+          calls.push('suspend');
+        },
+        tlbbatch_flush(k, cpu, mm) {
+          calls.push('tlbbatch');
+          h.flush_tlb_mm_range(k, cpu, mm, 0);
+        },
+      })),
+    );
     expect([...f.keys()]).toEqual([]);
     expect(new Set(calls.map((c) => c.split(' ')[0]))).toEqual(new Set(['idle', 'poke', 'suspend', 'tlbbatch']));
     expect(calls.filter((c) => c.startsWith('idle')).every((c) => /^idle \d swapper\/\d$/.test(c))).toBe(true);
@@ -202,7 +219,13 @@ describe('describeArchConformance catches broken plugins', () => {
 
   it('checkOptionalHooks counts the calls over its cells; a hook the workload does not drive may go uncalled', () => {
     const plugin = variant('idle-counter', () => ({ cpu_idle_deep() {} }));
-    const cellOf = (deepIdles: number): CellSpec => ({ plugin, archOptions: {}, scheme: 'refcount', cpus: 2, workload: { profile: 'default', params: { deepIdles } } });
+    const cellOf = (deepIdles: number): CellSpec => ({
+      plugin,
+      archOptions: {},
+      scheme: 'refcount',
+      cpus: 2,
+      workload: { profile: 'default', params: { deepIdles } },
+    });
     expect(checkOptionalHooks([cellOf(4), cellOf(2)], 10).calls.cpu_idle_deep).toBeGreaterThan(0);
     expect(checkOptionalHooks(cellOf(0), 10).calls).toEqual({ cpu_idle_deep: 0 });
   });
@@ -214,24 +237,46 @@ describe('describeArchConformance catches broken plugins', () => {
 
   it('use sites that are not well formed', async () => {
     const site = { id: 'my_site', kind: 'dereference', source: 'arch/foo/mm/tlb.c @ v6.12', reads: 'prev->context', consequence: 'a use after free' } as const;
-    const blank = await failures({ ...referenceArch, name: 'blank-site', useSites: [...referenceArch.useSites!, { ...site, reads: '   ' }] } as ArchPlugin<any>);
+    const blank = await failures({
+      ...referenceArch,
+      name: 'blank-site',
+      useSites: [...referenceArch.useSites!, { ...site, reads: '   ' }],
+    } as ArchPlugin<any>);
     expect([...blank.keys()]).toEqual([USE_SITES]);
     expect(blank.get(USE_SITES)).toMatch(/useSites\[1\] "my_site": reads must be a non-empty string/);
     const core = await failures({ ...referenceArch, name: 'core-site', useSites: [{ ...site, id: 'switch_mm_irqs_off' }] } as ArchPlugin<any>);
-    expect(core.get(USE_SITES)).toMatch(/useSites\[0\] "switch_mm_irqs_off": id is a core site \(CORE_USE_SITES\); name the arch's site by its caller or compare, e\.g\. "switch_mm_irqs_off \(prev == next\)"/);
+    expect(core.get(USE_SITES)).toMatch(
+      /useSites\[0\] "switch_mm_irqs_off": id is a core site \(CORE_USE_SITES\); name the arch's site by its caller or compare, e\.g\. "switch_mm_irqs_off \(prev == next\)"/,
+    );
     expect(core.get('descriptor is valid (validateArchPlugin)')).toMatch(/use site "switch_mm_irqs_off" is declared twice \(or is a core site\)/);
     const padded = await failures({ ...referenceArch, name: 'padded-site', useSites: [{ ...site, id: ' my_site' }] } as ArchPlugin<any>);
     expect(padded.get(USE_SITES)).toMatch(/id must be one line without surrounding blanks/);
   });
 
   it('mutations: cells or noVictim, and cells of this plugin', async () => {
-    const ok = await failures({ ...referenceArch, name: 'no-victim', mutations: [{ ...MUTATION_DOC, cells: [], noVictim: 'the model lacks the window' }] } as ArchPlugin<any>);
+    const ok = await failures({
+      ...referenceArch,
+      name: 'no-victim',
+      mutations: [{ ...MUTATION_DOC, cells: [], noVictim: 'the model lacks the window' }],
+    } as ArchPlugin<any>);
     expect(ok.has(MUTATIONS)).toBe(false);
     const silent = await failures({ ...referenceArch, name: 'silent', mutations: [{ ...MUTATION_DOC, cells: [] }] } as ArchPlugin<any>);
-    expect(silent.get(MUTATIONS)).toMatch(/mutation "reference-test-mutation": cells is empty without noVictim: name the cells where the bug bites, or say in noVictim why/);
+    expect(silent.get(MUTATIONS)).toMatch(
+      /mutation "reference-test-mutation": cells is empty without noVictim: name the cells where the bug bites, or say in noVictim why/,
+    );
     const foreign = await failures({
-      ...referenceArch, name: 'foreign',
-      mutations: [{ ...MUTATION_DOC, cells: [{ arch: 'x86-native', scheme: 'refcount' }, { arch: 'foreign', scheme: 'shootdown', schemeOptions: { mask: 'everywhere' } }, { arch: 'foreign', scheme: 'refcount', cpus: 32, workload: 'nope' }] }],
+      ...referenceArch,
+      name: 'foreign',
+      mutations: [
+        {
+          ...MUTATION_DOC,
+          cells: [
+            { arch: 'x86-native', scheme: 'refcount' },
+            { arch: 'foreign', scheme: 'shootdown', schemeOptions: { mask: 'everywhere' } },
+            { arch: 'foreign', scheme: 'refcount', cpus: 32, workload: 'nope' },
+          ],
+        },
+      ],
     } as ArchPlugin<any>);
     expect([...foreign.keys()]).toEqual([MUTATIONS]);
     const msg = foreign.get(MUTATIONS)!;
@@ -272,6 +317,10 @@ describe('describeArchConformance catches broken plugins', () => {
     archFingerprint(spy);
     seen.clear();
     expect([...(await failures(spy, { ...options, hotplugSeeds: 0 })).keys()]).toEqual([]);
-    expect([...seen].sort()).toEqual(['none shootdown=false preempt=3', 'refcount shootdown=false preempt=3', 'shootdown:mask=online shootdown=true preempt=3']);
+    expect([...seen].sort()).toEqual([
+      'none shootdown=false preempt=3',
+      'refcount shootdown=false preempt=3',
+      'shootdown:mask=online shootdown=true preempt=3',
+    ]);
   });
 });

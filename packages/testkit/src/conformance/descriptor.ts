@@ -6,9 +6,22 @@
  * (ArchPlugin.useSites) and the declared mutations (ArchPlugin.mutations: cells or noVictim).
  */
 import {
-  SUPPORTED_ABIS, CORE_MUTATIONS, CORE_USE_SITES, CORE_VERSION, MAX_USE_SITES, PROFILE_NAMES, PluginLoadError, SCHEMES, Simulator,
-  canonicalJson, parseArchOptions, resolveSchemeOptions, validateArchPlugin, validateHooks,
-  type ArchPlugin, type MutationDoc,
+  SUPPORTED_ABIS,
+  CORE_MUTATIONS,
+  CORE_USE_SITES,
+  CORE_VERSION,
+  MAX_USE_SITES,
+  PROFILE_NAMES,
+  PluginLoadError,
+  SCHEMES,
+  Simulator,
+  canonicalJson,
+  parseArchOptions,
+  resolveSchemeOptions,
+  validateArchPlugin,
+  validateHooks,
+  type ArchPlugin,
+  type MutationDoc,
 } from '@lazytlb/core';
 import { OPTIONAL_HOOKS } from './hook-contracts.js';
 import type { ConformanceExpect } from './runner.js';
@@ -56,7 +69,9 @@ export function checkDefaultOptions(plugin: ArchPlugin<unknown>, expect: Conform
     const parsed = parseArchOptions(plugin, given);
     const json = JSON.parse(JSON.stringify(parsed ?? null)) as unknown;
     expect(json, `options ${JSON.stringify(given)} parse to JSON-safe values (they are recorded in artifacts)`).toEqual(parsed);
-    expect(canonicalJson(parseArchOptions(plugin, json)), `parsed options ${JSON.stringify(json)} re-parse to themselves (replay re-parses them)`).toBe(canonicalJson(parsed));
+    expect(canonicalJson(parseArchOptions(plugin, json)), `parsed options ${JSON.stringify(json)} re-parse to themselves (replay re-parses them)`).toBe(
+      canonicalJson(parsed),
+    );
   }
 }
 
@@ -79,7 +94,8 @@ export function checkGarbageOptions(plugin: ArchPlugin<unknown>, strict: boolean
       problems.push(`options ${JSON.stringify(value)} ${r}`);
       continue;
     }
-    if (!r.message.includes(`invalid options for arch ${plugin.name}`)) problems.push(`the error for ${JSON.stringify(value)} does not name the arch: ${r.message}`);
+    if (!r.message.includes(`invalid options for arch ${plugin.name}`))
+      problems.push(`the error for ${JSON.stringify(value)} does not name the arch: ${r.message}`);
     if (!/\n {2}- /.test(r.message)) problems.push(`the error for ${JSON.stringify(value)} lists no issue: ${r.message}`);
     if (mustName !== null && !r.message.includes(mustName)) {
       problems.push(`the error for the unknown option "${mustName}" does not name it (use a strict zod object): ${r.message}`);
@@ -141,21 +157,25 @@ export function checkUseSites(plugin: ArchPlugin<unknown>, expect: ConformanceEx
     if (typeof u.id !== 'string' || u.id.trim() === '') problems.push(`${at}: id must be a non-empty string (the kernel function, as results name it)`);
     else {
       if (u.id !== u.id.trim() || /[\n\r\t]/.test(u.id)) problems.push(`${at}: id must be one line without surrounding blanks`);
-      if (core.has(u.id)) problems.push(`${at}: id is a core site (CORE_USE_SITES); name the arch's site by its caller or compare, e.g. "${u.id} (prev == next)"`);
+      if (core.has(u.id))
+        problems.push(`${at}: id is a core site (CORE_USE_SITES); name the arch's site by its caller or compare, e.g. "${u.id} (prev == next)"`);
       if (seen.has(u.id)) problems.push(`${at}: id is declared twice`);
       seen.add(u.id);
     }
-    if (u.kind !== 'dereference' && u.kind !== 'stale-compare' && u.kind !== 'warn') problems.push(`${at}: kind must be dereference, stale-compare or warn, got ${JSON.stringify(u.kind)}`);
+    if (u.kind !== 'dereference' && u.kind !== 'stale-compare' && u.kind !== 'warn')
+      problems.push(`${at}: kind must be dereference, stale-compare or warn, got ${JSON.stringify(u.kind)}`);
     for (const f of TEXT_FIELDS) {
       if (typeof u[f] !== 'string' || (u[f] as string).trim() === '') problems.push(`${at}: ${f} must be a non-empty string`);
     }
   });
   if (sites.length + CORE_USE_SITES.length > MAX_USE_SITES) {
-    problems.push(`${sites.length} use sites: at most ${MAX_USE_SITES - CORE_USE_SITES.length} besides the core's ${CORE_USE_SITES.length} (a run records them in a 32-bit mask)`);
+    problems.push(
+      `${sites.length} use sites: at most ${MAX_USE_SITES - CORE_USE_SITES.length} besides the core's ${CORE_USE_SITES.length} (a run records them in a 32-bit mask)`,
+    );
   }
   if (problems.length > 0) throw new Error(`arch ${plugin.name}: use sites are not well formed:\n  - ${problems.join('\n  - ')}`);
   const sim = new Simulator({ plugin, scheme: 'none', cpus: 1 });
-  expect(sim.sites, 'a cell reports the core\'s use sites, then the arch\'s in declaration order').toEqual([
+  expect(sim.sites, "a cell reports the core's use sites, then the arch's in declaration order").toEqual([
     ...CORE_USE_SITES.map((u) => u.id),
     ...(plugin.useSites ?? []).map((u) => u.id),
   ]);
@@ -178,12 +198,17 @@ function mutationProblems(plugin: ArchPlugin<unknown>, m: MutationDoc): string[]
       return;
     }
     if (!SCHEMES.includes(c.scheme)) out.push(`${cat}: unknown scheme "${String(c.scheme)}"`);
-    if (c.workload !== undefined && !(PROFILE_NAMES as readonly string[]).includes(c.workload)) out.push(`${cat}: workload "${c.workload}" is not a profile (${PROFILE_NAMES.join(', ')})`);
-    if (c.cpus !== undefined && c.cpus > plugin.capabilities.maxCpus) out.push(`${cat}: ${c.cpus} CPUs, but the plugin models at most ${plugin.capabilities.maxCpus}`);
+    if (c.workload !== undefined && !(PROFILE_NAMES as readonly string[]).includes(c.workload))
+      out.push(`${cat}: workload "${c.workload}" is not a profile (${PROFILE_NAMES.join(', ')})`);
+    if (c.cpus !== undefined && c.cpus > plugin.capabilities.maxCpus)
+      out.push(`${cat}: ${c.cpus} CPUs, but the plugin models at most ${plugin.capabilities.maxCpus}`);
     try {
       if (SCHEMES.includes(c.scheme)) resolveSchemeOptions(c.scheme, c.schemeOptions);
       const base = {
-        plugin, archOptions: c.options ?? {}, scheme: c.scheme, cpus: Math.min(c.cpus ?? 4, plugin.capabilities.maxCpus),
+        plugin,
+        archOptions: c.options ?? {},
+        scheme: c.scheme,
+        cpus: Math.min(c.cpus ?? 4, plugin.capabilities.maxCpus),
         workload: (c.workload ?? 'default') as (typeof PROFILE_NAMES)[number],
         ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
         ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),

@@ -20,10 +20,7 @@
  *   tlbbatch_flush is allocated and has users), the hook returns nothing (an async hook would
  *   return a Promise: hooks are synchronous) and never throws, under every scheme.
  */
-import {
-  INIT_MM, IPI_ARCH_BASE, Kernel, constants, resolveWorkload,
-  type ArchHooks, type ArchPlugin, type Simulator,
-} from '@lazytlb/core';
+import { INIT_MM, IPI_ARCH_BASE, Kernel, constants, resolveWorkload, type ArchHooks, type ArchPlugin, type Simulator } from '@lazytlb/core';
 import { type CellSpec, cellLabel, makeSim, seedsOf } from './cell.js';
 import { WORKLOAD_ACTIVITIES } from './clean-runs.js';
 
@@ -135,7 +132,12 @@ export type OptionalRunHook = (typeof OPTIONAL_RUN_HOOKS)[number];
 
 /** Every optional hook of the ABI (a plugin that sets one must set a function). */
 export const OPTIONAL_HOOKS = [
-  'vcpu_preempt', 'vcpu_resume', 'arch_continue', 'cpu_disable', 'cpu_up', ...OPTIONAL_RUN_HOOKS,
+  'vcpu_preempt',
+  'vcpu_resume',
+  'arch_continue',
+  'cpu_disable',
+  'cpu_up',
+  ...OPTIONAL_RUN_HOOKS,
 ] as const satisfies readonly (keyof ArchHooks)[];
 
 const EXPECTED_ARGS: Record<OptionalRunHook, number> = { cpu_idle_deep: 2, use_temporary_mm: 3, suspend_resume: 3, tlbbatch_flush: 3 };
@@ -151,7 +153,7 @@ function argProblems(hook: OptionalRunHook, k: Kernel, args: readonly unknown[])
   const out: string[] = [];
   const [kk, cpu, third] = args;
   if (args.length !== EXPECTED_ARGS[hook]) out.push(`called with ${args.length} arguments, expected ${EXPECTED_ARGS[hook]}`);
-  if (!(kk instanceof Kernel) || kk !== k) out.push('the first argument is not the run\'s Kernel');
+  if (!(kk instanceof Kernel) || kk !== k) out.push("the first argument is not the run's Kernel");
   if (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0 || cpu >= k.ncpu) {
     out.push(`cpu ${String(cpu)} is not a CPU of the cell (0..${k.ncpu - 1})`);
     return out;
@@ -189,7 +191,10 @@ export interface OptionalHookCalls {
  * The plugin, its optional run hooks wrapped to record and check each call. The descriptor
  * keeps its name, version and options, so cells and seeds are the plugin's own.
  */
-function probed(plugin: ArchPlugin<unknown>, sink: { calls: Partial<Record<OptionalRunHook, number>>; problems: string[]; k: Kernel | null; where: string }): ArchPlugin<unknown> {
+function probed(
+  plugin: ArchPlugin<unknown>,
+  sink: { calls: Partial<Record<OptionalRunHook, number>>; problems: string[]; k: Kernel | null; where: string },
+): ArchPlugin<unknown> {
   return {
     ...plugin,
     setup(options, env) {
@@ -207,7 +212,9 @@ function probed(plugin: ArchPlugin<unknown>, sink: { calls: Partial<Record<Optio
           }
           const ret: unknown = fn.apply(hooks, args);
           if (ret !== undefined && sink.problems.length < 20) {
-            sink.problems.push(`${sink.where}: ${name} returned ${ret instanceof Promise ? 'a Promise (hooks are synchronous: no async)' : String(ret)}; it must return nothing`);
+            sink.problems.push(
+              `${sink.where}: ${name} returned ${ret instanceof Promise ? 'a Promise (hooks are synchronous: no async)' : String(ret)}; it must return nothing`,
+            );
           }
         };
       }
@@ -242,7 +249,9 @@ export function checkOptionalHooks(cells: CellSpec | readonly CellSpec[], nSeeds
   }
   for (const name of OPTIONAL_RUN_HOOKS) {
     if (total[name] === 0 && list.some((c) => workloadDrives(c, name))) {
-      problems.push(`${name} was never called in ${nSeeds} runs of ${list.length === 1 ? 'the cell' : `each of ${list.length} cells`} although the workload drives it: the check exercised nothing (raise hookSeeds)`);
+      problems.push(
+        `${name} was never called in ${nSeeds} runs of ${list.length === 1 ? 'the cell' : `each of ${list.length} cells`} although the workload drives it: the check exercised nothing (raise hookSeeds)`,
+      );
     }
   }
   if (problems.length > 0) throw new Error(`arch ${list[0]?.plugin.name}: optional hook contract broken:\n  - ${problems.slice(0, 12).join('\n  - ')}`);

@@ -8,7 +8,13 @@ export { checkCleanRuns, TRACED_CLEAN_RUNS, whyNotClean, WORKLOAD_ACTIVITIES } f
 export { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkMutations, checkSetupHooks, checkUseSites } from './descriptor.js';
 export { checkDeterminism, fingerprint, type RunFingerprint } from './determinism.js';
 export {
-  checkBootState, checkHookTypesDuringRuns, checkOptionalHooks, OPTIONAL_HOOKS, OPTIONAL_RUN_HOOKS, type OptionalHookCalls, type OptionalRunHook,
+  checkBootState,
+  checkHookTypesDuringRuns,
+  checkOptionalHooks,
+  OPTIONAL_HOOKS,
+  OPTIONAL_RUN_HOOKS,
+  type OptionalHookCalls,
+  type OptionalRunHook,
 } from './hook-contracts.js';
 export { checkNoMathRandom, MathRandomCalled, withMathRandomForbidden } from './no-random.js';
 export { checkReplay } from './replay.js';

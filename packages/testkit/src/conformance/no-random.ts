@@ -16,7 +16,9 @@ export function withMathRandomForbidden(fn: () => void): string[] {
   const original = Math.random;
   const sites: string[] = [];
   Math.random = () => {
-    const e = new MathRandomCalled('Math.random() was called during a lazytlb run: a run must be a pure function of (cell, seed); draw from the run PRNG instead');
+    const e = new MathRandomCalled(
+      'Math.random() was called during a lazytlb run: a run must be a pure function of (cell, seed); draw from the run PRNG instead',
+    );
     sites.push(e.stack ?? e.message);
     throw e;
   };

@@ -4,9 +4,7 @@
  * with tracing off and on. Runs that end in a violation are the ones that matter most, so
  * the check also looks (within a bound) for a non-ok run of the cell and replays it too.
  */
-import {
-  makeArtifact, parseArtifact, replayArtifact, type Artifact, type ReplayResult, type RunResult, type RunSeed, type Simulator,
-} from '@lazytlb/core';
+import { makeArtifact, parseArtifact, replayArtifact, type Artifact, type ReplayResult, type RunResult, type RunSeed, type Simulator } from '@lazytlb/core';
 import { type CellSpec, cellLabel, makeSim, seedsOf } from './cell.js';
 import type { ConformanceExpect } from './runner.js';
 
@@ -27,7 +25,12 @@ export type ReplayRun = (artifact: Artifact, trace: boolean, what: string) => Re
  * plugin error too. `label` names the cell in the messages.
  */
 export function checkReplayOf(
-  sim: Simulator, label: string, expect: ConformanceExpect, nSeeds: number, replay: ReplayRun, { samePluginError = false } = {},
+  sim: Simulator,
+  label: string,
+  expect: ConformanceExpect,
+  nSeeds: number,
+  replay: ReplayRun,
+  { samePluginError = false } = {},
 ): void {
   const picked: [RunSeed, RunResult, number][] = [];
   seedsOf(sim, nSeeds).forEach((s, i) => picked.push([s, sim.run(s, { keepDecisions: true }), i]));
@@ -47,7 +50,9 @@ export function checkReplayOf(
       const what = `${label} run ${i} (${r.outcome}${r.violation !== null ? ` ${r.violation.invariant}` : ''}, trace ${trace ? 'on' : 'off'})`;
       const rep = replay(artifact, trace, what);
       expect(rep.reproduced, `${what}: replayArtifact reproduces it`).toBe(true);
-      expect(rep.result.decisions === null ? [] : Array.from(rep.result.decisions), `${what}: the replay takes the recorded decisions`).toEqual(Array.from(r.decisions!));
+      expect(rep.result.decisions === null ? [] : Array.from(rep.result.decisions), `${what}: the replay takes the recorded decisions`).toEqual(
+        Array.from(r.decisions!),
+      );
       expect(rep.result.violation, `${what}: the replay reports the same violation`).toEqual(r.violation);
       if (samePluginError) expect(rep.result.pluginError, `${what}: the replay reports the same plugin error`).toEqual(r.pluginError);
     }

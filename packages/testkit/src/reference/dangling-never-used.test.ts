@@ -94,7 +94,10 @@ describe('a dangling lazy pointer that is never used (reference arch, leave_mm d
     s.expectCpu(0, { curr: 'U', lazy: null });
     s.expectCpu(1, { curr: 'V', lazy: null, hw_root: 'Q' });
     const onP = s.hazards().filter((h) => h.mm === 'P');
-    expect(onP.map((h) => [h.cpu, h.open])).toEqual([[0, false], [1, false]]);
+    expect(onP.map((h) => [h.cpu, h.open])).toEqual([
+      [0, false],
+      [1, false],
+    ]);
     expect(onP.every((h) => h.danglingSteps > 0)).toBe(true);
     s.expectNoUseSite('membarrier_switch_mm');
     s.expectNoUseSite('cpumask_clear_cpu(mm_cpumask(prev))');
@@ -120,7 +123,7 @@ describe('a dangling lazy pointer that is never used (reference arch, leave_mm d
     s.expectNoUseSite();
   });
 
-  it('contrast, leaveKeepsMaskBit: true (the default): CPU0\'s next switch clears its kept bit in the freed P -> I14', () => {
+  it("contrast, leaveKeepsMaskBit: true (the default): CPU0's next switch clears its kept bit in the freed P -> I14", () => {
     const s = make('none', {});
     exitWhileCpu1Lazy(s);
     s.expectHazard('I3', { cpu: 1 });

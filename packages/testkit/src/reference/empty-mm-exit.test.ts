@@ -29,7 +29,7 @@ describe('exit of an mm without VMAs (reference arch)', () => {
     s.expectMm('P', { stage: 'pgd_freed', mm_count: 0 });
   });
 
-  it('refcount: the exiting task\'s lazy reference keeps the pgd until CPU0 switches to a user task', () => {
+  it("refcount: the exiting task's lazy reference keeps the pgd until CPU0 switches to a user task", () => {
     const s = emptyMmExit('refcount');
     s.run(`
       CPU0: op

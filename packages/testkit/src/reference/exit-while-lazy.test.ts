@@ -131,7 +131,7 @@ describe('exit while another CPU is lazy on the mm (reference arch)', () => {
     s.expectMmFreed('P');
   });
 
-  it('none: P is freed while both CPUs have it as active_mm (I3 hazards, the __mmdrop WARN); CPU0\'s next switch writes its kept mask bit into the freed P -> I14', () => {
+  it("none: P is freed while both CPUs have it as active_mm (I3 hazards, the __mmdrop WARN); CPU0's next switch writes its kept mask bit into the freed P -> I14", () => {
     const s = exitWhileLazy('none');
     cpu1ExitsAndIdles(s);
     // REFCOUNT=n: mmgrab_lazy_tlb is a no-op, only the users reference counts.
@@ -168,7 +168,7 @@ describe('exit while another CPU is lazy on the mm (reference arch)', () => {
     expect(s.finish({ expect: 'violation' }).violation?.invariant).toBe('I14');
   });
 
-  it('none: the lazy CPU alone keeps the freed P when a kthread_use_mm driver\'s pin does the final mmdrop: an I3 hazard on CPU1 that nothing uses; the run completes', () => {
+  it("none: the lazy CPU alone keeps the freed P when a kthread_use_mm driver's pin does the final mmdrop: an I3 hazard on CPU1 that nothing uses; the run completes", () => {
     const s = new Scenario({
       arch: referenceArch,
       scheme: 'none',

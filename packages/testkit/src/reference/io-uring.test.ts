@@ -60,8 +60,8 @@ function ringScenario(scheme: Scheme): Scenario {
   return s;
 }
 
-describe('today\'s io_uring: the ring\'s exit kworker drops the mm pin (reference arch)', () => {
-  it('refcount: the lazy CPUs still hold P; io_ring_ctx_free\'s mmdrop is not the last', () => {
+describe("today's io_uring: the ring's exit kworker drops the mm pin (reference arch)", () => {
+  it("refcount: the lazy CPUs still hold P; io_ring_ctx_free's mmdrop is not the last", () => {
     const s = ringScenario('refcount');
     s.expectMm('P', { stage: 'tables_freed', mm_users: 0, mm_count: 3 }); // the pin + CPU0's and CPU1's lazy refs
     s.run('CPU1: until io_ring_ctx_free');
@@ -76,7 +76,14 @@ describe('today\'s io_uring: the ring\'s exit kworker drops the mm pin (referenc
     const s = ringScenario('shootdown');
     s.expectMm('P', { mm_count: 1 }); // the pin alone
     s.run('CPU1: until cleanup_lazy_tlbs');
-    expect(s.last.events.map((e) => e.fn)).toEqual(['io_ring_exit_work', 'io_ring_ctx_free', '__mmdrop', 'cleanup_lazy_tlbs', 'smp_call_function', 'do_shoot_lazy_tlb']);
+    expect(s.last.events.map((e) => e.fn)).toEqual([
+      'io_ring_exit_work',
+      'io_ring_ctx_free',
+      '__mmdrop',
+      'cleanup_lazy_tlbs',
+      'smp_call_function',
+      'do_shoot_lazy_tlb',
+    ]);
     s.run('CPU0: irq until do_shoot_lazy_tlb');
     s.run('CPU1: until free_mm');
     s.expectMmFreed('P');
@@ -86,7 +93,7 @@ describe('today\'s io_uring: the ring\'s exit kworker drops the mm pin (referenc
     s.expectNoHazard();
   });
 
-  it('none: X frees P while lazy on it (the __mmdrop WARN); both CPUs\' active_mm dangle, nothing uses them, the run completes', () => {
+  it("none: X frees P while lazy on it (the __mmdrop WARN); both CPUs' active_mm dangle, nothing uses them, the run completes", () => {
     const s = ringScenario('none');
     s.run('CPU1: until free_mm');
     s.expectMmFreed('P');
@@ -99,14 +106,22 @@ describe('today\'s io_uring: the ring\'s exit kworker drops the mm pin (referenc
     // What comes next: X dies and CPU1 idles; CPU0 idles: no switch to another mm, no flush of P.
     expect(s.finish().outcome).toBe('ok');
     // Each record follows its CPU's pointer (kernel -> kernel switches hand it on): still open.
-    expect(s.hazards().map((h) => [h.cpu, h.open])).toEqual([[0, true], [1, true]]);
+    expect(s.hazards().map((h) => [h.cpu, h.open])).toEqual([
+      [0, true],
+      [1, true],
+    ]);
   });
 
-  it('the scenario names the ring\'s parts with their helpers (start checks)', () => {
+  it("the scenario names the ring's parts with their helpers (start checks)", () => {
     for (const scheme of SCHEMES) expect(() => ringScenario(scheme)).not.toThrow();
-    expect(() => new Scenario({
-      arch: referenceArch, scheme: 'refcount', cpus: 2,
-      tasks: { T0: thread('P', 0, 'io_uring_setup IOW X'), IOW: child(1), X: child(1) },
-    })).toThrow(/io_uring_setup starts a kernel thread \(ringExitWorker\(\)\) there, but X is a user task/);
+    expect(
+      () =>
+        new Scenario({
+          arch: referenceArch,
+          scheme: 'refcount',
+          cpus: 2,
+          tasks: { T0: thread('P', 0, 'io_uring_setup IOW X'), IOW: child(1), X: child(1) },
+        }),
+    ).toThrow(/io_uring_setup starts a kernel thread \(ringExitWorker\(\)\) there, but X is a user task/);
   });
 });

@@ -22,21 +22,14 @@
  *    MMU on it); with the lazy refcount the same interleaving is clean.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  REASON_FLUSH, REF_IPI_FLUSH, constants, costs, defineArchPlugin, referenceArch,
-  type ArchHooks, type ReferenceArchOptions,
-} from '@lazytlb/core';
+import { REASON_FLUSH, REF_IPI_FLUSH, constants, costs, defineArchPlugin, referenceArch, type ArchHooks, type ReferenceArchOptions } from '@lazytlb/core';
 import { Scenario, type ScenarioOptions } from '../scenario/scenario.js';
 import { child, kthread, thread, type TaskSpec } from '../scenario/task-spec.js';
 
 // ---- helpers ------------------------------------------------------------------------------
 
 /** A variant of the reference arch: `patch` returns the hooks it replaces (given the originals). */
-function variant(
-  name: string,
-  patch: (h: ArchHooks) => Partial<ArchHooks>,
-  capabilities: Partial<typeof referenceArch.capabilities> = {},
-) {
+function variant(name: string, patch: (h: ArchHooks) => Partial<ArchHooks>, capabilities: Partial<typeof referenceArch.capabilities> = {}) {
   return defineArchPlugin<ReferenceArchOptions>({
     ...referenceArch,
     name,
@@ -71,11 +64,17 @@ function unmapThenFlush(s: Scenario, cpu: number): void {
   expect(s.last.events[0]).toMatchObject({ fn: 'tlb_finish_mmu', text: 'P: flush_tlb_mm_range(freed_tables=1)' });
 }
 
-function make(arch: ScenarioOptions['arch'], scheme: ScenarioOptions['scheme'], tasks: Record<string, TaskSpec>, extra: Partial<ScenarioOptions> = {}): Scenario {
+function make(
+  arch: ScenarioOptions['arch'],
+  scheme: ScenarioOptions['scheme'],
+  tasks: Record<string, TaskSpec>,
+  extra: Partial<ScenarioOptions> = {},
+): Scenario {
   return new Scenario({ arch, scheme, cpus: 2, tasks, ...extra });
 }
 
-const SPINS = /CPU0 spins in smp_call_function_many\(wait=1\) until 1 IPI\(s\) it sent are handled; pending on CPU1 \(flush_tlb_func\(P\)\): deliver with "CPU1: irq"/;
+const SPINS =
+  /CPU0 spins in smp_call_function_many\(wait=1\) until 1 IPI\(s\) it sent are handled; pending on CPU1 \(flush_tlb_func\(P\)\): deliver with "CPU1: irq"/;
 
 /** CPU0 runs T0 (P), CPU1 runs T1 (P): both have P loaded; mm_cpumask(P) = {0,1}. */
 /** T0 (CPU0) will munmap with freed tables; T1 on CPU1 yields to kthread K, which then runs lazy on P. */
@@ -168,7 +167,7 @@ describe('1. on_each_cpu_mask(wait=1) is synchronous (reference arch, refcount)'
     s.finish();
   });
 
-  it('control: an arch whose flush IPIs do not wait lets CPU0 free the pages under CPU1\'s stale TLB -> I2', () => {
+  it("control: an arch whose flush IPIs do not wait lets CPU0 free the pages under CPU1's stale TLB -> I2", () => {
     const noWait = variant('reference-nowait', (h) => ({
       flush_tlb_mm_range(k, cpu, mm, flags) {
         const mask = k.mmCpumask[mm]! | (h.hw_root(k, cpu) === mm ? 1 << cpu : 0);
@@ -253,7 +252,7 @@ describe('2. an IPI is taken between two steps of the target, never inside one (
     s.finish();
   });
 
-  it('two CPUs waiting on each other\'s flush IPIs both take them while spinning: no deadlock', () => {
+  it("two CPUs waiting on each other's flush IPIs both take them while spinning: no deadlock", () => {
     const s = make(referenceArch, 'refcount', { T0: thread('P', 0, 'munmap freed-tables'), T1: thread('P', 1, 'munmap freed-tables') });
     bothRunP(s);
     s.run(`
@@ -303,7 +302,7 @@ describe('3. a preempted vCPU runs nothing until the hypervisor resumes it', () 
     );
   }
 
-  it('CPU0\'s flush IPI to the preempted CPU1 (wait=1) blocks CPU0 until CPU1 is resumed and takes it', () => {
+  it("CPU0's flush IPI to the preempted CPU1 (wait=1) blocks CPU0 until CPU1 is resumed and takes it", () => {
     const log: string[] = [];
     const s = make(guestArch(log), 'refcount', { T0: thread('P', 0, 'munmap freed-tables'), T1: thread('P', 1, 'run') }, { vcpuPreemptions: 1 });
     expect(log).toEqual([]);
@@ -417,7 +416,7 @@ describe('4. a hypercall flush runs no guest code on the target', () => {
     expect(s.costs()).toMatchObject({ ipi_sent_flush: 0, ipi_handled_flush: 0 });
   });
 
-  it('control: a hypercall that does not flush leaves CPU1\'s TLB stale -> I2 (the variant\'s tlb_may_hold is not blind)', () => {
+  it("control: a hypercall that does not flush leaves CPU1's TLB stale -> I2 (the variant's tlb_may_hold is not blind)", () => {
     const s = make(hypercallFlushArch(true), 'refcount', tasks);
     bothRunP(s);
     unmapThenFlush(s, 0);
@@ -466,7 +465,7 @@ describe('4. a hypercall flush runs no guest code on the target', () => {
     s.expectCpu(1, { hw_root: 'P' });
   }
 
-  it('none: the lazy CPU1 keeps the freed P\'s pgd as its MMU root -> I1 at mm_free_pgd (kernel-reference §5.5-C)', () => {
+  it("none: the lazy CPU1 keeps the freed P's pgd as its MMU root -> I1 at mm_free_pgd (kernel-reference §5.5-C)", () => {
     const s = exitWhileLazy(hypercallFlushArch(), 'none');
     s.expectMm('P', { mm_count: 1 }); // REFCOUNT=n: lazy CPUs hold nothing
     hypercallFinalFlush(s);
@@ -478,7 +477,7 @@ describe('4. a hypercall flush runs no guest code on the target', () => {
     expect(s.costs().ipi_sent_flush).toBe(0);
   });
 
-  it('contrast (reference arch, IPI flush): the same interleaving moves CPU1\'s root to init_mm, so REFCOUNT=n frees P with no I1: I3 hazards, then a use (I14)', () => {
+  it("contrast (reference arch, IPI flush): the same interleaving moves CPU1's root to init_mm, so REFCOUNT=n frees P with no I1: I3 hazards, then a use (I14)", () => {
     const s = exitWhileLazy(referenceArch, 'none');
     s.run('CPU0: until exit_mmap "free_pgtables"');
     expect(() => s.cpu(0).step()).toThrow(SPINS);
@@ -498,7 +497,7 @@ describe('4. a hypercall flush runs no guest code on the target', () => {
     s.expectViolation('I14', 'cpumask_clear_cpu(mm_cpumask(prev)) reads P after free_mm');
   });
 
-  it('refcount: CPU1\'s lazy reference keeps P\'s pgd until CPU1 itself switches away from it: clean', () => {
+  it("refcount: CPU1's lazy reference keeps P's pgd until CPU1 itself switches away from it: clean", () => {
     const s = exitWhileLazy(hypercallFlushArch(), 'refcount');
     s.expectMm('P', { mm_count: 3 }); // users ref + T0's and CPU1's lazy refs
     hypercallFinalFlush(s);

@@ -18,7 +18,7 @@ import { Scenario } from '../scenario/scenario.js';
 import { useMmWorker, thread } from '../scenario/task-spec.js';
 
 describe('kthread_use_mm (reference arch)', () => {
-  it('refcount: the worker does the final mmput; the mm stays pinned by the driver\'s pin and the lazy CPU', () => {
+  it("refcount: the worker does the final mmput; the mm stays pinned by the driver's pin and the lazy CPU", () => {
     const s = new Scenario({
       arch: referenceArch,
       scheme: 'refcount',
@@ -133,9 +133,7 @@ describe('kthread_use_mm (reference arch)', () => {
       `);
       // The final mmdrop is in that very step, in the worker's context on CPU1 (a call is not an
       // interleaving point: under SHOOTDOWN __mmdrop's cleanup_lazy_tlbs starts in the same step).
-      expect(s.last.events.map((e) => e.fn)).toEqual(
-        scheme === 'shootdown' ? ['do_exit', '__mmdrop', 'cleanup_lazy_tlbs'] : ['do_exit', '__mmdrop'],
-      );
+      expect(s.last.events.map((e) => e.fn)).toEqual(scheme === 'shootdown' ? ['do_exit', '__mmdrop', 'cleanup_lazy_tlbs'] : ['do_exit', '__mmdrop']);
       s.expectMm('P', { mm_count: 0 });
       if (scheme === 'shootdown') {
         // cleanup_lazy_tlbs finds mm_cpumask(P) empty: CPU0 left P through leave_mm and its

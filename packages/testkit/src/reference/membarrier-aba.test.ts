@@ -69,7 +69,7 @@ function script(s: Scenario): void {
 }
 
 describe('membarrier_switch_mm: a stale prev->active_mm equal to next->mm by SLUB address reuse (reference arch)', () => {
-  it('none: C\'s mm gets freed MA\'s address; the compare skips the update and rq->membarrier_state stays MA\'s -> I14 stale compare', () => {
+  it("none: C's mm gets freed MA's address; the compare skips the update and rq->membarrier_state stays MA's -> I14 stale compare", () => {
     const s = make('none');
     script(s);
     s.nameMm('MC', s.mmOf('C'));
@@ -77,13 +77,16 @@ describe('membarrier_switch_mm: a stale prev->active_mm equal to next->mm by SLU
     // The dangling pointer was recorded when MA was freed (the idle task of CPU0, and A itself).
     s.expectHazard('I3', { cpu: 0, holder: 'active_mm', mm: 'MA' });
     s.expectUseSite('__mmdrop', 'warn'); // A freed its own mm while lazy on it
-    const v = s.expectViolation('I14', /stale compare in membarrier_switch_mm: freed MA equals live MC by address reuse; rq->membarrier_state stays 3 instead of MC's 0/);
+    const v = s.expectViolation(
+      'I14',
+      /stale compare in membarrier_switch_mm: freed MA equals live MC by address reuse; rq->membarrier_state stays 3 instead of MC's 0/,
+    );
     expect(v).toMatchObject({ cpu: 0, site: 'membarrier_switch_mm', siteKind: 'stale-compare' });
     expect(s.expectUseSite('membarrier_switch_mm', 'stale-compare')).toMatchObject({ cpu: 0, mm: 'MA', other: 'MC' });
     s.finish({ expect: 'violation' });
   });
 
-  it('refcount (mainline): CPU0\'s lazy reference keeps MA allocated, C gets a fresh address, the same script passes', () => {
+  it("refcount (mainline): CPU0's lazy reference keeps MA allocated, C gets a fresh address, the same script passes", () => {
     const s = make('refcount');
     script(s);
     s.nameMm('MC', s.mmOf('C'));
@@ -99,7 +102,7 @@ describe('membarrier_switch_mm: a stale prev->active_mm equal to next->mm by SLU
     s.expectNoUseSite();
   });
 
-  it('none without the registration: the same ABA compare is benign (MA\'s state equals MC\'s), no finding, the run completes', () => {
+  it("none without the registration: the same ABA compare is benign (MA's state equals MC's), no finding, the run completes", () => {
     const s = make('none', false);
     script(s);
     s.nameMm('MC', s.mmOf('C'));
@@ -112,7 +115,7 @@ describe('membarrier_switch_mm: a stale prev->active_mm equal to next->mm by SLU
     expect(s.finish().outcome).toBe('ok');
   });
 
-  it('with leaveKeepsMaskBit: true (the default), CPU1\'s switch A -> B clears its kept bit in the freed MA first -> I14 at the arch\'s site', () => {
+  it("with leaveKeepsMaskBit: true (the default), CPU1's switch A -> B clears its kept bit in the freed MA first -> I14 at the arch's site", () => {
     const s = make('none', true, {});
     // The command that hit the violation stops there; the next one refuses to go on.
     expect(() => script(s)).toThrow(/script line 17 \(CPU0: until context_switch\): the run stopped at step \d+: I14/);

@@ -15,10 +15,7 @@
  * reference arch's.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  INIT_MM, NO_MM, REASON_FLUSH, REF_IPI_FLUSH, defineArchPlugin, referenceArch,
-  type ArchKernel, type ReferenceArchOptions,
-} from '@lazytlb/core';
+import { INIT_MM, NO_MM, REASON_FLUSH, REF_IPI_FLUSH, defineArchPlugin, referenceArch, type ArchKernel, type ReferenceArchOptions } from '@lazytlb/core';
 import { checkCleanRuns } from '../conformance/clean-runs.js';
 import { Scenario } from '../scenario/scenario.js';
 import { thread } from '../scenario/task-spec.js';
@@ -124,8 +121,10 @@ describe('shoot-lazies over mm_cpumask vs over the online CPUs, on an arch that 
     expect(s.last.match?.text).toMatch(/^on_each_cpu_mask\(0xf, do_shoot_lazy_tlb, P, wait=1\)/);
     for (const c of [1, 2, 3]) s.cpu(c).irq();
     expect(s.findEvents({ fn: 'do_shoot_lazy_tlb', actor: 'irq' }).map((e) => [e.cpu, e.text])).toEqual([
-      [1, 'IPI from CPU0 (P)'], [1, 'swapper/1 active_mm P -> init_mm'], // the lazy one
-      [2, 'IPI from CPU0 (P)'], [3, 'IPI from CPU0 (P)'], // never on P: the handler finds nothing to do
+      [1, 'IPI from CPU0 (P)'],
+      [1, 'swapper/1 active_mm P -> init_mm'], // the lazy one
+      [2, 'IPI from CPU0 (P)'],
+      [3, 'IPI from CPU0 (P)'], // never on P: the handler finds nothing to do
     ]);
     s.run('CPU0: until free_mm');
     s.finish();
@@ -133,7 +132,10 @@ describe('shoot-lazies over mm_cpumask vs over the online CPUs, on an arch that 
   });
 
   it('contrast: on the reference arch itself (it keeps mm_cpumask) mask=cpumask shoots only CPU1; both masks are clean', () => {
-    for (const [mask, ipis] of [['cpumask', 1], ['online', 3]] as const) {
+    for (const [mask, ipis] of [
+      ['cpumask', 1],
+      ['online', 3],
+    ] as const) {
       const s = make(4, { mask }, referenceArch);
       s.run('CPU0: until cleanup_lazy_tlbs');
       for (let c = 1; c <= ipis; c++) s.cpu(c).irq();

@@ -155,7 +155,9 @@ describe('Scenario: stepping', () => {
       CPU0: until tlb_finish_mmu
     `);
     const e = thrown(() => s.cpu(0).step());
-    expect(e.headline).toMatch(/CPU0 spins in smp_call_function_many\(wait=1\) until 1 IPI\(s\) it sent are handled; pending on CPU1 \(flush_tlb_func\(P\)\): deliver with "CPU1: irq"/);
+    expect(e.headline).toMatch(
+      /CPU0 spins in smp_call_function_many\(wait=1\) until 1 IPI\(s\) it sent are handled; pending on CPU1 \(flush_tlb_func\(P\)\): deliver with "CPU1: irq"/,
+    );
     expect(e.state).toContain('ipis=[flush_tlb_func(P) from CPU0]');
     s.run('CPU1: irq');
     s.run('CPU0: op');
@@ -192,7 +194,9 @@ describe('Scenario: stepping', () => {
   });
 
   it('hyp commands on an arch without vCPU preemption say so', () => {
-    expect(thrown(() => make().run('hyp CPU0: preempt')).headline).toMatch(/arch reference does not model vCPU preemption \(capabilities.vcpuPreemption is false\)/);
+    expect(thrown(() => make().run('hyp CPU0: preempt')).headline).toMatch(
+      /arch reference does not model vCPU preemption \(capabilities.vcpuPreemption is false\)/,
+    );
   });
 });
 
@@ -204,10 +208,14 @@ describe('Scenario: assertions and the end of the run', () => {
     expect(e.headline).toBe('P: stage is live, expected freed; mm_users is 2, expected 1; mm_count is 1, expected 2');
     expect(e.message).toMatch(/trace so far:\nstep  CPU0 +CPU1\n-+\n +0 context_switch: swapper\/0 -> A/);
     expect(thrown(() => s.expectCpu(0, { curr: 'B', lazy: 'P' })).headline).toBe('CPU0: curr is A, expected B; lazy mm is NULL, expected P');
-    expect(thrown(() => s.expectTask('A', { state: 'dead', active_mm: 'init_mm' })).headline).toBe('A: active_mm is P, expected init_mm; state is running, expected dead');
+    expect(thrown(() => s.expectTask('A', { state: 'dead', active_mm: 'init_mm' })).headline).toBe(
+      'A: active_mm is P, expected init_mm; state is running, expected dead',
+    );
     expect(thrown(() => s.expectViolation('I3')).headline).toBe('expected a violation of I3 (lazy-pointer-live), but none happened');
     expect(thrown(() => s.expectEvent({ fn: 'free_mm', mm: 'P' })).headline).toBe('expected a trace event matching { fn="free_mm", mm="P" }, found none');
-    expect(thrown(() => s.expectNoEvent({ fn: 'context_switch' })).headline).toMatch(/expected no trace event matching \{ fn="context_switch" \}, but step 0 on CPU0 has "context_switch: swapper\/0 -> A/);
+    expect(thrown(() => s.expectNoEvent({ fn: 'context_switch' })).headline).toMatch(
+      /expected no trace event matching \{ fn="context_switch" \}, but step 0 on CPU0 has "context_switch: swapper\/0 -> A/,
+    );
     expect(thrown(() => s.assert(false, 'custom check')).message).toMatch(/^custom check\n\nstate after/);
   });
 
@@ -254,7 +262,9 @@ describe('Scenario: assertions and the end of the run', () => {
     expect(thrown(() => s.expectUseSite('membarrier_switch_mm')).headline).toBe('expected use site membarrier_switch_mm to fire, but only __mmdrop did');
     expect(thrown(() => s.expectNoUseSite()).headline).toMatch(/^expected no use site to fire, but __mmdrop \(warn\) on CPU0 at step \d+ on P did$/);
     s.expectNoUseSite('membarrier_switch_mm');
-    expect(() => s.expectUseSite('no_such_site')).toThrow(/"no_such_site" is not a use site of this cell \(declared: membarrier_switch_mm, __mmdrop, .*cpumask_clear_cpu\(mm_cpumask\(prev\)\)\)/);
+    expect(() => s.expectUseSite('no_such_site')).toThrow(
+      /"no_such_site" is not a use site of this cell \(declared: membarrier_switch_mm, __mmdrop, .*cpumask_clear_cpu\(mm_cpumask\(prev\)\)\)/,
+    );
     // CPU0 idles lazy on the freed P and never switches again: nothing uses it; the run is ok.
     const r = s.finish();
     expect(r.hazards).toBe(1);
@@ -277,10 +287,16 @@ describe('Scenario: assertions and the end of the run', () => {
     s.expectViolation('I14', /cpumask_clear_cpu\(mm_cpumask\(prev\)\) reads P after free_mm/);
     s.expectUseSite('cpumask_clear_cpu(mm_cpumask(prev))', 'dereference');
     expect(thrown(() => s.expectViolation('I1')).headline).toMatch(/^expected a violation of I1 \(hw-root-live\), but I14 was violated on CPU0/);
-    expect(thrown(() => s.expectViolation('I14', 'nope')).headline).toMatch(/I14 was violated as expected, but its message "use after free: .*" does not match "nope"/);
-    expect(thrown(() => s.expectNoViolation()).headline).toMatch(/^expected no violation, but I14 \(freed-mm-use\) was violated on CPU0 at step \d+: use after free/);
+    expect(thrown(() => s.expectViolation('I14', 'nope')).headline).toMatch(
+      /I14 was violated as expected, but its message "use after free: .*" does not match "nope"/,
+    );
+    expect(thrown(() => s.expectNoViolation()).headline).toMatch(
+      /^expected no violation, but I14 \(freed-mm-use\) was violated on CPU0 at step \d+: use after free/,
+    );
     expect(thrown(() => s.run('CPU0: step')).headline).toMatch(/cannot step past a violation; check it with expectViolation\(\)/);
-    expect(thrown(() => s.expectMm('P', { stage: 'live' })).headline).toMatch(/^P: stage is freed, expected live\n\(note: the run stopped at step \d+ with I14/);
+    expect(thrown(() => s.expectMm('P', { stage: 'live' })).headline).toMatch(
+      /^P: stage is freed, expected live\n\(note: the run stopped at step \d+ with I14/,
+    );
     const e = thrown(() => s.finish());
     expect(e.headline).toMatch(/^finish\(\): expected outcome ok, got violation: I14 \(freed-mm-use\) on CPU0/);
     expect(e.trace).toContain('*** I14 VIOLATION');
@@ -299,7 +315,12 @@ describe('Scenario: assertions and the end of the run', () => {
       name: 'broken',
       setup(options, env) {
         const h = referenceArch.setup(options as never, env);
-        return { ...h, switch_mm_irqs_off() { throw new Error('boom'); } };
+        return {
+          ...h,
+          switch_mm_irqs_off() {
+            throw new Error('boom');
+          },
+        };
       },
     };
     const s = new Scenario({ arch: broken, scheme: 'refcount', cpus: 1, tasks: { A: thread('P', 0) } });

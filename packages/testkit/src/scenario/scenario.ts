@@ -13,10 +13,27 @@
  * `expectViolation` / `expectNoViolation` (or the next command, or `finish`) report it.
  */
 import {
-  INIT_MM, INVARIANTS, NO_MM, Simulator, constants, formatTraceColumns, makeArtifact,
-  type Artifact, type ArchPlugin, type InvariantId, type Kernel, type OutcomeKind, type RunResult, type RunSeed,
-  type SchemeInput, type SchemePlugin, type TraceEvent, type Violation,
-  type RunFinding, type UseSiteKind, type MemoryModel,
+  INIT_MM,
+  INVARIANTS,
+  NO_MM,
+  Simulator,
+  constants,
+  formatTraceColumns,
+  makeArtifact,
+  type Artifact,
+  type ArchPlugin,
+  type InvariantId,
+  type Kernel,
+  type OutcomeKind,
+  type RunResult,
+  type RunSeed,
+  type SchemeInput,
+  type SchemePlugin,
+  type TraceEvent,
+  type Violation,
+  type RunFinding,
+  type UseSiteKind,
+  type MemoryModel,
 } from '@lazytlb/core';
 import { CpuDriver, type CommandSink } from './cpu-driver.js';
 import { ScenarioError } from './errors.js';
@@ -446,7 +463,10 @@ export class Scenario implements CommandSink {
       throw this.error(`expected a violation of ${id} (${INVARIANTS[id]?.name ?? '?'}), but ${v.invariant} was violated on CPU${v.cpu}: ${text}`, false);
     }
     if (message !== undefined && !textMatches(text, message)) {
-      throw this.error(`${id} was violated as expected, but its message "${text}" does not match ${typeof message === 'string' ? `"${message}"` : String(message)}`, false);
+      throw this.error(
+        `${id} was violated as expected, but its message "${text}" does not match ${typeof message === 'string' ? `"${message}"` : String(message)}`,
+        false,
+      );
     }
     return v;
   }
@@ -457,11 +477,13 @@ export class Scenario implements CommandSink {
    * the run goes on) and the first firing of each use site.
    */
   findings(): RunFinding[] {
-    return this.sim.findings().map((f) =>
-      f.kind === 'hazard'
-        ? { ...f, task: this.names.rename(f.task), mm: this.names.rename(f.mm) }
-        : { ...f, mm: this.names.rename(f.mm), other: f.other === null ? null : this.names.rename(f.other) },
-    );
+    return this.sim
+      .findings()
+      .map((f) =>
+        f.kind === 'hazard'
+          ? { ...f, task: this.names.rename(f.task), mm: this.names.rename(f.mm) }
+          : { ...f, mm: this.names.rename(f.mm), other: f.other === null ? null : this.names.rename(f.other) },
+      );
   }
 
   /** The hazard records of the run so far (scenario names). */
@@ -498,7 +520,9 @@ export class Scenario implements CommandSink {
   expectNoHazard(): void {
     const found = this.hazards();
     if (found.length > 0) {
-      throw this.error(`expected no hazard, but ${found.map((f) => `${f.id} on CPU${f.cpu} at step ${f.step} (${f.holder} of ${f.task} names freed ${f.mm})`).join('; ')}`);
+      throw this.error(
+        `expected no hazard, but ${found.map((f) => `${f.id} on CPU${f.cpu} at step ${f.step} (${f.holder} of ${f.task} names freed ${f.mm})`).join('; ')}`,
+      );
     }
   }
 
@@ -512,7 +536,8 @@ export class Scenario implements CommandSink {
     this.checkSite(site);
     const all = this.useSites();
     const f = all.find((x) => x.site === site);
-    if (f === undefined) throw this.error(`expected use site ${site} to fire, but ${all.length === 0 ? 'none did' : `only ${all.map((x) => x.site).join(', ')} did`}`);
+    if (f === undefined)
+      throw this.error(`expected use site ${site} to fire, but ${all.length === 0 ? 'none did' : `only ${all.map((x) => x.site).join(', ')} did`}`);
     if (kind !== undefined && f.siteKind !== kind) throw this.error(`use site ${site} fired as ${f.siteKind}, expected ${kind}`);
     return f;
   }
@@ -522,7 +547,9 @@ export class Scenario implements CommandSink {
     if (site !== undefined) this.checkSite(site);
     const fired = this.useSites().filter((f) => site === undefined || f.site === site);
     if (fired.length > 0) {
-      throw this.error(`expected ${site === undefined ? 'no use site' : `use site ${site} not`} to fire, but ${fired.map((f) => `${f.site} (${f.siteKind}) on CPU${f.cpu} at step ${f.step} on ${f.mm}`).join('; ')} did`);
+      throw this.error(
+        `expected ${site === undefined ? 'no use site' : `use site ${site} not`} to fire, but ${fired.map((f) => `${f.site} (${f.siteKind}) on CPU${f.cpu} at step ${f.step} on ${f.mm}`).join('; ')} did`,
+      );
     }
   }
 
@@ -680,7 +707,14 @@ export class Scenario implements CommandSink {
   private stepOnce(cpu: number, actor: ActorKind, label: string): boolean {
     const a = actorId(cpu, actor);
     if (!this.sim.enabledActors().includes(a)) {
-      const who = actor === 'task' ? `CPU${cpu} cannot step` : actor === 'irq' ? `CPU${cpu} has no interrupt to take` : actor === 'drain' ? `CPU${cpu} has no buffered store to drain` : `the hypervisor cannot act on vCPU${cpu}`;
+      const who =
+        actor === 'task'
+          ? `CPU${cpu} cannot step`
+          : actor === 'irq'
+            ? `CPU${cpu} has no interrupt to take`
+            : actor === 'drain'
+              ? `CPU${cpu} has no buffered store to drain`
+              : `the hypervisor cannot act on vCPU${cpu}`;
       throw this.error(`${label}: ${who}: ${whyNotEnabled(this.k, this.plugin, this.names, cpu, actor)}`);
     }
     return this.stepRaw(a, label);

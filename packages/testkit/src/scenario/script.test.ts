@@ -43,7 +43,16 @@ describe('parseScript', () => {
   });
 
   it('formatCommand writes the text form back', () => {
-    const text = ['CPU1: step', 'CPU1: step 3', 'CPU0: irq', 'CPU0: until mmput "1->0" within 9', 'CPU1: irq until do_shoot_lazy_tlb', 'CPU2: op', 'CPU3: idle', 'hyp CPU1: resume'];
+    const text = [
+      'CPU1: step',
+      'CPU1: step 3',
+      'CPU0: irq',
+      'CPU0: until mmput "1->0" within 9',
+      'CPU1: irq until do_shoot_lazy_tlb',
+      'CPU2: op',
+      'CPU3: idle',
+      'hyp CPU1: resume',
+    ];
     for (const t of text) expect(formatCommand(parseCommand(t))).toBe(t);
   });
 

@@ -104,8 +104,7 @@ export function describeState(k: Kernel, names: ScenarioNames): string {
   }
   for (let id = 1; id < k.nmm; id++) {
     lines.push(
-      `  ${mm(id)}: ${mmStage(k, id)} mm_users=${k.mmUsers[id]} mm_count=${k.mmCount[id]} ` +
-        `mm_cpumask={${maskToCpus(k.mmCpumask[id]!, k.ncpu).join(',')}}`,
+      `  ${mm(id)}: ${mmStage(k, id)} mm_users=${k.mmUsers[id]} mm_count=${k.mmCount[id]} ` + `mm_cpumask={${maskToCpus(k.mmCpumask[id]!, k.ncpu).join(',')}}`,
     );
   }
   return lines.join('\n');

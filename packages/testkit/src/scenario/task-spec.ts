@@ -79,7 +79,10 @@ export function ringExitWorker(cpu: number): TaskSpec {
 export function programWords(program: string | readonly string[] | undefined): string[] {
   if (program === undefined) return [];
   const parts = typeof program === 'string' ? [program] : program;
-  return parts.flatMap((p) => p.split(/[;,\n]/)).map((w) => w.trim().replace(/\s+/g, ' ')).filter((w) => w.length > 0);
+  return parts
+    .flatMap((p) => p.split(/[;,\n]/))
+    .map((w) => w.trim().replace(/\s+/g, ' '))
+    .filter((w) => w.length > 0);
 }
 
 export interface WorkloadExtras {
@@ -103,7 +106,10 @@ const STARTERS: Readonly<Record<string, readonly StartTarget[]>> = {
   fork: [{ kind: 'user', helper: 'child()' }],
   use_mm_setup: [{ kind: 'kthread', helper: 'useMmWorker()' }],
   cpu_down: [{ kind: 'kthread', helper: "kthread(cpu, 'cpuhp') with unstarted: true" }],
-  io_uring_setup: [{ kind: 'user', helper: 'child()' }, { kind: 'kthread', helper: 'ringExitWorker()', ringExit: true }],
+  io_uring_setup: [
+    { kind: 'user', helper: 'child()' },
+    { kind: 'kthread', helper: 'ringExitWorker()', ringExit: true },
+  ],
 };
 /** Ops that start a task without needing current->mm (cpu_down kicks the cpuhp/N kthread). */
 const NO_MM_STARTERS = new Set(['cpu_down']);
@@ -133,12 +139,15 @@ function checkStarts(tasks: Readonly<Record<string, TaskSpec>>): void {
         if (target === undefined) return;
         const spec = tasks[target];
         if (spec === undefined) return; // core names the unknown task
-        if (!hasMm && !NO_MM_STARTERS.has(op!)) throw new WorkloadError(`task "${name}": "${word}" needs current->mm, but ${name} is a kernel thread (kernel_execve first)`);
+        if (!hasMm && !NO_MM_STARTERS.has(op!))
+          throw new WorkloadError(`task "${name}": "${word}" needs current->mm, but ${name} is a kernel thread (kernel_execve first)`);
         if (spec.unstarted !== true) {
           throw new WorkloadError(`task "${name}": "${word}" starts ${target}, which is already runnable at the start: declare it unstarted (${want.helper})`);
         }
         if ((spec.kthread === true ? 'kthread' : 'user') !== want.kind) {
-          throw new WorkloadError(`task "${name}": "${word}": ${op} starts a ${want.kind === 'user' ? 'user task' : 'kernel thread'} (${want.helper}) there, but ${target} is ${spec.kthread === true ? 'a kernel thread' : 'a user task'}`);
+          throw new WorkloadError(
+            `task "${name}": "${word}": ${op} starts a ${want.kind === 'user' ? 'user task' : 'kernel thread'} (${want.helper}) there, but ${target} is ${spec.kthread === true ? 'a kernel thread' : 'a user task'}`,
+          );
         }
         if (want.ringExit === true && !isRingExitWorker(spec)) {
           throw new WorkloadError(`task "${name}": "${word}": ${target} must be the ring's exit kworker, whose program is io_ring_exit (ringExitWorker())`);
@@ -167,9 +176,7 @@ export function toExplicitWorkload(tasks: Readonly<Record<string, TaskSpec>>, ex
       throw new WorkloadError(`task "${name}": a kernel thread has no mm of its own (drop mm: '${t.mm}', or make it a user thread)`);
     }
     if (t.unstarted === true && t.mm !== undefined) {
-      throw new WorkloadError(
-        `task "${name}": an unstarted child gets its mm from the clone/fork that creates it; drop mm: '${t.mm}'`,
-      );
+      throw new WorkloadError(`task "${name}": an unstarted child gets its mm from the clone/fork that creates it; drop mm: '${t.mm}'`);
     }
     return {
       name,

@@ -46,7 +46,8 @@ export class Driver {
   untilIrqsOn(cpu: number, within = 50): void {
     for (let i = 0; this.k.cpuIrqsOff[cpu] !== 0; i++) {
       if (i >= within) throw new Error(`CPU${cpu} still has IRQs off after ${within} steps`);
-      if (!this.sim.stepActor(cpu * constants.ACTORS_PER_CPU)) throw new Error(`run ended on CPU${cpu} with IRQs off: ${this.k.violation?.message ?? 'plugin error'}`);
+      if (!this.sim.stepActor(cpu * constants.ACTORS_PER_CPU))
+        throw new Error(`run ended on CPU${cpu} with IRQs off: ${this.k.violation?.message ?? 'plugin error'}`);
     }
   }
 

@@ -42,4 +42,3 @@ export function lazyThenExit(scheme: Scheme, archOptions: Opts, children: 'lazy-
   untilServingIpis(s, 0, scheme === 'refcount' ? 'do_task_dead' : 'free_mm');
   return s;
 }
-

@@ -40,4 +40,3 @@ export function finishClean(s: Scenario): void {
   s.expectMmFreed('P');
   s.expectNoHazard();
 }
-

@@ -5,14 +5,14 @@
 export const MEMBARRIER_BARRIER = {
   id: 'mmdrop_lazy_tlb-smp_mb',
   reliedOnBy:
-    'membarrier (kernel/sched/membarrier.c): the full barrier between a kernel -> user switch\'s rq->curr store and user code, ' +
+    "membarrier (kernel/sched/membarrier.c): the full barrier between a kernel -> user switch's rq->curr store and user code, " +
     'taken in finish_task_switch by mmdrop_lazy_tlb_sched (checked by I10 under tso)',
 } as const;
 
 export const MM_CID_BARRIER = {
   id: 'mmgrab-atomic',
   reliedOnBy:
-    'switch_mm_cid (kernel/sched/sched.h, v6.4-v6.18): smp_mb__after_mmgrab() orders the user -> kernel switch\'s ' +
+    "switch_mm_cid (kernel/sched/sched.h, v6.4-v6.18): smp_mb__after_mmgrab() orders the user -> kernel switch's " +
     'mm_cid ownership against the mm_cid scan (not modelled: the model has no mm_cid)',
 } as const;
 

@@ -17,7 +17,7 @@ export const noneScheme = defineSchemePlugin({
   name: 'none',
   version: CORE_VERSION,
   coreVersions: `^${CORE_VERSION}`,
-  description: 'MMU_LAZY_TLB_REFCOUNT=n, MMU_LAZY_TLB_SHOOTDOWN=n: not expressible in mainline Kconfig (the seed thread\'s x86 question)',
+  description: "MMU_LAZY_TLB_REFCOUNT=n, MMU_LAZY_TLB_SHOOTDOWN=n: not expressible in mainline Kconfig (the seed thread's x86 question)",
   provenance: 'mainline',
   source: 'include/linux/sched/mm.h with both Kconfig symbols off (the seed thread, June 2021)',
   options: z.object({}).strict(),

@@ -16,7 +16,7 @@ export const refcountScheme = defineSchemePlugin({
   coreVersions: `^${CORE_VERSION}`,
   description: 'MMU_LAZY_TLB_REFCOUNT=y: lazy users hold mm_count (mainline default)',
   provenance: 'mainline',
-  source: 'include/linux/sched/mm.h mmgrab_lazy_tlb / mmdrop_lazy_tlb (v6.4+, Nick Piggin\'s series)',
+  source: "include/linux/sched/mm.h mmgrab_lazy_tlb / mmdrop_lazy_tlb (v6.4+, Nick Piggin's series)",
   options: z.object({}).strict(),
   kconfig: { MMU_LAZY_TLB_REFCOUNT: true, MMU_LAZY_TLB_SHOOTDOWN: false },
   claims: {

@@ -29,7 +29,7 @@ export const shootdownScheme = defineSchemePlugin({
   coreVersions: `^${CORE_VERSION}`,
   description: 'MMU_LAZY_TLB_REFCOUNT=n, MMU_LAZY_TLB_SHOOTDOWN=y: __mmdrop IPIs mm_cpumask and lazy users switch to init_mm',
   provenance: 'mainline',
-  source: 'kernel/fork.c cleanup_lazy_tlbs / do_shoot_lazy_tlb (v6.4+, Nick Piggin\'s series)',
+  source: "kernel/fork.c cleanup_lazy_tlbs / do_shoot_lazy_tlb (v6.4+, Nick Piggin's series)",
   options: ShootdownOptions,
   kconfig: { MMU_LAZY_TLB_REFCOUNT: false, MMU_LAZY_TLB_SHOOTDOWN: true },
   claims: {

@@ -6,9 +6,19 @@
  * artifact, with the scheme plugin) and the artifact itself.
  */
 import {
-  Simulator, formatScheme, replayArtifact, resolveSchemeOptions,
-  type ArchPlugin, type InvariantId, type MemoryModel, type PreemptModel, type ProfileName, type RunResult, type RunSeed,
-  type SchemePlugin, type WorkloadSpec,
+  Simulator,
+  formatScheme,
+  replayArtifact,
+  resolveSchemeOptions,
+  type ArchPlugin,
+  type InvariantId,
+  type MemoryModel,
+  type PreemptModel,
+  type ProfileName,
+  type RunResult,
+  type RunSeed,
+  type SchemePlugin,
+  type WorkloadSpec,
 } from '@lazytlb/core';
 import { reportRunWith } from '../cell.js';
 
@@ -76,7 +86,9 @@ export function schemeCellLabel(c: SchemeCellSpec): string {
 export function reportSchemeRun(c: SchemeCellSpec, sim: Simulator, seed: RunSeed, r: RunResult, runIndex: number): string {
   return reportRunWith(schemeCellLabel(c), sim, seed, r, runIndex, {
     replay: (artifact) => replayArtifact(artifact, c.arch.plugin, { trace: true, scheme: sim.schemePlugin }),
-    how: 'replayArtifact(artifact, arch, { scheme })', cpus: c.cpus, traceLines: 60,
+    how: 'replayArtifact(artifact, arch, { scheme })',
+    cpus: c.cpus,
+    traceLines: 60,
   });
 }
 

@@ -19,13 +19,28 @@ import { resolveSchemeOptions, type MemoryModel, type SchemePlugin } from '@lazy
 import type { TestRunner } from '../runner.js';
 import { archLabel, cpuCountsFor, memoryModelsOf, schemeOptionsLabel, workloadLabel, type SchemeCellSpec, type SchemeConformanceArch } from './cell.js';
 import {
-  checkSchemeClaims, checkSchemeDefaultOptions, checkSchemeDescriptor, checkSchemeGarbageOptions, checkSchemeKconfig, checkSchemeOptionValues,
-  checkSchemeSetup, checkSchemeUseSites,
+  checkSchemeClaims,
+  checkSchemeDefaultOptions,
+  checkSchemeDescriptor,
+  checkSchemeGarbageOptions,
+  checkSchemeKconfig,
+  checkSchemeOptionValues,
+  checkSchemeSetup,
+  checkSchemeUseSites,
 } from './descriptor.js';
 import { resolveSchemeConformanceOptions, type SchemeConformanceOptions } from './options.js';
 import {
-  checkSchemeAccounting, checkSchemeBarrierClaims, checkSchemeDeterminism, checkSchemeHookCalls, checkSchemeNoMathRandom, checkSchemeNoPluginErrors,
-  checkSchemeObserverHooks, checkSchemeReplay, checkSchemeSequences, checkSchemeSharedState, withExitHeavy,
+  checkSchemeAccounting,
+  checkSchemeBarrierClaims,
+  checkSchemeDeterminism,
+  checkSchemeHookCalls,
+  checkSchemeNoMathRandom,
+  checkSchemeNoPluginErrors,
+  checkSchemeObserverHooks,
+  checkSchemeReplay,
+  checkSchemeSequences,
+  checkSchemeSharedState,
+  withExitHeavy,
 } from './runs.js';
 
 /** The option set resolves to the scheme's defaults. */
@@ -69,7 +84,7 @@ export function describeSchemeConformance(plugin: SchemePlugin<any>, options?: S
 export function describeSchemeConformance(plugin: SchemePlugin<any>, runner: TestRunner, options?: SchemeConformanceOptions): void;
 export function describeSchemeConformance(plugin: SchemePlugin<any>, second?: TestRunner | SchemeConformanceOptions, third?: SchemeConformanceOptions): void {
   const options: SchemeConformanceOptions = (isRunner(second) ? third : second) ?? {};
-  const runner = isRunner(second) ? second : options.runner ?? ambientRunner();
+  const runner = isRunner(second) ? second : (options.runner ?? ambientRunner());
   const { describe, it, expect } = runner;
   const o = resolveSchemeConformanceOptions(plugin, options);
   const t = o.timeout;
@@ -77,7 +92,11 @@ export function describeSchemeConformance(plugin: SchemePlugin<any>, second?: Te
   const extra = o.arches.slice(1);
   const wl = workloadLabel(o.workload);
   const cell = (schemeOptions: unknown, arch: SchemeConformanceArch, memory: MemoryModel, cpus: number, workload = o.workload): SchemeCellSpec => ({
-    scheme: plugin, schemeOptions, arch, cpus, workload,
+    scheme: plugin,
+    schemeOptions,
+    arch,
+    cpus,
+    workload,
     ...(memory !== 'sc' ? { memory } : {}),
     ...(o.preempt !== undefined ? { preempt: o.preempt } : {}),
   });
@@ -88,68 +107,141 @@ export function describeSchemeConformance(plugin: SchemePlugin<any>, second?: Te
 
   describe(`scheme conformance: ${String(plugin?.name)}@${String(plugin?.version)}`, () => {
     it('descriptor is valid (validateSchemePlugin), shadows no built-in scheme, and a cell records it', () => checkSchemeDescriptor(plugin, expect), t);
-    it('kconfig: a possible Kconfig (never MMU_LAZY_TLB_REFCOUNT=y with MMU_LAZY_TLB_SHOOTDOWN=y; other: single lines, no symbol twice or against the fields)', () => checkSchemeKconfig(plugin), t);
+    it(
+      'kconfig: a possible Kconfig (never MMU_LAZY_TLB_REFCOUNT=y with MMU_LAZY_TLB_SHOOTDOWN=y; other: single lines, no symbol twice or against the fields)',
+      () => checkSchemeKconfig(plugin),
+      t,
+    );
     it('claims: well formed; every barrier other kernel code borrows from the lazy-mm helpers is declared', () => checkSchemeClaims(plugin), t);
-    it('options: {} parses to JSON-safe defaults that re-parse to themselves, form the default cell and are not refused', () => checkSchemeDefaultOptions(plugin, expect, o.schemeOptions), t);
+    it(
+      'options: {} parses to JSON-safe defaults that re-parse to themselves, form the default cell and are not refused',
+      () => checkSchemeDefaultOptions(plugin, expect, o.schemeOptions),
+      t,
+    );
     it('options: each option has a description, a default, and listed values that form cells (name:key=value)', () => checkSchemeOptionValues(plugin), t);
     it('options: garbage is rejected with a clear SchemeOptionsError', () => checkSchemeGarbageOptions(plugin, o.strictOptions, o.invalidOptions), t);
-    it('use sites: well formed; ids unique and not the core\'s or an arch\'s; a cell reports them after the core\'s and the arch\'s; patchedSites well formed', () => checkSchemeUseSites(plugin, expect, o.arches, o.schemeOptions), t);
+    it(
+      "use sites: well formed; ids unique and not the core's or an arch's; a cell reports them after the core's and the arch's; patchedSites well formed",
+      () => checkSchemeUseSites(plugin, expect, o.arches, o.schemeOptions),
+      t,
+    );
 
     for (const so of o.schemeOptions) {
       const body = (): void => {
         it('setup() returns complete hooks (validateSchemeHooks) for every arch and memory model', () => checkSchemeSetup(plugin, expect, so, o.arches), t);
 
-        const probeCells = archMemories.flatMap(([a, memory]) => withExitHeavy(o.workload).map((w) => cell(so, a, memory, cpuCountsFor(a, o.cpuCounts)[0]!, w)));
-        it(`hook calls: void hooks return nothing, lazy_refs is a stable count >= 0, no hook throws (${o.hookSeeds} seeds of ${withExitHeavy(o.workload).join(' and ')} per arch)`, () => {
-          checkSchemeHookCalls(plugin, probeCells, o.hookSeeds);
-        }, t);
-        it('observer hooks: after every step describe_cpu is a one-line string and lazy_refs a count >= 0, both stable pure reads', () => {
-          for (const w of withExitHeavy(o.workload)) checkSchemeObserverHooks(cell(so, ref, 'sc', refCpus[0]!, w), OBSERVER_RUNS);
-        }, t);
-        it('determinism: same cell + seed => same outcome, steps, costs, decisions and trace; other simulators, seed order and tracing change nothing', () => {
-          for (const [a, memory] of archMemories) {
-            for (const cpus of cpuCountsFor(a, o.cpuCounts)) for (const w of withExitHeavy(o.workload)) checkSchemeDeterminism(cell(so, a, memory, cpus, w), expect, o.determinismSeeds);
-          }
-        }, t);
-        it('no Math.random during setup or runs', () => {
-          for (const w of withExitHeavy(o.workload)) checkSchemeNoMathRandom(cell(so, ref, 'sc', refCpus[0]!, w), o.determinismSeeds);
-        }, t);
+        const probeCells = archMemories.flatMap(([a, memory]) =>
+          withExitHeavy(o.workload).map((w) => cell(so, a, memory, cpuCountsFor(a, o.cpuCounts)[0]!, w)),
+        );
+        it(
+          `hook calls: void hooks return nothing, lazy_refs is a stable count >= 0, no hook throws (${o.hookSeeds} seeds of ${withExitHeavy(o.workload).join(' and ')} per arch)`,
+          () => {
+            checkSchemeHookCalls(plugin, probeCells, o.hookSeeds);
+          },
+          t,
+        );
+        it(
+          'observer hooks: after every step describe_cpu is a one-line string and lazy_refs a count >= 0, both stable pure reads',
+          () => {
+            for (const w of withExitHeavy(o.workload)) checkSchemeObserverHooks(cell(so, ref, 'sc', refCpus[0]!, w), OBSERVER_RUNS);
+          },
+          t,
+        );
+        it(
+          'determinism: same cell + seed => same outcome, steps, costs, decisions and trace; other simulators, seed order and tracing change nothing',
+          () => {
+            for (const [a, memory] of archMemories) {
+              for (const cpus of cpuCountsFor(a, o.cpuCounts))
+                for (const w of withExitHeavy(o.workload)) checkSchemeDeterminism(cell(so, a, memory, cpus, w), expect, o.determinismSeeds);
+            }
+          },
+          t,
+        );
+        it(
+          'no Math.random during setup or runs',
+          () => {
+            for (const w of withExitHeavy(o.workload)) checkSchemeNoMathRandom(cell(so, ref, 'sc', refCpus[0]!, w), o.determinismSeeds);
+          },
+          t,
+        );
         for (const [a, memory] of archMemories) {
           for (const cpus of cpuCountsFor(a, o.cpuCounts)) {
-            it(`no plugin errors: ${archLabel(a)} ${memory}, ${cpus} CPUs, ${o.seeds} seeds of the ${wl} workload (violations are findings, not failures)`, () => {
-              checkSchemeNoPluginErrors(cell(so, a, memory, cpus), o.seeds, o.log);
-            }, t);
+            it(
+              `no plugin errors: ${archLabel(a)} ${memory}, ${cpus} CPUs, ${o.seeds} seeds of the ${wl} workload (violations are findings, not failures)`,
+              () => {
+                checkSchemeNoPluginErrors(cell(so, a, memory, cpus), o.seeds, o.log);
+              },
+              t,
+            );
           }
         }
         for (const cpus of refCpus) {
-          it(`accounting (I4): ${archLabel(ref)} sc, ${cpus} CPUs, ${o.accountingSeeds} seeds each of ${withExitHeavy(o.workload).join(' and ')}: lazy_refs matches the scheme's mm_count references (safety oracles off)`, () => {
-            checkSchemeAccounting(cell(so, ref, 'sc', cpus), o.accountingSeeds);
-          }, t);
+          it(
+            `accounting (I4): ${archLabel(ref)} sc, ${cpus} CPUs, ${o.accountingSeeds} seeds each of ${withExitHeavy(o.workload).join(' and ')}: lazy_refs matches the scheme's mm_count references (safety oracles off)`,
+            () => {
+              checkSchemeAccounting(cell(so, ref, 'sc', cpus), o.accountingSeeds);
+            },
+            t,
+          );
         }
         if (tsoArches.length === 0) {
-          it(`accounting (I4) under tso: skipped, the ${archLabel(ref)} arch offers only ${memoryModelsOf(ref).join(', ')} and no arch in options.arches offers tso`, () => {
-            expect(memoryModelsOf(ref).includes('tso') || extra.some((a) => memoryModelsOf(a).includes('tso')), 'no arch of the suite offers tso').toBe(false);
-          }, t);
+          it(
+            `accounting (I4) under tso: skipped, the ${archLabel(ref)} arch offers only ${memoryModelsOf(ref).join(', ')} and no arch in options.arches offers tso`,
+            () => {
+              expect(memoryModelsOf(ref).includes('tso') || extra.some((a) => memoryModelsOf(a).includes('tso')), 'no arch of the suite offers tso').toBe(
+                false,
+              );
+            },
+            t,
+          );
         }
         for (const a of tsoArches) {
           for (const cpus of cpuCountsFor(a, o.cpuCounts)) {
-            it(`accounting (I4) under tso: ${archLabel(a)}, ${cpus} CPUs, ${o.accountingSeeds} seeds each of ${withExitHeavy(o.workload).join(' and ')} (safety oracles off)`, () => {
-              checkSchemeAccounting(cell(so, a, 'tso', cpus), o.accountingSeeds);
-            }, t);
+            it(
+              `accounting (I4) under tso: ${archLabel(a)}, ${cpus} CPUs, ${o.accountingSeeds} seeds each of ${withExitHeavy(o.workload).join(' and ')} (safety oracles off)`,
+              () => {
+                checkSchemeAccounting(cell(so, a, 'tso', cpus), o.accountingSeeds);
+              },
+              t,
+            );
           }
         }
-        it(`sequence hooks (mmput, cleanup_lazy_tlbs): a returned pc has a resume hook, pcs are 1..65535, every sequence ends (${o.sequenceSeeds} seeds of exit-heavy)`, () => {
-          checkSchemeSequences(plugin, archMemories.flatMap(([a, memory]) => cpuCountsFor(a, o.cpuCounts).map((cpus) => cell(so, a, memory, cpus, 'exit-heavy'))), o.sequenceSeeds);
-        }, t);
-        it('shared state: reset() declares SchemePlugin.sharedState; stores go to declared slots, in range, from the executing CPU, one writer per element', () => {
-          checkSchemeSharedState(plugin, probeCells, o.hookSeeds);
-        }, t);
-        it('claims: each borrowed barrier the scheme says it provides is a full barrier where it is relied on', () => {
-          checkSchemeBarrierClaims(plugin, refCpus.map((cpus) => cell(so, ref, 'sc', cpus)), o.hookSeeds);
-        }, t);
-        it('replayArtifact reproduces recorded runs with the scheme plugin (ok and failing), tracing off and on', () => {
-          checkSchemeReplay(cell(so, ref, 'sc', refCpus[0]!), expect, o.replaySeeds);
-        }, t);
+        it(
+          `sequence hooks (mmput, cleanup_lazy_tlbs): a returned pc has a resume hook, pcs are 1..65535, every sequence ends (${o.sequenceSeeds} seeds of exit-heavy)`,
+          () => {
+            checkSchemeSequences(
+              plugin,
+              archMemories.flatMap(([a, memory]) => cpuCountsFor(a, o.cpuCounts).map((cpus) => cell(so, a, memory, cpus, 'exit-heavy'))),
+              o.sequenceSeeds,
+            );
+          },
+          t,
+        );
+        it(
+          'shared state: reset() declares SchemePlugin.sharedState; stores go to declared slots, in range, from the executing CPU, one writer per element',
+          () => {
+            checkSchemeSharedState(plugin, probeCells, o.hookSeeds);
+          },
+          t,
+        );
+        it(
+          'claims: each borrowed barrier the scheme says it provides is a full barrier where it is relied on',
+          () => {
+            checkSchemeBarrierClaims(
+              plugin,
+              refCpus.map((cpus) => cell(so, ref, 'sc', cpus)),
+              o.hookSeeds,
+            );
+          },
+          t,
+        );
+        it(
+          'replayArtifact reproduces recorded runs with the scheme plugin (ok and failing), tracing off and on',
+          () => {
+            checkSchemeReplay(cell(so, ref, 'sc', refCpus[0]!), expect, o.replaySeeds);
+          },
+          t,
+        );
       };
       if (o.schemeOptions.length > 1) describe(`options ${schemeOptionsLabel(plugin, so)}${isDefault(plugin, so) ? ' (defaults)' : ''}`, body);
       else body();

@@ -6,8 +6,22 @@
  * for every arch and memory model it may be set up for.
  */
 import {
-  CORE_USE_SITES, CORE_VERSION, INVARIANT_IDS, MAX_USE_SITES, PluginLoadError, SUPPORTED_SCHEME_ABIS, SchemeOptionsError, Simulator,
-  builtinScheme, canonicalJson, formatScheme, parseArchOptions, referenceArch, resolveSchemeOptions, validateSchemeHooks, validateSchemePlugin,
+  CORE_USE_SITES,
+  CORE_VERSION,
+  INVARIANT_IDS,
+  MAX_USE_SITES,
+  PluginLoadError,
+  SUPPORTED_SCHEME_ABIS,
+  SchemeOptionsError,
+  Simulator,
+  builtinScheme,
+  canonicalJson,
+  formatScheme,
+  parseArchOptions,
+  referenceArch,
+  resolveSchemeOptions,
+  validateSchemeHooks,
+  validateSchemePlugin,
   type SchemePlugin,
 } from '@lazytlb/core';
 import { garbageOptionCases } from '../descriptor.js';
@@ -28,13 +42,22 @@ export function hasNoPrevMm(plugin: AnyScheme): boolean {
  * barrier at the call site the borrower relies on (see probe.ts); a scheme without rq->prev_mm
  * (restructures.noPrevMm) has no mmdrop_lazy_tlb at finish_task_switch to check.
  */
-export const BORROWED_BARRIERS: readonly { readonly id: string; readonly hook: 'mmdrop_lazy_tlb' | 'mmgrab_lazy_tlb'; readonly site: string; readonly borrower: string }[] = [
+export const BORROWED_BARRIERS: readonly {
+  readonly id: string;
+  readonly hook: 'mmdrop_lazy_tlb' | 'mmgrab_lazy_tlb';
+  readonly site: string;
+  readonly borrower: string;
+}[] = [
   {
-    id: 'mmdrop_lazy_tlb-smp_mb', hook: 'mmdrop_lazy_tlb', site: 'finish_task_switch',
-    borrower: 'membarrier: the full barrier between a kernel -> user switch\'s rq->curr store and user code (mmdrop_lazy_tlb_sched in finish_task_switch)',
+    id: 'mmdrop_lazy_tlb-smp_mb',
+    hook: 'mmdrop_lazy_tlb',
+    site: 'finish_task_switch',
+    borrower: "membarrier: the full barrier between a kernel -> user switch's rq->curr store and user code (mmdrop_lazy_tlb_sched in finish_task_switch)",
   },
   {
-    id: 'mmgrab-atomic', hook: 'mmgrab_lazy_tlb', site: 'context_switch',
+    id: 'mmgrab-atomic',
+    hook: 'mmgrab_lazy_tlb',
+    site: 'context_switch',
     borrower: 'switch_mm_cid (v6.4-v6.18): smp_mb__after_mmgrab() after mmgrab_lazy_tlb in context_switch',
   },
 ];
@@ -45,17 +68,24 @@ const TEXT = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '';
 export function checkSchemeDescriptor(plugin: AnyScheme, expect: ConformanceExpect): void {
   const validated = validateSchemePlugin(plugin, `${String(plugin?.name)} (conformance)`);
   expect(validated, 'validateSchemePlugin returns the descriptor itself').toBe(plugin);
-  expect((SUPPORTED_SCHEME_ABIS as readonly number[]).includes(plugin.abi), `abi ${plugin.abi} (this core loads scheme ABI ${SUPPORTED_SCHEME_ABIS.join(', ')})`).toBe(true);
+  expect(
+    (SUPPORTED_SCHEME_ABIS as readonly number[]).includes(plugin.abi),
+    `abi ${plugin.abi} (this core loads scheme ABI ${SUPPORTED_SCHEME_ABIS.join(', ')})`,
+  ).toBe(true);
   const problems: string[] = [];
   const builtin = builtinScheme(plugin.name);
   if (builtin !== undefined && builtin !== plugin) {
-    problems.push(`name "${plugin.name}" is a built-in scheme's: cells, CLI flags and results would mix the two up; name yours after its design (e.g. "${plugin.name}-percpu")`);
+    problems.push(
+      `name "${plugin.name}" is a built-in scheme's: cells, CLI flags and results would mix the two up; name yours after its design (e.g. "${plugin.name}-percpu")`,
+    );
   }
   for (const f of ['description', 'source'] as const) if (!TEXT(plugin[f])) problems.push(`${f} is blank`);
   if (problems.length > 0) throw new Error(`scheme plugin ${plugin.name}: descriptor problems:\n  - ${problems.join('\n  - ')}`);
   const sim = new Simulator({ plugin: referenceArch, scheme: plugin.name, schemePlugin: plugin, cpus: 1 });
   expect(sim.cell.scheme, 'a cell of the scheme records its name').toBe(plugin.name);
-  expect(sim.cell.schemeVersion, 'a cell of a scheme plugin records its version (a built-in scheme: none)').toBe(builtin === plugin ? undefined : plugin.version);
+  expect(sim.cell.schemeVersion, 'a cell of a scheme plugin records its version (a built-in scheme: none)').toBe(
+    builtin === plugin ? undefined : plugin.version,
+  );
 }
 
 const KCONFIG_ASSIGNMENT = /^(?:CONFIG_)?([A-Z][A-Z0-9_]*)=(\S+)/;
@@ -70,8 +100,10 @@ const KCONFIG_ASSIGNMENT = /^(?:CONFIG_)?([A-Z][A-Z0-9_]*)=(\S+)/;
 export function checkSchemeKconfig(plugin: AnyScheme): void {
   const k = plugin.kconfig as unknown as Record<string, unknown> | undefined;
   const problems: string[] = [];
-  if (typeof k !== 'object' || k === null) throw new Error(`scheme plugin ${plugin.name}: kconfig must be an object { MMU_LAZY_TLB_REFCOUNT, MMU_LAZY_TLB_SHOOTDOWN, other? }`);
-  for (const s of ['MMU_LAZY_TLB_REFCOUNT', 'MMU_LAZY_TLB_SHOOTDOWN']) if (typeof k[s] !== 'boolean') problems.push(`${s} must be a boolean, got ${JSON.stringify(k[s])}`);
+  if (typeof k !== 'object' || k === null)
+    throw new Error(`scheme plugin ${plugin.name}: kconfig must be an object { MMU_LAZY_TLB_REFCOUNT, MMU_LAZY_TLB_SHOOTDOWN, other? }`);
+  for (const s of ['MMU_LAZY_TLB_REFCOUNT', 'MMU_LAZY_TLB_SHOOTDOWN'])
+    if (typeof k[s] !== 'boolean') problems.push(`${s} must be a boolean, got ${JSON.stringify(k[s])}`);
   if (k.MMU_LAZY_TLB_REFCOUNT === true && k.MMU_LAZY_TLB_SHOOTDOWN === true) {
     problems.push(
       'MMU_LAZY_TLB_REFCOUNT=y with MMU_LAZY_TLB_SHOOTDOWN=y is impossible: in arch/Kconfig MMU_LAZY_TLB_REFCOUNT is "def_bool y, depends on ' +
@@ -136,7 +168,8 @@ export function checkSchemeClaims(plugin: AnyScheme): void {
         problems.push(`${at} is not an object`);
         return;
       }
-      if (!TEXT(e.id) || e.id !== (e.id as string).trim() || /[\n\r\t]/.test(e.id as string)) problems.push(`${at}: id must be a non-empty one-line string without surrounding blanks`);
+      if (!TEXT(e.id) || e.id !== (e.id as string).trim() || /[\n\r\t]/.test(e.id as string))
+        problems.push(`${at}: id must be a non-empty one-line string without surrounding blanks`);
       else if (seen.has(e.id as string)) problems.push(`${at}: id is declared twice`);
       else seen.add(e.id as string);
       for (const f of texts) if (!TEXT(e[f])) problems.push(`${at}: ${f} must not be blank`);
@@ -158,7 +191,8 @@ export function checkSchemeClaims(plugin: AnyScheme): void {
   const arch = list('arch', c.arch);
   ids('arch', arch, ['description']);
   arch.forEach((a, i) => {
-    if (!(INVARIANT_IDS as readonly unknown[]).includes(a?.checkedBy)) problems.push(`arch[${i}]: checkedBy ${JSON.stringify(a?.checkedBy)} is not an oracle of this core (${INVARIANT_IDS.join(', ')})`);
+    if (!(INVARIANT_IDS as readonly unknown[]).includes(a?.checkedBy))
+      problems.push(`arch[${i}]: checkedBy ${JSON.stringify(a?.checkedBy)} is not an oracle of this core (${INVARIANT_IDS.join(', ')})`);
   });
   if (problems.length > 0) throw new Error(`scheme plugin ${plugin.name}: claims are not well formed:\n  - ${problems.join('\n  - ')}`);
 }
@@ -247,9 +281,12 @@ export function checkSchemeDefaultOptions(plugin: AnyScheme, expect: Conformance
   expect(json, `defaults ${JSON.stringify(json)} are JSON-safe (artifacts record options)`).toEqual(defaults);
   expect(canonicalJson(plugin.options.parse(json)), 'the defaults re-parse to themselves (replay re-parses them)').toBe(canonicalJson(defaults));
   const refusal: unknown = plugin.structuralRefusal?.(defaults) ?? null;
-  if (refusal !== null) throw new Error(`scheme plugin ${plugin.name}: structuralRefusal refuses the default options: ${String(refusal)} (the defaults must form a cell)`);
+  if (refusal !== null)
+    throw new Error(`scheme plugin ${plugin.name}: structuralRefusal refuses the default options: ${String(refusal)} (the defaults must form a cell)`);
   expect(resolveSchemeOptions(plugin as SchemePlugin<unknown>, {}), '{} resolves to no options (the default cell)').toBe(null);
-  expect(resolveSchemeOptions(plugin as SchemePlugin<unknown>, defaults), 'the defaults given explicitly resolve to no options (the same cell as {})').toBe(null);
+  expect(resolveSchemeOptions(plugin as SchemePlugin<unknown>, defaults), 'the defaults given explicitly resolve to no options (the same cell as {})').toBe(
+    null,
+  );
   for (const given of optionSets) {
     const resolved = resolveSchemeOptions(plugin as SchemePlugin<unknown>, given);
     const again = resolveSchemeOptions(plugin as SchemePlugin<unknown>, resolved ?? {});
@@ -278,7 +315,9 @@ export function coerceCliValue(raw: string): unknown {
 export function checkSchemeOptionValues(plugin: AnyScheme): void {
   const fields = optionFields(plugin);
   if (fields === null) {
-    throw new Error(`scheme plugin ${plugin.name}: options must be a zod object of named options (z.object({ ... }).strict()), so that they can be written name:key=value`);
+    throw new Error(
+      `scheme plugin ${plugin.name}: options must be a zod object of named options (z.object({ ... }).strict()), so that they can be written name:key=value`,
+    );
   }
   const defaults = defaultsOf(plugin) ?? {};
   const problems: string[] = [];
@@ -310,7 +349,8 @@ export function checkSchemeOptionValues(plugin: AnyScheme): void {
         continue;
       }
       if (v === defaults[key]) {
-        if (resolved !== null) problems.push(`${at}: its default ${JSON.stringify(v)} given explicitly resolves to ${JSON.stringify(resolved)}, not to the default cell`);
+        if (resolved !== null)
+          problems.push(`${at}: its default ${JSON.stringify(v)} given explicitly resolves to ${JSON.stringify(resolved)}, not to the default cell`);
         continue;
       }
       if (canonicalJson(resolved) !== canonicalJson({ [key]: v })) {
@@ -376,7 +416,8 @@ export function checkSchemeGarbageOptions(plugin: AnyScheme, strict: boolean, ex
     cellRefused = e instanceof SchemeOptionsError;
   }
   if (!cellRefused) problems.push('new Simulator({ schemeOptions: 42 }) was not refused with a SchemeOptionsError');
-  if (problems.length > 0) throw new Error(`scheme plugin ${plugin.name}: invalid options must be refused with a clear SchemeOptionsError:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0)
+    throw new Error(`scheme plugin ${plugin.name}: invalid options must be refused with a clear SchemeOptionsError:\n  - ${problems.join('\n  - ')}`);
 }
 
 const SITE_TEXTS = ['source', 'reads', 'consequence'] as const;
@@ -388,7 +429,12 @@ const SITE_TEXTS = ['source', 'reads', 'consequence'] as const;
  * option set, returns an array of distinct ids without throwing (core ignores an id a cell
  * does not declare, so only the form can be checked here).
  */
-export function checkSchemeUseSites(plugin: AnyScheme, expect: ConformanceExpect, arches: readonly SchemeConformanceArch[], optionSets: readonly unknown[] = [{}]): void {
+export function checkSchemeUseSites(
+  plugin: AnyScheme,
+  expect: ConformanceExpect,
+  arches: readonly SchemeConformanceArch[],
+  optionSets: readonly unknown[] = [{}],
+): void {
   const sites: unknown = plugin.useSites ?? [];
   if (!Array.isArray(sites)) throw new Error(`scheme plugin ${plugin.name}: useSites must be an array of UseSiteDoc`);
   const problems: string[] = [];
@@ -401,7 +447,8 @@ export function checkSchemeUseSites(plugin: AnyScheme, expect: ConformanceExpect
       problems.push(`${at} is not an object`);
       return;
     }
-    if (!TEXT(u.id) || u.id !== (u.id as string).trim() || /[\n\r\t]/.test(u.id as string)) problems.push(`${at}: id must be a non-empty one-line string without surrounding blanks`);
+    if (!TEXT(u.id) || u.id !== (u.id as string).trim() || /[\n\r\t]/.test(u.id as string))
+      problems.push(`${at}: id must be a non-empty one-line string without surrounding blanks`);
     else {
       const owner = taken.get(u.id as string);
       if (owner !== undefined) problems.push(`${at}: id is ${owner}; name the scheme's site by its function or compare`);
@@ -413,7 +460,8 @@ export function checkSchemeUseSites(plugin: AnyScheme, expect: ConformanceExpect
   });
   for (const a of arches) {
     const n = CORE_USE_SITES.length + (a.plugin.useSites?.length ?? 0) + (sites as unknown[]).length;
-    if (n > MAX_USE_SITES) problems.push(`with arch ${a.plugin.name}, core + arch + scheme declare ${n} use sites: at most ${MAX_USE_SITES} (a run records them in a 32-bit mask)`);
+    if (n > MAX_USE_SITES)
+      problems.push(`with arch ${a.plugin.name}, core + arch + scheme declare ${n} use sites: at most ${MAX_USE_SITES} (a run records them in a 32-bit mask)`);
   }
   const patched = (plugin as { patchedSites?: unknown }).patchedSites;
   if (patched !== undefined) {
@@ -440,7 +488,7 @@ export function checkSchemeUseSites(plugin: AnyScheme, expect: ConformanceExpect
   }
   if (problems.length > 0) throw new Error(`scheme plugin ${plugin.name}: use sites are not well formed:\n  - ${problems.join('\n  - ')}`);
   const sim = new Simulator({ plugin: referenceArch, scheme: plugin.name, schemePlugin: plugin, cpus: 1 });
-  expect(sim.sites, 'a cell reports the core\'s use sites, then the arch\'s, then the scheme\'s in declaration order').toEqual([
+  expect(sim.sites, "a cell reports the core's use sites, then the arch's, then the scheme's in declaration order").toEqual([
     ...CORE_USE_SITES.map((u) => u.id),
     ...(referenceArch.useSites ?? []).map((u) => u.id),
     ...(plugin.useSites ?? []).map((u) => u.id),
@@ -457,7 +505,9 @@ export function checkSchemeSetup(plugin: AnyScheme, expect: ConformanceExpect, s
       try {
         hooks = plugin.setup(options, env);
       } catch (e) {
-        throw new Error(`scheme plugin ${plugin.name}: setup(${JSON.stringify(options)}, ${JSON.stringify(env)}) threw: ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(
+          `scheme plugin ${plugin.name}: setup(${JSON.stringify(options)}, ${JSON.stringify(env)}) threw: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
       expect(validateSchemeHooks(plugin as SchemePlugin<unknown>, hooks), `validateSchemeHooks returns the hooks (${a.plugin.name}, ${memory})`).toBe(hooks);
     }

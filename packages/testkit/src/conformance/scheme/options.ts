@@ -81,7 +81,10 @@ export interface ResolvedSchemeConformanceOptions {
 export const REFERENCE: SchemeConformanceArch = { plugin: referenceArch };
 
 export function resolveSchemeConformanceOptions(plugin: SchemePlugin<any>, o: SchemeConformanceOptions): ResolvedSchemeConformanceOptions {
-  const extra = (o.arches ?? []).map((a): SchemeConformanceArch => ('plugin' in a && typeof (a as SchemeConformanceArch).plugin === 'object' ? (a as SchemeConformanceArch) : { plugin: a as ArchPlugin<any> }));
+  const extra = (o.arches ?? []).map(
+    (a): SchemeConformanceArch =>
+      'plugin' in a && typeof (a as SchemeConformanceArch).plugin === 'object' ? (a as SchemeConformanceArch) : { plugin: a as ArchPlugin<any> },
+  );
   return {
     schemeOptions: o.schemeOptions ?? listedOptionSets(plugin),
     arches: [REFERENCE, ...extra],
@@ -100,4 +103,3 @@ export function resolveSchemeConformanceOptions(plugin: SchemePlugin<any>, o: Sc
     timeout: o.timeout ?? 60_000,
   };
 }
-

@@ -20,8 +20,15 @@
  * Probing changes no run: each wrapper calls the plugin's hook with the same arguments.
  */
 import {
-  LAZY_CONTEXT_SWITCH, LAZY_FINISH_TASK_SWITCH, type Kernel, type RunResult, type SchemeHooks, type SchemeKernel, type SchemePlugin,
-  type SchemeSequenceHook, type SharedArray,
+  LAZY_CONTEXT_SWITCH,
+  LAZY_FINISH_TASK_SWITCH,
+  type Kernel,
+  type RunResult,
+  type SchemeHooks,
+  type SchemeKernel,
+  type SchemePlugin,
+  type SchemeSequenceHook,
+  type SharedArray,
 } from '@lazytlb/core';
 import { seedsOf } from '../cell.js';
 import { makeSchemeSim, schemeCellLabel, thrownLine, type SchemeCellSpec } from './cell.js';
@@ -120,12 +127,17 @@ class Sink {
     const docs = this.plugin.sharedState ?? [];
     if (!this.inReset) this.add('shared', `declareSchemeShared(${slot}, "${name}") outside reset() (on CPU${this.cpu}): declare shared state in reset`);
     if (!Number.isInteger(slot) || slot < 0 || slot >= docs.length) {
-      this.add('shared', `declareSchemeShared(slot ${slot}, "${name}"): SchemePlugin.sharedState declares ${docs.length} entr${docs.length === 1 ? 'y' : 'ies'}${docs.length > 0 ? ` (slots 0..${docs.length - 1})` : ''}; declare the state there`);
+      this.add(
+        'shared',
+        `declareSchemeShared(slot ${slot}, "${name}"): SchemePlugin.sharedState declares ${docs.length} entr${docs.length === 1 ? 'y' : 'ies'}${docs.length > 0 ? ` (slots 0..${docs.length - 1})` : ''}; declare the state there`,
+      );
     } else if (this.declared.has(slot)) {
       this.add('shared', `declareSchemeShared(${slot}, "${name}"): slot ${slot} is declared twice in one reset()`);
     }
-    if (typeof name !== 'string' || name.trim() === '') this.add('shared', `declareSchemeShared(${slot}) without a name (traces and errors name the state by it)`);
-    if (!(view instanceof Int32Array) && !(view instanceof Uint8Array)) this.add('shared', `declareSchemeShared(${slot}, "${name}") with ${show(view)}: an Int32Array or Uint8Array`);
+    if (typeof name !== 'string' || name.trim() === '')
+      this.add('shared', `declareSchemeShared(${slot}) without a name (traces and errors name the state by it)`);
+    if (!(view instanceof Int32Array) && !(view instanceof Uint8Array))
+      this.add('shared', `declareSchemeShared(${slot}, "${name}") with ${show(view)}: an Int32Array or Uint8Array`);
     this.declared.set(slot, view);
   }
 
@@ -136,18 +148,29 @@ class Sink {
       return;
     }
     const id = this.plugin.sharedState?.[slot]?.id ?? `slot ${slot}`;
-    if (!Number.isInteger(i) || i < 0 || i >= view.length) this.add('shared', `storeSchemeShared(CPU${cpu}, "${id}", index ${i}): outside the declared array (length ${view.length}); the store is lost`);
+    if (!Number.isInteger(i) || i < 0 || i >= view.length)
+      this.add('shared', `storeSchemeShared(CPU${cpu}, "${id}", index ${i}): outside the declared array (length ${view.length}); the store is lost`);
     const fits = view instanceof Uint8Array ? Number.isInteger(v) && v >= 0 && v <= 0xff : Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff;
-    if (!fits) this.add('shared', `storeSchemeShared(CPU${cpu}, "${id}", ${i}, ${v}): the value does not fit the declared ${view.constructor.name} (it would be stored truncated)`);
+    if (!fits)
+      this.add(
+        'shared',
+        `storeSchemeShared(CPU${cpu}, "${id}", ${i}, ${v}): the value does not fit the declared ${view.constructor.name} (it would be stored truncated)`,
+      );
     if (this.inReset) return;
     if (cpu !== this.cpu) {
-      this.add('shared', `storeSchemeShared(CPU${cpu}, "${id}", ${i}) from a hook running on CPU${this.cpu}: a plain store goes into the storing CPU's store buffer; store as the CPU that executes the hook`);
+      this.add(
+        'shared',
+        `storeSchemeShared(CPU${cpu}, "${id}", ${i}) from a hook running on CPU${this.cpu}: a plain store goes into the storing CPU's store buffer; store as the CPU that executes the hook`,
+      );
     }
     const key = `${slot}:${i}`;
     const w = this.writers.get(key);
     if (w === undefined) this.writers.set(key, cpu);
     else if (w !== cpu) {
-      this.add('shared', `element ${i} of "${id}" is plain-stored by CPU${w} and by CPU${cpu} in one run: scope 'cpu' means one owning CPU stores each element (others only read it)`);
+      this.add(
+        'shared',
+        `element ${i} of "${id}" is plain-stored by CPU${w} and by CPU${cpu} in one run: scope 'cpu' means one owning CPU stores each element (others only read it)`,
+      );
     }
   }
 
@@ -155,15 +178,19 @@ class Sink {
     this.runs++;
     if (r.pluginError !== null) this.add('errors', `hook ${r.pluginError.hook} threw: ${r.pluginError.message}`);
     if (r.outcome === 'budget' && this.open > 0) {
-      this.add('sequences', `the run hit the step budget with ${this.open} scheme sequence(s) still open after ${this.resumesThisRun} resume call(s): a sequence must end (resume returns nothing)`);
+      this.add(
+        'sequences',
+        `the run hit the step budget with ${this.open} scheme sequence(s) still open after ${this.resumesThisRun} resume call(s): a sequence must end (resume returns nothing)`,
+      );
     }
   }
 }
 
 /** The borrowed barriers the scheme claims to provide that runs can check (probe.ts, runs.ts). */
 export function borrowedBarriersToCheck(plugin: SchemePlugin<any>): typeof BORROWED_BARRIERS {
-  return BORROWED_BARRIERS.filter((b) => (plugin.claims?.barriers ?? []).some((c) => c.id === b.id && c.provided === true))
-    .filter((b) => !(b.site === 'finish_task_switch' && hasNoPrevMm(plugin)));
+  return BORROWED_BARRIERS.filter((b) => (plugin.claims?.barriers ?? []).some((c) => c.id === b.id && c.provided === true)).filter(
+    (b) => !(b.site === 'finish_task_switch' && hasNoPrevMm(plugin)),
+  );
 }
 
 /** The effective pc core takes from a sequence hook's return value (core's model/scheme-calls.ts: `|| 0`, then `> 0`). */
@@ -173,7 +200,10 @@ function effectivePc(r: unknown): number {
 }
 
 function wrapHooks(plugin: SchemePlugin<any>, h: SchemeHooks, s: Sink): SchemeHooks {
-  const barrierAt = borrowedBarriersToCheck(plugin).map((b) => ({ ...b, siteNo: b.site === 'finish_task_switch' ? LAZY_FINISH_TASK_SWITCH : LAZY_CONTEXT_SWITCH }));
+  const barrierAt = borrowedBarriersToCheck(plugin).map((b) => ({
+    ...b,
+    siteNo: b.site === 'finish_task_switch' ? LAZY_FINISH_TASK_SWITCH : LAZY_CONTEXT_SWITCH,
+  }));
   const voidResult = (name: string, r: unknown): void => {
     if (r !== undefined) s.add('calls', `${name} returned ${show(r)}; it must return nothing`);
   };
@@ -188,7 +218,10 @@ function wrapHooks(plugin: SchemePlugin<any>, h: SchemeHooks, s: Sink): SchemeHo
       if (b.hook !== hook || b.siteNo !== site) continue;
       s.barrierChecks[b.id] = (s.barrierChecks[b.id] ?? 0) + 1;
       if (!s.mb) {
-        s.add('barriers', `claims.barriers "${b.id}" says provided, but ${hook}(${k.mmName(mm)}) at ${b.site} on CPU${cpu} executed no full barrier (k.lazyMb, an mm_count atomic or k.countSchemeAtomic); ${b.borrower}`);
+        s.add(
+          'barriers',
+          `claims.barriers "${b.id}" says provided, but ${hook}(${k.mmName(mm)}) at ${b.site} on CPU${cpu} executed no full barrier (k.lazyMb, an mm_count atomic or k.countSchemeAtomic); ${b.borrower}`,
+        );
       }
     }
   };
@@ -230,9 +263,18 @@ function wrapHooks(plugin: SchemePlugin<any>, h: SchemeHooks, s: Sink): SchemeHo
       const again: unknown = h.lazy_refs(k, mm);
       let after = 0;
       for (let i = 0; i < k.cost.length; i++) after += k.cost[i]!;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) s.add('calls', `lazy_refs(${k.mmName(mm)}) returned ${show(n)}: a count of mm_count references (an integer >= 0)`);
-      else if (again !== n) s.add('calls', `lazy_refs(${k.mmName(mm)}) answered ${n}, then ${show(again)} right after: it must be a pure read of the scheme's state (it is the I4 oracle's question)`);
-      if (after !== before) s.add('calls', `lazy_refs(${k.mmName(mm)}) changed the cost counters: it must be a pure read (the oracle asks it, more or less often depending on checking)`);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+        s.add('calls', `lazy_refs(${k.mmName(mm)}) returned ${show(n)}: a count of mm_count references (an integer >= 0)`);
+      else if (again !== n)
+        s.add(
+          'calls',
+          `lazy_refs(${k.mmName(mm)}) answered ${n}, then ${show(again)} right after: it must be a pure read of the scheme's state (it is the I4 oracle's question)`,
+        );
+      if (after !== before)
+        s.add(
+          'calls',
+          `lazy_refs(${k.mmName(mm)}) changed the cost counters: it must be a pure read (the oracle asks it, more or less often depending on checking)`,
+        );
       return n as number;
     },
   };
@@ -250,7 +292,10 @@ function wrapHooks(plugin: SchemePlugin<any>, h: SchemeHooks, s: Sink): SchemeHo
           s.started[name]++;
           s.open++;
           if (h.resume === undefined) {
-            s.add('sequences', `${name}(${k.mmName(mm)}) on CPU${cpu} returned pc ${pc}, but the scheme has no resume hook: core calls resume(k, cpu, '${name}', pc, mm) as the CPU's next steps`);
+            s.add(
+              'sequences',
+              `${name}(${k.mmName(mm)}) on CPU${cpu} returned pc ${pc}, but the scheme has no resume hook: core calls resume(k, cpu, '${name}', pc, mm) as the CPU's next steps`,
+            );
           }
         }
         return r;
@@ -377,8 +422,13 @@ export function probeScheme(cells: readonly SchemeCellSpec[], nSeeds: number, tr
     });
   }
   return {
-    runs: s.runs, calls: s.calls, hooks: s.hooks ?? [], started: s.started, barrierChecks: s.barrierChecks,
-    problems: s.problems, problemCounts: s.counts,
+    runs: s.runs,
+    calls: s.calls,
+    hooks: s.hooks ?? [],
+    started: s.started,
+    barrierChecks: s.barrierChecks,
+    problems: s.problems,
+    problemCounts: s.counts,
   };
 }
 

@@ -5,8 +5,18 @@
  * sweeps, and a scheme that is unsafe on some arch still conforms.
  */
 import {
-  INVARIANT_IDS, constants, replayArtifact, seedToHex,
-  type InvariantId, type Kernel, type ProfileName, type RunResult, type RunSeed, type SchemePlugin, type Simulator, type TraceEvent,
+  INVARIANT_IDS,
+  constants,
+  replayArtifact,
+  seedToHex,
+  type InvariantId,
+  type Kernel,
+  type ProfileName,
+  type RunResult,
+  type RunSeed,
+  type SchemePlugin,
+  type Simulator,
+  type TraceEvent,
   type WorkloadSpec,
 } from '@lazytlb/core';
 import { seedsOf } from '../cell.js';
@@ -27,7 +37,10 @@ function outcomeKey(r: RunResult): string {
 }
 
 export function formatCounts(counts: OutcomeCounts): string {
-  return Object.entries(counts).sort(([a], [b]) => (a === 'ok' ? -1 : b === 'ok' ? 1 : a < b ? -1 : 1)).map(([k, n]) => `${n} ${k}`).join(', ');
+  return Object.entries(counts)
+    .sort(([a], [b]) => (a === 'ok' ? -1 : b === 'ok' ? 1 : a < b ? -1 : 1))
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
 }
 
 /**
@@ -119,9 +132,10 @@ export function checkSchemeAccounting(cell: SchemeCellSpec, nSeeds: number): Out
   }
   const errors = (counts['plugin-error'] ?? 0) + (counts.threw ?? 0);
   if (i4 > 0 || errors > 0) {
-    const why = i4 > 0
-      ? `${i4} run(s) broke I4: lazy_refs(mm) must equal the mm_count references the scheme holds (every k.schemeMmgrab it has not yet k.schemeMmdrop'ed)`
-      : `${errors} run(s) ended in a plugin error or threw`;
+    const why =
+      i4 > 0
+        ? `${i4} run(s) broke I4: lazy_refs(mm) must equal the mm_count references the scheme holds (every k.schemeMmgrab it has not yet k.schemeMmdrop'ed)`
+        : `${errors} run(s) ended in a plugin error or threw`;
     throw new Error(
       `${schemeCellLabel(cell)} (and exit-heavy), oracles ${ACCOUNTING_DISABLED.join(' ')} off: ${why} (${formatCounts(counts)}).` +
         `${failures.length > 0 ? `\n  ${failures.join('\n  ')}` : ''}${firstReport !== null ? `\nFirst:\n${firstReport}` : ''}`,
@@ -141,7 +155,9 @@ export interface SchemeRunFingerprint extends RunFingerprint {
 
 export function schemeFingerprint(sim: Simulator, r: RunResult): SchemeRunFingerprint {
   return {
-    ...fingerprint(sim, r), hazards: r.hazards, useSites: r.useSites,
+    ...fingerprint(sim, r),
+    hazards: r.hazards,
+    useSites: r.useSites,
     trace: r.trace === null ? null : r.trace.map((e) => ({ ...e })),
   };
 }
@@ -177,7 +193,10 @@ export function checkSchemeDeterminism(cell: SchemeCellSpec, expect: Conformance
   const lastFirst = runFp(c, seeds[last]!, true);
   const rest = seeds.slice(0, last).map((s) => runFp(c, s, true));
   const lastAgain = runFp(c, seeds[last]!, true);
-  expect([...rest, lastFirst], `${label}: seeds run out of order on a fresh Simulator (the last first, then the others) reproduce every run (reset() must clear all scheme state)`).toEqual(fa);
+  expect(
+    [...rest, lastFirst],
+    `${label}: seeds run out of order on a fresh Simulator (the last first, then the others) reproduce every run (reset() must clear all scheme state)`,
+  ).toEqual(fa);
   expect(lastAgain, `${label}: the last seed run again after all the others reproduces its first run (reset() must clear all scheme state)`).toEqual(lastFirst);
   const plain = seeds.map((s) => untraced(runFp(a, s, false)));
   expect(plain, `${label}: tracing does not change a run`).toEqual(fa.map(untraced));
@@ -195,7 +214,9 @@ export function checkSchemeNoMathRandom(cell: SchemeCellSpec, nSeeds: number): v
     }
   });
   if (sites.length > 0) {
-    throw new Error(`${schemeCellLabel(cell)}: Math.random() was called ${sites.length} time(s) (draw from k.chance / k.rng, the run's PRNG); first call:\n${sites[0]}`);
+    throw new Error(
+      `${schemeCellLabel(cell)}: Math.random() was called ${sites.length} time(s) (draw from k.chance / k.rng, the run's PRNG); first call:\n${sites[0]}`,
+    );
   }
   if (thrown !== null) throw thrown;
 }
@@ -241,23 +262,37 @@ export function checkSchemeObserverHooks(cell: SchemeCellSpec, nRuns: number): v
     else if (b !== a) add(`${where}: ${what} answered ${JSON.stringify(a)}, then ${JSON.stringify(b)} when asked again: it must be a pure read`);
     if (observable(k) !== before) add(`${where}: ${what} changed the cost counters or an mm_count: it must be a pure read`);
   };
-  const observe = (run: number) => (k: Kernel, step: number): void => {
-    const h = k.scheme;
-    const where = `run ${run} after step ${step}`;
-    if (h.describe_cpu !== undefined) {
-      for (let c = 0; c < k.ncpu; c++) {
-        ask(k, where, `describe_cpu(CPU${c})`, () => h.describe_cpu!(k, c), (d) => {
-          if (typeof d !== 'string') return `${typeof d}, not a string`;
-          return /[\n\r]/.test(d) ? `several lines (${JSON.stringify(d)}): one line per CPU` : null;
-        });
+  const observe =
+    (run: number) =>
+    (k: Kernel, step: number): void => {
+      const h = k.scheme;
+      const where = `run ${run} after step ${step}`;
+      if (h.describe_cpu !== undefined) {
+        for (let c = 0; c < k.ncpu; c++) {
+          ask(
+            k,
+            where,
+            `describe_cpu(CPU${c})`,
+            () => h.describe_cpu!(k, c),
+            (d) => {
+              if (typeof d !== 'string') return `${typeof d}, not a string`;
+              return /[\n\r]/.test(d) ? `several lines (${JSON.stringify(d)}): one line per CPU` : null;
+            },
+          );
+        }
       }
-    }
-    for (let mm = 1; mm < k.nmm; mm++) {
-      const stage = k.mmStage[mm];
-      if (stage === constants.MM_UNUSED || stage === constants.MM_FREED) continue;
-      ask(k, where, `lazy_refs(${k.mmName(mm)})`, () => h.lazy_refs(k, mm), (n) => (typeof n === 'number' && Number.isInteger(n) && n >= 0 ? null : `${String(n)}, not an integer >= 0`));
-    }
-  };
+      for (let mm = 1; mm < k.nmm; mm++) {
+        const stage = k.mmStage[mm];
+        if (stage === constants.MM_UNUSED || stage === constants.MM_FREED) continue;
+        ask(
+          k,
+          where,
+          `lazy_refs(${k.mmName(mm)})`,
+          () => h.lazy_refs(k, mm),
+          (n) => (typeof n === 'number' && Number.isInteger(n) && n >= 0 ? null : `${String(n)}, not an integer >= 0`),
+        );
+      }
+    };
   seedsOf(sim, nRuns).forEach((seed, run) => {
     sim.begin(seed);
     const look = observe(run);
@@ -280,13 +315,22 @@ export function checkSchemeObserverHooks(cell: SchemeCellSpec, nRuns: number): v
  * of the cell when one turns up within a bounded scan of more seeds (checkReplayOf).
  */
 export function checkSchemeReplay(cell: SchemeCellSpec, expect: ConformanceExpect, nSeeds: number): void {
-  checkReplayOf(makeSchemeSim(cell), schemeCellLabel(cell), expect, nSeeds, (artifact, trace, what) => {
-    try {
-      return replayArtifact(artifact, cell.arch.plugin, { trace, scheme: cell.scheme });
-    } catch (e) {
-      throw new Error(`${what}: replayArtifact could not replay it (${thrownLine(e)}): a run must be a pure function of (cell, seed); see the determinism test`);
-    }
-  }, { samePluginError: true });
+  checkReplayOf(
+    makeSchemeSim(cell),
+    schemeCellLabel(cell),
+    expect,
+    nSeeds,
+    (artifact, trace, what) => {
+      try {
+        return replayArtifact(artifact, cell.arch.plugin, { trace, scheme: cell.scheme });
+      } catch (e) {
+        throw new Error(
+          `${what}: replayArtifact could not replay it (${thrownLine(e)}): a run must be a pure function of (cell, seed); see the determinism test`,
+        );
+      }
+    },
+    { samePluginError: true },
+  );
 }
 
 // ---- probed contracts ---------------------------------------------------------------------
@@ -302,7 +346,8 @@ export function checkSchemeHookCalls(plugin: SchemePlugin<any>, cells: readonly 
   const err = probeFailure(plugin, report, ['calls', 'errors'], 'hook calls broke their contract');
   if (err !== null) throw err;
   const never = REQUIRED_CALLED.filter((h) => (report.calls[h] ?? 0) === 0);
-  if (never.length > 0) throw new Error(`scheme plugin ${plugin.name}: ${never.join(', ')} never called in ${report.runs} runs: the check exercised nothing (raise hookSeeds)`);
+  if (never.length > 0)
+    throw new Error(`scheme plugin ${plugin.name}: ${never.join(', ')} never called in ${report.runs} runs: the check exercised nothing (raise hookSeeds)`);
   return report;
 }
 
@@ -315,7 +360,10 @@ export function checkSchemeSequences(plugin: SchemePlugin<any>, cells: readonly 
   const err = probeFailure(plugin, report, ['sequences'], 'sequence hooks broke their contract');
   if (err !== null) throw err;
   const never = (['mmput', 'cleanup_lazy_tlbs'] as const).filter((h) => report.hooks.includes(h) && (report.calls[h] ?? 0) === 0);
-  if (never.length > 0) throw new Error(`scheme plugin ${plugin.name}: ${never.join(', ')} never called in ${report.runs} runs of exit-heavy: the check exercised nothing (raise sequenceSeeds)`);
+  if (never.length > 0)
+    throw new Error(
+      `scheme plugin ${plugin.name}: ${never.join(', ')} never called in ${report.runs} runs of exit-heavy: the check exercised nothing (raise sequenceSeeds)`,
+    );
   return report;
 }
 
@@ -334,7 +382,9 @@ export function checkSchemeBarrierClaims(plugin: SchemePlugin<any>, cells: reado
   if (err !== null) throw err;
   const never = borrowedBarriersToCheck(plugin).filter((b) => (report.barrierChecks[b.id] ?? 0) === 0);
   if (never.length > 0) {
-    throw new Error(`scheme plugin ${plugin.name}: ${never.map((b) => `${b.hook} at ${b.site} (for "${b.id}")`).join(', ')} never called in ${report.runs} runs: the check exercised nothing (raise hookSeeds)`);
+    throw new Error(
+      `scheme plugin ${plugin.name}: ${never.map((b) => `${b.hook} at ${b.site} (for "${b.id}")`).join(', ')} never called in ${report.runs} runs: the check exercised nothing (raise hookSeeds)`,
+    );
   }
   return report;
 }

@@ -6,8 +6,16 @@
  */
 import { z } from 'zod';
 import {
-  CORE_VERSION, INIT_MM, defineArchPlugin, defineSchemePlugin, referenceArch,
-  type ArchPlugin, type ReferenceArchOptions, type SchemeHooks, type SchemeKernel, type SchemePlugin,
+  CORE_VERSION,
+  INIT_MM,
+  defineArchPlugin,
+  defineSchemePlugin,
+  referenceArch,
+  type ArchPlugin,
+  type ReferenceArchOptions,
+  type SchemeHooks,
+  type SchemeKernel,
+  type SchemePlugin,
 } from '@lazytlb/core';
 import { collectTests, type Collected } from '../test-support.js';
 import { describeSchemeConformance } from './describe.js';
@@ -22,7 +30,14 @@ export function collectScheme(plugin: SchemePlugin<any>, options: SchemeConforma
 
 /** Small seed counts for running the whole suite against many variants. */
 export const QUICK: SchemeConformanceOptions = {
-  seeds: 30, cpuCounts: [2], accountingSeeds: 40, sequenceSeeds: 30, hookSeeds: 10, determinismSeeds: 3, replaySeeds: 2, log: null,
+  seeds: 30,
+  cpuCounts: [2],
+  accountingSeeds: 40,
+  sequenceSeeds: 30,
+  hookSeeds: 10,
+  determinismSeeds: 3,
+  replaySeeds: 2,
+  log: null,
 };
 
 /** Names of the failing tests, each with its error message. */
@@ -55,7 +70,7 @@ export const PercpuCountOptions = z
     scan: z
       .enum(['cpus', 'off'])
       .default('cpus')
-      .describe('cleanup_lazy_tlbs reads every CPU\'s counter of the mm, one CPU per step (cpus), or is left out (off)'),
+      .describe("cleanup_lazy_tlbs reads every CPU's counter of the mm, one CPU per step (cpus), or is left out (off)"),
   })
   .strict();
 export type PercpuCountOptions = z.infer<typeof PercpuCountOptions>;
@@ -94,7 +109,13 @@ export function percpuCountScheme(
       ],
       arch: [],
     },
-    sharedState: [{ id: 'lazy_count', scope: 'cpu', description: 'per CPU and mm: lazy references this CPU took minus those it dropped; cleanup_lazy_tlbs reads every row' }],
+    sharedState: [
+      {
+        id: 'lazy_count',
+        scope: 'cpu',
+        description: 'per CPU and mm: lazy references this CPU took minus those it dropped; cleanup_lazy_tlbs reads every row',
+      },
+    ],
     setup(options) {
       let view: Int32Array = new Int32Array(0);
       let mem: Int32Array = view;
