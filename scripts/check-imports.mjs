@@ -318,7 +318,7 @@ export function checkImports(root, only) {
           if (!p.isApp && (tp?.isApp || relTarget.split('/')[0] === 'apps')) {
             lines.apps.push(`${where} imports '${spec}' → ${relTarget}, inside ${tp ? `${tp.name} (${tp.rel})` : 'apps/'}`);
           } else if (tp !== p) {
-            lines.deep.push(`${where} imports '${spec}' → ${relTarget}: outside ${p.rel}` + (tp ? ` (into ${tp.name}: import '${tp.name}' instead)` : ''));
+            lines.deep.push(`${where} imports '${spec}' → ${relTarget}: outside ${p.rel}${tp ? ` (into ${tp.name}: import '${tp.name}' instead)` : ''}`);
           } else if (!isTest) {
             const relInSrc = posix(relative(src, target));
             if (TEST_FILE.test(relInSrc) && !relInSrc.startsWith('..')) {

@@ -23,6 +23,7 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 /** pnpm itself: the one running this script if any (npm_execpath), else the pinned one via npx. */
 function pnpmCommand() {
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: set by npm/pnpm when a script runs; absent otherwise
   const execPath = process.env.npm_execpath;
   if (execPath && /pnpm/.test(execPath)) {
     return /\.c?js$/.test(execPath) ? [process.execPath, [execPath]] : [execPath, []];

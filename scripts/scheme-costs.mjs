@@ -95,7 +95,7 @@ for (const [scheme, schemeOptions] of SCHEMES) {
  * So a series is extrapolated linearly only when the line explains it (R² >= 0.99) and grows
  * (b >= 0.05 per CPU); otherwise it is called workload-bound and its N = 32 value is reported.
  */
-function fit(ys) {
+function lineFit(ys) {
   const n = CPUS.length;
   const mx = CPUS.reduce((s, x) => s + x, 0) / n;
   const my = ys.reduce((s, y) => s + y, 0) / n;
@@ -128,7 +128,7 @@ for (const r of rows) {
   for (const e of EVENT_NAMES) {
     for (const c of EVENT_CATEGORY_NAMES) {
       const ys = r.series[`${e}/${c}`];
-      const { a: fa, b: fb, r2, linear } = fit(ys);
+      const { a: fa, b: fb, r2, linear } = lineFit(ys);
       const at1024 = linear ? fa + fb * 1024 : ys[ys.length - 1];
       s.costs[`${e}_${c}`] = { perEvent: ys, fit: { a: fa, b: fb, r2 }, model: linear ? 'linear' : 'workload-bound', at1024 };
       if (ys.every((y) => y < 0.005)) continue;

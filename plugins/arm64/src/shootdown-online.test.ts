@@ -9,7 +9,7 @@
  * and the cell is clean.
  */
 import { describe, expect, it } from 'vitest';
-import { Simulator, createSimulator, defineArchPlugin, hashString128, runSeed, type RunResult } from '@lazytlb/core';
+import { type Simulator, createSimulator, defineArchPlugin, hashString128, runSeed, type RunResult } from '@lazytlb/core';
 import { runCell } from '@lazytlb/explore';
 import { Scenario, child, kthread, ringExitWorker, thread } from '@lazytlb/testkit';
 import plugin from './index.js';

@@ -125,7 +125,7 @@ function exitLazySwitchIrqsOn(k: ArchKernel, cpu: number, t: number, mm: number,
 
 /** Step 2 of the IRQs-on lazy switch (arch_continue PPC_CONT_EXIT_LAZY_SWITCH). */
 export function exitLazyFlushTlbResume(p: Ppc, k: ArchKernel, cpu: number, mm: number, alwaysFlush: boolean): void {
-  const t = k.cpuCurr[cpu]!;
+  const _t = k.cpuCurr[cpu]!;
   k.useMm(cpu, mm, SITE_EXIT_LAZY_FLUSH_TLB);
   switchMmIrqsOff(p, k, cpu, mm, INIT_MM);
   if (k.tracer !== null) k.tracer.ev(cpu, 'exit_lazy_flush_tlb', `switch_mm_irqs_off(${k.mmName(mm)}, init_mm) with IRQs on; mmdrop_lazy_tlb(${k.mmName(mm)})`);
@@ -186,7 +186,7 @@ export function mmResetThreadLocal(p: Ppc, k: ArchKernel, cpu: number, mm: numbe
  * not to self. `fn` is PPC_IPI_EXIT_FLUSH_LAZY, or its pre-a665eec0a22e form under the
  * radix-trim-clears-other-cpus mutation.
  */
-export function exitFlushLazyTlbs(p: Ppc, k: ArchKernel, cpu: number, mm: number, fn: number = PPC_IPI_EXIT_FLUSH_LAZY): number {
+export function exitFlushLazyTlbs(_p: Ppc, k: ArchKernel, cpu: number, mm: number, fn: number = PPC_IPI_EXIT_FLUSH_LAZY): number {
   const mask = k.mmCpumask[mm]!;
   let n = 0;
   for (let c = 0; c < k.ncpu; c++) {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSimulator, hashString128, INIT_MM, runSeed, type ArchPlugin } from '@lazytlb/core';
 import { runCell } from '@lazytlb/explore';
-import plugin, { INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, X86Tlb, createX86Hooks, type X86NativeOptions } from './index.js';
+import plugin, { INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, type X86Tlb, createX86Hooks, type X86NativeOptions } from './index.js';
 
 describe('x86 cpu_up: initialize_tlbstate_and_flush', () => {
   it('every bring-up leaves the CPU on init_mm, ASID 0 (flushed), next_asid 1, no stale ctxs[], not lazy; runs clean', () => {

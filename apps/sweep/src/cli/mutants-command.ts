@@ -22,7 +22,7 @@ import { type BudgetInput, runMutants } from '@lazytlb/explore';
 import type { MutantsFile } from '@lazytlb/explore';
 import { formatMutantsTable } from '../mutants/table.js';
 import { parseVariants } from '@lazytlb/explore';
-import { positiveInt, threadsFlag } from './args.js';
+import { threadsFlag } from './args.js';
 
 /**
  * Runs per (cell, strategy) when --budget is not given. Measured (apps/sweep/README.md, seeds

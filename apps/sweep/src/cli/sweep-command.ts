@@ -3,10 +3,9 @@
  * worker pool, shrink the first failure of each invariant in each cell, write --out DIR
  * atomically, print the verdict table (or results.json with --json), exit by verdict.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type BuildOptions,
   buildResults,
   schemeLabel,
   expandMatrix,

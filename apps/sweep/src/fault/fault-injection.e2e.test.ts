@@ -28,7 +28,7 @@ import { parseResults, type ResultsFile } from '@lazytlb/explore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const IN_CI = process.env['CI'] === 'true' || process.env['CI'] === '1';
+const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 
 /** Kills per phase: this many SIGKILLs, and this many SIGINT/SIGTERM (alternating). */
 const KILLS_PER_PHASE = 3;
@@ -48,7 +48,7 @@ const SWEEP = ['sweep', ...MATRIX, '--seed', 'fault'];
 /** The sweep already in --out before a faulty one: the same matrix and file names, another seed. */
 const PREVIOUS = ['sweep', ...MATRIX, '--seed', 'previous'];
 
-const SEED = Number(process.env['LAZYTLB_FAULT_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = Number(process.env.LAZYTLB_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -19,8 +19,8 @@
  * comparison. Not in --help nor the README: they are for tests, and no result depends on them.
  */
 
-const PHASES = process.env['LAZYTLB_FAULT_PHASES'] === '1';
-const WRITE_DELAY_MS = Math.max(0, Math.min(10_000, Number(process.env['LAZYTLB_FAULT_WRITE_DELAY_MS'] ?? 0) || 0));
+const PHASES = process.env.LAZYTLB_FAULT_PHASES === '1';
+const WRITE_DELAY_MS = Math.max(0, Math.min(10_000, Number(process.env.LAZYTLB_FAULT_WRITE_DELAY_MS ?? 0) || 0));
 
 export type FaultPhase = 'run' | 'verify' | 'write-1' | 'swap' | 'shrink' | 'write-2' | 'done';
 

@@ -6,7 +6,6 @@
 import { type Artifact, createSimulator, hashString128, makeArtifact, runSeed, type TraceEvent } from '@lazytlb/core';
 import x86Native from '@lazytlb/arch-x86-native';
 import { describe, expect, it } from 'vitest';
-import { cellMemory } from '@lazytlb/explore';
 import { formatHeader, formatLkml, LKML_LEGEND } from '@lazytlb/explore';
 import { toPerfetto } from '@lazytlb/explore';
 

@@ -14,12 +14,12 @@ const registry = await createRegistry();
 const small: ResultsFile = buildResults(await runSweep({ registry, cells: smallCells(), matrixSeed: 'cost-cpus', runs: 20, threads: 1 }));
 const series: ResultsFile = buildResults(await runSweep({ registry, cells: cpuSeriesCells([2, 4, 8]), matrixSeed: 'cost-cpus', runs: 40, threads: 1 }));
 
-/** scripts/scheme-costs.mjs's fit() (the rule report.md mirrors), taken from the script's text. */
+/** scripts/scheme-costs.mjs's lineFit() (the rule report.md mirrors), taken from the script's text. */
 function scriptFit(cpus: readonly number[]): (ys: number[]) => { a: number; b: number; r2: number; linear: boolean } {
   const text = readFileSync(new URL('../../../../scripts/scheme-costs.mjs', import.meta.url), 'utf8');
-  const src = /^function fit\(ys\) \{\n[\s\S]*?\n\}\n/m.exec(text);
-  if (src === null) throw new Error('scripts/scheme-costs.mjs has no fit(ys) function any more: update this test and cost-vs-cpus.ts together');
-  return new Function('CPUS', `${src[0]}\nreturn fit;`)(cpus) as ReturnType<typeof scriptFit>;
+  const src = /^function lineFit\(ys\) \{\n[\s\S]*?\n\}\n/m.exec(text);
+  if (src === null) throw new Error('scripts/scheme-costs.mjs has no lineFit(ys) function any more: update this test and cost-vs-cpus.ts together');
+  return new Function('CPUS', `${src[0]}\nreturn lineFit;`)(cpus) as ReturnType<typeof scriptFit>;
 }
 
 const zeroEvent: EventCosts = { count: 100, atomics: 0, lineTransfers: 0, remoteReads: 0, ipis: 0, barriers: 0 };
@@ -74,15 +74,15 @@ describe('cost vs CPUs', () => {
     // the largest N measured, whatever it is
     expect(costTrend([2, 4], [0.5, 0.2])).toMatchObject({ model: 'workload-bound', at1024: 0.2, formula: 'workload-bound (N=4 value)' });
 
-    // the same numbers and verdicts as the script's fit(), on the series it meets and on random ones
-    const fit = scriptFit(N);
+    // the same numbers and verdicts as the script's lineFit(), on the series it meets and on random ones
+    const scriptLineFit = scriptFit(N);
     let seed = 7;
     const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const cases = [scan, saturating, [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], N.map((n) => 0.05 * n), N.map((n) => 0.0499 * n + 3)];
     for (let i = 0; i < 200; i++) cases.push(N.map((n) => (i % 2 === 0 ? rnd() * n : rnd() * 4 + 0.1 * n * rnd())));
     for (const ys of cases) {
       const mine = fitLine(N, ys);
-      const theirs = fit([...ys]);
+      const theirs = scriptLineFit([...ys]);
       expect(mine.linear, JSON.stringify(ys)).toBe(theirs.linear);
       expect(mine.a).toBe(theirs.a);
       expect(mine.b).toBe(theirs.b);

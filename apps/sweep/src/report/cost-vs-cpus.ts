@@ -10,7 +10,7 @@
  *   cell at the same CPU count: the first one).
  * - A **group** is the series that share arch, options, workload, strategy, mutations and step
  *   budget: one table (report.md) or one row of charts (report.html), one line per scheme label.
- * - **Fit** (the rule of scripts/scheme-costs.mjs's fit(); keep the two alike): least squares
+ * - **Fit** (the rule of scripts/scheme-costs.mjs's lineFit(); keep the two alike): least squares
  *   a + b·N with R². A cost that grows with N by construction (a scan of every CPU) fits a line
  *   exactly; one bounded by the workload (the CPUs an mm's threads ran on: a flush's IPIs,
  *   mm_cpumask) saturates, and a line through it would extrapolate nonsense. So a series is

@@ -164,7 +164,7 @@ describe('report.html in headless Chromium', () => {
       `echarts.getInstanceByDom(document.querySelector(${JSON.stringify(laneSel)})).dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 })`,
     );
     await page.waitForFunction(`document.querySelector(${JSON.stringify(laneSel)}).innerText.includes('step 0, CPU')`, undefined, { timeout: 10_000 });
-    expect(await page.innerText(laneSel)).toMatch(/step 0, CPU\d+ <(task|irq|hyp)>\n?\w+: /);
+    expect(await page.textContent(laneSel)).toMatch(/step 0, CPU\d+ <(task|irq|hyp)>\n?\w+: /);
 
     // every cell has 2 CPUs: no cost-vs-CPUs section
     expect(await page.$('#cost-vs-cpus')).toBeNull();
@@ -240,7 +240,7 @@ describe('report.html in headless Chromium', () => {
     // the tooltip at N = 8 names each scheme's value and fit
     await page.evaluate(`echarts.getInstanceByDom(document.getElementById('cpus-0-mmdrop')).dispatchAction({ type: 'showTip', seriesIndex: 1, dataIndex: 2 })`);
     await page.waitForFunction(`document.getElementById('cpus-0-mmdrop').innerText.includes('N = 8 CPUs')`, undefined, { timeout: 10_000 });
-    const tip = await page.innerText('#cpus-0-mmdrop');
+    const tip = await page.textContent('#cpus-0-mmdrop');
     expect(tip).toContain('N = 8 CPUs, IPIs per event');
     expect(tip).toMatch(/shootdown:mask=online: 7 \(-1\.00 \+ 1\.00·N \(R² 1\.000\) → 1023\.00 at N=1024\)/);
 

@@ -11,17 +11,7 @@
  * Bounded: at most MAX_SWIMLANES failures and MAX_EVENTS events each; a failure that cannot
  * be replayed (unknown plugin, invalid artifact, divergence) gets a note instead.
  */
-import {
-  type ActorKind,
-  type ArchPlugin,
-  type Artifact,
-  INVARIANTS,
-  parseArtifact,
-  replayArtifact,
-  type SchemePlugin,
-  strategyToString,
-  type TraceEvent,
-} from '@lazytlb/core';
+import { type ActorKind, type Artifact, INVARIANTS, parseArtifact, replayArtifact, strategyToString, type TraceEvent } from '@lazytlb/core';
 import { schemeLabel } from '@lazytlb/explore';
 import { hazardId } from '@lazytlb/explore';
 import { type FailureClass, failureLabel } from '@lazytlb/explore';

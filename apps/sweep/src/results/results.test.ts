@@ -292,8 +292,8 @@ describe('results', () => {
 
   it('PCT bound: (1 - 1/(n k^(d-1)))^N, only up to the cell depth, none for random', () => {
     const b = pctMissBound({ kind: 'pct', depth: 2 }, 4, 1000, 1000 * 100)!;
-    expect(b.d1).toBeCloseTo(Math.pow(1 - 1 / 4, 1000), 12);
-    expect(b.d2).toBeCloseTo(Math.pow(1 - 1 / 400, 1000), 12);
+    expect(b.d1).toBeCloseTo((1 - 1 / 4) ** 1000, 12);
+    expect(b.d2).toBeCloseTo((1 - 1 / 400) ** 1000, 12);
     expect(b.d3).toBeNull();
     expect(pctMissBound({ kind: 'random' }, 4, 1000, 1000)).toBeNull();
   });

@@ -40,6 +40,7 @@ export type SequenceHook = 'switch_mm_irqs_off' | 'flush_tlb_mm_range' | 'tlbbat
  * A hook that is a resumable sequence returns the pc of its next step (1..65535), or nothing
  * (or 0) when it is done. ABI v1 hooks always return nothing.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: the ABI: a hook written as `(...) => void` (returns nothing) must be a valid NextPc hook
 export type NextPc = number | void;
 
 /**

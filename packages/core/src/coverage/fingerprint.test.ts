@@ -169,12 +169,12 @@ describe('abstract-state fingerprint', () => {
   it('ignores mm ids, slab addresses, task ids, frame pcs and IPI counts beyond "pending"', () => {
     expect(fingerprint(build(BASE, undefined, ['C', 'A', 'B']))).toBe(f0);
     expect(fingerprint(build(BASE, [5, 4, 3, 2, 1, 0], ['B', 'C', 'A'], true))).toBe(f0);
-    const moved: State = { ...BASE, mms: { ...BASE.mms, A: { ...BASE.mms['A']!, addr: 7 } } };
+    const moved: State = { ...BASE, mms: { ...BASE.mms, A: { ...BASE.mms.A!, addr: 7 } } };
     expect(fingerprint(build(moved))).toBe(f0);
     const moreIpis: State = { ...BASE, cpus: BASE.cpus.map((c, i) => (i === 1 ? { ...c, ipis: 5 } : c)) };
     expect(fingerprint(build(moreIpis))).toBe(f0);
     // mm_users: only whether it is 0
-    const manyUsers: State = { ...BASE, mms: { ...BASE.mms, A: { ...BASE.mms['A']!, users: 7 } } };
+    const manyUsers: State = { ...BASE, mms: { ...BASE.mms, A: { ...BASE.mms.A!, users: 7 } } };
     expect(fingerprint(build(manyUsers))).toBe(f0);
   });
 

@@ -126,7 +126,7 @@ export function fingerprintInt32(k: Kernel): number {
         (((k.mmCpumask[active]! >>> c) & 1) << 4) |
         ((stage[active]! & 7) << 12) |
         ((k.mmUsers[active]! <= 0 ? 0 : 1) << 15) |
-        ((holders > 3 ? 3 : holders) << 16) |
+        (Math.min(holders, 3) << 16) |
         ((rel < 0 ? 0 : rel > 2 ? 3 : rel + 1) << 18);
     }
     sum = (sum + mix(tuple ^ 0x9e3779b9)) | 0;

@@ -49,6 +49,7 @@ describe('GuidedExplorer', () => {
   it('asks the chooser with the step, a fresh enabled array and the previous actor (-1 first), and refuses a choice that is not enabled', () => {
     const sim = simOf(CELLS[1]!);
     const seen: [number, number[], number][] = [];
+    // biome-ignore lint/complexity/noCommaOperator: record the enabled set, then choose (one expression: the chooser's shape)
     sim.run(seedOf(sim, 0), { explorer: new GuidedExplorer((step, en, prev) => (seen.push([step, [...en], prev]), en[en.length - 1]!)), keepDecisions: true });
     expect(seen[0]![2]).toBe(-1);
     seen.forEach(([step, en], i) => {

@@ -10,20 +10,12 @@
  * runs again, possibly on another CPU and lazy on another mm.
  */
 import { C_MM_EXITS, C_MM_FREES } from '../cost/counters.js';
-import { checkHwRootsAll, checkLazyPointers, checkMaskCoverage, checkStaleTlb } from './invariant-checks.js';
-import {
-  arch_destroy_context,
-  arch_enter_lazy_tlb,
-  arch_exit_mmap,
-  arch_flush_tlb_mm_range,
-  arch_shoot_lazies_mask,
-  arch_switch_mm_irqs_off,
-} from './arch-calls.js';
+import { checkHwRootsAll, checkLazyPointers, checkStaleTlb } from './invariant-checks.js';
+import { arch_destroy_context, arch_enter_lazy_tlb, arch_exit_mmap, arch_flush_tlb_mm_range, arch_switch_mm_irqs_off } from './arch-calls.js';
 import {
   FLUSH_FREED_TABLES,
   FLUSH_FULLMM,
   INIT_MM,
-  IPI_SHOOT_LAZY,
   MM_CTX_DESTROYED,
   MM_EXITING,
   MM_FREED,
@@ -33,7 +25,6 @@ import {
   NO_TASK,
   PREEMPT_NONE,
   PREEMPT_VOLUNTARY,
-  REASON_SHOOTDOWN,
   SWITCH_TO_INIT_MM,
   TS_DEAD,
 } from '../machine/constants.js';
@@ -196,6 +187,7 @@ export function stepMmput(k: Kernel, cpu: number, f: number): void {
       k.frPc[f] = 6;
       k.preemptPoint(cpu, PREEMPT_VOLUNTARY); // back in __mmput: set_mm_exe_file, ... (might_sleep) before mmdrop
       return;
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: on purpose: without a scheme part of __mmput, case 6 runs the mmdrop (default) in the same step
     case 6:
       if ((k.schemeHas & HAS_MMPUT) !== 0) {
         // The scheme's part of __mmput (Andy's mm_unlazy_mm_count()): a step of its own, then the mmdrop.

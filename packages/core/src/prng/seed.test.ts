@@ -42,7 +42,7 @@ describe('hashString128', () => {
   it('distinguishes close strings (one character changed, appended, or reordered)', () => {
     const seen = new Set<string>();
     const base = '{"cpus":4,"scheme":"refcount"}';
-    const variants = [base, base + ' ', base.replace('4', '5'), base.replace('refcount', 'shootdown'), 'ab', 'ba', 'a', 'b', ''];
+    const variants = [base, `${base} `, base.replace('4', '5'), base.replace('refcount', 'shootdown'), 'ab', 'ba', 'a', 'b', ''];
     for (const v of variants) seen.add(seedToHex(hashString128(v)));
     expect(seen.size).toBe(variants.length);
   });
@@ -140,7 +140,7 @@ describe('seedToHex / seedFromHex', () => {
     ['too long (33 digits)', '0'.repeat(33)],
     ['31 digits', '0'.repeat(31)],
     ['non-hex digit', 'g'.repeat(32)],
-    ['0x prefix', '0x' + '0'.repeat(30)],
+    ['0x prefix', `0x${'0'.repeat(30)}`],
     ['surrounding whitespace', ` ${'0'.repeat(32)}`],
     ['empty', ''],
   ])('rejects %s with a message naming the input and the expected form', (_label, hex) => {

@@ -24,12 +24,12 @@ import { ACTOR_KIND_NAMES, ACTORS_PER_CPU, HOLDER_NAMES, MAX_CPUS, PREEMPT_MODEL
 import { HAZARD_IDS, type HazardId, Kernel, ModelError } from '../model/kernel.js';
 import { INVARIANTS, type InvariantId, type Violation } from '../invariants/catalog.js';
 import { Stepper } from '../model/step.js';
-import { type RunSeed } from '../prng/seed.js';
+import type { RunSeed } from '../prng/seed.js';
 import { Sfc32 } from '../prng/sfc32.js';
 import { Tracer, type TraceEvent } from '../trace/tracer.js';
 import { WorkloadGenerator, workloadBounds } from '../workload/generate.js';
 import type { WorkloadParams } from '../workload/params.js';
-import { ExplicitWorkload, type ExplicitWorkloadInput, ExplicitWorkloadLoader } from '../workload/explicit.js';
+import { type ExplicitWorkload, type ExplicitWorkloadInput, ExplicitWorkloadLoader } from '../workload/explicit.js';
 import { type ProfileName, resolveWorkload, type WorkloadSpec } from '../workload/profiles.js';
 import { resolveMutations } from '../mutations/resolve.js';
 import { canonicalJson } from './canonical.js';

@@ -23,7 +23,7 @@ export function drive(sim: Simulator, script: readonly ScriptStep[], maxSteps = 
   outer: for (const s of script) {
     const actor = s.cpu * ACTORS_PER_CPU + (s.kind === 'irq' ? 1 : 0);
     do {
-      if (s.until !== undefined && s.until(k)) break;
+      if (s.until?.(k)) break;
       if (!sim.enabledActors().includes(actor)) break;
       if (--budget < 0) throw new Error('scenario did not reach its condition');
       if (!sim.stepActor(actor)) break outer;

@@ -5,7 +5,7 @@
  */
 import { costsToObject } from '../cost/counters.js';
 import { hashString128, runSeed, type RunSeed } from '../prng/seed.js';
-import { Sfc32 } from '../prng/sfc32.js';
+import type { Sfc32 } from '../prng/sfc32.js';
 import { referenceArch } from '../reference-arch/reference-arch.js';
 import { type FindingTarget, type RunResult, Simulator, type SimulatorOptions } from '../run/simulator.js';
 

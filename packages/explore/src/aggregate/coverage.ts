@@ -7,7 +7,7 @@
  * were batched, threaded or sharded: sketches merge by register max, bucket by bucket.
  */
 import { HLL_REGISTERS, hllEstimate, hllMergeInto } from '@lazytlb/core';
-import { type Interval } from '../plan/intervals.js';
+import type { Interval } from '../plan/intervals.js';
 
 /** Sketches by bucket index (only buckets some run added a state to). */
 export type StateSketches = Record<number, Uint8Array>;

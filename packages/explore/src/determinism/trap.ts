@@ -15,7 +15,7 @@ export const NONDETERMINISM_MARK = 'nondeterminism:';
 type Restore = () => void;
 
 function replace(obj: object, key: string, what: string): Restore {
-  const own = Object.prototype.hasOwnProperty.call(obj, key);
+  const own = Object.hasOwn(obj, key);
   const saved = (obj as Record<string, unknown>)[key];
   Object.defineProperty(obj, key, {
     configurable: true,

@@ -107,7 +107,7 @@ export class WorkerPool {
         const seed = seedToHex(runSeed(seedFromHex(task.cellHash), task.runStart));
         agg.runs = 1;
         agg.crashes = 1;
-        agg.firstErrors['crash'] = { kind: 'crash', runIndex: task.runStart, seed, message: `worker crashed: ${message}` };
+        agg.firstErrors.crash = { kind: 'crash', runIndex: task.runStart, seed, message: `worker crashed: ${message}` };
         agg.batches = [`${task.runStart}-${task.runEnd}`];
         return agg;
       }

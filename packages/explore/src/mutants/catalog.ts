@@ -15,7 +15,6 @@ import {
   mutationsFor,
   type PreemptModel,
   resolveSchemeOptions,
-  validateArchPlugin,
 } from '@lazytlb/core';
 import { schemeLabel } from '../sweep/cells.js';
 import { formatArchSpec } from '../matrix/types.js';

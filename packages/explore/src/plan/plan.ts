@@ -128,10 +128,6 @@ export class Plan {
     }
   }
 
-  private selects(global: number): boolean {
-    return this.shard === null || this.shard.count === 1 || global % this.shard.count === this.shard.index - 1;
-  }
-
   /** The shard's batches of cell position `i` (its index in the cell list), in run order. */
   *cellBatches(i: number): Generator<Batch> {
     if (this.skip.has(i)) return;

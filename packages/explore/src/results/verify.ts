@@ -70,7 +70,7 @@ export async function verifyFirstFailures(r: SweepResult, registry: PluginRegist
       if (why === null) continue;
       const path = failurePath(i, f);
       unstable.add(path);
-      if (out.firstErrors['nondeterminism'] === undefined) {
+      if (out.firstErrors.nondeterminism === undefined) {
         const who = c.schemeVersion !== undefined ? `arch plugin ${c.arch.name} or scheme plugin ${c.scheme}` : `arch plugin ${c.arch.name}`;
         out = {
           ...out,

@@ -5,7 +5,7 @@
  * base and actor count. A cell's mutations go to createSimulator, which validates them and
  * records them in the cell id (so mutated cells get their own seeds) and in every artifact.
  */
-import { type CellConfig, createSimulator, formatScheme, PluginLoadError, PluginSetupError, type SchemeOptions, type Simulator } from '@lazytlb/core';
+import { type CellConfig, formatScheme, PluginLoadError, PluginSetupError, type SchemeOptions, type Simulator } from '@lazytlb/core';
 import { LazytlbError, pluginLoadError, usageError } from '../errors/lazytlb-error.js';
 import type { PluginRegistry } from '../registry/registry.js';
 import { withDeterminismTrap } from '../determinism/trap.js';

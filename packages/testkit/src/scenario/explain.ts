@@ -56,9 +56,7 @@ export function whyNotEnabled(k: Kernel, plugin: ArchPlugin<unknown>, names: Sce
   if (k.taskKind[t] === constants.TASK_IDLE) {
     const lazy = k.taskMm[t] === NO_MM ? `, lazy on ${names.mmName(k.taskActiveMm[t]!)}` : '';
     const wake = wakeups(k, cpu).map((w) => names.taskName(w));
-    return (
-      `CPU${cpu} is idle (${name}${lazy}) with an empty runqueue` + (wake.length > 0 ? `; "CPU${cpu}: irq" delivers the wakeup of ${wake.join(', ')}` : '')
-    );
+    return `CPU${cpu} is idle (${name}${lazy}) with an empty runqueue${wake.length > 0 ? `; "CPU${cpu}: irq" delivers the wakeup of ${wake.join(', ')}` : ''}`;
   }
   return `CPU${cpu}'s current task ${name} (${taskState(k, t)}) has nothing left to run (rq=[${runqueue(k, cpu)
     .map((x) => names.taskName(x))

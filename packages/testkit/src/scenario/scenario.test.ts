@@ -206,7 +206,7 @@ describe('Scenario: assertions and the end of the run', () => {
     s.run('CPU0: op');
     const e = thrown(() => s.expectMm('P', { mm_users: 1, mm_count: 2, stage: 'freed' }));
     expect(e.headline).toBe('P: stage is live, expected freed; mm_users is 2, expected 1; mm_count is 1, expected 2');
-    expect(e.message).toMatch(/trace so far:\nstep  CPU0 +CPU1\n-+\n +0 context_switch: swapper\/0 -> A/);
+    expect(e.message).toMatch(/trace so far:\nstep {2}CPU0 +CPU1\n-+\n +0 context_switch: swapper\/0 -> A/);
     expect(thrown(() => s.expectCpu(0, { curr: 'B', lazy: 'P' })).headline).toBe('CPU0: curr is A, expected B; lazy mm is NULL, expected P');
     expect(thrown(() => s.expectTask('A', { state: 'dead', active_mm: 'init_mm' })).headline).toBe(
       'A: active_mm is P, expected init_mm; state is running, expected dead',

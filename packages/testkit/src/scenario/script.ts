@@ -62,7 +62,7 @@ function words(text: string, where: string): string[] {
   const out: string[] = [];
   const re = /"([^"]*)"|(\S+)/g;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    if (m[2] !== undefined && m[2].includes('"')) throw new ScriptSyntaxError(`${where}: unterminated quote in "${text}"`);
+    if (m[2]?.includes('"')) throw new ScriptSyntaxError(`${where}: unterminated quote in "${text}"`);
     out.push(m[1] !== undefined ? `"${m[1]}"` : m[2]!);
   }
   return out;

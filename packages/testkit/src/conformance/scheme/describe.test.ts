@@ -122,12 +122,13 @@ describe('describeSchemeConformance', () => {
     expect(r.it).toBe(it);
     expect(r.expect).toBe(expect);
     const seen: string[] = [];
+    // biome-ignore lint/complexity/noCommaOperator: a fake describe that records its name, then runs the block
     const runner = { describe: (name: string, fn: () => void) => (seen.push(`d ${name}`), fn()), it: (name: string) => void seen.push(`i ${name}`), expect };
     describeSchemeConformance(noneScheme, { runner, cpuCounts: [2] });
     const viaOptions = seen.splice(0);
     describeSchemeConformance(noneScheme, runner, { cpuCounts: [2] });
     expect(seen).toEqual(viaOptions);
-    expect(viaOptions[0]).toBe('d scheme conformance: none@' + noneScheme.version);
+    expect(viaOptions[0]).toBe(`d scheme conformance: none@${noneScheme.version}`);
     expect(viaOptions.length).toBe(1 + 19);
   });
 

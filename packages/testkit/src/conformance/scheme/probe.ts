@@ -196,7 +196,7 @@ export function borrowedBarriersToCheck(plugin: SchemePlugin<any>): typeof BORRO
 /** The effective pc core takes from a sequence hook's return value (core's model/scheme-calls.ts: `|| 0`, then `> 0`). */
 function effectivePc(r: unknown): number {
   const pc = (r || 0) as number;
-  return pc > 0 ? pc : 0;
+  return Math.max(pc, 0);
 }
 
 function wrapHooks(plugin: SchemePlugin<any>, h: SchemeHooks, s: Sink): SchemeHooks {
