@@ -5,7 +5,7 @@
  * Ctrl-C, and bad values are one-line usage errors (exit 2).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +168,17 @@ describe('signals', () => {
     expect(partial.interrupted).toBe(true);
     expect(partial.totals.runs).toBeLessThan(200000);
   }, 120_000);
+});
+
+describe('stdout', () => {
+  it('--json to a stdout that cannot be written (/dev/full): one line, exit 2, not a stack or a verdict code', () => {
+    const r = spawnSync(process.execPath, [CLI, 'sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '200', '--no-progress', '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('lazytlb: cannot write to stdout: ENOSPC\n');
+  });
 });
 
 describe('bad values are one-line usage errors (exit 2)', () => {
