@@ -172,10 +172,14 @@ describe('signals', () => {
 
 describe('stdout', () => {
   it('--json to a stdout that cannot be written (/dev/full): one line, exit 2, not a stack or a verdict code', () => {
-    const r = spawnSync(process.execPath, [CLI, 'sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '200', '--no-progress', '--json'], {
-      encoding: 'utf8',
-      stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
-    });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '200', '--no-progress', '--json'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
+      },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('lazytlb: cannot write to stdout: ENOSPC\n');
   });
