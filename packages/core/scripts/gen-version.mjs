@@ -12,7 +12,7 @@ const pkgRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const genDir = join(pkgRoot, 'src', 'generated');
 const outFile = join(genDir, 'version.ts');
 const pkg = JSON.parse(readFileSync(join(pkgRoot, 'package.json'), 'utf8'));
-const next = `export const CORE_VERSION = "${pkg.version}";\n`;
+const next = `export const CORE_VERSION = '${pkg.version}';\n`;
 
 let current = null;
 try {
