@@ -26,6 +26,7 @@ import { OutputDir } from '../results/output-dir.js';
 import { resultsJson, writeResultDir } from '../results/write.js';
 import { formatShrinkResult, shrinkFile } from '../shrink/shrink-file.js';
 import { versionText } from './version.js';
+import { findingsExitCode, parseFailOn } from './fail-on.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { DEFAULT_MUTANT_BUDGET, mutantsCommand, type MutantsCommandOptions } from './mutants-command.js';
 import { sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
@@ -118,6 +119,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--shards <n>', 'run shard (index from JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID / AWS_BATCH_JOB_ARRAY_INDEX) of N')
     .option('--resume <dir>', 'continue an interrupted sweep written to DIR')
     .option('--coverage', 'measure abstract-state coverage: distinct lazy-TLB states per cell and their growth (about a third slower)')
+    .option('--fail-on <what>', 'violations (default) | hazards | never: what makes a completed sweep exit 1 (errors exit 3 whatever it says)')
     .option('--no-shrink', 'do not shrink first failures')
     .option('--no-progress', 'no progress on stderr')
     .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(o)));
@@ -189,10 +191,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print the merged results.json on stdout')
     .option('--no-shrink', 'do not shrink first failures')
     .option('--plugin <path>', "load an arch or a scheme plugin from a path (the shards', when not bundled; repeatable)", collect)
-    .action(async (dirs: string[], o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[] }) => {
+    .option('--allow-partial', 'merge the shards given even when some of 1..N are missing (the result is marked incomplete)')
+    .option('--fail-on <what>', 'violations (default) | hazards | never: what makes the merge exit 1 (errors exit 3 whatever it says)')
+    .action(async (dirs: string[], o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[]; allowPartial?: boolean; failOn?: string }) => {
+      const failOn = parseFailOn(o.failOn);
       const registry = await createRegistry(o.plugin ?? []);
       const outDir = OutputDir.prepare(o.out);
-      const verified = await verifyFirstFailures(mergeResultDirs(dirs), registry);
+      const verified = await verifyFirstFailures(mergeResultDirs(dirs, { allowPartial: o.allowPartial === true }), registry);
       const merged = verified.result;
       // The merged first failures are the single machine's: shrink them as `sweep` does; the output changes as a unit.
       const shrunk =
@@ -206,7 +211,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       });
       if (o.json === true) process.stdout.write(resultsJson(file));
       else process.stderr.write(`lazytlb: merged ${dirs.length} shard(s) into ${o.out}\n`);
-      setExit(file.cells.some((c) => c.verdict === 'error') ? EXIT_ERROR : file.cells.some((c) => c.verdict === 'violates') ? 1 : EXIT_OK);
+      setExit(findingsExitCode(file, failOn));
     });
 
   program

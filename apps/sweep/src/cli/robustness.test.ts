@@ -170,6 +170,34 @@ describe('signals', () => {
   }, 120_000);
 });
 
+describe('--fail-on and complete merges (batch schedulers)', () => {
+  const NONE = ['sweep', '--arch', 'reference', '--scheme', 'none', '--cpus', '2', '--runs', '200', '--no-progress', '--no-shrink'];
+  it('never: a completed sweep exits 0 whatever it found (results still say it); violations: 1; a bad value: 2', () => {
+    const out = tmp();
+    expect(lazytlb([...NONE, '--fail-on', 'never', '--out', out]).code).toBe(0);
+    expect(results(out).cells[0]!.verdict).toBe('violates');
+    expect(lazytlb([...NONE, '--fail-on', 'violations']).code).toBe(1);
+    const bad = lazytlb([...NONE, '--fail-on', 'sometimes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('lazytlb: --fail-on sometimes: expected violations | hazards | never\n');
+  });
+
+  it('merge refuses a set of shards with one missing, naming it; --allow-partial merges what is there, marked incomplete', () => {
+    const dir = tmp();
+    const args = ['sweep', '--arch', 'reference', '--scheme', 'refcount', '--cpus', '2', '--runs', '600', '--no-progress', '--no-shrink'];
+    for (const i of [1, 3]) expect(lazytlb([...args, '--shard', `${i}/3`, '--out', join(dir, `s${i}`)]).code).toBe(0);
+    const m = lazytlb(['merge', join(dir, 's1'), join(dir, 's3'), '--out', join(dir, 'm'), '--no-shrink']);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toBe(
+      'lazytlb: cannot merge: shard 2/3 missing (give every shard, or --allow-partial to merge what is here; the result is then marked incomplete)\n',
+    );
+    expect(existsSync(join(dir, 'm'))).toBe(false);
+    const p = lazytlb(['merge', join(dir, 's1'), join(dir, 's3'), '--out', join(dir, 'm'), '--no-shrink', '--allow-partial']);
+    expect(p.code).toBe(0);
+    expect(results(join(dir, 'm')).complete).toBe(false);
+  });
+});
+
 describe('stdout', () => {
   it('--json to a stdout that cannot be written (/dev/full): one line, exit 2, not a stack or a verdict code', () => {
     const r = spawnSync(

@@ -35,6 +35,7 @@ import { faultPhase } from '../io/fault.js';
 import { ProgressReporter } from './progress.js';
 import { formatVerdictTable } from './verdict-table.js';
 import { positiveInt, threadsFlag } from './args.js';
+import { type FailOn, findingsExitCode, parseFailOn } from './fail-on.js';
 
 export interface SweepCommandOptions {
   readonly matrix?: string;
@@ -62,6 +63,8 @@ export interface SweepCommandOptions {
   readonly coverage?: boolean;
   readonly shrink?: boolean;
   readonly progress?: boolean;
+  /** violations (default) | hazards | never: what makes a completed sweep exit non-zero (cli/fail-on.ts). */
+  readonly failOn?: string;
 }
 
 async function buildMatrix(o: SweepCommandOptions, registry: PluginRegistry): Promise<MatrixSpec> {
@@ -134,17 +137,15 @@ export function writeShrunk(dir: string, shrunk: ReadonlyMap<string, { steps: nu
   }
 }
 
-function exitCodeOf(file: ResultsFile, interrupted: boolean): number {
+function exitCodeOf(file: ResultsFile, interrupted: boolean, failOn: FailOn): number {
   if (interrupted) return EXIT_INTERRUPTED;
-  if (file.cells.some((c) => c.verdict === 'error')) return EXIT_ERROR;
-  if (file.cells.some((c) => c.verdict === 'violates')) return EXIT_VIOLATIONS;
-  // Hazards only (no violation): exit 0, as the run's premise allows them; the table names them.
-  return EXIT_OK;
+  return findingsExitCode(file, failOn);
 }
 
 export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
   // Every --plugin file must load as an arch or a scheme plugin, used or not (exit 2 naming the file and fields).
   const registry = await createRegistry(o.plugin ?? []);
+  const failOn = parseFailOn(o.failOn);
   const threads = threadsFlag(o.threads);
   const batchSize = positiveInt('--batch-size', o.batchSize);
   const shard = shardOf(o);
@@ -239,7 +240,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
     else process.stdout.write(formatVerdictTable(file));
     await signalsDelivered();
     if (signalled !== null) return exitCodeOfSignal(signalled);
-    return exitCodeOf(file, result.interrupted);
+    return exitCodeOf(file, result.interrupted, failOn);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

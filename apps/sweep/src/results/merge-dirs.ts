@@ -8,7 +8,7 @@ import { inputError, mergeResults, RESULTS_SCHEMA, schemaMismatch, schemaOf, typ
 import { readResultDir, readResultsJson } from './read.js';
 
 /** Read and merge result directories (shards of one sweep). Write the result with writeResultDir. */
-export function mergeResultDirs(dirs: readonly string[]): SweepResult {
+export function mergeResultDirs(dirs: readonly string[], opts: { readonly allowPartial?: boolean } = {}): SweepResult {
   const schemas = dirs.map((d) => ({ dir: d, ...schemaOf(readResultsJson(d)) }));
   const kinds = new Set(schemas.map((s) => s.schema));
   if (kinds.size > 1) {
@@ -20,5 +20,8 @@ export function mergeResultDirs(dirs: readonly string[]): SweepResult {
   }
   const old = schemas.find((s) => s.schema !== null && s.schema !== RESULTS_SCHEMA);
   if (old !== undefined) throw inputError(`cannot merge: ${schemaMismatch(`${old.dir}/results.json`, old.schema!, old.toolVersion)}`);
-  return mergeResults(dirs.map((d) => ({ source: d, result: readResultDir(d) })));
+  return mergeResults(
+    dirs.map((d) => ({ source: d, result: readResultDir(d) })),
+    opts,
+  );
 }

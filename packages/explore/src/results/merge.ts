@@ -10,7 +10,10 @@ import { fingerprintsDifference } from '../sweep/fingerprints.js';
 import { matrixHash } from './build.js';
 import { inputError, mismatchError } from '../errors/lazytlb-error.js';
 
-export function mergeResults(parts: readonly { readonly source: string; readonly result: SweepResult }[]): SweepResult {
+export function mergeResults(
+  parts: readonly { readonly source: string; readonly result: SweepResult }[],
+  opts: { readonly allowPartial?: boolean } = {},
+): SweepResult {
   if (parts.length === 0) throw inputError('nothing to merge');
   const first = parts[0]!;
   const f = first.result;
@@ -50,6 +53,17 @@ export function mergeResults(parts: readonly { readonly source: string; readonly
       if (dup !== undefined) throw inputError(`cannot merge: ${dup} and ${source} are both shard ${key}`);
       shards.set(key, source);
     }
+  }
+  // Complete: shards 1..N of one split, each once (a missing shard's runs would silently be absent).
+  const counts = new Set(parts.map((p) => p.result.shard?.count ?? 1));
+  if (counts.size > 1) throw mismatchError(`cannot merge: the shards split the sweep differently (${[...counts].map((n) => `into ${n}`).join(' and ')})`);
+  const n = [...counts][0]!;
+  const missing = n > 1 ? Array.from({ length: n }, (_, i) => i + 1).filter((i) => !shards.has(`${i}/${n}`)) : [];
+  if (n > 1 && parts.some((p) => p.result.shard === null)) throw mismatchError('cannot merge a whole sweep with shards of it');
+  if (missing.length > 0 && opts.allowPartial !== true) {
+    throw mismatchError(
+      `cannot merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} missing (give every shard, or --allow-partial to merge what is here; the result is then marked incomplete)`,
+    );
   }
   const aggregates = f.cells.map((c, i) => {
     let acc = f.aggregates[i]!;
