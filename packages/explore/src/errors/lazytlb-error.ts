@@ -71,13 +71,9 @@ export const inputError = (message: string, file?: string): LazytlbError => new 
 export const pluginLoadError = (message: string, plugin?: string): LazytlbError =>
   new LazytlbError('plugin-load', message, plugin !== undefined ? { plugin } : {});
 export const pluginError = (message: string, details: ErrorDetails = {}): LazytlbError => new LazytlbError('plugin', message, details);
-export const nondeterminismError = (message: string, details: ErrorDetails = {}): LazytlbError => new LazytlbError('nondeterminism', message, details);
-export const modelError = (message: string, details: ErrorDetails = {}): LazytlbError => new LazytlbError('model', message, details);
-export const replayMismatchError = (message: string): LazytlbError => new LazytlbError('replay-mismatch', message);
 export const mismatchError = (message: string): LazytlbError => new LazytlbError('mismatch', message);
 export const ioError = (message: string, file?: string, cause?: unknown): LazytlbError =>
   new LazytlbError('io', message, file !== undefined ? { file } : {}, cause !== undefined ? { cause } : undefined);
-export const interruptedError = (message: string): LazytlbError => new LazytlbError('interrupted', message);
 
 /** The code of any error: a LazytlbError's own, core's error classes by cause, else `internal`. */
 export function classifyError(e: unknown): ErrorCode {
@@ -88,11 +84,4 @@ export function classifyError(e: unknown): ErrorCode {
   if (e instanceof ReplayDivergence) return 'replay-mismatch';
   if (e instanceof ModelError) return 'model';
   return 'internal';
-}
-
-/** `e` as a LazytlbError (a LazytlbError as is; anything else wrapped with its code and message). */
-export function toLazytlbError(e: unknown): LazytlbError {
-  if (e instanceof LazytlbError) return e;
-  const err = e instanceof Error ? e : new Error(String(e));
-  return new LazytlbError(classifyError(e), err.message, {}, { cause: e });
 }

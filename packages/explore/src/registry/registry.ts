@@ -208,11 +208,6 @@ export class PluginRegistry {
     return { modules: this.modules.map((m) => ({ ...m })), paths: [...this.paths] };
   }
 
-  /** Plugin paths given to the registry. */
-  get pluginPaths(): readonly string[] {
-    return this.paths;
-  }
-
   /** Arch plugins known without importing anything new: core's, bundled, paths, packages resolved so far. */
   loadedArches(): readonly Registered<ArchPlugin<unknown>>[] {
     return this.archList;
