@@ -17,6 +17,7 @@ export * from './aggregate/aggregate.js';
 export * from './aggregate/coverage.js';
 export * from './executor/executor.js';
 export * from './executor/in-process.js';
+export * from './executor/available-cpus.js';
 export { defaultThreads, maxThreads, PoolExecutor, type PoolOptions, workerFileUrl } from './executor/pool.js';
 export * from './executor/run-batch.js';
 export * from './run-cell.js';

@@ -12,12 +12,12 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { runSeed, seedFromHex, seedToHex } from '@lazytlb/core';
 import { emptyAggregate, mergeAggregate } from '../aggregate/aggregate.js';
 import type { EngineCellAggregate } from '../aggregate/types.js';
 import type { RegistrySpec } from '../registry/registry.js';
+import { processCpus } from './available-cpus.js';
 import type { BatchTask, Executor } from './executor.js';
 import type { WorkerTask } from './worker.js';
 
@@ -33,8 +33,13 @@ export function workerFileUrl(): string {
   throw new Error(`the sweep worker is not built: ${fileURLToPath(dist)} is missing (run the build first)`);
 }
 
+/**
+ * One worker per CPU this process may use: the affinity mask, lowered by a cgroup CPU quota
+ * (a container's limits.cpu), which os.availableParallelism() does not see on Node 20
+ * (available-cpus.ts says how, and processCpus().source says why, for this process).
+ */
 export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
+  return processCpus().cpus;
 }
 
 /**
