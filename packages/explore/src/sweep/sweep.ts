@@ -31,7 +31,8 @@ import { Plan, remaining, type Shard } from '../plan/plan.js';
 import { defaultThreads, maxThreads } from '../executor/pool.js';
 import type { EngineCellAggregate } from '../aggregate/types.js';
 import type { Batch } from '../plan/plan.js';
-import type { SweepResult } from './types.js';
+import type { PreparedCell, SweepResult } from './types.js';
+import { matrixHash } from '../results/build.js';
 
 export interface SweepProgress {
   readonly runs: number;
@@ -78,6 +79,20 @@ export interface SweepOptions {
   readonly coverage?: boolean;
   /** Override the compiled worker file (tests). */
   readonly workerFile?: string;
+  /**
+   * Resumable checkpoints while running: after a batch completes, when at least `everyMs` have
+   * passed since the start or the last checkpoint, `write` gets the sweep so far as an
+   * interrupted result (every completed batch; `resume` continues it to the same final result).
+   * Called synchronously between batches, never concurrently; a preempted shard loses at most
+   * `everyMs` of work plus the batches in flight.
+   */
+  readonly checkpoint?: { readonly everyMs: number; readonly write: (partial: SweepResult) => void };
+  /**
+   * Called once the cells are validated and identified, before any run: the matrix hash
+   * (results' `matrix.hash`) and the model's fingerprints. Throwing stops the sweep before it
+   * starts (the CLI refuses an `--out` that holds another sweep's results here).
+   */
+  readonly onPrepared?: (info: { readonly matrixHash: string; readonly fingerprints: SweepFingerprints; readonly cells: readonly PreparedCell[] }) => void;
 }
 
 function checkResume(
@@ -114,6 +129,15 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   if (opts.resume !== undefined) {
     checkResume(opts.resume, { fingerprints, matrixSeed: opts.matrixSeed, runs: opts.runs, cellIds: cells.map((c) => c.cellId), shard, coverage });
   }
+  opts.onPrepared?.({
+    matrixHash: matrixHash(
+      opts.matrixSeed,
+      opts.runs,
+      cells.map((c) => c.cellId),
+    ),
+    fingerprints,
+    cells,
+  });
 
   // Planned lazily (plan/plan.ts): batches are made as they are dispatched, so a huge run count costs nothing up front.
   const broken = new Set(cells.filter((c) => c.setupError !== undefined).map((c) => c.index));
@@ -196,43 +220,56 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       stepsDone += agg.steps;
       violationsDone += violatingRuns(agg);
       opts.onProgress?.({ runs: runsDone, totalRuns, steps: stepsDone, violations: violationsDone, elapsedMs: performance.now() - t0 });
+      if (opts.checkpoint !== undefined && performance.now() - lastCheckpoint >= opts.checkpoint.everyMs && pending.done !== true) {
+        // Every completed batch, as an interrupted (resumable) sweep; the batches in flight are not in it.
+        opts.checkpoint.write(result(true));
+        lastCheckpoint = performance.now();
+      }
     }
   };
+  let lastCheckpoint = t0;
   try {
     await Promise.all(Array.from({ length: threads * 2 }, lane));
   } finally {
     if (ownExecutor) await pool?.close();
   }
   if (opts.signal?.aborted === true && pending.done !== true) interrupted = true;
+  return result(interrupted);
 
-  const aggregates = cells.map((c) => {
-    const prev = opts.resume?.aggregates[c.index];
-    let list = (done.get(c.index) ?? []).map((d) => d.agg);
-    if (timeBudgetHit && !interrupted) list = prefixOnly(plan.cellBatches(c.index), prev?.batches ?? [], done.get(c.index) ?? []);
-    let merged = mergeAll(c.index, c.actors, list);
-    if (c.setupError !== undefined) {
-      merged = {
-        ...merged,
-        firstErrors: { ...merged.firstErrors, 'plugin-setup': { kind: 'plugin-setup', runIndex: 0, seed: c.cellHash, message: c.setupError } },
-      };
-    }
-    return prev !== undefined ? mergeAggregate(prev, merged) : merged;
-  });
+  /**
+   * The sweep as far as it went: at the end, or (`snapshot`: a checkpoint, or interrupted) every
+   * completed batch, marked interrupted so that `resume` continues it.
+   */
+  function result(snapshot: boolean): SweepResult {
+    const aggregates = cells.map((c) => {
+      const prev = opts.resume?.aggregates[c.index];
+      let list = (done.get(c.index) ?? []).map((d) => d.agg);
+      if (timeBudgetHit && !snapshot) list = prefixOnly(plan.cellBatches(c.index), prev?.batches ?? [], done.get(c.index) ?? []);
+      let merged = mergeAll(c.index, c.actors, list);
+      if (c.setupError !== undefined) {
+        merged = {
+          ...merged,
+          firstErrors: { ...merged.firstErrors, 'plugin-setup': { kind: 'plugin-setup', runIndex: 0, seed: c.cellHash, message: c.setupError } },
+        };
+      }
+      return prev !== undefined ? mergeAggregate(prev, merged) : merged;
+    });
 
-  return {
-    toolVersion: opts.toolVersion ?? EXPLORE_VERSION,
-    coreVersion: CORE_VERSION,
-    fingerprints,
-    matrixSeed: opts.matrixSeed,
-    runs: opts.runs,
-    cells,
-    aggregates,
-    shard,
-    interrupted,
-    timeBudgetHit: timeBudgetHit && !interrupted,
-    coverage,
-    timing: { startedAt, elapsedMs: Math.round(performance.now() - t0), threads, batchesRun: pool?.tasks ?? 0 },
-  };
+    return {
+      toolVersion: opts.toolVersion ?? EXPLORE_VERSION,
+      coreVersion: CORE_VERSION,
+      fingerprints,
+      matrixSeed: opts.matrixSeed,
+      runs: opts.runs,
+      cells,
+      aggregates,
+      shard,
+      interrupted: snapshot,
+      timeBudgetHit: timeBudgetHit && !snapshot,
+      coverage,
+      timing: { startedAt, elapsedMs: Math.round(performance.now() - t0), threads, batchesRun: pool?.tasks ?? 0 },
+    };
+  }
 }
 
 /**
