@@ -3,14 +3,24 @@
  * replayArtifact, which refuses other model or plugin versions) and print it.
  */
 import { readFile } from 'node:fs/promises';
-import { type Artifact, ArtifactError, ReplayDivergence, outcomeOf, parseArtifact, replayArtifact } from '@lazytlb/core';
+import {
+  type Artifact,
+  ArtifactError,
+  type Outcome,
+  ReplayDivergence,
+  type RunFinding,
+  type SchemePlugin,
+  type TraceEvent,
+  outcomeOf,
+  parseArtifact,
+  replayArtifact,
+} from '@lazytlb/core';
 import { formatJson, formatLkml, formatPerfetto, LazytlbError, withDeterminismTrap } from '@lazytlb/explore';
 import { createRegistry } from '../plugins/bundled.js';
 
 export type ReplayFormat = 'lkml' | 'json' | 'perfetto';
 export const REPLAY_FORMATS: readonly ReplayFormat[] = ['lkml', 'json', 'perfetto'];
 
-/** A replay that could not be done; `exitCode` is what the CLI should exit with. */
 /**
  * A replay that could not be done: a LazytlbError of code `input` (the file, its JSON, the
  * artifact, its model or plugins: exit 2) or `replay-mismatch` (the run did not reproduce: exit 1).
@@ -93,18 +103,45 @@ export async function replayArtifactText(artifact: Artifact, source: string, opt
     if (e instanceof ReplayDivergence) throw new ReplayError(`${source} does not replay: its decision list does not fit the run (${e.message})`, 1);
     throw new ReplayError(`cannot replay ${source}: ${(e as Error).message}`);
   }
-  const trace = r.result.trace ?? [];
-  const findings = r.simulator.findings();
-  const text =
-    format === 'json'
-      ? formatJson(artifact, outcomeOf(r.result), trace, r.reproduced, findings, r.modelMismatch)
-      : format === 'perfetto'
-        ? formatPerfetto({ artifact, trace, reproduced: r.reproduced, findings })
-        : formatLkml(
-            { artifact, trace, reproduced: r.reproduced, findings, modelMismatch: r.modelMismatch, ...(scheme !== undefined ? { scheme } : {}) },
-            opts.width !== undefined ? { width: opts.width } : {},
-          );
+  const text = renderReplay(format, {
+    artifact,
+    trace: r.result.trace ?? [],
+    outcome: outcomeOf(r.result),
+    reproduced: r.reproduced,
+    findings: r.simulator.findings(),
+    modelMismatch: r.modelMismatch,
+    ...(scheme !== undefined ? { scheme } : {}),
+    ...(opts.width !== undefined ? { width: opts.width } : {}),
+  });
   return { text, reproduced: r.reproduced, modelMismatch: r.modelMismatch };
+}
+
+/** What a replay renders: the run's artifact (recorded, or made from the run), its trace and findings. */
+export interface ReplayRun {
+  readonly artifact: Artifact;
+  readonly trace: readonly TraceEvent[];
+  /** How the run ended (for a replay: how the replay ended, which `artifact.outcome` may not be). */
+  readonly outcome: Outcome;
+  /** Ended as recorded; null: a run from its seed with nothing recorded to compare with. */
+  readonly reproduced: boolean | null;
+  readonly findings: readonly RunFinding[];
+  readonly modelMismatch: readonly string[];
+  readonly scheme?: SchemePlugin<unknown>;
+  /** LKML column width. */
+  readonly width?: number;
+}
+
+/** Render a run in a replay format: the one renderer of `replay ARTIFACT` and `replay --cell --seed`, so equal runs print alike. */
+export function renderReplay(format: ReplayFormat, run: ReplayRun): string {
+  const { artifact, trace, reproduced, findings, modelMismatch, scheme } = run;
+  return format === 'json'
+    ? formatJson(artifact, run.outcome, trace, reproduced, findings, modelMismatch)
+    : format === 'perfetto'
+      ? formatPerfetto({ artifact, trace, reproduced, findings })
+      : formatLkml(
+          { artifact, trace, reproduced, findings, modelMismatch, ...(scheme !== undefined ? { scheme } : {}) },
+          run.width !== undefined ? { width: run.width } : {},
+        );
 }
 
 /**

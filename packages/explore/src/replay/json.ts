@@ -8,7 +8,8 @@ import type { Artifact, Outcome, RunFinding, TraceEvent } from '@lazytlb/core';
 
 export interface ReplayJson {
   readonly schema: 'lazytlb.replay/2';
-  readonly reproduced: boolean;
+  /** The replay ended exactly as recorded; null: a run from its seed (`lazytlb replay --cell --seed`) with nothing recorded to compare with. */
+  readonly reproduced: boolean | null;
   readonly cell: Artifact['cell'];
   readonly seed: string;
   /** The behaviour fingerprints the artifact recorded (core, arch, scheme plugin). */
@@ -16,8 +17,8 @@ export interface ReplayJson {
   /** How the replaying model differs from the recording one (replayed with --allow-model-mismatch); empty when it does not. */
   readonly modelMismatch: readonly string[];
   readonly toolVersion: string;
-  /** What the artifact recorded. */
-  readonly recorded: Outcome;
+  /** What the artifact recorded; null when nothing was (reproduced null). */
+  readonly recorded: Outcome | null;
   /** What the replay produced. */
   readonly outcome: Outcome;
   /** The hazard or use site the artifact was recorded for (the replay stopped there), or null. */
@@ -31,7 +32,7 @@ export function replayToJson(
   artifact: Artifact,
   outcome: Outcome,
   trace: readonly TraceEvent[],
-  reproduced: boolean,
+  reproduced: boolean | null,
   findings: readonly RunFinding[] = [],
   modelMismatch: readonly string[] = [],
 ): ReplayJson {
@@ -43,7 +44,8 @@ export function replayToJson(
     fingerprints: artifact.fingerprints,
     modelMismatch,
     toolVersion: artifact.toolVersion,
-    recorded: artifact.outcome,
+    // A run from its seed has no record: its artifact's outcome is the run's own, not a recording.
+    recorded: reproduced === null ? null : artifact.outcome,
     outcome,
     target: artifact.target ?? null,
     findings,
@@ -55,7 +57,7 @@ export function formatJson(
   artifact: Artifact,
   outcome: Outcome,
   trace: readonly TraceEvent[],
-  reproduced: boolean,
+  reproduced: boolean | null,
   findings: readonly RunFinding[] = [],
   modelMismatch: readonly string[] = [],
 ): string {

@@ -28,8 +28,11 @@ export interface LkmlOptions {
 export interface LkmlInput {
   readonly artifact: Artifact;
   readonly trace: readonly TraceEvent[];
-  /** The replay ended exactly as recorded. */
-  readonly reproduced: boolean;
+  /**
+   * The replay ended exactly as recorded; null: a run from its seed with no recorded outcome to
+   * compare it with (`lazytlb replay --cell --seed`), so the header says neither.
+   */
+  readonly reproduced: boolean | null;
   /** The replayed run's hazards and use-site findings (core's Simulator.findings()). */
   readonly findings?: readonly RunFinding[];
   /**
@@ -126,7 +129,7 @@ export function schemeHeader(c: Artifact['cell'], scheme: SchemePlugin<unknown> 
 }
 
 /** The header: configuration, outcome, seed and model. `scheme`: the cell's scheme plugin (default: core's built-in of that name). */
-export function formatHeader(artifact: Artifact, reproduced: boolean, scheme?: SchemePlugin<unknown>, modelMismatch: readonly string[] = []): string[] {
+export function formatHeader(artifact: Artifact, reproduced: boolean | null, scheme?: SchemePlugin<unknown>, modelMismatch: readonly string[] = []): string[] {
   const c = artifact.cell;
   const o = artifact.outcome;
   const lines: string[] = [];
@@ -159,7 +162,7 @@ export function formatHeader(artifact: Artifact, reproduced: boolean, scheme?: S
   );
   for (const m of modelMismatch) lines.push(`             DIFFERS: ${m} (replayed anyway: --allow-model-mismatch)`);
   lines.push(
-    `  replay:    ${reproduced ? 'reproduced exactly' : 'DID NOT reproduce the recorded outcome'}, ${o.steps} steps${t !== undefined ? ` (stopped at ${targetLabel(t)})` : ''}`,
+    `  replay:    ${reproduced === null ? 'run from its seed (no recorded outcome to compare with)' : reproduced ? 'reproduced exactly' : 'DID NOT reproduce the recorded outcome'}, ${o.steps} steps${t !== undefined ? ` (stopped at ${targetLabel(t)})` : ''}`,
   );
   if (o.hazards !== undefined || o.useSites !== undefined) {
     lines.push(`  findings:  ${[...(o.hazards ?? []).map((h) => `hazard ${h}`), ...(o.useSites ?? []).map((u) => `use site ${u}`)].join(', ')}`);

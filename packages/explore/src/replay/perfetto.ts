@@ -52,8 +52,8 @@ export interface PerfettoTrace {
 export interface PerfettoInput {
   readonly artifact: Artifact;
   readonly trace: readonly TraceEvent[];
-  /** The replay ended exactly as recorded. */
-  readonly reproduced: boolean;
+  /** The replay ended exactly as recorded; null: a run from its seed, nothing recorded to compare with. */
+  readonly reproduced: boolean | null;
   /** The run's hazards and use-site findings (core's Simulator.findings()). */
   readonly findings?: readonly RunFinding[];
 }
