@@ -5,7 +5,11 @@
 //   - publint on that tarball (strict: its warnings fail too),
 //   - @arethetypeswrong/cli (attw) on that tarball,
 //   - our own rules: license/repository/engines/publishConfig/exports metadata, README and
-//     LICENSE in the tarball, no tests, test support or fixtures in it, no `workspace:` left.
+//     LICENSE in the tarball, no tests, test support or fixtures in it, no `workspace:` left,
+//   - JSON Schemas (a package exporting `./schemas/*.json`): at least one schemas/*.schema.json in
+//     the tarball, each a draft 2020-12 schema with `$id`, `title` and `description`, and each
+//     the committed file (the build regenerates them: a difference from git HEAD means a schema
+//     change that was not committed; an error under CI=true, a warning otherwise).
 // It builds nothing: run it after `pnpm build` (the root `test` script runs it after turbo's
 // build+test). Usage: node scripts/check-packages.mjs [package dir...]   (default: all)
 import { execFile } from 'node:child_process';
@@ -76,6 +80,44 @@ function ownRules(dir, pkg, files) {
   return problems;
 }
 
+const JSON_SCHEMA_DRAFT = 'https://json-schema.org/draft/2020-12/schema';
+
+/** The JSON Schemas a package ships (exports `./schemas/*.json`): present, well-formed, and the committed ones. */
+async function schemaRules(dir, pkg, files, tarball) {
+  if (pkg.exports?.['./schemas/*.json'] === undefined) return [];
+  const problems = [];
+  const schemas = files.filter((f) => /^schemas\/[^/]+\.schema\.json$/.test(f));
+  if (schemas.length === 0) problems.push('exports ./schemas/*.json but the tarball has no schemas/*.schema.json (is "schemas" in files?)');
+  for (const f of schemas) {
+    const { stdout } = await run('tar', ['-xzOf', tarball, `package/${f}`], { maxBuffer: 16 << 20 });
+    let doc;
+    try {
+      doc = JSON.parse(stdout);
+    } catch (e) {
+      problems.push(`${f} is not JSON: ${e.message}`);
+      continue;
+    }
+    if (doc.$schema !== JSON_SCHEMA_DRAFT) problems.push(`${f}: $schema is ${JSON.stringify(doc.$schema)}, expected ${JSON_SCHEMA_DRAFT}`);
+    for (const k of ['$id', 'title', 'description']) if (typeof doc[k] !== 'string' || doc[k] === '') problems.push(`${f}: no ${k}`);
+    // The build rewrites schemas/ from the zod schemas: if the packed file is not the committed one,
+    // a schema change was not committed, and what GitHub shows differs from what is published.
+    const path = relative(root, join(dir, f));
+    let committed = null;
+    try {
+      committed = (await run('git', ['show', `HEAD:${path}`], { cwd: root, maxBuffer: 16 << 20 })).stdout;
+    } catch {
+      committed = null; // not a git checkout, or the file is new: nothing to compare against
+    }
+    if (committed !== null && committed !== stdout) {
+      const msg = `${f} differs from the committed ${path}: the build regenerated it from a changed zod schema; commit it`;
+      // CI: set by CI systems (GitHub Actions, GitLab CI, …); locally a reminder is enough before committing.
+      if (process.env.CI) problems.push(msg);
+      else console.warn(`warning: ${msg}`);
+    }
+  }
+  return problems;
+}
+
 async function checkPackage(dir, pnpm) {
   const rel = relative(root, dir);
   const src = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -98,6 +140,7 @@ async function checkPackage(dir, pnpm) {
     const { stdout: packedJson } = await run('tar', ['-xzOf', tarball, 'package/package.json']);
     const pkg = JSON.parse(packedJson);
     const problems = ownRules(dir, pkg, files);
+    problems.push(...(await schemaRules(dir, pkg, files, tarball)));
 
     const buf = readFileSync(tarball);
     const lint = await publint({
