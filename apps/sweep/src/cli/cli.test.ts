@@ -12,9 +12,11 @@ import { type Artifact, createSimulator, hashString128, makeArtifact, referenceA
 import { describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const SCRATCH = mkdtempSync(join(tmpdir(), 'lazytlb-cwd-'));
 
 function lazytlb(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  // In a scratch directory: a sweep without --out writes lazytlb-out/<timestamp> under the working directory.
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000, cwd: SCRATCH });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

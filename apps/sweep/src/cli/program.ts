@@ -20,7 +20,8 @@ import { formatNewArch, newArch } from '../new-arch/new-arch.js';
 import { formatNewScheme, newScheme } from '../new-scheme/new-scheme.js';
 import { formatSchemes, listSchemes } from '../plugins/list-schemes.js';
 import { createRegistry } from '../plugins/bundled.js';
-import { ReplayError, replayFile, REPLAY_FORMATS, type ReplayFormat } from '../replay/replay.js';
+import { ReplayError, REPLAY_FORMATS } from '../replay/replay.js';
+import { type ReplayCommandOptions, replayCommand } from '../replay/command.js';
 import { mergeResultDirs } from '../results/merge-dirs.js';
 import { OutputDir } from '../results/output-dir.js';
 import { resultsJson, writeResultDir } from '../results/write.js';
@@ -29,7 +30,8 @@ import { versionText } from './version.js';
 import { findingsExitCode, parseFailOn } from './fail-on.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { DEFAULT_MUTANT_BUDGET, mutantsCommand, type MutantsCommandOptions } from './mutants-command.js';
-import { sweepCommand, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
+import { checkJunitPath, sweepCommand, writeJunit, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
+import { replayHints } from './replay-hint.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -111,10 +113,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--time-budget <duration>', 'stop dispatching after this long (e.g. 90s, 2m)')
     .option('--seed <s>', 'base seed (part of every cell id)')
     .option('--step-budget <n>', 'steps per run before it counts as budget exceeded')
-    .option('--threads <n>', 'worker threads (default: cores)')
+    .option('--threads <n>', 'worker threads (default: the CPUs this process may use: its CPU affinity and cgroup CPU quota)')
     .addOption(new Option('--batch-size <n>', 'runs per batch (results do not depend on it)').hideHelp())
-    .option('--out <dir>', 'write results.json, report.md and failures/ there')
-    .option('--json', 'print results.json on stdout')
+    .option('--out <dir>', 'write results.json, report.md, report.html and failures/ there (default: a new lazytlb-out/<timestamp>)')
+    .option('--force', "replace an --out that holds another sweep's results, an interrupted run (see --resume) or other files")
+    .option('--json', 'print results.json on stdout (the replay hints go to stderr)')
+    .option('--junit <file>', 'also write a JUnit XML report: one test case per cell (for CI systems)')
+    .option('--checkpoint-every <duration>', 'write a resumable checkpoint to the output directory this often while running (e.g. 5m; at least 1s)')
     .option('--shard <i/n>', 'run shard I of N')
     .option('--shards <n>', 'run shard (index from JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID / AWS_BATCH_JOB_ARRAY_INDEX) of N')
     .option('--resume <dir>', 'continue an interrupted sweep written to DIR')
@@ -133,7 +138,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--mutation <id>', 'only these mutations (repeatable or comma-separated)', collect)
     .option('--strategies <list>', 'random, pct:D, swarm+STRATEGY (comma-separated; default random,pct:1,pct:2,pct:3,swarm+pct:3)', collect)
     .option('--seed <s>', 'base seed (part of every cell id)')
-    .option('--threads <n>', 'worker threads (default: cores)')
+    .option('--threads <n>', 'worker threads (default: the CPUs this process may use: its CPU affinity and cgroup CPU quota)')
     .option('--plugin <path>', 'load an arch plugin (and its mutations) or a scheme plugin from a path (repeatable)', collect)
     .option('--out <dir>', 'write mutants.json, kills/ (each kill and its shrunk artifact) and false-alarms/ there')
     .option('--json', 'print mutants.json on stdout')
@@ -144,8 +149,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('replay')
-    .description('re-run a failure artifact exactly and print it')
-    .argument('<artifact>', 'failure artifact (JSON)')
+    .description('re-run a failure artifact exactly and print it, or run one seed of a swept cell (--cell, --seed)')
+    .argument('[artifact]', 'failure artifact (JSON); not with --cell')
     .addOption(new Option('--format <format>', 'output format (perfetto: trace-event JSON for ui.perfetto.dev)').choices([...REPLAY_FORMATS]).default('lkml'))
     .option('--out <file>', 'write the output to FILE instead of stdout')
     .option('--plugin <path>', "load an arch or a scheme plugin from a path (the artifact's, when not bundled; repeatable)", collect)
@@ -153,12 +158,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '--allow-model-mismatch',
       'replay even when the model behaves differently from the one that recorded it (says what differs and whether it reproduced)',
     )
-    .action(async (artifact: string, o: { format: ReplayFormat; out?: string; plugin?: string[]; allowModelMismatch?: boolean }) => {
-      const text = await replayFile(artifact, {
-        format: o.format,
-        pluginPaths: o.plugin ?? [],
-        ...(o.allowModelMismatch === true ? { allowModelMismatch: true } : {}),
-      });
+    .option('--cell <id|json|file>', 'run a seed of this cell instead: its id (with --results) or its JSON (results.json raw.cellId) or a file holding it')
+    .option('--seed <seed>', "with --cell: the run's seed (32 hex digits, results.json firstFailures[].seed)")
+    .option('--results <file|dir>', "with --cell: the sweep's results.json (or its directory): resolves an id, and compares with what it recorded")
+    .action(async (artifact: string | undefined, o: ReplayCommandOptions & { out?: string }) => {
+      const { text, notes } = await replayCommand(artifact, o);
+      for (const n of notes) process.stderr.write(`lazytlb: ${n}\n`);
       if (o.out === undefined) process.stdout.write(text);
       else {
         try {
@@ -193,25 +198,48 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--plugin <path>', "load an arch or a scheme plugin from a path (the shards', when not bundled; repeatable)", collect)
     .option('--allow-partial', 'merge the shards given even when some of 1..N are missing (the result is marked incomplete)')
     .option('--fail-on <what>', 'violations (default) | hazards | never: what makes the merge exit 1 (errors exit 3 whatever it says)')
-    .action(async (dirs: string[], o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[]; allowPartial?: boolean; failOn?: string }) => {
-      const failOn = parseFailOn(o.failOn);
-      const registry = await createRegistry(o.plugin ?? []);
-      const outDir = OutputDir.prepare(o.out);
-      const verified = await verifyFirstFailures(mergeResultDirs(dirs, { allowPartial: o.allowPartial === true }), registry);
-      const merged = verified.result;
-      // The merged first failures are the single machine's: shrink them as `sweep` does; the output changes as a unit.
-      const shrunk =
-        o.shrink === false
-          ? new Map<string, ShrunkEntry>()
-          : await shrinkFirstFailures(merged, registry, (s) => void process.stderr.write(s), undefined, verified.unstable);
-      let file!: ResultsFile;
-      outDir.commit((dir) => {
-        file = writeResultDir(dir, merged, registry, shrunkBuildOptions(shrunk));
-        writeShrunk(dir, shrunk);
-      });
-      if (o.json === true) process.stdout.write(resultsJson(file));
-      else process.stderr.write(`lazytlb: merged ${dirs.length} shard(s) into ${o.out}\n`);
-      setExit(findingsExitCode(file, failOn));
+    .option('--junit <file>', 'also write a JUnit XML report: one test case per cell (for CI systems)')
+    .action(
+      async (
+        dirs: string[],
+        o: { out: string; json?: boolean; shrink?: boolean; plugin?: string[]; allowPartial?: boolean; failOn?: string; junit?: string },
+      ) => {
+        const failOn = parseFailOn(o.failOn);
+        if (o.junit !== undefined) checkJunitPath(o.junit);
+        const registry = await createRegistry(o.plugin ?? []);
+        const outDir = OutputDir.prepare(o.out);
+        const verified = await verifyFirstFailures(mergeResultDirs(dirs, { allowPartial: o.allowPartial === true }), registry);
+        const merged = verified.result;
+        // The merged first failures are the single machine's: shrink them as `sweep` does; the output changes as a unit.
+        const shrunk =
+          o.shrink === false
+            ? new Map<string, ShrunkEntry>()
+            : await shrinkFirstFailures(merged, registry, (s) => void process.stderr.write(s), undefined, verified.unstable);
+        let file!: ResultsFile;
+        outDir.commit((dir) => {
+          file = writeResultDir(dir, merged, registry, shrunkBuildOptions(shrunk));
+          writeShrunk(dir, shrunk);
+        });
+        if (o.junit !== undefined) writeJunit(o.junit, file, failOn, o.out);
+        process.stderr.write(`lazytlb: merged ${dirs.length} shard(s) into ${o.out}${o.junit !== undefined ? `; JUnit: ${o.junit}` : ''}\n`);
+        // The merged first failures, one replay line each (stdout; stderr with --json).
+        const hints = replayHints(file, o.out);
+        if (o.json === true) process.stdout.write(resultsJson(file));
+        for (const h of hints) (o.json === true ? process.stderr : process.stdout).write(`${h}\n`);
+        setExit(findingsExitCode(file, failOn));
+      },
+    );
+
+  program
+    .command('regress')
+    .description('replay every failure artifact under DIR (a regression suite); fails when one no longer reproduces, now passes or differs')
+    .argument('<dir>', 'directory of failure artifacts, searched recursively (e.g. a sweep output or committed failures/)')
+    .option('--plugin <path>', "load an arch or a scheme plugin from a path (the artifacts', when not bundled; repeatable)", collect)
+    .option('--allow-model-mismatch', 'replay artifacts recorded by a model that behaves differently (else they are refused: exit 2)')
+    .option('--json', 'print the report as JSON (lazytlb.regress/1)')
+    .action(async (dir: string, o: { plugin?: string[]; allowModelMismatch?: boolean; json?: boolean }) => {
+      const { regressCommand } = await import('../regress/regress.js');
+      setExit(await regressCommand(dir, o));
     });
 
   program

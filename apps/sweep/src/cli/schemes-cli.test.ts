@@ -14,13 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const SCRATCH = mkdtempSync(join(tmpdir(), 'lazytlb-cwd-'));
 const fixture = (name: string): string => fileURLToPath(new URL(`../plugins/test-fixtures/${name}`, import.meta.url));
 const COUNTED = fixture('counted-scheme.mjs');
 const BROKEN = fixture('broken-scheme.mjs');
 const THROWING = fixture('throwing-scheme.mjs');
 
 function lazytlb(args: string[], cwd?: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, ...(cwd !== undefined ? { cwd } : {}) });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, cwd: cwd ?? SCRATCH });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

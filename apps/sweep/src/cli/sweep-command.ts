@@ -3,8 +3,8 @@
  * worker pool, shrink the first failure of each invariant in each cell, write --out DIR
  * atomically, print the verdict table (or results.json with --json), exit by verdict.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import {
   buildResults,
   schemeLabel,
@@ -36,6 +36,10 @@ import { ProgressReporter } from './progress.js';
 import { formatVerdictTable } from './verdict-table.js';
 import { positiveInt, threadsFlag } from './args.js';
 import { type FailOn, findingsExitCode, parseFailOn } from './fail-on.js';
+import { checkOutContents, checkSameSweep, defaultOutDir } from './out-guard.js';
+import { replayHints } from './replay-hint.js';
+import { DurationError, formatDuration, parseDuration } from '../matrix/duration.js';
+import { junitXml } from '../report/junit.js';
 
 export interface SweepCommandOptions {
   readonly matrix?: string;
@@ -65,6 +69,12 @@ export interface SweepCommandOptions {
   readonly progress?: boolean;
   /** violations (default) | hazards | never: what makes a completed sweep exit non-zero (cli/fail-on.ts). */
   readonly failOn?: string;
+  /** --checkpoint-every DURATION: write a resumable checkpoint of the output directory this often. */
+  readonly checkpointEvery?: string;
+  /** --force: replace an --out that holds something else (another sweep, an interrupted run, other files). */
+  readonly force?: boolean;
+  /** --junit FILE: one test case per cell, for CI systems. */
+  readonly junit?: string;
 }
 
 async function buildMatrix(o: SweepCommandOptions, registry: PluginRegistry): Promise<MatrixSpec> {
@@ -157,10 +167,23 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
     if (!existsSync(join(o.resume, 'results.json'))) throw new UsageError(`--resume ${o.resume}: no results.json there`);
     resume = readResultDir(o.resume);
   }
-  const outDir = o.out !== undefined ? OutputDir.prepare(o.out) : resumeDir;
+  const checkpointMs = checkpointEvery(o.checkpointEvery);
+  const junitPath = o.junit;
+  if (junitPath !== undefined) checkJunitPath(junitPath);
+  const force = o.force === true;
+  const sameAsResume = o.resume !== undefined && o.out !== undefined && resolve(o.out) === resolve(o.resume);
+  // prepare() before the check: it repairs a swap a killed run left half done, so the check sees what is really there.
+  let outDir = o.out !== undefined ? OutputDir.prepare(o.out) : resumeDir;
+  if (o.out !== undefined && !sameAsResume) checkOutContents(o.out, force);
   const matrix = await buildMatrix(o, registry);
   const cells = expandMatrix(matrix);
   if (cells.length === 0) throw new UsageError('the matrix has no cells');
+  // Without --out (and without --resume): a new lazytlb-out/<timestamp>, so nothing computed is thrown away.
+  const madeDefault = outDir === null ? defaultOutDir(new Date()) : null;
+  if (madeDefault !== null) outDir = OutputDir.prepare(madeDefault);
+  const out: OutputDir = outDir!;
+  const outPath = o.out ?? o.resume ?? madeDefault!;
+  const checkOut = o.out !== undefined && !sameAsResume;
 
   // Ctrl-C or SIGTERM (Kubernetes, Slurm preemption, spot instances): finish the batches in flight,
   // write what was done (resumable), then stop; a second signal stops at once.
@@ -178,6 +201,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const progress = o.progress === false ? null : new ProgressReporter();
+    let checkpoints = 0;
     let swept: SweepResult;
     faultPhase('run'); // test-only markers (io/fault.ts): no-ops unless LAZYTLB_FAULT_PHASES=1
     try {
@@ -194,6 +218,30 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
         ...(resume !== undefined ? { resume } : {}),
         coverage: o.coverage === true || (resume?.coverage ?? false),
         signal: controller.signal,
+        // An --out holding another sweep's results is refused before any run (matrix hash known only now).
+        onPrepared: ({ matrixHash }) => {
+          if (checkOut) checkSameSweep(outPath, force, { matrixHash, shard: shard !== null && shard.count > 1 ? `${shard.index}/${shard.count}` : 'none' });
+        },
+        ...(checkpointMs !== undefined
+          ? {
+              checkpoint: {
+                everyMs: checkpointMs,
+                write: (partial: SweepResult) => {
+                  // A checkpoint that cannot be written is reported, not fatal: the sweep goes on and the final write decides.
+                  try {
+                    faultPhase('checkpoint');
+                    out.commit((dir) => {
+                      writeResultDir(dir, partial, registry, {});
+                      writeShrunk(dir, new Map());
+                    });
+                    checkpoints++;
+                  } catch (e) {
+                    process.stderr.write(`\nlazytlb: checkpoint not written: ${(e as Error).message}\n`);
+                  }
+                },
+              },
+            }
+          : {}),
         ...(progress !== null ? { onProgress: (p) => progress.update(p) } : {}),
       });
     } finally {
@@ -207,9 +255,8 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
     const result = verified.result;
     const write = (shrunk: ReadonlyMap<string, ShrunkEntry>): ResultsFile => {
       const buildOpts = shrunkBuildOptions(shrunk);
-      if (outDir === null) return buildResults(result, buildOpts);
       let file: ResultsFile | undefined;
-      outDir.commit(
+      out.commit(
         (dir) => {
           file = writeResultDir(dir, result, registry, buildOpts);
           writeShrunk(dir, shrunk);
@@ -235,15 +282,35 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
     // Cells a plugin could not set up: one line each (the verdict table says ERROR; this says why).
     for (const c of result.cells)
       if (c.setupError !== undefined) log(`lazytlb: cell ${c.index} (${c.spec.arch.name}, ${schemeLabel(c.spec)}, ${c.spec.cpus} CPUs): ${c.setupError}\n`);
-    if (outDir !== null) log(`lazytlb: wrote ${join(outDir.path, 'results.json')}, report.md, report.html and failures/\n`);
-    if (o.json === true) process.stdout.write(resultsJson(file));
-    else process.stdout.write(formatVerdictTable(file));
+    if (junitPath !== undefined) writeJunit(junitPath, file, failOn, outPath);
+    log(
+      `lazytlb: wrote ${join(outPath, 'results.json')}, report.md, report.html and failures/${checkpoints > 0 ? ` (and ${checkpoints} checkpoint(s) while running)` : ''}${junitPath !== undefined ? `; JUnit: ${junitPath}` : ''}\n`,
+    );
+    // From a failure to its replay: one line each, on stdout (stderr with --json, which keeps stdout for the JSON).
+    const hints = replayHints(file, outPath);
+    if (o.json === true) {
+      process.stdout.write(resultsJson(file));
+      for (const h of hints) log(`${h}\n`);
+    } else {
+      process.stdout.write(formatVerdictTable(file));
+      for (const h of hints) process.stdout.write(`${h}\n`);
+    }
     await signalsDelivered();
     if (signalled !== null) return exitCodeOfSignal(signalled);
     return exitCodeOf(file, result.interrupted, failOn);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // A default directory the sweep never wrote (it failed before): not left behind empty.
+    if (madeDefault !== null) rmEmptyDir(madeDefault);
+  }
+}
+
+function rmEmptyDir(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    /* gone or not readable: nothing to tidy */
   }
 }
 
@@ -262,4 +329,35 @@ async function signalsDelivered(): Promise<void> {
 /** 130 after SIGINT, 143 after SIGTERM (128 + the signal number, as a shell reports a process killed by it). */
 function exitCodeOfSignal(sig: NodeJS.Signals): number {
   return sig === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+}
+
+/** --checkpoint-every DURATION (at least 1 s: each checkpoint rewrites the whole output directory). */
+function checkpointEvery(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (e) {
+    if (e instanceof DurationError) throw new UsageError(`--checkpoint-every ${text}: ${e.message.replace(/^invalid duration "[^"]*": /, '')}`);
+    throw e;
+  }
+  if (ms < 1000)
+    throw new UsageError(`--checkpoint-every ${text}: at least 1s (each checkpoint rewrites the output directory; ${formatDuration(ms)} is too often)`);
+  return ms;
+}
+
+/** --junit FILE is checked before the sweep runs: its directory must exist, and it must not be a directory. */
+export function checkJunitPath(path: string): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--junit ${path}: directory ${dir} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--junit ${path}: is a directory, not a file`);
+}
+
+/** --junit FILE, written atomically (a CI system may read it while another step runs). */
+export function writeJunit(path: string, file: ResultsFile, failOn: FailOn, outDir: string): void {
+  try {
+    writeFileAtomic(path, junitXml(file, { failOn, outDir }));
+  } catch (e) {
+    throw new UsageError(`--junit ${path}: cannot write it: ${(e as Error).message}`);
+  }
 }

@@ -44,7 +44,8 @@ const FAULT_ENV = { LAZYTLB_FAULT_PHASES: '1', LAZYTLB_FAULT_WRITE_DELAY_MS: Str
 
 /** Two cells (one violating: first failures to shrink; one safe), 15 batches each: about 2.5 s in all on an idle 2-core machine. */
 const MATRIX = ['--arch', 'reference', '--scheme', 'none,refcount', '--cpus', '2', '--runs', '150', '--batch-size', '10', '--threads', '1', '--no-progress'];
-const SWEEP = ['sweep', ...MATRIX, '--seed', 'fault'];
+// --force: it replaces the previous sweep (another seed) that trials start from; --resume ignores it.
+const SWEEP = ['sweep', ...MATRIX, '--seed', 'fault', '--force'];
 /** The sweep already in --out before a faulty one: the same matrix and file names, another seed. */
 const PREVIOUS = ['sweep', ...MATRIX, '--seed', 'previous'];
 

@@ -6,7 +6,7 @@
  * only from the outside) nor land while a directory is half written (writing takes a few ms).
  *
  *   LAZYTLB_FAULT_PHASES=1          `lazytlb sweep` prints `lazytlb: phase <name> at <ms>` on stderr
- *                                   as it enters each phase (run, verify, write-1, shrink, write-2,
+ *                                   as it enters each phase (run, checkpoint, verify, write-1, shrink, write-2,
  *                                   done; and swap, between the two renames of each write; <ms>:
  *                                   Date.now(), so a test can tell whether a signal it sent came
  *                                   before a phase began, whenever it reads the line).
@@ -22,7 +22,7 @@
 const PHASES = process.env.LAZYTLB_FAULT_PHASES === '1';
 const WRITE_DELAY_MS = Math.max(0, Math.min(10_000, Number(process.env.LAZYTLB_FAULT_WRITE_DELAY_MS ?? 0) || 0));
 
-export type FaultPhase = 'run' | 'verify' | 'write-1' | 'swap' | 'shrink' | 'write-2' | 'done';
+export type FaultPhase = 'run' | 'checkpoint' | 'verify' | 'write-1' | 'swap' | 'shrink' | 'write-2' | 'done';
 
 /** LAZYTLB_FAULT_PHASES=1: say on stderr that the sweep enters `phase` (stderr on a pipe is synchronous: written before the phase starts). */
 export function faultPhase(phase: FaultPhase): void {

@@ -12,10 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { MutantsFile } from '@lazytlb/explore';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const SCRATCH = mkdtempSync(join(tmpdir(), 'lazytlb-cwd-'));
 const TOY = fileURLToPath(new URL('./test-fixtures/toy-plugin.mjs', import.meta.url));
 
 function lazytlb(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  // In a scratch directory: a sweep without --out writes lazytlb-out/<timestamp> under the working directory.
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, cwd: SCRATCH });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
