@@ -65,6 +65,14 @@ describe('default output directory and replay hints', () => {
     const replay = lazytlb(['replay', cmd], cwd);
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stdout).toContain(hints[0]!.split(' ')[0]!);
+    // By seed, without the artifact: the same output as the (unshrunk) artifact's replay.
+    const cell = file.cells.find((c) => c.firstFailures.length > 0)!;
+    const f = cell.firstFailures[0]!;
+    const bySeed = lazytlb(['replay', '--cell', cell.id, '--results', out, '--seed', f.seed], cwd);
+    expect(bySeed.code, bySeed.stderr).toBe(0);
+    expect(bySeed.stdout).toBe(lazytlb(['replay', join(out, f.artifact)], cwd).stdout);
+    const bad = lazytlb(['replay', '--cell', cell.id, '--seed', f.seed], cwd);
+    expect([bad.code, bad.stderr]).toEqual([2, 'lazytlb: an id needs --results DIR (or give the cell as JSON)\n']);
   });
 
   it('--json keeps stdout for the JSON (hints on stderr) and every artifact it names exists', () => {
