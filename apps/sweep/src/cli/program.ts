@@ -31,7 +31,7 @@ import { findingsExitCode, parseFailOn } from './fail-on.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { DEFAULT_MUTANT_BUDGET, mutantsCommand, type MutantsCommandOptions } from './mutants-command.js';
 import { checkJunitPath, sweepCommand, writeJunit, writeShrunk, type SweepCommandOptions } from './sweep-command.js';
-import { replayHints } from './replay-hint.js';
+import { replayHints } from '../report/replay-hint.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 

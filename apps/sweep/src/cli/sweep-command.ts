@@ -30,14 +30,14 @@ import { readResultDir } from '../results/read.js';
 import { TOOL_VERSION } from '../results/version.js';
 import { OutputDir } from '../results/output-dir.js';
 import { resultsJson, writeFileAtomic, writeResultDir } from '../results/write.js';
-import { EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_VIOLATIONS, UsageError } from './exit-codes.js';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED, UsageError } from './exit-codes.js';
 import { faultPhase } from '../io/fault.js';
 import { ProgressReporter } from './progress.js';
 import { formatVerdictTable } from './verdict-table.js';
 import { positiveInt, threadsFlag } from './args.js';
 import { type FailOn, findingsExitCode, parseFailOn } from './fail-on.js';
 import { checkOutContents, checkSameSweep, defaultOutDir } from './out-guard.js';
-import { replayHints } from './replay-hint.js';
+import { replayHints } from '../report/replay-hint.js';
 import { DurationError, formatDuration, parseDuration } from '../matrix/duration.js';
 import { junitXml } from '../report/junit.js';
 

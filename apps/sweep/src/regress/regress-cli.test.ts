@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SmallSweep, smallSweep } from '../replay/test-sweep.js';
+import { type SmallSweep, smallSweep } from '../test-support/small-sweep.js';
 import { RegressReport } from './regress.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));

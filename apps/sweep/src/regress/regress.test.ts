@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import type { Artifact } from '@lazytlb/core';
 import { classifyError } from '@lazytlb/explore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SmallSweep, smallSweep } from '../replay/test-sweep.js';
+import { type SmallSweep, smallSweep } from '../test-support/small-sweep.js';
 import { formatRegress, jsonFilesUnder, regress, regressCommand, type RegressCommandOptions, RegressReport } from './regress.js';
 
 let sweep: SmallSweep;

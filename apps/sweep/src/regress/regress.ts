@@ -56,6 +56,7 @@ import { type PluginRegistry, withDeterminismTrap } from '@lazytlb/explore';
 import { z } from 'zod';
 import { UsageError } from '../errors/usage-error.js';
 import { createRegistry } from '../plugins/bundled.js';
+import { shellQuote } from '../report/replay-hint.js';
 
 export const REGRESS_SCHEMA = 'lazytlb.regress/1';
 
@@ -147,11 +148,6 @@ function isFile(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Quote for a POSIX shell only when needed (as cli/replay-hint.ts does; not imported: cli/ imports this folder). */
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Whether a parsed JSON value is meant to be an artifact (then it must validate). */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { replayCommand, type ReplayCommandOptions } from './command.js';
 import { replayFile, REPLAY_FORMATS } from './replay.js';
-import { type SmallSweep, smallSweep } from './test-sweep.js';
+import { type SmallSweep, smallSweep } from '../test-support/small-sweep.js';
 
 let sweep: SmallSweep;
 beforeAll(async () => {
@@ -62,7 +62,11 @@ describe('replay --cell --seed', () => {
     expect(r.text).toContain(`lazytlb: ${f.key} `);
     expect(r.text).toContain(`  seed:      ${f.seed}\n`);
     expect(r.text).toContain(`  replay:    run from its seed (no recorded outcome to compare with), ${f.steps} steps`);
-    const json = JSON.parse((await run({ cell: path, seed: f.seed, format: 'json' })).text) as { reproduced: unknown; recorded: unknown; outcome: { steps: number } };
+    const json = JSON.parse((await run({ cell: path, seed: f.seed, format: 'json' })).text) as {
+      reproduced: unknown;
+      recorded: unknown;
+      outcome: { steps: number };
+    };
     expect(json.reproduced).toBeNull();
     expect(json.recorded).toBeNull();
     expect(json.outcome.steps).toBe(f.steps);
@@ -91,12 +95,18 @@ describe('replay --cell --seed', () => {
     const results = JSON.parse(readFileSync(join(sweep.dir, 'results.json'), 'utf8')) as ResultsFile;
     const edited = {
       ...results,
-      cells: results.cells.map((c) => (c.id !== cell.id ? c : { ...c, firstFailures: c.firstFailures.map((x) => (x.seed === f.seed ? { ...x, steps: x.steps + 1 } : x)) })),
+      cells: results.cells.map((c) =>
+        c.id !== cell.id ? c : { ...c, firstFailures: c.firstFailures.map((x) => (x.seed === f.seed ? { ...x, steps: x.steps + 1 } : x)) },
+      ),
     };
     writeFileSync(join(sweep.dir, 'edited.json'), JSON.stringify(edited));
     const e = await failure(run({ cell: cell.id, seed: f.seed, results: join(sweep.dir, 'edited.json') }));
     expect(e.code).toBe('replay-mismatch');
-    expect(e.message.split('\n')[0]).toMatch(new RegExp(`^run ${f.seed} of cell ${cell.id} did not reproduce: .* records its first ${f.key} \\(${f.artifact}\\) at ${f.steps + 1} steps, this run ended violation after ${f.steps}$`));
+    expect(e.message.split('\n')[0]).toMatch(
+      new RegExp(
+        `^run ${f.seed} of cell ${cell.id} did not reproduce: .* records its first ${f.key} \\(${f.artifact}\\) at ${f.steps + 1} steps, this run ended violation after ${f.steps}$`,
+      ),
+    );
     void dir;
   });
 
@@ -124,10 +134,18 @@ describe('replay --cell --seed', () => {
       [run({}), 'usage', /^replay needs an artifact/],
       [run({ cell: cell.id, seed: f.seed }), 'usage', /^an id needs --results DIR \(or give the cell as JSON\)$/],
       [run({ cell: cell.id, seed: 'abc', results: sweep.dir }), 'usage', /^--seed takes a run's seed, 32 hex digits .*got "abc"$/],
-      [run({ cell: '0'.repeat(32), seed: f.seed, results: sweep.dir }), 'input', /^no cell with id 0{32} in .*results\.json \(4 cells; ids are cells\[\]\.id\)$/],
+      [
+        run({ cell: '0'.repeat(32), seed: f.seed, results: sweep.dir }),
+        'input',
+        /^no cell with id 0{32} in .*results\.json \(4 cells; ids are cells\[\]\.id\)$/,
+      ],
       [run({ cell: '{"arch":', seed: f.seed }), 'usage', /^--cell is not JSON: /],
       [run({ cell: '{"arch":{"name":"reference"}}', seed: f.seed }), 'usage', /^--cell is not a resolved cell \(results.json raw.cellId\): arch.version: /],
-      [run({ cell: 'no-such-file.json', seed: f.seed }), 'usage', /^--cell takes a cell id \(32 hex digits\), the cell as JSON .* cannot read "no-such-file.json": ENOENT/],
+      [
+        run({ cell: 'no-such-file.json', seed: f.seed }),
+        'usage',
+        /^--cell takes a cell id \(32 hex digits\), the cell as JSON .* cannot read "no-such-file.json": ENOENT/,
+      ],
       [run({ cell: cell.id, seed: f.seed, results: join(sweep.dir, 'nope') }), 'input', /^cannot read --results .*nope: ENOENT/],
       [run({ cell: cell.id, seed: f.seed, results: join(sweep.dir, 'failures') }), 'input', /^cannot read .*failures\/results\.json: ENOENT/],
     ];
@@ -137,11 +155,7 @@ describe('replay --cell --seed', () => {
       'mismatch',
       /^the cell cannot be run as it was swept: it was swept with arch plugin reference@9\.9\.9, this is reference@.* \(another plugin version is another cell\)$/,
     ]);
-    cases.push([
-      run({ cell: JSON.stringify({ ...c, arch: { ...c.arch, name: 'no-such-arch' } }), seed: f.seed }),
-      'usage',
-      /no-such-arch/,
-    ]);
+    cases.push([run({ cell: JSON.stringify({ ...c, arch: { ...c.arch, name: 'no-such-arch' } }), seed: f.seed }), 'usage', /no-such-arch/]);
     for (const [p, code, re] of cases) {
       const e = await failure(p);
       expect([e.code, e.message]).toEqual([code, expect.stringMatching(re)]);

@@ -19,12 +19,11 @@
  * No wall-clock time: equal sweeps give equal XML (the `time` attributes are optional).
  */
 import type { CellResult, ResultsFile } from '@lazytlb/explore';
-import type { FailOn } from '../cli/fail-on.js';
-import { replayCommand } from '../cli/replay-hint.js';
+import { replayCommand } from './replay-hint.js';
 
 export interface JunitOptions {
-  /** Decides whether hazards are failures (`hazards`) or passes. */
-  readonly failOn: FailOn;
+  /** `--fail-on` (cli/fail-on.ts's FailOn; not imported: cli/ imports this folder): hazards are failures under `hazards`, passes otherwise. */
+  readonly failOn: 'violations' | 'hazards' | 'never';
   /** The results directory the artifacts are in (the replay commands name paths under it). */
   readonly outDir: string;
 }

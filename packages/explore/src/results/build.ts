@@ -5,11 +5,14 @@
  * the run); else `safe` (schema.ts VERDICTS). Costs are normalised per context switch and per
  * mm exit, and by lazy-mm event (perEvent: per context switch, __mmput and final __mmdrop).
  */
-import { canonicalJson, COST_NAMES, type CostName, costs as C, hashString128, hllSerialize, INVARIANT_IDS, seedToHex } from '@lazytlb/core';
+import { COST_NAMES, type CostName, costs as C, hashString128, hllSerialize, INVARIANT_IDS, seedToHex } from '@lazytlb/core';
 import { hazardRuns, violatingRuns } from '../aggregate/aggregate.js';
 import { coveredCount, parseInterval } from '../plan/intervals.js';
 import type { EngineCellAggregate, FailureClass, FirstFailure } from '../aggregate/types.js';
 import type { PreparedCell, SweepResult } from '../sweep/types.js';
+import { matrixHash } from '../sweep/matrix-hash.js';
+
+export { matrixHash };
 import {
   type CellCosts,
   type CellCoverage,
@@ -180,10 +183,6 @@ export function cellCoverage(a: EngineCellAggregate, on: boolean): CellCoverage 
   if (!on) return null;
   const s = coverageSummary(a.stateSketches, a.batches.map(parseInterval));
   return { distinctStates: s.distinctStates, growth: s.growth.map((g) => ({ runs: g.runs, distinctStates: g.distinctStates })), saturated: s.saturated };
-}
-
-export function matrixHash(seed: string, runs: number, cellIds: readonly string[]): string {
-  return seedToHex(hashString128(canonicalJson({ seed, runs, cells: cellIds })));
 }
 
 function sortedRecord(r: Record<string, number>): Record<string, number> {

@@ -32,7 +32,7 @@ import { defaultThreads, maxThreads } from '../executor/pool.js';
 import type { EngineCellAggregate } from '../aggregate/types.js';
 import type { Batch } from '../plan/plan.js';
 import type { PreparedCell, SweepResult } from './types.js';
-import { matrixHash } from '../results/build.js';
+import { matrixHash } from './matrix-hash.js';
 
 export interface SweepProgress {
   readonly runs: number;

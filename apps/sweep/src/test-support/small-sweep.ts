@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type ResultsFile, runSweep } from '@lazytlb/explore';
 import { createRegistry } from '../plugins/bundled.js';
 import { writeResultDir } from '../results/write.js';
-import { smallCells } from '../test-support/small-cells.js';
+import { smallCells } from './small-cells.js';
 
 export interface SmallSweep {
   readonly dir: string;
