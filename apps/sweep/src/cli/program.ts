@@ -1,6 +1,6 @@
 /**
- * The `lazytlb` command line (commander): sweep, replay, shrink, merge, arches, schemes, new-arch,
- * new-scheme, mutants. Every command
+ * The `lazytlb` command line (commander): sweep, replay, shrink, merge, regress, arches, schemes,
+ * new-arch, new-scheme, mutants. Every command
  * returns its exit code; errors a user can fix exit 2 with a one-paragraph message, plugin
  * and internal errors exit 3.
  */
