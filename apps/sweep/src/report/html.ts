@@ -341,7 +341,7 @@ function costVsCpusSection(d: ReportData): string {
   return L.join('\n');
 }
 
-/** The whole page. `echartsSource`: the text of echarts/dist/echarts.min.js. */
+/** The whole page. `echartsSource`: the echarts library to inline (write.ts: the package's build of the parts the report uses, echarts-bundle.ts). */
 export function renderReportHtml(d: ReportData, echartsSource: string): string {
   const costs = d.costs.map((c, i) => `<div class="cost-chart" id="cost-${i}" data-title="${escapeHtml(c.title)}"></div>`).join('\n');
   const legend = (Object.entries(ACTOR_COLORS) as [string, string][])

@@ -2,26 +2,21 @@
  * Writing the reports of a results file (results/write.ts's writeResultDir calls writeReports, so
  * sweep, resume and merge outputs all get both): report.md (markdown.ts) and report.html — the data
  * model (data.ts) with the swimlanes of the shrunk first failures (swimlane.ts), rendered by the
- * template (html.ts) with the echarts library inlined, read from the installed package at write
- * time. Each written atomically.
+ * template (html.ts) with the echarts library inlined: the package's own build of only the parts
+ * the report uses (echarts-bundle.ts), read at write time. Each written atomically.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { PluginRegistry, ResultsFile, ShrunkFailure } from '@lazytlb/explore';
 import { buildReportData, type ReportData } from './data.js';
+import { echartsBundleSource } from './echarts-bundle.js';
 import { renderReportHtml } from './html.js';
 import { renderReport } from './markdown.js';
 import { buildSwimlanes } from './swimlane.js';
 
-const require = createRequire(import.meta.url);
-let echartsCache: string | undefined;
-
-/** The text of echarts/dist/echarts.min.js (read once per process). */
+/** The text of the echarts library report.html inlines (dist/report/echarts-report.min.js, read once per process). */
 export function echartsSource(): string {
-  echartsCache ??= readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8');
-  return echartsCache;
+  return echartsBundleSource();
 }
 
 export interface ReportHtmlOptions {
