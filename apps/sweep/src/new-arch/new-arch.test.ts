@@ -3,13 +3,13 @@
  * name check and the refusal to overwrite, in-process and through the compiled CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../cli/exit-codes.js';
-import { ARCH_NAME_RE, findMonorepoRoot, newArch } from './new-arch.js';
+import { ARCH_NAME_RE, findMonorepoRoot, formatNewArch, lazytlbVersions, newArch, SCOPE_RE, validateScope } from './new-arch.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -27,6 +27,23 @@ function fakeMonorepo(): string {
   writeFileSync(join(d, 'tsconfig.base.json'), '{}\n');
   writeFileSync(join(d, 'LICENSE'), 'MIT License\n');
   return d;
+}
+
+/** Every file under `dir`, relative, sorted. */
+function treeFiles(dir: string, sub = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, sub))) {
+    const rel = sub === '' ? e : `${sub}/${e}`;
+    if (statSync(join(dir, rel)).isDirectory()) out.push(...treeFiles(dir, rel));
+    else out.push(rel);
+  }
+  return out.sort();
+}
+
+/** The real monorepo's version of a package (packages/NAME/package.json). */
+function repoVersion(name: string): string {
+  return (JSON.parse(readFileSync(fileURLToPath(new URL(`../../../../packages/${name}/package.json`, import.meta.url)), 'utf8')) as { version: string })
+    .version;
 }
 
 const GENERATED = [
@@ -89,6 +106,67 @@ describe('newArch', () => {
     expect(pkg.peerDependencies['@lazytlb/core']).toBe('>=0.1.0 <1.0.0');
     expect(pkg.devDependencies['@lazytlb/core']).toMatch(/^\^\d+\.\d+\.0$/);
     expect(JSON.parse(readFileSync(join(r.dir, 'tsconfig.json'), 'utf8')).extends).toBe('./tsconfig.base.json');
+  });
+
+  it('--scope: an out-of-tree @SCOPE/lazytlb-arch-NAME, even inside the monorepo: no lazytlb repository URL, registry ranges of the current versions', () => {
+    const repo = fakeMonorepo();
+    const r = newArch({ name: 'my-arch', cwd: repo, scope: '@my-org.dev' });
+    expect(r.dir).toBe(join(repo, 'plugins/my-arch'));
+    expect(r.packageName).toBe('@my-org.dev/lazytlb-arch-my-arch');
+    expect(r.workspace).toBe(false);
+    // its own tsconfig.base.json, not lazytlb's LICENSE
+    expect(r.files).toEqual([...GENERATED.filter((f) => f !== 'LICENSE'), 'tsconfig.base.json'].sort());
+    expect(treeFiles(r.dir)).toEqual(r.files);
+    const pkg = JSON.parse(readFileSync(join(r.dir, 'package.json'), 'utf8'));
+    expect(pkg.name).toBe('@my-org.dev/lazytlb-arch-my-arch');
+    expect(pkg).not.toHaveProperty('repository');
+    expect(pkg).not.toHaveProperty('homepage');
+    expect(pkg).not.toHaveProperty('bugs');
+    // the published @lazytlb packages at their current versions, never workspace: ranges
+    expect(lazytlbVersions()).toEqual({ core: repoVersion('core'), explore: repoVersion('explore'), testkit: repoVersion('testkit') });
+    expect(pkg.devDependencies).toMatchObject({
+      '@lazytlb/core': `^${repoVersion('core')}`,
+      '@lazytlb/explore': `^${repoVersion('explore')}`,
+      '@lazytlb/testkit': `^${repoVersion('testkit')}`,
+    });
+    expect(pkg.peerDependencies).toEqual({ '@lazytlb/core': '>=0.1.0 <1.0.0', '@lazytlb/explore': '>=0.1.0 <1.0.0' });
+    expect(JSON.parse(readFileSync(join(r.dir, 'tsconfig.json'), 'utf8')).extends).toBe('./tsconfig.base.json');
+    // the template's formatting kept (2 spaces, final newline), only the three fields gone
+    const text = readFileSync(join(r.dir, 'package.json'), 'utf8');
+    expect(text).toBe(`${JSON.stringify(pkg, null, 2)}\n`);
+    const all = r.files.map((f) => [f, readFileSync(join(r.dir, f), 'utf8')] as const);
+    for (const [f, t] of all) {
+      expect(t, f).not.toMatch(/github\.com\/lazytlb|lazytlb\/lazytlb|git\+https|workspace:/);
+      expect(t, f).not.toMatch(/@lazytlb\/arch-my-arch/);
+      expect(t, f).not.toMatch(/__[A-Z_]+__/);
+    }
+    expect(readFileSync(join(r.dir, 'README.md'), 'utf8')).toMatch(/^# @my-org\.dev\/lazytlb-arch-my-arch\n/);
+    expect(readFileSync(join(r.dir, 'README.md'), 'utf8')).toContain("import myArch from '@my-org.dev/lazytlb-arch-my-arch';");
+    expect(readFileSync(join(r.dir, 'src/index.ts'), 'utf8')).toMatch(/^\/\*\*\n \* @my-org\.dev\/lazytlb-arch-my-arch: the my-arch arch plugin/);
+    expect(formatNewArch(r, 'my-arch', repo)).toMatch(/^lazytlb: created @my-org\.dev\/lazytlb-arch-my-arch in plugins\/my-arch:\n/);
+    expect(formatNewArch(r, 'my-arch', repo)).toContain('cd plugins/my-arch && npm install');
+    // without a scope, the package keeps the lazytlb repository's fields
+    const plain = JSON.parse(readFileSync(join(newArch({ name: 'other', cwd: repo }).dir, 'package.json'), 'utf8'));
+    expect(plain.repository.url).toBe('git+https://github.com/lazytlb/lazytlb.git');
+    expect(plain.homepage).toBe('https://github.com/lazytlb/lazytlb/tree/main/plugins/other#readme');
+  });
+
+  it('--scope must be @ and an npm scope name', () => {
+    for (const ok of ['@myorg', '@my-org', '@a', '@org.name', '@0rg', '@my_org', '@~x']) {
+      expect(SCOPE_RE.test(ok), ok).toBe(true);
+      expect(() => validateScope(ok, 'new-arch', 'arch'), ok).not.toThrow();
+    }
+    for (const bad of ['myorg', '@', '@MyOrg', '@my org', '@my/org', '@.org', '@_org', '@org/', '@@org', 'my@org', '', '@org!', `@${'a'.repeat(100)}`]) {
+      expect(() => newArch({ name: 'x', cwd: tmpdir(), scope: bad }), bad).toThrow(UsageError);
+    }
+    expect(() => newArch({ name: 'x', cwd: tmpdir(), scope: 'myorg' })).toThrow(
+      /^new-arch: invalid --scope "myorg": an npm scope is @ followed by lowercase letters, digits, '-', '\.', '_' or '~' \(not starting with '\.' or '_'\), e\.g\. @myorg; the package becomes @myorg\/lazytlb-arch-NAME$/,
+    );
+    expect(() => newArch({ name: 'x', cwd: tmpdir(), scope: '@lazytlb' })).toThrow(/--scope @lazytlb is lazytlb's own scope: leave --scope out/);
+    // checked before anything is written
+    const d = mkdtempSync(join(tmpdir(), 'lazytlb-new-arch-'));
+    expect(() => newArch({ name: 'x', cwd: d, scope: 'Bad' })).toThrow(UsageError);
+    expect(existsSync(join(d, 'plugins'))).toBe(false);
   });
 
   it('validates the name and refuses to overwrite without force', () => {

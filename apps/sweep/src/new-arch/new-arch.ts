@@ -2,14 +2,21 @@
  * `lazytlb new-arch NAME`: generate an arch plugin package from the template in
  * templates/arch-plugin (shipped with the CLI). Every `*.tmpl` file is copied with its
  * placeholders substituted: __NAME__ (the arch name), __IDENT__/__PASCAL__/__UPPER__ (it as an
- * identifier), __DIR__ (the package directory relative to the repository), __CORE_PEER__,
- * __CORE_DEV__, __TESTKIT_DEV__ (workspace: ranges inside the lazytlb monorepo, registry
- * ranges outside it) and __TSCONFIG_BASE__.
+ * identifier), __PKG__ (the package name), __DIR__ (the package directory relative to the
+ * repository), __CORE_PEER__, __CORE_DEV__, __TESTKIT_DEV__ (workspace: ranges inside the
+ * lazytlb monorepo, registry ranges of the current @lazytlb/* versions outside it),
+ * __TSCONFIG_BASE__ and __LAZYTLB_URL__.
+ *
+ * `--scope @myorg` makes an out-of-tree plugin: `@myorg/lazytlb-arch-NAME`, registry ranges
+ * even inside the monorepo (its own tsconfig.base.json, not lazytlb's LICENSE), and no
+ * repository, homepage or bugs URL of the lazytlb repository anywhere in it.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORE_VERSION } from '@lazytlb/core';
+import { EXPLORE_VERSION } from '@lazytlb/explore';
 import { UsageError } from '../errors/usage-error.js';
 
 /** What validateArchPlugin accepts as a name: lowercase letters, digits and dashes, starting with a letter. */
@@ -26,11 +33,15 @@ export interface NewArchOptions {
   readonly force?: boolean;
   readonly cwd?: string;
   readonly templateDir?: string;
+  /** An npm scope (`@myorg`) for an out-of-tree plugin: the package is `@myorg/lazytlb-arch-NAME` (see the module comment). */
+  readonly scope?: string;
 }
 
 export interface NewArchResult {
   /** The package directory (absolute). */
   readonly dir: string;
+  /** The package name: `@lazytlb/arch-NAME`, or `@myorg/lazytlb-arch-NAME` with a scope. */
+  readonly packageName: string;
   /** Files written, relative to `dir`, sorted. */
   readonly files: readonly string[];
   /** Whether the package was set up for the lazytlb monorepo (workspace: ranges). */
@@ -45,6 +56,60 @@ export function validateArchName(name: string): void {
         '(e.g. arm64, riscv, loongarch); it becomes --arch NAME and the package @lazytlb/arch-NAME',
     );
   }
+}
+
+/** What --scope accepts: `@` and an npm scope name (lowercase letters, digits, `-`, `.`, `_`, `~`; not starting with `.` or `_`). */
+export const SCOPE_RE = /^@[a-z0-9~-][a-z0-9._~-]*$/;
+
+/** The lazytlb repository's URLs: what an in-tree package points to, and a scoped one never does. */
+export const LAZYTLB_REPO_URL = 'https://github.com/lazytlb/lazytlb';
+/** Where a scoped (out-of-tree) package's README links lazytlb: the CLI's npm page. */
+export const LAZYTLB_NPM_URL = 'https://www.npmjs.com/package/@lazytlb/sweep';
+
+/** Check a --scope; throws a UsageError (exit 2) that says what is allowed. `command`: new-arch or new-scheme. */
+export function validateScope(scope: string, command: string, kind: 'arch' | 'scheme'): void {
+  const example = `@myorg/lazytlb-${kind}-NAME`;
+  if (!SCOPE_RE.test(scope) || scope.length > 100) {
+    throw new UsageError(
+      `${command}: invalid --scope ${JSON.stringify(scope)}: an npm scope is @ followed by lowercase letters, digits, '-', '.', '_' or '~' ` +
+        `(not starting with '.' or '_'), e.g. @myorg; the package becomes ${example}`,
+    );
+  }
+  if (scope === '@lazytlb') {
+    throw new UsageError(
+      `${command}: --scope @lazytlb is lazytlb's own scope: leave --scope out for an @lazytlb/${kind}-NAME package of the lazytlb repository`,
+    );
+  }
+}
+
+/** The generated package's name: `@lazytlb/KIND-NAME`, or `SCOPE/lazytlb-KIND-NAME` with a scope. */
+export function pluginPackageName(kind: 'arch' | 'scheme', name: string, scope?: string): string {
+  return scope === undefined ? `@lazytlb/${kind}-${name}` : `${scope}/lazytlb-${kind}-${name}`;
+}
+
+/**
+ * The current versions of the @lazytlb packages a generated plugin depends on outside the
+ * monorepo (registry ranges `^VERSION`): core and explore as this CLI has them; testkit from
+ * the monorepo this CLI runs in or an installed copy, else core's (they are released together).
+ */
+export function lazytlbVersions(): { core: string; explore: string; testkit: string } {
+  let testkit: string | undefined;
+  const repo = findMonorepoRoot(dirname(fileURLToPath(import.meta.url)));
+  const candidates: (() => string)[] = [];
+  if (repo !== null) candidates.push(() => join(repo, 'packages/testkit/package.json'));
+  candidates.push(() => createRequire(import.meta.url).resolve('@lazytlb/testkit/package.json'));
+  for (const at of candidates) {
+    try {
+      const pkg = JSON.parse(readFileSync(at(), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@lazytlb/testkit' && typeof pkg.version === 'string') {
+        testkit = pkg.version;
+        break;
+      }
+    } catch {
+      /* not there */
+    }
+  }
+  return { core: CORE_VERSION, explore: EXPLORE_VERSION, testkit: testkit ?? CORE_VERSION };
 }
 
 /** The lazytlb monorepo root above `dir` (a pnpm-workspace.yaml next to packages/core of @lazytlb/core), or null. */
@@ -121,25 +186,39 @@ export function identForms(name: string): { ident: string; pascal: string; upper
 /**
  * The placeholders every generated package has: __DIR__ (the package directory relative to
  * the repository, `fallbackDir` outside it), __CORE_PEER__, __CORE_DEV__, __TESTKIT_DEV__, __EXPLORE_PEER__, __EXPLORE_DEV__
- * (workspace: ranges inside the lazytlb monorepo, registry ranges outside it) and __TSCONFIG_BASE__.
+ * (workspace: ranges inside the lazytlb monorepo, registry ranges of the current versions outside it: lazytlbVersions),
+ * __TSCONFIG_BASE__, __LAZYTLB_URL__ (the repository, or the CLI's npm page for a scoped package).
+ * `repo` is null outside the monorepo and for a scoped (out-of-tree) package.
  */
-export function packageVars(repo: string | null, dir: string, fallbackDir: string): Record<string, string> {
-  const [major, minor] = CORE_VERSION.split('-')[0]!.split('.');
+export function packageVars(repo: string | null, dir: string, fallbackDir: string, scope?: string): Record<string, string> {
+  const v = lazytlbVersions();
   return {
     DIR: repo !== null ? relative(repo, dir).split(sep).join('/') : fallbackDir,
     CORE_PEER: repo !== null ? 'workspace:>=0.1.0 <1.0.0' : '>=0.1.0 <1.0.0',
-    CORE_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
-    TESTKIT_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
+    CORE_DEV: repo !== null ? 'workspace:^' : `^${v.core}`,
+    TESTKIT_DEV: repo !== null ? 'workspace:^' : `^${v.testkit}`,
     // The truth-table script counts runs with @lazytlb/explore's runCell (an optional peer: the plugin itself needs only core).
     EXPLORE_PEER: repo !== null ? 'workspace:>=0.1.0 <1.0.0' : '>=0.1.0 <1.0.0',
-    EXPLORE_DEV: repo !== null ? 'workspace:^' : `^${major}.${minor}.0`,
+    EXPLORE_DEV: repo !== null ? 'workspace:^' : `^${v.explore}`,
     TSCONFIG_BASE: repo !== null ? relative(dir, join(repo, 'tsconfig.base.json')).split(sep).join('/') : './tsconfig.base.json',
+    LAZYTLB_URL: scope === undefined ? LAZYTLB_REPO_URL : LAZYTLB_NPM_URL,
   };
+}
+
+/** A scoped package's package.json without the lazytlb repository's `repository`, `homepage` and `bugs` (the template's). */
+export function dropRepositoryFields(dir: string): void {
+  const p = join(dir, 'package.json');
+  const pkg = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+  delete pkg.repository;
+  delete pkg.homepage;
+  delete pkg.bugs;
+  writeFileSync(p, `${JSON.stringify(pkg, null, 2)}\n`);
 }
 
 /** Generate the package; throws UsageError for a bad name or an existing directory without `force`. */
 export function newArch(o: NewArchOptions): NewArchResult {
   validateArchName(o.name);
+  if (o.scope !== undefined) validateScope(o.scope, 'new-arch', 'arch');
   const cwd = o.cwd ?? process.cwd();
   const parent = resolve(cwd, o.dir ?? 'plugins');
   const dir = join(parent, o.name);
@@ -150,23 +229,27 @@ export function newArch(o: NewArchOptions): NewArchResult {
   const templateDir = o.templateDir ?? TEMPLATE_DIR;
   if (!existsSync(templateDir)) throw new UsageError(`new-arch: template directory ${templateDir} not found (broken installation?)`);
 
-  const repo = findMonorepoRoot(parent);
+  // A scoped package is out of tree: set up as outside the monorepo wherever it is generated.
+  const repo = o.scope === undefined ? findMonorepoRoot(parent) : null;
   const id = identForms(o.name);
+  const packageName = pluginPackageName('arch', o.name, o.scope);
   const vars: Record<string, string> = {
     NAME: o.name,
     IDENT: id.ident,
     PASCAL: id.pascal,
     UPPER: id.upper,
-    ...packageVars(repo, dir, `plugins/${o.name}`),
+    PKG: packageName,
+    ...packageVars(repo, dir, `plugins/${o.name}`, o.scope),
   };
   const files = writeTemplate(templateDir, dir, vars, repo);
-  return { dir, files, workspace: repo !== null };
+  if (o.scope !== undefined) dropRepositoryFields(dir);
+  return { dir, packageName, files, workspace: repo !== null };
 }
 
 /** What `lazytlb new-arch` prints after generating. */
 export function formatNewArch(r: NewArchResult, name: string, cwd: string = process.cwd()): string {
   const rel = relative(cwd, r.dir) || '.';
-  const lines = [`lazytlb: created @lazytlb/arch-${name} in ${rel}:`, ...r.files.map((f) => `  ${f}`), '', 'next:'];
+  const lines = [`lazytlb: created ${r.packageName} in ${rel}:`, ...r.files.map((f) => `  ${f}`), '', 'next:'];
   if (r.workspace) lines.push('  npx -y pnpm@10.34.8 install        # link the new workspace package (updates pnpm-lock.yaml)');
   else lines.push(`  cd ${rel} && npm install`);
   lines.push(

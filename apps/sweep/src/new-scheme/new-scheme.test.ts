@@ -6,13 +6,14 @@
  * node_modules links the workspace's packages and tools (no install, no lockfile change).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../cli/exit-codes.js';
-import { newScheme, SCHEME_NAME_RE } from './new-scheme.js';
+import { lazytlbVersions } from '../new-arch/new-arch.js';
+import { formatNewScheme, newScheme, SCHEME_NAME_RE } from './new-scheme.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const APP = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,6 +34,17 @@ function fakeMonorepo(): string {
   writeFileSync(join(d, 'tsconfig.base.json'), '{}\n');
   writeFileSync(join(d, 'LICENSE'), 'MIT License\n');
   return d;
+}
+
+/** Every file under `dir`, relative, sorted. */
+function treeFiles(dir: string, sub = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, sub))) {
+    const rel = sub === '' ? e : `${sub}/${e}`;
+    if (statSync(join(dir, rel)).isDirectory()) out.push(...treeFiles(dir, rel));
+    else out.push(rel);
+  }
+  return out.sort();
 }
 
 const GENERATED = [
@@ -103,6 +115,45 @@ describe('newScheme', () => {
     const pkg = JSON.parse(readFileSync(join(r.dir, 'package.json'), 'utf8'));
     expect(pkg.peerDependencies['@lazytlb/core']).toBe('>=0.1.0 <1.0.0');
     expect(pkg.devDependencies['@lazytlb/core']).toMatch(/^\^\d+\.\d+\.0$/);
+  });
+
+  it('--scope: an out-of-tree @SCOPE/lazytlb-scheme-NAME: no lazytlb repository URL, registry ranges of the current versions, loaded with --plugin', () => {
+    const repo = fakeMonorepo();
+    const r = newScheme({ name: 'rcu-lazy', cwd: repo, scope: '@myorg' });
+    expect(r.dir).toBe(join(repo, 'plugins/scheme-rcu-lazy'));
+    expect(r.packageName).toBe('@myorg/lazytlb-scheme-rcu-lazy');
+    expect(r.workspace).toBe(false);
+    expect(r.files).toEqual([...GENERATED.filter((f) => f !== 'LICENSE'), 'tsconfig.base.json'].sort());
+    expect(treeFiles(r.dir)).toEqual(r.files);
+    const pkg = JSON.parse(readFileSync(join(r.dir, 'package.json'), 'utf8'));
+    expect(pkg.name).toBe('@myorg/lazytlb-scheme-rcu-lazy');
+    for (const k of ['repository', 'homepage', 'bugs']) expect(pkg, k).not.toHaveProperty(k);
+    const v = lazytlbVersions();
+    expect(pkg.devDependencies).toMatchObject({ '@lazytlb/core': `^${v.core}`, '@lazytlb/testkit': `^${v.testkit}` });
+    expect(pkg.peerDependencies).toEqual({ '@lazytlb/core': '>=0.1.0 <1.0.0' });
+    for (const f of r.files) {
+      const t = readFileSync(join(r.dir, f), 'utf8');
+      expect(t, f).not.toMatch(/github\.com\/lazytlb|lazytlb\/lazytlb|git\+https|workspace:/);
+      expect(t, f).not.toMatch(/@lazytlb\/scheme-rcu-lazy/);
+      expect(t, f).not.toMatch(/__[A-Z_]+__/);
+    }
+    const readme = readFileSync(join(r.dir, 'README.md'), 'utf8');
+    expect(readme).toMatch(/^# @myorg\/lazytlb-scheme-rcu-lazy\n/);
+    expect(readme).toContain('load it with\n`--plugin node_modules/@myorg/lazytlb-scheme-rcu-lazy/dist/index.js`');
+    expect(readFileSync(join(r.dir, 'src/scheme.test.ts'), 'utf8')).toContain("validateSchemePlugin(plugin, '@myorg/lazytlb-scheme-rcu-lazy')");
+    expect(formatNewScheme(r, 'rcu-lazy', repo)).toMatch(/^lazytlb: created @myorg\/lazytlb-scheme-rcu-lazy in plugins\/scheme-rcu-lazy:\n/);
+    // without a scope: found by name when installed next to the CLI
+    const plain = newScheme({ name: 'rcu-lazy2', cwd: repo });
+    expect(plain.packageName).toBe('@lazytlb/scheme-rcu-lazy2');
+    expect(readFileSync(join(plain.dir, 'README.md'), 'utf8')).toContain(
+      'Installed as `@lazytlb/scheme-rcu-lazy2` next to the CLI, `--scheme rcu-lazy2` finds it without\n`--plugin`.',
+    );
+    // a bad scope: a usage error naming new-scheme, nothing written
+    expect(() => newScheme({ name: 'other', cwd: repo, scope: 'myorg' })).toThrow(
+      /^new-scheme: invalid --scope "myorg": .* the package becomes @myorg\/lazytlb-scheme-NAME$/,
+    );
+    expect(() => newScheme({ name: 'other', cwd: repo, scope: '@My Org' })).toThrow(UsageError);
+    expect(existsSync(join(repo, 'plugins/scheme-other'))).toBe(false);
   });
 
   it('validates the name (bundled scheme names too) and refuses to overwrite without force', () => {

@@ -4,13 +4,14 @@
  * `lazytlb new-arch` does for arches: a working scheme (a copy of mainline's refcount) in
  * src/index.ts, the testkit's scheme conformance suite and the scheme's own tests, tsconfigs,
  * a vitest config and a README that explains each hook. Placeholders: __NAME__,
- * __IDENT__/__PASCAL__/__UPPER__ and the package ones (new-arch.ts packageVars).
+ * __IDENT__/__PASCAL__/__UPPER__, __PKG__, __INSTALL_NOTE__ and the package ones (new-arch.ts
+ * packageVars). `--scope @myorg`: an out-of-tree `@myorg/lazytlb-scheme-NAME`, as new-arch's.
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors/usage-error.js';
-import { findMonorepoRoot, identForms, packageVars, writeTemplate } from '../new-arch/new-arch.js';
+import { dropRepositoryFields, findMonorepoRoot, identForms, packageVars, pluginPackageName, validateScope, writeTemplate } from '../new-arch/new-arch.js';
 import { BUNDLED_SCHEME_NAMES } from '../plugins/bundled.js';
 
 /** What core's SchemeName accepts, without double or trailing dashes (the package name and identifiers are derived from it). */
@@ -27,11 +28,15 @@ export interface NewSchemeOptions {
   readonly force?: boolean;
   readonly cwd?: string;
   readonly templateDir?: string;
+  /** An npm scope (`@myorg`) for an out-of-tree plugin: the package is `@myorg/lazytlb-scheme-NAME` (new-arch.ts). */
+  readonly scope?: string;
 }
 
 export interface NewSchemeResult {
   /** The package directory (absolute). */
   readonly dir: string;
+  /** The package name: `@lazytlb/scheme-NAME`, or `@myorg/lazytlb-scheme-NAME` with a scope. */
+  readonly packageName: string;
   /** Files written, relative to `dir`, sorted. */
   readonly files: readonly string[];
   /** Whether the package was set up for the lazytlb monorepo (workspace: ranges). */
@@ -56,6 +61,7 @@ export function validateSchemeName(name: string): void {
 /** Generate the package; throws UsageError for a bad name or an existing directory without `force`. */
 export function newScheme(o: NewSchemeOptions): NewSchemeResult {
   validateSchemeName(o.name);
+  if (o.scope !== undefined) validateScope(o.scope, 'new-scheme', 'scheme');
   const cwd = o.cwd ?? process.cwd();
   const parent = resolve(cwd, o.dir ?? 'plugins');
   const dir = join(parent, `scheme-${o.name}`);
@@ -65,22 +71,32 @@ export function newScheme(o: NewSchemeOptions): NewSchemeResult {
   }
   const templateDir = o.templateDir ?? SCHEME_TEMPLATE_DIR;
   if (!existsSync(templateDir)) throw new UsageError(`new-scheme: template directory ${templateDir} not found (broken installation?)`);
-  const repo = findMonorepoRoot(parent);
+  // A scoped package is out of tree: set up as outside the monorepo wherever it is generated.
+  const repo = o.scope === undefined ? findMonorepoRoot(parent) : null;
   const id = identForms(o.name);
+  const packageName = pluginPackageName('scheme', o.name, o.scope);
   const vars: Record<string, string> = {
     NAME: o.name,
     IDENT: id.ident,
     PASCAL: id.pascal,
     UPPER: id.upper,
-    ...packageVars(repo, dir, `plugins/scheme-${o.name}`),
+    PKG: packageName,
+    // Only @lazytlb/scheme-NAME packages are found by name (explore's registry); a scoped one is loaded with --plugin.
+    INSTALL_NOTE:
+      o.scope === undefined
+        ? `Installed as \`${packageName}\` next to the CLI, \`--scheme ${o.name}\` finds it without\n\`--plugin\`.`
+        : `Installed as \`${packageName}\`, load it with\n\`--plugin node_modules/${packageName}/dist/index.js\`: only \`@lazytlb/scheme-*\` packages are found by\n\`--scheme ${o.name}\` alone.`,
+    ...packageVars(repo, dir, `plugins/scheme-${o.name}`, o.scope),
   };
-  return { dir, files: writeTemplate(templateDir, dir, vars, repo), workspace: repo !== null };
+  const files = writeTemplate(templateDir, dir, vars, repo);
+  if (o.scope !== undefined) dropRepositoryFields(dir);
+  return { dir, packageName, files, workspace: repo !== null };
 }
 
 /** What `lazytlb new-scheme` prints after generating. */
 export function formatNewScheme(r: NewSchemeResult, name: string, cwd: string = process.cwd()): string {
   const rel = relative(cwd, r.dir) || '.';
-  const lines = [`lazytlb: created @lazytlb/scheme-${name} in ${rel}:`, ...r.files.map((f) => `  ${f}`), '', 'next:'];
+  const lines = [`lazytlb: created ${r.packageName} in ${rel}:`, ...r.files.map((f) => `  ${f}`), '', 'next:'];
   if (r.workspace) lines.push('  npx -y pnpm@10.34.8 install        # link the new workspace package (updates pnpm-lock.yaml)');
   else lines.push(`  cd ${rel} && npm install`);
   lines.push(
