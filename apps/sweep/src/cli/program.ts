@@ -270,8 +270,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<name>', 'scheme name: lowercase letters, digits and dashes, starting with a letter')
     .option('--dir <dir>', 'parent directory of the package (it goes to DIR/scheme-NAME)', 'plugins')
     .option('--force', 'write into an existing directory, overwriting the generated files')
-    .action((name: string, o: { dir: string; force?: boolean }) => {
-      const r = newScheme({ name, dir: o.dir, force: o.force === true });
+    .option(
+      '--scope <scope>',
+      'an npm scope (@myorg) for an out-of-tree plugin: the package is @SCOPE/lazytlb-scheme-NAME, with no lazytlb repository URL and ^ the current @lazytlb versions',
+    )
+    .action((name: string, o: { dir: string; force?: boolean; scope?: string }) => {
+      const r = newScheme({ name, dir: o.dir, force: o.force === true, ...(o.scope !== undefined ? { scope: o.scope } : {}) });
       process.stdout.write(formatNewScheme(r, name));
       setExit(EXIT_OK);
     });
@@ -282,8 +286,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<name>', 'arch name: lowercase letters, digits and dashes, starting with a letter')
     .option('--dir <dir>', 'parent directory of the package', 'plugins')
     .option('--force', 'write into an existing directory, overwriting the generated files')
-    .action((name: string, o: { dir: string; force?: boolean }) => {
-      const r = newArch({ name, dir: o.dir, force: o.force === true });
+    .option(
+      '--scope <scope>',
+      'an npm scope (@myorg) for an out-of-tree plugin: the package is @SCOPE/lazytlb-arch-NAME, with no lazytlb repository URL and ^ the current @lazytlb versions',
+    )
+    .action((name: string, o: { dir: string; force?: boolean; scope?: string }) => {
+      const r = newArch({ name, dir: o.dir, force: o.force === true, ...(o.scope !== undefined ? { scope: o.scope } : {}) });
       process.stdout.write(formatNewArch(r, name));
       setExit(EXIT_OK);
     });

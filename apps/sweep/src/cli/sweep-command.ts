@@ -200,7 +200,9 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const progress = o.progress === false ? null : new ProgressReporter();
+    // The runs a resumed sweep had done are left out of its rates and ETA (they took no time here).
+    const baseRuns = resume?.aggregates.reduce((n, a) => n + a.runs, 0) ?? 0;
+    const progress = o.progress === false ? null : new ProgressReporter(process.stderr, { baseRuns });
     let checkpoints = 0;
     let swept: SweepResult;
     faultPhase('run'); // test-only markers (io/fault.ts): no-ops unless LAZYTLB_FAULT_PHASES=1

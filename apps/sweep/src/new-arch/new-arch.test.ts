@@ -216,4 +216,21 @@ describe('lazytlb new-arch (CLI)', () => {
     expect(lazytlb(['new-arch', 'alpha', '--dir', 'archs', '--force'], repo).code).toBe(0);
     expect(lazytlb(['new-arch'], repo).code).toBe(2);
   });
+
+  it('--scope @myorg: the out-of-tree package; a bad scope is one line, exit 2, nothing written', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'lazytlb-scope-'));
+    const r = lazytlb(['new-arch', 'mips64', '--scope', '@myorg', '--dir', '.'], cwd);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain('created @myorg/lazytlb-arch-mips64 in mips64');
+    const pkg = JSON.parse(readFileSync(join(cwd, 'mips64', 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(pkg.name).toBe('@myorg/lazytlb-arch-mips64');
+    expect(pkg.repository).toBeUndefined();
+    const s = lazytlb(['new-scheme', 'hp', '--scope', '@myorg', '--dir', '.'], cwd);
+    expect([s.code, s.stderr]).toEqual([0, '']);
+    expect(s.stdout).toContain('@myorg/lazytlb-scheme-hp');
+    const bad = lazytlb(['new-arch', 'alpha', '--scope', 'myorg', '--dir', '.'], cwd);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^lazytlb: new-arch: invalid --scope "myorg": [^\n]*\n$/);
+    expect(existsSync(join(cwd, 'alpha'))).toBe(false);
+  });
 });
