@@ -8,7 +8,9 @@
 // even when the matrix changed since (another matrix hash), which `lazytlb sweep` otherwise refuses.
 import { spawnSync } from 'node:child_process';
 
-const r = spawnSync(process.execPath, ['apps/sweep/dist/cli.js', 'sweep', '--out', 'out/default-sweep', '--force', ...process.argv.slice(2)], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['apps/sweep/dist/cli.js', 'sweep', '--out', 'out/default-sweep', '--force', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 if (r.status === 1) {
   process.stderr.write(
     'lazytlb: the sweep found violations (exit 1): they are the results above; artifacts of the first violation, hazard and use site ' +
