@@ -6,6 +6,7 @@ import { referenceArch } from '../reference-arch/reference-arch.js';
 import { defineSchemePlugin, type SchemePlugin } from '../scheme/abi.js';
 import { referenceVariant } from '../test-support/reference-variant.js';
 import { thrown } from '../test-support/thrown.js';
+import { ARTIFACT_OPTION_CELLS } from '../test-support/artifact-cells.js';
 import { ArtifactError, artifactSimulatorOptions, makeArtifact, replayArtifact } from './artifact.js';
 import { Simulator, type SimulatorOptions } from '../run/simulator.js';
 
@@ -37,29 +38,7 @@ const testScheme: SchemePlugin<unknown> = defineSchemePlugin({
 } as SchemePlugin<unknown>);
 
 const CELLS: Omit<SimulatorOptions, 'plugin'>[] = [
-  { scheme: 'none', cpus: 4, workload: 'default', strategy: { kind: 'pct', depth: 3 } },
-  {
-    archOptions: { leaveKeepsMaskBit: false },
-    scheme: 'shootdown',
-    schemeOptions: { mask: 'online' },
-    cpus: 3,
-    workload: { profile: 'exit-heavy', params: { processes: 3, ops: { sleep: 5 } } },
-  },
-  { scheme: 'refcount', preempt: 'rt', cpus: 2, workload: 'hotplug', mutations: ['hotplug-no-force-init-mm'], stepBudget: 5000 },
-  { scheme: 'none', cpus: 2, workload: 'kthread-heavy', disabledInvariants: ['I14', 'I1'] },
-  {
-    scheme: 'refcount',
-    cpus: 2,
-    workload: {
-      explicit: {
-        tasks: [
-          { name: 'A', kind: 'user', cpu: 0, mm: 'm', program: ['run', 'clone B', 'munmap freed-tables', 'sleep 1'] },
-          { name: 'B', kind: 'user', cpu: 1, unstarted: true, program: ['run'] },
-        ],
-        tickPreemptions: 2,
-      },
-    },
-  },
+  ...ARTIFACT_OPTION_CELLS,
   { scheme: 'test-scheme', schemePlugin: testScheme, cpus: 2, workload: 'exit-heavy' },
 ];
 

@@ -13,38 +13,14 @@ import { referenceArch } from '../reference-arch/reference-arch.js';
 import { Simulator, type SimulatorOptions } from '../run/simulator.js';
 import { ARTIFACT_SCHEMA, type Artifact, makeArtifact, parseArtifact } from './artifact.js';
 import { artifactJsonSchema, jsonSchemaText } from './json-schema.js';
+import { ARTIFACT_OPTION_CELLS } from '../test-support/artifact-cells.js';
 
 const FILE = fileURLToPath(new URL('../../schemas/artifact.schema.json', import.meta.url));
 const committed = JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, unknown>;
 // strict: an unknown keyword or a malformed schema is an error, not ignored.
 const validate = new Ajv2020({ strict: true, allErrors: true }).compile(committed);
 
-/** Cells that between them fill the optional parts of `cell` (arch and scheme options, preempt, mutations, disabled invariants, explicit workload). */
-const CELLS: Omit<SimulatorOptions, 'plugin'>[] = [
-  { scheme: 'none', cpus: 4, workload: 'default', strategy: { kind: 'pct', depth: 3 } },
-  {
-    archOptions: { leaveKeepsMaskBit: false },
-    scheme: 'shootdown',
-    schemeOptions: { mask: 'online' },
-    cpus: 3,
-    workload: { profile: 'exit-heavy', params: { processes: 3, ops: { sleep: 5 } } },
-  },
-  { scheme: 'refcount', preempt: 'rt', cpus: 2, workload: 'hotplug', mutations: ['hotplug-no-force-init-mm'], stepBudget: 5000 },
-  { scheme: 'none', cpus: 2, workload: 'kthread-heavy', disabledInvariants: ['I14', 'I1'] },
-  {
-    scheme: 'refcount',
-    cpus: 2,
-    workload: {
-      explicit: {
-        tasks: [
-          { name: 'A', kind: 'user', cpu: 0, mm: 'm', program: ['run', 'clone B', 'munmap freed-tables', 'sleep 1'] },
-          { name: 'B', kind: 'user', cpu: 1, unstarted: true, program: ['run'] },
-        ],
-        tickPreemptions: 2,
-      },
-    },
-  },
-];
+const CELLS = ARTIFACT_OPTION_CELLS;
 
 /** Run 3 of the cell, as the JSON a sweep writes. */
 function artifactOf(cell: Omit<SimulatorOptions, 'plugin'>): Record<string, any> {
