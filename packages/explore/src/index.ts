@@ -35,6 +35,8 @@ export * from './shrink/passes.js';
 export * from './shrink/runner.js';
 export * from './shrink/shrink.js';
 export * from './shrink/bug-depth.js';
+export * from './exhaustive/dfs-explorer.js';
+export * from './exhaustive/search.js';
 export * from './shrink/first-failures.js';
 export * from './determinism/trap.js';
 export * from './results/verify.js';

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { type ExplicitWorkloadInput, hashString128, type RunSeed, referenceArch, runSeed, Simulator } from '@lazytlb/core';
+import { DfsExplorer } from './dfs-explorer.js';
+import { type ExhaustiveResult, exhaustiveSearch } from './search.js';
+
+const SEED: RunSeed = runSeed(hashString128('exhaustive'), 0);
+
+/** Two threads of one process exit on two CPUs (kernel-reference §5: exit while lazy). */
+const EXIT2: ExplicitWorkloadInput = {
+  tasks: [
+    { name: 'A', kind: 'user', cpu: 0, mm: 'm', program: ['run', 'exit'] },
+    { name: 'B', kind: 'user', cpu: 1, mm: 'm', program: ['run', 'exit'] },
+  ],
+};
+/** mutations.test.ts's kthread_use_mm scenario (38cf307c1f20). */
+const USE_MM: ExplicitWorkloadInput = {
+  tasks: [
+    { name: 'P', kind: 'user', cpu: 0, mm: 'M', program: ['use_mm_setup W', 'run', 'run', 'exit'] },
+    { name: 'W', kind: 'kthread', cpu: 1, unstarted: true, program: ['kthread_use_mm', 'kwork', 'kthread_unuse_mm', 'exit'] },
+  ],
+};
+/** mutations.test.ts's kernel_execve scenario under PREEMPT_RT (d53c3dfb23c4). */
+const EXECVE: ExplicitWorkloadInput = {
+  tasks: [
+    { name: 'U', kind: 'user', cpu: 0, mm: 'L', program: ['run', 'sleep 1', 'run', 'exit'] },
+    { name: 'K', kind: 'kthread', cpu: 0, program: ['kwork', 'kernel_execve', 'run', 'exit'] },
+    { name: 'X', kind: 'user', cpu: 0, mm: 'X', program: ['run', 'yield', 'run', 'exit'] },
+  ],
+  tickPreemptions: 1,
+};
+
+function sim(
+  workload: ExplicitWorkloadInput,
+  scheme: 'refcount' | 'shootdown' | 'none' = 'refcount',
+  mutations: string[] = [],
+  preempt: 'full' | 'rt' = 'full',
+) {
+  return new Simulator({ plugin: referenceArch, scheme, cpus: 2, workload: { explicit: workload }, mutations, preempt });
+}
+
+/**
+ * Every schedule by brute force, independently of DfsExplorer: re-execute each prefix step by
+ * step, branch on every enabled actor, count preemptions (a switch away from an actor still
+ * enabled) and cut branches over the bound. Returns each complete schedule as a string.
+ */
+function bruteForce(s: Simulator, bound = Number.POSITIVE_INFINITY): { schedules: Set<string>; violating: Map<string, number> } {
+  const schedules = new Set<string>();
+  const violating = new Map<string, number>();
+  const walk = (prefix: number[], pre: number): void => {
+    s.begin(SEED);
+    let ended = false;
+    for (const a of prefix) if (!s.stepActor(a)) ended = true;
+    const en = ended ? [] : s.enabledActors();
+    if (en.length === 0 || s.k.step >= s.cell.stepBudget) {
+      const r = s.end();
+      schedules.add(prefix.join(','));
+      if (r.violation !== null) violating.set(r.violation.invariant, Math.min(violating.get(r.violation.invariant) ?? Infinity, r.steps));
+      return;
+    }
+    s.end();
+    const prev = prefix.length > 0 ? prefix[prefix.length - 1]! : -1;
+    for (const a of en) {
+      const p = pre + (prev >= 0 && a !== prev && en.includes(prev) ? 1 : 0);
+      if (p <= bound) walk([...prefix, a], p);
+    }
+  };
+  walk([], 0);
+  return { schedules, violating };
+}
+
+/** Every execution DfsExplorer drives, as schedule strings. */
+function dfsSchedules(s: Simulator, bound = Number.POSITIVE_INFINITY): string[] {
+  const dfs = new DfsExplorer(bound);
+  const out: string[] = [];
+  for (;;) {
+    const r = s.run(SEED, { explorer: dfs, keepDecisions: true });
+    out.push(Array.from(r.decisions!).join(','));
+    if (!dfs.backtrack(r.steps)) return out;
+  }
+}
+
+const strip = (r: ExhaustiveResult) => ({ ...r, elapsedMs: 0 });
+
+describe('exhaustive search (reference: no hashing, no reduction)', () => {
+  it.each([0, 1, 2, Number.POSITIVE_INFINITY])('visits exactly the schedules a brute-force enumeration finds, each once (preemption bound %s)', (bound) => {
+    const s = sim(EXIT2, 'none');
+    const dfs = dfsSchedules(s, bound);
+    const brute = bruteForce(s, bound);
+    expect(new Set(dfs).size).toBe(dfs.length);
+    expect(new Set(dfs)).toEqual(brute.schedules);
+    const r = exhaustiveSearch(s, { seed: SEED, ...(Number.isFinite(bound) ? { preemptionBound: bound } : {}) });
+    expect(r.executions).toBe(brute.schedules.size);
+    expect(r.verdict).toBe('proved');
+    expect(r.prunedByBound > 0).toBe(Number.isFinite(bound));
+  });
+
+  it('the preemption bound grows the search monotonically, and every finding stays within it', () => {
+    let last = 0;
+    for (const bound of [0, 1, 2, 3]) {
+      const r = exhaustiveSearch(sim(USE_MM, 'refcount', ['kthread-use-mm-irqs-on']), { seed: SEED, preemptionBound: bound });
+      expect(r.executions).toBeGreaterThanOrEqual(last);
+      last = r.executions;
+      for (const f of r.findings) expect(f.preemptions).toBeLessThanOrEqual(bound);
+    }
+  });
+
+  it('a seeded bug (kthread-use-mm-irqs-on) is found with the shortest trace; its decisions replay it; mainline is proved', () => {
+    const mut = sim(USE_MM, 'refcount', ['kthread-use-mm-irqs-on']);
+    const r = exhaustiveSearch(mut, { seed: SEED, preemptionBound: 2 });
+    expect(r.verdict).toBe('violates');
+    const f = r.findings.find((x) => x.class === 'violation')!;
+    expect(f.key).toBe('I13');
+    // the shortest violating execution of the whole tree (brute force agrees)
+    expect(f.steps).toBe(bruteForce(mut, 2).violating.get('I13'));
+    const replay = mut.run(SEED, { decisions: f.decisions });
+    expect([replay.outcome, replay.violation?.invariant, replay.steps]).toEqual(['violation', 'I13', f.steps]);
+    const main = exhaustiveSearch(sim(USE_MM), { seed: SEED, preemptionBound: 3 });
+    expect([main.verdict, main.findings]).toEqual(['proved', []]);
+  });
+
+  it('kernel-execve-preempt needs a preemption: proved at bound 0, violates I4 from bound 1; mainline proved at 2', () => {
+    const mut = () => sim(EXECVE, 'refcount', ['kernel-execve-preempt'], 'rt');
+    expect(exhaustiveSearch(mut(), { seed: SEED, preemptionBound: 0 }).verdict).toBe('proved');
+    const r = exhaustiveSearch(mut(), { seed: SEED, preemptionBound: 1 });
+    expect(r.verdict).toBe('violates');
+    expect(r.findings.filter((f) => f.class === 'violation').map((f) => f.key)).toEqual(['I4']);
+    expect(exhaustiveSearch(sim(EXECVE, 'refcount', [], 'rt'), { seed: SEED, preemptionBound: 2 }).verdict).toBe('proved');
+  });
+
+  it('hazards and use sites that do not end runs are findings, not violations (none: proved, with I3 and __mmdrop)', () => {
+    const r = exhaustiveSearch(sim(EXIT2, 'none'), { seed: SEED, preemptionBound: 1 });
+    expect(r.verdict).toBe('proved');
+    expect(r.findings.map((f) => `${f.class}:${f.key}`)).toEqual(['use-site:__mmdrop', 'hazard:I3']);
+  });
+
+  it('is deterministic, and a budget stops it incomplete with the frontier left', () => {
+    const a = exhaustiveSearch(sim(EXIT2), { seed: SEED, preemptionBound: 2 });
+    const b = exhaustiveSearch(sim(EXIT2), { seed: SEED, preemptionBound: 2 });
+    expect(strip(a)).toEqual(strip(b));
+    const cut = exhaustiveSearch(sim(EXIT2), { seed: SEED, maxExecutions: 5 });
+    expect(cut).toMatchObject({ verdict: 'incomplete', stoppedBy: 'executions', executions: 5 });
+    expect(cut.frontier).toBeGreaterThan(0);
+    const first = exhaustiveSearch(sim(USE_MM, 'refcount', ['kthread-use-mm-irqs-on']), { seed: SEED, stopAtFirstViolation: true });
+    expect(first).toMatchObject({ verdict: 'violates', stoppedBy: 'first-violation' });
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * Exhaustive search of one cell: every schedule of its workload, depth first (dfs-explorer.ts),
+ * optionally within a preemption bound, until the tree is done or a budget stops it. The
+ * verdict says which:
+ * - `proved`: the search finished and no execution violated an invariant, within the stated
+ *   bounds (the cell's workload and CPUs, `preemptionBound`, the memory model) and over the
+ *   choices it enumerated (`enumerated`); what it held fixed is listed too (`fixed`);
+ * - `violates`: some execution violated an invariant (the shortest execution found for each
+ *   invariant is kept, with its decisions: it replays exactly as an artifact's);
+ * - `error`: an execution ended in a plugin error or a deadlock (and none violated);
+ * - `incomplete`: a budget stopped the search (executions or steps), or an execution ran into
+ *   the cell's step budget (a run that does not end cannot be proved), with what was explored
+ *   and the frontier left.
+ *
+ * This is the reference search: no state hashing and no partial-order reduction, so it visits
+ * every execution of the tree. Reduced searches are checked against it (same violation set).
+ */
+import type { RunSeed, Simulator } from '@lazytlb/core';
+import { HAZARD_IDS } from '@lazytlb/core';
+import { DfsExplorer } from './dfs-explorer.js';
+
+export const EXHAUSTIVE_VERDICTS = ['proved', 'violates', 'error', 'incomplete'] as const;
+export type ExhaustiveVerdict = (typeof EXHAUSTIVE_VERDICTS)[number];
+
+export interface ExhaustiveOptions {
+  /** The run seed: the workload of a profile cell and every in-step draw the search does not enumerate. */
+  readonly seed: RunSeed;
+  /** Most preemptions on any explored schedule (iterative context bounding); absent: unbounded. */
+  readonly preemptionBound?: number;
+  /** Most executions (runs) before the search stops `incomplete` (default 1 000 000). */
+  readonly maxExecutions?: number;
+  /** Most simulated steps over all executions before it stops `incomplete` (default 2^40). */
+  readonly maxSteps?: number;
+  /** Stop at the first violating execution (the verdict is then `violates`, the rest unexplored). */
+  readonly stopAtFirstViolation?: boolean;
+  /** Called every `progressEvery` executions (default 10 000) and at the end. */
+  readonly onProgress?: (p: ExhaustiveProgress) => void;
+  readonly progressEvery?: number;
+}
+
+export interface ExhaustiveProgress {
+  readonly executions: number;
+  readonly steps: number;
+  readonly maxDepth: number;
+  /** Untried alternatives on the current branch. */
+  readonly frontier: number;
+}
+
+/** A finding of the search: the shortest execution found that ends in it (ties: the first in search order). */
+export interface ExhaustiveFinding {
+  readonly class: 'violation' | 'hazard' | 'use-site' | 'error';
+  /** Violations and hazards: the invariant id; use sites: the site id; errors: budget, plugin-error, deadlock. */
+  readonly key: string;
+  readonly message: string;
+  /** The execution's decisions (actor ids): `Simulator.run(seed, { decisions })` replays it. */
+  readonly decisions: Uint8Array;
+  readonly steps: number;
+  readonly preemptions: number;
+  /** How many executions ended in (or recorded) it. */
+  readonly executions: number;
+}
+
+export interface ExhaustiveResult {
+  readonly verdict: ExhaustiveVerdict;
+  readonly executions: number;
+  /** Simulated steps over all executions (re-executed prefixes included). */
+  readonly steps: number;
+  /** Distinct schedule-tree nodes visited: steps taken past a re-executed prefix. */
+  readonly nodes: number;
+  readonly maxDepth: number;
+  readonly preemptionBound: number | null;
+  /** Alternatives not tried because of the preemption bound (0: the bound did not bite). */
+  readonly prunedByBound: number;
+  /** Untried alternatives left when a budget stopped the search (0 when it finished). */
+  readonly frontier: number;
+  /** Why an incomplete search stopped (null otherwise). */
+  readonly stoppedBy: 'executions' | 'steps' | 'first-violation' | null;
+  readonly findings: readonly ExhaustiveFinding[];
+  /** The choices the search enumerated. */
+  readonly enumerated: readonly string[];
+  /** What the search held fixed (by the seed or the cell). */
+  readonly fixed: readonly string[];
+  readonly elapsedMs: number;
+}
+
+const ENUMERATED = ['schedule: which enabled actor (CPU task, interrupt, hypervisor, store-buffer drain) takes each step'] as const;
+const FIXED = [
+  'in-step PRNG draws (Kernel.chance, the migration target in sched.ts): drawn from the seed, the same in every execution',
+  "the workload: an explicit cell's as written; a profile cell's as the seed draws it",
+] as const;
+
+/** Search every schedule of `sim`'s cell (see the file comment). */
+export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): ExhaustiveResult {
+  const t0 = performance.now();
+  const bound = opts.preemptionBound ?? Number.POSITIVE_INFINITY;
+  const maxExecutions = opts.maxExecutions ?? 1_000_000;
+  const maxSteps = opts.maxSteps ?? 2 ** 40;
+  const every = opts.progressEvery ?? 10_000;
+  const dfs = new DfsExplorer(bound);
+  const found = new Map<string, ExhaustiveFinding>();
+  let executions = 0;
+  let steps = 0;
+  let stoppedBy: ExhaustiveResult['stoppedBy'] = null;
+  let budgetHit = false;
+
+  const note = (cls: ExhaustiveFinding['class'], key: string, message: string, decisions: () => Uint8Array, runSteps: number, pre: () => number): void => {
+    const id = `${cls}:${key}`;
+    const old = found.get(id);
+    if (old === undefined || runSteps < old.steps) {
+      found.set(id, { class: cls, key, message, decisions: decisions(), steps: runSteps, preemptions: pre(), executions: (old?.executions ?? 0) + 1 });
+    } else found.set(id, { ...old, executions: old.executions + 1 });
+  };
+
+  for (;;) {
+    const r = sim.run(opts.seed, { explorer: dfs, keepDecisions: false });
+    executions++;
+    steps += r.steps;
+    const branch = () => dfs.branch(r.steps);
+    const pre = () => dfs.preemptions(r.steps);
+    if (r.outcome === 'violation' && r.violation !== null) {
+      const v = r.violation;
+      note('violation', v.invariant, v.message, branch, r.steps, pre);
+      if (v.site !== undefined) note('use-site', v.site, v.message, branch, r.steps, pre);
+    } else if (r.outcome === 'budget') {
+      budgetHit = true;
+      note('error', 'budget', `an execution ran into the cell's step budget (${sim.cell.stepBudget} steps)`, branch, r.steps, pre);
+    } else if (r.outcome === 'plugin-error') {
+      note('error', 'plugin-error', `${r.pluginError?.hook ?? 'a hook'}: ${r.pluginError?.message ?? ''}`, branch, r.steps, pre);
+    } else if (r.outcome === 'deadlock') {
+      note('error', 'deadlock', 'no actor can move, but tasks are not done', branch, r.steps, pre);
+    }
+    for (let i = 0; i < HAZARD_IDS.length; i++) {
+      if ((r.hazards & (1 << i)) !== 0) note('hazard', HAZARD_IDS[i]!, `hazard ${HAZARD_IDS[i]} recorded (the run went on)`, branch, r.steps, pre);
+    }
+    for (let i = 0; i < r.siteIds.length; i++) {
+      const fatal = r.violation?.site === r.siteIds[i];
+      if ((r.useSites & (1 << i)) !== 0 && !fatal) note('use-site', r.siteIds[i]!, `use site ${r.siteIds[i]} fired (the run went on)`, branch, r.steps, pre);
+    }
+    if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress({ executions, steps, maxDepth: dfs.maxDepth, frontier: dfs.frontier() });
+    if (opts.stopAtFirstViolation === true && r.outcome === 'violation') {
+      stoppedBy = 'first-violation';
+      break;
+    }
+    if (!dfs.backtrack(r.steps)) break;
+    if (executions >= maxExecutions) {
+      stoppedBy = 'executions';
+      break;
+    }
+    if (steps >= maxSteps) {
+      stoppedBy = 'steps';
+      break;
+    }
+  }
+  const frontier = stoppedBy === null ? 0 : dfs.frontier();
+  if (opts.onProgress !== undefined) opts.onProgress({ executions, steps, maxDepth: dfs.maxDepth, frontier });
+  const findings = [...found.values()].sort(compareFindings);
+  const verdict: ExhaustiveVerdict = findings.some((f) => f.class === 'violation')
+    ? 'violates'
+    : findings.some((f) => f.class === 'error' && f.key !== 'budget')
+      ? 'error'
+      : stoppedBy !== null || budgetHit
+        ? 'incomplete'
+        : 'proved';
+  return {
+    verdict,
+    executions,
+    steps,
+    nodes: dfs.nodes,
+    maxDepth: dfs.maxDepth,
+    preemptionBound: Number.isFinite(bound) ? bound : null,
+    prunedByBound: dfs.prunedByBound,
+    frontier,
+    stoppedBy,
+    findings,
+    enumerated: ENUMERATED,
+    fixed: FIXED,
+    elapsedMs: performance.now() - t0,
+  };
+}
+
+const CLASS_ORDER = { violation: 0, 'use-site': 1, hazard: 2, error: 3 } as const;
+
+function compareFindings(a: ExhaustiveFinding, b: ExhaustiveFinding): number {
+  return CLASS_ORDER[a.class] - CLASS_ORDER[b.class] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
