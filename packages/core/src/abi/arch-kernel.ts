@@ -122,7 +122,10 @@ export interface ArchKernel {
   isLazy(cpu: number): boolean;
   /** H_curr(cpu): the mm the CPU's task holds lazily, or NO_MM. */
   lazyMm(cpu: number): number;
+  /** True with probability p (drawn from the run's in-step PRNG; a 2-way choice when an exhaustive search enumerates choices). */
   chance(p: number): boolean;
+  /** An n-way choice (0..n-1): drawn from the run's in-step PRNG, or enumerated by an exhaustive search. */
+  choose(n: number): number;
   mmName(mm: number): string;
   taskName(t: number): string;
 }

@@ -29,4 +29,12 @@ export interface Explorer {
    * the cell's step budget. Absent: the explorer never ends a run itself.
    */
   readonly stepLimit?: number | undefined;
+  /**
+   * Enumerate the choices made inside steps (Kernel.choose, Kernel.chance with 0 < p < 1):
+   * return one of 0..n-1 (n ≥ 2) for the choice the step at `step` makes now. Absent: they
+   * are drawn from the run's in-step PRNG (random, PCT, and replays of their runs). The values
+   * returned are the run's choice list (RunResult.choices), which replays it with its
+   * decisions.
+   */
+  chooseInStep?(n: number, step: number): number;
 }

@@ -956,10 +956,32 @@ export class Kernel implements SchemeKernel {
     for (let c = 0; c < this.ncpu; c++) if (this.cpuStopMachine[c] !== 0) this.dirtyCpus |= 1 << c;
   }
 
-  /** Draw true with probability `p` from the run's in-step PRNG (k.rng). p <= 0 never draws, p >= 1 never draws. */
+  /**
+   * Set by the simulator for a run whose explorer enumerates the choices made inside steps
+   * (Explorer.chooseInStep: an exhaustive search); null: they are drawn from k.rng, as in random and
+   * PCT runs.
+   */
+  chooser: ((n: number) => number) | null = null;
+
+  /**
+   * An n-way choice made inside a step (which CPU the load balancer queues a preempted task
+   * on, ...): drawn from the run's in-step PRNG, or, when the run's explorer enumerates
+   * choices, the explorer's (every outcome 0..n-1 is then explored). With the PRNG it draws
+   * even when n is 1, so that runs draw what they always drew.
+   */
+  choose(n: number): number {
+    if (this.chooser === null) return this.rng.int(n);
+    return n <= 1 ? 0 : this.chooser(n);
+  }
+
+  /**
+   * True with probability `p` from the run's in-step PRNG (k.rng); p <= 0 and p >= 1 draw
+   * nothing. When the explorer enumerates choices, 0 < p < 1 is a 2-way choice (false, true).
+   */
   chance(p: number): boolean {
     if (p <= 0) return false;
     if (p >= 1) return true;
+    if (this.chooser !== null) return this.chooser(2) === 1;
     return this.rng.nextU32() / 4294967296 < p;
   }
 

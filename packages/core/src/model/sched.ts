@@ -276,14 +276,15 @@ export function tickPreempt(k: Kernel, cpu: number): void {
 /**
  * preempt_schedule_irq() / cond_resched() at a preemption point inside a kernel path: the task
  * keeps its path (saved with the task, the model's CPU frames being per CPU) and is switched
- * out. The load balancer may move it meanwhile: it is queued on a CPU drawn from the run's
- * in-step PRNG (any active CPU, its own included), so it can resume the path on another CPU,
- * lazy on whatever mm that CPU has.
+ * out. The load balancer may move it meanwhile: it is queued on a CPU chosen in the step
+ * (k.choose: drawn from the run's in-step PRNG, or enumerated by an exhaustive search; any
+ * active CPU, its own included), so it can resume the path on another CPU, lazy on whatever mm
+ * that CPU has.
  */
 export function preemptInPath(k: Kernel, cpu: number): void {
   const t = saveFrame(k, cpu, 'preemption');
   k.cpuPreemptPoint[cpu] = 0;
-  const to = k.activeCpu(k.rng.int(k.ncpu));
+  const to = k.activeCpu(k.choose(k.ncpu));
   k.taskCpu[t] = to;
   if (k.tracer !== null)
     k.tracer.ev(cpu, 'preempt_schedule_irq', `${k.taskName(t)} preempted inside a kernel path${to !== cpu ? `; load balance moves it to CPU${to}` : ''}`);

@@ -31,6 +31,7 @@ import { WorkloadGenerator, workloadBounds } from '../workload/generate.js';
 import type { WorkloadParams } from '../workload/params.js';
 import { type ExplicitWorkload, type ExplicitWorkloadInput, ExplicitWorkloadLoader } from '../workload/explicit.js';
 import { type ProfileName, resolveWorkload, type WorkloadSpec } from '../workload/profiles.js';
+import { type CanonicalWorkloadRef, canonicalWorkloadFor } from '../workload/canonical.js';
 import { resolveMutations } from '../mutations/resolve.js';
 import { canonicalJson } from './canonical.js';
 import { fingerprintInt32 } from '../coverage/fingerprint.js';
@@ -55,8 +56,11 @@ export interface SimulatorOptions {
   /** Memory model: "sc" (default) or "tso" (x86: per-CPU store buffers; ABI v2 plugins that offer it). */
   readonly memory?: MemoryModel;
   readonly cpus: number;
-  /** A profile (name or { profile, params }) drawn from each run's seed, or an explicit task list. */
-  readonly workload?: WorkloadSpec | ProfileName | { readonly explicit: ExplicitWorkloadInput };
+  /**
+   * A profile (name or { profile, params }) drawn from each run's seed, an explicit task list, or
+   * a canonical workload (`canonical:NAME`: recorded in the cell as its explicit task list).
+   */
+  readonly workload?: WorkloadSpec | ProfileName | CanonicalWorkloadRef | { readonly explicit: ExplicitWorkloadInput };
   readonly strategy?: StrategySpec;
   readonly stepBudget?: number;
   /**
@@ -154,6 +158,11 @@ export interface RunResult {
   readonly pluginError: PluginErrorInfo | null;
   /** The explorer's decisions (actor ids), kept when asked for or when the run did not end ok. */
   readonly decisions: Uint8Array | null;
+  /**
+   * The choices made inside steps when the explorer enumerated them (Explorer.chooseInStep), kept
+   * with the decisions; null when they were drawn from the seed (random, PCT, their replays).
+   */
+  readonly choices: Uint8Array | null;
   /** Trace events, when tracing was on. */
   readonly trace: readonly TraceEvent[] | null;
 }
@@ -163,6 +172,8 @@ export interface RunOptions {
   readonly trace?: boolean;
   /** Replay this decision list instead of asking the strategy (the same as `explorer: new ReplayExplorer(decisions)`). */
   readonly decisions?: ArrayLike<number>;
+  /** With `decisions`: the run's choice list (RunResult.choices), for a run whose explorer enumerated choices. */
+  readonly choices?: ArrayLike<number>;
   /**
    * Schedule this run with `explorer` instead of the cell's strategy (not with `decisions`):
    * LenientReplayExplorer, RecordingExplorer, GuidedExplorer or any other Explorer. It gets
@@ -225,7 +236,8 @@ export class Simulator {
     const maxCpus = Math.min(caps.maxCpus, plugin.capabilities.maxCpus);
     if (cpus > maxCpus) throw new RangeError(`arch ${plugin.name} models at most ${maxCpus} CPUs, ${cpus} requested`);
     const wl = opts.workload ?? 'default';
-    const explicit = typeof wl === 'object' && 'explicit' in wl ? new ExplicitWorkloadLoader(wl.explicit, cpus) : null;
+    const explicitInput = typeof wl === 'object' && 'explicit' in wl ? wl.explicit : canonicalWorkloadFor(wl, cpus);
+    const explicit = explicitInput !== null ? new ExplicitWorkloadLoader(explicitInput, cpus) : null;
     const workload = explicit !== null ? { explicit: explicit.spec } : resolveWorkload(wl as WorkloadSpec | ProfileName);
     const strategy = StrategySchema.parse(opts.strategy ?? { kind: 'random' });
     const stepBudget = BudgetSchema.parse(opts.stepBudget ?? DEFAULT_STEP_BUDGET);
@@ -430,7 +442,13 @@ export class Simulator {
     k.tracer = tracer;
     this.activeTracer = tracer;
     if (opts.decisions !== undefined && opts.explorer !== undefined) throw new Error('RunOptions: give decisions or explorer, not both');
-    this.activeExplorer = opts.explorer ?? (opts.decisions !== undefined ? new ReplayExplorer(opts.decisions) : this.explorer);
+    if (opts.choices !== undefined && opts.decisions === undefined) throw new Error('RunOptions: choices replay with decisions');
+    this.activeExplorer =
+      opts.explorer ??
+      (opts.decisions !== undefined ? new ReplayExplorer(opts.decisions, opts.choices !== undefined ? { choices: opts.choices } : {}) : this.explorer);
+    this.nChoices = 0;
+    const ex = this.activeExplorer;
+    k.chooser = ex.chooseInStep !== undefined ? (n) => this.recordChoice(ex.chooseInStep!(n, k.step)) : null;
     this.pendingError = null;
     this.errorInStep = false;
     try {
@@ -455,6 +473,20 @@ export class Simulator {
       this.catchPluginError(e, false);
     }
     return tracer;
+  }
+
+  /** Choices made inside steps this run (Explorer.chooseInStep), in order; grown on demand. */
+  private choiceBuf = new Uint8Array(64);
+  private nChoices = 0;
+
+  private recordChoice(c: number): number {
+    if (this.nChoices === this.choiceBuf.length) {
+      const b = new Uint8Array(this.choiceBuf.length * 2);
+      b.set(this.choiceBuf);
+      this.choiceBuf = b;
+    }
+    this.choiceBuf[this.nChoices++] = c;
+    return c;
   }
 
   /** Actor ids enabled now (actor = cpu * ACTORS_PER_CPU + 0 task / 1 irq / 2 hypervisor / 3 store-buffer drain). */
@@ -506,6 +538,7 @@ export class Simulator {
       // A hook that threw did so inside step k.step: keep that step's decision so the replay
       // takes it too and throws again (the artifact reproduces the plugin error).
       decisions: keep ? this.decisions.slice(0, this.errorInStep ? k.step + 1 : k.step) : null,
+      choices: keep && k.chooser !== null ? this.choiceBuf.slice(0, this.nChoices) : null,
       trace: tracer !== null ? tracer.events : null,
     };
   }

@@ -1,119 +1,164 @@
 /**
- * The depth-first search over schedules, as an Explorer (core's scheduler seam): one run of the
- * simulator is one execution of the search. The explorer follows the decisions of the current
- * branch (the prefix), and past its end opens a new frame at every step — the enabled actors,
- * in the order the search tries them — and takes the first. After the run, `backtrack()` moves
- * to the next untried alternative of the deepest frame that has one; the next run replays the
- * prefix up to it and takes it. This is stateless model checking as in VeriSoft and CHESS:
- * the state is rebuilt by re-execution, which the model makes exact (a run is a pure function of
- * the cell, the seed and the decisions).
+ * The depth-first search over a cell's executions, as an Explorer (core's scheduler seam): one
+ * run of the simulator is one execution of the search. Every decision of a run is a frame of the
+ * search tree: which enabled actor takes each step (Explorer.pick), and each choice made inside a
+ * step (Explorer.chooseInStep: Kernel.choose / Kernel.chance, e.g. the CPU the load balancer
+ * queues a preempted task on), in the order the run makes them. The explorer follows the frames
+ * of the current branch, and past its end opens a new frame per decision — the alternatives in
+ * the order the search tries them — and takes the first. After the run, `backtrack()` moves to
+ * the next untried alternative of the deepest frame that has one; the next run re-executes the
+ * branch up to it and takes it. This is stateless model checking as in VeriSoft and CHESS: a
+ * state is rebuilt by re-execution, which the model makes exact (a run is a pure function of
+ * the cell, the seed and its decisions and choices).
  *
- * Order of alternatives: the actor that took the previous step first when it is still enabled
- * (no preemption), then the others ascending. A preemption is a switch away from an actor that
- * is still enabled (Burckhardt et al., ASPLOS 2010; core's preemptionPoints): with a preemption
- * bound P (iterative context bounding, Musuvathi and Qadeer, PLDI 2007) an alternative that
- * would make the branch's preemptions exceed P is not tried, and counted as pruned.
+ * Order of alternatives: for a step, the actor that took the previous step first when it is
+ * still enabled (no preemption), then the others ascending; for a choice, 0..n-1. A preemption
+ * is a switch away from an actor that is still enabled (Burckhardt et al., ASPLOS 2010; core's
+ * preemptionPoints): with a preemption bound P (iterative context bounding, Musuvathi and
+ * Qadeer, PLDI 2007) an alternative that would make the branch's preemptions exceed P is not
+ * tried, and counted as pruned. Choices are never bounded.
  *
- * Storage is per depth in flat typed arrays grown on demand: no allocation per step.
+ * Storage is per frame in flat typed arrays grown on demand: nothing is allocated per step.
  */
 import type { Explorer } from '@lazytlb/core';
 
-/** The most actors a cell has (core's MAX_CPUS × ACTORS_PER_CPU is 64 × 4; one byte per actor id). */
-const MAX_ACTORS = 256;
+/** One byte per actor id and per choice value. */
+const MAX_WIDTH = 256;
+const PICK = 0;
+const CHOOSE = 1;
+const NONE = 255;
 
 export class DfsExplorer implements Explorer {
-  /** Decisions of the current branch (actor ids), one per depth. */
-  private choice = new Uint8Array(1024);
-  /** Per depth: the alternatives in the order tried, `width` (the cell's actor count) bytes a depth. */
-  private alts = new Uint8Array(0);
-  /** Per depth: how many alternatives, and the index of the one taken. */
-  private altN = new Uint16Array(1024);
-  private altAt = new Uint16Array(1024);
-  /** Per depth: preemptions of the branch before this depth's step. */
-  private pre = new Uint16Array(1024);
-  /** Depth of the branch (frames open). */
+  /** Per frame: PICK or CHOOSE. */
+  private kind: Uint8Array = new Uint8Array(1024);
+  /** Per frame: the value taken on the current branch (an actor id, or a choice 0..n-1). */
+  private value: Uint8Array = new Uint8Array(1024);
+  /** Per frame: the alternatives in the order tried, `width` bytes a frame. */
+  private alts: Uint8Array = new Uint8Array(0);
+  /** Per frame: how many alternatives, and the index of the one taken. */
+  private altN: Uint16Array = new Uint16Array(1024);
+  private altAt: Uint16Array = new Uint16Array(1024);
+  /** Per pick frame: the actor of the step before (NONE at step 0 and for choice frames). */
+  private prevActor: Uint8Array = new Uint8Array(1024);
+  /** Frames on the current branch. */
   private depth = 0;
-  /** Steps of the current execution so far. */
+  /** This execution: frames passed, steps taken, the last actor, preemptions so far. */
+  private pos = 0;
   private at = 0;
+  private last = NONE;
+  private preSoFar = 0;
   /** Alternatives not tried because of the preemption bound. */
   prunedByBound = 0;
-  /** The deepest branch so far. */
+  /** The most frames on a branch so far. */
   maxDepth = 0;
-  /** Schedule-tree nodes visited: frames opened plus alternatives taken on backtracking. */
+  /** Search-tree nodes visited: frames opened plus alternatives taken on backtracking. */
   nodes = 0;
-  /** The cell's actor count (Explorer.begin's nActors; the same for every execution). */
+  /** The cell's actor count (Explorer.begin's nActors, the same for every execution); 0 before the first. */
   private width = 0;
 
   constructor(private readonly preemptionBound: number = Number.POSITIVE_INFINITY) {}
 
   begin(_rng: unknown, nActors: number): void {
     if (this.width === 0) {
-      if (!(nActors >= 1 && nActors <= MAX_ACTORS)) throw new RangeError(`DfsExplorer: ${nActors} actors (1..${MAX_ACTORS})`);
+      if (!(nActors >= 1 && nActors <= MAX_WIDTH)) throw new RangeError(`DfsExplorer: ${nActors} actors (1..${MAX_WIDTH})`);
       this.width = nActors;
-      this.alts = new Uint8Array(this.choice.length * nActors);
+      this.alts = new Uint8Array(this.kind.length * nActors);
     } else if (nActors !== this.width) throw new Error(`DfsExplorer: ${nActors} actors, but the search began with ${this.width} (one explorer per cell)`);
+    this.pos = 0;
     this.at = 0;
+    this.last = NONE;
+    this.preSoFar = 0;
   }
 
   pick(enabled: Uint8Array, n: number, step: number): number {
     if (step !== this.at) throw new Error(`DfsExplorer: asked for step ${step} at ${this.at}`);
     this.at++;
-    if (step < this.depth) {
-      // On the prefix: the branch's decision, which must be enabled (re-execution is exact).
-      const a = this.choice[step]!;
-      for (let i = 0; i < n; i++) if (enabled[i] === a) return a;
-      throw new Error(`DfsExplorer: step ${step}: the branch's actor ${a} is not enabled on re-execution (the model is not a function of its decisions)`);
+    const f = this.pos++;
+    let a: number;
+    if (f < this.depth) {
+      // On the branch: its actor, which must be enabled (re-execution is exact).
+      if (this.kind[f] !== PICK)
+        throw new Error(`DfsExplorer: frame ${f} was a choice on this branch, the re-execution asks for a step (the model is not a function of its decisions)`);
+      a = this.value[f]!;
+      let ok = false;
+      for (let i = 0; i < n; i++) if (enabled[i] === a) ok = true;
+      if (!ok)
+        throw new Error(`DfsExplorer: step ${step}: the branch's actor ${a} is not enabled on re-execution (the model is not a function of its decisions)`);
+    } else {
+      // A new frame: the previous actor first when still enabled, then the others ascending.
+      this.open(f);
+      const base = f * this.width;
+      const prev = this.last;
+      let prevEnabled = false;
+      for (let i = 0; i < n; i++) if (enabled[i] === prev) prevEnabled = true;
+      let m = 0;
+      if (prevEnabled) this.alts[base + m++] = prev;
+      // Switching away from a still-enabled actor costs a preemption: over the bound, those are not tried.
+      const canPreempt = !prevEnabled || this.preSoFar + 1 <= this.preemptionBound;
+      for (let i = 0; i < n; i++) {
+        const x = enabled[i]!;
+        if (x === prev) continue;
+        if (canPreempt) this.alts[base + m++] = x;
+        else this.prunedByBound++;
+      }
+      this.kind[f] = PICK;
+      this.altN[f] = m;
+      this.prevActor[f] = prev;
+      a = this.alts[base]!;
+      this.value[f] = a;
     }
-    // A new frame: the alternatives in search order, the first taken.
-    this.grow(step + 1);
-    const w = this.width;
-    const base = step * w;
-    const prev = step > 0 ? this.choice[step - 1]! : -1;
-    let m = 0;
-    let prevEnabled = false;
-    for (let i = 0; i < n; i++) if (enabled[i] === prev) prevEnabled = true;
-    if (prevEnabled) this.alts[base + m++] = prev;
-    const preBefore = step > 0 ? this.pre[step - 1]! + (this.isPreemption(step - 1) ? 1 : 0) : 0;
-    // Switching away from a still-enabled actor costs a preemption: over the bound, those are not tried.
-    const canPreempt = !prevEnabled || preBefore + 1 <= this.preemptionBound;
-    for (let i = 0; i < n; i++) {
-      const a = enabled[i]!;
-      if (a === prev) continue;
-      if (canPreempt) this.alts[base + m++] = a;
-      else this.prunedByBound++;
+    if (this.isPreemption(f)) this.preSoFar++;
+    this.last = a;
+    return a;
+  }
+
+  chooseInStep(n: number, step: number): number {
+    if (n > this.width) throw new RangeError(`DfsExplorer: a ${n}-way choice at step ${step} (at most ${this.width})`);
+    const f = this.pos++;
+    if (f < this.depth) {
+      if (this.kind[f] !== CHOOSE)
+        throw new Error(`DfsExplorer: frame ${f} was a step on this branch, the re-execution makes a choice (the model is not a function of its decisions)`);
+      const c = this.value[f]!;
+      if (c >= n) throw new Error(`DfsExplorer: step ${step}: the branch's choice ${c} is not one of 0..${n - 1} on re-execution`);
+      return c;
     }
-    this.altN[step] = m;
-    this.altAt[step] = 0;
-    this.pre[step] = preBefore;
-    this.choice[step] = this.alts[base]!;
-    this.depth = step + 1;
+    this.open(f);
+    const base = f * this.width;
+    for (let i = 0; i < n; i++) this.alts[base + i] = i;
+    this.kind[f] = CHOOSE;
+    this.altN[f] = n;
+    this.prevActor[f] = NONE;
+    this.value[f] = 0;
+    return 0;
+  }
+
+  /** Open frame f (= the branch's depth): its alternative index 0, the node counted. */
+  private open(f: number): void {
+    this.grow(f + 1);
+    this.altAt[f] = 0;
+    this.depth = f + 1;
     this.nodes++;
     if (this.depth > this.maxDepth) this.maxDepth = this.depth;
-    return this.choice[step]!;
+  }
+
+  /** Frames the execution so far has passed (after a run: all of its decisions and choices). */
+  get position(): number {
+    return this.pos;
   }
 
   /**
-   * Whether the decision at `d` is a preemption: the previous step's actor was enabled at `d`
-   * (then it is the first alternative: pick() puts it there) and another was taken.
+   * After an execution: cut the branch to the frames that execution passed (`frames`), then
+   * move to the next alternative of the deepest frame that has one. False when the search is done.
    */
-  private isPreemption(d: number): boolean {
-    return d > 0 && this.altAt[d]! > 0 && this.alts[d * this.width]! === this.choice[d - 1]!;
-  }
-
-  /**
-   * After an execution: cut the branch to where that execution ended (`steps`), then move to
-   * the next alternative of the deepest frame that has one. False when the search is done.
-   */
-  backtrack(steps: number): boolean {
-    if (steps < this.depth) this.depth = steps;
+  backtrack(frames: number = this.pos): boolean {
+    if (frames < this.depth) this.depth = frames;
     while (this.depth > 0) {
       const d = this.depth - 1;
       const next = this.altAt[d]! + 1;
       if (next < this.altN[d]!) {
         this.altAt[d] = next;
-        this.choice[d] = this.alts[d * this.width + next]!;
+        this.value[d] = this.alts[d * this.width + next]!;
         this.nodes++;
-        // Frames past d were for the old alternative; the next run opens new ones.
         return true;
       }
       this.depth = d;
@@ -128,36 +173,57 @@ export class DfsExplorer implements Explorer {
     return f;
   }
 
-  /** The current branch's decisions (a copy). */
-  branch(length = this.depth): Uint8Array {
-    return this.choice.slice(0, length);
+  /** The decisions (actor per step) of the branch's first `frames` frames. */
+  decisions(frames: number = this.depth): Uint8Array {
+    return this.valuesOf(PICK, frames);
   }
 
-  /** Preemptions on the branch up to `length` steps. */
-  preemptions(length = this.depth): number {
-    if (length === 0) return 0;
-    const d = length - 1;
-    return this.pre[d]! + (this.isPreemption(d) ? 1 : 0);
+  /** The choices (in-step, in order) of the branch's first `frames` frames. */
+  choices(frames: number = this.depth): Uint8Array {
+    return this.valuesOf(CHOOSE, frames);
+  }
+
+  /** Preemptions on the branch's first `frames` frames. */
+  preemptions(frames: number = this.depth): number {
+    let p = 0;
+    for (let f = 0; f < frames; f++) if (this.kind[f] === PICK && this.isPreemption(f)) p++;
+    return p;
+  }
+
+  /** A pick frame is a preemption when the previous step's actor was enabled (then it is the first alternative) and another was taken. */
+  private isPreemption(f: number): boolean {
+    const prev = this.prevActor[f]!;
+    return prev !== NONE && this.alts[f * this.width] === prev && this.value[f] !== prev;
+  }
+
+  private valuesOf(kind: number, frames: number): Uint8Array {
+    let n = 0;
+    for (let f = 0; f < frames; f++) if (this.kind[f] === kind) n++;
+    const out = new Uint8Array(n);
+    n = 0;
+    for (let f = 0; f < frames; f++) if (this.kind[f] === kind) out[n++] = this.value[f]!;
+    return out;
   }
 
   private grow(need: number): void {
-    if (need <= this.choice.length) return;
-    let cap = this.choice.length;
+    if (need <= this.kind.length) return;
+    let cap = this.kind.length;
     while (cap < need) cap *= 2;
-    const c = new Uint8Array(cap);
-    c.set(this.choice);
-    this.choice = c;
-    const al = new Uint8Array(cap * this.width);
-    al.set(this.alts);
-    this.alts = al;
-    const n = new Uint16Array(cap);
-    n.set(this.altN);
-    this.altN = n;
-    const at = new Uint16Array(cap);
-    at.set(this.altAt);
-    this.altAt = at;
-    const p = new Uint16Array(cap);
-    p.set(this.pre);
-    this.pre = p;
+    const u8 = (a: Uint8Array, per = 1): Uint8Array => {
+      const b = new Uint8Array(cap * per);
+      b.set(a);
+      return b;
+    };
+    const u16 = (a: Uint16Array): Uint16Array => {
+      const b = new Uint16Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.kind = u8(this.kind);
+    this.value = u8(this.value);
+    this.alts = u8(this.alts, this.width);
+    this.prevActor = u8(this.prevActor);
+    this.altN = u16(this.altN);
+    this.altAt = u16(this.altAt);
   }
 }

@@ -75,7 +75,7 @@ function dfsSchedules(s: Simulator, bound = Number.POSITIVE_INFINITY): string[] 
   for (;;) {
     const r = s.run(SEED, { explorer: dfs, keepDecisions: true });
     out.push(Array.from(r.decisions!).join(','));
-    if (!dfs.backtrack(r.steps)) return out;
+    if (!dfs.backtrack()) return out;
   }
 }
 
@@ -125,6 +125,32 @@ describe('exhaustive search (reference: no hashing, no reduction)', () => {
     expect(r.verdict).toBe('violates');
     expect(r.findings.filter((f) => f.class === 'violation').map((f) => f.key)).toEqual(['I4']);
     expect(exhaustiveSearch(sim(EXECVE, 'refcount', [], 'rt'), { seed: SEED, preemptionBound: 2 }).verdict).toBe('proved');
+  });
+
+  it('in-step choices are frames of the search: the CPU a task preempted in kernel_execve is queued on is enumerated, and findings replay with their choices', () => {
+    const r = exhaustiveSearch(sim(EXECVE, 'refcount', ['kernel-execve-preempt'], 'rt'), { seed: SEED, preemptionBound: 1 });
+    expect(r.enumerated.some((e) => e.startsWith('in-step choices'))).toBe(true);
+    const f = r.findings.find((x) => x.key === 'I4')!;
+    expect(f.choices.length).toBeGreaterThan(0);
+    const s = sim(EXECVE, 'refcount', ['kernel-execve-preempt'], 'rt');
+    const replay = s.run(SEED, { decisions: f.decisions, choices: f.choices });
+    expect([replay.outcome, replay.violation?.invariant, replay.steps, Array.from(replay.choices ?? [])]).toEqual([
+      'violation',
+      'I4',
+      f.steps,
+      Array.from(f.choices),
+    ]);
+    // The search over choices explores more executions than a search that holds them at the seed's draws.
+    const dfs = new DfsExplorer(1);
+    const both = new Set<string>();
+    for (;;) {
+      const run = s.run(SEED, { explorer: dfs, keepDecisions: true });
+      both.add(`${Array.from(run.decisions!).join(',')}|${Array.from(run.choices ?? []).join(',')}`);
+      if (!dfs.backtrack()) break;
+    }
+    expect(both.size).toBe(r.executions);
+    expect([...both].some((x) => x.endsWith('|1'))).toBe(true);
+    expect([...both].some((x) => x.endsWith('|0'))).toBe(true);
   });
 
   it('hazards and use sites that do not end runs are findings, not violations (none: proved, with I3 and __mmdrop)', () => {

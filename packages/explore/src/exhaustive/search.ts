@@ -52,8 +52,9 @@ export interface ExhaustiveFinding {
   /** Violations and hazards: the invariant id; use sites: the site id; errors: budget, plugin-error, deadlock. */
   readonly key: string;
   readonly message: string;
-  /** The execution's decisions (actor ids): `Simulator.run(seed, { decisions })` replays it. */
+  /** The execution's decisions (actor ids) and in-step choices: `Simulator.run(seed, { decisions, choices })` replays it. */
   readonly decisions: Uint8Array;
+  readonly choices: Uint8Array;
   readonly steps: number;
   readonly preemptions: number;
   /** How many executions ended in (or recorded) it. */
@@ -83,10 +84,13 @@ export interface ExhaustiveResult {
   readonly elapsedMs: number;
 }
 
-const ENUMERATED = ['schedule: which enabled actor (CPU task, interrupt, hypervisor, store-buffer drain) takes each step'] as const;
+const ENUMERATED = [
+  'schedule: which enabled actor (CPU task, interrupt, hypervisor, store-buffer drain) takes each step',
+  'in-step choices (Kernel.choose, Kernel.chance with 0 < p < 1): the CPU the load balancer queues a task preempted in a kernel path on; Hyper-V falling back to IPIs (nativeFallback)',
+] as const;
 const FIXED = [
-  'in-step PRNG draws (Kernel.chance, the migration target in sched.ts): drawn from the seed, the same in every execution',
-  "the workload: an explicit cell's as written; a profile cell's as the seed draws it",
+  "the workload: an explicit cell's as written; a profile cell's as the seed draws it (with its tick, idle and vCPU budgets)",
+  'decisions the model takes from the step count (x86: the lazy mm_cpumask trim interval and the global-ASID 1-in-32 gate; paravirt: vCPU slices): as the schedule makes them',
 ] as const;
 
 /** Search every schedule of `sim`'s cell (see the file comment). */
@@ -103,11 +107,21 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
   let stoppedBy: ExhaustiveResult['stoppedBy'] = null;
   let budgetHit = false;
 
-  const note = (cls: ExhaustiveFinding['class'], key: string, message: string, decisions: () => Uint8Array, runSteps: number, pre: () => number): void => {
+  const note = (cls: ExhaustiveFinding['class'], key: string, message: string, runSteps: number): void => {
     const id = `${cls}:${key}`;
     const old = found.get(id);
     if (old === undefined || runSteps < old.steps) {
-      found.set(id, { class: cls, key, message, decisions: decisions(), steps: runSteps, preemptions: pre(), executions: (old?.executions ?? 0) + 1 });
+      const frames = dfs.position;
+      found.set(id, {
+        class: cls,
+        key,
+        message,
+        decisions: dfs.decisions(frames),
+        choices: dfs.choices(frames),
+        steps: runSteps,
+        preemptions: dfs.preemptions(frames),
+        executions: (old?.executions ?? 0) + 1,
+      });
     } else found.set(id, { ...old, executions: old.executions + 1 });
   };
 
@@ -115,33 +129,31 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     const r = sim.run(opts.seed, { explorer: dfs, keepDecisions: false });
     executions++;
     steps += r.steps;
-    const branch = () => dfs.branch(r.steps);
-    const pre = () => dfs.preemptions(r.steps);
     if (r.outcome === 'violation' && r.violation !== null) {
       const v = r.violation;
-      note('violation', v.invariant, v.message, branch, r.steps, pre);
-      if (v.site !== undefined) note('use-site', v.site, v.message, branch, r.steps, pre);
+      note('violation', v.invariant, v.message, r.steps);
+      if (v.site !== undefined) note('use-site', v.site, v.message, r.steps);
     } else if (r.outcome === 'budget') {
       budgetHit = true;
-      note('error', 'budget', `an execution ran into the cell's step budget (${sim.cell.stepBudget} steps)`, branch, r.steps, pre);
+      note('error', 'budget', `an execution ran into the cell's step budget (${sim.cell.stepBudget} steps)`, r.steps);
     } else if (r.outcome === 'plugin-error') {
-      note('error', 'plugin-error', `${r.pluginError?.hook ?? 'a hook'}: ${r.pluginError?.message ?? ''}`, branch, r.steps, pre);
+      note('error', 'plugin-error', `${r.pluginError?.hook ?? 'a hook'}: ${r.pluginError?.message ?? ''}`, r.steps);
     } else if (r.outcome === 'deadlock') {
-      note('error', 'deadlock', 'no actor can move, but tasks are not done', branch, r.steps, pre);
+      note('error', 'deadlock', 'no actor can move, but tasks are not done', r.steps);
     }
     for (let i = 0; i < HAZARD_IDS.length; i++) {
-      if ((r.hazards & (1 << i)) !== 0) note('hazard', HAZARD_IDS[i]!, `hazard ${HAZARD_IDS[i]} recorded (the run went on)`, branch, r.steps, pre);
+      if ((r.hazards & (1 << i)) !== 0) note('hazard', HAZARD_IDS[i]!, `hazard ${HAZARD_IDS[i]} recorded (the run went on)`, r.steps);
     }
     for (let i = 0; i < r.siteIds.length; i++) {
       const fatal = r.violation?.site === r.siteIds[i];
-      if ((r.useSites & (1 << i)) !== 0 && !fatal) note('use-site', r.siteIds[i]!, `use site ${r.siteIds[i]} fired (the run went on)`, branch, r.steps, pre);
+      if ((r.useSites & (1 << i)) !== 0 && !fatal) note('use-site', r.siteIds[i]!, `use site ${r.siteIds[i]} fired (the run went on)`, r.steps);
     }
     if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress({ executions, steps, maxDepth: dfs.maxDepth, frontier: dfs.frontier() });
     if (opts.stopAtFirstViolation === true && r.outcome === 'violation') {
       stoppedBy = 'first-violation';
       break;
     }
-    if (!dfs.backtrack(r.steps)) break;
+    if (!dfs.backtrack(dfs.position)) break;
     if (executions >= maxExecutions) {
       stoppedBy = 'executions';
       break;
