@@ -148,7 +148,19 @@ export {
   type DecompiledTask,
   type DecompiledWorkload,
 } from './run/decompile.js';
-export { PROFILE_NAMES, ProfileName, WorkloadSpec, resolveWorkload } from './workload/profiles.js';
+export { PROFILE_NAMES, ProfileName, WorkloadSpec, resolveWorkload, type WorkloadName } from './workload/profiles.js';
+export {
+  CANONICAL_NAMES,
+  CANONICAL_PREFIX,
+  CANONICAL_WORKLOADS,
+  canonicalWorkload,
+  canonicalWorkloadFor,
+  isCanonicalRef,
+  isKnownCanonicalRef,
+  type CanonicalName,
+  type CanonicalWorkload,
+  type CanonicalWorkloadRef,
+} from './workload/canonical.js';
 
 export { canonicalJson } from './run/canonical.js';
 export {
@@ -164,6 +176,7 @@ export {
   type RunResult,
   type SimulatorOptions,
 } from './run/simulator.js';
+export { BOOKKEEPING, BOOKKEEPING_SCALARS, StateHasher } from './model/state-hash.js';
 export {
   ARTIFACT_SCHEMA,
   ARTIFACT_SCHEMA_V2,

@@ -22,6 +22,8 @@
 import {
   InvalidKconfigError,
   Kconfig,
+  canonicalWorkload,
+  isCanonicalRef,
   MAX_CPUS,
   MEMORY_MODELS,
   PROFILE_NAMES,
@@ -234,6 +236,15 @@ export const CpusEntry = z
 export const WorkloadEntry = z.unknown().transform((v, ctx): WorkloadSpecT => {
   let spec: WorkloadSpecT;
   if (typeof v === 'string') {
+    // canonical:NAME (an explicit workload of core's CANONICAL_WORKLOADS): its cell is checked when its simulator is built (CPUs)
+    if (isCanonicalRef(v)) {
+      try {
+        canonicalWorkload(v);
+      } catch (e) {
+        return custom(ctx, (e as Error).message);
+      }
+      return { profile: v };
+    }
     if (!(PROFILE_NAMES as string[]).includes(v)) return custom(ctx, `unknown workload profile "${v}": allowed ${PROFILE_NAMES.join(', ')}`);
     spec = { profile: v as WorkloadSpecT['profile'] };
   } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
@@ -244,7 +255,7 @@ export const WorkloadEntry = z.unknown().transform((v, ctx): WorkloadSpecT => {
     return custom(ctx, `expected a workload profile (${PROFILE_NAMES.join(', ')}) or { profile, params }, got ${describeValue(v)}`);
   }
   try {
-    resolveWorkload(spec);
+    if (!isCanonicalRef(spec.profile)) resolveWorkload(spec);
   } catch (e) {
     return custom(ctx, e instanceof z.ZodError ? e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (e as Error).message);
   }

@@ -1,5 +1,7 @@
 /** Named workload profiles (model-spec §5). */
 import { z } from 'zod';
+import { canonicalRefsText, type CanonicalWorkloadRef, isCanonicalRef, isKnownCanonicalRef } from './canonical.js';
+import { WorkloadError } from './explicit.js';
 import { checkRenamedParams, OpWeightsOverride, WorkloadParams, type WorkloadParamsInput } from './params.js';
 
 const PROFILE_INPUTS = {
@@ -140,19 +142,45 @@ export const PROFILE_NAMES = Object.keys(PROFILE_INPUTS) as (keyof typeof PROFIL
 export type ProfileName = keyof typeof PROFILE_INPUTS;
 export const ProfileName = z.enum(PROFILE_NAMES as [ProfileName, ...ProfileName[]]);
 
-/** The workload a cell names: a profile plus optional overrides of its parameters. */
+/** A workload name: a profile's, or `canonical:NAME` (canonical.ts: an explicit workload). */
+export type WorkloadName = ProfileName | CanonicalWorkloadRef;
+const WorkloadName = z.custom<WorkloadName>((v) => (PROFILE_NAMES as unknown[]).includes(v) || isKnownCanonicalRef(v), {
+  error: (iss) =>
+    isCanonicalRef(iss.input)
+      ? `unknown canonical workload "${iss.input}": allowed ${canonicalRefsText()}`
+      : `unknown workload profile ${typeof iss.input === 'string' ? `"${iss.input}"` : String(iss.input)}: allowed ${PROFILE_NAMES.join(', ')}` +
+        ` (or a canonical workload: ${canonicalRefsText()})`,
+});
+
+/**
+ * The workload a cell names: a profile plus optional overrides of its parameters, or a
+ * canonical workload (`canonical:NAME`, no params), which the Simulator resolves into an
+ * explicit one (canonical.ts).
+ */
 export const WorkloadSpec = z
   .object({
-    profile: ProfileName.default('default'),
+    profile: WorkloadName.default('default'),
     params: WorkloadParams.partial().extend({ ops: OpWeightsOverride.optional() }).strict().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if (isCanonicalRef(s.profile) && s.params !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['params'], message: `workload "${s.profile}" is an explicit workload: it takes no params` });
+  });
 export type WorkloadSpec = z.input<typeof WorkloadSpec>;
 
-/** Resolve a profile name plus overrides into full, validated parameters. */
+/**
+ * Resolve a profile name plus overrides into full, validated parameters. A canonical workload
+ * (`canonical:NAME`) is not a profile: the Simulator resolves it (canonicalWorkloadFor).
+ */
 export function resolveWorkload(spec: WorkloadSpec | string): { profile: ProfileName; params: WorkloadParams } {
   if (typeof spec === 'object') checkRenamedParams(spec.params, 'workload');
   const s = WorkloadSpec.parse(typeof spec === 'string' ? { profile: spec } : spec);
+  if (isCanonicalRef(s.profile)) {
+    throw new WorkloadError(
+      `workload "${s.profile}" is an explicit workload, not a profile: a Simulator resolves it for the cell's CPUs (canonicalWorkloadFor)`,
+    );
+  }
   const base = PROFILE_INPUTS[s.profile];
   // The user's overrides as given (validated above): the parsed form has the defaults of the
   // optional parameters filled in, which would override the profile's values.
