@@ -126,6 +126,8 @@ export interface ArchKernel {
   chance(p: number): boolean;
   /** An n-way choice (0..n-1): drawn from the run's in-step PRNG, or enumerated by an exhaustive search. */
   choose(n: number): number;
+  /** In reset(): the typed arrays that hold the plugin's per-run state (hashed by exhaustive search; see ArchPlugin.declaresState). */
+  declareState(...views: ArrayBufferView[]): void;
   mmName(mm: number): string;
   taskName(t: number): string;
 }

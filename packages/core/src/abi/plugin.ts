@@ -283,6 +283,13 @@ export interface ArchPlugin<O = unknown> {
   readonly memoryModels?: readonly MemoryModel[];
   /** Why a memory model is not offered (shown when a cell asks for it). */
   readonly memoryModelNote?: string;
+  /**
+   * `true`: all of the plugin's per-run state is in typed arrays its reset() declares with
+   * `k.declareState(...)`, and its hooks do not read the step count. Exhaustive search hashes
+   * states (a state reached twice is explored once) only for cells whose plugins say so; for
+   * the others it searches without hashing.
+   */
+  readonly declaresState?: boolean;
   /** Called once per worker and option set; returns the hot hooks. */
   setup(options: O, env: ArchSetupEnv): ArchHooks;
 }

@@ -98,6 +98,7 @@ const Descriptor = z
       .optional(),
     memoryModels: z.array(z.enum(MEMORY_MODELS)).min(1).optional(),
     memoryModelNote: z.string().min(1).optional(),
+    declaresState: z.boolean().optional(),
     setup: fn,
   })
   .superRefine((p, ctx) => {

@@ -590,8 +590,20 @@ export class Kernel implements SchemeKernel {
   }
 
   /** Clear all run state (arrays keep their capacity). */
+  /**
+   * Per-run state of the arch and scheme plugins, declared by their reset() (declareState):
+   * hashed with the kernel's for exhaustive search with state hashing (model/state-hash.ts).
+   */
+  readonly declaredState: ArrayBufferView[] = [];
+
+  /** A plugin's reset() declares the typed arrays that hold its per-run state (all of it: see ArchPlugin.declaresState). */
+  declareState(...views: ArrayBufferView[]): void {
+    for (const v of views) this.declaredState.push(v);
+  }
+
   resetState(): void {
     const n = this.ncpu;
+    this.declaredState.length = 0;
     this.step = 0;
     this.eventStep = -1; // stamps of an earlier run's steps must not match this run's
     this.dispatchStep = -1;

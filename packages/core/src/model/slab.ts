@@ -49,6 +49,34 @@ export class MmSlab {
   private nodeHead = 0;
   private nodeLen = 0;
 
+  /** The slab's state arrays (model/state-hash.ts: everything that decides which address the next allocation gets). */
+  stateArrays(): Int32Array[] | Uint8Array[] {
+    return [
+      this.slabFree,
+      this.slabFreeLen,
+      this.slabCpu,
+      this.cpuSlab,
+      this.cpuFree,
+      this.cpuFreeLen,
+      this.cpuPartial,
+      this.cpuPartialLen,
+      this.nodePartial,
+    ] as Int32Array[];
+  }
+
+  /** The slab's state scalars, written to out[i..]; returns the next index. */
+  writeStateScalars(out: Float64Array, i: number): number {
+    out[i++] = this.nslabs;
+    out[i++] = this.nodeHead;
+    out[i++] = this.nodeLen;
+    return i;
+  }
+
+  /** The per-slab partial-list flags (a Uint8Array, hashed byte-wise). */
+  statePartialFlags(): Uint8Array {
+    return this.slabPartial;
+  }
+
   /** Size for `ncpu` CPUs and at most `objects` live-or-freed objects per run (grows only). */
   ensureCapacity(ncpu: number, objects: number): void {
     const slabs = Math.ceil(objects / OBJECTS_PER_SLAB) + ncpu + 1;

@@ -93,6 +93,7 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
       root.fill(INIT_MM);
       tlbMm.fill(INIT_MM);
       tlbClean.fill(0);
+      k.declareState(root, tlbMm, tlbClean, keptBit); // all of this arch's per-run state (declaresState)
     },
     init_new_context() {},
     destroy_context() {},
@@ -146,6 +147,7 @@ function createHooks(opts: ReferenceArchOptions): ArchHooks {
 
 export const referenceArch = defineArchPlugin<ReferenceArchOptions>({
   abi: 1,
+  declaresState: true,
   name: 'reference',
   version: CORE_VERSION,
   coreVersions: `>=${CORE_VERSION.split('-')[0]} <1.0.0 || ${CORE_VERSION}`,

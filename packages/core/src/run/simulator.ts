@@ -24,6 +24,7 @@ import { ACTOR_KIND_NAMES, ACTORS_PER_CPU, HOLDER_NAMES, MAX_CPUS, PREEMPT_MODEL
 import { HAZARD_IDS, type HazardId, Kernel, ModelError } from '../model/kernel.js';
 import { INVARIANTS, type InvariantId, type Violation } from '../invariants/catalog.js';
 import { Stepper } from '../model/step.js';
+import { StateHasher } from '../model/state-hash.js';
 import type { RunSeed } from '../prng/seed.js';
 import { Sfc32 } from '../prng/sfc32.js';
 import { Tracer, type TraceEvent } from '../trace/tracer.js';
@@ -202,6 +203,12 @@ export class Simulator {
   private readonly schemeHooks: SchemeHooks;
   /** The step executor (exposed for tests and tools that inspect enabled actors). */
   readonly stepper: Stepper;
+  /**
+   * Why this cell's states cannot be hashed for exhaustive search (a plugin that does not
+   * declare all of its per-run state: ArchPlugin.declaresState, SchemePlugin.declaresState),
+   * or null when they can (stateHasher()).
+   */
+  readonly stateHashRefusal: string | null;
   private readonly generator: WorkloadGenerator | null;
   /** Set when the cell runs an explicit workload: resolves task and mm names. */
   readonly explicit: ExplicitWorkloadLoader | null;
@@ -317,6 +324,12 @@ export class Simulator {
     this.explicit = explicit;
     this.hyp = caps.vcpuPreemption;
     this.stepper = new Stepper(k, caps.irqsOffActivateMm, this.hyp);
+    this.stateHashRefusal =
+      plugin.declaresState !== true
+        ? `arch plugin ${plugin.name}@${plugin.version} does not declare its per-run state (declaresState): its states cannot be hashed`
+        : schemePlugin.declaresState !== true
+          ? `scheme plugin ${schemePlugin.name}@${schemePlugin.version} does not declare its per-run state (declaresState): its states cannot be hashed`
+          : null;
     this.generator = explicit !== null ? null : new WorkloadGenerator((workload as { params: WorkloadParams }).params);
     this.explorer = createExplorer(strategy);
     const nActors = cpus * ACTORS_PER_CPU;
@@ -473,6 +486,16 @@ export class Simulator {
       this.catchPluginError(e, false);
     }
     return tracer;
+  }
+
+  /**
+   * A fingerprinter of this cell's state between steps (model/state-hash.ts), for exhaustive
+   * search with state hashing: refresh() it after each Simulator.begin (Explorer.begin is the
+   * place), then hash(). Throws when the cell's plugins do not declare their state (stateHashRefusal).
+   */
+  stateHasher(): StateHasher {
+    if (this.stateHashRefusal !== null) throw new Error(this.stateHashRefusal);
+    return new StateHasher(this.k);
   }
 
   /** Choices made inside steps this run (Explorer.chooseInStep), in order; grown on demand. */

@@ -207,6 +207,12 @@ export interface SchemePlugin<O = unknown> {
    */
   readonly restructures?: { readonly noPrevMm?: boolean };
   /**
+   * `true`: all of the scheme's per-run state is in typed arrays its reset() declares with
+   * `k.declareState(...)` (none for a stateless scheme), and its hooks do not read the step
+   * count (see ArchPlugin.declaresState: exhaustive search hashes states only then).
+   */
+  readonly declaresState?: boolean;
+  /**
    * Use sites (core, arch or scheme UseSiteDoc ids) that the scheme's kernel changes remove for
    * an option set: the sanitised code no longer dereferences, compares or WARNs on the lazy
    * pointer there, so they are not reported (e.g. fix_processor_context using loaded_mm).

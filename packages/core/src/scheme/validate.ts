@@ -48,6 +48,7 @@ const Descriptor = z
       .max(MAX_SCHEME_SHARED)
       .optional(),
     useSites: z.array(UseSiteDocSchema).optional(),
+    declaresState: z.boolean().optional(),
     setup: fn,
   })
   .superRefine((p, ctx) => {

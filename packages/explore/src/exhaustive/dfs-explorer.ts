@@ -28,6 +28,9 @@ const PICK = 0;
 const CHOOSE = 1;
 const NONE = 255;
 
+/** Thrown by pick() to abandon a run at a state explored already (not an Error: no stack to build). */
+export const PRUNED: unique symbol = Symbol('lazytlb.exhaustive.pruned');
+
 export class DfsExplorer implements Explorer {
   /** Per frame: PICK or CHOOSE. */
   private kind: Uint8Array = new Uint8Array(1024);
@@ -56,7 +59,20 @@ export class DfsExplorer implements Explorer {
   /** The cell's actor count (Explorer.begin's nActors, the same for every execution); 0 before the first. */
   private width = 0;
 
-  constructor(private readonly preemptionBound: number = Number.POSITIVE_INFINITY) {}
+  /**
+   * `preemptionBound`: most preemptions per branch. `hooks.begin`: called at the start of each
+   * execution (after the simulator's reset). `hooks.visit`: called at each new step frame with
+   * the branch's preemptions so far and the actor of the step before (255 at step 0: under a
+   * preemption bound it decides which successors are free), in the state between two steps;
+   * false prunes the branch
+   * there (a state explored already): the run is abandoned by throwing PRUNED.
+   */
+  constructor(
+    private readonly preemptionBound: number = Number.POSITIVE_INFINITY,
+    private readonly hooks: { readonly begin?: () => void; readonly visit?: (preemptions: number, lastActor: number) => boolean } = {},
+  ) {}
+  /** States pruned as explored already (hooks.visit said false). */
+  pruned = 0;
 
   begin(_rng: unknown, nActors: number): void {
     if (this.width === 0) {
@@ -68,12 +84,19 @@ export class DfsExplorer implements Explorer {
     this.at = 0;
     this.last = NONE;
     this.preSoFar = 0;
+    this.hooks.begin?.();
   }
 
   pick(enabled: Uint8Array, n: number, step: number): number {
     if (step !== this.at) throw new Error(`DfsExplorer: asked for step ${step} at ${this.at}`);
+    const f = this.pos;
+    // A new frame past the branch is a state between two steps reached for the first time on this branch.
+    if (f >= this.depth && this.hooks.visit !== undefined && !this.hooks.visit(this.preSoFar, this.last)) {
+      this.pruned++;
+      throw PRUNED;
+    }
     this.at++;
-    const f = this.pos++;
+    this.pos++;
     let a: number;
     if (f < this.depth) {
       // On the branch: its actor, which must be enabled (re-execution is exact).

@@ -81,14 +81,14 @@ function dfsSchedules(s: Simulator, bound = Number.POSITIVE_INFINITY): string[] 
 
 const strip = (r: ExhaustiveResult) => ({ ...r, elapsedMs: 0 });
 
-describe('exhaustive search (reference: no hashing, no reduction)', () => {
+describe('exhaustive search', () => {
   it.each([0, 1, 2, Number.POSITIVE_INFINITY])('visits exactly the schedules a brute-force enumeration finds, each once (preemption bound %s)', (bound) => {
     const s = sim(EXIT2, 'none');
     const dfs = dfsSchedules(s, bound);
     const brute = bruteForce(s, bound);
     expect(new Set(dfs).size).toBe(dfs.length);
     expect(new Set(dfs)).toEqual(brute.schedules);
-    const r = exhaustiveSearch(s, { seed: SEED, ...(Number.isFinite(bound) ? { preemptionBound: bound } : {}) });
+    const r = exhaustiveSearch(s, { seed: SEED, stateHashing: 'off', ...(Number.isFinite(bound) ? { preemptionBound: bound } : {}) });
     expect(r.executions).toBe(brute.schedules.size);
     expect(r.verdict).toBe('proved');
     expect(r.prunedByBound > 0).toBe(Number.isFinite(bound));
@@ -106,11 +106,11 @@ describe('exhaustive search (reference: no hashing, no reduction)', () => {
 
   it('a seeded bug (kthread-use-mm-irqs-on) is found with the shortest trace; its decisions replay it; mainline is proved', () => {
     const mut = sim(USE_MM, 'refcount', ['kthread-use-mm-irqs-on']);
-    const r = exhaustiveSearch(mut, { seed: SEED, preemptionBound: 2 });
+    const r = exhaustiveSearch(mut, { seed: SEED, preemptionBound: 2, stateHashing: 'off' });
     expect(r.verdict).toBe('violates');
     const f = r.findings.find((x) => x.class === 'violation')!;
     expect(f.key).toBe('I13');
-    // the shortest violating execution of the whole tree (brute force agrees)
+    // the shortest violating execution of the whole tree (brute force agrees; the reference search, without hashing)
     expect(f.steps).toBe(bruteForce(mut, 2).violating.get('I13'));
     const replay = mut.run(SEED, { decisions: f.decisions });
     expect([replay.outcome, replay.violation?.invariant, replay.steps]).toEqual(['violation', 'I13', f.steps]);
@@ -128,7 +128,7 @@ describe('exhaustive search (reference: no hashing, no reduction)', () => {
   });
 
   it('in-step choices are frames of the search: the CPU a task preempted in kernel_execve is queued on is enumerated, and findings replay with their choices', () => {
-    const r = exhaustiveSearch(sim(EXECVE, 'refcount', ['kernel-execve-preempt'], 'rt'), { seed: SEED, preemptionBound: 1 });
+    const r = exhaustiveSearch(sim(EXECVE, 'refcount', ['kernel-execve-preempt'], 'rt'), { seed: SEED, preemptionBound: 1, stateHashing: 'off' });
     expect(r.enumerated.some((e) => e.startsWith('in-step choices'))).toBe(true);
     const f = r.findings.find((x) => x.key === 'I4')!;
     expect(f.choices.length).toBeGreaterThan(0);
@@ -168,5 +168,33 @@ describe('exhaustive search (reference: no hashing, no reduction)', () => {
     expect(cut.frontier).toBeGreaterThan(0);
     const first = exhaustiveSearch(sim(USE_MM, 'refcount', ['kthread-use-mm-irqs-on']), { seed: SEED, stopAtFirstViolation: true });
     expect(first).toMatchObject({ verdict: 'violates', stoppedBy: 'first-violation' });
+  });
+
+  it.each([
+    ['exit2 none', () => sim(EXIT2, 'none')],
+    ['exit2 refcount', () => sim(EXIT2)],
+    ['use_mm mutated', () => sim(USE_MM, 'refcount', ['kthread-use-mm-irqs-on'])],
+    ['use_mm shootdown', () => sim(USE_MM, 'shootdown')],
+    ['execve mutated rt', () => sim(EXECVE, 'refcount', ['kernel-execve-preempt'], 'rt')],
+    ['execve none rt', () => sim(EXECVE, 'none', [], 'rt')],
+  ] as const)('state hashing finds exactly the reference search’s findings and verdict, in fewer executions (%s)', (_name, make) => {
+    for (const bound of [0, 1, 2, Number.POSITIVE_INFINITY]) {
+      if (_name.startsWith('execve') && bound > 2) continue; // the reference search alone would take minutes
+      const b = Number.isFinite(bound) ? { preemptionBound: bound } : {};
+      const ref = exhaustiveSearch(make(), { seed: SEED, stateHashing: 'off', ...b });
+      const hashed = exhaustiveSearch(make(), { seed: SEED, ...b });
+      expect(hashed.stateHashing.on).toBe(true);
+      expect(hashed.verdict, `bound ${bound}`).toBe(ref.verdict);
+      expect(
+        hashed.findings.map((f) => `${f.class}:${f.key}`),
+        `bound ${bound}`,
+      ).toEqual(ref.findings.map((f) => `${f.class}:${f.key}`));
+      expect(hashed.executions).toBeLessThanOrEqual(ref.executions);
+      // every hashed finding replays to itself
+      for (const f of hashed.findings.filter((x) => x.class === 'violation')) {
+        const r = make().run(SEED, { decisions: f.decisions, choices: f.choices });
+        expect([r.outcome, r.violation?.invariant]).toEqual(['violation', f.key]);
+      }
+    }
   });
 });

@@ -12,12 +12,15 @@
  *   the cell's step budget (a run that does not end cannot be proved), with what was explored
  *   and the frontier left.
  *
- * This is the reference search: no state hashing and no partial-order reduction, so it visits
- * every execution of the tree. Reduced searches are checked against it (same violation set).
+ * With `stateHashing: 'off'` this is the reference search: every execution of the tree. By
+ * default, when the cell's plugins declare their state, states between steps are hashed (core's
+ * StateHasher, 64 bits) and a state reached again with no fewer preemptions is not explored
+ * again; tests check that it finds the reference search's findings. No partial-order reduction yet.
  */
-import type { RunSeed, Simulator } from '@lazytlb/core';
+import type { RunResult, RunSeed, Simulator } from '@lazytlb/core';
 import { HAZARD_IDS } from '@lazytlb/core';
-import { DfsExplorer } from './dfs-explorer.js';
+import { DfsExplorer, PRUNED } from './dfs-explorer.js';
+import { FingerprintTable } from './fingerprint-table.js';
 
 export const EXHAUSTIVE_VERDICTS = ['proved', 'violates', 'error', 'incomplete'] as const;
 export type ExhaustiveVerdict = (typeof EXHAUSTIVE_VERDICTS)[number];
@@ -31,6 +34,12 @@ export interface ExhaustiveOptions {
   readonly maxExecutions?: number;
   /** Most simulated steps over all executions before it stops `incomplete` (default 2^40). */
   readonly maxSteps?: number;
+  /**
+   * State hashing (default `auto`: on when the cell's plugins declare their state, core's
+   * Simulator.stateHashRefusal): a state between two steps reached again, with no fewer
+   * preemptions, is not explored again. `off`: the reference search.
+   */
+  readonly stateHashing?: 'auto' | 'off';
   /** Stop at the first violating execution (the verdict is then `violates`, the rest unexplored). */
   readonly stopAtFirstViolation?: boolean;
   /** Called every `progressEvery` executions (default 10 000) and at the end. */
@@ -82,6 +91,18 @@ export interface ExhaustiveResult {
   /** What the search held fixed (by the seed or the cell). */
   readonly fixed: readonly string[];
   readonly elapsedMs: number;
+  /**
+   * State hashing: on or not (and why not), the fingerprint width, the distinct states stored
+   * and the executions cut short at a state explored already. With hashing a finding's
+   * execution is the shortest the search happened to take, not necessarily the shortest there is.
+   */
+  readonly stateHashing: {
+    readonly on: boolean;
+    readonly reason: string | null;
+    readonly bits: 64;
+    readonly distinctStates: number;
+    readonly prunedExecutions: number;
+  };
 }
 
 const ENUMERATED = [
@@ -100,7 +121,24 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
   const maxExecutions = opts.maxExecutions ?? 1_000_000;
   const maxSteps = opts.maxSteps ?? 2 ** 40;
   const every = opts.progressEvery ?? 10_000;
-  const dfs = new DfsExplorer(bound);
+  const refusal = opts.stateHashing === 'off' ? 'off (stateHashing: off)' : sim.stateHashRefusal;
+  const hasher = refusal === null ? sim.stateHasher() : null;
+  const table = refusal === null ? new FingerprintTable() : null;
+  const fp = new Uint32Array(2);
+  const dfs = new DfsExplorer(
+    bound,
+    hasher !== null && table !== null
+      ? {
+          begin: () => hasher.refresh(),
+          visit: (preemptions, lastActor) => {
+            hasher.hash(fp);
+            // Under a preemption bound the previous step's actor is part of the search state: it may go on for free.
+            const hi = Number.isFinite(bound) ? (fp[1]! ^ Math.imul(lastActor + 1, 0x9e3779b1)) >>> 0 : fp[1]!;
+            return table.visit(fp[0]!, hi, preemptions);
+          },
+        }
+      : {},
+  );
   const found = new Map<string, ExhaustiveFinding>();
   let executions = 0;
   let steps = 0;
@@ -125,8 +163,33 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     } else found.set(id, { ...old, executions: old.executions + 1 });
   };
 
+  /** Hazards and use sites an execution recorded (the run went on past them). */
+  const noteMasks = (hazards: number, useSites: number, siteIds: readonly string[], fatalSite: string | null, runSteps: number): void => {
+    for (let i = 0; i < HAZARD_IDS.length; i++) {
+      if ((hazards & (1 << i)) !== 0) note('hazard', HAZARD_IDS[i]!, `hazard ${HAZARD_IDS[i]} recorded (the run went on)`, runSteps);
+    }
+    for (let i = 0; i < siteIds.length; i++) {
+      if ((useSites & (1 << i)) !== 0 && siteIds[i] !== fatalSite) note('use-site', siteIds[i]!, `use site ${siteIds[i]} fired (the run went on)`, runSteps);
+    }
+  };
+
   for (;;) {
-    const r = sim.run(opts.seed, { explorer: dfs, keepDecisions: false });
+    let r: RunResult;
+    try {
+      r = sim.run(opts.seed, { explorer: dfs, keepDecisions: false });
+    } catch (e) {
+      if (e !== PRUNED) throw e;
+      // Cut short at a state explored already: what it recorded on the way is still found.
+      executions++;
+      steps += sim.k.step;
+      noteMasks(sim.k.hazardMask, sim.k.siteMask, sim.sites, null, sim.k.step);
+      if (!dfs.backtrack(dfs.position)) break;
+      if (executions >= maxExecutions) {
+        stoppedBy = 'executions';
+        break;
+      }
+      continue;
+    }
     executions++;
     steps += r.steps;
     if (r.outcome === 'violation' && r.violation !== null) {
@@ -141,13 +204,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     } else if (r.outcome === 'deadlock') {
       note('error', 'deadlock', 'no actor can move, but tasks are not done', r.steps);
     }
-    for (let i = 0; i < HAZARD_IDS.length; i++) {
-      if ((r.hazards & (1 << i)) !== 0) note('hazard', HAZARD_IDS[i]!, `hazard ${HAZARD_IDS[i]} recorded (the run went on)`, r.steps);
-    }
-    for (let i = 0; i < r.siteIds.length; i++) {
-      const fatal = r.violation?.site === r.siteIds[i];
-      if ((r.useSites & (1 << i)) !== 0 && !fatal) note('use-site', r.siteIds[i]!, `use site ${r.siteIds[i]} fired (the run went on)`, r.steps);
-    }
+    noteMasks(r.hazards, r.useSites, r.siteIds, r.violation?.site ?? null, r.steps);
     if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress({ executions, steps, maxDepth: dfs.maxDepth, frontier: dfs.frontier() });
     if (opts.stopAtFirstViolation === true && r.outcome === 'violation') {
       stoppedBy = 'first-violation';
@@ -187,6 +244,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     enumerated: ENUMERATED,
     fixed: FIXED,
     elapsedMs: performance.now() - t0,
+    stateHashing: { on: table !== null, reason: refusal, bits: 64, distinctStates: table?.size ?? 0, prunedExecutions: dfs.pruned },
   };
 }
 

@@ -14,6 +14,7 @@ import { refcountNHooks } from './refcount-n.js';
 export const noneScheme = defineSchemePlugin({
   abi: 1,
   kind: 'scheme',
+  declaresState: true, // no per-run state of its own: mm_count and mm_cpumask are the kernel's
   name: 'none',
   version: CORE_VERSION,
   coreVersions: `^${CORE_VERSION}`,

@@ -11,6 +11,7 @@ import { MEMBARRIER_BARRIER, MM_CID_BARRIER } from './barriers.js';
 export const refcountScheme = defineSchemePlugin({
   abi: 1,
   kind: 'scheme',
+  declaresState: true, // no per-run state of its own: mm_count and mm_cpumask are the kernel's
   name: 'refcount',
   version: CORE_VERSION,
   coreVersions: `^${CORE_VERSION}`,

@@ -24,6 +24,7 @@ export const ShootdownOptions = z
 export const shootdownScheme = defineSchemePlugin({
   abi: 1,
   kind: 'scheme',
+  declaresState: true, // no per-run state of its own: mm_count and mm_cpumask are the kernel's
   name: 'shootdown',
   version: CORE_VERSION,
   coreVersions: `^${CORE_VERSION}`,

@@ -1,0 +1,172 @@
+/**
+ * A 64-bit fingerprint of the simulated state between two steps, for exhaustive search with
+ * state hashing (a state reached twice is explored once). Soundness needs every part of the
+ * state that decides what can happen next — or what a later oracle says — to be hashed;
+ * hashing more only loses merges. So the hasher is sound by default: it takes EVERY typed
+ * array the Kernel owns except a named list of bookkeeping (costs, finding records, per-step
+ * scratch, constants of the run), the store buffers' and the slab's arrays, the semantic
+ * scalars, and the state the arch and scheme plugins declare (Kernel.declareState, called by
+ * their reset()); a new Kernel array is hashed unless someone adds it to BOOKKEEPING.
+ *
+ * Rings and stacks are hashed whole, stale slots included (sound; it only loses merges between
+ * states that differ in dead slots). The step count is not hashed — the model's behaviour does
+ * not depend on it — unless a step-count deadline is live (a paravirt vCPU preemption or
+ * resume pending: Kernel.vcpuNextAt, cpuResumeAt), when it is.
+ *
+ * Two independent 32-bit lanes (murmur3's mixing, different seeds) make the 64 bits: for N
+ * states the chance that two distinct states collide is about N²/2^65 (1e-7 for 2·10⁶ states).
+ */
+import type { Kernel } from './kernel.js';
+
+/** Kernel typed arrays that are not state: accounting, finding records, per-step scratch, and the run's constants. */
+export const BOOKKEEPING: ReadonlySet<string> = new Set([
+  // accounting (costs only)
+  'cost',
+  'costEvent',
+  'dispatchFrame',
+  'mmLineOwner',
+  'mmLazyPinned',
+  // finding records (first sites, hazard records): they record, they do not steer
+  'siteStep',
+  'siteCpu',
+  'siteMm',
+  'siteOther',
+  'hzStep',
+  'hzCpu',
+  'hzMm',
+  'hzHolder',
+  'hzTask',
+  'hzUntil',
+  // per-step scratch (checkRefcounts resets it)
+  'touched',
+  // constants of the run (written by the workload loader only)
+  'prog',
+  'taskEnd',
+  'vcpuAt',
+  'vcpuFor',
+]);
+
+/** Kernel scalars that are not state: the step count (see hash()), per-step transients, accumulators and finding masks. */
+export const BOOKKEEPING_SCALARS: ReadonlySet<string> = new Set([
+  'step',
+  'cpu',
+  'inIrq',
+  'ipiSender',
+  'hook',
+  'mmStateTouched',
+  'dirtyCpus',
+  'calls',
+  'siteMask',
+  'hazardMask',
+  'hzLen',
+  'hazardOverflow',
+  'danglingOpen',
+  'zombies',
+  'lazyPinned',
+  'pinnedSince',
+  'eventStep',
+  'dispatchStep',
+  'touchedLen',
+  // accounting: the cost event the step is charged to
+  'costEvent',
+  'dispatchFrame',
+]);
+
+/** Kernel.vcpuNextAt when no vCPU preemption is planned. */
+const NO_DEADLINE = 0x7fffffff;
+
+type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
+
+const isView = (v: unknown): v is View => ArrayBuffer.isView(v) && !(v instanceof DataView);
+
+/** The per-run list of what to hash, rebuilt after each reset (arrays may be reallocated, plugins declare theirs again). */
+export class StateHasher {
+  private ints: Int32Array[] = [];
+  private bytes: Uint8Array[] = [];
+  private scalars = new Float64Array(256);
+  private scalarKeys: string[] = [];
+  private readonly f64 = new Float64Array(1);
+  private readonly f64w = new Int32Array(this.f64.buffer);
+
+  constructor(private readonly k: Kernel) {}
+
+  /** Collect the arrays to hash: call after the run's reset (Simulator.begin), before the first hash. */
+  refresh(): void {
+    const ints: Int32Array[] = [];
+    const bytes: Uint8Array[] = [];
+    const add = (v: View): void => {
+      // Every typed array is hashed through its bytes' 32-bit words, or byte by byte when it is not a multiple of 4.
+      if (v.byteLength % 4 === 0) ints.push(new Int32Array(v.buffer, v.byteOffset, v.byteLength / 4));
+      else bytes.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    };
+    for (const [name, v] of Object.entries(this.k)) if (isView(v) && !BOOKKEEPING.has(name)) add(v);
+    for (const v of Object.values(this.k.sb)) if (isView(v)) add(v);
+    if (this.k.sb.tso) for (const v of this.k.sb.mem) add(v as View);
+    for (const v of this.k.slab.stateArrays()) add(v);
+    add(this.k.slab.statePartialFlags());
+    // Scalars: every number or boolean field of the Kernel but the bookkeeping ones.
+    this.scalarKeys = Object.keys(this.k).filter((key) => {
+      const v = (this.k as unknown as Record<string, unknown>)[key];
+      return (typeof v === 'number' || typeof v === 'boolean') && !BOOKKEEPING_SCALARS.has(key);
+    });
+    for (const v of this.k.declaredState) add(v as View);
+    this.ints = ints;
+    this.bytes = bytes;
+  }
+
+  /** The fingerprint of the state now: out[0], out[1] (two 32-bit lanes). */
+  hash(out: Uint32Array): void {
+    let a = 0x9747b28c | 0;
+    let b = 0x5bd1e995 | 0;
+    const mix = (x: number): void => {
+      a = step32(a, x);
+      b = step32(b, x ^ 0x27d4eb2f);
+    };
+    for (const arr of this.ints) {
+      mix(arr.length);
+      for (let i = 0; i < arr.length; i++) mix(arr[i]!);
+    }
+    for (const arr of this.bytes) {
+      mix(arr.length);
+      for (let i = 0; i < arr.length; i++) mix(arr[i]!);
+    }
+    const k = this.k as unknown as Record<string, number | boolean>;
+    const sc = this.scalars;
+    let n = 0;
+    for (const key of this.scalarKeys) sc[n++] = Number(k[key]);
+    n = this.k.slab.writeStateScalars(sc, n);
+    sc[n++] = this.k.sb.busy;
+    // A step-count deadline that is still ahead (a paravirt vCPU preemption or resume) makes the step count state.
+    const step = this.k.step;
+    let deadline = this.k.vcpuNextAt !== NO_DEADLINE && this.k.vcpuNextAt > step;
+    for (let c = 0; c < this.k.ncpu && !deadline; c++) if (this.k.cpuResumeAt[c]! > step) deadline = true;
+    sc[n++] = deadline ? step : -1;
+    for (let i = 0; i < n; i++) {
+      this.f64[0] = this.scalars[i]!;
+      mix(this.f64w[0]!);
+      mix(this.f64w[1]!);
+    }
+    out[0] = fmix32(a ^ (this.ints.length + this.bytes.length)) >>> 0;
+    out[1] = fmix32(b ^ n) >>> 0;
+  }
+}
+
+/** One murmur3 block step. */
+function step32(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** murmur3's finaliser. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}

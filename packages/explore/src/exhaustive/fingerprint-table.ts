@@ -1,0 +1,70 @@
+/**
+ * The visited-state table of a hashed exhaustive search: 64-bit state fingerprints (two 32-bit
+ * lanes, core's StateHasher) mapped to the fewest preemptions any branch reached the state
+ * with. Open addressing with linear probing over flat typed arrays, doubled at half load: no
+ * allocation per lookup. Fingerprint 0:0 is the empty-slot marker, so it is stored as 0:1 (one
+ * more merge in 2^64).
+ */
+export class FingerprintTable {
+  private lo: Uint32Array;
+  private hi: Uint32Array;
+  private val: Uint16Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacityLog2 = 16) {
+    const cap = 1 << capacityLog2;
+    this.lo = new Uint32Array(cap);
+    this.hi = new Uint32Array(cap);
+    this.val = new Uint16Array(cap);
+    this.mask = cap - 1;
+  }
+
+  /**
+   * Visit a state reached with `preemptions`: true when it must be explored (never seen, or
+   * seen only with more preemptions, which left less of the bound for its successors); the
+   * table then keeps the fewer. False when a branch with no more preemptions explored it.
+   */
+  visit(lo: number, hi: number, preemptions: number): boolean {
+    if (lo === 0 && hi === 0) hi = 1;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const l = this.lo[i]!;
+      const h = this.hi[i]!;
+      if (l === 0 && h === 0) {
+        this.lo[i] = lo;
+        this.hi[i] = hi;
+        this.val[i] = Math.min(preemptions, 0xffff);
+        if (++this.size * 2 > this.mask) this.grow();
+        return true;
+      }
+      if (l === lo && h === hi) {
+        if (preemptions < this.val[i]!) {
+          this.val[i] = preemptions;
+          return true;
+        }
+        return false;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const { lo, hi, val } = this;
+    const cap = lo.length * 2;
+    this.lo = new Uint32Array(cap);
+    this.hi = new Uint32Array(cap);
+    this.val = new Uint16Array(cap);
+    this.mask = cap - 1;
+    this.size = 0;
+    for (let j = 0; j < lo.length; j++) {
+      if (lo[j] === 0 && hi[j] === 0) continue;
+      let i = (lo[j]! ^ Math.imul(hi[j]!, 0x9e3779b1)) & this.mask;
+      while (this.lo[i] !== 0 || this.hi[i] !== 0) i = (i + 1) & this.mask;
+      this.lo[i] = lo[j]!;
+      this.hi[i] = hi[j]!;
+      this.val[i] = val[j]!;
+      this.size++;
+    }
+  }
+}
