@@ -159,6 +159,15 @@ describe('exhaustive search', () => {
     expect(r.findings.map((f) => `${f.class}:${f.key}`)).toEqual(['use-site:__mmdrop', 'hazard:I3']);
   });
 
+  it('reports progress (executions, nodes, distinct states, depth, frontier), the last at the end', () => {
+    const seen: { executions: number; distinctStates: number; frontier: number }[] = [];
+    const r = exhaustiveSearch(sim(EXIT2), { seed: SEED, progressEvery: 10, onProgress: (p) => seen.push(p) });
+    expect(seen.length).toBeGreaterThan(2);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.executions).toBeGreaterThanOrEqual(seen[i - 1]!.executions);
+    expect(seen.at(-1)).toMatchObject({ executions: r.executions, distinctStates: r.stateHashing.distinctStates, frontier: 0 });
+    expect(r.stateHashing.distinctStates).toBeGreaterThan(0);
+  });
+
   it('is deterministic, and a budget stops it incomplete with the frontier left', () => {
     const a = exhaustiveSearch(sim(EXIT2), { seed: SEED, preemptionBound: 2 });
     const b = exhaustiveSearch(sim(EXIT2), { seed: SEED, preemptionBound: 2 });

@@ -50,9 +50,14 @@ export interface ExhaustiveOptions {
 export interface ExhaustiveProgress {
   readonly executions: number;
   readonly steps: number;
+  /** Search-tree nodes visited (frames opened and alternatives taken). */
+  readonly nodes: number;
+  /** Distinct states stored (0 without state hashing). */
+  readonly distinctStates: number;
   readonly maxDepth: number;
   /** Untried alternatives on the current branch. */
   readonly frontier: number;
+  readonly elapsedMs: number;
 }
 
 /** A finding of the search: the shortest execution found that ends in it (ties: the first in search order). */
@@ -163,6 +168,16 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     } else found.set(id, { ...old, executions: old.executions + 1 });
   };
 
+  const progress = (frontier: number): ExhaustiveProgress => ({
+    executions,
+    steps,
+    nodes: dfs.nodes,
+    distinctStates: table?.size ?? 0,
+    maxDepth: dfs.maxDepth,
+    frontier,
+    elapsedMs: performance.now() - t0,
+  });
+
   /** Hazards and use sites an execution recorded (the run went on past them). */
   const noteMasks = (hazards: number, useSites: number, siteIds: readonly string[], fatalSite: string | null, runSteps: number): void => {
     for (let i = 0; i < HAZARD_IDS.length; i++) {
@@ -183,9 +198,14 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
       executions++;
       steps += sim.k.step;
       noteMasks(sim.k.hazardMask, sim.k.siteMask, sim.sites, null, sim.k.step);
+      if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress(progress(dfs.frontier()));
       if (!dfs.backtrack(dfs.position)) break;
       if (executions >= maxExecutions) {
         stoppedBy = 'executions';
+        break;
+      }
+      if (steps >= maxSteps) {
+        stoppedBy = 'steps';
         break;
       }
       continue;
@@ -205,7 +225,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
       note('error', 'deadlock', 'no actor can move, but tasks are not done', r.steps);
     }
     noteMasks(r.hazards, r.useSites, r.siteIds, r.violation?.site ?? null, r.steps);
-    if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress({ executions, steps, maxDepth: dfs.maxDepth, frontier: dfs.frontier() });
+    if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress(progress(dfs.frontier()));
     if (opts.stopAtFirstViolation === true && r.outcome === 'violation') {
       stoppedBy = 'first-violation';
       break;
@@ -221,7 +241,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     }
   }
   const frontier = stoppedBy === null ? 0 : dfs.frontier();
-  if (opts.onProgress !== undefined) opts.onProgress({ executions, steps, maxDepth: dfs.maxDepth, frontier });
+  if (opts.onProgress !== undefined) opts.onProgress(progress(frontier));
   const findings = [...found.values()].sort(compareFindings);
   const verdict: ExhaustiveVerdict = findings.some((f) => f.class === 'violation')
     ? 'violates'
