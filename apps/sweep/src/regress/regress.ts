@@ -287,7 +287,10 @@ async function classify(a: Artifact, registry: PluginRegistry, allowModelMismatc
       withDeterminismTrap(() =>
         outcomeOf(
           new Simulator(simOptions).run(seedFromHex(a.seed), {
-            explorer: new ReplayExplorer(decisions, { onEnd: 'stop' }),
+            explorer: new ReplayExplorer(decisions, {
+              onEnd: 'stop',
+              ...(a.choices !== undefined ? { choices: new Uint8Array(Buffer.from(a.choices, 'base64')) } : {}),
+            }),
             ...(a.target !== undefined ? { stopAt: a.target } : {}),
           }),
         ),

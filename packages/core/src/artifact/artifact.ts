@@ -101,6 +101,12 @@ export const Artifact = z
     runIndex: z.number().int().min(0).optional(),
     /** Explorer decisions (actor ids, one byte per step), base64. */
     decisions: z.string(),
+    /**
+     * The choices made inside steps (one byte each, in order), base64: present when an
+     * exhaustive search enumerated them (RunResult.choices); absent when they were drawn from
+     * the seed (random and PCT runs). Replayed with the decisions.
+     */
+    choices: z.string().optional(),
     /** Recorded for this hazard or use site (the run stops right after it); absent: for how the run ended. */
     target: Target.optional(),
     outcome: Outcome,
@@ -165,6 +171,7 @@ export function makeArtifact(sim: Simulator, seed: RunSeed, result: RunResult, r
     },
     seed: seedToHex(seed),
     decisions: Buffer.from(result.decisions).toString('base64'),
+    ...(result.choices !== null && result.choices.length > 0 ? { choices: Buffer.from(result.choices).toString('base64') } : {}),
     ...(target !== undefined ? { target } : {}),
     outcome: outcomeOf(result),
   };
@@ -324,6 +331,7 @@ export function replayArtifact(artifact: Artifact, plugin: ArchPlugin<any>, opts
     result = sim.run(seedFromHex(artifact.seed), {
       trace: opts.trace ?? false,
       decisions,
+      ...(artifact.choices !== undefined ? { choices: new Uint8Array(Buffer.from(artifact.choices, 'base64')) } : {}),
       keepDecisions: true,
       ...(artifact.target !== undefined ? { stopAt: artifact.target } : {}),
     });
