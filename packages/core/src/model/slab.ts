@@ -72,6 +72,14 @@ export class MmSlab {
     return i;
   }
 
+  /** Restore the scalars writeStateScalars wrote (model/snapshot.ts). */
+  readStateScalars(src: Float64Array, i: number): number {
+    this.nslabs = src[i++]!;
+    this.nodeHead = src[i++]!;
+    this.nodeLen = src[i++]!;
+    return i;
+  }
+
   /** The per-slab partial-list flags (a Uint8Array, hashed byte-wise). */
   statePartialFlags(): Uint8Array {
     return this.slabPartial;

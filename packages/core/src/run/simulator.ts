@@ -25,6 +25,7 @@ import { HAZARD_IDS, type HazardId, Kernel, ModelError } from '../model/kernel.j
 import { INVARIANTS, type InvariantId, type Violation } from '../invariants/catalog.js';
 import { Stepper } from '../model/step.js';
 import { StateHasher } from '../model/state-hash.js';
+import { KernelSnapshot } from '../model/snapshot.js';
 import type { RunSeed } from '../prng/seed.js';
 import { Sfc32 } from '../prng/sfc32.js';
 import { Tracer, type TraceEvent } from '../trace/tracer.js';
@@ -460,6 +461,7 @@ export class Simulator {
       opts.explorer ??
       (opts.decisions !== undefined ? new ReplayExplorer(opts.decisions, opts.choices !== undefined ? { choices: opts.choices } : {}) : this.explorer);
     this.nChoices = 0;
+    this.runId++;
     const ex = this.activeExplorer;
     k.chooser = ex.chooseInStep !== undefined ? (n) => this.recordChoice(ex.chooseInStep!(n, k.step)) : null;
     this.pendingError = null;
@@ -496,6 +498,82 @@ export class Simulator {
   stateHasher(): StateHasher {
     if (this.stateHashRefusal !== null) throw new Error(this.stateHashRefusal);
     return new StateHasher(this.k);
+  }
+
+  /** Runs begun (identifies the run a snapshot list was collected for). */
+  private runId = 0;
+  private snap: KernelSnapshot | null = null;
+  private snapRun = -1;
+  private readonly fpA = new Uint32Array(2);
+  private readonly fpB = new Uint32Array(2);
+  private experimentChose = false;
+  private readonly experimentChooser = (): number => {
+    this.experimentChose = true;
+    return 0;
+  };
+
+  /**
+   * Partial-order reduction's question, answered by experiment: in the state now (between two
+   * steps of a run), do the next steps of actors `a` and `b` commute? Takes a then b, and b then
+   * a, from this state and comes back to it (KernelSnapshot): true when both orders can be
+   * taken (each actor still enabled after the other's step), neither violates an invariant,
+   * throws or makes an in-step choice, and both reach the same state (`hasher`'s fingerprint)
+   * with the same hazards and use sites recorded. The state, the enabled actors and everything
+   * recorded are as before the call. For exhaustive search; cells whose plugins declare their
+   * state only (stateHashRefusal).
+   */
+  commutes(a: number, b: number, hasher: StateHasher): boolean {
+    if (this.stateHashRefusal !== null) throw new Error(this.stateHashRefusal);
+    const k = this.k;
+    if (this.snap === null) this.snap = new KernelSnapshot(k);
+    if (this.snapRun !== this.runId) {
+      this.snap.refresh();
+      this.snapRun = this.runId;
+    }
+    const snap = this.snap;
+    snap.capture();
+    const chooser = k.chooser;
+    const tracer = k.tracer;
+    const cov = this.cov;
+    const pending = this.pendingError;
+    const inStep = this.errorInStep;
+    k.chooser = this.experimentChooser;
+    k.tracer = null;
+    this.cov = null;
+    this.experimentChose = false;
+    let same = false;
+    if (this.tryStep(a) && this.tryStep(b)) {
+      hasher.hash(this.fpA);
+      const hazards = k.hazardMask;
+      const sites = k.siteMask;
+      snap.restore();
+      if (this.tryStep(b) && this.tryStep(a)) {
+        hasher.hash(this.fpB);
+        same = this.fpA[0] === this.fpB[0] && this.fpA[1] === this.fpB[1] && k.hazardMask === hazards && k.siteMask === sites;
+      }
+    }
+    snap.restore();
+    k.chooser = chooser;
+    k.tracer = tracer;
+    this.cov = cov;
+    this.pendingError = pending;
+    this.errorInStep = inStep;
+    this.collectEnabled(); // the caller's enabled buffer holds this state's actors again
+    return same && !this.experimentChose;
+  }
+
+  /** One step of an experiment (commutes()): false when the actor is not enabled, the step throws, violates or makes a choice. */
+  private tryStep(x: number): boolean {
+    const n = this.collectEnabled();
+    let on = false;
+    for (let i = 0; i < n; i++) if (this.enabled[i] === x) on = true;
+    if (!on) return false;
+    try {
+      this.doStep(x, null);
+    } catch {
+      return false;
+    }
+    return this.k.violation === null && !this.experimentChose;
   }
 
   /** Choices made inside steps this run (Explorer.chooseInStep), in order; grown on demand. */

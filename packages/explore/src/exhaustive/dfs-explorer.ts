@@ -22,6 +22,21 @@
  */
 import type { Explorer } from '@lazytlb/core';
 
+/** What a search gives the explorer (exhaustive/search.ts). */
+export interface DfsHooks {
+  /** At the start of each execution, after the simulator's reset. */
+  readonly begin?: () => void;
+  /**
+   * At each new step frame, in the state between two steps: the branch's preemptions so far,
+   * the actor of the step before (255 at step 0: under a preemption bound it may go on for
+   * free) and the sleep set (0 without partial-order reduction). False prunes the branch there
+   * (a state explored already): the run is abandoned by throwing PRUNED.
+   */
+  readonly visit?: (preemptions: number, lastActor: number, sleep: number) => boolean;
+  /** Partial-order reduction (sleep sets): whether the next steps of actors a and b commute in the state now. */
+  readonly commutes?: (a: number, b: number) => boolean;
+}
+
 /** One byte per actor id and per choice value. */
 const MAX_WIDTH = 256;
 const PICK = 0;
@@ -69,10 +84,22 @@ export class DfsExplorer implements Explorer {
    */
   constructor(
     private readonly preemptionBound: number = Number.POSITIVE_INFINITY,
-    private readonly hooks: { readonly begin?: () => void; readonly visit?: (preemptions: number, lastActor: number) => boolean } = {},
-  ) {}
+    private readonly hooks: DfsHooks = {},
+  ) {
+    if (hooks.commutes !== undefined && Number.isFinite(preemptionBound)) {
+      throw new Error('DfsExplorer: sleep sets with a preemption bound are not sound as implemented: give one or the other');
+    }
+  }
   /** States pruned as explored already (hooks.visit said false). */
   pruned = 0;
+  /** Alternatives not taken because they were asleep (partial-order reduction), and states where every enabled actor was. */
+  slept = 0;
+  sleepBlocked = 0;
+  /** Per pick frame: the sleep set in its state, and the one its taken alternative passes on (bitmasks of actor ids). */
+  private sleepAt: Uint32Array = new Uint32Array(1024);
+  private childSleep: Uint32Array = new Uint32Array(1024);
+  /** This execution: the sleep set the next new step frame starts with. */
+  private pendingSleep = 0;
 
   begin(_rng: unknown, nActors: number): void {
     if (this.width === 0) {
@@ -84,21 +111,25 @@ export class DfsExplorer implements Explorer {
     this.at = 0;
     this.last = NONE;
     this.preSoFar = 0;
+    this.pendingSleep = 0;
+    if (this.hooks.commutes !== undefined && nActors > 32)
+      throw new RangeError(`DfsExplorer: sleep sets take at most 32 actors (8 CPUs); this cell has ${nActors}`);
     this.hooks.begin?.();
   }
 
   pick(enabled: Uint8Array, n: number, step: number): number {
     if (step !== this.at) throw new Error(`DfsExplorer: asked for step ${step} at ${this.at}`);
     const f = this.pos;
+    const sleep = this.pendingSleep;
     // A new frame past the branch is a state between two steps reached for the first time on this branch.
-    if (f >= this.depth && this.hooks.visit !== undefined && !this.hooks.visit(this.preSoFar, this.last)) {
+    if (f >= this.depth && this.hooks.visit !== undefined && !this.hooks.visit(this.preSoFar, this.last, sleep)) {
       this.pruned++;
       throw PRUNED;
     }
-    this.at++;
-    this.pos++;
     let a: number;
     if (f < this.depth) {
+      this.at++;
+      this.pos++;
       // On the branch: its actor, which must be enabled (re-execution is exact).
       if (this.kind[f] !== PICK)
         throw new Error(`DfsExplorer: frame ${f} was a choice on this branch, the re-execution asks for a step (the model is not a function of its decisions)`);
@@ -107,32 +138,64 @@ export class DfsExplorer implements Explorer {
       for (let i = 0; i < n; i++) if (enabled[i] === a) ok = true;
       if (!ok)
         throw new Error(`DfsExplorer: step ${step}: the branch's actor ${a} is not enabled on re-execution (the model is not a function of its decisions)`);
+      // The frame the last backtrack changed: the sleep set its new alternative passes on.
+      if (f === this.depth - 1 && this.hooks.commutes !== undefined) this.childSleep[f] = this.passOn(f, a);
     } else {
-      // A new frame: the previous actor first when still enabled, then the others ascending.
-      this.open(f);
+      // A new frame: the previous actor first when still enabled, then the others ascending; asleep ones not at all.
+      this.grow(f + 1);
       const base = f * this.width;
       const prev = this.last;
       let prevEnabled = false;
       for (let i = 0; i < n; i++) if (enabled[i] === prev) prevEnabled = true;
       let m = 0;
-      if (prevEnabled) this.alts[base + m++] = prev;
+      if (prevEnabled && (sleep & (1 << prev)) === 0) this.alts[base + m++] = prev;
       // Switching away from a still-enabled actor costs a preemption: over the bound, those are not tried.
       const canPreempt = !prevEnabled || this.preSoFar + 1 <= this.preemptionBound;
       for (let i = 0; i < n; i++) {
         const x = enabled[i]!;
         if (x === prev) continue;
-        if (canPreempt) this.alts[base + m++] = x;
+        if ((sleep & (1 << x)) !== 0) this.slept++;
+        else if (canPreempt) this.alts[base + m++] = x;
         else this.prunedByBound++;
       }
+      if (prevEnabled && (sleep & (1 << prev)) !== 0) this.slept++;
+      if (m === 0) {
+        // Every enabled actor is asleep: whatever follows was explored from an equivalent order.
+        this.sleepBlocked++;
+        throw PRUNED;
+      }
+      this.at++;
+      this.pos++;
+      this.open(f);
       this.kind[f] = PICK;
       this.altN[f] = m;
       this.prevActor[f] = prev;
+      this.sleepAt[f] = sleep;
       a = this.alts[base]!;
       this.value[f] = a;
+      if (this.hooks.commutes !== undefined) this.childSleep[f] = this.passOn(f, a);
     }
+    if (this.hooks.commutes !== undefined) this.pendingSleep = this.childSleep[f]!;
     if (this.isPreemption(f)) this.preSoFar++;
     this.last = a;
     return a;
+  }
+
+  /**
+   * Sleep sets (Godefroid): the actors asleep in frame f's state, and the alternatives of f
+   * taken before `a`, stay asleep after `a`'s step when their step commutes with it there
+   * (hooks.commutes: decided by experiment in this state).
+   */
+  private passOn(f: number, a: number): number {
+    let cand = this.sleepAt[f]!;
+    const base = f * this.width;
+    for (let i = 0; i < this.altAt[f]!; i++) cand |= 1 << this.alts[base + i]!;
+    cand &= ~(1 << a);
+    let out = 0;
+    for (let u = 0; cand !== 0; u++, cand >>>= 1) {
+      if ((cand & 1) !== 0 && this.hooks.commutes!(u, a)) out |= 1 << u;
+    }
+    return out >>> 0;
   }
 
   chooseInStep(n: number, step: number): number {
@@ -246,6 +309,13 @@ export class DfsExplorer implements Explorer {
     this.value = u8(this.value);
     this.alts = u8(this.alts, this.width);
     this.prevActor = u8(this.prevActor);
+    const u32 = (x: Uint32Array): Uint32Array => {
+      const b = new Uint32Array(cap);
+      b.set(x);
+      return b;
+    };
+    this.sleepAt = u32(this.sleepAt);
+    this.childSleep = u32(this.childSleep);
     this.altN = u16(this.altN);
     this.altAt = u16(this.altAt);
   }

@@ -1,14 +1,14 @@
 /**
  * The visited-state table of a hashed exhaustive search: 64-bit state fingerprints (two 32-bit
- * lanes, core's StateHasher) mapped to the fewest preemptions any branch reached the state
- * with. Open addressing with linear probing over flat typed arrays, doubled at half load: no
+ * lanes, core's StateHasher) mapped to a 32-bit value: the fewest preemptions any branch
+ * reached the state with (visit), or the sleep set it was explored with (visitSleep). Open addressing with linear probing over flat typed arrays, doubled at half load: no
  * allocation per lookup. Fingerprint 0:0 is the empty-slot marker, so it is stored as 0:1 (one
  * more merge in 2^64).
  */
 export class FingerprintTable {
   private lo: Uint32Array;
   private hi: Uint32Array;
-  private val: Uint16Array;
+  private val: Uint32Array;
   private mask: number;
   size = 0;
 
@@ -16,7 +16,7 @@ export class FingerprintTable {
     const cap = 1 << capacityLog2;
     this.lo = new Uint32Array(cap);
     this.hi = new Uint32Array(cap);
-    this.val = new Uint16Array(cap);
+    this.val = new Uint32Array(cap);
     this.mask = cap - 1;
   }
 
@@ -34,7 +34,7 @@ export class FingerprintTable {
       if (l === 0 && h === 0) {
         this.lo[i] = lo;
         this.hi[i] = hi;
-        this.val[i] = Math.min(preemptions, 0xffff);
+        this.val[i] = preemptions;
         if (++this.size * 2 > this.mask) this.grow();
         return true;
       }
@@ -49,12 +49,43 @@ export class FingerprintTable {
     }
   }
 
+  /**
+   * Visit a state reached with sleep set `sleep` (a bitmask of actor ids, partial-order
+   * reduction): true when it must be explored — never seen, or explored with a sleep set that
+   * is not a subset of this one (some transition asleep then must be taken now); the table then
+   * keeps the intersection (what has been explored from the state). False when a visit with no
+   * more asleep explored it. (Sleep sets with state hashing are unsound without this: a state
+   * first reached with a large sleep set would hide transitions a later path needs.)
+   */
+  visitSleep(lo: number, hi: number, sleep: number): boolean {
+    if (lo === 0 && hi === 0) hi = 1;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const l = this.lo[i]!;
+      const h = this.hi[i]!;
+      if (l === 0 && h === 0) {
+        this.lo[i] = lo;
+        this.hi[i] = hi;
+        this.val[i] = sleep >>> 0;
+        if (++this.size * 2 > this.mask) this.grow();
+        return true;
+      }
+      if (l === lo && h === hi) {
+        const stored = this.val[i]!;
+        if ((stored & ~sleep) >>> 0 === 0) return false;
+        this.val[i] = (stored & sleep) >>> 0;
+        return true;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
   private grow(): void {
     const { lo, hi, val } = this;
     const cap = lo.length * 2;
     this.lo = new Uint32Array(cap);
     this.hi = new Uint32Array(cap);
-    this.val = new Uint16Array(cap);
+    this.val = new Uint32Array(cap);
     this.mask = cap - 1;
     this.size = 0;
     for (let j = 0; j < lo.length; j++) {

@@ -40,6 +40,16 @@ export interface ExhaustiveOptions {
    * preemptions, is not explored again. `off`: the reference search.
    */
   readonly stateHashing?: 'auto' | 'off';
+  /**
+   * Partial-order reduction (default `auto`: sleep sets when states can be hashed and
+   * snapshotted — the plugins declare their state — with no preemption bound and at most 8
+   * CPUs): after a step of actor t has been explored from a state, t sleeps on the other
+   * branches as long as their steps commute with it (decided by experiment in each state:
+   * core's Simulator.commutes), so equivalent orders are not explored again. The sleep set is
+   * stored with each state (a state revisited with one that is not a superset is explored
+   * again). `off`: none.
+   */
+  readonly partialOrder?: 'auto' | 'off';
   /** Stop at the first violating execution (the verdict is then `violates`, the rest unexplored). */
   readonly stopAtFirstViolation?: boolean;
   /** Called every `progressEvery` executions (default 10 000) and at the end. */
@@ -108,6 +118,8 @@ export interface ExhaustiveResult {
     readonly distinctStates: number;
     readonly prunedExecutions: number;
   };
+  /** Partial-order reduction: on or not (and why not), alternatives not taken because asleep, states where all were. */
+  readonly partialOrder: { readonly on: boolean; readonly reason: string | null; readonly slept: number; readonly sleepBlocked: number };
 }
 
 const ENUMERATED = [
@@ -130,20 +142,34 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
   const hasher = refusal === null ? sim.stateHasher() : null;
   const table = refusal === null ? new FingerprintTable() : null;
   const fp = new Uint32Array(2);
+  const porRefusal =
+    opts.partialOrder === 'off'
+      ? 'off (partialOrder: off)'
+      : refusal !== null
+        ? `needs state hashing and snapshots: ${refusal}`
+        : Number.isFinite(bound)
+          ? 'not with a preemption bound (sleep sets and context bounding together are not sound as implemented)'
+          : sim.cell.cpus > 8
+            ? 'at most 8 CPUs (sleep sets are 32-bit actor masks)'
+            : null;
+  const por = porRefusal === null && hasher !== null;
   const dfs = new DfsExplorer(
     bound,
     hasher !== null && table !== null
       ? {
           begin: () => hasher.refresh(),
-          visit: (preemptions, lastActor) => {
+          visit: (preemptions, lastActor, sleep) => {
             hasher.hash(fp);
+            if (por) return table.visitSleep(fp[0]!, fp[1]!, sleep);
             // Under a preemption bound the previous step's actor is part of the search state: it may go on for free.
             const hi = Number.isFinite(bound) ? (fp[1]! ^ Math.imul(lastActor + 1, 0x9e3779b1)) >>> 0 : fp[1]!;
             return table.visit(fp[0]!, hi, preemptions);
           },
+          ...(por ? { commutes: (a: number, b: number) => sim.commutes(a, b, hasher) } : {}),
         }
       : {},
   );
+
   const found = new Map<string, ExhaustiveFinding>();
   let executions = 0;
   let steps = 0;
@@ -265,6 +291,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     fixed: FIXED,
     elapsedMs: performance.now() - t0,
     stateHashing: { on: table !== null, reason: refusal, bits: 64, distinctStates: table?.size ?? 0, prunedExecutions: dfs.pruned },
+    partialOrder: { on: por, reason: porRefusal, slept: dfs.slept, sleepBlocked: dfs.sleepBlocked },
   };
 }
 

@@ -1,0 +1,73 @@
+/**
+ * Snapshot and restore of the whole simulated state between two steps, for exhaustive search:
+ * partial-order reduction decides whether two steps commute in a state by taking them in both
+ * orders from it (Simulator.commutes) and comes back. Everything is saved — semantic state and
+ * bookkeeping alike (costs, finding records), so that a restore leaves no trace: every typed
+ * array and primitive field of the Kernel (and `violation`), the store buffers, the slab, and
+ * the plugins' declared state (Kernel.declareState; a cell whose plugins do not declare theirs
+ * cannot be snapshotted: Simulator.stateHashRefusal). Arrays are copied into preallocated
+ * buffers and back into the same arrays (plugins hold references to them): no allocation per
+ * snapshot after refresh().
+ */
+import type { Kernel } from './kernel.js';
+
+type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
+const isView = (v: unknown): v is View => ArrayBuffer.isView(v) && !(v instanceof DataView);
+
+export class KernelSnapshot {
+  private arrays: Uint8Array[] = [];
+  private copies: Uint8Array[] = [];
+  private keys: string[] = [];
+  private values: unknown[] = [];
+  private sbKeys: string[] = [];
+  private sbValues: unknown[] = [];
+  private readonly slabScalars = new Float64Array(8);
+
+  constructor(private readonly k: Kernel) {}
+
+  /** Collect what to save: call after the run's reset (arrays may be reallocated, plugins declare theirs again). */
+  refresh(): void {
+    const arrays: Uint8Array[] = [];
+    const bytes = (v: View): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    const keys: string[] = [];
+    for (const [name, v] of Object.entries(this.k)) {
+      if (isView(v)) arrays.push(bytes(v));
+      else if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || name === 'violation') keys.push(name);
+    }
+    const sbKeys: string[] = [];
+    for (const [name, v] of Object.entries(this.k.sb)) {
+      if (isView(v)) arrays.push(bytes(v));
+      else if (typeof v === 'number' || typeof v === 'boolean') sbKeys.push(name);
+    }
+    if (this.k.sb.tso) for (const v of this.k.sb.mem) arrays.push(bytes(v as View));
+    for (const v of this.k.slab.stateArrays()) arrays.push(bytes(v));
+    arrays.push(bytes(this.k.slab.statePartialFlags()));
+    for (const v of this.k.declaredState) arrays.push(bytes(v as View));
+    // Under sc some arrays alias others (rqCurrMem is rqCurr, the store buffers' mem is view): saving twice is harmless.
+    this.arrays = arrays;
+    this.copies = arrays.map((a, i) => (this.copies[i]?.length === a.length ? this.copies[i]! : new Uint8Array(a.length)));
+    this.keys = keys;
+    this.values = new Array(keys.length);
+    this.sbKeys = sbKeys;
+    this.sbValues = new Array(sbKeys.length);
+  }
+
+  capture(): void {
+    for (let i = 0; i < this.arrays.length; i++) this.copies[i]!.set(this.arrays[i]!);
+    const k = this.k as unknown as Record<string, unknown>;
+    for (let i = 0; i < this.keys.length; i++) this.values[i] = k[this.keys[i]!];
+    const sb = this.k.sb as unknown as Record<string, unknown>;
+    for (let i = 0; i < this.sbKeys.length; i++) this.sbValues[i] = sb[this.sbKeys[i]!];
+    this.k.slab.writeStateScalars(this.slabScalars, 0);
+  }
+
+  restore(): void {
+    for (let i = 0; i < this.arrays.length; i++) this.arrays[i]!.set(this.copies[i]!);
+    const k = this.k as unknown as Record<string, unknown>;
+    for (let i = 0; i < this.keys.length; i++) k[this.keys[i]!] = this.values[i];
+    const sb = this.k.sb as unknown as Record<string, unknown>;
+    for (let i = 0; i < this.sbKeys.length; i++) sb[this.sbKeys[i]!] = this.sbValues[i];
+    this.k.slab.readStateScalars(this.slabScalars, 0);
+    this.k.dirtyCpus = -1; // the enabled-actor cache must look again
+  }
+}
