@@ -114,21 +114,27 @@ export class StateHasher {
     this.bytes = bytes;
   }
 
-  /** The fingerprint of the state now: out[0], out[1] (two 32-bit lanes). */
+  /** The fingerprint of the state now: out[0], out[1] (two 32-bit lanes). No allocation. */
   hash(out: Uint32Array): void {
     let a = 0x9747b28c | 0;
     let b = 0x5bd1e995 | 0;
-    const mix = (x: number): void => {
-      a = step32(a, x);
-      b = step32(b, x ^ 0x27d4eb2f);
-    };
     for (const arr of this.ints) {
-      mix(arr.length);
-      for (let i = 0; i < arr.length; i++) mix(arr[i]!);
+      a = step32(a, arr.length);
+      b = step32(b, arr.length ^ 0x27d4eb2f);
+      for (let i = 0; i < arr.length; i++) {
+        const x = arr[i]!;
+        a = step32(a, x);
+        b = step32(b, x ^ 0x27d4eb2f);
+      }
     }
     for (const arr of this.bytes) {
-      mix(arr.length);
-      for (let i = 0; i < arr.length; i++) mix(arr[i]!);
+      a = step32(a, arr.length);
+      b = step32(b, arr.length ^ 0x27d4eb2f);
+      for (let i = 0; i < arr.length; i++) {
+        const x = arr[i]!;
+        a = step32(a, x);
+        b = step32(b, x ^ 0x27d4eb2f);
+      }
     }
     const k = this.k as unknown as Record<string, number | boolean>;
     const sc = this.scalars;
@@ -142,9 +148,11 @@ export class StateHasher {
     for (let c = 0; c < this.k.ncpu && !deadline; c++) if (this.k.cpuResumeAt[c]! > step) deadline = true;
     sc[n++] = deadline ? step : -1;
     for (let i = 0; i < n; i++) {
-      this.f64[0] = this.scalars[i]!;
-      mix(this.f64w[0]!);
-      mix(this.f64w[1]!);
+      this.f64[0] = sc[i]!;
+      const lo = this.f64w[0]!;
+      const hi = this.f64w[1]!;
+      a = step32(step32(a, lo), hi);
+      b = step32(step32(b, lo ^ 0x27d4eb2f), hi ^ 0x27d4eb2f);
     }
     out[0] = fmix32(a ^ (this.ints.length + this.bytes.length)) >>> 0;
     out[1] = fmix32(b ^ n) >>> 0;
