@@ -56,10 +56,14 @@ export class Arm64Mmu {
   /** Deep idle entries use a context-losing (powerdown) PSCI state. */
   readonly powerdown: boolean;
 
-  // kernel bookkeeping (arch/arm64/mm/context.c)
-  asidGeneration = 0;
-  curIdx = 1;
-  tlbFlushPending = 0;
+  // kernel bookkeeping (arch/arm64/mm/context.c). The scalars are one-element typed arrays so
+  // that reset() can declare them (ArchPlugin.declaresState) with the rest of the per-run state.
+  /** [0]: asid_generation, a multiple of NUM_USER_ASIDS (f64, like context.id = generation | asid). */
+  readonly asidGeneration = new Float64Array(1);
+  /** [0]: cur_idx, where new_context()'s find_next_zero_bit() starts. */
+  readonly curIdx = new Int32Array(1);
+  /** [0]: tlb_flush_pending, the CPUs owing a local_flush_tlb_all() since the last rollover (flush_context). */
+  readonly tlbFlushPending = new Int32Array(1);
   asidMap = new Uint8Array(0);
   activeAsids = new Float64Array(0);
   reservedAsids = new Float64Array(0);
@@ -118,9 +122,9 @@ export class Arm64Mmu {
       this.flushedGen = new Int32Array(k.mmCapacity + 1);
     }
     this.efiMm = k.mmCapacity;
-    this.asidGeneration = this.numAsids; // ASID_FIRST_VERSION
-    this.curIdx = 1;
-    this.tlbFlushPending = 0;
+    this.asidGeneration[0] = this.numAsids; // ASID_FIRST_VERSION
+    this.curIdx[0] = 1;
+    this.tlbFlushPending[0] = 0;
     this.asidMap.fill(0);
     this.activeAsids.fill(0);
     this.reservedAsids.fill(0);
@@ -133,6 +137,24 @@ export class Arm64Mmu {
     this.down.fill(0);
     this.swAsid.fill(0);
     this.swOld.fill(0);
+    // All of the per-run state (ArchPlugin.declaresState; efiMm and the options are constants of the run).
+    k.declareState(
+      this.asidGeneration,
+      this.curIdx,
+      this.tlbFlushPending,
+      this.asidMap,
+      this.activeAsids,
+      this.reservedAsids,
+      this.ctxId,
+      this.ttbr0,
+      this.hwAsid,
+      this.asidOwner,
+      this.tlbCpus,
+      this.flushedGen,
+      this.down,
+      this.swAsid,
+      this.swOld,
+    );
   }
 
   /** An mm's name for traces (efi_mm is not a core mm). */
@@ -149,7 +171,7 @@ export class Arm64Mmu {
 
   /** asid_gen_match(): !((asid ^ atomic64_read(&asid_generation)) >> asid_bits). */
   sameGeneration(asid: number): boolean {
-    return Math.floor(asid / this.numAsids) * this.numAsids === this.asidGeneration;
+    return Math.floor(asid / this.numAsids) * this.numAsids === this.asidGeneration[0];
   }
 
   /** flush_context(): new generation; keep every CPU's active (else reserved) ASID; queue a local flush everywhere. */
@@ -162,8 +184,9 @@ export class Arm64Mmu {
       this.asidMap[asid % this.numAsids] = 1;
       this.reservedAsids[i] = asid;
     }
-    this.tlbFlushPending = k.ncpu >= 32 ? -1 : (1 << k.ncpu) - 1; // cpumask_setall(&tlb_flush_pending)
-    if (k.tracer !== null) k.tracer.ev(cpu, 'flush_context', `ASID rollover: generation ${this.asidGeneration / this.numAsids}, tlb_flush_pending = all CPUs`);
+    this.tlbFlushPending[0] = k.ncpu >= 32 ? -1 : (1 << k.ncpu) - 1; // cpumask_setall(&tlb_flush_pending)
+    if (k.tracer !== null)
+      k.tracer.ev(cpu, 'flush_context', `ASID rollover: generation ${this.asidGeneration[0]! / this.numAsids}, tlb_flush_pending = all CPUs`);
   }
 
   /** check_update_reserved_asid(): a CPU still running `asid` from the last generation keeps it. */
@@ -186,7 +209,7 @@ export class Arm64Mmu {
   /** new_context(). */
   private newContext(k: ArchKernel, cpu: number, mm: number): number {
     let asid = this.ctxId[mm]!;
-    let generation = this.asidGeneration;
+    let generation = this.asidGeneration[0]!;
     if (asid !== 0) {
       const newasid = generation + (asid % this.numAsids);
       // If our current ASID was active during a rollover, we can continue to use it.
@@ -198,17 +221,17 @@ export class Arm64Mmu {
         return newasid;
       }
     }
-    asid = this.findNextZeroBit(this.curIdx);
+    asid = this.findNextZeroBit(this.curIdx[0]!);
     if (asid === this.numAsids) {
       // out of ASIDs: bump the global generation
-      this.asidGeneration += this.numAsids;
-      generation = this.asidGeneration;
+      this.asidGeneration[0]! += this.numAsids;
+      generation = this.asidGeneration[0]!;
       this.flushContext(k, cpu);
       asid = this.findNextZeroBit(1); // more ASIDs than CPUs: always succeeds
       if (asid === this.numAsids) throw new Error('new_context: no free ASID after a rollover');
     }
     this.asidMap[asid] = 1;
-    this.curIdx = asid;
+    this.curIdx[0] = asid;
     return asid + generation;
   }
 
@@ -268,7 +291,7 @@ export class Arm64Mmu {
         k.tracer.ev(
           cpu,
           'check_and_switch_context',
-          `${this.name(k, mm)}: context.id ${asid} is of generation ${this.asidGeneration / this.numAsids}, active_asids ${old}: fast path`,
+          `${this.name(k, mm)}: context.id ${asid} is of generation ${this.asidGeneration[0]! / this.numAsids}, active_asids ${old}: fast path`,
         );
       return CS_CMPXCHG;
     }
@@ -276,7 +299,7 @@ export class Arm64Mmu {
       k.tracer.ev(
         cpu,
         'check_and_switch_context',
-        `${this.name(k, mm)}: ${old === 0 ? 'active_asids is 0' : `context.id ${asid} is not of generation ${this.asidGeneration / this.numAsids}`}: slow path`,
+        `${this.name(k, mm)}: ${old === 0 ? 'active_asids is 0' : `context.id ${asid} is not of generation ${this.asidGeneration[0]! / this.numAsids}`}: slow path`,
       );
     }
     return CS_SLOW;
@@ -310,8 +333,8 @@ export class Arm64Mmu {
           this.ctxId[mm] = asid;
         }
         const bit = 1 << cpu;
-        if ((this.tlbFlushPending & bit) !== 0) {
-          this.tlbFlushPending &= ~bit;
+        if ((this.tlbFlushPending[0]! & bit) !== 0) {
+          this.tlbFlushPending[0]! &= ~bit;
           this.localFlushTlbAll(k, cpu);
         }
         this.activeAsids[cpu] = asid;

@@ -250,7 +250,7 @@ export function createArm64Hooks(options: Arm64Options): ArchHooks {
       const a = m.activeAsids[cpu]!;
       return (
         `ttbr0=${m.name(k, m.ttbr0[cpu]!)} asid=${m.hwAsid[cpu]} active_asids=${a === 0 ? 0 : `${Math.floor(a / m.numAsids)}:${a % m.numAsids}`}` +
-        `${(m.tlbFlushPending & (1 << cpu)) !== 0 ? ' tlb_flush_pending' : ''}${m.down[cpu] !== 0 ? ' powered-down' : ''}`
+        `${(m.tlbFlushPending[0]! & (1 << cpu)) !== 0 ? ' tlb_flush_pending' : ''}${m.down[cpu] !== 0 ? ' powered-down' : ''}`
       );
     },
     ipi_name(fn) {
@@ -286,6 +286,8 @@ export const arm64 = defineArchPlugin<Arm64Options>({
   // refuses tso, so none of its stores goes through a store buffer.
   memoryModels: ['sc'],
   memoryModelNote: ARM64_MEMORY_MODEL_NOTE,
+  // Exhaustive search may hash its states: Arm64Mmu.reset() declares all of its per-run state, and no hook reads the step count.
+  declaresState: true,
   setup(options) {
     return createArm64Hooks(options);
   },

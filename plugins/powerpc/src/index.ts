@@ -53,6 +53,8 @@ export const powerpc = defineArchPlugin<PowerpcOptions>({
   // plugin refuses tso, so none of its stores goes through a store buffer.
   memoryModels: ['sc'],
   memoryModelNote: POWERPC_MEMORY_MODEL_NOTE,
+  // Exhaustive search may hash its states: PpcState.reset() declares all of its per-run state, and no hook reads the step count.
+  declaresState: true,
   setup(options, env) {
     return createHooks(options, env.mutations);
   },

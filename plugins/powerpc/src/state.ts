@@ -48,7 +48,10 @@ export class PpcState {
   mmActiveCpus = new Int32Array(0);
   /** mm->context.copros. */
   mmCopros = new Int32Array(0);
-  /** Scratch per mm (hotplug: which masks had the dying CPU before clear_tasks_mm_cpumask). */
+  /**
+   * Scratch per mm (hotplug: which masks had the dying CPU before clear_tasks_mm_cpumask):
+   * written and read within one cpu_disable step, so not state (not declared to exhaustive search).
+   */
   scratchMm = new Uint8Array(0);
 
   // ---- per id -----------------------------------------------------------------------------
@@ -112,6 +115,25 @@ export class PpcState {
     // mm_cpumask(&init_mm) at boot (setup_arch / start_secondary), with active_cpus counted.
     k.mmCpumask[INIT_MM] = ncpu >= 32 ? -1 : (1 << ncpu) - 1;
     this.mmActiveCpus[INIT_MM] = ncpu;
+    // All of the per-run state (ArchPlugin.declaresState): every array above but scratchMm;
+    // ncpu and idCap are constants of the run.
+    k.declareState(
+      this.cpuId,
+      this.cpuIdMm,
+      this.cpuPrtbCached,
+      this.cpuTrimClock,
+      this.cpuSwBusy,
+      this.cpuSwCaller,
+      this.cpuIncPending,
+      this.mmId,
+      this.mmIdEver,
+      this.mmActiveCpus,
+      this.mmCopros,
+      this.idOwner,
+      this.idPrtbValid,
+      this.tlbMm,
+      this.tlbClean,
+    );
   }
 
   /** Index of the TLB slot of (cpu, id). */

@@ -45,6 +45,7 @@ const PHASES = 3;
 export const hazptrScheme = defineSchemePlugin<HazptrOptions>({
   abi: 1,
   kind: 'scheme',
+  declaresState: true, // reset() declares the per-CPU slot; no hook reads the step count
   name: 'hazptr',
   version: '0.1.0',
   coreVersions: '>=0.1.0 <1.0.0',
@@ -116,6 +117,9 @@ export const hazptrScheme = defineSchemePlugin<HazptrOptions>({
         // always follows a kernel -> user switch's drop.
         slot.fill(NO_MM);
         slotMem = k.declareSchemeShared(0, 'hazptr_slot', slot);
+        // All of the per-run state (SchemePlugin.declaresState); under tso slotMem is the core's
+        // store-buffer memory copy, which the core hashes itself.
+        k.declareState(slot);
       },
 
       mmgrab_lazy_tlb(k, cpu, mm) {

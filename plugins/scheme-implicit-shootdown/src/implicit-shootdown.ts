@@ -50,6 +50,7 @@ export const SANITIZED_SITES = ['fix_processor_context', 'membarrier_switch_mm',
 export const implicitShootdownScheme = defineSchemePlugin<ImplicitShootdownOptions>({
   abi: 1,
   kind: 'scheme',
+  declaresState: true, // no per-run state of its own (refcountNHooks' reset is empty): mm_count and mm_cpumask are the kernel's
   name: 'implicit-shootdown',
   version: '0.1.0',
   coreVersions: '>=0.1.0 <1.0.0',

@@ -76,6 +76,7 @@ const RELOAD_LAZY = 3; // smp_load_acquire(&rq->lazy_mm) again, after loading dr
 export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
   abi: 1,
   kind: 'scheme',
+  declaresState: true, // reset() declares all of its per-CPU arrays; no hook reads the step count
   name: 'lazy-mm-scan',
   version: '0.1.0',
   coreVersions: '>=0.1.0 <1.0.0',
@@ -197,6 +198,9 @@ export const lazyMmScanScheme = defineSchemePlugin<LazyMmScanOptions>({
         seen.fill(NO_MM);
         inHand.fill(0);
         lazyMem = k.declareSchemeShared(0, 'rq->lazy_mm', lazy);
+        // All of the per-run state (SchemePlugin.declaresState); under tso lazyMem is the core's
+        // store-buffer memory copy, which the core hashes itself.
+        k.declareState(lazy, drop, scanMm, dropCount, seen, inHand);
       },
 
       mmgrab_lazy_tlb(k, cpu, mm, site) {

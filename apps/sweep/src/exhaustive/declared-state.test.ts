@@ -1,0 +1,125 @@
+/**
+ * The bundled plugins that declare their per-run state (ArchPlugin.declaresState /
+ * SchemePlugin.declaresState: powerpc, arm64, hazptr, lazy-mm-scan, implicit-shootdown) can be
+ * searched with state hashing, and hashing loses nothing: on every canonical workload the
+ * hashed search (preemption bounds 1 and 2) gives the reference search's verdict and findings. Each
+ * declared array is in the fingerprint (sound by default). x86-native and x86-paravirt read the
+ * step count (mmNextTrim, the global-ASID gate) and do not declare: their cells are refused.
+ */
+import arm64 from '@lazytlb/arch-arm64';
+import powerpc from '@lazytlb/arch-powerpc';
+import x86Native from '@lazytlb/arch-x86-native';
+import {
+  type ArchPlugin,
+  CANONICAL_NAMES,
+  CANONICAL_WORKLOADS,
+  createSimulator,
+  hashString128,
+  referenceArch,
+  runSeed,
+  type SchemePlugin,
+  type Simulator,
+} from '@lazytlb/core';
+import { type ExhaustiveResult, exhaustiveSearch } from '@lazytlb/explore';
+import hazptr from '@lazytlb/scheme-hazptr';
+import implicitShootdown from '@lazytlb/scheme-implicit-shootdown';
+import lazyMmScan from '@lazytlb/scheme-lazy-mm-scan';
+import { describe, expect, it } from 'vitest';
+
+const SEED = runSeed(hashString128('declared-state'), 0);
+/** Preemption bounds searched (bound 2 as well as 1: the whole file runs in under 10 s). */
+const BOUNDS = [1, 2] as const;
+
+interface Cell {
+  readonly label: string;
+  readonly plugin: ArchPlugin<any>;
+  readonly archOptions?: unknown;
+  readonly scheme: string;
+  readonly schemePlugin?: SchemePlugin<any>;
+  /** How many arrays the cell's plugins declare (the reference arch declares 4). */
+  readonly declared: number;
+}
+
+/** Arches under refcount (and a second configuration of each); schemes on the reference arch (and lazy-mm-scan on powerpc too). */
+const CELLS: readonly Cell[] = [
+  { label: 'powerpc + refcount', plugin: powerpc, scheme: 'refcount', declared: 15 },
+  { label: 'powerpc hash + refcount', plugin: powerpc, archOptions: { mmu: 'hash' }, scheme: 'refcount', declared: 15 },
+  { label: 'arm64 + refcount', plugin: arm64, scheme: 'refcount', declared: 15 },
+  {
+    label: 'arm64 asidBits=3 swPan powerdown + refcount',
+    plugin: arm64,
+    archOptions: { asidBits: 3, swPan: true, deepIdle: 'powerdown' },
+    scheme: 'refcount',
+    declared: 15,
+  },
+  { label: 'reference + hazptr', plugin: referenceArch, scheme: 'hazptr', schemePlugin: hazptr, declared: 4 + 1 },
+  { label: 'reference + lazy-mm-scan', plugin: referenceArch, scheme: 'lazy-mm-scan', schemePlugin: lazyMmScan, declared: 4 + 6 },
+  { label: 'powerpc + lazy-mm-scan', plugin: powerpc, scheme: 'lazy-mm-scan', schemePlugin: lazyMmScan, declared: 15 + 6 },
+  { label: 'reference + implicit-shootdown', plugin: referenceArch, scheme: 'implicit-shootdown', schemePlugin: implicitShootdown, declared: 4 },
+];
+
+function simFor(cell: Cell, name: string): Simulator {
+  return createSimulator({
+    plugin: cell.plugin,
+    ...(cell.archOptions !== undefined ? { archOptions: cell.archOptions } : {}),
+    scheme: cell.scheme,
+    ...(cell.schemePlugin !== undefined ? { schemePlugin: cell.schemePlugin } : {}),
+    cpus: CANONICAL_WORKLOADS[name as keyof typeof CANONICAL_WORKLOADS].cpus,
+    workload: `canonical:${name}`,
+  });
+}
+
+const findingKeys = (r: ExhaustiveResult): string[] => r.findings.map((f) => `${f.class}:${f.key}`);
+
+describe('plugins that declare their state: exhaustive search with state hashing', () => {
+  it('x86-native reads the step count and does not declare: its cells are refused', () => {
+    expect(simFor({ label: 'x86', plugin: x86Native, scheme: 'refcount', declared: 0 }, 'exit-while-lazy').stateHashRefusal).toMatch(
+      /^arch plugin x86-native@.* does not declare its per-run state/,
+    );
+  });
+
+  it.each(CELLS.map((c) => [c.label, c] as const))('%s: hashable, and every declared array is in the fingerprint', (_label, cell) => {
+    const sim = simFor(cell, 'exit-while-lazy');
+    expect(sim.stateHashRefusal).toBeNull();
+    const h = sim.stateHasher();
+    sim.begin(SEED);
+    for (let i = 0; i < 4; i++) {
+      const en = sim.enabledActors();
+      if (en.length === 0) break;
+      sim.stepActor(en[0]!);
+    }
+    h.refresh();
+    const base = new Uint32Array(2);
+    h.hash(base);
+    expect(sim.k.declaredState).toHaveLength(cell.declared);
+    const out = new Uint32Array(2);
+    sim.k.declaredState.forEach((v, i) => {
+      const arr = v as unknown as Int32Array; // Int32Array, Uint8Array or Float64Array: element 0 + 1 differs
+      expect(arr.length, `declared[${i}]`).toBeGreaterThan(0);
+      const old = arr[0]!;
+      arr[0] = old + 1;
+      h.hash(out);
+      arr[0] = old;
+      expect(`${out[0]}:${out[1]}`, `declared[${i}]`).not.toBe(`${base[0]}:${base[1]}`);
+    });
+    h.hash(out);
+    expect(`${out[0]}:${out[1]}`).toBe(`${base[0]}:${base[1]}`);
+    sim.end();
+  });
+
+  it.each(CELLS.map((c) => [c.label, c] as const))(
+    `%s: on every canonical workload, the hashed search at preemption bounds ${BOUNDS.join(' and ')} finds what the reference search finds`,
+    (_label, cell) => {
+      for (const bound of BOUNDS) {
+        for (const name of CANONICAL_NAMES) {
+          const off = exhaustiveSearch(simFor(cell, name), { seed: SEED, preemptionBound: bound, stateHashing: 'off' });
+          const on = exhaustiveSearch(simFor(cell, name), { seed: SEED, preemptionBound: bound });
+          expect(on.stateHashing.on, `${name}: ${on.stateHashing.reason}`).toBe(true);
+          expect(off.stateHashing.on).toBe(false);
+          expect([name, bound, on.verdict, findingKeys(on)]).toEqual([name, bound, off.verdict, findingKeys(off)]);
+          expect(on.executions).toBeLessThanOrEqual(off.executions);
+        }
+      }
+    },
+  );
+});
