@@ -83,21 +83,25 @@ for (const [arch, plugin, archOptions] of ARCHES) {
         pct: sKeys.some((k) => k.startsWith('violation:')) ? `violates ${findingText(sKeys)}` : sKeys.length > 0 ? `hazard ${findingText(sKeys)}` : 'safe',
       };
       rows.push(row);
-      process.stderr.write(`${arch} ${scheme} ${w}: ${r.verdict}${bound !== undefined ? ` ≤${bound}` : ''} ${row.findings} (${r.executions} executions, ${row.ms} ms) | PCT(3) ${row.pct}\n`);
+      process.stderr.write(
+        `${arch} ${scheme} ${w}: ${r.verdict}${bound !== undefined ? ` ≤${bound}` : ''} ${row.findings} (${r.executions} executions, ${row.ms} ms) | PCT(3) ${row.pct}\n`,
+      );
     }
   }
 }
 const elapsed = ((Date.now() - t0) / 1000).toFixed(0);
 
-const verdictText = (r) =>
-  `${r.verdict === 'proved' && r.bound !== null ? `proved ≤${r.bound}` : r.verdict}${r.findings !== '' ? ` ${r.findings}` : ''}`;
+const verdictText = (r) => `${r.verdict === 'proved' && r.bound !== null ? `proved ≤${r.bound}` : r.verdict}${r.findings !== '' ? ` ${r.findings}` : ''}`;
 const md = [
   `Exhaustive verdict (unbounded unless "≤P" or incomplete) / PCT(3) with ${RUNS} runs, 2 CPUs, per canonical workload.`,
   `Run: \`node scripts/proof-table.mjs\` (${new Date().toISOString().slice(0, 10)}, ${elapsed} s on this machine).`,
   '',
 ];
 for (const [arch] of ARCHES) {
-  md.push(`**${arch}**${rows.find((r) => r.arch === arch)?.hashing ? ' (state hashing and sleep sets)' : ` (no state hashing: bound ${X86_BOUND}, budget ${BUDGET} executions)`}`, '');
+  md.push(
+    `**${arch}**${rows.find((r) => r.arch === arch)?.hashing ? ' (state hashing and sleep sets)' : ` (no state hashing: bound ${X86_BOUND}, budget ${BUDGET} executions)`}`,
+    '',
+  );
   md.push(`| workload | ${SCHEMES.join(' | ')} |`, `|---|${SCHEMES.map(() => '---').join('|')}|`);
   for (const w of WORKLOADS) {
     const cells = SCHEMES.map((s) => {

@@ -102,7 +102,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       collect,
     )
     .option('--cpus <n>', 'CPU counts (repeatable or comma-separated)', collect)
-    .option('--workload <profile>', 'a profile (default | exit-heavy | kthread-heavy | idle-heavy | pingpong | hotplug), canonical:NAME (a small explicit workload: core CANONICAL_WORKLOADS), or JSON {profile, params} (repeatable)', collect)
+    .option(
+      '--workload <profile>',
+      'a profile (default | exit-heavy | kthread-heavy | idle-heavy | pingpong | hotplug), canonical:NAME (a small explicit workload: core CANONICAL_WORKLOADS), or JSON {profile, params} (repeatable)',
+      collect,
+    )
     .option('--strategy <s>', 'random | pct:D (repeatable or comma-separated)', collect)
     .option(
       '--mutation <id>',
