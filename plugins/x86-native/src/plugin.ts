@@ -49,6 +49,9 @@ export const x86Native = defineArchPlugin<X86NativeOptions>({
   invariants: X86_INVARIANTS,
   mutations: X86_NATIVE_MUTATIONS,
   useSites: X86_USE_SITES,
+  // X86Tlb.reset declares all of its per-run state; the step count (jiffies: should_trim_cpumask,
+  // the consider_global_asid gate) is a choice when an exhaustive search explores choices.
+  declaresState: true,
   setup(options, env) {
     return createX86Hooks(options, {}, x86MutationFlags(env.mutations)).hooks;
   },

@@ -194,7 +194,10 @@ export class X86Tlb {
   slotClean = new Int32Array(0);
 
   // ---- per mm (mm->context) ------------------------------------------------------------
-  lastCtxId = POKING_MM_CTX_ID;
+  // The scalars are one-element typed arrays so that reset() can declare them with the rest of
+  // the per-run state (ArchPlugin.declaresState).
+  /** [0]: last_mm_ctx_id, the never-reused ctx_id counter (f64, like ctx_id). */
+  readonly lastCtxId = new Float64Array(1);
   mmCtxId = new Float64Array(0);
   mmTlbGen = new Float64Array(0);
   mmNextTrim = new Float64Array(0);
@@ -204,8 +207,8 @@ export class X86Tlb {
   mmAsidTransition = new Uint8Array(0);
   /** Hardware: unmap generation up to which every CPU's entries under the mm's global ASID are clean (INVLPGB broadcasts). */
   mmGlobalClean = new Int32Array(0);
-  /** poking_mm->context.tlb_gen (text_poke flushes it after every poke). */
-  pokingTlbGen = 0;
+  /** [0]: poking_mm->context.tlb_gen (text_poke flushes it after every poke). */
+  readonly pokingTlbGen = new Float64Array(1);
   /**
    * Oracle bookkeeping, per CPU: the mm whose page tables the kernel path running there frees
    * after its last flush_tlb_mm_range() (FLUSH_FREED_TABLES), else NO_MM. A path's flush and its
@@ -276,8 +279,8 @@ export class X86Tlb {
     this.mmAsidTransition.fill(0);
     this.mmGlobalClean.fill(0);
     this.mmCtxId[INIT_MM] = INIT_MM_CTX_ID;
-    this.lastCtxId = POKING_MM_CTX_ID; // init_mm = 1, poking_mm = 2 (poking_init), then user mms
-    this.pokingTlbGen = 0;
+    this.lastCtxId[0] = POKING_MM_CTX_ID; // init_mm = 1, poking_mm = 2 (poking_init), then user mms
+    this.pokingTlbGen[0] = 0;
     // Boot: every CPU runs on init_mm in ASID 0 (x86 initialize_tlbstate_and_flush).
     this.loadedMm.fill(INIT_MM);
     this.cr3Mm.fill(INIT_MM);
@@ -298,6 +301,44 @@ export class X86Tlb {
     this.loadedMmMem = k.declareShared(SH_LOADED_MM, X86_SHARED_STATE[SH_LOADED_MM]!.id, this.loadedMm);
     this.isLazyMem = k.declareShared(SH_IS_LAZY, X86_SHARED_STATE[SH_IS_LAZY]!.id, this.isLazy);
     this.loadedAsidMem = k.declareShared(SH_LOADED_ASID, X86_SHARED_STATE[SH_LOADED_ASID]!.id, this.loadedAsid);
+    // All of the per-run state (ArchPlugin.declaresState): the owner's views of the three shared
+    // slots (under tso the core hashes their memory copies, the *Mem arrays, itself), the
+    // switch/flush locals, the ASID slots, mm->context, the two counters and the oracle's
+    // tablesFreeOn. Not state: the options, sendInfo/recvInfo and nsNeedFlush (scratch within one
+    // call). mmNextTrim is step-relative and is only written when choices are not explored (then
+    // should_trim_cpumask() is a choice and it stays 0: see shouldTrimCpumask).
+    k.declareState(
+      this.loadedMm,
+      this.loadedAsid,
+      this.isLazy,
+      this.cr3Mm,
+      this.swBusy,
+      this.swNext,
+      this.swPrev,
+      this.swTask,
+      this.swAsid,
+      this.swFlush,
+      this.swGen,
+      this.flMask,
+      this.flGen,
+      this.flFreed,
+      this.flTrim,
+      this.nextAsid,
+      this.lastUserMm,
+      this.tablesFreeOn,
+      this.ctxId,
+      this.ctxTlbGen,
+      this.slotMm,
+      this.slotClean,
+      this.mmCtxId,
+      this.mmTlbGen,
+      this.mmNextTrim,
+      this.mmGlobalAsid,
+      this.mmAsidTransition,
+      this.mmGlobalClean,
+      this.lastCtxId,
+      this.pokingTlbGen,
+    );
   }
 
   /** this_cpu_write(cpu_tlbstate.loaded_mm / loaded_mm_asid) and cpu_tlbstate_shared.is_lazy: plain stores other CPUs read. */
@@ -311,11 +352,15 @@ export class X86Tlb {
     k.storeShared(cpu, SH_IS_LAZY, cpu, lazy);
   }
 
-  /** init_new_context(): ctx_id from a never-reused counter, tlb_gen = 0, next_trim_cpumask = jiffies + HZ. */
+  /**
+   * init_new_context(): ctx_id from a never-reused counter, tlb_gen = 0, next_trim_cpumask =
+   * jiffies + HZ (jiffies = k.step; when choices are explored the trim interval is a choice and
+   * next_trim_cpumask is not kept: see shouldTrimCpumask).
+   */
   initNewContext(k: ArchKernel, mm: number): void {
-    this.mmCtxId[mm] = ++this.lastCtxId;
+    this.mmCtxId[mm] = ++this.lastCtxId[0]!;
     this.mmTlbGen[mm] = 0;
-    this.mmNextTrim[mm] = k.step + this.opts.trimIntervalSteps;
+    this.mmNextTrim[mm] = k.choicesExplored() ? 0 : k.step + this.opts.trimIntervalSteps;
     // globalAsid 'every-mm' (hypothetical): a global ASID from the start, no transition. The
     // kernel hands them out on demand (consider_global_asid, below).
     this.mmGlobalAsid[mm] = this.opts.invlpgb && this.opts.globalAsid === 'every-mm' ? 1 : 0;
@@ -662,11 +707,11 @@ export class X86Tlb {
     // cleared is_lazy; the kernel writes it only when it was set)
     this.condMitigation(k, cpu, task);
     this.clearPrevCpumask(k, cpu, prevMm);
-    const asid = this.chooseDynAsid(cpu, POKING_MM_CTX_ID, this.pokingTlbGen);
+    const asid = this.chooseDynAsid(cpu, POKING_MM_CTX_ID, this.pokingTlbGen[0]!);
     const s = cpu * TLB_NR_DYN_ASIDS + asid;
     if (this.nsNeedFlush) {
       this.ctxId[s] = POKING_MM_CTX_ID;
-      this.ctxTlbGen[s] = this.pokingTlbGen;
+      this.ctxTlbGen[s] = this.pokingTlbGen[0]!;
       this.slotMm[s] = NO_MM; // poking_mm's entries only: nothing of a core mm
       this.slotClean[s] = 0;
     }
@@ -678,7 +723,7 @@ export class X86Tlb {
     if (k.tracer !== null) k.tracer.ev(cpu, 'use_temporary_mm', `poking_mm in ASID ${asid}, back to ${k.mmName(prevMm)}`);
     // unuse_temporary_mm(prev_mm): poking_mm's bit is cleared (private to the plugin), then back.
     this.switchMmIrqsOff(k, cpu, prevMm, task);
-    this.pokingTlbGen++;
+    this.pokingTlbGen[0]!++;
   }
 
   /**
@@ -721,9 +766,20 @@ export class X86Tlb {
 
   // ---- flush side ---------------------------------------------------------------------------
 
-  /** should_trim_cpumask(): at most once per simulated second (trimIntervalSteps steps) per mm. */
+  /**
+   * should_trim_cpumask(): at most once per simulated second (trimIntervalSteps steps) per mm:
+   * `time_after(jiffies, READ_ONCE(mm->context.next_trim_cpumask))`, jiffies = k.step.
+   *
+   * When an exhaustive search explores the in-step choices (k.choicesExplored()), it is a 2-way
+   * choice instead and next_trim_cpumask is not kept: the real time between two flushes of an mm
+   * is unbounded (a task may sleep, a CPU may idle for any number of jiffies), so either answer
+   * is possible at any flush. This over-approximates the kernel's timing (it also allows a trim
+   * at two flushes less than HZ apart, which jiffies forbid); in exchange the search's states do
+   * not depend on the step count.
+   */
   shouldTrimCpumask(k: ArchKernel, mm: number): boolean {
     if (this.cpumask !== 'lazy-trim') return false; // added together with lazy clearing (v6.14)
+    if (k.choicesExplored()) return k.choose(2) === 1;
     if (k.step > this.mmNextTrim[mm]!) {
       this.mmNextTrim[mm] = k.step + this.opts.trimIntervalSteps;
       return true;
@@ -913,13 +969,28 @@ export class X86Tlb {
    * as for should_trim_cpumask) and mm_active_cpus_exceeds(mm, 3); then use_global_asid(mm):
    * mm_assign_global_asid() sets asid_transition and the global ASID (a fresh one: its TLB
    * entries are clean).
+   *
+   * When an exhaustive search explores the in-step choices (k.choicesExplored()), the 1-in-32
+   * jiffies gate is a 2-way choice (assign a global ASID now, or not), taken after the
+   * deterministic conditions so that it only branches when an assignment would happen: jiffies
+   * at a given flush can be anything, so both outcomes are possible.
    */
   considerGlobalAsid(k: ArchKernel, cpu: number, mm: number): void {
     if (!this.onDemandGlobalAsid) return;
+    if (k.choicesExplored()) {
+      if (!this.mmActiveCpusExceeds(k, mm, 3) || this.mmGlobalAsid[mm] !== 0 || k.choose(2) !== 1) return;
+      this.useGlobalAsid(k, cpu, mm);
+      return;
+    }
     const pid = k.cpuCurr[cpu]!;
     if ((pid & 0x1f) !== (k.step & 0x1f)) return;
     if (!this.mmActiveCpusExceeds(k, mm, 3)) return;
     if (this.mmGlobalAsid[mm] !== 0) return; // use_global_asid: already using broadcast invalidation
+    this.useGlobalAsid(k, cpu, mm);
+  }
+
+  /** use_global_asid(mm) for an mm without one: mm_assign_global_asid(), asid_transition. */
+  private useGlobalAsid(k: ArchKernel, cpu: number, mm: number): void {
     this.mmGlobalAsid[mm] = 1;
     this.mmAsidTransition[mm] = 1;
     this.mmGlobalClean[mm] = k.mmUnmapGen[mm]!;

@@ -140,6 +140,7 @@ export function createParavirtHooks(options: X86ParavirtOptions, mutations: X86M
       native.reset(k);
       if (flushOnEntry.length < k.ncpu) flushOnEntry = new Uint8Array(k.ncpu);
       flushOnEntry.fill(0);
+      k.declareState(flushOnEntry); // with X86Tlb's (native.reset): all of the per-run state (declaresState)
     },
     handle_ipi(k, cpu, fn, mm, arg) {
       if (fn === XEN_IPI_DROP_MM_REF) dropMmRefThisCpu(k, cpu, mm);
@@ -203,6 +204,9 @@ export const x86Paravirt = defineArchPlugin<X86ParavirtOptions>({
   invariants: X86_INVARIANTS,
   mutations: X86_PARAVIRT_MUTATIONS,
   useSites: X86_PARAVIRT_USE_SITES,
+  // X86Tlb's state plus flushOnEntry, declared by reset(); vCPU preemption deadlines are the
+  // core's (hashed by it), the Hyper-V fallback is k.chance (an explored choice).
+  declaresState: true,
   // x86-native's switch and flush sequences, at the same granularity (ABI v2). A guest is x86-TSO
   // too, but what the hypervisor side reads (KVM steal_time.preempted, Hyper-V's and Xen's view of
   // the guest's CR3s) is not declared shared state yet, so only sc is offered.

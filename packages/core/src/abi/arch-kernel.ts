@@ -126,6 +126,13 @@ export interface ArchKernel {
   chance(p: number): boolean;
   /** An n-way choice (0..n-1): drawn from the run's in-step PRNG, or enumerated by an exhaustive search. */
   choose(n: number): number;
+  /**
+   * True when an exhaustive search enumerates the choices made inside steps (choose() and
+   * chance() are then explored, not drawn). A plugin whose behaviour depends on elapsed time
+   * (the step count as jiffies) models it as a choice when this is true, so that its states do
+   * not depend on the step count (ArchPlugin.declaresState).
+   */
+  choicesExplored(): boolean;
   /** In reset(): the typed arrays that hold the plugin's per-run state (hashed by exhaustive search; see ArchPlugin.declaresState). */
   declareState(...views: ArrayBufferView[]): void;
   mmName(mm: number): string;

@@ -987,6 +987,15 @@ export class Kernel implements SchemeKernel {
   }
 
   /**
+   * True when the run's explorer enumerates the choices made inside steps (an exhaustive
+   * search: choose() and chance() are explored, not drawn). A plugin whose behaviour depends on
+   * elapsed time models it as a choice when this is true.
+   */
+  choicesExplored(): boolean {
+    return this.chooser !== null;
+  }
+
+  /**
    * True with probability `p` from the run's in-step PRNG (k.rng); p <= 0 and p >= 1 draw
    * nothing. When the explorer enumerates choices, 0 < p < 1 is a 2-way choice (false, true).
    */
