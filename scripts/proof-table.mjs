@@ -3,12 +3,12 @@
 // arch × scheme on 2 CPUs, next to the verdict of PCT(3) sampling the same cell.
 //
 // Exhaustive: @lazytlb/explore's exhaustiveSearch, unbounded (no preemption bound), with state
-// hashing and sleep sets where the cell's plugins declare their state (reference, powerpc, arm64
-// and the scheme plugins); x86-native and x86-paravirt read the step count (their lazy
-// mm_cpumask trim interval and global-ASID gate), so they are searched without hashing, within an
-// execution budget and a preemption bound (--x86-bound, default 2): "proved ≤P" is a proof within
-// that bound only, "incomplete" when the budget ran out. Sampling: --runs PCT(3) runs of the same
-// cell (default 20 000): "safe" there means none of those runs found anything.
+// hashing and sleep sets where the cell's plugins declare their state (every bundled arch and
+// scheme does); a cell whose plugins do not is searched without hashing, within an execution
+// budget and a preemption bound (--x86-bound, default 2: the name is historical, from before x86
+// declared its state): "proved ≤P" is then a proof within that bound only, "incomplete" when the
+// budget ran out. Sampling: --runs PCT(3) runs of the same cell (default 20 000): "safe" there
+// means none of those runs found anything.
 //
 //   node scripts/proof-table.mjs [--runs 20000] [--budget 300000] [--x86-bound 2] [--md out.md] [--json out.json]
 //

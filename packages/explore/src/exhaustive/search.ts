@@ -125,10 +125,10 @@ export interface ExhaustiveResult {
 const ENUMERATED = [
   'schedule: which enabled actor (CPU task, interrupt, hypervisor, store-buffer drain) takes each step',
   'in-step choices (Kernel.choose, Kernel.chance with 0 < p < 1): the CPU the load balancer queues a task preempted in a kernel path on; Hyper-V falling back to IPIs (nativeFallback)',
+  "elapsed time where a plugin reads it (k.choicesExplored()): x86's should_trim_cpumask() interval and consider_global_asid()'s 1-in-32 jiffies gate, each a 2-way choice (an over-approximation of timing)",
 ] as const;
 const FIXED = [
-  "the workload: an explicit cell's as written; a profile cell's as the seed draws it (with its tick, idle and vCPU budgets)",
-  'decisions the model takes from the step count (x86: the lazy mm_cpumask trim interval and the global-ASID 1-in-32 gate; paravirt: vCPU slices): as the schedule makes them',
+  "the workload: an explicit cell's as written; a profile cell's as the seed draws it (with its tick, idle and vCPU preemption budgets and vCPU slices)",
 ] as const;
 
 /** Search every schedule of `sim`'s cell (see the file comment). */
