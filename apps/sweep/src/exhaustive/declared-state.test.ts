@@ -26,6 +26,7 @@ import hazptr from '@lazytlb/scheme-hazptr';
 import implicitShootdown from '@lazytlb/scheme-implicit-shootdown';
 import lazyMmScan from '@lazytlb/scheme-lazy-mm-scan';
 import { describe, expect, it } from 'vitest';
+import { expectDeclaredStateHashed } from '../test-support/declared-state.js';
 
 const SEED = runSeed(hashString128('declared-state'), 0);
 /** Preemption bounds searched (bound 2 as well as 1: the whole file runs in under 10 s). */
@@ -83,32 +84,7 @@ describe('plugins that declare their state: exhaustive search with state hashing
   });
 
   it.each(CELLS.map((c) => [c.label, c] as const))('%s: hashable, and every declared array is in the fingerprint', (_label, cell) => {
-    const sim = simFor(cell, 'exit-while-lazy');
-    expect(sim.stateHashRefusal).toBeNull();
-    const h = sim.stateHasher();
-    sim.begin(SEED);
-    for (let i = 0; i < 4; i++) {
-      const en = sim.enabledActors();
-      if (en.length === 0) break;
-      sim.stepActor(en[0]!);
-    }
-    h.refresh();
-    const base = new Uint32Array(2);
-    h.hash(base);
-    expect(sim.k.declaredState).toHaveLength(cell.declared);
-    const out = new Uint32Array(2);
-    sim.k.declaredState.forEach((v, i) => {
-      const arr = v as unknown as Int32Array; // Int32Array, Uint8Array or Float64Array: element 0 + 1 differs
-      expect(arr.length, `declared[${i}]`).toBeGreaterThan(0);
-      const old = arr[0]!;
-      arr[0] = old + 1;
-      h.hash(out);
-      arr[0] = old;
-      expect(`${out[0]}:${out[1]}`, `declared[${i}]`).not.toBe(`${base[0]}:${base[1]}`);
-    });
-    h.hash(out);
-    expect(`${out[0]}:${out[1]}`).toBe(`${base[0]}:${base[1]}`);
-    sim.end();
+    expectDeclaredStateHashed(simFor(cell, 'exit-while-lazy'), SEED, cell.declared, 4);
   });
 
   it.each(CELLS.map((c) => [c.label, c] as const))(

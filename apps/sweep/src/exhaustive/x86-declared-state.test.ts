@@ -14,6 +14,7 @@ import x86Paravirt from '@lazytlb/arch-x86-paravirt';
 import { type ArchPlugin, CANONICAL_NAMES, CANONICAL_WORKLOADS, createSimulator, hashString128, runSeed, type Simulator } from '@lazytlb/core';
 import { type ExhaustiveResult, exhaustiveSearch } from '@lazytlb/explore';
 import { describe, expect, it } from 'vitest';
+import { expectDeclaredStateHashed } from '../test-support/declared-state.js';
 
 const SEED = runSeed(hashString128('x86-declared-state'), 0);
 
@@ -58,32 +59,7 @@ describe('x86 declares its state: exhaustive search with state hashing', () => {
   });
 
   it.each(CELLS.map((c) => [c.label, c] as const))('%s: hashable, and every declared array is in the fingerprint', (_label, cell) => {
-    const sim = simFor(cell, 'switch-vs-flush');
-    expect(sim.stateHashRefusal).toBeNull();
-    const h = sim.stateHasher();
-    sim.begin(SEED);
-    for (let i = 0; i < 6; i++) {
-      const en = sim.enabledActors();
-      if (en.length === 0) break;
-      sim.stepActor(en[0]!);
-    }
-    h.refresh();
-    const base = new Uint32Array(2);
-    h.hash(base);
-    expect(sim.k.declaredState).toHaveLength(cell.declared);
-    const out = new Uint32Array(2);
-    sim.k.declaredState.forEach((v, i) => {
-      const arr = v as unknown as Int32Array; // Int32Array, Uint8Array or Float64Array: element 0 + 1 differs
-      expect(arr.length, `declared[${i}]`).toBeGreaterThan(0);
-      const old = arr[0]!;
-      arr[0] = old + 1;
-      h.hash(out);
-      arr[0] = old;
-      expect(`${out[0]}:${out[1]}`, `declared[${i}]`).not.toBe(`${base[0]}:${base[1]}`);
-    });
-    h.hash(out);
-    expect(`${out[0]}:${out[1]}`).toBe(`${base[0]}:${base[1]}`);
-    sim.end();
+    expectDeclaredStateHashed(simFor(cell, 'switch-vs-flush'), SEED, cell.declared, 6);
   });
 
   it.each(CELLS.map((c) => [c.label, c] as const))(
