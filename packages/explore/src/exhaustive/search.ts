@@ -214,6 +214,15 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     }
   };
 
+  /** After an execution: progress, then the next branch; false when the tree is done or a budget stops the search. */
+  const next = (): boolean => {
+    if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress(progress(dfs.frontier()));
+    if (!dfs.backtrack(dfs.position)) return false;
+    if (executions >= maxExecutions) stoppedBy = 'executions';
+    else if (steps >= maxSteps) stoppedBy = 'steps';
+    return stoppedBy === null;
+  };
+
   for (;;) {
     let r: RunResult;
     try {
@@ -224,16 +233,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
       executions++;
       steps += sim.k.step;
       noteMasks(sim.k.hazardMask, sim.k.siteMask, sim.sites, null, sim.k.step);
-      if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress(progress(dfs.frontier()));
-      if (!dfs.backtrack(dfs.position)) break;
-      if (executions >= maxExecutions) {
-        stoppedBy = 'executions';
-        break;
-      }
-      if (steps >= maxSteps) {
-        stoppedBy = 'steps';
-        break;
-      }
+      if (!next()) break;
       continue;
     }
     executions++;
@@ -251,20 +251,12 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
       note('error', 'deadlock', 'no actor can move, but tasks are not done', r.steps);
     }
     noteMasks(r.hazards, r.useSites, r.siteIds, r.violation?.site ?? null, r.steps);
-    if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress(progress(dfs.frontier()));
     if (opts.stopAtFirstViolation === true && r.outcome === 'violation') {
+      if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress(progress(dfs.frontier()));
       stoppedBy = 'first-violation';
       break;
     }
-    if (!dfs.backtrack(dfs.position)) break;
-    if (executions >= maxExecutions) {
-      stoppedBy = 'executions';
-      break;
-    }
-    if (steps >= maxSteps) {
-      stoppedBy = 'steps';
-      break;
-    }
+    if (!next()) break;
   }
   const frontier = stoppedBy === null ? 0 : dfs.frontier();
   if (opts.onProgress !== undefined) opts.onProgress(progress(frontier));
