@@ -16,6 +16,7 @@
  * Two independent 32-bit lanes (murmur3's mixing, different seeds) make the 64 bits: for N
  * states the chance that two distinct states collide is about N²/2^65 (1e-7 for 2·10⁶ states).
  */
+import { fmix32 } from '../prng/seed.js';
 import type { Kernel } from './kernel.js';
 
 /** Kernel typed arrays that are not state: accounting, finding records, per-step scratch, and the run's constants. */
@@ -81,8 +82,8 @@ const isView = (v: unknown): v is View => ArrayBuffer.isView(v) && !(v instanceo
 
 /** The per-run list of what to hash, rebuilt after each reset (arrays may be reallocated, plugins declare theirs again). */
 export class StateHasher {
-  private ints: Int32Array[] = [];
-  private bytes: Uint8Array[] = [];
+  /** Each array as 32-bit words, or as bytes when its length is not a multiple of 4 bytes. */
+  private words: (Int32Array | Uint8Array)[] = [];
   private scalars = new Float64Array(256);
   private scalarKeys: string[] = [];
   private readonly f64 = new Float64Array(1);
@@ -92,12 +93,10 @@ export class StateHasher {
 
   /** Collect the arrays to hash: call after the run's reset (Simulator.begin), before the first hash. */
   refresh(): void {
-    const ints: Int32Array[] = [];
-    const bytes: Uint8Array[] = [];
+    const words: (Int32Array | Uint8Array)[] = [];
     const add = (v: View): void => {
       // Every typed array is hashed through its bytes' 32-bit words, or byte by byte when it is not a multiple of 4.
-      if (v.byteLength % 4 === 0) ints.push(new Int32Array(v.buffer, v.byteOffset, v.byteLength / 4));
-      else bytes.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      words.push(v.byteLength % 4 === 0 ? new Int32Array(v.buffer, v.byteOffset, v.byteLength / 4) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     };
     for (const [name, v] of Object.entries(this.k)) if (isView(v) && !BOOKKEEPING.has(name)) add(v);
     for (const v of Object.values(this.k.sb)) if (isView(v)) add(v);
@@ -110,24 +109,14 @@ export class StateHasher {
       return (typeof v === 'number' || typeof v === 'boolean') && !BOOKKEEPING_SCALARS.has(key);
     });
     for (const v of this.k.declaredState) add(v as View);
-    this.ints = ints;
-    this.bytes = bytes;
+    this.words = words;
   }
 
   /** The fingerprint of the state now: out[0], out[1] (two 32-bit lanes). No allocation. */
   hash(out: Uint32Array): void {
     let a = 0x9747b28c | 0;
     let b = 0x5bd1e995 | 0;
-    for (const arr of this.ints) {
-      a = step32(a, arr.length);
-      b = step32(b, arr.length ^ 0x27d4eb2f);
-      for (let i = 0; i < arr.length; i++) {
-        const x = arr[i]!;
-        a = step32(a, x);
-        b = step32(b, x ^ 0x27d4eb2f);
-      }
-    }
-    for (const arr of this.bytes) {
+    for (const arr of this.words) {
       a = step32(a, arr.length);
       b = step32(b, arr.length ^ 0x27d4eb2f);
       for (let i = 0; i < arr.length; i++) {
@@ -154,8 +143,8 @@ export class StateHasher {
       a = step32(step32(a, lo), hi);
       b = step32(step32(b, lo ^ 0x27d4eb2f), hi ^ 0x27d4eb2f);
     }
-    out[0] = fmix32(a ^ (this.ints.length + this.bytes.length)) >>> 0;
-    out[1] = fmix32(b ^ n) >>> 0;
+    out[0] = fmix32(a ^ this.words.length);
+    out[1] = fmix32(b ^ n);
   }
 }
 
@@ -167,14 +156,4 @@ function step32(h: number, k: number): number {
   h ^= k;
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-/** murmur3's finaliser. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
 }

@@ -31,8 +31,8 @@ export function hashString128(str: string): RunSeed {
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
 }
 
-/** murmur3 fmix32 finalizer. */
-function fmix32(h: number): number {
+/** murmur3 fmix32 finalizer (also model/state-hash.ts's). */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

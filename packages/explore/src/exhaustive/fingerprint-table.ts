@@ -26,27 +26,14 @@ export class FingerprintTable {
    * table then keeps the fewer. False when a branch with no more preemptions explored it.
    */
   visit(lo: number, hi: number, preemptions: number): boolean {
-    if (lo === 0 && hi === 0) hi = 1;
-    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
-    for (;;) {
-      const l = this.lo[i]!;
-      const h = this.hi[i]!;
-      if (l === 0 && h === 0) {
-        this.lo[i] = lo;
-        this.hi[i] = hi;
-        this.val[i] = preemptions;
-        if (++this.size * 2 > this.mask) this.grow();
-        return true;
-      }
-      if (l === lo && h === hi) {
-        if (preemptions < this.val[i]!) {
-          this.val[i] = preemptions;
-          return true;
-        }
-        return false;
-      }
-      i = (i + 1) & this.mask;
+    const i = this.slot(lo, hi);
+    if (i < 0) {
+      this.insert(~i, lo, hi, preemptions);
+      return true;
     }
+    if (preemptions >= this.val[i]!) return false;
+    this.val[i] = preemptions;
+    return true;
   }
 
   /**
@@ -58,26 +45,35 @@ export class FingerprintTable {
    * first reached with a large sleep set would hide transitions a later path needs.)
    */
   visitSleep(lo: number, hi: number, sleep: number): boolean {
+    const i = this.slot(lo, hi);
+    if (i < 0) {
+      this.insert(~i, lo, hi, sleep >>> 0);
+      return true;
+    }
+    const stored = this.val[i]!;
+    if ((stored & ~sleep) >>> 0 === 0) return false;
+    this.val[i] = (stored & sleep) >>> 0;
+    return true;
+  }
+
+  /** The slot holding lo:hi, or ~(the empty slot where it goes). 0:0 is stored as 0:1. */
+  private slot(lo: number, hi: number): number {
     if (lo === 0 && hi === 0) hi = 1;
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
       const l = this.lo[i]!;
       const h = this.hi[i]!;
-      if (l === 0 && h === 0) {
-        this.lo[i] = lo;
-        this.hi[i] = hi;
-        this.val[i] = sleep >>> 0;
-        if (++this.size * 2 > this.mask) this.grow();
-        return true;
-      }
-      if (l === lo && h === hi) {
-        const stored = this.val[i]!;
-        if ((stored & ~sleep) >>> 0 === 0) return false;
-        this.val[i] = (stored & sleep) >>> 0;
-        return true;
-      }
+      if (l === 0 && h === 0) return ~i;
+      if (l === lo && h === hi) return i;
       i = (i + 1) & this.mask;
     }
+  }
+
+  private insert(i: number, lo: number, hi: number, value: number): void {
+    this.lo[i] = lo;
+    this.hi[i] = lo === 0 && hi === 0 ? 1 : hi;
+    this.val[i] = value;
+    if (++this.size * 2 > this.mask) this.grow();
   }
 
   private grow(): void {
