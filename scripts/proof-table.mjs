@@ -14,15 +14,8 @@
 //
 // Needs `pnpm build` (it imports the packages' dist).
 import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { arg, imp } from './lib/script-args.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const imp = async (p) => import(pathToFileURL(resolve(root, p)).href);
-function arg(name, def) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? def : process.argv[i + 1];
-}
 const RUNS = Number(arg('runs', '20000'));
 const BUDGET = Number(arg('budget', '300000'));
 const X86_BOUND = Number(arg('x86-bound', '2'));

@@ -13,15 +13,8 @@
 //
 // Needs `pnpm build` (it imports the packages' dist).
 import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { arg, imp } from './lib/script-args.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const imp = async (p) => import(pathToFileURL(resolve(root, p)).href);
-function arg(name, def) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? def : process.argv[i + 1];
-}
 const RUNS = Number(arg('runs', '600'));
 const ARCH = arg('arch', 'x86-native');
 const CPUS = [2, 4, 8, 16, 32];

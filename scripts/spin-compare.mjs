@@ -33,15 +33,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
 import { cpus as osCpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { arg, imp, root } from './lib/script-args.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const imp = async (p) => import(pathToFileURL(resolve(root, p)).href);
-function arg(name, def) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? def : process.argv[i + 1];
-}
 const flag = (name) => process.argv.includes(`--${name}`);
 
 const ROUNDS = Number(arg('rounds', '2'));

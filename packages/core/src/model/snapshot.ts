@@ -10,9 +10,7 @@
  * snapshot after refresh().
  */
 import type { Kernel } from './kernel.js';
-
-type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
-const isView = (v: unknown): v is View => ArrayBuffer.isView(v) && !(v instanceof DataView);
+import { isView, type View } from './state-hash.js';
 
 export class KernelSnapshot {
   private arrays: Uint8Array[] = [];

@@ -23,8 +23,6 @@ import type { Kernel } from './kernel.js';
 export const BOOKKEEPING: ReadonlySet<string> = new Set([
   // accounting (costs only)
   'cost',
-  'costEvent',
-  'dispatchFrame',
   'mmLineOwner',
   'mmLazyPinned',
   // finding records (first sites, hazard records): they record, they do not steer
@@ -76,9 +74,9 @@ export const BOOKKEEPING_SCALARS: ReadonlySet<string> = new Set([
 /** Kernel.vcpuNextAt when no vCPU preemption is planned. */
 const NO_DEADLINE = 0x7fffffff;
 
-type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
+export type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
 
-const isView = (v: unknown): v is View => ArrayBuffer.isView(v) && !(v instanceof DataView);
+export const isView = (v: unknown): v is View => ArrayBuffer.isView(v) && !(v instanceof DataView);
 
 /** The per-run list of what to hash, rebuilt after each reset (arrays may be reallocated, plugins declare theirs again). */
 export class StateHasher {
