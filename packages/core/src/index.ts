@@ -113,7 +113,7 @@ export { COST_NAMES, costsToObject, type CostName, type Costs } from './cost/cou
 
 export { INVARIANT_IDS, INVARIANTS, invariantName, type InvariantId, type Violation } from './invariants/catalog.js';
 
-export { PctExplorer, RandomExplorer, StrategySpec, createExplorer, parseStrategy, strategyToString } from './explorer/strategy.js';
+export { FirstScheduleExplorer, PctExplorer, RandomExplorer, StrategySpec, createExplorer, parseStrategy, strategyToString } from './explorer/strategy.js';
 export type { Explorer } from './explorer/explorer.js';
 export { ReplayDivergence, ReplayExplorer, type ReplayExplorerOptions } from './explorer/replay.js';
 export { LenientReplayExplorer } from './explorer/lenient-replay.js';

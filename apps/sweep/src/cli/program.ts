@@ -107,7 +107,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'a profile (default | exit-heavy | kthread-heavy | idle-heavy | pingpong | hotplug), canonical:NAME (a small explicit workload: core CANONICAL_WORKLOADS), or JSON {profile, params} (repeatable)',
       collect,
     )
-    .option('--strategy <s>', 'random | pct:D (repeatable or comma-separated)', collect)
+    .option(
+      '--strategy <s>',
+      'random | pct:D | exhaustive | exhaustive:P (every schedule, P = preemption bound; cells then say proved / violates / incomplete) (repeatable or comma-separated)',
+      collect,
+    )
+    .option('--max-executions <n>', 'executions budget of each exhaustive cell, shared equally by its 32 subtrees (default 1000000)')
     .option(
       '--mutation <id>',
       'mutation set per value: ID, ID+ID (together) or none (repeatable or comma-separated; `lazytlb mutants --list` lists them)',
@@ -128,7 +133,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--shards <n>', 'run shard (index from JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID / AWS_BATCH_JOB_ARRAY_INDEX) of N')
     .option('--resume <dir>', 'continue an interrupted sweep written to DIR')
     .option('--coverage', 'measure abstract-state coverage: distinct lazy-TLB states per cell and their growth (about a third slower)')
-    .option('--fail-on <what>', 'violations (default) | hazards | never: what makes a completed sweep exit 1 (errors exit 3 whatever it says)')
+    .option('--fail-on <what>', 'violations (default) | incomplete | hazards | never: what makes a completed sweep exit 1 (errors exit 3 whatever it says)')
     .option('--no-shrink', 'do not shrink first failures')
     .option('--no-progress', 'no progress on stderr')
     .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(o)));
@@ -201,7 +206,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-shrink', 'do not shrink first failures')
     .option('--plugin <path>', "load an arch or a scheme plugin from a path (the shards', when not bundled; repeatable)", collect)
     .option('--allow-partial', 'merge the shards given even when some of 1..N are missing (the result is marked incomplete)')
-    .option('--fail-on <what>', 'violations (default) | hazards | never: what makes the merge exit 1 (errors exit 3 whatever it says)')
+    .option('--fail-on <what>', 'violations (default) | incomplete | hazards | never: what makes the merge exit 1 (errors exit 3 whatever it says)')
     .option('--junit <file>', 'also write a JUnit XML report: one test case per cell (for CI systems)')
     .action(
       async (

@@ -182,7 +182,7 @@ describe('--fail-on and complete merges (batch schedulers)', () => {
     expect(lazytlb([...NONE, '--fail-on', 'violations']).code).toBe(1);
     const bad = lazytlb([...NONE, '--fail-on', 'sometimes']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('lazytlb: --fail-on sometimes: expected violations | hazards | never\n');
+    expect(bad.stderr).toBe('lazytlb: --fail-on sometimes: expected violations | incomplete | hazards | never\n');
   });
 
   it('merge refuses a set of shards with one missing, naming it; --allow-partial merges what is there, marked incomplete', () => {

@@ -67,7 +67,7 @@ export interface SweepCommandOptions {
   readonly coverage?: boolean;
   readonly shrink?: boolean;
   readonly progress?: boolean;
-  /** violations (default) | hazards | never: what makes a completed sweep exit non-zero (cli/fail-on.ts). */
+  /** violations (default) | incomplete | hazards | never: what makes a completed sweep exit non-zero (cli/fail-on.ts). */
   readonly failOn?: string;
   /** --checkpoint-every DURATION: write a resumable checkpoint of the output directory this often. */
   readonly checkpointEvery?: string;
@@ -75,9 +75,23 @@ export interface SweepCommandOptions {
   readonly force?: boolean;
   /** --junit FILE: one test case per cell, for CI systems. */
   readonly junit?: string;
+  /** --max-executions N: the executions budget of every exhaustive cell (strategy maxExecutions). */
+  readonly maxExecutions?: string;
 }
 
+/** The matrix of the flags or the file, with --max-executions given to every exhaustive strategy. */
 async function buildMatrix(o: SweepCommandOptions, registry: PluginRegistry): Promise<MatrixSpec> {
+  const m = await matrixOf(o, registry);
+  if (o.maxExecutions === undefined) return m;
+  const n = positiveInt('--max-executions', o.maxExecutions)!;
+  if (!m.strategies.some((s) => s.kind === 'exhaustive'))
+    throw new UsageError(
+      '--max-executions is the budget of exhaustive cells: give --strategy exhaustive or exhaustive:P (or put maxExecutions in the matrix file)',
+    );
+  return { ...m, strategies: m.strategies.map((s) => (s.kind === 'exhaustive' ? { ...s, maxExecutions: n } : s)) };
+}
+
+async function matrixOf(o: SweepCommandOptions, registry: PluginRegistry): Promise<MatrixSpec> {
   const axisFlags = o.arch ?? o.scheme ?? o.preempt ?? o.memory ?? o.cpus ?? o.workload ?? o.strategy ?? o.mutation;
   const flags: MatrixFlags = {
     arch: o.arch,

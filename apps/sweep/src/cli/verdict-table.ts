@@ -3,6 +3,7 @@
  * (SAFE, HAZARD, VIOLATES, ERROR), the runs per violated invariant, per hazard and per use site
  * that fired, and the main costs.
  */
+import { strategyToString } from '@lazytlb/core';
 import type { ResultsFile } from '@lazytlb/explore';
 import { schemeText } from '../report/markdown.js';
 
@@ -64,7 +65,7 @@ export function formatVerdictTable(f: ResultsFile): string {
       ...(memory ? [c.memory] : []),
       String(c.cpus),
       workloadLabel(c.workload),
-      c.strategy.kind === 'pct' ? `pct:${c.strategy.depth}` : 'random',
+      strategyToString(c.strategy),
       ...(mutated ? [c.mutations !== undefined ? c.mutations.join('+') : 'none'] : []),
       String(c.runs),
       c.verdict.toUpperCase(),
@@ -96,7 +97,8 @@ export function formatVerdictTable(f: ResultsFile): string {
   const t = f.totals;
   out.push(
     '',
-    `${t.runs} runs, ${t.steps} steps: ${t.safe} safe, ${t.hazard} hazard, ${t.violates} violating, ${t.error} error cell(s)` +
+    `${t.runs} runs, ${t.steps} steps: ${t.safe} safe, ${t.hazard} hazard, ${t.violates} violating, ${t.error} error` +
+      `${t.proved + t.incomplete > 0 ? `, ${t.proved} proved, ${t.incomplete} incomplete` : ''} cell(s)` +
       `${f.interrupted ? ' (INTERRUPTED: continue with --resume DIR)' : ''}${f.timeBudgetHit ? ' (time budget reached)' : ''}`,
   );
   return `${out.join('\n')}\n`;

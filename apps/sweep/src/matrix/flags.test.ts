@@ -93,7 +93,7 @@ describe('matrixFromFlags', () => {
     [{ scheme: ['refcount:mask=online'] }, /: invalid options for scheme refcount: Unrecognized key: "mask"; allowed: none/],
     [{ cpus: ['two'] }, /--cpus two: expected a CPU count/],
     [{ cpus: ['64'] }, /--cpus 64: at most 32 CPUs/],
-    [{ strategy: ['pct:99'] }, /--strategy pct:99: invalid strategy "pct:99": expected "random" or "pct:D"/],
+    [{ strategy: ['pct:99'] }, /--strategy pct:99: invalid strategy "pct:99": expected "random", "pct:D" with D in 1..16, "exhaustive" or "exhaustive:P"/],
     [{ strategy: ['dfs'] }, /--strategy dfs: invalid strategy "dfs"/],
     [{ workload: ['heavy'] }, /--workload heavy: unknown workload profile "heavy": allowed default, exit-heavy/],
     [{ workload: ['{"profile":"default","params":{"processes":99}}'] }, /--workload .*params\.processes/],

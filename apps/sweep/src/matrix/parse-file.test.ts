@@ -138,7 +138,12 @@ describe('parseMatrixText', () => {
       'm.yaml:4:5: scheme[1]',
       /MMU_LAZY_TLB_REFCOUNT is "def_bool y, depends on !MMU_LAZY_TLB_SHOOTDOWN"/,
     ],
-    ['unknown strategy', 'arch: reference\nstrategy: [random, dfs]\n', 'm.yaml:2:20: strategy[1]', /invalid strategy "dfs": expected "random" or "pct:D"/],
+    [
+      'unknown strategy',
+      'arch: reference\nstrategy: [random, dfs]\n',
+      'm.yaml:2:20: strategy[1]',
+      /invalid strategy "dfs": expected "random", "pct:D" with D in 1..16, "exhaustive" or "exhaustive:P"/,
+    ],
     ['unknown nested key', 'arch: [{ name: reference, opts: {} }]\n', 'm.yaml:1:27: arch[0].opts', /unknown key "opts": allowed name, options/],
     [
       'bad arch option',

@@ -9,7 +9,7 @@
  *   memory: [sc, tso]      # sc | tso (default: sc); every arch must offer each model
  *   cpus: [2, 4]
  *   workload: [default, { profile: exit-heavy, params: { processes: 3 } }]
- *   strategy: [random, "pct:3"]
+ *   strategy: [random, "pct:3"]   # or exhaustive, "exhaustive:2", { kind: exhaustive, preemptions: 2, maxExecutions: 100000 }
  *   runs: 1000
  *   timeBudget: 2m        # or 30s, 500ms, or a number of ms
  *   seed: nightly-1
@@ -271,7 +271,7 @@ export const StrategyEntry = z.unknown().transform((v, ctx): StrategySpecT => {
     }
   }
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) return forward(StrategySpec, v, ctx) as StrategySpecT;
-  return custom(ctx, `expected a strategy ("random" or "pct:D" with D in 1..16), got ${describeValue(v)}`);
+  return custom(ctx, `expected a strategy ("random", "pct:D" with D in 1..16, "exhaustive" or "exhaustive:P"), got ${describeValue(v)}`);
 });
 
 export const DurationEntry = z.unknown().transform((v, ctx): number => {
@@ -370,6 +370,6 @@ export function allowedKeysAt(path: readonly PropertyKey[]): readonly string[] |
   if (top === 'workload' && rest.length === 1 && rest[0] === 'params') return Object.keys(WorkloadParams.shape);
   if (top === 'workload' && rest.length === 2 && rest[1] === 'ops') return ['run', 'munmap', 'munmapFreeTables', 'munmapAll', 'sleep', 'yield', 'migrate'];
   if (top === 'scheme' && rest.length === 0) return ['name', 'options', 'MMU_LAZY_TLB_REFCOUNT', 'MMU_LAZY_TLB_SHOOTDOWN'];
-  if (top === 'strategy' && rest.length === 0) return ['kind', 'depth'];
+  if (top === 'strategy' && rest.length === 0) return ['kind', 'depth', 'preemptions', 'maxExecutions'];
   return null;
 }

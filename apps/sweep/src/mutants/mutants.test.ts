@@ -98,6 +98,9 @@ describe('catalogue, budget and variants', () => {
       '--strategies dfs: invalid strategy "dfs": expected "random" or "pct:D" with D in 1..16, optionally prefixed by "swarm+" or "swarm=P+"',
     );
     expect(usageMessage(() => parseVariants(['random,random']))).toBe('--strategies: random is given twice');
+    expect(usageMessage(() => parseVariants(['exhaustive:2']))).toBe(
+      '--strategies exhaustive:2: the mutants portfolio takes "random" or "pct:D" (runs to kill); search a mutation exhaustively with lazytlb sweep --mutation ID --strategy exhaustive:2',
+    );
   });
 });
 

@@ -5,7 +5,7 @@
  *
  * - heatmap: one row per arch + options [+ mutations] (+ workload / strategy when the sweep
  *   has more than one), one column per scheme (with options, preemption and memory model) × CPUs; each
- *   point is a cell's verdict (safe, hazard, violates, error; proved / incomplete reserved),
+ *   point is a cell's verdict (safe, hazard, violates, error; proved / incomplete for exhaustive cells),
  *   the invariants it violated or recorded as hazards and the use sites that fired, with a
  *   tooltip listing the runs of each, and its errors.
  * - costs: one chart per heatmap row ("per arch"), grouped bars: per metric (mm_count atomics
@@ -162,7 +162,13 @@ function unique<T>(xs: readonly T[]): T[] {
 
 /** The tooltip of one cell: identity, verdict, runs, violating runs per invariant, errors. */
 export function cellTooltip(c: CellResult, row: string): string {
-  const lines = [`#${c.index} ${row} — ${columnLabel(c)}`, `${c.verdict}: ${c.runs} runs, ${workloadLabel(c.workload)}, ${strategyToString(c.strategy)}`];
+  const x = c.exhaustive;
+  const lines = [
+    `#${c.index} ${row} — ${columnLabel(c)}`,
+    x === undefined
+      ? `${c.verdict}: ${c.runs} runs, ${workloadLabel(c.workload)}, ${strategyToString(c.strategy)}`
+      : `${c.verdict}: ${c.runs} executions, ${x.distinctStates} states, ${x.subtreesSearched}/${x.subtrees} subtrees${x.stoppedSubtrees > 0 ? ` (${x.stoppedSubtrees} out of budget)` : ''}, ${workloadLabel(c.workload)}, ${strategyToString(c.strategy)}`,
+  ];
   const viol = Object.entries(c.violations);
   if (viol.length > 0) lines.push(`violating runs: ${viol.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const hz = Object.entries(c.hazards);

@@ -13,17 +13,21 @@
  *   under the `none` scheme that nothing dereferences).
  * - `error`: `<error>` with the errors (plugin error, crashed worker, nondeterminism): the cell
  *   could not be judged.
- * - no runs done (an interrupted or time-budgeted sweep) and `incomplete`: `<skipped>`.
- * - `safe`, `proved`: a pass.
+ * - no runs done (an interrupted or time-budgeted sweep): `<skipped>`; `incomplete` (an
+ *   exhaustive search that did not finish): `<skipped>`, a `<failure type="incomplete">` under
+ *   `--fail-on incomplete` or `hazards`.
+ * - `safe`, `proved`: a pass; a `proved` cell that recorded hazards is a `<failure type="hazard">`
+ *   under `--fail-on hazards`.
  *
  * No wall-clock time: equal sweeps give equal XML (the `time` attributes are optional).
  */
+import { strategyToString } from '@lazytlb/core';
 import type { CellResult, ResultsFile } from '@lazytlb/explore';
 import { replayCommand } from './replay-hint.js';
 
 export interface JunitOptions {
   /** `--fail-on` (cli/fail-on.ts's FailOn; not imported: cli/ imports this folder): hazards are failures under `hazards`, passes otherwise. */
-  readonly failOn: 'violations' | 'hazards' | 'never';
+  readonly failOn: 'violations' | 'incomplete' | 'hazards' | 'never';
   /** The results directory the artifacts are in (the replay commands name paths under it). */
   readonly outDir: string;
 }
@@ -45,7 +49,7 @@ function optionText(o: Record<string, unknown> | undefined): string {
 
 /** The test case's name: what distinguishes the cell within its arch. */
 export function cellCaseName(c: CellResult): string {
-  const strategy = c.strategy.kind === 'pct' ? `pct:${c.strategy.depth}` : c.strategy.kind;
+  const strategy = strategyToString(c.strategy);
   const schemeOpts = optionText(c.schemeOptions);
   const parts = [`${c.scheme}${schemeOpts !== '' ? `:${schemeOpts}` : ''}`, `${c.cpus} CPUs`, strategy, `memory ${c.memory}`, `preempt ${c.preempt}`];
   if (c.mutations !== undefined) parts.push(`mutations ${c.mutations.join('+')}`);
@@ -86,7 +90,21 @@ function outcomeOf(c: CellResult, o: JunitOptions): Outcome {
   }
   if (c.runs === 0)
     return { kind: 'skipped', type: 'skipped', message: 'no runs done (the sweep was interrupted or hit its time budget before this cell)', body: '' };
-  if (c.verdict === 'incomplete') return { kind: 'skipped', type: 'incomplete', message: `the search did not finish (${runs})`, body: '' };
+  if (c.verdict === 'incomplete') {
+    const message = `the exhaustive search did not finish (${runs}${c.exhaustive !== undefined ? `, ${c.exhaustive.subtreesSearched} of ${c.exhaustive.subtrees} subtrees searched, ${c.exhaustive.stoppedSubtrees} out of budget` : ''})`;
+    if (o.failOn === 'incomplete' || o.failOn === 'hazards') return { kind: 'failure', type: 'incomplete', message, body: '' };
+    return { kind: 'skipped', type: 'incomplete', message, body: '' };
+  }
+  if (c.verdict === 'proved' && o.failOn === 'hazards' && (Object.keys(c.hazards).length > 0 || Object.keys(c.useSites).length > 0)) {
+    const lines = failureLines(c, o.outDir, ['hazard', 'use-site']);
+    const counts = [countsText('hazards', c.hazards), countsText('use sites', c.useSites)].filter((s) => s !== '');
+    return {
+      kind: 'failure',
+      type: 'hazard',
+      message: 'proved (no invariant violated), but hazards were recorded',
+      body: [...counts, runs, ...lines].join('\n'),
+    };
+  }
   if (c.verdict === 'hazard') {
     const lines = failureLines(c, o.outDir, ['hazard', 'use-site']);
     const counts = [countsText('hazards', c.hazards), countsText('use sites', c.useSites)].filter((s) => s !== '');

@@ -76,6 +76,34 @@ function renderPct(f: ResultsFile, L: string[]): void {
   }
 }
 
+/** report.md's exhaustive-search section (only when the sweep has exhaustive cells). */
+function renderExhaustive(f: ResultsFile, L: string[]): void {
+  const cells = f.cells.filter((c) => c.exhaustive !== undefined);
+  if (cells.length === 0) return;
+  L.push('', '## Exhaustive search', '');
+  L.push(
+    "Exhaustive cells search every schedule of the cell's workload (every enabled actor at every step, every in-step choice), depth first, " +
+      'within the preemption bound (∞: none), cut into subtrees searched apart and added up. **proved**: every subtree was searched to the end and ' +
+      'no execution violated an invariant (hazards it recorded are listed in the verdict table); **incomplete**: a subtree was not searched or ran ' +
+      'out of its equal share of the executions budget (`--max-executions`). States: distinct 64-bit state fingerprints stored, summed over subtrees. ' +
+      'Sleep sets (partial-order reduction) only without a preemption bound.',
+    '',
+  );
+  L.push(
+    '| # | arch | scheme | CPUs | workload | bound | verdict | executions | states | pruned (seen) | slept | subtrees (roots) | out of budget | frontier | max depth |',
+  );
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of cells) {
+    const x = c.exhaustive!;
+    L.push(
+      `| ${c.index} | ${c.arch} | ${schemeText(c)} | ${c.cpus} | ${workloadName(c.workload)} | ${x.preemptionBound ?? '∞'} | **${c.verdict}** | ${x.executions} | ${x.distinctStates} | ` +
+        `${x.prunedExecutions} | ${x.slept} | ${x.subtreesSearched}/${x.subtrees} (${x.roots}) | ${x.stoppedSubtrees} | ${x.frontier} | ${x.maxDepth} |`,
+    );
+  }
+  const first = cells[0]!.exhaustive!;
+  L.push('', `Enumerated: ${first.enumerated.join('; ')}.`, '', `Held fixed: ${first.fixed.join('; ')}.`);
+}
+
 /** The states added by the last doubling (or more) of the runs, as a fraction of all (null: too few points). */
 function lastDoubling(growth: readonly { runs: number; distinctStates: number }[]): number | null {
   const top = growth[growth.length - 1];
@@ -167,13 +195,15 @@ export function renderReport(f: ResultsFile): string {
   const schemePlugins = [...new Set(f.cells.flatMap((c) => (c.schemeVersion !== undefined ? [`\`${c.scheme}\` ${c.schemeVersion}`] : [])))];
   if (schemePlugins.length > 0) L.push(`Scheme plugins: ${schemePlugins.join(', ')}.`, '');
   L.push(
-    `**${f.totals.safe} safe, ${f.totals.hazard} hazard, ${f.totals.violates} violate, ${f.totals.error} error** — ${f.totals.runs} runs, ${f.totals.steps} steps.`,
+    `**${f.totals.safe} safe, ${f.totals.hazard} hazard, ${f.totals.violates} violate, ${f.totals.error} error` +
+      `${f.totals.proved + f.totals.incomplete > 0 ? `, ${f.totals.proved} proved, ${f.totals.incomplete} incomplete` : ''}** — ${f.totals.runs} runs, ${f.totals.steps} steps.`,
     '',
   );
   L.push('## Verdicts', '');
   L.push(
     'Verdicts: **safe** (no finding), **hazard** (a hazard, such as I3 under `none`, or a hazard-class use site such as the `__mmdrop` WARN under `none`, ' +
-      'was recorded and the runs went on; no violation), **violates** (some run ended in an invariant violation), **error** (plugin error, deadlock, crash). ' +
+      'was recorded and the runs went on; no violation), **violates** (some run ended in an invariant violation), **error** (plugin error, deadlock, crash); ' +
+      'exhaustive cells: **proved** (every schedule searched, within the bound: no violation) or **incomplete** (see Exhaustive search; runs are executions). ' +
       'Use sites: runs in which the kernel function used a freed or stale mm (I14) or WARNed on it.',
     '',
   );
@@ -229,6 +259,7 @@ export function renderReport(f: ResultsFile): string {
   renderIbpb(f, L);
   renderPct(f, L);
   renderCoverage(f, L);
+  renderExhaustive(f, L);
   const failures = f.cells.flatMap((c) => c.firstFailures.map((x) => ({ c, x })));
   const errors = f.cells.flatMap((c) => c.errors.map((e) => ({ c, e })));
   if (failures.length > 0 || errors.length > 0) {

@@ -3,6 +3,7 @@
  * seed and the exact command that replays it (the shrunk artifact when there is one: shorter
  * to read, same failure).
  */
+import { strategyToString } from '@lazytlb/core';
 import { join } from 'node:path';
 import type { CellResult, FirstFailureEntry, ResultsFile } from '@lazytlb/explore';
 
@@ -25,7 +26,7 @@ function cellLabel(c: CellResult): string {
   const opts = Object.entries(c.options)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(',');
-  const strategy = c.strategy.kind === 'pct' ? `pct:${c.strategy.depth}` : c.strategy.kind;
+  const strategy = strategyToString(c.strategy);
   const schemeOpts = Object.entries(c.schemeOptions ?? {})
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(',');

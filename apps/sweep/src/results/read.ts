@@ -6,7 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Artifact, COST_NAMES, hllParse, parseArtifact } from '@lazytlb/core';
 import type { CellSpec } from '@lazytlb/explore';
-import { type EngineCellAggregate, type FirstFailure, failureKey, type PreparedCell, type RunError, type SweepResult } from '@lazytlb/explore';
+import {
+  type EngineCellAggregate,
+  type ExhaustiveAggregate,
+  type FirstFailure,
+  failureKey,
+  type PreparedCell,
+  type RunError,
+  type SweepResult,
+} from '@lazytlb/explore';
 import { inputError, parseResults, type ResultsFile } from '@lazytlb/explore';
 
 /** The JSON of DIR/results.json, unvalidated (errors name the path). */
@@ -97,6 +105,7 @@ export function readResultDir(dir: string): SweepResult {
       modelErrors: c.modelErrors,
       firstErrors,
       stateSketches: readSketches(c),
+      ...(c.exhaustive !== undefined && c.exhaustive.stateHashing !== null ? { exhaustive: exhaustiveAggregate(c.exhaustive) } : {}),
     });
   }
   return {
@@ -126,4 +135,23 @@ function readSketches(c: ResultsFile['cells'][number]): EngineCellAggregate['sta
     }
   }
   return out;
+}
+
+/** An exhaustive cell's search counters as the aggregate holds them (the inverse of explore's exhaustiveReport). */
+function exhaustiveAggregate(x: NonNullable<ResultsFile['cells'][number]['exhaustive']>): ExhaustiveAggregate {
+  return {
+    subtrees: x.subtreesSearched,
+    roots: x.roots,
+    executions: x.executions,
+    nodes: x.nodes,
+    distinctStates: x.distinctStates,
+    prunedExecutions: x.prunedExecutions,
+    prunedByBound: x.prunedByBound,
+    slept: x.slept,
+    frontier: x.frontier,
+    stoppedSubtrees: x.stoppedSubtrees,
+    maxDepth: x.maxDepth,
+    stateHashing: x.stateHashing!.reason,
+    partialOrder: x.partialOrder?.reason ?? null,
+  };
 }

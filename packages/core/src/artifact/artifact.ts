@@ -102,9 +102,10 @@ export const Artifact = z
     /** Explorer decisions (actor ids, one byte per step), base64. */
     decisions: z.string(),
     /**
-     * The choices made inside steps (one byte each, in order), base64: present when an
-     * exhaustive search enumerated them (RunResult.choices); absent when they were drawn from
-     * the seed (random and PCT runs). Replayed with the decisions.
+     * The choices made inside steps (one byte each, in order), base64: present (possibly empty)
+     * when an exhaustive search enumerated them (RunResult.choices): its replay enumerates them
+     * too (Kernel.choicesExplored()); absent when they were drawn from the seed (random and PCT
+     * runs). Replayed with the decisions.
      */
     choices: z.string().optional(),
     /** Recorded for this hazard or use site (the run stops right after it); absent: for how the run ended. */
@@ -171,7 +172,7 @@ export function makeArtifact(sim: Simulator, seed: RunSeed, result: RunResult, r
     },
     seed: seedToHex(seed),
     decisions: Buffer.from(result.decisions).toString('base64'),
-    ...(result.choices !== null && result.choices.length > 0 ? { choices: Buffer.from(result.choices).toString('base64') } : {}),
+    ...(result.choices !== null ? { choices: Buffer.from(result.choices).toString('base64') } : {}),
     ...(target !== undefined ? { target } : {}),
     outcome: outcomeOf(result),
   };

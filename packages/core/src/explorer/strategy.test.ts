@@ -40,15 +40,41 @@ describe('parseStrategy', () => {
     expect(parseStrategy('pct:16')).toEqual({ kind: 'pct', depth: 16 });
   });
 
-  it.each(['foo', 'pct:x', 'pct', 'pct:', 'pct:-1', 'pct:2.5', 'Random', 'random ', ' pct:3', 'pct:3:4', ''])('rejects %j saying what is expected', (text) => {
+  it('parses "exhaustive" and "exhaustive:P"', () => {
+    expect(parseStrategy('exhaustive')).toEqual({ kind: 'exhaustive' });
+    expect(parseStrategy('exhaustive:0')).toEqual({ kind: 'exhaustive', preemptions: 0 });
+    expect(parseStrategy('exhaustive:64')).toEqual({ kind: 'exhaustive', preemptions: 64 });
+  });
+
+  it.each([
+    'foo',
+    'pct:x',
+    'pct',
+    'pct:',
+    'pct:-1',
+    'pct:2.5',
+    'Random',
+    'random ',
+    ' pct:3',
+    'pct:3:4',
+    '',
+    'exhaustive:',
+    'exhaustive:65',
+    'exhaustive:-1',
+    'dfs',
+  ])('rejects %j saying what is expected', (text) => {
     const e = thrown(() => parseStrategy(text));
-    expect(e.message).toBe(`invalid strategy "${text}": expected "random" or "pct:D" with D in 1..16`);
+    expect(e.message).toBe(
+      `invalid strategy "${text}": expected "random", "pct:D" with D in 1..16, "exhaustive" or "exhaustive:P" with P (a preemption bound) in 0..64`,
+    );
   });
 
   // Fixed: out-of-range depths used to escape as a raw ZodError instead of this message.
   it('rejects out-of-range depths with the same message as other malformed strategies', () => {
     for (const text of ['pct:0', 'pct:17']) {
-      expect(thrown(() => parseStrategy(text)).message).toBe(`invalid strategy "${text}": expected "random" or "pct:D" with D in 1..16`);
+      expect(thrown(() => parseStrategy(text)).message).toBe(
+        `invalid strategy "${text}": expected "random", "pct:D" with D in 1..16, "exhaustive" or "exhaustive:P" with P (a preemption bound) in 0..64`,
+      );
     }
   });
 });
@@ -57,12 +83,16 @@ describe('strategyToString', () => {
   it('writes the CLI form', () => {
     expect(strategyToString({ kind: 'random' })).toBe('random');
     expect(strategyToString({ kind: 'pct', depth: 7 })).toBe('pct:7');
+    expect(strategyToString({ kind: 'exhaustive' })).toBe('exhaustive');
+    expect(strategyToString({ kind: 'exhaustive', preemptions: 2, maxExecutions: 10 })).toBe('exhaustive:2');
   });
 
   it('round-trips through parseStrategy for every valid spec', () => {
     const spec = fc.oneof(
       fc.constant<StrategySpec>({ kind: 'random' }),
       fc.integer({ min: 1, max: 16 }).map((depth): StrategySpec => ({ kind: 'pct', depth })),
+      fc.constant<StrategySpec>({ kind: 'exhaustive' }),
+      fc.integer({ min: 0, max: 64 }).map((preemptions): StrategySpec => ({ kind: 'exhaustive', preemptions })),
     );
     fc.assert(
       fc.property(spec, (s) => {
@@ -78,6 +108,9 @@ describe('StrategySpec', () => {
     expect(StrategySpec.safeParse({ kind: 'pct' }).success).toBe(false);
     expect(StrategySpec.safeParse({ kind: 'pct', depth: 1.5 }).success).toBe(false);
     expect(StrategySpec.safeParse({ kind: 'dfs' }).success).toBe(false);
+    expect(StrategySpec.safeParse({ kind: 'exhaustive', preemptions: 2, maxExecutions: 100 }).success).toBe(true);
+    expect(StrategySpec.safeParse({ kind: 'exhaustive', depth: 2 }).success).toBe(false);
+    expect(StrategySpec.safeParse({ kind: 'exhaustive', maxExecutions: 0 }).success).toBe(false);
     expect(StrategySpec.safeParse({ kind: 'random', depth: 2 }).success).toBe(false);
   });
 });

@@ -10,25 +10,46 @@ import type { Explorer } from './explorer.js';
 export type { Explorer } from './explorer.js';
 export { ReplayDivergence, ReplayExplorer, type ReplayExplorerOptions } from './replay.js';
 
+/**
+ * - `random`, `pct` (depth D): N independent runs, seeded per run.
+ * - `exhaustive`: every schedule of the cell (and every in-step choice), depth first, by
+ *   @lazytlb/explore's exhaustive search; `preemptions`: a preemption bound (iterative context
+ *   bounding; absent: unbounded); `maxExecutions`: the search's budget (absent: the engine's
+ *   default). A plain `Simulator.run(seed)` of such a cell runs the search's first execution
+ *   (FirstScheduleExplorer); the search injects its own explorer.
+ */
 export const StrategySpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('random') }).strict(),
   z.object({ kind: z.literal('pct'), depth: z.number().int().min(1).max(16) }).strict(),
+  z
+    .object({
+      kind: z.literal('exhaustive'),
+      preemptions: z.number().int().min(0).max(64).optional(),
+      maxExecutions: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    })
+    .strict(),
 ]);
 export type StrategySpec = z.infer<typeof StrategySpec>;
 
-/** Parse "random" or "pct:D" (the CLI form). */
+const STRATEGY_FORMS = '"random", "pct:D" with D in 1..16, "exhaustive" or "exhaustive:P" with P (a preemption bound) in 0..64';
+
+/** Parse "random", "pct:D", "exhaustive" or "exhaustive:P" (the CLI form). */
 export function parseStrategy(text: string): StrategySpec {
   if (text === 'random') return { kind: 'random' };
-  const m = /^pct:(\d+)$/.exec(text);
+  if (text === 'exhaustive') return { kind: 'exhaustive' };
+  const m = /^(pct|exhaustive):(\d+)$/.exec(text);
   if (m) {
-    const r = StrategySpec.safeParse({ kind: 'pct', depth: Number(m[1]) });
+    const r = StrategySpec.safeParse(m[1] === 'pct' ? { kind: 'pct', depth: Number(m[2]) } : { kind: 'exhaustive', preemptions: Number(m[2]) });
     if (r.success) return r.data;
   }
-  throw new Error(`invalid strategy "${text}": expected "random" or "pct:D" with D in 1..16`);
+  throw new Error(`invalid strategy "${text}": expected ${STRATEGY_FORMS}`);
 }
 
+/** "random", "pct:3", "exhaustive", "exhaustive:2" (the budget, when given, is not part of the label). */
 export function strategyToString(s: StrategySpec): string {
-  return s.kind === 'random' ? 'random' : `pct:${s.depth}`;
+  if (s.kind === 'random') return 'random';
+  if (s.kind === 'pct') return `pct:${s.depth}`;
+  return s.preemptions === undefined ? 'exhaustive' : `exhaustive:${s.preemptions}`;
 }
 
 /** Uniform random walk: every enabled actor equally likely at every step. */
@@ -89,7 +110,27 @@ export class PctExplorer implements Explorer {
   }
 }
 
+/**
+ * The first execution of an exhaustive search (explore's DfsExplorer tries alternatives in this
+ * order): the actor of the previous step while it is enabled (no preemption), else the lowest
+ * enabled; every in-step choice 0 (so choices are enumerated, not drawn: Kernel.choicesExplored()
+ * holds, as in the search). A plain run of an exhaustive cell is this execution.
+ */
+export class FirstScheduleExplorer implements Explorer {
+  private last = -1;
+  begin(): void {
+    this.last = -1;
+  }
+  pick(enabled: Uint8Array, n: number): number {
+    for (let i = 0; i < n; i++) if (enabled[i] === this.last) return this.last;
+    return (this.last = enabled[0]!);
+  }
+  chooseInStep(): number {
+    return 0;
+  }
+}
+
 /** The explorer of a cell's strategy (a run may inject another: RunOptions.explorer). */
 export function createExplorer(spec: StrategySpec): Explorer {
-  return spec.kind === 'random' ? new RandomExplorer() : new PctExplorer(spec.depth);
+  return spec.kind === 'random' ? new RandomExplorer() : spec.kind === 'pct' ? new PctExplorer(spec.depth) : new FirstScheduleExplorer();
 }

@@ -601,6 +601,28 @@ export class Kernel implements SchemeKernel {
     for (const v of views) this.declaredState.push(v);
   }
 
+  /**
+   * Zero every typed array of the kernel, the store buffers, the slab and the plugins' declared
+   * state, as on a fresh simulator, before resetState(). resetState() sets the live part of each
+   * array (CPUs 0..ncpu, init_mm, the queue heads and lengths); what lies past it (stack frames
+   * popped, queue slots dequeued, tasks and mms of an earlier, longer run) is never read, but it
+   * is hashed and snapshotted: without this an exhaustive search's fingerprints would depend on
+   * which executions the simulator ran before (found by the sweep's shard/resume determinism
+   * test). Simulator.begin() calls it when the explorer enumerates in-step choices (exhaustive
+   * search and its replays); random and PCT runs do not pay for it.
+   */
+  scrub(): void {
+    const zero = (v: unknown): void => {
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) new Uint8Array(v.buffer, v.byteOffset, v.byteLength).fill(0);
+    };
+    for (const v of Object.values(this)) zero(v);
+    for (const v of Object.values(this.sb)) zero(v);
+    if (this.sb.tso) for (const v of this.sb.mem) zero(v);
+    for (const v of this.slab.stateArrays()) zero(v);
+    zero(this.slab.statePartialFlags());
+    for (const v of this.declaredState) zero(v);
+  }
+
   resetState(): void {
     const n = this.ncpu;
     this.declaredState.length = 0;

@@ -467,6 +467,8 @@ export class Simulator {
     this.pendingError = null;
     this.errorInStep = false;
     try {
+      // Exhaustive search hashes and snapshots whole arrays: start it from a state that does not depend on earlier runs.
+      if (k.chooser !== null) k.scrub();
       k.resetState();
       k.hook = HOOK_IDS.reset;
       this.hooks.reset(k);

@@ -6,7 +6,7 @@
  * never depends on how its runs were split into batches, threads or shards.
  */
 import { COST_NAMES } from '@lazytlb/core';
-import type { EngineCellAggregate, FirstFailure, RunError } from './types.js';
+import type { EngineCellAggregate, ExhaustiveAggregate, FirstFailure, RunError } from './types.js';
 import { mergeSketches } from './coverage.js';
 import { formatInterval, parseInterval, unionIntervals } from '../plan/intervals.js';
 
@@ -76,6 +76,32 @@ export function mergeAggregate(a: EngineCellAggregate, b: EngineCellAggregate): 
     modelErrors: a.modelErrors + b.modelErrors,
     firstErrors: lowest<RunError>(a.firstErrors, b.firstErrors),
     stateSketches: mergeSketches(a.stateSketches, b.stateSketches),
+    ...mergeExhaustive(a.exhaustive, b.exhaustive),
+  };
+}
+
+function mergeExhaustive(a: ExhaustiveAggregate | undefined, b: ExhaustiveAggregate | undefined): { exhaustive?: ExhaustiveAggregate } {
+  if (a === undefined || b === undefined) {
+    const one = a ?? b;
+    return one === undefined ? {} : { exhaustive: { ...one } };
+  }
+  return {
+    exhaustive: {
+      subtrees: a.subtrees + b.subtrees,
+      roots: Math.max(a.roots, b.roots),
+      executions: a.executions + b.executions,
+      nodes: a.nodes + b.nodes,
+      distinctStates: a.distinctStates + b.distinctStates,
+      prunedExecutions: a.prunedExecutions + b.prunedExecutions,
+      prunedByBound: a.prunedByBound + b.prunedByBound,
+      slept: a.slept + b.slept,
+      frontier: a.frontier + b.frontier,
+      stoppedSubtrees: a.stoppedSubtrees + b.stoppedSubtrees,
+      maxDepth: Math.max(a.maxDepth, b.maxDepth),
+      // The cell's (equal in every batch).
+      stateHashing: a.stateHashing,
+      partialOrder: a.partialOrder,
+    },
   };
 }
 

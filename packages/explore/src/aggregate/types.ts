@@ -99,4 +99,39 @@ export interface EngineCellAggregate extends CellAggregate {
    * bucket (engine/coverage.ts; only buckets with states). Empty when coverage is off.
    */
   stateSketches: StateSketches;
+  /** An exhaustive cell's search counters (absent for random and PCT cells, and before any unit of one is done). */
+  exhaustive?: ExhaustiveAggregate;
+}
+
+/**
+ * What the subtrees of an exhaustive cell's search add up to (exhaustive/batch.ts). Counts add
+ * over subtrees; `roots` and the two refusals are the cell's (equal in every batch); `maxDepth`
+ * is a maximum. Executions are the aggregate's `runs`.
+ */
+export interface ExhaustiveAggregate {
+  /** Units (subtrees) searched, empty ones past the split's roots included. */
+  subtrees: number;
+  /** Roots of the split: the non-empty subtrees of the cell. */
+  roots: number;
+  executions: number;
+  /** Search-tree nodes (each subtree's root frames counted in each). */
+  nodes: number;
+  /** Distinct states stored, summed over subtrees (each subtree hashes apart). */
+  distinctStates: number;
+  /** Executions cut short at a state explored already. */
+  prunedExecutions: number;
+  /** Alternatives not tried because of the preemption bound. */
+  prunedByBound: number;
+  /** Alternatives not taken because asleep (sleep sets). */
+  slept: number;
+  /** Untried alternatives left by subtrees whose budget share ran out. */
+  frontier: number;
+  /** Subtrees whose budget share ran out before they were done. */
+  stoppedSubtrees: number;
+  /** The most frames on a branch. */
+  maxDepth: number;
+  /** Why states were not hashed (null: they were). */
+  stateHashing: string | null;
+  /** Why sleep sets were not kept (null: they were). */
+  partialOrder: string | null;
 }

@@ -34,6 +34,7 @@ import { isNondeterminism } from '../determinism/trap.js';
 import { coverageBucket } from '../aggregate/coverage.js';
 import { formatInterval, parseInterval, unionIntervals } from '../plan/intervals.js';
 import { type EngineCellAggregate, type FailureClass, type FirstFailure, failureKey } from '../aggregate/types.js';
+import { exhaustiveBatch } from '../exhaustive/batch.js';
 
 export interface RunBatchOptions {
   /** Sketch the abstract states of the runs (default off). */
@@ -41,6 +42,8 @@ export interface RunBatchOptions {
 }
 
 export function runBatch(sim: Simulator, cell: number, cellHash: string, runStart: number, runEnd: number, opts: RunBatchOptions = {}): EngineCellAggregate {
+  // An exhaustive cell's units are subtrees of its search, not seeded runs.
+  if (sim.cell.strategy.kind === 'exhaustive') return exhaustiveBatch(sim, cell, cellHash, runStart, runEnd);
   const agg = emptyAggregate(cell, sim.actorCount);
   if (opts.coverage !== true) return runRange(sim, agg, cellHash, runStart, runEnd);
   // One sub-range per bucket, each with that bucket's sketch as the simulator's sink.
@@ -125,26 +128,29 @@ function pluginOfHook(sim: Simulator, hook: string): string {
   return / \(scheme [^)]+\)$/.test(hook) ? hook : `arch plugin ${sim.plugin.name}, hook ${hook}`;
 }
 
-/** Count how a run that did not end ok ended, and record it if it is the first of its kind (only then is a message built). */
-function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed: RunSeed, i: number): void {
+/**
+ * Count how a run that did not end ok ended (as `count` runs: an exhaustive search's executions
+ * that ended so), and record it if it is the first of its kind (only then is a message built).
+ */
+export function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed: RunSeed, i: number, count = 1): void {
   let kind: FirstFailure['kind'];
   switch (r.outcome) {
     case 'violation':
       kind = r.violation!.invariant as InvariantId;
-      agg.violations[kind] = (agg.violations[kind] ?? 0) + 1;
+      agg.violations[kind] = (agg.violations[kind] ?? 0) + count;
       break;
     case 'budget':
       kind = 'budget';
-      agg.budgetExceeded++;
+      agg.budgetExceeded += count;
       break;
     case 'plugin-error':
       // A trapped clock or random-source read (determinism/trap.ts) is filed apart: the plugin is nondeterministic.
       kind = r.pluginError !== null && isNondeterminism(r.pluginError.message) ? 'nondeterminism' : 'plugin-error';
-      agg.pluginErrors++;
+      agg.pluginErrors += count;
       break;
     case 'deadlock':
       kind = 'deadlock';
-      agg.deadlocks++;
+      agg.deadlocks += count;
       break;
     default:
       throw new Error(`runBatch: a sweep run ended ${r.outcome} (stopAt is for replays and first findings only)`);
@@ -180,7 +186,15 @@ function recordEnd(sim: Simulator, agg: EngineCellAggregate, r: RunResult, seed:
  * from the artifact's `target`). Only for new keys, so it costs a run per key per batch at most.
  * The coverage sink is detached meanwhile (the re-run is a prefix of a run already sketched).
  */
-function recordFinding(sim: Simulator, agg: EngineCellAggregate, seed: RunSeed, i: number, target: FindingTarget): void {
+export function recordFinding(
+  sim: Simulator,
+  agg: EngineCellAggregate,
+  seed: RunSeed,
+  i: number,
+  target: FindingTarget,
+  /** An exhaustive search's execution: its decisions and choices (absent: the seed's run). */
+  replay?: { readonly decisions: Uint8Array; readonly choices: Uint8Array },
+): void {
   const cls: FailureClass = 'hazard' in target ? 'hazard' : 'use-site';
   const kind = 'hazard' in target ? target.hazard : target.site;
   const key = failureKey(cls, kind);
@@ -189,7 +203,7 @@ function recordFinding(sim: Simulator, agg: EngineCellAggregate, seed: RunSeed, 
   if (sink !== null) sim.setCoverageSink(null);
   let r: RunResult;
   try {
-    r = sim.run(seed, { keepDecisions: true, stopAt: target });
+    r = sim.run(seed, { keepDecisions: true, stopAt: target, ...(replay !== undefined ? { decisions: replay.decisions, choices: replay.choices } : {}) });
   } finally {
     if (sink !== null) sim.setCoverageSink(sink);
   }

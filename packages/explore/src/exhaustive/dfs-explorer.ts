@@ -18,6 +18,12 @@
  * Qadeer, PLDI 2007) an alternative that would make the branch's preemptions exceed P is not
  * tried, and counted as pruned. Choices are never bounded.
  *
+ * Subtrees (subtrees.ts): with a `root` (the alternative index taken at each of its frames) the
+ * search covers only the executions below that prefix: the first execution takes the root's
+ * alternatives, and backtracking never changes a frame of the root. With a `cap`, a run that
+ * would open frame `cap` is abandoned (SPLIT): the search then enumerates the prefixes of length
+ * `cap` (and the executions shorter than that), which is how a search is cut into subtrees.
+ *
  * Storage is per frame in flat typed arrays grown on demand: nothing is allocated per step.
  */
 import type { Explorer } from '@lazytlb/core';
@@ -45,6 +51,16 @@ const NONE = 255;
 
 /** Thrown by pick() to abandon a run at a state explored already (not an Error: no stack to build). */
 export const PRUNED: unique symbol = Symbol('lazytlb.exhaustive.pruned');
+/** Thrown by pick() / chooseInStep() at the cap (DfsShape.cap): the run's first `cap` frames are a subtree's root. */
+export const SPLIT: unique symbol = Symbol('lazytlb.exhaustive.split');
+
+/** Where in the tree a search runs (see the file comment): below `root`, and no deeper than `cap` frames. */
+export interface DfsShape {
+  /** The alternative index of each frame of the subtree's root (absent: the whole tree). */
+  readonly root?: ArrayLike<number>;
+  /** Abandon a run that would open this frame (SPLIT). */
+  readonly cap?: number;
+}
 
 export class DfsExplorer implements Explorer {
   /** Per frame: PICK or CHOOSE. */
@@ -82,13 +98,19 @@ export class DfsExplorer implements Explorer {
    * false prunes the branch
    * there (a state explored already): the run is abandoned by throwing PRUNED.
    */
+  private readonly root: ArrayLike<number>;
+  private readonly cap: number;
+
   constructor(
     private readonly preemptionBound: number = Number.POSITIVE_INFINITY,
     private readonly hooks: DfsHooks = {},
+    shape: DfsShape = {},
   ) {
     if (hooks.commutes !== undefined && Number.isFinite(preemptionBound)) {
       throw new Error('DfsExplorer: sleep sets with a preemption bound are not sound as implemented: give one or the other');
     }
+    this.root = shape.root ?? [];
+    this.cap = shape.cap ?? Number.POSITIVE_INFINITY;
   }
   /** States pruned as explored already (hooks.visit said false). */
   pruned = 0;
@@ -121,6 +143,7 @@ export class DfsExplorer implements Explorer {
     if (step !== this.at) throw new Error(`DfsExplorer: asked for step ${step} at ${this.at}`);
     const f = this.pos;
     const sleep = this.pendingSleep;
+    if (f >= this.depth && f >= this.cap) throw SPLIT;
     // A new frame past the branch is a state between two steps reached for the first time on this branch.
     if (f >= this.depth && this.hooks.visit !== undefined && !this.hooks.visit(this.preSoFar, this.last, sleep)) {
       this.pruned++;
@@ -171,7 +194,8 @@ export class DfsExplorer implements Explorer {
       this.altN[f] = m;
       this.prevActor[f] = prev;
       this.sleepAt[f] = sleep;
-      a = this.alts[base]!;
+      this.altAt[f] = this.rootAlt(f, m);
+      a = this.alts[base + this.altAt[f]!]!;
       this.value[f] = a;
       if (this.hooks.commutes !== undefined) this.childSleep[f] = this.passOn(f, a);
     }
@@ -208,14 +232,31 @@ export class DfsExplorer implements Explorer {
       if (c >= n) throw new Error(`DfsExplorer: step ${step}: the branch's choice ${c} is not one of 0..${n - 1} on re-execution`);
       return c;
     }
+    if (f >= this.cap) throw SPLIT;
     this.open(f);
     const base = f * this.width;
     for (let i = 0; i < n; i++) this.alts[base + i] = i;
     this.kind[f] = CHOOSE;
     this.altN[f] = n;
     this.prevActor[f] = NONE;
-    this.value[f] = 0;
-    return 0;
+    const c = this.rootAlt(f, n);
+    this.altAt[f] = c;
+    this.value[f] = c;
+    return c;
+  }
+
+  /** The alternative a new frame f takes first: the root's at its frames, else the first. */
+  private rootAlt(f: number, m: number): number {
+    if (f >= this.root.length) return 0;
+    const i = this.root[f]!;
+    if (!(i >= 0 && i < m))
+      throw new Error(`DfsExplorer: the subtree root takes alternative ${i} at frame ${f}, which has ${m} (the model is not a function of its decisions)`);
+    return i;
+  }
+
+  /** The alternative index taken at each of the branch's first `frames` frames (a subtree root: DfsShape.root). */
+  path(frames: number = this.depth): Uint16Array {
+    return this.altAt.slice(0, frames);
   }
 
   /** Open frame f (= the branch's depth): its alternative index 0, the node counted. */
@@ -238,7 +279,8 @@ export class DfsExplorer implements Explorer {
    */
   backtrack(frames: number = this.pos): boolean {
     if (frames < this.depth) this.depth = frames;
-    while (this.depth > 0) {
+    // The root's frames are the subtree's: never changed.
+    while (this.depth > this.root.length) {
       const d = this.depth - 1;
       const next = this.altAt[d]! + 1;
       if (next < this.altN[d]!) {
@@ -255,7 +297,7 @@ export class DfsExplorer implements Explorer {
   /** Untried alternatives left on the branch (the frontier when a budget stops the search). */
   frontier(): number {
     let f = 0;
-    for (let d = 0; d < this.depth; d++) f += this.altN[d]! - 1 - this.altAt[d]!;
+    for (let d = this.root.length; d < this.depth; d++) f += this.altN[d]! - 1 - this.altAt[d]!;
     return f;
   }
 

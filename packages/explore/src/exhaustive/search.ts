@@ -17,7 +17,7 @@
  * StateHasher, 64 bits) and a state reached again with no fewer preemptions is not explored
  * again; tests check that it finds the reference search's findings. No partial-order reduction yet.
  */
-import type { RunResult, RunSeed, Simulator } from '@lazytlb/core';
+import type { RunResult, RunSeed, Simulator, StateHasher } from '@lazytlb/core';
 import { HAZARD_IDS } from '@lazytlb/core';
 import { DfsExplorer, PRUNED } from './dfs-explorer.js';
 import { FingerprintTable } from './fingerprint-table.js';
@@ -55,6 +55,13 @@ export interface ExhaustiveOptions {
   /** Called every `progressEvery` executions (default 10 000) and at the end. */
   readonly onProgress?: (p: ExhaustiveProgress) => void;
   readonly progressEvery?: number;
+  /**
+   * Search only the subtree below this root: the alternative index taken at each of its first
+   * frames (subtrees.ts splitSearch gives the roots that cut a search into subtrees).
+   */
+  readonly root?: ArrayLike<number>;
+  /** The clock elapsedMs reads (default performance.now; a sweep's worker passes one that reads none: runs are trapped). */
+  readonly clock?: () => number;
 }
 
 export interface ExhaustiveProgress {
@@ -122,26 +129,24 @@ export interface ExhaustiveResult {
   readonly partialOrder: { readonly on: boolean; readonly reason: string | null; readonly slept: number; readonly sleepBlocked: number };
 }
 
-const ENUMERATED = [
+export const EXHAUSTIVE_ENUMERATED = [
   'schedule: which enabled actor (CPU task, interrupt, hypervisor, store-buffer drain) takes each step',
   'in-step choices (Kernel.choose, Kernel.chance with 0 < p < 1): the CPU the load balancer queues a task preempted in a kernel path on; Hyper-V falling back to IPIs (nativeFallback)',
   "elapsed time where a plugin reads it (k.choicesExplored()): x86's should_trim_cpumask() interval and consider_global_asid()'s 1-in-32 jiffies gate, each a 2-way choice (an over-approximation of timing)",
 ] as const;
-const FIXED = [
+export const EXHAUSTIVE_FIXED = [
   "the workload: an explicit cell's as written; a profile cell's as the seed draws it (with its tick, idle and vCPU preemption budgets and vCPU slices)",
 ] as const;
 
 /** Search every schedule of `sim`'s cell (see the file comment). */
-export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): ExhaustiveResult {
-  const t0 = performance.now();
+/** What a search of `sim` under `opts` uses: its bound, whether states are hashed and sleep sets kept, and why not. */
+export function searchSetup(
+  sim: Simulator,
+  opts: Pick<ExhaustiveOptions, 'preemptionBound' | 'stateHashing' | 'partialOrder'>,
+): { bound: number; refusal: string | null; hasher: StateHasher | null; porRefusal: string | null; por: boolean } {
   const bound = opts.preemptionBound ?? Number.POSITIVE_INFINITY;
-  const maxExecutions = opts.maxExecutions ?? 1_000_000;
-  const maxSteps = opts.maxSteps ?? 2 ** 40;
-  const every = opts.progressEvery ?? 10_000;
   const refusal = opts.stateHashing === 'off' ? 'off (stateHashing: off)' : sim.stateHashRefusal;
   const hasher = refusal === null ? sim.stateHasher() : null;
-  const table = refusal === null ? new FingerprintTable() : null;
-  const fp = new Uint32Array(2);
   const porRefusal =
     opts.partialOrder === 'off'
       ? 'off (partialOrder: off)'
@@ -152,7 +157,18 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
           : sim.cell.cpus > 8
             ? 'at most 8 CPUs (sleep sets are 32-bit actor masks)'
             : null;
-  const por = porRefusal === null && hasher !== null;
+  return { bound, refusal, hasher, porRefusal, por: porRefusal === null && hasher !== null };
+}
+
+export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): ExhaustiveResult {
+  const clock = opts.clock ?? (() => performance.now());
+  const t0 = clock();
+  const maxExecutions = opts.maxExecutions ?? 1_000_000;
+  const maxSteps = opts.maxSteps ?? 2 ** 40;
+  const every = opts.progressEvery ?? 10_000;
+  const { bound, refusal, hasher, porRefusal, por } = searchSetup(sim, opts);
+  const table = hasher !== null ? new FingerprintTable() : null;
+  const fp = new Uint32Array(2);
   const dfs = new DfsExplorer(
     bound,
     hasher !== null && table !== null
@@ -168,6 +184,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
           ...(por ? { commutes: (a: number, b: number) => sim.commutes(a, b, hasher) } : {}),
         }
       : {},
+    opts.root !== undefined ? { root: opts.root } : {},
   );
 
   const found = new Map<string, ExhaustiveFinding>();
@@ -201,7 +218,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     distinctStates: table?.size ?? 0,
     maxDepth: dfs.maxDepth,
     frontier,
-    elapsedMs: performance.now() - t0,
+    elapsedMs: clock() - t0,
   });
 
   /** Hazards and use sites an execution recorded (the run went on past them). */
@@ -279,9 +296,9 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     frontier,
     stoppedBy,
     findings,
-    enumerated: ENUMERATED,
-    fixed: FIXED,
-    elapsedMs: performance.now() - t0,
+    enumerated: EXHAUSTIVE_ENUMERATED,
+    fixed: EXHAUSTIVE_FIXED,
+    elapsedMs: clock() - t0,
     stateHashing: { on: table !== null, reason: refusal, bits: 64, distinctStates: table?.size ?? 0, prunedExecutions: dfs.pruned },
     partialOrder: { on: por, reason: porRefusal, slept: dfs.slept, sleepBlocked: dfs.sleepBlocked },
   };

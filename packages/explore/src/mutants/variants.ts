@@ -50,10 +50,18 @@ export function parseVariant(text: string): Variant {
     rest = m[2] ?? 'random';
   }
   let strategy: StrategySpec;
+  if (/^exhaustive(:|$)/.test(rest)) {
+    // A portfolio member races the others in runs to kill; an exhaustive search has no runs to count.
+    throw usageError(
+      `--strategies ${t}: the mutants portfolio takes "random" or "pct:D" (runs to kill); search a mutation exhaustively with lazytlb sweep --mutation ID --strategy ${rest}`,
+    );
+  }
   try {
     strategy = parseStrategy(rest);
-  } catch (e) {
-    throw usageError(`--strategies ${t}: ${(e as Error).message}, optionally prefixed by "swarm+" or "swarm=P+"`);
+  } catch {
+    throw usageError(
+      `--strategies ${t}: invalid strategy "${rest}": expected "random" or "pct:D" with D in 1..16, optionally prefixed by "swarm+" or "swarm=P+"`,
+    );
   }
   return { label: label(strategy, swarm), strategy, ...(swarm !== undefined ? { swarm } : {}) };
 }

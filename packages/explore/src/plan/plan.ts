@@ -4,11 +4,13 @@
  * timing), so every shard computes the same plan; shard I/N takes the batches whose global
  * index is ≡ I−1 (mod N), so the shards' union is exactly the plan. Batch boundaries do not
  * influence results (a run's seed depends only on its cell and index; aggregates merge
- * exactly), only how work is distributed.
+ * exactly), only how work is distributed. An exhaustive cell's units are not runs but the
+ * SUBTREES subtrees of its search (exhaustive/batch.ts), one per batch, whatever `runs` says.
  */
 import type { CellSpec } from '../matrix/types.js';
 import { usageError } from '../errors/lazytlb-error.js';
 import { type Interval, parseInterval, subtractIntervals, unionIntervals } from './intervals.js';
+import { SUBTREES } from '../exhaustive/subtrees.js';
 
 /** A batch: runs [runStart, runEnd) of cell `cell`. */
 export interface Batch {
@@ -17,9 +19,24 @@ export interface Batch {
   readonly runEnd: number;
 }
 
-/** Runs per batch: ~10–50 ms of work at ~0.1 ms per run of 2–4 CPUs (bigger cells run longer). */
-export function defaultBatchSize(cell: Pick<CellSpec, 'cpus'>): number {
+/** A cell as the plan sees it: its CPUs (batch size) and strategy (an exhaustive cell's units are subtrees). */
+export type PlanCell = Pick<CellSpec, 'index' | 'cpus'> & { readonly strategy?: CellSpec['strategy'] };
+
+/**
+ * Runs per batch: ~10–50 ms of work at ~0.1 ms per run of 2–4 CPUs (bigger cells run longer).
+ * An exhaustive cell: one subtree per batch (a subtree is a search of its own).
+ */
+export function defaultBatchSize(cell: Pick<PlanCell, 'cpus' | 'strategy'>): number {
+  if (cell.strategy?.kind === 'exhaustive') return 1;
   return Math.max(16, Math.min(1024, Math.round(1024 / Math.max(1, cell.cpus))));
+}
+
+/**
+ * The units of a cell's plan: `runs` seeded runs, or for an exhaustive cell the SUBTREES
+ * subtrees of its search (exhaustive/subtrees.ts), whatever `runs` says.
+ */
+export function unitsOf(cell: Pick<PlanCell, 'strategy'>, runs: number): number {
+  return cell.strategy?.kind === 'exhaustive' ? SUBTREES : runs;
 }
 
 export interface Shard {
@@ -62,15 +79,21 @@ export interface PlanOptions {
 }
 
 /** All batches of the plan, in global order (before shard selection). */
-export function planBatches(cells: readonly Pick<CellSpec, 'index' | 'cpus'>[], opts: PlanOptions): Batch[] {
+export function planBatches(cells: readonly PlanCell[], opts: PlanOptions): Batch[] {
   if (!Number.isInteger(opts.runs) || opts.runs < 0) throw new Error(`runs must be a non-negative integer, got ${opts.runs}`);
   const out: Batch[] = [];
   for (const c of cells) {
-    const size = opts.batchSize ?? defaultBatchSize(c);
+    const size = batchSizeOf(c, opts.batchSize);
     if (!Number.isInteger(size) || size < 1) throw new Error(`batch size must be a positive integer, got ${size}`);
-    for (let s = 0; s < opts.runs; s += size) out.push({ cell: c.index, runStart: s, runEnd: Math.min(opts.runs, s + size) });
+    const runs = unitsOf(c, opts.runs);
+    for (let s = 0; s < runs; s += size) out.push({ cell: c.index, runStart: s, runEnd: Math.min(runs, s + size) });
   }
   return out;
+}
+
+/** A cell's batch size: the override for run cells, one subtree for exhaustive ones. */
+function batchSizeOf(c: PlanCell, override: number | undefined): number {
+  return c.strategy?.kind === 'exhaustive' ? 1 : (override ?? defaultBatchSize(c));
 }
 
 /** The batches of one shard (all of them without a shard). */
@@ -106,25 +129,28 @@ export function remainingBatches(batches: readonly Batch[], covered: ReadonlyMap
  */
 export class Plan {
   private readonly sizes: number[];
+  /** Units of each cell (runs, or an exhaustive cell's subtrees). */
+  private readonly units: number[];
   /** Global index of each cell's first batch. */
   private readonly offsets: number[];
 
   constructor(
-    private readonly cells: readonly Pick<CellSpec, 'index' | 'cpus'>[],
-    private readonly opts: { readonly runs: number; readonly batchSize?: number },
+    private readonly cells: readonly PlanCell[],
+    opts: { readonly runs: number; readonly batchSize?: number },
     private readonly shard: Shard | null = null,
     /** Cells (by position) that run nothing (their plugin could not set them up); the other cells' batches and shards are unchanged. */
     private readonly skip: ReadonlySet<number> = new Set(),
   ) {
     if (!Number.isSafeInteger(opts.runs) || opts.runs < 0)
       throw usageError(`runs must be a non-negative integer of at most ${Number.MAX_SAFE_INTEGER}, got ${opts.runs}`);
-    this.sizes = cells.map((c) => opts.batchSize ?? defaultBatchSize(c));
+    this.sizes = cells.map((c) => batchSizeOf(c, opts.batchSize));
     for (const size of this.sizes) if (!Number.isSafeInteger(size) || size < 1) throw usageError(`batch size must be a positive integer, got ${size}`);
+    this.units = cells.map((c) => unitsOf(c, opts.runs));
     this.offsets = [];
     let g = 0;
-    for (const size of this.sizes) {
+    for (const [i, size] of this.sizes.entries()) {
       this.offsets.push(g);
-      g += Math.ceil(opts.runs / size);
+      g += Math.ceil(this.units[i]! / size);
     }
   }
 
@@ -132,7 +158,7 @@ export class Plan {
   *cellBatches(i: number): Generator<Batch> {
     if (this.skip.has(i)) return;
     const size = this.sizes[i]!,
-      runs = this.opts.runs,
+      runs = this.units[i]!,
       cell = this.cells[i]!.index;
     const nb = Math.ceil(runs / size);
     let j = 0;
@@ -173,9 +199,9 @@ export class Plan {
 
   /** Runs in the shard's batches (arithmetic, for progress). */
   shardRuns(): number {
-    const runs = this.opts.runs;
     let total = 0;
     for (let i = 0; i < this.cells.length; i++) {
+      const runs = this.units[i]!;
       const size = this.sizes[i]!,
         nb = Math.ceil(runs / size);
       if (nb === 0 || this.skip.has(i)) continue;

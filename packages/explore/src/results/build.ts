@@ -18,6 +18,7 @@ import {
   type CellCoverage,
   type CellResult,
   type EventCosts,
+  type ExhaustiveReport,
   type FirstFailureEntry,
   type PerEventCosts,
   type PctMissBound,
@@ -26,12 +27,52 @@ import {
   type ResultsFile,
 } from './schema.js';
 import { coverageSummary } from '../aggregate/coverage.js';
+import { unitsOf } from '../plan/plan.js';
+import { DEFAULT_MAX_EXECUTIONS } from '../exhaustive/batch.js';
+import { EXHAUSTIVE_ENUMERATED, EXHAUSTIVE_FIXED } from '../exhaustive/search.js';
+
+/** An exhaustive cell's `exhaustive` report (schema.ts ExhaustiveReport) from its aggregate. */
+export function exhaustiveReport(strategy: PreparedCell['spec']['strategy'], a: EngineCellAggregate, units: number): ExhaustiveReport {
+  const x = a.exhaustive;
+  return {
+    preemptionBound: strategy.kind === 'exhaustive' ? (strategy.preemptions ?? null) : null,
+    maxExecutions: strategy.kind === 'exhaustive' ? (strategy.maxExecutions ?? DEFAULT_MAX_EXECUTIONS) : 0,
+    subtrees: units,
+    subtreesSearched: x?.subtrees ?? 0,
+    roots: x?.roots ?? 0,
+    executions: a.runs,
+    nodes: x?.nodes ?? 0,
+    distinctStates: x?.distinctStates ?? 0,
+    prunedExecutions: x?.prunedExecutions ?? 0,
+    prunedByBound: x?.prunedByBound ?? 0,
+    slept: x?.slept ?? 0,
+    frontier: x?.frontier ?? 0,
+    stoppedSubtrees: x?.stoppedSubtrees ?? 0,
+    maxDepth: x?.maxDepth ?? 0,
+    stateHashing: x === undefined ? null : { on: x.stateHashing === null, bits: 64, reason: x.stateHashing },
+    partialOrder: x === undefined ? null : { on: x.partialOrder === null, reason: x.partialOrder },
+    enumerated: [...EXHAUSTIVE_ENUMERATED],
+    fixed: [...EXHAUSTIVE_FIXED],
+  };
+}
 
 export type Verdict = CellResult['verdict'];
 
-export function verdictOf(a: EngineCellAggregate): Verdict {
+/**
+ * A cell's verdict from its aggregate. An exhaustive cell (`exhaustive` given: its strategy and
+ * whether every subtree was searched): `error`, `violates`, else `incomplete` when a subtree was
+ * not searched (interrupted, time budget, one shard of several), ran out of its budget share or
+ * hit the step budget, else `proved` — hazards and non-fatal use sites are listed with it, not
+ * a verdict of their own: the proof is that no invariant is violated, and under `none` the
+ * dangling active_mm (I3) that nothing uses is exactly what it shows.
+ */
+export function verdictOf(a: EngineCellAggregate, exhaustive?: { readonly allUnits: boolean }): Verdict {
   if (a.pluginErrors > 0 || a.deadlocks > 0 || a.crashes > 0 || a.modelErrors > 0 || Object.keys(a.firstErrors).length > 0) return 'error';
   if (violatingRuns(a) > 0) return 'violates';
+  if (exhaustive !== undefined) {
+    const stopped = (a.exhaustive?.stoppedSubtrees ?? 0) > 0 || a.budgetExceeded > 0;
+    return !exhaustive.allUnits || stopped ? 'incomplete' : 'proved';
+  }
   if (hazardRuns(a) > 0 || Object.values(a.useSites).some((n) => n > 0)) return 'hazard';
   return 'safe';
 }
@@ -209,7 +250,10 @@ export interface BuildOptions {
 }
 
 export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: BuildOptions = {}): CellResult {
-  const verdict = verdictOf(a);
+  const strategy = cell.spec.strategy;
+  const units = unitsOf(cell.spec, 0);
+  const isExhaustive = strategy.kind === 'exhaustive';
+  const verdict = verdictOf(a, isExhaustive ? { allUnits: coveredCount(a.batches.map(parseInterval)) === units } : undefined);
   const firstFailures: FirstFailureEntry[] = Object.values(a.firstFailures)
     .sort(compareFailures)
     .map((f) => {
@@ -229,14 +273,9 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
         bugDepth: s?.bugDepth ?? null,
       };
     });
-  const pct = pctReport(
-    cell.spec.strategy,
-    a.actors,
-    a.runs - a.crashes - a.modelErrors,
-    a.estimatedSteps,
-    a.steps,
-    verdict === 'safe' || verdict === 'hazard',
-  );
+  const pct = isExhaustive
+    ? null
+    : pctReport(cell.spec.strategy, a.actors, a.runs - a.crashes - a.modelErrors, a.estimatedSteps, a.steps, verdict === 'safe' || verdict === 'hazard');
   const rawCosts = {} as Record<(typeof COST_NAMES)[number], number>;
   COST_NAMES.forEach((n, i) => (rawCosts[n] = a.costs[i] ?? 0));
   return {
@@ -273,6 +312,7 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
     pctMissBound: pct?.missBound ?? null,
     pct,
     coverage: cellCoverage(a, opts.coverage === true),
+    ...(isExhaustive ? { exhaustive: exhaustiveReport(strategy, a, units) } : {}),
     raw: {
       cellId: cell.cellId,
       cellHash: cell.cellHash,
@@ -287,7 +327,7 @@ export function buildCell(cell: PreparedCell, a: EngineCellAggregate, opts: Buil
 
 export function buildResults(r: SweepResult, opts: BuildOptions = {}): ResultsFile {
   const cells = r.cells.map((c, i) => buildCell(c, r.aggregates[i]!, { ...opts, coverage: r.coverage }));
-  const complete = r.aggregates.every((a) => coveredCount(a.batches.map(parseInterval)) === r.runs);
+  const complete = r.aggregates.every((a, i) => coveredCount(a.batches.map(parseInterval)) === unitsOf(r.cells[i]!.spec, r.runs));
   return {
     schema: RESULTS_SCHEMA,
     toolVersion: r.toolVersion,

@@ -38,9 +38,12 @@ const OLD_RESULTS_SCHEMAS: Readonly<Record<string, string>> = {
  *   under `none`); the runs went on past it;
  * - `violates`: some run ended in an invariant violation (I14 freed-mm-use included);
  * - `error`: a plugin error, deadlock, worker crash or model error (whatever else was found);
- * - `proved` / `incomplete`: RESERVED for the coming exhaustive-search strategies (the whole
- *   state space of the cell explored without a violation / the search stopped at its bound).
- *   No strategy gives them yet; readers should accept them.
+ * - `proved` / `incomplete`: exhaustive cells only (strategy `exhaustive`, `exhaustive:P`), which
+ *   never give `safe` or `hazard`: `proved` = every subtree of the search was searched to the end
+ *   and no execution violated an invariant (within the cell's workload, CPUs, memory model and
+ *   preemption bound; hazards and non-fatal use sites it recorded are listed with it);
+ *   `incomplete` = a subtree was not searched (interrupted, time budget, one shard of several)
+ *   or ran out of its budget share, or an execution hit the step budget. See `exhaustive`.
  */
 export const VERDICTS = ['safe', 'hazard', 'violates', 'error', 'proved', 'incomplete'] as const;
 const VerdictSchema = z.enum(VERDICTS);
@@ -227,6 +230,44 @@ const sketchB64 = z
   .length(HLL_BASE64_LENGTH)
   .regex(/^[A-Za-z0-9+/]+={0,2}$/);
 
+/**
+ * An exhaustive cell's search (exhaustive/batch.ts): the bounds it holds for, what it took and
+ * what it enumerated. The search is cut into `subtrees` units (a constant; `roots` of them are
+ * non-empty), searched apart and added up: `executions` (= the cell's `runs`), search-tree
+ * `nodes` (a root's frames counted in each of its subtree's), `distinctStates` (stored,
+ * summed over subtrees: each hashes its own), `prunedExecutions` (cut short at a state explored
+ * already), `prunedByBound` (alternatives the preemption bound excluded), `slept` (alternatives
+ * sleep sets skipped), `frontier` and `stoppedSubtrees` (left by subtrees whose share of
+ * `maxExecutions` ran out: the cell is then `incomplete`), `maxDepth` (frames: steps and
+ * in-step choices). `stateHashing` / `partialOrder`: on, or why not (null before any subtree).
+ */
+export const ExhaustiveReport = z
+  .object({
+    preemptionBound: count.nullable(),
+    maxExecutions: count,
+    subtrees: count,
+    subtreesSearched: count,
+    roots: count,
+    executions: count,
+    nodes: count,
+    distinctStates: count,
+    prunedExecutions: count,
+    prunedByBound: count,
+    slept: count,
+    frontier: count,
+    stoppedSubtrees: count,
+    maxDepth: count,
+    stateHashing: z
+      .object({ on: z.boolean(), bits: z.literal(64), reason: z.string().nullable() })
+      .strict()
+      .nullable(),
+    partialOrder: z.object({ on: z.boolean(), reason: z.string().nullable() }).strict().nullable(),
+    enumerated: z.array(z.string()),
+    fixed: z.array(z.string()),
+  })
+  .strict();
+export type ExhaustiveReport = z.infer<typeof ExhaustiveReport>;
+
 export const CellResult = z
   .object({
     index: count,
@@ -280,6 +321,8 @@ export const CellResult = z
     pct: PctReport.nullable(),
     /** Abstract-state coverage (see CellCoverage); null when off. */
     coverage: CellCoverage.nullable(),
+    /** Exhaustive cells only: the search (see ExhaustiveReport). */
+    exhaustive: ExhaustiveReport.optional(),
     /** What merging and resuming need: raw sums, the resolved cell and the runs covered. */
     raw: z
       .object({

@@ -26,7 +26,7 @@ import { mismatchError, usageError } from '../errors/lazytlb-error.js';
 import { mergeAll, mergeAggregate, violatingRuns } from '../aggregate/aggregate.js';
 import { cellsDifference, prepareCells } from './cells.js';
 import { fingerprintsDifference, type SweepFingerprints } from './fingerprints.js';
-import { parseInterval } from '../plan/intervals.js';
+import { coveredCount, parseInterval } from '../plan/intervals.js';
 import { Plan, remaining, type Shard } from '../plan/plan.js';
 import { defaultThreads, maxThreads } from '../executor/pool.js';
 import type { EngineCellAggregate } from '../aggregate/types.js';
@@ -163,9 +163,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   let runsDone = 0,
     stepsDone = 0,
     violationsDone = 0;
+  // Progress counts units (runs; an exhaustive cell's subtrees), as the plan does.
+  const unitsDone = (a: EngineCellAggregate): number =>
+    cells[a.cell]?.spec.strategy.kind === 'exhaustive' ? coveredCount(a.batches.map(parseInterval)) : a.runs;
   if (opts.resume !== undefined) {
     for (const a of opts.resume.aggregates) {
-      runsDone += a.runs;
+      runsDone += unitsDone(a);
       stepsDone += a.steps;
       violationsDone += violatingRuns(a);
     }
@@ -216,7 +219,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
         if (v < (stopAt.get(batch.cell) ?? Infinity)) stopAt.set(batch.cell, v);
       }
       opts.onBatch?.(batch, agg);
-      runsDone += agg.runs;
+      runsDone += unitsDone(agg);
       stepsDone += agg.steps;
       violationsDone += violatingRuns(agg);
       opts.onProgress?.({ runs: runsDone, totalRuns, steps: stepsDone, violations: violationsDone, elapsedMs: performance.now() - t0 });

@@ -10,6 +10,7 @@ export type { Batch } from '../plan/plan.js';
 export {
   type CellAggregate,
   type EngineCellAggregate,
+  type ExhaustiveAggregate,
   type FailureClass,
   failureKey,
   failureLabel,
