@@ -22,9 +22,10 @@ import { type HAZARD_IDS, type RunSeed, runSeed, seedFromHex, type Simulator } f
 import { emptyAggregate, normaliseAggregate } from '../aggregate/aggregate.js';
 import type { EngineCellAggregate, ExhaustiveAggregate } from '../aggregate/types.js';
 import { formatInterval, parseInterval, unionIntervals } from '../plan/intervals.js';
-import { recordEnd, recordFinding } from '../executor/run-batch.js';
+import { recordEnd, recordFinding } from '../aggregate/record.js';
 import { exhaustiveSearch, searchSetup } from './search.js';
-import { SUBTREES, type SubtreeSplit, splitSearch } from './subtrees.js';
+import { type SubtreeSplit, splitSearch } from './subtrees.js';
+import { EXHAUSTIVE_UNITS as SUBTREES } from '../plan/plan.js';
 
 /** The executions budget of an exhaustive cell whose strategy names none. */
 export const DEFAULT_MAX_EXECUTIONS = 1_000_000;

@@ -19,9 +19,10 @@
 import type { RunSeed, Simulator } from '@lazytlb/core';
 import { DfsExplorer, PRUNED, SPLIT } from './dfs-explorer.js';
 import { type ExhaustiveOptions, searchSetup } from './search.js';
+import { EXHAUSTIVE_UNITS } from '../plan/plan.js';
 
-/** Subtrees per exhaustive cell of a sweep: a constant, so that the split never depends on threads or machines. */
-export const SUBTREES = 32;
+/** Subtrees per exhaustive cell of a sweep (the plan's units): a constant, so that the split never depends on threads or machines. */
+export const SUBTREES = EXHAUSTIVE_UNITS;
 
 /** Deepest cap tried (frames) before taking the roots as they are. */
 const MAX_SPLIT_DEPTH = 64;

@@ -5,12 +5,11 @@
  * index is ≡ I−1 (mod N), so the shards' union is exactly the plan. Batch boundaries do not
  * influence results (a run's seed depends only on its cell and index; aggregates merge
  * exactly), only how work is distributed. An exhaustive cell's units are not runs but the
- * SUBTREES subtrees of its search (exhaustive/batch.ts), one per batch, whatever `runs` says.
+ * EXHAUSTIVE_UNITS subtrees of its search (exhaustive/batch.ts), one per batch, whatever `runs` says.
  */
 import type { CellSpec } from '../matrix/types.js';
 import { usageError } from '../errors/lazytlb-error.js';
 import { type Interval, parseInterval, subtractIntervals, unionIntervals } from './intervals.js';
-import { SUBTREES } from '../exhaustive/subtrees.js';
 
 /** A batch: runs [runStart, runEnd) of cell `cell`. */
 export interface Batch {
@@ -18,6 +17,12 @@ export interface Batch {
   readonly runStart: number;
   readonly runEnd: number;
 }
+
+/**
+ * Units of an exhaustive cell: the subtrees its search is cut into (exhaustive/subtrees.ts),
+ * a constant so that the split never depends on threads or machines.
+ */
+export const EXHAUSTIVE_UNITS = 32;
 
 /** A cell as the plan sees it: its CPUs (batch size) and strategy (an exhaustive cell's units are subtrees). */
 export type PlanCell = Pick<CellSpec, 'index' | 'cpus'> & { readonly strategy?: CellSpec['strategy'] };
@@ -32,11 +37,11 @@ export function defaultBatchSize(cell: Pick<PlanCell, 'cpus' | 'strategy'>): num
 }
 
 /**
- * The units of a cell's plan: `runs` seeded runs, or for an exhaustive cell the SUBTREES
- * subtrees of its search (exhaustive/subtrees.ts), whatever `runs` says.
+ * The units of a cell's plan: `runs` seeded runs, or for an exhaustive cell the
+ * EXHAUSTIVE_UNITS subtrees of its search (exhaustive/subtrees.ts), whatever `runs` says.
  */
 export function unitsOf(cell: Pick<PlanCell, 'strategy'>, runs: number): number {
-  return cell.strategy?.kind === 'exhaustive' ? SUBTREES : runs;
+  return cell.strategy?.kind === 'exhaustive' ? EXHAUSTIVE_UNITS : runs;
 }
 
 export interface Shard {
