@@ -255,4 +255,15 @@ describe('exhaustive search', () => {
       }
     }
   });
+
+  it('maxMs stops a search on the clock it is given: incomplete, stopped by time, with its frontier', () => {
+    let now = 0;
+    const sim = new Simulator({ plugin: referenceArch, scheme: 'refcount', cpus: 2, workload: 'canonical:hotplug-vs-exit' });
+    // Each execution advances the fake clock by 1 ms: a 5 ms budget stops after 5 executions.
+    const r = exhaustiveSearch(sim, { seed: runSeed(hashString128('max-ms'), 0), preemptionBound: 1, maxMs: 5, clock: () => now++ });
+    expect(r.stoppedBy).toBe('time');
+    expect(r.verdict).toBe('incomplete');
+    expect(r.frontier).toBeGreaterThan(0);
+    expect(r.executions).toBeLessThanOrEqual(5);
+  });
 });

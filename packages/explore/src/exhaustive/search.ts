@@ -35,6 +35,12 @@ export interface ExhaustiveOptions {
   /** Most simulated steps over all executions before it stops `incomplete` (default 2^40). */
   readonly maxSteps?: number;
   /**
+   * Wall-clock budget in ms (read on `clock` after each execution; default none). A search it
+   * stops depends on the machine's speed: scripts only, never a sweep (whose results are a
+   * function of the cell and seed).
+   */
+  readonly maxMs?: number;
+  /**
    * State hashing (default `auto`: on when the cell's plugins declare their state, core's
    * Simulator.stateHashRefusal): a state between two steps reached again, with no fewer
    * preemptions, is not explored again. `off`: the reference search.
@@ -106,7 +112,7 @@ export interface ExhaustiveResult {
   /** Untried alternatives left when a budget stopped the search (0 when it finished). */
   readonly frontier: number;
   /** Why an incomplete search stopped (null otherwise). */
-  readonly stoppedBy: 'executions' | 'steps' | 'first-violation' | null;
+  readonly stoppedBy: 'executions' | 'steps' | 'time' | 'first-violation' | null;
   readonly findings: readonly ExhaustiveFinding[];
   /** The choices the search enumerated. */
   readonly enumerated: readonly string[];
@@ -165,6 +171,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
   const t0 = clock();
   const maxExecutions = opts.maxExecutions ?? 1_000_000;
   const maxSteps = opts.maxSteps ?? 2 ** 40;
+  const maxMs = opts.maxMs;
   const every = opts.progressEvery ?? 10_000;
   const { bound, refusal, hasher, porRefusal, por } = searchSetup(sim, opts);
   const table = hasher !== null ? new FingerprintTable() : null;
@@ -237,6 +244,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     if (!dfs.backtrack(dfs.position)) return false;
     if (executions >= maxExecutions) stoppedBy = 'executions';
     else if (steps >= maxSteps) stoppedBy = 'steps';
+    else if (maxMs !== undefined && clock() - t0 >= maxMs) stoppedBy = 'time';
     return stoppedBy === null;
   };
 
