@@ -384,13 +384,21 @@ export class Kernel implements SchemeKernel {
   /** Number of preempted vCPUs (while non-zero the run loop watches their clocks). */
   vcpusPreempted = 0;
 
-  /** Set the run's vCPU preemptions: the steps from which each may happen (ascending) and how long each lasts. */
+  /**
+   * Set the run's vCPU preemptions: the steps from which each may happen (ascending) and how long
+   * each lasts. Under an explorer that enumerates choices (exhaustive search and its replays) the
+   * times are not used: the hypervisor may preempt at any step while preemptions are left, and
+   * resume at any later step, both schedule decisions the search enumerates. That keeps absolute
+   * time (the step count) out of the state, which state hashing needs; it over-approximates a
+   * profile's drawn times (an explicit workload's are "any time" already).
+   */
   setVcpuPreemptions(count: number, at: ArrayLike<number> | null, lasts: ArrayLike<number> | null): void {
+    const timeless = this.chooser !== null;
     this.vcpuBudget = count;
     this.vcpuIdx = 0;
     for (let i = 0; i < count; i++) {
-      this.vcpuAt[i] = at === null ? 0 : at[i]!;
-      this.vcpuFor[i] = lasts === null ? 0 : lasts[i]!;
+      this.vcpuAt[i] = at === null || timeless ? 0 : at[i]!;
+      this.vcpuFor[i] = lasts === null || timeless ? 0 : lasts[i]!;
     }
     this.vcpuNextAt = count > 0 ? this.vcpuAt[0]! : 0x7fffffff;
     this.vcpusPreempted = 0;
@@ -402,7 +410,8 @@ export class Kernel implements SchemeKernel {
     this.vcpuBudget--;
     this.vcpuIdx++;
     this.vcpuNextAt = this.vcpuBudget > 0 ? this.vcpuAt[this.vcpuIdx]! : 0x7fffffff;
-    this.cpuResumeAt[cpu] = this.step + 1 + lasts;
+    // Timeless under exhaustive search (setVcpuPreemptions): resumable from the next step, with no step count stored.
+    this.cpuResumeAt[cpu] = this.chooser !== null ? 0 : this.step + 1 + lasts;
     this.cpuPreempted[cpu] = 1;
     this.vcpusPreempted++;
     this.dirtyCpus = -1; // every CPU's hypervisor actor changes
