@@ -66,6 +66,21 @@ describe('the progress line', () => {
     expect(plainLine(snap(0, 0, 0))).toBe('lazytlb: 0/0 runs (0.0%), ETA 0:00:00, 0 runs/s, 0 violating runs, 0.00M steps/s\n');
   });
 
+  it('with exhaustive cells: states stored and their rate, the deepest branch, and the frontier when one is left', () => {
+    const p = { ...snap(40, 64, 2000, 1_000_000, 0), exhaustive: { states: 123_456, maxDepth: 71, frontier: 0 } };
+    expect(
+      progressParts(p)
+        .map((x) => x.text)
+        .slice(5),
+    ).toEqual(['123,456 states (61,728/s)', 'depth 71']);
+    const q = { ...p, exhaustive: { states: 10, maxDepth: 3, frontier: 42 } };
+    expect(
+      progressParts(q)
+        .map((x) => x.text)
+        .slice(5),
+    ).toEqual(['10 states (5/s)', 'depth 3', 'frontier 42']);
+  });
+
   it('fits a width: drops the least useful parts first, then cuts with …', () => {
     const parts = [
       { text: 'aaaa', drop: 0 },

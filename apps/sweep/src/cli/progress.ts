@@ -2,7 +2,8 @@
  * Progress on stderr (stdout stays for results, --json). On a TTY: one line, rewritten in
  * place (`\r`, at most every `ttyIntervalMs`), with the runs done of the total, the share,
  * runs/s and steps/s, the violating runs and an ETA (h:mm:ss, from the rate over the sweep so
- * far), cut to the terminal's width (`columns`, read at every redraw: a resized terminal gets
+ * far), and with exhaustive cells the states they stored (and per second), their deepest branch
+ * and the frontier left by out-of-budget subtrees, cut to the terminal's width (`columns`, read at every redraw: a resized terminal gets
  * lines that fit), the least useful parts dropped first. Otherwise (CI logs, pipes): a plain
  * newline-terminated line at most every `intervalMs` (5 s), and a final one with the last
  * counts. Only ever reads the snapshots it is given: it cannot change what a sweep does.
@@ -17,6 +18,8 @@ export interface ProgressSnapshot {
   readonly steps: number;
   readonly violations: number;
   readonly elapsedMs: number;
+  /** Exhaustive cells' searches (explore's SweepProgress.exhaustive): states stored, deepest branch, frontier. */
+  readonly exhaustive?: { readonly states: number; readonly maxDepth: number; readonly frontier: number } | undefined;
 }
 
 /** A non-TTY stream gets a line at most this often (and a final one). */
@@ -70,6 +73,18 @@ export function progressParts(p: ProgressSnapshot, baseRuns = 0): LinePart[] {
     { text: `${int(ran / secs)} runs/s`, drop: 2 },
     { text: `${int(p.violations)} violating runs`, drop: 3 },
     { text: `${(p.steps / secs / 1e6).toFixed(2)}M steps/s`, drop: 4 },
+    ...exhaustiveParts(p, secs),
+  ];
+}
+
+/** With exhaustive cells: distinct states stored and their rate, the deepest branch, the frontier left (when a budget left one). */
+function exhaustiveParts(p: ProgressSnapshot, secs: number): LinePart[] {
+  const x = p.exhaustive;
+  if (x === undefined) return [];
+  return [
+    { text: `${int(x.states)} states (${int(x.states / secs)}/s)`, drop: 2 },
+    { text: `depth ${int(x.maxDepth)}`, drop: 5 },
+    ...(x.frontier > 0 ? [{ text: `frontier ${int(x.frontier)}`, drop: 5 }] : []),
   ];
 }
 

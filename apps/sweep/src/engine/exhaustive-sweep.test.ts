@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArtifact, replayArtifact } from '@lazytlb/core';
-import { buildResults, type CellSpec, parseResults, runSweep, SUBTREES } from '@lazytlb/explore';
+import { buildResults, type CellSpec, parseResults, runSweep, SUBTREES, type SweepProgress } from '@lazytlb/explore';
 import { mergeResultDirs } from '../results/merge-dirs.js';
 import { readResultDir } from '../results/read.js';
 import { writeResultDir } from '../results/write.js';
@@ -67,9 +67,16 @@ describe('exhaustive cells in a sweep', () => {
     expect(f.cells[2]!.violations.I14).toBeGreaterThan(0);
   });
 
-  it('gives identical results for 1 or 2 threads and any batch size', async () => {
+  it('gives identical results for 1 or 2 threads and any batch size; progress reports the states searched', async () => {
     const a = stripTiming(buildResults(await reference));
-    expect(stripTiming(buildResults(await runSweep({ registry, ...base, threads: 2, batchSize: 7 })))).toBe(a);
+    let last: SweepProgress | undefined;
+    const r = await runSweep({ registry, ...base, threads: 2, batchSize: 7, onProgress: (p) => (last = p) });
+    expect(stripTiming(buildResults(r))).toBe(a);
+    const states = r.aggregates.reduce((n, x) => n + (x.exhaustive?.distinctStates ?? 0), 0);
+    expect(last?.exhaustive?.states).toBe(states);
+    expect(last?.exhaustive?.maxDepth).toBeGreaterThan(10);
+    expect(last?.runs).toBe(last?.totalRuns);
+    expect(last?.totalRuns).toBe(4 * SUBTREES + 200);
   });
 
   it('merging shards gives the unsharded result; a shard alone is incomplete', async () => {

@@ -35,11 +35,18 @@ import type { PreparedCell, SweepResult } from './types.js';
 import { matrixHash } from './matrix-hash.js';
 
 export interface SweepProgress {
+  /** Units done: runs, and an exhaustive cell's subtrees (the plan's units). */
   readonly runs: number;
   readonly totalRuns: number;
   readonly steps: number;
   readonly violations: number;
   readonly elapsedMs: number;
+  /**
+   * Exhaustive cells' searches so far (absent while none has reported): distinct states stored
+   * (summed over subtrees), the deepest branch (frames) and the frontier subtrees left when
+   * their budget share ran out.
+   */
+  readonly exhaustive?: { readonly states: number; readonly maxDepth: number; readonly frontier: number };
 }
 
 export interface SweepOptions {
@@ -163,6 +170,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   let runsDone = 0,
     stepsDone = 0,
     violationsDone = 0;
+  let searched: SweepProgress['exhaustive'];
   // Progress counts units (runs; an exhaustive cell's subtrees), as the plan does.
   const unitsDone = (a: EngineCellAggregate): number =>
     cells[a.cell]?.spec.strategy.kind === 'exhaustive' ? coveredCount(a.batches.map(parseInterval)) : a.runs;
@@ -222,7 +230,22 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       runsDone += unitsDone(agg);
       stepsDone += agg.steps;
       violationsDone += violatingRuns(agg);
-      opts.onProgress?.({ runs: runsDone, totalRuns, steps: stepsDone, violations: violationsDone, elapsedMs: performance.now() - t0 });
+      const x = agg.exhaustive;
+      if (x !== undefined) {
+        searched = {
+          states: (searched?.states ?? 0) + x.distinctStates,
+          maxDepth: Math.max(searched?.maxDepth ?? 0, x.maxDepth),
+          frontier: (searched?.frontier ?? 0) + x.frontier,
+        };
+      }
+      opts.onProgress?.({
+        runs: runsDone,
+        totalRuns,
+        steps: stepsDone,
+        violations: violationsDone,
+        elapsedMs: performance.now() - t0,
+        ...(searched !== undefined ? { exhaustive: searched } : {}),
+      });
       if (opts.checkpoint !== undefined && performance.now() - lastCheckpoint >= opts.checkpoint.everyMs && pending.done !== true) {
         // Every completed batch, as an interrupted (resumable) sweep; the batches in flight are not in it.
         opts.checkpoint.write(result(true));
