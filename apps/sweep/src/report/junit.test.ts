@@ -113,6 +113,26 @@ describe('--junit: one test case per cell', () => {
     expect(elements.find((e) => e.name === 'testsuites')!.attrs).toMatchObject({ tests: '2', errors: '1', skipped: '1', failures: '0' });
   });
 
+  it('exhaustive cells: proved passes (a hazard failure under --fail-on hazards when it recorded hazards); incomplete is skipped, a failure under incomplete or hazards', () => {
+    const base = file.cells[0]!;
+    const proved: CellResult = { ...base, index: 0, verdict: 'proved', strategy: { kind: 'exhaustive', preemptions: 2 }, hazards: {}, useSites: {} };
+    const provedHz: CellResult = { ...proved, index: 1, hazards: { I3: 5 }, firstFailures: [] };
+    const incomplete: CellResult = { ...proved, index: 2, verdict: 'incomplete', strategy: { kind: 'exhaustive' } };
+    const f = { ...file, cells: [proved, provedHz, incomplete] };
+    const outcome = (failOn: 'violations' | 'incomplete' | 'hazards') =>
+      wellFormed(junitXml(f, { failOn, outDir: 'o' }))
+        .elements.filter((e) => e.name === 'testcase')
+        .map((tc) => {
+          const inner = wellFormed(`<x>${tc.text}</x>`).elements.find((e) => e.name === 'failure' || e.name === 'skipped');
+          return inner === undefined ? 'pass' : `${inner.name}${inner.attrs.type !== undefined ? `:${inner.attrs.type}` : ''}`;
+        });
+    expect(outcome('violations')).toEqual(['pass', 'pass', 'skipped']);
+    expect(outcome('incomplete')).toEqual(['pass', 'pass', 'failure:incomplete']);
+    expect(outcome('hazards')).toEqual(['pass', 'failure:hazard', 'failure:incomplete']);
+    expect(cellCaseName(incomplete)).toContain('exhaustive');
+    expect(cellCaseName(proved)).toContain('exhaustive:2');
+  });
+
   it('escapes the five XML characters and replaces characters XML 1.0 forbids', () => {
     expect(xmlEscape(`a<b>&"c'`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
     expect(xmlEscape('x\u0000y\u001bz\tok\n')).toBe('x\uFFFDy\uFFFDz\tok\n');
