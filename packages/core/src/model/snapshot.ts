@@ -10,16 +10,19 @@
  * snapshot after refresh().
  */
 import type { Kernel } from './kernel.js';
-import { isView, type View } from './state-hash.js';
+import { compileKeyed, isView, type View } from './state-hash.js';
+
+type Copy = (o: unknown, v: unknown[]) => void;
 
 export class KernelSnapshot {
   private arrays: Uint8Array[] = [];
   private copies: Uint8Array[] = [];
-  private keys: string[] = [];
   private values: unknown[] = [];
   private sbKeys: string[] = [];
   private sbValues: unknown[] = [];
   private readonly slabScalars = new Float64Array(8);
+  private saveKeys: Copy = () => {};
+  private loadKeys: Copy = () => {};
 
   constructor(private readonly k: Kernel) {}
 
@@ -44,16 +47,34 @@ export class KernelSnapshot {
     // Under sc some arrays alias others (rqCurrMem is rqCurr, the store buffers' mem is view): saving twice is harmless.
     this.arrays = arrays;
     this.copies = arrays.map((a, i) => (this.copies[i]?.length === a.length ? this.copies[i]! : new Uint8Array(a.length)));
-    this.keys = keys;
     this.values = new Array(keys.length);
+    this.saveKeys = compileKeyed(
+      'save',
+      keys,
+      'o,v',
+      (key, i) => `v[${i}] = o.${key};`,
+      '',
+      (o: unknown, v: unknown[]) => {
+        for (let i = 0; i < keys.length; i++) v[i] = (o as Record<string, unknown>)[keys[i]!];
+      },
+    );
+    this.loadKeys = compileKeyed(
+      'load',
+      keys,
+      'o,v',
+      (key, i) => `o.${key} = v[${i}];`,
+      '',
+      (o: unknown, v: unknown[]) => {
+        for (let i = 0; i < keys.length; i++) (o as Record<string, unknown>)[keys[i]!] = v[i];
+      },
+    );
     this.sbKeys = sbKeys;
     this.sbValues = new Array(sbKeys.length);
   }
 
   capture(): void {
     for (let i = 0; i < this.arrays.length; i++) this.copies[i]!.set(this.arrays[i]!);
-    const k = this.k as unknown as Record<string, unknown>;
-    for (let i = 0; i < this.keys.length; i++) this.values[i] = k[this.keys[i]!];
+    this.saveKeys(this.k, this.values);
     const sb = this.k.sb as unknown as Record<string, unknown>;
     for (let i = 0; i < this.sbKeys.length; i++) this.sbValues[i] = sb[this.sbKeys[i]!];
     this.k.slab.writeStateScalars(this.slabScalars, 0);
@@ -61,8 +82,7 @@ export class KernelSnapshot {
 
   restore(): void {
     for (let i = 0; i < this.arrays.length; i++) this.arrays[i]!.set(this.copies[i]!);
-    const k = this.k as unknown as Record<string, unknown>;
-    for (let i = 0; i < this.keys.length; i++) k[this.keys[i]!] = this.values[i];
+    this.loadKeys(this.k, this.values);
     const sb = this.k.sb as unknown as Record<string, unknown>;
     for (let i = 0; i < this.sbKeys.length; i++) sb[this.sbKeys[i]!] = this.sbValues[i];
     this.k.slab.readStateScalars(this.slabScalars, 0);

@@ -78,12 +78,36 @@ export type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Arra
 
 export const isView = (v: unknown): v is View => ArrayBuffer.isView(v) && !(v instanceof DataView);
 
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const compiled = new Map<string, unknown>();
+
+/**
+ * A function of (object, values) built from `body(key, i)` per key: compiled once per key list
+ * (plain property loads and stores, where a loop over keys makes megamorphic keyed accesses),
+ * or `loop` where code cannot be compiled (a content security policy) or a key is not an identifier.
+ */
+export function compileKeyed<F>(tag: string, keys: readonly string[], params: string, body: (key: string, i: number) => string, tail: string, loop: F): F {
+  if (!keys.every((k) => IDENT.test(k))) return loop;
+  const id = `${tag}:${keys.join(',')}`;
+  let f = compiled.get(id) as F | undefined;
+  if (f === undefined) {
+    try {
+      f = new Function(...params.split(','), `${keys.map(body).join('\n')}\n${tail}`) as F;
+    } catch {
+      f = loop;
+    }
+    compiled.set(id, f);
+  }
+  return f;
+}
+
 /** The per-run list of what to hash, rebuilt after each reset (arrays may be reallocated, plugins declare theirs again). */
 export class StateHasher {
   /** Each array as 32-bit words, or as bytes when its length is not a multiple of 4 bytes. */
   private words: (Int32Array | Uint8Array)[] = [];
   private scalars = new Float64Array(256);
   private scalarKeys: string[] = [];
+  private readScalars: (k: unknown, out: Float64Array, n: number) => number = () => 0;
   private readonly f64 = new Float64Array(1);
   private readonly f64w = new Int32Array(this.f64.buffer);
 
@@ -108,6 +132,19 @@ export class StateHasher {
     });
     for (const v of this.k.declaredState) add(v as View);
     this.words = words;
+    const keys = this.scalarKeys;
+    this.readScalars = compileKeyed(
+      'hash',
+      keys,
+      'o,out,n',
+      (key) => `out[n++] = Number(o.${key});`,
+      'return n;',
+      (o: unknown, out: Float64Array, n: number) => {
+        const r = o as Record<string, number | boolean>;
+        for (const key of keys) out[n++] = Number(r[key]);
+        return n;
+      },
+    );
   }
 
   /** The fingerprint of the state now: out[0], out[1] (two 32-bit lanes). No allocation. */
@@ -123,17 +160,8 @@ export class StateHasher {
         b = step32(b, x ^ 0x27d4eb2f);
       }
     }
-    const k = this.k as unknown as Record<string, number | boolean>;
     const sc = this.scalars;
-    let n = 0;
-    for (const key of this.scalarKeys) sc[n++] = Number(k[key]);
-    n = this.k.slab.writeStateScalars(sc, n);
-    sc[n++] = this.k.sb.busy;
-    // A step-count deadline that is still ahead (a paravirt vCPU preemption or resume) makes the step count state.
-    const step = this.k.step;
-    let deadline = this.k.vcpuNextAt !== NO_DEADLINE && this.k.vcpuNextAt > step;
-    for (let c = 0; c < this.k.ncpu && !deadline; c++) if (this.k.cpuResumeAt[c]! > step) deadline = true;
-    sc[n++] = deadline ? step : -1;
+    const n = this.fillScalars(sc);
     for (let i = 0; i < n; i++) {
       this.f64[0] = sc[i]!;
       const lo = this.f64w[0]!;
@@ -143,6 +171,75 @@ export class StateHasher {
     }
     out[0] = fmix32(a ^ this.words.length);
     out[1] = fmix32(b ^ n);
+  }
+
+  /** The hashed scalars into `sc` (see hash()); returns how many. */
+  private fillScalars(sc: Float64Array): number {
+    let n = this.readScalars(this.k, sc, 0);
+    n = this.k.slab.writeStateScalars(sc, n);
+    sc[n++] = this.k.sb.busy;
+    // A step-count deadline that is still ahead (a paravirt vCPU preemption or resume) makes the step count state.
+    const step = this.k.step;
+    let deadline = this.k.vcpuNextAt !== NO_DEADLINE && this.k.vcpuNextAt > step;
+    for (let c = 0; c < this.k.ncpu && !deadline; c++) if (this.k.cpuResumeAt[c]! > step) deadline = true;
+    sc[n++] = deadline ? step : -1;
+    return n;
+  }
+
+  /** keep()'s copies: the word arrays and the byte arrays apart (monomorphic loops). */
+  private keptWords: Int32Array[] = [];
+  private keptWordsOf: Int32Array[] = [];
+  private keptBytes: Uint8Array[] = [];
+  private keptBytesOf: Uint8Array[] = [];
+  private keptFor: (Int32Array | Uint8Array)[] | null = null;
+  private keptScalars = new Float64Array(256);
+  private keptN = 0;
+  private readonly cmpScalars = new Float64Array(256);
+
+  /**
+   * Keep a copy of what hash() reads in the state now, for sameAsKept(): comparing two states
+   * this way is exact, where comparing fingerprints is exact up to a collision, and cheaper
+   * than two hashes (Simulator.commutesWith).
+   */
+  keep(): void {
+    if (this.keptFor !== this.words) {
+      this.keptFor = this.words;
+      this.keptWordsOf = [];
+      this.keptWords = [];
+      this.keptBytesOf = [];
+      this.keptBytes = [];
+      for (const w of this.words) {
+        if (w instanceof Int32Array) {
+          this.keptWordsOf.push(w);
+          this.keptWords.push(new Int32Array(w.length));
+        } else {
+          this.keptBytesOf.push(w);
+          this.keptBytes.push(new Uint8Array(w.length));
+        }
+      }
+    }
+    for (let i = 0; i < this.keptWords.length; i++) this.keptWords[i]!.set(this.keptWordsOf[i]!);
+    for (let i = 0; i < this.keptBytes.length; i++) this.keptBytes[i]!.set(this.keptBytesOf[i]!);
+    this.keptN = this.fillScalars(this.keptScalars);
+  }
+
+  /** Whether the state now hashes the same data as the state keep() saw (so the same fingerprint). */
+  sameAsKept(): boolean {
+    if (this.keptFor !== this.words) throw new Error('StateHasher.sameAsKept: keep() first, after the same refresh()');
+    for (let i = 0; i < this.keptWords.length; i++) {
+      const a = this.keptWordsOf[i]!;
+      const b = this.keptWords[i]!;
+      for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+    }
+    for (let i = 0; i < this.keptBytes.length; i++) {
+      const a = this.keptBytesOf[i]!;
+      const b = this.keptBytes[i]!;
+      for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+    }
+    const n = this.fillScalars(this.cmpScalars);
+    if (n !== this.keptN) return false;
+    for (let i = 0; i < n; i++) if (!Object.is(this.cmpScalars[i], this.keptScalars[i])) return false;
+    return true;
   }
 }
 

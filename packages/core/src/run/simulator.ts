@@ -506,8 +506,6 @@ export class Simulator {
   private runId = 0;
   private snap: KernelSnapshot | null = null;
   private snapRun = -1;
-  private readonly fpA = new Uint32Array(2);
-  private readonly fpB = new Uint32Array(2);
   private experimentChose = false;
   private readonly experimentChooser = (): number => {
     this.experimentChose = true;
@@ -525,6 +523,17 @@ export class Simulator {
    * state only (stateHashRefusal).
    */
   commutes(a: number, b: number, hasher: StateHasher): boolean {
+    if (!(a >= 0 && a < 32)) throw new RangeError(`commutes: actor ${a} (actor ids below 32: at most 8 CPUs)`);
+    return this.commutesWith(b, 1 << a, hasher) !== 0;
+  }
+
+  /**
+   * commutes(u, a) for every actor u in the bitmask `candidates` (actor ids < 32), in one go:
+   * the state is captured once. Returns the bitmask of those whose next step commutes with
+   * a's. The two orders' states are compared exactly (StateHasher.keep/sameAsKept: what
+   * `hasher` hashes), not by fingerprint.
+   */
+  commutesWith(a: number, candidates: number, hasher: StateHasher): number {
     if (this.stateHashRefusal !== null) throw new Error(this.stateHashRefusal);
     const k = this.k;
     if (this.snap === null) this.snap = new KernelSnapshot(k);
@@ -542,26 +551,96 @@ export class Simulator {
     k.chooser = this.experimentChooser;
     k.tracer = null;
     this.cov = null;
-    this.experimentChose = false;
-    let same = false;
-    if (this.tryStep(a) && this.tryStep(b)) {
-      hasher.hash(this.fpA);
-      const hazards = k.hazardMask;
-      const sites = k.siteMask;
-      snap.restore();
-      if (this.tryStep(b) && this.tryStep(a)) {
-        hasher.hash(this.fpB);
-        same = this.fpA[0] === this.fpB[0] && this.fpA[1] === this.fpB[1] && k.hazardMask === hazards && k.siteMask === sites;
+    let out = 0;
+    let cand = candidates >>> 0;
+    for (let u = 0; cand !== 0; u++, cand >>>= 1) {
+      if ((cand & 1) === 0) continue;
+      this.experimentChose = false;
+      let same = false;
+      if (this.tryStep(u) && this.tryStep(a)) {
+        hasher.keep();
+        const hazards = k.hazardMask;
+        const sites = k.siteMask;
+        snap.restore();
+        if (this.tryStep(a) && this.tryStep(u)) same = k.hazardMask === hazards && k.siteMask === sites && hasher.sameAsKept();
       }
+      snap.restore();
+      if (same && !this.experimentChose) out |= 1 << u;
     }
-    snap.restore();
     k.chooser = chooser;
     k.tracer = tracer;
     this.cov = cov;
     this.pendingError = pending;
     this.errorInStep = inStep;
     this.collectEnabled(); // the caller's enabled buffer holds this state's actors again
-    return same && !this.experimentChose;
+    return out >>> 0;
+  }
+
+  // ---- stateful exhaustive search: points of a run to come back to ---------------------------
+
+  /** A point of this simulator's runs to come back to (saveRun, restoreRun): allocate one per slot, reuse it. */
+  newRunPoint(): RunPoint {
+    if (this.stateHashRefusal !== null) throw new Error(this.stateHashRefusal);
+    return new RunPoint(new KernelSnapshot(this.k));
+  }
+
+  /**
+   * Save the state now, between two steps of the current run, into `p`: the whole Kernel
+   * (KernelSnapshot: typed arrays, scalars, store buffers, slab, the plugins' declared state,
+   * the violation), the in-step PRNG (k.rng) and the run's own state here (in-step choices
+   * made so far). The run's explorer keeps its own position (it is the caller's).
+   */
+  saveRun(p: RunPoint): void {
+    if (this.pendingError !== null || this.k.violation !== null) throw new Error('saveRun: the run has ended');
+    if (p.run !== this.runId) {
+      p.snap.refresh();
+      p.run = this.runId;
+    }
+    p.snap.capture();
+    p.step = this.k.step;
+    p.nChoices = this.nChoices;
+    const r = this.k.rng as unknown as Sfc32State;
+    p.rng[0] = r.a;
+    p.rng[1] = r.b;
+    p.rng[2] = r.c;
+    p.rng[3] = r.d;
+  }
+
+  /**
+   * Go back to a point saved in the current run (saveRun): the run goes on from there with
+   * resume(). Only within one run (begin() starts another: its points are void), and the
+   * decisions and choices up to the point must be the run's (the caller restores a point of
+   * the branch it is on): the decision and choice buffers are not saved.
+   */
+  restoreRun(p: RunPoint): void {
+    if (p.run !== this.runId) throw new Error('restoreRun: the point was saved in another run');
+    p.snap.restore();
+    this.nChoices = p.nChoices;
+    const r = this.k.rng as unknown as Sfc32State;
+    r.a = p.rng[0]!;
+    r.b = p.rng[1]!;
+    r.c = p.rng[2]!;
+    r.d = p.rng[3]!;
+    this.pendingError = null;
+    this.errorInStep = false;
+    this.k.tracer = null;
+    this.activeTracer = null;
+  }
+
+  /**
+   * Go on with the current run from where it stands (after restoreRun) to its end, with the
+   * run's explorer (`opts.explorer`, the one begin() was given), as run() would after begin().
+   */
+  resume(opts: RunOptions & { readonly explorer: Explorer }): RunResult {
+    if (opts.explorer !== this.activeExplorer) throw new Error('resume: give the explorer the run began with');
+    if (opts.trace === true || opts.stopAt !== undefined || opts.decisions !== undefined) throw new Error('resume: no trace, stopAt or decisions');
+    let outcome: OutcomeKind | undefined;
+    try {
+      outcome = this.loopWith(opts.explorer, null, null);
+    } catch (e) {
+      outcome = this.catchPluginError(e);
+    }
+    return this.end(outcome, opts);
   }
 
   /** One step of an experiment (commutes()): false when the actor is not enabled, the step throws, violates or makes a choice. */
@@ -756,6 +835,25 @@ export class Simulator {
     k.cost[C_LAZY_PINNED_AT_END] = k.lazyPinned;
     return k.violation !== null ? 'violation' : 'ok';
   }
+}
+
+/** Sfc32's state words (private fields; read and written by saveRun/restoreRun only). */
+interface Sfc32State {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+}
+
+/** A saved point of a run (Simulator.newRunPoint, saveRun, restoreRun): opaque to callers. */
+export class RunPoint {
+  /** The run it was saved in (Simulator's run id; -1: none yet). */
+  run = -1;
+  /** The step count at the point (k.step). */
+  step = 0;
+  nChoices = 0;
+  readonly rng = new Int32Array(4);
+  constructor(readonly snap: KernelSnapshot) {}
 }
 
 /**

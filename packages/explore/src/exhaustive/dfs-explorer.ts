@@ -41,6 +41,17 @@ export interface DfsHooks {
   readonly visit?: (preemptions: number, lastActor: number, sleep: number) => boolean;
   /** Partial-order reduction (sleep sets): whether the next steps of actors a and b commute in the state now. */
   readonly commutes?: (a: number, b: number) => boolean;
+  /**
+   * Partial-order reduction, all at once (preferred to `commutes` when given): the subset of
+   * the actors in the bitmask `candidates` whose next step commutes with a's in the state now.
+   */
+  readonly commuting?: (a: number, candidates: number) => number;
+  /**
+   * Stateful search: save the state now (between two steps, at new pick frame `frame`) in the
+   * frame's slot. Called at frame 0 and at every new pick frame with alternatives left; after
+   * backtrack(), restartFrame() names the slot to restore, and seek() puts the explorer there.
+   */
+  readonly save?: (frame: number) => void;
 }
 
 /** One byte per actor id and per choice value. */
@@ -100,13 +111,16 @@ export class DfsExplorer implements Explorer {
    */
   private readonly root: ArrayLike<number>;
   private readonly cap: number;
+  /** Sleep sets are kept (hooks.commutes or hooks.commuting). */
+  private readonly sleeps: boolean;
 
   constructor(
     private readonly preemptionBound: number = Number.POSITIVE_INFINITY,
     private readonly hooks: DfsHooks = {},
     shape: DfsShape = {},
   ) {
-    if (hooks.commutes !== undefined && Number.isFinite(preemptionBound)) {
+    this.sleeps = hooks.commutes !== undefined || hooks.commuting !== undefined;
+    if (this.sleeps && Number.isFinite(preemptionBound)) {
       throw new Error('DfsExplorer: sleep sets with a preemption bound are not sound as implemented: give one or the other');
     }
     this.root = shape.root ?? [];
@@ -120,6 +134,10 @@ export class DfsExplorer implements Explorer {
   /** Per pick frame: the sleep set in its state, and the one its taken alternative passes on (bitmasks of actor ids). */
   private sleepAt: Uint32Array = new Uint32Array(1024);
   private childSleep: Uint32Array = new Uint32Array(1024);
+  /** Per pick frame (stateful search): the step it decides, the branch's preemptions before it, and whether hooks.save saved its state. */
+  private stepAt: Int32Array = new Int32Array(1024);
+  private preAt: Int32Array = new Int32Array(1024);
+  private saved: Uint8Array = new Uint8Array(1024);
   /** This execution: the sleep set the next new step frame starts with. */
   private pendingSleep = 0;
 
@@ -134,8 +152,7 @@ export class DfsExplorer implements Explorer {
     this.last = NONE;
     this.preSoFar = 0;
     this.pendingSleep = 0;
-    if (this.hooks.commutes !== undefined && nActors > 32)
-      throw new RangeError(`DfsExplorer: sleep sets take at most 32 actors (8 CPUs); this cell has ${nActors}`);
+    if (this.sleeps && nActors > 32) throw new RangeError(`DfsExplorer: sleep sets take at most 32 actors (8 CPUs); this cell has ${nActors}`);
     this.hooks.begin?.();
   }
 
@@ -162,7 +179,7 @@ export class DfsExplorer implements Explorer {
       if (!ok)
         throw new Error(`DfsExplorer: step ${step}: the branch's actor ${a} is not enabled on re-execution (the model is not a function of its decisions)`);
       // The frame the last backtrack changed: the sleep set its new alternative passes on.
-      if (f === this.depth - 1 && this.hooks.commutes !== undefined) this.childSleep[f] = this.passOn(f, a);
+      if (f === this.depth - 1 && this.sleeps) this.childSleep[f] = this.passOn(f, a);
     } else {
       // A new frame: the previous actor first when still enabled, then the others ascending; asleep ones not at all.
       this.grow(f + 1);
@@ -197,9 +214,14 @@ export class DfsExplorer implements Explorer {
       this.altAt[f] = this.rootAlt(f, m);
       a = this.alts[base + this.altAt[f]!]!;
       this.value[f] = a;
-      if (this.hooks.commutes !== undefined) this.childSleep[f] = this.passOn(f, a);
+      this.stepAt[f] = step;
+      this.preAt[f] = this.preSoFar;
+      const save = this.hooks.save !== undefined && (f === 0 || this.altAt[f]! + 1 < m);
+      this.saved[f] = save ? 1 : 0;
+      if (save) this.hooks.save!(f);
+      if (this.sleeps) this.childSleep[f] = this.passOn(f, a);
     }
-    if (this.hooks.commutes !== undefined) this.pendingSleep = this.childSleep[f]!;
+    if (this.sleeps) this.pendingSleep = this.childSleep[f]!;
     if (this.isPreemption(f)) this.preSoFar++;
     this.last = a;
     return a;
@@ -215,6 +237,7 @@ export class DfsExplorer implements Explorer {
     const base = f * this.width;
     for (let i = 0; i < this.altAt[f]!; i++) cand |= 1 << this.alts[base + i]!;
     cand &= ~(1 << a);
+    if (this.hooks.commuting !== undefined) return cand === 0 ? 0 : this.hooks.commuting(a, cand >>> 0) >>> 0;
     let out = 0;
     for (let u = 0; cand !== 0; u++, cand >>>= 1) {
       if ((cand & 1) !== 0 && this.hooks.commutes!(u, a)) out |= 1 << u;
@@ -271,6 +294,31 @@ export class DfsExplorer implements Explorer {
   /** Frames the execution so far has passed (after a run: all of its decisions and choices). */
   get position(): number {
     return this.pos;
+  }
+
+  /**
+   * Stateful search, after backtrack(): the deepest pick frame at or before the frame the
+   * backtrack changed whose state hooks.save saved (frame 0's always is): restore it, seek()
+   * there and go on with the run. -1 without hooks.save.
+   */
+  restartFrame(): number {
+    if (this.hooks.save === undefined) return -1;
+    for (let f = this.depth - 1; f >= 0; f--) if (this.kind[f] === PICK && this.saved[f] === 1) return f;
+    throw new Error('DfsExplorer: no saved frame to restart from (frame 0 is always saved)');
+  }
+
+  /**
+   * Stateful search: put this execution at pick frame f (restartFrame()), where the simulator's
+   * state was restored to the one saved there: the frames before f as passed, the step, the
+   * last actor, the preemptions and the sleep set as they were when f was opened.
+   */
+  seek(f: number): void {
+    if (!(f >= 0 && f < this.depth && this.kind[f] === PICK && this.saved[f] === 1)) throw new Error(`DfsExplorer: cannot seek to frame ${f}`);
+    this.pos = f;
+    this.at = this.stepAt[f]!;
+    this.last = this.prevActor[f]!;
+    this.preSoFar = this.preAt[f]!;
+    this.pendingSleep = this.sleepAt[f]!;
   }
 
   /**
@@ -357,6 +405,14 @@ export class DfsExplorer implements Explorer {
       return b;
     };
     this.sleepAt = u32(this.sleepAt);
+    const i32 = (x: Int32Array): Int32Array => {
+      const b = new Int32Array(cap);
+      b.set(x);
+      return b;
+    };
+    this.stepAt = i32(this.stepAt);
+    this.preAt = i32(this.preAt);
+    this.saved = u8(this.saved);
     this.childSleep = u32(this.childSleep);
     this.altN = u16(this.altN);
     this.altAt = u16(this.altAt);

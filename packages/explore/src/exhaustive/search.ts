@@ -18,6 +18,9 @@
  * again; tests check that it finds the reference search's findings. No partial-order reduction yet.
  */
 import type { RunResult, RunSeed, Simulator, StateHasher } from '@lazytlb/core';
+
+/** A saved point of a run (core's Simulator.newRunPoint). */
+type RunPoint = ReturnType<Simulator['newRunPoint']>;
 import { HAZARD_IDS } from '@lazytlb/core';
 import { DfsExplorer, PRUNED } from './dfs-explorer.js';
 import { FingerprintTable } from './fingerprint-table.js';
@@ -56,6 +59,16 @@ export interface ExhaustiveOptions {
    * again). `off`: none.
    */
   readonly partialOrder?: 'auto' | 'off';
+  /**
+   * Stateful search (default `auto`: on when the cell's states can be snapshotted, the plugins
+   * declaring their state: Simulator.stateHashRefusal): after an execution, the search goes
+   * back to a saved state (core's Simulator.saveRun/restoreRun) at the deepest pick frame at or
+   * before the frame it backtracked to, instead of re-running the simulator from step 0; it
+   * re-executes at most the steps from that frame on. It visits the same tree as re-execution
+   * (same executions, nodes, states, findings; tests check it): `steps` still counts every
+   * execution's steps, prefixes included. `off`: every execution from step 0.
+   */
+  readonly stateful?: 'auto' | 'off';
   /** Stop at the first violating execution (the verdict is then `violates`, the rest unexplored). */
   readonly stopAtFirstViolation?: boolean;
   /** Called every `progressEvery` executions (default 10 000) and at the end. */
@@ -133,23 +146,36 @@ export interface ExhaustiveResult {
   };
   /** Partial-order reduction: on or not (and why not), alternatives not taken because asleep, states where all were. */
   readonly partialOrder: { readonly on: boolean; readonly reason: string | null; readonly slept: number; readonly sleepBlocked: number };
+  /**
+   * Stateful search (ExhaustiveOptions.stateful): on or not (and why not), states saved,
+   * executions resumed from a saved state (the others ran from step 0), and steps simulated
+   * (experiments not counted; `steps` counts every execution's, prefixes included).
+   */
+  readonly stateful: {
+    readonly on: boolean;
+    readonly reason: string | null;
+    readonly saves: number;
+    readonly resumed: number;
+    readonly simulatedSteps: number;
+  };
 }
 
 export const EXHAUSTIVE_ENUMERATED = [
   'schedule: which enabled actor (CPU task, interrupt, hypervisor, store-buffer drain) takes each step',
   'in-step choices (Kernel.choose, Kernel.chance with 0 < p < 1): the CPU the load balancer queues a task preempted in a kernel path on; Hyper-V falling back to IPIs (nativeFallback)',
   "elapsed time where a plugin reads it (k.choicesExplored()): x86's should_trim_cpumask() interval and consider_global_asid()'s 1-in-32 jiffies gate, each a 2-way choice (an over-approximation of timing)",
+  "vCPU preemption timing (paravirt arches): the hypervisor may preempt a vCPU at any step while the workload's preemption budget lasts and resume it at any later step, both schedule decisions (a profile's drawn times and slice lengths are not used: an over-approximation; no step count is part of the state)",
 ] as const;
 export const EXHAUSTIVE_FIXED = [
-  "the workload: an explicit cell's as written; a profile cell's as the seed draws it (with its tick, idle and vCPU preemption budgets and vCPU slices)",
+  "the workload: an explicit cell's as written; a profile cell's as the seed draws it (with its tick, idle and vCPU preemption budgets: counts, not times)",
 ] as const;
 
 /** Search every schedule of `sim`'s cell (see the file comment). */
 /** What a search of `sim` under `opts` uses: its bound, whether states are hashed and sleep sets kept, and why not. */
 export function searchSetup(
   sim: Simulator,
-  opts: Pick<ExhaustiveOptions, 'preemptionBound' | 'stateHashing' | 'partialOrder'>,
-): { bound: number; refusal: string | null; hasher: StateHasher | null; porRefusal: string | null; por: boolean } {
+  opts: Pick<ExhaustiveOptions, 'preemptionBound' | 'stateHashing' | 'partialOrder' | 'stateful'>,
+): { bound: number; refusal: string | null; hasher: StateHasher | null; porRefusal: string | null; por: boolean; statefulRefusal: string | null } {
   const bound = opts.preemptionBound ?? Number.POSITIVE_INFINITY;
   const refusal = opts.stateHashing === 'off' ? 'off (stateHashing: off)' : sim.stateHashRefusal;
   const hasher = refusal === null ? sim.stateHasher() : null;
@@ -163,7 +189,8 @@ export function searchSetup(
           : sim.cell.cpus > 8
             ? 'at most 8 CPUs (sleep sets are 32-bit actor masks)'
             : null;
-  return { bound, refusal, hasher, porRefusal, por: porRefusal === null && hasher !== null };
+  const statefulRefusal = opts.stateful === 'off' ? 'off (stateful: off)' : sim.stateHashRefusal !== null ? `needs snapshots: ${sim.stateHashRefusal}` : null;
+  return { bound, refusal, hasher, porRefusal, por: porRefusal === null && hasher !== null, statefulRefusal };
 }
 
 export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): ExhaustiveResult {
@@ -173,24 +200,39 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
   const maxSteps = opts.maxSteps ?? 2 ** 40;
   const maxMs = opts.maxMs;
   const every = opts.progressEvery ?? 10_000;
-  const { bound, refusal, hasher, porRefusal, por } = searchSetup(sim, opts);
+  const { bound, refusal, hasher, porRefusal, por, statefulRefusal } = searchSetup(sim, opts);
   const table = hasher !== null ? new FingerprintTable() : null;
   const fp = new Uint32Array(2);
+  // Stateful search: one saved point per frame (allocated on demand, reused).
+  const stateful = statefulRefusal === null;
+  const points: RunPoint[] = [];
+  let saves = 0;
+  let resumed = 0;
+  let simulated = 0;
+  const save = (frame: number): void => {
+    let p = points[frame];
+    if (p === undefined) p = points[frame] = sim.newRunPoint();
+    sim.saveRun(p);
+    saves++;
+  };
   const dfs = new DfsExplorer(
     bound,
-    hasher !== null && table !== null
-      ? {
-          begin: () => hasher.refresh(),
-          visit: (preemptions, lastActor, sleep) => {
-            hasher.hash(fp);
-            if (por) return table.visitSleep(fp[0]!, fp[1]!, sleep);
-            // Under a preemption bound the previous step's actor is part of the search state: it may go on for free.
-            const hi = Number.isFinite(bound) ? (fp[1]! ^ Math.imul(lastActor + 1, 0x9e3779b1)) >>> 0 : fp[1]!;
-            return table.visit(fp[0]!, hi, preemptions);
-          },
-          ...(por ? { commutes: (a: number, b: number) => sim.commutes(a, b, hasher) } : {}),
-        }
-      : {},
+    {
+      ...(hasher !== null && table !== null
+        ? {
+            begin: () => hasher.refresh(),
+            visit: (preemptions: number, lastActor: number, sleep: number) => {
+              hasher.hash(fp);
+              if (por) return table.visitSleep(fp[0]!, fp[1]!, sleep);
+              // Under a preemption bound the previous step's actor is part of the search state: it may go on for free.
+              const hi = Number.isFinite(bound) ? (fp[1]! ^ Math.imul(lastActor + 1, 0x9e3779b1)) >>> 0 : fp[1]!;
+              return table.visit(fp[0]!, hi, preemptions);
+            },
+            ...(por ? { commuting: (a: number, candidates: number) => sim.commutesWith(a, candidates, hasher) } : {}),
+          }
+        : {}),
+      ...(stateful ? { save } : {}),
+    },
     opts.root !== undefined ? { root: opts.root } : {},
   );
 
@@ -242,27 +284,39 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
   const next = (): boolean => {
     if (opts.onProgress !== undefined && executions % every === 0) opts.onProgress(progress(dfs.frontier()));
     if (!dfs.backtrack(dfs.position)) return false;
+    if (stateful) restart = dfs.restartFrame();
     if (executions >= maxExecutions) stoppedBy = 'executions';
     else if (steps >= maxSteps) stoppedBy = 'steps';
     else if (maxMs !== undefined && clock() - t0 >= maxMs) stoppedBy = 'time';
     return stoppedBy === null;
   };
 
+  /** Stateful: the frame to resume the next execution from (-1: run from step 0). */
+  let restart = -1;
   for (;;) {
     let r: RunResult;
+    const from = restart >= 0 ? points[restart]!.step : 0;
     try {
-      r = sim.run(opts.seed, { explorer: dfs, keepDecisions: false });
+      if (restart < 0) r = sim.run(opts.seed, { explorer: dfs, keepDecisions: false });
+      else {
+        sim.restoreRun(points[restart]!);
+        dfs.seek(restart);
+        resumed++;
+        r = sim.resume({ explorer: dfs, keepDecisions: false });
+      }
     } catch (e) {
       if (e !== PRUNED) throw e;
       // Cut short at a state explored already: what it recorded on the way is still found.
       executions++;
       steps += sim.k.step;
+      simulated += sim.k.step - from;
       noteMasks(sim.k.hazardMask, sim.k.siteMask, sim.sites, null, sim.k.step);
       if (!next()) break;
       continue;
     }
     executions++;
     steps += r.steps;
+    simulated += r.steps - from;
     if (r.outcome === 'violation' && r.violation !== null) {
       const v = r.violation;
       note('violation', v.invariant, v.message, r.steps);
@@ -309,6 +363,7 @@ export function exhaustiveSearch(sim: Simulator, opts: ExhaustiveOptions): Exhau
     elapsedMs: clock() - t0,
     stateHashing: { on: table !== null, reason: refusal, bits: 64, distinctStates: table?.size ?? 0, prunedExecutions: dfs.pruned },
     partialOrder: { on: por, reason: porRefusal, slept: dfs.slept, sleepBlocked: dfs.sleepBlocked },
+    stateful: { on: stateful, reason: statefulRefusal, saves, resumed, simulatedSteps: simulated },
   };
 }
 
