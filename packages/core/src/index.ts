@@ -103,6 +103,7 @@ export {
   MUT_IDLE_TASK_EXIT_MMDROP,
   MUT_KERNEL_EXECVE_PREEMPT,
   MUT_KTHREAD_USE_MM_IRQS_ON,
+  MUT_MMGRAB_LAZY_NONATOMIC,
   coreMutation,
   type CoreMutation,
 } from './mutations/catalog.js';

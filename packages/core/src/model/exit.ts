@@ -34,7 +34,8 @@ import { khugepaged_exit } from './khugepaged.js';
 import { membarrier_update_current_mm } from './membarrier.js';
 import { LAZY_EXIT_MM } from '../scheme/abi.js';
 import { HAS_CLEANUP, HAS_MMPUT, scheme_cleanup_lazy_tlbs, scheme_mmput, scheme_shoot_lazy_tlb } from './scheme-calls.js';
-import { mmdrop, mmdropUsersRef, mmgrab_lazy_tlb, mmput } from './refs.js';
+import { lazyGrabLoad, lazyGrabStore, mmdrop, mmdropUsersRef, mmgrab_lazy_tlb, mmput } from './refs.js';
+import { MUT_MMGRAB_LAZY_NONATOMIC } from '../mutations/catalog.js';
 import { enqueue, waitInPath } from './sched.js';
 
 /**
@@ -57,18 +58,26 @@ export function stepExit(k: Kernel, cpu: number, f: number): void {
       // membarrier_update_current_mm(NULL); enter_lazy_tlb(mm, current); local_irq_enable().
       // The exiting task is now a lazy holder.
       k.useMm(cpu, mm, 'exit_mm');
-      mmgrab_lazy_tlb(k, cpu, mm, LAZY_EXIT_MM);
-      // task_lock() + smp_mb__after_spinlock() (5bc78502322a): membarrier needs a full barrier
-      // after the task's user-space accesses, before tsk->mm is cleared.
-      k.smpMb(cpu);
-      k.setTaskMm(cpu, t, NO_MM);
-      k.touch(mm);
-      membarrier_update_current_mm(k, cpu, NO_MM);
-      arch_enter_lazy_tlb(k, cpu, mm, t);
-      if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mm', `${k.taskName(t)}: mm=NULL, lazy on ${k.mmName(mm)}`);
-      k.frA[f] = mm;
-      k.frPc[f] = 1;
-      k.preemptPoint(cpu, PREEMPT_VOLUNTARY); // task_unlock; mmap_read_unlock; mm_update_next_owner; mmput (might_sleep)
+      if ((k.mutations & MUT_MMGRAB_LAZY_NONATOMIC) !== 0) {
+        // (mutation) tmp = mm->mm_count here; mm->mm_count = tmp + 1 and the rest of exit_mm() next step
+        const loaded = lazyGrabLoad(k, cpu, mm, LAZY_EXIT_MM);
+        if (loaded >= 0) {
+          k.frA[f] = mm;
+          k.frB[f] = loaded;
+          k.frPc[f] = 5;
+          return;
+        }
+      } else {
+        mmgrab_lazy_tlb(k, cpu, mm, LAZY_EXIT_MM);
+      }
+      exitMmRest(k, cpu, f, t, mm);
+      return;
+    }
+    case 5: {
+      // (mutation) the store of the non-atomic lazy grab, then the rest of exit_mm()
+      const mm = k.frA[f]!;
+      lazyGrabStore(k, cpu, mm, k.frB[f]!);
+      exitMmRest(k, cpu, f, t, mm);
       return;
     }
     case 1:
@@ -106,6 +115,21 @@ export function stepExit(k: Kernel, cpu: number, f: number): void {
     default:
       doTaskDead(k, cpu, t);
   }
+}
+
+/** exit_mm() after mmgrab_lazy_tlb(mm): `t` stops using `mm` and stays lazy on it; mmput() is the next step. */
+function exitMmRest(k: Kernel, cpu: number, f: number, t: number, mm: number): void {
+  // task_lock() + smp_mb__after_spinlock() (5bc78502322a): membarrier needs a full barrier
+  // after the task's user-space accesses, before tsk->mm is cleared.
+  k.smpMb(cpu);
+  k.setTaskMm(cpu, t, NO_MM);
+  k.touch(mm);
+  membarrier_update_current_mm(k, cpu, NO_MM);
+  arch_enter_lazy_tlb(k, cpu, mm, t);
+  if (k.tracer !== null) k.tracer.ev(cpu, 'exit_mm', `${k.taskName(t)}: mm=NULL, lazy on ${k.mmName(mm)}`);
+  k.frA[f] = mm;
+  k.frPc[f] = 1;
+  k.preemptPoint(cpu, PREEMPT_VOLUNTARY); // task_unlock; mmap_read_unlock; mm_update_next_owner; mmput (might_sleep)
 }
 
 function doTaskDead(k: Kernel, cpu: number, t: number): void {

@@ -38,6 +38,11 @@ export const P_SWITCH_TAIL = 19;
 export const P_MEMBARRIER = 20; // membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): membarrier_private_expedited()
 /** A scheme hook written as a resumable sequence (mmput / cleanup_lazy_tlbs). Registers: a = mm, b = which hook. */
 export const P_SEQ_SCHEME = 21;
+/**
+ * (mutation mmgrab-lazy-nonatomic) The store of context_switch()'s non-atomic lazy grab, the
+ * CPU's next step after the switch (IRQs still off). Registers: a = mm, b = the mm_count read.
+ */
+export const P_LAZY_GRAB_STORE = 22;
 /** A sequence frame's pc word: the plugin's pc in the low 16 bits, flags above. */
 export const SEQ_PC_MASK = 0xffff;
 /** The sequence runs with IRQs off that its caller turns back on when it ends (activate_mm, kthread_use_mm). */

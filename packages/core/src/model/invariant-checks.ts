@@ -17,7 +17,9 @@ import {
   TS_DEAD,
   TS_RUNNING,
 } from '../machine/constants.js';
-import type { Kernel } from './kernel.js';
+import { P_LAZY_GRAB_STORE } from './frames.js';
+import { FRAME_DEPTH, type Kernel } from './kernel.js';
+import { MUT_MMGRAB_LAZY_NONATOMIC } from '../mutations/catalog.js';
 import { scheme_lazy_refs } from './scheme-calls.js';
 
 /** I1 for one CPU: its MMU root must not belong to an mm whose pgd or context was freed. */
@@ -121,11 +123,14 @@ export function checkMaskCoverage(k: Kernel, cpu: number, mm: number, mask: numb
  * (lazy_refs: REFCOUNT=y the lazy holders), for every mm touched this step.
  */
 export function checkRefcounts(k: Kernel, cpu: number): void {
+  const nonatomicGrab = (k.mutations & MUT_MMGRAB_LAZY_NONATOMIC) !== 0;
   outer: for (let i = 0; i < k.touchedLen; i++) {
     const mm = k.touched[i]!;
     if (k.mmStage[mm] === MM_FREED) continue;
     for (let j = 0; j < i; j++) if (k.touched[j] === mm) continue outer;
-    const lazy = scheme_lazy_refs(k, mm);
+    let lazy = scheme_lazy_refs(k, mm);
+    // (mutation mmgrab-lazy-nonatomic) a switched-to kthread is lazy before its grab's store lands
+    if (nonatomicGrab) lazy -= pendingLazyGrabs(k, mm);
     const expected = k.mmUsersRef[mm]! + k.mmGrabHolders[mm]! + lazy;
     if (k.mmCount[mm] !== expected) {
       k.violate(
@@ -137,6 +142,16 @@ export function checkRefcounts(k: Kernel, cpu: number): void {
     }
   }
   k.touchedLen = 0;
+}
+
+/** (mutation mmgrab-lazy-nonatomic) context_switch() lazy grabs of `mm` read but not yet stored back (P_LAZY_GRAB_STORE frames). */
+function pendingLazyGrabs(k: Kernel, mm: number): number {
+  let n = 0;
+  for (let c = 0; c < k.ncpu; c++) {
+    const base = c * FRAME_DEPTH;
+    for (let i = 0; i < k.cpuSp[c]!; i++) if (k.frPath[base + i] === P_LAZY_GRAB_STORE && k.frA[base + i] === mm) n++;
+  }
+  return n;
 }
 
 /** Checks on the CPU that just stepped: I9, I12, I3 (its own pointers), I1 and the arch's I13. */

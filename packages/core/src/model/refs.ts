@@ -129,3 +129,44 @@ export function mmget_not_zero(k: Kernel, cpu: number, mm: number): boolean {
 export function mmput(k: Kernel, cpu: number, mm: number): void {
   call(k, cpu, P_MMPUT, mm, 0, 0);
 }
+
+/**
+ * (mutation mmgrab-lazy-nonatomic) The load half of a non-atomic lazy grab: runs the scheme's
+ * mmgrab_lazy_tlb(mm) from `site`, but its mm_count grab of `mm` (REFCOUNT=y: mmgrab) only reads
+ * the count. Returns the value read, which lazyGrabStore() writes back + 1 at a later step; or
+ * -1 when the scheme took no mm_count reference on `mm` there (nothing to store: shootdown, init_mm).
+ */
+export function lazyGrabLoad(k: Kernel, cpu: number, mm: number, site: number): number {
+  const atomic = k.schemeMmgrab;
+  let loaded = -1;
+  k.schemeMmgrab = (c, m, what, n = 1) => {
+    if (m !== mm || m === INIT_MM || n !== 1 || loaded >= 0) {
+      atomic(c, m, what, n);
+      return;
+    }
+    k.useMm(c, m, what);
+    if (k.mmCount[m]! <= 0 && k.mmStage[m] !== MM_FREED) {
+      k.violate('I11', c, `${what} on ${k.mmName(m)} after its mm_count reached 0`);
+    }
+    loaded = Math.max(0, k.mmCount[m]!);
+  };
+  try {
+    mmgrab_lazy_tlb(k, cpu, mm, site);
+  } finally {
+    k.schemeMmgrab = atomic;
+  }
+  if (loaded >= 0 && k.tracer !== null) k.tracer.ev(cpu, 'mmgrab_lazy_tlb', `tmp = ${k.mmName(mm)}->mm_count (${loaded}) (mutation: non-atomic)`);
+  return loaded;
+}
+
+/** (mutation mmgrab-lazy-nonatomic) The store half: mm->mm_count = tmp + 1, losing any update since the load. */
+export function lazyGrabStore(k: Kernel, cpu: number, mm: number, loaded: number): void {
+  k.useMm(cpu, mm, 'mmgrab_lazy_tlb');
+  if (k.tracer !== null) {
+    const lost = k.mmCount[mm]! !== loaded ? ` (lost: it was ${k.mmCount[mm]} by now)` : '';
+    k.tracer.ev(cpu, 'mmgrab_lazy_tlb', `${k.mmName(mm)}->mm_count = tmp + 1 = ${loaded + 1}${lost}`);
+  }
+  k.mmCount[mm] = loaded + 1;
+  k.countAtomic(cpu, mm); // the cache-line transfer of the store (the load took none)
+  k.touch(mm);
+}

@@ -19,13 +19,14 @@ import {
   TS_RUNNABLE,
   TS_RUNNING,
 } from '../machine/constants.js';
-import { call, P_FINISH_SWITCH, P_SWITCH_TAIL, ret } from './frames.js';
+import { call, P_FINISH_SWITCH, P_LAZY_GRAB_STORE, P_SWITCH_TAIL, ret } from './frames.js';
 import { SH_RQ_CURR } from '../machine/store-buffer.js';
 import { FRAME_DEPTH, type Kernel, ModelError } from './kernel.js';
 import { membarrier_switch_mm } from './membarrier.js';
 import { LAZY_CONTEXT_SWITCH, LAZY_FINISH_TASK_SWITCH } from '../scheme/abi.js';
 import { HAS_FINISH, HAS_TO_USER, scheme_context_switch_to_user, scheme_finish_task_switch } from './scheme-calls.js';
-import { mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
+import { lazyGrabLoad, lazyGrabStore, mmdrop_lazy_tlb, mmgrab_lazy_tlb } from './refs.js';
+import { MUT_MMGRAB_LAZY_NONATOMIC } from '../mutations/catalog.js';
 
 /**
  * Enqueue `t` on `cpu`'s runqueue, or on an active CPU if `cpu` is going down (balance_push).
@@ -133,6 +134,10 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
     if (prevMm !== NO_MM) {
       // user -> kernel: lazy + mmgrab_lazy_tlb(prev->active_mm)
       k.cost[C_CS_USER_KERNEL]! += 1;
+      if ((k.mutations & MUT_MMGRAB_LAZY_NONATOMIC) !== 0) {
+        lazyGrabSplit(k, cpu, prev, next, prevActive);
+        return;
+      }
       mmgrab_lazy_tlb(k, cpu, prevActive, LAZY_CONTEXT_SWITCH);
     } else {
       // kernel -> kernel: transfer the lazy reference, no atomic
@@ -159,6 +164,30 @@ export function context_switch(k: Kernel, cpu: number, prev: number, next: numbe
     ret(k, cpu);
   }
   context_switch_tail(k, cpu, prev, next);
+}
+
+/**
+ * (mutation mmgrab-lazy-nonatomic) context_switch() user -> kernel with the lazy grab split: the
+ * switch reads prev->active_mm's mm_count, and its store (+ 1) is the CPU's next step
+ * (P_LAZY_GRAB_STORE), with IRQs kept off in between (the rq lock is held) so nothing else runs on
+ * this CPU first. Until the store, I4 counts the pending grab (invariant-checks.ts).
+ */
+function lazyGrabSplit(k: Kernel, cpu: number, prev: number, next: number, mm: number): void {
+  const loaded = lazyGrabLoad(k, cpu, mm, LAZY_CONTEXT_SWITCH);
+  context_switch_tail(k, cpu, prev, next);
+  if (loaded >= 0) {
+    k.irqsOff(cpu);
+    call(k, cpu, P_LAZY_GRAB_STORE, mm, loaded, 0, false);
+  }
+}
+
+/** (mutation mmgrab-lazy-nonatomic) The store half of lazyGrabSplit(), IRQs back on after it. */
+export function stepLazyGrabStore(k: Kernel, cpu: number, f: number): void {
+  const mm = k.frA[f]!;
+  const loaded = k.frB[f]!;
+  ret(k, cpu);
+  k.irqsOn(cpu);
+  lazyGrabStore(k, cpu, mm, loaded);
 }
 
 /** context_switch() after switch_mm_irqs_off(): rq->prev_mm, switch_to(), finish_task_switch() up to finish_lock_switch(). */

@@ -79,6 +79,7 @@ import {
   P_EXEC,
   P_EXIT,
   P_FINISH_SWITCH,
+  P_LAZY_GRAB_STORE,
   P_FORK,
   P_KHUGEPAGED,
   P_MMDROP,
@@ -102,7 +103,7 @@ import { mremap, stepMunmap } from './munmap.js';
 import { decCount, incCount, mmdrop_lazy_tlb, mmgrab, mmgrab_lazy_tlb } from './refs.js';
 import { LAZY_ARCH } from '../scheme/abi.js';
 import { scheme_lazy_kick, scheme_resume, SEQ_SCHEME_MMPUT } from './scheme-calls.js';
-import { context_switch_tail, enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, tickPreempt, wakeOne } from './sched.js';
+import { context_switch_tail, enqueue, needsSwitch, preemptInPath, schedule, stepFinishSwitch, stepLazyGrabStore, tickPreempt, wakeOne } from './sched.js';
 
 /**
  * The lazy-mm event whose code `c` runs (cost/counters.ts EVENT_*): from the frame the stepper
@@ -118,6 +119,7 @@ function costEventOf(k: Kernel, c: number): number {
     switch (k.frPath[f]) {
       case P_FINISH_SWITCH:
       case P_SWITCH_TAIL:
+      case P_LAZY_GRAB_STORE:
         return EVENT_SWITCH;
       case P_MMPUT:
         return EVENT_EXIT;
@@ -446,6 +448,9 @@ export class Stepper {
         break;
       case P_SEQ_SCHEME:
         scheme_resume(k, c, f);
+        break;
+      case P_LAZY_GRAB_STORE:
+        stepLazyGrabStore(k, c, f);
         break;
       case P_ARCH: {
         const fn = k.frA[f]!,

@@ -13,6 +13,12 @@ export const MUT_KERNEL_EXECVE_PREEMPT = 2;
 export const MUT_HOTPLUG_NO_FORCE_INIT_MM = 4;
 /** idle_task_exit() drops the dying CPU's lazy mm itself, on the offline CPU (pre-bf2c59fce407). */
 export const MUT_IDLE_TASK_EXIT_MMDROP = 8;
+/**
+ * Not a historical bug: the anchor Promela model's BUG_NONATOMIC_GRAB. The lazy mmgrab
+ * (mmgrab_lazy_tlb in context_switch to a kernel thread and in exit_mm) as a load of mm_count
+ * and, one step later, a store of the loaded value + 1, so an update in between is lost.
+ */
+export const MUT_MMGRAB_LAZY_NONATOMIC = 16;
 
 export interface CoreMutation extends MutationDoc {
   /** Its bit in Kernel.mutations. */
@@ -77,6 +83,27 @@ export const CORE_MUTATIONS: readonly CoreMutation[] = [
       'marked offline. If that was the last reference, __mmdrop() (which frees memory and may use RCU) ran on a CPU RCU ' +
       'no longer watches (I5: calling context of __mmdrop). The fix leaves the drop to finish_cpu() on the control CPU. ' +
       'Restored: no sched_force_init_mm(), and the drop in idle_task_exit().',
+  },
+  {
+    id: 'mmgrab-lazy-nonatomic',
+    bit: MUT_MMGRAB_LAZY_NONATOMIC,
+    title: "SYNTHETIC (the anchor model's BUG_NONATOMIC_GRAB, not a kernel bug): the lazy mmgrab as a load of mm_count, then a store of the loaded value + 1",
+    // Not a fix: mainline never had this bug. The schema wants a commit, so this is the one that made
+    // mmgrab() `atomic_inc(&mm->mm_count)` (include/linux/sched/mm.h), the atomicity this mutation undoes.
+    fixedBy: 'f1f1007644ff mm: add new mmgrab() helper',
+    breaks: 'I4',
+    cells: [{ arch: 'reference', scheme: 'refcount', workload: 'exit-heavy', cpus: 4 }],
+    description:
+      'A counterfactual, not a since-fixed kernel bug: the injected bug of the anchor Promela model ' +
+      "(../shared/anchors/lazytlb.pml, BUG_NONATOMIC_GRAB: `tmp = mm_count; mm_count = tmp + 1`). Mainline's " +
+      'mmgrab() is `atomic_inc(&mm->mm_count)` (include/linux/sched/mm.h, since f1f1007644ff, the commit cited as ' +
+      'fixedBy only because the catalogue requires one), and under MMU_LAZY_TLB_REFCOUNT mmgrab_lazy_tlb() is ' +
+      'mmgrab(). Restored counterfactual: the lazy grab of exit_mm() and of context_switch() to a kernel thread ' +
+      '(user -> kernel) reads mm_count in one step and stores the read value + 1 in the next, a step at which other ' +
+      'CPUs run (in context_switch IRQs stay off in between: the rq lock is held). An atomic mm_count update by ' +
+      'another CPU in the window is lost, mm_count ends one below its holders (I4 at the store), and the final ' +
+      "mmdrop frees the mm while a CPU still holds it lazily (I3/I14, the anchor's assertion). Only the mm_count " +
+      'grab a scheme does there is split (refcount); a scheme that takes no reference (shootdown) is unaffected.',
   },
 ];
 

@@ -11,6 +11,7 @@ import { referenceArch } from '../reference-arch/reference-arch.js';
 import { Simulator } from '../run/simulator.js';
 import type { ExplicitWorkloadInput } from '../workload/explicit.js';
 import { drive, type ScriptStep } from '../test-support/drive.js';
+import { P_EXIT, P_LAZY_GRAB_STORE } from '../model/frames.js';
 import { CORE_MUTATIONS, coreMutation } from './catalog.js';
 import { MutationError } from './resolve.js';
 
@@ -136,6 +137,58 @@ describe('core mutations: directed scenarios (mutated breaks, mainline passes)',
   });
 });
 
+describe("mmgrab-lazy-nonatomic (synthetic: the anchor model's BUG_NONATOMIC_GRAB)", () => {
+  // Two threads of M exit at once on CPU0 and CPU1: both exit_mm()s read mm_count before either
+  // stores it back + 1, so one lazy grab is lost (I4 at the second store). Mainline's grabs are
+  // atomic steps: the same script passes.
+  const w: ExplicitWorkloadInput = {
+    tasks: [
+      { name: 'A', kind: 'user', cpu: 0, mm: 'M', program: ['exit'] },
+      { name: 'B', kind: 'user', cpu: 1, mm: 'M', program: ['exit'] },
+    ],
+  };
+  // In exit_mm past the grab's read: pc 5 mutated (the store is next), pc 1 mainline (mmput is next).
+  const grabbed = (cpu: number) => (k: Kernel) => k.cpuSp[cpu]! > 0 && k.frPath[k.top(cpu)] === P_EXIT && [1, 5].includes(topPc(k, cpu));
+  const script: ScriptStep[] = [{ cpu: 0, until: grabbed(0) }, { cpu: 1, until: grabbed(1) }, { cpu: 0 }, { cpu: 1 }];
+
+  it('two exit_mm() lazy grabs read the same mm_count: the second store loses the first -> I4', () => {
+    const [mut, main] = both('refcount', 2, w, 'mmgrab-lazy-nonatomic', script);
+    expect(mut.outcome).toBe('violation');
+    expect(mut.violation!.invariant).toBe('I4');
+    expect(mut.violation!.cpu).toBe(1);
+    expect(mut.trace!.filter((e) => e.fn === 'mmgrab_lazy_tlb' && /lost/.test(e.text))).toHaveLength(1);
+    expect(main.outcome).toBe('ok');
+  });
+
+  it('a context switch to a kernel thread reads mm_count, and stores it at its next step with IRQs off', () => {
+    const kw: ExplicitWorkloadInput = {
+      tasks: [
+        { name: 'U', kind: 'user', cpu: 0, mm: 'M', program: ['run', 'yield', 'exit'] },
+        { name: 'K', kind: 'kthread', cpu: 0, program: ['kwork', 'exit'] },
+      ],
+    };
+    const s = sim('refcount', 1, kw, ['mmgrab-lazy-nonatomic']);
+    let irqsOff = -1;
+    const pending = (k: Kernel): boolean => {
+      const at = k.cpuSp[0]! > 0 && k.frPath[k.top(0)] === P_LAZY_GRAB_STORE;
+      if (at) irqsOff = k.cpuIrqsOff[0]!;
+      return at;
+    };
+    const r = drive(s, [{ cpu: 0, until: pending }]);
+    expect(r.outcome).toBe('ok');
+    expect(irqsOff).toBe(1);
+    // U -> K (context_switch), then U's exit_mm(): each a read, then a store at a later step
+    const grabs = r.trace!.filter((e) => e.fn === 'mmgrab_lazy_tlb');
+    expect(grabs.map((e) => /tmp = /.test(e.text))).toEqual([true, false, true, false]);
+    expect(grabs[1]!.step).toBeGreaterThan(grabs[0]!.step);
+    expect(grabs[3]!.step).toBeGreaterThan(grabs[2]!.step);
+    // shootdown takes no lazy reference: nothing to split, the run is mainline's
+    const sd = drive(sim('shootdown', 1, kw, ['mmgrab-lazy-nonatomic']), []);
+    expect(sd.trace!.some((e) => e.fn === 'mmgrab_lazy_tlb')).toBe(false);
+    expect(sd.outcome).toBe('ok');
+  });
+});
+
 describe('mutation catalogue', () => {
   it('has unique ids and bits, and each doc names a commit and the invariant it breaks', () => {
     const ids = CORE_MUTATIONS.map((m) => m.id);
@@ -166,6 +219,7 @@ describe('core mutations: random runs of the reference arch find them, the mainl
     { id: 'kernel-execve-preempt', scheme: 'refcount', workload: 'kthread-heavy', cpus: 2, inv: 'I4', preempt: 'rt' },
     { id: 'hotplug-no-force-init-mm', scheme: 'shootdown', workload: 'hotplug', cpus: 4, inv: null },
     { id: 'idle-task-exit-mmdrop', scheme: 'refcount', workload: 'hotplug', cpus: 4, inv: 'I5' },
+    { id: 'mmgrab-lazy-nonatomic', scheme: 'refcount', workload: 'exit-heavy', cpus: 4, inv: 'I4' },
   ] as const;
   for (const c of cases) {
     it(`${c.id}: ${c.scheme} ${c.workload}`, () => {
