@@ -33,6 +33,12 @@ describe('lazytlb sweep --strategy exhaustive', () => {
     const replay = cli(['replay', hint![1]!]);
     expect(replay.status, replay.stderr).toBe(0);
     expect(replay.stdout).toContain('I14');
+    // By seed: refused, pointing at the artifact (a seed names no execution of a search).
+    const bySeed = cli(['replay', '--cell', f.cells[1]!.id, '--seed', f.cells[1]!.firstFailures[0]!.seed, '--results', out]);
+    expect(bySeed.status).toBe(2);
+    expect(bySeed.stderr).toBe(
+      `lazytlb: cell 1 is an exhaustive cell (strategy exhaustive:2): its executions are not runs by seed; replay a finding from its artifact (decisions and in-step choices): lazytlb replay ${out}/${f.cells[1]!.firstFailures[0]!.artifact}\n`,
+    );
   });
 
   it('--max-executions too small: INCOMPLETE, exit 0 by default and 1 under --fail-on incomplete', () => {

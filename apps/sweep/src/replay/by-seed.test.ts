@@ -3,15 +3,18 @@
  * its artifact replays (every format), a passing seed prints its run and says it passes, and
  * every way the two forms can be misused or the cell cannot be rebuilt is one line with its code.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSeed, seedFromHex, seedToHex } from '@lazytlb/core';
-import { classifyError, type ErrorCode, type ResultsFile } from '@lazytlb/explore';
+import { classifyError, type ErrorCode, type ResultsFile, runSweep } from '@lazytlb/explore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { replayCommand, type ReplayCommandOptions } from './command.js';
 import { replayFile, REPLAY_FORMATS } from './replay.js';
 import { type SmallSweep, smallSweep } from '../test-support/small-sweep.js';
+import { createRegistry } from '../plugins/bundled.js';
+import { writeResultDir } from '../results/write.js';
 
 let sweep: SmallSweep;
 beforeAll(async () => {
@@ -122,6 +125,31 @@ describe('replay --cell --seed', () => {
     const r = await run({ cell: cell.id, seed: f.seed, results: path, allowModelMismatch: true });
     expect(r.text).toContain('behaviour fingerprints core 0123456789abcdef');
     expect(r.text).toMatch(/\n {13}DIFFERS: .*core.* \(replayed anyway: --allow-model-mismatch\)\n/);
+  });
+
+  it('a canonical:NAME cell (an explicit workload a sweep runs by seed): its first failure replays byte for byte', async () => {
+    const registry = await createRegistry();
+    const dir = mkdtempSync(join(tmpdir(), 'lazytlb-by-seed-canonical-'));
+    try {
+      const cells = [
+        {
+          index: 0,
+          arch: { name: 'reference', options: {} },
+          scheme: 'none',
+          cpus: 2,
+          workload: { profile: 'canonical:switch-vs-flush' as const },
+          strategy: { kind: 'pct' as const, depth: 3 },
+        },
+      ];
+      const file = writeResultDir(dir, await runSweep({ registry, cells, matrixSeed: 'by-seed-canonical', runs: 200, threads: 1 }), registry);
+      const f = file.cells[0]!.firstFailures.find((x) => x.class === 'violation')!;
+      expect(f.key).toBe('I14');
+      const byId = await run({ cell: file.cells[0]!.id, seed: f.seed, results: dir });
+      expect(byId.text).toBe(await replayFile(join(dir, f.artifact), { format: 'lkml' }));
+      expect(byId.notes).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('misuse and bad input: one line each, usage/input/mismatch', async () => {

@@ -8,6 +8,10 @@
  * renderers of `replay ARTIFACT`: a recorded first failure prints byte for byte as its artifact
  * replays.
  *
+ * Profile and `canonical:NAME` cells (an explicit workload, built as resolved) replay by seed; an
+ * exhaustive cell does not (its executions are told apart by their decisions: the refusal names
+ * the artifact to replay instead).
+ *
  * Exit status: a run is printed whatever its outcome (0); only a seed that results.json records
  * as a cell's first failure and that now ends otherwise is a replay that did not reproduce (1),
  * as `replay ARTIFACT` of that failure would be.
@@ -30,6 +34,7 @@ import {
   runSeed,
   seedFromHex,
   type Simulator,
+  strategyToString,
 } from '@lazytlb/core';
 import {
   type CellSpec,
@@ -149,16 +154,14 @@ function parseCellJson(text: string, source: string): CellConfig {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw usageError(`${source} is not a resolved cell (results.json raw.cellId): ${issues}`);
   }
-  if ('explicit' in r.data.workload) {
-    throw usageError(`${source} runs an explicit workload (a shrunk artifact's cell), which no sweep runs by seed: replay its artifact instead`);
-  }
   // The value as given (zod's output reorders keys; the ids are canonical JSON anyway).
   return value as CellConfig;
 }
 
 /** The sweep's spec of a resolved cell: what prepareCells and the workers build with simulatorFor. */
 function cellSpecOf(c: CellConfig): CellSpec {
-  const w = c.workload as { profile: CellSpec['workload']['profile']; params: CellSpec['workload']['params'] };
+  // An explicit workload (a `canonical:NAME` cell's, or a shrunk artifact's) is built as resolved: core's Simulator takes `{ explicit }`.
+  const w = c.workload as { profile: CellSpec['workload']['profile']; params: CellSpec['workload']['params'] } | { explicit: unknown };
   return {
     index: 0,
     arch: { name: c.arch.name, options: (c.arch.options ?? {}) as CellSpec['arch']['options'] },
@@ -167,7 +170,7 @@ function cellSpecOf(c: CellConfig): CellSpec {
     ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
     ...(c.memory !== undefined ? { memory: c.memory } : {}),
     cpus: c.cpus,
-    workload: { profile: w.profile, params: w.params },
+    workload: 'explicit' in w ? (w as unknown as CellSpec['workload']) : { profile: w.profile, params: w.params },
     strategy: c.strategy,
     stepBudget: c.stepBudget,
     ...(c.mutations !== undefined ? { mutations: c.mutations } : {}),
@@ -244,6 +247,14 @@ export async function replaySeed(cellArg: string, seedArg: string, opts: SeedRep
   const seed = parseSeedFlag(seedArg);
   const results = opts.results !== undefined ? readResultsAt(opts.results) : null;
   const { config, inResults } = resolveCell(cellArg, results);
+  if (config.strategy.kind === 'exhaustive') {
+    // An exhaustive cell's executions are a search's, told apart by their decisions, not by seeds: a seed names none of them.
+    const artifacts = inResults?.firstFailures.map((f) => f.artifact) ?? [];
+    throw usageError(
+      `${inResults !== null ? `cell ${inResults.index}` : 'the cell'} is an exhaustive cell (strategy ${strategyToString(config.strategy)}): its executions are not runs by seed; ` +
+        `replay a finding from its artifact (decisions and in-step choices)${artifacts.length > 0 ? `: lazytlb replay ${opts.results !== undefined ? `${opts.results}/` : ''}${artifacts[0]}` : ' (lazytlb replay ARTIFACT)'}`,
+    );
+  }
   const sim = await buildSimulator(config, opts.pluginPaths ?? []);
   const cellName = inResults !== null ? `cell ${inResults.id}` : 'the cell';
   const notes: string[] = [];
