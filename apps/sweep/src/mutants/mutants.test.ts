@@ -52,6 +52,13 @@ describe('catalogue, budget and variants', () => {
     // kernel-execve-preempt's window exists only on PREEMPT_RT: its cell says so
     const execve = all.find((e) => e.doc.id === 'kernel-execve-preempt')!;
     expect(execve.cells.some((c) => c.preempt === 'rt')).toBe(true);
+    // A synthetic mutation (no kernel had the bug) is listed as such, not as "fixed by" a commit.
+    const synthetic = all.find((e) => e.doc.id === 'mmgrab-lazy-nonatomic')!;
+    expect(formatCatalog([synthetic]).split('\n')[0]).toMatch(
+      /^mmgrab-lazy-nonatomic {2}\(core; breaks I4; synthetic: the anchor Promela model's BUG_NONATOMIC_GRAB/,
+    );
+    expect(formatCatalog([execve]).split('\n')[0]).toContain('fixed by d53c3dfb23c4');
+    expect(all.filter((e) => e.doc.synthetic !== undefined).map((e) => e.doc.id)).toEqual(['mmgrab-lazy-nonatomic']);
   });
 
   it('a mutation without a modelled victim is reported with its reason, neither killed nor survived', async () => {

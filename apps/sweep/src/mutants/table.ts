@@ -17,7 +17,8 @@ function table(rows: string[][]): string[] {
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
 }
 
-const shortCommit = (fixedBy: string): string => fixedBy.split(' ')[0]!.slice(0, 12);
+/** The fixing commit's short id, or "synthetic" for a counterfactual mutation (MutationDoc.synthetic: no kernel had the bug). */
+const shortCommit = (fixedBy: string, synthetic?: string): string => (synthetic !== undefined ? 'synthetic' : fixedBy.split(' ')[0]!.slice(0, 12));
 const num = (n: number): string => n.toLocaleString('en-US');
 
 function consequenceText(k: ConsequenceResult | null): string {
@@ -55,14 +56,26 @@ export function formatMutantsTable(f: MutantsFile): string {
   ];
   for (const m of f.mutations) {
     if (m.status === 'no-victim') {
-      rows.push([m.id, shortCommit(m.fixedBy), '(no modelled victim)', 'n/a', '-', '-', '-', `- (${m.breaks})`, '-', '-', ...(consequence ? ['-'] : [])]);
+      rows.push([
+        m.id,
+        shortCommit(m.fixedBy, m.synthetic),
+        '(no modelled victim)',
+        'n/a',
+        '-',
+        '-',
+        '-',
+        `- (${m.breaks})`,
+        '-',
+        '-',
+        ...(consequence ? ['-'] : []),
+      ]);
       continue;
     }
     for (const c of m.cells) {
       const runs = Math.max(0, ...c.strategies.map((s) => s.runs));
       rows.push([
         m.id,
-        shortCommit(m.fixedBy),
+        shortCommit(m.fixedBy, m.synthetic),
         c.label,
         c.killed ? 'yes' : 'NO',
         c.runsToKill !== null ? num(c.runsToKill) : `> ${num(runs)}`,
@@ -79,7 +92,7 @@ export function formatMutantsTable(f: MutantsFile): string {
   const noVictim = f.mutations.filter((m) => m.status === 'no-victim');
   if (noVictim.length > 0) {
     out.push('', 'No modelled victim (declared: no cell of the model can kill these faithfully; a model is never tuned to get a kill):');
-    for (const m of noVictim) out.push(`  ${m.id} (${shortCommit(m.fixedBy)}): ${m.noVictim}`);
+    for (const m of noVictim) out.push(`  ${m.id} (${shortCommit(m.fixedBy, m.synthetic)}): ${m.noVictim}`);
   }
   if (consequence) {
     out.push(

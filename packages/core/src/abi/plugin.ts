@@ -114,8 +114,16 @@ export interface MutationDoc {
   readonly id: string;
   /** One line: what the buggy code did. */
   readonly title: string;
-  /** The kernel commit that fixed it: "<12-hex id> <subject>". */
+  /**
+   * The kernel commit that fixed it: "<12-hex id> <subject>". For a `synthetic` mutation (no
+   * kernel ever had the bug) the commit whose code it breaks.
+   */
   readonly fixedBy: string;
+  /**
+   * Set when the mutation is not a since-fixed kernel bug but a counterfactual (e.g. an anchor
+   * model's injected bug): why it is in the catalogue. Reports then say "synthetic", not "fixed by".
+   */
+  readonly synthetic?: string;
   /** The invariant the mutation should break first. */
   readonly breaks: string;
   /**

@@ -39,6 +39,7 @@ const MutationDocSchema = z
     id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
     title: z.string().min(1),
     fixedBy: z.string().regex(/^[0-9a-f]{12,40} \S/, 'must be "<commit id, 12+ hex digits> <subject>"'),
+    synthetic: z.string().min(1).optional(),
     breaks: z.enum(INVARIANT_IDS as [InvariantId, ...InvariantId[]]),
     cells: z.array(
       z

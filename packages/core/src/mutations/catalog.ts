@@ -91,6 +91,7 @@ export const CORE_MUTATIONS: readonly CoreMutation[] = [
     // Not a fix: mainline never had this bug. The schema wants a commit, so this is the one that made
     // mmgrab() `atomic_inc(&mm->mm_count)` (include/linux/sched/mm.h), the atomicity this mutation undoes.
     fixedBy: 'f1f1007644ff mm: add new mmgrab() helper',
+    synthetic: "the anchor Promela model's BUG_NONATOMIC_GRAB (scripts/spin-compare.mjs): mainline's mmgrab() has been an atomic_inc since f1f1007644ff",
     breaks: 'I4',
     cells: [{ arch: 'reference', scheme: 'refcount', workload: 'exit-heavy', cpus: 4 }],
     description:

@@ -78,6 +78,7 @@ function docOf(m: MutationDoc): MutationDoc {
     id: m.id,
     title: m.title,
     fixedBy: m.fixedBy,
+    ...(m.synthetic !== undefined ? { synthetic: m.synthetic } : {}),
     breaks: m.breaks,
     cells: m.cells,
     description: m.description,
@@ -159,7 +160,8 @@ export async function loadCatalog(registry: PluginRegistry, only?: readonly stri
 export function formatCatalog(entries: readonly CatalogEntry[]): string {
   const L: string[] = [];
   for (const e of entries) {
-    L.push(`${e.doc.id}  (${e.source}; breaks ${e.doc.breaks}; fixed by ${e.doc.fixedBy})`);
+    const origin = e.doc.synthetic !== undefined ? `synthetic: ${e.doc.synthetic}` : `fixed by ${e.doc.fixedBy}`;
+    L.push(`${e.doc.id}  (${e.source}; breaks ${e.doc.breaks}; ${origin})`);
     L.push(`  ${e.doc.title}`);
     for (const c of e.cells)
       L.push(`  cell: ${cellLabel(c)}${wantsConsequenceRun(e.doc) ? ` (and again with ${INTERMEDIATE_STATE_ORACLE} off: consequence)` : ''}`);

@@ -367,6 +367,7 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
       source: e.source,
       title: e.doc.title,
       fixedBy: e.doc.fixedBy,
+      ...(e.doc.synthetic !== undefined ? { synthetic: e.doc.synthetic } : {}),
       breaks: e.doc.breaks,
       killed,
       status: killed ? 'killed' : noVictim !== null && e.cells.length === 0 ? 'no-victim' : 'survived',

@@ -124,6 +124,8 @@ export const MutantResult = z
     source: z.string(),
     title: z.string(),
     fixedBy: z.string(),
+    /** A counterfactual, not a kernel bug (MutationDoc.synthetic): why it is in the catalogue. Absent for kernel bugs. */
+    synthetic: z.string().optional(),
     breaks: z.string(),
     /** Killed in at least one of its cells. */
     killed: z.boolean(),
