@@ -168,6 +168,7 @@ export const EXHAUSTIVE_ENUMERATED = [
 ] as const;
 export const EXHAUSTIVE_FIXED = [
   "the workload: an explicit cell's as written; a profile cell's as the seed draws it (with its tick, idle and vCPU preemption budgets: counts, not times)",
+  "the mm slab's reuse order: deterministic, as SLUB's LIFO freelists (CONFIG_SLAB_FREELIST_RANDOM's shuffle of a new slab is not modelled), so address reuse has no choice to enumerate",
 ] as const;
 
 /** Search every schedule of `sim`'s cell (see the file comment). */
