@@ -21,7 +21,8 @@
 // cell id would give another seed, so another drawn workload: no control at all).
 //
 //   node scripts/mutation-proofs.mjs [--budget-executions 200000] [--budget-seconds 2] [--bounds 0,1,2,3]
-//     [--only ID,ID] [--seed 0] [--no-control] [--sample-seconds 1] [--no-kill-seed] [--md out.md] [--json out.json]
+//     [--only ID,ID] [--seed 0] [--no-control] [--sample-seconds 3] [--no-kill-seed] [--md out.md] [--json out.json]
+//     [--no-shrunk] [--shrink-attempts 4000] [--shrink-options] [--shrink-kills 1] [--shrunk-control-seconds 5]
 //
 // Each row also samples random runs of the mutated cell (its seeds run 0, 1, ..., as the sweep
 // runs them, within --sample-seconds): the first that kills, with its steps and the preemptions
@@ -30,13 +31,23 @@
 // with; --no-kill-seed: not), to tell a workload that lacks the ingredients from a search that
 // does not reach them.
 //
+// Second line of evidence (--no-shrunk: skipped): random's kill shrunk (explore's shrinkArtifact,
+// as `lazytlb shrink` does, within --shrink-attempts; the arch options kept unless
+// --shrink-options), and its shrunk cell (an explicit workload of a few tasks, its CPUs, the
+// mutation on) searched the same way from the artifact's seed: the profile workload's size is
+// what keeps the search from the bug, so the shrunk workload of a kill asks whether the search
+// finds it where the workload has only the bug's ingredients. A row not found there tries the
+// next kills (up to --shrink-kills in all). The control: the shrunk cell without the mutation,
+// unbounded within --shrunk-control-seconds, else at the bound that found the bug ("proved" there:
+// the search separates the two on that workload).
+//
 // Needs `pnpm build` (it imports the packages' dist and the CLI's plugin registry).
 import { writeFileSync } from 'node:fs';
 import { arg, imp } from './lib/script-args.mjs';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(
-    'node scripts/mutation-proofs.mjs [--budget-executions N] [--budget-seconds S] [--bounds 0,1,2,3] [--only ID,ID] [--seed 0] [--no-control] [--sample-seconds S] [--no-kill-seed] [--md F] [--json F]\n',
+    'node scripts/mutation-proofs.mjs [--budget-executions N] [--budget-seconds S] [--bounds 0,1,2,3] [--only ID,ID] [--seed 0] [--no-control] [--sample-seconds S] [--no-kill-seed] [--md F] [--json F] [--no-shrunk] [--shrink-attempts N] [--shrink-options] [--shrink-kills N] [--shrunk-control-seconds S]\n',
   );
   process.exit(0);
 }
@@ -50,21 +61,19 @@ const BOUNDS = arg('bounds', '0,1,2,3')
 const ONLY = (arg('only', '') ?? '').split(',').filter((s) => s !== '');
 const MATRIX_SEED = arg('seed', '0');
 const CONTROL = !process.argv.includes('--no-control');
-const SAMPLE_SECONDS = Number(arg('sample-seconds', '1'));
+const SAMPLE_SECONDS = Number(arg('sample-seconds', '3'));
 const KILL_SEED = !process.argv.includes('--no-kill-seed');
+const SHRUNK = !process.argv.includes('--no-shrunk');
+const SHRINK_ATTEMPTS = Number(arg('shrink-attempts', '4000'));
+const SHRINK_OPTIONS = process.argv.includes('--shrink-options');
+const SHRINK_KILLS = Number(arg('shrink-kills', '1'));
+const SHRUNK_CONTROL_SECONDS = Number(arg('shrunk-control-seconds', '5'));
 
 const core = await imp('packages/core/dist/index.js');
 const explore = await imp('packages/explore/dist/index.js');
 const { createRegistry } = await imp('apps/sweep/dist/plugins/bundled.js');
 const registry = await createRegistry();
 const entries = await explore.loadCatalog(registry, ONLY);
-
-/** Thrown from onProgress when an attempt's time budget is spent (the search has no time budget of its own). */
-class OutOfTime {
-  constructor(progress) {
-    this.progress = progress;
-  }
-}
 
 /** The CellSpec `lazytlb mutants` runs for a declared cell under the variant `random`. */
 function specOf(c, mutation) {
@@ -82,67 +91,50 @@ function specOf(c, mutation) {
   };
 }
 
-/** One exhaustive search of a cell, within the budgets (bound: a number, or null for unbounded). */
-async function search(spec, seed, bound) {
-  const sim = await explore.simulatorFor(spec, registry);
+/** One exhaustive search of a simulator, within the budgets (bound: a number, or null for unbounded; seconds: the wall-clock budget). */
+function searchSim(sim, seed, bound, seconds = BUDGET_SECONDS) {
   const t0 = performance.now();
-  const deadline = t0 + BUDGET_SECONDS * 1000;
-  let last = null;
-  try {
-    const r = explore.exhaustiveSearch(sim, {
-      seed,
-      ...(bound !== null ? { preemptionBound: bound } : {}),
-      maxExecutions: BUDGET_EXECUTIONS,
-      stopAtFirstViolation: true,
-      progressEvery: 25,
-      onProgress: (p) => {
-        last = p;
-        if (performance.now() > deadline) throw new OutOfTime(p);
-      },
-    });
-    const v = r.findings.find((f) => f.class === 'violation') ?? null;
-    return {
-      bound,
-      verdict: r.verdict,
-      stoppedBy: r.stoppedBy,
-      invariant: v?.key ?? null,
-      message: v?.message ?? null,
-      steps: v?.steps ?? null,
-      preemptions: v?.preemptions ?? null,
-      executions: r.executions,
-      states: r.stateHashing.distinctStates,
-      hashing: r.stateHashing.on,
-      partialOrder: r.partialOrder.on,
-      other: r.findings.filter((f) => f.class === 'error').map((f) => f.key),
-      ms: Math.round(performance.now() - t0),
-    };
-  } catch (e) {
-    if (!(e instanceof OutOfTime)) throw e;
-    const p = e.progress ?? last;
-    return {
-      bound,
-      verdict: 'incomplete',
-      stoppedBy: 'seconds',
-      invariant: null,
-      message: null,
-      steps: null,
-      preemptions: null,
-      executions: p.executions,
-      states: p.distinctStates,
-      hashing: sim.stateHashRefusal === null,
-      partialOrder: null,
-      other: [],
-      ms: Math.round(performance.now() - t0),
-    };
-  }
+  const r = explore.exhaustiveSearch(sim, {
+    seed,
+    ...(bound !== null ? { preemptionBound: bound } : {}),
+    maxExecutions: BUDGET_EXECUTIONS,
+    maxMs: seconds * 1000,
+    stopAtFirstViolation: true,
+  });
+  const v = r.findings.find((f) => f.class === 'violation') ?? null;
+  return {
+    bound,
+    verdict: r.verdict,
+    stoppedBy: r.stoppedBy === 'time' ? 'seconds' : r.stoppedBy,
+    invariant: v?.key ?? null,
+    message: v?.message ?? null,
+    steps: v?.steps ?? null,
+    preemptions: v?.preemptions ?? null,
+    executions: r.executions,
+    states: r.stateHashing.distinctStates,
+    hashing: r.stateHashing.on,
+    partialOrder: r.partialOrder.on,
+    other: r.findings.filter((f) => f.class === 'error').map((f) => f.key),
+    ms: Math.round(performance.now() - t0),
+  };
+}
+
+/** One exhaustive search of a cell (a fresh simulator of its spec). */
+async function search(spec, seed, bound) {
+  return searchSim(await explore.simulatorFor(spec, registry), seed, bound);
 }
 
 /** The attempts of a row: unbounded, then each bound, until one finds a violation. */
 async function attemptAll(e, label, spec, seed) {
+  return attemptAllWith(e, label, (bound) => search(spec, seed, bound));
+}
+
+/** attemptAll with `run(bound)` doing each attempt. */
+async function attemptAllWith(e, label, run) {
   const attempts = [];
   let found = null;
   for (const bound of [null, ...BOUNDS]) {
-    const a = await search(spec, seed, bound);
+    const a = await run(bound);
     attempts.push(a);
     log(
       `${e.doc.id} | ${label} | ${boundText(bound)}: ${a.verdict}${a.invariant !== null ? ` ${a.invariant}` : ''} ` +
@@ -156,10 +148,10 @@ async function attemptAll(e, label, spec, seed) {
   return { attempts, found };
 }
 
-/** Random runs of the cell (seeds run 0, 1, ... of its seed base) until the first violation or --sample-seconds. */
-function sampleKill(sim, base) {
+/** Random runs of the cell (seeds run from, from + 1, ... of its seed base) until the first violation or --sample-seconds. */
+function sampleKill(sim, base, from = 0) {
   const deadline = performance.now() + SAMPLE_SECONDS * 1000;
-  let runs = 0;
+  let runs = from;
   while (performance.now() < deadline) {
     const r = sim.run(core.runSeed(base, runs));
     runs++;
@@ -200,6 +192,72 @@ function schedulePreemptions(sim, seed) {
   return x.outcome === r.outcome && x.steps === r.steps && x.violation?.invariant === r.violation?.invariant ? pre : null;
 }
 
+/**
+ * The second line of evidence for a row: random's kill (the run `kill.run` of the cell's seed
+ * base) made an artifact and shrunk by @lazytlb/explore's shrinkArtifact (as `lazytlb shrink`
+ * does: explicit workload, fewer CPUs, tasks and ops, shorter decision list; the arch options
+ * kept unless --shrink-options), then the shrunk cell (explicit workload, its CPUs and options,
+ * the mutation on) searched as the declared cell is (unbounded, then each bound), from the
+ * artifact's seed. The control: the same shrunk cell without the mutation, unbounded within
+ * --shrunk-control-seconds; if that does not finish and the mutated search found the bug, again
+ * at the bound that found it (an unbounded find: at its preemptions).
+ */
+async function shrunkEvidence(e, label, sim, base, kill) {
+  const seed = core.runSeed(base, kill.run);
+  const run = sim.run(seed, { keepDecisions: true });
+  const artifact = core.makeArtifact(sim, seed, run, kill.run);
+  const scheme = await registry.schemeForArtifact(artifact);
+  const plugins = { arch: await registry.arch(artifact.cell.arch.name), ...(scheme !== undefined ? { scheme } : {}) };
+  const t0 = performance.now();
+  const sr = explore.shrinkArtifact(artifact, plugins, { maxAttempts: SHRINK_ATTEMPTS, options: SHRINK_OPTIONS, bugDepth: false });
+  const shrinkMs = Math.round(performance.now() - t0);
+  const a = sr.artifact;
+  const aSeed = core.seedFromHex(a.seed);
+  const opts = explore.simOptionsFor(plugins, a);
+  log(
+    `  shrunk random run ${kill.run} (${a.outcome.invariant}): ${sr.before.steps} -> ${sr.after.steps} steps, ${sr.before.cpus} -> ${sr.after.cpus} CPUs, ` +
+      `${sr.before.tasks} -> ${sr.after.tasks} tasks, ${sr.before.ops} -> ${sr.after.ops} ops (${sr.attempts} attempts${sr.budgetExhausted ? ', budget exhausted' : ''}, ${shrinkMs} ms)`,
+  );
+  const { attempts, found } = await attemptAllWith(e, `${label} shrunk run ${kill.run}`, (bound) => searchSim(new core.Simulator(opts), aSeed, bound));
+  let control = null;
+  if (CONTROL) {
+    const plain = { ...a, cell: { ...a.cell } };
+    delete plain.cell.mutations;
+    const copts = explore.simOptionsFor(plugins, plain);
+    control = searchSim(new core.Simulator(copts), aSeed, null, SHRUNK_CONTROL_SECONDS);
+    // Not finished unbounded: at the bound that found the bug (an unbounded find: its preemptions), where the two are compared.
+    const b = found === null ? null : (found.bound ?? found.preemptions);
+    if (control.verdict === 'incomplete' && b !== null) control = { ...searchSim(new core.Simulator(copts), aSeed, b), unbounded: control };
+    log(
+      `  shrunk control (no mutation) ${boundText(control.bound)}: ${control.verdict}${control.invariant !== null ? ` ${control.invariant}` : ''} (${control.executions} executions, ${control.states} states, ${control.ms} ms)`,
+    );
+  }
+  return {
+    run: kill.run,
+    killInvariant: run.violation?.invariant ?? null,
+    shrunkInvariant: a.outcome.invariant ?? null,
+    before: sr.before,
+    after: sr.after,
+    shrinkAttempts: sr.attempts,
+    shrinkBudgetExhausted: sr.budgetExhausted,
+    shrinkMs,
+    artifact: a,
+    found: found !== null,
+    bound: found?.bound ?? null,
+    invariant: found?.invariant ?? null,
+    target: found !== null ? found.invariant === e.doc.breaks : null,
+    message: found?.message ?? null,
+    executions: found?.executions ?? null,
+    states: found?.states ?? null,
+    steps: found?.steps ?? null,
+    preemptions: found?.preemptions ?? null,
+    ms: found?.ms ?? null,
+    totalMs: attempts.reduce((s, x) => s + x.ms, 0),
+    attempts,
+    control,
+  };
+}
+
 const boundText = (b) => (b === null ? 'unbounded' : `≤${b}`);
 const log = (s) => process.stderr.write(`${s}\n`);
 
@@ -213,7 +271,8 @@ for (const e of entries) {
     const seed = core.runSeed(core.seedFromHex(explore.cellHashOf(sim.cellId, MATRIX_SEED)), 0);
     const { attempts, found } = await attemptAll(e, label, spec, seed);
     // Random runs of the mutated cell (its own strategy, seeds run 0, 1, ...): the first that kills, within --sample-seconds.
-    const sampled = sampleKill(sim, core.seedFromHex(explore.cellHashOf(sim.cellId, MATRIX_SEED)));
+    const base = core.seedFromHex(explore.cellHashOf(sim.cellId, MATRIX_SEED));
+    const sampled = sampleKill(sim, base);
     log(
       `  random: ${sampled.kill !== null ? `run ${sampled.kill.run} kills (${sampled.kill.invariant}, ${sampled.kill.preemptions ?? '?'} preemptions)` : 'no kill'} in ${sampled.runs} runs`,
     );
@@ -223,6 +282,17 @@ for (const e of entries) {
       const s = core.runSeed(core.seedFromHex(explore.cellHashOf(sim.cellId, MATRIX_SEED)), sampled.kill.run);
       const k = await attemptAll(e, `${label} (seed of random run ${sampled.kill.run})`, spec, s);
       killSeed = { run: sampled.kill.run, found: k.found, attempts: k.attempts };
+    }
+    // The shrunk workload of random's kill (and, when it is not found there, of its next kills, up to --shrink-kills).
+    const shrunk = [];
+    if (SHRUNK && sampled.kill !== null) {
+      let kill = sampled.kill;
+      while (kill !== null) {
+        const s = await shrunkEvidence(e, label, sim, base, kill);
+        shrunk.push(s);
+        if (s.found || shrunk.length >= SHRINK_KILLS) break;
+        kill = sampleKill(sim, base, kill.run + 1).kill;
+      }
     }
     let control = null;
     if (CONTROL) {
@@ -252,6 +322,7 @@ for (const e of entries) {
       control,
       random: sampled,
       killSeed,
+      shrunk,
     });
   }
 }
@@ -305,6 +376,45 @@ md.push(
     (KILL_SEED ? `; on the seed of random's kill: ${retried.filter((r) => r.killSeed.found !== null).length} of the other ${retried.length}` : '') +
     `. "budget": the attempt ran out of its budget (${BUDGET_EXECUTIONS} executions or ${BUDGET_SECONDS} s) first. Total ${elapsed} s.`,
 );
+if (SHRUNK) {
+  const sizeText = (z) => `${z.cpus} CPUs, ${z.tasks} tasks, ${z.ops} ops, ${z.steps} steps${z.options.length > 0 ? `, ${z.options.join(',')}` : ''}`;
+  const shrunkControlText = (x) => {
+    if (x === null) return '—';
+    const head = `${x.verdict === 'proved' ? (x.bound !== null ? `proved ≤${x.bound}` : 'proved') : x.verdict === 'incomplete' ? 'budget' : x.verdict}${x.invariant !== null ? ` ${x.invariant}` : ''} (${x.executions} ex, ${x.states} states, ${secs(x.ms)})`;
+    return x.unbounded !== undefined ? `${head}; unbounded: budget (${x.unbounded.executions} ex, ${secs(x.unbounded.ms)})` : head;
+  };
+  md.push(
+    '',
+    `Second line of evidence: random's first kill of each row, shrunk (\`shrinkArtifact\`, ${SHRINK_ATTEMPTS} attempts${SHRINK_OPTIONS ? '' : ', arch options kept'}), its shrunk cell (explicit workload, the mutation on) searched the same way${SHRINK_KILLS > 1 ? ` (a row not found there: the next kills, up to ${SHRINK_KILLS})` : ''}; without the mutation: the same shrunk cell, unbounded within ${SHRUNK_CONTROL_SECONDS} s, else at the bound that found the bug (an unbounded find: its preemptions).`,
+    '',
+    '| mutation (breaks) | declared cell | random kill shrunk | shrunk cell | verdict | invariant | found at | executions | distinct states | steps | preemptions | wall (row) | attempts that did not find it | shrunk cell without the mutation |',
+    '|---|---|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|',
+  );
+  for (const r of rows) {
+    if (r.shrunk.length === 0) {
+      md.push(`| ${r.mutation} (${r.breaks}) | ${r.cell} | no kill to shrink | — | — | — | — | — | — | — | — | — | — | — |`);
+      continue;
+    }
+    for (const x of r.shrunk) {
+      const inv = x.invariant === null ? '—' : x.target ? `${x.invariant} (target)` : `${x.invariant} (not ${r.breaks})`;
+      const wall = x.found ? `${secs(x.ms)} (${secs(x.totalMs)})` : `— (${secs(x.totalMs)})`;
+      md.push(
+        `| ${r.mutation} (${r.breaks}) | ${r.cell} | run ${x.run} (${x.shrunkInvariant}): ${x.before.steps} → ${x.after.steps} steps, ${x.before.preemptions} → ${x.after.preemptions} preemptions | ${sizeText(x.after)} | ${x.found ? 'violates' : '**not found**'} | ${inv} | ${x.found ? boundText(x.bound) : '—'} | ${x.executions ?? '—'} | ${x.states ?? '—'} | ${x.steps ?? '—'} | ${x.preemptions ?? '—'} | ${wall} | ${attemptsText(x.attempts) || '—'} | ${shrunkControlText(x.control)} |`,
+      );
+    }
+  }
+  const withKill = rows.filter((r) => r.shrunk.length > 0);
+  const sFound = withKill.filter((r) => r.shrunk.some((x) => x.found));
+  const sFirst = withKill.filter((r) => r.shrunk[0].found);
+  const sTarget = withKill.filter((r) => r.shrunk.some((x) => x.found && x.target));
+  const sProved = withKill.filter((r) => r.shrunk.some((x) => x.found && x.control !== null && x.control.verdict === 'proved'));
+  md.push(
+    '',
+    `Found on the shrunk workload of random's first kill: ${sFirst.length} of ${withKill.length} rows with a kill` +
+      (SHRINK_KILLS > 1 ? `, on a later kill's: ${sFound.length - sFirst.length} more` : '') +
+      ` (${sTarget.length} on the declared target invariant); of the found, the shrunk cell without the mutation proved (unbounded or within the bound that found it): ${sProved.length}. Both lines: ${rows.filter((r) => r.found || r.killSeed?.found || r.shrunk.some((x) => x.found)).length} of ${rows.length} rows found.`,
+  );
+}
 const text = md.join('\n');
 process.stdout.write(`${text}\n`);
 const mdOut = arg('md', null);
@@ -313,6 +423,6 @@ const jsonOut = arg('json', null);
 if (jsonOut !== null) {
   writeFileSync(
     jsonOut,
-    `${JSON.stringify({ budgetExecutions: BUDGET_EXECUTIONS, budgetSeconds: BUDGET_SECONDS, bounds: BOUNDS, seed: MATRIX_SEED, elapsedSeconds: Number(elapsed), rows }, null, 2)}\n`,
+    `${JSON.stringify({ budgetExecutions: BUDGET_EXECUTIONS, budgetSeconds: BUDGET_SECONDS, bounds: BOUNDS, shrunk: SHRUNK ? { attempts: SHRINK_ATTEMPTS, options: SHRINK_OPTIONS, kills: SHRINK_KILLS, controlSeconds: SHRUNK_CONTROL_SECONDS } : null, seed: MATRIX_SEED, elapsedSeconds: Number(elapsed), rows }, null, 2)}\n`,
   );
 }
