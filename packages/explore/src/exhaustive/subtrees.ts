@@ -65,7 +65,7 @@ function rootsAt(
   const { bound, hasher, por } = searchSetup(sim, opts);
   const dfs = new DfsExplorer(
     bound,
-    por && hasher !== null ? { begin: () => hasher.refresh(), commutes: (a: number, b: number) => sim.commutes(a, b, hasher) } : {},
+    por && hasher !== null ? { begin: () => hasher.refresh(), commuting: (a: number, c: number) => sim.commutesWith(a, c, hasher) } : {},
     { cap },
   );
   const roots: Uint16Array[] = [];
