@@ -47,28 +47,6 @@ export class KernelSnapshot {
     // Under sc some arrays alias others (rqCurrMem is rqCurr, the store buffers' mem is view): saving twice is harmless.
     this.arrays = arrays;
     this.copies = arrays.map((a, i) => (this.copies[i]?.length === a.length ? this.copies[i]! : new Uint8Array(a.length)));
-    // diff(): 32-bit words where an array's bytes allow it, bytes otherwise (two monomorphic lists).
-    this.wLive = [];
-    this.wCopy = [];
-    this.wIdx = [];
-    this.bLive = [];
-    this.bCopy = [];
-    this.bIdx = [];
-    for (let i = 0; i < arrays.length; i++) {
-      const a = arrays[i]!;
-      const c = this.copies[i]!;
-      if (a.byteOffset % 4 === 0 && a.byteLength % 4 === 0 && c.byteOffset % 4 === 0) {
-        this.wLive.push(new Int32Array(a.buffer, a.byteOffset, a.byteLength / 4));
-        this.wCopy.push(new Int32Array(c.buffer, c.byteOffset, c.byteLength / 4));
-        this.wIdx.push(i);
-      } else {
-        this.bLive.push(a);
-        this.bCopy.push(c);
-        this.bIdx.push(i);
-      }
-    }
-    this.kept = new Array(arrays.length);
-    this.maskFor = null;
     this.values = new Array(keys.length);
     this.saveKeys = compileKeyed(
       'save',
@@ -102,115 +80,8 @@ export class KernelSnapshot {
     this.k.slab.writeStateScalars(this.slabScalars, 0);
   }
 
-  private wLive: Int32Array[] = [];
-  private wCopy: Int32Array[] = [];
-  private wIdx: number[] = [];
-  private bLive: Uint8Array[] = [];
-  private bCopy: Uint8Array[] = [];
-  private bIdx: number[] = [];
-  private kept: (Uint8Array | undefined)[] = [];
-  private mask: Uint8Array = new Uint8Array(0);
-  private maskFor: readonly ArrayBufferView[] | null = null;
-
-  /** Arrays saved (the length of diff()'s flags). */
-  get size(): number {
-    return this.arrays.length;
-  }
-
-  /**
-   * Flag in `dirty` (one byte per saved array) the arrays whose contents differ from the
-   * capture now. For experiments (Simulator.commutesWith): restoreDirty() then undoes only those.
-   */
-  diff(dirty: Uint8Array): void {
-    for (let j = 0; j < this.wLive.length; j++) {
-      const a = this.wLive[j]!;
-      const b = this.wCopy[j]!;
-      let d = 0;
-      for (let x = 0; x < a.length; x++)
-        if (a[x] !== b[x]) {
-          d = 1;
-          break;
-        }
-      dirty[this.wIdx[j]!] = d;
-    }
-    for (let j = 0; j < this.bLive.length; j++) {
-      const a = this.bLive[j]!;
-      const b = this.bCopy[j]!;
-      let d = 0;
-      for (let x = 0; x < a.length; x++)
-        if (a[x] !== b[x]) {
-          d = 1;
-          break;
-        }
-      dirty[this.bIdx[j]!] = d;
-    }
-  }
-
-  /** restore() for a state whose arrays differ from the capture only where diff() flagged them. */
-  restoreDirty(dirty: Uint8Array): void {
-    for (let i = 0; i < this.arrays.length; i++) if (dirty[i] === 1) this.arrays[i]!.set(this.copies[i]!);
-    this.restoreScalars();
-  }
-
-  /**
-   * Which saved arrays are among `views` (the same memory: a StateHasher's, StateHasher.views()),
-   * one byte per saved array; computed once per refresh() and `views` list.
-   */
-  private maskOf(views: readonly ArrayBufferView[]): Uint8Array {
-    if (this.maskFor === views) return this.mask;
-    const m = new Uint8Array(this.arrays.length);
-    for (const v of views) {
-      let found = false;
-      for (let i = 0; i < this.arrays.length; i++) {
-        const a = this.arrays[i]!;
-        if (v.buffer === a.buffer && v.byteOffset === a.byteOffset && v.byteLength === a.byteLength) {
-          m[i] = 1;
-          found = true;
-        }
-      }
-      // Every array the hasher reads must be one saved here, or comparing would miss it.
-      if (!found) throw new Error('KernelSnapshot: a hashed array is not among the saved ones (refresh both after the same reset)');
-    }
-    this.mask = m;
-    this.maskFor = views;
-    return m;
-  }
-
-  /** Keep a copy of the arrays among `views` that `dirty` flags (for sameDirty()). */
-  keepDirty(dirty: Uint8Array, views: readonly ArrayBufferView[]): void {
-    const m = this.maskOf(views);
-    for (let i = 0; i < this.arrays.length; i++) {
-      if (dirty[i] !== 1 || m[i] !== 1) continue;
-      const a = this.arrays[i]!;
-      let c = this.kept[i];
-      if (c === undefined) c = this.kept[i] = new Uint8Array(a.length);
-      c.set(a);
-    }
-  }
-
-  /**
-   * Whether the arrays among `views` hold now what they held at keepDirty(d1): `d1` flags the
-   * arrays that differed from the capture then, `d2` those that do now (diff()).
-   */
-  sameDirty(d1: Uint8Array, d2: Uint8Array, views: readonly ArrayBufferView[]): boolean {
-    const m = this.maskOf(views);
-    for (let i = 0; i < this.arrays.length; i++) {
-      if (m[i] !== 1) continue;
-      if (d1[i] !== d2[i]) return false;
-      if (d1[i] !== 1) continue;
-      const a = this.arrays[i]!;
-      const c = this.kept[i]!;
-      for (let x = 0; x < a.length; x++) if (a[x] !== c[x]) return false;
-    }
-    return true;
-  }
-
   restore(): void {
     for (let i = 0; i < this.arrays.length; i++) this.arrays[i]!.set(this.copies[i]!);
-    this.restoreScalars();
-  }
-
-  private restoreScalars(): void {
     this.loadKeys(this.k, this.values);
     const sb = this.k.sb as unknown as Record<string, unknown>;
     for (let i = 0; i < this.sbKeys.length; i++) sb[this.sbKeys[i]!] = this.sbValues[i];

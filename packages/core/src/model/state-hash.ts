@@ -186,30 +186,61 @@ export class StateHasher {
     return n;
   }
 
-  /** The arrays hash() reads (views of the Kernel's, the store buffers', the slab's and the declared state's memory); the same list until refresh(). */
-  views(): readonly ArrayBufferView[] {
-    return this.words;
-  }
+  /** keep()'s copies: the word arrays and the byte arrays apart (monomorphic loops). */
+  private keptWords: Int32Array[] = [];
+  private keptWordsOf: Int32Array[] = [];
+  private keptBytes: Uint8Array[] = [];
+  private keptBytesOf: Uint8Array[] = [];
+  private keptFor: (Int32Array | Uint8Array)[] | null = null;
+  private keptScalars = new Float64Array(256);
+  private keptN = 0;
+  private readonly cmpScalars = new Float64Array(256);
 
   /**
-   * Keep the scalars hash() reads in the state now, for sameScalarsAsKept() (Simulator.commutesWith
-   * compares two states exactly: these, and the arrays by KernelSnapshot.sameDirty over views()).
+   * Keep a copy of what hash() reads in the state now, for sameAsKept(): comparing two states
+   * this way is exact, where comparing fingerprints is exact up to a collision, and cheaper
+   * than two hashes (Simulator.commutesWith).
    */
-  keepScalars(): void {
+  keep(): void {
+    if (this.keptFor !== this.words) {
+      this.keptFor = this.words;
+      this.keptWordsOf = [];
+      this.keptWords = [];
+      this.keptBytesOf = [];
+      this.keptBytes = [];
+      for (const w of this.words) {
+        if (w instanceof Int32Array) {
+          this.keptWordsOf.push(w);
+          this.keptWords.push(new Int32Array(w.length));
+        } else {
+          this.keptBytesOf.push(w);
+          this.keptBytes.push(new Uint8Array(w.length));
+        }
+      }
+    }
+    for (let i = 0; i < this.keptWords.length; i++) this.keptWords[i]!.set(this.keptWordsOf[i]!);
+    for (let i = 0; i < this.keptBytes.length; i++) this.keptBytes[i]!.set(this.keptBytesOf[i]!);
     this.keptN = this.fillScalars(this.keptScalars);
   }
 
-  /** Whether the scalars hash() reads are the ones keepScalars() kept. */
-  sameScalarsAsKept(): boolean {
+  /** Whether the state now hashes the same data as the state keep() saw (so the same fingerprint). */
+  sameAsKept(): boolean {
+    if (this.keptFor !== this.words) throw new Error('StateHasher.sameAsKept: keep() first, after the same refresh()');
+    for (let i = 0; i < this.keptWords.length; i++) {
+      const a = this.keptWordsOf[i]!;
+      const b = this.keptWords[i]!;
+      for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+    }
+    for (let i = 0; i < this.keptBytes.length; i++) {
+      const a = this.keptBytesOf[i]!;
+      const b = this.keptBytes[i]!;
+      for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+    }
     const n = this.fillScalars(this.cmpScalars);
     if (n !== this.keptN) return false;
     for (let i = 0; i < n; i++) if (!Object.is(this.cmpScalars[i], this.keptScalars[i])) return false;
     return true;
   }
-
-  private keptScalars = new Float64Array(256);
-  private keptN = 0;
-  private readonly cmpScalars = new Float64Array(256);
 }
 
 /** One murmur3 block step. */

@@ -506,9 +506,6 @@ export class Simulator {
   private runId = 0;
   private snap: KernelSnapshot | null = null;
   private snapRun = -1;
-  /** commutesWith(): the arrays each order changed (KernelSnapshot.diff). */
-  private d1 = new Uint8Array(0);
-  private d2 = new Uint8Array(0);
   private experimentChose = false;
   private readonly experimentChooser = (): number => {
     this.experimentChose = true;
@@ -533,10 +530,8 @@ export class Simulator {
   /**
    * commutes(u, a) for every actor u in the bitmask `candidates` (actor ids < 32), in one go:
    * the state is captured once. Returns the bitmask of those whose next step commutes with
-   * a's. The two orders' states are compared exactly on what `hasher` hashes (the arrays each
-   * order changed, KernelSnapshot.diff/sameDirty, and the scalars, StateHasher.keepScalars), not
-   * by fingerprint: equal fingerprints but for a 64-bit collision. Each order is undone by
-   * restoring only the arrays it changed.
+   * a's. The two orders' states are compared exactly (StateHasher.keep/sameAsKept: what
+   * `hasher` hashes), not by fingerprint.
    */
   commutesWith(a: number, candidates: number, hasher: StateHasher): number {
     if (this.stateHashRefusal !== null) throw new Error(this.stateHashRefusal);
@@ -558,32 +553,18 @@ export class Simulator {
     this.cov = null;
     let out = 0;
     let cand = candidates >>> 0;
-    if (this.d1.length !== snap.size) {
-      this.d1 = new Uint8Array(snap.size);
-      this.d2 = new Uint8Array(snap.size);
-    }
-    const d1 = this.d1;
-    const d2 = this.d2;
-    const views = hasher.views();
     for (let u = 0; cand !== 0; u++, cand >>>= 1) {
       if ((cand & 1) === 0) continue;
       this.experimentChose = false;
       let same = false;
-      // Each order is undone by restoring only the arrays it changed (KernelSnapshot.diff), and the
-      // two orders' states are compared on what `hasher` reads: the arrays each changed, and the scalars.
       if (this.tryStep(u) && this.tryStep(a)) {
-        snap.diff(d1);
-        snap.keepDirty(d1, views);
-        hasher.keepScalars();
+        hasher.keep();
         const hazards = k.hazardMask;
         const sites = k.siteMask;
-        snap.restoreDirty(d1);
-        if (this.tryStep(a) && this.tryStep(u)) {
-          snap.diff(d2);
-          same = k.hazardMask === hazards && k.siteMask === sites && hasher.sameScalarsAsKept() && snap.sameDirty(d1, d2, views);
-        } else snap.diff(d2);
-        snap.restoreDirty(d2);
-      } else snap.restore();
+        snap.restore();
+        if (this.tryStep(a) && this.tryStep(u)) same = k.hazardMask === hazards && k.siteMask === sites && hasher.sameAsKept();
+      }
+      snap.restore();
       if (same && !this.experimentChose) out |= 1 << u;
     }
     k.chooser = chooser;
