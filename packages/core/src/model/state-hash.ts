@@ -203,18 +203,23 @@ export class StateHasher {
    */
   keep(): void {
     if (this.keptFor !== this.words) {
+      // A new run's list (refresh()): the copies of the last one are reused where the sizes match.
       this.keptFor = this.words;
+      const oldWords = this.keptWords;
+      const oldBytes = this.keptBytes;
       this.keptWordsOf = [];
       this.keptWords = [];
       this.keptBytesOf = [];
       this.keptBytes = [];
       for (const w of this.words) {
         if (w instanceof Int32Array) {
+          const old = oldWords[this.keptWords.length];
           this.keptWordsOf.push(w);
-          this.keptWords.push(new Int32Array(w.length));
+          this.keptWords.push(old?.length === w.length ? old : new Int32Array(w.length));
         } else {
+          const old = oldBytes[this.keptBytes.length];
           this.keptBytesOf.push(w);
-          this.keptBytes.push(new Uint8Array(w.length));
+          this.keptBytes.push(old?.length === w.length ? old : new Uint8Array(w.length));
         }
       }
     }
