@@ -13,6 +13,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { arg, root } from './lib/script-args.mjs';
+import { anchorWorkload } from './lib/anchor-workload.mjs';
 
 const TRIALS = Number(arg('trials', '5'));
 const A = arg('a', null);
@@ -27,19 +28,6 @@ const builds = { A: await load(A ?? root), B: await load(B ?? root) };
 // One build: A is re-execution, B stateful. Two builds: each as it defaults.
 const modeOpts = { A: A === null && B === null ? { stateful: 'off' } : {}, B: {} };
 const labels = A === null && B === null ? { A: 'stateful off', B: 'stateful on' } : { A, B };
-
-function anchorWorkload(ncpu, rounds) {
-  const tasks = [
-    { name: 'A', kind: 'user', cpu: 0, mm: 'M', program: ['exit'] },
-    { name: 'C0', kind: 'user', cpu: 0, mm: 'N', program: ['exit'] },
-  ];
-  for (let i = 1; i < ncpu; i++) {
-    tasks.push({ name: `B${i}`, kind: 'user', cpu: i, mm: 'M', program: ['exit'] });
-    tasks.push({ name: `K${i}`, kind: 'kthread', cpu: i, program: Array(rounds).fill('kwork') });
-    tasks.push({ name: `C${i}`, kind: 'user', cpu: i, mm: 'N', program: ['exit'] });
-  }
-  return { tasks };
-}
 
 const CASE = {
   anchor3: (core) => [new core.Simulator({ plugin: core.referenceArch, scheme: 'refcount', cpus: 3, workload: { explicit: anchorWorkload(3, 2) } }), {}],

@@ -242,19 +242,26 @@ async function shrunkEvidence(e, label, sim, base, kill) {
     shrinkBudgetExhausted: sr.budgetExhausted,
     shrinkMs,
     artifact: a,
+    ...searchFields(found, attempts, e.doc.breaks),
+    control,
+  };
+}
+
+/** What a row says about its searches: the attempt that found the bug (null: none did), against the declared invariant. */
+function searchFields(found, attempts, breaks) {
+  return {
     found: found !== null,
     bound: found?.bound ?? null,
     invariant: found?.invariant ?? null,
-    target: found !== null ? found.invariant === e.doc.breaks : null,
+    target: found !== null ? found.invariant === breaks : null,
     message: found?.message ?? null,
     executions: found?.executions ?? null,
     states: found?.states ?? null,
     steps: found?.steps ?? null,
     preemptions: found?.preemptions ?? null,
     ms: found?.ms ?? null,
-    totalMs: attempts.reduce((s, x) => s + x.ms, 0),
+    totalMs: attempts.reduce((s, a) => s + a.ms, 0),
     attempts,
-    control,
   };
 }
 
@@ -307,18 +314,7 @@ for (const e of entries) {
       breaks: e.doc.breaks,
       cell: label,
       seed: core.seedToHex(seed),
-      found: found !== null,
-      bound: found?.bound ?? null,
-      invariant: found?.invariant ?? null,
-      target: found !== null ? found.invariant === e.doc.breaks : null,
-      message: found?.message ?? null,
-      executions: found?.executions ?? null,
-      states: found?.states ?? null,
-      steps: found?.steps ?? null,
-      preemptions: found?.preemptions ?? null,
-      ms: found?.ms ?? null,
-      totalMs: attempts.reduce((s, a) => s + a.ms, 0),
-      attempts,
+      ...searchFields(found, attempts, e.doc.breaks),
       control,
       random: sampled,
       killSeed,

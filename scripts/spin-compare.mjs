@@ -5,8 +5,8 @@
 // last user thread of mm M, which exits; CPUs 1..NCPU-1 ran a thread of M that exited, their idle
 // borrows M lazily (mmgrab_lazy_tlb before mmput unless SHOOTDOWN), checks ROUNDS times that M is
 // not freed under it, then switches to a user task of another mm (mmdrop_lazy_tlb). This script
-// writes the same protocol as an explicit lazytlb workload on the reference arch (anchorWorkload
-// below), then for each configuration (NCPU 3 and 4, each switch):
+// writes the same protocol as an explicit lazytlb workload on the reference arch (anchorWorkload in
+// lib/anchor-workload.mjs), then for each configuration (NCPU 3 and 4, each switch):
 //   (a) SPIN: spin -a -D..., gcc -O2 -DSAFETY, ./pan -m1000000 (states stored, transitions, errors,
 //       time to verdict = pan's wall time, the compile not included);
 //   (b) lazytlb: exhaustiveSearch(sim, { seed, stateHashing: 'auto' }), unbounded (no preemption
@@ -37,6 +37,7 @@ import { mkdtempSync, rmSync, writeFileSync, copyFileSync, existsSync } from 'no
 import { cpus as osCpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { arg, imp, root } from './lib/script-args.mjs';
+import { anchorWorkload } from './lib/anchor-workload.mjs';
 
 const flag = (name) => process.argv.includes(`--${name}`);
 
@@ -47,28 +48,6 @@ const ARCH_BUDGET_S = Number(arg('arch-budget', '10'));
 const CPUS = arg('cpus', '3,4').split(',').map(Number);
 const budgetFor = (ncpu) => BUDGETS_S[Math.min(CPUS.indexOf(ncpu), BUDGETS_S.length - 1)];
 const PML = resolve(arg('pml', resolve(root, '../shared/anchors/lazytlb.pml')));
-
-/**
- * The anchor's protocol as an explicit lazytlb workload for `ncpu` CPUs (the reference arch):
- * - CPU0: A (user, mm M, the last thread to exit: exit_mm -> mmput) and then C0 (user, mm N):
- *   A's CPU switches straight to another mm, as the Promela cpu0 leaves M for init_mm;
- * - CPU i >= 1: B<i> (user, mm M) exits (exit_mm: mmgrab_lazy_tlb(M) before mmput under refcount),
- *   K<i> (a kernel thread: lazy on M, `rounds` kwork ops: the idle rounds), then C<i> (user, mm N:
- *   the switch to a user task of another mm, finish_task_switch -> mmdrop_lazy_tlb(M)).
- * Every task's program ends with exit (lazytlb tasks end), so the N tasks exit too.
- */
-export function anchorWorkload(ncpu, rounds) {
-  const tasks = [
-    { name: 'A', kind: 'user', cpu: 0, mm: 'M', program: ['exit'] },
-    { name: 'C0', kind: 'user', cpu: 0, mm: 'N', program: ['exit'] },
-  ];
-  for (let i = 1; i < ncpu; i++) {
-    tasks.push({ name: `B${i}`, kind: 'user', cpu: i, mm: 'M', program: ['exit'] });
-    tasks.push({ name: `K${i}`, kind: 'kthread', cpu: i, program: Array(rounds).fill('kwork') });
-    tasks.push({ name: `C${i}`, kind: 'user', cpu: i, mm: 'N', program: ['exit'] });
-  }
-  return { tasks };
-}
 
 /** The configurations: every switch alone, and ARCH_CLEARS_MASK under SHOOTDOWN (where it bites). */
 const SWITCHES = [
