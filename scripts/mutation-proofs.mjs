@@ -23,6 +23,7 @@
 //   node scripts/mutation-proofs.mjs [--budget-executions 200000] [--budget-seconds 2] [--bounds 0,1,2,3]
 //     [--only ID,ID] [--seed 0] [--no-control] [--sample-seconds 3] [--no-kill-seed] [--md out.md] [--json out.json]
 //     [--no-shrunk] [--shrink-attempts 4000] [--shrink-options] [--shrink-kills 1] [--shrunk-control-seconds 5]
+//     [--cells I,J: only those declared cells (0-based)] [--shrunk-only: random, shrink and the shrunk searches only]
 //
 // Each row also samples random runs of the mutated cell (its seeds run 0, 1, ..., as the sweep
 // runs them, within --sample-seconds): the first that kills, with its steps and the preemptions
@@ -47,7 +48,7 @@ import { arg, imp } from './lib/script-args.mjs';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(
-    'node scripts/mutation-proofs.mjs [--budget-executions N] [--budget-seconds S] [--bounds 0,1,2,3] [--only ID,ID] [--seed 0] [--no-control] [--sample-seconds S] [--no-kill-seed] [--md F] [--json F] [--no-shrunk] [--shrink-attempts N] [--shrink-options] [--shrink-kills N] [--shrunk-control-seconds S]\n',
+    'node scripts/mutation-proofs.mjs [--budget-executions N] [--budget-seconds S] [--bounds 0,1,2,3] [--only ID,ID] [--seed 0] [--no-control] [--sample-seconds S] [--no-kill-seed] [--md F] [--json F] [--no-shrunk] [--shrink-attempts N] [--shrink-options] [--shrink-kills N] [--shrunk-control-seconds S] [--cells I,J] [--shrunk-only]\n',
   );
   process.exit(0);
 }
@@ -68,6 +69,12 @@ const SHRINK_ATTEMPTS = Number(arg('shrink-attempts', '4000'));
 const SHRINK_OPTIONS = process.argv.includes('--shrink-options');
 const SHRINK_KILLS = Number(arg('shrink-kills', '1'));
 const SHRUNK_CONTROL_SECONDS = Number(arg('shrunk-control-seconds', '5'));
+// Only these declared cells of each mutation (0-based, comma-separated; default all), and only the shrunk line of evidence.
+const CELLS = (arg('cells', '') ?? '')
+  .split(',')
+  .filter((x) => x !== '')
+  .map(Number);
+const SHRUNK_ONLY = process.argv.includes('--shrunk-only');
 
 const core = await imp('packages/core/dist/index.js');
 const explore = await imp('packages/explore/dist/index.js');
@@ -271,12 +278,13 @@ const log = (s) => process.stderr.write(`${s}\n`);
 const rows = [];
 const t0 = Date.now();
 for (const e of entries) {
-  for (const c of e.cells) {
+  for (const [ci, c] of e.cells.entries()) {
+    if (CELLS.length > 0 && !CELLS.includes(ci)) continue;
     const label = explore.cellLabel(c);
     const spec = specOf(c, e.doc.id);
     const sim = await explore.simulatorFor(spec, registry);
     const seed = core.runSeed(core.seedFromHex(explore.cellHashOf(sim.cellId, MATRIX_SEED)), 0);
-    const { attempts, found } = await attemptAll(e, label, spec, seed);
+    const { attempts, found } = SHRUNK_ONLY ? { attempts: [], found: null } : await attemptAll(e, label, spec, seed);
     // Random runs of the mutated cell (its own strategy, seeds run 0, 1, ...): the first that kills, within --sample-seconds.
     const base = core.seedFromHex(explore.cellHashOf(sim.cellId, MATRIX_SEED));
     const sampled = sampleKill(sim, base);
@@ -284,7 +292,7 @@ for (const e of entries) {
       `  random: ${sampled.kill !== null ? `run ${sampled.kill.run} kills (${sampled.kill.invariant}, ${sampled.kill.preemptions ?? '?'} preemptions)` : 'no kill'} in ${sampled.runs} runs`,
     );
     let killSeed = null;
-    if (KILL_SEED && found === null && sampled.kill !== null) {
+    if (KILL_SEED && !SHRUNK_ONLY && found === null && sampled.kill !== null) {
       // The workload random killed with: does the search find it there?
       const s = core.runSeed(core.seedFromHex(explore.cellHashOf(sim.cellId, MATRIX_SEED)), sampled.kill.run);
       const k = await attemptAll(e, `${label} (seed of random run ${sampled.kill.run})`, spec, s);
@@ -302,7 +310,7 @@ for (const e of entries) {
       }
     }
     let control = null;
-    if (CONTROL) {
+    if (CONTROL && !SHRUNK_ONLY) {
       control = await search(specOf(c, null), seed, found?.bound ?? null);
       log(
         `  control (no mutation) ${boundText(control.bound)}: ${control.verdict}${control.invariant !== null ? ` ${control.invariant}` : ''} (${control.executions} executions, ${control.ms} ms)`,
