@@ -40,7 +40,8 @@ export class KernelSnapshot {
       if (isView(v)) arrays.push(bytes(v));
       else if (typeof v === 'number' || typeof v === 'boolean') sbKeys.push(name);
     }
-    if (this.k.sb.tso) for (const v of this.k.sb.mem) arrays.push(bytes(v as View));
+    // sb.mem is indexed by shared slot: slots nobody declared (between the arch's and a scheme's) are holes.
+    if (this.k.sb.tso) for (const v of this.k.sb.mem) if (v !== undefined) arrays.push(bytes(v as View));
     for (const v of this.k.slab.stateArrays()) arrays.push(bytes(v));
     arrays.push(bytes(this.k.slab.statePartialFlags()));
     for (const v of this.k.declaredState) arrays.push(bytes(v as View));

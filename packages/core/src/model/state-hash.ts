@@ -122,7 +122,8 @@ export class StateHasher {
     };
     for (const [name, v] of Object.entries(this.k)) if (isView(v) && !BOOKKEEPING.has(name)) add(v);
     for (const v of Object.values(this.k.sb)) if (isView(v)) add(v);
-    if (this.k.sb.tso) for (const v of this.k.sb.mem) add(v as View);
+    // sb.mem is indexed by shared slot: slots nobody declared (between the arch's and a scheme's) are holes.
+    if (this.k.sb.tso) for (const v of this.k.sb.mem) if (v !== undefined) add(v as View);
     for (const v of this.k.slab.stateArrays()) add(v);
     add(this.k.slab.statePartialFlags());
     // Scalars: every number or boolean field of the Kernel but the bookkeeping ones.

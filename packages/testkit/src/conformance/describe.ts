@@ -14,6 +14,7 @@ import { SCHEME_DANGLING_PREMISE, type ArchPlugin, type Scheme } from '@lazytlb/
 import { schemeLabel, type CellSpec } from './cell.js';
 import { checkCleanRuns } from './clean-runs.js';
 import { checkDefaultOptions, checkDescriptor, checkGarbageOptions, checkMutations, checkSetupHooks, checkUseSites } from './descriptor.js';
+import { checkDeclaredState } from './declared-state.js';
 import { checkDeterminism } from './determinism.js';
 import { checkBootState, checkHookTypesDuringRuns, checkOptionalHooks } from './hook-contracts.js';
 import { checkNoMathRandom } from './no-random.js';
@@ -124,6 +125,15 @@ export function describeArchConformance(plugin: ArchPlugin<any>, runner: TestRun
               o.timeout,
             );
           }
+        }
+        if (plugin.declaresState === true) {
+          it(
+            'declared state (declaresState): a run restored to a saved point goes on as the run that never left it (exhaustive search snapshots only declared state)',
+            () => {
+              for (const scheme of o.schemes) checkDeclaredState(cell(archOptions, scheme, smallCpus), expect, o.determinismSeeds);
+            },
+            o.timeout,
+          );
         }
         it(
           'RunResult and artifacts survive structuredClone; artifacts survive JSON + parseArtifact',

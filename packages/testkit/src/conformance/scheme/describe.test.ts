@@ -31,6 +31,7 @@ const KINDS: readonly [string, string][] = [
   ['sequence hooks', 'sequences'],
   ['shared state:', 'shared-state'],
   ['claims: each borrowed barrier', 'barriers'],
+  ['declared state', 'declared-state'],
   ['replayArtifact', 'replay'],
 ];
 
@@ -96,6 +97,7 @@ describe('describeSchemeConformance', () => {
       'sequence hooks (mmput, cleanup_lazy_tlbs): a returned pc has a resume hook, pcs are 1..65535, every sequence ends (200 seeds of exit-heavy)',
       'shared state: reset() declares SchemePlugin.sharedState; stores go to declared slots, in range, from the executing CPU, one writer per element',
       'claims: each borrowed barrier the scheme says it provides is a full barrier where it is relied on',
+      'declared state (declaresState): a run restored to a saved point goes on as the run that never left it (exhaustive search snapshots only declared state)',
       'replayArtifact reproduces recorded runs with the scheme plugin (ok and failing), tracing off and on',
     ]);
     // Each listed value of an option is an option set of its own; an arch that offers tso gets
@@ -129,7 +131,7 @@ describe('describeSchemeConformance', () => {
     describeSchemeConformance(noneScheme, runner, { cpuCounts: [2] });
     expect(seen).toEqual(viaOptions);
     expect(viaOptions[0]).toBe(`d scheme conformance: none@${noneScheme.version}`);
-    expect(viaOptions.length).toBe(1 + 19);
+    expect(viaOptions.length).toBe(1 + 20);
   });
 
   it('passes a correct scheme with sequences (mmput, cleanup_lazy_tlbs + resume), shared state and options, under sc and tso', async () => {

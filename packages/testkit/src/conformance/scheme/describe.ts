@@ -17,7 +17,17 @@
  */
 import { resolveSchemeOptions, type MemoryModel, type SchemePlugin } from '@lazytlb/core';
 import type { TestRunner } from '../runner.js';
-import { archLabel, cpuCountsFor, memoryModelsOf, schemeOptionsLabel, workloadLabel, type SchemeCellSpec, type SchemeConformanceArch } from './cell.js';
+import {
+  archLabel,
+  cpuCountsFor,
+  makeSchemeSim,
+  memoryModelsOf,
+  schemeOptionsLabel,
+  workloadLabel,
+  type SchemeCellSpec,
+  type SchemeConformanceArch,
+} from './cell.js';
+import { checkDeclaredStateOf } from '../declared-state.js';
 import {
   checkSchemeClaims,
   checkSchemeDefaultOptions,
@@ -235,6 +245,18 @@ export function describeSchemeConformance(plugin: SchemePlugin<any>, second?: Te
           },
           t,
         );
+        if (plugin.declaresState === true) {
+          it(
+            'declared state (declaresState): a run restored to a saved point goes on as the run that never left it (exhaustive search snapshots only declared state)',
+            () => {
+              for (const [a, memory] of archMemories) {
+                const c = cell(so, a, memory, cpuCountsFor(a, o.cpuCounts)[0]!);
+                checkDeclaredStateOf(makeSchemeSim(c), `${plugin.name} on ${archLabel(a)} (${memory})`, expect, o.replaySeeds * 2);
+              }
+            },
+            t,
+          );
+        }
         it(
           'replayArtifact reproduces recorded runs with the scheme plugin (ok and failing), tracing off and on',
           () => {
