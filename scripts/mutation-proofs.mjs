@@ -83,20 +83,7 @@ const registry = await createRegistry();
 const entries = await explore.loadCatalog(registry, ONLY);
 
 /** The CellSpec `lazytlb mutants` runs for a declared cell under the variant `random`. */
-function specOf(c, mutation) {
-  return {
-    index: 0,
-    arch: c.arch,
-    scheme: c.scheme,
-    ...(c.schemeOptions !== undefined ? { schemeOptions: c.schemeOptions } : {}),
-    ...(c.preempt !== undefined ? { preempt: c.preempt } : {}),
-    ...(c.memory !== undefined ? { memory: c.memory } : {}),
-    cpus: c.cpus,
-    workload: { profile: c.profile },
-    strategy: { kind: 'random' },
-    ...(mutation !== null ? { mutations: [mutation] } : {}),
-  };
-}
+const specOf = (c, mutation) => explore.mutantCellSpec(0, c, { strategy: { kind: 'random' } }, mutation);
 
 /** One exhaustive search of a simulator, within the budgets (bound: a number, or null for unbounded; seconds: the wall-clock budget). */
 function searchSim(sim, seed, bound, seconds = BUDGET_SECONDS) {

@@ -86,11 +86,22 @@ export const RUN_SHARE = 0.85;
 /** Runs per second and thread assumed when sizing the plan of a time budget (well above what one cell reaches). */
 const RUNS_PER_SECOND_CAP = 100_000;
 
-function workloadOf(c: MutantCell, v: Variant): CellSpec['workload'] {
+function workloadOf(c: MutantCell, v: Pick<Variant, 'swarm'>): CellSpec['workload'] {
   return v.swarm !== undefined ? { profile: c.profile as never, params: { swarm: v.swarm } } : { profile: c.profile as never };
 }
 
-function specOf(index: number, c: MutantCell, v: Variant, mutation: string | null, disabled: readonly InvariantId[] = []): CellSpec {
+/**
+ * The sweep cell `lazytlb mutants` runs for a declared cell under a variant, with `mutation`
+ * enabled (null: the unmutated control) and oracles switched off (the consequence run).
+ * Exported for scripts that search the same cells (scripts/mutation-proofs.mjs).
+ */
+export function mutantCellSpec(
+  index: number,
+  c: MutantCell,
+  v: Pick<Variant, 'strategy' | 'swarm'>,
+  mutation: string | null,
+  disabled: readonly InvariantId[] = [],
+): CellSpec {
   return {
     index,
     arch: c.arch,
@@ -148,7 +159,7 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
     for (const consequence of wantsConsequenceRun(entry.doc) ? [false, true] : [false]) {
       entry.cells.forEach((cell, cellIndex) => {
         for (const variant of o.variants) {
-          const spec = specOf(specs.length, cell, variant, entry.doc.id, consequence ? CONSEQUENCE_OFF : []);
+          const spec = mutantCellSpec(specs.length, cell, variant, entry.doc.id, consequence ? CONSEQUENCE_OFF : []);
           if (seen.has(cellKey(spec))) continue; // a cell declared twice
           seen.add(cellKey(spec));
           targets.push({ entry, cellIndex, cell, variant, sweepIndex: specs.length, consequence });
@@ -164,12 +175,12 @@ export async function runMutants(o: MutantsOptions): Promise<MutantsRun> {
   // never fires there changes nothing, so the consequence runs need no controls of their own).
   for (const t of targets) {
     if (t.consequence) continue;
-    const key = cellKey({ ...specOf(0, t.cell, t.variant, null) });
+    const key = cellKey({ ...mutantCellSpec(0, t.cell, t.variant, null) });
     let ci = controlOf.get(key);
     if (ci === undefined) {
       ci = controls.length;
       controlOf.set(key, ci);
-      controls.push({ spec: specOf(specs.length, t.cell, t.variant, null), cell: t.cell, variant: t.variant, mutations: [] });
+      controls.push({ spec: mutantCellSpec(specs.length, t.cell, t.variant, null), cell: t.cell, variant: t.variant, mutations: [] });
       specs.push(controls[ci]!.spec);
     }
     if (!controls[ci]!.mutations.includes(t.entry.doc.id)) controls[ci]!.mutations.push(t.entry.doc.id);
