@@ -26,7 +26,7 @@ export function findingsExitCode(file: ResultsFile, failOn: FailOn): number {
   if (file.cells.some((c) => c.verdict === 'error')) return EXIT_ERROR;
   if (failOn === 'never') return EXIT_OK;
   if (file.cells.some((c) => c.verdict === 'violates')) return EXIT_VIOLATIONS;
-  if ((failOn === 'incomplete' || failOn === 'hazards') && file.cells.some((c) => c.verdict === 'incomplete')) return EXIT_VIOLATIONS;
+  if ((failOn === 'incomplete' || failOn === 'hazards') && file.cells.some((c) => unfinished(file, c))) return EXIT_VIOLATIONS;
   if (failOn === 'hazards' && file.cells.some((c) => c.verdict === 'hazard' || (c.verdict === 'proved' && provedWithFindings(c)))) return EXIT_VIOLATIONS;
   // Hazards only (no violation) under the default: exit 0, as the run's premise allows them; the table names them.
   return EXIT_OK;
@@ -35,4 +35,16 @@ export function findingsExitCode(file: ResultsFile, failOn: FailOn): number {
 /** A proved exhaustive cell that recorded hazards or non-fatal use sites (no invariant violated, but something to look at). */
 export function provedWithFindings(c: ResultsFile['cells'][number]): boolean {
   return Object.keys(c.hazards).length > 0 || Object.keys(c.useSites).length > 0;
+}
+
+/**
+ * An `incomplete` cell that fails `--fail-on incomplete`: on a shard of several, only what the
+ * shard itself left undone (a subtree out of its budget share, an execution over the step budget,
+ * the time budget): its other units are the other shards' (their merge says whether the search
+ * finished), so a shard that did all of its own work does not fail.
+ */
+function unfinished(file: ResultsFile, c: ResultsFile['cells'][number]): boolean {
+  if (c.verdict !== 'incomplete') return false;
+  if (file.shard === null || file.shard.count <= 1) return true;
+  return file.timeBudgetHit || c.budgetExceeded > 0 || (c.exhaustive?.stoppedSubtrees ?? 0) > 0;
 }

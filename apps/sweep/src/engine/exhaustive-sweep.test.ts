@@ -87,6 +87,10 @@ describe('exhaustive cells in a sweep', () => {
       expect(f.cells.filter((c) => c.verdict === 'proved')).toEqual([]);
       expect(f.cells[0]!.verdict).toBe('incomplete');
       expect(findingsExitCode(f, 'violations')).toBe(1);
+      // A shard that did all of its own units does not fail --fail-on incomplete (its merge says whether the search finished).
+      const proofsOnly = { ...f, cells: f.cells.slice(0, 2) };
+      expect(findingsExitCode(proofsOnly, 'incomplete')).toBe(0);
+      expect(findingsExitCode({ ...proofsOnly, shard: null }, 'incomplete')).toBe(1);
     }
     const merged = writeResultDir(join(tmp, 'merged'), mergeResultDirs(dirs), registry);
     const single = writeResultDir(join(tmp, 'single'), await reference, registry);

@@ -7,14 +7,20 @@
  * folds into the cell aggregate like a batch of runs:
  * - `runs` counts executions and `steps` their steps (re-executed prefixes included);
  * - violations, hazards, use sites and errors count the executions that ended in (or recorded)
- *   them; the first failure of each key is the shortest execution found in the lowest subtree
- *   that has one, replayed from its decisions and choices for its artifact (with `stopAt` for a
- *   hazard or a use site, as runBatch does), `runIndex` the subtree;
+ *   them; the first failure of each key is the one of the lowest unit that has one (within a
+ *   unit, of its first root in order that has one: the shortest execution that root's search
+ *   found), replayed from its decisions and choices for its artifact (with `stopAt` for a hazard
+ *   or a use site, as runBatch does), `runIndex` the unit;
  * - `exhaustive`: the search's own counters (exhaustive/aggregate.ts).
  *
  * Every subtree's search is a pure function of the cell, the seed of run 0 and the root; the
  * budget (the strategy's maxExecutions, default DEFAULT_MAX_EXECUTIONS) is divided equally over
- * the roots, so the result never depends on threads, batching or shards. An imbalanced tree may
+ * the roots (each gets ceil(budget / roots), at least one execution, so the total may exceed the
+ * budget by fewer than `roots`; the split's own shallow executions are not counted), so the result
+ * never depends on threads, batching or shards. Shrinking (the CLI's) replays a finding's
+ * candidates with in-step choices drawn, not enumerated: a shrunk exhaustive finding is a run of
+ * the model without the search's timing over-approximation, and when a finding needs that
+ * over-approximation the shrinker keeps the search's execution. An imbalanced tree may
  * exhaust one subtree's share while others finish with budget left: the cell is then
  * `incomplete` although the whole budget would have done (say so where verdicts are read).
  */

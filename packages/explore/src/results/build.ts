@@ -40,7 +40,8 @@ export function exhaustiveReport(strategy: PreparedCell['spec']['strategy'], a: 
     subtrees: units,
     subtreesSearched: x?.subtrees ?? 0,
     roots: x?.roots ?? 0,
-    executions: a.runs,
+    // The search's own count (a crashed unit adds a run but no execution), so a read-back round-trips.
+    executions: x?.executions ?? 0,
     nodes: x?.nodes ?? 0,
     distinctStates: x?.distinctStates ?? 0,
     prunedExecutions: x?.prunedExecutions ?? 0,
