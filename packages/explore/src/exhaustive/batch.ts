@@ -24,7 +24,7 @@
  * exhaust one subtree's share while others finish with budget left: the cell is then
  * `incomplete` although the whole budget would have done (say so where verdicts are read).
  */
-import { type HAZARD_IDS, type RunSeed, runSeed, seedFromHex, type Simulator } from '@lazytlb/core';
+import { type HAZARD_IDS, type RunSeed, runSeed, seedFromHex, seedToHex, type Simulator } from '@lazytlb/core';
 import { emptyAggregate, normaliseAggregate } from '../aggregate/aggregate.js';
 import type { EngineCellAggregate, ExhaustiveAggregate } from '../aggregate/types.js';
 import { formatInterval, parseInterval, unionIntervals } from '../plan/intervals.js';
@@ -75,7 +75,21 @@ export function exhaustiveBatch(sim: Simulator, cell: number, cellHash: string, 
   };
   for (let i = unitStart; i < unitEnd; i++) {
     ex.subtrees++;
-    for (let j = i; j < roots; j += SUBTREES) searchRoot(i, split.roots[j]!);
+    for (let j = i; j < roots; j += SUBTREES) {
+      try {
+        searchRoot(i, split.roots[j]!);
+      } catch (e) {
+        // The search itself failed (a model that is not a function of its decisions, a finding that does not
+        // replay): a model error of this unit, named by its root, not a worker crash at a seed that names no execution.
+        agg.modelErrors++;
+        agg.firstErrors['model-error'] ??= {
+          kind: 'model-error',
+          runIndex: i,
+          seed: seedToHex(seed),
+          message: `exhaustive search of unit ${i}, root ${j} (alternatives ${Array.from(split.roots[j]!).join(',')}): ${e instanceof Error ? e.message : String(e)}`,
+        };
+      }
+    }
   }
   agg.exhaustive = ex;
   agg.batches = unionIntervals([agg.batches.map(parseInterval), unitEnd > unitStart ? [[unitStart, unitEnd]] : []]).map(formatInterval);

@@ -134,6 +134,27 @@ describe('exhaustiveBatch', () => {
     expect(a.exhaustive!.partialOrder).toBeNull();
   });
 
+  it('a search that throws is a model error of its unit, naming the root (not a crash at a seed)', () => {
+    const s = sim('refcount', 'canonical:switch-vs-flush', { kind: 'exhaustive', preemptions: 2 });
+    let resumes = 0;
+    // The simulator of one unit's search throws once (as a model that is not a function of its decisions would).
+    const broken = new Proxy(s, {
+      get(t, p) {
+        if (p === 'resume')
+          return (...a: Parameters<Simulator['resume']>) => {
+            if (++resumes === 3) throw new Error('boom');
+            return t.resume(...a);
+          };
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const a = exhaustiveBatch(broken, 0, cellHash, 0, SUBTREES);
+    expect(resumes).toBeGreaterThan(3);
+    expect(a.modelErrors).toBe(1);
+    expect(a.firstErrors['model-error']!.message).toMatch(/^exhaustive search of unit \d+, root \d+ \(alternatives [\d,]+\): boom$/);
+  });
+
   it('a budget too small for a subtree leaves it stopped, with its frontier', () => {
     const s = sim('refcount', 'canonical:hotplug-vs-exit', { kind: 'exhaustive', maxExecutions: SUBTREES });
     const a = exhaustiveBatch(s, 0, cellHash, 0, SUBTREES);

@@ -10,7 +10,11 @@
  * `scheme` is any scheme name and a plugin scheme's cell carries `schemeVersion` (optional:
  * files of built-in schemes are unchanged, and earlier v2 files read as before). Since costs by
  * lazy-mm event a cell's `costs` carries `perEvent` (optional in the same way: written always,
- * recomputed from `raw.costs` on resume and merge).
+ * recomputed from `raw.costs` on resume and merge). Since exhaustive search (issue 15) a cell may
+ * have strategy `exhaustive`, the verdicts `proved` / `incomplete` and an `exhaustive` field, all
+ * additions under the same version: files without exhaustive cells are unchanged, and a reader
+ * older than this refuses a file with one at its unknown strategy kind (zod's message, not a
+ * version message: a known gap).
  */
 import { z } from 'zod';
 import { inputError } from '../errors/lazytlb-error.js';
