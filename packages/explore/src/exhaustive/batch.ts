@@ -30,8 +30,7 @@ import type { EngineCellAggregate, ExhaustiveAggregate } from '../aggregate/type
 import { formatInterval, parseInterval, unionIntervals } from '../plan/intervals.js';
 import { recordEnd, recordFinding } from '../aggregate/record.js';
 import { exhaustiveSearch, searchSetup } from './search.js';
-import { type SubtreeSplit, splitSearch } from './subtrees.js';
-import { EXHAUSTIVE_UNITS as SUBTREES } from '../plan/plan.js';
+import { SUBTREES, type SubtreeSplit, splitSearch } from './subtrees.js';
 
 /** The executions budget of an exhaustive cell whose strategy names none. */
 export const DEFAULT_MAX_EXECUTIONS = 1_000_000;

@@ -385,36 +385,22 @@ export class DfsExplorer implements Explorer {
     if (need <= this.kind.length) return;
     let cap = this.kind.length;
     while (cap < need) cap *= 2;
-    const u8 = (a: Uint8Array, per = 1): Uint8Array => {
-      const b = new Uint8Array(cap * per);
-      b.set(a);
+    // The same array type, `cap` frames of `per` elements, the old contents kept.
+    const grown = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: T, per = 1): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap * per);
+      b.set(a as ArrayLike<number>);
       return b;
     };
-    const u16 = (a: Uint16Array): Uint16Array => {
-      const b = new Uint16Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.kind = u8(this.kind);
-    this.value = u8(this.value);
-    this.alts = u8(this.alts, this.width);
-    this.prevActor = u8(this.prevActor);
-    const u32 = (x: Uint32Array): Uint32Array => {
-      const b = new Uint32Array(cap);
-      b.set(x);
-      return b;
-    };
-    this.sleepAt = u32(this.sleepAt);
-    const i32 = (x: Int32Array): Int32Array => {
-      const b = new Int32Array(cap);
-      b.set(x);
-      return b;
-    };
-    this.stepAt = i32(this.stepAt);
-    this.preAt = i32(this.preAt);
-    this.saved = u8(this.saved);
-    this.childSleep = u32(this.childSleep);
-    this.altN = u16(this.altN);
-    this.altAt = u16(this.altAt);
+    this.kind = grown(this.kind);
+    this.value = grown(this.value);
+    this.alts = grown(this.alts, this.width);
+    this.prevActor = grown(this.prevActor);
+    this.sleepAt = grown(this.sleepAt);
+    this.stepAt = grown(this.stepAt);
+    this.preAt = grown(this.preAt);
+    this.saved = grown(this.saved);
+    this.childSleep = grown(this.childSleep);
+    this.altN = grown(this.altN);
+    this.altAt = grown(this.altAt);
   }
 }
